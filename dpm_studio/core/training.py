@@ -1,0 +1,157 @@
+"""Training as a generator of step records.
+
+:func:`train` maximises the stochastic estimate of K (``bound.training_objective``) and
+yields a :class:`TrainRecord` after every optimiser step; the CLI's progress bar, its CSV
+log and the tests consume the same generator. The consumer decides when to stop
+(``steps`` and ``minutes`` are budgets the generator honours itself) and when to save:
+``TrainState`` holds everything needed to resume bit-for-bit where a run stopped.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from .bound import LN2, training_objective
+
+OPTIMIZERS = ("adam", "rmsprop")
+
+
+@dataclass
+class TrainRecord:
+    step: int
+    loss: float
+    K: float            # this batch's estimate of K, bits per unit
+    K_avg: float        # exponential moving average of K, bits per unit
+    lr: float
+    examples_per_s: float
+    elapsed_s: float
+    grad_norm: float
+
+
+class Model(nn.Module):
+    """A diffusion process and its reverse network, trained together (a learned schedule is a parameter)."""
+
+    def __init__(self, diffusion, net):
+        super().__init__()
+        self.diffusion = diffusion
+        self.net = net
+
+
+class TrainState:
+    """Optimiser, EMA copy, step count and RNG: what a resumed run needs."""
+
+    def __init__(self, model: Model, lr: float = 1e-3, optimizer: str = "adam", ema_decay: float = 0.999,
+                 weight_decay: float = 0.0):
+        if optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {OPTIMIZERS}")
+        self.model = model
+        params = [p for p in model.parameters() if p.requires_grad]
+        if optimizer == "adam":
+            self.opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+        else:
+            self.opt = torch.optim.RMSprop(params, lr=lr, weight_decay=weight_decay)
+        self.base_lr = lr
+        self.ema_decay = ema_decay
+        self.ema = copy.deepcopy(model).eval()
+        for p in self.ema.parameters():
+            p.requires_grad_(False)
+        self.step = 0
+        self.elapsed = 0.0
+        self.k_avg = None
+
+    def update_ema(self):
+        d = min(self.ema_decay, (1 + self.step) / (10 + self.step))
+        with torch.no_grad():
+            for pe, pm in zip(self.ema.parameters(), self.model.parameters()):
+                pe.mul_(d).add_(pm.detach(), alpha=1 - d)
+            for be, bm in zip(self.ema.buffers(), self.model.buffers()):
+                be.copy_(bm)
+
+    # -- persistence: tensors for safetensors, scalars for JSON ----------------------------
+    def tensors(self) -> dict:
+        out = {f"model.{k}": v for k, v in self.model.state_dict().items()}
+        out.update({f"ema.{k}": v for k, v in self.ema.state_dict().items()})
+        opt = self.opt.state_dict()
+        for pid, st in opt["state"].items():
+            for k, v in st.items():
+                if torch.is_tensor(v):
+                    out[f"opt.{pid}.{k}"] = v if v.dim() else v.reshape(1)
+        return {k: v.detach().contiguous().clone() for k, v in out.items()}
+
+    def meta(self) -> dict:
+        return {"step": self.step, "elapsed": self.elapsed, "k_avg": self.k_avg, "base_lr": self.base_lr,
+                "ema_decay": self.ema_decay}
+
+    def restore(self, tensors: dict, meta: dict):
+        self.model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+        self.ema.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("ema.")})
+        opt = self.opt.state_dict()
+        state = {}
+        for k, v in tensors.items():
+            if k.startswith("opt."):
+                _, pid, name = k.split(".", 2)
+                state.setdefault(int(pid), {})[name] = v.reshape(()) if name == "step" else v
+        opt["state"] = state
+        self.opt.load_state_dict(opt)
+        self.step, self.elapsed, self.k_avg = int(meta["step"]), float(meta["elapsed"]), meta.get("k_avg")
+
+
+def lr_at(step: int, base: float, warmup: int, total: int | None) -> float:
+    """Linear warm-up, then cosine decay to 10 % of ``base`` over ``total`` steps (if known)."""
+    if step < warmup:
+        return base * (step + 1) / warmup
+    if not total:
+        return base
+    frac = min(1.0, (step - warmup) / max(1, total - warmup))
+    return base * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
+
+
+def train(state: TrainState, batches, *, steps: int | None = None, minutes: float | None = None,
+          clip: float = 1.0, warmup: int = 100, unit_size: float = 1.0, seed: int = 0,
+          total_steps: int | None = None):
+    """Optimise ``state.model`` on ``batches(generator) -> x0``; yields a TrainRecord per step.
+
+    Stops after ``steps`` more steps or ``minutes`` of wall time, whichever comes first.
+    ``total_steps`` sets the length of the learning-rate decay (default: ``steps``).
+    """
+    if steps is None and minutes is None:
+        raise ValueError("give a number of steps or a time budget in minutes")
+    gen = torch.Generator().manual_seed(seed + state.step)
+    model = state.model
+    model.train()
+    target = state.step + steps if steps is not None else None
+    total = total_steps or target
+    t_start = time.perf_counter()
+    elapsed0 = state.elapsed
+    while True:
+        if target is not None and state.step >= target:
+            break
+        if minutes is not None and time.perf_counter() - t_start >= minutes * 60:
+            break
+        tic = time.perf_counter()
+        x0 = batches(gen)
+        lr = lr_at(state.step, state.base_lr, warmup, total)
+        for g in state.opt.param_groups:
+            g["lr"] = lr
+        out = training_objective(model.diffusion, model.net, x0, generator=gen)
+        loss = out["loss"].mean()
+        state.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        params = [p for p in model.parameters() if p.grad is not None]
+        gnorm = float(torch.nn.utils.clip_grad_norm_(params, clip)) if clip else float("nan")
+        if math.isfinite(gnorm):
+            state.opt.step()
+        state.step += 1
+        state.update_ema()
+        k = float(out["K"].detach().mean()) / (LN2 * unit_size)
+        state.k_avg = k if state.k_avg is None else 0.99 * state.k_avg + 0.01 * k
+        dt = time.perf_counter() - tic
+        state.elapsed = elapsed0 + (time.perf_counter() - t_start)
+        yield TrainRecord(state.step, float(loss.detach()), k, state.k_avg, lr, x0.shape[0] / max(dt, 1e-9),
+                          state.elapsed, gnorm)

@@ -1,0 +1,91 @@
+"""Checkpoints: safetensors + JSON card, bit-identical round trip, refusals with clear errors."""
+
+import json
+import pickle
+
+import pytest
+import torch
+
+from dpm_studio.core import checkpoint
+from dpm_studio.core.checkpoint import CheckpointError
+from dpm_studio.core.presets import get_preset
+
+
+@pytest.fixture
+def saved(tmp_path):
+    preset = get_preset("swiss-roll")
+    d, net = preset.build()
+    with torch.no_grad():
+        d.schedule.theta.add_(0.01)  # a learned schedule must round-trip too
+    path = checkpoint.save(tmp_path / "roll", d, net, {"network": preset.net_spec, "data": preset.data,
+                                                        "description": "test"})
+    return path, d, net
+
+
+def test_round_trip_is_bit_identical(saved):
+    path, d, net = saved
+    loaded = checkpoint.load(path)
+    for a, b in zip(net.state_dict().values(), loaded.net.state_dict().values()):
+        assert torch.equal(a, b)
+    assert torch.equal(d.betas().detach(), loaded.diffusion.betas().detach())
+    x, t = torch.randn(5, 2), torch.full((5,), 7.0)
+    assert torch.equal(net.eval()(x, t), loaded.net(x, t))
+    assert loaded.card["family"] == "gaussian" and loaded.card["parameters"] > 0
+
+
+def test_malformed_card_is_refused_with_a_clear_error(saved):
+    path, _, _ = saved
+    path.write_text("{not json")
+    with pytest.raises(CheckpointError, match="not valid JSON"):
+        checkpoint.load(path)
+    path.write_text(json.dumps({"format": checkpoint.FORMAT, "name": "x"}))
+    with pytest.raises(CheckpointError, match="lacks"):
+        checkpoint.load(path)
+
+
+def test_a_pickle_is_never_loaded(saved, tmp_path):
+    path, _, net = saved
+    weights = path.with_suffix(".safetensors")
+    marker = tmp_path / "pwned"
+
+    class Evil:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+
+    weights.write_bytes(pickle.dumps(Evil(), protocol=4))
+    with pytest.raises(CheckpointError, match="pickle"):
+        checkpoint.load(path)
+    assert not marker.exists()
+    torch.save(net.state_dict(), weights)  # a zip-based torch file
+    with pytest.raises(CheckpointError, match="pickle or zip"):
+        checkpoint.load(path)
+    weights.write_bytes(b"\x00" * 10)
+    with pytest.raises(CheckpointError, match="not a valid safetensors"):
+        checkpoint.load(path)
+
+
+def test_misshapen_or_missing_tensors_are_refused(saved):
+    from safetensors.torch import load_file, save_file
+
+    path, _, _ = saved
+    weights = path.with_suffix(".safetensors")
+    tensors = load_file(str(weights))
+    key = next(k for k in tensors if k.startswith("net."))
+    bad = dict(tensors)
+    bad[key] = torch.zeros(3, 3)
+    save_file(bad, str(weights))
+    with pytest.raises(CheckpointError, match="shape"):
+        checkpoint.load(path)
+    del bad[key]
+    save_file(bad, str(weights))
+    with pytest.raises(CheckpointError, match="missing"):
+        checkpoint.load(path)
+
+
+def test_listing_and_resolving_by_name(saved, tmp_path, monkeypatch):
+    monkeypatch.setenv("DPM_STUDIO_CHECKPOINTS", str(tmp_path))
+    names = [c["name"] for c in checkpoint.list_cards()]
+    assert "roll" in names
+    assert checkpoint.resolve("roll") == saved[0]
+    with pytest.raises(CheckpointError, match="no checkpoint named"):
+        checkpoint.resolve("no-such-model")

@@ -1,0 +1,63 @@
+"""The reverse trajectory generator: records, seeds, respacing, jumps."""
+
+import torch
+
+from dpm_studio.core import Denoise, GaussianDiffusion, Schedule, reverse_trajectory, sample
+from dpm_studio.core.reference import GaussianDataOracle
+from dpm_studio.core.sampling import time_grid, transitions
+
+
+def _model():
+    d = GaussianDiffusion(Schedule("code", 50), "eps")
+    return d, GaussianDataOracle(d, 0.1, 0.7)
+
+
+def test_records_stream_every_step_and_end_at_zero():
+    d, net = _model()
+    recs = list(reverse_trajectory(d, net, (2, 1, 4, 4), seed=0))
+    assert len(recs) == 50 and recs[0].total == 50
+    assert [r.t for r in recs] == [float(t) for t in range(50, 0, -1)]
+    assert recs[-1].s == 0 and recs[-1].done
+    assert all(r.x.shape == (2, 1, 4, 4) and r.x0.shape == (2, 1, 4, 4) for r in recs)
+
+
+def test_seed_gives_bit_identical_results():
+    d, net = _model()
+    a = sample(d, net, (3, 1, 5, 5), seed=11, steps=10)
+    b = sample(d, net, (3, 1, 5, 5), seed=11, steps=10)
+    c = sample(d, net, (3, 1, 5, 5), seed=12, steps=10)
+    assert torch.equal(a, b)
+    assert not torch.equal(a, c)
+
+
+def test_respaced_grid_has_the_asked_number_of_steps_and_ends_1_0():
+    for steps in (1, 2, 5, 20, 49, 50, 80):
+        g = time_grid(50, steps)
+        assert g[0] == 50 and g[-2:] == [1.0, 0.0] or steps == 1
+        assert len(g) - 1 == min(steps, 50) or steps == 1
+        assert all(a > b for a, b in zip(g, g[1:]))
+    g = time_grid(50, 10, t_start=17.3)
+    assert g[0] == 17.3 and g[1] == 17.0 and g[-1] == 0.0 and len(g) - 1 == 10
+
+
+def test_matched_denoising_starts_below_T():
+    d, net = _model()
+    recs = list(reverse_trajectory(d, net, (1, 1, 3, 3), condition=Denoise(torch.zeros(1, 1, 3, 3), 0.3)))
+    assert recs[0].t < 50
+    ab = float(d.alpha_bar(torch.tensor([recs[0].t])))
+    assert abs((1 - ab) / ab - 0.09) < 1e-6
+
+
+def test_resampling_jumps_go_back_up_and_down():
+    pairs = transitions(10, jump_length=2, jump_n_sample=3)
+    down = sum(1 for i, j in pairs if j > i)
+    up = sum(1 for i, j in pairs if j < i)
+    assert down - up == 10 and up == 2 * 2 * 4  # jump points at 2, 4, 6, 8; two repeats of 2 steps
+    i = 0
+    for a, b in pairs:
+        assert a == i and abs(b - a) == 1
+        i = b
+    assert i == 10
+    d, net = _model()
+    recs = list(reverse_trajectory(d, net, (1, 1, 3, 3), steps=10, jump_length=2, jump_n_sample=3, seed=1))
+    assert sum(r.forward for r in recs) == 16 and recs[-1].s == 0
