@@ -166,9 +166,10 @@ def cmd_train(args) -> int:
         from safetensors.torch import save_file
 
         card = {"name": args.name or out.stem, "description": preset.description,
-                "network": preset.net_spec, "data": preset.data,
+                "network": preset.net_spec, "data": preset.card_data(),
                 "training": {"preset": preset.name, "steps": state.step, "batch_size": batch,
-                             "optimizer": args.optimizer, "lr": state.base_lr, "ema_decay": state.ema_decay,
+                             "optimizer": args.optimizer, "objective": preset.objective,
+                             "lr": state.base_lr, "ema_decay": state.ema_decay,
                              "seed": args.seed, "wall_time_s": round(state.elapsed, 1),
                              "examples_per_s": round(state.step * batch / max(state.elapsed, 1e-9), 1),
                              "hardware": _hardware(), "command": " ".join(sys.argv)}}
@@ -188,7 +189,8 @@ def cmd_train(args) -> int:
     last_save = time.perf_counter()
     try:
         for rec in train(state, lambda g: preset.batch(batch, g), steps=args.steps, minutes=args.minutes,
-                         warmup=preset.warmup, unit_size=preset.unit_size, seed=args.seed, total_steps=total):
+                         warmup=preset.warmup, unit_size=preset.unit_size, seed=args.seed, total_steps=total,
+                         objective=preset.objective):
             if writer and rec.step % 10 == 0:
                 writer.writerow([rec.step, f"{rec.loss:.6g}", f"{rec.K:.6g}", f"{rec.K_avg:.6g}", f"{rec.lr:.3g}",
                                  f"{rec.examples_per_s:.1f}", f"{rec.elapsed_s:.1f}", f"{rec.grad_norm:.4g}"])
@@ -245,7 +247,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--seed", type=int, default=0)
 
     t = sub.add_parser("train", help="train a model from a preset")
-    t.add_argument("preset", help="heartbeat | swiss-roll")
+    t.add_argument("preset", help="heartbeat | swiss-roll | photos-rgb | textures-gray | dead-leaves | "
+                   "digits-binary")
     t.add_argument("-o", "--output", required=True, help="checkpoint path (without extension)")
     t.add_argument("--name", help="name on the card (default: the file name)")
     t.add_argument("--minutes", type=float, default=None, help="time budget")

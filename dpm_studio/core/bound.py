@@ -148,17 +148,19 @@ def evaluate_bound(diffusion, net, x0: torch.Tensor, *, unit_size: float = 1.0, 
     per_chunk = max(1, max_batch // x0r.shape[0])
     kl_sum = torch.zeros(B, dtype=torch.float64, device=x0.device)
     ts = list(range(2, T + 1))
-    with torch.no_grad():
-        for i in range(0, len(ts), per_chunk):
-            chunk = ts[i:i + per_chunk]
+    # No yield inside a grad-mode context: the consumer runs between yields.
+    for i in range(0, len(ts), per_chunk):
+        chunk = ts[i:i + per_chunk]
+        with torch.no_grad():
             xs = x0r.repeat(len(chunk), *([1] * (x0.dim() - 1)))
             tt = torch.tensor(chunk, dtype=torch.float64, device=x0.device).repeat_interleave(x0r.shape[0])
             kl = per_example(kl_at(diffusion, net, xs, tt, generator)).double()
             kl_sum += kl.reshape(len(chunk), n_mc, B).mean(1).sum(0)
-            yield Progress(min(i + per_chunk, len(ts)), len(ts))
+        yield Progress(min(i + per_chunk, len(ts)), len(ts))
+    with torch.no_grad():
         lp1 = torch.stack([per_example(first_step_log_prob(diffusion, net, x0, generator)).double()
                            for _ in range(n_mc)]).mean(0)
-    terms = {k: v.double() for k, v in analytic_terms(diffusion, x0).items()}
+        terms = {k: v.double() for k, v in analytic_terms(diffusion, x0).items()}
     K = -kl_sum + terms["H_q_T"] - terms["H_q_1"] - terms["H_p_T"]
     elbo = -terms["prior_kl"] - kl_sum + lp1
     bits = lambda v: float(to_bits(v.mean(), unit_size))  # noqa: E731
@@ -184,16 +186,17 @@ def log_likelihood_is(diffusion, net, x0: torch.Tensor, n_traj: int, generator=N
     B = x0.shape[0]
     x = x0.repeat(n_traj, *([1] * (x0.dim() - 1)))
     log_w = torch.zeros(x.shape[0], dtype=torch.float64, device=x0.device)
-    with torch.no_grad():
-        for t in range(1, T + 1):
+    for t in range(1, T + 1):
+        with torch.no_grad():
             tt = torch.full((x.shape[0],), float(t), dtype=torch.float64, device=x0.device)
             x_new = diffusion.q_step_sample(x, tt, generator)
             log_q = diffusion.log_prob(diffusion.q_step_dist(x, tt), x_new)
             p, _ = diffusion.p_dist(net, x_new, tt)
             log_w += per_example(diffusion.log_prob(p, x) - log_q).double()
             x = x_new
-            if t % 50 == 0 or t == T:
-                yield Progress(t, T)
+        if t % 50 == 0 or t == T:
+            yield Progress(t, T)
+    with torch.no_grad():
         log_w += per_example(diffusion.log_prior(x)).double()
     log_w = log_w.reshape(n_traj, B)
     log_p = torch.logsumexp(log_w, 0) - math.log(n_traj)

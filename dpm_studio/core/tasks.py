@@ -112,9 +112,8 @@ def run_task(loaded, task: str, image: np.ndarray | None = None, *, mask: np.nda
         v = first if binary else first * std + mean
         return np.clip(_from_batch(v, how), 0.0, 1.0)
 
-    with torch.no_grad():
-        gen = reverse_trajectory(d, net, shape, condition=cond, steps=steps, seed=seed, device=device,
-                                 jump_length=jump_length, jump_n_sample=jump_n_sample)
+    gen = reverse_trajectory(d, net, shape, condition=cond, steps=steps, seed=seed, device=device,
+                             jump_length=jump_length, jump_n_sample=jump_n_sample)
     for rec in gen:
         if rec.done:
             x = rec.x

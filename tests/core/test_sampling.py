@@ -61,3 +61,15 @@ def test_resampling_jumps_go_back_up_and_down():
     d, net = _model()
     recs = list(reverse_trajectory(d, net, (1, 1, 3, 3), steps=10, jump_length=2, jump_n_sample=3, seed=1))
     assert sum(r.forward for r in recs) == 16 and recs[-1].s == 0
+
+
+def test_generators_do_not_leak_grad_mode_to_their_consumer():
+    """The consumer (a GUI thread, a training loop) runs between yields."""
+    from dpm_studio.core.bound import evaluate_bound, log_likelihood_is
+
+    d, net = _model()
+    x0 = torch.randn(4, 1)
+    for gen in (reverse_trajectory(d, net, (1, 1, 2, 2)), evaluate_bound(d, net, x0, max_batch=8),
+                log_likelihood_is(d, net, x0, 2)):
+        for _ in gen:
+            assert torch.is_grad_enabled()

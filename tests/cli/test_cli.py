@@ -1,0 +1,59 @@
+"""The command line: listing, evaluating and training through the same core, clear user errors."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from dpm_studio.cli import main
+from dpm_studio.core.checkpoint import load
+
+
+def _last_json(text):
+    return json.loads(text.strip().splitlines()[-1])
+
+
+def test_train_then_list_then_evaluate(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DPM_STUDIO_CHECKPOINTS", str(tmp_path))
+    out = tmp_path / "tiny-roll"
+    log = tmp_path / "log.csv"
+    assert main(["train", "swiss-roll", "-o", str(out), "--steps", "30", "--batch", "64",
+                 "--log", str(log), "--no-eval"]) == 0
+    res = _last_json(capsys.readouterr().out)
+    assert res["steps"] == 30
+    assert log.read_text().splitlines()[0].startswith("step,loss,K")
+    card = load(out).card
+    assert card["training"]["steps"] == 30 and card["data"]["recipe"] == "swiss-roll"
+    assert "provenance" in card["data"] and card["training"]["hardware"]["cpu"]
+
+    assert main(["checkpoints", "--json"]) == 0
+    cards = json.loads(capsys.readouterr().out)
+    assert any(c["name"] == "tiny-roll" and c["path"].endswith("tiny-roll.json") for c in cards)
+
+    assert main(["evaluate", "tiny-roll", "--json", "--mc", "1"]) == 0
+    ev = _last_json(capsys.readouterr().out)
+    for key in ("K", "K_minus_L_null", "units", "n", "paper"):
+        assert key in ev
+    assert ev["units"] == "bits" and ev["n"] == 20000 and ev["paper"]["K"] == 2.35
+
+    # Resume continues the step count.
+    assert main(["train", "swiss-roll", "-o", str(out), "--steps", "10", "--batch", "64", "--resume",
+                 "--no-eval"]) == 0
+    assert _last_json(capsys.readouterr().out)["steps"] == 40
+
+
+@pytest.mark.parametrize("argv,msg", [
+    (["evaluate", "no-such-model"], "no checkpoint named"),
+    (["train", "no-such-preset", "-o", "x", "--steps", "1"], "unknown training preset"),
+])
+def test_user_errors_exit_2_with_one_line(argv, msg, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and msg in err[0] and "Traceback" not in err[0]
+
+
+def test_the_installed_entry_point_runs():
+    r = subprocess.run([sys.executable, "-m", "dpm_studio", "--version"], capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout.startswith("dpm-studio ")
