@@ -4,7 +4,11 @@ This is the layer the GUI runner and the CLI share: images go in as float arrays
 [0, 1] of shape (H, W, C), the model works in its own unit-variance space (the card's
 ``data.scale``), and every record carries the current state and the model's x_0
 estimate back in image space, ready to show. The last record (``done``) carries the
-result: a single sample, or the mean of ``samples`` samples (the posterior mean).
+whole result: a single sample, or the mean of ``samples`` samples (the posterior mean).
+
+Large images are worked on piece by piece (:mod:`.tiling`): inpainting on a crop around
+each masked region, denoising in overlapping blended tiles. A record's ``box`` says which
+part of the image its ``image``/``x0`` show; ``None`` means the whole image.
 
 Channel mismatches are handled, not refused: a grey model restores each colour channel
 of an RGB image as its own grey image; a colour model restores a grey image as RGB with
@@ -19,9 +23,11 @@ import numpy as np
 import torch
 
 from .conditioning import Condition, Denoise, Inpaint
-from .sampling import reverse_trajectory
+from .sampling import mmse_estimate, reverse_trajectory
+from .tiling import TileBlender, inpaint_boxes, tile_boxes
 
 TASKS = ("inpaint", "denoise", "sample")
+DENOISE_METHODS = ("sample", "mmse")
 
 
 @dataclass
@@ -29,9 +35,10 @@ class TaskStep:
     index: int
     total: int
     t: float
-    image: np.ndarray        # the current state x_t, (H, W, C) in [0, 1]
+    image: np.ndarray        # the current state x_t, (h, w, C) in [0, 1]
     x0: np.ndarray | None    # the model's estimate of x_0, same layout
     done: bool = False
+    box: tuple | None = None  # (top, left, bottom, right) of the image this shows; None = all
 
 
 def _scale(card):
@@ -39,10 +46,13 @@ def _scale(card):
     return float(sc.get("mean", 0.0)), float(sc.get("std", 1.0))
 
 
+def as_hwc(image) -> np.ndarray:
+    img = np.asarray(image, dtype=np.float32)
+    return img[:, :, None] if img.ndim == 2 else img
+
+
 def _to_batch(img: np.ndarray, channels: int) -> tuple[torch.Tensor, str]:
     """(H, W, C) -> (B, channels, H, W) plus how to undo it."""
-    if img.ndim == 2:
-        img = img[:, :, None]
     c = img.shape[2]
     t = torch.from_numpy(np.ascontiguousarray(img, dtype=np.float32)).permute(2, 0, 1)[None]
     if c == channels:
@@ -62,69 +72,137 @@ def _from_batch(x: torch.Tensor, how: str) -> np.ndarray:
     return x[0].permute(1, 2, 0).cpu().numpy()
 
 
+class _Piece:
+    """One model run over an image piece: conversions in and out of model space."""
+
+    def __init__(self, loaded, img: np.ndarray | None, samples: int, device):
+        self.d, self.net, card = loaded.diffusion, loaded.net, loaded.card
+        self.channels = int(card["data"].get("channels", 1))
+        self.mean, self.std = _scale(card)
+        self.binary = self.d.family == "binomial"
+        self.samples, self.device = samples, device
+        if img is not None:
+            x, self.how = _to_batch(img, self.channels)
+            self.B = x.shape[0]
+            y = (x > 0.5).float() if self.binary else (x - self.mean) / self.std
+            self.y = y.repeat(samples, 1, 1, 1).to(device)
+        else:
+            self.how, self.B, self.y = "same", 1, None
+
+    def to_image(self, x, average=False):
+        if x is None:
+            return None
+        if average and self.samples > 1:
+            x = x.reshape(self.samples, -1, *x.shape[1:]).float().mean(0)
+        v = x[:self.B] if self.binary else x[:self.B] * self.std + self.mean
+        return np.clip(_from_batch(v, self.how), 0.0, 1.0)
+
+    def run(self, cond, shape, steps, seed, jump_length=0, jump_n_sample=1):
+        """Yield (record, preview image, x0 image); the last record's image is the result."""
+        for rec in reverse_trajectory(self.d, self.net, shape, condition=cond, steps=steps, seed=seed,
+                                      device=self.device, jump_length=jump_length, jump_n_sample=jump_n_sample):
+            yield rec, self.to_image(rec.x, average=rec.done), self.to_image(rec.x0)
+
+
 def run_task(loaded, task: str, image: np.ndarray | None = None, *, mask: np.ndarray | None = None,
              sigma: float | None = None, size: tuple[int, int] | None = None, steps: int | None = None,
-             seed: int | None = 0, samples: int = 1, mode: str = "clamp", device="cpu",
-             jump_length: int = 0, jump_n_sample: int = 1):
+             seed: int | None = 0, samples: int = 1, mode: str = "clamp", method: str = "sample",
+             device="cpu", jump_length: int = 0, jump_n_sample: int = 1, context: int = 48,
+             tile: int = 256, overlap: int = 32):
     """Run ``task`` with a loaded checkpoint; yields :class:`TaskStep` records.
 
     ``image``: (H, W) or (H, W, C) floats in [0, 1]. ``mask``: (H, W) floats in [0, 1],
     1 = fill this pixel, fractional = feathered edge. ``sigma``: noise std in the image's
     [0, 1] units. ``size``: (H, W) for unconditional sampling. ``samples`` > 1 averages
-    that many samples (the posterior mean); records show the first sample.
+    that many samples (the posterior mean); previews show the first. ``method`` for
+    denoising: ``"sample"`` runs the reverse trajectory from the matched step, ``"mmse"``
+    takes the model's one-step posterior mean there (fastest).
     """
     if task not in TASKS:
         raise ValueError(f"task must be one of {TASKS}")
-    d, net, card = loaded.diffusion, loaded.net, loaded.card
-    channels = int(card["data"].get("channels", 1))
-    mean, std = _scale(card)
-    binary = d.family == "binomial"
+    if samples < 1:
+        raise ValueError("the number of samples must be at least 1")
     if task == "sample":
         if size is None:
             raise ValueError("sampling needs an output size")
-        how, B = "same", 1
-        shape = (samples, channels, int(size[0]), int(size[1]))
-        cond = Condition()
+        piece = _Piece(loaded, None, samples, device)
+        shape = (samples, piece.channels, int(size[0]), int(size[1]))
+        for rec, img, x0 in piece.run(Condition(), shape, steps, seed):
+            yield TaskStep(rec.index, rec.total, rec.t, img, x0, rec.done)
+        return
+    if image is None:
+        raise ValueError(f"{task} needs an image")
+    img = as_hwc(image)
+    if task == "inpaint":
+        yield from _inpaint(loaded, img, mask, steps, seed, samples, mode, device, jump_length, jump_n_sample,
+                            context)
     else:
-        if image is None:
-            raise ValueError(f"{task} needs an image")
-        x_img, how = _to_batch(image, channels)
-        B = x_img.shape[0]
-        y = (x_img > 0.5).float() if binary else (x_img - mean) / std
-        y = y.repeat(samples, 1, 1, 1).to(device)
-        shape = tuple(y.shape)
-        if task == "inpaint":
-            if mask is None:
-                raise ValueError("inpainting needs a mask")
-            known = 1.0 - torch.from_numpy(np.asarray(mask, dtype=np.float32))[None, None]
-            cond = Inpaint(y, known.to(device).expand(shape[0], 1, *shape[2:]).expand_as(y), mode=mode)
-        else:
-            if binary:
-                raise ValueError("denoising needs a Gaussian model")
-            if sigma is None or sigma <= 0:
-                raise ValueError("denoising needs a positive noise level")
-            cond = Denoise(y, float(sigma) / std, start="matched")
+        yield from _denoise(loaded, img, sigma, steps, seed, samples, method, device, tile, overlap)
 
-    def to_image(x):
-        if x is None:
-            return None
-        first = x[:B] if task != "sample" else x[:1]
-        v = first if binary else first * std + mean
-        return np.clip(_from_batch(v, how), 0.0, 1.0)
 
-    gen = reverse_trajectory(d, net, shape, condition=cond, steps=steps, seed=seed, device=device,
-                             jump_length=jump_length, jump_n_sample=jump_n_sample)
-    for rec in gen:
-        if rec.done:
-            x = rec.x
-            if samples > 1:
-                x = x.reshape(samples, -1, *x.shape[1:]).float().mean(0)
-            result = to_image(x)
-            if task == "inpaint":  # known pixels come back exactly as they went in
-                img = np.asarray(image, dtype=np.float32)
-                img = img[:, :, None] if img.ndim == 2 else img
-                keep = np.asarray(mask)[:, :, None] <= 0
-                result = np.where(keep, img, result)
-            yield TaskStep(rec.index, rec.total, rec.t, result, to_image(rec.x0), True)
-        else:
-            yield TaskStep(rec.index, rec.total, rec.t, to_image(rec.x), to_image(rec.x0))
+def _inpaint(loaded, img, mask, steps, seed, samples, mode, device, jump_length, jump_n_sample, context):
+    if mask is None:
+        raise ValueError("inpainting needs a mask")
+    mask = np.clip(np.asarray(mask, dtype=np.float32), 0, 1)
+    if mask.shape != img.shape[:2]:
+        raise ValueError(f"the mask is {mask.shape[1]}x{mask.shape[0]} but the image is {img.shape[1]}x{img.shape[0]}")
+    boxes = inpaint_boxes(mask > 0, context=context)
+    if not boxes:
+        raise ValueError("the mask is empty: there is nothing to inpaint")
+    result = img.copy()
+    offset, per_box = 0, None
+    for k, (top, left, bottom, right) in enumerate(boxes):
+        crop, m = img[top:bottom, left:right], mask[top:bottom, left:right]
+        piece = _Piece(loaded, crop, samples, device)
+        known = 1.0 - torch.from_numpy(m)[None, None].to(device)
+        cond = Inpaint(piece.y, known.expand(piece.y.shape[0], 1, *m.shape).expand_as(piece.y), mode=mode)
+        for rec, prev, x0 in piece.run(cond, tuple(piece.y.shape), steps, None if seed is None else seed + k,
+                                       jump_length, jump_n_sample):
+            per_box = rec.total
+            total = per_box * len(boxes)
+            if rec.done:
+                # Fill only the masked pixels; known pixels come back exactly as they went in.
+                w = m[:, :, None]
+                region = result[top:bottom, left:right]
+                result[top:bottom, left:right] = np.where(w > 0, w * prev + (1 - w) * crop, region)
+                if k == len(boxes) - 1:
+                    yield TaskStep(offset + rec.index, total, rec.t, result, None, True, None)
+                    return
+            else:
+                yield TaskStep(offset + rec.index, total, rec.t, prev, x0, False, (top, left, bottom, right))
+        offset += per_box
+
+
+def _denoise(loaded, img, sigma, steps, seed, samples, method, device, tile, overlap):
+    if method not in DENOISE_METHODS:
+        raise ValueError(f"denoising method must be one of {DENOISE_METHODS}")
+    if loaded.diffusion.family == "binomial":
+        raise ValueError("denoising needs a Gaussian model, not a binary one")
+    if sigma is None or not sigma > 0:
+        raise ValueError("denoising needs a positive noise level")
+    H, W = img.shape[:2]
+    boxes = tile_boxes(H, W, tile, overlap)
+    blender = TileBlender(H, W, img.shape[2], overlap)
+    offset = 0
+    for k, box in enumerate(boxes):
+        top, left, bottom, right = box
+        piece = _Piece(loaded, img[top:bottom, left:right], samples, device)
+        s = float(sigma) / piece.std
+        if method == "mmse":
+            x0 = mmse_estimate(piece.d, piece.net, piece.y[:piece.B], s)
+            out = piece.to_image(x0)
+            blender.add(box, out)
+            last = k == len(boxes) - 1
+            yield TaskStep(k, len(boxes), 0.0, blender.result() if last else out, out, last, None if last else box)
+            continue
+        for rec, prev, x0 in piece.run(Denoise(piece.y, s), tuple(piece.y.shape), steps,
+                                       None if seed is None else seed + k):
+            total = rec.total * len(boxes)
+            if rec.done:
+                blender.add(box, prev)
+                if k == len(boxes) - 1:
+                    yield TaskStep(offset + rec.index, total, rec.t, blender.result(), None, True, None)
+                    return
+            else:
+                yield TaskStep(offset + rec.index, total, rec.t, prev, x0, False, box)
+        offset += rec.total
