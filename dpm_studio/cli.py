@@ -1,4 +1,4 @@
-"""Command line: ``dpm-studio [gui] | train | evaluate | checkpoints``.
+"""Command line: ``dpm-studio [gui] | inpaint | denoise | sample | train | evaluate | checkpoints``.
 
 Every long job is a core generator; this module only renders its records (a progress
 line on stderr) and turns user errors into one clear line and exit status 2.
@@ -217,6 +217,139 @@ def cmd_train(args) -> int:
     return 0
 
 
+# -- restoration: inpaint, denoise, sample -----------------------------------------------------
+DEFAULT_CHECKPOINT = "photos-rgb"
+
+
+def _device(name: str) -> str:
+    import torch
+
+    if name == "cpu":
+        return name
+    if name.startswith("cuda") and torch.cuda.is_available():
+        return name
+    if name == "mps" and getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        return name
+    raise UserError(f"device {name!r} is not available here (use cpu)")
+
+
+def _run_to_end(gen, label: str):
+    prog = Progress(label, None)
+    rec = None
+    try:
+        for rec in gen:
+            prog.total = rec.total
+            prog.update(rec.index + 1, force=rec.done)
+    except ValueError as e:  # the tasks' refusals are meant for the user
+        raise UserError(str(e)) from None
+    finally:
+        prog.close()
+    return rec.image
+
+
+def _check_output(args, data):
+    """Refuse a bad output before any work is done: unknown format, or the input itself."""
+    from .imageio import format_for_path
+
+    out = Path(args.output)
+    format_for_path(out)
+    if data is not None and data.path is not None and out.resolve() == Path(data.path).resolve() \
+            and not args.overwrite:
+        raise UserError(f"refusing to overwrite the input {out.name}; choose another -o or pass --overwrite")
+
+
+def _save(args, pixels, data, settings):
+    from .imageio import save_image
+
+    out = Path(args.output)
+    alpha = data.alpha if data is not None else None
+    bit_depth = data.bit_depth if data is not None else 8
+    save_image(out, pixels, alpha, quality=args.quality, metadata=settings, bit_depth=bit_depth)
+    print(str(out))
+
+
+def _settings(args, loaded, task, **extra):
+    return {"app": f"dpm-studio {__version__}", "task": task, "checkpoint": loaded.name,
+            "steps": args.steps, "seed": args.seed, "samples": getattr(args, "samples", 1), **extra}
+
+
+def _read(path):
+    from .imageio import load_image
+
+    return load_image(path)
+
+
+def cmd_inpaint(args) -> int:
+    from .imageio import load_mask
+
+    data = _read(args.input)
+    _check_output(args, data)
+    mask = load_mask(args.mask, shape=data.pixels.shape[:2])
+    mask = mask if args.soft_mask else (mask > 0).astype("float32")
+    if not mask.any():
+        raise UserError("the mask is empty: nothing to inpaint")
+    if mask.min() > 0:
+        print("dpm-studio: the mask covers the whole image: inpainting becomes sampling", file=sys.stderr)
+    loaded = _load(args.checkpoint, _device(args.device))
+    from .core.tasks import run_task
+
+    result = _run_to_end(run_task(loaded, "inpaint", data.pixels, mask=mask, steps=args.steps, seed=args.seed,
+                                  samples=args.samples, mode=args.mode, device=args.device), "inpaint")
+    _save(args, result, data, _settings(args, loaded, "inpaint", mode=args.mode))
+    return 0
+
+
+def cmd_denoise(args) -> int:
+    from .core.noise import estimate_noise_sigma
+    from .core.tasks import run_task
+
+    data = _read(args.input)
+    _check_output(args, data)
+    if args.sigma is None:
+        sigma = estimate_noise_sigma(data.pixels)
+        print(f"dpm-studio: estimated noise sigma = {sigma * 255:.1f} (0-255 units)", file=sys.stderr)
+        if sigma <= 0:
+            raise UserError("the image shows no measurable noise; give --sigma")
+    else:
+        if args.sigma <= 0:
+            raise UserError("--sigma must be positive (0-255 units)")
+        sigma = args.sigma / 255.0
+    loaded = _load(args.checkpoint, _device(args.device))
+    result = _run_to_end(run_task(loaded, "denoise", data.pixels, sigma=sigma, steps=args.steps, seed=args.seed,
+                                  samples=args.samples, method=args.method, device=args.device,
+                                  tile=args.tile), "denoise")
+    _save(args, result, data, _settings(args, loaded, "denoise", sigma=round(sigma * 255, 2), method=args.method))
+    return 0
+
+
+def cmd_sample(args) -> int:
+    from .core.tasks import run_task
+
+    try:
+        w, h = (int(v) for v in args.size.lower().split("x"))
+    except ValueError:
+        raise UserError(f"--size must look like 64x64, not {args.size!r}") from None
+    if not (1 <= w <= 4096 and 1 <= h <= 4096):
+        raise UserError("--size must be between 1x1 and 4096x4096")
+    _check_output(args, None)
+    loaded = _load(args.checkpoint, _device(args.device))
+    result = _run_to_end(run_task(loaded, "sample", size=(h, w), steps=args.steps, seed=args.seed,
+                                  device=args.device), "sample")
+    _save(args, result, None, _settings(args, loaded, "sample", size=[w, h]))
+    return 0
+
+
+def _restore_args(p, checkpoint_required=False):
+    p.add_argument("-o", "--output", required=True, help="output image (PNG, JPEG, TIFF, BMP, WebP)")
+    p.add_argument("--checkpoint", default=None if checkpoint_required else DEFAULT_CHECKPOINT,
+                   required=checkpoint_required, help="a shipped checkpoint's name or a path")
+    p.add_argument("--steps", type=int, default=None, help="reverse steps (default: all)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="cpu", help="cpu, cuda or mps")
+    p.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality")
+    p.add_argument("--overwrite", action="store_true", help="allow writing over the input file")
+
+
 # -- gui ---------------------------------------------------------------------------------------
 def cmd_gui(args) -> int:
     try:
@@ -263,10 +396,33 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--save-every", type=float, default=5.0, help="minutes between checkpoints")
     t.add_argument("--no-eval", dest="eval", action="store_false", help="skip measuring the bound at the end")
     t.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
+
+    i = sub.add_parser("inpaint", help="fill the masked pixels of an image")
+    i.add_argument("input", help="the image")
+    i.add_argument("--mask", required=True, help="mask image: nonzero pixels are filled")
+    _restore_args(i)
+    i.add_argument("--samples", type=int, default=1, help="average K samples (posterior mean)")
+    i.add_argument("--mode", choices=("clamp", "forward"), default="clamp",
+                   help="known pixels clamped (the paper) or forward-noised (RePaint)")
+    i.add_argument("--soft-mask", action="store_true", help="use grey mask values as a feathered edge")
+
+    dn = sub.add_parser("denoise", help="remove Gaussian noise from an image")
+    dn.add_argument("input", help="the noisy image")
+    _restore_args(dn)
+    dn.add_argument("--sigma", type=float, default=None, help="noise std in 0-255 units (default: estimated)")
+    dn.add_argument("--samples", type=int, default=1, help="average K samples (posterior mean)")
+    dn.add_argument("--method", choices=("mmse", "sample"), default="mmse",
+                    help="one-step posterior mean (fast) or sampled reverse trajectories")
+    dn.add_argument("--tile", type=int, default=256, help="tile size for large images")
+
+    sm = sub.add_parser("sample", help="draw an image from a model")
+    _restore_args(sm, checkpoint_required=True)
+    sm.add_argument("--size", required=True, help="WxH, e.g. 64x64")
     return p
 
 
-COMMANDS = {"gui": cmd_gui, "checkpoints": cmd_checkpoints, "evaluate": cmd_evaluate, "train": cmd_train}
+COMMANDS = {"gui": cmd_gui, "checkpoints": cmd_checkpoints, "evaluate": cmd_evaluate, "train": cmd_train,
+            "inpaint": cmd_inpaint, "denoise": cmd_denoise, "sample": cmd_sample}
 
 
 def main(argv=None) -> int:
@@ -276,10 +432,11 @@ def main(argv=None) -> int:
     if cmd == "train" and args.minutes is None and args.steps is None:
         parser.error("train needs --minutes or --steps")
     from .core.checkpoint import CheckpointError
+    from .imageio import ImageIOError
 
     try:
         return COMMANDS[cmd](args)
-    except (UserError, CheckpointError) as e:
+    except (UserError, CheckpointError, ImageIOError) as e:
         print(f"dpm-studio: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -64,11 +64,12 @@ class BoundResult:
     terms: dict
     units: str
     n: int
+    K_per_dim: float = float("nan")
     per_example_K: torch.Tensor = field(repr=False, default=None)
 
     def as_dict(self) -> dict:
         return {"K": self.K, "K_stderr": self.K_stderr, "L_null": self.L_null,
-                "K_minus_L_null": self.K_minus_L_null, "elbo": self.elbo,
+                "K_minus_L_null": self.K_minus_L_null, "elbo": self.elbo, "K_per_dim": self.K_per_dim,
                 "terms": self.terms, "units": self.units, "n": self.n}
 
 
@@ -170,8 +171,47 @@ def evaluate_bound(diffusion, net, x0: torch.Tensor, *, unit_size: float = 1.0, 
         terms={"kl_sum": bits(kl_sum), "H_q_T": bits(terms["H_q_T"]), "H_q_1": bits(terms["H_q_1"]),
                "H_p_T": bits(terms["H_p_T"]), "prior_kl": bits(terms["prior_kl"]),
                "first_step_log_prob": bits(lp1)},
-        units=units, n=B, per_example_K=to_bits(K, unit_size))
+        units=units, n=B, K_per_dim=float(to_bits(K.mean(), x0[0].numel())),
+        per_example_K=to_bits(K, unit_size))
     yield Progress(len(ts), len(ts), result)
+
+
+def estimate_bound(diffusion, net, x0: torch.Tensor, *, n_t: int = 16, unit_size: float = 1.0,
+                   units: str = "bits", generator=None, max_batch: int = 1024):
+    """A cheaper unbiased estimate of K: ``n_t`` stratified steps per example instead of all T-1.
+
+    Each example gets its own stratified draw of t in 2..T (one t in each of ``n_t`` equal
+    bins), so the per-example estimates are independent and ``K_stderr`` covers both the
+    data and the choice of steps. A generator of :class:`Progress` like
+    :func:`evaluate_bound`; the ELBO and first-step terms are not estimated here (NaN).
+    """
+    T, B = diffusion.T, x0.shape[0]
+    n_t = max(1, min(n_t, T - 1))
+    u = torch.rand(B, n_t, generator=generator, dtype=torch.float64)
+    edges = (torch.arange(n_t, dtype=torch.float64)[None, :] + u) / n_t
+    ts = (2 + torch.floor(edges * (T - 1))).clamp(max=T)  # (B, n_t)
+    kl_sum = torch.zeros(B, dtype=torch.float64, device=x0.device)
+    per_chunk = max(1, max_batch // B)
+    for i in range(0, n_t, per_chunk):
+        cols = ts[:, i:i + per_chunk]
+        k = cols.shape[1]
+        with torch.no_grad():
+            xs = x0.repeat(k, *([1] * (x0.dim() - 1)))
+            tt = cols.T.reshape(-1).to(x0.device)
+            kl = per_example(kl_at(diffusion, net, xs, tt, generator)).double()
+            kl_sum += kl.reshape(k, B).sum(0) * (T - 1) / n_t
+        yield Progress(min(i + per_chunk, n_t), n_t)
+    with torch.no_grad():
+        terms = {k: v.double() for k, v in analytic_terms(diffusion, x0).items()}
+    K = -kl_sum + terms["H_q_T"] - terms["H_q_1"] - terms["H_p_T"]
+    bits = lambda v: float(to_bits(v.mean(), unit_size))  # noqa: E731
+    nan = float("nan")
+    result = BoundResult(
+        K=bits(K), K_stderr=float(to_bits(K.std(), unit_size) / math.sqrt(max(B - 1, 1))),
+        L_null=bits(terms["L_null"]), K_minus_L_null=bits(K - terms["L_null"]), elbo=nan,
+        terms={"kl_sum": bits(kl_sum), "n_t": n_t}, units=units, n=B,
+        K_per_dim=float(to_bits(K.mean(), x0[0].numel())), per_example_K=to_bits(K, unit_size))
+    yield Progress(n_t, n_t, result)
 
 
 def log_likelihood_is(diffusion, net, x0: torch.Tensor, n_traj: int, generator=None):

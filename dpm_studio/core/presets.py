@@ -92,11 +92,16 @@ def _swiss_roll() -> Preset:
     )
 
 
+# Photographs: Debian's wallpaper photographs when $DPM_STUDIO_WALLPAPERS names a folder
+# filled by scripts/fetch_wallpapers.sh, plus the photographs the packages bundle.
+RECIPE_OPTIONS = {"photos-rgb": {"include_bundled": True}}
+
+
 @functools.lru_cache(maxsize=None)
 def _recipe(name: str):
     from .data.images import get_recipe
 
-    return get_recipe(name)
+    return get_recipe(name, **RECIPE_OPTIONS.get(name, {}))
 
 
 def _image(name: str, description: str, *, channels: int, family: str = "gaussian", patch: int = 64,

@@ -72,3 +72,15 @@ def test_stochastic_training_estimate_is_unbiased_for_the_full_sum():
     est_bits = est / LN2
     se = float(est_bits.mean(1).std()) / math.sqrt(300)
     assert abs(float(est_bits.mean()) - full.K) < 5 * se + 0.02
+
+
+def test_stratified_estimate_agrees_with_the_full_sum_within_its_error():
+    from dpm_studio.core.bound import estimate_bound
+
+    d = GaussianDiffusion(Schedule("code", 50), "paper", first_step="fixed")
+    net = _Miscalibrated(d)
+    x0 = torch.randn(400, 2, generator=torch.Generator().manual_seed(11))
+    full = run(evaluate_bound(d, net, x0, n_mc=4, generator=torch.Generator().manual_seed(12)))
+    est = run(estimate_bound(d, net, x0, n_t=8, generator=torch.Generator().manual_seed(13)))
+    assert abs(est.K - full.K) < 4 * est.K_stderr
+    assert est.K_stderr > full.K_stderr  # it pays for its speed in precision

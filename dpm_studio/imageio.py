@@ -1,0 +1,360 @@
+"""Reading and writing images, masks and trajectories, with Pillow and numpy only.
+
+No Qt here on purpose: this module can move to the core unchanged. Images travel as
+float32 arrays of shape (H, W, C) in [0, 1] with C = 1 (grey) or 3 (RGB). An alpha
+channel is kept aside in :class:`ImageData` and put back on export, so a transparent PNG
+comes back transparent. Every write goes to a temporary file in the target folder first
+and is moved into place with :func:`os.replace`, so a failed save never leaves a
+half-written file behind.
+
+Errors a user can cause (a missing, unreadable or corrupt file, an unknown extension)
+raise :class:`ImageIOError` with a one-line message meant for a dialog.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL.PngImagePlugin import PngInfo
+
+__all__ = [
+    "ImageIOError", "ImageData", "READ_EXTENSIONS", "WRITE_FORMATS", "load_image", "save_image",
+    "load_mask", "save_mask", "save_gif", "save_frames", "to_uint8", "from_uint8", "format_for_path",
+    "METADATA_KEY",
+]
+
+#: Extensions the app opens (lower case, with the dot).
+READ_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".gif", ".ppm", ".pgm")
+#: Pillow format name per extension the app writes.
+WRITE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF",
+                 ".webp": "WEBP", ".bmp": "BMP"}
+#: Key of the PNG text chunk / TIFF description that holds the run settings (JSON).
+METADATA_KEY = "dpm-studio"
+#: Refuse images beyond this many pixels (Pillow's own bomb limit is about 179 Mpx).
+MAX_PIXELS = 100_000_000
+
+
+class ImageIOError(ValueError):
+    """A file that cannot be read or written; the message is one line for the user."""
+
+
+@dataclass
+class ImageData:
+    """An image as the app holds it.
+
+    ``pixels``: float32 (H, W, C) in [0, 1], C in (1, 3). ``alpha``: float32 (H, W) or None.
+    ``bit_depth``: 8 or 16 (of the source). ``mode``: the source's Pillow mode.
+    ``metadata``: run settings found in the file (a dict), if it was written by the app.
+    """
+
+    pixels: np.ndarray
+    alpha: np.ndarray | None = None
+    path: Path | None = None
+    mode: str = "RGB"
+    bit_depth: int = 8
+    metadata: dict = field(default_factory=dict)
+
+    @property
+    def height(self) -> int:
+        return int(self.pixels.shape[0])
+
+    @property
+    def width(self) -> int:
+        return int(self.pixels.shape[1])
+
+    @property
+    def channels(self) -> int:
+        return int(self.pixels.shape[2])
+
+    def describe(self) -> str:
+        kind = "grey" if self.channels == 1 else "RGB"
+        extra = " + alpha" if self.alpha is not None else ""
+        return f"{self.width}\u00d7{self.height} {kind}{extra}, {self.bit_depth}-bit"
+
+
+# -- conversions --------------------------------------------------------------------------------
+def to_uint8(a: np.ndarray) -> np.ndarray:
+    """[0, 1] floats -> uint8 with rounding (NaN becomes 0)."""
+    a = np.nan_to_num(np.asarray(a, dtype=np.float32), nan=0.0)
+    return (np.clip(a, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
+def from_uint8(a: np.ndarray) -> np.ndarray:
+    return np.asarray(a, dtype=np.float32) / 255.0
+
+
+def _as_hwc(a: np.ndarray) -> np.ndarray:
+    a = np.asarray(a, dtype=np.float32)
+    if a.ndim == 2:
+        a = a[:, :, None]
+    if a.ndim != 3 or a.shape[2] not in (1, 3, 4):
+        raise ValueError(f"expected an (H, W), (H, W, 1) or (H, W, 3) array, got shape {a.shape}")
+    return a
+
+
+def format_for_path(path) -> str:
+    ext = Path(path).suffix.lower()
+    if ext not in WRITE_FORMATS:
+        known = ", ".join(sorted({e.lstrip('.') for e in WRITE_FORMATS}))
+        raise ImageIOError(f"cannot save as {ext or 'a file without extension'!r}: use one of {known}")
+    return WRITE_FORMATS[ext]
+
+
+# -- reading ---------------------------------------------------------------------------------------
+def _open(path: Path) -> Image.Image:
+    if not path.exists():
+        raise ImageIOError(f"{path.name}: no such file")
+    if path.is_dir():
+        raise ImageIOError(f"{path.name} is a folder, not an image")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            im = Image.open(path)
+            im.load()
+    except UnidentifiedImageError:
+        raise ImageIOError(f"{path.name} is not an image file Pillow can read (unknown or corrupt format)") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageIOError(f"{path.name} is too large to open safely") from None
+    except PermissionError:
+        raise ImageIOError(f"{path.name}: permission denied") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as e:
+        raise ImageIOError(f"{path.name} cannot be read: it looks truncated or corrupt ({e})") from None
+    if im.width * im.height > MAX_PIXELS:
+        raise ImageIOError(f"{path.name} is {im.width}\u00d7{im.height}: larger than this app handles")
+    if im.width == 0 or im.height == 0:
+        raise ImageIOError(f"{path.name} has no pixels")
+    return im
+
+
+def _metadata(im: Image.Image) -> dict:
+    text = None
+    info = getattr(im, "text", None) or {}
+    if METADATA_KEY in info:
+        text = info[METADATA_KEY]
+    elif im.format == "TIFF":
+        desc = im.tag_v2.get(270) if hasattr(im, "tag_v2") else None
+        if isinstance(desc, str) and desc.startswith("{"):
+            text = desc
+    if not text:
+        return {}
+    try:
+        meta = json.loads(text)
+        return meta if isinstance(meta, dict) else {}
+    except ValueError:
+        return {}
+
+
+def pil_to_image_data(im: Image.Image, path: Path | None = None) -> ImageData:
+    """A Pillow image (any mode) -> :class:`ImageData`, honouring EXIF orientation."""
+    meta = _metadata(im)
+    src_mode = im.mode
+    try:
+        im = ImageOps.exif_transpose(im)
+    except Exception:  # a broken EXIF block must not make the picture unreadable
+        pass
+    bit_depth = 8
+    alpha = None
+    mode = im.mode
+    if mode == "P" or mode == "PA":
+        im = im.convert("RGBA" if ("transparency" in im.info or mode == "PA") else "RGB")
+        mode = im.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        a = np.asarray(im, dtype=np.float64)
+        hi = 65535.0 if mode.startswith("I;16") or a.max(initial=0) > 255 else 255.0
+        bit_depth = 16 if hi > 255 else 8
+        pixels = (np.clip(a, 0, hi) / hi)[:, :, None]
+    elif mode == "F":
+        a = np.asarray(im, dtype=np.float64)
+        hi = 1.0 if a.max(initial=0) <= 1.0 else (255.0 if a.max() <= 255 else 65535.0)
+        bit_depth = 16 if hi > 255 else 8
+        pixels = (np.clip(a, 0, hi) / hi)[:, :, None]
+    elif mode == "1" or mode == "L":
+        pixels = from_uint8(np.asarray(im.convert("L")))[:, :, None]
+    elif mode == "LA" or mode == "La":
+        a = np.asarray(im.convert("LA"))
+        pixels, alpha = from_uint8(a[:, :, :1]), from_uint8(a[:, :, 1])
+    elif mode in ("RGBA", "RGBa"):
+        a = np.asarray(im.convert("RGBA"))
+        pixels, alpha = from_uint8(a[:, :, :3]), from_uint8(a[:, :, 3])
+    else:  # RGB, CMYK, YCbCr, LAB, HSV, I;16 variants Pillow maps to RGB ...
+        pixels = from_uint8(np.asarray(im.convert("RGB")))
+    if alpha is not None and float(alpha.min()) >= 1.0:
+        alpha = None  # a fully opaque alpha channel carries nothing
+    return ImageData(np.ascontiguousarray(pixels, dtype=np.float32),
+                     None if alpha is None else np.ascontiguousarray(alpha, dtype=np.float32),
+                     path, src_mode, bit_depth, meta)
+
+
+def load_image(path) -> ImageData:
+    """Read PNG, JPEG, TIFF, BMP, WebP (and GIF/PPM first frames) into :class:`ImageData`."""
+    path = Path(path)
+    im = _open(path)
+    try:
+        return pil_to_image_data(im, path)
+    except (OSError, ValueError) as e:
+        raise ImageIOError(f"{path.name} cannot be decoded ({e})") from None
+
+
+# -- writing -----------------------------------------------------------------------------------------
+def _atomic_save(path: Path, write) -> Path:
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise ImageIOError(f"cannot save {path.name}: the folder {folder} does not exist")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except PermissionError:
+        raise ImageIOError(f"cannot save {path.name}: no permission to write in {folder}") from None
+    except OSError as e:
+        raise ImageIOError(f"cannot save {path.name}: {e.strerror or e}") from None
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except (OSError, ValueError, KeyError) as e:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise ImageIOError(f"cannot save {path.name}: {e}") from None
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def _to_pil(pixels: np.ndarray, alpha: np.ndarray | None, fmt: str, bit_depth: int) -> Image.Image:
+    px = _as_hwc(pixels)
+    if px.shape[2] == 4:
+        px, alpha = px[:, :, :3], px[:, :, 3]
+    grey = px.shape[2] == 1
+    keep_alpha = alpha is not None and fmt in ("PNG", "TIFF", "WEBP")
+    if grey and bit_depth == 16 and fmt in ("PNG", "TIFF") and not keep_alpha:
+        a16 = (np.clip(px[:, :, 0], 0, 1) * 65535.0 + 0.5).astype(np.uint16)
+        return Image.fromarray(a16)  # mode I;16
+    u8 = to_uint8(px)
+    if grey:
+        im = Image.fromarray(u8[:, :, 0])  # mode L
+        if keep_alpha:
+            im = Image.merge("LA", (im, Image.fromarray(to_uint8(alpha))))
+            if fmt == "WEBP":
+                im = im.convert("RGBA")
+        return im
+    im = Image.fromarray(u8)  # mode RGB
+    if keep_alpha:
+        im.putalpha(Image.fromarray(to_uint8(alpha)))
+    return im
+
+
+def save_image(path, pixels: np.ndarray, alpha: np.ndarray | None = None, *, quality: int = 95,
+               metadata: dict | None = None, bit_depth: int = 8) -> Path:
+    """Write an (H, W, C) [0, 1] image; the format follows the extension.
+
+    ``alpha`` is written where the format has one (PNG, TIFF, WebP) and dropped for JPEG
+    and BMP. ``quality`` (1-100) applies to JPEG and WebP. ``metadata`` (JSON-able) goes
+    into a PNG text chunk or the TIFF image description under :data:`METADATA_KEY`.
+    ``bit_depth`` 16 keeps 16-bit precision for grey PNG/TIFF.
+    """
+    path = Path(path)
+    fmt = format_for_path(path)
+    if alpha is not None and alpha.shape != np.asarray(pixels).shape[:2]:
+        alpha = None  # the image changed size (e.g. a new sample): the old alpha no longer fits
+    im = _to_pil(pixels, alpha, fmt, bit_depth)
+    kwargs: dict = {}
+    text = json.dumps(metadata, sort_keys=True, default=str) if metadata else None
+    if fmt == "PNG":
+        if text:
+            info = PngInfo()
+            info.add_text(METADATA_KEY, text)
+            kwargs["pnginfo"] = info
+    elif fmt == "JPEG":
+        if im.mode in ("LA", "RGBA"):
+            im = im.convert(im.mode[:-1])
+        kwargs.update(quality=int(np.clip(quality, 1, 100)), optimize=True)
+        if text:
+            kwargs["comment"] = text.encode("utf-8")
+    elif fmt == "WEBP":
+        kwargs.update(quality=int(np.clip(quality, 1, 100)))
+        if im.mode == "L":
+            im = im.convert("RGB")
+    elif fmt == "TIFF":
+        kwargs["compression"] = "tiff_deflate"
+        if text:
+            kwargs["tiffinfo"] = {270: text}
+    elif fmt == "BMP":
+        if im.mode in ("LA", "RGBA"):
+            im = im.convert(im.mode[:-1])
+    return _atomic_save(path, lambda tmp: im.save(tmp, format=fmt, **kwargs))
+
+
+# -- masks -------------------------------------------------------------------------------------------
+def load_mask(path, shape: tuple[int, int] | None = None) -> np.ndarray:
+    """A mask image -> float32 (H, W) in [0, 1] (white = fill).
+
+    Colour masks are reduced to their luminance; an alpha channel, if the mask has a
+    meaningful one and its colour is flat, is used instead (a painted layer exported from
+    an editor). ``shape`` (H, W), if given, must match.
+    """
+    data = load_image(path)
+    px = data.pixels
+    m = px[:, :, 0] if px.shape[2] == 1 else px @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    if data.alpha is not None and float(np.ptp(m)) < 1e-6:
+        m = data.alpha
+    if shape is not None and tuple(m.shape) != tuple(shape[:2]):
+        raise ImageIOError(f"{Path(path).name} is {m.shape[1]}\u00d7{m.shape[0]} but the image is "
+                           f"{shape[1]}\u00d7{shape[0]}: a mask must have the image's size")
+    return np.clip(m, 0.0, 1.0).astype(np.float32)
+
+
+def save_mask(path, mask: np.ndarray) -> Path:
+    """Write a mask as a grey PNG/TIFF/BMP (white = fill; 16-bit PNG keeps soft edges exact)."""
+    path = Path(path)
+    fmt = format_for_path(path)
+    m = np.clip(np.asarray(mask, dtype=np.float32), 0, 1)
+    if fmt in ("PNG", "TIFF"):
+        im = Image.fromarray((m * 65535.0 + 0.5).astype(np.uint16))
+    else:
+        im = Image.fromarray(to_uint8(m))
+    return _atomic_save(path, lambda tmp: im.save(tmp, format=fmt))
+
+
+# -- trajectories --------------------------------------------------------------------------------------
+def _frame_u8(f: np.ndarray) -> np.ndarray:
+    f = _as_hwc(f)
+    u8 = to_uint8(f)
+    return np.repeat(u8, 3, axis=2) if u8.shape[2] == 1 else u8
+
+
+def save_gif(path, frames, duration_ms: int = 60, last_ms: int = 1500, loop: int = 0) -> Path:
+    """An animated GIF of the frames ((H, W, C) [0, 1] arrays), the last one held longer."""
+    frames = [Image.fromarray(_frame_u8(f)) for f in frames]
+    if not frames:
+        raise ImageIOError("there are no frames to export")
+    durations = [int(duration_ms)] * (len(frames) - 1) + [int(last_ms)]
+    return _atomic_save(Path(path), lambda tmp: frames[0].save(
+        tmp, format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=loop,
+        optimize=False, disposal=1))
+
+
+def save_frames(folder, frames, stem: str = "frame") -> list[Path]:
+    """One PNG per frame in ``folder`` (created if needed): stem_0000.png, stem_0001.png, ..."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ImageIOError(f"cannot create {folder}: {e.strerror or e}") from None
+    out = []
+    digits = max(4, len(str(len(frames))))
+    for i, f in enumerate(frames):
+        im = Image.fromarray(_frame_u8(f))
+        p = folder / f"{stem}_{i:0{digits}d}.png"
+        out.append(_atomic_save(p, lambda tmp, im=im: im.save(tmp, format="PNG")))
+    if not out:
+        raise ImageIOError("there are no frames to export")
+    return out

@@ -1,0 +1,92 @@
+"""inpaint / denoise / sample from the command line: formats, modes, exit codes, error lines."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from dpm_studio.cli import main
+from dpm_studio.core import GaussianDiffusion, Schedule, checkpoint
+from dpm_studio.core.nets import build_net
+
+
+@pytest.fixture
+def tiny(tmp_path, monkeypatch):
+    torch.manual_seed(0)
+    folder = tmp_path / "ckpt"
+    spec = {"type": "multiscale", "kwargs": {"T": 20, "channels": 3}}
+    checkpoint.save(folder / "tiny-rgb", GaussianDiffusion(Schedule("cosine", 20), "eps"), build_net(spec),
+                    {"network": spec, "description": "test", "data": {"recipe": "test", "channels": 3,
+                     "scale": {"mean": 0.5, "std": 0.25}, "provenance": "untrained"}})
+    monkeypatch.setenv("DPM_STUDIO_CHECKPOINTS", str(folder))
+    return "tiny-rgb"
+
+
+def _img(path, mode, size=(40, 32)):
+    rng = np.random.default_rng(0)
+    c = {"L": 1, "RGB": 3, "RGBA": 4}[mode]
+    a = rng.integers(0, 256, (size[1], size[0], c), dtype=np.uint8)
+    Image.fromarray(a[:, :, 0] if c == 1 else a, mode).save(path)
+    return a
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB", "RGBA"])
+def test_inpaint_keeps_mode_and_known_pixels(tmp_path, tiny, mode):
+    src = tmp_path / "in.png"
+    a = _img(src, mode)
+    m = np.zeros((32, 40), np.uint8)
+    m[8:20, 10:30] = 255
+    Image.fromarray(m).save(tmp_path / "mask.png")
+    out = tmp_path / "out.png"
+    assert main(["inpaint", str(src), "--mask", str(tmp_path / "mask.png"), "-o", str(out),
+                 "--checkpoint", tiny, "--steps", "4"]) == 0
+    res = Image.open(out)
+    assert res.mode == mode and res.size == (40, 32)
+    r = np.asarray(res).reshape(32, 40, -1)
+    keep = m == 0
+    assert np.array_equal(r[keep], a.reshape(32, 40, -1)[keep])
+    from dpm_studio.imageio import METADATA_KEY
+
+    meta = json.loads(res.info[METADATA_KEY])  # run settings recorded in the PNG
+    assert meta["checkpoint"] == tiny and meta["steps"] == 4 and meta["task"] == "inpaint"
+
+
+def test_denoise_and_sample_write_images(tmp_path, tiny):
+    src = tmp_path / "noisy.jpg"
+    _img(src, "RGB")
+    out = tmp_path / "clean.tif"
+    assert main(["denoise", str(src), "-o", str(out), "--checkpoint", tiny, "--sigma", "20"]) == 0
+    assert Image.open(out).size == (40, 32)
+    assert main(["denoise", str(src), "-o", str(tmp_path / "c2.png"), "--checkpoint", tiny]) == 0  # estimated
+    out = tmp_path / "s.webp"
+    assert main(["sample", "--checkpoint", tiny, "-o", str(out), "--size", "24x16", "--steps", "3"]) == 0
+    assert Image.open(out).size == (24, 16)
+
+
+@pytest.mark.parametrize("case", ["missing", "not-image", "mask-size", "empty-mask", "bad-size", "overwrite",
+                                  "bad-ext"])
+def test_user_errors_exit_2_with_one_clear_line(tmp_path, tiny, capsys, case):
+    src = tmp_path / "in.png"
+    _img(src, "RGB")
+    mask = tmp_path / "mask.png"
+    Image.fromarray(np.full((32, 40), 255, np.uint8)).save(mask)
+    out = str(tmp_path / "o.png")
+    argv = {
+        "missing": ["inpaint", str(tmp_path / "nope.png"), "--mask", str(mask), "-o", out, "--checkpoint", tiny],
+        "not-image": ["denoise", str(tmp_path / "x.txt"), "-o", out, "--checkpoint", tiny],
+        "mask-size": ["inpaint", str(src), "--mask", str(tmp_path / "small.png"), "-o", out, "--checkpoint", tiny],
+        "empty-mask": ["inpaint", str(src), "--mask", str(tmp_path / "empty.png"), "-o", out, "--checkpoint", tiny],
+        "bad-size": ["sample", "--checkpoint", tiny, "-o", out, "--size", "big"],
+        "overwrite": ["denoise", str(src), "-o", str(src), "--checkpoint", tiny, "--sigma", "10"],
+        "bad-ext": ["denoise", str(src), "-o", str(tmp_path / "o.xyz"), "--checkpoint", tiny, "--sigma", "10"],
+    }[case]
+    (tmp_path / "x.txt").write_text("hello")
+    Image.fromarray(np.zeros((5, 5), np.uint8)).save(tmp_path / "small.png")
+    Image.fromarray(np.zeros((32, 40), np.uint8)).save(tmp_path / "empty.png")
+    before = src.read_bytes()
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("dpm-studio: error:") and "Traceback" not in err[0], err
+    assert src.read_bytes() == before
