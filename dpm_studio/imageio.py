@@ -259,7 +259,8 @@ def save_image(path, pixels: np.ndarray, alpha: np.ndarray | None = None, *, qua
     ``alpha`` is written where the format has one (PNG, TIFF, WebP) and dropped for JPEG
     and BMP. ``quality`` (1-100) applies to JPEG and WebP. ``metadata`` (JSON-able) goes
     into a PNG text chunk or the TIFF image description under :data:`METADATA_KEY`.
-    ``bit_depth`` 16 keeps 16-bit precision for grey PNG/TIFF.
+    ``bit_depth`` 16 keeps 16-bit precision for grey PNG/TIFF. WebP at quality 100 is
+    written lossless.
     """
     path = Path(path)
     fmt = format_for_path(path)
@@ -280,7 +281,7 @@ def save_image(path, pixels: np.ndarray, alpha: np.ndarray | None = None, *, qua
         if text:
             kwargs["comment"] = text.encode("utf-8")
     elif fmt == "WEBP":
-        kwargs.update(quality=int(np.clip(quality, 1, 100)))
+        kwargs.update(quality=int(np.clip(quality, 1, 100)), lossless=quality >= 100)
         if im.mode == "L":
             im = im.convert("RGB")
     elif fmt == "TIFF":

@@ -1,0 +1,104 @@
+"""Application start-up: ``run_app`` is what ``dpm-studio`` / ``dpm-studio gui [IMAGE]`` call."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+
+__all__ = ["run_app", "create_app", "leave_a_core_for_the_gui"]
+
+ORG_NAME = "DPM Studio"
+APP_NAME = "dpm-studio"
+
+
+def create_app(argv=None):
+    """The QApplication (created once), with the names QSettings uses."""
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(list(argv) if argv is not None else sys.argv[:1])
+    app.setOrganizationName(ORG_NAME)
+    app.setOrganizationDomain("dpm-studio.invalid")
+    app.setApplicationName(APP_NAME)
+    app.setApplicationDisplayName("DPM Studio")
+    from .. import __version__
+
+    app.setApplicationVersion(__version__)
+    return app
+
+
+def leave_a_core_for_the_gui():
+    """Torch would use every core for a run; keep one free so the window stays responsive."""
+    try:
+        import torch
+
+        n = os.cpu_count() or 1
+        if n >= 2 and torch.get_num_threads() >= n:
+            torch.set_num_threads(n - 1)
+    except Exception:
+        pass
+
+
+def _install_excepthook(window):
+    """An exception escaping a slot shows a dialog instead of passing silently (or aborting)."""
+    from PySide6.QtWidgets import QMessageBox
+
+    previous = sys.excepthook
+
+    def hook(etype, value, tb):
+        traceback.print_exception(etype, value, tb)
+        if issubclass(etype, KeyboardInterrupt):
+            previous(etype, value, tb)
+            return
+        try:
+            QMessageBox.critical(window, "Unexpected error",
+                                 f"{etype.__name__}: {value}\n\nThe app keeps running; the details are on the "
+                                 "console. Please report this.")
+        except Exception:
+            pass
+
+    sys.excepthook = hook
+
+
+def _close_on_sigint(app, window):
+    """Ctrl+C in the terminal closes the window (through the usual questions) instead of being lost."""
+    import signal
+
+    from PySide6.QtCore import QTimer
+
+    try:
+        signal.signal(signal.SIGINT, lambda *_: QTimer.singleShot(0, window.close))
+    except ValueError:  # not the main thread
+        return
+    # Python runs signal handlers only when it gets control: wake it up now and then.
+    timer = QTimer(app)
+    timer.setInterval(250)
+    timer.timeout.connect(lambda: None)
+    timer.start()
+
+
+def run_app(image_path=None) -> int:
+    """Open the main window (with ``image_path`` if given) and run the event loop; returns the exit status."""
+    from PySide6.QtCore import QTimer
+
+    app = create_app()
+    import pyqtgraph as pg
+
+    pg.setConfigOptions(antialias=True)
+    from .main_window import MainWindow
+
+    leave_a_core_for_the_gui()
+    win = MainWindow()
+    win.show()
+    _install_excepthook(win)
+    app.aboutToQuit.connect(win.shutdown)
+    _close_on_sigint(app, win)
+    if image_path:
+        QTimer.singleShot(0, win, lambda: win.open_image(image_path))
+    return int(app.exec())
+
+
+if __name__ == "__main__":
+    sys.exit(run_app(sys.argv[1] if len(sys.argv) > 1 else None))

@@ -1,0 +1,758 @@
+"""The image canvas: a pyqtgraph view with the picture, the mask overlay and the mask tools.
+
+:class:`ImageCanvas` is a ``pg.GraphicsView`` holding one ``pg.ViewBox`` (aspect locked,
+y down) with three image layers: the picture, the original for the split compare, and
+the mask as a translucent colour overlay. The wheel zooms about the cursor (the
+ViewBox's own zoom); the middle or right button, the space bar with the left button, or
+the Pan tool drag the view. The left button paints with the current tool.
+
+Image coordinates: x to the right, y down, pixel (row i, column j) covers
+[j, j+1) x [i, i+1); the ImageItem sits at the origin with one unit per pixel, so item
+coordinates are image coordinates.
+
+The canvas holds the user's image (``image()``), the hard mask (``mask()``, edited by the
+tools, float in [0, 1]) and the feather amount; ``effective_mask()`` is what a run gets.
+While a run is going or its result is under review the canvas is locked
+(``set_editable(False)``) and shows frames with :meth:`show_frame`; :meth:`show_base`
+goes back to the image.
+"""
+
+from __future__ import annotations
+
+import enum
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QCursor, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsPathItem, QGraphicsRectItem
+
+from . import maskops
+from ..imageio import to_uint8
+
+__all__ = ["Tool", "ImageCanvas"]
+
+MASK_COLOR = (236, 52, 118)
+
+
+class Tool(str, enum.Enum):
+    BRUSH = "brush"
+    ERASER = "eraser"
+    RECT = "rect"
+    LASSO = "lasso"
+    PAN = "pan"
+
+
+PAINT_TOOLS = (Tool.BRUSH, Tool.ERASER, Tool.RECT, Tool.LASSO)
+
+
+def _cosmetic_pen(color, width=1.5, style=Qt.SolidLine) -> QPen:
+    pen = QPen(QColor(*color) if isinstance(color, tuple) else QColor(color), width, style)
+    pen.setCosmetic(True)
+    return pen
+
+
+class ImageCanvas(pg.GraphicsView):
+    """Picture + mask overlay + mask tools. See the module docstring."""
+
+    maskChanged = Signal()          # the mask changed (an edit, undo, redo, load, clear ...)
+    historyChanged = Signal()       # undo/redo availability changed
+    hovered = Signal(object)        # (x, y) image coordinates under the cursor, or None
+    zoomChanged = Signal(float)     # screen pixels per image pixel
+    brushSizeChanged = Signal(float)
+    toolChanged = Signal(object)
+
+    def __init__(self, parent=None):
+        super().__init__(parent, background=QColor(38, 38, 40))
+        self.setMouseTracking(True)
+        self.viewport().setMouseTracking(True)
+        self.setFocusPolicy(Qt.StrongFocus)
+        self.vb = pg.ViewBox(lockAspect=True, invertY=True, enableMenu=False)
+        self.vb.setMouseEnabled(True, True)
+        self.vb.setBackgroundColor(None)
+        self.setCentralItem(self.vb)
+
+        self.image_item = pg.ImageItem(axisOrder="row-major")
+        self.original_item = pg.ImageItem(axisOrder="row-major")
+        self.overlay_item = pg.ImageItem(axisOrder="row-major")
+        self.original_item.setZValue(1)
+        self.overlay_item.setZValue(5)
+        for it in (self.image_item, self.original_item, self.overlay_item):
+            self.vb.addItem(it)
+        self.original_item.setVisible(False)
+
+        self.split_line = pg.InfiniteLine(angle=90, movable=True, pen=pg.mkPen((255, 255, 255), width=2),
+                                          hoverPen=pg.mkPen((255, 200, 80), width=3))
+        self.split_line.setZValue(20)
+        self.split_line.setVisible(False)
+        self.split_line.sigPositionChanged.connect(self._update_split)
+        self.vb.addItem(self.split_line, ignoreBounds=True)
+        self._split_labels = [pg.TextItem("before", color=(255, 255, 255), fill=(0, 0, 0, 150), anchor=(1, 0)),
+                              pg.TextItem("after", color=(255, 255, 255), fill=(0, 0, 0, 150), anchor=(0, 0))]
+        for lab in self._split_labels:
+            lab.setZValue(21)
+            lab.setVisible(False)
+            self.vb.addItem(lab, ignoreBounds=True)
+
+        self.cursor_item = QGraphicsEllipseItem()
+        self.cursor_item.setPen(_cosmetic_pen((255, 255, 255), 1.5))
+        self.cursor_item.setZValue(30)
+        self.cursor_item.setVisible(False)
+        self._cursor_shadow = QGraphicsEllipseItem()
+        self._cursor_shadow.setPen(_cosmetic_pen((0, 0, 0), 3.0))
+        self._cursor_shadow.setZValue(29)
+        self._cursor_shadow.setVisible(False)
+        self.rect_item = QGraphicsRectItem()
+        self.rect_item.setPen(_cosmetic_pen((255, 255, 255), 1.5, Qt.DashLine))
+        self.rect_item.setBrush(QColor(*MASK_COLOR, 70))
+        self.rect_item.setZValue(30)
+        self.rect_item.setVisible(False)
+        self.path_item = QGraphicsPathItem()
+        self.path_item.setPen(_cosmetic_pen((255, 255, 255), 1.5, Qt.DashLine))
+        self.path_item.setBrush(QColor(*MASK_COLOR, 60))
+        self.path_item.setZValue(30)
+        self.path_item.setVisible(False)
+        for it in (self._cursor_shadow, self.cursor_item, self.rect_item, self.path_item):
+            self.vb.addItem(it, ignoreBounds=True)
+
+        self._base: np.ndarray | None = None       # the user's image, float (H, W, C)
+        self._shown: np.ndarray | None = None      # what the picture layer shows, uint8
+        self._original: np.ndarray | None = None   # the image before a run, uint8 (compare)
+        self._mask: np.ndarray | None = None       # the hard mask, float (H, W)
+        self._effective: np.ndarray | None = None  # cache of the feathered mask
+        self._rgba: np.ndarray | None = None       # the overlay's pixels (colour + alpha = mask)
+        self.history = maskops.MaskHistory()
+        self._feather = 0.0
+        self._brush = 16.0
+        self._tool = Tool.BRUSH
+        self._editable = True
+        self._overlay_visible = True
+        self._overlay_opacity = 0.5
+        self._showing_original = False
+        self._split = False
+        self.space_held = False
+        self.frames_shown = 0
+
+        self._stroke = None          # dict while a tool gesture is in progress
+        self._polygon: list | None = None   # vertices of a click-by-click polygon
+        self._pan_last: QPointF | None = None
+        self._last_brush_point = None
+        self._last_hover = None
+        self._feather_timer = QTimer(self)
+        self._feather_timer.setSingleShot(True)
+        self._feather_timer.setInterval(120)
+        self._feather_timer.timeout.connect(self._refresh_overlay)
+        self.vb.sigRangeChanged.connect(self._on_range_changed)
+        self._update_cursor_shape()
+
+    # -- image ----------------------------------------------------------------------------------
+    def has_image(self) -> bool:
+        return self._base is not None
+
+    def image(self) -> np.ndarray | None:
+        """The user's image (float32 (H, W, C) in [0, 1]); not a copy, do not modify."""
+        return self._base
+
+    def image_shape(self) -> tuple[int, int] | None:
+        return None if self._base is None else tuple(self._base.shape[:2])
+
+    def set_image(self, pixels: np.ndarray, reset_mask: bool = True, fit: bool = True):
+        """Show a new image; a new size (or ``reset_mask``) starts an empty mask and history."""
+        pixels = np.asarray(pixels, dtype=np.float32)
+        if pixels.ndim == 2:
+            pixels = pixels[:, :, None]
+        same_size = self._base is not None and self._base.shape[:2] == pixels.shape[:2]
+        self._base = np.ascontiguousarray(pixels)
+        if reset_mask or not same_size:
+            self._mask = np.zeros(pixels.shape[:2], dtype=np.float32)
+            self.history.clear()
+            self._effective = None
+            self.historyChanged.emit()
+            self.maskChanged.emit()
+        self._stroke = None
+        self._polygon = None
+        self._clear_gesture_items()
+        self.show_base()
+        self._refresh_overlay()
+        if fit or not same_size:
+            self.fit()
+
+    def clear_image(self):
+        self._base = self._shown = self._original = self._mask = self._effective = self._rgba = None
+        self.image_item.clear()
+        self.overlay_item.clear()
+        self.original_item.clear()
+        self.history.clear()
+        self.historyChanged.emit()
+        self.maskChanged.emit()
+
+    def _set_picture(self, u8: np.ndarray):
+        self._shown = u8
+        self._update_split()
+        if self._showing_original and self._original is not None:
+            return
+        self._draw_picture(u8)
+
+    def _draw_picture(self, u8):
+        a = u8[:, :, 0] if u8.ndim == 3 and u8.shape[2] == 1 else u8
+        self.image_item.setImage(a, autoLevels=False, levels=(0, 255))
+
+    def show_base(self):
+        """Show the user's image (after a run was discarded, cancelled or accepted)."""
+        if self._base is not None:
+            self._set_picture(to_uint8(self._base))
+
+    def show_frame(self, frame: np.ndarray):
+        """Show a frame of a run ((H, W, C) float in [0, 1] or uint8). Counts ``frames_shown``."""
+        u8 = frame if frame.dtype == np.uint8 else to_uint8(frame)
+        if u8.ndim == 2:
+            u8 = u8[:, :, None]
+        if self._base is None or u8.shape[:2] != self._base.shape[:2]:
+            # a sample of a new size: frame the view around it
+            first = self._shown is None or self._shown.shape[:2] != u8.shape[:2]
+            self._set_picture(u8)
+            if first:
+                self.fit()
+        else:
+            self._set_picture(u8)
+        self.frames_shown += 1
+
+    def shown(self) -> np.ndarray | None:
+        """The picture layer's current content (uint8)."""
+        return self._shown
+
+    # -- compare --------------------------------------------------------------------------------
+    def set_original(self, image: np.ndarray | None):
+        """The 'before' image for the compare functions (None turns them off)."""
+        if image is None:
+            self._original = None
+            self.original_item.setVisible(False)
+            self.set_showing_original(False)
+            return
+        self._original = image if image.dtype == np.uint8 else to_uint8(image)
+        self._update_split()
+
+    def set_showing_original(self, on: bool):
+        """Show the 'before' image in place of the current one (while a key is held)."""
+        on = bool(on) and self._original is not None
+        if on == self._showing_original:
+            return
+        self._showing_original = on
+        if on:
+            self._draw_picture(self._original)
+            self.original_item.setVisible(False)
+        elif self._shown is not None:
+            self._draw_picture(self._shown)
+            self._update_split()
+
+    def showing_original(self) -> bool:
+        return self._showing_original
+
+    def set_split(self, on: bool):
+        """Split view: the original left of a draggable line, the current picture right of it."""
+        self._split = bool(on)
+        if on and self._shown is not None:
+            W = self._shown.shape[1]
+            x = self.split_line.value()
+            if not (0 < x < W):
+                self.split_line.setValue(W / 2)
+        self._update_split()
+
+    def split(self) -> bool:
+        return self._split
+
+    def _update_split(self, *_):
+        ok = (self._split and self._original is not None and self._shown is not None
+              and self._original.shape[:2] == self._shown.shape[:2] and not self._showing_original)
+        self.split_line.setVisible(ok)
+        for lab in self._split_labels:
+            lab.setVisible(ok)
+        if not ok:
+            self.original_item.setVisible(False)
+            return
+        H, W = self._original.shape[:2]
+        x = int(np.clip(round(self.split_line.value()), 0, W))
+        left = self._original[:, :x]
+        a = left[:, :, 0] if left.ndim == 3 and left.shape[2] == 1 else left
+        if x > 0:
+            self.original_item.setImage(np.ascontiguousarray(a), autoLevels=False, levels=(0, 255))
+            self.original_item.setRect(QRectF(0, 0, x, H))
+            self.original_item.setVisible(True)
+        else:
+            self.original_item.setVisible(False)
+        self._split_labels[0].setPos(x, 0)
+        self._split_labels[1].setPos(x, 0)
+
+    # -- mask -------------------------------------------------------------------------------------
+    def mask(self) -> np.ndarray | None:
+        """The hard mask as painted (float32 (H, W)); not a copy, do not modify."""
+        return self._mask
+
+    def feather(self) -> float:
+        return self._feather
+
+    def set_feather(self, amount: float):
+        amount = max(0.0, float(amount))
+        if amount != self._feather:
+            self._feather = amount
+            self._effective = None
+            self._feather_timer.start()
+
+    def effective_mask(self) -> np.ndarray | None:
+        """The mask a run gets: the hard mask feathered by the current amount (a new array)."""
+        if self._mask is None:
+            return None
+        if self._effective is None:
+            self._effective = maskops.feather(self._mask, self._feather)
+        return self._effective.copy()
+
+    def set_mask(self, mask: np.ndarray, label: str = "load mask"):
+        """Replace the mask (undoable)."""
+        if self._mask is None:
+            return
+        m = np.clip(np.asarray(mask, dtype=np.float32), 0.0, 1.0)
+        if m.shape != self._mask.shape:
+            raise ValueError(f"mask shape {m.shape} does not match the image {self._mask.shape}")
+        self._commit(self._mask.copy(), m.copy(), label)
+
+    def invert_mask(self):
+        if self._mask is not None:
+            self._commit(self._mask.copy(), 1.0 - self._mask, "invert mask")
+
+    def clear_mask(self):
+        if self._mask is not None:
+            self._commit(self._mask.copy(), np.zeros_like(self._mask), "clear mask")
+
+    def _commit(self, before, after, label):
+        self._mask = np.ascontiguousarray(after, dtype=np.float32)
+        if self.history.record(before, self._mask, label):
+            self.historyChanged.emit()
+        self._mask_edited()
+
+    def undo(self) -> bool:
+        if self._mask is None or self._stroke is not None or self.history.undo(self._mask) is None:
+            return False
+        self.historyChanged.emit()
+        self._mask_edited()
+        return True
+
+    def redo(self) -> bool:
+        if self._mask is None or self._stroke is not None or self.history.redo(self._mask) is None:
+            return False
+        self.historyChanged.emit()
+        self._mask_edited()
+        return True
+
+    def _mask_edited(self, live: bool = False, box=None):
+        self._effective = None
+        if live:  # during a stroke: update the hard mask where it changed; feather after release
+            self._refresh_overlay(hard=True, box=box)
+            return
+        self._refresh_overlay()
+        self.maskChanged.emit()
+
+    def set_overlay_visible(self, on: bool):
+        self._overlay_visible = bool(on)
+        self.overlay_item.setVisible(self._overlay_visible)
+
+    def overlay_visible(self) -> bool:
+        return self._overlay_visible
+
+    def set_overlay_opacity(self, opacity: float):
+        self._overlay_opacity = float(np.clip(opacity, 0.0, 1.0))
+        self._refresh_overlay()
+
+    def _refresh_overlay(self, hard: bool = False, box=None):
+        if self._mask is None:
+            self._rgba = None
+            self.overlay_item.clear()
+            return
+        if hard or self._feather <= 0:
+            m = self._mask
+        else:
+            if self._effective is None:
+                self._effective = maskops.feather(self._mask, self._feather)
+            m = self._effective
+        H, W = m.shape
+        rgba = self._rgba
+        if rgba is None or rgba.shape[:2] != (H, W):
+            rgba = self._rgba = np.empty((H, W, 4), dtype=np.uint8)
+            rgba[:, :, :3] = MASK_COLOR
+            box = None
+        x0, y0, x1, y1 = box if box is not None else (0, 0, W, H)
+        alpha = m[y0:y1, x0:x1] * np.float32(255.0 * self._overlay_opacity)
+        alpha += 0.5
+        rgba[y0:y1, x0:x1, 3] = alpha.astype(np.uint8)
+        self.overlay_item.setImage(rgba, autoLevels=False, levels=(0, 255))
+        self.overlay_item.setVisible(self._overlay_visible)
+
+    # -- tools --------------------------------------------------------------------------------------
+    def tool(self) -> Tool:
+        return self._tool
+
+    def set_tool(self, tool):
+        tool = Tool(tool)
+        if tool != self._tool:
+            self._cancel_gesture()
+            self._tool = tool
+            self._update_cursor_shape()
+            self.toolChanged.emit(tool)
+
+    def brush_size(self) -> float:
+        """Brush diameter in image pixels."""
+        return self._brush
+
+    def set_brush_size(self, size: float):
+        size = float(np.clip(size, 1, 500))
+        if size != self._brush:
+            self._brush = size
+            self._update_brush_cursor()
+            self.brushSizeChanged.emit(size)
+
+    def grow_brush(self, factor: float):
+        step = max(1.0, round(self._brush * abs(factor - 1.0)))
+        self.set_brush_size(self._brush + step if factor > 1 else self._brush - step)
+
+    def set_editable(self, on: bool):
+        self._editable = bool(on)
+        if not on:
+            self._cancel_gesture()
+        self._update_cursor_shape()
+
+    def editable(self) -> bool:
+        return self._editable
+
+    def _can_paint(self) -> bool:
+        return self._editable and self._mask is not None and self._tool in PAINT_TOOLS
+
+    # -- view ----------------------------------------------------------------------------------------
+    def fit(self):
+        """Fit the whole picture in the window (and keep it fitted on resize until the user zooms)."""
+        src = self._shown if self._shown is not None else self._base
+        if src is None:
+            return
+        # Auto-range follows resizes and new picture sizes; a zoom or pan turns it off.
+        self.vb.enableAutoRange(pg.ViewBox.XYAxes, True)
+        self.vb.updateAutoRange()
+
+    def zoom(self) -> float:
+        """Screen pixels per image pixel."""
+        w = self.vb.viewRect().width()
+        return self.vb.width() / w if w > 0 else 1.0
+
+    def set_zoom(self, z: float, center: QPointF | None = None):
+        z = float(np.clip(z, 0.02, 64.0))
+        rect = self.vb.viewRect()
+        c = center if center is not None else rect.center()
+        size = self.vb.size()
+        w, h = size.width() / z, size.height() / z
+        self.vb.setRange(QRectF(c.x() - w / 2, c.y() - h / 2, w, h), padding=0)
+
+    def zoom_by(self, factor: float):
+        self.set_zoom(self.zoom() * factor)
+
+    def image_to_viewport(self, x: float, y: float) -> QPoint:
+        """Viewport (widget) position of image point (x, y); used by tests to aim the mouse."""
+        scene = self.image_item.mapToScene(QPointF(x, y))
+        return self.mapFromScene(scene)
+
+    def viewport_to_image(self, pos) -> QPointF:
+        scene = self.mapToScene(QPoint(int(round(pos.x())), int(round(pos.y()))))
+        return self.image_item.mapFromScene(scene)
+
+    def _on_range_changed(self, *_):
+        self._update_brush_cursor()
+        self.zoomChanged.emit(self.zoom())
+
+    # -- pixel readout ------------------------------------------------------------------------------
+    def pixel_info(self, x: float, y: float) -> dict | None:
+        """What is under image point (x, y): column, row, the shown value(s) and the mask."""
+        src = self._shown
+        if src is None:
+            return None
+        j, i = int(np.floor(x)), int(np.floor(y))
+        H, W = src.shape[:2]
+        if not (0 <= i < H and 0 <= j < W):
+            return None
+        info = {"x": j, "y": i, "value": src[i, j].copy()}
+        if self._mask is not None and self._mask.shape == (H, W):
+            info["mask"] = float(self._mask[i, j])
+            if self._feather > 0 and self._effective is not None:
+                info["mask"] = float(self._effective[i, j])
+        return info
+
+    # -- mouse ---------------------------------------------------------------------------------------
+    def _pan_button(self, ev) -> bool:
+        b = ev.button()
+        return (b in (Qt.MiddleButton, Qt.RightButton)
+                or (b == Qt.LeftButton and (self.space_held or self._tool == Tool.PAN or not self._can_paint())))
+
+    def mousePressEvent(self, ev):
+        pos = ev.position()
+        if self._stroke is not None or self._pan_last is not None:  # one gesture at a time
+            ev.accept()
+            return
+        if ev.button() == Qt.LeftButton and self._near_split_line(pos) and not self._can_paint():
+            super().mousePressEvent(ev)  # pyqtgraph drags the divider
+            return
+        if self._pan_button(ev) and not (ev.button() == Qt.LeftButton and self._polygon):
+            self._pan_last = pos
+            self.viewport().setCursor(Qt.ClosedHandCursor)
+            ev.accept()
+            return
+        if ev.button() == Qt.LeftButton and self._can_paint():
+            self._begin_gesture(self.viewport_to_image(pos), pos, ev.modifiers())
+            ev.accept()
+            return
+        super().mousePressEvent(ev)
+
+    def _near_split_line(self, pos: QPointF, tolerance: float = 6.0) -> bool:
+        if not self.split_line.isVisible():
+            return False
+        x = self.image_to_viewport(self.split_line.value(), 0).x()
+        return abs(pos.x() - x) <= tolerance
+
+    def mouseMoveEvent(self, ev):
+        pos = ev.position()
+        p = self.viewport_to_image(pos)
+        self._last_hover = p
+        self._update_brush_cursor(p)
+        self.hovered.emit((p.x(), p.y()))
+        if self._pan_last is not None:
+            a = self.vb.mapSceneToView(self.mapToScene(self._pan_last.toPoint()))
+            b = self.vb.mapSceneToView(self.mapToScene(pos.toPoint()))
+            self._pan_last = pos
+            self.vb.translateBy(x=a.x() - b.x(), y=a.y() - b.y())
+            ev.accept()
+            return
+        if self._stroke is not None:
+            self._continue_gesture(p, pos)
+            ev.accept()
+            return
+        if self._polygon:
+            self._draw_polygon_preview(p)
+        super().mouseMoveEvent(ev)
+
+    def mouseReleaseEvent(self, ev):
+        if self._pan_last is not None:
+            self._pan_last = None
+            self._update_cursor_shape()
+            ev.accept()
+            return
+        if self._stroke is not None and ev.button() == Qt.LeftButton:
+            self._end_gesture(self.viewport_to_image(ev.position()), ev.position())
+            ev.accept()
+            return
+        if self._polygon or (ev.button() == Qt.LeftButton and self._can_paint()):
+            ev.accept()  # the release of a polygon click
+            return
+        super().mouseReleaseEvent(ev)
+
+    def mouseDoubleClickEvent(self, ev):
+        if self._polygon and ev.button() == Qt.LeftButton:
+            # The first click of the double-click normally added this vertex already.
+            last = QPointF(self.image_to_viewport(*self._polygon[-1]))
+            if (last - ev.position()).manhattanLength() > 3:
+                p = self.viewport_to_image(ev.position())
+                self._polygon.append((p.x(), p.y()))
+            self._close_polygon()
+            ev.accept()
+            return
+        if self._can_paint() and ev.button() == Qt.LeftButton and self._tool != Tool.LASSO:
+            self.mousePressEvent(ev)  # a quick second click paints like any click
+            return
+        super().mouseDoubleClickEvent(ev)
+
+    def leaveEvent(self, ev):
+        self.cursor_item.setVisible(False)
+        self._cursor_shadow.setVisible(False)
+        self.hovered.emit(None)
+        super().leaveEvent(ev)
+
+    def keyPressEvent(self, ev):
+        k = ev.key()
+        if self._polygon and k in (Qt.Key_Return, Qt.Key_Enter):
+            self._close_polygon()
+            return
+        if self._polygon and k == Qt.Key_Backspace:
+            self._polygon.pop()
+            if not self._polygon:
+                self._cancel_gesture()
+            else:
+                self._draw_polygon_preview(self._last_hover)
+            return
+        if (self._polygon or self._stroke) and k == Qt.Key_Escape:
+            self._cancel_gesture()
+            return
+        if k in (Qt.Key_Backslash, Qt.Key_Space):
+            ev.ignore()  # held keys: the window handles press and release
+            return
+        super().keyPressEvent(ev)
+
+    def keyReleaseEvent(self, ev):
+        if ev.key() in (Qt.Key_Backslash, Qt.Key_Space):
+            ev.ignore()
+            return
+        super().keyReleaseEvent(ev)
+
+    # -- gestures ------------------------------------------------------------------------------------
+    def _begin_gesture(self, p: QPointF, screen: QPointF, mods):
+        tool = self._tool
+        value = 0.0 if (tool == Tool.ERASER or (mods & Qt.AltModifier)) else 1.0
+        if tool == Tool.LASSO and self._polygon:
+            first = self.image_to_viewport(*self._polygon[0])
+            if (QPointF(first) - screen).manhattanLength() <= 8 and len(self._polygon) >= 3:
+                self._close_polygon()
+                return
+            self._polygon.append((p.x(), p.y()))
+            self._draw_polygon_preview(p)
+            return
+        self._stroke = {"tool": tool, "start": (p.x(), p.y()), "screen": QPointF(screen), "value": value,
+                        "before": self._mask.copy(), "points": [(p.x(), p.y())], "moved": False}
+        if tool in (Tool.BRUSH, Tool.ERASER):
+            start = (p.x(), p.y())
+            if (mods & Qt.ShiftModifier) and self._last_brush_point is not None:
+                start = self._last_brush_point  # shift-click: a straight line from the last point
+            box = maskops.paint_segment(self._mask, start, (p.x(), p.y()), self._brush / 2, value)
+            self._last_brush_point = (p.x(), p.y())
+            self._mask_edited(live=True, box=box)
+        elif tool == Tool.RECT:
+            self.rect_item.setRect(QRectF(p, p))
+            self.rect_item.setVisible(True)
+        elif tool == Tool.LASSO:
+            self._draw_path(self._stroke["points"], closed=False)
+
+    def _continue_gesture(self, p: QPointF, screen: QPointF):
+        s = self._stroke
+        if (screen - s["screen"]).manhattanLength() >= 3:
+            s["moved"] = True
+        tool = s["tool"]
+        if tool in (Tool.BRUSH, Tool.ERASER):
+            last = s["points"][-1]
+            box = maskops.paint_segment(self._mask, last, (p.x(), p.y()), self._brush / 2, s["value"])
+            s["points"].append((p.x(), p.y()))
+            self._last_brush_point = (p.x(), p.y())
+            if box is not None:
+                self._mask_edited(live=True, box=box)
+        elif tool == Tool.RECT:
+            self.rect_item.setRect(QRectF(QPointF(*s["start"]), p).normalized())
+        elif tool == Tool.LASSO:
+            lx, ly = s["points"][-1]
+            if abs(p.x() - lx) + abs(p.y() - ly) >= 0.5:
+                s["points"].append((p.x(), p.y()))
+                self._draw_path(s["points"], closed=False)
+
+    def _end_gesture(self, p: QPointF, screen: QPointF):
+        s, self._stroke = self._stroke, None
+        if (screen - s["screen"]).manhattanLength() >= 3:
+            s["moved"] = True
+        tool = s["tool"]
+        label = {Tool.BRUSH: "brush stroke", Tool.ERASER: "eraser stroke", Tool.RECT: "rectangle",
+                 Tool.LASSO: "lasso"}[tool]
+        if tool in (Tool.BRUSH, Tool.ERASER):
+            last = s["points"][-1]
+            maskops.paint_segment(self._mask, last, (p.x(), p.y()), self._brush / 2, s["value"])
+        elif tool == Tool.RECT:
+            self.rect_item.setVisible(False)
+            if s["moved"]:
+                maskops.paint_rect(self._mask, s["start"], (p.x(), p.y()), s["value"])
+        elif tool == Tool.LASSO:
+            pts = s["points"] + [(p.x(), p.y())]
+            if s["moved"] and len(pts) >= 3:
+                self.path_item.setVisible(False)
+                maskops.paint_polygon(self._mask, pts, s["value"])
+            else:  # a click: start (or continue) a polygon, closed by double-click or Enter
+                self._polygon = [s["start"]]
+                self._polygon_value = s["value"]
+                self._polygon_before = s["before"]
+                self._draw_polygon_preview(p)
+                return
+        if self.history.record(s["before"], self._mask, label):
+            self.historyChanged.emit()
+        self._mask_edited()
+
+    def _close_polygon(self):
+        pts, self._polygon = self._polygon, None
+        self.path_item.setVisible(False)
+        if not pts or len(pts) < 3:
+            return
+        before = self._mask.copy()
+        maskops.paint_polygon(self._mask, pts, getattr(self, "_polygon_value", 1.0))
+        if self.history.record(before, self._mask, "polygon"):
+            self.historyChanged.emit()
+        self._mask_edited()
+
+    def in_gesture(self) -> bool:
+        return self._stroke is not None or bool(self._polygon)
+
+    def _cancel_gesture(self):
+        """Abandon a gesture in progress, restoring the mask as it was before it."""
+        if self._stroke is not None:
+            before = self._stroke["before"]
+            self._stroke = None
+            if self._mask is not None and before.shape == self._mask.shape:
+                self._mask[...] = before
+                self._mask_edited()
+        self._polygon = None
+        self._pan_last = None
+        self._clear_gesture_items()
+
+    def _clear_gesture_items(self):
+        self.rect_item.setVisible(False)
+        self.path_item.setVisible(False)
+
+    def _draw_path(self, pts, closed: bool, extra=None):
+        path = QPainterPath(QPointF(*pts[0]))
+        for x, y in pts[1:]:
+            path.lineTo(QPointF(x, y))
+        if extra is not None:
+            path.lineTo(extra)
+        if closed:
+            path.closeSubpath()
+        self.path_item.setPath(path)
+        self.path_item.setVisible(True)
+
+    def _draw_polygon_preview(self, p):
+        if self._polygon:
+            self._draw_path(self._polygon, closed=False, extra=p)
+
+    # -- cursor ---------------------------------------------------------------------------------------
+    def _update_cursor_shape(self):
+        if not self._editable or self._tool == Tool.PAN or self.space_held:
+            self.viewport().setCursor(Qt.OpenHandCursor)
+        elif self._tool in (Tool.BRUSH, Tool.ERASER):
+            self.viewport().setCursor(Qt.BlankCursor if self.underMouse() else Qt.CrossCursor)
+        else:
+            self.viewport().setCursor(Qt.CrossCursor)
+        self._update_brush_cursor()
+
+    def set_space_held(self, on: bool):
+        if on != self.space_held:
+            self.space_held = on
+            self._update_cursor_shape()
+
+    def closeEvent(self, ev):
+        self._feather_timer.stop()
+        super().closeEvent(ev)
+
+    def enterEvent(self, ev):
+        super().enterEvent(ev)
+        self._update_cursor_shape()
+
+    def _update_brush_cursor(self, p: QPointF | None = None):
+        if p is None:
+            p = self._last_hover
+            if p is None:
+                local = self.viewport().mapFromGlobal(QCursor.pos())
+                if not self.viewport().rect().contains(local):
+                    self.cursor_item.setVisible(False)
+                    self._cursor_shadow.setVisible(False)
+                    return
+                p = self.viewport_to_image(QPointF(local))
+        show = (self._editable and self._mask is not None and self._tool in (Tool.BRUSH, Tool.ERASER)
+                and not self.space_held)
+        r = self._brush / 2
+        rect = QRectF(p.x() - r, p.y() - r, 2 * r, 2 * r)
+        for it in (self.cursor_item, self._cursor_shadow):
+            it.setRect(rect)
+            it.setVisible(show)

@@ -1,0 +1,634 @@
+"""Side panels: the mask options, the task panel (model, task, settings, Run) and the result bar.
+
+The panels hold no application state beyond their widgets: the main window reads
+:meth:`TaskPanel.settings` when Run is pressed and listens to the panels' signals.
+"""
+
+from __future__ import annotations
+
+import html
+import random
+from dataclasses import dataclass
+
+import torch
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractSpinBox, QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QFrame, QGroupBox,
+    QHBoxLayout, QLabel, QProgressBar, QPushButton, QRadioButton, QSizePolicy, QSlider, QSpinBox,
+    QStackedWidget, QToolButton, QVBoxLayout, QWidget,
+)
+
+from . import icons
+
+__all__ = ["RunSettings", "MaskPanel", "TaskPanel", "ResultBar", "card_label", "card_tooltip", "is_image_card",
+           "available_devices"]
+
+IMAGE_NETS = ("unet", "multiscale")
+TASK_NAMES = {"inpaint": "Inpaint", "denoise": "Denoise", "sample": "Sample"}
+
+
+# -- checkpoint cards ----------------------------------------------------------------------------------------
+def is_image_card(card: dict) -> bool:
+    return card.get("network", {}).get("type") in IMAGE_NETS
+
+
+def _channels_text(card: dict) -> str:
+    c = int(card.get("data", {}).get("channels", 1))
+    return {1: "grey", 3: "RGB"}.get(c, f"{c} ch")
+
+
+def card_T(card: dict) -> int | None:
+    try:
+        return int(card["diffusion"]["schedule"]["T"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def card_label(card: dict) -> str:
+    """One line for the checkpoint picker: name, channels, family, bound K if measured."""
+    parts = [card.get("name", "?"), _channels_text(card), card.get("family", "?")]
+    b = card.get("bound") or {}
+    if isinstance(b, dict) and "K" in b:
+        try:
+            parts.append(f"K = {float(b['K']):.3g} {b.get('units', '')}".strip())
+        except (TypeError, ValueError):
+            pass
+    return "  \u00b7  ".join(parts)
+
+
+def card_tooltip(card: dict) -> str:
+    data = card.get("data", {})
+    rows = [f"<b>{html.escape(str(card.get('name', '?')))}</b>"]
+    if card.get("description"):
+        rows.append(html.escape(str(card["description"])))
+    T = card_T(card)
+    rows.append(f"{html.escape(str(card.get('family', '?')))} diffusion, T = {T}, "
+                f"{_channels_text(card)}, network {html.escape(str(card.get('network', {}).get('type', '?')))}"
+                + (f", {int(card['parameters']):,} parameters" if isinstance(card.get("parameters"), int) else ""))
+    if data.get("provenance"):
+        rows.append("<i>Data:</i> " + html.escape(str(data["provenance"])))
+    b = card.get("bound") or {}
+    if isinstance(b, dict) and "K" in b:
+        extra = f" \u00b1 {b['K_stderr']:.2g}" if isinstance(b.get("K_stderr"), (int, float)) else ""
+        rows.append(f"<i>Bound:</i> K = {b['K']:.4g}{extra} {html.escape(str(b.get('units', '')))}")
+    if not is_image_card(card):
+        rows.append("<i>Not an image model: cannot be used here.</i>")
+    rows.append(f"<small>{html.escape(str(card.get('path', '')))}</small>")
+    return "<p style='white-space:pre-wrap'>" + "<br>".join(rows) + "</p>"
+
+
+def available_devices() -> list[tuple[str, str]]:
+    """(label, torch device) pairs: CPU, plus CUDA and MPS where torch reports them."""
+    out = [("CPU", "cpu")]
+    try:
+        if torch.cuda.is_available():
+            for i in range(torch.cuda.device_count()):
+                out.append((f"CUDA {i}: {torch.cuda.get_device_name(i)}", f"cuda:{i}"))
+    except Exception:
+        pass
+    try:
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            out.append(("Apple MPS", "mps"))
+    except Exception:
+        pass
+    return out
+
+
+def _section(title: str) -> QGroupBox:
+    box = QGroupBox(title)
+    return box
+
+
+def _form(box: QGroupBox) -> QFormLayout:
+    f = QFormLayout(box)
+    f.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
+    f.setLabelAlignment(Qt.AlignRight | Qt.AlignVCenter)
+    f.setContentsMargins(8, 6, 8, 8)
+    f.setVerticalSpacing(6)
+    return f
+
+
+class _SliderSpin(QWidget):
+    """A slider with a spin box beside it, kept in sync."""
+
+    valueChanged = Signal(float)
+
+    def __init__(self, lo, hi, value, suffix="", decimals=0, parent=None):
+        super().__init__(parent)
+        self._scale = 10 ** decimals
+        self.slider = QSlider(Qt.Horizontal)
+        self.slider.setRange(int(lo * self._scale), int(hi * self._scale))
+        self.spin = QDoubleSpinBox() if decimals else QSpinBox()
+        if decimals:
+            self.spin.setDecimals(decimals)
+        self.spin.setRange(lo, hi)
+        self.spin.setSuffix(suffix)
+        self.spin.setKeyboardTracking(False)
+        self.spin.setFixedWidth(78)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.slider, 1)
+        lay.addWidget(self.spin)
+        self.slider.valueChanged.connect(self._from_slider)
+        self.spin.valueChanged.connect(self._from_spin)
+        self.setValue(value)
+
+    def value(self) -> float:
+        return float(self.spin.value())
+
+    def setValue(self, v):
+        self.spin.setValue(v)
+
+    def _from_slider(self, iv):
+        v = iv / self._scale
+        if abs(v - self.spin.value()) > 0.5 / self._scale:
+            self.spin.setValue(v)
+
+    def _from_spin(self, v):
+        with QSignalBlocker(self.slider):
+            self.slider.setValue(int(round(v * self._scale)))
+        self.valueChanged.emit(float(v))
+
+
+# -- mask panel -------------------------------------------------------------------------------------------------
+class MaskPanel(QGroupBox):
+    """Brush size, feather, overlay opacity and visibility."""
+
+    brushSizeChanged = Signal(float)
+    featherChanged = Signal(float)
+    opacityChanged = Signal(float)
+    overlayToggled = Signal(bool)
+
+    def __init__(self, parent=None):
+        super().__init__("Mask", parent)
+        f = _form(self)
+        self.brush = _SliderSpin(1, 300, 24, " px")
+        self.brush.setToolTip("Brush diameter in image pixels  ( [  and  ] )")
+        self.feather = _SliderSpin(0, 32, 0, " px", decimals=1)
+        self.feather.setToolTip("Soft edge: the mask is blurred by a Gaussian of this std before a run.\n"
+                                "Feathered pixels are blended, not replaced.")
+        self.opacity = _SliderSpin(0, 100, 50, " %")
+        self.show_overlay = QCheckBox("Show mask overlay")
+        self.show_overlay.setChecked(True)
+        self.show_overlay.setToolTip("Toggle the mask overlay (M)")
+        self.coverage = QLabel("no mask")
+        self.coverage.setStyleSheet("color: palette(mid);")
+        f.addRow("Brush", self.brush)
+        f.addRow("Feather", self.feather)
+        f.addRow("Opacity", self.opacity)
+        f.addRow("", self.show_overlay)
+        f.addRow("", self.coverage)
+        self.brush.valueChanged.connect(self.brushSizeChanged)
+        self.feather.valueChanged.connect(self.featherChanged)
+        self.opacity.valueChanged.connect(lambda v: self.opacityChanged.emit(v / 100.0))
+        self.show_overlay.toggled.connect(self.overlayToggled)
+
+    def set_coverage(self, fraction: float | None, pixels: int = 0):
+        if fraction is None:
+            self.coverage.setText("no image")
+        elif pixels == 0:
+            self.coverage.setText("mask is empty: paint the region to fill")
+        else:
+            self.coverage.setText(f"mask covers {fraction:.1%} ({pixels:,} px)")
+
+
+# -- task panel -----------------------------------------------------------------------------------------------
+@dataclass
+class RunSettings:
+    task: str = "inpaint"
+    checkpoint: str | None = None      # the card path
+    steps: int | None = None           # None = all T steps
+    seed: int = 0
+    samples: int = 1
+    mode: str = "clamp"
+    sigma255: float = 25.0
+    size: tuple[int, int] = (64, 64)   # (H, W) for sampling
+    device: str = "cpu"
+    jump_length: int = 0
+    jump_n_sample: int = 1
+
+    @property
+    def sigma(self) -> float:
+        return float(self.sigma255) / 255.0
+
+
+class TaskPanel(QWidget):
+    """Task, model and sampling settings, Run / Cancel and progress."""
+
+    runRequested = Signal()
+    cancelRequested = Signal()
+    estimateRequested = Signal()
+    checkpointChanged = Signal(str)    # card path ('' when none)
+    taskChanged = Signal(str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._cards: list[dict] = []
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(6, 6, 6, 6)
+        outer.setSpacing(8)
+
+        # model
+        model_box = _section("Model")
+        mf = QVBoxLayout(model_box)
+        mf.setContentsMargins(8, 6, 8, 8)
+        self.checkpoint = QComboBox()
+        self.checkpoint.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.checkpoint.setMinimumContentsLength(18)
+        self.checkpoint.setToolTip("The checkpoint to run (hover an entry for its card)")
+        self.model_info = QLabel("")
+        self.model_info.setWordWrap(True)
+        self.model_info.setTextFormat(Qt.RichText)
+        self.model_info.setStyleSheet("color: palette(mid);")
+        mf.addWidget(self.checkpoint)
+        mf.addWidget(self.model_info)
+        outer.addWidget(model_box)
+
+        # task
+        task_box = _section("Task")
+        tl = QVBoxLayout(task_box)
+        tl.setContentsMargins(8, 6, 8, 8)
+        row = QHBoxLayout()
+        row.setSpacing(0)
+        self.task_group = QButtonGroup(self)
+        self.task_buttons = {}
+        for i, (key, name) in enumerate(TASK_NAMES.items()):
+            b = QToolButton()
+            b.setText(name)
+            b.setCheckable(True)
+            b.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
+            b.setMinimumHeight(28)
+            self.task_group.addButton(b, i)
+            self.task_buttons[key] = b
+            row.addWidget(b)
+        self.task_buttons["inpaint"].setChecked(True)
+        self.task_buttons["inpaint"].setToolTip("Fill the masked pixels; the others stay exactly as they are")
+        self.task_buttons["denoise"].setToolTip("Remove additive Gaussian noise of a known level from the whole image")
+        self.task_buttons["sample"].setToolTip("Draw a new image from the model (unconditional)")
+        tl.addLayout(row)
+        self.task_stack = QStackedWidget()
+        # inpaint page
+        ip = QWidget()
+        ipf = QFormLayout(ip)
+        ipf.setContentsMargins(0, 4, 0, 0)
+        self.mode = QComboBox()
+        self.mode.addItem("Clamped (paper)", "clamp")
+        self.mode.addItem("Forward-noised (RePaint)", "forward")
+        self.mode.setToolTip("Clamped: the known pixels are held at their values at every step "
+                             "(Sohl-Dickstein et al. 2015).\nForward-noised: after each step they are "
+                             "replaced by a forward-noised copy (Lugmayr et al. 2022, RePaint).")
+        self.jump_length = QSpinBox()
+        self.jump_length.setRange(0, 100)
+        self.jump_length.setSpecialValueText("off")
+        self.jump_length.setToolTip("RePaint resampling: go back up this many steps at each jump point (0 = off)")
+        self.jump_n = QSpinBox()
+        self.jump_n.setRange(1, 20)
+        self.jump_n.setToolTip("RePaint resampling: how many times each jump segment is traversed")
+        ipf.addRow("Known pixels", self.mode)
+        self._jump_row = QWidget()
+        jr = QHBoxLayout(self._jump_row)
+        jr.setContentsMargins(0, 0, 0, 0)
+        jr.addWidget(self.jump_length, 1)
+        jr.addWidget(QLabel("\u00d7"))
+        jr.addWidget(self.jump_n, 1)
+        ipf.addRow("Resample jumps", self._jump_row)
+        self.task_stack.addWidget(ip)
+        # denoise page
+        dp = QWidget()
+        dpf = QFormLayout(dp)
+        dpf.setContentsMargins(0, 4, 0, 0)
+        self.sigma = QDoubleSpinBox()
+        self.sigma.setRange(0.5, 255.0)
+        self.sigma.setDecimals(1)
+        self.sigma.setValue(25.0)
+        self.sigma.setSuffix(" / 255")
+        self.sigma.setToolTip("Standard deviation of the noise, in 0-255 units")
+        self.estimate = QPushButton("Estimate")
+        self.estimate.setToolTip("Estimate the noise level from the image (median absolute deviation of "
+                                 "the finest wavelet details)")
+        srow = QHBoxLayout()
+        srow.addWidget(self.sigma, 1)
+        srow.addWidget(self.estimate)
+        dpf.addRow("Noise std", srow)
+        self.task_stack.addWidget(dp)
+        # sample page
+        sp = QWidget()
+        spf = QFormLayout(sp)
+        spf.setContentsMargins(0, 4, 0, 0)
+        self.width_spin, self.height_spin = QSpinBox(), QSpinBox()
+        for s in (self.width_spin, self.height_spin):
+            s.setRange(8, 1024)
+            s.setSingleStep(8)
+            s.setValue(64)
+            s.setSuffix(" px")
+        szrow = QHBoxLayout()
+        szrow.addWidget(self.width_spin, 1)
+        szrow.addWidget(QLabel("\u00d7"))
+        szrow.addWidget(self.height_spin, 1)
+        self.width_spin.setToolTip("Width of the new image")
+        self.height_spin.setToolTip("Height of the new image")
+        spf.addRow("Width \u00d7 height", szrow)
+        self.task_stack.addWidget(sp)
+        tl.addWidget(self.task_stack)
+        outer.addWidget(task_box)
+
+        # sampling
+        samp_box = _section("Sampling")
+        sf = _form(samp_box)
+        self.steps = QSpinBox()
+        self.steps.setRange(1, 100000)
+        self.steps.setValue(100)
+        self.steps.setToolTip("Reverse steps. Fewer than T respaces the trajectory (faster, coarser).")
+        self.steps_all = QCheckBox("all T")
+        self.steps_all.setToolTip("Run every step of the model's trajectory")
+        strow = QHBoxLayout()
+        strow.addWidget(self.steps, 1)
+        strow.addWidget(self.steps_all)
+        sf.addRow("Steps", strow)
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 2 ** 31 - 1)
+        self.seed.setButtonSymbols(QAbstractSpinBox.NoButtons)
+        self.dice = QToolButton()
+        self.dice.setText("\u2684")
+        self.dice.setToolTip("A new random seed")
+        sdrow = QHBoxLayout()
+        sdrow.addWidget(self.seed, 1)
+        sdrow.addWidget(self.dice)
+        sf.addRow("Seed", sdrow)
+        self.samples = QSpinBox()
+        self.samples.setRange(1, 64)
+        self.samples.setToolTip("Average this many samples (the posterior mean).\n"
+                                "The progress shows the first; the result is their mean.")
+        sf.addRow("Samples", self.samples)
+        self.device = QComboBox()
+        for label, dev in available_devices():
+            self.device.addItem(label, dev)
+        sf.addRow("Device", self.device)
+        outer.addWidget(samp_box)
+
+        # run
+        run_row = QHBoxLayout()
+        self.run_button = QPushButton(icons.icon("run"), "Run")
+        self.run_button.setToolTip("Run the task (Ctrl+Return)")
+        self.run_button.setMinimumHeight(34)
+        self.run_button.setDefault(True)
+        f = self.run_button.font()
+        f.setBold(True)
+        self.run_button.setFont(f)
+        self.cancel_button = QPushButton(icons.icon("stop"), "Cancel")
+        self.cancel_button.setToolTip("Stop the run after the current step (Esc)")
+        self.cancel_button.setMinimumHeight(34)
+        self.cancel_button.setEnabled(False)
+        run_row.addWidget(self.run_button, 2)
+        run_row.addWidget(self.cancel_button, 1)
+        outer.addLayout(run_row)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setTextVisible(True)
+        self.progress.setFormat("idle")
+        outer.addWidget(self.progress)
+        self.eta = QLabel("")
+        self.eta.setStyleSheet("color: palette(mid);")
+        self.eta.setVisible(False)
+        outer.addWidget(self.eta)
+        self.hint = QLabel("")
+        self.hint.setWordWrap(True)
+        self.hint.setStyleSheet("color: #c0392b;")
+        self.hint.setVisible(False)
+        outer.addWidget(self.hint)
+        outer.addStretch(1)
+
+        self.task_group.idClicked.connect(self._on_task)
+        self.mode.currentIndexChanged.connect(self._update_enabled)
+        self.steps_all.toggled.connect(self._update_enabled)
+        self.checkpoint.currentIndexChanged.connect(self._on_checkpoint)
+        self.dice.clicked.connect(self.new_seed)
+        self.estimate.clicked.connect(self.estimateRequested)
+        self.run_button.clicked.connect(self.runRequested)
+        self.cancel_button.clicked.connect(self.cancelRequested)
+        self._update_enabled()
+
+    # -- checkpoints ----------------------------------------------------------------------------------
+    def set_cards(self, cards: list[dict], select: str | None = None):
+        """Fill the picker (image models first); ``select`` is a card path or name to select."""
+        images = [c for c in cards if is_image_card(c)]
+        others = [c for c in cards if not is_image_card(c)]
+        with QSignalBlocker(self.checkpoint):
+            self.checkpoint.clear()
+            self._cards = (images or [None]) + others   # one entry per row; None = placeholder
+            for i, card in enumerate(self._cards):
+                if card is None:
+                    self.checkpoint.addItem("no image model found", "")
+                    self.checkpoint.model().item(i).setEnabled(False)
+                    continue
+                self.checkpoint.addItem(card_label(card), str(card.get("path", "")))
+                self.checkpoint.setItemData(i, card_tooltip(card), Qt.ToolTipRole)
+                if not is_image_card(card):
+                    self.checkpoint.model().item(i).setEnabled(False)
+            self.checkpoint.setCurrentIndex(0)
+            if select:
+                self._select_row(select)
+        self._on_checkpoint(self.checkpoint.currentIndex())
+
+    def cards(self) -> list[dict]:
+        return [c for c in self._cards if c is not None]
+
+    def _select_row(self, name_or_path: str) -> bool:
+        for i, card in enumerate(self._cards):
+            if card is not None and is_image_card(card) and name_or_path in (str(card.get("path")), card.get("name")):
+                self.checkpoint.setCurrentIndex(i)
+                return True
+        return False
+
+    def select(self, name_or_path: str) -> bool:
+        """Select an image checkpoint by name or card path; False if it is not listed."""
+        return self._select_row(str(name_or_path))
+
+    def current_card(self) -> dict | None:
+        i = self.checkpoint.currentIndex()
+        if 0 <= i < len(self._cards) and self._cards[i] is not None and is_image_card(self._cards[i]):
+            return self._cards[i]
+        return None
+
+    def _on_checkpoint(self, _i):
+        card = self.current_card()
+        if card is None:
+            n = len(self.cards())
+            found = f"None of the {n} checkpoints found is an image model. " if n else "No checkpoints found. "
+            self.model_info.setText(f"<i>{found}Train one (dpm-studio train) or use File \u203a Open "
+                                    "Checkpoint\u2026</i>")
+            self.checkpointChanged.emit("")
+        else:
+            T = card_T(card)
+            if T:
+                self.steps.setMaximum(T)
+                self.steps_all.setText(f"all {T}")
+            desc = html.escape(str(card.get("description", "")))
+            self.model_info.setText(f"T = {T}, {_channels_text(card)}, {html.escape(card.get('family', '?'))}"
+                                    + (f"<br>{desc}" if desc else ""))
+            self.checkpointChanged.emit(str(card.get("path", "")))
+        self._update_enabled()
+
+    # -- task ---------------------------------------------------------------------------------------------
+    def task(self) -> str:
+        return list(TASK_NAMES)[max(0, self.task_group.checkedId())]
+
+    def set_task(self, task: str):
+        if task in TASK_NAMES:
+            self.task_buttons[task].setChecked(True)
+            self._on_task(list(TASK_NAMES).index(task))
+
+    def _on_task(self, i):
+        self.task_stack.setCurrentIndex(i)
+        self._update_enabled()
+        self.taskChanged.emit(self.task())
+
+    def new_seed(self):
+        self.seed.setValue(random.randrange(0, 2 ** 31 - 1))
+
+    def _update_enabled(self, *_):
+        forward = self.mode.currentData() == "forward"
+        self._jump_row.setEnabled(forward)
+        self.steps.setEnabled(not self.steps_all.isChecked())
+        self.samples.setEnabled(self.task() != "sample")
+        card = self.current_card()
+        binary = card is not None and card.get("family") == "binomial"
+        self.task_buttons["denoise"].setEnabled(not binary)
+        if binary:
+            self.task_buttons["denoise"].setToolTip("Denoising needs a Gaussian model")
+            if self.task() == "denoise":
+                self.set_task("inpaint")
+
+    # -- run state --------------------------------------------------------------------------------------
+    def settings(self) -> RunSettings:
+        card = self.current_card()
+        return RunSettings(
+            task=self.task(), checkpoint=str(card["path"]) if card else None,
+            steps=None if self.steps_all.isChecked() else int(self.steps.value()),
+            seed=int(self.seed.value()), samples=int(self.samples.value()) if self.task() != "sample" else 1,
+            mode=self.mode.currentData(),
+            sigma255=float(self.sigma.value()), size=(int(self.height_spin.value()), int(self.width_spin.value())),
+            device=self.device.currentData() or "cpu",
+            jump_length=int(self.jump_length.value()) if self.mode.currentData() == "forward" else 0,
+            jump_n_sample=int(self.jump_n.value()) if self.mode.currentData() == "forward" else 1)
+
+    def set_running(self, running: bool):
+        self.run_button.setEnabled(not running)
+        self.cancel_button.setEnabled(running)
+        for w in (self.checkpoint, self.task_stack, self.device, self.steps, self.steps_all, self.seed, self.dice,
+                  self.samples):
+            w.setEnabled(not running)
+        for b in self.task_buttons.values():
+            b.setEnabled(not running)
+        if not running:
+            self._update_enabled()
+
+    def set_progress(self, index: int, total: int, elapsed: float | None = None, eta: float | None = None):
+        self.progress.setRange(0, max(1, total))
+        self.progress.setValue(index)
+        self.progress.setFormat(f"step {index} / {total}")
+        if elapsed is not None:
+            e = f"{elapsed:.1f} s elapsed"
+            if eta is not None and eta == eta and index < total:
+                e += f", about {_fmt_seconds(eta)} left"
+            self.eta.setText(e)
+            self.eta.setVisible(True)
+
+    def reset_progress(self, text: str = "idle"):
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setFormat(text)
+        self.eta.setVisible(False)
+
+    def set_hint(self, text: str):
+        self.hint.setText(text)
+        self.hint.setVisible(bool(text))
+
+
+def _fmt_seconds(s: float) -> str:
+    if s < 1:
+        return "<1 s"
+    if s < 90:
+        return f"{s:.0f} s"
+    return f"{s / 60:.0f} min"
+
+
+# -- result bar ----------------------------------------------------------------------------------------------------
+class ResultBar(QFrame):
+    """Under the canvas during and after a run: trajectory timeline, x_t / x0, compare, Accept / Discard."""
+
+    scrubbed = Signal(int)
+    showX0Changed = Signal(bool)
+    splitToggled = Signal(bool)
+    acceptRequested = Signal()
+    discardRequested = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setFrameShape(QFrame.StyledPanel)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(8, 4, 8, 4)
+        self.title = QLabel("<b>Trajectory</b>")
+        self.slider = QSlider(Qt.Horizontal)
+        self.slider.setRange(0, 0)
+        self.slider.setEnabled(False)
+        self.slider.setToolTip("Scrub through the recorded trajectory")
+        self.slider.setMinimumWidth(160)
+        self.step_label = QLabel("")
+        self.step_label.setMinimumWidth(150)
+        self.x_button = QRadioButton("x\u209c")
+        self.x0_button = QRadioButton("predicted x\u2080")
+        self.x_button.setChecked(True)
+        self.x_button.setToolTip("Show the noisy state x_t")
+        self.x0_button.setToolTip("Show the model's estimate of x_0 at this step")
+        grp = QButtonGroup(self)
+        grp.addButton(self.x_button)
+        grp.addButton(self.x0_button)
+        self.split_button = QPushButton("Split compare")
+        self.split_button.setCheckable(True)
+        self.split_button.setToolTip("Before | after with a draggable divider. Hold \\ to flash the original.")
+        self.discard_button = QPushButton("Discard")
+        self.discard_button.setToolTip("Drop the result and go back to the image")
+        self.accept_button = QPushButton("Accept")
+        self.accept_button.setToolTip("Make the result the image (then save it with File \u203a Save As)")
+        f = self.accept_button.font()
+        f.setBold(True)
+        self.accept_button.setFont(f)
+        for w in (self.title, self.slider, self.step_label, self.x_button, self.x0_button):
+            lay.addWidget(w, 1 if w is self.slider else 0)
+        sep = QFrame()
+        sep.setFrameShape(QFrame.VLine)
+        lay.addWidget(sep)
+        lay.addWidget(self.split_button)
+        lay.addWidget(self.discard_button)
+        lay.addWidget(self.accept_button)
+        self.slider.valueChanged.connect(self.scrubbed)
+        self.x0_button.toggled.connect(self.showX0Changed)
+        self.split_button.toggled.connect(self.splitToggled)
+        self.accept_button.clicked.connect(self.acceptRequested)
+        self.discard_button.clicked.connect(self.discardRequested)
+        self.set_review(False)
+
+    def set_show_x0(self, on: bool):
+        (self.x0_button if on else self.x_button).setChecked(True)
+
+    def set_review(self, review: bool, frames: int = 0):
+        """Running (False) or reviewing a finished run with ``frames`` recorded frames (True)."""
+        self.slider.setEnabled(review and frames > 1)
+        self.accept_button.setEnabled(review)
+        self.discard_button.setEnabled(review)
+        self.split_button.setEnabled(review)
+        if review:
+            with QSignalBlocker(self.slider):
+                self.slider.setRange(0, max(0, frames - 1))
+                self.slider.setValue(max(0, frames - 1))
+        else:
+            with QSignalBlocker(self.split_button):
+                self.split_button.setChecked(False)
+
+    def set_live(self, index: int, total: int, t: float):
+        with QSignalBlocker(self.slider):
+            self.slider.setRange(0, max(1, total - 1))
+            self.slider.setValue(index)
+        self.step_label.setText(f"step {index + 1} / {total}   t = {t:.4g}")

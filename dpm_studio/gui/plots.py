@@ -1,0 +1,213 @@
+"""The plots dock: the loaded model's schedule and reverse variance, and a live trace of a run.
+
+Left: the forward schedule b_t and the model's reverse variance per step (the mean
+over pixels of Sigma_t = Var p(x_{t-1} | x_t), evaluated once per checkpoint on a small
+random input), both on a log scale against t, with a marker at the current t during a
+run. Right: the RMS change of the image per step (how much each step moves x), with the
+current step marked.
+"""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import pyqtgraph as pg
+import torch
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QDockWidget, QLabel, QVBoxLayout, QWidget
+
+__all__ = ["PlotsDock", "schedule_curves"]
+
+
+def schedule_curves(loaded, n_points: int = 64, size: int = 16, seed: int = 0) -> dict:
+    """b_t for t = 1..T and the model's mean reverse variance at up to ``n_points`` steps.
+
+    The reverse variance comes from one batched call ``diffusion.p_dist(net, x, t)`` on a
+    random (size x size) input x ~ pi (binomial: the Bernoulli variance p(1 - p)).
+    """
+    d, net = loaded.diffusion, loaded.net
+    with torch.no_grad():
+        betas = d.betas().detach().double().cpu().numpy()
+        T = int(d.T)
+        ts = np.unique(np.round(np.linspace(1, T, min(n_points, T))).astype(int))
+        device = next((p.device for p in net.parameters()), torch.device("cpu"))
+        channels = int(loaded.card.get("data", {}).get("channels", 1))
+        g = torch.Generator(device="cpu").manual_seed(seed)
+        x = d.prior_sample((len(ts), channels, size, size), g, "cpu", torch.float32).to(device)
+        t = torch.as_tensor(ts, dtype=torch.float64, device=device)
+        try:
+            dist, _ = d.p_dist(net, x, t)
+            if hasattr(dist, "var"):
+                var = dist.var.double().mean(dim=(1, 2, 3)).cpu().numpy()
+            else:
+                p = dist.prob.double()
+                var = (p * (1 - p)).mean(dim=(1, 2, 3)).cpu().numpy()
+        except Exception:  # a model that cannot take this input: show the schedule alone
+            var = np.full(len(ts), np.nan)
+    return {"t": np.arange(1, T + 1), "beta": betas, "t_var": ts.astype(float), "var": var,
+            "family": d.family}
+
+
+def _fmt(v: float) -> str:
+    return f"{v:g}" if 1e-3 <= v < 1e4 else f"{v:.0e}".replace("e-0", "e-")
+
+
+def log_ticks(lo: float, hi: float) -> list:
+    """Ticks for an axis holding log10 values: decades, plus 2 and 5 when the range is short."""
+    d0, d1 = int(np.floor(lo)), int(np.ceil(hi))
+    major, minor = [], []
+    for d in range(d0, d1 + 1):
+        if lo - 1e-9 <= d <= hi + 1e-9:
+            major.append((float(d), _fmt(10.0 ** d)))
+        if d1 - d0 <= 2:
+            for m in (2, 5):
+                v = d + np.log10(m)
+                if lo <= v <= hi:
+                    minor.append((float(v), _fmt(m * 10.0 ** d)))
+    if len(major) < 2:
+        major, minor = major + minor, []
+    return [major, minor]
+
+
+class PlotsDock(QDockWidget):
+    def __init__(self, parent=None):
+        super().__init__("Schedule && trajectory", parent)
+        self.setObjectName("plots-dock")
+        self.setAllowedAreas(Qt.BottomDockWidgetArea | Qt.TopDockWidgetArea | Qt.RightDockWidgetArea)
+        body = QWidget()
+        lay = QVBoxLayout(body)
+        lay.setContentsMargins(2, 2, 2, 2)
+        self.glw = pg.GraphicsLayoutWidget()
+        self.glw.setBackground(None)
+        self.glw.setMinimumHeight(150)
+        lay.addWidget(self.glw)
+        self.note = QLabel("")
+        self.note.setStyleSheet("color: palette(mid);")
+        self.note.setVisible(False)
+        lay.addWidget(self.note)
+        self.setWidget(body)
+
+        fg = pg.mkColor(90, 90, 90)
+        self.sched = self.glw.addPlot(row=0, col=0)
+        self.sched.setTitle("schedule", size="9pt")
+        self.sched.setLabel("left", "log scale")
+        self.sched.setLabel("bottom", "t")
+        self.sched.showGrid(x=True, y=True, alpha=0.2)
+        self.sched.setMouseEnabled(x=False, y=False)
+        self.sched.hideButtons()
+        self.var_curve = self.sched.plot([], [], pen=pg.mkPen((220, 90, 60), width=2.5),
+                                         name="\u03a3\u209c model reverse variance")
+        self.beta_curve = self.sched.plot([], [], pen=pg.mkPen((52, 120, 200), width=2, style=Qt.DashLine),
+                                          name="b\u209c forward")
+        self.t_line = pg.InfiniteLine(angle=90, pen=pg.mkPen((120, 120, 120), width=1, style=Qt.DashLine))
+        self.t_line.setVisible(False)
+        self.sched.addItem(self.t_line, ignoreBounds=True)
+
+        self.trace = self.glw.addPlot(row=0, col=1)
+        self.glw.ci.layout.setColumnStretchFactor(0, 1)
+        self.glw.ci.layout.setColumnStretchFactor(1, 1)
+        self.trace.setTitle("RMS change of x per step", size="9pt")
+        self.trace.setLabel("bottom", "step")
+        self.trace.showGrid(x=True, y=True, alpha=0.2)
+        self.trace.setMouseEnabled(x=False, y=False)
+        self.trace.hideButtons()
+        self.trace_curve = self.trace.plot([], [], pen=pg.mkPen((60, 160, 90), width=2))
+        self.step_line = pg.InfiniteLine(angle=90, pen=pg.mkPen((200, 60, 60), width=1))
+        self.step_line.setVisible(False)
+        self.trace.addItem(self.step_line, ignoreBounds=True)
+        for p in (self.sched, self.trace):
+            for ax in ("left", "bottom"):
+                p.getAxis(ax).setTextPen(fg)
+            p.getAxis("left").setWidth(46)
+        self._T = None
+        self.curves = None
+        self._pending = None
+        self._ytop = 0.0
+        self.trace.enableAutoRange(y=False)
+        # Plots are the most expensive thing to repaint: a run updates them at most 8 times a second.
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(125)
+        self._timer.timeout.connect(self._apply)
+
+    # -- model ----------------------------------------------------------------------------------------
+    def set_model(self, loaded):
+        """Plot b_t and the reverse variance of a loaded checkpoint (None clears)."""
+        if loaded is None:
+            self.beta_curve.setData([], [])
+            self.var_curve.setData([], [])
+            self.curves = None
+            self.sched.setTitle("schedule (no model)", size="9pt")
+            return
+        c = schedule_curves(loaded)
+        self.curves = c
+        self._T = int(c["t"][-1])
+        # log10 on a linear axis with our own ticks: pyqtgraph's log axis piles its labels up
+        beta = np.log10(np.clip(c["beta"], 1e-12, None))
+        self.beta_curve.setData(c["t"], beta)
+        var = c["var"]
+        ok = np.isfinite(var) & (var > 0)
+        lv = np.log10(var[ok])
+        self.var_curve.setData(c["t_var"][ok], lv)
+        lo = float(min(beta.min(), lv.min() if lv.size else beta.min()))
+        hi = float(max(beta.max(), lv.max() if lv.size else beta.max()))
+        self.sched.getAxis("left").setTicks(log_ticks(lo, hi))
+        self.sched.setYRange(lo, hi, padding=0.05)
+        name = html.escape(str(loaded.card.get("name", "")))
+        # the title doubles as the legend (a legend box would cover the curves)
+        self.sched.setTitle(f"<span style='color:#3478c8'>b<sub>t</sub> forward - -</span> &nbsp;"
+                            f"<span style='color:#dc5a3c'>\u03a3<sub>t</sub> model \u2014</span> &nbsp;"
+                            f"{name}", size="9pt")
+        self.sched.setToolTip(f"{name}, T = {self._T}: the forward schedule b_t and the mean reverse "
+                              "variance \u03a3_t of the model at each t (on a random input), log scale")
+        self.sched.setXRange(0, self._T, padding=0.02)
+
+    # -- run -------------------------------------------------------------------------------------------
+    def start_run(self, total: int):
+        self._timer.stop()
+        self._pending = None
+        self._ytop = 0.0
+        self.trace_curve.setData([], [])
+        self.trace.setXRange(0, max(1, total), padding=0.02)
+        self.step_line.setVisible(True)
+        self.step_line.setValue(0)
+        self.t_line.setVisible(self._T is not None)
+
+    def update_run(self, frame, now: bool = False):
+        """A frame (see runner.Frame): update the trace and both markers (coalesced, <= 8/s)."""
+        self._pending = frame
+        if now or frame.done:
+            self._timer.stop()
+            self._apply()
+        elif not self._timer.isActive():
+            self._timer.start()
+
+    def _apply(self):
+        frame, self._pending = self._pending, None
+        if frame is None:
+            return
+        rms = np.asarray(frame.rms, dtype=float)
+        steps = np.arange(1, len(rms) + 1)
+        ok = np.isfinite(rms)
+        self.trace_curve.setData(steps[ok], rms[ok])
+        top = float(rms[ok].max()) if ok.any() else 0.0
+        if top > self._ytop or top < 0.4 * self._ytop:  # rescale rarely: axis relayouts are costly
+            self._ytop = max(top * 1.15, 1e-6)
+            self.trace.setYRange(0, self._ytop, padding=0)
+        self.step_line.setValue(frame.index + 1)
+        if self._T is not None:
+            self.t_line.setValue(frame.t)
+
+    def set_cursor(self, index: int, t: float):
+        """Mark a step picked on the timeline."""
+        self.step_line.setVisible(True)
+        self.step_line.setValue(index + 1)
+        if self._T is not None:
+            self.t_line.setVisible(True)
+            self.t_line.setValue(t)
+
+    def end_run(self):
+        self._timer.stop()
+        self._apply()
+        self.t_line.setVisible(False)

@@ -1,0 +1,341 @@
+"""Running a task off the GUI thread.
+
+Two layers:
+
+- :class:`GeneratorWorker`, a superqt-style generator worker: a QObject moved to a
+  QThread that iterates a generator and reports through the signals ``started``,
+  ``yielded(object)``, ``finished(object)`` (the last value), ``errored(object)`` (an
+  :class:`ErrorInfo`) and ``aborted()``. :meth:`GeneratorWorker.quit` may be called from any
+  thread; the worker checks the flag between two items, so a run stops within one step.
+- :class:`TaskRunner`, a QObject living in the GUI thread that owns the thread and the
+  worker for one run at a time, coalesces frames (only the latest pending one is kept, at
+  most ``fps`` per second reach the display) and re-emits everything as GUI-thread
+  signals.
+
+PySide6 trap: a worker signal connected to a lambda, a ``functools.partial`` or a static
+function runs that slot in the *worker* thread. Worker signals here are connected only to
+``@Slot`` methods of QObjects that live in the GUI thread, so the connection is queued
+and the slot runs in the GUI thread.
+
+:func:`task_frames` wraps :func:`dpm_studio.core.tasks.run_task` (no Qt) and does the
+per-step bookkeeping in the worker thread: the RMS change per step and a bounded
+recording of the trajectory as uint8 frames.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+
+import numpy as np
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+
+from .analysis import frame_indices, rms_change
+from ..imageio import to_uint8
+
+__all__ = ["ErrorInfo", "Frame", "Trajectory", "RunJob", "GeneratorWorker", "TaskRunner", "task_frames"]
+
+
+# -- the pure part (runs in the worker thread) ---------------------------------------------------------
+@dataclass
+class Trajectory:
+    """A bounded recording of a run: uint8 frames of x_t and of the x_0 estimate per kept step."""
+
+    indices: list = field(default_factory=list)
+    times: list = field(default_factory=list)
+    x: list = field(default_factory=list)
+    x0: list = field(default_factory=list)
+    total: int = 0
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def append(self, index, t, image_u8, x0_u8):
+        self.indices.append(int(index))
+        self.times.append(float(t))
+        self.x.append(image_u8)
+        self.x0.append(x0_u8)
+
+    def frame(self, k: int, predicted: bool = False) -> np.ndarray:
+        """The k-th recorded frame (uint8); the x_0 estimate if asked and available."""
+        if predicted and self.x0[k] is not None:
+            return self.x0[k]
+        return self.x[k]
+
+    def frames(self, predicted: bool = False) -> list:
+        return [self.frame(k, predicted) for k in range(len(self))]
+
+
+@dataclass
+class Frame:
+    """One step of a run as the GUI sees it."""
+
+    index: int
+    total: int
+    t: float
+    image: np.ndarray            # x_t (or the result when done), (H, W, C) float in [0, 1]
+    x0: np.ndarray | None        # the model's x_0 estimate
+    done: bool
+    elapsed: float               # seconds since the run started
+    rms: np.ndarray              # RMS change of x per step so far, shape (index + 1,)
+    trajectory: Trajectory | None = None   # only on the last frame
+    image_u8: np.ndarray | None = None     # ready to show (converted in the worker thread)
+    x0_u8: np.ndarray | None = None
+
+    def display(self, predicted: bool = False) -> np.ndarray:
+        """What the canvas shows: x_t, or the x_0 estimate when asked and available (uint8)."""
+        if predicted and self.x0 is not None:
+            return self.x0_u8 if self.x0_u8 is not None else to_uint8(self.x0)
+        return self.image_u8 if self.image_u8 is not None else to_uint8(self.image)
+
+    @property
+    def eta(self) -> float:
+        n = self.index + 1
+        return self.elapsed / n * (self.total - n) if n else float("nan")
+
+
+@dataclass
+class RunJob:
+    """Everything a run needs, copied at the moment Run is pressed."""
+
+    loaded: object
+    task: str
+    image: np.ndarray | None = None
+    kwargs: dict = field(default_factory=dict)
+    max_frames: int = 200
+    frame_budget_bytes: int = 256 * 2 ** 20
+
+
+def task_frames(job: RunJob):
+    """Generator of :class:`Frame` for a job; the bookkeeping happens here, in the worker."""
+    from ..core.tasks import run_task
+
+    t0 = time.perf_counter()
+    prev = None
+    rms: list[float] = []
+    traj = Trajectory()
+    keep: set[int] | None = None
+    for rec in run_task(job.loaded, job.task, job.image, **job.kwargs):
+        if keep is None:
+            traj.total = rec.total
+            frame_bytes = max(1, rec.image.size) * 2  # x and x0 as uint8
+            n_keep = int(max(2, min(job.max_frames, job.frame_budget_bytes // frame_bytes)))
+            keep = frame_indices(rec.total, n_keep)
+        rms.append(rms_change(rec.image, prev))
+        prev = rec.image
+        u8 = to_uint8(rec.image)
+        x0_u8 = None if rec.x0 is None else to_uint8(rec.x0)
+        if rec.index in keep or rec.done:
+            traj.append(rec.index, rec.t, u8, x0_u8)
+        yield Frame(rec.index, rec.total, rec.t, rec.image, rec.x0, rec.done,
+                    time.perf_counter() - t0, np.asarray(rms, dtype=np.float32),
+                    traj if rec.done else None, u8, x0_u8)
+
+
+# -- the Qt part -----------------------------------------------------------------------------------------
+@dataclass
+class ErrorInfo:
+    exception: BaseException
+    traceback: str
+
+    @property
+    def message(self) -> str:
+        text = str(self.exception) or type(self.exception).__name__
+        return text if isinstance(self.exception, ValueError) else f"{type(self.exception).__name__}: {text}"
+
+
+class GeneratorWorker(QObject):
+    """Iterates ``func(*args, **kwargs)`` (a generator) in whatever thread it lives in."""
+
+    started = Signal()
+    yielded = Signal(object)
+    finished = Signal(object)
+    errored = Signal(object)
+    aborted = Signal()
+
+    def __init__(self, func, *args, **kwargs):
+        super().__init__()
+        self._func, self._args, self._kwargs = func, args, kwargs
+        self._abort = threading.Event()
+
+    def quit(self):
+        """Ask the worker to stop after the current item (thread-safe)."""
+        self._abort.set()
+
+    @property
+    def abort_requested(self) -> bool:
+        return self._abort.is_set()
+
+    @Slot()
+    def run(self):
+        self.started.emit()
+        gen = None
+        last = None
+        try:
+            if self._abort.is_set():
+                self.aborted.emit()
+                return
+            gen = self._func(*self._args, **self._kwargs)
+            for item in gen:
+                if self._abort.is_set():
+                    break
+                last = item
+                self.yielded.emit(item)
+                if self._abort.is_set():
+                    break
+            else:
+                self.finished.emit(last)
+                return
+            gen.close()
+            self.aborted.emit()
+        except BaseException as e:  # noqa: BLE001 - everything becomes a report, never a crash
+            if gen is not None:
+                try:
+                    gen.close()
+                except Exception:
+                    pass
+            self.errored.emit(ErrorInfo(e, traceback.format_exc()))
+
+
+class TaskRunner(QObject):
+    """One run at a time in a QThread; GUI-thread signals with throttled frames.
+
+    Signals: ``frame(Frame)`` (at most ``fps`` per second, always the latest; the last
+    frame of a finished run is always delivered), ``finished(Frame)`` (the done frame,
+    carrying the trajectory), ``aborted(object)`` (the last frame seen, or None),
+    ``errored(ErrorInfo)``, ``runningChanged(bool)``. The final signal is emitted after
+    the thread has ended, so a slot may start the next run straight away.
+    """
+
+    frame = Signal(object)
+    finished = Signal(object)
+    aborted = Signal(object)
+    errored = Signal(object)
+    runningChanged = Signal(bool)
+
+    def __init__(self, parent=None, fps: float = 30.0):
+        super().__init__(parent)
+        self.min_interval = 1.0 / float(fps)
+        self._thread: QThread | None = None
+        self._worker: GeneratorWorker | None = None
+        self._pending: Frame | None = None
+        self._last_seen: Frame | None = None
+        self._last_emit = 0.0
+        self._outcome = None
+        self.frames_received = 0
+        self.frames_emitted = 0
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self._flush)
+
+    # -- control (GUI thread) -----------------------------------------------------------------
+    def is_running(self) -> bool:
+        return self._thread is not None
+
+    def start(self, job: RunJob, func=task_frames):
+        if self._thread is not None:
+            raise RuntimeError("a run is already in progress")
+        self._pending = self._last_seen = None
+        self._outcome = None
+        self.frames_received = self.frames_emitted = 0
+        self._last_emit = 0.0
+        thread = QThread()
+        thread.setObjectName("dpm-studio-run")
+        worker = GeneratorWorker(func, job)
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        # Queued into the GUI thread: every receiver below is a @Slot of this GUI-thread object.
+        worker.yielded.connect(self._on_yielded)
+        worker.finished.connect(self._on_finished)
+        worker.errored.connect(self._on_errored)
+        worker.aborted.connect(self._on_aborted)
+        thread.finished.connect(self._on_thread_finished)
+        self._thread, self._worker = thread, worker
+        thread.start()
+        self.runningChanged.emit(True)
+
+    def cancel(self):
+        """Ask the run to stop after the current step; ``aborted`` follows."""
+        if self._worker is not None:
+            self._worker.quit()
+
+    def shutdown(self, timeout_ms: int = 5000) -> bool:
+        """Stop a run and wait (bounded) for its thread; True when no thread is left running."""
+        if self._thread is None:
+            return True
+        self._worker.quit()
+        self._thread.quit()
+        if not self._thread.wait(int(timeout_ms)):
+            return False
+        self._cleanup()
+        return True
+
+    # -- worker reports (queued into the GUI thread) ------------------------------------------
+    @Slot(object)
+    def _on_yielded(self, item):
+        if self._worker is None or self._worker.abort_requested:
+            return
+        self.frames_received += 1
+        self._pending = item
+        self._last_seen = item
+        if not self._timer.isActive():
+            wait = self.min_interval - (time.perf_counter() - self._last_emit)
+            self._timer.start(max(0, int(wait * 1000)))
+
+    @Slot()
+    def _flush(self):
+        item, self._pending = self._pending, None
+        if item is None:
+            return
+        self._last_emit = time.perf_counter()
+        self.frames_emitted += 1
+        self.frame.emit(item)
+
+    @Slot(object)
+    def _on_finished(self, last):
+        if self._thread is None:  # already shut down
+            return
+        self._timer.stop()
+        if self._pending is not None:  # the last frame always reaches the display
+            self._pending = last if last is not None else self._pending
+            self._flush()
+        self._outcome = ("finished", last)
+        self._thread.quit()
+
+    @Slot(object)
+    def _on_errored(self, info):
+        if self._thread is None:  # already shut down
+            return
+        self._timer.stop()
+        self._pending = None
+        self._outcome = ("errored", info)
+        self._thread.quit()
+
+    @Slot()
+    def _on_aborted(self):
+        if self._thread is None:  # already shut down
+            return
+        self._timer.stop()
+        self._pending = None
+        self._outcome = ("aborted", self._last_seen)
+        self._thread.quit()
+
+    @Slot()
+    def _on_thread_finished(self):
+        if self._thread is None:
+            return
+        self._thread.wait(1000)  # the thread has finished; this returns at once
+        outcome = self._outcome or ("aborted", self._last_seen)
+        self._cleanup()
+        kind, payload = outcome
+        getattr(self, kind).emit(payload)
+
+    def _cleanup(self):
+        self._timer.stop()
+        self._pending = None
+        # The thread has ended (callers waited for it): dropping the last references
+        # deletes the QThread and the worker safely.
+        self._worker = self._thread = None
+        self.runningChanged.emit(False)

@@ -1,0 +1,165 @@
+"""Fixtures for the desktop app tests: a tiny untrained checkpoint, scripted dialogs, a window.
+
+No test may open a modal dialog: every QMessageBox entry point is replaced by a recorder
+(``msgbox``), and the window gets :class:`ScriptedDialogs`, whose answers a test can set.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+
+SPEC = {"type": "unet", "kwargs": {"T": 50, "channels": 3, "base": 8, "channel_mults": [1, 2], "groups": 4}}
+
+
+def make_checkpoint(folder, name="tiny-rgb", channels=3, T=50):
+    from dpm_studio.core import GaussianDiffusion, Schedule, checkpoint
+    from dpm_studio.core.nets import build_net
+
+    spec = {"type": "unet", "kwargs": dict(SPEC["kwargs"], T=T, channels=channels)}
+    d = GaussianDiffusion(Schedule("code", T), "eps")
+    net = build_net(spec)
+    return checkpoint.save(folder / name, d, net, {
+        "network": spec, "description": "tiny test model",
+        "data": {"recipe": "test", "channels": channels, "scale": {"mean": 0.5, "std": 0.25},
+                 "provenance": "untrained test model"}})
+
+
+@pytest.fixture(scope="session")
+def ckpt_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("checkpoints")
+    make_checkpoint(folder, "tiny-rgb", 3)
+    make_checkpoint(folder, "tiny-grey", 1)
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def _checkpoints_env(ckpt_dir, monkeypatch):
+    monkeypatch.setenv("DPM_STUDIO_CHECKPOINTS", str(ckpt_dir))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _torch_threads():
+    """As the app does: leave a core for the GUI thread while a run computes."""
+    import torch
+
+    from dpm_studio.gui.app import leave_a_core_for_the_gui
+
+    before = torch.get_num_threads()
+    leave_a_core_for_the_gui()
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture
+def msgbox(monkeypatch):
+    """Every QMessageBox static call recorded as (kind, title, text) instead of shown."""
+    from PySide6.QtWidgets import QMessageBox
+
+    calls = []
+
+    def recorder(kind, answer):
+        def f(parent, title, text, *a, **k):
+            calls.append((kind, title, text))
+            return answer
+        return f
+
+    monkeypatch.setattr(QMessageBox, "critical", recorder("critical", QMessageBox.Ok))
+    monkeypatch.setattr(QMessageBox, "warning", recorder("warning", QMessageBox.Discard))
+    monkeypatch.setattr(QMessageBox, "information", recorder("information", QMessageBox.Ok))
+    monkeypatch.setattr(QMessageBox, "question", recorder("question", QMessageBox.Yes))
+    monkeypatch.setattr(QMessageBox, "about", recorder("about", None))
+    return calls
+
+
+class ScriptedDialogs:
+    """Stands in for main_window.Dialogs: answers from attributes, errors via QMessageBox."""
+
+    def __init__(self, parent):
+        self.parent = parent
+        self.answers = {"unsaved": "discard", "confirm": True, "quality": 90}
+        self.paths: dict[str, str | None] = {}
+        self.asked: list[str] = []
+
+    def open_image(self, folder):
+        self.asked.append("open_image")
+        return self.paths.get("open_image")
+
+    def save_image(self, folder, suggested):
+        self.asked.append("save_image")
+        return self.paths.get("save_image")
+
+    def quality(self, fmt, default):
+        self.asked.append("quality")
+        return self.answers["quality"]
+
+    def open_file(self, title, folder, flt):
+        self.asked.append("open_file")
+        return self.paths.get("open_file")
+
+    def save_file(self, title, path, flt):
+        self.asked.append("save_file")
+        return self.paths.get("save_file")
+
+    def folder(self, title, folder):
+        self.asked.append("folder")
+        return self.paths.get("folder")
+
+    def error(self, title, text):
+        from PySide6.QtWidgets import QMessageBox
+
+        QMessageBox.critical(self.parent, title, text)
+
+    def confirm(self, title, text):
+        self.asked.append("confirm")
+        return self.answers["confirm"]
+
+    def ask_unsaved(self, text):
+        self.asked.append("unsaved")
+        return self.answers["unsaved"]
+
+
+@pytest.fixture
+def make_window(qtbot, tmp_path, msgbox):
+    from PySide6.QtCore import QSettings
+
+    from dpm_studio.gui.main_window import MainWindow
+
+    made = []
+
+    def make(settings_file="settings.ini", show=True, checkpoint="tiny-rgb"):
+        settings = QSettings(str(tmp_path / settings_file), QSettings.IniFormat)
+        win = MainWindow(settings=settings)
+        win.dialogs = ScriptedDialogs(win)
+        qtbot.addWidget(win)
+        if show:
+            win.resize(1100, 760)
+            win.show()
+            qtbot.waitExposed(win)
+        made.append(win)
+        if checkpoint:
+            assert win.select_checkpoint(checkpoint)
+        return win
+
+    yield make
+    for win in made:
+        try:
+            win.runner.shutdown(5000)
+        except RuntimeError:  # already deleted
+            pass
+
+
+@pytest.fixture
+def win(make_window):
+    return make_window()
+
+
+@pytest.fixture
+def image_file(tmp_path):
+    from dpm_studio import imageio
+    from gui_helpers import gradient_image
+
+    img = gradient_image()
+    path = tmp_path / "picture.png"
+    imageio.save_image(path, img)
+    return path, img

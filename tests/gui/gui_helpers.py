@@ -1,0 +1,48 @@
+"""Test helpers: a test picture, and driving the canvas with real mouse events."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtTest import QTest
+
+
+def vp_point(canvas, x, y) -> QPoint:
+    """The viewport position over image point (x, y) (pixel centres are at k + 0.5)."""
+    return canvas.image_to_viewport(x, y)
+
+
+def drag(canvas, points, button=Qt.LeftButton, modifiers=Qt.NoModifier, steps_between=4):
+    """Press at the first image point, move through the others, release at the last."""
+    vp = canvas.viewport()
+    pts = [vp_point(canvas, x, y) for x, y in points]
+    QTest.mousePress(vp, button, modifiers, pts[0])
+    prev = pts[0]
+    for p in pts[1:]:
+        for k in range(1, steps_between + 1):
+            QTest.mouseMove(vp, prev + (p - prev) * k / steps_between)
+        prev = p
+    QTest.mouseRelease(vp, button, modifiers, pts[-1])
+
+
+def click(canvas, x, y, button=Qt.LeftButton, modifiers=Qt.NoModifier):
+    vp = canvas.viewport()
+    p = vp_point(canvas, x, y)
+    QTest.mouseMove(vp, p)
+    QTest.mousePress(vp, button, modifiers, p)
+    QTest.mouseRelease(vp, button, modifiers, p)
+
+
+def double_click(canvas, x, y):
+    vp = canvas.viewport()
+    p = vp_point(canvas, x, y)
+    QTest.mouseDClick(vp, Qt.LeftButton, Qt.NoModifier, p)
+
+
+def gradient_image(h=32, w=32, channels=3, seed=0) -> np.ndarray:
+    """A smooth test picture with some texture, float32 (H, W, C) in [0, 1], exactly 8-bit values."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:h, 0:w] / max(h, w)
+    base = np.stack([xx, yy, 0.5 + 0.3 * np.sin(6 * xx + 3 * yy)], axis=2)[:, :, :channels]
+    img = np.clip(base + 0.05 * rng.standard_normal(base.shape), 0, 1)
+    return (np.round(img * 255) / 255).astype(np.float32)
