@@ -81,7 +81,7 @@ def measure(loaded, *, n_mc=None, seed=0, n_traj=0, progress=None) -> dict:
     """The bound of a loaded checkpoint on its preset's held-out data, as a JSON-able dict."""
     import torch
 
-    from .core.bound import evaluate_bound, log_likelihood_is
+    from .core.bound import estimate_bound, evaluate_bound, log_likelihood_is
     from .core.presets import get_preset
 
     recipe = loaded.card["data"].get("recipe")
@@ -93,12 +93,19 @@ def measure(loaded, *, n_mc=None, seed=0, n_traj=0, progress=None) -> dict:
     mc = n_mc or preset.eval_mc
     gen = torch.Generator().manual_seed(seed)
     res = None
-    for rec in evaluate_bound(loaded.diffusion, loaded.net, x0, unit_size=preset.unit_size, units=preset.units,
-                              n_mc=mc, generator=gen):
+    if preset.eval_n_t:
+        gen_b = estimate_bound(loaded.diffusion, loaded.net, x0, n_t=preset.eval_n_t, unit_size=preset.unit_size,
+                               units=preset.units, generator=gen)
+    else:
+        gen_b = evaluate_bound(loaded.diffusion, loaded.net, x0, unit_size=preset.unit_size, units=preset.units,
+                               n_mc=mc, generator=gen)
+    for rec in gen_b:
         if progress:
             progress.update(rec.done, "bound")
         res = rec.result
-    out = {"name": loaded.name, **res.as_dict(), "n_mc": mc}
+    out = {"name": loaded.name, **res.as_dict(), "n_mc": mc if not preset.eval_n_t else 1}
+    if preset.eval_n_t:
+        out["n_t"] = preset.eval_n_t
     if n_traj:
         for rec in log_likelihood_is(loaded.diffusion, loaded.net, x0, n_traj, generator=gen):
             if rec.result is not None:
@@ -107,7 +114,18 @@ def measure(loaded, *, n_mc=None, seed=0, n_traj=0, progress=None) -> dict:
                 out["is_trajectories"] = n_traj
     if preset.paper:
         out["paper"] = preset.paper
-    return out
+    return _json_safe(out)
+
+
+def _json_safe(obj):
+    """Strict JSON: a term an estimate does not measure (NaN) becomes null."""
+    if isinstance(obj, dict):
+        return {k: _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_json_safe(v) for v in obj]
+    if isinstance(obj, float) and obj != obj:
+        return None
+    return obj
 
 
 def cmd_evaluate(args) -> int:
@@ -151,6 +169,15 @@ def cmd_train(args) -> int:
     state_path = out.with_name(out.name + ".train")
     torch.manual_seed(args.seed)
     diffusion, net = preset.build()
+    if args.parametrisation:
+        from .core.gaussian import PARAMETRISATIONS
+
+        if diffusion.family != "gaussian" or args.parametrisation not in PARAMETRISATIONS:
+            raise UserError(f"--parametrisation {args.parametrisation!r} needs a Gaussian preset and one of "
+                            f"{', '.join(PARAMETRISATIONS)}")
+        if preset.objective == "hybrid" and args.parametrisation != "eps":
+            raise UserError(f"preset {preset.name} trains with the hybrid objective, which needs 'eps'")
+        diffusion.parametrisation = args.parametrisation
     state = TrainState(Model(diffusion, net), lr=args.lr or preset.lr, optimizer=args.optimizer)
     if args.resume:
         if not Path(str(state_path) + ".safetensors").exists():
@@ -161,6 +188,13 @@ def cmd_train(args) -> int:
         state.restore(load_file(str(state_path) + ".safetensors"), meta)
     batch = args.batch or preset.batch_size
     total = args.total_steps or preset.total_steps
+    commands = []
+    if args.resume and checkpoint.paths_for(out)[1].exists():
+        try:
+            commands = list(checkpoint.read_card(out).get("training", {}).get("commands", []))
+        except checkpoint.CheckpointError:
+            commands = []
+    commands.append(" ".join(["dpm-studio", *sys.argv[1:]]))
 
     def save_all(final=False, bound=None):
         from safetensors.torch import save_file
@@ -172,7 +206,7 @@ def cmd_train(args) -> int:
                              "lr": state.base_lr, "ema_decay": state.ema_decay,
                              "seed": args.seed, "wall_time_s": round(state.elapsed, 1),
                              "examples_per_s": round(state.step * batch / max(state.elapsed, 1e-9), 1),
-                             "hardware": _hardware(), "command": " ".join(sys.argv)}}
+                             "hardware": _hardware(), "commands": commands}}
         if bound:
             card["bound"] = bound
         checkpoint.save(out, state.ema.diffusion, state.ema.net, card)
@@ -208,7 +242,8 @@ def cmd_train(args) -> int:
         save_all()
         loaded = _load(out)
         res = measure(loaded, seed=args.seed + 1)
-        bound = {k: res[k] for k in ("K", "K_stderr", "K_minus_L_null", "L_null", "elbo", "units", "n", "n_mc")}
+        bound = {k: res[k] for k in ("K", "K_stderr", "K_minus_L_null", "L_null", "elbo", "K_per_dim", "units", "n",
+                                     "n_mc", "n_t") if k in res}
         bound["held_out"] = "preset held-out set (see data)"
         if "paper" in res:
             bound["paper"] = res["paper"]
@@ -396,6 +431,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--save-every", type=float, default=5.0, help="minutes between checkpoints")
     t.add_argument("--no-eval", dest="eval", action="store_false", help="skip measuring the bound at the end")
     t.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
+    t.add_argument("--parametrisation", default=None, help="Gaussian mean head: paper, code or eps "
+                   "(default: the preset's)")
 
     i = sub.add_parser("inpaint", help="fill the masked pixels of an image")
     i.add_argument("input", help="the image")

@@ -14,8 +14,6 @@ raise :class:`ImageIOError` with a one-line message meant for a dialog.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +21,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 from PIL.PngImagePlugin import PngInfo
+
+from .core.atomic import atomic_write
 
 __all__ = [
     "ImageIOError", "ImageData", "READ_EXTENSIONS", "WRITE_FORMATS", "load_image", "save_image",
@@ -209,24 +209,11 @@ def _atomic_save(path: Path, write) -> Path:
     if not folder.is_dir():
         raise ImageIOError(f"cannot save {path.name}: the folder {folder} does not exist")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        return atomic_write(path, write)
     except PermissionError:
         raise ImageIOError(f"cannot save {path.name}: no permission to write in {folder}") from None
-    except OSError as e:
-        raise ImageIOError(f"cannot save {path.name}: {e.strerror or e}") from None
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
     except (OSError, ValueError, KeyError) as e:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise ImageIOError(f"cannot save {path.name}: {e}") from None
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+        raise ImageIOError(f"cannot save {path.name}: {getattr(e, 'strerror', None) or e}") from None
 
 
 def _to_pil(pixels: np.ndarray, alpha: np.ndarray | None, fmt: str, bit_depth: int) -> Image.Image:

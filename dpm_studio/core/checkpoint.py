@@ -12,13 +12,12 @@ name and shape against the rebuilt model before loading it.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
+from .atomic import atomic_write
 from .binomial import BinomialDiffusion
 from .gaussian import GaussianDiffusion
 from .nets import build_net
@@ -71,15 +70,7 @@ def diffusion_spec(diffusion) -> dict:
 
 def _atomic_write(path: Path, write):
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write(path, write)
 
 
 def paths_for(path) -> tuple[Path, Path]:

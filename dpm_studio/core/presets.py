@@ -39,6 +39,7 @@ class Preset:
     warmup: int = 200
     total_steps: int = 50_000
     eval_mc: int = 1
+    eval_n_t: int | None = None   # None: the full sum over t; else a stratified estimate
     data: dict = field(default_factory=dict)
     paper: dict = field(default_factory=dict)
     objective: str = "bound"
@@ -76,9 +77,9 @@ def _swiss_roll() -> Preset:
     T = 40
     return Preset(
         name="swiss-roll",
-        description="Swiss roll (paper 3.1): Gaussian diffusion, T = 40, learned schedule (b_1 = 1e-5 fixed, "
+        description="Swiss roll (paper 3.1): Gaussian diffusion, T = 40, learned schedule (b_1 = 2e-6 fixed, "
                     "the rest from a geometric start)",
-        build_diffusion=lambda: GaussianDiffusion(LearnedSchedule(T, init="geometric", b1=1e-5, start=1e-5),
+        build_diffusion=lambda: GaussianDiffusion(LearnedSchedule(T, init="geometric", b1=2e-6, start=2e-6),
                                                   "paper", first_step="fixed"),
         net_spec={"type": "point-mlp", "kwargs": {"T": T, "dim": 2, "hidden": 256, "layers": 4}},
         batch=lambda n, g: toys.swiss_roll(n, g, noise=0.01),
@@ -129,7 +130,7 @@ def _image(name: str, description: str, *, channels: int, family: str = "gaussia
         batch=lambda n, g: _recipe(name).batch(n, patch, g),
         held_out=lambda: _recipe(name).held_out(held_out, patch, seed=0),
         units="bits/pixel", unit_size=float(patch * patch), batch_size=batch_size, lr=lr, warmup=500,
-        total_steps=200_000, eval_mc=eval_mc, data=data, paper=paper or {}, objective=objective)
+        total_steps=200_000, eval_mc=eval_mc, eval_n_t=32, data=data, paper=paper or {}, objective=objective)
 
 
 PRESETS = {p.name: p for p in (
