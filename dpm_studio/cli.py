@@ -128,11 +128,30 @@ def _json_safe(obj):
     return obj
 
 
+BOUND_KEYS = ("K", "K_stderr", "K_minus_L_null", "L_null", "elbo", "K_per_dim", "units", "n", "n_mc", "n_t")
+
+
+def bound_entry(res: dict) -> dict:
+    """The card's ``bound`` from a :func:`measure` result."""
+    bound = {k: res[k] for k in BOUND_KEYS if k in res}
+    bound["held_out"] = "the preset's held-out set (see data)"
+    if "paper" in res:
+        bound["paper"] = res["paper"]
+    return bound
+
+
 def cmd_evaluate(args) -> int:
     loaded = _load(args.checkpoint)
     prog = Progress(f"evaluate {loaded.name}", None)
     out = measure(loaded, n_mc=args.mc, seed=args.seed, n_traj=args.importance, progress=prog)
     prog.close()
+    if args.update_card:
+        from .core import checkpoint
+
+        card = checkpoint.read_card(loaded.path)
+        path = Path(card.pop("_path"))
+        card["bound"] = bound_entry(out)
+        checkpoint._atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps(card, indent=2) + "\n"))
     if not args.json:
         print(f"{out['name']}: K = {out['K']:.4f} +- {out['K_stderr']:.4f} {out['units']}, "
               f"K - L_null = {out['K_minus_L_null']:.4f}, ELBO = {out['elbo']:.4f}, n = {out['n']}")
@@ -228,6 +247,7 @@ def cmd_train(args) -> int:
             if writer and rec.step % 10 == 0:
                 writer.writerow([rec.step, f"{rec.loss:.6g}", f"{rec.K:.6g}", f"{rec.K_avg:.6g}", f"{rec.lr:.3g}",
                                  f"{rec.examples_per_s:.1f}", f"{rec.elapsed_s:.1f}", f"{rec.grad_norm:.4g}"])
+                log.flush()  # a long run's log is read while it runs
             prog.update(rec.step if args.steps is None else rec.step - (state.step - rec.step),
                         f"K~{rec.K_avg:.3f} {preset.units}")
             if time.perf_counter() - last_save > args.save_every * 60:
@@ -241,12 +261,7 @@ def cmd_train(args) -> int:
     if args.eval:
         save_all()
         loaded = _load(out)
-        res = measure(loaded, seed=args.seed + 1)
-        bound = {k: res[k] for k in ("K", "K_stderr", "K_minus_L_null", "L_null", "elbo", "K_per_dim", "units", "n",
-                                     "n_mc", "n_t") if k in res}
-        bound["held_out"] = "preset held-out set (see data)"
-        if "paper" in res:
-            bound["paper"] = res["paper"]
+        bound = bound_entry(measure(loaded, seed=args.seed + 1))
     save_all(final=True, bound=bound)
     print(json.dumps({"checkpoint": str(out.with_suffix(".json")), "steps": state.step, "bound": bound}))
     return 0
@@ -413,6 +428,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--importance", type=int, default=0, metavar="N",
                    help="also estimate log p(x_0) from N forward trajectories")
     e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--update-card", action="store_true", help="write the measured bound into the card")
 
     t = sub.add_parser("train", help="train a model from a preset")
     t.add_argument("preset", help="heartbeat | swiss-roll | photos-rgb | textures-gray | dead-leaves | "

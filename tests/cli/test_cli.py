@@ -36,6 +36,10 @@ def test_train_then_list_then_evaluate(tmp_path, monkeypatch, capsys):
     for key in ("K", "K_minus_L_null", "units", "n", "paper"):
         assert key in ev
     assert ev["units"] == "bits" and ev["n"] == 20000 and ev["paper"]["K"] == 2.35
+    assert "bound" not in load(out).card
+    assert main(["evaluate", "tiny-roll", "--mc", "1", "--update-card"]) == 0
+    capsys.readouterr()
+    assert load(out).card["bound"]["K"] == pytest.approx(ev["K"], abs=5 * ev["K_stderr"] + 1e-6)
 
     # Resume continues the step count.
     assert main(["train", "swiss-roll", "-o", str(out), "--steps", "10", "--batch", "64", "--resume",
