@@ -87,7 +87,7 @@ class Inpaint(Condition):
     def __init__(self, y: torch.Tensor, confidence: torch.Tensor, mode: str = "clamp", kappa: float = 0.05):
         if mode not in INPAINT_MODES:
             raise ValueError(f"inpainting mode must be one of {INPAINT_MODES}")
-        if y.shape[1:] != confidence.shape[1:] and confidence.shape[1] != 1:
+        if confidence.shape[2:] != y.shape[2:] or confidence.shape[1] not in (1, y.shape[1]):
             raise ValueError("the confidence map must match the image's size")
         self.y = y
         self.c = confidence.to(y.dtype).clamp(0, 1).expand_as(y) if confidence.shape[1] == 1 \

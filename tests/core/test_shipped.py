@@ -1,6 +1,7 @@
 """Every shipped checkpoint loads, says where its data came from, and still has the bound on its card."""
 
 import math
+import os
 
 import pytest
 import torch
@@ -32,6 +33,11 @@ def test_card_is_complete(card):
 def test_card_bound_is_re_measured(card):
     """Re-measure K on held-out data with a stratified subset of steps; it must agree with
     the card within four combined standard errors."""
+    sources = card["data"].get("provenance", {})
+    sources = sources.get("sources", []) if isinstance(sources, dict) else []
+    if any(src.get("origin") == "wallpaper folder" for src in sources) and not os.environ.get("DPM_STUDIO_WALLPAPERS"):
+        pytest.skip("trained on the Debian wallpapers: set DPM_STUDIO_WALLPAPERS (scripts/fetch_wallpapers.sh) "
+                    "to re-measure on the same held-out split")
     loaded = load(card["path"])
     preset = get_preset(card["data"]["recipe"])
     x0 = preset.held_out()
