@@ -135,18 +135,23 @@ class GaussianDiffusion(Diffusion):
         v = (sigma - bcast(var1, x_t)) / c0x ** 2
         return x0, v
 
-    def p_dist(self, net, x_t: torch.Tensor, t, s=None, out=None):
+    def p_dist(self, net, x_t: torch.Tensor, t, s=None, out=None, clip=None):
         """The reverse kernel p(x_s | x_t) and the x_0 estimate, as (GaussianDist, x0_hat).
 
         ``s`` defaults to t - 1 (the model's own step); an earlier s gives the respaced
         kernel described in the module docstring. ``out`` is the network's output if it
-        has already been computed.
+        has already been computed. ``clip`` = (lo, hi) clamps the x_0 estimate to the data's
+        range before the kernel is formed (for sampling: an eps model's x_0 estimate near
+        t = T divides by sqrt(ab_T) ~ 0 and would otherwise throw the trajectory off; the
+        bound never clips).
         """
         t = as_time(t, x_t.shape[0], x_t.device)
         s = (t - 1).clamp(min=0) if s is None else as_time(s, x_t.shape[0], x_t.device)
         if out is None:
             out = net(x_t, t.to(x_t.dtype))
         x0, v = self.heads(out, x_t, t)
+        if clip is not None:
+            x0 = x0.clamp(*clip)
         c0, ct, var_s = self.posterior_coefficients(t, s)
         c0x = bcast(c0, x_t)
         mean = c0x * x0 + bcast(ct, x_t) * x_t

@@ -99,8 +99,10 @@ class _Piece:
 
     def run(self, cond, shape, steps, seed, jump_length=0, jump_n_sample=1):
         """Yield (record, preview image, x0 image); the last record's image is the result."""
+        clip = None if self.binary else ((0.0 - self.mean) / self.std, (1.0 - self.mean) / self.std)
         for rec in reverse_trajectory(self.d, self.net, shape, condition=cond, steps=steps, seed=seed,
-                                      device=self.device, jump_length=jump_length, jump_n_sample=jump_n_sample):
+                                      device=self.device, jump_length=jump_length, jump_n_sample=jump_n_sample,
+                                      clip_x0=clip):
             yield rec, self.to_image(rec.x, average=rec.done), self.to_image(rec.x0)
 
 

@@ -73,3 +73,14 @@ def test_generators_do_not_leak_grad_mode_to_their_consumer():
                 log_likelihood_is(d, net, x0, 2)):
         for _ in gen:
             assert torch.is_grad_enabled()
+
+
+def test_clipping_the_x0_estimate_keeps_an_eps_model_on_the_data_range():
+    """Near t = T an eps model's x_0 estimate divides by sqrt(ab_T) ~ 0; clipping it (sampling
+    only) keeps the trajectory in range, which the unclipped one is not."""
+    d = GaussianDiffusion(Schedule("cosine", 50), "eps")
+    net = lambda x, t: torch.cat([torch.full_like(x, 0.3), torch.zeros_like(x)], 1)  # noqa: E731
+    wild = sample(d, net, (4, 1, 4, 4), seed=0, steps=10)
+    tame = sample(d, net, (4, 1, 4, 4), seed=0, steps=10, clip_x0=(-2.0, 2.0))
+    assert float(wild.abs().max()) > 10
+    assert float(tame.abs().max()) <= 2.0 + 1e-5
