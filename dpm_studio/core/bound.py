@@ -136,6 +136,24 @@ def training_objective(diffusion, net, x0: torch.Tensor, generator=None) -> dict
     return {"K": K, "loss": -K / dims, "t": t}
 
 
+def _bound_result(kl_sum, terms, x0, unit_size, units, lp1=None, extra=None) -> BoundResult:
+    """K (eq. 14), the ELBO when the first-step term ``lp1`` is known, in bits per unit."""
+    B = x0.shape[0]
+    K = -kl_sum + terms["H_q_T"] - terms["H_q_1"] - terms["H_p_T"]
+    bits = lambda v: float(to_bits(v.mean(), unit_size))  # noqa: E731
+    out_terms = {"kl_sum": bits(kl_sum), "H_q_T": bits(terms["H_q_T"]), "H_q_1": bits(terms["H_q_1"]),
+                 "H_p_T": bits(terms["H_p_T"]), "prior_kl": bits(terms["prior_kl"])}
+    elbo = float("nan")
+    if lp1 is not None:
+        elbo = bits(-terms["prior_kl"] - kl_sum + lp1)
+        out_terms["first_step_log_prob"] = bits(lp1)
+    out_terms.update(extra or {})
+    return BoundResult(
+        K=bits(K), K_stderr=float(to_bits(K.std(), unit_size) / math.sqrt(max(B - 1, 1))),
+        L_null=bits(terms["L_null"]), K_minus_L_null=bits(K - terms["L_null"]), elbo=elbo, terms=out_terms,
+        units=units, n=B, K_per_dim=float(to_bits(K.mean(), x0[0].numel())), per_example_K=to_bits(K, unit_size))
+
+
 def evaluate_bound(diffusion, net, x0: torch.Tensor, *, unit_size: float = 1.0, units: str = "bits",
                    n_mc: int = 1, generator=None, max_batch: int = 4096):
     """The full sum over t = 2..T of the bound on ``x0`` (a held-out batch).
@@ -162,17 +180,7 @@ def evaluate_bound(diffusion, net, x0: torch.Tensor, *, unit_size: float = 1.0, 
         lp1 = torch.stack([per_example(first_step_log_prob(diffusion, net, x0, generator)).double()
                            for _ in range(n_mc)]).mean(0)
         terms = {k: v.double() for k, v in analytic_terms(diffusion, x0).items()}
-    K = -kl_sum + terms["H_q_T"] - terms["H_q_1"] - terms["H_p_T"]
-    elbo = -terms["prior_kl"] - kl_sum + lp1
-    bits = lambda v: float(to_bits(v.mean(), unit_size))  # noqa: E731
-    result = BoundResult(
-        K=bits(K), K_stderr=float(to_bits(K.std(), unit_size) / math.sqrt(max(B - 1, 1))),
-        L_null=bits(terms["L_null"]), K_minus_L_null=bits(K - terms["L_null"]), elbo=bits(elbo),
-        terms={"kl_sum": bits(kl_sum), "H_q_T": bits(terms["H_q_T"]), "H_q_1": bits(terms["H_q_1"]),
-               "H_p_T": bits(terms["H_p_T"]), "prior_kl": bits(terms["prior_kl"]),
-               "first_step_log_prob": bits(lp1)},
-        units=units, n=B, K_per_dim=float(to_bits(K.mean(), x0[0].numel())),
-        per_example_K=to_bits(K, unit_size))
+    result = _bound_result(kl_sum, terms, x0, unit_size, units, lp1=lp1)
     yield Progress(len(ts), len(ts), result)
 
 
@@ -203,14 +211,7 @@ def estimate_bound(diffusion, net, x0: torch.Tensor, *, n_t: int = 16, unit_size
         yield Progress(min(i + per_chunk, n_t), n_t)
     with torch.no_grad():
         terms = {k: v.double() for k, v in analytic_terms(diffusion, x0).items()}
-    K = -kl_sum + terms["H_q_T"] - terms["H_q_1"] - terms["H_p_T"]
-    bits = lambda v: float(to_bits(v.mean(), unit_size))  # noqa: E731
-    nan = float("nan")
-    result = BoundResult(
-        K=bits(K), K_stderr=float(to_bits(K.std(), unit_size) / math.sqrt(max(B - 1, 1))),
-        L_null=bits(terms["L_null"]), K_minus_L_null=bits(K - terms["L_null"]), elbo=nan,
-        terms={"kl_sum": bits(kl_sum), "n_t": n_t}, units=units, n=B,
-        K_per_dim=float(to_bits(K.mean(), x0[0].numel())), per_example_K=to_bits(K, unit_size))
+    result = _bound_result(kl_sum, terms, x0, unit_size, units, extra={"n_t": n_t})
     yield Progress(n_t, n_t, result)
 
 
