@@ -222,6 +222,11 @@ def cmd_train(args) -> int:
                 "network": preset.net_spec, "data": preset.card_data(),
                 "training": {"preset": preset.name, "steps": state.step, "batch_size": batch,
                              "optimizer": args.optimizer, "objective": preset.objective,
+                             **({"t_focus": {"sigma_image_units": list(preset.t_focus["sigma"]),
+                                             "fraction": preset.t_focus["fraction"],
+                                             "note": "t drawn more often where the forward noise is in "
+                                                     "this band; the bound term is importance-weighted"}}
+                                if preset.t_focus else {}),
                              "lr": state.base_lr, "ema_decay": state.ema_decay,
                              "seed": args.seed, "wall_time_s": round(state.elapsed, 1),
                              "examples_per_s": round(state.step * batch / max(state.elapsed, 1e-9), 1),
@@ -243,7 +248,8 @@ def cmd_train(args) -> int:
     try:
         for rec in train(state, lambda g: preset.batch(batch, g), steps=args.steps, minutes=args.minutes,
                          warmup=preset.warmup, unit_size=preset.unit_size, seed=args.seed, total_steps=total,
-                         objective=preset.objective):
+                         objective=preset.objective,
+                         t_probs=preset.t_probs(state.model.diffusion) if preset.objective == "hybrid" else None):
             if writer and rec.step % 10 == 0:
                 writer.writerow([rec.step, f"{rec.loss:.6g}", f"{rec.K:.6g}", f"{rec.K_avg:.6g}", f"{rec.lr:.3g}",
                                  f"{rec.examples_per_s:.1f}", f"{rec.elapsed_s:.1f}", f"{rec.grad_norm:.4g}"])

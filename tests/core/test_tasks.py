@@ -110,3 +110,17 @@ def test_tiles_cover_and_blend_weights_are_positive():
     assert cover.min() >= 1
     w = blend_weights(64, 64, 16)
     assert w.min() > 0 and w[32, 32] == 1.0
+
+
+def test_grey_image_on_a_colour_model_gets_iid_noise_across_channels():
+    from dpm_studio.core.tasks import grey_as_colour_noise
+
+    g = torch.Generator().manual_seed(0)
+    e = torch.randn(20000, 1, 1, 1, generator=g) * 0.2
+    y = (0.3 + e).expand(20000, 3, 1, 1).clone()   # one grey observation copied to R, G, B
+    y2, s = grey_as_colour_noise(y, 0.2, g)
+    assert abs(s - 0.2 * 3 ** 0.5) < 1e-12
+    assert torch.allclose(y2.mean(1), y.mean(1), atol=1e-5)   # the grey observation is kept
+    n = (y2 - 0.3).reshape(20000, 3)
+    cov = n.T @ n / 20000
+    assert torch.allclose(cov, torch.eye(3) * s * s, atol=0.01)

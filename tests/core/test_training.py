@@ -2,6 +2,7 @@
 
 import time
 
+import pytest
 import torch
 
 from dpm_studio.core import BinomialDiffusion, GaussianDiffusion, Schedule
@@ -88,6 +89,33 @@ def test_hybrid_objective_estimates_the_same_K_as_the_bound():
         a = torch.stack([hybrid_objective(d, net, x0, g)["K"] for _ in range(400)]).mean()
         b = torch.stack([training_objective(d, net, x0, g)["K"] for _ in range(400)]).mean()
     assert abs(float(a - b)) < 0.1 * abs(float(b)) + 0.05
+
+
+def test_focused_law_for_t_keeps_K_unbiased_and_trains_the_band_more():
+    """Drawing t from focus_probs moves mass onto the band; the importance weight keeps the
+    mean of the hybrid objective's K equal to the uniform law's."""
+    from dpm_studio.core.reference import GaussianDataOracle
+    from dpm_studio.core.training import focus_probs, hybrid_objective
+
+    d = GaussianDiffusion(Schedule("code", 20), "eps", first_step="learned")
+    q = focus_probs(d, 0.3, 1.0, 0.7)
+    ab = d.alpha_bar(torch.arange(1, 21, dtype=torch.float64)).double()
+    band = ((1 - ab) / ab).sqrt().ge(0.3) & ((1 - ab) / ab).sqrt().le(1.0)
+    assert 0 < int(band.sum()) < 20
+    assert abs(float(q.sum()) - 1) < 1e-12 and float(q[band].sum()) > 0.7
+    assert torch.allclose(q[~band], torch.full_like(q[~band], 0.3 / 20))
+    net = GaussianDataOracle(d, 0.0, 0.5)
+    x0 = torch.randn(64, 2, generator=torch.Generator().manual_seed(1)) * 0.5 ** 0.5
+    g = torch.Generator().manual_seed(3)
+    with torch.no_grad():
+        runs = [hybrid_objective(d, net, x0, g, t_probs=q) for _ in range(400)]
+        uni = torch.stack([hybrid_objective(d, net, x0, g)["K"] for _ in range(400)]).mean()
+    focused = torch.stack([r["K"] for r in runs]).mean()
+    assert abs(float(focused - uni)) < 0.1 * abs(float(uni)) + 0.05
+    drawn = torch.cat([r["t"] for r in runs]).long() - 1
+    assert abs(float(band[drawn].double().mean()) - float(q[band].sum())) < 0.02
+    with pytest.raises(ValueError):
+        focus_probs(d, 1.0, 0.3, 0.5)
 
 
 def test_image_presets_build_and_draw_batches():

@@ -112,6 +112,8 @@ _LICENCES = {
 }
 
 _LUMA = "ITU-R 601-2 luma (PIL mode 'L')"
+_LUMA_TEXT = "0.299 R + 0.587 G + 0.114 B"
+_LUMA_WEIGHTS = torch.tensor([0.299, 0.587, 0.114])
 
 
 # --------------------------------------------------------------------------- helpers
@@ -388,7 +390,7 @@ class ImageRecipe(Recipe):
 
     def __init__(self, name: str, sources: list[_Source], channels: int, *,
                  flips: str = "h", held_out_fraction: float = HELD_OUT_FRACTION,
-                 provenance: dict | None = None):
+                 provenance: dict | None = None, gray_fraction: float = 0.0):
         if not sources:
             raise ValueError(f"recipe {name!r}: no images")
         if flips not in ("none", "h", "hv"):
@@ -403,7 +405,10 @@ class ImageRecipe(Recipe):
             if s.pixels.dtype != np.uint8 or s.pixels.ndim != 3 or s.pixels.shape[2] != channels:
                 raise ValueError(f"source {s.id!r}: expected uint8 (H, W, {channels})")
         self.name, self.channels, self.kernel = name, channels, "gaussian"
+        if not (0.0 <= gray_fraction <= 1.0) or (gray_fraction and channels != 3):
+            raise ValueError("gray_fraction must be in [0, 1] and needs an RGB recipe")
         self.flips = flips
+        self.gray_fraction = float(gray_fraction)
         self.held_out_fraction = float(held_out_fraction)
         self._images = [s.pixels for s in sources]
         self._cut = []  # first held-out column of each image
@@ -437,7 +442,10 @@ class ImageRecipe(Recipe):
                                       "number of positions)",
                              "flips": {"none": "none", "h": "horizontal, p = 1/2",
                                        "hv": "horizontal and vertical, each p = 1/2"}[flips],
-                             "dequantisation": "x = (v + U(0,1)) / 256"},
+                             "dequantisation": "x = (v + U(0,1)) / 256",
+                             **({"desaturation": f"training crops only, p = {gray_fraction:g}: every channel "
+                                                 f"set to round({_LUMA_TEXT}) before dequantisation"}
+                                if gray_fraction else {})},
             "scaling": {"mean": self.mean, "std": self.std, "space": "(x - mean) / std",
                         "computed_over": "all training-region pixels, channels pooled, exact "
                                          "moments of the dequantised values",
@@ -478,6 +486,10 @@ class ImageRecipe(Recipe):
             x = lo + min(int(ux[j] * nx), nx - 1)
             out[j] = self._images[i][y:y + patch, x:x + patch]
         v = torch.from_numpy(out).permute(0, 3, 1, 2).float()
+        if self.gray_fraction and not held:
+            grey = torch.rand(n, generator=gen) < self.gray_fraction
+            luma = (v * _LUMA_WEIGHTS.view(1, 3, 1, 1)).sum(1, keepdim=True).round().expand_as(v)
+            v = torch.where(grey.view(-1, 1, 1, 1), luma, v)
         if flips in ("h", "hv"):
             fh = torch.rand(n, generator=gen) < 0.5
             v = torch.where(fh.view(-1, 1, 1, 1), v.flip(-1), v)
@@ -678,7 +690,8 @@ def wallpapers_folder(wallpapers: str | os.PathLike | None = None) -> Path | Non
 
 def photos_recipe(mode: str = "rgb", *, wallpapers: str | os.PathLike | None = None,
                   include_bundled: bool = False, max_side: int | None = PHOTOS_MAX_SIDE,
-                  held_out_fraction: float = HELD_OUT_FRACTION, flips: str = "h") -> ImageRecipe:
+                  held_out_fraction: float = HELD_OUT_FRACTION, flips: str = "h",
+                  gray_fraction: float = 0.0) -> ImageRecipe:
     """Photographs, grey or RGB: the wallpaper folder if one is given, else the bundled ones.
 
     ``include_bundled`` adds the bundled photographs to a wallpaper folder.  Images are
@@ -698,7 +711,7 @@ def photos_recipe(mode: str = "rgb", *, wallpapers: str | os.PathLike | None = N
     extra["max_side"] = max_side
     extra["grey_conversion"] = _LUMA if mode == "gray" else None
     return ImageRecipe(name, sources, 1 if mode == "gray" else 3, flips=flips,
-                       held_out_fraction=held_out_fraction, provenance=extra)
+                       held_out_fraction=held_out_fraction, provenance=extra, gray_fraction=gray_fraction)
 
 
 def photos_rgb_recipe(**kw) -> ImageRecipe:
