@@ -1,4 +1,15 @@
-"""Where bundled files live, in one place: source tree, installed package, or a frozen bundle."""
+"""Where bundled files live, in one place: source tree, installed package, or a frozen bundle.
+
+Everything that reads a shipped file (``resources/``: the icon, the sample images; and
+``checkpoints/``) asks this module, so the three layouts are handled here only:
+
+- a source checkout or an editable install (``pip install -e .``): the folders beside the
+  ``dpm_studio`` package, at the top of the repository;
+- a PyInstaller bundle (``packaging/dpm-studio.spec``): ``sys.frozen`` is set and the
+  folders are unpacked under ``sys._MEIPASS`` (``dist/dpm-studio/_internal/``);
+- a wheel: ``resources/`` is installed as data files under ``<prefix>/share/dpm-studio/``
+  (see ``[tool.setuptools.data-files]`` in ``pyproject.toml``).
+"""
 
 from __future__ import annotations
 
@@ -6,17 +17,41 @@ import os
 import sys
 from pathlib import Path
 
+#: The application's reverse-DNS id: the .desktop file, the AppStream metainfo and Wayland's
+#: app id use it. The ``.invalid`` top-level domain says the project has no domain of its own yet.
+APP_ID = "invalid.dpm_studio.DPMStudio"
+#: The themed icon name (``Icon=`` in the .desktop file; the files in ``resources/icons/``).
+ICON_NAME = "dpm-studio"
+#: Sizes of the rendered PNG icons (``resources/icons/hicolor/NxN/apps/dpm-studio.png``).
+ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
+SAMPLE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp")
+
+_SOURCE_ROOT = Path(__file__).resolve().parent.parent
+
+
+def is_frozen() -> bool:
+    """True inside a PyInstaller (or similar) bundle."""
+    return bool(getattr(sys, "frozen", False))
+
 
 def app_root() -> Path:
     """The folder holding ``resources/`` and ``checkpoints/``.
 
     A PyInstaller bundle unpacks them under ``sys._MEIPASS``; a source checkout (or an
-    editable install) has them beside the package.
+    editable install) has them beside the package; a wheel install has ``resources/``
+    under ``<prefix>/share/dpm-studio``.
     """
     frozen = getattr(sys, "_MEIPASS", None)
     if frozen:
         return Path(frozen)
-    return Path(__file__).resolve().parent.parent
+    if is_frozen():  # a freezer without _MEIPASS: the files sit beside the executable
+        return Path(sys.executable).resolve().parent
+    if (_SOURCE_ROOT / "resources").is_dir() or (_SOURCE_ROOT / "checkpoints").is_dir():
+        return _SOURCE_ROOT
+    installed = Path(sys.prefix) / "share" / "dpm-studio"
+    if installed.is_dir():
+        return installed
+    return _SOURCE_ROOT
 
 
 def checkpoint_dirs() -> list[Path]:
@@ -25,9 +60,34 @@ def checkpoint_dirs() -> list[Path]:
     dirs = [Path(p) for p in os.environ.get("DPM_STUDIO_CHECKPOINTS", "").split(os.pathsep) if p]
     data_home = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
     dirs.append(data_home / "dpm-studio" / "checkpoints")
-    dirs.append(app_root() / "checkpoints")
+    dirs.append(shipped_checkpoints_dir())
     return dirs
+
+
+def shipped_checkpoints_dir() -> Path:
+    """The checkpoints that come with the app (the last of :func:`checkpoint_dirs`)."""
+    return app_root() / "checkpoints"
 
 
 def resources_dir() -> Path:
     return app_root() / "resources"
+
+
+def samples_dir() -> Path:
+    return resources_dir() / "samples"
+
+
+def sample_images() -> list[Path]:
+    """The bundled sample images (File > Open Sample), sorted by name."""
+    folder = samples_dir()
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in SAMPLE_SUFFIXES)
+
+
+def icon_file(size: int | None = None) -> Path:
+    """The application icon: the SVG, or the PNG rendered at ``size`` pixels."""
+    icons = resources_dir() / "icons" / "hicolor"
+    if size is None:
+        return icons / "scalable" / "apps" / f"{ICON_NAME}.svg"
+    return icons / f"{size}x{size}" / "apps" / f"{ICON_NAME}.png"
