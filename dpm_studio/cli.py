@@ -1,4 +1,4 @@
-"""Command line: ``dpm-studio [gui] | inpaint | denoise | sample | train | evaluate | checkpoints``.
+"""Command line: ``dpm-studio [gui] | inpaint | denoise | sample | train | evaluate | checkpoints | self-test``.
 
 Every long job is a core generator; this module only renders its records (a progress
 line on stderr) and turns user errors into one clear line and exit status 2.
@@ -415,6 +415,15 @@ def cmd_gui(args) -> int:
     return run_app(getattr(args, "image", None))
 
 
+def cmd_selftest(args) -> int:
+    try:
+        from .gui.selftest import main as selftest
+    except ImportError as e:
+        raise UserError(f"the desktop app cannot start: {e}") from None
+    return selftest(timeout_s=args.timeout, steps=args.steps, output_dir=args.output_dir, keep=args.keep,
+                    offscreen=args.offscreen)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="dpm-studio", description="Inpaint and denoise images with diffusion "
                                 "probabilistic models (Sohl-Dickstein et al. 2015).")
@@ -423,6 +432,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     g = sub.add_parser("gui", help="open the desktop app (the default)")
     g.add_argument("image", nargs="?", help="an image to open")
+
+    st = sub.add_parser("self-test", help="check the installed app end to end (headless when there is no "
+                        "display); one JSON line, exit 0 when every check held")
+    st.add_argument("--timeout", type=float, default=300.0, help="seconds before it gives up (default 300)")
+    st.add_argument("--steps", type=int, default=16, help="respaced reverse steps per run (default 16)")
+    st.add_argument("--output-dir", default=None, help="keep the saved results here (default: a temporary "
+                    "folder, removed unless a check fails)")
+    st.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    st.add_argument("--offscreen", action="store_true", help="no window even when there is a display")
 
     c = sub.add_parser("checkpoints", help="list the available checkpoints")
     c.add_argument("--json", action="store_true", help="print the cards as a JSON list")
@@ -481,7 +499,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 COMMANDS = {"gui": cmd_gui, "checkpoints": cmd_checkpoints, "evaluate": cmd_evaluate, "train": cmd_train,
-            "inpaint": cmd_inpaint, "denoise": cmd_denoise, "sample": cmd_sample}
+            "inpaint": cmd_inpaint, "denoise": cmd_denoise, "sample": cmd_sample, "self-test": cmd_selftest}
 
 
 def main(argv=None) -> int:

@@ -26,6 +26,11 @@ def create_app(argv=None):
     from .. import __version__
 
     app.setApplicationVersion(__version__)
+    from ..paths import APP_ID
+    from .icons import app_icon
+
+    app.setDesktopFileName(APP_ID)  # Wayland: match the window to the installed .desktop file and icon
+    app.setWindowIcon(app_icon())
     return app
 
 

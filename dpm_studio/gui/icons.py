@@ -1,10 +1,10 @@
-"""Tool icons drawn with QPainter, so the app needs no icon theme or image files."""
+"""Tool icons drawn with QPainter, so the app needs no icon theme; and the application icon (from resources/)."""
 
 from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPainterPath, QPen, QPixmap, QPolygonF
 
 SIZE = 64
@@ -108,3 +108,18 @@ def icon(name: str, dark: bool = False) -> QIcon:
         p.end()
         _cache[key] = QIcon(pm)
     return _cache[key]
+
+
+def app_icon() -> QIcon:
+    """The application icon (``resources/icons``): the PNGs rendered from the SVG, one per size,
+    so no SVG icon-engine plugin is needed; empty if the resources are missing."""
+    if "app" not in _cache:
+        from ..paths import ICON_SIZES, icon_file
+
+        ic = QIcon()
+        for n in ICON_SIZES:
+            p = icon_file(n)
+            if p.is_file():
+                ic.addFile(str(p), QSize(n, n))
+        _cache["app"] = ic
+    return _cache["app"]

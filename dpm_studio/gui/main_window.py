@@ -135,6 +135,7 @@ class MainWindow(QMainWindow):
         self.dialogs = dialogs if dialogs is not None else Dialogs(self)
         self.setObjectName("main-window")
         self.setWindowTitle(APP_NAME)
+        self.setWindowIcon(icons.app_icon())
         self.setAcceptDrops(True)
         self.setDockNestingEnabled(True)
 
@@ -316,6 +317,9 @@ class MainWindow(QMainWindow):
         m.addAction(self.act_open)
         self.recent_menu = m.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        self.sample_menu = m.addMenu("Open &Sample")
+        self._fill_sample_menu()
+        self.sample_menu.aboutToShow.connect(self._update_sample_menu)
         m.addAction(self.act_paste)
         m.addSeparator()
         m.addAction(self.act_save_as)
@@ -501,6 +505,55 @@ class MainWindow(QMainWindow):
         a = self.sender()
         if a is not None and a.data():
             self.open_image(a.data())
+
+    # -- sample images (resources/samples) ---------------------------------------------------------------
+    def _fill_sample_menu(self):
+        from ..paths import sample_images
+
+        m = self.sample_menu
+        m.clear()
+        samples = sample_images()
+        if not samples:
+            a = m.addAction("No sample images found")
+            a.setEnabled(False)
+            return
+        for p in samples:
+            a = m.addAction(p.name)
+            a.setData(str(p))
+            a.setStatusTip(f"Open the sample image {p.name}")
+            a.triggered.connect(self._open_sample_action)
+
+    @Slot()
+    def _update_sample_menu(self):
+        for a in self.sample_menu.actions():
+            if a.data():
+                a.setEnabled(not self.runner.is_running())
+
+    @Slot()
+    def _open_sample_action(self):
+        a = self.sender()
+        if a is not None and a.data():
+            self.open_sample(a.data())
+
+    def open_sample(self, name_or_path) -> bool:
+        """File > Open Sample: open a bundled sample (by file name or path) as File > Open does, but
+        leave the last folder and the recent files alone (the samples live inside the app)."""
+        from ..paths import sample_images
+
+        p = Path(name_or_path)
+        match = [s for s in sample_images() if s.name == p.name or s == p]
+        if not match:
+            self.dialogs.error("Cannot open sample", f"There is no sample image {p.name!r}.")
+            return False
+        s = self.settings
+        folder, recent = s.value("paths/last_folder"), s.value("paths/recent")
+        ok = self.open_image(match[0])
+        for key, value in (("paths/last_folder", folder), ("paths/recent", recent)):
+            if value is None:
+                s.remove(key)
+            else:
+                s.setValue(key, value)
+        return ok
 
     # -- images ----------------------------------------------------------------------------------------------------
     def _busy(self, what: str) -> bool:
