@@ -13,7 +13,10 @@ raise :class:`ImageIOError` with a one-line message meant for a dialog.
 
 from __future__ import annotations
 
+import errno
 import json
+import re
+import struct
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +55,8 @@ class ImageData:
     ``pixels``: float32 (H, W, C) in [0, 1], C in (1, 3). ``alpha``: float32 (H, W) or None.
     ``bit_depth``: 8 or 16 (of the source). ``mode``: the source's Pillow mode.
     ``metadata``: run settings found in the file (a dict), if it was written by the app.
+    ``notes``: one-line remarks for the user about how the file was read (an animation
+    of which only the first frame is used), for a status bar or stderr.
     """
 
     pixels: np.ndarray
@@ -60,6 +65,7 @@ class ImageData:
     mode: str = "RGB"
     bit_depth: int = 8
     metadata: dict = field(default_factory=dict)
+    notes: list = field(default_factory=list)
 
     @property
     def height(self) -> int:
@@ -108,6 +114,57 @@ def format_for_path(path) -> str:
 
 
 # -- reading ---------------------------------------------------------------------------------------
+def _header_size(path: Path) -> tuple[int, int] | None:
+    """(width, height) from the file's header alone, without Pillow's bomb check; None if unknown."""
+    try:
+        Image.init()
+        with open(path, "rb") as fp:
+            prefix = fp.read(16)
+            for fmt in Image.ID:
+                factory, accept = Image.OPEN[fmt]
+                if accept is not None and not accept(prefix):
+                    continue
+                fp.seek(0)
+                try:
+                    return tuple(factory(fp, str(path)).size)
+                except Exception:  # noqa: BLE001 - not this format
+                    continue
+    except Exception:  # noqa: BLE001 - only a nicer message depends on this
+        return None
+    return None
+
+
+def _png_size(path: Path) -> tuple[int, int] | None:
+    """(width, height) from a PNG's IHDR chunk (Pillow refuses a zero-size PNG as unidentified)."""
+    try:
+        with open(path, "rb") as fp:
+            head = fp.read(24)
+    except OSError:
+        return None
+    if len(head) == 24 and head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR":
+        return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+    return None
+
+
+def pixel_limit() -> int:
+    """The most pixels an image may have: Pillow's bomb limit, or ours if that is lower."""
+    lim = Image.MAX_IMAGE_PIXELS
+    return min(int(lim), MAX_PIXELS) if lim else MAX_PIXELS
+
+
+def _too_large(path: Path, pixels: int | None = None) -> ImageIOError:
+    limit = pixel_limit()
+    size = _header_size(path)
+    if size is not None:
+        what = f"{size[0]}\u00d7{size[1]} ({size[0] * size[1]:,} pixels)"
+    elif pixels:
+        what = f"{pixels:,} pixels"
+    else:
+        what = "larger than the limit"
+    return ImageIOError(f"{path.name} is {what}, over the safety limit of {limit:,} pixels "
+                        "(it could be a decompression bomb): scale it down in an image editor first")
+
+
 def _open(path: Path) -> Image.Image:
     if not path.exists():
         raise ImageIOError(f"{path.name}: no such file")
@@ -115,21 +172,32 @@ def _open(path: Path) -> Image.Image:
         raise ImageIOError(f"{path.name} is a folder, not an image")
     try:
         with warnings.catch_warnings():
+            # Pillow only warns between its limit and twice that: refuse those too.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             im = Image.open(path)
+            if im.width * im.height > pixel_limit():
+                raise _too_large(path)
             im.load()
+    except ImageIOError:
+        raise
     except UnidentifiedImageError:
+        size = _png_size(path)
+        if size is not None and 0 in size:
+            raise ImageIOError(f"{path.name} has no pixels ({size[0]}\u00d7{size[1]})") from None
+        if path.stat().st_size == 0:
+            raise ImageIOError(f"{path.name} is an empty file (0 bytes), not an image") from None
         raise ImageIOError(f"{path.name} is not an image file Pillow can read (unknown or corrupt format)") from None
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageIOError(f"{path.name} is too large to open safely") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        m = re.search(r"\((\d+) pixels\)", str(e))
+        raise _too_large(path, int(m.group(1)) if m else None) from None
+    except MemoryError:
+        raise ImageIOError(f"{path.name} is too large to load into the memory available") from None
     except PermissionError:
         raise ImageIOError(f"{path.name}: permission denied") from None
-    except (OSError, SyntaxError, ValueError, EOFError) as e:
+    except (OSError, SyntaxError, ValueError, EOFError, struct.error) as e:
         raise ImageIOError(f"{path.name} cannot be read: it looks truncated or corrupt ({e})") from None
-    if im.width * im.height > MAX_PIXELS:
-        raise ImageIOError(f"{path.name} is {im.width}\u00d7{im.height}: larger than this app handles")
     if im.width == 0 or im.height == 0:
-        raise ImageIOError(f"{path.name} has no pixels")
+        raise ImageIOError(f"{path.name} has no pixels ({im.width}\u00d7{im.height})")
     return im
 
 
@@ -152,9 +220,22 @@ def _metadata(im: Image.Image) -> dict:
 
 
 def pil_to_image_data(im: Image.Image, path: Path | None = None) -> ImageData:
-    """A Pillow image (any mode) -> :class:`ImageData`, honouring EXIF orientation."""
+    """A Pillow image (any mode) -> :class:`ImageData`, honouring EXIF orientation.
+
+    Channels: 1 (grey) for modes 1, L, LA, I;16, I and F; 3 (RGB) for everything else
+    (P, PA, RGB, RGBA, CMYK, YCbCr, ...). An alpha channel (LA, PA, RGBA, P with a
+    transparent colour) is kept aside unless it is fully opaque. 16-bit grey (I;16) is
+    scaled by 1/65535; 32-bit integers (I) by 1/65535 when any value exceeds 255, else
+    1/255; floats (F) by 1, 1/255 or 1/65535 after their maximum. Values end clipped to
+    [0, 1] (NaN becomes 0). An animation contributes its first frame, with a note.
+    """
     meta = _metadata(im)
     src_mode = im.mode
+    notes = []
+    n_frames = int(getattr(im, "n_frames", 1) or 1)
+    if n_frames > 1:
+        name = path.name if path is not None else "the image"
+        notes.append(f"{name} is an animation of {n_frames} frames: only the first frame is used")
     try:
         im = ImageOps.exif_transpose(im)
     except Exception:  # a broken EXIF block must not make the picture unreadable
@@ -171,7 +252,7 @@ def pil_to_image_data(im: Image.Image, path: Path | None = None) -> ImageData:
         bit_depth = 16 if hi > 255 else 8
         pixels = (np.clip(a, 0, hi) / hi)[:, :, None]
     elif mode == "F":
-        a = np.asarray(im, dtype=np.float64)
+        a = np.nan_to_num(np.asarray(im, dtype=np.float64), nan=0.0, posinf=65535.0, neginf=0.0)
         hi = 1.0 if a.max(initial=0) <= 1.0 else (255.0 if a.max() <= 255 else 65535.0)
         bit_depth = 16 if hi > 255 else 8
         pixels = (np.clip(a, 0, hi) / hi)[:, :, None]
@@ -189,7 +270,7 @@ def pil_to_image_data(im: Image.Image, path: Path | None = None) -> ImageData:
         alpha = None  # a fully opaque alpha channel carries nothing
     return ImageData(np.ascontiguousarray(pixels, dtype=np.float32),
                      None if alpha is None else np.ascontiguousarray(alpha, dtype=np.float32),
-                     path, src_mode, bit_depth, meta)
+                     path, src_mode, bit_depth, meta, notes)
 
 
 def load_image(path) -> ImageData:
@@ -198,11 +279,26 @@ def load_image(path) -> ImageData:
     im = _open(path)
     try:
         return pil_to_image_data(im, path)
+    except MemoryError:
+        raise ImageIOError(f"{path.name} is too large to convert in the memory available") from None
     except (OSError, ValueError) as e:
         raise ImageIOError(f"{path.name} cannot be decoded ({e})") from None
+    finally:
+        im.close()  # an animation keeps its file open otherwise
 
 
 # -- writing -----------------------------------------------------------------------------------------
+_WRITE_ERRORS = {
+    errno.ENOSPC: "the disk is full; free some space or choose another folder",
+    errno.EROFS: "{folder} is on a read-only file system; choose another folder",
+    errno.EACCES: "no permission to write in {folder}; choose another folder",
+    errno.EPERM: "no permission to write in {folder}; choose another folder",
+    errno.ENAMETOOLONG: "the file name is too long",
+}
+if hasattr(errno, "EDQUOT"):  # not on Windows
+    _WRITE_ERRORS[errno.EDQUOT] = "the disk quota is exceeded; free some space or choose another folder"
+
+
 def _atomic_save(path: Path, write) -> Path:
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
@@ -211,9 +307,15 @@ def _atomic_save(path: Path, write) -> Path:
     try:
         return atomic_write(path, write)
     except PermissionError:
-        raise ImageIOError(f"cannot save {path.name}: no permission to write in {folder}") from None
-    except (OSError, ValueError, KeyError) as e:
-        raise ImageIOError(f"cannot save {path.name}: {getattr(e, 'strerror', None) or e}") from None
+        raise ImageIOError(f"cannot save {path.name}: no permission to write in {folder}; "
+                           "choose another folder") from None
+    except OSError as e:
+        hint = _WRITE_ERRORS.get(e.errno)
+        if hint:
+            raise ImageIOError(f"cannot save {path.name}: {hint.format(folder=folder)}") from None
+        raise ImageIOError(f"cannot save {path.name}: {e.strerror or e}") from None
+    except (ValueError, KeyError) as e:
+        raise ImageIOError(f"cannot save {path.name}: {e}") from None
 
 
 def _to_pil(pixels: np.ndarray, alpha: np.ndarray | None, fmt: str, bit_depth: int) -> Image.Image:
@@ -285,15 +387,19 @@ def save_image(path, pixels: np.ndarray, alpha: np.ndarray | None = None, *, qua
 def load_mask(path, shape: tuple[int, int] | None = None) -> np.ndarray:
     """A mask image -> float32 (H, W) in [0, 1] (white = fill).
 
-    Colour masks are reduced to their luminance; an alpha channel, if the mask has a
-    meaningful one and its colour is flat, is used instead (a painted layer exported from
-    an editor). ``shape`` (H, W), if given, must match.
+    The rule, for any mode: grey masks (1, L, I;16, I, F) are used as they are (16-bit
+    values scaled by 1/65535, so any nonzero value marks a pixel); colour masks are
+    reduced to their luminance, which is nonzero exactly where any channel is. An alpha
+    channel that is not fully opaque (LA, RGBA, PA, a transparent palette colour) decides
+    on its own where the colour is flat (a painted layer exported from an editor), and
+    otherwise multiplies: a fully transparent pixel is never filled. ``shape`` (H, W), if
+    given, must match.
     """
     data = load_image(path)
     px = data.pixels
     m = px[:, :, 0] if px.shape[2] == 1 else px @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
-    if data.alpha is not None and float(np.ptp(m)) < 1e-6:
-        m = data.alpha
+    if data.alpha is not None:
+        m = data.alpha if float(np.ptp(m)) < 1e-6 else m * data.alpha
     if shape is not None and tuple(m.shape) != tuple(shape[:2]):
         raise ImageIOError(f"{Path(path).name} is {m.shape[1]}\u00d7{m.shape[0]} but the image is "
                            f"{shape[1]}\u00d7{shape[0]}: a mask must have the image's size")

@@ -591,7 +591,8 @@ class MainWindow(QMainWindow):
         self._set_image_data(data, path)
         self._remember_folder(path)
         self._add_recent(path)
-        self.statusBar().showMessage(f"Opened {path.name} ({data.describe()})", 5000)
+        notes = "".join(f"  Note: {n}." for n in data.notes)  # e.g. only an animation's first frame
+        self.statusBar().showMessage(f"Opened {path.name} ({data.describe()}).{notes}", 8000 if notes else 5000)
         return True
 
     def set_image(self, pixels: np.ndarray, alpha=None, name: str | None = None) -> None:
@@ -710,7 +711,11 @@ class MainWindow(QMainWindow):
             self.dialogs.error("Cannot load mask", str(e))
             return False
         self.canvas.set_mask(m, "load mask")
-        self.statusBar().showMessage(f"Loaded mask {Path(path).name}", 4000)
+        if not (m > 0).any():
+            self.statusBar().showMessage(f"Loaded mask {Path(path).name}: it is empty, so there is nothing to "
+                                         "inpaint yet (white pixels mark the region to fill)", 8000)
+        else:
+            self.statusBar().showMessage(f"Loaded mask {Path(path).name}", 4000)
         return True
 
     def export_mask(self, path) -> bool:
@@ -940,7 +945,10 @@ class MainWindow(QMainWindow):
         self._set_state("running")
         self.canvas.setFocus()  # Space and \ work at once, and Space does not press Run again
         self.empty_label.setVisible(False)
-        self.statusBar().showMessage(f"Running {st.task} with {card.get('name')}\u2026")
+        note = ""
+        if st.task == "inpaint" and bool((kwargs["mask"] > 0).all()):
+            note = "  Note: the mask covers the whole image, so inpainting becomes unconditional sampling."
+        self.statusBar().showMessage(f"Running {st.task} with {card.get('name')}\u2026{note}")
         return True
 
     def cancel(self):

@@ -1,0 +1,129 @@
+"""Awkward and broken image files, made with Pillow (or by hand) in a test's folder.
+
+``CASES`` maps a case name to (builder, expectation). A builder writes the file into a
+folder and returns its path; the expectation is either ``("error", regex)`` (one clear
+message, matched against the ImageIOError text) or ``("ok", (h, w, c), extra)`` where
+``extra`` may hold ``alpha`` (True/False) and ``note`` (a regex one of the notes matches).
+Shared by the loader, app and command-line tests.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+H, W = 20, 30
+
+
+def rgb_u8(h=H, w=W, seed=0) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, (h, w, 3), dtype=np.uint8)
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A PNG whose header claims width x height (8-bit grey) and that holds no pixel data."""
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", zlib.compress(b""))
+            + _chunk(b"IEND", b""))
+
+
+def _write(name, data: bytes):
+    def build(folder: Path) -> Path:
+        p = folder / name
+        p.write_bytes(data)
+        return p
+    return build
+
+
+def _truncated(name, fmt):
+    def build(folder: Path) -> Path:
+        full = folder / f"full-{name}"
+        Image.fromarray(rgb_u8()).save(full, fmt)
+        data = full.read_bytes()
+        full.unlink()
+        p = folder / name
+        p.write_bytes(data[: len(data) // 2])
+        return p
+    return build
+
+
+def _pillow(name, make, **save):
+    def build(folder: Path) -> Path:
+        p = folder / name
+        make().save(p, **save)
+        return p
+    return build
+
+
+def _cmyk():
+    return Image.fromarray(rgb_u8()).convert("CMYK")
+
+
+def _la():
+    a = rgb_u8()
+    return Image.fromarray(np.stack([a[:, :, 0], a[:, :, 1]], axis=2), "LA")
+
+
+def _i16():
+    return Image.fromarray(np.arange(H * W, dtype=np.uint16).reshape(H, W) * 97)
+
+
+def _palette_transparent():
+    return Image.fromarray(rgb_u8()).convert("P", palette=Image.ADAPTIVE, colors=8)
+
+
+def _animated(folder: Path) -> Path:
+    frames = [Image.fromarray(np.full((H, W, 3), v, np.uint8)) for v in (10, 128, 250)]
+    p = folder / "animated.gif"
+    frames[0].save(p, save_all=True, append_images=frames[1:], duration=50)
+    return p
+
+
+def _exif_rotated(folder: Path) -> Path:
+    a = np.zeros((10, 20, 3), np.uint8)
+    a[:, :5] = 255
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise to display
+    p = folder / "rotated.jpg"
+    Image.fromarray(a).save(p, exif=exif.tobytes(), quality=95)
+    return p
+
+
+CASES = {
+    "truncated-png": (_truncated("truncated.png", "PNG"), ("error", r"truncated\.png .*truncated or corrupt")),
+    "truncated-jpeg": (_truncated("truncated.jpg", "JPEG"), ("error", r"truncated\.jpg .*truncated or corrupt")),
+    "corrupt-png": (_write("corrupt.png", b"\x89PNG\r\n\x1a\n" + b"garbage" * 20), ("error", r"corrupt\.png")),
+    "not-an-image": (_write("notes.png", b"these are my notes, not a picture\n"),
+                     ("error", r"notes\.png is not an image file")),
+    "empty-file": (_write("empty.png", b""), ("error", r"empty\.png is an empty file")),
+    "zero-size": (_write("zero.png", png_header_only(0, 10)), ("error", r"zero\.png has no pixels \(0\u00d710\)")),
+    "bomb": (_write("bomb.png", png_header_only(60000, 60000)),
+             ("error", r"bomb\.png is 60000\u00d760000 \(3,600,000,000 pixels\), over the safety limit of "
+                       r"[\d,]+ pixels")),
+    "bomb-warning-zone": (_write("big.png", png_header_only(10000, 9000)),  # between Pillow's warning and error
+                          ("error", r"big\.png is 10000\u00d79000 .*over the safety limit")),
+    "one-pixel": (_pillow("one.png", lambda: Image.new("RGB", (1, 1), (10, 20, 30))), ("ok", (1, 1, 3), {})),
+    "long-strip": (_pillow("strip.png", lambda: Image.new("L", (4000, 1), 200)), ("ok", (1, 4000, 1), {})),
+    "cmyk-jpeg": (_pillow("cmyk.jpg", _cmyk, quality=95), ("ok", (H, W, 3), {"alpha": False})),
+    "cmyk-tiff": (_pillow("cmyk.tif", _cmyk), ("ok", (H, W, 3), {"alpha": False})),
+    "la": (_pillow("la.png", _la), ("ok", (H, W, 1), {"alpha": True})),
+    "i16": (_pillow("grey16.png", _i16), ("ok", (H, W, 1), {"alpha": False})),
+    "palette-transparent": (_pillow("palette.png", _palette_transparent, transparency=0),
+                            ("ok", (H, W, 3), {"alpha": True})),
+    "animated-gif": (_animated, ("ok", (H, W, 3), {"note": r"animation of 3 frames: only the first frame"})),
+    "exif-rotated": (_exif_rotated, ("ok", (20, 10, 3), {})),
+}
+
+ERROR_CASES = [k for k, (_, e) in CASES.items() if e[0] == "error"]
+OK_CASES = [k for k, (_, e) in CASES.items() if e[0] == "ok"]
+
+
+def make(case: str, folder) -> Path:
+    return CASES[case][0](Path(folder))
