@@ -26,6 +26,10 @@ from .training import Model
 
 FORMAT = "dpm-studio-checkpoint/1"
 REQUIRED = ("format", "name", "family", "network", "diffusion", "data")
+#: Extensions of formats that unpickle (run code) when loaded: refused by name, never opened.
+PICKLE_EXTENSIONS = (".pt", ".pth", ".ckpt", ".pkl", ".pickle", ".bin", ".zip", ".tar", ".npy", ".npz", ".joblib")
+#: First bytes of pickles (protocol 2-5) and zip archives (torch.save's format).
+PICKLE_MAGIC = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05", b"PK")
 
 
 class CheckpointError(ValueError):
@@ -73,6 +77,12 @@ def _atomic_write(path: Path, write):
     atomic_write(path, write)
 
 
+def _refuse_pickle_name(p: Path):
+    if p.suffix.lower() in PICKLE_EXTENSIONS:
+        raise CheckpointError(f"{p.name} is a {p.suffix} file, a format that can run code when loaded; "
+                              "DPM Studio only loads .safetensors weights with a .json card")
+
+
 def paths_for(path) -> tuple[Path, Path]:
     """(weights, card) for a checkpoint given by either file or by its stem."""
     p = Path(path)
@@ -103,13 +113,16 @@ def save(path, diffusion, net, card: dict) -> Path:
 
 def read_card(path) -> dict:
     """Read and validate a card (no weights)."""
+    _refuse_pickle_name(Path(path))
     _, card_path = paths_for(path)
     try:
         text = Path(card_path).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise CheckpointError(f"no checkpoint card at {card_path}") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise CheckpointError(f"cannot read checkpoint card {card_path}: {e}") from None
+    except UnicodeDecodeError:
+        raise CheckpointError(f"checkpoint card {card_path} is not a JSON text file (it is not UTF-8)") from None
+    except OSError as e:
+        raise CheckpointError(f"cannot read checkpoint card {card_path}: {e.strerror or e}") from None
     try:
         card = json.loads(text)
     except json.JSONDecodeError as e:
@@ -140,13 +153,17 @@ def _read_tensors(weights: Path) -> dict:
         raise CheckpointError(f"no weights file at {weights}") from None
     except OSError as e:
         raise CheckpointError(f"cannot read {weights}: {e}") from None
-    if head[:2] in (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05") or head[:2] == b"PK":
+    if head[:2] in PICKLE_MAGIC:
         raise CheckpointError(f"{weights} is a pickle or zip archive, which could run code; "
                               "only safetensors weights are loaded")
     try:
         return load_file(str(weights))
     except (SafetensorError, OSError, ValueError, RuntimeError) as e:
         raise CheckpointError(f"{weights} is not a valid safetensors file ({e})") from None
+
+
+def _names(keys: list) -> str:
+    return (", ".join(keys[:3]) + (f" and {len(keys) - 3} more" if len(keys) > 3 else "")) if keys else "none"
 
 
 def load(path, device="cpu") -> Loaded:
@@ -158,16 +175,24 @@ def load(path, device="cpu") -> Loaded:
         net = build_net(card["network"])
     except CheckpointError:
         raise
-    except (KeyError, TypeError, ValueError) as e:
-        raise CheckpointError(f"checkpoint card {card['_path']} describes a model that cannot be built: {e}") from None
+    except Exception as e:  # noqa: BLE001 - whatever a bad card makes the constructors raise
+        raise CheckpointError(f"checkpoint card {card['_path']} describes a model that cannot be built: "
+                              f"{type(e).__name__}: {e}") from None
+    net_channels = card["network"].get("kwargs", {}).get("channels") if isinstance(
+        card["network"].get("kwargs"), dict) else None
+    data_channels = card["data"].get("channels")
+    if net_channels is not None and data_channels is not None and net_channels != data_channels:
+        raise CheckpointError(f"checkpoint card {card['_path']} is inconsistent: its data has {data_channels} "
+                              f"channel(s) but its network takes {net_channels}")
     tensors = _read_tensors(weights)
     for prefix, module in (("net.", net), ("diffusion.", diffusion)):
         want = module.state_dict()
         got = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
-        missing = sorted(set(want) - set(got))
-        extra = sorted(set(got) - set(want))
+        missing = [prefix + k for k in sorted(set(want) - set(got))]
+        extra = [prefix + k for k in sorted(set(got) - set(want))]
         if missing or extra:
-            raise CheckpointError(f"{weights} does not match its card: missing {missing[:3]}, unexpected {extra[:3]}")
+            raise CheckpointError(f"{weights} does not match its card: missing tensors: {_names(missing)}; "
+                                  f"unexpected tensors: {_names(extra)}")
         for k, v in want.items():
             if tuple(got[k].shape) != tuple(v.shape):
                 raise CheckpointError(f"{weights}: tensor {prefix}{k} has shape {tuple(got[k].shape)}, "
@@ -211,6 +236,7 @@ def list_cards(dirs=None) -> list[dict]:
 def resolve(name_or_path, dirs=None) -> Path:
     """A checkpoint's card path from a shipped name or a file path."""
     p = Path(name_or_path)
+    _refuse_pickle_name(p)
     if p.suffix in (".json", ".safetensors") or p.exists() or p.with_suffix(".json").exists():
         return paths_for(p)[1]
     for card in list_cards(dirs):

@@ -16,7 +16,8 @@ equal channels and returns their mean. For denoising, copying a noisy grey image
 three channels would give noise that is identical in R, G and B, which a colour model
 never saw; :func:`grey_as_colour_noise` adds independent noise in the two colour-difference
 directions so the noise becomes i.i.d. with std sqrt(3) s per channel (the luminance
-direction keeps exactly its signal-to-noise ratio).
+direction keeps exactly its signal-to-noise ratio). A last alpha channel (grey + alpha,
+RGBA) is kept aside and comes back unchanged; other channel counts are refused.
 """
 
 from __future__ import annotations
@@ -54,7 +55,10 @@ def _scale(card):
 
 def as_hwc(image) -> np.ndarray:
     img = np.asarray(image, dtype=np.float32)
-    return img[:, :, None] if img.ndim == 2 else img
+    img = img[:, :, None] if img.ndim == 2 else img
+    if img.ndim != 3 or 0 in img.shape:
+        raise ValueError(f"an image must be a non-empty (H, W) or (H, W, C) array, not shape {img.shape}")
+    return img
 
 
 def _to_batch(img: np.ndarray, channels: int) -> tuple[torch.Tensor, str]:
@@ -67,7 +71,8 @@ def _to_batch(img: np.ndarray, channels: int) -> tuple[torch.Tensor, str]:
         return t.permute(1, 0, 2, 3), "split"     # each image channel a grey sample
     if c == 1 and channels == 3:
         return t.expand(1, 3, *t.shape[2:]).clone(), "mean"
-    raise ValueError(f"cannot run a {channels}-channel model on a {c}-channel image")
+    raise ValueError(f"this checkpoint takes {channels}-channel images and a {c}-channel image cannot be "
+                     "converted (grey and RGB images, with or without alpha, can)")
 
 
 def grey_as_colour_noise(y: torch.Tensor, sigma: float, generator: torch.Generator | None = None):
@@ -155,11 +160,22 @@ def run_task(loaded, task: str, image: np.ndarray | None = None, *, mask: np.nda
     if image is None:
         raise ValueError(f"{task} needs an image")
     img = as_hwc(image)
+    alpha = None
+    if img.shape[2] in (2, 4):  # grey + alpha or RGBA: restore the colour, carry the alpha through unchanged
+        img, alpha = np.ascontiguousarray(img[:, :, :-1]), img[:, :, -1:]
     if task == "inpaint":
-        yield from _inpaint(loaded, img, mask, steps, seed, samples, mode, device, jump_length, jump_n_sample,
-                            context)
+        gen = _inpaint(loaded, img, mask, steps, seed, samples, mode, device, jump_length, jump_n_sample, context)
     else:
-        yield from _denoise(loaded, img, sigma, steps, seed, samples, method, device, tile, overlap)
+        gen = _denoise(loaded, img, sigma, steps, seed, samples, method, device, tile, overlap)
+    if alpha is None:
+        yield from gen
+        return
+    for rec in gen:
+        a = alpha if rec.box is None else alpha[rec.box[0]:rec.box[2], rec.box[1]:rec.box[3]]
+        rec.image = np.concatenate([rec.image, a], axis=2)
+        if rec.x0 is not None:
+            rec.x0 = np.concatenate([rec.x0, a], axis=2)
+        yield rec
 
 
 def _inpaint(loaded, img, mask, steps, seed, samples, mode, device, jump_length, jump_n_sample, context):
