@@ -298,6 +298,10 @@ def _run_to_end(gen, label: str):
             prog.update(rec.index + 1, force=rec.done)
     except ValueError as e:  # the tasks' refusals are meant for the user
         raise UserError(str(e)) from None
+    except (MemoryError, RuntimeError) as e:
+        if isinstance(e, RuntimeError) and "out of memory" not in str(e).lower():
+            raise
+        raise UserError("ran out of memory; try a smaller image, fewer --samples or a smaller --tile") from None
     finally:
         prog.close()
     return rec.image
@@ -312,6 +316,11 @@ def _check_output(args, data):
     if data is not None and data.path is not None and out.resolve() == Path(data.path).resolve() \
             and not args.overwrite:
         raise UserError(f"refusing to overwrite the input {out.name}; choose another -o or pass --overwrite")
+    folder = out.parent if str(out.parent) else Path(".")
+    if not folder.is_dir():
+        raise UserError(f"cannot save {out.name}: the folder {folder} does not exist")
+    if out.is_dir():
+        raise UserError(f"cannot save {out.name}: {out} is a folder; give a file name with -o")
 
 
 def _save(args, pixels, data, settings):
@@ -332,7 +341,10 @@ def _settings(args, loaded, task, **extra):
 def _read(path):
     from .imageio import load_image
 
-    return load_image(path)
+    data = load_image(path)
+    for note in data.notes:  # e.g. an animation: only its first frame is used
+        print(f"dpm-studio: note: {note}", file=sys.stderr)
+    return data
 
 
 def cmd_inpaint(args) -> int:
@@ -345,7 +357,8 @@ def cmd_inpaint(args) -> int:
     if not mask.any():
         raise UserError("the mask is empty: nothing to inpaint")
     if mask.min() > 0:
-        print("dpm-studio: the mask covers the whole image: inpainting becomes sampling", file=sys.stderr)
+        print("dpm-studio: note: the mask covers the whole image: inpainting becomes unconditional sampling",
+              file=sys.stderr)
     loaded = _load(args.checkpoint, _device(args.device))
     from .core.tasks import run_task
 
@@ -515,6 +528,10 @@ def main(argv=None) -> int:
         return COMMANDS[cmd](args)
     except (UserError, CheckpointError, ImageIOError) as e:
         print(f"dpm-studio: error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:  # a file the command itself opens (a --log in a missing folder, ...)
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"dpm-studio: error: {where}{e.strerror or e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("dpm-studio: interrupted", file=sys.stderr)

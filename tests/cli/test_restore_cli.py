@@ -4,24 +4,9 @@ import json
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from dpm_studio.cli import main
-from dpm_studio.core import GaussianDiffusion, Schedule, checkpoint
-from dpm_studio.core.nets import build_net
-
-
-@pytest.fixture
-def tiny(tmp_path, monkeypatch):
-    torch.manual_seed(0)
-    folder = tmp_path / "ckpt"
-    spec = {"type": "multiscale", "kwargs": {"T": 20, "channels": 3}}
-    checkpoint.save(folder / "tiny-rgb", GaussianDiffusion(Schedule("cosine", 20), "eps"), build_net(spec),
-                    {"network": spec, "description": "test", "data": {"recipe": "test", "channels": 3,
-                     "scale": {"mean": 0.5, "std": 0.25}, "provenance": "untrained"}})
-    monkeypatch.setenv("DPM_STUDIO_CHECKPOINTS", str(folder))
-    return "tiny-rgb"
 
 
 def _img(path, mode, size=(40, 32)):

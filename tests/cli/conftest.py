@@ -1,0 +1,29 @@
+"""A tiny untrained colour checkpoint in a checkpoint folder of the test's own (``tiny``)."""
+
+import pytest
+import torch
+
+from dpm_studio.core import GaussianDiffusion, Schedule, checkpoint
+from dpm_studio.core.nets import build_net
+
+
+def save_tiny(folder, name="tiny-rgb", channels=3):
+    torch.manual_seed(0)
+    spec = {"type": "multiscale", "kwargs": {"T": 20, "channels": channels}}
+    return checkpoint.save(folder / name, GaussianDiffusion(Schedule("cosine", 20), "eps"), build_net(spec),
+                           {"network": spec, "description": "test", "data": {"recipe": "test", "channels": channels,
+                            "scale": {"mean": 0.5, "std": 0.25}, "provenance": "untrained"}})
+
+
+@pytest.fixture
+def tiny(tmp_path, monkeypatch):
+    folder = tmp_path / "ckpt"
+    save_tiny(folder)
+    monkeypatch.setenv("DPM_STUDIO_CHECKPOINTS", str(folder))
+    return "tiny-rgb"
+
+
+@pytest.fixture
+def make_tiny():
+    """``make_tiny(folder, name, channels)`` writes another tiny checkpoint."""
+    return save_tiny
