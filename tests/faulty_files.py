@@ -4,11 +4,14 @@
 folder and returns its path; the expectation is either ``("error", regex)`` (one clear
 message, matched against the ImageIOError text) or ``("ok", (h, w, c), extra)`` where
 ``extra`` may hold ``alpha`` (True/False) and ``note`` (a regex one of the notes matches).
+:func:`disk_fault` makes the next write fail as a full, read-only or forbidden disk would.
 Shared by the loader, app and command-line tests.
 """
 
 from __future__ import annotations
 
+import errno
+import os
 import struct
 import zlib
 from pathlib import Path
@@ -123,6 +126,39 @@ CASES = {
 
 ERROR_CASES = [k for k, (_, e) in CASES.items() if e[0] == "error"]
 OK_CASES = [k for k, (_, e) in CASES.items() if e[0] == "ok"]
+
+
+#: Ways a write can fail: a full disk half-way through, a refused rename, a refused new file, a read-only disk.
+DISK_FAULTS = ["ENOSPC-mid-write", "EACCES-rename", "EACCES-create", "EROFS"]
+
+
+def disk_fault(monkeypatch, kind):
+    """Make the next image write fail like a real disk would; returns the message to expect."""
+    import dpm_studio.core.atomic as atomic
+
+    if kind == "ENOSPC-mid-write":
+        def full(self, fp, *a, **k):
+            with open(fp, "wb") as f:
+                f.write(b"the first half of an image")
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        monkeypatch.setattr(Image.Image, "save", full)
+        return "the disk is full"
+    if kind == "EACCES-rename":
+        def denied(src, dst):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(dst))
+        monkeypatch.setattr(atomic.os, "replace", denied)
+        return "no permission to write in"
+    if kind == "EACCES-create":
+        def denied(*a, **k):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+        monkeypatch.setattr(atomic.tempfile, "mkstemp", denied)
+        return "no permission to write in"
+    if kind == "EROFS":
+        def read_only(*a, **k):
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+        monkeypatch.setattr(atomic.tempfile, "mkstemp", read_only)
+        return "read-only file system"
+    raise ValueError(kind)
 
 
 def make(case: str, folder) -> Path:

@@ -664,6 +664,12 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Nothing to save", 3000)
             return False
         path = Path(path)
+        source = self._data.path if self._data is not None else None
+        if source is not None and path.exists() and path.resolve() == Path(source).resolve() and \
+                not self.dialogs.confirm("Replace the original?", f"{path.name} is the image you opened. "
+                                         "Replace it with the edited image? The original cannot be recovered."):
+            self.statusBar().showMessage("Not saved: the original is unchanged. Choose another name.", 5000)
+            return False
         alpha = self._data.alpha if self._data is not None else None
         depth = self._data.bit_depth if self._data is not None else 8
         try:
@@ -1325,6 +1331,8 @@ class MainWindow(QMainWindow):
                 return
         if md.hasImage():
             ev.acceptProposedAction()
+            if self._busy("drop an image") or not self._confirm_replace():
+                return
             px, alpha = qimage_to_array(QImage(md.imageData()))
             self.set_image(px, alpha, "dropped image")
 
@@ -1357,5 +1365,6 @@ class MainWindow(QMainWindow):
         ev.accept()
 
     def shutdown(self, timeout_ms: int = 3000) -> bool:
-        """Stop any run (bounded wait); for application exit."""
-        return self.runner.shutdown(timeout_ms)
+        """Stop any run; for application exit. A step still computing after ``timeout_ms`` gets up
+        to a minute more: destroying a running QThread would abort the process."""
+        return self.runner.shutdown(timeout_ms) or self.runner.shutdown(60_000)

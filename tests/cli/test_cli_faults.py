@@ -4,7 +4,6 @@ result is not what one might assume."""
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import re
@@ -18,7 +17,7 @@ from PIL import Image
 from dpm_studio.cli import main
 
 import faulty_files
-from faulty_files import CASES, ERROR_CASES, OK_CASES, H, W
+from faulty_files import CASES, DISK_FAULTS, ERROR_CASES, OK_CASES, H, W, disk_fault
 
 
 def _one_error_line(capsys, pattern=None):
@@ -105,33 +104,13 @@ def test_missing_output_folder_is_refused_before_any_work(tmp_path, tiny, capsys
     assert err.strip().splitlines() == [err.strip()] and re.search("the folder .*no does not exist", err)
 
 
-@pytest.mark.parametrize("fault", ["ENOSPC", "EACCES-replace", "EROFS"])
+@pytest.mark.parametrize("fault", DISK_FAULTS)
 def test_failing_disk_exits_2_and_leaves_no_partial_file(tmp_path, tiny, capsys, monkeypatch, fault):
-    import dpm_studio.core.atomic as atomic
-    from PIL import Image as PILImage
-
     src = faulty_files.make("one-pixel", tmp_path)
     outdir = tmp_path / "out"
     outdir.mkdir()
-    out = outdir / "o.png"
-    if fault == "ENOSPC":
-        def full_disk(self, fp, *a, **k):
-            with open(fp, "wb") as f:
-                f.write(b"half an image")
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        monkeypatch.setattr(PILImage.Image, "save", full_disk)
-        pattern = "the disk is full"
-    elif fault == "EACCES-replace":
-        def denied(src, dst):
-            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(dst))
-        monkeypatch.setattr(atomic.os, "replace", denied)
-        pattern = "no permission to write in"
-    else:
-        def read_only(*a, **k):
-            raise OSError(errno.EROFS, os.strerror(errno.EROFS))
-        monkeypatch.setattr(atomic.tempfile, "mkstemp", read_only)
-        pattern = "read-only file system"
-    assert main(["denoise", str(src), "-o", str(out), "--checkpoint", tiny, "--sigma", "10"]) == 2
+    pattern = disk_fault(monkeypatch, fault)
+    assert main(["denoise", str(src), "-o", str(outdir / "o.png"), "--checkpoint", tiny, "--sigma", "10"]) == 2
     _one_error_line(capsys, pattern)
     _no_stray_files(outdir, keep=())
 

@@ -1,4 +1,4 @@
-"""Test helpers: a test picture, and driving the canvas with real mouse events."""
+"""Test helpers: a test picture, driving the canvas with real mouse events, process counters."""
 
 from __future__ import annotations
 
@@ -46,3 +46,32 @@ def gradient_image(h=32, w=32, channels=3, seed=0) -> np.ndarray:
     base = np.stack([xx, yy, 0.5 + 0.3 * np.sin(6 * xx + 3 * yy)], axis=2)[:, :, :channels]
     img = np.clip(base + 0.05 * rng.standard_normal(base.shape), 0, 1)
     return (np.round(img * 255) / 255).astype(np.float32)
+
+
+def image_with_mask(win, size=32, margin=8):
+    """Give the window a size x size test picture and a square mask ``margin`` pixels in; returns both."""
+    img = gradient_image(size, size)
+    win.set_image(img)
+    mask = np.zeros((size, size), np.float32)
+    mask[margin:size - margin, margin:size - margin] = 1
+    win.canvas.set_mask(mask)
+    return img, mask
+
+
+def proc_status(field: str) -> int:
+    """A number from /proc/self/status (Linux): VmRSS in kB, Threads as a count."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise KeyError(field)
+
+
+def live_qthreads() -> int:
+    """QThread objects alive in this process (after a garbage collection)."""
+    import gc
+
+    from PySide6.QtCore import QThread
+
+    gc.collect()
+    return sum(1 for o in gc.get_objects() if type(o) is QThread)  # type(): no __class__ lookups
