@@ -23,15 +23,18 @@ class UserError(Exception):
 
 # -- progress on stderr ------------------------------------------------------------------
 class Progress:
-    def __init__(self, label: str, total: int | None, stream=None):
+    def __init__(self, label: str, total: int | None, stream=None, enabled: bool = True):
         self.label, self.total = label, total
         self.stream = stream or sys.stderr
+        self.enabled = enabled
         self.t0 = time.perf_counter()
         self.last = 0.0
         self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
 
     def update(self, done: int, extra: str = "", force: bool = False):
         now = time.perf_counter()
+        if not self.enabled:
+            return
         if not force and now - self.last < (0.2 if self.tty else 5.0):
             return
         self.last = now
@@ -47,7 +50,7 @@ class Progress:
         self.stream.flush()
 
     def close(self):
-        if self.tty:
+        if self.tty and self.enabled:
             self.stream.write("\n")
             self.stream.flush()
 
@@ -164,11 +167,16 @@ def cmd_evaluate(args) -> int:
 
 
 # -- train -------------------------------------------------------------------------------------
-def _hardware() -> dict:
+def _hardware(device="cpu", processes: int = 1) -> dict:
     import torch
 
-    return {"cpu": platform.processor() or platform.machine(), "threads": torch.get_num_threads(),
-            "torch": torch.__version__, "device": "cpu"}
+    hw = {"cpu": platform.processor() or platform.machine(), "threads": torch.get_num_threads(),
+          "torch": torch.__version__, "device": str(device)}
+    if str(device).startswith("cuda"):
+        hw["gpu"] = torch.cuda.get_device_name(torch.device(device))
+    if processes > 1:
+        hw["processes"] = processes
+    return hw
 
 
 def cmd_train(args) -> int:
@@ -184,6 +192,50 @@ def cmd_train(args) -> int:
         raise UserError(str(e)) from None
     if args.threads:
         torch.set_num_threads(args.threads)
+    rank, world, device = _distributed_setup(args.device)
+    try:
+        return _train(args, preset, rank, device)
+    finally:
+        if world:
+            import torch.distributed as dist
+
+            dist.destroy_process_group()
+
+
+def _distributed_setup(device: str):
+    """Join the torchrun group when launched by torchrun; returns (rank, world size or 0, device).
+
+    ``torchrun --nproc-per-node N -m dpm_studio train ...`` sets RANK, WORLD_SIZE and
+    LOCAL_RANK; each process then trains on its own batches, rank 0 alone logs and saves.
+    NCCL for GPUs, gloo for CPUs.
+    """
+    import os
+
+    import torch
+
+    if "WORLD_SIZE" not in os.environ or "RANK" not in os.environ:
+        return 0, 0, _device(device)
+    import torch.distributed as dist
+
+    local = int(os.environ.get("LOCAL_RANK", 0))
+    if device.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise UserError("--device cuda: no CUDA device here (use --device cpu)")
+        torch.cuda.set_device(local)
+        device = f"cuda:{local}"
+    backend = "nccl" if device.startswith("cuda") else "gloo"
+    dist.init_process_group(backend)
+    return dist.get_rank(), dist.get_world_size(), device
+
+
+def _train(args, preset, rank: int, device: str) -> int:
+    import torch
+
+    from .core import checkpoint
+    from .core.training import Model, TrainState, distributed_context, train
+
+    lead = rank == 0  # under torchrun only rank 0 logs, saves and measures
+    world = distributed_context()[1]
     out = Path(args.output)
     state_path = out.with_name(out.name + ".train")
     torch.manual_seed(args.seed)
@@ -197,14 +249,15 @@ def cmd_train(args) -> int:
         if preset.objective == "hybrid" and args.parametrisation != "eps":
             raise UserError(f"preset {preset.name} trains with the hybrid objective, which needs 'eps'")
         diffusion.parametrisation = args.parametrisation
-    state = TrainState(Model(diffusion, net), lr=args.lr or preset.lr, optimizer=args.optimizer)
+    model = Model(diffusion, net).to(device)
+    state = TrainState(model, lr=args.lr or preset.lr, optimizer=args.optimizer)
     if args.resume:
         if not Path(str(state_path) + ".safetensors").exists():
             raise UserError(f"nothing to resume: {state_path}.safetensors does not exist")
         from safetensors.torch import load_file
 
         meta = json.loads(Path(str(state_path) + ".json").read_text())
-        state.restore(load_file(str(state_path) + ".safetensors"), meta)
+        state.restore(load_file(str(state_path) + ".safetensors", device=str(device)), meta)
     batch = args.batch or preset.batch_size
     total = args.total_steps or preset.total_steps
     commands = []
@@ -220,7 +273,8 @@ def cmd_train(args) -> int:
 
         card = {"name": args.name or out.stem, "description": preset.description,
                 "network": preset.net_spec, "data": preset.card_data(),
-                "training": {"preset": preset.name, "steps": state.step, "batch_size": batch,
+                "training": {"preset": preset.name, "steps": state.step, "batch_size": batch * world,
+                             **({"processes": world} if world > 1 else {}),
                              "optimizer": args.optimizer, "objective": preset.objective,
                              **({"t_focus": {"sigma_image_units": list(preset.t_focus["sigma"]),
                                              "fraction": preset.t_focus["fraction"],
@@ -229,8 +283,8 @@ def cmd_train(args) -> int:
                                 if preset.t_focus else {}),
                              "lr": state.base_lr, "ema_decay": state.ema_decay,
                              "seed": args.seed, "wall_time_s": round(state.elapsed, 1),
-                             "examples_per_s": round(state.step * batch / max(state.elapsed, 1e-9), 1),
-                             "hardware": _hardware(), "commands": commands}}
+                             "examples_per_s": round(state.step * batch * world / max(state.elapsed, 1e-9), 1),
+                             "hardware": _hardware(device, world), "commands": commands}}
         if bound:
             card["bound"] = bound
         checkpoint.save(out, state.ema.diffusion, state.ema.net, card)
@@ -239,30 +293,33 @@ def cmd_train(args) -> int:
         checkpoint._atomic_write(Path(str(state_path) + ".json"),
                                  lambda tmp: Path(tmp).write_text(json.dumps(state.meta())))
 
-    log = open(args.log, "a", newline="") if args.log else None
+    log = open(args.log, "a", newline="") if args.log and lead else None
     writer = csv.writer(log) if log else None
     if writer and log.tell() == 0:
         writer.writerow(["step", "loss", "K", "K_avg", "lr", "examples_per_s", "elapsed_s", "grad_norm"])
-    prog = Progress(f"train {preset.name}", args.steps)
+    prog = Progress(f"train {preset.name}", args.steps, enabled=lead)
     last_save = time.perf_counter()
     try:
         for rec in train(state, lambda g: preset.batch(batch, g), steps=args.steps, minutes=args.minutes,
                          warmup=preset.warmup, unit_size=preset.unit_size, seed=args.seed, total_steps=total,
                          objective=preset.objective,
-                         t_probs=preset.t_probs(state.model.diffusion) if preset.objective == "hybrid" else None):
+                         t_probs=preset.t_probs(state.model.diffusion) if preset.objective == "hybrid" else None,
+                         device=device):
             if writer and rec.step % 10 == 0:
                 writer.writerow([rec.step, f"{rec.loss:.6g}", f"{rec.K:.6g}", f"{rec.K_avg:.6g}", f"{rec.lr:.3g}",
                                  f"{rec.examples_per_s:.1f}", f"{rec.elapsed_s:.1f}", f"{rec.grad_norm:.4g}"])
                 log.flush()  # a long run's log is read while it runs
             prog.update(rec.step if args.steps is None else rec.step - (state.step - rec.step),
                         f"K~{rec.K_avg:.3f} {preset.units}")
-            if time.perf_counter() - last_save > args.save_every * 60:
+            if lead and time.perf_counter() - last_save > args.save_every * 60:
                 save_all()
                 last_save = time.perf_counter()
     finally:
         if log:
             log.close()
         prog.close()
+    if not lead:
+        return 0
     bound = None
     if args.eval:
         save_all()
@@ -480,10 +537,12 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--optimizer", choices=("adam", "rmsprop"), default="adam")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--resume", action="store_true", help="continue from OUTPUT.train.*")
-    t.add_argument("--log", help="append a CSV log of the steps here")
+    t.add_argument("--log", "--csv-log", dest="log", help="append a CSV log of the steps here (under torchrun, "
+                   "whose own options would swallow --log, spell it --csv-log)")
     t.add_argument("--save-every", type=float, default=5.0, help="minutes between checkpoints")
     t.add_argument("--no-eval", dest="eval", action="store_false", help="skip measuring the bound at the end")
     t.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
+    t.add_argument("--device", default="cpu", help="cpu or cuda (under torchrun: each process's cuda:LOCAL_RANK)")
     t.add_argument("--parametrisation", default=None, help="Gaussian mean head: paper, code or eps "
                    "(default: the preset's)")
 

@@ -174,15 +174,59 @@ def lr_at(step: int, base: float, warmup: int, total: int | None) -> float:
     return base * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
 
 
+def distributed_context() -> tuple[int, int]:
+    """(rank, world size) of an initialised torch.distributed group, else (0, 1)."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def _initialised() -> bool:
+    import torch.distributed as dist
+
+    return dist.is_available() and dist.is_initialized()
+
+
+def _ddp(net: nn.Module, device) -> nn.Module:
+    from torch.nn.parallel import DistributedDataParallel
+
+    dev = torch.device(device) if device is not None else next(net.parameters()).device
+    return DistributedDataParallel(net, device_ids=[dev.index] if dev.type == "cuda" else None)
+
+
+def _all_reduce_grads(params):
+    """Average the gradients of ``params`` (those DDP does not own) over the group."""
+    import torch.distributed as dist
+
+    world = dist.get_world_size()
+    for p in params:
+        if p.grad is not None:
+            dist.all_reduce(p.grad)
+            p.grad.div_(world)
+
+
 def train(state: TrainState, batches, *, steps: int | None = None, minutes: float | None = None,
           clip: float = 1.0, warmup: int = 100, unit_size: float = 1.0, seed: int = 0,
-          total_steps: int | None = None, objective: str = "bound", t_probs: torch.Tensor | None = None):
+          total_steps: int | None = None, objective: str = "bound", t_probs: torch.Tensor | None = None,
+          device=None, ddp: bool | None = None):
     """Optimise ``state.model`` on ``batches(generator) -> x0``; yields a TrainRecord per step.
 
     Stops after ``steps`` more steps or ``minutes`` of wall time, whichever comes first.
     ``total_steps`` sets the length of the learning-rate decay (default: ``steps``).
     ``objective`` is ``"bound"`` (the paper: maximise the estimate of K) or ``"hybrid"``
     (:func:`hybrid_objective`, which takes ``t_probs``, a law for t: :func:`focus_probs`).
+    ``device``: where batches are moved (the model must already be there).
+    ``ddp``: wrap the network in DistributedDataParallel; None (default) does so when a
+    torch.distributed group of more than one process is initialised.
+
+    Under ``torchrun`` (an initialised torch.distributed group) every process draws its
+    own batches (seeded by rank), the network is wrapped in DistributedDataParallel (the
+    hybrid objective; the bound objective, which may call the network twice in a step,
+    averages every gradient by hand instead), and the remaining parameters (a learned
+    schedule) have their gradients averaged by hand, so each step is one step on the union
+    of the processes' batches and all replicas stay identical. Timing budgets are agreed on by rank 0 so every process stops together.
     """
     if objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {OBJECTIVES}")
@@ -192,9 +236,27 @@ def train(state: TrainState, batches, *, steps: int | None = None, minutes: floa
     extra = {} if t_probs is None else {"t_probs": t_probs}
     if steps is None and minutes is None:
         raise ValueError("give a number of steps or a time budget in minutes")
-    gen = torch.Generator().manual_seed(seed + state.step)
+    rank, world = distributed_context()
+    gen = torch.Generator().manual_seed(seed + state.step + 1_000_003 * rank)
     model = state.model
     model.train()
+    net = model.net
+    others = []
+    if ddp is None:
+        ddp = world > 1
+    if ddp:
+        if not _initialised():
+            raise RuntimeError("DDP training needs torch.distributed.init_process_group first (use torchrun)")
+        import torch.distributed as dist
+
+        for p in model.parameters():  # every replica starts from rank 0's weights
+            dist.broadcast(p.data, 0)
+        if objective == "hybrid":  # one forward per step: what DDP's reducer expects
+            net = _ddp(model.net, device)
+            owned = {id(p) for p in model.net.parameters()}
+        else:  # the bound may call the network twice per step: average all gradients by hand
+            owned = set()
+        others = [p for p in model.parameters() if id(p) not in owned and p.requires_grad]
     target = state.step + steps if steps is not None else None
     total = total_steps or target
     t_start = time.perf_counter()
@@ -202,17 +264,21 @@ def train(state: TrainState, batches, *, steps: int | None = None, minutes: floa
     while True:
         if target is not None and state.step >= target:
             break
-        if minutes is not None and time.perf_counter() - t_start >= minutes * 60:
+        if minutes is not None and _agreed(time.perf_counter() - t_start >= minutes * 60, world):
             break
         tic = time.perf_counter()
         x0 = batches(gen)
+        if device is not None:
+            x0 = x0.to(device)
         lr = lr_at(state.step, state.base_lr, warmup, total)
         for g in state.opt.param_groups:
             g["lr"] = lr
-        out = loss_fn(model.diffusion, model.net, x0, generator=gen, **extra)
+        out = loss_fn(model.diffusion, net, x0, generator=gen, **extra)
         loss = out["loss"].mean()
         state.opt.zero_grad(set_to_none=True)
         loss.backward()
+        if others:
+            _all_reduce_grads(others)
         params = [p for p in model.parameters() if p.grad is not None]
         gnorm = float(torch.nn.utils.clip_grad_norm_(params, clip)) if clip else float("nan")
         if math.isfinite(gnorm):
@@ -223,5 +289,18 @@ def train(state: TrainState, batches, *, steps: int | None = None, minutes: floa
         state.k_avg = k if state.k_avg is None else 0.99 * state.k_avg + 0.01 * k
         dt = time.perf_counter() - tic
         state.elapsed = elapsed0 + (time.perf_counter() - t_start)
-        yield TrainRecord(state.step, float(loss.detach()), k, state.k_avg, lr, x0.shape[0] / max(dt, 1e-9),
+        yield TrainRecord(state.step, float(loss.detach()), k, state.k_avg, lr, world * x0.shape[0] / max(dt, 1e-9),
                           state.elapsed, gnorm)
+
+
+def _agreed(flag: bool, world: int) -> bool:
+    """Rank 0's decision, broadcast, so that time budgets stop every process at the same step."""
+    if world == 1:
+        return flag
+    import torch.distributed as dist
+
+    t = torch.tensor([1.0 if flag else 0.0])
+    if dist.get_backend() == "nccl":
+        t = t.cuda()
+    dist.broadcast(t, 0)
+    return bool(t.item())

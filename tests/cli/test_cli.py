@@ -61,3 +61,24 @@ def test_user_errors_exit_2_with_one_line(argv, msg, capsys, tmp_path, monkeypat
 def test_the_installed_entry_point_runs():
     r = subprocess.run([sys.executable, "-m", "dpm_studio", "--version"], capture_output=True, text=True)
     assert r.returncode == 0 and r.stdout.startswith("dpm-studio ")
+
+
+def test_train_under_torchrun_environment_joins_a_group_and_only_rank_0_saves(tmp_path):
+    """The variables torchrun sets make `dpm-studio train` join a gloo group (one process here)."""
+    import os
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, RANK="0", WORLD_SIZE="1", LOCAL_RANK="0", LOCAL_WORLD_SIZE="1",
+               MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), OMP_NUM_THREADS="1")
+    out = tmp_path / "roll"
+    r = subprocess.run([sys.executable, "-m", "dpm_studio", "train", "swiss-roll", "-o", str(out), "--steps", "6",
+                        "--batch", "32", "--no-eval", "--csv-log", str(tmp_path / "log.csv")],
+                       capture_output=True, text=True, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert _last_json(r.stdout)["steps"] == 6
+    card = load(out).card
+    assert card["training"]["steps"] == 6 and card["training"]["batch_size"] == 32
+    assert (tmp_path / "log.csv").read_text().startswith("step,")

@@ -133,3 +133,46 @@ def test_image_presets_build_and_draw_batches():
             out = net(x, torch.full((2,), 3.0))
         assert out.shape[1] == d.out_channels(ch)
         json.dumps(p.card_data())
+
+
+@pytest.fixture
+def gloo_group(tmp_path):
+    """A torch.distributed group of one process (the path torchrun takes, on one CPU)."""
+    import torch.distributed as dist
+
+    if not dist.is_available():
+        pytest.skip("torch.distributed is not available")
+    dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'rendezvous'}", rank=0, world_size=1)
+    try:
+        yield dist
+    finally:
+        dist.destroy_process_group()
+
+
+@pytest.mark.parametrize("objective", ["hybrid", "bound"])
+def test_ddp_path_in_a_group_of_one_matches_plain_training(gloo_group, objective):
+    """DistributedDataParallel (hybrid) or hand-averaged gradients (bound) on one process
+    give the same steps as plain training; a learned schedule is averaged too."""
+    from dpm_studio.core.schedules import LearnedSchedule
+    from dpm_studio.core.training import distributed_context
+
+    def state():
+        torch.manual_seed(0)
+        par = "eps" if objective == "hybrid" else "paper"
+        d = GaussianDiffusion(LearnedSchedule(20, init="geometric", b1=1e-4, start=1e-4), par, first_step="learned")
+        return TrainState(Model(d, PointMLP(20, hidden=32, layers=2)), lr=3e-3)
+
+    assert distributed_context() == (0, 1)
+    batches = lambda g: swiss_roll(64, g)  # noqa: E731
+    a, b = state(), state()
+    plain = list(train(a, batches, steps=8, warmup=2, objective=objective))
+    ddp = list(train(b, batches, steps=8, warmup=2, objective=objective, ddp=True))
+    assert [r.loss for r in plain] == pytest.approx([r.loss for r in ddp], rel=1e-5, abs=1e-7)
+    for pa, pb in zip(a.model.parameters(), b.model.parameters()):
+        assert torch.allclose(pa, pb, atol=1e-6)
+    assert any(not torch.equal(p, q) for p, q in zip(a.model.diffusion.parameters(), state().model.diffusion.parameters()))
+
+
+def test_ddp_without_a_group_is_a_clear_error():
+    with pytest.raises(RuntimeError, match="torchrun"):
+        next(train(_roll_state(), lambda g: swiss_roll(8, g), steps=1, ddp=True))
