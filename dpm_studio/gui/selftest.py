@@ -392,14 +392,37 @@ def _drive(checks: _Checks, timings: dict, summary: dict, out: Path, deadline: f
     export("denoise", den)
 
 
+def _failure_line(name: str, detail: str) -> str:
+    return json.dumps({"command": "dpm-studio self-test", "ok": False, "passed": 0, "failed": 1,
+                       "checks": [{"name": name, "pass": False, "detail": detail}]}) + "\n"
+
+
+def _report_qt_fatal():
+    """A Qt fatal error (no usable platform plugin, say) would abort without a word on stdout:
+    report it as the failing JSON line and exit 1 instead. For the command only: pytest-qt
+    has its own handler in the test process."""
+    from PySide6.QtCore import QtMsgType, qInstallMessageHandler
+
+    recent: list[str] = []
+
+    def handler(kind, context, message):
+        sys.stderr.write(message + "\n")
+        if kind == QtMsgType.QtFatalMsg:
+            sys.stdout.write(_failure_line("qt_started", " ".join(recent[-4:] + [message])))
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(1)
+        recent.append(message)
+        del recent[:-4]
+
+    qInstallMessageHandler(handler)
+
+
 def _watchdog(seconds: float) -> threading.Timer:
     """Ends the process with a failing JSON line if the event loop itself stops answering."""
 
     def fire():
-        line = {"command": "dpm-studio self-test", "ok": False,
-                "checks": [{"name": "finished_in_time", "pass": False,
-                            "detail": f"the self-test did not finish within {seconds:.0f} s"}]}
-        sys.stdout.write(json.dumps(line) + "\n")
+        sys.stdout.write(_failure_line("finished_in_time", f"the self-test did not finish within {seconds:.0f} s"))
         sys.stdout.flush()
         os._exit(1)
 
@@ -415,6 +438,7 @@ def main(timeout_s: float = DEFAULT_TIMEOUT_S, steps: int = STEPS, output_dir=No
     dog = _watchdog(float(timeout_s) + 30.0)
     try:
         prepare_platform(offscreen)
+        _report_qt_fatal()
         summary = run_selftest(timeout_s, steps, output_dir, keep)
     finally:
         dog.cancel()
