@@ -33,6 +33,7 @@ from . import icons
 from .canvas import ImageCanvas, Tool
 from .panels import MaskPanel, ResultBar, TaskPanel, card_T
 from .plots import PlotsDock
+from .qtfix import protect_singletons
 from .runner import RunJob, TaskRunner
 
 __all__ = ["MainWindow", "Dialogs"]
@@ -130,6 +131,7 @@ def array_to_qimage(u8: np.ndarray) -> QImage:
 
 class MainWindow(QMainWindow):
     def __init__(self, settings: QSettings | None = None, dialogs: Dialogs | None = None, parent=None):
+        protect_singletons()  # PySide6 6.12 on Python 3.11 leaks references to None and True: see qtfix
         super().__init__(parent)
         self.settings = settings if settings is not None else QSettings()
         self.dialogs = dialogs if dialogs is not None else Dialogs(self)

@@ -33,6 +33,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from .analysis import frame_indices, rms_change
+from .qtfix import protect_singletons
 from ..imageio import to_uint8
 
 __all__ = ["ErrorInfo", "Frame", "Trajectory", "RunJob", "GeneratorWorker", "TaskRunner", "task_frames"]
@@ -216,6 +217,7 @@ class TaskRunner(QObject):
     runningChanged = Signal(bool)
 
     def __init__(self, parent=None, fps: float = 30.0):
+        protect_singletons()  # every emit and setter leaks a reference on PySide6 6.12 / Python 3.11
         super().__init__(parent)
         self.min_interval = 1.0 / float(fps)
         self._thread: QThread | None = None
