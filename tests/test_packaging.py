@@ -157,3 +157,21 @@ def test_metainfo_validates():
     r = subprocess.run(["appstreamcli", "validate", "--no-net", str(LINUX / f"{paths.APP_ID}.metainfo.xml")],
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+# -- the desktop bundle leaves out the training-data packages -----------------------------------------------
+def test_a_missing_data_package_is_one_line_and_status_2(monkeypatch, capsys):
+    from dpm_studio import cli
+
+    def needs(name):
+        def cmd(args):
+            raise ModuleNotFoundError(f"No module named '{name}'", name=name)
+        return cmd
+
+    monkeypatch.setitem(cli.COMMANDS, "checkpoints", needs("skimage.data"))
+    assert cli.main(["checkpoints"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "'skimage'" in err and "[data]" in err
+    monkeypatch.setitem(cli.COMMANDS, "checkpoints", needs("no_such_internal_module"))
+    with pytest.raises(ModuleNotFoundError):  # a real bug is not dressed up as a user error
+        cli.main(["checkpoints"])
