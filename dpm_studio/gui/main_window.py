@@ -1046,6 +1046,12 @@ class MainWindow(QMainWindow):
     def accept_result(self) -> bool:
         if self._state != "review" or self._result is None:
             return False
+        if (self._run_info or {}).get("task") == "sample" and self.canvas.has_image() and self._dirty \
+                and self._runs and not self.dialogs.confirm(
+                    "Replace the edited image?", f"{self._name or 'The image'} has changes from {len(self._runs)} "
+                    "run(s) that are not saved, and accepting the sample replaces it. Replace it anyway? "
+                    "(No keeps both: discard the sample, save the image, then sample again.)"):
+            return False
         res = np.asarray(self._result.image, dtype=np.float32)
         same = self.canvas.has_image() and self.canvas.image_shape() == res.shape[:2]
         if same:

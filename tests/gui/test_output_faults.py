@@ -183,3 +183,25 @@ def test_discard_replaces_without_saving(qtbot, win, tmp_path):
     assert win.open_image(_other_image(tmp_path))
     assert win.canvas.image_shape() == (16, 24) and not win.has_unsaved()
     assert not (tmp_path / "kept.png").exists()
+
+
+@pytest.mark.parametrize("answer", [False, True])
+def test_accepting_a_sample_over_unsaved_edits_asks(qtbot, win, answer):
+    win.set_image(gradient_image())
+    edited = _run(qtbot, win)
+    assert win.accept_result()
+    win.task_panel.set_task("sample")
+    win.task_panel.width_spin.setValue(24)
+    win.task_panel.height_spin.setValue(16)
+    with qtbot.waitSignal(win.runner.finished, timeout=RUN_TIMEOUT_MS):
+        assert win.run()
+    win.dialogs.answers["confirm"] = answer
+    assert win.accept_result() is answer
+    assert "confirm" in win.dialogs.asked
+    if answer:
+        assert win.canvas.image_shape() == (16, 24)
+    else:
+        assert win.state() == "review"  # the sample is still there to discard
+        assert win.discard_result()
+        np.testing.assert_array_equal(win.canvas.image(), edited)
+        assert win.has_unsaved()
