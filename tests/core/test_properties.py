@@ -93,7 +93,7 @@ def tiny(channels: int) -> Loaded:
 
 @st.composite
 def inpaint_cases(draw):
-    h, w = draw(st.integers(8, 40)), draw(st.integers(8, 40))
+    h, w = draw(st.integers(1, 40)), draw(st.integers(1, 40))
     c = draw(st.sampled_from([1, 3]))
     seed = draw(st.integers(0, 2 ** 32 - 1))
     rng = np.random.default_rng(seed)
@@ -103,7 +103,7 @@ def inpaint_cases(draw):
         mask = np.zeros((h, w), np.float32)
         for _ in range(draw(st.integers(1, 3))):
             t, l = rng.integers(0, h), rng.integers(0, w)
-            mask[t:t + rng.integers(1, h), l:l + rng.integers(1, w)] = 1
+            mask[t:t + rng.integers(1, h + 1), l:l + rng.integers(1, w + 1)] = 1
     elif kind == "pixels":
         mask = (rng.random((h, w)) < draw(st.floats(0.01, 0.9))).astype(np.float32)
     elif kind == "soft":
