@@ -5,6 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY="${PYTHON:-python}"
+if ! "$PY" -c "import dpm_studio, torch, PySide6" 2>/dev/null; then
+    echo "$PY cannot import dpm_studio, torch and PySide6: activate the environment DPM Studio is" \
+         "installed in (pip install -e .) or set PYTHON=/path/to/its/python" >&2
+    exit 2
+fi
 if ! "$PY" -c "import PyInstaller" 2>/dev/null; then
     echo "installing PyInstaller into $("$PY" -c 'import sys; print(sys.prefix)')"
     "$PY" -m pip install -q "pyinstaller>=6.10"
