@@ -417,11 +417,24 @@ def cmd_inpaint(args) -> int:
         print("dpm-studio: note: the mask covers the whole image: inpainting becomes unconditional sampling",
               file=sys.stderr)
     loaded = _load(args.checkpoint, _device(args.device))
-    from .core.tasks import run_task
+    from .core.tasks import INPAINT_DEFAULTS, run_task
 
-    result = _run_to_end(run_task(loaded, "inpaint", data.pixels, mask=mask, steps=args.steps, seed=args.seed,
-                                  samples=args.samples, mode=args.mode, device=args.device), "inpaint")
-    _save(args, result, data, _settings(args, loaded, "inpaint", mode=args.mode))
+    mode = args.mode or INPAINT_DEFAULTS["mode"]
+    forward = mode == "forward"
+    jl = args.jump_length if args.jump_length is not None else (INPAINT_DEFAULTS["jump_length"] if forward else 0)
+    jn = args.jump_n if args.jump_n is not None else (INPAINT_DEFAULTS["jump_n_sample"] if jl else 1)
+    if jl < 0 or jn < 1:
+        raise UserError("--jump-length must be >= 0 and --jump-n >= 1")
+    if jl and not forward:
+        raise UserError("resampling jumps need --mode forward")
+    steps = args.steps if args.steps is not None else INPAINT_DEFAULTS["steps"]
+    if steps < 1:
+        raise UserError("--steps must be at least 1")
+    args.steps = steps
+    result = _run_to_end(run_task(loaded, "inpaint", data.pixels, mask=mask, steps=steps, seed=args.seed,
+                                  samples=args.samples, mode=mode, device=args.device, jump_length=jl,
+                                  jump_n_sample=jn), "inpaint")
+    _save(args, result, data, _settings(args, loaded, "inpaint", mode=mode, jump_length=jl, jump_n_sample=jn))
     return 0
 
 
@@ -469,7 +482,8 @@ def _restore_args(p, checkpoint_required=False):
     p.add_argument("-o", "--output", required=True, help="output image (PNG, JPEG, TIFF, BMP, WebP)")
     p.add_argument("--checkpoint", default=None if checkpoint_required else DEFAULT_CHECKPOINT,
                    required=checkpoint_required, help="a shipped checkpoint's name or a path")
-    p.add_argument("--steps", type=int, default=None, help="reverse steps (default: all)")
+    p.add_argument("--steps", type=int, default=None,
+                   help="reverse steps (default: inpaint 50 respaced, denoise and sample all)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cpu", help="cpu, cuda or mps")
     p.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality")
@@ -551,8 +565,11 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--mask", required=True, help="mask image: nonzero pixels are filled")
     _restore_args(i)
     i.add_argument("--samples", type=int, default=1, help="average K samples (posterior mean)")
-    i.add_argument("--mode", choices=("clamp", "forward"), default="clamp",
-                   help="known pixels clamped (the paper) or forward-noised (RePaint)")
+    i.add_argument("--mode", choices=("clamp", "forward"), default=None,
+                   help="known pixels clamped (the paper) or forward-noised (RePaint, the default)")
+    i.add_argument("--jump-length", type=int, default=None,
+                   help="RePaint resampling: steps to go back at each jump (default 5 with --mode forward; 0 = off)")
+    i.add_argument("--jump-n", type=int, default=None, help="times each jump segment is traversed (default 4)")
     i.add_argument("--soft-mask", action="store_true", help="use grey mask values as a feathered edge")
 
     dn = sub.add_parser("denoise", help="remove Gaussian noise from an image")

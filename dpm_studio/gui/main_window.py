@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from .. import __version__, imageio
 from ..core.noise import estimate_noise_sigma
+from ..core.tasks import INPAINT_DEFAULTS
 from ..imageio import ImageData, ImageIOError
 from . import icons
 from .canvas import ImageCanvas, Tool
@@ -427,12 +428,12 @@ class MainWindow(QMainWindow):
         if st is not None:
             self.restoreState(st)
         tp = self.task_panel
-        tp.steps.setValue(int(s.value("run/steps", 100)))
+        tp.steps.setValue(int(s.value("run/steps", INPAINT_DEFAULTS["steps"])))
         tp.steps_all.setChecked(s.value("run/steps_all", False, bool))
         tp.seed.setValue(int(s.value("run/seed", 0)))
         tp.samples.setValue(int(s.value("run/samples", 1)))
         tp.sigma.setValue(float(s.value("run/sigma255", 25.0)))
-        i = tp.mode.findData(s.value("run/mode", "clamp"))
+        i = tp.mode.findData(s.value("run/mode", INPAINT_DEFAULTS["mode"]))
         tp.mode.setCurrentIndex(max(0, i))
         i = tp.device.findData(s.value("run/device", "cpu"))
         tp.device.setCurrentIndex(max(0, i))

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from . import icons
+from ..core.tasks import INPAINT_DEFAULTS
 
 __all__ = ["RunSettings", "MaskPanel", "TaskPanel", "ResultBar", "card_label", "card_tooltip", "is_image_card",
            "available_devices"]
@@ -200,12 +201,12 @@ class RunSettings:
     steps: int | None = None           # None = all T steps
     seed: int = 0
     samples: int = 1
-    mode: str = "clamp"
+    mode: str = INPAINT_DEFAULTS["mode"]
     sigma255: float = 25.0
     size: tuple[int, int] = (64, 64)   # (H, W) for sampling
     device: str = "cpu"
-    jump_length: int = 0
-    jump_n_sample: int = 1
+    jump_length: int = INPAINT_DEFAULTS["jump_length"]
+    jump_n_sample: int = INPAINT_DEFAULTS["jump_n_sample"]
 
     @property
     def sigma(self) -> float:
@@ -284,6 +285,9 @@ class TaskPanel(QWidget):
         self.jump_n = QSpinBox()
         self.jump_n.setRange(1, 20)
         self.jump_n.setToolTip("RePaint resampling: how many times each jump segment is traversed")
+        self.mode.setCurrentIndex(self.mode.findData(INPAINT_DEFAULTS["mode"]))
+        self.jump_length.setValue(INPAINT_DEFAULTS["jump_length"])
+        self.jump_n.setValue(INPAINT_DEFAULTS["jump_n_sample"])
         ipf.addRow("Known pixels", self.mode)
         self._jump_row = QWidget()
         jr = QHBoxLayout(self._jump_row)
@@ -337,7 +341,7 @@ class TaskPanel(QWidget):
         sf = _form(samp_box)
         self.steps = QSpinBox()
         self.steps.setRange(1, 100000)
-        self.steps.setValue(100)
+        self.steps.setValue(INPAINT_DEFAULTS["steps"])
         self.steps.setToolTip("Reverse steps. Fewer than T respaces the trajectory (faster, coarser).")
         self.steps_all = QCheckBox("all T")
         self.steps_all.setToolTip("Run every step of the model's trajectory")

@@ -9,20 +9,7 @@ from __future__ import annotations
 import pytest
 
 
-SPEC = {"type": "unet", "kwargs": {"T": 50, "channels": 3, "base": 8, "channel_mults": [1, 2], "groups": 4}}
-
-
-def make_checkpoint(folder, name="tiny-rgb", channels=3, T=50):
-    from dpm_studio.core import GaussianDiffusion, Schedule, checkpoint
-    from dpm_studio.core.nets import build_net
-
-    spec = {"type": "unet", "kwargs": dict(SPEC["kwargs"], T=T, channels=channels)}
-    d = GaussianDiffusion(Schedule("code", T), "eps")
-    net = build_net(spec)
-    return checkpoint.save(folder / name, d, net, {
-        "network": spec, "description": "tiny test model",
-        "data": {"recipe": "test", "channels": channels, "scale": {"mean": 0.5, "std": 0.25},
-                 "provenance": "untrained test model"}})
+from gui_helpers import make_checkpoint  # noqa: E402  (kept importable from one place)
 
 
 @pytest.fixture(scope="session")

@@ -75,3 +75,20 @@ def live_qthreads() -> int:
 
     gc.collect()
     return sum(1 for o in gc.get_objects() if type(o) is QThread)  # type(): no __class__ lookups
+
+
+# -- a tiny untrained checkpoint ------------------------------------------------------------
+SPEC = {"type": "unet", "kwargs": {"T": 50, "channels": 3, "base": 8, "channel_mults": [1, 2], "groups": 4}}
+
+
+def make_checkpoint(folder, name="tiny-rgb", channels=3, T=50):
+    from dpm_studio.core import GaussianDiffusion, Schedule, checkpoint
+    from dpm_studio.core.nets import build_net
+
+    spec = {"type": "unet", "kwargs": dict(SPEC["kwargs"], T=T, channels=channels)}
+    d = GaussianDiffusion(Schedule("code", T), "eps")
+    net = build_net(spec)
+    return checkpoint.save(folder / name, d, net, {
+        "network": spec, "description": "tiny test model",
+        "data": {"recipe": "test", "channels": channels, "scale": {"mean": 0.5, "std": 0.25},
+                 "provenance": "untrained test model"}})

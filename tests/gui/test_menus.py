@@ -129,6 +129,7 @@ def test_show_x0_switch_and_scrubbing(qtbot, win):
     win.canvas.set_tool(Tool.RECT)
     drag(win.canvas, [(8, 8), (24, 24)])
     win.task_panel.steps.setValue(8)
+    win.task_panel.jump_length.setValue(0)  # no resampling jumps: one record per step
     with qtbot.waitSignal(win.runner.finished, timeout=30_000):
         win.run()
     tr = win._trajectory
@@ -152,7 +153,7 @@ def test_space_key_pans_instead_of_painting(win):
 
 
 def test_open_checkpoint_file_outside_the_folders(win, tmp_path, msgbox):
-    from conftest import make_checkpoint
+    from gui_helpers import make_checkpoint
 
     card = make_checkpoint(tmp_path, "elsewhere", 3, T=20)
     assert win.open_checkpoint(card)

@@ -50,6 +50,7 @@ def test_open_paint_inpaint_accept_save_reload(qtbot, win, image_file, tmp_path,
 
     win.task_panel.set_task("inpaint")
     win.task_panel.steps_all.setChecked(True)  # T = 50 steps
+    win.task_panel.jump_length.setValue(0)     # and no resampling jumps: 50 records
     shown = []  # frames the runner delivered to the window (GUI-thread signal)
     win.runner.frame.connect(lambda f: shown.append((f.index, f.done, win.canvas.frames_shown)))
     frames_before = win.canvas.frames_shown
