@@ -85,13 +85,14 @@ def measure(loaded, *, n_mc=None, seed=0, n_traj=0, progress=None) -> dict:
     import torch
 
     from .core.bound import estimate_bound, evaluate_bound, log_likelihood_is
-    from .core.presets import get_preset
+    from .core.presets import preset_for_card
 
     recipe = loaded.card["data"].get("recipe")
     try:
-        preset = get_preset(recipe)
-    except ValueError:
-        raise UserError(f"checkpoint {loaded.name!r} has data recipe {recipe!r}, which has no held-out set") from None
+        preset = preset_for_card(loaded.card)
+    except (ValueError, KeyError, OSError):
+        raise UserError(f"checkpoint {loaded.name!r} has data recipe {recipe!r}, which has no held-out set "
+                        "here") from None
     x0 = preset.held_out()
     mc = n_mc or preset.eval_mc
     gen = torch.Generator().manual_seed(seed)
@@ -183,11 +184,17 @@ def cmd_train(args) -> int:
     import torch
 
     from .core import checkpoint
-    from .core.presets import get_preset
+    from .core.presets import from_folder, get_preset
     from .core.training import Model, TrainState, train
 
     try:
         preset = get_preset(args.preset)
+        if args.data:
+            if not Path(args.data).expanduser().is_dir():
+                raise ValueError(f"--data {args.data!r} is not a folder")
+            preset = from_folder(preset, args.data)
+            preset.card_data()  # reads the folder now: a bad folder is a clear error before training
+            preset.held_out()   # and its images must be wide enough to hold patches out
     except ValueError as e:
         raise UserError(str(e)) from None
     if args.threads:
@@ -543,6 +550,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "digits-binary")
     t.add_argument("-o", "--output", required=True, help="checkpoint path (without extension)")
     t.add_argument("--name", help="name on the card (default: the file name)")
+    t.add_argument("--data", metavar="FOLDER", help="train the preset's model on your own images in FOLDER "
+                   "(Gaussian image presets; the rightmost columns of each image are held out)")
     t.add_argument("--minutes", type=float, default=None, help="time budget")
     t.add_argument("--steps", type=int, default=None, help="optimiser steps (default: until --minutes)")
     t.add_argument("--total-steps", type=int, default=None, help="length of the learning-rate decay")

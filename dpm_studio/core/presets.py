@@ -164,6 +164,52 @@ PRESETS = {p.name: p for p in (
 )}
 
 
+FOLDER_HELD_OUT = 64
+FOLDER_MAX_SIDE = 1024
+
+
+def from_folder(preset: Preset, folder) -> Preset:
+    """``preset``'s model and training settings on a folder of the user's own images.
+
+    Grey or RGB follows the preset's channels; images are area-downscaled to at most
+    FOLDER_MAX_SIDE on their longer side; the rightmost columns of every image are held
+    out (``data.images.folder_recipe``), and the bound is measured on FOLDER_HELD_OUT
+    patches from them.
+    """
+    from dataclasses import replace
+    from pathlib import Path
+
+    from .data.images import folder_recipe
+
+    if not callable(preset.data) or preset.build_diffusion().family != "gaussian":
+        raise ValueError(f"preset {preset.name!r} cannot train on a folder of images; use a Gaussian image "
+                         "preset (photos-rgb, textures-gray, dead-leaves)")
+    channels = int(preset.net_spec["kwargs"]["channels"])
+    patch = int(round(math.sqrt(preset.unit_size)))
+    root = str(Path(folder).expanduser().resolve())
+    recipe = functools.lru_cache(maxsize=None)(
+        lambda: folder_recipe(root, "rgb" if channels == 3 else "gray", max_side=FOLDER_MAX_SIDE))
+
+    def data():
+        r = recipe()
+        return {"recipe": "folder", "folder": root, "channels": channels, "patch": patch,
+                "scale": {"mean": float(r.mean), "std": float(r.std)},
+                "held_out": f"{FOLDER_HELD_OUT} patches of {patch}x{patch} from the folder's held-out columns, seed 0",
+                "provenance": r.provenance}
+
+    return replace(preset, description=f"{preset.description} (trained on {root})",
+                   batch=lambda n, g: recipe().batch(n, patch, g),
+                   held_out=lambda: recipe().held_out(FOLDER_HELD_OUT, patch, seed=0), data=data, paper={})
+
+
+def preset_for_card(card: dict) -> Preset:
+    """The preset (and data) a checkpoint was trained with, from its card."""
+    data = card.get("data", {})
+    if data.get("recipe") == "folder":
+        return from_folder(get_preset(card.get("training", {}).get("preset", "")), data["folder"])
+    return get_preset(data.get("recipe"))
+
+
 def get_preset(name: str) -> Preset:
     if name not in PRESETS:
         raise ValueError(f"unknown training preset {name!r}; choose one of {sorted(PRESETS)}")

@@ -82,3 +82,33 @@ def test_train_under_torchrun_environment_joins_a_group_and_only_rank_0_saves(tm
     card = load(out).card
     assert card["training"]["steps"] == 6 and card["training"]["batch_size"] == 32
     assert (tmp_path / "log.csv").read_text().startswith("step,")
+
+
+def test_train_on_a_folder_of_own_images(tmp_path, capsys):
+    import numpy as np
+    from PIL import Image
+
+    from dpm_studio.core.presets import preset_for_card
+
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for k in range(3):
+        Image.fromarray(rng.integers(0, 256, (80, 340, 3), dtype=np.uint8)).save(folder / f"p{k}.png")
+    out = tmp_path / "mine-model"
+    assert main(["train", "textures-gray", "--data", str(folder), "-o", str(out), "--steps", "2", "--batch", "2",
+                 "--no-eval"]) == 0
+    card = load(out).card
+    assert card["data"]["recipe"] == "folder" and card["data"]["folder"] == str(folder.resolve())
+    assert [s["id"] for s in card["data"]["provenance"]["sources"]] == [f"file:p{k}.png" for k in range(3)]
+    held = preset_for_card(card).held_out()
+    assert held.shape == (64, 1, 64, 64)
+    capsys.readouterr()
+    assert main(["train", "textures-gray", "--data", str(tmp_path / "nope"), "-o", str(out), "--steps", "1"]) == 2
+    assert main(["train", "digits-binary", "--data", str(folder), "-o", str(out), "--steps", "1"]) == 2
+    small = tmp_path / "small"
+    small.mkdir()
+    Image.fromarray(rng.integers(0, 256, (80, 120), dtype=np.uint8)).save(small / "s.png")
+    assert main(["train", "textures-gray", "--data", str(small), "-o", str(out), "--steps", "1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "is not a folder" in err[0] and "Gaussian image preset" in err[1] and "held-out" in err[2]
