@@ -147,6 +147,8 @@ def main(argv=None):
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--samples", type=int, default=4)
     ap.add_argument("--quick", action="store_true", help="two images, sigma 25 only")
+    ap.add_argument("--sampled", action="store_true",
+                    help="also denoise with the mean of --samples sampled trajectories (slow, and worse in PSNR)")
     ap.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
     args = ap.parse_args(argv)
     names = ("camera", "astronaut") if args.quick else TEST_IMAGES
@@ -169,8 +171,10 @@ def main(argv=None):
             noisy = (clean + sig * rng.standard_normal(clean.shape)).astype(np.float32)
             methods = {
                 f"{m.name} mmse": lambda: last(run_task(m, "denoise", noisy, sigma=sig, method="mmse")),
-                f"{m.name} mean of {args.samples}": lambda: last(run_task(
-                    m, "denoise", noisy, sigma=sig, steps=args.steps, samples=args.samples)),
+                f"{m.name} mmse x8": lambda: last(run_task(m, "denoise", noisy, sigma=sig, method="mmse",
+                                                           ensemble=8)),
+                **({f"{m.name} mean of {args.samples}": lambda: last(run_task(
+                    m, "denoise", noisy, sigma=sig, steps=args.steps, samples=args.samples))} if args.sampled else {}),
                 "NL-means": lambda: nlm(noisy, sig),
                 "TV": lambda: tv(noisy, sig),
             }
@@ -214,8 +218,11 @@ def main(argv=None):
              f"Made by `python benchmarks/restoration.py {' '.join(argv or sys.argv[1:])}` at commit {commit}, "
              "on this project's 2-core CPU machine.", "",
              f"Models: colour `{model.name}`, grey `{gray_model.name}`; test images are 256 x 256 centre crops.", "",
-             f"Our denoising: `mmse` is one network evaluation at the step matched to sigma; `mean of "
-             f"{args.samples}` averages that many trajectories of {args.steps} respaced steps from there. "
+             "Our denoising: `mmse` is the posterior mean E[x_0 | y] from one network evaluation at the step "
+             "matched to sigma (`dpm-studio denoise --method mmse --ensemble 1`); `mmse x8` averages it over the "
+             "8 flips and rotations (the command line's default); `mean of N` (with --sampled) averages N "
+             f"trajectories of {args.steps} respaced steps from the matched step. Grey images run on the colour "
+             "model with noise made i.i.d. across channels (dpm_studio/core/tasks.py). "
              f"Our inpainting runs the app's defaults ({D['mode']}-noised known pixels, {D['steps']} respaced "
              f"steps, resampling jumps {D['jump_length']} x {D['jump_n_sample']}) on a crop around the hole; "
              "the clamp row is the paper's conditioning for comparison.", "",

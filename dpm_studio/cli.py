@@ -463,8 +463,9 @@ def cmd_denoise(args) -> int:
     loaded = _load(args.checkpoint, _device(args.device))
     result = _run_to_end(run_task(loaded, "denoise", data.pixels, sigma=sigma, steps=args.steps, seed=args.seed,
                                   samples=args.samples, method=args.method, device=args.device,
-                                  tile=args.tile), "denoise")
-    _save(args, result, data, _settings(args, loaded, "denoise", sigma=round(sigma * 255, 2), method=args.method))
+                                  tile=args.tile, ensemble=args.ensemble), "denoise")
+    _save(args, result, data, _settings(args, loaded, "denoise", sigma=round(sigma * 255, 2), method=args.method,
+                                        ensemble=args.ensemble))
     return 0
 
 
@@ -490,7 +491,7 @@ def _restore_args(p, checkpoint_required=False):
     p.add_argument("--checkpoint", default=None if checkpoint_required else DEFAULT_CHECKPOINT,
                    required=checkpoint_required, help="a shipped checkpoint's name or a path")
     p.add_argument("--steps", type=int, default=None,
-                   help="reverse steps (default: inpaint 50 respaced, denoise and sample all)")
+                   help="reverse steps (default: inpaint 30 respaced, denoise and sample all)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cpu", help="cpu, cuda or mps")
     p.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality")
@@ -578,7 +579,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="known pixels clamped (the paper) or forward-noised (RePaint, the default)")
     i.add_argument("--jump-length", type=int, default=None,
                    help="RePaint resampling: steps to go back at each jump (default 5 with --mode forward; 0 = off)")
-    i.add_argument("--jump-n", type=int, default=None, help="times each jump segment is traversed (default 4)")
+    i.add_argument("--jump-n", type=int, default=None, help="times each jump segment is traversed (default 2)")
     i.add_argument("--soft-mask", action="store_true", help="use grey mask values as a feathered edge")
 
     dn = sub.add_parser("denoise", help="remove Gaussian noise from an image")
@@ -588,6 +589,9 @@ def build_parser() -> argparse.ArgumentParser:
     dn.add_argument("--samples", type=int, default=1, help="average K samples (posterior mean)")
     dn.add_argument("--method", choices=("mmse", "sample"), default="mmse",
                     help="one-step posterior mean (fast) or sampled reverse trajectories")
+    dn.add_argument("--ensemble", type=int, choices=range(1, 9), default=8, metavar="N",
+                    help="mmse: average over N flips and rotations of each tile, 1-8 (default 8: about "
+                         "+0.2 dB for 8x the network evaluations)")
     dn.add_argument("--tile", type=int, default=256, help="tile size for large images")
 
     sm = sub.add_parser("sample", help="draw an image from a model")

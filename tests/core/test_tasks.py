@@ -124,3 +124,25 @@ def test_grey_image_on_a_colour_model_gets_iid_noise_across_channels():
     n = (y2 - 0.3).reshape(20000, 3)
     cov = n.T @ n / 20000
     assert torch.allclose(cov, torch.eye(3) * s * s, atol=0.01)
+
+
+def test_flip_and_rotation_ensemble_undoes_each_view():
+    from dpm_studio.core.sampling import mmse_estimate
+    from dpm_studio.core.tasks import ensemble_mmse
+
+    L = _loaded(channels=3)
+    y = torch.randn(1, 3, 20, 28, generator=torch.Generator().manual_seed(0))
+    one = mmse_estimate(L.diffusion, L.net, y, 0.4)
+    assert torch.allclose(ensemble_mmse(L.diffusion, L.net, y, 0.4, 1), one)
+    flipped = mmse_estimate(L.diffusion, L.net, y.flip(3), 0.4).flip(3)
+    assert torch.allclose(ensemble_mmse(L.diffusion, L.net, y, 0.4, 2), (one + flipped) / 2, atol=1e-6)
+    views = [torch.rot90(mmse_estimate(L.diffusion, L.net, torch.rot90(y, r, (2, 3)), 0.4), -r, (2, 3))
+             for r in range(4)]
+    eight = ensemble_mmse(L.diffusion, L.net, y, 0.4, 8)
+    assert eight.shape == y.shape and not torch.allclose(eight, one)
+    assert (eight - sum(views) / 4).abs().max() < (one - sum(views) / 4).abs().max()  # closer to the rotation mean
+    img = np.random.default_rng(0).random((20, 28, 3)).astype(np.float32)
+    out = _last(run_task(L, "denoise", img, sigma=0.1, method="mmse", ensemble=8))[-1].image
+    assert out.shape == img.shape and 0 <= out.min() and out.max() <= 1
+    with pytest.raises(ValueError):
+        ensemble_mmse(L.diffusion, L.net, y, 0.4, 9)
