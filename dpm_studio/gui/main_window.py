@@ -930,7 +930,7 @@ class MainWindow(QMainWindow):
                           jump_n_sample=st.jump_n_sample)
         elif st.task == "denoise":
             image = self.canvas.image().copy()
-            kwargs.update(sigma=st.sigma)
+            kwargs.update(sigma=st.sigma, method=st.method, ensemble=8 if st.method == "mmse" else 1)
         else:
             kwargs.update(size=st.size)
         card = loaded.card
@@ -941,7 +941,7 @@ class MainWindow(QMainWindow):
             self._run_info.update(mode=st.mode, feather=self.canvas.feather(), jump_length=st.jump_length,
                                   jump_n_sample=st.jump_n_sample)
         elif st.task == "denoise":
-            self._run_info["sigma_255"] = st.sigma255
+            self._run_info.update(sigma_255=st.sigma255, method=st.method)
         else:
             self._run_info["size"] = list(st.size)
         self._result = None

@@ -233,6 +233,24 @@ def test_denoise_with_estimated_noise_level(qtbot, win):
     assert win.state() == "review"
 
 
+def test_denoise_with_the_one_step_posterior_mean(qtbot, win):
+    from dpm_studio.core.tasks import run_task
+
+    rng = np.random.default_rng(2)
+    noisy = np.clip(gradient_image(32, 32) + 20 / 255 * rng.standard_normal((32, 32, 3)), 0, 1).astype(np.float32)
+    win.set_image(noisy)
+    win.task_panel.set_task("denoise")
+    win.task_panel.sigma.setValue(20)
+    win.task_panel.method.setCurrentIndex(win.task_panel.method.findData("mmse"))
+    assert win.task_panel.settings().method == "mmse"
+    done = run_to_end(qtbot, win)
+    assert win.state() == "review" and win._run_info["method"] == "mmse"
+    # the same result the core gives for the same call: the 8-view one-step estimate
+    expect = list(run_task(win._loaded, "denoise", noisy, sigma=20 / 255, method="mmse", ensemble=8))[-1].image
+    np.testing.assert_allclose(done.image.astype(np.float32) / (255 if done.image.dtype == np.uint8 else 1),
+                               expect, atol=1.5 / 255)
+
+
 def test_sample_without_an_image_then_accept(qtbot, win):
     win.task_panel.set_task("sample")
     win.task_panel.width_spin.setValue(24)
