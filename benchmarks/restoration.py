@@ -247,7 +247,8 @@ def main(argv=None):
     lines = ["# Restoration benchmarks", "",
              f"Made by `python benchmarks/restoration.py {' '.join(argv or sys.argv[1:])}` at commit {commit}, "
              "on this project's 2-core CPU machine.", "",
-             f"Models: colour `{model.name}`, grey `{gray_model.name}`; test images are 256 x 256 centre crops.", "",
+             f"Models: colour `{model.name}` ({model.card.get('training', {}).get('steps', '?')} training steps), "
+             f"grey `{gray_model.name}`; test images are 256 x 256 centre crops.", "",
              "Our denoising: `mmse` is the posterior mean E[x_0 | y] from one network evaluation at the step "
              "matched to sigma (`dpm-studio denoise --method mmse --ensemble 1`); `mmse x8` averages it over the "
              "8 flips and rotations (the command line's default); `mean of N` (with --sampled) averages N "
