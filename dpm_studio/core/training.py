@@ -176,11 +176,11 @@ def lr_at(step: int, base: float, warmup: int, total: int | None) -> float:
 
 def distributed_context() -> tuple[int, int]:
     """(rank, world size) of an initialised torch.distributed group, else (0, 1)."""
+    if not _initialised():
+        return 0, 1
     import torch.distributed as dist
 
-    if dist.is_available() and dist.is_initialized():
-        return dist.get_rank(), dist.get_world_size()
-    return 0, 1
+    return dist.get_rank(), dist.get_world_size()
 
 
 def _initialised() -> bool:
