@@ -338,7 +338,7 @@ def _train(args, preset, rank: int, device: str) -> int:
 
 
 # -- restoration: inpaint, denoise, sample -----------------------------------------------------
-DEFAULT_CHECKPOINT = "photos-rgb"
+from .paths import DEFAULT_CHECKPOINT  # noqa: E402
 
 
 def _device(name: str) -> str:

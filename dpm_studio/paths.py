@@ -91,3 +91,7 @@ def icon_file(size: int | None = None) -> Path:
     if size is None:
         return icons / "scalable" / "apps" / f"{ICON_NAME}.svg"
     return icons / f"{size}x{size}" / "apps" / f"{ICON_NAME}.png"
+
+
+# The checkpoint for a user's own photos when nothing else is chosen (command line and app).
+DEFAULT_CHECKPOINT = "photos-rgb"

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from .. import __version__, imageio
 from ..core.noise import estimate_noise_sigma
 from ..core.tasks import INPAINT_DEFAULTS
+from ..paths import DEFAULT_CHECKPOINT
 from ..imageio import ImageData, ImageIOError
 from . import icons
 from .canvas import ImageCanvas, Tool
@@ -170,7 +171,7 @@ class MainWindow(QMainWindow):
         self.runner.aborted.connect(self._on_aborted)
         self.runner.errored.connect(self._on_errored)
         self._restore_settings()
-        self.refresh_checkpoints(select=self.settings.value("run/checkpoint", "", str) or None)
+        self.refresh_checkpoints(select=self.settings.value("run/checkpoint", "", str) or DEFAULT_CHECKPOINT)
         self._set_state("edit")
         self.statusBar().showMessage("Open an image (Ctrl+O), drop one here, or paste one (Ctrl+V).")
 

@@ -182,3 +182,13 @@ def test_split_divider_drags_with_the_mouse(qtbot, win):
     assert c.original_item.isVisible()
     win.result_bar.split_button.click()
     assert not c.split()
+
+
+def test_photos_model_is_preselected_when_nothing_was_chosen(tmp_path, monkeypatch, make_window):
+    from gui_helpers import make_checkpoint
+
+    make_checkpoint(tmp_path, "dead-leaves", channels=1)
+    make_checkpoint(tmp_path, "photos-rgb", channels=3)
+    monkeypatch.setenv("DPM_STUDIO_CHECKPOINTS", str(tmp_path))
+    w = make_window(checkpoint=None)
+    assert w.task_panel.current_card()["name"] == "photos-rgb"
