@@ -200,6 +200,15 @@ def load(path, device="cpu") -> Loaded:
             if not torch.isfinite(got[k].float()).all():
                 raise CheckpointError(f"{weights}: tensor {prefix}{k} holds NaN or infinite values")
         module.load_state_dict(got)
+    schedule = diffusion.schedule
+    if not getattr(schedule, "learned", False):
+        from .schedules import FIXED
+
+        spec_betas = FIXED[schedule.kind](schedule.T, **schedule.kwargs)
+        if not torch.allclose(schedule.betas(), spec_betas, rtol=1e-9, atol=0):
+            worst = int((schedule.betas() - spec_betas).abs().argmax()) + 1
+            raise CheckpointError(f"{weights}: the stored noise schedule differs from the card's "
+                                  f"{card['diffusion']['schedule']} (first at t = {worst})")
     model = Model(diffusion, net).to(device).eval()
     return Loaded(model.diffusion, model.net, card, Path(card["_path"]))
 

@@ -151,8 +151,25 @@ class TrainState:
                 "ema_decay": self.ema_decay}
 
     def restore(self, tensors: dict, meta: dict):
-        self.model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
-        self.ema.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("ema.")})
+        """Continue from :meth:`tensors` and :meth:`meta`.
+
+        A fixed schedule's rates come from the model being resumed into, not the saved
+        state: they are a pure function of its spec, so a run resumed under a changed fixed
+        schedule (the presets' cap on b_t) trains and saves the new one. A learned
+        schedule's parameters are restored like the network's.
+        """
+        fixed = not getattr(self.model.diffusion.schedule, "learned", False)
+
+        def part(prefix):
+            return {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)
+                    and not (fixed and k.endswith("schedule._betas"))}
+
+        for prefix, module in (("model.", self.model), ("ema.", self.ema)):
+            missing, unexpected = module.load_state_dict(part(prefix), strict=False)
+            missing = [k for k in missing if not (fixed and k.endswith("schedule._betas"))]
+            if missing or unexpected:
+                raise RuntimeError(f"training state does not match the model: missing {missing}, "
+                                   f"unexpected {unexpected}")
         opt = self.opt.state_dict()
         state = {}
         for k, v in tensors.items():
