@@ -172,3 +172,16 @@ def test_malformed_cards(tmp_path, text, msg):
     card.write_text(text, encoding="latin-1")
     with pytest.raises(CheckpointError, match=msg):
         checkpoint.load(card)
+
+
+def test_stored_schedule_that_differs_from_the_card_is_refused(tmp_path):
+    """A fixed schedule is a function of its spec: weights holding other rates are inconsistent."""
+    from safetensors.torch import load_file, save_file
+
+    card = _save(tmp_path)
+    weights = card.with_suffix(".safetensors")
+    tensors = load_file(str(weights))
+    tensors["diffusion.schedule._betas"][-1] = 0.5
+    save_file(tensors, str(weights))
+    with pytest.raises(CheckpointError, match=r"noise schedule differs.*t = 10"):
+        checkpoint.load(card)

@@ -176,3 +176,27 @@ def test_ddp_path_in_a_group_of_one_matches_plain_training(gloo_group, objective
 def test_ddp_without_a_group_is_a_clear_error():
     with pytest.raises(RuntimeError, match="torchrun"):
         next(train(_roll_state(), lambda g: swiss_roll(8, g), steps=1, ddp=True))
+
+
+def test_resume_under_a_changed_fixed_schedule_takes_the_new_schedule():
+    """The image presets' cap on b_t changed under saved training states: resuming must not bring the old rates back."""
+    torch.manual_seed(0)
+    old = TrainState(Model(GaussianDiffusion(Schedule("cosine", 20), "eps"), PointMLP(20, hidden=16, layers=2)),
+                     lr=1e-3)
+    new_d = GaussianDiffusion(Schedule("cosine", 20, max_beta=0.5), "eps")
+    new = TrainState(Model(new_d, PointMLP(20, hidden=16, layers=2)), lr=1e-3)
+    assert float(old.model.diffusion.betas()[-1]) == pytest.approx(0.999)
+    new.restore(old.tensors(), old.meta())
+    assert float(new.model.diffusion.betas()[-1]) == 0.5
+    assert float(new.ema.diffusion.betas()[-1]) == 0.5
+    for a, b in zip(old.model.net.parameters(), new.model.net.parameters()):
+        assert torch.equal(a, b)
+
+
+def test_image_presets_last_reverse_step_does_not_amplify_the_eps_error():
+    """KL gain of an eps model's step t is b_t / (1 - b_t); the presets keep it at most 1 (docs/checkpoints.md)."""
+    from dpm_studio.core.presets import PRESETS
+
+    for name in ("photos-rgb", "textures-gray", "dead-leaves"):
+        b = PRESETS[name].build_diffusion().betas()
+        assert float((b / (1 - b)).max()) <= 1.0 + 1e-12, name
