@@ -157,8 +157,11 @@ def cmd_evaluate(args) -> int:
         card["bound"] = bound_entry(out)
         checkpoint._atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps(card, indent=2) + "\n"))
     if not args.json:
-        print(f"{out['name']}: K = {out['K']:.4f} +- {out['K_stderr']:.4f} {out['units']}, "
-              f"K - L_null = {out['K_minus_L_null']:.4f}, ELBO = {out['elbo']:.4f}, n = {out['n']}")
+        def num(v):  # a term this estimate does not measure is null in the JSON
+            return "not measured" if v is None else f"{v:.4f}"
+
+        print(f"{out['name']}: K = {num(out['K'])} +- {num(out['K_stderr'])} {out['units']}, "
+              f"K - L_null = {num(out['K_minus_L_null'])}, ELBO = {num(out['elbo'])}, n = {out['n']}")
         if "paper" in out:
             print(f"  paper: K = {out['paper']['K']}, K - L_null = {out['paper']['K_minus_L_null']}")
         if "log_p_is" in out:
@@ -437,11 +440,17 @@ def cmd_inpaint(args) -> int:
     steps = args.steps if args.steps is not None else INPAINT_DEFAULTS["steps"]
     if steps < 1:
         raise UserError("--steps must be at least 1")
+    start = args.start or INPAINT_DEFAULTS["start"]
+    start_sigma = args.start_sigma if args.start_sigma is not None else INPAINT_DEFAULTS["start_sigma"]
+    if not start_sigma > 0:
+        raise UserError("--start-sigma must be positive")
     args.steps = steps
     result = _run_to_end(run_task(loaded, "inpaint", data.pixels, mask=mask, steps=steps, seed=args.seed,
                                   samples=args.samples, mode=mode, device=args.device, jump_length=jl,
-                                  jump_n_sample=jn), "inpaint")
-    _save(args, result, data, _settings(args, loaded, "inpaint", mode=mode, jump_length=jl, jump_n_sample=jn))
+                                  jump_n_sample=jn, start=start, start_sigma=start_sigma), "inpaint")
+    extra = {"start": start, **({"start_sigma": start_sigma} if start == "harmonic" else {})}
+    _save(args, result, data, _settings(args, loaded, "inpaint", mode=mode, jump_length=jl, jump_n_sample=jn,
+                                        **extra))
     return 0
 
 
@@ -580,6 +589,12 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--jump-length", type=int, default=None,
                    help="RePaint resampling: steps to go back at each jump (default 5 with --mode forward; 0 = off)")
     i.add_argument("--jump-n", type=int, default=None, help="times each jump segment is traversed (default 2)")
+    i.add_argument("--start", choices=("harmonic", "noise"), default=None,
+                   help="begin from a forward-noised smooth fill of the hole (harmonic, the default) or from "
+                        "pure noise at t = T (the paper)")
+    i.add_argument("--start-sigma", type=float, default=None,
+                   help="with --start harmonic: the starting noise std in the model's unit-variance space "
+                        "(default 1; larger lets the model depart further from the smooth fill)")
     i.add_argument("--soft-mask", action="store_true", help="use grey mask values as a feathered edge")
 
     dn = sub.add_parser("denoise", help="remove Gaussian noise from an image")

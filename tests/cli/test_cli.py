@@ -112,3 +112,24 @@ def test_train_on_a_folder_of_own_images(tmp_path, capsys):
     assert main(["train", "textures-gray", "--data", str(small), "-o", str(out), "--steps", "1"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert "is not a folder" in err[0] and "Gaussian image preset" in err[1] and "held-out" in err[2]
+
+
+def test_evaluate_prints_an_image_model_bound_whose_elbo_is_not_measured(tmp_path, monkeypatch, capsys):
+    """Image presets estimate K with stratified steps and leave the ELBO out (null in JSON): the plain print says so."""
+    import torch
+
+    from dpm_studio.core import checkpoint
+    from dpm_studio.core.nets import build_net
+    from dpm_studio.core.presets import get_preset
+
+    preset = get_preset("dead-leaves")
+    spec = {"type": "unet", "kwargs": {"T": 1000, "channels": 1, "outputs_per_channel": 2, "base": 8}}
+    torch.manual_seed(0)
+    checkpoint.save(tmp_path / "tiny-leaves", preset.build_diffusion(), build_net(spec),
+                    {"network": spec, "description": "t", "data": preset.card_data()})
+    monkeypatch.setenv("DPM_STUDIO_CHECKPOINTS", str(tmp_path))
+    assert main(["evaluate", "tiny-leaves"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    line = next(li for li in lines if li.startswith("tiny-leaves: K = "))
+    assert "bits/pixel" in line and "ELBO = not measured" in line
+    assert json.loads(lines[-1])["elbo"] is None
