@@ -37,6 +37,7 @@ from dpm_studio.core.tasks import run_task  # noqa: E402
 
 TEST_IMAGES = ("camera", "astronaut", "coffee", "chelsea", "coins")
 SIZE = 256
+PAPER_STEPS = 30  # the noise-start rows: the previous default trajectory length
 
 
 def test_image(name: str) -> np.ndarray:
@@ -226,8 +227,10 @@ def main(argv=None):
             damaged = clean.copy()
             damaged[mask > 0] = 0.5
             methods = {
-                f"{m.name} sample (paper's clamp, {D['steps']} steps)": lambda: last(run_task(
-                    m, "inpaint", damaged, mask=mask, steps=D["steps"], mode="clamp", seed=1)),
+                f"{m.name} sample (paper: clamp, noise start, {PAPER_STEPS} steps)": lambda: last(run_task(
+                    m, "inpaint", damaged, mask=mask, steps=PAPER_STEPS, mode="clamp", start="noise", seed=1)),
+                f"{m.name} sample (forward, noise start, {PAPER_STEPS} steps, jumps)": lambda: last(run_task(
+                    m, "inpaint", damaged, mask=mask, seed=1, **{**D, "start": "noise", "steps": PAPER_STEPS})),
                 f"{m.name} sample": lambda: last(run_task(m, "inpaint", damaged, mask=mask, seed=1, **D)),
                 f"{m.name} mean of {args.samples}": lambda: last(run_task(
                     m, "inpaint", damaged, mask=mask, samples=args.samples, seed=2, **D)),
@@ -254,9 +257,11 @@ def main(argv=None):
              "8 flips and rotations (the command line's default); `mean of N` (with --sampled) averages N "
              f"trajectories of {args.steps} respaced steps from the matched step. Grey images run on the colour "
              "model with noise made i.i.d. across channels (dpm_studio/core/tasks.py). "
-             f"Our inpainting runs the app's defaults ({D['mode']}-noised known pixels, {D['steps']} respaced "
+             f"Our inpainting runs the app's defaults ({D['mode']}-noised known pixels, starting at noise std "
+             f"{D['start_sigma']} from a noised {D['start']} fill of the hole, {D['steps']} respaced "
              f"steps, resampling jumps {D['jump_length']} x {D['jump_n_sample']}) on a crop around the hole; "
-             "the clamp row is the paper's conditioning for comparison.", "",
+             "the two noise-start rows begin at t = T from isotropic noise in the hole (docs/conditioning.md); "
+             "the clamp row is the paper's conditioning.", "",
              "## Denoising", "", "| image | sigma | method | PSNR (dB) | SSIM | seconds |", "|---|---|---|---|---|---|"]
     lines += [f"| {a} | {b} | {c} | {d:.2f} | {e:.4f} | {f:.2f} |" for a, b, c, d, e, f in den_rows]
     lines += ["", "## Inpainting", "", "| image | mask | method | hole PSNR (dB) | SSIM | detail ratio | seconds |",

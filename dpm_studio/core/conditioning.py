@@ -19,11 +19,13 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 
 from .binomial import BernoulliDist
 from .gaussian import GaussianDist
 
 INPAINT_MODES = ("clamp", "forward")
+INPAINT_STARTS = ("noise", "harmonic")
 DENOISE_STARTS = ("matched", "prior")
 
 
@@ -70,6 +72,33 @@ def binary_product(dist: BernoulliDist, d: torch.Tensor) -> BernoulliDist:
     return BernoulliDist(torch.where(den > 0, num / den.clamp(min=1e-30), d))
 
 
+def harmonic_fill(y: torch.Tensor, known: torch.Tensor, iters: int = 60) -> torch.Tensor:
+    """``y`` with its unknown pixels replaced by the solution of Laplace's equation.
+
+    ``y``: (B, C, H, W); ``known``: (B, 1, H, W), 1 where a pixel is known. The unknown
+    pixels get the smoothest surface that meets the known ones at the hole's edge (the
+    steady state of heat flow from the boundary), solved coarse to fine: each level
+    starts from the upsampled solution of the level below and relaxes it with ``iters``
+    Jacobi sweeps, so the cost stays linear in the number of pixels for any hole size.
+    """
+    hard = known > 0.5
+    if min(y.shape[-2:]) <= 4 or not hard.any():
+        w = known.sum((2, 3), keepdim=True)
+        m = (y * known).sum((2, 3), keepdim=True) / w.clamp(min=1e-12)
+        return torch.where(hard, y, torch.where(w > 0, m, torch.zeros_like(m)).expand_as(y))
+    pooled = F.avg_pool2d(known, 2, ceil_mode=True)
+    coarse_y = F.avg_pool2d(y * known, 2, ceil_mode=True) / pooled.clamp(min=1e-12)
+    coarse = harmonic_fill(coarse_y, (pooled > 0).to(y.dtype), iters)
+    x = F.interpolate(coarse, scale_factor=2, mode="bilinear", align_corners=False)[..., :y.shape[-2], :y.shape[-1]]
+    x = torch.where(hard, y, x)
+    C = y.shape[1]
+    kernel = torch.tensor([[0.0, 0.25, 0.0], [0.25, 0.0, 0.25], [0.0, 0.25, 0.0]], dtype=y.dtype, device=y.device)
+    kernel = kernel.view(1, 1, 3, 3).repeat(C, 1, 1, 1)
+    for _ in range(iters):
+        x = torch.where(hard, y, F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), kernel, groups=C))
+    return x
+
+
 class Inpaint(Condition):
     """r is a delta on the known pixels and flat elsewhere; soft where confidence is in (0, 1).
 
@@ -82,11 +111,27 @@ class Inpaint(Condition):
     step, r(x_t) = r(x_0). ``mode="forward"`` (RePaint): after each step the known pixels
     are replaced by a fresh draw from q(x_s | y); combine it with ``jump_length`` and
     ``jump_n_sample`` in the sampler for resampling jumps.
+
+    ``start="noise"`` (the paper) begins at t = T with isotropic noise in the hole.
+    ``start="harmonic"`` begins at the step where the forward noise has std
+    ``start_sigma`` (in the data's unit-variance space) from a forward-noised
+    :func:`harmonic_fill` of the hole. A small image network sees only a few dozen pixels
+    around each one, so from pure noise the middle of a large hole knows nothing of its
+    surroundings and settles on a colour of its own; the smooth fill carries the edge's
+    colours inwards and the model draws the structure and texture on top (SDEdit's
+    truncated trajectory, Meng et al. 2022). Gaussian models only; a binary model starts
+    from noise.
     """
 
-    def __init__(self, y: torch.Tensor, confidence: torch.Tensor, mode: str = "clamp", kappa: float = 0.05):
+    def __init__(self, y: torch.Tensor, confidence: torch.Tensor, mode: str = "clamp", kappa: float = 0.05,
+                 start: str = "noise", start_sigma: float = 1.0):
         if mode not in INPAINT_MODES:
             raise ValueError(f"inpainting mode must be one of {INPAINT_MODES}")
+        if start not in INPAINT_STARTS:
+            raise ValueError(f"inpainting start must be one of {INPAINT_STARTS}")
+        if not start_sigma > 0:
+            raise ValueError("the starting noise level must be positive")
+        self.start_kind, self.start_sigma = start, float(start_sigma)
         if confidence.shape[2:] != y.shape[2:] or confidence.shape[1] not in (1, y.shape[1]):
             raise ValueError("the confidence map must match the image's size")
         self.y = y
@@ -95,6 +140,14 @@ class Inpaint(Condition):
         self.hard = self.c >= 1
         self.mode = mode
         self.kappa = kappa
+
+    def start(self, diffusion, shape, generator=None, device=None, dtype=torch.float32):
+        if self.start_kind != "harmonic" or diffusion.family != "gaussian":
+            return None
+        t0 = matched_time(diffusion, self.start_sigma ** 2)
+        known = self.hard.all(dim=1, keepdim=True).to(self.y.dtype)
+        init = harmonic_fill(self.y, known).expand(shape).to(device or self.y.device, dtype)
+        return t0, diffusion.q_sample(init, t0, generator=generator)
 
     def _noise_var(self):
         c = self.c

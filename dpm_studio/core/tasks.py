@@ -43,7 +43,8 @@ GREY_MMSE_DRAWS = 4
 # surroundings agree: 30 steps with jumps of 5 traversed twice (80 network evaluations)
 # gave 12.2-12.8 dB, as good as 50 steps with 4 traversals (320 evaluations, 12.6 dB)
 # at a quarter of the time.
-INPAINT_DEFAULTS = {"mode": "forward", "steps": 30, "jump_length": 5, "jump_n_sample": 2}
+INPAINT_DEFAULTS = {"mode": "forward", "start": "harmonic", "start_sigma": 1.0, "steps": 20, "jump_length": 5,
+                    "jump_n_sample": 2}
 DENOISE_METHODS = ("sample", "mmse")
 
 
@@ -170,7 +171,8 @@ def run_task(loaded, task: str, image: np.ndarray | None = None, *, mask: np.nda
              sigma: float | None = None, size: tuple[int, int] | None = None, steps: int | None = None,
              seed: int | None = 0, samples: int = 1, mode: str = INPAINT_DEFAULTS["mode"], method: str = "sample",
              device="cpu", jump_length: int = 0, jump_n_sample: int = 1, context: int = 48,
-             tile: int = 256, overlap: int = 32, ensemble: int = 1):
+             tile: int = 256, overlap: int = 32, ensemble: int = 1, start: str = INPAINT_DEFAULTS["start"],
+             start_sigma: float = INPAINT_DEFAULTS["start_sigma"]):
     """Run ``task`` with a loaded checkpoint; yields :class:`TaskStep` records.
 
     ``image``: (H, W) or (H, W, C) floats in [0, 1]. ``mask``: (H, W) floats in [0, 1],
@@ -179,7 +181,8 @@ def run_task(loaded, task: str, image: np.ndarray | None = None, *, mask: np.nda
     that many samples (the posterior mean); previews show the first. ``method`` for
     denoising: ``"sample"`` runs the reverse trajectory from the matched step, ``"mmse"``
     takes the model's one-step posterior mean there (fastest); ``ensemble`` > 1 averages it
-    over that many flips and rotations of each tile (:func:`ensemble_mmse`).
+    over that many flips and rotations of each tile (:func:`ensemble_mmse`). ``start`` and
+    ``start_sigma`` choose where an inpainting trajectory begins (:class:`Inpaint`).
     """
     if task not in TASKS:
         raise ValueError(f"task must be one of {TASKS}")
@@ -200,7 +203,8 @@ def run_task(loaded, task: str, image: np.ndarray | None = None, *, mask: np.nda
     if img.shape[2] in (2, 4):  # grey + alpha or RGBA: restore the colour, carry the alpha through unchanged
         img, alpha = np.ascontiguousarray(img[:, :, :-1]), img[:, :, -1:]
     if task == "inpaint":
-        gen = _inpaint(loaded, img, mask, steps, seed, samples, mode, device, jump_length, jump_n_sample, context)
+        gen = _inpaint(loaded, img, mask, steps, seed, samples, mode, device, jump_length, jump_n_sample, context,
+                       start, start_sigma)
     else:
         gen = _denoise(loaded, img, sigma, steps, seed, samples, method, device, tile, overlap, ensemble)
     if alpha is None:
@@ -214,7 +218,8 @@ def run_task(loaded, task: str, image: np.ndarray | None = None, *, mask: np.nda
         yield rec
 
 
-def _inpaint(loaded, img, mask, steps, seed, samples, mode, device, jump_length, jump_n_sample, context):
+def _inpaint(loaded, img, mask, steps, seed, samples, mode, device, jump_length, jump_n_sample, context,
+             start=INPAINT_DEFAULTS["start"], start_sigma=INPAINT_DEFAULTS["start_sigma"]):
     if mask is None:
         raise ValueError("inpainting needs a mask")
     mask = np.clip(np.asarray(mask, dtype=np.float32), 0, 1)
@@ -229,7 +234,8 @@ def _inpaint(loaded, img, mask, steps, seed, samples, mode, device, jump_length,
         crop, m = img[top:bottom, left:right], mask[top:bottom, left:right]
         piece = _Piece(loaded, crop, samples, device)
         known = 1.0 - torch.from_numpy(m)[None, None].to(device)
-        cond = Inpaint(piece.y, known.expand(piece.y.shape[0], 1, *m.shape).expand_as(piece.y), mode=mode)
+        cond = Inpaint(piece.y, known.expand(piece.y.shape[0], 1, *m.shape).expand_as(piece.y), mode=mode,
+                       start=start, start_sigma=start_sigma)
         for rec, prev, x0 in piece.run(cond, tuple(piece.y.shape), steps, None if seed is None else seed + k,
                                        jump_length, jump_n_sample):
             per_box = rec.total

@@ -436,6 +436,8 @@ class MainWindow(QMainWindow):
         tp.sigma.setValue(float(s.value("run/sigma255", 25.0)))
         i = tp.mode.findData(s.value("run/mode", INPAINT_DEFAULTS["mode"]))
         tp.mode.setCurrentIndex(max(0, i))
+        i = tp.start.findData(s.value("run/start", INPAINT_DEFAULTS["start"]))
+        tp.start.setCurrentIndex(max(0, i))
         i = tp.device.findData(s.value("run/device", "cpu"))
         tp.device.setCurrentIndex(max(0, i))
         tp.set_task(s.value("run/task", "inpaint", str))
@@ -457,6 +459,7 @@ class MainWindow(QMainWindow):
         s.setValue("run/samples", st.samples)
         s.setValue("run/sigma255", st.sigma255)
         s.setValue("run/mode", st.mode)
+        s.setValue("run/start", st.start)
         s.setValue("run/device", st.device)
         s.setValue("run/task", st.task)
         s.setValue("mask/brush", int(self.canvas.brush_size()))
@@ -928,7 +931,7 @@ class MainWindow(QMainWindow):
         if st.task == "inpaint":
             image = self.canvas.image().copy()
             kwargs.update(mask=self.canvas.effective_mask(), mode=st.mode, jump_length=st.jump_length,
-                          jump_n_sample=st.jump_n_sample)
+                          jump_n_sample=st.jump_n_sample, start=st.start)
         elif st.task == "denoise":
             image = self.canvas.image().copy()
             kwargs.update(sigma=st.sigma, method=st.method, ensemble=8 if st.method == "mmse" else 1)
@@ -939,8 +942,8 @@ class MainWindow(QMainWindow):
                           "seed": st.seed, "samples": st.samples, "device": st.device,
                           "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
         if st.task == "inpaint":
-            self._run_info.update(mode=st.mode, feather=self.canvas.feather(), jump_length=st.jump_length,
-                                  jump_n_sample=st.jump_n_sample)
+            self._run_info.update(mode=st.mode, start=st.start, feather=self.canvas.feather(),
+                                  jump_length=st.jump_length, jump_n_sample=st.jump_n_sample)
         elif st.task == "denoise":
             self._run_info.update(sigma_255=st.sigma255, method=st.method)
         else:

@@ -207,6 +207,7 @@ class RunSettings:
     device: str = "cpu"
     jump_length: int = INPAINT_DEFAULTS["jump_length"]
     jump_n_sample: int = INPAINT_DEFAULTS["jump_n_sample"]
+    start: str = INPAINT_DEFAULTS["start"]   # inpainting: "harmonic" (smooth fill + noise) or "noise" (paper)
     method: str = "sample"             # denoising: "sample" (a trajectory) or "mmse" (one step, 8 views)
 
     @property
@@ -289,6 +290,15 @@ class TaskPanel(QWidget):
         self.mode.setCurrentIndex(self.mode.findData(INPAINT_DEFAULTS["mode"]))
         self.jump_length.setValue(INPAINT_DEFAULTS["jump_length"])
         self.jump_n.setValue(INPAINT_DEFAULTS["jump_n_sample"])
+        self.start = QComboBox()
+        self.start.addItem("Smooth fill + noise", "harmonic")
+        self.start.addItem("Pure noise (paper)", "noise")
+        self.start.setToolTip("Smooth fill + noise: start part-way down the trajectory from a noised smooth fill "
+                              "of the hole,\nso its colours continue those around it (the default).\n"
+                              "Pure noise: start at t = T from isotropic noise in the hole (Sohl-Dickstein "
+                              "et al. 2015).")
+        self.start.setCurrentIndex(self.start.findData(INPAINT_DEFAULTS["start"]))
+        ipf.addRow("Start from", self.start)
         ipf.addRow("Known pixels", self.mode)
         self._jump_row = QWidget()
         jr = QHBoxLayout(self._jump_row)
@@ -524,7 +534,7 @@ class TaskPanel(QWidget):
             device=self.device.currentData() or "cpu",
             jump_length=int(self.jump_length.value()) if self.mode.currentData() == "forward" else 0,
             jump_n_sample=int(self.jump_n.value()) if self.mode.currentData() == "forward" else 1,
-            method=self.method.currentData())
+            method=self.method.currentData(), start=self.start.currentData())
 
     def set_running(self, running: bool):
         self.run_button.setEnabled(not running)

@@ -145,3 +145,57 @@ def test_binomial_inpainting_and_evidence():
     x = sample(d, zero, (500, 4), condition=BinaryEvidence(torch.tensor([[0.9, 0.9, 0.1, 0.5]])), seed=10)
     m = x.mean(0)
     assert float(m[0]) > 0.7 and float(m[2]) < 0.3
+
+
+def test_harmonic_fill_reproduces_harmonic_functions_and_keeps_known_pixels():
+    """A plane and x^2 - y^2 solve Laplace's equation: the fill of a hole in them is the function itself."""
+    from dpm_studio.core.conditioning import harmonic_fill
+
+    # Equal grid spacing on both axes, so both are harmonic for the discrete 5-point Laplacian too.
+    yy, xx = torch.meshgrid((torch.arange(48, dtype=torch.float64) - 24) / 24,
+                            (torch.arange(40, dtype=torch.float64) - 20) / 24, indexing="ij")
+    truth = torch.stack([0.3 * xx - 0.7 * yy + 0.1, xx ** 2 - yy ** 2])[None]
+    known = torch.ones(1, 1, 48, 40, dtype=torch.float64)
+    known[..., 10:38, 8:30] = 0  # a 28 x 22 hole
+    y = torch.where(known > 0, truth, torch.full_like(truth, 5.0))
+    out = harmonic_fill(y, known, iters=400)
+    k = known.expand_as(out) > 0
+    assert torch.equal(out[k], y[k])
+    assert float((out - truth).abs().max()) < 0.02
+    # A constant image stays constant, and a hole with no known pixel at all gets zeros, not NaN.
+    assert torch.allclose(harmonic_fill(torch.full((1, 3, 9, 9), 0.4), (known[..., :9, :9] > 2).float() + 1),
+                          torch.full((1, 3, 9, 9), 0.4))
+    assert torch.equal(harmonic_fill(torch.ones(1, 1, 9, 9), torch.zeros(1, 1, 9, 9)), torch.zeros(1, 1, 9, 9))
+
+
+def test_harmonic_start_begins_at_the_step_matched_to_start_sigma():
+    from dpm_studio.core.conditioning import matched_time
+
+    d = GaussianDiffusion(Schedule("cosine", 200), "eps")
+    y = torch.zeros(2, 1, 16, 16)
+    known = torch.ones(2, 1, 16, 16)
+    known[..., 4:12, 4:12] = 0
+    assert Inpaint(y, known, mode="forward").start(d, tuple(y.shape)) is None  # the paper's start: x_T
+    t0, x = Inpaint(y, known, mode="forward", start="harmonic", start_sigma=0.5).start(
+        d, tuple(y.shape), torch.Generator().manual_seed(0))
+    ab = float(d.alpha_bar(torch.tensor([t0], dtype=torch.float64)))
+    assert (1 - ab) / ab == pytest.approx(0.25, rel=1e-6) and t0 == matched_time(d, 0.25)
+    assert x.shape == y.shape and float(x.std()) == pytest.approx(math.sqrt(1 - ab), rel=0.1)
+    with pytest.raises(ValueError, match="start"):
+        Inpaint(y, known, start="middle")
+    with pytest.raises(ValueError, match="positive"):
+        Inpaint(y, known, start="harmonic", start_sigma=0)
+
+
+def test_harmonic_start_inpainting_keeps_known_pixels():
+    """The truncated trajectory from the noised fill, with jumps, leaves every known pixel bit-identical."""
+    d = GaussianDiffusion(Schedule("cosine", 100), "eps")
+    y = torch.full((1, 1, 12, 12), 0.8)
+    known = torch.ones(1, 1, 12, 12)
+    known[..., 3:9, 3:9] = 0
+    out = sample(d, GaussianDataOracle(d), (4, 1, 12, 12), seed=3, steps=10, jump_length=2, jump_n_sample=2,
+                 condition=Inpaint(y.expand(4, -1, -1, -1), known.expand(4, -1, -1, -1), mode="forward",
+                                   start="harmonic", start_sigma=0.3))
+    k = known.expand_as(out) > 0
+    assert torch.equal(out[k], y.expand_as(out)[k])
+    assert torch.isfinite(out).all()

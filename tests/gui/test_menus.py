@@ -41,6 +41,9 @@ def test_checkpoint_picker_lists_cards_with_details(qtbot):
     assert not p.task_buttons["denoise"].isEnabled() and p.task() == "inpaint", "binomial models cannot denoise"
     s = p.settings()
     assert s.checkpoint == "/x/bi.json" and s.task == "inpaint"
+    assert s.start == "harmonic" and s.mode == "forward" and s.steps == 20, "the inpainting defaults"
+    p.start.setCurrentIndex(p.start.findData("noise"))
+    assert p.settings().start == "noise"
     assert not p.select("heartbeat")
     p.set_cards([cards[1]])
     assert p.current_card() is None and p.checkpoint.currentText() == "no image model found"

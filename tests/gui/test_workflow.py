@@ -51,6 +51,8 @@ def test_open_paint_inpaint_accept_save_reload(qtbot, win, image_file, tmp_path,
     win.task_panel.set_task("inpaint")
     win.task_panel.steps_all.setChecked(True)  # T = 50 steps
     win.task_panel.jump_length.setValue(0)     # and no resampling jumps: 50 records
+    p = win.task_panel.start                   # from pure noise at T (the smooth-fill start begins lower)
+    p.setCurrentIndex(p.findData("noise"))
     shown = []  # frames the runner delivered to the window (GUI-thread signal)
     win.runner.frame.connect(lambda f: shown.append((f.index, f.done, win.canvas.frames_shown)))
     frames_before = win.canvas.frames_shown
@@ -87,6 +89,7 @@ def test_open_paint_inpaint_accept_save_reload(qtbot, win, image_file, tmp_path,
     assert np.abs(back.pixels - res).max() <= 0.5 / 255 + 1e-6
     assert back.metadata["runs"][0]["task"] == "inpaint"
     assert back.metadata["runs"][0]["steps"] == 50
+    assert back.metadata["runs"][0]["start"] == "noise"
     assert not [c for c in msgbox if c[0] == "critical"]
 
 
