@@ -172,7 +172,7 @@ def run_task(loaded, task: str, image: np.ndarray | None = None, *, mask: np.nda
              seed: int | None = 0, samples: int = 1, mode: str = INPAINT_DEFAULTS["mode"], method: str = "sample",
              device="cpu", jump_length: int = 0, jump_n_sample: int = 1, context: int = 48,
              tile: int = 256, overlap: int = 32, ensemble: int = 1, start: str = INPAINT_DEFAULTS["start"],
-             start_sigma: float = INPAINT_DEFAULTS["start_sigma"]):
+             start_sigma: float = INPAINT_DEFAULTS["start_sigma"], tile_batch: int | None = None):
     """Run ``task`` with a loaded checkpoint; yields :class:`TaskStep` records.
 
     ``image``: (H, W) or (H, W, C) floats in [0, 1]. ``mask``: (H, W) floats in [0, 1],
@@ -183,6 +183,8 @@ def run_task(loaded, task: str, image: np.ndarray | None = None, *, mask: np.nda
     takes the model's one-step posterior mean there (fastest); ``ensemble`` > 1 averages it
     over that many flips and rotations of each tile (:func:`ensemble_mmse`). ``start`` and
     ``start_sigma`` choose where an inpainting trajectory begins (:class:`Inpaint`).
+    ``tile_batch`` tiles of one-step denoising share a network call (default:
+    :func:`default_tile_batch` for the device).
     """
     if task not in TASKS:
         raise ValueError(f"task must be one of {TASKS}")
@@ -206,7 +208,8 @@ def run_task(loaded, task: str, image: np.ndarray | None = None, *, mask: np.nda
         gen = _inpaint(loaded, img, mask, steps, seed, samples, mode, device, jump_length, jump_n_sample, context,
                        start, start_sigma)
     else:
-        gen = _denoise(loaded, img, sigma, steps, seed, samples, method, device, tile, overlap, ensemble)
+        gen = _denoise(loaded, img, sigma, steps, seed, samples, method, device, tile, overlap, ensemble,
+                       tile_batch)
     if alpha is None:
         yield from gen
         return
@@ -253,38 +256,75 @@ def _inpaint(loaded, img, mask, steps, seed, samples, mode, device, jump_length,
         offset += per_box
 
 
-def _denoise(loaded, img, sigma, steps, seed, samples, method, device, tile, overlap, ensemble=1):
+def tile_batches(boxes, size: int) -> list[list[int]]:
+    """Indices of ``boxes`` in runs of consecutive tiles of one shape, at most ``size`` per run."""
+    groups: list[list[int]] = []
+    shape = lambda b: (b[2] - b[0], b[3] - b[1])  # noqa: E731
+    for k, box in enumerate(boxes):
+        if groups and len(groups[-1]) < size and shape(boxes[groups[-1][0]]) == shape(box):
+            groups[-1].append(k)
+        else:
+            groups.append([k])
+    return groups
+
+
+def default_tile_batch(device) -> int:
+    """Tiles per network call: 1 on a CPU, where larger batches ran slower per tile
+    (0.32 s at 1, 0.34 s at 2, 0.38 s at 4 for 256 x 256 with photos-rgb on 2 cores:
+    the activations of one tile already fill the caches), 8 on a GPU, which needs the
+    parallel work."""
+    return 1 if torch.device(device).type == "cpu" else 8
+
+
+def _denoise_mmse(loaded, img, sigma, seed, device, boxes, blender, ensemble, tile_batch):
+    """The one-step posterior mean, ``tile_batch`` equal-sized tiles per network call."""
+    for group in tile_batches(boxes, tile_batch or default_tile_batch(device)):
+        parts, ys, s = [], [], None
+        for k in group:
+            top, left, bottom, right = boxes[k]
+            piece = _Piece(loaded, img[top:bottom, left:right], 1, device)
+            s = float(sigma) / piece.std
+            y = piece.y[:piece.B]
+            if piece.how == "mean":
+                # A grey image on a colour model: make its noise i.i.d. across channels,
+                # averaging the estimate over a few draws of the added colour noise.
+                gen = torch.Generator().manual_seed(0 if seed is None else seed + k)
+                y, s = grey_as_colour_noise(piece.y[:1].repeat(GREY_MMSE_DRAWS, 1, 1, 1), s, gen)
+            parts.append((k, piece, y.shape[0]))
+            ys.append(y)
+        x0_all = ensemble_mmse(loaded.diffusion, loaded.net, torch.cat(ys), s, ensemble)
+        for (k, piece, n), x0 in zip(parts, torch.split(x0_all, [p[2] for p in parts])):
+            out = piece.to_image(x0.mean(0, keepdim=True) if piece.how == "mean" else x0)
+            blender.add(boxes[k], out)
+            last = k == len(boxes) - 1
+            yield TaskStep(k, len(boxes), 0.0, blender.result() if last else out, out, last,
+                           None if last else boxes[k])
+
+
+def _denoise(loaded, img, sigma, steps, seed, samples, method, device, tile, overlap, ensemble=1, tile_batch=None):
     if method not in DENOISE_METHODS:
         raise ValueError(f"denoising method must be one of {DENOISE_METHODS}")
     if loaded.diffusion.family == "binomial":
         raise ValueError("denoising needs a Gaussian model, not a binary one")
     if sigma is None or not sigma > 0:
         raise ValueError("denoising needs a positive noise level")
+    if tile_batch is not None and tile_batch < 1:
+        raise ValueError("the tile batch must be at least 1")
     H, W = img.shape[:2]
     boxes = tile_boxes(H, W, tile, overlap)
     blender = TileBlender(H, W, img.shape[2], overlap)
+    if method == "mmse":
+        yield from _denoise_mmse(loaded, img, sigma, seed, device, boxes, blender, ensemble, tile_batch)
+        return
     offset = 0
     for k, box in enumerate(boxes):
         top, left, bottom, right = box
         piece = _Piece(loaded, img[top:bottom, left:right], samples, device)
         s = float(sigma) / piece.std
         if piece.how == "mean":
-            # A grey image on a colour model: make its noise i.i.d. across channels. The
-            # one-step estimate averages a few draws of the added colour noise.
+            # A grey image on a colour model: make its noise i.i.d. across channels.
             gen = torch.Generator().manual_seed(0 if seed is None else seed + k)
-            if method == "mmse":
-                piece.y = piece.y[:1].repeat(GREY_MMSE_DRAWS, 1, 1, 1)
             piece.y, s = grey_as_colour_noise(piece.y, s, gen)
-        if method == "mmse":
-            if piece.how == "mean":
-                x0 = ensemble_mmse(piece.d, piece.net, piece.y, s, ensemble).mean(0, keepdim=True)
-            else:
-                x0 = ensemble_mmse(piece.d, piece.net, piece.y[:piece.B], s, ensemble)
-            out = piece.to_image(x0)
-            blender.add(box, out)
-            last = k == len(boxes) - 1
-            yield TaskStep(k, len(boxes), 0.0, blender.result() if last else out, out, last, None if last else box)
-            continue
         for rec, prev, x0 in piece.run(Denoise(piece.y, s), tuple(piece.y.shape), steps,
                                        None if seed is None else seed + k):
             total = rec.total * len(boxes)

@@ -36,6 +36,14 @@ def test_inpaint_keeps_mode_and_known_pixels(tmp_path, tiny, mode):
 
     meta = json.loads(res.info[METADATA_KEY])  # run settings recorded in the PNG
     assert meta["checkpoint"] == tiny and meta["steps"] == 4 and meta["task"] == "inpaint"
+    assert meta["start"] == "harmonic" and meta["start_sigma"] == 1.0  # the default start
+
+    out2 = tmp_path / "out2.png"  # the paper's start, from noise at t = T
+    assert main(["inpaint", str(src), "--mask", str(tmp_path / "mask.png"), "-o", str(out2),
+                 "--checkpoint", tiny, "--steps", "4", "--start", "noise"]) == 0
+    r2 = np.asarray(Image.open(out2)).reshape(32, 40, -1)
+    assert np.array_equal(r2[keep], r[keep]) and not np.array_equal(r2[~keep], r[~keep])
+    assert json.loads(Image.open(out2).info[METADATA_KEY])["start"] == "noise"
 
 
 def test_denoise_and_sample_write_images(tmp_path, tiny):
@@ -51,7 +59,7 @@ def test_denoise_and_sample_write_images(tmp_path, tiny):
 
 
 @pytest.mark.parametrize("case", ["missing", "not-image", "mask-size", "empty-mask", "bad-size", "overwrite",
-                                  "bad-ext"])
+                                  "bad-ext", "tile-batch", "start-sigma"])
 def test_user_errors_exit_2_with_one_clear_line(tmp_path, tiny, capsys, case):
     src = tmp_path / "in.png"
     _img(src, "RGB")
@@ -66,6 +74,9 @@ def test_user_errors_exit_2_with_one_clear_line(tmp_path, tiny, capsys, case):
         "bad-size": ["sample", "--checkpoint", tiny, "-o", out, "--size", "big"],
         "overwrite": ["denoise", str(src), "-o", str(src), "--checkpoint", tiny, "--sigma", "10"],
         "bad-ext": ["denoise", str(src), "-o", str(tmp_path / "o.xyz"), "--checkpoint", tiny, "--sigma", "10"],
+        "tile-batch": ["denoise", str(src), "-o", out, "--checkpoint", tiny, "--sigma", "10", "--tile-batch", "0"],
+        "start-sigma": ["inpaint", str(src), "--mask", str(mask), "-o", out, "--checkpoint", tiny,
+                        "--start-sigma", "0"],
     }[case]
     (tmp_path / "x.txt").write_text("hello")
     Image.fromarray(np.zeros((5, 5), np.uint8)).save(tmp_path / "small.png")

@@ -146,3 +146,37 @@ def test_flip_and_rotation_ensemble_undoes_each_view():
     assert out.shape == img.shape and 0 <= out.min() and out.max() <= 1
     with pytest.raises(ValueError):
         ensemble_mmse(L.diffusion, L.net, y, 0.4, 9)
+
+
+def test_tile_batches_group_consecutive_tiles_of_one_shape():
+    from dpm_studio.core.tasks import tile_batches
+
+    boxes = tile_boxes(100, 70, tile=32, overlap=8)
+    for size in (1, 3, 64):
+        groups = tile_batches(boxes, size)
+        assert [k for g in groups for k in g] == list(range(len(boxes)))
+        for g in groups:
+            assert len(g) <= size
+            assert len({(boxes[k][2] - boxes[k][0], boxes[k][3] - boxes[k][1]) for k in g}) == 1
+    assert len(tile_batches(boxes, 1)) == len(boxes)
+
+
+@pytest.mark.parametrize("channels,image_channels", [(3, 3), (3, 1), (1, 3)])
+def test_batched_tiles_denoise_like_one_tile_at_a_time(channels, image_channels):
+    """GroupNorm statistics are per example, so sharing a network call changes nothing but speed."""
+    loaded = _loaded(channels, net="unet")
+    with torch.no_grad():  # the U-Net's head starts at zero (identity denoiser): give it some output
+        for p in loaded.net.parameters():
+            p.add_(0.05 * torch.randn(p.shape, generator=torch.Generator().manual_seed(p.numel())))
+    rng = np.random.default_rng(4)
+    img = rng.random((70, 90, image_channels)).astype(np.float32).squeeze()
+    kw = dict(sigma=0.1, method="mmse", tile=32, overlap=8, ensemble=2, seed=3)
+    one = _last(run_task(loaded, "denoise", img, tile_batch=1, **kw))
+    many = _last(run_task(loaded, "denoise", img, tile_batch=5, **kw))
+    assert len(one) == len(many)  # one record per tile either way
+    one, many = one[-1].image, many[-1].image
+    assert one.shape == many.shape == (70, 90, image_channels)
+    assert np.abs(one - img.reshape(one.shape)).mean() > 1e-3  # the net does change the image
+    np.testing.assert_allclose(many, one, atol=2e-5)
+    with pytest.raises(ValueError, match="tile batch"):
+        _last(run_task(loaded, "denoise", img, tile_batch=0, **kw))
