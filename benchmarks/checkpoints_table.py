@@ -94,7 +94,11 @@ def main() -> int:
                       "continuous values (no 8-bit quantisation), scaled to unit variance "
                       "(`dpm_studio/core/data/dead_leaves.py`). A bound in bits per pixel on continuous data depends "
                       "on that scaling and on how much of each image is flat, so the two numbers compare models only "
-                      "loosely.", ""]
+                      "loosely.", "",
+                      "Until the image presets capped the cosine schedule at b_t <= 0.5 the same network measured "
+                      "K = -0.75 ± 1.13: the schedule's last step, clipped at 0.999, multiplied the network's eps "
+                      "error by a KL gain of 999 and cost 2.1 bits/pixel on its own (the table in "
+                      "[training.md](training.md#the-schedules-last-step-why-the-image-presets-cap-b_t-at-05)).", ""]
     lines += ["## Data provenance", ""]
     lines += notes
     text = "\n".join(lines) + "\n"
