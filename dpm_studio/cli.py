@@ -502,7 +502,7 @@ def _restore_args(p, checkpoint_required=False):
     p.add_argument("--checkpoint", default=None if checkpoint_required else DEFAULT_CHECKPOINT,
                    required=checkpoint_required, help="a shipped checkpoint's name or a path")
     p.add_argument("--steps", type=int, default=None,
-                   help="reverse steps (default: inpaint 30 respaced, denoise and sample all)")
+                   help="reverse steps (default: inpaint 20 respaced from the start step, denoise and sample all)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cpu", help="cpu, cuda or mps")
     p.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality")
