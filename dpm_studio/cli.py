@@ -415,7 +415,11 @@ def _read(path):
 
 
 def cmd_inpaint(args) -> int:
-    if args.start_sigma is not None and not args.start_sigma > 0:
+    from .core.tasks import INPAINT_DEFAULTS
+
+    start = args.start or INPAINT_DEFAULTS["start"]
+    start_sigma = args.start_sigma if args.start_sigma is not None else INPAINT_DEFAULTS["start_sigma"]
+    if not start_sigma > 0:
         raise UserError("--start-sigma must be positive")
     from .imageio import load_mask
 
@@ -429,7 +433,7 @@ def cmd_inpaint(args) -> int:
         print("dpm-studio: note: the mask covers the whole image: inpainting becomes unconditional sampling",
               file=sys.stderr)
     loaded = _load(args.checkpoint, _device(args.device))
-    from .core.tasks import INPAINT_DEFAULTS, run_task
+    from .core.tasks import run_task
 
     mode = args.mode or INPAINT_DEFAULTS["mode"]
     forward = mode == "forward"
@@ -442,8 +446,6 @@ def cmd_inpaint(args) -> int:
     steps = args.steps if args.steps is not None else INPAINT_DEFAULTS["steps"]
     if steps < 1:
         raise UserError("--steps must be at least 1")
-    start = args.start or INPAINT_DEFAULTS["start"]
-    start_sigma = args.start_sigma if args.start_sigma is not None else INPAINT_DEFAULTS["start_sigma"]
     args.steps = steps
     result = _run_to_end(run_task(loaded, "inpaint", data.pixels, mask=mask, steps=steps, seed=args.seed,
                                   samples=args.samples, mode=mode, device=args.device, jump_length=jl,

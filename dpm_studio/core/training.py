@@ -160,13 +160,13 @@ class TrainState:
         """
         fixed = not getattr(self.model.diffusion.schedule, "learned", False)
 
-        def part(prefix):
-            return {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)
-                    and not (fixed and k.endswith("schedule._betas"))}
+        def from_model(k):  # a fixed schedule's rates: the model's own, never the saved ones
+            return fixed and k.endswith("schedule._betas")
 
         for prefix, module in (("model.", self.model), ("ema.", self.ema)):
-            missing, unexpected = module.load_state_dict(part(prefix), strict=False)
-            missing = [k for k in missing if not (fixed and k.endswith("schedule._betas"))]
+            part = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix) and not from_model(k)}
+            missing, unexpected = module.load_state_dict(part, strict=False)
+            missing = [k for k in missing if not from_model(k)]
             if missing or unexpected:
                 raise RuntimeError(f"training state does not match the model: missing {missing}, "
                                    f"unexpected {unexpected}")

@@ -100,6 +100,17 @@ def _section(title: str) -> QGroupBox:
     return box
 
 
+def _choice(items: list[tuple[str, str]], tip: str, current: str | None = None) -> QComboBox:
+    """A combo box of (label, data) items with a tooltip, set to the item whose data is ``current``."""
+    box = QComboBox()
+    for label, data in items:
+        box.addItem(label, data)
+    box.setToolTip(tip)
+    if current is not None:
+        box.setCurrentIndex(max(0, box.findData(current)))
+    return box
+
+
 def _form(box: QGroupBox) -> QFormLayout:
     f = QFormLayout(box)
     f.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
@@ -274,12 +285,11 @@ class TaskPanel(QWidget):
         ip = QWidget()
         ipf = QFormLayout(ip)
         ipf.setContentsMargins(0, 4, 0, 0)
-        self.mode = QComboBox()
-        self.mode.addItem("Clamped (paper)", "clamp")
-        self.mode.addItem("Forward-noised (RePaint)", "forward")
-        self.mode.setToolTip("Clamped: the known pixels are held at their values at every step "
-                             "(Sohl-Dickstein et al. 2015).\nForward-noised: after each step they are "
-                             "replaced by a forward-noised copy (Lugmayr et al. 2022, RePaint).")
+        self.mode = _choice([("Clamped (paper)", "clamp"), ("Forward-noised (RePaint)", "forward")],
+                            "Clamped: the known pixels are held at their values at every step "
+                            "(Sohl-Dickstein et al. 2015).\nForward-noised: after each step they are "
+                            "replaced by a forward-noised copy (Lugmayr et al. 2022, RePaint).",
+                            INPAINT_DEFAULTS["mode"])
         self.jump_length = QSpinBox()
         self.jump_length.setRange(0, 100)
         self.jump_length.setSpecialValueText("off")
@@ -287,17 +297,13 @@ class TaskPanel(QWidget):
         self.jump_n = QSpinBox()
         self.jump_n.setRange(1, 20)
         self.jump_n.setToolTip("RePaint resampling: how many times each jump segment is traversed")
-        self.mode.setCurrentIndex(self.mode.findData(INPAINT_DEFAULTS["mode"]))
         self.jump_length.setValue(INPAINT_DEFAULTS["jump_length"])
         self.jump_n.setValue(INPAINT_DEFAULTS["jump_n_sample"])
-        self.start = QComboBox()
-        self.start.addItem("Smooth fill + noise", "harmonic")
-        self.start.addItem("Pure noise (paper)", "noise")
-        self.start.setToolTip("Smooth fill + noise: start part-way down the trajectory from a noised smooth fill "
-                              "of the hole,\nso its colours continue those around it (the default).\n"
-                              "Pure noise: start at t = T from isotropic noise in the hole (Sohl-Dickstein "
-                              "et al. 2015).")
-        self.start.setCurrentIndex(self.start.findData(INPAINT_DEFAULTS["start"]))
+        self.start = _choice([("Smooth fill + noise", "harmonic"), ("Pure noise (paper)", "noise")],
+                             "Smooth fill + noise: start part-way down the trajectory from a noised smooth fill "
+                             "of the hole,\nso its colours continue those around it (the default).\n"
+                             "Pure noise: start at t = T from isotropic noise in the hole (Sohl-Dickstein "
+                             "et al. 2015).", INPAINT_DEFAULTS["start"])
         ipf.addRow("Start from", self.start)
         ipf.addRow("Known pixels", self.mode)
         self._jump_row = QWidget()
@@ -325,12 +331,10 @@ class TaskPanel(QWidget):
         srow.addWidget(self.sigma, 1)
         srow.addWidget(self.estimate)
         dpf.addRow("Noise std", srow)
-        self.method = QComboBox()
-        self.method.addItem("Sampled trajectory", "sample")
-        self.method.addItem("Posterior mean (one step)", "mmse")
-        self.method.setToolTip("Sampled trajectory: run the reverse process from the step matched to the noise and "
-                               "watch it. Posterior mean: the model's one-step estimate of the clean image there, "
-                               "averaged over flips and rotations; smoother, and the best PSNR.")
+        self.method = _choice([("Sampled trajectory", "sample"), ("Posterior mean (one step)", "mmse")],
+                              "Sampled trajectory: run the reverse process from the step matched to the noise "
+                              "and watch it. Posterior mean: the model's one-step estimate of the clean image "
+                              "there, averaged over flips and rotations; smoother, and the best PSNR.")
         dpf.addRow("Method", self.method)
         self.task_stack.addWidget(dp)
         # sample page
