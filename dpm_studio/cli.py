@@ -402,7 +402,8 @@ def _save(args, pixels, data, settings):
 
 def _settings(args, loaded, task, **extra):
     return {"app": f"dpm-studio {__version__}", "task": task, "checkpoint": loaded.name,
-            "steps": args.steps, "seed": args.seed, "samples": getattr(args, "samples", 1), **extra}
+            "steps": args.steps, "seed": args.seed, "samples": getattr(args, "samples", 1),
+            "variance": args.variance, **extra}
 
 
 def _read(path):
@@ -449,7 +450,8 @@ def cmd_inpaint(args) -> int:
     args.steps = steps
     result = _run_to_end(run_task(loaded, "inpaint", data.pixels, mask=mask, steps=steps, seed=args.seed,
                                   samples=args.samples, mode=mode, device=args.device, jump_length=jl,
-                                  jump_n_sample=jn, start=start, start_sigma=start_sigma), "inpaint")
+                                  jump_n_sample=jn, start=start, start_sigma=start_sigma,
+                                  variance=args.variance), "inpaint")
     extra = {"start": start, **({"start_sigma": start_sigma} if start == "harmonic" else {})}
     _save(args, result, data, _settings(args, loaded, "inpaint", mode=mode, jump_length=jl, jump_n_sample=jn,
                                         **extra))
@@ -473,10 +475,13 @@ def cmd_denoise(args) -> int:
         sigma = args.sigma / 255.0
     if args.tile_batch is not None and args.tile_batch < 1:
         raise UserError("--tile-batch must be at least 1")
+    if args.variance != "learned" and args.method != "sample":
+        raise UserError("--variance applies to sampled trajectories: add --method sample")
     loaded = _load(args.checkpoint, _device(args.device))
     result = _run_to_end(run_task(loaded, "denoise", data.pixels, sigma=sigma, steps=args.steps, seed=args.seed,
                                   samples=args.samples, method=args.method, device=args.device,
-                                  tile=args.tile, ensemble=args.ensemble, tile_batch=args.tile_batch), "denoise")
+                                  tile=args.tile, ensemble=args.ensemble, tile_batch=args.tile_batch,
+                                  variance=args.variance), "denoise")
     _save(args, result, data, _settings(args, loaded, "denoise", sigma=round(sigma * 255, 2), method=args.method,
                                         ensemble=args.ensemble))
     return 0
@@ -494,7 +499,7 @@ def cmd_sample(args) -> int:
     _check_output(args, None)
     loaded = _load(args.checkpoint, _device(args.device))
     result = _run_to_end(run_task(loaded, "sample", size=(h, w), steps=args.steps, seed=args.seed,
-                                  device=args.device), "sample")
+                                  device=args.device, variance=args.variance), "sample")
     _save(args, result, None, _settings(args, loaded, "sample", size=[w, h]))
     return 0
 
@@ -506,6 +511,9 @@ def _restore_args(p, checkpoint_required=False):
     p.add_argument("--steps", type=int, default=None,
                    help="reverse steps (default: inpaint 20 respaced from the start step, denoise and sample all)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--variance", choices=("learned", "large"), default="learned",
+                   help="reverse-step variance of a Gaussian model: the model's learned one (default) or the "
+                        "forward rate 1 - ab_t/ab_s, which leaves more texture and some grain")
     p.add_argument("--device", default="cpu", help="cpu, cuda or mps")
     p.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality")
     p.add_argument("--overwrite", action="store_true", help="allow writing over the input file")

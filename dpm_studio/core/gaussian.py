@@ -16,6 +16,10 @@ v = (Sigma - Sigma_post) / c0^2, where Sigma_post and c0 are the posterior varia
 x_0 coefficient of the native step t-1 <- t. From (x_0, v) the kernel to any earlier
 time s is mean = c0(s,t) x_0 + ct(s,t) x_t and var = Sigma_post(s,t) + c0(s,t)^2 v, which
 for s = t - 1 gives back exactly (mu, Sigma); for s < t - 1 it is the respaced step.
+For sampling, ``variance="large"`` swaps that variance for the forward process's own
+1 - ab_t / ab_s (Ho et al. 2020's sigma^2 = beta, the upper of their two fixed choices; b_t
+for s = t - 1): more noise is carried down the trajectory, and the model turns part of it
+into texture (docs/conditioning.md). The bound always uses the learned variance.
 All log densities, KLs and entropies are in nats per dimension.
 """
 
@@ -29,6 +33,7 @@ import torch
 from .diffusion import Diffusion, as_time, bcast
 
 PARAMETRISATIONS = ("paper", "code", "eps")
+VARIANCES = ("learned", "large")  # the reverse kernels' variance when sampling
 _HALF_LOG_2PI_E = 0.5 * (1.0 + math.log(2 * math.pi))
 
 
@@ -135,7 +140,7 @@ class GaussianDiffusion(Diffusion):
         v = (sigma - bcast(var1, x_t)) / c0x ** 2
         return x0, v
 
-    def p_dist(self, net, x_t: torch.Tensor, t, s=None, out=None, clip=None):
+    def p_dist(self, net, x_t: torch.Tensor, t, s=None, out=None, clip=None, variance: str = "learned"):
         """The reverse kernel p(x_s | x_t) and the x_0 estimate, as (GaussianDist, x0_hat).
 
         ``s`` defaults to t - 1 (the model's own step); an earlier s gives the respaced
@@ -143,8 +148,11 @@ class GaussianDiffusion(Diffusion):
         has already been computed. ``clip`` = (lo, hi) clamps the x_0 estimate to the data's
         range before the kernel is formed (for sampling: an eps model's x_0 estimate near
         t = T divides by sqrt(ab_T) ~ 0 and would otherwise throw the trajectory off; the
-        bound never clips).
+        bound never clips). ``variance`` is ``"learned"`` (the variance head, carried to s
+        as above) or ``"large"`` (1 - ab_t / ab_s, see the module docstring).
         """
+        if variance not in VARIANCES:
+            raise ValueError(f"the reverse variance must be one of {VARIANCES}")
         t = as_time(t, x_t.shape[0], x_t.device)
         s = (t - 1).clamp(min=0) if s is None else as_time(s, x_t.shape[0], x_t.device)
         if out is None:
@@ -159,6 +167,8 @@ class GaussianDiffusion(Diffusion):
         respaced = bcast((s < t - 1 - 1e-9).to(torch.float64), x_t) > 0
         floor = torch.where(respaced, 1e-2 * bcast(var_s, x_t), torch.zeros_like(var)) + 1e-12
         var = torch.maximum(var, floor)
+        if variance == "large":
+            var = bcast(self.beta_between(s, t), x_t).expand_as(var).to(var.dtype)
         if self.first_step == "fixed":
             b1 = self.step_beta(torch.ones_like(t))
             fixed = bcast(((t == 1) & (s == 0)).to(torch.float64), x_t) > 0

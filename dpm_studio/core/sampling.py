@@ -94,14 +94,20 @@ def make_generator(seed: int | None, device) -> torch.Generator:
 def reverse_trajectory(diffusion, net, shape, *, condition: Condition | None = None,
                        steps: int | None = None, seed: int | None = 0, generator=None,
                        device=None, dtype=torch.float32, denoise_last: bool | None = None,
-                       jump_length: int = 0, jump_n_sample: int = 1, x_start=None, clip_x0=None):
+                       jump_length: int = 0, jump_n_sample: int = 1, x_start=None, clip_x0=None,
+                       variance: str = "learned"):
     """Sample from p(x_0) r(x_0); yields :class:`Step` records, the last one at s = 0.
 
     ``shape`` is the batch shape (B, ...). ``steps`` respaces the trajectory; ``seed``
     (or an explicit ``generator``) fixes every draw. ``denoise_last`` returns the mean of
     the final kernel instead of a draw from it (default: on for Gaussian models).
     ``clip_x0`` = (lo, hi) keeps the model's x_0 estimate inside the data's range.
+    ``variance``: a Gaussian model's reverse variance, ``"learned"`` (its variance head) or
+    ``"large"`` (the forward rate between the two times; ``GaussianDiffusion.p_dist``).
     """
+    if variance != "learned" and diffusion.family != "gaussian":
+        raise ValueError("only a Gaussian model has a choice of reverse variance")
+    pkw = {} if variance == "learned" else {"variance": variance}
     device = torch.device(device or "cpu")
     condition = condition or Condition()
     gen = generator or make_generator(seed, device)
@@ -127,7 +133,7 @@ def reverse_trajectory(diffusion, net, shape, *, condition: Condition | None = N
             else:
                 tt = torch.full((B,), t, dtype=torch.float64, device=device)
                 ss = torch.full((B,), s, dtype=torch.float64, device=device)
-                dist, x0 = diffusion.p_dist(net, x, tt, ss, clip=clip_x0)
+                dist, x0 = diffusion.p_dist(net, x, tt, ss, clip=clip_x0, **pkw)
                 dist = condition.apply(dist, x, tt, ss, diffusion, gen)
                 x = diffusion.sample_dist(dist, gen, noise=not (s == 0 and denoise_last))
                 x = condition.merge(x, s, diffusion, gen)

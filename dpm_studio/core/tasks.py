@@ -29,6 +29,7 @@ import numpy as np
 import torch
 
 from .conditioning import Condition, Denoise, Inpaint
+from .gaussian import VARIANCES
 from .sampling import mmse_estimate, reverse_trajectory
 from .tiling import TileBlender, inpaint_boxes, tile_boxes
 
@@ -161,12 +162,12 @@ class _Piece:
         v = x[:self.B] if self.binary else x[:self.B] * self.std + self.mean
         return np.clip(_from_batch(v, self.how), 0.0, 1.0)
 
-    def run(self, cond, shape, steps, seed, jump_length=0, jump_n_sample=1):
+    def run(self, cond, shape, steps, seed, jump_length=0, jump_n_sample=1, variance="learned"):
         """Yield (record, preview image, x0 image); the last record's image is the result."""
         clip = None if self.binary else ((0.0 - self.mean) / self.std, (1.0 - self.mean) / self.std)
         for rec in reverse_trajectory(self.d, self.net, shape, condition=cond, steps=steps, seed=seed,
                                       device=self.device, jump_length=jump_length, jump_n_sample=jump_n_sample,
-                                      clip_x0=clip):
+                                      clip_x0=clip, variance=variance):
             yield rec, self.to_image(rec.x, average=rec.done), self.to_image(rec.x0)
 
 
@@ -175,7 +176,8 @@ def run_task(loaded, task: str, image: np.ndarray | None = None, *, mask: np.nda
              seed: int | None = 0, samples: int = 1, mode: str = INPAINT_DEFAULTS["mode"], method: str = "sample",
              device="cpu", jump_length: int = 0, jump_n_sample: int = 1, context: int = 48,
              tile: int = 256, overlap: int = 32, ensemble: int = 1, start: str = INPAINT_DEFAULTS["start"],
-             start_sigma: float = INPAINT_DEFAULTS["start_sigma"], tile_batch: int | None = None):
+             start_sigma: float = INPAINT_DEFAULTS["start_sigma"], tile_batch: int | None = None,
+             variance: str = "learned"):
     """Run ``task`` with a loaded checkpoint; yields :class:`TaskStep` records.
 
     ``image``: (H, W) or (H, W, C) floats in [0, 1]. ``mask``: (H, W) floats in [0, 1],
@@ -187,10 +189,16 @@ def run_task(loaded, task: str, image: np.ndarray | None = None, *, mask: np.nda
     over that many flips and rotations of each tile (:func:`ensemble_mmse`). ``start`` and
     ``start_sigma`` choose where an inpainting trajectory begins (:class:`Inpaint`).
     ``tile_batch`` tiles of one-step denoising share a network call (default:
-    :func:`default_tile_batch` for the device).
+    :func:`default_tile_batch` for the device). ``variance``: the reverse kernels' variance
+    on a trajectory, ``"learned"`` or ``"large"`` (more texture; Gaussian models only,
+    ``GaussianDiffusion.p_dist``).
     """
     if task not in TASKS:
         raise ValueError(f"task must be one of {TASKS}")
+    if variance not in VARIANCES:
+        raise ValueError(f"the sampler variance must be one of {VARIANCES}")
+    if variance != "learned" and loaded.diffusion.family != "gaussian":
+        raise ValueError("only a Gaussian model has a choice of sampler variance")
     if samples < 1:
         raise ValueError("the number of samples must be at least 1")
     if task == "sample":
@@ -198,7 +206,7 @@ def run_task(loaded, task: str, image: np.ndarray | None = None, *, mask: np.nda
             raise ValueError("sampling needs an output size")
         piece = _Piece(loaded, None, samples, device)
         shape = (samples, piece.channels, int(size[0]), int(size[1]))
-        for rec, img, x0 in piece.run(Condition(), shape, steps, seed):
+        for rec, img, x0 in piece.run(Condition(), shape, steps, seed, variance=variance):
             yield TaskStep(rec.index, rec.total, rec.t, img, x0, rec.done)
         return
     if image is None:
@@ -209,10 +217,10 @@ def run_task(loaded, task: str, image: np.ndarray | None = None, *, mask: np.nda
         img, alpha = np.ascontiguousarray(img[:, :, :-1]), img[:, :, -1:]
     if task == "inpaint":
         gen = _inpaint(loaded, img, mask, steps, seed, samples, mode, device, jump_length, jump_n_sample, context,
-                       start, start_sigma)
+                       start, start_sigma, variance)
     else:
         gen = _denoise(loaded, img, sigma, steps, seed, samples, method, device, tile, overlap, ensemble,
-                       tile_batch)
+                       tile_batch, variance)
     if alpha is None:
         yield from gen
         return
@@ -225,7 +233,7 @@ def run_task(loaded, task: str, image: np.ndarray | None = None, *, mask: np.nda
 
 
 def _inpaint(loaded, img, mask, steps, seed, samples, mode, device, jump_length, jump_n_sample, context,
-             start=INPAINT_DEFAULTS["start"], start_sigma=INPAINT_DEFAULTS["start_sigma"]):
+             start=INPAINT_DEFAULTS["start"], start_sigma=INPAINT_DEFAULTS["start_sigma"], variance="learned"):
     if mask is None:
         raise ValueError("inpainting needs a mask")
     mask = np.clip(np.asarray(mask, dtype=np.float32), 0, 1)
@@ -243,7 +251,7 @@ def _inpaint(loaded, img, mask, steps, seed, samples, mode, device, jump_length,
         cond = Inpaint(piece.y, known.expand(piece.y.shape[0], 1, *m.shape).expand_as(piece.y), mode=mode,
                        start=start, start_sigma=start_sigma)
         for rec, prev, x0 in piece.run(cond, tuple(piece.y.shape), steps, None if seed is None else seed + k,
-                                       jump_length, jump_n_sample):
+                                       jump_length, jump_n_sample, variance):
             per_box = rec.total
             total = per_box * len(boxes)
             if rec.done:
@@ -304,7 +312,8 @@ def _denoise_mmse(loaded, img, sigma, seed, device, boxes, blender, ensemble, ti
                            None if last else boxes[k])
 
 
-def _denoise(loaded, img, sigma, steps, seed, samples, method, device, tile, overlap, ensemble=1, tile_batch=None):
+def _denoise(loaded, img, sigma, steps, seed, samples, method, device, tile, overlap, ensemble=1, tile_batch=None,
+             variance="learned"):
     if method not in DENOISE_METHODS:
         raise ValueError(f"denoising method must be one of {DENOISE_METHODS}")
     if loaded.diffusion.family == "binomial":
@@ -329,7 +338,7 @@ def _denoise(loaded, img, sigma, steps, seed, samples, method, device, tile, ove
             gen = torch.Generator().manual_seed(0 if seed is None else seed + k)
             piece.y, s = grey_as_colour_noise(piece.y, s, gen)
         for rec, prev, x0 in piece.run(Denoise(piece.y, s), tuple(piece.y.shape), steps,
-                                       None if seed is None else seed + k):
+                                       None if seed is None else seed + k, variance=variance):
             total = rec.total * len(boxes)
             if rec.done:
                 blender.add(box, prev)

@@ -438,6 +438,8 @@ class MainWindow(QMainWindow):
         tp.mode.setCurrentIndex(max(0, i))
         i = tp.start.findData(s.value("run/start", INPAINT_DEFAULTS["start"]))
         tp.start.setCurrentIndex(max(0, i))
+        i = tp.variance.findData(s.value("run/variance", "learned"))
+        tp.variance.setCurrentIndex(max(0, i))
         i = tp.device.findData(s.value("run/device", "cpu"))
         tp.device.setCurrentIndex(max(0, i))
         tp.set_task(s.value("run/task", "inpaint", str))
@@ -460,6 +462,7 @@ class MainWindow(QMainWindow):
         s.setValue("run/sigma255", st.sigma255)
         s.setValue("run/mode", st.mode)
         s.setValue("run/start", st.start)
+        s.setValue("run/variance", tp.variance.currentData())
         s.setValue("run/device", st.device)
         s.setValue("run/task", st.task)
         s.setValue("mask/brush", int(self.canvas.brush_size()))
@@ -926,7 +929,7 @@ class MainWindow(QMainWindow):
             return False
         if self._state == "review":
             self._leave_review(show_base=False)
-        kwargs = dict(steps=st.steps, seed=st.seed, samples=st.samples, device=st.device)
+        kwargs = dict(steps=st.steps, seed=st.seed, samples=st.samples, device=st.device, variance=st.variance)
         image = None
         if st.task == "inpaint":
             image = self.canvas.image().copy()
@@ -939,7 +942,7 @@ class MainWindow(QMainWindow):
             kwargs.update(size=st.size)
         card = loaded.card
         self._run_info = {"task": st.task, "checkpoint": card.get("name"), "steps": st.steps or card_T(card),
-                          "seed": st.seed, "samples": st.samples, "device": st.device,
+                          "seed": st.seed, "samples": st.samples, "device": st.device, "variance": st.variance,
                           "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
         if st.task == "inpaint":
             self._run_info.update(mode=st.mode, start=st.start, feather=self.canvas.feather(),

@@ -219,6 +219,7 @@ class RunSettings:
     jump_length: int = INPAINT_DEFAULTS["jump_length"]
     jump_n_sample: int = INPAINT_DEFAULTS["jump_n_sample"]
     start: str = INPAINT_DEFAULTS["start"]   # inpainting: "harmonic" (smooth fill + noise) or "noise" (paper)
+    variance: str = "learned"          # reverse-step variance on a trajectory: "learned" or "large"
     method: str = "sample"             # denoising: "sample" (a trajectory) or "mmse" (one step, 8 views)
 
     @property
@@ -386,6 +387,13 @@ class TaskPanel(QWidget):
         self.samples.setToolTip("Average this many samples (the posterior mean).\n"
                                 "The progress shows the first; the result is their mean.")
         sf.addRow("Samples", self.samples)
+        self.variance = _choice([("Learned", "learned"), ("Large (more texture)", "large")],
+                                "The variance of each reverse step on a sampled trajectory.\n"
+                                "Learned: the model's own variance head (the default).\n"
+                                "Large: the forward process's rate between the two steps (Ho et al.'s "
+                                "sigma^2 = beta); the model turns part of the extra noise into texture, "
+                                "part stays as grain.", "learned")
+        sf.addRow("Step noise", self.variance)
         self.device = QComboBox()
         for label, dev in available_devices():
             self.device.addItem(label, dev)
@@ -427,6 +435,7 @@ class TaskPanel(QWidget):
 
         self.task_group.idClicked.connect(self._on_task)
         self.mode.currentIndexChanged.connect(self._update_enabled)
+        self.method.currentIndexChanged.connect(self._update_enabled)
         self.steps_all.toggled.connect(self._update_enabled)
         self.checkpoint.currentIndexChanged.connect(self._on_checkpoint)
         self.dice.clicked.connect(self.new_seed)
@@ -520,6 +529,8 @@ class TaskPanel(QWidget):
         self.samples.setEnabled(self.task() != "sample")
         card = self.current_card()
         binary = card is not None and card.get("family") == "binomial"
+        one_step = self.task() == "denoise" and self.method.currentData() == "mmse"
+        self.variance.setEnabled(not binary and not one_step)
         self.task_buttons["denoise"].setEnabled(not binary)
         if binary:
             self.task_buttons["denoise"].setToolTip("Denoising needs a Gaussian model")
@@ -538,7 +549,8 @@ class TaskPanel(QWidget):
             device=self.device.currentData() or "cpu",
             jump_length=int(self.jump_length.value()) if self.mode.currentData() == "forward" else 0,
             jump_n_sample=int(self.jump_n.value()) if self.mode.currentData() == "forward" else 1,
-            method=self.method.currentData(), start=self.start.currentData())
+            method=self.method.currentData(), start=self.start.currentData(),
+            variance=self.variance.currentData() if self.variance.isEnabled() else "learned")
 
     def set_running(self, running: bool):
         self.run_button.setEnabled(not running)

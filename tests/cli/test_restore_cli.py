@@ -44,6 +44,27 @@ def test_inpaint_keeps_mode_and_known_pixels(tmp_path, tiny, mode):
     r2 = np.asarray(Image.open(out2)).reshape(32, 40, -1)
     assert np.array_equal(r2[keep], r[keep]) and not np.array_equal(r2[~keep], r[~keep])
     assert json.loads(Image.open(out2).info[METADATA_KEY])["start"] == "noise"
+    assert meta["variance"] == "learned"
+
+    out3 = tmp_path / "out3.png"  # the large reverse variance: same known pixels, another fill
+    assert main(["inpaint", str(src), "--mask", str(tmp_path / "mask.png"), "-o", str(out3),
+                 "--checkpoint", tiny, "--steps", "4", "--variance", "large"]) == 0
+    r3 = np.asarray(Image.open(out3)).reshape(32, 40, -1)
+    assert np.array_equal(r3[keep], r[keep]) and not np.array_equal(r3[~keep], r[~keep])
+    assert json.loads(Image.open(out3).info[METADATA_KEY])["variance"] == "large"
+
+
+def test_variance_needs_a_sampled_trajectory(tmp_path, tiny, capsys):
+    src = tmp_path / "noisy.png"
+    _img(src, "RGB")
+    out = tmp_path / "clean.png"
+    assert main(["denoise", str(src), "-o", str(out), "--checkpoint", tiny, "--sigma", "20",
+                 "--variance", "large"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["dpm-studio: error: --variance applies to sampled trajectories: add --method sample"]
+    assert not out.exists()
+    assert main(["denoise", str(src), "-o", str(out), "--checkpoint", tiny, "--sigma", "20", "--steps", "3",
+                 "--method", "sample", "--variance", "large"]) == 0
 
 
 def test_denoise_and_sample_write_images(tmp_path, tiny):

@@ -84,3 +84,45 @@ def test_clipping_the_x0_estimate_keeps_an_eps_model_on_the_data_range():
     tame = sample(d, net, (4, 1, 4, 4), seed=0, steps=10, clip_x0=(-2.0, 2.0))
     assert float(wild.abs().max()) > 10
     assert float(tame.abs().max()) <= 2.0 + 1e-5
+
+
+def test_large_variance_is_the_forward_rate_between_the_two_times():
+    d = GaussianDiffusion(Schedule("code", 100), "eps")
+    x = torch.randn(2, 1, 4, 4, generator=torch.Generator().manual_seed(0))
+    for unit_data, (t, s) in [(True, (60.0, 40.0)), (True, (30.0, 29.0)), (False, (90.0, 10.0))]:
+        net = GaussianDataOracle(d, 0.0, 1.0 if unit_data else 0.25)
+        learned, x0_l = d.p_dist(net, x, t, s)
+        large, x0_b = d.p_dist(net, x, t, s, variance="large")
+        rate = 1 - float(d.alpha_bar(torch.tensor([t], dtype=torch.float64)) /
+                         d.alpha_bar(torch.tensor([s], dtype=torch.float64)))
+        assert torch.allclose(large.var, torch.full_like(large.var, rate), rtol=1e-5)
+        assert torch.equal(large.mean, learned.mean) and torch.equal(x0_b, x0_l)
+        if unit_data:  # for N(0, 1) data the exact reverse kernel has variance 1 - ab_t / ab_s
+            assert torch.allclose(learned.var, large.var, rtol=1e-4)
+        else:  # for narrower data the exact (learned) kernel is narrower than the forward rate
+            assert (learned.var < 0.9 * large.var).all()
+    try:
+        d.p_dist(net, x, 50.0, 40.0, variance="huge")
+    except ValueError as e:
+        assert "variance" in str(e)
+    else:
+        raise AssertionError("an unknown variance was accepted")
+
+
+def test_large_variance_widens_a_respaced_trajectory_and_only_gaussian_models_take_it():
+    d = GaussianDiffusion(Schedule("code", 100), "eps")
+    net = GaussianDataOracle(d, 0.0, 0.25)
+    shape = (1, 20000)  # one batch element, 20,000 independent dimensions
+    ends = {v: sample(d, net, shape, steps=10, seed=3, denoise_last=False, variance=v) for v in ("learned", "large")}
+    se = 0.25 * (2 / shape[1]) ** 0.5
+    assert abs(float(ends["learned"].var()) - 0.25) < 5 * se  # the exact kernels end on the data's law
+    assert float(ends["large"].var()) > 0.25 + 8 * se
+    from dpm_studio.core import BinomialDiffusion
+
+    b = BinomialDiffusion(Schedule("paper", 10), "x0")
+    try:
+        next(reverse_trajectory(b, lambda x, t: torch.zeros_like(x), (1, 4), variance="large"))
+    except ValueError as e:
+        assert "Gaussian" in str(e)
+    else:
+        raise AssertionError("a binomial model accepted a reverse variance")

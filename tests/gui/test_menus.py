@@ -44,6 +44,16 @@ def test_checkpoint_picker_lists_cards_with_details(qtbot):
     assert s.start == "harmonic" and s.mode == "forward" and s.steps == 20, "the inpainting defaults"
     p.start.setCurrentIndex(p.start.findData("noise"))
     assert p.settings().start == "noise"
+    p.variance.setCurrentIndex(p.variance.findData("large"))
+    assert not p.variance.isEnabled() and p.settings().variance == "learned", "a binary model has no step variance"
+    assert p.select("bark")
+    assert p.variance.isEnabled() and p.settings().variance == "large"
+    p.set_task("denoise")
+    p.method.setCurrentIndex(p.method.findData("mmse"))
+    assert not p.variance.isEnabled() and p.settings().variance == "learned", "the one-step mean samples nothing"
+    p.method.setCurrentIndex(p.method.findData("sample"))
+    assert p.variance.isEnabled() and p.settings().variance == "large"
+    p.set_task("inpaint")
     assert not p.select("heartbeat")
     p.set_cards([cards[1]])
     assert p.current_card() is None and p.checkpoint.currentText() == "no image model found"

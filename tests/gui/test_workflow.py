@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QElapsedTimer, QTimer
+from PySide6.QtCore import QElapsedTimer, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from dpm_studio import imageio
@@ -340,6 +340,7 @@ def test_settings_persist(make_window, qtbot):
     w1.task_panel.steps.setValue(17)
     w1.task_panel.seed.setValue(1234)
     w1.task_panel.set_task("denoise")
+    w1.task_panel.variance.setCurrentIndex(w1.task_panel.variance.findData("large"))
     assert w1.select_checkpoint("tiny-grey")
     assert w1.close()
     w2 = make_window("persist.ini", checkpoint=None)
@@ -347,6 +348,23 @@ def test_settings_persist(make_window, qtbot):
     assert w2.task_panel.seed.value() == 1234
     assert w2.task_panel.task() == "denoise"
     assert w2.task_panel.current_card()["name"] == "tiny-grey"
+    assert w2.task_panel.variance.currentData() == "large"
+
+
+def test_large_step_variance_run(qtbot, win):
+    img = gradient_image()
+    win.set_image(img)
+    hole = paint_square(win)
+    tp = win.task_panel
+    tp.steps.setValue(4)
+    tp.variance.setFocus()
+    qtbot.keyClick(tp.variance, Qt.Key_Down)  # Learned -> Large, as a user would pick it
+    assert tp.settings().variance == "large"
+    run_to_end(qtbot, win)
+    assert win._run_info["variance"] == "large"
+    res = win.result_image()
+    np.testing.assert_array_equal(res[~hole], img[~hole])
+    assert np.abs(res[hole] - img[hole]).mean() > 0.02
 
 
 def test_grey_model_on_colour_image(qtbot, win):
