@@ -556,7 +556,7 @@ class TaskPanel(QWidget):
         self.run_button.setEnabled(not running)
         self.cancel_button.setEnabled(running)
         for w in (self.checkpoint, self.task_stack, self.device, self.steps, self.steps_all, self.seed, self.dice,
-                  self.samples):
+                  self.samples, self.variance):
             w.setEnabled(not running)
         for b in self.task_buttons.values():
             b.setEnabled(not running)

@@ -54,6 +54,11 @@ def test_checkpoint_picker_lists_cards_with_details(qtbot):
     p.method.setCurrentIndex(p.method.findData("sample"))
     assert p.variance.isEnabled() and p.settings().variance == "large"
     p.set_task("inpaint")
+    p.set_running(True)  # nothing that shapes the run can change under it
+    for w in (p.checkpoint, p.task_stack, p.steps, p.seed, p.samples, p.variance, p.device, *p.task_buttons.values()):
+        assert not w.isEnabled(), w
+    p.set_running(False)
+    assert p.variance.isEnabled() and p.steps.isEnabled()
     assert not p.select("heartbeat")
     p.set_cards([cards[1]])
     assert p.current_card() is None and p.checkpoint.currentText() == "no image model found"
