@@ -61,19 +61,14 @@ def centre_hole(shape):
 
 
 def opencv_fill(flag, mean, std):
-    """A stand-in for ``conditioning.harmonic_fill`` (model space in and out) using cv2.inpaint."""
-    import cv2
+    """A stand-in for ``conditioning.harmonic_fill`` (model space in and out): OpenCV's fill via ``telea``."""
     import torch
 
     def fill(y, known):
-        x = (y * std + mean).clamp(0, 1)
-        outs = []
-        for b in range(x.shape[0]):
-            u8 = np.ascontiguousarray((x[b].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8))
-            hole = (known[min(b, known.shape[0] - 1), 0].numpy() < 0.5).astype(np.uint8) * 255
-            o = cv2.inpaint(u8, hole, 3, cv2.INPAINT_NS if flag == "ns" else cv2.INPAINT_TELEA)
-            outs.append(torch.from_numpy(o.reshape(u8.shape).astype(np.float32) / 255).permute(2, 0, 1))
-        z = ((torch.stack(outs) - mean) / std).to(y.dtype)
+        x = (y * std + mean).clamp(0, 1).permute(0, 2, 3, 1).numpy()
+        holes = (known[:, 0] < 0.5).numpy()
+        outs = [telea(x[b], holes[min(b, len(holes) - 1)], flag).reshape(x[b].shape) for b in range(len(x))]
+        z = ((torch.from_numpy(np.stack(outs)).permute(0, 3, 1, 2) - mean) / std).to(y.dtype)
         return torch.where(known > 0.5, y, z)
     return fill
 

@@ -127,8 +127,14 @@ class BinomialDiffusion(Diffusion):
         l0 = x_t * (p * (1 - ab)) + (1 - x_t) * (1 - p * (1 - ab))         # q(x_t | x_0 = 0)
         return l1 * p / (l1 * p + l0 * (1 - p))
 
-    def p_dist(self, net, x_t: torch.Tensor, t, s=None, out=None, clip=None):
-        """The reverse kernel p(x_s | x_t) and P(x_0 = 1 | x_t), as (BernoulliDist, x0_prob)."""
+    def p_dist(self, net, x_t: torch.Tensor, t, s=None, out=None, clip=None, variance: str = "learned"):
+        """The reverse kernel p(x_s | x_t) and P(x_0 = 1 | x_t), as (BernoulliDist, x0_prob).
+
+        ``variance`` exists for the shared signature: a Bernoulli kernel's variance follows from
+        its mean, so only a Gaussian model has a choice of reverse variance.
+        """
+        if variance != "learned":
+            raise ValueError("only a Gaussian model has a choice of reverse variance")
         t = as_time(t, x_t.shape[0], x_t.device)
         s = (t - 1).clamp(min=0) if s is None else as_time(s, x_t.shape[0], x_t.device)
         if out is None:

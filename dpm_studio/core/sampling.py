@@ -105,9 +105,6 @@ def reverse_trajectory(diffusion, net, shape, *, condition: Condition | None = N
     ``variance``: a Gaussian model's reverse variance, ``"learned"`` (its variance head) or
     ``"large"`` (the forward rate between the two times; ``GaussianDiffusion.p_dist``).
     """
-    if variance != "learned" and diffusion.family != "gaussian":
-        raise ValueError("only a Gaussian model has a choice of reverse variance")
-    pkw = {} if variance == "learned" else {"variance": variance}
     device = torch.device(device or "cpu")
     condition = condition or Condition()
     gen = generator or make_generator(seed, device)
@@ -133,7 +130,7 @@ def reverse_trajectory(diffusion, net, shape, *, condition: Condition | None = N
             else:
                 tt = torch.full((B,), t, dtype=torch.float64, device=device)
                 ss = torch.full((B,), s, dtype=torch.float64, device=device)
-                dist, x0 = diffusion.p_dist(net, x, tt, ss, clip=clip_x0, **pkw)
+                dist, x0 = diffusion.p_dist(net, x, tt, ss, clip=clip_x0, variance=variance)
                 dist = condition.apply(dist, x, tt, ss, diffusion, gen)
                 x = diffusion.sample_dist(dist, gen, noise=not (s == 0 and denoise_last))
                 x = condition.merge(x, s, diffusion, gen)

@@ -529,13 +529,18 @@ class TaskPanel(QWidget):
         self.samples.setEnabled(self.task() != "sample")
         card = self.current_card()
         binary = card is not None and card.get("family") == "binomial"
-        one_step = self.task() == "denoise" and self.method.currentData() == "mmse"
-        self.variance.setEnabled(not binary and not one_step)
+        self.variance.setEnabled(self._variance_applies())
         self.task_buttons["denoise"].setEnabled(not binary)
         if binary:
             self.task_buttons["denoise"].setToolTip("Denoising needs a Gaussian model")
             if self.task() == "denoise":
                 self.set_task("inpaint")
+
+    def _variance_applies(self) -> bool:
+        """A run samples a trajectory of a Gaussian model (not the one-step denoiser, not a binary model)."""
+        card = self.current_card()
+        binary = card is not None and card.get("family") == "binomial"
+        return not binary and not (self.task() == "denoise" and self.method.currentData() == "mmse")
 
     # -- run state --------------------------------------------------------------------------------------
     def settings(self) -> RunSettings:
@@ -550,7 +555,7 @@ class TaskPanel(QWidget):
             jump_length=int(self.jump_length.value()) if self.mode.currentData() == "forward" else 0,
             jump_n_sample=int(self.jump_n.value()) if self.mode.currentData() == "forward" else 1,
             method=self.method.currentData(), start=self.start.currentData(),
-            variance=self.variance.currentData() if self.variance.isEnabled() else "learned")
+            variance=self.variance.currentData() if self._variance_applies() else "learned")
 
     def set_running(self, running: bool):
         self.run_button.setEnabled(not running)
