@@ -1,4 +1,7 @@
-"""Reading and writing images, masks and trajectories, with Pillow and numpy only.
+"""Reading and writing images, masks and trajectories, with Pillow, numpy and tifffile.
+
+16-bit colour PNG and every TIFF Pillow cannot hold at full depth (16-bit colour, float)
+go through :mod:`.formats`; the rest through Pillow.
 
 No Qt here on purpose: this module can move to the core unchanged. Images travel as
 float32 arrays of shape (H, W, C) in [0, 1] with C = 1 (grey) or 3 (RGB). An alpha
@@ -25,12 +28,13 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 from PIL.PngImagePlugin import PngInfo
 
+from . import formats
 from .core.atomic import atomic_write
 
 __all__ = [
     "ImageIOError", "ImageData", "READ_EXTENSIONS", "WRITE_FORMATS", "load_image", "save_image",
     "load_mask", "save_mask", "save_gif", "save_frames", "to_uint8", "from_uint8", "format_for_path",
-    "METADATA_KEY",
+    "METADATA_KEY", "export_options",
 ]
 
 #: Extensions the app opens (lower case, with the dot).
@@ -53,7 +57,13 @@ class ImageData:
     """An image as the app holds it.
 
     ``pixels``: float32 (H, W, C) in [0, 1], C in (1, 3). ``alpha``: float32 (H, W) or None.
-    ``bit_depth``: 8 or 16 (of the source). ``mode``: the source's Pillow mode.
+    ``bit_depth``: 8, 16 or 32 (floats) of the source. ``mode``: the source's Pillow mode
+    (or the sample type, e.g. ``float32``, for what :mod:`.formats` decoded).
+    ``value_scale``, ``value_offset``: a float source's values are
+    ``pixels * value_scale + value_offset`` (1 and 0 for data in [0, 1]; a power of two
+    for larger nonnegative data, so the mapping is exact). ``icc_profile``, ``exif``: the
+    source's colour profile and EXIF block (orientation reset to 1, since the pixels are
+    already turned upright), written back on export by :func:`export_options`.
     ``metadata``: run settings found in the file (a dict), if it was written by the app.
     ``notes``: one-line remarks for the user about how the file was read (an animation
     of which only the first frame is used), for a status bar or stderr.
@@ -66,6 +76,10 @@ class ImageData:
     bit_depth: int = 8
     metadata: dict = field(default_factory=dict)
     notes: list = field(default_factory=list)
+    icc_profile: bytes | None = None
+    exif: bytes | None = None
+    value_scale: float = 1.0
+    value_offset: float = 0.0
 
     @property
     def height(self) -> int:
@@ -82,7 +96,16 @@ class ImageData:
     def describe(self) -> str:
         kind = "grey" if self.channels == 1 else "RGB"
         extra = " + alpha" if self.alpha is not None else ""
-        return f"{self.width}\u00d7{self.height} {kind}{extra}, {self.bit_depth}-bit"
+        depth = "32-bit float" if self.bit_depth == 32 else f"{self.bit_depth}-bit"
+        return f"{self.width}\u00d7{self.height} {kind}{extra}, {depth}"
+
+
+def export_options(data: ImageData | None) -> dict:
+    """Keyword arguments for :func:`save_image` that keep the source's depth, range, ICC and EXIF."""
+    if data is None:
+        return {}
+    return {"bit_depth": data.bit_depth, "icc_profile": data.icc_profile, "exif": data.exif,
+            "value_scale": data.value_scale, "value_offset": data.value_offset}
 
 
 # -- conversions --------------------------------------------------------------------------------
@@ -210,7 +233,11 @@ def _metadata(im: Image.Image) -> dict:
         desc = im.tag_v2.get(270) if hasattr(im, "tag_v2") else None
         if isinstance(desc, str) and desc.startswith("{"):
             text = desc
-    if not text:
+    return _parse_metadata(text)
+
+
+def _parse_metadata(text) -> dict:
+    if not text or not str(text).startswith("{"):
         return {}
     try:
         meta = json.loads(text)
@@ -236,10 +263,12 @@ def pil_to_image_data(im: Image.Image, path: Path | None = None) -> ImageData:
     if n_frames > 1:
         name = path.name if path is not None else "the image"
         notes.append(f"{name} is an animation of {n_frames} frames: only the first frame is used")
+    icc = im.info.get("icc_profile") or None
     try:
         im = ImageOps.exif_transpose(im)
     except Exception:  # a broken EXIF block must not make the picture unreadable
         pass
+    exif = _upright_exif(im)
     bit_depth = 8
     alpha = None
     mode = im.mode
@@ -270,12 +299,70 @@ def pil_to_image_data(im: Image.Image, path: Path | None = None) -> ImageData:
         alpha = None  # a fully opaque alpha channel carries nothing
     return ImageData(np.ascontiguousarray(pixels, dtype=np.float32),
                      None if alpha is None else np.ascontiguousarray(alpha, dtype=np.float32),
-                     path, src_mode, bit_depth, meta, notes)
+                     path, src_mode, bit_depth, meta, notes, icc, exif)
+
+
+def _upright_exif(im: Image.Image) -> bytes | None:
+    """The image's EXIF block with Orientation 1 (the pixels are already upright); None if none."""
+    try:
+        exif = im.getexif()
+        if not len(exif) and not exif.get_ifd(0x8769):
+            return None
+        if 0x0112 in exif:
+            exif[0x0112] = 1
+        return exif.tobytes()
+    except Exception:  # noqa: BLE001 - a broken EXIF block is dropped, not fatal
+        return None
+
+
+def _load_deep(path: Path) -> ImageData | None:
+    """A 16-bit colour PNG or a TIFF through :mod:`.formats` (None: let Pillow read it)."""
+    if not path.is_file():
+        return None
+    head = formats.png_header(path)
+    deep_png = head is not None and head[2] == 16 and head[3] in (2, 4, 6) and not head[4]
+    if not deep_png and not formats.is_tiff(path):
+        return None
+    if deep_png and head[0] * head[1] > pixel_limit():
+        raise _too_large(path)
+    try:
+        dec = formats.read_png16(path) if deep_png else formats.read_tiff(path, max_pixels=pixel_limit())
+    except formats.Unsupported:
+        return None
+    except OverflowError:
+        raise _too_large(path) from None
+    except MemoryError:
+        raise ImageIOError(f"{path.name} is too large to load into the memory available") from None
+    except PermissionError:
+        raise ImageIOError(f"{path.name}: permission denied") from None
+    except Exception as e:  # noqa: BLE001 - zlib, struct, tifffile errors: all mean a broken file
+        raise ImageIOError(f"{path.name} cannot be read: it looks truncated or corrupt ({e})") from None
+    s = dec.samples
+    if 0 in s.shape[:2]:
+        raise ImageIOError(f"{path.name} has no pixels ({s.shape[1]}\u00d7{s.shape[0]})")
+    colour, alpha = (s, None) if s.shape[2] in (1, 3) else (s[:, :, :-1], s[:, :, -1:])
+    scale, offset = formats.float_range(colour) if s.dtype.kind == "f" else (1.0, 0.0)
+    pixels = formats.to_unit(colour, scale, offset)
+    if alpha is not None:
+        alpha = formats.to_unit(alpha)[:, :, 0]
+        alpha = None if float(alpha.min()) >= 1.0 else alpha
+    depth = {1: 8, 2: 16}.get(s.dtype.itemsize, 32) if s.dtype.kind == "u" else 32
+    text = dec.text or {}
+    meta = _parse_metadata(text.get(METADATA_KEY) or text.get("description"))
+    return ImageData(pixels, alpha, path, str(s.dtype), depth, meta, [], dec.icc_profile, dec.exif, scale, offset)
 
 
 def load_image(path) -> ImageData:
-    """Read PNG, JPEG, TIFF, BMP, WebP (and GIF/PPM first frames) into :class:`ImageData`."""
+    """Read PNG, JPEG, TIFF, BMP, WebP (and GIF/PPM first frames) into :class:`ImageData`.
+
+    16-bit PNG and TIFF keep their depth (``bit_depth`` 16), float TIFF its range
+    (``bit_depth`` 32, ``value_scale``/``value_offset``); an uncompressed TIFF is
+    memory-mapped rather than read into memory.
+    """
     path = Path(path)
+    deep = _load_deep(path)
+    if deep is not None:
+        return deep
     im = _open(path)
     try:
         return pil_to_image_data(im, path)
@@ -318,15 +405,13 @@ def _atomic_save(path: Path, write) -> Path:
         raise ImageIOError(f"cannot save {path.name}: {e}") from None
 
 
-def _to_pil(pixels: np.ndarray, alpha: np.ndarray | None, fmt: str, bit_depth: int) -> Image.Image:
+def _to_pil(pixels: np.ndarray, alpha: np.ndarray | None, fmt: str, bit_depth: int = 8) -> Image.Image:
+    """An 8-bit Pillow image (deeper files are written by :mod:`.formats`)."""
     px = _as_hwc(pixels)
     if px.shape[2] == 4:
         px, alpha = px[:, :, :3], px[:, :, 3]
     grey = px.shape[2] == 1
     keep_alpha = alpha is not None and fmt in ("PNG", "TIFF", "WEBP")
-    if grey and bit_depth == 16 and fmt in ("PNG", "TIFF") and not keep_alpha:
-        a16 = (np.clip(px[:, :, 0], 0, 1) * 65535.0 + 0.5).astype(np.uint16)
-        return Image.fromarray(a16)  # mode I;16
     u8 = to_uint8(px)
     if grey:
         im = Image.fromarray(u8[:, :, 0])  # mode L
@@ -341,23 +426,53 @@ def _to_pil(pixels: np.ndarray, alpha: np.ndarray | None, fmt: str, bit_depth: i
     return im
 
 
+def _deep_samples(pixels: np.ndarray, alpha: np.ndarray | None, bit_depth: int, scale: float,
+                  offset: float) -> np.ndarray:
+    """(H, W, S) uint16 or float32 samples with the alpha as a last sample."""
+    px = _as_hwc(pixels)
+    if px.shape[2] == 4:
+        px, alpha = px[:, :, :3], px[:, :, 3]
+    out = formats.from_unit(px, bit_depth, scale, offset)
+    if alpha is not None:
+        a = formats.from_unit(np.asarray(alpha, dtype=np.float32)[:, :, None], bit_depth)
+        out = np.concatenate([out, a], axis=2)
+    return out
+
+
 def save_image(path, pixels: np.ndarray, alpha: np.ndarray | None = None, *, quality: int = 95,
-               metadata: dict | None = None, bit_depth: int = 8) -> Path:
+               metadata: dict | None = None, bit_depth: int = 8, icc_profile: bytes | None = None,
+               exif: bytes | None = None, value_scale: float = 1.0, value_offset: float = 0.0) -> Path:
     """Write an (H, W, C) [0, 1] image; the format follows the extension.
 
     ``alpha`` is written where the format has one (PNG, TIFF, WebP) and dropped for JPEG
     and BMP. ``quality`` (1-100) applies to JPEG and WebP. ``metadata`` (JSON-able) goes
     into a PNG text chunk or the TIFF image description under :data:`METADATA_KEY`.
-    ``bit_depth`` 16 keeps 16-bit precision for grey PNG/TIFF. WebP at quality 100 is
-    written lossless.
+    ``bit_depth`` 16 writes 16-bit PNG and TIFF (grey or colour, with alpha); 32 writes a
+    float32 TIFF of ``pixels * value_scale + value_offset`` (a 16-bit PNG: PNG has no
+    floats); JPEG, WebP and BMP are 8-bit. ``icc_profile`` and ``exif`` (bytes, as
+    :class:`ImageData` holds them) are embedded in PNG, JPEG, WebP and TIFF (EXIF in a
+    16/32-bit TIFF is not written: ``tifffile`` cannot write an EXIF directory). WebP at
+    quality 100 is written lossless.
     """
     path = Path(path)
     fmt = format_for_path(path)
     if alpha is not None and alpha.shape != np.asarray(pixels).shape[:2]:
         alpha = None  # the image changed size (e.g. a new sample): the old alpha no longer fits
+    text = json.dumps(metadata, sort_keys=True, default=str) if metadata else None
+    if bit_depth > 8 and fmt == "PNG":
+        samples = _deep_samples(pixels, alpha, 16, 1.0, 0.0)
+        return _atomic_save(path, lambda tmp: _write_with(tmp, formats.write_png, samples, icc_profile=icc_profile,
+                                                          exif=exif, text={METADATA_KEY: text} if text else None))
+    if bit_depth > 8 and fmt == "TIFF":
+        samples = _deep_samples(pixels, alpha, 32 if bit_depth == 32 else 16, value_scale, value_offset)
+        return _atomic_save(path, lambda tmp: _write_with(tmp, formats.write_tiff, samples, icc_profile=icc_profile,
+                                                          description=text))
     im = _to_pil(pixels, alpha, fmt, bit_depth)
     kwargs: dict = {}
-    text = json.dumps(metadata, sort_keys=True, default=str) if metadata else None
+    if icc_profile and fmt in ("PNG", "JPEG", "WEBP", "TIFF"):
+        kwargs["icc_profile"] = icc_profile
+    if exif and fmt in ("PNG", "JPEG", "WEBP", "TIFF"):
+        kwargs["exif"] = exif
     if fmt == "PNG":
         if text:
             info = PngInfo()
@@ -381,6 +496,11 @@ def save_image(path, pixels: np.ndarray, alpha: np.ndarray | None = None, *, qua
         if im.mode in ("LA", "RGBA"):
             im = im.convert(im.mode[:-1])
     return _atomic_save(path, lambda tmp: im.save(tmp, format=fmt, **kwargs))
+
+
+def _write_with(tmp, writer, samples, **kwargs):
+    with open(tmp, "wb") as fp:
+        writer(fp, samples, **kwargs)
 
 
 # -- masks -------------------------------------------------------------------------------------------

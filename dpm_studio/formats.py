@@ -1,0 +1,312 @@
+"""Deep formats Pillow cannot hold: 16-bit colour PNG, and TIFF of 8/16-bit integers or floats.
+
+Pillow keeps 16 bits only for single-channel images (mode I;16) and floats only for
+single-channel ones (mode F), so a 16-bit RGB PNG would be read (and written) at 8 bits
+and a float RGB TIFF not read at all. This module reads and writes those with numpy:
+PNG with :mod:`zlib` (chunks, filters and all, :func:`read_png16` / :func:`write_png`),
+TIFF with ``tifffile`` (:func:`read_tiff` / :func:`write_tiff`). An uncompressed TIFF is
+memory-mapped and converted to float a band of rows at a time, so the only full-size
+array in memory is the float32 result.
+
+A decoded image is :class:`Decoded`: ``samples`` (H, W, S) with S = 1-4 in its stored
+type (uint8, uint16 or float32; the caller scales it), the ICC profile and EXIF bytes if
+the file has them. Anything this module cannot decode (an interlaced PNG, a palette or
+JPEG-compressed TIFF) raises :class:`Unsupported` and the caller falls back to Pillow.
+No Qt, no Pillow here.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["Decoded", "Unsupported", "png_header", "read_png16", "write_png", "read_tiff", "write_tiff",
+           "is_tiff", "to_unit", "ROWS_PER_BAND"]
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+#: Rows converted per band when scaling a memory-mapped image to float.
+ROWS_PER_BAND = 256
+
+
+class Unsupported(Exception):
+    """This file is fine but not for this decoder; let Pillow read it."""
+
+
+@dataclass
+class Decoded:
+    samples: np.ndarray           # (H, W, S), uint8 / uint16 / float32, possibly a read-only memmap
+    icc_profile: bytes | None = None
+    exif: bytes | None = None
+    text: dict | None = None      # PNG text chunks / TIFF description under "description"
+    orientation: int = 1          # TIFF Orientation tag (already applied to samples)
+
+
+# -- PNG ----------------------------------------------------------------------------------------
+def _chunks(data: bytes):
+    pos = 8
+    while pos + 8 <= len(data):
+        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + length]
+        if len(body) != length:
+            raise ValueError("the file is truncated")
+        yield kind, body
+        pos += 12 + length
+        if kind == b"IEND":
+            return
+    raise ValueError("the file is truncated (no IEND chunk)")
+
+
+def png_header(path) -> tuple[int, int, int, int, int] | None:
+    """(width, height, bit depth, colour type, interlace) from a PNG's IHDR; None if not a PNG."""
+    try:
+        with open(path, "rb") as fp:
+            head = fp.read(29)
+    except OSError:
+        return None
+    if len(head) < 29 or head[:8] != PNG_SIGNATURE or head[12:16] != b"IHDR":
+        return None
+    w, h, depth, ctype, _, _, interlace = struct.unpack(">IIBBBBB", head[16:29])
+    return w, h, depth, ctype, interlace
+
+
+_PNG_CHANNELS = {0: 1, 2: 3, 4: 2, 6: 4}  # colour type -> samples per pixel (3, palette, is Pillow's)
+
+
+def unfilter(filtered: np.ndarray, bpp: int) -> np.ndarray:
+    """Undo PNG's per-row filters: ``filtered`` (H, 1 + W * bpp) uint8 -> (H, W, bpp) uint8.
+
+    Each byte depends on its left neighbour (a), the one above (b) and above-left (c),
+    so the pixels of one anti-diagonal r + x = d depend only on earlier diagonals: the
+    image is reconstructed in H + W - 1 vectorised steps, whatever the rows' filters.
+    """
+    H = filtered.shape[0]
+    kinds = filtered[:, 0]
+    if np.any(kinds > 4):
+        raise ValueError("it has an unknown PNG filter type")
+    f = filtered[:, 1:].reshape(H, -1, bpp).astype(np.int16)
+    W = f.shape[1]
+    out = np.zeros((H + 1, W + 1, bpp), dtype=np.int16)  # a zero row above and a zero column left
+    if np.all(kinds == 0):
+        return filtered[:, 1:].reshape(H, W, bpp).copy()
+    if np.all((kinds == 0) | (kinds == 1)):  # rows stand alone: a cumulative sum along each row
+        sub = kinds == 1
+        rows = f.copy()
+        rows[sub] = np.cumsum(f[sub], axis=1) & 255
+        return rows.astype(np.uint8)
+    for d in range(H + W - 1):
+        r = np.arange(max(0, d - W + 1), min(H - 1, d) + 1)
+        x = d - r
+        a, b, c = out[r + 1, x], out[r, x + 1], out[r, x]
+        k = kinds[r][:, None]
+        pred = np.where(k == 1, a, np.where(k == 2, b, np.where(k == 3, (a + b) >> 1, 0)))
+        paeth = k == 4
+        if paeth.any():
+            p = a + b - c
+            pa, pb, pc = np.abs(p - a), np.abs(p - b), np.abs(p - c)
+            pp = np.where((pa <= pb) & (pa <= pc), a, np.where(pb <= pc, b, c))
+            pred = np.where(paeth, pp, pred)
+        out[r + 1, x + 1] = (f[r, x] + pred) & 255
+    return out[1:, 1:].astype(np.uint8)
+
+
+def read_png16(path) -> Decoded:
+    """A 16-bit PNG of any colour type but palette: samples as (H, W, S) uint16."""
+    data = Path(path).read_bytes()
+    if data[:8] != PNG_SIGNATURE:
+        raise Unsupported("not a PNG")
+    ihdr, idat, icc, exif, text = None, [], None, None, {}
+    for kind, body in _chunks(data):
+        if kind == b"IHDR":
+            ihdr = struct.unpack(">IIBBBBB", body[:13])
+        elif kind == b"IDAT":
+            idat.append(body)
+        elif kind == b"iCCP":
+            name_end = body.index(b"\0")
+            icc = zlib.decompress(body[name_end + 2:])
+        elif kind == b"eXIf":
+            exif = bytes(body)
+        elif kind == b"tEXt":
+            key, _, value = body.partition(b"\0")
+            text[key.decode("latin-1")] = value.decode("latin-1")
+        elif kind == b"iTXt":
+            key, _, rest = body.partition(b"\0")
+            flag, method, rest = rest[0], rest[1], rest[2:]
+            _lang, _, rest = rest.partition(b"\0")
+            _tkey, _, value = rest.partition(b"\0")
+            text[key.decode("latin-1")] = (zlib.decompress(value) if flag else value).decode("utf-8", "replace")
+    if ihdr is None:
+        raise ValueError("it has no IHDR chunk")
+    w, h, depth, ctype, _, _, interlace = ihdr
+    if depth != 16 or ctype not in _PNG_CHANNELS or interlace:
+        raise Unsupported("not a non-interlaced 16-bit PNG")
+    s = _PNG_CHANNELS[ctype]
+    raw = zlib.decompress(b"".join(idat))
+    stride = 1 + w * s * 2
+    if len(raw) < stride * h:
+        raise ValueError("its pixel data is truncated")
+    rows = np.frombuffer(raw, dtype=np.uint8, count=stride * h).reshape(h, stride)
+    px = unfilter(rows, s * 2).reshape(h, w, s, 2)
+    samples = (px[..., 0].astype(np.uint16) << 8) | px[..., 1]
+    return Decoded(samples, icc, exif, text)
+
+
+def _chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+
+
+def write_png(fp, samples: np.ndarray, *, icc_profile: bytes | None = None, exif: bytes | None = None,
+              text: dict | None = None) -> None:
+    """(H, W, S) uint16 (S = 1-4: grey, grey + alpha, RGB, RGBA) -> a 16-bit PNG on ``fp``.
+
+    Rows use the Up filter (vectorised, and smooth photographs compress well with it).
+    """
+    h, w, s = samples.shape
+    ctype = {1: 0, 2: 4, 3: 2, 4: 6}[s]
+    be = np.ascontiguousarray(samples, dtype=">u2").view(np.uint8).reshape(h, w * s * 2)
+    up = be.copy()
+    up[1:] = be[1:] - be[:-1]  # uint8 arithmetic wraps modulo 256, as the filter wants
+    rows = np.concatenate([np.full((h, 1), 2, np.uint8), up], axis=1)
+    out = [PNG_SIGNATURE, _chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 16, ctype, 0, 0, 0))]
+    if icc_profile:
+        out.append(_chunk(b"iCCP", b"ICC profile\0\0" + zlib.compress(icc_profile)))
+    if exif:
+        out.append(_chunk(b"eXIf", exif[6:] if exif.startswith(b"Exif\0\0") else exif))
+    for key, value in (text or {}).items():
+        out.append(_chunk(b"iTXt", key.encode("latin-1") + b"\0\0\0\0\0" + value.encode("utf-8")))
+    out.append(_chunk(b"IDAT", zlib.compress(rows.tobytes(), 6)))
+    out.append(_chunk(b"IEND", b""))
+    for part in out:
+        fp.write(part)
+
+
+# -- TIFF ---------------------------------------------------------------------------------------
+def is_tiff(path) -> bool:
+    try:
+        with open(path, "rb") as fp:
+            head = fp.read(4)
+    except OSError:
+        return False
+    return head in (b"II*\0", b"MM\0*", b"II+\0", b"MM\0+")
+
+
+def _orient(a: np.ndarray, orientation: int) -> np.ndarray:
+    """Apply a TIFF/EXIF Orientation (1-8) to (H, W, S) as a view (no copy)."""
+    ops = {1: lambda v: v, 2: lambda v: v[:, ::-1], 3: lambda v: v[::-1, ::-1], 4: lambda v: v[::-1],
+           5: lambda v: v.transpose(1, 0, 2), 6: lambda v: v.transpose(1, 0, 2)[:, ::-1],
+           7: lambda v: v.transpose(1, 0, 2)[::-1, ::-1], 8: lambda v: v.transpose(1, 0, 2)[::-1]}
+    return ops.get(orientation, ops[1])(a)
+
+
+def read_tiff(path, max_pixels: int | None = None) -> Decoded:
+    """The first page of a grey or RGB TIFF (+ extra samples) of uint8, uint16 or floats.
+
+    Uncompressed contiguous data is memory-mapped, not read. ``max_pixels``: refuse
+    larger images with :class:`OverflowError` carrying (width, height) before decoding.
+    """
+    import tifffile
+
+    with tifffile.TiffFile(path) as tif:
+        page = tif.pages[0]
+        photometric = int(page.photometric)
+        if photometric not in (0, 1, 2) or page.dtype is None or page.dtype.kind not in "uf" \
+                or page.dtype.itemsize > 8 or (page.dtype.kind == "u" and page.dtype.itemsize > 2):
+            raise Unsupported("not a grey/RGB TIFF of 8/16-bit integers or floats")
+        h, w = int(page.imagelength), int(page.imagewidth)
+        if max_pixels and h * w > max_pixels:
+            raise OverflowError(w, h)
+        tags = page.tags
+        icc = tags["InterColorProfile"].value if "InterColorProfile" in tags else None
+        orientation = int(tags["Orientation"].value) if "Orientation" in tags else 1
+        text = {"description": page.description} if page.description else {}
+        if page.is_memmappable and page.dtype.kind in "uf":
+            samples = tifffile.memmap(path, page=0, mode="r")
+        else:
+            try:
+                samples = page.asarray()
+            except (ValueError, NotImplementedError, KeyError) as e:  # a codec tifffile lacks here
+                raise Unsupported(str(e)) from None
+        spp = int(page.samplesperpixel)
+    if samples.ndim == 2:
+        samples = samples[:, :, None]
+    elif samples.ndim == 3 and samples.shape[0] == spp and samples.shape[2] != spp:
+        samples = samples.transpose(1, 2, 0)  # planar: (S, H, W)
+    if samples.ndim != 3 or samples.shape[2] > 4 or samples.shape[:2] != (h, w):
+        raise Unsupported(f"an image of shape {samples.shape}")
+    if photometric == 0:  # min-is-white
+        hi = np.iinfo(samples.dtype).max if samples.dtype.kind == "u" else 1.0
+        samples = hi - samples
+    if samples.dtype == np.float16 or samples.dtype == np.float64:
+        samples = samples.astype(np.float32)
+    return Decoded(_orient(samples, orientation), icc, None, text, orientation)
+
+
+def write_tiff(fp, samples: np.ndarray, *, icc_profile: bytes | None = None, description: str | None = None):
+    """(H, W, S) uint8, uint16 or float32 -> a deflate-compressed TIFF (S = 2 or 4: an alpha sample)."""
+    import tifffile
+
+    s = samples.shape[2]
+    photometric = "minisblack" if s <= 2 else "rgb"
+    extra = ["unassalpha"] if s in (2, 4) else None
+    data = samples[:, :, 0] if s == 1 else samples
+    tifffile.imwrite(fp, data, photometric=photometric, planarconfig="contig" if s > 1 else None,
+                     extrasamples=extra, compression="zlib", iccprofile=icc_profile,
+                     description=description, metadata=None)
+
+
+# -- scaling ------------------------------------------------------------------------------------
+def float_range(samples: np.ndarray) -> tuple[float, float]:
+    """(scale, offset) with samples = unit * scale + offset mapping the finite values into [0, 1].
+
+    Data already in [0, 1] keeps scale 1; nonnegative data is divided by the power of two
+    at or above its maximum (exact in floating point, so a round trip is lossless); data
+    with negative values is mapped from [min, max] (exact up to float rounding).
+    """
+    lo, hi = np.inf, -np.inf
+    for r in range(0, samples.shape[0], ROWS_PER_BAND):
+        band = np.asarray(samples[r:r + ROWS_PER_BAND], dtype=np.float32)
+        finite = band[np.isfinite(band)]
+        if finite.size:
+            lo, hi = min(lo, float(finite.min())), max(hi, float(finite.max()))
+    if not np.isfinite(lo) or (lo >= 0.0 and hi <= 1.0):
+        return 1.0, 0.0
+    if lo >= 0.0:
+        return float(2.0 ** np.ceil(np.log2(hi))), 0.0
+    return (hi - lo) or 1.0, lo
+
+
+def to_unit(samples: np.ndarray, scale: float = 1.0, offset: float = 0.0) -> np.ndarray:
+    """Samples -> float32 in [0, 1] (integers by their type's maximum).
+
+    Converted a band of rows at a time straight into the result, so a memory-mapped
+    source is never copied whole: the float32 result is the only full-size array.
+    """
+    h, w, s = samples.shape
+    out = np.empty((h, w, s), dtype=np.float32)
+    if samples.dtype.kind == "u":
+        scale, offset = float(np.iinfo(samples.dtype).max), 0.0
+    for r in range(0, h, ROWS_PER_BAND):
+        o = out[r:r + ROWS_PER_BAND]
+        np.copyto(o, samples[r:r + ROWS_PER_BAND], casting="unsafe")
+        if offset:
+            o -= np.float32(offset)
+        if scale != 1.0:
+            o /= np.float32(scale)
+        if samples.dtype.kind == "f":  # integers are in range already
+            np.nan_to_num(o, copy=False, nan=0.0, posinf=1.0, neginf=0.0)
+            np.clip(o, 0.0, 1.0, out=o)
+    return out
+
+
+def from_unit(unit: np.ndarray, bit_depth: int, scale: float = 1.0, offset: float = 0.0) -> np.ndarray:
+    """float [0, 1] (H, W, S) -> uint8 (8), uint16 (16) or float32 (32, mapped back by scale/offset)."""
+    u = np.clip(np.nan_to_num(np.asarray(unit, dtype=np.float32), nan=0.0), 0.0, 1.0)
+    if bit_depth == 32:
+        if scale == 1.0 and offset == 0.0:
+            return u
+        return (u.astype(np.float64) * scale + offset).astype(np.float32)
+    hi = 65535.0 if bit_depth == 16 else 255.0
+    return (u * hi + 0.5).astype(np.uint16 if bit_depth == 16 else np.uint8)
