@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["Decoded", "Unsupported", "png_header", "read_png16", "write_png", "read_tiff", "write_tiff",
+__all__ = ["Decoded", "Deep", "decode", "Unsupported", "png_header", "read_png16", "write_png", "read_tiff", "write_tiff",
            "is_tiff", "to_unit", "ROWS_PER_BAND"]
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -255,6 +255,51 @@ def write_tiff(fp, samples: np.ndarray, *, icc_profile: bytes | None = None, des
     tifffile.imwrite(fp, data, photometric=photometric, planarconfig="contig" if s > 1 else None,
                      extrasamples=extra, compression="zlib", iccprofile=icc_profile,
                      description=description, metadata=None)
+
+
+# -- to the app's float pixels ---------------------------------------------------------------------
+@dataclass
+class Deep:
+    """A deep file decoded to the app's layout: float32 (H, W, C) in [0, 1] plus alpha (H, W)."""
+    pixels: np.ndarray
+    alpha: np.ndarray | None
+    bit_depth: int                # 8, 16 or 32 (floats)
+    dtype: str                    # the stored sample type
+    value_scale: float = 1.0      # stored = pixels * value_scale + value_offset (floats)
+    value_offset: float = 0.0
+    icc_profile: bytes | None = None
+    exif: bytes | None = None
+    text: dict | None = None
+
+
+def decode(path, max_pixels: int | None = None) -> Deep | None:
+    """A 16-bit colour PNG or a TIFF this module reads; None for everything else (Pillow's).
+
+    Raises OverflowError(width, height) beyond ``max_pixels``, and the decoders' own
+    errors (zlib, struct, tifffile, ValueError) for a broken file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return None
+    head = png_header(path)
+    deep_png = head is not None and head[2] == 16 and head[3] in (2, 4, 6) and not head[4]
+    if not deep_png and not is_tiff(path):
+        return None
+    if deep_png and max_pixels and head[0] * head[1] > max_pixels:
+        raise OverflowError(head[0], head[1])
+    try:
+        dec = read_png16(path) if deep_png else read_tiff(path, max_pixels=max_pixels)
+    except Unsupported:
+        return None
+    s = dec.samples
+    colour, alpha = (s, None) if s.shape[2] in (1, 3) else (s[:, :, :-1], s[:, :, -1:])
+    scale, offset = float_range(colour) if s.dtype.kind == "f" else (1.0, 0.0)
+    pixels = to_unit(colour, scale, offset)
+    if alpha is not None:
+        alpha = to_unit(alpha)[:, :, 0]
+        alpha = None if float(alpha.min()) >= 1.0 else alpha
+    depth = {1: 8, 2: 16}[s.dtype.itemsize] if s.dtype.kind == "u" else 32
+    return Deep(pixels, alpha, depth, str(s.dtype), scale, offset, dec.icc_profile, dec.exif, dec.text)
 
 
 # -- scaling ------------------------------------------------------------------------------------

@@ -319,16 +319,8 @@ def _load_deep(path: Path) -> ImageData | None:
     """A 16-bit colour PNG or a TIFF through :mod:`.formats` (None: let Pillow read it)."""
     if not path.is_file():
         return None
-    head = formats.png_header(path)
-    deep_png = head is not None and head[2] == 16 and head[3] in (2, 4, 6) and not head[4]
-    if not deep_png and not formats.is_tiff(path):
-        return None
-    if deep_png and head[0] * head[1] > pixel_limit():
-        raise _too_large(path)
     try:
-        dec = formats.read_png16(path) if deep_png else formats.read_tiff(path, max_pixels=pixel_limit())
-    except formats.Unsupported:
-        return None
+        deep = formats.decode(path, pixel_limit())
     except OverflowError:
         raise _too_large(path) from None
     except MemoryError:
@@ -337,19 +329,14 @@ def _load_deep(path: Path) -> ImageData | None:
         raise ImageIOError(f"{path.name}: permission denied") from None
     except Exception as e:  # noqa: BLE001 - zlib, struct, tifffile errors: all mean a broken file
         raise ImageIOError(f"{path.name} cannot be read: it looks truncated or corrupt ({e})") from None
-    s = dec.samples
-    if 0 in s.shape[:2]:
-        raise ImageIOError(f"{path.name} has no pixels ({s.shape[1]}\u00d7{s.shape[0]})")
-    colour, alpha = (s, None) if s.shape[2] in (1, 3) else (s[:, :, :-1], s[:, :, -1:])
-    scale, offset = formats.float_range(colour) if s.dtype.kind == "f" else (1.0, 0.0)
-    pixels = formats.to_unit(colour, scale, offset)
-    if alpha is not None:
-        alpha = formats.to_unit(alpha)[:, :, 0]
-        alpha = None if float(alpha.min()) >= 1.0 else alpha
-    depth = {1: 8, 2: 16}.get(s.dtype.itemsize, 32) if s.dtype.kind == "u" else 32
-    text = dec.text or {}
+    if deep is None:
+        return None
+    if 0 in deep.pixels.shape[:2]:
+        raise ImageIOError(f"{path.name} has no pixels ({deep.pixels.shape[1]}\u00d7{deep.pixels.shape[0]})")
+    text = deep.text or {}
     meta = _parse_metadata(text.get(METADATA_KEY) or text.get("description"))
-    return ImageData(pixels, alpha, path, str(s.dtype), depth, meta, [], dec.icc_profile, dec.exif, scale, offset)
+    return ImageData(deep.pixels, deep.alpha, path, deep.dtype, deep.bit_depth, meta, [], deep.icc_profile, deep.exif,
+                     deep.value_scale, deep.value_offset)
 
 
 def load_image(path) -> ImageData:
