@@ -12,6 +12,17 @@ with four hooks the sampler calls; the defaults do nothing:
 
 Conditions work in the model's data space (unit-variance scaling) and broadcast over the
 batch, so one condition drives K samples for a posterior mean.
+
+How much of r each step applies (``product``): the paper (eq. 23) multiplies every reverse
+kernel by the whole r. Over many small steps that chain settles at p r^2, not p r: the
+unconditioned reverse chain is a Langevin process whose drift carries half the score of
+its stationary density, so a step that adds the whole score of r counts r twice (B(0.5)
+bits with evidence d = 0.9 end at P(x = 1) = 0.988; N(0, 1) data and a Gaussian r end at
+the posterior under r^2). ``product="balanced"`` (the default) multiplies each kernel by
+r^(1/2) instead (detailed balance: the kernel's normaliser carries the other half), which
+composes to r once: the same examples end at 0.9 and at the posterior under r. The
+paper's product stays available as ``product="paper"``. Hard constraints (a delta, d in
+{0, 1}) are the same under both.
 """
 
 from __future__ import annotations
@@ -25,6 +36,7 @@ from .binomial import BernoulliDist
 from .gaussian import GaussianDist
 
 INPAINT_MODES = ("clamp", "forward")
+PRODUCTS = ("balanced", "paper")
 INPAINT_STARTS = ("noise", "harmonic")
 DENOISE_STARTS = ("matched", "prior")
 
@@ -72,6 +84,21 @@ def binary_product(dist: BernoulliDist, d: torch.Tensor) -> BernoulliDist:
     return BernoulliDist(torch.where(den > 0, num / den.clamp(min=1e-30), d))
 
 
+def per_step_power(product: str) -> float:
+    """The power gamma of r applied at each reverse step: 1/2 balanced, 1 the paper's product."""
+    if product not in PRODUCTS:
+        raise ValueError(f"the per-step product must be one of {PRODUCTS}")
+    return 0.5 if product == "balanced" else 1.0
+
+
+def binary_power(d: torch.Tensor, gamma: float) -> torch.Tensor:
+    """Evidence d = r(x=1) raised to ``gamma`` and renormalised: d^g / (d^g + (1 - d)^g)."""
+    if gamma == 1.0:
+        return d
+    a, b = d.clamp(0, 1) ** gamma, (1 - d.clamp(0, 1)) ** gamma
+    return a / (a + b)
+
+
 def harmonic_fill(y: torch.Tensor, known: torch.Tensor, iters: int = 60) -> torch.Tensor:
     """``y`` with its unknown pixels replaced by the solution of Laplace's equation.
 
@@ -105,7 +132,8 @@ class Inpaint(Condition):
     ``y``: the image (data space); ``confidence``: 1 where a pixel is known exactly,
     0 where it is to be filled, in between for a feathered edge. A confidence c maps to a
     Gaussian r = N(y; x, kappa (1 - c) / c) (binomial: evidence d = 1/2 + c (y - 1/2)),
-    so a soft edge blends instead of seaming.
+    so a soft edge blends instead of seaming; each clamped step applies r^(1/2) of a soft
+    pixel's evidence (``product``, see the module's docstring), so the result carries r once.
 
     ``mode="clamp"`` (the paper and its code): the known pixels are held at y at every
     step, r(x_t) = r(x_0). ``mode="forward"`` (RePaint): after each step the known pixels
@@ -124,7 +152,8 @@ class Inpaint(Condition):
     """
 
     def __init__(self, y: torch.Tensor, confidence: torch.Tensor, mode: str = "clamp", kappa: float = 0.05,
-                 start: str = "noise", start_sigma: float = 1.0):
+                 start: str = "noise", start_sigma: float = 1.0, product: str = "balanced"):
+        self.gamma = per_step_power(product)
         if mode not in INPAINT_MODES:
             raise ValueError(f"inpainting mode must be one of {INPAINT_MODES}")
         if start not in INPAINT_STARTS:
@@ -150,8 +179,10 @@ class Inpaint(Condition):
         return t0, diffusion.q_sample(init, t0, generator=generator)
 
     def _noise_var(self):
+        """The variance of r^gamma, the Gaussian evidence one clamped step applies."""
         c = self.c
-        return torch.where(c > 0, self.kappa * (1 - c) / c.clamp(min=1e-12), torch.full_like(c, math.inf))
+        return torch.where(c > 0, self.kappa * (1 - c) / (self.gamma * c.clamp(min=1e-12)),
+                           torch.full_like(c, math.inf))
 
     def prepare(self, x, t, diffusion, generator=None):
         if self.mode == "clamp":
@@ -162,7 +193,7 @@ class Inpaint(Condition):
         if self.mode != "clamp":
             return dist
         if isinstance(dist, BernoulliDist):
-            return binary_product(dist, 0.5 + self.c * (self.y - 0.5))
+            return binary_product(dist, binary_power(0.5 + self.c * (self.y - 0.5), self.gamma))
         return gaussian_product(dist, self.y, self._noise_var())
 
     def merge(self, x_s, s, diffusion, generator=None):
@@ -198,16 +229,18 @@ def matched_time(diffusion, noise_var: float) -> float:
 class Denoise(Condition):
     """r(x_0) = N(y; x_0, s^2 I): an observation with Gaussian noise of std ``sigma``.
 
-    ``start="prior"`` is the paper: x_T ~ pi r and each reverse kernel is multiplied by r
-    exactly (product of Gaussians) at every step. Over a long trajectory this counts the
-    evidence more than once (for unit-Gaussian data it converges to p(x_0) r(x_0)^2),
-    which the tests measure. ``start="matched"`` is exact under the model and faster:
+    ``start="prior"`` is the paper's start: x_T ~ pi r and each reverse kernel is multiplied
+    exactly (product of Gaussians) by r^(1/2) (``product="balanced"``, the default), which
+    for unit-Gaussian data ends at p(x_0) r(x_0); ``product="paper"`` multiplies by the whole
+    r at every step as the paper does, which counts the evidence twice over a long
+    trajectory (it converges to p r^2), as the tests measure. ``start="matched"`` is exact under the model and faster:
     sqrt(ab(t*)) y is a draw from q(x_{t*} | x_0) at the t* where the forward noise equals
     s, so running the unconditioned reverse trajectory from there samples p(x_0 | y).
     ``sigma`` may be a number or a per-pixel tensor (``matched`` needs a number).
     """
 
-    def __init__(self, y: torch.Tensor, sigma, start: str = "matched"):
+    def __init__(self, y: torch.Tensor, sigma, start: str = "matched", product: str = "balanced"):
+        self.gamma = per_step_power(product)
         if start not in DENOISE_STARTS:
             raise ValueError(f"denoising start must be one of {DENOISE_STARTS}")
         self.y = y
@@ -245,19 +278,21 @@ class Denoise(Condition):
     def apply(self, dist, x_t, t, s, diffusion, generator=None):
         if self._exact:
             return dist
-        return gaussian_product(dist, self.y, (self.sigma ** 2).expand_as(dist.mean))
+        return gaussian_product(dist, self.y, (self.sigma ** 2 / self.gamma).expand_as(dist.mean))
 
 
 class LogDensity(Condition):
-    """Any differentiable log r: each kernel's mean moves to mu + Sigma d log r / dx at mu.
+    """Any differentiable log r: each kernel's mean moves to mu + gamma Sigma d log r / dx at mu.
 
     ``log_r`` maps a batch x (B, ...) to log r per example (B,) or per element. This is
-    the paper's first-order perturbation (appendix C), right when r is smooth on the
-    scale of one step's variance.
+    the paper's first-order perturbation (appendix C, gamma = 1 with ``product="paper"``),
+    right when r is smooth on the scale of one step's variance; the default gamma = 1/2
+    applies r once over the trajectory (see the module's docstring).
     """
 
-    def __init__(self, log_r):
+    def __init__(self, log_r, product: str = "balanced"):
         self.log_r = log_r
+        self.gamma = per_step_power(product)
 
     def apply(self, dist, x_t, t, s, diffusion, generator=None):
         if not isinstance(dist, GaussianDist):
@@ -265,16 +300,21 @@ class LogDensity(Condition):
         with torch.enable_grad():
             m = dist.mean.detach().requires_grad_(True)
             grad, = torch.autograd.grad(self.log_r(m).sum(), m)
-        return GaussianDist(dist.mean + dist.var * grad, dist.var)
+        return GaussianDist(dist.mean + self.gamma * dist.var * grad, dist.var)
 
 
 class BinaryEvidence(Condition):
-    """Binomial r: independent evidence d = r(x = 1) per bit (0.5 = no information)."""
+    """Binomial r: independent evidence d = r(x = 1) per bit (0.5 = no information).
 
-    def __init__(self, d: torch.Tensor):
+    Each step multiplies the kernel by r^(1/2) (``product="balanced"``), so B(0.5) bits with
+    d = 0.9 end at P(x = 1) = 0.9; ``product="paper"`` applies d itself at every step.
+    """
+
+    def __init__(self, d: torch.Tensor, product: str = "balanced"):
         self.d = d.clamp(0, 1)
+        self.step_d = binary_power(self.d, per_step_power(product))
 
     def apply(self, dist, x_t, t, s, diffusion, generator=None):
         if not isinstance(dist, BernoulliDist):
             raise ValueError("binary evidence needs a binomial model")
-        return binary_product(dist, self.d)
+        return binary_product(dist, self.step_d)

@@ -48,36 +48,63 @@ def test_matched_denoising_mean_output_is_the_posterior_mean():
     assert abs(float(x.mean()) - mean) < 5 * math.sqrt(var / N)
 
 
-def test_paper_denoising_follows_its_linear_gaussian_recursion():
-    """The paper's per-step product, on unit-Gaussian data, is a linear Gaussian chain whose
-    moments we propagate exactly; samples must match them. Its end point is close to the
-    posterior under r^2 rather than r (the evidence is counted twice over the trajectory)."""
-    T = 200
-    d = GaussianDiffusion(Schedule("code", T), "paper")
-    y, s2 = 1.5, 0.5
-    x = sample(d, GaussianDataOracle(d), (N, 1), condition=Denoise(torch.tensor([[y]]), math.sqrt(s2), start="prior"),
-               seed=4, denoise_last=False)
-    m, v = y / (1 + s2), s2 / (1 + s2)  # x_T ~ pi r
+def _product_recursion(d, y, s2, m, v, gamma):
+    """Moments of the per-step product chain on unit-Gaussian data, propagated exactly: the
+    optimal reverse kernel is N(sqrt(1-b) x_t, b) and each step multiplies it by r^gamma."""
     betas = d.betas().tolist()
-    for t in range(T, 0, -1):
+    for t in range(d.T, 0, -1):
         b = betas[t - 1]
-        w = b / (b + s2)
+        w = b / (b + s2 / gamma)
         m, v = (1 - w) * math.sqrt(1 - b) * m + w * y, (1 - w) ** 2 * (1 - b) * v + (1 - w) * b
-    _check_moments(x, m, v)
+    return m, v
+
+
+def test_paper_denoising_follows_its_linear_gaussian_recursion():
+    """The paper's per-step product on unit-Gaussian data is a linear Gaussian chain whose moments
+    we propagate exactly; samples must match them."""
+    d = GaussianDiffusion(Schedule("code", 200), "paper")
+    y, s2 = 1.5, 0.5
+    x = sample(d, GaussianDataOracle(d), (N, 1), seed=4, denoise_last=False,
+               condition=Denoise(torch.tensor([[y]]), math.sqrt(s2), start="prior", product="paper"))
+    _check_moments(x, *_product_recursion(d, y, s2, y / (1 + s2), s2 / (1 + s2), 1.0))
+
+
+def test_prior_start_denoising_ends_at_the_posterior_under_r_once():
+    """N(0, 1) data, r = N(y; x, s^2): the default (balanced) chain from x_T ~ pi r ends at the
+    Bayesian posterior p r; the paper's product (r at every step) ends at the posterior under r^2."""
+    d = GaussianDiffusion(Schedule("code", 200), "paper")
+    y, s2 = 1.5, 0.5
+    x = sample(d, GaussianDataOracle(d), (N // 2, 1), seed=4, denoise_last=False,
+               condition=Denoise(torch.tensor([[y]]), math.sqrt(s2), start="prior"))
+    _check_moments(x, *gaussian_posterior(0.0, 1.0, y, s2))
+    m, v = _product_recursion(d, y, s2, y / (1 + s2), s2 / (1 + s2), 1.0)  # the paper's product
     m2, v2 = gaussian_posterior(0.0, 1.0, y, s2 / 2)
     assert abs(m - m2) < 0.05 and abs(v - v2) < 0.02
 
 
-def test_log_density_shift_follows_its_recursion():
-    """First-order shift for log r = a x on unit-Gaussian data: mean_{t-1} = sqrt(1-b) mean_t + b a."""
-    T, a = 100, 0.4
+@pytest.mark.parametrize("product, r_power", [("balanced", 1), ("paper", 2)])
+def test_soft_confidence_clamped_inpainting_ends_at_p_times_r(product, r_power):
+    """c = 0.5, kappa = 0.5 on N(0, 1) data: r = N(y; x, kappa (1-c)/c) = N(1; x, 0.5). From x_T ~ pi
+    the balanced chain ends at p r = N(2/3, 1/3); the paper's product at p r^2 = N(0.8, 0.2)."""
+    d = GaussianDiffusion(Schedule("code", 200), "paper")
+    x = sample(d, GaussianDataOracle(d), (N // 4, 1), seed=11, denoise_last=False,
+               condition=Inpaint(torch.tensor([[1.0]]), torch.tensor([[0.5]]), kappa=0.5, product=product))
+    _check_moments(x, *gaussian_posterior(0.0, 1.0, 1.0, 0.5 / r_power))
+
+
+@pytest.mark.parametrize("product", ["balanced", "paper"])
+def test_log_density_shift_follows_its_recursion(product):
+    """First-order shift for log r = a x on unit-Gaussian data: mean_{t-1} = sqrt(1-b) mean_t + gamma b a.
+    Balanced (gamma = 1/2) ends near p r = N(a, 1); the paper's (gamma = 1) near N(2a, 1)."""
+    T, a, gamma = 100, 0.4, 0.5 if product == "balanced" else 1.0
     d = GaussianDiffusion(Schedule("code", T), "paper")
-    x = sample(d, GaussianDataOracle(d), (N, 1), condition=LogDensity(lambda z: a * z.sum(1)), seed=5,
-               denoise_last=False)
+    x = sample(d, GaussianDataOracle(d), (N, 1), condition=LogDensity(lambda z: a * z.sum(1), product=product),
+               seed=5, denoise_last=False)
     m = 0.0
     for b in reversed(d.betas().tolist()):
-        m = math.sqrt(1 - b) * m + b * a
+        m = math.sqrt(1 - b) * m + gamma * b * a
     _check_moments(x, m, 1.0)
+    assert abs(m - 2 * gamma * a) < 0.15 * 2 * gamma * a  # near: the chain starts cold at x_T ~ pi
 
 
 @pytest.mark.parametrize("mode", ["clamp", "forward"])
@@ -134,17 +161,48 @@ def test_gaussian_product_is_the_exact_product():
     assert float(out.mean) == pytest.approx(var * (0.5 / 0.2 + 2.0 / 0.3))
 
 
-def test_binomial_inpainting_and_evidence():
+def test_binomial_inpainting_keeps_known_bits():
     d = BinomialDiffusion(Schedule("paper", 30), "x0", base_rate=0.5)
     zero = lambda x, t: torch.zeros_like(x)  # noqa: E731
     y = torch.tensor([[1.0, 0.0, 1.0, 0.0]])
     known = torch.tensor([[1.0, 1.0, 0.0, 0.0]])
-    x = sample(d, zero, (500, 4), condition=Inpaint(y, known), seed=9)
-    assert torch.equal(x[:, :2], y[:, :2].expand(500, 2))
-    assert 0.3 < float(x[:, 2:].mean()) < 0.7
-    x = sample(d, zero, (500, 4), condition=BinaryEvidence(torch.tensor([[0.9, 0.9, 0.1, 0.5]])), seed=10)
+    x = sample(d, zero, (2000, 4), condition=Inpaint(y, known), seed=9)
+    assert torch.equal(x[:, :2], y[:, :2].expand(2000, 2))
+    _check_moments(x[:, 2:], 0.5, 0.25)
+
+
+NB = 10_000  # bits; P(x = 1) is checked to 4 standard errors (0.012 at p = 0.9)
+
+
+@pytest.mark.parametrize("product, expected", [("balanced", 0.9), ("paper", 0.81 / 0.82)])
+def test_binary_evidence_ends_at_p_times_r(product, expected):
+    """B(0.5) bits (the x0 = 1/2 oracle) with evidence d = 0.9 / 0.1 / 0.5: the balanced chain ends at
+    P(x = 1) = d, the closed form of p r; the paper's product at d^2 / (d^2 + (1-d)^2) = 0.988."""
+    d = BinomialDiffusion(Schedule("paper", 200), "x0", base_rate=0.5)
+    zero = lambda x, t: torch.zeros_like(x)  # noqa: E731
+    x = sample(d, zero, (NB, 3), condition=BinaryEvidence(torch.tensor([[0.9, 0.1, 0.5]]), product=product), seed=10)
     m = x.mean(0)
-    assert float(m[0]) > 0.7 and float(m[2]) < 0.3
+    tol = 4 * math.sqrt(0.09 / NB)
+    assert abs(float(m[0]) - expected) < tol and abs(float(m[1]) - (1 - expected)) < tol, m
+    assert abs(float(m[2]) - 0.5) < 4 * math.sqrt(0.25 / NB)
+
+
+def test_binary_soft_inpainting_ends_at_p_times_r():
+    """Confidence c = 0.8 maps y = 1 / 0 to evidence d = 0.9 / 0.1, which the bits end at."""
+    d = BinomialDiffusion(Schedule("paper", 200), "x0", base_rate=0.5)
+    zero = lambda x, t: torch.zeros_like(x)  # noqa: E731
+    x = sample(d, zero, (NB, 2), condition=Inpaint(torch.tensor([[1.0, 0.0]]), torch.tensor([[0.8, 0.8]])), seed=12)
+    m = x.mean(0)
+    tol = 4 * math.sqrt(0.09 / NB)
+    assert abs(float(m[0]) - 0.9) < tol and abs(float(m[1]) - 0.1) < tol, m
+
+
+def test_the_per_step_product_is_checked():
+    y = torch.zeros(1, 1)
+    for make in (lambda: BinaryEvidence(y, product="twice"), lambda: Denoise(y, 1.0, product="twice"),
+                 lambda: Inpaint(y, y, product="twice"), lambda: LogDensity(lambda z: z, product="twice")):
+        with pytest.raises(ValueError, match="per-step product"):
+            make()
 
 
 def test_harmonic_fill_reproduces_harmonic_functions_and_keeps_known_pixels():
