@@ -80,10 +80,9 @@ def cmd_checkpoints(args) -> int:
 
 
 # -- evaluate ---------------------------------------------------------------------------------
-def measure(loaded, *, n_mc=None, seed=0, n_traj=0, progress=None) -> dict:
-    """The bound of a loaded checkpoint on its preset's held-out data, as a JSON-able dict."""
-    import torch
-
+def measure(loaded, *, n_mc=None, seed=0, n_traj=0, progress=None, device="cpu") -> dict:
+    """The bound of a loaded checkpoint (on ``device``) on its preset's held-out data, as a JSON-able dict."""
+    from .core.rng import make_generator
     from .core.bound import estimate_bound, evaluate_bound, log_likelihood_is
     from .core.presets import preset_for_card
 
@@ -93,9 +92,9 @@ def measure(loaded, *, n_mc=None, seed=0, n_traj=0, progress=None) -> dict:
     except (ValueError, KeyError, OSError):
         raise UserError(f"checkpoint {loaded.name!r} has data recipe {recipe!r}, which has no held-out set "
                         "here") from None
-    x0 = preset.held_out()
+    x0 = preset.held_out().to(device)
     mc = n_mc or preset.eval_mc
-    gen = torch.Generator().manual_seed(seed)
+    gen = make_generator(device, seed)
     res = None
     if preset.eval_n_t:
         gen_b = estimate_bound(loaded.diffusion, loaded.net, x0, n_t=preset.eval_n_t, unit_size=preset.unit_size,
@@ -145,9 +144,10 @@ def bound_entry(res: dict) -> dict:
 
 
 def cmd_evaluate(args) -> int:
-    loaded = _load(args.checkpoint)
+    device = _device(args.device)
+    loaded = _load(args.checkpoint, device)
     prog = Progress(f"evaluate {loaded.name}", None)
-    out = measure(loaded, n_mc=args.mc, seed=args.seed, n_traj=args.importance, progress=prog)
+    out = measure(loaded, n_mc=args.mc, seed=args.seed, n_traj=args.importance, progress=prog, device=device)
     prog.close()
     if args.update_card:
         from .core import checkpoint
@@ -333,8 +333,8 @@ def _train(args, preset, rank: int, device: str) -> int:
     bound = None
     if args.eval:
         save_all()
-        loaded = _load(out)
-        bound = bound_entry(measure(loaded, seed=args.seed + 1))
+        loaded = _load(out, device)
+        bound = bound_entry(measure(loaded, seed=args.seed + 1, device=device))
     save_all(final=True, bound=bound)
     print(json.dumps({"checkpoint": str(out.with_suffix(".json")), "steps": state.step, "bound": bound}))
     return 0
@@ -345,15 +345,12 @@ from .paths import DEFAULT_CHECKPOINT  # noqa: E402
 
 
 def _device(name: str) -> str:
-    import torch
+    from .core.devices import check_device
 
-    if name == "cpu":
-        return name
-    if name.startswith("cuda") and torch.cuda.is_available():
-        return name
-    if name == "mps" and getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-        return name
-    raise UserError(f"device {name!r} is not available here (use cpu)")
+    try:
+        return check_device(name)
+    except ValueError as e:
+        raise UserError(str(e)) from None
 
 
 def _run_to_end(gen, label: str):
@@ -514,7 +511,7 @@ def _restore_args(p, checkpoint_required=False):
     p.add_argument("--variance", choices=("learned", "large"), default="learned",
                    help="reverse-step variance of a Gaussian model: the model's learned one (default) or the "
                         "forward rate 1 - ab_t/ab_s, which leaves more texture and some grain")
-    p.add_argument("--device", default="cpu", help="cpu, cuda or mps")
+    p.add_argument("--device", default="cpu", help="cpu or cuda (cuda:N for one of several cards)")
     p.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality")
     p.add_argument("--overwrite", action="store_true", help="allow writing over the input file")
 
@@ -566,6 +563,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also estimate log p(x_0) from N forward trajectories")
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--update-card", action="store_true", help="write the measured bound into the card")
+    e.add_argument("--device", default="cpu", help="cpu or cuda")
 
     t = sub.add_parser("train", help="train a model from a preset")
     t.add_argument("preset", help="heartbeat | swiss-roll | photos-rgb | textures-gray | dead-leaves | "

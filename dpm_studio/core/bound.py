@@ -121,7 +121,7 @@ def training_objective(diffusion, net, x0: torch.Tensor, generator=None) -> dict
     terms = analytic_terms(diffusion, x0)
     const = terms["H_q_T"] - terms["H_q_1"] - terms["H_p_T"]
     if diffusion.first_step == "learned":
-        t = torch.randint(1, T + 1, (B,), generator=generator).to(dev)
+        t = torch.randint(1, T + 1, (B,), generator=generator, device=dev)
         first = t == 1
         t_kl = torch.where(first, torch.full_like(t, 2), t)
         kl = per_example(kl_at(diffusion, net, x0, t_kl.double(), generator))
@@ -129,7 +129,7 @@ def training_objective(diffusion, net, x0: torch.Tensor, generator=None) -> dict
                          else torch.zeros_like(x0))
         est = torch.where(first, T * (lp + terms["H_q_1"]), -T * kl)
     else:
-        t = torch.randint(2, T + 1, (B,), generator=generator).to(dev)
+        t = torch.randint(2, T + 1, (B,), generator=generator, device=dev)
         est = -(T - 1) * per_example(kl_at(diffusion, net, x0, t.double(), generator))
     K = est + const
     dims = x0[0].numel()
@@ -195,8 +195,8 @@ def estimate_bound(diffusion, net, x0: torch.Tensor, *, n_t: int = 16, unit_size
     """
     T, B = diffusion.T, x0.shape[0]
     n_t = max(1, min(n_t, T - 1))
-    u = torch.rand(B, n_t, generator=generator, dtype=torch.float64)
-    edges = (torch.arange(n_t, dtype=torch.float64)[None, :] + u) / n_t
+    u = torch.rand(B, n_t, generator=generator, dtype=torch.float64, device=x0.device)
+    edges = (torch.arange(n_t, dtype=torch.float64, device=x0.device)[None, :] + u) / n_t
     ts = (2 + torch.floor(edges * (T - 1))).clamp(max=T)  # (B, n_t)
     kl_sum = torch.zeros(B, dtype=torch.float64, device=x0.device)
     per_chunk = max(1, max_batch // B)
@@ -205,7 +205,7 @@ def estimate_bound(diffusion, net, x0: torch.Tensor, *, n_t: int = 16, unit_size
         k = cols.shape[1]
         with torch.no_grad():
             xs = x0.repeat(k, *([1] * (x0.dim() - 1)))
-            tt = cols.T.reshape(-1).to(x0.device)
+            tt = cols.T.reshape(-1)
             kl = per_example(kl_at(diffusion, net, xs, tt, generator)).double()
             kl_sum += kl.reshape(k, B).sum(0) * (T - 1) / n_t
         yield Progress(min(i + per_chunk, n_t), n_t)

@@ -219,7 +219,7 @@ def matched_time(diffusion, noise_var: float) -> float:
     target = -math.log1p(noise_var)
     if target <= float(table[-1]):
         return float(diffusion.T)
-    i = int(torch.searchsorted(-table, torch.tensor(-target, dtype=table.dtype)).item()) - 1
+    i = int(torch.searchsorted(-table, torch.tensor(-target, dtype=table.dtype, device=table.device)).item()) - 1
     i = max(0, min(i, diffusion.T - 1))
     lo, hi = float(table[i]), float(table[i + 1])
     frac = 0.0 if lo == hi else (lo - target) / (lo - hi)

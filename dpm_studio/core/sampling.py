@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from .conditioning import Condition
+from .rng import generator_for, make_generator
 
 
 @dataclass
@@ -82,15 +83,6 @@ def transitions(n: int, jump_length: int = 0, jump_n_sample: int = 1) -> list[tu
     return pairs
 
 
-def make_generator(seed: int | None, device) -> torch.Generator:
-    g = torch.Generator(device=device)
-    if seed is None:
-        g.seed()
-    else:
-        g.manual_seed(int(seed))
-    return g
-
-
 def reverse_trajectory(diffusion, net, shape, *, condition: Condition | None = None,
                        steps: int | None = None, seed: int | None = 0, generator=None,
                        device=None, dtype=torch.float32, denoise_last: bool | None = None,
@@ -107,7 +99,7 @@ def reverse_trajectory(diffusion, net, shape, *, condition: Condition | None = N
     """
     device = torch.device(device or "cpu")
     condition = condition or Condition()
-    gen = generator or make_generator(seed, device)
+    gen = generator_for(generator, device) or make_generator(device, seed)
     if denoise_last is None:
         denoise_last = diffusion.family == "gaussian"
     start = condition.start(diffusion, shape, gen, device, dtype)

@@ -30,6 +30,7 @@ import torch
 
 from .conditioning import Condition, Denoise, Inpaint
 from .gaussian import VARIANCES
+from .rng import make_generator
 from .sampling import mmse_estimate, reverse_trajectory
 from .tiling import TileBlender, inpaint_boxes, tile_boxes
 
@@ -100,7 +101,7 @@ def grey_as_colour_noise(y: torch.Tensor, sigma: float, generator: torch.Generat
     is what a colour model denoises. The mean of y' over channels is still y.
     """
     s = math.sqrt(3.0) * float(sigma)
-    z = torch.randn(y.shape, generator=generator, dtype=torch.float32).to(y.device, y.dtype) * s
+    z = torch.randn(y.shape, generator=generator, dtype=torch.float32, device=y.device).to(y.dtype) * s
     return y + (z - z.mean(1, keepdim=True)), s
 
 
@@ -299,7 +300,7 @@ def _denoise_mmse(loaded, img, sigma, seed, device, boxes, blender, ensemble, ti
             if piece.how == "mean":
                 # A grey image on a colour model: make its noise i.i.d. across channels,
                 # averaging the estimate over a few draws of the added colour noise.
-                gen = torch.Generator().manual_seed(0 if seed is None else seed + k)
+                gen = make_generator(piece.y.device, 0 if seed is None else seed + k)
                 y, s = grey_as_colour_noise(piece.y[:1].repeat(GREY_MMSE_DRAWS, 1, 1, 1), s, gen)
             parts.append((k, piece, y.shape[0]))
             ys.append(y)
@@ -335,7 +336,7 @@ def _denoise(loaded, img, sigma, steps, seed, samples, method, device, tile, ove
         s = float(sigma) / piece.std
         if piece.how == "mean":
             # A grey image on a colour model: make its noise i.i.d. across channels.
-            gen = torch.Generator().manual_seed(0 if seed is None else seed + k)
+            gen = make_generator(piece.y.device, 0 if seed is None else seed + k)
             piece.y, s = grey_as_colour_noise(piece.y, s, gen)
         for rec, prev, x0 in piece.run(Denoise(piece.y, s), tuple(piece.y.shape), steps,
                                        None if seed is None else seed + k, variance=variance):

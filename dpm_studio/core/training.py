@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from .bound import LN2, analytic_terms, per_example, training_objective
+from .rng import make_generator
 
 OPTIMIZERS = ("adam", "rmsprop")
 OBJECTIVES = ("bound", "hybrid")
@@ -58,14 +59,17 @@ def hybrid_objective(diffusion, net, x0: torch.Tensor, generator=None, vlb_weigh
         raise ValueError("the hybrid objective needs a Gaussian model with the eps parametrisation")
     B, T = x0.shape[0], diffusion.T
     dims = x0[0].numel()
+    dev = x0.device
     if t_probs is None:
-        t = torch.randint(1, T + 1, (B,), generator=generator).to(x0.device).double()
-        w = torch.ones(B, dtype=torch.float64, device=x0.device)
+        t = torch.randint(1, T + 1, (B,), generator=generator, device=dev).double()
+        w = torch.ones(B, dtype=torch.float64, device=dev)
     else:
+        t_probs = t_probs.to(dev)
         idx = torch.multinomial(t_probs, B, replacement=True, generator=generator)
-        w = (1.0 / (T * t_probs[idx])).to(x0.device)
-        t = (idx + 1).to(x0.device).double()
-    noise = torch.randn(x0.shape, generator=generator).to(x0.device, x0.dtype)
+        w = 1.0 / (T * t_probs[idx])
+        t = (idx + 1).double()
+    # float32 draws (then cast), so a seed gives the same noise whatever x0's dtype
+    noise = torch.randn(x0.shape, generator=generator, device=dev).to(x0.dtype)
     x_t = diffusion.q_sample(x0, t, noise=noise)
     out = net(x_t, t.to(x0.dtype))
     z_mu, z_sigma = out.chunk(2, dim=1)
@@ -254,7 +258,12 @@ def train(state: TrainState, batches, *, steps: int | None = None, minutes: floa
     if steps is None and minutes is None:
         raise ValueError("give a number of steps or a time budget in minutes")
     rank, world = distributed_context()
-    gen = torch.Generator().manual_seed(seed + state.step + 1_000_003 * rank)
+    run_seed = seed + state.step + 1_000_003 * rank
+    # Batches are drawn on the CPU (the data pipelines' own generator); the objective's draws
+    # (t, noise, x_t) on the model's device. On the CPU both are one generator, as always.
+    data_gen = torch.Generator().manual_seed(run_seed)
+    dev = torch.device(device) if device is not None else _model_device(state.model)
+    gen = data_gen if dev.type == "cpu" else make_generator(dev, run_seed)
     model = state.model
     model.train()
     net = model.net
@@ -284,9 +293,9 @@ def train(state: TrainState, batches, *, steps: int | None = None, minutes: floa
         if minutes is not None and _agreed(time.perf_counter() - t_start >= minutes * 60, world):
             break
         tic = time.perf_counter()
-        x0 = batches(gen)
-        if device is not None:
-            x0 = x0.to(device)
+        x0 = batches(data_gen)
+        if x0.device != dev:
+            x0 = x0.to(dev, non_blocking=True)
         lr = lr_at(state.step, state.base_lr, warmup, total)
         for g in state.opt.param_groups:
             g["lr"] = lr
@@ -308,6 +317,12 @@ def train(state: TrainState, batches, *, steps: int | None = None, minutes: floa
         state.elapsed = elapsed0 + (time.perf_counter() - t_start)
         yield TrainRecord(state.step, float(loss.detach()), k, state.k_avg, lr, world * x0.shape[0] / max(dt, 1e-9),
                           state.elapsed, gnorm)
+
+
+def _model_device(model: nn.Module) -> torch.device:
+    for p in model.parameters():
+        return p.device
+    return torch.device("cpu")
 
 
 def _agreed(flag: bool, world: int) -> bool:

@@ -10,7 +10,6 @@ import html
 import random
 from dataclasses import dataclass
 
-import torch
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractSpinBox, QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QFrame, QGroupBox,
@@ -19,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from . import icons
+from ..core.devices import available_devices
 from ..core.tasks import INPAINT_DEFAULTS
 
 __all__ = ["RunSettings", "MaskPanel", "TaskPanel", "ResultBar", "card_label", "card_tooltip", "is_image_card",
@@ -76,23 +76,6 @@ def card_tooltip(card: dict) -> str:
         rows.append("<i>Not an image model: cannot be used here.</i>")
     rows.append(f"<small>{html.escape(str(card.get('path', '')))}</small>")
     return "<p style='white-space:pre-wrap'>" + "<br>".join(rows) + "</p>"
-
-
-def available_devices() -> list[tuple[str, str]]:
-    """(label, torch device) pairs: CPU, plus CUDA and MPS where torch reports them."""
-    out = [("CPU", "cpu")]
-    try:
-        if torch.cuda.is_available():
-            for i in range(torch.cuda.device_count()):
-                out.append((f"CUDA {i}: {torch.cuda.get_device_name(i)}", f"cuda:{i}"))
-    except Exception:
-        pass
-    try:
-        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-            out.append(("Apple MPS", "mps"))
-    except Exception:
-        pass
-    return out
 
 
 def _section(title: str) -> QGroupBox:

@@ -1,0 +1,45 @@
+"""The devices a run may ask for: the CPU, and CUDA where torch sees a card.
+
+Apple's MPS is not offered: the schedules keep their tables (log alpha_bar and the step
+rates) in float64, which MPS cannot hold, and no run on MPS has been verified. A request
+for it is refused in one clear line rather than failing deep inside a run.
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+def available_devices() -> list[tuple[str, str]]:
+    """(label, torch device) pairs: the CPU, then every CUDA device torch reports."""
+    out = [("CPU", "cpu")]
+    try:
+        if torch.cuda.is_available():
+            for i in range(torch.cuda.device_count()):
+                out.append((f"CUDA {i}: {torch.cuda.get_device_name(i)}", f"cuda:{i}"))
+    except Exception:  # a broken driver: the CPU still works
+        pass
+    return out
+
+
+def check_device(name: str) -> str:
+    """``name`` if a run can use it here ("cpu", "cuda", "cuda:N"), else ValueError with the reason."""
+    name = str(name).strip().lower()
+    if name == "cpu":
+        return name
+    if name == "mps":
+        raise ValueError("device 'mps' is not supported (the schedules need float64, which MPS lacks); "
+                         "use cpu")
+    if name == "cuda" or name.startswith("cuda:"):
+        if not torch.cuda.is_available():
+            raise ValueError(f"device {name!r} is not available here: torch sees no CUDA device (use cpu)")
+        if name != "cuda":
+            try:
+                index = int(name.split(":", 1)[1])
+            except ValueError:
+                raise ValueError(f"device {name!r} is not a device name (cpu, cuda or cuda:N)") from None
+            if not 0 <= index < torch.cuda.device_count():
+                raise ValueError(f"device {name!r} is not available here: torch sees "
+                                 f"{torch.cuda.device_count()} CUDA device(s)")
+        return name
+    raise ValueError(f"device {name!r} is not available here (use cpu or cuda)")
