@@ -387,20 +387,26 @@ def _check_output(args, data):
         raise UserError(f"cannot save {out.name}: {out} is a folder; give a file name with -o")
 
 
-def _save(args, pixels, data, settings):
+def _save(args, pixels, data, loaded, request):
+    """Write the result with the one metadata schema: the runs that made it, this one last."""
+    from .core.requests import saved_metadata
     from .imageio import save_image
 
     out = Path(args.output)
     alpha = data.alpha if data is not None else None
     bit_depth = data.bit_depth if data is not None else 8
-    save_image(out, pixels, alpha, quality=args.quality, metadata=settings, bit_depth=bit_depth)
+    before = data.metadata.get("runs", []) if data is not None and isinstance(data.metadata, dict) else []
+    meta = saved_metadata([*before, request.metadata(loaded)], __version__)
+    save_image(out, pixels, alpha, quality=args.quality, metadata=meta, bit_depth=bit_depth)
     print(str(out))
 
 
-def _settings(args, loaded, task, **extra):
-    return {"app": f"dpm-studio {__version__}", "task": task, "checkpoint": loaded.name,
-            "steps": args.steps, "seed": args.seed, "samples": getattr(args, "samples", 1),
-            "variance": args.variance, **extra}
+def _request(cls, **settings):
+    """A validated run request from the options given (None: the request's default)."""
+    try:
+        return cls(**{k: v for k, v in settings.items() if v is not None}).validate()
+    except ValueError as e:
+        raise UserError(str(e)) from None
 
 
 def _read(path):
@@ -413,14 +419,13 @@ def _read(path):
 
 
 def cmd_inpaint(args) -> int:
-    from .core.tasks import INPAINT_DEFAULTS
-
-    start = args.start or INPAINT_DEFAULTS["start"]
-    start_sigma = args.start_sigma if args.start_sigma is not None else INPAINT_DEFAULTS["start_sigma"]
-    if not start_sigma > 0:
-        raise UserError("--start-sigma must be positive")
+    from .core.requests import InpaintRequest
+    from .core.tasks import run_task
     from .imageio import load_mask
 
+    req = _request(InpaintRequest, steps=args.steps, seed=args.seed, samples=args.samples, mode=args.mode,
+                   start=args.start, start_sigma=args.start_sigma, jump_length=args.jump_length,
+                   jump_n_sample=args.jump_n, variance=args.variance, device=args.device)
     data = _read(args.input)
     _check_output(args, data)
     mask = load_mask(args.mask, shape=data.pixels.shape[:2])
@@ -431,34 +436,24 @@ def cmd_inpaint(args) -> int:
         print("dpm-studio: note: the mask covers the whole image: inpainting becomes unconditional sampling",
               file=sys.stderr)
     loaded = _load(args.checkpoint, _device(args.device))
-    from .core.tasks import run_task
-
-    mode = args.mode or INPAINT_DEFAULTS["mode"]
-    forward = mode == "forward"
-    jl = args.jump_length if args.jump_length is not None else (INPAINT_DEFAULTS["jump_length"] if forward else 0)
-    jn = args.jump_n if args.jump_n is not None else (INPAINT_DEFAULTS["jump_n_sample"] if jl else 1)
-    if jl < 0 or jn < 1:
-        raise UserError("--jump-length must be >= 0 and --jump-n >= 1")
-    if jl and not forward:
-        raise UserError("resampling jumps need --mode forward")
-    steps = args.steps if args.steps is not None else INPAINT_DEFAULTS["steps"]
-    if steps < 1:
-        raise UserError("--steps must be at least 1")
-    args.steps = steps
-    result = _run_to_end(run_task(loaded, "inpaint", data.pixels, mask=mask, steps=steps, seed=args.seed,
-                                  samples=args.samples, mode=mode, device=args.device, jump_length=jl,
-                                  jump_n_sample=jn, start=start, start_sigma=start_sigma,
-                                  variance=args.variance), "inpaint")
-    extra = {"start": start, **({"start_sigma": start_sigma} if start == "harmonic" else {})}
-    _save(args, result, data, _settings(args, loaded, "inpaint", mode=mode, jump_length=jl, jump_n_sample=jn,
-                                        **extra))
+    result = _run_to_end(run_task(loaded, req, data.pixels, mask=mask), "inpaint")
+    _save(args, result, data, loaded, req)
     return 0
 
 
 def cmd_denoise(args) -> int:
     from .core.noise import estimate_noise_sigma
+    from .core.requests import DenoiseRequest
     from .core.tasks import run_task
 
+    if args.variance != "learned" and args.method != "sample":
+        raise UserError("--variance applies to sampled trajectories: add --method sample")
+    if args.sigma is not None and args.sigma <= 0:
+        raise UserError("--sigma must be positive (0-255 units)")
+    settings = dict(steps=args.steps, seed=args.seed, samples=args.samples, method=args.method,
+                    ensemble=args.ensemble, tile=args.tile, tile_batch=args.tile_batch, variance=args.variance,
+                    device=args.device)
+    _request(DenoiseRequest, sigma=1.0, **settings)  # a bad option is refused before the image is read
     data = _read(args.input)
     _check_output(args, data)
     if args.sigma is None:
@@ -467,37 +462,28 @@ def cmd_denoise(args) -> int:
         if sigma <= 0:
             raise UserError("the image shows no measurable noise; give --sigma")
     else:
-        if args.sigma <= 0:
-            raise UserError("--sigma must be positive (0-255 units)")
         sigma = args.sigma / 255.0
-    if args.tile_batch is not None and args.tile_batch < 1:
-        raise UserError("--tile-batch must be at least 1")
-    if args.variance != "learned" and args.method != "sample":
-        raise UserError("--variance applies to sampled trajectories: add --method sample")
+    req = _request(DenoiseRequest, sigma=sigma, **settings)
     loaded = _load(args.checkpoint, _device(args.device))
-    result = _run_to_end(run_task(loaded, "denoise", data.pixels, sigma=sigma, steps=args.steps, seed=args.seed,
-                                  samples=args.samples, method=args.method, device=args.device,
-                                  tile=args.tile, ensemble=args.ensemble, tile_batch=args.tile_batch,
-                                  variance=args.variance), "denoise")
-    _save(args, result, data, _settings(args, loaded, "denoise", sigma=round(sigma * 255, 2), method=args.method,
-                                        ensemble=args.ensemble))
+    result = _run_to_end(run_task(loaded, req, data.pixels), "denoise")
+    _save(args, result, data, loaded, req)
     return 0
 
 
 def cmd_sample(args) -> int:
+    from .core.requests import SampleRequest
     from .core.tasks import run_task
 
     try:
         w, h = (int(v) for v in args.size.lower().split("x"))
     except ValueError:
         raise UserError(f"--size must look like 64x64, not {args.size!r}") from None
-    if not (1 <= w <= 4096 and 1 <= h <= 4096):
-        raise UserError("--size must be between 1x1 and 4096x4096")
+    req = _request(SampleRequest, size=(h, w), steps=args.steps, seed=args.seed, variance=args.variance,
+                   device=args.device)
     _check_output(args, None)
     loaded = _load(args.checkpoint, _device(args.device))
-    result = _run_to_end(run_task(loaded, "sample", size=(h, w), steps=args.steps, seed=args.seed,
-                                  device=args.device, variance=args.variance), "sample")
-    _save(args, result, None, _settings(args, loaded, "sample", size=[w, h]))
+    result = _run_to_end(run_task(loaded, req), "sample")
+    _save(args, result, None, loaded, req)
     return 0
 
 

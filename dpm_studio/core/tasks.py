@@ -29,28 +29,17 @@ import numpy as np
 import torch
 
 from .conditioning import Condition, Denoise, Inpaint
-from .gaussian import VARIANCES
 from .rng import make_generator
+from .requests import InpaintRequest, _Request
 from .sampling import mmse_estimate, reverse_trajectory
 from .tiling import TileBlender, inpaint_boxes, tile_boxes
 
 TASKS = ("inpaint", "denoise", "sample")
-GREY_MMSE_DRAWS = 4
-# What the app and the command line inpaint with unless told otherwise. Measured on a
-# 64 x 64 hole in 256 x 256 test photos (hole PSNR of single samples, photos-rgb):
-# clamping the known pixels (the paper) shows an eps-network clean pixels beside noisy
-# ones at high t, far from what it was trained on, and its fill is noise-like texture
-# (astronaut 8.7 dB); forward-noised known pixels (RePaint) fit the training
-# distribution (9.9 dB, 100 steps), and resampling jumps let the fill and its
-# surroundings agree: 30 steps with jumps of 5 traversed twice (80 network evaluations)
-# gave 12.2-12.8 dB, as good as 50 steps with 4 traversals (320 evaluations, 12.6 dB)
-# at a quarter of the time. From pure noise at t = T, though, the middle of a large hole is
-# beyond the network's reach and takes a colour of its own; starting at noise std 1 from a
-# noised harmonic fill of the hole (20 steps, jumps 5 x 2) took the benchmark's holes from
-# 8-11 dB to 13-15 dB (docs/conditioning.md).
-INPAINT_DEFAULTS = {"mode": "forward", "start": "harmonic", "start_sigma": 1.0, "steps": 20, "jump_length": 5,
-                    "jump_n_sample": 2}
-DENOISE_METHODS = ("sample", "mmse")
+GREY_MMSE_DRAWS = 4  # the keyword form's grey draws; a DenoiseRequest's default is 1 (core/requests.py)
+# The defaults the app and the command line run with, and the measurements behind them,
+# are the requests' in core/requests.py; this dict is read from there (for the benchmarks).
+INPAINT_DEFAULTS = {k: getattr(InpaintRequest(), k)
+                    for k in ("mode", "start", "start_sigma", "steps", "jump_length", "jump_n_sample")}
 
 
 @dataclass
@@ -172,56 +161,71 @@ class _Piece:
             yield rec, self.to_image(rec.x, average=rec.done), self.to_image(rec.x0)
 
 
-def run_task(loaded, task: str, image: np.ndarray | None = None, *, mask: np.ndarray | None = None,
-             sigma: float | None = None, size: tuple[int, int] | None = None, steps: int | None = None,
-             seed: int | None = 0, samples: int = 1, mode: str = INPAINT_DEFAULTS["mode"], method: str = "sample",
-             device="cpu", jump_length: int = 0, jump_n_sample: int = 1, context: int = 48,
-             tile: int = 256, overlap: int = 32, ensemble: int = 1, start: str = INPAINT_DEFAULTS["start"],
-             start_sigma: float = INPAINT_DEFAULTS["start_sigma"], tile_batch: int | None = None,
-             variance: str = "learned"):
-    """Run ``task`` with a loaded checkpoint; yields :class:`TaskStep` records.
+# The keyword form of run_task keeps the settings it always had where a request's default
+# differs (a sampled denoising trajectory, no resampling jumps, every step, four grey draws):
+# new code builds a request (core/requests.py), whose defaults are the app's and the CLI's.
+_KEYWORD_DEFAULTS = {"steps": None, "method": "sample", "ensemble": 1, "jump_length": 0, "jump_n_sample": 1,
+                     "grey_draws": GREY_MMSE_DRAWS}
 
-    ``image``: (H, W) or (H, W, C) floats in [0, 1]. ``mask``: (H, W) floats in [0, 1],
-    1 = fill this pixel, fractional = feathered edge. ``sigma``: noise std in the image's
-    [0, 1] units. ``size``: (H, W) for unconditional sampling. ``samples`` > 1 averages
-    that many samples (the posterior mean); previews show the first. ``method`` for
-    denoising: ``"sample"`` runs the reverse trajectory from the matched step, ``"mmse"``
-    takes the model's one-step posterior mean there (fastest); ``ensemble`` > 1 averages it
-    over that many flips and rotations of each tile (:func:`ensemble_mmse`). ``start`` and
-    ``start_sigma`` choose where an inpainting trajectory begins (:class:`Inpaint`).
-    ``tile_batch`` tiles of one-step denoising share a network call (default:
-    :func:`default_tile_batch` for the device). ``variance``: the reverse kernels' variance
-    on a trajectory, ``"learned"`` or ``"large"`` (more texture; Gaussian models only,
-    ``GaussianDiffusion.p_dist``).
-    """
+
+def _request_from_keywords(task, settings):
+    from dataclasses import fields
+
+    from .requests import REQUESTS
+
     if task not in TASKS:
         raise ValueError(f"task must be one of {TASKS}")
-    if variance not in VARIANCES:
-        raise ValueError(f"the sampler variance must be one of {VARIANCES}")
-    if variance != "learned" and loaded.diffusion.family != "gaussian":
-        raise ValueError("only a Gaussian model has a choice of sampler variance")
-    if samples < 1:
-        raise ValueError("the number of samples must be at least 1")
-    if task == "sample":
-        if size is None:
-            raise ValueError("sampling needs an output size")
-        piece = _Piece(loaded, None, samples, device)
-        shape = (samples, piece.channels, int(size[0]), int(size[1]))
-        for rec, img, x0 in piece.run(Condition(), shape, steps, seed, variance=variance):
+    unknown = sorted(set(settings) - _KEYWORDS)
+    if unknown:
+        raise TypeError(f"run_task() got unexpected keyword arguments {', '.join(unknown)}")
+    cls = REQUESTS[task]
+    names = {f.name for f in fields(cls)}
+    merged = {**{k: v for k, v in _KEYWORD_DEFAULTS.items() if k in names}, **settings}
+    return cls(**{k: v for k, v in merged.items() if k in names})
+
+
+_KEYWORDS = {"sigma", "size", "steps", "seed", "samples", "mode", "method", "device", "jump_length", "jump_n_sample",
+             "context", "tile", "overlap", "ensemble", "start", "start_sigma", "tile_batch", "variance", "grey_draws"}
+
+
+def run_task(loaded, task, image: np.ndarray | None = None, *, mask: np.ndarray | None = None, **settings):
+    """Run a request with a loaded checkpoint; yields :class:`TaskStep` records.
+
+    ``task``: an :class:`~dpm_studio.core.requests.InpaintRequest`, ``DenoiseRequest`` or
+    ``SampleRequest`` (the settings, their defaults and their meaning are documented
+    there), or a task name with the settings as keywords (the older form; its defaults are
+    ``_KEYWORD_DEFAULTS`` where they differ from a request's). ``image``: (H, W) or
+    (H, W, C) floats in [0, 1]. ``mask``: (H, W) floats in [0, 1], 1 = fill this pixel,
+    fractional = feathered edge. ``samples`` > 1 averages that many samples (the
+    posterior mean); previews show the first, and the last record's ``samples`` holds
+    each draw.
+    """
+    if isinstance(task, _Request):
+        if settings:
+            raise TypeError("give the settings in the request, not as keywords")
+        req = task
+    else:
+        req = _request_from_keywords(task, settings)
+    req.validate(loaded)
+    device = req.device
+    if req.task == "sample":
+        piece = _Piece(loaded, None, req.samples, device)
+        shape = (req.samples, piece.channels, int(req.size[0]), int(req.size[1]))
+        for rec, img, x0 in piece.run(Condition(), shape, req.steps, req.seed, variance=req.variance):
             yield TaskStep(rec.index, rec.total, rec.t, img, x0, rec.done)
         return
     if image is None:
-        raise ValueError(f"{task} needs an image")
+        raise ValueError(f"{req.task} needs an image")
     img = as_hwc(image)
     alpha = None
     if img.shape[2] in (2, 4):  # grey + alpha or RGBA: restore the colour, carry the alpha through unchanged
         img, alpha = np.ascontiguousarray(img[:, :, :-1]), img[:, :, -1:]
-    if task == "inpaint":
-        gen = _inpaint(loaded, img, mask, steps, seed, samples, mode, device, jump_length, jump_n_sample, context,
-                       start, start_sigma, variance)
+    if req.task == "inpaint":
+        gen = _inpaint(loaded, img, mask, req.steps, req.seed, req.samples, req.mode, device, req.jump_length,
+                       req.jump_n_sample, req.context, req.start, req.start_sigma, req.variance)
     else:
-        gen = _denoise(loaded, img, sigma, steps, seed, samples, method, device, tile, overlap, ensemble,
-                       tile_batch, variance)
+        gen = _denoise(loaded, img, req.sigma, req.steps, req.seed, req.samples, req.method, device, req.tile,
+                       req.overlap, req.ensemble, req.tile_batch, req.variance, req.grey_draws)
     if alpha is None:
         yield from gen
         return
@@ -234,7 +238,7 @@ def run_task(loaded, task: str, image: np.ndarray | None = None, *, mask: np.nda
 
 
 def _inpaint(loaded, img, mask, steps, seed, samples, mode, device, jump_length, jump_n_sample, context,
-             start=INPAINT_DEFAULTS["start"], start_sigma=INPAINT_DEFAULTS["start_sigma"], variance="learned"):
+             start, start_sigma, variance):
     if mask is None:
         raise ValueError("inpainting needs a mask")
     mask = np.clip(np.asarray(mask, dtype=np.float32), 0, 1)
@@ -288,7 +292,7 @@ def default_tile_batch(device) -> int:
     return 1 if torch.device(device).type == "cpu" else 8
 
 
-def _denoise_mmse(loaded, img, sigma, seed, device, boxes, blender, ensemble, tile_batch):
+def _denoise_mmse(loaded, img, sigma, seed, device, boxes, blender, ensemble, tile_batch, grey_draws):
     """The one-step posterior mean, ``tile_batch`` equal-sized tiles per network call."""
     for group in tile_batches(boxes, tile_batch or default_tile_batch(device)):
         parts, ys, s = [], [], None
@@ -301,7 +305,7 @@ def _denoise_mmse(loaded, img, sigma, seed, device, boxes, blender, ensemble, ti
                 # A grey image on a colour model: make its noise i.i.d. across channels,
                 # averaging the estimate over a few draws of the added colour noise.
                 gen = make_generator(piece.y.device, 0 if seed is None else seed + k)
-                y, s = grey_as_colour_noise(piece.y[:1].repeat(GREY_MMSE_DRAWS, 1, 1, 1), s, gen)
+                y, s = grey_as_colour_noise(piece.y[:1].repeat(grey_draws, 1, 1, 1), s, gen)
             parts.append((k, piece, y.shape[0]))
             ys.append(y)
         x0_all = ensemble_mmse(loaded.diffusion, loaded.net, torch.cat(ys), s, ensemble)
@@ -313,21 +317,13 @@ def _denoise_mmse(loaded, img, sigma, seed, device, boxes, blender, ensemble, ti
                            None if last else boxes[k])
 
 
-def _denoise(loaded, img, sigma, steps, seed, samples, method, device, tile, overlap, ensemble=1, tile_batch=None,
-             variance="learned"):
-    if method not in DENOISE_METHODS:
-        raise ValueError(f"denoising method must be one of {DENOISE_METHODS}")
-    if loaded.diffusion.family == "binomial":
-        raise ValueError("denoising needs a Gaussian model, not a binary one")
-    if sigma is None or not sigma > 0:
-        raise ValueError("denoising needs a positive noise level")
-    if tile_batch is not None and tile_batch < 1:
-        raise ValueError("the tile batch must be at least 1")
+def _denoise(loaded, img, sigma, steps, seed, samples, method, device, tile, overlap, ensemble, tile_batch,
+             variance, grey_draws):
     H, W = img.shape[:2]
     boxes = tile_boxes(H, W, tile, overlap)
     blender = TileBlender(H, W, img.shape[2], overlap)
     if method == "mmse":
-        yield from _denoise_mmse(loaded, img, sigma, seed, device, boxes, blender, ensemble, tile_batch)
+        yield from _denoise_mmse(loaded, img, sigma, seed, device, boxes, blender, ensemble, tile_batch, grey_draws)
         return
     offset = 0
     for k, box in enumerate(boxes):

@@ -28,12 +28,12 @@ from PySide6.QtWidgets import (
 
 from .. import __version__, imageio
 from ..core.noise import estimate_noise_sigma
-from ..core.tasks import INPAINT_DEFAULTS
+from ..core.requests import InpaintRequest, saved_metadata
 from ..paths import DEFAULT_CHECKPOINT
 from ..imageio import ImageData, ImageIOError
 from . import icons
 from .canvas import ImageCanvas, Tool
-from .panels import MaskPanel, ResultBar, TaskPanel, card_T
+from .panels import MaskPanel, ResultBar, TaskPanel
 from .plots import PlotsDock
 from .qtfix import protect_singletons
 from .runner import RunJob, TaskRunner
@@ -429,14 +429,14 @@ class MainWindow(QMainWindow):
         if st is not None:
             self.restoreState(st)
         tp = self.task_panel
-        tp.steps.setValue(int(s.value("run/steps", INPAINT_DEFAULTS["steps"])))
+        tp.steps.setValue(int(s.value("run/steps", InpaintRequest.steps)))
         tp.steps_all.setChecked(s.value("run/steps_all", False, bool))
         tp.seed.setValue(int(s.value("run/seed", 0)))
         tp.samples.setValue(int(s.value("run/samples", 1)))
         tp.sigma.setValue(float(s.value("run/sigma255", 25.0)))
-        i = tp.mode.findData(s.value("run/mode", INPAINT_DEFAULTS["mode"]))
+        i = tp.mode.findData(s.value("run/mode", InpaintRequest.mode))
         tp.mode.setCurrentIndex(max(0, i))
-        i = tp.start.findData(s.value("run/start", INPAINT_DEFAULTS["start"]))
+        i = tp.start.findData(s.value("run/start", InpaintRequest.start))
         tp.start.setCurrentIndex(max(0, i))
         i = tp.variance.findData(s.value("run/variance", "learned"))
         tp.variance.setCurrentIndex(max(0, i))
@@ -660,7 +660,7 @@ class MainWindow(QMainWindow):
             self.open_image(path)
 
     def _metadata(self) -> dict:
-        meta = {"software": f"dpm-studio {__version__}", "runs": self._runs}
+        meta = saved_metadata(self._runs, __version__)
         if self._data is not None and self._data.path is not None:
             meta["source"] = self._data.path.name
         return meta
@@ -929,35 +929,28 @@ class MainWindow(QMainWindow):
             return False
         if self._state == "review":
             self._leave_review(show_base=False)
-        kwargs = dict(steps=st.steps, seed=st.seed, samples=st.samples, device=st.device, variance=st.variance)
-        image = None
+        req = st.request()
+        try:
+            req.validate(loaded)
+        except ValueError as e:
+            self.task_panel.set_hint(str(e))
+            self.statusBar().showMessage(str(e), 5000)
+            return False
+        image, kwargs = None, {}
+        if st.task in ("inpaint", "denoise"):
+            image = self.canvas.image().copy()
         if st.task == "inpaint":
-            image = self.canvas.image().copy()
-            kwargs.update(mask=self.canvas.effective_mask(), mode=st.mode, jump_length=st.jump_length,
-                          jump_n_sample=st.jump_n_sample, start=st.start)
-        elif st.task == "denoise":
-            image = self.canvas.image().copy()
-            kwargs.update(sigma=st.sigma, method=st.method, ensemble=8 if st.method == "mmse" else 1)
-        else:
-            kwargs.update(size=st.size)
+            kwargs["mask"] = self.canvas.effective_mask()
         card = loaded.card
-        self._run_info = {"task": st.task, "checkpoint": card.get("name"), "steps": st.steps or card_T(card),
-                          "seed": st.seed, "samples": st.samples, "device": st.device, "variance": st.variance,
-                          "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
-        if st.task == "inpaint":
-            self._run_info.update(mode=st.mode, start=st.start, feather=self.canvas.feather(),
-                                  jump_length=st.jump_length, jump_n_sample=st.jump_n_sample)
-        elif st.task == "denoise":
-            self._run_info.update(sigma_255=st.sigma255, method=st.method)
-        else:
-            self._run_info["size"] = list(st.size)
+        extra = {"feather": self.canvas.feather()} if st.task == "inpaint" else {}
+        self._run_info = req.metadata(loaded, **extra)
         self._result = None
         self._trajectory = None
         self.canvas.set_original(self.canvas.image() if st.task != "sample" else None)
         self._plot_total = None
         self.plots.start_run(1)
         self._run_started = time.perf_counter()
-        self.runner.start(RunJob(loaded, st.task, image, kwargs))
+        self.runner.start(RunJob(loaded, req, image, kwargs))
         self._set_state("running")
         self.canvas.setFocus()  # Space and \ work at once, and Space does not press Run again
         self.empty_label.setVisible(False)

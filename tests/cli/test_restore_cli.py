@@ -34,7 +34,9 @@ def test_inpaint_keeps_mode_and_known_pixels(tmp_path, tiny, mode):
     assert np.array_equal(r[keep], a.reshape(32, 40, -1)[keep])
     from dpm_studio.imageio import METADATA_KEY
 
-    meta = json.loads(res.info[METADATA_KEY])  # run settings recorded in the PNG
+    saved = json.loads(res.info[METADATA_KEY])  # run settings recorded in the PNG, the app's schema
+    assert saved["software"].startswith("dpm-studio ") and len(saved["runs"]) == 1
+    meta = saved["runs"][0]
     assert meta["checkpoint"] == tiny and meta["steps"] == 4 and meta["task"] == "inpaint"
     assert meta["start"] == "harmonic" and meta["start_sigma"] == 1.0  # the default start
 
@@ -43,7 +45,7 @@ def test_inpaint_keeps_mode_and_known_pixels(tmp_path, tiny, mode):
                  "--checkpoint", tiny, "--steps", "4", "--start", "noise"]) == 0
     r2 = np.asarray(Image.open(out2)).reshape(32, 40, -1)
     assert np.array_equal(r2[keep], r[keep]) and not np.array_equal(r2[~keep], r[~keep])
-    assert json.loads(Image.open(out2).info[METADATA_KEY])["start"] == "noise"
+    assert json.loads(Image.open(out2).info[METADATA_KEY])["runs"][-1]["start"] == "noise"
     assert meta["variance"] == "learned"
 
     out3 = tmp_path / "out3.png"  # the large reverse variance: same known pixels, another fill
@@ -51,7 +53,7 @@ def test_inpaint_keeps_mode_and_known_pixels(tmp_path, tiny, mode):
                  "--checkpoint", tiny, "--steps", "4", "--variance", "large"]) == 0
     r3 = np.asarray(Image.open(out3)).reshape(32, 40, -1)
     assert np.array_equal(r3[keep], r[keep]) and not np.array_equal(r3[~keep], r[~keep])
-    assert json.loads(Image.open(out3).info[METADATA_KEY])["variance"] == "large"
+    assert json.loads(Image.open(out3).info[METADATA_KEY])["runs"][-1]["variance"] == "large"
 
 
 def test_variance_needs_a_sampled_trajectory(tmp_path, tiny, capsys):

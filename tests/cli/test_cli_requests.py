@@ -1,0 +1,26 @@
+"""The command line saves what the app saves: each run a request's record (core/requests.py)."""
+
+import numpy as np
+from PIL import Image
+
+from dpm_studio.cli import main
+from dpm_studio.core.requests import DenoiseRequest
+from dpm_studio.imageio import load_image
+
+
+def test_the_cli_and_the_app_save_the_same_schema(tmp_path, tiny):
+    """The CLI writes {"software", "runs": [...]}, what the app writes, each run a request's record."""
+    src = tmp_path / "in.png"
+    Image.fromarray((np.random.default_rng(0).random((24, 24, 3)) * 255).astype(np.uint8)).save(src)
+    out = tmp_path / "out.png"
+    assert main(["denoise", str(src), "-o", str(out), "--checkpoint", "tiny-rgb", "--sigma", "20",
+                 "--ensemble", "1"]) == 0
+    meta = load_image(out).metadata
+    expect = DenoiseRequest(sigma=20 / 255, ensemble=1).metadata("tiny-rgb")
+    run = meta["runs"][0]
+    assert set(run) == set(expect) and {k: run[k] for k in expect if k != "time"} == \
+        {k: v for k, v in expect.items() if k != "time"}
+    out2 = tmp_path / "out2.png"  # a result of a result keeps the first run's record
+    assert main(["denoise", str(out), "-o", str(out2), "--checkpoint", "tiny-rgb", "--sigma", "10",
+                 "--ensemble", "1"]) == 0
+    assert [r["sigma_255"] for r in load_image(out2).metadata["runs"]] == [20.0, 10.0]

@@ -1,0 +1,97 @@
+"""Run requests: defaults in one place (the command line's), clear refusals, one saved record."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from dpm_studio.core.requests import DenoiseRequest, InpaintRequest, SampleRequest, request_for, saved_metadata
+from dpm_studio.core.tasks import run_task
+
+from test_tasks import _loaded
+
+torch.set_num_threads(1)
+
+
+def test_defaults_are_the_command_lines():
+    from dpm_studio.cli import build_parser
+
+    p = build_parser()
+    dn = p.parse_args(["denoise", "x.png", "-o", "y.png"])
+    d = DenoiseRequest(sigma=0.1)
+    assert (d.method, d.ensemble, d.tile, d.seed, d.samples) == (dn.method, dn.ensemble, dn.tile, dn.seed,
+                                                                   dn.samples) == ("mmse", 8, 256, 0, 1)
+    i = InpaintRequest()
+    assert (i.mode, i.start, i.start_sigma, i.steps, i.jump_length, i.jump_n_sample) == \
+        ("forward", "harmonic", 1.0, 20, 5, 2)
+    assert InpaintRequest(mode="clamp").jump_length == 0 and InpaintRequest(mode="clamp").jump_n_sample == 1
+    assert InpaintRequest(jump_length=0).jump_n_sample == 1
+
+
+@pytest.mark.parametrize("req,msg", [
+    (DenoiseRequest(), "positive noise level"),
+    (DenoiseRequest(sigma=0.1, ensemble=9), "ensemble size"),
+    (DenoiseRequest(sigma=0.1, variance="large"), "sampled trajectories"),
+    (DenoiseRequest(sigma=0.1, tile_batch=0), "tile batch"),
+    (InpaintRequest(mode="clamp", jump_length=3), "forward mode"),
+    (InpaintRequest(start_sigma=0), "starting noise"),
+    (InpaintRequest(steps=0), "at least 1"),
+    (InpaintRequest(samples=0), "samples"),
+    (SampleRequest(size=(0, 5)), "between 1x1"),
+    (InpaintRequest(variance="huge"), "step variance"),
+])
+def test_bad_settings_are_refused_with_one_clear_line(req, msg):
+    with pytest.raises(ValueError, match=msg) as e:
+        req.validate()
+    assert "\n" not in str(e.value)
+
+
+def test_run_task_takes_a_request_and_the_keyword_form_agrees():
+    img = np.random.default_rng(0).random((24, 24, 3)).astype(np.float32)
+    mask = np.zeros((24, 24), np.float32)
+    mask[8:16, 8:16] = 1
+    loaded = _loaded(3)
+    a = list(run_task(loaded, InpaintRequest(steps=4, jump_length=0, seed=3, context=8), img, mask=mask))[-1].image
+    b = list(run_task(loaded, "inpaint", img, mask=mask, steps=4, seed=3, mode="forward", start="harmonic",
+                      context=8))[-1].image
+    np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="positive noise level"):
+        list(run_task(loaded, DenoiseRequest(), img))
+    with pytest.raises(TypeError):
+        list(run_task(loaded, InpaintRequest(), img, mask=mask, steps=3))  # settings belong in the request
+
+
+def test_grey_on_a_colour_model_costs_what_colour_does():
+    """Defect 10: a grey image on a colour model ran four draws per tile (4x the network calls)."""
+    loaded = _loaded(3)
+    calls = []
+    real = loaded.net.forward
+
+    def counting(x, *a, **k):
+        calls.append(x.shape[0])
+        return real(x, *a, **k)
+
+    loaded.net.forward = counting
+    grey = np.random.default_rng(1).random((32, 32)).astype(np.float32)
+    list(run_task(loaded, DenoiseRequest(sigma=0.1, ensemble=2), grey))
+    grey_n = sum(calls)
+    calls.clear()
+    list(run_task(loaded, DenoiseRequest(sigma=0.1, ensemble=2), np.repeat(grey[:, :, None], 3, 2)))
+    assert grey_n == sum(calls) == 2
+
+
+def test_metadata_is_one_schema_with_every_setting():
+    loaded = _loaded(3)
+    m = InpaintRequest(steps=None, start="noise").metadata(loaded, feather=2.0)
+    assert m["task"] == "inpaint" and m["checkpoint"] == "t" and m["steps"] == 30  # "all" recorded as run
+    assert m["start"] == "noise" and "start_sigma" not in m and m["feather"] == 2.0
+    d = DenoiseRequest(sigma=20 / 255).metadata(loaded)
+    assert d["sigma_255"] == 20.0 and d["method"] == "mmse" and d["ensemble"] == 8 and "variance" not in d
+    s = SampleRequest(size=(48, 64)).metadata("t")
+    assert s["size"] == [64, 48] and s["checkpoint"] == "t"
+    saved = saved_metadata([m, d, s], "9.9")
+    assert json.loads(json.dumps(saved)) == saved and saved["software"] == "dpm-studio 9.9"
+    assert request_for("denoise", sigma=0.1, method="sample").method == "sample"
+    with pytest.raises(ValueError, match="no setting"):
+        request_for("sample", sigma=0.1)
