@@ -275,9 +275,14 @@ class TaskRunner(QObject):
         return True
 
     # -- worker reports (queued into the GUI thread) ------------------------------------------
+    def _stale(self) -> bool:
+        """A report from a run that was shut down (queued before its thread ended): ignore it,
+        or it would end the next run (a run started after ``shutdown`` reported 'aborted')."""
+        return self._worker is None or self.sender() is not self._worker
+
     @Slot(object)
     def _on_yielded(self, item):
-        if self._worker is None or self._worker.abort_requested:
+        if self._stale() or self._worker.abort_requested:
             return
         self.frames_received += 1
         self._pending = item
@@ -297,7 +302,7 @@ class TaskRunner(QObject):
 
     @Slot(object)
     def _on_finished(self, last):
-        if self._thread is None:  # already shut down
+        if self._stale():
             return
         self._timer.stop()
         if self._pending is not None:  # the last frame always reaches the display
@@ -308,7 +313,7 @@ class TaskRunner(QObject):
 
     @Slot(object)
     def _on_errored(self, info):
-        if self._thread is None:  # already shut down
+        if self._stale():
             return
         self._timer.stop()
         self._pending = None
@@ -317,7 +322,7 @@ class TaskRunner(QObject):
 
     @Slot()
     def _on_aborted(self):
-        if self._thread is None:  # already shut down
+        if self._stale():
             return
         self._timer.stop()
         self._pending = None
@@ -326,7 +331,7 @@ class TaskRunner(QObject):
 
     @Slot()
     def _on_thread_finished(self):
-        if self._thread is None:
+        if self._thread is None or self.sender() is not self._thread:  # a shut-down run's thread
             return
         self._thread.wait(1000)  # the thread has finished; this returns at once
         outcome = self._outcome or ("aborted", self._last_seen)

@@ -49,8 +49,23 @@ def test_a_long_session_survives_with_the_guard():
     assert r.returncode == 0 and "alive" in r.stdout, r.stderr[-2000:]
 
 
-def test_without_the_guard_the_leak_is_fatal_where_present():
-    if not any(v > 0 for v in leaks_per_call().values()):
-        pytest.skip("this PySide6 does not leak references")
-    r = _stress(guard=False)
-    assert r.returncode != 0 and "_dealloc: deallocating" in r.stderr
+GUARD_ON_A_LEAK = """
+import sys
+from dpm_studio.gui import qtfix
+qtfix.leaks_per_call = lambda calls=200: {{"None": 1.0, "True": 1.0}}  # as PySide6 6.12.0 on 3.11 measures
+before = [sys.getrefcount(o) for o in qtfix.SINGLETONS]
+applied = qtfix.protect_singletons()
+lifted = [sys.getrefcount(o) - b for o, b in zip(qtfix.SINGLETONS, before)]
+print(applied, all(abs(d - qtfix.HEADROOM) < 10_000 for d in lifted), qtfix.protect_singletons())
+"""
+
+
+@pytest.mark.skipif(sys.implementation.name != "cpython" or sys.version_info >= (3, 12),
+                    reason="None and bools are immortal from CPython 3.12 on: there is nothing to guard")
+def test_a_measured_leak_lifts_every_singleton_once():
+    """The leaking PySide6 (6.12.0) is excluded from the dependencies, so the leak is simulated:
+    when one is measured the guard lifts None, True and False by HEADROOM, and only once."""
+    r = subprocess.run([sys.executable, "-c", GUARD_ON_A_LEAK.format()], capture_output=True, text=True,
+                       env=dict(os.environ, QT_QPA_PLATFORM="offscreen"), timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.split() == ["True", "True", "True"]

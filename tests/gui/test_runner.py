@@ -74,10 +74,16 @@ def test_shutdown_is_bounded_and_clean(qtbot):
     with qtbot.waitSignal(r.frame, timeout=10_000):
         r.start(None, frames(10_000, delay=0.005))
     t = r._thread
+    with pytest.raises(RuntimeError, match="already in progress"):
+        r.start(None, frames(1))  # a second run while one is under way is refused
     assert r.shutdown(5000)
     assert t.isFinished() and not r.is_running()
-    with pytest.raises(RuntimeError):
-        r.start(None, frames(1)) if r.is_running() else (_ for _ in ()).throw(RuntimeError("ok"))
+    ends = []
+    for sig in ("finished", "aborted", "errored"):
+        getattr(r, sig).connect(lambda *a, sig=sig: ends.append(sig))
+    with qtbot.waitSignal(r.runningChanged, timeout=10_000, check_params_cb=lambda running: not running):
+        r.start(None, frames(2))  # after the shutdown a new run starts, and the old run's reports don't end it
+    assert ends == ["finished"]
 
 
 def test_signals_reach_slots_in_the_gui_thread(qtbot):
