@@ -353,8 +353,8 @@ def _device(name: str) -> str:
         raise UserError(str(e)) from None
 
 
-def _run_to_end(gen, label: str):
-    prog = Progress(label, None)
+def _run_to_end(gen, label: str, progress=None):
+    prog = progress or Progress(label, None)
     rec = None
     try:
         for rec in gen:
@@ -390,14 +390,13 @@ def _check_output(args, data):
 def _save(args, pixels, data, loaded, request):
     """Write the result with the one metadata schema: the runs that made it, this one last."""
     from .core.requests import saved_metadata
-    from .imageio import save_image
+    from .imageio import export_options, save_image
 
     out = Path(args.output)
     alpha = data.alpha if data is not None else None
-    bit_depth = data.bit_depth if data is not None else 8
     before = data.metadata.get("runs", []) if data is not None and isinstance(data.metadata, dict) else []
     meta = saved_metadata([*before, request.metadata(loaded)], __version__)
-    save_image(out, pixels, alpha, quality=args.quality, metadata=meta, bit_depth=bit_depth)
+    save_image(out, pixels, alpha, quality=args.quality, metadata=meta, **export_options(data))
     print(str(out))
 
 
@@ -418,14 +417,24 @@ def _read(path):
     return data
 
 
-def cmd_inpaint(args) -> int:
+def _inpaint_request(args):
     from .core.requests import InpaintRequest
+
+    return _request(InpaintRequest, steps=args.steps, seed=args.seed, samples=args.samples, mode=args.mode,
+                    start=args.start, start_sigma=args.start_sigma, jump_length=args.jump_length,
+                    jump_n_sample=args.jump_n, variance=args.variance, device=args.device)
+
+
+def cmd_inpaint(args, loaded=None, progress=None) -> int:
+    """One image; several inputs or a folder make a batch (:mod:`.batch`, which passes the loaded
+    checkpoint and its progress display)."""
+    from . import batch
     from .core.tasks import run_task
     from .imageio import load_mask
 
-    req = _request(InpaintRequest, steps=args.steps, seed=args.seed, samples=args.samples, mode=args.mode,
-                   start=args.start, start_sigma=args.start_sigma, jump_length=args.jump_length,
-                   jump_n_sample=args.jump_n, variance=args.variance, device=args.device)
+    if batch.is_batch(args):
+        return batch.run(args, "inpaint")
+    req = _inpaint_request(args)
     data = _read(args.input)
     _check_output(args, data)
     mask = load_mask(args.mask, shape=data.pixels.shape[:2])
@@ -435,16 +444,15 @@ def cmd_inpaint(args) -> int:
     if mask.min() > 0:
         print("dpm-studio: note: the mask covers the whole image: inpainting becomes unconditional sampling",
               file=sys.stderr)
-    loaded = _load(args.checkpoint, _device(args.device))
-    result = _run_to_end(run_task(loaded, req, data.pixels, mask=mask), "inpaint")
+    loaded = loaded or _load(args.checkpoint, _device(args.device))
+    result = _run_to_end(run_task(loaded, req, data.pixels, mask=mask), "inpaint", progress)
     _save(args, result, data, loaded, req)
     return 0
 
 
-def cmd_denoise(args) -> int:
-    from .core.noise import estimate_noise_sigma
+def _denoise_settings(args) -> dict:
+    """The denoising settings but sigma, checked before any image is read."""
     from .core.requests import DenoiseRequest
-    from .core.tasks import run_task
 
     if args.variance != "learned" and args.method != "sample":
         raise UserError("--variance applies to sampled trajectories: add --method sample")
@@ -454,6 +462,19 @@ def cmd_denoise(args) -> int:
                     ensemble=args.ensemble, tile=args.tile, tile_batch=args.tile_batch, variance=args.variance,
                     device=args.device)
     _request(DenoiseRequest, sigma=1.0, **settings)  # a bad option is refused before the image is read
+    return settings
+
+
+def cmd_denoise(args, loaded=None, progress=None) -> int:
+    """One image, or a batch (as :func:`cmd_inpaint`)."""
+    from . import batch
+    from .core.noise import estimate_noise_sigma
+    from .core.requests import DenoiseRequest
+    from .core.tasks import run_task
+
+    if batch.is_batch(args):
+        return batch.run(args, "denoise")
+    settings = _denoise_settings(args)
     data = _read(args.input)
     _check_output(args, data)
     if args.sigma is None:
@@ -464,8 +485,8 @@ def cmd_denoise(args) -> int:
     else:
         sigma = args.sigma / 255.0
     req = _request(DenoiseRequest, sigma=sigma, **settings)
-    loaded = _load(args.checkpoint, _device(args.device))
-    result = _run_to_end(run_task(loaded, req, data.pixels), "denoise")
+    loaded = loaded or _load(args.checkpoint, _device(args.device))
+    result = _run_to_end(run_task(loaded, req, data.pixels), "denoise", progress)
     _save(args, result, data, loaded, req)
     return 0
 
@@ -488,7 +509,8 @@ def cmd_sample(args) -> int:
 
 
 def _restore_args(p, checkpoint_required=False):
-    p.add_argument("-o", "--output", required=True, help="output image (PNG, JPEG, TIFF, BMP, WebP)")
+    p.add_argument("-o", "--output", required=True, help="output image (PNG, JPEG, TIFF, BMP, WebP); with several "
+                   "inputs or a folder, the output folder (each result keeps its input's name)")
     p.add_argument("--checkpoint", default=None if checkpoint_required else DEFAULT_CHECKPOINT,
                    required=checkpoint_required, help="a shipped checkpoint's name or a path")
     p.add_argument("--steps", type=int, default=None,
@@ -499,7 +521,8 @@ def _restore_args(p, checkpoint_required=False):
                         "forward rate 1 - ab_t/ab_s, which leaves more texture and some grain")
     p.add_argument("--device", default="cpu", help="cpu or cuda (cuda:N for one of several cards)")
     p.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality")
-    p.add_argument("--overwrite", action="store_true", help="allow writing over the input file")
+    p.add_argument("--overwrite", action="store_true", help="allow writing over the input file; in a batch, also "
+                   "redo images whose output exists (skipped otherwise, so an interrupted batch resumes)")
 
 
 # -- gui ---------------------------------------------------------------------------------------
@@ -576,8 +599,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "(default: the preset's)")
 
     i = sub.add_parser("inpaint", help="fill the masked pixels of an image")
-    i.add_argument("input", help="the image")
-    i.add_argument("--mask", required=True, help="mask image: nonzero pixels are filled")
+    i.add_argument("input", nargs="+", help="the image; or several, or a folder of images (a batch)")
+    i.add_argument("--mask", required=True, help="mask image: nonzero pixels are filled; in a batch, one mask for "
+                   "all images or a folder of masks matched to the images by file name stem")
     _restore_args(i)
     i.add_argument("--samples", type=int, default=1, help="average K samples (posterior mean)")
     i.add_argument("--mode", choices=("clamp", "forward"), default=None,
@@ -594,7 +618,7 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--soft-mask", action="store_true", help="use grey mask values as a feathered edge")
 
     dn = sub.add_parser("denoise", help="remove Gaussian noise from an image")
-    dn.add_argument("input", help="the noisy image")
+    dn.add_argument("input", nargs="+", help="the noisy image; or several, or a folder of images (a batch)")
     _restore_args(dn)
     dn.add_argument("--sigma", type=float, default=None, help="noise std in 0-255 units (default: estimated)")
     dn.add_argument("--samples", type=int, default=1, help="average K samples (posterior mean)")

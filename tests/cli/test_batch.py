@@ -1,0 +1,125 @@
+"""Batch runs: a folder or several files in, a folder out; bad files skipped; masks by stem; resume."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from dpm_studio.cli import main
+from dpm_studio.imageio import load_image
+
+H, W = 24, 32
+
+
+def _photo(path, seed):
+    a = np.random.default_rng(seed).integers(0, 256, (H, W, 3), dtype=np.uint8)
+    Image.fromarray(a).save(path)
+    return a
+
+
+def _mask(path, rows, cols):
+    m = np.zeros((H, W), np.uint8)
+    m[rows, cols] = 255
+    Image.fromarray(m).save(path)
+    return m > 0
+
+
+@pytest.fixture
+def folder(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    photos = {name: _photo(src / f"{name}.png", k) for k, name in enumerate(("a", "b", "c"))}
+    (src / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")  # an image by name only
+    (src / "notes.txt").write_text("not an image: ignored")
+    return src, photos
+
+
+def _changed(out, photos, name):
+    """Pixels of the result that differ from the input."""
+    return np.any(np.asarray(Image.open(out / f"{name}.png")) != photos[name], axis=2)
+
+
+def test_folder_with_a_broken_file_and_one_mask_for_all(tmp_path, folder, tiny, capsys):
+    src, photos = folder
+    hole = _mask(tmp_path / "hole.png", slice(4, 12), slice(6, 20))
+    out = tmp_path / "out"
+    status = main(["inpaint", str(src), "--mask", str(tmp_path / "hole.png"), "-o", str(out),
+                   "--checkpoint", tiny, "--steps", "2"])
+    err = capsys.readouterr().err
+    assert status == 1  # one image failed
+    assert sorted(p.name for p in out.iterdir()) == ["a.png", "b.png", "c.png"]
+    for name in photos:  # every result: only the hole changed
+        assert not _changed(out, photos, name)[~hole].any() and _changed(out, photos, name)[hole].any()
+    assert "failed: broken.png" in err and "3 written, 0 skipped (output exists), 1 failed: broken.png" in err
+    assert "Traceback" not in err and "notes.txt" not in err
+    assert "[4/4] c.png [################] 2/2" in err and "all [################] 100%" in err  # both bars
+
+
+def test_masks_matched_by_stem_and_several_files(tmp_path, folder, tiny, capsys):
+    src, photos = folder
+    masks = tmp_path / "masks"
+    masks.mkdir()
+    holes = {"a": _mask(masks / "a.png", slice(2, 8), slice(2, 10)),
+             "b": _mask(masks / "b.bmp", slice(14, 22), slice(18, 30))}
+    out = tmp_path / "out"
+    status = main(["inpaint", str(src / "a.png"), str(src / "b.png"), str(src / "c.png"), "--mask", str(masks),
+                   "-o", str(out), "--checkpoint", tiny, "--steps", "2"])
+    err = capsys.readouterr().err
+    assert status == 1 and "no mask for c.png" in err and not (out / "c.png").exists()
+    for name, hole in holes.items():  # each image filled where its own mask says
+        changed = _changed(out, photos, name)
+        assert changed[hole].any() and not changed[~hole].any()
+
+
+def test_resume_skips_existing_outputs_unless_overwrite(tmp_path, folder, tiny, capsys):
+    src, photos = folder
+    (src / "broken.png").unlink()
+    out = tmp_path / "out"
+    out.mkdir()
+    Image.fromarray(np.zeros((H, W, 3), np.uint8)).save(out / "b.png")  # left by an interrupted run
+    argv = ["denoise", str(src), "-o", str(out), "--checkpoint", tiny, "--sigma", "20", "--ensemble", "1"]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert "2 written, 1 skipped" in err
+    assert not np.asarray(Image.open(out / "b.png")).any()  # untouched
+    assert np.asarray(Image.open(out / "a.png")).any()
+    assert main(argv + ["--overwrite"]) == 0
+    assert "3 written, 0 skipped" in capsys.readouterr().err
+    assert np.asarray(Image.open(out / "b.png")).any()  # redone
+
+
+def test_batch_keeps_16_bit_depth(tmp_path, tiny):
+    src = tmp_path / "in"
+    src.mkdir()
+    from dpm_studio.imageio import save_image
+
+    for k in range(2):
+        save_image(src / f"p{k}.tif", np.random.default_rng(k).random((H, W, 3)).astype(np.float32), bit_depth=16)
+    out = tmp_path / "out"
+    assert main(["denoise", str(src), "-o", str(out), "--checkpoint", tiny, "--sigma", "10", "--ensemble", "1"]) == 0
+    assert all(load_image(out / f"p{k}.tif").bit_depth == 16 for k in range(2))
+
+
+@pytest.mark.parametrize("case", ["output-is-image", "bad-option", "mask-missing", "empty-folder", "over-inputs"])
+def test_batch_user_errors_exit_2_before_any_work(tmp_path, folder, tiny, capsys, case):
+    src, _ = folder
+    base = ["inpaint", str(src), "--checkpoint", tiny, "--steps", "2"]
+    argv = {"output-is-image": base + ["--mask", str(src / "a.png"), "-o", str(tmp_path / "x.png")],
+            "bad-option": base + ["--mask", str(src / "a.png"), "-o", str(tmp_path / "o"), "--mode", "clamp",
+                                  "--jump-length", "3"],
+            "mask-missing": base + ["--mask", str(tmp_path / "nope"), "-o", str(tmp_path / "o")],
+            "empty-folder": ["inpaint", str(tmp_path / "o"), "--mask", "m.png", "-o", str(tmp_path / "p")],
+            "over-inputs": base + ["--mask", str(src / "a.png"), "-o", str(src)]}[case]
+    (tmp_path / "o").mkdir()
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("dpm-studio: error:"), err
+    assert not any((tmp_path / "o").iterdir()) and not (tmp_path / "p").exists()
+
+
+def test_single_file_behaviour_unchanged(tmp_path, tiny):
+    a = _photo(tmp_path / "one.png", 3)
+    hole = _mask(tmp_path / "m.png", slice(4, 10), slice(4, 10))
+    assert main(["inpaint", str(tmp_path / "one.png"), "--mask", str(tmp_path / "m.png"), "-o",
+                 str(tmp_path / "res.png"), "--checkpoint", tiny, "--steps", "2"]) == 0
+    changed = np.any(np.asarray(Image.open(tmp_path / "res.png")) != a, axis=2)
+    assert changed[hole].any() and not changed[~hole].any()
