@@ -1,0 +1,134 @@
+"""Denoise and inpaint numpy arrays from a script or a notebook, with the command line's defaults.
+
+>>> from dpm_studio import api
+>>> clean = api.denoise(noisy)                  # noisy: (H, W) or (H, W, 3) uint8 -> uint8
+>>> filled = api.inpaint(photo, mask, seed=1)   # mask: (H, W), nonzero = fill
+
+Arrays: (H, W) grey or (H, W, C) with C = 1, 3 (or 2, 4: the last channel is alpha, carried
+through unchanged). uint8 and uint16 come back in their own type (rounded), floats in
+[0, 1] as floats of their own type; the shape comes back as it went in. ``sigma`` is in
+the array's own units (0-255 for uint8, 0-65535 for uint16, 0-1 for floats), as
+``skimage.restoration.estimate_sigma`` gives it; None estimates it, as the command line
+does.
+
+Every other keyword is a setting of :class:`~dpm_studio.core.requests.InpaintRequest` or
+:class:`~dpm_studio.core.requests.DenoiseRequest` (``steps``, ``seed``, ``samples``,
+``method``, ``ensemble``, ``mode``, ``jump_length``, ...), with the same defaults the
+command line and the app use, since all three build the same request. ``checkpoint``: a
+shipped checkpoint's name, a path, or what :func:`load_checkpoint` returned; loaded
+checkpoints are kept for the next call. ``progress(done, total)`` is called as the run
+goes. A bad value raises ``ValueError`` with one line saying what to change.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Callable
+
+import numpy as np
+
+from .paths import DEFAULT_CHECKPOINT
+
+__all__ = ["denoise", "inpaint", "load_checkpoint", "DEFAULT_CHECKPOINT"]
+
+
+@lru_cache(maxsize=4)
+def _load_cached(path: str, device: str, _stamp):
+    from .core.checkpoint import load
+
+    return load(path, device=device)
+
+
+def load_checkpoint(name_or_path=DEFAULT_CHECKPOINT, device: str = "cpu"):
+    """A loaded checkpoint, kept for the next call with the same files (unchanged since) and device."""
+    from .core.checkpoint import paths_for, resolve
+    from .core.devices import check_device
+
+    card = resolve(name_or_path)
+    stamp = tuple(p.stat().st_mtime_ns if p.exists() else None for p in paths_for(card))
+    return _load_cached(str(card), check_device(device), stamp)
+
+
+def _loaded(checkpoint, device):
+    return checkpoint if hasattr(checkpoint, "diffusion") else load_checkpoint(checkpoint, device)
+
+
+def _to_unit(image) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray], float]:
+    """(H, W, C) float32 in [0, 1], the function giving a result back in the input's type
+    and shape, and the input's unit (255, 65535 or 1)."""
+    a = np.asarray(image)
+    if a.ndim not in (2, 3) or 0 in a.shape or (a.ndim == 3 and a.shape[2] not in (1, 2, 3, 4)):
+        raise ValueError(f"an image must be an (H, W) or (H, W, C) array with C in 1-4, not shape {a.shape}")
+    if a.dtype.kind == "u" and a.dtype.itemsize <= 2:
+        unit = float(np.iinfo(a.dtype).max)
+    elif a.dtype.kind == "f":
+        unit = 1.0
+        if not np.isfinite(a).all() or a.min() < 0.0 or a.max() > 1.0:
+            raise ValueError("a float image must hold finite values in [0, 1]")
+    else:
+        raise ValueError(f"the image must be uint8, uint16 or floats in [0, 1], not {a.dtype}")
+    x = a.astype(np.float32) / np.float32(unit) if unit != 1.0 else a.astype(np.float32)
+    hwc = x[:, :, None] if a.ndim == 2 else x
+
+    def back(result: np.ndarray) -> np.ndarray:
+        r = np.clip(result, 0.0, 1.0).reshape(a.shape)
+        if unit != 1.0:
+            return (r * unit + 0.5).astype(a.dtype)
+        return r.astype(a.dtype)
+
+    return hwc, back, unit
+
+
+def _run(loaded, request, pixels, mask=None, progress=None) -> np.ndarray:
+    from .core.tasks import run_task
+
+    rec = None
+    for rec in run_task(loaded, request, pixels, mask=mask):
+        if progress is not None:
+            progress(rec.index + 1, rec.total)
+    return rec.image
+
+
+def denoise(image, sigma: float | None = None, *, checkpoint=DEFAULT_CHECKPOINT, device: str = "cpu",
+            progress: Callable[[int, int], None] | None = None, **settings) -> np.ndarray:
+    """``image`` without its Gaussian noise of std ``sigma`` (the array's units; None: estimated)."""
+    from .core.noise import estimate_noise_sigma
+    from .core.requests import request_for
+
+    pixels, back, unit = _to_unit(image)
+    request_for("denoise", sigma=1.0, device=device, **settings).validate()  # bad settings before any work
+    if sigma is None:
+        s = float(estimate_noise_sigma(pixels))
+        if not s > 0:
+            raise ValueError("the image shows no measurable noise; give sigma")
+    else:
+        s = float(sigma) / unit
+    request = request_for("denoise", sigma=s, device=device, **settings).validate()
+    return back(_run(_loaded(checkpoint, device), request, pixels, progress=progress))
+
+
+def inpaint(image, mask, *, soft_mask: bool = False, checkpoint=DEFAULT_CHECKPOINT, device: str = "cpu",
+            progress: Callable[[int, int], None] | None = None, **settings) -> np.ndarray:
+    """``image`` with the pixels where ``mask`` is nonzero filled in.
+
+    ``mask``: (H, W) bool, integers or floats. Any nonzero pixel is filled; with
+    ``soft_mask`` the values (integers scaled by their type's maximum) are a feathered edge.
+    Known pixels come back exactly as they went in.
+    """
+    from .core.requests import request_for
+
+    pixels, back, _ = _to_unit(image)
+    request = request_for("inpaint", device=device, **settings).validate()
+    m = np.asarray(mask)
+    if m.ndim == 3 and m.shape[2] == 1:
+        m = m[:, :, 0]
+    if m.shape != pixels.shape[:2]:
+        raise ValueError(f"the mask is {m.shape} but the image is {pixels.shape[:2]}: a mask must have the image's "
+                         "height and width")
+    if m.dtype.kind in "ui" and soft_mask:
+        m = m.astype(np.float32) / float(np.iinfo(m.dtype).max)
+    m = np.clip(np.nan_to_num(m.astype(np.float32)), 0.0, 1.0) if soft_mask else (m != 0).astype(np.float32)
+    out = back(_run(_loaded(checkpoint, device), request, pixels, mask=m, progress=progress))
+    known = m == 0
+    out[known] = np.asarray(image)[known]  # exactly as given, whatever the float type
+    return out

@@ -1,0 +1,93 @@
+"""dpm_studio.api: numpy in, numpy out, with the command line's defaults (compared pixel for pixel)."""
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from dpm_studio import api
+from dpm_studio.cli import main
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+H, W = 24, 32
+
+
+def _photo(seed=0, channels=3):
+    return np.random.default_rng(seed).integers(0, 256, (H, W, channels), dtype=np.uint8)
+
+
+def _hole():
+    m = np.zeros((H, W), bool)
+    m[6:14, 8:22] = True
+    return m
+
+
+def test_inpaint_matches_the_cli_with_its_defaults(tmp_path, tiny):
+    img, hole = _photo(), _hole()
+    Image.fromarray(img).save(tmp_path / "in.png")
+    Image.fromarray(hole.astype(np.uint8) * 255).save(tmp_path / "m.png")
+    assert main(["inpaint", str(tmp_path / "in.png"), "--mask", str(tmp_path / "m.png"), "-o",
+                 str(tmp_path / "out.png"), "--checkpoint", tiny, "--steps", "3"]) == 0
+    cli = np.asarray(Image.open(tmp_path / "out.png"))
+    out = api.inpaint(img, hole, checkpoint=tiny, steps=3)
+    assert out.dtype == np.uint8 and out.shape == img.shape
+    assert np.array_equal(out, cli)
+    assert np.array_equal(out[~hole], img[~hole]) and not np.array_equal(out[hole], img[hole])
+
+
+def test_denoise_matches_the_cli_with_estimated_sigma(tmp_path, tiny):
+    img = _photo(1)
+    Image.fromarray(img).save(tmp_path / "in.png")
+    assert main(["denoise", str(tmp_path / "in.png"), "-o", str(tmp_path / "out.png"), "--checkpoint", tiny]) == 0
+    cli = np.asarray(Image.open(tmp_path / "out.png"))
+    out = api.denoise(img, checkpoint=tiny)
+    assert np.array_equal(out, cli) and not np.array_equal(out, img)
+
+
+def test_sigma_is_in_the_arrays_units_and_types_come_back(tiny):
+    img8 = _photo(2)
+    f = img8.astype(np.float64) / 255
+    u16 = (img8.astype(np.uint16) * 257)
+    out8 = api.denoise(img8, sigma=20, checkpoint=tiny, ensemble=1)
+    outf = api.denoise(f, sigma=20 / 255, checkpoint=tiny, ensemble=1)
+    out16 = api.denoise(u16, sigma=20 * 257, checkpoint=tiny, ensemble=1)
+    assert outf.dtype == np.float64 and out16.dtype == np.uint16 and out8.dtype == np.uint8
+    assert 0 <= outf.min() and outf.max() <= 1
+    assert np.abs(outf * 255 - out8).max() <= 0.5 + 1e-6  # the same run, rounded
+    assert np.abs(out16 / 257.0 - outf * 255).max() < 0.01
+    grey = api.denoise(img8[:, :, 0], sigma=20, checkpoint=tiny, ensemble=1)
+    assert grey.shape == (H, W) and grey.dtype == np.uint8
+
+
+def test_soft_mask_and_float64_known_pixels_exact(tiny):
+    img = np.random.default_rng(3).random((H, W, 3))  # float64
+    soft = np.zeros((H, W), np.float32)
+    soft[6:14, 8:22] = 0.5
+    out = api.inpaint(img, soft, soft_mask=True, checkpoint=tiny, steps=2)
+    known = soft == 0
+    assert out.dtype == np.float64 and np.array_equal(out[known], img[known])
+    hard = api.inpaint(img, soft, checkpoint=tiny, steps=2)  # without soft_mask: nonzero = fill
+    assert not np.allclose(hard[~known], out[~known])
+
+
+@pytest.mark.parametrize("call,message", [
+    (lambda t: api.inpaint(_photo(), np.zeros((H, W)), checkpoint=t), "mask is empty"),
+    (lambda t: api.inpaint(_photo(), np.ones((3, 3)), checkpoint=t), "mask is"),
+    (lambda t: api.denoise(_photo().astype(float) * 2, sigma=0.1, checkpoint=t), "[0, 1]"),
+    (lambda t: api.denoise(_photo(), sigma=10, checkpoint=t, ensemble=9), "ensemble"),
+    (lambda t: api.denoise(_photo(), sigma=10, checkpoint=t, colour="red"), "no setting colour"),
+    (lambda t: api.denoise(_photo(), sigma=10, checkpoint="no-such-model"), "no checkpoint named"),
+])
+def test_bad_values_raise_value_error(tiny, call, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        call(tiny)
+
+
+def test_readme_example_runs():
+    """The README's API example, as written there, runs (with the shipped photos-rgb)."""
+    text = README.read_text()
+    m = re.search(r"<!-- api-example -->\s*```python\n(.*?)```", text, re.S)
+    assert m, "the README lost its API example"
+    exec(compile(m.group(1), "README.md[api-example]", "exec"), {})
