@@ -28,6 +28,7 @@ from PySide6.QtGui import QColor, QCursor, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsPathItem, QGraphicsRectItem
 
 from . import maskops
+from .frames import composite
 from ..imageio import to_uint8
 
 __all__ = ["Tool", "ImageCanvas"]
@@ -116,6 +117,7 @@ class ImageCanvas(pg.GraphicsView):
             self.vb.addItem(it, ignoreBounds=True)
 
         self._base: np.ndarray | None = None       # the user's image, float (H, W, C)
+        self._base_u8: np.ndarray | None = None    # ... as uint8 (cache)
         self._shown: np.ndarray | None = None      # what the picture layer shows, uint8
         self._original: np.ndarray | None = None   # the image before a run, uint8 (compare)
         self._mask: np.ndarray | None = None       # the hard mask, float (H, W)
@@ -163,6 +165,7 @@ class ImageCanvas(pg.GraphicsView):
             pixels = pixels[:, :, None]
         same_size = self._base is not None and self._base.shape[:2] == pixels.shape[:2]
         self._base = np.ascontiguousarray(pixels)
+        self._base_u8 = None
         if reset_mask or not same_size:
             self._mask = np.zeros(pixels.shape[:2], dtype=np.float32)
             self.history.clear()
@@ -197,16 +200,26 @@ class ImageCanvas(pg.GraphicsView):
         a = u8[:, :, 0] if u8.ndim == 3 and u8.shape[2] == 1 else u8
         self.image_item.setImage(a, autoLevels=False, levels=(0, 255))
 
+    def base_u8(self) -> np.ndarray | None:
+        """The user's image as shown (uint8), computed once per image."""
+        if self._base is not None and (self._base_u8 is None or self._base_u8.shape != self._base.shape):
+            self._base_u8 = to_uint8(self._base)
+        return self._base_u8 if self._base is not None else None
+
     def show_base(self):
         """Show the user's image (after a run was discarded, cancelled or accepted)."""
         if self._base is not None:
-            self._set_picture(to_uint8(self._base))
+            self._set_picture(self.base_u8())
 
-    def show_frame(self, frame: np.ndarray):
-        """Show a frame of a run ((H, W, C) float in [0, 1] or uint8). Counts ``frames_shown``."""
+    def show_frame(self, frame: np.ndarray, box=None):
+        """Show a frame of a run ((h, w, C) float in [0, 1] or uint8). A frame with a ``box``
+        (top, left, bottom, right) shows that part of the image: it is pasted into the image in
+        place, and the view stays where the user put it. Counts ``frames_shown``."""
         u8 = frame if frame.dtype == np.uint8 else to_uint8(frame)
         if u8.ndim == 2:
             u8 = u8[:, :, None]
+        if box is not None and self._base is not None:
+            u8 = composite(self.base_u8(), u8, box)
         if self._base is None or u8.shape[:2] != self._base.shape[:2]:
             # a sample of a new size: frame the view around it
             first = self._shown is None or self._shown.shape[:2] != u8.shape[:2]

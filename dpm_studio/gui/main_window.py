@@ -180,8 +180,7 @@ class MainWindow(QMainWindow):
         self.canvas = ImageCanvas()
         self.canvas.setAcceptDrops(False)
         self.canvas.viewport().setAcceptDrops(False)
-        self.result_bar = ResultBar()
-        self.result_bar.setVisible(False)
+        self.result_bar = ResultBar()  # always there, so the canvas never changes size when a run starts
         self.empty_label = QLabel("<div style='font-size:15pt; color:#9a9a9a'>Open an image to begin</div>"
                                   "<div style='color:#8a8a8a'>File \u203a Open (Ctrl+O), drag and drop a file "
                                   "here, or paste (Ctrl+V).<br>Or pick <b>Sample</b> to draw a new image from "
@@ -620,7 +619,9 @@ class MainWindow(QMainWindow):
         self._name = name or (path.name if path else "untitled")
         self._dirty = path is None
         self._runs = []
-        self._trajectory = None
+        self._trajectory = self._result = self._run_info = None   # the last run belonged to the last image
+        self.task_panel.reset_progress("idle")
+        self.plots.clear_run()
         self.canvas.set_image(data.pixels, reset_mask=True, fit=True)
         self.canvas.set_original(None)
         self.empty_label.setVisible(False)
@@ -752,7 +753,7 @@ class MainWindow(QMainWindow):
             self.load_mask(p)
 
     def _export_mask_dialog(self):
-        stem = Path(getattr(self, "_name", "untitled")).stem
+        stem = Path(self._name or "untitled").stem
         p = self.dialogs.save_file("Export Mask", str(Path(self.last_folder()) / f"{stem}-mask.png"),
                                    "PNG (*.png);;TIFF (*.tif *.tiff)")
         if p:
@@ -794,7 +795,7 @@ class MainWindow(QMainWindow):
         return True
 
     def _export_gif_dialog(self):
-        stem = Path(getattr(self, "_name", "untitled")).stem
+        stem = Path(self._name or "untitled").stem
         p = self.dialogs.save_file("Export Trajectory as GIF",
                                    str(Path(self.last_folder()) / f"{stem}-trajectory.gif"), "GIF (*.gif)")
         if p:
@@ -973,9 +974,10 @@ class MainWindow(QMainWindow):
         if frame.total != self._plot_total:
             self._plot_total = frame.total
             self.plots.start_run(frame.total)
-        self.canvas.show_frame(frame.display(self._show_x0))
-        self.task_panel.set_progress(frame.index + 1, frame.total, frame.elapsed, frame.eta)
-        self.result_bar.set_live(frame.index, frame.total, frame.t)
+        self.canvas.show_frame(frame.display(self._show_x0), frame.box)
+        value, maximum, text = frame.progress
+        self.task_panel.set_progress(value, maximum, frame.elapsed, frame.eta, text)
+        self.result_bar.set_live(frame.index, frame.total, frame.t, frame.progress[2])
         self.plots.update_run(frame)
 
     @Slot(object)
@@ -993,8 +995,9 @@ class MainWindow(QMainWindow):
         self._on_scrub(max(0, n - 1))
         took = frame.elapsed
         self._run_info["seconds"] = round(took, 2)
-        self.task_panel.set_progress(frame.total, frame.total, took, 0)
-        self.task_panel.progress.setFormat(f"done: {frame.total} steps in {took:.1f} s")
+        value, maximum, text = frame.progress
+        self.task_panel.set_progress(maximum, maximum, took, 0)
+        self.task_panel.progress.setFormat(f"done: {text} in {took:.1f} s")
         self.statusBar().showMessage(
             f"Done in {took:.1f} s. Accept (Ctrl+Shift+Return) keeps the result; hold \\ to see the original.")
         self._update_title()
@@ -1005,7 +1008,7 @@ class MainWindow(QMainWindow):
         self.canvas.set_original(None)
         self.canvas.show_base()
         self.plots.end_run()
-        at = f" at step {last.index + 1} of {last.total}" if last is not None else ""
+        at = f" at {last.progress[2]}" if last is not None and last.progress[2] else ""
         self.task_panel.reset_progress(f"cancelled{at}")
         self.statusBar().showMessage(f"Cancelled{at}. The image and mask are unchanged.", 6000)
         self._after_run()
@@ -1036,7 +1039,8 @@ class MainWindow(QMainWindow):
         last = k == len(tr) - 1
         self.canvas.show_frame(tr.frame(k, self._show_x0))
         total = tr.total or (tr.indices[-1] + 1)
-        label = "result" if last else f"step {tr.indices[k] + 1} / {total}   t = {tr.times[k]:.4g}"
+        step = tr.labels[k] if tr.labels and tr.labels[k] else f"step {tr.indices[k] + 1} / {total}"
+        label = "result" if last else f"{step}   t = {tr.times[k]:.4g}"
         self.result_bar.step_label.setText(label)
         self.plots.set_cursor(tr.indices[k], tr.times[k])
 
@@ -1113,7 +1117,6 @@ class MainWindow(QMainWindow):
         running, review = state == "running", state == "review"
         self.canvas.set_editable(state == "edit")
         self.task_panel.set_running(running)
-        self.result_bar.setVisible(running or review)
         self.result_bar.set_review(review, len(self._trajectory) if (review and self._trajectory) else 0)
         self.result_bar.set_show_x0(self._show_x0)
         if not review:

@@ -568,10 +568,12 @@ class TaskPanel(QWidget):
         if not running:
             self._update_enabled()
 
-    def set_progress(self, index: int, total: int, elapsed: float | None = None, eta: float | None = None):
+    def set_progress(self, index: int, total: int, elapsed: float | None = None, eta: float | None = None,
+                     text: str | None = None):
+        """The bar at ``index`` of ``total``; ``text`` says it in the user's units (default: the count)."""
         self.progress.setRange(0, max(1, total))
         self.progress.setValue(index)
-        self.progress.setFormat(f"step {index} / {total}")
+        self.progress.setFormat(text or f"step {index} / {total}")
         if elapsed is not None:
             e = f"{elapsed:.1f} s elapsed"
             if eta is not None and eta == eta and index < total:
@@ -671,8 +673,8 @@ class ResultBar(QFrame):
             with QSignalBlocker(self.split_button):
                 self.split_button.setChecked(False)
 
-    def set_live(self, index: int, total: int, t: float):
+    def set_live(self, index: int, total: int, t: float, text: str = ""):
         with QSignalBlocker(self.slider):
             self.slider.setRange(0, max(1, total - 1))
             self.slider.setValue(index)
-        self.step_label.setText(f"step {index + 1} / {total}   t = {t:.4g}")
+        self.step_label.setText(f"{text or f'step {index + 1} / {total}'}   t = {t:.4g}")

@@ -207,6 +207,18 @@ class PlotsDock(QDockWidget):
             self.t_line.setVisible(True)
             self.t_line.setValue(t)
 
+    def clear_run(self):
+        """Forget the last run (another image was opened)."""
+        self._timer.stop()
+        self._pending = None
+        self.trace_curve.setData([], [])
+        self.step_line.setVisible(False)
+        self.t_line.setVisible(False)
+
+    def run_is_empty(self) -> bool:
+        x, _ = self.trace_curve.getData()
+        return x is None or len(x) == 0
+
     def end_run(self):
         self._timer.stop()
         self._apply()

@@ -17,9 +17,8 @@ function runs that slot in the *worker* thread. Worker signals here are connecte
 ``@Slot`` methods of QObjects that live in the GUI thread, so the connection is queued
 and the slot runs in the GUI thread.
 
-:func:`task_frames` wraps :func:`dpm_studio.core.tasks.run_task` (no Qt) and does the
-per-step bookkeeping in the worker thread: the RMS change per step and a bounded
-recording of the trajectory as uint8 frames.
+:func:`~dpm_studio.gui.frames.task_frames` (no Qt, in :mod:`.frames`) wraps the core's
+``run_task`` and does the per-step bookkeeping in the worker thread.
 """
 
 from __future__ import annotations
@@ -27,112 +26,13 @@ from __future__ import annotations
 import threading
 import time
 import traceback
-from dataclasses import dataclass, field
-
-import numpy as np
+from dataclasses import dataclass
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
-from .analysis import frame_indices, rms_change
+from .frames import Frame, RunJob, Trajectory, task_frames
 from .qtfix import protect_singletons
-from ..imageio import to_uint8
 
 __all__ = ["ErrorInfo", "Frame", "Trajectory", "RunJob", "GeneratorWorker", "TaskRunner", "task_frames"]
-
-
-# -- the pure part (runs in the worker thread) ---------------------------------------------------------
-@dataclass
-class Trajectory:
-    """A bounded recording of a run: uint8 frames of x_t and of the x_0 estimate per kept step."""
-
-    indices: list = field(default_factory=list)
-    times: list = field(default_factory=list)
-    x: list = field(default_factory=list)
-    x0: list = field(default_factory=list)
-    total: int = 0
-
-    def __len__(self) -> int:
-        return len(self.indices)
-
-    def append(self, index, t, image_u8, x0_u8):
-        self.indices.append(int(index))
-        self.times.append(float(t))
-        self.x.append(image_u8)
-        self.x0.append(x0_u8)
-
-    def frame(self, k: int, predicted: bool = False) -> np.ndarray:
-        """The k-th recorded frame (uint8); the x_0 estimate if asked and available."""
-        if predicted and self.x0[k] is not None:
-            return self.x0[k]
-        return self.x[k]
-
-    def frames(self, predicted: bool = False) -> list:
-        return [self.frame(k, predicted) for k in range(len(self))]
-
-
-@dataclass
-class Frame:
-    """One step of a run as the GUI sees it."""
-
-    index: int
-    total: int
-    t: float
-    image: np.ndarray            # x_t (or the result when done), (H, W, C) float in [0, 1]
-    x0: np.ndarray | None        # the model's x_0 estimate
-    done: bool
-    elapsed: float               # seconds since the run started
-    rms: np.ndarray              # RMS change of x per step so far, shape (index + 1,)
-    trajectory: Trajectory | None = None   # only on the last frame
-    image_u8: np.ndarray | None = None     # ready to show (converted in the worker thread)
-    x0_u8: np.ndarray | None = None
-
-    def display(self, predicted: bool = False) -> np.ndarray:
-        """What the canvas shows: x_t, or the x_0 estimate when asked and available (uint8)."""
-        if predicted and self.x0 is not None:
-            return self.x0_u8 if self.x0_u8 is not None else to_uint8(self.x0)
-        return self.image_u8 if self.image_u8 is not None else to_uint8(self.image)
-
-    @property
-    def eta(self) -> float:
-        n = self.index + 1
-        return self.elapsed / n * (self.total - n) if n else float("nan")
-
-
-@dataclass
-class RunJob:
-    """Everything a run needs, copied at the moment Run is pressed."""
-
-    loaded: object
-    task: str
-    image: np.ndarray | None = None
-    kwargs: dict = field(default_factory=dict)
-    max_frames: int = 200
-    frame_budget_bytes: int = 256 * 2 ** 20
-
-
-def task_frames(job: RunJob):
-    """Generator of :class:`Frame` for a job; the bookkeeping happens here, in the worker."""
-    from ..core.tasks import run_task
-
-    t0 = time.perf_counter()
-    prev = None
-    rms: list[float] = []
-    traj = Trajectory()
-    keep: set[int] | None = None
-    for rec in run_task(job.loaded, job.task, job.image, **job.kwargs):
-        if keep is None:
-            traj.total = rec.total
-            frame_bytes = max(1, rec.image.size) * 2  # x and x0 as uint8
-            n_keep = int(max(2, min(job.max_frames, job.frame_budget_bytes // frame_bytes)))
-            keep = frame_indices(rec.total, n_keep)
-        rms.append(rms_change(rec.image, prev))
-        prev = rec.image
-        u8 = to_uint8(rec.image)
-        x0_u8 = None if rec.x0 is None else to_uint8(rec.x0)
-        if rec.index in keep or rec.done:
-            traj.append(rec.index, rec.t, u8, x0_u8)
-        yield Frame(rec.index, rec.total, rec.t, rec.image, rec.x0, rec.done,
-                    time.perf_counter() - t0, np.asarray(rms, dtype=np.float32),
-                    traj if rec.done else None, u8, x0_u8)
 
 
 # -- the Qt part -----------------------------------------------------------------------------------------

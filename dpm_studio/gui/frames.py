@@ -1,0 +1,198 @@
+"""A run's frames as the app sees them, without Qt: where each one lies, how far along it is.
+
+:func:`task_frames` wraps :func:`dpm_studio.core.tasks.run_task` and does the per-step
+bookkeeping in the worker thread: the RMS change per step, a bounded recording of the
+trajectory as uint8 crops with their boxes (:class:`Trajectory`), and the progress in the
+units the user chose (:func:`progress_text`).
+
+A frame of a large image shows only the crop being worked on; its ``box`` (top, left,
+bottom, right) says where that crop lies in the image, and :func:`composite` puts it
+there, so the canvas and every export show the whole image at its own size.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .analysis import frame_indices, rms_change
+from ..imageio import from_uint8, to_uint8
+
+__all__ = ["Frame", "Trajectory", "RunJob", "task_frames", "composite", "progress_text", "uncertainty_u8"]
+
+
+def composite(base_u8: np.ndarray | None, crop_u8: np.ndarray, box) -> np.ndarray:
+    """``crop_u8`` pasted into a copy of ``base_u8`` at ``box``; the crop itself when there is no box."""
+    if box is None or base_u8 is None:
+        return crop_u8
+    top, left, bottom, right = box
+    out = base_u8.copy()
+    c = crop_u8
+    if c.shape[2] != out.shape[2]:  # e.g. a grey crop of a grey image shown as RGB
+        c = np.repeat(c[:, :, :1], out.shape[2], axis=2) if out.shape[2] > c.shape[2] else c[:, :, :out.shape[2]]
+    out[top:bottom, left:right] = c
+    return out
+
+
+def uncertainty_u8(samples: list) -> np.ndarray:
+    """The per-pixel spread of the samples as a picture: their std over draws, averaged over
+    channels, scaled so that the largest spread is white (uint8 (H, W, 1))."""
+    s = np.std(np.stack([np.asarray(x, np.float32) for x in samples]), axis=0).mean(axis=2, keepdims=True)
+    peak = float(s.max())
+    return to_uint8(s / peak if peak > 0 else s)
+
+
+@dataclass
+class Trajectory:
+    """A bounded recording of a run: uint8 crops of x_t and of the x_0 estimate per kept step,
+    with the box each lies in; :meth:`frame` gives them composited into the input image."""
+
+    indices: list = field(default_factory=list)
+    times: list = field(default_factory=list)
+    x: list = field(default_factory=list)
+    x0: list = field(default_factory=list)
+    boxes: list = field(default_factory=list)
+    labels: list = field(default_factory=list)   # progress in the user's units at each kept step
+    total: int = 0
+    base: np.ndarray | None = None   # the input image (uint8), what the crops are pasted into
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def append(self, index, t, image_u8, x0_u8, box=None, label=""):
+        self.labels.append(label)
+        self.indices.append(int(index))
+        self.times.append(float(t))
+        self.x.append(image_u8)
+        self.x0.append(x0_u8)
+        self.boxes.append(box)
+
+    def frame(self, k: int, predicted: bool = False) -> np.ndarray:
+        """The k-th recorded frame as the whole image (uint8); the x_0 estimate if asked and available."""
+        crop = self.x0[k] if predicted and self.x0[k] is not None else self.x[k]
+        return composite(self.base, crop, self.boxes[k])
+
+    def frames(self, predicted: bool = False) -> list:
+        """Every recorded frame as the whole image, as [0, 1] floats (what imageio writes)."""
+        return [from_uint8(self.frame(k, predicted)) for k in range(len(self))]
+
+
+@dataclass
+class Frame:
+    """One step of a run as the GUI sees it."""
+
+    index: int
+    total: int
+    t: float
+    image: np.ndarray            # x_t (or the result when done), (h, w, C) float in [0, 1]
+    x0: np.ndarray | None        # the model's x_0 estimate
+    done: bool
+    elapsed: float               # seconds since the run started
+    rms: np.ndarray              # RMS change of x per step so far, shape (index + 1,)
+    trajectory: Trajectory | None = None   # only on the last frame
+    image_u8: np.ndarray | None = None     # ready to show (converted in the worker thread)
+    x0_u8: np.ndarray | None = None
+    box: tuple | None = None     # (top, left, bottom, right) of the image this frame shows; None = all
+    progress: tuple = (0, 1, "")  # (value, maximum, text) in the user's units
+    samples: list | None = None  # the last frame of a run with several samples: each draw
+
+    def display(self, predicted: bool = False) -> np.ndarray:
+        """What the canvas shows: x_t, or the x_0 estimate when asked and available (uint8)."""
+        if predicted and self.x0 is not None:
+            return self.x0_u8 if self.x0_u8 is not None else to_uint8(self.x0)
+        return self.image_u8 if self.image_u8 is not None else to_uint8(self.image)
+
+    @property
+    def eta(self) -> float:
+        n = self.index + 1
+        return self.elapsed / n * (self.total - n) if n else float("nan")
+
+
+@dataclass
+class RunJob:
+    """Everything a run needs, copied at the moment Run is pressed: the loaded checkpoint,
+    the request (or a task name with keyword settings in ``kwargs``), the pixels and, for
+    inpainting, ``kwargs["mask"]``."""
+
+    loaded: object
+    task: object
+    image: np.ndarray | None = None
+    kwargs: dict = field(default_factory=dict)
+    max_frames: int = 200
+    frame_budget_bytes: int = 256 * 2 ** 20
+
+
+def _parts(job: RunJob) -> int:
+    """How many pieces the core works on one after the other (masked regions or tiles)."""
+    from ..core.tiling import inpaint_boxes, tile_boxes
+
+    req, mask = job.task, job.kwargs.get("mask")
+    task = getattr(req, "task", req)
+    if task == "inpaint" and mask is not None:
+        return max(1, len(inpaint_boxes(np.asarray(mask) > 0, context=getattr(req, "context", 48))))
+    if task == "denoise" and job.image is not None:
+        H, W = job.image.shape[:2]
+        return len(tile_boxes(H, W, getattr(req, "tile", 256), getattr(req, "overlap", 32)))
+    return 1
+
+
+def progress_text(req, index: int, total: int, parts: int = 1, steps: int | None = None) -> tuple:
+    """(value, maximum, text) of a run at record ``index`` of ``total``, in the user's units.
+
+    A trajectory counts the steps the user set (``steps``; resampling jumps and respacing
+    make more records than that), region by region for several masked regions; one-step
+    denoising counts tiles."""
+    task, method = getattr(req, "task", req), getattr(req, "method", None)
+    n = index + 1
+    if task == "denoise" and method == "mmse":
+        return n, total, f"tile {n} / {total}" if total > 1 else "posterior mean"
+    parts = max(1, int(parts))
+    per = max(1, total // parts)
+    part, within = min(parts - 1, index // per), index % per + 1
+    if task == "denoise":
+        pct = int(100 * n / max(1, total))
+        return n, total, f"{pct}%" + (f"  (tile {part + 1} / {parts})" if parts > 1 else "")
+    S = int(steps) if steps else per
+    k = min(S, max(1, math.ceil(within * S / per)))
+    text = f"step {k} / {S}"
+    if parts > 1:
+        text += f"  (region {part + 1} / {parts})"
+    return n, total, text
+
+
+def task_frames(job: RunJob):
+    """Generator of :class:`Frame` for a job; the bookkeeping happens here, in the worker."""
+    from ..core.tasks import run_task
+
+    t0 = time.perf_counter()
+    prev = None
+    rms: list[float] = []
+    traj = Trajectory()
+    if job.image is not None:
+        traj.base = to_uint8(job.image)
+    keep: set[int] | None = None
+    parts = _parts(job)
+    req = job.task
+    steps = getattr(req, "steps", None) or getattr(job.loaded.diffusion, "T", None) \
+        if getattr(req, "task", req) != "denoise" else None
+    for rec in run_task(job.loaded, job.task, job.image, **job.kwargs):
+        if keep is None:
+            traj.total = rec.total
+            frame_bytes = max(1, rec.image.size) * 2  # x and x0 as uint8
+            n_keep = int(max(2, min(job.max_frames, job.frame_budget_bytes // frame_bytes)))
+            keep = frame_indices(rec.total, n_keep)
+        box = getattr(rec, "box", None)
+        rms.append(rms_change(rec.image, prev))
+        prev = rec.image
+        u8 = to_uint8(rec.image)
+        x0_u8 = None if rec.x0 is None else to_uint8(rec.x0)
+        progress = progress_text(req, rec.index, rec.total, parts, steps)
+        if rec.index in keep or rec.done:
+            traj.append(rec.index, rec.t, u8, x0_u8, box, progress[2])
+        yield Frame(rec.index, rec.total, rec.t, rec.image, rec.x0, rec.done,
+                    time.perf_counter() - t0, np.asarray(rms, dtype=np.float32),
+                    traj if rec.done else None, u8, x0_u8, box, progress,
+                    getattr(rec, "samples", None) if rec.done else None)

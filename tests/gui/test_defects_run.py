@@ -1,0 +1,122 @@
+"""Issue 15's defects around a run: exports, the view during a run, progress, run state.
+
+Each test failed on the app before the fix (the defect's number in its name)."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from dpm_studio import imageio
+from gui_helpers import gradient_image
+
+RUN_MS = 60_000
+
+
+def _small_hole(win, size=160, hole=(72, 88)):
+    img = gradient_image(size, size)
+    win.set_image(img)
+    mask = np.zeros((size, size), np.float32)
+    mask[hole[0]:hole[1], hole[0]:hole[1]] = 1
+    win.canvas.set_mask(mask)
+    win.task_panel.steps.setValue(6)
+    win.task_panel.jump_length.setValue(0)
+    return img, mask
+
+
+def test_defect1_trajectory_exports_are_what_the_canvas_showed(qtbot, win, tmp_path):
+    img, mask = _small_hole(win)
+    with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS):
+        assert win.run()
+    tr = win._trajectory
+    assert tr.boxes[0] is not None, "the run worked on a crop (the case that broke the exports)"
+    shown = []
+    for k in range(len(tr)):
+        win.result_bar.slider.setValue(k)
+        shown.append(win.canvas.shown().copy())
+    assert win.export_trajectory_frames(tmp_path / "frames")
+    files = sorted((tmp_path / "frames").glob("*.png"))
+    assert len(files) == len(tr)
+    for f, s in zip(files, shown):
+        back = np.asarray(Image.open(f).convert("RGB"))
+        assert back.shape == img.shape, "every frame is the whole image"
+        np.testing.assert_array_equal(back, s)
+    top, left, bottom, right = tr.boxes[0]
+    outside = np.ones(mask.shape, bool)
+    outside[top:bottom, left:right] = False
+    assert outside.any()
+    np.testing.assert_array_equal(shown[0][outside], imageio.to_uint8(img)[outside])
+    gif = tmp_path / "t.gif"
+    assert win.export_trajectory_gif(gif)
+    im = Image.open(gif)
+    assert im.n_frames == len(tr)
+    for k in range(im.n_frames):
+        im.seek(k)
+        back = np.asarray(im.convert("RGB")).astype(int)
+        assert back.shape == img.shape
+        assert np.abs(back - shown[k]).mean() < 12, "a GIF frame is the shown frame up to its palette"
+        assert len(np.unique(back.reshape(-1, 3), axis=0)) > 64
+
+
+def test_defect5_the_view_stays_and_the_crop_is_shown_in_place(qtbot, win):
+    img, mask = _small_hole(win)
+    win.canvas.set_zoom(1.0)
+    before = [list(r) for r in win.canvas.vb.viewRange()]
+    seen = []
+
+    def look(frame):
+        if not frame.done:
+            seen.append((win.canvas.shown().shape, [list(r) for r in win.canvas.vb.viewRange()],
+                         win.canvas.shown()[0, 0].copy(), frame.box))
+
+    win.runner.frame.connect(look)
+    with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS):
+        assert win.run()
+    assert seen
+    for shape, rng, corner, box in seen:
+        assert box is not None and shape == img.shape
+        np.testing.assert_allclose(rng, before, atol=1e-6)
+        np.testing.assert_array_equal(corner, imageio.to_uint8(img)[0, 0])
+    np.testing.assert_allclose([list(r) for r in win.canvas.vb.viewRange()], before, atol=1e-6)
+
+
+def test_defect6_progress_counts_the_steps_the_user_set(qtbot, win):
+    img, mask = _small_hole(win)
+    win.task_panel.steps.setValue(10)
+    win.task_panel.jump_length.setValue(5)  # resampling: more records than steps
+    texts = []
+    win.runner.frame.connect(lambda f: texts.append(win.task_panel.progress.format()))
+    with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS) as b:
+        assert win.run()
+    assert b.args[0].total > 10
+    live = [t for t in texts if t.startswith("step")]
+    assert live and all(t.split("/")[1].split()[0] == "10" for t in live), live
+    assert "/ 10" in win.task_panel.progress.format() and "done" in win.task_panel.progress.format()
+
+
+def test_defect6_opening_another_image_clears_the_last_run(qtbot, win, image_file):
+    _small_hole(win, size=32, hole=(8, 24))
+    with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS):
+        assert win.run()
+    assert win.accept_result()
+    assert "done" in win.task_panel.progress.format()
+    assert win.open_image(image_file[0])
+    assert win.task_panel.progress.format() == "idle"
+    assert not win.task_panel.eta.isVisible()
+    assert win._trajectory is None and not win.act_export_gif.isEnabled()
+    assert win.plots.run_is_empty()
+
+
+def test_defect11_exporting_a_samples_trajectory_in_a_fresh_window(qtbot, win, tmp_path, msgbox):
+    win.task_panel.set_task("sample")
+    win.task_panel.width_spin.setValue(16)
+    win.task_panel.height_spin.setValue(16)
+    win.task_panel.steps.setValue(4)
+    with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS):
+        assert win.run()
+    out = tmp_path / "sample-trajectory.gif"
+    win.dialogs.paths["save_file"] = str(out)
+    win._export_gif_dialog()
+    assert not msgbox
+    im = Image.open(out)
+    assert im.size == (16, 16) and im.n_frames == len(win._trajectory)
