@@ -43,6 +43,45 @@ def to_bits(nats, unit_size: float = 1.0):
     return nats / (LN2 * unit_size)
 
 
+DEQUANTISED_8BIT = "x = (v + U(0,1)) / 256"  # the image recipes' dequantisation, as their cards record it
+
+
+def standard_units(K: float, data: dict, family: str, units: str) -> dict:
+    """K (bits per unit, as measured) beside the figure papers report: an upper bound on the
+    negative log-likelihood in bits per dimension.
+
+    - 8-bit images (``data`` records the dequantisation x = (v + u) / 256, u ~ U(0, 1), and
+      the model sees z = (x - mean) / std): K is a bound on the density of z summed over the
+      C channels of a pixel. Per dimension the density of x is that of z divided by std, and
+      a bin of the 8-bit scale is 1/256 wide, so log2 P(v) >= K / C - log2 std - 8 and
+          NLL <= 8 + log2(std) - K / C   bits/dim
+      (Nichol & Dhariwal 2021 report 2.94 on CIFAR-10 in these units).
+    - binary data (a binomial model of 0/1 values): K is already a log-probability, so
+      NLL <= -K / (dimensions per unit) bits/dim.
+    - continuous data (dead leaves, toys): K bounds a differential log-density of the
+      unit-variance data; it has no 8-bit equivalent (None).
+
+    Returns ``{"nll_bits_per_dim": float | None, "meaning": str}``.
+    """
+    deq = str(data.get("provenance", {}).get("augmentation", {}).get("dequantisation", "")) \
+        if isinstance(data.get("provenance"), dict) else ""
+    channels = int(data.get("channels", 1))
+    if deq == DEQUANTISED_8BIT:
+        std = float(data["scale"]["std"])
+        return {"nll_bits_per_dim": 8.0 + math.log2(std) - K / channels,
+                "meaning": f"K: a lower bound on log2 density of dequantised pixels in unit-variance space, "
+                           f"{channels} channel(s) summed per pixel; as NLL on the 8-bit scale: 8 + log2({std:.4f}) "
+                           f"- K/{channels} bits/dim"}
+    if family == "binomial":
+        dims = channels if units == "bits/pixel" else int(math.prod(data.get("shape", [1])))
+        return {"nll_bits_per_dim": -K / dims,
+                "meaning": f"K: a lower bound on log2 P of the binary data per {units.split('/')[-1]}; "
+                           f"NLL = -K/{dims} bits/dim"}
+    return {"nll_bits_per_dim": None,
+            "meaning": "K: a lower bound on a differential log2 density of continuous, unit-variance data; "
+                       "no 8-bit equivalent"}
+
+
 @dataclass
 class Progress:
     """A step record of a long evaluation: ``done`` of ``total`` units of work."""

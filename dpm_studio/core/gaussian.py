@@ -6,7 +6,9 @@ the network's two outputs (z_mu, z_Sigma), each already reduced over the tempora
 by one of three mean parametrisations:
 
 - ``"paper"`` (App. D, eqs 64-65): Sigma = sigmoid(z_Sigma + logit b_t),
-  mu = (x_t - z_mu)(1 - Sigma) + z_mu;
+  mu = (x_t - z_mu)(1 - Sigma) + z_mu. The authors' code divides z_Sigma by sqrt(T) before
+  the sigmoid; we do not (the paper's form), so the variance head's effective learning
+  rate is sqrt(T) times theirs (docs/reproductions.md);
 - ``"code"`` (the authors' code): mu = x_t sqrt(1 - b_t) + z_mu sqrt(b_t), same Sigma;
 - ``"eps"`` (Ho et al. 2020): z_mu predicts the noise, x_0 = (x_t - sqrt(1 - ab_t) z_mu) / sqrt(ab_t),
   mu = the posterior mean given that x_0, same Sigma head.

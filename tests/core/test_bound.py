@@ -74,13 +74,59 @@ def test_stochastic_training_estimate_is_unbiased_for_the_full_sum():
     assert abs(float(est_bits.mean()) - full.K) < 5 * se + 0.02
 
 
-def test_stratified_estimate_agrees_with_the_full_sum_within_its_error():
+def test_stratified_estimate_is_unbiased_for_the_full_sum_within_its_measured_noise():
+    """On one fixed data set the difference between the stratified estimate and the full sum is
+    Monte Carlo noise only (the data's spread, which K_stderr includes, is common to both), so
+    the tolerance is that noise, measured here from repeated runs of each: 40 stratified
+    estimates (n_t = 8) and 5 full sums (n_mc = 4); their means must agree to 4 of their joint
+    standard errors (about 0.12 bits, where the data's K_stderr is 0.28)."""
     from dpm_studio.core.bound import estimate_bound
 
     d = GaussianDiffusion(Schedule("code", 50), "paper", first_step="fixed")
     net = _Miscalibrated(d)
     x0 = torch.randn(400, 2, generator=torch.Generator().manual_seed(11))
+    fulls = torch.tensor([run(evaluate_bound(d, net, x0, n_mc=4, generator=torch.Generator().manual_seed(12 + s))).K
+                          for s in range(5)], dtype=torch.float64)
+    ests = [run(estimate_bound(d, net, x0, n_t=8, generator=torch.Generator().manual_seed(100 + s)))
+            for s in range(40)]
+    K = torch.tensor([e.K for e in ests], dtype=torch.float64)
+    tol = 4 * math.sqrt(float(K.var()) / len(K) + float(fulls.var()) / len(fulls))
+    assert abs(float(K.mean() - fulls.mean())) < tol, (float(K.mean()), float(fulls.mean()), tol)
+    # The reported standard error (data and steps together) covers the run-to-run noise, and the
+    # stratified estimate pays for its speed in precision.
+    assert float(K.std()) < ests[0].K_stderr
     full = run(evaluate_bound(d, net, x0, n_mc=4, generator=torch.Generator().manual_seed(12)))
-    est = run(estimate_bound(d, net, x0, n_t=8, generator=torch.Generator().manual_seed(13)))
-    assert abs(est.K - full.K) < 4 * est.K_stderr
-    assert est.K_stderr > full.K_stderr  # it pays for its speed in precision
+    assert ests[0].K_stderr > full.K_stderr
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_standard_units_give_the_8bit_nll_of_the_discrete_pixels(channels):
+    """8-bit values v dequantised and scaled as the image recipes do, z = ((v + u)/256 - mean)/std,
+    and a model density N(0, 1) per z dimension: K (bits per pixel, channels summed) converted by
+    standard_units must equal -E log2 P(v) per dimension, with P(v) the model's exact mass on v's
+    bin, up to the small dequantisation (Jensen) gap, never below it."""
+    from dpm_studio.core.bound import DEQUANTISED_8BIT, standard_units
+
+    g = torch.Generator().manual_seed(20)
+    v = torch.distributions.Binomial(255, torch.tensor(0.4)).sample((200_000,)).double()
+    mean = (float(v.mean()) + 0.5) / 256
+    std = math.sqrt(float(v.var()) + 1 / 12) / 256
+    z = ((v + torch.rand(v.shape, generator=g, dtype=torch.float64)) / 256 - mean) / std
+    K = channels * float((-0.5 * (math.log(2 * math.pi) + z ** 2)).mean()) / LN2  # bits per pixel
+    normal = torch.distributions.Normal(0.0, 1.0)
+    lo, hi = (v / 256 - mean) / std, ((v + 1) / 256 - mean) / std
+    exact = -float(torch.log2(normal.cdf(hi) - normal.cdf(lo)).mean())
+    data = {"channels": channels, "scale": {"mean": mean, "std": std},
+            "provenance": {"augmentation": {"dequantisation": DEQUANTISED_8BIT}}}
+    got = standard_units(K, data, "gaussian", "bits/pixel")["nll_bits_per_dim"]
+    assert exact - 0.005 < got < exact + 0.01, (got, exact)  # the gap measured 0.001
+
+
+def test_standard_units_of_binary_and_continuous_data():
+    from dpm_studio.core.bound import standard_units
+
+    assert standard_units(-0.25, {"channels": 1}, "binomial", "bits/pixel")["nll_bits_per_dim"] == 0.25
+    assert standard_units(-2.4, {"shape": [20]}, "binomial", "bits/seq")["nll_bits_per_dim"] == pytest.approx(0.12)
+    cont = standard_units(2.3, {"channels": 1, "provenance": {"augmentation": {"dequantisation": "none"}}},
+                          "gaussian", "bits/pixel")
+    assert cont["nll_bits_per_dim"] is None and "no 8-bit equivalent" in cont["meaning"]
