@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from dpm_studio.core.checkpoint import list_cards, load, resolve  # noqa: E402
-from dpm_studio.core.presets import get_preset  # noqa: E402
+from dpm_studio.core.presets import preset_for_card  # noqa: E402
 from dpm_studio.core.tasks import run_task  # noqa: E402
 
 GAP = 4
@@ -59,7 +59,7 @@ def labelled(top: Image.Image, bottom: Image.Image, title: str) -> Image.Image:
 def sheet(name: str, n: int, steps: int, seed: int, out_dir: Path) -> dict:
     loaded = load(resolve(name))
     card = loaded.card
-    preset = get_preset(card["data"]["recipe"])
+    preset = preset_for_card(card)
     patch = int(card["data"].get("patch", 64))
     t0 = time.perf_counter()
     rec = None

