@@ -530,6 +530,11 @@ def _restore_args(p, checkpoint_required=False):
 
 # -- gui ---------------------------------------------------------------------------------------
 def cmd_gui(args) -> int:
+    from .display import display_problem
+
+    problem = display_problem()  # before Qt starts: Qt aborts the process instead of saying what to install
+    if problem:
+        raise UserError(problem)
     try:
         from .gui.app import run_app
     except ImportError as e:
