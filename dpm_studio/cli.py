@@ -190,11 +190,10 @@ def cmd_train(args) -> int:
     import torch
 
     from .core import checkpoint
-    from .core.presets import from_folder, get_preset
-    from .core.training import Model, TrainState, train
+    from .core.presets import from_folder, get_preset, with_net
 
     try:
-        preset = get_preset(args.preset)
+        preset = with_net(get_preset(args.preset), args.net)
         if args.data:
             if not Path(args.data).expanduser().is_dir():
                 raise ValueError(f"--data {args.data!r} is not a folder")
@@ -213,6 +212,17 @@ def cmd_train(args) -> int:
             import torch.distributed as dist
 
             dist.destroy_process_group()
+
+
+def _init_from(state, name_or_path, device):
+    """Copy a checkpoint's weights into the model and its EMA (a warm start, step 0)."""
+    loaded = _load(name_or_path, device)
+    for module in (state.model, state.ema):
+        try:
+            module.net.load_state_dict(loaded.net.state_dict())
+        except RuntimeError:
+            raise UserError(f"--init {name_or_path}: its network is not this preset's "
+                            f"({loaded.card.get('network')})") from None
 
 
 def _distributed_setup(device: str):
@@ -247,7 +257,10 @@ def _train(args, preset, rank: int, device: str) -> int:
     from .core import checkpoint
     from .core.training import Model, TrainState, distributed_context, train
 
+    from .core.training import load_state, save_state, state_files
+
     lead = rank == 0  # under torchrun only rank 0 logs, saves and measures
+    loop = args.loop if args.loop != "auto" else ("fast" if str(device).startswith("cuda") else "plain")
     world = distributed_context()[1]
     out = Path(args.output)
     state_path = out.with_name(out.name + ".train")
@@ -265,12 +278,17 @@ def _train(args, preset, rank: int, device: str) -> int:
     model = Model(diffusion, net).to(device)
     state = TrainState(model, lr=args.lr or preset.lr, optimizer=args.optimizer)
     if args.resume:
-        if not Path(str(state_path) + ".safetensors").exists():
-            raise UserError(f"nothing to resume: {state_path}.safetensors does not exist")
-        from safetensors.torch import load_file
-
-        meta = json.loads(Path(str(state_path) + ".json").read_text())
-        state.restore(load_file(str(state_path) + ".safetensors", device=str(device)), meta)
+        missing = [f for f in state_files(state_path) if not f.exists()]
+        if missing:
+            raise UserError(f"nothing to resume: {missing[0]} does not exist")
+        try:
+            state.restore(*load_state(state_path, device))
+        except RuntimeError as e:
+            first = str(e).strip().splitlines()[0][:200]
+            raise UserError(f"{state_path} does not fit this model ({first}); give the same preset and --net as "
+                            "the run being resumed") from None
+    elif args.init:
+        _init_from(state, args.init, device)
     batch = args.batch or preset.batch_size
     total = args.total_steps or preset.total_steps
     commands = []
@@ -282,8 +300,6 @@ def _train(args, preset, rank: int, device: str) -> int:
     commands.append(" ".join(["dpm-studio", *sys.argv[1:]]))
 
     def save_all(final=False, bound=None):
-        from safetensors.torch import save_file
-
         card = {"name": args.name or out.stem, "description": preset.description,
                 "network": preset.net_spec, "data": preset.card_data(),
                 "training": {"preset": preset.name, "steps": state.step, "batch_size": batch * world,
@@ -297,14 +313,11 @@ def _train(args, preset, rank: int, device: str) -> int:
                              "lr": state.base_lr, "ema_decay": state.ema_decay,
                              "seed": args.seed, "wall_time_s": round(state.elapsed, 1),
                              "examples_per_s": round(state.step * batch * world / max(state.elapsed, 1e-9), 1),
-                             "hardware": _hardware(device, world), "commands": commands}}
+                             "hardware": _hardware(device, world), "loop": loop, "commands": commands}}
         if bound:
             card["bound"] = bound
         checkpoint.save(out, state.ema.diffusion, state.ema.net, card)
-        checkpoint._atomic_write(Path(str(state_path) + ".safetensors"),
-                                 lambda tmp: save_file(state.tensors(), tmp))
-        checkpoint._atomic_write(Path(str(state_path) + ".json"),
-                                 lambda tmp: Path(tmp).write_text(json.dumps(state.meta())))
+        save_state(state_path, state)
 
     log = open(args.log, "a", newline="") if args.log and lead else None
     writer = csv.writer(log) if log else None
@@ -312,12 +325,18 @@ def _train(args, preset, rank: int, device: str) -> int:
         writer.writerow(["step", "loss", "K", "K_avg", "lr", "examples_per_s", "elapsed_s", "grad_norm"])
     prog = Progress(f"train {preset.name}", args.steps, enabled=lead)
     last_save = time.perf_counter()
+    common = dict(steps=args.steps, minutes=args.minutes, warmup=preset.warmup, unit_size=preset.unit_size,
+                  seed=args.seed, total_steps=total, objective=preset.objective, device=device,
+                  t_probs=preset.t_probs(state.model.diffusion) if preset.objective == "hybrid" else None)
+    if loop == "fast":
+        from .core.fasttrain import device_data, train_fast
+
+        records = train_fast(state, device_data(preset, batch, device), batch=batch, compile=args.compile,
+                             sync_every=args.sync_every, **common)
+    else:
+        records = train(state, lambda g: preset.batch(batch, g), **common)
     try:
-        for rec in train(state, lambda g: preset.batch(batch, g), steps=args.steps, minutes=args.minutes,
-                         warmup=preset.warmup, unit_size=preset.unit_size, seed=args.seed, total_steps=total,
-                         objective=preset.objective,
-                         t_probs=preset.t_probs(state.model.diffusion) if preset.objective == "hybrid" else None,
-                         device=device):
+        for rec in records:
             if writer and rec.step % 10 == 0:
                 writer.writerow([rec.step, f"{rec.loss:.6g}", f"{rec.K:.6g}", f"{rec.K_avg:.6g}", f"{rec.lr:.3g}",
                                  f"{rec.examples_per_s:.1f}", f"{rec.elapsed_s:.1f}", f"{rec.grad_norm:.4g}"])
@@ -603,6 +622,15 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--no-eval", dest="eval", action="store_false", help="skip measuring the bound at the end")
     t.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
     t.add_argument("--device", default="cpu", help="cpu or cuda (under torchrun: each process's cuda:LOCAL_RANK)")
+    t.add_argument("--net", default=None, help="the image presets' network: default, or unet-te (the 3.6 M "
+                   "time-embedding U-Net: base 48, levels 1-2-2-2, two residual blocks)")
+    t.add_argument("--init", metavar="CHECKPOINT", help="start from this checkpoint's weights (same network), "
+                   "with a fresh optimiser and step count")
+    t.add_argument("--loop", choices=("auto", "plain", "fast"), default="auto",
+                   help="training loop: fast (data on the device, bf16 network, no per-step host sync) or plain; "
+                        "auto (default) takes fast on cuda and plain elsewhere")
+    t.add_argument("--compile", action="store_true", help="fast loop: torch.compile the network")
+    t.add_argument("--sync-every", type=int, default=25, help="fast loop: steps between read-backs of the loss")
     t.add_argument("--parametrisation", default=None, help="Gaussian mean head: paper, code or eps "
                    "(default: the preset's)")
 

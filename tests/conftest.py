@@ -27,3 +27,14 @@ def _isolate(tmp_path, monkeypatch):
     torch.manual_seed(0)
     torch.set_num_threads(1)  # a test may have changed it (the CLI's --threads, the app's helpers)
     yield
+
+
+@pytest.fixture
+def one_thread():
+    """torch on one thread for the test (the machine's cores are shared)."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)

@@ -47,6 +47,9 @@ class Preset:
     # [0, 1] units, "fraction": share of draws in that band} (hybrid objective only).
     t_focus: dict | None = None
     held_out_n: int = 0   # image presets: patches in the held-out set
+    # The image recipe behind ``batch`` (image presets), so a GPU loop can hold its images on
+    # the device (``fasttrain.DeviceCrops``); None: batches come from ``batch`` alone.
+    recipe: Callable[[], object] | None = None
 
     def build(self):
         return self.build_diffusion(), build_net(self.net_spec)
@@ -138,7 +141,7 @@ def _image_data(name: str, patch: int, held_out: int, recipe: Callable[[], objec
                 "provenance": r.provenance}
 
     return {"batch": lambda n, g: recipe().batch(n, patch, g),
-            "held_out": lambda: recipe().held_out(held_out, patch, seed=0), "data": data}
+            "held_out": lambda: recipe().held_out(held_out, patch, seed=0), "data": data, "recipe": recipe}
 
 
 def _image(name: str, description: str, *, channels: int, family: str = "gaussian", patch: int = 64,
@@ -217,7 +220,7 @@ def from_folder(preset: Preset, folder) -> Preset:
                 "provenance": r.provenance}
 
     return replace(preset, description=f"{preset.description} (trained on {root})",
-                   batch=lambda n, g: recipe().batch(n, patch, g),
+                   batch=lambda n, g: recipe().batch(n, patch, g), recipe=recipe,
                    held_out=lambda: recipe().held_out(FOLDER_HELD_OUT, patch, seed=0), data=data, paper={})
 
 
@@ -262,3 +265,26 @@ def get_preset(name: str) -> Preset:
 
 def bits_per_unit(nats: float, unit_size: float) -> float:
     return nats / (math.log(2) * unit_size)
+
+
+# Other networks for the image presets (``dpm-studio train PRESET --net NAME``): the preset's
+# U-Net spec with these keyword arguments replaced. "unet-te" is the time-embedding U-Net
+# of issue 13 (base 48, levels 1, 2, 2, 2, two residual blocks per level, sinusoidal time
+# embedding in every block): 3.60 M parameters for RGB, 14.4 MB of fp32 weights.
+NET_VARIANTS = {
+    "unet-te": {"base": 48, "channel_mults": [1, 2, 2, 2], "num_res_blocks": 2, "time": "embedding"},
+}
+
+
+def with_net(preset: Preset, variant: str | None) -> Preset:
+    """``preset`` with the network ``NET_VARIANTS[variant]`` (None or "default": unchanged)."""
+    from dataclasses import replace
+
+    if variant in (None, "default"):
+        return preset
+    if variant not in NET_VARIANTS:
+        raise ValueError(f"unknown network {variant!r}; choose one of default, {', '.join(NET_VARIANTS)}")
+    if preset.net_spec.get("type") != "unet":
+        raise ValueError(f"network {variant!r} is for the image presets, not {preset.name}")
+    spec = {"type": "unet", "kwargs": {**preset.net_spec["kwargs"], **NET_VARIANTS[variant]}}
+    return replace(preset, net_spec=spec)

@@ -217,6 +217,43 @@ def _ddp(net: nn.Module, device) -> nn.Module:
     return DistributedDataParallel(net, device_ids=[dev.index] if dev.type == "cuda" else None)
 
 
+def distributed_net(model: Model, objective: str, device, world: int):
+    """(the network a step calls, the parameters whose gradients are averaged by hand).
+
+    With ``world`` > 1 (a torch.distributed group must be initialised): every replica
+    starts from rank 0's weights; the hybrid objective (one forward per step, what DDP's
+    reducer expects) calls the network through DistributedDataParallel; the bound, which
+    may call the network twice per step, averages every gradient by hand instead.
+    """
+    if world <= 1:
+        return model.net, []
+    if not _initialised():
+        raise RuntimeError("DDP training needs torch.distributed.init_process_group first (use torchrun)")
+    import torch.distributed as dist
+
+    for p in model.parameters():
+        dist.broadcast(p.data, 0)
+    net, owned = model.net, set()
+    if objective == "hybrid":
+        net = _ddp(model.net, device)
+        owned = {id(p) for p in model.net.parameters()}
+    return net, [p for p in model.parameters() if id(p) not in owned and p.requires_grad]
+
+
+def gradient_step(state: TrainState, net, loss_fn, x0, generator, extra: dict, others: list, lr: float):
+    """Set the learning rate, evaluate the objective on ``x0`` and back-propagate (averaging
+    ``others``' gradients over a group); returns (objective's dict, mean loss, parameters with gradients)."""
+    for g in state.opt.param_groups:
+        g["lr"] = lr
+    out = loss_fn(state.model.diffusion, net, x0, generator=generator, **extra)
+    loss = out["loss"].mean()
+    state.opt.zero_grad(set_to_none=True)
+    loss.backward()
+    if others:
+        _all_reduce_grads(others)
+    return out, loss, [p for p in state.model.parameters() if p.grad is not None]
+
+
 def _all_reduce_grads(params):
     """Average the gradients of ``params`` (those DDP does not own) over the group."""
     import torch.distributed as dist
@@ -266,23 +303,7 @@ def train(state: TrainState, batches, *, steps: int | None = None, minutes: floa
     gen = data_gen if dev.type == "cpu" else make_generator(dev, run_seed)
     model = state.model
     model.train()
-    net = model.net
-    others = []
-    if ddp is None:
-        ddp = world > 1
-    if ddp:
-        if not _initialised():
-            raise RuntimeError("DDP training needs torch.distributed.init_process_group first (use torchrun)")
-        import torch.distributed as dist
-
-        for p in model.parameters():  # every replica starts from rank 0's weights
-            dist.broadcast(p.data, 0)
-        if objective == "hybrid":  # one forward per step: what DDP's reducer expects
-            net = _ddp(model.net, device)
-            owned = {id(p) for p in model.net.parameters()}
-        else:  # the bound may call the network twice per step: average all gradients by hand
-            owned = set()
-        others = [p for p in model.parameters() if id(p) not in owned and p.requires_grad]
+    net, others = distributed_net(model, objective, device, world if ddp is None else (2 if ddp else 1))
     target = state.step + steps if steps is not None else None
     total = total_steps or target
     t_start = time.perf_counter()
@@ -297,15 +318,7 @@ def train(state: TrainState, batches, *, steps: int | None = None, minutes: floa
         if x0.device != dev:
             x0 = x0.to(dev, non_blocking=True)
         lr = lr_at(state.step, state.base_lr, warmup, total)
-        for g in state.opt.param_groups:
-            g["lr"] = lr
-        out = loss_fn(model.diffusion, net, x0, generator=gen, **extra)
-        loss = out["loss"].mean()
-        state.opt.zero_grad(set_to_none=True)
-        loss.backward()
-        if others:
-            _all_reduce_grads(others)
-        params = [p for p in model.parameters() if p.grad is not None]
+        out, loss, params = gradient_step(state, net, loss_fn, x0, gen, extra, others, lr)
         gnorm = float(torch.nn.utils.clip_grad_norm_(params, clip)) if clip else float("nan")
         if math.isfinite(gnorm):
             state.opt.step()
@@ -336,3 +349,76 @@ def _agreed(flag: bool, world: int) -> bool:
         t = t.cuda()
     dist.broadcast(t, 0)
     return bool(t.item())
+
+
+# -- the resume state on disk --------------------------------------------------------------
+SHARD_BYTES = 15 * 2 ** 20  # each resume file stays under 16 MiB (a transfer limit, issue 13)
+
+
+def state_files(base) -> list:
+    """The files of the resume state saved at ``base`` (``OUT.train``): the JSON, then the shards."""
+    from pathlib import Path
+
+    base = Path(base)
+    meta_path = Path(str(base) + ".json")
+    files = [meta_path]
+    n = 1
+    if meta_path.exists():
+        import json
+
+        n = int(json.loads(meta_path.read_text()).get("shards", 1))
+    return files + [_shard_path(base, k) for k in range(n)]
+
+
+def _shard_path(base, k: int):
+    from pathlib import Path
+
+    # OUT.train.safetensors, then OUT.1.train.safetensors, ... (all match *.train.safetensors)
+    if k == 0:
+        return Path(str(base) + ".safetensors")
+    stem = str(base)[:-len(".train")] if str(base).endswith(".train") else str(base)
+    return Path(f"{stem}.{k}.train.safetensors")
+
+
+def save_state(base, state: TrainState, max_bytes: int = SHARD_BYTES) -> list:
+    """Write ``state`` (weights, EMA, optimiser moments, step, RNG seed position) at ``base``
+    in safetensors shards of at most ``max_bytes`` each (a single larger tensor gets a shard
+    of its own), each written atomically, the JSON last; returns the paths written."""
+    import json
+    from pathlib import Path
+
+    from safetensors.torch import save_file
+
+    from .atomic import atomic_write
+
+    shards, size = [{}], 0
+    for k, v in state.tensors().items():
+        n = v.numel() * v.element_size()
+        if shards[-1] and size + n > max_bytes:
+            shards.append({})
+            size = 0
+        shards[-1][k] = v.cpu()
+        size += n
+    written = []
+    for i, part in enumerate(shards):
+        path = _shard_path(base, i)
+        atomic_write(path, lambda tmp, part=part: save_file(part, tmp))
+        written.append(path)
+    meta = {**state.meta(), "shards": len(shards)}
+    meta_path = Path(str(base) + ".json")
+    atomic_write(meta_path, lambda tmp: Path(tmp).write_text(json.dumps(meta)))
+    return [meta_path, *written]
+
+
+def load_state(base, device="cpu") -> tuple[dict, dict]:
+    """(tensors, meta) of a resume state written by :func:`save_state` (or an older single file)."""
+    import json
+    from pathlib import Path
+
+    from safetensors.torch import load_file
+
+    meta = json.loads(Path(str(base) + ".json").read_text())
+    tensors = {}
+    for k in range(int(meta.get("shards", 1))):
+        tensors.update(load_file(str(_shard_path(base, k)), device=str(device)))
+    return tensors, meta
