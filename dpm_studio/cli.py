@@ -294,9 +294,16 @@ def _train(args, preset, rank: int, device: str) -> int:
     commands = []
     if args.resume and checkpoint.paths_for(out)[1].exists():
         try:
-            commands = list(checkpoint.read_card(out).get("training", {}).get("commands", []))
+            old_card = checkpoint.read_card(out)
         except checkpoint.CheckpointError:
-            commands = []
+            old_card = {}
+        commands = list(old_card.get("training", {}).get("commands", []))
+        from .core.presets import data_change
+
+        change = data_change(old_card.get("data", {}), preset.card_data())
+        if change and lead:
+            print(f"dpm-studio: warning: resuming on other data than the run so far ({change}); "
+                  "the card will record the new data and scaling", file=sys.stderr)
     commands.append(" ".join(["dpm-studio", *sys.argv[1:]]))
 
     def save_all(final=False, bound=None):

@@ -257,6 +257,33 @@ def preset_for_card(card: dict) -> Preset:
     return replace(preset, **_image_data(name, patch, preset.held_out_n, recipe))
 
 
+def data_change(old: dict, new: dict) -> str | None:
+    """How the card ``data`` entry ``new`` differs in its images from ``old``, or None.
+
+    Compares the sources (ids, and the files' SHA-256 where recorded) and the scaling, so
+    that resuming a run on a wallpaper folder that gained or changed photographs is noticed.
+    """
+    def sources(data):
+        prov = data.get("provenance")
+        return {s.get("id"): s.get("file_sha256") for s in (prov.get("sources", []) if isinstance(prov, dict) else [])
+                if isinstance(s, dict)}
+
+    a, b = sources(old), sources(new)
+    parts = []
+    if set(b) - set(a):
+        parts.append(f"{len(set(b) - set(a))} source(s) added")
+    if set(a) - set(b):
+        parts.append(f"{len(set(a) - set(b))} removed")
+    changed = [k for k in set(a) & set(b) if a[k] and b[k] and a[k] != b[k]]
+    if changed:
+        parts.append(f"{len(changed)} file(s) changed")
+    if old.get("scale") and new.get("scale") and old["scale"] != new["scale"]:
+        parts.append("scale mean/std {:.4f}/{:.4f} -> {:.4f}/{:.4f}".format(
+            old["scale"].get("mean", 0), old["scale"].get("std", 0), new["scale"].get("mean", 0),
+            new["scale"].get("std", 0)))
+    return ", ".join(parts) or None
+
+
 def get_preset(name: str) -> Preset:
     if name not in PRESETS:
         raise ValueError(f"unknown training preset {name!r}; choose one of {sorted(PRESETS)}")

@@ -137,3 +137,37 @@ def test_added_photographs_leave_a_checkpoints_held_out_set_alone(tmp_path, monk
     presets._recipe.cache_clear()
     with pytest.raises(FileNotFoundError, match="lacks Path.png"):
         presets.preset_for_card(card).held_out()
+
+
+def test_resuming_on_a_folder_that_gained_a_photograph_warns(tmp_path, capsys):
+    from dpm_studio.cli import main
+    from dpm_studio.core.checkpoint import load
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for k in range(2):
+        _photo(folder / f"p{k}.png", k)
+    out = tmp_path / "model"
+    args = ["train", "textures-gray", "--data", str(folder), "-o", str(out), "--steps", "1", "--batch", "2",
+            "--no-eval", "--threads", "1"]
+    assert main(args) == 0
+    assert "warning" not in capsys.readouterr().err
+    assert main(args + ["--resume"]) == 0          # the same data: no warning
+    assert "warning" not in capsys.readouterr().err
+    _photo(folder / "p2.png", 2)
+    assert main(args + ["--resume"]) == 0
+    err = capsys.readouterr().err
+    assert "resuming on other data" in err and "1 source(s) added" in err and "scale mean/std" in err
+    assert [s["id"] for s in load(out).card["data"]["provenance"]["sources"]] == [f"file:p{k}.png" for k in range(3)]
+
+
+def test_data_change_names_added_removed_and_changed_files():
+    def data(files, mean=0.5):
+        return {"scale": {"mean": mean, "std": 0.25},
+                "provenance": {"sources": [{"id": f"file:{f}", "file_sha256": sha} for f, sha in files.items()]}}
+
+    old = data({"a.png": "1", "b.png": "2"})
+    assert presets.data_change(old, data({"a.png": "1", "b.png": "2"})) is None
+    assert presets.data_change(old, data({"a.png": "1", "b.png": "3", "c.png": "4"}, 0.6)) == \
+        "1 source(s) added, 1 file(s) changed, scale mean/std 0.5000/0.2500 -> 0.6000/0.2500"
+    assert presets.data_change(old, data({"a.png": "1"})) == "1 removed"
