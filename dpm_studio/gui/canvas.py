@@ -29,6 +29,7 @@ from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsPathItem, QGraphics
 
 from . import maskops
 from .frames import composite
+from .session import Document, Session
 from ..imageio import to_uint8
 
 __all__ = ["Tool", "ImageCanvas"]
@@ -62,8 +63,37 @@ class ImageCanvas(pg.GraphicsView):
     zoomChanged = Signal(float)     # screen pixels per image pixel
     brushSizeChanged = Signal(float)
     toolChanged = Signal(object)
+    imageEdited = Signal()          # undo / redo changed the document's pixels
 
-    def __init__(self, parent=None):
+    # The document's pixels and the mask live in the session (gui/session.py); the canvas
+    # reads and writes them there, so they have one owner.
+    @property
+    def _base(self):
+        return self.session.doc.pixels if self.session.doc is not None else None
+
+    @_base.setter
+    def _base(self, pixels):
+        if pixels is None:
+            self.session.doc = None
+        elif self.session.doc is None:
+            self.session.doc = Document(pixels)
+        else:
+            self.session.doc.pixels = pixels
+
+    @property
+    def _mask(self):
+        return self.session.mask
+
+    @_mask.setter
+    def _mask(self, mask):
+        self.session.mask = mask
+
+    @property
+    def history(self):
+        return self.session.history
+
+    def __init__(self, parent=None, session: Session | None = None):
+        self.session = session if session is not None else Session()
         super().__init__(parent, background=QColor(38, 38, 40))
         self.setMouseTracking(True)
         self.viewport().setMouseTracking(True)
@@ -116,14 +146,12 @@ class ImageCanvas(pg.GraphicsView):
         for it in (self._cursor_shadow, self.cursor_item, self.rect_item, self.path_item):
             self.vb.addItem(it, ignoreBounds=True)
 
-        self._base: np.ndarray | None = None       # the user's image, float (H, W, C)
         self._base_u8: np.ndarray | None = None    # ... as uint8 (cache)
         self._shown: np.ndarray | None = None      # what the picture layer shows, uint8
         self._original: np.ndarray | None = None   # the image before a run, uint8 (compare)
         self._mask: np.ndarray | None = None       # the hard mask, float (H, W)
         self._effective: np.ndarray | None = None  # cache of the feathered mask
         self._rgba: np.ndarray | None = None       # the overlay's pixels (colour + alpha = mask)
-        self.history = maskops.MaskHistory()
         self._feather = 0.0
         self._brush = 16.0
         self._tool = Tool.BRUSH
@@ -343,18 +371,32 @@ class ImageCanvas(pg.GraphicsView):
         self._mask_edited()
 
     def undo(self) -> bool:
-        if self._mask is None or self._stroke is not None or self.history.undo(self._mask) is None:
-            return False
-        self.historyChanged.emit()
-        self._mask_edited()
-        return True
+        """Undo the last mask edit or accepted result (the session's one history)."""
+        return self._step_history(self.session.undo)
 
     def redo(self) -> bool:
-        if self._mask is None or self._stroke is not None or self.history.redo(self._mask) is None:
+        return self._step_history(self.session.redo)
+
+    def _step_history(self, step) -> bool:
+        if self._mask is None or self._stroke is not None:
+            return False
+        e = step()
+        if e is None:
             return False
         self.historyChanged.emit()
-        self._mask_edited()
+        if e.kind == "image":
+            self._base_u8 = None
+            self.show_base()
+            self.imageEdited.emit()
+        else:
+            self._mask_edited()
         return True
+
+    def image_edited(self):
+        """The session changed the document's pixels in place (an accepted result): show them."""
+        self._base_u8 = None
+        self.show_base()
+        self.historyChanged.emit()
 
     def _mask_edited(self, live: bool = False, box=None):
         self._effective = None

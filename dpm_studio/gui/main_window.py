@@ -37,6 +37,7 @@ from .panels import MaskPanel, ResultBar, TaskPanel
 from .plots import PlotsDock
 from .qtfix import protect_singletons
 from .runner import RunJob, TaskRunner
+from .session import Session
 
 __all__ = ["MainWindow", "Dialogs"]
 
@@ -143,12 +144,9 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.setDockNestingEnabled(True)
 
-        self._data: ImageData | None = None     # alpha, path and metadata of the image
-        self._path: Path | None = None
-        self._name: str | None = None
+        self.session = Session()                # the document, the mask, the undo history
+        self._data: ImageData | None = None     # how the document was read (format, notes)
         self._plot_total = None
-        self._dirty = False                     # the image changed since it was opened or saved
-        self._runs: list[dict] = []             # runs accepted into the image (saved as metadata)
         self._state = "edit"
         self._result = None                     # the done Frame of the last run
         self._trajectory = None
@@ -175,9 +173,28 @@ class MainWindow(QMainWindow):
         self._set_state("edit")
         self.statusBar().showMessage("Open an image (Ctrl+O), drop one here, or paste one (Ctrl+V).")
 
+    # The open document's fields, kept in the session (gui/session.py).
+    @property
+    def _runs(self) -> list:
+        return self.session.doc.runs if self.session.doc is not None else []
+
+    def _doc_field(name, default=None):  # noqa: N805 - a property factory used in the class body
+        def get(self):
+            return getattr(self.session.doc, name) if self.session.doc is not None else default
+
+        def put(self, value):
+            if self.session.doc is not None:
+                setattr(self.session.doc, name, value)
+        return property(get, put)
+
+    _path = _doc_field("path")
+    _name = _doc_field("name")
+    _dirty = _doc_field("dirty", False)
+    del _doc_field
+
     # -- construction ---------------------------------------------------------------------------------------
     def _build_widgets(self):
-        self.canvas = ImageCanvas()
+        self.canvas = ImageCanvas(session=self.session)
         self.canvas.setAcceptDrops(False)
         self.canvas.viewport().setAcceptDrops(False)
         self.result_bar = ResultBar()  # always there, so the canvas never changes size when a run starts
@@ -395,6 +412,7 @@ class MainWindow(QMainWindow):
         self.tool_group.triggered.connect(self._on_tool_action)
         c.toolChanged.connect(self._on_tool_changed)
         c.historyChanged.connect(self._update_actions)
+        c.imageEdited.connect(self._on_image_edited)
         c.maskChanged.connect(self._on_mask_changed)
         c.hovered.connect(self._on_hover)
         c.zoomChanged.connect(self._on_zoom)
@@ -432,7 +450,6 @@ class MainWindow(QMainWindow):
         tp.steps_all.setChecked(s.value("run/steps_all", False, bool))
         tp.seed.setValue(int(s.value("run/seed", 0)))
         tp.samples.setValue(int(s.value("run/samples", 1)))
-        tp.sigma.setValue(float(s.value("run/sigma255", 25.0)))
         i = tp.mode.findData(s.value("run/mode", InpaintRequest.mode))
         tp.mode.setCurrentIndex(max(0, i))
         i = tp.start.findData(s.value("run/start", InpaintRequest.start))
@@ -443,7 +460,6 @@ class MainWindow(QMainWindow):
         tp.device.setCurrentIndex(max(0, i))
         tp.set_task(s.value("run/task", "inpaint", str))
         self.mask_panel.brush.setValue(int(s.value("mask/brush", 24)))
-        self.mask_panel.feather.setValue(float(s.value("mask/feather", 0.0)))
         self.canvas.set_brush_size(self.mask_panel.brush.value())
         self.canvas.set_feather(self.mask_panel.feather.value())
         self._extra_cards = self._str_list(s.value("checkpoints/extra", []))
@@ -458,14 +474,12 @@ class MainWindow(QMainWindow):
         s.setValue("run/steps_all", tp.steps_all.isChecked())
         s.setValue("run/seed", st.seed)
         s.setValue("run/samples", st.samples)
-        s.setValue("run/sigma255", st.sigma255)
         s.setValue("run/mode", st.mode)
         s.setValue("run/start", st.start)
         s.setValue("run/variance", tp.variance.currentData())
         s.setValue("run/device", st.device)
         s.setValue("run/task", st.task)
         s.setValue("mask/brush", int(self.canvas.brush_size()))
-        s.setValue("mask/feather", float(self.canvas.feather()))
         s.setValue("checkpoints/extra", self._extra_cards)
         s.sync()
 
@@ -615,14 +629,12 @@ class MainWindow(QMainWindow):
         if self._state == "review":
             self._leave_review()
         self._data = data
-        self._path = path
-        self._name = name or (path.name if path else "untitled")
-        self._dirty = path is None
-        self._runs = []
+        doc = self.session.open(data.pixels, data.alpha, path, data.mode, data.bit_depth, name)
+        self._show_noise_estimate(doc)
         self._trajectory = self._result = self._run_info = None   # the last run belonged to the last image
         self.task_panel.reset_progress("idle")
         self.plots.clear_run()
-        self.canvas.set_image(data.pixels, reset_mask=True, fit=True)
+        self.canvas.set_image(doc.pixels, reset_mask=True, fit=True)
         self.canvas.set_original(None)
         self.empty_label.setVisible(False)
         self.info_label.setText(data.describe())
@@ -700,7 +712,7 @@ class MainWindow(QMainWindow):
     def _save_dialog(self) -> bool:
         if self.canvas.image() is None and self._result is None:
             return False
-        suggested = Path(self._name if getattr(self, "_name", None) else "untitled.png")
+        suggested = Path(self._name or "untitled.png")
         if suggested.suffix.lower() not in imageio.WRITE_FORMATS:
             suggested = suggested.with_suffix(".png")
         if self._path is not None and self._dirty:
@@ -1051,31 +1063,40 @@ class MainWindow(QMainWindow):
     def accept_result(self) -> bool:
         if self._state != "review" or self._result is None:
             return False
-        if (self._run_info or {}).get("task") == "sample" and self.canvas.has_image() and self._dirty \
-                and self._runs and not self.dialogs.confirm(
-                    "Replace the edited image?", f"{self._name or 'The image'} has changes from {len(self._runs)} "
-                    "run(s) that are not saved, and accepting the sample replaces it. Replace it anyway? "
-                    "(No keeps both: discard the sample, save the image, then sample again.)"):
-            return False
         res = np.asarray(self._result.image, dtype=np.float32)
-        same = self.canvas.has_image() and self.canvas.image_shape() == res.shape[:2]
-        if same:
-            alpha = self._data.alpha if self._data is not None else None
-            self._data = ImageData(res, alpha, self._data.path if self._data else None,
-                                   self._data.mode if self._data else "RGB",
-                                   self._data.bit_depth if self._data else 8)
-        else:
-            self._data = ImageData(res, None, None, "RGB" if res.shape[2] == 3 else "L")
-            if getattr(self, "_name", None) is None or not self.canvas.has_image():
-                self._name = "sample.png"
-        self._runs.append(dict(self._run_info or {}))
-        self._dirty = True
+        run = dict(self._run_info or {})
+        if run.get("task") == "sample" or not self.canvas.has_image() or self.canvas.image_shape() != res.shape[:2]:
+            return self._open_sample_result(res, run)
+        self.session.accept(res, run)
         self._leave_review(show_base=False)
-        self.canvas.set_image(res, reset_mask=not same, fit=not same)
-        self.info_label.setText(self._data.describe())
-        self.statusBar().showMessage("Result accepted. Save it with File \u203a Save As (Ctrl+Shift+S).", 6000)
+        self.canvas.image_edited()
+        self.statusBar().showMessage("Result accepted (Ctrl+Z undoes it). Save it with File \u203a Save As "
+                                     "(Ctrl+Shift+S).", 6000)
         self._update_title()
+        self._update_actions()
         return True
+
+    def _open_sample_result(self, res, run) -> bool:
+        """A sample opens as a new document (the open photo is never overwritten by it)."""
+        if self.has_unsaved_document() and not self.dialogs.confirm(
+                "Replace the edited image?", f"{self._name or 'The image'} has changes from {len(self._runs)} "
+                "run(s) that are not saved, and the sample opens in its place. Open it anyway? "
+                "(No keeps both: discard the sample, save the image, then sample again.)"):
+            return False
+        self._leave_review(show_base=False)
+        self._data = ImageData(res, None, None, "RGB" if res.shape[2] == 3 else "L")
+        doc = self.session.open(res, name="sample.png", dirty=True, runs=[run])
+        self._show_noise_estimate(doc)
+        self.canvas.set_image(doc.pixels, reset_mask=True, fit=True)
+        self.info_label.setText(self._data.describe())
+        self.statusBar().showMessage("The sample is open as a new image, sample.png. Save it with File \u203a "
+                                     "Save As (Ctrl+Shift+S).", 6000)
+        self._update_title()
+        self._update_actions()
+        return True
+
+    def has_unsaved_document(self) -> bool:
+        return self.session.has_unsaved()
 
     def discard_result(self) -> bool:
         if self._state != "review":
@@ -1097,6 +1118,18 @@ class MainWindow(QMainWindow):
                 self.canvas.clear_image()
                 self.empty_label.setVisible(True)
         self._update_title()
+
+    def _on_image_edited(self):
+        """Undo or redo of an accepted result changed the pixels."""
+        self._update_title()
+        self._update_actions()
+
+    def _show_noise_estimate(self, doc):
+        """Each opened image gets its own noise level, measured and shown; none is carried over."""
+        s = doc.noise_sigma * 255.0
+        self.task_panel.sigma.setValue(max(0.5, round(s, 1)))
+        self.task_panel.set_noise_note(f"estimated {s:.1f} for this image" if s >= 0.5 else
+                                       "this image shows no measurable noise")
 
     def estimate_noise(self) -> float | None:
         img = self.canvas.image()
@@ -1157,12 +1190,12 @@ class MainWindow(QMainWindow):
             self._on_scrub(self.result_bar.slider.value())
 
     def has_unsaved(self) -> bool:
-        return self._state == "review" or (self._dirty and bool(self._runs))
+        return self._state == "review" or self.session.has_unsaved()
 
     def _unsaved_text(self) -> str:
         if self._state == "review":
             return "The result of the last run has not been saved. Save it?"
-        return f"{getattr(self, '_name', 'The image')} has changes from {len(self._runs)} run(s) that are not saved."
+        return f"{self._name or 'The image'} has changes from {len(self._runs)} run(s) that are not saved."
 
     def _update_title(self):
         if not self.canvas.has_image() and self._state != "review":

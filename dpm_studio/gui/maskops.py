@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["paint_segment", "paint_rect", "paint_polygon", "feather", "gaussian_blur", "MaskHistory",
+__all__ = ["paint_segment", "paint_rect", "paint_polygon", "feather", "gaussian_blur", "History", "MaskHistory",
            "MaskEdit", "bbox_of"]
 
 
@@ -165,13 +165,14 @@ def _bbox(b: np.ndarray):
 
 
 def feather(mask: np.ndarray, amount: float) -> np.ndarray:
-    """The soft mask a run uses: the hard mask blurred with a Gaussian of std ``amount`` px.
-
-    The blur is centred on the painted edge, so the transition runs from about
-    ``2 amount`` pixels outside the painted region to ``2 amount`` inside it. The
-    result stays a float32 mask in [0, 1]; values below 1/512 are set to 0 (and above
-    1 - 1/512 to 1) so pixels away from the edge stay exactly known (or exactly filled).
-    Only the neighbourhood of the edge is computed, so a small mask on a large image is cheap.
+    """The soft mask a run uses: the hard mask with a soft band of about ``3 amount`` px
+    *outside* it. Every painted pixel stays exactly 1 (fully replaced); outside, the band
+    is twice a Gaussian blur (std ``amount``) of the mask, capped at 1, which is about
+    0.8 next to a straight edge and falls to 0 three stds out. (Blurring the mask itself,
+    centred on the edge, left the painted rim half-kept: a painted-over object came back.)
+    The result stays a float32 mask in [0, 1]; values below 1/512 are set to 0 so pixels
+    away from the edge stay exactly known. Only the neighbourhood of the edge is computed,
+    so a small mask on a large image is cheap.
     """
     m = np.clip(np.asarray(mask, dtype=np.float32), 0.0, 1.0)
     if amount <= 0:
@@ -194,32 +195,36 @@ def feather(mask: np.ndarray, amount: float) -> np.ndarray:
     out = np.zeros_like(m)
     out[y0:y1, x0:x1] = gaussian_blur(m[y0:y1, x0:x1], float(amount))
     if inverted:
-        out = 1.0 - out
-    np.clip(out, 0.0, 1.0, out=out)
+        out, m = 1.0 - out, 1.0 - m
+    out = np.maximum(m, np.minimum(2.0 * out, 1.0))
     out[out < 1.0 / 512] = 0.0
-    out[out > 1.0 - 1.0 / 512] = 1.0
     return out.astype(np.float32, copy=False)
 
 
 # -- undo history ----------------------------------------------------------------------------------------
 @dataclass
 class MaskEdit:
-    """One undoable change: the box it touched and the pixels before and after it."""
+    """One undoable change: the box it touched and the pixels before and after it.
+
+    ``kind`` says which array it changed ("mask", or "image" for an accepted result, which
+    also carries the ``run`` record that made it)."""
 
     box: tuple[int, int, int, int]
     before: np.ndarray
     after: np.ndarray
     label: str = "stroke"
+    kind: str = "mask"
+    run: dict | None = None
 
     @property
     def nbytes(self) -> int:
         return self.before.nbytes + self.after.nbytes
 
 
-class MaskHistory:
-    """Undo/redo of mask edits, stored as patches, bounded by count and by memory."""
+class History:
+    """Undo/redo of edits to the mask and the image, stored as patches, bounded by count and by memory."""
 
-    def __init__(self, max_steps: int = 100, max_bytes: int = 256 * 2 ** 20):
+    def __init__(self, max_steps: int = 100, max_bytes: int = 512 * 2 ** 20):
         self.max_steps, self.max_bytes = int(max_steps), int(max_bytes)
         self._undo: list[MaskEdit] = []
         self._redo: list[MaskEdit] = []
@@ -240,34 +245,44 @@ class MaskHistory:
     def redo_label(self) -> str:
         return self._redo[-1].label if self._redo else ""
 
-    def record(self, before: np.ndarray, after: np.ndarray, label: str = "stroke") -> bool:
-        """Record the change from ``before`` to ``after`` (full masks); False if nothing changed."""
-        box = bbox_of(before, after)
+    def record(self, before: np.ndarray, after: np.ndarray, label: str = "stroke", kind: str = "mask",
+               run: dict | None = None) -> bool:
+        """Record the change from ``before`` to ``after`` (whole arrays); False if nothing changed."""
+        diff = before != after
+        box = bbox_of(diff.any(axis=2) if diff.ndim == 3 else diff, np.zeros(diff.shape[:2], bool))
         if box is None:
             return False
         x0, y0, x1, y1 = box
-        self._undo.append(MaskEdit(box, before[y0:y1, x0:x1].copy(), after[y0:y1, x0:x1].copy(), label))
+        self._undo.append(MaskEdit(box, before[y0:y1, x0:x1].copy(), after[y0:y1, x0:x1].copy(), label, kind, run))
         self._redo.clear()
         total = sum(e.nbytes for e in self._undo)
         while len(self._undo) > self.max_steps or (total > self.max_bytes and len(self._undo) > 1):
             total -= self._undo.pop(0).nbytes
         return True
 
-    def undo(self, mask: np.ndarray):
-        """Apply the last edit backwards to ``mask`` in place; returns the edit or None."""
+    @staticmethod
+    def _target(arrays, kind):
+        return arrays(kind) if callable(arrays) else arrays
+
+    def undo(self, arrays):
+        """Apply the last edit backwards, in place, to ``arrays`` (the mask, or a function from an
+        edit's kind to its array); returns the edit or None."""
         if not self._undo:
             return None
         e = self._undo.pop()
         x0, y0, x1, y1 = e.box
-        mask[y0:y1, x0:x1] = e.before
+        self._target(arrays, e.kind)[y0:y1, x0:x1] = e.before
         self._redo.append(e)
         return e
 
-    def redo(self, mask: np.ndarray):
+    def redo(self, arrays):
         if not self._redo:
             return None
         e = self._redo.pop()
         x0, y0, x1, y1 = e.box
-        mask[y0:y1, x0:x1] = e.after
+        self._target(arrays, e.kind)[y0:y1, x0:x1] = e.after
         self._undo.append(e)
         return e
+
+
+MaskHistory = History  # the name it had when it held mask edits only

@@ -330,6 +330,11 @@ class TaskPanel(QWidget):
         srow.addWidget(self.sigma, 1)
         srow.addWidget(self.estimate)
         dpf.addRow("Noise std", srow)
+        self.noise_note = QLabel("")
+        self.noise_note.setStyleSheet("color: #8a8a8a;")
+        self.noise_note.setToolTip("Measured on the opened image (median absolute deviation of the finest "
+                                   "wavelet details); set it yourself if you know better")
+        dpf.addRow("", self.noise_note)
         self.method = _choice([("Posterior mean (one step)", "mmse"), ("Sampled trajectory", "sample")],
                               "Posterior mean: the model's one-step estimate of the clean image at the step "
                               "matched to the noise, averaged over flips and rotations; the best PSNR and the "
@@ -567,6 +572,9 @@ class TaskPanel(QWidget):
             b.setEnabled(not running)
         if not running:
             self._update_enabled()
+
+    def set_noise_note(self, text: str):
+        self.noise_note.setText(text)
 
     def set_progress(self, index: int, total: int, elapsed: float | None = None, eta: float | None = None,
                      text: str | None = None):

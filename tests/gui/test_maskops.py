@@ -60,9 +60,21 @@ def test_feather_softens_the_edge_and_keeps_far_pixels():
     m[16:48, 16:48] = 1
     f = maskops.feather(m, 3.0)
     assert f[32, 32] == 1.0 and f[0, 0] == 0.0 and f[32, 2] == 0.0
-    edge = f[32, 10:22]
-    assert (np.diff(edge) >= 0).all() and 0.3 < f[32, 16] < 0.7
+    edge = f[32, 4:22]
+    assert (np.diff(edge) >= 0).all() and 0.3 < f[32, 15] < 1 and f[32, 16] == 1
     np.testing.assert_array_equal(maskops.feather(m, 0), m)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.floats(1.5, 12), st.integers(0, 3))
+def test_feather_reaches_only_outward(amount, seed):
+    """Issue 15, defect 3: every painted pixel is fully replaced; the blend lies outside the stroke."""
+    rng = np.random.default_rng(seed)
+    m = (rng.random((40, 33)) > 0.8).astype(np.float32)
+    f = maskops.feather(m, amount)
+    assert (f[m > 0] == 1).all()
+    assert (f[m == 0] < 1).any() or (m > 0).all()
+    assert f[m == 0].max() > 0 or not m.any()
 
 
 def test_gaussian_blur_matches_the_requested_sigma():

@@ -1,0 +1,121 @@
+"""The app's model without Qt: the open document, its mask and one undo history.
+
+The window only binds a :class:`Session` (as napari's window binds its ViewerModel):
+the canvas reads and writes the document's pixels and the mask through it, and the
+history holds mask edits and accepted results alike, so Ctrl+Z after Accept gives the
+pixels back. A sample drawn from the model opens as a new document (:meth:`Session.open`),
+never as an edit of the photo that happened to be open.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .maskops import History, MaskEdit
+from ..core.noise import estimate_noise_sigma
+
+__all__ = ["Document", "Session"]
+
+
+def _noise_level(px: np.ndarray, side: int = 2048) -> float:
+    """The noise std of an image, measured on its centre (at most ``side`` x ``side``) so that
+    opening a 12 MP photo stays quick; white noise is the same everywhere."""
+    H, W = px.shape[:2]
+    top, left = max(0, (H - side) // 2), max(0, (W - side) // 2)
+    return estimate_noise_sigma(px[top:top + side, left:left + side])
+
+
+@dataclass
+class Document:
+    """An image being worked on: float pixels (H, W, C) in [0, 1], the alpha kept aside,
+    where it came from and how it is saved again, and the runs accepted into it."""
+
+    pixels: np.ndarray
+    alpha: np.ndarray | None = None
+    path: Path | None = None
+    mode: str = "RGB"
+    bit_depth: int = 8
+    name: str = "untitled"
+    runs: list = field(default_factory=list)   # the accepted runs' records (saved as metadata)
+    dirty: bool = False                          # changed since it was opened or saved
+    noise_sigma: float = 0.0                     # estimated when opened, [0, 1] units
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return tuple(self.pixels.shape[:2])
+
+
+class Session:
+    """The document, the mask (float32 (H, W), 1 = fill) and the undo history."""
+
+    def __init__(self):
+        self.doc: Document | None = None
+        self.mask: np.ndarray | None = None
+        self.history = History()
+
+    # -- documents ----------------------------------------------------------------------------------
+    def open(self, pixels, alpha=None, path=None, mode: str | None = None, bit_depth: int = 8,
+             name: str | None = None, dirty: bool | None = None, runs: list | None = None) -> Document:
+        """Make ``pixels`` the document: an empty mask, an empty history, the noise level measured."""
+        px = np.asarray(pixels, dtype=np.float32)
+        px = np.ascontiguousarray(px[:, :, None] if px.ndim == 2 else px)
+        path = Path(path) if path is not None else None
+        self.doc = Document(px, alpha, path, mode or ("RGB" if px.shape[2] >= 3 else "L"), int(bit_depth),
+                            name or (path.name if path else "untitled"), list(runs or []),
+                            path is None if dirty is None else bool(dirty), _noise_level(px))
+        self.mask = np.zeros(px.shape[:2], np.float32)
+        self.history.clear()
+        return self.doc
+
+    def close(self):
+        self.doc, self.mask = None, None
+        self.history.clear()
+
+    def has_unsaved(self) -> bool:
+        return self.doc is not None and self.doc.dirty and bool(self.doc.runs)
+
+    def saved(self, path):
+        self.doc.path, self.doc.name, self.doc.dirty = Path(path), Path(path).name, False
+
+    # -- edits ------------------------------------------------------------------------------------------
+    def edit_mask(self, before: np.ndarray, after: np.ndarray, label: str = "stroke") -> bool:
+        """``after`` is the mask now; record the change from ``before`` (False if nothing changed)."""
+        self.mask = np.ascontiguousarray(after, dtype=np.float32)
+        return self.history.record(before, self.mask, label)
+
+    def accept(self, pixels: np.ndarray, run: dict | None, label: str | None = None) -> bool:
+        """A run's result of the document's size becomes the document (undoable, with its run record)."""
+        res = np.asarray(pixels, dtype=np.float32)
+        res = res[:, :, None] if res.ndim == 2 else res
+        if self.doc is None or res.shape != self.doc.pixels.shape:
+            raise ValueError("a result of another size opens as a new document")
+        label = label or f"accept {run.get('task', 'result') if run else 'result'}"
+        before = self.doc.pixels.copy()
+        self.doc.pixels[...] = res
+        self.history.record(before, self.doc.pixels, label, kind="image", run=run)
+        if run is not None:
+            self.doc.runs.append(run)
+        self.doc.dirty = True
+        return True
+
+    def _array(self, kind: str) -> np.ndarray:
+        return self.doc.pixels if kind == "image" else self.mask
+
+    def undo(self) -> MaskEdit | None:
+        e = self.history.undo(self._array) if self.doc is not None else None
+        if e is not None and e.kind == "image":
+            if e.run is not None and self.doc.runs and self.doc.runs[-1] is e.run:
+                self.doc.runs.pop()
+            self.doc.dirty = True
+        return e
+
+    def redo(self) -> MaskEdit | None:
+        e = self.history.redo(self._array) if self.doc is not None else None
+        if e is not None and e.kind == "image":
+            if e.run is not None:
+                self.doc.runs.append(e.run)
+            self.doc.dirty = True
+        return e
