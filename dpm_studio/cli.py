@@ -65,17 +65,24 @@ def _load(name_or_path, device="cpu"):
 def cmd_checkpoints(args) -> int:
     from .core.checkpoint import list_cards
 
-    cards = list_cards()
+    from .paths import checkpoint_dirs, checkpoint_source
+
+    cards = [{**c, "where": checkpoint_source(c["path"])} for c in list_cards()]
     if args.json:
         print(json.dumps(cards))
         return 0
+    print("checkpoint folders, searched in this order (the first of a name wins):")
+    for folder in checkpoint_dirs():
+        note = "" if folder.is_dir() else "  (does not exist yet)"
+        print(f"  {checkpoint_source(folder / 'x.json'):<8} {folder}{note}")
     if not cards:
         print("no checkpoints found")
         return 0
     for c in cards:
         b = c.get("bound", {})
         bound = f"K = {b['K']:.3f} {b.get('units', '')}" if "K" in b else "bound not measured"
-        print(f"{c['name']:<16} {c['family']:<9} {c.get('description', '')[:60]:<60} {bound}")
+        print(f"{c['name']:<16} {c['family']:<9} {c.get('description', '')[:60]:<60} {bound:<26} "
+              f"{c['where']:<8} {c['path']}")
     return 0
 
 

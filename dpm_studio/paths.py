@@ -58,10 +58,29 @@ def checkpoint_dirs() -> list[Path]:
     """Folders searched for checkpoints, in order: $DPM_STUDIO_CHECKPOINTS (a path list),
     the user's folder, then the shipped ``checkpoints/``."""
     dirs = [Path(p) for p in os.environ.get("DPM_STUDIO_CHECKPOINTS", "").split(os.pathsep) if p]
-    data_home = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    dirs.append(data_home / "dpm-studio" / "checkpoints")
+    dirs.append(user_checkpoints_dir())
     dirs.append(shipped_checkpoints_dir())
     return dirs
+
+
+def user_checkpoints_dir() -> Path:
+    """The user's own checkpoints: $XDG_DATA_HOME/dpm-studio/checkpoints (~/.local/share/...)."""
+    data_home = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return data_home / "dpm-studio" / "checkpoints"
+
+
+def checkpoint_source(path) -> str:
+    """Which of :func:`checkpoint_dirs` holds ``path``: "env" ($DPM_STUDIO_CHECKPOINTS), "user",
+    "shipped", or "elsewhere" (a path given directly)."""
+    folder = Path(path).resolve().parent
+    env = [Path(p).resolve() for p in os.environ.get("DPM_STUDIO_CHECKPOINTS", "").split(os.pathsep) if p]
+    if folder in env:
+        return "env"
+    if folder == user_checkpoints_dir().resolve():
+        return "user"
+    if folder == shipped_checkpoints_dir().resolve():
+        return "shipped"
+    return "elsewhere"
 
 
 def shipped_checkpoints_dir() -> Path:
