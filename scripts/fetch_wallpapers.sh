@@ -30,7 +30,7 @@
 # desktop-base, propaganda-debian, xfdesktop4-data; see docs/training.md.
 #
 # Result of a real run (Debian bookworm, 147 MB downloaded, a few seconds):
-#   36 photographs, 218.8 megapixels in all, 40.4 MB on disk.  The recipes area-downscale
+#   36 photographs, 218.8 megapixels in all, 41 MB on disk.  The recipes area-downscale
 #   them to a longer side of 1024 px by default.  --packages plasma: 11 photographs,
 #   all 2560x1600 JPEG, 45.1 megapixels (as before).
 #
@@ -298,3 +298,11 @@ mp=$(awk -v p="$pixels" 'BEGIN { printf "%.1f", p / 1e6 }')
     echo "$count images, $mp megapixels in all"
 } > "$DEST/SOURCES.txt"
 echo "$DEST: $count images, $mp megapixels (${packages[*]})"
+# the recipes read every image in DEST: say so when earlier runs left others there
+others=0
+for f in "$DEST"/*; do
+    [ -f "$f" ] || continue
+    case ${f,,} in *.jpg|*.jpeg|*.png|*.tif|*.tiff|*.bmp|*.webp) ;; *) continue ;; esac
+    printf '%s\n' "${lines[@]}" | cut -d' ' -f1 | grep -qxF -- "$(basename "$f")" || others=$((others + 1))
+done
+[ "$others" -eq 0 ] || echo "warning: $DEST also holds $others image(s) not from this run (the recipes read them too)" >&2
