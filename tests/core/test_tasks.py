@@ -71,23 +71,63 @@ def test_tiled_denoising_matches_the_untiled_run():
     assert np.abs(whole - tiled).max() < 1e-4
 
 
-def test_grey_model_restores_each_colour_channel_and_colour_model_a_grey_image():
-    img = np.random.default_rng(2).random((24, 24, 3)).astype(np.float32)
-    out = _last(run_task(_loaded(1), "denoise", img, sigma=0.05, method="mmse"))[-1].image
+def _oracle(channels):
+    """A checkpoint whose "network" is the exact model of i.i.d. N(0, 1) pixels in model space, i.e.
+    N(0.5, 0.25^2) image values: every task's right answer is known in closed form."""
+    from dpm_studio.core.reference import GaussianDataOracle
+
+    d = GaussianDiffusion(Schedule("cosine", 200), "eps")
+    card = {"name": "oracle", "data": {"channels": channels, "scale": {"mean": 0.5, "std": 0.25}}}
+    return Loaded(d, GaussianDataOracle(d).eval(), card, None)
+
+
+def _posterior_mean(img, sigma):
+    """E[x | y] for x ~ N(0.5, 0.25^2) per pixel and y = x + N(0, sigma^2), in image units."""
+    s2 = (sigma / 0.25) ** 2
+    return 0.5 + (img - 0.5) / (1 + s2)
+
+
+def test_grey_model_restores_each_colour_channel_to_its_posterior_mean():
+    """A grey model on a colour image denoises each channel on its own: with the exact model every
+    channel's MMSE output is that channel's analytic posterior mean."""
+    img = (0.3 + 0.4 * np.random.default_rng(2).random((24, 24, 3))).astype(np.float32)
+    out = _last(run_task(_oracle(1), "denoise", img, sigma=0.1, method="mmse"))[-1].image
     assert out.shape == (24, 24, 3)
-    grey = img[:, :, 0]
-    out = _last(run_task(_loaded(3), "denoise", grey, sigma=0.05, steps=3))[-1].image
+    np.testing.assert_allclose(out, _posterior_mean(img, 0.1), atol=1e-4)
+
+
+def test_colour_model_on_a_grey_image_averages_the_channels_estimates():
+    """A grey image on a colour model: the observation gets extra noise, i.i.d. across channels, so
+    each channel sees noise 0.1 sqrt(3) while the channels' mean stays the grey image, and the
+    channels' estimates are averaged back to one grey channel. The exact model of independent
+    channels makes each channel's estimate linear, so the result is exactly the shrinkage under
+    noise variance 3 s^2 (it cannot pool the channels; a real colour model does)."""
+    grey = (0.3 + 0.4 * np.random.default_rng(3).random((24, 24))).astype(np.float32)
+    out = _last(run_task(_oracle(3), "denoise", grey, sigma=0.1, method="mmse", seed=0))[-1].image
     assert out.shape == (24, 24, 1)
+    np.testing.assert_allclose(out[..., 0], _posterior_mean(grey, 0.1 * np.sqrt(3)), atol=1e-4)
 
 
-def test_posterior_mean_of_samples_and_unconditional_sampling():
-    img = np.full((16, 16), 0.5, np.float32)
-    mask = np.zeros((16, 16), np.float32)
-    mask[4:12, 4:12] = 1
-    out = _last(run_task(_loaded(1), "inpaint", img, mask=mask, steps=4, samples=3))[-1].image
-    assert out.shape == (16, 16, 1)
-    out = _last(run_task(_loaded(3), "sample", size=(20, 12), steps=4))[-1].image
+def test_posterior_mean_of_samples_and_unconditional_sampling_follow_the_data():
+    """Exact model of i.i.d. pixels, the paper's start from noise: the hole is independent of its
+    surroundings, so one sample's hole pixels are N(0.5, 0.25^2) clipped to [0, 1] (s.d. 0.233), the
+    mean of 3 samples has s.d. 0.233 / sqrt(3), and pixels outside the hole are kept exactly;
+    unconditional samples have the data's mean and spread."""
+    img = np.full((24, 24), 0.5, np.float32)
+    mask = np.zeros((24, 24), np.float32)
+    mask[4:20, 4:20] = 1
+    hole = mask > 0
+    n = int(hole.sum())
+    for samples, sd in ((1, 0.233), (3, 0.233 / np.sqrt(3))):
+        out = _last(run_task(_oracle(1), "inpaint", img, mask=mask, steps=20, samples=samples, seed=1,
+                             start="noise"))[-1].image[..., 0]
+        assert np.array_equal(out[~hole], img[~hole])
+        assert abs(float(out[hole].mean()) - 0.5) < 4 * sd / np.sqrt(n)
+        assert abs(float(out[hole].std()) - sd) < 4 * sd / np.sqrt(2 * n), (samples, float(out[hole].std()))
+    out = _last(run_task(_oracle(3), "sample", size=(20, 12), steps=20, seed=2))[-1].image
     assert out.shape == (20, 12, 3) and 0 <= out.min() and out.max() <= 1
+    se = 0.25 / np.sqrt(out.size)
+    assert abs(float(out.mean()) - 0.5) < 4 * se and abs(float(out.std()) - 0.233) < 4 * se, float(out.std())
 
 
 @pytest.mark.parametrize("kwargs,msg", [
