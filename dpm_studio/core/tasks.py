@@ -51,6 +51,7 @@ class TaskStep:
     x0: np.ndarray | None    # the model's estimate of x_0, same layout
     done: bool = False
     box: tuple | None = None  # (top, left, bottom, right) of the image this shows; None = all
+    samples: list | None = None  # the last record of a run with samples > 1: each draw (image is their mean)
 
 
 def _scale(card):
@@ -152,6 +153,12 @@ class _Piece:
         v = x[:self.B] if self.binary else x[:self.B] * self.std + self.mean
         return np.clip(_from_batch(v, self.how), 0.0, 1.0)
 
+    def each(self, x):
+        """Each of the ``samples`` draws in a batch as an image (None for a single draw)."""
+        if x is None or self.samples <= 1:
+            return None
+        return [self.to_image(v) for v in x.reshape(self.samples, -1, *x.shape[1:])]
+
     def run(self, cond, shape, steps, seed, jump_length=0, jump_n_sample=1, variance="learned"):
         """Yield (record, preview image, x0 image); the last record's image is the result."""
         clip = None if self.binary else ((0.0 - self.mean) / self.std, (1.0 - self.mean) / self.std)
@@ -212,7 +219,8 @@ def run_task(loaded, task, image: np.ndarray | None = None, *, mask: np.ndarray 
         piece = _Piece(loaded, None, req.samples, device)
         shape = (req.samples, piece.channels, int(req.size[0]), int(req.size[1]))
         for rec, img, x0 in piece.run(Condition(), shape, req.steps, req.seed, variance=req.variance):
-            yield TaskStep(rec.index, rec.total, rec.t, img, x0, rec.done)
+            yield TaskStep(rec.index, rec.total, rec.t, img, x0, rec.done,
+                           samples=piece.each(rec.x) if rec.done else None)
         return
     if image is None:
         raise ValueError(f"{req.task} needs an image")
@@ -234,6 +242,8 @@ def run_task(loaded, task, image: np.ndarray | None = None, *, mask: np.ndarray 
         rec.image = np.concatenate([rec.image, a], axis=2)
         if rec.x0 is not None:
             rec.x0 = np.concatenate([rec.x0, a], axis=2)
+        if rec.samples:
+            rec.samples = [np.concatenate([v, a], axis=2) for v in rec.samples]
         yield rec
 
 
@@ -248,6 +258,7 @@ def _inpaint(loaded, img, mask, steps, seed, samples, mode, device, jump_length,
     if not boxes:
         raise ValueError("the mask is empty: there is nothing to inpaint")
     result = img.copy()
+    each = [img.copy() for _ in range(samples)] if samples > 1 else None  # every draw, composited alike
     offset, per_box = 0, None
     for k, (top, left, bottom, right) in enumerate(boxes):
         crop, m = img[top:bottom, left:right], mask[top:bottom, left:right]
@@ -264,8 +275,10 @@ def _inpaint(loaded, img, mask, steps, seed, samples, mode, device, jump_length,
                 w = m[:, :, None]
                 region = result[top:bottom, left:right]
                 result[top:bottom, left:right] = np.where(w > 0, w * prev + (1 - w) * crop, region)
+                for out, v in zip(each or (), piece.each(rec.x) or ()):
+                    out[top:bottom, left:right] = np.where(w > 0, w * v + (1 - w) * crop, out[top:bottom, left:right])
                 if k == len(boxes) - 1:
-                    yield TaskStep(offset + rec.index, total, rec.t, result, None, True, None)
+                    yield TaskStep(offset + rec.index, total, rec.t, result, None, True, None, each)
                     return
             else:
                 yield TaskStep(offset + rec.index, total, rec.t, prev, x0, False, (top, left, bottom, right))
@@ -322,6 +335,8 @@ def _denoise(loaded, img, sigma, steps, seed, samples, method, device, tile, ove
     H, W = img.shape[:2]
     boxes = tile_boxes(H, W, tile, overlap)
     blender = TileBlender(H, W, img.shape[2], overlap)
+    each = [TileBlender(H, W, img.shape[2], overlap) for _ in range(samples)] \
+        if samples > 1 and method == "sample" else []  # every draw, blended alike
     if method == "mmse":
         yield from _denoise_mmse(loaded, img, sigma, seed, device, boxes, blender, ensemble, tile_batch, grey_draws)
         return
@@ -339,8 +354,11 @@ def _denoise(loaded, img, sigma, steps, seed, samples, method, device, tile, ove
             total = rec.total * len(boxes)
             if rec.done:
                 blender.add(box, prev)
+                for b, v in zip(each, piece.each(rec.x) or ()):
+                    b.add(box, v)
                 if k == len(boxes) - 1:
-                    yield TaskStep(offset + rec.index, total, rec.t, blender.result(), None, True, None)
+                    yield TaskStep(offset + rec.index, total, rec.t, blender.result(), None, True, None,
+                                   [b.result() for b in each] or None)
                     return
             else:
                 yield TaskStep(offset + rec.index, total, rec.t, prev, x0, False, box)

@@ -36,6 +36,7 @@ from .canvas import ImageCanvas, Tool
 from .panels import MaskPanel, ResultBar, TaskPanel
 from .plots import PlotsDock
 from .qtfix import protect_singletons
+from .frames import uncertainty_u8
 from .runner import RunJob, TaskRunner
 from .session import Session
 
@@ -431,6 +432,7 @@ class MainWindow(QMainWindow):
         rb.splitToggled.connect(self._set_split)
         rb.acceptRequested.connect(self.accept_result)
         rb.discardRequested.connect(self.discard_result)
+        rb.variantChosen.connect(self._on_variant)
         self.act_split.toggled.connect(self._set_split)
         self.act_x0.toggled.connect(self._set_show_x0)
 
@@ -1004,6 +1006,8 @@ class MainWindow(QMainWindow):
         self.plots.end_run()
         n = len(self._trajectory) if self._trajectory is not None else 0
         self.result_bar.set_review(True, n)
+        self._variant = 0
+        self.result_bar.set_variants(len(frame.samples or []))
         self._on_scrub(max(0, n - 1))
         took = frame.elapsed
         self._run_info["seconds"] = round(took, 2)
@@ -1044,12 +1048,38 @@ class MainWindow(QMainWindow):
             self._close_when_stopped = False
             QTimer.singleShot(0, self.close)
 
+    # -- variants: N samples beside their mean, and their spread -------------------------------------------
+    def _samples(self) -> list:
+        return (self._result.samples or []) if self._result is not None else []
+
+    def _on_variant(self, i: int):
+        self._variant = max(0, i)
+        spread = self._variant == len(self._samples()) + 1
+        self.result_bar.accept_button.setEnabled(self._state == "review" and not spread)
+        tr = self._trajectory
+        if self._state == "review" and tr is not None:
+            with QSignalBlocker(self.result_bar.slider):
+                self.result_bar.slider.setValue(len(tr) - 1)
+            self._on_scrub(len(tr) - 1)
+
+    def _variant_picture(self):
+        """What the chosen variant shows: a float image, or the uncertainty map (uint8)."""
+        samples, v = self._samples(), getattr(self, "_variant", 0)
+        if not samples or v == 0:
+            return self._result.image
+        if v <= len(samples):
+            return samples[v - 1]
+        return uncertainty_u8(samples)
+
     def _on_scrub(self, k: int):
         tr = self._trajectory
         if tr is None or not (0 <= k < len(tr)):
             return
         last = k == len(tr) - 1
-        self.canvas.show_frame(tr.frame(k, self._show_x0))
+        if last and self._samples() and self._result is not None:
+            self.canvas.show_frame(self._variant_picture())
+        else:
+            self.canvas.show_frame(tr.frame(k, self._show_x0))
         total = tr.total or (tr.indices[-1] + 1)
         step = tr.labels[k] if tr.labels and tr.labels[k] else f"step {tr.indices[k] + 1} / {total}"
         label = "result" if last else f"{step}   t = {tr.times[k]:.4g}"
@@ -1057,14 +1087,21 @@ class MainWindow(QMainWindow):
         self.plots.set_cursor(tr.indices[k], tr.times[k])
 
     def result_image(self) -> np.ndarray | None:
-        """The finished run's result (float (H, W, C)), while it is under review."""
-        return None if self._result is None or self._state != "review" else self._result.image
+        """The finished run's result (float (H, W, C)) while it is under review: the chosen
+        sample, or the mean of the samples (also while their spread is shown)."""
+        if self._result is None or self._state != "review":
+            return None
+        pic = self._variant_picture()
+        return self._result.image if pic.dtype == np.uint8 else pic
 
     def accept_result(self) -> bool:
         if self._state != "review" or self._result is None:
             return False
-        res = np.asarray(self._result.image, dtype=np.float32)
+        res = np.asarray(self.result_image(), dtype=np.float32)
         run = dict(self._run_info or {})
+        n, v = len(self._samples()), getattr(self, "_variant", 0)
+        if n:
+            run["choice"] = f"sample {v} of {n}" if 1 <= v <= n else f"mean of {n}"
         if run.get("task") == "sample" or not self.canvas.has_image() or self.canvas.image_shape() != res.shape[:2]:
             return self._open_sample_result(res, run)
         self.session.accept(res, run)
@@ -1107,6 +1144,7 @@ class MainWindow(QMainWindow):
 
     def _leave_review(self, show_base: bool = True):
         self._result = None
+        self.result_bar.set_variants(0)
         self.canvas.set_split(False)
         self.canvas.set_original(None)
         self._set_state("edit")

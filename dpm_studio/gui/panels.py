@@ -389,7 +389,9 @@ class TaskPanel(QWidget):
         sf.addRow("Seed", sdrow)
         self.samples = QSpinBox()
         self.samples.setRange(1, 64)
-        self.samples.setToolTip("Average this many samples (the posterior mean).\n"
+        self.samples.setToolTip("Draw this many samples: after the run each is offered to choose from, beside "
+                                "their mean (the posterior mean)\nand a map of where they disagree (the model's "
+                                "uncertainty).\n"
                                 "The progress shows the first; the result is their mean.")
         sf.addRow("Samples", self.samples)
         self.variance = _choice([("Learned", "learned"), ("Large (more texture)", "large")],
@@ -531,7 +533,7 @@ class TaskPanel(QWidget):
         forward = self.mode.currentData() == "forward"
         self._jump_row.setEnabled(forward)
         self.steps.setEnabled(not self.steps_all.isChecked())
-        self.samples.setEnabled(self.task() != "sample")
+        self.samples.setEnabled(self.task() != "denoise" or self.method.currentData() == "sample")
         card = self.current_card()
         binary = card is not None and card.get("family") == "binomial"
         self.variance.setEnabled(self._variance_applies())
@@ -553,7 +555,7 @@ class TaskPanel(QWidget):
         return RunSettings(
             task=self.task(), checkpoint=str(card["path"]) if card else None,
             steps=None if self.steps_all.isChecked() else int(self.steps.value()),
-            seed=int(self.seed.value()), samples=int(self.samples.value()) if self.task() != "sample" else 1,
+            seed=int(self.seed.value()), samples=int(self.samples.value()) if self.samples.isEnabled() else 1,
             mode=self.mode.currentData(),
             sigma255=float(self.sigma.value()), size=(int(self.height_spin.value()), int(self.width_spin.value())),
             device=self.device.currentData() or "cpu",
@@ -617,6 +619,7 @@ class ResultBar(QFrame):
     splitToggled = Signal(bool)
     acceptRequested = Signal()
     discardRequested = Signal()
+    variantChosen = Signal(int)   # 0 = the mean, 1..n = a sample, n + 1 = the spread
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -657,12 +660,29 @@ class ResultBar(QFrame):
         lay.addWidget(self.split_button)
         lay.addWidget(self.discard_button)
         lay.addWidget(self.accept_button)
+        self.variant = QComboBox()
+        self.variant.setToolTip("Several samples: pick the one to accept, their mean (the posterior mean), or "
+                                "see where they disagree (the per-pixel spread of the samples)")
+        self.variant.setVisible(False)
+        lay.insertWidget(lay.indexOf(sep), self.variant)
+        self.variant.currentIndexChanged.connect(self.variantChosen)
         self.slider.valueChanged.connect(self.scrubbed)
         self.x0_button.toggled.connect(self.showX0Changed)
         self.split_button.toggled.connect(self.splitToggled)
         self.accept_button.clicked.connect(self.acceptRequested)
         self.discard_button.clicked.connect(self.discardRequested)
         self.set_review(False)
+
+    def set_variants(self, n: int):
+        """Offer ``n`` samples (n > 1) beside their mean and their spread; none for a single result."""
+        with QSignalBlocker(self.variant):
+            self.variant.clear()
+            if n > 1:
+                self.variant.addItem(f"Mean of {n} (posterior mean)", "mean")
+                for k in range(n):
+                    self.variant.addItem(f"Sample {k + 1}", k)
+                self.variant.addItem("Uncertainty (spread of the samples)", "spread")
+        self.variant.setVisible(n > 1)
 
     def set_show_x0(self, on: bool):
         (self.x0_button if on else self.x_button).setChecked(True)

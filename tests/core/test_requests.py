@@ -95,3 +95,27 @@ def test_metadata_is_one_schema_with_every_setting():
     assert request_for("denoise", sigma=0.1, method="sample").method == "sample"
     with pytest.raises(ValueError, match="no setting"):
         request_for("sample", sigma=0.1)
+
+
+@pytest.mark.parametrize("task", ["inpaint", "sample", "denoise"])
+def test_several_samples_come_back_each_beside_their_mean(task):
+    """Issue 15, item 4: N samples to choose from, not only their average."""
+    img = np.random.default_rng(0).random((24, 24, 3)).astype(np.float32)
+    mask = np.zeros((24, 24), np.float32)
+    mask[8:16, 8:16] = 1
+    req = {"inpaint": InpaintRequest(steps=3, jump_length=0, samples=3, context=8),
+           "sample": SampleRequest(size=(12, 12), steps=3, samples=3),
+           "denoise": DenoiseRequest(sigma=0.1, method="sample", steps=3, samples=3, tile=16, overlap=4)}[task]
+    last = list(run_task(_loaded(3), req, None if task == "sample" else img,
+                         **({"mask": mask} if task == "inpaint" else {})))[-1]
+    assert last.done and len(last.samples) == 3
+    for v in last.samples:
+        assert v.shape == last.image.shape
+    assert not np.allclose(last.samples[0], last.samples[1])
+    if task == "inpaint":  # known pixels stay, the mean is the average of the draws
+        np.testing.assert_allclose(np.mean(last.samples, axis=0), last.image, atol=1e-5)
+        for v in last.samples:
+            np.testing.assert_array_equal(v[mask == 0], img[mask == 0])
+    single = list(run_task(_loaded(3), req.replace(samples=1), None if task == "sample" else img,
+                           **({"mask": mask} if task == "inpaint" else {})))[-1]
+    assert single.samples is None

@@ -120,3 +120,26 @@ def test_defect11_exporting_a_samples_trajectory_in_a_fresh_window(qtbot, win, t
     assert not msgbox
     im = Image.open(out)
     assert im.size == (16, 16) and im.n_frames == len(win._trajectory)
+
+
+def test_defect8_samples_are_offered_as_choices_with_their_spread(qtbot, win):
+    img, mask = _small_hole(win, size=32, hole=(10, 22))
+    win.task_panel.samples.setValue(3)
+    with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS) as b:
+        assert win.run()
+    samples = b.args[0].samples
+    assert len(samples) == 3
+    rb = win.result_bar
+    assert rb.variant.isVisible() and rb.variant.count() == 5
+    np.testing.assert_array_equal(win.canvas.shown(), imageio.to_uint8(b.args[0].image))  # the mean first
+    rb.variant.setCurrentIndex(4)  # the spread: zero where the samples agree (the known pixels)
+    spread = win.canvas.shown()
+    assert spread[mask == 0].max() == 0 and spread[mask > 0].max() == 255
+    assert not rb.accept_button.isEnabled()
+    rb.variant.setCurrentIndex(2)  # sample 2
+    np.testing.assert_array_equal(win.canvas.shown(), imageio.to_uint8(samples[1]))
+    assert rb.accept_button.isEnabled()
+    assert win.accept_result()
+    np.testing.assert_array_equal(win.canvas.image(), samples[1])
+    assert win._runs[-1]["choice"] == "sample 2 of 3" and win._runs[-1]["samples"] == 3
+    assert not rb.variant.isVisible()
