@@ -533,7 +533,7 @@ class TaskPanel(QWidget):
         forward = self.mode.currentData() == "forward"
         self._jump_row.setEnabled(forward)
         self.steps.setEnabled(not self.steps_all.isChecked())
-        self.samples.setEnabled(self.task() != "denoise" or self.method.currentData() == "sample")
+        self.samples.setEnabled(self._samples_apply())
         card = self.current_card()
         binary = card is not None and card.get("family") == "binomial"
         self.variance.setEnabled(self._variance_applies())
@@ -550,12 +550,16 @@ class TaskPanel(QWidget):
         return not binary and not (self.task() == "denoise" and self.method.currentData() == "mmse")
 
     # -- run state --------------------------------------------------------------------------------------
+    def _samples_apply(self) -> bool:
+        """Several samples need a sampled trajectory (not the one-step posterior mean)."""
+        return self.task() != "denoise" or self.method.currentData() == "sample"
+
     def settings(self) -> RunSettings:
         card = self.current_card()
         return RunSettings(
             task=self.task(), checkpoint=str(card["path"]) if card else None,
             steps=None if self.steps_all.isChecked() else int(self.steps.value()),
-            seed=int(self.seed.value()), samples=int(self.samples.value()) if self.samples.isEnabled() else 1,
+            seed=int(self.seed.value()), samples=int(self.samples.value()) if self._samples_apply() else 1,
             mode=self.mode.currentData(),
             sigma255=float(self.sigma.value()), size=(int(self.height_spin.value()), int(self.width_spin.value())),
             device=self.device.currentData() or "cpu",

@@ -76,6 +76,8 @@ def test_settings_from_the_panel(win):
     tp.mode.setCurrentIndex(1)
     tp.jump_length.setValue(5)
     tp.jump_n.setValue(2)
+    assert tp.settings().samples == 1, "the one-step posterior mean (the default) draws no samples"
+    tp.method.setCurrentIndex(tp.method.findData("sample"))
     s = tp.settings()
     assert s.task == "denoise" and abs(s.sigma - 30 / 255) < 1e-9 and s.steps is None and s.samples == 3
     assert s.mode == "forward" and s.jump_length == 5 and s.jump_n_sample == 2
