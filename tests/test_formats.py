@@ -50,7 +50,7 @@ def test_16bit_png_decoder_undoes_every_filter(tmp_path):
     pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
     paeth = np.where((pa <= pb) & (pa <= pc), a, np.where(pb <= pc, b, c))
     preds = [np.zeros_like(a), a, b, (a + b) >> 1, paeth]
-    for kinds in (RNG.integers(0, 5, 19), np.ones(19, int), np.full(19, 4), np.full(19, 3)):
+    for kinds in (RNG.integers(0, 5, 19), RNG.integers(0, 3, 19), np.ones(19, int), np.full(19, 4), np.full(19, 3)):
         rows = np.empty((19, 1 + 13 * 6), np.uint8)
         rows[:, 0] = kinds
         for r in range(19):
