@@ -131,8 +131,13 @@ def _check_batch_args(args, files: list[Path]) -> Path:
         raise UserError(f"a batch (a folder or several inputs) writes into a folder: -o {out.name} names an image")
     if out.exists() and not out.is_dir():
         raise UserError(f"-o {out} is a file; a batch (a folder or several inputs) writes into a folder")
+    taken: dict = {}
     for f in files:
         format_for_path(output_path(out, f))
+        other = taken.setdefault(output_path(out, f).name, f)
+        if other != f:
+            raise UserError(f"{other.name} and {f.name} would both be saved as {output_path(out, f).name}; "
+                            "rename one or run them separately")
         if not args.overwrite and output_path(out, f).resolve() == f.resolve():
             raise UserError(f"-o {out} would write over the input {f.name}; choose another folder or pass --overwrite")
     mask = getattr(args, "mask", None)

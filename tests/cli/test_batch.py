@@ -99,7 +99,8 @@ def test_batch_keeps_16_bit_depth(tmp_path, tiny):
     assert all(load_image(out / f"p{k}.tif").bit_depth == 16 for k in range(2))
 
 
-@pytest.mark.parametrize("case", ["output-is-image", "bad-option", "mask-missing", "empty-folder", "over-inputs"])
+@pytest.mark.parametrize("case", ["output-is-image", "bad-option", "mask-missing", "empty-folder", "over-inputs",
+                                  "same-output-name"])
 def test_batch_user_errors_exit_2_before_any_work(tmp_path, folder, tiny, capsys, case):
     src, _ = folder
     base = ["inpaint", str(src), "--checkpoint", tiny, "--steps", "2"]
@@ -108,7 +109,9 @@ def test_batch_user_errors_exit_2_before_any_work(tmp_path, folder, tiny, capsys
                                   "--jump-length", "3"],
             "mask-missing": base + ["--mask", str(tmp_path / "nope"), "-o", str(tmp_path / "o")],
             "empty-folder": ["inpaint", str(tmp_path / "o"), "--mask", "m.png", "-o", str(tmp_path / "p")],
-            "over-inputs": base + ["--mask", str(src / "a.png"), "-o", str(src)]}[case]
+            "over-inputs": base + ["--mask", str(src / "a.png"), "-o", str(src)],
+            "same-output-name": ["inpaint", str(src / "a.png"), str(tmp_path / "a.gif"), "--mask", str(src / "a.png"),
+                                 "-o", str(tmp_path / "o"), "--checkpoint", tiny]}[case]
     (tmp_path / "o").mkdir()
     assert main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
