@@ -103,6 +103,8 @@ def denoise(image, sigma: float | None = None, *, checkpoint=DEFAULT_CHECKPOINT,
             raise ValueError("the image shows no measurable noise; give sigma")
     else:
         s = float(sigma) / unit
+    if unit != 1.0:  # an integer image is quantised to its type's steps (and clipped at its ends)
+        settings.setdefault("levels", int(unit))
     request = request_for("denoise", sigma=s, device=device, **settings).validate()
     return back(_run(_loaded(checkpoint, device), request, pixels, progress=progress))
 

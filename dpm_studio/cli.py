@@ -496,7 +496,7 @@ def _denoise_settings(args) -> dict:
         raise UserError("--sigma must be positive (0-255 units)")
     settings = dict(steps=args.steps, seed=args.seed, samples=args.samples, method=args.method,
                     ensemble=args.ensemble, tile=args.tile, tile_batch=args.tile_batch, variance=args.variance,
-                    device=args.device)
+                    device=args.device, clipping=args.clipping)
     _request(DenoiseRequest, sigma=1.0, **settings)  # a bad option is refused before the image is read
     return settings
 
@@ -520,7 +520,7 @@ def cmd_denoise(args, loaded=None, progress=None) -> int:
             raise UserError("the image shows no measurable noise; give --sigma")
     else:
         sigma = args.sigma / 255.0
-    req = _request(DenoiseRequest, sigma=sigma, **settings)
+    req = _request(DenoiseRequest, sigma=sigma, levels=2 ** data.bit_depth - 1, **settings)
     loaded = loaded or _load(args.checkpoint, _device(args.device))
     result = _run_to_end(run_task(loaded, req, data.pixels), "denoise", progress)
     _save(args, result, data, loaded, req)
@@ -677,6 +677,9 @@ def build_parser() -> argparse.ArgumentParser:
     dn.add_argument("--ensemble", type=int, choices=range(1, 9), default=8, metavar="N",
                     help="mmse: average over N flips and rotations of each tile, 1-8 (default 8: about "
                          "+0.2 dB for 8x the network evaluations)")
+    dn.add_argument("--clipping", choices=("censored", "ignore"), default="censored",
+                    help="censored (default): a pixel stored as 0 or the top value means the noisy value fell "
+                         "at or beyond the edge, and is treated so; ignore: take it as an ordinary observation")
     dn.add_argument("--tile", type=int, default=256, help="tile size for large images")
     dn.add_argument("--tile-batch", type=int, default=None, metavar="N",
                     help="tiles per network call with --method mmse (default: 1 on a CPU, where larger batches "

@@ -27,4 +27,10 @@ def estimate_noise_sigma(image: np.ndarray) -> float:
         return 0.0
     a = a[:H2, :W2]
     hh = (a[0::2, 0::2] - a[0::2, 1::2] - a[1::2, 0::2] + a[1::2, 1::2]) / 2.0
+    # A block with a pixel clipped at 0 or 1 holds less noise than sigma (the clipped part
+    # is flat), so it would pull the median down: leave such blocks out while enough remain.
+    blocks = np.stack([a[0::2, 0::2], a[0::2, 1::2], a[1::2, 0::2], a[1::2, 1::2]])
+    unclipped = ((blocks != 0) & (blocks != 1)).all(0)
+    if unclipped.sum() >= max(16, unclipped.size // 10):
+        hh = hh[unclipped]
     return float(np.median(np.abs(hh)) / MAD_NORMAL)

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .conditioning import Condition, Denoise, Inpaint
+from .conditioning import Condition, Denoise, Inpaint, censored_mean
 from .rng import make_generator
 from .requests import InpaintRequest, _Request
 from .sampling import mmse_estimate, reverse_trajectory
@@ -172,7 +172,7 @@ class _Piece:
 # differs (a sampled denoising trajectory, no resampling jumps, every step, four grey draws):
 # new code builds a request (core/requests.py), whose defaults are the app's and the CLI's.
 _KEYWORD_DEFAULTS = {"steps": None, "method": "sample", "ensemble": 1, "jump_length": 0, "jump_n_sample": 1,
-                     "grey_draws": GREY_MMSE_DRAWS}
+                     "grey_draws": GREY_MMSE_DRAWS, "clipping": "ignore"}
 
 
 def _request_from_keywords(task, settings):
@@ -192,7 +192,8 @@ def _request_from_keywords(task, settings):
 
 
 _KEYWORDS = {"sigma", "size", "steps", "seed", "samples", "mode", "method", "device", "jump_length", "jump_n_sample",
-             "context", "tile", "overlap", "ensemble", "start", "start_sigma", "tile_batch", "variance", "grey_draws"}
+             "context", "tile", "overlap", "ensemble", "start", "start_sigma", "tile_batch", "variance", "grey_draws",
+             "clipping", "levels"}
 
 
 def run_task(loaded, task, image: np.ndarray | None = None, *, mask: np.ndarray | None = None, **settings):
@@ -233,7 +234,8 @@ def run_task(loaded, task, image: np.ndarray | None = None, *, mask: np.ndarray 
                        req.jump_n_sample, req.context, req.start, req.start_sigma, req.variance)
     else:
         gen = _denoise(loaded, img, req.sigma, req.steps, req.seed, req.samples, req.method, device, req.tile,
-                       req.overlap, req.ensemble, req.tile_batch, req.variance, req.grey_draws)
+                       req.overlap, req.ensemble, req.tile_batch, req.variance, req.grey_draws,
+                       req.levels if req.clipping == "censored" else None)
     if alpha is None:
         yield from gen
         return
@@ -305,25 +307,50 @@ def default_tile_batch(device) -> int:
     return 1 if torch.device(device).type == "cpu" else 8
 
 
-def _denoise_mmse(loaded, img, sigma, seed, device, boxes, blender, ensemble, tile_batch, grey_draws):
+def _mmse_input(piece, sigma, seed, grey_draws):
+    """The network input for one-step denoising of ``piece``, and its noise std in model units.
+
+    A grey image on a colour model gets its noise made i.i.d. across channels, in
+    ``grey_draws`` draws of the added colour noise whose estimates :func:`_mmse_output`
+    averages."""
+    s = float(sigma) / piece.std
+    if piece.how != "mean":
+        return piece.y[:piece.B], s
+    gen = make_generator(piece.y.device, 0 if seed is None else seed)
+    return grey_as_colour_noise(piece.y[:1].repeat(grey_draws, 1, 1, 1), s, gen)
+
+
+def _mmse_output(piece, x0) -> np.ndarray:
+    return piece.to_image(x0.mean(0, keepdim=True) if piece.how == "mean" else x0)
+
+
+def _uncensor(loaded, crop: np.ndarray, sigma: float, levels: int | None, seed, device, grey_draws) -> np.ndarray:
+    """``crop`` with its clipped pixels replaced by the expected values they stand for
+    (:func:`censored_mean`) under a first one-step estimate: one expectation step for a
+    file clipped at 0 and 1. Unchanged when nothing is clipped or ``levels`` is None."""
+    if levels is None or not ((crop == 0) | (crop == 1)).any():
+        return crop
+    piece = _Piece(loaded, crop, 1, device)
+    y, s = _mmse_input(piece, sigma, seed, grey_draws)
+    x_hat = _mmse_output(piece, ensemble_mmse(loaded.diffusion, loaded.net, y, s, 1))
+    return censored_mean(torch.from_numpy(crop), torch.from_numpy(x_hat), float(sigma), levels).numpy()
+
+
+def _denoise_mmse(loaded, img, sigma, seed, device, boxes, blender, ensemble, tile_batch, grey_draws, levels):
     """The one-step posterior mean, ``tile_batch`` equal-sized tiles per network call."""
     for group in tile_batches(boxes, tile_batch or default_tile_batch(device)):
         parts, ys, s = [], [], None
         for k in group:
             top, left, bottom, right = boxes[k]
-            piece = _Piece(loaded, img[top:bottom, left:right], 1, device)
-            s = float(sigma) / piece.std
-            y = piece.y[:piece.B]
-            if piece.how == "mean":
-                # A grey image on a colour model: make its noise i.i.d. across channels,
-                # averaging the estimate over a few draws of the added colour noise.
-                gen = make_generator(piece.y.device, 0 if seed is None else seed + k)
-                y, s = grey_as_colour_noise(piece.y[:1].repeat(grey_draws, 1, 1, 1), s, gen)
+            tile_seed = None if seed is None else seed + k
+            crop = _uncensor(loaded, img[top:bottom, left:right], sigma, levels, tile_seed, device, grey_draws)
+            piece = _Piece(loaded, crop, 1, device)
+            y, s = _mmse_input(piece, sigma, tile_seed, grey_draws)
             parts.append((k, piece, y.shape[0]))
             ys.append(y)
         x0_all = ensemble_mmse(loaded.diffusion, loaded.net, torch.cat(ys), s, ensemble)
         for (k, piece, n), x0 in zip(parts, torch.split(x0_all, [p[2] for p in parts])):
-            out = piece.to_image(x0.mean(0, keepdim=True) if piece.how == "mean" else x0)
+            out = _mmse_output(piece, x0)
             blender.add(boxes[k], out)
             last = k == len(boxes) - 1
             yield TaskStep(k, len(boxes), 0.0, blender.result() if last else out, out, last,
@@ -331,19 +358,22 @@ def _denoise_mmse(loaded, img, sigma, seed, device, boxes, blender, ensemble, ti
 
 
 def _denoise(loaded, img, sigma, steps, seed, samples, method, device, tile, overlap, ensemble, tile_batch,
-             variance, grey_draws):
+             variance, grey_draws, levels=None):
     H, W = img.shape[:2]
     boxes = tile_boxes(H, W, tile, overlap)
     blender = TileBlender(H, W, img.shape[2], overlap)
     each = [TileBlender(H, W, img.shape[2], overlap) for _ in range(samples)] \
         if samples > 1 and method == "sample" else []  # every draw, blended alike
     if method == "mmse":
-        yield from _denoise_mmse(loaded, img, sigma, seed, device, boxes, blender, ensemble, tile_batch, grey_draws)
+        yield from _denoise_mmse(loaded, img, sigma, seed, device, boxes, blender, ensemble, tile_batch, grey_draws,
+                                 levels)
         return
     offset = 0
     for k, box in enumerate(boxes):
         top, left, bottom, right = box
-        piece = _Piece(loaded, img[top:bottom, left:right], samples, device)
+        crop = _uncensor(loaded, img[top:bottom, left:right], sigma, levels, None if seed is None else seed + k,
+                         device, grey_draws)
+        piece = _Piece(loaded, crop, samples, device)
         s = float(sigma) / piece.std
         if piece.how == "mean":
             # A grey image on a colour model: make its noise i.i.d. across channels.

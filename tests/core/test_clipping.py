@@ -1,0 +1,106 @@
+"""Real files are clipped at 0 and 1: the censored likelihood (conditioning.censored_mean)."""
+
+import numpy as np
+import pytest
+import torch
+
+from dpm_studio.core.checkpoint import load, resolve
+from dpm_studio.core.conditioning import censored_mean
+from dpm_studio.core.tasks import run_task
+
+
+def test_censored_mean_is_the_truncated_normal_mean():
+    rng = np.random.default_rng(0)
+    s, levels = 0.1, 255
+    lo, hi = 0.5 / levels, 1 - 0.5 / levels
+    for x in (-0.05, 0.02, 0.2, 0.97):
+        draws = x + s * rng.standard_normal(2_000_000)
+        below, above = draws[draws < lo], draws[draws > hi]
+        y = torch.tensor([0.0, 1.0, 0.5], dtype=torch.float64)
+        out = censored_mean(y, torch.tensor(x, dtype=torch.float64), s, levels).numpy()
+        if below.size > 1000:
+            assert out[0] == pytest.approx(below.mean(), abs=4 * below.std() / np.sqrt(below.size) + 1e-6)
+        if above.size > 1000:
+            assert out[1] == pytest.approx(above.mean(), abs=4 * above.std() / np.sqrt(above.size) + 1e-6)
+        assert out[2] == 0.5  # an unclipped pixel is an ordinary observation
+        assert out[0] < lo and out[1] > hi
+
+
+def test_censored_mean_is_finite_far_in_the_tails():
+    y = torch.tensor([0.0, 0.0, 1.0, 1.0])
+    x = torch.tensor([1.0, -3.0, 0.0, 4.0])  # estimates far on the wrong and right side of each edge
+    out = censored_mean(y, x, 0.01)
+    assert torch.isfinite(out).all()
+    assert out[0] < 0.5 / 255 and out[2] > 1 - 0.5 / 255
+
+
+def _file(clean, sigma255, seed):
+    rng = np.random.default_rng(seed)
+    noisy = clean + sigma255 / 255 * rng.standard_normal(clean.shape)
+    return (np.clip(np.round(noisy * 255), 0, 255) / 255).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def photos():
+    return load(resolve("photos-rgb"))
+
+
+def _denoise(model, img, clipping):
+    *_, rec = run_task(model, "denoise", img, sigma=25 / 255, method="mmse", ensemble=1, clipping=clipping)
+    return rec.image
+
+
+def test_a_dark_clipped_patch_is_not_brightened(photos):
+    # A dark flat patch with sigma-25 noise: about 45 % of its pixels are stored as 0. Read
+    # as observations of 0 they pull the estimate up (the clipped noise has a positive mean).
+    clean = np.full((64, 64, 3), 0.02, np.float32)
+    noisy = _file(clean, 25, 1)
+    assert (noisy == 0).mean() > 0.3
+    err_ignore = abs(float(_denoise(photos, noisy, "ignore").mean()) - 0.02)
+    err_censored = abs(float(_denoise(photos, noisy, "censored").mean()) - 0.02)
+    assert err_censored < 0.5 * err_ignore
+
+
+def test_nothing_clipped_means_nothing_changes(photos):
+    clean = np.full((32, 32, 3), 0.5, np.float32)
+    noisy = _file(clean, 10, 2)
+    assert not ((noisy <= 0) | (noisy >= 1)).any()
+    np.testing.assert_array_equal(_denoise(photos, noisy, "censored"), _denoise(photos, noisy, "ignore"))
+
+
+def test_unknown_clipping_is_refused(photos):
+    with pytest.raises(ValueError, match="clipping"):
+        _denoise(photos, np.zeros((8, 8, 3), np.float32), "clip")
+
+
+def test_noise_estimate_leaves_clipped_blocks_out():
+    from dpm_studio.core.noise import estimate_noise_sigma
+
+    yy, xx = np.mgrid[0:128, 0:128] / 128
+    clean = np.where(xx < 0.5, 0.03, 0.3 + 0.4 * yy)[:, :, None].repeat(3, 2)  # a dark half that clips
+    noisy = _file(clean, 25, 3)
+    assert (noisy == 0).mean() > 0.15
+    assert abs(estimate_noise_sigma(noisy) * 255 - 25) < 1.5
+
+
+def test_cli_denoise_treats_clipped_pixels_as_censored(tmp_path):
+    # The command line's default on an 8-bit file: the shipped photos model, clipping censored.
+    import json
+
+    from PIL import Image
+
+    from dpm_studio.cli import main
+    from dpm_studio.imageio import METADATA_KEY
+
+    clean = np.full((48, 48, 3), 0.03, np.float32)
+    Image.fromarray((_file(clean, 25, 4) * 255).round().astype(np.uint8)).save(tmp_path / "dark.png")
+    means = {}
+    for clipping in ("censored", "ignore"):
+        out = tmp_path / f"{clipping}.png"
+        extra = [] if clipping == "censored" else ["--clipping", "ignore"]
+        assert main(["denoise", str(tmp_path / "dark.png"), "-o", str(out), "--sigma", "25", "--ensemble", "1",
+                     *extra]) == 0
+        im = Image.open(out)
+        means[clipping] = np.asarray(im, np.float64).mean() / 255
+        assert json.loads(im.info[METADATA_KEY])["runs"][0]["clipping"] == clipping
+    assert abs(means["censored"] - 0.03) < 0.5 * abs(means["ignore"] - 0.03)
