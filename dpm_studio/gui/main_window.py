@@ -33,7 +33,8 @@ from ..paths import DEFAULT_CHECKPOINT
 from ..imageio import ImageData, ImageIOError
 from . import icons
 from .canvas import ImageCanvas, Tool
-from .panels import MaskPanel, ResultBar, TaskPanel
+from .panels import MaskPanel, ResultBar
+from .task_panel import TaskPanel
 from .plots import PlotsDock
 from .qtfix import protect_singletons
 from .frames import uncertainty_u8

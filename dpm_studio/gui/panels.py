@@ -1,81 +1,17 @@
-"""Side panels: the mask options, the task panel (model, task, settings, Run) and the result bar.
+"""Side panels: the mask options and the result bar, and the small widgets the panels share.
 
-The panels hold no application state beyond their widgets: the main window reads
-:meth:`TaskPanel.settings` when Run is pressed and listens to the panels' signals.
+The task panel lives in :mod:`.task_panel`, the model list's wording in :mod:`.models`.
 """
 
 from __future__ import annotations
 
-import html
-import random
-from dataclasses import dataclass
-
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractSpinBox, QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QFrame, QGroupBox,
-    QHBoxLayout, QLabel, QProgressBar, QPushButton, QRadioButton, QSizePolicy, QSlider, QSpinBox,
-    QStackedWidget, QToolButton, QVBoxLayout, QWidget,
+    QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QFrame, QGroupBox, QHBoxLayout, QLabel,
+    QPushButton, QRadioButton, QSlider, QSpinBox, QWidget,
 )
 
-from . import icons
-from ..core.devices import available_devices
-from ..core.requests import DenoiseRequest, InpaintRequest, SampleRequest
-
-__all__ = ["RunSettings", "MaskPanel", "TaskPanel", "ResultBar", "card_label", "card_tooltip", "is_image_card",
-           "available_devices"]
-
-IMAGE_NETS = ("unet", "multiscale")
-TASK_NAMES = {"inpaint": "Inpaint", "denoise": "Denoise", "sample": "Sample"}
-
-
-# -- checkpoint cards ----------------------------------------------------------------------------------------
-def is_image_card(card: dict) -> bool:
-    return card.get("network", {}).get("type") in IMAGE_NETS
-
-
-def _channels_text(card: dict) -> str:
-    c = int(card.get("data", {}).get("channels", 1))
-    return {1: "grey", 3: "RGB"}.get(c, f"{c} ch")
-
-
-def card_T(card: dict) -> int | None:
-    try:
-        return int(card["diffusion"]["schedule"]["T"])
-    except (KeyError, TypeError, ValueError):
-        return None
-
-
-def card_label(card: dict) -> str:
-    """One line for the checkpoint picker: name, channels, family, bound K if measured."""
-    parts = [card.get("name", "?"), _channels_text(card), card.get("family", "?")]
-    b = card.get("bound") or {}
-    if isinstance(b, dict) and "K" in b:
-        try:
-            parts.append(f"K = {float(b['K']):.3g} {b.get('units', '')}".strip())
-        except (TypeError, ValueError):
-            pass
-    return "  \u00b7  ".join(parts)
-
-
-def card_tooltip(card: dict) -> str:
-    data = card.get("data", {})
-    rows = [f"<b>{html.escape(str(card.get('name', '?')))}</b>"]
-    if card.get("description"):
-        rows.append(html.escape(str(card["description"])))
-    T = card_T(card)
-    rows.append(f"{html.escape(str(card.get('family', '?')))} diffusion, T = {T}, "
-                f"{_channels_text(card)}, network {html.escape(str(card.get('network', {}).get('type', '?')))}"
-                + (f", {int(card['parameters']):,} parameters" if isinstance(card.get("parameters"), int) else ""))
-    if data.get("provenance"):
-        rows.append("<i>Data:</i> " + html.escape(str(data["provenance"])))
-    b = card.get("bound") or {}
-    if isinstance(b, dict) and "K" in b:
-        extra = f" \u00b1 {b['K_stderr']:.2g}" if isinstance(b.get("K_stderr"), (int, float)) else ""
-        rows.append(f"<i>Bound:</i> K = {b['K']:.4g}{extra} {html.escape(str(b.get('units', '')))}")
-    if not is_image_card(card):
-        rows.append("<i>Not an image model: cannot be used here.</i>")
-    rows.append(f"<small>{html.escape(str(card.get('path', '')))}</small>")
-    return "<p style='white-space:pre-wrap'>" + "<br>".join(rows) + "</p>"
+__all__ = ["MaskPanel", "ResultBar", "RunSettings", "TaskPanel", "card_label", "card_tooltip", "is_image_card"]
 
 
 def _section(title: str) -> QGroupBox:
@@ -98,8 +34,8 @@ def _form(box: QGroupBox) -> QFormLayout:
     f = QFormLayout(box)
     f.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
     f.setLabelAlignment(Qt.AlignRight | Qt.AlignVCenter)
-    f.setContentsMargins(8, 6, 8, 8)
-    f.setVerticalSpacing(6)
+    f.setContentsMargins(8, 4, 8, 6)
+    f.setVerticalSpacing(5)
     return f
 
 
@@ -163,7 +99,7 @@ class MaskPanel(QGroupBox):
         self.feather.setToolTip("Soft edge: the mask is blurred by a Gaussian of this std before a run.\n"
                                 "Feathered pixels are blended, not replaced.")
         self.opacity = _SliderSpin(0, 100, 50, " %")
-        self.show_overlay = QCheckBox("Show mask overlay")
+        self.show_overlay = QCheckBox("Show")
         self.show_overlay.setChecked(True)
         self.show_overlay.setToolTip("Toggle the mask overlay (M)")
         self.coverage = QLabel("no mask")
@@ -171,8 +107,10 @@ class MaskPanel(QGroupBox):
         f.addRow("Brush", self.brush)
         f.addRow("Feather", self.feather)
         f.addRow("Opacity", self.opacity)
-        f.addRow("", self.show_overlay)
-        f.addRow("", self.coverage)
+        row = QHBoxLayout()
+        row.addWidget(self.show_overlay)
+        row.addWidget(self.coverage, 1, Qt.AlignRight)
+        f.addRow(row)
         self.brush.valueChanged.connect(self.brushSizeChanged)
         self.feather.valueChanged.connect(self.featherChanged)
         self.opacity.valueChanged.connect(lambda v: self.opacityChanged.emit(v / 100.0))
@@ -182,436 +120,9 @@ class MaskPanel(QGroupBox):
         if fraction is None:
             self.coverage.setText("no image")
         elif pixels == 0:
-            self.coverage.setText("mask is empty: paint the region to fill")
+            self.coverage.setText("empty: paint the region to fill")
         else:
             self.coverage.setText(f"mask covers {fraction:.1%} ({pixels:,} px)")
-
-
-# -- task panel -----------------------------------------------------------------------------------------------
-_INPAINT, _DENOISE = InpaintRequest(), DenoiseRequest()  # the defaults the widgets start from
-
-
-@dataclass
-class RunSettings:
-    """What the panel shows; :meth:`request` turns it into the core's run request."""
-
-    task: str = "inpaint"
-    checkpoint: str | None = None      # the card path
-    steps: int | None = None           # None = all T steps
-    seed: int = 0
-    samples: int = 1
-    mode: str = _INPAINT.mode
-    sigma255: float = 25.0
-    size: tuple[int, int] = (64, 64)   # (H, W) for sampling
-    device: str = "cpu"
-    jump_length: int = _INPAINT.jump_length
-    jump_n_sample: int = _INPAINT.jump_n_sample
-    start: str = _INPAINT.start        # inpainting: "harmonic" (smooth fill + noise) or "noise" (paper)
-    variance: str = "learned"          # reverse-step variance on a trajectory: "learned" or "large"
-    method: str = _DENOISE.method      # denoising: "mmse" (one step, 8 views) or "sample" (a trajectory)
-
-    @property
-    def sigma(self) -> float:
-        return float(self.sigma255) / 255.0
-
-    def request(self):
-        common = dict(steps=self.steps, seed=self.seed, samples=self.samples, device=self.device,
-                      variance=self.variance)
-        if self.task == "inpaint":
-            return InpaintRequest(mode=self.mode, start=self.start, jump_length=self.jump_length,
-                                  jump_n_sample=self.jump_n_sample, **common)
-        if self.task == "denoise":
-            return DenoiseRequest(sigma=self.sigma, method=self.method, **common)
-        return SampleRequest(size=self.size, **common)
-
-
-class TaskPanel(QWidget):
-    """Task, model and sampling settings, Run / Cancel and progress."""
-
-    runRequested = Signal()
-    cancelRequested = Signal()
-    estimateRequested = Signal()
-    checkpointChanged = Signal(str)    # card path ('' when none)
-    taskChanged = Signal(str)
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self._cards: list[dict] = []
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(6, 6, 6, 6)
-        outer.setSpacing(8)
-
-        # model
-        model_box = _section("Model")
-        mf = QVBoxLayout(model_box)
-        mf.setContentsMargins(8, 6, 8, 8)
-        self.checkpoint = QComboBox()
-        self.checkpoint.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
-        self.checkpoint.setMinimumContentsLength(18)
-        self.checkpoint.setToolTip("The checkpoint to run (hover an entry for its card)")
-        self.model_info = QLabel("")
-        self.model_info.setWordWrap(True)
-        self.model_info.setTextFormat(Qt.RichText)
-        self.model_info.setStyleSheet("color: palette(mid);")
-        mf.addWidget(self.checkpoint)
-        mf.addWidget(self.model_info)
-        outer.addWidget(model_box)
-
-        # task
-        task_box = _section("Task")
-        tl = QVBoxLayout(task_box)
-        tl.setContentsMargins(8, 6, 8, 8)
-        row = QHBoxLayout()
-        row.setSpacing(0)
-        self.task_group = QButtonGroup(self)
-        self.task_buttons = {}
-        for i, (key, name) in enumerate(TASK_NAMES.items()):
-            b = QToolButton()
-            b.setText(name)
-            b.setCheckable(True)
-            b.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
-            b.setMinimumHeight(28)
-            self.task_group.addButton(b, i)
-            self.task_buttons[key] = b
-            row.addWidget(b)
-        self.task_buttons["inpaint"].setChecked(True)
-        self.task_buttons["inpaint"].setToolTip("Fill the masked pixels; the others stay exactly as they are")
-        self.task_buttons["denoise"].setToolTip("Remove additive Gaussian noise of a known level from the whole image")
-        self.task_buttons["sample"].setToolTip("Draw a new image from the model (unconditional)")
-        tl.addLayout(row)
-        self.task_stack = QStackedWidget()
-        # inpaint page
-        ip = QWidget()
-        ipf = QFormLayout(ip)
-        ipf.setContentsMargins(0, 4, 0, 0)
-        self.mode = _choice([("Clamped (paper)", "clamp"), ("Forward-noised (RePaint)", "forward")],
-                            "Clamped: the known pixels are held at their values at every step "
-                            "(Sohl-Dickstein et al. 2015).\nForward-noised: after each step they are "
-                            "replaced by a forward-noised copy (Lugmayr et al. 2022, RePaint).",
-                            _INPAINT.mode)
-        self.jump_length = QSpinBox()
-        self.jump_length.setRange(0, 100)
-        self.jump_length.setSpecialValueText("off")
-        self.jump_length.setToolTip("RePaint resampling: go back up this many steps at each jump point (0 = off)")
-        self.jump_n = QSpinBox()
-        self.jump_n.setRange(1, 20)
-        self.jump_n.setToolTip("RePaint resampling: how many times each jump segment is traversed")
-        self.jump_length.setValue(_INPAINT.jump_length)
-        self.jump_n.setValue(_INPAINT.jump_n_sample)
-        self.start = _choice([("Smooth fill + noise", "harmonic"), ("Pure noise (paper)", "noise")],
-                             "Smooth fill + noise: start part-way down the trajectory from a noised smooth fill "
-                             "of the hole,\nso its colours continue those around it (the default).\n"
-                             "Pure noise: start at t = T from isotropic noise in the hole (Sohl-Dickstein "
-                             "et al. 2015).", _INPAINT.start)
-        ipf.addRow("Start from", self.start)
-        ipf.addRow("Known pixels", self.mode)
-        self._jump_row = QWidget()
-        jr = QHBoxLayout(self._jump_row)
-        jr.setContentsMargins(0, 0, 0, 0)
-        jr.addWidget(self.jump_length, 1)
-        jr.addWidget(QLabel("\u00d7"))
-        jr.addWidget(self.jump_n, 1)
-        ipf.addRow("Resample jumps", self._jump_row)
-        self.task_stack.addWidget(ip)
-        # denoise page
-        dp = QWidget()
-        dpf = QFormLayout(dp)
-        dpf.setContentsMargins(0, 4, 0, 0)
-        self.sigma = QDoubleSpinBox()
-        self.sigma.setRange(0.5, 255.0)
-        self.sigma.setDecimals(1)
-        self.sigma.setValue(25.0)
-        self.sigma.setSuffix(" / 255")
-        self.sigma.setToolTip("Standard deviation of the noise, in 0-255 units")
-        self.estimate = QPushButton("Estimate")
-        self.estimate.setToolTip("Estimate the noise level from the image (median absolute deviation of "
-                                 "the finest wavelet details)")
-        srow = QHBoxLayout()
-        srow.addWidget(self.sigma, 1)
-        srow.addWidget(self.estimate)
-        dpf.addRow("Noise std", srow)
-        self.noise_note = QLabel("")
-        self.noise_note.setStyleSheet("color: #8a8a8a;")
-        self.noise_note.setToolTip("Measured on the opened image (median absolute deviation of the finest "
-                                   "wavelet details); set it yourself if you know better")
-        dpf.addRow("", self.noise_note)
-        self.method = _choice([("Posterior mean (one step)", "mmse"), ("Sampled trajectory", "sample")],
-                              "Posterior mean: the model's one-step estimate of the clean image at the step "
-                              "matched to the noise, averaged over flips and rotations; the best PSNR and the "
-                              "fastest (the default).\nSampled trajectory: run the reverse process from that "
-                              "step and watch it (0.9 dB worse and 2.4x slower on the benchmark photos).",
-                              _DENOISE.method)
-        dpf.addRow("Method", self.method)
-        self.task_stack.addWidget(dp)
-        # sample page
-        sp = QWidget()
-        spf = QFormLayout(sp)
-        spf.setContentsMargins(0, 4, 0, 0)
-        self.width_spin, self.height_spin = QSpinBox(), QSpinBox()
-        for s in (self.width_spin, self.height_spin):
-            s.setRange(8, 1024)
-            s.setSingleStep(8)
-            s.setValue(64)
-            s.setSuffix(" px")
-        szrow = QHBoxLayout()
-        szrow.addWidget(self.width_spin, 1)
-        szrow.addWidget(QLabel("\u00d7"))
-        szrow.addWidget(self.height_spin, 1)
-        self.width_spin.setToolTip("Width of the new image")
-        self.height_spin.setToolTip("Height of the new image")
-        spf.addRow("Width \u00d7 height", szrow)
-        self.task_stack.addWidget(sp)
-        tl.addWidget(self.task_stack)
-        outer.addWidget(task_box)
-
-        # sampling
-        samp_box = _section("Sampling")
-        sf = _form(samp_box)
-        self.steps = QSpinBox()
-        self.steps.setRange(1, 100000)
-        self.steps.setValue(_INPAINT.steps)
-        self.steps.setToolTip("Reverse steps. Fewer than T respaces the trajectory (faster, coarser).")
-        self.steps_all = QCheckBox("all T")
-        self.steps_all.setToolTip("Run every step of the model's trajectory")
-        strow = QHBoxLayout()
-        strow.addWidget(self.steps, 1)
-        strow.addWidget(self.steps_all)
-        sf.addRow("Steps", strow)
-        self.seed = QSpinBox()
-        self.seed.setRange(0, 2 ** 31 - 1)
-        self.seed.setButtonSymbols(QAbstractSpinBox.NoButtons)
-        self.dice = QToolButton()
-        self.dice.setText("\u2684")
-        self.dice.setToolTip("A new random seed")
-        sdrow = QHBoxLayout()
-        sdrow.addWidget(self.seed, 1)
-        sdrow.addWidget(self.dice)
-        sf.addRow("Seed", sdrow)
-        self.samples = QSpinBox()
-        self.samples.setRange(1, 64)
-        self.samples.setToolTip("Draw this many samples: after the run each is offered to choose from, beside "
-                                "their mean (the posterior mean)\nand a map of where they disagree (the model's "
-                                "uncertainty).\n"
-                                "The progress shows the first; the result is their mean.")
-        sf.addRow("Samples", self.samples)
-        self.variance = _choice([("Learned", "learned"), ("Large (more texture)", "large")],
-                                "The variance of each reverse step on a sampled trajectory.\n"
-                                "Learned: the model's own variance head (the default).\n"
-                                "Large: the forward process's rate between the two steps (Ho et al.'s "
-                                "sigma^2 = beta); the model turns part of the extra noise into texture, "
-                                "part stays as grain.", "learned")
-        sf.addRow("Step noise", self.variance)
-        self.device = QComboBox()
-        for label, dev in available_devices():
-            self.device.addItem(label, dev)
-        sf.addRow("Device", self.device)
-        outer.addWidget(samp_box)
-
-        # run
-        run_row = QHBoxLayout()
-        self.run_button = QPushButton(icons.icon("run"), "Run")
-        self.run_button.setToolTip("Run the task (Ctrl+Return)")
-        self.run_button.setMinimumHeight(34)
-        self.run_button.setDefault(True)
-        f = self.run_button.font()
-        f.setBold(True)
-        self.run_button.setFont(f)
-        self.cancel_button = QPushButton(icons.icon("stop"), "Cancel")
-        self.cancel_button.setToolTip("Stop the run after the current step (Esc)")
-        self.cancel_button.setMinimumHeight(34)
-        self.cancel_button.setEnabled(False)
-        run_row.addWidget(self.run_button, 2)
-        run_row.addWidget(self.cancel_button, 1)
-        outer.addLayout(run_row)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
-        self.progress.setTextVisible(True)
-        self.progress.setFormat("idle")
-        outer.addWidget(self.progress)
-        self.eta = QLabel("")
-        self.eta.setStyleSheet("color: palette(mid);")
-        self.eta.setVisible(False)
-        outer.addWidget(self.eta)
-        self.hint = QLabel("")
-        self.hint.setWordWrap(True)
-        self.hint.setStyleSheet("color: #c0392b;")
-        self.hint.setVisible(False)
-        outer.addWidget(self.hint)
-        outer.addStretch(1)
-
-        self.task_group.idClicked.connect(self._on_task)
-        self.mode.currentIndexChanged.connect(self._update_enabled)
-        self.method.currentIndexChanged.connect(self._update_enabled)
-        self.steps_all.toggled.connect(self._update_enabled)
-        self.checkpoint.currentIndexChanged.connect(self._on_checkpoint)
-        self.dice.clicked.connect(self.new_seed)
-        self.estimate.clicked.connect(self.estimateRequested)
-        self.run_button.clicked.connect(self.runRequested)
-        self.cancel_button.clicked.connect(self.cancelRequested)
-        self._update_enabled()
-
-    # -- checkpoints ----------------------------------------------------------------------------------
-    def set_cards(self, cards: list[dict], select: str | None = None):
-        """Fill the picker (image models first); ``select`` is a card path or name to select."""
-        images = [c for c in cards if is_image_card(c)]
-        others = [c for c in cards if not is_image_card(c)]
-        with QSignalBlocker(self.checkpoint):
-            self.checkpoint.clear()
-            self._cards = (images or [None]) + others   # one entry per row; None = placeholder
-            for i, card in enumerate(self._cards):
-                if card is None:
-                    self.checkpoint.addItem("no image model found", "")
-                    self.checkpoint.model().item(i).setEnabled(False)
-                    continue
-                self.checkpoint.addItem(card_label(card), str(card.get("path", "")))
-                self.checkpoint.setItemData(i, card_tooltip(card), Qt.ToolTipRole)
-                if not is_image_card(card):
-                    self.checkpoint.model().item(i).setEnabled(False)
-            self.checkpoint.setCurrentIndex(0)
-            if select:
-                self._select_row(select)
-        self._on_checkpoint(self.checkpoint.currentIndex())
-
-    def cards(self) -> list[dict]:
-        return [c for c in self._cards if c is not None]
-
-    def _select_row(self, name_or_path: str) -> bool:
-        for i, card in enumerate(self._cards):
-            if card is not None and is_image_card(card) and name_or_path in (str(card.get("path")), card.get("name")):
-                self.checkpoint.setCurrentIndex(i)
-                return True
-        return False
-
-    def select(self, name_or_path: str) -> bool:
-        """Select an image checkpoint by name or card path; False if it is not listed."""
-        return self._select_row(str(name_or_path))
-
-    def current_card(self) -> dict | None:
-        i = self.checkpoint.currentIndex()
-        if 0 <= i < len(self._cards) and self._cards[i] is not None and is_image_card(self._cards[i]):
-            return self._cards[i]
-        return None
-
-    def _on_checkpoint(self, _i):
-        card = self.current_card()
-        if card is None:
-            n = len(self.cards())
-            found = f"None of the {n} checkpoints found is an image model. " if n else "No checkpoints found. "
-            self.model_info.setText(f"<i>{found}Train one (dpm-studio train) or use File \u203a Open "
-                                    "Checkpoint\u2026</i>")
-            self.checkpointChanged.emit("")
-        else:
-            T = card_T(card)
-            if T:
-                self.steps.setMaximum(T)
-                self.steps_all.setText(f"all {T}")
-            desc = html.escape(str(card.get("description", "")))
-            self.model_info.setText(f"T = {T}, {_channels_text(card)}, {html.escape(card.get('family', '?'))}"
-                                    + (f"<br>{desc}" if desc else ""))
-            self.checkpointChanged.emit(str(card.get("path", "")))
-        self._update_enabled()
-
-    # -- task ---------------------------------------------------------------------------------------------
-    def task(self) -> str:
-        return list(TASK_NAMES)[max(0, self.task_group.checkedId())]
-
-    def set_task(self, task: str):
-        if task in TASK_NAMES:
-            self.task_buttons[task].setChecked(True)
-            self._on_task(list(TASK_NAMES).index(task))
-
-    def _on_task(self, i):
-        self.task_stack.setCurrentIndex(i)
-        self._update_enabled()
-        self.taskChanged.emit(self.task())
-
-    def new_seed(self):
-        self.seed.setValue(random.randrange(0, 2 ** 31 - 1))
-
-    def _update_enabled(self, *_):
-        forward = self.mode.currentData() == "forward"
-        self._jump_row.setEnabled(forward)
-        self.steps.setEnabled(not self.steps_all.isChecked())
-        self.samples.setEnabled(self._samples_apply())
-        card = self.current_card()
-        binary = card is not None and card.get("family") == "binomial"
-        self.variance.setEnabled(self._variance_applies())
-        self.task_buttons["denoise"].setEnabled(not binary)
-        if binary:
-            self.task_buttons["denoise"].setToolTip("Denoising needs a Gaussian model")
-            if self.task() == "denoise":
-                self.set_task("inpaint")
-
-    def _variance_applies(self) -> bool:
-        """A run samples a trajectory of a Gaussian model (not the one-step denoiser, not a binary model)."""
-        card = self.current_card()
-        binary = card is not None and card.get("family") == "binomial"
-        return not binary and not (self.task() == "denoise" and self.method.currentData() == "mmse")
-
-    # -- run state --------------------------------------------------------------------------------------
-    def _samples_apply(self) -> bool:
-        """Several samples need a sampled trajectory (not the one-step posterior mean)."""
-        return self.task() != "denoise" or self.method.currentData() == "sample"
-
-    def settings(self) -> RunSettings:
-        card = self.current_card()
-        return RunSettings(
-            task=self.task(), checkpoint=str(card["path"]) if card else None,
-            steps=None if self.steps_all.isChecked() else int(self.steps.value()),
-            seed=int(self.seed.value()), samples=int(self.samples.value()) if self._samples_apply() else 1,
-            mode=self.mode.currentData(),
-            sigma255=float(self.sigma.value()), size=(int(self.height_spin.value()), int(self.width_spin.value())),
-            device=self.device.currentData() or "cpu",
-            jump_length=int(self.jump_length.value()) if self.mode.currentData() == "forward" else 0,
-            jump_n_sample=int(self.jump_n.value()) if self.mode.currentData() == "forward" else 1,
-            method=self.method.currentData(), start=self.start.currentData(),
-            variance=self.variance.currentData() if self._variance_applies() else "learned")
-
-    def set_running(self, running: bool):
-        self.run_button.setEnabled(not running)
-        self.cancel_button.setEnabled(running)
-        for w in (self.checkpoint, self.task_stack, self.device, self.steps, self.steps_all, self.seed, self.dice,
-                  self.samples, self.variance):
-            w.setEnabled(not running)
-        for b in self.task_buttons.values():
-            b.setEnabled(not running)
-        if not running:
-            self._update_enabled()
-
-    def set_noise_note(self, text: str):
-        self.noise_note.setText(text)
-
-    def set_progress(self, index: int, total: int, elapsed: float | None = None, eta: float | None = None,
-                     text: str | None = None):
-        """The bar at ``index`` of ``total``; ``text`` says it in the user's units (default: the count)."""
-        self.progress.setRange(0, max(1, total))
-        self.progress.setValue(index)
-        self.progress.setFormat(text or f"step {index} / {total}")
-        if elapsed is not None:
-            e = f"{elapsed:.1f} s elapsed"
-            if eta is not None and eta == eta and index < total:
-                e += f", about {_fmt_seconds(eta)} left"
-            self.eta.setText(e)
-            self.eta.setVisible(True)
-
-    def reset_progress(self, text: str = "idle"):
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
-        self.progress.setFormat(text)
-        self.eta.setVisible(False)
-
-    def set_hint(self, text: str):
-        self.hint.setText(text)
-        self.hint.setVisible(bool(text))
-
-
-def _fmt_seconds(s: float) -> str:
-    if s < 1:
-        return "<1 s"
-    if s < 90:
-        return f"{s:.0f} s"
-    return f"{s / 60:.0f} min"
 
 
 # -- result bar ----------------------------------------------------------------------------------------------------
@@ -710,3 +221,7 @@ class ResultBar(QFrame):
             self.slider.setRange(0, max(1, total - 1))
             self.slider.setValue(index)
         self.step_label.setText(f"{text or f'step {index + 1} / {total}'}   t = {t:.4g}")
+
+
+from .models import card_label, card_tooltip, is_image_card  # noqa: E402,F401  (where they used to live)
+from .task_panel import RunSettings, TaskPanel  # noqa: E402,F401

@@ -102,7 +102,7 @@ def test_defect6_opening_another_image_clears_the_last_run(qtbot, win, image_fil
     assert "done" in win.task_panel.progress.format()
     assert win.open_image(image_file[0])
     assert win.task_panel.progress.format() == "idle"
-    assert not win.task_panel.eta.isVisible()
+    assert win.task_panel.eta.text() == ""
     assert win._trajectory is None and not win.act_export_gif.isEnabled()
     assert win.plots.run_is_empty()
 

@@ -1,0 +1,132 @@
+"""The models the app can use, said the way a restorer thinks of them (no Qt here).
+
+A checkpoint is listed by what it is for ("Photos (colour)", "Textures (grey)"), with its
+details and the measured bound in a tooltip; :func:`import_checkpoint` validates a
+checkpoint and copies its two files (``.safetensors`` and ``.json``) into the user's
+folder, :func:`dpm_studio.paths.user_checkpoints_dir`, where the app finds it from then on.
+"""
+
+from __future__ import annotations
+
+import html
+import shutil
+from pathlib import Path
+
+__all__ = ["IMAGE_NETS", "is_image_card", "card_T", "purpose", "card_label", "card_tooltip", "import_checkpoint",
+           "where_label"]
+
+IMAGE_NETS = ("unet", "multiscale")
+
+# What each shipped recipe is for, in the words of the model list.
+PURPOSES = {
+    "photos-rgb": "Photos (colour)",
+    "textures-gray": "Textures (grey)",
+    "dead-leaves": "Test pattern: dead leaves (grey)",
+    "digits-binary": "Handwritten digits (black and white)",
+}
+WHERE = {"shipped": "comes with the app", "user": "your models folder", "env": "$DPM_STUDIO_CHECKPOINTS",
+         "elsewhere": "opened from a file"}
+
+
+def is_image_card(card: dict) -> bool:
+    return card.get("network", {}).get("type") in IMAGE_NETS
+
+
+def _channels(card: dict) -> int:
+    try:
+        return int(card.get("data", {}).get("channels", 1))
+    except (TypeError, ValueError):
+        return 1
+
+
+def _colour_word(card: dict) -> str:
+    if card.get("family") == "binomial":
+        return "black and white"
+    return {1: "grey", 3: "colour"}.get(_channels(card), f"{_channels(card)} channels")
+
+
+def card_T(card: dict) -> int | None:
+    try:
+        return int(card["diffusion"]["schedule"]["T"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def purpose(card: dict) -> str:
+    """What the model is for: the card's own ``purpose``, the shipped recipe's, or its name and colours."""
+    if isinstance(card.get("purpose"), str) and card["purpose"].strip():
+        return card["purpose"].strip()
+    recipe = str(card.get("data", {}).get("recipe", ""))
+    if recipe in PURPOSES and card.get("name") == recipe:
+        return PURPOSES[recipe]
+    return f"{card.get('name', '?')} ({_colour_word(card)})"
+
+
+def card_label(card: dict) -> str:
+    """One line for the model list: what the model is for (its name is in the details)."""
+    return purpose(card)
+
+
+def where_label(card: dict) -> str:
+    from ..paths import checkpoint_source
+
+    try:
+        return WHERE.get(checkpoint_source(card.get("path", "")), "")
+    except (OSError, ValueError):
+        return ""
+
+
+def card_tooltip(card: dict) -> str:
+    """The model's details: what it is, its data, its measured bound, where its files are."""
+    data = card.get("data", {})
+    esc = lambda v: html.escape(str(v))  # noqa: E731
+    rows = [f"<b>{esc(purpose(card))}</b> &nbsp; <small>{esc(card.get('name', '?'))}</small>"]
+    if card.get("description"):
+        rows.append(esc(card["description"]))
+    rows.append(f"{esc(card.get('family', '?'))} diffusion, T = {card_T(card)}, {_colour_word(card)}, network "
+                f"{esc(card.get('network', {}).get('type', '?'))}"
+                + (f", {int(card['parameters']):,} parameters" if isinstance(card.get("parameters"), int) else ""))
+    if data.get("provenance"):
+        rows.append("<i>Data:</i> " + esc(data["provenance"]))
+    b = card.get("bound") or {}
+    if isinstance(b, dict) and isinstance(b.get("K"), (int, float)):
+        extra = f" \u00b1 {b['K_stderr']:.2g}" if isinstance(b.get("K_stderr"), (int, float)) else ""
+        rows.append(f"<i>Bound:</i> K = {b['K']:.4g}{extra} {esc(b.get('units', ''))} on held-out data "
+                    "(a lower bound on the log-likelihood; higher fits the data better)")
+    if not is_image_card(card):
+        rows.append("<i>Not an image model: cannot be used here.</i>")
+    where = where_label(card)
+    rows.append(f"<small>{esc(where) + ': ' if where else ''}{esc(card.get('path', ''))}</small>")
+    return "<p style='white-space:pre-wrap'>" + "<br>".join(rows) + "</p>"
+
+
+def import_checkpoint(path, folder=None) -> Path:
+    """Validate the checkpoint at ``path`` (its card and weights load) and copy its ``.safetensors``
+    and ``.json`` into ``folder`` (default: the user's models folder). Returns the new card path.
+
+    Raises CheckpointError with a user-facing message: a bad checkpoint, a name already taken
+    by another model there, or a folder that cannot be written.
+    """
+    from ..core import checkpoint
+    from ..paths import user_checkpoints_dir
+
+    weights, card_path = checkpoint.paths_for(checkpoint.resolve(path))
+    checkpoint.load(card_path)  # validates the card, the weights and that they fit together
+    folder = Path(folder) if folder is not None else user_checkpoints_dir()
+    dest_w, dest_c = folder / weights.name, folder / card_path.name
+    if dest_c.resolve() == card_path.resolve():
+        return dest_c  # already there
+    if dest_c.exists() or dest_w.exists():
+        raise checkpoint.CheckpointError(f"your models folder already holds a checkpoint named {card_path.stem!r}: "
+                                         f"rename the files to import this one ({folder})")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for src, dst in ((weights, dest_w), (card_path, dest_c)):  # the card last: a half copy is never listed
+            tmp = dst.with_name(dst.name + ".part")
+            shutil.copyfile(src, tmp)
+            tmp.replace(dst)
+    except OSError as e:
+        for dst in (dest_w, dest_c):
+            dst.with_name(dst.name + ".part").unlink(missing_ok=True)
+        raise checkpoint.CheckpointError(f"cannot copy the checkpoint into {folder}: {e.strerror or e}") from None
+    return dest_c

@@ -1,0 +1,95 @@
+"""Issue 15's defects of layout, defaults and the model list. Each failed before the fix."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPoint
+from PySide6.QtWidgets import QApplication
+
+from dpm_studio import imageio
+from dpm_studio.core.requests import DenoiseRequest
+from gui_helpers import gradient_image
+
+RUN_MS = 60_000
+
+
+def _settle(qtbot):
+    QApplication.processEvents()
+    qtbot.wait(20)
+    QApplication.processEvents()
+
+
+def test_defect7_the_mask_controls_stay_put_when_a_hint_comes_and_goes(qtbot, win):
+    win.set_image(gradient_image())
+    win._update_hint()
+    _settle(qtbot)
+    assert win.task_panel.hint.text(), "no mask yet: the panel says what to do"
+    where = win.mask_panel.mapTo(win, QPoint(0, 0))
+    mask = np.zeros((32, 32), np.float32)
+    mask[8:24, 8:24] = 1
+    win.canvas.set_mask(mask)
+    _settle(qtbot)
+    assert not win.task_panel.hint.text()
+    assert win.mask_panel.mapTo(win, QPoint(0, 0)) == where
+    win.task_panel.set_progress(3, 10, 1.0, 2.0, "step 3 / 10")  # a run's time left: no extra line either
+    _settle(qtbot)
+    assert win.mask_panel.mapTo(win, QPoint(0, 0)) == where
+
+
+def test_defect9_the_app_denoises_as_the_command_line_does_and_saves_its_schema(qtbot, win, tmp_path):
+    win.set_image(gradient_image())
+    win.task_panel.set_task("denoise")
+    req = win.task_panel.settings().request()
+    assert req.method == "mmse" and req.ensemble == DenoiseRequest().ensemble == 8
+    with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS):
+        assert win.run()
+    assert win.accept_result()
+    out = tmp_path / "d.png"
+    assert win.save_image(out)
+    run = imageio.load_image(out).metadata["runs"][0]
+    expect = req.metadata("tiny-rgb")
+    assert set(expect) <= set(run) and set(run) - set(expect) <= {"seconds"}, "the app adds only what it measured"
+    assert run["method"] == "mmse" and run["sigma_255"] == expect["sigma_255"] and run["ensemble"] == 8
+
+
+def test_defect10_a_grey_photo_on_the_colour_model_costs_what_colour_does(qtbot, win):
+    loaded = win.model(win.task_panel.settings().checkpoint)
+    calls = []
+    real = loaded.net.forward
+
+    def counting(x, *a, **k):
+        calls.append(int(x.shape[0]))
+        return real(x, *a, **k)
+
+    loaded.net.forward = counting
+    try:
+        counts = []
+        for img in (gradient_image(32, 32, channels=1), gradient_image(32, 32, channels=3)):
+            win.set_image(img)
+            win.task_panel.set_task("denoise")
+            calls.clear()
+            with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS):
+                assert win.run()
+            counts.append(sum(calls))
+            win.discard_result()
+    finally:
+        loaded.net.forward = real
+    assert counts[0] == counts[1] == 8, counts  # the 8 views of one tile, for grey as for colour
+
+
+def test_defect12_models_are_listed_by_purpose_and_the_controls_fit_1280x700(qtbot, win):
+    combo = win.task_panel.checkpoint
+    texts = [combo.itemText(i) for i in range(combo.count())]
+    assert not any("K =" in t or "bits" in t for t in texts), texts
+    i = next(i for i in range(combo.count()) if str(combo.itemData(i)).endswith("photos-rgb.json"))
+    assert combo.itemText(i) == "Photos (colour)"
+    tip = combo.itemData(i, 3)  # Qt.ToolTipRole
+    assert "Bound" in tip and "K =" in tip and "comes with the app" in tip
+    assert any(t.startswith("Textures (grey)") for t in texts)
+    win.resize(1280, 700)
+    _settle(qtbot)
+    scroll = win.side_dock.widget()
+    for task in ("inpaint", "denoise", "sample"):
+        win.task_panel.set_task(task)
+        _settle(qtbot)
+        assert scroll.verticalScrollBar().maximum() == 0, f"{task}: the controls need scrolling at 1280x700"
