@@ -33,7 +33,13 @@ ROWS_PER_BAND = 256
 
 
 class Unsupported(Exception):
-    """This file is fine but not for this decoder; let Pillow read it."""
+    """This file is fine but not for this decoder; let Pillow read it.
+
+    ``note``: what Pillow's reading will lose (or why it may fail), for the user; None if nothing."""
+
+    def __init__(self, message: str = "", note: str | None = None):
+        super().__init__(message)
+        self.note = note
 
 
 @dataclass
@@ -43,6 +49,7 @@ class Decoded:
     exif: bytes | None = None
     text: dict | None = None      # PNG text chunks / TIFF description under "description"
     orientation: int = 1          # TIFF Orientation tag (already applied to samples)
+    notes: list | None = None     # one-line remarks for the user (a multi-page TIFF's other pages)
 
 
 # -- PNG ----------------------------------------------------------------------------------------
@@ -243,8 +250,14 @@ def read_tiff(path, max_pixels: int | None = None) -> Decoded:
             try:
                 samples = page.asarray()
             except (ValueError, NotImplementedError, KeyError) as e:  # a codec tifffile lacks here
-                raise Unsupported(str(e)) from None
+                note = None
+                if "imagecodecs" in str(e) and (page.dtype.itemsize > 1 or page.dtype.kind == "f"):
+                    codec = getattr(page.compression, "name", str(page.compression))
+                    note = (f"its {page.dtype.itemsize * 8}-bit {codec} data needs the optional imagecodecs "
+                            "package to be read at full depth (pip install imagecodecs)")
+                raise Unsupported(str(e), note) from None
         spp = int(page.samplesperpixel)
+        pages = len(tif.pages)
     if samples.ndim == 2:
         samples = samples[:, :, None]
     elif samples.ndim == 3 and samples.shape[0] == spp and samples.shape[2] != spp:
@@ -256,7 +269,8 @@ def read_tiff(path, max_pixels: int | None = None) -> Decoded:
         samples = hi - samples
     if samples.dtype == np.float16 or samples.dtype == np.float64:
         samples = samples.astype(np.float32)
-    return Decoded(_orient(samples, orientation), icc, None, text, orientation)
+    notes = [f"it has {pages} pages: only the first is used"] if pages > 1 else []
+    return Decoded(_orient(samples, orientation), icc, None, text, orientation, notes)
 
 
 def write_tiff(fp, samples: np.ndarray, *, icc_profile: bytes | None = None, description: str | None = None):
@@ -285,13 +299,15 @@ class Deep:
     icc_profile: bytes | None = None
     exif: bytes | None = None
     text: dict | None = None
+    notes: list | None = None
 
 
 def decode(path, max_pixels: int | None = None) -> Deep | None:
     """A 16-bit colour PNG or a TIFF this module reads; None for everything else (Pillow's).
 
-    Raises OverflowError(width, height) beyond ``max_pixels``, and the decoders' own
-    errors (zlib, struct, tifffile, ValueError) for a broken file.
+    Raises OverflowError(width, height) beyond ``max_pixels``, :class:`Unsupported` with a
+    ``note`` when Pillow, reading it instead, would lose depth, and the decoders' own errors
+    (zlib, struct, tifffile, ValueError) for a broken file.
     """
     path = Path(path)
     if not path.is_file():
@@ -304,7 +320,9 @@ def decode(path, max_pixels: int | None = None) -> Deep | None:
         raise OverflowError(head[0], head[1])
     try:
         dec = read_png16(path) if deep_png else read_tiff(path, max_pixels=max_pixels)
-    except Unsupported:
+    except Unsupported as e:
+        if e.note:
+            raise
         return None
     s = dec.samples
     colour, alpha = (s, None) if s.shape[2] in (1, 3) else (s[:, :, :-1], s[:, :, -1:])
@@ -314,7 +332,7 @@ def decode(path, max_pixels: int | None = None) -> Deep | None:
         alpha = to_unit(alpha)[:, :, 0]
         alpha = None if float(alpha.min()) >= 1.0 else alpha
     depth = {1: 8, 2: 16}[s.dtype.itemsize] if s.dtype.kind == "u" else 32
-    return Deep(pixels, alpha, depth, str(s.dtype), scale, offset, dec.icc_profile, dec.exif, dec.text)
+    return Deep(pixels, alpha, depth, str(s.dtype), scale, offset, dec.icc_profile, dec.exif, dec.text, dec.notes)
 
 
 # -- scaling ------------------------------------------------------------------------------------

@@ -315,12 +315,15 @@ def _upright_exif(im: Image.Image) -> bytes | None:
         return None
 
 
-def _load_deep(path: Path) -> ImageData | None:
-    """A 16-bit colour PNG or a TIFF through :mod:`.formats` (None: let Pillow read it)."""
+def _load_deep(path: Path) -> ImageData | str | None:
+    """A 16-bit colour PNG or a TIFF through :mod:`.formats`; None, or a note on what will be
+    lost, when Pillow is to read it."""
     if not path.is_file():
         return None
     try:
         deep = formats.decode(path, pixel_limit())
+    except formats.Unsupported as e:
+        return e.note
     except OverflowError:
         raise _too_large(path) from None
     except MemoryError:
@@ -335,8 +338,9 @@ def _load_deep(path: Path) -> ImageData | None:
         raise ImageIOError(f"{path.name} has no pixels ({deep.pixels.shape[1]}\u00d7{deep.pixels.shape[0]})")
     text = deep.text or {}
     meta = _parse_metadata(text.get(METADATA_KEY) or text.get("description"))
-    return ImageData(deep.pixels, deep.alpha, path, deep.dtype, deep.bit_depth, meta, [], deep.icc_profile, deep.exif,
-                     deep.value_scale, deep.value_offset)
+    notes = [f"{path.name}: {n}" for n in deep.notes or []]
+    return ImageData(deep.pixels, deep.alpha, path, deep.dtype, deep.bit_depth, meta, notes, deep.icc_profile,
+                     deep.exif, deep.value_scale, deep.value_offset)
 
 
 def load_image(path) -> ImageData:
@@ -348,11 +352,19 @@ def load_image(path) -> ImageData:
     """
     path = Path(path)
     deep = _load_deep(path)
-    if deep is not None:
+    if isinstance(deep, ImageData):
         return deep
-    im = _open(path)
     try:
-        return pil_to_image_data(im, path)
+        im = _open(path)
+    except ImageIOError:
+        if deep:  # the note says what would have read it
+            raise ImageIOError(f"{path.name} cannot be read: {deep}") from None
+        raise
+    try:
+        data = pil_to_image_data(im, path)
+        if deep and not data.mode.startswith("I;16"):  # Pillow keeps 16 bits of grey, not of colour or floats
+            data.notes.append(f"{path.name} was read at 8 bits: {deep}")
+        return data
     except MemoryError:
         raise ImageIOError(f"{path.name} is too large to convert in the memory available") from None
     except (OSError, ValueError) as e:

@@ -148,3 +148,25 @@ def test_broken_deep_files_are_one_line_errors(tmp_path):
         with pytest.raises(imageio.ImageIOError) as e:
             imageio.load_image(tmp_path / name)
         assert name in str(e.value) and "\n" not in str(e.value)
+
+
+def test_multi_page_tiff_uses_the_first_page_with_a_note(tmp_path):
+    a = _u16((2, 12, 14, 3))
+    tifffile.imwrite(tmp_path / "m.tif", a, photometric="rgb")
+    data = imageio.load_image(tmp_path / "m.tif")
+    assert np.array_equal(_as_u16(data), a[0]) and data.notes == ["m.tif: it has 2 pages: only the first is used"]
+
+
+def test_lzw_16bit_tiff_full_depth_or_a_note_saying_why_not(tmp_path):
+    """OpenCV writes LZW TIFFs; tifffile decodes LZW only with imagecodecs (an optional extra)."""
+    cv2 = pytest.importorskip("cv2")
+    a = _u16((20, 30, 3))
+    cv2.imwrite(str(tmp_path / "lzw.tif"), a[:, :, ::-1])
+    data = imageio.load_image(tmp_path / "lzw.tif")
+    try:
+        import imagecodecs  # noqa: F401
+    except ImportError:
+        assert data.bit_depth == 8 and np.array_equal(np.round(data.pixels * 255), a >> 8)  # the high bytes
+        assert len(data.notes) == 1 and "read at 8 bits" in data.notes[0] and "pip install imagecodecs" in data.notes[0]
+    else:
+        assert data.bit_depth == 16 and np.array_equal(_as_u16(data), a) and not data.notes
