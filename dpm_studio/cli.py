@@ -58,18 +58,27 @@ class Progress:
 # -- checkpoints ---------------------------------------------------------------------------
 def _load(name_or_path, device="cpu"):
     from .core.checkpoint import load, resolve
+    from .paths import shipped_checkpoints_dir
 
-    return load(resolve(name_or_path), device=device)
+    loaded = load(resolve(name_or_path), device=device)
+    shipped = shipped_checkpoints_dir() / f"{loaded.name}.json"
+    if shipped.is_file() and loaded.path.resolve() != shipped.resolve():
+        print(f"dpm-studio: note: using {loaded.path}, which hides the shipped checkpoint {loaded.name}",
+              file=sys.stderr)
+    return loaded
 
 
 def cmd_checkpoints(args) -> int:
-    from .core.checkpoint import list_cards
+    from .core.checkpoint import is_image_card, scan_cards
 
     from .paths import checkpoint_dirs, checkpoint_source
 
-    cards = [{**c, "where": checkpoint_source(c["path"])} for c in list_cards()]
+    cards, skipped = scan_cards()
+    for line in skipped:  # a bad card never hides the good ones
+        print(f"dpm-studio: warning: {line}", file=sys.stderr)
+    cards = [{**c, "where": checkpoint_source(c["path"])} for c in cards]
     if args.json:
-        print(json.dumps(cards))
+        print(json.dumps([{**c, "image_model": is_image_card(c)} for c in cards]))
         return 0
     print("checkpoint folders, searched in this order (the first of a name wins):")
     for folder in checkpoint_dirs():
@@ -80,9 +89,13 @@ def cmd_checkpoints(args) -> int:
         return 0
     for c in cards:
         b = c.get("bound", {})
-        bound = f"K = {b['K']:.3f} {b.get('units', '')}" if "K" in b else "bound not measured"
-        print(f"{c['name']:<16} {c['family']:<9} {c.get('description', '')[:60]:<60} {bound:<26} "
+        bound = f"K = {b['K']:.3f} {b.get('units', '')}" if isinstance(b.get("K"), (int, float)) \
+            else "bound not measured"
+        use = "images" if is_image_card(c) else "not for images"
+        print(f"{c['name']:<16} {c['family']:<9} {use:<14} {c.get('description', '')[:60]:<60} {bound:<26} "
               f"{c['where']:<8} {c['path']}")
+        for other in c.get("shadows", []):
+            print(f"{'':<16} (hides {other})")
     return 0
 
 

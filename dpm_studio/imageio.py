@@ -30,6 +30,7 @@ from PIL.PngImagePlugin import PngInfo
 
 from . import formats
 from .core.atomic import atomic_write
+from .core.safefiles import IMAGE_FORMATS, UnsafeFile, loads_json, open_image
 
 __all__ = [
     "ImageIOError", "ImageData", "READ_EXTENSIONS", "WRITE_FORMATS", "load_image", "save_image",
@@ -38,7 +39,7 @@ __all__ = [
 ]
 
 #: Extensions the app opens (lower case, with the dot).
-READ_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".gif", ".ppm", ".pgm")
+READ_EXTENSIONS = tuple(IMAGE_FORMATS)
 #: Pillow format name per extension the app writes.
 WRITE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF",
                  ".webp": "WEBP", ".bmp": "BMP"}
@@ -169,10 +170,22 @@ def _png_size(path: Path) -> tuple[int, int] | None:
     return None
 
 
+#: Bytes a loaded pixel takes at the peak of loading (the decoded image, float32 copies,
+#: conversions); the app holds a few more copies (canvas, undo): 48 covers both.
+BYTES_PER_PIXEL = 48
+
+
 def pixel_limit() -> int:
     """The most pixels an image may have: Pillow's bomb limit, or ours if that is lower."""
     lim = Image.MAX_IMAGE_PIXELS
     return min(int(lim), MAX_PIXELS) if lim else MAX_PIXELS
+
+
+def pixel_budget() -> int:
+    """The most pixels that can be opened now: :func:`pixel_limit`, lowered to what memory holds."""
+    from .core.memory import available_bytes
+
+    return max(1, min(pixel_limit(), available_bytes() // BYTES_PER_PIXEL))
 
 
 def _too_large(path: Path, pixels: int | None = None) -> ImageIOError:
@@ -189,27 +202,33 @@ def _too_large(path: Path, pixels: int | None = None) -> ImageIOError:
 
 
 def _open(path: Path) -> Image.Image:
-    if not path.exists():
-        raise ImageIOError(f"{path.name}: no such file")
-    if path.is_dir():
-        raise ImageIOError(f"{path.name} is a folder, not an image")
     try:
         with warnings.catch_warnings():
             # Pillow only warns between its limit and twice that: refuse those too.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            im = Image.open(path)
-            if im.width * im.height > pixel_limit():
+            im = open_image(path)  # a regular file, in a format the app offers by name and content
+            n = im.width * im.height
+            if n > pixel_limit():
                 raise _too_large(path)
+            if n > pixel_budget():
+                from .core.memory import available_bytes, gib
+
+                raise ImageIOError(f"{path.name} is {im.width}\u00d7{im.height} ({n:,} pixels): opening it needs "
+                                   f"about {gib(n * BYTES_PER_PIXEL)} of memory and {gib(available_bytes())} is "
+                                   "available; scale it down or free some memory")
             im.load()
     except ImageIOError:
         raise
+    except UnsafeFile as e:
+        raise ImageIOError(str(e)) from None
     except UnidentifiedImageError:
         size = _png_size(path)
         if size is not None and 0 in size:
             raise ImageIOError(f"{path.name} has no pixels ({size[0]}\u00d7{size[1]})") from None
         if path.stat().st_size == 0:
             raise ImageIOError(f"{path.name} is an empty file (0 bytes), not an image") from None
-        raise ImageIOError(f"{path.name} is not an image file Pillow can read (unknown or corrupt format)") from None
+        raise ImageIOError(f"{path.name} is not an image file in a format DPM Studio reads "
+                           f"({', '.join(sorted(set(IMAGE_FORMATS.values())))}), or it is corrupt") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
         m = re.search(r"\((\d+) pixels\)", str(e))
         raise _too_large(path, int(m.group(1)) if m else None) from None
@@ -218,10 +237,17 @@ def _open(path: Path) -> Image.Image:
     except PermissionError:
         raise ImageIOError(f"{path.name}: permission denied") from None
     except (OSError, SyntaxError, ValueError, EOFError, struct.error) as e:
+        if "chunk is too large" in str(e) or "Decompressed data too large" in str(e):
+            raise ImageIOError(f"{path.name} holds a metadata block (an ICC profile or text chunk) larger "
+                               f"than is safe to read ({e})") from None
         raise ImageIOError(f"{path.name} cannot be read: it looks truncated or corrupt ({e})") from None
     if im.width == 0 or im.height == 0:
         raise ImageIOError(f"{path.name} has no pixels ({im.width}\u00d7{im.height})")
     return im
+
+
+#: Largest run-settings text read back from an image, and its deepest nesting.
+MAX_METADATA_CHARS = 256 * 1024
 
 
 def _metadata(im: Image.Image) -> dict:
@@ -237,13 +263,13 @@ def _metadata(im: Image.Image) -> dict:
 
 
 def _parse_metadata(text) -> dict:
-    if not text or not str(text).startswith("{"):
+    if not text or not isinstance(text, str) or not text.startswith("{"):
         return {}
     try:
-        meta = json.loads(text)
-        return meta if isinstance(meta, dict) else {}
-    except ValueError:
+        meta = loads_json(text, MAX_METADATA_CHARS, max_depth=8, what="run settings")
+    except ValueError:  # settings we did not write (or cannot trust) are ignored, never fatal
         return {}
+    return meta if isinstance(meta, dict) else {}
 
 
 def pil_to_image_data(im: Image.Image, path: Path | None = None) -> ImageData:

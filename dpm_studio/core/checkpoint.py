@@ -12,15 +12,18 @@ name and shape against the rebuilt model before loading it.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
 from .atomic import atomic_write
+from .cardschema import CardError, check_card, check_weights_fit, is_image_card  # noqa: F401 - re-exported
 from .binomial import BinomialDiffusion
 from .gaussian import GaussianDiffusion
 from .nets import build_net
+from .safefiles import UnsafeFile, loads_json, read_bytes, regular_file
 from .schedules import make_schedule
 from .training import Model
 
@@ -111,36 +114,48 @@ def save(path, diffusion, net, card: dict) -> Path:
     return card_path
 
 
+#: Largest card accepted (the shipped ones are under 20 KB; provenance lists can grow).
+MAX_CARD_BYTES = 4 * 1024 * 1024
+
+
 def read_card(path) -> dict:
-    """Read and validate a card (no weights)."""
+    """Read and validate a card (no weights): a regular file, bounded JSON, the schema."""
     _refuse_pickle_name(Path(path))
     _, card_path = paths_for(path)
     try:
-        text = Path(card_path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise CheckpointError(f"no checkpoint card at {card_path}") from None
-    except UnicodeDecodeError:
-        raise CheckpointError(f"checkpoint card {card_path} is not a JSON text file (it is not UTF-8)") from None
+        raw = read_bytes(card_path, MAX_CARD_BYTES, "checkpoint card")
+        card = loads_json(raw, MAX_CARD_BYTES, what="checkpoint card")
+    except UnsafeFile as e:
+        msg = str(e)
+        if msg.endswith("no such file"):
+            raise CheckpointError(f"no checkpoint card at {card_path}") from None
+        raise CheckpointError(f"checkpoint card {card_path}: {msg}") from None
     except OSError as e:
         raise CheckpointError(f"cannot read checkpoint card {card_path}: {e.strerror or e}") from None
-    try:
-        card = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise CheckpointError(f"checkpoint card {card_path} is not valid JSON ({e.msg} at line {e.lineno})") from None
     if not isinstance(card, dict):
         raise CheckpointError(f"checkpoint card {card_path} must hold a JSON object")
     missing = [k for k in REQUIRED if k not in card]
     if missing:
         raise CheckpointError(f"checkpoint card {card_path} lacks {', '.join(missing)}")
     if card["format"] != FORMAT:
-        raise CheckpointError(f"checkpoint card {card_path} has format {card['format']!r}, expected {FORMAT!r}")
-    for key in ("network", "diffusion", "data"):
-        if not isinstance(card[key], dict):
-            raise CheckpointError(f"checkpoint card {card_path}: {key!r} must be an object")
-    if "schedule" not in card["diffusion"]:
-        raise CheckpointError(f"checkpoint card {card_path}: the diffusion has no schedule")
+        raise CheckpointError(f"checkpoint card {card_path} has format {_short(card['format'])}, "
+                              f"expected {FORMAT!r}")
+    try:
+        check_card(card)
+    except CardError as e:
+        raise CheckpointError(f"checkpoint card {card_path}: {e}") from None
     card["_path"] = str(card_path)
     return card
+
+
+def _short(v) -> str:
+    text = repr(v)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+#: Largest magnitude a stored weight may have: trained values are far below it, and a
+#: network fed 1e36 only produces infinities (a black image).
+MAX_WEIGHT = 1e4
 
 
 def _read_tensors(weights: Path) -> dict:
@@ -148,11 +163,16 @@ def _read_tensors(weights: Path) -> dict:
     from safetensors.torch import load_file
 
     try:
-        head = weights.open("rb").read(8)
-    except FileNotFoundError:
-        raise CheckpointError(f"no weights file at {weights}") from None
+        regular_file(weights, "weights file")
+    except UnsafeFile as e:
+        if str(e).endswith("no such file"):
+            raise CheckpointError(f"no weights file at {weights}") from None
+        raise CheckpointError(f"{weights}: {e}") from None
+    try:
+        with weights.open("rb") as f:
+            head = f.read(8)
     except OSError as e:
-        raise CheckpointError(f"cannot read {weights}: {e}") from None
+        raise CheckpointError(f"cannot read {weights}: {e.strerror or e}") from None
     if head[:2] in PICKLE_MAGIC:
         raise CheckpointError(f"{weights} is a pickle or zip archive, which could run code; "
                               "only safetensors weights are loaded")
@@ -160,6 +180,27 @@ def _read_tensors(weights: Path) -> dict:
         return load_file(str(weights))
     except (SafetensorError, OSError, ValueError, RuntimeError) as e:
         raise CheckpointError(f"{weights} is not a valid safetensors file ({e})") from None
+
+
+def _plausible_safetensors(weights: Path) -> int | None:
+    """The size of a regular file that starts like a safetensors file, else None."""
+    try:
+        size = regular_file(weights, "weights file").st_size
+        with weights.open("rb") as f:
+            n = int.from_bytes(f.read(8), "little")
+    except (UnsafeFile, OSError):
+        return None
+    return size if size >= 8 and 2 <= n <= size - 8 else None
+
+
+def _refuse_oversize(card: dict, weights: Path) -> None:
+    """A card asking for more than its weights file holds is refused before anything is built."""
+    try:
+        size = _plausible_safetensors(weights)
+        if size is not None:  # otherwise _read_tensors says what is wrong with the file itself
+            check_weights_fit(card, size)
+    except CardError as e:
+        raise CheckpointError(f"checkpoint card {card['_path']}: {e}") from None
 
 
 def _names(keys: list) -> str:
@@ -170,6 +211,7 @@ def load(path, device="cpu") -> Loaded:
     """Load a checkpoint by path (stem, .json or .safetensors), validated, in eval mode."""
     card = read_card(path)
     weights, _ = paths_for(card["_path"])
+    _refuse_oversize(card, weights)
     try:
         diffusion = build_diffusion(card["diffusion"], card["family"])
         net = build_net(card["network"])
@@ -178,12 +220,6 @@ def load(path, device="cpu") -> Loaded:
     except Exception as e:  # noqa: BLE001 - whatever a bad card makes the constructors raise
         raise CheckpointError(f"checkpoint card {card['_path']} describes a model that cannot be built: "
                               f"{type(e).__name__}: {e}") from None
-    net_channels = card["network"].get("kwargs", {}).get("channels") if isinstance(
-        card["network"].get("kwargs"), dict) else None
-    data_channels = card["data"].get("channels")
-    if net_channels is not None and data_channels is not None and net_channels != data_channels:
-        raise CheckpointError(f"checkpoint card {card['_path']} is inconsistent: its data has {data_channels} "
-                              f"channel(s) but its network takes {net_channels}")
     tensors = _read_tensors(weights)
     for prefix, module in (("net.", net), ("diffusion.", diffusion)):
         want = module.state_dict()
@@ -197,8 +233,14 @@ def load(path, device="cpu") -> Loaded:
             if tuple(got[k].shape) != tuple(v.shape):
                 raise CheckpointError(f"{weights}: tensor {prefix}{k} has shape {tuple(got[k].shape)}, "
                                       f"the card's model needs {tuple(v.shape)}")
+            if not got[k].is_floating_point():
+                raise CheckpointError(f"{weights}: tensor {prefix}{k} holds {str(got[k].dtype)[6:]} values; "
+                                      "weights must be floating point")
             if not torch.isfinite(got[k].float()).all():
                 raise CheckpointError(f"{weights}: tensor {prefix}{k} holds NaN or infinite values")
+            if got[k].numel() and float(got[k].abs().max()) > MAX_WEIGHT:
+                raise CheckpointError(f"{weights}: tensor {prefix}{k} holds values as large as "
+                                      f"{float(got[k].abs().max()):.3g} (at most {MAX_WEIGHT:g}): not trained weights")
         module.load_state_dict(got)
     schedule = diffusion.schedule
     if not getattr(schedule, "learned", False):
@@ -214,42 +256,65 @@ def load(path, device="cpu") -> Loaded:
 
 
 # -- the list of available checkpoints ---------------------------------------------------
-def list_cards(dirs=None) -> list[dict]:
-    """Every readable card in the checkpoint folders (first folder wins on a name clash).
+def scan_cards(dirs=None) -> tuple[list[dict], list[str]]:
+    """(cards, skipped): every usable card in the checkpoint folders, and one line per card skipped.
 
-    Each card gains ``path`` (the card file). Unreadable cards are skipped here; ``load``
-    reports what is wrong with one when it is asked for by name.
+    The first folder wins on a name clash; the winner gains ``shadows``, the card files of
+    the same name it hides (a user's ``photos-rgb`` over the shipped one). Each card gains
+    ``path`` (the card file). A card that fails its schema, or a ``*.json`` that is not a
+    regular file (a FIFO would block), is skipped with its reason, never opened blindly.
     """
     from ..paths import checkpoint_dirs
 
-    seen, cards = set(), []
+    by_name, cards, skipped = {}, [], []
     for folder in dirs if dirs is not None else checkpoint_dirs():
         folder = Path(folder)
-        if not folder.is_dir():
+        try:
+            if not folder.is_dir():
+                continue
+            entries = sorted(folder.glob("*.json"))
+        except OSError:
             continue
-        for card_path in sorted(folder.glob("*.json")):
+        for card_path in entries:
             if card_path.name.endswith(".train.json"):  # a training run's resume state
                 continue
             try:
                 card = read_card(card_path)
-            except CheckpointError:
+                _refuse_oversize(card, paths_for(card_path)[0])
+            except CheckpointError as e:
+                skipped.append(f"skipped {card_path}: {str(e).replace(f'checkpoint card {card_path}: ', '')}")
                 continue
-            if card["name"] in seen:
-                continue
-            seen.add(card["name"])
             card["path"] = card.pop("_path")
+            if card["name"] in by_name:
+                by_name[card["name"]].setdefault("shadows", []).append(card["path"])
+                continue
+            by_name[card["name"]] = card
             cards.append(card)
-    return cards
+    return cards, skipped
+
+
+def list_cards(dirs=None) -> list[dict]:
+    """The usable cards of :func:`scan_cards` (bad ones skipped; ``load`` says why when named)."""
+    return scan_cards(dirs)[0]
 
 
 def resolve(name_or_path, dirs=None) -> Path:
-    """A checkpoint's card path from a shipped name or a file path."""
+    """A checkpoint's card path from a listed name or a file path.
+
+    A bare name is looked up among the listed checkpoints first, so a ``photos-rgb.json``
+    (or a folder of that name) in the working folder never replaces a listed checkpoint;
+    a path (with a folder or a ``.json``/``.safetensors`` suffix) is taken as given.
+    """
     p = Path(name_or_path)
     _refuse_pickle_name(p)
-    if p.suffix in (".json", ".safetensors") or p.exists() or p.with_suffix(".json").exists():
+    text = str(name_or_path)
+    if p.suffix in (".json", ".safetensors") or "/" in text or (os.sep in text):
         return paths_for(p)[1]
-    for card in list_cards(dirs):
-        if card["name"] == str(name_or_path):
+    cards = list_cards(dirs)
+    for card in cards:
+        if card["name"] == text:
             return Path(card["path"])
-    names = ", ".join(c["name"] for c in list_cards(dirs)) or "none found"
-    raise CheckpointError(f"no checkpoint named {name_or_path!r} (available: {names})")
+    if p.with_suffix(".json").is_file():
+        return paths_for(p)[1]
+    names = ", ".join(c["name"] for c in cards) or "none found"
+    raise CheckpointError(f"no checkpoint named {_short(text)} (available: {names})")

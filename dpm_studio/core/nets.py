@@ -14,6 +14,14 @@ import torch
 from torch import nn
 
 
+def _randn(*shape, scale: float) -> torch.Tensor:
+    """``torch.randn(*shape) * scale``; only a shape on the meta device, where a card's network is
+    sized before it is built (random numbers there would cost seconds of imports, once)."""
+    if torch.empty(0).device.type == "meta":
+        return torch.empty(*shape)
+    return torch.randn(*shape) * scale
+
+
 class TemporalBasis(nn.Module):
     """J Gaussian bumps g_j(t) over t mapped to [-1, 1], normalised to sum to 1 (authors' code).
 
@@ -25,7 +33,7 @@ class TemporalBasis(nn.Module):
     def __init__(self, T: int, J: int = 10):
         super().__init__()
         self.T, self.J = int(T), int(J)
-        centres = torch.linspace(-1, 1, self.J)
+        centres = torch.linspace(-1, 1, self.J, device="cpu")  # J numbers; also under the meta device
         self.register_buffer("centres", centres)
         self.width = float(centres[1] - centres[0]) / 2 if self.J > 1 else 1.0
 
@@ -57,7 +65,7 @@ class PerStepReadout(nn.Module):
     def __init__(self, T: int, n_in: int, n_out: int):
         super().__init__()
         self.T = int(T)
-        self.weight = nn.Parameter(torch.randn(self.T + 1, n_in, n_out) * (0.1 / math.sqrt(n_in)))
+        self.weight = nn.Parameter(_randn(self.T + 1, n_in, n_out, scale=0.1 / math.sqrt(n_in)))
         self.bias = nn.Parameter(torch.zeros(self.T + 1, n_out))
 
     def forward(self, h: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
@@ -125,7 +133,7 @@ class NormalizedRBF(nn.Module):
 
     def __init__(self, T: int, dim: int = 2, units: int = 16, scale: float = 1.5):
         super().__init__()
-        self.centres = nn.Parameter(torch.randn(units, dim) * scale)
+        self.centres = nn.Parameter(_randn(units, dim, scale=scale))
         self.log_width = nn.Parameter(torch.full((units,), math.log(0.5)))
         self.readout = PerStepReadout(T, units, 2 * dim)
 

@@ -18,6 +18,7 @@ import time
 from dataclasses import asdict, dataclass, fields, replace
 from typing import ClassVar
 
+from .cardschema import is_image_card
 from .gaussian import VARIANCES
 
 INPAINT_MODES = ("clamp", "forward")
@@ -48,6 +49,11 @@ class _Request:
             raise ValueError("the number of samples must be at least 1")
         if self.variance not in VARIANCES:
             raise ValueError(f"the step variance must be one of {', '.join(VARIANCES)}")
+        card = getattr(loaded, "card", None) or {}
+        if "network" in card and not is_image_card(card):
+            what = card.get("data", {}).get("recipe") or card["network"].get("type")
+            raise ValueError(f"checkpoint {loaded.name!r} is a model of {what} data, not of images: it cannot "
+                             f"{self.task} an image (choose an image checkpoint: see `dpm-studio checkpoints`)")
         if loaded is not None and self.variance != "learned" and loaded.diffusion.family != "gaussian":
             raise ValueError("only a Gaussian model has a choice of step variance")
         return self
@@ -61,7 +67,9 @@ class _Request:
         ``loaded``: the loaded checkpoint (or just its name); with it, "all steps" is
         recorded as the number run (a denoising trajectory's "all" starts at the step
         matched to the noise, so it stays null)."""
-        out = {"task": self.task, "checkpoint": getattr(loaded, "name", loaded), **asdict(self),
+        where = getattr(loaded, "path", None)  # the card file actually used (a user's card may share a name)
+        out = {"task": self.task, "checkpoint": getattr(loaded, "name", loaded),
+               **({"checkpoint_file": str(where)} if where else {}), **asdict(self),
                "time": time.strftime("%Y-%m-%dT%H:%M:%S"), **extra}
         if self.steps is None and self.task != "denoise" and hasattr(loaded, "diffusion"):
             out["steps"] = int(loaded.diffusion.T)

@@ -39,6 +39,7 @@ from .plots import PlotsDock
 from .qtfix import protect_singletons
 from .frames import uncertainty_u8
 from .runner import RunJob, TaskRunner
+from .safe_settings import safe_settings, typed_value
 from .session import Session
 
 __all__ = ["MainWindow", "Dialogs"]
@@ -138,7 +139,7 @@ class MainWindow(QMainWindow):
     def __init__(self, settings: QSettings | None = None, dialogs: Dialogs | None = None, parent=None):
         protect_singletons()  # PySide6 6.12 on Python 3.11 leaks references to None and True: see qtfix
         super().__init__(parent)
-        self.settings = settings if settings is not None else QSettings()
+        self.settings = safe_settings(settings if settings is not None else QSettings())
         self.dialogs = dialogs if dialogs is not None else Dialogs(self)
         self.setObjectName("main-window")
         self.setWindowTitle(APP_NAME)
@@ -171,9 +172,9 @@ class MainWindow(QMainWindow):
         self.runner.aborted.connect(self._on_aborted)
         self.runner.errored.connect(self._on_errored)
         self._restore_settings()
+        self.statusBar().showMessage("Open an image (Ctrl+O), drop one here, or paste one (Ctrl+V).")
         self.refresh_checkpoints(select=self.settings.value("run/checkpoint", "", str) or DEFAULT_CHECKPOINT)
         self._set_state("edit")
-        self.statusBar().showMessage("Open an image (Ctrl+O), drop one here, or paste one (Ctrl+V).")
 
     # The open document's fields, kept in the session (gui/session.py).
     @property
@@ -449,10 +450,10 @@ class MainWindow(QMainWindow):
         if st is not None:
             self.restoreState(st)
         tp = self.task_panel
-        tp.steps.setValue(int(s.value("run/steps", InpaintRequest.steps)))
-        tp.steps_all.setChecked(s.value("run/steps_all", False, bool))
-        tp.seed.setValue(int(s.value("run/seed", 0)))
-        tp.samples.setValue(int(s.value("run/samples", 1)))
+        tp.steps.setValue(typed_value(s, "run/steps", int(InpaintRequest.steps)))
+        tp.steps_all.setChecked(typed_value(s, "run/steps_all", False))
+        tp.seed.setValue(typed_value(s, "run/seed", 0))
+        tp.samples.setValue(typed_value(s, "run/samples", 1))
         i = tp.mode.findData(s.value("run/mode", InpaintRequest.mode))
         tp.mode.setCurrentIndex(max(0, i))
         i = tp.start.findData(s.value("run/start", InpaintRequest.start))
@@ -462,7 +463,7 @@ class MainWindow(QMainWindow):
         i = tp.device.findData(s.value("run/device", "cpu"))
         tp.device.setCurrentIndex(max(0, i))
         tp.set_task(s.value("run/task", "inpaint", str))
-        self.mask_panel.brush.setValue(int(s.value("mask/brush", 24)))
+        self.mask_panel.brush.setValue(typed_value(s, "mask/brush", 24))
         self.canvas.set_brush_size(self.mask_panel.brush.value())
         self.canvas.set_feather(self.mask_panel.feather.value())
         self._extra_cards = self._str_list(s.value("checkpoints/extra", []))
@@ -825,7 +826,9 @@ class MainWindow(QMainWindow):
     def refresh_checkpoints(self, select: str | None = None):
         from ..core import checkpoint
 
-        cards = checkpoint.list_cards()
+        cards, skipped = checkpoint.scan_cards()  # bad cards are skipped, with a word in the status bar
+        if skipped:
+            self.statusBar().showMessage(f"{len(skipped)} checkpoint card(s) {skipped[0]}", 15000)
         names = {c["name"] for c in cards}
         for p in list(self._extra_cards):
             try:

@@ -17,7 +17,8 @@ def test_the_cli_and_the_app_save_the_same_schema(tmp_path, tiny):
                  "--ensemble", "1"]) == 0
     meta = load_image(out).metadata
     expect = DenoiseRequest(sigma=20 / 255, ensemble=1).metadata("tiny-rgb")
-    run = meta["runs"][0]
+    run = dict(meta["runs"][0])
+    assert run.pop("checkpoint_file").endswith("tiny-rgb.json")  # the card actually used (issue 18)
     assert set(run) == set(expect) and {k: run[k] for k in expect if k != "time"} == \
         {k: v for k, v in expect.items() if k != "time"}
     out2 = tmp_path / "out2.png"  # a result of a result keeps the first run's record

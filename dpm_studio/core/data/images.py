@@ -190,9 +190,11 @@ def load_image_file(path: str | os.PathLike, mode: str = "gray") -> np.ndarray:
     EXIF orientation is applied (PIL.ImageOps.exif_transpose); 16-bit data are mapped to
     8 bits (v / 257, rounded); alpha is dropped; the first frame of multi-frame files is used.
     """
-    from PIL import Image, ImageOps
+    from PIL import ImageOps
 
-    with Image.open(path) as im:
+    from ..safefiles import open_image
+
+    with open_image(path) as im:  # a regular file in a format the app offers, by name and content
         im.load()
         im = ImageOps.exif_transpose(im)
         if im.mode in ("I;16", "I;16B", "I;16L", "I"):
