@@ -37,7 +37,7 @@ def test_app_starts_with_bad_cards_in_the_checkpoint_path(make_window, hostile_c
     win = make_window()  # selects tiny-rgb, so it is listed
     tp = win.task_panel
     names = [tp.checkpoint.itemText(i) for i in range(tp.checkpoint.count())]
-    assert any("tiny-rgb" in n for n in names) and any("photos-rgb" in n for n in names)
+    assert any("tiny-rgb" in n for n in names), names
     assert not any(bad in n for n in names for bad in ("string-k", "xc", "nested", "pipe"))
     assert "checkpoint card(s) skipped" in win.statusBar().currentMessage()
 
