@@ -340,7 +340,8 @@ def _train(args, preset, rank: int, device: str) -> int:
                              "lr": state.base_lr, "ema_decay": state.ema_decay,
                              "seed": args.seed, "wall_time_s": round(state.elapsed, 1),
                              "examples_per_s": round(state.step * batch * world / max(state.elapsed, 1e-9), 1),
-                             "hardware": _hardware(device, world), "loop": loop, "commands": commands}}
+                             "hardware": _hardware(device, world), "loop": loop,
+                             **({"init": args.init} if args.init else {}), "commands": commands}}
         if bound:
             card["bound"] = bound
         checkpoint.save(out, state.ema.diffusion, state.ema.net, card)
