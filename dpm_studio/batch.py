@@ -29,9 +29,13 @@ FAILED_STATUS = 1
 
 
 def is_batch(args) -> bool:
-    """True for several inputs or a folder; for a single file, leaves ``args.input`` that file's path."""
-    inputs = args.input if isinstance(args.input, (list, tuple)) else [args.input]
-    if len(inputs) == 1 and not Path(inputs[0]).is_dir():
+    """True for several inputs, a folder, or one file with ``-o`` an existing folder; for a single
+    file to a file, leaves ``args.input`` that file's path. A batch's own per-image calls pass one
+    path (not a list), so they are never batches themselves."""
+    if not isinstance(args.input, (list, tuple)):
+        return False
+    inputs = args.input
+    if len(inputs) == 1 and not Path(inputs[0]).is_dir() and not Path(args.output).is_dir():
         args.input = inputs[0]
         return False
     return True

@@ -126,3 +126,11 @@ def test_single_file_behaviour_unchanged(tmp_path, tiny):
                  str(tmp_path / "res.png"), "--checkpoint", tiny, "--steps", "2"]) == 0
     changed = np.any(np.asarray(Image.open(tmp_path / "res.png")) != a, axis=2)
     assert changed[hole].any() and not changed[~hole].any()
+
+
+def test_one_file_into_an_existing_folder(tmp_path, tiny):
+    a = _photo(tmp_path / "one.jpg", 4)
+    (tmp_path / "out").mkdir()
+    assert main(["denoise", str(tmp_path / "one.jpg"), "-o", str(tmp_path / "out"), "--checkpoint", tiny,
+                 "--sigma", "10", "--ensemble", "1"]) == 0
+    assert np.asarray(Image.open(tmp_path / "out" / "one.jpg")).shape == a.shape
