@@ -343,8 +343,9 @@ def _upright_exif(im: Image.Image) -> bytes | None:
 
 def _load_deep(path: Path) -> ImageData | str | None:
     """A 16-bit colour PNG or a TIFF through :mod:`.formats`; None, or a note on what will be
-    lost, when Pillow is to read it."""
-    if not path.is_file():
+    lost, when Pillow is to read it. Only for names of formats the app offers (the rest are
+    refused by :func:`_open`, whose rules apply to every file)."""
+    if path.suffix.lower() not in IMAGE_FORMATS or not path.is_file():
         return None
     try:
         deep = formats.decode(path, pixel_limit())

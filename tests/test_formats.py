@@ -170,3 +170,11 @@ def test_lzw_16bit_tiff_full_depth_or_a_note_saying_why_not(tmp_path):
         assert len(data.notes) == 1 and "read at 8 bits" in data.notes[0] and "pip install imagecodecs" in data.notes[0]
     else:
         assert data.bit_depth == 16 and np.array_equal(_as_u16(data), a) and not data.notes
+
+
+def test_deep_decoders_only_read_names_the_app_offers(tmp_path):
+    tifffile.imwrite(tmp_path / "data.dat", _u16((8, 8, 3)), photometric="rgb")
+    with pytest.raises(imageio.ImageIOError, match="not an image format"):
+        imageio.load_image(tmp_path / "data.dat")
+    (tmp_path / "data.dat").rename(tmp_path / "data.png")  # TIFF content under an offered name: read
+    assert imageio.load_image(tmp_path / "data.png").bit_depth == 16
