@@ -193,10 +193,13 @@ def display_problem(env=None, missing_fn=missing_libraries, system: str | None =
         candidates = ["wayland", "xcb"] if env.get("WAYLAND_DISPLAY") else ["xcb"]
     if any(c in HEADLESS for c in candidates):
         return None
-    try:
-        problems = [_platform_problem(c, env, missing_fn) for c in candidates]
-    except (OSError, ValueError, struct.error, IndexError):
-        return None  # the check itself failed (an unusual Qt layout): let Qt try
-    if any(p is None for p in problems):
-        return None
+    problems = []
+    for c in candidates:  # the first that works is the one Qt will use
+        try:
+            problem = _platform_problem(c, env, missing_fn)
+        except (OSError, ValueError, struct.error, IndexError):
+            return None  # the check itself failed (an unusual Qt layout): let Qt try
+        if problem is None:
+            return None
+        problems.append(problem)
     return f"the window cannot open: {'; and '.join(problems)}; {HOW_TO_RUN_HEADLESS}"
