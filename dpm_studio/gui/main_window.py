@@ -1,141 +1,50 @@
-"""The main window: menus, canvas, panels, plots, and the run / review workflow.
+"""The main window: it lays out the canvas, the panels and the plots and binds them to the
+session (gui/session.py: the document, the mask, one undo history).
 
 States: ``edit`` (paint the mask, change settings), ``running`` (frames stream into the
-canvas, the mask is locked, Cancel stops within one step), ``review`` (a finished run:
-scrub the trajectory, compare, Accept or Discard). The user's image and mask are never
-touched by a run; only Accept replaces the image.
+canvas in place, the mask is locked, Cancel stops within one step), ``review`` (a finished
+run: scrub the trajectory, pick a variant, compare, Accept or Discard). The user's image and
+mask are never touched by a run; only Accept changes the image, and Ctrl+Z undoes it.
 
-Every dialog goes through :class:`Dialogs`, which tests replace, and every menu action
-calls a method that takes plain arguments (``open_image(path)``, ``save_image(path)``,
-...), so the same code paths run with and without a person in front of the screen.
+The commands are declared once in gui/actions.py (menus, toolbar, shortcuts, F1 sheet,
+enablement); the file side lives in gui/window_files.py and the run side in
+gui/window_run.py. Every dialog goes through :class:`Dialogs`, which tests replace, and every
+command takes plain arguments (``open_image(path)``, ``save_image(path)``, ...), so the same
+code runs with and without a person in front of the screen.
 """
 
 from __future__ import annotations
 
 import platform
-import sys
-import time
-import traceback
-from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QEvent, QSettings, QSignalBlocker, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QImage, QKeySequence
-from PySide6.QtWidgets import (
-    QApplication, QDialog, QDialogButtonBox, QDockWidget, QFileDialog, QInputDialog, QLabel, QMainWindow,
-    QMessageBox, QScrollArea, QTextBrowser, QToolBar, QVBoxLayout, QWidget,
-)
+from PySide6.QtCore import QEvent, QSettings, QSignalBlocker, Qt, QTimer
+from PySide6.QtGui import QAction, QImage
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QScrollArea, QVBoxLayout, QWidget
 
-from .. import __version__, imageio
-from ..core.noise import estimate_noise_sigma
-from ..core.requests import InpaintRequest, saved_metadata
+from .. import __version__
+from ..core.requests import InpaintRequest
+from ..imageio import ImageData
 from ..paths import DEFAULT_CHECKPOINT
-from ..imageio import ImageData, ImageIOError
-from . import icons
+from . import actions, icons
 from .canvas import ImageCanvas, Tool
+from .dialogs import Dialogs, qimage_to_array
 from .panels import MaskPanel, ResultBar
-from .task_panel import TaskPanel
 from .plots import PlotsDock
 from .qtfix import protect_singletons
-from .frames import uncertainty_u8
-from .runner import RunJob, TaskRunner
+from .runner import TaskRunner
 from .safe_settings import safe_settings, typed_value
 from .session import Session
+from .task_panel import TaskPanel
+from .window_files import FilesMixin
+from .window_run import RunMixin
 
 __all__ = ["MainWindow", "Dialogs"]
 
 APP_NAME = "DPM Studio"
-MAX_RECENT = 10
-IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.webp *.gif *.ppm *.pgm);;All files (*)"
-SAVE_FILTERS = {"PNG (*.png)": ".png", "JPEG (*.jpg *.jpeg)": ".jpg", "TIFF (*.tif *.tiff)": ".tif",
-                "WebP (*.webp)": ".webp", "BMP (*.bmp)": ".bmp"}
-
-SHORTCUTS = [
-    ("File", [("Ctrl+O", "Open an image"), ("Ctrl+V", "Paste an image"), ("Ctrl+Shift+S", "Save As"),
-              ("Ctrl+Q", "Quit")]),
-    ("Mask tools", [("B", "Brush"), ("E", "Eraser"), ("R", "Rectangle (Alt: subtract)"),
-                    ("L", "Lasso: drag freehand, or click points and double-click / Enter to close"),
-                    ("H", "Pan tool"), ("[  ]", "Smaller / larger brush"), ("Shift+click", "Straight brush line"),
-                    ("Ctrl+I", "Invert mask"), ("Delete", "Clear mask"), ("M", "Show / hide the mask overlay"),
-                    ("Ctrl+Z / Ctrl+Shift+Z", "Undo / redo mask edits")]),
-    ("View", [("Wheel", "Zoom about the cursor"), ("Middle or right drag, Space+drag", "Pan"),
-              ("Ctrl+0", "Fit to window"), ("Ctrl+1", "Actual size"), ("Ctrl+= / Ctrl+-", "Zoom in / out")]),
-    ("Run", [("Ctrl+Return", "Run"), ("Esc", "Cancel the run"), ("X", "Show x\u209c or the predicted x\u2080"),
-             ("\\ (hold)", "Show the original"), ("Ctrl+Shift+Return", "Accept the result"),
-             ("Ctrl+Backspace", "Discard the result")]),
-]
 
 
-class Dialogs:
-    """All user prompts in one place (tests swap this object for a scripted one)."""
-
-    def __init__(self, parent):
-        self.parent = parent
-
-    def open_image(self, folder: str) -> str | None:
-        path, _ = QFileDialog.getOpenFileName(self.parent, "Open Image", folder, IMAGE_FILTER)
-        return path or None
-
-    def save_image(self, folder: str, suggested: str) -> str | None:
-        path, flt = QFileDialog.getSaveFileName(self.parent, "Save Image As", str(Path(folder) / suggested),
-                                                ";;".join(SAVE_FILTERS))
-        if not path:
-            return None
-        if Path(path).suffix.lower() not in imageio.WRITE_FORMATS:
-            path += SAVE_FILTERS.get(flt, ".png")
-        return path
-
-    def quality(self, fmt: str, default: int) -> int | None:
-        q, ok = QInputDialog.getInt(self.parent, f"{fmt} quality", f"{fmt} quality (1 = smallest, 100 = best):",
-                                    default, 1, 100, 1)
-        return q if ok else None
-
-    def open_file(self, title: str, folder: str, flt: str) -> str | None:
-        path, _ = QFileDialog.getOpenFileName(self.parent, title, folder, flt)
-        return path or None
-
-    def save_file(self, title: str, path: str, flt: str) -> str | None:
-        out, _ = QFileDialog.getSaveFileName(self.parent, title, path, flt)
-        return out or None
-
-    def folder(self, title: str, folder: str) -> str | None:
-        return QFileDialog.getExistingDirectory(self.parent, title, folder) or None
-
-    def error(self, title: str, text: str):
-        QMessageBox.critical(self.parent, title, text)
-
-    def confirm(self, title: str, text: str) -> bool:
-        r = QMessageBox.question(self.parent, title, text, QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
-        return r == QMessageBox.Yes
-
-    def ask_unsaved(self, text: str) -> str:
-        """'save', 'discard' or 'cancel'."""
-        r = QMessageBox.warning(self.parent, "Unsaved result", text,
-                                QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel, QMessageBox.Save)
-        return {QMessageBox.Save: "save", QMessageBox.Discard: "discard"}.get(r, "cancel")
-
-
-def qimage_to_array(img: QImage) -> tuple[np.ndarray, np.ndarray | None]:
-    """A QImage -> (float RGB (H, W, 3) or grey (H, W, 1), alpha (H, W) or None)."""
-    grey = img.isGrayscale() and not img.hasAlphaChannel()
-    img = img.convertToFormat(QImage.Format_RGBA8888)
-    w, h, bpl = img.width(), img.height(), img.bytesPerLine()
-    a = np.frombuffer(img.constBits(), np.uint8, count=bpl * h).reshape(h, bpl)[:, :w * 4].reshape(h, w, 4)
-    a = imageio.from_uint8(a.copy())
-    alpha = a[:, :, 3] if img.hasAlphaChannel() and a[:, :, 3].min() < 1 else None
-    px = a[:, :, :1] if grey else a[:, :, :3]
-    return np.ascontiguousarray(px), alpha
-
-
-def array_to_qimage(u8: np.ndarray) -> QImage:
-    u8 = np.ascontiguousarray(u8 if u8.ndim == 3 else u8[:, :, None])
-    if u8.shape[2] == 1:
-        u8 = np.ascontiguousarray(np.repeat(u8, 3, axis=2))
-    h, w = u8.shape[:2]
-    return QImage(u8.data, w, h, 3 * w, QImage.Format_RGB888).copy()
-
-
-class MainWindow(QMainWindow):
+class MainWindow(FilesMixin, RunMixin, QMainWindow):
     def __init__(self, settings: QSettings | None = None, dialogs: Dialogs | None = None, parent=None):
         protect_singletons()  # PySide6 6.12 on Python 3.11 leaks references to None and True: see qtfix
         super().__init__(parent)
@@ -162,9 +71,16 @@ class MainWindow(QMainWindow):
         self._extra_cards: list[str] = []
 
         self._build_widgets()
-        self._build_actions()
-        self._build_menus()
-        self._build_toolbar()
+        self.actions = actions.build(self)   # menus, toolbar, shortcuts: gui/actions.py
+        self.tool_group = self.action_groups["tools"]
+        self.tool_actions = {Tool(self.actions[t.value].data()): self.actions[t.value] for t in Tool}
+        self.act_brush.setChecked(True)
+        self.act_overlay.setChecked(True)
+        self.view_menu.addAction(self.side_dock.toggleViewAction())
+        self.view_menu.addAction(self.plots.toggleViewAction())
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        self._fill_sample_menu()
+        self.sample_menu.aboutToShow.connect(self._update_sample_menu)
         self._connect()
         self.runner = TaskRunner(self)
         self.runner.frame.connect(self._on_frame)
@@ -256,160 +172,6 @@ class MainWindow(QMainWindow):
         for w in (self.pixel_label, self.info_label, self.zoom_label):
             sb.addPermanentWidget(w)
 
-    def _action(self, text, slot=None, shortcut=None, tip=None, checkable=False, icon=None) -> QAction:
-        a = QAction(text, self)
-        if shortcut:
-            a.setShortcuts([QKeySequence(s) for s in shortcut] if isinstance(shortcut, (list, tuple))
-                           else [QKeySequence(shortcut)])
-        if tip:
-            a.setStatusTip(tip)
-            a.setToolTip(tip)
-        if icon:
-            a.setIcon(icons.icon(icon))
-        a.setCheckable(checkable)
-        if slot is not None:
-            a.triggered.connect(slot)
-        self.addAction(a)
-        return a
-
-    def _build_actions(self):
-        A = self._action
-        self.act_open = A("&Open\u2026", self._open_dialog, QKeySequence.Open, "Open an image")
-        self.act_paste = A("&Paste Image", self.paste, QKeySequence.Paste, "Paste an image from the clipboard")
-        self.act_save_as = A("Save &As\u2026", self._save_dialog, ["Ctrl+Shift+S", "Ctrl+S"],
-                             "Save the image (PNG, JPEG, TIFF, WebP, BMP)")
-        self.act_export_mask = A("Export &Mask\u2026", self._export_mask_dialog, None, "Save the mask as a grey image")
-        self.act_load_mask = A("&Load Mask\u2026", self._load_mask_dialog, None, "Load a mask image (white = fill)")
-        self.act_export_gif = A("Export Trajectory as &GIF\u2026", self._export_gif_dialog, None,
-                                "Save the recorded trajectory as an animated GIF")
-        self.act_export_frames = A("Export Trajectory as PNG &Frames\u2026", self._export_frames_dialog, None,
-                                   "Save the recorded trajectory as numbered PNG files")
-        self.act_open_ckpt = A("Open &Checkpoint\u2026", self._open_checkpoint_dialog, None,
-                               "Use a checkpoint file that is not in a checkpoint folder")
-        self.act_refresh = A("&Rescan Checkpoints", lambda: self.refresh_checkpoints(), None,
-                             "Look for new checkpoints in the checkpoint folders")
-        self.act_quit = A("&Quit", self.close, QKeySequence.Quit)
-
-        self.act_undo = A("&Undo", self.canvas.undo, ["Ctrl+Z"], "Undo the last mask edit", icon="undo")
-        self.act_redo = A("&Redo", self.canvas.redo, ["Ctrl+Shift+Z", "Ctrl+Y"], "Redo", icon="redo")
-        self.act_invert = A("&Invert Mask", self.canvas.invert_mask, "Ctrl+I", "Swap filled and kept pixels",
-                            icon="invert")
-        self.act_clear = A("&Clear Mask", self.canvas.clear_mask, ["Delete", "Ctrl+Shift+A"], "Remove the whole mask",
-                           icon="clear")
-        self.act_copy = A("&Copy Image", self.copy_image, QKeySequence.Copy, "Copy the shown picture")
-        self.tool_group = QActionGroup(self)
-        self.tool_actions = {}
-        for tool, text, key, tip in ((Tool.BRUSH, "&Brush", "B", "Paint the region to fill"),
-                                     (Tool.ERASER, "&Eraser", "E", "Erase from the mask"),
-                                     (Tool.RECT, "&Rectangle", "R", "Drag a rectangle (hold Alt to subtract)"),
-                                     (Tool.LASSO, "&Lasso", "L", "Drag freehand, or click points and "
-                                                                 "double-click to close a polygon"),
-                                     (Tool.PAN, "&Pan", "H", "Drag to move the view")):
-            a = A(text, None, key, f"{tip} ({key})", checkable=True, icon=tool.value)
-            a.setData(tool.value)
-            self.tool_group.addAction(a)
-            self.tool_actions[tool] = a
-        self.tool_actions[Tool.BRUSH].setChecked(True)
-        self.act_smaller = A("S&maller Brush", lambda: self.canvas.grow_brush(1 / 1.25), "[")
-        self.act_larger = A("&Larger Brush", lambda: self.canvas.grow_brush(1.25), "]")
-
-        self.act_fit = A("&Fit to Window", self.canvas.fit, "Ctrl+0", icon="fit")
-        self.act_actual = A("&Actual Size", lambda: self.canvas.set_zoom(1.0), "Ctrl+1")
-        self.act_zoom_in = A("Zoom &In", lambda: self.canvas.zoom_by(1.25), ["Ctrl+=", "Ctrl++"])
-        self.act_zoom_out = A("Zoom &Out", lambda: self.canvas.zoom_by(0.8), "Ctrl+-")
-        self.act_overlay = A("Show &Mask Overlay", self._toggle_overlay, "M", checkable=True)
-        self.act_overlay.setChecked(True)
-        self.act_split = A("&Split Compare", None, None, "Before | after with a draggable divider", checkable=True)
-        self.act_x0 = A("Show Predicted x\u2080", None, "X", "Show the model's x_0 estimate instead of x_t",
-                        checkable=True)
-
-        self.act_run = A("&Run", self.run, ["Ctrl+Return", "Ctrl+Enter"], "Run the task", icon="run")
-        self.act_cancel = A("&Cancel Run", self.cancel, "Esc", "Stop after the current step", icon="stop")
-        self.act_accept = A("&Accept Result", self.accept_result, "Ctrl+Shift+Return", "Make the result the image")
-        self.act_discard = A("&Discard Result", self.discard_result, "Ctrl+Backspace", "Drop the result")
-        self.act_estimate = A("&Estimate Noise Level", self.estimate_noise, None,
-                              "Estimate the noise std of the image")
-        self.act_seed = A("New Random &Seed", self.task_panel.new_seed, "Ctrl+Shift+R")
-
-        self.act_shortcuts = A("&Keyboard Shortcuts", self.show_shortcuts, "F1")
-        self.act_about = A("&About DPM Studio", self.show_about)
-
-    def _build_menus(self):
-        mb = self.menuBar()
-        m = mb.addMenu("&File")
-        m.addAction(self.act_open)
-        self.recent_menu = m.addMenu("Open &Recent")
-        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
-        self.sample_menu = m.addMenu("Open &Sample")
-        self._fill_sample_menu()
-        self.sample_menu.aboutToShow.connect(self._update_sample_menu)
-        m.addAction(self.act_paste)
-        m.addSeparator()
-        m.addAction(self.act_save_as)
-        m.addSeparator()
-        m.addAction(self.act_load_mask)
-        m.addAction(self.act_export_mask)
-        m.addSeparator()
-        m.addAction(self.act_export_gif)
-        m.addAction(self.act_export_frames)
-        m.addSeparator()
-        m.addAction(self.act_open_ckpt)
-        m.addAction(self.act_refresh)
-        m.addSeparator()
-        m.addAction(self.act_quit)
-
-        m = mb.addMenu("&Edit")
-        m.addAction(self.act_undo)
-        m.addAction(self.act_redo)
-        m.addSeparator()
-        m.addAction(self.act_copy)
-        m.addSeparator()
-        for a in self.tool_actions.values():
-            m.addAction(a)
-        m.addAction(self.act_smaller)
-        m.addAction(self.act_larger)
-        m.addSeparator()
-        m.addAction(self.act_invert)
-        m.addAction(self.act_clear)
-
-        m = mb.addMenu("&View")
-        for a in (self.act_fit, self.act_actual, self.act_zoom_in, self.act_zoom_out):
-            m.addAction(a)
-        m.addSeparator()
-        m.addAction(self.act_overlay)
-        m.addAction(self.act_split)
-        m.addAction(self.act_x0)
-        m.addSeparator()
-        m.addAction(self.side_dock.toggleViewAction())
-        m.addAction(self.plots.toggleViewAction())
-
-        m = mb.addMenu("&Run")
-        for a in (self.act_run, self.act_cancel, None, self.act_accept, self.act_discard, None, self.act_estimate,
-                  self.act_seed):
-            m.addSeparator() if a is None else m.addAction(a)
-
-        m = mb.addMenu("&Help")
-        m.addAction(self.act_shortcuts)
-        m.addAction(self.act_about)
-
-    def _build_toolbar(self):
-        tb = QToolBar("Tools", self)
-        tb.setObjectName("tools-toolbar")
-        tb.setToolButtonStyle(Qt.ToolButtonTextUnderIcon)
-        tb.setIconSize(tb.iconSize() * 1.2)
-        for a in self.tool_actions.values():
-            tb.addAction(a)
-        tb.addSeparator()
-        for a, short in ((self.act_invert, "Invert"), (self.act_clear, "Clear"), (self.act_undo, "Undo"),
-                         (self.act_redo, "Redo")):
-            a.setIconText(short)
-            tb.addAction(a)
-        tb.addSeparator()
-        self.act_fit.setIconText("Fit")
-        tb.addAction(self.act_fit)
-        self.addToolBar(Qt.LeftToolBarArea, tb)
-        self.tools_toolbar = tb
-
     def _connect(self):
         c, mp, tp, rb = self.canvas, self.mask_panel, self.task_panel, self.result_bar
         self.tool_group.triggered.connect(self._on_tool_action)
@@ -487,702 +249,6 @@ class MainWindow(QMainWindow):
         s.setValue("checkpoints/extra", self._extra_cards)
         s.sync()
 
-    @staticmethod
-    def _str_list(v) -> list[str]:
-        if v is None:
-            return []
-        if isinstance(v, str):
-            return [v] if v else []
-        return [str(x) for x in v]
-
-    def last_folder(self) -> str:
-        return self.settings.value("paths/last_folder", str(Path.home()), str)
-
-    def _remember_folder(self, path):
-        self.settings.setValue("paths/last_folder", str(Path(path).resolve().parent))
-
-    def recent_files(self) -> list[str]:
-        return self._str_list(self.settings.value("paths/recent", []))
-
-    def _add_recent(self, path):
-        p = str(Path(path).resolve())
-        recent = [r for r in self.recent_files() if r != p]
-        self.settings.setValue("paths/recent", ([p] + recent)[:MAX_RECENT])
-
-    def _fill_recent_menu(self):
-        m = self.recent_menu
-        m.clear()
-        recent = self.recent_files()
-        if not recent:
-            a = m.addAction("No recent files")
-            a.setEnabled(False)
-            return
-        for i, p in enumerate(recent):
-            a = m.addAction(f"&{(i + 1) % 10}  {Path(p).name}")
-            a.setToolTip(p)
-            a.setStatusTip(p)
-            a.setData(p)
-            a.setEnabled(Path(p).exists())
-            a.triggered.connect(self._open_recent_action)
-        m.addSeparator()
-        m.addAction("Clear Recent Files", lambda: self.settings.setValue("paths/recent", []))
-
-    @Slot()
-    def _open_recent_action(self):
-        a = self.sender()
-        if a is not None and a.data():
-            self.open_image(a.data())
-
-    # -- sample images (resources/samples) ---------------------------------------------------------------
-    def _fill_sample_menu(self):
-        from ..paths import sample_images
-
-        m = self.sample_menu
-        m.clear()
-        samples = sample_images()
-        if not samples:
-            a = m.addAction("No sample images found")
-            a.setEnabled(False)
-            return
-        for p in samples:
-            a = m.addAction(p.name)
-            a.setData(str(p))
-            a.setStatusTip(f"Open the sample image {p.name}")
-            a.triggered.connect(self._open_sample_action)
-
-    @Slot()
-    def _update_sample_menu(self):
-        for a in self.sample_menu.actions():
-            if a.data():
-                a.setEnabled(not self.runner.is_running())
-
-    @Slot()
-    def _open_sample_action(self):
-        a = self.sender()
-        if a is not None and a.data():
-            self.open_sample(a.data())
-
-    def open_sample(self, name_or_path) -> bool:
-        """File > Open Sample: open a bundled sample (by file name or path) as File > Open does, but
-        leave the last folder and the recent files alone (the samples live inside the app)."""
-        from ..paths import sample_images
-
-        p = Path(name_or_path)
-        match = [s for s in sample_images() if s.name == p.name or s == p]
-        if not match:
-            self.dialogs.error("Cannot open sample", f"There is no sample image {p.name!r}.")
-            return False
-        s = self.settings
-        folder, recent = s.value("paths/last_folder"), s.value("paths/recent")
-        ok = self.open_image(match[0])
-        for key, value in (("paths/last_folder", folder), ("paths/recent", recent)):
-            if value is None:
-                s.remove(key)
-            else:
-                s.setValue(key, value)
-        return ok
-
-    # -- images ----------------------------------------------------------------------------------------------------
-    def _busy(self, what: str) -> bool:
-        if self.runner.is_running():
-            self.statusBar().showMessage(f"Cannot {what} while a run is in progress: cancel it first (Esc).", 5000)
-            return True
-        return False
-
-    def _confirm_replace(self) -> bool:
-        """Before the image is replaced: offer to save an unsaved result. False = keep the current image."""
-        if not self.has_unsaved():
-            return True
-        ans = self.dialogs.ask_unsaved(self._unsaved_text())
-        if ans == "save":
-            return self._save_dialog()
-        return ans == "discard"
-
-    def open_image(self, path) -> bool:
-        """File > Open with a path: load, show, reset the mask. Errors become a dialog."""
-        if self._busy("open an image"):
-            return False
-        path = Path(path)
-        try:
-            data = imageio.load_image(path)
-        except ImageIOError as e:
-            self.dialogs.error("Cannot open image", str(e))
-            self.statusBar().showMessage(f"Could not open {path.name}", 5000)
-            return False
-        except Exception as e:  # noqa: BLE001 - a decoder bug must not take the app down
-            traceback.print_exc()
-            self.dialogs.error("Cannot open image", f"{path.name}: unexpected error while reading ({e})")
-            return False
-        if not self._confirm_replace():
-            return False
-        self._set_image_data(data, path)
-        self._remember_folder(path)
-        self._add_recent(path)
-        notes = "".join(f"  Note: {n}." for n in data.notes)  # e.g. only an animation's first frame
-        self.statusBar().showMessage(f"Opened {path.name} ({data.describe()}).{notes}", 8000 if notes else 5000)
-        return True
-
-    def set_image(self, pixels: np.ndarray, alpha=None, name: str | None = None) -> None:
-        """Use an array as the image (paste, tests)."""
-        px = np.asarray(pixels, dtype=np.float32)
-        if px.ndim == 2:
-            px = px[:, :, None]
-        self._set_image_data(ImageData(px, alpha, None, "RGB" if px.shape[2] == 3 else "L"), None, name)
-
-    def _set_image_data(self, data: ImageData, path: Path | None, name: str | None = None):
-        if self._state == "review":
-            self._leave_review()
-        self._data = data
-        doc = self.session.open(data.pixels, data.alpha, path, data.mode, data.bit_depth, name)
-        self._show_noise_estimate(doc)
-        self._trajectory = self._result = self._run_info = None   # the last run belonged to the last image
-        self.task_panel.reset_progress("idle")
-        self.plots.clear_run()
-        self.canvas.set_image(doc.pixels, reset_mask=True, fit=True)
-        self.canvas.set_original(None)
-        self.empty_label.setVisible(False)
-        self.info_label.setText(data.describe())
-        self._update_title()
-        self._update_actions()
-
-    def paste(self) -> bool:
-        if self._busy("paste"):
-            return False
-        md = QGuiApplication.clipboard().mimeData()
-        if md is not None and md.hasImage():
-            img = QGuiApplication.clipboard().image()
-            if not img.isNull():
-                if not self._confirm_replace():
-                    return False
-                px, alpha = qimage_to_array(img)
-                self.set_image(px, alpha, "pasted image")
-                self.statusBar().showMessage(f"Pasted a {px.shape[1]}\u00d7{px.shape[0]} image", 5000)
-                return True
-        if md is not None and md.hasUrls():
-            for url in md.urls():
-                if url.isLocalFile():
-                    return self.open_image(url.toLocalFile())
-        self.statusBar().showMessage("The clipboard holds no image", 4000)
-        return False
-
-    def copy_image(self):
-        shown = self.canvas.shown()
-        if shown is not None:
-            QGuiApplication.clipboard().setImage(array_to_qimage(shown))
-            self.statusBar().showMessage("Copied the picture to the clipboard", 3000)
-
-    def _open_dialog(self):
-        path = self.dialogs.open_image(self.last_folder())
-        if path:
-            self.open_image(path)
-
-    def _metadata(self) -> dict:
-        meta = saved_metadata(self._runs, __version__)
-        if self._data is not None and self._data.path is not None:
-            meta["source"] = self._data.path.name
-        return meta
-
-    def save_image(self, path, quality: int = 95) -> bool:
-        """Save the image (a result under review is accepted first). Errors become a dialog."""
-        if self._state == "review":
-            self.accept_result()
-        img = self.canvas.image()
-        if img is None:
-            self.statusBar().showMessage("Nothing to save", 3000)
-            return False
-        path = Path(path)
-        source = self._data.path if self._data is not None else None
-        if source is not None and path.exists() and path.resolve() == Path(source).resolve() and \
-                not self.dialogs.confirm("Replace the original?", f"{path.name} is the image you opened. "
-                                         "Replace it with the edited image? The original cannot be recovered."):
-            self.statusBar().showMessage("Not saved: the original is unchanged. Choose another name.", 5000)
-            return False
-        alpha = self._data.alpha if self._data is not None else None
-        depth = self._data.bit_depth if self._data is not None else 8
-        try:
-            imageio.save_image(path, img, alpha, quality=quality, metadata=self._metadata(), bit_depth=depth)
-        except ImageIOError as e:
-            self.dialogs.error("Cannot save image", str(e))
-            return False
-        self._path = path
-        self._name = path.name
-        self._dirty = False
-        self._remember_folder(path)
-        self._add_recent(path)
-        self._update_title()
-        self.statusBar().showMessage(f"Saved {path}", 5000)
-        return True
-
-    def _save_dialog(self) -> bool:
-        if self.canvas.image() is None and self._result is None:
-            return False
-        suggested = Path(self._name or "untitled.png")
-        if suggested.suffix.lower() not in imageio.WRITE_FORMATS:
-            suggested = suggested.with_suffix(".png")
-        if self._path is not None and self._dirty:
-            suggested = suggested.with_name(suggested.stem + "-dpm" + suggested.suffix)
-        path = self.dialogs.save_image(self.last_folder(), suggested.name)
-        if not path:
-            return False
-        quality = 95
-        fmt = imageio.WRITE_FORMATS.get(Path(path).suffix.lower())
-        if fmt in ("JPEG", "WEBP"):
-            q = self.dialogs.quality(fmt if fmt == "JPEG" else "WebP", int(self.settings.value("save/quality", 92)))
-            if q is None:
-                return False
-            quality = q
-            self.settings.setValue("save/quality", q)
-        return self.save_image(path, quality)
-
-    # -- masks -------------------------------------------------------------------------------------------------------
-    def load_mask(self, path) -> bool:
-        if self._busy("load a mask") or not self.canvas.has_image():
-            return False
-        try:
-            m = imageio.load_mask(path, self.canvas.image_shape())
-        except ImageIOError as e:
-            self.dialogs.error("Cannot load mask", str(e))
-            return False
-        self.canvas.set_mask(m, "load mask")
-        if not (m > 0).any():
-            self.statusBar().showMessage(f"Loaded mask {Path(path).name}: it is empty, so there is nothing to "
-                                         "inpaint yet (white pixels mark the region to fill)", 8000)
-        else:
-            self.statusBar().showMessage(f"Loaded mask {Path(path).name}", 4000)
-        return True
-
-    def export_mask(self, path) -> bool:
-        m = self.canvas.effective_mask()
-        if m is None:
-            return False
-        try:
-            imageio.save_mask(path, m)
-        except ImageIOError as e:
-            self.dialogs.error("Cannot export mask", str(e))
-            return False
-        self.statusBar().showMessage(f"Exported the mask to {path}", 4000)
-        return True
-
-    def _load_mask_dialog(self):
-        p = self.dialogs.open_file("Load Mask", self.last_folder(), IMAGE_FILTER)
-        if p:
-            self.load_mask(p)
-
-    def _export_mask_dialog(self):
-        stem = Path(self._name or "untitled").stem
-        p = self.dialogs.save_file("Export Mask", str(Path(self.last_folder()) / f"{stem}-mask.png"),
-                                   "PNG (*.png);;TIFF (*.tif *.tiff)")
-        if p:
-            if Path(p).suffix.lower() not in (".png", ".tif", ".tiff", ".bmp"):
-                p += ".png"
-            self.export_mask(p)
-
-    # -- trajectory export ------------------------------------------------------------------------------------------
-    def _trajectory_frames(self) -> list:
-        tr = self._trajectory
-        if tr is None:
-            return []
-        return tr.frames(self._show_x0)
-
-    def export_trajectory_gif(self, path, duration_ms: int = 60) -> bool:
-        frames = self._trajectory_frames()
-        if not frames:
-            self.statusBar().showMessage("Run a task first: there is no trajectory to export", 4000)
-            return False
-        try:
-            imageio.save_gif(path, frames, duration_ms)
-        except ImageIOError as e:
-            self.dialogs.error("Cannot export trajectory", str(e))
-            return False
-        self.statusBar().showMessage(f"Exported {len(frames)} frames to {path}", 5000)
-        return True
-
-    def export_trajectory_frames(self, folder) -> bool:
-        frames = self._trajectory_frames()
-        if not frames:
-            self.statusBar().showMessage("Run a task first: there is no trajectory to export", 4000)
-            return False
-        try:
-            imageio.save_frames(folder, frames)
-        except ImageIOError as e:
-            self.dialogs.error("Cannot export trajectory", str(e))
-            return False
-        self.statusBar().showMessage(f"Exported {len(frames)} PNG frames to {folder}", 5000)
-        return True
-
-    def _export_gif_dialog(self):
-        stem = Path(self._name or "untitled").stem
-        p = self.dialogs.save_file("Export Trajectory as GIF",
-                                   str(Path(self.last_folder()) / f"{stem}-trajectory.gif"), "GIF (*.gif)")
-        if p:
-            self.export_trajectory_gif(p if p.lower().endswith(".gif") else p + ".gif")
-
-    def _export_frames_dialog(self):
-        p = self.dialogs.folder("Export Trajectory Frames to Folder", self.last_folder())
-        if p:
-            self.export_trajectory_frames(p)
-
-    # -- checkpoints -------------------------------------------------------------------------------------------------
-    def refresh_checkpoints(self, select: str | None = None):
-        from ..core import checkpoint
-
-        cards, skipped = checkpoint.scan_cards()  # bad cards are skipped, with a word in the status bar
-        if skipped:
-            self.statusBar().showMessage(f"{len(skipped)} checkpoint card(s) {skipped[0]}", 15000)
-        names = {c["name"] for c in cards}
-        for p in list(self._extra_cards):
-            try:
-                card = checkpoint.read_card(p)
-            except checkpoint.CheckpointError:
-                self._extra_cards.remove(p)
-                continue
-            card["path"] = card.pop("_path")
-            if card["name"] not in names:
-                cards.append(card)
-                names.add(card["name"])
-        cur = select or self.task_panel.settings().checkpoint
-        self.task_panel.set_cards(cards, select=cur)
-
-    def select_checkpoint(self, name_or_path: str) -> bool:
-        """Pick a listed checkpoint by name or card path."""
-        return self.task_panel.select(name_or_path)
-
-    def _open_checkpoint_dialog(self):
-        p = self.dialogs.open_file("Open Checkpoint", self.last_folder(), "Checkpoint cards (*.json *.safetensors)")
-        if p:
-            self.open_checkpoint(p)
-
-    def open_checkpoint(self, path) -> bool:
-        from ..core import checkpoint
-
-        try:
-            card_path = checkpoint.resolve(path)
-            checkpoint.read_card(card_path)
-        except checkpoint.CheckpointError as e:
-            self.dialogs.error("Cannot use checkpoint", str(e))
-            return False
-        if str(card_path) not in self._extra_cards:
-            self._extra_cards.append(str(card_path))
-        self.refresh_checkpoints(select=str(card_path))
-        return True
-
-    def model(self, path: str, device: str = "cpu"):
-        """A loaded checkpoint (cached); raises CheckpointError."""
-        from ..core import checkpoint
-
-        key = (str(path), device)
-        if key not in self._models:
-            if len(self._models) >= 4:
-                self._models.pop(next(iter(self._models)))
-            self._models[key] = checkpoint.load(path, device=device)
-        return self._models[key]
-
-    @Slot(str)
-    def _on_checkpoint_changed(self, path: str):
-        from ..core.checkpoint import CheckpointError
-
-        self._loaded, self._model_error = None, ""
-        if path:
-            QApplication.setOverrideCursor(Qt.WaitCursor)
-            try:
-                self._loaded = self.model(path)
-            except CheckpointError as e:
-                self._model_error = str(e)
-            except Exception as e:  # noqa: BLE001
-                traceback.print_exc()
-                self._model_error = f"cannot load this checkpoint: {e}"
-            finally:
-                QApplication.restoreOverrideCursor()
-        try:
-            self.plots.set_model(self._loaded)
-        except Exception:  # noqa: BLE001 - a plot must never stop the app
-            traceback.print_exc()
-        self._update_hint()
-        self._update_actions()
-
-    # -- run ----------------------------------------------------------------------------------------------------------
-    def _check_run(self, st) -> str:
-        """Why a run cannot start now ('' if it can)."""
-        if self.runner.is_running():
-            return "A run is in progress."
-        if st.checkpoint is None:
-            return "No image model is available: open a checkpoint (File \u203a Open Checkpoint)."
-        if self._model_error:
-            return self._model_error
-        if st.task in ("inpaint", "denoise") and not self.canvas.has_image():
-            return f"Open an image to {st.task} (or choose Sample)."
-        if st.task == "inpaint":
-            m = self.canvas.mask()
-            if m is None or not (m > 0).any():
-                return "Paint over the region to fill first (brush B, rectangle R, lasso L)."
-        return ""
-
-    def _update_hint(self):
-        if self._state == "running":
-            self.task_panel.set_hint("")
-            return
-        st = self.task_panel.settings()
-        why = self._check_run(st)
-        self.task_panel.set_hint(why)
-
-    def run(self) -> bool:
-        """Start the selected task on a copy of the image and mask."""
-        if self.runner.is_running():
-            return False
-        st = self.task_panel.settings()
-        why = self._check_run(st)
-        if why:
-            self.task_panel.set_hint(why)
-            self.statusBar().showMessage(why, 5000)
-            return False
-        from ..core.checkpoint import CheckpointError
-
-        try:
-            loaded = self.model(st.checkpoint, st.device)
-        except CheckpointError as e:
-            self.dialogs.error("Cannot load checkpoint", str(e))
-            return False
-        except Exception as e:  # noqa: BLE001 - e.g. CUDA errors
-            traceback.print_exc()
-            self.dialogs.error("Cannot load checkpoint", f"{type(e).__name__}: {e}")
-            return False
-        if self._state == "review":
-            self._leave_review(show_base=False)
-        req = st.request()
-        try:
-            req.validate(loaded)
-        except ValueError as e:
-            self.task_panel.set_hint(str(e))
-            self.statusBar().showMessage(str(e), 5000)
-            return False
-        image, kwargs = None, {}
-        if st.task in ("inpaint", "denoise"):
-            image = self.canvas.image().copy()
-        if st.task == "inpaint":
-            kwargs["mask"] = self.canvas.effective_mask()
-        card = loaded.card
-        extra = {"feather": self.canvas.feather()} if st.task == "inpaint" else {}
-        self._run_info = req.metadata(loaded, **extra)
-        self._result = None
-        self._trajectory = None
-        self.canvas.set_original(self.canvas.image() if st.task != "sample" else None)
-        self._plot_total = None
-        self.plots.start_run(1)
-        self._run_started = time.perf_counter()
-        self.runner.start(RunJob(loaded, req, image, kwargs))
-        self._set_state("running")
-        self.canvas.setFocus()  # Space and \ work at once, and Space does not press Run again
-        self.empty_label.setVisible(False)
-        note = ""
-        if st.task == "inpaint" and bool((kwargs["mask"] > 0).all()):
-            note = "  Note: the mask covers the whole image, so inpainting becomes unconditional sampling."
-        self.statusBar().showMessage(f"Running {st.task} with {card.get('name')}\u2026{note}")
-        return True
-
-    def cancel(self):
-        if self.runner.is_running():
-            self.runner.cancel()
-            self.task_panel.cancel_button.setEnabled(False)
-            self.statusBar().showMessage("Stopping after the current step\u2026")
-
-    @Slot(object)
-    def _on_frame(self, frame):
-        if self._state != "running":
-            return
-        if frame.total != self._plot_total:
-            self._plot_total = frame.total
-            self.plots.start_run(frame.total)
-        self.canvas.show_frame(frame.display(self._show_x0), frame.box)
-        value, maximum, text = frame.progress
-        self.task_panel.set_progress(value, maximum, frame.elapsed, frame.eta, text)
-        self.result_bar.set_live(frame.index, frame.total, frame.t, frame.progress[2])
-        self.plots.update_run(frame)
-
-    @Slot(object)
-    def _on_finished(self, frame):
-        if frame is None:
-            self._on_aborted(None)
-            return
-        self._result = frame
-        self._trajectory = frame.trajectory
-        self._set_state("review")
-        self.plots.update_run(frame)
-        self.plots.end_run()
-        n = len(self._trajectory) if self._trajectory is not None else 0
-        self.result_bar.set_review(True, n)
-        self._variant = 0
-        self.result_bar.set_variants(len(frame.samples or []))
-        self._on_scrub(max(0, n - 1))
-        took = frame.elapsed
-        self._run_info["seconds"] = round(took, 2)
-        value, maximum, text = frame.progress
-        self.task_panel.set_progress(maximum, maximum, took, 0)
-        self.task_panel.progress.setFormat(f"done: {text} in {took:.1f} s")
-        self.statusBar().showMessage(
-            f"Done in {took:.1f} s. Accept (Ctrl+Shift+Return) keeps the result; hold \\ to see the original.")
-        self._update_title()
-
-    @Slot(object)
-    def _on_aborted(self, last):
-        self._set_state("edit")
-        self.canvas.set_original(None)
-        self.canvas.show_base()
-        self.plots.end_run()
-        at = f" at {last.progress[2]}" if last is not None and last.progress[2] else ""
-        self.task_panel.reset_progress(f"cancelled{at}")
-        self.statusBar().showMessage(f"Cancelled{at}. The image and mask are unchanged.", 6000)
-        self._after_run()
-
-    @Slot(object)
-    def _on_errored(self, info):
-        self._set_state("edit")
-        self.canvas.set_original(None)
-        self.canvas.show_base()
-        self.plots.end_run()
-        self.task_panel.reset_progress("failed")
-        sys.stderr.write(info.traceback)
-        self.statusBar().showMessage("The run failed; the image and mask are unchanged.", 8000)
-        if not self._close_when_stopped:
-            self.dialogs.error("Run failed", f"The run stopped with an error:\n\n{info.message}\n\n"
-                                             "The image and mask are unchanged.")
-        self._after_run()
-
-    def _after_run(self):
-        if self._close_when_stopped:
-            self._close_when_stopped = False
-            QTimer.singleShot(0, self.close)
-
-    # -- variants: N samples beside their mean, and their spread -------------------------------------------
-    def _samples(self) -> list:
-        return (self._result.samples or []) if self._result is not None else []
-
-    def _on_variant(self, i: int):
-        self._variant = max(0, i)
-        spread = self._variant == len(self._samples()) + 1
-        self.result_bar.accept_button.setEnabled(self._state == "review" and not spread)
-        tr = self._trajectory
-        if self._state == "review" and tr is not None:
-            with QSignalBlocker(self.result_bar.slider):
-                self.result_bar.slider.setValue(len(tr) - 1)
-            self._on_scrub(len(tr) - 1)
-
-    def _variant_picture(self):
-        """What the chosen variant shows: a float image, or the uncertainty map (uint8)."""
-        samples, v = self._samples(), getattr(self, "_variant", 0)
-        if not samples or v == 0:
-            return self._result.image
-        if v <= len(samples):
-            return samples[v - 1]
-        return uncertainty_u8(samples)
-
-    def _on_scrub(self, k: int):
-        tr = self._trajectory
-        if tr is None or not (0 <= k < len(tr)):
-            return
-        last = k == len(tr) - 1
-        if last and self._samples() and self._result is not None:
-            self.canvas.show_frame(self._variant_picture())
-        else:
-            self.canvas.show_frame(tr.frame(k, self._show_x0))
-        total = tr.total or (tr.indices[-1] + 1)
-        step = tr.labels[k] if tr.labels and tr.labels[k] else f"step {tr.indices[k] + 1} / {total}"
-        label = "result" if last else f"{step}   t = {tr.times[k]:.4g}"
-        self.result_bar.step_label.setText(label)
-        self.plots.set_cursor(tr.indices[k], tr.times[k])
-
-    def result_image(self) -> np.ndarray | None:
-        """The finished run's result (float (H, W, C)) while it is under review: the chosen
-        sample, or the mean of the samples (also while their spread is shown)."""
-        if self._result is None or self._state != "review":
-            return None
-        pic = self._variant_picture()
-        return self._result.image if pic.dtype == np.uint8 else pic
-
-    def accept_result(self) -> bool:
-        if self._state != "review" or self._result is None:
-            return False
-        res = np.asarray(self.result_image(), dtype=np.float32)
-        run = dict(self._run_info or {})
-        n, v = len(self._samples()), getattr(self, "_variant", 0)
-        if n:
-            run["choice"] = f"sample {v} of {n}" if 1 <= v <= n else f"mean of {n}"
-        if run.get("task") == "sample" or not self.canvas.has_image() or self.canvas.image_shape() != res.shape[:2]:
-            return self._open_sample_result(res, run)
-        self.session.accept(res, run)
-        self._leave_review(show_base=False)
-        self.canvas.image_edited()
-        self.statusBar().showMessage("Result accepted (Ctrl+Z undoes it). Save it with File \u203a Save As "
-                                     "(Ctrl+Shift+S).", 6000)
-        self._update_title()
-        self._update_actions()
-        return True
-
-    def _open_sample_result(self, res, run) -> bool:
-        """A sample opens as a new document (the open photo is never overwritten by it)."""
-        if self.has_unsaved_document() and not self.dialogs.confirm(
-                "Replace the edited image?", f"{self._name or 'The image'} has changes from {len(self._runs)} "
-                "run(s) that are not saved, and the sample opens in its place. Open it anyway? "
-                "(No keeps both: discard the sample, save the image, then sample again.)"):
-            return False
-        self._leave_review(show_base=False)
-        self._data = ImageData(res, None, None, "RGB" if res.shape[2] == 3 else "L")
-        doc = self.session.open(res, name="sample.png", dirty=True, runs=[run])
-        self._show_noise_estimate(doc)
-        self.canvas.set_image(doc.pixels, reset_mask=True, fit=True)
-        self.info_label.setText(self._data.describe())
-        self.statusBar().showMessage("The sample is open as a new image, sample.png. Save it with File \u203a "
-                                     "Save As (Ctrl+Shift+S).", 6000)
-        self._update_title()
-        self._update_actions()
-        return True
-
-    def has_unsaved_document(self) -> bool:
-        return self.session.has_unsaved()
-
-    def discard_result(self) -> bool:
-        if self._state != "review":
-            return False
-        self._leave_review()
-        self.statusBar().showMessage("Result discarded.", 4000)
-        return True
-
-    def _leave_review(self, show_base: bool = True):
-        self._result = None
-        self.result_bar.set_variants(0)
-        self.canvas.set_split(False)
-        self.canvas.set_original(None)
-        self._set_state("edit")
-        if show_base:
-            if self.canvas.has_image():
-                self.canvas.show_base()
-                self.canvas.fit()
-            else:
-                self.canvas.clear_image()
-                self.empty_label.setVisible(True)
-        self._update_title()
-
-    def _on_image_edited(self):
-        """Undo or redo of an accepted result changed the pixels."""
-        self._update_title()
-        self._update_actions()
-
-    def _show_noise_estimate(self, doc):
-        """Each opened image gets its own noise level, measured and shown; none is carried over."""
-        s = doc.noise_sigma * 255.0
-        self.task_panel.sigma.setValue(max(0.5, round(s, 1)))
-        self.task_panel.set_noise_note(f"estimated {s:.1f} for this image" if s >= 0.5 else
-                                       "this image shows no measurable noise")
-
-    def estimate_noise(self) -> float | None:
-        img = self.canvas.image()
-        if img is None:
-            self.statusBar().showMessage("Open an image first", 3000)
-            return None
-        s = estimate_noise_sigma(img) * 255.0
-        self.task_panel.sigma.setValue(max(0.5, round(s, 1)))
-        self.statusBar().showMessage(f"Estimated noise std: {s:.1f} / 255", 5000)
-        return s
-
     # -- state -------------------------------------------------------------------------------------------------------
     def state(self) -> str:
         return self._state
@@ -1248,37 +314,23 @@ class MainWindow(QMainWindow):
         star = "*" if self.has_unsaved() else ""
         self.setWindowTitle(f"{name}{star}{mark} \u2014 {APP_NAME}")
 
-    def _update_actions(self, *_):
-        edit, running = self._state == "edit", self._state == "running"
+    def action_context(self) -> dict:
+        """The words an action's ``when`` is read from (gui/actions.py)."""
+        edit, running, review = self._state == "edit", self._state == "running", self._state == "review"
         has_img = self.canvas.has_image()
-        for a in (self.act_undo, self.act_redo):
-            a.setEnabled(edit)
-        self.act_undo.setEnabled(edit and self.canvas.history.can_undo())
-        self.act_redo.setEnabled(edit and self.canvas.history.can_redo())
+        return {"edit": edit, "running": running, "review": review, "has_image": has_img,
+                "has_picture": has_img or review, "can_undo": self.canvas.history.can_undo(),
+                "can_redo": self.canvas.history.can_redo(),
+                "has_trajectory": self._trajectory is not None and len(self._trajectory) > 0}
+
+    def _update_actions(self, *_):
+        ctx = self.action_context()
+        actions.update_enabled(self.actions, ctx)
         lbl = self.canvas.history.undo_label()
         self.act_undo.setText(f"&Undo {lbl}" if lbl else "&Undo")
         lbl = self.canvas.history.redo_label()
         self.act_redo.setText(f"&Redo {lbl}" if lbl else "&Redo")
-        for a in (self.act_invert, self.act_clear, self.act_load_mask):
-            a.setEnabled(edit and has_img)
-        self.act_export_mask.setEnabled(has_img)
-        for a in (self.act_open, self.act_paste):
-            a.setEnabled(not running)
-        self.act_save_as.setEnabled(not running and (has_img or self._state == "review"))
-        has_traj = self._trajectory is not None and len(self._trajectory) > 0
-        self.act_export_gif.setEnabled(has_traj and not running)
-        self.act_export_frames.setEnabled(has_traj and not running)
-        self.act_run.setEnabled(not running)
-        self.act_cancel.setEnabled(running)
-        self.act_accept.setEnabled(self._state == "review")
-        self.act_discard.setEnabled(self._state == "review")
-        self.act_split.setEnabled(self._state == "review")
-        self.act_estimate.setEnabled(has_img and not running)
-        self.task_panel.estimate.setEnabled(has_img and not running)
-        for a in self.tool_actions.values():
-            a.setEnabled(edit)
-        self.act_open_ckpt.setEnabled(not running)
-        self.act_refresh.setEnabled(not running)
+        self.task_panel.estimate.setEnabled(ctx["has_image"] and not ctx["running"])
 
     # -- canvas reports ---------------------------------------------------------------------------------------------
     def _on_tool_action(self, a: QAction):
@@ -1335,25 +387,7 @@ class MainWindow(QMainWindow):
 
     # -- help ---------------------------------------------------------------------------------------------------------
     def show_shortcuts(self):
-        dlg = QDialog(self)
-        dlg.setWindowTitle("Keyboard Shortcuts")
-        lay = QVBoxLayout(dlg)
-        tb = QTextBrowser()
-        rows = []
-        for section, items in SHORTCUTS:
-            rows.append(f"<tr><td colspan=2><h3 style='margin-top:10px'>{section}</h3></td></tr>")
-            for key, what in items:
-                rows.append(f"<tr><td style='padding-right:18px'><b>{key.replace('<', '&lt;')}</b></td>"
-                            f"<td>{what}</td></tr>")
-        tb.setHtml("<table>" + "".join(rows) + "</table>")
-        lay.addWidget(tb)
-        bb = QDialogButtonBox(QDialogButtonBox.Close)
-        bb.rejected.connect(dlg.reject)
-        lay.addWidget(bb)
-        dlg.resize(520, 560)
-        dlg.setAttribute(Qt.WA_DeleteOnClose)
-        dlg.show()
-        return dlg
+        return actions.show_shortcuts(self)
 
     def about_text(self) -> str:
         import PySide6

@@ -127,7 +127,7 @@ def _replace(win, how, tmp_path):
     if how == "paste":
         from PySide6.QtWidgets import QApplication
 
-        from dpm_studio.gui.main_window import array_to_qimage
+        from dpm_studio.gui.dialogs import array_to_qimage
 
         QApplication.clipboard().setImage(array_to_qimage(imageio.to_uint8(gradient_image(16, 24))))
         return win.paste()
@@ -135,7 +135,7 @@ def _replace(win, how, tmp_path):
         from PySide6.QtCore import QMimeData, QPointF, Qt
         from PySide6.QtGui import QDropEvent
 
-        from dpm_studio.gui.main_window import array_to_qimage
+        from dpm_studio.gui.dialogs import array_to_qimage
 
         md = QMimeData()
         md.setImageData(array_to_qimage(imageio.to_uint8(gradient_image(16, 24))))

@@ -360,7 +360,7 @@ def test_paste_and_drop(qtbot, win, image_file):
     from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
     from PySide6.QtGui import QDropEvent
 
-    from dpm_studio.gui.main_window import array_to_qimage
+    from dpm_studio.gui.dialogs import array_to_qimage
 
     img = gradient_image(20, 30)
     QApplication.clipboard().setImage(array_to_qimage(imageio.to_uint8(img)))

@@ -1,0 +1,307 @@
+"""The window's run side: starting and cancelling a run, its frames, the review of its result
+(the trajectory, the variants and their spread), Accept and Discard, the noise level.
+
+A mixin of :class:`~dpm_studio.gui.main_window.MainWindow`.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import traceback
+
+import numpy as np
+from PySide6.QtCore import QSignalBlocker, QTimer, Slot
+
+from ..core.noise import estimate_noise_sigma
+from ..imageio import ImageData
+from .frames import uncertainty_u8
+from .runner import RunJob
+
+__all__ = ["RunMixin"]
+
+
+class RunMixin:
+    """Run, review, accept (see the module docstring)."""
+
+    def _check_run(self, st) -> str:
+        """Why a run cannot start now ('' if it can)."""
+        if self.runner.is_running():
+            return "A run is in progress."
+        if st.checkpoint is None:
+            return "No image model is available: open a checkpoint (File \u203a Open Checkpoint)."
+        if self._model_error:
+            return self._model_error
+        if st.task in ("inpaint", "denoise") and not self.canvas.has_image():
+            return f"Open an image to {st.task} (or choose Sample)."
+        if st.task == "inpaint":
+            m = self.canvas.mask()
+            if m is None or not (m > 0).any():
+                return "Paint over the region to fill first (brush B, rectangle R, lasso L)."
+        return ""
+
+    def _update_hint(self):
+        if self._state == "running":
+            self.task_panel.set_hint("")
+            return
+        st = self.task_panel.settings()
+        why = self._check_run(st)
+        self.task_panel.set_hint(why)
+
+    def run(self) -> bool:
+        """Start the selected task on a copy of the image and mask."""
+        if self.runner.is_running():
+            return False
+        st = self.task_panel.settings()
+        why = self._check_run(st)
+        if why:
+            self.task_panel.set_hint(why)
+            self.statusBar().showMessage(why, 5000)
+            return False
+        from ..core.checkpoint import CheckpointError
+
+        try:
+            loaded = self.model(st.checkpoint, st.device)
+        except CheckpointError as e:
+            self.dialogs.error("Cannot load checkpoint", str(e))
+            return False
+        except Exception as e:  # noqa: BLE001 - e.g. CUDA errors
+            traceback.print_exc()
+            self.dialogs.error("Cannot load checkpoint", f"{type(e).__name__}: {e}")
+            return False
+        if self._state == "review":
+            self._leave_review(show_base=False)
+        req = st.request()
+        try:
+            req.validate(loaded)
+        except ValueError as e:
+            self.task_panel.set_hint(str(e))
+            self.statusBar().showMessage(str(e), 5000)
+            return False
+        image, kwargs = None, {}
+        if st.task in ("inpaint", "denoise"):
+            image = self.canvas.image().copy()
+        if st.task == "inpaint":
+            kwargs["mask"] = self.canvas.effective_mask()
+        card = loaded.card
+        extra = {"feather": self.canvas.feather()} if st.task == "inpaint" else {}
+        self._run_info = req.metadata(loaded, **extra)
+        self._result = None
+        self._trajectory = None
+        self.canvas.set_original(self.canvas.image() if st.task != "sample" else None)
+        self._plot_total = None
+        self.plots.start_run(1)
+        self._run_started = time.perf_counter()
+        self.runner.start(RunJob(loaded, req, image, kwargs))
+        self._set_state("running")
+        self.canvas.setFocus()  # Space and \ work at once, and Space does not press Run again
+        self.empty_label.setVisible(False)
+        note = ""
+        if st.task == "inpaint" and bool((kwargs["mask"] > 0).all()):
+            note = "  Note: the mask covers the whole image, so inpainting becomes unconditional sampling."
+        self.statusBar().showMessage(f"Running {st.task} with {card.get('name')}\u2026{note}")
+        return True
+
+    def cancel(self):
+        if self.runner.is_running():
+            self.runner.cancel()
+            self.task_panel.cancel_button.setEnabled(False)
+            self.statusBar().showMessage("Stopping after the current step\u2026")
+
+    @Slot(object)
+    def _on_frame(self, frame):
+        if self._state != "running":
+            return
+        if frame.total != self._plot_total:
+            self._plot_total = frame.total
+            self.plots.start_run(frame.total)
+        self.canvas.show_frame(frame.display(self._show_x0), frame.box)
+        value, maximum, text = frame.progress
+        self.task_panel.set_progress(value, maximum, frame.elapsed, frame.eta, text)
+        self.result_bar.set_live(frame.index, frame.total, frame.t, frame.progress[2])
+        self.plots.update_run(frame)
+
+    @Slot(object)
+    def _on_finished(self, frame):
+        if frame is None:
+            self._on_aborted(None)
+            return
+        self._result = frame
+        self._trajectory = frame.trajectory
+        self._set_state("review")
+        self.plots.update_run(frame)
+        self.plots.end_run()
+        n = len(self._trajectory) if self._trajectory is not None else 0
+        self.result_bar.set_review(True, n)
+        self._variant = 0
+        self.result_bar.set_variants(len(frame.samples or []))
+        self._on_scrub(max(0, n - 1))
+        took = frame.elapsed
+        self._run_info["seconds"] = round(took, 2)
+        value, maximum, text = frame.progress
+        self.task_panel.set_progress(maximum, maximum, took, 0)
+        self.task_panel.progress.setFormat(f"done: {text} in {took:.1f} s")
+        self.statusBar().showMessage(
+            f"Done in {took:.1f} s. Accept (Ctrl+Shift+Return) keeps the result; hold \\ to see the original.")
+        self._update_title()
+
+    @Slot(object)
+    def _on_aborted(self, last):
+        self._set_state("edit")
+        self.canvas.set_original(None)
+        self.canvas.show_base()
+        self.plots.end_run()
+        at = f" at {last.progress[2]}" if last is not None and last.progress[2] else ""
+        self.task_panel.reset_progress(f"cancelled{at}")
+        self.statusBar().showMessage(f"Cancelled{at}. The image and mask are unchanged.", 6000)
+        self._after_run()
+
+    @Slot(object)
+    def _on_errored(self, info):
+        self._set_state("edit")
+        self.canvas.set_original(None)
+        self.canvas.show_base()
+        self.plots.end_run()
+        self.task_panel.reset_progress("failed")
+        sys.stderr.write(info.traceback)
+        self.statusBar().showMessage("The run failed; the image and mask are unchanged.", 8000)
+        if not self._close_when_stopped:
+            self.dialogs.error("Run failed", f"The run stopped with an error:\n\n{info.message}\n\n"
+                                             "The image and mask are unchanged.")
+        self._after_run()
+
+    def _after_run(self):
+        if self._close_when_stopped:
+            self._close_when_stopped = False
+            QTimer.singleShot(0, self.close)
+
+    # -- variants: N samples beside their mean, and their spread -------------------------------------------
+    def _samples(self) -> list:
+        return (self._result.samples or []) if self._result is not None else []
+
+    def _on_variant(self, i: int):
+        self._variant = max(0, i)
+        spread = self._variant == len(self._samples()) + 1
+        self.result_bar.accept_button.setEnabled(self._state == "review" and not spread)
+        tr = self._trajectory
+        if self._state == "review" and tr is not None:
+            with QSignalBlocker(self.result_bar.slider):
+                self.result_bar.slider.setValue(len(tr) - 1)
+            self._on_scrub(len(tr) - 1)
+
+    def _variant_picture(self):
+        """What the chosen variant shows: a float image, or the uncertainty map (uint8)."""
+        samples, v = self._samples(), getattr(self, "_variant", 0)
+        if not samples or v == 0:
+            return self._result.image
+        if v <= len(samples):
+            return samples[v - 1]
+        return uncertainty_u8(samples)
+
+    def _on_scrub(self, k: int):
+        tr = self._trajectory
+        if tr is None or not (0 <= k < len(tr)):
+            return
+        last = k == len(tr) - 1
+        if last and self._samples() and self._result is not None:
+            self.canvas.show_frame(self._variant_picture())
+        else:
+            self.canvas.show_frame(tr.frame(k, self._show_x0))
+        total = tr.total or (tr.indices[-1] + 1)
+        step = tr.labels[k] if tr.labels and tr.labels[k] else f"step {tr.indices[k] + 1} / {total}"
+        label = "result" if last else f"{step}   t = {tr.times[k]:.4g}"
+        self.result_bar.step_label.setText(label)
+        self.plots.set_cursor(tr.indices[k], tr.times[k])
+
+    def result_image(self) -> np.ndarray | None:
+        """The finished run's result (float (H, W, C)) while it is under review: the chosen
+        sample, or the mean of the samples (also while their spread is shown)."""
+        if self._result is None or self._state != "review":
+            return None
+        pic = self._variant_picture()
+        return self._result.image if pic.dtype == np.uint8 else pic
+
+    def accept_result(self) -> bool:
+        if self._state != "review" or self._result is None:
+            return False
+        res = np.asarray(self.result_image(), dtype=np.float32)
+        run = dict(self._run_info or {})
+        n, v = len(self._samples()), getattr(self, "_variant", 0)
+        if n:
+            run["choice"] = f"sample {v} of {n}" if 1 <= v <= n else f"mean of {n}"
+        if run.get("task") == "sample" or not self.canvas.has_image() or self.canvas.image_shape() != res.shape[:2]:
+            return self._open_sample_result(res, run)
+        self.session.accept(res, run)
+        self._leave_review(show_base=False)
+        self.canvas.image_edited()
+        self.statusBar().showMessage("Result accepted (Ctrl+Z undoes it). Save it with File \u203a Save As "
+                                     "(Ctrl+Shift+S).", 6000)
+        self._update_title()
+        self._update_actions()
+        return True
+
+    def _open_sample_result(self, res, run) -> bool:
+        """A sample opens as a new document (the open photo is never overwritten by it)."""
+        if self.has_unsaved_document() and not self.dialogs.confirm(
+                "Replace the edited image?", f"{self._name or 'The image'} has changes from {len(self._runs)} "
+                "run(s) that are not saved, and the sample opens in its place. Open it anyway? "
+                "(No keeps both: discard the sample, save the image, then sample again.)"):
+            return False
+        self._leave_review(show_base=False)
+        self._data = ImageData(res, None, None, "RGB" if res.shape[2] == 3 else "L")
+        doc = self.session.open(res, name="sample.png", dirty=True, runs=[run])
+        self._show_noise_estimate(doc)
+        self.canvas.set_image(doc.pixels, reset_mask=True, fit=True)
+        self.info_label.setText(self._data.describe())
+        self.statusBar().showMessage("The sample is open as a new image, sample.png. Save it with File \u203a "
+                                     "Save As (Ctrl+Shift+S).", 6000)
+        self._update_title()
+        self._update_actions()
+        return True
+
+    def has_unsaved_document(self) -> bool:
+        return self.session.has_unsaved()
+
+    def discard_result(self) -> bool:
+        if self._state != "review":
+            return False
+        self._leave_review()
+        self.statusBar().showMessage("Result discarded.", 4000)
+        return True
+
+    def _leave_review(self, show_base: bool = True):
+        self._result = None
+        self.result_bar.set_variants(0)
+        self.canvas.set_split(False)
+        self.canvas.set_original(None)
+        self._set_state("edit")
+        if show_base:
+            if self.canvas.has_image():
+                self.canvas.show_base()
+                self.canvas.fit()
+            else:
+                self.canvas.clear_image()
+                self.empty_label.setVisible(True)
+        self._update_title()
+
+    def _on_image_edited(self):
+        """Undo or redo of an accepted result changed the pixels."""
+        self._update_title()
+        self._update_actions()
+
+    def _show_noise_estimate(self, doc):
+        """Each opened image gets its own noise level, measured and shown; none is carried over."""
+        s = doc.noise_sigma * 255.0
+        self.task_panel.sigma.setValue(max(0.5, round(s, 1)))
+        self.task_panel.set_noise_note(f"estimated {s:.1f} for this image" if s >= 0.5 else
+                                       "this image shows no measurable noise")
+
+    def estimate_noise(self) -> float | None:
+        img = self.canvas.image()
+        if img is None:
+            self.statusBar().showMessage("Open an image first", 3000)
+            return None
+        s = estimate_noise_sigma(img) * 255.0
+        self.task_panel.sigma.setValue(max(0.5, round(s, 1)))
+        self.statusBar().showMessage(f"Estimated noise std: {s:.1f} / 255", 5000)
+        return s
