@@ -47,7 +47,7 @@ def test_defect9_the_app_denoises_as_the_command_line_does_and_saves_its_schema(
     out = tmp_path / "d.png"
     assert win.save_image(out)
     run = imageio.load_image(out).metadata["runs"][0]
-    expect = req.metadata("tiny-rgb")
+    expect = req.metadata(win.model(win.task_panel.settings().checkpoint))
     assert set(expect) <= set(run) and set(run) - set(expect) <= {"seconds"}, "the app adds only what it measured"
     assert run["method"] == "mmse" and run["sigma_255"] == expect["sigma_255"] and run["ensemble"] == 8
 
