@@ -59,7 +59,6 @@ class MainWindow(FilesMixin, RunMixin, QMainWindow):
         self.session = Session()                # the document, the mask, the undo history
         self._data: ImageData | None = None     # how the document was read (format, notes)
         self._plot_total = None
-        self._state = "edit"
         self._result = None                     # the done Frame of the last run
         self._trajectory = None
         self._run_info: dict | None = None
@@ -92,7 +91,11 @@ class MainWindow(FilesMixin, RunMixin, QMainWindow):
         self.refresh_checkpoints(select=self.settings.value("run/checkpoint", "", str) or DEFAULT_CHECKPOINT)
         self._set_state("edit")
 
-    # The open document's fields, kept in the session (gui/session.py).
+    # The run state and the open document's fields, kept in the session (gui/session.py).
+    @property
+    def _state(self) -> str:
+        return self.session.state
+
     @property
     def _runs(self) -> list:
         return self.session.doc.runs if self.session.doc is not None else []
@@ -254,7 +257,7 @@ class MainWindow(FilesMixin, RunMixin, QMainWindow):
         return self._state
 
     def _set_state(self, state: str):
-        self._state = state
+        self.session.state = state
         running, review = state == "running", state == "review"
         self.canvas.set_editable(state == "edit")
         self.task_panel.set_running(running)

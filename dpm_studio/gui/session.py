@@ -49,12 +49,26 @@ class Document:
 
 
 class Session:
-    """The document, the mask (float32 (H, W), 1 = fill) and the undo history."""
+    """The document, the mask (float32 (H, W), 1 = fill), the undo history and the run state:
+    "edit", "running" (a run works on a copy) or "review" (its result waits for Accept)."""
+
+    STATES = ("edit", "running", "review")
 
     def __init__(self):
+        self._state = "edit"
         self.doc: Document | None = None
         self.mask: np.ndarray | None = None
         self.history = History()
+
+    @property
+    def state(self) -> str:
+        return self._state
+
+    @state.setter
+    def state(self, state: str):
+        if state not in self.STATES:
+            raise ValueError(f"the state must be one of {self.STATES}")
+        self._state = state
 
     # -- documents ----------------------------------------------------------------------------------
     def open(self, pixels, alpha=None, path=None, mode: str | None = None, bit_depth: int = 8,
