@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from . import __version__
+from . import cliargs as A
 
 
 class UserError(Exception):
@@ -212,6 +213,12 @@ def cmd_train(args) -> int:
     from .core import checkpoint
     from .core.presets import from_folder, get_preset, with_net
 
+    if not (args.resume or args.overwrite):
+        out = Path(args.output)
+        existing = [p for p in checkpoint.paths_for(out) if p.exists()]
+        if existing:
+            raise UserError(f"{existing[0]} exists: pass --resume to continue that run or --overwrite to start "
+                            "a new one in its place")
     try:
         preset = with_net(get_preset(args.preset), args.net)
         if args.data:
@@ -277,6 +284,7 @@ def _train(args, preset, rank: int, device: str) -> int:
     from .core import checkpoint
     from .core.training import Model, TrainState, distributed_context, train
 
+    from .core.memory import check_training
     from .core.training import load_state, save_state, state_files
 
     lead = rank == 0  # under torchrun only rank 0 logs, saves and measures
@@ -310,6 +318,10 @@ def _train(args, preset, rank: int, device: str) -> int:
     elif args.init:
         _init_from(state, args.init, device)
     batch = args.batch or preset.batch_size
+    try:
+        check_training(preset.net_spec, batch, preset.unit_size)
+    except ValueError as e:
+        raise UserError(str(e)) from None
     total = args.total_steps or preset.total_steps
     commands = []
     if args.resume and checkpoint.paths_for(out)[1].exists():
@@ -344,8 +356,17 @@ def _train(args, preset, rank: int, device: str) -> int:
                              **({"init": args.init} if args.init else {}), "commands": commands}}
         if bound:
             card["bound"] = bound
-        checkpoint.save(out, state.ema.diffusion, state.ema.net, card)
-        save_state(state_path, state)
+        from safetensors import SafetensorError
+
+        try:  # atomic writes: a failed save leaves the last good checkpoint as it was
+            checkpoint.save(out, state.ema.diffusion, state.ema.net, card)
+            save_state(state_path, state)
+        except (OSError, SafetensorError) as e:
+            why = (getattr(e, "strerror", None) or str(e)).splitlines()[0][:160]
+            msg = f"could not save {out} at step {state.step} ({why}); the last checkpoint saved is kept"
+            if final:
+                raise UserError(msg) from None
+            print(f"dpm-studio: warning: {msg}; training goes on", file=sys.stderr)
 
     log = open(args.log, "a", newline="") if args.log and lead else None
     writer = csv.writer(log) if log else None
@@ -366,9 +387,14 @@ def _train(args, preset, rank: int, device: str) -> int:
     try:
         for rec in records:
             if writer and rec.step % 10 == 0:
-                writer.writerow([rec.step, f"{rec.loss:.6g}", f"{rec.K:.6g}", f"{rec.K_avg:.6g}", f"{rec.lr:.3g}",
-                                 f"{rec.examples_per_s:.1f}", f"{rec.elapsed_s:.1f}", f"{rec.grad_norm:.4g}"])
-                log.flush()  # a long run's log is read while it runs
+                try:
+                    writer.writerow([rec.step, f"{rec.loss:.6g}", f"{rec.K:.6g}", f"{rec.K_avg:.6g}", f"{rec.lr:.3g}",
+                                     f"{rec.examples_per_s:.1f}", f"{rec.elapsed_s:.1f}", f"{rec.grad_norm:.4g}"])
+                    log.flush()  # a long run's log is read while it runs
+                except OSError as e:  # a full log disk must not stop (or lose) the training
+                    print(f"dpm-studio: warning: the log {args.log} stopped at step {rec.step}: "
+                          f"{e.strerror or e}; training goes on", file=sys.stderr)
+                    writer = None
             prog.update(rec.step if args.steps is None else rec.step - (state.step - rec.step),
                         f"K~{rec.K_avg:.3f} {preset.units}")
             if lead and time.perf_counter() - last_save > args.save_every * 60:
@@ -376,7 +402,10 @@ def _train(args, preset, rank: int, device: str) -> int:
                 last_save = time.perf_counter()
     finally:
         if log:
-            log.close()
+            try:
+                log.close()
+            except OSError:  # the full disk already warned about
+                pass
         prog.close()
     if not lead:
         return 0
@@ -413,11 +442,17 @@ def _run_to_end(gen, label: str, progress=None):
     except ValueError as e:  # the tasks' refusals are meant for the user
         raise UserError(str(e)) from None
     except (MemoryError, RuntimeError) as e:
-        if isinstance(e, RuntimeError) and "out of memory" not in str(e).lower():
+        from .core.memory import is_allocation_failure
+
+        if not is_allocation_failure(e):  # "can't allocate memory", "out of memory", MemoryError, ...
             raise
         raise UserError("ran out of memory; try a smaller image, fewer --samples or a smaller --tile") from None
     finally:
         prog.close()
+    import numpy as np
+
+    if rec is not None and not np.isfinite(rec.image).all():
+        raise UserError("the model produced NaN or infinite values (broken weights or a bad card): nothing was saved")
     return rec.image
 
 
@@ -545,10 +580,7 @@ def cmd_sample(args) -> int:
     from .core.requests import SampleRequest
     from .core.tasks import run_task
 
-    try:
-        w, h = (int(v) for v in args.size.lower().split("x"))
-    except ValueError:
-        raise UserError(f"--size must look like 64x64, not {args.size!r}") from None
+    w, h = args.size  # parsed and range-checked by argparse (cliargs.parse_size)
     req = _request(SampleRequest, size=(h, w), steps=args.steps, seed=args.seed, variance=args.variance,
                    device=args.device)
     _check_output(args, None)
@@ -563,14 +595,14 @@ def _restore_args(p, checkpoint_required=False):
                    "inputs or a folder, the output folder (each result keeps its input's name)")
     p.add_argument("--checkpoint", default=None if checkpoint_required else DEFAULT_CHECKPOINT,
                    required=checkpoint_required, help="a shipped checkpoint's name or a path")
-    p.add_argument("--steps", type=int, default=None,
+    p.add_argument("--steps", type=A.STEPS, default=None,
                    help="reverse steps (default: inpaint 20 respaced from the start step, denoise and sample all)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=A.SEED, default=0)
     p.add_argument("--variance", choices=("learned", "large"), default="learned",
                    help="reverse-step variance of a Gaussian model: the model's learned one (default) or the "
                         "forward rate 1 - ab_t/ab_s, which leaves more texture and some grain")
     p.add_argument("--device", default="cpu", help="cpu or cuda (cuda:N for one of several cards)")
-    p.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality")
+    p.add_argument("--quality", type=A.QUALITY, default=95, help="JPEG/WebP quality")
     p.add_argument("--overwrite", action="store_true", help="allow writing over the input file; in a batch, also "
                    "redo images whose output exists (skipped otherwise, so an interrupted batch resumes)")
 
@@ -599,7 +631,7 @@ def cmd_selftest(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="dpm-studio", description="Inpaint and denoise images with diffusion "
+    p = A.Parser(prog="dpm-studio", description="Inpaint and denoise images with diffusion "
                                 "probabilistic models (Sohl-Dickstein et al. 2015).")
     p.add_argument("--version", action="version", version=f"dpm-studio {__version__}")
     sub = p.add_subparsers(dest="cmd")
@@ -609,8 +641,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     st = sub.add_parser("self-test", help="check the installed app end to end (headless when there is no "
                         "display); one JSON line, exit 0 when every check held")
-    st.add_argument("--timeout", type=float, default=300.0, help="seconds before it gives up (default 300)")
-    st.add_argument("--steps", type=int, default=16, help="respaced reverse steps per run (default 16)")
+    st.add_argument("--timeout", type=A.TIMEOUT, default=300.0, help="seconds before it gives up (default 300)")
+    st.add_argument("--steps", type=A.STEPS, default=16, help="respaced reverse steps per run (default 16)")
     st.add_argument("--output-dir", default=None, help="keep the saved results here (default: a temporary "
                     "folder, removed unless a check fails)")
     st.add_argument("--keep", action="store_true", help="keep the temporary folder")
@@ -622,10 +654,10 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("evaluate", help="measure a checkpoint's bound K on held-out data")
     e.add_argument("checkpoint", help="a shipped checkpoint's name or a path")
     e.add_argument("--json", action="store_true", help="(the last line is always JSON)")
-    e.add_argument("--mc", type=int, default=None, help="draws of x_t per example and step")
-    e.add_argument("--importance", type=int, default=0, metavar="N",
+    e.add_argument("--mc", type=A.MC, default=None, help="draws of x_t per example and step")
+    e.add_argument("--importance", type=A.IMPORTANCE, default=0, metavar="N",
                    help="also estimate log p(x_0) from N forward trajectories")
-    e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--seed", type=A.SEED, default=0)
     e.add_argument("--update-card", action="store_true", help="write the measured bound into the card")
     e.add_argument("--device", default="cpu", help="cpu or cuda")
 
@@ -636,19 +668,21 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--name", help="name on the card (default: the file name)")
     t.add_argument("--data", metavar="FOLDER", help="train the preset's model on your own images in FOLDER "
                    "(Gaussian image presets; the rightmost columns of each image are held out)")
-    t.add_argument("--minutes", type=float, default=None, help="time budget")
-    t.add_argument("--steps", type=int, default=None, help="optimiser steps (default: until --minutes)")
-    t.add_argument("--total-steps", type=int, default=None, help="length of the learning-rate decay")
-    t.add_argument("--batch", type=int, default=None)
-    t.add_argument("--lr", type=float, default=None)
+    t.add_argument("--minutes", type=A.MINUTES, default=None, help="time budget")
+    t.add_argument("--steps", type=A.STEPS, default=None, help="optimiser steps (default: until --minutes)")
+    t.add_argument("--total-steps", type=A.STEPS, default=None, help="length of the learning-rate decay")
+    t.add_argument("--batch", type=A.BATCH, default=None)
+    t.add_argument("--lr", type=A.LR, default=None)
     t.add_argument("--optimizer", choices=("adam", "rmsprop"), default="adam")
-    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--seed", type=A.SEED, default=0)
+    t.add_argument("--overwrite", action="store_true", help="replace an existing checkpoint at OUTPUT (and its "
+                   "resume state) with a new run")
     t.add_argument("--resume", action="store_true", help="continue from OUTPUT.train.*")
     t.add_argument("--log", "--csv-log", dest="log", help="append a CSV log of the steps here (under torchrun, "
                    "whose own options would swallow --log, spell it --csv-log)")
-    t.add_argument("--save-every", type=float, default=5.0, help="minutes between checkpoints")
+    t.add_argument("--save-every", type=A.MINUTES, default=5.0, help="minutes between checkpoints")
     t.add_argument("--no-eval", dest="eval", action="store_false", help="skip measuring the bound at the end")
-    t.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
+    t.add_argument("--threads", type=A.THREADS, default=None, help="CPU threads for torch")
     t.add_argument("--device", default="cpu", help="cpu or cuda (under torchrun: each process's cuda:LOCAL_RANK)")
     t.add_argument("--net", default=None, help="the image presets' network: default, or unet-te (the 3.6 M "
                    "time-embedding U-Net: base 48, levels 1-2-2-2, two residual blocks)")
@@ -658,7 +692,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="training loop: fast (data on the device, bf16 network, no per-step host sync) or plain; "
                         "auto (default) takes fast on cuda and plain elsewhere")
     t.add_argument("--compile", action="store_true", help="fast loop: torch.compile the network")
-    t.add_argument("--sync-every", type=int, default=25, help="fast loop: steps between read-backs of the loss")
+    t.add_argument("--sync-every", type=A.SYNC_EVERY, default=25, help="fast loop: steps between read-backs of the loss")
     t.add_argument("--parametrisation", default=None, help="Gaussian mean head: paper, code or eps "
                    "(default: the preset's)")
 
@@ -667,16 +701,16 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--mask", required=True, help="mask image: nonzero pixels are filled; in a batch, one mask for "
                    "all images or a folder of masks matched to the images by file name stem")
     _restore_args(i)
-    i.add_argument("--samples", type=int, default=1, help="average K samples (posterior mean)")
+    i.add_argument("--samples", type=A.SAMPLES, default=1, help="average K samples (posterior mean)")
     i.add_argument("--mode", choices=("clamp", "forward"), default=None,
                    help="known pixels clamped (the paper) or forward-noised (RePaint, the default)")
-    i.add_argument("--jump-length", type=int, default=None,
+    i.add_argument("--jump-length", type=A.JUMP_LENGTH, default=None,
                    help="RePaint resampling: steps to go back at each jump (default 5 with --mode forward; 0 = off)")
-    i.add_argument("--jump-n", type=int, default=None, help="times each jump segment is traversed (default 2)")
+    i.add_argument("--jump-n", type=A.JUMP_N, default=None, help="times each jump segment is traversed (default 2)")
     i.add_argument("--start", choices=("harmonic", "noise"), default=None,
                    help="begin from a forward-noised smooth fill of the hole (harmonic, the default) or from "
                         "pure noise at t = T (the paper)")
-    i.add_argument("--start-sigma", type=float, default=None,
+    i.add_argument("--start-sigma", type=A.START_SIGMA, default=None,
                    help="with --start harmonic: the starting noise std in the model's unit-variance space "
                         "(default 1; larger lets the model depart further from the smooth fill)")
     i.add_argument("--soft-mask", action="store_true", help="use grey mask values as a feathered edge")
@@ -684,8 +718,8 @@ def build_parser() -> argparse.ArgumentParser:
     dn = sub.add_parser("denoise", help="remove Gaussian noise from an image")
     dn.add_argument("input", nargs="+", help="the noisy image; or several, or a folder of images (a batch)")
     _restore_args(dn)
-    dn.add_argument("--sigma", type=float, default=None, help="noise std in 0-255 units (default: estimated)")
-    dn.add_argument("--samples", type=int, default=1, help="average K samples (posterior mean)")
+    dn.add_argument("--sigma", type=A.SIGMA_255, default=None, help="noise std in 0-255 units (default: estimated)")
+    dn.add_argument("--samples", type=A.SAMPLES, default=1, help="average K samples (posterior mean)")
     dn.add_argument("--method", choices=("mmse", "sample"), default="mmse",
                     help="one-step posterior mean (fast) or sampled reverse trajectories")
     dn.add_argument("--ensemble", type=int, choices=range(1, 9), default=8, metavar="N",
@@ -694,14 +728,14 @@ def build_parser() -> argparse.ArgumentParser:
     dn.add_argument("--clipping", choices=("censored", "ignore"), default="censored",
                     help="censored (default): a pixel stored as 0 or the top value means the noisy value fell "
                          "at or beyond the edge, and is treated so; ignore: take it as an ordinary observation")
-    dn.add_argument("--tile", type=int, default=256, help="tile size for large images")
-    dn.add_argument("--tile-batch", type=int, default=None, metavar="N",
+    dn.add_argument("--tile", type=A.TILE, default=256, help="tile size for large images")
+    dn.add_argument("--tile-batch", type=A.TILE_BATCH, default=None, metavar="N",
                     help="tiles per network call with --method mmse (default: 1 on a CPU, where larger batches "
                          "ran slower, 8 on a GPU)")
 
     sm = sub.add_parser("sample", help="draw an image from a model")
     _restore_args(sm, checkpoint_required=True)
-    sm.add_argument("--size", required=True, help="WxH, e.g. 64x64")
+    sm.add_argument("--size", required=True, type=A.parse_size, help="WxH, e.g. 64x64")
     return p
 
 
@@ -711,10 +745,14 @@ COMMANDS = {"gui": cmd_gui, "checkpoints": cmd_checkpoints, "evaluate": cmd_eval
 
 def main(argv=None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # --help, --version, or a refused option (one line, A.Parser.error)
+        return e.code if isinstance(e.code, int) else 2
     cmd = args.cmd or "gui"
     if cmd == "train" and args.minutes is None and args.steps is None:
-        parser.error("train needs --minutes or --steps")
+        print("dpm-studio: error: train needs --minutes or --steps", file=sys.stderr)
+        return 2
     from .core.checkpoint import CheckpointError
     from .imageio import ImageIOError
 
@@ -725,18 +763,28 @@ def main(argv=None) -> int:
         return 2
     except ModuleNotFoundError as e:
         if (e.name or "").split(".")[0] not in ("skimage", "sklearn", "mlxtend"):
-            raise
+            return A.last_resort(e, argv)
         print(f"dpm-studio: error: this needs the Python package {e.name.split('.')[0]!r}, which is not installed: "
               "training data comes with the [data] extra (pip install -e \".[data]\"), which the desktop bundle "
               "leaves out", file=sys.stderr)
         return 2
     except OSError as e:  # a file the command itself opens (a --log in a missing folder, ...)
+        if e.errno is None and not e.filename:  # not a file problem: an internal error
+            return A.last_resort(e, argv)
         where = f"{e.filename}: " if e.filename else ""
         print(f"dpm-studio: error: {where}{e.strerror or e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("dpm-studio: interrupted", file=sys.stderr)
         return 130
+    except Exception as e:  # noqa: BLE001 - the last resort: one line, the details in a log
+        from .core.memory import is_allocation_failure
+
+        if is_allocation_failure(e):
+            print("dpm-studio: error: ran out of memory; try a smaller image, fewer --samples, a smaller --tile or "
+                  "--batch", file=sys.stderr)
+            return 2
+        return A.last_resort(e, argv)
 
 
 if __name__ == "__main__":

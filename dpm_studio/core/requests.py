@@ -105,8 +105,8 @@ class InpaintRequest(_Request):
             raise ValueError(f"the inpainting mode must be one of {', '.join(INPAINT_MODES)}")
         if self.start not in INPAINT_STARTS:
             raise ValueError(f"the start must be one of {', '.join(INPAINT_STARTS)}")
-        if not float(self.start_sigma) > 0:
-            raise ValueError("the starting noise level must be positive")
+        if not 0 < float(self.start_sigma) <= 100:  # also NaN and infinity
+            raise ValueError("the starting noise level must be positive and at most 100")
         if int(self.jump_length) < 0 or int(self.jump_n_sample) < 1:
             raise ValueError("the jump length must be at least 0 and the jump repeats at least 1")
         if self.jump_length and self.mode != "forward":
@@ -150,8 +150,8 @@ class DenoiseRequest(_Request):
 
     def validate(self, loaded=None):
         super().validate(loaded)
-        if self.sigma is None or not float(self.sigma) > 0:
-            raise ValueError("denoising needs a positive noise level")
+        if self.sigma is None or not 0 < float(self.sigma) <= 1:  # also NaN and infinity
+            raise ValueError("denoising needs a positive noise level of at most 255 (0-255 units)")
         if self.method not in DENOISE_METHODS:
             raise ValueError(f"the denoising method must be one of {', '.join(DENOISE_METHODS)}")
         if self.variance != "learned" and self.method != "sample":

@@ -29,6 +29,7 @@ import numpy as np
 import torch
 
 from .conditioning import Condition, Denoise, Inpaint, censored_mean
+from .memory import check_run
 from .rng import make_generator
 from .requests import InpaintRequest, _Request
 from .sampling import mmse_estimate, reverse_trajectory
@@ -215,6 +216,7 @@ def run_task(loaded, task, image: np.ndarray | None = None, *, mask: np.ndarray 
     else:
         req = _request_from_keywords(task, settings)
     req.validate(loaded)
+    check_run(loaded, req, image if image is None else as_hwc(image), mask)  # refuse what will not fit, first
     device = req.device
     if req.task == "sample":
         piece = _Piece(loaded, None, req.samples, device)

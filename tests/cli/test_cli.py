@@ -104,6 +104,7 @@ def test_train_on_a_folder_of_own_images(tmp_path, capsys):
     held = preset_for_card(card).held_out()
     assert held.shape == (64, 1, 64, 64)
     capsys.readouterr()
+    out = tmp_path / "other-model"  # (-o of an existing checkpoint is refused first: issue 18)
     assert main(["train", "textures-gray", "--data", str(tmp_path / "nope"), "-o", str(out), "--steps", "1"]) == 2
     assert main(["train", "digits-binary", "--data", str(folder), "-o", str(out), "--steps", "1"]) == 2
     small = tmp_path / "small"
