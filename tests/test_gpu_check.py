@@ -35,8 +35,8 @@ def test_smoke_mode_on_the_cpu_without_pyside6(tmp_path):
     assert results["self-test"]["detail"].startswith("skipped: no PySide6")
     ran = [name for name, r in results.items() if r["result"] == "ok"]
     for part in ("train swiss-roll", "unet-te --loop fast", "train in pieces", "denoise --method mmse",
-                 "denoise --method sample", "inpaint --mode forward --start harmonic", "inpaint --mode clamp --start noise",
-                 "sample photos-rgb", "sample digits-binary", "throughput photos plain", "throughput photos fast"):
+                 "denoise --method sample", "inpaint --mode forward --start harmonic",
+                 "inpaint --mode clamp --start noise", "sample photos-rgb", "sample digits-binary", "throughput photos plain", "throughput photos fast"):
         assert any(part in name for name in ran), part
     assert "PSNR 20.78 ->" in results["denoise --method mmse (ensemble 8)"]["detail"]
     (entry,) = report["throughput"]
