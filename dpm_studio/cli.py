@@ -456,15 +456,29 @@ def _run_to_end(gen, label: str, progress=None):
     return rec.image
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    """True when writing ``a`` would replace ``b``: the same path, a link to it, or a hard link."""
+    import os
+
+    try:
+        if a.resolve() == b.resolve():
+            return True
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
 def _check_output(args, data):
     """Refuse a bad output before any work is done: unknown format, or the input itself."""
     from .imageio import format_for_path
 
     out = Path(args.output)
     format_for_path(out)
-    if data is not None and data.path is not None and out.resolve() == Path(data.path).resolve() \
-            and not args.overwrite:
-        raise UserError(f"refusing to overwrite the input {out.name}; choose another -o or pass --overwrite")
+    inputs = [("input", data.path if data is not None else None), ("mask", getattr(args, "mask", None)),
+              ("checkpoint", getattr(args, "checkpoint", None))]
+    for role, given in inputs:
+        if given and not args.overwrite and _same_file(out, Path(given)):
+            raise UserError(f"refusing to overwrite the {role} {out.name}; choose another -o or pass --overwrite")
     folder = out.parent if str(out.parent) else Path(".")
     if not folder.is_dir():
         raise UserError(f"cannot save {out.name}: the folder {folder} does not exist")

@@ -1,14 +1,29 @@
 """Atomic file writes: a temporary file in the target folder, then a rename.
 
 A write that fails (a full disk, a permission problem, an exception in the writer) leaves
-no partial file behind and the previous version, if any, untouched.
+no partial file behind and the previous version, if any, untouched. Also:
+
+- SIGTERM and SIGHUP during a write remove its temporary file before the process ends
+  the way it would have (the previous handler runs, or the default action);
+- a file written over keeps its permission bits (a mode-600 file stays 600), and a
+  symbolic link keeps pointing where it did: the file it points to is replaced;
+- the temporary name is short (at most 32 characters of the target's name), so a legal
+  250-character name can be saved.
 """
 
 from __future__ import annotations
 
 import os
+import signal
+import stat
 import tempfile
+import threading
 from pathlib import Path
+
+#: Temporary files being written now (removed on SIGTERM/SIGHUP).
+_PENDING: set[str] = set()
+_LOCK = threading.Lock()
+_INSTALLED: dict[int, object] = {}
 
 
 def _default_mode() -> int:
@@ -17,21 +32,76 @@ def _default_mode() -> int:
     return 0o666 & ~umask
 
 
+def _on_signal(signum, frame):
+    with _LOCK:
+        pending = list(_PENDING)
+    for tmp in pending:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+    previous = _INSTALLED.get(signum, signal.SIG_DFL)
+    if callable(previous):
+        previous(signum, frame)
+        return
+    if previous == signal.SIG_IGN:
+        return
+    signal.signal(signum, signal.SIG_DFL)  # end as the signal would have ended us
+    os.kill(os.getpid(), signum)
+
+
+def _install_handlers() -> None:
+    """Chain our clean-up in front of SIGTERM/SIGHUP (main thread only; once per handler change)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for name in ("SIGTERM", "SIGHUP"):
+        sig = getattr(signal, name, None)
+        if sig is None:
+            continue
+        try:
+            current = signal.getsignal(sig)
+            if current is _on_signal:
+                continue
+            _INSTALLED[sig] = current
+            signal.signal(sig, _on_signal)
+        except (ValueError, OSError):  # not the main thread of the main interpreter
+            pass
+
+
+def _target(path: Path) -> Path:
+    """The file to replace: a symlink's final target (the link itself stays), else ``path``."""
+    if path.is_symlink():
+        return Path(os.path.realpath(path))
+    return path
+
+
 def atomic_write(path, write) -> Path:
     """Call ``write(tmp_path)`` to fill a temporary file, then move it onto ``path``.
 
-    The new file gets the permissions an ordinary new file would (mkstemp's are 0600).
+    A new file gets the permissions an ordinary new file would (mkstemp's are 0600); a file
+    written over keeps its own. Returns ``path``.
     """
     path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    target = _target(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    try:
+        mode = stat.S_IMODE(os.stat(target).st_mode)
+    except OSError:
+        mode = _default_mode()
+    _install_handlers()
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name[:32]}.", suffix=".tmp", dir=folder)
     os.close(fd)
+    with _LOCK:
+        _PENDING.add(tmp)
     try:
         write(tmp)
-        os.chmod(tmp, _default_mode())
-        os.replace(tmp, path)
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+    finally:
+        with _LOCK:
+            _PENDING.discard(tmp)
     return path

@@ -27,3 +27,15 @@ def tiny(tmp_path, monkeypatch):
 def make_tiny():
     """``make_tiny(folder, name, channels)`` writes another tiny checkpoint."""
     return save_tiny
+
+
+@pytest.fixture
+def img(tmp_path):
+    """(in.png, m.png): a 32 x 32 RGB noise picture and a mask with an 8 x 8 hole in the middle."""
+    import numpy as np
+    from PIL import Image
+
+    src, mask = tmp_path / "in.png", tmp_path / "m.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(src)
+    Image.fromarray(np.pad(np.full((8, 8), 255, np.uint8), 12)).save(mask)
+    return src, mask

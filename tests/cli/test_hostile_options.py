@@ -19,15 +19,6 @@ from PIL import Image
 from dpm_studio.cli import main
 
 
-@pytest.fixture
-def img(tmp_path):
-    p = tmp_path / "in.png"
-    Image.fromarray(np.random.default_rng(0).integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(p)
-    m = tmp_path / "m.png"
-    Image.fromarray(np.pad(np.full((8, 8), 255, np.uint8), 12)).save(m)
-    return p, m
-
-
 BAD = [
     ("denoise", "--tile", "0"), ("denoise", "--tile", "-5"), ("denoise", "--tile", "1"), ("denoise", "--tile", "20"),
     ("denoise", "--sigma", "inf"), ("denoise", "--sigma", "nan"), ("denoise", "--sigma", "0"),
