@@ -380,7 +380,8 @@ def _train(args, preset, rank: int, device: str) -> int:
     if loop == "fast":
         from .core.fasttrain import device_data, train_fast
 
-        records = train_fast(state, device_data(preset, batch, device), batch=batch, compile=args.compile,
+        records = train_fast(state, device_data(preset, batch, device, args.channels_last), batch=batch,
+                             compile=args.compile, amp=args.amp, channels_last=args.channels_last,
                              sync_every=args.sync_every, **common)
     else:
         records = train(state, lambda g: preset.batch(batch, g), **common)
@@ -706,6 +707,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="training loop: fast (data on the device, bf16 network, no per-step host sync) or plain; "
                         "auto (default) takes fast on cuda and plain elsewhere")
     t.add_argument("--compile", action="store_true", help="fast loop: torch.compile the network")
+    t.add_argument("--no-amp", dest="amp", action="store_false", default=None,
+                   help="fast loop: the network in fp32 (default on cuda: bf16 autocast)")
+    t.add_argument("--no-channels-last", dest="channels_last", action="store_false", default=None,
+                   help="fast loop: keep the image network's tensors contiguous (default on cuda: channels_last)")
     t.add_argument("--sync-every", type=A.SYNC_EVERY, default=25, help="fast loop: steps between read-backs of the loss")
     t.add_argument("--parametrisation", default=None, help="Gaussian mean head: paper, code or eps "
                    "(default: the preset's)")

@@ -302,7 +302,7 @@ def selftest_row(c: Checks, quick: bool):
 
 # -- throughput ----------------------------------------------------------------------------------
 def throughput(net_kind: str, loop: str, dev: str, crop: int, batch: int, seconds: float,
-               compile: bool = False, sync_every: int = 25) -> tuple[float, int]:
+               compile: bool = False, sync_every: int = 25, channels_last: bool | None = None) -> tuple[float, int]:
     """Examples/s of ``loop`` ("plain" or "fast") training ``net_kind`` on photos-rgb crops."""
     from dpm_studio.core.fasttrain import DeviceCrops, train_fast
     from dpm_studio.core.presets import _recipe, get_preset, with_net
@@ -318,8 +318,9 @@ def throughput(net_kind: str, loop: str, dev: str, crop: int, batch: int, second
     if loop == "plain":
         gen = train(state, lambda g: recipe.batch(batch, crop, g), **common)
     else:
-        gen = train_fast(state, DeviceCrops(recipe, crop, dev, channels_last=dev.startswith("cuda")), batch=batch,
-                         compile=compile, sync_every=sync_every, **common)
+        cl = dev.startswith("cuda") if channels_last is None else channels_last
+        gen = train_fast(state, DeviceCrops(recipe, crop, dev, channels_last=cl), batch=batch, compile=compile,
+                         channels_last=cl, sync_every=sync_every, **common)
     sync = torch.cuda.synchronize if dev.startswith("cuda") else (lambda: None)
     warm = (2 * sync_every if loop == "fast" else 8) + (30 if compile else 0)
     try:
@@ -344,11 +345,12 @@ def throughput_rows(c: Checks, dev: str, quick: bool, seconds: float, compile: b
     for kind in ("photos",) if quick else ("photos", "unet-te"):
         entry = {"network": {"photos": "photos-rgb (shipped U-Net)", "unet-te": "unet-te (time embedding)"}[kind],
                  "crop": crop, "batch": batch}
-        loops = ["plain", "fast"] + (["fast+compile"] if compile else [])
+        loops = ["plain", "fast"] + ([] if quick else ["fast-contiguous"]) + (["fast+compile"] if compile else [])
         for loop in loops:
             def fn(kind=kind, loop=loop):
-                eps, n = throughput(kind, loop.split("+")[0], dev, crop, batch, seconds, compile="compile" in loop,
-                                    sync_every=2 if quick else 25)
+                eps, n = throughput(kind, "plain" if loop == "plain" else "fast", dev, crop, batch, seconds,
+                                    compile="compile" in loop, sync_every=2 if quick else 25,
+                                    channels_last=False if loop == "fast-contiguous" else None)
                 entry["params"] = n
                 entry[loop] = eps
                 return f"{eps:.1f} examples/s"
@@ -369,7 +371,7 @@ def markdown(head: str, rows: list, table: list) -> str:
     lines = [f"{head}", "", "| check | result | s | detail |", "| --- | --- | --- | --- |"]
     lines += [f"| {r['check']} | {r['result']} | {r['s']} | {r['detail'].replace('|', '/')} |" for r in rows]
     if table:
-        cols = [k for k in ("plain", "fast", "fast+compile") if any(k in e for e in table)]
+        cols = [k for k in ("plain", "fast", "fast-contiguous", "fast+compile") if any(k in e for e in table)]
         lines += ["", "| network | parameters | crop | batch | " + " | ".join(f"{k} loop ex/s" for k in cols)
                   + " | fast / plain |", "| --- | --- | --- | --- | " + " | ".join("---" for _ in cols) + " | --- |"]
         for e in table:

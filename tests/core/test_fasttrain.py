@@ -168,3 +168,21 @@ def test_fast_loop_under_ddp_in_a_group_of_one_matches_it_without(tmp_path, obje
     assert [r.loss for r in plain] == pytest.approx([r.loss for r in ddp], rel=1e-5, abs=1e-7)
     for pa, pb in zip(a.model.parameters(), b.model.parameters()):
         assert torch.allclose(pa, pb, atol=1e-6)
+
+
+@pytest.mark.parametrize("channels_last", [True, False])
+def test_channels_last_applies_to_the_image_network_and_its_batches(channels_last):
+    torch.manual_seed(0)
+    d = GaussianDiffusion(Schedule("cosine", 10, max_beta=0.5), "eps", first_step="learned")
+    net = build_net({"type": "unet", "kwargs": {"T": 10, "channels": 3, "outputs_per_channel": 2, "base": 8,
+                                                "channel_mults": [1, 2]}})
+    state = TrainState(Model(d, net), lr=1e-3)
+    crops = DeviceCrops(_recipe(), 16, "cpu", channels_last=channels_last)
+    x = crops(2, torch.Generator().manual_seed(0))
+    assert x.is_contiguous(memory_format=torch.channels_last) == channels_last
+    recs = list(train_fast(state, crops, batch=2, steps=2, warmup=1, objective="hybrid", device="cpu",
+                           channels_last=channels_last, amp=False))
+    assert len(recs) == 2 and all(math.isfinite(r.loss) for r in recs)
+    w = state.model.net.conv_in.weight
+    assert w.is_contiguous(memory_format=torch.channels_last) == channels_last
+    assert w.dtype == torch.float32
