@@ -544,6 +544,9 @@ def cmd_inpaint(args, loaded=None, progress=None) -> int:
     if mask.min() > 0:
         print("dpm-studio: note: the mask covers the whole image: inpainting becomes unconditional sampling",
               file=sys.stderr)
+    elif (mask > 0).mean() > 0.95:
+        print(f"dpm-studio: note: the mask covers {100 * (mask > 0).mean():.1f}% of the image: the little left "
+              "to condition on makes this close to unconditional sampling", file=sys.stderr)
     loaded = loaded or _load(args.checkpoint, _device(args.device))
     result = _run_to_end(run_task(loaded, req, data.pixels, mask=mask), "inpaint", progress)
     _save(args, result, data, loaded, req)

@@ -189,7 +189,12 @@ def pixel_budget() -> int:
 
 
 def _too_large(path: Path, pixels: int | None = None) -> ImageIOError:
-    limit = pixel_limit()
+    limit = pixel_budget()
+    if limit < pixel_limit():
+        from .core.memory import available_bytes, gib
+
+        return ImageIOError(f"{path.name} is over the {limit:,} pixels that the memory available "
+                            f"({gib(available_bytes())}) can hold while it is opened; scale it down or free some memory")
     size = _header_size(path)
     if size is not None:
         what = f"{size[0]}\u00d7{size[1]} ({size[0] * size[1]:,} pixels)"
@@ -348,7 +353,7 @@ def _load_deep(path: Path) -> ImageData | str | None:
     if path.suffix.lower() not in IMAGE_FORMATS or not path.is_file():
         return None
     try:
-        deep = formats.decode(path, pixel_limit())
+        deep = formats.decode(path, pixel_budget())  # the bomb limit, lowered to what memory holds
     except formats.Unsupported as e:
         return e.note
     except OverflowError:

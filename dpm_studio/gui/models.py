@@ -97,6 +97,8 @@ def card_tooltip(card: dict) -> str:
         rows.append("<i>Not an image model: cannot be used here.</i>")
     where = where_label(card)
     rows.append(f"<small>{esc(where) + ': ' if where else ''}{esc(card.get('path', ''))}</small>")
+    for hidden in card.get("shadows", []):  # a user's card of a shipped card's name (issue 18)
+        rows.append(f"<small><i>Hides</i> {esc(hidden)}</small>")
     return "<p style='white-space:pre-wrap'>" + "<br>".join(rows) + "</p>"
 
 

@@ -128,3 +128,14 @@ def test_the_pixel_budget_follows_available_memory(tmp_path, tiny, capsys, monke
     _one_error(capsys, r"256\u00d7256 .*needs about .* of memory and 0\.0 GB is available")
     monkeypatch.setattr(memory, "available_bytes", lambda: 64 << 30)
     assert imageio.pixel_budget() == imageio.pixel_limit()
+
+
+def test_the_pixel_budget_applies_to_16_bit_files_too(tmp_path, tiny, capsys, monkeypatch):
+    from dpm_studio.core import memory
+
+    src = tmp_path / "deep.png"  # 16-bit colour: read by imageio's own decoder, not Pillow
+    imageio.save_image(src, np.full((256, 256, 3), 0.4, np.float32), bit_depth=16)
+    assert imageio.load_image(src).bit_depth == 16
+    monkeypatch.setattr(memory, "available_bytes", lambda: 1 << 20)
+    assert _denoise(tmp_path, src) == 2
+    _one_error(capsys, "pixels that the memory available .* can hold")

@@ -197,3 +197,14 @@ def test_a_full_log_disk_does_not_stop_training(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "warning: the log /dev/full stopped at step 10" in err and "Traceback" not in err
     assert json.loads((tmp_path / "roll.json").read_text())["training"]["steps"] == 20
+
+
+def test_a_nearly_full_mask_gets_a_note(tmp_path, tiny, capsys):
+    src, mask = tmp_path / "a.png", tmp_path / "b.png"
+    Image.fromarray(np.full((40, 40, 3), 90, np.uint8)).save(src)
+    m = np.full((40, 40), 255, np.uint8)
+    m[:1, :21] = 0  # 21 of 1600 pixels kept: the mask covers 98.7 %
+    Image.fromarray(m).save(mask)
+    assert main(["inpaint", str(src), "--mask", str(mask), "-o", str(tmp_path / "o.png"), "--checkpoint", tiny,
+                 "--steps", "2", "--jump-length", "0"]) == 0
+    assert "note: the mask covers 98.7% of the image" in capsys.readouterr().err

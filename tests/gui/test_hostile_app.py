@@ -63,3 +63,46 @@ def test_a_pickle_planted_in_the_settings_is_never_unpickled(make_window, tmp_pa
     assert not marker.exists()
     assert win.mask_panel.brush.value() == 24
     assert "PyObjectWrapper" not in (tmp_path / "evil.ini").read_text(errors="replace")
+
+
+def test_an_eps_named_png_is_refused_by_the_app_not_sent_to_ghostscript(win, msgbox, tmp_path, monkeypatch):
+    from PIL import EpsImagePlugin
+
+    called = []
+    monkeypatch.setattr(EpsImagePlugin, "Ghostscript", lambda *a, **k: called.append(a))
+    p = tmp_path / "photo.png"
+    p.write_text("%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\nshowpage\n")
+    assert not win.open_image(p)
+    crit = [c for c in msgbox if c[0] == "critical"]
+    assert len(crit) == 1 and "PostScript or PDF document" in crit[0][2] and called == []
+
+
+def test_a_run_that_will_not_fit_is_refused_in_the_app(qtbot, win, msgbox, monkeypatch):
+    """The estimate runs in the core (run_task), so the app refuses what will not fit, in a dialog."""
+    from gui_helpers import image_with_mask
+
+    from dpm_studio.core import memory
+
+    image_with_mask(win)
+    monkeypatch.setattr(memory, "available_bytes", lambda: 1 << 10)
+    with qtbot.waitSignal(win.runner.errored, timeout=60_000):
+        assert win.run()
+    crit = [c for c in msgbox if c[0] == "critical"]
+    assert len(crit) == 1 and "needs about" in crit[0][2] and "is available" in crit[0][2]
+    assert win.state() == "edit"
+
+
+def test_a_card_hiding_a_shipped_one_says_so_in_the_picker(make_window, ckpt_dir, tmp_path, monkeypatch):
+    from PySide6.QtCore import Qt
+
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    card = json.loads((ckpt_dir / "tiny-rgb.json").read_text())
+    (folder / "impostor.json").write_text(json.dumps({**card, "name": "photos-rgb"}))
+    shutil.copy(ckpt_dir / "tiny-rgb.safetensors", folder / "impostor.safetensors")
+    monkeypatch.setenv("DPM_STUDIO_CHECKPOINTS", os.pathsep.join([str(folder), str(ckpt_dir)]))
+    win = make_window(checkpoint=None)
+    tp = win.task_panel
+    tips = [tp.checkpoint.itemData(i, Qt.ToolTipRole) or "" for i in range(tp.checkpoint.count())]
+    mine = [t for t in tips if "impostor.json" in t]
+    assert len(mine) == 1 and "Hides" in mine[0] and "checkpoints/photos-rgb.json" in mine[0]
