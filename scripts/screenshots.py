@@ -1,29 +1,39 @@
 #!/usr/bin/env python
 """Make the documentation screenshots of the desktop app.
 
-Opens a picture, paints a mask with real mouse events, runs an inpainting and saves
+Opens a picture, paints a mask with real mouse events, runs inpaintings and saves
 
-- docs/screenshots/main-window-editing.png   (the mask painted, before the run)
-- docs/screenshots/main-window-mid-run.png   (halfway through the reverse trajectory)
-- docs/screenshots/main-window-after-run.png (the result under review, split compare on)
+- docs/screenshots/main-window-editing.png    (the mask painted, before the run)
+- docs/screenshots/main-window-mid-run.png    (a large photo with a small hole, halfway through
+                                               the run: the crop is shown in place, the view stays)
+- docs/screenshots/main-window-after-run.png  (a result under review, split compare on)
+- docs/screenshots/main-window-variants.png   (four samples offered beside their mean, one chosen)
+- docs/screenshots/main-window-uncertainty.png (the spread of the samples, per pixel)
 
 The model is the first image checkpoint found in the checkpoint folders (a shipped one in
 checkpoints/ if present); without one, a tiny untrained model is built in a temporary
 folder, which fills the hole with structured noise but exercises the whole flow.
 
-    QT_QPA_PLATFORM=offscreen python scripts/screenshots.py [--out docs/screenshots] [--steps 60]
+Under a real X server with a window manager (what a user sees, decorations included):
+
+    Xvfb :99 -screen 0 1400x900x24 & DISPLAY=:99 openbox &
+    DISPLAY=:99 QT_QPA_PLATFORM=xcb python scripts/screenshots.py --x11
+
+Without one: ``QT_QPA_PLATFORM=offscreen python scripts/screenshots.py`` grabs the window itself.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+WALLPAPER = "/work/data/wallpapers/ColorfulCups.jpg"
 
 
 def build_tiny_checkpoint(folder: Path) -> Path:
@@ -47,10 +57,10 @@ def sample_picture():
         from PIL import Image
         from skimage import data
 
-        im = Image.fromarray(data.rocket()).resize((288, 192), Image.LANCZOS)
+        im = Image.fromarray(data.rocket()).resize((432, 288), Image.LANCZOS)
         return np.asarray(im, dtype=np.float32) / 255.0, "rocket.png"
     except Exception:
-        yy, xx = np.mgrid[0:192, 0:288] / 192.0
+        yy, xx = np.mgrid[0:288, 0:432] / 288.0
         sky = np.stack([0.35 + 0.2 * yy, 0.55 + 0.2 * yy, 0.85 - 0.1 * yy], 2)
         img = sky.copy()
         img[yy > 0.7] = [0.3, 0.5, 0.25]
@@ -59,11 +69,27 @@ def sample_picture():
         return img.astype(np.float32), "synthetic.png"
 
 
+def large_picture(tmpdir: Path):
+    """A 10 MP photograph: a KDE wallpaper (when fetched) enlarged to 4000 x 2500, else the rocket enlarged."""
+    import numpy as np
+    from PIL import Image
+
+    if Path(WALLPAPER).is_file():
+        im = Image.open(WALLPAPER).convert("RGB")
+    else:
+        im = Image.fromarray((sample_picture()[0] * 255).astype(np.uint8))
+    path = tmpdir / "large-photo.jpg"
+    im.resize((4000, 2500), Image.LANCZOS).save(path, quality=92)
+    return path
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
-    ap.add_argument("--steps", type=int, default=60)
-    ap.add_argument("--size", default="1280x820", help="window size WxH")
+    ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--size", default="1280x800", help="window size WxH")
+    ap.add_argument("--x11", action="store_true", help="capture the X server's root window with ImageMagick's "
+                    "import (decorations included) instead of grabbing the window")
     args = ap.parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     out = Path(args.out)
@@ -83,7 +109,6 @@ def main(argv=None) -> int:
         build_tiny_checkpoint(ck)
         os.environ["DPM_STUDIO_CHECKPOINTS"] = str(ck)
 
-    import numpy as np
     import pyqtgraph as pg
     from PySide6.QtCore import QEventLoop, QObject, QSettings, Qt, QTimer, Slot
     from PySide6.QtTest import QTest
@@ -101,20 +126,23 @@ def main(argv=None) -> int:
     win = MainWindow(settings=settings)
     w, h = (int(v) for v in args.size.split("x"))
     win.resize(w, h)
+    win.move(40, 30)
     win.show()
     QTest.qWaitForWindowExposed(win)
-
-    pixels, name = sample_picture()
-    pic = tmpdir / name
-    imageio.save_image(pic, pixels)
-    if not win.open_image(pic):
-        print("could not open the sample picture", file=sys.stderr)
-        return 1
-    app.processEvents()
-
-    # paint the mask with real mouse events: a rectangle and a brush stroke
     c = win.canvas
     vp = c.viewport()
+    shots = []
+
+    def shoot(name):
+        app.processEvents()
+        QTest.qWait(250)
+        app.processEvents()
+        path = out / name
+        if args.x11:
+            subprocess.run(["import", "-window", "root", str(path)], check=True)
+        else:
+            win.grab().save(str(path))
+        shots.append(path)
 
     def drag(points, button=Qt.LeftButton):
         pts = [c.image_to_viewport(x, y) for x, y in points]
@@ -124,21 +152,75 @@ def main(argv=None) -> int:
                 QTest.mouseMove(vp, a + (b - a) * k / 8)
         QTest.mouseRelease(vp, button, Qt.NoModifier, pts[-1])
 
+    def run_to_end(on_frame=None):
+        loop = QEventLoop()
+        win.runner.finished.connect(loop.quit)
+        win.runner.errored.connect(loop.quit)
+        win.runner.aborted.connect(loop.quit)
+        if on_frame is not None:
+            win.runner.frame.connect(on_frame)
+        QTimer.singleShot(600_000, loop.quit)
+        if not win.run():
+            raise SystemExit(f"could not start the run: {win.task_panel.hint.text()}")
+        loop.exec()
+        for sig in (win.runner.finished, win.runner.errored, win.runner.aborted):
+            sig.disconnect(loop.quit)
+        if on_frame is not None:
+            win.runner.frame.disconnect(on_frame)
+        if win.state() != "review":
+            raise SystemExit("the run did not finish")
+
+    # 1. editing: a photograph with a painted mask
+    pixels, name = sample_picture()
+    pic = tmpdir / name
+    imageio.save_image(pic, pixels)
+    if not win.open_image(pic):
+        print("could not open the sample picture", file=sys.stderr)
+        return 1
     H, W = pixels.shape[:2]
     c.set_tool(Tool.RECT)
-    drag([(W * 0.58, H * 0.22), (W * 0.80, H * 0.62)])
+    drag([(W * 0.60, H * 0.25), (W * 0.74, H * 0.50)])
     c.set_tool(Tool.BRUSH)
-    c.set_brush_size(max(6, W // 24))
-    drag([(W * 0.12, H * 0.80), (W * 0.25, H * 0.72), (W * 0.40, H * 0.78)])
+    c.set_brush_size(max(6, W // 30))
+    drag([(W * 0.12, H * 0.80), (W * 0.22, H * 0.74), (W * 0.32, H * 0.78)])
     win.mask_panel.feather.setValue(1.5)
     win.task_panel.set_task("inpaint")
     win.task_panel.steps_all.setChecked(False)
     win.task_panel.steps.setValue(args.steps)
     win.task_panel.seed.setValue(7)
-    # hover over the picture so the status bar shows a pixel readout
-    QTest.mouseMove(vp, c.image_to_viewport(W * 0.3, H * 0.4))
-    QTest.qWait(200)
-    win.grab().save(str(out / "main-window-editing.png"))
+    QTest.mouseMove(vp, c.image_to_viewport(W * 0.3, H * 0.4))  # a pixel readout in the status bar
+    shoot("main-window-editing.png")
+
+    # 2. review: the result with the split compare
+    run_to_end()
+    win.act_split.setChecked(True)
+    c.split_line.setValue(W * 0.67)
+    shoot("main-window-after-run.png")
+    win.act_split.setChecked(False)
+
+    # 3. variants and their spread: four samples on the same mask
+    win.discard_result()
+    win.task_panel.samples.setValue(4)
+    run_to_end()
+    win.result_bar.variant.setCurrentIndex(2)  # sample 2 of 4
+    shoot("main-window-variants.png")
+    win.result_bar.variant.setCurrentIndex(win.result_bar.variant.count() - 1)  # the spread
+    shoot("main-window-uncertainty.png")
+    win.discard_result()
+    win.task_panel.samples.setValue(1)
+
+    # 4. mid-run on a large photograph with a small hole: the crop is composited in place
+    big = large_picture(tmpdir)
+    if not win.open_image(big):
+        print("could not open the large picture", file=sys.stderr)
+        return 1
+    BH, BW = c.image_shape()
+    cx, cy, r = BW * 0.52, BH * 0.46, 40
+    c.set_tool(Tool.RECT)
+    c.set_zoom(0.5, c.image_to_viewport(cx, cy))  # the user zoomed in on the hole's neighbourhood
+    c.vb.setRange(xRange=(cx - 600, cx + 600), yRange=(cy - 380, cy + 380), padding=0)
+    app.processEvents()
+    drag([(cx - r, cy - r), (cx + r, cy + r)])
 
     class Grabber(QObject):
         def __init__(self):
@@ -150,28 +232,12 @@ def main(argv=None) -> int:
             if not self.done and frame.index + 1 >= frame.total // 2:
                 self.done = True
                 win.plots.update_run(frame, now=True)  # the plots are throttled: bring them up to date
-                app.processEvents()
-                win.grab().save(str(out / "main-window-mid-run.png"))
+                shoot("main-window-mid-run.png")
 
     grabber = Grabber()
-    win.runner.frame.connect(grabber.on_frame)
-    loop = QEventLoop()
-    win.runner.finished.connect(loop.quit)
-    win.runner.errored.connect(loop.quit)
-    QTimer.singleShot(300_000, loop.quit)
-    if not win.run():
-        print(f"could not start the run: {win.task_panel.hint.text()}", file=sys.stderr)
-        return 1
-    loop.exec()
-    if win.state() != "review":
-        print("the run did not finish", file=sys.stderr)
-        return 1
-    win.act_split.setChecked(True)
-    c.split_line.setValue(W * 0.69)
-    QTest.qWait(300)
-    win.grab().save(str(out / "main-window-after-run.png"))
-    for f in ("main-window-editing.png", "main-window-mid-run.png", "main-window-after-run.png"):
-        print(out / f)
+    run_to_end(grabber.on_frame)
+    for f in shots:
+        print(f)
     win.dialogs.ask_unsaved = lambda text: "discard"
     win.close()
     tmp.cleanup()

@@ -21,7 +21,7 @@ import numpy as np
 from .analysis import frame_indices, rms_change
 from ..imageio import from_uint8, to_uint8
 
-__all__ = ["Frame", "Trajectory", "RunJob", "task_frames", "composite", "progress_text", "uncertainty_u8"]
+__all__ = ["Frame", "Trajectory", "RunJob", "task_frames", "composite", "progress_text", "uncertainty_map"]
 
 
 def composite(base_u8: np.ndarray | None, crop_u8: np.ndarray, box) -> np.ndarray:
@@ -37,12 +37,19 @@ def composite(base_u8: np.ndarray | None, crop_u8: np.ndarray, box) -> np.ndarra
     return out
 
 
-def uncertainty_u8(samples: list) -> np.ndarray:
-    """The per-pixel spread of the samples as a picture: their std over draws, averaged over
-    channels, scaled so that the largest spread is white (uint8 (H, W, 1))."""
-    s = np.std(np.stack([np.asarray(x, np.float32) for x in samples]), axis=0).mean(axis=2, keepdims=True)
-    peak = float(s.max())
-    return to_uint8(s / peak if peak > 0 else s)
+def uncertainty_map(samples: list) -> tuple[np.ndarray, float]:
+    """The per-pixel spread of the samples as a picture, and the spread shown as white.
+
+    The spread is the std over the draws, averaged over channels; it is scaled so that its
+    99th percentile among the pixels where the draws differ is white, through a heat scale
+    (black, red, yellow, white), so a small disagreement is still visible. Returns
+    (uint8 (H, W, 3), the std in [0, 1] units that maps to white)."""
+    s = np.std(np.stack([np.asarray(x, np.float32) for x in samples]), axis=0).mean(axis=2)
+    moving = s[s > 0]
+    top = float(np.percentile(moving, 99)) if moving.size else 0.0
+    v = np.clip(s / top, 0.0, 1.0) if top > 0 else s
+    heat = np.stack([np.clip(3 * v, 0, 1), np.clip(3 * v - 1, 0, 1), np.clip(3 * v - 2, 0, 1)], axis=2)
+    return to_uint8(heat), top
 
 
 @dataclass

@@ -159,6 +159,7 @@ class MainWindow(FilesMixin, RunMixin, QMainWindow):
         self.side_dock.setWidget(scroll)
         self.side_dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable)
         side.setMinimumWidth(300)
+        scroll.setMinimumWidth(310)  # the dock is never squeezed below its controls' width
         self.addDockWidget(Qt.RightDockWidgetArea, self.side_dock)
         self.plots = PlotsDock(self)
         self.addDockWidget(Qt.BottomDockWidgetArea, self.plots)

@@ -146,9 +146,10 @@ class ResultBar(QFrame):
         self.slider.setRange(0, 0)
         self.slider.setEnabled(False)
         self.slider.setToolTip("Scrub through the recorded trajectory")
-        self.slider.setMinimumWidth(160)
+        self.slider.setMinimumWidth(80)
         self.step_label = QLabel("")
-        self.step_label.setMinimumWidth(150)
+        # A fixed room for "step 10 / 20  (region 2 / 3)  t = 358": the bar never widens the window.
+        self.step_label.setFixedWidth(160)
         self.x_button = QRadioButton("x\u209c")
         self.x0_button = QRadioButton("predicted x\u2080")
         self.x_button.setChecked(True)
@@ -157,7 +158,7 @@ class ResultBar(QFrame):
         grp = QButtonGroup(self)
         grp.addButton(self.x_button)
         grp.addButton(self.x0_button)
-        self.split_button = QPushButton("Split compare")
+        self.split_button = QPushButton("Compare")
         self.split_button.setCheckable(True)
         self.split_button.setToolTip("Before | after with a draggable divider. Hold \\ to flash the original.")
         self.discard_button = QPushButton("Discard")
@@ -167,6 +168,7 @@ class ResultBar(QFrame):
         f = self.accept_button.font()
         f.setBold(True)
         self.accept_button.setFont(f)
+        self.title.setVisible(False)  # the slider says what it is (tooltip); its room goes to the result's choices
         for w in (self.title, self.slider, self.step_label, self.x_button, self.x0_button):
             lay.addWidget(w, 1 if w is self.slider else 0)
         sep = QFrame()
@@ -176,6 +178,8 @@ class ResultBar(QFrame):
         lay.addWidget(self.discard_button)
         lay.addWidget(self.accept_button)
         self.variant = QComboBox()
+        self.variant.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.variant.setMinimumContentsLength(10)  # the longest entry would widen the window
         self.variant.setToolTip("Several samples: pick the one to accept, their mean (the posterior mean), or "
                                 "see where they disagree (the per-pixel spread of the samples)")
         self.variant.setVisible(False)
@@ -220,7 +224,9 @@ class ResultBar(QFrame):
         with QSignalBlocker(self.slider):
             self.slider.setRange(0, max(1, total - 1))
             self.slider.setValue(index)
-        self.step_label.setText(f"{text or f'step {index + 1} / {total}'}   t = {t:.4g}")
+        label = f"{text or f'step {index + 1} / {total}'}   t = {t:.4g}"
+        self.step_label.setText(label)
+        self.step_label.setToolTip(label)
 
 
 from .models import card_label, card_tooltip, is_image_card  # noqa: E402,F401  (where they used to live)

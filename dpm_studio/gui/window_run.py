@@ -15,7 +15,7 @@ from PySide6.QtCore import QSignalBlocker, QTimer, Slot
 
 from ..core.noise import estimate_noise_sigma
 from ..imageio import ImageData
-from .frames import uncertainty_u8
+from .frames import uncertainty_map
 from .runner import RunJob
 
 __all__ = ["RunMixin"]
@@ -196,7 +196,10 @@ class RunMixin:
             return self._result.image
         if v <= len(samples):
             return samples[v - 1]
-        return uncertainty_u8(samples)
+        picture, top = uncertainty_map(samples)
+        self.statusBar().showMessage(f"Uncertainty: where the {len(samples)} samples disagree (their per-pixel "
+                                     f"std); white = {top * 255:.0f} / 255 or more, black = they agree.")
+        return picture
 
     def _on_scrub(self, k: int):
         tr = self._trajectory
