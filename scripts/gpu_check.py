@@ -302,9 +302,13 @@ def selftest_row(c: Checks, quick: bool):
 
 # -- throughput ----------------------------------------------------------------------------------
 def throughput(net_kind: str, loop: str, dev: str, crop: int, batch: int, seconds: float,
-               compile: bool = False, sync_every: int = 25, channels_last: bool | None = None) -> tuple[float, int]:
-    """Examples/s of ``loop`` ("plain" or "fast") training ``net_kind`` on photos-rgb crops."""
-    from dpm_studio.core.fasttrain import DeviceCrops, train_fast
+               compile: bool = False, sync_every: int = 25, channels_last: bool | None = None,
+               bf16: bool = False) -> tuple[float, int]:
+    """Examples/s of ``loop`` ("plain" or "fast") training ``net_kind`` on photos-rgb crops.
+
+    ``bf16`` gives the plain loop's network bf16 autocast (the set-up issue 13 measured at
+    300-450 examples/s on an H200); the plain loop is otherwise fp32."""
+    from dpm_studio.core.fasttrain import AutocastNet, DeviceCrops, train_fast
     from dpm_studio.core.presets import _recipe, get_preset, with_net
     from dpm_studio.core.training import Model, TrainState, train
 
@@ -312,6 +316,8 @@ def throughput(net_kind: str, loop: str, dev: str, crop: int, batch: int, second
     torch.manual_seed(0)
     diffusion, net = preset.build()
     n_params = sum(p.numel() for p in net.parameters())
+    if bf16 and loop == "plain":
+        net = AutocastNet(net, torch.device(dev).type, amp=True)
     state = TrainState(Model(diffusion, net).to(dev), lr=2e-4)
     recipe = _recipe("photos-rgb")
     common = dict(steps=10 ** 9, warmup=100, objective="hybrid", t_probs=preset.t_probs(diffusion), device=dev)
@@ -345,12 +351,14 @@ def throughput_rows(c: Checks, dev: str, quick: bool, seconds: float, compile: b
     for kind in ("photos",) if quick else ("photos", "unet-te"):
         entry = {"network": {"photos": "photos-rgb (shipped U-Net)", "unet-te": "unet-te (time embedding)"}[kind],
                  "crop": crop, "batch": batch}
-        loops = ["plain", "fast"] + ([] if quick else ["fast-contiguous"]) + (["fast+compile"] if compile else [])
+        loops = ["plain"] + ([] if quick else ["plain-bf16"]) + ["fast"] + ([] if quick else ["fast-contiguous"]) \
+            + (["fast+compile"] if compile else [])
         for loop in loops:
             def fn(kind=kind, loop=loop):
-                eps, n = throughput(kind, "plain" if loop == "plain" else "fast", dev, crop, batch, seconds,
+                eps, n = throughput(kind, loop.split("-")[0].split("+")[0], dev, crop, batch, seconds,
                                     compile="compile" in loop, sync_every=2 if quick else 25,
-                                    channels_last=False if loop == "fast-contiguous" else None)
+                                    channels_last=False if loop == "fast-contiguous" else None,
+                                    bf16=loop == "plain-bf16")
                 entry["params"] = n
                 entry[loop] = eps
                 return f"{eps:.1f} examples/s"
@@ -371,12 +379,15 @@ def markdown(head: str, rows: list, table: list) -> str:
     lines = [f"{head}", "", "| check | result | s | detail |", "| --- | --- | --- | --- |"]
     lines += [f"| {r['check']} | {r['result']} | {r['s']} | {r['detail'].replace('|', '/')} |" for r in rows]
     if table:
-        cols = [k for k in ("plain", "fast", "fast-contiguous", "fast+compile") if any(k in e for e in table)]
+        cols = [k for k in ("plain", "plain-bf16", "fast", "fast-contiguous", "fast+compile")
+                if any(k in e for e in table)]
         lines += ["", "| network | parameters | crop | batch | " + " | ".join(f"{k} loop ex/s" for k in cols)
-                  + " | fast / plain |", "| --- | --- | --- | --- | " + " | ".join("---" for _ in cols) + " | --- |"]
+                  + " | fast / plain (bf16 if measured) |",
+                  "| --- | --- | --- | --- | " + " | ".join("---" for _ in cols) + " | --- |"]
         for e in table:
             vals = [f"{e[k]:.1f}" if k in e else "-" for k in cols]
-            ratio = f"{e['fast'] / e['plain']:.1f}x" if e.get("plain") and e.get("fast") else "-"
+            base = e.get("plain-bf16") or e.get("plain")  # the issue's old loop had bf16 on the network
+            ratio = f"{e['fast'] / base:.1f}x" if base and e.get("fast") else "-"
             lines.append(f"| {e['network']} | {e.get('params', 0) / 1e6:.2f} M | {e['crop']} | {e['batch']} | "
                          + " | ".join(vals) + f" | {ratio} |")
     return "\n".join(lines) + "\n"
