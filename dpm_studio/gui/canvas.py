@@ -227,15 +227,16 @@ class ImageCanvas(MaskToolsMixin, pg.GraphicsView):
         if self._base is not None:
             self._set_picture(self.base_u8())
 
-    def show_frame(self, frame: np.ndarray, box=None):
+    def show_frame(self, frame: np.ndarray, box=None, patches=()):
         """Show a frame of a run ((h, w, C) float in [0, 1] or uint8). A frame with a ``box``
         (top, left, bottom, right) shows that part of the image: it is pasted into the image in
-        place, and the view stays where the user put it. Counts ``frames_shown``."""
+        place, over the ``patches`` the run has finished, and the view stays where the user put it.
+        Counts ``frames_shown``."""
         u8 = frame if frame.dtype == np.uint8 else to_uint8(frame)
         if u8.ndim == 2:
             u8 = u8[:, :, None]
         if box is not None and self._base is not None:
-            u8 = composite(self.base_u8(), u8, box)
+            u8 = composite(self.base_u8(), u8, box, patches)
         if self._base is None or u8.shape[:2] != self._base.shape[:2]:
             # a sample of a new size: frame the view around it
             first = self._shown is None or self._shown.shape[:2] != u8.shape[:2]

@@ -24,16 +24,23 @@ from ..imageio import from_uint8, to_uint8
 __all__ = ["Frame", "Trajectory", "RunJob", "task_frames", "composite", "progress_text", "uncertainty_map"]
 
 
-def composite(base_u8: np.ndarray | None, crop_u8: np.ndarray, box) -> np.ndarray:
-    """``crop_u8`` pasted into a copy of ``base_u8`` at ``box``; the crop itself when there is no box."""
+def _paste(out: np.ndarray, crop: np.ndarray, box):
+    top, left, bottom, right = box
+    if crop.shape[2] != out.shape[2]:  # e.g. a grey crop of a grey image shown as RGB
+        crop = np.repeat(crop[:, :, :1], out.shape[2], axis=2) if out.shape[2] > crop.shape[2] \
+            else crop[:, :, :out.shape[2]]
+    out[top:bottom, left:right] = crop
+
+
+def composite(base_u8: np.ndarray | None, crop_u8: np.ndarray, box, patches=()) -> np.ndarray:
+    """``crop_u8`` pasted into a copy of ``base_u8`` at ``box``, over the ``patches`` ((box, crop)
+    pairs: the pieces the run has finished); the crop itself when there is no box."""
     if box is None or base_u8 is None:
         return crop_u8
-    top, left, bottom, right = box
     out = base_u8.copy()
-    c = crop_u8
-    if c.shape[2] != out.shape[2]:  # e.g. a grey crop of a grey image shown as RGB
-        c = np.repeat(c[:, :, :1], out.shape[2], axis=2) if out.shape[2] > c.shape[2] else c[:, :, :out.shape[2]]
-    out[top:bottom, left:right] = c
+    for b, c in patches:
+        _paste(out, c, b)
+    _paste(out, crop_u8, box)
     return out
 
 
@@ -63,14 +70,17 @@ class Trajectory:
     x0: list = field(default_factory=list)
     boxes: list = field(default_factory=list)
     labels: list = field(default_factory=list)   # progress in the user's units at each kept step
+    finished: list = field(default_factory=list)  # the pieces finished so far at each kept step (a count)
+    patches: list = field(default_factory=list)   # (box, crop) of every finished piece, in order
     total: int = 0
     base: np.ndarray | None = None   # the input image (uint8), what the crops are pasted into
 
     def __len__(self) -> int:
         return len(self.indices)
 
-    def append(self, index, t, image_u8, x0_u8, box=None, label=""):
+    def append(self, index, t, image_u8, x0_u8, box=None, label="", finished=0):
         self.labels.append(label)
+        self.finished.append(int(finished))
         self.indices.append(int(index))
         self.times.append(float(t))
         self.x.append(image_u8)
@@ -80,7 +90,8 @@ class Trajectory:
     def frame(self, k: int, predicted: bool = False) -> np.ndarray:
         """The k-th recorded frame as the whole image (uint8); the x_0 estimate if asked and available."""
         crop = self.x0[k] if predicted and self.x0[k] is not None else self.x[k]
-        return composite(self.base, crop, self.boxes[k])
+        n = self.finished[k] if self.finished else 0
+        return composite(self.base, crop, self.boxes[k], self.patches[:n])
 
     def frames(self, predicted: bool = False) -> list:
         """Every recorded frame as the whole image, as [0, 1] floats (what imageio writes)."""
@@ -105,6 +116,7 @@ class Frame:
     box: tuple | None = None     # (top, left, bottom, right) of the image this frame shows; None = all
     progress: tuple = (0, 1, "")  # (value, maximum, text) in the user's units
     samples: list | None = None  # the last frame of a run with several samples: each draw
+    patches: tuple = ()          # (box, crop) of the pieces finished before this one, shown under it
 
     def display(self, predicted: bool = False) -> np.ndarray:
         """What the canvas shows: x_t, or the x_0 estimate when asked and available (uint8)."""
@@ -181,6 +193,7 @@ def task_frames(job: RunJob):
     if job.image is not None:
         traj.base = to_uint8(job.image)
     keep: set[int] | None = None
+    last = None  # (box, crop) of the record before
     parts = _parts(job)
     req = job.task
     steps = getattr(req, "steps", None) or getattr(job.loaded.diffusion, "T", None) \
@@ -192,14 +205,17 @@ def task_frames(job: RunJob):
             n_keep = int(max(2, min(job.max_frames, job.frame_budget_bytes // frame_bytes)))
             keep = frame_indices(rec.total, n_keep)
         box = getattr(rec, "box", None)
+        if last is not None and last[0] is not None and last[0] != box:
+            traj.patches.append(last)  # a piece is finished: it stays on show under the next one
         rms.append(rms_change(rec.image, prev))
         prev = rec.image
         u8 = to_uint8(rec.image)
         x0_u8 = None if rec.x0 is None else to_uint8(rec.x0)
+        last = (box, u8)
         progress = progress_text(req, rec.index, rec.total, parts, steps)
         if rec.index in keep or rec.done:
-            traj.append(rec.index, rec.t, u8, x0_u8, box, progress[2])
+            traj.append(rec.index, rec.t, u8, x0_u8, box, progress[2], len(traj.patches))
         yield Frame(rec.index, rec.total, rec.t, rec.image, rec.x0, rec.done,
                     time.perf_counter() - t0, np.asarray(rms, dtype=np.float32),
                     traj if rec.done else None, u8, x0_u8, box, progress,
-                    getattr(rec, "samples", None) if rec.done else None)
+                    getattr(rec, "samples", None) if rec.done else None, tuple(traj.patches))

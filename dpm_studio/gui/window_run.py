@@ -115,7 +115,7 @@ class RunMixin:
         if frame.total != self._plot_total:
             self._plot_total = frame.total
             self.plots.start_run(frame.total)
-        self.canvas.show_frame(frame.display(self._show_x0), frame.box)
+        self.canvas.show_frame(frame.display(self._show_x0), frame.box, frame.patches)
         value, maximum, text = frame.progress
         self.task_panel.set_progress(value, maximum, frame.elapsed, frame.eta, text)
         self.result_bar.set_live(frame.index, frame.total, frame.t, frame.progress[2])

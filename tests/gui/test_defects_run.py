@@ -143,3 +143,29 @@ def test_defect8_samples_are_offered_as_choices_with_their_spread(qtbot, win):
     np.testing.assert_array_equal(win.canvas.image(), samples[1])
     assert win._runs[-1]["choice"] == "sample 2 of 3" and win._runs[-1]["samples"] == 3
     assert not rb.variant.isVisible()
+
+
+def test_defect5_a_finished_region_stays_on_show_while_the_next_one_runs(qtbot, win):
+    img = gradient_image(96, 320)
+    win.set_image(img)
+    mask = np.zeros((96, 320), np.float32)
+    mask[40:56, 20:36] = 1     # two holes far apart: two crops, one after the other
+    mask[40:56, 280:296] = 1
+    win.canvas.set_mask(mask)
+    win.task_panel.steps.setValue(4)
+    win.task_panel.jump_length.setValue(0)
+    seen = []
+
+    def look(frame):
+        if not frame.done and frame.box is not None and frame.box[1] > 100:  # the second region
+            seen.append(win.canvas.shown()[40:56, 20:36].copy())
+
+    win.runner.frame.connect(look)
+    with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS):
+        assert win.run()
+    assert seen, "frames of the second region reached the canvas"
+    hole1 = imageio.to_uint8(img)[40:56, 20:36]
+    assert all(np.abs(s.astype(int) - hole1).mean() > 3 for s in seen), "the first region kept its fill"
+    tr = win._trajectory
+    k = max(i for i, b in enumerate(tr.boxes) if b is not None and b[1] > 100)
+    assert np.abs(tr.frame(k)[40:56, 20:36].astype(int) - hole1).mean() > 3
