@@ -309,8 +309,12 @@ def _train(args, preset, rank: int, device: str) -> int:
         missing = [f for f in state_files(state_path) if not f.exists()]
         if missing:
             raise UserError(f"nothing to resume: {missing[0]} does not exist")
+        from safetensors import SafetensorError
+
         try:
             state.restore(*load_state(state_path, device))
+        except (ValueError, OSError, SafetensorError) as e:  # a FIFO, bad JSON, a truncated file
+            raise UserError(f"cannot resume from {state_path}: {str(e).splitlines()[0][:200]}") from None
         except RuntimeError as e:
             first = str(e).strip().splitlines()[0][:200]
             raise UserError(f"{state_path} does not fit this model ({first}); give the same preset and --net as "

@@ -107,8 +107,9 @@ class InpaintRequest(_Request):
             raise ValueError(f"the start must be one of {', '.join(INPAINT_STARTS)}")
         if not 0 < float(self.start_sigma) <= 100:  # also NaN and infinity
             raise ValueError("the starting noise level must be positive and at most 100")
-        if int(self.jump_length) < 0 or int(self.jump_n_sample) < 1:
-            raise ValueError("the jump length must be at least 0 and the jump repeats at least 1")
+        if not 0 <= int(self.jump_length) <= 1000 or not 1 <= int(self.jump_n_sample) <= 100:
+            # (a crafted 1e9 repeats built a 3.4 GB jump schedule before anything ran)
+            raise ValueError("the jump length must be 0-1000 and the jump repeats 1-100")
         if self.jump_length and self.mode != "forward":
             raise ValueError("resampling jumps need the forward mode")
         if int(self.context) < 0:

@@ -364,10 +364,25 @@ def state_files(base) -> list:
     files = [meta_path]
     n = 1
     if meta_path.exists():
-        import json
-
-        n = int(json.loads(meta_path.read_text()).get("shards", 1))
+        try:
+            n = _read_meta(base)[1]
+        except ValueError:  # load_state says what is wrong with it
+            n = 1
     return files + [_shard_path(base, k) for k in range(n)]
+
+
+def _read_meta(base) -> tuple[dict, int]:
+    """(meta, shards) of a resume state's JSON: a regular file, bounded, a dict with 1-1000 shards."""
+    from pathlib import Path
+
+    from .safefiles import UnsafeFile, loads_json, read_bytes
+
+    limit = 16 << 20
+    meta = loads_json(read_bytes(Path(str(base) + ".json"), limit, "resume state"), limit, what="resume state")
+    shards = meta.get("shards", 1) if isinstance(meta, dict) else None
+    if not isinstance(shards, int) or isinstance(shards, bool) or not 1 <= shards <= 1000:
+        raise UnsafeFile(f"{base}.json is not a resume state DPM Studio wrote")
+    return meta, shards
 
 
 def _shard_path(base, k: int):
@@ -412,13 +427,13 @@ def save_state(base, state: TrainState, max_bytes: int = SHARD_BYTES) -> list:
 
 def load_state(base, device="cpu") -> tuple[dict, dict]:
     """(tensors, meta) of a resume state written by :func:`save_state` (or an older single file)."""
-    import json
-    from pathlib import Path
-
     from safetensors.torch import load_file
 
-    meta = json.loads(Path(str(base) + ".json").read_text())
+    from .safefiles import regular_file
+
+    meta, shards = _read_meta(base)
     tensors = {}
-    for k in range(int(meta.get("shards", 1))):
+    for k in range(shards):
+        regular_file(_shard_path(base, k), "resume state")  # a FIFO would block
         tensors.update(load_file(str(_shard_path(base, k)), device=str(device)))
     return tensors, meta

@@ -208,3 +208,33 @@ def test_a_nearly_full_mask_gets_a_note(tmp_path, tiny, capsys):
     assert main(["inpaint", str(src), "--mask", str(mask), "-o", str(tmp_path / "o.png"), "--checkpoint", tiny,
                  "--steps", "2", "--jump-length", "0"]) == 0
     assert "note: the mask covers 98.7% of the image" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("bad", ["fifo", "nested", "shards"])
+def test_a_hostile_resume_state_is_one_line(tmp_path, capsys, bad):
+    import signal
+
+    out = tmp_path / "roll"
+    assert main(["train", "swiss-roll", "-o", str(out), "--steps", "1", "--batch", "8", "--no-eval"]) == 0
+    meta = tmp_path / "roll.train.json"
+    if bad == "fifo":
+        meta.unlink()
+        os.mkfifo(meta)
+    else:
+        meta.write_text("[" * 100_000 + "]" * 100_000 if bad == "nested" else '{"shards": 1000000000}')
+    capsys.readouterr()
+    signal.alarm(20)  # a blocked open fails the test instead of hanging it
+    try:
+        assert main(["train", "swiss-roll", "-o", str(out), "--steps", "1", "--batch", "8", "--no-eval",
+                     "--resume"]) == 2
+    finally:
+        signal.alarm(0)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("dpm-studio: error:") and "resume" in err[0], err
+
+
+def test_the_api_refuses_a_crafted_jump_count_before_building_a_schedule():
+    from dpm_studio.core.requests import InpaintRequest
+
+    with pytest.raises(ValueError, match="jump repeats 1-100"):
+        InpaintRequest(jump_n_sample=10 ** 9).validate()
