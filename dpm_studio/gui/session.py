@@ -113,6 +113,7 @@ class Session:
         if run is not None:
             self.doc.runs.append(run)
         self.doc.dirty = True
+        self.doc.noise_sigma = _noise_level(self.doc.pixels)  # a denoised image is measured anew
         return True
 
     def _array(self, kind: str) -> np.ndarray:
@@ -124,6 +125,7 @@ class Session:
             if e.run is not None and self.doc.runs and self.doc.runs[-1] is e.run:
                 self.doc.runs.pop()
             self.doc.dirty = True
+            self.doc.noise_sigma = _noise_level(self.doc.pixels)
         return e
 
     def redo(self) -> MaskEdit | None:
@@ -132,4 +134,5 @@ class Session:
             if e.run is not None:
                 self.doc.runs.append(e.run)
             self.doc.dirty = True
+            self.doc.noise_sigma = _noise_level(self.doc.pixels)
         return e

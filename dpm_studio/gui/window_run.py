@@ -237,6 +237,7 @@ class RunMixin:
         self.session.accept(res, run)
         self._leave_review(show_base=False)
         self.canvas.image_edited()
+        self._show_noise_estimate(self.session.doc)
         self.statusBar().showMessage("Result accepted (Ctrl+Z undoes it). Save it with File \u203a Save As "
                                      "(Ctrl+Shift+S).", 6000)
         self._update_title()
@@ -288,13 +289,16 @@ class RunMixin:
         self._update_title()
 
     def _on_image_edited(self):
-        """Undo or redo of an accepted result changed the pixels."""
+        """Undo or redo of an accepted result changed the pixels (and so their noise level)."""
+        self._show_noise_estimate(self.session.doc)
         self._update_title()
         self._update_actions()
 
     def _show_noise_estimate(self, doc):
         """Each opened image gets its own noise level, measured and shown; none is carried over."""
-        s = doc.noise_sigma * 255.0
+        self._show_noise_level(doc.noise_sigma * 255.0)
+
+    def _show_noise_level(self, s: float):
         self.task_panel.sigma.setValue(max(0.5, round(s, 1)))
         self.task_panel.set_noise_note(f"estimated {s:.1f} for this image" if s >= 0.5 else
                                        "this image shows no measurable noise")
@@ -305,6 +309,6 @@ class RunMixin:
             self.statusBar().showMessage("Open an image first", 3000)
             return None
         s = estimate_noise_sigma(img) * 255.0
-        self.task_panel.sigma.setValue(max(0.5, round(s, 1)))
+        self._show_noise_level(s)
         self.statusBar().showMessage(f"Estimated noise std: {s:.1f} / 255", 5000)
         return s

@@ -43,6 +43,11 @@ def test_each_document_has_its_own_noise_level():
     noisy = s.open(np.clip(0.5 + rng.normal(0, 0.08, (64, 64)), 0, 1))
     clean = s.open(np.full((64, 64, 3), 0.5, np.float32))
     assert abs(noisy.noise_sigma - 0.08) < 0.01 and clean.noise_sigma == 0
+    s.open(np.clip(0.5 + rng.normal(0, 0.08, (64, 64, 3)), 0, 1))
+    s.accept(np.full((64, 64, 3), 0.5, np.float32), {"task": "denoise"})
+    assert s.doc.noise_sigma == 0, "a denoised result is measured anew"
+    s.undo()
+    assert abs(s.doc.noise_sigma - 0.08) < 0.01
 
 
 def test_the_model_side_of_the_app_loads_no_qt():
