@@ -169,6 +169,16 @@ class _Piece:
             yield rec, self.to_image(rec.x, average=rec.done), self.to_image(rec.x0)
 
 
+def _channels_last(net) -> None:
+    """Keep an image network's convolution weights channels-last (NHWC) for inference.
+
+    On the CPU the convolutions then skip layout conversions (one 256 x 256 photos-rgb
+    pass, one thread: 0.31 s instead of 0.67 s; docs/architectures.md), with outputs equal
+    to 3e-5."""
+    if any(p.dim() == 4 and not p.is_contiguous(memory_format=torch.channels_last) for p in net.parameters()):
+        net.to(memory_format=torch.channels_last)
+
+
 # The keyword form of run_task keeps the settings it always had where a request's default
 # differs (a sampled denoising trajectory, no resampling jumps, every step, four grey draws):
 # new code builds a request (core/requests.py), whose defaults are the app's and the CLI's.
@@ -218,6 +228,7 @@ def run_task(loaded, task, image: np.ndarray | None = None, *, mask: np.ndarray 
     req.validate(loaded)
     check_run(loaded, req, image if image is None else as_hwc(image), mask)  # refuse what will not fit, first
     device = req.device
+    _channels_last(loaded.net)
     if req.task == "sample":
         piece = _Piece(loaded, None, req.samples, device)
         shape = (req.samples, piece.channels, int(req.size[0]), int(req.size[1]))
