@@ -80,7 +80,7 @@ def main(argv=None):
              f"at commit {commit} with `{model.name}`: {len(crops)} held-out {SIDE} x {SIDE} crops, 8-bit noisy "
              f"files (rounded, clipped at 0 and 255), the one-step posterior mean with {args.ensemble} view(s). "
              "`ignore` reads a stored 0 or 255 as an observation of 0 or 1 (`--clipping ignore`); `censored` "
-             "(the default) replaces it by the mean of the unclipped value under a first estimate "
+             "(the default) replaces it by the mean of the unclipped value under a first estimate (two such steps) "
              "(`conditioning.censored_mean`), then denoises.", "",
              "| sigma | crops | mean clipped | PSNR ignore (dB) | PSNR censored (dB) | gain mean | gain min | gain max "
              "| gain on the 5 most clipped |", "|---|---|---|---|---|---|---|---|---|"]
