@@ -13,10 +13,10 @@ import traceback
 import numpy as np
 from PySide6.QtCore import QSignalBlocker, QTimer, Slot
 
-from ..core.noise import estimate_noise_sigma
 from ..imageio import ImageData
 from .frames import uncertainty_map
 from .runner import RunJob
+from .session import noise_level
 
 __all__ = ["RunMixin"]
 
@@ -308,7 +308,7 @@ class RunMixin:
         if img is None:
             self.statusBar().showMessage("Open an image first", 3000)
             return None
-        s = estimate_noise_sigma(img) * 255.0
+        s = noise_level(img) * 255.0
         self._show_noise_level(s)
         self.statusBar().showMessage(f"Estimated noise std: {s:.1f} / 255", 5000)
         return s
