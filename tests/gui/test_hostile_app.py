@@ -106,3 +106,20 @@ def test_a_card_hiding_a_shipped_one_says_so_in_the_picker(make_window, ckpt_dir
     tips = [tp.checkpoint.itemData(i, Qt.ToolTipRole) or "" for i in range(tp.checkpoint.count())]
     mine = [t for t in tips if "impostor.json" in t]
     assert len(mine) == 1 and "Hides" in mine[0] and "checkpoints/photos-rgb.json" in mine[0]
+
+
+@pytest.mark.parametrize("text", ["[" * 100_000 + "]" * 100_000, "fifo"])
+def test_opening_a_hostile_card_in_the_app_is_one_dialog(win, msgbox, tmp_path, ckpt_dir, text):
+    p = tmp_path / "bad.json"
+    if text == "fifo":
+        os.mkfifo(p)
+    else:
+        p.write_text(text)
+    signal.alarm(20)  # a blocked open fails the test instead of hanging it
+    try:
+        assert not win.open_checkpoint(p)
+    finally:
+        signal.alarm(0)
+    crit = [c for c in msgbox if c[0] == "critical"]
+    assert len(crit) == 1 and crit[0][1] == "Cannot use checkpoint" and "\n" not in crit[0][2]
+    assert ("named pipe" if text == "fifo" else "nested too deeply") in crit[0][2]
