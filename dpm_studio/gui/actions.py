@@ -106,7 +106,7 @@ ACTIONS: tuple[Act, ...] = (
     Act("cancel", "&Cancel Run", "cancel", ("Esc",), "Stop after the current step", "Run", icon="stop",
         when="running"),
     Act("accept", "&Accept Result", "accept_result", ("Ctrl+Shift+Return",), "Make the result the image", "Run",
-        when="review", sep=True),
+        when="result", sep=True),
     Act("discard", "&Discard Result", "discard_result", ("Ctrl+Backspace",), "Drop the result", "Run",
         when="review"),
     Act("estimate", "&Estimate Noise Level", "estimate_noise", (), "Measure the noise std of the image", "Run",

@@ -323,7 +323,7 @@ class MainWindow(FilesMixin, RunMixin, QMainWindow):
         edit, running, review = self._state == "edit", self._state == "running", self._state == "review"
         has_img = self.canvas.has_image()
         return {"edit": edit, "running": running, "review": review, "has_image": has_img,
-                "has_picture": has_img or review, "can_undo": self.canvas.history.can_undo(),
+                "has_picture": has_img or review, "result": review and not self.showing_spread(), "can_undo": self.canvas.history.can_undo(),
                 "can_redo": self.canvas.history.can_redo(),
                 "has_trajectory": self._trajectory is not None and len(self._trajectory) > 0}
 

@@ -179,10 +179,15 @@ class RunMixin:
     def _samples(self) -> list:
         return (self._result.samples or []) if self._result is not None else []
 
+    def showing_spread(self) -> bool:
+        """The uncertainty view is shown: there is nothing to accept until a sample or the mean is picked."""
+        samples = self._samples()
+        return bool(samples) and getattr(self, "_variant", 0) == len(samples) + 1
+
     def _on_variant(self, i: int):
         self._variant = max(0, i)
-        spread = self._variant == len(self._samples()) + 1
-        self.result_bar.accept_button.setEnabled(self._state == "review" and not spread)
+        self.result_bar.accept_button.setEnabled(self._state == "review" and not self.showing_spread())
+        self._update_actions()
         tr = self._trajectory
         if self._state == "review" and tr is not None:
             with QSignalBlocker(self.result_bar.slider):
@@ -226,6 +231,10 @@ class RunMixin:
 
     def accept_result(self) -> bool:
         if self._state != "review" or self._result is None:
+            return False
+        if self.showing_spread():
+            self.statusBar().showMessage("The uncertainty view is a map, not a result: pick a sample or the mean "
+                                         "to accept.", 6000)
             return False
         res = np.asarray(self.result_image(), dtype=np.float32)
         run = dict(self._run_info or {})

@@ -135,7 +135,8 @@ def test_defect8_samples_are_offered_as_choices_with_their_spread(qtbot, win):
     rb.variant.setCurrentIndex(4)  # the spread: zero where the samples agree (the known pixels)
     spread = win.canvas.shown()
     assert spread[mask == 0].max() == 0 and spread[mask > 0].max() == 255
-    assert not rb.accept_button.isEnabled()
+    assert not rb.accept_button.isEnabled() and not win.act_accept.isEnabled()
+    assert not win.accept_result(), "a map of the spread is not a result"
     rb.variant.setCurrentIndex(2)  # sample 2
     np.testing.assert_array_equal(win.canvas.shown(), imageio.to_uint8(samples[1]))
     assert rb.accept_button.isEnabled()
