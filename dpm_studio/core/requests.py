@@ -145,7 +145,7 @@ class DenoiseRequest(_Request):
     # A pixel stored as 0 or the file's top value: "censored" reads it as "x + noise fell at
     # or beyond the edge" (conditioning.censored_mean, tasks.CLIP_STEPS expectation steps);
     # "ignore" as an observation of 0 or 1. On held-out 8-bit files, photos-rgb: +0.8 /
-    # +1.7 / +4.3 dB at sigma 15 / 25 / 50 (docs/clipping.md). ``levels``: the file's
+    # +1.8 / +4.6 dB at sigma 15 / 25 / 50 (docs/clipping.md). ``levels``: the file's
     # quantisation steps (255 for 8-bit).
     clipping: str = "censored"
     levels: int = 255
