@@ -1,5 +1,10 @@
 """The desktop app (PySide6 + pyqtgraph). Entry point: :func:`dpm_studio.gui.app.run_app`.
 
-``maskops`` and ``analysis`` are Qt-free (numpy); image files are read and written by the
-Qt-free :mod:`dpm_studio.imageio`, which the CLI shares. Everything else here needs Qt.
+The app's model is Qt-free and tested without a window (a second import-linter contract
+keeps it so): ``session`` (the document, the mask, one undo history, the run state),
+``frames`` (a run's frames, where they lie, the progress in the user's units), ``maskops``,
+``models`` (the model list's wording, importing a checkpoint) and ``analysis``. Image files
+are read and written by :mod:`dpm_studio.imageio`, which the CLI shares. The rest binds Qt
+to them: ``main_window`` with ``window_files`` and ``window_run``, ``actions`` (every
+command declared once), ``canvas`` and ``mask_tools``, ``task_panel``, ``panels``, ``runner``.
 """
