@@ -96,6 +96,15 @@ class ImageCanvas(MaskToolsMixin, pg.GraphicsView):
         self.overlay_item = pg.ImageItem(axisOrder="row-major")
         self.original_item.setZValue(1)
         self.overlay_item.setZValue(5)
+        # A run's current crop, drawn over the picture at its box: a frame of a large image costs
+        # the crop, not a redraw of the whole image.
+        self.crop_item = pg.ImageItem(axisOrder="row-major")
+        self.crop_item.setZValue(0.5)
+        self.crop_item.setVisible(False)
+        self._crop = None              # (uint8 crop, box) while crop_item shows one
+        self._run_base = None          # the picture under the crops: the image with the finished pieces
+        self._run_patches = 0
+        self.vb.addItem(self.crop_item)
         for it in (self.image_item, self.original_item, self.overlay_item):
             self.vb.addItem(it)
         self.original_item.setVisible(False)
@@ -197,6 +206,7 @@ class ImageCanvas(MaskToolsMixin, pg.GraphicsView):
             self.fit()
 
     def clear_image(self):
+        self._hide_crop()
         self._base = self._shown = self._original = self._mask = self._effective = self._rgba = None
         self.image_item.clear()
         self.overlay_item.clear()
@@ -222,8 +232,14 @@ class ImageCanvas(MaskToolsMixin, pg.GraphicsView):
             self._base_u8 = to_uint8(self._base)
         return self._base_u8 if self._base is not None else None
 
+    def _hide_crop(self):
+        self._crop = None
+        self._run_base, self._run_patches = None, 0
+        self.crop_item.setVisible(False)
+
     def show_base(self):
         """Show the user's image (after a run was discarded, cancelled or accepted)."""
+        self._hide_crop()
         if self._base is not None:
             self._set_picture(self.base_u8())
 
@@ -236,7 +252,10 @@ class ImageCanvas(MaskToolsMixin, pg.GraphicsView):
         if u8.ndim == 2:
             u8 = u8[:, :, None]
         if box is not None and self._base is not None:
-            u8 = composite(self.base_u8(), u8, box, patches)
+            self._show_crop(u8, box, patches)
+            self.frames_shown += 1
+            return
+        self._hide_crop()
         if self._base is None or u8.shape[:2] != self._base.shape[:2]:
             # a sample of a new size: frame the view around it
             first = self._shown is None or self._shown.shape[:2] != u8.shape[:2]
@@ -247,8 +266,25 @@ class ImageCanvas(MaskToolsMixin, pg.GraphicsView):
             self._set_picture(u8)
         self.frames_shown += 1
 
+    def _show_crop(self, u8, box, patches):
+        if len(patches) < self._run_patches or self._run_base is None:  # a new run
+            self._run_base, self._run_patches = self.base_u8(), 0
+        if len(patches) > self._run_patches:  # a piece finished: it joins the picture (a rare full redraw)
+            self._run_base = composite(self._run_base, patches[-1][1], patches[-1][0], patches[self._run_patches:-1])
+            self._run_patches = len(patches)
+        if self._shown is not self._run_base:
+            self._set_picture(self._run_base)
+        top, left, bottom, right = box
+        self._crop = (u8, box)
+        a = u8[:, :, 0] if u8.shape[2] == 1 else u8
+        self.crop_item.setImage(np.ascontiguousarray(a), autoLevels=False, levels=(0, 255))
+        self.crop_item.setRect(QRectF(left, top, right - left, bottom - top))
+        self.crop_item.setVisible(not self._showing_original)
+
     def shown(self) -> np.ndarray | None:
-        """The picture layer's current content (uint8)."""
+        """What the canvas shows (uint8): the picture layer with a run's current crop on it."""
+        if self._crop is not None and self._shown is not None:
+            return composite(self._shown, self._crop[0], self._crop[1])
         return self._shown
 
     # -- compare --------------------------------------------------------------------------------
@@ -268,6 +304,7 @@ class ImageCanvas(MaskToolsMixin, pg.GraphicsView):
         if on == self._showing_original:
             return
         self._showing_original = on
+        self.crop_item.setVisible(not on and self._crop is not None)
         if on:
             self._draw_picture(self._original)
             self.original_item.setVisible(False)

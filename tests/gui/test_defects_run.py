@@ -170,3 +170,17 @@ def test_defect5_a_finished_region_stays_on_show_while_the_next_one_runs(qtbot, 
     tr = win._trajectory
     k = max(i for i, b in enumerate(tr.boxes) if b is not None and b[1] > 100)
     assert np.abs(tr.frame(k)[40:56, 20:36].astype(int) - hole1).mean() > 3
+
+
+def test_defect5_a_frame_redraws_the_crop_not_the_whole_image(qtbot, win, monkeypatch):
+    _small_hole(win)
+    full = []
+    real = win.canvas._draw_picture
+    monkeypatch.setattr(win.canvas, "_draw_picture", lambda u8: (full.append(u8.shape), real(u8)))
+    before = win.canvas.frames_shown
+    live = []
+    win.runner.frame.connect(lambda f: live.append(f.done))
+    with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS):
+        assert win.run()
+    assert live.count(False) >= 3 and win.canvas.frames_shown - before >= 3
+    assert len(full) <= 2, f"the whole picture was redrawn {len(full)} times for one region"  # start + result
