@@ -72,6 +72,15 @@ class PerStepReadout(nn.Module):
         t = t.float().clamp(0, self.T)
         i0 = torch.floor(t).long().clamp(max=self.T - 1)
         f = (t - i0.float())[:, None]
+        B = h.shape[0]
+        steps, inv = torch.unique(torch.cat([i0, i0 + 1]), return_inverse=True)
+        if steps.numel() <= 8 and B > 4 * steps.numel():
+            # Few distinct steps in a large batch (an evaluation sweeps t one step at a time):
+            # each step's readout once for the whole batch, instead of a (B, n_in, n_out)
+            # copy of the weights per example (a 20,000-point swiss-roll evaluation: 90 s -> 2 s).
+            out = torch.einsum("bh,sho->bso", h, self.weight[steps]) + self.bias[steps]
+            pick = lambda k: out.gather(1, k.view(B, 1, 1).expand(B, 1, out.shape[2])).squeeze(1)  # noqa: E731
+            return pick(inv[:B]) * (1 - f) + pick(inv[B:]) * f
         w = self.weight[i0] * (1 - f[:, :, None]) + self.weight[i0 + 1] * f[:, :, None]
         b = self.bias[i0] * (1 - f) + self.bias[i0 + 1] * f
         return torch.einsum("bh,bho->bo", h, w) + b
