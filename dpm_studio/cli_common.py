@@ -1,0 +1,74 @@
+"""What the command line's commands share: the user-error type, the progress line on stderr,
+loading a checkpoint and checking a device name.
+
+Kept apart from :mod:`.cli` (which assembles the parser and funnels errors) so that the
+command modules :mod:`.cli_train` and :mod:`.cli_restore` can import it without a cycle.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+
+class UserError(Exception):
+    """Something the user can fix; printed as one line, exit status 2."""
+
+
+# -- progress on stderr ------------------------------------------------------------------
+class Progress:
+    def __init__(self, label: str, total: int | None, stream=None, enabled: bool = True):
+        self.label, self.total = label, total
+        self.stream = stream or sys.stderr
+        self.enabled = enabled
+        self.t0 = time.perf_counter()
+        self.last = 0.0
+        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+
+    def update(self, done: int, extra: str = "", force: bool = False):
+        now = time.perf_counter()
+        if not self.enabled:
+            return
+        if not force and now - self.last < (0.2 if self.tty else 5.0):
+            return
+        self.last = now
+        el = now - self.t0
+        if self.total:
+            frac = min(1.0, done / self.total)
+            eta = el / frac - el if frac > 0 else float("nan")
+            bar = "#" * int(24 * frac)
+            text = f"{self.label} [{bar:<24}] {done}/{self.total} {el:5.0f}s eta {eta:4.0f}s {extra}"
+        else:
+            text = f"{self.label} {done} {el:5.0f}s {extra}"
+        self.stream.write(("\r" + text[:150]) if self.tty else text + "\n")
+        self.stream.flush()
+
+    def close(self):
+        if self.tty and self.enabled:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+
+# -- checkpoints ---------------------------------------------------------------------------
+def _load(name_or_path, device="cpu"):
+    from .core.checkpoint import load, resolve
+    from .paths import shipped_checkpoints_dir
+
+    loaded = load(resolve(name_or_path), device=device)
+    shipped = shipped_checkpoints_dir() / f"{loaded.name}.json"
+    if shipped.is_file() and loaded.path.resolve() != shipped.resolve():
+        print(f"dpm-studio: note: using {loaded.path}, which hides the shipped checkpoint {loaded.name}",
+              file=sys.stderr)
+    return loaded
+
+
+
+def _device(name: str) -> str:
+    from .core.devices import check_device
+
+    try:
+        return check_device(name)
+    except ValueError as e:
+        raise UserError(str(e)) from None
+

@@ -1,0 +1,248 @@
+"""The command line's restoration commands: ``inpaint``, ``denoise`` and ``sample``, one image
+each (several inputs or a folder go through :mod:`.batch`), and their options."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from . import __version__
+from . import cliargs as A
+from .cli_common import Progress, UserError, _device, _load
+from .paths import DEFAULT_CHECKPOINT
+
+
+def _run_to_end(gen, label: str, progress=None):
+    prog = progress or Progress(label, None)
+    rec = None
+    try:
+        for rec in gen:
+            prog.total = rec.total
+            prog.update(rec.index + 1, force=rec.done)
+    except ValueError as e:  # the tasks' refusals are meant for the user
+        raise UserError(str(e)) from None
+    except (MemoryError, RuntimeError) as e:
+        from .core.memory import is_allocation_failure
+
+        if not is_allocation_failure(e):  # "can't allocate memory", "out of memory", MemoryError, ...
+            raise
+        raise UserError("ran out of memory; try a smaller image, fewer --samples or a smaller --tile") from None
+    finally:
+        prog.close()
+    import numpy as np
+
+    if rec is not None and not np.isfinite(rec.image).all():
+        raise UserError("the model produced NaN or infinite values (broken weights or a bad card): nothing was saved")
+    return rec.image
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """True when writing ``a`` would replace ``b``: the same path, a link to it, or a hard link."""
+    import os
+
+    try:
+        if a.resolve() == b.resolve():
+            return True
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _check_output(args, data):
+    """Refuse a bad output before any work is done: unknown format, or the input itself."""
+    from .imageio import format_for_path
+
+    out = Path(args.output)
+    format_for_path(out)
+    inputs = [("input", data.path if data is not None else None), ("mask", getattr(args, "mask", None)),
+              ("checkpoint", getattr(args, "checkpoint", None))]
+    for role, given in inputs:
+        if given and not args.overwrite and _same_file(out, Path(given)):
+            raise UserError(f"refusing to overwrite the {role} {out.name}; choose another -o or pass --overwrite")
+    folder = out.parent if str(out.parent) else Path(".")
+    if not folder.is_dir():
+        raise UserError(f"cannot save {out.name}: the folder {folder} does not exist")
+    if out.is_dir():
+        raise UserError(f"cannot save {out.name}: {out} is a folder; give a file name with -o")
+
+
+def _save(args, pixels, data, loaded, request):
+    """Write the result with the one metadata schema: the runs that made it, this one last."""
+    from .core.requests import saved_metadata
+    from .imageio import export_options, save_image
+
+    out = Path(args.output)
+    alpha = data.alpha if data is not None else None
+    before = data.metadata.get("runs", []) if data is not None and isinstance(data.metadata, dict) else []
+    meta = saved_metadata([*before, request.metadata(loaded)], __version__)
+    save_image(out, pixels, alpha, quality=args.quality, metadata=meta, **export_options(data))
+    print(str(out))
+
+
+def _request(cls, **settings):
+    """A validated run request from the options given (None: the request's default)."""
+    try:
+        return cls(**{k: v for k, v in settings.items() if v is not None}).validate()
+    except ValueError as e:
+        raise UserError(str(e)) from None
+
+
+def _read(path):
+    from .imageio import load_image
+
+    data = load_image(path)
+    for note in data.notes:  # e.g. an animation: only its first frame is used
+        print(f"dpm-studio: note: {note}", file=sys.stderr)
+    return data
+
+
+def _inpaint_request(args):
+    from .core.requests import InpaintRequest
+
+    return _request(InpaintRequest, steps=args.steps, seed=args.seed, samples=args.samples, mode=args.mode,
+                    start=args.start, start_sigma=args.start_sigma, jump_length=args.jump_length,
+                    jump_n_sample=args.jump_n, variance=args.variance, device=args.device)
+
+
+def cmd_inpaint(args, loaded=None, progress=None) -> int:
+    """One image; several inputs or a folder make a batch (:mod:`.batch`, which passes the loaded
+    checkpoint and its progress display)."""
+    from . import batch
+    from .core.tasks import run_task
+    from .imageio import load_mask
+
+    if batch.is_batch(args):
+        return batch.run(args, "inpaint")
+    req = _inpaint_request(args)
+    data = _read(args.input)
+    _check_output(args, data)
+    mask = load_mask(args.mask, shape=data.pixels.shape[:2])
+    mask = mask if args.soft_mask else (mask > 0).astype("float32")
+    if not mask.any():
+        raise UserError("the mask is empty: nothing to inpaint")
+    if mask.min() > 0:
+        print("dpm-studio: note: the mask covers the whole image: inpainting becomes unconditional sampling",
+              file=sys.stderr)
+    elif (mask > 0).mean() > 0.95:
+        print(f"dpm-studio: note: the mask covers {100 * (mask > 0).mean():.1f}% of the image: the little left "
+              "to condition on makes this close to unconditional sampling", file=sys.stderr)
+    loaded = loaded or _load(args.checkpoint, _device(args.device))
+    result = _run_to_end(run_task(loaded, req, data.pixels, mask=mask), "inpaint", progress)
+    _save(args, result, data, loaded, req)
+    return 0
+
+
+def _denoise_settings(args) -> dict:
+    """The denoising settings but sigma, checked before any image is read."""
+    from .core.requests import DenoiseRequest
+
+    if args.variance != "learned" and args.method != "sample":
+        raise UserError("--variance applies to sampled trajectories: add --method sample")
+    if args.sigma is not None and args.sigma <= 0:
+        raise UserError("--sigma must be positive (0-255 units)")
+    settings = dict(steps=args.steps, seed=args.seed, samples=args.samples, method=args.method,
+                    ensemble=args.ensemble, tile=args.tile, tile_batch=args.tile_batch, variance=args.variance,
+                    device=args.device, clipping=args.clipping)
+    _request(DenoiseRequest, sigma=1.0, **settings)  # a bad option is refused before the image is read
+    return settings
+
+
+def cmd_denoise(args, loaded=None, progress=None) -> int:
+    """One image, or a batch (as :func:`cmd_inpaint`)."""
+    from . import batch
+    from .core.noise import estimate_noise_sigma
+    from .core.requests import DenoiseRequest
+    from .core.tasks import run_task
+
+    if batch.is_batch(args):
+        return batch.run(args, "denoise")
+    settings = _denoise_settings(args)
+    data = _read(args.input)
+    _check_output(args, data)
+    if args.sigma is None:
+        sigma = estimate_noise_sigma(data.pixels)
+        print(f"dpm-studio: estimated noise sigma = {sigma * 255:.1f} (0-255 units)", file=sys.stderr)
+        if sigma <= 0:
+            raise UserError("the image shows no measurable noise; give --sigma")
+    else:
+        sigma = args.sigma / 255.0
+    req = _request(DenoiseRequest, sigma=sigma, levels=2 ** data.bit_depth - 1, **settings)
+    loaded = loaded or _load(args.checkpoint, _device(args.device))
+    result = _run_to_end(run_task(loaded, req, data.pixels), "denoise", progress)
+    _save(args, result, data, loaded, req)
+    return 0
+
+
+def cmd_sample(args) -> int:
+    from .core.requests import SampleRequest
+    from .core.tasks import run_task
+
+    w, h = args.size  # parsed and range-checked by argparse (cliargs.parse_size)
+    req = _request(SampleRequest, size=(h, w), steps=args.steps, seed=args.seed, variance=args.variance,
+                   device=args.device)
+    _check_output(args, None)
+    loaded = _load(args.checkpoint, _device(args.device))
+    result = _run_to_end(run_task(loaded, req), "sample")
+    _save(args, result, None, loaded, req)
+    return 0
+
+
+def _restore_args(p, checkpoint_required=False):
+    p.add_argument("-o", "--output", required=True, help="output image (PNG, JPEG, TIFF, BMP, WebP); with several "
+                   "inputs or a folder, the output folder (each result keeps its input's name)")
+    p.add_argument("--checkpoint", default=None if checkpoint_required else DEFAULT_CHECKPOINT,
+                   required=checkpoint_required, help="a shipped checkpoint's name or a path")
+    p.add_argument("--steps", type=A.STEPS, default=None,
+                   help="reverse steps (default: inpaint 20 respaced from the start step, denoise and sample all)")
+    p.add_argument("--seed", type=A.SEED, default=0)
+    p.add_argument("--variance", choices=("learned", "large"), default="learned",
+                   help="reverse-step variance of a Gaussian model: the model's learned one (default) or the "
+                        "forward rate 1 - ab_t/ab_s, which leaves more texture and some grain")
+    p.add_argument("--device", default="cpu", help="cpu or cuda (cuda:N for one of several cards)")
+    p.add_argument("--quality", type=A.QUALITY, default=95, help="JPEG/WebP quality")
+    p.add_argument("--overwrite", action="store_true", help="allow writing over the input file; in a batch, also "
+                   "redo images whose output exists (skipped otherwise, so an interrupted batch resumes)")
+
+
+def add_parsers(sub) -> None:
+    """The ``inpaint``, ``denoise`` and ``sample`` subcommands' options."""
+    i = sub.add_parser("inpaint", help="fill the masked pixels of an image")
+    i.add_argument("input", nargs="+", help="the image; or several, or a folder of images (a batch)")
+    i.add_argument("--mask", required=True, help="mask image: nonzero pixels are filled; in a batch, one mask for "
+                   "all images or a folder of masks matched to the images by file name stem")
+    _restore_args(i)
+    i.add_argument("--samples", type=A.SAMPLES, default=1, help="average K samples (posterior mean)")
+    i.add_argument("--mode", choices=("clamp", "forward"), default=None,
+                   help="known pixels clamped (the paper) or forward-noised (RePaint, the default)")
+    i.add_argument("--jump-length", type=A.JUMP_LENGTH, default=None,
+                   help="RePaint resampling: steps to go back at each jump (default 5 with --mode forward; 0 = off)")
+    i.add_argument("--jump-n", type=A.JUMP_N, default=None, help="times each jump segment is traversed (default 2)")
+    i.add_argument("--start", choices=("harmonic", "noise"), default=None,
+                   help="begin from a forward-noised smooth fill of the hole (harmonic, the default) or from "
+                        "pure noise at t = T (the paper)")
+    i.add_argument("--start-sigma", type=A.START_SIGMA, default=None,
+                   help="with --start harmonic: the starting noise std in the model's unit-variance space "
+                        "(default 1; larger lets the model depart further from the smooth fill)")
+    i.add_argument("--soft-mask", action="store_true", help="use grey mask values as a feathered edge")
+
+    dn = sub.add_parser("denoise", help="remove Gaussian noise from an image")
+    dn.add_argument("input", nargs="+", help="the noisy image; or several, or a folder of images (a batch)")
+    _restore_args(dn)
+    dn.add_argument("--sigma", type=A.SIGMA_255, default=None, help="noise std in 0-255 units (default: estimated)")
+    dn.add_argument("--samples", type=A.SAMPLES, default=1, help="average K samples (posterior mean)")
+    dn.add_argument("--method", choices=("mmse", "sample"), default="mmse",
+                    help="one-step posterior mean (fast) or sampled reverse trajectories")
+    dn.add_argument("--ensemble", type=int, choices=range(1, 9), default=8, metavar="N",
+                    help="mmse: average over N flips and rotations of each tile, 1-8 (default 8: about "
+                         "+0.2 dB for 8x the network evaluations)")
+    dn.add_argument("--clipping", choices=("censored", "ignore"), default="censored",
+                    help="censored (default): a pixel stored as 0 or the top value means the noisy value fell "
+                         "at or beyond the edge, and is treated so; ignore: take it as an ordinary observation")
+    dn.add_argument("--tile", type=A.TILE, default=256, help="tile size for large images")
+    dn.add_argument("--tile-batch", type=A.TILE_BATCH, default=None, metavar="N",
+                    help="tiles per network call with --method mmse (default: 1 on a CPU, where larger batches "
+                         "ran slower, 8 on a GPU)")
+
+    sm = sub.add_parser("sample", help="draw an image from a model")
+    _restore_args(sm, checkpoint_required=True)
+    sm.add_argument("--size", required=True, type=A.parse_size, help="WxH, e.g. 64x64")
