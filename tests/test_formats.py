@@ -7,7 +7,8 @@ import pytest
 import tifffile
 from PIL import Image, ImageCms
 
-from dpm_studio import formats, imageio
+from dpm_studio import imageio
+from dpm_studio.core import formats
 
 RNG = np.random.default_rng(7)
 SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()

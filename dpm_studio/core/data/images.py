@@ -29,6 +29,11 @@ Recipes (``RECIPES`` / :func:`get_recipe`):
 - ``folder``: any folder of the user's images (PNG, JPEG, TIFF, BMP, WebP), EXIF
   orientation applied, converted to grey or RGB.
 
+Every image file (folders, wallpapers, scikit-learn's photographs) is decoded by the app's
+own decoder (:mod:`dpm_studio.core.decode`, :func:`load_image_file`) and rounded to 8 bits,
+so training sees the pixels the app and the command line read (16-bit files: v / 65535
+rounded), under the same rules (safe open, the decompression-bomb limit).
+
 Never training data (:mod:`.exclusion`).  The classic test images
 ``EXCLUDED_TEST_IMAGES`` (camera, astronaut, coffee, chelsea -- also reachable as ``cat``
 --, coins) and the Debian packages ``EXCLUDED_PACKAGES`` (mate-backgrounds,
@@ -139,16 +144,13 @@ def sklearn_image(name: str) -> np.ndarray:
     _refuse_excluded(name)
     import importlib.util
 
-    from PIL import Image
-
     if name not in SKLEARN_PHOTOS:
         raise ValueError(f"scikit-learn has no sample image {name!r}")
     spec = importlib.util.find_spec("sklearn")
     if spec is None or not spec.submodule_search_locations:
         raise ImportError("the bundled photographs need the 'scikit-learn' package (pip install scikit-learn)")
     path = Path(list(spec.submodule_search_locations)[0]) / "datasets" / "images" / f"{name}.jpg"
-    with Image.open(path) as img:
-        return np.asarray(img.convert("RGB"))
+    return load_image_file(path, "rgb")
 
 
 def list_image_files(folder: str | os.PathLike, recursive: bool = False) -> list[Path]:
@@ -163,31 +165,15 @@ def list_image_files(folder: str | os.PathLike, recursive: bool = False) -> list
 def load_image_file(path: str | os.PathLike, mode: str = "gray") -> np.ndarray:
     """Decode one image file to uint8 (H, W, 1) grey or (H, W, 3) RGB.
 
-    EXIF orientation is applied (PIL.ImageOps.exif_transpose); 16-bit data are mapped to
-    8 bits (v / 257, rounded); alpha is dropped; the first frame of multi-frame files is used.
+    The app's own decoder (:func:`dpm_studio.core.decode.load_image`: safe open by name
+    and content, EXIF orientation, the pixel limit, 16-bit and float files at full depth),
+    then its [0, 1] pixels rounded to 8 bits (:func:`~dpm_studio.core.decode.to_uint8`):
+    a file trains on the pixels the app shows. Alpha is dropped; the first frame of a
+    multi-frame file is used.
     """
-    from PIL import ImageOps
+    from ..decode import load_image, to_uint8
 
-    from ..safefiles import open_image
-
-    with open_image(path) as im:  # a regular file in a format the app offers, by name and content
-        im.load()
-        im = ImageOps.exif_transpose(im)
-        if im.mode in ("I;16", "I;16B", "I;16L", "I"):
-            a = np.asarray(im).astype(np.float64)
-            if a.max(initial=0) > 255:
-                a = a / 257.0
-            a = np.clip(np.rint(a), 0, 255).astype(np.uint8)
-        elif im.mode == "F":
-            a = np.asarray(im, dtype=np.float64)
-            if a.max(initial=0) <= 1.0:
-                a = a * 255.0
-            a = np.clip(np.rint(a), 0, 255).astype(np.uint8)
-        else:
-            if im.mode not in ("L", "RGB"):
-                im = im.convert("L" if im.mode in ("1", "LA", "La") else "RGB")
-            a = np.asarray(im)
-    return _convert(a, mode)
+    return _convert(to_uint8(load_image(path).pixels), mode)
 
 
 def _sidecar_info(path: Path) -> dict:

@@ -1,0 +1,366 @@
+"""Decoding an image file: the one decoder of the app, the command line and the training data.
+
+:func:`load_image` reads PNG, JPEG, TIFF, BMP, WebP (and the first frame of GIF/PPM) into
+:class:`ImageData`: float32 pixels (H, W, C) in [0, 1], C = 1 (grey) or 3 (RGB), an alpha
+channel kept aside, the source's bit depth, colour profile, EXIF block and run settings.
+Every file goes through the same rules: only a regular file whose name *and* content are a
+format the app offers (:func:`.safefiles.open_image`), EXIF orientation applied, a pixel
+limit against decompression bombs lowered to what memory holds, 16-bit colour PNG and deep
+or float TIFF at full depth through :mod:`.formats`. ``dpm_studio.imageio`` (the app and
+the command line) and the data recipes (:mod:`.data.images`, whose 8-bit training images
+are :func:`to_uint8` of these pixels) both call it, so a file gives the same pixels
+everywhere.
+
+Errors a user can cause (a missing, unreadable, corrupt or too large file) raise
+:class:`ImageIOError` with a one-line message meant for a dialog.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from . import formats
+from .safefiles import IMAGE_FORMATS, UnsafeFile, loads_json, open_image
+
+#: Key of the PNG text chunk / TIFF description that holds the run settings (JSON).
+METADATA_KEY = "dpm-studio"
+#: Refuse images beyond this many pixels (Pillow's own bomb limit is about 179 Mpx).
+MAX_PIXELS = 100_000_000
+
+
+class ImageIOError(ValueError):
+    """A file that cannot be read or written; the message is one line for the user."""
+
+
+@dataclass
+class ImageData:
+    """An image as the app holds it.
+
+    ``pixels``: float32 (H, W, C) in [0, 1], C in (1, 3). ``alpha``: float32 (H, W) or None.
+    ``bit_depth``: 8, 16 or 32 (floats) of the source. ``mode``: the source's Pillow mode
+    (or the sample type, e.g. ``float32``, for what :mod:`.formats` decoded).
+    ``value_scale``, ``value_offset``: a float source's values are
+    ``pixels * value_scale + value_offset`` (1 and 0 for data in [0, 1]; a power of two
+    for larger nonnegative data, so the mapping is exact). ``icc_profile``, ``exif``: the
+    source's colour profile and EXIF block (orientation reset to 1, since the pixels are
+    already turned upright), written back on export by :func:`export_options`.
+    ``metadata``: run settings found in the file (a dict), if it was written by the app.
+    ``notes``: one-line remarks for the user about how the file was read (an animation
+    of which only the first frame is used), for a status bar or stderr.
+    """
+
+    pixels: np.ndarray
+    alpha: np.ndarray | None = None
+    path: Path | None = None
+    mode: str = "RGB"
+    bit_depth: int = 8
+    metadata: dict = field(default_factory=dict)
+    notes: list = field(default_factory=list)
+    icc_profile: bytes | None = None
+    exif: bytes | None = None
+    value_scale: float = 1.0
+    value_offset: float = 0.0
+
+    @property
+    def height(self) -> int:
+        return int(self.pixels.shape[0])
+
+    @property
+    def width(self) -> int:
+        return int(self.pixels.shape[1])
+
+    @property
+    def channels(self) -> int:
+        return int(self.pixels.shape[2])
+
+    def describe(self) -> str:
+        kind = "grey" if self.channels == 1 else "RGB"
+        extra = " + alpha" if self.alpha is not None else ""
+        depth = "32-bit float" if self.bit_depth == 32 else f"{self.bit_depth}-bit"
+        return f"{self.width}\u00d7{self.height} {kind}{extra}, {depth}"
+
+
+# -- conversions --------------------------------------------------------------------------------
+def to_uint8(a: np.ndarray) -> np.ndarray:
+    """[0, 1] floats -> uint8 with rounding (NaN becomes 0)."""
+    a = np.nan_to_num(np.asarray(a, dtype=np.float32), nan=0.0)
+    return (np.clip(a, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
+def from_uint8(a: np.ndarray) -> np.ndarray:
+    return np.asarray(a, dtype=np.float32) / 255.0
+
+
+# -- reading ---------------------------------------------------------------------------------------
+def _header_size(path: Path) -> tuple[int, int] | None:
+    """(width, height) from the file's header alone, without Pillow's bomb check; None if unknown."""
+    try:
+        Image.init()
+        with open(path, "rb") as fp:
+            prefix = fp.read(16)
+            for fmt in Image.ID:
+                factory, accept = Image.OPEN[fmt]
+                if accept is not None and not accept(prefix):
+                    continue
+                fp.seek(0)
+                try:
+                    return tuple(factory(fp, str(path)).size)
+                except Exception:  # noqa: BLE001 - not this format
+                    continue
+    except Exception:  # noqa: BLE001 - only a nicer message depends on this
+        return None
+    return None
+
+
+def _png_size(path: Path) -> tuple[int, int] | None:
+    """(width, height) from a PNG's IHDR chunk (Pillow refuses a zero-size PNG as unidentified)."""
+    try:
+        with open(path, "rb") as fp:
+            head = fp.read(24)
+    except OSError:
+        return None
+    if len(head) == 24 and head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR":
+        return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+    return None
+
+
+#: Bytes a loaded pixel takes at the peak of loading (the decoded image, float32 copies,
+#: conversions); the app holds a few more copies (canvas, undo): 48 covers both.
+BYTES_PER_PIXEL = 48
+
+
+def pixel_limit() -> int:
+    """The most pixels an image may have: Pillow's bomb limit, or ours if that is lower."""
+    lim = Image.MAX_IMAGE_PIXELS
+    return min(int(lim), MAX_PIXELS) if lim else MAX_PIXELS
+
+
+def pixel_budget() -> int:
+    """The most pixels that can be opened now: :func:`pixel_limit`, lowered to what memory holds."""
+    from .memory import available_bytes
+
+    return max(1, min(pixel_limit(), available_bytes() // BYTES_PER_PIXEL))
+
+
+def _too_large(path: Path, pixels: int | None = None) -> ImageIOError:
+    limit = pixel_budget()
+    if limit < pixel_limit():
+        from .memory import available_bytes, gib
+
+        return ImageIOError(f"{path.name} is over the {limit:,} pixels that the memory available "
+                            f"({gib(available_bytes())}) can hold while it is opened; scale it down or free some memory")
+    size = _header_size(path)
+    if size is not None:
+        what = f"{size[0]}\u00d7{size[1]} ({size[0] * size[1]:,} pixels)"
+    elif pixels:
+        what = f"{pixels:,} pixels"
+    else:
+        what = "larger than the limit"
+    return ImageIOError(f"{path.name} is {what}, over the safety limit of {limit:,} pixels "
+                        "(it could be a decompression bomb): scale it down in an image editor first")
+
+
+def _open(path: Path) -> Image.Image:
+    try:
+        with warnings.catch_warnings():
+            # Pillow only warns between its limit and twice that: refuse those too.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            im = open_image(path)  # a regular file, in a format the app offers by name and content
+            n = im.width * im.height
+            if n > pixel_limit():
+                raise _too_large(path)
+            if n > pixel_budget():
+                from .memory import available_bytes, gib
+
+                raise ImageIOError(f"{path.name} is {im.width}\u00d7{im.height} ({n:,} pixels): opening it needs "
+                                   f"about {gib(n * BYTES_PER_PIXEL)} of memory and {gib(available_bytes())} is "
+                                   "available; scale it down or free some memory")
+            im.load()
+    except ImageIOError:
+        raise
+    except UnsafeFile as e:
+        raise ImageIOError(str(e)) from None
+    except UnidentifiedImageError:
+        size = _png_size(path)
+        if size is not None and 0 in size:
+            raise ImageIOError(f"{path.name} has no pixels ({size[0]}\u00d7{size[1]})") from None
+        if path.stat().st_size == 0:
+            raise ImageIOError(f"{path.name} is an empty file (0 bytes), not an image") from None
+        raise ImageIOError(f"{path.name} is not an image file in a format DPM Studio reads "
+                           f"({', '.join(sorted(set(IMAGE_FORMATS.values())))}), or it is corrupt") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        m = re.search(r"\((\d+) pixels\)", str(e))
+        raise _too_large(path, int(m.group(1)) if m else None) from None
+    except MemoryError:
+        raise ImageIOError(f"{path.name} is too large to load into the memory available") from None
+    except PermissionError:
+        raise ImageIOError(f"{path.name}: permission denied") from None
+    except (OSError, SyntaxError, ValueError, EOFError, struct.error) as e:
+        if "chunk is too large" in str(e) or "Decompressed data too large" in str(e):
+            raise ImageIOError(f"{path.name} holds a metadata block (an ICC profile or text chunk) larger "
+                               f"than is safe to read ({e})") from None
+        raise ImageIOError(f"{path.name} cannot be read: it looks truncated or corrupt ({e})") from None
+    if im.width == 0 or im.height == 0:
+        raise ImageIOError(f"{path.name} has no pixels ({im.width}\u00d7{im.height})")
+    return im
+
+
+#: Largest run-settings text read back from an image, and its deepest nesting.
+MAX_METADATA_CHARS = 256 * 1024
+
+
+def _metadata(im: Image.Image) -> dict:
+    text = None
+    info = getattr(im, "text", None) or {}
+    if METADATA_KEY in info:
+        text = info[METADATA_KEY]
+    elif im.format == "TIFF":
+        desc = im.tag_v2.get(270) if hasattr(im, "tag_v2") else None
+        if isinstance(desc, str) and desc.startswith("{"):
+            text = desc
+    return _parse_metadata(text)
+
+
+def _parse_metadata(text) -> dict:
+    if not text or not isinstance(text, str) or not text.startswith("{"):
+        return {}
+    try:
+        meta = loads_json(text, MAX_METADATA_CHARS, max_depth=8, what="run settings")
+    except ValueError:  # settings we did not write (or cannot trust) are ignored, never fatal
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def pil_to_image_data(im: Image.Image, path: Path | None = None) -> ImageData:
+    """A Pillow image (any mode) -> :class:`ImageData`, honouring EXIF orientation.
+
+    Channels: 1 (grey) for modes 1, L, LA, I;16, I and F; 3 (RGB) for everything else
+    (P, PA, RGB, RGBA, CMYK, YCbCr, ...). An alpha channel (LA, PA, RGBA, P with a
+    transparent colour) is kept aside unless it is fully opaque. 16-bit grey (I;16) is
+    scaled by 1/65535; 32-bit integers (I) by 1/65535 when any value exceeds 255, else
+    1/255; floats (F) by 1, 1/255 or 1/65535 after their maximum. Values end clipped to
+    [0, 1] (NaN becomes 0). An animation contributes its first frame, with a note.
+    """
+    meta = _metadata(im)
+    src_mode = im.mode
+    notes = []
+    n_frames = int(getattr(im, "n_frames", 1) or 1)
+    if n_frames > 1:
+        name = path.name if path is not None else "the image"
+        notes.append(f"{name} is an animation of {n_frames} frames: only the first frame is used")
+    icc = im.info.get("icc_profile") or None
+    try:
+        im = ImageOps.exif_transpose(im)
+    except Exception:  # a broken EXIF block must not make the picture unreadable
+        pass
+    exif = _upright_exif(im)
+    bit_depth = 8
+    alpha = None
+    mode = im.mode
+    if mode == "P" or mode == "PA":
+        im = im.convert("RGBA" if ("transparency" in im.info or mode == "PA") else "RGB")
+        mode = im.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        a = np.asarray(im, dtype=np.float64)
+        hi = 65535.0 if mode.startswith("I;16") or a.max(initial=0) > 255 else 255.0
+        bit_depth = 16 if hi > 255 else 8
+        pixels = (np.clip(a, 0, hi) / hi)[:, :, None]
+    elif mode == "F":
+        a = np.nan_to_num(np.asarray(im, dtype=np.float64), nan=0.0, posinf=65535.0, neginf=0.0)
+        hi = 1.0 if a.max(initial=0) <= 1.0 else (255.0 if a.max() <= 255 else 65535.0)
+        bit_depth = 16 if hi > 255 else 8
+        pixels = (np.clip(a, 0, hi) / hi)[:, :, None]
+    elif mode == "1" or mode == "L":
+        pixels = from_uint8(np.asarray(im.convert("L")))[:, :, None]
+    elif mode == "LA" or mode == "La":
+        a = np.asarray(im.convert("LA"))
+        pixels, alpha = from_uint8(a[:, :, :1]), from_uint8(a[:, :, 1])
+    elif mode in ("RGBA", "RGBa"):
+        a = np.asarray(im.convert("RGBA"))
+        pixels, alpha = from_uint8(a[:, :, :3]), from_uint8(a[:, :, 3])
+    else:  # RGB, CMYK, YCbCr, LAB, HSV, I;16 variants Pillow maps to RGB ...
+        pixels = from_uint8(np.asarray(im.convert("RGB")))
+    if alpha is not None and float(alpha.min()) >= 1.0:
+        alpha = None  # a fully opaque alpha channel carries nothing
+    return ImageData(np.ascontiguousarray(pixels, dtype=np.float32),
+                     None if alpha is None else np.ascontiguousarray(alpha, dtype=np.float32),
+                     path, src_mode, bit_depth, meta, notes, icc, exif)
+
+
+def _upright_exif(im: Image.Image) -> bytes | None:
+    """The image's EXIF block with Orientation 1 (the pixels are already upright); None if none."""
+    try:
+        exif = im.getexif()
+        if not len(exif) and not exif.get_ifd(0x8769):
+            return None
+        if 0x0112 in exif:
+            exif[0x0112] = 1
+        return exif.tobytes()
+    except Exception:  # noqa: BLE001 - a broken EXIF block is dropped, not fatal
+        return None
+
+
+def _load_deep(path: Path) -> ImageData | str | None:
+    """A 16-bit colour PNG or a TIFF through :mod:`.formats`; None, or a note on what will be
+    lost, when Pillow is to read it. Only for names of formats the app offers (the rest are
+    refused by :func:`_open`, whose rules apply to every file)."""
+    if path.suffix.lower() not in IMAGE_FORMATS or not path.is_file():
+        return None
+    try:
+        deep = formats.decode(path, pixel_budget())  # the bomb limit, lowered to what memory holds
+    except formats.Unsupported as e:
+        return e.note
+    except OverflowError:
+        raise _too_large(path) from None
+    except MemoryError:
+        raise ImageIOError(f"{path.name} is too large to load into the memory available") from None
+    except PermissionError:
+        raise ImageIOError(f"{path.name}: permission denied") from None
+    except Exception as e:  # noqa: BLE001 - zlib, struct, tifffile errors: all mean a broken file
+        raise ImageIOError(f"{path.name} cannot be read: it looks truncated or corrupt ({e})") from None
+    if deep is None:
+        return None
+    if 0 in deep.pixels.shape[:2]:
+        raise ImageIOError(f"{path.name} has no pixels ({deep.pixels.shape[1]}\u00d7{deep.pixels.shape[0]})")
+    text = deep.text or {}
+    meta = _parse_metadata(text.get(METADATA_KEY) or text.get("description"))
+    notes = [f"{path.name}: {n}" for n in deep.notes or []]
+    return ImageData(deep.pixels, deep.alpha, path, deep.dtype, deep.bit_depth, meta, notes, deep.icc_profile,
+                     deep.exif, deep.value_scale, deep.value_offset)
+
+
+def load_image(path) -> ImageData:
+    """Read PNG, JPEG, TIFF, BMP, WebP (and GIF/PPM first frames) into :class:`ImageData`.
+
+    16-bit PNG and TIFF keep their depth (``bit_depth`` 16), float TIFF its range
+    (``bit_depth`` 32, ``value_scale``/``value_offset``); an uncompressed TIFF is
+    memory-mapped rather than read into memory.
+    """
+    path = Path(path)
+    deep = _load_deep(path)
+    if isinstance(deep, ImageData):
+        return deep
+    try:
+        im = _open(path)
+    except ImageIOError:
+        if deep:  # the note says what would have read it
+            raise ImageIOError(f"{path.name} cannot be read: {deep}") from None
+        raise
+    try:
+        data = pil_to_image_data(im, path)
+        if deep and not data.mode.startswith("I;16"):  # Pillow keeps 16 bits of grey, not of colour or floats
+            data.notes.append(f"{path.name} was read at 8 bits: {deep}")
+        return data
+    except MemoryError:
+        raise ImageIOError(f"{path.name} is too large to convert in the memory available") from None
+    except (OSError, ValueError) as e:
+        raise ImageIOError(f"{path.name} cannot be decoded ({e})") from None
+    finally:
+        im.close()  # an animation keeps its file open otherwise

@@ -1,0 +1,100 @@
+"""One image decoder: the training recipes see the pixels the app and the command line read.
+
+The recipes' 8-bit images must be exactly ``to_uint8`` of :func:`dpm_studio.imageio.load_image`
+for the same file (8 and 16 bits, PNG, JPEG turned upright by its EXIF orientation, TIFF),
+and the recipes must refuse what the app refuses (the decompression-bomb limit).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tifffile
+import torch
+from PIL import Image
+
+from dpm_studio import imageio
+from dpm_studio.core.data import images as im
+from dpm_studio.core.data.pixels import _convert
+
+torch.set_num_threads(1)
+
+
+def _ramp16(h: int, w: int, c: int) -> np.ndarray:
+    """16-bit values spread over the whole range, with low bytes a truncation to 8 bits gets wrong."""
+    rng = np.random.default_rng(7)
+    return rng.integers(0, 65536, (h, w, c), dtype=np.uint16)
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("one_decoder")
+    rng = np.random.default_rng(3)
+    rgb8 = rng.integers(0, 256, (24, 36, 3), dtype=np.uint8)
+    grey8 = rng.integers(0, 256, (24, 36), dtype=np.uint8)
+    deep_rgb, deep_grey = _ramp16(24, 36, 3), _ramp16(24, 36, 1)[:, :, 0]
+    Image.fromarray(rgb8).save(d / "rgb8.png")
+    Image.fromarray(grey8).save(d / "grey8.png")
+    Image.fromarray(deep_grey).save(d / "grey16.png")  # Pillow keeps 16 bits of grey (mode I;16)
+    imageio.save_image(d / "rgb16.png", deep_rgb.astype(np.float32) / 65535, bit_depth=16)
+    # stored 36 wide x 24 high, dark left half; EXIF orientation 6 = turn 90 degrees clockwise
+    rot = np.full((24, 36, 3), 220, dtype=np.uint8)
+    rot[:, :18] = 30
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(rot).save(d / "rotated.jpg", exif=exif.tobytes(), quality=95)
+    Image.fromarray(rgb8).save(d / "plain.jpg", quality=90)
+    tifffile.imwrite(d / "rgb8.tif", rgb8, photometric="rgb")
+    tifffile.imwrite(d / "rgb16.tif", deep_rgb, photometric="rgb")
+    tifffile.imwrite(d / "grey16.tif", deep_grey, photometric="minisblack")
+    return d, {"rgb16": deep_rgb, "grey16": deep_grey}
+
+
+NAMES = ["rgb8.png", "grey8.png", "grey16.png", "rgb16.png", "rotated.jpg", "plain.jpg", "rgb8.tif", "rgb16.tif",
+         "grey16.tif"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("mode", ["rgb", "gray"])
+def test_the_recipe_decodes_a_file_to_the_apps_pixels(files, name, mode):
+    folder, _ = files
+    app = imageio.load_image(folder / name)
+    recipe = im.load_image_file(folder / name, mode)
+    expected = _convert(imageio.to_uint8(app.pixels), mode)
+    assert recipe.dtype == np.uint8 and recipe.shape == expected.shape
+    assert np.array_equal(recipe, expected), f"{name} ({mode}): the recipe and the app decode it differently"
+
+
+def test_sixteen_bit_files_are_rounded_not_truncated(files):
+    """v / 65535 rounded to 8 bits, the same for a 16-bit colour PNG or TIFF and a 16-bit grey one."""
+    folder, raw = files
+    want_rgb = np.clip(np.rint(raw["rgb16"] / 257.0), 0, 255).astype(np.uint8)
+    want_grey = np.clip(np.rint(raw["grey16"] / 257.0), 0, 255).astype(np.uint8)[:, :, None]
+    assert imageio.load_image(folder / "rgb16.png").bit_depth == 16
+    assert np.array_equal(im.load_image_file(folder / "rgb16.png", "rgb"), want_rgb)
+    assert np.array_equal(im.load_image_file(folder / "rgb16.tif", "rgb"), want_rgb)
+    assert np.array_equal(im.load_image_file(folder / "grey16.png", "gray"), want_grey)
+    assert np.array_equal(im.load_image_file(folder / "grey16.tif", "gray"), want_grey)
+
+
+def test_exif_orientation_is_applied_by_both(files):
+    folder, _ = files
+    app = imageio.load_image(folder / "rotated.jpg")
+    recipe = im.load_image_file(folder / "rotated.jpg", "rgb")
+    assert app.pixels.shape[:2] == recipe.shape[:2] == (36, 24)  # upright: 24 wide, 36 high
+    assert recipe[:15].mean() < 60 and recipe[21:].mean() > 190  # the dark half now on top
+
+
+def test_the_recipes_refuse_what_the_app_refuses(files, monkeypatch):
+    """The decompression-bomb limit applies to training folders too: such an image is skipped."""
+    folder, _ = files
+    from dpm_studio.core import decode
+
+    monkeypatch.setattr(decode, "MAX_PIXELS", 500)  # every test image (864 px) is now too large
+    with pytest.raises(imageio.ImageIOError, match="decompression bomb"):
+        imageio.load_image(folder / "rgb8.png")
+    with pytest.raises(ValueError, match="no usable images"):
+        im.folder_recipe(folder)
+    monkeypatch.setattr(decode, "MAX_PIXELS", 100_000_000)
+    r = im.folder_recipe(folder, mode="rgb")
+    assert len(r.sources) == len(NAMES)
