@@ -2,13 +2,14 @@
 
 Qt aborts the process (SIGABRT, a paragraph about platform plugins) when it has no display
 or when its X11 plugin cannot load a system library, and its message names
-``libxcb-cursor0`` whatever is missing. :func:`display_problem` looks first, in a few
-milliseconds and without importing Qt: which platform Qt would pick (``QT_QPA_PLATFORM``,
+``libxcb-cursor0`` whatever is missing. :func:`display_problem` looks first, in a few tens
+of milliseconds and without importing Qt: which platform Qt would pick (``QT_QPA_PLATFORM``,
 ``WAYLAND_DISPLAY``, ``DISPLAY``), whether that display's socket answers, and whether the
 platform plugin's shared libraries all load (the ELF ``DT_NEEDED`` entries of
-``libqxcb.so`` / ``libQt6XcbQpa.so.6`` or ``libqwayland.so``, each found in Qt's own
-folder, the bundle, or by the system loader). It returns one line saying what is missing
-and the packages to install, or None. Linux only; elsewhere Qt brings what it needs.
+``libqxcb.so`` / ``libQt6XcbQpa.so.6`` or ``libqwayland.so`` and of the Qt libraries they
+load, each found in Qt's own folder, the bundle, or by the system loader). It returns one
+line saying what is missing and the packages to install, or None. Linux only; elsewhere Qt
+brings what it needs.
 """
 
 from __future__ import annotations
@@ -90,15 +91,31 @@ def needed_libraries(path) -> tuple[list[str], list[str]]:
 
 
 def missing_libraries(files) -> list[str]:
-    """The sonames some of ``files`` need that neither sit beside Qt nor load from the system."""
+    """The sonames ``files`` need that neither sit beside Qt nor load from the system.
+
+    Qt's own libraries found beside it are followed too (the plugin needs ``libQt6Gui``, which
+    needs ``libEGL``, ``libfontconfig``, ``libQt6DBus`` -> ``libdbus-1``, ...), as ``ldd`` does:
+    on a bare Debian the plugin's direct needs alone left the window failing on ``libEGL.so.1``.
+    System libraries are left to the loader, which loads their own needs with them.
+    """
     missing: list[str] = []
-    for f in files:
+    queue, seen = [Path(f) for f in files], set()
+    while queue:
+        f = queue.pop(0)
+        if f.resolve() in seen:
+            continue
+        seen.add(f.resolve())
         needed, folders = needed_libraries(f)
-        folders = [*folders, str(Path(f).resolve().parent)]
+        folders = [*folders, str(f.resolve().parent)]
         if getattr(sys, "frozen", False) and hasattr(sys, "_MEIPASS"):
             folders.append(sys._MEIPASS)  # a PyInstaller bundle carries the build machine's copies
         for name in needed:
-            if name in missing or any(Path(d, name).exists() for d in folders):
+            if name in missing:
+                continue
+            beside = next((Path(d, name) for d in folders if Path(d, name).exists()), None)
+            if beside is not None:
+                if name.startswith("libQt6") and beside.stat().st_size:
+                    queue.append(beside)
                 continue
             try:
                 ctypes.CDLL(name)  # the system loader's own search (ld.so.cache, LD_LIBRARY_PATH, ...)

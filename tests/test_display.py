@@ -90,3 +90,26 @@ def test_in_a_bundle_libraries_beside_the_app_count(tmp_path, monkeypatch):
     (tmp_path / "libxcb.so.1").write_bytes(b"")  # and nothing else changes
     monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path / "elsewhere"), raising=False)
     assert display.missing_libraries(files) == missing
+
+
+def test_libraries_qt_itself_needs_are_checked_through_the_plugin(monkeypatch):
+    """On a bare Debian 12 the plugin's own DT_NEEDED all loaded, and the window then died on
+    libEGL.so.1: libqxcb needs libQt6Gui (beside Qt), which needs libEGL, libfontconfig and,
+    through libQt6DBus, libdbus-1. The check follows Qt's libraries as ldd does."""
+    files = display._plugin_files("xcb")
+    if not files:
+        pytest.skip("no PySide6 xcb plugin here")
+    direct = set().union(*(display.needed_libraries(f)[0] for f in files))
+    absent = {"libEGL.so.1", "libfontconfig.so.1", "libdbus-1.so.3"}
+    assert not absent & direct  # only Qt's own libraries need them
+    real = display.ctypes.CDLL
+
+    def cdll(name, *a, **k):
+        if name in absent:
+            raise OSError(f"{name}: cannot open shared object file")
+        return real(name, *a, **k)
+
+    monkeypatch.setattr(display.ctypes, "CDLL", cdll)
+    assert absent <= set(display.missing_libraries(files))
+    msg = display.display_problem({"DISPLAY": ":0"}, missing_fn=lambda f: display.missing_libraries(f))
+    assert "sudo apt install libdbus-1-3 libegl1 libfontconfig1" in msg and "\n" not in msg
