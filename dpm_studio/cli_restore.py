@@ -101,7 +101,8 @@ def _inpaint_request(args):
 
     return _request(InpaintRequest, steps=args.steps, seed=args.seed, samples=args.samples, mode=args.mode,
                     start=args.start, start_sigma=args.start_sigma, jump_length=args.jump_length,
-                    jump_n_sample=args.jump_n, variance=args.variance, device=args.device)
+                    jump_n_sample=args.jump_n, variance=args.variance, device=args.device,
+                    precision=args.precision)
 
 
 def cmd_inpaint(args, loaded=None, progress=None) -> int:
@@ -142,7 +143,7 @@ def _denoise_settings(args) -> dict:
         raise UserError("--sigma must be positive (0-255 units)")
     settings = dict(steps=args.steps, seed=args.seed, samples=args.samples, method=args.method,
                     ensemble=args.ensemble, tile=args.tile, tile_batch=args.tile_batch, variance=args.variance,
-                    device=args.device, clipping=args.clipping)
+                    device=args.device, clipping=args.clipping, precision=args.precision)
     _request(DenoiseRequest, sigma=1.0, **settings)  # a bad option is refused before the image is read
     return settings
 
@@ -179,7 +180,7 @@ def cmd_sample(args) -> int:
 
     w, h = args.size  # parsed and range-checked by argparse (cliargs.parse_size)
     req = _request(SampleRequest, size=(h, w), steps=args.steps, seed=args.seed, variance=args.variance,
-                   device=args.device)
+                   device=args.device, precision=args.precision)
     _check_output(args, None)
     loaded = _load(args.checkpoint, _device(args.device))
     result = _run_to_end(run_task(loaded, req), "sample")
@@ -199,6 +200,9 @@ def _restore_args(p, checkpoint_required=False):
                    help="reverse-step variance of a Gaussian model: the model's learned one (default) or the "
                         "forward rate 1 - ab_t/ab_s, which leaves more texture and some grain")
     p.add_argument("--device", default="cpu", help="cpu or cuda (cuda:N for one of several cards)")
+    p.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
+                   help="network arithmetic: auto (default) takes bf16 on a CPU with native bf16 (AMX or "
+                        "AVX512-BF16; 2-3x faster, PSNR within 0.005 dB) and fp32 elsewhere")
     p.add_argument("--quality", type=A.QUALITY, default=95, help="JPEG/WebP quality")
     p.add_argument("--overwrite", action="store_true", help="allow writing over the input file; in a batch, also "
                    "redo images whose output exists (skipped otherwise, so an interrupted batch resumes)")

@@ -25,6 +25,7 @@ INPAINT_MODES = ("clamp", "forward")
 INPAINT_STARTS = ("harmonic", "noise")
 DENOISE_METHODS = ("mmse", "sample")
 CLIPPINGS = ("censored", "ignore")
+PRECISIONS = ("auto", "fp32", "bf16")
 MAX_ENSEMBLE = 8  # the symmetries of the square (tasks.DIHEDRAL)
 
 
@@ -38,6 +39,9 @@ class _Request:
     samples: int = 1          # > 1: that many draws; the result is their mean (the posterior mean)
     variance: str = "learned"  # reverse-step variance on a trajectory: "learned" or "large" (Gaussian only)
     device: str = "cpu"
+    # The network's arithmetic: "auto" is bf16 on a CPU with native bf16 (devices.native_bf16)
+    # and fp32 elsewhere; the diffusion's own math stays fp32/fp64 either way.
+    precision: str = "auto"
 
     def validate(self, loaded=None):
         """Raise ValueError with a user-facing message for a bad value; returns self.
@@ -49,6 +53,8 @@ class _Request:
             raise ValueError("the number of samples must be at least 1")
         if self.variance not in VARIANCES:
             raise ValueError(f"the step variance must be one of {', '.join(VARIANCES)}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"the precision must be one of {', '.join(PRECISIONS)}")
         card = getattr(loaded, "card", None) or {}
         if "network" in card and not is_image_card(card):
             what = card.get("data", {}).get("recipe") or card["network"].get("type")

@@ -184,11 +184,38 @@ def _channels_last(net) -> None:
         net.to(memory_format=torch.channels_last)
 
 
+class _Bf16Net:
+    """A network whose forward runs under bf16 autocast and returns fp32 (attributes pass through)."""
+
+    def __init__(self, net):
+        self.net = net
+
+    def __call__(self, x, t):
+        with torch.autocast(device_type=x.device.type, dtype=torch.bfloat16):
+            out = self.net(x, t)
+        return out.float()
+
+    def __getattr__(self, name):
+        return getattr(self.net, name)
+
+
+def _with_precision(loaded, precision: str, device):
+    """``loaded`` with its network in the arithmetic ``precision`` asks for ("auto": bf16 where
+    :func:`~dpm_studio.core.devices.native_bf16`, else fp32)."""
+    from dataclasses import replace
+
+    from .devices import native_bf16
+
+    if precision == "bf16" or (precision == "auto" and native_bf16(device)):
+        return replace(loaded, net=_Bf16Net(loaded.net))
+    return loaded
+
+
 # The keyword form of run_task keeps the settings it always had where a request's default
 # differs (a sampled denoising trajectory, no resampling jumps, every step, four grey draws):
 # new code builds a request (core/requests.py), whose defaults are the app's and the CLI's.
 _KEYWORD_DEFAULTS = {"steps": None, "method": "sample", "ensemble": 1, "jump_length": 0, "jump_n_sample": 1,
-                     "grey_draws": GREY_MMSE_DRAWS, "clipping": "ignore"}
+                     "grey_draws": GREY_MMSE_DRAWS, "clipping": "ignore", "precision": "fp32"}
 
 
 def _request_from_keywords(task, settings):
@@ -209,7 +236,7 @@ def _request_from_keywords(task, settings):
 
 _KEYWORDS = {"sigma", "size", "steps", "seed", "samples", "mode", "method", "device", "jump_length", "jump_n_sample",
              "context", "tile", "overlap", "ensemble", "start", "start_sigma", "tile_batch", "variance", "grey_draws",
-             "clipping", "levels"}
+             "clipping", "levels", "precision"}
 
 
 def run_task(loaded, task, image: np.ndarray | None = None, *, mask: np.ndarray | None = None, **settings):
@@ -234,6 +261,7 @@ def run_task(loaded, task, image: np.ndarray | None = None, *, mask: np.ndarray 
     check_run(loaded, req, image if image is None else as_hwc(image), mask)  # refuse what will not fit, first
     device = req.device
     _channels_last(loaded.net)
+    loaded = _with_precision(loaded, req.precision, device)
     if req.task == "sample":
         piece = _Piece(loaded, None, req.samples, device)
         shape = (req.samples, piece.channels, int(req.size[0]), int(req.size[1]))

@@ -52,7 +52,9 @@ def test_run_task_takes_a_request_and_the_keyword_form_agrees():
     mask = np.zeros((24, 24), np.float32)
     mask[8:16, 8:16] = 1
     loaded = _loaded(3)
-    a = list(run_task(loaded, InpaintRequest(steps=4, jump_length=0, seed=3, context=8), img, mask=mask))[-1].image
+    # precision fp32: the keyword form keeps fp32, a request's auto may take bf16 on this CPU
+    a = list(run_task(loaded, InpaintRequest(steps=4, jump_length=0, seed=3, context=8, precision="fp32"), img,
+                      mask=mask))[-1].image
     b = list(run_task(loaded, "inpaint", img, mask=mask, steps=4, seed=3, mode="forward", start="harmonic",
                       context=8))[-1].image
     np.testing.assert_array_equal(a, b)
