@@ -235,6 +235,7 @@ def main(argv=None):
                 f"{m.name} (CLI default)": lambda: last(run_task(m, ours, noisy)),
                 f"{m.name}, clipping ignored": lambda: last(run_task(m, ours.replace(clipping="ignore"), noisy)),
                 f"{m.name}, one view": lambda: last(run_task(m, ours.replace(ensemble=1), noisy)),
+                f"{m.name}, fp32": lambda: last(run_task(m, ours.replace(precision="fp32"), noisy)),
                 **({f"{m.name} mean of {args.samples}": lambda: last(run_task(
                     m, "denoise", noisy, sigma=sig, steps=args.steps, samples=args.samples))} if args.sampled else {}),
                 "NL-means": lambda: nlm(noisy, sig),
@@ -292,7 +293,8 @@ def main(argv=None):
              "posterior mean E[x_0 | y] from one network evaluation at the step matched to sigma, averaged over "
              "the 8 flips and rotations, with each pixel stored as 0 or 255 read as censored (two expectation "
              "steps, `conditioning.censored_mean`); `clipping ignored` takes those pixels as observations "
-             "(`--clipping ignore`); `one view` is `--ensemble 1`; `mean of N` (with --sampled) averages N "
+             "(`--clipping ignore`); `one view` is `--ensemble 1`; `fp32` is `--precision fp32` (the default, auto, runs the "
+             "network in bf16 on a CPU with native bf16, as this one has); `mean of N` (with --sampled) averages N "
              f"trajectories of {args.steps} respaced steps from the matched step. Grey images run on the colour "
              "model with noise made i.i.d. across channels (dpm_studio/core/tasks.py). "
              f"Our inpainting runs the app's defaults ({D['mode']}-noised known pixels, starting at noise std "
