@@ -46,6 +46,7 @@ def measure(loaded, *, n_mc=None, seed=0, n_traj=0, progress=None, device="cpu")
     out = {"name": loaded.name, **res.as_dict(), "n_mc": mc if not preset.eval_n_t else 1}
     if preset.eval_n_t:
         out["n_t"] = preset.eval_n_t
+        out["t_strata"] = "log"  # estimate_bound's default (core/bound.py: t_strata)
     if n_traj:
         for rec in log_likelihood_is(loaded.diffusion, loaded.net, x0, n_traj, generator=gen):
             if rec.result is not None:
@@ -68,7 +69,8 @@ def _json_safe(obj):
     return obj
 
 
-BOUND_KEYS = ("K", "K_stderr", "K_minus_L_null", "L_null", "elbo", "K_per_dim", "units", "n", "n_mc", "n_t")
+BOUND_KEYS = ("K", "K_stderr", "K_minus_L_null", "L_null", "elbo", "K_per_dim", "units", "n", "n_mc", "n_t",
+              "t_strata")
 
 
 def bound_entry(res: dict) -> dict:

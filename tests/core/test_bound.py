@@ -74,7 +74,8 @@ def test_stochastic_training_estimate_is_unbiased_for_the_full_sum():
     assert abs(float(est_bits.mean()) - full.K) < 5 * se + 0.02
 
 
-def test_stratified_estimate_is_unbiased_for_the_full_sum_within_its_measured_noise():
+@pytest.mark.parametrize("spacing", ["log", "uniform"])
+def test_stratified_estimate_is_unbiased_for_the_full_sum_within_its_measured_noise(spacing):
     """On one fixed data set the difference between the stratified estimate and the full sum is
     Monte Carlo noise only (the data's spread, which K_stderr includes, is common to both), so
     the tolerance is that noise, measured here from repeated runs of each: 40 stratified
@@ -87,7 +88,7 @@ def test_stratified_estimate_is_unbiased_for_the_full_sum_within_its_measured_no
     x0 = torch.randn(400, 2, generator=torch.Generator().manual_seed(11))
     fulls = torch.tensor([run(evaluate_bound(d, net, x0, n_mc=4, generator=torch.Generator().manual_seed(12 + s))).K
                           for s in range(5)], dtype=torch.float64)
-    ests = [run(estimate_bound(d, net, x0, n_t=8, generator=torch.Generator().manual_seed(100 + s)))
+    ests = [run(estimate_bound(d, net, x0, n_t=8, generator=torch.Generator().manual_seed(100 + s), spacing=spacing))
             for s in range(40)]
     K = torch.tensor([e.K for e in ests], dtype=torch.float64)
     tol = 4 * math.sqrt(float(K.var()) / len(K) + float(fulls.var()) / len(fulls))
@@ -97,6 +98,20 @@ def test_stratified_estimate_is_unbiased_for_the_full_sum_within_its_measured_no
     assert float(K.std()) < ests[0].K_stderr
     full = run(evaluate_bound(d, net, x0, n_mc=4, generator=torch.Generator().manual_seed(12)))
     assert ests[0].K_stderr > full.K_stderr
+
+
+@pytest.mark.parametrize("T, n_t", [(1000, 8), (1000, 32), (50, 8), (40, 100), (2000, 16)])
+@pytest.mark.parametrize("spacing", ["log", "uniform"])
+def test_step_strata_cover_every_step_once(T, n_t, spacing):
+    from dpm_studio.core.bound import t_strata
+
+    if spacing == "uniform" and n_t >= T:
+        return
+    lo, width = t_strata(T, n_t, spacing)
+    steps = torch.cat([torch.arange(int(a), int(a + w)) for a, w in zip(lo, width)])
+    assert torch.equal(steps, torch.arange(2, T + 1)) and len(lo) <= n_t and float(width.min()) >= 1
+    if spacing == "log" and n_t < T // 4:
+        assert float(width[-1]) > 4 * float(width[0])  # narrow where the KL terms are large
 
 
 @pytest.mark.parametrize("channels", [1, 3])

@@ -84,7 +84,7 @@ import torch
 from .exclusion import (EXCLUDED_PACKAGES, EXCLUDED_TEST_IMAGES, excluded_match,  # noqa: F401
                         excluded_package, refuse_excluded as _refuse_excluded)
 from .pixels import _as_hwc, _convert, _limit_side
-from .recipe import Recipe, _check_patch, _derived_seed, _package_versions, _sha256  # noqa: F401
+from .recipe import Recipe, _check_patch, _derived_seed, _package_versions, _sha256, dequantise  # noqa: F401
 from .synthetic import MNIST_SIZE, MNIST_THRESHOLD, DeadLeavesRecipe, DigitsRecipe, _mnist_bits  # noqa: F401
 
 
@@ -343,7 +343,8 @@ class ImageRecipe(Recipe):
                              f"(largest possible is {biggest})")
         return out
 
-    def _crops(self, n: int, patch: int, gen, held: bool, flips: str) -> torch.Tensor:
+    def _pixels(self, n: int, patch: int, gen, held: bool) -> np.ndarray:
+        """(n, patch, patch, channels) uint8 crops, placed by the first draws of ``gen``."""
         regions = self._regions(patch, held)
         weights = torch.tensor([float(nx * ny) for _, _, nx, ny in regions], dtype=torch.float64)
         pick = torch.multinomial(weights, n, replacement=True, generator=gen) if n else torch.zeros(0, dtype=torch.long)
@@ -355,7 +356,10 @@ class ImageRecipe(Recipe):
             y = min(int(uy[j] * ny), ny - 1)
             x = lo + min(int(ux[j] * nx), nx - 1)
             out[j] = self._images[i][y:y + patch, x:x + patch]
-        v = torch.from_numpy(out).permute(0, 3, 1, 2).float()
+        return out
+
+    def _crops(self, n: int, patch: int, gen, held: bool, flips: str) -> torch.Tensor:
+        v = torch.from_numpy(self._pixels(n, patch, gen, held)).permute(0, 3, 1, 2).float()
         if self.gray_fraction and not held:
             grey = torch.rand(n, generator=gen) < self.gray_fraction
             luma = (v * _LUMA_WEIGHTS.view(1, 3, 1, 1)).sum(1, keepdim=True).round().expand_as(v)
@@ -366,15 +370,21 @@ class ImageRecipe(Recipe):
         if flips == "hv":
             fv = torch.rand(n, generator=gen) < 0.5
             v = torch.where(fv.view(-1, 1, 1, 1), v.flip(-2), v)
-        x = (v + torch.rand(v.shape, generator=gen)) / 256.0
-        return self.scale(x).contiguous()
+        return dequantise(v, self.mean, self.std, gen)
 
     def batch(self, n, patch, generator=None):
         return self._crops(int(n), _check_patch(patch), generator, held=False, flips=self.flips)
 
     def held_out(self, n, patch, seed=0):
-        gen = torch.Generator().manual_seed(_derived_seed(f"{self.name}/held-out", seed))
-        return self._crops(int(n), _check_patch(patch), gen, held=True, flips="none")
+        return self._crops(int(n), _check_patch(patch), self._held_out_generator(seed), held=True, flips="none")
+
+    def held_out_pixels(self, n: int, patch: int, seed: int = 0) -> np.ndarray:
+        """The 8-bit pixels of ``held_out(n, patch, seed)`` before dequantisation and scaling,
+        (n, patch, patch, channels) uint8: what a test can ship instead of the source images."""
+        return self._pixels(int(n), _check_patch(patch), self._held_out_generator(seed), held=True)
+
+    def _held_out_generator(self, seed: int) -> torch.Generator:
+        return torch.Generator().manual_seed(_derived_seed(f"{self.name}/held-out", seed))
 
     def region(self, index: int, held: bool = False) -> np.ndarray:
         """The uint8 training (or held-out) region of source ``index`` (for inspection)."""

@@ -63,6 +63,13 @@ class Recipe:
         return f"<{type(self).__name__} {self.summary()}>"
 
 
+def dequantise(v: torch.Tensor, mean: float, std: float, generator: torch.Generator | None = None) -> torch.Tensor:
+    """8-bit values (a float tensor) to model space as every image recipe does:
+    x = (v + u) / 256 with u ~ U(0, 1), then (x - mean) / std."""
+    x = (v + torch.rand(v.shape, generator=generator)) / 256.0
+    return ((x - mean) / std).contiguous()
+
+
 def _check_patch(patch: int) -> int:
     patch = int(patch)
     if patch < 1:
