@@ -38,8 +38,8 @@ def held_out(card):
     return x0.repeat(math.ceil(n / x0.shape[0]), *([1] * (x0.dim() - 1)))[:n] if x0.shape[0] < n else x0[:n]
 
 
-def remeasure(loaded, preset, x0, seed: int, spacing: str) -> float:
-    return run(estimate_bound(loaded.diffusion, loaded.net, x0, n_t=N_T, unit_size=preset.unit_size,
+def remeasure(loaded, preset, x0, seed: int, spacing: str, n_t: int = N_T) -> float:
+    return run(estimate_bound(loaded.diffusion, loaded.net, x0, n_t=n_t, unit_size=preset.unit_size,
                               units=preset.units, generator=torch.Generator().manual_seed(seed), spacing=spacing)).K
 
 
@@ -48,6 +48,7 @@ def main() -> int:
     ap.add_argument("names", nargs="*")
     ap.add_argument("--runs", type=int, default=6)
     ap.add_argument("--scale", type=float, default=0.75)
+    ap.add_argument("--n-t", type=int, default=N_T, help="strata per estimate (the test's by default)")
     ap.add_argument("--spacing", choices=("test", "log", "uniform"), default="test",
                     help="step strata: the test's choice (log for images, uniform for the toys) or one for all")
     args = ap.parse_args()
@@ -65,12 +66,12 @@ def main() -> int:
         loaded, preset = load(card["path"]), get_preset(card["data"]["recipe"])
         t0 = time.perf_counter()
         spacing = args.spacing if args.spacing != "test" else ("log" if x0.dim() == 4 else "uniform")
-        ks = torch.tensor([remeasure(loaded, preset, x0, s, spacing) for s in range(args.runs)], dtype=torch.float64)
+        ks = torch.tensor([remeasure(loaded, preset, x0, s, spacing, args.n_t) for s in range(args.runs)], dtype=torch.float64)
         per_run = (time.perf_counter() - t0) / args.runs
         with torch.no_grad():
             for p in loaded.net.parameters():
                 p.mul_(args.scale)
-        damaged = remeasure(loaded, preset, x0, 0, spacing)
+        damaged = remeasure(loaded, preset, x0, 0, spacing, args.n_t)
         print(f"| {card['name']} ({spacing}) | {card['bound']['K']:.4f} | {float(ks.mean()):.4f} | {float(ks.std()):.4f} "
               f"| {damaged:.3f} | {per_run:.1f} |", flush=True)
     return 0
