@@ -48,7 +48,8 @@ def main() -> int:
     ap.add_argument("names", nargs="*")
     ap.add_argument("--runs", type=int, default=6)
     ap.add_argument("--scale", type=float, default=0.75)
-    ap.add_argument("--n-t", type=int, default=N_T, help="strata per estimate (the test's by default)")
+    ap.add_argument("--n-t", type=int, default=N_T, help="strata per estimate (default: the test's); measured "
+                    "with 4 log strata: s.d. 0.049 dead leaves, 0.179 textures, 0.173 photos, 0.0012 digits")
     ap.add_argument("--spacing", choices=("test", "log", "uniform"), default="test",
                     help="step strata: the test's choice (log for images, uniform for the toys) or one for all")
     args = ap.parse_args()
@@ -66,12 +67,13 @@ def main() -> int:
         loaded, preset = load(card["path"]), get_preset(card["data"]["recipe"])
         t0 = time.perf_counter()
         spacing = args.spacing if args.spacing != "test" else ("log" if x0.dim() == 4 else "uniform")
-        ks = torch.tensor([remeasure(loaded, preset, x0, s, spacing, args.n_t) for s in range(args.runs)], dtype=torch.float64)
+        n_t = args.n_t
+        ks = torch.tensor([remeasure(loaded, preset, x0, s, spacing, n_t) for s in range(args.runs)], dtype=torch.float64)
         per_run = (time.perf_counter() - t0) / args.runs
         with torch.no_grad():
             for p in loaded.net.parameters():
                 p.mul_(args.scale)
-        damaged = remeasure(loaded, preset, x0, 0, spacing, args.n_t)
+        damaged = remeasure(loaded, preset, x0, 0, spacing, n_t)
         print(f"| {card['name']} ({spacing}) | {card['bound']['K']:.4f} | {float(ks.mean()):.4f} | {float(ks.std()):.4f} "
               f"| {damaged:.3f} | {per_run:.1f} |", flush=True)
     return 0
