@@ -313,31 +313,27 @@ class FilesMixin:
             return []
         return tr.frames(self._show_x0)
 
-    def export_trajectory_gif(self, path, duration_ms: int = 60) -> bool:
+    def _export_trajectory(self, write, done) -> bool:
+        """``write(frames)`` the last run's frames; ``done(n)`` is the status text for n frames."""
         frames = self._trajectory_frames()
         if not frames:
             self.statusBar().showMessage("Run a task first: there is no trajectory to export", 4000)
             return False
         try:
-            imageio.save_gif(path, frames, duration_ms)
+            write(frames)
         except ImageIOError as e:
             self.dialogs.error("Cannot export trajectory", str(e))
             return False
-        self.statusBar().showMessage(f"Exported {len(frames)} frames to {path}", 5000)
+        self.statusBar().showMessage(done(len(frames)), 5000)
         return True
 
+    def export_trajectory_gif(self, path, duration_ms: int = 60) -> bool:
+        return self._export_trajectory(lambda frames: imageio.save_gif(path, frames, duration_ms),
+                                       lambda n: f"Exported {n} frames to {path}")
+
     def export_trajectory_frames(self, folder) -> bool:
-        frames = self._trajectory_frames()
-        if not frames:
-            self.statusBar().showMessage("Run a task first: there is no trajectory to export", 4000)
-            return False
-        try:
-            imageio.save_frames(folder, frames)
-        except ImageIOError as e:
-            self.dialogs.error("Cannot export trajectory", str(e))
-            return False
-        self.statusBar().showMessage(f"Exported {len(frames)} PNG frames to {folder}", 5000)
-        return True
+        return self._export_trajectory(lambda frames: imageio.save_frames(folder, frames),
+                                       lambda n: f"Exported {n} PNG frames to {folder}")
 
     def _export_gif_dialog(self):
         stem = Path(self._name or "untitled").stem
