@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import sys
-import time
-import traceback
-from pathlib import Path
+
+from .errorlog import error_line, log_error, log_path  # noqa: F401  (log_path: where last_resort writes)
 
 
 class Parser(argparse.ArgumentParser):
@@ -87,24 +85,8 @@ def parse_size(text: str) -> tuple[int, int]:
     return w, h
 
 
-def log_path() -> Path:
-    """Where the last unexpected error's details go: $XDG_STATE_HOME/dpm-studio/last-error.log."""
-    state = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
-    return state / "dpm-studio" / "last-error.log"
-
-
 def last_resort(e: BaseException, argv) -> int:
     """An error nobody anticipated: its traceback to the log, one line to stderr, exit 70 (EX_SOFTWARE)."""
-    where = log_path()
-    try:
-        where.parent.mkdir(parents=True, exist_ok=True)
-        with open(where, "w", encoding="utf-8") as f:
-            f.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} dpm-studio {' '.join(map(str, argv or sys.argv[1:]))}\n")
-            f.write("".join(traceback.format_exception(type(e), e, e.__traceback__)))
-        note = f"the details are in {where}"
-    except OSError:
-        note = "the details could not be written to a log"
-    text = str(e).splitlines()[0][:200] if str(e) else ""
-    print(f"dpm-studio: internal error: {type(e).__name__}{': ' + text if text else ''} ({note}; "
-          "please report it)", file=sys.stderr)
+    note = log_error(e, argv)
+    print(f"dpm-studio: internal error: {error_line(e)} ({note}; please report it)", file=sys.stderr)
     return 70

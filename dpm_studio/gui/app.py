@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import traceback
 
 __all__ = ["run_app", "create_app", "leave_a_core_for_the_gui"]
 
@@ -53,14 +52,17 @@ def _install_excepthook(window):
     previous = sys.excepthook
 
     def hook(etype, value, tb):
-        traceback.print_exception(etype, value, tb)
         if issubclass(etype, KeyboardInterrupt):
             previous(etype, value, tb)
             return
+        # The traceback goes to the log, never to the console: one line there, a dialog here.
+        from ..errorlog import error_line, log_error
+
+        note = log_error(value if value is not None else etype())
+        print(f"dpm-studio: unexpected error: {error_line(value)} ({note}; please report it)", file=sys.stderr)
         try:
             QMessageBox.critical(window, "Unexpected error",
-                                 f"{etype.__name__}: {value}\n\nThe app keeps running; the details are on the "
-                                 "console. Please report this.")
+                                 f"{error_line(value)}\n\nThe app keeps running; {note}. Please report this.")
         except Exception:
             pass
 

@@ -123,3 +123,25 @@ def test_opening_a_hostile_card_in_the_app_is_one_dialog(win, msgbox, tmp_path, 
     crit = [c for c in msgbox if c[0] == "critical"]
     assert len(crit) == 1 and crit[0][1] == "Cannot use checkpoint" and "\n" not in crit[0][2]
     assert ("named pipe" if text == "fifo" else "nested too deeply") in crit[0][2]
+
+
+def test_an_unexpected_error_in_the_app_is_one_line_and_a_log_never_a_traceback(qtbot, monkeypatch, tmp_path, capsys):
+    import sys
+
+    from PySide6.QtWidgets import QMessageBox
+
+    from dpm_studio.gui import app as app_module
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    shown = []
+    monkeypatch.setattr(QMessageBox, "critical", staticmethod(lambda parent, title, text: shown.append(text)))
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # restored after the test
+    app_module._install_excepthook(None)
+    try:
+        raise RuntimeError("boom in a slot")
+    except RuntimeError:
+        sys.excepthook(*sys.exc_info())
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1 and "boom in a slot" in err
+    log = tmp_path / "dpm-studio" / "last-error.log"
+    assert "Traceback" in log.read_text() and str(log) in shown[0]

@@ -1,0 +1,38 @@
+"""Where unexpected errors go: their traceback to a log file, one line to the user.
+
+Shared by the command line's last-resort handler (``cliargs.last_resort``) and the app's
+exception hook, so neither ever prints a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+
+
+def log_path() -> Path:
+    """Where the last unexpected error's details go: $XDG_STATE_HOME/dpm-studio/last-error.log."""
+    state = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
+    return state / "dpm-studio" / "last-error.log"
+
+
+def log_error(e: BaseException, argv=None) -> str:
+    """Write ``e``'s traceback to :func:`log_path`; returns a note saying where it went."""
+    where = log_path()
+    try:
+        where.parent.mkdir(parents=True, exist_ok=True)
+        with open(where, "w", encoding="utf-8") as f:
+            f.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} dpm-studio {' '.join(map(str, argv or sys.argv[1:]))}\n")
+            f.write("".join(traceback.format_exception(type(e), e, e.__traceback__)))
+        return f"the details are in {where}"
+    except OSError:
+        return "the details could not be written to a log"
+
+
+def error_line(e: BaseException) -> str:
+    """``Type: first line of the message`` (at most 200 characters of it)."""
+    text = str(e).splitlines()[0][:200] if str(e) else ""
+    return f"{type(e).__name__}{': ' + text if text else ''}"
