@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 #: MAD of a standard normal variable: median(|N(0, 1)|).
 MAD_NORMAL = 0.6744897501960817
+#: At most this many 2x2 blocks enter the estimate (a 2048 x 2048 image's worth). A larger
+#: image is read on a regular grid of blocks spread over all of it, so the estimate sees the
+#: whole picture (not a centre that may be flat sky) at a bounded cost (a 12 MP photo: 0.5 s,
+#: about what its centre 2048 x 2048 cost). The app, the command line and the API all measure this way.
+MAX_BLOCKS = 1024 * 1024
 
 
 def estimate_noise_sigma(image: np.ndarray) -> float:

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.noise import estimate_noise_sigma  # noqa: F401  (re-exported)
+__all__ = ["frame_indices", "rms_change"]
 
-__all__ = ["estimate_noise_sigma", "frame_indices", "rms_change"]
 
 def frame_indices(total: int, max_frames: int = 200) -> set[int]:
     """Which step indices (0 .. total-1) to keep when recording a trajectory of ``total`` steps.

@@ -25,10 +25,10 @@ from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsPathItem, QGraphicsRectItem
 
-from . import maskops
 from .frames import composite
 from .mask_tools import PAINT_TOOLS, MaskToolsMixin, Tool  # noqa: F401  (Tool is imported from here)
 from .session import Document, Session
+from ..core import masks
 from ..imageio import to_uint8
 
 __all__ = ["Tool", "ImageCanvas"]
@@ -370,7 +370,7 @@ class ImageCanvas(MaskToolsMixin, pg.GraphicsView):
         if self._mask is None:
             return None
         if self._effective is None:
-            self._effective = maskops.feather(self._mask, self._feather)
+            self._effective = masks.feather(self._mask, self._feather)
         return self._effective.copy()
 
     def set_mask(self, mask: np.ndarray, label: str = "load mask"):
@@ -452,7 +452,7 @@ class ImageCanvas(MaskToolsMixin, pg.GraphicsView):
             m = self._mask
         else:
             if self._effective is None:
-                self._effective = maskops.feather(self._mask, self._feather)
+                self._effective = masks.feather(self._mask, self._feather)
             m = self._effective
         H, W = m.shape
         rgba = self._rgba

@@ -1,9 +1,9 @@
-"""Mask editing in numpy: brush strokes, rectangles, polygons, feathering, undo history.
+"""Mask editing in numpy: brush strokes, rectangles, polygons, undo history.
 
 No Qt here. A mask is a float32 (H, W) array in [0, 1]: 1 = fill this pixel, 0 = keep
 it, values in between = a soft (feathered) edge. The editing tools paint hard values
-(1 with the brush, 0 with the eraser); :func:`feather` turns the result into a soft mask
-with a Gaussian blur, which is what a run receives.
+(1 with the brush, 0 with the eraser); the run feathers it by the request's ``feather``
+(:mod:`dpm_studio.core.masks`, one rule for the app, the command line and the API).
 
 Pixel (i, j) (row i, column j) covers the square [j, j+1) x [i, i+1) in image
 coordinates, so its centre is (j + 0.5, i + 0.5). Tools take points in those
@@ -16,8 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["paint_segment", "paint_rect", "paint_polygon", "feather", "gaussian_blur", "History", "MaskHistory",
-           "MaskEdit", "bbox_of"]
+__all__ = ["paint_segment", "paint_rect", "paint_polygon", "History", "MaskHistory", "MaskEdit", "bbox_of"]
 
 
 def _clip_box(x0, y0, x1, y1, shape):
@@ -112,93 +111,6 @@ def bbox_of(a: np.ndarray, b: np.ndarray):
     rows = np.flatnonzero(diff.any(axis=1))
     cols = np.flatnonzero(diff.any(axis=0))
     return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
-
-
-# -- feathering ----------------------------------------------------------------------------------------
-def _box_blur_axis(a: np.ndarray, r: int, axis: int) -> np.ndarray:
-    """Mean over a window of 2r+1 along ``axis``, edges extended (cumulative sums, O(N))."""
-    if r <= 0:
-        return a
-    pad = [(0, 0)] * a.ndim
-    pad[axis] = (r + 1, r)
-    c = np.cumsum(np.pad(a, pad, mode="edge"), axis=axis, dtype=np.float64)
-    n = a.shape[axis]
-    hi = [slice(None)] * a.ndim
-    lo = [slice(None)] * a.ndim
-    hi[axis] = slice(2 * r + 1, 2 * r + 1 + n)
-    lo[axis] = slice(0, n)
-    return ((c[tuple(hi)] - c[tuple(lo)]) * (1.0 / (2 * r + 1))).astype(np.float32)
-
-
-def _box_radii(sigma: float, n: int = 3) -> list[int]:
-    w_ideal = np.sqrt(12.0 * sigma * sigma / n + 1.0)
-    wl = int(np.floor(w_ideal))
-    if wl % 2 == 0:
-        wl -= 1
-    wu = wl + 2
-    m = round((12 * sigma * sigma - n * wl * wl - 4 * n * wl - 3 * n) / (-4 * wl - 4))
-    return [(wl - 1) // 2 if i < m else (wu - 1) // 2 for i in range(n)]
-
-
-def gaussian_blur(a: np.ndarray, sigma: float) -> np.ndarray:
-    """Approximate Gaussian blur of a 2-D array: three box blurs per axis, edges extended.
-
-    Box radii follow the standard construction (Wells 1986; Kovesi 2010) so that three
-    passes have variance close to sigma^2. The cost does not grow with sigma.
-    """
-    a = np.asarray(a, dtype=np.float32)
-    if sigma <= 0.2:
-        return a.copy()
-    out = a
-    for r in _box_radii(float(sigma)):
-        out = _box_blur_axis(out, r, 0)
-        out = _box_blur_axis(out, r, 1)
-    return out
-
-
-def _bbox(b: np.ndarray):
-    rows = np.flatnonzero(b.any(axis=1))
-    if rows.size == 0:
-        return None
-    cols = np.flatnonzero(b.any(axis=0))
-    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
-
-
-def feather(mask: np.ndarray, amount: float) -> np.ndarray:
-    """The soft mask a run uses: the hard mask with a soft band of about ``3 amount`` px
-    *outside* it. Every painted pixel stays exactly 1 (fully replaced); outside, the band
-    is twice a Gaussian blur (std ``amount``) of the mask, capped at 1, which is about
-    0.8 next to a straight edge and falls to 0 three stds out. (Blurring the mask itself,
-    centred on the edge, left the painted rim half-kept: a painted-over object came back.)
-    The result stays a float32 mask in [0, 1]; values below 1/512 are set to 0 so pixels
-    away from the edge stay exactly known. Only the neighbourhood of the edge is computed,
-    so a small mask on a large image is cheap.
-    """
-    m = np.clip(np.asarray(mask, dtype=np.float32), 0.0, 1.0)
-    if amount <= 0:
-        return m.copy()
-    # Blur is linear and edges are extended: blur(m) = 1 - blur(1 - m). Work on the side
-    # whose support is smaller, inside its bounding box plus the reach of the kernel.
-    inverted = False
-    box = _bbox(m > 0)
-    if box is None:
-        return m.copy()
-    box_inv = _bbox(m < 1)
-    if box_inv is None:
-        return m.copy()
-    if (box_inv[1] - box_inv[0]) * (box_inv[3] - box_inv[2]) < (box[1] - box[0]) * (box[3] - box[2]):
-        m, box, inverted = 1.0 - m, box_inv, True
-    reach = int(sum(_box_radii(float(amount)))) + 2
-    H, W = m.shape
-    y0, y1 = max(0, box[0] - reach), min(H, box[1] + reach)
-    x0, x1 = max(0, box[2] - reach), min(W, box[3] + reach)
-    out = np.zeros_like(m)
-    out[y0:y1, x0:x1] = gaussian_blur(m[y0:y1, x0:x1], float(amount))
-    if inverted:
-        out, m = 1.0 - out, 1.0 - m
-    out = np.maximum(m, np.minimum(2.0 * out, 1.0))
-    out[out < 1.0 / 512] = 0.0
-    return out.astype(np.float32, copy=False)
 
 
 # -- undo history ----------------------------------------------------------------------------------------

@@ -17,15 +17,7 @@ import numpy as np
 from .maskops import History, MaskEdit
 from ..core.noise import estimate_noise_sigma
 
-__all__ = ["Document", "Session", "noise_level"]
-
-
-def noise_level(px: np.ndarray, side: int = 2048) -> float:
-    """The noise std of an image, measured on its centre (at most ``side`` x ``side``) so that
-    opening a 12 MP photo stays quick; white noise is the same everywhere."""
-    H, W = px.shape[:2]
-    top, left = max(0, (H - side) // 2), max(0, (W - side) // 2)
-    return estimate_noise_sigma(px[top:top + side, left:left + side])
+__all__ = ["Document", "Session"]
 
 
 @dataclass
@@ -79,7 +71,7 @@ class Session:
         path = Path(path) if path is not None else None
         self.doc = Document(px, alpha, path, mode or ("RGB" if px.shape[2] >= 3 else "L"), int(bit_depth),
                             name or (path.name if path else "untitled"), list(runs or []),
-                            path is None if dirty is None else bool(dirty), noise_level(px))
+                            path is None if dirty is None else bool(dirty), estimate_noise_sigma(px))
         self.mask = np.zeros(px.shape[:2], np.float32)
         self.history.clear()
         return self.doc
@@ -113,7 +105,7 @@ class Session:
         if run is not None:
             self.doc.runs.append(run)
         self.doc.dirty = True
-        self.doc.noise_sigma = noise_level(self.doc.pixels)  # a denoised image is measured anew
+        self.doc.noise_sigma = estimate_noise_sigma(self.doc.pixels)  # a denoised image is measured anew
         return True
 
     def _array(self, kind: str) -> np.ndarray:
@@ -125,7 +117,7 @@ class Session:
             if e.run is not None and self.doc.runs and self.doc.runs[-1] is e.run:
                 self.doc.runs.pop()
             self.doc.dirty = True
-            self.doc.noise_sigma = noise_level(self.doc.pixels)
+            self.doc.noise_sigma = estimate_noise_sigma(self.doc.pixels)
         return e
 
     def redo(self) -> MaskEdit | None:
@@ -134,5 +126,5 @@ class Session:
             if e.run is not None:
                 self.doc.runs.append(e.run)
             self.doc.dirty = True
-            self.doc.noise_sigma = noise_level(self.doc.pixels)
+            self.doc.noise_sigma = estimate_noise_sigma(self.doc.pixels)
         return e

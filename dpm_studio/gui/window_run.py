@@ -16,7 +16,7 @@ from PySide6.QtCore import QSignalBlocker, QTimer, Slot
 from ..imageio import ImageData
 from .frames import uncertainty_map
 from .runner import RunJob
-from .session import noise_level
+from ..core.noise import estimate_noise_sigma
 
 __all__ = ["RunMixin"]
 
@@ -317,7 +317,7 @@ class RunMixin:
         if img is None:
             self.statusBar().showMessage("Open an image first", 3000)
             return None
-        s = noise_level(img) * 255.0
+        s = estimate_noise_sigma(img) * 255.0
         self._show_noise_level(s)
         self.statusBar().showMessage(f"Estimated noise std: {s:.1f} / 255", 5000)
         return s
