@@ -156,8 +156,8 @@ def cmd_train(args) -> int:
             dist.destroy_process_group()
 
 
-def _init_from(state, name_or_path, device):
-    """Copy a checkpoint's weights into the model and its EMA (a warm start, step 0)."""
+def _init_from(state, name_or_path, device) -> dict:
+    """Copy a checkpoint's weights into the model and its EMA (a warm start, step 0); returns its card."""
     loaded = _load(name_or_path, device)
     for module in (state.model, state.ema):
         try:
@@ -165,6 +165,32 @@ def _init_from(state, name_or_path, device):
         except RuntimeError:
             raise UserError(f"--init {name_or_path}: its network is not this preset's "
                             f"({loaded.card.get('network')})") from None
+    return loaded.card
+
+
+def _earlier_pieces(card: dict) -> list:
+    """The training pieces a card records; a card from before pieces were recorded counts as one."""
+    tr = card.get("training", {}) if isinstance(card, dict) else {}
+    pieces = tr.get("pieces")
+    if isinstance(pieces, list):
+        return [p for p in pieces if isinstance(p, dict)]
+    if not tr.get("steps"):
+        return []
+    device = str(tr.get("hardware", {}).get("device", "cpu"))
+    return [{"device": device.split(":")[0], "minutes": round(float(tr.get("wall_time_s", 0)) / 60, 1),
+             "steps": int(tr["steps"]), "examples": int(tr["steps"]) * int(tr.get("batch_size", 0)),
+             "note": "recorded before pieces were"}]
+
+
+def seen_by_device(pieces: list) -> dict:
+    """Examples seen and minutes spent, summed over the pieces, per device type (cpu, cuda)."""
+    out: dict = {}
+    for p in pieces:
+        d = out.setdefault(str(p.get("device", "cpu")), {"examples": 0, "minutes": 0.0, "pieces": 0})
+        d["examples"] += int(p.get("examples", 0))
+        d["minutes"] = round(d["minutes"] + float(p.get("minutes", 0)), 1)
+        d["pieces"] += 1
+    return out
 
 
 def _distributed_setup(device: str):
@@ -234,8 +260,14 @@ def _train(args, preset, rank: int, device: str) -> int:
             first = str(e).strip().splitlines()[0][:200]
             raise UserError(f"{state_path} does not fit this model ({first}); give the same preset and --net as "
                             "the run being resumed") from None
-    elif args.init:
-        _init_from(state, args.init, device)
+    earlier: list = []  # the pieces of training before this run, carried on the card
+    if args.init:
+        if args.resume:
+            raise UserError("--init starts a new run from a checkpoint's weights; --resume continues one: give one")
+        init_card = _init_from(state, args.init, device)
+        # A warm start from the same preset continues its lineage: its pieces count as this model's.
+        if init_card.get("training", {}).get("preset") == preset.name:
+            earlier = _earlier_pieces(init_card)
     batch = args.batch or preset.batch_size
     try:
         check_training(preset.net_spec, batch, preset.unit_size)
@@ -249,6 +281,7 @@ def _train(args, preset, rank: int, device: str) -> int:
         except checkpoint.CheckpointError:
             old_card = {}
         commands = list(old_card.get("training", {}).get("commands", []))
+        earlier = _earlier_pieces(old_card)
         from .core.presets import data_change
 
         change = data_change(old_card.get("data", {}), preset.card_data())
@@ -256,8 +289,19 @@ def _train(args, preset, rank: int, device: str) -> int:
             print(f"dpm-studio: warning: resuming on other data than the run so far ({change}); "
                   "the card will record the new data and scaling", file=sys.stderr)
     commands.append(" ".join(["dpm-studio", *sys.argv[1:]]))
+    step0, elapsed0 = state.step, state.elapsed
+    hardware = _hardware(device, world)
+
+    def this_piece() -> dict:
+        steps = state.step - step0
+        piece = {"device": torch.device(device).type, "minutes": round((state.elapsed - elapsed0) / 60, 1),
+                 "steps": steps, "examples": steps * batch * world, "loop": loop}
+        if "gpu" in hardware:
+            piece["gpu"] = hardware["gpu"]
+        return piece
 
     def save_all(final=False, bound=None):
+        pieces = [*earlier, this_piece()]
         card = {"name": args.name or out.stem, "description": preset.description,
                 "network": preset.net_spec, "data": preset.card_data(),
                 "training": {"preset": preset.name, "steps": state.step, "batch_size": batch * world,
@@ -271,8 +315,9 @@ def _train(args, preset, rank: int, device: str) -> int:
                              "lr": state.base_lr, "ema_decay": state.ema_decay,
                              "seed": args.seed, "wall_time_s": round(state.elapsed, 1),
                              "examples_per_s": round(state.step * batch * world / max(state.elapsed, 1e-9), 1),
-                             "hardware": _hardware(device, world), "loop": loop,
-                             **({"init": args.init} if args.init else {}), "commands": commands}}
+                             "hardware": hardware, "loop": loop,
+                             **({"init": args.init} if args.init else {}), "commands": commands,
+                             "pieces": pieces, "seen": seen_by_device(pieces)}}
         if bound:
             card["bound"] = bound
         from safetensors import SafetensorError

@@ -14,12 +14,15 @@
 #                bound and saving, the command ends inside 9 minutes on an H200)
 #   RESUME_FROM  a folder holding a previous piece's photos-rgb.* files: continue that run
 #                (its state is copied into $OUT first, so $OUT always holds the newest piece)
-#   INIT         without RESUME_FROM: start from this checkpoint's weights (default: the
-#                shipped photos-rgb; INIT=none trains from scratch)
+#   INIT         without RESUME_FROM: start from this checkpoint's weights (default: the newest
+#                weights of this network in the repository: the shipped photos-rgb for NET=default,
+#                checkpoints/candidates/photos-rgb-v2 for NET=unet-te, from scratch while that
+#                does not exist; INIT=none trains from scratch)
 #   BATCH        crops of 64 x 64 per step (default 128)        LR  learning rate (default: the preset's)
 #   TOTAL_STEPS  length of the learning-rate decay, the same for every piece (default 100000)
 #   NET          default (the shipped 0.55 M U-Net) or unet-te (3.6 M, time embedding)
-#   DEVICE       default cuda                                  EVAL  0 skips the final bound
+#   DEVICE       default cuda (cpu for the background run: bf16 + channels_last where the CPU
+#                has native bf16; run it under nice -n 19)    EVAL  0 skips the final bound
 #   WALLPAPERS   the wallpaper photographs (default: $DPM_STUDIO_WALLPAPERS, else
 #                .gpu_data/wallpapers in the repository, which a device run must carry);
 #                missing, the script stops (exit 2) unless ALLOW_NO_WALLPAPERS=1
@@ -33,7 +36,20 @@ TOTAL_STEPS="${TOTAL_STEPS:-100000}"
 NET="${NET:-default}"
 DEVICE="${DEVICE:-cuda}"
 EVAL="${EVAL:-1}"
-INIT="${INIT:-photos-rgb}"
+if [ -z "${INIT:-}" ]; then
+    # The warm start is the newest weights of this network kept in the repository: a
+    # different network's weights cannot be loaded (--init stops with "its network is not
+    # this preset's"), so unet-te starts from its own candidate, or from scratch.
+    case "$NET" in
+        default) INIT=photos-rgb ;;
+        unet-te) if [ -f "$ROOT/checkpoints/candidates/photos-rgb-v2.json" ]; then
+                     INIT="$ROOT/checkpoints/candidates/photos-rgb-v2.json"
+                 else
+                     INIT=none
+                 fi ;;
+        *) INIT=none ;;
+    esac
+fi
 WALLPAPERS="${WALLPAPERS:-${DPM_STUDIO_WALLPAPERS:-$ROOT/.gpu_data/wallpapers}}"
 
 mkdir -p "$OUT"

@@ -34,6 +34,7 @@ import torch
 from torch import nn
 
 from .bound import LN2, training_objective
+from .devices import native_bf16
 from .rng import make_generator
 from .training import (OBJECTIVES, TrainRecord, _agreed, distributed_context, distributed_net, gradient_step,
                        hybrid_objective, lr_at)
@@ -106,7 +107,8 @@ def device_data(preset, batch: int, device, channels_last: bool | None = None):
     recipe = preset.recipe() if preset.recipe is not None else None
     if isinstance(recipe, ImageRecipe):
         patch = int(round(math.sqrt(preset.unit_size)))
-        cl = torch.device(device).type == "cuda" if channels_last is None else channels_last
+        dev = torch.device(device)
+        cl = (dev.type == "cuda" or native_bf16(dev)) if channels_last is None else channels_last
         return DeviceCrops(recipe, patch, device, channels_last=cl)
     return lambda g: preset.batch(batch, g)
 
@@ -212,7 +214,7 @@ def train_fast(state, data, *, batch: int, steps: int | None = None, minutes: fl
     ``data`` is a :class:`DeviceCrops` (called as ``data(batch, generator)`` with the device
     generator) or a CPU batch function ``batches(generator) -> x0`` as for ``training.train``
     (drawn ahead by :class:`Prefetch`). ``amp`` (bf16 autocast on the network) and
-    ``channels_last`` default to on for CUDA and off elsewhere; ``compile`` wraps the
+    ``channels_last`` default to on for CUDA and for a CPU with native bf16, off elsewhere; ``compile`` wraps the
     network in ``torch.compile``. Budgets, warm-up, decay, clipping, EMA and torchrun
     behave as in ``training.train``; a time budget is checked every step on one process
     and at every read-back under torchrun.
@@ -229,8 +231,11 @@ def train_fast(state, data, *, batch: int, steps: int | None = None, minutes: fl
     if dev.type == "cuda" and dev.index is None:
         dev = torch.device("cuda", torch.cuda.current_device())
     on_gpu = dev.type == "cuda"
-    amp = on_gpu if amp is None else amp
-    channels_last = on_gpu if channels_last is None else channels_last
+    # bf16 and channels_last pay on a GPU and on a CPU with native bf16 (AMX/AVX512-BF16): unet-te
+    # trained at 18 examples/s of 64 x 64 crops on 2 such cores against 9.6 in fp32 (issue 21).
+    fast_bf16 = on_gpu or native_bf16(dev)
+    amp = fast_bf16 if amp is None else amp
+    channels_last = fast_bf16 if channels_last is None else channels_last
     loss_fn = training_objective if objective == "bound" else hybrid_objective
     extra = {} if t_probs is None else {"t_probs": t_probs.to(dev)}
     rank, world = distributed_context()

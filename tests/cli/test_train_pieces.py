@@ -75,3 +75,23 @@ def test_mps_is_refused_in_one_line(argv, tmp_path, monkeypatch, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "mps" in err[0] and "not supported" in err[0]
+
+
+def test_the_card_sums_examples_and_minutes_over_pieces_and_warm_starts(tmp_path, capsys):
+    """Issue 21: a model trained in pieces (resumed, or warm-started from its own preset's
+    checkpoint) carries every piece on its card, and the examples seen per device."""
+    a = tmp_path / "a"
+    base = ["train", "swiss-roll", "--batch", "32", "--no-eval"]
+    assert main(base + ["-o", str(a), "--steps", "5"]) == 0
+    assert main(base + ["-o", str(a), "--steps", "3", "--resume"]) == 0
+    tr = load(a).card["training"]
+    assert [p["steps"] for p in tr["pieces"]] == [5, 3]
+    assert [p["examples"] for p in tr["pieces"]] == [160, 96]
+    assert tr["seen"]["cpu"]["examples"] == 256 and tr["seen"]["cpu"]["pieces"] == 2
+    b = tmp_path / "b"
+    assert main(base + ["-o", str(b), "--steps", "2", "--init", str(a)]) == 0
+    tr = load(b).card["training"]
+    assert [p["steps"] for p in tr["pieces"]] == [5, 3, 2] and tr["seen"]["cpu"]["examples"] == 320
+    # Another preset's weights are not its lineage; --init with --resume is refused in one line.
+    assert main(base + ["-o", str(a), "--steps", "1", "--resume", "--init", str(b)]) == 2
+    assert "--init" in capsys.readouterr().err.strip().splitlines()[-1]
