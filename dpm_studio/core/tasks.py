@@ -58,6 +58,8 @@ class TaskStep:
     done: bool = False
     box: tuple | None = None  # (top, left, bottom, right) of the image this shows; None = all
     samples: list | None = None  # the last record of a run with samples > 1: each draw (image is their mean)
+    draws: list | None = None    # the other records of a run with samples > 1: each draw's x_t (image is the first's)
+    draws_x0: list | None = None  # and each draw's x_0 estimate
 
 
 def _scale(card):
@@ -248,8 +250,8 @@ def run_task(loaded, task, image: np.ndarray | None = None, *, mask: np.ndarray 
     ``_KEYWORD_DEFAULTS`` where they differ from a request's). ``image``: (H, W) or
     (H, W, C) floats in [0, 1]. ``mask``: (H, W) floats in [0, 1], 1 = fill this pixel,
     fractional = feathered edge. ``samples`` > 1 averages that many samples (the
-    posterior mean); previews show the first, and the last record's ``samples`` holds
-    each draw.
+    posterior mean); previews show the first, every other record's ``draws`` (and
+    ``draws_x0``) holds each draw's own state, and the last record's ``samples`` each draw.
     """
     if isinstance(task, _Request):
         if settings:
@@ -267,7 +269,9 @@ def run_task(loaded, task, image: np.ndarray | None = None, *, mask: np.ndarray 
         shape = (req.samples, piece.channels, int(req.size[0]), int(req.size[1]))
         for rec, img, x0 in piece.run(Condition(), shape, req.steps, req.seed, variance=req.variance):
             yield TaskStep(rec.index, rec.total, rec.t, img, x0, rec.done,
-                           samples=piece.each(rec.x) if rec.done else None)
+                           samples=piece.each(rec.x) if rec.done else None,
+                           draws=None if rec.done else piece.each(rec.x),
+                           draws_x0=None if rec.done else piece.each(rec.x0))
         return
     if image is None:
         raise ValueError(f"{req.task} needs an image")
@@ -290,8 +294,9 @@ def run_task(loaded, task, image: np.ndarray | None = None, *, mask: np.ndarray 
         rec.image = np.concatenate([rec.image, a], axis=2)
         if rec.x0 is not None:
             rec.x0 = np.concatenate([rec.x0, a], axis=2)
-        if rec.samples:
-            rec.samples = [np.concatenate([v, a], axis=2) for v in rec.samples]
+        for name in ("samples", "draws", "draws_x0"):
+            if getattr(rec, name):
+                setattr(rec, name, [np.concatenate([v, a], axis=2) for v in getattr(rec, name)])
         yield rec
 
 
@@ -329,7 +334,8 @@ def _inpaint(loaded, img, mask, steps, seed, samples, mode, device, jump_length,
                     yield TaskStep(offset + rec.index, total, rec.t, result, None, True, None, each)
                     return
             else:
-                yield TaskStep(offset + rec.index, total, rec.t, prev, x0, False, (top, left, bottom, right))
+                yield TaskStep(offset + rec.index, total, rec.t, prev, x0, False, (top, left, bottom, right),
+                               draws=piece.each(rec.x), draws_x0=piece.each(rec.x0))
         offset += per_box
 
 
@@ -442,5 +448,6 @@ def _denoise(loaded, img, sigma, steps, seed, samples, method, device, tile, ove
                                    [b.result() for b in each] or None)
                     return
             else:
-                yield TaskStep(offset + rec.index, total, rec.t, prev, x0, False, box)
+                yield TaskStep(offset + rec.index, total, rec.t, prev, x0, False, box,
+                               draws=piece.each(rec.x), draws_x0=piece.each(rec.x0))
         offset += rec.total

@@ -59,10 +59,27 @@ def uncertainty_map(samples: list) -> tuple[np.ndarray, float]:
     return to_uint8(heat), top
 
 
+def _mean_u8(crops: list) -> np.ndarray:
+    return np.rint(np.mean(np.stack(crops).astype(np.float32), axis=0)).astype(np.uint8)
+
+
+def _pick(one, draws, variant: int):
+    """The crop a variant shows: ``one`` for a single draw, draw ``variant`` (1..n), or the draws' mean."""
+    if not draws:
+        return one
+    if 1 <= variant <= len(draws):
+        return draws[variant - 1]
+    return _mean_u8(draws)
+
+
 @dataclass
 class Trajectory:
     """A bounded recording of a run: uint8 crops of x_t and of the x_0 estimate per kept step,
-    with the box each lies in; :meth:`frame` gives them composited into the input image."""
+    with the box each lies in; :meth:`frame` gives them composited into the input image.
+
+    A run with several samples records every draw's own chain (``draws``, ``draws_x0``, and
+    each finished piece's ``patch_draws``) and its results (``samples``), so each sample
+    has its own trajectory ending on that sample, and the mean's ends on the mean."""
 
     indices: list = field(default_factory=list)
     times: list = field(default_factory=list)
@@ -72,13 +89,17 @@ class Trajectory:
     labels: list = field(default_factory=list)   # progress in the user's units at each kept step
     finished: list = field(default_factory=list)  # the pieces finished so far at each kept step (a count)
     patches: list = field(default_factory=list)   # (box, crop) of every finished piece, in order
+    draws: list = field(default_factory=list)     # per kept step: each draw's x_t crop (uint8), or None
+    draws_x0: list = field(default_factory=list)  # per kept step: each draw's x_0 crop, or None
+    patch_draws: list = field(default_factory=list)  # per finished piece: each draw's crop, or None
+    samples: list | None = None   # the last frame's draws as whole images (uint8); its x is their mean
     total: int = 0
     base: np.ndarray | None = None   # the input image (uint8), what the crops are pasted into
 
     def __len__(self) -> int:
         return len(self.indices)
 
-    def append(self, index, t, image_u8, x0_u8, box=None, label="", finished=0):
+    def append(self, index, t, image_u8, x0_u8, box=None, label="", finished=0, draws=None, draws_x0=None):
         self.labels.append(label)
         self.finished.append(int(finished))
         self.indices.append(int(index))
@@ -86,16 +107,32 @@ class Trajectory:
         self.x.append(image_u8)
         self.x0.append(x0_u8)
         self.boxes.append(box)
+        self.draws.append(draws)
+        self.draws_x0.append(draws_x0)
 
-    def frame(self, k: int, predicted: bool = False) -> np.ndarray:
-        """The k-th recorded frame as the whole image (uint8); the x_0 estimate if asked and available."""
-        crop = self.x0[k] if predicted and self.x0[k] is not None else self.x[k]
+    def n_draws(self) -> int:
+        return len(self.samples) if self.samples else 0
+
+    def frame(self, k: int, predicted: bool = False, variant: int = 0) -> np.ndarray:
+        """The k-th recorded frame as the whole image (uint8); the x_0 estimate if asked and available.
+
+        ``variant`` picks whose chain a run with several samples shows: 1..n a sample's own,
+        anything else (0 = the mean) the mean of the draws; a single draw has one chain."""
+        draws = self.draws[k] if k < len(self.draws) else None
+        if k == len(self) - 1 and self.samples and draws is None:
+            crop = _pick(self.x[k], self.samples, variant) if 1 <= variant <= len(self.samples) else self.x[k]
+        elif predicted and self.x0[k] is not None:
+            crop = _pick(self.x0[k], self.draws_x0[k] if k < len(self.draws_x0) else None, variant)
+        else:
+            crop = _pick(self.x[k], draws, variant)
         n = self.finished[k] if self.finished else 0
-        return composite(self.base, crop, self.boxes[k], self.patches[:n])
+        patches = [(b, _pick(c, self.patch_draws[i] if i < len(self.patch_draws) else None, variant))
+                   for i, (b, c) in enumerate(self.patches[:n])]
+        return composite(self.base, crop, self.boxes[k], patches)
 
-    def frames(self, predicted: bool = False) -> list:
+    def frames(self, predicted: bool = False, variant: int = 0) -> list:
         """Every recorded frame as the whole image, as [0, 1] floats (what imageio writes)."""
-        return [from_uint8(self.frame(k, predicted)) for k in range(len(self))]
+        return [from_uint8(self.frame(k, predicted, variant)) for k in range(len(self))]
 
 
 @dataclass
@@ -193,7 +230,7 @@ def task_frames(job: RunJob):
     if job.image is not None:
         traj.base = to_uint8(job.image)
     keep: set[int] | None = None
-    last = None  # (box, crop) of the record before
+    last = None  # (box, crop, draws) of the record before
     parts = _parts(job)
     req = job.task
     steps = getattr(req, "steps", None) or getattr(job.loaded.diffusion, "T", None) \
@@ -201,20 +238,27 @@ def task_frames(job: RunJob):
     for rec in run_task(job.loaded, job.task, job.image, **job.kwargs):
         if keep is None:
             traj.total = rec.total
-            frame_bytes = max(1, rec.image.size) * 2  # x and x0 as uint8
+            frame_bytes = max(1, rec.image.size) * 2 * (1 + len(rec.draws or ()))  # x and x0 as uint8
             n_keep = int(max(2, min(job.max_frames, job.frame_budget_bytes // frame_bytes)))
             keep = frame_indices(rec.total, n_keep)
         box = getattr(rec, "box", None)
         if last is not None and last[0] is not None and last[0] != box:
-            traj.patches.append(last)  # a piece is finished: it stays on show under the next one
+            traj.patches.append(last[:2])  # a piece is finished: it stays on show under the next one
+            traj.patch_draws.append([to_uint8(d) for d in last[2]] if last[2] else None)
         rms.append(rms_change(rec.image, prev))
         prev = rec.image
         u8 = to_uint8(rec.image)
         x0_u8 = None if rec.x0 is None else to_uint8(rec.x0)
-        last = (box, u8)
+        draws = getattr(rec, "draws", None)
+        last = (box, u8, draws)
         progress = progress_text(req, rec.index, rec.total, parts, steps)
         if rec.index in keep or rec.done:
-            traj.append(rec.index, rec.t, u8, x0_u8, box, progress[2], len(traj.patches))
+            d_x0 = getattr(rec, "draws_x0", None)
+            traj.append(rec.index, rec.t, u8, x0_u8, box, progress[2], len(traj.patches),
+                        [to_uint8(d) for d in draws] if draws else None,
+                        [to_uint8(d) for d in d_x0] if d_x0 and d_x0[0] is not None else None)
+        if rec.done and getattr(rec, "samples", None):
+            traj.samples = [to_uint8(v) for v in rec.samples]
         yield Frame(rec.index, rec.total, rec.t, rec.image, rec.x0, rec.done,
                     time.perf_counter() - t0, np.asarray(rms, dtype=np.float32),
                     traj if rec.done else None, u8, x0_u8, box, progress,

@@ -192,8 +192,9 @@ class ResultBar(QFrame):
         self.discard_button.clicked.connect(self.discardRequested)
         self.set_review(False)
 
-    def set_variants(self, n: int):
-        """Offer ``n`` samples (n > 1) beside their mean and their spread; none for a single result."""
+    def set_variants(self, n: int, current: int = 0):
+        """Offer ``n`` samples (n > 1) beside their mean and their spread, ``current`` chosen
+        (0 = the mean, k = sample k); none for a single result."""
         with QSignalBlocker(self.variant):
             self.variant.clear()
             if n > 1:
@@ -201,6 +202,7 @@ class ResultBar(QFrame):
                 for k in range(n):
                     self.variant.addItem(f"Sample {k + 1}", k)
                 self.variant.addItem("Uncertainty (spread of the samples)", "spread")
+                self.variant.setCurrentIndex(max(0, min(int(current), n)))
         self.variant.setVisible(n > 1)
 
     def set_show_x0(self, on: bool):

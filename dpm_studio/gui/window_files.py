@@ -311,7 +311,7 @@ class FilesMixin:
         tr = self._trajectory
         if tr is None:
             return []
-        return tr.frames(self._show_x0)
+        return tr.frames(self._show_x0, self._chain())  # the chosen sample's path, ending on it
 
     def _export_trajectory(self, write, done) -> bool:
         """``write(frames)`` the last run's frames; ``done(n)`` is the status text for n frames."""

@@ -133,8 +133,11 @@ class RunMixin:
         self.plots.end_run()
         n = len(self._trajectory) if self._trajectory is not None else 0
         self.result_bar.set_review(True, n)
-        self._variant = 0
-        self.result_bar.set_variants(len(frame.samples or []))
+        # Sampling draws unrelated images, whose mean is a blur: show sample 1 (restoring shows the
+        # posterior mean, its best estimate in squared error).
+        n_samples = len(frame.samples or [])
+        self._variant = 1 if n_samples and (self._run_info or {}).get("task") == "sample" else 0
+        self.result_bar.set_variants(n_samples, self._variant)
         self._on_scrub(max(0, n - 1))
         took = frame.elapsed
         self._run_info["seconds"] = round(took, 2)
@@ -194,6 +197,11 @@ class RunMixin:
                 self.result_bar.slider.setValue(len(tr) - 1)
             self._on_scrub(len(tr) - 1)
 
+    def _chain(self) -> int:
+        """Whose trajectory is shown and exported: the chosen sample's (1..n), or the mean's (0)."""
+        v, n = getattr(self, "_variant", 0), len(self._samples())
+        return v if 1 <= v <= n else 0
+
     def _variant_picture(self):
         """What the chosen variant shows: a float image, or the uncertainty map (uint8)."""
         samples, v = self._samples(), getattr(self, "_variant", 0)
@@ -214,7 +222,7 @@ class RunMixin:
         if last and self._samples() and self._result is not None:
             self.canvas.show_frame(self._variant_picture())
         else:
-            self.canvas.show_frame(tr.frame(k, self._show_x0))
+            self.canvas.show_frame(tr.frame(k, self._show_x0, self._chain()))
         total = tr.total or (tr.indices[-1] + 1)
         step = tr.labels[k] if tr.labels and tr.labels[k] else f"step {tr.indices[k] + 1} / {total}"
         label = "result" if last else f"{step}   t = {tr.times[k]:.4g}"

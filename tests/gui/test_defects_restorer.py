@@ -1,0 +1,70 @@
+"""Issue 24: the defects a new user found using the app as a restorer would.
+
+Each test failed on the app before its fix (the item's number in its name)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from dpm_studio import imageio
+from gui_helpers import gradient_image
+
+RUN_MS = 60_000
+
+
+def _sample_three(qtbot, win, steps=8):
+    win.task_panel.set_task("sample")
+    win.task_panel.width_spin.setValue(16)
+    win.task_panel.height_spin.setValue(16)
+    win.task_panel.steps.setValue(steps)
+    win.task_panel.samples.setValue(3)
+    with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS):
+        assert win.run()
+    assert len(win._samples()) == 3
+
+
+def _mse(a, b):
+    return float(np.mean((np.asarray(a, np.float64) - np.asarray(b, np.float64)) ** 2))
+
+
+def test_item1_each_sample_has_its_own_trajectory_and_the_export_ends_on_it(qtbot, win, tmp_path):
+    _sample_three(qtbot, win)
+    tr, n = win._trajectory, len(win._trajectory)
+    assert n >= 3
+    samples_u8 = [imageio.to_uint8(s) for s in win._samples()]
+    paths = {}
+    for v in (1, 3):
+        win.result_bar.variant.setCurrentIndex(v)   # "Sample v"
+        path = []
+        for k in range(n):
+            win.result_bar.slider.setValue(k)
+            path.append(win.canvas.shown().copy())
+        paths[v] = path
+        # the chain leads to this sample: its step before the end is nearest to it of the three
+        near = [_mse(path[-2], s) for s in samples_u8]
+        assert int(np.argmin(near)) == v - 1, near
+        np.testing.assert_array_equal(path[-1], samples_u8[v - 1])
+        folder = tmp_path / f"frames{v}"
+        assert win.export_trajectory_frames(folder)
+        files = sorted(folder.glob("*.png"))
+        assert len(files) == n
+        back = [np.asarray(Image.open(f).convert("RGB")) for f in files]
+        np.testing.assert_array_equal(back[-1], samples_u8[v - 1], "the export ends on the chosen sample")
+        for b, s in zip(back, path):
+            np.testing.assert_array_equal(b, s)
+    assert any(_mse(a, b) > 1 for a, b in zip(paths[1][:-1], paths[3][:-1])), "sample 3 shows its own path"
+
+
+def test_item15_sampling_shows_sample_1_not_the_blur_of_the_mean(qtbot, win):
+    _sample_three(qtbot, win, steps=4)
+    assert win.result_bar.variant.currentIndex() == 1
+    assert win.result_bar.variant.currentText() == "Sample 1"
+    np.testing.assert_array_equal(win.canvas.shown(), imageio.to_uint8(win._samples()[0]))
+    assert win.accept_result()
+    np.testing.assert_allclose(win.canvas.image(), win.session.doc.pixels)
