@@ -11,6 +11,7 @@ name and shape against the rebuilt model before loading it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -47,6 +48,7 @@ class Loaded:
     net: torch.nn.Module
     card: dict
     path: Path
+    sha256: str = ""   # of the weights file: what a saved result names the model by (not where it lies)
 
     @property
     def name(self) -> str:
@@ -252,7 +254,11 @@ def load(path, device="cpu") -> Loaded:
             raise CheckpointError(f"{weights}: the stored noise schedule differs from the card's "
                                   f"{card['diffusion']['schedule']} (first at t = {worst})")
     model = Model(diffusion, net).to(device).eval()
-    return Loaded(model.diffusion, model.net, card, Path(card["_path"]))
+    try:
+        digest = hashlib.sha256(weights.read_bytes()).hexdigest()
+    except OSError as e:
+        raise CheckpointError(f"cannot read {weights}: {e.strerror or e}") from None
+    return Loaded(model.diffusion, model.net, card, Path(card["_path"]), digest)
 
 
 # -- the list of available checkpoints ---------------------------------------------------

@@ -73,9 +73,12 @@ class _Request:
         ``loaded``: the loaded checkpoint (or just its name); with it, "all steps" is
         recorded as the number run (a denoising trajectory's "all" starts at the step
         matched to the noise, so it stays null)."""
-        where = getattr(loaded, "path", None)  # the card file actually used (a user's card may share a name)
+        # The model by its name and the SHA-256 of its weights, never by where the file lies (a
+        # user's home path would travel in every shared image); the hash tells a user's card
+        # that shares a shipped name apart from the shipped one.
+        digest = getattr(loaded, "sha256", "")
         out = {"task": self.task, "checkpoint": getattr(loaded, "name", loaded),
-               **({"checkpoint_file": str(where)} if where else {}), **asdict(self),
+               **({"checkpoint_sha256": digest} if digest else {}), **asdict(self),
                "time": time.strftime("%Y-%m-%dT%H:%M:%S"), **extra}
         if self.steps is None and self.task != "denoise" and hasattr(loaded, "diffusion"):
             out["steps"] = int(loaded.diffusion.T)

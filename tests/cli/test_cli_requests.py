@@ -1,5 +1,10 @@
 """The command line saves what the app saves: each run a request's record (core/requests.py)."""
 
+import hashlib
+import json
+import os
+from pathlib import Path
+
 import numpy as np
 from PIL import Image
 
@@ -18,7 +23,10 @@ def test_the_cli_and_the_app_save_the_same_schema(tmp_path, tiny):
     meta = load_image(out).metadata
     expect = DenoiseRequest(sigma=20 / 255, ensemble=1).metadata("tiny-rgb")
     run = dict(meta["runs"][0])
-    assert run.pop("checkpoint_file").endswith("tiny-rgb.json")  # the card actually used (issue 18)
+    weights = Path(os.environ["DPM_STUDIO_CHECKPOINTS"]) / "tiny-rgb.safetensors"
+    # the model actually used (issue 18), named by its weights' hash, not by where it lies (issue 24)
+    assert run.pop("checkpoint_sha256") == hashlib.sha256(weights.read_bytes()).hexdigest()
+    assert str(tmp_path) not in json.dumps(meta) and "checkpoint_file" not in run
     assert set(run) == set(expect) and {k: run[k] for k in expect if k != "time"} == \
         {k: v for k, v in expect.items() if k != "time"}
     out2 = tmp_path / "out2.png"  # a result of a result keeps the first run's record

@@ -5,6 +5,7 @@ are refused for image tasks; a card that hides a shipped one says so."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -220,6 +221,9 @@ def test_a_user_card_shadowing_a_shipped_one_is_named_in_the_output(tmp_path, ti
     assert "hides the shipped checkpoint photos-rgb" in err and str(folder / "impostor.json") in err
     with Image.open(out) as im:
         meta = json.loads(im.text["dpm-studio"])["runs"][-1]
-    assert meta["checkpoint"] == "photos-rgb" and meta["checkpoint_file"] == str(folder / "impostor.json")
+    assert meta["checkpoint"] == "photos-rgb" and "checkpoint_file" not in meta
+    assert meta["checkpoint_sha256"] == hashlib.sha256((folder / "tiny-rgb.safetensors").read_bytes()).hexdigest()
+    assert meta["checkpoint_sha256"] != hashlib.sha256((ROOT / "checkpoints" / "photos-rgb.safetensors")
+                                                      .read_bytes()).hexdigest()
     assert main(["checkpoints"]) == 0
     assert f"(hides {ROOT / 'checkpoints' / 'photos-rgb.json'})" in capsys.readouterr().out

@@ -68,3 +68,20 @@ def test_item15_sampling_shows_sample_1_not_the_blur_of_the_mean(qtbot, win):
     np.testing.assert_array_equal(win.canvas.shown(), imageio.to_uint8(win._samples()[0]))
     assert win.accept_result()
     np.testing.assert_allclose(win.canvas.image(), win.session.doc.pixels)
+
+
+def test_item16_exports_name_the_model_by_its_hash_not_its_path(qtbot, win, tmp_path, ckpt_dir):
+    img = gradient_image(48, 48)
+    win.set_image(img)
+    win.task_panel.set_task("denoise")
+    with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS):
+        assert win.run()
+    out = tmp_path / "out.png"
+    assert win.save_image(out)
+    with Image.open(out) as im:
+        text = im.text["dpm-studio"]
+    run = json.loads(text)["runs"][-1]
+    assert str(ckpt_dir) not in text and "checkpoint_file" not in run
+    weights = Path(os.environ["DPM_STUDIO_CHECKPOINTS"]) / "tiny-rgb.safetensors"
+    assert run["checkpoint"] == "tiny-rgb"
+    assert run["checkpoint_sha256"] == hashlib.sha256(weights.read_bytes()).hexdigest()
