@@ -21,7 +21,31 @@ import numpy as np
 from .analysis import frame_indices, rms_change
 from ..imageio import from_uint8, to_uint8
 
-__all__ = ["Frame", "Trajectory", "RunJob", "task_frames", "composite", "progress_text", "uncertainty_map"]
+__all__ = ["Frame", "Trajectory", "RunJob", "RunCancelled", "task_frames", "composite", "progress_text",
+           "uncertainty_map"]
+
+
+class RunCancelled(Exception):
+    """Raised inside a run's network call once its stop flag is set: the run ends there."""
+
+
+class _StoppableNet:
+    """The run's network, checking the stop flag before each evaluation.
+
+    A step record comes after a whole tile's work (a posterior-mean tile is up to ten network
+    passes: eight views and two for clipped pixels, 1.8-4 s here), so a flag read between
+    records made Cancel wait for the tile; read before each pass it waits for one pass."""
+
+    def __init__(self, net, stop):
+        self.net, self.stop = net, stop
+
+    def __call__(self, *args, **kwargs):
+        if self.stop.is_set():
+            raise RunCancelled()
+        return self.net(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.net, name)
 
 
 def _paste(out: np.ndarray, crop: np.ndarray, box):
@@ -179,6 +203,7 @@ class RunJob:
     kwargs: dict = field(default_factory=dict)
     max_frames: int = 200
     frame_budget_bytes: int = 256 * 2 ** 20
+    stop: object = None   # a threading.Event: once set, the next network pass raises RunCancelled
 
 
 def _parts(job: RunJob) -> int:
@@ -235,7 +260,12 @@ def task_frames(job: RunJob):
     req = job.task
     steps = getattr(req, "steps", None) or getattr(job.loaded.diffusion, "T", None) \
         if getattr(req, "task", req) != "denoise" else None
-    for rec in run_task(job.loaded, job.task, job.image, **job.kwargs):
+    loaded = job.loaded
+    if job.stop is not None:
+        from dataclasses import replace
+
+        loaded = replace(loaded, net=_StoppableNet(loaded.net, job.stop))
+    for rec in run_task(loaded, job.task, job.image, **job.kwargs):
         if keep is None:
             traj.total = rec.total
             frame_bytes = max(1, rec.image.size) * 2 * (1 + len(rec.draws or ()))  # x and x0 as uint8

@@ -6,7 +6,8 @@ Two layers:
   QThread that iterates a generator and reports through the signals ``started``,
   ``yielded(object)``, ``finished(object)`` (the last value), ``errored(object)`` (an
   :class:`ErrorInfo`) and ``aborted()``. :meth:`GeneratorWorker.quit` may be called from any
-  thread; the worker checks the flag between two items, so a run stops within one step.
+  thread; the worker checks the flag between two items, and a :class:`RunJob` also before each
+  network pass (:class:`~dpm_studio.gui.frames.RunCancelled`), so a run stops within one pass.
 - :class:`TaskRunner`, a QObject living in the GUI thread that owns the thread and the
   worker for one run at a time, coalesces frames (only the latest pending one is kept, at
   most ``fps`` per second reach the display) and re-emits everything as GUI-thread
@@ -29,7 +30,7 @@ import traceback
 from dataclasses import dataclass
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
-from .frames import Frame, RunJob, Trajectory, task_frames
+from .frames import Frame, RunCancelled, RunJob, Trajectory, task_frames
 from .qtfix import protect_singletons
 
 __all__ = ["ErrorInfo", "Frame", "Trajectory", "RunJob", "GeneratorWorker", "TaskRunner", "task_frames"]
@@ -91,6 +92,8 @@ class GeneratorWorker(QObject):
                 return
             gen.close()
             self.aborted.emit()
+        except RunCancelled:  # the job saw the flag inside a step (between two network passes)
+            self.aborted.emit()
         except BaseException as e:  # noqa: BLE001 - everything becomes a report, never a crash
             if gen is not None:
                 try:
@@ -146,6 +149,8 @@ class TaskRunner(QObject):
         thread = QThread()
         thread.setObjectName("dpm-studio-run")
         worker = GeneratorWorker(func, job)
+        if isinstance(job, RunJob):
+            job.stop = worker._abort   # read inside the job's steps too, not only between them
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
         # Queued into the GUI thread: every receiver below is a @Slot of this GUI-thread object.

@@ -85,3 +85,32 @@ def test_item16_exports_name_the_model_by_its_hash_not_its_path(qtbot, win, tmp_
     weights = Path(os.environ["DPM_STUDIO_CHECKPOINTS"]) / "tiny-rgb.safetensors"
     assert run["checkpoint"] == "tiny-rgb"
     assert run["checkpoint_sha256"] == hashlib.sha256(weights.read_bytes()).hexdigest()
+
+
+def test_item7_a_tiled_denoise_cancels_within_half_a_second(qtbot, win):
+    """A tile of the posterior mean is eight network passes (one per view): Cancel must not wait for them."""
+    import time
+
+    loaded = win.model(win.task_panel.settings().checkpoint)
+    calls = []
+    forward = loaded.net.forward
+
+    def slow(*a, **k):  # a pass as slow as a 256 x 256 tile of photos-rgb on a loaded machine
+        calls.append(time.perf_counter())
+        time.sleep(0.15)
+        return forward(*a, **k)
+
+    loaded.net.forward = slow
+    try:
+        win.set_image(gradient_image(300, 300))
+        win.task_panel.set_task("denoise")
+        assert win.run()
+        qtbot.waitUntil(lambda: len(calls) >= 2, timeout=RUN_MS)  # inside the first tile's views
+        t0 = time.perf_counter()
+        with qtbot.waitSignal(win.runner.aborted, timeout=RUN_MS):
+            win.cancel()
+        took = time.perf_counter() - t0
+    finally:
+        del loaded.net.forward
+    assert took < 0.5, f"the run took {took:.2f} s to stop"
+    assert win.state() == "edit" and len(calls) < 8, "it stopped inside the tile"
