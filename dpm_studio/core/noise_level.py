@@ -1,0 +1,237 @@
+"""The noise level function of a camera image, estimated from the image alone (numpy only).
+
+A sensor's noise grows with the light it counts: shot noise is Poisson, read noise is
+Gaussian, so an observed pixel z of true value x (in [0, 1] units) has
+    var(z | x) = a x + b        (Foi, Trimeche, Katkovnik and Egiazarian 2008),
+a the gain of the photon counts, b the variance of the read noise. Constant Gaussian noise
+is a = 0, b = sigma^2.
+
+The estimate (:func:`fit_noise_level`), per channel:
+
+1. Haar wavelet coefficients of non-overlapping 2 x 2 blocks (orthonormal, so under white
+   noise independent and of the block's noise std): the diagonal detail
+   ``hh = (z00 - z01 - z10 + z11) / 2`` measures the noise (it vanishes on flat regions,
+   ramps and straight edges), the horizontal and vertical details ``hl``, ``lh`` measure
+   structure, and the smoothed block mean measures the level x. For a block of four
+   pixels of about the same x, ``var(hh) = a x + b``.
+2. Smooth blocks only: a block is kept when the energy of ``hl`` and ``lh`` over its 5 x 5
+   neighbourhood of blocks (50 coefficients) is what noise of the current fit would give
+   (at most 1.3 times it: chi2_50 / 50 keeps 93 % of pure noise). This test uses
+   coefficients independent of ``hh`` under the noise, so the selection does not bias
+   the variance measured on the kept blocks. The first pass has no fit yet and keeps
+   the least structured third of each intensity bin.
+3. Intensity bins of the block means; in each, the noise std from the median of
+   ``|hh|`` (robust to what texture is left) with its sampling variance.
+4. Clipping: a block with a pixel at 0 or 1 is a censored observation, not a quiet one.
+   Such blocks are left out, and for the bins near the ends the expected variance is that
+   of the noise truncated at 0 and 1 (the variance a block of four unclipped pixels has),
+   so the fit reads the law of the unclipped noise. Bins where more than a third of the
+   pixels would clip carry too little and are dropped.
+5. A weighted least-squares line var = a x + b through the bins (weights from each
+   bin's sampling variance under the fitted line, iterated), bins more than 4 standard
+   errors off the line dropped as texture, and the standard errors of a and b from the
+   fit's covariance (scaled up by the reduced chi-square when the bins scatter more than
+   sampling explains).
+
+``kind`` is "constant" when a is within 2 standard errors of 0 (or below): then the
+image's noise is one sigma and today's constant-noise denoising is right.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .noise import MAD_NORMAL
+
+
+MAD_VAR = 1.3605                  # n var(median(|n|) / 0.6745) / sigma^2 for normal n, large n
+NOISE_KINDS = ("constant", "poisson-gaussian")
+BINS = 24
+MIN_BIN = 24                      # blocks a bin needs to be measured
+STRUCT_R, STRUCT_T = 2, 1.3   # 5 x 5 blocks (50 coefficients); chi2_50 / 50 <= 1.3 keeps 93 % of pure noise
+SIGNIFICANCE = 2.0                # a is "signal-dependent" when a > SIGNIFICANCE * a_se
+
+
+@dataclass(frozen=True)
+class ChannelFit:
+    """var = a x + b for one channel, with standard errors, and the bins it was fitted on:
+    ``levels`` the bins' mean intensities, ``stds`` the measured noise std there, ``counts``
+    the blocks measured (all in [0, 1] units)."""
+
+    a: float
+    b: float
+    a_se: float
+    b_se: float
+    levels: tuple = ()
+    stds: tuple = ()
+    counts: tuple = ()
+
+
+@dataclass(frozen=True)
+class NoiseFit:
+    """The fitted noise law: ``a``, ``b`` pooled over the channels (what the denoiser uses),
+    ``channels`` each channel's own fit, ``kind`` "constant" or "poisson-gaussian"."""
+
+    a: float
+    b: float
+    a_se: float
+    b_se: float
+    kind: str
+    channels: tuple = field(default_factory=tuple)
+
+    def std(self, x):
+        """The noise std at intensity ``x`` under the pooled fit."""
+        return np.sqrt(np.maximum(self.a * np.asarray(x, dtype=np.float64) + self.b, 0.0))
+
+    def record(self) -> dict:
+        """The fit as saved metadata (plain numbers)."""
+        r = lambda v: float(f"{v:.4g}")  # noqa: E731
+        return {"kind": self.kind, "a": r(self.a), "b": r(self.b), "a_se": r(self.a_se), "b_se": r(self.b_se),
+                "channels": [{"a": r(c.a), "b": r(c.b), "a_se": r(c.a_se), "b_se": r(c.b_se)}
+                             for c in self.channels]}
+
+
+def _box(a: np.ndarray, r: int) -> np.ndarray:
+    """The mean over the (2r + 1)^2 neighbourhood (edges replicated)."""
+    p = np.pad(a, r, mode="edge")
+    c = np.cumsum(np.cumsum(p, 0), 1)
+    c = np.pad(c, ((1, 0), (1, 0)))
+    k = 2 * r + 1
+    s = c[k:, k:] - c[:-k, k:] - c[k:, :-k] + c[:-k, :-k]
+    return s / (k * k)
+
+
+def _truncated_var_factor(m: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """var(z | 0 < z < 1) / s^2 for z ~ N(m, s^2): the variance unclipped pixels keep."""
+    from scipy.special import ndtr
+
+    s = np.maximum(s, 1e-12)
+    al, be = (0.0 - m) / s, (1.0 - m) / s
+    pa, pb = np.exp(-0.5 * al * al) / math.sqrt(2 * math.pi), np.exp(-0.5 * be * be) / math.sqrt(2 * math.pi)
+    z = np.maximum(ndtr(be) - ndtr(al), 1e-12)
+    return np.clip(1 + (al * pa - be * pb) / z - ((pa - pb) / z) ** 2, 1e-3, 1.0)
+
+
+def _blocks(z: np.ndarray):
+    """Haar coefficients of 2 x 2 blocks: (level, hh, structure energy, unclipped) maps."""
+    H2, W2 = z.shape[0] - z.shape[0] % 2, z.shape[1] - z.shape[1] % 2
+    z = z[:H2, :W2]
+    p00, p01, p10, p11 = z[0::2, 0::2], z[0::2, 1::2], z[1::2, 0::2], z[1::2, 1::2]
+    hh = (p00 - p01 - p10 + p11) / 2
+    hl = (p00 + p01 - p10 - p11) / 2
+    lh = (p00 - p01 + p10 - p11) / 2
+    mean = (p00 + p01 + p10 + p11) / 4
+    unclipped = (p00 > 0) & (p01 > 0) & (p10 > 0) & (p11 > 0) & (p00 < 1) & (p01 < 1) & (p10 < 1) & (p11 < 1)
+    level = _box(mean, 1)                       # noise std s / 6
+    # The mean square of 50 coefficients: s^2 under noise; an edge within 2 blocks (which
+    # the level's 3 x 3 window reaches) or texture adds to it, a gentle ramp of slope g
+    # per pixel adds g^2 / 2 (and nothing to hh).
+    structure = _box(hl * hl + lh * lh, STRUCT_R) / 2
+    return level.ravel(), hh.ravel(), structure.ravel(), unclipped.ravel()
+
+
+def _wls_line(x, y, var):
+    """Weighted least squares y = a x + b; returns a, b and their covariance, chi2/dof."""
+    w = 1.0 / var
+    A = np.stack([x, np.ones_like(x)], 1)
+    M = A.T @ (A * w[:, None])
+    cov = np.linalg.inv(M)
+    a, b = cov @ (A.T @ (w * y))
+    resid = y - (a * x + b)
+    dof = max(len(x) - 2, 1)
+    chi2 = float((resid * resid * w).sum() / dof)
+    return float(a), float(b), cov, chi2
+
+
+def _fit_channel(level, hh, structure, unclipped, bins=BINS) -> ChannelFit | None:
+    a, b = None, None
+    keep_bins = None
+    for it in range(4):
+        if a is None:
+            ok = unclipped.copy()
+            # first pass: the least structured third of each bin
+            edges = np.linspace(0, 1, bins + 1)
+            idx = np.clip(np.digitize(level, edges) - 1, 0, bins - 1)
+            for k in range(bins):
+                sel = ok & (idx == k)
+                if sel.sum() > 3:
+                    thr = np.quantile(structure[sel], 1 / 3)
+                    ok[sel] = structure[sel] <= thr
+        else:
+            s2 = np.maximum(a * level + b, 1e-10)
+            # Structure within noise of the current fit (its sampling spread allowed).
+            ok = unclipped & (structure <= STRUCT_T * s2)
+        edges = np.linspace(0, 1, bins + 1)
+        idx = np.clip(np.digitize(level, edges) - 1, 0, bins - 1)
+        xs, vs, ns = [], [], []
+        for k in range(bins):
+            sel = ok & (idx == k)
+            n = int(sel.sum())
+            if n < MIN_BIN:
+                continue
+            s = float(np.median(np.abs(hh[sel])) / MAD_NORMAL)
+            xs.append(float(level[sel].mean()))
+            vs.append(s * s)
+            ns.append(n)
+        if len(xs) < 2:
+            return None
+        x, v, n = np.array(xs), np.array(vs), np.array(ns, dtype=np.float64)
+        if a is None:
+            model = np.full_like(v, np.median(v))
+        else:
+            model = np.maximum(a * x + b, 1e-10)
+        # Clipping: the variance unclipped pixels keep, near the ends.
+        factor = _truncated_var_factor(x, np.sqrt(model))
+        use = factor > 0.67 if a is not None else np.ones_like(x, dtype=bool)
+        if keep_bins is not None:
+            use &= np.array([not any(abs(xx - r) < 0.5 / bins for r in keep_bins) for xx in x])
+        if use.sum() < 2:
+            use = np.ones_like(x, dtype=bool)
+        target = v / factor
+        var_est = 4 * MAD_VAR * model * model / n  # sampling variance of s^2 from the median
+        a_new, b_new, cov, chi2 = _wls_line(x[use], target[use], var_est[use])
+        # Outlier bins (texture the tests let through) are dropped once the line is known.
+        resid = np.abs(target - (a_new * x + b_new)) / np.sqrt(var_est * max(chi2, 1.0))
+        bad = use & (resid > 4.0)
+        if bad.any() and use.sum() - bad.sum() >= 2:
+            a_new, b_new, cov, chi2 = _wls_line(x[use & ~bad], target[use & ~bad], var_est[use & ~bad])
+            keep_bins = list(x[bad])
+        a, b = a_new, b_new
+        if a * 1.0 + b <= 0 or b + min(a, 0) <= 0:  # not a variance over [0, 1]: take it as constant
+            a, b = 0.0, float(np.average(target[use], weights=1 / var_est[use]))
+    scale = max(chi2, 1.0)
+    a_se, b_se = math.sqrt(cov[0, 0] * scale), math.sqrt(cov[1, 1] * scale)
+    sel = use
+    return ChannelFit(a, max(b, 0.0), a_se, b_se, tuple(np.round(x[sel], 5)), tuple(np.round(np.sqrt(v[sel]), 6)),
+                      tuple(int(c) for c in n[sel]))
+
+
+def fit_noise_level(image: np.ndarray, bins: int = BINS) -> NoiseFit | None:
+    """Fit var = a x + b to the noise of ``image`` ((H, W) or (H, W, C), in [0, 1]).
+
+    Returns None when the image has too few smooth blocks to measure (a tiny or
+    all-texture image). See the module's docstring for the method.
+    """
+    img = np.asarray(image, dtype=np.float64)
+    img = img[:, :, None] if img.ndim == 2 else img
+    if img.shape[0] < 8 or img.shape[1] < 8:
+        return None
+    per = []
+    pooled = [[], [], [], []]
+    for c in range(img.shape[2]):
+        maps = _blocks(img[:, :, c])
+        for lst, m in zip(pooled, maps):
+            lst.append(m)
+        per.append(_fit_channel(*maps, bins=bins))
+    if img.shape[2] == 1:
+        whole = per[0]
+    else:
+        whole = _fit_channel(*(np.concatenate(lst) for lst in pooled), bins=bins)
+    if whole is None:
+        return None
+    kind = "poisson-gaussian" if whole.a > SIGNIFICANCE * whole.a_se and whole.a > 0 else "constant"
+    channels = tuple(c if c is not None else whole for c in per)
+    return NoiseFit(whole.a, whole.b, whole.a_se, whole.b_se, kind, channels)

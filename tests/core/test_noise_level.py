@@ -1,0 +1,83 @@
+"""The noise level function fitted from the image alone (core/noise_level.py)."""
+
+import numpy as np
+import pytest
+
+from dpm_studio.core.noise_level import fit_noise_level
+
+
+def _noisy(x, a, b, seed=0, quantise=True):
+    rng = np.random.default_rng(seed)
+    y = x + np.sqrt(a * x + b) * rng.standard_normal(x.shape)
+    return np.clip(np.round(y * 255), 0, 255) / 255 if quantise else y
+
+
+def _patches(levels=(0.1, 0.25, 0.4, 0.55, 0.7, 0.85), size=96):
+    """Flat squares at several grey levels side by side."""
+    return np.concatenate([np.full((size, size), v) for v in levels], axis=1)
+
+
+def _ramp(h=256, w=384, lo=0.05, hi=0.95):
+    return np.tile(np.linspace(lo, hi, w), (h, 1))
+
+
+@pytest.mark.parametrize("make", [_patches, _ramp], ids=["flat", "ramp"])
+@pytest.mark.parametrize("a,b", [(0.004, 0.0004), (0.01, 0.001)])
+def test_fit_recovers_a_and_b_within_its_uncertainty(make, a, b):
+    f = fit_noise_level(_noisy(make(), a, b))
+    assert f.kind == "poisson-gaussian"
+    assert f.a_se < 0.2 * a and f.b_se < 0.5 * b  # an uncertainty that says something
+    assert abs(f.a - a) <= 3 * f.a_se, (f.a, f.a_se)
+    assert abs(f.b - b) <= 3 * f.b_se + 1.3e-6, (f.b, f.b_se)  # + the 8-bit rounding's 1 / (12 * 255^2)
+
+
+def test_colour_channels_each_fitted_and_pooled():
+    x = np.stack([_ramp(), _ramp()[:, ::-1], _ramp(lo=0.2, hi=0.8)], axis=2)
+    f = fit_noise_level(_noisy(x, 0.006, 0.0005, seed=3))
+    assert len(f.channels) == 3
+    for c in (f, *f.channels):
+        assert abs(c.a - 0.006) <= 3 * c.a_se and abs(c.b - 0.0005) <= 3 * c.b_se + 1.3e-6
+    for c in f.channels:
+        assert len(c.levels) == len(c.stds) == len(c.counts) >= 5
+
+
+@pytest.mark.parametrize("sigma255", [5, 15, 25, 50])
+def test_constant_noise_comes_out_constant(sigma255):
+    s = sigma255 / 255
+    f = fit_noise_level(_noisy(_ramp(lo=0.3, hi=0.7), 0.0, s * s, seed=sigma255))
+    assert f.kind == "constant"
+    assert abs(f.a) <= 2 * f.a_se
+    assert abs(np.sqrt(f.b) - s) < 0.1 * s
+
+
+def test_clipped_pixels_are_censored_not_quiet():
+    """Clipped flats and a ramp running past both ends: clipped pixels must not read as low noise."""
+    x = np.concatenate([np.full((256, 96), 0.0), _ramp(256, 256, 0.05, 0.95), np.full((256, 96), 1.2)], axis=1)
+    f = fit_noise_level(_noisy(x, 0.01, 0.001, seed=5))
+    assert abs(f.a - 0.01) <= 3 * f.a_se and abs(f.b - 0.001) <= 3 * f.b_se
+    assert f.b > 0.0006
+    f = fit_noise_level(_noisy(_ramp(lo=-0.1, hi=1.1), 0.01, 0.002, seed=5))
+    assert abs(f.a - 0.01) <= 3 * f.a_se and abs(f.b - 0.002) <= 3 * f.b_se
+
+
+def test_texture_is_not_read_as_noise():
+    """A strongly textured half (stripes) must not raise the fit above the noise."""
+    stripes = 0.5 + 0.2 * np.sign(np.sin(np.arange(384) / 1.3))[None, :].repeat(128, 0)
+    x = np.concatenate([_ramp(128, 384), stripes], axis=0)
+    f = fit_noise_level(_noisy(x, 0.004, 0.0004, seed=7))
+    assert abs(f.a - 0.004) <= 3 * f.a_se and abs(f.b - 0.0004) <= 3 * f.b_se + 1.3e-6
+
+
+def test_tiny_or_featureless_images():
+    assert fit_noise_level(np.zeros((4, 4))) is None
+    f = fit_noise_level(np.full((64, 64), 0.5))  # no noise at all
+    assert f is None or (f.a == 0 and f.b == 0)
+
+
+def test_record_is_plain_numbers():
+    import json
+
+    f = fit_noise_level(_noisy(_ramp(), 0.004, 0.0004))
+    r = json.loads(json.dumps(f.record()))
+    assert r["kind"] == "poisson-gaussian" and len(r["channels"]) == 1
+    assert np.allclose(f.std([0.0, 1.0]), np.sqrt([f.b, f.a + f.b]))
