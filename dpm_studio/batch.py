@@ -17,6 +17,9 @@ Progress on stderr: one line per image with that image's bar and the whole batch
 from __future__ import annotations
 
 import argparse
+import errno
+import os
+import stat
 import sys
 import time
 from pathlib import Path
@@ -28,22 +31,48 @@ __all__ = ["is_batch", "run", "collect_inputs", "output_path", "find_mask", "Bat
 FAILED_STATUS = 1
 
 
+def _names_folder(output) -> bool:
+    """``-o out/``: a name ending in a separator is a folder (made if missing), never a file."""
+    text = str(output)
+    return text.endswith("/") or text.endswith(os.sep)
+
+
 def is_batch(args) -> bool:
-    """True for several inputs, a folder, or one file with ``-o`` an existing folder; for a single
-    file to a file, leaves ``args.input`` that file's path. A batch's own per-image calls pass one
-    path (not a list), so they are never batches themselves."""
+    """True for several inputs, a folder, or one file with ``-o`` an existing folder or a name ending
+    in ``/`` (a folder to make); for a single file to a file, leaves ``args.input`` that file's path.
+    A batch's own per-image calls pass one path (not a list), so they are never batches themselves."""
     if not isinstance(args.input, (list, tuple)):
         return False
     inputs = args.input
-    if len(inputs) == 1 and not Path(inputs[0]).is_dir() and not Path(args.output).is_dir():
+    if len(inputs) == 1 and not Path(inputs[0]).is_dir() and not Path(args.output).is_dir() \
+            and not _names_folder(args.output):
         args.input = inputs[0]
         return False
     return True
 
 
-def _images_in(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir()
-                  if p.suffix.lower() in READ_EXTENSIONS and not p.name.startswith(".") and not p.is_dir())
+def _note(text: str) -> None:
+    print(f"dpm-studio: {text}", file=sys.stderr)
+
+
+def _images_in(folder: Path, report: bool = False) -> list[Path]:
+    """The image files of ``folder`` by extension (hidden files and folders left out). A symbolic
+    link loop is skipped with a line (``report``), never an error for the whole folder."""
+    found = []
+    for p in sorted(folder.iterdir()):
+        if p.suffix.lower() not in READ_EXTENSIONS or p.name.startswith("."):
+            continue
+        try:
+            if stat.S_ISDIR(os.stat(p).st_mode):
+                continue
+        except OSError as e:
+            if e.errno == errno.ELOOP:
+                if report:
+                    _note(f"skipped: {p.name}: a loop of symbolic links, not an image")
+                continue
+            # a missing link target or no permission: reported when its turn comes
+        found.append(p)
+    return found
 
 
 def collect_inputs(inputs) -> list[Path]:
@@ -54,7 +83,7 @@ def collect_inputs(inputs) -> list[Path]:
     for name in inputs:
         p = Path(name)
         if p.is_dir():
-            found = _images_in(p)
+            found = _images_in(p, report=True)
             if not found:
                 raise UserError(f"{p} holds no images ({', '.join(e.lstrip('.') for e in READ_EXTENSIONS)})")
             files.extend(found)
@@ -62,8 +91,9 @@ def collect_inputs(inputs) -> list[Path]:
             files.append(p)  # a missing or broken file is reported when its turn comes
     seen, unique = set(), []
     for f in files:
-        if f.resolve() not in seen:
-            seen.add(f.resolve())
+        key = os.path.realpath(f)  # never raises on a loop (Path.resolve does)
+        if key not in seen:
+            seen.add(key)
             unique.append(f)
     return unique
 
@@ -74,7 +104,8 @@ def output_path(folder: Path, image: Path) -> Path:
 
 
 def find_mask(masks: Path, image: Path) -> Path:
-    """The mask for ``image``: ``masks`` itself when it is a file, else the image of that stem in it."""
+    """The mask for ``image``: ``masks`` itself when it is a file, else the one image of that stem in
+    it (two, such as ``a.png`` and ``a.jpg``, are an error naming both: never one by sort order)."""
     from .cli import UserError
 
     if not masks.is_dir():
@@ -82,6 +113,9 @@ def find_mask(masks: Path, image: Path) -> Path:
     found = [p for p in _images_in(masks) if p.stem == image.stem]
     if not found:
         raise UserError(f"no mask for {image.name}: nothing named {image.stem}.* in {masks}")
+    if len(found) > 1:
+        raise UserError(f"two masks for {image.name} in {masks}: {found[0].name} and {found[1].name}; "
+                        "keep one (masks are matched by file name stem)")
     return found[0]
 
 
@@ -126,15 +160,44 @@ class BatchProgress:
         self.stream.flush()
 
 
+def _folders_read(args, files: list[Path]) -> list[tuple[str, Path]]:
+    """The folders a batch reads from: each input folder (or a named file's folder) and the mask folder."""
+    folders = [("input folder", Path(name)) for name in args.input if Path(name).is_dir()]
+    folders += [("input folder", f.parent if str(f.parent) else Path(".")) for f in files]
+    mask = getattr(args, "mask", None)
+    if mask is not None and Path(mask).is_dir():
+        folders.append(("mask folder", Path(mask)))
+    return folders
+
+
 def _check_batch_args(args, files: list[Path]) -> Path:
     from .cli import UserError
+    from .core.safefiles import same_file
     from .imageio import format_for_path
 
     out = Path(args.output)
-    if out.suffix.lower() in WRITE_FORMATS and not out.is_dir():
+    if out.suffix.lower() in WRITE_FORMATS and not out.is_dir() and not _names_folder(args.output):
         raise UserError(f"a batch (a folder or several inputs) writes into a folder: -o {out.name} names an image")
     if out.exists() and not out.is_dir():
         raise UserError(f"-o {out} is a file; a batch (a folder or several inputs) writes into a folder")
+    mask = getattr(args, "mask", None)
+    if mask is not None and not Path(mask).exists():
+        raise UserError(f"--mask {mask}: no such file or folder")
+    for role, folder in _folders_read(args, files):
+        if same_file(out, folder):
+            raise UserError(f"-o {out} is the {role}: a batch writes into a folder of its own (an output there "
+                            "would replace an image or a mask); choose another folder")
+    if mask is not None and Path(mask).is_dir():
+        for name in args.input:
+            if Path(name).is_dir() and same_file(name, mask):
+                raise UserError(f"--mask {mask} is the input folder: each image would be its own mask; "
+                                "keep the masks in a folder of their own")
+        for f in files:
+            try:
+                find_mask(Path(mask), f)
+            except UserError as e:
+                if str(e).startswith("two masks"):  # ambiguous: refused before anything runs
+                    raise
     taken: dict = {}
     for f in files:
         format_for_path(output_path(out, f))
@@ -142,12 +205,19 @@ def _check_batch_args(args, files: list[Path]) -> Path:
         if other != f:
             raise UserError(f"{other.name} and {f.name} would both be saved as {output_path(out, f).name}; "
                             "rename one or run them separately")
-        if not args.overwrite and output_path(out, f).resolve() == f.resolve():
+        if not args.overwrite and same_file(output_path(out, f), f):
             raise UserError(f"-o {out} would write over the input {f.name}; choose another folder or pass --overwrite")
-    mask = getattr(args, "mask", None)
-    if mask is not None and not Path(mask).exists():
-        raise UserError(f"--mask {mask}: no such file or folder")
     return out
+
+
+def _without_mask(args, files: list[Path]) -> list[Path]:
+    """The inputs less the one mask file, when it lies among them (a mask is never inpainted itself)."""
+    from .core.safefiles import same_file
+
+    mask = getattr(args, "mask", None)
+    if mask is None or Path(mask).is_dir():
+        return files
+    return [f for f in files if not same_file(f, mask)]
 
 
 def run(args, task: str) -> int:
@@ -158,8 +228,13 @@ def run(args, task: str) -> int:
 
     command = {"inpaint": cli.cmd_inpaint, "denoise": cli.cmd_denoise}[task]
     {"inpaint": cli._inpaint_request, "denoise": cli._denoise_settings}[task](args)  # bad options: exit 2 now
-    files = collect_inputs(args.input)
+    found = collect_inputs(args.input)
+    files = _without_mask(args, found)
+    if not files:
+        raise cli.UserError("no images to run: the only one named is the mask")
     out = _check_batch_args(args, files)
+    if len(files) < len(found):
+        _note(f"note: {Path(args.mask).name} is the mask: it is not itself inpainted")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:

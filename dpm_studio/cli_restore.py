@@ -36,34 +36,66 @@ def _run_to_end(gen, label: str, progress=None):
     return rec.image
 
 
-def _same_file(a: Path, b: Path) -> bool:
-    """True when writing ``a`` would replace ``b``: the same path, a link to it, or a hard link."""
-    import os
+def _checkpoint_files(name_or_path) -> list[tuple[str, Path]]:
+    """The card and weights files a ``--checkpoint`` value resolves to (none if it does not resolve:
+    loading it says why)."""
+    from .core.checkpoint import CheckpointError, paths_for, resolve
+
+    if not name_or_path:
+        return []
+    try:
+        weights, card = paths_for(resolve(name_or_path))
+    except (CheckpointError, OSError, ValueError):
+        return []
+    return [("checkpoint card", card), ("checkpoint weights", weights)]
+
+
+def protected_files(args, data) -> list[tuple[str, Path, bool]]:
+    """(role, path, may --overwrite replace it) for every file a run reads: the input, the mask,
+    the checkpoint's card and weights. Only the input may be written over, and only with --overwrite."""
+    files = [("input", data.path if data is not None else None, True), ("mask", getattr(args, "mask", None), False)]
+    files += [(role, p, False) for role, p in _checkpoint_files(getattr(args, "checkpoint", None))]
+    return [(role, Path(p), ok) for role, p, ok in files if p]
+
+
+def check_output_path(out: Path, protected, overwrite: bool) -> None:
+    """Refuse an output that is, or resolves to, a device/FIFO/socket, a dangling link, or any file the
+    run reads, compared by the file it finally names (resolved path, device and inode), not by spelling."""
+    from .core.atomic import NotWritable, writable_target
+    from .core.safefiles import same_file
 
     try:
-        if a.resolve() == b.resolve():
-            return True
-        return a.exists() and b.exists() and os.path.samefile(a, b)
-    except OSError:
-        return False
+        writable_target(out)
+    except NotWritable as e:
+        raise UserError(f"refusing to write {out.name}: {e}") from None
+    for role, given, may in protected:
+        if not same_file(out, given):
+            continue
+        if may and overwrite:
+            continue
+        via = "" if out.name == given.name else f" ({out.name} leads to {given.name})"
+        hint = "choose another -o or pass --overwrite" if may else "choose another -o (--overwrite applies only to the input)"
+        raise UserError(f"refusing to overwrite the {role} {given.name}{via}; {hint}")
 
 
 def _check_output(args, data):
-    """Refuse a bad output before any work is done: unknown format, or the input itself."""
-    from .imageio import format_for_path
+    """Refuse a bad output before any work is done: unknown format, something not a regular file,
+    or any file the run reads (input, mask, checkpoint)."""
+    from .imageio import ImageIOError, check_savable, format_for_path
 
     out = Path(args.output)
     format_for_path(out)
-    inputs = [("input", data.path if data is not None else None), ("mask", getattr(args, "mask", None)),
-              ("checkpoint", getattr(args, "checkpoint", None))]
-    for role, given in inputs:
-        if given and not args.overwrite and _same_file(out, Path(given)):
-            raise UserError(f"refusing to overwrite the {role} {out.name}; choose another -o or pass --overwrite")
+    check_output_path(out, protected_files(args, data), args.overwrite)
     folder = out.parent if str(out.parent) else Path(".")
     if not folder.is_dir():
         raise UserError(f"cannot save {out.name}: the folder {folder} does not exist")
     if out.is_dir():
         raise UserError(f"cannot save {out.name}: {out} is a folder; give a file name with -o")
+    if data is not None:
+        try:
+            check_savable(out, data)
+        except ImageIOError as e:
+            raise UserError(str(e)) from None
 
 
 def _save(args, pixels, data, loaded, request):

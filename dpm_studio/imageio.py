@@ -34,7 +34,7 @@ from .core.safefiles import IMAGE_FORMATS
 __all__ = [
     "ImageIOError", "ImageData", "READ_EXTENSIONS", "WRITE_FORMATS", "load_image", "save_image",
     "load_mask", "save_mask", "save_gif", "save_frames", "to_uint8", "from_uint8", "format_for_path",
-    "METADATA_KEY", "export_options",
+    "METADATA_KEY", "export_options", "check_savable",
 ]
 
 #: Extensions the app opens (lower case, with the dot).
@@ -71,6 +71,21 @@ def format_for_path(path) -> str:
 
 
 # -- writing -----------------------------------------------------------------------------------------
+#: Largest EXIF block a JPEG holds (one APP1 segment; Pillow refuses more when saving).
+JPEG_MAX_EXIF = 65533
+
+
+def check_savable(path, data: ImageData | None) -> None:
+    """Refuse, before any work, a save that would fail only at the end: a JPEG cannot hold an EXIF
+    block over 64 KB (the source's EXIF is carried into the result)."""
+    path = Path(path)
+    fmt = format_for_path(path)
+    exif = data.exif if data is not None else None
+    if fmt == "JPEG" and exif and len(exif) > JPEG_MAX_EXIF:
+        raise ImageIOError(f"cannot save {path.name}: the input's EXIF block is {len(exif):,} bytes, more than a "
+                           f"JPEG holds ({JPEG_MAX_EXIF:,}); save as PNG or TIFF, or remove the EXIF from the input")
+
+
 _WRITE_ERRORS = {
     errno.ENOSPC: "the disk is full; free some space or choose another folder",
     errno.EROFS: "{folder} is on a read-only file system; choose another folder",

@@ -6,13 +6,17 @@ no partial file behind and the previous version, if any, untouched. Also:
 - SIGTERM and SIGHUP during a write remove its temporary file before the process ends
   the way it would have (the previous handler runs, or the default action);
 - a file written over keeps its permission bits (a mode-600 file stays 600), and a
-  symbolic link keeps pointing where it did: the file it points to is replaced;
+  symbolic link keeps pointing where it did: the regular file it points to is replaced;
+- nothing but a regular file (or a new name) is ever replaced: a device, FIFO or socket,
+  a link to one, or a link to a missing file is refused (:class:`NotWritable`, a
+  ValueError) before anything is written;
 - the temporary name is short (at most 32 characters of the target's name), so a legal
   250-character name can be saved.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import stat
@@ -68,6 +72,46 @@ def _install_handlers() -> None:
             pass
 
 
+class NotWritable(ValueError):
+    """The path names something that is never written over; the message is one line."""
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def writable_target(path, what: str = "output") -> None:
+    """Refuse to write at ``path`` when what it finally names is not a regular file or nothing.
+
+    Written there, a device, FIFO or socket (or a link to one) would be replaced by a regular
+    file (as root, a link to /dev/null would replace /dev/null) or block; a symbolic link to a
+    missing file would create a file wherever it points. A folder cannot be written over.
+    """
+    path = Path(path)
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        if os.path.islink(path):
+            raise NotWritable(f"{path.name} is a symbolic link to a missing file ({os.readlink(path)}); "
+                             f"not writing the {what} through it") from None
+        return
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise NotWritable(f"{path.name} is a loop of symbolic links; not writing the {what} there") from None
+        return  # a missing folder, no permission: the write itself says so
+    if not stat.S_ISREG(st.st_mode):
+        raise NotWritable(f"{path.name} is {_kind(st.st_mode)}; the {what} is written only to a regular file "
+                         "or a new name")
+
+
 def _target(path: Path) -> Path:
     """The file to replace: a symlink's final target (the link itself stays), else ``path``."""
     if path.is_symlink():
@@ -82,6 +126,7 @@ def atomic_write(path, write) -> Path:
     written over keeps its own. Returns ``path``.
     """
     path = Path(path)
+    writable_target(path)
     target = _target(path)
     folder = target.parent if str(target.parent) else Path(".")
     try:

@@ -20,6 +20,8 @@ import os
 import stat
 from pathlib import Path
 
+from .atomic import _kind
+
 #: Image extensions the app reads, and the Pillow formats allowed to decode them.
 IMAGE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF",
                  ".bmp": "BMP", ".webp": "WEBP", ".gif": "GIF", ".ppm": "PPM", ".pgm": "PPM", ".pbm": "PPM"}
@@ -29,18 +31,6 @@ MAX_JSON_DEPTH = 32
 
 class UnsafeFile(ValueError):
     """A file that is not opened or not parsed; the message is one line for the user."""
-
-
-def _kind(mode: int) -> str:
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISFIFO(mode):
-        return "a named pipe (FIFO)"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a regular file"
 
 
 def regular_file(path, what: str = "file") -> os.stat_result:
@@ -64,6 +54,18 @@ def regular_file(path, what: str = "file") -> os.stat_result:
         article = "an" if what[:1] in "aeiou" else "a"
         raise UnsafeFile(f"{path.name} is {_kind(st.st_mode)}, not {article} {what}")
     return st
+
+
+def same_file(a, b) -> bool:
+    """True when ``a`` and ``b`` name the same file: the same resolved path (links followed), or
+    the same inode on the same device (a hard link, a bind mount). Spelling does not matter."""
+    try:
+        if os.path.realpath(a) == os.path.realpath(b):
+            return True
+        sa, sb = os.stat(a), os.stat(b)
+    except (OSError, ValueError):
+        return False
+    return (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino)
 
 
 def read_bytes(path, max_bytes: int, what: str = "file") -> bytes:

@@ -110,7 +110,7 @@ def test_batch_user_errors_exit_2_before_any_work(tmp_path, folder, tiny, capsys
             "mask-missing": base + ["--mask", str(tmp_path / "nope"), "-o", str(tmp_path / "o")],
             "empty-folder": ["inpaint", str(tmp_path / "o"), "--mask", "m.png", "-o", str(tmp_path / "p")],
             "over-inputs": base + ["--mask", str(src / "a.png"), "-o", str(src)],
-            "same-output-name": ["inpaint", str(src / "a.png"), str(tmp_path / "a.gif"), "--mask", str(src / "a.png"),
+            "same-output-name": ["inpaint", str(src / "a.png"), str(tmp_path / "a.gif"), "--mask", str(src / "b.png"),
                                  "-o", str(tmp_path / "o"), "--checkpoint", tiny]}[case]
     (tmp_path / "o").mkdir()
     assert main(argv) == 2
