@@ -180,6 +180,15 @@ def _groups(c: int, groups: int) -> int:
     return g
 
 
+def norm_silu(norm: nn.GroupNorm, x: torch.Tensor) -> torch.Tensor:
+    """SiLU(GroupNorm(x)), the SiLU in place at inference (one activation-sized buffer fewer).
+
+    Measured on the photos model (256 x 256, one thread, bf16 autocast, channels-last): the
+    alternatives that looked cheaper alone were slower in the network: GroupNorm in fp32
+    (+15%), or on a contiguous copy (+40%, the next convolution converts it back)."""
+    return F.silu(norm(x), inplace=not torch.is_grad_enabled())
+
+
 class ResBlock(nn.Module):
     """GroupNorm-SiLU-conv3x3 twice with a residual connection (1x1 when widths differ).
 
@@ -197,10 +206,10 @@ class ResBlock(nn.Module):
         self.skip = nn.Conv2d(c_in, c_out, 1) if c_in != c_out else nn.Identity()
 
     def forward(self, x: torch.Tensor, temb: torch.Tensor | None = None) -> torch.Tensor:
-        h = self.conv1(F.silu(self.norm1(x)))
+        h = self.conv1(norm_silu(self.norm1, x))
         if self.temb is not None:
             h = h + self.temb(temb)[:, :, None, None]
-        h = self.conv2(F.silu(self.norm2(h)))
+        h = self.conv2(norm_silu(self.norm2, h))
         return self.skip(x) + h
 
 
@@ -280,10 +289,17 @@ class UNet(nn.Module):
         nn.init.zeros_(self.conv_out.weight)
         nn.init.zeros_(self.conv_out.bias)
 
-    def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    partial_outputs = True  # forward(..., outputs=n) computes only the first n outputs per pixel
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor, outputs: int | None = None) -> torch.Tensor:
+        """Raw outputs (B, n_out, H, W); ``outputs`` = n: only the first n of them (a Gaussian
+        model's mean head is the first half), the rest not computed."""
         B, C, H, W = x.shape
         if C != self.channels:
             raise ValueError(f"expected {self.channels} channels, got {C}")
+        n = self.n_out if outputs is None else int(outputs)
+        if not 1 <= n <= self.n_out:
+            raise ValueError(f"outputs must be between 1 and {self.n_out}")
         t = _as_time(t, B, x.device)
         temb = None
         if self.temb_mlp is not None:
@@ -304,7 +320,19 @@ class UNet(nn.Module):
                 h = blk(h, temb)
             if j < len(self.upsamples):
                 h = self.upsamples[j](F.interpolate(h, scale_factor=2, mode="nearest"))
-        out = self.conv_out(F.silu(self.norm_out(h)))[:, :, :H, :W]
-        if self.basis is not None:
-            out = self.basis.reduce(out, t)
-        return out
+        return self._head(norm_silu(self.norm_out, h), t, n)[:, :, :H, :W]
+
+    def _head(self, h: torch.Tensor, t: torch.Tensor, n: int) -> torch.Tensor:
+        """The last convolution, for the first ``n`` outputs. With the temporal basis and one t
+        for the whole batch (inference), g(t) is folded into the weights first: one
+        convolution to n channels instead of one to J n channels and a reduction
+        (the same sum, reordered; 256 x 256 colour, mean head only: 3 output channels, not 60)."""
+        J = self.basis.J if self.basis is not None else 1
+        w, b = self.conv_out.weight[:n * J], self.conv_out.bias[:n * J]
+        if self.basis is None:
+            return F.conv2d(h, w, b, padding=1)
+        if bool((t == t[0]).all()):
+            g = self.basis(t[:1])[0].to(w.dtype)  # (J,)
+            w = torch.einsum("j,njcuv->ncuv", g, w.reshape(n, J, *w.shape[1:]))
+            return F.conv2d(h, w, b.reshape(n, J) @ g, padding=1)
+        return self.basis.reduce(F.conv2d(h, w, b, padding=1), t)

@@ -192,9 +192,9 @@ class _Bf16Net:
     def __init__(self, net):
         self.net = net
 
-    def __call__(self, x, t):
+    def __call__(self, x, t, **kwargs):
         with torch.autocast(device_type=x.device.type, dtype=torch.bfloat16):
-            out = self.net(x, t)
+            out = self.net(x, t, **kwargs)
         return out.float()
 
     def __getattr__(self, name):

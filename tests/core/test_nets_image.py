@@ -146,3 +146,42 @@ def test_pad_to_multiple():
     assert torch.equal(y[..., :3, :], x) and torch.equal(y[..., 3, :], x[..., 1, :])  # reflect
     assert pad_to_multiple(torch.ones(1, 1, 1, 2), 4).shape == (1, 1, 4, 4)  # replicate fallback
     assert pad_to_multiple(x, 1) is x
+
+
+@pytest.mark.parametrize("case", ["unet-basis", "unet-embed"])
+def test_unet_partial_outputs_and_folded_basis_match_the_full_head(case):
+    """outputs=n computes only the first n outputs; with one t for the batch the basis is folded
+    into the last convolution's weights: both must equal the full head, reduced per example."""
+    _, net = make(case, channels=3)
+    randomise(net)
+    x = torch.randn(2, 3, 20, 24)
+    with torch.no_grad():
+        mixed = net(x, torch.tensor([37.0, 600.0]))  # two times: the unfolded reduction
+        for k, t in enumerate((37.0, 600.0)):
+            one = net(x[k:k + 1], torch.tensor([t]))
+            mean_only = net(x[k:k + 1], torch.tensor([t]), outputs=3)
+            assert torch.allclose(one, mixed[k:k + 1], atol=1e-4, rtol=1e-4)
+            assert mean_only.shape == (1, 3, 20, 24)
+            assert torch.allclose(mean_only, mixed[k:k + 1, :3], atol=1e-4, rtol=1e-4)
+    with pytest.raises(ValueError):
+        net(x, torch.tensor([1.0, 1.0]), outputs=7)
+
+
+def test_x0_estimate_from_the_mean_head_equals_the_full_kernel():
+    """GaussianDiffusion.x0_estimate skips the variance head where x_0 needs only the mean head
+    (eps, code); it must give p_dist's x_0 estimate, and a network without partial outputs
+    must still work."""
+    from dpm_studio.core.gaussian import GaussianDiffusion
+    from dpm_studio.core.schedules import make_schedule
+
+    _, net = make("unet-basis", channels=3)
+    randomise(net)
+    x = torch.randn(2, 3, 16, 16)
+    for par in ("eps", "code", "paper"):
+        d = GaussianDiffusion(make_schedule({"kind": "cosine", "T": T}), parametrisation=par)
+        with torch.no_grad():
+            full = d.p_dist(net, x, 250.0)[1]
+            fast = d.x0_estimate(net, x, 250.0)
+            plain = d.x0_estimate(lambda a, b: net(a, b), x, 250.0)
+        assert torch.allclose(fast, full, atol=1e-4, rtol=1e-4), par
+        assert torch.allclose(plain, full, atol=1e-4, rtol=1e-4), par
