@@ -108,7 +108,19 @@ COMMANDS = {"gui": cmd_gui, "checkpoints": cmd_checkpoints, "evaluate": cmd_eval
             "inpaint": cmd_inpaint, "denoise": cmd_denoise, "sample": cmd_sample, "self-test": cmd_selftest}
 
 
+def _streams_take_any_file_name() -> None:
+    """A file name need not be UTF-8 (``\\xff.png`` arrives as a lone surrogate): stdout writes it back
+    as the name's own bytes, so ``$(dpm-studio denoise ...)`` names the file; stderr escapes it for
+    reading. Without this a strict UTF-8 stdout made a successful run an internal error."""
+    for stream, errors in ((sys.stdout, "surrogateescape"), (sys.stderr, "backslashreplace")):
+        try:
+            stream.reconfigure(errors=errors)
+        except (AttributeError, ValueError, OSError):  # not a text stream we can change
+            pass
+
+
 def main(argv=None) -> int:
+    _streams_take_any_file_name()
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

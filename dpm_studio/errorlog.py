@@ -24,7 +24,7 @@ def log_error(e: BaseException, argv=None) -> str:
     where = log_path()
     try:
         where.parent.mkdir(parents=True, exist_ok=True)
-        with open(where, "w", encoding="utf-8") as f:
+        with open(where, "w", encoding="utf-8", errors="backslashreplace") as f:  # file names need not be UTF-8
             f.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} dpm-studio {' '.join(map(str, argv or sys.argv[1:]))}\n")
             f.write("".join(traceback.format_exception(type(e), e, e.__traceback__)))
         return f"the details are in {where}"

@@ -250,3 +250,61 @@ def test_item16_a_symlink_loop_in_a_batch_folder_is_skipped_with_a_line(tmp_path
     assert "skipped: loop1.png: a loop of symbolic links" in err and "skipped: loop2.png" in err
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["a.png"]
     assert {k: v for k, v in _hashes(tmp_path).items() if "/out/" not in k} == before
+
+
+# -- item 16: file names that are not UTF-8 -------------------------------------------------------------
+RUN = """
+import sys
+sys.argv[0] = "dpm-studio"
+import dpm_studio.cli as cli
+if sys.argv[1] == "--crash":  # an unforeseen error in a command, for the last-resort handler
+    cli.COMMANDS["denoise"] = lambda args: {}["no such key"]
+    sys.exit(cli.main(["denoise", sys.argv[2], "-o", "x.png"]))
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+def _run_strict(tmp_path, *argv):
+    """The command line in a subprocess whose stdout and stderr are strict UTF-8."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8:strict", "PYTHONPATH": str(root),
+           "XDG_STATE_HOME": str(tmp_path / "state"), "HOME": str(tmp_path)}
+    return subprocess.run([sys.executable, "-c", RUN, *argv], cwd=tmp_path, env=env, capture_output=True, timeout=300)
+
+
+def test_item16_a_non_utf8_name_runs_and_prints_its_own_bytes(work):
+    d, _ = work
+    name = os.fsdecode(b"\xff\xfe.png")
+    os.rename(d / "rgb.png", d / name)
+    before = _hashes(d)
+    out = os.fsdecode(b"o\xff.png")
+    p = _run_strict(d, "denoise", name, "-o", out, "--checkpoint", "tiny-rgb", "--sigma", "20", "--ensemble", "1")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == b"o\xff.png\n"  # the name's own bytes: $(dpm-studio ...) names the file
+    with Image.open(d / out) as im:
+        assert im.size == (W, H)
+    assert {k: v for k, v in _hashes(d).items() if not k.endswith(out)} == before
+
+
+def test_item16_a_non_utf8_name_in_a_batch_does_not_abort_it(work):
+    d, _ = work
+    (d / "in").mkdir()
+    _photo(d / "in" / os.fsdecode(b"\xff.png"))
+    _photo(d / "in" / "z.png", 1)
+    before = _hashes(d)
+    p = _run_strict(d, "denoise", "in", "-o", "out", "--checkpoint", "tiny-rgb", "--sigma", "20", "--ensemble", "1")
+    assert p.returncode == 0, p.stderr
+    assert b"2 written, 0 skipped (output exists), 0 failed" in p.stderr and b"Traceback" not in p.stderr
+    assert sorted(os.listdir(os.fsencode(d / "out"))) == [b"z.png", b"\xff.png"]
+    assert {k: v for k, v in _hashes(d).items() if "/out/" not in k} == before
+
+
+def test_item16_the_last_resort_handler_logs_a_non_utf8_name(tmp_path):
+    p = _run_strict(tmp_path, "--crash", os.fsdecode(b"a\xff.png"))
+    err = p.stderr.decode("utf-8").strip().splitlines()
+    assert p.returncode == 70 and len(err) == 1 and "internal error: KeyError" in err[0], p.stderr
+    log = (tmp_path / "state" / "dpm-studio" / "last-error.log").read_text("utf-8")
+    assert "a\\udcff.png" in log and "no such key" in log
