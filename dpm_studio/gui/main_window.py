@@ -33,9 +33,9 @@ from .panels import MaskPanel, ResultBar
 from .plots import PlotsDock
 from .qtfix import protect_singletons
 from .runner import TaskRunner
-from .safe_settings import safe_settings, typed_value
+from .safe_settings import Checked, open_settings
 from .session import Session
-from .task_panel import TaskPanel
+from .task_panel import TASK_NAMES, TaskPanel
 from .window_files import FilesMixin
 from .window_run import RunMixin
 
@@ -48,7 +48,7 @@ class MainWindow(FilesMixin, RunMixin, QMainWindow):
     def __init__(self, settings: QSettings | None = None, dialogs: Dialogs | None = None, parent=None):
         protect_singletons()  # PySide6 6.12 on Python 3.11 leaks references to None and True: see qtfix
         super().__init__(parent)
-        self.settings = safe_settings(settings if settings is not None else QSettings())
+        self.settings, self._settings_note = open_settings(settings)
         self.dialogs = dialogs if dialogs is not None else Dialogs(self)
         self.setObjectName("main-window")
         self.setWindowTitle(APP_NAME)
@@ -86,9 +86,9 @@ class MainWindow(FilesMixin, RunMixin, QMainWindow):
         self.runner.finished.connect(self._on_finished)
         self.runner.aborted.connect(self._on_aborted)
         self.runner.errored.connect(self._on_errored)
-        self._restore_settings()
-        self.statusBar().showMessage("Open an image (Ctrl+O), drop one here, or paste one (Ctrl+V).")
-        self.refresh_checkpoints(select=self.settings.value("run/checkpoint", "", str) or DEFAULT_CHECKPOINT)
+        note = self._restore_settings()
+        self.statusBar().showMessage(note or "Open an image (Ctrl+O), drop one here, or paste one (Ctrl+V).")
+        self.refresh_checkpoints(select=self._start_checkpoint or DEFAULT_CHECKPOINT)
         self._set_state("edit")
 
     # The run state and the open document's fields, kept in the session (gui/session.py).
@@ -206,33 +206,45 @@ class MainWindow(FilesMixin, RunMixin, QMainWindow):
 
     # -- settings ----------------------------------------------------------------------------------------------
     def _restore_settings(self):
-        s = self.settings
-        geo = s.value("window/geometry")
-        if geo is not None:
-            self.restoreGeometry(geo)
-        else:
+        """Every setting read with its type and range (gui/safe_settings.Checked): a bad value gives
+        its default, and the keys so reset make one status-bar line with the read-only note."""
+        c, tp = Checked(self.settings), self.task_panel
+        geo = c.blob("window/geometry")
+        if geo is None or not self.restoreGeometry(geo):
+            if geo is not None:
+                c.reset.append("window/geometry")
             self.resize(1320, 860)
-        st = s.value("window/state")
-        if st is not None:
-            self.restoreState(st)
-        tp = self.task_panel
-        tp.steps.setValue(typed_value(s, "run/steps", int(InpaintRequest.steps)))
-        tp.steps_all.setChecked(typed_value(s, "run/steps_all", False))
-        tp.seed.setValue(typed_value(s, "run/seed", 0))
-        tp.samples.setValue(typed_value(s, "run/samples", 1))
-        i = tp.mode.findData(s.value("run/mode", InpaintRequest.mode))
-        tp.mode.setCurrentIndex(max(0, i))
-        i = tp.start.findData(s.value("run/start", InpaintRequest.start))
-        tp.start.setCurrentIndex(max(0, i))
-        i = tp.variance.findData(s.value("run/variance", "learned"))
-        tp.variance.setCurrentIndex(max(0, i))
-        i = tp.device.findData(s.value("run/device", "cpu"))
-        tp.device.setCurrentIndex(max(0, i))
-        tp.set_task(s.value("run/task", "inpaint", str))
-        self.mask_panel.brush.setValue(typed_value(s, "mask/brush", 24))
+        st = c.blob("window/state")
+        if st is not None and not self.restoreState(st):
+            c.reset.append("window/state")
+
+        def spin(w, key, default):
+            w.setValue(c.number(key, default, w.minimum(), w.maximum()))
+
+        def combo(w, key, default):
+            choices = [w.itemData(i) for i in range(w.count())]
+            w.setCurrentIndex(max(0, w.findData(c.text(key, default, choices))))
+
+        spin(tp.steps, "run/steps", int(InpaintRequest.steps))
+        tp.steps_all.setChecked(c.flag("run/steps_all", False))
+        spin(tp.seed, "run/seed", 0)
+        spin(tp.samples, "run/samples", 1)
+        combo(tp.mode, "run/mode", InpaintRequest.mode)
+        combo(tp.start, "run/start", InpaintRequest.start)
+        combo(tp.variance, "run/variance", "learned")
+        combo(tp.device, "run/device", "cpu")
+        tp.set_task(c.text("run/task", "inpaint", list(TASK_NAMES)))
+        spin(self.mask_panel.brush.spin, "mask/brush", 24)
         self.canvas.set_brush_size(self.mask_panel.brush.value())
         self.canvas.set_feather(self.mask_panel.feather.value())
-        self._extra_cards = self._str_list(s.value("checkpoints/extra", []))
+        self._extra_cards = c.texts("checkpoints/extra")
+        self._start_checkpoint = c.text("run/checkpoint", "")
+        c.text("paths/last_folder")  # read when used; checked now so that a bad one is said at start
+        c.texts("paths/recent")
+        c.number("save/quality", 92, 1, 100)
+        for key in dict.fromkeys(c.reset):  # not read again next time
+            self.settings.remove(key)
+        return "; ".join(n for n in (self._settings_note, c.note()) if n)
 
     def save_settings(self):
         s, tp = self.settings, self.task_panel

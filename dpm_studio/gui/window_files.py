@@ -19,6 +19,7 @@ from .. import __version__, imageio
 from ..core.requests import saved_metadata
 from ..imageio import ImageData, ImageIOError
 from .dialogs import IMAGE_FILTER, array_to_qimage, qimage_to_array
+from .safe_settings import Checked
 
 __all__ = ["FilesMixin", "MAX_RECENT"]
 
@@ -28,22 +29,14 @@ MAX_RECENT = 10
 class FilesMixin:
     """Files and checkpoints (see the module docstring)."""
 
-    @staticmethod
-    def _str_list(v) -> list[str]:
-        if v is None:
-            return []
-        if isinstance(v, str):
-            return [v] if v else []
-        return [str(x) for x in v]
-
     def last_folder(self) -> str:
-        return self.settings.value("paths/last_folder", str(Path.home()), str)
+        return Checked(self.settings).text("paths/last_folder", "") or str(Path.home())
 
     def _remember_folder(self, path):
         self.settings.setValue("paths/last_folder", str(Path(path).resolve().parent))
 
     def recent_files(self) -> list[str]:
-        return self._str_list(self.settings.value("paths/recent", []))
+        return Checked(self.settings).texts("paths/recent", MAX_RECENT)
 
     def _add_recent(self, path):
         p = str(Path(path).resolve())
@@ -256,7 +249,7 @@ class FilesMixin:
         quality = 95
         fmt = imageio.WRITE_FORMATS.get(Path(path).suffix.lower())
         if fmt in ("JPEG", "WEBP"):
-            q = self.dialogs.quality(fmt if fmt == "JPEG" else "WebP", int(self.settings.value("save/quality", 92)))
+            q = self.dialogs.quality(fmt if fmt == "JPEG" else "WebP", Checked(self.settings).number("save/quality", 92, 1, 100))
             if q is None:
                 return False
             quality = q
