@@ -13,16 +13,17 @@ with four hooks the sampler calls; the defaults do nothing:
 Conditions work in the model's data space (unit-variance scaling) and broadcast over the
 batch, so one condition drives K samples for a posterior mean.
 
-How much of r each step applies (``product``): the paper (eq. 23) multiplies every reverse
-kernel by the whole r. Over many small steps that chain settles at p r^2, not p r: the
-unconditioned reverse chain is a Langevin process whose drift carries half the score of
-its stationary density, so a step that adds the whole score of r counts r twice (B(0.5)
-bits with evidence d = 0.9 end at P(x = 1) = 0.988; N(0, 1) data and a Gaussian r end at
-the posterior under r^2). ``product="balanced"`` (the default) multiplies each kernel by
-r^(1/2) instead (detailed balance: the kernel's normaliser carries the other half), which
-composes to r once: the same examples end at 0.9 and at the posterior under r. The
-paper's product stays available as ``product="paper"``. Hard constraints (a delta, d in
-{0, 1}) are the same under both.
+How much of r each step applies (``product``) is an approximation whatever the choice:
+the paper (eq. 23) multiplies every reverse kernel by the whole r, which over many small
+steps settles near p r^2; ``"balanced"`` (the default) multiplies by r^(1/2), which lands
+on p r only when the data are distributed as the prior (N(0, 1) data, B(0.5) bits) and is
+biased elsewhere (N(2, 1) data, y = 0, s^2 = 0.5: mean 0.98 for 0.67); ``"noised"``
+multiplies p(x_s | x_t) by r carried to x_s by the forward process, the proposal that
+sequential Monte Carlo uses. Exact routes: ``Denoise(start="matched")`` for one Gaussian
+noise level (no product at all), and ``reverse_trajectory(..., smc=True)`` for any r,
+which weighs the particles with :meth:`Condition.log_r` (:mod:`.smc`). Hard constraints
+(a delta, d in {0, 1}) are set outright, the same under every product.
+docs/conditioning.md has the measurements (benchmarks/conditioning_exact.py).
 """
 
 from __future__ import annotations
@@ -33,10 +34,11 @@ import torch
 import torch.nn.functional as F
 
 from .binomial import BernoulliDist
+from .diffusion import bcast
 from .gaussian import GaussianDist
 
 INPAINT_MODES = ("clamp", "forward")
-PRODUCTS = ("balanced", "paper")
+PRODUCTS = ("balanced", "paper", "noised")
 INPAINT_STARTS = ("noise", "harmonic")
 DENOISE_STARTS = ("matched", "prior")
 
@@ -59,8 +61,39 @@ class Condition:
     def finalize(self, x):
         return x
 
+    def log_r(self, x0, x0_var=None):
+        """log r(x_0) per element, up to a constant, for the part of r that sequential Monte
+        Carlo weighs (None: nothing to weigh). Called at the final x_0 and, as the twist, at
+        the model's x_0 estimate of every x_t, with ``x0_var`` the model's variance of x_0
+        given x_t (Gaussian models), which widens a Gaussian r to the predictive
+        N(y; x0_hat, var + x0_var): the exact twist when x_0 given x_t is Gaussian."""
+        return None
+
+    def weight_mask(self, x):
+        """Where the ratio p(x_s | x_t) / M(x_s | x_t) of the model's kernel to the one this
+        condition samples from enters the weights (None: everywhere). Hard constraints,
+        whose elements a kernel sets outright, are left out."""
+        return None
+
+    def start_log_tilt(self, x):
+        """log of the factor (up to a constant) by which ``prepare`` tilted the prior's draw
+        x_T ~ pi, per element (None: no tilt)."""
+        return None
+
 
 Unconditional = Condition
+
+
+def gaussian_log_r(x, y, var, x0_var=None):
+    """log N(y; x, var + x0_var) up to a constant, 0 where var is infinite."""
+    v = var if x0_var is None else var + x0_var
+    return torch.where(torch.isinf(v), torch.zeros_like(x), -(y - x) ** 2 / (2 * v) - 0.5 * torch.log(v))
+
+
+def binary_log_r(x, d):
+    """log r for bit evidence d = r(x = 1): log(x d + (1 - x)(1 - d)). For a probability x in
+    (0, 1) (the model's x_0 estimate) it is log E[r(x_0)], the natural twist."""
+    return torch.log((x * d + (1 - x) * (1 - d)).clamp(min=1e-30))
 
 
 def gaussian_product(dist: GaussianDist, y: torch.Tensor, noise_var: torch.Tensor) -> GaussianDist:
@@ -84,11 +117,33 @@ def binary_product(dist: BernoulliDist, d: torch.Tensor) -> BernoulliDist:
     return BernoulliDist(torch.where(den > 0, num / den.clamp(min=1e-30), d))
 
 
-def per_step_power(product: str) -> float:
-    """The power gamma of r applied at each reverse step: 1/2 balanced, 1 the paper's product."""
-    if product not in PRODUCTS:
-        raise ValueError(f"the per-step product must be one of {PRODUCTS}")
+def per_step_power(product: str, allowed=PRODUCTS) -> float:
+    """The power gamma of r applied at each reverse step: 1/2 balanced, 1 the paper's product
+    (and ``"noised"``, whose r is carried to x_s first: :func:`noised_evidence`)."""
+    if product not in allowed:
+        raise ValueError(f"the per-step product must be one of {allowed}")
     return 0.5 if product == "balanced" else 1.0
+
+
+def noised_evidence(diffusion, s, y, var):
+    """Gaussian evidence N(y; x_0, var) carried to x_s by the forward process: x_s = sqrt(ab_s) x_0 +
+    sqrt(1 - ab_s) n makes it N(sqrt(ab_s) y; x_s, ab_s var + 1 - ab_s) under prior-like data.
+    ``product="noised"`` multiplies each kernel p(x_s | x_t) by it: weak at high noise, r itself at
+    s = 0, close to the twisted kernel that sequential Monte Carlo wants (its proposal). Elements
+    with var 0 (hard) or inf (none) are left as they are."""
+    ab = bcast(diffusion.alpha_bar(s), var)
+    soft = (var > 0) & torch.isfinite(var)
+    return (torch.where(soft, torch.sqrt(ab) * y, y.expand_as(var)),
+            torch.where(soft, ab * var + 1 - ab, var))
+
+
+def noised_bit_evidence(diffusion, s, d):
+    """Bit evidence d = r(x_0 = 1) carried to x_s: r_s(x_s) = sum_x0 q(x_s | x_0) r(x_0), as a probability."""
+    ab = bcast(diffusion.alpha_bar(s), d)
+    p = diffusion.base_rate
+    one = d * (ab + p * (1 - ab)) + (1 - d) * p * (1 - ab)
+    zero = d * (1 - ab) * (1 - p) + (1 - d) * (1 - p * (1 - ab))
+    return torch.where((d > 0) & (d < 1), one / (one + zero), d)
 
 
 def binary_power(d: torch.Tensor, gamma: float) -> torch.Tensor:
@@ -132,13 +187,16 @@ class Inpaint(Condition):
     ``y``: the image (data space); ``confidence``: 1 where a pixel is known exactly,
     0 where it is to be filled, in between for a feathered edge. A confidence c maps to a
     Gaussian r = N(y; x, kappa (1 - c) / c) (binomial: evidence d = 1/2 + c (y - 1/2)),
-    so a soft edge blends instead of seaming; each clamped step applies r^(1/2) of a soft
-    pixel's evidence (``product``, see the module's docstring), so the result carries r once.
+    so a soft edge blends instead of seaming, in both modes: each step multiplies a soft
+    pixel's kernel by r as ``product`` says (an approximation, see the module's docstring;
+    exact with ``smc=True``), so the r does not depend on the number of steps.
 
     ``mode="clamp"`` (the paper and its code): the known pixels are held at y at every
     step, r(x_t) = r(x_0). ``mode="forward"`` (RePaint): after each step the known pixels
     are replaced by a fresh draw from q(x_s | y); combine it with ``jump_length`` and
-    ``jump_n_sample`` in the sampler for resampling jumps.
+    ``jump_n_sample`` in the sampler for resampling jumps. Both treat the hard pixels by
+    these rules, not by weights: neither is exact for a delta r (measured in
+    docs/conditioning.md); sequential Monte Carlo weighs only the soft pixels.
 
     ``start="noise"`` (the paper) begins at t = T with isotropic noise in the hole.
     ``start="harmonic"`` begins at the step where the forward noise has std
@@ -153,7 +211,7 @@ class Inpaint(Condition):
 
     def __init__(self, y: torch.Tensor, confidence: torch.Tensor, mode: str = "clamp", kappa: float = 0.05,
                  start: str = "noise", start_sigma: float = 1.0, product: str = "balanced"):
-        self.gamma = per_step_power(product)
+        self.gamma, self.noised = per_step_power(product), product == "noised"
         if mode not in INPAINT_MODES:
             raise ValueError(f"inpainting mode must be one of {INPAINT_MODES}")
         if start not in INPAINT_STARTS:
@@ -169,8 +227,10 @@ class Inpaint(Condition):
         self.hard = self.c >= 1
         self.mode = mode
         self.kappa = kappa
+        self._binary = False
 
     def start(self, diffusion, shape, generator=None, device=None, dtype=torch.float32):
+        self._binary = diffusion.family == "binomial"
         if self.start_kind != "harmonic" or diffusion.family != "gaussian":
             return None
         t0 = matched_time(diffusion, self.start_sigma ** 2)
@@ -178,11 +238,20 @@ class Inpaint(Condition):
         init = harmonic_fill(self.y, known).expand(shape).to(device or self.y.device, dtype)
         return t0, diffusion.q_sample(init, t0, generator=generator)
 
-    def _noise_var(self):
-        """The variance of r^gamma, the Gaussian evidence one clamped step applies."""
+    def _r_var(self):
+        """The variance kappa (1 - c) / c of a soft pixel's Gaussian r (inf where c = 0, 0 where c = 1)."""
         c = self.c
-        return torch.where(c > 0, self.kappa * (1 - c) / (self.gamma * c.clamp(min=1e-12)),
-                           torch.full_like(c, math.inf))
+        return torch.where(c > 0, self.kappa * (1 - c) / c.clamp(min=1e-12), torch.full_like(c, math.inf))
+
+    def _noise_var(self):
+        """The variance of r^gamma, the Gaussian evidence one step applies; in forward mode the
+        hard pixels get none (the merge sets them)."""
+        var = self._r_var() / self.gamma
+        return torch.where(self.hard, torch.full_like(var, math.inf), var) if self.mode == "forward" else var
+
+    def _bit_evidence(self):
+        d = 0.5 + self.c * (self.y - 0.5)
+        return torch.where(self.hard, torch.full_like(d, 0.5), d) if self.mode == "forward" else d
 
     def prepare(self, x, t, diffusion, generator=None):
         if self.mode == "clamp":
@@ -190,11 +259,14 @@ class Inpaint(Condition):
         return self.merge(x, t, diffusion, generator)
 
     def apply(self, dist, x_t, t, s, diffusion, generator=None):
-        if self.mode != "clamp":
-            return dist
         if isinstance(dist, BernoulliDist):
-            return binary_product(dist, binary_power(0.5 + self.c * (self.y - 0.5), self.gamma))
-        return gaussian_product(dist, self.y, self._noise_var())
+            d = self._bit_evidence()
+            return binary_product(dist, noised_bit_evidence(diffusion, s, d) if self.noised
+                                  else binary_power(d, self.gamma))
+        var = self._noise_var()
+        if self.noised:
+            return gaussian_product(dist, *noised_evidence(diffusion, s, self.y, var.expand_as(dist.mean)))
+        return gaussian_product(dist, self.y, var)
 
     def merge(self, x_s, s, diffusion, generator=None):
         if self.mode != "forward":
@@ -202,8 +274,23 @@ class Inpaint(Condition):
         s_val = float(torch.as_tensor(s).reshape(-1)[0])
         y = self.y.expand_as(x_s)
         known = y if s_val <= 0 else diffusion.q_sample(y, s_val, generator=generator)
-        blended = self.c * known + (1 - self.c) * x_s
-        return torch.where(self.hard, known, blended)
+        return torch.where(self.hard, known, x_s)
+
+    def _soft(self):
+        return (self.c > 0) & ~self.hard
+
+    def log_r(self, x0, x0_var=None):
+        if not bool(self._soft().any()):
+            return None
+        soft = self._soft().expand_as(x0)
+        if self._binary:
+            lr = binary_log_r(x0, 0.5 + self.c * (self.y - 0.5))
+        else:
+            lr = gaussian_log_r(x0, self.y, self._r_var().expand_as(x0), x0_var)
+        return torch.where(soft, lr, torch.zeros_like(lr))
+
+    def weight_mask(self, x):
+        return ~self.hard.expand_as(x)
 
     def finalize(self, x):
         return torch.where(self.hard, self.y.expand_as(x), x)
@@ -227,47 +314,62 @@ def matched_time(diffusion, noise_var: float) -> float:
 
 
 class Denoise(Condition):
-    """r(x_0) = N(y; x_0, s^2 I): an observation with Gaussian noise of std ``sigma``.
+    """r(x_0) = N(y; x_0, s^2): an observation with Gaussian noise of std ``sigma``.
 
-    ``start="prior"`` is the paper's start: x_T ~ pi r and each reverse kernel is multiplied
-    exactly (product of Gaussians) by r^(1/2) (``product="balanced"``, the default), which
-    for unit-Gaussian data ends at p(x_0) r(x_0); ``product="paper"`` multiplies by the whole
-    r at every step as the paper does, which counts the evidence twice over a long
-    trajectory (it converges to p r^2), as the tests measure. ``start="matched"`` is exact under the model and faster:
+    ``sigma`` is a number or a tensor broadcasting against ``y`` (per-pixel noise levels).
+
+    ``start="matched"`` (the default) is exact under the model for one noise level:
     sqrt(ab(t*)) y is a draw from q(x_{t*} | x_0) at the t* where the forward noise equals
-    s, so running the unconditioned reverse trajectory from there samples p(x_0 | y).
-    ``sigma`` may be a number or a per-pixel tensor (``matched`` needs a number).
+    s, so the unconditioned reverse trajectory from there samples p(x_0 | y). With
+    per-pixel levels it starts at the t* of the noisiest level s_max^2, which is exact for
+    the evidence N(y; x_0, s_max^2); what is left, r_res = N(y; x_0, v) with
+    1/v = 1/s^2 - 1/s_max^2 (nothing where s = s_max), is applied by the per-step product
+    (``product``), an approximation, or weighed exactly by sequential Monte Carlo
+    (``reverse_trajectory(..., smc=True)``; its weights r_res / (its product) are bounded).
+    When s exceeds x_T's own noise there is no t*: the trajectory starts at x_T ~ pi r and
+    the whole r goes through the product (approximate) or the weights (exact).
+
+    ``start="prior"`` is the paper's start, x_T ~ pi r with the whole r multiplied into every
+    kernel by the product: an approximation on its own (measured in docs/conditioning.md;
+    biased wherever the data are not distributed as the prior), exact with ``smc=True``.
+    :attr:`exact` says whether the plain trajectory (no weights) targets p r exactly.
     """
 
     def __init__(self, y: torch.Tensor, sigma, start: str = "matched", product: str = "balanced"):
-        self.gamma = per_step_power(product)
+        self.gamma, self.noised = per_step_power(product), product == "noised"
         if start not in DENOISE_STARTS:
             raise ValueError(f"denoising start must be one of {DENOISE_STARTS}")
         self.y = y
         self.sigma = torch.as_tensor(sigma, dtype=y.dtype, device=y.device)
-        if start == "matched" and self.sigma.numel() != 1:
-            raise ValueError("the matched start needs one noise level for the whole image")
         if float(self.sigma.min()) <= 0:
             raise ValueError("the noise level must be positive")
         self.start_mode = start
-        self._exact = False
+        self._t_star = None
+        self._r_var = self.sigma ** 2  # the variance of the part of r the product and the weights apply
+
+    @property
+    def exact(self) -> bool:
+        """True when the plain reverse trajectory samples p(x_0 | y) exactly (one matched level)."""
+        return self._t_star is not None and bool(torch.isinf(self._r_var).all())
 
     def start(self, diffusion, shape, generator=None, device=None, dtype=torch.float32):
-        self._exact = False
+        self._t_star, self._r_var = None, self.sigma ** 2
         if self.start_mode != "matched":
             return None
         if diffusion.family != "gaussian":
             raise ValueError("denoising with a Gaussian likelihood needs a Gaussian model")
-        var = float(self.sigma) ** 2
-        if -math.log1p(var) <= float(diffusion._log_alpha_bar_table()[-1]):
-            return None  # noisier than x_T itself: fall back to the paper's per-step product
-        t_star = matched_time(diffusion, var)
+        var = self.sigma ** 2
+        v_max = float(var.max())
+        if -math.log1p(v_max) <= float(diffusion._log_alpha_bar_table()[-1]):
+            return None  # noisier than x_T itself: start at x_T ~ pi r
+        t_star = matched_time(diffusion, v_max)
         ab = math.exp(float(diffusion.log_alpha_bar(torch.tensor([t_star]))[0]))
-        self._exact = True
+        self._t_star = t_star
+        self._r_var = torch.where(var >= v_max, torch.full_like(var, math.inf), 1 / (1 / var - 1 / v_max))
         return t_star, math.sqrt(ab) * self.y.expand(shape).to(device=device, dtype=dtype)
 
     def prepare(self, x, t, diffusion, generator=None):
-        if self._exact:
+        if self._t_star is not None:
             return x
         # x_T ~ pi(x) r(x) = N(y / (1 + s^2), s^2 / (1 + s^2)).
         var = self.sigma ** 2
@@ -276,9 +378,20 @@ class Denoise(Condition):
         return self.y / (1 + var) + torch.sqrt(post_var) * noise
 
     def apply(self, dist, x_t, t, s, diffusion, generator=None):
-        if self._exact:
+        if self.exact:
             return dist
-        return gaussian_product(dist, self.y, (self.sigma ** 2 / self.gamma).expand_as(dist.mean))
+        var = (self._r_var / self.gamma).expand_as(dist.mean)
+        if self.noised:
+            return gaussian_product(dist, *noised_evidence(diffusion, s, self.y, var))
+        return gaussian_product(dist, self.y, var)
+
+    def log_r(self, x0, x0_var=None):
+        if self.exact:
+            return None
+        return gaussian_log_r(x0, self.y, self._r_var.expand_as(x0), x0_var)
+
+    def start_log_tilt(self, x):
+        return None if self._t_star is not None else gaussian_log_r(x, self.y, (self.sigma ** 2).expand_as(x))
 
 
 def censored_mean(y: torch.Tensor, x_hat: torch.Tensor, sigma: float, levels: int = 255) -> torch.Tensor:
@@ -322,16 +435,20 @@ class LogDensity(Condition):
     """
 
     def __init__(self, log_r, product: str = "balanced"):
-        self.log_r = log_r
-        self.gamma = per_step_power(product)
+        self.log_r_fn = log_r
+        self.gamma = per_step_power(product, ("balanced", "paper"))
 
     def apply(self, dist, x_t, t, s, diffusion, generator=None):
         if not isinstance(dist, GaussianDist):
             raise ValueError("a log-density condition needs a Gaussian model")
         with torch.enable_grad():
             m = dist.mean.detach().requires_grad_(True)
-            grad, = torch.autograd.grad(self.log_r(m).sum(), m)
+            grad, = torch.autograd.grad(self.log_r_fn(m).sum(), m)
         return GaussianDist(dist.mean + self.gamma * dist.var * grad, dist.var)
+
+    def log_r(self, x0, x0_var=None):
+        with torch.no_grad():
+            return self.log_r_fn(x0)
 
 
 class BinaryEvidence(Condition):
@@ -344,8 +461,15 @@ class BinaryEvidence(Condition):
     def __init__(self, d: torch.Tensor, product: str = "balanced"):
         self.d = d.clamp(0, 1)
         self.step_d = binary_power(self.d, per_step_power(product))
+        self.noised = product == "noised"
 
     def apply(self, dist, x_t, t, s, diffusion, generator=None):
         if not isinstance(dist, BernoulliDist):
             raise ValueError("binary evidence needs a binomial model")
-        return binary_product(dist, self.step_d)
+        return binary_product(dist, noised_bit_evidence(diffusion, s, self.d) if self.noised else self.step_d)
+
+    def log_r(self, x0, x0_var=None):
+        return binary_log_r(x0, self.d)
+
+    def weight_mask(self, x):
+        return ((self.d > 0) & (self.d < 1)).expand_as(x)

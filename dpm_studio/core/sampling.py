@@ -9,6 +9,10 @@ Fewer steps than T ("respacing") use the kernel p(x_s | x_t) between non-adjacen
 that each diffusion derives from its x_0 estimate. RePaint's resampling jumps
 (Lugmayr et al. 2022) re-noise the state forward by ``jump_length`` grid steps
 ``jump_n_sample - 1`` times at each jump point; those records have ``forward=True``.
+
+With ``smc=True`` the batch is a population of weighted particles (:mod:`.smc`): the
+trajectory then targets p(x_{0..T}) r(x_0) exactly as the particles grow, whatever r, and
+every record carries the effective sample size.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import torch
 
 from .conditioning import Condition
 from .rng import generator_for, make_generator
+from .smc import effective_sample_size, log_kernel_ratio, per_example, systematic_resample
 
 
 @dataclass
@@ -33,6 +38,8 @@ class Step:
     x: torch.Tensor
     x0: torch.Tensor | None
     forward: bool = False
+    ess: float | None = None  # sequential Monte Carlo: the smallest group's effective sample size
+    resampled: bool = False   # sequential Monte Carlo: whether this step resampled the particles
 
     @property
     def done(self) -> bool:
@@ -87,7 +94,8 @@ def reverse_trajectory(diffusion, net, shape, *, condition: Condition | None = N
                        steps: int | None = None, seed: int | None = 0, generator=None,
                        device=None, dtype=torch.float32, denoise_last: bool | None = None,
                        jump_length: int = 0, jump_n_sample: int = 1, x_start=None, clip_x0=None,
-                       variance: str = "learned"):
+                       variance: str = "learned", smc: bool = False, groups: int = 1,
+                       ess_fraction: float = 0.5):
     """Sample from p(x_0) r(x_0); yields :class:`Step` records, the last one at s = 0.
 
     ``shape`` is the batch shape (B, ...). ``steps`` respaces the trajectory; ``seed``
@@ -96,10 +104,20 @@ def reverse_trajectory(diffusion, net, shape, *, condition: Condition | None = N
     ``clip_x0`` = (lo, hi) keeps the model's x_0 estimate inside the data's range.
     ``variance``: a Gaussian model's reverse variance, ``"learned"`` (its variance head) or
     ``"large"`` (the forward rate between the two times; ``GaussianDiffusion.p_dist``).
+
+    ``smc=True``: sequential Monte Carlo (:mod:`.smc`), the batch being ``groups``
+    interleaved populations of particles, resampled when a group's effective sample size
+    falls below ``ess_fraction`` of its particles; the last record's particles are
+    resampled to equal weights. Every step is a draw (``denoise_last`` is off), and
+    resampling jumps are refused (their forward noise has no weight).
     """
     device = torch.device(device or "cpu")
     condition = condition or Condition()
     gen = generator_for(generator, device) or make_generator(device, seed)
+    if smc:
+        if jump_length > 0 and jump_n_sample > 1:
+            raise ValueError("sequential Monte Carlo cannot weigh resampling jumps; turn the jumps off")
+        denoise_last = False
     if denoise_last is None:
         denoise_last = diffusion.family == "gaussian"
     start = condition.start(diffusion, shape, gen, device, dtype)
@@ -113,8 +131,13 @@ def reverse_trajectory(diffusion, net, shape, *, condition: Condition | None = N
     with torch.no_grad():
         x = condition.prepare(x, t_start, diffusion, gen)
     B = shape[0]
+    if smc:
+        tilt = per_example(condition.start_log_tilt(x), B)
+        log_w = torch.zeros(B, dtype=torch.float64, device=device) if tilt is None else -tilt
+        log_h = torch.zeros(B, dtype=torch.float64, device=device)
     for k, (i, j) in enumerate(pairs):
         t, s = grid[i], grid[j]
+        ess, resampled = None, False
         with torch.no_grad():
             if s > t:  # a RePaint jump back up: forward noise
                 x = diffusion.q_renoise(x, t, s, gen)
@@ -122,14 +145,38 @@ def reverse_trajectory(diffusion, net, shape, *, condition: Condition | None = N
             else:
                 tt = torch.full((B,), t, dtype=torch.float64, device=device)
                 ss = torch.full((B,), s, dtype=torch.float64, device=device)
-                dist, x0 = diffusion.p_dist(net, x, tt, ss, clip=clip_x0, variance=variance)
-                dist = condition.apply(dist, x, tt, ss, diffusion, gen)
-                x = diffusion.sample_dist(dist, gen, noise=not (s == 0 and denoise_last))
+                out, x0_var = None, None
+                if smc and diffusion.family == "gaussian":  # the model's Var[x_0 | x_t] widens the twist
+                    out = net(x, tt.to(x.dtype))
+                    x0_var = diffusion.heads(out, x, tt)[1].clamp(min=0)
+                dist, x0 = diffusion.p_dist(net, x, tt, ss, out=out, clip=clip_x0, variance=variance)
+                if smc:  # complete the last transition's weight with the twist at x_t, resample if low
+                    h = per_example(condition.log_r(x0, x0_var), B)
+                    if h is not None:
+                        log_w, log_h = log_w + h - log_h, h
+                    if float(effective_sample_size(log_w, groups).min()) < ess_fraction * (B // groups):
+                        idx = systematic_resample(log_w, groups, gen)
+                        x, x0, log_h = x[idx], x0[idx], log_h[idx]
+                        dist = type(dist)(*(getattr(dist, f)[idx] for f in dist.__dataclass_fields__))
+                        log_w, resampled = torch.zeros_like(log_w), True
+                cond_dist = condition.apply(dist, x, tt, ss, diffusion, gen)
+                x = diffusion.sample_dist(cond_dist, gen, noise=not (s == 0 and denoise_last))
+                if smc and cond_dist is not dist:
+                    log_w = log_w + log_kernel_ratio(diffusion, dist, cond_dist, x, condition.weight_mask(x))
                 x = condition.merge(x, s, diffusion, gen)
                 if s == 0:
                     x = condition.finalize(x)
+                    if smc:  # the twist's last factor is r itself; return equally weighted particles
+                        h = per_example(condition.log_r(x), B)
+                        if h is not None:
+                            log_w = log_w + h - log_h
+                        ess = float(effective_sample_size(log_w, groups).min())
+                        x = x[systematic_resample(log_w, groups, gen)]
+                        resampled = True
                 x0 = condition.finalize(x0)
-        yield Step(k, len(pairs), t, s, x, x0, forward=s > t)
+            if smc and ess is None:
+                ess = float(effective_sample_size(log_w, groups).min())
+        yield Step(k, len(pairs), t, s, x, x0, forward=s > t, ess=ess, resampled=resampled)
 
 
 def sample(diffusion, net, shape, **kwargs) -> torch.Tensor:
