@@ -117,18 +117,21 @@ class Prefetch:
     """CPU batches ``batches(generator)`` drawn ahead by one thread (one CPU generator, so the
     sequence is the same as drawing them in turn) and copied to ``device`` from pinned memory."""
 
-    def __init__(self, batches, seed: int, device, depth: int = 3):
+    def __init__(self, batches, seed: int, device, depth: int = 3, state: torch.Tensor | None = None):
         self.device = torch.device(device)
         self._q: queue.Queue = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
         gen = torch.Generator().manual_seed(seed)
+        if state is not None:
+            gen.set_state(state)
+        self._consumed = gen.get_state()  # the generator's state after the last batch handed out
         pin = self.device.type == "cuda"
 
         def work():
             try:
                 while not self._stop.is_set():
                     x = batches(gen)
-                    x = x.pin_memory() if pin else x
+                    x = (x.pin_memory() if pin else x, gen.get_state())
                     while not self._stop.is_set():
                         try:
                             self._q.put(x, timeout=0.1)
@@ -145,7 +148,12 @@ class Prefetch:
         x = self._q.get()
         if isinstance(x, BaseException):
             raise x
+        x, self._consumed = x
         return x.to(self.device, non_blocking=True)
+
+    def get_state(self) -> torch.Tensor:
+        """The data generator's state as of the batches consumed so far (not those drawn ahead)."""
+        return self._consumed
 
     def close(self):
         self._stop.set()
@@ -240,14 +248,17 @@ def train_fast(state, data, *, batch: int, steps: int | None = None, minutes: fl
     extra = {} if t_probs is None else {"t_probs": t_probs.to(dev)}
     rank, world = distributed_context()
     run_seed = seed + state.step + 1_000_003 * rank
-    gen = make_generator(dev, run_seed)
+    # Each generator continues from the resumed state's saved position (seed + step for a state
+    # without one), and the state saves where it got to: a run in pieces is the uninterrupted run.
+    gen = state.resume_generator("device", make_generator(dev, run_seed))
     prefetch = None
     if isinstance(data, DeviceCrops):
         draw = lambda: data(batch, gen)  # noqa: E731
     elif on_gpu:
-        prefetch = draw = Prefetch(data, run_seed, dev)
+        prefetch = draw = Prefetch(data, run_seed, dev, state=state.rng_states().get("data"))
+        state.generators["data"] = prefetch
     else:
-        cpu_gen = torch.Generator().manual_seed(run_seed)
+        cpu_gen = state.resume_generator("data", torch.Generator().manual_seed(run_seed))
         draw = lambda: data(cpu_gen).to(dev)  # noqa: E731
 
     model = state.model

@@ -130,6 +130,21 @@ class TrainState:
         self.step = 0
         self.elapsed = 0.0
         self.k_avg = None
+        self.rng: dict = {}         # saved generator states by name ("data", "device"), from restore()
+        self.generators: dict = {}  # the live generators of the run in progress (anything with get_state)
+
+    def rng_states(self) -> dict:
+        """Each generator's state: the live run's where there is one, else the restored one."""
+        return {**self.rng, **{k: g.get_state() for k, g in self.generators.items()}}
+
+    def resume_generator(self, name: str, generator):
+        """``generator`` continued from this state's saved or live position for ``name`` (a fresh
+        run keeps its seed), and registered so that :meth:`tensors` saves where it got to."""
+        saved = self.rng_states().get(name)
+        if saved is not None:
+            generator.set_state(saved.cpu())
+        self.generators[name] = generator
+        return generator
 
     def update_ema(self):
         d = min(self.ema_decay, (1 + self.step) / (10 + self.step))
@@ -148,6 +163,7 @@ class TrainState:
             for k, v in st.items():
                 if torch.is_tensor(v):
                     out[f"opt.{pid}.{k}"] = v if v.dim() else v.reshape(1)
+        out.update({f"rng.{k}": v for k, v in self.rng_states().items()})
         return {k: v.detach().contiguous().clone() for k, v in out.items()}
 
     def meta(self) -> dict:
@@ -183,6 +199,9 @@ class TrainState:
         opt["state"] = state
         self.opt.load_state_dict(opt)
         self.step, self.elapsed, self.k_avg = int(meta["step"]), float(meta["elapsed"]), meta.get("k_avg")
+        # The random generators' positions (states written before they were saved: reseeded at seed + step).
+        self.rng = {k[len("rng."):]: v.cpu() for k, v in tensors.items() if k.startswith("rng.")}
+        self.generators = {}
 
 
 def lr_at(step: int, base: float, warmup: int, total: int | None) -> float:
@@ -298,9 +317,11 @@ def train(state: TrainState, batches, *, steps: int | None = None, minutes: floa
     run_seed = seed + state.step + 1_000_003 * rank
     # Batches are drawn on the CPU (the data pipelines' own generator); the objective's draws
     # (t, noise, x_t) on the model's device. On the CPU both are one generator, as always.
-    data_gen = torch.Generator().manual_seed(run_seed)
+    # A resumed state continues each generator where it was saved (seed + step only for a
+    # state without them), so a run in pieces is the uninterrupted run.
+    data_gen = state.resume_generator("data", torch.Generator().manual_seed(run_seed))
     dev = torch.device(device) if device is not None else _model_device(state.model)
-    gen = data_gen if dev.type == "cpu" else make_generator(dev, run_seed)
+    gen = data_gen if dev.type == "cpu" else state.resume_generator("device", make_generator(dev, run_seed))
     model = state.model
     model.train()
     net, others = distributed_net(model, objective, device, world if ddp is None else (2 if ddp else 1))
@@ -396,7 +417,7 @@ def _shard_path(base, k: int):
 
 
 def save_state(base, state: TrainState, max_bytes: int = SHARD_BYTES) -> list:
-    """Write ``state`` (weights, EMA, optimiser moments, step, RNG seed position) at ``base``
+    """Write ``state`` (weights, EMA, optimiser moments, step, random generators' states) at ``base``
     in safetensors shards of at most ``max_bytes`` each (a single larger tensor gets a shard
     of its own), each written atomically, the JSON last; returns the paths written."""
     import json
