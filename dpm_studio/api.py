@@ -79,11 +79,15 @@ def _to_unit(image) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray], flo
     return hwc, back, unit
 
 
-def _run(loaded, request, pixels, mask=None, progress=None) -> np.ndarray:
+def _run(loaded, request, image, pixels, mask=None, progress=None) -> np.ndarray:
+    """Resolve the job as the command line and the app do (core/jobs.py; the source's bit depth
+    from the array's type) and run it."""
+    from .core.jobs import Source, resolve
     from .core.tasks import run_task
 
+    job = resolve(request, pixels, mask, Source.of_dtype(np.asarray(image).dtype))
     rec = None
-    for rec in run_task(loaded, request, pixels, mask=mask):
+    for rec in run_task(loaded, job):
         if progress is not None:
             progress(rec.index + 1, rec.total)
     return rec.image
@@ -92,21 +96,12 @@ def _run(loaded, request, pixels, mask=None, progress=None) -> np.ndarray:
 def denoise(image, sigma: float | None = None, *, checkpoint=DEFAULT_CHECKPOINT, device: str = "cpu",
             progress: Callable[[int, int], None] | None = None, **settings) -> np.ndarray:
     """``image`` without its Gaussian noise of std ``sigma`` (the array's units; None: estimated)."""
-    from .core.noise import estimate_noise_sigma
     from .core.requests import request_for
 
     pixels, back, unit = _to_unit(image)
-    request_for("denoise", sigma=1.0, device=device, **settings).validate()  # bad settings before any work
-    if sigma is None:
-        s = float(estimate_noise_sigma(pixels))
-        if not s > 0:
-            raise ValueError("the image shows no measurable noise; give sigma")
-    else:
-        s = float(sigma) / unit
-    if unit != 1.0:  # an integer image is quantised to its type's steps (and clipped at its ends)
-        settings.setdefault("levels", int(unit))
-    request = request_for("denoise", sigma=s, device=device, **settings).validate()
-    return back(_run(_loaded(checkpoint, device), request, pixels, progress=progress))
+    request = request_for("denoise", sigma=None if sigma is None else float(sigma) / unit, device=device,
+                          **settings).validate()
+    return back(_run(_loaded(checkpoint, device), request, image, pixels, progress=progress))
 
 
 def inpaint(image, mask, *, soft_mask: bool = False, checkpoint=DEFAULT_CHECKPOINT, device: str = "cpu",
@@ -114,23 +109,16 @@ def inpaint(image, mask, *, soft_mask: bool = False, checkpoint=DEFAULT_CHECKPOI
     """``image`` with the pixels where ``mask`` is nonzero filled in.
 
     ``mask``: (H, W) bool, integers or floats. Any nonzero pixel is filled; with
-    ``soft_mask`` the values (integers scaled by their type's maximum) are a feathered edge.
+    ``soft_mask`` the values (integers scaled by their type's maximum) are a feathered edge;
+    ``feather`` (px) softens the edge outward, as the app's Feather and ``--feather`` do.
     Known pixels come back exactly as they went in.
     """
+    from .core.masks import prepare_mask
     from .core.requests import request_for
 
     pixels, back, _ = _to_unit(image)
-    request = request_for("inpaint", device=device, **settings).validate()
-    m = np.asarray(mask)
-    if m.ndim == 3 and m.shape[2] == 1:
-        m = m[:, :, 0]
-    if m.shape != pixels.shape[:2]:
-        raise ValueError(f"the mask is {m.shape} but the image is {pixels.shape[:2]}: a mask must have the image's "
-                         "height and width")
-    if m.dtype.kind in "ui" and soft_mask:
-        m = m.astype(np.float32) / float(np.iinfo(m.dtype).max)
-    m = np.clip(np.nan_to_num(m.astype(np.float32)), 0.0, 1.0) if soft_mask else (m != 0).astype(np.float32)
-    out = back(_run(_loaded(checkpoint, device), request, pixels, mask=m, progress=progress))
-    known = m == 0
+    request = request_for("inpaint", device=device, soft_mask=soft_mask, **settings).validate()
+    out = back(_run(_loaded(checkpoint, device), request, image, pixels, mask=mask, progress=progress))
+    known = prepare_mask(mask, pixels.shape[:2], soft_mask, request.feather) == 0
     out[known] = np.asarray(image)[known]  # exactly as given, whatever the float type
     return out

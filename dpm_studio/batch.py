@@ -227,7 +227,7 @@ def run(args, task: str) -> int:
     from .imageio import ImageIOError
 
     command = {"inpaint": cli.cmd_inpaint, "denoise": cli.cmd_denoise}[task]
-    {"inpaint": cli._inpaint_request, "denoise": cli._denoise_settings}[task](args)  # bad options: exit 2 now
+    {"inpaint": cli._inpaint_request, "denoise": cli._denoise_request}[task](args)  # bad options: exit 2 now
     found = collect_inputs(args.input)
     files = _without_mask(args, found)
     if not files:

@@ -19,7 +19,7 @@ from . import cli_restore, cli_train
 # The commands and helpers other modules and tests reach through this module (batch.py, the
 # benchmarks) stay importable from here.
 from .cli_common import Progress, UserError, _device, _load  # noqa: F401
-from .cli_restore import (_check_output, _denoise_settings, _inpaint_request, _read, _request,  # noqa: F401
+from .cli_restore import (_check_output, _denoise_request, _inpaint_request, _read, _request,  # noqa: F401
                           _run_to_end, _save, cmd_denoise, cmd_inpaint, cmd_sample)
 from .cli_train import BOUND_KEYS, bound_entry, cmd_evaluate, cmd_train, measure  # noqa: F401
 

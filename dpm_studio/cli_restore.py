@@ -105,8 +105,7 @@ def _save(args, pixels, data, loaded, request):
 
     out = Path(args.output)
     alpha = data.alpha if data is not None else None
-    before = data.metadata.get("runs", []) if data is not None and isinstance(data.metadata, dict) else []
-    meta = saved_metadata([*before, request.metadata(loaded)], __version__)
+    meta = saved_metadata([request.metadata(loaded)], __version__, data)
     save_image(out, pixels, alpha, quality=args.quality, metadata=meta, **export_options(data))
     print(str(out))
 
@@ -134,7 +133,20 @@ def _inpaint_request(args):
     return _request(InpaintRequest, steps=args.steps, seed=args.seed, samples=args.samples, mode=args.mode,
                     start=args.start, start_sigma=args.start_sigma, jump_length=args.jump_length,
                     jump_n_sample=args.jump_n, variance=args.variance, device=args.device,
-                    precision=args.precision)
+                    precision=args.precision, soft_mask=args.soft_mask, feather=args.feather)
+
+
+def _resolve(req, data, mask=None):
+    """The job (core/jobs.py): the same rules as the app's and the API's; its notes to stderr."""
+    from .core.jobs import Source, resolve
+
+    try:
+        job = resolve(req, data.pixels, mask, Source.of(data))
+    except ValueError as e:
+        raise UserError(str(e)) from None
+    for note in job.notes:
+        print(f"dpm-studio: note: {note}", file=sys.stderr)
+    return job
 
 
 def cmd_inpaint(args, loaded=None, progress=None) -> int:
@@ -149,60 +161,37 @@ def cmd_inpaint(args, loaded=None, progress=None) -> int:
     req = _inpaint_request(args)
     data = _read(args.input)
     _check_output(args, data)
-    mask = load_mask(args.mask, shape=data.pixels.shape[:2])
-    mask = mask if args.soft_mask else (mask > 0).astype("float32")
-    if not mask.any():
-        raise UserError("the mask is empty: nothing to inpaint")
-    if mask.min() > 0:
-        print("dpm-studio: note: the mask covers the whole image: inpainting becomes unconditional sampling",
-              file=sys.stderr)
-    elif (mask > 0).mean() > 0.95:
-        print(f"dpm-studio: note: the mask covers {100 * (mask > 0).mean():.1f}% of the image: the little left "
-              "to condition on makes this close to unconditional sampling", file=sys.stderr)
+    job = _resolve(req, data, load_mask(args.mask, shape=data.pixels.shape[:2]))
     loaded = loaded or _load(args.checkpoint, _device(args.device))
-    result = _run_to_end(run_task(loaded, req, data.pixels, mask=mask), "inpaint", progress)
-    _save(args, result, data, loaded, req)
+    result = _run_to_end(run_task(loaded, job), "inpaint", progress)
+    _save(args, result, data, loaded, job.request)
     return 0
 
 
-def _denoise_settings(args) -> dict:
-    """The denoising settings but sigma, checked before any image is read."""
+def _denoise_request(args):
+    """The denoising request, checked before any image is read (sigma None: estimated from it)."""
     from .core.requests import DenoiseRequest
 
-    if args.variance != "learned" and args.method != "sample":
-        raise UserError("--variance applies to sampled trajectories: add --method sample")
-    if args.sigma is not None and args.sigma <= 0:
-        raise UserError("--sigma must be positive (0-255 units)")
-    settings = dict(steps=args.steps, seed=args.seed, samples=args.samples, method=args.method,
-                    ensemble=args.ensemble, tile=args.tile, tile_batch=args.tile_batch, variance=args.variance,
-                    device=args.device, clipping=args.clipping, precision=args.precision)
-    _request(DenoiseRequest, sigma=1.0, **settings)  # a bad option is refused before the image is read
-    return settings
+    return _request(DenoiseRequest, sigma=None if args.sigma is None else args.sigma / 255.0, steps=args.steps,
+                    seed=args.seed, samples=args.samples, method=args.method, ensemble=args.ensemble,
+                    tile=args.tile, tile_batch=args.tile_batch, variance=args.variance, device=args.device,
+                    clipping=args.clipping, precision=args.precision)
 
 
 def cmd_denoise(args, loaded=None, progress=None) -> int:
     """One image, or a batch (as :func:`cmd_inpaint`)."""
     from . import batch
-    from .core.noise import estimate_noise_sigma
-    from .core.requests import DenoiseRequest
     from .core.tasks import run_task
 
     if batch.is_batch(args):
         return batch.run(args, "denoise")
-    settings = _denoise_settings(args)
+    req = _denoise_request(args)
     data = _read(args.input)
     _check_output(args, data)
-    if args.sigma is None:
-        sigma = estimate_noise_sigma(data.pixels)
-        print(f"dpm-studio: estimated noise sigma = {sigma * 255:.1f} (0-255 units)", file=sys.stderr)
-        if sigma <= 0:
-            raise UserError("the image shows no measurable noise; give --sigma")
-    else:
-        sigma = args.sigma / 255.0
-    req = _request(DenoiseRequest, sigma=sigma, levels=2 ** data.bit_depth - 1, **settings)
+    job = _resolve(req, data)
     loaded = loaded or _load(args.checkpoint, _device(args.device))
-    result = _run_to_end(run_task(loaded, req, data.pixels), "denoise", progress)
-    _save(args, result, data, loaded, req)
+    result = _run_to_end(run_task(loaded, job), "denoise", progress)
+    _save(args, result, data, loaded, job.request)
     return 0
 
 
@@ -260,6 +249,8 @@ def add_parsers(sub) -> None:
                    help="with --start harmonic: the starting noise std in the model's unit-variance space "
                         "(default 1; larger lets the model depart further from the smooth fill)")
     i.add_argument("--soft-mask", action="store_true", help="use grey mask values as a feathered edge")
+    i.add_argument("--feather", type=A.FEATHER, default=0.0, help="soften the mask's edge outward by a Gaussian "
+                   "of this std in pixels, 0-32 (the app's Feather; default 0: a hard edge)")
 
     dn = sub.add_parser("denoise", help="remove Gaussian noise from an image")
     dn.add_argument("input", nargs="+", help="the noisy image; or several, or a folder of images (a batch)")

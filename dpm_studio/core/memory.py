@@ -84,53 +84,38 @@ def check_fits(need: int, what: str, hint: str, available: int | None = None) ->
         raise MemoryBudgetError(f"{what} needs about {gib(need)} of memory and {gib(have)} is available: {hint}")
 
 
-def run_bytes(loaded, req, image=None, mask=None) -> int:
-    """A rough peak for running request ``req`` (a task request) with ``loaded`` on ``image``.
+def run_bytes(loaded, job) -> int:
+    """A rough peak for running ``job`` (a resolved :class:`~.jobs.Job`) with ``loaded``.
 
-    The largest piece decides: a sample is one piece of ``size``; denoising works tile by
-    tile (``tile_batch`` tiles per call for the one-step mean); inpainting works on a crop
-    around each masked region, the whole image when the mask spans it. A grey model on a
-    colour image runs each channel as its own image.
+    The largest piece of the job's plan decides: a sample is one piece of ``size``;
+    denoising works tile by tile (``tile_batch`` tiles per call for the one-step mean);
+    inpainting works on a crop around each masked region. A grey model on a colour image
+    runs each channel as its own image.
     """
-    card = loaded.card
+    card, req = loaded.card, job.request
     model_c = int(card.get("data", {}).get("channels", 1))
+    h, w = max(((b[2] - b[0], b[3] - b[1]) for b in job.plan), key=lambda hw: hw[0] * hw[1], default=(0, 0))
     if req.task == "sample":
-        h, w = (int(v) for v in req.size)
         return network_bytes(card, req.samples, h, w)
-    if image is None:
-        return 0
-    H, W = int(image.shape[0]), int(image.shape[1])
-    img_c = int(image.shape[2]) if getattr(image, "ndim", 2) == 3 else 1
-    img_c -= 1 if img_c in (2, 4) else 0  # an alpha channel is carried, not restored
+    H, W, img_c = job.image.shape
     split = img_c if model_c == 1 else 1
     whole = H * W * 4 * 12 * max(img_c, 1)  # the image, its result and a few float copies
     if req.task == "denoise":
-        th, tw = min(int(req.tile), H), min(int(req.tile), W)
         if req.method == "mmse":
-            import torch
-
-            per_call = req.tile_batch or (1 if torch.device(req.device).type == "cpu" else 8)
-            batch = per_call * split * (int(req.grey_draws) if model_c == 3 and img_c == 1 else 1)
+            batch = int(req.tile_batch) * split * (int(req.grey_draws) if model_c == 3 and img_c == 1 else 1)
         else:
             batch = int(req.samples) * split
-        return whole + network_bytes(card, batch, th, tw)
-    import numpy as np
-
-    from .tiling import inpaint_boxes
-
-    boxes = inpaint_boxes(np.asarray(mask) > 0, context=int(req.context)) if mask is not None else []
-    area = max([(b[2] - b[0]) * (b[3] - b[1]) for b in boxes] or [0])
-    side = int(area ** 0.5) if area else 0
-    return whole * (1 + int(req.samples)) + network_bytes(card, int(req.samples) * split, side, side)
+        return whole + network_bytes(card, batch, h, w)
+    return whole * (1 + int(req.samples)) + network_bytes(card, int(req.samples) * split, h, w)
 
 
-def check_run(loaded, req, image=None, mask=None, available: int | None = None) -> None:
-    """Refuse a run that will not fit in memory, before anything is allocated for it."""
+def check_run(loaded, job, available: int | None = None) -> None:
+    """Refuse a job that will not fit in memory, before anything is allocated for it."""
     hint = {"sample": "choose a smaller --size (or fewer samples)",
             "denoise": "use a smaller --tile or --tile-batch, or fewer --samples",
             "inpaint": "paint a smaller mask (the model works on a crop around each masked region), "
-                       "use fewer --samples or a smaller image"}[req.task]
-    check_fits(run_bytes(loaded, req, image, mask), f"this {req.task} run", hint, available)
+                       "use fewer --samples or a smaller image"}[job.task]
+    check_fits(run_bytes(loaded, job), f"this {job.task} run", hint, available)
 
 
 def check_training(net_spec: dict, batch: int, unit_size: float, available: int | None = None) -> None:

@@ -101,6 +101,10 @@ class InpaintRequest(_Request):
     jump_length: int | None = None  # None: 5 with mode "forward", 0 (no jumps) with "clamp"
     jump_n_sample: int | None = None  # None: 2 with jumps, 1 without
     context: int = 48              # pixels of known surroundings around each masked region
+    # The mask as given: hard (any nonzero pixel is filled) or, with soft_mask, its grey values as
+    # the edge; then feathered outward by a Gaussian of std ``feather`` px (core/masks.py).
+    soft_mask: bool = False
+    feather: float = 0.0
 
     def __post_init__(self):
         if self.jump_length is None:
@@ -123,6 +127,8 @@ class InpaintRequest(_Request):
             raise ValueError("resampling jumps need the forward mode")
         if int(self.context) < 0:
             raise ValueError("the context around the mask must be at least 0 pixels")
+        if not 0 <= float(self.feather) <= 32:
+            raise ValueError("the feather must be 0-32 pixels")
         return self
 
     def metadata(self, loaded=None, **extra):
@@ -140,7 +146,7 @@ class DenoiseRequest(_Request):
     (0.9 dB worse and 2.4x slower in the measurements of docs/benchmarks.md)."""
 
     task: ClassVar[str] = "denoise"
-    sigma: float | None = None
+    sigma: float | None = None     # None: estimated from the image (core/jobs.py)
     method: str = "mmse"
     ensemble: int = MAX_ENSEMBLE   # mmse: views averaged per tile, 1-8
     tile: int = 256
@@ -155,13 +161,13 @@ class DenoiseRequest(_Request):
     # or beyond the edge" (conditioning.censored_mean, tasks.CLIP_STEPS expectation steps);
     # "ignore" as an observation of 0 or 1. On held-out 8-bit files, photos-rgb: +0.8 /
     # +1.8 / +4.6 dB at sigma 15 / 25 / 50 (docs/clipping.md). ``levels``: the file's
-    # quantisation steps (255 for 8-bit).
+    # quantisation steps (None: from the source's bit depth, 255 for 8-bit; core/jobs.py).
     clipping: str = "censored"
-    levels: int = 255
+    levels: int | None = None
 
     def validate(self, loaded=None):
         super().validate(loaded)
-        if self.sigma is None or not 0 < float(self.sigma) <= 1:  # also NaN and infinity
+        if self.sigma is not None and not 0 < float(self.sigma) <= 1:  # also NaN and infinity
             raise ValueError("denoising needs a positive noise level of at most 255 (0-255 units)")
         if self.method not in DENOISE_METHODS:
             raise ValueError(f"the denoising method must be one of {', '.join(DENOISE_METHODS)}")
@@ -177,7 +183,7 @@ class DenoiseRequest(_Request):
             raise ValueError("the grey draws must be at least 1")
         if self.clipping not in CLIPPINGS:
             raise ValueError(f"clipping must be one of {', '.join(CLIPPINGS)}")
-        if not int(self.levels) >= 1:
+        if self.levels is not None and not int(self.levels) >= 1:
             raise ValueError("the quantisation levels must be at least 1")
         if loaded is not None and loaded.diffusion.family == "binomial":
             raise ValueError("denoising needs a Gaussian model, not a binary one")
@@ -231,8 +237,14 @@ def request_for(task: str, **settings):
     return cls(**settings)
 
 
-def saved_metadata(runs: list[dict], version: str | None = None) -> dict:
-    """What a saved image carries: the software and the runs that made it, oldest first."""
-    if version is None:
-        from .. import __version__ as version
-    return {"software": f"dpm-studio {version}", "runs": list(runs)}
+def saved_metadata(runs: list[dict], version: str, source=None) -> dict:
+    """What a saved image carries: the software and the runs that made it, oldest first.
+
+    ``source``: the decoded file the result came from (``ImageData``), if any: its own
+    runs (a result of a result) come first and its file name is recorded. The app and the
+    command line both save through here."""
+    path = getattr(source, "path", None)
+    earlier = getattr(source, "metadata", None)
+    earlier = earlier.get("runs", []) if isinstance(earlier, dict) else []
+    return {"software": f"dpm-studio {version}", "runs": [*earlier, *runs],
+            **({"source": path.name} if path is not None else {})}

@@ -29,11 +29,12 @@ import numpy as np
 import torch
 
 from .conditioning import Condition, Denoise, Inpaint, censored_mean
+from .jobs import Job, Source, as_hwc, resolve
 from .memory import check_run
 from .rng import make_generator
 from .requests import InpaintRequest, _Request
 from .sampling import mmse_estimate, reverse_trajectory
-from .tiling import TileBlender, inpaint_boxes, tile_boxes
+from .tiling import TileBlender
 
 TASKS = ("inpaint", "denoise", "sample")
 # Expectation steps for clipped pixels before the final denoise. On 17 held-out wallpaper
@@ -65,14 +66,6 @@ class TaskStep:
 def _scale(card):
     sc = card["data"].get("scale", {"mean": 0.0, "std": 1.0})
     return float(sc.get("mean", 0.0)), float(sc.get("std", 1.0))
-
-
-def as_hwc(image) -> np.ndarray:
-    img = np.asarray(image, dtype=np.float32)
-    img = img[:, :, None] if img.ndim == 2 else img
-    if img.ndim != 3 or 0 in img.shape:
-        raise ValueError(f"an image must be a non-empty (H, W) or (H, W, C) array, not shape {img.shape}")
-    return img
 
 
 def _to_batch(img: np.ndarray, channels: int) -> tuple[torch.Tensor, str]:
@@ -214,10 +207,11 @@ def _with_precision(loaded, precision: str, device):
 
 
 # The keyword form of run_task keeps the settings it always had where a request's default
-# differs (a sampled denoising trajectory, no resampling jumps, every step, four grey draws):
+# differs (a sampled denoising trajectory, no resampling jumps, every step, four grey draws,
+# a mask's grey values taken as its soft edge):
 # new code builds a request (core/requests.py), whose defaults are the app's and the CLI's.
 _KEYWORD_DEFAULTS = {"steps": None, "method": "sample", "ensemble": 1, "jump_length": 0, "jump_n_sample": 1,
-                     "grey_draws": GREY_MMSE_DRAWS, "clipping": "ignore", "precision": "fp32"}
+                     "grey_draws": GREY_MMSE_DRAWS, "clipping": "ignore", "precision": "fp32", "soft_mask": True}
 
 
 def _request_from_keywords(task, settings):
@@ -238,34 +232,40 @@ def _request_from_keywords(task, settings):
 
 _KEYWORDS = {"sigma", "size", "steps", "seed", "samples", "mode", "method", "device", "jump_length", "jump_n_sample",
              "context", "tile", "overlap", "ensemble", "start", "start_sigma", "tile_batch", "variance", "grey_draws",
-             "clipping", "levels", "precision"}
+             "clipping", "levels", "precision", "soft_mask", "feather"}
 
 
-def run_task(loaded, task, image: np.ndarray | None = None, *, mask: np.ndarray | None = None, **settings):
-    """Run a request with a loaded checkpoint; yields :class:`TaskStep` records.
+def run_task(loaded, task, image: np.ndarray | None = None, *, mask: np.ndarray | None = None,
+             source: Source | None = None, **settings):
+    """Run a job with a loaded checkpoint; yields :class:`TaskStep` records.
 
-    ``task``: an :class:`~dpm_studio.core.requests.InpaintRequest`, ``DenoiseRequest`` or
+    ``task``: a :class:`~dpm_studio.core.jobs.Job` (what :func:`~dpm_studio.core.jobs.resolve`
+    made), or an :class:`~dpm_studio.core.requests.InpaintRequest`, ``DenoiseRequest`` or
     ``SampleRequest`` (the settings, their defaults and their meaning are documented
-    there), or a task name with the settings as keywords (the older form; its defaults are
-    ``_KEYWORD_DEFAULTS`` where they differ from a request's). ``image``: (H, W) or
-    (H, W, C) floats in [0, 1]. ``mask``: (H, W) floats in [0, 1], 1 = fill this pixel,
-    fractional = feathered edge. ``samples`` > 1 averages that many samples (the
-    posterior mean); previews show the first, every other record's ``draws`` (and
-    ``draws_x0``) holds each draw's own state, and the last record's ``samples`` each draw.
+    there) resolved here with ``image``, ``mask`` and ``source``, or a task name with the
+    settings as keywords (the older form; its defaults are ``_KEYWORD_DEFAULTS`` where they
+    differ from a request's). ``image``: (H, W) or (H, W, C) floats in [0, 1]. ``mask``:
+    (H, W), nonzero = fill this pixel (the request says hard, soft or feathered).
+    ``samples`` > 1 averages that many samples (the posterior mean); previews show the
+    first, every other record's ``draws`` (and ``draws_x0``) holds each draw's own state,
+    and the last record's ``samples`` each draw.
     """
-    if isinstance(task, _Request):
+    if isinstance(task, Job):
+        if settings or image is not None or mask is not None:
+            raise TypeError("a job carries its request, pixels and mask")
+        job = task
+    elif isinstance(task, _Request):
         if settings:
             raise TypeError("give the settings in the request, not as keywords")
-        req = task
+        job = resolve(task, image, mask, source)
     else:
-        req = _request_from_keywords(task, settings)
-    req.validate(loaded)
-    check_run(loaded, req, image if image is None else as_hwc(image), mask)  # refuse what will not fit, first
-    device = req.device
+        job = resolve(_request_from_keywords(task, settings), image, mask, source)
+    req = job.request.validate(loaded)
+    check_run(loaded, job)  # refuse what will not fit, first
     _channels_last(loaded.net)
-    loaded = _with_precision(loaded, req.precision, device)
+    loaded = _with_precision(loaded, req.precision, req.device)
     if req.task == "sample":
-        piece = _Piece(loaded, None, req.samples, device)
+        piece = _Piece(loaded, None, req.samples, req.device)
         shape = (req.samples, piece.channels, int(req.size[0]), int(req.size[1]))
         for rec, img, x0 in piece.run(Condition(), shape, req.steps, req.seed, variance=req.variance):
             yield TaskStep(rec.index, rec.total, rec.t, img, x0, rec.done,
@@ -273,19 +273,8 @@ def run_task(loaded, task, image: np.ndarray | None = None, *, mask: np.ndarray 
                            draws=None if rec.done else piece.each(rec.x),
                            draws_x0=None if rec.done else piece.each(rec.x0))
         return
-    if image is None:
-        raise ValueError(f"{req.task} needs an image")
-    img = as_hwc(image)
-    alpha = None
-    if img.shape[2] in (2, 4):  # grey + alpha or RGBA: restore the colour, carry the alpha through unchanged
-        img, alpha = np.ascontiguousarray(img[:, :, :-1]), img[:, :, -1:]
-    if req.task == "inpaint":
-        gen = _inpaint(loaded, img, mask, req.steps, req.seed, req.samples, req.mode, device, req.jump_length,
-                       req.jump_n_sample, req.context, req.start, req.start_sigma, req.variance)
-    else:
-        gen = _denoise(loaded, img, req.sigma, req.steps, req.seed, req.samples, req.method, device, req.tile,
-                       req.overlap, req.ensemble, req.tile_batch, req.variance, req.grey_draws,
-                       req.levels if req.clipping == "censored" else None)
+    gen = _inpaint(loaded, job) if req.task == "inpaint" else _denoise(loaded, job)
+    alpha = job.alpha
     if alpha is None:
         yield from gen
         return
@@ -300,16 +289,9 @@ def run_task(loaded, task, image: np.ndarray | None = None, *, mask: np.ndarray 
         yield rec
 
 
-def _inpaint(loaded, img, mask, steps, seed, samples, mode, device, jump_length, jump_n_sample, context,
-             start, start_sigma, variance):
-    if mask is None:
-        raise ValueError("inpainting needs a mask")
-    mask = np.clip(np.asarray(mask, dtype=np.float32), 0, 1)
-    if mask.shape != img.shape[:2]:
-        raise ValueError(f"the mask is {mask.shape[1]}x{mask.shape[0]} but the image is {img.shape[1]}x{img.shape[0]}")
-    boxes = inpaint_boxes(mask > 0, context=context)
-    if not boxes:
-        raise ValueError("the mask is empty: there is nothing to inpaint")
+def _inpaint(loaded, job: Job):
+    req, img, mask, boxes = job.request, job.image, job.mask, job.plan
+    samples, device, seed = int(req.samples), req.device, req.seed
     result = img.copy()
     each = [img.copy() for _ in range(samples)] if samples > 1 else None  # every draw, composited alike
     offset, per_box = 0, None
@@ -317,10 +299,10 @@ def _inpaint(loaded, img, mask, steps, seed, samples, mode, device, jump_length,
         crop, m = img[top:bottom, left:right], mask[top:bottom, left:right]
         piece = _Piece(loaded, crop, samples, device)
         known = 1.0 - torch.from_numpy(m)[None, None].to(device)
-        cond = Inpaint(piece.y, known.expand(piece.y.shape[0], 1, *m.shape).expand_as(piece.y), mode=mode,
-                       start=start, start_sigma=start_sigma)
-        for rec, prev, x0 in piece.run(cond, tuple(piece.y.shape), steps, None if seed is None else seed + k,
-                                       jump_length, jump_n_sample, variance):
+        cond = Inpaint(piece.y, known.expand(piece.y.shape[0], 1, *m.shape).expand_as(piece.y), mode=req.mode,
+                       start=req.start, start_sigma=req.start_sigma)
+        for rec, prev, x0 in piece.run(cond, tuple(piece.y.shape), req.steps, None if seed is None else seed + k,
+                                       req.jump_length, req.jump_n_sample, req.variance):
             per_box = rec.total
             total = per_box * len(boxes)
             if rec.done:
@@ -349,14 +331,6 @@ def tile_batches(boxes, size: int) -> list[list[int]]:
         else:
             groups.append([k])
     return groups
-
-
-def default_tile_batch(device) -> int:
-    """Tiles per network call: 1 on a CPU, where larger batches ran slower per tile
-    (0.32 s at 1, 0.34 s at 2, 0.38 s at 4 for 256 x 256 with photos-rgb on 2 cores:
-    the activations of one tile already fill the caches), 8 on a GPU, which needs the
-    parallel work."""
-    return 1 if torch.device(device).type == "cpu" else 8
 
 
 def _mmse_input(piece, sigma, seed, grey_draws):
@@ -393,9 +367,11 @@ def _uncensor(loaded, crop: np.ndarray, sigma: float, levels: int | None, seed, 
     return y_now
 
 
-def _denoise_mmse(loaded, img, sigma, seed, device, boxes, blender, ensemble, tile_batch, grey_draws, levels):
+def _denoise_mmse(loaded, job: Job, blender):
     """The one-step posterior mean, ``tile_batch`` equal-sized tiles per network call."""
-    for group in tile_batches(boxes, tile_batch or default_tile_batch(device)):
+    req, img, boxes, levels = job.request, job.image, job.plan, job.levels
+    sigma, seed, device, grey_draws = req.sigma, req.seed, req.device, req.grey_draws
+    for group in tile_batches(boxes, int(req.tile_batch)):
         parts, ys, s = [], [], None
         for k in group:
             top, left, bottom, right = boxes[k]
@@ -405,7 +381,7 @@ def _denoise_mmse(loaded, img, sigma, seed, device, boxes, blender, ensemble, ti
             y, s = _mmse_input(piece, sigma, tile_seed, grey_draws)
             parts.append((k, piece, y.shape[0]))
             ys.append(y)
-        x0_all = ensemble_mmse(loaded.diffusion, loaded.net, torch.cat(ys), s, ensemble)
+        x0_all = ensemble_mmse(loaded.diffusion, loaded.net, torch.cat(ys), s, req.ensemble)
         for (k, piece, n), x0 in zip(parts, torch.split(x0_all, [p[2] for p in parts])):
             out = _mmse_output(piece, x0)
             blender.add(boxes[k], out)
@@ -414,30 +390,29 @@ def _denoise_mmse(loaded, img, sigma, seed, device, boxes, blender, ensemble, ti
                            None if last else boxes[k])
 
 
-def _denoise(loaded, img, sigma, steps, seed, samples, method, device, tile, overlap, ensemble, tile_batch,
-             variance, grey_draws, levels=None):
+def _denoise(loaded, job: Job):
+    req, img, boxes, levels = job.request, job.image, job.plan, job.levels
+    sigma, seed, samples, device = req.sigma, req.seed, int(req.samples), req.device
     H, W = img.shape[:2]
-    boxes = tile_boxes(H, W, tile, overlap)
-    blender = TileBlender(H, W, img.shape[2], overlap)
-    each = [TileBlender(H, W, img.shape[2], overlap) for _ in range(samples)] \
-        if samples > 1 and method == "sample" else []  # every draw, blended alike
-    if method == "mmse":
-        yield from _denoise_mmse(loaded, img, sigma, seed, device, boxes, blender, ensemble, tile_batch, grey_draws,
-                                 levels)
+    blender = TileBlender(H, W, img.shape[2], req.overlap)
+    each = [TileBlender(H, W, img.shape[2], req.overlap) for _ in range(samples)] \
+        if samples > 1 and req.method == "sample" else []  # every draw, blended alike
+    if req.method == "mmse":
+        yield from _denoise_mmse(loaded, job, blender)
         return
     offset = 0
     for k, box in enumerate(boxes):
         top, left, bottom, right = box
         crop = _uncensor(loaded, img[top:bottom, left:right], sigma, levels, None if seed is None else seed + k,
-                         device, grey_draws)
+                         device, req.grey_draws)
         piece = _Piece(loaded, crop, samples, device)
         s = float(sigma) / piece.std
         if piece.how == "mean":
             # A grey image on a colour model: make its noise i.i.d. across channels.
             gen = make_generator(piece.y.device, 0 if seed is None else seed + k)
             piece.y, s = grey_as_colour_noise(piece.y, s, gen)
-        for rec, prev, x0 in piece.run(Denoise(piece.y, s), tuple(piece.y.shape), steps,
-                                       None if seed is None else seed + k, variance=variance):
+        for rec, prev, x0 in piece.run(Denoise(piece.y, s), tuple(piece.y.shape), req.steps,
+                                       None if seed is None else seed + k, variance=req.variance):
             total = rec.total * len(boxes)
             if rec.done:
                 blender.add(box, prev)

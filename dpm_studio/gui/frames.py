@@ -193,31 +193,15 @@ class Frame:
 
 @dataclass
 class RunJob:
-    """Everything a run needs, copied at the moment Run is pressed: the loaded checkpoint,
-    the request (or a task name with keyword settings in ``kwargs``), the pixels and, for
-    inpainting, ``kwargs["mask"]``."""
+    """A run as the app starts it, made the moment Run is pressed: the loaded checkpoint and
+    the resolved job (:func:`dpm_studio.core.jobs.resolve`: its request, pixels, mask and
+    plan, the same the command line runs)."""
 
     loaded: object
-    task: object
-    image: np.ndarray | None = None
-    kwargs: dict = field(default_factory=dict)
+    job: object
     max_frames: int = 200
     frame_budget_bytes: int = 256 * 2 ** 20
     stop: object = None   # a threading.Event: once set, the next network pass raises RunCancelled
-
-
-def _parts(job: RunJob) -> int:
-    """How many pieces the core works on one after the other (masked regions or tiles)."""
-    from ..core.tiling import inpaint_boxes, tile_boxes
-
-    req, mask = job.task, job.kwargs.get("mask")
-    task = getattr(req, "task", req)
-    if task == "inpaint" and mask is not None:
-        return max(1, len(inpaint_boxes(np.asarray(mask) > 0, context=getattr(req, "context", 48))))
-    if task == "denoise" and job.image is not None:
-        H, W = job.image.shape[:2]
-        return len(tile_boxes(H, W, getattr(req, "tile", 256), getattr(req, "overlap", 32)))
-    return 1
 
 
 def progress_text(req, index: int, total: int, parts: int = 1, steps: int | None = None) -> tuple:
@@ -252,20 +236,19 @@ def task_frames(job: RunJob):
     prev = None
     rms: list[float] = []
     traj = Trajectory()
-    if job.image is not None:
-        traj.base = to_uint8(job.image)
+    if job.job.image is not None:
+        traj.base = to_uint8(job.job.image)
     keep: set[int] | None = None
     last = None  # (box, crop, draws) of the record before
-    parts = _parts(job)
-    req = job.task
-    steps = getattr(req, "steps", None) or getattr(job.loaded.diffusion, "T", None) \
-        if getattr(req, "task", req) != "denoise" else None
+    parts = len(job.job.plan)  # the pieces the core works on one after the other (regions or tiles)
+    req = job.job.request
+    steps = (req.steps or getattr(job.loaded.diffusion, "T", None)) if req.task != "denoise" else None
     loaded = job.loaded
     if job.stop is not None:
         from dataclasses import replace
 
         loaded = replace(loaded, net=_StoppableNet(loaded.net, job.stop))
-    for rec in run_task(loaded, job.task, job.image, **job.kwargs):
+    for rec in run_task(loaded, job.job):
         if keep is None:
             traj.total = rec.total
             frame_bytes = max(1, rec.image.size) * 2 * (1 + len(rec.draws or ()))  # x and x0 as uint8

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .maskops import History, MaskEdit
+from ..core.jobs import Job, Source, resolve
 from ..core.noise import estimate_noise_sigma
 
 __all__ = ["Document", "Session"]
@@ -34,6 +35,13 @@ class Document:
     runs: list = field(default_factory=list)   # the accepted runs' records (saved as metadata)
     dirty: bool = False                          # changed since it was opened or saved
     noise_sigma: float = 0.0                     # estimated when opened, [0, 1] units
+    value_scale: float = 1.0                     # a float file's values: pixels * value_scale + value_offset
+    value_offset: float = 0.0
+
+    @property
+    def source(self) -> Source:
+        """What a run needs to know of the file (its bit depth and value range)."""
+        return Source(self.bit_depth, self.value_scale, self.value_offset)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -64,17 +72,29 @@ class Session:
 
     # -- documents ----------------------------------------------------------------------------------
     def open(self, pixels, alpha=None, path=None, mode: str | None = None, bit_depth: int = 8,
-             name: str | None = None, dirty: bool | None = None, runs: list | None = None) -> Document:
+             name: str | None = None, dirty: bool | None = None, runs: list | None = None,
+             value_scale: float = 1.0, value_offset: float = 0.0) -> Document:
         """Make ``pixels`` the document: an empty mask, an empty history, the noise level measured."""
         px = np.asarray(pixels, dtype=np.float32)
         px = np.ascontiguousarray(px[:, :, None] if px.ndim == 2 else px)
         path = Path(path) if path is not None else None
         self.doc = Document(px, alpha, path, mode or ("RGB" if px.shape[2] >= 3 else "L"), int(bit_depth),
                             name or (path.name if path else "untitled"), list(runs or []),
-                            path is None if dirty is None else bool(dirty), estimate_noise_sigma(px))
+                            path is None if dirty is None else bool(dirty), estimate_noise_sigma(px),
+                            float(value_scale), float(value_offset))
         self.mask = np.zeros(px.shape[:2], np.float32)
         self.history.clear()
         return self.doc
+
+    def job(self, request) -> Job:
+        """The job of ``request`` on the document and its mask, resolved by the rules the command
+        line and the API use (core/jobs.py): a copy of the pixels, so edits during a run are safe."""
+        if request.task == "sample":
+            return resolve(request)
+        if self.doc is None:
+            raise ValueError(f"open an image to {request.task}")
+        mask = self.mask.copy() if request.task == "inpaint" and self.mask is not None else None
+        return resolve(request, self.doc.pixels.copy(), mask, self.doc.source)
 
     def close(self):
         self.doc, self.mask = None, None

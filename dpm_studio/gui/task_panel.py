@@ -21,7 +21,7 @@ from . import icons
 from .models import card_label, card_T, card_tooltip, is_image_card, where_label
 from .panels import _choice, _form, _section
 from ..core.devices import available_devices
-from ..core.requests import DenoiseRequest, InpaintRequest, SampleRequest
+from ..core.requests import REQUESTS, DenoiseRequest, InpaintRequest, SampleRequest
 
 __all__ = ["RunSettings", "TaskPanel", "TASK_NAMES"]
 
@@ -42,7 +42,7 @@ class RunSettings:
     seed: int = 0
     samples: int = 1
     mode: str = _INPAINT.mode
-    sigma255: float = 25.0
+    sigma255: float | None = 25.0      # None: the estimate (core/jobs.py measures it, as the CLI does)
     size: tuple[int, int] = (64, 64)   # (H, W) for sampling
     device: str = "cpu"
     jump_length: int = _INPAINT.jump_length
@@ -52,8 +52,8 @@ class RunSettings:
     method: str = _DENOISE.method      # denoising: "mmse" (one step, 8 views) or "sample" (a trajectory)
 
     @property
-    def sigma(self) -> float:
-        return float(self.sigma255) / 255.0
+    def sigma(self) -> float | None:
+        return None if self.sigma255 is None else float(self.sigma255) / 255.0
 
     def request(self):
         common = dict(steps=self.steps, seed=self.seed, samples=self.samples, device=self.device,
@@ -162,6 +162,8 @@ class TaskPanel(QWidget):
         self.sigma.setValue(25.0)
         self.sigma.setSuffix(" / 255")
         self.sigma.setToolTip("Standard deviation of the noise, in 0-255 units")
+        self._sigma_estimated = False  # the box shows the image's estimate: a run measures it as the CLI does
+        self.sigma.valueChanged.connect(self._sigma_edited)
         self.estimate = QPushButton("Estimate")
         self.estimate.setToolTip("Estimate the noise level from the image (median absolute deviation of "
                                  "the finest wavelet details)")
@@ -211,6 +213,8 @@ class TaskPanel(QWidget):
         self.steps.setValue(_INPAINT.steps)
         self.steps.setToolTip("Reverse steps. Fewer than T respaces the trajectory (faster, coarser).")
         self.steps_all = QCheckBox("all T")
+        self._steps_for = {task: REQUESTS[task]().steps for task in TASK_NAMES}  # None = all T
+        self._steps_task = "inpaint"
         self.steps_all.setToolTip("Run every step of the model's trajectory")
         strow = QHBoxLayout()
         strow.addWidget(self.steps, 1)
@@ -382,6 +386,14 @@ class TaskPanel(QWidget):
             self._on_task(list(TASK_NAMES).index(task))
 
     def _on_task(self, i):
+        # Each task keeps its own steps, starting from its request's default (inpaint 20; sample and
+        # a sampled denoise all T, as on the command line).
+        self._steps_for[self._steps_task] = None if self.steps_all.isChecked() else int(self.steps.value())
+        self._steps_task = list(TASK_NAMES)[i]
+        steps = self._steps_for[self._steps_task]
+        self.steps_all.setChecked(steps is None)
+        if steps is not None:
+            self.steps.setValue(steps)
         self.task_stack.setCurrentIndex(i)
         self._update_enabled()
         self.taskChanged.emit(self.task())
@@ -428,7 +440,7 @@ class TaskPanel(QWidget):
             steps=None if self.steps_all.isChecked() else int(self.steps.value()),
             seed=int(self.seed.value()), samples=int(self.samples.value()) if self._samples_apply() else 1,
             mode=self.mode.currentData(),
-            sigma255=float(self.sigma.value()), size=(int(self.height_spin.value()), int(self.width_spin.value())),
+            sigma255=None if self._sigma_estimated else float(self.sigma.value()), size=(int(self.height_spin.value()), int(self.width_spin.value())),
             device=self.device.currentData() or "cpu",
             jump_length=int(self.jump_length.value()) if self.mode.currentData() == "forward" else 0,
             jump_n_sample=int(self.jump_n.value()) if self.mode.currentData() == "forward" else 1,
@@ -448,6 +460,18 @@ class TaskPanel(QWidget):
 
     def set_noise_note(self, text: str):
         self.noise_note.setText(text)
+
+    def show_estimate(self, sigma255: float):
+        """Show the image's estimated noise level; until it is edited, a run uses the estimate
+        itself (unrounded, measured by the core like the command line's --sigma left out)."""
+        with QSignalBlocker(self.sigma):
+            self.sigma.setValue(max(0.5, round(sigma255, 1)))
+        self._sigma_estimated = sigma255 > 0
+        self.set_noise_note(f"estimated {sigma255:.1f} for this image" if sigma255 >= 0.5 else
+                            "this image shows no measurable noise")
+
+    def _sigma_edited(self, _value):
+        self._sigma_estimated = False
 
     def set_progress(self, index: int, total: int, elapsed: float | None = None, eta: float | None = None,
                      text: str | None = None):

@@ -155,7 +155,8 @@ class FilesMixin:
         if self._state == "review":
             self._leave_review()
         self._data = data
-        doc = self.session.open(data.pixels, data.alpha, path, data.mode, data.bit_depth, name)
+        doc = self.session.open(data.pixels, data.alpha, path, data.mode, data.bit_depth, name,
+                                value_scale=data.value_scale, value_offset=data.value_offset)
         self._show_noise_estimate(doc)
         self._trajectory = self._result = self._run_info = None   # the last run belonged to the last image
         self.task_panel.reset_progress("idle")
@@ -199,10 +200,7 @@ class FilesMixin:
             self.open_image(path)
 
     def _metadata(self) -> dict:
-        meta = saved_metadata(self._runs, __version__)
-        if self._data is not None and self._data.path is not None:
-            meta["source"] = self._data.path.name
-        return meta
+        return saved_metadata(self._runs, __version__, self._data)
 
     def save_image(self, path, quality: int = 95) -> bool:
         """Save the image (a result under review is accepted first). Errors become a dialog."""
@@ -220,9 +218,9 @@ class FilesMixin:
             self.statusBar().showMessage("Not saved: the original is unchanged. Choose another name.", 5000)
             return False
         alpha = self._data.alpha if self._data is not None else None
-        depth = self._data.bit_depth if self._data is not None else 8
-        try:
-            imageio.save_image(path, img, alpha, quality=quality, metadata=self._metadata(), bit_depth=depth)
+        try:  # the source's depth, value range, ICC and EXIF, as the command line keeps them
+            imageio.save_image(path, img, alpha, quality=quality, metadata=self._metadata(),
+                               **imageio.export_options(self._data))
         except ImageIOError as e:
             self.dialogs.error("Cannot save image", str(e))
             return False

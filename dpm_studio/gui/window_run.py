@@ -72,33 +72,27 @@ class RunMixin:
         if self._state == "review":
             self._leave_review(show_base=False)
         req = st.request()
+        if req.task == "inpaint":
+            req = req.replace(feather=self.canvas.feather())
         try:
-            req.validate(loaded)
+            job = self.session.job(req.validate(loaded))  # the command line's rules (core/jobs.py)
         except ValueError as e:
             self.task_panel.set_hint(str(e))
             self.statusBar().showMessage(str(e), 5000)
             return False
-        image, kwargs = None, {}
-        if st.task in ("inpaint", "denoise"):
-            image = self.canvas.image().copy()
-        if st.task == "inpaint":
-            kwargs["mask"] = self.canvas.effective_mask()
         card = loaded.card
-        extra = {"feather": self.canvas.feather()} if st.task == "inpaint" else {}
-        self._run_info = req.metadata(loaded, **extra)
+        self._run_info = job.metadata(loaded)
         self._result = None
         self._trajectory = None
         self.canvas.set_original(self.canvas.image() if st.task != "sample" else None)
         self._plot_total = None
         self.plots.start_run(1)
         self._run_started = time.perf_counter()
-        self.runner.start(RunJob(loaded, req, image, kwargs))
+        self.runner.start(RunJob(loaded, job))
         self._set_state("running")
         self.canvas.setFocus()  # Space and \ work at once, and Space does not press Run again
         self.empty_label.setVisible(False)
-        note = ""
-        if st.task == "inpaint" and bool((kwargs["mask"] > 0).all()):
-            note = "  Note: the mask covers the whole image, so inpainting becomes unconditional sampling."
+        note = "".join(f"  Note: {n}." for n in job.notes)
         self.statusBar().showMessage(f"Running {st.task} with {card.get('name')}\u2026{note}")
         return True
 
@@ -316,9 +310,7 @@ class RunMixin:
         self._show_noise_level(doc.noise_sigma * 255.0)
 
     def _show_noise_level(self, s: float):
-        self.task_panel.sigma.setValue(max(0.5, round(s, 1)))
-        self.task_panel.set_noise_note(f"estimated {s:.1f} for this image" if s >= 0.5 else
-                                       "this image shows no measurable noise")
+        self.task_panel.show_estimate(s)
 
     def estimate_noise(self) -> float | None:
         img = self.canvas.image()

@@ -92,7 +92,7 @@ def test_empty_mask_exits_2(tmp_path, tiny, capsys, soft):
     argv = ["inpaint", str(src), "--mask", str(_mask(tmp_path, 0)), "-o", str(tmp_path / "o.png"),
             "--checkpoint", tiny] + (["--soft-mask"] if soft else [])
     assert main(argv) == 2
-    _one_error_line(capsys, "the mask is empty: nothing to inpaint")
+    _one_error_line(capsys, "the mask is empty: there is nothing to inpaint")
 
 
 def test_missing_output_folder_is_refused_before_any_work(tmp_path, tiny, capsys):

@@ -75,10 +75,11 @@ def test_a_run_that_will_not_fit_is_refused_from_the_estimate(tmp_path, img, cap
 
 def test_the_estimate_is_in_the_measured_range():
     from dpm_studio.core import checkpoint, memory
+    from dpm_studio.core.jobs import resolve
     from dpm_studio.core.requests import SampleRequest
 
     loaded = checkpoint.load(checkpoint.resolve("photos-rgb"))
-    per_image = memory.run_bytes(loaded, SampleRequest(size=(256, 256)))
+    per_image = memory.run_bytes(loaded, resolve(SampleRequest(size=(256, 256))))
     assert 120 << 20 < per_image < 240 << 20  # measured: 168 MB more peak per 256 x 256 image
 
 

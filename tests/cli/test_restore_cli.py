@@ -63,7 +63,7 @@ def test_variance_needs_a_sampled_trajectory(tmp_path, tiny, capsys):
     assert main(["denoise", str(src), "-o", str(out), "--checkpoint", tiny, "--sigma", "20",
                  "--variance", "large"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["dpm-studio: error: --variance applies to sampled trajectories: add --method sample"]
+    assert err == ["dpm-studio: error: the step variance applies to sampled trajectories (method 'sample')"]
     assert not out.exists()
     assert main(["denoise", str(src), "-o", str(out), "--checkpoint", tiny, "--sigma", "20", "--steps", "3",
                  "--method", "sample", "--variance", "large"]) == 0

@@ -30,7 +30,8 @@ def test_defaults_are_the_command_lines():
 
 
 @pytest.mark.parametrize("req,msg", [
-    (DenoiseRequest(), "positive noise level"),
+    (DenoiseRequest(sigma=0.0), "positive noise level"),
+    (InpaintRequest(feather=40), "feather"),
     (DenoiseRequest(sigma=0.1, ensemble=9), "ensemble size"),
     (DenoiseRequest(sigma=0.1, variance="large"), "sampled trajectories"),
     (DenoiseRequest(sigma=0.1, tile_batch=0), "tile batch"),
@@ -58,8 +59,8 @@ def test_run_task_takes_a_request_and_the_keyword_form_agrees():
     b = list(run_task(loaded, "inpaint", img, mask=mask, steps=4, seed=3, mode="forward", start="harmonic",
                       context=8))[-1].image
     np.testing.assert_array_equal(a, b)
-    with pytest.raises(ValueError, match="positive noise level"):
-        list(run_task(loaded, DenoiseRequest(), img))
+    with pytest.raises(ValueError, match="no measurable noise"):  # sigma None: estimated, here 0
+        list(run_task(loaded, DenoiseRequest(), np.full((24, 24, 3), 0.5, np.float32)))
     with pytest.raises(TypeError):
         list(run_task(loaded, InpaintRequest(), img, mask=mask, steps=3))  # settings belong in the request
 

@@ -41,13 +41,15 @@ def test_defect9_the_app_denoises_as_the_command_line_does_and_saves_its_schema(
     win.task_panel.set_task("denoise")
     req = win.task_panel.settings().request()
     assert req.method == "mmse" and req.ensemble == DenoiseRequest().ensemble == 8
+    assert req.sigma is None  # the estimate, measured by the job as the command line does
+    job = win.session.job(req)
     with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS):
         assert win.run()
     assert win.accept_result()
     out = tmp_path / "d.png"
     assert win.save_image(out)
     run = imageio.load_image(out).metadata["runs"][0]
-    expect = req.metadata(win.model(win.task_panel.settings().checkpoint))
+    expect = job.metadata(win.model(win.task_panel.settings().checkpoint))
     assert set(expect) <= set(run) and set(run) - set(expect) <= {"seconds"}, "the app adds only what it measured"
     assert run["method"] == "mmse" and run["sigma_255"] == expect["sigma_255"] and run["ensemble"] == 8
 

@@ -48,7 +48,11 @@ def _job(model, steps=12, size=24):
     img = gradient_image(size, size)
     mask = np.zeros((size, size), np.float32)
     mask[4:size - 4, 4:size - 4] = 1
-    return RunJob(model, "inpaint", img, {"mask": mask, "steps": steps, "seed": 0})
+    from dpm_studio.core.jobs import resolve
+    from dpm_studio.core.requests import InpaintRequest
+
+    req = InpaintRequest(steps=steps, seed=0, jump_length=0, precision="fp32")
+    return RunJob(model, resolve(req, img, mask))
 
 
 # -- cancel at any step ---------------------------------------------------------------------------------------
@@ -124,7 +128,8 @@ def test_close_during_a_long_step_closes_when_the_step_ends(qtbot, win, msgbox, 
 
     release, entered = threading.Event(), threading.Event()
 
-    def slow(loaded, task, image, **kw):
+    def slow(loaded, job):
+        image = job.image
         yield TaskStep(0, 3, 1.0, image, None)
         entered.set()
         release.wait(30)  # the long step
