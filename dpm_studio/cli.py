@@ -11,7 +11,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+
+# Set once for the whole process, before torch is first imported (OpenMP reads it then; a
+# user's own setting wins): threads waiting for work sleep instead of spinning. On this
+# shared 2-core machine at load 11, one 256 x 256 denoise took 62 s wall (10.7 s CPU) with
+# spinning threads and 13 s (2.8 s CPU) with sleeping ones; a thread spinning on a busy core
+# steals it from the thread doing the work. docs/speed.md.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from . import __version__
 from . import cliargs as A

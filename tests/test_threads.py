@@ -12,3 +12,19 @@ def test_torch_runs_on_one_thread_in_tests_and_their_subprocesses():
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "1"
+
+
+def test_the_command_line_makes_waiting_threads_sleep_before_torch_is_imported():
+    """dpm_studio.cli sets OMP_WAIT_POLICY=PASSIVE before anything imports torch (OpenMP reads it
+    once); a user's own setting is kept."""
+    import os
+
+    code = ("import os, sys, dpm_studio.cli; "
+            "print(os.environ.get('OMP_WAIT_POLICY'), 'torch' in sys.modules)")
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["PASSIVE", "False"]
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                       env={**env, "OMP_WAIT_POLICY": "ACTIVE"})
+    assert r.stdout.split() == ["ACTIVE", "False"]

@@ -21,7 +21,7 @@ def test_defaults_are_the_command_lines():
     dn = p.parse_args(["denoise", "x.png", "-o", "y.png"])
     d = DenoiseRequest(sigma=0.1)
     assert (d.method, d.ensemble, d.tile, d.seed, d.samples) == (dn.method, dn.ensemble, dn.tile, dn.seed,
-                                                                   dn.samples) == ("mmse", 8, 256, 0, 1)
+                                                                   dn.samples) == ("mmse", 6, 256, 0, 1)
     i = InpaintRequest()
     assert (i.mode, i.start, i.start_sigma, i.steps, i.jump_length, i.jump_n_sample) == \
         ("forward", "harmonic", 1.0, 20, 5, 2)
@@ -90,7 +90,7 @@ def test_metadata_is_one_schema_with_every_setting():
     assert m["task"] == "inpaint" and m["checkpoint"] == "t" and m["steps"] == 30  # "all" recorded as run
     assert m["start"] == "noise" and "start_sigma" not in m and m["feather"] == 2.0
     d = DenoiseRequest(sigma=20 / 255).metadata(loaded)
-    assert d["sigma_255"] == 20.0 and d["method"] == "mmse" and d["ensemble"] == 8 and "variance" not in d
+    assert d["sigma_255"] == 20.0 and d["method"] == "mmse" and d["ensemble"] == 6 and "variance" not in d
     s = SampleRequest(size=(48, 64)).metadata("t")
     assert s["size"] == [64, 48] and s["checkpoint"] == "t"
     saved = saved_metadata([m, d, s], "9.9")

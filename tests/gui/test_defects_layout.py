@@ -40,7 +40,7 @@ def test_defect9_the_app_denoises_as_the_command_line_does_and_saves_its_schema(
     win.set_image(gradient_image())
     win.task_panel.set_task("denoise")
     req = win.task_panel.settings().request()
-    assert req.method == "mmse" and req.ensemble == DenoiseRequest().ensemble == 8
+    assert req.method == "mmse" and req.ensemble == DenoiseRequest().ensemble == 6
     assert req.sigma is None  # the estimate, measured by the job as the command line does
     job = win.session.job(req)
     with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS):
@@ -51,7 +51,7 @@ def test_defect9_the_app_denoises_as_the_command_line_does_and_saves_its_schema(
     run = imageio.load_image(out).metadata["runs"][0]
     expect = job.metadata(win.model(win.task_panel.settings().checkpoint))
     assert set(expect) <= set(run) and set(run) - set(expect) <= {"seconds"}, "the app adds only what it measured"
-    assert run["method"] == "mmse" and run["sigma_255"] == expect["sigma_255"] and run["ensemble"] == 8
+    assert run["method"] == "mmse" and run["sigma_255"] == expect["sigma_255"] and run["ensemble"] == 6
 
 
 def test_defect10_a_grey_photo_on_the_colour_model_costs_what_colour_does(qtbot, win):
