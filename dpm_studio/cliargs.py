@@ -11,6 +11,7 @@ import argparse
 import math
 import sys
 
+from . import limits as L
 from .errorlog import error_line, log_error, log_path  # noqa: F401  (log_path: where last_resort writes)
 
 
@@ -52,17 +53,18 @@ def float_in(lo: float, hi: float, *, open_lo: bool = False):
     return parse
 
 
-# The ranges, in one place (the docs' reliability table quotes them).
-STEPS = int_in(1, 100_000)
-SEED = int_in(0, 2 ** 63 - 1)
-SAMPLES = int_in(1, 256)
-TILE = int_in(64, 4096)            # under twice the 32 px overlap a tile is all border: a black result
-TILE_BATCH = int_in(1, 256)
-JUMP_LENGTH = int_in(0, 1000)
-JUMP_N = int_in(1, 100)
+# The ranges, in one place (the docs' reliability table quotes them); the run settings' ranges
+# are dpm_studio.limits', which the Python API checks too.
+STEPS = int_in(*L.WHOLE["steps"])
+SEED = int_in(*L.WHOLE["seed"])
+SAMPLES = int_in(*L.WHOLE["samples"])
+TILE = int_in(*L.WHOLE["tile"])     # under twice the 32 px overlap a tile is all border: a black result
+TILE_BATCH = int_in(*L.WHOLE["tile_batch"])
+JUMP_LENGTH = int_in(*L.WHOLE["jump_length"])
+JUMP_N = int_in(*L.WHOLE["jump_n_sample"])
 QUALITY = int_in(1, 100)
-SIGMA_255 = float_in(0, 255, open_lo=True)
-START_SIGMA = float_in(0, 100, open_lo=True)
+SIGMA_255 = float_in(*L.SIGMA_255, open_lo=True)
+START_SIGMA = float_in(*L.START_SIGMA, open_lo=True)
 FEATHER = float_in(0, 32)
 MC = int_in(1, 10_000)
 IMPORTANCE = int_in(0, 100_000)

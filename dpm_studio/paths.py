@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import sys
+from functools import lru_cache
 from pathlib import Path
 
 #: The application's reverse-DNS id: the .desktop file, the AppStream metainfo and Wayland's
@@ -57,7 +58,7 @@ def app_root() -> Path:
 def checkpoint_dirs() -> list[Path]:
     """Folders searched for checkpoints, in order: $DPM_STUDIO_CHECKPOINTS (a path list),
     the user's folder, then the shipped ``checkpoints/``."""
-    dirs = [Path(p) for p in os.environ.get("DPM_STUDIO_CHECKPOINTS", "").split(os.pathsep) if p]
+    dirs = [Path(p) for p in dict.fromkeys(os.environ.get("DPM_STUDIO_CHECKPOINTS", "").split(os.pathsep)) if p]
     dirs.append(user_checkpoints_dir())
     dirs.append(shipped_checkpoints_dir())
     return dirs
@@ -73,14 +74,23 @@ def checkpoint_source(path) -> str:
     """Which of :func:`checkpoint_dirs` holds ``path``: "env" ($DPM_STUDIO_CHECKPOINTS), "user",
     "shipped", or "elsewhere" (a path given directly)."""
     folder = Path(path).resolve().parent
-    env = [Path(p).resolve() for p in os.environ.get("DPM_STUDIO_CHECKPOINTS", "").split(os.pathsep) if p]
+    env, user, shipped = _resolved_dirs(os.environ.get("DPM_STUDIO_CHECKPOINTS", ""), str(user_checkpoints_dir()),
+                                        str(shipped_checkpoints_dir()))
     if folder in env:
         return "env"
-    if folder == user_checkpoints_dir().resolve():
+    if folder == user:
         return "user"
-    if folder == shipped_checkpoints_dir().resolve():
+    if folder == shipped:
         return "shipped"
     return "elsewhere"
+
+
+@lru_cache(maxsize=4)
+def _resolved_dirs(env: str, user: str, shipped: str):
+    """The checkpoint folders resolved once per setting, as a set: resolving all of them for every
+    card was quadratic (2,000 folders in $DPM_STUDIO_CHECKPOINTS: minutes; 8,000 never ended)."""
+    return frozenset(Path(p).resolve() for p in env.split(os.pathsep) if p), Path(user).resolve(), \
+        Path(shipped).resolve()
 
 
 def shipped_checkpoints_dir() -> Path:

@@ -23,6 +23,8 @@ def prepare_mask(mask, shape: tuple[int, int], soft: bool = False, amount: float
     maximum, NaN read as 0). ``amount`` > 0 then feathers it (:func:`feather`).
     ``shape``: the image's (H, W), which the mask must have."""
     m = np.asarray(mask)
+    if m.dtype.kind not in "biuf":  # strings: "0" read as 0 or as nonzero depending on the path
+        raise ValueError(f"the mask must be an array of booleans or numbers, not {m.dtype} ({type(mask).__name__})")
     if m.ndim == 3 and m.shape[2] == 1:
         m = m[:, :, 0]
     if m.shape != tuple(shape):

@@ -18,6 +18,7 @@ import time
 from dataclasses import asdict, dataclass, fields, replace
 from typing import ClassVar
 
+from ..limits import check_whole, is_real, is_whole
 from .cardschema import is_image_card
 from .gaussian import VARIANCES
 
@@ -48,6 +49,9 @@ class _Request:
         """Raise ValueError with a user-facing message for a bad value; returns self.
 
         With ``loaded`` (a loaded checkpoint) also checks what depends on the model."""
+        self._check_types()
+        if self.seed is not None:
+            check_whole("seed", self.seed)  # torch takes at most 64 bits: 2**64 was an OverflowError
         if self.steps is not None and int(self.steps) < 1:
             raise ValueError("the number of steps must be at least 1")
         if int(self.samples) < 1:
@@ -64,6 +68,20 @@ class _Request:
         if loaded is not None and self.variance != "learned" and loaded.diffusion.family != "gaussian":
             raise ValueError("only a Gaussian model has a choice of step variance")
         return self
+
+    def _check_types(self):
+        """Each setting of its declared kind: a whole number is an int (steps=2.7 or "x" and a bool
+        are refused, not truncated), a number is a real number, a text a string."""
+        for f in fields(self):
+            v, kind = getattr(self, f.name), str(f.type)
+            if v is None and "None" in kind:
+                continue
+            if kind.startswith("int") and not is_whole(v):
+                raise ValueError(f"{f.name} must be a whole number, not {v!r}")
+            if kind.startswith("float") and not is_real(v):
+                raise ValueError(f"{f.name} must be a number, not {v!r}")
+            if kind.startswith("str") and not isinstance(v, str):
+                raise ValueError(f"{f.name} must be a text, not {v!r}")
 
     def replace(self, **changes):
         return replace(self, **changes)
