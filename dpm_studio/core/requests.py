@@ -80,6 +80,8 @@ class _Request:
                 raise ValueError(f"{f.name} must be a whole number, not {v!r}")
             if kind.startswith("float") and not is_real(v):
                 raise ValueError(f"{f.name} must be a number, not {v!r}")
+            if kind.startswith("bool") and not isinstance(v, bool):
+                raise ValueError(f"{f.name} must be True or False, not {v!r}")
             if kind.startswith("str") and not isinstance(v, str):
                 raise ValueError(f"{f.name} must be a text, not {v!r}")
 

@@ -36,7 +36,8 @@ BAD = [("inpaint", dict(steps=2.7)), ("inpaint", dict(steps="x")), ("inpaint", d
        ("inpaint", dict(seed=-1)), ("inpaint", dict(samples=True)), ("inpaint", dict(samples=1000)),
        ("inpaint", dict(steps=10 ** 11)), ("inpaint", dict(jump_length=2.5)), ("inpaint", dict(start_sigma="1")),
        ("denoise", dict(tile=33)), ("denoise", dict(tile=63)), ("denoise", dict(tile_batch=0.5)),
-       ("denoise", dict(ensemble="8")), ("denoise", dict(sigma="x")), ("denoise", dict(steps=2.7, method="sample"))]
+       ("denoise", dict(ensemble="8")), ("inpaint", dict(soft_mask="no")),
+       ("denoise", dict(sigma="x")), ("denoise", dict(steps=2.7, method="sample"))]
 
 
 @pytest.mark.parametrize("task, kw", BAD, ids=[f"{t}-{next(iter(k))}={k[next(iter(k))]!r}" for t, k in BAD])
