@@ -29,6 +29,7 @@ from ..paths import DEFAULT_CHECKPOINT
 from . import actions, icons
 from .canvas import ImageCanvas, Tool
 from .dialogs import Dialogs, qimage_to_array
+from .exports import Exporter
 from .panels import MaskPanel, ResultBar
 from .plots import PlotsDock
 from .qtfix import protect_singletons
@@ -86,6 +87,10 @@ class MainWindow(FilesMixin, RunMixin, QMainWindow):
         self.runner.finished.connect(self._on_finished)
         self.runner.aborted.connect(self._on_aborted)
         self.runner.errored.connect(self._on_errored)
+        self.exporter = Exporter(self)
+        self.exporter.finished.connect(self._on_export_finished)
+        self.exporter.aborted.connect(self._on_export_aborted)
+        self.exporter.errored.connect(self._on_export_errored)
         note = self._restore_settings()
         self.statusBar().showMessage(note or "Open an image (Ctrl+O), drop one here, or paste one (Ctrl+V).")
         self.refresh_checkpoints(select=self._start_checkpoint or DEFAULT_CHECKPOINT)
@@ -482,6 +487,7 @@ class MainWindow(FilesMixin, RunMixin, QMainWindow):
         self.empty_label.resize(self.canvas.size())
 
     def closeEvent(self, ev):
+        self.exporter.shutdown(3000)  # a cancelled GIF writes nothing; PNG frames stop after the current one
         if self.runner.is_running():
             if not self.dialogs.confirm("Stop the run?", "A run is in progress. Stop it and close the window?"):
                 ev.ignore()
@@ -504,4 +510,5 @@ class MainWindow(FilesMixin, RunMixin, QMainWindow):
     def shutdown(self, timeout_ms: int = 3000) -> bool:
         """Stop any run; for application exit. A step still computing after ``timeout_ms`` gets up
         to a minute more: destroying a running QThread would abort the process."""
+        self.exporter.shutdown(timeout_ms)
         return self.runner.shutdown(timeout_ms) or self.runner.shutdown(60_000)

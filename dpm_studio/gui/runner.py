@@ -33,7 +33,8 @@ from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 from .frames import Frame, RunCancelled, RunJob, Trajectory, task_frames
 from .qtfix import protect_singletons
 
-__all__ = ["ErrorInfo", "Frame", "Trajectory", "RunJob", "GeneratorWorker", "TaskRunner", "task_frames"]
+__all__ = ["ErrorInfo", "Frame", "Trajectory", "RunJob", "GeneratorWorker", "WorkerHost", "TaskRunner",
+           "task_frames"]
 
 
 # -- the Qt part -----------------------------------------------------------------------------------------
@@ -103,7 +104,34 @@ class GeneratorWorker(QObject):
             self.errored.emit(ErrorInfo(e, traceback.format_exc()))
 
 
-class TaskRunner(QObject):
+class WorkerHost(QObject):
+    """A GUI-thread object owning one worker thread at a time (``_thread``, ``_worker``); a
+    subclass's ``_cleanup`` drops them once the thread has ended."""
+
+    _thread: QThread | None = None
+    _worker: GeneratorWorker | None = None
+
+    def shutdown(self, timeout_ms: int = 5000) -> bool:
+        """Stop the work and wait (bounded) for its thread; True when no thread is left running."""
+        if self._thread is None:
+            return True
+        self._worker.quit()
+        self._thread.quit()
+        if not self._thread.wait(int(timeout_ms)):
+            return False
+        self._cleanup()
+        return True
+
+    def _stale(self) -> bool:
+        """A report from work that was shut down (queued before its thread ended): ignore it,
+        or it would end the next run (a run started after ``shutdown`` reported 'aborted')."""
+        return self._worker is None or self.sender() is not self._worker
+
+    def _cleanup(self):
+        raise NotImplementedError
+
+
+class TaskRunner(WorkerHost):
     """One run at a time in a QThread; GUI-thread signals with throttled frames.
 
     Signals: ``frame(Frame)`` (at most ``fps`` per second, always the latest; the last
@@ -168,23 +196,7 @@ class TaskRunner(QObject):
         if self._worker is not None:
             self._worker.quit()
 
-    def shutdown(self, timeout_ms: int = 5000) -> bool:
-        """Stop a run and wait (bounded) for its thread; True when no thread is left running."""
-        if self._thread is None:
-            return True
-        self._worker.quit()
-        self._thread.quit()
-        if not self._thread.wait(int(timeout_ms)):
-            return False
-        self._cleanup()
-        return True
-
     # -- worker reports (queued into the GUI thread) ------------------------------------------
-    def _stale(self) -> bool:
-        """A report from a run that was shut down (queued before its thread ended): ignore it,
-        or it would end the next run (a run started after ``shutdown`` reported 'aborted')."""
-        return self._worker is None or self.sender() is not self._worker
-
     @Slot(object)
     def _on_yielded(self, item):
         if self._stale() or self._worker.abort_requested:

@@ -24,6 +24,7 @@ from .safe_settings import Checked
 __all__ = ["FilesMixin", "MAX_RECENT"]
 
 MAX_RECENT = 10
+GIF_MAX_FRAMES = 40   # a trajectory GIF's frames, evenly spread; the PNG frames keep them all
 
 
 class FilesMixin:
@@ -297,34 +298,57 @@ class FilesMixin:
                 p += ".png"
             self.export_mask(p)
 
-    # -- trajectory export ------------------------------------------------------------------------------------------
-    def _trajectory_frames(self) -> list:
-        tr = self._trajectory
-        if tr is None:
-            return []
-        return tr.frames(self._show_x0, self._chain())  # the chosen sample's path, ending on it
+    # -- trajectory export (off the GUI thread: gui/exports.py) ---------------------------------------------------
+    def _trajectory_frames(self, indices=None):
+        """The chosen chain's frames as whole images, composited one at a time (in the exporter's thread)."""
+        from ..imageio import from_uint8
 
-    def _export_trajectory(self, write, done) -> bool:
-        """``write(frames)`` the last run's frames; ``done(n)`` is the status text for n frames."""
-        frames = self._trajectory_frames()
-        if not frames:
+        tr, predicted, chain = self._trajectory, self._show_x0, self._chain()  # read now, in the GUI thread
+        ks = list(range(len(tr)) if indices is None else indices)
+        return (from_uint8(tr.frame(k, predicted, chain)) for k in ks)
+
+    def _export_trajectory(self, steps, n: int, what: str, done) -> bool:
+        """Run ``steps(frames)`` (a generator, one item per frame) off the GUI thread; ``done(k)`` is the
+        status text once k frames are written."""
+        if self._trajectory is None or not len(self._trajectory):
             self.statusBar().showMessage("Run a task first: there is no trajectory to export", 4000)
             return False
-        try:
-            write(frames)
-        except ImageIOError as e:
-            self.dialogs.error("Cannot export trajectory", str(e))
+        if self.exporter.is_running():
+            self.statusBar().showMessage("An export is in progress.", 4000)
             return False
-        self.statusBar().showMessage(done(len(frames)), 5000)
+        self._export_done = done
+        self.exporter.start(steps, n, f"Exporting {what}\u2026", self)
+        self.statusBar().showMessage(f"Exporting {what}\u2026 (Cancel in the progress window stops it)")
         return True
 
+    @Slot(int)
+    def _on_export_finished(self, n: int):
+        self.statusBar().showMessage(self._export_done(n), 5000)
+
+    @Slot(int)
+    def _on_export_aborted(self, n: int):
+        self.statusBar().showMessage(f"Export cancelled ({n} of {self.exporter.total} frames were done).", 6000)
+
+    @Slot(object)
+    def _on_export_errored(self, info):
+        self.statusBar().showMessage("The export failed.", 5000)
+        self.dialogs.error("Cannot export trajectory", info.message)
+
     def export_trajectory_gif(self, path, duration_ms: int = 60) -> bool:
-        return self._export_trajectory(lambda frames: imageio.save_gif(path, frames, duration_ms),
-                                       lambda n: f"Exported {n} frames to {path}")
+        """Start writing the chosen chain as a GIF (at most GIF_MAX_FRAMES frames, evenly spread, the last
+        one included; at most imageio.GIF_MAX_SIDE px); the exporter reports the end."""
+        from .analysis import frame_indices
+
+        n = len(self._trajectory) if self._trajectory is not None else 0
+        keep = sorted(frame_indices(n, GIF_MAX_FRAMES))
+        return self._export_trajectory(imageio.save_gif_steps(path, self._trajectory_frames(keep), duration_ms),
+                                       len(keep), "the trajectory as a GIF",
+                                       lambda k: f"Exported {k} frames to {path}")
 
     def export_trajectory_frames(self, folder) -> bool:
-        return self._export_trajectory(lambda frames: imageio.save_frames(folder, frames),
-                                       lambda n: f"Exported {n} PNG frames to {folder}")
+        n = len(self._trajectory) if self._trajectory is not None else 0
+        return self._export_trajectory(imageio.save_frames_steps(folder, self._trajectory_frames(), n), n,
+                                       "the trajectory's frames", lambda k: f"Exported {k} PNG frames to {folder}")
 
     def _export_gif_dialog(self):
         stem = Path(self._name or "untitled").stem

@@ -150,14 +150,16 @@ def test_trajectory_exports_through_the_file_dialogs(qtbot, win, real_dialogs, t
     assert n >= 2
     last = win.canvas.shown().copy()
     real_dialogs("getSaveFileName", str(tmp_path / "run"))  # no extension: .gif is added
-    action(win, "Export Trajectory as GIF").trigger()
+    with qtbot.waitSignal(win.exporter.finished, timeout=RUN_MS):  # written off the GUI thread
+        action(win, "Export Trajectory as GIF").trigger()
     im = Image.open(tmp_path / "run.gif")
     assert im.n_frames == n
     im.seek(n - 1)
     assert np.abs(np.asarray(im.convert("RGB")).astype(int) - last).mean() < 12  # up to the palette
     real_dialogs("getExistingDirectory", str(tmp_path / "frames"))
     (tmp_path / "frames").mkdir()
-    action(win, "Export Trajectory as PNG Frames").trigger()
+    with qtbot.waitSignal(win.exporter.finished, timeout=RUN_MS):
+        action(win, "Export Trajectory as PNG Frames").trigger()
     files = sorted((tmp_path / "frames").glob("*.png"))
     assert len(files) == n
     np.testing.assert_array_equal(np.asarray(Image.open(files[-1]).convert("RGB")), last)

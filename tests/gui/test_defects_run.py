@@ -34,7 +34,8 @@ def test_defect1_trajectory_exports_are_what_the_canvas_showed(qtbot, win, tmp_p
     for k in range(len(tr)):
         win.result_bar.slider.setValue(k)
         shown.append(win.canvas.shown().copy())
-    assert win.export_trajectory_frames(tmp_path / "frames")
+    with qtbot.waitSignal(win.exporter.finished, timeout=RUN_MS):  # written off the GUI thread
+        assert win.export_trajectory_frames(tmp_path / "frames")
     files = sorted((tmp_path / "frames").glob("*.png"))
     assert len(files) == len(tr)
     for f, s in zip(files, shown):
@@ -47,7 +48,8 @@ def test_defect1_trajectory_exports_are_what_the_canvas_showed(qtbot, win, tmp_p
     assert outside.any()
     np.testing.assert_array_equal(shown[0][outside], imageio.to_uint8(img)[outside])
     gif = tmp_path / "t.gif"
-    assert win.export_trajectory_gif(gif)
+    with qtbot.waitSignal(win.exporter.finished, timeout=RUN_MS):
+        assert win.export_trajectory_gif(gif)
     im = Image.open(gif)
     assert im.n_frames == len(tr)
     for k in range(im.n_frames):
@@ -116,7 +118,8 @@ def test_defect11_exporting_a_samples_trajectory_in_a_fresh_window(qtbot, win, t
         assert win.run()
     out = tmp_path / "sample-trajectory.gif"
     win.dialogs.paths["save_file"] = str(out)
-    win._export_gif_dialog()
+    with qtbot.waitSignal(win.exporter.finished, timeout=RUN_MS):  # written off the GUI thread
+        win._export_gif_dialog()
     assert not msgbox
     im = Image.open(out)
     assert im.size == (16, 16) and im.n_frames == len(win._trajectory)

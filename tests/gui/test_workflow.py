@@ -284,12 +284,14 @@ def test_exports_mask_and_trajectory(qtbot, win, tmp_path):
     assert win.export_mask(tmp_path / "mask.png")
     m = imageio.load_mask(tmp_path / "mask.png", (32, 32))
     np.testing.assert_array_equal(m > 0.5, hole)
-    assert win.export_trajectory_gif(tmp_path / "traj.gif")
+    with qtbot.waitSignal(win.exporter.finished, timeout=60_000):  # written off the GUI thread
+        assert win.export_trajectory_gif(tmp_path / "traj.gif")
     from PIL import Image
 
     with Image.open(tmp_path / "traj.gif") as g:
         assert g.n_frames >= 3
-    assert win.export_trajectory_frames(tmp_path / "frames")
+    with qtbot.waitSignal(win.exporter.finished, timeout=60_000):
+        assert win.export_trajectory_frames(tmp_path / "frames")
     assert len(list((tmp_path / "frames").glob("frame_*.png"))) == len(win._trajectory)
     # load the mask back into a fresh image
     win.discard_result()
