@@ -122,7 +122,7 @@ def test_icc_kept_in_deep_tiff(tmp_path, depth):
     assert back.icc_profile == SRGB and back.bit_depth == depth
 
 
-def test_uncompressed_tiff_is_memory_mapped(tmp_path):
+def test_uncompressed_tiff_is_read_a_band_at_a_time(tmp_path):
     """Loading a large uncompressed TIFF allocates little beyond the float32 result; a compressed
     one (decoded whole first) needs its full uint16 copy on top, so the check can tell them apart."""
     a = _u16((1024, 1024, 3))

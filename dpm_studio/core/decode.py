@@ -255,7 +255,7 @@ def pil_to_image_data(im: Image.Image, path: Path | None = None) -> ImageData:
     if n_frames > 1:
         name = path.name if path is not None else "the image"
         notes.append(f"{name} is an animation of {n_frames} frames: only the first frame is used")
-    icc = im.info.get("icc_profile") or None
+    icc = _usable_icc(im.info.get("icc_profile") or None, path, notes)
     try:
         im = ImageOps.exif_transpose(im)
     except Exception:  # a broken EXIF block must not make the picture unreadable
@@ -294,6 +294,33 @@ def pil_to_image_data(im: Image.Image, path: Path | None = None) -> ImageData:
                      path, src_mode, bit_depth, meta, notes, icc, exif)
 
 
+def _usable_icc(icc: bytes | None, path: Path | None, notes: list) -> bytes | None:
+    """The ICC profile, or None (with a note) when it is larger than a PNG reader accepts: carried
+    into a result it made a file that does not open (a real RGB or grey profile is a few KB)."""
+    if icc and len(icc) > formats.MAX_INFLATED_META:
+        name = path.name if path is not None else "the image"
+        notes.append(f"{name}: its ICC profile is {len(icc) / 2 ** 20:.1f} MB, more than DPM Studio keeps "
+                     f"({formats.MAX_INFLATED_META // 2 ** 20} MB; a file carrying it would not open): it is ignored")
+        return None
+    return icc
+
+
+def _exif_upright(exif: bytes | None) -> tuple[int, bytes | None]:
+    """(Orientation, the EXIF block with Orientation 1) of a raw EXIF block (a PNG's eXIf chunk)."""
+    if not exif:
+        return 1, exif
+    try:
+        ex = Image.Exif()
+        ex.load(exif if exif.startswith(b"Exif\0\0") else b"Exif\0\0" + exif)
+        orientation = int(ex.get(0x0112, 1))
+        if orientation != 1:
+            ex[0x0112] = 1
+            return (orientation if 1 <= orientation <= 8 else 1), ex.tobytes()
+        return 1, exif
+    except Exception:  # noqa: BLE001 - a broken EXIF block is dropped, not fatal
+        return 1, None
+
+
 def _upright_exif(im: Image.Image) -> bytes | None:
     """The image's EXIF block with Orientation 1 (the pixels are already upright); None if none."""
     try:
@@ -317,6 +344,8 @@ def _load_deep(path: Path) -> ImageData | str | None:
         deep = formats.decode(path, pixel_budget())  # the bomb limit, lowered to what memory holds
     except formats.Unsupported as e:
         return e.note
+    except formats.Refused as e:  # a sample type or range it will not guess at: one line naming it
+        raise ImageIOError(f"{path.name}: {e}") from None
     except OverflowError:
         raise _too_large(path) from None
     except MemoryError:
@@ -332,16 +361,23 @@ def _load_deep(path: Path) -> ImageData | str | None:
     text = deep.text or {}
     meta = _parse_metadata(text.get(METADATA_KEY) or text.get("description"))
     notes = [f"{path.name}: {n}" for n in deep.notes or []]
-    return ImageData(deep.pixels, deep.alpha, path, deep.dtype, deep.bit_depth, meta, notes, deep.icc_profile,
-                     deep.exif, deep.value_scale, deep.value_offset)
+    pixels, alpha = deep.pixels, deep.alpha
+    orientation, exif = _exif_upright(deep.exif)  # a PNG's eXIf (TIFF orientation is applied when read)
+    if orientation != 1:  # turned upright like 8-bit PNG, JPEG and TIFF are
+        pixels = np.ascontiguousarray(formats._orient(pixels, orientation))
+        if alpha is not None:
+            alpha = np.ascontiguousarray(formats._orient(alpha[:, :, None], orientation)[:, :, 0])
+    icc = _usable_icc(deep.icc_profile, path, notes)
+    return ImageData(pixels, alpha, path, deep.dtype, deep.bit_depth, meta, notes, icc, exif, deep.value_scale,
+                     deep.value_offset)
 
 
 def load_image(path) -> ImageData:
     """Read PNG, JPEG, TIFF, BMP, WebP (and GIF/PPM first frames) into :class:`ImageData`.
 
-    16-bit PNG and TIFF keep their depth (``bit_depth`` 16), float TIFF its range
-    (``bit_depth`` 32, ``value_scale``/``value_offset``); an uncompressed TIFF is
-    memory-mapped rather than read into memory.
+    16-bit PNG and TIFF keep their depth (``bit_depth`` 16), float and 32/64-bit or signed
+    integer TIFF their values (``bit_depth`` 32, ``value_scale``/``value_offset``); an
+    uncompressed TIFF is read a band of rows at a time, never memory-mapped.
     """
     path = Path(path)
     deep = _load_deep(path)

@@ -5,11 +5,13 @@ single-channel ones (mode F), so a 16-bit RGB PNG would be read (and written) at
 and a float RGB TIFF not read at all. This module reads and writes those with numpy:
 PNG with :mod:`zlib` (chunks, filters and all, :func:`read_png16` / :func:`write_png`),
 TIFF with ``tifffile`` (:func:`read_tiff` / :func:`write_tiff`). An uncompressed TIFF is
-memory-mapped and converted to float a band of rows at a time, so the only full-size
-array in memory is the float32 result.
+read and converted to float a band of rows at a time (never memory-mapped: a file cut short
+while mapped kills the process with SIGBUS), so the only full-size array in memory is the
+float32 result. Every integer (8-64 bits, signed or not) and float (16-64 bits) sample type
+is read; what float32 pixels cannot hold is :class:`Refused` in one line naming the type.
 
 A decoded image is :class:`Decoded`: ``samples`` (H, W, S) with S = 1-4 in its stored
-type (uint8, uint16 or float32; the caller scales it), the ICC profile and EXIF bytes if
+type (the caller scales it), the ICC profile and EXIF bytes if
 the file has them. Anything this module cannot decode (an interlaced PNG, a palette or
 JPEG-compressed TIFF) raises :class:`Unsupported` and the caller falls back to Pillow.
 No Qt, no Pillow here.
@@ -24,11 +26,11 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["Decoded", "Deep", "decode", "Unsupported", "png_header", "read_png16", "write_png", "read_tiff", "write_tiff",
+__all__ = ["Decoded", "Deep", "decode", "Unsupported", "Refused", "png_header", "read_png16", "write_png", "read_tiff", "write_tiff",
            "is_tiff", "to_unit", "ROWS_PER_BAND"]
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-#: Rows converted per band when scaling a memory-mapped image to float.
+#: Rows read and converted per band when scaling an image to float.
 ROWS_PER_BAND = 256
 
 
@@ -44,7 +46,7 @@ class Unsupported(Exception):
 
 @dataclass
 class Decoded:
-    samples: np.ndarray           # (H, W, S), uint8 / uint16 / float32, possibly a read-only memmap
+    samples: np.ndarray           # (H, W, S) in the stored type; an uncompressed TIFF's is a _Rows reader
     icc_profile: bytes | None = None
     exif: bytes | None = None
     text: dict | None = None      # PNG text chunks / TIFF description under "description"
@@ -53,18 +55,51 @@ class Decoded:
 
 
 # -- PNG ----------------------------------------------------------------------------------------
-def _chunks(data: bytes):
-    pos = 8
-    while pos + 8 <= len(data):
-        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        body = data[pos + 8:pos + 8 + length]
-        if len(body) != length:
-            raise ValueError("the file is truncated")
-        yield kind, body
-        pos += 12 + length
+#: Largest decompressed ICC profile or text chunk kept (Pillow's PNG reader refuses more, so an
+#: output carrying a larger one would not load); a larger one is dropped, never inflated whole.
+MAX_INFLATED_META = 1024 * 1024
+#: Zero-length chunks in a row that end the reading (a sparse file of zeros is a flood of them).
+MAX_EMPTY_CHUNKS = 1000
+#: Chunks in a file at most (legit files have a few thousand IDATs at the very most).
+MAX_CHUNKS = 1_000_000
+
+
+class Refused(ValueError):
+    """A file this module reads but whose content it refuses; the message is one line (no file name)."""
+
+
+def _chunks(fp):
+    """(kind, body) of each chunk, read from ``fp`` one at a time (never the whole file); bodies of
+    chunks we ignore are skipped, not read. Stops at IEND; a flood of empty or invalid chunks is an error."""
+    empty = count = 0
+    while True:
+        head = fp.read(8)
+        if len(head) < 8:
+            raise ValueError("the file is truncated (no IEND chunk)")
+        length, kind = struct.unpack(">I4s", head)
+        count += 1
+        if not kind.isalpha():
+            raise ValueError(f"chunk {count} has an invalid type {kind!r}")
+        empty = empty + 1 if length == 0 else 0
+        if empty > MAX_EMPTY_CHUNKS or count > MAX_CHUNKS:
+            raise ValueError(f"it holds {'a flood of empty' if empty > MAX_EMPTY_CHUNKS else 'over a million'} chunks")
+        if kind in (b"IHDR", b"IDAT", b"iCCP", b"eXIf", b"tEXt", b"iTXt", b"zTXt", b"IEND"):
+            body = fp.read(length)
+            if len(body) != length:
+                raise ValueError("the file is truncated")
+            yield kind, body
+        else:
+            fp.seek(length, 1)
+        fp.seek(4, 1)  # the CRC
         if kind == b"IEND":
             return
-    raise ValueError("the file is truncated (no IEND chunk)")
+
+
+def _inflate_meta(data: bytes) -> bytes | None:
+    """A zlib-compressed ICC profile or text, or None when it inflates beyond MAX_INFLATED_META."""
+    d = zlib.decompressobj()
+    out = d.decompress(data, MAX_INFLATED_META + 1)
+    return None if len(out) > MAX_INFLATED_META else out
 
 
 def png_header(path) -> tuple[int, int, int, int, int] | None:
@@ -83,8 +118,10 @@ def png_header(path) -> tuple[int, int, int, int, int] | None:
 _PNG_CHANNELS = {0: 1, 2: 3, 4: 2, 6: 4}  # colour type -> samples per pixel (3, palette, is Pillow's)
 
 
-def unfilter(filtered: np.ndarray, bpp: int) -> np.ndarray:
+def unfilter(filtered: np.ndarray, bpp: int, prev: np.ndarray | None = None) -> np.ndarray:
     """Undo PNG's per-row filters: ``filtered`` (H, 1 + W * bpp) uint8 -> (H, W, bpp) uint8.
+
+    ``prev`` (W, bpp): the un-filtered row above the first (a band of a larger image); zeros if None.
 
     Rows filtered with None, Sub or Up are undone a row at a time (Sub is a running sum
     along the row, Up a sum with the row above; uint8 arithmetic wraps modulo 256 as PNG
@@ -101,7 +138,7 @@ def unfilter(filtered: np.ndarray, bpp: int) -> np.ndarray:
     W = f.shape[1]
     if not np.any(kinds >= 3):
         out = np.empty_like(f)
-        prev = np.zeros((W, bpp), np.uint8)
+        prev = np.zeros((W, bpp), np.uint8) if prev is None else prev
         for r in range(H):
             if kinds[r] == 0:
                 out[r] = f[r]
@@ -114,6 +151,8 @@ def unfilter(filtered: np.ndarray, bpp: int) -> np.ndarray:
     # S[d + 2, r + 1] holds pixel (r, x = d - r); row -1 and column -1 stay zero. F: the filtered
     # bytes in the same layout. Skewing and unskewing are a slice per image row.
     S = np.zeros((H + W + 1, H + 1, bpp), np.uint8)
+    if prev is not None:
+        S[1:1 + W, 0] = prev  # the row above: pixel (-1, x) sits at S[x + 1, 0]
     F = np.zeros_like(S)
     for r in range(H):
         F[r + 2:r + 2 + W, r + 1] = f[r]
@@ -136,44 +175,73 @@ def unfilter(filtered: np.ndarray, bpp: int) -> np.ndarray:
 
 
 def read_png16(path) -> Decoded:
-    """A 16-bit PNG of any colour type but palette: samples as (H, W, S) uint16."""
-    data = Path(path).read_bytes()
-    if data[:8] != PNG_SIGNATURE:
-        raise Unsupported("not a PNG")
-    ihdr, idat, icc, exif, text = None, [], None, None, {}
-    for kind, body in _chunks(data):
-        if kind == b"IHDR":
-            ihdr = struct.unpack(">IIBBBBB", body[:13])
-        elif kind == b"IDAT":
-            idat.append(body)
-        elif kind == b"iCCP":
-            name_end = body.index(b"\0")
-            icc = zlib.decompress(body[name_end + 2:])
-        elif kind == b"eXIf":
-            exif = bytes(body)
-        elif kind == b"tEXt":
-            key, _, value = body.partition(b"\0")
-            text[key.decode("latin-1")] = value.decode("latin-1")
-        elif kind == b"iTXt":
-            key, _, rest = body.partition(b"\0")
-            flag, method, rest = rest[0], rest[1], rest[2:]
-            _lang, _, rest = rest.partition(b"\0")
-            _tkey, _, value = rest.partition(b"\0")
-            text[key.decode("latin-1")] = (zlib.decompress(value) if flag else value).decode("utf-8", "replace")
+    """A 16-bit PNG of any colour type but palette: samples as (H, W, S) uint16.
+
+    Read chunk by chunk; the pixel data is inflated with a bound from the header (a stream that
+    inflates further is an error, never gigabytes of memory) and un-filtered a band of rows at a
+    time. An ICC profile or text inflating beyond :data:`MAX_INFLATED_META` is dropped with a note.
+    """
+    ihdr, inflater, raw, icc, exif, text, notes = None, None, bytearray(), None, None, {}, []
+    with open(path, "rb") as fp:
+        if fp.read(8) != PNG_SIGNATURE:
+            raise Unsupported("not a PNG")
+        for kind, body in _chunks(fp):
+            if kind == b"IHDR":
+                ihdr = struct.unpack(">IIBBBBB", body[:13])
+                w, h, depth, ctype, _, _, interlace = ihdr
+                if depth != 16 or ctype not in _PNG_CHANNELS or interlace:
+                    raise Unsupported("not a non-interlaced 16-bit PNG")
+                s = _PNG_CHANNELS[ctype]
+                stride = 1 + w * s * 2
+                expected = stride * h
+                inflater = zlib.decompressobj()
+            elif kind == b"IDAT":
+                if inflater is None:
+                    raise ValueError("its pixel data comes before its header")
+                if len(raw) < expected:  # never more than the header declares (max_length 0 means no bound)
+                    raw += inflater.decompress(body, expected - len(raw))
+            elif kind == b"iCCP":
+                name_end = body.find(b"\0")
+                icc = _inflate_meta(body[name_end + 2:]) if name_end >= 0 else None
+                if icc is None:
+                    notes.append(f"its ICC profile inflates beyond {MAX_INFLATED_META // 1024:,} KB: it is ignored")
+            elif kind == b"eXIf":
+                exif = bytes(body)
+            elif kind == b"tEXt":
+                key, _, value = body.partition(b"\0")
+                text[key.decode("latin-1")] = value.decode("latin-1")
+            elif kind in (b"iTXt", b"zTXt"):
+                key, _, rest = body.partition(b"\0")
+                if kind == b"zTXt":
+                    flag, value = 1, rest[1:]
+                else:
+                    flag, rest = (rest[0], rest[2:]) if len(rest) >= 2 else (0, b"")
+                    _lang, _, rest = rest.partition(b"\0")
+                    _tkey, _, value = rest.partition(b"\0")
+                value = _inflate_meta(value) if flag else value
+                if value is not None:  # a text inflating beyond the bound is dropped, never inflated whole
+                    text[key.decode("latin-1")] = value.decode("utf-8", "replace")
     if ihdr is None:
         raise ValueError("it has no IHDR chunk")
-    w, h, depth, ctype, _, _, interlace = ihdr
-    if depth != 16 or ctype not in _PNG_CHANNELS or interlace:
-        raise Unsupported("not a non-interlaced 16-bit PNG")
-    s = _PNG_CHANNELS[ctype]
-    raw = zlib.decompress(b"".join(idat))
-    stride = 1 + w * s * 2
-    if len(raw) < stride * h:
+    if len(raw) < expected:
         raise ValueError("its pixel data is truncated")
-    rows = np.frombuffer(raw, dtype=np.uint8, count=stride * h).reshape(h, stride)
-    px = unfilter(rows, s * 2).reshape(h, w, s, 2)
-    samples = (px[..., 0].astype(np.uint16) << 8) | px[..., 1]
-    return Decoded(samples, icc, exif, text)
+    rows = np.frombuffer(raw, dtype=np.uint8).reshape(h, stride)
+    samples = np.empty((h, w, s), np.uint16)
+    prev = np.zeros((w, s * 2), np.uint8)
+    for r in range(0, h, _band_rows(w, s * 2)):
+        px = unfilter(rows[r:r + _band_rows(w, s * 2)], s * 2, prev)
+        prev = px[-1]
+        px = px.reshape(px.shape[0], w, s, 2)
+        samples[r:r + px.shape[0]] = (px[..., 0].astype(np.uint16) << 8) | px[..., 1]
+    return Decoded(samples, icc, exif, text, notes=notes or None)
+
+
+def _band_rows(w: int, bpp: int) -> int:
+    """Rows un-filtered together: the diagonal layout of a band takes (rows + w) x rows x bpp bytes."""
+    rows = 256
+    while rows > 1 and (rows + w + 1) * (rows + 1) * bpp > 64 * 1024 * 1024:
+        rows //= 2
+    return rows
 
 
 def _chunk(kind: bytes, body: bytes) -> bytes:
@@ -223,20 +291,58 @@ def _orient(a: np.ndarray, orientation: int) -> np.ndarray:
     return ops.get(orientation, ops[1])(a)
 
 
-def read_tiff(path, max_pixels: int | None = None) -> Decoded:
-    """The first page of a grey or RGB TIFF (+ extra samples) of uint8, uint16 or floats.
+class _Rows:
+    """An uncompressed TIFF's samples, read a band of rows at a time with ordinary reads.
 
-    Uncompressed contiguous data is memory-mapped, not read. ``max_pixels``: refuse
-    larger images with :class:`OverflowError` carrying (width, height) before decoding.
+    Stands in for a memory map (which gave SIGBUS, killing the process without a word, when the
+    file was truncated while being read): a short read is a ValueError. Supports what the
+    decoder does with it: ``shape``, ``dtype``, ``[r0:r1]`` (rows, an ndarray) and ``[:, :, c]``.
+    """
+
+    ndim = 3
+
+    def __init__(self, path, offset: int, shape: tuple, dtype: np.dtype, chan=slice(None)):
+        self.path, self.offset, self.full, self.file_dtype, self.chan = path, offset, shape, dtype, chan
+        self.dtype = dtype.newbyteorder("=")
+        h, w, n = shape
+        self.shape = (h, w, len(range(n)[chan]))
+
+    def __getitem__(self, key):
+        h, w, n = self.full
+        if isinstance(key, tuple):  # [:, :, c]: a channel selection, still read lazily
+            assert key[0] == slice(None) and key[1] == slice(None) and self.chan == slice(None)
+            return _Rows(self.path, self.offset, self.full, self.file_dtype, key[2])
+        start, stop, _ = key.indices(h)
+        rows = max(0, stop - start)
+        row_bytes = w * n * self.file_dtype.itemsize
+        with open(self.path, "rb") as fp:
+            fp.seek(self.offset + start * row_bytes)
+            buf = fp.read(rows * row_bytes)
+        if len(buf) < rows * row_bytes:
+            raise ValueError("the file is truncated (or it was cut short while being read)")
+        a = np.frombuffer(buf, dtype=self.file_dtype).reshape(rows, w, n)[:, :, self.chan]
+        return a.astype(self.dtype, copy=False)
+
+
+def read_tiff(path, max_pixels: int | None = None) -> Decoded:
+    """The first page of a grey or RGB TIFF (+ extra samples) of integers (8-64 bits, signed or not)
+    or floats (16-64 bits).
+
+    Uncompressed contiguous data is read a band of rows at a time when converted (:class:`_Rows`),
+    never memory-mapped. ``max_pixels``: refuse larger images with :class:`OverflowError`
+    carrying (width, height) before decoding. Other sample types (complex) are :class:`Refused`.
     """
     import tifffile
 
     with tifffile.TiffFile(path) as tif:
         page = tif.pages[0]
         photometric = int(page.photometric)
-        if photometric not in (0, 1, 2) or page.dtype is None or page.dtype.kind not in "uf" \
-                or page.dtype.itemsize > 8 or (page.dtype.kind == "u" and page.dtype.itemsize > 2):
-            raise Unsupported("not a grey/RGB TIFF of 8/16-bit integers or floats")
+        dt = page.dtype
+        if photometric not in (0, 1, 2) or dt is None or dt.kind not in "uifc":
+            raise Unsupported("not a grey/RGB TIFF of integers or floats")  # bilevel, palette, CMYK: Pillow's
+        if dt.kind == "c" or dt.itemsize > 8 or (dt.kind == "f" and dt.itemsize < 2):
+            raise Refused(f"its samples are {dt.name}, a type DPM Studio does not read (it reads 8-64-bit "
+                          "integers and 16-64-bit floats)")
         h, w = int(page.imagelength), int(page.imagewidth)
         if max_pixels and h * w > max_pixels:
             raise OverflowError(w, h)
@@ -244,8 +350,10 @@ def read_tiff(path, max_pixels: int | None = None) -> Decoded:
         icc = tags["InterColorProfile"].value if "InterColorProfile" in tags else None
         orientation = int(tags["Orientation"].value) if "Orientation" in tags else 1
         text = {"description": page.description} if page.description else {}
-        if page.is_memmappable and page.dtype.kind in "uf":
-            samples = tifffile.memmap(path, page=0, mode="r")
+        spp = int(page.samplesperpixel)
+        if page.is_memmappable and (spp == 1 or int(page.planarconfig) == 1) and orientation == 1 \
+                and photometric != 0 and spp <= 4:
+            samples = _Rows(path, int(page.dataoffsets[0]), (h, w, spp), np.dtype(dt).newbyteorder(tif.byteorder))
         else:
             try:
                 samples = page.asarray()
@@ -256,7 +364,6 @@ def read_tiff(path, max_pixels: int | None = None) -> Decoded:
                     note = (f"its {page.dtype.itemsize * 8}-bit {codec} data needs the optional imagecodecs "
                             "package to be read at full depth (pip install imagecodecs)")
                 raise Unsupported(str(e), note) from None
-        spp = int(page.samplesperpixel)
         pages = len(tif.pages)
     if samples.ndim == 2:
         samples = samples[:, :, None]
@@ -265,10 +372,11 @@ def read_tiff(path, max_pixels: int | None = None) -> Decoded:
     if samples.ndim != 3 or samples.shape[2] > 4 or samples.shape[:2] != (h, w):
         raise Unsupported(f"an image of shape {samples.shape}")
     if photometric == 0:  # min-is-white
-        hi = np.iinfo(samples.dtype).max if samples.dtype.kind == "u" else 1.0
-        samples = hi - samples
-    if samples.dtype == np.float16 or samples.dtype == np.float64:
-        samples = samples.astype(np.float32)
+        if samples.dtype.kind in "iu":  # max - x unsigned, -1 - x signed: the type's range mirrored
+            info = np.iinfo(samples.dtype)
+            samples = (int(info.max) + int(info.min)) - samples
+        else:
+            samples = 1.0 - samples
     notes = [f"it has {pages} pages: only the first is used"] if pages > 1 else []
     return Decoded(_orient(samples, orientation), icc, None, text, orientation, notes)
 
@@ -326,56 +434,110 @@ def decode(path, max_pixels: int | None = None) -> Deep | None:
         return None
     s = dec.samples
     colour, alpha = (s, None) if s.shape[2] in (1, 3) else (s[:, :, :-1], s[:, :, -1:])
-    scale, offset = float_range(colour) if s.dtype.kind == "f" else (1.0, 0.0)
+    narrow = s.dtype.kind == "u" and s.dtype.itemsize <= 2  # uint8 / uint16: scaled by the type's maximum
+    notes = list(dec.notes or [])
+    scale, offset = (1.0, 0.0) if narrow else _checked_range(colour)
+    if not narrow and not (s.dtype.kind == "f" and s.dtype.itemsize == 4):
+        notes.append(f"its {s.dtype.name} samples are held as 32-bit floats (a TIFF result is saved as float32)")
     pixels = to_unit(colour, scale, offset)
     if alpha is not None:
-        alpha = to_unit(alpha)[:, :, 0]
+        top = float(np.iinfo(s.dtype).max) if s.dtype.kind in "iu" else 1.0
+        alpha = to_unit(alpha, top)[:, :, 0]
         alpha = None if float(alpha.min()) >= 1.0 else alpha
-    depth = {1: 8, 2: 16}[s.dtype.itemsize] if s.dtype.kind == "u" else 32
-    return Deep(pixels, alpha, depth, str(s.dtype), scale, offset, dec.icc_profile, dec.exif, dec.text, dec.notes)
+    depth = {1: 8, 2: 16}[s.dtype.itemsize] if narrow else 32
+    return Deep(pixels, alpha, depth, str(s.dtype), scale, offset, dec.icc_profile, dec.exif, dec.text, notes or None)
+
+
+#: The middle 98% of a float image spanning less than this fraction of its whole range is flattened
+#: by a few extreme values (float32 keeps 24 bits): such a file is refused, not read as a flat image.
+MIN_SPREAD_FRACTION = 2.0 ** -20
+F32_MAX = float(np.finfo(np.float32).max)
+
+
+def _checked_range(samples) -> tuple[float, float]:
+    """:func:`float_range`, refusing (:class:`Refused`) what float32 pixels cannot hold: float64
+    values beyond float32's range, or a few extreme values that would flatten the rest."""
+    lo, hi, some = _finite_range(samples)
+    scale, offset = _range_of(lo, hi, samples.dtype)
+    name = samples.dtype.name
+    if samples.dtype.kind == "f" and np.isfinite(lo) and max(abs(lo), abs(hi)) > F32_MAX:
+        raise Refused(f"its {name} values reach {max(abs(lo), abs(hi)):.3g}, beyond the float32 range "
+                      f"(±{F32_MAX:.3g}) that DPM Studio computes and saves in; scale the data down first")
+    if samples.dtype.kind == "f" and some.size:
+        p1, p99 = np.percentile(some, [1, 99], method="nearest")
+        spread = float(p99) - float(p1)
+        if 0 < spread < scale * MIN_SPREAD_FRACTION:
+            raise Refused(f"its {name} values span {lo:.3g} to {hi:.3g} but 98% of them lie within {spread:.3g}: "
+                          "a few extreme values (a no-data marker?) would flatten the image; replace or clip them first")
+    return scale, offset
 
 
 # -- scaling ------------------------------------------------------------------------------------
-def float_range(samples: np.ndarray) -> tuple[float, float]:
-    """(scale, offset) with samples = unit * scale + offset mapping the finite values into [0, 1].
-
-    Data already in [0, 1] keeps scale 1; nonnegative data is divided by the power of two
-    at or above its maximum (exact in floating point, so a round trip is lossless); data
-    with negative values is mapped from [min, max] (exact up to float rounding).
-    """
-    lo, hi = np.inf, -np.inf
-    for r in range(0, samples.shape[0], ROWS_PER_BAND):
-        band = np.asarray(samples[r:r + ROWS_PER_BAND], dtype=np.float32)
+def _finite_range(samples) -> tuple[float, float, np.ndarray]:
+    """(min, max) of the finite values (inf, -inf if none) and up to about a million of them, evenly
+    spread, read a band of rows at a time in float64 (exact for every integer type up to 2^53)."""
+    lo, hi, some = np.inf, -np.inf, []
+    h = samples.shape[0]
+    step = max(1, (h * samples.shape[1] * samples.shape[2]) // 1_000_000)
+    for r in range(0, h, ROWS_PER_BAND):
+        band = np.asarray(samples[r:r + ROWS_PER_BAND], dtype=np.float64)
         finite = band[np.isfinite(band)]
         if finite.size:
             lo, hi = min(lo, float(finite.min())), max(hi, float(finite.max()))
+            some.append(finite[::step])
+    return lo, hi, (np.concatenate(some) if some else np.empty(0))
+
+
+def _range_of(lo: float, hi: float, dtype) -> tuple[float, float]:
     if not np.isfinite(lo) or (lo >= 0.0 and hi <= 1.0):
         return 1.0, 0.0
+    if np.dtype(dtype).kind in "iu":  # offset the minimum (an integer) and divide by a power of two: exact
+        offset = min(lo, 0.0)
+        return float(2.0 ** np.ceil(np.log2(hi - offset))) if hi - offset > 1 else 1.0, offset
     if lo >= 0.0:
         return float(2.0 ** np.ceil(np.log2(hi))), 0.0
     return (hi - lo) or 1.0, lo
 
 
-def to_unit(samples: np.ndarray, scale: float = 1.0, offset: float = 0.0) -> np.ndarray:
-    """Samples -> float32 in [0, 1] (integers by their type's maximum).
+def float_range(samples) -> tuple[float, float]:
+    """(scale, offset) with samples = unit * scale + offset mapping the finite values into [0, 1].
 
-    Converted a band of rows at a time straight into the result, so a memory-mapped
-    source is never copied whole: the float32 result is the only full-size array.
+    Data already in [0, 1] keeps scale 1; nonnegative data is divided by the power of two
+    at or above its maximum (exact in floating point, so a round trip is lossless); float data
+    with negative values is mapped from [min, max] (exact up to float rounding); integers from
+    their minimum by a power of two (exact up to 2^24). Computed in float64, so a scale of
+    2^128 (float32 data near 3.4e38) does not overflow.
+    """
+    lo, hi, _ = _finite_range(samples)
+    return _range_of(lo, hi, samples.dtype)
+
+
+def to_unit(samples, scale: float = 1.0, offset: float = 0.0) -> np.ndarray:
+    """Samples -> float32 in [0, 1] (uint8/uint16 by their type's maximum, the rest by ``scale``
+    and ``offset``, in float64).
+
+    Converted a band of rows at a time straight into the result, so a large source is never
+    copied whole: the float32 result is the only full-size array.
     """
     h, w, s = samples.shape
     out = np.empty((h, w, s), dtype=np.float32)
-    if samples.dtype.kind == "u":
+    narrow = samples.dtype.kind == "u" and samples.dtype.itemsize <= 2
+    if narrow:
         scale, offset = float(np.iinfo(samples.dtype).max), 0.0
     for r in range(0, h, ROWS_PER_BAND):
         o = out[r:r + ROWS_PER_BAND]
-        np.copyto(o, samples[r:r + ROWS_PER_BAND], casting="unsafe")
-        if offset:
-            o -= np.float32(offset)
-        if scale != 1.0:
+        if narrow:  # integers in range already
+            np.copyto(o, samples[r:r + ROWS_PER_BAND], casting="unsafe")
             o /= np.float32(scale)
-        if samples.dtype.kind == "f":  # integers are in range already
-            np.nan_to_num(o, copy=False, nan=0.0, posinf=1.0, neginf=0.0)
-            np.clip(o, 0.0, 1.0, out=o)
+            continue
+        x = np.array(samples[r:r + ROWS_PER_BAND], dtype=np.float64)
+        if offset:
+            x -= offset
+        if scale != 1.0:
+            x /= scale
+        np.nan_to_num(x, copy=False, nan=0.0, posinf=1.0, neginf=0.0)
+        np.clip(x, 0.0, 1.0, out=x)
+        o[...] = x
     return out
 
 
@@ -385,6 +547,7 @@ def from_unit(unit: np.ndarray, bit_depth: int, scale: float = 1.0, offset: floa
     if bit_depth == 32:
         if scale == 1.0 and offset == 0.0:
             return u
-        return (u.astype(np.float64) * scale + offset).astype(np.float32)
+        x = u.astype(np.float64) * scale + offset  # a scale of 2^128 takes 1.0 past float32's largest value
+        return np.clip(x, -F32_MAX, F32_MAX).astype(np.float32)
     hi = 65535.0 if bit_depth == 16 else 255.0
     return (u * hi + 0.5).astype(np.uint16 if bit_depth == 16 else np.uint8)

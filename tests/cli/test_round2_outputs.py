@@ -269,7 +269,9 @@ def _run_strict(tmp_path, *argv):
     import subprocess
     import sys
 
-    root = Path(__file__).resolve().parents[2]
+    import dpm_studio
+
+    root = Path(dpm_studio.__file__).resolve().parents[1]
     env = {**os.environ, "PYTHONIOENCODING": "utf-8:strict", "PYTHONPATH": str(root),
            "XDG_STATE_HOME": str(tmp_path / "state"), "HOME": str(tmp_path)}
     return subprocess.run([sys.executable, "-c", RUN, *argv], cwd=tmp_path, env=env, capture_output=True, timeout=300)
