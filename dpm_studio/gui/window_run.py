@@ -38,7 +38,21 @@ class RunMixin:
             m = self.canvas.mask()
             if m is None or not (m > 0).any():
                 return "Paint over the region to fill first (brush B, rectangle R, lasso L)."
+            if self._grey_model_on_colour():
+                return "A grey model fills a colour photo with colour noise: choose a colour model (photos-rgb)."
         return ""
+
+    def _grey_model_on_colour(self) -> bool:
+        """The selected model is grey and the image has colour (channels that differ, read on every
+        4th pixel so a 10 MP photo is checked in milliseconds)."""
+        loaded = self._loaded
+        if loaded is None or loaded.channels != 1 or not self.canvas.has_image():
+            return False
+        img = self.canvas.image()
+        if img.shape[2] < 3:
+            return False
+        v = img[::4, ::4, :3]
+        return bool(np.abs(v - v[:, :, :1]).max() > 2 / 255)
 
     def _update_hint(self):
         if self._state == "running":
@@ -92,7 +106,11 @@ class RunMixin:
         self._set_state("running")
         self.canvas.setFocus()  # Space and \ work at once, and Space does not press Run again
         self.empty_label.setVisible(False)
-        note = "".join(f"  Note: {n}." for n in job.notes)
+        notes = list(job.notes)
+        if st.task == "denoise" and self._grey_model_on_colour():
+            notes.append(f"{card.get('name')} is a grey model: each colour channel is denoised as its own grey "
+                         "image (a colour model, e.g. photos-rgb, uses the channels together)")
+        note = "".join(f"  Note: {n}." for n in notes)
         self.statusBar().showMessage(f"Running {st.task} with {card.get('name')}\u2026{note}")
         return True
 

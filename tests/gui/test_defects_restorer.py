@@ -195,3 +195,31 @@ def test_item2_trajectory_gifs_are_kept_small(tmp_path):
     assert np.abs(last - small).mean() < 8, "the result, held at the end, keeps its colours"
     # before: 512 x 512 and 12.4 MB for these frames (44 s to quantise on the loaded 2-core machine)
     assert path.stat().st_size < 7e6, f"{path.stat().st_size / 1e6:.1f} MB"
+
+
+def test_item12_a_grey_model_on_a_colour_photo_says_so(qtbot, win):
+    img = gradient_image(48, 48)
+    assert np.ptp(img, axis=2).max() > 0.1, "a colour picture"
+    win.set_image(img)
+    mask = np.zeros((48, 48), np.float32)
+    mask[16:32, 16:32] = 1
+    win.canvas.set_mask(mask)
+    assert win.select_checkpoint("tiny-grey")
+    assert not win.run(), "inpainting a colour photo with a grey model fills colour noise: refused"
+    assert not win.runner.is_running()
+    hint = win.task_panel.hint.text()
+    assert "grey model" in hint and "colour" in hint and "photos-rgb" in hint
+    win.task_panel.set_task("denoise")
+    assert win.run()
+    assert "grey model" in win.statusBar().currentMessage()
+    with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS):
+        pass
+    # a grey picture stored as RGB is fine for a grey model
+    win.discard_result()
+    win.set_image(np.repeat(img[:, :, :1], 3, axis=2))
+    win.canvas.set_mask(mask)
+    win.task_panel.set_task("inpaint")
+    assert win.task_panel.hint.text() == "" or "grey model" not in win.task_panel.hint.text()
+    assert win.run()
+    with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS):
+        pass
