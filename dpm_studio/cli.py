@@ -1,4 +1,4 @@
-"""Command line: ``dpm-studio [gui] | inpaint | denoise | sample | train | evaluate | checkpoints | self-test``.
+"""Command line: ``dpm-studio [gui] [IMAGE] | inpaint | denoise | sample | train | evaluate | checkpoints | self-test``.
 
 Every long job is a core generator; the commands only render its records (a progress
 line on stderr) and this module turns user errors into one clear line and exit status 2.
@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import sys
+from pathlib import Path
 
 # Set once for the whole process, before torch is first imported (OpenMP reads it then; a
 # user's own setting wins): threads waiting for work sleep instead of spinning. On this
@@ -127,9 +128,24 @@ def _streams_take_any_file_name() -> None:
             pass
 
 
+def _image_opens_the_app(argv: list, parser) -> list:
+    """``dpm-studio photo.jpg`` is ``dpm-studio gui photo.jpg``, as a file manager's "Open with" calls
+    it: a first word that is no command but a file, or a name with an image extension."""
+    commands = next((a.choices for a in parser._subparsers._group_actions), {})
+    if not argv or argv[0].startswith("-") or argv[0] in commands:
+        return argv
+    from .core.safefiles import IMAGE_FORMATS
+
+    first = Path(argv[0])
+    if first.is_file() or first.suffix.lower() in IMAGE_FORMATS:
+        return ["gui", *argv]
+    return argv
+
+
 def main(argv=None) -> int:
     _streams_take_any_file_name()
     parser = build_parser()
+    argv = _image_opens_the_app(list(sys.argv[1:] if argv is None else argv), parser)
     try:
         args = parser.parse_args(argv)
     except SystemExit as e:  # --help, --version, or a refused option (one line, A.Parser.error)
