@@ -310,8 +310,7 @@ class RunMixin:
         self._set_state("edit")
         if show_base:
             if self.canvas.has_image():
-                self.canvas.show_base()
-                self.canvas.fit()
+                self.canvas.show_base()  # the view stays where the user put it, as Accept and Cancel keep it
             else:
                 self.canvas.clear_image()
                 self.empty_label.setVisible(True)

@@ -241,3 +241,16 @@ def test_item17_dpm_studio_photo_opens_the_photo_in_the_app(monkeypatch, image_f
     assert cli.main(["denoize", "x"]) == 2, "a mistyped command is still refused"
     assert "invalid choice" in capsys.readouterr().err
 
+
+
+def test_item3_discard_keeps_the_view(qtbot, win):
+    _hole_run(qtbot, win, size=96, steps=3)
+    win.discard_result()
+    win.canvas.set_zoom(1.89)
+    before = [list(r) for r in win.canvas.vb.viewRange()]
+    with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS):
+        assert win.run()
+    assert win.discard_result()
+    assert win.state() == "edit"
+    np.testing.assert_allclose([list(r) for r in win.canvas.vb.viewRange()], before, atol=1e-6)
+    assert win.zoom_label.text() == "189%"
