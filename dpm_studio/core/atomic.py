@@ -3,8 +3,11 @@
 A write that fails (a full disk, a permission problem, an exception in the writer) leaves
 no partial file behind and the previous version, if any, untouched. Also:
 
-- SIGTERM and SIGHUP during a write remove its temporary file before the process ends
-  the way it would have (the previous handler runs, or the default action);
+- SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGALRM during a write remove its temporary
+  file before the process ends the way it would have (the previous handler runs, or the
+  default action); what no handler can catch (SIGKILL, a power cut) leaves a hidden
+  ``.NAME.dpm-XXXXXXXX.tmp``, removed by the next save in that folder once it has not been
+  written to for :data:`STALE_SECONDS` (a write in progress touches its file continually);
 - a file written over keeps its permission bits (a mode-600 file stays 600), and a
   symbolic link keeps pointing where it did: the regular file it points to is replaced;
 - nothing but a regular file (or a new name) is ever replaced: a device, FIFO or socket,
@@ -18,16 +21,56 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import signal
 import stat
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 #: Temporary files being written now (removed on SIGTERM/SIGHUP).
 _PENDING: set[str] = set()
 _LOCK = threading.Lock()
 _INSTALLED: dict[int, object] = {}
+
+
+#: Signals whose handler removes the temporary files being written (SIGINT raises KeyboardInterrupt,
+#: which the write's own clean-up handles).
+SIGNALS = ("SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM")
+#: A temporary file of ours not written to for this long is a leftover (SIGKILL, a crash).
+STALE_SECONDS = 15 * 60
+#: Our temporary files: ``.`` + up to 32 characters of the target's name + ``.dpm-`` + mkstemp's 8.
+_OURS = re.compile(r"\..{1,32}\.dpm-[a-z0-9_]{8}\.tmp", re.S)
+#: Folders cleaned of stale temporary files by this process already (once each is enough).
+_CLEANED: set[str] = set()
+
+
+def _clean_stale(folder: Path, target_name: str) -> None:
+    """Remove leftover temporary files of ours in ``folder``: regular files named like ours (or like
+    the unmarked ``.NAME.XXXXXXXX.tmp`` earlier versions wrote for this very target) and untouched
+    for STALE_SECONDS. Never a link, never a file being written now; errors are ignored."""
+    key = os.path.abspath(folder)
+    if key in _CLEANED:
+        return
+    _CLEANED.add(key)
+    earlier = re.compile(r"\." + re.escape(target_name[:32]) + r"\.[a-z0-9_]{8}\.tmp", re.S)
+    now = time.time()
+    with _LOCK:
+        pending = {os.path.abspath(p) for p in _PENDING}
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for e in entries:
+        if not (_OURS.fullmatch(e.name) or earlier.fullmatch(e.name)) or os.path.abspath(e.path) in pending:
+            continue
+        try:
+            st = e.stat(follow_symlinks=False)
+            if stat.S_ISREG(st.st_mode) and now - st.st_mtime > STALE_SECONDS:
+                os.unlink(e.path)
+        except OSError:
+            pass
 
 
 def _default_mode() -> int:
@@ -55,10 +98,10 @@ def _on_signal(signum, frame):
 
 
 def _install_handlers() -> None:
-    """Chain our clean-up in front of SIGTERM/SIGHUP (main thread only; once per handler change)."""
+    """Chain our clean-up in front of :data:`SIGNALS` (main thread only; once per handler change)."""
     if threading.current_thread() is not threading.main_thread():
         return
-    for name in ("SIGTERM", "SIGHUP"):
+    for name in SIGNALS:
         sig = getattr(signal, name, None)
         if sig is None:
             continue
@@ -134,7 +177,8 @@ def atomic_write(path, write) -> Path:
     except OSError:
         mode = _default_mode()
     _install_handlers()
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name[:32]}.", suffix=".tmp", dir=folder)
+    _clean_stale(folder, target.name)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name[:32]}.dpm-", suffix=".tmp", dir=folder)
     os.close(fd)
     with _LOCK:
         _PENDING.add(tmp)

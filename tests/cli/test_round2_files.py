@@ -283,3 +283,66 @@ def test_item19_an_exif_too_large_for_a_jpeg_is_refused_before_the_run(tmp_path,
     err = _lines(capsys)
     assert len(err) == 1 and "the input's EXIF block is" in err[0] and "more than a JPEG holds (65,533)" in err[0], err
     assert _hashes(tmp_path) == before
+
+
+# -- item 19: temporary files left by a signal ------------------------------------------------------------
+WRITER = """
+import sys, time
+from dpm_studio.core import atomic
+def slow(tmp):
+    with open(tmp, "wb") as f:
+        f.write(b"x" * 100_000); f.flush()
+        print("writing", flush=True)
+        time.sleep(60)
+atomic.atomic_write(sys.argv[1], slow)
+"""
+
+
+def _interrupted_save(folder: Path, sig) -> int:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    p = subprocess.Popen([sys.executable, "-c", WRITER, str(folder / "out.png")], stdout=subprocess.PIPE, text=True,
+                         env=env)
+    try:
+        assert p.stdout.readline().strip() == "writing"
+        assert [q for q in folder.iterdir() if q.name.endswith(".tmp")]  # the partial file exists now
+        p.send_signal(sig)
+        return p.wait(timeout=60)
+    finally:
+        p.kill()
+        p.wait()
+
+
+@pytest.mark.parametrize("name", ["SIGQUIT", "SIGUSR1", "SIGALRM"])
+def test_item19_other_signals_during_a_save_leave_no_temporary_file(tmp_path, name):
+    import signal
+
+    d = tmp_path / "w"
+    d.mkdir()
+    (d / "out.png").write_bytes(b"the previous version")
+    sig = getattr(signal, name)
+    assert _interrupted_save(d, sig) == -sig
+    assert sorted(q.name for q in d.iterdir()) == ["out.png"]
+    assert (d / "out.png").read_bytes() == b"the previous version"
+
+
+def test_item19_a_temporary_file_left_by_sigkill_is_cleaned_by_the_next_save_there(tmp_path, tiny, capsys):
+    import signal
+
+    d = tmp_path / "photos"
+    d.mkdir()
+    (d / "out.png").write_bytes(b"the previous version")
+    assert _interrupted_save(d, signal.SIGKILL) == -signal.SIGKILL
+    [left] = [q for q in d.iterdir() if q.name.endswith(".tmp")]
+    hour_ago = os.stat(left).st_mtime - 3600
+    os.utime(left, (hour_ago, hour_ago))
+    (d / ".fresh.png.dpm-abcd1234.tmp").write_bytes(b"being written by another save now")  # recent: kept
+    (d / ".notes.abcdefgh.tmp").write_bytes(b"a user's own file")  # not ours: kept however old
+    os.utime(d / ".notes.abcdefgh.tmp", (hour_ago, hour_ago))
+    Image.fromarray(np.random.default_rng(9).integers(0, 256, (H, W, 3), dtype=np.uint8)).save(d / "in.png")
+    before = _hashes(d)
+    del before[left.name]
+    assert main(["denoise", str(d / "in.png"), "-o", str(d / "res.png"), "--checkpoint", tiny, "--sigma", "10",
+                 "--ensemble", "1"]) == 0, _lines(capsys)
+    after = _hashes(d)
+    assert left.name not in after
+    assert {k: v for k, v in after.items() if k != "res.png"} == before
