@@ -347,8 +347,9 @@ def test_large_step_variance_run(qtbot, win):
 
 
 def test_grey_model_on_colour_image(qtbot, win):
+    """A grey picture stored as RGB (a colour photo is refused: test_defects_restorer item 12)."""
     assert win.select_checkpoint("tiny-grey")
-    img = gradient_image()
+    img = np.repeat(gradient_image()[:, :, :1], 3, axis=2)
     win.set_image(img)
     hole = paint_square(win)
     win.task_panel.steps.setValue(4)
