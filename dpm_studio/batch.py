@@ -198,6 +198,11 @@ def _check_batch_args(args, files: list[Path]) -> Path:
             except UserError as e:
                 if str(e).startswith("two masks"):  # ambiguous: refused before anything runs
                     raise
+    read = {}  # every file the batch reads, by what it finally names: an output never replaces one of them
+    for f in [*files, *_mask_files(mask)]:
+        key = _identity(f)
+        if key is not None:
+            read.setdefault(key, f)
     taken: dict = {}
     for f in files:
         format_for_path(output_path(out, f))
@@ -205,9 +210,27 @@ def _check_batch_args(args, files: list[Path]) -> Path:
         if other != f:
             raise UserError(f"{other.name} and {f.name} would both be saved as {output_path(out, f).name}; "
                             "rename one or run them separately")
-        if not args.overwrite and same_file(output_path(out, f), f):
-            raise UserError(f"-o {out} would write over the input {f.name}; choose another folder or pass --overwrite")
+        hit = read.get(_identity(output_path(out, f)))
+        if hit is not None and not (args.overwrite and same_file(hit, f)):
+            what = "the input" if any(same_file(hit, g) for g in files) else "the mask"
+            hint = "choose another folder or pass --overwrite" if same_file(hit, f) else "choose another folder"
+            raise UserError(f"-o {out} would write {output_path(out, f).name} over {what} {hit.name}; {hint}")
     return out
+
+
+def _identity(p: Path):
+    """(device, inode) of the file ``p`` finally names, or None if there is none."""
+    try:
+        st = os.stat(p)
+    except (OSError, ValueError):
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _mask_files(mask) -> list[Path]:
+    if mask is None:
+        return []
+    return _images_in(Path(mask)) if Path(mask).is_dir() else [Path(mask)]
 
 
 def _without_mask(args, files: list[Path]) -> list[Path]:

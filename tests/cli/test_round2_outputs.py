@@ -310,3 +310,21 @@ def test_item16_the_last_resort_handler_logs_a_non_utf8_name(tmp_path):
     assert p.returncode == 70 and len(err) == 1 and "internal error: KeyError" in err[0], p.stderr
     log = (tmp_path / "state" / "dpm-studio" / "last-error.log").read_text("utf-8")
     assert "a\\udcff.png" in log and "no such key" in log
+
+
+@pytest.mark.parametrize("overwrite", [False, True])
+@pytest.mark.parametrize("onto", ["another-input", "a-mask"])
+def test_item1_a_batch_output_linked_to_another_input_or_a_mask_is_refused(tmp_path, tiny, capsys, overwrite, onto):
+    src, masks, out = tmp_path / "in", tmp_path / "masks", tmp_path / "out"
+    for folder in (src, masks, out):
+        folder.mkdir()
+    for k, name in enumerate("ab"):
+        _photo(src / f"{name}.png", k)
+        _hole(masks / f"{name}.png")
+    os.link(src / "b.png" if onto == "another-input" else masks / "b.png", out / "a.png")  # a hard link
+    before = _hashes(tmp_path)
+    argv = ["inpaint", str(src), "--mask", str(masks), "-o", str(out), "--checkpoint", tiny, "--steps", "2"]
+    assert main(argv + (["--overwrite"] if overwrite else [])) == 2
+    line = _one_error_line(capsys)
+    assert f"would write a.png over the {'input' if onto == 'another-input' else 'mask'} b.png" in line
+    assert _hashes(tmp_path) == before
