@@ -100,6 +100,8 @@ ACTIONS: tuple[Act, ...] = (
         when="review"),
     Act("x0", "Show Predicted x\u2080", None, ("X",), "Show the model's x_0 estimate instead of x_t", "View",
         checkable=True),
+    Act("plots", "Schedule && Trajectory &Plots", "_toggle_plots", ("P",),
+        "Show or hide the plots of the noise schedule and the run", "View", checkable=True),
     # -- Run
     Act("run", "&Run", "run", ("Ctrl+Return", "Ctrl+Enter"), "Run the task", "Run", icon="run",
         when="not running"),

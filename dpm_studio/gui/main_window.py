@@ -77,7 +77,7 @@ class MainWindow(FilesMixin, RunMixin, QMainWindow):
         self.act_brush.setChecked(True)
         self.act_overlay.setChecked(True)
         self.view_menu.addAction(self.side_dock.toggleViewAction())
-        self.view_menu.addAction(self.plots.toggleViewAction())
+        self.plots.visibilityChanged.connect(self._on_plots_visibility)
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         self._fill_sample_menu()
         self.sample_menu.aboutToShow.connect(self._update_sample_menu)
@@ -92,6 +92,7 @@ class MainWindow(FilesMixin, RunMixin, QMainWindow):
         self.exporter.aborted.connect(self._on_export_aborted)
         self.exporter.errored.connect(self._on_export_errored)
         note = self._restore_settings()
+        self._on_plots_visibility(False)
         self.statusBar().showMessage(note or "Open an image (Ctrl+O), drop one here, or paste one (Ctrl+V).")
         self.refresh_checkpoints(select=self._start_checkpoint or DEFAULT_CHECKPOINT)
         self._set_state("edit")
@@ -220,8 +221,12 @@ class MainWindow(FilesMixin, RunMixin, QMainWindow):
                 c.reset.append("window/geometry")
             self.resize(1320, 860)
         st = c.blob("window/state")
-        if st is not None and not self.restoreState(st):
-            c.reset.append("window/state")
+        if st is None or not self.restoreState(st):
+            # Closed until asked for (View › Plots, P): at 1280 x 700 it took a third of the height
+            # that restoring needs for the picture. Open or closed, it is remembered with the window.
+            self.plots.hide()
+            if st is not None:
+                c.reset.append("window/state")
 
         def spin(w, key, default):
             w.setValue(c.number(key, default, w.minimum(), w.maximum()))
@@ -291,6 +296,13 @@ class MainWindow(FilesMixin, RunMixin, QMainWindow):
 
     def _apply_overlay(self):
         self.canvas.set_overlay_visible(self.act_overlay.isChecked() and self._state == "edit")
+
+    def _toggle_plots(self):
+        self.plots.setVisible(self.act_plots.isChecked())
+
+    def _on_plots_visibility(self, _visible: bool):
+        with QSignalBlocker(self.act_plots):
+            self.act_plots.setChecked(not self.plots.isHidden())
 
     def _set_overlay_pref(self, on: bool):
         with QSignalBlocker(self.act_overlay):

@@ -81,7 +81,7 @@ def test_rescan_checkpoints_finds_one_added_since_the_window_opened(tmp_path, mo
 
 
 def test_zoom_actions(qtbot, win):
-    win.set_image(gradient_image(64, 48))
+    win.set_image(gradient_image(48, 64))  # 64 wide, 48 tall
     action(win, "Actual Size").trigger()
     assert win.canvas.zoom() == pytest.approx(1.0, rel=1e-3)
     action(win, "Zoom In").trigger()
@@ -99,7 +99,7 @@ def test_mask_overlay_action_shows_and_hides_the_mask_tint(qtbot, win):
     img, mask = _with_mask(win)
     win.canvas.fit()
     qtbot.wait(20)
-    p = win.canvas.image_to_viewport(16, 16)  # inside the mask
+    p = win.canvas.image_to_viewport(16.5, 16.5)  # the centre of pixel (16, 16), inside the mask
 
     def colour():
         qtbot.wait(20)

@@ -254,3 +254,26 @@ def test_item3_discard_keeps_the_view(qtbot, win):
     assert win.state() == "edit"
     np.testing.assert_allclose([list(r) for r in win.canvas.vb.viewRange()], before, atol=1e-6)
     assert win.zoom_label.text() == "189%"
+
+
+def test_the_plot_dock_is_closed_by_default_one_key_opens_it_and_it_is_remembered(qtbot, make_window):
+    from PySide6.QtCore import Qt
+
+    win = make_window("fresh.ini")
+    win.resize(1280, 700)
+    qtbot.wait(50)
+    assert win.plots.isHidden() and not win.act_plots.isChecked()
+    closed_h = win.canvas.height()
+    win.canvas.setFocus()
+    qtbot.keyClick(win.canvas, Qt.Key_P)
+    qtbot.waitUntil(lambda: win.plots.isVisible(), timeout=2000)
+    assert win.act_plots.isChecked() and win.canvas.height() < closed_h
+    assert "P" in [s.toString() for s in win.act_plots.shortcuts()]
+    win.close()
+    again = make_window("fresh.ini")
+    assert again.plots.isVisible() and again.act_plots.isChecked(), "remembered open"
+    again.act_plots.trigger()
+    assert again.plots.isHidden()
+    again.close()
+    third = make_window("fresh.ini")
+    assert third.plots.isHidden() and not third.act_plots.isChecked(), "remembered closed"
