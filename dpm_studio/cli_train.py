@@ -94,6 +94,7 @@ def cmd_evaluate(args) -> int:
         card = checkpoint.read_card(loaded.path)
         path = Path(card.pop("_path"))
         card["bound"] = bound_entry(out)
+        card["weights_sha256"] = loaded.sha256  # the figures belong to the weights they were measured on
         checkpoint._atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps(card, indent=2) + "\n"))
     if not args.json:
         def num(v):  # a term this estimate does not measure is null in the JSON

@@ -113,6 +113,10 @@ def check_card(card) -> None:
     _str(card, "family", "", required=True, choices=FAMILIES)
     _str(card, "description", "")
     _str(card, "weights", "", max_len=255)
+    digest = card.get("weights_sha256")
+    if digest is not None and not (isinstance(digest, str) and len(digest) == 64
+                                   and all(c in "0123456789abcdef" for c in digest)):
+        raise CardError(f"weights_sha256 must be 64 lowercase hexadecimal digits, not {_show(digest)}")
     _num(card, "parameters", "", 0, 1e12, integer=True)
 
     net = _obj(card, "network", "")

@@ -111,7 +111,14 @@ def save(path, diffusion, net, card: dict) -> Path:
     card.setdefault("name", weights.stem)
     card["weights"] = weights.name
     card["parameters"] = int(sum(p.numel() for p in net.parameters()))
-    _atomic_write(weights, lambda tmp: save_file(tensors, tmp, metadata={"format": FORMAT}))
+    digest = []
+
+    def write_weights(tmp):
+        save_file(tensors, tmp, metadata={"format": FORMAT})
+        digest.append(hashlib.sha256(Path(tmp).read_bytes()).hexdigest())  # of the very bytes renamed in place
+
+    _atomic_write(weights, write_weights)
+    card["weights_sha256"] = digest[-1]  # loading refuses weights that are not these
     _atomic_write(card_path, lambda tmp: Path(tmp).write_text(json.dumps(card, indent=2) + "\n"))
     return card_path
 
@@ -160,9 +167,11 @@ def _short(v) -> str:
 MAX_WEIGHT = 1e4
 
 
-def _read_tensors(weights: Path) -> dict:
+def _read_tensors(weights: Path) -> tuple[dict, str]:
+    """(tensors, SHA-256) of a weights file, read once into memory (no memory map: a file
+    truncated while it loads is an error, not a SIGBUS)."""
     from safetensors import SafetensorError
-    from safetensors.torch import load_file
+    from safetensors.torch import load as load_bytes
 
     try:
         regular_file(weights, "weights file")
@@ -172,14 +181,14 @@ def _read_tensors(weights: Path) -> dict:
         raise CheckpointError(f"{weights}: {e}") from None
     try:
         with weights.open("rb") as f:
-            head = f.read(8)
+            data = f.read()
     except OSError as e:
         raise CheckpointError(f"cannot read {weights}: {e.strerror or e}") from None
-    if head[:2] in PICKLE_MAGIC:
+    if data[:2] in PICKLE_MAGIC:
         raise CheckpointError(f"{weights} is a pickle or zip archive, which could run code; "
                               "only safetensors weights are loaded")
     try:
-        return load_file(str(weights))
+        return load_bytes(data), hashlib.sha256(data).hexdigest()
     except (SafetensorError, OSError, ValueError, RuntimeError) as e:
         raise CheckpointError(f"{weights} is not a valid safetensors file ({e})") from None
 
@@ -205,6 +214,17 @@ def _refuse_oversize(card: dict, weights: Path) -> None:
         raise CheckpointError(f"checkpoint card {card['_path']}: {e}") from None
 
 
+def _check_digest(card: dict, weights: Path, digest: str) -> None:
+    """Weights that are not the ones the card was measured on (swapped, zeroed, retrained) never
+    run under its name and figures. A card without ``weights_sha256`` (written before cards
+    recorded it) claims no particular weights."""
+    want = card.get("weights_sha256")
+    if want is not None and want != digest:
+        raise CheckpointError(f"{weights} is not the weights file its card {card['_path']} was made for: its "
+                              f"SHA-256 is {digest}, the card records {want} (restore the weights that "
+                              "came with the card, or retrain)")
+
+
 def _names(keys: list) -> str:
     return (", ".join(keys[:3]) + (f" and {len(keys) - 3} more" if len(keys) > 3 else "")) if keys else "none"
 
@@ -222,7 +242,7 @@ def load(path, device="cpu") -> Loaded:
     except Exception as e:  # noqa: BLE001 - whatever a bad card makes the constructors raise
         raise CheckpointError(f"checkpoint card {card['_path']} describes a model that cannot be built: "
                               f"{type(e).__name__}: {e}") from None
-    tensors = _read_tensors(weights)
+    tensors, digest = _read_tensors(weights)
     for prefix, module in (("net.", net), ("diffusion.", diffusion)):
         want = module.state_dict()
         got = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
@@ -253,11 +273,8 @@ def load(path, device="cpu") -> Loaded:
             worst = int((schedule.betas() - spec_betas).abs().argmax()) + 1
             raise CheckpointError(f"{weights}: the stored noise schedule differs from the card's "
                                   f"{card['diffusion']['schedule']} (first at t = {worst})")
+    _check_digest(card, weights, digest)
     model = Model(diffusion, net).to(device).eval()
-    try:
-        digest = hashlib.sha256(weights.read_bytes()).hexdigest()
-    except OSError as e:
-        raise CheckpointError(f"cannot read {weights}: {e.strerror or e}") from None
     return Loaded(model.diffusion, model.net, card, Path(card["_path"]), digest)
 
 

@@ -64,8 +64,9 @@ def test_the_weights_go_through_safetensors_only(tmp_path, monkeypatch):
     import safetensors.torch
 
     calls = []
-    real = safetensors.torch.load_file
-    monkeypatch.setattr(safetensors.torch, "load_file", lambda *a, **k: calls.append(a) or real(*a, **k))
+    for name in ("load_file", "load"):  # load: the bytes read once (and hashed against the card)
+        real = getattr(safetensors.torch, name)
+        monkeypatch.setattr(safetensors.torch, name, lambda *a, _real=real, **k: calls.append(a) or _real(*a, **k))
     monkeypatch.setattr(torch, "load", lambda *a, **k: pytest.fail("torch.load must never be called"))
     monkeypatch.setattr(pickle, "load", lambda *a, **k: pytest.fail("pickle.load must never be called"))
     monkeypatch.setattr(pickle, "loads", lambda *a, **k: pytest.fail("pickle.loads must never be called"))

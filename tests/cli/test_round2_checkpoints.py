@@ -1,0 +1,85 @@
+"""Checkpoints against hostile weights and cards (issue 27, items 9 and 18): a card names the
+SHA-256 of the weights it was measured on, so zeroed, swapped or retrained weights never run
+under its name and figures; every file involved hashes the same before and after."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from dpm_studio.cli import main
+
+SHIPPED = Path(__file__).resolve().parents[2] / "checkpoints"
+
+
+def sha(path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def hashes(*paths) -> dict:
+    return {str(p): sha(p) for p in paths}
+
+
+@pytest.mark.parametrize("card", sorted(SHIPPED.glob("*.json")), ids=lambda p: p.stem)
+def test_every_shipped_card_records_the_hash_of_its_weights(card):
+    recorded = json.loads(card.read_text()).get("weights_sha256")
+    assert recorded == sha(card.with_suffix(".safetensors")), f"{card.name}: re-record weights_sha256"
+
+
+def test_training_and_saving_write_the_hash(tmp_path, monkeypatch):
+    import dataclasses
+
+    from dpm_studio.core import presets
+
+    roll = presets.get_preset("swiss-roll")  # evaluate on 200 held-out points: the same path, faster
+    monkeypatch.setitem(presets.PRESETS, "swiss-roll", dataclasses.replace(roll, held_out=lambda: roll.held_out()[:200]))
+    out = tmp_path / "toy"
+    assert main(["train", "swiss-roll", "-o", str(out), "--steps", "3", "--batch", "16", "--no-eval"]) == 0
+    card = json.loads((tmp_path / "toy.json").read_text())
+    assert card["weights_sha256"] == sha(tmp_path / "toy.safetensors")
+    assert main(["evaluate", str(tmp_path / "toy.json"), "--mc", "1", "--update-card", "--json"]) == 0
+    assert json.loads((tmp_path / "toy.json").read_text())["weights_sha256"] == sha(tmp_path / "toy.safetensors")
+
+
+def _noisy_png(path):
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (24, 24, 3), dtype=np.uint8)).save(path)
+
+
+@pytest.mark.parametrize("how", ["zeroed", "swapped"])
+def test_weights_that_are_not_the_cards_are_refused_naming_both(tmp_path, tiny, capsys, how):
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    folder = tmp_path / "ckpt"
+    weights, card = folder / "tiny-rgb.safetensors", folder / "tiny-rgb.json"
+    if how == "zeroed":  # passed every load check and "denoised" by returning the input, exit 0
+        tensors = load_file(str(weights))
+        save_file({k: (torch.zeros_like(v) if k.startswith("net.") else v) for k, v in tensors.items()}, str(weights))
+    else:  # other weights of the same shapes (another run's) under this card's name and figures
+        tensors = load_file(str(weights))
+        g = torch.Generator().manual_seed(1)
+        save_file({k: (v + 1e-3 * torch.randn(v.shape, generator=g) if k.startswith("net.") else v)
+                   for k, v in tensors.items()}, str(weights))
+    src = tmp_path / "in.png"
+    _noisy_png(src)
+    before = hashes(src, weights, card)
+    capsys.readouterr()
+    rc = main(["denoise", str(src), "-o", str(tmp_path / "out.png"), "--sigma", "20", "--checkpoint", "tiny-rgb"])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert sha(weights) in err and json.loads(card.read_text())["weights_sha256"] in err
+    assert not (tmp_path / "out.png").exists() and hashes(src, weights, card) == before
+
+
+def test_a_malformed_recorded_hash_is_a_card_error(tmp_path, tiny, capsys):
+    card = tmp_path / "ckpt" / "tiny-rgb.json"
+    d = json.loads(card.read_text())
+    card.write_text(json.dumps({**d, "weights_sha256": "zz"}))
+    _noisy_png(tmp_path / "x.png")
+    assert main(["denoise", str(tmp_path / "x.png"), "-o", str(tmp_path / "o.png"), "--checkpoint", str(card)]) == 2
+    assert "weights_sha256 must be 64 lowercase hexadecimal digits" in capsys.readouterr().err
