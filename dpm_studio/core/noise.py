@@ -25,19 +25,25 @@ def estimate_noise_sigma(image: np.ndarray) -> float:
     ignores most of the image content. ``image``: (H, W) or (H, W, C) in [0, 1]; the
     answer is in the same units (multiply by 255 for 8-bit units). Channels are pooled.
     """
-    a = np.asarray(image, dtype=np.float64)
+    a = np.asarray(image)
     if a.ndim == 2:
         a = a[:, :, None]
     H, W = a.shape[:2]
     H2, W2 = H - H % 2, W - W % 2
     if H2 < 2 or W2 < 2:
         return 0.0
-    a = a[:H2, :W2]
-    hh = (a[0::2, 0::2] - a[0::2, 1::2] - a[1::2, 0::2] + a[1::2, 1::2]) / 2.0
+    # (block row, 2, block column, 2, C); beyond MAX_BLOCKS blocks every step-th block row and
+    # column, a regular grid over the whole image.
+    blocks = a[:H2, :W2].reshape(H2 // 2, 2, W2 // 2, 2, a.shape[2])
+    step = max(1, math.ceil(math.sqrt(blocks.shape[0] * blocks.shape[2] / MAX_BLOCKS)))
+    b = blocks[::step, :, ::step].astype(np.float64)
+    p00, p01, p10, p11 = b[:, 0, :, 0], b[:, 0, :, 1], b[:, 1, :, 0], b[:, 1, :, 1]
+    hh = (p00 - p01 - p10 + p11) / 2.0
     # A block with a pixel clipped at 0 or 1 holds less noise than sigma (the clipped part
     # is flat), so it would pull the median down: leave such blocks out while enough remain.
-    blocks = np.stack([a[0::2, 0::2], a[0::2, 1::2], a[1::2, 0::2], a[1::2, 1::2]])
-    unclipped = ((blocks != 0) & (blocks != 1)).all(0)
+    unclipped = np.ones(hh.shape, bool)
+    for p in (p00, p01, p10, p11):
+        unclipped &= (p != 0) & (p != 1)
     if unclipped.sum() >= max(16, unclipped.size // 10):
         hh = hh[unclipped]
     return float(np.median(np.abs(hh)) / MAD_NORMAL)

@@ -98,3 +98,15 @@ def test_the_recipes_refuse_what_the_app_refuses(files, monkeypatch):
     monkeypatch.setattr(decode, "MAX_PIXELS", 100_000_000)
     r = im.folder_recipe(folder, mode="rgb")
     assert len(r.sources) == len(NAMES)
+
+
+def test_uint8_conversions_round_trip_and_map_non_finite_values():
+    """to_uint8 rounds and clips (NaN -> 0, +inf -> 255, -inf -> 0); from_uint8 is float32 v / 255."""
+    from dpm_studio.core.decode import from_uint8, to_uint8
+
+    v = np.arange(256, dtype=np.uint8)
+    f = from_uint8(v)
+    assert f.dtype == np.float32 and np.array_equal(f, v.astype(np.float32) / np.float32(255))
+    assert np.array_equal(to_uint8(f), v)
+    odd = np.array([np.nan, np.inf, -np.inf, -0.5, 0.0, 0.5, 1.0, 2.0, 0.5 / 255, 0.49 / 255])
+    assert to_uint8(odd).tolist() == [0, 255, 0, 0, 0, 128, 255, 255, 1, 0]
