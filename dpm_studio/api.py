@@ -8,8 +8,11 @@ Arrays: (H, W) grey or (H, W, C) with C = 1, 3 (or 2, 4: the last channel is alp
 through unchanged). uint8 and uint16 come back in their own type (rounded), floats in
 [0, 1] as floats of their own type; the shape comes back as it went in. ``sigma`` is in
 the array's own units (0-255 for uint8, 0-65535 for uint16, 0-1 for floats), as
-``skimage.restoration.estimate_sigma`` gives it; None estimates it, as the command line
-does.
+``skimage.restoration.estimate_sigma`` gives it. Without ``sigma`` the noise model is
+fitted (``noise="auto"``, the command line's default: var = a x + b, constant where a is
+not significant); ``noise="constant"`` takes ``sigma`` or estimates one, and
+``noise="poisson-gaussian"`` takes ``noise_a`` and ``noise_b`` in the [0, 1] units of the
+image whatever the array's type.
 
 Every other keyword is a setting of :class:`~dpm_studio.core.requests.InpaintRequest` or
 :class:`~dpm_studio.core.requests.DenoiseRequest` (``steps``, ``seed``, ``samples``,
@@ -108,7 +111,9 @@ def _run(loaded, request, image, pixels, mask=None, progress=None) -> np.ndarray
 
 def denoise(image, sigma: float | None = None, *, checkpoint=DEFAULT_CHECKPOINT, device: str = "cpu",
             progress: Callable[[int, int], None] | None = None, **settings) -> np.ndarray:
-    """``image`` without its Gaussian noise of std ``sigma`` (the array's units; None: estimated)."""
+    """``image`` without its noise: of std ``sigma`` (the array's units), or as ``noise``
+    says ("auto", the default without ``sigma``; "constant"; "poisson-gaussian" with
+    ``noise_a``, ``noise_b`` in [0, 1] units)."""
     from .limits import is_real
 
     pixels, back, unit = _to_unit(image)

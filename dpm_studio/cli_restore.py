@@ -175,7 +175,8 @@ def _denoise_request(args):
     return _request(DenoiseRequest, sigma=None if args.sigma is None else args.sigma / 255.0, steps=args.steps,
                     seed=args.seed, samples=args.samples, method=args.method, ensemble=args.ensemble,
                     tile=args.tile, tile_batch=args.tile_batch, variance=args.variance, device=args.device,
-                    clipping=args.clipping, precision=args.precision)
+                    clipping=args.clipping, precision=args.precision, noise=args.noise, noise_a=args.noise_a,
+                    noise_b=args.noise_b)
 
 
 def cmd_denoise(args, loaded=None, progress=None) -> int:
@@ -255,7 +256,15 @@ def add_parsers(sub) -> None:
     dn = sub.add_parser("denoise", help="remove Gaussian noise from an image")
     dn.add_argument("input", nargs="+", help="the noisy image; or several, or a folder of images (a batch)")
     _restore_args(dn)
+    dn.add_argument("--noise", choices=("auto", "constant", "poisson-gaussian"), default=None,
+                    help="the noise model: auto (the default; fitted from the image: constant, or a camera's "
+                         "signal-dependent var = a x + b), constant (one std: --sigma, or estimated), or "
+                         "poisson-gaussian (--noise-a, --noise-b); --sigma alone means constant")
     dn.add_argument("--sigma", type=A.SIGMA_255, default=None, help="noise std in 0-255 units (default: estimated)")
+    dn.add_argument("--noise-a", type=A.NOISE_AB, default=None, metavar="A",
+                    help="with --noise poisson-gaussian: var = A x + B, x in [0, 1] (A: the shot noise's gain)")
+    dn.add_argument("--noise-b", type=A.NOISE_AB, default=None, metavar="B",
+                    help="with --noise poisson-gaussian: B, the variance at black (read noise), [0, 1] units")
     dn.add_argument("--samples", type=A.SAMPLES, default=1, help="average K samples (posterior mean)")
     dn.add_argument("--method", choices=("mmse", "sample"), default="mmse",
                     help="one-step posterior mean (fast) or sampled reverse trajectories")

@@ -17,6 +17,7 @@ WHOLE = {
 }
 START_SIGMA = (0.0, 100.0)   # (lo, hi]
 SIGMA_255 = (0.0, 255.0)     # (lo, hi]
+NOISE_AB = (0.0, 1.0)        # [lo, hi]: var = a x + b in [0, 1] image units
 
 
 def check_whole(name: str, value, lo: int | None = None, hi: int | None = None, *, optional: bool = True):

@@ -394,7 +394,7 @@ class Denoise(Condition):
         return None if self._t_star is not None else gaussian_log_r(x, self.y, (self.sigma ** 2).expand_as(x))
 
 
-def censored_mean(y: torch.Tensor, x_hat: torch.Tensor, sigma: float, levels: int = 255) -> torch.Tensor:
+def censored_mean(y: torch.Tensor, x_hat: torch.Tensor, sigma, levels: int = 255) -> torch.Tensor:
     """The expectation step for a clipped file: ``y`` with each clipped pixel replaced by
     the mean of the value it stands for.
 
@@ -411,9 +411,15 @@ def censored_mean(y: torch.Tensor, x_hat: torch.Tensor, sigma: float, levels: in
     denoising pass, then denoising again) is an EM iteration for the censored likelihood
     (measured in docs/benchmarks.md). Only pixels exactly at 0 or 1 are replaced;
     the quantisation's own noise, variance 1 / (12 levels^2), is negligible beside s
-    (1/12 against 225 for s = 15 in 0-255 units) and is not added.
+    (1/12 against 225 for s = 15 in 0-255 units) and is not added. ``sigma`` may be a
+    tensor broadcasting with ``y``: the noise std at each pixel (signal-dependent noise,
+    s = sqrt(a x_hat + b)).
     """
-    if not sigma > 0:
+    if torch.is_tensor(sigma):
+        sigma = sigma.double()
+        if not bool((sigma > 0).all()):
+            raise ValueError("the noise level must be positive")
+    elif not sigma > 0:
         raise ValueError("the noise level must be positive")
     y64, x64 = y.double(), x_hat.double().expand_as(y)
     lo, hi = 0.5 / levels, 1.0 - 0.5 / levels

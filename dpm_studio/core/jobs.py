@@ -5,7 +5,9 @@ request (:mod:`.requests`), the pixels, the mask, and what is known of the sourc
 (:class:`Source`: its bit depth and value range). What comes back, a :class:`Job`, is all
 a run needs, decided once for every front end:
 
-- the noise level when the request leaves it unset (``sigma`` None): measured by
+- the noise model (:func:`~.noise_law.resolve_noise`): without ``sigma`` or with
+  ``noise="auto"``, var = a x + b fitted to the image, constant where a is not significant;
+- the noise level when a constant model leaves it unset (``sigma`` None): measured by
   :func:`~.noise.estimate_noise_sigma` on the colour channels of the whole image (a grid
   over all of it beyond 2048 x 2048 blocks' worth), the one region every front end uses;
 - the quantisation levels for censored clipping from the source's bit depth (255 for an
@@ -31,6 +33,7 @@ import torch
 
 from .masks import prepare_mask
 from .noise import estimate_noise_sigma
+from .noise_law import resolve_noise
 from .requests import _Request
 from .tiling import inpaint_boxes, tile_boxes
 
@@ -146,7 +149,8 @@ def resolve(request: _Request, image=None, mask=None, source: Source | None = No
         if not plan:
             raise ValueError("the mask is empty: there is nothing to inpaint")
         return Job(req, img, alpha, m, plan, source, notes=_mask_notes(m))
-    changes, estimated = {}, req.sigma is None
+    req, noise_note = resolve_noise(req, img)
+    changes, estimated = {}, req.sigma is None and req.noise == "constant"
     if estimated:
         sigma = float(estimate_noise_sigma(img))
         if not sigma > 0:
@@ -158,4 +162,5 @@ def resolve(request: _Request, image=None, mask=None, source: Source | None = No
         changes["tile_batch"] = default_tile_batch(req.device)
     req = replace(req, **changes).validate() if changes else req
     notes = (f"estimated noise sigma = {req.sigma * 255:.1f} (0-255 units)",) if estimated else ()
+    notes += (noise_note,) if noise_note else ()
     return Job(req, img, alpha, None, tile_boxes(H, W, int(req.tile), int(req.overlap)), source, estimated, notes)

@@ -188,9 +188,23 @@ class DenoiseRequest(_Request):
     # quantisation steps (None: from the source's bit depth, 255 for 8-bit; core/jobs.py).
     clipping: str = "censored"
     levels: int | None = None
+    # The noise model: "constant" (std ``sigma``; None: estimated), "poisson-gaussian"
+    # (var = noise_a x + noise_b in [0, 1] units: a camera's shot and read noise, denoised
+    # through the generalized Anscombe transform, core/anscombe.py) or "auto" (var = a x + b
+    # fitted from the image, constant where a is not significant: core/noise_law.py).
+    # None: "constant" when ``sigma`` is given, else "auto". core/jobs.py resolves it; the
+    # saved record carries the model run and, for "auto", the fit (``noise_fit``).
+    # docs/camera-noise.md measures them.
+    noise: str | None = None
+    noise_a: float | None = None
+    noise_b: float | None = None
+    noise_fit: dict | None = None
 
     def validate(self, loaded=None):
         super().validate(loaded)
+        from .noise_law import check_noise
+
+        check_noise(self)
         if self.sigma is not None and not 0 < float(self.sigma) <= 1:  # also NaN and infinity
             raise ValueError("denoising needs a positive noise level of at most 255 (0-255 units)")
         if self.method not in DENOISE_METHODS:
@@ -216,6 +230,11 @@ class DenoiseRequest(_Request):
     def metadata(self, loaded=None, **extra):
         out = super().metadata(loaded, **extra)
         out["sigma_255"] = None if self.sigma is None else round(float(self.sigma) * 255, 2)
+        if self.noise != "poisson-gaussian":
+            out.pop("noise_a")
+            out.pop("noise_b")
+        if self.noise_fit is None:
+            out.pop("noise_fit")
         if self.method == "mmse":
             out.pop("variance")
         else:

@@ -29,6 +29,7 @@ import numpy as np
 import torch
 
 from .conditioning import Condition, Denoise, Inpaint, censored_mean
+from .noise_law import noise_law
 from .jobs import Job, Source, as_hwc, resolve
 from .memory import check_run
 from .rng import make_generator
@@ -121,6 +122,10 @@ def ensemble_mmse(diffusion, net, y: torch.Tensor, sigma: float, n: int = 1) -> 
     return acc / n
 
 
+def _clip01(x) -> np.ndarray:
+    return np.clip(np.asarray(x, dtype=np.float32), 0.0, 1.0)
+
+
 def _from_batch(x: torch.Tensor, how: str) -> np.ndarray:
     if how == "split":
         x = x.permute(1, 0, 2, 3)
@@ -132,8 +137,13 @@ def _from_batch(x: torch.Tensor, how: str) -> np.ndarray:
 class _Piece:
     """One model run over an image piece: conversions in and out of model space."""
 
-    def __init__(self, loaded, img: np.ndarray | None, samples: int, device):
+    def __init__(self, loaded, img: np.ndarray | None, samples: int, device, law=None):
+        """``law``: a noise law (core/anscombe.py) whose ``forward`` maps ``img`` to the
+        space the model denoises and whose ``inverse`` maps the model's images back."""
         self.d, self.net, card = loaded.diffusion, loaded.net, loaded.card
+        self.law = law
+        if law is not None and img is not None:
+            img = np.asarray(law.forward(img), dtype=np.float32)
         self.channels = int(card["data"].get("channels", 1))
         self.mean, self.std = _scale(card)
         self.binary = self.d.family == "binomial"
@@ -152,7 +162,8 @@ class _Piece:
         if average and self.samples > 1:
             x = x.reshape(self.samples, -1, *x.shape[1:]).float().mean(0)
         v = x[:self.B] if self.binary else x[:self.B] * self.std + self.mean
-        return np.clip(_from_batch(v, self.how), 0.0, 1.0)
+        out = _from_batch(v, self.how)
+        return np.clip(out, 0.0, 1.0) if self.law is None else _clip01(self.law.inverse(out))
 
     def each(self, x):
         """Each of the ``samples`` draws in a batch as an image (None for a single draw)."""
@@ -333,13 +344,13 @@ def tile_batches(boxes, size: int) -> list[list[int]]:
     return groups
 
 
-def _mmse_input(piece, sigma, seed, grey_draws):
+def _mmse_input(piece, seed, grey_draws):
     """The network input for one-step denoising of ``piece``, and its noise std in model units.
 
     A grey image on a colour model gets its noise made i.i.d. across channels, in
     ``grey_draws`` draws of the added colour noise whose estimates :func:`_mmse_output`
     averages."""
-    s = float(sigma) / piece.std
+    s = float(piece.law.sigma_u) / piece.std
     if piece.how != "mean":
         return piece.y[:piece.B], s
     gen = make_generator(piece.y.device, 0 if seed is None else seed)
@@ -350,35 +361,38 @@ def _mmse_output(piece, x0) -> np.ndarray:
     return piece.to_image(x0.mean(0, keepdim=True) if piece.how == "mean" else x0)
 
 
-def _uncensor(loaded, crop: np.ndarray, sigma: float, levels: int | None, seed, device, grey_draws,
+def _uncensor(loaded, crop: np.ndarray, law, levels: int | None, seed, device, grey_draws,
               steps: int = CLIP_STEPS) -> np.ndarray:
     """``crop`` with its clipped pixels replaced by the expected values they stand for
     (:func:`censored_mean`): ``steps`` expectation steps for a file clipped at 0 and 1,
-    each under the one-view estimate from the previous one. Unchanged when nothing is
-    clipped or ``levels`` is None."""
+    each under the one-view estimate from the previous one, with the noise std ``law``
+    gives at that estimate (signal-dependent noise: sqrt(a x + b)). Unchanged when
+    nothing is clipped or ``levels`` is None."""
     if levels is None or not ((crop == 0) | (crop == 1)).any():
         return crop
     y_file, y_now = torch.from_numpy(crop), crop
+    floor = 0.5 / levels  # a std of 0 (b = 0 at x = 0) would make the truncated mean 0 / 0
     for _ in range(steps):
-        piece = _Piece(loaded, y_now, 1, device)
-        y, s = _mmse_input(piece, sigma, seed, grey_draws)
+        piece = _Piece(loaded, y_now, 1, device, law)
+        y, s = _mmse_input(piece, seed, grey_draws)
         x_hat = _mmse_output(piece, ensemble_mmse(loaded.diffusion, loaded.net, y, s, 1))
-        y_now = censored_mean(y_file, torch.from_numpy(x_hat), float(sigma), levels).numpy()
+        std = torch.as_tensor(np.maximum(law.std(x_hat), floor), dtype=torch.float64)
+        y_now = censored_mean(y_file, torch.from_numpy(x_hat), std, levels).numpy()
     return y_now
 
 
 def _denoise_mmse(loaded, job: Job, blender):
     """The one-step posterior mean, ``tile_batch`` equal-sized tiles per network call."""
     req, img, boxes, levels = job.request, job.image, job.plan, job.levels
-    sigma, seed, device, grey_draws = req.sigma, req.seed, req.device, req.grey_draws
+    law, seed, device, grey_draws = noise_law(req), req.seed, req.device, req.grey_draws
     for group in tile_batches(boxes, int(req.tile_batch)):
         parts, ys, s = [], [], None
         for k in group:
             top, left, bottom, right = boxes[k]
             tile_seed = None if seed is None else seed + k
-            crop = _uncensor(loaded, img[top:bottom, left:right], sigma, levels, tile_seed, device, grey_draws)
-            piece = _Piece(loaded, crop, 1, device)
-            y, s = _mmse_input(piece, sigma, tile_seed, grey_draws)
+            crop = _uncensor(loaded, img[top:bottom, left:right], law, levels, tile_seed, device, grey_draws)
+            piece = _Piece(loaded, crop, 1, device, law)
+            y, s = _mmse_input(piece, tile_seed, grey_draws)
             parts.append((k, piece, y.shape[0]))
             ys.append(y)
         x0_all = ensemble_mmse(loaded.diffusion, loaded.net, torch.cat(ys), s, req.ensemble)
@@ -391,8 +405,10 @@ def _denoise_mmse(loaded, job: Job, blender):
 
 
 def _denoise(loaded, job: Job):
+    """The noise law (core/noise_law.py): constant, or var = a x + b through the generalized
+    Anscombe transform; the model denoises in its space at ``law.sigma_u``."""
     req, img, boxes, levels = job.request, job.image, job.plan, job.levels
-    sigma, seed, samples, device = req.sigma, req.seed, int(req.samples), req.device
+    law, seed, samples, device = noise_law(req), req.seed, int(req.samples), req.device
     H, W = img.shape[:2]
     blender = TileBlender(H, W, img.shape[2], req.overlap)
     each = [TileBlender(H, W, img.shape[2], req.overlap) for _ in range(samples)] \
@@ -403,10 +419,10 @@ def _denoise(loaded, job: Job):
     offset = 0
     for k, box in enumerate(boxes):
         top, left, bottom, right = box
-        crop = _uncensor(loaded, img[top:bottom, left:right], sigma, levels, None if seed is None else seed + k,
+        crop = _uncensor(loaded, img[top:bottom, left:right], law, levels, None if seed is None else seed + k,
                          device, req.grey_draws)
-        piece = _Piece(loaded, crop, samples, device)
-        s = float(sigma) / piece.std
+        piece = _Piece(loaded, crop, samples, device, law)
+        s = float(law.sigma_u) / piece.std
         if piece.how == "mean":
             # A grey image on a colour model: make its noise i.i.d. across channels.
             gen = make_generator(piece.y.device, 0 if seed is None else seed + k)

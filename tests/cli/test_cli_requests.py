@@ -21,7 +21,8 @@ def test_the_cli_and_the_app_save_the_same_schema(tmp_path, tiny):
     assert main(["denoise", str(src), "-o", str(out), "--checkpoint", "tiny-rgb", "--sigma", "20",
                  "--ensemble", "1"]) == 0
     meta = load_image(out).metadata
-    expect = DenoiseRequest(sigma=20 / 255, ensemble=1, levels=255, tile_batch=1).metadata("tiny-rgb")  # as resolved
+    expect = DenoiseRequest(sigma=20 / 255, ensemble=1, levels=255, tile_batch=1,
+                            noise="constant").metadata("tiny-rgb")  # as resolved
     run = dict(meta["runs"][0])
     weights = Path(os.environ["DPM_STUDIO_CHECKPOINTS"]) / "tiny-rgb.safetensors"
     # the model actually used (issue 18), named by its weights' hash, not by where it lies (issue 24)

@@ -1,0 +1,77 @@
+"""From a denoising request to the noise law the denoiser runs under (numpy only).
+
+A request's ``noise`` (core/requests.py): "constant" (std ``sigma``), "poisson-gaussian"
+(var = ``noise_a`` x + ``noise_b``), "auto", or None ("constant" when ``sigma`` is given,
+"auto" otherwise). "auto" fits var = a x + b to the image (:mod:`.noise_level`); where a
+is not significantly above 0 the noise is taken as constant, with sigma left for the
+single-sigma estimate the denoiser always used (core/jobs.py), so constant noise is
+denoised exactly as before. "poisson-gaussian" runs the model on the generalized Anscombe
+transform of the image and maps back with the exact unbiased inverse (:mod:`.anscombe`;
+the choice against a per-pixel noise level is measured in docs/camera-noise.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from functools import lru_cache
+
+from ..limits import is_real
+from .anscombe import ConstantNoise, GeneralizedAnscombe
+from .noise_level import fit_noise_level
+
+NOISES = ("auto", "constant", "poisson-gaussian")
+
+
+def check_noise(req) -> None:
+    """Refuse a bad noise model with one line (ValueError)."""
+    noise = req.noise
+    if noise is not None and noise not in NOISES:
+        raise ValueError(f"the noise model must be one of {', '.join(NOISES)}")
+    a, b = req.noise_a, req.noise_b
+    if noise == "poisson-gaussian":
+        for name, v in (("a", a), ("b", b)):
+            if v is None or not is_real(v) or not 0 <= float(v) <= 1:  # also NaN and infinity
+                raise ValueError(f"a Poisson-Gaussian noise model needs {name} from 0 to 1 (var = a x + b, "
+                                 f"[0, 1] image units), not {v!r}")
+        if not float(a) + float(b) > 0:
+            raise ValueError("a Poisson-Gaussian noise model needs a or b above 0")
+        if req.sigma is not None:
+            raise ValueError("sigma is a constant noise level: a Poisson-Gaussian model takes a and b")
+    elif a is not None or b is not None:
+        raise ValueError("the noise's a and b need the Poisson-Gaussian noise model")
+    elif noise == "auto" and req.sigma is not None:
+        raise ValueError("a given sigma is a constant noise level: choose the constant noise model")
+
+
+def resolve_noise(req, pixels):
+    """``req`` with its noise model decided: None becomes "constant" or "auto", and "auto"
+    becomes what the image's fit says, recorded in ``noise_fit`` ("constant" leaves sigma
+    to the usual estimate). Returns (request, note for the user or None)."""
+    noise = req.noise or ("constant" if req.sigma is not None else "auto")
+    if noise != "auto":
+        return (req if req.noise == noise else replace(req, noise=noise)), None
+    fit = fit_noise_level(pixels)
+    record = fit.record() if fit is not None else None
+    if fit is None or fit.kind == "constant":
+        return replace(req, noise="constant", noise_fit=record), None
+    note = (f"estimated noise: poisson-gaussian, var = {fit.a:.3g} x + {fit.b:.3g} (std {fit.b ** 0.5 * 255:.1f} "
+            f"at black, {(fit.a + fit.b) ** 0.5 * 255:.1f} at white, 0-255 units)")
+    return replace(req, noise="poisson-gaussian", noise_a=float(fit.a), noise_b=float(fit.b), noise_fit=record), note
+
+
+@lru_cache(maxsize=8)
+def _anscombe(a: float, b: float) -> GeneralizedAnscombe:
+    return GeneralizedAnscombe(a, b)
+
+
+def noise_law(req):
+    """The law object (``forward``, ``inverse``, ``sigma_u``, ``std``) of a resolved request."""
+    noise = req.noise or ("constant" if req.sigma is not None else "auto")
+    if noise == "auto":
+        raise ValueError("resolve an automatic noise model against the image first (core/jobs.py)")
+    if noise == "poisson-gaussian":
+        a, b = float(req.noise_a), float(req.noise_b)
+        if a == 0:
+            return ConstantNoise(b ** 0.5)
+        return _anscombe(a, b)
+    return ConstantNoise(float(req.sigma))
