@@ -35,13 +35,14 @@ from .cli_train import BOUND_KEYS, bound_entry, cmd_evaluate, cmd_train, measure
 
 # -- checkpoints ---------------------------------------------------------------------------
 def cmd_checkpoints(args) -> int:
+    from .core.cardschema import printable as p
     from .core.checkpoint import is_image_card, scan_cards
 
     from .paths import checkpoint_dirs, checkpoint_source
 
     cards, skipped = scan_cards()
     for line in skipped:  # a bad card never hides the good ones
-        print(f"dpm-studio: warning: {line}", file=sys.stderr)
+        print(f"dpm-studio: warning: {p(line)}", file=sys.stderr)
     cards = [{**c, "where": checkpoint_source(c["path"])} for c in cards]
     if args.json:
         print(json.dumps([{**c, "image_model": is_image_card(c)} for c in cards]))
@@ -49,19 +50,19 @@ def cmd_checkpoints(args) -> int:
     print("checkpoint folders, searched in this order (the first of a name wins):")
     for folder in checkpoint_dirs():
         note = "" if folder.is_dir() else "  (does not exist yet)"
-        print(f"  {checkpoint_source(folder / 'x.json'):<8} {folder}{note}")
+        print(f"  {checkpoint_source(folder / 'x.json'):<8} {p(folder)}{note}")
     if not cards:
         print("no checkpoints found")
         return 0
-    for c in cards:
+    for c in cards:  # a card's text is anyone's: its control characters are printed escaped, never acted on
         b = c.get("bound", {})
         bound = f"K = {b['K']:.3f} {b.get('units', '')}" if isinstance(b.get("K"), (int, float)) \
             else "bound not measured"
         use = "images" if is_image_card(c) else "not for images"
-        print(f"{c['name']:<16} {c['family']:<9} {use:<14} {c.get('description', '')[:60]:<60} {bound:<26} "
-              f"{c['where']:<8} {c['path']}")
+        print(f"{p(c['name']):<16} {c['family']:<9} {use:<14} {p(c.get('description', '')[:60]):<60} {p(bound):<26} "
+              f"{c['where']:<8} {p(c['path'])}")
         for other in c.get("shadows", []):
-            print(f"{'':<16} (hides {other})")
+            print(f"{'':<16} (hides {p(other)})")
     return 0
 
 

@@ -129,6 +129,12 @@ def cmd_train(args) -> int:
     from .core import checkpoint
     from .core.presets import from_folder, get_preset, with_net
 
+    from .core.cardschema import CardError, check_name, printable
+
+    try:  # the name its own loader would refuse (control characters, DEL, C1) is refused before training
+        check_name(args.name or Path(args.output).stem)
+    except CardError as e:
+        raise UserError(f"--name {printable(args.name or Path(args.output).stem)}: {e}") from None
     if not (args.resume or args.overwrite):
         out = Path(args.output)
         existing = [p for p in checkpoint.paths_for(out) if p.exists()]

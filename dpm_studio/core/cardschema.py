@@ -11,6 +11,7 @@ is refused before a byte is allocated for it.
 from __future__ import annotations
 
 import math
+import unicodedata
 
 FAMILIES = ("gaussian", "binomial")
 #: Network types that work on images (the rest are the paper's toy models of points and sequences).
@@ -79,6 +80,32 @@ def _show(v) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+#: Characters a terminal acts on or that reorder or hide text: C0, DEL and C1 controls (Cc), format
+#: characters such as bidi overrides (Cf), line and paragraph separators, lone surrogates.
+UNPRINTABLE = ("Cc", "Cf", "Zl", "Zp", "Cs")
+
+
+def unprintable(text: str) -> list[str]:
+    """The characters of ``text`` that must not reach a terminal as they are (see UNPRINTABLE)."""
+    return [c for c in text if unicodedata.category(c) in UNPRINTABLE]
+
+
+def printable(text) -> str:
+    """``text`` with every unprintable character written as an escape (``\\x1b``, ``\\u202e``)."""
+    text = str(text)
+    if not unprintable(text):
+        return text
+    return "".join(c.encode("unicode_escape").decode("ascii") if unicodedata.category(c) in UNPRINTABLE else c
+                   for c in text)
+
+
+def check_name(name) -> None:
+    """A checkpoint name the loader accepts: a non-empty string of at most 200 printable characters."""
+    _str({"name": name}, "name", "", required=True, max_len=200)
+    if unprintable(name):
+        raise CardError("name holds control characters")
+
+
 def _check_kwargs(kwargs: dict, where: str):
     for k, v in kwargs.items():
         if not isinstance(k, str):
@@ -107,9 +134,7 @@ def check_card(card) -> None:
     """Raise :class:`CardError` unless ``card`` (a parsed JSON value) is a usable card."""
     if not isinstance(card, dict):
         raise CardError("it must hold a JSON object")
-    _str(card, "name", "", required=True, max_len=200)
-    if any(ord(c) < 32 for c in card["name"]):
-        raise CardError("name holds control characters")
+    check_name(card.get("name"))
     _str(card, "family", "", required=True, choices=FAMILIES)
     _str(card, "description", "")
     _str(card, "weights", "", max_len=255)

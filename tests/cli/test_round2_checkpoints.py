@@ -83,3 +83,48 @@ def test_a_malformed_recorded_hash_is_a_card_error(tmp_path, tiny, capsys):
     _noisy_png(tmp_path / "x.png")
     assert main(["denoise", str(tmp_path / "x.png"), "-o", str(tmp_path / "o.png"), "--checkpoint", str(card)]) == 2
     assert "weights_sha256 must be 64 lowercase hexadecimal digits" in capsys.readouterr().err
+
+
+# -- item 17: card text printed escaped; names the loader refuses are refused by train too -----------------------
+HOSTILE = "\x1b[2J\x1b]0;pwned\x07fake\nline\x7f\x9b31m\u202eend"
+
+
+def test_checkpoints_prints_a_cards_control_characters_escaped(tmp_path, tiny, capsys):
+    card = tmp_path / "ckpt" / "tiny-rgb.json"
+    d = json.loads(card.read_text())
+    card.write_text(json.dumps({**d, "description": HOSTILE}))
+    before = hashes(card, card.with_suffix(".safetensors"))
+    capsys.readouterr()
+    assert main(["checkpoints"]) == 0
+    out = capsys.readouterr().out
+    line = next(ln for ln in out.splitlines() if ln.startswith("tiny-rgb"))
+    for raw in ("\x1b", "\x07", "\x7f", "\x9b", "\u202e"):
+        assert raw not in out, repr(raw)
+    assert "\\x1b[2J\\x1b]0;pwned\\x07fake\\nline" in line  # one line, the sequence visible, not acted on
+    assert hashes(card, card.with_suffix(".safetensors")) == before
+
+
+@pytest.mark.parametrize("bad", ["tiny\x7f", "tiny\x85", "tiny\u202egpj"])
+def test_a_card_name_with_del_c1_or_bidi_controls_is_refused(tmp_path, tiny, capsys, bad):
+    card = tmp_path / "ckpt" / "tiny-rgb.json"
+    d = json.loads(card.read_text())
+    card.write_text(json.dumps({**d, "name": bad}))
+    _noisy_png(tmp_path / "x.png")
+    capsys.readouterr()
+    assert main(["denoise", str(tmp_path / "x.png"), "-o", str(tmp_path / "o.png"), "--sigma", "9",
+                 "--checkpoint", str(card)]) == 2
+    err = capsys.readouterr().err
+    assert "name holds control characters" in err and bad not in err
+    assert not (tmp_path / "o.png").exists()
+
+
+@pytest.mark.parametrize("name", ["evil\x1b]0;pwned\x07", "del\x7f", "c1\x9b2J"])
+def test_train_refuses_a_name_its_loader_would_refuse(tmp_path, capsys, name):
+    out = tmp_path / "runs" / "toy"
+    out.parent.mkdir()
+    capsys.readouterr()
+    assert main(["train", "swiss-roll", "-o", str(out), "--steps", "1", "--batch", "8", "--no-eval",
+                 "--name", name]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "control characters" in err and name not in err
+    assert list(out.parent.iterdir()) == []  # nothing written
