@@ -234,6 +234,7 @@ def t_strata(T: int, n_t: int, spacing: str = "log") -> tuple[torch.Tensor, torc
     ``"uniform"``: ``n_t`` equal widths (the estimator before).
     """
     if spacing == "uniform":
+        n_t = min(n_t, T - 1)  # at most one stratum per step (more gave strata of no steps)
         lo = 2 + torch.floor(torch.arange(n_t, dtype=torch.float64) * (T - 1) / n_t)
         hi = torch.cat([lo[1:], torch.tensor([T + 1.0], dtype=torch.float64)])
         return lo, hi - lo

@@ -105,8 +105,6 @@ def test_stratified_estimate_is_unbiased_for_the_full_sum_within_its_measured_no
 def test_step_strata_cover_every_step_once(T, n_t, spacing):
     from dpm_studio.core.bound import t_strata
 
-    if spacing == "uniform" and n_t >= T:
-        return
     lo, width = t_strata(T, n_t, spacing)
     steps = torch.cat([torch.arange(int(a), int(a + w)) for a, w in zip(lo, width)])
     assert torch.equal(steps, torch.arange(2, T + 1)) and len(lo) <= n_t and float(width.min()) >= 1
@@ -134,7 +132,8 @@ def test_standard_units_give_the_8bit_nll_of_the_discrete_pixels(channels):
     data = {"channels": channels, "scale": {"mean": mean, "std": std},
             "provenance": {"augmentation": {"dequantisation": DEQUANTISED_8BIT}}}
     got = standard_units(K, data, "gaussian", "bits/pixel")["nll_bits_per_dim"]
-    assert exact - 0.005 < got < exact + 0.01, (got, exact)  # the gap measured 0.001
+    # The gap measured 0.0007-0.0012 over five seeds; a bin of 1/255 or 1/257 would move it by 0.0056.
+    assert exact < got < exact + 0.003, (got, exact)
 
 
 def test_standard_units_of_binary_and_continuous_data():

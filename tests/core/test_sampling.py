@@ -31,10 +31,11 @@ def test_seed_gives_bit_identical_results():
 
 
 def test_respaced_grid_has_the_asked_number_of_steps_and_ends_1_0():
-    for steps in (1, 2, 5, 20, 49, 50, 80):
+    assert time_grid(50, 1) == [50.0, 0.0]  # one transition: straight from T to 0
+    for steps in (2, 5, 20, 49, 50, 80):
         g = time_grid(50, steps)
-        assert g[0] == 50 and g[-2:] == [1.0, 0.0] or steps == 1
-        assert len(g) - 1 == min(steps, 50) or steps == 1
+        assert g[0] == 50 and g[-2:] == [1.0, 0.0]
+        assert len(g) - 1 == min(steps, 50)
         assert all(a > b for a, b in zip(g, g[1:]))
     g = time_grid(50, 10, t_start=17.3)
     assert g[0] == 17.3 and g[1] == 17.0 and g[-1] == 0.0 and len(g) - 1 == 10
