@@ -149,6 +149,14 @@ def cases(quick: bool):
     for j in range(2):
         out.append((f"N(0, [[1,.9],[.9,1]]), soft pixel 1 (c = .5, kappa = .5, y1 = 1.5)", f"mean of pixel {j + 1}",
                     float(exact[j]), d, net, 2, lambda x, j=j: x[..., j], meths))
+    # A hard (delta) pixel: the modes' rules, not weights; neither is exact.
+    hard_y, hard_c = torch.tensor([[1.5, 0.0]]), torch.tensor([[1.0, 0.0]])
+    out.append(("N(0, [[1,.9],[.9,1]]), hard pixel 1 = 1.5 (delta r)", "mean of pixel 2",
+                float(C[1, 0] / C[0, 0] * 1.5), d, net, 2, lambda x: x[..., 1],
+                [(f"Inpaint {mode} (hard pixels: no weights)", False, lambda m=mode: Inpaint(hard_y, hard_c, mode=m),
+                  False) for mode in ("clamp", "forward")]
+                + [("Inpaint forward, c = 0.9999 (r = N(y; x, 5e-6)) + SMC", True,
+                    lambda: Inpaint(hard_y, torch.tensor([[0.9999, 0.0]]), mode="forward", product="noised"), True)]))
     # Per-pixel noise levels (matched start at the noisiest, the rest weighed).
     d = gauss_model()
     net = GaussianDataOracle(d, 2.0, 1.0)
