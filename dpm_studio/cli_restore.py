@@ -14,11 +14,13 @@ from .paths import DEFAULT_CHECKPOINT
 
 def _run_to_end(gen, label: str, progress=None):
     prog = progress or Progress(label, None)
-    rec = None
+    rec, min_ess = None, None
     try:
         for rec in gen:
             prog.total = rec.total
-            prog.update(rec.index + 1, force=rec.done)
+            if rec.ess is not None:
+                min_ess = rec.ess if min_ess is None else min(min_ess, rec.ess)
+            prog.update(rec.index + 1, "" if rec.ess is None else f"ESS {rec.ess:.1f}", force=rec.done)
     except ValueError as e:  # the tasks' refusals are meant for the user
         raise UserError(str(e)) from None
     except (MemoryError, RuntimeError) as e:
@@ -29,6 +31,9 @@ def _run_to_end(gen, label: str, progress=None):
         raise UserError("ran out of memory; try a smaller image, fewer --samples or a smaller --tile") from None
     finally:
         prog.close()
+    if min_ess is not None:  # sequential Monte Carlo: how far the weights spread
+        print(f"dpm-studio: sequential Monte Carlo: effective sample size {rec.ess:.1f} at the end, "
+              f"{min_ess:.1f} at the lowest", file=sys.stderr)
     import numpy as np
 
     if rec is not None and not np.isfinite(rec.image).all():
@@ -133,7 +138,8 @@ def _inpaint_request(args):
     return _request(InpaintRequest, steps=args.steps, seed=args.seed, samples=args.samples, mode=args.mode,
                     start=args.start, start_sigma=args.start_sigma, jump_length=args.jump_length,
                     jump_n_sample=args.jump_n, variance=args.variance, device=args.device,
-                    precision=args.precision, soft_mask=args.soft_mask, feather=args.feather)
+                    precision=args.precision, soft_mask=args.soft_mask, feather=args.feather,
+                    smc=getattr(args, "smc", False))
 
 
 def _resolve(req, data, mask=None):
@@ -176,7 +182,7 @@ def _denoise_request(args):
                     seed=args.seed, samples=args.samples, method=args.method, ensemble=args.ensemble,
                     tile=args.tile, tile_batch=args.tile_batch, variance=args.variance, device=args.device,
                     clipping=args.clipping, precision=args.precision, noise=args.noise, noise_a=args.noise_a,
-                    noise_b=args.noise_b)
+                    noise_b=args.noise_b, smc=getattr(args, "smc", False))
 
 
 def cmd_denoise(args, loaded=None, progress=None) -> int:
@@ -252,6 +258,9 @@ def add_parsers(sub) -> None:
     i.add_argument("--soft-mask", action="store_true", help="use grey mask values as a feathered edge")
     i.add_argument("--feather", type=A.FEATHER, default=0.0, help="soften the mask's edge outward by a Gaussian "
                    "of this std in pixels, 0-32 (the app's Feather; default 0: a hard edge)")
+    i.add_argument("--smc", action="store_true",
+                   help="weigh the --samples draws as sequential Monte Carlo particles: feathered pixels' evidence "
+                        "is then applied exactly as the samples grow (jumps off); prints the effective sample size")
 
     dn = sub.add_parser("denoise", help="remove Gaussian noise from an image")
     dn.add_argument("input", nargs="+", help="the noisy image; or several, or a folder of images (a batch)")
@@ -274,6 +283,9 @@ def add_parsers(sub) -> None:
     dn.add_argument("--clipping", choices=("censored", "ignore"), default="censored",
                     help="censored (default): a pixel stored as 0 or the top value means the noisy value fell "
                          "at or beyond the edge, and is treated so; ignore: take it as an ordinary observation")
+    dn.add_argument("--smc", action="store_true",
+                    help="with --method sample: weigh the --samples draws as sequential Monte Carlo particles "
+                         "(exact for any noise model as the samples grow); prints the effective sample size")
     dn.add_argument("--tile", type=A.TILE, default=256, help="tile size for large images")
     dn.add_argument("--tile-batch", type=A.TILE_BATCH, default=None, metavar="N",
                     help="tiles per network call with --method mmse (default: 1 on a CPU, where larger batches "

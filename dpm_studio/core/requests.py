@@ -44,6 +44,12 @@ class _Request:
     # The network's arithmetic: "auto" is bf16 on a CPU with native bf16 (devices.native_bf16)
     # and fp32 elsewhere; the diffusion's own math stays fp32/fp64 either way.
     precision: str = "auto"
+    # Weigh the ``samples`` draws as particles of sequential Monte Carlo (core/smc.py): the
+    # result then targets p(x_0) r(x_0) exactly as the samples grow, whatever the evidence
+    # (soft pixels, per-pixel noise), and every record carries the effective sample size.
+    # A trajectory without it applies soft evidence by a per-step product, an approximation
+    # (docs/conditioning.md). Needs a sampled trajectory and no resampling jumps.
+    smc: bool = False
 
     def validate(self, loaded=None):
         """Raise ValueError with a user-facing message for a bad value; returns self.
@@ -129,7 +135,7 @@ class InpaintRequest(_Request):
 
     def __post_init__(self):
         if self.jump_length is None:
-            self.jump_length = 5 if self.mode == "forward" else 0
+            self.jump_length = 5 if self.mode == "forward" and not self.smc else 0
         if self.jump_n_sample is None:
             self.jump_n_sample = 2 if self.jump_length else 1
 
@@ -146,6 +152,8 @@ class InpaintRequest(_Request):
             raise ValueError("the jump length must be 0-1000 and the jump repeats 1-100")
         if self.jump_length and self.mode != "forward":
             raise ValueError("resampling jumps need the forward mode")
+        if self.smc and self.jump_length and int(self.jump_n_sample) > 1:
+            raise ValueError("sequential Monte Carlo cannot weigh resampling jumps: set the jump length to 0")
         if int(self.context) < 0:
             raise ValueError("the context around the mask must be at least 0 pixels")
         if not 0 <= float(self.feather) <= 32:
@@ -211,6 +219,8 @@ class DenoiseRequest(_Request):
             raise ValueError(f"the denoising method must be one of {', '.join(DENOISE_METHODS)}")
         if self.variance != "learned" and self.method != "sample":
             raise ValueError("the step variance applies to sampled trajectories (method 'sample')")
+        if self.smc and self.method != "sample":
+            raise ValueError("sequential Monte Carlo weighs sampled trajectories (method 'sample')")
         if not 1 <= int(self.ensemble) <= MAX_ENSEMBLE:
             raise ValueError(f"the ensemble size must be between 1 and {MAX_ENSEMBLE}")
         if self.tile_batch is not None and int(self.tile_batch) < 1:

@@ -62,6 +62,7 @@ class TaskStep:
     samples: list | None = None  # the last record of a run with samples > 1: each draw (image is their mean)
     draws: list | None = None    # the other records of a run with samples > 1: each draw's x_t (image is the first's)
     draws_x0: list | None = None  # and each draw's x_0 estimate
+    ess: float | None = None  # sequential Monte Carlo: the effective sample size of this step's particles
 
 
 def _scale(card):
@@ -171,12 +172,13 @@ class _Piece:
             return None
         return [self.to_image(v) for v in x.reshape(self.samples, -1, *x.shape[1:])]
 
-    def run(self, cond, shape, steps, seed, jump_length=0, jump_n_sample=1, variance="learned"):
-        """Yield (record, preview image, x0 image); the last record's image is the result."""
+    def run(self, cond, shape, steps, seed, jump_length=0, jump_n_sample=1, variance="learned", smc=False):
+        """Yield (record, preview image, x0 image); the last record's image is the result. ``smc``:
+        the ``samples`` draws are weighted particles (one population per image in the batch)."""
         clip = None if self.binary else ((0.0 - self.mean) / self.std, (1.0 - self.mean) / self.std)
         for rec in reverse_trajectory(self.d, self.net, shape, condition=cond, steps=steps, seed=seed,
                                       device=self.device, jump_length=jump_length, jump_n_sample=jump_n_sample,
-                                      clip_x0=clip, variance=variance):
+                                      clip_x0=clip, variance=variance, smc=smc, groups=self.B):
             yield rec, self.to_image(rec.x, average=rec.done), self.to_image(rec.x0)
 
 
@@ -241,7 +243,7 @@ def _request_from_keywords(task, settings):
     return cls(**{k: v for k, v in merged.items() if k in names})
 
 
-_KEYWORDS = {"sigma", "size", "steps", "seed", "samples", "mode", "method", "device", "jump_length", "jump_n_sample",
+_KEYWORDS = {"smc", "sigma", "size", "steps", "seed", "samples", "mode", "method", "device", "jump_length", "jump_n_sample",
              "context", "tile", "overlap", "ensemble", "start", "start_sigma", "tile_batch", "variance", "grey_draws",
              "clipping", "levels", "precision", "soft_mask", "feather"}
 
@@ -311,9 +313,9 @@ def _inpaint(loaded, job: Job):
         piece = _Piece(loaded, crop, samples, device)
         known = 1.0 - torch.from_numpy(m)[None, None].to(device)
         cond = Inpaint(piece.y, known.expand(piece.y.shape[0], 1, *m.shape).expand_as(piece.y), mode=req.mode,
-                       start=req.start, start_sigma=req.start_sigma)
+                       start=req.start, start_sigma=req.start_sigma, product="noised" if req.smc else "balanced")
         for rec, prev, x0 in piece.run(cond, tuple(piece.y.shape), req.steps, None if seed is None else seed + k,
-                                       req.jump_length, req.jump_n_sample, req.variance):
+                                       req.jump_length, req.jump_n_sample, req.variance, req.smc):
             per_box = rec.total
             total = per_box * len(boxes)
             if rec.done:
@@ -324,11 +326,11 @@ def _inpaint(loaded, job: Job):
                 for out, v in zip(each or (), piece.each(rec.x) or ()):
                     out[top:bottom, left:right] = np.where(w > 0, w * v + (1 - w) * crop, out[top:bottom, left:right])
                 if k == len(boxes) - 1:
-                    yield TaskStep(offset + rec.index, total, rec.t, result, None, True, None, each)
+                    yield TaskStep(offset + rec.index, total, rec.t, result, None, True, None, each, ess=rec.ess)
                     return
             else:
                 yield TaskStep(offset + rec.index, total, rec.t, prev, x0, False, (top, left, bottom, right),
-                               draws=piece.each(rec.x), draws_x0=piece.each(rec.x0))
+                               draws=piece.each(rec.x), draws_x0=piece.each(rec.x0), ess=rec.ess)
         offset += per_box
 
 
@@ -425,10 +427,13 @@ def _denoise(loaded, job: Job):
         s = float(law.sigma_u) / piece.std
         if piece.how == "mean":
             # A grey image on a colour model: make its noise i.i.d. across channels.
+            # (With sequential Monte Carlo every particle of an image must see the same y.)
             gen = make_generator(piece.y.device, 0 if seed is None else seed + k)
-            piece.y, s = grey_as_colour_noise(piece.y, s, gen)
-        for rec, prev, x0 in piece.run(Denoise(piece.y, s), tuple(piece.y.shape), req.steps,
-                                       None if seed is None else seed + k, variance=req.variance):
+            y, s = grey_as_colour_noise(piece.y[:piece.B] if req.smc else piece.y, s, gen)
+            piece.y = y.repeat(samples, 1, 1, 1) if req.smc else y
+        cond = Denoise(piece.y, s, product="noised" if req.smc else "balanced")
+        for rec, prev, x0 in piece.run(cond, tuple(piece.y.shape), req.steps, None if seed is None else seed + k,
+                                       variance=req.variance, smc=req.smc):
             total = rec.total * len(boxes)
             if rec.done:
                 blender.add(box, prev)
@@ -436,9 +441,9 @@ def _denoise(loaded, job: Job):
                     b.add(box, v)
                 if k == len(boxes) - 1:
                     yield TaskStep(offset + rec.index, total, rec.t, blender.result(), None, True, None,
-                                   [b.result() for b in each] or None)
+                                   [b.result() for b in each] or None, ess=rec.ess)
                     return
             else:
                 yield TaskStep(offset + rec.index, total, rec.t, prev, x0, False, box,
-                               draws=piece.each(rec.x), draws_x0=piece.each(rec.x0))
+                               draws=piece.each(rec.x), draws_x0=piece.each(rec.x0), ess=rec.ess)
         offset += rec.total

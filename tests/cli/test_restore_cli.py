@@ -109,3 +109,25 @@ def test_user_errors_exit_2_with_one_clear_line(tmp_path, tiny, capsys, case):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("dpm-studio: error:") and "Traceback" not in err[0], err
     assert src.read_bytes() == before
+
+
+def test_smc_prints_the_effective_sample_size_and_needs_a_sampled_trajectory(tmp_path, tiny, capsys):
+    src = tmp_path / "noisy.png"
+    _img(src, "RGB")
+    out = tmp_path / "clean.png"
+    assert main(["denoise", str(src), "-o", str(out), "--checkpoint", tiny, "--sigma", "20", "--smc"]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "dpm-studio: error: sequential Monte Carlo weighs sampled trajectories (method 'sample')"]
+    assert main(["denoise", str(src), "-o", str(out), "--checkpoint", tiny, "--sigma", "20", "--steps", "3",
+                 "--method", "sample", "--samples", "3", "--smc"]) == 0
+    err = capsys.readouterr().err
+    assert "ESS 3.0" in err  # one noise level: the matched start is exact, the weights stay equal
+    assert "dpm-studio: sequential Monte Carlo: effective sample size 3.0 at the end, 3.0 at the lowest" in err
+    mask = tmp_path / "mask.png"
+    m = np.zeros((32, 40), np.uint8)
+    m[8:24, 10:30] = 128  # feathered: evidence on every pixel of the box
+    Image.fromarray(m).save(mask)
+    assert main(["inpaint", str(src), "--mask", str(mask), "--soft-mask", "-o", str(out), "--checkpoint", tiny,
+                 "--steps", "4", "--samples", "4", "--smc"]) == 0
+    line = [s for s in capsys.readouterr().err.splitlines() if "sequential Monte Carlo" in s]
+    assert len(line) == 1 and float(line[0].split("size ")[1].split(" ")[0]) <= 4.0
