@@ -14,11 +14,13 @@ import numpy as np
 from PySide6.QtCore import QSignalBlocker, QTimer, Slot
 
 from ..imageio import ImageData
-from .frames import uncertainty_map
+from .frames import Region, region_box, uncertainty_map
 from .runner import RunJob
 from ..core.noise import estimate_noise_sigma
 
-__all__ = ["RunMixin"]
+__all__ = ["RunMixin", "REGION_MARGIN"]
+
+REGION_MARGIN = 32  # px of the image around a masked region that a region's denoise sees (a tile's overlap)
 
 
 class RunMixin:
@@ -41,6 +43,16 @@ class RunMixin:
             if self._grey_model_on_colour():
                 return "A grey model fills a colour photo with colour noise: choose a colour model (photos-rgb)."
         return ""
+
+    def _denoise_region(self):
+        """Denoising with a mask (or a selection) painted: the Region of the image it limits the run
+        to, with REGION_MARGIN px of context around it; None to denoise the whole image."""
+        m = self.canvas.effective_mask()
+        box = region_box(m, REGION_MARGIN) if m is not None else None
+        if box is None:
+            return None
+        top, left, bottom, right = box
+        return Region(box, m[top:bottom, left:right], self.session.doc.pixels.copy())
 
     def _grey_model_on_colour(self) -> bool:
         """The selected model is grey and the image has colour (channels that differ, read on every
@@ -88,21 +100,27 @@ class RunMixin:
         req = st.request()
         if req.task == "inpaint":
             req = req.replace(feather=self.canvas.feather())
+        region = self._denoise_region() if req.task == "denoise" else None
         try:
-            job = self.session.job(req.validate(loaded))  # the command line's rules (core/jobs.py)
+            if region is not None:  # only the masked part, blended back through the feathered mask
+                job = self.session.region_job(req.validate(loaded), region.box)
+            else:
+                job = self.session.job(req.validate(loaded))  # the command line's rules (core/jobs.py)
         except ValueError as e:
             self.task_panel.set_hint(str(e))
             self.statusBar().showMessage(str(e), 5000)
             return False
         card = loaded.card
         self._run_info = job.metadata(loaded)
+        if region is not None:
+            self._run_info["region"] = list(region.box)
         self._result = None
         self._trajectory = None
         self.canvas.set_original(self.canvas.image() if st.task != "sample" else None)
         self._plot_total = None
         self.plots.start_run(1)
         self._run_started = time.perf_counter()
-        self.runner.start(RunJob(loaded, job))
+        self.runner.start(RunJob(loaded, job, region=region))
         self._set_state("running")
         self.canvas.setFocus()  # Space and \ work at once, and Space does not press Run again
         self.empty_label.setVisible(False)
@@ -110,6 +128,10 @@ class RunMixin:
         if st.task == "denoise" and self._grey_model_on_colour():
             notes.append(f"{card.get('name')} is a grey model: each colour channel is denoised as its own grey "
                          "image (a colour model, e.g. photos-rgb, uses the channels together)")
+        if region is not None:
+            top, left, bottom, right = region.box
+            notes.append(f"only the masked region ({right - left} \u00d7 {bottom - top} px); clear the mask "
+                         "(Delete) to denoise the whole image")
         note = "".join(f"  Note: {n}." for n in notes)
         self.statusBar().showMessage(f"Running {st.task} with {card.get('name')}\u2026{note}")
         return True

@@ -277,3 +277,39 @@ def test_the_plot_dock_is_closed_by_default_one_key_opens_it_and_it_is_remembere
     again.close()
     third = make_window("fresh.ini")
     assert third.plots.isHidden() and not third.act_plots.isChecked(), "remembered closed"
+
+
+def test_denoise_a_region_limits_the_run_to_the_mask_with_the_feathered_seam(qtbot, win):
+    rng = np.random.default_rng(1)
+    clean = gradient_image(200, 240)
+    noisy = np.clip(np.round((clean + rng.normal(0, 25 / 255, clean.shape)) * 255) / 255, 0, 1).astype(np.float32)
+    win.set_image(noisy)
+    mask = np.zeros((200, 240), np.float32)
+    mask[60:120, 80:160] = 1
+    win.canvas.set_mask(mask)
+    win.mask_panel.feather.setValue(6)
+    win.task_panel.set_task("denoise")
+    # the sampled trajectory: the tiny untrained model's one-step mean gives the input back
+    win.task_panel.method.setCurrentIndex(win.task_panel.method.findData("sample"))
+    seen = []
+    win.runner.frame.connect(lambda f: seen.append(f.box))
+    with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS):
+        assert win.run()
+        assert "only the masked region" in win.statusBar().currentMessage()
+    res = win.result_image()
+    w = win.canvas.effective_mask()
+    assert 0 < w[60, 74] < 1, "a feathered edge"
+    out = w == 0
+    np.testing.assert_array_equal(res[out], noisy[out])  # outside the mask: the pixels as they were
+    inside = w == 1
+    assert np.abs(res[inside] - noisy[inside]).mean() > 0.01, "inside: denoised"
+    edge = (w > 0) & (w < 1)
+    # the seam: the feathered edge is the blend of the crop's result and the original, by its weight
+    top, left, bottom, right = win._run_info["region"]
+    assert top <= 60 - 32 and left <= 80 - 32 and bottom >= 120 + 32 and right >= 160 + 32, "with context"
+    assert bottom - top < 200 and right - left < 240, "a crop, not the image"
+    between = np.abs(res[edge] - noisy[edge]).mean()
+    assert 0 < between < np.abs(res[inside] - noisy[inside]).mean()
+    assert all(b is None or (b[0] >= top and b[1] >= left and b[2] <= bottom and b[3] <= right) for b in seen)
+    assert win.accept_result()
+    np.testing.assert_array_equal(win.session.doc.pixels[out], noisy[out])
