@@ -153,7 +153,7 @@ def cmd_train(args) -> int:
         raise UserError(str(e)) from None
     if args.threads:
         torch.set_num_threads(args.threads)
-    rank, world, device = _distributed_setup(args.device)
+    rank, world, device = _distributed_setup(args.device, args.rendezvous_timeout)
     try:
         return _train(args, preset, rank, device)
     finally:
@@ -200,29 +200,63 @@ def seen_by_device(pieces: list) -> dict:
     return out
 
 
-def _distributed_setup(device: str):
+def _torchrun_env() -> tuple[int, int, int] | None:
+    """(rank, world size, local rank) from torchrun's variables, None when they are not set. A value
+    that is not a whole number in range is one line naming the variable (LOCAL_RANK=x was exit 70)."""
+    import os
+
+    if "WORLD_SIZE" not in os.environ or "RANK" not in os.environ:
+        return None
+    values = {}
+    for var, default in (("WORLD_SIZE", None), ("RANK", None), ("LOCAL_RANK", "0")):
+        text = os.environ.get(var, default)
+        try:
+            values[var] = int(text.strip())
+        except ValueError:
+            values[var] = -1
+        if values[var] < 0 or (var != "WORLD_SIZE" and values[var] >= values["WORLD_SIZE"]) or \
+                (var == "WORLD_SIZE" and not 1 <= values[var] <= 65_536):
+            raise UserError(f"the torchrun variable {var}={text!r} is not a process number in range "
+                            f"(WORLD_SIZE 1-65,536, RANK and LOCAL_RANK 0 to WORLD_SIZE - 1): unset WORLD_SIZE "
+                            "and RANK to train in one process")
+    return values["RANK"], values["WORLD_SIZE"], values["LOCAL_RANK"]
+
+
+def _distributed_setup(device: str, timeout_s: float = 300.0):
     """Join the torchrun group when launched by torchrun; returns (rank, world size or 0, device).
 
     ``torchrun --nproc-per-node N -m dpm_studio train ...`` sets RANK, WORLD_SIZE and
     LOCAL_RANK; each process then trains on its own batches, rank 0 alone logs and saves.
-    NCCL for GPUs, gloo for CPUs.
+    NCCL for GPUs, gloo for CPUs. The rendezvous waits at most ``timeout_s``: a leftover
+    WORLD_SIZE=2 in a shell made rank 0 wait for rank 1 forever.
     """
+    import datetime
     import os
 
     import torch
 
-    if "WORLD_SIZE" not in os.environ or "RANK" not in os.environ:
+    env = _torchrun_env()
+    if env is None:
         return 0, 0, _device(device)
     import torch.distributed as dist
 
-    local = int(os.environ.get("LOCAL_RANK", 0))
+    rank, world, local = env
     if device.startswith("cuda"):
         if not torch.cuda.is_available():
             raise UserError("--device cuda: no CUDA device here (use --device cpu)")
+        if local >= torch.cuda.device_count():
+            raise UserError(f"LOCAL_RANK={local} but this machine has {torch.cuda.device_count()} CUDA device(s)")
         torch.cuda.set_device(local)
         device = f"cuda:{local}"
     backend = "nccl" if device.startswith("cuda") else "gloo"
-    dist.init_process_group(backend)
+    where = f"{os.environ.get('MASTER_ADDR', '?')}:{os.environ.get('MASTER_PORT', '?')}"
+    try:
+        dist.init_process_group(backend, timeout=datetime.timedelta(seconds=timeout_s))
+    except (RuntimeError, ValueError) as e:  # DistStoreError is a RuntimeError
+        why = (str(e).splitlines() or [type(e).__name__])[0][:160]
+        raise UserError(f"the torchrun environment (WORLD_SIZE={world}, RANK={rank}, rendezvous at {where}) did "
+                        f"not come together within {timeout_s:g} s ({why}): start every rank, or unset WORLD_SIZE "
+                        "and RANK to train in one process") from None
     return dist.get_rank(), dist.get_world_size(), device
 
 
@@ -426,6 +460,8 @@ def add_parsers(sub) -> None:
     t.add_argument("--save-every", type=A.MINUTES, default=5.0, help="minutes between checkpoints")
     t.add_argument("--no-eval", dest="eval", action="store_false", help="skip measuring the bound at the end")
     t.add_argument("--threads", type=A.THREADS, default=None, help="CPU threads for torch")
+    t.add_argument("--rendezvous-timeout", type=A.TIMEOUT, default=300.0, metavar="SECONDS",
+                   help="under torchrun: how long to wait for every rank to join (default 300)")
     t.add_argument("--device", default="cpu", help="cpu or cuda (under torchrun: each process's cuda:LOCAL_RANK)")
     t.add_argument("--net", default=None, help="the image presets' network: default, or unet-te (the 3.6 M "
                    "time-embedding U-Net: base 48, levels 1-2-2-2, two residual blocks)")

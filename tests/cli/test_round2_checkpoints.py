@@ -128,3 +128,40 @@ def test_train_refuses_a_name_its_loader_would_refuse(tmp_path, capsys, name):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "control characters" in err and name not in err
     assert list(out.parent.iterdir()) == []  # nothing written
+
+
+# -- item 14: a leftover torchrun environment ---------------------------------------------------------------------
+def _train_with_env(tmp_path, extra_env, *args, timeout=120):
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), OMP_NUM_THREADS="1",
+               PYTHONPATH=str(Path(__file__).resolve().parents[2]), **extra_env)
+    (tmp_path / "runs").mkdir(exist_ok=True)
+    return subprocess.run([sys.executable, "-m", "dpm_studio", "train", "swiss-roll", "-o", str(tmp_path / "runs" / "r"),
+                           "--steps", "2", "--batch", "8", "--no-eval", *args],
+                          capture_output=True, text=True, env=env, timeout=timeout)
+
+
+def test_a_leftover_torchrun_environment_times_out_and_says_why(tmp_path):
+    # rank 1 never comes: this waited forever (the subprocess limit would fail the test)
+    r = _train_with_env(tmp_path, {"WORLD_SIZE": "2", "RANK": "0", "LOCAL_RANK": "0"}, "--rendezvous-timeout", "3")
+    assert r.returncode == 2, r.stderr[-500:]
+    assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
+    assert "WORLD_SIZE=2" in r.stderr and "within 3 s" in r.stderr and "unset WORLD_SIZE" in r.stderr
+    assert list((tmp_path / "runs").iterdir()) == []
+
+
+@pytest.mark.parametrize("env", [{"LOCAL_RANK": "x"}, {"LOCAL_RANK": "-1"}, {"LOCAL_RANK": "7"},
+                                 {"RANK": "2"}, {"WORLD_SIZE": "0"}, {"WORLD_SIZE": "two"}])
+def test_a_bad_torchrun_variable_is_one_line(tmp_path, env):
+    r = _train_with_env(tmp_path, {"WORLD_SIZE": "2", "RANK": "0", "LOCAL_RANK": "0", **env}, timeout=60)
+    var, value = next(iter(env.items()))
+    assert r.returncode == 2, r.stderr[-500:]  # LOCAL_RANK=x was exit 70
+    assert r.stderr.count("\n") == 1 and f"{var}={value!r}" in r.stderr
+    assert list((tmp_path / "runs").iterdir()) == []
