@@ -187,5 +187,8 @@ def test_defect5_a_frame_redraws_the_crop_not_the_whole_image(qtbot, win, monkey
     win.runner.frame.connect(lambda f: live.append(f.done))
     with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS):
         assert win.run()
-    assert live.count(False) >= 3 and win.canvas.frames_shown - before >= 3
+    # The runner drops a frame the GUI has not drawn yet (a stale report), so how many live
+    # frames arrive depends on the machine's load (2 of 6 under load 13): one is enough to see
+    # that a live frame of a region redraws only its crop.
+    assert live.count(False) >= 1 and win.canvas.frames_shown - before >= 1
     assert len(full) <= 2, f"the whole picture was redrawn {len(full)} times for one region"  # start + result
