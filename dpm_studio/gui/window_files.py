@@ -205,8 +205,14 @@ class FilesMixin:
 
     def save_image(self, path, quality: int = 95) -> bool:
         """Save the image (a result under review is accepted first). Errors become a dialog."""
+        accepted = False
         if self._state == "review":
-            self.accept_result()
+            if not self.dialogs.confirm("Accept the result?", "The result under review is not part of the image "
+                                        "yet. Accept it and save the image with it? (Ctrl+Z undoes the Accept; "
+                                        "No leaves the result under review, unsaved.)"):
+                self.statusBar().showMessage("Not saved: the result is still under review.", 5000)
+                return False
+            accepted = self.accept_result()
         img = self.canvas.image()
         if img is None:
             self.statusBar().showMessage("Nothing to save", 3000)
@@ -231,7 +237,7 @@ class FilesMixin:
         self._remember_folder(path)
         self._add_recent(path)
         self._update_title()
-        self.statusBar().showMessage(f"Saved {path}", 5000)
+        self.statusBar().showMessage(f"Accepted the result and saved {path}" if accepted else f"Saved {path}", 5000)
         return True
 
     def _save_dialog(self) -> bool:

@@ -313,3 +313,17 @@ def test_denoise_a_region_limits_the_run_to_the_mask_with_the_feathered_seam(qtb
     assert all(b is None or (b[0] >= top and b[1] >= left and b[2] <= bottom and b[3] <= right) for b in seen)
     assert win.accept_result()
     np.testing.assert_array_equal(win.session.doc.pixels[out], noisy[out])
+
+
+def test_item13_save_as_asks_before_it_accepts_a_result_under_review(qtbot, win, tmp_path):
+    img = _hole_run(qtbot, win, size=48, steps=3)
+    out = tmp_path / "r.png"
+    win.dialogs.answers["confirm"] = False
+    assert not win.save_image(out)
+    assert not out.exists() and win.state() == "review" and "under review" in win.statusBar().currentMessage()
+    np.testing.assert_array_equal(win.session.doc.pixels, img)
+    assert "confirm" in win.dialogs.asked
+    win.dialogs.answers["confirm"] = True
+    assert win.save_image(out)
+    assert out.exists() and win.state() == "edit"
+    assert win.statusBar().currentMessage().startswith("Accepted the result and saved")
