@@ -200,7 +200,7 @@ def cases(quick: bool):
                      ("BinaryEvidence, product paper", False, lambda ev=ev: BinaryEvidence(ev, product="paper"), False),
                      ("BinaryEvidence, product noised", False, lambda ev=ev: BinaryEvidence(ev, product="noised"),
                       False),
-                     ("BinaryEvidence + SMC", True, lambda ev=ev: BinaryEvidence(ev, product="noised"), True)]
+                     ("BinaryEvidence + SMC", True, lambda ev=ev: BinaryEvidence(ev), True)]
             out.append((f"B({q}) bits, evidence d = {dv}", "P(x = 1)", exact, db, net, 1, mean0, meths))
     return out
 

@@ -61,7 +61,7 @@ def test_smc_binary_evidence_reaches_p_times_r():
     p1 = binomial_chain_marginal(d, net)
     exact = p1 * 0.99 / (p1 * 0.99 + (1 - p1) * 0.01)
     assert abs(exact - 0.961) < 0.002
-    _, x = _populations(d, net, BinaryEvidence(torch.tensor([[0.99]]), product="noised"))
+    _, x = _populations(d, net, BinaryEvidence(torch.tensor([[0.99]])))
     per_pop = x[..., 0].mean(0)
     se = max(float(per_pop.std()), math.sqrt(exact * (1 - exact) / P)) / math.sqrt(R)
     assert abs(float(per_pop.mean()) - exact) < 4.5 * se
@@ -111,3 +111,17 @@ def test_a_task_with_smc_reports_the_ess_and_averages_the_particles():
     assert recs[-1].done and recs[-1].image.shape == (12, 12, 1)
     plain = list(run_task(loaded, "inpaint", img, mask=mask, steps=10, samples=2, start="noise"))
     assert all(r.ess is None for r in plain)
+
+
+def test_smc_over_bits_proposes_the_rarer_bit():
+    """B(0.9) bits with d = 0.99: p r puts 0.0011 on x = 0 (18 of 16,000). Evidence carried to x_s
+    (product 'noised') ignores the data's prior and proposed no zero at all; the balanced proposal
+    the tasks use for bits does, and the weights bring the count to p r."""
+    d = BinomialDiffusion(Schedule("paper", 200), "x0", base_rate=0.5)
+    net = BinaryDataOracle(d, 0.9)
+    p1 = binomial_chain_marginal(d, net)
+    p0 = 1 - p1 * 0.99 / (p1 * 0.99 + (1 - p1) * 0.01)
+    recs = list(reverse_trajectory(d, net, (16000, 1), condition=BinaryEvidence(torch.tensor([[0.99]])), seed=1,
+                                   smc=True, groups=1))
+    zeros = int((recs[-1].x == 0).sum())
+    assert abs(zeros - 16000 * p0) < 4.5 * math.sqrt(16000 * p0), (zeros, 16000 * p0)
