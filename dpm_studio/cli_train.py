@@ -143,13 +143,17 @@ def cmd_train(args) -> int:
                             "a new one in its place")
     try:
         preset = with_net(get_preset(args.preset), args.net)
+        if preset.name.startswith("photos") and not args.data:
+            from .core.data.images import wallpapers_folder
+
+            wallpapers_folder()  # $DPM_STUDIO_WALLPAPERS=/dev/zero was exit 70 deep in the data
         if args.data:
             if not Path(args.data).expanduser().is_dir():
                 raise ValueError(f"--data {args.data!r} is not a folder")
             preset = from_folder(preset, args.data)
             preset.card_data()  # reads the folder now: a bad folder is a clear error before training
             preset.held_out()   # and its images must be wide enough to hold patches out
-    except ValueError as e:
+    except (ValueError, FileNotFoundError) as e:
         raise UserError(str(e)) from None
     if args.threads:
         torch.set_num_threads(args.threads)

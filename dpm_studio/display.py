@@ -195,6 +195,19 @@ def _platform_problem(platform: str, env, missing_fn) -> str | None:
     return None if answers(value, env) else silent.format(value)
 
 
+def _unknown_platforms(candidates: list[str], env) -> str | None:
+    """A line when QT_QPA_PLATFORM names only platforms with no plugin here (Qt would abort, exit 134)."""
+    qt = _qt_dir()
+    folder = qt / "plugins" / "platforms" if qt is not None else None
+    if folder is None or not folder.is_dir() or env.get("QT_QPA_PLATFORM_PLUGIN_PATH") or env.get("QT_PLUGIN_PATH"):
+        return None  # plugins we cannot see: let Qt try
+    have = sorted(f.name[4:].split(".")[0] for f in folder.glob("libq*.so*"))
+    if not have or any(c in have or c.split("-")[0] in have for c in candidates):
+        return None
+    return (f"the window cannot open: QT_QPA_PLATFORM={env.get('QT_QPA_PLATFORM', '').strip()!r} names no Qt "
+            f"platform plugin here (available: {', '.join(have)}); unset it, or set it to one of those")
+
+
 def display_problem(env=None, missing_fn=missing_libraries, system: str | None = None) -> str | None:
     """One line saying why the window cannot open here and how to fix it, or None when it can."""
     env = os.environ if env is None else env
@@ -203,6 +216,9 @@ def display_problem(env=None, missing_fn=missing_libraries, system: str | None =
     chosen = env.get("QT_QPA_PLATFORM", "").strip()
     if chosen:
         candidates = [c.split(":")[0].strip() for c in chosen.split(";") if c.strip()]
+        unknown = _unknown_platforms(candidates, env)
+        if unknown is not None:
+            return unknown
     elif not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"):
         return ("no display to open the window on (DISPLAY and WAYLAND_DISPLAY are unset): start it from a "
                 f"desktop session (or ssh -X); {HOW_TO_RUN_HEADLESS}")

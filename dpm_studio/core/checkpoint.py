@@ -193,22 +193,52 @@ def _read_tensors(weights: Path) -> tuple[dict, str]:
         raise CheckpointError(f"{weights} is not a valid safetensors file ({e})") from None
 
 
-def _plausible_safetensors(weights: Path) -> int | None:
-    """The size of a regular file that starts like a safetensors file, else None."""
+def _plausible_safetensors(weights: Path) -> tuple[int, dict | None] | None:
+    """(size, header) of a regular file that starts like a safetensors file (the header None when
+    it does not parse), else None."""
     try:
         size = regular_file(weights, "weights file").st_size
         with weights.open("rb") as f:
             n = int.from_bytes(f.read(8), "little")
+            if not (size >= 8 and 2 <= n <= size - 8):
+                return None
+            raw = f.read(n) if n <= MAX_CARD_BYTES else b""
     except (UnsafeFile, OSError):
         return None
-    return size if size >= 8 and 2 <= n <= size - 8 else None
+    try:
+        header = loads_json(raw, MAX_CARD_BYTES, what="safetensors header")
+    except ValueError:
+        header = None
+    return size, header if isinstance(header, dict) else None
+
+
+#: Stored types DPM Studio runs: the network in float32; the schedule may be float64.
+_DTYPES = {"F16": "float16", "BF16": "bfloat16", "F32": "float32", "F64": "float64", "I64": "int64",
+           "I32": "int32", "I16": "int16", "I8": "int8", "U8": "uint8", "BOOL": "bool"}
+
+
+def _refuse_dtypes(weights: Path, header: dict) -> None:
+    """Weights stored in another type (fp16, bf16 halve the file) are refused by that type, before
+    the size check would blame a byte count."""
+    for name, info in header.items():
+        if name == "__metadata__" or not isinstance(info, dict):
+            continue
+        dtype = str(info.get("dtype"))
+        ok = ("F32", "F64") if name.startswith("diffusion.") else ("F32",)
+        if dtype not in ok:
+            raise CheckpointError(f"{weights}: tensor {name} holds {_DTYPES.get(dtype, dtype)} values; weights must "
+                                  "be float32 (convert them with tensor.float() and save them again)")
 
 
 def _refuse_oversize(card: dict, weights: Path) -> None:
-    """A card asking for more than its weights file holds is refused before anything is built."""
+    """A card asking for more than its weights file holds is refused before anything is built
+    (weights stored in another type than float32 first, by that type)."""
     try:
-        size = _plausible_safetensors(weights)
-        if size is not None:  # otherwise _read_tensors says what is wrong with the file itself
+        found = _plausible_safetensors(weights)
+        if found is not None:  # otherwise _read_tensors says what is wrong with the file itself
+            size, header = found
+            if header is not None:
+                _refuse_dtypes(weights, header)
             check_weights_fit(card, size)
     except CardError as e:
         raise CheckpointError(f"checkpoint card {card['_path']}: {e}") from None
@@ -339,5 +369,14 @@ def resolve(name_or_path, dirs=None) -> Path:
             return Path(card["path"])
     if p.with_suffix(".json").is_file():
         return paths_for(p)[1]
+    from ..paths import checkpoint_dirs
+
+    for folder in dirs if dirs is not None else checkpoint_dirs():  # a card the listing skipped: load says why
+        candidate = Path(folder) / f"{text}.json"
+        try:
+            if candidate.is_file():
+                return candidate
+        except OSError:
+            continue
     names = ", ".join(c["name"] for c in cards) or "none found"
     raise CheckpointError(f"no checkpoint named {_short(text)} (available: {names})")

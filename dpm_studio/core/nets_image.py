@@ -39,6 +39,11 @@ __all__ = ["MultiScaleConvNet", "UNet", "pad_to_multiple", "sinusoidal_embedding
 
 # ----------------------------------------------------------------------------- helpers
 
+#: Levels of halving an image network may have (pooling by at most 2^6 = 64 px): a crafted card
+#: asking for 40 scales padded every image to a multiple of 2^39, past any storage size.
+MAX_LEVELS = 7
+
+
 def pad_to_multiple(x: torch.Tensor, multiple: int) -> torch.Tensor:
     """Pad the last two dims at the bottom/right up to a multiple of ``multiple``.
 
@@ -140,6 +145,9 @@ class MultiScaleConvNet(nn.Module):
             raise ValueError("filter_size must be odd")
         if num_scales < 1 or conv_layers < 1 or dense_layers < 1:
             raise ValueError("num_scales, conv_layers and dense_layers must be >= 1")
+        if num_scales > MAX_LEVELS:
+            raise ValueError(f"num_scales must be at most {MAX_LEVELS} (pooling by 2^{MAX_LEVELS - 1} px), "
+                             f"not {num_scales}")
         self.T, self.channels, self.outputs_per_channel = int(T), int(channels), int(outputs_per_channel)
         self.n_out = self.channels * self.outputs_per_channel
         self.leak = float(leak)
@@ -247,6 +255,8 @@ class UNet(nn.Module):
         mults = [int(m) for m in channel_mults]
         if not mults or num_res_blocks < 1:
             raise ValueError("need at least one level and one residual block per level")
+        if len(mults) > MAX_LEVELS:
+            raise ValueError(f"channel_mults may have at most {MAX_LEVELS} levels, not {len(mults)}")
         self.T, self.channels, self.outputs_per_channel = int(T), int(channels), int(outputs_per_channel)
         self.n_out = self.channels * self.outputs_per_channel
         self.time = time

@@ -165,3 +165,98 @@ def test_a_bad_torchrun_variable_is_one_line(tmp_path, env):
     assert r.returncode == 2, r.stderr[-500:]  # LOCAL_RANK=x was exit 70
     assert r.stderr.count("\n") == 1 and f"{var}={value!r}" in r.stderr
     assert list((tmp_path / "runs").iterdir()) == []
+
+
+# -- item 18: crafted cards, half-precision weights, bad environments ------------------------------------------------
+def _rehash(card_path):
+    d = json.loads(card_path.read_text())
+    d["weights_sha256"] = sha(card_path.with_suffix(".safetensors"))
+    card_path.write_text(json.dumps(d))
+
+
+def test_a_crafted_multiscale_card_is_refused_before_it_runs(tmp_path, capsys):
+    """num_scales 40 padded every image to a multiple of 2^39: the run died with exit 70 (a storage
+    size overflow) after the card passed every check."""
+    from safetensors.torch import load_file, save_file
+
+    from dpm_studio.core import GaussianDiffusion, Schedule, checkpoint
+    from dpm_studio.core.nets import build_net
+
+    folder = tmp_path / "ckpt"
+    spec = {"type": "multiscale", "kwargs": {"T": 20, "channels": 3, "conv_layers": 1, "conv_filters": 2,
+                                             "num_scales": 1}}
+    card = checkpoint.save(folder / "deep", GaussianDiffusion(Schedule("cosine", 20), "eps"), build_net(spec),
+                           {"network": spec, "data": {"channels": 3, "scale": {"mean": 0.5, "std": 0.25}}})
+    weights = card.with_suffix(".safetensors")
+    tensors = load_file(str(weights))
+    for s in range(1, 40):  # the weights of 40 scales, as a crafted card would bring them
+        for part in ("weight", "bias"):
+            tensors[f"net.conv.0.convs.{s}.{part}"] = tensors[f"net.conv.0.convs.0.{part}"].clone()
+    save_file(tensors, str(weights))
+    d = json.loads(card.read_text())
+    d["network"]["kwargs"]["num_scales"] = 40
+    card.write_text(json.dumps(d))
+    _rehash(card)
+    assert weights.stat().st_size < 64 * 1024
+    _noisy_png(tmp_path / "x.png")
+    before = hashes(card, weights, tmp_path / "x.png")
+    capsys.readouterr()
+    rc = main(["denoise", str(tmp_path / "x.png"), "-o", str(tmp_path / "o.png"), "--sigma", "9",
+               "--checkpoint", str(card)])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1 and "num_scales must be at most 7" in err, err
+    assert not (tmp_path / "o.png").exists() and hashes(card, weights, tmp_path / "x.png") == before
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_half_precision_weights_are_refused_for_their_type(tmp_path, tiny, capsys, dtype):
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    card = tmp_path / "ckpt" / "tiny-rgb.json"
+    weights = card.with_suffix(".safetensors")
+    tensors = load_file(str(weights))
+    save_file({k: (v.to(getattr(torch, dtype)) if k.startswith("net.") else v) for k, v in tensors.items()},
+              str(weights))
+    _rehash(card)  # the type is the reason, not the hash
+    _noisy_png(tmp_path / "x.png")
+    before = hashes(card, weights)
+    capsys.readouterr()
+    rc = main(["denoise", str(tmp_path / "x.png"), "-o", str(tmp_path / "o.png"), "--sigma", "9",
+               "--checkpoint", "tiny-rgb"])
+    err = capsys.readouterr().err
+    assert rc == 2 and f"holds {dtype} values; weights must be float32" in err, err
+    assert "bytes" not in err  # it blamed a byte count
+    assert hashes(card, weights) == before and not (tmp_path / "o.png").exists()
+
+
+@pytest.mark.parametrize("kind", ["a file", "a FIFO", "missing"])
+def test_a_bad_wallpaper_folder_is_one_line(tmp_path, monkeypatch, capsys, kind):
+    import os
+
+    target = tmp_path / "wallpapers"
+    if kind == "a file":
+        target.write_bytes(b"\0" * 64)
+    elif kind == "a FIFO":  # what /dev/zero stood for: not a folder (made here, never the machine's own)
+        os.mkfifo(target)
+    monkeypatch.setenv("DPM_STUDIO_WALLPAPERS", str(target))
+    (tmp_path / "runs").mkdir()
+    capsys.readouterr()
+    rc = main(["train", "photos-rgb", "-o", str(tmp_path / "runs" / "p"), "--steps", "1", "--no-eval"])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1 and "wallpaper folder" in err and "internal error" not in err
+    assert list((tmp_path / "runs").iterdir()) == []
+
+
+def test_an_unknown_qt_platform_is_one_line_not_an_abort(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DPM_STUDIO_SKIP_DISPLAY_CHECK", "QT_PLUGIN_PATH",
+                                                             "QT_QPA_PLATFORM_PLUGIN_PATH")}
+    env.update(QT_QPA_PLATFORM="garbage", PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+    r = subprocess.run([sys.executable, "-m", "dpm_studio", "gui"], capture_output=True, text=True, env=env,
+                       timeout=120, cwd=tmp_path)
+    assert r.returncode == 2, (r.returncode, r.stderr[-500:])  # was Qt's abort, exit 134
+    assert r.stderr.count("\n") == 1 and "QT_QPA_PLATFORM='garbage'" in r.stderr and "offscreen" in r.stderr

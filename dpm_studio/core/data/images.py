@@ -434,7 +434,8 @@ def wallpapers_folder(wallpapers: str | os.PathLike | None = None) -> Path | Non
         wallpapers = env
     path = Path(wallpapers).expanduser()
     if not path.is_dir():
-        raise FileNotFoundError(f"wallpaper folder {str(path)!r} does not exist "
+        what = "is not a folder" if path.exists() or path.is_symlink() else "does not exist"
+        raise FileNotFoundError(f"wallpaper folder {str(path)!r} {what} "
                                 f"(argument wallpapers= or ${WALLPAPERS_ENV}); "
                                 "scripts/fetch_wallpapers.sh DEST creates one")
     return path
