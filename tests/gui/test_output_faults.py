@@ -109,7 +109,8 @@ def test_saving_elsewhere_does_not_ask(qtbot, win, image_file, tmp_path):
     path, _ = image_file
     assert win.open_image(path)
     _run(qtbot, win)
-    assert win.save_image(tmp_path / "copy.png")  # accepts the result under review, then saves
+    assert win.accept_result()  # (Save As under review asks to accept first: test_defects_restorer item 13)
+    assert win.save_image(tmp_path / "copy.png")
     assert "confirm" not in win.dialogs.asked
 
 
