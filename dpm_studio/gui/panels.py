@@ -222,6 +222,14 @@ class ResultBar(QFrame):
             with QSignalBlocker(self.split_button):
                 self.split_button.setChecked(False)
 
+    def clear(self):
+        """Nothing to show: no run yet on this image."""
+        with QSignalBlocker(self.slider):
+            self.slider.setRange(0, 0)
+            self.slider.setValue(0)
+        self.step_label.setText("")
+        self.step_label.setToolTip("")
+
     def set_live(self, index: int, total: int, t: float, text: str = ""):
         with QSignalBlocker(self.slider):
             self.slider.setRange(0, max(1, total - 1))

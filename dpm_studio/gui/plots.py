@@ -214,6 +214,9 @@ class PlotsDock(QDockWidget):
         self.trace_curve.setData([], [])
         self.step_line.setVisible(False)
         self.t_line.setVisible(False)
+        self._ytop = 0.0
+        self.trace.setXRange(0, 1, padding=0.02)   # no axes left over from the last image's run
+        self.trace.setYRange(0, 1, padding=0.02)
 
     def run_is_empty(self) -> bool:
         x, _ = self.trace_curve.getData()

@@ -161,6 +161,7 @@ class FilesMixin:
         self._show_noise_estimate(doc)
         self._trajectory = self._result = self._run_info = None   # the last run belonged to the last image
         self.task_panel.reset_progress("idle")
+        self.result_bar.clear()   # no "tile 1 / 216" or slider left from the last image's run
         self.plots.clear_run()
         self.canvas.set_image(doc.pixels, reset_mask=True, fit=True)
         self.canvas.set_original(None)

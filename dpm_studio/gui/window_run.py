@@ -121,6 +121,8 @@ class RunMixin:
         self.plots.start_run(1)
         self._run_started = time.perf_counter()
         self.runner.start(RunJob(loaded, job, region=region))
+        self.task_panel.set_progress(0, 1, 0.0, None, "starting\u2026")   # not "idle" until the first frame
+        self.result_bar.clear()
         self._set_state("running")
         self.canvas.setFocus()  # Space and \ work at once, and Space does not press Run again
         self.empty_label.setVisible(False)
@@ -167,6 +169,9 @@ class RunMixin:
         self.plots.end_run()
         n = len(self._trajectory) if self._trajectory is not None else 0
         self.result_bar.set_review(True, n)
+        if (self._run_info or {}).get("task") == "sample":   # not the open document's size
+            h, w = frame.image.shape[:2]
+            self.info_label.setText(f"{w}\u00d7{h} sample (Accept opens it as a new image)")
         # Sampling draws unrelated images, whose mean is a blur: show sample 1 (restoring shows the
         # posterior mean, its best estimate in squared error).
         n_samples = len(frame.samples or [])
@@ -330,6 +335,7 @@ class RunMixin:
         self.canvas.set_split(False)
         self.canvas.set_original(None)
         self._set_state("edit")
+        self.info_label.setText(self._data.describe() if self._data is not None and self.canvas.has_image() else "")
         if show_base:
             if self.canvas.has_image():
                 self.canvas.show_base()  # the view stays where the user put it, as Accept and Cancel keep it
@@ -340,6 +346,9 @@ class RunMixin:
 
     def _on_image_edited(self):
         """Undo or redo of an accepted result changed the pixels (and so their noise level)."""
+        msg = self.statusBar().currentMessage()
+        if msg.startswith("Result accepted") or msg.startswith("Accepted the result"):
+            self.statusBar().clearMessage()   # it no longer holds after Ctrl+Z
         self._show_noise_estimate(self.session.doc)
         self._update_title()
         self._update_actions()

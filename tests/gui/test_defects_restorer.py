@@ -327,3 +327,35 @@ def test_item13_save_as_asks_before_it_accepts_a_result_under_review(qtbot, win,
     assert win.save_image(out)
     assert out.exists() and win.state() == "edit"
     assert win.statusBar().currentMessage().startswith("Accepted the result and saved")
+
+
+def test_item10_no_stale_text(qtbot, win):
+    img = _hole_run(qtbot, win, size=48, steps=3)
+    assert win.result_bar.step_label.text()
+    assert win.accept_result()
+    assert win.statusBar().currentMessage().startswith("Result accepted")
+    assert win.canvas.undo()
+    assert "accepted" not in win.statusBar().currentMessage(), "Ctrl+Z took the accepted result back"
+    win.plots.show()
+    mask = np.zeros((48, 48), np.float32)
+    mask[20:40, 20:40] = 1
+    win.canvas.set_mask(mask)
+    assert win.run()
+    assert win.task_panel.progress.format() != "idle", "a run that has started is not idle"
+    qtbot.waitUntil(lambda: win.result_bar.step_label.text() != "", timeout=RUN_MS)
+    with qtbot.waitSignal(win.runner.aborted, timeout=RUN_MS):
+        win.cancel()
+    win.set_image(gradient_image(40, 40, seed=3))   # another image
+    assert win.result_bar.step_label.text() == "" and win.result_bar.slider.maximum() == 0
+    assert win.task_panel.progress.format() == "idle"
+    assert win.plots.trace.viewRange()[0][1] < 2, "no axes left from the last image's run"
+    # a sample under review shows its own size, not the document's
+    win.task_panel.set_task("sample")
+    win.task_panel.width_spin.setValue(16)
+    win.task_panel.height_spin.setValue(16)
+    win.task_panel.steps.setValue(3)
+    with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS):
+        assert win.run()
+    assert win.info_label.text().startswith("16\u00d716 sample")
+    win.discard_result()
+    assert win.info_label.text().startswith("40\u00d740")
