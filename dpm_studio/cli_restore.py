@@ -132,14 +132,18 @@ def _read(path):
     return data
 
 
+# The run settings each command offers; their options are made from the requests' declarations.
+COMMON = ("steps", "seed", "variance", "precision")
+INPAINT = (*COMMON, "samples", "mode", "jump_length", "jump_n_sample", "start", "start_sigma", "soft_mask",
+           "feather", "smc")
+DENOISE = (*COMMON, "noise", "sigma", "noise_a", "noise_b", "samples", "method", "ensemble", "clipping", "smc",
+           "tile", "tile_batch")
+
+
 def _inpaint_request(args):
     from .core.requests import InpaintRequest
 
-    return _request(InpaintRequest, steps=args.steps, seed=args.seed, samples=args.samples, mode=args.mode,
-                    start=args.start, start_sigma=args.start_sigma, jump_length=args.jump_length,
-                    jump_n_sample=args.jump_n, variance=args.variance, device=args.device,
-                    precision=args.precision, soft_mask=args.soft_mask, feather=args.feather,
-                    smc=getattr(args, "smc", False))
+    return _request(InpaintRequest, device=args.device, **A.request_settings(InpaintRequest, args, INPAINT))
 
 
 def _resolve(req, data, mask=None):
@@ -178,11 +182,7 @@ def _denoise_request(args):
     """The denoising request, checked before any image is read (sigma None: estimated from it)."""
     from .core.requests import DenoiseRequest
 
-    return _request(DenoiseRequest, sigma=None if args.sigma is None else args.sigma / 255.0, steps=args.steps,
-                    seed=args.seed, samples=args.samples, method=args.method, ensemble=args.ensemble,
-                    tile=args.tile, tile_batch=args.tile_batch, variance=args.variance, device=args.device,
-                    clipping=args.clipping, precision=args.precision, noise=args.noise, noise_a=args.noise_a,
-                    noise_b=args.noise_b, smc=getattr(args, "smc", False))
+    return _request(DenoiseRequest, device=args.device, **A.request_settings(DenoiseRequest, args, DENOISE))
 
 
 def cmd_denoise(args, loaded=None, progress=None) -> int:
@@ -207,8 +207,8 @@ def cmd_sample(args) -> int:
     from .core.tasks import run_task
 
     w, h = args.size  # parsed and range-checked by argparse (cliargs.parse_size)
-    req = _request(SampleRequest, size=(h, w), steps=args.steps, seed=args.seed, variance=args.variance,
-                   device=args.device, precision=args.precision)
+    req = _request(SampleRequest, size=(h, w), device=args.device,
+                   **A.request_settings(SampleRequest, args, COMMON))
     _check_output(args, None)
     loaded = _load(args.checkpoint, _device(args.device))
     result = _run_to_end(run_task(loaded, req), "sample")
@@ -216,81 +216,32 @@ def cmd_sample(args) -> int:
     return 0
 
 
-def _restore_args(p, checkpoint_required=False):
+def _restore_args(p, cls, names, checkpoint_required=False):
     p.add_argument("-o", "--output", required=True, help="output image (PNG, JPEG, TIFF, BMP, WebP); with several "
                    "inputs or a folder, the output folder (each result keeps its input's name)")
     p.add_argument("--checkpoint", default=None if checkpoint_required else DEFAULT_CHECKPOINT,
                    required=checkpoint_required, help="a shipped checkpoint's name or a path")
-    p.add_argument("--steps", type=A.STEPS, default=None,
-                   help="reverse steps (default: inpaint 20 respaced from the start step, denoise and sample all)")
-    p.add_argument("--seed", type=A.SEED, default=0)
-    p.add_argument("--variance", choices=("learned", "large"), default="learned",
-                   help="reverse-step variance of a Gaussian model: the model's learned one (default) or the "
-                        "forward rate 1 - ab_t/ab_s, which leaves more texture and some grain")
     p.add_argument("--device", default="cpu", help="cpu or cuda (cuda:N for one of several cards)")
-    p.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
-                   help="network arithmetic: auto (default) takes bf16 on a CPU with native bf16 (AMX or "
-                        "AVX512-BF16; 2-3x faster, PSNR within 0.005 dB) and fp32 elsewhere")
     p.add_argument("--quality", type=A.QUALITY, default=95, help="JPEG/WebP quality")
     p.add_argument("--overwrite", action="store_true", help="allow writing over the input file; in a batch, also "
                    "redo images whose output exists (skipped otherwise, so an interrupted batch resumes)")
+    A.add_request_options(p, cls, names)
 
 
 def add_parsers(sub) -> None:
     """The ``inpaint``, ``denoise`` and ``sample`` subcommands' options."""
+    from .core.requests import DenoiseRequest, InpaintRequest, SampleRequest
+
     i = sub.add_parser("inpaint", help="fill the masked pixels of an image")
     i.add_argument("input", nargs="+", help="the image; or several, or a folder of images (a batch)")
     i.add_argument("--mask", required=True, help="mask image: nonzero pixels are filled; in a batch, one mask for "
                    "all images or a folder of masks matched to the images by file name stem")
-    _restore_args(i)
-    i.add_argument("--samples", type=A.SAMPLES, default=1, help="average K samples (posterior mean)")
-    i.add_argument("--mode", choices=("clamp", "forward"), default=None,
-                   help="known pixels clamped (the paper) or forward-noised (RePaint, the default)")
-    i.add_argument("--jump-length", type=A.JUMP_LENGTH, default=None,
-                   help="RePaint resampling: steps to go back at each jump (default 5 with --mode forward; 0 = off)")
-    i.add_argument("--jump-n", type=A.JUMP_N, default=None, help="times each jump segment is traversed (default 2)")
-    i.add_argument("--start", choices=("harmonic", "noise"), default=None,
-                   help="begin from a forward-noised smooth fill of the hole (harmonic, the default) or from "
-                        "pure noise at t = T (the paper)")
-    i.add_argument("--start-sigma", type=A.START_SIGMA, default=None,
-                   help="with --start harmonic: the starting noise std in the model's unit-variance space "
-                        "(default 1; larger lets the model depart further from the smooth fill)")
-    i.add_argument("--soft-mask", action="store_true", help="use grey mask values as a feathered edge")
-    i.add_argument("--feather", type=A.FEATHER, default=0.0, help="soften the mask's edge outward by a Gaussian "
-                   "of this std in pixels, 0-32 (the app's Feather; default 0: a hard edge)")
-    i.add_argument("--smc", action="store_true",
-                   help="weigh the --samples draws as sequential Monte Carlo particles: feathered pixels' evidence "
-                        "is then applied exactly as the samples grow (jumps off); prints the effective sample size")
+    _restore_args(i, InpaintRequest, INPAINT)
 
     dn = sub.add_parser("denoise", help="remove Gaussian noise from an image")
     dn.add_argument("input", nargs="+", help="the noisy image; or several, or a folder of images (a batch)")
-    _restore_args(dn)
-    dn.add_argument("--noise", choices=("auto", "constant", "poisson-gaussian"), default=None,
-                    help="the noise model: auto (the default; fitted from the image: constant, or a camera's "
-                         "signal-dependent var = a x + b), constant (one std: --sigma, or estimated), or "
-                         "poisson-gaussian (--noise-a, --noise-b); --sigma alone means constant")
-    dn.add_argument("--sigma", type=A.SIGMA_255, default=None, help="noise std in 0-255 units (default: estimated)")
-    dn.add_argument("--noise-a", type=A.NOISE_AB, default=None, metavar="A",
-                    help="with --noise poisson-gaussian: var = A x + B, x in [0, 1] (A: the shot noise's gain)")
-    dn.add_argument("--noise-b", type=A.NOISE_AB, default=None, metavar="B",
-                    help="with --noise poisson-gaussian: B, the variance at black (read noise), [0, 1] units")
-    dn.add_argument("--samples", type=A.SAMPLES, default=1, help="average K samples (posterior mean)")
-    dn.add_argument("--method", choices=("mmse", "sample"), default="mmse",
-                    help="one-step posterior mean (fast) or sampled reverse trajectories")
-    dn.add_argument("--ensemble", type=int, choices=range(1, 9), default=6, metavar="N",
-                    help="mmse: average over N flips and rotations of each tile, 1-8 (default 6: "
-                         "about +0.2 dB over one for 6x the network evaluations; 7 and 8 add under 0.02 dB)")
-    dn.add_argument("--clipping", choices=("censored", "ignore"), default="censored",
-                    help="censored (default): a pixel stored as 0 or the top value means the noisy value fell "
-                         "at or beyond the edge, and is treated so; ignore: take it as an ordinary observation")
-    dn.add_argument("--smc", action="store_true",
-                    help="with --method sample: weigh the --samples draws as sequential Monte Carlo particles "
-                         "(exact for any noise model as the samples grow); prints the effective sample size")
-    dn.add_argument("--tile", type=A.TILE, default=256, help="tile size for large images")
-    dn.add_argument("--tile-batch", type=A.TILE_BATCH, default=None, metavar="N",
-                    help="tiles per network call with --method mmse (default: 1 on a CPU, where larger batches "
-                         "ran slower, 8 on a GPU)")
+    _restore_args(dn, DenoiseRequest, DENOISE)
 
     sm = sub.add_parser("sample", help="draw an image from a model")
-    _restore_args(sm, checkpoint_required=True)
+    _restore_args(sm, SampleRequest, COMMON, checkpoint_required=True)
     sm.add_argument("--size", required=True, type=A.parse_size, help="WxH, e.g. 64x64")

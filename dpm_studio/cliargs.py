@@ -11,7 +11,6 @@ import argparse
 import math
 import sys
 
-from . import limits as L
 from .errorlog import error_line, log_error, log_path  # noqa: F401  (log_path: where last_resort writes)
 
 
@@ -53,20 +52,11 @@ def float_in(lo: float, hi: float, *, open_lo: bool = False):
     return parse
 
 
-# The ranges, in one place (the docs' reliability table quotes them); the run settings' ranges
-# are dpm_studio.limits', which the Python API checks too.
-STEPS = int_in(*L.WHOLE["steps"])
-SEED = int_in(*L.WHOLE["seed"])
-SAMPLES = int_in(*L.WHOLE["samples"])
-TILE = int_in(*L.WHOLE["tile"])     # under twice the 32 px overlap a tile is all border: a black result
-TILE_BATCH = int_in(*L.WHOLE["tile_batch"])
-JUMP_LENGTH = int_in(*L.WHOLE["jump_length"])
-JUMP_N = int_in(*L.WHOLE["jump_n_sample"])
+# The ranges of the options that are not run settings (those are declared once, on the
+# requests' fields: core/requests.py, and made into options by add_request_options).
+STEPS = int_in(1, 100_000)
+SEED = int_in(0, 2 ** 63 - 1)
 QUALITY = int_in(1, 100)
-SIGMA_255 = float_in(*L.SIGMA_255, open_lo=True)
-NOISE_AB = float_in(*L.NOISE_AB)
-START_SIGMA = float_in(*L.START_SIGMA, open_lo=True)
-FEATHER = float_in(0, 32)
 MC = int_in(1, 10_000)
 IMPORTANCE = int_in(0, 100_000)
 BATCH = int_in(1, 65_536)
@@ -75,11 +65,52 @@ THREADS = int_in(1, 1024)
 MINUTES = float_in(0, 60 * 24 * 365, open_lo=True)
 TIMEOUT = float_in(0, 86_400, open_lo=True)
 SYNC_EVERY = int_in(1, 1_000_000)
-MAX_SIDE = 4096
+
+
+def add_request_options(p, cls, names) -> None:
+    """Add the options of request class ``cls``'s settings ``names``, each from its one
+    declaration (core/settings.py): flag, type, range, choices, default and help."""
+    from dataclasses import fields
+
+    from .core.settings import specs
+
+    declared = specs(cls)
+    types = {f.name: str(f.type) for f in fields(cls)}
+    for name in names:
+        s, default = declared[name], getattr(cls, "__dataclass_fields__")[name].default
+        flag = s.flag or "--" + name.replace("_", "-")
+        shown = default * s.scale if s.scale != 1 and isinstance(default, (int, float)) else default
+        kw = dict(dest=name, default=shown, help=s.describe(default).replace("%", "%%"))
+        if s.choices is not None:
+            kw["choices"] = s.choices
+        elif isinstance(default, bool):
+            kw["action"] = "store_true"
+        elif types[name].startswith("int"):
+            kw["type"], kw["metavar"] = int_in(int(s.lo), int(s.hi)), "N"
+        else:
+            kw["type"], kw["metavar"] = float_in(s.lo, s.hi, open_lo=s.open_lo), "X"
+        p.add_argument(flag, **kw)
+
+
+def request_settings(cls, args, names) -> dict:
+    """The settings ``names`` given on the command line, in the request's units (None left out)."""
+    from .core.settings import specs
+
+    declared = specs(cls)
+    out = {}
+    for name in names:
+        v = getattr(args, name, None)
+        if v is not None:
+            out[name] = v / declared[name].scale if declared[name].scale != 1 else v
+    return out
 
 
 def parse_size(text: str) -> tuple[int, int]:
-    """``WxH`` -> (w, h), each 1..MAX_SIDE."""
+    """``WxH`` -> (w, h), each in the sample request's size range."""
+    from .core.requests import SampleRequest
+    from .core.settings import spec_of
+
+    MAX_SIDE = int(spec_of(SampleRequest, "size").hi)
     try:
         w, h = (int(v) for v in text.lower().split("x"))
     except ValueError:

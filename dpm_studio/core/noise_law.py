@@ -15,11 +15,10 @@ from __future__ import annotations
 from dataclasses import replace
 from functools import lru_cache
 
-from ..limits import is_real
 from .anscombe import ConstantNoise, GeneralizedAnscombe
 from .noise_level import fit_noise_level
-
-NOISES = ("auto", "constant", "poisson-gaussian")
+from .requests import NOISES
+from .settings import is_real
 
 
 def check_noise(req) -> None:

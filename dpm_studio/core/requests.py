@@ -18,17 +18,20 @@ import time
 from dataclasses import asdict, dataclass, fields, replace
 from typing import ClassVar
 
-from ..limits import check_whole, is_real, is_whole
 from .cardschema import is_image_card
 from .gaussian import VARIANCES
+from .settings import check, is_real, is_whole, setting
 
 INPAINT_MODES = ("clamp", "forward")
 INPAINT_STARTS = ("harmonic", "noise")
 DENOISE_METHODS = ("mmse", "sample")
 CLIPPINGS = ("censored", "ignore")
 PRECISIONS = ("auto", "fp32", "bf16")
+NOISES = ("auto", "constant", "poisson-gaussian")
 MAX_ENSEMBLE = 8  # the symmetries of the square (tasks.DIHEDRAL)
 DEFAULT_ENSEMBLE = 6
+STEPS = dict(what="number of steps", help="reverse steps; fewer than T respaces the trajectory (faster, "
+             "coarser). Default: inpaint 20 from the start step, denoise and sample all T", lo=1, hi=100_000)
 
 
 @dataclass
@@ -36,36 +39,37 @@ class _Request:
     """What every task shares. ``steps`` None: the task's default (all T steps unless said)."""
 
     task: ClassVar[str] = ""
-    steps: int | None = None
-    seed: int | None = 0
-    samples: int = 1          # > 1: that many draws; the result is their mean (the posterior mean)
-    variance: str = "learned"  # reverse-step variance on a trajectory: "learned" or "large" (Gaussian only)
+    steps: int | None = setting(None, **STEPS)
+    seed: int | None = setting(0, "seed", "the random seed: the same seed, settings and input give the same "
+                               "result", lo=0, hi=2 ** 63 - 1)  # torch takes 64 bits: 2**64 overflowed
+    samples: int = setting(1, "number of samples", "draw this many samples; the result is their mean (the "
+                           "posterior mean), and the app offers each beside it", lo=1, hi=256)
+    variance: str = setting("learned", "step variance", "the variance of each reverse step on a sampled "
+                            "trajectory of a Gaussian model: the model's learned one, or large (the forward "
+                            "rate 1 - ab_t/ab_s), which leaves more texture and some grain", choices=VARIANCES)
     device: str = "cpu"
     # The network's arithmetic: "auto" is bf16 on a CPU with native bf16 (devices.native_bf16)
     # and fp32 elsewhere; the diffusion's own math stays fp32/fp64 either way.
-    precision: str = "auto"
+    precision: str = setting("auto", "precision", "network arithmetic: auto takes bf16 on a CPU with native "
+                             "bf16 (AMX or AVX512-BF16; 2-3x faster, PSNR within 0.005 dB) and fp32 elsewhere",
+                             choices=PRECISIONS)
     # Weigh the ``samples`` draws as particles of sequential Monte Carlo (core/smc.py): the
     # result then targets p(x_0) r(x_0) exactly as the samples grow, whatever the evidence
     # (soft pixels, per-pixel noise), and every record carries the effective sample size.
     # A trajectory without it applies soft evidence by a per-step product, an approximation
     # (docs/conditioning.md). Needs a sampled trajectory and no resampling jumps.
-    smc: bool = False
+    smc: bool = setting(False, "sequential Monte Carlo", "weigh the samples draws as sequential Monte Carlo "
+                        "particles (a sampled trajectory, no resampling jumps): soft evidence (feathered pixels, "
+                        "per-pixel noise) is then applied exactly as the samples grow; prints the effective "
+                        "sample size")
 
     def validate(self, loaded=None):
         """Raise ValueError with a user-facing message for a bad value; returns self.
 
-        With ``loaded`` (a loaded checkpoint) also checks what depends on the model."""
+        With ``loaded`` (a loaded checkpoint) also checks what depends on the model. Each
+        declared setting's kind, then its range or choices (core/settings.py), then what ties them."""
         self._check_types()
-        if self.seed is not None:
-            check_whole("seed", self.seed)  # torch takes at most 64 bits: 2**64 was an OverflowError
-        if self.steps is not None and int(self.steps) < 1:
-            raise ValueError("the number of steps must be at least 1")
-        if int(self.samples) < 1:
-            raise ValueError("the number of samples must be at least 1")
-        if self.variance not in VARIANCES:
-            raise ValueError(f"the step variance must be one of {', '.join(VARIANCES)}")
-        if self.precision not in PRECISIONS:
-            raise ValueError(f"the precision must be one of {', '.join(PRECISIONS)}")
+        check(self)
         card = getattr(loaded, "card", None) or {}
         if "network" in card and not is_image_card(card):
             what = card.get("data", {}).get("recipe") or card["network"].get("type")
@@ -121,17 +125,30 @@ class InpaintRequest(_Request):
     hole); from the noised harmonic fill 13-15 dB."""
 
     task: ClassVar[str] = "inpaint"
-    steps: int | None = 20
-    mode: str = "forward"          # "forward" (RePaint) or "clamp" (the paper)
-    start: str = "harmonic"        # "harmonic" (a noised smooth fill) or "noise" (pure noise at t = T)
-    start_sigma: float = 1.0       # with start "harmonic": starting noise std, model units
-    jump_length: int | None = None  # None: 5 with mode "forward", 0 (no jumps) with "clamp"
-    jump_n_sample: int | None = None  # None: 2 with jumps, 1 without
-    context: int = 48              # pixels of known surroundings around each masked region
+    steps: int | None = setting(20, **STEPS)
+    mode: str = setting("forward", "inpainting mode", "known pixels forward-noised at each step (forward: "
+                        "RePaint, Lugmayr et al. 2022) or clamped at their values (clamp: the paper)",
+                        choices=INPAINT_MODES)
+    start: str = setting("harmonic", "start", "begin from a forward-noised smooth fill of the hole (harmonic), "
+                         "so its colours continue those around it, or from pure noise at t = T (noise: the "
+                         "paper)", choices=INPAINT_STARTS)
+    start_sigma: float = setting(1.0, "starting noise level", "with start harmonic: the starting noise std in "
+                                 "the model's unit-variance space (larger lets the model depart further from "
+                                 "the smooth fill)", lo=0, hi=100, open_lo=True, unit="in model units")
+    jump_length: int | None = setting(None, "jump length", "RePaint resampling: steps to go back at each jump "
+                                      "(default 5 with mode forward; 0 = off)", lo=0, hi=1000)
+    # (a crafted 1e9 repeats built a 3.4 GB jump schedule before anything ran)
+    jump_n_sample: int | None = setting(None, "number of jump repeats", "RePaint resampling: times each jump "
+                                        "segment is traversed (default 2 with jumps)", lo=1, hi=100,
+                                        flag="--jump-n")
+    context: int = setting(48, "context", "pixels of known surroundings around each masked region",
+                           lo=0, hi=4096, unit="pixels")
     # The mask as given: hard (any nonzero pixel is filled) or, with soft_mask, its grey values as
     # the edge; then feathered outward by a Gaussian of std ``feather`` px (core/masks.py).
-    soft_mask: bool = False
-    feather: float = 0.0
+    soft_mask: bool = setting(False, "soft mask", "use grey mask values as a soft (feathered) edge")
+    feather: float = setting(0.0, "feather", "soften the mask's edge outward: the mask is blurred by a "
+                             "Gaussian of this std before a run; every painted pixel is still filled",
+                             lo=0, hi=32, unit="pixels", suffix=" px")
 
     def __post_init__(self):
         if self.jump_length is None:
@@ -141,23 +158,10 @@ class InpaintRequest(_Request):
 
     def validate(self, loaded=None):
         super().validate(loaded)
-        if self.mode not in INPAINT_MODES:
-            raise ValueError(f"the inpainting mode must be one of {', '.join(INPAINT_MODES)}")
-        if self.start not in INPAINT_STARTS:
-            raise ValueError(f"the start must be one of {', '.join(INPAINT_STARTS)}")
-        if not 0 < float(self.start_sigma) <= 100:  # also NaN and infinity
-            raise ValueError("the starting noise level must be positive and at most 100")
-        if not 0 <= int(self.jump_length) <= 1000 or not 1 <= int(self.jump_n_sample) <= 100:
-            # (a crafted 1e9 repeats built a 3.4 GB jump schedule before anything ran)
-            raise ValueError("the jump length must be 0-1000 and the jump repeats 1-100")
         if self.jump_length and self.mode != "forward":
             raise ValueError("resampling jumps need the forward mode")
         if self.smc and self.jump_length and int(self.jump_n_sample) > 1:
             raise ValueError("sequential Monte Carlo cannot weigh resampling jumps: set the jump length to 0")
-        if int(self.context) < 0:
-            raise ValueError("the context around the mask must be at least 0 pixels")
-        if not 0 <= float(self.feather) <= 32:
-            raise ValueError("the feather must be 0-32 pixels")
         return self
 
     def metadata(self, loaded=None, **extra):
@@ -175,27 +179,39 @@ class DenoiseRequest(_Request):
     (0.9 dB worse and 2.4x slower in the measurements of docs/benchmarks.md)."""
 
     task: ClassVar[str] = "denoise"
-    sigma: float | None = None     # None: estimated from the image (core/jobs.py)
-    method: str = "mmse"
+    sigma: float | None = setting(None, "noise level", "the noise std (default: estimated from the image, "
+                                  "by one rule for the app, the command line and the API)", lo=0, hi=255,
+                                  open_lo=True, unit="in 0-255 units", suffix=" / 255", scale=255)
+    method: str = setting("mmse", "denoising method", "mmse: the one-step posterior mean, the best PSNR and "
+                          "the fastest; sample: sampled reverse trajectories from the matched step (0.9 dB "
+                          "worse, 2.4x slower)", choices=DENOISE_METHODS)
     # mmse: views averaged per tile, 1-8. The 7th and 8th views each added under 0.02 dB on
     # every one of the 15 test cases (5 images x sigma 15/25/50, 8-bit files; 6 views are
     # 0.00-0.03 dB under 8) for a fifth of the default's network passes (benchmarks/speed.py).
-    ensemble: int = DEFAULT_ENSEMBLE
-    tile: int = 256
-    overlap: int = 32
-    tile_batch: int | None = None  # tiles per network call (None: 1 on a CPU, 8 on a GPU)
+    ensemble: int = setting(DEFAULT_ENSEMBLE, "ensemble size", "mmse: average over N flips and rotations of "
+                            "each tile (1 to 8; 6 within 0.03 dB of 8)", lo=1, hi=MAX_ENSEMBLE)
+    tile: int = setting(256, "tile", "tile size for large images (at least twice the 32 px overlap)",
+                        lo=16, hi=4096, unit="pixels")
+    overlap: int = setting(32, "overlap", "pixels two neighbouring tiles share (blended)", lo=0, hi=2048,
+                           unit="pixels")
+    tile_batch: int | None = setting(None, "tile batch", "tiles per network call with method mmse (default: "
+                                     "1 on a CPU, where larger batches ran slower, 8 on a GPU)", lo=1, hi=256)
     # A grey image on a colour model: draws of the added colour-difference noise averaged
     # per tile (tasks.grey_as_colour_noise). One draw costs what a colour image does; with
     # the 8-view ensemble it lost 0.03 dB against four draws on camera and nothing on coins
     # (256 x 256 crops, sigma 25, photos-rgb at 12,326 steps; 10.8 s against 36.0 s on one thread).
-    grey_draws: int = 1
+    grey_draws: int = setting(1, "number of grey draws", "a grey image on a colour model: draws of the added "
+                              "colour-difference noise averaged per tile", lo=1, hi=64)
     # A pixel stored as 0 or the file's top value: "censored" reads it as "x + noise fell at
     # or beyond the edge" (conditioning.censored_mean, tasks.CLIP_STEPS expectation steps);
     # "ignore" as an observation of 0 or 1. On held-out 8-bit files, photos-rgb: +0.8 /
     # +1.8 / +4.6 dB at sigma 15 / 25 / 50 (docs/clipping.md). ``levels``: the file's
     # quantisation steps (None: from the source's bit depth, 255 for 8-bit; core/jobs.py).
-    clipping: str = "censored"
-    levels: int | None = None
+    clipping: str = setting("censored", "clipping", "censored: a pixel stored as 0 or the top value means the "
+                            "noisy value fell at or beyond the edge, and is treated so; ignore: take it as an "
+                            "ordinary observation", choices=CLIPPINGS)
+    levels: int | None = setting(None, "quantisation levels", "the file's steps between 0 and its top value "
+                                 "(default: from its bit depth)", lo=1, hi=2 ** 32 - 1)
     # The noise model: "constant" (std ``sigma``; None: estimated), "poisson-gaussian"
     # (var = noise_a x + noise_b in [0, 1] units: a camera's shot and read noise, denoised
     # through the generalized Anscombe transform, core/anscombe.py) or "auto" (var = a x + b
@@ -203,9 +219,16 @@ class DenoiseRequest(_Request):
     # None: "constant" when ``sigma`` is given, else "auto". core/jobs.py resolves it; the
     # saved record carries the model run and, for "auto", the fit (``noise_fit``).
     # docs/camera-noise.md measures them.
-    noise: str | None = None
-    noise_a: float | None = None
-    noise_b: float | None = None
+    noise: str | None = setting(None, "noise model", "auto (the default; fitted from the image: constant, or a "
+                                "camera's signal-dependent var = a x + b), constant (one std: sigma, or "
+                                "estimated), or poisson-gaussian (with noise a and b); a sigma alone means "
+                                "constant", choices=NOISES)
+    noise_a: float | None = setting(None, "Poisson-Gaussian noise's a", "with the poisson-gaussian model: "
+                                    "var = a x + b, x in [0, 1] (a: the shot noise's gain)", lo=0, hi=1,
+                                    flag="--noise-a")
+    noise_b: float | None = setting(None, "Poisson-Gaussian noise's b", "with the poisson-gaussian model: b, "
+                                    "the variance at black (read noise), [0, 1] units", lo=0, hi=1,
+                                    flag="--noise-b")
     noise_fit: dict | None = None
 
     def validate(self, loaded=None):
@@ -213,26 +236,12 @@ class DenoiseRequest(_Request):
         from .noise_law import check_noise
 
         check_noise(self)
-        if self.sigma is not None and not 0 < float(self.sigma) <= 1:  # also NaN and infinity
-            raise ValueError("denoising needs a positive noise level of at most 255 (0-255 units)")
-        if self.method not in DENOISE_METHODS:
-            raise ValueError(f"the denoising method must be one of {', '.join(DENOISE_METHODS)}")
         if self.variance != "learned" and self.method != "sample":
             raise ValueError("the step variance applies to sampled trajectories (method 'sample')")
         if self.smc and self.method != "sample":
             raise ValueError("sequential Monte Carlo weighs sampled trajectories (method 'sample')")
-        if not 1 <= int(self.ensemble) <= MAX_ENSEMBLE:
-            raise ValueError(f"the ensemble size must be between 1 and {MAX_ENSEMBLE}")
-        if self.tile_batch is not None and int(self.tile_batch) < 1:
-            raise ValueError("the tile batch must be at least 1")
-        if int(self.tile) < 8 or not 0 <= int(self.overlap) < int(self.tile):
-            raise ValueError("the tile must be at least 8 pixels and the overlap smaller than the tile")
-        if int(self.grey_draws) < 1:
-            raise ValueError("the grey draws must be at least 1")
-        if self.clipping not in CLIPPINGS:
-            raise ValueError(f"clipping must be one of {', '.join(CLIPPINGS)}")
-        if self.levels is not None and not int(self.levels) >= 1:
-            raise ValueError("the quantisation levels must be at least 1")
+        if int(self.tile) < 2 * int(self.overlap):  # under twice the overlap a tile is all border: black
+            raise ValueError(f"the tile must be at least twice the overlap ({2 * int(self.overlap)} pixels)")
         if loaded is not None and loaded.diffusion.family == "binomial":
             raise ValueError("denoising needs a Gaussian model, not a binary one")
         return self
@@ -257,17 +266,15 @@ class SampleRequest(_Request):
     """Draw an image of ``size`` (H, W) from the model."""
 
     task: ClassVar[str] = "sample"
-    size: tuple[int, int] = (64, 64)
+    size: tuple[int, int] = setting((64, 64), "size", "height and width of the new image", lo=1, hi=4096,
+                                    unit="pixels a side", suffix=" px")
 
     def validate(self, loaded=None):
-        super().validate(loaded)
         try:
             h, w = (int(v) for v in self.size)
         except (TypeError, ValueError):
             raise ValueError("the size must be two numbers, height and width") from None
-        if not (1 <= h <= 4096 and 1 <= w <= 4096):
-            raise ValueError("the size must be between 1x1 and 4096x4096")
-        return self
+        return super().validate(loaded)
 
     def metadata(self, loaded=None, **extra):
         out = super().metadata(loaded, **extra)

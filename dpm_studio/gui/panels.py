@@ -11,6 +11,8 @@ from PySide6.QtWidgets import (
     QPushButton, QRadioButton, QSlider, QSpinBox, QWidget,
 )
 
+from ..core.requests import InpaintRequest
+
 __all__ = ["MaskPanel", "ResultBar", "RunSettings", "TaskPanel", "card_label", "card_tooltip", "is_image_card"]
 
 
@@ -37,6 +39,26 @@ def _form(box: QGroupBox) -> QFormLayout:
     f.setContentsMargins(8, 4, 8, 6)
     f.setVerticalSpacing(5)
     return f
+
+
+def declared(widget, cls, name: str, cap: float | None = None):
+    """Give a spin box (or a _SliderSpin) the range, suffix and tooltip of request ``cls``'s setting
+    ``name``, from its one declaration (core/settings.py); ``cap``: what the widget can hold
+    (a QSpinBox stops at 2^31 - 1). Returns the widget."""
+    from ..core.settings import default_of, spec_of
+
+    s = spec_of(cls, name)
+    spin = getattr(widget, "spin", widget)
+    step = 10 ** -spin.decimals() if isinstance(spin, QDoubleSpinBox) else 1
+    lo, hi = s.lo + (step if s.open_lo else 0), s.hi if cap is None else min(s.hi, cap)
+    spin.setRange(lo, hi)
+    if hasattr(widget, "slider"):
+        widget.slider.setRange(int(lo * widget._scale), int(hi * widget._scale))
+    if s.suffix:
+        spin.setSuffix(s.suffix)
+    text = s.describe(default_of(cls, name))
+    widget.setToolTip(text[:1].upper() + text[1:])
+    return widget
 
 
 class _SliderSpin(QWidget):
@@ -95,9 +117,7 @@ class MaskPanel(QGroupBox):
         f = _form(self)
         self.brush = _SliderSpin(1, 300, 24, " px")
         self.brush.setToolTip("Brush diameter in image pixels  ( [  and  ] )")
-        self.feather = _SliderSpin(0, 32, 0, " px", decimals=1)
-        self.feather.setToolTip("Soft edge: the mask is blurred by a Gaussian of this std before a run.\n"
-                                "Feathered pixels are blended, not replaced.")
+        self.feather = declared(_SliderSpin(0, 32, 0, " px", decimals=1), InpaintRequest, "feather")
         self.opacity = _SliderSpin(0, 100, 50, " %")
         self.show_overlay = QCheckBox("Show")
         self.show_overlay.setChecked(True)
@@ -237,7 +257,3 @@ class ResultBar(QFrame):
         label = f"{text or f'step {index + 1} / {total}'}   t = {t:.4g}"
         self.step_label.setText(label)
         self.step_label.setToolTip(label)
-
-
-from .models import card_label, card_tooltip, is_image_card  # noqa: E402,F401  (where they used to live)
-from .task_panel import RunSettings, TaskPanel  # noqa: E402,F401

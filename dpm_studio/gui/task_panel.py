@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from . import icons
 from .models import card_label, card_T, card_tooltip, is_image_card, where_label
-from .panels import _choice, _form, _section
+from .panels import _choice, _form, _section, declared
 from ..core.devices import available_devices
 from ..core.requests import REQUESTS, DenoiseRequest, InpaintRequest, SampleRequest
 
@@ -130,13 +130,9 @@ class TaskPanel(QWidget):
                             "(Sohl-Dickstein et al. 2015).\nForward-noised: after each step they are "
                             "replaced by a forward-noised copy (Lugmayr et al. 2022, RePaint).",
                             _INPAINT.mode)
-        self.jump_length = QSpinBox()
-        self.jump_length.setRange(0, 100)
+        self.jump_length = declared(QSpinBox(), InpaintRequest, "jump_length")
         self.jump_length.setSpecialValueText("off")
-        self.jump_length.setToolTip("RePaint resampling: go back up this many steps at each jump point (0 = off)")
-        self.jump_n = QSpinBox()
-        self.jump_n.setRange(1, 20)
-        self.jump_n.setToolTip("RePaint resampling: how many times each jump segment is traversed")
+        self.jump_n = declared(QSpinBox(), InpaintRequest, "jump_n_sample")
         self.jump_length.setValue(_INPAINT.jump_length)
         self.jump_n.setValue(_INPAINT.jump_n_sample)
         self.start = _choice([("Smooth fill + noise", "harmonic"), ("Pure noise (paper)", "noise")],
@@ -157,11 +153,9 @@ class TaskPanel(QWidget):
         dpf = QFormLayout(dp)
         dpf.setContentsMargins(0, 4, 0, 0)
         self.sigma = QDoubleSpinBox()
-        self.sigma.setRange(0.5, 255.0)
         self.sigma.setDecimals(1)
+        declared(self.sigma, DenoiseRequest, "sigma")
         self.sigma.setValue(25.0)
-        self.sigma.setSuffix(" / 255")
-        self.sigma.setToolTip("Standard deviation of the noise, in 0-255 units")
         self._sigma_estimated = False  # the box shows the image's estimate: a run measures it as the CLI does
         self.sigma.valueChanged.connect(self._sigma_edited)
         self.estimate = QPushButton("Estimate")
@@ -189,17 +183,14 @@ class TaskPanel(QWidget):
         spf = QFormLayout(sp)
         spf.setContentsMargins(0, 4, 0, 0)
         self.width_spin, self.height_spin = QSpinBox(), QSpinBox()
-        for s in (self.width_spin, self.height_spin):
-            s.setRange(8, 1024)
+        for s, side in ((self.width_spin, 1), (self.height_spin, 0)):
+            declared(s, SampleRequest, "size")
             s.setSingleStep(8)
-            s.setValue(64)
-            s.setSuffix(" px")
+            s.setValue(SampleRequest().size[side])
         szrow = QHBoxLayout()
         szrow.addWidget(self.width_spin, 1)
         szrow.addWidget(QLabel("\u00d7"))
         szrow.addWidget(self.height_spin, 1)
-        self.width_spin.setToolTip("Width of the new image")
-        self.height_spin.setToolTip("Height of the new image")
         spf.addRow("Width \u00d7 height", szrow)
         self.task_stack.addWidget(sp)
         tl.addWidget(self.task_stack)
@@ -208,10 +199,8 @@ class TaskPanel(QWidget):
         # sampling
         samp_box = _section("Sampling")
         sf = _form(samp_box)
-        self.steps = QSpinBox()
-        self.steps.setRange(1, 100000)
+        self.steps = declared(QSpinBox(), InpaintRequest, "steps")
         self.steps.setValue(_INPAINT.steps)
-        self.steps.setToolTip("Reverse steps. Fewer than T respaces the trajectory (faster, coarser).")
         self.steps_all = QCheckBox("all T")
         self._steps_for = {task: REQUESTS[task]().steps for task in TASK_NAMES}  # None = all T
         self._steps_task = "inpaint"
@@ -220,8 +209,7 @@ class TaskPanel(QWidget):
         strow.addWidget(self.steps, 1)
         strow.addWidget(self.steps_all)
         sf.addRow("Steps", strow)
-        self.seed = QSpinBox()
-        self.seed.setRange(0, 2 ** 31 - 1)
+        self.seed = declared(QSpinBox(), InpaintRequest, "seed", cap=2 ** 31 - 1)  # a QSpinBox's limit
         self.seed.setButtonSymbols(QAbstractSpinBox.NoButtons)
         self.dice = QToolButton()
         self.dice.setText("\u2684")
@@ -230,12 +218,7 @@ class TaskPanel(QWidget):
         sdrow.addWidget(self.seed, 1)
         sdrow.addWidget(self.dice)
         sf.addRow("Seed", sdrow)
-        self.samples = QSpinBox()
-        self.samples.setRange(1, 64)
-        self.samples.setToolTip("Draw this many samples: after the run each is offered to choose from, beside "
-                                "their mean (the posterior mean)\nand a map of where they disagree (the model's "
-                                "uncertainty).\n"
-                                "The progress shows the first; the result is their mean.")
+        self.samples = declared(QSpinBox(), InpaintRequest, "samples")
         sf.addRow("Samples", self.samples)
         self.variance = _choice([("Learned", "learned"), ("Large (more texture)", "large")],
                                 "The variance of each reverse step on a sampled trajectory.\n"
@@ -399,7 +382,7 @@ class TaskPanel(QWidget):
         self.taskChanged.emit(self.task())
 
     def new_seed(self):
-        self.seed.setValue(random.randrange(0, 2 ** 31 - 1))
+        self.seed.setValue(random.randrange(0, self.seed.maximum()))
 
     def _show_more(self, on: bool):
         self.more.setArrowType(Qt.DownArrow if on else Qt.RightArrow)
@@ -440,7 +423,8 @@ class TaskPanel(QWidget):
             steps=None if self.steps_all.isChecked() else int(self.steps.value()),
             seed=int(self.seed.value()), samples=int(self.samples.value()) if self._samples_apply() else 1,
             mode=self.mode.currentData(),
-            sigma255=None if self._sigma_estimated else float(self.sigma.value()), size=(int(self.height_spin.value()), int(self.width_spin.value())),
+            sigma255=None if self._sigma_estimated else float(self.sigma.value()),
+            size=(int(self.height_spin.value()), int(self.width_spin.value())),
             device=self.device.currentData() or "cpu",
             jump_length=int(self.jump_length.value()) if self.mode.currentData() == "forward" else 0,
             jump_n_sample=int(self.jump_n.value()) if self.mode.currentData() == "forward" else 1,

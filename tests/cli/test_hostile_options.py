@@ -20,7 +20,7 @@ from dpm_studio.cli import main
 
 
 BAD = [
-    ("denoise", "--tile", "0"), ("denoise", "--tile", "-5"), ("denoise", "--tile", "1"), ("denoise", "--tile", "20"),
+    ("denoise", "--tile", "0"), ("denoise", "--tile", "-5"), ("denoise", "--tile", "1"), ("denoise", "--tile", "8"),
     ("denoise", "--sigma", "inf"), ("denoise", "--sigma", "nan"), ("denoise", "--sigma", "0"),
     ("denoise", "--sigma", "-3"), ("denoise", "--steps", "0"), ("denoise", "--steps", "-1"),
     ("denoise", "--samples", "0"), ("denoise", "--samples", "100000"), ("denoise", "--tile-batch", "0"),
@@ -234,8 +234,21 @@ def test_a_hostile_resume_state_is_one_line(tmp_path, capsys, bad):
     assert len(err) == 1 and err[0].startswith("dpm-studio: error:") and "resume" in err[0], err
 
 
+def test_a_tile_under_twice_the_overlap_is_refused_in_one_line(tmp_path, img, capsys):
+    """A tile of 20 px with the 32 px overlap is all border (a black result); the API (issue 27,
+    item 15: tile=33 ran 1,024 tiles) and the command line refuse it by the same rule."""
+    from dpm_studio import api
+
+    src, _ = img
+    assert main(["denoise", str(src), "-o", str(tmp_path / "o.png"), "--tile", "20"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["dpm-studio: error: the tile must be at least twice the overlap (64 pixels)"]
+    with pytest.raises(ValueError, match="twice the overlap"):
+        api.denoise(np.zeros((64, 64), np.uint8), 10, tile=33)
+
+
 def test_the_api_refuses_a_crafted_jump_count_before_building_a_schedule():
     from dpm_studio.core.requests import InpaintRequest
 
-    with pytest.raises(ValueError, match="jump repeats 1-100"):
+    with pytest.raises(ValueError, match="number of jump repeats must be 1 to 100"):
         InpaintRequest(jump_n_sample=10 ** 9).validate()

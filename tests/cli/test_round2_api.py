@@ -1,6 +1,6 @@
 """The Python API's promises against hostile keywords, and the checkpoint path's size (issue 27,
 items 15 and 19). A bad value is a ValueError with one line, raised before any work; the API's
-ranges are the command line's (dpm_studio.limits); the checkpoint files are unchanged after."""
+ranges are the command line's (one declaration per setting: core/settings.py); the checkpoint files are unchanged after."""
 
 from __future__ import annotations
 
@@ -58,17 +58,36 @@ def test_bad_keywords_raise_valueerror_before_any_work(tiny, tmp_path, photo, ho
 
 
 def test_the_api_ranges_are_the_command_lines():
-    from dpm_studio import cliargs
-    from dpm_studio.limits import WHOLE
+    """Every run setting the command line offers takes exactly the range the request (the API)
+    checks: both read the setting's one declaration."""
+    import argparse
 
-    for name, parse in (("steps", cliargs.STEPS), ("seed", cliargs.SEED), ("samples", cliargs.SAMPLES),
-                        ("tile", cliargs.TILE), ("tile_batch", cliargs.TILE_BATCH),
-                        ("jump_length", cliargs.JUMP_LENGTH), ("jump_n_sample", cliargs.JUMP_N)):
-        lo, hi = WHOLE[name]
-        assert parse(str(lo)) == lo and parse(str(hi)) == hi
-        for out in (lo - 1, hi + 1):
-            with pytest.raises(Exception):
-                parse(str(out))
+    from dpm_studio.cli import build_parser
+    from dpm_studio.core.requests import REQUESTS
+    from dpm_studio.core.settings import specs
+
+    subs = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)).choices
+    checked = 0
+    for task, cls in REQUESTS.items():
+        for action in subs[task]._actions:
+            spec = specs(cls).get(action.dest)
+            if spec is None or spec.lo is None or action.type is None or action.dest == "size":  # size: WxH
+                continue
+            held = (lambda v: v / spec.scale) if spec.scale != 1 else (lambda v: v)  # noqa: E731
+            lo, hi = spec.lo + (1e-6 if spec.open_lo else 0), spec.hi
+            for v in (lo, hi):
+                assert action.type(repr(v)) == v
+                tied = {"overlap": 0} if action.dest == "tile" else {}  # a tile is also twice its overlap
+                req = cls(**{action.dest: held(action.type(repr(v)))}, **tied)
+                if action.dest not in ("noise_a", "noise_b"):  # those need the poisson-gaussian model too
+                    req.validate()
+            for out in (spec.lo - 1, spec.hi + 1):
+                with pytest.raises(argparse.ArgumentTypeError):
+                    action.type(str(out))
+                with pytest.raises(ValueError):
+                    cls(**{action.dest: held(type(spec.hi)(out))}).validate()
+            checked += 1
+    assert checked >= 14
 
 
 @pytest.mark.parametrize("mask", [np.full((H, W), "0"), np.full((H, W), "abc", dtype=object), "mask.png"])

@@ -30,17 +30,19 @@ def test_defaults_are_the_command_lines():
 
 
 @pytest.mark.parametrize("req,msg", [
-    (DenoiseRequest(sigma=0.0), "positive noise level"),
+    (DenoiseRequest(sigma=0.0), "noise level must be more than 0"),
     (InpaintRequest(feather=40), "feather"),
     (DenoiseRequest(sigma=0.1, ensemble=9), "ensemble size"),
     (DenoiseRequest(sigma=0.1, variance="large"), "sampled trajectories"),
     (DenoiseRequest(sigma=0.1, tile_batch=0), "tile batch"),
     (InpaintRequest(mode="clamp", jump_length=3), "forward mode"),
     (InpaintRequest(start_sigma=0), "starting noise"),
-    (InpaintRequest(steps=0), "at least 1"),
+    (InpaintRequest(steps=0), "number of steps must be 1 to"),
     (InpaintRequest(samples=0), "samples"),
-    (SampleRequest(size=(0, 5)), "between 1x1"),
+    (SampleRequest(size=(0, 5)), "size must be 1 to 4,096"),
     (InpaintRequest(variance="huge"), "step variance"),
+    (DenoiseRequest(tile=33), "twice the overlap"),  # issue 27, item 15: 1,024 tiles of 64 x 64
+    (DenoiseRequest(sigma=float("nan")), "noise level"),
 ])
 def test_bad_settings_are_refused_with_one_clear_line(req, msg):
     with pytest.raises(ValueError, match=msg) as e:

@@ -9,7 +9,8 @@ from PySide6.QtTest import QTest
 
 from dpm_studio import imageio
 from dpm_studio.gui.canvas import Tool
-from dpm_studio.gui.panels import TaskPanel, card_label, card_tooltip
+from dpm_studio.gui.models import card_label, card_tooltip
+from dpm_studio.gui.task_panel import TaskPanel
 
 
 def test_checkpoint_picker_lists_cards_with_details(qtbot):

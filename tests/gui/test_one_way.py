@@ -146,3 +146,37 @@ def test_each_task_starts_at_its_requests_steps(win, task):
 
     win.task_panel.set_task(task)
     assert win.task_panel.settings().steps == REQUESTS[task]().steps
+
+
+def test_each_setting_has_one_range_in_the_app_the_command_line_and_the_api(win):
+    """Issue 23, item 2: samples were 1-256 on the command line and 1-64 in the app; seed, size and
+    the jumps likewise. Now the app's widgets, the command line's options and the requests' checks
+    (the API's) all read the one declaration."""
+    import argparse
+
+    from dpm_studio.cli import build_parser
+    from dpm_studio.core.requests import DenoiseRequest, InpaintRequest, SampleRequest
+    from dpm_studio.core.settings import spec_of
+
+    tp = win.task_panel
+    widgets = [(tp.samples, InpaintRequest, "samples", "inpaint", "--samples"),
+               (tp.jump_length, InpaintRequest, "jump_length", "inpaint", "--jump-length"),
+               (tp.jump_n, InpaintRequest, "jump_n_sample", "inpaint", "--jump-n"),
+               (tp.seed, InpaintRequest, "seed", "inpaint", "--seed"),
+               (win.mask_panel.feather.spin, InpaintRequest, "feather", "inpaint", "--feather"),
+               (tp.width_spin, SampleRequest, "size", None, None),
+               (tp.sigma, DenoiseRequest, "sigma", "denoise", "--sigma")]
+    parser = build_parser()
+    subs = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+    for widget, cls, name, command, flag in widgets:
+        s = spec_of(cls, name)
+        lo = s.lo + (0.1 if s.open_lo else 0)
+        assert (widget.minimum(), widget.maximum()) == pytest.approx((lo, min(s.hi, 2 ** 31 - 1))), name
+        if command is None:
+            continue
+        option = next(a for a in subs[command]._actions if flag in a.option_strings)
+        assert option.type(str(s.hi)) == s.hi, name
+        with pytest.raises(argparse.ArgumentTypeError):
+            option.type(str(s.hi + 1))
+        with pytest.raises(ValueError, match=s.what):  # the API: the request's own check
+            cls(**{name: (s.hi + 1) / s.scale if s.scale != 1 else s.hi + 1}).validate()
