@@ -394,7 +394,11 @@ class TaskPanel(QWidget):
             self._more_form.setRowVisible(w, inpaint)
         forward = self.mode.currentData() == "forward"
         self._jump_row.setEnabled(forward)
-        self.steps.setEnabled(not self.steps_all.isChecked())
+        one_step = self.task() == "denoise" and self.method.currentData() == "mmse"  # no steps, no draws
+        self.steps_all.setEnabled(not one_step)
+        self.steps.setEnabled(not one_step and not self.steps_all.isChecked())
+        self.seed.setEnabled(not one_step)
+        self.dice.setEnabled(not one_step)
         self.samples.setEnabled(self._samples_apply())
         card = self.current_card()
         binary = card is not None and card.get("family") == "binomial"
@@ -435,7 +439,7 @@ class TaskPanel(QWidget):
         self.run_button.setEnabled(not running)
         self.cancel_button.setEnabled(running)
         for w in (self.checkpoint, self.task_stack, self.device, self.steps, self.steps_all, self.seed, self.dice,
-                  self.samples, self.variance):
+                  self.samples, self.variance, self.mode, self._jump_row):   # every setting, "More settings" too
             w.setEnabled(not running)
         for b in self.task_buttons.values():
             b.setEnabled(not running)

@@ -359,3 +359,27 @@ def test_item10_no_stale_text(qtbot, win):
     assert win.info_label.text().startswith("16\u00d716 sample")
     win.discard_result()
     assert win.info_label.text().startswith("40\u00d740")
+
+
+def test_item11_settings_that_do_not_apply_are_disabled(qtbot, win):
+    tp = win.task_panel
+    tp.more.setChecked(True)
+    img = gradient_image(48, 48)
+    win.set_image(img)
+    mask = np.zeros((48, 48), np.float32)
+    mask[10:30, 10:30] = 1
+    win.canvas.set_mask(mask)
+    tp.steps.setValue(30)
+    assert tp.mode.isEnabled() and tp.jump_length.isEnabled()
+    assert win.run()
+    assert not tp.mode.isEnabled() and not tp.jump_length.isEnabled() and not tp.jump_n.isEnabled(), \
+        "Known pixels and Resample jumps are locked during a run"
+    with qtbot.waitSignal(win.runner.aborted, timeout=RUN_MS):
+        win.cancel()
+    assert tp.mode.isEnabled() and tp.jump_length.isEnabled()
+    tp.set_task("denoise")
+    tp.method.setCurrentIndex(tp.method.findData("mmse"))
+    assert not tp.steps.isEnabled() and not tp.seed.isEnabled() and not tp.steps_all.isEnabled(), \
+        "the one-step posterior mean has no steps and draws nothing"
+    tp.method.setCurrentIndex(tp.method.findData("sample"))
+    assert tp.seed.isEnabled() and tp.steps_all.isEnabled()
