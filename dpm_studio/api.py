@@ -25,7 +25,6 @@ goes. A bad value raises ``ValueError`` with one line saying what to change.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Callable
 
 import numpy as np
@@ -35,21 +34,12 @@ from .paths import DEFAULT_CHECKPOINT
 __all__ = ["denoise", "inpaint", "load_checkpoint", "DEFAULT_CHECKPOINT"]
 
 
-@lru_cache(maxsize=4)
-def _load_cached(path: str, device: str, _stamp):
-    from .core.checkpoint import load
-
-    return load(path, device=device)
-
-
 def load_checkpoint(name_or_path=DEFAULT_CHECKPOINT, device: str = "cpu"):
     """A loaded checkpoint, kept for the next call with the same files (unchanged since) and device."""
-    from .core.checkpoint import paths_for, resolve
+    from .core.checkpoint import load_cached
     from .core.devices import check_device
 
-    card = resolve(name_or_path)
-    stamp = tuple(p.stat().st_mtime_ns if p.exists() else None for p in paths_for(card))
-    return _load_cached(str(card), check_device(device), stamp)
+    return load_cached(name_or_path, check_device(device))
 
 
 def _loaded(checkpoint, device):

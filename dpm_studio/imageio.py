@@ -29,7 +29,7 @@ from .core import formats
 from .core.atomic import atomic_write
 from .core.decode import (MAX_PIXELS, METADATA_KEY, ImageData, ImageIOError, from_uint8,  # noqa: F401
                           load_image, pixel_budget, pixel_limit, pil_to_image_data, to_uint8)
-from .core.safefiles import IMAGE_FORMATS
+from .core.safefiles import IMAGE_FORMATS, PHOTO_FORMATS
 
 __all__ = [
     "ImageIOError", "ImageData", "READ_EXTENSIONS", "WRITE_FORMATS", "load_image", "save_image",
@@ -40,8 +40,7 @@ __all__ = [
 #: Extensions the app opens (lower case, with the dot).
 READ_EXTENSIONS = tuple(IMAGE_FORMATS)
 #: Pillow format name per extension the app writes.
-WRITE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF",
-                 ".webp": "WEBP", ".bmp": "BMP"}
+WRITE_FORMATS = PHOTO_FORMATS
 
 
 def export_options(data: ImageData | None) -> dict:

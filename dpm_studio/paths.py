@@ -25,7 +25,6 @@ APP_ID = "invalid.dpm_studio.DPMStudio"
 ICON_NAME = "dpm-studio"
 #: Sizes of the rendered PNG icons (``resources/icons/hicolor/NxN/apps/dpm-studio.png``).
 ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
-SAMPLE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp")
 
 _SOURCE_ROOT = Path(__file__).resolve().parent.parent
 
@@ -111,7 +110,9 @@ def sample_images() -> list[Path]:
     folder = samples_dir()
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in SAMPLE_SUFFIXES)
+    from .core.safefiles import PHOTO_FORMATS  # (imported here: the core brings torch)
+
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in PHOTO_FORMATS)
 
 
 def icon_file(size: int | None = None) -> Path:

@@ -46,7 +46,7 @@ def _num(d: dict, key: str, where: str, lo: float, hi: float, *, required=False,
     ok = _is_int(v) if integer else _is_num(v)
     if not ok:
         kind = "an integer" if integer else "a finite number"
-        raise CardError(f"{where}{key} must be {kind}, not {_show(v)}")
+        raise CardError(f"{where}{key} must be {kind}, not {short_repr(v)}")
     if v < lo or v > hi or (open_lo and v == lo):
         raise CardError(f"{where}{key} = {v} is out of range ({'(' if open_lo else '['}{lo:g}, {hi:g}])")
 
@@ -58,8 +58,8 @@ def _str(d: dict, key: str, where: str, *, required=False, choices=None, max_len
         return
     v = d[key]
     if not isinstance(v, str) or (required and not v.strip()):
-        raise CardError(f"{where}{key} must be a non-empty string, not {_show(v)}" if required
-                        else f"{where}{key} must be a string, not {_show(v)}")
+        raise CardError(f"{where}{key} must be a non-empty string, not {short_repr(v)}" if required
+                        else f"{where}{key} must be a string, not {short_repr(v)}")
     if len(v) > max_len:
         raise CardError(f"{where}{key} is {len(v):,} characters long (at most {max_len:,})")
     if choices is not None and v not in choices:
@@ -71,11 +71,12 @@ def _obj(d: dict, key: str, where: str, required=True) -> dict:
     if v is None and not required and key not in d:
         return {}
     if not isinstance(v, dict):
-        raise CardError(f"{where}{key!r} must be an object, not {_show(v)}")
+        raise CardError(f"{where}{key!r} must be an object, not {short_repr(v)}")
     return v
 
 
-def _show(v) -> str:
+def short_repr(v) -> str:
+    """``repr(v)`` cut to 40 characters, for one-line messages about a bad value."""
     text = repr(v)
     return text if len(text) <= 40 else text[:37] + "..."
 
@@ -125,7 +126,7 @@ def _check_kwargs(kwargs: dict, where: str):
             if abs(v) > 1e6:
                 raise CardError(f"{where}.{k} = {v} is out of range")
         else:
-            raise CardError(f"{where}.{k} must be a number, string or list of integers, not {_show(v)}")
+            raise CardError(f"{where}.{k} must be a number, string or list of integers, not {short_repr(v)}")
     _num(kwargs, "T", f"{where}.", 2, MAX_T, integer=True)
     _num(kwargs, "channels", f"{where}.", 1, 4, integer=True)
 
@@ -141,7 +142,7 @@ def check_card(card) -> None:
     digest = card.get("weights_sha256")
     if digest is not None and not (isinstance(digest, str) and len(digest) == 64
                                    and all(c in "0123456789abcdef" for c in digest)):
-        raise CardError(f"weights_sha256 must be 64 lowercase hexadecimal digits, not {_show(digest)}")
+        raise CardError(f"weights_sha256 must be 64 lowercase hexadecimal digits, not {short_repr(digest)}")
     _num(card, "parameters", "", 0, 1e12, integer=True)
 
     net = _obj(card, "network", "")
@@ -158,7 +159,7 @@ def check_card(card) -> None:
         if isinstance(v, str) and k == "init":
             continue
         if not _is_num(v) or not 0 <= v <= 1:
-            raise CardError(f"diffusion.schedule.{k} must be a number between 0 and 1, not {_show(v)}")
+            raise CardError(f"diffusion.schedule.{k} must be a number between 0 and 1, not {short_repr(v)}")
     _str(diff, "parametrisation", "diffusion.", max_len=50)
     _str(diff, "first_step", "diffusion.", max_len=50)
     _num(diff, "base_rate", "diffusion.", 0, 1, open_lo=True)
@@ -181,7 +182,7 @@ def check_card(card) -> None:
     bound = card.get("bound")
     if bound is not None:
         if not isinstance(bound, dict):
-            raise CardError(f"'bound' must be an object, not {_show(bound)}")
+            raise CardError(f"'bound' must be an object, not {short_repr(bound)}")
         for k in ("K", "K_stderr", "K_minus_L_null", "L_null", "elbo", "K_per_dim"):
             _num(bound, k, "bound.", -1e9, 1e9, nullable=True)
         for k in ("n", "n_mc", "n_t"):
@@ -189,7 +190,7 @@ def check_card(card) -> None:
         _str(bound, "units", "bound.", max_len=50)
     for key in ("training",):
         if key in card and not isinstance(card[key], dict):
-            raise CardError(f"{key!r} must be an object, not {_show(card[key])}")
+            raise CardError(f"{key!r} must be an object, not {short_repr(card[key])}")
 
 
 def is_image_card(card: dict) -> bool:

@@ -15,12 +15,13 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import torch
 
 from .atomic import atomic_write
-from .cardschema import CardError, check_card, check_weights_fit, is_image_card  # noqa: F401 - re-exported
+from .cardschema import CardError, check_card, check_weights_fit, is_image_card, short_repr  # noqa: F401
 from .binomial import BinomialDiffusion
 from .gaussian import GaussianDiffusion
 from .nets import build_net
@@ -147,7 +148,7 @@ def read_card(path) -> dict:
     if missing:
         raise CheckpointError(f"checkpoint card {card_path} lacks {', '.join(missing)}")
     if card["format"] != FORMAT:
-        raise CheckpointError(f"checkpoint card {card_path} has format {_short(card['format'])}, "
+        raise CheckpointError(f"checkpoint card {card_path} has format {short_repr(card['format'])}, "
                               f"expected {FORMAT!r}")
     try:
         check_card(card)
@@ -155,11 +156,6 @@ def read_card(path) -> dict:
         raise CheckpointError(f"checkpoint card {card_path}: {e}") from None
     card["_path"] = str(card_path)
     return card
-
-
-def _short(v) -> str:
-    text = repr(v)
-    return text if len(text) <= 40 else text[:37] + "..."
 
 
 #: Largest magnitude a stored weight may have: trained values are far below it, and a
@@ -257,6 +253,20 @@ def _check_digest(card: dict, weights: Path, digest: str) -> None:
 
 def _names(keys: list) -> str:
     return (", ".join(keys[:3]) + (f" and {len(keys) - 3} more" if len(keys) > 3 else "")) if keys else "none"
+
+
+def load_cached(name_or_path, device: str = "cpu") -> Loaded:
+    """:func:`load`, kept for the next call with the same files, unchanged since (their
+    modification times are part of the key), on the same device: the app's model picker and
+    the Python API share this one cache (four checkpoints)."""
+    card = resolve(name_or_path)
+    stamp = tuple(p.stat().st_mtime_ns if p.exists() else None for p in paths_for(card))
+    return _load_stamped(str(card), str(device), stamp)
+
+
+@lru_cache(maxsize=4)
+def _load_stamped(path: str, device: str, _stamp) -> Loaded:
+    return load(path, device=device)
 
 
 def load(path, device="cpu") -> Loaded:
@@ -379,4 +389,4 @@ def resolve(name_or_path, dirs=None) -> Path:
         except OSError:
             continue
     names = ", ".join(c["name"] for c in cards) or "none found"
-    raise CheckpointError(f"no checkpoint named {_short(text)} (available: {names})")
+    raise CheckpointError(f"no checkpoint named {short_repr(text)} (available: {names})")

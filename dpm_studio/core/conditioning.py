@@ -39,7 +39,7 @@ from .gaussian import GaussianDist
 
 INPAINT_MODES = ("clamp", "forward")
 PRODUCTS = ("balanced", "paper", "noised")
-INPAINT_STARTS = ("noise", "harmonic")
+INPAINT_STARTS = ("harmonic", "noise")
 DENOISE_STARTS = ("matched", "prior")
 
 

@@ -126,14 +126,8 @@ def _header_size(path: Path) -> tuple[int, int] | None:
 
 def _png_size(path: Path) -> tuple[int, int] | None:
     """(width, height) from a PNG's IHDR chunk (Pillow refuses a zero-size PNG as unidentified)."""
-    try:
-        with open(path, "rb") as fp:
-            head = fp.read(24)
-    except OSError:
-        return None
-    if len(head) == 24 and head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR":
-        return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
-    return None
+    head = formats.png_header(path)
+    return None if head is None else head[:2]
 
 
 #: Bytes a loaded pixel takes at the peak of loading (the decoded image, float32 copies,

@@ -19,11 +19,10 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import ClassVar
 
 from .cardschema import is_image_card
+from .conditioning import INPAINT_MODES, INPAINT_STARTS  # the math owns the modes and starts
 from .gaussian import VARIANCES
 from .settings import check, is_real, is_whole, setting
 
-INPAINT_MODES = ("clamp", "forward")
-INPAINT_STARTS = ("harmonic", "noise")
 DENOISE_METHODS = ("mmse", "sample")
 CLIPPINGS = ("censored", "ignore")
 PRECISIONS = ("auto", "fp32", "bf16")

@@ -64,7 +64,6 @@ class MainWindow(FilesMixin, RunMixin, QMainWindow):
         self._trajectory = None
         self._run_info: dict | None = None
         self._show_x0 = False
-        self._models: dict = {}
         self._loaded = None                     # the selected checkpoint, loaded on the CPU
         self._model_error = ""
         self._close_when_stopped = False

@@ -12,10 +12,11 @@ import html
 import shutil
 from pathlib import Path
 
-__all__ = ["IMAGE_NETS", "is_image_card", "card_T", "purpose", "card_label", "card_tooltip", "import_checkpoint",
+from ..core.cardschema import is_image_card
+
+__all__ = ["card_T", "purpose", "card_label", "card_tooltip", "import_checkpoint",
            "where_label"]
 
-IMAGE_NETS = ("unet", "multiscale")
 
 # What each shipped recipe is for, in the words of the model list.
 PURPOSES = {
@@ -26,10 +27,6 @@ PURPOSES = {
 }
 WHERE = {"shipped": "comes with the app", "user": "your models folder", "env": "$DPM_STUDIO_CHECKPOINTS",
          "elsewhere": "opened from a file"}
-
-
-def is_image_card(card: dict) -> bool:
-    return card.get("network", {}).get("type") in IMAGE_NETS
 
 
 def _channels(card: dict) -> int:

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
 
 from ..core.requests import InpaintRequest
 
-__all__ = ["MaskPanel", "ResultBar", "RunSettings", "TaskPanel", "card_label", "card_tooltip", "is_image_card"]
+__all__ = ["MaskPanel", "ResultBar", "declared"]
 
 
 def _section(title: str) -> QGroupBox:

@@ -18,8 +18,9 @@ from PySide6.QtWidgets import (
 )
 
 from . import icons
-from .models import card_label, card_T, card_tooltip, is_image_card, where_label
+from .models import card_label, card_T, card_tooltip, where_label
 from .panels import _choice, _form, _section, declared
+from ..core.cardschema import is_image_card
 from ..core.devices import available_devices
 from ..core.requests import REQUESTS, DenoiseRequest, InpaintRequest, SampleRequest
 

@@ -458,15 +458,11 @@ class FilesMixin:
         return str(folder)
 
     def model(self, path: str, device: str = "cpu"):
-        """A loaded checkpoint (cached); raises CheckpointError."""
+        """A loaded checkpoint (the core's cache, shared with the API: reloaded when its files
+        change); raises CheckpointError."""
         from ..core import checkpoint
 
-        key = (str(path), device)
-        if key not in self._models:
-            if len(self._models) >= 4:
-                self._models.pop(next(iter(self._models)))
-            self._models[key] = checkpoint.load(path, device=device)
-        return self._models[key]
+        return checkpoint.load_cached(path, device)
 
     @Slot(str)
     def _on_checkpoint_changed(self, path: str):

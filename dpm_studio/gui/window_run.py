@@ -189,28 +189,27 @@ class RunMixin:
 
     @Slot(object)
     def _on_aborted(self, last):
-        self._set_state("edit")
-        self.canvas.set_original(None)
-        self.canvas.show_base()
-        self.plots.end_run()
         at = f" at {last.progress[2]}" if last is not None and last.progress[2] else ""
-        self.task_panel.reset_progress(f"cancelled{at}")
-        self.statusBar().showMessage(f"Cancelled{at}. The image and mask are unchanged.", 6000)
+        self._end_run(f"cancelled{at}", f"Cancelled{at}. The image and mask are unchanged.", 6000)
         self._after_run()
 
     @Slot(object)
     def _on_errored(self, info):
-        self._set_state("edit")
-        self.canvas.set_original(None)
-        self.canvas.show_base()
-        self.plots.end_run()
-        self.task_panel.reset_progress("failed")
         sys.stderr.write(info.traceback)
-        self.statusBar().showMessage("The run failed; the image and mask are unchanged.", 8000)
+        self._end_run("failed", "The run failed; the image and mask are unchanged.", 8000)
         if not self._close_when_stopped:
             self.dialogs.error("Run failed", f"The run stopped with an error:\n\n{info.message}\n\n"
                                              "The image and mask are unchanged.")
         self._after_run()
+
+    def _end_run(self, progress: str, status: str, ms: int):
+        """A run that ends without a result: back to editing the untouched image, and say so."""
+        self._set_state("edit")
+        self.canvas.set_original(None)
+        self.canvas.show_base()
+        self.plots.end_run()
+        self.task_panel.reset_progress(progress)
+        self.statusBar().showMessage(status, ms)
 
     def _after_run(self):
         if self._close_when_stopped:

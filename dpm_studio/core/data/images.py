@@ -84,6 +84,7 @@ import torch
 from .exclusion import (EXCLUDED_PACKAGES, EXCLUDED_TEST_IMAGES, excluded_match,  # noqa: F401
                         excluded_package, refuse_excluded as _refuse_excluded)
 from .pixels import _as_hwc, _convert, _limit_side
+from ..safefiles import PHOTO_FORMATS
 from .recipe import Recipe, _check_patch, _derived_seed, _package_versions, _sha256, dequantise  # noqa: F401
 from .synthetic import MNIST_SIZE, MNIST_THRESHOLD, DeadLeavesRecipe, DigitsRecipe, _mnist_bits  # noqa: F401
 
@@ -93,7 +94,7 @@ SKIMAGE_PHOTOS_RGB = ("rocket", "motorcycle_left", "hubble_deep_field", "immunoh
 SKIMAGE_PHOTOS_GRAY_ONLY = ("moon", "text")
 SKLEARN_PHOTOS = ("china", "flower")
 
-IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"})
+IMAGE_EXTENSIONS = frozenset(PHOTO_FORMATS)
 WALLPAPERS_ENV = "DPM_STUDIO_WALLPAPERS"
 HELD_OUT_FRACTION = 0.2
 PHOTOS_MAX_SIDE = 1024
