@@ -165,6 +165,7 @@ class ImageCanvas(MaskToolsMixin, pg.GraphicsView):
         self._pan_last: QPointF | None = None
         self._last_brush_point = None
         self._last_hover = None
+        self._pointer_inside = False   # the ring is drawn only while the pointer is over the canvas
         self._feather_timer = QTimer(self)
         self._feather_timer.setSingleShot(True)
         self._feather_timer.setInterval(120)

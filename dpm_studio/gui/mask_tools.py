@@ -62,7 +62,7 @@ class MaskToolsMixin:
     def mouseMoveEvent(self, ev):
         pos = ev.position()
         p = self.viewport_to_image(pos)
-        self._last_hover = p
+        self._last_hover, self._pointer_inside = p, True
         self._update_brush_cursor(p)
         self.hovered.emit((p.x(), p.y()))
         if self._pan_last is not None:
@@ -111,6 +111,9 @@ class MaskToolsMixin:
         super().mouseDoubleClickEvent(ev)
 
     def leaveEvent(self, ev):
+        # Forget where the pointer was: a later redraw (undo, a brush size, a zoom) must not bring
+        # the ring back where the pointer left.
+        self._pointer_inside, self._last_hover = False, None
         self.cursor_item.setVisible(False)
         self._cursor_shadow.setVisible(False)
         self.hovered.emit(None)
@@ -283,12 +286,17 @@ class MaskToolsMixin:
         super().closeEvent(ev)
 
     def enterEvent(self, ev):
+        self._pointer_inside = True
         super().enterEvent(ev)
         self._update_cursor_shape()
 
     def _update_brush_cursor(self, p: QPointF | None = None):
         if p is None:
             p = self._last_hover
+            if not self._pointer_inside:
+                self.cursor_item.setVisible(False)
+                self._cursor_shadow.setVisible(False)
+                return
             if p is None:
                 local = self.viewport().mapFromGlobal(QCursor.pos())
                 if not self.viewport().rect().contains(local):

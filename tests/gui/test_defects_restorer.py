@@ -383,3 +383,28 @@ def test_item11_settings_that_do_not_apply_are_disabled(qtbot, win):
         "the one-step posterior mean has no steps and draws nothing"
     tp.method.setCurrentIndex(tp.method.findData("sample"))
     assert tp.seed.isEnabled() and tp.steps_all.isEnabled()
+
+
+def test_item9_the_brush_ring_goes_when_the_pointer_leaves_and_stays_gone(qtbot, win):
+    from PySide6.QtCore import QEvent, QPoint, Qt
+    from PySide6.QtWidgets import QApplication
+
+    win.set_image(gradient_image(64, 64))
+    c = win.canvas
+    p = c.image_to_viewport(32.5, 32.5)
+    m = np.zeros((64, 64), np.float32)
+    m[20:30, 20:30] = 1
+    c.set_mask(m)   # an edit, to undo later
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QMouseEvent
+
+    q = QPointF(p + QPoint(3, 0))
+    QApplication.sendEvent(c.viewport(), QMouseEvent(QEvent.MouseMove, q, c.viewport().mapToGlobal(q),
+                                                     Qt.NoButton, Qt.NoButton, Qt.NoModifier))
+    assert c.cursor_item.isVisible(), "the ring follows the pointer over the canvas"
+    QApplication.sendEvent(c, QEvent(QEvent.Leave))
+    assert not c.cursor_item.isVisible()
+    assert c.undo()
+    c.set_brush_size(c.brush_size() + 4)
+    c.set_zoom(c.zoom() * 1.25)
+    assert not c.cursor_item.isVisible(), "undo, a new brush size or a zoom did not bring it back"
