@@ -24,6 +24,8 @@ PURPOSES = {
     "textures-gray": "Textures (grey)",
     "dead-leaves": "Test pattern: dead leaves (grey)",
     "digits-binary": "Handwritten digits (black and white)",
+    "heartbeat": "Toy: heartbeat sequences (not images)",
+    "swiss-roll": "Toy: swiss roll of 2-D points (not images)",
 }
 WHERE = {"shipped": "comes with the app", "user": "your models folder", "env": "$DPM_STUDIO_CHECKPOINTS",
          "elsewhere": "opened from a file"}
@@ -73,30 +75,67 @@ def where_label(card: dict) -> str:
         return ""
 
 
+def _trained_on(card: dict) -> str:
+    """What the model learnt from, in one line: how many sources and what they are (the whole
+    provenance, with file hashes and licences, stays in the card file)."""
+    prov = card.get("data", {}).get("provenance")
+    if isinstance(prov, str):
+        return prov if len(prov) <= 140 else prov[:137].rstrip() + "\u2026"
+    if not isinstance(prov, dict):
+        return ""
+    sources = prov.get("sources") if isinstance(prov.get("sources"), list) else []
+    kinds = {"file": "photographs", "skimage": "images", "generated": "generated images", "mlxtend": "data sets"}
+    ids = [str(x.get("id", "")) for x in sources if isinstance(x, dict)]
+    what = kinds.get(ids[0].split(":")[0], "sources") if ids else "sources"
+    if ids and ids[0].startswith("generated:"):
+        return f"generated {str(ids[0]).split(':', 1)[1]} pictures (no third-party content)"
+    origin = str(prov.get("wallpapers") or "").split(" (")[0]
+    names = ", ".join(i.split(":", 1)[-1].rsplit(".", 1)[0] for i in ids[:3]) + (", \u2026" if len(ids) > 3 else "")
+    count = f"{len(ids)} {what}" if len(ids) != 1 else f"1 {what[:-1]}"
+    return f"{count} ({names})" + (f" from {origin}" if origin and len(origin) < 60 else "")
+
+
+def _quality(b: dict, discrete: bool = False) -> str:
+    """The measured bound said in words, with its units: per pixel (per dimension) where known."""
+    K = b.get("K_per_dim", b.get("K"))
+    units = b.get("units", "")
+    if "K_per_dim" in b and b.get("K_per_dim") != b.get("K"):
+        units = "bits per dimension"
+    units = {"bits/pixel": "bits per pixel", "bits/seq": "bits per sequence", "bits": "bits per point"}.get(units,
+                                                                                                             units)
+    err = f" \u00b1 {b['K_stderr']:.2g}" if isinstance(b.get("K_stderr"), (int, float)) and K == b.get("K") else ""
+    n = f" on {b['n']} held-out examples" if isinstance(b.get("n"), int) else " on held-out data"
+    scale = " (0 is a perfect fit of black-and-white data; closer to 0 is better)" if discrete else \
+        " (the paper's lower bound K; higher is better)"
+    return f"Fit: log-likelihood of at least {K:.3g}{err} {units}{n}{scale}"
+
+
 def card_tooltip(card: dict) -> str:
-    """The model's details: what it is, its data, its measured bound, where its files are."""
-    data = card.get("data", {})
+    """The model's details in words: what it is for, what it learnt from (a count; the full
+    provenance is in its card file), its measured fit, where its files are."""
     esc = lambda v: html.escape(str(v))  # noqa: E731
     rows = [f"<b>{esc(purpose(card))}</b> &nbsp; <small>{esc(card.get('name', '?'))}</small>"]
     if card.get("description"):
         rows.append(esc(card["description"]))
-    rows.append(f"{esc(card.get('family', '?'))} diffusion, T = {card_T(card)}, {_colour_word(card)}, network "
-                f"{esc(card.get('network', {}).get('type', '?'))}"
-                + (f", {int(card['parameters']):,} parameters" if isinstance(card.get("parameters"), int) else ""))
-    if data.get("provenance"):
-        rows.append("<i>Data:</i> " + esc(data["provenance"]))
+    params = f", {int(card['parameters']):,} parameters" if isinstance(card.get("parameters"), int) else ""
+    rows.append(f"{_colour_word(card).capitalize()}, {esc(card.get('family', '?'))} diffusion over T = {card_T(card)} "
+                f"steps{params}")
+    trained = _trained_on(card)
+    if trained:
+        rows.append("<i>Trained on</i> " + esc(trained))
     b = card.get("bound") or {}
     if isinstance(b, dict) and isinstance(b.get("K"), (int, float)):
-        extra = f" \u00b1 {b['K_stderr']:.2g}" if isinstance(b.get("K_stderr"), (int, float)) else ""
-        rows.append(f"<i>Bound:</i> K = {b['K']:.4g}{extra} {esc(b.get('units', ''))} on held-out data "
-                    "(a lower bound on the log-likelihood; higher fits the data better)")
+        rows.append(esc(_quality(b, card.get("family") == "binomial")))
     if not is_image_card(card):
-        rows.append("<i>Not an image model: cannot be used here.</i>")
+        rows.append("<i>Not an image model: it cannot inpaint or denoise pictures.</i>")
     where = where_label(card)
-    rows.append(f"<small>{esc(where) + ': ' if where else ''}{esc(card.get('path', ''))}</small>")
+    path = str(card.get("path", ""))
+    if path:
+        rows.append(f"<small>{esc(where) + ': ' if where else ''}{esc(path)}<br>(the full provenance, with "
+                    "sources, licences and hashes, is in this card file)</small>")
     for hidden in card.get("shadows", []):  # a user's card of a shipped card's name (issue 18)
         rows.append(f"<small><i>Hides</i> {esc(hidden)}</small>")
-    return "<p style='white-space:pre-wrap'>" + "<br>".join(rows) + "</p>"
+    return "<p>" + "<br>".join(rows) + "</p>"
 
 
 def import_checkpoint(path, folder=None) -> Path:

@@ -408,3 +408,30 @@ def test_item9_the_brush_ring_goes_when_the_pointer_leaves_and_stays_gone(qtbot,
     c.set_brush_size(c.brush_size() + 4)
     c.set_zoom(c.zoom() * 1.25)
     assert not c.cursor_item.isVisible(), "undo, a new brush size or a zoom did not bring it back"
+
+
+def test_item4_model_tooltips_say_in_words_what_a_model_is(qtbot, win, monkeypatch, tmp_path):
+    import re
+    from pathlib import Path
+
+    from PySide6.QtWidgets import QLabel
+
+    from dpm_studio.core import checkpoint
+    from dpm_studio.gui.models import card_label, card_tooltip
+
+    root = Path(__file__).resolve().parents[2] / "checkpoints"
+    for name in ("photos-rgb", "textures-gray", "digits-binary", "heartbeat", "swiss-roll"):
+        card = checkpoint.read_card(root / f"{name}.json")
+        card["path"] = card.pop("_path")
+        tip = card_tooltip(card)
+        text = re.sub("<[^>]+>", " ", tip)
+        assert "{" not in text and "sha256" not in text.lower() and "[" not in text, "no raw dict dumps"
+        assert "Trained on" in text and "log-likelihood of at least" in text and "held-out" in text
+        assert "provenance" in text and str(card["path"]) in text, "where the full provenance is"
+        label = QLabel(tip)
+        label.setWordWrap(True)
+        label.setFixedWidth(480)
+        assert label.heightForWidth(480) < 330, f"{name}: the tooltip fits on a screen"
+        assert card_label(card) != name and not card_label(card).startswith(name), "said in words"
+    card = checkpoint.read_card(root / "photos-rgb.json")
+    assert "17 photographs" in re.sub("<[^>]+>", " ", card_tooltip(card))
