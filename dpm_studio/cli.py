@@ -38,7 +38,7 @@ def cmd_checkpoints(args) -> int:
     from .core.cardschema import printable as p
     from .core.checkpoint import is_image_card, scan_cards
 
-    from .paths import checkpoint_dirs, checkpoint_source
+    from .core.locations import checkpoint_dirs, checkpoint_source
 
     cards, skipped = scan_cards()
     for line in skipped:  # a bad card never hides the good ones

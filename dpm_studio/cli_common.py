@@ -53,7 +53,7 @@ class Progress:
 # -- checkpoints ---------------------------------------------------------------------------
 def _load(name_or_path, device="cpu"):
     from .core.checkpoint import load, resolve
-    from .paths import shipped_checkpoints_dir
+    from .core.locations import shipped_checkpoints_dir
 
     loaded = load(resolve(name_or_path), device=device)
     shipped = shipped_checkpoints_dir() / f"{loaded.name}.json"

@@ -1,7 +1,7 @@
-"""Where bundled files live, in one place: source tree, installed package, or a frozen bundle.
+"""Where the app's bundled resources live (the icon, the sample images), and its ids.
 
-Everything that reads a shipped file (``resources/``: the icon, the sample images; and
-``checkpoints/``) asks this module, so the three layouts are handled here only:
+The layouts (source tree, installed package, frozen bundle) are told apart once, in
+:mod:`dpm_studio.core.locations` (:func:`app_root`), which also finds the checkpoints:
 
 - a source checkout or an editable install (``pip install -e .``): the folders beside the
   ``dpm_studio`` package, at the top of the repository;
@@ -13,10 +13,9 @@ Everything that reads a shipped file (``resources/``: the icon, the sample image
 
 from __future__ import annotations
 
-import os
-import sys
-from functools import lru_cache
 from pathlib import Path
+
+from .core.locations import app_root
 
 #: The application's reverse-DNS id: the .desktop file, the AppStream metainfo and Wayland's
 #: app id use it. The ``.invalid`` top-level domain says the project has no domain of its own yet.
@@ -25,76 +24,6 @@ APP_ID = "invalid.dpm_studio.DPMStudio"
 ICON_NAME = "dpm-studio"
 #: Sizes of the rendered PNG icons (``resources/icons/hicolor/NxN/apps/dpm-studio.png``).
 ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
-
-_SOURCE_ROOT = Path(__file__).resolve().parent.parent
-
-
-def is_frozen() -> bool:
-    """True inside a PyInstaller (or similar) bundle."""
-    return bool(getattr(sys, "frozen", False))
-
-
-def app_root() -> Path:
-    """The folder holding ``resources/`` and ``checkpoints/``.
-
-    A PyInstaller bundle unpacks them under ``sys._MEIPASS``; a source checkout (or an
-    editable install) has them beside the package; a wheel install has ``resources/``
-    under ``<prefix>/share/dpm-studio``.
-    """
-    frozen = getattr(sys, "_MEIPASS", None)
-    if frozen:
-        return Path(frozen)
-    if is_frozen():  # a freezer without _MEIPASS: the files sit beside the executable
-        return Path(sys.executable).resolve().parent
-    if (_SOURCE_ROOT / "resources").is_dir() or (_SOURCE_ROOT / "checkpoints").is_dir():
-        return _SOURCE_ROOT
-    installed = Path(sys.prefix) / "share" / "dpm-studio"
-    if installed.is_dir():
-        return installed
-    return _SOURCE_ROOT
-
-
-def checkpoint_dirs() -> list[Path]:
-    """Folders searched for checkpoints, in order: $DPM_STUDIO_CHECKPOINTS (a path list),
-    the user's folder, then the shipped ``checkpoints/``."""
-    dirs = [Path(p) for p in dict.fromkeys(os.environ.get("DPM_STUDIO_CHECKPOINTS", "").split(os.pathsep)) if p]
-    dirs.append(user_checkpoints_dir())
-    dirs.append(shipped_checkpoints_dir())
-    return dirs
-
-
-def user_checkpoints_dir() -> Path:
-    """The user's own checkpoints: $XDG_DATA_HOME/dpm-studio/checkpoints (~/.local/share/...)."""
-    data_home = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    return data_home / "dpm-studio" / "checkpoints"
-
-
-def checkpoint_source(path) -> str:
-    """Which of :func:`checkpoint_dirs` holds ``path``: "env" ($DPM_STUDIO_CHECKPOINTS), "user",
-    "shipped", or "elsewhere" (a path given directly)."""
-    folder = Path(path).resolve().parent
-    env, user, shipped = _resolved_dirs(os.environ.get("DPM_STUDIO_CHECKPOINTS", ""), str(user_checkpoints_dir()),
-                                        str(shipped_checkpoints_dir()))
-    if folder in env:
-        return "env"
-    if folder == user:
-        return "user"
-    if folder == shipped:
-        return "shipped"
-    return "elsewhere"
-
-
-@lru_cache(maxsize=4)
-def _resolved_dirs(env: str, user: str, shipped: str):
-    """The checkpoint folders resolved once per setting, as a set: resolving all of them for every
-    card was quadratic (2,000 folders in $DPM_STUDIO_CHECKPOINTS: minutes; 8,000 never ended)."""
-    return frozenset(Path(p).resolve() for p in env.split(os.pathsep) if p), Path(user).resolve(), \
-        Path(shipped).resolve()
-
-
-def shipped_checkpoints_dir() -> Path:
-    """The checkpoints that come with the app (the last of :func:`checkpoint_dirs`)."""
-    return app_root() / "checkpoints"
 
 
 def resources_dir() -> Path:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from dpm_studio import paths
+from dpm_studio.core import locations
 
 ROOT = Path(__file__).resolve().parents[1]
 LINUX = ROOT / "packaging" / "linux"
@@ -29,16 +30,16 @@ def _pyproject() -> dict:
 
 # -- paths.py -------------------------------------------------------------------------------------
 def test_source_tree_paths():
-    assert not paths.is_frozen()
-    assert paths.app_root() == ROOT
+    assert not locations.is_frozen()
+    assert locations.app_root() == ROOT
     assert paths.resources_dir() == ROOT / "resources"
     assert paths.samples_dir() == ROOT / "resources" / "samples"
     assert [p.name for p in paths.sample_images()] == sorted(SAMPLES)
     assert paths.icon_file().is_file() and paths.icon_file().suffix == ".svg"
     assert paths.icon_file(48) == ROOT / "resources/icons/hicolor/48x48/apps/dpm-studio.png"
-    assert paths.shipped_checkpoints_dir() == ROOT / "checkpoints"
-    assert paths.checkpoint_dirs()[-1] == ROOT / "checkpoints"
-    assert (paths.shipped_checkpoints_dir() / "photos-rgb.json").is_file()
+    assert locations.shipped_checkpoints_dir() == ROOT / "checkpoints"
+    assert locations.checkpoint_dirs()[-1] == ROOT / "checkpoints"
+    assert (locations.shipped_checkpoints_dir() / "photos-rgb.json").is_file()
 
 
 def _fake_bundle(root: Path) -> Path:
@@ -55,13 +56,13 @@ def test_frozen_bundle_paths(monkeypatch, tmp_path):
     monkeypatch.setattr(sys, "frozen", True, raising=False)
     monkeypatch.setattr(sys, "_MEIPASS", str(internal), raising=False)
     monkeypatch.delenv("DPM_STUDIO_CHECKPOINTS", raising=False)
-    assert paths.is_frozen()
-    assert paths.app_root() == internal
+    assert locations.is_frozen()
+    assert locations.app_root() == internal
     assert paths.resources_dir() == internal / "resources"
     assert [p.name for p in paths.sample_images()] == ["a.png"], "only images, not LICENSES.md"
     assert paths.icon_file(16) == internal / "resources/icons/hicolor/16x16/apps/dpm-studio.png"
-    assert paths.shipped_checkpoints_dir() == internal / "checkpoints"
-    dirs = paths.checkpoint_dirs()
+    assert locations.shipped_checkpoints_dir() == internal / "checkpoints"
+    dirs = locations.checkpoint_dirs()
     assert dirs[-1] == internal / "checkpoints" and len(dirs) == 2  # the user's folder, then the bundle's
 
 
@@ -69,16 +70,16 @@ def test_frozen_without_meipass_uses_the_executables_folder(monkeypatch, tmp_pat
     monkeypatch.setattr(sys, "frozen", True, raising=False)
     monkeypatch.delattr(sys, "_MEIPASS", raising=False)
     monkeypatch.setattr(sys, "executable", str(tmp_path / "dpm-studio"))
-    assert paths.app_root() == tmp_path
-    assert paths.shipped_checkpoints_dir() == tmp_path / "checkpoints"
+    assert locations.app_root() == tmp_path
+    assert locations.shipped_checkpoints_dir() == tmp_path / "checkpoints"
 
 
 def test_installed_share_folder_when_there_is_no_source_tree(monkeypatch, tmp_path):
     monkeypatch.delattr(sys, "_MEIPASS", raising=False)
-    monkeypatch.setattr(paths, "_SOURCE_ROOT", tmp_path / "site-packages")
+    monkeypatch.setattr(locations, "_SOURCE_ROOT", tmp_path / "site-packages")
     monkeypatch.setattr(sys, "prefix", str(tmp_path / "prefix"))
     (tmp_path / "prefix" / "share" / "dpm-studio" / "resources").mkdir(parents=True)
-    assert paths.app_root() == tmp_path / "prefix" / "share" / "dpm-studio"
+    assert locations.app_root() == tmp_path / "prefix" / "share" / "dpm-studio"
 
 
 # -- resources -------------------------------------------------------------------------------------

@@ -327,7 +327,7 @@ def scan_cards(dirs=None) -> tuple[list[dict], list[str]]:
     ``path`` (the card file). A card that fails its schema, or a ``*.json`` that is not a
     regular file (a FIFO would block), is skipped with its reason, never opened blindly.
     """
-    from ..paths import checkpoint_dirs
+    from .locations import checkpoint_dirs
 
     by_name, cards, skipped = {}, [], []
     for folder in dirs if dirs is not None else checkpoint_dirs():
@@ -379,7 +379,7 @@ def resolve(name_or_path, dirs=None) -> Path:
             return Path(card["path"])
     if p.with_suffix(".json").is_file():
         return paths_for(p)[1]
-    from ..paths import checkpoint_dirs
+    from .locations import checkpoint_dirs
 
     for folder in dirs if dirs is not None else checkpoint_dirs():  # a card the listing skipped: load says why
         candidate = Path(folder) / f"{text}.json"

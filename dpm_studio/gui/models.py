@@ -3,7 +3,7 @@
 A checkpoint is listed by what it is for ("Photos (colour)", "Textures (grey)"), with its
 details and the measured bound in a tooltip; :func:`import_checkpoint` validates a
 checkpoint and copies its two files (``.safetensors`` and ``.json``) into the user's
-folder, :func:`dpm_studio.paths.user_checkpoints_dir`, where the app finds it from then on.
+folder, :func:`dpm_studio.core.locations.user_checkpoints_dir`, where the app finds it from then on.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def card_label(card: dict) -> str:
 
 
 def where_label(card: dict) -> str:
-    from ..paths import checkpoint_source
+    from ..core.locations import checkpoint_source
 
     try:
         return WHERE.get(checkpoint_source(card.get("path", "")), "")
@@ -146,7 +146,7 @@ def import_checkpoint(path, folder=None) -> Path:
     by another model there, or a folder that cannot be written.
     """
     from ..core import checkpoint
-    from ..paths import user_checkpoints_dir
+    from ..core.locations import user_checkpoints_dir
 
     weights, card_path = checkpoint.paths_for(checkpoint.resolve(path))
     checkpoint.load(card_path)  # validates the card, the weights and that they fit together

@@ -159,7 +159,7 @@ def _versions() -> dict:
     from PySide6.QtCore import qVersion
 
     from .. import __version__
-    from ..paths import is_frozen
+    from ..core.locations import is_frozen
 
     return {"dpm_studio": __version__, "python": platform.python_version(), "torch": torch.__version__,
             "pyside6": PySide6.__version__, "qt": qVersion(), "numpy": np.__version__,
@@ -248,7 +248,8 @@ def _drive(checks: _Checks, timings: dict, summary: dict, out: Path, deadline: f
 
     from .. import imageio
     from ..core.checkpoint import list_cards
-    from ..paths import app_root, resources_dir, shipped_checkpoints_dir
+    from ..core.locations import app_root, shipped_checkpoints_dir
+    from ..paths import resources_dir
     from .app import create_app, leave_a_core_for_the_gui
     from .canvas import Tool
     from .main_window import MainWindow

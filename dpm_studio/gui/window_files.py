@@ -445,7 +445,7 @@ class FilesMixin:
         from PySide6.QtCore import QUrl
         from PySide6.QtGui import QDesktopServices
 
-        from ..paths import user_checkpoints_dir
+        from ..core.locations import user_checkpoints_dir
 
         folder = user_checkpoints_dir()
         try:

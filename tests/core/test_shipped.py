@@ -11,7 +11,7 @@ import torch
 from dpm_studio.core.bound import estimate_bound, run
 from dpm_studio.core.checkpoint import list_cards, load
 from dpm_studio.core.presets import preset_for_card
-from dpm_studio.paths import app_root
+from dpm_studio.core.locations import app_root
 
 SHIPPED = list_cards([app_root() / "checkpoints"])
 
