@@ -1,14 +1,7 @@
 """Where the app's bundled resources live (the icon, the sample images), and its ids.
 
-The layouts (source tree, installed package, frozen bundle) are told apart once, in
-:mod:`dpm_studio.core.locations` (:func:`app_root`), which also finds the checkpoints:
-
-- a source checkout or an editable install (``pip install -e .``): the folders beside the
-  ``dpm_studio`` package, at the top of the repository;
-- a PyInstaller bundle (``packaging/dpm-studio.spec``): ``sys.frozen`` is set and the
-  folders are unpacked under ``sys._MEIPASS`` (``dist/dpm-studio/_internal/``);
-- a wheel: ``resources/`` is installed as data files under ``<prefix>/share/dpm-studio/``
-  (see ``[tool.setuptools.data-files]`` in ``pyproject.toml``).
+The layouts (source tree, installed package, frozen bundle) are told apart once, by
+:func:`dpm_studio.core.locations.app_root`, which also finds the checkpoints.
 """
 
 from __future__ import annotations
