@@ -77,12 +77,15 @@ ACTIONS: tuple[Act, ...] = (
         sep=True, group="tools", data="brush"),
     Act("eraser", "&Eraser", None, ("E",), "Erase from the mask", "Edit", "Eraser", "eraser", True, "edit",
         group="tools", data="eraser"),
-    Act("rect", "&Rectangle", None, ("R",), "Drag a rectangle (hold Alt to subtract)", "Edit", "Rectangle", "rect",
+    Act("rect", "&Rectangle", None, ("R",), "Drag a rectangle (hold Ctrl to subtract)", "Edit", "Rectangle", "rect",
         True, "edit", group="tools", data="rect"),
     Act("lasso", "&Lasso", None, ("L",), "Drag freehand, or click points and double-click (or Enter) to close",
         "Edit", "Lasso", "lasso", True, "edit", group="tools", data="lasso"),
     Act("pan", "&Pan", None, ("H",), "Drag to move the view", "Edit", "Pan", "pan", True, "edit", group="tools",
         data="pan"),
+    Act("subtract", "S&ubtract from Mask", "_toggle_subtract", ("S",),
+        "Brush, rectangle and lasso take pixels out of the mask (or hold Ctrl while dragging)", "Edit", "Subtract",
+        "subtract", True, "edit"),
     Act("smaller", "S&maller Brush", "canvas.grow_brush:0.8", ("[",), "A smaller brush", "Edit"),
     Act("larger", "&Larger Brush", "canvas.grow_brush:1.25", ("]",), "A larger brush", "Edit"),
     Act("invert", "&Invert Mask", "canvas.invert_mask", ("Ctrl+I",), "Swap filled and kept pixels", "Edit",
@@ -124,7 +127,8 @@ ACTIONS: tuple[Act, ...] = (
 
 # Keys the canvas reads itself (held keys and mouse gestures): they have no action but belong on the sheet.
 KEYS_WITHOUT_ACTIONS = {
-    "Edit": (("Shift+click", "Straight brush line from the last point"), ("Alt+drag", "Rectangle or lasso subtracts"),
+    "Edit": (("Shift+click", "Straight brush line from the last point"),
+             ("Ctrl+drag (or Alt+drag)", "Brush, rectangle or lasso subtracts"),
              ("Enter", "Close a click-by-click lasso polygon")),
     "View": (("Wheel", "Zoom about the cursor"), ("Middle or right drag, Space+drag", "Pan")),
     "Run": (("\\ (hold)", "Show the original"),),

@@ -165,7 +165,8 @@ class ImageCanvas(MaskToolsMixin, pg.GraphicsView):
         self._pan_last: QPointF | None = None
         self._last_brush_point = None
         self._last_hover = None
-        self._pointer_inside = False   # the ring is drawn only while the pointer is over the canvas
+        self._pointer_inside = False
+        self._subtract = False         # rectangle, lasso and brush take pixels out of the mask   # the ring is drawn only while the pointer is over the canvas
         self._feather_timer = QTimer(self)
         self._feather_timer.setSingleShot(True)
         self._feather_timer.setInterval(120)
@@ -479,6 +480,13 @@ class ImageCanvas(MaskToolsMixin, pg.GraphicsView):
             self._tool = tool
             self._update_cursor_shape()
             self.toolChanged.emit(tool)
+
+    def set_subtract(self, on: bool):
+        """Subtract mode: the mask tools take pixels out of the mask (as Ctrl held does)."""
+        self._subtract = bool(on)
+
+    def subtracting(self) -> bool:
+        return self._subtract
 
     def brush_size(self) -> float:
         """Brush diameter in image pixels."""

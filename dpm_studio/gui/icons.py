@@ -84,6 +84,12 @@ def _draw(name: str, p: QPainter, fg: QColor):
         p.setPen(Qt.NoPen)
         p.setBrush(QColor(60, 170, 90))
         p.drawPolygon(QPolygonF([QPointF(18, 10), QPointF(54, 32), QPointF(18, 54)]))
+    elif name == "subtract":
+        p.setPen(_pen(fg, 4, Qt.DashLine))
+        p.setBrush(Qt.NoBrush)
+        p.drawRect(QRectF(10, 14, 44, 36))
+        p.setPen(_pen(accent, 6))
+        p.drawLine(QPointF(22, 32), QPointF(42, 32))
     elif name == "stop":
         p.setPen(Qt.NoPen)
         p.setBrush(QColor(210, 70, 60))

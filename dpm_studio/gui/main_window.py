@@ -296,6 +296,11 @@ class MainWindow(FilesMixin, RunMixin, QMainWindow):
     def _apply_overlay(self):
         self.canvas.set_overlay_visible(self.act_overlay.isChecked() and self._state == "edit")
 
+    def _toggle_subtract(self):
+        self.canvas.set_subtract(self.act_subtract.isChecked())
+        self.statusBar().showMessage("Subtract: the mask tools take pixels out of the mask (S again to add)"
+                                     if self.act_subtract.isChecked() else "Add: the mask tools add to the mask", 4000)
+
     def _toggle_plots(self):
         self.plots.setVisible(self.act_plots.isChecked())
 

@@ -148,7 +148,10 @@ class MaskToolsMixin:
     # -- gestures ------------------------------------------------------------------------------------
     def _begin_gesture(self, p: QPointF, screen: QPointF, mods):
         tool = self._tool
-        value = 0.0 if (tool == Tool.ERASER or (mods & Qt.AltModifier)) else 1.0
+        # Subtract: the mode button (S), or Ctrl held; Alt too, where the window manager leaves it
+        # (openbox, GNOME and Xfce take Alt+drag to move the window).
+        minus = self._subtract or bool(mods & (Qt.ControlModifier | Qt.AltModifier))
+        value = 0.0 if (tool == Tool.ERASER or minus) else 1.0
         if tool == Tool.LASSO and self._polygon:
             first = self.image_to_viewport(*self._polygon[0])
             if (QPointF(first) - screen).manhattanLength() <= 8 and len(self._polygon) >= 3:

@@ -435,3 +435,33 @@ def test_item4_model_tooltips_say_in_words_what_a_model_is(qtbot, win, monkeypat
         assert card_label(card) != name and not card_label(card).startswith(name), "said in words"
     card = checkpoint.read_card(root / "photos-rgb.json")
     assert "17 photographs" in re.sub("<[^>]+>", " ", card_tooltip(card))
+
+
+def _drag(qtbot, c, a, b, mods=None):
+    from PySide6.QtCore import Qt
+
+    mods = mods if mods is not None else Qt.NoModifier
+    pa, pb = c.image_to_viewport(*a), c.image_to_viewport(*b)
+    qtbot.mousePress(c.viewport(), Qt.LeftButton, mods, pa)
+    qtbot.mouseMove(c.viewport(), pb)
+    qtbot.mouseRelease(c.viewport(), Qt.LeftButton, mods, pb)
+
+
+def test_item6_subtract_has_a_mode_button_and_ctrl_not_only_alt(qtbot, win):
+    from PySide6.QtCore import Qt
+
+    win.set_image(gradient_image(64, 64))
+    c = win.canvas
+    full = np.ones((64, 64), np.float32)
+    c.set_mask(full)
+    win.act_rect.trigger()
+    _drag(qtbot, c, (10, 10), (20, 20), Qt.ControlModifier)
+    assert c.mask()[15, 15] == 0 and c.mask()[40, 40] == 1, "Ctrl+drag subtracts"
+    assert win.act_subtract.isCheckable() and "S" in [k.toString() for k in win.act_subtract.shortcuts()]
+    assert win.act_subtract in win.tools_toolbar.actions(), "a visible mode button"
+    win.act_subtract.trigger()
+    _drag(qtbot, c, (30, 30), (40, 40))
+    assert c.mask()[35, 35] == 0, "the mode subtracts without a modifier"
+    win.act_subtract.trigger()
+    _drag(qtbot, c, (10, 10), (20, 20))
+    assert c.mask()[15, 15] == 1, "and adds again when it is off"
