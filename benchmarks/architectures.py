@@ -7,7 +7,7 @@ For each candidate U-Net (the shipped photos-rgb and wider/deeper time-embedding
 torch.utils.flop_counter), CPU seconds per megapixel on this machine (the best of
 ``--reps`` timed passes, fp32, NCHW and channels_last, and bf16 autocast with its largest
 deviation from fp32), and the time the command line's default denoise would take on a
-256 x 256 image (8 views + 1 view for the clipped-pixel step). The quality column comes
+256 x 256 image (6 views + 2 one-view passes for the clipped pixels). The quality column comes
 from trained checkpoints only: a network that has not been trained has no PSNR here.
 """
 
@@ -37,7 +37,7 @@ CANDIDATES = {
                                                              time="embedding"),
 }
 SIDE = 256
-CLI_EVALS = 10  # 8 views of the posterior mean + 2 estimates for clipped pixels (tasks.CLIP_STEPS)
+CLI_EVALS = 8  # 6 views of the posterior mean (DenoiseRequest) + 2 estimates for clipped pixels (tasks.CLIP_STEPS)
 
 
 def best_time(fn, reps: int) -> float:
@@ -94,7 +94,7 @@ def main(argv=None):
              f"on this project's 2-core CPU machine, torch {torch.__version__}, {args.threads} threads; load "
              f"average {load0:.1f} at the start and {os.getloadavg()[0]:.1f} at the end (times are the best of "
              f"{args.reps} passes, so they rise less with load than means would).", "",
-             f"One forward pass on a 3 x {SIDE} x {SIDE} input. `CLI denoise 256^2` = {CLI_EVALS} passes (8 views "
+             f"One forward pass on a 3 x {SIDE} x {SIDE} input. `CLI denoise 256^2` = {CLI_EVALS} passes (6 views "
              "of the posterior mean and two estimates for clipped pixels) in the fastest of the three: the "
              "issue's target is 5 s on 2 cores. `bf16 max dev`: the largest difference of a bf16-autocast "
              "output from fp32 (trained weights for photos-rgb; a random head on the others).", "",

@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 W, H = 4000, 3000
 HOLE = 200
 SIGMA = 25
-# The second denoise row: one view per tile (the first row is the command line's default of 8).
+# The second denoise row: one view per tile (the first row is the command line's default of 6).
 ENSEMBLE = 1
 
 
@@ -102,11 +102,11 @@ def main(argv=None) -> int:
         rows.append(("inpaint, 200 x 200 hole", wall, peak, rc, f"pixels outside the mask unchanged: {outside_same}"))
 
         default = ["denoise", str(tmp / "noisy.png"), "-o", str(tmp / "denoised8.png"), "--checkpoint",
-                   args.checkpoint, "--sigma", str(SIGMA)]  # the command line's defaults: 8 views
+                   args.checkpoint, "--sigma", str(SIGMA)]  # the command line's defaults: 6 views
         wall, peak, rc, _ = run_measured(default)
         out8 = np.asarray(Image.open(tmp / "denoised8.png")).astype(np.float32) / 255.0 if rc == 0 else None
         psnr8 = 10 * np.log10(1 / np.mean((out8 - clean) ** 2)) if out8 is not None else float("nan")
-        rows.append(("denoise sigma 25, the command line's defaults (8 views)", wall, peak, rc,
+        rows.append(("denoise sigma 25, the command line's defaults (6 views)", wall, peak, rc,
                      f"PSNR -> {psnr8:.2f} dB"))
         den = ["denoise", str(tmp / "noisy.png"), "-o", str(tmp / "denoised.png"), "--checkpoint", args.checkpoint,
                "--sigma", str(SIGMA), "--method", "mmse", "--ensemble", str(ENSEMBLE)]

@@ -9,7 +9,7 @@ on), centre crops of 256 x 256. Noise is drawn with a fixed seed per image and s
 Denoising (sigma 15, 25, 50 in 0-255 units) works on the files users have: the noisy
 image is written as an 8-bit PNG (rounded, clipped at 0 and 255) and read back with the
 app's loader. PSNR and SSIM against the clean crop, and seconds per image, for our model
-with the command line's defaults (``dpm-studio denoise --sigma S``: the 8-view one-step
+with the command line's defaults (``dpm-studio denoise --sigma S``: the 6-view one-step
 posterior mean, clipped pixels read as censored), the same with clipping ignored and with
 one view, scikit-image's non-local means and TV, and BM3D when the ``bm3d`` package is
 installed (non-commercial licence: a benchmark baseline only), each given the true sigma.
@@ -291,7 +291,7 @@ def main(argv=None):
              "Denoising input: the noisy image as an 8-bit PNG (rounded, clipped at 0 and 255), read back with "
              "the app's loader, as users have it. `(CLI default)` is `dpm-studio denoise --sigma S`: the "
              "posterior mean E[x_0 | y] from one network evaluation at the step matched to sigma, averaged over "
-             "the 8 flips and rotations, with each pixel stored as 0 or 255 read as censored (two expectation "
+             "the 6 flips and rotations, with each pixel stored as 0 or 255 read as censored (two expectation "
              "steps, `conditioning.censored_mean`); `clipping ignored` takes those pixels as observations "
              "(`--clipping ignore`); `one view` is `--ensemble 1`; `fp32` is `--precision fp32` (the default, auto, runs the "
              "network in bf16 on a CPU with native bf16, as this one has); `mean of N` (with --sampled) averages N "
