@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .core.locations import app_root
-
 #: The application's reverse-DNS id: the .desktop file, the AppStream metainfo and Wayland's
 #: app id use it. The ``.invalid`` top-level domain says the project has no domain of its own yet.
 APP_ID = "invalid.dpm_studio.DPMStudio"
@@ -20,6 +18,8 @@ ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
 
 
 def resources_dir() -> Path:
+    from .core.locations import app_root  # (here: importing the core brings torch, which start-up avoids)
+
     return app_root() / "resources"
 
 

@@ -1,26 +1,16 @@
-"""The model core: pure torch/numpy, no Qt. The GUI, the CLI and the tests all drive it.
+"""The model core: pure torch/numpy, no Qt. The GUI, the CLI and the tests all drive it."""
 
-Its names load on first use (PEP 562), so a light module of the core (where files live, the
-safe file reads) can be imported without torch: the command line starts without it.
-"""
+from . import nets_image  # noqa: F401  (registers the image networks)
+from .binomial import BinomialDiffusion
+from .bound import BoundResult, evaluate_bound, log_likelihood_is, training_objective
+from .conditioning import BinaryEvidence, Condition, Denoise, Inpaint, LogDensity
+from .gaussian import GaussianDiffusion
+from .sampling import Step, reverse_trajectory, sample
+from .schedules import LearnedSchedule, Schedule, make_schedule
 
-from importlib import import_module
-
-_WHERE = {
-    "BinomialDiffusion": "binomial", "BoundResult": "bound", "evaluate_bound": "bound",
-    "log_likelihood_is": "bound", "training_objective": "bound", "BinaryEvidence": "conditioning",
-    "Condition": "conditioning", "Denoise": "conditioning", "Inpaint": "conditioning",
-    "LogDensity": "conditioning", "GaussianDiffusion": "gaussian", "Step": "sampling",
-    "reverse_trajectory": "sampling", "sample": "sampling", "LearnedSchedule": "schedules",
-    "Schedule": "schedules", "make_schedule": "schedules",
-}
-
-__all__ = sorted(_WHERE)
-
-
-def __getattr__(name: str):
-    if name not in _WHERE:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f".{_WHERE[name]}", __name__), name)
-    globals()[name] = value
-    return value
+__all__ = [
+    "BinaryEvidence", "BinomialDiffusion", "BoundResult", "Condition", "Denoise",
+    "GaussianDiffusion", "Inpaint", "LearnedSchedule", "LogDensity", "Schedule", "Step",
+    "evaluate_bound", "log_likelihood_is", "make_schedule", "reverse_trajectory", "sample",
+    "training_objective",
+]

@@ -190,8 +190,6 @@ def register(name: str):
 
 def build_net(spec: dict) -> nn.Module:
     """Rebuild a network from ``{"type": name, "kwargs": {...}}``."""
-    from . import nets_image  # noqa: F401  (registers the image networks)
-
     kind = spec.get("type")
     if kind not in NETWORKS:
         raise ValueError(f"unknown network type {kind!r}; known: {sorted(NETWORKS)}")

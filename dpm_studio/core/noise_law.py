@@ -17,8 +17,9 @@ from functools import lru_cache
 
 from .anscombe import ConstantNoise, GeneralizedAnscombe
 from .noise_level import fit_noise_level
-from .requests import NOISES
 from .settings import is_real
+
+NOISES = ("auto", "constant", "poisson-gaussian")
 
 
 def check_noise(req) -> None:

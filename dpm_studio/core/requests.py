@@ -21,12 +21,12 @@ from typing import ClassVar
 from .cardschema import is_image_card
 from .conditioning import INPAINT_MODES, INPAINT_STARTS  # the math owns the modes and starts
 from .gaussian import VARIANCES
+from .noise_law import NOISES, check_noise
 from .settings import check, is_real, is_whole, setting
 
 DENOISE_METHODS = ("mmse", "sample")
 CLIPPINGS = ("censored", "ignore")
 PRECISIONS = ("auto", "fp32", "bf16")
-NOISES = ("auto", "constant", "poisson-gaussian")
 MAX_ENSEMBLE = 8  # the symmetries of the square (tasks.DIHEDRAL)
 DEFAULT_ENSEMBLE = 6
 STEPS = dict(what="number of steps", help="reverse steps; fewer than T respaces the trajectory (faster, "
@@ -232,8 +232,6 @@ class DenoiseRequest(_Request):
 
     def validate(self, loaded=None):
         super().validate(loaded)
-        from .noise_law import check_noise
-
         check_noise(self)
         if self.variance != "learned" and self.method != "sample":
             raise ValueError("the step variance applies to sampled trajectories (method 'sample')")

@@ -7,8 +7,7 @@ import sys
 
 __all__ = ["run_app", "create_app", "leave_a_core_for_the_gui"]
 
-ORG_NAME = "DPM Studio"
-APP_NAME = "dpm-studio"
+from .safe_settings import APP_NAME, ORG_NAME
 
 
 def create_app(argv=None):

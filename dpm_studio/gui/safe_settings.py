@@ -25,6 +25,9 @@ import sys
 from pathlib import Path
 
 MAX_SETTINGS_BYTES = 1 << 20
+#: The names QSettings files the app's settings under (gui/app.py gives them to the QApplication).
+ORG_NAME = "DPM Studio"
+APP_NAME = "dpm-studio"
 
 # Qt's INI reader turns these escapes into "@" (hex, octal): a value spelled with one is not ours.
 _AT_ESCAPE = re.compile(r"\\x0*40(?![0-9a-fA-F])|\\0*100(?![0-7])", re.IGNORECASE)
@@ -158,8 +161,6 @@ class MemorySettings:
 
 def default_settings_path() -> Path | None:
     """Where QSettings() keeps the app's settings on Linux and the BSDs (None elsewhere: native formats)."""
-    from .app import APP_NAME, ORG_NAME
-
     if sys.platform.startswith(("win", "darwin")):
         return None
     base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
