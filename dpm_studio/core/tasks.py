@@ -192,16 +192,29 @@ def _channels_last(net) -> None:
         net.to(memory_format=torch.channels_last)
 
 
+#: Below this many pixels on a side a network pass runs in fp32: images 1-4 px wide came out NaN
+#: in bf16 (a black image saved as a success).
+MIN_BF16_SIDE = 8
+
+
 class _Bf16Net:
-    """A network whose forward runs under bf16 autocast and returns fp32 (attributes pass through)."""
+    """A network whose forward runs under bf16 autocast and returns fp32 (attributes pass through).
+
+    Where bf16 cannot serve, the pass runs in fp32 instead: an input under ``MIN_BF16_SIDE``
+    pixels on a side, or a bf16 pass that gave NaN or infinity from finite inputs."""
 
     def __init__(self, net):
         self.net = net
 
     def __call__(self, x, t, **kwargs):
+        if x.dim() == 4 and min(x.shape[-2:]) < MIN_BF16_SIDE:
+            return self.net(x, t, **kwargs).float()
         with torch.autocast(device_type=x.device.type, dtype=torch.bfloat16):
             out = self.net(x, t, **kwargs)
-        return out.float()
+        out = out.float()
+        if not bool(torch.isfinite(out).all()) and bool(torch.isfinite(x).all()):
+            return self.net(x, t, **kwargs).float()
+        return out
 
     def __getattr__(self, name):
         return getattr(self.net, name)
@@ -280,13 +293,13 @@ def run_task(loaded, task, image: np.ndarray | None = None, *, mask: np.ndarray 
     if req.task == "sample":
         piece = _Piece(loaded, None, req.samples, req.device)
         shape = (req.samples, piece.channels, int(req.size[0]), int(req.size[1]))
-        for rec, img, x0 in piece.run(Condition(), shape, req.steps, req.seed, variance=req.variance):
+        for rec, img, x0 in _finite(piece.run(Condition(), shape, req.steps, req.seed, variance=req.variance), req):
             yield TaskStep(rec.index, rec.total, rec.t, img, x0, rec.done,
                            samples=piece.each(rec.x) if rec.done else None,
                            draws=None if rec.done else piece.each(rec.x),
                            draws_x0=None if rec.done else piece.each(rec.x0))
         return
-    gen = _inpaint(loaded, job) if req.task == "inpaint" else _denoise(loaded, job)
+    gen = _finite(_inpaint(loaded, job) if req.task == "inpaint" else _denoise(loaded, job), req)
     alpha = job.alpha
     if alpha is None:
         yield from gen
@@ -300,6 +313,21 @@ def run_task(loaded, task, image: np.ndarray | None = None, *, mask: np.ndarray 
             if getattr(rec, name):
                 setattr(rec, name, [np.concatenate([v, a], axis=2) for v in getattr(rec, name)])
         yield rec
+
+
+class NonFiniteResult(ValueError):
+    """A run whose result holds NaN or infinity: an error in every front end, never a saved image."""
+
+
+def _finite(gen, req):
+    """``gen``'s records, refusing a final one (``done``) whose image is not finite."""
+    for item in gen:
+        rec = item[0] if isinstance(item, tuple) else item
+        image = item[1] if isinstance(item, tuple) else rec.image
+        if rec.done and not np.isfinite(image).all():
+            raise NonFiniteResult(f"the model produced NaN or infinite values for this {req.task} run: nothing was "
+                                  "saved (with precision fp32 too, the checkpoint's weights or card are broken)")
+        yield item
 
 
 def smc_proposal(piece, smc: bool) -> str:
