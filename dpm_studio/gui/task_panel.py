@@ -391,10 +391,15 @@ class TaskPanel(QWidget):
 
     def _update_enabled(self, *_):
         inpaint = self.task() == "inpaint"
+        # Greyed, not hidden, for the other tasks: hiding the two rows moved the Run button by 57 px
+        # when switching Inpaint <-> Sample with "More settings" open.
         for w in (self.mode, self._jump_row):
-            self._more_form.setRowVisible(w, inpaint)
+            w.setEnabled(inpaint)
+            label = self._more_form.labelForField(w)
+            if label is not None:
+                label.setEnabled(inpaint)
         forward = self.mode.currentData() == "forward"
-        self._jump_row.setEnabled(forward)
+        self._jump_row.setEnabled(inpaint and forward)
         one_step = self.task() == "denoise" and self.method.currentData() == "mmse"  # no steps, no draws
         self.steps_all.setEnabled(not one_step)
         self.steps.setEnabled(not one_step and not self.steps_all.isChecked())

@@ -86,7 +86,7 @@ def test_defect12_models_are_listed_by_purpose_and_the_controls_fit_1280x700(qtb
     i = next(i for i in range(combo.count()) if str(combo.itemData(i)).endswith("photos-rgb.json"))
     assert combo.itemText(i) == "Photos (colour)"
     tip = combo.itemData(i, 3)  # Qt.ToolTipRole
-    assert "Bound" in tip and "K =" in tip and "comes with the app" in tip
+    assert "log-likelihood of at least" in tip and "comes with the app" in tip
     assert any(t.startswith("Textures (grey)") for t in texts)
     win.resize(1280, 700)
     _settle(qtbot)

@@ -465,3 +465,16 @@ def test_item6_subtract_has_a_mode_button_and_ctrl_not_only_alt(qtbot, win):
     win.act_subtract.trigger()
     _drag(qtbot, c, (10, 10), (20, 20))
     assert c.mask()[15, 15] == 1, "and adds again when it is off"
+
+
+def test_item8_the_run_button_stays_put_when_the_task_changes(qtbot, win):
+    tp = win.task_panel
+    tp.more.setChecked(True)
+    ys = {}
+    for task in ("inpaint", "sample", "denoise", "inpaint"):
+        tp.set_task(task)
+        qtbot.wait(30)
+        ys.setdefault(task, []).append(tp.run_button.mapTo(win, tp.run_button.rect().topLeft()).y())
+    assert len({y for v in ys.values() for y in v}) == 1, ys
+    tp.set_task("sample")
+    assert not tp.mode.isEnabled() and not tp.jump_length.isEnabled(), "greyed: they apply to inpainting"
