@@ -62,11 +62,11 @@ def denoise_methods(y, s2, extra=()):
     if not scalar:
         out.append(("Denoise matched + SMC", True, lambda: Denoise(yt, s, product="noised"), True))
     else:
-        out += [("Denoise prior, product balanced", False, lambda: Denoise(yt, s, start="prior"), False),
-                ("Denoise prior, product paper", False, lambda: Denoise(yt, s, start="prior", product="paper"), False),
-                ("Denoise prior, product noised", False, lambda: Denoise(yt, s, start="prior", product="noised"),
+        out += [("Denoise prior, product balanced", False, lambda: Denoise(yt, s, start="prior-approx"), False),
+                ("Denoise prior, product paper", False, lambda: Denoise(yt, s, start="prior-approx", product="paper"), False),
+                ("Denoise prior, product noised", False, lambda: Denoise(yt, s, start="prior-approx", product="noised"),
                  False),
-                ("Denoise prior + SMC", True, lambda: Denoise(yt, s, start="prior", product="noised"), True)]
+                ("Denoise prior + SMC", True, lambda: Denoise(yt, s, start="prior-approx", product="noised"), True)]
     return out + list(extra)
 
 

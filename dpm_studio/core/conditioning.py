@@ -40,7 +40,7 @@ from .gaussian import GaussianDist
 INPAINT_MODES = ("clamp", "forward")
 PRODUCTS = ("balanced", "paper", "noised")
 INPAINT_STARTS = ("harmonic", "noise")
-DENOISE_STARTS = ("matched", "prior")
+DENOISE_STARTS = ("matched", "prior-approx")
 
 
 class Condition:
@@ -329,7 +329,7 @@ class Denoise(Condition):
     When s exceeds x_T's own noise there is no t*: the trajectory starts at x_T ~ pi r and
     the whole r goes through the product (approximate) or the weights (exact).
 
-    ``start="prior"`` is the paper's start, x_T ~ pi r with the whole r multiplied into every
+    ``start="prior-approx"`` is the paper's start, x_T ~ pi r with the whole r multiplied into every
     kernel by the product: an approximation on its own (measured in docs/conditioning.md;
     biased wherever the data are not distributed as the prior), exact with ``smc=True``.
     :attr:`exact` says whether the plain trajectory (no weights) targets p r exactly.

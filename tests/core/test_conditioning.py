@@ -65,7 +65,7 @@ def test_paper_denoising_follows_its_linear_gaussian_recursion():
     d = GaussianDiffusion(Schedule("code", 200), "paper")
     y, s2 = 1.5, 0.5
     x = sample(d, GaussianDataOracle(d), (N, 1), seed=4, denoise_last=False,
-               condition=Denoise(torch.tensor([[y]]), math.sqrt(s2), start="prior", product="paper"))
+               condition=Denoise(torch.tensor([[y]]), math.sqrt(s2), start="prior-approx", product="paper"))
     _check_moments(x, *_product_recursion(d, y, s2, y / (1 + s2), s2 / (1 + s2), 1.0))
 
 
@@ -75,10 +75,10 @@ def test_prior_start_denoising_ends_at_the_posterior_under_r_once():
     d = GaussianDiffusion(Schedule("code", 200), "paper")
     y, s2 = 1.5, 0.5
     x = sample(d, GaussianDataOracle(d), (N // 2, 1), seed=4, denoise_last=False,
-               condition=Denoise(torch.tensor([[y]]), math.sqrt(s2), start="prior"))
+               condition=Denoise(torch.tensor([[y]]), math.sqrt(s2), start="prior-approx"))
     _check_moments(x, *gaussian_posterior(0.0, 1.0, y, s2))
     paper = sample(d, GaussianDataOracle(d), (N // 2, 1), seed=5, denoise_last=False,
-                   condition=Denoise(torch.tensor([[y]]), math.sqrt(s2), start="prior", product="paper"))
+                   condition=Denoise(torch.tensor([[y]]), math.sqrt(s2), start="prior-approx", product="paper"))
     m2, v2 = gaussian_posterior(0.0, 1.0, y, s2 / 2)  # the posterior under r^2: N(1.2, 0.2)
     assert abs(float(paper.mean()) - m2) < 0.03 and abs(float(paper.var()) - v2) < 0.02
 

@@ -34,12 +34,12 @@ def test_smc_denoising_reaches_the_posterior_where_the_prior_start_product_is_bi
     net = GaussianDataOracle(d, 2.0, 1.0)
     y = torch.tensor([[0.0]])
     pm, pv = gaussian_posterior(2.0, 1.0, 0.0, 0.5)
-    recs, x = _populations(d, net, Denoise(y, math.sqrt(0.5), start="prior", product="noised"))
+    recs, x = _populations(d, net, Denoise(y, math.sqrt(0.5), start="prior-approx", product="noised"))
     assert _z(x[..., 0].mean(0), pm) < 4.5
     assert _z(((x[..., 0] - pm) ** 2).mean(0), pv) < 4.5
     assert all(r.ess is not None and 1 <= r.ess <= P + 1e-6 for r in recs)
     assert any(r.resampled for r in recs[:-1])
-    _, plain = _populations(d, net, Denoise(y, math.sqrt(0.5), start="prior"), smc=False)
+    _, plain = _populations(d, net, Denoise(y, math.sqrt(0.5), start="prior-approx"), smc=False)
     assert _z(plain[..., 0].mean(0), pm) > 10  # the balanced product alone ends near 1.0
 
 
