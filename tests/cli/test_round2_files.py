@@ -5,6 +5,7 @@ subprocess under a memory limit where memory is the point), with every file hash
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import struct
@@ -124,10 +125,17 @@ def _chunk(kind: bytes, body: bytes) -> bytes:
     return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
 
 
-def _zeros_deflated(n: int) -> bytes:
-    d = zlib.compressobj(9)
+def _deflate_then_zeros(head: bytes, n: int) -> bytes:
+    """A zlib stream of ``head`` then ``n`` zero bytes. Run-length strategy: the same 1,032:1 stream
+    as level 9 in half its time (1.4 s CPU a gibibyte against 2.5)."""
+    d = zlib.compressobj(9, zlib.DEFLATED, 15, 9, zlib.Z_RLE)
     block = bytes(1 << 20)
-    return b"".join(d.compress(block) for _ in range(n >> 20)) + d.flush()
+    return d.compress(head) + b"".join(d.compress(block) for _ in range(n >> 20)) + d.flush()
+
+
+@functools.cache
+def _zeros_deflated(n: int) -> bytes:  # shared by the tests: made once per run
+    return _deflate_then_zeros(b"", n)
 
 
 def _png16(w: int, h: int, rows: bytes, *extra: bytes, idat: bytes | None = None) -> bytes:
@@ -145,15 +153,12 @@ def test_item11_a_png16_inflating_to_a_gibibyte_loads_within_a_bound(tmp_path, t
     only as far as the header declares, the profile or text is dropped; 400 MiB is plenty."""
     w = h = 64
     rows = b"".join(b"\x00" + (bytes(range(256)) * 2)[:w * 6] for _ in range(h))
-    bomb = _zeros_deflated(GIB)
     if where == "IDAT":  # the declared rows, then a gibibyte of zeros in the same stream
-        d = zlib.compressobj(9)
-        idat = d.compress(rows) + b"".join(d.compress(bytes(1 << 20)) for _ in range(GIB >> 20)) + d.flush()
-        data = _png16(w, h, b"", idat=idat)
+        data = _png16(w, h, b"", idat=_deflate_then_zeros(rows, GIB))
     elif where == "iCCP":
-        data = _png16(w, h, rows, _chunk(b"iCCP", b"icc\0\0" + bomb))
+        data = _png16(w, h, rows, _chunk(b"iCCP", b"icc\0\0" + _zeros_deflated(GIB)))
     else:
-        data = _png16(w, h, rows, _chunk(b"iTXt", b"dpm-studio\0\1\0\0\0" + bomb))
+        data = _png16(w, h, rows, _chunk(b"iTXt", b"dpm-studio\0\1\0\0\0" + _zeros_deflated(GIB)))
     assert len(data) < 1_200_000
     (tmp_path / "bomb.png").write_bytes(data)
     before = _hashes(tmp_path)
