@@ -38,7 +38,7 @@ from .safe_settings import Checked, open_settings
 from .session import Session
 from .task_panel import TASK_NAMES, TaskPanel
 from .window_files import FilesMixin
-from .window_run import RunMixin
+from .window_run import RunMixin, runs_phrase
 
 __all__ = ["MainWindow", "Dialogs"]
 
@@ -340,7 +340,7 @@ class MainWindow(FilesMixin, RunMixin, QMainWindow):
     def _unsaved_text(self) -> str:
         if self._state == "review":
             return "The result of the last run has not been saved. Save it?"
-        return f"{self._name or 'The image'} has changes from {len(self._runs)} run(s) that are not saved."
+        return f"{self._name or 'The image'} has changes from {runs_phrase(len(self._runs))} that are not saved."
 
     def _update_title(self):
         if not self.canvas.has_image() and self._state != "review":

@@ -218,7 +218,7 @@ class ResultBar(QFrame):
         with QSignalBlocker(self.variant):
             self.variant.clear()
             if n > 1:
-                self.variant.addItem(f"Mean of {n} (posterior mean)", "mean")
+                self.variant.addItem(f"Mean of {n}", "mean")   # "(posterior mean)" was cut off: it is in the tooltip
                 for k in range(n):
                     self.variant.addItem(f"Sample {k + 1}", k)
                 self.variant.addItem("Uncertainty (spread of the samples)", "spread")

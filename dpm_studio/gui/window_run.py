@@ -18,7 +18,12 @@ from .frames import Region, region_box, uncertainty_map
 from .runner import RunJob
 from ..core.noise import estimate_noise_sigma
 
-__all__ = ["RunMixin", "REGION_MARGIN"]
+__all__ = ["RunMixin", "REGION_MARGIN", "runs_phrase"]
+
+
+def runs_phrase(n: int) -> str:
+    """'1 run', '3 runs' (not '1 run(s)')."""
+    return f"{n} run" + ("" if n == 1 else "s")
 
 REGION_MARGIN = 32  # px of the image around a masked region that a region's denoise sees (a tile's overlap)
 
@@ -302,9 +307,9 @@ class RunMixin:
     def _open_sample_result(self, res, run) -> bool:
         """A sample opens as a new document (the open photo is never overwritten by it)."""
         if self.has_unsaved_document() and not self.dialogs.confirm(
-                "Replace the edited image?", f"{self._name or 'The image'} has changes from {len(self._runs)} "
-                "run(s) that are not saved, and the sample opens in its place. Open it anyway? "
-                "(No keeps both: discard the sample, save the image, then sample again.)"):
+                "Replace the edited image?", f"{self._name or 'The image'} has changes from "
+                f"{runs_phrase(len(self._runs))} that are not saved, and the sample opens in its place. Open it "
+                "anyway? (No keeps both: discard the sample, save the image, then sample again.)"):
             return False
         self._leave_review(show_base=False)
         self._data = ImageData(res, None, None, "RGB" if res.shape[2] == 3 else "L")

@@ -478,3 +478,21 @@ def test_item8_the_run_button_stays_put_when_the_task_changes(qtbot, win):
     assert len({y for v in ys.values() for y in v}) == 1, ys
     tp.set_task("sample")
     assert not tp.mode.isEnabled() and not tp.jump_length.isEnabled(), "greyed: they apply to inpainting"
+
+
+def test_item14_words_fit_and_agree_in_number(qtbot, win):
+    img = _hole_run(qtbot, win, size=48, steps=3)
+    assert win.accept_result()
+    text = win._unsaved_text()
+    assert "1 run " in text and "run(s)" not in text
+    win.task_panel.samples.setValue(3)
+    mask = np.zeros((48, 48), np.float32)
+    mask[10:30, 10:30] = 1
+    win.canvas.set_mask(mask)
+    with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS):
+        assert win.run()
+    combo = win.result_bar.variant
+    fm = combo.fontMetrics()
+    for i in range(combo.count() - 1):   # the mean and each sample (the spread's entry is a phrase)
+        assert fm.horizontalAdvance(combo.itemText(i)) + 30 <= combo.width(), combo.itemText(i)
+    assert combo.itemText(0) == "Mean of 3" and "posterior mean" in combo.toolTip()
