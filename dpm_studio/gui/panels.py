@@ -211,6 +211,12 @@ class ResultBar(QFrame):
         self.accept_button.clicked.connect(self.acceptRequested)
         self.discard_button.clicked.connect(self.discardRequested)
         self.set_review(False)
+        # As tall with the variant list as without: it appearing after a run of several samples
+        # made the bar 2 px taller and the canvas 2 px shorter.
+        self.variant.setVisible(True)
+        tall = self.sizeHint().height()
+        self.variant.setVisible(False)
+        self.setMinimumHeight(max(tall, self.sizeHint().height()))
 
     def set_variants(self, n: int, current: int = 0):
         """Offer ``n`` samples (n > 1) beside their mean and their spread, ``current`` chosen

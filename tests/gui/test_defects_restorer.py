@@ -496,3 +496,20 @@ def test_item14_words_fit_and_agree_in_number(qtbot, win):
     for i in range(combo.count() - 1):   # the mean and each sample (the spread's entry is a phrase)
         assert fm.horizontalAdvance(combo.itemText(i)) + 30 <= combo.width(), combo.itemText(i)
     assert combo.itemText(0) == "Mean of 3" and "posterior mean" in combo.toolTip()
+
+
+def test_item8_no_layout_jump_when_a_run_of_several_samples_ends(qtbot, win):
+    img = gradient_image(48, 48)
+    win.set_image(img)
+    mask = np.zeros((48, 48), np.float32)
+    mask[10:30, 10:30] = 1
+    win.canvas.set_mask(mask)
+    win.task_panel.steps.setValue(3)
+    win.task_panel.samples.setValue(3)
+    qtbot.wait(50)
+    before = (win.canvas.height(), win.result_bar.geometry().top())
+    with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS):
+        assert win.run()
+    qtbot.wait(50)
+    assert win.result_bar.variant.isVisible()
+    assert (win.canvas.height(), win.result_bar.geometry().top()) == before
