@@ -170,6 +170,8 @@ class PlotsDock(QDockWidget):
         self._ytop = 0.0
         self.trace_curve.setData([], [])
         self.trace.setXRange(0, max(1, total), padding=0.02)
+        # Evaluations are counted: whole numbers only (a 4-tile denoise had ticks at 0.5, 1.5, ...)
+        self.trace.getAxis("bottom").setTicks([[(i, str(i)) for i in range(total + 1)], []] if total <= 10 else None)
         self.step_line.setVisible(True)
         self.step_line.setValue(0)
         self.t_line.setVisible(self._T is not None)

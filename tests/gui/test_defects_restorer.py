@@ -513,3 +513,16 @@ def test_item8_no_layout_jump_when_a_run_of_several_samples_ends(qtbot, win):
     qtbot.wait(50)
     assert win.result_bar.variant.isVisible()
     assert (win.canvas.height(), win.result_bar.geometry().top()) == before
+
+
+def test_item14_evaluation_ticks_are_whole_numbers(qtbot, win):
+    win.plots.show()
+    win.plots.start_run(4)
+    qtbot.wait(50)
+    ax = win.plots.trace.getAxis("bottom")
+    lo, hi = win.plots.trace.viewRange()[0]
+    if ax._tickLevels:
+        values = [v for v, _ in ax._tickLevels[0]]
+    else:
+        values = [v for _, vs in ax.tickValues(lo, hi, ax.width()) for v in vs]
+    assert values and all(float(v).is_integer() for v in values), values
