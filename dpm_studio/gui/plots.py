@@ -90,8 +90,7 @@ class PlotsDock(QDockWidget):
 
         fg = pg.mkColor(90, 90, 90)
         self.sched = self.glw.addPlot(row=0, col=0)
-        self.sched.setTitle("schedule", size="9pt")
-        self.sched.setLabel("left", "log scale")
+        self.sched.setTitle("schedule (log scale)", size="9pt")   # a left-axis label overlapped its ticks
         self.sched.setLabel("bottom", "t")
         self.sched.showGrid(x=True, y=True, alpha=0.2)
         self.sched.setMouseEnabled(x=False, y=False)
@@ -158,7 +157,7 @@ class PlotsDock(QDockWidget):
         # the title doubles as the legend (a legend box would cover the curves)
         self.sched.setTitle(f"<span style='color:#3478c8'>b<sub>t</sub> forward - -</span> &nbsp;"
                             f"<span style='color:#dc5a3c'>\u03a3<sub>t</sub> model \u2014</span> &nbsp;"
-                            f"{name}", size="9pt")
+                            f"{name} &nbsp;(log scale)", size="9pt")
         self.sched.setToolTip(f"{name}, T = {self._T}: the forward schedule b_t and the mean reverse "
                               "variance \u03a3_t of the model at each t (on a random input), log scale")
         self.sched.setXRange(0, self._T, padding=0.02)

@@ -526,3 +526,11 @@ def test_item14_evaluation_ticks_are_whole_numbers(qtbot, win):
     else:
         values = [v for _, vs in ax.tickValues(lo, hi, ax.width()) for v in vs]
     assert values and all(float(v).is_integer() for v in values), values
+
+
+def test_item14_the_log_scale_label_does_not_sit_on_the_ticks(qtbot, win):
+    win.plots.show()
+    qtbot.wait(50)
+    sched = win.plots.sched
+    assert sched.getAxis("left").labelText == "", "no rotated label beside the tick labels"
+    assert "log scale" in sched.titleLabel.text
