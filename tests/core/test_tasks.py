@@ -133,7 +133,7 @@ def test_posterior_mean_of_samples_and_unconditional_sampling_follow_the_data():
 @pytest.mark.parametrize("kwargs,msg", [
     ({"task": "inpaint", "mask": np.zeros((8, 8))}, "mask is empty"),
     ({"task": "inpaint", "mask": np.ones((4, 8))}, "the mask is 8x4"),
-    ({"task": "denoise", "sigma": 0}, "positive noise level"),
+    ({"task": "denoise", "sigma": 0}, "noise level must be more than 0"),
 ])
 def test_user_errors_are_clear(kwargs, msg):
     img = np.zeros((8, 8), np.float32)
