@@ -25,7 +25,7 @@ from PIL import Image, ImageDraw
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from dpm_studio.cli import measure  # noqa: E402
+from dpm_studio.cli.train import measure  # noqa: E402
 from dpm_studio.core.checkpoint import load, resolve  # noqa: E402
 from dpm_studio.core.data.toys import HEARTBEAT_TRUE_LOG2P, swiss_roll  # noqa: E402
 from dpm_studio.core.sampling import sample  # noqa: E402

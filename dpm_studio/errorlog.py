@@ -1,6 +1,6 @@
 """Where unexpected errors go: their traceback to a log file, one line to the user.
 
-Shared by the command line's last-resort handler (``cliargs.last_resort``) and the app's
+Shared by the command line's last-resort handler (``cli/args.last_resort``) and the app's
 exception hook, so neither ever prints a traceback.
 """
 

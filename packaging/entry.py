@@ -2,7 +2,7 @@
 
 import sys
 
-from dpm_studio.cli import main
+from dpm_studio.cli.main import main
 
 if __name__ == "__main__":
     sys.exit(main())

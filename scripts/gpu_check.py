@@ -46,7 +46,7 @@ for folder in (ROOT, EXTRA):
     if folder.is_dir() and str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
 
-from dpm_studio.cli import main as cli  # noqa: E402
+from dpm_studio.cli.main import main as cli  # noqa: E402
 
 
 class Skip(Exception):

@@ -162,19 +162,19 @@ def test_metainfo_validates():
 
 # -- the desktop bundle leaves out the training-data packages -----------------------------------------------
 def test_a_missing_data_package_is_one_line_and_status_2(monkeypatch, capsys):
-    from dpm_studio import cli
+    from dpm_studio.cli.main import COMMANDS, main
 
     def needs(name):
         def cmd(args):
             raise ModuleNotFoundError(f"No module named '{name}'", name=name)
         return cmd
 
-    monkeypatch.setitem(cli.COMMANDS, "checkpoints", needs("skimage.data"))
-    assert cli.main(["checkpoints"]) == 2
+    monkeypatch.setitem(COMMANDS, "checkpoints", needs("skimage.data"))
+    assert main(["checkpoints"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "'skimage'" in err and "[data]" in err
-    monkeypatch.setitem(cli.COMMANDS, "checkpoints", needs("no_such_internal_module"))
+    monkeypatch.setitem(COMMANDS, "checkpoints", needs("no_such_internal_module"))
     capsys.readouterr()
     # a real bug is not dressed up as a user error: the last-resort handler, exit 70 (issue 18)
-    assert cli.main(["checkpoints"]) == 70
+    assert main(["checkpoints"]) == 70
     assert "internal error: ModuleNotFoundError" in capsys.readouterr().err

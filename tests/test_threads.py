@@ -19,7 +19,7 @@ def test_the_command_line_makes_waiting_threads_sleep_before_torch_is_imported()
     once); a user's own setting is kept."""
     import os
 
-    code = ("import os, sys, dpm_studio.cli; "
+    code = ("import os, sys, dpm_studio.cli.main; "
             "print(os.environ.get('OMP_WAIT_POLICY'), 'torch' in sys.modules)")
     env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)

@@ -5,7 +5,7 @@ pydantic's ``Field(ge=, le=, description=)``): the :class:`Spec` in its metadata
 
 - the request's own checks (:func:`check`, called by ``validate``: the API's ranges are the
   command line's, since both are these);
-- the command line's options (:func:`dpm_studio.cliargs.add_request_options`);
+- the command line's options (:func:`dpm_studio.cli.args.add_request_options`);
 - the app's widgets' ranges and tooltips (``gui/task_panel.py``).
 
 A setting shown in other units than the request holds (the noise level: 0-255 on screen and on

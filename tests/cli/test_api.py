@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from dpm_studio import api
-from dpm_studio.cli import main
+from dpm_studio.cli.main import main
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 H, W = 24, 32

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from dpm_studio.cli import main
+from dpm_studio.cli.main import main
 from dpm_studio.imageio import load_image
 
 H, W = 24, 32

@@ -3,7 +3,7 @@
 import json
 from pathlib import Path
 
-from dpm_studio.cli import main
+from dpm_studio.cli.main import main
 from dpm_studio.core.locations import user_checkpoints_dir
 
 

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from dpm_studio.cli import main
+from dpm_studio.cli.main import main
 from dpm_studio.core.checkpoint import load
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from dpm_studio.cli import main
+from dpm_studio.cli.main import main
 
 import faulty_files
 from faulty_files import CASES, DISK_FAULTS, ERROR_CASES, OK_CASES, H, W, disk_fault

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from dpm_studio.cli import main
+from dpm_studio.cli.main import main
 from dpm_studio.core.requests import DenoiseRequest
 from dpm_studio.imageio import load_image
 

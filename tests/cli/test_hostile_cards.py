@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from dpm_studio.cli import main
+from dpm_studio.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
 

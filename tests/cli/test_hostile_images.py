@@ -13,7 +13,7 @@ import pytest
 from PIL import Image, PngImagePlugin
 
 from dpm_studio import imageio
-from dpm_studio.cli import main
+from dpm_studio.cli.main import main
 
 
 def _one_error(capsys, pattern):

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from dpm_studio.cli import main
+from dpm_studio.cli.main import main
 
 
 BAD = [
@@ -110,10 +110,10 @@ def test_allocation_failures_of_any_wording_are_one_line(tmp_path, img, capsys, 
 
 
 def test_an_unforeseen_error_is_one_line_a_log_and_exit_70(tmp_path, capsys, monkeypatch):
-    import dpm_studio.cli as cli
+    from dpm_studio.cli.main import COMMANDS
 
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-    monkeypatch.setitem(cli.COMMANDS, "checkpoints", lambda args: {}["no such key"])
+    monkeypatch.setitem(COMMANDS, "checkpoints", lambda args: {}["no such key"])
     assert main(["checkpoints"]) == 70
     err = capsys.readouterr().err.strip().splitlines()
     log = tmp_path / "state" / "dpm-studio" / "last-error.log"

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from dpm_studio import api
-from dpm_studio.cli import main
+from dpm_studio.cli.main import main
 from dpm_studio.imageio import METADATA_KEY
 
 

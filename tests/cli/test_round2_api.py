@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from dpm_studio import api
-from dpm_studio.cli import main
+from dpm_studio.cli.main import main
 
 H, W = 24, 32
 
@@ -62,7 +62,7 @@ def test_the_api_ranges_are_the_command_lines():
     checks: both read the setting's one declaration."""
     import argparse
 
-    from dpm_studio.cli import build_parser
+    from dpm_studio.cli.main import build_parser
     from dpm_studio.core.requests import REQUESTS
     from dpm_studio.core.settings import specs
 

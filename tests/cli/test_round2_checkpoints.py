@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from dpm_studio.cli import main
+from dpm_studio.cli.main import main
 
 SHIPPED = Path(__file__).resolve().parents[2] / "checkpoints"
 

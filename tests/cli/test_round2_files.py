@@ -19,7 +19,7 @@ import pytest
 import tifffile
 from PIL import Image
 
-from dpm_studio.cli import main
+from dpm_studio.cli.main import main
 
 import dpm_studio
 
@@ -103,11 +103,12 @@ def test_item8_what_float32_cannot_hold_is_refused_in_one_line_naming_the_type(t
 # -- items 11 and 12: bounded in a subprocess ---------------------------------------------------------------
 BOUNDED = """
 import resource, sys, time
-import dpm_studio.cli as cli, dpm_studio.core, torch  # imported before the limit: only the run is bounded
+import dpm_studio.cli.main, dpm_studio.core, torch  # imported before the limit: only the run is bounded
+from dpm_studio.cli.main import main
 vm = int([l for l in open("/proc/self/status") if l.startswith("VmSize")][0].split()[1]) * 1024
 resource.setrlimit(resource.RLIMIT_AS, (vm + int(sys.argv[1]) * 2 ** 20, resource.RLIM_INFINITY))
 t0 = time.perf_counter()
-status = cli.main(sys.argv[2:])
+status = main(sys.argv[2:])
 print("seconds", round(time.perf_counter() - t0, 1), file=sys.stderr)
 sys.exit(status)
 """
@@ -217,7 +218,7 @@ def slow_to_unit(samples, *a, **k):  # cut the file short between the header and
     os.truncate(path, 4096)
     return real(samples, *a, **k)
 formats.to_unit = slow_to_unit
-from dpm_studio.cli import main
+from dpm_studio.cli.main import main
 sys.exit(main(["denoise", path, "-o", "out.tif", "--checkpoint", "tiny-rgb", "--sigma", "10", "--ensemble", "1"]))
 """
 
@@ -279,7 +280,7 @@ def test_item19_an_exif_too_large_for_a_jpeg_is_refused_before_the_run(tmp_path,
     ex[0x010E] = "x" * 70_000  # ImageDescription: a 70 KB EXIF block
     Image.fromarray(np.random.default_rng(8).integers(0, 256, (H, W, 3), dtype=np.uint8)).save(
         tmp_path / "in.png", exif=ex.tobytes())
-    import dpm_studio.cli_restore as cr
+    from dpm_studio.cli import restore as cr
 
     monkeypatch.setattr(cr, "_run_to_end", lambda *a, **k: pytest.fail("the run started"))
     before = _hashes(tmp_path)

@@ -15,7 +15,7 @@ import torch
 from PIL import Image
 
 from dpm_studio import api
-from dpm_studio.cli import main
+from dpm_studio.cli.main import main
 
 
 def sha(path) -> str:

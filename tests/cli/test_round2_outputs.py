@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from dpm_studio.cli import main
+from dpm_studio.cli.main import main
 
 H, W = 24, 32
 
@@ -256,11 +256,11 @@ def test_item16_a_symlink_loop_in_a_batch_folder_is_skipped_with_a_line(tmp_path
 RUN = """
 import sys
 sys.argv[0] = "dpm-studio"
-import dpm_studio.cli as cli
+from dpm_studio.cli.main import COMMANDS, main
 if sys.argv[1] == "--crash":  # an unforeseen error in a command, for the last-resort handler
-    cli.COMMANDS["denoise"] = lambda args: {}["no such key"]
-    sys.exit(cli.main(["denoise", sys.argv[2], "-o", "x.png"]))
-sys.exit(cli.main(sys.argv[1:]))
+    COMMANDS["denoise"] = lambda args: {}["no such key"]
+    sys.exit(main(["denoise", sys.argv[2], "-o", "x.png"]))
+sys.exit(main(sys.argv[1:]))
 """
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from dpm_studio.cli import main
+from dpm_studio.cli.main import main
 
 
 def _psnr(a, b):

@@ -6,7 +6,7 @@ import json
 import pytest
 import torch
 
-from dpm_studio.cli import main
+from dpm_studio.cli.main import main
 from dpm_studio.core.checkpoint import load
 from dpm_studio.core.training import load_state, state_files
 

@@ -89,7 +89,7 @@ def test_cli_denoise_treats_clipped_pixels_as_censored(tmp_path):
 
     from PIL import Image
 
-    from dpm_studio.cli import main
+    from dpm_studio.cli.main import main
     from dpm_studio.imageio import METADATA_KEY
 
     clean = np.full((48, 48, 3), 0.03, np.float32)

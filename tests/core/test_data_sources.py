@@ -140,7 +140,7 @@ def test_added_photographs_leave_a_checkpoints_held_out_set_alone(tmp_path, monk
 
 
 def test_resuming_on_a_folder_that_gained_a_photograph_warns(tmp_path, capsys):
-    from dpm_studio.cli import main
+    from dpm_studio.cli.main import main
     from dpm_studio.core.checkpoint import load
 
     folder = tmp_path / "photos"

@@ -15,7 +15,7 @@ torch.set_num_threads(1)
 
 
 def test_defaults_are_the_command_lines():
-    from dpm_studio.cli import build_parser
+    from dpm_studio.cli.main import build_parser
 
     p = build_parser()
     dn = p.parse_args(["denoise", "x.png", "-o", "y.png"])

@@ -226,7 +226,7 @@ def test_item12_a_grey_model_on_a_colour_photo_says_so(qtbot, win):
 
 
 def test_item17_dpm_studio_photo_opens_the_photo_in_the_app(monkeypatch, image_file, tmp_path, capsys):
-    from dpm_studio import cli
+    from dpm_studio.cli.main import main
 
     image_file = image_file[0]
     from dpm_studio.gui import app
@@ -234,11 +234,11 @@ def test_item17_dpm_studio_photo_opens_the_photo_in_the_app(monkeypatch, image_f
     opened = []
     monkeypatch.setattr(app, "run_app", lambda image=None: opened.append(image) or 0)
     monkeypatch.setattr("dpm_studio.display.display_problem", lambda: "")
-    assert cli.main([str(image_file)]) == 0
-    assert cli.main(["gui", str(image_file)]) == 0, "gui stays"
-    assert cli.main([str(tmp_path / "not-yet.jpg")]) == 0, "the app says what is wrong with a missing photo"
+    assert main([str(image_file)]) == 0
+    assert main(["gui", str(image_file)]) == 0, "gui stays"
+    assert main([str(tmp_path / "not-yet.jpg")]) == 0, "the app says what is wrong with a missing photo"
     assert opened == [str(image_file), str(image_file), str(tmp_path / "not-yet.jpg")]
-    assert cli.main(["denoize", "x"]) == 2, "a mistyped command is still refused"
+    assert main(["denoize", "x"]) == 2, "a mistyped command is still refused"
     assert "invalid choice" in capsys.readouterr().err
 
 

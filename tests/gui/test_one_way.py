@@ -15,7 +15,7 @@ import tifffile
 from PIL import Image, ImageCms
 
 from dpm_studio import imageio
-from dpm_studio.cli import main
+from dpm_studio.cli.main import main
 
 RUN_MS = 120_000
 SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
@@ -154,7 +154,7 @@ def test_each_setting_has_one_range_in_the_app_the_command_line_and_the_api(win)
     (the API's) all read the one declaration."""
     import argparse
 
-    from dpm_studio.cli import build_parser
+    from dpm_studio.cli.main import build_parser
     from dpm_studio.core.requests import DenoiseRequest, InpaintRequest, SampleRequest
     from dpm_studio.core.settings import spec_of
 

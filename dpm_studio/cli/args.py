@@ -11,7 +11,7 @@ import argparse
 import math
 import sys
 
-from .errorlog import error_line, log_error, log_path  # noqa: F401  (log_path: where last_resort writes)
+from ..errorlog import error_line, log_error, log_path  # noqa: F401  (log_path: where last_resort writes)
 
 
 class Parser(argparse.ArgumentParser):
@@ -72,7 +72,7 @@ def add_request_options(p, cls, names) -> None:
     declaration (core/settings.py): flag, type, range, choices, default and help."""
     from dataclasses import fields
 
-    from .core.settings import specs
+    from ..core.settings import specs
 
     declared = specs(cls)
     types = {f.name: str(f.type) for f in fields(cls)}
@@ -94,7 +94,7 @@ def add_request_options(p, cls, names) -> None:
 
 def request_settings(cls, args, names) -> dict:
     """The settings ``names`` given on the command line, in the request's units (None left out)."""
-    from .core.settings import specs
+    from ..core.settings import specs
 
     declared = specs(cls)
     out = {}
@@ -107,8 +107,8 @@ def request_settings(cls, args, names) -> dict:
 
 def parse_size(text: str) -> tuple[int, int]:
     """``WxH`` -> (w, h), each in the sample request's size range."""
-    from .core.requests import SampleRequest
-    from .core.settings import spec_of
+    from ..core.requests import SampleRequest
+    from ..core.settings import spec_of
 
     MAX_SIDE = int(spec_of(SampleRequest, "size").hi)
     try:

@@ -6,10 +6,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from . import __version__
-from . import cliargs as A
-from .cli_common import Progress, UserError, _device, _load
-from .paths import DEFAULT_CHECKPOINT
+from .. import __version__
+from . import args as A
+from .common import Progress, UserError, _device, _load
+from ..paths import DEFAULT_CHECKPOINT
 
 
 def _run_to_end(gen, label: str, progress=None):
@@ -24,7 +24,7 @@ def _run_to_end(gen, label: str, progress=None):
     except ValueError as e:  # the tasks' refusals are meant for the user
         raise UserError(str(e)) from None
     except (MemoryError, RuntimeError) as e:
-        from .core.memory import is_allocation_failure
+        from ..core.memory import is_allocation_failure
 
         if not is_allocation_failure(e):  # "can't allocate memory", "out of memory", MemoryError, ...
             raise
@@ -44,7 +44,7 @@ def _run_to_end(gen, label: str, progress=None):
 def _checkpoint_files(name_or_path) -> list[tuple[str, Path]]:
     """The card and weights files a ``--checkpoint`` value resolves to (none if it does not resolve:
     loading it says why)."""
-    from .core.checkpoint import CheckpointError, paths_for, resolve
+    from ..core.checkpoint import CheckpointError, paths_for, resolve
 
     if not name_or_path:
         return []
@@ -66,8 +66,8 @@ def protected_files(args, data) -> list[tuple[str, Path, bool]]:
 def check_output_path(out: Path, protected, overwrite: bool) -> None:
     """Refuse an output that is, or resolves to, a device/FIFO/socket, a dangling link, or any file the
     run reads, compared by the file it finally names (resolved path, device and inode), not by spelling."""
-    from .core.atomic import NotWritable, writable_target
-    from .core.safefiles import same_file
+    from ..core.atomic import NotWritable, writable_target
+    from ..core.safefiles import same_file
 
     try:
         writable_target(out)
@@ -86,7 +86,7 @@ def check_output_path(out: Path, protected, overwrite: bool) -> None:
 def _check_output(args, data):
     """Refuse a bad output before any work is done: unknown format, something not a regular file,
     or any file the run reads (input, mask, checkpoint)."""
-    from .imageio import ImageIOError, check_savable, format_for_path
+    from ..imageio import ImageIOError, check_savable, format_for_path
 
     out = Path(args.output)
     format_for_path(out)
@@ -105,8 +105,8 @@ def _check_output(args, data):
 
 def _save(args, pixels, data, loaded, request):
     """Write the result with the one metadata schema: the runs that made it, this one last."""
-    from .core.requests import saved_metadata
-    from .imageio import export_options, save_image
+    from ..core.requests import saved_metadata
+    from ..imageio import export_options, save_image
 
     out = Path(args.output)
     alpha = data.alpha if data is not None else None
@@ -124,7 +124,7 @@ def _request(cls, **settings):
 
 
 def _read(path):
-    from .imageio import load_image
+    from ..imageio import load_image
 
     data = load_image(path)
     for note in data.notes:  # e.g. an animation: only its first frame is used
@@ -141,14 +141,14 @@ DENOISE = (*COMMON, "noise", "sigma", "noise_a", "noise_b", "samples", "method",
 
 
 def _inpaint_request(args):
-    from .core.requests import InpaintRequest
+    from ..core.requests import InpaintRequest
 
     return _request(InpaintRequest, device=args.device, **A.request_settings(InpaintRequest, args, INPAINT))
 
 
 def _resolve(req, data, mask=None):
     """The job (core/jobs.py): the same rules as the app's and the API's; its notes to stderr."""
-    from .core.jobs import Source, resolve
+    from ..core.jobs import Source, resolve
 
     try:
         job = resolve(req, data.pixels, mask, Source.of(data))
@@ -163,8 +163,8 @@ def cmd_inpaint(args, loaded=None, progress=None) -> int:
     """One image; several inputs or a folder make a batch (:mod:`.batch`, which passes the loaded
     checkpoint and its progress display)."""
     from . import batch
-    from .core.tasks import run_task
-    from .imageio import load_mask
+    from ..core.tasks import run_task
+    from ..imageio import load_mask
 
     if batch.is_batch(args):
         return batch.run(args, "inpaint")
@@ -180,7 +180,7 @@ def cmd_inpaint(args, loaded=None, progress=None) -> int:
 
 def _denoise_request(args):
     """The denoising request, checked before any image is read (sigma None: estimated from it)."""
-    from .core.requests import DenoiseRequest
+    from ..core.requests import DenoiseRequest
 
     return _request(DenoiseRequest, device=args.device, **A.request_settings(DenoiseRequest, args, DENOISE))
 
@@ -188,7 +188,7 @@ def _denoise_request(args):
 def cmd_denoise(args, loaded=None, progress=None) -> int:
     """One image, or a batch (as :func:`cmd_inpaint`)."""
     from . import batch
-    from .core.tasks import run_task
+    from ..core.tasks import run_task
 
     if batch.is_batch(args):
         return batch.run(args, "denoise")
@@ -203,10 +203,10 @@ def cmd_denoise(args, loaded=None, progress=None) -> int:
 
 
 def cmd_sample(args) -> int:
-    from .core.requests import SampleRequest
-    from .core.tasks import run_task
+    from ..core.requests import SampleRequest
+    from ..core.tasks import run_task
 
-    w, h = args.size  # parsed and range-checked by argparse (cliargs.parse_size)
+    w, h = args.size  # parsed and range-checked by argparse (args.parse_size)
     req = _request(SampleRequest, size=(h, w), device=args.device,
                    **A.request_settings(SampleRequest, args, COMMON))
     _check_output(args, None)
@@ -230,7 +230,7 @@ def _restore_args(p, cls, names, checkpoint_required=False):
 
 def add_parsers(sub) -> None:
     """The ``inpaint``, ``denoise`` and ``sample`` subcommands' options."""
-    from .core.requests import DenoiseRequest, InpaintRequest, SampleRequest
+    from ..core.requests import DenoiseRequest, InpaintRequest, SampleRequest
 
     i = sub.add_parser("inpaint", help="fill the masked pixels of an image")
     i.add_argument("input", nargs="+", help="the image; or several, or a folder of images (a batch)")

@@ -2,7 +2,7 @@
 loading a checkpoint and checking a device name.
 
 Kept apart from :mod:`.cli` (which assembles the parser and funnels errors) so that the
-command modules :mod:`.cli_train` and :mod:`.cli_restore` can import it without a cycle.
+command modules :mod:`.train` and :mod:`.restore` can import it without a cycle.
 """
 
 from __future__ import annotations
@@ -52,8 +52,8 @@ class Progress:
 
 # -- checkpoints ---------------------------------------------------------------------------
 def _load(name_or_path, device="cpu"):
-    from .core.checkpoint import load, resolve
-    from .core.locations import shipped_checkpoints_dir
+    from ..core.checkpoint import load, resolve
+    from ..core.locations import shipped_checkpoints_dir
 
     loaded = load(resolve(name_or_path), device=device)
     shipped = shipped_checkpoints_dir() / f"{loaded.name}.json"
@@ -65,7 +65,7 @@ def _load(name_or_path, device="cpu"):
 
 
 def _device(name: str) -> str:
-    from .core.devices import check_device
+    from ..core.devices import check_device
 
     try:
         return check_device(name)

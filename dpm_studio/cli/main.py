@@ -3,42 +3,35 @@
 Every long job is a core generator; the commands only render its records (a progress
 line on stderr) and this module turns user errors into one clear line and exit status 2.
 Here: the parser's assembly, ``main`` (the error funnel and the last-resort handler),
-``checkpoints``, ``gui`` and ``self-test``; ``train``/``evaluate`` live in :mod:`.cli_train`,
-``inpaint``/``denoise``/``sample`` in :mod:`.cli_restore`, what they share in :mod:`.cli_common`.
+``checkpoints``, ``gui`` and ``self-test``; ``train``/``evaluate`` live in :mod:`.train`,
+``inpaint``/``denoise``/``sample`` in :mod:`.restore`, what they share in :mod:`.common`.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
-# Set once for the whole process, before torch is first imported (OpenMP reads it then; a
-# user's own setting wins): threads waiting for work sleep instead of spinning. On this
-# shared 2-core machine at load 11, one 256 x 256 denoise took 62 s wall (10.7 s CPU) with
-# spinning threads and 13 s (2.8 s CPU) with sleeping ones; a thread spinning on a busy core
-# steals it from the thread doing the work. docs/speed.md.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from . import __version__
-from . import cliargs as A
-from . import cli_restore, cli_train
+from .. import __version__
+from . import args as A
+from . import restore, train
 # The commands and helpers other modules and tests reach through this module (batch.py, the
 # benchmarks) stay importable from here.
-from .cli_common import Progress, UserError, _device, _load  # noqa: F401
-from .cli_restore import (_check_output, _denoise_request, _inpaint_request, _read, _request,  # noqa: F401
+from .common import Progress, UserError, _device, _load  # noqa: F401
+from .restore import (_check_output, _denoise_request, _inpaint_request, _read, _request,  # noqa: F401
                           _run_to_end, _save, cmd_denoise, cmd_inpaint, cmd_sample)
-from .cli_train import BOUND_KEYS, bound_entry, cmd_evaluate, cmd_train, measure  # noqa: F401
+from .train import BOUND_KEYS, bound_entry, cmd_evaluate, cmd_train, measure  # noqa: F401
 
 
 # -- checkpoints ---------------------------------------------------------------------------
 def cmd_checkpoints(args) -> int:
-    from .core.cardschema import printable as p
-    from .core.checkpoint import is_image_card, scan_cards
+    from ..core.cardschema import printable as p
+    from ..core.checkpoint import is_image_card, scan_cards
 
-    from .core.locations import checkpoint_dirs, checkpoint_source
+    from ..core.locations import checkpoint_dirs, checkpoint_source
 
     cards, skipped = scan_cards()
     for line in skipped:  # a bad card never hides the good ones
@@ -68,13 +61,13 @@ def cmd_checkpoints(args) -> int:
 
 # -- gui ---------------------------------------------------------------------------------------
 def cmd_gui(args) -> int:
-    from .display import display_problem
+    from ..display import display_problem
 
     problem = display_problem()  # before Qt starts: Qt aborts the process instead of saying what to install
     if problem:
         raise UserError(problem)
     try:
-        from .gui.app import run_app
+        from ..gui.app import run_app
     except ImportError as e:
         raise UserError(f"the desktop app cannot start: {e}") from None
     return run_app(getattr(args, "image", None))
@@ -82,7 +75,7 @@ def cmd_gui(args) -> int:
 
 def cmd_selftest(args) -> int:
     try:
-        from .gui.selftest import main as selftest
+        from ..gui.selftest import main as selftest
     except ImportError as e:
         raise UserError(f"the desktop app cannot start: {e}") from None
     return selftest(timeout_s=args.timeout, steps=args.steps, output_dir=args.output_dir, keep=args.keep,
@@ -109,8 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("checkpoints", help="list the available checkpoints")
     c.add_argument("--json", action="store_true", help="print the cards as a JSON list")
-    cli_train.add_parsers(sub)
-    cli_restore.add_parsers(sub)
+    train.add_parsers(sub)
+    restore.add_parsers(sub)
     return p
 
 
@@ -135,7 +128,7 @@ def _image_opens_the_app(argv: list, parser) -> list:
     commands = next((a.choices for a in parser._subparsers._group_actions), {})
     if not argv or argv[0].startswith("-") or argv[0] in commands:
         return argv
-    from .core.safefiles import IMAGE_FORMATS
+    from ..core.safefiles import IMAGE_FORMATS
 
     first = Path(argv[0])
     if first.is_file() or first.suffix.lower() in IMAGE_FORMATS:
@@ -155,8 +148,8 @@ def main(argv=None) -> int:
     if cmd == "train" and args.minutes is None and args.steps is None:
         print("dpm-studio: error: train needs --minutes or --steps", file=sys.stderr)
         return 2
-    from .core.checkpoint import CheckpointError
-    from .imageio import ImageIOError
+    from ..core.checkpoint import CheckpointError
+    from ..imageio import ImageIOError
 
     try:
         return COMMANDS[cmd](args)
@@ -180,7 +173,7 @@ def main(argv=None) -> int:
         print("dpm-studio: interrupted", file=sys.stderr)
         return 130
     except Exception as e:  # noqa: BLE001 - the last resort: one line, the details in a log
-        from .core.memory import is_allocation_failure
+        from ..core.memory import is_allocation_failure
 
         if is_allocation_failure(e):
             print("dpm-studio: error: ran out of memory; try a smaller image, fewer --samples, a smaller --tile or "

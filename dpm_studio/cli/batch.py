@@ -24,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-from .imageio import READ_EXTENSIONS, WRITE_FORMATS
+from ..imageio import READ_EXTENSIONS, WRITE_FORMATS
 
 __all__ = ["is_batch", "run", "collect_inputs", "output_path", "find_mask", "BatchProgress"]
 
@@ -77,7 +77,7 @@ def _images_in(folder: Path, report: bool = False) -> list[Path]:
 
 def collect_inputs(inputs) -> list[Path]:
     """The files to run: each named file, and every image file (by extension) in each folder named."""
-    from .cli import UserError
+    from .common import UserError
 
     files: list[Path] = []
     for name in inputs:
@@ -106,7 +106,7 @@ def output_path(folder: Path, image: Path) -> Path:
 def find_mask(masks: Path, image: Path) -> Path:
     """The mask for ``image``: ``masks`` itself when it is a file, else the one image of that stem in
     it (two, such as ``a.png`` and ``a.jpg``, are an error naming both: never one by sort order)."""
-    from .cli import UserError
+    from .common import UserError
 
     if not masks.is_dir():
         return masks
@@ -171,9 +171,9 @@ def _folders_read(args, files: list[Path]) -> list[tuple[str, Path]]:
 
 
 def _check_batch_args(args, files: list[Path]) -> Path:
-    from .cli import UserError
-    from .core.safefiles import same_file
-    from .imageio import format_for_path
+    from .common import UserError
+    from ..core.safefiles import same_file
+    from ..imageio import format_for_path
 
     out = Path(args.output)
     if out.suffix.lower() in WRITE_FORMATS and not out.is_dir() and not _names_folder(args.output):
@@ -235,7 +235,7 @@ def _mask_files(mask) -> list[Path]:
 
 def _without_mask(args, files: list[Path]) -> list[Path]:
     """The inputs less the one mask file, when it lies among them (a mask is never inpainted itself)."""
-    from .core.safefiles import same_file
+    from ..core.safefiles import same_file
 
     mask = getattr(args, "mask", None)
     if mask is None or Path(mask).is_dir():
@@ -245,30 +245,30 @@ def _without_mask(args, files: list[Path]) -> list[Path]:
 
 def run(args, task: str) -> int:
     """Run ``task`` ("inpaint" or "denoise") over every input; returns the exit status."""
-    from . import cli
-    from .core.checkpoint import CheckpointError
-    from .imageio import ImageIOError
+    from . import common, restore
+    from ..core.checkpoint import CheckpointError
+    from ..imageio import ImageIOError
 
-    command = {"inpaint": cli.cmd_inpaint, "denoise": cli.cmd_denoise}[task]
-    {"inpaint": cli._inpaint_request, "denoise": cli._denoise_request}[task](args)  # bad options: exit 2 now
+    command = {"inpaint": restore.cmd_inpaint, "denoise": restore.cmd_denoise}[task]
+    {"inpaint": restore._inpaint_request, "denoise": restore._denoise_request}[task](args)  # bad options: exit 2 now
     found = collect_inputs(args.input)
     files = _without_mask(args, found)
     if not files:
-        raise cli.UserError("no images to run: the only one named is the mask")
+        raise common.UserError("no images to run: the only one named is the mask")
     out = _check_batch_args(args, files)
     if len(files) < len(found):
         _note(f"note: {Path(args.mask).name} is the mask: it is not itself inpainted")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise cli.UserError(f"cannot create the output folder {out}: {e.strerror or e}") from None
+        raise common.UserError(f"cannot create the output folder {out}: {e.strerror or e}") from None
     todo = [f for f in files if args.overwrite or not output_path(out, f).exists()]
     skipped = len(files) - len(todo)
     if skipped:
         print(f"dpm-studio: {skipped} of {len(files)} images already have an output in {out}: skipped "
               "(--overwrite redoes them)", file=sys.stderr)
     prog = BatchProgress(len(todo))
-    loaded = cli._load(args.checkpoint, cli._device(args.device)) if todo else None
+    loaded = common._load(args.checkpoint, common._device(args.device)) if todo else None
     failed: list[tuple[str, str]] = []
     done = 0
     for k, f in enumerate(todo):
@@ -280,7 +280,7 @@ def run(args, task: str) -> int:
                 one.mask = str(find_mask(Path(args.mask), f))
             command(one, loaded=loaded, progress=prog)
             done += 1
-        except (cli.UserError, ImageIOError, CheckpointError, OSError) as e:
+        except (common.UserError, ImageIOError, CheckpointError, OSError) as e:
             msg = str(e) if not isinstance(e, OSError) else f"{e.filename or f}: {e.strerror or e}"
             failed.append((f.name, msg))
             prog.line(f"dpm-studio: failed: {f.name}: {msg}")
