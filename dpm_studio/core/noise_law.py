@@ -20,6 +20,7 @@ from .noise_level import fit_noise_level
 from .settings import is_real
 
 NOISES = ("auto", "constant", "poisson-gaussian")
+SCALE = (0.25, 4.0)  # the noise_scale a request may ask for
 
 
 def check_noise(req) -> None:
@@ -41,6 +42,9 @@ def check_noise(req) -> None:
         raise ValueError("the noise's a and b need the Poisson-Gaussian noise model")
     elif noise == "auto" and req.sigma is not None:
         raise ValueError("a given sigma is a constant noise level: choose the constant noise model")
+    scale = req.noise_scale
+    if not is_real(scale) or not SCALE[0] <= float(scale) <= SCALE[1]:
+        raise ValueError(f"the noise scale must be from {SCALE[0]:g} to {SCALE[1]:g}, not {scale!r}")
 
 
 def resolve_noise(req, pixels):
@@ -65,13 +69,15 @@ def _anscombe(a: float, b: float) -> GeneralizedAnscombe:
 
 
 def noise_law(req):
-    """The law object (``forward``, ``inverse``, ``sigma_u``, ``std``) of a resolved request."""
+    """The law object (``forward``, ``inverse``, ``sigma_u``, ``std``) of a resolved request,
+    its std scaled by ``noise_scale``."""
     noise = req.noise or ("constant" if req.sigma is not None else "auto")
     if noise == "auto":
         raise ValueError("resolve an automatic noise model against the image first (core/jobs.py)")
+    k = float(getattr(req, "noise_scale", 1.0))
     if noise == "poisson-gaussian":
-        a, b = float(req.noise_a), float(req.noise_b)
+        a, b = float(req.noise_a) * k * k, float(req.noise_b) * k * k
         if a == 0:
             return ConstantNoise(b ** 0.5)
         return _anscombe(a, b)
-    return ConstantNoise(float(req.sigma))
+    return ConstantNoise(float(req.sigma) * k)

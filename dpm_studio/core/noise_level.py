@@ -52,6 +52,7 @@ NOISE_KINDS = ("constant", "poisson-gaussian")
 BINS = 24
 MIN_BIN = 24                      # blocks a bin needs to be measured
 STRUCT_R, STRUCT_T = 2, 1.3   # 5 x 5 blocks (50 coefficients); chi2_50 / 50 <= 1.3 keeps 93 % of pure noise
+MAX_PIXELS = 1024 * 1024        # beyond this, a grid of 256 x 256 windows over the image
 SIGNIFICANCE = 2.0                # a is "signal-dependent" when a > SIGNIFICANCE * a_se
 
 
@@ -118,7 +119,7 @@ def _truncated_var_factor(m: np.ndarray, s: np.ndarray) -> np.ndarray:
 def _blocks(z: np.ndarray):
     """Haar coefficients of 2 x 2 blocks: (level, hh, structure energy, unclipped) maps."""
     H2, W2 = z.shape[0] - z.shape[0] % 2, z.shape[1] - z.shape[1] % 2
-    z = z[:H2, :W2]
+    z = np.asarray(z[:H2, :W2], dtype=np.float64)
     p00, p01, p10, p11 = z[0::2, 0::2], z[0::2, 1::2], z[1::2, 0::2], z[1::2, 1::2]
     hh = (p00 - p01 - p10 + p11) / 2
     hl = (p00 + p01 - p10 - p11) / 2
@@ -131,6 +132,34 @@ def _blocks(z: np.ndarray):
     # per pixel adds g^2 / 2 (and nothing to hh).
     structure = _box(hl * hl + lh * lh, STRUCT_R) / 2
     return level.ravel(), hh.ravel(), structure.ravel(), unclipped.ravel()
+
+
+def _bin_index(level, bins):
+    return np.clip((level * bins).astype(np.int64), 0, bins - 1)
+
+
+def _by_bin(level, hh, bins):
+    """(bin, levels, details) for each intensity bin, by one sort rather than a mask per bin."""
+    idx = _bin_index(level, bins)
+    order = np.argsort(idx, kind="stable")
+    idx, level, hh = idx[order], level[order], hh[order]
+    cuts = np.searchsorted(idx, np.arange(bins + 1))
+    for k in range(bins):
+        yield k, level[cuts[k]:cuts[k + 1]], hh[cuts[k]:cuts[k + 1]]
+
+
+def _windows(z: np.ndarray, max_pixels: int, size: int = 256):
+    """``z`` itself, or beyond ``max_pixels`` a regular grid of ``size`` windows over all of it
+    (the fit sees the whole picture at a bounded cost)."""
+    H, W = z.shape[:2]
+    if H * W <= max_pixels or H < size or W < size:
+        return [z]
+    k = max(1, max_pixels // (size * size))
+    rows = max(1, min(H // size, round(math.sqrt(k * H / W))))
+    cols = max(1, min(W // size, k // rows))
+    tops = np.linspace(0, H - size, rows).astype(int)
+    lefts = np.linspace(0, W - size, cols).astype(int)
+    return [z[t:t + size, l:l + size] for t in tops for l in lefts]
 
 
 def _wls_line(x, y, var):
@@ -153,8 +182,7 @@ def _fit_channel(level, hh, structure, unclipped, bins=BINS) -> ChannelFit | Non
         if a is None:
             ok = unclipped.copy()
             # first pass: the least structured third of each bin
-            edges = np.linspace(0, 1, bins + 1)
-            idx = np.clip(np.digitize(level, edges) - 1, 0, bins - 1)
+            idx = _bin_index(level, bins)
             for k in range(bins):
                 sel = ok & (idx == k)
                 if sel.sum() > 3:
@@ -164,18 +192,14 @@ def _fit_channel(level, hh, structure, unclipped, bins=BINS) -> ChannelFit | Non
             s2 = np.maximum(a * level + b, 1e-10)
             # Structure within noise of the current fit (its sampling spread allowed).
             ok = unclipped & (structure <= STRUCT_T * s2)
-        edges = np.linspace(0, 1, bins + 1)
-        idx = np.clip(np.digitize(level, edges) - 1, 0, bins - 1)
         xs, vs, ns = [], [], []
-        for k in range(bins):
-            sel = ok & (idx == k)
-            n = int(sel.sum())
-            if n < MIN_BIN:
+        for k, lv, d in _by_bin(level[ok], hh[ok], bins):
+            if len(d) < MIN_BIN:
                 continue
-            s = float(np.median(np.abs(hh[sel])) / MAD_NORMAL)
-            xs.append(float(level[sel].mean()))
+            s = float(np.median(np.abs(d)) / MAD_NORMAL)
+            xs.append(float(lv.mean()))
             vs.append(s * s)
-            ns.append(n)
+            ns.append(len(d))
         if len(xs) < 2:
             return None
         x, v, n = np.array(xs), np.array(vs), np.array(ns, dtype=np.float64)
@@ -209,20 +233,22 @@ def _fit_channel(level, hh, structure, unclipped, bins=BINS) -> ChannelFit | Non
                       tuple(int(c) for c in n[sel]))
 
 
-def fit_noise_level(image: np.ndarray, bins: int = BINS) -> NoiseFit | None:
+def fit_noise_level(image: np.ndarray, bins: int = BINS, max_pixels: int = MAX_PIXELS) -> NoiseFit | None:
     """Fit var = a x + b to the noise of ``image`` ((H, W) or (H, W, C), in [0, 1]).
 
-    Returns None when the image has too few smooth blocks to measure (a tiny or
+    Beyond ``max_pixels`` per channel a regular grid of 256 x 256 windows over the whole
+    image is read. Returns None when the image has too few smooth blocks to measure (a tiny or
     all-texture image). See the module's docstring for the method.
     """
-    img = np.asarray(image, dtype=np.float64)
+    img = np.asarray(image)
     img = img[:, :, None] if img.ndim == 2 else img
     if img.shape[0] < 8 or img.shape[1] < 8:
         return None
     per = []
     pooled = [[], [], [], []]
+    windows = _windows(img, max_pixels)
     for c in range(img.shape[2]):
-        maps = _blocks(img[:, :, c])
+        maps = [np.concatenate(m) for m in zip(*(_blocks(w[:, :, c]) for w in windows))]
         for lst, m in zip(pooled, maps):
             lst.append(m)
         per.append(_fit_channel(*maps, bins=bins))

@@ -229,6 +229,9 @@ class DenoiseRequest(_Request):
                                     "the variance at black (read noise), [0, 1] units", lo=0, hi=1,
                                     flag="--noise-b")
     noise_fit: dict | None = None
+    # The noise std the model is told, times this (0.25-4): weaker or stronger denoising
+    # than the fitted, given or estimated noise (the app's strength control).
+    noise_scale: float = 1.0
 
     def validate(self, loaded=None):
         super().validate(loaded)
@@ -251,6 +254,8 @@ class DenoiseRequest(_Request):
             out.pop("noise_b")
         if self.noise_fit is None:
             out.pop("noise_fit")
+        if float(self.noise_scale) == 1.0:
+            out.pop("noise_scale")
         if self.method == "mmse":
             out.pop("variance")
         else:

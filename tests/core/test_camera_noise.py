@@ -88,3 +88,15 @@ def test_requests_range_checked_and_recorded():
     with pytest.raises(ValueError, match="resolve"):
         noise_law(DenoiseRequest(noise="auto"))
     assert noise_law(DenoiseRequest(sigma=0.1)).sigma_u == 0.1  # sigma alone: constant
+
+
+def test_noise_scale_scales_the_std():
+    req = DenoiseRequest(noise="poisson-gaussian", noise_a=0.004, noise_b=0.0004, noise_scale=2.0).validate()
+    law = noise_law(req)
+    assert np.allclose(law.std(np.array([0.0, 1.0])), 2 * np.sqrt([0.0004, 0.0044]))
+    assert noise_law(DenoiseRequest(sigma=0.1, noise_scale=0.5)).sigma_u == pytest.approx(0.05)
+    assert req.metadata("photos-rgb")["noise_scale"] == 2.0
+    assert "noise_scale" not in DenoiseRequest(sigma=0.1).metadata("photos-rgb")
+    for bad in (0.1, 5.0, float("nan"), "2"):
+        with pytest.raises(ValueError, match="noise scale|must be a number"):
+            DenoiseRequest(sigma=0.1, noise_scale=bad).validate()
