@@ -18,12 +18,7 @@ from pathlib import Path
 from .. import __version__
 from . import args as A
 from . import restore, train
-# The commands and helpers other modules and tests reach through this module (batch.py, the
-# benchmarks) stay importable from here.
-from .common import Progress, UserError, _device, _load  # noqa: F401
-from .restore import (_check_output, _denoise_request, _inpaint_request, _read, _request,  # noqa: F401
-                          _run_to_end, _save, cmd_denoise, cmd_inpaint, cmd_sample)
-from .train import BOUND_KEYS, bound_entry, cmd_evaluate, cmd_train, measure  # noqa: F401
+from .common import UserError
 
 
 # -- checkpoints ---------------------------------------------------------------------------
@@ -107,8 +102,23 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-COMMANDS = {"gui": cmd_gui, "checkpoints": cmd_checkpoints, "evaluate": cmd_evaluate, "train": cmd_train,
-            "inpaint": cmd_inpaint, "denoise": cmd_denoise, "sample": cmd_sample, "self-test": cmd_selftest}
+def cmd_inpaint(args) -> int:
+    """One image (:mod:`.restore`), or several files or a folder (:mod:`.batch`, imported here: it
+    reads the image formats from the core, which brings torch)."""
+    from . import batch
+
+    return batch.run(args, "inpaint") if batch.is_batch(args) else restore.cmd_inpaint(args)
+
+
+def cmd_denoise(args) -> int:
+    """As :func:`cmd_inpaint`."""
+    from . import batch
+
+    return batch.run(args, "denoise") if batch.is_batch(args) else restore.cmd_denoise(args)
+
+
+COMMANDS = {"gui": cmd_gui, "checkpoints": cmd_checkpoints, "evaluate": train.cmd_evaluate, "train": train.cmd_train,
+            "inpaint": cmd_inpaint, "denoise": cmd_denoise, "sample": restore.cmd_sample, "self-test": cmd_selftest}
 
 
 def _streams_take_any_file_name() -> None:

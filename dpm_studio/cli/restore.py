@@ -160,14 +160,11 @@ def _resolve(req, data, mask=None):
 
 
 def cmd_inpaint(args, loaded=None, progress=None) -> int:
-    """One image; several inputs or a folder make a batch (:mod:`.batch`, which passes the loaded
+    """One image (a batch, :mod:`.batch`, calls this for each of its images with the loaded
     checkpoint and its progress display)."""
-    from . import batch
     from ..core.tasks import run_task
     from ..imageio import load_mask
 
-    if batch.is_batch(args):
-        return batch.run(args, "inpaint")
     req = _inpaint_request(args)
     data = _read(args.input)
     _check_output(args, data)
@@ -186,12 +183,9 @@ def _denoise_request(args):
 
 
 def cmd_denoise(args, loaded=None, progress=None) -> int:
-    """One image, or a batch (as :func:`cmd_inpaint`)."""
-    from . import batch
+    """One image (as :func:`cmd_inpaint`)."""
     from ..core.tasks import run_task
 
-    if batch.is_batch(args):
-        return batch.run(args, "denoise")
     req = _denoise_request(args)
     data = _read(args.input)
     _check_output(args, data)
