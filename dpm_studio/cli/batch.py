@@ -21,10 +21,10 @@ import errno
 import os
 import stat
 import sys
-import time
 from pathlib import Path
 
 from ..imageio import READ_EXTENSIONS, WRITE_FORMATS
+from .common import Progress
 
 __all__ = ["is_batch", "run", "collect_inputs", "output_path", "find_mask", "BatchProgress"]
 
@@ -119,14 +119,12 @@ def find_mask(masks: Path, image: Path) -> Path:
     return found[0]
 
 
-class BatchProgress:
+class BatchProgress(Progress):
     """The single-image Progress interface (``total``, ``update``, ``close``) drawing both bars."""
 
     def __init__(self, n: int, stream=None):
-        self.n, self.stream = n, stream or sys.stderr
-        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
-        self.t0 = time.perf_counter()
-        self.k, self.name, self.total, self.last = 0, "", None, 0.0
+        super().__init__("", None, stream)
+        self.n, self.k, self.name = n, 0, ""
 
     def start(self, k: int, name: str):
         self.k, self.name, self.total, self.last = k, name, None, 0.0
@@ -136,23 +134,14 @@ class BatchProgress:
         return "[" + ("#" * int(width * min(1.0, frac))).ljust(width) + "]"
 
     def update(self, done: int, extra: str = "", force: bool = False):
-        now = time.perf_counter()
-        if not force and now - self.last < (0.2 if self.tty else 5.0):
+        el = self._due(force)
+        if el is None:
             return
-        self.last = now
         frac = done / self.total if self.total else 0.0
         overall = (self.k + frac) / self.n
-        el = now - self.t0
         eta = f"eta {el / overall - el:4.0f}s" if overall > 0 else ""
-        text = (f"[{self.k + 1}/{self.n}] {self.name[:28]} {self._bar(frac)} {done}/{self.total or '?'}  "
-                f"all {self._bar(overall)} {100 * overall:3.0f}% {el:5.0f}s {eta}")
-        self.stream.write(("\r" + text[:150].ljust(110)) if self.tty else text + "\n")
-        self.stream.flush()
-
-    def close(self):
-        if self.tty:
-            self.stream.write("\n")
-            self.stream.flush()
+        self._draw(f"[{self.k + 1}/{self.n}] {self.name[:28]} {self._bar(frac)} {done}/{self.total or '?'}  "
+                   f"all {self._bar(overall)} {100 * overall:3.0f}% {el:5.0f}s {eta}", width=110)
 
     def line(self, text: str):
         """A report line (skip, failure) between the bars."""

@@ -17,6 +17,9 @@ class UserError(Exception):
 
 # -- progress on stderr ------------------------------------------------------------------
 class Progress:
+    """One progress line on stderr: redrawn in place on a terminal (at most 5 a second), a line
+    every 5 s into a file or pipe. :class:`~.batch.BatchProgress` draws its two bars through it."""
+
     def __init__(self, label: str, total: int | None, stream=None, enabled: bool = True):
         self.label, self.total = label, total
         self.stream = stream or sys.stderr
@@ -25,14 +28,22 @@ class Progress:
         self.last = 0.0
         self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
 
-    def update(self, done: int, extra: str = "", force: bool = False):
+    def _due(self, force: bool) -> float | None:
+        """The seconds since the start when a line is due now (None: not yet, or disabled)."""
         now = time.perf_counter()
-        if not self.enabled:
-            return
-        if not force and now - self.last < (0.2 if self.tty else 5.0):
-            return
+        if not self.enabled or (not force and now - self.last < (0.2 if self.tty else 5.0)):
+            return None
         self.last = now
-        el = now - self.t0
+        return now - self.t0
+
+    def _draw(self, text: str, width: int = 0):
+        self.stream.write(("\r" + text[:150].ljust(width)) if self.tty else text + "\n")
+        self.stream.flush()
+
+    def update(self, done: int, extra: str = "", force: bool = False):
+        el = self._due(force)
+        if el is None:
+            return
         if self.total:
             frac = min(1.0, done / self.total)
             eta = el / frac - el if frac > 0 else float("nan")
@@ -40,8 +51,7 @@ class Progress:
             text = f"{self.label} [{bar:<24}] {done}/{self.total} {el:5.0f}s eta {eta:4.0f}s {extra}"
         else:
             text = f"{self.label} {done} {el:5.0f}s {extra}"
-        self.stream.write(("\r" + text[:150]) if self.tty else text + "\n")
-        self.stream.flush()
+        self._draw(text)
 
     def close(self):
         if self.tty and self.enabled:
