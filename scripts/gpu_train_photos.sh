@@ -99,7 +99,11 @@ rm -f "$OUT/result.json.tmp"
 {
     echo "gpu_train_photos summary"
     echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
-    echo "gpu: $("$PY" -c 'import torch; print(torch.cuda.get_device_name() if torch.cuda.is_available() else "none")' 2>/dev/null)"
+    if [ "$DEVICE" = cpu ]; then  # no second torch import (1.4 s CPU) to name a GPU the run did not use
+        echo "gpu: none (DEVICE=cpu)"
+    else
+        echo "gpu: $("$PY" -c 'import torch; print(torch.cuda.get_device_name() if torch.cuda.is_available() else "none")' 2>/dev/null)"
+    fi
     echo "start: $start"
     echo "data: $data"
     echo "command: dpm-studio ${args[*]}"
