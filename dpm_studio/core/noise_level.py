@@ -33,8 +33,11 @@ The estimate (:func:`fit_noise_level`), per channel:
    fit's covariance (scaled up by the reduced chi-square when the bins scatter more than
    sampling explains).
 
-``kind`` is "constant" when a is within 2 standard errors of 0 (or below): then the
-image's noise is one sigma and today's constant-noise denoising is right.
+``kind`` is "constant" when a is within 2 standard errors of 0 (or below), or when the
+variance it predicts at white is under 2.5 times that at black (a < 1.5 b): then one sigma
+is close to right, and textured photos with constant noise (camera at sigma 15-50) gave a
+spurious a of 0.2-1.1 b, 2-3 standard errors above 0, which cost up to 0.1 dB when
+denoised as signal-dependent (docs/camera-noise.md).
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ MIN_BIN = 24                      # blocks a bin needs to be measured
 STRUCT_R, STRUCT_T = 2, 1.3   # 5 x 5 blocks (50 coefficients); chi2_50 / 50 <= 1.3 keeps 93 % of pure noise
 MAX_PIXELS = 1024 * 1024        # beyond this, a grid of 256 x 256 windows over the image
 SIGNIFICANCE = 2.0                # a is "signal-dependent" when a > SIGNIFICANCE * a_se
+SIGNAL_RATIO = 1.5                # ... and a > SIGNAL_RATIO * b: the variance at white 2.5x that at black
 
 
 @dataclass(frozen=True)
@@ -258,6 +262,7 @@ def fit_noise_level(image: np.ndarray, bins: int = BINS, max_pixels: int = MAX_P
         whole = _fit_channel(*(np.concatenate(lst) for lst in pooled), bins=bins)
     if whole is None:
         return None
-    kind = "poisson-gaussian" if whole.a > SIGNIFICANCE * whole.a_se and whole.a > 0 else "constant"
+    signal_dependent = whole.a > SIGNIFICANCE * whole.a_se and whole.a > SIGNAL_RATIO * whole.b
+    kind = "poisson-gaussian" if signal_dependent else "constant"
     channels = tuple(c if c is not None else whole for c in per)
     return NoiseFit(whole.a, whole.b, whole.a_se, whole.b_se, kind, channels)

@@ -198,6 +198,8 @@ class MainWindow(FilesMixin, RunMixin, QMainWindow):
         tp.runRequested.connect(self.run)
         tp.cancelRequested.connect(self.cancel)
         tp.estimateRequested.connect(self.estimate_noise)
+        tp.noise_controls.changed.connect(self._plot_noise)
+        tp.sigma.valueChanged.connect(self._plot_noise)
         tp.checkpointChanged.connect(self._on_checkpoint_changed)
         tp.taskChanged.connect(self._on_task_changed)
         rb.scrubbed.connect(self._on_scrub)

@@ -1,5 +1,6 @@
 """The plots dock: the loaded model's schedule and reverse variance, and a live trace of a run.
 
+Right of those: the opened image's noise curve (gui/noise_view.py).
 Left: the forward schedule b_t and the model's reverse variance per step (the mean
 over pixels of Sigma_t = Var p(x_{t-1} | x_t), evaluated once per checkpoint on a small
 random input), both on a log scale against t, with a marker at the current t during a
@@ -15,7 +16,9 @@ import numpy as np
 import pyqtgraph as pg
 import torch
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QDockWidget, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDockWidget, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from .noise_view import NoisePlot
 
 __all__ = ["PlotsDock", "schedule_curves"]
 
@@ -80,8 +83,7 @@ class PlotsDock(QDockWidget):
         lay.setContentsMargins(2, 2, 2, 2)
         self.glw = pg.GraphicsLayoutWidget()
         self.glw.setBackground(None)
-        self.glw.setMinimumHeight(150)
-        lay.addWidget(self.glw)
+        self.glw.setMinimumHeight(150)  # laid out beside the noise curve's view, below
         self.note = QLabel("")
         self.note.setStyleSheet("color: palette(mid);")
         self.note.setVisible(False)
@@ -115,7 +117,16 @@ class PlotsDock(QDockWidget):
         self.step_line = pg.InfiniteLine(angle=90, pen=pg.mkPen((200, 60, 60), width=1))
         self.step_line.setVisible(False)
         self.trace.addItem(self.step_line, ignoreBounds=True)
-        for p in (self.sched, self.trace):
+        # The image's noise curve (gui/noise_view.py), in a view of its own: a run's trace repaints
+        # up to 8 times a second and must not repaint the curve's histogram with it.
+        self.noise_glw = pg.GraphicsLayoutWidget()
+        self.noise_glw.setBackground(None)
+        self.noise = NoisePlot(self.noise_glw.addPlot(row=0, col=0))
+        row = QHBoxLayout()
+        row.addWidget(self.glw, 2)
+        row.addWidget(self.noise_glw, 1)
+        lay.insertLayout(0, row)
+        for p in (self.sched, self.trace, self.noise.plot):
             for ax in ("left", "bottom"):
                 p.getAxis(ax).setTextPen(fg)
             p.getAxis("left").setWidth(46)

@@ -100,9 +100,12 @@ class Session:
 
     def region_job(self, request, box) -> Job:
         """The job of ``request`` (a denoise) on the crop ``box`` (top, left, bottom, right) of the
-        document: its noise level, when unset, is the whole image's, not the crop's."""
+        document: its noise level (or fitted noise law), when unset, is the whole image's, not the crop's."""
+        from ..core.noise_law import resolve_noise
+
         top, left, bottom, right = box
-        if getattr(request, "sigma", 0) is None and self.doc.noise_sigma > 0:
+        request, _ = resolve_noise(request, self.doc.pixels)  # the noise law, too, is the whole image's
+        if request.noise == "constant" and request.sigma is None and self.doc.noise_sigma > 0:
             request = request.replace(sigma=min(1.0, float(self.doc.noise_sigma)))
         side = max(bottom - top, right - left)
         if side <= REGION_ONE_TILE and side > request.tile:

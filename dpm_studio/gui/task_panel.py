@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from . import icons
 from .models import card_label, card_T, card_tooltip, where_label
+from .noise_view import NoiseControls
 from .panels import _choice, _form, _section, declared
 from ..core.cardschema import is_image_card
 from ..core.devices import available_devices
@@ -51,6 +52,8 @@ class RunSettings:
     start: str = _INPAINT.start        # inpainting: "harmonic" (smooth fill + noise) or "noise" (paper)
     variance: str = "learned"          # reverse-step variance on a trajectory: "learned" or "large"
     method: str = _DENOISE.method      # denoising: "mmse" (one step, 8 views) or "sample" (a trajectory)
+    noise: str = "auto"                # denoising: "auto" (the fitted noise curve) or "constant" (sigma)
+    noise_scale: float = 1.0           # denoising: the noise std told to the model, times this
 
     @property
     def sigma(self) -> float | None:
@@ -63,7 +66,10 @@ class RunSettings:
             return InpaintRequest(mode=self.mode, start=self.start, jump_length=self.jump_length,
                                   jump_n_sample=self.jump_n_sample, **common)
         if self.task == "denoise":
-            return DenoiseRequest(sigma=self.sigma, method=self.method, **common)
+            if self.noise == "constant":
+                return DenoiseRequest(sigma=self.sigma, noise="constant", noise_scale=self.noise_scale,
+                                      method=self.method, **common)
+            return DenoiseRequest(noise="auto", noise_scale=self.noise_scale, method=self.method, **common)
         return SampleRequest(size=self.size, **common)
 
 
@@ -162,15 +168,21 @@ class TaskPanel(QWidget):
         self.estimate = QPushButton("Estimate")
         self.estimate.setToolTip("Estimate the noise level from the image (median absolute deviation of "
                                  "the finest wavelet details)")
+        # The noise model (the fitted curve or one sigma) and its strength; the curve is in the plots dock.
+        self.noise_controls = NoiseControls(self)
         srow = QHBoxLayout()
+        srow.addWidget(self.noise_controls.model)
         srow.addWidget(self.sigma, 1)
         srow.addWidget(self.estimate)
-        dpf.addRow("Noise std", srow)
+        dpf.addRow("Noise", srow)
         self.noise_note = QLabel("")
         self.noise_note.setStyleSheet("color: #8a8a8a;")
         self.noise_note.setToolTip("Measured on the opened image (median absolute deviation of the finest "
                                    "wavelet details); set it yourself if you know better")
-        dpf.addRow("", self.noise_note)
+        nrow = QHBoxLayout()
+        nrow.addWidget(self.noise_note, 1)
+        nrow.addWidget(self.noise_controls.strength)
+        dpf.addRow("", nrow)
         self.method = _choice([("Posterior mean (one step)", "mmse"), ("Sampled trajectory", "sample")],
                               "Posterior mean: the model's one-step estimate of the clean image at the step "
                               "matched to the noise, averaged over flips and rotations; the best PSNR and the "
@@ -439,6 +451,7 @@ class TaskPanel(QWidget):
             jump_length=int(self.jump_length.value()) if self.mode.currentData() == "forward" else 0,
             jump_n_sample=int(self.jump_n.value()) if self.mode.currentData() == "forward" else 1,
             method=self.method.currentData(), start=self.start.currentData(),
+            noise=self.noise_controls.noise(), noise_scale=self.noise_controls.scale(),
             variance=self.variance.currentData() if self._variance_applies() else "learned")
 
     def set_running(self, running: bool):
@@ -466,6 +479,7 @@ class TaskPanel(QWidget):
 
     def _sigma_edited(self, _value):
         self._sigma_estimated = False
+        self.noise_controls.set_noise("constant")  # a typed sigma is a constant noise level
 
     def set_progress(self, index: int, total: int, elapsed: float | None = None, eta: float | None = None,
                      text: str | None = None):

@@ -360,6 +360,22 @@ class RunMixin:
     def _show_noise_estimate(self, doc):
         """Each opened image gets its own noise level, measured and shown; none is carried over."""
         self._show_noise_level(doc.noise_sigma * 255.0)
+        from ..core.noise_level import fit_noise_level
+
+        # The curve drawn is fitted on a grid of windows (a quarter megapixel): what a run
+        # fits on the whole image (core/jobs.py) to within its error bars, at a small cost.
+        px = getattr(doc, "pixels", None)
+        self._noise_fit = None if px is None else fit_noise_level(px[:, :, :3], max_pixels=256 * 256 * 4)
+        self._plot_noise()
+
+    @Slot()
+    def _plot_noise(self):
+        """The noise curve in the plots dock, as the Noise model controls say."""
+        from .noise_view import noise_curves
+
+        nc, s = self.task_panel.noise_controls, float(self.task_panel.sigma.value()) / 255.0
+        self.plots.noise.show(noise_curves(getattr(self, "_noise_fit", None), s, nc.scale()),
+                              use_constant=nc.noise() == "constant")
 
     def _show_noise_level(self, s: float):
         self.task_panel.show_estimate(s)

@@ -1,0 +1,129 @@
+"""The app's view of the image's noise: the fitted noise curve and the controls over it.
+
+:func:`noise_curves` (Qt-free) turns a fit (core/noise_level.py) into what the plots dock
+draws: the noise std against intensity per channel (sqrt(a x + b), times the strength),
+the std measured in each intensity bin with the number of smooth blocks behind it (the
+histogram the fit was made on), and the constant-sigma line for comparison.
+:class:`NoiseControls` chooses the model a denoising run uses (the fitted curve, or one
+constant sigma) and its strength; :class:`NoisePlot` draws the curves in a plot item.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtWidgets import QComboBox, QDoubleSpinBox
+
+__all__ = ["NoiseControls", "NoisePlot", "noise_curves"]
+
+CHANNEL_COLOURS = {1: [(90, 90, 90)], 3: [(210, 60, 60), (60, 160, 80), (60, 100, 210)]}
+
+
+def noise_curves(fit, sigma: float | None, scale: float = 1.0, n: int = 65) -> dict:
+    """What the noise plot shows, in 0-255 units: ``x`` (intensity), ``curves`` (one std curve
+    per channel, times ``scale``), ``points`` (per channel: bin levels, measured stds, block
+    counts), ``constant`` (the one-sigma line, times ``scale``; None without an estimate)
+    and ``kind`` ("constant", "poisson-gaussian", or None without a fit)."""
+    x = np.linspace(0.0, 1.0, n)
+    out = {"x": x * 255, "curves": [], "points": [], "kind": None,
+           "constant": None if not sigma else float(sigma) * 255 * scale}
+    if fit is None:
+        return out
+    out["kind"] = fit.kind
+    for c in fit.channels or (fit,):
+        out["curves"].append(np.sqrt(np.maximum(c.a * x + c.b, 0.0)) * 255 * scale)
+        out["points"].append((np.asarray(c.levels, float) * 255, np.asarray(c.stds, float) * 255,
+                              np.asarray(c.counts, float)))
+    return out
+
+
+class NoiseControls(QObject):
+    """The noise model of a denoising run: "auto" (the fitted curve) or "constant", and a
+    strength; two widgets (``model``, ``strength``) the task panel lays out where it likes."""
+
+    changed = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.model = QComboBox()
+        self.model.addItem("Curve", "auto")
+        self.model.addItem("Constant", "constant")
+        self.model.setToolTip("Curve: the noise std as a function of brightness, fitted from the image "
+                              "(a camera's shot and read noise, var = a x + b; constant where the image says so). "
+                              "Constant: one std for the whole image (the Noise std box).")
+        self.strength = QDoubleSpinBox()
+        self.strength.setRange(0.25, 4.0)
+        self.strength.setSingleStep(0.05)
+        self.strength.setDecimals(2)
+        self.strength.setValue(1.0)
+        self.strength.setSuffix(" \u00d7")
+        self.strength.setToolTip("Scale the noise the model is told: above 1 denoises harder, below 1 keeps "
+                                 "more of the grain")
+        self.model.currentIndexChanged.connect(self._emit)
+        self.strength.valueChanged.connect(self._emit)
+
+    @Slot()
+    def _emit(self, *_):
+        self.changed.emit()
+
+    def noise(self) -> str:
+        return self.model.currentData()
+
+    def scale(self) -> float:
+        return float(self.strength.value())
+
+    def set_noise(self, noise: str):
+        i = self.model.findData(noise)
+        if i >= 0 and i != self.model.currentIndex():
+            self.model.setCurrentIndex(i)
+
+
+class NoisePlot:
+    """The noise curve drawn in a pyqtgraph plot item: measured stds over the histogram of
+    their blocks, the fitted curve per channel and the dashed constant-sigma line."""
+
+    def __init__(self, plot: pg.PlotItem):
+        self.plot = plot
+        plot.setTitle("noise std against intensity", size="9pt")
+        plot.setLabel("bottom", "intensity (0-255)")
+        plot.setLabel("left", "std (0-255)")
+        plot.showGrid(x=True, y=True, alpha=0.2)
+        plot.setMouseEnabled(x=False, y=False)
+        plot.hideButtons()
+        plot.setXRange(0, 255, padding=0.02)
+        self._items: list = []
+        self.curves = None
+
+    def show(self, curves: dict, use_constant: bool = False):
+        for it in self._items:
+            self.plot.removeItem(it)
+        self._items = []
+        self.curves = curves
+        tops = [1.0]
+        tops += [float(c.max()) for c in curves["curves"]]
+        tops += [float(p[1].max()) for p in curves["points"] if len(p[1])]
+        if curves["constant"]:
+            tops.append(curves["constant"])
+        top = 1.15 * max(tops)
+        counts = np.concatenate([p[2] for p in curves["points"]]) if curves["points"] else np.zeros(0)
+        if counts.size:  # the histogram of the measurements, scaled to the lower third
+            levels = np.concatenate([p[0] for p in curves["points"]])
+            bars = pg.BarGraphItem(x=levels, height=counts / counts.max() * top / 3, width=255 / 30,
+                                   brush=pg.mkBrush(150, 150, 150, 70), pen=pg.mkPen(None))
+            self._add(bars)
+        colours = CHANNEL_COLOURS.get(len(curves["curves"]), CHANNEL_COLOURS[1] * len(curves["curves"]))
+        for (lv, sd, _), curve, col in zip(curves["points"], curves["curves"], colours):
+            self._add(pg.ScatterPlotItem(lv, sd, size=5, brush=pg.mkBrush(*col, 160), pen=pg.mkPen(None)))
+            self._add(pg.PlotDataItem(curves["x"], curve, pen=pg.mkPen(*col, width=1 if use_constant else 2.5)))
+        if curves["constant"]:
+            line = pg.InfiniteLine(pos=curves["constant"], angle=0,
+                                   pen=pg.mkPen(40, 40, 40, width=2.5 if use_constant else 1, style=Qt.DashLine))
+            self._add(line)
+        self.plot.setYRange(0, top, padding=0)
+        kind = {"constant": "fit: constant", "poisson-gaussian": "fit: var = a x + b", None: "no fit"}[curves["kind"]]
+        self.plot.setTitle(f"noise std against intensity ({kind}; dashed: one sigma)", size="9pt")
+
+    def _add(self, item):
+        self.plot.addItem(item)
+        self._items.append(item)

@@ -1,0 +1,50 @@
+"""The noise curve in the plots dock and the Noise model controls (gui/noise_view.py)."""
+
+import numpy as np
+from PIL import Image
+
+from dpm_studio.core.noise_level import fit_noise_level
+from dpm_studio.gui.noise_view import noise_curves
+
+
+def _camera_png(path, a=0.01, b=0.001, size=128):
+    rng = np.random.default_rng(0)
+    x = np.tile(np.linspace(0.05, 0.95, size), (size, 1))[:, :, None].repeat(3, 2)
+    y = np.clip(np.round((x + np.sqrt(a * x + b) * rng.standard_normal(x.shape)) * 255), 0, 255).astype(np.uint8)
+    Image.fromarray(y).save(path)
+    return y.astype(np.float32) / 255
+
+
+def test_noise_curves_follow_the_fit_and_the_strength(tmp_path):
+    fit = fit_noise_level(_camera_png(tmp_path / "n.png"))
+    c1, c2 = noise_curves(fit, 0.05, 1.0), noise_curves(fit, 0.05, 2.0)
+    assert c1["kind"] == "poisson-gaussian" and len(c1["curves"]) == 3
+    np.testing.assert_allclose(c1["curves"][0], np.sqrt(fit.channels[0].a * c1["x"] / 255 + fit.channels[0].b) * 255)
+    np.testing.assert_allclose(c2["curves"][1], 2 * c1["curves"][1])
+    assert c1["constant"] == 0.05 * 255 and c2["constant"] == 2 * 0.05 * 255
+    levels, stds, counts = c1["points"][0]
+    assert len(levels) == len(stds) == len(counts) >= 5 and counts.min() > 0
+    empty = noise_curves(None, None)
+    assert empty["kind"] is None and empty["curves"] == [] and empty["constant"] is None
+
+
+def test_the_app_plots_the_fitted_curve_and_runs_the_chosen_model(win, tmp_path):
+    path = tmp_path / "camera.png"
+    _camera_png(path)
+    assert win.open_image(path)
+    tp = win.task_panel
+    tp.set_task("denoise")
+    assert win.plots.noise.curves["kind"] == "poisson-gaussian"
+    top = float(win.plots.noise.curves["curves"][0][-1])
+    assert 20 < top < 35  # sqrt(0.011) * 255 = 26.7 at white
+    req = tp.settings().request()
+    assert (req.noise, req.noise_scale, req.sigma) == ("auto", 1.0, None)
+    tp.noise_controls.strength.setValue(1.5)  # stronger: the plot and the run follow
+    assert abs(float(win.plots.noise.curves["curves"][0][-1]) - 1.5 * top) < 1e-9
+    assert tp.settings().request().noise_scale == 1.5
+    tp.sigma.setValue(12.0)  # a typed sigma means one constant level
+    req = tp.settings().request().validate()
+    assert tp.noise_controls.noise() == "constant" and (req.noise, req.sigma) == ("constant", 12.0 / 255)
+    assert win.plots.noise.curves["constant"] == 12.0 * 1.5
+    tp.noise_controls.set_noise("auto")
+    assert tp.settings().request().validate().noise == "auto"
