@@ -165,10 +165,10 @@ def compare(model, quick=True):
                     smap = torch.from_numpy(np.ascontiguousarray(g.std(pilot), dtype=np.float32)).permute(2, 0, 1)
                     sm = (smap[None] if p.how == "same" else smap[:, None]) / p.std
                     sm = sm.expand_as(p.y) if p.how != "mean" else sm.mean(0, keepdim=True).expand_as(p.y)
-                    cond = Denoise(p.y, sm, start="prior")
+                    cond = Denoise(p.y, sm, start="prior-approx")
                 else:
                     p = _Piece(model, pre, 1, "cpu", g)
-                    cond = Denoise(p.y, g.sigma_u / p.std, start="prior")
+                    cond = Denoise(p.y, g.sigma_u / p.std, start="prior-approx")
                 rec = None
                 for rec, img, _ in p.run(cond, tuple(p.y.shape), steps, 0):
                     pass
