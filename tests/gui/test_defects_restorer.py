@@ -110,10 +110,14 @@ def test_item7_a_tiled_denoise_cancels_within_half_a_second(qtbot, win):
         t0 = time.perf_counter()
         with qtbot.waitSignal(win.runner.aborted, timeout=RUN_MS):
             win.cancel()
-        took = time.perf_counter() - t0
     finally:
         del loaded.net.forward
-    assert took < 0.5, f"the run took {took:.2f} s to stop"
+    # Counted in network passes, not timed (a wall-clock bound failed at load 10-16 on 2 cores):
+    # after Cancel at most the one pass whose stop check came first may start; so a cancel
+    # waits for at most the pass in flight plus that one (2 x 0.15 s here, under 0.5 s), where
+    # it waited for the rest of the tile's views before.
+    started_after = sum(c > t0 for c in calls)
+    assert started_after <= 1, f"{started_after} network passes started after Cancel"
     assert win.state() == "edit" and len(calls) < 8, "it stopped inside the tile"
 
 
