@@ -178,6 +178,8 @@ class Frame:
     progress: tuple = (0, 1, "")  # (value, maximum, text) in the user's units
     samples: list | None = None  # the last frame of a run with several samples: each draw
     patches: tuple = ()          # (box, crop) of the pieces finished before this one, shown under it
+    ess: np.ndarray | None = None  # sequential Monte Carlo: each record's effective sample size so far
+                                   # (NaN where a record had none); None for a run without SMC
 
     def display(self, predicted: bool = False) -> np.ndarray:
         """What the canvas shows: x_t, or the x_0 estimate when asked and available (uint8)."""
@@ -281,6 +283,7 @@ def task_frames(job: RunJob):
     t0 = time.perf_counter()
     prev = None
     rms: list[float] = []
+    ess: list[float] = []   # the records' effective sample sizes (sequential Monte Carlo), NaN where none
     traj = Trajectory()
     if job.region is not None:
         traj.base = to_uint8(job.region.image)
@@ -310,6 +313,8 @@ def task_frames(job: RunJob):
             traj.patches.append(last[:2])  # a piece is finished: it stays on show under the next one
             traj.patch_draws.append([to_uint8(d) for d in last[2]] if last[2] else None)
         rms.append(rms_change(rec.image, prev))
+        rec_ess = getattr(rec, "ess", None)
+        ess.append(float("nan") if rec_ess is None else float(rec_ess))
         prev = rec.image
         u8 = to_uint8(rec.image)
         x0_u8 = None if rec.x0 is None else to_uint8(rec.x0)
@@ -326,4 +331,5 @@ def task_frames(job: RunJob):
         yield Frame(rec.index, rec.total, rec.t, rec.image, rec.x0, rec.done,
                     time.perf_counter() - t0, np.asarray(rms, dtype=np.float32),
                     traj if rec.done else None, u8, x0_u8, box, progress,
-                    getattr(rec, "samples", None) if rec.done else None, tuple(traj.patches))
+                    getattr(rec, "samples", None) if rec.done else None, tuple(traj.patches),
+                    np.asarray(ess, dtype=np.float64) if np.isfinite(ess).any() else None)

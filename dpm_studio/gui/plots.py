@@ -5,7 +5,8 @@ Left: the forward schedule b_t and the model's reverse variance per step (the me
 over pixels of Sigma_t = Var p(x_{t-1} | x_t), evaluated once per checkpoint on a small
 random input), both on a log scale against t, with a marker at the current t during a
 run. Right: the RMS change of the image per step (how much each step moves x), with the
-current step marked.
+current step marked. A run with sequential Monte Carlo adds a third plot, the effective sample
+size of the particles at each record (how far their weights spread), shown only for such a run.
 """
 
 from __future__ import annotations
@@ -117,6 +118,17 @@ class PlotsDock(QDockWidget):
         self.step_line = pg.InfiniteLine(angle=90, pen=pg.mkPen((200, 60, 60), width=1))
         self.step_line.setVisible(False)
         self.trace.addItem(self.step_line, ignoreBounds=True)
+        # Sequential Monte Carlo: the effective sample size per record, in the layout only while a run
+        # carries it (frames.Frame.ess).
+        self.ess_plot = pg.PlotItem()
+        self.ess_plot.setTitle("sequential Monte Carlo", size="9pt")
+        self.ess_plot.setLabel("left", "effective sample size")
+        self.ess_plot.setLabel("bottom", "evaluation")
+        self.ess_plot.showGrid(x=True, y=True, alpha=0.2)
+        self.ess_plot.setMouseEnabled(x=False, y=False)
+        self.ess_plot.hideButtons()
+        self.ess_curve = self.ess_plot.plot([], [], pen=pg.mkPen((150, 80, 190), width=2))
+        self._ess_shown = False
         # The image's noise curve (gui/noise_view.py), in a view of its own: a run's trace repaints
         # up to 8 times a second and must not repaint the curve's histogram with it.
         self.noise_glw = pg.GraphicsLayoutWidget()
@@ -126,7 +138,7 @@ class PlotsDock(QDockWidget):
         row.addWidget(self.glw, 2)
         row.addWidget(self.noise_glw, 1)
         lay.insertLayout(0, row)
-        for p in (self.sched, self.trace, self.noise.plot):
+        for p in (self.sched, self.trace, self.ess_plot, self.noise.plot):
             for ax in ("left", "bottom"):
                 p.getAxis(ax).setTextPen(fg)
             p.getAxis("left").setWidth(46)
@@ -179,6 +191,8 @@ class PlotsDock(QDockWidget):
         self._pending = None
         self._ytop = 0.0
         self.trace_curve.setData([], [])
+        self._clear_ess()
+        self.ess_plot.setXRange(0, max(1, total), padding=0.02)
         self.trace.setXRange(0, max(1, total), padding=0.02)
         # Evaluations are counted: whole numbers only (a 4-tile denoise had ticks at 0.5, 1.5, ...)
         self.trace.getAxis("bottom").setTicks([[(i, str(i)) for i in range(total + 1)], []] if total <= 10 else None)
@@ -210,6 +224,29 @@ class PlotsDock(QDockWidget):
         self.step_line.setValue(frame.index + 1)
         if self._T is not None:
             self.t_line.setValue(frame.t)
+        self._show_ess(getattr(frame, "ess", None))
+
+    def _show_ess(self, ess):
+        if ess is None:
+            return
+        ess = np.asarray(ess, dtype=float)
+        ok = np.isfinite(ess)
+        if not self._ess_shown:
+            self.glw.ci.addItem(self.ess_plot, row=0, col=2)
+            self.glw.ci.layout.setColumnStretchFactor(2, 1)
+            self._ess_shown = True
+        self.ess_curve.setData(np.arange(1, len(ess) + 1)[ok], ess[ok])
+
+    def _clear_ess(self):
+        self.ess_curve.setData([], [])
+        if self._ess_shown:
+            self.glw.ci.removeItem(self.ess_plot)
+            self._ess_shown = False
+
+    def ess_data(self) -> tuple[np.ndarray, np.ndarray]:
+        """(record number, effective sample size) of the curve shown; empty when none."""
+        x, y = self.ess_curve.getData()
+        return (np.asarray([] if x is None else x, float), np.asarray([] if y is None else y, float))
 
     def set_cursor(self, index: int, t: float):
         """Mark a step picked on the timeline."""
@@ -224,6 +261,7 @@ class PlotsDock(QDockWidget):
         self._timer.stop()
         self._pending = None
         self.trace_curve.setData([], [])
+        self._clear_ess()
         self.step_line.setVisible(False)
         self.t_line.setVisible(False)
         self._ytop = 0.0

@@ -24,6 +24,7 @@ from .panels import _choice, _form, _section, declared
 from ..core.cardschema import is_image_card
 from ..core.devices import available_devices
 from ..core.requests import REQUESTS, DenoiseRequest, InpaintRequest, SampleRequest
+from ..core.settings import spec_of
 
 __all__ = ["RunSettings", "TaskPanel", "TASK_NAMES"]
 
@@ -54,6 +55,7 @@ class RunSettings:
     method: str = _DENOISE.method      # denoising: "mmse" (one step, 8 views) or "sample" (a trajectory)
     noise: str = "auto"                # denoising: "auto" (the fitted noise curve) or "constant" (sigma)
     noise_scale: float = 1.0           # denoising: the noise std told to the model, times this
+    smc: bool = False                  # inpainting, a sampled denoise: weigh the draws as SMC particles
 
     @property
     def sigma(self) -> float | None:
@@ -62,14 +64,15 @@ class RunSettings:
     def request(self):
         common = dict(steps=self.steps, seed=self.seed, samples=self.samples, device=self.device,
                       variance=self.variance)
+        smc = dict(smc=self.smc) if self.task == "denoise" and self.method == "sample" else {}
         if self.task == "inpaint":
             return InpaintRequest(mode=self.mode, start=self.start, jump_length=self.jump_length,
-                                  jump_n_sample=self.jump_n_sample, **common)
+                                  jump_n_sample=self.jump_n_sample, smc=self.smc, **common)
         if self.task == "denoise":
             if self.noise == "constant":
                 return DenoiseRequest(sigma=self.sigma, noise="constant", noise_scale=self.noise_scale,
-                                      method=self.method, **common)
-            return DenoiseRequest(noise="auto", noise_scale=self.noise_scale, method=self.method, **common)
+                                      method=self.method, **smc, **common)
+            return DenoiseRequest(noise="auto", noise_scale=self.noise_scale, method=self.method, **smc, **common)
         return SampleRequest(size=self.size, **common)
 
 
@@ -239,6 +242,10 @@ class TaskPanel(QWidget):
                                 "Large: the forward process's rate between the two steps (Ho et al.'s "
                                 "sigma^2 = beta); the model turns part of the extra noise into texture, "
                                 "part stays as grain.", "learned")
+        # Sequential Monte Carlo (core/smc.py): the tooltip is the setting's one declaration.
+        self.smc = QCheckBox("Sequential Monte Carlo")
+        smc_help = spec_of(InpaintRequest, "smc").describe(False)
+        self.smc.setToolTip(smc_help[:1].upper() + smc_help[1:] + "; the plots show it per step")
         self.device = QComboBox()
         for label, dev in available_devices():
             self.device.addItem(label, dev)
@@ -249,7 +256,7 @@ class TaskPanel(QWidget):
         self.more.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
         self.more.setArrowType(Qt.RightArrow)
         self.more.setAutoRaise(True)
-        self.more.setToolTip("Known pixels, resampling jumps, step noise, device")
+        self.more.setToolTip("Known pixels, resampling jumps, step noise, sequential Monte Carlo, device")
         sf.addRow(self.more)
         self._more = QWidget()
         self._more_form = mf2 = QFormLayout(self._more)
@@ -258,6 +265,7 @@ class TaskPanel(QWidget):
         mf2.addRow("Known pixels", self.mode)
         mf2.addRow("Resample jumps", self._jump_row)
         mf2.addRow("Step noise", self.variance)
+        mf2.addRow("Weighing", self.smc)
         mf2.addRow("Device", self.device)
         self._more.setVisible(False)
         sf.addRow(self._more)
@@ -301,6 +309,7 @@ class TaskPanel(QWidget):
         self.mode.currentIndexChanged.connect(self._update_enabled)
         self.method.currentIndexChanged.connect(self._update_enabled)
         self.steps_all.toggled.connect(self._update_enabled)
+        self.smc.toggled.connect(self._update_enabled)
         self.checkpoint.currentIndexChanged.connect(self._on_checkpoint)
         self.dice.clicked.connect(self.new_seed)
         self.estimate.clicked.connect(self.estimateRequested)
@@ -411,7 +420,9 @@ class TaskPanel(QWidget):
             if label is not None:
                 label.setEnabled(inpaint)
         forward = self.mode.currentData() == "forward"
-        self._jump_row.setEnabled(inpaint and forward)
+        # SMC cannot weigh resampling jumps (InpaintRequest.validate): with it on there are none
+        self._jump_row.setEnabled(inpaint and forward and not self._smc_on())
+        self.smc.setEnabled(self._smc_applies())
         one_step = self.task() == "denoise" and self.method.currentData() == "mmse"  # no steps, no draws
         self.steps_all.setEnabled(not one_step)
         self.steps.setEnabled(not one_step and not self.steps_all.isChecked())
@@ -433,6 +444,13 @@ class TaskPanel(QWidget):
         binary = card is not None and card.get("family") == "binomial"
         return not binary and not (self.task() == "denoise" and self.method.currentData() == "mmse")
 
+    def _smc_applies(self) -> bool:
+        """SMC weighs a conditioned sampled trajectory: inpainting or a sampled denoise (as on the CLI)."""
+        return self.task() == "inpaint" or (self.task() == "denoise" and self.method.currentData() == "sample")
+
+    def _smc_on(self) -> bool:
+        return self.smc.isChecked() and self._smc_applies()
+
     # -- run state --------------------------------------------------------------------------------------
     def _samples_apply(self) -> bool:
         """Several samples need a sampled trajectory (not the one-step posterior mean)."""
@@ -440,6 +458,7 @@ class TaskPanel(QWidget):
 
     def settings(self) -> RunSettings:
         card = self.current_card()
+        forward = self.mode.currentData() == "forward" and not self._smc_on()   # SMC: no resampling jumps
         return RunSettings(
             task=self.task(), checkpoint=str(card["path"]) if card else None,
             steps=None if self.steps_all.isChecked() else int(self.steps.value()),
@@ -448,8 +467,8 @@ class TaskPanel(QWidget):
             sigma255=None if self._sigma_estimated else float(self.sigma.value()),
             size=(int(self.height_spin.value()), int(self.width_spin.value())),
             device=self.device.currentData() or "cpu",
-            jump_length=int(self.jump_length.value()) if self.mode.currentData() == "forward" else 0,
-            jump_n_sample=int(self.jump_n.value()) if self.mode.currentData() == "forward" else 1,
+            jump_length=int(self.jump_length.value()) if forward else 0,
+            jump_n_sample=int(self.jump_n.value()) if forward else 1, smc=self._smc_on(),
             method=self.method.currentData(), start=self.start.currentData(),
             noise=self.noise_controls.noise(), noise_scale=self.noise_controls.scale(),
             variance=self.variance.currentData() if self._variance_applies() else "learned")
@@ -458,7 +477,7 @@ class TaskPanel(QWidget):
         self.run_button.setEnabled(not running)
         self.cancel_button.setEnabled(running)
         for w in (self.checkpoint, self.task_stack, self.device, self.steps, self.steps_all, self.seed, self.dice,
-                  self.samples, self.variance, self.mode, self._jump_row):   # every setting, "More settings" too
+                  self.samples, self.variance, self.mode, self._jump_row, self.smc):   # every setting, "More settings" too
             w.setEnabled(not running)
         for b in self.task_buttons.values():
             b.setEnabled(not running)
