@@ -5,8 +5,8 @@ Left: the forward schedule b_t and the model's reverse variance per step (the me
 over pixels of Sigma_t = Var p(x_{t-1} | x_t), evaluated once per checkpoint on a small
 random input), both on a log scale against t, with a marker at the current t during a
 run. Right: the RMS change of the image per step (how much each step moves x), with the
-current step marked. A run with sequential Monte Carlo adds a third plot, the effective sample
-size of the particles at each record (how far their weights spread), shown only for such a run.
+current step marked. A run with sequential Monte Carlo adds the effective sample size of the
+particles at each record (how far their weights spread) on the trace's right axis, for such a run only.
 """
 
 from __future__ import annotations
@@ -118,17 +118,17 @@ class PlotsDock(QDockWidget):
         self.step_line = pg.InfiniteLine(angle=90, pen=pg.mkPen((200, 60, 60), width=1))
         self.step_line.setVisible(False)
         self.trace.addItem(self.step_line, ignoreBounds=True)
-        # Sequential Monte Carlo: the effective sample size per record, in the layout only while a run
-        # carries it (frames.Frame.ess).
-        self.ess_plot = pg.PlotItem()
-        self.ess_plot.setTitle("sequential Monte Carlo", size="9pt")
-        self.ess_plot.setLabel("left", "effective sample size")
-        self.ess_plot.setLabel("bottom", "evaluation")
-        self.ess_plot.showGrid(x=True, y=True, alpha=0.2)
-        self.ess_plot.setMouseEnabled(x=False, y=False)
-        self.ess_plot.hideButtons()
-        self.ess_curve = self.ess_plot.plot([], [], pen=pg.mkPen((150, 80, 190), width=2))
-        self._ess_shown = False
+        # Sequential Monte Carlo: the effective sample size per record, on the trace's right axis (same
+        # evaluations along x) in a view of its own, shown only while a run carries it (frames.Frame.ess).
+        # A third plot beside the trace did not fit the dock's width at 1100 px: the layout overflowed.
+        self.ess_view = pg.ViewBox(enableMouse=False)
+        self.trace.scene().addItem(self.ess_view)
+        self.trace.getAxis("right").linkToView(self.ess_view)
+        self.ess_view.setXLink(self.trace)
+        self.ess_curve = pg.PlotCurveItem(pen=pg.mkPen((150, 80, 190), width=2))
+        self.ess_view.addItem(self.ess_curve)
+        self.trace.vb.sigResized.connect(self._sync_ess_view)
+        self._clear_ess()
         # The image's noise curve (gui/noise_view.py), in a view of its own: a run's trace repaints
         # up to 8 times a second and must not repaint the curve's histogram with it.
         self.noise_glw = pg.GraphicsLayoutWidget()
@@ -138,7 +138,8 @@ class PlotsDock(QDockWidget):
         row.addWidget(self.glw, 2)
         row.addWidget(self.noise_glw, 1)
         lay.insertLayout(0, row)
-        for p in (self.sched, self.trace, self.ess_plot, self.noise.plot):
+        self.trace.getAxis("right").setTextPen(pg.mkColor(150, 80, 190))
+        for p in (self.sched, self.trace, self.noise.plot):
             for ax in ("left", "bottom"):
                 p.getAxis(ax).setTextPen(fg)
             p.getAxis("left").setWidth(46)
@@ -192,7 +193,6 @@ class PlotsDock(QDockWidget):
         self._ytop = 0.0
         self.trace_curve.setData([], [])
         self._clear_ess()
-        self.ess_plot.setXRange(0, max(1, total), padding=0.02)
         self.trace.setXRange(0, max(1, total), padding=0.02)
         # Evaluations are counted: whole numbers only (a 4-tile denoise had ticks at 0.5, 1.5, ...)
         self.trace.getAxis("bottom").setTicks([[(i, str(i)) for i in range(total + 1)], []] if total <= 10 else None)
@@ -231,17 +231,22 @@ class PlotsDock(QDockWidget):
             return
         ess = np.asarray(ess, dtype=float)
         ok = np.isfinite(ess)
-        if not self._ess_shown:
-            self.glw.ci.addItem(self.ess_plot, row=0, col=2)
-            self.glw.ci.layout.setColumnStretchFactor(2, 1)
-            self._ess_shown = True
+        if not ok.any():
+            return
+        if not self.ess_view.isVisible():
+            self.trace.setLabel("right", "effective sample size")   # shows the axis
+            self.ess_view.setVisible(True)
         self.ess_curve.setData(np.arange(1, len(ess) + 1)[ok], ess[ok])
+        self.ess_view.setYRange(0, max(1.0, float(ess[ok].max())), padding=0.05)
 
     def _clear_ess(self):
         self.ess_curve.setData([], [])
-        if self._ess_shown:
-            self.glw.ci.removeItem(self.ess_plot)
-            self._ess_shown = False
+        self.ess_view.setVisible(False)
+        self.trace.hideAxis("right")
+
+    def _sync_ess_view(self):
+        self.ess_view.setGeometry(self.trace.vb.sceneBoundingRect())
+        self.ess_view.linkedViewChanged(self.trace.vb, self.ess_view.XAxis)
 
     def ess_data(self) -> tuple[np.ndarray, np.ndarray]:
         """(record number, effective sample size) of the curve shown; empty when none."""

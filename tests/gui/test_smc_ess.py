@@ -67,14 +67,14 @@ def test_smc_from_the_panel_reaches_the_request_and_the_plot_shows_each_records_
     ok = np.isfinite(ess)
     np.testing.assert_array_equal(x, np.arange(1, len(ess) + 1)[ok])
     np.testing.assert_allclose(y, ess[ok], rtol=1e-6)
-    assert win.plots.ess_plot.getAxis("left").labelText == "effective sample size"
-    assert win.plots.ess_plot.scene() is not None, "the ESS plot is on show"
+    assert win.plots.trace.getAxis("right").labelText == "effective sample size"
+    assert win.plots.trace.getAxis("right").isVisible() and win.plots.ess_curve.isVisible(), "on show"
 
     # another image: the last run's ESS goes with it
     win.discard_result()
     win.set_image(gradient_image(24, 24))
     assert win.plots.ess_data()[1].size == 0
-    assert win.plots.ess_plot.scene() is None
+    assert not win.plots.trace.getAxis("right").isVisible() and not win.plots.ess_curve.isVisible()
 
 
 def test_a_run_without_smc_shows_no_ess_and_clears_the_last(qtbot, win):
