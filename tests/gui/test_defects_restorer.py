@@ -344,11 +344,22 @@ def test_item10_no_stale_text(qtbot, win):
     mask = np.zeros((48, 48), np.float32)
     mask[20:40, 20:40] = 1
     win.canvas.set_mask(mask)
-    assert win.run()
-    assert win.task_panel.progress.format() != "idle", "a run that has started is not idle"
-    qtbot.waitUntil(lambda: win.result_bar.step_label.text() != "", timeout=RUN_MS)
-    with qtbot.waitSignal(win.runner.aborted, timeout=RUN_MS):
-        win.cancel()
+    # This run must still be going when Cancel comes: with the first run's 3 fast steps it
+    # could finish first (then 'aborted' never came; seen in CI), so every step and slow passes.
+    import time
+
+    loaded = win.model(win.task_panel.settings().checkpoint)
+    forward = loaded.net.forward
+    loaded.net.forward = lambda *a, **k: (time.sleep(0.05), forward(*a, **k))[1]
+    win.task_panel.steps.setValue(win.task_panel.steps.maximum())
+    try:
+        assert win.run()
+        assert win.task_panel.progress.format() != "idle", "a run that has started is not idle"
+        qtbot.waitUntil(lambda: win.result_bar.step_label.text() != "", timeout=RUN_MS)
+        with qtbot.waitSignal(win.runner.aborted, timeout=RUN_MS):
+            win.cancel()
+    finally:
+        del loaded.net.forward
     win.set_image(gradient_image(40, 40, seed=3))   # another image
     assert win.result_bar.step_label.text() == "" and win.result_bar.slider.maximum() == 0
     assert win.task_panel.progress.format() == "idle"
