@@ -23,7 +23,7 @@ def main(argv=None):
 
     from dpm_studio.core import checkpoint, masks
     from dpm_studio.core.requests import DenoiseRequest
-    from dpm_studio.gui.frames import Region, RunJob, region_box, task_frames
+    from dpm_studio.gui.frames import RunJob, task_frames
     from dpm_studio.gui.session import Session
 
     torch.set_num_threads(max(1, torch.get_num_threads()))
@@ -43,12 +43,10 @@ def main(argv=None):
         m = np.zeros((H, W), np.float32)
         m[1000:1000 + n, 1500:1500 + n] = 1
         m = masks.feather(m, 8)
-        box = region_box(m, 32)
-        t, l, b, r = box
-        region = Region(box, m[t:b, l:r], noisy)
         t0, c0 = time.perf_counter(), time.process_time()
-        job = s.region_job(req.validate(loaded), box)
-        for f in task_frames(RunJob(loaded, job, region=region)):
+        job = s.job(req.validate(loaded), m)  # the mask limits the denoise to its region (core/regions.py)
+        t, l, b, r = job.region.box
+        for f in task_frames(RunJob(loaded, job)):
             pass
         dt, cpu = time.perf_counter() - t0, time.process_time() - c0
         assert f.done and f.image.shape == noisy.shape

@@ -16,7 +16,8 @@ image whatever the array's type.
 
 Every other keyword is a setting of :class:`~dpm_studio.core.requests.InpaintRequest` or
 :class:`~dpm_studio.core.requests.DenoiseRequest` (``steps``, ``seed``, ``samples``,
-``method``, ``ensemble``, ``mode``, ``jump_length``, ...), with the same defaults the
+``method``, ``ensemble``, ``mode``, ``jump_length``, ``region=(x, y, w, h)`` to denoise only that
+rectangle, ...), with the same defaults the
 command line and the app use, since all three build the same request. ``checkpoint``: a
 shipped checkpoint's name, a path, or what :func:`load_checkpoint` returned; loaded
 checkpoints are kept for the next call. ``progress(done, total)`` is called as the run

@@ -85,6 +85,8 @@ def add_request_options(p, cls, names) -> None:
             kw["choices"] = s.choices
         elif isinstance(default, bool):
             kw["action"] = "store_true"
+        elif types[name].startswith("tuple"):  # a rectangle: --region X,Y,W,H
+            kw["type"], kw["metavar"] = whole_numbers(4, int(s.lo), int(s.hi), "X,Y,W,H"), "X,Y,W,H"
         elif types[name].startswith("int"):
             kw["type"], kw["metavar"] = int_in(int(s.lo), int(s.hi)), "N"
         else:
@@ -103,6 +105,24 @@ def request_settings(cls, args, names) -> dict:
         if v is not None:
             out[name] = v / declared[name].scale if declared[name].scale != 1 else v
     return out
+
+
+def whole_numbers(n: int, lo: int, hi: int, shape: str):
+    """An argparse type: ``n`` comma-separated whole numbers, each in [lo, hi] (e.g. X,Y,W,H)."""
+    def parse(text: str) -> tuple:
+        parts = text.replace(" ", "").split(",")
+        try:
+            values = tuple(int(v) for v in parts)
+        except ValueError:
+            values = ()
+        if len(values) != n:
+            raise argparse.ArgumentTypeError(f"must be {n} whole numbers like {shape}, not {text!r}")
+        bad = next((v for v in values if not lo <= v <= hi), None)
+        if bad is not None:
+            raise argparse.ArgumentTypeError(f"{bad} is out of range: give {lo} to {hi:,} each")
+        return values
+    parse.__name__ = "numbers"
+    return parse
 
 
 def parse_size(text: str) -> tuple[int, int]:

@@ -137,7 +137,7 @@ COMMON = ("steps", "seed", "variance", "precision")
 INPAINT = (*COMMON, "samples", "mode", "jump_length", "jump_n_sample", "start", "start_sigma", "soft_mask",
            "feather", "smc")
 DENOISE = (*COMMON, "noise", "sigma", "noise_a", "noise_b", "samples", "method", "ensemble", "clipping", "smc",
-           "tile", "tile_batch")
+           "tile", "tile_batch", "region")
 
 
 def _inpaint_request(args):
@@ -159,6 +159,19 @@ def _resolve(req, data, mask=None):
     return job
 
 
+def _model_notes(loaded, job):
+    """The model's verdict on the job (core/jobs.check_model, as the app and the API have it): a grey
+    model on a colour image to inpaint is refused; on one to denoise it gets a note."""
+    from ..core.jobs import check_model
+
+    try:
+        notes = check_model(loaded, job)
+    except ValueError as e:
+        raise UserError(str(e)) from None
+    for note in notes:
+        print(f"dpm-studio: note: {note}", file=sys.stderr)
+
+
 def cmd_inpaint(args, loaded=None, progress=None) -> int:
     """One image (a batch, :mod:`.batch`, calls this for each of its images with the loaded
     checkpoint and its progress display)."""
@@ -170,6 +183,7 @@ def cmd_inpaint(args, loaded=None, progress=None) -> int:
     _check_output(args, data)
     job = _resolve(req, data, load_mask(args.mask, shape=data.pixels.shape[:2]))
     loaded = loaded or _load(args.checkpoint, _device(args.device))
+    _model_notes(loaded, job)
     result = _run_to_end(run_task(loaded, job), "inpaint", progress)
     _save(args, result, data, loaded, job.request)
     return 0
@@ -191,6 +205,7 @@ def cmd_denoise(args, loaded=None, progress=None) -> int:
     _check_output(args, data)
     job = _resolve(req, data)
     loaded = loaded or _load(args.checkpoint, _device(args.device))
+    _model_notes(loaded, job)
     result = _run_to_end(run_task(loaded, job), "denoise", progress)
     _save(args, result, data, loaded, job.request)
     return 0

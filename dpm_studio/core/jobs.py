@@ -15,6 +15,9 @@ a run needs, decided once for every front end:
 - the mask a run fills (:func:`~.masks.prepare_mask`: hard, or soft with ``soft_mask``,
   then feathered by ``feather`` px), and the verdicts on it: empty is refused, whole or
   nearly whole gets a note;
+- a region denoise (:mod:`.regions`): the request's rectangle or a mask given with a denoise
+  limits the run to the crop around it, with the whole image's noise, blended back through
+  its weights (``Job.region``);
 - the tiles per network call (1 on a CPU, 8 on a GPU) unless the request names them;
 - the plan: the pieces the core works on one after the other (a crop around each masked
   region, the denoising tiles, or the one sample), which the memory check, the progress
@@ -34,10 +37,11 @@ import torch
 from .masks import prepare_mask
 from .noise import estimate_noise_sigma
 from .noise_law import resolve_noise
+from .regions import MARGIN, ONE_TILE, Region, region_box, region_weights
 from .requests import _Request
 from .tiling import inpaint_boxes, tile_boxes
 
-__all__ = ["Job", "Source", "resolve", "as_hwc", "default_tile_batch"]
+__all__ = ["Job", "Source", "resolve", "as_hwc", "default_tile_batch", "check_model", "has_colour"]
 
 Box = tuple  # (top, left, bottom, right), half-open pixels
 NEARLY_WHOLE = 0.95  # a mask over more than this fraction of the image gets a note
@@ -85,6 +89,7 @@ class Job:
     source: Source = Source()
     sigma_estimated: bool = False
     notes: tuple = ()                   # one-line remarks for the user (a status bar, stderr)
+    region: Region | None = None        # a region denoise: image is its crop, placed back through it
 
     @property
     def task(self) -> str:
@@ -149,13 +154,23 @@ def resolve(request: _Request, image=None, mask=None, source: Source | None = No
         if not plan:
             raise ValueError("the mask is empty: there is nothing to inpaint")
         return Job(req, img, alpha, m, plan, source, notes=_mask_notes(m))
-    req, noise_note = resolve_noise(req, img)
+    weights = region_weights(req.region, mask, (H, W))  # a region denoise: None for the whole image
+    req, noise_note = resolve_noise(req, img)  # the noise law and level are the whole image's
     changes, estimated = {}, req.sigma is None and req.noise == "constant"
     if estimated:
         sigma = float(estimate_noise_sigma(img))
         if not sigma > 0:
             raise ValueError("the image shows no measurable noise: give the noise level (sigma)")
         changes["sigma"] = min(sigma, 1.0)
+    region = None
+    if weights is not None:
+        top, left, bottom, right = box = region_box(weights, MARGIN)
+        region = Region(box, weights[top:bottom, left:right], img)
+        img = np.ascontiguousarray(img[top:bottom, left:right])
+        H, W = img.shape[:2]
+        side = max(H, W)
+        if side <= ONE_TILE and side > int(req.tile):
+            changes["tile"] = side  # one tile over the crop
     if req.levels is None:
         changes["levels"] = source.levels
     if req.tile_batch is None:
@@ -163,4 +178,36 @@ def resolve(request: _Request, image=None, mask=None, source: Source | None = No
     req = replace(req, **changes).validate() if changes else req
     notes = (f"estimated noise sigma = {req.sigma * 255:.1f} (0-255 units)",) if estimated else ()
     notes += (noise_note,) if noise_note else ()
-    return Job(req, img, alpha, None, tile_boxes(H, W, int(req.tile), int(req.overlap)), source, estimated, notes)
+    if region is not None:
+        top, left, bottom, right = region.box
+        notes += (f"only the region ({right - left} x {bottom - top} px with its context) is denoised",)
+    return Job(req, img, alpha, None, tile_boxes(H, W, int(req.tile), int(req.overlap)), source, estimated, notes,
+               region)
+
+
+COLOUR_STEP = 4  # colour is read on every 4th pixel each way: a 10 MP photo in milliseconds
+
+
+def has_colour(image) -> bool:
+    """The image's channels differ (by more than 2/255 somewhere on a grid of every 4th pixel): a
+    grey picture stored as RGB has none."""
+    img = np.asarray(image)
+    if img.ndim != 3 or img.shape[2] < 3:
+        return False
+    v = img[::COLOUR_STEP, ::COLOUR_STEP, :3].astype(np.float32)
+    return bool(np.abs(v - v[:, :, :1]).max() > 2 / 255)
+
+
+def check_model(loaded, job: Job) -> tuple:
+    """What the model says to the job, for every front end: a grey model asked to inpaint a colour
+    image is refused (each channel filled on its own is colour noise; ValueError, one line); on a
+    denoise it gets a note (each channel denoised as its own grey image). Returns the notes."""
+    channels = int(getattr(loaded, "channels", 0) or 0)
+    if channels != 1 or job.image is None or not has_colour(job.image):
+        return ()
+    name = getattr(loaded, "name", "this checkpoint")
+    if job.task == "inpaint":
+        raise ValueError(f"{name} is a grey model and the image has colour: it would fill the hole with colour "
+                         "noise; choose a colour model (photos-rgb)")
+    return (f"{name} is a grey model: each colour channel is denoised as its own grey image (a colour model, "
+            "e.g. photos-rgb, uses the channels together)",)

@@ -229,6 +229,12 @@ class DenoiseRequest(_Request):
                                     "the variance at black (read noise), [0, 1] units", lo=0, hi=1,
                                     flag="--noise-b")
     noise_fit: dict | None = None
+    # Denoise only this rectangle (x, y, width, height in pixels) and blend it back; the noise
+    # is still the whole image's (core/regions.py). The app gives a painted mask instead.
+    region: tuple[int, int, int, int] | None = setting(None, "region", "denoise only the rectangle X,Y,W,H "
+                                                       "(pixels from the top left) plus 32 px of context around "
+                                                       "it; every pixel outside stays exactly as it was",
+                                                       lo=0, hi=1_000_000, unit="pixels")
     # The noise std the model is told, times this (0.25-4): weaker or stronger denoising
     # than the fitted, given or estimated noise (the app's strength control).
     noise_scale: float = 1.0
@@ -236,6 +242,12 @@ class DenoiseRequest(_Request):
     def validate(self, loaded=None):
         super().validate(loaded)
         check_noise(self)
+        if self.region is not None:
+            r = self.region
+            if not isinstance(r, (tuple, list)) or len(r) != 4 or not all(is_whole(v) for v in r):
+                raise ValueError(f"the region must be four whole numbers x, y, width, height, not {r!r}")
+            if int(r[2]) < 1 or int(r[3]) < 1:
+                raise ValueError(f"the region's width and height must be at least 1 pixel, not {r[2]}x{r[3]}")
         if self.variance != "learned" and self.method != "sample":
             raise ValueError("the step variance applies to sampled trajectories (method 'sample')")
         if self.smc and self.method != "sample":
@@ -256,6 +268,10 @@ class DenoiseRequest(_Request):
             out.pop("noise_fit")
         if float(self.noise_scale) == 1.0:
             out.pop("noise_scale")
+        if self.region is None:
+            out.pop("region")
+        else:
+            out["region"] = [int(v) for v in self.region]
         if self.method == "mmse":
             out.pop("variance")
         else:

@@ -30,7 +30,7 @@ import torch
 
 from .conditioning import Condition, Denoise, Inpaint, censored_mean
 from .noise_law import noise_law
-from .jobs import Job, Source, as_hwc, resolve
+from .jobs import Job, Source, as_hwc, check_model, resolve
 from .memory import check_run
 from .rng import make_generator
 from .requests import InpaintRequest, _Request
@@ -287,6 +287,7 @@ def run_task(loaded, task, image: np.ndarray | None = None, *, mask: np.ndarray 
     else:
         job = resolve(_request_from_keywords(task, settings), image, mask, source)
     req = job.request.validate(loaded)
+    check_model(loaded, job)  # a grey model is refused on a colour image to inpaint
     check_run(loaded, job)  # refuse what will not fit, first
     _channels_last(loaded.net)
     loaded = _with_precision(loaded, req.precision, req.device)
@@ -300,6 +301,8 @@ def run_task(loaded, task, image: np.ndarray | None = None, *, mask: np.ndarray 
                            draws_x0=None if rec.done else piece.each(rec.x0))
         return
     gen = _finite(_inpaint(loaded, job) if req.task == "inpaint" else _denoise(loaded, job), req)
+    if job.region is not None:  # a region's crop, placed back into the whole image
+        gen = job.region.place(gen)
     alpha = job.alpha
     if alpha is None:
         yield from gen

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .analysis import frame_indices, rms_change
+from ..core.regions import Region, region_box  # noqa: F401  (the app's names for the core's region denoise)
 from ..imageio import from_uint8, to_uint8
 
 __all__ = ["Frame", "Trajectory", "RunJob", "Region", "region_box", "RunCancelled", "task_frames", "composite",
@@ -204,52 +205,6 @@ class RunJob:
     max_frames: int = 200
     frame_budget_bytes: int = 256 * 2 ** 20
     stop: object = None   # a threading.Event: once set, the next network pass raises RunCancelled
-    region: object = None  # a Region: the job is a crop of this image, its result blended back in
-
-
-@dataclass
-class Region:
-    """Restoring a part of an image: the job runs on the crop ``box`` (top, left, bottom, right) of
-    ``image`` (the whole image, (H, W, C) floats), and its result goes back through ``weights`` (the
-    crop's feathered mask, (h, w) in [0, 1]): the same seam as inpainting, the pixels outside the
-    mask exactly as they were."""
-
-    box: tuple
-    weights: np.ndarray
-    image: np.ndarray
-
-    def blend(self, crop: np.ndarray) -> np.ndarray:
-        top, left, bottom, right = self.box
-        w = self.weights[:, :, None]
-        out = self.image.copy()
-        out[top:bottom, left:right] = w * crop + (1 - w) * self.image[top:bottom, left:right]
-        return out
-
-    def place(self, records):
-        """``records`` of the crop's run, as records of the whole image: boxes moved into it, the
-        last one's result (and each sample) blended into the image."""
-        top, left, bottom, right = self.box
-        for rec in records:
-            if rec.done:
-                rec.image = self.blend(rec.image)
-                if getattr(rec, "samples", None):
-                    rec.samples = [self.blend(v) for v in rec.samples]
-                rec.box = None
-            else:
-                b = rec.box or (0, 0, bottom - top, right - left)
-                rec.box = (b[0] + top, b[1] + left, b[2] + top, b[3] + left)
-            yield rec
-
-
-def region_box(mask: np.ndarray, margin: int) -> tuple | None:
-    """The box around the nonzero pixels of ``mask`` grown by ``margin`` px (the context the network
-    sees around them), inside the image; None for an empty mask."""
-    ys, xs = np.nonzero(mask > 0)
-    if not ys.size:
-        return None
-    H, W = mask.shape
-    return (max(0, int(ys.min()) - margin), max(0, int(xs.min()) - margin),
-            min(H, int(ys.max()) + 1 + margin), min(W, int(xs.max()) + 1 + margin))
 
 
 def progress_text(req, index: int, total: int, parts: int = 1, steps: int | None = None) -> tuple:
@@ -285,8 +240,9 @@ def task_frames(job: RunJob):
     rms: list[float] = []
     ess: list[float] = []   # the records' effective sample sizes (sequential Monte Carlo), NaN where none
     traj = Trajectory()
-    if job.region is not None:
-        traj.base = to_uint8(job.region.image)
+    region = getattr(job.job, "region", None)  # a region denoise: the core places its crop back
+    if region is not None:
+        traj.base = to_uint8(region.image)
     elif job.job.image is not None:
         traj.base = to_uint8(job.job.image)
     keep: set[int] | None = None
@@ -300,8 +256,6 @@ def task_frames(job: RunJob):
 
         loaded = replace(loaded, net=_StoppableNet(loaded.net, job.stop))
     records = run_task(loaded, job.job)
-    if job.region is not None:
-        records = job.region.place(records)
     for rec in records:
         if keep is None:
             traj.total = rec.total

@@ -18,9 +18,7 @@ from .maskops import History, MaskEdit
 from ..core.jobs import Job, Source, resolve
 from ..core.noise import estimate_noise_sigma
 
-__all__ = ["Document", "Session", "REGION_ONE_TILE"]
-
-REGION_ONE_TILE = 512  # a denoised region's crop up to this side runs as one tile
+__all__ = ["Document", "Session"]
 
 
 @dataclass
@@ -88,31 +86,16 @@ class Session:
         self.history.clear()
         return self.doc
 
-    def job(self, request) -> Job:
+    def job(self, request, region=None) -> Job:
         """The job of ``request`` on the document and its mask, resolved by the rules the command
-        line and the API use (core/jobs.py): a copy of the pixels, so edits during a run are safe."""
+        line and the API use (core/jobs.py): a copy of the pixels, so edits during a run are safe.
+        ``region``: a denoise's (feathered) mask that limits it to the crop around it (core/regions.py)."""
         if request.task == "sample":
             return resolve(request)
         if self.doc is None:
             raise ValueError(f"open an image to {request.task}")
-        mask = self.mask.copy() if request.task == "inpaint" and self.mask is not None else None
+        mask = self.mask.copy() if request.task == "inpaint" and self.mask is not None else region
         return resolve(request, self.doc.pixels.copy(), mask, self.doc.source)
-
-    def region_job(self, request, box) -> Job:
-        """The job of ``request`` (a denoise) on the crop ``box`` (top, left, bottom, right) of the
-        document: its noise level (or fitted noise law), when unset, is the whole image's, not the crop's."""
-        from ..core.noise_law import resolve_noise
-
-        top, left, bottom, right = box
-        request, _ = resolve_noise(request, self.doc.pixels)  # the noise law, too, is the whole image's
-        if request.noise == "constant" and request.sigma is None and self.doc.noise_sigma > 0:
-            request = request.replace(sigma=min(1.0, float(self.doc.noise_sigma)))
-        side = max(bottom - top, right - left)
-        if side <= REGION_ONE_TILE and side > request.tile:
-            # one tile over the crop: a 306 px crop in 256 px tiles overlapping by 32 was 4 tiles,
-            # 2.8x the pixels through the network
-            request = request.replace(tile=side)
-        return resolve(request, self.doc.pixels[top:bottom, left:right].copy(), None, self.doc.source)
 
     def close(self):
         self.doc, self.mask = None, None

@@ -14,9 +14,11 @@ import numpy as np
 from PySide6.QtCore import QSignalBlocker, QTimer, Slot
 
 from ..imageio import ImageData
-from .frames import Region, region_box, uncertainty_map
+from .frames import uncertainty_map
 from .runner import RunJob
+from ..core.jobs import has_colour
 from ..core.noise import estimate_noise_sigma
+from ..core.regions import MARGIN as REGION_MARGIN
 
 __all__ = ["RunMixin", "REGION_MARGIN", "runs_phrase"]
 
@@ -25,7 +27,6 @@ def runs_phrase(n: int) -> str:
     """'1 run', '3 runs' (not '1 run(s)')."""
     return f"{n} run" + ("" if n == 1 else "s")
 
-REGION_MARGIN = 32  # px of the image around a masked region that a region's denoise sees (a tile's overlap)
 
 
 class RunMixin:
@@ -50,14 +51,10 @@ class RunMixin:
         return ""
 
     def _denoise_region(self):
-        """Denoising with a mask (or a selection) painted: the Region of the image it limits the run
-        to, with REGION_MARGIN px of context around it; None to denoise the whole image."""
+        """Denoising with a mask (or a selection) painted: the feathered mask that limits the run to
+        the crop around it (REGION_MARGIN px of context; core/regions.py); None for the whole image."""
         m = self.canvas.effective_mask()
-        box = region_box(m, REGION_MARGIN) if m is not None else None
-        if box is None:
-            return None
-        top, left, bottom, right = box
-        return Region(box, m[top:bottom, left:right], self.session.doc.pixels.copy())
+        return m if m is not None and (m > 0).any() else None
 
     def _grey_model_on_colour(self) -> bool:
         """The selected model is grey and the image has colour (channels that differ, read on every
@@ -65,11 +62,7 @@ class RunMixin:
         loaded = self._loaded
         if loaded is None or loaded.channels != 1 or not self.canvas.has_image():
             return False
-        img = self.canvas.image()
-        if img.shape[2] < 3:
-            return False
-        v = img[::4, ::4, :3]
-        return bool(np.abs(v - v[:, :, :1]).max() > 2 / 255)
+        return has_colour(self.canvas.image())  # the core's rule (core/jobs.check_model)
 
     def _update_hint(self):
         if self._state == "running":
@@ -106,37 +99,34 @@ class RunMixin:
         if req.task == "inpaint":
             req = req.replace(feather=self.canvas.feather())
         region = self._denoise_region() if req.task == "denoise" else None
-        try:
-            if region is not None:  # only the masked part, blended back through the feathered mask
-                job = self.session.region_job(req.validate(loaded), region.box)
-            else:
-                job = self.session.job(req.validate(loaded))  # the command line's rules (core/jobs.py)
+        try:  # the command line's rules (core/jobs.py); a mask on a denoise limits it to the region
+            job = self.session.job(req.validate(loaded), region)
         except ValueError as e:
             self.task_panel.set_hint(str(e))
             self.statusBar().showMessage(str(e), 5000)
             return False
         card = loaded.card
         self._run_info = job.metadata(loaded)
-        if region is not None:
-            self._run_info["region"] = list(region.box)
+        if job.region is not None:
+            self._run_info["region"] = list(job.region.box)
         self._result = None
         self._trajectory = None
         self.canvas.set_original(self.canvas.image() if st.task != "sample" else None)
         self._plot_total = None
         self.plots.start_run(1)
         self._run_started = time.perf_counter()
-        self.runner.start(RunJob(loaded, job, region=region))
+        self.runner.start(RunJob(loaded, job))
         self.task_panel.set_progress(0, 1, 0.0, None, "starting\u2026")   # not "idle" until the first frame
         self.result_bar.clear()
         self._set_state("running")
         self.canvas.setFocus()  # Space and \ work at once, and Space does not press Run again
         self.empty_label.setVisible(False)
-        notes = list(job.notes)
-        if st.task == "denoise" and self._grey_model_on_colour():
-            notes.append(f"{card.get('name')} is a grey model: each colour channel is denoised as its own grey "
-                         "image (a colour model, e.g. photos-rgb, uses the channels together)")
-        if region is not None:
-            top, left, bottom, right = region.box
+        notes = [n for n in job.notes if not n.startswith("only the region")]
+        if st.task == "denoise":
+            from ..core.jobs import check_model
+            notes += check_model(loaded, job)  # a grey model on colour: each channel on its own
+        if job.region is not None:
+            top, left, bottom, right = job.region.box
             notes.append(f"only the masked region ({right - left} \u00d7 {bottom - top} px); clear the mask "
                          "(Delete) to denoise the whole image")
         note = "".join(f"  Note: {n}." for n in notes)
