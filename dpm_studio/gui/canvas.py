@@ -53,28 +53,15 @@ class ImageCanvas(MaskToolsMixin, pg.GraphicsView):
     toolChanged = Signal(object)
     imageEdited = Signal()          # undo / redo changed the document's pixels
 
-    # The document's pixels and the mask live in the session (gui/session.py); the canvas
-    # reads and writes them there, so they have one owner.
+    # The document's pixels and the mask live in the session (gui/session.py), their only
+    # writer: the canvas reads them there and shows what its events say changed.
     @property
     def _base(self):
         return self.session.doc.pixels if self.session.doc is not None else None
 
-    @_base.setter
-    def _base(self, pixels):
-        if pixels is None:
-            self.session.doc = None
-        elif self.session.doc is None:
-            self.session.doc = Document(pixels)
-        else:
-            self.session.doc.pixels = pixels
-
     @property
     def _mask(self):
         return self.session.mask
-
-    @_mask.setter
-    def _mask(self, mask):
-        self.session.mask = mask
 
     @property
     def history(self):
@@ -83,6 +70,11 @@ class ImageCanvas(MaskToolsMixin, pg.GraphicsView):
     def __init__(self, parent=None, session: Session | None = None):
         self.session = session if session is not None else Session()
         super().__init__(parent, background=QColor(38, 38, 40))
+        ev = self.session.events
+        ev.document.connect(self._on_document)
+        ev.pixels.connect(self._on_pixels)
+        ev.mask.connect(self._on_mask)
+        ev.history.connect(self._on_history)
         self.setMouseTracking(True)
         self.viewport().setMouseTracking(True)
         self.setFocusPolicy(Qt.StrongFocus)
@@ -146,7 +138,6 @@ class ImageCanvas(MaskToolsMixin, pg.GraphicsView):
         self._base_u8: np.ndarray | None = None    # ... as uint8 (cache)
         self._shown: np.ndarray | None = None      # what the picture layer shows, uint8
         self._original: np.ndarray | None = None   # the image before a run, uint8 (compare)
-        self._mask: np.ndarray | None = None       # the hard mask, float (H, W)
         self._effective: np.ndarray | None = None  # cache of the feathered mask
         self._rgba: np.ndarray | None = None       # the overlay's pixels (colour + alpha = mask)
         self._feather = 0.0
@@ -185,37 +176,44 @@ class ImageCanvas(MaskToolsMixin, pg.GraphicsView):
     def image_shape(self) -> tuple[int, int] | None:
         return None if self._base is None else tuple(self._base.shape[:2])
 
-    def set_image(self, pixels: np.ndarray, reset_mask: bool = True, fit: bool = True):
-        """Show a new image; a new size (or ``reset_mask``) starts an empty mask and history."""
-        pixels = np.asarray(pixels, dtype=np.float32)
-        if pixels.ndim == 2:
-            pixels = pixels[:, :, None]
-        same_size = self._base is not None and self._base.shape[:2] == pixels.shape[:2]
-        self._base = np.ascontiguousarray(pixels)
+    def set_image(self, pixels: np.ndarray):
+        """Open ``pixels`` as the session's document (a canvas used on its own); the canvas shows it
+        when the session says so."""
+        self.session.open(pixels)
+
+    def _on_document(self, event):
+        """Another document is open (or none): show it whole, with its empty mask."""
         self._base_u8 = None
-        if reset_mask or not same_size:
-            self._mask = np.zeros(pixels.shape[:2], dtype=np.float32)
-            self.history.clear()
-            self._effective = None
-            self.historyChanged.emit()
-            self.maskChanged.emit()
+        self._effective = None
         self._stroke = None
         self._polygon = None
         self._clear_gesture_items()
+        if event.document is None:
+            self.clear_image()
+            return
         self.show_base()
         self._refresh_overlay()
-        if fit or not same_size:
-            self.fit()
+        self.fit()
+
+    def _on_pixels(self, _event):
+        """The session changed the document's pixels in place (Accept, or undo or redo of one)."""
+        self._base_u8 = None
+        self.show_base()
+        self.imageEdited.emit()
+
+    def _on_mask(self, event):
+        self._mask_edited(live=event.live, box=event.box)
+
+    def _on_history(self, _event):
+        self.historyChanged.emit()
 
     def clear_image(self):
+        """Show nothing (no document, and no result under review)."""
         self._hide_crop()
-        self._base = self._shown = self._original = self._mask = self._effective = self._rgba = None
+        self._shown = self._original = self._effective = self._rgba = None
         self.image_item.clear()
         self.overlay_item.clear()
         self.original_item.clear()
-        self.history.clear()
-        self.historyChanged.emit()
-        self.maskChanged.emit()
 
     def _set_picture(self, u8: np.ndarray):
         self._shown = u8
@@ -376,27 +374,14 @@ class ImageCanvas(MaskToolsMixin, pg.GraphicsView):
         return self._effective.copy()
 
     def set_mask(self, mask: np.ndarray, label: str = "load mask"):
-        """Replace the mask (undoable)."""
-        if self._mask is None:
-            return
-        m = np.clip(np.asarray(mask, dtype=np.float32), 0.0, 1.0)
-        if m.shape != self._mask.shape:
-            raise ValueError(f"mask shape {m.shape} does not match the image {self._mask.shape}")
-        self._commit(self._mask.copy(), m.copy(), label)
+        """Replace the mask (undoable, through the session)."""
+        self.session.set_mask(mask, label)
 
     def invert_mask(self):
-        if self._mask is not None:
-            self._commit(self._mask.copy(), 1.0 - self._mask, "invert mask")
+        self.session.invert_mask()
 
     def clear_mask(self):
-        if self._mask is not None:
-            self._commit(self._mask.copy(), np.zeros_like(self._mask), "clear mask")
-
-    def _commit(self, before, after, label):
-        self._mask = np.ascontiguousarray(after, dtype=np.float32)
-        if self.history.record(before, self._mask, label):
-            self.historyChanged.emit()
-        self._mask_edited()
+        self.session.clear_mask()
 
     def undo(self) -> bool:
         """Undo the last mask edit or accepted result (the session's one history)."""
@@ -408,23 +393,7 @@ class ImageCanvas(MaskToolsMixin, pg.GraphicsView):
     def _step_history(self, step) -> bool:
         if self._mask is None or self._stroke is not None:
             return False
-        e = step()
-        if e is None:
-            return False
-        self.historyChanged.emit()
-        if e.kind == "image":
-            self._base_u8 = None
-            self.show_base()
-            self.imageEdited.emit()
-        else:
-            self._mask_edited()
-        return True
-
-    def image_edited(self):
-        """The session changed the document's pixels in place (an accepted result): show them."""
-        self._base_u8 = None
-        self.show_base()
-        self.historyChanged.emit()
+        return step() is not None
 
     def _mask_edited(self, live: bool = False, box=None):
         self._effective = None

@@ -24,7 +24,6 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QSc
 
 from .. import __version__
 from ..core.requests import InpaintRequest
-from ..imageio import ImageData
 from ..paths import DEFAULT_CHECKPOINT
 from . import actions, icons
 from .canvas import ImageCanvas, Tool
@@ -58,7 +57,6 @@ class MainWindow(FilesMixin, RunMixin, QMainWindow):
         self.setDockNestingEnabled(True)
 
         self.session = Session()                # the document, the mask, the undo history
-        self._data: ImageData | None = None     # how the document was read (format, notes)
         self._plot_total = None
         self._result = None                     # the done Frame of the last run
         self._trajectory = None
@@ -114,10 +112,18 @@ class MainWindow(FilesMixin, RunMixin, QMainWindow):
                 setattr(self.session.doc, name, value)
         return property(get, put)
 
-    _path = _doc_field("path")
     _name = _doc_field("name")
     _dirty = _doc_field("dirty", False)
     del _doc_field
+
+    @property
+    def _data(self):
+        """The document: the decoded file and what the app added to it (gui/session.Document)."""
+        return self.session.doc
+
+    @property
+    def _path(self):
+        return self.session.doc.where if self.session.doc is not None else None
 
     # -- construction ---------------------------------------------------------------------------------------
     def _build_widgets(self):

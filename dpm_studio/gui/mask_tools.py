@@ -166,9 +166,8 @@ class MaskToolsMixin:
             start = (p.x(), p.y())
             if (mods & Qt.ShiftModifier) and self._last_brush_point is not None:
                 start = self._last_brush_point  # shift-click: a straight line from the last point
-            box = maskops.paint_segment(self._mask, start, (p.x(), p.y()), self._brush / 2, value)
+            self.session.paint(maskops.paint_segment, start, (p.x(), p.y()), self._brush / 2, value)
             self._last_brush_point = (p.x(), p.y())
-            self._mask_edited(live=True, box=box)
         elif tool == Tool.RECT:
             self.rect_item.setRect(QRectF(p, p))
             self.rect_item.setVisible(True)
@@ -182,11 +181,9 @@ class MaskToolsMixin:
         tool = s["tool"]
         if tool in (Tool.BRUSH, Tool.ERASER):
             last = s["points"][-1]
-            box = maskops.paint_segment(self._mask, last, (p.x(), p.y()), self._brush / 2, s["value"])
+            self.session.paint(maskops.paint_segment, last, (p.x(), p.y()), self._brush / 2, s["value"])
             s["points"].append((p.x(), p.y()))
             self._last_brush_point = (p.x(), p.y())
-            if box is not None:
-                self._mask_edited(live=True, box=box)
         elif tool == Tool.RECT:
             self.rect_item.setRect(QRectF(QPointF(*s["start"]), p).normalized())
         elif tool == Tool.LASSO:
@@ -204,25 +201,23 @@ class MaskToolsMixin:
                  Tool.LASSO: "lasso"}[tool]
         if tool in (Tool.BRUSH, Tool.ERASER):
             last = s["points"][-1]
-            maskops.paint_segment(self._mask, last, (p.x(), p.y()), self._brush / 2, s["value"])
+            self.session.paint(maskops.paint_segment, last, (p.x(), p.y()), self._brush / 2, s["value"])
         elif tool == Tool.RECT:
             self.rect_item.setVisible(False)
             if s["moved"]:
-                maskops.paint_rect(self._mask, s["start"], (p.x(), p.y()), s["value"])
+                self.session.paint(maskops.paint_rect, s["start"], (p.x(), p.y()), s["value"])
         elif tool == Tool.LASSO:
             pts = s["points"] + [(p.x(), p.y())]
             if s["moved"] and len(pts) >= 3:
                 self.path_item.setVisible(False)
-                maskops.paint_polygon(self._mask, pts, s["value"])
+                self.session.paint(maskops.paint_polygon, pts, s["value"])
             else:  # a click: start (or continue) a polygon, closed by double-click or Enter
                 self._polygon = [s["start"]]
                 self._polygon_value = s["value"]
                 self._polygon_before = s["before"]
                 self._draw_polygon_preview(p)
                 return
-        if self.history.record(s["before"], self._mask, label):
-            self.historyChanged.emit()
-        self._mask_edited()
+        self.session.end_gesture(s["before"], label)
 
     def _close_polygon(self):
         pts, self._polygon = self._polygon, None
@@ -230,10 +225,8 @@ class MaskToolsMixin:
         if not pts or len(pts) < 3:
             return
         before = self._mask.copy()
-        maskops.paint_polygon(self._mask, pts, getattr(self, "_polygon_value", 1.0))
-        if self.history.record(before, self._mask, "polygon"):
-            self.historyChanged.emit()
-        self._mask_edited()
+        self.session.paint(maskops.paint_polygon, pts, getattr(self, "_polygon_value", 1.0))
+        self.session.end_gesture(before, "polygon")
 
     def in_gesture(self) -> bool:
         return self._stroke is not None or bool(self._polygon)
@@ -243,9 +236,7 @@ class MaskToolsMixin:
         if self._stroke is not None:
             before = self._stroke["before"]
             self._stroke = None
-            if self._mask is not None and before.shape == self._mask.shape:
-                self._mask[...] = before
-                self._mask_edited()
+            self.session.restore_mask(before)
         self._polygon = None
         self._pan_last = None
         self._clear_gesture_items()

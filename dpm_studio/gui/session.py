@@ -1,64 +1,92 @@
-"""The app's model without Qt: the open document, its mask and one undo history.
+"""The app's model without Qt: the open document, its mask, one undo history, and the last run.
 
-The window only binds a :class:`Session` (as napari's window binds its ViewerModel):
-the canvas reads and writes the document's pixels and the mask through it, and the
-history holds mask edits and accepted results alike, so Ctrl+Z after Accept gives the
-pixels back. A sample drawn from the model opens as a new document (:meth:`Session.open`),
-never as an edit of the photo that happened to be open.
+As napari's ``ViewerModel`` is to its window, :class:`Session` is to the main window: it
+owns the document (the decoded file and what the app adds to it), the mask, the undo
+history, the run state, and the last run's record, result, trajectory and chosen variant.
+It is the only writer of the document's pixels and of the mask, and says what changed
+through ``session.events`` (gui/events.py), synchronously; the window and the canvas
+subscribe and never write into each other. The history holds mask edits and accepted
+results alike, so Ctrl+Z after Accept gives the pixels back. A sample drawn from the
+model opens as a new document, never as an edit of the photo that happened to be open.
+
+Events (each an :class:`~.events.Event`; ``event.source`` is the session):
+
+- ``document``: another document (or none) is open: a new image, an empty mask and history
+- ``pixels``: the document's pixels changed in place (Accept, undo or redo of one)
+- ``mask``: the mask changed; ``event.live`` is True while a gesture paints (``event.box``,
+  (x0, y0, x1, y1), is where), False once the change is whole (an edit, undo, load, clear)
+- ``history``: what undo and redo would do changed
+- ``state``: "edit", "running" or "review" (``event.state``)
+- ``result``: the last run's result, trajectory or chosen variant changed
+- ``saved``: the document was saved (its name and path changed, it is clean)
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
 
+from .events import EmitterGroup
+from .frames import uncertainty_map
 from .maskops import History, MaskEdit
+from ..core.decode import ImageData
 from ..core.jobs import Job, Source, resolve
 from ..core.noise import estimate_noise_sigma
 
-__all__ = ["Document", "Session"]
+__all__ = ["Document", "Session", "EVENTS"]
+
+EVENTS = ("document", "pixels", "mask", "history", "state", "result", "saved")
 
 
 @dataclass
-class Document:
-    """An image being worked on: float pixels (H, W, C) in [0, 1], the alpha kept aside,
-    where it came from and how it is saved again, and the runs accepted into it."""
+class Document(ImageData):
+    """An image being worked on: the decoded file (:class:`~dpm_studio.core.decode.ImageData`:
+    float pixels (H, W, C) in [0, 1], alpha, ``path`` read from, bit depth, value range, ICC,
+    EXIF, the runs the file already carried) and what the app adds: its name, where it was
+    last saved, the runs accepted into it, whether it changed since, its noise level."""
 
-    pixels: np.ndarray
-    alpha: np.ndarray | None = None
-    path: Path | None = None
-    mode: str = "RGB"
-    bit_depth: int = 8
     name: str = "untitled"
     runs: list = field(default_factory=list)   # the accepted runs' records (saved as metadata)
     dirty: bool = False                          # changed since it was opened or saved
     noise_sigma: float = 0.0                     # estimated when opened, [0, 1] units
-    value_scale: float = 1.0                     # a float file's values: pixels * value_scale + value_offset
-    value_offset: float = 0.0
+    saved_path: Path | None = None               # where it was last saved (``path``: read from)
 
     @property
     def source(self) -> Source:
         """What a run needs to know of the file (its bit depth and value range)."""
-        return Source(self.bit_depth, self.value_scale, self.value_offset)
+        return Source.of(self)
 
     @property
     def shape(self) -> tuple[int, int]:
         return tuple(self.pixels.shape[:2])
 
+    @property
+    def where(self) -> Path | None:
+        """The file it is in now: where it was saved last, else where it was read from."""
+        return self.saved_path or self.path
+
 
 class Session:
-    """The document, the mask (float32 (H, W), 1 = fill), the undo history and the run state:
-    "edit", "running" (a run works on a copy) or "review" (its result waits for Accept)."""
+    """The document, the mask (float32 (H, W), 1 = fill), the undo history, the run state
+    ("edit", "running": a run works on a copy, "review": its result waits for Accept) and
+    the last run: ``run`` (its record, saved with an accepted result), ``result`` (its done
+    Frame while under review), ``trajectory`` (kept after the review for exports) and
+    ``variant`` (0 = the mean, 1..n a sample, n + 1 the samples' spread)."""
 
     STATES = ("edit", "running", "review")
 
     def __init__(self):
+        self.events = EmitterGroup(self, EVENTS)
         self._state = "edit"
         self.doc: Document | None = None
         self.mask: np.ndarray | None = None
         self.history = History()
+        self.run: dict | None = None
+        self.result = None          # the done Frame of the last run, while it is under review
+        self.trajectory = None
+        self.variant = 0
 
     @property
     def state(self) -> str:
@@ -69,22 +97,55 @@ class Session:
         if state not in self.STATES:
             raise ValueError(f"the state must be one of {self.STATES}")
         self._state = state
+        self.events.state(state=state)
 
     # -- documents ----------------------------------------------------------------------------------
     def open(self, pixels, alpha=None, path=None, mode: str | None = None, bit_depth: int = 8,
              name: str | None = None, dirty: bool | None = None, runs: list | None = None,
              value_scale: float = 1.0, value_offset: float = 0.0) -> Document:
-        """Make ``pixels`` the document: an empty mask, an empty history, the noise level measured."""
+        """Make ``pixels`` the document (see :meth:`open_data`)."""
         px = np.asarray(pixels, dtype=np.float32)
+        px = px[:, :, None] if px.ndim == 2 else px
+        return self.open_data(ImageData(px, alpha, Path(path) if path is not None else None,
+                                        mode or ("RGB" if px.shape[2] >= 3 else "L"), int(bit_depth),
+                                        value_scale=float(value_scale), value_offset=float(value_offset)),
+                              name, dirty, runs)
+
+    def open_data(self, data: ImageData, name: str | None = None, dirty: bool | None = None,
+                  runs: list | None = None) -> Document:
+        """The decoded ``data`` becomes the document: an empty mask, an empty history, the noise
+        level measured, the last run forgotten (it belonged to the last image)."""
+        px = np.asarray(data.pixels, dtype=np.float32)
         px = np.ascontiguousarray(px[:, :, None] if px.ndim == 2 else px)
-        path = Path(path) if path is not None else None
-        self.doc = Document(px, alpha, path, mode or ("RGB" if px.shape[2] >= 3 else "L"), int(bit_depth),
-                            name or (path.name if path else "untitled"), list(runs or []),
-                            path is None if dirty is None else bool(dirty), estimate_noise_sigma(px),
-                            float(value_scale), float(value_offset))
+        kept = {f.name: getattr(data, f.name) for f in fields(ImageData) if f.name != "pixels"}
+        path = kept["path"] = Path(kept["path"]) if kept["path"] is not None else None
+        self.doc = Document(px, **kept, name=name or (path.name if path else "untitled"), runs=list(runs or []),
+                            dirty=path is None if dirty is None else bool(dirty),
+                            noise_sigma=estimate_noise_sigma(px))
         self.mask = np.zeros(px.shape[:2], np.float32)
         self.history.clear()
+        self.run = self.result = self.trajectory = None
+        self.variant = 0
+        self.events.document(document=self.doc)
+        self.events.history()
+        self.events.mask(live=False, box=None)
+        self.events.result()
         return self.doc
+
+    def close(self):
+        self.doc, self.mask = None, None
+        self.history.clear()
+        self.events.document(document=None)
+        self.events.history()
+        self.events.mask(live=False, box=None)
+
+    def has_unsaved(self) -> bool:
+        return self.doc is not None and self.doc.dirty and bool(self.doc.runs)
+
+    def saved(self, path):
+        path = Path(path)
+        self.doc.saved_path, self.doc.name, self.doc.dirty = path, path.name, False
+        self.events.saved(path=path)
 
     def job(self, request, region=None) -> Job:
         """The job of ``request`` on the document and its mask, resolved by the rules the command
@@ -97,22 +158,57 @@ class Session:
         mask = self.mask.copy() if request.task == "inpaint" and self.mask is not None else region
         return resolve(request, self.doc.pixels.copy(), mask, self.doc.source)
 
-    def close(self):
-        self.doc, self.mask = None, None
-        self.history.clear()
+    # -- the mask: every change goes through here -----------------------------------------------------
+    def paint(self, op, *args) -> tuple | None:
+        """A gesture paints: ``op(mask, *args)`` (a gui/maskops painter: paint_segment, paint_rect,
+        paint_polygon) changes the mask in place and returns the box it touched. Not yet undoable:
+        :meth:`end_gesture` records the gesture once it ends."""
+        if self.mask is None:
+            return None
+        box = op(self.mask, *args)
+        if box is not None:
+            self.events.mask(live=True, box=box)
+        return box
 
-    def has_unsaved(self) -> bool:
-        return self.doc is not None and self.doc.dirty and bool(self.doc.runs)
+    def end_gesture(self, before: np.ndarray, label: str) -> bool:
+        """The gesture that started from the mask ``before`` ended: record it (False if it changed nothing)."""
+        changed = self.history.record(before, self.mask, label)
+        if changed:
+            self.events.history()
+        self.events.mask(live=False, box=None)
+        return changed
 
-    def saved(self, path):
-        self.doc.path, self.doc.name, self.doc.dirty = Path(path), Path(path).name, False
+    def restore_mask(self, before: np.ndarray):
+        """A gesture was abandoned: the mask is as it was before it (nothing recorded)."""
+        if self.mask is not None and before.shape == self.mask.shape:
+            self.mask[...] = before
+            self.events.mask(live=False, box=None)
 
-    # -- edits ------------------------------------------------------------------------------------------
     def edit_mask(self, before: np.ndarray, after: np.ndarray, label: str = "stroke") -> bool:
-        """``after`` is the mask now; record the change from ``before`` (False if nothing changed)."""
+        """``after`` becomes the mask; record the change from ``before`` (False if nothing changed)."""
         self.mask = np.ascontiguousarray(after, dtype=np.float32)
-        return self.history.record(before, self.mask, label)
+        changed = self.history.record(before, self.mask, label)
+        if changed:
+            self.events.history()
+        self.events.mask(live=False, box=None)
+        return changed
 
+    def set_mask(self, mask: np.ndarray, label: str = "load mask") -> bool:
+        """Replace the mask (undoable); values clipped to [0, 1]."""
+        if self.mask is None:
+            return False
+        m = np.clip(np.asarray(mask, dtype=np.float32), 0.0, 1.0)
+        if m.shape != self.mask.shape:
+            raise ValueError(f"mask shape {m.shape} does not match the image {self.mask.shape}")
+        return self.edit_mask(self.mask.copy(), m.copy(), label)
+
+    def invert_mask(self) -> bool:
+        return self.mask is not None and self.edit_mask(self.mask.copy(), 1.0 - self.mask, "invert mask")
+
+    def clear_mask(self) -> bool:
+        return self.mask is not None and self.edit_mask(self.mask.copy(), np.zeros_like(self.mask), "clear mask")
+
+    # -- the pixels: Accept, undo, redo ------------------------------------------------------------------
     def accept(self, pixels: np.ndarray, run: dict | None, label: str | None = None) -> bool:
         """A run's result of the document's size becomes the document (undoable, with its run record)."""
         res = np.asarray(pixels, dtype=np.float32)
@@ -125,27 +221,132 @@ class Session:
         self.history.record(before, self.doc.pixels, label, kind="image", run=run)
         if run is not None:
             self.doc.runs.append(run)
+        self._pixels_changed()
+        return True
+
+    def _pixels_changed(self):
         self.doc.dirty = True
         self.doc.noise_sigma = estimate_noise_sigma(self.doc.pixels)  # a denoised image is measured anew
-        return True
+        self.events.pixels()
+        self.events.history()
 
     def _array(self, kind: str) -> np.ndarray:
         return self.doc.pixels if kind == "image" else self.mask
 
     def undo(self) -> MaskEdit | None:
         e = self.history.undo(self._array) if self.doc is not None else None
-        if e is not None and e.kind == "image":
-            if e.run is not None and self.doc.runs and self.doc.runs[-1] is e.run:
-                self.doc.runs.pop()
-            self.doc.dirty = True
-            self.doc.noise_sigma = estimate_noise_sigma(self.doc.pixels)
-        return e
+        if e is not None and e.kind == "image" and e.run is not None and self.doc.runs and self.doc.runs[-1] is e.run:
+            self.doc.runs.pop()
+        return self._stepped(e)
 
     def redo(self) -> MaskEdit | None:
         e = self.history.redo(self._array) if self.doc is not None else None
-        if e is not None and e.kind == "image":
-            if e.run is not None:
-                self.doc.runs.append(e.run)
-            self.doc.dirty = True
-            self.doc.noise_sigma = estimate_noise_sigma(self.doc.pixels)
+        if e is not None and e.kind == "image" and e.run is not None:
+            self.doc.runs.append(e.run)
+        return self._stepped(e)
+
+    def _stepped(self, e: MaskEdit | None) -> MaskEdit | None:
+        if e is None:
+            return None
+        if e.kind == "image":
+            self._pixels_changed()
+        else:
+            self.events.history()
+            self.events.mask(live=False, box=None)
         return e
+
+    # -- the last run --------------------------------------------------------------------------------------
+    def start_run(self, record: dict):
+        """A run starts (on copies of the pixels and mask); ``record`` is saved with its result."""
+        self.run, self.result, self.trajectory, self.variant = record, None, None, 0
+        self.state = "running"
+        self.events.result()
+
+    def finish_run(self, frame):
+        """The run's last frame: its result goes under review. Sampling draws unrelated images,
+        whose mean is a blur, so sample 1 is shown first (restoring shows the posterior mean,
+        its best estimate in squared error)."""
+        self.result, self.trajectory = frame, frame.trajectory
+        n = len(frame.samples or [])
+        self.variant = 1 if n and (self.run or {}).get("task") == "sample" else 0
+        if self.run is not None:
+            self.run["seconds"] = round(frame.elapsed, 2)
+        self.state = "review"
+        self.events.result()
+
+    def end_run(self):
+        """A run ended without a result (cancelled or failed): back to editing the untouched image."""
+        self.result = None
+        self.state = "edit"
+        self.events.result()
+
+    def leave_review(self):
+        self.result, self.variant = None, 0
+        self.state = "edit"
+        self.events.result()
+
+    def samples(self) -> list:
+        return (self.result.samples or []) if self.result is not None else []
+
+    def choose_variant(self, i: int):
+        self.variant = max(0, int(i))
+        self.events.result()
+
+    def showing_spread(self) -> bool:
+        """The uncertainty view is chosen: there is nothing to accept until a sample or the mean is picked."""
+        samples = self.samples()
+        return bool(samples) and self.variant == len(samples) + 1
+
+    def chain(self) -> int:
+        """Whose trajectory is shown and exported: the chosen sample's (1..n), or the mean's (0)."""
+        return self.variant if 1 <= self.variant <= len(self.samples()) else 0
+
+    def variant_picture(self) -> tuple[np.ndarray, float | None]:
+        """What the chosen variant shows: a float image, or the uncertainty map (uint8) with the
+        spread that is white in it."""
+        samples, v = self.samples(), self.variant
+        if not samples or v == 0:
+            return self.result.image, None
+        if v <= len(samples):
+            return samples[v - 1], None
+        return uncertainty_map(samples)
+
+    def result_image(self) -> np.ndarray | None:
+        """The result under review (float (H, W, C)): the chosen sample, or the mean of the
+        samples (also while their spread is shown)."""
+        if self.result is None or self.state != "review":
+            return None
+        pic, _ = self.variant_picture()
+        return self.result.image if pic.dtype == np.uint8 else pic
+
+    def result_record(self) -> dict:
+        """The run's record as an accepted result carries it (which sample, or the mean, was kept)."""
+        run = dict(self.run or {})
+        n, v = len(self.samples()), self.variant
+        if n:
+            run["choice"] = f"sample {v} of {n}" if 1 <= v <= n else f"mean of {n}"
+        return run
+
+    def result_opens_new(self) -> bool:
+        """Accept opens the result as a new document: a sample, or a result of another size."""
+        res = self.result_image()
+        return (self.run or {}).get("task") == "sample" or self.doc is None or res is None \
+            or self.doc.shape != res.shape[:2]
+
+    def accept_result(self) -> str:
+        """Accept the result under review: "accepted" into the document (undoable), or "opened"
+        as a new document (a sample); "" when there is nothing to accept."""
+        if self.state != "review" or self.result is None or self.showing_spread():
+            return ""
+        res = np.asarray(self.result_image(), dtype=np.float32)
+        run, opens = self.result_record(), self.result_opens_new()
+        record, trajectory = self.run, self.trajectory
+        self.leave_review()
+        if opens:
+            self.open_data(ImageData(res, None, None, "RGB" if res.shape[2] == 3 else "L"), "sample.png",
+                           dirty=True, runs=[run])
+            self.run, self.trajectory = record, trajectory   # still exportable, as after an Accept
+            self.events.result()
+            return "opened"
+        self.accept(res, run)
+        return "accepted"

@@ -155,15 +155,12 @@ class FilesMixin:
     def _set_image_data(self, data: ImageData, path: Path | None, name: str | None = None):
         if self._state == "review":
             self._leave_review()
-        self._data = data
-        doc = self.session.open(data.pixels, data.alpha, path, data.mode, data.bit_depth, name,
-                                value_scale=data.value_scale, value_offset=data.value_offset)
+        doc = self.session.open_data(data, name)   # the canvas shows it (a session event)
         self._show_noise_estimate(doc)
         self._trajectory = self._result = self._run_info = None   # the last run belonged to the last image
         self.task_panel.reset_progress("idle")
         self.result_bar.clear()   # no "tile 1 / 216" or slider left from the last image's run
         self.plots.clear_run()
-        self.canvas.set_image(doc.pixels, reset_mask=True, fit=True)
         self.canvas.set_original(None)
         self.empty_label.setVisible(False)
         self.info_label.setText(data.describe())
@@ -232,9 +229,7 @@ class FilesMixin:
         except ImageIOError as e:
             self.dialogs.error("Cannot save image", str(e))
             return False
-        self._path = path
-        self._name = path.name
-        self._dirty = False
+        self.session.saved(path)
         self._remember_folder(path)
         self._add_recent(path)
         self._update_title()

@@ -13,7 +13,6 @@ import traceback
 import numpy as np
 from PySide6.QtCore import QSignalBlocker, QTimer, Slot
 
-from ..imageio import ImageData
 from .frames import uncertainty_map
 from .runner import RunJob
 from ..core.jobs import has_colour
@@ -284,9 +283,8 @@ class RunMixin:
             run["choice"] = f"sample {v} of {n}" if 1 <= v <= n else f"mean of {n}"
         if run.get("task") == "sample" or not self.canvas.has_image() or self.canvas.image_shape() != res.shape[:2]:
             return self._open_sample_result(res, run)
-        self.session.accept(res, run)
         self._leave_review(show_base=False)
-        self.canvas.image_edited()
+        self.session.accept(res, run)   # the canvas shows the new pixels (a session event)
         self._show_noise_estimate(self.session.doc)
         self.statusBar().showMessage("Result accepted (Ctrl+Z undoes it). Save it with File \u203a Save As "
                                      "(Ctrl+Shift+S).", 6000)
@@ -302,10 +300,8 @@ class RunMixin:
                 "anyway? (No keeps both: discard the sample, save the image, then sample again.)"):
             return False
         self._leave_review(show_base=False)
-        self._data = ImageData(res, None, None, "RGB" if res.shape[2] == 3 else "L")
         doc = self.session.open(res, name="sample.png", dirty=True, runs=[run])
         self._show_noise_estimate(doc)
-        self.canvas.set_image(doc.pixels, reset_mask=True, fit=True)
         self.info_label.setText(self._data.describe())
         self.statusBar().showMessage("The sample is open as a new image, sample.png. Save it with File \u203a "
                                      "Save As (Ctrl+Shift+S).", 6000)

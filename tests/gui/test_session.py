@@ -51,9 +51,127 @@ def test_each_document_has_its_own_noise_level():
 
 
 def test_the_model_side_of_the_app_loads_no_qt():
-    code = ("import sys, dpm_studio.gui.session, dpm_studio.gui.frames, dpm_studio.gui.maskops, "
-            "dpm_studio.gui.models;"
+    code = ("import sys, dpm_studio.gui.session, dpm_studio.gui.events, dpm_studio.gui.frames, "
+            "dpm_studio.gui.maskops, dpm_studio.gui.models;"
             "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'shiboken6', 'pyqtgraph')];"
             "print(','.join(bad)); sys.exit(1 if bad else 0)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def _recorder(s):
+    """Every session event as (type, fields) in the order they came."""
+    seen = []
+    for emitter in s.events:
+        emitter.connect(lambda e, seen=seen: seen.append((e.type, {k: v for k, v in vars(e).items()
+                                                                    if k not in ("type", "source")})))
+    return seen
+
+
+def test_every_change_through_the_session_reaches_a_subscriber():
+    from dpm_studio.gui import maskops
+
+    s = Session()
+    seen = _recorder(s)
+    img = np.full((12, 12, 3), 0.25, np.float32)
+    doc = s.open(img, name="a.png")
+    assert [t for t, _ in seen][:2] == ["document", "history"] and seen[0][1]["document"] is doc
+    seen.clear()
+    before = s.mask.copy()
+    box = s.paint(maskops.paint_rect, (2, 2), (6, 6), 1.0)
+    assert seen == [("mask", {"live": True, "box": box})] and s.mask[3, 3] == 1
+    assert s.end_gesture(before, "rectangle") and [t for t, _ in seen[1:]] == ["history", "mask"]
+    assert seen[-1][1]["live"] is False and s.history.undo_label() == "rectangle"
+    seen.clear()
+    s.accept(np.full((12, 12, 3), 0.75, np.float32), {"task": "inpaint"})
+    assert [t for t, _ in seen] == ["pixels", "history"]
+    seen.clear()
+    assert s.undo().kind == "image" and [t for t, _ in seen] == ["pixels", "history"]
+    seen.clear()
+    assert s.undo().kind == "mask" and [t for t, _ in seen] == ["history", "mask"] and s.mask.max() == 0
+    seen.clear()
+    assert s.clear_mask() is False and [t for t, _ in seen] == ["mask"]   # nothing to record, still said
+    s.invert_mask()
+    assert s.mask.min() == 1 and ("history", {}) in seen
+    seen.clear()
+    s.restore_mask(np.zeros((12, 12), np.float32))
+    assert s.mask.max() == 0 and seen == [("mask", {"live": False, "box": None})]
+    seen.clear()
+    s.saved("/tmp/b.png")
+    assert doc.name == "b.png" and doc.where.name == "b.png" and doc.path is None and [t for t, _ in seen] == ["saved"]
+
+
+def test_a_run_lives_in_the_session_from_start_to_accept():
+    from types import SimpleNamespace
+
+    s = Session()
+    seen = _recorder(s)
+    img = np.zeros((8, 8, 3), np.float32)
+    s.open(img, name="p.png", dirty=False)
+    s.start_run({"task": "denoise"})
+    assert s.state == "running" and s.result is None
+    draws = [np.full((8, 8, 3), v, np.float32) for v in (0.2, 0.4, 0.6)]
+    frame = SimpleNamespace(image=np.full((8, 8, 3), 0.4, np.float32), samples=draws, elapsed=1.234,
+                            trajectory=[1, 2, 3])
+    seen.clear()
+    s.finish_run(frame)
+    assert s.state == "review" and s.trajectory == [1, 2, 3] and s.run["seconds"] == 1.23
+    assert ("state", {"state": "review"}) in seen and seen[-1][0] == "result"
+    assert s.variant == 0 and s.chain() == 0 and np.allclose(s.result_image(), 0.4)
+    s.choose_variant(4)
+    assert s.showing_spread() and s.variant_picture()[0].dtype == np.uint8 and s.accept_result() == ""
+    s.choose_variant(2)
+    assert s.chain() == 2 and not s.result_opens_new()
+    seen.clear()
+    assert s.accept_result() == "accepted" and s.state == "edit" and s.result is None
+    assert np.allclose(s.doc.pixels, 0.4) and s.doc.runs[-1]["choice"] == "sample 2 of 3"
+    assert [t for t, _ in seen] == ["state", "result", "pixels", "history"]
+    assert s.trajectory == [1, 2, 3], "the trajectory stays exportable after Accept"
+    # a sample opens as a new document, with its record
+    s.start_run({"task": "sample"})
+    s.finish_run(SimpleNamespace(image=np.ones((4, 6, 3), np.float32), samples=None, elapsed=0.5, trajectory=[9]))
+    assert s.result_opens_new() and s.accept_result() == "opened"
+    assert s.doc.name == "sample.png" and s.doc.shape == (4, 6) and s.doc.runs[0]["task"] == "sample"
+    assert s.doc.dirty and s.has_unsaved() and s.trajectory == [9]
+
+
+def test_the_document_is_the_decoded_file(tmp_path):
+    """One record: what the decoder read (depth, value range, ICC, the file's runs) stays on the document."""
+    from dpm_studio.core.decode import ImageData
+
+    data = ImageData(np.zeros((4, 4, 3), np.float32), None, tmp_path / "f.tif", "float32", 32,
+                     {"runs": [{"task": "denoise"}]}, ["note"], b"icc", b"exif", 4.0, 0.0)
+    doc = Session().open_data(data)
+    assert isinstance(doc, ImageData) and doc.name == "f.tif" and not doc.dirty
+    assert (doc.bit_depth, doc.value_scale, doc.icc_profile, doc.exif) == (32, 4.0, b"icc", b"exif")
+    assert doc.source.bit_depth == 32 and doc.metadata["runs"] == [{"task": "denoise"}] and doc.notes == ["note"]
+    assert doc.describe() == "4\u00d74 RGB, 32-bit float"
+
+
+def test_emitters_hold_bound_methods_weakly_and_names_are_fixed():
+    import gc
+
+    from dpm_studio.gui.events import EmitterGroup
+
+    class Listener:
+        def __init__(self):
+            self.n = 0
+
+        def on(self, _e):
+            self.n += 1
+
+    g = EmitterGroup(None, ("changed",))
+    a, b = Listener(), Listener()
+    g.changed.connect(a.on)
+    g.changed.connect(b.on)
+    g.changed.connect(a.on)   # once only
+    g.changed()
+    assert (a.n, b.n) == (1, 1)
+    del b
+    gc.collect()
+    assert len(g.changed.callbacks()) == 1
+    g.changed.disconnect(a.on)
+    g.changed()
+    assert a.n == 1
+    with pytest.raises(AttributeError):
+        g.chnaged.connect(a.on)
