@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import platform
+import signal
 import sys
 import time
 from pathlib import Path
@@ -394,8 +395,10 @@ def _train(args, preset, rank: int, device: str) -> int:
                              sync_every=args.sync_every, **common)
     else:
         records = train(state, lambda g: preset.batch(batch, g), **common)
+    interrupt = Interrupt()
+    watched = interrupt.watch(records)
     try:
-        for rec in records:
+        for rec in watched:
             if writer and rec.step % 10 == 0:
                 try:
                     writer.writerow([rec.step, f"{rec.loss:.6g}", f"{rec.K:.6g}", f"{rec.K_avg:.6g}", f"{rec.lr:.3g}",
@@ -410,13 +413,24 @@ def _train(args, preset, rank: int, device: str) -> int:
             if lead and time.perf_counter() - last_save > args.save_every * 60:
                 save_all()
                 last_save = time.perf_counter()
+            if interrupt.signum is not None:
+                break
     finally:
+        watched.close()  # the signals' handlers as they were
         if log:
             try:
                 log.close()
             except OSError:  # the full disk already warned about
                 pass
         prog.close()
+    if interrupt.signum is not None:  # SIGTERM/SIGINT: the work so far is saved, with its resume state
+        name = signal.Signals(interrupt.signum).name
+        if lead:
+            with interrupt:  # a second signal during the save is noted, not fatal: the save completes
+                save_all(final=True)
+            print(f"dpm-studio: {name}: training stopped at step {state.step}; saved {out} and its resume state "
+                  f"(continue with --resume)", file=sys.stderr)
+        return 128 + int(interrupt.signum)
     if not lead:
         return 0
     bound = None
@@ -427,6 +441,43 @@ def _train(args, preset, rank: int, device: str) -> int:
     save_all(final=True, bound=bound)
     print(json.dumps({"checkpoint": str(out.with_suffix(".json")), "steps": state.step, "bound": bound}))
     return 0
+
+
+class Interrupt:
+    """SIGTERM and SIGINT while training: noted (``signum``), so the loop stops after the step in
+    progress and the run saves its checkpoint and resume state (atomic writes) before exiting
+    128 + the signal's number. Before, only the periodic --save-every save survived a SIGTERM.
+    Handlers are installed only while watching, and only in the main thread."""
+
+    SIGNALS = ("SIGTERM", "SIGINT")
+
+    def __init__(self):
+        self.signum = None
+        self._previous: dict = {}
+
+    def _note(self, signum, frame):
+        self.signum = self.signum or signum
+
+    def __enter__(self):
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            for name in self.SIGNALS:
+                sig = getattr(signal, name)
+                self._previous[sig] = signal.getsignal(sig)
+                signal.signal(sig, self._note)
+        return self
+
+    def __exit__(self, *exc):
+        for sig, previous in self._previous.items():
+            signal.signal(sig, previous if previous is not None else signal.SIG_DFL)
+        self._previous = {}
+        return False
+
+    def watch(self, records):
+        """``records`` with the handlers installed while each step runs."""
+        with self:
+            yield from records
 
 
 # -- their options ---------------------------------------------------------------------------
@@ -461,7 +512,8 @@ def add_parsers(sub) -> None:
     t.add_argument("--resume", action="store_true", help="continue from OUTPUT.train.*")
     t.add_argument("--log", "--csv-log", dest="log", help="append a CSV log of the steps here (under torchrun, "
                    "whose own options would swallow --log, spell it --csv-log)")
-    t.add_argument("--save-every", type=A.MINUTES, default=5.0, help="minutes between checkpoints")
+    t.add_argument("--save-every", type=A.MINUTES, default=5.0, help="minutes between checkpoints (SIGTERM or "
+                   "Ctrl+C also saves the checkpoint and resume state, then exits 143 or 130)")
     t.add_argument("--no-eval", dest="eval", action="store_false", help="skip measuring the bound at the end")
     t.add_argument("--threads", type=A.THREADS, default=None, help="CPU threads for torch")
     t.add_argument("--rendezvous-timeout", type=A.TIMEOUT, default=300.0, metavar="SECONDS",
