@@ -1,6 +1,7 @@
 """Denoising a camera's signal-dependent noise, var = a x + b; writes docs/camera-noise.md.
 
     python benchmarks/camera_noise.py [--quick] [--compare] [--out docs/camera-noise.md]
+    python benchmarks/camera_noise.py --fit-only [--out docs/camera-noise.md]   # seconds: the fits alone
 
 Noisy files as users have them: y = x + sqrt(a x + b) n, rounded to 8 bits and clipped at
 0 and 255, on the five test images (256 x 256 centre crops; every image in grey, and the
@@ -198,12 +199,16 @@ def main():
     ap.add_argument("--only-constant", action="store_true", help="only the constant-noise check")
     ap.add_argument("--images", default=None, help="comma-separated test images (default: all five)")
     ap.add_argument("--levels", default="0,1,2", help="which (a, b) levels, by index (default 0,1,2: all three)")
+    ap.add_argument("--fit-only", action="store_true",
+                    help="only the fits (seconds): the fitted a, b of every case and auto's call on constant noise")
     ap.add_argument("--out", default=None, help="write the tables to this markdown file")
     ap.add_argument("--merge", nargs="+", default=None, metavar="LOG",
                     help="write --out from the printed rows of earlier runs (runs split over several processes)")
     args = ap.parse_args()
     if args.merge:
         return merge(args)
+    if args.fit_only:
+        return fit_only(args)
     import torch
 
     torch.manual_seed(0)
@@ -236,6 +241,56 @@ def main():
     comp = compare(model) if args.compare else []  # camera (grey), astronaut (colour) at the middle level
     if args.out:
         write_doc(Path(args.out), args, table, summary, const, comp)
+
+
+def fit_only(args):
+    """The fit table alone: every case's fitted a, b against the truth, and the kind it
+    calls each constant-noise file (the same seeds as the full run)."""
+    images = tuple(args.images.split(",")) if args.images else None
+    levels = [int(v) for v in args.levels.split(",")]
+    order = {n: i for i, n in enumerate(TEST_IMAGES)}
+    lines = ["| image | mode | a, b | fitted a | fitted b | a off | b off | within target |", "|---|---|---|---|---|---|---|---|"]
+    fits = []
+    for name, mode, x in variants(args.quick, images):
+        k = 2 * order[name] + (mode == "colour")
+        for j, (a, b) in enumerate(LEVELS):
+            if j not in levels:
+                continue
+            fit = fit_noise_level(camera_file(x, a, b, 100 * k + j))
+            fits.append((name, mode, a, b, fit))
+            ok = abs(fit.b - b) <= (0.2 * b if a > 0.001 else 0.0002) and (a <= 0.001 or abs(fit.a - a) <= 0.2 * a)
+            lines.append(f"| {name} | {mode} | {a:g}, {b:g} | {fit.a:.4g} ± {fit.a_se:.2g} | {fit.b:.3g} ± {fit.b_se:.2g} "
+                         f"| {fit.a / a - 1:+.0%} | {fit.b / b - 1:+.0%} | {'yes' if ok else 'no'} |")
+            print(lines[-1], flush=True)
+    n_ok = sum(1 for ln in lines[2:] if ln.endswith("yes |"))
+    lines += ["", f"Within target: {n_ok} of {len(lines) - 2}.", ""]
+    lines += ["| image | mode | sigma | fitted a | fitted b | kind |", "|---|---|---|---|---|---|"]
+    for k, (name, mode, x) in enumerate(variants(args.quick, images)):
+        for sig in SIGMAS:
+            rng = np.random.default_rng(1000 + 10 * k + sig)
+            y = (np.clip(np.round((x + sig / 255 * rng.standard_normal(x.shape)) * 255), 0, 255) / 255).astype(np.float32)
+            fit = fit_noise_level(y)
+            lines.append(f"| {name} | {mode} | {sig} | {fit.a:.3g} ± {fit.a_se:.2g} | {fit.b:.3g} | {fit.kind} |")
+            print(lines[-1], flush=True)
+    if args.out:
+        write_fits(Path(args.out), args, lines)
+    return lines
+
+
+def write_fits(path, args, lines):
+    """Replace the fit section of the document (or append it) with ``lines``."""
+    head, tail = "## The fit alone", "<!-- end of the fit table -->"
+    cmd = "python benchmarks/camera_noise.py --fit-only" + (f" --images {args.images}" if args.images else "") + \
+        f" --out {args.out}"
+    block = "\n".join([head, "", f"Command: `{cmd}` (no model: the fit takes 0.1 s a case).", "", *lines, tail])
+    text = path.read_text() if path.exists() else ""
+    if head in text and tail in text:
+        text = text[:text.index(head)] + block + text[text.index(tail) + len(tail):]
+    elif MARKER in text:  # above the full run's tables, which a full run rewrites
+        text = text.replace(MARKER, block + "\n\n" + MARKER)
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    path.write_text(text)
 
 
 def merge(args):

@@ -8,20 +8,28 @@ is a = 0, b = sigma^2.
 
 The estimate (:func:`fit_noise_level`), per channel:
 
-1. Haar wavelet coefficients of non-overlapping 2 x 2 blocks (orthonormal, so under white
-   noise independent and of the block's noise std): the diagonal detail
+1. Haar wavelet coefficients of 2 x 2 blocks (orthonormal, so under white noise
+   independent and of the block's noise std): the diagonal detail
    ``hh = (z00 - z01 - z10 + z11) / 2`` measures the noise (it vanishes on flat regions,
    ramps and straight edges), the horizontal and vertical details ``hl``, ``lh`` measure
    structure, and the smoothed block mean measures the level x. For a block of four
-   pixels of about the same x, ``var(hh) = a x + b``.
-2. Smooth blocks only: a block is kept when the energy of ``hl`` and ``lh`` over its 5 x 5
-   neighbourhood of blocks (50 coefficients) is what noise of the current fit would give
-   (at most 1.3 times it: chi2_50 / 50 keeps 93 % of pure noise). This test uses
-   coefficients independent of ``hh`` under the noise, so the selection does not bias
-   the variance measured on the kept blocks. The first pass has no fit yet and keeps
-   the least structured third of each intensity bin.
-3. Intensity bins of the block means; in each, the noise std from the median of
-   ``|hh|`` (robust to what texture is left) with its sampling variance.
+   pixels of about the same x, ``var(hh) = a x + b``. Images up to a quarter of
+   ``max_pixels`` are read at all four block offsets (correlated, 1.78 times the
+   information of one offset; the sampling variances below count it so).
+2. Smooth blocks only: a block is kept when the structure around it is what noise of the
+   current fit would give (at most 1.5 times it), twice over: the mean square of ``hl``,
+   ``lh`` and the neighbours' ``hh`` over its 5 x 5 neighbourhood of blocks (74
+   coefficients), and of the second differences of the block means there (the coarser
+   scale, where natural texture has more energy and noise the same; ramps give none).
+   Every coefficient of the test is independent of the block's own ``hh`` under the
+   noise, so the selection does not bias the variance measured on the kept blocks. The
+   first pass has no fit yet and keeps the least structured third of each intensity bin.
+3. Intensity bins of the block means; in each, the noise variance from the mean square of
+   ``hh`` within 4 std of the current fit (corrected for that trimming and for the 1/12
+   LSB^2 of 8-bit rounding), its sampling variance 2 var^2 / n. The first pass uses the
+   median of ``|hh|``, interpolated within the 8-bit step (a plain median of 8-bit
+   details jumps by half a step: up to 15 % of the variance of a dark bin, which pulled b
+   20-40 % off on photos).
 4. Clipping: a block with a pixel at 0 or 1 is a censored observation, not a quiet one.
    Such blocks are left out, and for the bins near the ends the expected variance is that
    of the noise truncated at 0 and 1 (the variance a block of four unclipped pixels has),
@@ -54,8 +62,11 @@ MAD_VAR = 1.3605                  # n var(median(|n|) / 0.6745) / sigma^2 for no
 NOISE_KINDS = ("constant", "poisson-gaussian")
 BINS = 24
 MIN_BIN = 24                      # blocks a bin needs to be measured
-STRUCT_R, STRUCT_T = 2, 1.3   # 5 x 5 blocks (50 coefficients); chi2_50 / 50 <= 1.3 keeps 93 % of pure noise
+STRUCT_R, STRUCT_T = 2, 1.5     # 5 x 5 blocks; structure at most 1.5 times the fit's variance (1.3: b worse)
+MIN_FACTOR = 0.67                 # bins whose unclipped noise keeps less of its variance are dropped
 MAX_PIXELS = 1024 * 1024        # beyond this, a grid of 256 x 256 windows over the image
+TRIM = 4.0                        # the per-bin mean square keeps details within 4 std of the fit
+_TRIM_FACTOR = 1 - 2 * TRIM * math.exp(-TRIM * TRIM / 2) / math.sqrt(2 * math.pi) / math.erf(TRIM / math.sqrt(2))
 SIGNIFICANCE = 2.0                # a is "signal-dependent" when a > SIGNIFICANCE * a_se
 SIGNAL_RATIO = 1.5                # ... and a > SIGNAL_RATIO * b: the variance at white 2.5x that at black
 
@@ -134,8 +145,47 @@ def _blocks(z: np.ndarray):
     # The mean square of 50 coefficients: s^2 under noise; an edge within 2 blocks (which
     # the level's 3 x 3 window reaches) or texture adds to it, a gentle ramp of slope g
     # per pixel adds g^2 / 2 (and nothing to hh).
-    structure = _box(hl * hl + lh * lh, STRUCT_R) / 2
+    # The neighbours' diagonal details join the test (not the block's own: under noise they
+    # are independent of it), so texture with diagonal energy is caught too.
+    k2 = (2 * STRUCT_R + 1) ** 2
+    structure = (_box(hl * hl + lh * lh + hh * hh, STRUCT_R) * k2 - hh * hh) / (3 * k2 - 1)
+    # Coarser texture: second differences of the block means (ramps give none; under noise
+    # each is independent of every block's hh and, scaled by 2 / sqrt(6), of variance s^2).
+    # Natural texture has more energy at the coarser scale, noise the same.
+    mp = np.pad(mean, 1, mode="edge")
+    dxx = (mp[1:-1, :-2] - 2 * mean + mp[1:-1, 2:]) * (2 / math.sqrt(6))
+    dyy = (mp[:-2, 1:-1] - 2 * mean + mp[2:, 1:-1]) * (2 / math.sqrt(6))
+    coarse = _box(dxx * dxx + dyy * dyy, STRUCT_R) / 2
+    structure = np.maximum(structure, coarse)
     return level.ravel(), hh.ravel(), structure.ravel(), unclipped.ravel()
+
+
+def _bin_variance(d, model_var, quant):
+    """The noise variance of one bin's diagonal details ``d``.
+
+    First pass (``model_var`` None): from the median of |d|, interpolated within the
+    quantisation step of an 8-bit file (|d| is a multiple of 0.5 / 255 there, and the plain
+    median's jump of half a step was up to 15 % of the variance in the dark bins). After:
+    the mean square of the details within TRIM standard deviations of the current fit
+    (2.7 times the median's efficiency), corrected for the trimming and for the rounding's
+    ``quant`` = 1/12 LSB^2 (the Haar detail of four rounded pixels carries it once)."""
+    if model_var is None:
+        m = float(np.median(np.abs(d)))
+        if quant > 0:
+            step = 0.5 / 255
+            ad = np.abs(d)
+            below = float((ad < m - step / 4).sum())
+            at = float((np.abs(ad - m) <= step / 4).sum())
+            lo = max(m - step / 2, 0.0)
+            width = m + step / 2 - lo
+            if at > 0:
+                m = lo + (0.5 * len(d) - below) / at * width
+        return (m / MAD_NORMAL) ** 2
+    c = TRIM * math.sqrt(model_var)
+    kept = d[np.abs(d) <= c]
+    if len(kept) == 0:
+        return model_var
+    return max(float(np.mean(kept * kept)) / _TRIM_FACTOR - quant, 1e-12)
 
 
 def _bin_index(level, bins):
@@ -179,8 +229,12 @@ def _wls_line(x, y, var):
     return float(a), float(b), cov, chi2
 
 
-def _fit_channel(level, hh, structure, unclipped, bins=BINS) -> ChannelFit | None:
+def _fit_channel(level, hh, structure, unclipped, bins=BINS, quant=0.0, overlap=1.0) -> ChannelFit | None:
+    """``overlap``: how many of the details count as one independent one (2.25 when the
+    2 x 2 blocks are read at all four offsets: the mean square of all of them has 1 / 1.78
+    the variance of one offset's, not 1 / 4)."""
     a, b = None, None
+    last = None
     keep_bins = None
     for it in range(4):
         if a is None:
@@ -198,14 +252,15 @@ def _fit_channel(level, hh, structure, unclipped, bins=BINS) -> ChannelFit | Non
             ok = unclipped & (structure <= STRUCT_T * s2)
         xs, vs, ns = [], [], []
         for k, lv, d in _by_bin(level[ok], hh[ok], bins):
-            if len(d) < MIN_BIN:
+            if len(d) < MIN_BIN * overlap:
                 continue
-            s = float(np.median(np.abs(d)) / MAD_NORMAL)
             xs.append(float(lv.mean()))
-            vs.append(s * s)
+            vs.append(_bin_variance(d, None if a is None else max(a * xs[-1] + b, 1e-10), quant))
             ns.append(len(d))
         if len(xs) < 2:
-            return None
+            if last is None:
+                return None
+            break  # the structure test left too little: keep the previous pass
         x, v, n = np.array(xs), np.array(vs), np.array(ns, dtype=np.float64)
         if a is None:
             model = np.full_like(v, np.median(v))
@@ -213,13 +268,13 @@ def _fit_channel(level, hh, structure, unclipped, bins=BINS) -> ChannelFit | Non
             model = np.maximum(a * x + b, 1e-10)
         # Clipping: the variance unclipped pixels keep, near the ends.
         factor = _truncated_var_factor(x, np.sqrt(model))
-        use = factor > 0.67 if a is not None else np.ones_like(x, dtype=bool)
+        use = factor > MIN_FACTOR if a is not None else np.ones_like(x, dtype=bool)
         if keep_bins is not None:
             use &= np.array([not any(abs(xx - r) < 0.5 / bins for r in keep_bins) for xx in x])
         if use.sum() < 2:
             use = np.ones_like(x, dtype=bool)
         target = v / factor
-        var_est = 4 * MAD_VAR * model * model / n  # sampling variance of s^2 from the median
+        var_est = (4 * MAD_VAR if a is None else 2.0) * overlap * model * model / n  # sampling variance of s^2
         a_new, b_new, cov, chi2 = _wls_line(x[use], target[use], var_est[use])
         # Outlier bins (texture the tests let through) are dropped once the line is known.
         resid = np.abs(target - (a_new * x + b_new)) / np.sqrt(var_est * max(chi2, 1.0))
@@ -230,9 +285,10 @@ def _fit_channel(level, hh, structure, unclipped, bins=BINS) -> ChannelFit | Non
         a, b = a_new, b_new
         if a * 1.0 + b <= 0 or b + min(a, 0) <= 0:  # not a variance over [0, 1]: take it as constant
             a, b = 0.0, float(np.average(target[use], weights=1 / var_est[use]))
+        last = (a, b, cov, chi2, x, v, n, use)
+    a, b, cov, chi2, x, v, n, sel = last
     scale = max(chi2, 1.0)
     a_se, b_se = math.sqrt(cov[0, 0] * scale), math.sqrt(cov[1, 1] * scale)
-    sel = use
     return ChannelFit(a, max(b, 0.0), a_se, b_se, tuple(np.round(x[sel], 5)), tuple(np.round(np.sqrt(v[sel]), 6)),
                       tuple(int(c) for c in n[sel]))
 
@@ -251,15 +307,20 @@ def fit_noise_level(image: np.ndarray, bins: int = BINS, max_pixels: int = MAX_P
     per = []
     pooled = [[], [], [], []]
     windows = _windows(img, max_pixels)
+    sample = np.asarray(windows[0][:64, :64], dtype=np.float64) * 255
+    quant = 1 / 12 / 255 ** 2 if np.allclose(sample, np.round(sample), atol=1e-3) else 0.0  # an 8-bit file
+    # Small images: the blocks at all four offsets (1.78 times the information of one).
+    offsets = ((0, 0), (0, 1), (1, 0), (1, 1)) if img.shape[0] * img.shape[1] * 4 <= max_pixels else ((0, 0),)
+    overlap = 2.25 if len(offsets) == 4 else 1.0
     for c in range(img.shape[2]):
-        maps = [np.concatenate(m) for m in zip(*(_blocks(w[:, :, c]) for w in windows))]
+        maps = [np.concatenate(m) for m in zip(*(_blocks(w[dy:, dx:, c]) for w in windows for dy, dx in offsets))]
         for lst, m in zip(pooled, maps):
             lst.append(m)
-        per.append(_fit_channel(*maps, bins=bins))
+        per.append(_fit_channel(*maps, bins=bins, quant=quant, overlap=overlap))
     if img.shape[2] == 1:
         whole = per[0]
     else:
-        whole = _fit_channel(*(np.concatenate(lst) for lst in pooled), bins=bins)
+        whole = _fit_channel(*(np.concatenate(lst) for lst in pooled), bins=bins, quant=quant, overlap=overlap)
     if whole is None:
         return None
     signal_dependent = whole.a > SIGNIFICANCE * whole.a_se and whole.a > SIGNAL_RATIO * whole.b
