@@ -83,6 +83,8 @@ def add_request_options(p, cls, names) -> None:
         kw = dict(dest=name, default=shown, help=s.describe(default).replace("%", "%%"))
         if s.choices is not None:
             kw["choices"] = s.choices
+            if s.aliases:  # an old name given on the command line becomes its choice before the check
+                kw["type"] = s.canonical
         elif isinstance(default, bool):
             kw["action"] = "store_true"
         elif types[name].startswith("tuple"):  # a rectangle: --region X,Y,W,H

@@ -37,7 +37,11 @@ from .binomial import BernoulliDist
 from .diffusion import bcast
 from .gaussian import GaussianDist
 
-INPAINT_MODES = ("clamp", "forward")
+# How hard (known) pixels are honoured. "exact": weighed by sequential Monte Carlo (the only route
+# to p r for a delta r); the other two are rules, approximations named as such (their error on the
+# correlated pair is in docs/conditioning.md). The old names stay as aliases (saved metadata, scripts).
+INPAINT_MODES = ("forward-approx", "clamp-approx", "exact")
+INPAINT_MODE_ALIASES = {"forward": "forward-approx", "clamp": "clamp-approx"}
 PRODUCTS = ("balanced", "paper", "noised")
 INPAINT_STARTS = ("harmonic", "noise")
 DENOISE_STARTS = ("matched", "prior-approx")
@@ -117,6 +121,21 @@ def binary_product(dist: BernoulliDist, d: torch.Tensor) -> BernoulliDist:
     return BernoulliDist(torch.where(den > 0, num / den.clamp(min=1e-30), d))
 
 
+def inpaint_mode(name: str) -> str:
+    """The canonical inpainting mode of ``name`` (an old name maps to its new one)."""
+    name = INPAINT_MODE_ALIASES.get(name, name)
+    if name not in INPAINT_MODES:
+        raise ValueError(f"inpainting mode must be one of {', '.join(INPAINT_MODES)}")
+    return name
+
+
+def hard_noised_evidence(diffusion, s, y):
+    """A delta r(x_0) = [x_0 = y] carried to x_s by the forward process: N(sqrt(ab_s) y; x_s, 1 - ab_s),
+    i.e. q(x_s | y) as a function of x_s (a delta again at s = 0). The proposal of ``mode="exact"``."""
+    ab = bcast(diffusion.alpha_bar(s), y)
+    return (torch.sqrt(ab) * y).to(y.dtype), (1 - ab).to(y.dtype).expand_as(y)
+
+
 def per_step_power(product: str, allowed=PRODUCTS) -> float:
     """The power gamma of r applied at each reverse step: 1/2 balanced, 1 the paper's product
     (and ``"noised"``, whose r is carried to x_s first: :func:`noised_evidence`)."""
@@ -191,12 +210,25 @@ class Inpaint(Condition):
     pixel's kernel by r as ``product`` says (an approximation, see the module's docstring;
     exact with ``smc=True``), so the r does not depend on the number of steps.
 
-    ``mode="clamp"`` (the paper and its code): the known pixels are held at y at every
-    step, r(x_t) = r(x_0). ``mode="forward"`` (RePaint): after each step the known pixels
-    are replaced by a fresh draw from q(x_s | y); combine it with ``jump_length`` and
-    ``jump_n_sample`` in the sampler for resampling jumps. Both treat the hard pixels by
-    these rules, not by weights: neither is exact for a delta r (measured in
-    docs/conditioning.md); sequential Monte Carlo weighs only the soft pixels.
+    Hard pixels (c = 1, a delta r) by ``mode``:
+
+    - ``"exact"``: weighed by sequential Monte Carlo (``reverse_trajectory(..., smc=True)``
+      is required), the twisted diffusion sampler's inpainting limit (Wu et al. 2023; SMCDiff,
+      Trippe et al. 2022, weighs by the same likelihood of the noised known pixels). A
+      particle's known pixels are proposed from the model's kernel times q(x_s | y), the
+      delta carried to x_s (:func:`hard_noised_evidence`; the delta itself at s = 0), and the
+      weights carry the twist N(y; x0_hat, Var[x_0 | x_t]) over them, so the last step
+      weighs by the model's own p(x_0 = y | x_1): the particles target p(x_0 | known = y)
+      exactly as they grow. Starts from noise at t = T (a smooth-fill start is not the
+      model's prior).
+    - ``"clamp-approx"`` (the paper and its code; old name ``"clamp"``): the known pixels are
+      held at y at every step, r(x_t) = r(x_0). An approximation.
+    - ``"forward-approx"`` (RePaint; old name ``"forward"``): after each step the known
+      pixels are replaced by a fresh draw from q(x_s | y); combine it with ``jump_length`` and
+      ``jump_n_sample`` in the sampler for resampling jumps. An approximation.
+
+    Both approximations are rules, not weights (their error is measured in
+    docs/conditioning.md); with them sequential Monte Carlo weighs only the soft pixels.
 
     ``start="noise"`` (the paper) begins at t = T with isotropic noise in the hole.
     ``start="harmonic"`` begins at the step where the forward noise has std
@@ -209,11 +241,13 @@ class Inpaint(Condition):
     from noise.
     """
 
-    def __init__(self, y: torch.Tensor, confidence: torch.Tensor, mode: str = "clamp", kappa: float = 0.05,
+    def __init__(self, y: torch.Tensor, confidence: torch.Tensor, mode: str = "clamp-approx", kappa: float = 0.05,
                  start: str = "noise", start_sigma: float = 1.0, product: str = "balanced"):
         self.gamma, self.noised = per_step_power(product), product == "noised"
-        if mode not in INPAINT_MODES:
-            raise ValueError(f"inpainting mode must be one of {INPAINT_MODES}")
+        mode = inpaint_mode(mode)
+        if mode == "exact" and start != "noise":
+            raise ValueError("the exact inpainting mode starts from noise at t = T (a smooth-fill start is not "
+                             "the model's prior)")
         if start not in INPAINT_STARTS:
             raise ValueError(f"inpainting start must be one of {INPAINT_STARTS}")
         if not start_sigma > 0:
@@ -244,53 +278,75 @@ class Inpaint(Condition):
         return torch.where(c > 0, self.kappa * (1 - c) / c.clamp(min=1e-12), torch.full_like(c, math.inf))
 
     def _noise_var(self):
-        """The variance of r^gamma, the Gaussian evidence one step applies; in forward mode the
-        hard pixels get none (the merge sets them)."""
+        """The variance of r^gamma, the Gaussian evidence one step applies; outside clamp mode the
+        hard pixels get none here (the merge sets them, or :meth:`apply` proposes them exactly)."""
         var = self._r_var() / self.gamma
-        return torch.where(self.hard, torch.full_like(var, math.inf), var) if self.mode == "forward" else var
+        return var if self.mode == "clamp-approx" else torch.where(self.hard, torch.full_like(var, math.inf), var)
 
     def _bit_evidence(self):
         d = 0.5 + self.c * (self.y - 0.5)
-        return torch.where(self.hard, torch.full_like(d, 0.5), d) if self.mode == "forward" else d
+        return d if self.mode == "clamp-approx" else torch.where(self.hard, torch.full_like(d, 0.5), d)
 
     def prepare(self, x, t, diffusion, generator=None):
-        if self.mode == "clamp":
+        if self.mode == "clamp-approx":
             return torch.where(self.hard, self.y.expand_as(x), x)
         return self.merge(x, t, diffusion, generator)
 
     def apply(self, dist, x_t, t, s, diffusion, generator=None):
+        exact_hard = self.mode == "exact" and bool(self.hard.any())
         if isinstance(dist, BernoulliDist):
             d = self._bit_evidence()
-            return binary_product(dist, noised_bit_evidence(diffusion, s, d) if self.noised
-                                  else binary_power(d, self.gamma))
+            out = binary_product(dist, noised_bit_evidence(diffusion, s, d) if self.noised
+                                 else binary_power(d, self.gamma))
+            if exact_hard:  # the hard bits' delta carried to x_s: full support until s = 0
+                ab = bcast(diffusion.alpha_bar(s), self.y)
+                p = diffusion.base_rate
+                carried = (self.y * (ab + p * (1 - ab)) + (1 - self.y) * p * (1 - ab)).to(self.y.dtype)
+                out = BernoulliDist(torch.where(self.hard, binary_product(dist, carried).prob, out.prob))
+            return out
         var = self._noise_var()
         if self.noised:
-            return gaussian_product(dist, *noised_evidence(diffusion, s, self.y, var.expand_as(dist.mean)))
-        return gaussian_product(dist, self.y, var)
+            out = gaussian_product(dist, *noised_evidence(diffusion, s, self.y, var.expand_as(dist.mean)))
+        else:
+            out = gaussian_product(dist, self.y, var)
+        if exact_hard:
+            hard = gaussian_product(dist, *hard_noised_evidence(diffusion, s, self.y.expand_as(dist.mean)))
+            out = GaussianDist(torch.where(self.hard, hard.mean, out.mean), torch.where(self.hard, hard.var, out.var))
+        return out
 
     def merge(self, x_s, s, diffusion, generator=None):
-        if self.mode != "forward":
+        if self.mode != "forward-approx":
             return x_s
         s_val = float(torch.as_tensor(s).reshape(-1)[0])
         y = self.y.expand_as(x_s)
         known = y if s_val <= 0 else diffusion.q_sample(y, s_val, generator=generator)
         return torch.where(self.hard, known, x_s)
 
-    def _soft(self):
-        return (self.c > 0) & ~self.hard
+    def _weighed(self):
+        """The pixels whose r the weights carry: the soft ones, and in exact mode the hard ones too."""
+        soft = (self.c > 0) & ~self.hard
+        return soft | self.hard if self.mode == "exact" else soft
 
     def log_r(self, x0, x0_var=None):
-        if not bool(self._soft().any()):
+        """Soft pixels: log r (twisted by Var[x_0 | x_t]). Hard pixels in exact mode: the twist
+        log N(y; x0_hat, Var[x_0 | x_t]) (bits: log P(x_0 = y) under x0_hat) at an x_0 estimate, and
+        0 at the final x_0, which the delta proposal has set to y (a point mass counts as density 1,
+        as in :func:`.smc.log_kernel_ratio`, so the last step weighs by p(y | x_1))."""
+        weighed = self._weighed()
+        if not bool(weighed.any()):
             return None
-        soft = self._soft().expand_as(x0)
         if self._binary:
             lr = binary_log_r(x0, 0.5 + self.c * (self.y - 0.5))
         else:
             lr = gaussian_log_r(x0, self.y, self._r_var().expand_as(x0), x0_var)
-        return torch.where(soft, lr, torch.zeros_like(lr))
+            if self.mode == "exact":
+                twist = torch.zeros_like(x0) if x0_var is None else \
+                    gaussian_log_r(x0, self.y, torch.zeros_like(x0), x0_var.clamp(min=1e-12))
+                lr = torch.where(self.hard.expand_as(x0), twist, lr)
+        return torch.where(weighed.expand_as(x0), lr, torch.zeros_like(lr))
 
     def weight_mask(self, x):
-        return ~self.hard.expand_as(x)
+        return torch.ones_like(x, dtype=torch.bool) if self.mode == "exact" else ~self.hard.expand_as(x)
 
     def finalize(self, x):
         return torch.where(self.hard, self.y.expand_as(x), x)

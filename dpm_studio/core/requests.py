@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import ClassVar
 
 from .cardschema import is_image_card
-from .conditioning import INPAINT_MODES, INPAINT_STARTS  # the math owns the modes and starts
+from .conditioning import INPAINT_MODE_ALIASES, INPAINT_MODES, INPAINT_STARTS  # the math owns them
 from .gaussian import VARIANCES
 from .noise_law import NOISES, check_noise
 from .settings import check, is_real, is_whole, setting
@@ -59,8 +59,8 @@ class _Request:
     # (docs/conditioning.md). Needs a sampled trajectory and no resampling jumps.
     smc: bool = setting(False, "sequential Monte Carlo", "weigh the samples draws as sequential Monte Carlo "
                         "particles (a sampled trajectory, no resampling jumps): soft evidence (feathered pixels, "
-                        "per-pixel noise) is then applied exactly as the samples grow; prints the effective "
-                        "sample size")
+                        "per-pixel noise) is then applied exactly as the samples grow, known pixels too with "
+                        "inpainting mode exact; prints the effective sample size")
 
     def validate(self, loaded=None):
         """Raise ValueError with a user-facing message for a bad value; returns self.
@@ -125,17 +125,24 @@ class InpaintRequest(_Request):
 
     task: ClassVar[str] = "inpaint"
     steps: int | None = setting(20, **STEPS)
-    mode: str = setting("forward", "inpainting mode", "known pixels forward-noised at each step (forward: "
-                        "RePaint, Lugmayr et al. 2022) or clamped at their values (clamp: the paper)",
-                        choices=INPAINT_MODES)
-    start: str = setting("harmonic", "start", "begin from a forward-noised smooth fill of the hole (harmonic), "
-                         "so its colours continue those around it, or from pure noise at t = T (noise: the "
-                         "paper)", choices=INPAINT_STARTS)
+    # How the known pixels are honoured (core/conditioning.py's Inpaint): two rules, both
+    # approximations for a delta r (named so; their error is in docs/conditioning.md), and the
+    # exact route, sequential Monte Carlo weighing the known pixels (it turns ``smc`` on and
+    # starts from noise). The old names "forward" and "clamp" stay accepted (saved metadata).
+    mode: str = setting("forward-approx", "inpainting mode", "how the known pixels are kept: forward-approx "
+                        "(an approximation: forward-noised copies at each step, RePaint), clamp-approx (an "
+                        "approximation: held at their values, the paper) or exact (sequential Monte Carlo "
+                        "weighs the samples by the model's likelihood of the known pixels: exact as the "
+                        "samples grow; turns smc on, starts from noise)", choices=INPAINT_MODES,
+                        aliases=tuple(INPAINT_MODE_ALIASES.items()))
+    start: str | None = setting(None, "start", "begin from a forward-noised smooth fill of the hole (harmonic), "
+                                "so its colours continue those around it, or from pure noise at t = T (noise: "
+                                "the paper; default harmonic, noise with mode exact)", choices=INPAINT_STARTS)
     start_sigma: float = setting(1.0, "starting noise level", "with start harmonic: the starting noise std in "
                                  "the model's unit-variance space (larger lets the model depart further from "
                                  "the smooth fill)", lo=0, hi=100, open_lo=True, unit="in model units")
     jump_length: int | None = setting(None, "jump length", "RePaint resampling: steps to go back at each jump "
-                                      "(default 5 with mode forward; 0 = off)", lo=0, hi=1000)
+                                      "(default 5 with mode forward-approx; 0 = off)", lo=0, hi=1000)
     # (a crafted 1e9 repeats built a 3.4 GB jump schedule before anything ran)
     jump_n_sample: int | None = setting(None, "number of jump repeats", "RePaint resampling: times each jump "
                                         "segment is traversed (default 2 with jumps)", lo=1, hi=100,
@@ -150,15 +157,23 @@ class InpaintRequest(_Request):
                              lo=0, hi=32, unit="pixels", suffix=" px")
 
     def __post_init__(self):
+        self.mode = INPAINT_MODE_ALIASES.get(self.mode, self.mode) if isinstance(self.mode, str) else self.mode
+        if self.mode == "exact":
+            self.smc = True
+        if self.start is None:
+            self.start = "noise" if self.mode == "exact" else "harmonic"
         if self.jump_length is None:
-            self.jump_length = 5 if self.mode == "forward" and not self.smc else 0
+            self.jump_length = 5 if self.mode == "forward-approx" and not self.smc else 0
         if self.jump_n_sample is None:
             self.jump_n_sample = 2 if self.jump_length else 1
 
     def validate(self, loaded=None):
         super().validate(loaded)
-        if self.jump_length and self.mode != "forward":
-            raise ValueError("resampling jumps need the forward mode")
+        if self.jump_length and self.mode != "forward-approx":
+            raise ValueError("resampling jumps need the forward-approx mode")
+        if self.mode == "exact" and self.start != "noise":
+            raise ValueError("the exact mode starts from noise (a smooth-fill start is not the model's prior): "
+                             "set the start to noise")
         if self.smc and self.jump_length and int(self.jump_n_sample) > 1:
             raise ValueError("sequential Monte Carlo cannot weigh resampling jumps: set the jump length to 0")
         return self

@@ -38,7 +38,8 @@ class Step:
     x: torch.Tensor
     x0: torch.Tensor | None
     forward: bool = False
-    ess: float | None = None  # sequential Monte Carlo: the smallest group's effective sample size
+    ess: float | None = None  # sequential Monte Carlo: the smallest group's effective sample size of x_t's
+    #                             complete weights (the last record: of x_0's, before the final resampling)
     resampled: bool = False   # sequential Monte Carlo: whether this step resampled the particles
 
     @property
@@ -154,7 +155,10 @@ def reverse_trajectory(diffusion, net, shape, *, condition: Condition | None = N
                     h = per_example(condition.log_r(x0, x0_var), B)
                     if h is not None:
                         log_w, log_h = log_w + h - log_h, h
-                    if float(effective_sample_size(log_w, groups).min()) < ess_fraction * (B // groups):
+                    # the record's ESS: of the complete weights of x_t (before its twist the weights
+                    # of x_s are half a factor and read far lower than what resampling sees)
+                    ess = float(effective_sample_size(log_w, groups).min())
+                    if ess < ess_fraction * (B // groups):
                         idx = systematic_resample(log_w, groups, gen)
                         x, x0, log_h = x[idx], x0[idx], log_h[idx]
                         dist = type(dist)(*(getattr(dist, f)[idx] for f in dist.__dataclass_fields__))

@@ -34,6 +34,11 @@ class Spec:
     suffix: str = ""                # after the value in the app's widget: " px", " / 255"
     scale: float = 1.0              # shown value = held value x scale
     flag: str | None = None         # the command line's option, if not --<name-with-dashes>
+    aliases: tuple = ()             # (old name, choice) pairs still accepted for a choice (saved metadata, scripts)
+
+    def canonical(self, value):
+        """``value`` with an old name replaced by the choice it stands for."""
+        return dict(self.aliases).get(value, value) if isinstance(value, str) else value
 
     def range_text(self) -> str:
         def num(v):
@@ -62,7 +67,8 @@ class Spec:
         if isinstance(value, bool) and self.lo is None:
             return None
         if self.choices is not None:
-            return None if value in self.choices else f"{self.what} must be one of {', '.join(map(str, self.choices))}"
+            return None if self.canonical(value) in self.choices \
+                else f"{self.what} must be one of {', '.join(map(str, self.choices))}"
         if self.lo is None and self.hi is None:
             return None
         try:

@@ -33,8 +33,17 @@ def per_example(v: torch.Tensor | None, n: int, mask=None) -> torch.Tensor | Non
 
 
 def log_kernel_ratio(diffusion, p_dist, m_dist, x: torch.Tensor, mask=None) -> torch.Tensor:
-    """log p(x | .) - log M(x | .) per example, over the elements ``mask`` keeps."""
-    lr = diffusion.log_prob(p_dist, x) - diffusion.log_prob(m_dist, x)
+    """log p(x | .) - log M(x | .) per example, over the elements ``mask`` keeps.
+
+    Where M is a point mass (a Gaussian of variance 0: a hard pixel's last step in exact
+    inpainting) its density counts as 1, so the ratio is the model's own p(x | .) there: the
+    final r, a delta, is then 1 at x too (:meth:`Inpaint.log_r`), and the weight is the
+    likelihood p(y | x_1) of the known pixels."""
+    log_m = diffusion.log_prob(m_dist, x)
+    var = getattr(m_dist, "var", None)
+    if var is not None:
+        log_m = torch.where(var == 0, torch.zeros_like(log_m), log_m)
+    lr = diffusion.log_prob(p_dist, x) - log_m
     keep = torch.isfinite(lr) if mask is None else mask & torch.isfinite(lr)
     return per_example(lr, x.shape[0], keep)
 

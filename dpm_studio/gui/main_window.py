@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QSc
 
 from .. import __version__
 from ..core.requests import InpaintRequest
+from ..core.settings import spec_of
 from ..paths import DEFAULT_CHECKPOINT
 from . import actions, icons
 from .canvas import ImageCanvas, Tool
@@ -238,16 +239,18 @@ class MainWindow(FilesMixin, RunMixin, QMainWindow):
         def spin(w, key, default):
             w.setValue(c.number(key, default, w.minimum(), w.maximum()))
 
-        def combo(w, key, default):
+        def combo(w, key, default, aliases=()):
             choices = [w.itemData(i) for i in range(w.count())]
-            w.setCurrentIndex(max(0, w.findData(c.text(key, default, choices))))
+            old = dict(aliases)  # an old name saved by an earlier version: its new choice
+            v = c.text(key, default, choices + list(old))
+            w.setCurrentIndex(max(0, w.findData(old.get(v, v))))
 
         spin(tp.steps, "run/steps", int(InpaintRequest.steps))
         tp.steps_all.setChecked(c.flag("run/steps_all", False))
         spin(tp.seed, "run/seed", 0)
         spin(tp.samples, "run/samples", 1)
-        combo(tp.mode, "run/mode", InpaintRequest.mode)
-        combo(tp.start, "run/start", InpaintRequest.start)
+        combo(tp.mode, "run/mode", InpaintRequest.mode, spec_of(InpaintRequest, "mode").aliases)
+        combo(tp.start, "run/start", "harmonic")
         combo(tp.variance, "run/variance", "learned")
         combo(tp.device, "run/device", "cpu")
         tp.set_task(c.text("run/task", "inpaint", list(TASK_NAMES)))

@@ -135,11 +135,16 @@ class TaskPanel(QWidget):
         ip = QWidget()
         ipf = QFormLayout(ip)
         ipf.setContentsMargins(0, 4, 0, 0)
-        self.mode = _choice([("Clamped (paper)", "clamp"), ("Forward-noised (RePaint)", "forward")],
-                            "Clamped: the known pixels are held at their values at every step "
-                            "(Sohl-Dickstein et al. 2015).\nForward-noised: after each step they are "
-                            "replaced by a forward-noised copy (Lugmayr et al. 2022, RePaint).",
-                            _INPAINT.mode)
+        self.mode = _choice([("Forward-noised (RePaint; approximate)", "forward-approx"),
+                             ("Clamped (paper; approximate)", "clamp-approx"),
+                             ("Exact (sequential Monte Carlo)", "exact")],
+                            "Forward-noised, an approximation: after each step the known pixels are replaced by a "
+                            "forward-noised copy (Lugmayr et al. 2022, RePaint).\nClamped, an approximation: the "
+                            "known pixels are held at their values at every step (Sohl-Dickstein et al. 2015).\n"
+                            "Exact: sequential Monte Carlo weighs the samples by the model's likelihood of the "
+                            "known pixels,\nexact as the samples grow (starts from pure noise; few samples give "
+                            "a few effective draws).\nThe approximations' error is measured in "
+                            "docs/conditioning.md.", _INPAINT.mode)
         self.jump_length = declared(QSpinBox(), InpaintRequest, "jump_length")
         self.jump_length.setSpecialValueText("off")
         self.jump_n = declared(QSpinBox(), InpaintRequest, "jump_n_sample")
@@ -419,10 +424,11 @@ class TaskPanel(QWidget):
             label = self._more_form.labelForField(w)
             if label is not None:
                 label.setEnabled(inpaint)
-        forward = self.mode.currentData() == "forward"
+        forward = self.mode.currentData() == "forward-approx"
+        self.start.setEnabled(inpaint and not self._exact())   # the exact mode starts from noise
         # SMC cannot weigh resampling jumps (InpaintRequest.validate): with it on there are none
         self._jump_row.setEnabled(inpaint and forward and not self._smc_on())
-        self.smc.setEnabled(self._smc_applies())
+        self.smc.setEnabled(self._smc_applies() and not self._exact())   # exact mode: SMC is its weighing
         one_step = self.task() == "denoise" and self.method.currentData() == "mmse"  # no steps, no draws
         self.steps_all.setEnabled(not one_step)
         self.steps.setEnabled(not one_step and not self.steps_all.isChecked())
@@ -448,8 +454,11 @@ class TaskPanel(QWidget):
         """SMC weighs a conditioned sampled trajectory: inpainting or a sampled denoise (as on the CLI)."""
         return self.task() == "inpaint" or (self.task() == "denoise" and self.method.currentData() == "sample")
 
+    def _exact(self) -> bool:
+        return self.task() == "inpaint" and self.mode.currentData() == "exact"
+
     def _smc_on(self) -> bool:
-        return self.smc.isChecked() and self._smc_applies()
+        return (self.smc.isChecked() or self._exact()) and self._smc_applies()
 
     # -- run state --------------------------------------------------------------------------------------
     def _samples_apply(self) -> bool:
@@ -458,7 +467,7 @@ class TaskPanel(QWidget):
 
     def settings(self) -> RunSettings:
         card = self.current_card()
-        forward = self.mode.currentData() == "forward" and not self._smc_on()   # SMC: no resampling jumps
+        forward = self.mode.currentData() == "forward-approx" and not self._smc_on()   # SMC: no resampling jumps
         return RunSettings(
             task=self.task(), checkpoint=str(card["path"]) if card else None,
             steps=None if self.steps_all.isChecked() else int(self.steps.value()),
@@ -469,7 +478,7 @@ class TaskPanel(QWidget):
             device=self.device.currentData() or "cpu",
             jump_length=int(self.jump_length.value()) if forward else 0,
             jump_n_sample=int(self.jump_n.value()) if forward else 1, smc=self._smc_on(),
-            method=self.method.currentData(), start=self.start.currentData(),
+            method=self.method.currentData(), start="noise" if self._exact() else self.start.currentData(),
             noise=self.noise_controls.noise(), noise_scale=self.noise_controls.scale(),
             variance=self.variance.currentData() if self._variance_applies() else "learned")
 

@@ -24,8 +24,12 @@ def test_defaults_are_the_command_lines():
                                                                    dn.samples) == ("mmse", 6, 256, 0, 1)
     i = InpaintRequest()
     assert (i.mode, i.start, i.start_sigma, i.steps, i.jump_length, i.jump_n_sample) == \
-        ("forward", "harmonic", 1.0, 20, 5, 2)
+        ("forward-approx", "harmonic", 1.0, 20, 5, 2)
     assert InpaintRequest(mode="clamp").jump_length == 0 and InpaintRequest(mode="clamp").jump_n_sample == 1
+    # the old names are aliases (saved metadata and scripts use them) and are recorded by the new ones
+    assert InpaintRequest(mode="clamp").mode == "clamp-approx" and InpaintRequest(mode="forward").mode == "forward-approx"
+    ex = InpaintRequest(mode="exact")
+    assert (ex.smc, ex.start, ex.jump_length, ex.jump_n_sample) == (True, "noise", 0, 1), "exact: SMC from noise"
     assert InpaintRequest(jump_length=0).jump_n_sample == 1
 
 
@@ -35,7 +39,9 @@ def test_defaults_are_the_command_lines():
     (DenoiseRequest(sigma=0.1, ensemble=9), "ensemble size"),
     (DenoiseRequest(sigma=0.1, variance="large"), "sampled trajectories"),
     (DenoiseRequest(sigma=0.1, tile_batch=0), "tile batch"),
-    (InpaintRequest(mode="clamp", jump_length=3), "forward mode"),
+    (InpaintRequest(mode="clamp", jump_length=3), "forward-approx mode"),
+    (InpaintRequest(mode="exact", start="harmonic"), "starts from noise"),
+    (InpaintRequest(mode="fill"), "forward-approx, clamp-approx, exact"),
     (InpaintRequest(start_sigma=0), "starting noise"),
     (InpaintRequest(steps=0), "number of steps must be 1 to"),
     (InpaintRequest(samples=0), "samples"),

@@ -111,6 +111,12 @@ def test_a_task_with_smc_reports_the_ess_and_averages_the_particles():
     assert recs[-1].done and recs[-1].image.shape == (12, 12, 1)
     plain = list(run_task(loaded, "inpaint", img, mask=mask, steps=10, samples=2, start="noise"))
     assert all(r.ess is None for r in plain)
+    # the exact mode weighs the known pixels too (SMC implied, from noise): they come back as they were
+    hard = np.zeros((12, 12), np.float32)
+    hard[3:9, 3:9] = 1
+    exact = list(run_task(loaded, "inpaint", img, mask=hard, steps=10, samples=8, mode="exact"))
+    assert all(r.ess is not None and 1 <= r.ess <= 8 + 1e-9 for r in exact)
+    assert np.array_equal(exact[-1].image[..., 0][hard == 0], img[hard == 0])
 
 
 def test_smc_over_bits_proposes_the_rarer_bit():
@@ -125,3 +131,64 @@ def test_smc_over_bits_proposes_the_rarer_bit():
                                    smc=True, groups=1))
     zeros = int((recs[-1].x == 0).sum())
     assert abs(zeros - 16000 * p0) < 4.5 * math.sqrt(16000 * p0), (zeros, 16000 * p0)
+
+
+def _correlated_cov(d, net, dim=2):
+    """Cov of x_0 under the oracle's own diagonal-variance chain (zero mean), exactly."""
+    C = torch.eye(dim, dtype=torch.float64)
+    for t in range(d.T, 0, -1):
+        dist, _ = d.p_dist(net, torch.eye(dim, dtype=torch.float64), torch.full((dim,), float(t), dtype=torch.float64))
+        A = dist.mean.T
+        C = A @ C @ A.T + torch.diag(dist.var[0])
+    return C
+
+
+def test_exact_mode_reaches_the_conditional_of_a_hard_pixel_where_the_rules_do_not():
+    """N(0, [[1, .9], [.9, 1]]) with pixel 1 known (a delta r at 1.5): pixel 2's conditional mean under
+    the model's own p is C21 / C11 * 1.5 = 1.35. The exact mode (SMC weighing the known pixel) reaches it;
+    clamp (about 1.08) and forward (about 0.94) miss it by many standard errors. Pixel 1 ends exactly at y."""
+    from dpm_studio.core.reference import CorrelatedGaussianOracle
+
+    d = GaussianDiffusion(Schedule("code", 100), "eps")
+    net = CorrelatedGaussianOracle(d, [[1.0, 0.9], [0.9, 1.0]])
+    C = _correlated_cov(d, net)
+    exact = float(C[1, 0] / C[0, 0] * 1.5)
+    y, known = torch.tensor([[1.5, 0.0]]), torch.tensor([[1.0, 0.0]])
+    recs, x = _populations(d, net, Inpaint(y, known, mode="exact", product="noised"), dim=2, seed=5)
+    assert _z(x[..., 1].mean(0), exact) < 4.5
+    assert bool((x[..., 0] == 1.5).all())
+    assert all(r.ess is not None and 1 <= r.ess <= P + 1e-6 for r in recs)
+    for rule in ("clamp-approx", "forward-approx"):
+        _, plain = _populations(d, net, Inpaint(y, known, mode=rule), dim=2, smc=False, seed=6)
+        assert _z(plain[..., 1].mean(0), exact) > 10, rule
+
+
+def test_the_final_weight_carries_r_itself():
+    """The last transition multiplies each weight by r(x_0) / h_1(x_1), the twist's last factor. It
+    matters where the last kernel is wide beside r: strong evidence N(0; x, 0.01) on N(2, 1) data from
+    the prior start with 5 or 3 steps (p r = N(0.0198, 0.0099)). Without it the particles end where
+    the proposal and the twist at x_1 put them (the variance 7-13 standard errors off; measured by
+    deleting that line of sampling.reverse_trajectory)."""
+    d = GaussianDiffusion(Schedule("code", 100), "eps")
+    net = GaussianDataOracle(d, 2.0, 1.0)
+    pm, pv = gaussian_posterior(2.0, 1.0, 0.0, 0.01)
+    for product, steps in (("balanced", 5), ("noised", 3)):
+        cond = Denoise(torch.tensor([[0.0]]), 0.1, start="prior-approx", product=product)
+        _, x = _populations(d, net, cond, steps=steps, seed=7)
+        assert _z(x[..., 0].mean(0), pm) < 4.5, product
+        assert _z(((x[..., 0] - pm) ** 2).mean(0), pv) < 4.5, product
+
+
+def test_a_point_mass_proposal_weighs_by_the_models_density():
+    """A hard pixel's last step proposes the delta at y: the kernel ratio is then p(y | x_1) itself (a
+    point mass counts as density 1), not dropped as a non-finite log ratio."""
+    from dpm_studio.core.gaussian import GaussianDist, normal_log_prob
+    from dpm_studio.core.smc import log_kernel_ratio
+
+    d = GaussianDiffusion(Schedule("code", 10), "eps")
+    p = GaussianDist(torch.tensor([[0.3, 0.0], [1.0, 0.0]]), torch.tensor([[0.2, 1.0], [0.5, 1.0]]))
+    m = GaussianDist(torch.tensor([[1.5, 0.0], [1.5, 0.0]]), torch.tensor([[0.0, 1.0], [0.0, 1.0]]))
+    x = torch.tensor([[1.5, 0.4], [1.5, -0.2]])
+    got = log_kernel_ratio(d, p, m, x)
+    want = normal_log_prob(GaussianDist(p.mean[:, :1], p.var[:, :1]), x[:, :1]).double().reshape(-1)
+    assert torch.allclose(got, want, atol=1e-6)

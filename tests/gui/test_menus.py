@@ -42,7 +42,7 @@ def test_checkpoint_picker_lists_cards_with_details(qtbot):
     assert not p.task_buttons["denoise"].isEnabled() and p.task() == "inpaint", "binomial models cannot denoise"
     s = p.settings()
     assert s.checkpoint == "/x/bi.json" and s.task == "inpaint"
-    assert s.start == "harmonic" and s.mode == "forward" and s.steps == 20, "the inpainting defaults"
+    assert s.start == "harmonic" and s.mode == "forward-approx" and s.steps == 20, "the inpainting defaults"
     p.start.setCurrentIndex(p.start.findData("noise"))
     assert p.settings().start == "noise"
     p.variance.setCurrentIndex(p.variance.findData("large"))
@@ -74,14 +74,14 @@ def test_settings_from_the_panel(win):
     tp.sigma.setValue(30)
     tp.steps_all.setChecked(True)
     tp.samples.setValue(3)
-    tp.mode.setCurrentIndex(1)
+    tp.mode.setCurrentIndex(tp.mode.findData("forward-approx"))
     tp.jump_length.setValue(5)
     tp.jump_n.setValue(2)
     assert tp.settings().samples == 1, "the one-step posterior mean (the default) draws no samples"
     tp.method.setCurrentIndex(tp.method.findData("sample"))
     s = tp.settings()
     assert s.task == "denoise" and abs(s.sigma - 30 / 255) < 1e-9 and s.steps is None and s.samples == 3
-    assert s.mode == "forward" and s.jump_length == 5 and s.jump_n_sample == 2
+    assert s.mode == "forward-approx" and s.jump_length == 5 and s.jump_n_sample == 2
     assert s.device == "cpu"
 
 
