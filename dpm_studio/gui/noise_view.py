@@ -15,7 +15,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox
 
-__all__ = ["NoiseControls", "NoisePlot", "noise_curves"]
+__all__ = ["NoiseControls", "NoisePlot", "noise_curves", "run_noise_choice"]
 
 CHANNEL_COLOURS = {1: [(90, 90, 90)], 3: [(210, 60, 60), (60, 160, 80), (60, 100, 210)]}
 
@@ -36,6 +36,21 @@ def noise_curves(fit, sigma: float | None, scale: float = 1.0, n: int = 65) -> d
         out["points"].append((np.asarray(c.levels, float) * 255, np.asarray(c.stds, float) * 255,
                               np.asarray(c.counts, float)))
     return out
+
+
+def run_noise_choice(run: dict | None, estimate255: float | None):
+    """The noise choice a denoising run record was made with: (model, strength, typed std in
+    0-255 units or None for the image's estimate), or None for another task. "auto" resolved
+    to a fit (``noise_fit`` recorded) is the Curve; a constant std other than the estimate
+    ``estimate255`` of the pixels it ran on was typed."""
+    if not run or run.get("task") != "denoise":
+        return None
+    curve = "noise_fit" in run or run.get("noise") == "poisson-gaussian"
+    s = run.get("sigma_255")
+    typed = None
+    if not curve and s is not None and (estimate255 is None or abs(float(s) - round(estimate255, 2)) > 0.006):
+        typed = float(s)
+    return ("auto" if curve else "constant"), float(run.get("noise_scale", 1.0)), typed
 
 
 class NoiseControls(QObject):
@@ -77,6 +92,20 @@ class NoiseControls(QObject):
         i = self.model.findData(noise)
         if i >= 0 and i != self.model.currentIndex():
             self.model.setCurrentIndex(i)
+
+    def restore(self, run: dict | None, estimate255: float | None, sigma_box) -> bool:
+        """Undo or redo stepped over an accepted result: back to the noise choice its run was
+        made with (the choice is part of the run and of undo); a typed std goes back in
+        ``sigma_box`` (typing a std chooses Constant)."""
+        choice = run_noise_choice(run, estimate255)
+        if choice is None:
+            return False
+        noise, scale, typed = choice
+        if typed is not None:
+            sigma_box.setValue(typed)
+        self.set_noise(noise)
+        self.strength.setValue(scale)
+        return True
 
 
 class NoisePlot:

@@ -340,6 +340,9 @@ class RunMixin:
         if msg.startswith("Result accepted") or msg.startswith("Accepted the result"):
             self.statusBar().clearMessage()   # it no longer holds after Ctrl+Z
         self._show_noise_estimate(self.session.doc)
+        e = self.session.history.last_step   # and back to the noise choice of the run it stepped over
+        if e is not None and e.kind == "image":
+            self.task_panel.noise_controls.restore(e.run, self.session.doc.noise_sigma * 255.0, self.task_panel.sigma)
         self._update_title()
         self._update_actions()
 

@@ -48,3 +48,47 @@ def test_the_app_plots_the_fitted_curve_and_runs_the_chosen_model(win, tmp_path)
     assert win.plots.noise.curves["constant"] == 12.0 * 1.5
     tp.noise_controls.set_noise("auto")
     assert tp.settings().request().validate().noise == "auto"
+
+
+def _choice(tp):
+    st = tp.settings()
+    return st.noise, st.noise_scale, st.sigma255
+
+
+def test_undo_and_redo_bring_back_the_noise_choice_of_the_run(qtbot, win, tmp_path):
+    """The noise choice is part of the run and of undo: undoing an accepted denoise (or redoing
+    it) restores the model, the strength and a typed std it ran with, whatever the panel was
+    changed to since (accepting re-measures the image, which had replaced a typed std)."""
+    from test_workflow import run_to_end
+
+    path = tmp_path / "camera.png"
+    _camera_png(path, size=64)
+    assert win.open_image(path)
+    tp, nc = win.task_panel, win.task_panel.noise_controls
+    tp.set_task("denoise")
+    tp.sigma.setValue(12.0)            # Constant, a typed std, stronger
+    nc.strength.setValue(1.5)
+    assert _choice(tp) == ("constant", 1.5, 12.0)
+    run_to_end(qtbot, win)
+    assert win.accept_result()
+    run = win.session.doc.runs[-1]
+    assert (run["noise"], run["noise_scale"], run["sigma_255"]) == ("constant", 1.5, 12.0)
+    nc.set_noise("auto")               # the user looks elsewhere, then undoes the result
+    nc.strength.setValue(0.8)
+    assert win.canvas.undo() and win.session.doc.runs == []
+    assert _choice(tp) == ("constant", 1.5, 12.0)
+    assert win.plots.noise.curves["constant"] == 12.0 * 1.5
+    nc.set_noise("auto")
+    assert win.canvas.redo() and win.session.doc.runs[-1] is run
+    assert _choice(tp) == ("constant", 1.5, 12.0)
+
+    assert win.canvas.undo()           # now the fitted curve, weaker
+    nc.set_noise("auto")
+    nc.strength.setValue(0.8)
+    run_to_end(qtbot, win)
+    assert win.accept_result()
+    assert "noise_fit" in win.session.doc.runs[-1]
+    tp.sigma.setValue(20.0)
+    nc.strength.setValue(2.0)
+    assert win.canvas.undo()
+    assert _choice(tp) == ("auto", 0.8, None)
