@@ -1,6 +1,6 @@
 """Does conditioning reach p(x_0) r(x_0)? Every case of issue 25, by every method the core offers.
 
-    python benchmarks/conditioning_exact.py [--particles 1000] [--replicates 16] [--quick]
+    python benchmarks/conditioning_exact.py [--particles 1000] [--replicates 16] [--quick] [--only TEXT]
 
 The "models" are analytic: reverse kernels built from the exact x_0 mean and variance of
 Gaussian, mixture, correlated and binary data (``dpm_studio.core.reference``), run through
@@ -32,7 +32,7 @@ from dpm_studio.core import (BinaryEvidence, BinomialDiffusion, Denoise, Gaussia
                              Schedule)
 from dpm_studio.core.reference import (BinaryDataOracle, CorrelatedGaussianOracle, GaussianDataOracle, MixtureOracle,
                                        binomial_chain_marginal, gaussian_posterior)
-from dpm_studio.core.sampling import reverse_trajectory
+from dpm_studio.core.sampling import reverse_trajectory, time_grid
 
 T = 200
 
@@ -62,11 +62,11 @@ def denoise_methods(y, s2, extra=()):
     if not scalar:
         out.append(("Denoise matched + SMC", True, lambda: Denoise(yt, s, product="noised"), True))
     else:
-        out += [("Denoise prior, product balanced", False, lambda: Denoise(yt, s, start="prior-approx"), False),
-                ("Denoise prior, product paper", False, lambda: Denoise(yt, s, start="prior-approx", product="paper"), False),
-                ("Denoise prior, product noised", False, lambda: Denoise(yt, s, start="prior-approx", product="noised"),
+        out += [("Denoise prior-approx, product balanced", False, lambda: Denoise(yt, s, start="prior-approx"), False),
+                ("Denoise prior-approx, product paper", False, lambda: Denoise(yt, s, start="prior-approx", product="paper"), False),
+                ("Denoise prior-approx, product noised", False, lambda: Denoise(yt, s, start="prior-approx", product="noised"),
                  False),
-                ("Denoise prior + SMC", True, lambda: Denoise(yt, s, start="prior-approx", product="noised"), True)]
+                ("Denoise prior-approx + SMC", True, lambda: Denoise(yt, s, start="prior-approx", product="noised"), True)]
     return out + list(extra)
 
 
@@ -76,7 +76,7 @@ def log_density_methods(y, s2):
             ("LogDensity + SMC", True, lambda: LogDensity(f), True)]
 
 
-def inpaint_methods(y, c, kappa, dim, modes=("clamp", "forward"), steps_list=(None,)):
+def inpaint_methods(y, c, kappa, dim, modes=("clamp-approx", "forward-approx"), steps_list=(None,)):
     yt = torch.tensor([y], dtype=torch.float32).reshape(1, dim)
     ct = torch.tensor([c], dtype=torch.float32).reshape(1, dim)
     out = []
@@ -85,7 +85,7 @@ def inpaint_methods(y, c, kappa, dim, modes=("clamp", "forward"), steps_list=(No
             tag = f"Inpaint {mode}" + ("" if steps is None else f", {steps} steps")
             out += [(tag + ", product balanced", False, lambda m=mode: Inpaint(yt, ct, mode=m, kappa=kappa), False,
                      steps)]
-            if mode == "clamp" and steps is None:
+            if mode == "clamp-approx" and steps is None:
                 out.append((tag + ", product paper", False,
                             lambda m=mode: Inpaint(yt, ct, mode=m, kappa=kappa, product="paper"), False, steps))
             out.append((tag + " + SMC", True, lambda m=mode: Inpaint(yt, ct, mode=m, kappa=kappa, product="noised"),
@@ -93,12 +93,15 @@ def inpaint_methods(y, c, kappa, dim, modes=("clamp", "forward"), steps_list=(No
     return out
 
 
-def correlated_model_cov(d, net, dim=2) -> torch.Tensor:
-    """Cov of x_0 under the chain (zero mean): x_T ~ N(0, I), then C <- A C A^T + diag(D) per step."""
+def correlated_model_cov(d, net, dim=2, steps=None) -> torch.Tensor:
+    """Cov of x_0 under the chain (zero mean): x_T ~ N(0, I), then C <- A C A^T + diag(D) per step
+    (over the respaced grid of ``steps`` transitions when given)."""
     C = torch.eye(dim, dtype=torch.float64)
     basis = torch.eye(dim, dtype=torch.float64)
-    for t in range(d.T, 0, -1):
-        dist, _ = d.p_dist(net, basis, torch.full((dim,), float(t), dtype=torch.float64))
+    grid = time_grid(d.T, steps)
+    for t, s in zip(grid[:-1], grid[1:]):
+        dist, _ = d.p_dist(net, basis, torch.full((dim,), float(t), dtype=torch.float64),
+                           torch.full((dim,), float(s), dtype=torch.float64))
         A = dist.mean.T  # column j: the kernel mean at x_t = e_j
         C = A @ C @ A.T + torch.diag(dist.var[0])
     return C
@@ -149,14 +152,24 @@ def cases(quick: bool):
     for j in range(2):
         out.append((f"N(0, [[1,.9],[.9,1]]), soft pixel 1 (c = .5, kappa = .5, y1 = 1.5)", f"mean of pixel {j + 1}",
                     float(exact[j]), d, net, 2, lambda x, j=j: x[..., j], meths))
-    # A hard (delta) pixel: the modes' rules, not weights; neither is exact.
+    # A hard (delta) pixel: the approximations' rules, not weights; the exact mode weighs it (SMC).
     hard_y, hard_c = torch.tensor([[1.5, 0.0]]), torch.tensor([[1.0, 0.0]])
-    out.append(("N(0, [[1,.9],[.9,1]]), hard pixel 1 = 1.5 (delta r)", "mean of pixel 2",
-                float(C[1, 0] / C[0, 0] * 1.5), d, net, 2, lambda x: x[..., 1],
-                [(f"Inpaint {mode} (hard pixels: no weights)", False, lambda m=mode: Inpaint(hard_y, hard_c, mode=m),
-                  False) for mode in ("clamp", "forward")]
-                + [("Inpaint forward, c = 0.9999 (r = N(y; x, 5e-6)) + SMC", True,
-                    lambda: Inpaint(hard_y, torch.tensor([[0.9999, 0.0]]), mode="forward", product="noised"), True)]))
+    for steps in (None, 20):
+        Cs = correlated_model_cov(d, net, steps=steps)
+        cond_mean, cond_var = float(Cs[1, 0] / Cs[0, 0] * 1.5), float(Cs[1, 1] - Cs[1, 0] ** 2 / Cs[0, 0])
+        tag = "" if steps is None else f", {steps} steps"
+        meths = [(f"Inpaint {mode} (a rule, no weights)", False, lambda m=mode: Inpaint(hard_y, hard_c, mode=m),
+                  False, steps) for mode in ("clamp-approx", "forward-approx")]
+        meths.append(("Inpaint exact (SMC weighs the known pixel)", True,
+                      lambda: Inpaint(hard_y, hard_c, mode="exact", product="noised"), True, steps))
+        if steps is None:
+            meths.append(("Inpaint forward-approx, c = 0.9999 (r = N(y; x, 5e-6)) + SMC", True,
+                          lambda: Inpaint(hard_y, torch.tensor([[0.9999, 0.0]]), mode="forward-approx",
+                                          product="noised"), True))
+        name = f"N(0, [[1,.9],[.9,1]]), hard pixel 1 = 1.5 (delta r){tag}"
+        out.append((name, "mean of pixel 2", cond_mean, d, net, 2, lambda x: x[..., 1], meths))
+        out.append((name, "variance of pixel 2", cond_var, d, net, 2,
+                    lambda x, m=cond_mean: (x[..., 1] - m) ** 2, meths))
     # Per-pixel noise levels (matched start at the noisiest, the rest weighed).
     d = gauss_model()
     net = GaussianDataOracle(d, 2.0, 1.0)
@@ -179,7 +192,7 @@ def cases(quick: bool):
     net = GaussianDataOracle(d)
     pm, pv = gaussian_posterior(0.0, 1.0, 1.0, 0.05)
     out.append(("N(0,1) data, clamp c = 0.5, kappa = 0.05, y = 1 (documented)", "mean", pm, d, net, 1, mean0,
-                inpaint_methods([1.0], [0.5], 0.05, 1, modes=("clamp",))))
+                inpaint_methods([1.0], [0.5], 0.05, 1, modes=("clamp-approx",))))
     # Soft (feathered) pixels, both modes, every step and 20.
     for c in (0.2, 0.05):
         vr = 0.05 * (1 - c) / c
@@ -210,6 +223,7 @@ def main(argv=None) -> int:
     ap.add_argument("--particles", type=int, default=1000)
     ap.add_argument("--replicates", type=int, default=16)
     ap.add_argument("--quick", action="store_true", help="one binary evidence level, fewer particles")
+    ap.add_argument("--only", metavar="TEXT", help="only the cases whose name contains TEXT (a partial table)")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     P, R = (300, 8) if args.quick else (args.particles, args.replicates)
@@ -219,6 +233,8 @@ def main(argv=None) -> int:
     z_exact, n_cases, t0 = 0.0, 0, time.time()
     cache = {}
     for name, stat, exact, d, net, dim, f, meths in cases(args.quick):
+        if args.only and args.only not in name:
+            continue
         n_cases += 1
         for k, meth in enumerate(meths):
             label, is_exact, make, smc = meth[:4]
