@@ -1,17 +1,30 @@
-"""The canvas's mask tools: mouse and key handling, brush / eraser / rectangle / lasso
-gestures and the brush cursor. A mixin of :class:`~dpm_studio.gui.canvas.ImageCanvas`; the
-painting itself is numpy (:mod:`.maskops`)."""
+"""The mask tools: brush, eraser, rectangle and lasso (freehand or click-by-click polygon),
+and what they draw while they work (the brush ring, the dashed rectangle and path).
+
+:class:`MaskTools` is composed into the canvas (``canvas.tools``); the canvas forwards input
+to it in image coordinates: :meth:`~MaskTools.press`, :meth:`~MaskTools.move`,
+:meth:`~MaskTools.release`, :meth:`~MaskTools.double_click`, :meth:`~MaskTools.key`. The tools
+know the session (gui/session.py) and nothing of the canvas: a gesture paints through
+``session.paint``, ends with ``session.end_gesture`` (one undoable edit) or is abandoned with
+``session.restore_mask``; the session, the mask's only writer, says what changed and the canvas
+redraws. The painting itself is numpy (:mod:`.maskops`).
+"""
 
 from __future__ import annotations
 
 import enum
+from typing import Callable
 
-from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QCursor, QPainterPath
+import numpy as np
+from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsPathItem, QGraphicsRectItem
 
 from . import maskops
 
-__all__ = ["MaskToolsMixin", "Tool", "PAINT_TOOLS"]
+__all__ = ["MaskTools", "Tool", "PAINT_TOOLS", "MASK_COLOR"]
+
+MASK_COLOR = (236, 52, 118)
 
 
 class Tool(str, enum.Enum):
@@ -23,145 +36,125 @@ class Tool(str, enum.Enum):
 
 
 PAINT_TOOLS = (Tool.BRUSH, Tool.ERASER, Tool.RECT, Tool.LASSO)
+_LABELS = {Tool.BRUSH: "brush stroke", Tool.ERASER: "eraser stroke", Tool.RECT: "rectangle", Tool.LASSO: "lasso"}
 
 
-class MaskToolsMixin:
-    """Gestures on the canvas (see the module docstring)."""
+def cosmetic_pen(color, width=1.5, style=Qt.SolidLine) -> QPen:
+    pen = QPen(QColor(*color) if isinstance(color, tuple) else QColor(color), width, style)
+    pen.setCosmetic(True)
+    return pen
 
-    # -- mouse ---------------------------------------------------------------------------------------
-    def _pan_button(self, ev) -> bool:
-        b = ev.button()
-        return (b in (Qt.MiddleButton, Qt.RightButton)
-                or (b == Qt.LeftButton and (self.space_held or self._tool == Tool.PAN or not self._can_paint())))
 
-    def mousePressEvent(self, ev):
-        pos = ev.position()
-        if self._stroke is not None or self._pan_last is not None:  # one gesture at a time
-            ev.accept()
-            return
-        if ev.button() == Qt.LeftButton and self._near_split_line(pos) and not self._can_paint():
-            super().mousePressEvent(ev)  # pyqtgraph drags the divider
-            return
-        if self._pan_button(ev) and not (ev.button() == Qt.LeftButton and self._polygon):
-            self._pan_last = pos
-            self.viewport().setCursor(Qt.ClosedHandCursor)
-            ev.accept()
-            return
-        if ev.button() == Qt.LeftButton and self._can_paint():
-            self._begin_gesture(self.viewport_to_image(pos), pos, ev.modifiers())
-            ev.accept()
-            return
-        super().mousePressEvent(ev)
+class MaskTools(QObject):
+    """The tools that edit the session's mask (see the module docstring).
 
-    def _near_split_line(self, pos: QPointF, tolerance: float = 6.0) -> bool:
-        if not self.split_line.isVisible():
+    ``to_screen(x, y)`` maps an image point to the viewport (a polygon closes on a click within
+    8 screen pixels of its first vertex, whatever the zoom)."""
+
+    toolChanged = Signal(object)
+    brushSizeChanged = Signal(float)
+
+    def __init__(self, session, to_screen: Callable[[float, float], QPointF], parent=None):
+        super().__init__(parent)
+        self.session = session
+        self._to_screen = to_screen
+        self._tool = Tool.BRUSH
+        self._brush = 16.0
+        self._subtract = False         # rectangle, lasso and brush take pixels out of the mask
+        self._stroke = None            # dict while a drag is in progress
+        self._polygon: list | None = None   # vertices of a click-by-click polygon
+        self._polygon_value = 1.0
+        self._last_brush_point = None  # shift-click draws a line from here
+
+        self.ring = QGraphicsEllipseItem()           # the brush's outline under the pointer
+        self.ring.setPen(cosmetic_pen((255, 255, 255), 1.5))
+        self.ring.setZValue(30)
+        self._ring_shadow = QGraphicsEllipseItem()
+        self._ring_shadow.setPen(cosmetic_pen((0, 0, 0), 3.0))
+        self._ring_shadow.setZValue(29)
+        self.rect_item = QGraphicsRectItem()
+        self.rect_item.setPen(cosmetic_pen((255, 255, 255), 1.5, Qt.DashLine))
+        self.rect_item.setBrush(QColor(*MASK_COLOR, 70))
+        self.rect_item.setZValue(30)
+        self.path_item = QGraphicsPathItem()
+        self.path_item.setPen(cosmetic_pen((255, 255, 255), 1.5, Qt.DashLine))
+        self.path_item.setBrush(QColor(*MASK_COLOR, 60))
+        self.path_item.setZValue(30)
+        for it in self.items():
+            it.setVisible(False)
+
+    def items(self) -> tuple:
+        """The graphics items the tools draw (the canvas adds them to its view)."""
+        return self._ring_shadow, self.ring, self.rect_item, self.path_item
+
+    def _mask(self) -> np.ndarray | None:
+        return self.session.mask
+
+    # -- settings ---------------------------------------------------------------------------------------
+    def tool(self) -> Tool:
+        return self._tool
+
+    def set_tool(self, tool):
+        tool = Tool(tool)
+        if tool != self._tool:
+            self.cancel()
+            self._tool = tool
+            self.toolChanged.emit(tool)
+
+    def paints(self) -> bool:
+        """The current tool paints (all but Pan) and there is a mask to paint."""
+        return self._tool in PAINT_TOOLS and self._mask() is not None
+
+    def set_subtract(self, on: bool):
+        """Subtract mode: the mask tools take pixels out of the mask (as Ctrl held does)."""
+        self._subtract = bool(on)
+
+    def subtracting(self) -> bool:
+        return self._subtract
+
+    def brush_size(self) -> float:
+        """Brush diameter in image pixels."""
+        return self._brush
+
+    def set_brush_size(self, size: float) -> bool:
+        size = float(np.clip(size, 1, 500))
+        if size == self._brush:
             return False
-        x = self.image_to_viewport(self.split_line.value(), 0).x()
-        return abs(pos.x() - x) <= tolerance
+        self._brush = size
+        self.brushSizeChanged.emit(size)
+        return True
 
-    def mouseMoveEvent(self, ev):
-        pos = ev.position()
-        p = self.viewport_to_image(pos)
-        self._last_hover, self._pointer_inside = p, True
-        self._update_brush_cursor(p)
-        self.hovered.emit((p.x(), p.y()))
-        if self._pan_last is not None:
-            a = self.vb.mapSceneToView(self.mapToScene(self._pan_last.toPoint()))
-            b = self.vb.mapSceneToView(self.mapToScene(pos.toPoint()))
-            self._pan_last = pos
-            self.vb.translateBy(x=a.x() - b.x(), y=a.y() - b.y())
-            ev.accept()
-            return
-        if self._stroke is not None:
-            self._continue_gesture(p, pos)
-            ev.accept()
-            return
-        if self._polygon:
-            self._draw_polygon_preview(p)
-        super().mouseMoveEvent(ev)
+    def grow_brush(self, factor: float):
+        step = max(1.0, round(self._brush * abs(factor - 1.0)))
+        self.set_brush_size(self._brush + step if factor > 1 else self._brush - step)
 
-    def mouseReleaseEvent(self, ev):
-        if self._pan_last is not None:
-            self._pan_last = None
-            self._update_cursor_shape()
-            ev.accept()
-            return
-        if self._stroke is not None and ev.button() == Qt.LeftButton:
-            self._end_gesture(self.viewport_to_image(ev.position()), ev.position())
-            ev.accept()
-            return
-        if self._polygon or (ev.button() == Qt.LeftButton and self._can_paint()):
-            ev.accept()  # the release of a polygon click
-            return
-        super().mouseReleaseEvent(ev)
+    # -- gestures (image coordinates p, viewport positions screen) --------------------------------------
+    def in_gesture(self) -> bool:
+        return self._stroke is not None or bool(self._polygon)
 
-    def mouseDoubleClickEvent(self, ev):
-        if self._polygon and ev.button() == Qt.LeftButton:
-            # The first click of the double-click normally added this vertex already.
-            last = QPointF(self.image_to_viewport(*self._polygon[-1]))
-            if (last - ev.position()).manhattanLength() > 3:
-                p = self.viewport_to_image(ev.position())
-                self._polygon.append((p.x(), p.y()))
-            self._close_polygon()
-            ev.accept()
-            return
-        if self._can_paint() and ev.button() == Qt.LeftButton and self._tool != Tool.LASSO:
-            self.mousePressEvent(ev)  # a quick second click paints like any click
-            return
-        super().mouseDoubleClickEvent(ev)
+    def dragging(self) -> bool:
+        """A drag is in progress (a polygon waiting for its next click is not one)."""
+        return self._stroke is not None
 
-    def leaveEvent(self, ev):
-        # Forget where the pointer was: a later redraw (undo, a brush size, a zoom) must not bring
-        # the ring back where the pointer left.
-        self._pointer_inside, self._last_hover = False, None
-        self.cursor_item.setVisible(False)
-        self._cursor_shadow.setVisible(False)
-        self.hovered.emit(None)
-        super().leaveEvent(ev)
+    def polygon_open(self) -> bool:
+        return bool(self._polygon)
 
-    def keyPressEvent(self, ev):
-        k = ev.key()
-        if self._polygon and k in (Qt.Key_Return, Qt.Key_Enter):
-            self._close_polygon()
-            return
-        if self._polygon and k == Qt.Key_Backspace:
-            self._polygon.pop()
-            if not self._polygon:
-                self._cancel_gesture()
-            else:
-                self._draw_polygon_preview(self._last_hover)
-            return
-        if (self._polygon or self._stroke) and k == Qt.Key_Escape:
-            self._cancel_gesture()
-            return
-        if k in (Qt.Key_Backslash, Qt.Key_Space):
-            ev.ignore()  # held keys: the window handles press and release
-            return
-        super().keyPressEvent(ev)
-
-    def keyReleaseEvent(self, ev):
-        if ev.key() in (Qt.Key_Backslash, Qt.Key_Space):
-            ev.ignore()
-            return
-        super().keyReleaseEvent(ev)
-
-    # -- gestures ------------------------------------------------------------------------------------
-    def _begin_gesture(self, p: QPointF, screen: QPointF, mods):
+    def press(self, p: QPointF, screen: QPointF, mods):
         tool = self._tool
         # Subtract: the mode button (S), or Ctrl held; Alt too, where the window manager leaves it
         # (openbox, GNOME and Xfce take Alt+drag to move the window).
         minus = self._subtract or bool(mods & (Qt.ControlModifier | Qt.AltModifier))
         value = 0.0 if (tool == Tool.ERASER or minus) else 1.0
         if tool == Tool.LASSO and self._polygon:
-            first = self.image_to_viewport(*self._polygon[0])
+            first = self._to_screen(*self._polygon[0])
             if (QPointF(first) - screen).manhattanLength() <= 8 and len(self._polygon) >= 3:
                 self._close_polygon()
                 return
             self._polygon.append((p.x(), p.y()))
-            self._draw_polygon_preview(p)
+            self.preview(p)
             return
         self._stroke = {"tool": tool, "start": (p.x(), p.y()), "screen": QPointF(screen), "value": value,
-                        "before": self._mask.copy(), "points": [(p.x(), p.y())], "moved": False}
+                        "before": self._mask().copy(), "points": [(p.x(), p.y())], "moved": False}
         if tool in (Tool.BRUSH, Tool.ERASER):
             start = (p.x(), p.y())
             if (mods & Qt.ShiftModifier) and self._last_brush_point is not None:
@@ -174,8 +167,12 @@ class MaskToolsMixin:
         elif tool == Tool.LASSO:
             self._draw_path(self._stroke["points"], closed=False)
 
-    def _continue_gesture(self, p: QPointF, screen: QPointF):
+    def move(self, p: QPointF, screen: QPointF):
+        """The pointer moved to ``p``: continue a drag, or follow it with an open polygon's edge."""
         s = self._stroke
+        if s is None:
+            self.preview(p)
+            return
         if (screen - s["screen"]).manhattanLength() >= 3:
             s["moved"] = True
         tool = s["tool"]
@@ -192,16 +189,15 @@ class MaskToolsMixin:
                 s["points"].append((p.x(), p.y()))
                 self._draw_path(s["points"], closed=False)
 
-    def _end_gesture(self, p: QPointF, screen: QPointF):
+    def release(self, p: QPointF, screen: QPointF):
         s, self._stroke = self._stroke, None
+        if s is None:
+            return
         if (screen - s["screen"]).manhattanLength() >= 3:
             s["moved"] = True
         tool = s["tool"]
-        label = {Tool.BRUSH: "brush stroke", Tool.ERASER: "eraser stroke", Tool.RECT: "rectangle",
-                 Tool.LASSO: "lasso"}[tool]
         if tool in (Tool.BRUSH, Tool.ERASER):
-            last = s["points"][-1]
-            self.session.paint(maskops.paint_segment, last, (p.x(), p.y()), self._brush / 2, s["value"])
+            self.session.paint(maskops.paint_segment, s["points"][-1], (p.x(), p.y()), self._brush / 2, s["value"])
         elif tool == Tool.RECT:
             self.rect_item.setVisible(False)
             if s["moved"]:
@@ -214,37 +210,65 @@ class MaskToolsMixin:
             else:  # a click: start (or continue) a polygon, closed by double-click or Enter
                 self._polygon = [s["start"]]
                 self._polygon_value = s["value"]
-                self._polygon_before = s["before"]
-                self._draw_polygon_preview(p)
+                self.preview(p)
                 return
-        self.session.end_gesture(s["before"], label)
+        self.session.end_gesture(s["before"], _LABELS[tool])
+
+    def double_click(self, p: QPointF, screen: QPointF) -> bool:
+        """Close an open polygon at ``p`` (True), or do nothing (False)."""
+        if not self._polygon:
+            return False
+        # The first click of the double-click normally added this vertex already.
+        last = QPointF(self._to_screen(*self._polygon[-1]))
+        if (last - screen).manhattanLength() > 3:
+            self._polygon.append((p.x(), p.y()))
+        self._close_polygon()
+        return True
+
+    def key(self, key, hover: QPointF | None = None) -> bool:
+        """Enter closes an open polygon, Backspace takes its last vertex back, Escape drops the
+        gesture in progress; True when the key was the tools'."""
+        if self._polygon and key in (Qt.Key_Return, Qt.Key_Enter):
+            self._close_polygon()
+            return True
+        if self._polygon and key == Qt.Key_Backspace:
+            self._polygon.pop()
+            if not self._polygon:
+                self.cancel()
+            else:
+                self.preview(hover)
+            return True
+        if (self._polygon or self._stroke) and key == Qt.Key_Escape:
+            self.cancel()
+            return True
+        return False
 
     def _close_polygon(self):
         pts, self._polygon = self._polygon, None
         self.path_item.setVisible(False)
         if not pts or len(pts) < 3:
             return
-        before = self._mask.copy()
-        self.session.paint(maskops.paint_polygon, pts, getattr(self, "_polygon_value", 1.0))
+        before = self._mask().copy()
+        self.session.paint(maskops.paint_polygon, pts, self._polygon_value)
         self.session.end_gesture(before, "polygon")
 
-    def in_gesture(self) -> bool:
-        return self._stroke is not None or bool(self._polygon)
-
-    def _cancel_gesture(self):
+    def cancel(self):
         """Abandon a gesture in progress, restoring the mask as it was before it."""
         if self._stroke is not None:
             before = self._stroke["before"]
             self._stroke = None
             self.session.restore_mask(before)
         self._polygon = None
-        self._pan_last = None
-        self._clear_gesture_items()
-
-    def _clear_gesture_items(self):
         self.rect_item.setVisible(False)
         self.path_item.setVisible(False)
 
+    def forget(self):
+        """Another image: no gesture in progress (nothing to restore), nothing drawn."""
+        self._stroke = self._polygon = None
+        self.rect_item.setVisible(False)
+        self.path_item.setVisible(False)
+
+    # -- what the tools draw ------------------------------------------------------------------------------
     def _draw_path(self, pts, closed: bool, extra=None):
         path = QPainterPath(QPointF(*pts[0]))
         for x, y in pts[1:]:
@@ -256,52 +280,25 @@ class MaskToolsMixin:
         self.path_item.setPath(path)
         self.path_item.setVisible(True)
 
-    def _draw_polygon_preview(self, p):
+    def preview(self, p):
+        """An open polygon's outline, with its next edge to ``p``."""
         if self._polygon:
             self._draw_path(self._polygon, closed=False, extra=p)
 
-    # -- cursor ---------------------------------------------------------------------------------------
-    def _update_cursor_shape(self):
-        if not self._editable or self._tool == Tool.PAN or self.space_held:
-            self.viewport().setCursor(Qt.OpenHandCursor)
-        elif self._tool in (Tool.BRUSH, Tool.ERASER):
-            self.viewport().setCursor(Qt.BlankCursor if self.underMouse() else Qt.CrossCursor)
-        else:
-            self.viewport().setCursor(Qt.CrossCursor)
-        self._update_brush_cursor()
+    def brushy(self) -> bool:
+        """The tool is drawn as a ring the size of the brush (brush and eraser)."""
+        return self._tool in (Tool.BRUSH, Tool.ERASER)
 
-    def set_space_held(self, on: bool):
-        if on != self.space_held:
-            self.space_held = on
-            self._update_cursor_shape()
-
-    def closeEvent(self, ev):
-        self._feather_timer.stop()
-        super().closeEvent(ev)
-
-    def enterEvent(self, ev):
-        self._pointer_inside = True
-        super().enterEvent(ev)
-        self._update_cursor_shape()
-
-    def _update_brush_cursor(self, p: QPointF | None = None):
+    def place_ring(self, p: QPointF | None, show: bool = True):
+        """The brush ring at image point ``p``; hidden when ``p`` is None, ``show`` is False, the
+        tool is not a brush, or there is no mask."""
         if p is None:
-            p = self._last_hover
-            if not self._pointer_inside:
-                self.cursor_item.setVisible(False)
-                self._cursor_shadow.setVisible(False)
-                return
-            if p is None:
-                local = self.viewport().mapFromGlobal(QCursor.pos())
-                if not self.viewport().rect().contains(local):
-                    self.cursor_item.setVisible(False)
-                    self._cursor_shadow.setVisible(False)
-                    return
-                p = self.viewport_to_image(QPointF(local))
-        show = (self._editable and self._mask is not None and self._tool in (Tool.BRUSH, Tool.ERASER)
-                and not self.space_held)
-        r = self._brush / 2
-        rect = QRectF(p.x() - r, p.y() - r, 2 * r, 2 * r)
-        for it in (self.cursor_item, self._cursor_shadow):
-            it.setRect(rect)
-            it.setVisible(show)
+            show = False
+        else:
+            r = self._brush / 2
+            rect = QRectF(p.x() - r, p.y() - r, 2 * r, 2 * r)
+            self.ring.setRect(rect)
+            self._ring_shadow.setRect(rect)
+        show = show and self.brushy() and self._mask() is not None
+        self.ring.setVisible(show)
+        self._ring_shadow.setVisible(show)

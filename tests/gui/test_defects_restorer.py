@@ -416,13 +416,13 @@ def test_item9_the_brush_ring_goes_when_the_pointer_leaves_and_stays_gone(qtbot,
     q = QPointF(p + QPoint(3, 0))
     QApplication.sendEvent(c.viewport(), QMouseEvent(QEvent.MouseMove, q, c.viewport().mapToGlobal(q),
                                                      Qt.NoButton, Qt.NoButton, Qt.NoModifier))
-    assert c.cursor_item.isVisible(), "the ring follows the pointer over the canvas"
+    assert c.tools.ring.isVisible(), "the ring follows the pointer over the canvas"
     QApplication.sendEvent(c, QEvent(QEvent.Leave))
-    assert not c.cursor_item.isVisible()
+    assert not c.tools.ring.isVisible()
     assert c.undo()
     c.set_brush_size(c.brush_size() + 4)
     c.set_zoom(c.zoom() * 1.25)
-    assert not c.cursor_item.isVisible(), "undo, a new brush size or a zoom did not bring it back"
+    assert not c.tools.ring.isVisible(), "undo, a new brush size or a zoom did not bring it back"
 
 
 def test_item4_model_tooltips_say_in_words_what_a_model_is(qtbot, win, monkeypatch, tmp_path):

@@ -1,0 +1,117 @@
+"""The mask as the canvas shows it: a translucent colour layer over the picture, feathered by
+the mask panel's amount (the same rule a run applies, :func:`dpm_studio.core.masks.feather`).
+
+:class:`MaskOverlay` reads the session's mask and never writes it; the canvas tells it when
+the mask changed (:meth:`MaskOverlay.changed`)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QObject, QTimer
+
+from .mask_tools import MASK_COLOR
+from ..core import masks
+
+__all__ = ["MaskOverlay"]
+
+
+class MaskOverlay(QObject):
+    """The overlay layer (``item``), the feather amount and the feathered mask a run gets."""
+
+    def __init__(self, session, parent=None):
+        super().__init__(parent)
+        self.session = session
+        self.item = pg.ImageItem(axisOrder="row-major")
+        self.item.setZValue(5)
+        self._feather = 0.0
+        self._effective: np.ndarray | None = None  # cache of the feathered mask
+        self._rgba: np.ndarray | None = None       # the layer's pixels (colour + alpha = mask)
+        self._visible = True
+        self._opacity = 0.5
+        # Feathering a large mask takes a moment: redraw once the amount stops changing.
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(120)
+        self._timer.timeout.connect(self.refresh)
+
+    # -- feather ---------------------------------------------------------------------------------------
+    def feather(self) -> float:
+        return self._feather
+
+    def set_feather(self, amount: float):
+        amount = max(0.0, float(amount))
+        if amount != self._feather:
+            self._feather = amount
+            self._effective = None
+            self._timer.start()
+
+    def effective(self) -> np.ndarray | None:
+        """The mask a run gets: the hard mask feathered by the current amount (a new array)."""
+        mask = self.session.mask
+        if mask is None:
+            return None
+        if self._effective is None:
+            self._effective = masks.feather(mask, self._feather)
+        return self._effective.copy()
+
+    def value_at(self, i: int, j: int) -> float:
+        """The mask at row i, column j as the overlay shows it (feathered once it was drawn so)."""
+        if self._feather > 0 and self._effective is not None:
+            return float(self._effective[i, j])
+        return float(self.session.mask[i, j])
+
+    # -- drawing -----------------------------------------------------------------------------------------
+    def invalidate(self):
+        """The mask changed; the next :meth:`refresh` feathers it anew."""
+        self._effective = None
+
+    def changed(self, live: bool = False, box=None):
+        """The mask changed; ``live``: during a stroke, redraw the hard mask in ``box`` only (the
+        feather follows on release)."""
+        self.invalidate()
+        self.refresh(hard=live, box=box if live else None)
+
+    def forget(self):
+        """No image: nothing to draw."""
+        self._effective = self._rgba = None
+        self.item.clear()
+
+    def stop(self):
+        self._timer.stop()
+
+    def set_visible(self, on: bool):
+        self._visible = bool(on)
+        self.item.setVisible(self._visible)
+
+    def visible(self) -> bool:
+        return self._visible
+
+    def set_opacity(self, opacity: float):
+        self._opacity = float(np.clip(opacity, 0.0, 1.0))
+        self.refresh()
+
+    def refresh(self, hard: bool = False, box=None):
+        mask = self.session.mask
+        if mask is None:
+            self._rgba = None
+            self.item.clear()
+            return
+        if hard or self._feather <= 0:
+            m = mask
+        else:
+            if self._effective is None:
+                self._effective = masks.feather(mask, self._feather)
+            m = self._effective
+        H, W = m.shape
+        rgba = self._rgba
+        if rgba is None or rgba.shape[:2] != (H, W):
+            rgba = self._rgba = np.empty((H, W, 4), dtype=np.uint8)
+            rgba[:, :, :3] = MASK_COLOR
+            box = None
+        x0, y0, x1, y1 = box if box is not None else (0, 0, W, H)
+        alpha = m[y0:y1, x0:x1] * np.float32(255.0 * self._opacity)
+        alpha += 0.5
+        rgba[y0:y1, x0:x1, 3] = alpha.astype(np.uint8)
+        self.item.setImage(rgba, autoLevels=False, levels=(0, 255))
+        self.item.setVisible(self._visible)
