@@ -436,7 +436,7 @@ def decode(path, max_pixels: int | None = None) -> Deep | None:
     colour, alpha = (s, None) if s.shape[2] in (1, 3) else (s[:, :, :-1], s[:, :, -1:])
     narrow = s.dtype.kind == "u" and s.dtype.itemsize <= 2  # uint8 / uint16: scaled by the type's maximum
     notes = list(dec.notes or [])
-    scale, offset = (1.0, 0.0) if narrow else _checked_range(colour)
+    scale, offset = (1.0, 0.0) if narrow else _checked_range(colour, notes)
     if not narrow and not (s.dtype.kind == "f" and s.dtype.itemsize == 4):
         notes.append(f"its {s.dtype.name} samples are held as 32-bit floats (a TIFF result is saved as float32)")
     pixels = to_unit(colour, scale, offset)
@@ -454,12 +454,30 @@ MIN_SPREAD_FRACTION = 2.0 ** -20
 F32_MAX = float(np.finfo(np.float32).max)
 
 
-def _checked_range(samples) -> tuple[float, float]:
+#: Bits a float32 sample holds exactly: integers beyond 2^24 of their span would lose low bits.
+F32_BITS = 24
+
+
+def _checked_range(samples, notes: list | None = None) -> tuple[float, float]:
     """:func:`float_range`, refusing (:class:`Refused`) what float32 pixels cannot hold: float64
-    values beyond float32's range, or a few extreme values that would flatten the rest."""
+    values beyond float32's range, a few extreme values that would flatten the rest, integers
+    whose span needs more than 24 bits (their low bits would be lost: refused, not rounded). A
+    float file whose values are finer than 2^-24 of the span gets a note in ``notes`` saying how
+    finely they are held (the round trip is exact for values on that grid)."""
     lo, hi, some = _finite_range(samples)
     scale, offset = _range_of(lo, hi, samples.dtype)
     name = samples.dtype.name
+    if samples.dtype.kind in "iu" and hi - offset > 2 ** F32_BITS and not _on_grid(samples, scale, offset):
+        bits = int(np.ceil(np.log2(hi - offset + 1)))
+        raise Refused(f"its {name} values span {lo:,.0f} to {hi:,.0f}, which needs {bits} bits, and DPM Studio "
+                      f"computes and saves in float32, exact to {F32_BITS} bits: the low {bits - F32_BITS} bits "
+                      f"would be lost; divide the data by 2^{bits - F32_BITS} (or clip it) first")
+    if samples.dtype.kind == "f" and (scale, offset) != (1.0, 0.0) and some.size and notes is not None:
+        back = np.asarray(some, np.float64)
+        held = ((back - offset) / scale).astype(np.float32).astype(np.float64) * scale + offset
+        if not np.array_equal(held.astype(samples.dtype), back.astype(samples.dtype)):
+            notes.append(f"its {name} values ({lo:.6g} to {hi:.6g}) are held to {scale * 2.0 ** -F32_BITS:.3g} "
+                         f"(2^-{F32_BITS} of {scale:.6g}): finer differences are rounded to that step")
     if samples.dtype.kind == "f" and np.isfinite(lo) and max(abs(lo), abs(hi)) > F32_MAX:
         raise Refused(f"its {name} values reach {max(abs(lo), abs(hi)):.3g}, beyond the float32 range "
                       f"(±{F32_MAX:.3g}) that DPM Studio computes and saves in; scale the data down first")
@@ -470,6 +488,15 @@ def _checked_range(samples) -> tuple[float, float]:
             raise Refused(f"its {name} values span {lo:.3g} to {hi:.3g} but 98% of them lie within {spread:.3g}: "
                           "a few extreme values (a no-data marker?) would flatten the image; replace or clip them first")
     return scale, offset
+
+
+def _on_grid(samples, scale: float, offset: float) -> bool:
+    """Every sample's ``(x - offset) / scale`` is exact in float32 (read a band of rows at a time)."""
+    for r in range(0, samples.shape[0], ROWS_PER_BAND):
+        x = np.asarray(samples[r:r + ROWS_PER_BAND], dtype=np.float64) - offset
+        if not np.array_equal((x / scale).astype(np.float32).astype(np.float64) * scale, x):
+            return False
+    return True
 
 
 # -- scaling ------------------------------------------------------------------------------------
@@ -496,7 +523,9 @@ def _range_of(lo: float, hi: float, dtype) -> tuple[float, float]:
         return float(2.0 ** np.ceil(np.log2(hi - offset))) if hi - offset > 1 else 1.0, offset
     if lo >= 0.0:
         return float(2.0 ** np.ceil(np.log2(hi))), 0.0
-    return (hi - lo) or 1.0, lo
+    # Signed floats: from the minimum by the power of two at or above the span, so a value on the
+    # span's 2^-24 grid round-trips exactly (dividing by the span itself rounded every one).
+    return float(2.0 ** np.ceil(np.log2(hi - lo))) if hi > lo else 1.0, lo
 
 
 def float_range(samples) -> tuple[float, float]:
@@ -504,8 +533,9 @@ def float_range(samples) -> tuple[float, float]:
 
     Data already in [0, 1] keeps scale 1; nonnegative data is divided by the power of two
     at or above its maximum (exact in floating point, so a round trip is lossless); float data
-    with negative values is mapped from [min, max] (exact up to float rounding); integers from
-    their minimum by a power of two (exact up to 2^24). Computed in float64, so a scale of
+    with negative values from its minimum by the power of two at or above its span (exact for
+    values on the span's 2^-24 grid); integers from their minimum by a power of two (exact up
+    to 2^24; a wider span that needs its low bits is refused by :func:`_checked_range`). Computed in float64, so a scale of
     2^128 (float32 data near 3.4e38) does not overflow.
     """
     lo, hi, _ = _finite_range(samples)

@@ -35,6 +35,8 @@ def _mask(h=12, w=16):
 @pytest.mark.parametrize("task", ["inpaint", "denoise"])
 def test_output_has_the_input_channels_and_alpha_is_untouched(model_c, image_c, task):
     img = _image(image_c)
+    if task == "inpaint" and model_c == 1 and image_c >= 3:  # a grey picture stored as RGB(A): colour is refused
+        img[:, :, 1:3] = img[:, :, :1]
     kw = {"mask": _mask(), "steps": 2} if task == "inpaint" else {"sigma": 0.1, "method": "mmse"}
     recs = list(run_task(_loaded(model_c), task, img, **kw))
     out = recs[-1].image

