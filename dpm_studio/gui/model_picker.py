@@ -1,0 +1,92 @@
+"""The task panel's model picker: the checkpoints found, image models first (the others listed,
+greyed), each entry's card as its tooltip, and one line about the chosen model."""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtWidgets import QComboBox, QGroupBox, QLabel, QSizePolicy, QVBoxLayout
+
+from .models import card_label, card_T, card_tooltip, where_label
+from ..core.cardschema import is_image_card
+
+__all__ = ["ModelPicker"]
+
+
+class ModelPicker(QGroupBox):
+    """The "Model" box: ``checkpoint`` (the list) and ``model_info`` (the line under it)."""
+
+    cardChanged = Signal(object)   # the chosen image model's card, or None
+
+    def __init__(self, parent=None):
+        super().__init__("Model", parent)
+        self._cards: list = []
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(8, 4, 8, 6)
+        self.checkpoint = QComboBox()
+        self.checkpoint.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.checkpoint.setMinimumContentsLength(18)
+        self.checkpoint.setToolTip("The checkpoint to run (hover an entry for its card)")
+        self.model_info = QLabel("")
+        self.model_info.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)  # one line, never widens
+        self.model_info.setTextFormat(Qt.RichText)
+        self.model_info.setStyleSheet("color: palette(mid);")
+        lay.addWidget(self.checkpoint)
+        lay.addWidget(self.model_info)
+        self.checkpoint.currentIndexChanged.connect(self._on_row)
+
+    def set_cards(self, cards: list[dict], select: str | None = None):
+        """Fill the list (image models first); ``select`` is a card path or name to select."""
+        images = [c for c in cards if is_image_card(c)]
+        others = [c for c in cards if not is_image_card(c)]
+        with QSignalBlocker(self.checkpoint):
+            self.checkpoint.clear()
+            self._cards = (images or [None]) + others   # one entry per row; None = placeholder
+            for i, card in enumerate(self._cards):
+                if card is None:
+                    self.checkpoint.addItem("no image model found", "")
+                    self.checkpoint.model().item(i).setEnabled(False)
+                    continue
+                self.checkpoint.addItem(card_label(card), str(card.get("path", "")))
+                self.checkpoint.setItemData(i, card_tooltip(card), Qt.ToolTipRole)
+                if not is_image_card(card):
+                    self.checkpoint.model().item(i).setEnabled(False)
+            self.checkpoint.setCurrentIndex(0)
+            if select:
+                self.select(select)
+        self._on_row(self.checkpoint.currentIndex())
+
+    def cards(self) -> list[dict]:
+        return [c for c in self._cards if c is not None]
+
+    def select(self, name_or_path: str) -> bool:
+        """Select an image checkpoint by name or card path; False if it is not listed."""
+        name_or_path = str(name_or_path)
+        for i, card in enumerate(self._cards):
+            if card is not None and is_image_card(card) and name_or_path in (str(card.get("path")), card.get("name")):
+                self.checkpoint.setCurrentIndex(i)
+                return True
+        return False
+
+    def current_card(self) -> dict | None:
+        i = self.checkpoint.currentIndex()
+        if 0 <= i < len(self._cards) and self._cards[i] is not None and is_image_card(self._cards[i]):
+            return self._cards[i]
+        return None
+
+    def _on_row(self, _i):
+        card = self.current_card()
+        if card is None:
+            n = len(self.cards())
+            found = f"None of the {n} checkpoints found is an image model. " if n else "No checkpoints found. "
+            self.model_info.setWordWrap(True)
+            self.model_info.setText(f"<i>{found}Train one (dpm-studio train) or use File \u203a Open "
+                                    "Checkpoint\u2026</i>")
+        else:
+            self.model_info.setWordWrap(False)
+            where = where_label(card)
+            self.model_info.setText(f"{html.escape(card.get('name', '?'))}, T = {card_T(card)}"
+                                    + (f" · {html.escape(where)}" if where else ""))
+            self.model_info.setToolTip(card_tooltip(card))
+        self.cardChanged.emit(card)

@@ -1,0 +1,90 @@
+"""The task panel's run bar: Run / Cancel, the progress bar (the time left in its text) and the
+hint line that says why a run cannot start."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
+
+from . import icons
+
+__all__ = ["RunBar"]
+
+
+class RunBar(QWidget):
+    """``run_button``, ``cancel_button``, ``progress``, ``eta`` (not shown: the bar's tooltip)
+    and ``hint``."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(6)
+        run_row = QHBoxLayout()
+        self.run_button = QPushButton(icons.icon("run"), "Run")
+        self.run_button.setToolTip("Run the task (Ctrl+Return)")
+        self.run_button.setMinimumHeight(34)
+        self.run_button.setDefault(True)
+        f = self.run_button.font()
+        f.setBold(True)
+        self.run_button.setFont(f)
+        self.cancel_button = QPushButton(icons.icon("stop"), "Cancel")
+        self.cancel_button.setToolTip("Stop the run after the current step (Esc)")
+        self.cancel_button.setMinimumHeight(34)
+        self.cancel_button.setEnabled(False)
+        run_row.addWidget(self.run_button, 2)
+        run_row.addWidget(self.cancel_button, 1)
+        outer.addLayout(run_row)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setTextVisible(True)
+        self.progress.setFormat("idle")
+        outer.addWidget(self.progress)
+        self.eta = QLabel("")   # the time left, also in the bar's text (no line that comes and goes)
+        self.eta.setVisible(False)
+        self.hint = QLabel("")
+        self.hint.setWordWrap(True)
+        self.hint.setStyleSheet("color: #c0392b;")
+        self.hint.setAlignment(Qt.AlignLeft | Qt.AlignTop)
+        # Room for two lines whether or not there is a hint: the controls below never move.
+        self.hint.setFixedHeight(2 * self.hint.fontMetrics().lineSpacing() + 4)
+        outer.addWidget(self.hint)
+
+    def set_running(self, running: bool):
+        self.run_button.setEnabled(not running)
+        self.cancel_button.setEnabled(running)
+
+    def set_progress(self, index: int, total: int, elapsed: float | None = None, eta: float | None = None,
+                     text: str | None = None):
+        """The bar at ``index`` of ``total``; ``text`` says it in the user's units (default: the count)."""
+        self.progress.setRange(0, max(1, total))
+        self.progress.setValue(index)
+        text = text or f"step {index} / {total}"
+        if elapsed is not None:
+            e = f"{elapsed:.1f} s elapsed"
+            if eta is not None and eta == eta and index < total:
+                e += f", about {_fmt_seconds(eta)} left"
+                text += f"  ·  {_fmt_seconds(eta)} left"
+            self.eta.setText(e)
+        self.progress.setFormat(text)
+        self.progress.setToolTip(self.eta.text())
+
+    def reset_progress(self, text: str = "idle"):
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setFormat(text)
+        self.progress.setToolTip("")
+        self.eta.setText("")
+
+    def set_hint(self, text: str):
+        self.hint.setText(text)
+        self.hint.setToolTip(text)
+
+
+def _fmt_seconds(s: float) -> str:
+    if s < 1:
+        return "<1 s"
+    if s < 90:
+        return f"{s:.0f} s"
+    return f"{s / 60:.0f} min"

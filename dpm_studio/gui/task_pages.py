@@ -1,0 +1,158 @@
+"""The task panel's pages, one per task: each holds the settings only that task has, their
+ranges, suffixes and tooltips from the settings' one declaration (core/settings.py, through
+:func:`~.panels.declared`); the choice boxes' values are the declared choices.
+
+- :class:`InpaintPage`: where the hole starts from; the known-pixel rule and the resampling
+  jumps (shown under "More settings").
+- :class:`DenoisePage`: the noise model (the fitted curve or one sigma, :class:`~.noise_view.NoiseControls`),
+  sigma with its estimate, and the method.
+- :class:`SamplePage`: the size of a drawn image.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSignalBlocker, Signal
+from PySide6.QtWidgets import (
+    QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QSpinBox, QWidget,
+)
+
+from .noise_view import NoiseControls
+from .panels import _choice, declared
+from ..core.requests import DenoiseRequest, InpaintRequest, SampleRequest
+
+__all__ = ["InpaintPage", "DenoisePage", "SamplePage"]
+
+_INPAINT, _DENOISE = InpaintRequest(), DenoiseRequest()  # the defaults the widgets start from
+
+
+class InpaintPage(QWidget):
+    """``start`` on the page; ``mode`` and ``jump_row`` (``jump_length`` x ``jump_n``) for the
+    panel's "More settings"."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        form = QFormLayout(self)
+        form.setContentsMargins(0, 4, 0, 0)
+        self.mode = _choice([("Forward-noised (RePaint; approximate)", "forward-approx"),
+                             ("Clamped (paper; approximate)", "clamp-approx"),
+                             ("Exact (sequential Monte Carlo)", "exact")],
+                            "Forward-noised, an approximation: after each step the known pixels are replaced by a "
+                            "forward-noised copy (Lugmayr et al. 2022, RePaint).\nClamped, an approximation: the "
+                            "known pixels are held at their values at every step (Sohl-Dickstein et al. 2015).\n"
+                            "Exact: sequential Monte Carlo weighs the samples by the model's likelihood of the "
+                            "known pixels,\nexact as the samples grow (starts from pure noise; few samples give "
+                            "a few effective draws).\nThe approximations' error is measured in "
+                            "docs/conditioning.md.", _INPAINT.mode)
+        self.jump_length = declared(QSpinBox(), InpaintRequest, "jump_length")
+        self.jump_length.setSpecialValueText("off")
+        self.jump_n = declared(QSpinBox(), InpaintRequest, "jump_n_sample")
+        self.jump_length.setValue(_INPAINT.jump_length)
+        self.jump_n.setValue(_INPAINT.jump_n_sample)
+        self.start = _choice([("Smooth fill + noise", "harmonic"), ("Pure noise (paper)", "noise")],
+                             "Smooth fill + noise: start part-way down the trajectory from a noised smooth fill "
+                             "of the hole,\nso its colours continue those around it (the default).\n"
+                             "Pure noise: start at t = T from isotropic noise in the hole (Sohl-Dickstein "
+                             "et al. 2015).", _INPAINT.start)
+        form.addRow("Start from", self.start)
+        self.jump_row = QWidget()
+        jr = QHBoxLayout(self.jump_row)
+        jr.setContentsMargins(0, 0, 0, 0)
+        jr.addWidget(self.jump_length, 1)
+        jr.addWidget(QLabel("\u00d7"))
+        jr.addWidget(self.jump_n, 1)
+
+    def forward(self) -> bool:
+        """The forward-noised mode: the one with resampling jumps."""
+        return self.mode.currentData() == "forward-approx"
+
+    def exact(self) -> bool:
+        """The exact mode: SMC is its weighing, and it starts from pure noise."""
+        return self.mode.currentData() == "exact"
+
+
+class DenoisePage(QWidget):
+    """The noise: ``noise_controls`` (model and strength), ``sigma`` and ``estimate``, the
+    ``noise_note`` under them; the ``method``."""
+
+    estimateRequested = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        form = QFormLayout(self)
+        form.setContentsMargins(0, 4, 0, 0)
+        self.sigma = QDoubleSpinBox()
+        self.sigma.setDecimals(1)
+        declared(self.sigma, DenoiseRequest, "sigma")
+        self.sigma.setValue(25.0)
+        self._estimated = False  # the box shows the image's estimate: a run measures it as the CLI does
+        self.sigma.valueChanged.connect(self._sigma_edited)
+        self.estimate = QPushButton("Estimate")
+        self.estimate.setToolTip("Estimate the noise level from the image (median absolute deviation of "
+                                 "the finest wavelet details)")
+        # The noise model (the fitted curve or one sigma) and its strength; the curve is in the plots dock.
+        self.noise_controls = NoiseControls(self)
+        srow = QHBoxLayout()
+        srow.addWidget(self.noise_controls.model)
+        srow.addWidget(self.sigma, 1)
+        srow.addWidget(self.estimate)
+        form.addRow("Noise", srow)
+        self.noise_note = QLabel("")
+        self.noise_note.setStyleSheet("color: #8a8a8a;")
+        self.noise_note.setToolTip("Measured on the opened image (median absolute deviation of the finest "
+                                   "wavelet details); set it yourself if you know better")
+        nrow = QHBoxLayout()
+        nrow.addWidget(self.noise_note, 1)
+        nrow.addWidget(self.noise_controls.strength)
+        form.addRow("", nrow)
+        self.method = _choice([("Posterior mean (one step)", "mmse"), ("Sampled trajectory", "sample")],
+                              "Posterior mean: the model's one-step estimate of the clean image at the step "
+                              "matched to the noise, averaged over flips and rotations; the best PSNR and the "
+                              "fastest (the default).\nSampled trajectory: run the reverse process from that "
+                              "step and watch it (0.9 dB worse and 2.4x slower on the benchmark photos).",
+                              _DENOISE.method)
+        form.addRow("Method", self.method)
+        self.estimate.clicked.connect(self.estimateRequested)
+
+    def sampled(self) -> bool:
+        """A sampled trajectory, not the one-step posterior mean."""
+        return self.method.currentData() == "sample"
+
+    def sigma255(self) -> float | None:
+        """The typed noise level (0-255 units), or None while the box shows the image's estimate."""
+        return None if self._estimated else float(self.sigma.value())
+
+    def show_estimate(self, sigma255: float):
+        """Show the image's estimated noise level; until it is edited, a run uses the estimate
+        itself (unrounded, measured by the core like the command line's --sigma left out)."""
+        with QSignalBlocker(self.sigma):
+            self.sigma.setValue(max(0.5, round(sigma255, 1)))
+        self._estimated = sigma255 > 0
+        self.noise_note.setText(f"estimated {sigma255:.1f} for this image" if sigma255 >= 0.5 else
+                                "this image shows no measurable noise")
+
+    def _sigma_edited(self, _value):
+        self._estimated = False
+        self.noise_controls.set_noise("constant")  # a typed sigma is a constant noise level
+
+
+class SamplePage(QWidget):
+    """``width_spin`` x ``height_spin``: the size of a drawn image (its declared range)."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        form = QFormLayout(self)
+        form.setContentsMargins(0, 4, 0, 0)
+        self.width_spin, self.height_spin = QSpinBox(), QSpinBox()
+        for s, side in ((self.width_spin, 1), (self.height_spin, 0)):
+            declared(s, SampleRequest, "size")
+            s.setSingleStep(8)
+            s.setValue(SampleRequest().size[side])
+        row = QHBoxLayout()
+        row.addWidget(self.width_spin, 1)
+        row.addWidget(QLabel("\u00d7"))
+        row.addWidget(self.height_spin, 1)
+        form.addRow("Width \u00d7 height", row)
+
+    def hw(self) -> tuple[int, int]:
+        """The size (H, W)."""
+        return int(self.height_spin.value()), int(self.width_spin.value())

@@ -1,0 +1,128 @@
+"""The task panel's parts on their own: the model picker, the per-task pages (their ranges and
+tooltips from the settings' one declaration), the run bar; and the panel built from them."""
+
+from __future__ import annotations
+
+from dpm_studio.core.requests import DenoiseRequest, InpaintRequest, SampleRequest
+from dpm_studio.core.settings import default_of, spec_of
+from dpm_studio.gui.model_picker import ModelPicker
+from dpm_studio.gui.run_bar import RunBar
+from dpm_studio.gui.task_pages import DenoisePage, InpaintPage, SamplePage
+from dpm_studio.gui.task_panel import TaskPanel
+
+
+def _card(name, T=100, net="unet"):
+    return {"name": name, "path": f"/x/{name}.json", "network": {"type": net},
+            "diffusion": {"schedule": {"T": T}}}
+
+
+def _tooltip(cls, name):
+    text = spec_of(cls, name).describe(default_of(cls, name))
+    return text[:1].upper() + text[1:]
+
+
+def test_the_picker_lists_image_models_first_and_says_which_is_chosen(qtbot):
+    p = ModelPicker()
+    qtbot.addWidget(p)
+    chosen = []
+    p.cardChanged.connect(chosen.append)
+    toy = {"name": "spiral", "path": "/x/spiral.json", "network": {"type": "mlp"}}
+    p.set_cards([toy, _card("a", 300), _card("b", 500)])
+    assert [c["name"] for c in p.cards()] == ["a", "b", "spiral"]
+    assert not p.checkpoint.model().item(2).isEnabled()
+    assert chosen[-1]["name"] == "a" and "T = 300" in p.model_info.text()
+    assert p.select("b") and chosen[-1]["name"] == "b" and p.current_card()["name"] == "b"
+    assert not p.select("spiral") and p.current_card()["name"] == "b", "a toy model cannot be chosen"
+    p.set_cards([toy])
+    assert chosen[-1] is None and p.current_card() is None
+    assert "None of the 1 checkpoints" in p.model_info.text()
+
+
+def test_the_pages_take_their_ranges_and_tooltips_from_the_declarations(qtbot):
+    ip, dp, sp = InpaintPage(), DenoisePage(), SamplePage()
+    for w in (ip, dp, sp):
+        qtbot.addWidget(w)
+    for spin, cls, name in ((ip.jump_length, InpaintRequest, "jump_length"),
+                            (ip.jump_n, InpaintRequest, "jump_n_sample"),
+                            (sp.width_spin, SampleRequest, "size"), (sp.height_spin, SampleRequest, "size")):
+        s = spec_of(cls, name)
+        assert (spin.minimum(), spin.maximum()) == (s.lo, s.hi), name
+        assert spin.toolTip() == _tooltip(cls, name)
+    s = spec_of(DenoiseRequest, "sigma")
+    assert dp.sigma.maximum() == s.hi and dp.sigma.toolTip() == _tooltip(DenoiseRequest, "sigma")
+    assert ip.mode.currentData() == InpaintRequest().mode and ip.start.currentData() == InpaintRequest().start
+    assert dp.method.currentData() == DenoiseRequest().method
+    assert sp.hw() == tuple(SampleRequest().size)
+    sp.width_spin.setValue(96)
+    assert sp.hw() == (SampleRequest().size[0], 96)
+
+
+def test_the_denoise_page_uses_the_estimate_until_sigma_is_typed(qtbot):
+    dp = DenoisePage()
+    qtbot.addWidget(dp)
+    asked = []
+    dp.estimateRequested.connect(lambda: asked.append(1))
+    dp.estimate.click()
+    assert asked == [1]
+    dp.show_estimate(12.34)
+    assert dp.sigma.value() == 12.3 and dp.sigma255() is None, "the run measures the estimate itself"
+    assert "estimated 12.3" in dp.noise_note.text()
+    assert dp.noise_controls.noise() == "auto"
+    dp.sigma.setValue(20)
+    assert dp.sigma255() == 20.0 and dp.noise_controls.noise() == "constant"
+    dp.show_estimate(0.1)
+    assert dp.sigma255() is None and "no measurable noise" in dp.noise_note.text()
+
+
+def test_the_run_bar(qtbot):
+    bar = RunBar()
+    qtbot.addWidget(bar)
+    assert bar.run_button.isEnabled() and not bar.cancel_button.isEnabled()
+    bar.set_running(True)
+    assert not bar.run_button.isEnabled() and bar.cancel_button.isEnabled()
+    bar.set_progress(3, 10, elapsed=2.0, eta=125.0, text="piece 3 / 10")
+    assert bar.progress.value() == 3 and bar.progress.maximum() == 10
+    assert bar.progress.format() == "piece 3 / 10  ·  2 min left"
+    assert bar.progress.toolTip() == "2.0 s elapsed, about 2 min left"
+    bar.reset_progress()
+    assert bar.progress.format() == "idle" and bar.progress.toolTip() == ""
+    bar.set_hint("Paint the region to fill")
+    assert bar.hint.text() == bar.hint.toolTip() == "Paint the region to fill"
+
+
+def test_the_panel_is_made_of_its_parts_and_builds_valid_requests(qtbot):
+    tp = TaskPanel()
+    qtbot.addWidget(tp)
+    assert tp.sigma is tp.pages["denoise"].sigma and tp.checkpoint is tp.picker.checkpoint
+    assert tp.run_button is tp.run_bar.run_button
+    changed = []
+    tp.checkpointChanged.connect(changed.append)
+    tp.set_cards([_card("a", 250)])
+    assert changed[-1] == "/x/a.json" and tp.steps.maximum() == 250 and tp.steps_all.text() == "all 250"
+    for task in ("inpaint", "denoise", "sample"):
+        tp.set_task(task)
+        assert tp.task_stack.currentWidget() is tp.pages[task]
+        req = tp.settings().request()
+        req.validate()
+        assert req.task == task
+    tp.set_task("inpaint")
+    tp.mode.setCurrentIndex(tp.mode.findData("exact"))
+    s = tp.settings()
+    assert s.smc and s.start == "noise" and s.jump_length == 0, "the exact mode: SMC, from pure noise, no jumps"
+    assert not tp.smc.isEnabled() and not tp.start.isEnabled()
+    tp.mode.setCurrentIndex(tp.mode.findData("forward-approx"))
+    assert tp.start.isEnabled() and tp._jump_row.isEnabled() and tp.settings().jump_length > 0
+    tp.set_task("denoise")
+    tp.pages["denoise"].show_estimate(9.0)
+    assert tp.settings().sigma255 is None
+    tp.method.setCurrentIndex(tp.method.findData("sample"))
+    tp.smc.setChecked(True)
+    assert tp.settings().request().smc and tp.samples.isEnabled()
+    tp.method.setCurrentIndex(tp.method.findData("mmse"))
+    assert not tp.smc.isEnabled() and not tp.samples.isEnabled() and tp.settings().samples == 1
+    with qtbot.waitSignal(tp.runRequested, timeout=500):
+        tp.run_button.click()
+    tp.set_progress(1, 4)
+    assert tp.progress.format() == "step 1 / 4"
+    tp.set_running(True)
+    assert not tp.picker.checkpoint.isEnabled() and tp.cancel_button.isEnabled()
