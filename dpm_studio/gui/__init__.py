@@ -5,6 +5,6 @@ keeps it so): ``session`` (the document, the mask, one undo history, the run sta
 ``frames`` (a run's frames, where they lie, the progress in the user's units), ``maskops``,
 ``models`` (the model list's wording, importing a checkpoint) and ``analysis``. Image files
 are read and written by :mod:`dpm_studio.imageio`, which the CLI shares. The rest binds Qt
-to them: ``main_window`` with ``window_files`` and ``window_run``, ``actions`` (every
+to them: ``main_window`` owning ``files``, ``run_control``, ``checkpoints``, ``exports``, ``actions`` (every
 command declared once), ``canvas`` and ``mask_tools``, ``task_panel``, ``panels``, ``runner``.
 """

@@ -102,7 +102,7 @@ def run_app(image_path=None) -> int:
     app.aboutToQuit.connect(win.shutdown)
     _close_on_sigint(app, win)
     if image_path:
-        QTimer.singleShot(0, win, lambda: win.open_image(image_path))
+        QTimer.singleShot(0, win, lambda: win.files.open_image(image_path))
     return int(app.exec())
 
 

@@ -10,12 +10,14 @@ GIF leaves no file; cancelled PNG frames leave those already written, and say ho
 
 from __future__ import annotations
 
-from PySide6.QtCore import QThread, Qt, Signal, Slot
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
 from PySide6.QtWidgets import QProgressDialog
 
 from .runner import GeneratorWorker, WorkerHost
 
-__all__ = ["Exporter"]
+__all__ = ["Exporter", "TrajectoryExports", "GIF_MAX_FRAMES"]
 
 
 class Exporter(WorkerHost):
@@ -115,3 +117,92 @@ class Exporter(WorkerHost):
             self.dialog.deleteLater()
             self.dialog = None
         self._worker = self._thread = None
+
+
+GIF_MAX_FRAMES = 40   # a trajectory GIF's frames, evenly spread; the PNG frames keep them all
+
+
+class TrajectoryExports(QObject):
+    """File > Export Trajectory (``window.exports``): the session's recorded trajectory, the chosen
+    chain's, written by an :class:`Exporter` off the GUI thread; its end signals come to this
+    QObject's slots in the GUI thread."""
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.w, self.session = window, window.session
+        self.exporter = Exporter(window)
+        self.exporter.finished.connect(self._on_export_finished)
+        self.exporter.aborted.connect(self._on_export_aborted)
+        self.exporter.errored.connect(self._on_export_errored)
+        self._done = None
+
+    def _status(self, text: str, ms: int = 0):
+        self.w.statusBar().showMessage(text, ms)
+
+    def _frames(self, indices=None):
+        """The chosen chain's frames as whole images, composited one at a time (in the exporter's thread)."""
+        from ..imageio import from_uint8
+
+        tr, predicted, chain = self.session.trajectory, self.w.show_x0, self.session.chain()  # read now
+        ks = list(range(len(tr)) if indices is None else indices)
+        return (from_uint8(tr.frame(k, predicted, chain)) for k in ks)
+
+    def _export(self, steps, n: int, what: str, done) -> bool:
+        """Run ``steps(frames)`` (a generator, one item per frame) off the GUI thread; ``done(k)`` is the
+        status text once k frames are written."""
+        tr = self.session.trajectory
+        if tr is None or not len(tr):
+            self._status("Run a task first: there is no trajectory to export", 4000)
+            return False
+        if self.exporter.is_running():
+            self._status("An export is in progress.", 4000)
+            return False
+        self._done = done
+        self.exporter.start(steps, n, f"Exporting {what}\u2026", self.w)
+        self._status(f"Exporting {what}\u2026 (Cancel in the progress window stops it)")
+        return True
+
+    @Slot(int)
+    def _on_export_finished(self, n: int):
+        self._status(self._done(n), 5000)
+
+    @Slot(int)
+    def _on_export_aborted(self, n: int):
+        self._status(f"Export cancelled ({n} of {self.exporter.total} frames were done).", 6000)
+
+    @Slot(object)
+    def _on_export_errored(self, info):
+        self._status("The export failed.", 5000)
+        self.w.dialogs.error("Cannot export trajectory", info.message)
+
+    def gif(self, path, duration_ms: int = 60) -> bool:
+        """Start writing the chosen chain as a GIF (at most GIF_MAX_FRAMES frames, evenly spread, the last
+        one included; at most imageio.GIF_MAX_SIDE px); the exporter reports the end."""
+        from .. import imageio
+        from .analysis import frame_indices
+
+        tr = self.session.trajectory
+        keep = sorted(frame_indices(len(tr) if tr is not None else 0, GIF_MAX_FRAMES))
+        return self._export(imageio.save_gif_steps(path, self._frames(keep), duration_ms), len(keep),
+                            "the trajectory as a GIF", lambda k: f"Exported {k} frames to {path}")
+
+    def frames(self, folder) -> bool:
+        from .. import imageio
+
+        tr = self.session.trajectory
+        n = len(tr) if tr is not None else 0
+        return self._export(imageio.save_frames_steps(folder, self._frames(), n), n,
+                            "the trajectory's frames", lambda k: f"Exported {k} PNG frames to {folder}")
+
+    def gif_dialog(self):
+        files = self.w.files
+        stem = Path(self.w.doc_name() or "untitled").stem
+        p = self.w.dialogs.save_file("Export Trajectory as GIF",
+                                     str(Path(files.last_folder()) / f"{stem}-trajectory.gif"), "GIF (*.gif)")
+        if p:
+            self.gif(p if p.lower().endswith(".gif") else p + ".gif")
+
+    def frames_dialog(self):
+        p = self.w.dialogs.folder("Export Trajectory Frames to Folder", self.w.files.last_folder())
+        if p:
+            self.frames(p)

@@ -288,12 +288,12 @@ def _drive(checks: _Checks, timings: dict, summary: dict, out: Path, deadline: f
         return
 
     # -- the model -----------------------------------------------------------------------------------
-    if not win.select_checkpoint(str(card_path)):  # a user's checkpoint of the same name hides the shipped one
+    if not win.checkpoints.select(str(card_path)):  # a user's checkpoint of the same name hides the shipped one
         win.task_panel.set_cards(list_cards([shipped_checkpoints_dir()]), select=str(card_path))
     card = win.task_panel.current_card()
     if not checks.add("checkpoint_loaded", card is not None and Path(card["path"]) == card_path
-                      and win._loaded is not None and not win._model_error,
-                      f"{card_path} {win._model_error}".strip()):
+                      and win.checkpoints.loaded is not None and not win.checkpoints.model_error,
+                      f"{card_path} {win.checkpoints.model_error}".strip()):
         return
 
     # -- paint the mask with the rectangle tool ------------------------------------------------------
@@ -322,7 +322,7 @@ def _drive(checks: _Checks, timings: dict, summary: dict, out: Path, deadline: f
         if left > 1:
             waiter = Waiter(win.runner)
             t = time.perf_counter()
-            if win.run():
+            if win.runs.run():
                 kind, payload = waiter.wait(left)
                 if kind == "timeout":
                     win.runner.shutdown(5000)
@@ -334,12 +334,12 @@ def _drive(checks: _Checks, timings: dict, summary: dict, out: Path, deadline: f
         why = getattr(payload, "message", payload) if kind != "finished" else ""
         ok = checks.add(f"{task}_finished", kind == "finished" and win.state() == "review",
                         f"{kind}{': ' + str(why) if why else ''}, {steps} steps in {took} s")
-        return np.asarray(win.result_image()) if ok else None
+        return np.asarray(win.runs.result_image()) if ok else None
 
     def export(task: str, result) -> None:
         """Save with the window's Save code (which accepts the result first) and read it back."""
         path = out / f"{task}.png"
-        saved = win.save_image(path)
+        saved = win.files.save_image(path)
         back = imageio.load_image(path) if saved and path.exists() else None
         checks.add(f"{task}_exported", back is not None and back.pixels.shape == result.shape
                    and back.mode == ("RGB" if result.shape[2] == 3 else "L")
@@ -364,7 +364,7 @@ def _drive(checks: _Checks, timings: dict, summary: dict, out: Path, deadline: f
                and res.min() >= 0 and res.max() <= 1, f"mean |change| in the mask = {change:.4f}")
     export("inpaint", res)
     mpath = out / "mask.png"
-    ok = win.export_mask(mpath) and mpath.exists()
+    ok = win.files.export_mask(mpath) and mpath.exists()
     checks.add("mask_exported", ok and np.array_equal(imageio.load_mask(mpath, img.shape[:2]) > 0, want), str(mpath))
 
     # -- denoise: the sample with noise of a known level, opened as a file ------------------------------
@@ -373,7 +373,7 @@ def _drive(checks: _Checks, timings: dict, summary: dict, out: Path, deadline: f
     noisy = np.round(np.clip(clean + rng.normal(0, SIGMA_255 / 255, clean.shape), 0, 1) * 255) / 255
     noisy_path = out / "noisy.png"
     imageio.save_image(noisy_path, noisy.astype(np.float32))
-    opened = win.open_image(noisy_path)
+    opened = win.files.open_image(noisy_path)
     noisy_in = win.canvas.image()
     if not checks.add("noisy_opened", opened and noisy_in is not None and noisy_in.shape == clean.shape,
                       str(noisy_path)):

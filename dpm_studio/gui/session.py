@@ -12,7 +12,8 @@ model opens as a new document, never as an edit of the photo that happened to be
 Events (each an :class:`~.events.Event`; ``event.source`` is the session):
 
 - ``document``: another document (or none) is open: a new image, an empty mask and history
-- ``pixels``: the document's pixels changed in place (Accept, undo or redo of one)
+- ``pixels``: the document's pixels changed in place (Accept, undo or redo of one: ``event.edit``
+  is then the history's step, with the ``run`` record it undid or redid; None for Accept)
 - ``mask``: the mask changed; ``event.live`` is True while a gesture paints (``event.box``,
   (x0, y0, x1, y1), is where), False once the change is whole (an edit, undo, load, clear)
 - ``history``: what undo and redo would do changed
@@ -224,10 +225,10 @@ class Session:
         self._pixels_changed()
         return True
 
-    def _pixels_changed(self):
+    def _pixels_changed(self, edit: MaskEdit | None = None):
         self.doc.dirty = True
         self.doc.noise_sigma = estimate_noise_sigma(self.doc.pixels)  # a denoised image is measured anew
-        self.events.pixels()
+        self.events.pixels(edit=edit)
         self.events.history()
 
     def _array(self, kind: str) -> np.ndarray:
@@ -249,7 +250,7 @@ class Session:
         if e is None:
             return None
         if e.kind == "image":
-            self._pixels_changed()
+            self._pixels_changed(e)
         else:
             self.events.history()
             self.events.mask(live=False, box=None)

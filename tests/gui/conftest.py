@@ -125,7 +125,7 @@ def make_window(qtbot, tmp_path, msgbox):
             qtbot.waitExposed(win)
         made.append(win)
         if checkpoint:
-            assert win.select_checkpoint(checkpoint)
+            assert win.checkpoints.select(checkpoint)
         return win
 
     yield make

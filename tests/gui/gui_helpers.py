@@ -51,7 +51,7 @@ def gradient_image(h=32, w=32, channels=3, seed=0) -> np.ndarray:
 def image_with_mask(win, size=32, margin=8):
     """Give the window a size x size test picture and a square mask ``margin`` pixels in; returns both."""
     img = gradient_image(size, size)
-    win.set_image(img)
+    win.files.set_image(img)
     mask = np.zeros((size, size), np.float32)
     mask[margin:size - margin, margin:size - margin] = 1
     win.canvas.set_mask(mask)

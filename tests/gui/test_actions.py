@@ -53,7 +53,7 @@ def _qimage_rgb(q: QImage) -> np.ndarray:
 
 def _with_mask(win, size=32, box=(8, 24)):
     img = gradient_image(size, size)
-    win.set_image(img)
+    win.files.set_image(img)
     mask = np.zeros((size, size), np.float32)
     mask[box[0]:box[1], box[0]:box[1]] = 1
     win.canvas.set_mask(mask)
@@ -62,7 +62,7 @@ def _with_mask(win, size=32, box=(8, 24)):
 
 def test_copy_image_puts_the_shown_pixels_on_the_clipboard(win):
     img = gradient_image(24, 40)
-    win.set_image(img)
+    win.files.set_image(img)
     QGuiApplication.clipboard().clear()
     action(win, "Copy Image").trigger()
     np.testing.assert_array_equal(_qimage_rgb(QGuiApplication.clipboard().image()), imageio.to_uint8(img))
@@ -74,14 +74,14 @@ def test_rescan_checkpoints_finds_one_added_since_the_window_opened(tmp_path, mo
     monkeypatch.setenv("DPM_STUDIO_CHECKPOINTS", str(folder))
     win = make_window()
     make_checkpoint(folder, "tiny-later", 3)
-    assert not win.select_checkpoint("tiny-later")
+    assert not win.checkpoints.select("tiny-later")
     action(win, "Rescan Checkpoints").trigger()
-    assert win.select_checkpoint("tiny-later")
+    assert win.checkpoints.select("tiny-later")
     assert win.task_panel.current_card()["name"] == "tiny-later"
 
 
 def test_zoom_actions(qtbot, win):
-    win.set_image(gradient_image(48, 64))  # 64 wide, 48 tall
+    win.files.set_image(gradient_image(48, 64))  # 64 wide, 48 tall
     action(win, "Actual Size").trigger()
     assert win.canvas.zoom() == pytest.approx(1.0, rel=1e-3)
     action(win, "Zoom In").trigger()
@@ -145,8 +145,8 @@ def test_trajectory_exports_through_the_file_dialogs(qtbot, win, real_dialogs, t
     win.task_panel.steps_all.setChecked(False)
     win.task_panel.steps.setValue(4)
     with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS):
-        assert win.run()
-    n = len(win._trajectory)
+        assert win.runs.run()
+    n = len(win.session.trajectory)
     assert n >= 2
     last = win.canvas.shown().copy()
     real_dialogs("getSaveFileName", str(tmp_path / "run"))  # no extension: .gif is added
@@ -167,7 +167,7 @@ def test_trajectory_exports_through_the_file_dialogs(qtbot, win, real_dialogs, t
 
 def test_open_checkpoint_uses_a_card_outside_the_checkpoint_folders(win, real_dialogs, tmp_path):
     make_checkpoint(tmp_path / "elsewhere", "tiny-away", 3)
-    assert not win.select_checkpoint("tiny-away")
+    assert not win.checkpoints.select("tiny-away")
     real_dialogs("getOpenFileName", str(tmp_path / "elsewhere" / "tiny-away.json"))
     action(win, "Open Checkpoint").trigger()
     assert win.task_panel.current_card()["name"] == "tiny-away"

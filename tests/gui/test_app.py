@@ -36,7 +36,7 @@ SCRIPT = textwrap.dedent("""
         win.canvas.set_mask(m)
         win.task_panel.steps_all.setChecked(True)
         win.runner.frame.connect(lambda f: win.close())  # close at the first frame (GUI-thread signal)
-        assert win.run(), win.task_panel.hint.text()
+        assert win.runs.run(), win.task_panel.hint.text()
         state["thread"] = win.runner._thread
         print("RUNNING"); sys.stdout.flush()
 

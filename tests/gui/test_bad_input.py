@@ -90,19 +90,19 @@ def _critical(msgbox):
 def test_app_shows_one_error_and_keeps_running(win, msgbox, tmp_path, image_file, case):
     path = faulty_files.make(case, tmp_path)
     good, img = image_file
-    assert win.open_image(good)
-    assert not win.open_image(path)
+    assert win.files.open_image(good)
+    assert not win.files.open_image(path)
     crit = _critical(msgbox)
     assert len(crit) == 1 and crit[0][1] == "Cannot open image"
     assert re.search(CASES[case][1][1], crit[0][2]) and "\n" not in crit[0][2]
     np.testing.assert_array_equal(win.canvas.image(), img)  # the open image is untouched
-    assert win.open_image(faulty_files.make("one-pixel", tmp_path))  # and the app still opens files
+    assert win.files.open_image(faulty_files.make("one-pixel", tmp_path))  # and the app still opens files
 
 
 @pytest.mark.parametrize("case", OK_CASES)
 def test_app_opens_awkward_files(win, msgbox, tmp_path, case):
     path = faulty_files.make(case, tmp_path)
-    assert win.open_image(path)
+    assert win.files.open_image(path)
     assert win.canvas.image_shape() == CASES[case][1][1][:2]
     assert not _critical(msgbox)
     note = CASES[case][1][2].get("note")
@@ -167,9 +167,9 @@ def test_mask_modes_follow_one_rule(tmp_path, kind):
 
 def test_mask_of_the_wrong_size_is_refused_in_the_app(win, msgbox, tmp_path, image_file):
     path, _ = image_file
-    assert win.open_image(path)
+    assert win.files.open_image(path)
     p = _save(tmp_path, "small.png", np.full((5, 7), 255, np.uint8))
-    assert not win.load_mask(p)
+    assert not win.files.load_mask(p)
     crit = _critical(msgbox)
     assert crit and "7\u00d75 but the image is 32\u00d732" in crit[-1][2]
     assert win.canvas.mask().sum() == 0
@@ -177,21 +177,21 @@ def test_mask_of_the_wrong_size_is_refused_in_the_app(win, msgbox, tmp_path, ima
 
 def test_empty_mask_says_there_is_nothing_to_do(win, msgbox, tmp_path, image_file):
     path, _ = image_file
-    assert win.open_image(path)
-    assert win.load_mask(_save(tmp_path, "empty.png", np.zeros((32, 32), np.uint8)))
+    assert win.files.open_image(path)
+    assert win.files.load_mask(_save(tmp_path, "empty.png", np.zeros((32, 32), np.uint8)))
     assert "empty" in win.statusBar().currentMessage()
-    assert not win.run()
+    assert not win.runs.run()
     assert "Paint over the region" in win.task_panel.hint.text() and not win.runner.is_running()
     assert not _critical(msgbox)
 
 
 def test_full_mask_inpaints_as_sampling_with_a_note(qtbot, win, msgbox, tmp_path, image_file):
     path, img = image_file
-    assert win.open_image(path)
-    assert win.load_mask(_save(tmp_path, "full.png", np.full((32, 32), 255, np.uint8)))
+    assert win.files.open_image(path)
+    assert win.files.load_mask(_save(tmp_path, "full.png", np.full((32, 32), 255, np.uint8)))
     win.task_panel.steps.setValue(4)
     with qtbot.waitSignal(win.runner.finished, timeout=30_000) as b:
-        assert win.run()
+        assert win.runs.run()
         assert "unconditional sampling" in win.statusBar().currentMessage()
     res = b.args[0].image
     assert res.shape == img.shape and 0 <= res.min() and res.max() <= 1

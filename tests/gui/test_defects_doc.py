@@ -15,41 +15,41 @@ RUN_MS = 60_000
 
 def _run(qtbot, win):
     with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS):
-        assert win.run()
+        assert win.runs.run()
 
 
 def test_defect2_ctrl_z_after_accept_restores_the_pixels(qtbot, win):
     img, mask = image_with_mask(win)
     win.task_panel.steps.setValue(4)
     _run(qtbot, win)
-    res = win.result_image().copy()
-    assert win.accept_result()
+    res = win.runs.result_image().copy()
+    assert win.runs.accept_result()
     np.testing.assert_array_equal(win.canvas.image(), res)
-    assert win._runs and win.act_undo.isEnabled() and "accept" in win.act_undo.text()
+    assert win.session.doc.runs and win.act_undo.isEnabled() and "accept" in win.act_undo.text()
     win.canvas.setFocus()
     QTest.keyClick(win, Qt.Key_Z, Qt.ControlModifier)
     np.testing.assert_array_equal(win.canvas.image(), img)
     np.testing.assert_array_equal(win.canvas.shown(), imageio.to_uint8(img))
     np.testing.assert_array_equal(win.canvas.mask(), mask)  # the stroke is still there
-    assert win._runs == []
+    assert win.session.doc.runs == []
     QTest.keyClick(win, Qt.Key_Z, Qt.ControlModifier | Qt.ShiftModifier)
     np.testing.assert_array_equal(win.canvas.image(), res)
-    assert len(win._runs) == 1
+    assert len(win.session.doc.runs) == 1
     assert win.canvas.undo() and win.canvas.undo()  # the accept, then the mask
     np.testing.assert_array_equal(win.canvas.mask(), 0)
 
 
 def test_defect2_a_sample_opens_as_a_new_document(qtbot, win, image_file):
     path, img = image_file
-    assert win.open_image(path)
+    assert win.files.open_image(path)
     win.task_panel.set_task("sample")
     win.task_panel.width_spin.setValue(16)
     win.task_panel.height_spin.setValue(16)
     win.task_panel.steps.setValue(3)
     _run(qtbot, win)
-    assert win.accept_result()
-    assert win._name == "sample.png" and win._path is None and win.canvas.image_shape() == (16, 16)
-    assert len(win._runs) == 1 and win._runs[0]["task"] == "sample"
+    assert win.runs.accept_result()
+    assert win.session.doc.name == "sample.png" and win.session.doc.where is None and win.canvas.image_shape() == (16, 16)
+    assert len(win.session.doc.runs) == 1 and win.session.doc.runs[0]["task"] == "sample"
     np.testing.assert_array_equal(imageio.load_image(path).pixels, img)  # the photo is untouched
     assert win.has_unsaved() and "picture" not in win.windowTitle()
 
@@ -63,7 +63,7 @@ def test_defect3_a_feathered_stroke_replaces_every_painted_pixel(qtbot, make_win
     assert eff[mask == 0].max() > 0.5, "the blend band lies outside the stroke"
     win.task_panel.steps.setValue(3)
     _run(qtbot, win)
-    assert win._run_info["feather"] == 6.0
+    assert win.session.run["feather"] == 6.0
     win.close()
     again = make_window(settings_file="settings.ini")
     assert again.mask_panel.feather.value() == 0, "feather does not come back at the next launch"
@@ -76,10 +76,10 @@ def test_defect4_each_image_gets_its_own_noise_level(qtbot, make_window, tmp_pat
     noisy = np.clip(clean * 0.6 + 0.2 + rng.normal(0, 20 / 255, clean.shape), 0, 1).astype(np.float32)
     imageio.save_image(tmp_path / "noisy.png", noisy)
     imageio.save_image(tmp_path / "clean.png", clean)
-    assert win.open_image(tmp_path / "noisy.png")
+    assert win.files.open_image(tmp_path / "noisy.png")
     assert abs(win.task_panel.sigma.value() - 20) < 3
     assert "estimated" in win.task_panel.noise_note.text()
-    assert win.open_image(tmp_path / "clean.png")
+    assert win.files.open_image(tmp_path / "clean.png")
     assert win.task_panel.sigma.value() < 2, "the last image's level is not carried over"
     assert "no measurable noise" in win.task_panel.noise_note.text()
     win.task_panel.sigma.setValue(22.2)

@@ -20,8 +20,8 @@ def _settle(qtbot):
 
 
 def test_defect7_the_mask_controls_stay_put_when_a_hint_comes_and_goes(qtbot, win):
-    win.set_image(gradient_image())
-    win._update_hint()
+    win.files.set_image(gradient_image())
+    win.runs.update_hint()
     _settle(qtbot)
     assert win.task_panel.hint.text(), "no mask yet: the panel says what to do"
     where = win.mask_panel.mapTo(win, QPoint(0, 0))
@@ -37,25 +37,25 @@ def test_defect7_the_mask_controls_stay_put_when_a_hint_comes_and_goes(qtbot, wi
 
 
 def test_defect9_the_app_denoises_as_the_command_line_does_and_saves_its_schema(qtbot, win, tmp_path):
-    win.set_image(gradient_image())
+    win.files.set_image(gradient_image())
     win.task_panel.set_task("denoise")
     req = win.task_panel.settings().request()
     assert req.method == "mmse" and req.ensemble == DenoiseRequest().ensemble == 6
     assert req.sigma is None  # the estimate, measured by the job as the command line does
     job = win.session.job(req)
     with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS):
-        assert win.run()
-    assert win.accept_result()
+        assert win.runs.run()
+    assert win.runs.accept_result()
     out = tmp_path / "d.png"
-    assert win.save_image(out)
+    assert win.files.save_image(out)
     run = imageio.load_image(out).metadata["runs"][0]
-    expect = job.metadata(win.model(win.task_panel.settings().checkpoint))
+    expect = job.metadata(win.checkpoints.model(win.task_panel.settings().checkpoint))
     assert set(expect) <= set(run) and set(run) - set(expect) <= {"seconds"}, "the app adds only what it measured"
     assert run["method"] == "mmse" and run["sigma_255"] == expect["sigma_255"] and run["ensemble"] == 6
 
 
 def test_defect10_a_grey_photo_on_the_colour_model_costs_what_colour_does(qtbot, win):
-    loaded = win.model(win.task_panel.settings().checkpoint)
+    loaded = win.checkpoints.model(win.task_panel.settings().checkpoint)
     calls = []
     real = loaded.net.forward
 
@@ -67,13 +67,13 @@ def test_defect10_a_grey_photo_on_the_colour_model_costs_what_colour_does(qtbot,
     try:
         counts = []
         for img in (gradient_image(32, 32, channels=1), gradient_image(32, 32, channels=3)):
-            win.set_image(img)
+            win.files.set_image(img)
             win.task_panel.set_task("denoise")
             calls.clear()
             with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS):
-                assert win.run()
+                assert win.runs.run()
             counts.append(sum(calls))
-            win.discard_result()
+            win.runs.discard_result()
     finally:
         loaded.net.forward = real
     assert counts[0] == counts[1], counts  # the 8 views of one tile, for grey as for colour (grey was 4x)

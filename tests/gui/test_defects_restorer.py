@@ -25,8 +25,8 @@ def _sample_three(qtbot, win, steps=8):
     win.task_panel.steps.setValue(steps)
     win.task_panel.samples.setValue(3)
     with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS):
-        assert win.run()
-    assert len(win._samples()) == 3
+        assert win.runs.run()
+    assert len(win.session.samples()) == 3
 
 
 def _mse(a, b):
@@ -35,9 +35,9 @@ def _mse(a, b):
 
 def test_item1_each_sample_has_its_own_trajectory_and_the_export_ends_on_it(qtbot, win, tmp_path):
     _sample_three(qtbot, win)
-    tr, n = win._trajectory, len(win._trajectory)
+    tr, n = win.session.trajectory, len(win.session.trajectory)
     assert n >= 3
-    samples_u8 = [imageio.to_uint8(s) for s in win._samples()]
+    samples_u8 = [imageio.to_uint8(s) for s in win.session.samples()]
     paths = {}
     for v in (1, 3):
         win.result_bar.variant.setCurrentIndex(v)   # "Sample v"
@@ -52,7 +52,7 @@ def test_item1_each_sample_has_its_own_trajectory_and_the_export_ends_on_it(qtbo
         np.testing.assert_array_equal(path[-1], samples_u8[v - 1])
         folder = tmp_path / f"frames{v}"
         with qtbot.waitSignal(win.exporter.finished, timeout=RUN_MS):  # written off the GUI thread
-            assert win.export_trajectory_frames(folder)
+            assert win.exports.frames(folder)
         files = sorted(folder.glob("*.png"))
         assert len(files) == n
         back = [np.asarray(Image.open(f).convert("RGB")) for f in files]
@@ -66,19 +66,19 @@ def test_item15_sampling_shows_sample_1_not_the_blur_of_the_mean(qtbot, win):
     _sample_three(qtbot, win, steps=4)
     assert win.result_bar.variant.currentIndex() == 1
     assert win.result_bar.variant.currentText() == "Sample 1"
-    np.testing.assert_array_equal(win.canvas.shown(), imageio.to_uint8(win._samples()[0]))
-    assert win.accept_result()
+    np.testing.assert_array_equal(win.canvas.shown(), imageio.to_uint8(win.session.samples()[0]))
+    assert win.runs.accept_result()
     np.testing.assert_allclose(win.canvas.image(), win.session.doc.pixels)
 
 
 def test_item16_exports_name_the_model_by_its_hash_not_its_path(qtbot, win, tmp_path, ckpt_dir):
     img = gradient_image(48, 48)
-    win.set_image(img)
+    win.files.set_image(img)
     win.task_panel.set_task("denoise")
     with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS):
-        assert win.run()
+        assert win.runs.run()
     out = tmp_path / "out.png"
-    assert win.save_image(out)
+    assert win.files.save_image(out)
     with Image.open(out) as im:
         text = im.text["dpm-studio"]
     run = json.loads(text)["runs"][-1]
@@ -92,7 +92,7 @@ def test_item7_a_tiled_denoise_cancels_within_half_a_second(qtbot, win):
     """A tile of the posterior mean is eight network passes (one per view): Cancel must not wait for them."""
     import time
 
-    loaded = win.model(win.task_panel.settings().checkpoint)
+    loaded = win.checkpoints.model(win.task_panel.settings().checkpoint)
     calls = []
     forward = loaded.net.forward
 
@@ -103,13 +103,13 @@ def test_item7_a_tiled_denoise_cancels_within_half_a_second(qtbot, win):
 
     loaded.net.forward = slow
     try:
-        win.set_image(gradient_image(300, 300))
+        win.files.set_image(gradient_image(300, 300))
         win.task_panel.set_task("denoise")
-        assert win.run()
+        assert win.runs.run()
         qtbot.waitUntil(lambda: len(calls) >= 2, timeout=RUN_MS)  # inside the first tile's views
         t0 = time.perf_counter()
         with qtbot.waitSignal(win.runner.aborted, timeout=RUN_MS):
-            win.cancel()
+            win.runs.cancel()
     finally:
         del loaded.net.forward
     # Counted in network passes, not timed (a wall-clock bound failed at load 10-16 on 2 cores):
@@ -123,13 +123,13 @@ def test_item7_a_tiled_denoise_cancels_within_half_a_second(qtbot, win):
 
 def _hole_run(qtbot, win, size=64, steps=10):
     img = gradient_image(size, size)
-    win.set_image(img)
+    win.files.set_image(img)
     mask = np.zeros((size, size), np.float32)
     mask[20:40, 20:40] = 1
     win.canvas.set_mask(mask)
     win.task_panel.steps.setValue(steps)
     with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS):
-        assert win.run()
+        assert win.runs.run()
     return img
 
 
@@ -142,7 +142,7 @@ def test_item2_trajectory_export_runs_off_the_gui_thread_with_progress_and_cance
     from dpm_studio.gui.frames import Trajectory
 
     _hole_run(qtbot, win)
-    n = len(win._trajectory)
+    n = len(win.session.trajectory)
     assert n >= 8
     frame = Trajectory.frame
 
@@ -156,7 +156,7 @@ def test_item2_trajectory_export_runs_off_the_gui_thread_with_progress_and_cance
     timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
     timer.start(10)
     t0 = time.perf_counter()
-    assert win.export_trajectory_frames(tmp_path / "frames")
+    assert win.exports.frames(tmp_path / "frames")
     returned = time.perf_counter() - t0
     dlg = win.exporter.dialog
     assert dlg is not None and dlg.isVisible() and dlg.windowTitle() == "Exporting"
@@ -173,7 +173,7 @@ def test_item2_trajectory_export_runs_off_the_gui_thread_with_progress_and_cance
     assert win.exporter.dialog is None and "Exported" in win.statusBar().currentMessage()
     # Cancel: the GIF stops after the current frame and leaves no file
     gif = tmp_path / "t.gif"
-    assert win.export_trajectory_gif(gif)
+    assert win.exports.gif(gif)
     qtbot.waitUntil(lambda: win.exporter.done >= 2, timeout=RUN_MS)
     from PySide6.QtWidgets import QPushButton
 
@@ -204,27 +204,27 @@ def test_item2_trajectory_gifs_are_kept_small(tmp_path):
 def test_item12_a_grey_model_on_a_colour_photo_says_so(qtbot, win):
     img = gradient_image(48, 48)
     assert np.ptp(img, axis=2).max() > 0.1, "a colour picture"
-    win.set_image(img)
+    win.files.set_image(img)
     mask = np.zeros((48, 48), np.float32)
     mask[16:32, 16:32] = 1
     win.canvas.set_mask(mask)
-    assert win.select_checkpoint("tiny-grey")
-    assert not win.run(), "inpainting a colour photo with a grey model fills colour noise: refused"
+    assert win.checkpoints.select("tiny-grey")
+    assert not win.runs.run(), "inpainting a colour photo with a grey model fills colour noise: refused"
     assert not win.runner.is_running()
     hint = win.task_panel.hint.text()
     assert "grey model" in hint and "colour" in hint and "photos-rgb" in hint
     win.task_panel.set_task("denoise")
-    assert win.run()
+    assert win.runs.run()
     assert "grey model" in win.statusBar().currentMessage()
     with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS):
         pass
     # a grey picture stored as RGB is fine for a grey model
-    win.discard_result()
-    win.set_image(np.repeat(img[:, :, :1], 3, axis=2))
+    win.runs.discard_result()
+    win.files.set_image(np.repeat(img[:, :, :1], 3, axis=2))
     win.canvas.set_mask(mask)
     win.task_panel.set_task("inpaint")
     assert win.task_panel.hint.text() == "" or "grey model" not in win.task_panel.hint.text()
-    assert win.run()
+    assert win.runs.run()
     with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS):
         pass
 
@@ -249,12 +249,12 @@ def test_item17_dpm_studio_photo_opens_the_photo_in_the_app(monkeypatch, image_f
 
 def test_item3_discard_keeps_the_view(qtbot, win):
     _hole_run(qtbot, win, size=96, steps=3)
-    win.discard_result()
+    win.runs.discard_result()
     win.canvas.set_zoom(1.89)
     before = [list(r) for r in win.canvas.vb.viewRange()]
     with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS):
-        assert win.run()
-    assert win.discard_result()
+        assert win.runs.run()
+    assert win.runs.discard_result()
     assert win.state() == "edit"
     np.testing.assert_allclose([list(r) for r in win.canvas.vb.viewRange()], before, atol=1e-6)
     assert win.zoom_label.text() == "189%"
@@ -287,7 +287,7 @@ def test_denoise_a_region_limits_the_run_to_the_mask_with_the_feathered_seam(qtb
     rng = np.random.default_rng(1)
     clean = gradient_image(200, 240)
     noisy = np.clip(np.round((clean + rng.normal(0, 25 / 255, clean.shape)) * 255) / 255, 0, 1).astype(np.float32)
-    win.set_image(noisy)
+    win.files.set_image(noisy)
     mask = np.zeros((200, 240), np.float32)
     mask[60:120, 80:160] = 1
     win.canvas.set_mask(mask)
@@ -298,9 +298,9 @@ def test_denoise_a_region_limits_the_run_to_the_mask_with_the_feathered_seam(qtb
     seen = []
     win.runner.frame.connect(lambda f: seen.append(f.box))
     with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS):
-        assert win.run()
+        assert win.runs.run()
         assert "only the masked region" in win.statusBar().currentMessage()
-    res = win.result_image()
+    res = win.runs.result_image()
     w = win.canvas.effective_mask()
     assert 0 < w[60, 74] < 1, "a feathered edge"
     out = w == 0
@@ -309,13 +309,13 @@ def test_denoise_a_region_limits_the_run_to_the_mask_with_the_feathered_seam(qtb
     assert np.abs(res[inside] - noisy[inside]).mean() > 0.01, "inside: denoised"
     edge = (w > 0) & (w < 1)
     # the seam: the feathered edge is the blend of the crop's result and the original, by its weight
-    top, left, bottom, right = win._run_info["region"]
+    top, left, bottom, right = win.session.run["region"]
     assert top <= 60 - 32 and left <= 80 - 32 and bottom >= 120 + 32 and right >= 160 + 32, "with context"
     assert bottom - top < 200 and right - left < 240, "a crop, not the image"
     between = np.abs(res[edge] - noisy[edge]).mean()
     assert 0 < between < np.abs(res[inside] - noisy[inside]).mean()
     assert all(b is None or (b[0] >= top and b[1] >= left and b[2] <= bottom and b[3] <= right) for b in seen)
-    assert win.accept_result()
+    assert win.runs.accept_result()
     np.testing.assert_array_equal(win.session.doc.pixels[out], noisy[out])
 
 
@@ -323,12 +323,12 @@ def test_item13_save_as_asks_before_it_accepts_a_result_under_review(qtbot, win,
     img = _hole_run(qtbot, win, size=48, steps=3)
     out = tmp_path / "r.png"
     win.dialogs.answers["confirm"] = False
-    assert not win.save_image(out)
+    assert not win.files.save_image(out)
     assert not out.exists() and win.state() == "review" and "under review" in win.statusBar().currentMessage()
     np.testing.assert_array_equal(win.session.doc.pixels, img)
     assert "confirm" in win.dialogs.asked
     win.dialogs.answers["confirm"] = True
-    assert win.save_image(out)
+    assert win.files.save_image(out)
     assert out.exists() and win.state() == "edit"
     assert win.statusBar().currentMessage().startswith("Accepted the result and saved")
 
@@ -336,7 +336,7 @@ def test_item13_save_as_asks_before_it_accepts_a_result_under_review(qtbot, win,
 def test_item10_no_stale_text(qtbot, win):
     img = _hole_run(qtbot, win, size=48, steps=3)
     assert win.result_bar.step_label.text()
-    assert win.accept_result()
+    assert win.runs.accept_result()
     assert win.statusBar().currentMessage().startswith("Result accepted")
     assert win.canvas.undo()
     assert "accepted" not in win.statusBar().currentMessage(), "Ctrl+Z took the accepted result back"
@@ -348,19 +348,19 @@ def test_item10_no_stale_text(qtbot, win):
     # could finish first (then 'aborted' never came; seen in CI), so every step and slow passes.
     import time
 
-    loaded = win.model(win.task_panel.settings().checkpoint)
+    loaded = win.checkpoints.model(win.task_panel.settings().checkpoint)
     forward = loaded.net.forward
     loaded.net.forward = lambda *a, **k: (time.sleep(0.05), forward(*a, **k))[1]
     win.task_panel.steps.setValue(win.task_panel.steps.maximum())
     try:
-        assert win.run()
+        assert win.runs.run()
         assert win.task_panel.progress.format() != "idle", "a run that has started is not idle"
         qtbot.waitUntil(lambda: win.result_bar.step_label.text() != "", timeout=RUN_MS)
         with qtbot.waitSignal(win.runner.aborted, timeout=RUN_MS):
-            win.cancel()
+            win.runs.cancel()
     finally:
         del loaded.net.forward
-    win.set_image(gradient_image(40, 40, seed=3))   # another image
+    win.files.set_image(gradient_image(40, 40, seed=3))   # another image
     assert win.result_bar.step_label.text() == "" and win.result_bar.slider.maximum() == 0
     assert win.task_panel.progress.format() == "idle"
     assert win.plots.trace.viewRange()[0][1] < 2, "no axes left from the last image's run"
@@ -370,9 +370,9 @@ def test_item10_no_stale_text(qtbot, win):
     win.task_panel.height_spin.setValue(16)
     win.task_panel.steps.setValue(3)
     with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS):
-        assert win.run()
+        assert win.runs.run()
     assert win.info_label.text().startswith("16\u00d716 sample")
-    win.discard_result()
+    win.runs.discard_result()
     assert win.info_label.text().startswith("40\u00d740")
 
 
@@ -380,17 +380,17 @@ def test_item11_settings_that_do_not_apply_are_disabled(qtbot, win):
     tp = win.task_panel
     tp.more.setChecked(True)
     img = gradient_image(48, 48)
-    win.set_image(img)
+    win.files.set_image(img)
     mask = np.zeros((48, 48), np.float32)
     mask[10:30, 10:30] = 1
     win.canvas.set_mask(mask)
     tp.steps.setValue(30)
     assert tp.mode.isEnabled() and tp.jump_length.isEnabled()
-    assert win.run()
+    assert win.runs.run()
     assert not tp.mode.isEnabled() and not tp.jump_length.isEnabled() and not tp.jump_n.isEnabled(), \
         "Known pixels and Resample jumps are locked during a run"
     with qtbot.waitSignal(win.runner.aborted, timeout=RUN_MS):
-        win.cancel()
+        win.runs.cancel()
     assert tp.mode.isEnabled() and tp.jump_length.isEnabled()
     tp.set_task("denoise")
     tp.method.setCurrentIndex(tp.method.findData("mmse"))
@@ -404,7 +404,7 @@ def test_item9_the_brush_ring_goes_when_the_pointer_leaves_and_stays_gone(qtbot,
     from PySide6.QtCore import QEvent, QPoint, Qt
     from PySide6.QtWidgets import QApplication
 
-    win.set_image(gradient_image(64, 64))
+    win.files.set_image(gradient_image(64, 64))
     c = win.canvas
     p = c.image_to_viewport(32.5, 32.5)
     m = np.zeros((64, 64), np.float32)
@@ -465,7 +465,7 @@ def _drag(qtbot, c, a, b, mods=None):
 def test_item6_subtract_has_a_mode_button_and_ctrl_not_only_alt(qtbot, win):
     from PySide6.QtCore import Qt
 
-    win.set_image(gradient_image(64, 64))
+    win.files.set_image(gradient_image(64, 64))
     c = win.canvas
     full = np.ones((64, 64), np.float32)
     c.set_mask(full)
@@ -497,15 +497,15 @@ def test_item8_the_run_button_stays_put_when_the_task_changes(qtbot, win):
 
 def test_item14_words_fit_and_agree_in_number(qtbot, win):
     img = _hole_run(qtbot, win, size=48, steps=3)
-    assert win.accept_result()
-    text = win._unsaved_text()
+    assert win.runs.accept_result()
+    text = win.unsaved_text()
     assert "1 run " in text and "run(s)" not in text
     win.task_panel.samples.setValue(3)
     mask = np.zeros((48, 48), np.float32)
     mask[10:30, 10:30] = 1
     win.canvas.set_mask(mask)
     with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS):
-        assert win.run()
+        assert win.runs.run()
     combo = win.result_bar.variant
     fm = combo.fontMetrics()
     for i in range(combo.count() - 1):   # the mean and each sample (the spread's entry is a phrase)
@@ -515,7 +515,7 @@ def test_item14_words_fit_and_agree_in_number(qtbot, win):
 
 def test_item8_no_layout_jump_when_a_run_of_several_samples_ends(qtbot, win):
     img = gradient_image(48, 48)
-    win.set_image(img)
+    win.files.set_image(img)
     mask = np.zeros((48, 48), np.float32)
     mask[10:30, 10:30] = 1
     win.canvas.set_mask(mask)
@@ -524,7 +524,7 @@ def test_item8_no_layout_jump_when_a_run_of_several_samples_ends(qtbot, win):
     qtbot.wait(50)
     before = (win.canvas.height(), win.result_bar.geometry().top())
     with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS):
-        assert win.run()
+        assert win.runs.run()
     qtbot.wait(50)
     assert win.result_bar.variant.isVisible()
     assert (win.canvas.height(), win.result_bar.geometry().top()) == before

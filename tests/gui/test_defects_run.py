@@ -15,7 +15,7 @@ RUN_MS = 60_000
 
 def _small_hole(win, size=160, hole=(72, 88)):
     img = gradient_image(size, size)
-    win.set_image(img)
+    win.files.set_image(img)
     mask = np.zeros((size, size), np.float32)
     mask[hole[0]:hole[1], hole[0]:hole[1]] = 1
     win.canvas.set_mask(mask)
@@ -27,15 +27,15 @@ def _small_hole(win, size=160, hole=(72, 88)):
 def test_defect1_trajectory_exports_are_what_the_canvas_showed(qtbot, win, tmp_path):
     img, mask = _small_hole(win)
     with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS):
-        assert win.run()
-    tr = win._trajectory
+        assert win.runs.run()
+    tr = win.session.trajectory
     assert tr.boxes[0] is not None, "the run worked on a crop (the case that broke the exports)"
     shown = []
     for k in range(len(tr)):
         win.result_bar.slider.setValue(k)
         shown.append(win.canvas.shown().copy())
     with qtbot.waitSignal(win.exporter.finished, timeout=RUN_MS):  # written off the GUI thread
-        assert win.export_trajectory_frames(tmp_path / "frames")
+        assert win.exports.frames(tmp_path / "frames")
     files = sorted((tmp_path / "frames").glob("*.png"))
     assert len(files) == len(tr)
     for f, s in zip(files, shown):
@@ -49,7 +49,7 @@ def test_defect1_trajectory_exports_are_what_the_canvas_showed(qtbot, win, tmp_p
     np.testing.assert_array_equal(shown[0][outside], imageio.to_uint8(img)[outside])
     gif = tmp_path / "t.gif"
     with qtbot.waitSignal(win.exporter.finished, timeout=RUN_MS):
-        assert win.export_trajectory_gif(gif)
+        assert win.exports.gif(gif)
     im = Image.open(gif)
     assert im.n_frames == len(tr)
     for k in range(im.n_frames):
@@ -73,7 +73,7 @@ def test_defect5_the_view_stays_and_the_crop_is_shown_in_place(qtbot, win):
 
     win.runner.frame.connect(look)
     with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS):
-        assert win.run()
+        assert win.runs.run()
     assert seen
     for shape, rng, corner, box in seen:
         assert box is not None and shape == img.shape
@@ -89,7 +89,7 @@ def test_defect6_progress_counts_the_steps_the_user_set(qtbot, win):
     texts = []
     win.runner.frame.connect(lambda f: texts.append(win.task_panel.progress.format()))
     with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS) as b:
-        assert win.run()
+        assert win.runs.run()
     assert b.args[0].total > 10
     live = [t for t in texts if t.startswith("step")]
     assert live and all(t.split("/")[1].split()[0] == "10" for t in live), live
@@ -99,13 +99,13 @@ def test_defect6_progress_counts_the_steps_the_user_set(qtbot, win):
 def test_defect6_opening_another_image_clears_the_last_run(qtbot, win, image_file):
     _small_hole(win, size=32, hole=(8, 24))
     with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS):
-        assert win.run()
-    assert win.accept_result()
+        assert win.runs.run()
+    assert win.runs.accept_result()
     assert "done" in win.task_panel.progress.format()
-    assert win.open_image(image_file[0])
+    assert win.files.open_image(image_file[0])
     assert win.task_panel.progress.format() == "idle"
     assert win.task_panel.eta.text() == ""
-    assert win._trajectory is None and not win.act_export_gif.isEnabled()
+    assert win.session.trajectory is None and not win.act_export_gif.isEnabled()
     assert win.plots.run_is_empty()
 
 
@@ -115,23 +115,23 @@ def test_defect11_exporting_a_samples_trajectory_in_a_fresh_window(qtbot, win, t
     win.task_panel.height_spin.setValue(16)
     win.task_panel.steps.setValue(4)
     with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS):
-        assert win.run()
+        assert win.runs.run()
     out = tmp_path / "sample-trajectory.gif"
     win.dialogs.paths["save_file"] = str(out)
     with qtbot.waitSignal(win.exporter.finished, timeout=RUN_MS):  # written off the GUI thread
-        win._export_gif_dialog()
+        win.exports.gif_dialog()
     assert not msgbox
     im = Image.open(out)
-    from dpm_studio.gui.window_files import GIF_MAX_FRAMES
+    from dpm_studio.gui.exports import GIF_MAX_FRAMES
 
-    assert im.size == (16, 16) and im.n_frames == min(GIF_MAX_FRAMES, len(win._trajectory))
+    assert im.size == (16, 16) and im.n_frames == min(GIF_MAX_FRAMES, len(win.session.trajectory))
 
 
 def test_defect8_samples_are_offered_as_choices_with_their_spread(qtbot, win):
     img, mask = _small_hole(win, size=32, hole=(10, 22))
     win.task_panel.samples.setValue(3)
     with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS) as b:
-        assert win.run()
+        assert win.runs.run()
     samples = b.args[0].samples
     assert len(samples) == 3
     rb = win.result_bar
@@ -141,19 +141,19 @@ def test_defect8_samples_are_offered_as_choices_with_their_spread(qtbot, win):
     spread = win.canvas.shown()
     assert spread[mask == 0].max() == 0 and spread[mask > 0].max() == 255
     assert not rb.accept_button.isEnabled() and not win.act_accept.isEnabled()
-    assert not win.accept_result(), "a map of the spread is not a result"
+    assert not win.runs.accept_result(), "a map of the spread is not a result"
     rb.variant.setCurrentIndex(2)  # sample 2
     np.testing.assert_array_equal(win.canvas.shown(), imageio.to_uint8(samples[1]))
     assert rb.accept_button.isEnabled()
-    assert win.accept_result()
+    assert win.runs.accept_result()
     np.testing.assert_array_equal(win.canvas.image(), samples[1])
-    assert win._runs[-1]["choice"] == "sample 2 of 3" and win._runs[-1]["samples"] == 3
+    assert win.session.doc.runs[-1]["choice"] == "sample 2 of 3" and win.session.doc.runs[-1]["samples"] == 3
     assert not rb.variant.isVisible()
 
 
 def test_defect5_a_finished_region_stays_on_show_while_the_next_one_runs(qtbot, win):
     img = gradient_image(96, 320)
-    win.set_image(img)
+    win.files.set_image(img)
     mask = np.zeros((96, 320), np.float32)
     mask[40:56, 20:36] = 1     # two holes far apart: two crops, one after the other
     mask[40:56, 280:296] = 1
@@ -170,11 +170,11 @@ def test_defect5_a_finished_region_stays_on_show_while_the_next_one_runs(qtbot, 
 
     win.runner.frame.connect(look)
     with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS):
-        assert win.run()
+        assert win.runs.run()
     assert seen, "frames of the second region reached the canvas"
     hole1 = imageio.to_uint8(img)[40:56, 20:36]
     assert all(np.abs(s.astype(int) - hole1).mean() > 3 for s in seen), "the first region kept its fill"
-    tr = win._trajectory
+    tr = win.session.trajectory
     k = max(i for i, b in enumerate(tr.boxes) if b is not None and b[1] > 100)
     assert np.abs(tr.frame(k)[40:56, 20:36].astype(int) - hole1).mean() > 3
 
@@ -188,7 +188,7 @@ def test_defect5_a_frame_redraws_the_crop_not_the_whole_image(qtbot, win, monkey
     live = []
     win.runner.frame.connect(lambda f: live.append(f.done))
     with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS):
-        assert win.run()
+        assert win.runs.run()
     # The runner drops a frame the GUI has not drawn yet (a stale report), so how many live
     # frames arrive depends on the machine's load (2 of 6 under load 13): one is enough to see
     # that a live frame of a region redraws only its crop.

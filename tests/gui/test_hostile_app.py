@@ -72,7 +72,7 @@ def test_an_eps_named_png_is_refused_by_the_app_not_sent_to_ghostscript(win, msg
     monkeypatch.setattr(EpsImagePlugin, "Ghostscript", lambda *a, **k: called.append(a))
     p = tmp_path / "photo.png"
     p.write_text("%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\nshowpage\n")
-    assert not win.open_image(p)
+    assert not win.files.open_image(p)
     crit = [c for c in msgbox if c[0] == "critical"]
     assert len(crit) == 1 and "PostScript or PDF document" in crit[0][2] and called == []
 
@@ -86,7 +86,7 @@ def test_a_run_that_will_not_fit_is_refused_in_the_app(qtbot, win, msgbox, monke
     image_with_mask(win)
     monkeypatch.setattr(memory, "available_bytes", lambda: 1 << 10)
     with qtbot.waitSignal(win.runner.errored, timeout=60_000):
-        assert win.run()
+        assert win.runs.run()
     crit = [c for c in msgbox if c[0] == "critical"]
     assert len(crit) == 1 and "needs about" in crit[0][2] and "is available" in crit[0][2]
     assert win.state() == "edit"
@@ -117,7 +117,7 @@ def test_opening_a_hostile_card_in_the_app_is_one_dialog(win, msgbox, tmp_path, 
         p.write_text(text)
     signal.alarm(20)  # a blocked open fails the test instead of hanging it
     try:
-        assert not win.open_checkpoint(p)
+        assert not win.checkpoints.open(p)
     finally:
         signal.alarm(0)
     crit = [c for c in msgbox if c[0] == "critical"]

@@ -80,8 +80,8 @@ def test_a_file_name_with_variant_in_it_keeps_every_setting(make_window, tmp_pat
     assert "@Variant(" in (tmp_path / "settings.ini").read_text()
     win = make_window()
     assert sha(tmp_path / "settings.ini") == before  # nothing scrubbed: no value is a pickle
-    assert win.recent_files() == names
-    assert win.last_folder() == str(tmp_path / "@Variant(folder")
+    assert win.files.recent_files() == names
+    assert win.files.last_folder() == str(tmp_path / "@Variant(folder")
     assert win.task_panel.seed.value() == 31
 
 
@@ -95,7 +95,7 @@ def test_a_real_variant_is_still_dropped_and_only_it(make_window, tmp_path):
     win = make_window()
     text = ini.read_text()
     assert "Variant" not in text and "seed=31" in text and "last_folder=/b" in text
-    assert win.task_panel.seed.value() == 31 and win.recent_files() == []
+    assert win.task_panel.seed.value() == 31 and win.files.recent_files() == []
 
 
 def test_a_settings_file_over_a_megabyte_is_left_alone_and_said(tmp_path):
@@ -150,12 +150,12 @@ def test_out_of_range_and_garbage_settings_fall_back_with_one_line(make_window, 
     for key in ("run/seed", "run/steps", "run/steps_all", "run/mode", "run/samples", "window/geometry",
                 "save/quality", "mask/brush"):
         assert key in msg, (key, msg)
-    assert win.last_folder() == str(tmp_path)  # a good one is kept
+    assert win.files.last_folder() == str(tmp_path)  # a good one is kept
     src, _ = image_file
-    assert win.open_image(src)
+    assert win.files.open_image(src)
     win.dialogs.paths["save_image"] = str(tmp_path / "out.jpg")
     win.dialogs.answers["quality"] = 80
-    assert win._save_dialog()  # save/quality=abc broke every JPEG save
+    assert win.files.save_dialog()  # save/quality=abc broke every JPEG save
     assert (tmp_path / "out.jpg").stat().st_size > 0
     win.save_settings()
     text = ini.read_text()

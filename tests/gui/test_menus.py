@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from dpm_studio import imageio
+from dpm_studio.gui import actions
 from dpm_studio.gui.canvas import Tool
 from dpm_studio.gui.models import card_label, card_tooltip
 from dpm_studio.gui.task_panel import TaskPanel
@@ -86,7 +87,7 @@ def test_settings_from_the_panel(win):
 
 
 def test_save_as_dialog_with_jpeg_quality(win, tmp_path):
-    win.set_image(gradient_image())
+    win.files.set_image(gradient_image())
     win.dialogs.paths["save_image"] = str(tmp_path / "out.jpg")
     win.dialogs.answers["quality"] = 40
     win.act_save_as.trigger()
@@ -97,7 +98,7 @@ def test_save_as_dialog_with_jpeg_quality(win, tmp_path):
 
 
 def test_undo_redo_through_actions_and_brush_keys(win):
-    win.set_image(gradient_image())
+    win.files.set_image(gradient_image())
     win.canvas.set_tool(Tool.RECT)
     drag(win.canvas, [(4, 4), (12, 12)])
     assert win.act_undo.isEnabled() and "rectangle" in win.act_undo.text()
@@ -126,10 +127,10 @@ def test_recent_files_menu(win, tmp_path):
     for k in range(3):
         p = tmp_path / f"img{k}.png"
         imageio.save_image(p, gradient_image(seed=k))
-        assert win.open_image(p)
+        assert win.files.open_image(p)
         paths.append(str(p.resolve()))
-    assert win.recent_files() == paths[::-1]
-    win._fill_recent_menu()
+    assert win.files.recent_files() == paths[::-1]
+    win.files._fill_recent_menu()
     acts = [a for a in win.recent_menu.actions() if a.data()]
     assert [a.data() for a in acts] == paths[::-1]
     acts[-1].trigger()  # the oldest one
@@ -140,20 +141,20 @@ def test_help_dialogs(win, msgbox, qtbot):
     win.act_about.trigger()
     kind, title, text = msgbox[-1]
     assert kind == "about" and "torch" in text and "PySide6" in text and "pyqtgraph" in text
-    dlg = win.show_shortcuts()
+    dlg = actions.show_shortcuts(win)
     assert dlg.isVisible()
     dlg.close()
 
 
 def test_show_x0_switch_and_scrubbing(qtbot, win):
-    win.set_image(gradient_image())
+    win.files.set_image(gradient_image())
     win.canvas.set_tool(Tool.RECT)
     drag(win.canvas, [(8, 8), (24, 24)])
     win.task_panel.steps.setValue(8)
     win.task_panel.jump_length.setValue(0)  # no resampling jumps: one record per step
     with qtbot.waitSignal(win.runner.finished, timeout=30_000):
-        win.run()
-    tr = win._trajectory
+        win.runs.run()
+    tr = win.session.trajectory
     win.result_bar.slider.setValue(2)
     np.testing.assert_array_equal(win.canvas.shown(), tr.x[2])
     win.act_x0.setChecked(True)
@@ -163,7 +164,7 @@ def test_show_x0_switch_and_scrubbing(qtbot, win):
 
 
 def test_space_key_pans_instead_of_painting(win):
-    win.set_image(gradient_image())
+    win.files.set_image(gradient_image())
     QTest.keyPress(win.canvas, Qt.Key_Space)
     assert win.canvas.space_held
     r0 = win.canvas.vb.viewRect()
@@ -177,21 +178,21 @@ def test_open_checkpoint_file_outside_the_folders(win, tmp_path, msgbox):
     from gui_helpers import make_checkpoint
 
     card = make_checkpoint(tmp_path, "elsewhere", 3, T=20)
-    assert win.open_checkpoint(card)
+    assert win.checkpoints.open(card)
     assert win.task_panel.current_card()["name"] == "elsewhere"
     assert win.plots.curves is not None and len(win.plots.curves["beta"]) == 20
     (tmp_path / "broken.json").write_text("{not json")
-    assert not win.open_checkpoint(tmp_path / "broken.json")
+    assert not win.checkpoints.open(tmp_path / "broken.json")
     assert msgbox[-1][0] == "critical" and "JSON" in msgbox[-1][2]
 
 
 def test_split_divider_drags_with_the_mouse(qtbot, win):
-    win.set_image(gradient_image())
+    win.files.set_image(gradient_image())
     win.canvas.set_tool(Tool.RECT)
     drag(win.canvas, [(8, 8), (24, 24)])
     win.task_panel.steps.setValue(3)
     with qtbot.waitSignal(win.runner.finished, timeout=30_000):
-        win.run()
+        win.runs.run()
     win.result_bar.split_button.click()
     c = win.canvas
     assert c.split() and c.split_line.isVisible()

@@ -38,18 +38,18 @@ def test_a_bad_checkpoint_is_refused_and_nothing_is_copied(win, tmp_path, msgbox
     bad.mkdir()
     make_checkpoint(bad, "broken", 3)
     (bad / "broken.safetensors").write_bytes(b"not a safetensors file at all")
-    assert not win.import_checkpoint(bad / "broken.json")
+    assert not win.checkpoints.import_checkpoint(bad / "broken.json")
     assert msgbox and msgbox[-1][1] == "Cannot import checkpoint"
     folder = user / "dpm-studio" / "checkpoints"
     assert not folder.exists() or not any(folder.iterdir())
     good = tmp_path / "good"
     good.mkdir()
     make_checkpoint(good, "tiny-rgb", 3)  # the name is already taken by another model in the folder? not yet
-    assert win.import_checkpoint(good / "tiny-rgb.json")
+    assert win.checkpoints.import_checkpoint(good / "tiny-rgb.json")
     again = tmp_path / "again"
     again.mkdir()
     make_checkpoint(again, "tiny-rgb", 1)
-    assert not win.import_checkpoint(again / "tiny-rgb.json"), "a name already in the models folder"
+    assert not win.checkpoints.import_checkpoint(again / "tiny-rgb.json"), "a name already in the models folder"
     assert "already holds" in msgbox[-1][2]
 
 

@@ -31,7 +31,7 @@ def test_noise_curves_follow_the_fit_and_the_strength(tmp_path):
 def test_the_app_plots_the_fitted_curve_and_runs_the_chosen_model(win, tmp_path):
     path = tmp_path / "camera.png"
     _camera_png(path)
-    assert win.open_image(path)
+    assert win.files.open_image(path)
     tp = win.task_panel
     tp.set_task("denoise")
     assert win.plots.noise.curves["kind"] == "poisson-gaussian"
@@ -63,14 +63,14 @@ def test_undo_and_redo_bring_back_the_noise_choice_of_the_run(qtbot, win, tmp_pa
 
     path = tmp_path / "camera.png"
     _camera_png(path, size=64)
-    assert win.open_image(path)
+    assert win.files.open_image(path)
     tp, nc = win.task_panel, win.task_panel.noise_controls
     tp.set_task("denoise")
     tp.sigma.setValue(12.0)            # Constant, a typed std, stronger
     nc.strength.setValue(1.5)
     assert _choice(tp) == ("constant", 1.5, 12.0)
     run_to_end(qtbot, win)
-    assert win.accept_result()
+    assert win.runs.accept_result()
     run = win.session.doc.runs[-1]
     assert (run["noise"], run["noise_scale"], run["sigma_255"]) == ("constant", 1.5, 12.0)
     nc.set_noise("auto")               # the user looks elsewhere, then undoes the result
@@ -86,7 +86,7 @@ def test_undo_and_redo_bring_back_the_noise_choice_of_the_run(qtbot, win, tmp_pa
     nc.set_noise("auto")
     nc.strength.setValue(0.8)
     run_to_end(qtbot, win)
-    assert win.accept_result()
+    assert win.runs.accept_result()
     assert "noise_fit" in win.session.doc.runs[-1]
     tp.sigma.setValue(20.0)
     nc.strength.setValue(2.0)

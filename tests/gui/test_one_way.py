@@ -52,14 +52,14 @@ def _same_file(app_out, cli_out):
 
 def _app(win, qtbot, out, task, src=None, setup=None):
     if src is not None:
-        assert win.open_image(src)
+        assert win.files.open_image(src)
     win.task_panel.set_task(task)
     if setup is not None:
         setup(win)
     with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS):
-        assert win.run(), win.task_panel.hint.text()
-    assert win.accept_result()
-    assert win.save_image(out)
+        assert win.runs.run(), win.task_panel.hint.text()
+    assert win.runs.accept_result()
+    assert win.files.save_image(out)
     return out
 
 
@@ -117,7 +117,7 @@ def test_inpaint_with_a_feathered_mask(qtbot, win, tmp_path):
                  "--feather", "3"]) == 0
 
     def feathered(win):
-        assert win.load_mask(mask)
+        assert win.files.load_mask(mask)
         win.mask_panel.feather.setValue(3.0)
 
     data = _same_file(_app(win, qtbot, tmp_path / "app.png", "inpaint", src, feathered), cli)

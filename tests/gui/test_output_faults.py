@@ -66,37 +66,37 @@ def _run(qtbot, win, steps=3):
     win.canvas.set_mask(m)
     win.task_panel.steps.setValue(steps)
     with qtbot.waitSignal(win.runner.finished, timeout=RUN_TIMEOUT_MS) as b:
-        assert win.run()
+        assert win.runs.run()
     return b.args[0].image
 
 
 @pytest.mark.parametrize("fault", FAULTS)
 def test_app_save_failure_is_a_dialog_and_the_work_stays_unsaved(qtbot, win, msgbox, tmp_path, monkeypatch, fault):
-    win.set_image(gradient_image())
+    win.files.set_image(gradient_image())
     res = _run(qtbot, win)
-    assert win.accept_result()
+    assert win.runs.accept_result()
     out_dir = tmp_path / "out"
     out_dir.mkdir()
     expected = disk_fault(monkeypatch, fault)
-    assert not win.save_image(out_dir / "result.png")
+    assert not win.files.save_image(out_dir / "result.png")
     crit = [c for c in msgbox if c[0] == "critical"]
     assert len(crit) == 1 and crit[0][1] == "Cannot save image" and expected in crit[0][2]
     assert _files(out_dir) == []
     assert win.has_unsaved() and win.windowTitle().startswith("untitled*")
     np.testing.assert_array_equal(win.canvas.image(), res)
     monkeypatch.undo()
-    assert win.save_image(out_dir / "result.png") and not win.has_unsaved()
+    assert win.files.save_image(out_dir / "result.png") and not win.has_unsaved()
 
 
 @pytest.mark.parametrize("answer", [False, True])
 def test_saving_over_the_opened_file_asks_first(qtbot, win, image_file, answer):
     path, img = image_file
     before = path.read_bytes()
-    assert win.open_image(path)
+    assert win.files.open_image(path)
     res = _run(qtbot, win)
-    assert win.accept_result()
+    assert win.runs.accept_result()
     win.dialogs.answers["confirm"] = answer
-    assert win.save_image(path) is answer
+    assert win.files.save_image(path) is answer
     assert "confirm" in win.dialogs.asked
     if answer:
         np.testing.assert_allclose(imageio.load_image(path).pixels, res, atol=0.5 / 255 + 1e-6)
@@ -107,10 +107,10 @@ def test_saving_over_the_opened_file_asks_first(qtbot, win, image_file, answer):
 
 def test_saving_elsewhere_does_not_ask(qtbot, win, image_file, tmp_path):
     path, _ = image_file
-    assert win.open_image(path)
+    assert win.files.open_image(path)
     _run(qtbot, win)
-    assert win.accept_result()  # (Save As under review asks to accept first: test_defects_restorer item 13)
-    assert win.save_image(tmp_path / "copy.png")
+    assert win.runs.accept_result()  # (Save As under review asks to accept first: test_defects_restorer item 13)
+    assert win.files.save_image(tmp_path / "copy.png")
     assert "confirm" not in win.dialogs.asked
 
 
@@ -124,14 +124,14 @@ def _other_image(tmp_path):
 def _replace(win, how, tmp_path):
     """Try to replace the current image in one of the ways a user can."""
     if how == "open":
-        return win.open_image(_other_image(tmp_path))
+        return win.files.open_image(_other_image(tmp_path))
     if how == "paste":
         from PySide6.QtWidgets import QApplication
 
         from dpm_studio.gui.dialogs import array_to_qimage
 
         QApplication.clipboard().setImage(array_to_qimage(imageio.to_uint8(gradient_image(16, 24))))
-        return win.paste()
+        return win.files.paste()
     if how == "drop":
         from PySide6.QtCore import QMimeData, QPointF, Qt
         from PySide6.QtGui import QDropEvent
@@ -152,10 +152,10 @@ def _replace(win, how, tmp_path):
 @pytest.mark.parametrize("stage", ["under-review", "accepted"])
 def test_unsaved_result_is_never_dropped_without_asking(qtbot, win, tmp_path, how, stage):
     img = gradient_image()
-    win.set_image(img)
+    win.files.set_image(img)
     res = _run(qtbot, win)
     if stage == "accepted":
-        assert win.accept_result()
+        assert win.runs.accept_result()
     state = win.state()
 
     win.dialogs.answers["unsaved"] = "cancel"
@@ -164,7 +164,7 @@ def test_unsaved_result_is_never_dropped_without_asking(qtbot, win, tmp_path, ho
     assert win.isVisible() and win.state() == state and win.has_unsaved()
     np.testing.assert_array_equal(win.canvas.image(), res if stage == "accepted" else img)
     if stage == "under-review":
-        np.testing.assert_array_equal(win.result_image(), res)
+        np.testing.assert_array_equal(win.runs.result_image(), res)
 
     win.dialogs.answers["unsaved"] = "save"  # ... but the save dialog is cancelled: still nothing lost
     win.dialogs.paths["save_image"] = None
@@ -178,31 +178,31 @@ def test_unsaved_result_is_never_dropped_without_asking(qtbot, win, tmp_path, ho
 
 
 def test_discard_replaces_without_saving(qtbot, win, tmp_path):
-    win.set_image(gradient_image())
+    win.files.set_image(gradient_image())
     _run(qtbot, win)
     win.dialogs.answers["unsaved"] = "discard"
-    assert win.open_image(_other_image(tmp_path))
+    assert win.files.open_image(_other_image(tmp_path))
     assert win.canvas.image_shape() == (16, 24) and not win.has_unsaved()
     assert not (tmp_path / "kept.png").exists()
 
 
 @pytest.mark.parametrize("answer", [False, True])
 def test_accepting_a_sample_over_unsaved_edits_asks(qtbot, win, answer):
-    win.set_image(gradient_image())
+    win.files.set_image(gradient_image())
     edited = _run(qtbot, win)
-    assert win.accept_result()
+    assert win.runs.accept_result()
     win.task_panel.set_task("sample")
     win.task_panel.width_spin.setValue(24)
     win.task_panel.height_spin.setValue(16)
     with qtbot.waitSignal(win.runner.finished, timeout=RUN_TIMEOUT_MS):
-        assert win.run()
+        assert win.runs.run()
     win.dialogs.answers["confirm"] = answer
-    assert win.accept_result() is answer
+    assert win.runs.accept_result() is answer
     assert "confirm" in win.dialogs.asked
     if answer:
         assert win.canvas.image_shape() == (16, 24)
     else:
         assert win.state() == "review"  # the sample is still there to discard
-        assert win.discard_result()
+        assert win.runs.discard_result()
         np.testing.assert_array_equal(win.canvas.image(), edited)
         assert win.has_unsaved()

@@ -33,10 +33,10 @@ def test_a_nan_result_is_an_error_dialog_not_a_result(qtbot, win, msgbox, monkey
     img, _ = image_with_mask(win)
     win.task_panel.steps.setValue(3)
     with qtbot.waitSignal(win.runner.errored, timeout=RUN_MS):  # it showed and saved a black image as success
-        assert win.run()
+        assert win.runs.run()
     crit = [c for c in msgbox if c[0] == "critical"]
     assert len(crit) == 1 and "NaN or infinite" in crit[0][2]
-    assert win.state() == "edit" and win._result is None
+    assert win.state() == "edit" and win.session.result is None
     np.testing.assert_array_equal(win.canvas.image(), img)
     assert torch.isfinite(torch.as_tensor(win.canvas.image())).all()
 
@@ -47,9 +47,9 @@ def test_save_keeps_the_float_range_icc_and_exif(win, tmp_path):
     src = tmp_path / "range.tif"
     tifffile.imwrite(src, f, photometric="rgb", iccprofile=SRGB)
     before = sha(src)
-    assert win.open_image(src)
+    assert win.files.open_image(src)
     out = tmp_path / "saved.tif"
-    assert win.save_image(out)
+    assert win.files.save_image(out)
     back = tifffile.imread(out)
     assert back.dtype == np.float32 and np.allclose(back, f, rtol=1e-6, atol=1e-3), (back.min(), back.max())
     assert imageio.load_image(out).icc_profile == SRGB and sha(src) == before
@@ -59,8 +59,8 @@ def test_save_keeps_the_float_range_icc_and_exif(win, tmp_path):
     jpg = tmp_path / "photo.jpg"
     Image.fromarray(rng.integers(0, 256, (16, 20, 3), dtype=np.uint8)).save(jpg, icc_profile=SRGB, exif=exif.tobytes())
     before = sha(jpg)
-    assert win.open_image(jpg)
-    assert win.save_image(tmp_path / "saved.jpg")
+    assert win.files.open_image(jpg)
+    assert win.files.save_image(tmp_path / "saved.jpg")
     data = imageio.load_image(tmp_path / "saved.jpg")
     assert data.icc_profile == SRGB and data.exif is not None and b"TestMaker" in data.exif
     assert sha(jpg) == before

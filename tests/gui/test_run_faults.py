@@ -91,8 +91,8 @@ def test_cancel_at_any_step_stops_there(qtbot, tiny_model, at, qt_messages):
 def test_cancel_straight_after_run_in_the_window(qtbot, win, qt_messages):
     img, mask = image_with_mask(win)
     with qtbot.waitSignal(win.runner.aborted, timeout=RUN_TIMEOUT_MS):
-        assert win.run()
-        win.cancel()
+        assert win.runs.run()
+        win.runs.cancel()
     assert win.state() == "edit" and not win.runner.is_running()
     np.testing.assert_array_equal(win.canvas.image(), img)
     np.testing.assert_array_equal(win.canvas.mask(), mask)
@@ -104,7 +104,7 @@ def _start_long_run(qtbot, win):
     image_with_mask(win, 64)
     win.task_panel.steps_all.setChecked(True)
     with qtbot.waitSignal(win.runner.frame, timeout=RUN_TIMEOUT_MS):
-        assert win.run()
+        assert win.runs.run()
 
 
 def test_close_during_run_leaves_no_thread_and_no_qt_warning(qtbot, make_window, qt_messages):
@@ -138,9 +138,9 @@ def test_close_during_a_long_step_closes_when_the_step_ends(qtbot, win, msgbox, 
 
     monkeypatch.setattr(tasks, "run_task", slow)
     monkeypatch.setattr(win.runner, "shutdown", lambda timeout_ms=5000, real=win.runner.shutdown: real(50))
-    win.set_image(gradient_image())
+    win.files.set_image(gradient_image())
     win.canvas.set_mask(np.ones((32, 32), np.float32))
-    assert win.run()
+    assert win.runs.run()
     qtbot.waitUntil(entered.is_set, timeout=RUN_TIMEOUT_MS)
     assert not win.close(), "the step is still computing: the close waits for it"
     assert win.isVisible() and "Waiting for the current step" in win.statusBar().currentMessage()
@@ -154,9 +154,9 @@ def test_close_during_a_long_step_closes_when_the_step_ends(qtbot, win, msgbox, 
 def start_cancel_cycles(qtbot, win, n):
     for _ in range(n):
         with qtbot.waitSignal(win.runner.frame, timeout=RUN_TIMEOUT_MS):
-            assert win.run()
+            assert win.runs.run()
         with qtbot.waitSignal(win.runner.aborted, timeout=RUN_TIMEOUT_MS):
-            win.cancel()
+            win.runs.cancel()
         assert win.state() == "edit"
 
 
@@ -203,12 +203,12 @@ def test_exception_mid_run_becomes_a_dialog_and_the_app_stays_usable(qtbot, win,
     img, _ = image_with_mask(win)
     win.task_panel.steps.setValue(8)
     with qtbot.waitSignal(win.runner.errored, timeout=RUN_TIMEOUT_MS):
-        assert win.run()
+        assert win.runs.run()
     crit = [c for c in msgbox if c[0] == "critical"]
     assert len(crit) == 1 and str(error) in crit[0][2]
     assert win.state() == "edit" and not win.runner.is_running()
     np.testing.assert_array_equal(win.canvas.image(), img)
     monkeypatch.setattr(tasks, "run_task", real)
     with qtbot.waitSignal(win.runner.finished, timeout=RUN_TIMEOUT_MS):
-        assert win.run()
+        assert win.runs.run()
     assert win.state() == "review"

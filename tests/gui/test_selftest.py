@@ -68,7 +68,7 @@ def test_open_sample_menu_lists_and_opens_the_samples(win):
     file_menu = win.menuBar().actions()[0].menu()
     assert win.sample_menu.menuAction() in file_menu.actions()
     win.settings.setValue("paths/last_folder", "/somewhere")
-    recent = win.recent_files()
+    recent = win.files.recent_files()
     brick = next(a for a in actions if a.text() == "brick-texture.png")
     brick.trigger()
     ref = imageio.load_image(brick.data())
@@ -76,29 +76,29 @@ def test_open_sample_menu_lists_and_opens_the_samples(win):
     np.testing.assert_array_equal(win.canvas.image(), ref.pixels)
     assert win.canvas.image().shape[2] == 1, "the brick texture is grey"
     assert "brick-texture.png" in win.windowTitle()
-    assert win.last_folder() == "/somewhere" and win.recent_files() == recent, "the samples live inside the app"
-    assert win.open_sample("flower-small.png")
+    assert win.files.last_folder() == "/somewhere" and win.files.recent_files() == recent, "the samples live inside the app"
+    assert win.files.open_sample("flower-small.png")
     assert win.canvas.image_shape() == (128, 128)
-    assert not win.open_sample("no-such-sample.png")
+    assert not win.files.open_sample("no-such-sample.png")
 
 
 def test_open_sample_asks_about_an_unsaved_result(qtbot, win):
     img = gradient_image(32, 32)
-    win.set_image(img)
+    win.files.set_image(img)
     m = np.zeros((32, 32), np.float32)
     m[8:20, 8:20] = 1
     win.canvas.set_mask(m)
     win.task_panel.steps_all.setChecked(False)
     win.task_panel.steps.setValue(3)
     with qtbot.waitSignal(win.runner.finished, timeout=30_000):
-        assert win.run()
+        assert win.runs.run()
     assert win.state() == "review" and win.has_unsaved()
     win.dialogs.answers["unsaved"] = "cancel"
-    assert not win.open_sample("flower-small.png")
+    assert not win.files.open_sample("flower-small.png")
     assert "unsaved" in win.dialogs.asked
     assert win.state() == "review" and win.canvas.image_shape() == (32, 32)
     win.dialogs.answers["unsaved"] = "discard"
-    assert win.open_sample("flower-small.png")
+    assert win.files.open_sample("flower-small.png")
     assert win.state() == "edit" and win.canvas.image_shape() == (128, 128)
 
 

@@ -51,7 +51,8 @@ def test_each_document_has_its_own_noise_level():
 
 
 def test_the_model_side_of_the_app_loads_no_qt():
-    code = ("import sys, dpm_studio.gui.session, dpm_studio.gui.events, dpm_studio.gui.frames, "
+    code = ("import sys, dpm_studio.gui.session, dpm_studio.gui.events, dpm_studio.gui.predicates, "
+            "dpm_studio.gui.frames, "
             "dpm_studio.gui.maskops, dpm_studio.gui.models;"
             "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'shiboken6', 'pyqtgraph')];"
             "print(','.join(bad)); sys.exit(1 if bad else 0)")
@@ -175,3 +176,25 @@ def test_emitters_hold_bound_methods_weakly_and_names_are_fixed():
     assert a.n == 1
     with pytest.raises(AttributeError):
         g.chnaged.connect(a.on)
+
+
+def test_the_actions_predicates_are_named_tests_over_the_session():
+    from types import SimpleNamespace
+
+    from dpm_studio.gui import predicates as P
+
+    s = Session()
+    assert not P.HAS_IMAGE(s) and P.EDIT(s) and (~P.RUNNING)(s) and not P.CAN_UNDO(s)
+    assert (P.EDIT & P.HAS_IMAGE).name == "edit and has_image" and (~P.RUNNING).name == "not running"
+    s.open(np.zeros((8, 8, 3), np.float32))
+    s.set_mask(np.ones((8, 8), np.float32))
+    assert (P.EDIT & P.HAS_IMAGE)(s) and P.CAN_UNDO(s) and not P.HAS_TRAJECTORY(s)
+    s.start_run({"task": "sample"})
+    assert P.RUNNING(s) and not (~P.RUNNING & P.HAS_PICTURE)(s) and not P.EDIT(s)
+    draws = [np.zeros((8, 8, 3), np.float32)] * 2
+    s.finish_run(SimpleNamespace(image=draws[0], samples=draws, elapsed=0.1, trajectory=[0]))
+    assert P.REVIEW(s) and P.RESULT(s) and P.HAS_TRAJECTORY(s)
+    s.choose_variant(3)   # the spread: nothing to accept
+    assert P.REVIEW(s) and not P.RESULT(s)
+    with pytest.raises(AttributeError):
+        P.HAS_IMGE

@@ -51,7 +51,7 @@ def test_a_stroke_on_the_canvas_is_written_by_the_session(qtbot):
 
 def test_the_window_follows_the_session(win):
     """A mask or an Accept made through the session updates the window's actions, coverage and title."""
-    win.set_image(gradient_image(16, 16))
+    win.files.set_image(gradient_image(16, 16))
     s = win.session
     assert not win.act_undo.isEnabled()
     m = np.zeros((16, 16), np.float32)
@@ -62,3 +62,19 @@ def test_the_window_follows_the_session(win):
     s.accept(np.zeros((16, 16, 3), np.float32), {"task": "denoise"})
     assert "*" in win.windowTitle() and "accept denoise" in win.act_undo.text()
     assert (win.canvas.shown() == 0).all()
+
+
+def test_actions_call_functions_and_are_enabled_by_predicates(win):
+    from dpm_studio.gui import actions
+    from dpm_studio.gui.predicates import When
+
+    for a in actions.ACTIONS:
+        assert isinstance(a.when, When), a.name
+        assert not a.call or callable(a.call[0]), a.name
+    assert not win.act_invert.isEnabled()
+    win.session.open(gradient_image(8, 8))   # through the session: the menus follow
+    assert win.act_invert.isEnabled() and not win.act_undo.isEnabled()
+    win.act_invert.trigger()
+    assert win.session.mask.min() == 1 and win.act_undo.isEnabled() and "invert mask" in win.act_undo.text()
+    win.session.start_run({"task": "denoise"})
+    assert not win.act_invert.isEnabled() and win.act_cancel.isEnabled() and not win.act_run.isEnabled()

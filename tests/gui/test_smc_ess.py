@@ -31,7 +31,7 @@ def _recording_run_task(monkeypatch):
 
 
 def _inpaint_smc(qtbot, win, samples=4, steps=6):
-    win.set_image(gradient_image(32, 32))
+    win.files.set_image(gradient_image(32, 32))
     mask = np.zeros((32, 32), np.float32)
     mask[10:22, 10:22] = 1
     win.canvas.set_mask(mask)
@@ -43,7 +43,7 @@ def _inpaint_smc(qtbot, win, samples=4, steps=6):
     tp.more.setChecked(True)
     assert tp.smc.isEnabled()
     tp.smc.setChecked(True)
-    assert win.run(), tp.hint.text()
+    assert win.runs.run(), tp.hint.text()
     assert not tp.smc.isEnabled(), "a setting, disabled during the run like the others"
     with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS):
         pass
@@ -58,7 +58,7 @@ def test_smc_from_the_panel_reaches_the_request_and_the_plot_shows_each_records_
     _inpaint_smc(qtbot, win)
     req = tp.settings().request()
     assert req.smc is True and req.jump_length == 0, "SMC weighs no resampling jumps"
-    assert win._run_info["smc"] is True, "the saved metadata records it"
+    assert win.session.run["smc"] is True, "the saved metadata records it"
     assert tp.smc.isEnabled()
     ess = np.array([np.nan if e is None else e for e in seen], float)
     assert len(seen) >= 6 and np.isfinite(ess).sum() >= 5, seen
@@ -71,8 +71,8 @@ def test_smc_from_the_panel_reaches_the_request_and_the_plot_shows_each_records_
     assert win.plots.trace.getAxis("right").isVisible() and win.plots.ess_curve.isVisible(), "on show"
 
     # another image: the last run's ESS goes with it
-    win.discard_result()
-    win.set_image(gradient_image(24, 24))
+    win.runs.discard_result()
+    win.files.set_image(gradient_image(24, 24))
     assert win.plots.ess_data()[1].size == 0
     assert not win.plots.trace.getAxis("right").isVisible() and not win.plots.ess_curve.isVisible()
 
@@ -80,13 +80,13 @@ def test_smc_from_the_panel_reaches_the_request_and_the_plot_shows_each_records_
 def test_a_run_without_smc_shows_no_ess_and_clears_the_last(qtbot, win):
     _inpaint_smc(qtbot, win, samples=2, steps=3)
     assert win.plots.ess_data()[1].size > 0
-    win.discard_result()
+    win.runs.discard_result()
     win.task_panel.smc.setChecked(False)
     assert win.task_panel.settings().request().smc is False
     with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS):
-        assert win.run()
+        assert win.runs.run()
     assert win.plots.ess_data()[1].size == 0, "a new run starts without the last run's ESS"
-    assert win._run_info["smc"] is False
+    assert win.session.run["smc"] is False
     # SMC weighs a conditioned trajectory: not offered for sampling or the one-step denoiser
     win.task_panel.set_task("sample")
     assert not win.task_panel.smc.isEnabled()

@@ -25,17 +25,17 @@ def one_run(qtbot, win, k: int) -> str:
     """Run k: every 5th is cancelled after its first frame; the rest finish and are reviewed."""
     if k % 5 == 4:
         with qtbot.waitSignal(win.runner.frame, timeout=RUN_TIMEOUT_MS):
-            assert win.run()
+            assert win.runs.run()
         with qtbot.waitSignal(win.runner.aborted, timeout=RUN_TIMEOUT_MS):
-            win.cancel()
+            win.runs.cancel()
         return "cancelled"
     with qtbot.waitSignal(win.runner.finished, timeout=RUN_TIMEOUT_MS):
-        assert win.run()
+        assert win.runs.run()
     win.result_bar.slider.setValue(0)  # scrub the trajectory as a user would
     if k % 4 == 0:
-        assert win.accept_result()
+        assert win.runs.accept_result()
         return "accepted"
-    assert win.discard_result()
+    assert win.runs.discard_result()
     return "discarded"
 
 

@@ -25,13 +25,13 @@ def paint_square(win, x0=8, y0=8, x1=20, y1=20):
 
 def run_to_end(qtbot, win):
     with qtbot.waitSignal(win.runner.finished, timeout=RUN_TIMEOUT_MS) as blocker:
-        assert win.run()
+        assert win.runs.run()
     return blocker.args[0]
 
 
 def test_open_paint_inpaint_accept_save_reload(qtbot, win, image_file, tmp_path, msgbox):
     path, img = image_file
-    assert win.open_image(path)
+    assert win.files.open_image(path)
     assert win.canvas.image().shape == (32, 32, 3)
     np.testing.assert_array_equal(win.canvas.image(), img)
 
@@ -64,7 +64,7 @@ def test_open_paint_inpaint_accept_save_reload(qtbot, win, image_file, tmp_path,
     assert intermediate == sorted(intermediate) and intermediate[-1] < 49
     assert win.canvas.frames_shown - frames_before >= len(shown)
     assert len(shown) <= 1 + 30 * done.elapsed + 2, "at most ~30 frames per second"
-    res = win.result_image()
+    res = win.runs.result_image()
     keep = mask <= 0
     np.testing.assert_array_equal(res[keep], img[keep])
     assert np.abs(res[mask > 0] - img[mask > 0]).mean() > 0.02, "masked pixels were filled anew"
@@ -73,17 +73,17 @@ def test_open_paint_inpaint_accept_save_reload(qtbot, win, image_file, tmp_path,
     assert win.has_unsaved()
 
     # trajectory: bounded, scrubbable
-    tr = win._trajectory
+    tr = win.session.trajectory
     assert 2 <= len(tr) <= 201 and tr.indices[-1] == 49
     win.result_bar.slider.setValue(0)
     assert win.canvas.shown().shape == (32, 32, 3)
     win.result_bar.slider.setValue(len(tr) - 1)
 
-    assert win.accept_result()
+    assert win.runs.accept_result()
     assert win.state() == "edit"
     np.testing.assert_array_equal(win.canvas.image(), res)
     out = tmp_path / "out.png"
-    assert win.save_image(out)
+    assert win.files.save_image(out)
     assert not win.has_unsaved()
     back = imageio.load_image(out)
     assert np.abs(back.pixels - res).max() <= 0.5 / 255 + 1e-6
@@ -95,16 +95,16 @@ def test_open_paint_inpaint_accept_save_reload(qtbot, win, image_file, tmp_path,
 
 def test_cancel_mid_run_leaves_image_and_mask(qtbot, win, tmp_path):
     img = gradient_image(64, 64)
-    win.set_image(img)
+    win.files.set_image(img)
     paint_square(win, 10, 10, 40, 40)
     mask = win.canvas.mask().copy()
     win.task_panel.steps_all.setChecked(True)  # 50 steps
     with qtbot.waitSignal(win.runner.frame, timeout=RUN_TIMEOUT_MS):
-        assert win.run()
+        assert win.runs.run()
     assert win.state() == "running"
     assert not win.canvas.editable()
     with qtbot.waitSignal(win.runner.aborted, timeout=RUN_TIMEOUT_MS) as blocker:
-        win.cancel()
+        win.runs.cancel()
     last = blocker.args[0]
     assert last is None or last.index < last.total - 1, "stopped before the end"
     assert not win.runner.is_running()
@@ -122,11 +122,11 @@ def test_cancel_mid_run_leaves_image_and_mask(qtbot, win, tmp_path):
 
 
 def test_close_during_run_stops_the_thread_cleanly(qtbot, win, qtlog):
-    win.set_image(gradient_image(64, 64))
+    win.files.set_image(gradient_image(64, 64))
     paint_square(win, 8, 8, 56, 56)
     win.task_panel.steps_all.setChecked(True)
     with qtbot.waitSignal(win.runner.frame, timeout=RUN_TIMEOUT_MS):
-        win.run()
+        win.runs.run()
     thread = win.runner._thread
     assert thread is not None and thread.isRunning()
     assert win.close()
@@ -138,16 +138,16 @@ def test_close_during_run_stops_the_thread_cleanly(qtbot, win, qtlog):
 
 
 def test_close_during_run_can_be_refused(qtbot, win):
-    win.set_image(gradient_image(64, 64))
+    win.files.set_image(gradient_image(64, 64))
     paint_square(win, 8, 8, 56, 56)
     win.task_panel.steps_all.setChecked(True)
     win.dialogs.answers["confirm"] = False
     with qtbot.waitSignal(win.runner.frame, timeout=RUN_TIMEOUT_MS):
-        win.run()
+        win.runs.run()
     assert not win.close()
     assert win.isVisible() and win.runner.is_running()
     with qtbot.waitSignal(win.runner.aborted, timeout=RUN_TIMEOUT_MS):
-        win.cancel()
+        win.runs.cancel()
 
 
 def test_error_in_worker_becomes_a_dialog(qtbot, win, msgbox, monkeypatch):
@@ -159,11 +159,11 @@ def test_error_in_worker_becomes_a_dialog(qtbot, win, msgbox, monkeypatch):
 
     monkeypatch.setattr(tasks, "run_task", broken)
     img = gradient_image()
-    win.set_image(img)
+    win.files.set_image(img)
     paint_square(win)
     mask = win.canvas.mask().copy()
     with qtbot.waitSignal(win.runner.errored, timeout=RUN_TIMEOUT_MS):
-        win.run()
+        win.runs.run()
     crit = [c for c in msgbox if c[0] == "critical"]
     assert crit and "the model exploded" in crit[0][2]
     assert win.state() == "edit" and not win.runner.is_running()
@@ -177,7 +177,7 @@ def test_error_in_worker_becomes_a_dialog(qtbot, win, msgbox, monkeypatch):
 def test_corrupt_image_gives_an_error_dialog(win, tmp_path, msgbox, image_file):
     bad = tmp_path / "broken.png"
     bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"garbage" * 20)
-    assert not win.open_image(bad)
+    assert not win.files.open_image(bad)
     assert msgbox and msgbox[-1][0] == "critical" and "broken.png" in msgbox[-1][2]
     assert not win.canvas.has_image()
     # a truncated real PNG as well
@@ -185,9 +185,9 @@ def test_corrupt_image_gives_an_error_dialog(win, tmp_path, msgbox, image_file):
     data = path.read_bytes()
     trunc = tmp_path / "truncated.png"
     trunc.write_bytes(data[: len(data) // 2])
-    assert not win.open_image(trunc)
+    assert not win.files.open_image(trunc)
     assert msgbox[-1][0] == "critical"
-    assert win.open_image(path)  # the app is still usable
+    assert win.files.open_image(path)  # the app is still usable
 
 
 def test_open_through_the_menu_action(win, image_file):
@@ -195,7 +195,7 @@ def test_open_through_the_menu_action(win, image_file):
     win.dialogs.paths["open_image"] = str(path)
     win.act_open.trigger()
     assert win.canvas.has_image()
-    assert str(path.resolve()) == win.recent_files()[0]
+    assert str(path.resolve()) == win.files.recent_files()[0]
     assert win.settings.value("paths/last_folder") == str(path.parent.resolve())
 
 
@@ -203,9 +203,9 @@ def test_denoise_with_estimated_noise_level(qtbot, win):
     rng = np.random.default_rng(1)
     clean = gradient_image(32, 32)
     noisy = np.clip(clean + 20 / 255 * rng.standard_normal(clean.shape), 0, 1).astype(np.float32)
-    win.set_image(noisy)
+    win.files.set_image(noisy)
     win.task_panel.set_task("denoise")
-    s = win.estimate_noise()
+    s = win.noise.estimate()
     assert 12 < s < 30
     assert abs(win.task_panel.sigma.value() - round(s, 1)) < 0.11
     done = run_to_end(qtbot, win)
@@ -218,15 +218,15 @@ def test_denoise_with_the_one_step_posterior_mean(qtbot, win):
 
     rng = np.random.default_rng(2)
     noisy = np.clip(gradient_image(32, 32) + 20 / 255 * rng.standard_normal((32, 32, 3)), 0, 1).astype(np.float32)
-    win.set_image(noisy)
+    win.files.set_image(noisy)
     win.task_panel.set_task("denoise")
     win.task_panel.sigma.setValue(20)
     win.task_panel.method.setCurrentIndex(win.task_panel.method.findData("mmse"))
     assert win.task_panel.settings().method == "mmse"
     done = run_to_end(qtbot, win)
-    assert win.state() == "review" and win._run_info["method"] == "mmse"
+    assert win.state() == "review" and win.session.run["method"] == "mmse"
     # the same result the core gives for the same call: the 8-view one-step estimate
-    expect = list(run_task(win._loaded, "denoise", noisy, sigma=20 / 255, method="mmse", ensemble=8))[-1].image
+    expect = list(run_task(win.checkpoints.loaded, "denoise", noisy, sigma=20 / 255, method="mmse", ensemble=8))[-1].image
     np.testing.assert_allclose(done.image.astype(np.float32) / (255 if done.image.dtype == np.uint8 else 1),
                                expect, atol=1.5 / 255)
 
@@ -238,21 +238,21 @@ def test_sample_without_an_image_then_accept(qtbot, win):
     win.task_panel.steps.setValue(5)
     done = run_to_end(qtbot, win)
     assert done.image.shape == (16, 24, 3)
-    assert win.accept_result()
+    assert win.runs.accept_result()
     assert win.canvas.image().shape == (16, 24, 3)
     assert win.canvas.mask().shape == (16, 24)
 
 
 def test_inpaint_needs_a_mask(win):
-    win.set_image(gradient_image())
-    assert not win.run()
+    win.files.set_image(gradient_image())
+    assert not win.runs.run()
     assert "Paint" in win.task_panel.hint.text()
     assert not win.runner.is_running()
 
 
 def test_discard_and_compare(qtbot, win):
     img = gradient_image()
-    win.set_image(img)
+    win.files.set_image(img)
     paint_square(win)
     win.task_panel.steps.setValue(5)
     run_to_end(qtbot, win)
@@ -269,7 +269,7 @@ def test_discard_and_compare(qtbot, win):
     np.testing.assert_array_equal(win.canvas.image_item.image, result_u8)
     win.act_split.setChecked(True)
     assert win.canvas.split() and win.canvas.original_item.isVisible()
-    assert win.discard_result()
+    assert win.runs.discard_result()
     assert win.state() == "edit" and not win.canvas.split()
     np.testing.assert_array_equal(win.canvas.image(), img)
     np.testing.assert_array_equal(win.canvas.shown(), imageio.to_uint8(img))
@@ -277,33 +277,33 @@ def test_discard_and_compare(qtbot, win):
 
 
 def test_exports_mask_and_trajectory(qtbot, win, tmp_path):
-    win.set_image(gradient_image())
+    win.files.set_image(gradient_image())
     hole = paint_square(win)
     win.task_panel.steps.setValue(6)
     run_to_end(qtbot, win)
-    assert win.export_mask(tmp_path / "mask.png")
+    assert win.files.export_mask(tmp_path / "mask.png")
     m = imageio.load_mask(tmp_path / "mask.png", (32, 32))
     np.testing.assert_array_equal(m > 0.5, hole)
     with qtbot.waitSignal(win.exporter.finished, timeout=60_000):  # written off the GUI thread
-        assert win.export_trajectory_gif(tmp_path / "traj.gif")
+        assert win.exports.gif(tmp_path / "traj.gif")
     from PIL import Image
 
     with Image.open(tmp_path / "traj.gif") as g:
         assert g.n_frames >= 3
     with qtbot.waitSignal(win.exporter.finished, timeout=60_000):
-        assert win.export_trajectory_frames(tmp_path / "frames")
-    assert len(list((tmp_path / "frames").glob("frame_*.png"))) == len(win._trajectory)
+        assert win.exports.frames(tmp_path / "frames")
+    assert len(list((tmp_path / "frames").glob("frame_*.png"))) == len(win.session.trajectory)
     # load the mask back into a fresh image
-    win.discard_result()
+    win.runs.discard_result()
     win.canvas.clear_mask()
-    assert win.load_mask(tmp_path / "mask.png")
+    assert win.files.load_mask(tmp_path / "mask.png")
     np.testing.assert_array_equal(win.canvas.mask() > 0.5, hole)
     win.canvas.undo()
     assert win.canvas.mask().sum() == 0
 
 
 def test_close_with_unsaved_result_asks(qtbot, win):
-    win.set_image(gradient_image())
+    win.files.set_image(gradient_image())
     paint_square(win)
     win.task_panel.steps.setValue(3)
     run_to_end(qtbot, win)
@@ -320,7 +320,7 @@ def test_settings_persist(make_window, qtbot):
     w1.task_panel.seed.setValue(1234)
     w1.task_panel.set_task("denoise")
     w1.task_panel.variance.setCurrentIndex(w1.task_panel.variance.findData("large"))
-    assert w1.select_checkpoint("tiny-grey")
+    assert w1.checkpoints.select("tiny-grey")
     assert w1.close()
     w2 = make_window("persist.ini", checkpoint=None)
     assert w2.task_panel.steps.value() == 17
@@ -332,7 +332,7 @@ def test_settings_persist(make_window, qtbot):
 
 def test_large_step_variance_run(qtbot, win):
     img = gradient_image()
-    win.set_image(img)
+    win.files.set_image(img)
     hole = paint_square(win)
     tp = win.task_panel
     tp.steps.setValue(4)
@@ -340,21 +340,21 @@ def test_large_step_variance_run(qtbot, win):
     qtbot.keyClick(tp.variance, Qt.Key_Down)  # Learned -> Large, as a user would pick it
     assert tp.settings().variance == "large"
     run_to_end(qtbot, win)
-    assert win._run_info["variance"] == "large"
-    res = win.result_image()
+    assert win.session.run["variance"] == "large"
+    res = win.runs.result_image()
     np.testing.assert_array_equal(res[~hole], img[~hole])
     assert np.abs(res[hole] - img[hole]).mean() > 0.02
 
 
 def test_grey_model_on_colour_image(qtbot, win):
     """A grey picture stored as RGB (a colour photo is refused: test_defects_restorer item 12)."""
-    assert win.select_checkpoint("tiny-grey")
+    assert win.checkpoints.select("tiny-grey")
     img = np.repeat(gradient_image()[:, :, :1], 3, axis=2)
-    win.set_image(img)
+    win.files.set_image(img)
     hole = paint_square(win)
     win.task_panel.steps.setValue(4)
     run_to_end(qtbot, win)
-    res = win.result_image()
+    res = win.runs.result_image()
     assert res.shape == img.shape
     np.testing.assert_array_equal(res[~hole], img[~hole])
 
@@ -367,7 +367,7 @@ def test_paste_and_drop(qtbot, win, image_file):
 
     img = gradient_image(20, 30)
     QApplication.clipboard().setImage(array_to_qimage(imageio.to_uint8(img)))
-    assert win.paste()
+    assert win.files.paste()
     assert win.canvas.image().shape == (20, 30, 3)
     np.testing.assert_array_equal(imageio.to_uint8(win.canvas.image()), imageio.to_uint8(img))
 

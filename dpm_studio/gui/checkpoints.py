@@ -1,0 +1,147 @@
+"""The window's checkpoints: the model list, opening and importing a checkpoint, the models folder,
+and the selected model, loaded on the CPU for the plots and the run's checks.
+
+:class:`CheckpointsController` is owned by the main window (``window.checkpoints``).
+"""
+
+from __future__ import annotations
+
+import traceback
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, Slot
+from PySide6.QtWidgets import QApplication
+
+__all__ = ["CheckpointsController"]
+
+
+class CheckpointsController(QObject):
+    """The checkpoint list and the selected model (see the module docstring)."""
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.w = window
+        self.loaded = None          # the selected checkpoint, loaded on the CPU
+        self.model_error = ""       # why the selected checkpoint cannot be used ('' if it can)
+        self.extra_cards: list[str] = []   # cards opened where they are (File > Open Checkpoint)
+        window.task_panel.checkpointChanged.connect(self._on_checkpoint_changed)
+
+    def refresh(self, select: str | None = None):
+        """List the checkpoints found and the extra cards; select ``select`` (or keep the selection)."""
+        from ..core import checkpoint
+
+        cards, skipped = checkpoint.scan_cards()  # bad cards are skipped, with a word in the status bar
+        if skipped:
+            self.w.statusBar().showMessage(f"{len(skipped)} checkpoint card(s) {skipped[0]}", 15000)
+        names = {c["name"] for c in cards}
+        for p in list(self.extra_cards):
+            try:
+                card = checkpoint.read_card(p)
+            except checkpoint.CheckpointError:
+                self.extra_cards.remove(p)
+                continue
+            card["path"] = card.pop("_path")
+            if card["name"] not in names:
+                cards.append(card)
+                names.add(card["name"])
+        cur = select or self.w.task_panel.settings().checkpoint
+        self.w.task_panel.set_cards(cards, select=cur)
+
+    def select(self, name_or_path: str) -> bool:
+        """Pick a listed checkpoint by name or card path."""
+        return self.w.task_panel.select(name_or_path)
+
+    def open_dialog(self):
+        p = self.w.dialogs.open_file("Open Checkpoint", self.w.files.last_folder(),
+                                     "Checkpoint cards (*.json *.safetensors)")
+        if p:
+            self.open(p)
+
+    def open(self, path) -> bool:
+        from ..core import checkpoint
+
+        try:
+            card_path = checkpoint.resolve(path)
+            checkpoint.read_card(card_path)
+        except checkpoint.CheckpointError as e:
+            self.w.dialogs.error("Cannot use checkpoint", str(e))
+            return False
+        if str(card_path) not in self.extra_cards:
+            self.extra_cards.append(str(card_path))
+        self.refresh(select=str(card_path))
+        return True
+
+    def import_dialog(self):
+        p = self.w.dialogs.open_file("Import Checkpoint", self.w.files.last_folder(),
+                                     "Checkpoints (*.safetensors *.json)")
+        if p:
+            self.import_checkpoint(p)
+
+    def import_checkpoint(self, path) -> bool:
+        """File > Import Checkpoint: check it loads, copy its two files into the models folder, select it."""
+        from ..core.checkpoint import CheckpointError
+        from .models import import_checkpoint
+
+        QApplication.setOverrideCursor(Qt.WaitCursor)
+        try:
+            card_path = import_checkpoint(path)
+        except CheckpointError as e:
+            self.w.dialogs.error("Cannot import checkpoint", str(e))
+            return False
+        except Exception as e:  # noqa: BLE001 - a bad file must not take the app down
+            traceback.print_exc()
+            self.w.dialogs.error("Cannot import checkpoint", f"{Path(path).name}: {type(e).__name__}: {e}")
+            return False
+        finally:
+            QApplication.restoreOverrideCursor()
+        self.refresh(select=str(card_path))
+        self.w.statusBar().showMessage(f"Imported {card_path.stem} into your models folder ({card_path.parent})",
+                                       8000)
+        return True
+
+    def open_models_folder(self) -> str:
+        """Help > Open Models Folder: the user's checkpoint folder (made if missing) in the file manager."""
+        from PySide6.QtCore import QUrl
+        from PySide6.QtGui import QDesktopServices
+
+        from ..core.locations import user_checkpoints_dir
+
+        folder = user_checkpoints_dir()
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            self.w.dialogs.error("Cannot open the models folder", f"{folder}: {e.strerror or e}")
+            return ""
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
+            self.w.statusBar().showMessage(f"Your models folder is {folder}", 10000)
+        return str(folder)
+
+    def model(self, path: str, device: str = "cpu"):
+        """A loaded checkpoint (the core's cache, shared with the API: reloaded when its files
+        change); raises CheckpointError."""
+        from ..core import checkpoint
+
+        return checkpoint.load_cached(path, device)
+
+    @Slot(str)
+    def _on_checkpoint_changed(self, path: str):
+        from ..core.checkpoint import CheckpointError
+
+        self.loaded, self.model_error = None, ""
+        if path:
+            QApplication.setOverrideCursor(Qt.WaitCursor)
+            try:
+                self.loaded = self.model(path)
+            except CheckpointError as e:
+                self.model_error = str(e)
+            except Exception as e:  # noqa: BLE001
+                traceback.print_exc()
+                self.model_error = f"cannot load this checkpoint: {e}"
+            finally:
+                QApplication.restoreOverrideCursor()
+        try:
+            self.w.plots.set_model(self.loaded)
+        except Exception:  # noqa: BLE001 - a plot must never stop the app
+            traceback.print_exc()
+        self.w.runs.update_hint()
+        self.w.update_actions()

@@ -1,0 +1,68 @@
+"""The open document's noise level, shown in the task panel and drawn in the plots dock.
+
+:class:`NoiseReadout` (``window.noise``) subscribes to the session: each document opened, and
+each change of its pixels (Accept, undo, redo), gets its own noise level, measured and shown;
+none is carried over from the last image. Undo or redo of an accepted denoise also brings back
+the noise choice its run was made with (the choice is part of the run and of undo).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Slot
+
+from ..core.noise import estimate_noise_sigma
+
+__all__ = ["NoiseReadout"]
+
+
+class NoiseReadout(QObject):
+    def __init__(self, window):
+        super().__init__(window)
+        self.w, self.session = window, window.session
+        self.fit = None   # the noise curve fitted on the document (core/noise_level.py)
+        self.session.events.document.connect(self._on_document)
+        self.session.events.pixels.connect(self._on_pixels)
+        tp = window.task_panel
+        tp.noise_controls.changed.connect(self.plot)
+        tp.sigma.valueChanged.connect(self.plot)
+        tp.estimateRequested.connect(self.estimate)
+
+    def _on_document(self, _event):
+        doc = self.session.doc
+        if doc is None:
+            return
+        self.w.task_panel.show_estimate(doc.noise_sigma * 255.0)
+        from ..core.noise_level import fit_noise_level
+
+        # The curve drawn is fitted on a grid of windows (a quarter megapixel): what a run
+        # fits on the whole image (core/jobs.py) to within its error bars, at a small cost.
+        self.fit = fit_noise_level(doc.pixels[:, :, :3], max_pixels=256 * 256 * 4)
+        self.plot()
+
+    def _on_pixels(self, event):
+        self._on_document(event)
+        e = event.edit   # undo or redo stepped over an accepted result: back to its run's noise choice
+        if e is not None and e.kind == "image":
+            tp = self.w.task_panel
+            tp.noise_controls.restore(e.run, self.session.doc.noise_sigma * 255.0, tp.sigma)
+
+    @Slot()
+    def plot(self):
+        """The noise curve in the plots dock, as the Noise model controls say."""
+        from .noise_view import noise_curves
+
+        tp = self.w.task_panel
+        nc, s = tp.noise_controls, float(tp.sigma.value()) / 255.0
+        self.w.plots.noise.show(noise_curves(self.fit, s, nc.scale()), use_constant=nc.noise() == "constant")
+
+    @Slot()
+    def estimate(self) -> float | None:
+        """Run > Estimate Noise Level: measure the document's noise std and show it (0-255 units)."""
+        doc = self.session.doc
+        if doc is None:
+            self.w.statusBar().showMessage("Open an image first", 3000)
+            return None
+        s = estimate_noise_sigma(doc.pixels) * 255.0
+        self.w.task_panel.show_estimate(s)
+        self.w.statusBar().showMessage(f"Estimated noise std: {s:.1f} / 255", 5000)
+        return s

@@ -1,0 +1,306 @@
+"""The run side of the window: build a request from the task panel and the session, start it on
+the runner's thread, show its frames, and review its result (the trajectory, the variants and
+their spread, Accept and Discard).
+
+:class:`RunController` is owned by the main window (``window.runs``). What a run is about
+(its record, result, trajectory and chosen variant) lives in the session; the controller only
+shows it. The runner's worker signals are connected to its ``@Slot`` methods: it is a QObject
+made in the GUI thread, so they run there (a lambda would run in the worker thread).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import traceback
+
+import numpy as np
+from PySide6.QtCore import QObject, QSignalBlocker, QTimer, Slot
+
+from .runner import RunJob
+from ..core.jobs import check_model, has_colour
+from ..core.regions import MARGIN as REGION_MARGIN
+
+__all__ = ["RunController", "REGION_MARGIN", "runs_phrase"]
+
+
+def runs_phrase(n: int) -> str:
+    """'1 run', '3 runs' (not '1 run(s)')."""
+    return f"{n} run" + ("" if n == 1 else "s")
+
+
+class RunController(QObject):
+    """Run, cancel, review, accept (see the module docstring)."""
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.w, self.session, self.runner = window, window.session, window.runner
+        self.close_when_stopped = False   # the window closes once the step still computing ends
+        self._plot_total = None
+        self._run_started = 0.0
+        self.runner.frame.connect(self._on_frame)
+        self.runner.finished.connect(self._on_finished)
+        self.runner.aborted.connect(self._on_aborted)
+        self.runner.errored.connect(self._on_errored)
+
+    def _status(self, text: str, ms: int = 0):
+        self.w.statusBar().showMessage(text, ms)
+
+    # -- before a run ---------------------------------------------------------------------------------
+    def why_not(self, st) -> str:
+        """Why the task panel's settings ``st`` cannot run now ('' if they can)."""
+        if self.runner.is_running():
+            return "A run is in progress."
+        if st.checkpoint is None:
+            return "No image model is available: open a checkpoint (File \u203a Open Checkpoint)."
+        if self.w.checkpoints.model_error:
+            return self.w.checkpoints.model_error
+        if st.task in ("inpaint", "denoise") and self.session.doc is None:
+            return f"Open an image to {st.task} (or choose Sample)."
+        if st.task == "inpaint":
+            m = self.session.mask
+            if m is None or not (m > 0).any():
+                return "Paint over the region to fill first (brush B, rectangle R, lasso L)."
+            if self.grey_model_on_colour():
+                return "A grey model fills a colour photo with colour noise: choose a colour model (photos-rgb)."
+        return ""
+
+    def grey_model_on_colour(self) -> bool:
+        """The selected model is grey and the image has colour (the core's rule, core/jobs.check_model)."""
+        loaded = self.w.checkpoints.loaded
+        if loaded is None or loaded.channels != 1 or self.session.doc is None:
+            return False
+        return has_colour(self.session.doc.pixels)
+
+    def update_hint(self):
+        tp = self.w.task_panel
+        tp.set_hint("" if self.session.state == "running" else self.why_not(tp.settings()))
+
+    def _denoise_region(self):
+        """Denoising with a mask (or a selection) painted: the feathered mask that limits the run to
+        the crop around it (REGION_MARGIN px of context; core/regions.py); None for the whole image."""
+        m = self.w.canvas.effective_mask()
+        return m if m is not None and (m > 0).any() else None
+
+    # -- a run ----------------------------------------------------------------------------------------------
+    def run(self) -> bool:
+        """Start the selected task on a copy of the image and mask."""
+        w, tp = self.w, self.w.task_panel
+        if self.runner.is_running():
+            return False
+        st = tp.settings()
+        why = self.why_not(st)
+        if why:
+            tp.set_hint(why)
+            self._status(why, 5000)
+            return False
+        from ..core.checkpoint import CheckpointError
+
+        try:
+            loaded = w.checkpoints.model(st.checkpoint, st.device)
+        except CheckpointError as e:
+            w.dialogs.error("Cannot load checkpoint", str(e))
+            return False
+        except Exception as e:  # noqa: BLE001 - e.g. CUDA errors
+            traceback.print_exc()
+            w.dialogs.error("Cannot load checkpoint", f"{type(e).__name__}: {e}")
+            return False
+        if self.session.state == "review":
+            self.leave_review(show_base=False)
+        req = st.request()
+        if req.task == "inpaint":
+            req = req.replace(feather=w.canvas.feather())
+        region = self._denoise_region() if req.task == "denoise" else None
+        try:  # the command line's rules (core/jobs.py); a mask on a denoise limits it to the region
+            job = self.session.job(req.validate(loaded), region)
+        except ValueError as e:
+            tp.set_hint(str(e))
+            self._status(str(e), 5000)
+            return False
+        record = job.metadata(loaded)
+        if job.region is not None:
+            record["region"] = list(job.region.box)
+        doc = self.session.doc
+        w.canvas.set_original(doc.pixels if st.task != "sample" and doc is not None else None)
+        self._plot_total = None
+        w.plots.start_run(1)
+        self._run_started = time.perf_counter()
+        self.runner.start(RunJob(loaded, job))
+        tp.set_progress(0, 1, 0.0, None, "starting\u2026")   # not "idle" until the first frame
+        w.result_bar.clear()
+        self.session.start_run(record)
+        w.canvas.setFocus()  # Space and \ work at once, and Space does not press Run again
+        w.empty_label.setVisible(False)
+        notes = [n for n in job.notes if not n.startswith("only the region")]
+        if st.task == "denoise":
+            notes += check_model(loaded, job)  # a grey model on colour: each channel on its own
+        if job.region is not None:
+            top, left, bottom, right = job.region.box
+            notes.append(f"only the masked region ({right - left} \u00d7 {bottom - top} px); clear the mask "
+                         "(Delete) to denoise the whole image")
+        note = "".join(f"  Note: {n}." for n in notes)
+        self._status(f"Running {st.task} with {loaded.card.get('name')}\u2026{note}")
+        return True
+
+    def cancel(self):
+        if self.runner.is_running():
+            self.runner.cancel()
+            self.w.task_panel.cancel_button.setEnabled(False)
+            self._status("Stopping after the current step\u2026")
+
+    @Slot(object)
+    def _on_frame(self, frame):
+        if self.session.state != "running":
+            return
+        w = self.w
+        if frame.total != self._plot_total:
+            self._plot_total = frame.total
+            w.plots.start_run(frame.total)
+        w.canvas.show_frame(frame.display(w.show_x0), frame.box, frame.patches)
+        value, maximum, text = frame.progress
+        w.task_panel.set_progress(value, maximum, frame.elapsed, frame.eta, text)
+        w.result_bar.set_live(frame.index, frame.total, frame.t, frame.progress[2])
+        w.plots.update_run(frame)
+
+    @Slot(object)
+    def _on_finished(self, frame):
+        if frame is None:
+            self._on_aborted(None)
+            return
+        w, s = self.w, self.session
+        s.finish_run(frame)   # the window shows the review (a session event)
+        w.plots.update_run(frame)
+        w.plots.end_run()
+        n = len(s.trajectory) if s.trajectory is not None else 0
+        w.result_bar.set_review(True, n)
+        if (s.run or {}).get("task") == "sample":   # not the open document's size
+            h, wd = frame.image.shape[:2]
+            w.info_label.setText(f"{wd}\u00d7{h} sample (Accept opens it as a new image)")
+        w.result_bar.set_variants(len(frame.samples or []), s.variant)
+        self.scrub(max(0, n - 1))
+        took = frame.elapsed
+        value, maximum, text = frame.progress
+        w.task_panel.set_progress(maximum, maximum, took, 0)
+        w.task_panel.progress.setFormat(f"done: {text} in {took:.1f} s")
+        self._status(f"Done in {took:.1f} s. Accept (Ctrl+Shift+Return) keeps the result; hold \\ to see the "
+                     "original.")
+        w.update_title()
+
+    @Slot(object)
+    def _on_aborted(self, last):
+        at = f" at {last.progress[2]}" if last is not None and last.progress[2] else ""
+        self._end_run(f"cancelled{at}", f"Cancelled{at}. The image and mask are unchanged.", 6000)
+        self._after_run()
+
+    @Slot(object)
+    def _on_errored(self, info):
+        sys.stderr.write(info.traceback)
+        self._end_run("failed", "The run failed; the image and mask are unchanged.", 8000)
+        if not self.close_when_stopped:
+            self.w.dialogs.error("Run failed", f"The run stopped with an error:\n\n{info.message}\n\n"
+                                               "The image and mask are unchanged.")
+        self._after_run()
+
+    def _end_run(self, progress: str, status: str, ms: int):
+        """A run that ends without a result: back to editing the untouched image, and say so."""
+        w = self.w
+        self.session.end_run()
+        w.canvas.set_original(None)
+        w.canvas.show_base()
+        w.plots.end_run()
+        w.task_panel.reset_progress(progress)
+        self._status(status, ms)
+
+    def _after_run(self):
+        if self.close_when_stopped:
+            self.close_when_stopped = False
+            QTimer.singleShot(0, self.w.close)
+
+    # -- review: the trajectory, N samples beside their mean, and their spread ----------------------------------
+    def choose_variant(self, i: int):
+        s, rb = self.session, self.w.result_bar
+        s.choose_variant(i)
+        rb.accept_button.setEnabled(s.state == "review" and not s.showing_spread())
+        self.w.update_actions()
+        tr = s.trajectory
+        if s.state == "review" and tr is not None:
+            with QSignalBlocker(rb.slider):
+                rb.slider.setValue(len(tr) - 1)
+            self.scrub(len(tr) - 1)
+
+    def scrub(self, k: int):
+        """Show the k-th recorded frame of the chosen chain (the last: the chosen variant)."""
+        s, w = self.session, self.w
+        tr = s.trajectory
+        if tr is None or not (0 <= k < len(tr)):
+            return
+        last = k == len(tr) - 1
+        if last and s.samples() and s.result is not None:
+            picture, top = s.variant_picture()
+            if top is not None:
+                self._status(f"Uncertainty: where the {len(s.samples())} samples disagree (their per-pixel std); "
+                             f"white = {top * 255:.0f} / 255 or more, black = they agree.")
+            w.canvas.show_frame(picture)
+        else:
+            w.canvas.show_frame(tr.frame(k, w.show_x0, s.chain()))
+        total = tr.total or (tr.indices[-1] + 1)
+        step = tr.labels[k] if tr.labels and tr.labels[k] else f"step {tr.indices[k] + 1} / {total}"
+        w.result_bar.step_label.setText("result" if last else f"{step}   t = {tr.times[k]:.4g}")
+        w.plots.set_cursor(tr.indices[k], tr.times[k])
+
+    def accept_result(self) -> bool:
+        s, w = self.session, self.w
+        if s.state != "review" or s.result is None:
+            return False
+        if s.showing_spread():
+            self._status("The uncertainty view is a map, not a result: pick a sample or the mean to accept.", 6000)
+            return False
+        doc = s.doc
+        if s.result_opens_new() and s.has_unsaved() and not w.dialogs.confirm(
+                "Replace the edited image?", f"{doc.name or 'The image'} has changes from "
+                f"{runs_phrase(len(doc.runs))} that are not saved, and the sample opens in its place. Open it "
+                "anyway? (No keeps both: discard the sample, save the image, then sample again.)"):
+            return False
+        self._clear_review()
+        how = s.accept_result()   # the canvas and the window show it (session events)
+        if how == "opened":
+            self._status("The sample is open as a new image, sample.png. Save it with File \u203a Save As "
+                         "(Ctrl+Shift+S).", 6000)
+        else:
+            self._status("Result accepted (Ctrl+Z undoes it). Save it with File \u203a Save As (Ctrl+Shift+S).",
+                         6000)
+        w.update_title()
+        w.update_actions()
+        return bool(how)
+
+    def discard_result(self) -> bool:
+        if self.session.state != "review":
+            return False
+        self.leave_review()
+        self._status("Result discarded.", 4000)
+        return True
+
+    def _clear_review(self):
+        w = self.w
+        w.result_bar.set_variants(0)
+        w.canvas.set_split(False)
+        w.canvas.set_original(None)
+
+    def leave_review(self, show_base: bool = True):
+        """Back to editing: the result is dropped (its trajectory stays for the exports)."""
+        w = self.w
+        self._clear_review()
+        self.session.leave_review()
+        doc = self.session.doc
+        w.info_label.setText(doc.describe() if doc is not None else "")
+        if show_base:
+            if doc is not None:
+                w.canvas.show_base()  # the view stays where the user put it, as Accept and Cancel keep it
+            else:
+                w.canvas.clear_image()
+                w.empty_label.setVisible(True)
+        w.update_title()
+
+    def result_image(self) -> np.ndarray | None:
+        """The result under review (see :meth:`Session.result_image`)."""
+        return self.session.result_image()
