@@ -22,7 +22,8 @@ multiplies p(x_s | x_t) by r carried to x_s by the forward process, the proposal
 sequential Monte Carlo uses. Exact routes: ``Denoise(start="matched")`` for one Gaussian
 noise level (no product at all), and ``reverse_trajectory(..., smc=True)`` for any r,
 which weighs the particles with :meth:`Condition.log_r` (:mod:`.smc`). Hard constraints
-(a delta, d in {0, 1}) are set outright, the same under every product.
+(a delta, d in {0, 1}) are set outright by the approximate inpainting rules, the same under every
+product; ``Inpaint(mode="exact")`` weighs them by sequential Monte Carlo instead.
 docs/conditioning.md has the measurements (benchmarks/conditioning_exact.py).
 """
 
