@@ -101,3 +101,27 @@ def test_the_window_owns_its_parts_instead_of_mixing_them_in():
     src = (Path(__file__).resolve().parents[1] / "dpm_studio/gui/main_window.py").read_text(encoding="utf-8")
     (cls,) = [c for c in ast.parse(src).body if isinstance(c, ast.ClassDef) and c.name == "MainWindow"]
     assert [ast.unparse(b) for b in cls.bases] == ["QMainWindow"]
+
+
+
+def test_only_the_session_writes_the_pixels_and_the_mask():
+    """No module of the app but the session assigns to the document, its pixels or the mask (the
+    canvas's tools paint through session.paint; Accept, undo, load and clear are session methods)."""
+    import ast
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "dpm_studio"
+    owned = re.compile(r"(^|\.)session\.(mask|doc)\b|(^|\.)doc\.(pixels|alpha)\b")
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        if path.name == "session.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            targets = node.targets if isinstance(node, ast.Assign) else \
+                [node.target] if isinstance(node, (ast.AugAssign, ast.AnnAssign)) else []
+            for t in targets:
+                for el in (t.elts if isinstance(t, ast.Tuple) else [t]):
+                    if owned.search(ast.unparse(el)):
+                        found.append(f"{path.relative_to(root)}:{node.lineno} {ast.unparse(el)}")
+    assert found == []

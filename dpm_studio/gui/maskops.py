@@ -140,7 +140,6 @@ class History:
         self.max_steps, self.max_bytes = int(max_steps), int(max_bytes)
         self._undo: list[MaskEdit] = []
         self._redo: list[MaskEdit] = []
-        self.last_step: MaskEdit | None = None   # the edit the last undo or redo stepped over
 
     def clear(self):
         self._undo.clear()
@@ -186,7 +185,6 @@ class History:
         x0, y0, x1, y1 = e.box
         self._target(arrays, e.kind)[y0:y1, x0:x1] = e.before
         self._redo.append(e)
-        self.last_step = e
         return e
 
     def redo(self, arrays):
@@ -196,7 +194,6 @@ class History:
         x0, y0, x1, y1 = e.box
         self._target(arrays, e.kind)[y0:y1, x0:x1] = e.after
         self._undo.append(e)
-        self.last_step = e
         return e
 
 
