@@ -7,15 +7,17 @@ the split compare (:class:`~.compare_view.SplitCompare`), and the mask as a tran
 colour overlay (:class:`~.mask_overlay.MaskOverlay`). The wheel zooms about the cursor (the
 ViewBox's own zoom); the middle or right button, the space bar with the left button, or
 the Pan tool drag the view. The left button goes to the mask tools
-(:class:`~.mask_tools.MaskTools`, ``canvas.tools``), which edit the session's mask; the
-canvas redraws the overlay when they say it changed.
+(:class:`~.mask_tools.MaskTools`, ``canvas.tools``) through the pointer's router
+(:class:`~.canvas_input.PointerInput`, ``canvas.input``); the tools edit the session's mask
+and the canvas redraws the overlay when the session says it changed.
 
 Image coordinates: x to the right, y down, pixel (row i, column j) covers
 [j, j+1) x [i, i+1); the ImageItem sits at the origin with one unit per pixel, so item
 coordinates are image coordinates.
 
-The canvas holds the user's image (``image()``), the hard mask (``mask()``, edited by the
-tools, float in [0, 1]) and the feather amount; ``effective_mask()`` is what a run gets.
+The canvas shows the session's image (``image()``) and hard mask (``mask()``, float in
+[0, 1]); it writes neither. The overlay holds the feather amount; ``effective_mask()`` is
+what a run gets.
 While a run is going or its result is under review the canvas is locked
 (``set_editable(False)``) and shows frames with :meth:`show_frame`; :meth:`show_base`
 goes back to the image.

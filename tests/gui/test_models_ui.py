@@ -75,11 +75,3 @@ def test_every_shortcut_is_in_the_help_sheet_and_every_action_in_a_menu(win):
     bound = {seq.toString() for a in win.findChildren(type(win.act_run)) for seq in a.shortcuts()}
     declared = {QKeySequence(k).toString() for a in actions.ACTIONS for k in a.keys}
     assert bound <= declared, bound - declared  # no shortcut bound outside the table
-
-
-def test_no_file_in_the_package_is_over_600_lines():
-    import dpm_studio
-
-    root = Path(dpm_studio.__file__).parent
-    gui = {p.name: len(p.read_text().splitlines()) for p in (root / "gui").glob("*.py")}
-    assert max(gui.values()) <= 600, {k: v for k, v in gui.items() if v > 600}
