@@ -37,7 +37,7 @@ from .plots import PlotsDock
 from .qtfix import protect_singletons
 from .run_control import RunController, runs_phrase
 from .runner import TaskRunner
-from .safe_settings import open_settings
+from .safe_settings import guard_save, open_settings
 from .session import Session
 from .task_panel import TaskPanel
 
@@ -185,6 +185,9 @@ class MainWindow(QMainWindow):
         self.act_x0.toggled.connect(self._set_show_x0)
 
     def save_settings(self):
+        self.settings, note = guard_save(self.settings)  # a lock path made a link since the start
+        if note:
+            self.statusBar().showMessage(note)
         window_settings.save(self)
 
     # -- what the session says ------------------------------------------------------------------------------------

@@ -12,6 +12,12 @@ them, a dangling link) or one over 1 MB is never opened by Qt: Qt would block on
 when saving, replace what a link points at. The app then runs on its defaults in memory
 (:class:`MemorySettings`) and says so in one status-bar line (:func:`open_settings`).
 
+Qt locks the file while saving through ``<file>.lock`` (QLockFile). A lock path that is a link
+(to anything: a FIFO, a folder or a dangling link made Qt wait forever when saving; a link to a
+regular file cost 35 s), a FIFO, a folder or a device is never Qt's own: the app then reads the
+settings but never saves them (:func:`lock_problem`; checked at start and again before saving),
+says so in one status-bar line, and never touches the lock path or what it points at.
+
 Every value read goes through :class:`Checked`: the wrong type or out of range falls back to
 the default, and the keys so reset make one status-bar line.
 """
@@ -93,6 +99,35 @@ def settings_problem(path) -> str:
     if st.st_size > MAX_SETTINGS_BYTES:
         return f"it is {st.st_size:,} bytes, far more than settings take"
     return ""
+
+
+def lock_problem(path) -> str:
+    """Why Qt must not lock the settings file ``path`` ('' when it may): its lock file
+    ``path.lock`` exists and is not a regular file (a link, even to a regular file, a FIFO, a
+    folder, a device). Only ``lstat``: the lock path is never followed, opened or removed."""
+    lock = Path(str(path) + ".lock")
+    try:
+        st = os.lstat(lock)
+    except FileNotFoundError:
+        return ""
+    except OSError as e:
+        return f"its lock file {lock} cannot be examined ({e.strerror})"
+    if stat.S_ISREG(st.st_mode):
+        return ""
+    kind = ("a link" if stat.S_ISLNK(st.st_mode) else "a folder" if stat.S_ISDIR(st.st_mode)
+            else "a FIFO" if stat.S_ISFIFO(st.st_mode) else "not a regular file")
+    return f"its lock file {lock} is {kind}"
+
+
+def read_only(settings, name: str):
+    """:class:`MemorySettings` holding what ``settings`` (a QSettings) reads now: reading takes no lock."""
+    memory = MemorySettings(name)
+    for key in settings.allKeys():
+        try:
+            memory.setValue(key, settings.value(key))
+        except Exception:  # a value Qt cannot convert: Checked would reset it anyway
+            pass
+    return memory
 
 
 def scrub(path) -> list[str]:
@@ -186,9 +221,28 @@ def open_settings(settings=None):
         problem = settings_problem(name)
         if problem:
             return MemorySettings(name), _read_only_note(name, problem)
-        if scrub(name):
+        locked = lock_problem(name)
+        if not locked and scrub(name):
             settings.sync()  # re-read the cleaned file
+        if locked:
+            return read_only(settings, name), _unsaved_note(name, locked)
     return settings, ""
+
+
+def guard_save(settings):
+    """(settings, note) before saving: a QSettings whose lock path has become a link (or a FIFO, a
+    folder) since the start is swapped for an in-memory copy, so the save never goes there."""
+    from PySide6.QtCore import QSettings
+
+    if isinstance(settings, QSettings) and settings.format() == QSettings.IniFormat and settings.fileName():
+        locked = lock_problem(settings.fileName())
+        if locked:
+            return read_only(settings, settings.fileName()), _unsaved_note(settings.fileName(), locked)
+    return settings, ""
+
+
+def _unsaved_note(path, problem: str) -> str:
+    return f"Settings file {path} is read but not saved ({problem}; remove it to save settings again)"
 
 
 def _read_only_note(path, problem: str) -> str:

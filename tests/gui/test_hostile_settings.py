@@ -168,3 +168,48 @@ def test_a_fifo_settings_file_does_not_block_the_start(tmp_path):
     status = start_app(tmp_path, timeout=60)
     assert stat.S_ISFIFO(os.lstat(path).st_mode)
     assert "it is a FIFO" in status
+
+
+# -- issue 27, left open: the settings' lock path is a link, a FIFO or a folder -----------------------------------
+LOCK_APP = APP.replace('win = MainWindow()\n', 'win = MainWindow()\nprint("READ:" + str(win.task_panel.seed.value()))\n')
+
+
+@pytest.mark.parametrize("case", ["link to a regular file", "link to a FIFO", "dangling link", "a FIFO"])
+def test_a_settings_lock_that_is_not_a_regular_file_is_never_followed(tmp_path, case):
+    """Qt's QLockFile waited forever on a lock path linking to a FIFO, a folder or nothing (the app hung on
+    saving) and took 35 s on a link to a file. Now the settings are read, never saved, said in one line, and
+    neither the lock path nor what it points at is touched."""
+    path = settings_file(tmp_path)
+    path.write_text("[run]\nseed=5\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "victim").write_text("hello\n")
+    os.mkfifo(elsewhere / "fifo")
+    lock = Path(str(path) + ".lock")
+    if case == "a FIFO":
+        os.mkfifo(lock)
+    else:
+        lock.symlink_to({"link to a regular file": elsewhere / "victim", "link to a FIFO": elsewhere / "fifo",
+                         "dangling link": elsewhere / "missing"}[case])
+    before = tree(tmp_path)
+    env = dict(os.environ, XDG_CONFIG_HOME=str(tmp_path / "config"), HOME=str(tmp_path / "home"),
+               QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+    r = subprocess.run([sys.executable, "-c", LOCK_APP], env=env, capture_output=True, text=True, timeout=25)
+    assert r.returncode == 0, r.stderr[-2000:]
+    lines = dict(ln.split(":", 1) for ln in r.stdout.splitlines() if ln[:5] in ("STATU", "READ:", "SEED:"))
+    assert lines["READ"] == "5"  # the settings are still read
+    assert "read but not saved" in lines["STATUS"] and "lock file" in lines["STATUS"]
+    assert tree(tmp_path) == before  # the file is not rewritten, the lock and its target untouched
+
+
+def test_a_lock_link_planted_while_the_app_runs_is_not_followed_on_saving(make_window, tmp_path):
+    win = make_window(checkpoint=None)
+    ini = tmp_path / "settings.ini"
+    win.save_settings()
+    (tmp_path / "victim").write_text("hello\n")
+    Path(str(ini) + ".lock").symlink_to(tmp_path / "victim")
+    before = tree(tmp_path)
+    win.task_panel.seed.setValue(4242)
+    win.save_settings()  # unguarded, Qt waited 35 s for the lock, then removed the link and saved
+    assert tree(tmp_path) == before
+    assert "read but not saved" in win.statusBar().currentMessage()
