@@ -341,9 +341,6 @@ class TaskPanel(QWidget):
         if not running:
             self._update_enabled()
 
-    def set_noise_note(self, text: str):
-        self.noise_note.setText(text)
-
     def show_estimate(self, sigma255: float):
         """Show the image's estimated noise level; until it is edited, a run uses the estimate
         itself (unrounded, measured by the core like the command line's --sigma left out)."""
