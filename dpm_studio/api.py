@@ -37,10 +37,15 @@ __all__ = ["denoise", "inpaint", "load_checkpoint", "DEFAULT_CHECKPOINT"]
 
 def load_checkpoint(name_or_path=DEFAULT_CHECKPOINT, device: str = "cpu"):
     """A loaded checkpoint, kept for the next call with the same files (unchanged since) and device."""
+    import warnings
+
     from .core.checkpoint import load_cached
     from .core.devices import check_device
 
-    return load_cached(name_or_path, check_device(device))
+    loaded = load_cached(name_or_path, check_device(device))
+    for note in loaded.notes:  # e.g. a card without weights_sha256: loaded, never silently
+        warnings.warn(note, UserWarning, stacklevel=2)
+    return loaded
 
 
 def _loaded(checkpoint, device):

@@ -66,6 +66,8 @@ def _load(name_or_path, device="cpu"):
     from ..core.locations import shipped_checkpoints_dir
 
     loaded = load(resolve(name_or_path), device=device)
+    for note in loaded.notes:  # e.g. a card without weights_sha256
+        print(f"dpm-studio: warning: {note}", file=sys.stderr)
     shipped = shipped_checkpoints_dir() / f"{loaded.name}.json"
     if shipped.is_file() and loaded.path.resolve() != shipped.resolve():
         print(f"dpm-studio: note: using {loaded.path}, which hides the shipped checkpoint {loaded.name}",

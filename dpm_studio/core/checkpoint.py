@@ -50,6 +50,14 @@ class Loaded:
     card: dict
     path: Path
     sha256: str = ""   # of the weights file: what a saved result names the model by (not where it lies)
+    # One-line warnings every front end shows (the core never prints): a card without
+    # weights_sha256 loads, but its weights cannot be tied to the figures on it.
+    notes: tuple = ()
+
+    @property
+    def weights_checked(self) -> bool:
+        """The card records the SHA-256 of these weights (checked at load); False for an older card."""
+        return "weights_sha256" in self.card
 
     @property
     def name(self) -> str:
@@ -315,7 +323,17 @@ def load(path, device="cpu") -> Loaded:
                                   f"{card['diffusion']['schedule']} (first at t = {worst})")
     _check_digest(card, weights, digest)
     model = Model(diffusion, net).to(device).eval()
-    return Loaded(model.diffusion, model.net, card, Path(card["_path"]), digest)
+    return Loaded(model.diffusion, model.net, card, Path(card["_path"]), digest, _digest_notes(card))
+
+
+def _digest_notes(card: dict) -> tuple:
+    """A card without ``weights_sha256`` (older user checkpoints) loads, with a warning: nothing says
+    its weights are the ones its figures were measured on. Saved results record it too."""
+    if "weights_sha256" in card:
+        return ()
+    return (f"checkpoint {card['name']}: its card {Path(card['_path']).name} records no weights_sha256 (made "
+            "before cards did), so its weights cannot be checked against it; `dpm-studio evaluate "
+            f"{card['_path']} --update-card` records them",)
 
 
 # -- the list of available checkpoints ---------------------------------------------------

@@ -107,8 +107,10 @@ class _Request:
         # user's home path would travel in every shared image); the hash tells a user's card
         # that shares a shipped name apart from the shipped one.
         digest = getattr(loaded, "sha256", "")
+        unchecked = digest and not getattr(loaded, "weights_checked", True)  # an older card: said, and kept
         out = {"task": self.task, "checkpoint": getattr(loaded, "name", loaded),
-               **({"checkpoint_sha256": digest} if digest else {}), **asdict(self),
+               **({"checkpoint_sha256": digest} if digest else {}),
+               **({"checkpoint_weights_checked": False} if unchecked else {}), **asdict(self),
                "time": time.strftime("%Y-%m-%dT%H:%M:%S"), **extra}
         if self.steps is None and self.task != "denoise" and hasattr(loaded, "diffusion"):
             out["steps"] = int(loaded.diffusion.T)

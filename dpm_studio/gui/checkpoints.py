@@ -139,6 +139,8 @@ class CheckpointsController(QObject):
                 self.model_error = f"cannot load this checkpoint: {e}"
             finally:
                 QApplication.restoreOverrideCursor()
+        if self.loaded is not None and self.loaded.notes:  # e.g. a card without weights_sha256
+            self.w.statusBar().showMessage("Warning: " + " ".join(self.loaded.notes), 15000)
         try:
             self.w.plots.set_model(self.loaded)
         except Exception:  # noqa: BLE001 - a plot must never stop the app

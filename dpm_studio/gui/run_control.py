@@ -131,7 +131,7 @@ class RunController(QObject):
         self.session.start_run(record)
         w.canvas.setFocus()  # Space and \ work at once, and Space does not press Run again
         w.empty_label.setVisible(False)
-        notes = [n for n in job.notes if not n.startswith("only the region")]
+        notes = [n for n in job.notes if not n.startswith("only the region")] + list(loaded.notes)
         if st.task == "denoise":
             notes += check_model(loaded, job)  # a grey model on colour: each channel on its own
         if job.region is not None:

@@ -72,3 +72,51 @@ def test_wide_integers_on_float32s_grid_round_trip_exactly(tmp_path):
     d = imageio.load_image(tmp_path / "in.tif")
     imageio.save_image(tmp_path / "out.tif", d.pixels, None, **imageio.export_options(d))
     np.testing.assert_array_equal(tifffile.imread(tmp_path / "out.tif").astype(np.int64), a)
+
+
+# -- a card without weights_sha256 (an older user checkpoint): loads, with a warning said and recorded ------
+def _strip_digest(folder, name="tiny-rgb"):
+    import json
+
+    card = Path(folder) / f"{name}.json"
+    data = json.loads(card.read_text())
+    data.pop("weights_sha256")
+    card.write_text(json.dumps(data))
+
+
+def test_a_card_without_weights_sha256_loads_with_a_warning_said_and_recorded(tmp_path, tiny, make_tiny, capsys):
+    import json
+    import os
+    import warnings
+
+    from dpm_studio import api
+    from dpm_studio.imageio import METADATA_KEY
+    from PIL import Image
+
+    _strip_digest(os.environ["DPM_STUDIO_CHECKPOINTS"])
+    src, out = tmp_path / "in.png", tmp_path / "out.png"
+    Image.fromarray(np.random.default_rng(3).integers(0, 256, (H, W, 3), dtype=np.uint8)).save(src)
+    assert main(["denoise", str(src), "-o", str(out), "--checkpoint", tiny, "--sigma", "10", "--ensemble", "1"]) == 0
+    err = capsys.readouterr().err
+    assert "dpm-studio: warning: checkpoint tiny-rgb: its card tiny-rgb.json records no weights_sha256" in err
+    run = json.loads(Image.open(out).info[METADATA_KEY])["runs"][-1]
+    assert run["checkpoint_weights_checked"] is False and len(run["checkpoint_sha256"]) == 64
+    with pytest.warns(UserWarning, match="records no weights_sha256"):
+        api.load_checkpoint(tiny)
+    # a card that has it says nothing and records nothing more
+    make_tiny(Path(os.environ["DPM_STUDIO_CHECKPOINTS"]), "tiny-ok")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ok = api.load_checkpoint("tiny-ok")
+    assert ok.notes == () and ok.weights_checked
+
+
+def test_every_shipped_checkpoint_records_its_weights_and_loads_without_a_warning():
+    from dpm_studio.core.checkpoint import load
+    from dpm_studio.core.locations import shipped_checkpoints_dir
+
+    cards = sorted(shipped_checkpoints_dir().glob("*.json"))
+    assert len(cards) >= 6
+    for card in cards:
+        loaded = load(card)
+        assert loaded.weights_checked and loaded.notes == (), card.name
