@@ -136,7 +136,6 @@ class ImageCanvas(pg.GraphicsView):
     def _on_document(self, event):
         """Another document is open (or none): show it whole, with its empty mask."""
         self._base_u8 = None
-        self.overlay.invalidate()
         self.tools.forget()
         if event.document is None:
             self.clear_image()

@@ -287,7 +287,7 @@ class FilesController(QObject):
         return True
 
     def export_mask(self, path) -> bool:
-        m = self.w.canvas.effective_mask()
+        m = self.session.effective_mask()
         if m is None:
             return False
         try:

@@ -1,8 +1,9 @@
 """The mask as the canvas shows it: a translucent colour layer over the picture, feathered by
-the mask panel's amount (the same rule a run applies, :func:`dpm_studio.core.masks.feather`).
+the session's amount (the mask panel sets it; the same rule a run applies,
+:func:`dpm_studio.core.masks.feather`, through :meth:`Session.effective_mask`).
 
-:class:`MaskOverlay` reads the session's mask and never writes it; the canvas tells it when
-the mask changed (:meth:`MaskOverlay.changed`)."""
+:class:`MaskOverlay` reads the session's mask and feather and never writes the mask; the canvas
+tells it when the mask changed (:meth:`MaskOverlay.changed`)."""
 
 from __future__ import annotations
 
@@ -11,21 +12,17 @@ import pyqtgraph as pg
 from PySide6.QtCore import QObject, QTimer
 
 from .mask_tools import MASK_COLOR
-from ..core import masks
-
 __all__ = ["MaskOverlay"]
 
 
 class MaskOverlay(QObject):
-    """The overlay layer (``item``), the feather amount and the feathered mask a run gets."""
+    """The overlay layer (``item``); the feather amount and the feathered mask a run gets are the session's."""
 
     def __init__(self, session, parent=None):
         super().__init__(parent)
         self.session = session
         self.item = pg.ImageItem(axisOrder="row-major")
         self.item.setZValue(5)
-        self._feather = 0.0
-        self._effective: np.ndarray | None = None  # cache of the feathered mask
         self._rgba: np.ndarray | None = None       # the layer's pixels (colour + alpha = mask)
         self._visible = True
         self._opacity = 0.5
@@ -34,47 +31,37 @@ class MaskOverlay(QObject):
         self._timer.setSingleShot(True)
         self._timer.setInterval(120)
         self._timer.timeout.connect(self.refresh)
+        session.events.feather.connect(self._on_feather)
 
     # -- feather ---------------------------------------------------------------------------------------
     def feather(self) -> float:
-        return self._feather
+        return self.session.feather
 
     def set_feather(self, amount: float):
-        amount = max(0.0, float(amount))
-        if amount != self._feather:
-            self._feather = amount
-            self._effective = None
-            self._timer.start()
+        self.session.set_feather(amount)
+
+    def _on_feather(self, _event):
+        self._timer.start()
 
     def effective(self) -> np.ndarray | None:
-        """The mask a run gets: the hard mask feathered by the current amount (a new array)."""
-        mask = self.session.mask
-        if mask is None:
-            return None
-        if self._effective is None:
-            self._effective = masks.feather(mask, self._feather)
-        return self._effective.copy()
+        """The mask a run gets: the hard mask feathered by the session's amount (a new array)."""
+        return self.session.effective_mask()
 
     def value_at(self, i: int, j: int) -> float:
-        """The mask at row i, column j as the overlay shows it (feathered once it was drawn so)."""
-        if self._feather > 0 and self._effective is not None:
-            return float(self._effective[i, j])
+        """The mask at row i, column j as the overlay shows it (feathered when the feather is on)."""
+        if self.session.feather > 0:
+            return float(self.session.effective_mask(copy=False)[i, j])
         return float(self.session.mask[i, j])
 
     # -- drawing -----------------------------------------------------------------------------------------
-    def invalidate(self):
-        """The mask changed; the next :meth:`refresh` feathers it anew."""
-        self._effective = None
-
     def changed(self, live: bool = False, box=None):
         """The mask changed; ``live``: during a stroke, redraw the hard mask in ``box`` only (the
         feather follows on release)."""
-        self.invalidate()
         self.refresh(hard=live, box=box if live else None)
 
     def forget(self):
         """No image: nothing to draw."""
-        self._effective = self._rgba = None
+        self._rgba = None
         self.item.clear()
 
     def stop(self):
@@ -97,12 +84,7 @@ class MaskOverlay(QObject):
             self._rgba = None
             self.item.clear()
             return
-        if hard or self._feather <= 0:
-            m = mask
-        else:
-            if self._effective is None:
-                self._effective = masks.feather(mask, self._feather)
-            m = self._effective
+        m = mask if hard or self.session.feather <= 0 else self.session.effective_mask(copy=False)
         H, W = m.shape
         rgba = self._rgba
         if rgba is None or rgba.shape[:2] != (H, W):

@@ -79,7 +79,7 @@ class RunController(QObject):
     def _denoise_region(self):
         """Denoising with a mask (or a selection) painted: the feathered mask that limits the run to
         the crop around it (REGION_MARGIN px of context; core/regions.py); None for the whole image."""
-        m = self.w.canvas.effective_mask()
+        m = self.session.effective_mask()
         return m if m is not None and (m > 0).any() else None
 
     # -- a run ----------------------------------------------------------------------------------------------
@@ -109,7 +109,7 @@ class RunController(QObject):
             self.leave_review(show_base=False)
         req = st.request()
         if req.task == "inpaint":
-            req = req.replace(feather=w.canvas.feather())
+            req = req.replace(feather=self.session.feather)
         region = self._denoise_region() if req.task == "denoise" else None
         try:  # the command line's rules (core/jobs.py); a mask on a denoise limits it to the region
             job = self.session.job(req.validate(loaded), region)

@@ -16,6 +16,7 @@ Events (each an :class:`~.events.Event`; ``event.source`` is the session):
   is then the history's step, with the ``run`` record it undid or redid; None for Accept)
 - ``mask``: the mask changed; ``event.live`` is True while a gesture paints (``event.box``,
   (x0, y0, x1, y1), is where), False once the change is whole (an edit, undo, load, clear)
+- ``feather``: how far the mask's edge is softened changed (``event.feather``, px)
 - ``history``: what undo and redo would do changed
 - ``state``: "edit", "running" or "review" (``event.state``)
 - ``result``: the last run's result, trajectory or chosen variant changed
@@ -32,13 +33,14 @@ import numpy as np
 from .events import EmitterGroup
 from .frames import uncertainty_map
 from .maskops import History, MaskEdit
+from ..core import masks
 from ..core.decode import ImageData
 from ..core.jobs import Job, Source, resolve
 from ..core.noise import estimate_noise_sigma
 
 __all__ = ["Document", "Session", "EVENTS"]
 
-EVENTS = ("document", "pixels", "mask", "history", "state", "result", "saved")
+EVENTS = ("document", "pixels", "mask", "feather", "history", "state", "result", "saved")
 
 
 @dataclass
@@ -83,6 +85,8 @@ class Session:
         self._state = "edit"
         self.doc: Document | None = None
         self.mask: np.ndarray | None = None
+        self.feather = 0.0          # px the mask's edge is softened by: the request's ``feather``
+        self._effective: np.ndarray | None = None   # cache: the mask feathered by ``feather``
         self.history = History()
         self.run: dict | None = None
         self.result = None          # the done Frame of the last run, while it is under review
@@ -129,7 +133,7 @@ class Session:
         self.variant = 0
         self.events.document(document=self.doc)
         self.events.history()
-        self.events.mask(live=False, box=None)
+        self._mask_changed(live=False, box=None)
         self.events.result()
         return self.doc
 
@@ -138,7 +142,7 @@ class Session:
         self.history.clear()
         self.events.document(document=None)
         self.events.history()
-        self.events.mask(live=False, box=None)
+        self._mask_changed(live=False, box=None)
 
     def has_unsaved(self) -> bool:
         return self.doc is not None and self.doc.dirty and bool(self.doc.runs)
@@ -160,6 +164,26 @@ class Session:
         return resolve(request, self.doc.pixels.copy(), mask, self.doc.source)
 
     # -- the mask: every change goes through here -----------------------------------------------------
+    def _mask_changed(self, live: bool, box):
+        self._effective = None
+        self.events.mask(live=live, box=box)
+
+    def set_feather(self, amount: float):
+        """Soften the mask's edge by ``amount`` px (what a run's request gets as ``feather``)."""
+        amount = max(0.0, float(amount))
+        if amount != self.feather:
+            self.feather, self._effective = amount, None
+            self.events.feather(feather=amount)
+
+    def effective_mask(self, copy: bool = True) -> np.ndarray | None:
+        """The mask a run gets: the hard mask feathered by ``feather`` (core/masks.feather, the rule
+        the command line applies); a new array unless ``copy`` is False (then do not modify it)."""
+        if self.mask is None:
+            return None
+        if self._effective is None:
+            self._effective = masks.feather(self.mask, self.feather)
+        return self._effective.copy() if copy else self._effective
+
     def paint(self, op, *args) -> tuple | None:
         """A gesture paints: ``op(mask, *args)`` (a gui/maskops painter: paint_segment, paint_rect,
         paint_polygon) changes the mask in place and returns the box it touched. Not yet undoable:
@@ -168,7 +192,7 @@ class Session:
             return None
         box = op(self.mask, *args)
         if box is not None:
-            self.events.mask(live=True, box=box)
+            self._mask_changed(live=True, box=box)
         return box
 
     def end_gesture(self, before: np.ndarray, label: str) -> bool:
@@ -176,14 +200,14 @@ class Session:
         changed = self.history.record(before, self.mask, label)
         if changed:
             self.events.history()
-        self.events.mask(live=False, box=None)
+        self._mask_changed(live=False, box=None)
         return changed
 
     def restore_mask(self, before: np.ndarray):
         """A gesture was abandoned: the mask is as it was before it (nothing recorded)."""
         if self.mask is not None and before.shape == self.mask.shape:
             self.mask[...] = before
-            self.events.mask(live=False, box=None)
+            self._mask_changed(live=False, box=None)
 
     def edit_mask(self, before: np.ndarray, after: np.ndarray, label: str = "stroke") -> bool:
         """``after`` becomes the mask; record the change from ``before`` (False if nothing changed)."""
@@ -191,7 +215,7 @@ class Session:
         changed = self.history.record(before, self.mask, label)
         if changed:
             self.events.history()
-        self.events.mask(live=False, box=None)
+        self._mask_changed(live=False, box=None)
         return changed
 
     def set_mask(self, mask: np.ndarray, label: str = "load mask") -> bool:
@@ -253,7 +277,7 @@ class Session:
             self._pixels_changed(e)
         else:
             self.events.history()
-            self.events.mask(live=False, box=None)
+            self._mask_changed(live=False, box=None)
         return e
 
     # -- the last run --------------------------------------------------------------------------------------

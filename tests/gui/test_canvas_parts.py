@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtCore import QPointF, Qt
 
 from dpm_studio.core import masks
+from dpm_studio.gui import maskops
 from dpm_studio.gui.compare_view import SplitCompare
 from dpm_studio.gui.mask_overlay import MaskOverlay
 from dpm_studio.gui.mask_tools import MaskTools, Tool
@@ -173,7 +174,9 @@ def test_the_ring_shows_for_the_brush_over_a_mask_only(tools):
 def test_the_overlay_feathers_as_a_run_does_and_redraws_a_stroke_by_its_box(qapp):
     session = Session()
     session.open(np.zeros((24, 24, 3), np.float32))
-    session.mask[8:16, 8:16] = 1
+    m = np.zeros((24, 24), np.float32)
+    m[8:16, 8:16] = 1
+    session.set_mask(m)   # the session writes the mask; the overlay reads it
     ov = MaskOverlay(session)
     ov.set_opacity(1.0)
     ov.set_feather(3.0)
@@ -181,8 +184,8 @@ def test_the_overlay_feathers_as_a_run_does_and_redraws_a_stroke_by_its_box(qapp
     ov.refresh()
     assert 0 < ov.value_at(12, 6) < 1
     before = ov.item.image[:, :, 3].copy()
-    session.mask[0:2, 0:2] = 1
-    session.mask[20:22, 20:22] = 1
+    session.paint(maskops.paint_rect, (0, 0), (2, 2), 1.0)
+    session.paint(maskops.paint_rect, (20, 20), (22, 22), 1.0)
     ov.changed(live=True, box=(0, 0, 2, 2))
     alpha = ov.item.image[:, :, 3]
     assert (alpha[0:2, 0:2] == 255).all(), "the stroke's box is drawn hard"

@@ -198,3 +198,28 @@ def test_the_actions_predicates_are_named_tests_over_the_session():
     assert P.REVIEW(s) and not P.RESULT(s)
     with pytest.raises(AttributeError):
         P.HAS_IMGE
+
+
+def test_the_feather_is_the_sessions_and_the_feathered_mask_follows_every_change():
+    from dpm_studio.core import masks
+    from dpm_studio.gui import maskops
+
+    s = Session()
+    seen = _recorder(s)
+    s.open(np.zeros((24, 24, 3), np.float32))
+    before = s.mask.copy()
+    s.paint(maskops.paint_rect, (6, 6), (18, 18), 1.0)
+    s.end_gesture(before, "rectangle")
+    np.testing.assert_array_equal(s.effective_mask(), s.mask)   # no feather: the hard mask
+    seen.clear()
+    s.set_feather(4)
+    s.set_feather(4)   # no change, no event
+    assert seen == [("feather", {"feather": 4.0})] and s.feather == 4.0
+    np.testing.assert_array_equal(s.effective_mask(), masks.feather(s.mask, 4.0))
+    assert 0 < s.effective_mask()[4, 12] < 1 and s.mask[4, 12] == 0, "a soft band outside the edge"
+    s.clear_mask()
+    assert s.effective_mask().max() == 0, "a cleared mask is not served from the cache"
+    s.undo()
+    np.testing.assert_array_equal(s.effective_mask(), masks.feather(s.mask, 4.0))
+    s.effective_mask()[...] = 0   # a copy: the session's mask is untouched
+    assert s.mask.max() == 1

@@ -78,3 +78,18 @@ def test_actions_call_functions_and_are_enabled_by_predicates(win):
     assert win.session.mask.min() == 1 and win.act_undo.isEnabled() and "invert mask" in win.act_undo.text()
     win.session.start_run({"task": "denoise"})
     assert not win.act_invert.isEnabled() and win.act_cancel.isEnabled() and not win.act_run.isEnabled()
+
+
+def test_the_mask_panels_feather_goes_to_the_session_and_into_the_run(win, qtbot):
+    win.files.set_image(gradient_image(32, 32))
+    m = np.zeros((32, 32), np.float32)
+    m[8:24, 8:24] = 1
+    win.session.set_mask(m)
+    win.mask_panel.feather.setValue(3)
+    assert win.session.feather == 3 and win.canvas.feather() == 3
+    qtbot.waitUntil(lambda: 0 < win.canvas.overlay_item.image[6, 16, 3] < win.canvas.overlay_item.image[16, 16, 3],
+                    timeout=2000)   # the overlay shows the session's feathered mask
+    win.task_panel.set_task("inpaint")
+    with qtbot.waitSignal(win.runner.finished, timeout=60000):
+        assert win.runs.run()
+    assert win.session.run["feather"] == 3.0
