@@ -93,7 +93,7 @@ def timed(fn):
     return out, time.perf_counter() - t0
 
 
-def run_case(model, x, y, a, b):
+def run_case(model, x, y, a, b, rows=ROWS):
     s = estimate_noise_sigma(y)
     fit = fit_noise_level(y)
     methods = {
@@ -105,6 +105,8 @@ def run_case(model, x, y, a, b):
     }
     out = {}
     for label, fn in methods.items():
+        if label not in rows:
+            continue
         try:
             img, sec = timed(fn)
         except ImportError:  # no bm3d
@@ -199,6 +201,9 @@ def main():
     ap.add_argument("--only-constant", action="store_true", help="only the constant-noise check")
     ap.add_argument("--images", default=None, help="comma-separated test images (default: all five)")
     ap.add_argument("--levels", default="0,1,2", help="which (a, b) levels, by index (default 0,1,2: all three)")
+    ap.add_argument("--methods", default=None,
+                    help="only these rows, by index into ROWS (0 BM3D+GAT, 1 BM3D one sigma, 2 ours one sigma, "
+                         "3 ours true a,b, 4 ours auto); --merge the rest from an earlier run")
     ap.add_argument("--fit-only", action="store_true",
                     help="only the fits (seconds): the fitted a, b of every case and auto's call on constant noise")
     ap.add_argument("--out", default=None, help="write the tables to this markdown file")
@@ -218,6 +223,7 @@ def main():
     results, fits = [], []
     images = tuple(args.images.split(",")) if args.images else None
     levels = [int(v) for v in args.levels.split(",")]
+    rows = ROWS if args.methods is None else tuple(ROWS[int(i)] for i in args.methods.split(","))
     order = {n: i for i, n in enumerate(TEST_IMAGES)}
     for name, mode, x in ([] if args.only_constant else variants(args.quick, images)):
         k = 2 * order[name] + (mode == "colour")  # each case's seed does not depend on the grid chosen
@@ -225,7 +231,7 @@ def main():
             if j not in levels:
                 continue
             y = camera_file(x, a, b, 100 * k + j)
-            out, fit = run_case(model, x, y, a, b)
+            out, fit = run_case(model, x, y, a, b, rows)
             fits.append((name, mode, a, b, fit))
             for label, (p, s, sec) in out.items():
                 results.append((name, mode, (a, b), label, p, s, sec))
