@@ -59,8 +59,9 @@ class _Request:
     # (docs/conditioning.md). Needs a sampled trajectory and no resampling jumps.
     smc: bool = setting(False, "sequential Monte Carlo", "weigh the samples draws as sequential Monte Carlo "
                         "particles (a sampled trajectory, no resampling jumps): soft evidence (feathered pixels, "
-                        "per-pixel noise) is then applied exactly as the samples grow, known pixels too with "
-                        "inpainting mode exact; prints the effective sample size")
+                        "per-pixel noise) is then applied exactly as the samples grow (from an inpainting start "
+                        "of noise), known pixels too with inpainting mode exact; prints the effective sample "
+                        "size")
 
     def validate(self, loaded=None):
         """Raise ValueError with a user-facing message for a bad value; returns self.
@@ -137,9 +138,10 @@ class InpaintRequest(_Request):
                         "weighs the samples by the model's likelihood of the known pixels: exact as the "
                         "samples grow; turns smc on, starts from noise)", choices=INPAINT_MODES,
                         aliases=tuple(INPAINT_MODE_ALIASES.items()))
-    start: str | None = setting(None, "start", "begin from a forward-noised smooth fill of the hole (harmonic), "
-                                "so its colours continue those around it, or from pure noise at t = T (noise: "
-                                "the paper; default harmonic, noise with mode exact)", choices=INPAINT_STARTS)
+    start: str | None = setting(None, "start", "begin from a forward-noised smooth fill of the hole (harmonic: "
+                                "an approximation, not the model's prior, so its colours continue those around "
+                                "it) or from pure noise at t = T (noise: the paper; default harmonic, noise with "
+                                "mode exact)", choices=INPAINT_STARTS)
     start_sigma: float = setting(1.0, "starting noise level", "with start harmonic: the starting noise std in "
                                  "the model's unit-variance space (larger lets the model depart further from "
                                  "the smooth fill)", lo=0, hi=100, open_lo=True, unit="in model units")
@@ -200,7 +202,8 @@ class DenoiseRequest(_Request):
                                   open_lo=True, unit="in 0-255 units", suffix=" / 255", scale=255)
     method: str = setting("mmse", "denoising method", "mmse: the one-step posterior mean, the best PSNR and "
                           "the fastest; sample: sampled reverse trajectories from the matched step (0.9 dB "
-                          "worse, 2.4x slower)", choices=DENOISE_METHODS)
+                          "worse, 2.4x slower; exact for one noise level, per-pixel levels approximately unless "
+                          "smc)", choices=DENOISE_METHODS)
     # mmse: views averaged per tile, 1-8. The 7th and 8th views each added under 0.02 dB on
     # every one of the 15 test cases (5 images x sigma 15/25/50, 8-bit files; 6 views are
     # 0.00-0.03 dB under 8) for a fifth of the default's network passes (benchmarks/speed.py).

@@ -50,7 +50,8 @@ class InpaintPage(QWidget):
         self.jump_n.setValue(_INPAINT.jump_n_sample)
         self.start = _choice([("Smooth fill + noise", "harmonic"), ("Pure noise (paper)", "noise")],
                              "Smooth fill + noise: start part-way down the trajectory from a noised smooth fill "
-                             "of the hole,\nso its colours continue those around it (the default).\n"
+                             "of the hole,\nso its colours continue those around it (the default; an approximation: "
+                             "not the model's prior).\n"
                              "Pure noise: start at t = T from isotropic noise in the hole (Sohl-Dickstein "
                              "et al. 2015).", _INPAINT.start)
         form.addRow("Start from", self.start)
