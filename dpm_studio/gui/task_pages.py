@@ -91,20 +91,26 @@ class DenoisePage(QWidget):
         self.estimate.setToolTip("Estimate the noise level from the image (median absolute deviation of "
                                  "the finest wavelet details)")
         # The noise model (the fitted curve or one sigma) and its strength; the curve is in the plots dock.
+        # The model and its strength on one row, the std and Estimate on the next, the note on a
+        # row of its own: on one row with Estimate the std box was clipped to "10.4 / 25" and the
+        # note to "estimated 10.4 for this imag" in the dock's default width (tests/gui/test_appux.py);
+        # rows closer together, so the controls still fit a 1280 x 700 screen.
+        form.setContentsMargins(0, 2, 0, 0)
+        form.setVerticalSpacing(1)
         self.noise_controls = NoiseControls(self)
+        mrow = QHBoxLayout()
+        mrow.addWidget(self.noise_controls.model, 1)
+        mrow.addWidget(self.noise_controls.strength)
+        form.addRow("Noise", mrow)
         srow = QHBoxLayout()
-        srow.addWidget(self.noise_controls.model)
         srow.addWidget(self.sigma, 1)
         srow.addWidget(self.estimate)
-        form.addRow("Noise", srow)
+        form.addRow("Noise std", srow)
         self.noise_note = QLabel("")
         self.noise_note.setStyleSheet("color: #8a8a8a;")
         self.noise_note.setToolTip("Measured on the opened image (median absolute deviation of the finest "
                                    "wavelet details); set it yourself if you know better")
-        nrow = QHBoxLayout()
-        nrow.addWidget(self.noise_note, 1)
-        nrow.addWidget(self.noise_controls.strength)
-        form.addRow("", nrow)
+        form.addRow("", self.noise_note)
         self.method = _choice([("Posterior mean (one step)", "mmse"), ("Sampled trajectory", "sample")],
                               "Posterior mean: the model's one-step estimate of the clean image at the step "
                               "matched to the noise, averaged over flips and rotations; the best PSNR and the "
