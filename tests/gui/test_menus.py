@@ -86,6 +86,35 @@ def test_settings_from_the_panel(win):
     assert s.device == "cpu"
 
 
+
+def test_the_exact_mode_in_the_panel_weighs_from_noise(win):
+    """Known pixels › Exact: the request it makes has SMC on, starts from noise and has no jumps, and the
+    SMC box and the start are greyed (the mode implies them)."""
+    tp = win.task_panel
+    tp.set_task("inpaint")
+    tp.samples.setValue(4)
+    tp.mode.setCurrentIndex(tp.mode.findData("exact"))
+    s = tp.settings()
+    assert (s.mode, s.smc, s.start, s.jump_length, s.jump_n_sample) == ("exact", True, "noise", 0, 1)
+    req = s.request()
+    assert req.mode == "exact" and req.smc and req.start == "noise" and req.validate() is req
+    assert not tp.smc.isEnabled() and not tp.start.isEnabled()
+    tp.mode.setCurrentIndex(tp.mode.findData("forward-approx"))
+    assert tp.smc.isEnabled() and tp.start.isEnabled() and not tp.settings().smc
+    assert "approximation" in tp.mode.toolTip() and "approximate" in tp.mode.itemText(0)
+
+
+
+def test_an_old_saved_mode_name_opens_as_its_new_one(make_window, tmp_path):
+    """Settings saved before the rename hold run/mode = "clamp": the panel opens on clamp-approx."""
+    from PySide6.QtCore import QSettings
+
+    old = QSettings(str(tmp_path / "old.ini"), QSettings.IniFormat)
+    old.setValue("run/mode", "clamp")
+    old.sync()
+    assert make_window("old.ini").task_panel.mode.currentData() == "clamp-approx"
+
+
 def test_save_as_dialog_with_jpeg_quality(win, tmp_path):
     win.files.set_image(gradient_image())
     win.dialogs.paths["save_image"] = str(tmp_path / "out.jpg")
