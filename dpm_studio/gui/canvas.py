@@ -51,13 +51,10 @@ def _part(part: str, name: str) -> property:
 class ImageCanvas(pg.GraphicsView):
     """Picture + mask overlay + mask tools. See the module docstring."""
 
-    maskChanged = Signal()          # the mask changed (an edit, undo, redo, load, clear ...)
-    historyChanged = Signal()       # undo/redo availability changed
     hovered = Signal(object)        # (x, y) image coordinates under the cursor, or None
     zoomChanged = Signal(float)     # screen pixels per image pixel
     brushSizeChanged = Signal(float)
     toolChanged = Signal(object)
-    imageEdited = Signal()          # undo / redo changed the document's pixels
 
     # The document's pixels and the mask live in the session (gui/session.py), their only
     # writer: the canvas reads them there and shows what its events say changed.
@@ -80,7 +77,6 @@ class ImageCanvas(pg.GraphicsView):
         ev.document.connect(self._on_document)
         ev.pixels.connect(self._on_pixels)
         ev.mask.connect(self._on_mask)
-        ev.history.connect(self._on_history)
         self.setMouseTracking(True)
         self.viewport().setMouseTracking(True)
         self.setFocusPolicy(Qt.StrongFocus)
@@ -148,17 +144,11 @@ class ImageCanvas(pg.GraphicsView):
         """The session changed the document's pixels in place (Accept, or undo or redo of one)."""
         self._base_u8 = None
         self.show_base()
-        self.imageEdited.emit()
 
     def _on_mask(self, event):
         """The mask changed: the overlay follows (by the box while a gesture paints); the window
-        hears of it once the change is whole."""
+        hears of it from the session's own events."""
         self.overlay.changed(event.live, event.box)
-        if not event.live:
-            self.maskChanged.emit()
-
-    def _on_history(self, _event):
-        self.historyChanged.emit()
 
     def clear_image(self):
         """Show nothing (no document, and no result under review)."""

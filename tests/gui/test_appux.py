@@ -36,3 +36,36 @@ def test_the_denoise_page_shows_the_whole_sigma_and_its_note(qtbot, win, size):
     assert _fits(page.noise_note), (page.noise_note.width(), size)
     for w in (page.estimate, page.noise_controls.model):
         assert w.width() >= w.minimumSizeHint().width(), (w, size)
+
+
+def _declared_signals(path):
+    import ast
+
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ClassDef):
+            for st in node.body:
+                if (isinstance(st, ast.Assign) and isinstance(st.value, ast.Call)
+                        and getattr(st.value.func, "id", None) == "Signal"):
+                    yield node.name, st.targets[0].id
+
+
+def test_every_signal_a_view_declares_is_listened_to():
+    """The canvas kept maskChanged, historyChanged and imageEdited after the session's events
+    took their place: emitted, heard by nothing. A view's signal nobody connects is dead code
+    (the worker objects' signals, runner.py and exports.py, are their interface to callers)."""
+    import re
+    from pathlib import Path
+
+    import dpm_studio
+
+    pkg = Path(dpm_studio.__file__).parent
+    text = "\n".join(p.read_text() for p in pkg.rglob("*.py"))
+    dead = []
+    for path in sorted((pkg / "gui").glob("*.py")):
+        if path.name in ("runner.py", "exports.py", "qtfix.py"):
+            continue
+        for cls, name in _declared_signals(path):
+            # heard: .name.connect(...), or passed on whole as another signal's slot: connect(x.name)
+            if not re.search(rf"\.{name}\.connect\(|connect\([\w.]*\.{name}\)", text):
+                dead.append(f"{path.name}: {cls}.{name}")
+    assert not dead, dead

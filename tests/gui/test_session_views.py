@@ -22,11 +22,9 @@ def test_the_canvas_shows_what_the_session_changes(qtbot):
     np.testing.assert_array_equal(c.shown(), c.base_u8())
     m = np.zeros((24, 24), np.float32)
     m[4:10, 4:10] = 1
-    with qtbot.waitSignal(c.maskChanged, timeout=1000):
-        s.set_mask(m)
+    s.set_mask(m)
     assert c.overlay_item.image[5, 5, 3] > 0 and c.overlay_item.image[20, 20, 3] == 0
-    with qtbot.waitSignal(c.imageEdited, timeout=1000):
-        s.accept(np.ones((24, 24, 3), np.float32), {"task": "inpaint"})
+    s.accept(np.ones((24, 24, 3), np.float32), {"task": "inpaint"})
     assert (c.shown() == 255).all(), "Accept through the session is on the canvas"
     assert c.undo() and (c.shown() == before).all()
     s.close()
