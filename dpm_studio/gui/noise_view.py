@@ -114,7 +114,7 @@ class NoisePlot:
 
     def __init__(self, plot: pg.PlotItem):
         self.plot = plot
-        plot.setTitle("noise std against intensity", size="9pt")
+        plot.setTitle("noise std", size="9pt")
         plot.setLabel("bottom", "intensity (0-255)")
         plot.setLabel("left", "std (0-255)")
         plot.showGrid(x=True, y=True, alpha=0.2)
@@ -150,8 +150,12 @@ class NoisePlot:
                                    pen=pg.mkPen(40, 40, 40, width=2.5 if use_constant else 1, style=Qt.DashLine))
             self._add(line)
         self.plot.setYRange(0, top, padding=0)
-        kind = {"constant": "fit: constant", "poisson-gaussian": "fit: var = a x + b", None: "no fit"}[curves["kind"]]
-        self.plot.setTitle(f"noise std against intensity ({kind}; dashed: one sigma)", size="9pt")
+        kind = {"constant": "constant", "poisson-gaussian": "var = a x + b", None: "no fit"}[curves["kind"]]
+        # short: the whole sentence as a title made the plot wider than its part of the dock
+        self.plot.setTitle(f"noise std: {kind}", size="9pt")
+        self.plot.setToolTip(f"The noise std against intensity, fitted on the image ({kind}): dots are "
+                             "measured stds, grey bars how many smooth blocks each bin had, the dashed "
+                             "line the one-sigma estimate")
 
     def _add(self, item):
         self.plot.addItem(item)

@@ -109,8 +109,10 @@ class PlotsDock(QDockWidget):
         self.trace = self.glw.addPlot(row=0, col=1)
         self.glw.ci.layout.setColumnStretchFactor(0, 1)
         self.glw.ci.layout.setColumnStretchFactor(1, 1)
-        self.trace.setTitle("RMS change of x per network evaluation", size="9pt")
-        self.trace.setLabel("bottom", "evaluation (resampling jumps revisit steps)")
+        self.trace.setTitle("RMS change of x", size="9pt")
+        self.trace.setLabel("bottom", "network evaluation")
+        self.trace.setToolTip("The RMS change of the image x at each network evaluation (resampling jumps "
+                              "revisit steps); the red line is the current one")
         self.trace.showGrid(x=True, y=True, alpha=0.2)
         self.trace.setMouseEnabled(x=False, y=False)
         self.trace.hideButtons()
@@ -179,11 +181,11 @@ class PlotsDock(QDockWidget):
         self.sched.setYRange(lo, hi, padding=0.05)
         name = html.escape(str(loaded.card.get("name", "")))
         # the title doubles as the legend (a legend box would cover the curves)
-        self.sched.setTitle(f"<span style='color:#3478c8'>b<sub>t</sub> forward - -</span> &nbsp;"
-                            f"<span style='color:#dc5a3c'>\u03a3<sub>t</sub> model \u2014</span> &nbsp;"
-                            f"{name} &nbsp;(log scale)", size="9pt")
-        self.sched.setToolTip(f"{name}, T = {self._T}: the forward schedule b_t and the mean reverse "
-                              "variance \u03a3_t of the model at each t (on a random input), log scale")
+        # the model's name is in the tooltip: in the title it widened the plot past the dock (TITLE_ROOM)
+        self.sched.setTitle("<span style='color:#3478c8'>b<sub>t</sub> - -</span> &nbsp;"
+                            "<span style='color:#dc5a3c'>\u03a3<sub>t</sub> \u2014</span> &nbsp;log scale", size="9pt")
+        self.sched.setToolTip(f"{name}, T = {self._T}: the forward schedule b_t (dashed) and the mean reverse "
+                              "variance \u03a3_t of the model (solid) at each t (on a random input), log scale")
         self.sched.setXRange(0, self._T, padding=0.02)
 
     # -- run -------------------------------------------------------------------------------------------

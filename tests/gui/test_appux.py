@@ -69,3 +69,25 @@ def test_every_signal_a_view_declares_is_listened_to():
             if not re.search(rf"\.{name}\.connect\(|connect\([\w.]*\.{name}\)", text):
                 dead.append(f"{path.name}: {cls}.{name}")
     assert not dead, dead
+
+
+@pytest.mark.parametrize("size", [(1100, 760), (1400, 900)])
+def test_the_plots_fit_their_dock(qtbot, win, size):
+    """At 1100 px (and 1400) the plots' titles and labels made them wider than the dock: the
+    trace was squeezed to a sliver ("evalua") and the noise curve cut off at the right edge."""
+    import numpy as np
+
+    win.resize(*size)
+    win.plots.show()
+    win.files.set_image(gradient_image(64, 64))
+    win.plots._show_ess(np.array([4.0, 3.0, 2.5]))   # a run with SMC: the trace's right axis too
+    _settle(qtbot)
+    _settle(qtbot)
+    d = win.plots
+    for p, view in ((d.sched, d.glw), (d.trace, d.glw), (d.noise.plot, d.noise_glw)):
+        r = p.sceneBoundingRect()
+        assert r.left() >= 0 and r.right() <= view.viewport().width() + 1, (p.titleLabel.text, r, view.width())
+        assert p.titleLabel.item.boundingRect().width() <= r.width(), p.titleLabel.text
+        label = p.getAxis("bottom").label
+        assert label.boundingRect().width() <= p.vb.width() + 1, label.toPlainText()
+    assert d.trace.getAxis("right").isVisible()
