@@ -66,7 +66,16 @@ def _to_unit(image) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray], flo
             raise ValueError("a float image must hold finite values in [0, 1]")
     else:
         raise ValueError(f"the image must be uint8, uint16 or floats in [0, 1], not {a.dtype}")
-    x = a.astype(np.float32) / np.float32(unit) if unit != 1.0 else a.astype(np.float32)
+    from .core.memory import check_fits
+
+    check_fits(a.size * 4, f"the image ({a.shape[1]:,} x {a.shape[0]:,}) as float32", "give a smaller image or a "
+               "region of it")  # before allocating: a 50,000 x 50,000 array raised a bare MemoryError
+    try:
+        x = a.astype(np.float32) / np.float32(unit) if unit != 1.0 else a.astype(np.float32)
+    except MemoryError:  # a 50,000 x 50,000 array: one line, as the command line says it
+        gib = a.size * 4 / 2 ** 30
+        raise ValueError(f"the image ({a.shape[1]:,} x {a.shape[0]:,}) needs {gib:.1f} GiB as float32 and this "
+                         "machine cannot give that much memory: give a smaller image or a region of it") from None
     hwc = x[:, :, None] if a.ndim == 2 else x
 
     def back(result: np.ndarray) -> np.ndarray:

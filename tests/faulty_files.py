@@ -99,9 +99,51 @@ def _exif_rotated(folder: Path) -> Path:
     return p
 
 
+def _bomb_jpeg(folder: Path) -> Path:
+    """A 8 x 8 JPEG whose frame header claims 60000 x 60000."""
+    import io
+
+    buf = io.BytesIO()
+    Image.fromarray(rgb_u8(8, 8)).save(buf, "JPEG")
+    data = bytearray(buf.getvalue())
+    sof = data.find(b"\xff\xc0")
+    data[sof + 5:sof + 9] = struct.pack(">HH", 60000, 60000)
+    p = folder / "bomb.jpg"
+    p.write_bytes(bytes(data))
+    return p
+
+
+def grey16_alpha() -> np.ndarray:
+    """(H, W, 2) uint16: grey and a half-transparent alpha, every value off the 8-bit grid."""
+    g = (np.arange(H * W, dtype=np.uint32).reshape(H, W) * 97 % 65536).astype(np.uint16) | 1
+    return np.stack([g, np.full((H, W), 30001, np.uint16)], axis=2)
+
+
+def _grey16_alpha(folder: Path) -> Path:
+    """A 16-bit grey + alpha PNG (colour type 4; Pillow reads it as 8-bit RGBA)."""
+    a = grey16_alpha()
+    raw = b"".join(b"\0" + a[y].astype(">u2").tobytes() for y in range(H))
+    ihdr = struct.pack(">IIBBBBB", W, H, 16, 4, 0, 0, 0)
+    p = folder / "grey16a.png"
+    p.write_bytes(b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", zlib.compress(raw))
+                  + _chunk(b"IEND", b""))
+    return p
+
+
+def _multipage(folder: Path) -> Path:
+    frames = [Image.fromarray(rgb_u8(seed=s)) for s in range(3)]
+    p = folder / "pages.tif"
+    frames[0].save(p, save_all=True, append_images=frames[1:])
+    return p
+
+
 CASES = {
     "truncated-png": (_truncated("truncated.png", "PNG"), ("error", r"truncated\.png .*truncated or corrupt")),
     "truncated-jpeg": (_truncated("truncated.jpg", "JPEG"), ("error", r"truncated\.jpg .*truncated or corrupt")),
+    "truncated-tiff": (_truncated("truncated.tif", "TIFF"), ("error", r"truncated\.tif .*truncated or corrupt")),
+    "empty-jpeg": (_write("empty.jpg", b""), ("error", r"empty\.jpg is an empty file")),
+    "empty-tiff": (_write("empty.tif", b""), ("error", r"empty\.tif is an empty file")),
+    "bomb-jpeg": (_bomb_jpeg, ("error", r"bomb\.jpg is 60000\u00d760000 .*over the safety limit")),
     "corrupt-png": (_write("corrupt.png", b"\x89PNG\r\n\x1a\n" + b"garbage" * 20), ("error", r"corrupt\.png")),
     "not-an-image": (_write("notes.png", b"these are my notes, not a picture\n"),
                      ("error", r"notes\.png is not an image file")),
@@ -122,6 +164,9 @@ CASES = {
                             ("ok", (H, W, 3), {"alpha": True})),
     "animated-gif": (_animated, ("ok", (H, W, 3), {"note": r"animation of 3 frames: only the first frame"})),
     "exif-rotated": (_exif_rotated, ("ok", (20, 10, 3), {})),
+    "one-column": (_pillow("column.png", lambda: Image.fromarray(rgb_u8(300, 1))), ("ok", (300, 1, 3), {})),
+    "grey16-alpha": (_grey16_alpha, ("ok", (H, W, 1), {"alpha": True})),
+    "multipage-tiff": (_multipage, ("ok", (H, W, 3), {"note": r"3 pages: only the first is used"})),
 }
 
 ERROR_CASES = [k for k, (_, e) in CASES.items() if e[0] == "error"]

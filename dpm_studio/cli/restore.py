@@ -93,7 +93,8 @@ def _check_output(args, data):
     check_output_path(out, protected_files(args, data), args.overwrite)
     folder = out.parent if str(out.parent) else Path(".")
     if not folder.is_dir():
-        raise UserError(f"cannot save {out.name}: the folder {folder} does not exist")
+        what = "is a file, not a folder" if folder.exists() else "does not exist"
+        raise UserError(f"cannot save {out.name}: the folder {folder} {what}")
     if out.is_dir():
         raise UserError(f"cannot save {out.name}: {out} is a folder; give a file name with -o")
     if data is not None:

@@ -27,6 +27,9 @@ def prepare_mask(mask, shape: tuple[int, int], soft: bool = False, amount: float
         raise ValueError(f"the mask must be an array of booleans or numbers, not {m.dtype} ({type(mask).__name__})")
     if m.ndim == 3 and m.shape[2] == 1:
         m = m[:, :, 0]
+    if m.ndim != 2:  # a colour mask (8, 8, 3) was told "the mask is 8x8 but the image is 8x8"
+        raise ValueError(f"the mask must hold one value per pixel, an (H, W) array of {shape[0]} x {shape[1]}, "
+                         f"not an array of shape {m.shape}")
     if m.shape != tuple(shape):
         raise ValueError(f"the mask is {m.shape[1] if m.ndim > 1 else '?'}x{m.shape[0]} but the image is "
                          f"{shape[1]}x{shape[0]}: a mask must have the image's height and width")

@@ -94,6 +94,11 @@ class _Request:
                 raise ValueError(f"{f.name} must be True or False, not {v!r}")
             if kind.startswith("str") and not isinstance(v, str):
                 raise ValueError(f"{f.name} must be a text, not {v!r}")
+            if kind.startswith("tuple"):  # a size (H, W) or a region (x, y, w, h): that many whole numbers
+                n = kind.count("int")
+                if isinstance(v, (str, bytes)) or not hasattr(v, "__len__") or len(v) != n \
+                        or not all(is_whole(x) for x in v):
+                    raise ValueError(f"{f.name} must be {n} whole numbers, not {v!r}")
 
     def replace(self, **changes):
         return replace(self, **changes)
@@ -264,8 +269,6 @@ class DenoiseRequest(_Request):
         check_noise(self)
         if self.region is not None:
             r = self.region
-            if not isinstance(r, (tuple, list)) or len(r) != 4 or not all(is_whole(v) for v in r):
-                raise ValueError(f"the region must be four whole numbers x, y, width, height, not {r!r}")
             if int(r[2]) < 1 or int(r[3]) < 1:
                 raise ValueError(f"the region's width and height must be at least 1 pixel, not {r[2]}x{r[3]}")
         if self.variance != "learned" and self.method != "sample":

@@ -62,7 +62,7 @@ class Spec:
 
     def refusal(self, value) -> str | None:
         """Why ``value`` (held units) is refused, in one line; None when it is fine."""
-        if isinstance(value, (tuple, list)):  # a size: each number in the range
+        if isinstance(value, (tuple, list)) or getattr(value, "ndim", 0) == 1:  # a size, a region: each number
             return next((why for why in map(self.refusal, value) if why), None)
         if isinstance(value, bool) and self.lo is None:
             return None

@@ -83,7 +83,7 @@ def test_api_region_and_grey_refusal(tmp_path, tiny, make_tiny):
     assert np.array_equal(out[~inside], noisy[~inside]) and not np.array_equal(out[inside], noisy[inside])
     with pytest.raises(ValueError, match="does not lie inside"):
         api.denoise(noisy, region=(50, 0, 10, 10), checkpoint=tiny)
-    with pytest.raises(ValueError, match="four whole numbers"):
+    with pytest.raises(ValueError, match="region must be 4 whole numbers"):
         api.denoise(noisy, region=(1.5, 0, 10, 10), checkpoint=tiny)
     make_tiny(type(tmp_path)(os.environ["DPM_STUDIO_CHECKPOINTS"]), "tiny-grey", channels=1)
     mask = np.zeros((H, W), bool)
