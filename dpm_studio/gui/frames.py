@@ -231,6 +231,13 @@ def progress_text(req, index: int, total: int, parts: int = 1, steps: int | None
     return n, total, text
 
 
+def _input_at(image, box):
+    """The input pixels where a record lies (``box``: top, left, bottom, right; None = all), or None."""
+    if image is None:
+        return None
+    return image if box is None else image[box[0]:box[2], box[1]:box[3]]
+
+
 def task_frames(job: RunJob):
     """Generator of :class:`Frame` for a job; the bookkeeping happens here, in the worker."""
     from ..core.tasks import run_task
@@ -245,6 +252,7 @@ def task_frames(job: RunJob):
         traj.base = to_uint8(region.image)
     elif job.job.image is not None:
         traj.base = to_uint8(job.job.image)
+    start = region.image if region is not None else job.job.image  # the input the records change
     keep: set[int] | None = None
     last = None  # (box, crop, draws) of the record before
     parts = len(job.job.plan)  # the pieces the core works on one after the other (regions or tiles)
@@ -266,6 +274,11 @@ def task_frames(job: RunJob):
         if last is not None and last[0] is not None and last[0] != box:
             traj.patches.append(last[:2])  # a piece is finished: it stays on show under the next one
             traj.patch_draws.append([to_uint8(d) for d in last[2]] if last[2] else None)
+        # Within a piece, the change from the record before; a new piece (a tile, a region) or the
+        # final blend against the input where it lies: against the last piece's pixels the trace
+        # of a tiled denoise compared two places of the picture, or was NaN where their sizes differed.
+        if prev is None or last is None or last[0] != box:
+            prev = _input_at(start, box)
         rms.append(rms_change(rec.image, prev))
         rec_ess = getattr(rec, "ess", None)
         ess.append(float("nan") if rec_ess is None else float(rec_ess))

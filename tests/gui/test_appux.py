@@ -34,6 +34,10 @@ def test_the_denoise_page_shows_the_whole_sigma_and_its_note(qtbot, win, size):
     assert _fits(edit, "255.0 / 255"), (edit.width(), size)
     assert page.noise_note.text() == "estimated 10.4 for this image"
     assert _fits(page.noise_note), (page.noise_note.width(), size)
+    page.show_estimate(0.0)
+    _settle(qtbot)
+    assert page.noise_note.text() == "this image shows no measurable noise"
+    assert _fits(page.noise_note), (page.noise_note.width(), size)
     for w in (page.estimate, page.noise_controls.model):
         assert w.width() >= w.minimumSizeHint().width(), (w, size)
 
@@ -91,3 +95,27 @@ def test_the_plots_fit_their_dock(qtbot, win, size):
         label = p.getAxis("bottom").label
         assert label.boundingRect().width() <= p.vb.width() + 1, label.toPlainText()
     assert d.trace.getAxis("right").isVisible()
+
+
+def test_a_tiled_denoise_traces_the_change_each_tile_made(ckpt_dir):
+    """The trace of a 6-tile denoise showed tiles 2 to 5 only, each the difference between two
+    different places of the picture (a tile against the tile before), and NaN for the first
+    tile and the final blend (no record before; sizes that differ)."""
+    import numpy as np
+
+    from dpm_studio.core import checkpoint
+    from dpm_studio.core.jobs import resolve
+    from dpm_studio.core.requests import DenoiseRequest
+    from dpm_studio.gui.runner import RunJob, task_frames
+
+    model = checkpoint.load(ckpt_dir / "tiny-rgb.json")
+    img = gradient_image(40, 56)
+    job = resolve(DenoiseRequest(sigma=0.05, tile=32, overlap=16, ensemble=1, precision="fp32"), img, None)
+    assert len(job.plan) > 2
+    frames = list(task_frames(RunJob(model, job)))
+    rms = frames[-1].rms
+    assert len(rms) == len(frames) and np.isfinite(rms).all(), rms
+    for f, r in zip(frames, rms):
+        top, left, bottom, right = f.box if f.box is not None else (0, 0, 40, 56)
+        want = np.sqrt(np.mean((f.image - job.image[top:bottom, left:right]) ** 2))
+        assert abs(r - want) < 1e-4, (f.index, f.box, r, want)
