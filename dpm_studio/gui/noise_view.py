@@ -101,8 +101,10 @@ class NoiseControls(QObject):
         if choice is None:
             return False
         noise, scale, typed = choice
-        if typed is not None:
+        if typed is not None and sigma_box.value() != typed:
             sigma_box.setValue(typed)
+        elif typed is not None:  # the box shows it already (as the estimate): say it was typed
+            sigma_box.valueChanged.emit(typed)
         self.set_noise(noise)
         self.strength.setValue(scale)
         return True

@@ -92,3 +92,12 @@ def test_undo_and_redo_bring_back_the_noise_choice_of_the_run(qtbot, win, tmp_pa
     nc.strength.setValue(2.0)
     assert win.canvas.undo()
     assert _choice(tp) == ("auto", 0.8, None)
+
+    shown = tp.sigma.value()           # a typed std equal to the estimate as the box rounds it
+    tp.sigma.setValue(shown + 1)
+    tp.sigma.setValue(shown)
+    assert _choice(tp)[2] == shown and abs(win.session.doc.noise_sigma * 255 - shown) > 0.006
+    run_to_end(qtbot, win)
+    assert win.runs.accept_result()
+    assert win.canvas.undo()
+    assert _choice(tp) == ("constant", 0.8, shown)
