@@ -5,10 +5,10 @@ The task panel lives in :mod:`.task_panel`, the model list's wording in :mod:`.m
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtCore import QSignalBlocker, QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QFrame, QGroupBox, QHBoxLayout, QLabel,
-    QPushButton, QRadioButton, QSlider, QSpinBox, QWidget,
+    QPushButton, QRadioButton, QSizePolicy, QSlider, QSpinBox, QWidget,
 )
 
 from ..core.requests import InpaintRequest
@@ -146,6 +146,42 @@ class MaskPanel(QGroupBox):
 
 
 # -- result bar ----------------------------------------------------------------------------------------------------
+class ElidedLabel(QLabel):
+    """A one-line label that asks for ``room`` px, takes what the layout gives down to 40 px,
+    and shortens its text with an ellipsis to fit (the whole text is its tooltip and ``text()``);
+    its size never depends on its text, so a changing text never moves the widgets beside it."""
+
+    def __init__(self, room: int, parent=None):
+        super().__init__(parent)
+        self._room, self._full = room, ""
+        self.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Preferred)
+
+    def sizeHint(self) -> QSize:
+        return QSize(self._room, super().sizeHint().height())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(40, super().minimumSizeHint().height())
+
+    def setText(self, text: str):
+        self._full = text
+        self.setToolTip(text)
+        self._elide()
+
+    def text(self) -> str:
+        return self._full
+
+    def shown(self) -> str:
+        """The text as drawn (shortened to the label's width)."""
+        return super().text()
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self):
+        super().setText(self.fontMetrics().elidedText(self._full, Qt.ElideRight, max(0, self.width())))
+
+
 class ResultBar(QFrame):
     """Under the canvas during and after a run: trajectory timeline, x_t / x0, compare, Accept / Discard."""
 
@@ -166,10 +202,11 @@ class ResultBar(QFrame):
         self.slider.setRange(0, 0)
         self.slider.setEnabled(False)
         self.slider.setToolTip("Scrub through the recorded trajectory")
-        self.slider.setMinimumWidth(80)
-        self.step_label = QLabel("")
-        # A fixed room for "step 10 / 20  (region 2 / 3)  t = 358": the bar never widens the window.
-        self.step_label.setFixedWidth(160)
+        self.slider.setMinimumWidth(60)
+        # Room for "step 10 / 20  (region 2 / 3)   t = 358" where the window has it, shortened where
+        # not: a fixed 160 px clipped that text and, with the buttons, made the window at least 1075
+        # px wide (the controls fell off a 1024 px screen).
+        self.step_label = ElidedLabel(230)
         self.x_button = QRadioButton("x\u209c")
         self.x0_button = QRadioButton("predicted x\u2080")
         self.x_button.setChecked(True)
@@ -197,9 +234,12 @@ class ResultBar(QFrame):
         lay.addWidget(self.split_button)
         lay.addWidget(self.discard_button)
         lay.addWidget(self.accept_button)
+        for b in (self.split_button, self.discard_button, self.accept_button):
+            # the style's 80 px where there is room, down to the text's width where not (a 1024 px screen)
+            b.setMinimumWidth(b.fontMetrics().horizontalAdvance(b.text()) + 16)
         self.variant = QComboBox()
         self.variant.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
-        self.variant.setMinimumContentsLength(10)  # the longest entry would widen the window
+        self.variant.setMinimumContentsLength(8)  # the longest entry would widen the window
         self.variant.setToolTip("Several samples: pick the one to accept, their mean (the posterior mean), or "
                                 "see where they disagree (the per-pixel spread of the samples)")
         self.variant.setVisible(False)
@@ -254,7 +294,6 @@ class ResultBar(QFrame):
             self.slider.setRange(0, 0)
             self.slider.setValue(0)
         self.step_label.setText("")
-        self.step_label.setToolTip("")
 
     def set_live(self, index: int, total: int, t: float, text: str = ""):
         with QSignalBlocker(self.slider):
@@ -262,4 +301,3 @@ class ResultBar(QFrame):
             self.slider.setValue(index)
         label = f"{text or f'step {index + 1} / {total}'}   t = {t:.4g}"
         self.step_label.setText(label)
-        self.step_label.setToolTip(label)

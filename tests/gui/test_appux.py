@@ -119,3 +119,28 @@ def test_a_tiled_denoise_traces_the_change_each_tile_made(ckpt_dir):
         top, left, bottom, right = f.box if f.box is not None else (0, 0, 40, 56)
         want = np.sqrt(np.mean((f.image - job.image[top:bottom, left:right]) ** 2))
         assert abs(r - want) < 1e-4, (f.index, f.box, r, want)
+
+
+@pytest.mark.parametrize("variants", [0, 4])
+def test_the_window_fits_a_1024_px_screen(qtbot, win, variants):
+    """The window could not be narrower than 1075 px (1091 with a run's samples offered): on a
+    1024 x 700 screen the controls' right side fell off it. The step label under the canvas,
+    a fixed 160 px, also clipped "step 10 / 20  (region 2 / 3)   t = 358"."""
+    win.files.set_image(gradient_image())
+    bar = win.result_bar
+    bar.set_variants(variants)
+    win.resize(1010, 700)   # a 1024 px screen less the window manager's frame
+    _settle(qtbot)
+    assert win.width() <= 1010, win.width()
+    dock = win.side_dock
+    assert dock.geometry().right() < win.width()
+    for b in (bar.split_button, bar.discard_button, bar.accept_button):
+        assert b.fontMetrics().horizontalAdvance(b.text()) + 12 <= b.width(), b.text()
+    long = "step 10 / 20  (region 2 / 3)   t = 358"
+    bar.step_label.setText(long)
+    _settle(qtbot)
+    assert bar.step_label.toolTip() == long and bar.step_label.text() == long
+    assert _fits(bar.step_label, bar.step_label.shown())   # shortened with an ellipsis, never cut
+    win.resize(1400, 900)
+    _settle(qtbot)
+    assert bar.step_label.shown() == long, "room for the whole text on a wider window"
