@@ -10,7 +10,9 @@ analytic Bayesian posterior. :class:`MixtureOracle` (a 1-D Gaussian mixture) and
 variance the same way (their reverse kernels are then Gaussian approximations of the true
 ones, so the model's own p(x_0) is what conditioning must reach); :class:`BinaryDataOracle`
 is the exact P(x_0 = 1 | x_t) of independent B(q) bits for a binomial diffusion's ``"x0"``
-parametrisation.
+parametrisation, :class:`CopiedBitsOracle` the same for a pair of correlated bits (the second a
+copy of the first with some probability); :func:`binomial_chain_joint` is the exact law of x_0
+that a small binomial chain's own (factorised) kernels reach.
 """
 
 from __future__ import annotations
@@ -105,6 +107,14 @@ class CorrelatedGaussianOracle(nn.Module):
         return emit_gaussian_heads(self.diffusion, x_t, t, mean.to(x_t.dtype), var.to(x_t.dtype))
 
 
+def _bit_likelihoods(d, x_t: torch.Tensor, t: torch.Tensor):
+    """q(x_t | x_0 = 1) and q(x_t | x_0 = 0) per bit."""
+    ab = bcast(d.alpha_bar(t), x_t)
+    p = d.base_rate
+    return (x_t * (ab + p * (1 - ab)) + (1 - x_t) * (1 - ab) * (1 - p),
+            x_t * (p * (1 - ab)) + (1 - x_t) * (1 - p * (1 - ab)))
+
+
 class BinaryDataOracle(nn.Module):
     """Independent B(q) bits: the ``"x0"`` head's output for the exact P(x_0 = 1 | x_t)."""
 
@@ -116,10 +126,7 @@ class BinaryDataOracle(nn.Module):
         d = self.diffusion
         t = t.double()
         x = x_t.double()
-        ab = bcast(d.alpha_bar(t), x)
-        p = d.base_rate
-        l1 = x * (ab + p * (1 - ab)) + (1 - x) * (1 - ab) * (1 - p)
-        l0 = x * (p * (1 - ab)) + (1 - x) * (1 - p * (1 - ab))
+        l1, l0 = _bit_likelihoods(d, x, t)
         post = l1 * self.q / (l1 * self.q + l0 * (1 - self.q))
         return (_logit(post) - _logit(d._prior_posterior_x0(x, t))).to(x_t.dtype)
 
@@ -133,3 +140,41 @@ def binomial_chain_marginal(d, net) -> float:
         f0, f1 = (float(v) for v in dist.prob.reshape(-1))
         p1 = p1 * f1 + (1 - p1) * f0
     return p1
+
+
+class CopiedBitsOracle(nn.Module):
+    """Pairs of bits (B, 2): x_1 ~ B(q), x_2 = x_1 with probability ``rho``, else a fresh B(q) draw.
+    Emits each bit's exact P(x_0 = 1 | both bits of x_t) through the ``"x0"`` head."""
+
+    def __init__(self, diffusion, q: float, rho: float):
+        super().__init__()
+        self.diffusion = diffusion
+        q, rho = float(q), float(rho)
+        b = torch.tensor([1 - q, q], dtype=torch.float64)
+        self.joint = (1 - rho) * b[:, None] * b[None, :] + rho * torch.diag(b)  # [x_1, x_2]
+
+    def forward(self, x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        d = self.diffusion
+        t = t.double()
+        x = x_t.double()
+        l1, l0 = _bit_likelihoods(d, x, t)
+        lik = torch.stack([l0, l1], -1)  # (B, 2 bits, 2 values)
+        post = self.joint * lik[:, 0, :, None] * lik[:, 1, None, :]  # (B, x_1, x_2)
+        post = post / post.sum((1, 2), keepdim=True)
+        x0 = torch.stack([post[:, 1].sum(1), post[:, :, 1].sum(1)], 1)
+        return (_logit(x0) - _logit(d._prior_posterior_x0(x, t))).to(x_t.dtype)
+
+
+def binomial_chain_joint(d, net, dim: int) -> torch.Tensor:
+    """The law of x_0 (dim bits) reached by a binomial chain from x_T ~ B(p)^dim through the model's
+    factorised kernels, by its exact recursion over the 2^dim states: a (2,) * dim tensor."""
+    states = torch.tensor([[(i >> (dim - 1 - k)) & 1 for k in range(dim)] for i in range(2 ** dim)],
+                          dtype=torch.float64)
+    p = d.base_rate
+    law = torch.prod(torch.where(states > 0, p, 1 - p), 1).double()
+    for t in range(d.T, 0, -1):
+        dist, _ = d.p_dist(net, states, torch.full((2 ** dim,), float(t), dtype=torch.float64))
+        prob = dist.prob.double()  # (from, bit)
+        kernel = torch.prod(torch.where(states[None] > 0, prob[:, None], 1 - prob[:, None]), -1)  # (from, to)
+        law = law @ kernel
+    return law.reshape((2,) * dim)

@@ -163,6 +163,33 @@ def test_exact_mode_reaches_the_conditional_of_a_hard_pixel_where_the_rules_do_n
         assert _z(plain[..., 1].mean(0), exact) > 10, rule
 
 
+def test_exact_mode_reaches_the_conditional_of_a_hard_bit_where_the_rules_do_not():
+    """Bit pairs, x_1 ~ B(q), x_2 a copy of x_1 with probability 0.8 (else a fresh B(q) draw), with
+    bit 1 known at its rarer value. Bit 2's conditional under the binomial chain's own (factorised)
+    kernels, by its exact four-state recursion: 0.835 for q = 0.2, y = 1 and 0.186 for q = 0.9, y = 0.
+    The exact mode (SMC weighing the known bit) reaches it; clamp and forward end near 0.54 and 0.61.
+    The known bit ends at y, and with independent bits (rho = 0) the free bit keeps its own law."""
+    from dpm_studio.core.reference import CopiedBitsOracle, binomial_chain_joint
+
+    d = BinomialDiffusion(Schedule("paper", 100), "x0", base_rate=0.5)
+    for q, yb, rho, seed in ((0.2, 1.0, 0.8, 7), (0.9, 0.0, 0.8, 8), (0.2, 1.0, 0.0, 9)):
+        net = CopiedBitsOracle(d, q, rho)
+        law = binomial_chain_joint(d, net, 2)
+        exact = float(law[int(yb), 1] / law[int(yb)].sum())
+        y, known = torch.tensor([[yb, 0.0]]), torch.tensor([[1.0, 0.0]])
+        recs, x = _populations(d, net, Inpaint(y, known, mode="exact", product="noised"), dim=2, seed=seed)
+        per_pop = x[..., 1].mean(0)
+        se = max(float(per_pop.std()), math.sqrt(exact * (1 - exact) / P)) / math.sqrt(R)
+        assert abs(float(per_pop.mean()) - exact) < 4.5 * se, (q, yb, rho)
+        assert bool((x[..., 0] == yb).all())
+        assert all(r.ess is not None and 1 <= r.ess <= P + 1e-6 for r in recs)
+        if rho > 0:
+            assert abs(exact - (0.835 if yb else 0.186)) < 0.01
+            for rule in ("clamp-approx", "forward-approx"):
+                _, plain = _populations(d, net, Inpaint(y, known, mode=rule), dim=2, smc=False, seed=seed)
+                assert abs(float(plain[..., 1].mean()) - exact) > 0.2, rule
+
+
 def test_the_final_weight_carries_r_itself():
     """The last transition multiplies each weight by r(x_0) / h_1(x_1), the twist's last factor. It
     matters where the last kernel is wide beside r: strong evidence N(0; x, 0.01) on N(2, 1) data from
