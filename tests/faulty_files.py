@@ -113,6 +113,23 @@ def _bomb_jpeg(folder: Path) -> Path:
     return p
 
 
+def _bomb_tiff(folder: Path) -> Path:
+    """An 8 x 8 TIFF whose header claims 60000 x 60000 (tifffile also logs its strip counts as wrong)."""
+    import tifffile
+
+    p = folder / "bomb.tif"
+    tifffile.imwrite(p, rgb_u8(8, 8), photometric="rgb")
+    data = bytearray(p.read_bytes())
+    ifd = struct.unpack("<I", data[4:8])[0]
+    for i in range(struct.unpack("<H", data[ifd:ifd + 2])[0]):
+        e = ifd + 2 + 12 * i
+        tag, kind = struct.unpack("<HH", data[e:e + 4])
+        if tag in (256, 257):  # ImageWidth, ImageLength
+            data[e + 8:e + 12] = struct.pack("<HH", 60000, 0) if kind == 3 else struct.pack("<I", 60000)
+    p.write_bytes(bytes(data))
+    return p
+
+
 def grey16_alpha() -> np.ndarray:
     """(H, W, 2) uint16: grey and a half-transparent alpha, every value off the 8-bit grid."""
     g = (np.arange(H * W, dtype=np.uint32).reshape(H, W) * 97 % 65536).astype(np.uint16) | 1
@@ -143,6 +160,7 @@ CASES = {
     "truncated-tiff": (_truncated("truncated.tif", "TIFF"), ("error", r"truncated\.tif .*truncated or corrupt")),
     "empty-jpeg": (_write("empty.jpg", b""), ("error", r"empty\.jpg is an empty file")),
     "empty-tiff": (_write("empty.tif", b""), ("error", r"empty\.tif is an empty file")),
+    "bomb-tiff": (_bomb_tiff, ("error", r"bomb\.tif is 60000\u00d760000 .*over the safety limit")),
     "bomb-jpeg": (_bomb_jpeg, ("error", r"bomb\.jpg is 60000\u00d760000 .*over the safety limit")),
     "corrupt-png": (_write("corrupt.png", b"\x89PNG\r\n\x1a\n" + b"garbage" * 20), ("error", r"corrupt\.png")),
     "not-an-image": (_write("notes.png", b"these are my notes, not a picture\n"),

@@ -19,12 +19,19 @@ No Qt, no Pillow here.
 
 from __future__ import annotations
 
+import logging
 import struct
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+# tifffile logs what it finds odd in a hostile file ("incorrect StripByteCounts count") through
+# logging, whose last-resort handler printed those lines to stderr above our one error line.
+# The core never prints: a handler here keeps them out of stderr (an application that sets up
+# logging still receives them).
+logging.getLogger("tifffile").addHandler(logging.NullHandler())
 
 __all__ = ["Decoded", "Deep", "decode", "Unsupported", "Refused", "png_header", "read_png16", "write_png", "read_tiff", "write_tiff",
            "is_tiff", "to_unit", "ROWS_PER_BAND"]

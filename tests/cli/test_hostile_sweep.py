@@ -103,3 +103,25 @@ def test_the_api_refuses_an_array_larger_than_memory_in_one_line(tiny, monkeypat
     monkeypatch.setattr(memory, "available_bytes", lambda: 1 << 20)  # 1 MB left
     with pytest.raises(ValueError, match=r"the image \(1,000 x 1,000\) as float32 needs about .* of memory"):
         api.denoise(np.zeros((1000, 1000, 3), np.uint8), 10, checkpoint=tiny)  # was a bare MemoryError
+
+
+@pytest.mark.parametrize("case", faulty_files.ERROR_CASES)
+def test_a_bad_file_is_exactly_one_line_on_stderr(tmp_path, tiny, capsys, case):
+    """Nothing else on stderr: tifffile's own warnings ("incorrect StripByteCounts count") came above
+    the error line for a TIFF claiming 60000 x 60000."""
+    path = faulty_files.make(case, tmp_path)
+    before = _hashes(tmp_path)
+    assert main(["denoise", str(path), "-o", str(tmp_path / "out.png"), "--checkpoint", tiny, "--sigma", "10"]) == 2
+    _error(capsys)
+    assert _hashes(tmp_path) == before
+
+
+@pytest.mark.parametrize("case", ["bomb-tiff", "truncated-tiff"])
+def test_a_bad_tiff_is_one_line_in_a_real_process(tmp_path, tiny, case):
+    """pytest's log capture hides what logging's last-resort handler prints in a real process."""
+    path = faulty_files.make(case, tmp_path)
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+    r = subprocess.run([sys.executable, "-m", "dpm_studio", "denoise", str(path), "-o", str(tmp_path / "out.png"),
+                        "--checkpoint", tiny, "--sigma", "10"], env=env, capture_output=True, text=True, timeout=120)
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == 2 and len(lines) == 1 and lines[0].startswith("dpm-studio: error: "), r.stderr
