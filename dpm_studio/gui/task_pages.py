@@ -33,10 +33,12 @@ class InpaintPage(QWidget):
         super().__init__(parent)
         form = QFormLayout(self)
         form.setContentsMargins(0, 4, 0, 0)
-        self.mode = _choice([("Forward-noised (RePaint; approximate)", "forward-approx"),
-                             ("Clamped (paper; approximate)", "clamp-approx"),
-                             ("Exact (sequential Monte Carlo)", "exact")],
-                            "Forward-noised, an approximation: after each step the known pixels are replaced by a "
+        # short enough for the box in the dock ("Forward-noised (RePaint; approximate)" read
+        # "Forward-noised (RePaint;"); the tooltip says the rest
+        self.mode = _choice([("RePaint (approximate)", "forward-approx"),
+                             ("Clamped (approximate)", "clamp-approx"),
+                             ("Exact (Monte Carlo)", "exact")],
+                            "RePaint, an approximation: after each step the known pixels are replaced by a "
                             "forward-noised copy (Lugmayr et al. 2022, RePaint).\nClamped, an approximation: the "
                             "known pixels are held at their values at every step (Sohl-Dickstein et al. 2015).\n"
                             "Exact: sequential Monte Carlo weighs the samples by the model's likelihood of the "

@@ -144,3 +144,35 @@ def test_the_window_fits_a_1024_px_screen(qtbot, win, variants):
     win.resize(1400, 900)
     _settle(qtbot)
     assert bar.step_label.shown() == long, "room for the whole text on a wider window"
+
+
+def _edit_width(combo) -> int:
+    from PySide6.QtWidgets import QStyle, QStyleOptionComboBox
+
+    opt = QStyleOptionComboBox()
+    combo.initStyleOption(opt)
+    return combo.style().subControlRect(QStyle.CC_ComboBox, opt, QStyle.SC_ComboBoxEditField, combo).width()
+
+
+@pytest.mark.parametrize("size", [(1010, 700), (1400, 900)])
+def test_every_choice_in_the_controls_reads_whole(qtbot, win, size):
+    """Known pixels read "Forward-noised (RePaint;" in the dock at any window size: each choice
+    of each list in the controls fits its box."""
+    from PySide6.QtWidgets import QComboBox
+
+    win.resize(*size)
+    win.files.set_image(gradient_image())
+    win.task_panel.more.setChecked(True)
+    clipped = []
+    for task in ("inpaint", "denoise", "sample"):
+        win.task_panel.set_task(task)
+        _settle(qtbot)
+        for combo in win.side_dock.findChildren(QComboBox):
+            if not combo.isVisible():
+                continue
+            room = _edit_width(combo)
+            for i in range(combo.count()):
+                text = combo.itemText(i)
+                if combo.fontMetrics().horizontalAdvance(text) > room:
+                    clipped.append((task, text, room))
+    assert not clipped, clipped
