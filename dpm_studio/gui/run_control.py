@@ -29,6 +29,19 @@ def runs_phrase(n: int) -> str:
     return f"{n} run" + ("" if n == 1 else "s")
 
 
+# The core's words for the command line, and the app's for the same thing (the box the user types in).
+_APP_WORDS = {"give the noise level (sigma)": "type its noise level in the Noise std box"}
+
+
+def app_wording(message: str) -> str:
+    """A request's or job's error (core/requests.py, core/jobs.py) as a sentence of the app's:
+    capitalised, with a full stop, the command line's option names swapped for the app's boxes."""
+    for cli, app in _APP_WORDS.items():
+        message = message.replace(cli, app)
+    message = message.strip()
+    return message[:1].upper() + message[1:] + ("" if message.endswith((".", "!", "?")) else ".")
+
+
 class RunController(QObject):
     """Run, cancel, review, accept (see the module docstring)."""
 
@@ -114,8 +127,9 @@ class RunController(QObject):
         try:  # the command line's rules (core/jobs.py); a mask on a denoise limits it to the region
             job = self.session.job(req.validate(loaded), region)
         except ValueError as e:
-            tp.set_hint(str(e))
-            self._status(str(e), 5000)
+            why = app_wording(str(e))
+            tp.set_hint(why)
+            self._status(why, 5000)
             return False
         record = job.metadata(loaded)
         if job.region is not None:
