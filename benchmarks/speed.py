@@ -193,11 +193,14 @@ def show(self):
 
     def first_turn():
         print("window", time.time() - t_start, time.process_time(), flush=True)
-        t0, c0 = time.perf_counter(), time.process_time()
-        ok = self.open_image(photo)
-        QApplication.processEvents()
-        print("open", time.perf_counter() - t0, time.process_time() - c0, ok, flush=True)
-        QApplication.instance().quit()
+        try:  # File > Open's code path (the window's files controller; older windows had it themselves)
+            opener = self.files.open_image if hasattr(self, "files") else self.open_image
+            t0, c0 = time.perf_counter(), time.process_time()
+            ok = opener(photo)
+            QApplication.processEvents()
+            print("open", time.perf_counter() - t0, time.process_time() - c0, ok, flush=True)
+        finally:  # a failure ends the run (it hung in the app's error dialog)
+            QApplication.instance().quit()
     QTimer.singleShot(0, first_turn)
 
 main_window.MainWindow.show = show

@@ -13,6 +13,7 @@ MAD_NORMAL = 0.6744897501960817
 #: whole picture (not a centre that may be flat sky) at a bounded cost (a 12 MP photo: 0.5 s,
 #: about what its centre 2048 x 2048 cost). The app, the command line and the API all measure this way.
 MAX_BLOCKS = 1024 * 1024
+_BAND = 1 << 15  # blocks per band of the computation (about 1 MB of float64 per temporary)
 
 
 def estimate_noise_sigma(image: np.ndarray) -> float:
@@ -36,14 +37,20 @@ def estimate_noise_sigma(image: np.ndarray) -> float:
     # column, a regular grid over the whole image.
     blocks = a[:H2, :W2].reshape(H2 // 2, 2, W2 // 2, 2, a.shape[2])
     step = max(1, math.ceil(math.sqrt(blocks.shape[0] * blocks.shape[2] / MAX_BLOCKS)))
-    b = blocks[::step, :, ::step].astype(np.float64)
-    p00, p01, p10, p11 = b[:, 0, :, 0], b[:, 0, :, 1], b[:, 1, :, 0], b[:, 1, :, 1]
-    hh = (p00 - p01 - p10 + p11) / 2.0
-    # A block with a pixel clipped at 0 or 1 holds less noise than sigma (the clipped part
-    # is flat), so it would pull the median down: leave such blocks out while enough remain.
+    grid = blocks[::step, :, ::step]
+    hh = np.empty((grid.shape[0], grid.shape[2], grid.shape[4]), np.float64)
     unclipped = np.ones(hh.shape, bool)
-    for p in (p00, p01, p10, p11):
-        unclipped &= (p != 0) & (p != 1)
+    # In bands of block rows: the float64 temporaries stay small (a 12 MP photo's whole grid
+    # in float64 was 72 MB, allocated and paged in on every File > Open; docs/speed.md).
+    rows = max(1, _BAND // max(1, hh[0].size))
+    for r in range(0, hh.shape[0], rows):
+        b = grid[r:r + rows].astype(np.float64)
+        p00, p01, p10, p11 = b[:, 0, :, 0], b[:, 0, :, 1], b[:, 1, :, 0], b[:, 1, :, 1]
+        hh[r:r + rows] = (p00 - p01 - p10 + p11) / 2.0
+        # A block with a pixel clipped at 0 or 1 holds less noise than sigma (the clipped part
+        # is flat), so it would pull the median down: leave such blocks out while enough remain.
+        for p in (p00, p01, p10, p11):
+            unclipped[r:r + rows] &= (p != 0) & (p != 1)
     if unclipped.sum() >= max(16, unclipped.size // 10):
         hh = hh[unclipped]
     return float(np.median(np.abs(hh)) / MAD_NORMAL)

@@ -138,3 +138,58 @@ def test_texture_shared_by_the_colour_channels_is_not_read_as_noise():
         f = fit_noise_level(_noisy(x, 0.004, 0.0004, seed=seed))
         assert abs(f.a - 0.004) <= 0.1 * 0.004, (seed, f.a)
         assert abs(f.b - 0.0004) <= 0.2 * 0.0004, (seed, f.b)
+def test_normal_cdf_matches_scipy_and_fit_needs_no_scipy():
+    """The fit's normal CDF (math.erfc) equals scipy's ndtr, and fitting imports no scipy.special
+    (0.2 s of opening a photo in the app, docs/speed.md)."""
+    import subprocess
+    import sys
+
+    from scipy.special import ndtr
+
+    from dpm_studio.core.noise_level import _ndtr
+
+    x = np.concatenate([np.linspace(-40, 40, 2001), [0.0, -1e-300, 1e-300, 8.3]]).reshape(-1, 5)
+    np.testing.assert_allclose(_ndtr(x), ndtr(x), rtol=1e-12, atol=1e-15)
+    code = ("import sys, numpy as np; from dpm_studio.core.noise_level import fit_noise_level; "
+            "r = np.random.default_rng(0); x = np.clip(0.5 + 0.3 * np.sin(np.arange(256)/9)[:, None] "
+            "+ 0.05 * r.standard_normal((256, 256, 3)), 0, 1); f = fit_noise_level(x); "
+            "assert f is not None; print('scipy.special' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "False"
+
+
+def test_white_noise_sigma_in_bands_equals_the_whole_grid_formula():
+    """estimate_noise_sigma computes its Haar grid in bands of block rows (docs/speed.md): the
+    same number as the whole grid at once, with the strided grid of an image beyond MAX_BLOCKS
+    and clipped blocks left out."""
+    import math
+
+    from dpm_studio.core import noise
+    from dpm_studio.core.noise import MAD_NORMAL, estimate_noise_sigma
+
+    def whole(a, max_blocks=noise.MAX_BLOCKS):
+        a = a[:, :, None] if a.ndim == 2 else a
+        H2, W2 = a.shape[0] - a.shape[0] % 2, a.shape[1] - a.shape[1] % 2
+        blocks = a[:H2, :W2].reshape(H2 // 2, 2, W2 // 2, 2, a.shape[2])
+        step = max(1, math.ceil(math.sqrt(blocks.shape[0] * blocks.shape[2] / max_blocks)))
+        b = blocks[::step, :, ::step].astype(np.float64)
+        p = b[:, 0, :, 0], b[:, 0, :, 1], b[:, 1, :, 0], b[:, 1, :, 1]
+        hh = (p[0] - p[1] - p[2] + p[3]) / 2.0
+        ok = np.ones(hh.shape, bool)
+        for q in p:
+            ok &= (q != 0) & (q != 1)
+        if ok.sum() >= max(16, ok.size // 10):
+            hh = hh[ok]
+        return float(np.median(np.abs(hh)) / MAD_NORMAL)
+
+    rng = np.random.default_rng(4)
+    ramp = np.linspace(-0.1, 1.1, 301)[None, :, None]
+    img = np.clip(ramp + 0.08 * rng.standard_normal((203, 301, 3)), 0, 1).astype(np.float32)
+    assert estimate_noise_sigma(img) == whole(img)
+    assert estimate_noise_sigma(img[:, :, 0].astype(np.float64)) == whole(img[:, :, 0].astype(np.float64))
+    old = noise.MAX_BLOCKS, noise._BAND
+    try:  # a strided grid, in bands of a few rows
+        noise.MAX_BLOCKS, noise._BAND = 2000, 500
+        assert estimate_noise_sigma(img) == whole(img, 2000)
+    finally:
+        noise.MAX_BLOCKS, noise._BAND = old

@@ -110,3 +110,27 @@ def test_uint8_conversions_round_trip_and_map_non_finite_values():
     assert np.array_equal(to_uint8(f), v)
     odd = np.array([np.nan, np.inf, -np.inf, -0.5, 0.0, 0.5, 1.0, 2.0, 0.5 / 255, 0.49 / 255])
     assert to_uint8(odd).tolist() == [0, 255, 0, 0, 0, 128, 255, 255, 1, 0]
+
+
+def test_to_uint8_in_chunks_equals_the_whole_array_formula():
+    """to_uint8 works in chunks through a small buffer (docs/speed.md): the same bytes as the
+    whole-array float32 formula, over several chunks and a ragged end, for float32, float64,
+    non-contiguous and non-finite input."""
+    from dpm_studio.core import decode
+    from dpm_studio.core.decode import to_uint8
+
+    def whole(a):
+        x = np.fmax(np.asarray(a, dtype=np.float32), np.float32(0.0))
+        np.fmin(x, np.float32(1.0), out=x)
+        return ((x * np.float32(255.0)) + np.float32(0.5)).astype(np.uint8)
+
+    rng = np.random.default_rng(0)
+    n = 7 * (3 * decode._U8_CHUNK // 7 + 13)  # three chunks and a ragged end
+    a = rng.uniform(-0.2, 1.2, n)
+    a[::97] = np.nan
+    a[1::101], a[2::103] = np.inf, -np.inf
+    a[3::5] = np.round(a[3::5] * 510) / 510  # exact halves of a level: the rounding edge
+    for x in (a, a.astype(np.float32), a.astype(np.float32).reshape(-1, 7, 1)[:, ::2], a[:0]):
+        got = to_uint8(x)
+        assert got.shape == np.shape(x) and got.dtype == np.uint8
+        assert np.array_equal(got, whole(x))

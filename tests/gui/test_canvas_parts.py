@@ -232,3 +232,27 @@ def test_the_crop_layer_pastes_finished_pieces_and_the_current_crop(qapp):
     assert not crop.item.isVisible()
     crop.hide()
     assert crop.over(under) is under and crop.under(base, []) is base
+
+
+def test_an_empty_mask_builds_no_overlay_layer_and_a_stroke_after_one_shows_no_old_mask(qapp):
+    """Every image opens with an empty mask: no layer is built for it (a transparent 12 MP layer
+    was 0.2-0.4 s of File > Open, docs/speed.md); the next stroke draws the layer whole, without
+    what a cleared mask held."""
+    session = Session()
+    session.open(np.zeros((24, 24, 3), np.float32))
+    ov = MaskOverlay(session)
+    ov.set_opacity(1.0)
+    ov.refresh()
+    assert ov.item.image is None
+    m = np.zeros((24, 24), np.float32)
+    m[2:6, 2:6] = 1
+    session.set_mask(m)
+    ov.refresh()
+    assert ov.item.image[3, 3, 3] == 255
+    session.set_mask(np.zeros((24, 24), np.float32))
+    ov.refresh()
+    assert ov.item.image is None
+    session.paint(maskops.paint_rect, (20, 20), (22, 22), 1.0)
+    ov.changed(live=True, box=(20, 20, 22, 22))
+    alpha = ov.item.image[:, :, 3]
+    assert (alpha[20:22, 20:22] == 255).all() and alpha[3, 3] == 0
