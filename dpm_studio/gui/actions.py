@@ -26,7 +26,7 @@ from .exports import TrajectoryExports
 from .files import FilesController
 from .mask_tools import MaskTools
 from .noise_readout import NoiseReadout
-from .predicates import (ALWAYS, CAN_REDO, CAN_UNDO, EDIT, HAS_IMAGE, HAS_PICTURE, HAS_TRAJECTORY, RESULT, REVIEW,
+from .predicates import (ALWAYS, CAN_REDO, CAN_UNDO, COMPARE, EDIT, HAS_IMAGE, HAS_PICTURE, HAS_TRAJECTORY, RESULT, REVIEW,
                          RUNNING, When)
 from .run_control import RunController
 from .session import Session
@@ -160,7 +160,7 @@ ACTIONS: tuple[Act, ...] = (
     Act("overlay", "Show &Mask Overlay", (_toggle_overlay,), ("M",), "Show or hide the mask overlay", "View",
         checkable=True, sep=True),
     Act("split", "&Split Compare", (), (), "Before | after with a draggable divider", "View", checkable=True,
-        when=REVIEW),
+        when=COMPARE),
     Act("x0", "Show Predicted x\u2080", (), ("X",), "Show the model's x_0 estimate instead of x_t", "View",
         checkable=True),
     Act("plots", "Schedule && Trajectory &Plots", (_toggle_plots,), ("P",),

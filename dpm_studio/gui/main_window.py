@@ -33,6 +33,7 @@ from .exports import TrajectoryExports
 from .files import FilesController
 from .noise_readout import NoiseReadout
 from .panels import MaskPanel, ResultBar
+from .predicates import COMPARE
 from .plots import PlotsDock
 from .qtfix import protect_singletons
 from .run_control import RunController, runs_phrase
@@ -200,7 +201,7 @@ class MainWindow(QMainWindow):
         tr = self.session.trajectory
         self.canvas.set_editable(state == "edit")
         self.task_panel.set_running(running)
-        self.result_bar.set_review(review, len(tr) if (review and tr) else 0)
+        self.result_bar.set_review(review, len(tr) if (review and tr) else 0, COMPARE(self.session))
         self.result_bar.set_show_x0(self.show_x0)
         if not review:
             with QSignalBlocker(self.act_split):

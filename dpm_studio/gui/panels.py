@@ -274,12 +274,13 @@ class ResultBar(QFrame):
     def set_show_x0(self, on: bool):
         (self.x0_button if on else self.x_button).setChecked(True)
 
-    def set_review(self, review: bool, frames: int = 0):
-        """Running (False) or reviewing a finished run with ``frames`` recorded frames (True)."""
+    def set_review(self, review: bool, frames: int = 0, compare: bool = True):
+        """Running (False) or reviewing a finished run with ``frames`` recorded frames (True);
+        ``compare``: the result has an original to compare it with (a drawn sample has none)."""
         self.slider.setEnabled(review and frames > 1)
         self.accept_button.setEnabled(review)
         self.discard_button.setEnabled(review)
-        self.split_button.setEnabled(review)
+        self.split_button.setEnabled(review and compare)
         if review:
             with QSignalBlocker(self.slider):
                 self.slider.setRange(0, max(0, frames - 1))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Callable
 
 __all__ = ["When", "ALWAYS", "EDIT", "RUNNING", "REVIEW", "HAS_IMAGE", "HAS_PICTURE", "RESULT", "CAN_UNDO",
-           "CAN_REDO", "HAS_TRAJECTORY"]
+           "CAN_REDO", "HAS_TRAJECTORY", "COMPARE"]
 
 
 class When:
@@ -41,4 +41,6 @@ HAS_PICTURE = When("has_picture", lambda s: s.doc is not None or s.state == "rev
 RESULT = When("result", lambda s: s.state == "review" and not s.showing_spread())  # something to accept
 CAN_UNDO = When("can_undo", lambda s: s.history.can_undo())
 CAN_REDO = When("can_redo", lambda s: s.history.can_redo())
+# a result with an original to compare it with: a drawn sample has none
+COMPARE = When("compare", lambda s: s.state == "review" and (s.run or {}).get("task") != "sample")
 HAS_TRAJECTORY = When("has_trajectory", lambda s: s.trajectory is not None and len(s.trajectory) > 0)

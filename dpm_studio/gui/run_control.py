@@ -17,6 +17,7 @@ import traceback
 import numpy as np
 from PySide6.QtCore import QObject, QSignalBlocker, QTimer, Slot
 
+from .predicates import COMPARE
 from .runner import RunJob
 from ..core.jobs import check_model, has_colour
 from ..core.regions import MARGIN as REGION_MARGIN
@@ -186,7 +187,7 @@ class RunController(QObject):
         w.plots.update_run(frame)
         w.plots.end_run()
         n = len(s.trajectory) if s.trajectory is not None else 0
-        w.result_bar.set_review(True, n)
+        w.result_bar.set_review(True, n, COMPARE(s))
         if (s.run or {}).get("task") == "sample":   # not the open document's size
             h, wd = frame.image.shape[:2]
             w.info_label.setText(f"{wd}\u00d7{h} sample (Accept opens it as a new image)")
@@ -196,8 +197,11 @@ class RunController(QObject):
         value, maximum, text = frame.progress
         w.task_panel.set_progress(maximum, maximum, took, 0)
         w.task_panel.progress.setFormat(f"done: {text} in {took:.1f} s")
-        self._status(f"Done in {took:.1f} s. Accept (Ctrl+Shift+Return) keeps the result; hold \\ to see the "
-                     "original.")
+        if COMPARE(s):
+            self._status(f"Done in {took:.1f} s. Accept (Ctrl+Shift+Return) keeps the result; hold \\ to see the "
+                         "original.")
+        else:   # a drawn sample: no original to see, and Accept opens it
+            self._status(f"Done in {took:.1f} s. Accept (Ctrl+Shift+Return) opens the sample as a new image.")
         w.update_title()
 
     @Slot(object)

@@ -196,3 +196,28 @@ def test_a_clean_image_tells_the_user_which_box_to_fill(qtbot, win):
     assert win.task_panel.noise_controls.noise() == "constant"
     with qtbot.waitSignal(win.runner.finished, timeout=60_000):
         assert win.runs.run()
+
+
+def test_a_drawn_sample_offers_no_compare(qtbot, win):
+    """After a Sample run, Compare (and View › Split Compare) were enabled, pressed nothing
+    happened, and the status bar said "hold \\ to see the original": a sample has no original."""
+    win.files.set_image(gradient_image())
+    win.task_panel.set_task("sample")
+    win.task_panel.steps_all.setChecked(False)
+    win.task_panel.steps.setValue(3)
+    with qtbot.waitSignal(win.runner.finished, timeout=60_000):
+        assert win.runs.run()
+    _settle(qtbot)
+    assert win.session.state == "review"
+    assert not win.result_bar.split_button.isEnabled() and not win.act_split.isEnabled()
+    assert win.result_bar.accept_button.isEnabled()
+    msg = win.statusBar().currentMessage()
+    assert "original" not in msg and "opens the sample as a new image" in msg, msg
+    win.runs.discard_result()
+    win.task_panel.set_task("denoise")   # a result of the open image: compare it
+    win.task_panel.sigma.setValue(10.0)
+    with qtbot.waitSignal(win.runner.finished, timeout=60_000):
+        assert win.runs.run()
+    _settle(qtbot)
+    assert win.result_bar.split_button.isEnabled() and win.act_split.isEnabled()
+    assert "see the original" in win.statusBar().currentMessage()
