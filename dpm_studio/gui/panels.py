@@ -119,6 +119,7 @@ class MaskPanel(QGroupBox):
         self.brush.setToolTip("Brush diameter in image pixels  ( [  and  ] )")
         self.feather = declared(_SliderSpin(0, 32, 0, " px", decimals=1), InpaintRequest, "feather")
         self.opacity = _SliderSpin(0, 100, 50, " %")
+        self.opacity.setToolTip("How strongly the mask overlay tints the picture (the mask itself is unchanged)")
         self.show_overlay = QCheckBox("Show")
         self.show_overlay.setChecked(True)
         self.show_overlay.setToolTip("Toggle the mask overlay (M)")

@@ -169,6 +169,7 @@ class TaskPanel(QWidget):
         smc_help = spec_of(InpaintRequest, "smc").describe(False)
         self.smc.setToolTip(smc_help[:1].upper() + smc_help[1:] + "; the plots show it per step")
         self.device = QComboBox()
+        self.device.setToolTip("Where the model runs: the CPU, or a GPU where one is found")
         for label, dev in available_devices():
             self.device.addItem(label, dev)
         # Settings a restorer rarely changes, folded away so the panel fits a 1280 x 700 screen.

@@ -221,3 +221,24 @@ def test_a_drawn_sample_offers_no_compare(qtbot, win):
     _settle(qtbot)
     assert win.result_bar.split_button.isEnabled() and win.act_split.isEnabled()
     assert "see the original" in win.statusBar().currentMessage()
+
+
+def test_every_control_says_what_it_does(qtbot, win):
+    """Hovering the mask's Opacity and the Device list showed nothing: every control in the
+    dock and under the canvas has a tooltip (its own or its row's)."""
+    from PySide6.QtWidgets import QAbstractButton, QAbstractSpinBox, QComboBox, QSlider
+
+    win.task_panel.more.setChecked(True)
+    silent = set()
+    for task in ("inpaint", "denoise", "sample"):
+        win.task_panel.set_task(task)
+        _settle(qtbot)
+        for root in (win.side_dock.widget(), win.result_bar):
+            for cls in (QAbstractButton, QAbstractSpinBox, QComboBox, QSlider):
+                for w in root.findChildren(cls):
+                    p = w
+                    while p is not None and p is not root and not p.toolTip():
+                        p = p.parentWidget()
+                    if w.isVisible() and (p is None or p is root):
+                        silent.add(f"{type(w).__name__} {getattr(w, 'text', lambda: '')()}")
+    assert not silent, silent
