@@ -136,7 +136,9 @@ class MainWindow(QMainWindow):
         self.side_dock = QDockWidget("Controls", self)
         self.side_dock.setObjectName("task-dock")
         self.side_dock.setWidget(scroll)
-        self.side_dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable)
+        # closable, so View › Controls hides and shows it (without it the entry sat greyed out)
+        self.side_dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable
+                                   | QDockWidget.DockWidgetClosable)
         side.setMinimumWidth(300)
         scroll.setMinimumWidth(310)  # the dock is never squeezed below its controls' width
         self.addDockWidget(Qt.RightDockWidgetArea, self.side_dock)

@@ -242,3 +242,18 @@ def test_every_control_says_what_it_does(qtbot, win):
                     if w.isVisible() and (p is None or p is root):
                         silent.add(f"{type(w).__name__} {getattr(w, 'text', lambda: '')()}")
     assert not silent, silent
+
+
+def test_view_controls_hides_and_shows_the_controls(qtbot, win):
+    """View › Controls was listed greyed out (checked, doing nothing): the dock could not be
+    closed, so its entry could not be used to give the canvas the room."""
+    act = win.side_dock.toggleViewAction()
+    assert act in win.view_menu.actions()
+    assert act.isEnabled()
+    width = win.canvas.width()
+    act.trigger()
+    _settle(qtbot)
+    assert win.side_dock.isHidden() and win.canvas.width() > width
+    act.trigger()
+    _settle(qtbot)
+    assert win.side_dock.isVisible()
