@@ -138,13 +138,39 @@ def grey16_alpha() -> np.ndarray:
 
 def _grey16_alpha(folder: Path) -> Path:
     """A 16-bit grey + alpha PNG (colour type 4; Pillow reads it as 8-bit RGBA)."""
-    a = grey16_alpha()
-    raw = b"".join(b"\0" + a[y].astype(">u2").tobytes() for y in range(H))
-    ihdr = struct.pack(">IIBBBBB", W, H, 16, 4, 0, 0, 0)
-    p = folder / "grey16a.png"
-    p.write_bytes(b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", zlib.compress(raw))
-                  + _chunk(b"IEND", b""))
+    raw = b"".join(b"\0" + row.astype(">u2").tobytes() for row in grey16_alpha())
+    return _png16(folder / "grey16a.png", 4, 0, raw)
+
+
+def _png16(path: Path, colour_type: int, interlace: int, raw: bytes) -> Path:
+    """A 16-bit H x W PNG of ``raw`` (filtered rows, as stored)."""
+    ihdr = struct.pack(">IIBBBBB", W, H, 16, colour_type, 0, 0, interlace)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", zlib.compress(raw))
+                     + _chunk(b"IEND", b""))
+    return path
+
+
+def _interlaced16(folder: Path) -> Path:
+    """A 16-bit RGB PNG stored interlaced (Adam7: seven passes, each row filter 0)."""
+    a = (rgb_u8().astype(np.uint16) * 257) | 1
+    passes = [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)]
+    raw = b""
+    for xs, ys, dx, dy in passes:
+        sub = a[ys::dy, xs::dx]
+        if sub.size:
+            raw += b"".join(b"\0" + row.astype(">u2").tobytes() for row in sub)
+    return _png16(folder / "interlaced16.png", 2, 1, raw)
+
+
+def _ppm16(folder: Path) -> Path:
+    p = folder / "deep.ppm"
+    p.write_bytes(b"P6\n# 16-bit colour\n%d %d\n65535\n" % (W, H) + deep_rgb().astype(">u2").tobytes())
     return p
+
+
+def deep_rgb() -> np.ndarray:
+    """(H, W, 3) uint16 with every value off the 8-bit grid."""
+    return (rgb_u8().astype(np.uint16) * 257) ^ 0x0101 | 2
 
 
 def _multipage(folder: Path) -> Path:
@@ -184,6 +210,8 @@ CASES = {
     "exif-rotated": (_exif_rotated, ("ok", (20, 10, 3), {})),
     "one-column": (_pillow("column.png", lambda: Image.fromarray(rgb_u8(300, 1))), ("ok", (300, 1, 3), {})),
     "grey16-alpha": (_grey16_alpha, ("ok", (H, W, 1), {"alpha": True})),
+    "interlaced-png16": (_interlaced16, ("ok", (H, W, 3), {"note": r"interlaced 16-bit PNG, read at 8 bits"})),
+    "ppm16": (_ppm16, ("ok", (H, W, 3), {})),
     "multipage-tiff": (_multipage, ("ok", (H, W, 3), {"note": r"3 pages: only the first is used"})),
 }
 

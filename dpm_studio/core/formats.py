@@ -27,10 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-# tifffile logs what it finds odd in a hostile file ("incorrect StripByteCounts count") through
-# logging, whose last-resort handler printed those lines to stderr above our one error line.
-# The core never prints: a handler here keeps them out of stderr (an application that sets up
-# logging still receives them).
+# tifffile's warnings on a hostile file went to stderr through logging's last resort, above our
+# one error line; the core never prints (an application that sets up logging still gets them).
 logging.getLogger("tifffile").addHandler(logging.NullHandler())
 
 __all__ = ["Decoded", "Deep", "decode", "Unsupported", "Refused", "png_header", "read_png16", "write_png", "read_tiff", "write_tiff",
@@ -429,12 +427,22 @@ def decode(path, max_pixels: int | None = None) -> Deep | None:
         return None
     head = png_header(path)
     deep_png = head is not None and head[2] == 16 and head[3] in (2, 4, 6) and not head[4]
-    if not deep_png and not is_tiff(path):
-        return None
+    if head is not None and head[2] == 16 and head[3] in (2, 4, 6) and head[4]:  # Pillow reads it at 8 bits
+        raise Unsupported("interlaced", "it is an interlaced 16-bit PNG, read at 8 bits: save it without interlacing "
+                          "to keep its 16 bits")
+    tiff = not deep_png and is_tiff(path)
+    if not deep_png and not tiff:
+        from .pnm import read_deep_ppm  # a 16-bit colour PPM, which Pillow narrows to 8 bits
+
+        ppm = read_deep_ppm(path, max_pixels)
+        if ppm is None:
+            return None
+        dec = Decoded(ppm[0], notes=ppm[1])
     if deep_png and max_pixels and head[0] * head[1] > max_pixels:
         raise OverflowError(head[0], head[1])
     try:
-        dec = read_png16(path) if deep_png else read_tiff(path, max_pixels=max_pixels)
+        if deep_png or tiff:
+            dec = read_png16(path) if deep_png else read_tiff(path, max_pixels=max_pixels)
     except Unsupported as e:
         if e.note:
             raise

@@ -125,3 +125,21 @@ def test_a_bad_tiff_is_one_line_in_a_real_process(tmp_path, tiny, case):
                         "--checkpoint", tiny, "--sigma", "10"], env=env, capture_output=True, text=True, timeout=120)
     lines = r.stderr.strip().splitlines()
     assert r.returncode == 2 and len(lines) == 1 and lines[0].startswith("dpm-studio: error: "), r.stderr
+
+
+def test_a_16_bit_colour_ppm_keeps_its_16_bits(tmp_path, tiny):
+    """Pillow read it as 8-bit RGB without a word; its samples are read as stored now."""
+    data = imageio.load_image(faulty_files.make("ppm16", tmp_path))
+    assert data.bit_depth == 16 and not data.notes
+    np.testing.assert_array_equal(np.round(data.pixels * 65535).astype(np.uint16), faulty_files.deep_rgb())
+    out = tmp_path / "out.png"
+    assert main(["inpaint", str(tmp_path / "deep.ppm"), "--mask", str(_hole(tmp_path)), "-o", str(out),
+                 "--checkpoint", tiny, "--steps", "2"]) == 0
+    assert imageio.load_image(out).bit_depth == 16
+
+
+def _hole(folder):
+    m = np.zeros((faulty_files.H, faulty_files.W), np.uint8)
+    m[2:5, 2:5] = 255
+    Image.fromarray(m).save(folder / "hole.png")
+    return folder / "hole.png"
