@@ -426,7 +426,7 @@ def _train(args, preset, rank: int, device: str) -> int:
     if interrupt.signum is not None:  # SIGTERM/SIGINT: the work so far is saved, with its resume state
         name = signal.Signals(interrupt.signum).name
         if lead:
-            with interrupt:  # a second signal during the save is noted, not fatal: the save completes
+            with interrupt:  # a second Ctrl+C is noted; a second SIGTERM ends the save, the files before kept
                 save_all(final=True)
             print(f"dpm-studio: {name}: training stopped at step {state.step}; saved {out} and its resume state "
                   f"(continue with --resume)", file=sys.stderr)
