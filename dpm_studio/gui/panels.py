@@ -204,10 +204,11 @@ class ResultBar(QFrame):
         self.slider.setEnabled(False)
         self.slider.setToolTip("Scrub through the recorded trajectory")
         self.slider.setMinimumWidth(60)
-        # Room for "step 10 / 20  (region 2 / 3)   t = 358" where the window has it, shortened where
-        # not: a fixed 160 px clipped that text and, with the buttons, made the window at least 1075
-        # px wide (the controls fell off a 1024 px screen).
-        self.step_label = ElidedLabel(230)
+        # 160 px where the window has them (the slider takes the rest), less on a narrow one, the
+        # text shortened with an ellipsis (whole in the tooltip): a fixed 160 px clipped "step 10 /
+        # 20  (region 2 / 3)   t = 358" and made the window at least 1075 px wide (the controls
+        # fell off a 1024 px screen).
+        self.step_label = ElidedLabel(160)
         self.x_button = QRadioButton("x\u209c")
         self.x0_button = QRadioButton("predicted x\u2080")
         self.x_button.setChecked(True)
