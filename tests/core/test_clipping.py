@@ -104,3 +104,49 @@ def test_cli_denoise_treats_clipped_pixels_as_censored(tmp_path):
         means[clipping] = np.asarray(im, np.float64).mean() / 255
         assert json.loads(im.info[METADATA_KEY])["runs"][0]["clipping"] == clipping
     assert abs(means["censored"] - 0.03) < 0.5 * abs(means["ignore"] - 0.03)
+
+
+def test_the_censoring_steps_last_estimate_is_the_identity_view(photos):
+    """A clipped file with the 6-view default: 2 censoring passes and 5 more views (the censoring's
+    last one-view estimate serves as the identity view, docs/speed.md), 7 network passes, and the
+    result is that estimate averaged with the other 5 views of the censored pixels; unclipped: 6;
+    with one view the censoring's estimate is not reused (3 passes)."""
+    from dataclasses import replace
+
+    from dpm_studio.core import tasks as T
+    from dpm_studio.core.requests import DenoiseRequest
+
+    calls = []
+
+    class Counting:
+        def __init__(self, net):
+            self.net = net
+
+        def __call__(self, *a, **k):
+            calls.append(1)
+            return self.net(*a, **k)
+
+        def __getattr__(self, name):
+            return getattr(self.net, name)
+
+    counted = replace(photos, net=Counting(photos.net))
+    clean = np.clip(0.5 + 0.45 * np.sin(np.arange(32) / 4)[:, None, None] + np.zeros((32, 32, 3)), 0, 1)
+    noisy = _file(clean.astype(np.float32), 25, 4)
+    assert ((noisy == 0) | (noisy == 1)).any()
+    req = DenoiseRequest(sigma=25 / 255, precision="fp32", seed=0)
+    *_, rec = run_task(counted, req, noisy)
+    assert len(calls) == 2 + 5 and req.ensemble == 6
+    law = T.noise_law(req)
+    crop, first = T._uncensor_estimate(photos, noisy, law, 255, 0, "cpu", 1)
+    piece = T._Piece(photos, crop, 1, "cpu", law)
+    y, s = T._mmse_input(piece, 0, 1)
+    views = [T.ensemble_mmse(photos.diffusion, photos.net, torch.rot90(y, r, (2, 3)).flip(3) if f else
+                             torch.rot90(y, r, (2, 3)), s, 1) for r, f in T.DIHEDRAL[1:6]]
+    views = [torch.rot90(v.flip(3) if f else v, -r, (2, 3)) for v, (r, f) in zip(views, T.DIHEDRAL[1:6])]
+    np.testing.assert_allclose(rec.image, T._mmse_output(piece, (first + sum(views)) / 6), atol=1e-5)
+    calls.clear()
+    *_, rec = run_task(counted, req.replace(ensemble=1), noisy)
+    assert len(calls) == 3
+    calls.clear()
+    *_, rec = run_task(counted, req, np.full((32, 32, 3), 0.5, np.float32))
+    assert len(calls) == 6
