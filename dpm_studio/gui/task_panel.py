@@ -15,7 +15,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractSpinBox, QButtonGroup, QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QSizePolicy, QSpinBox,
     QStackedWidget, QToolButton, QVBoxLayout, QWidget,
@@ -166,6 +166,7 @@ class TaskPanel(QWidget):
                                 "part stays as grain.", "learned")
         # Sequential Monte Carlo (core/smc.py): the tooltip is the setting's one declaration.
         self.smc = QCheckBox("Sequential Monte Carlo")
+        self._own = None   # the user's (smc, start) while the exact mode shows its own (_show_exact)
         smc_help = spec_of(InpaintRequest, "smc").describe(False)
         self.smc.setToolTip(smc_help[:1].upper() + smc_help[1:] + "; the plots show it per step")
         self.device = QComboBox()
@@ -266,7 +267,24 @@ class TaskPanel(QWidget):
         self.more.setArrowType(Qt.DownArrow if on else Qt.RightArrow)
         self._more.setVisible(on)
 
+    def _show_exact(self, exact: bool):
+        """The exact mode weighs by SMC and starts from noise: its greyed Weighing box is ticked and
+        Start from reads Pure noise (they read "off" and "Smooth fill", what the run does not do);
+        leaving it gives back the user's own choices."""
+        if exact == (self._own is not None):
+            return
+        with QSignalBlocker(self.smc), QSignalBlocker(self.start):
+            if exact:
+                self._own = (self.smc.isChecked(), self.start.currentIndex())
+                self.smc.setChecked(True)
+                self.start.setCurrentIndex(self.start.findData("noise"))
+            else:
+                (smc, start), self._own = self._own, None
+                self.smc.setChecked(smc)
+                self.start.setCurrentIndex(start)
+
     def _update_enabled(self, *_):
+        self._show_exact(self._exact())
         inpaint = self.task() == "inpaint"
         # Greyed, not hidden, for the other tasks: hiding the two rows moved the Run button by 57 px
         # when switching Inpaint <-> Sample with "More settings" open.

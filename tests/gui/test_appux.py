@@ -259,3 +259,23 @@ def test_view_controls_hides_and_shows_the_controls(qtbot, win):
     act.trigger()
     _settle(qtbot)
     assert win.side_dock.isVisible()
+
+
+def test_the_exact_mode_shows_what_it_runs(qtbot, win):
+    """Known pixels › Exact runs sequential Monte Carlo from pure noise, but its greyed boxes
+    read Weighing: unticked and Start from: Smooth fill + noise. They show what runs now, and
+    the user's own choices come back on leaving the exact mode."""
+    tp = win.task_panel
+    tp.more.setChecked(True)
+    tp.smc.setChecked(False)
+    tp.start.setCurrentIndex(tp.start.findData("harmonic"))
+    tp.mode.setCurrentIndex(tp.mode.findData("exact"))
+    _settle(qtbot)
+    st = tp.settings()
+    assert st.smc and st.start == "noise"
+    assert tp.smc.isChecked() and not tp.smc.isEnabled()
+    assert tp.start.currentData() == "noise" and not tp.start.isEnabled()
+    tp.mode.setCurrentIndex(tp.mode.findData("forward-approx"))
+    _settle(qtbot)
+    assert not tp.smc.isChecked() and tp.start.currentData() == "harmonic"
+    assert not tp.settings().smc and tp.settings().start == "harmonic"
