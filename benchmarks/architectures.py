@@ -25,8 +25,8 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from dpm_studio.core.checkpoint import load, resolve  # noqa: E402
-from dpm_studio.core.nets import build_net  # noqa: E402
+from dpm_studio.core.files.checkpoint import load, resolve  # noqa: E402
+from dpm_studio.core.math.nets import build_net  # noqa: E402
 
 CANDIDATES = {
     "photos-rgb (shipped): base 28, mults 1-2-2, 1 block, basis time": dict(base=28),

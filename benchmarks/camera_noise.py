@@ -7,8 +7,8 @@ Noisy files as users have them: y = x + sqrt(a x + b) n, rounded to 8 bits and c
 0 and 255, on the five test images (256 x 256 centre crops; every image in grey, and the
 three colour ones in colour too) at (a, b) = (0.001, 0.0001), (0.004, 0.0004), (0.01, 0.001)
 in [0, 1] units. Rows: BM3D on the generalized Anscombe transform with the true a, b and
-the exact unbiased inverse (Makitalo and Foi 2013; core/anscombe.py); BM3D given one sigma
-estimated from the image (core/noise.py); ours with one estimated sigma (the default
+the exact unbiased inverse (Makitalo and Foi 2013; core/run/anscombe.py); BM3D given one sigma
+estimated from the image (core/run/noise.py); ours with one estimated sigma (the default
 before --noise); ours with the true a, b (--noise poisson-gaussian); ours with --noise auto
 (the default: fitted). PSNR, SSIM, seconds, and the fitted a, b against the truth.
 Then constant Gaussian noise at sigma 15, 25, 50 (as in docs/benchmarks.md): --noise auto
@@ -32,12 +32,12 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from restoration import TEST_IMAGES, psnr, ssim, test_image  # noqa: E402
 
-from dpm_studio.core.anscombe import GeneralizedAnscombe  # noqa: E402
-from dpm_studio.core.checkpoint import load, resolve  # noqa: E402
-from dpm_studio.core.noise import estimate_noise_sigma  # noqa: E402
-from dpm_studio.core.noise_level import fit_noise_level  # noqa: E402
-from dpm_studio.core.requests import DenoiseRequest  # noqa: E402
-from dpm_studio.core.tasks import run_task  # noqa: E402
+from dpm_studio.core.run.anscombe import GeneralizedAnscombe  # noqa: E402
+from dpm_studio.core.files.checkpoint import load, resolve  # noqa: E402
+from dpm_studio.core.run.noise import estimate_noise_sigma  # noqa: E402
+from dpm_studio.core.run.noise_level import fit_noise_level  # noqa: E402
+from dpm_studio.core.run.requests import DenoiseRequest  # noqa: E402
+from dpm_studio.core.run.tasks import run_task  # noqa: E402
 
 LEVELS = [(0.001, 0.0001), (0.004, 0.0004), (0.01, 0.001)]
 SIGMAS = (15, 25, 50)
@@ -119,9 +119,9 @@ def compare(model, quick=True):
     """GAT against a per-pixel noise level (the choice documented in docs/camera-noise.md)."""
     import torch
 
-    from dpm_studio.core.anscombe import ConstantNoise
-    from dpm_studio.core.conditioning import Denoise
-    from dpm_studio.core.tasks import _Piece, _uncensor, ensemble_mmse, _mmse_input, _mmse_output
+    from dpm_studio.core.run.anscombe import ConstantNoise
+    from dpm_studio.core.math.conditioning import Denoise
+    from dpm_studio.core.run.tasks import _Piece, _uncensor, ensemble_mmse, _mmse_input, _mmse_output
 
     lines = ["| image | a, b | method | PSNR | s |", "|---|---|---|---|---|"]
     cases = [("camera", "grey"), ("astronaut", "colour")] if quick else \
@@ -385,7 +385,7 @@ def constant_check(model, quick, images=None):
     """--noise auto on constant Gaussian noise. Where the fit says "constant", auto runs the
     very request the one-sigma default runs (same sigma estimate: the result is identical,
     tests/core/test_camera_noise.py), so only the images it calls signal-dependent are run."""
-    from dpm_studio.core.jobs import resolve as resolve_job
+    from dpm_studio.core.run.jobs import resolve as resolve_job
 
     lines = ["| image | mode | sigma | auto's model | one sigma PSNR | auto PSNR | auto - one |",
              "|---|---|---|---|---|---|---|"]

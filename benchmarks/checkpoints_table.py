@@ -19,9 +19,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from dpm_studio.core.bound import LN2, standard_units  # noqa: E402
-from dpm_studio.core.checkpoint import build_diffusion, paths_for, read_card  # noqa: E402
-from dpm_studio.core.presets import get_preset  # noqa: E402
+from dpm_studio.core.math.bound import LN2, standard_units  # noqa: E402
+from dpm_studio.core.files.checkpoint import build_diffusion, paths_for, read_card  # noqa: E402
+from dpm_studio.core.train.presets import get_preset  # noqa: E402
 
 ORDER = ("photos-rgb", "textures-gray", "digits-binary", "dead-leaves", "heartbeat", "swiss-roll")
 
@@ -90,14 +90,14 @@ def main() -> int:
              f"Made by `python benchmarks/checkpoints_table.py` at commit {commit}, from the cards in "
              "`checkpoints/`. K is the bound on held-out data as stored on the card (mean ± standard error over the "
              "held-out examples, so it includes their spread; image models: a stratified estimate over 32 log-spaced strata of steps, "
-             "`dpm_studio.core.bound.t_strata`). "
+             "`dpm_studio.core.math.bound.t_strata`). "
              "Every card is re-measured by `tests/core/test_shipped.py`, a cheap check against a damaged model whose tolerance (up to +-2.44 bits/pixel for photos-rgb, +-1.35 bits for the swiss roll) is far wider than the standard errors here (docs/reproductions.md).", "",
              "K is the paper's unit: a lower bound on the log-likelihood in bits per pixel (colour channels summed) "
              "of the data *as the model sees them*, scaled to unit variance; image data are dequantised first. "
              "Higher is better, and it is not comparable across data sets or scalings. The NLL column is the "
              "figure image-model papers report instead: an upper bound on the negative log-likelihood in bits per "
              "dimension on the 8-bit scale, lower is better (Nichol & Dhariwal 2021: 2.94 on CIFAR-10, "
-             "3.53-3.57 on ImageNet 64 x 64). It is computed by `dpm_studio.core.bound.standard_units` as "
+             "3.53-3.57 on ImageNet 64 x 64). It is computed by `dpm_studio.core.math.bound.standard_units` as "
              "8 + log2(std) - K / C for 8-bit images (the recipes map a value v to x = (v + u) / 256, u ~ U(0, 1), "
              "then to (x - mean) / std, so a z density is an x density times std per dimension and an 8-bit bin "
              "is 1/256 wide), and -K per dimension for binary data; continuous data (dead leaves, the toys) have "
@@ -127,7 +127,7 @@ def main() -> int:
                       "to meet or beat it:", "",
                       "- The data differ: the paper gives neither disc-size law nor image size; ours are 32 x 32 "
                       "images with radius density r^-3 on [1, 1000] pixels and grey levels uniform on [0, 1] "
-                      "(`dpm_studio/core/data/dead_leaves.py`), scaled to unit variance.",
+                      "(`dpm_studio/core/train/data/dead_leaves.py`), scaled to unit variance.",
                       "- Our values are continuous (no 8-bit quantisation, no dequantisation noise). Most of a "
                       "dead-leaves image is flat, where the density of continuous data is unbounded, so K on it "
                       "is limited by the diffusion schedule rather than by the data: the first step's variance b_1 "

@@ -27,10 +27,10 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from restoration import last, psnr  # noqa: E402
 
-from dpm_studio.core.checkpoint import load, resolve  # noqa: E402
-from dpm_studio.core.presets import preset_for_card  # noqa: E402
-from dpm_studio.core.requests import DenoiseRequest  # noqa: E402
-from dpm_studio.core.tasks import run_task  # noqa: E402
+from dpm_studio.core.files.checkpoint import load, resolve  # noqa: E402
+from dpm_studio.core.train.presets import preset_for_card  # noqa: E402
+from dpm_studio.core.run.requests import DenoiseRequest  # noqa: E402
+from dpm_studio.core.run.tasks import run_task  # noqa: E402
 
 SIDE = 192
 

@@ -3,9 +3,9 @@
     python benchmarks/conditioning_exact.py [--particles 1000] [--replicates 32] [--quick] [--only TEXT]
 
 The "models" are analytic: reverse kernels built from the exact x_0 mean and variance of
-Gaussian, mixture, correlated and binary data (``dpm_studio.core.reference``), run through
+Gaussian, mixture, correlated and binary data (``dpm_studio.core.math.reference``), run through
 the core's own chains (``sampling.reverse_trajectory``, the conditions of
-``core/conditioning.py``, the Gaussian and binomial diffusions). Each method runs
+``core/math/conditioning.py``, the Gaussian and binomial diffusions). Each method runs
 ``replicates`` independent populations of ``particles`` samples (one batch, the populations
 interleaved as groups); the estimate is the mean of the population estimates and its Monte
 Carlo standard error their standard deviation / sqrt(replicates), so a resampled SMC
@@ -34,9 +34,9 @@ import torch
 
 from dpm_studio.core import (BinaryEvidence, BinomialDiffusion, Denoise, GaussianDiffusion, Inpaint, LogDensity,
                              Schedule)
-from dpm_studio.core.reference import (BinaryDataOracle, CopiedBitsOracle, CorrelatedGaussianOracle, GaussianDataOracle,
+from dpm_studio.core.math.reference import (BinaryDataOracle, CopiedBitsOracle, CorrelatedGaussianOracle, GaussianDataOracle,
                                        MixtureOracle, binomial_chain_joint, binomial_chain_marginal, gaussian_posterior)
-from dpm_studio.core.sampling import reverse_trajectory, time_grid
+from dpm_studio.core.math.sampling import reverse_trajectory, time_grid
 
 T = 200
 

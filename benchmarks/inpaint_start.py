@@ -23,9 +23,9 @@ sys.path.insert(0, str(ROOT))
 
 from restoration import detail_ratio, psnr, telea, test_image  # noqa: E402
 
-from dpm_studio.core.checkpoint import load, resolve  # noqa: E402
-from dpm_studio.core.tasks import INPAINT_DEFAULTS as D  # noqa: E402
-from dpm_studio.core.tasks import run_task  # noqa: E402
+from dpm_studio.core.files.checkpoint import load, resolve  # noqa: E402
+from dpm_studio.core.run.tasks import INPAINT_DEFAULTS as D  # noqa: E402
+from dpm_studio.core.run.tasks import run_task  # noqa: E402
 
 
 def main(argv=None):

@@ -34,14 +34,14 @@ sys.path.insert(0, str(ROOT))
 
 from restoration import TEST_IMAGES, detail_ratio, psnr, telea, test_image  # noqa: E402
 
-import dpm_studio.core.conditioning as conditioning  # noqa: E402
-from dpm_studio.core.checkpoint import load, resolve  # noqa: E402
-from dpm_studio.core.tasks import INPAINT_DEFAULTS as D  # noqa: E402
-from dpm_studio.core.tasks import _scale, run_task  # noqa: E402
+import dpm_studio.core.math.conditioning as conditioning  # noqa: E402
+from dpm_studio.core.files.checkpoint import load, resolve  # noqa: E402
+from dpm_studio.core.run.tasks import INPAINT_DEFAULTS as D  # noqa: E402
+from dpm_studio.core.run.tasks import _scale, run_task  # noqa: E402
 
 
 def images(n_held_out: int):
-    from dpm_studio.core.presets import _recipe
+    from dpm_studio.core.train.presets import _recipe
 
     r = _recipe("photos-rgb")
     crops = r.held_out(n_held_out, 192, seed=5) if n_held_out else []

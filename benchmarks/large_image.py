@@ -74,10 +74,10 @@ def main(argv=None) -> int:
     ap.add_argument("--checkpoint", default="photos-rgb")
     ap.add_argument("--out", default=str(ROOT / "docs" / "large-image.md"))
     args = ap.parse_args(argv)
-    from dpm_studio.core.checkpoint import load, resolve
-    from dpm_studio.core.requests import DenoiseRequest
-    from dpm_studio.core.tasks import run_task
-    from dpm_studio.core.tiling import tile_boxes
+    from dpm_studio.core.files.checkpoint import load, resolve
+    from dpm_studio.core.run.requests import DenoiseRequest
+    from dpm_studio.core.run.tasks import run_task
+    from dpm_studio.core.run.tiling import tile_boxes
 
     photo, origin = source_photo()
     rows = []

@@ -19,11 +19,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from dpm_studio.core import bound  # noqa: E402
-from dpm_studio.core.checkpoint import load, resolve  # noqa: E402
-from dpm_studio.core.gaussian import GaussianDiffusion  # noqa: E402
-from dpm_studio.core.presets import preset_for_card  # noqa: E402
-from dpm_studio.core.schedules import Schedule  # noqa: E402
+from dpm_studio.core.math import bound  # noqa: E402
+from dpm_studio.core.files.checkpoint import load, resolve  # noqa: E402
+from dpm_studio.core.math.gaussian import GaussianDiffusion  # noqa: E402
+from dpm_studio.core.train.presets import preset_for_card  # noqa: E402
+from dpm_studio.core.math.schedules import Schedule  # noqa: E402
 
 
 def main(argv=None):

@@ -21,8 +21,10 @@ def main(argv=None):
     a = ap.parse_args(argv)
     import torch
 
-    from dpm_studio.core import checkpoint, masks
-    from dpm_studio.core.requests import DenoiseRequest
+    from dpm_studio.core.files import checkpoint
+
+    from dpm_studio.core.run import masks
+    from dpm_studio.core.run.requests import DenoiseRequest
     from dpm_studio.gui.frames import RunJob, task_frames
     from dpm_studio.gui.session import Session
 
@@ -44,7 +46,7 @@ def main(argv=None):
         m[1000:1000 + n, 1500:1500 + n] = 1
         m = masks.feather(m, 8)
         t0, c0 = time.perf_counter(), time.process_time()
-        job = s.job(req.validate(loaded), m)  # the mask limits the denoise to its region (core/regions.py)
+        job = s.job(req.validate(loaded), m)  # the mask limits the denoise to its region (core/run/regions.py)
         t, l, b, r = job.region.box
         for f in task_frames(RunJob(loaded, job)):
             pass

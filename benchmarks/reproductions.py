@@ -26,9 +26,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from dpm_studio.cli.train import measure  # noqa: E402
-from dpm_studio.core.checkpoint import load, resolve  # noqa: E402
-from dpm_studio.core.data.toys import HEARTBEAT_TRUE_LOG2P, swiss_roll  # noqa: E402
-from dpm_studio.core.sampling import sample  # noqa: E402
+from dpm_studio.core.files.checkpoint import load, resolve  # noqa: E402
+from dpm_studio.core.train.data.toys import HEARTBEAT_TRUE_LOG2P, swiss_roll  # noqa: E402
+from dpm_studio.core.math.sampling import sample  # noqa: E402
 
 IS_TRAJECTORIES = {"heartbeat": 64, "swiss-roll": 16}
 IS_RUNS = 8
@@ -39,8 +39,8 @@ def importance_runs(loaded, n_traj: int, runs: int = IS_RUNS) -> list[float]:
     independent runs of ``n_traj`` trajectories each (generator seeds 0 .. runs - 1)."""
     import math
 
-    from dpm_studio.core.bound import log_likelihood_is, run
-    from dpm_studio.core.presets import preset_for_card
+    from dpm_studio.core.math.bound import log_likelihood_is, run
+    from dpm_studio.core.train.presets import preset_for_card
 
     preset = preset_for_card(loaded.card)
     x0 = preset.held_out()

@@ -77,7 +77,7 @@ def event_loop_gaps(runs: int) -> list[list[int]]:
 def dead_leaves_seconds(runs: int) -> list[float]:
     import torch
 
-    from dpm_studio.core.data import dead_leaves as dl
+    from dpm_studio.core.train.data import dead_leaves as dl
 
     torch.set_num_threads(1)
     out = []

@@ -35,10 +35,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from dpm_studio.core.checkpoint import load, resolve  # noqa: E402
-from dpm_studio.core.tasks import INPAINT_DEFAULTS as D  # noqa: E402
-from dpm_studio.core.requests import DenoiseRequest  # noqa: E402
-from dpm_studio.core.tasks import run_task  # noqa: E402
+from dpm_studio.core.files.checkpoint import load, resolve  # noqa: E402
+from dpm_studio.core.run.tasks import INPAINT_DEFAULTS as D  # noqa: E402
+from dpm_studio.core.run.requests import DenoiseRequest  # noqa: E402
+from dpm_studio.core.run.tasks import run_task  # noqa: E402
 
 TEST_IMAGES = ("camera", "astronaut", "coffee", "chelsea", "coins")
 SIZE = 256
@@ -296,7 +296,7 @@ def main(argv=None):
              "(`--clipping ignore`); `one view` is `--ensemble 1`; `fp32` is `--precision fp32` (the default, auto, runs the "
              "network in bf16 on a CPU with native bf16, as this one has); `mean of N` (with --sampled) averages N "
              f"trajectories of {args.steps} respaced steps from the matched step. Grey images run on the colour "
-             "model with noise made i.i.d. across channels (dpm_studio/core/tasks.py). "
+             "model with noise made i.i.d. across channels (dpm_studio/core/run/tasks.py). "
              f"Our inpainting runs the app's defaults ({D['mode']}-noised known pixels, starting at noise std "
              f"{D['start_sigma']} from a noised {D['start']} fill of the hole, {D['steps']} respaced "
              f"steps, resampling jumps {D['jump_length']} x {D['jump_n_sample']}) on a crop around the hole; "

@@ -23,9 +23,9 @@ from PIL import Image, ImageDraw
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from dpm_studio.core.checkpoint import list_cards, load, resolve  # noqa: E402
-from dpm_studio.core.presets import preset_for_card  # noqa: E402
-from dpm_studio.core.tasks import run_task  # noqa: E402
+from dpm_studio.core.files.checkpoint import list_cards, load, resolve  # noqa: E402
+from dpm_studio.core.train.presets import preset_for_card  # noqa: E402
+from dpm_studio.core.run.tasks import run_task  # noqa: E402
 
 GAP = 4
 

@@ -23,10 +23,10 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from dpm_studio.core.bound import estimate_bound, run  # noqa: E402
-from dpm_studio.core.checkpoint import list_cards, load  # noqa: E402
-from dpm_studio.core.presets import get_preset  # noqa: E402
-from dpm_studio.core.locations import app_root  # noqa: E402
+from dpm_studio.core.math.bound import estimate_bound, run  # noqa: E402
+from dpm_studio.core.files.checkpoint import list_cards, load  # noqa: E402
+from dpm_studio.core.train.presets import get_preset  # noqa: E402
+from dpm_studio.core.files.locations import app_root  # noqa: E402
 
 N_T = 8  # as tests/core/test_shipped.py
 

@@ -21,8 +21,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 from restoration import psnr  # noqa: E402
 
-from dpm_studio.core.checkpoint import load, resolve  # noqa: E402
-from dpm_studio.core.tasks import run_task  # noqa: E402
+from dpm_studio.core.files.checkpoint import load, resolve  # noqa: E402
+from dpm_studio.core.run.tasks import run_task  # noqa: E402
 
 ROUTES = {
     "feathered hole (4 px), forward-approx + SMC": dict(mode="forward-approx", smc=True, feather=4.0, start="noise"),

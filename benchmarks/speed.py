@@ -155,9 +155,9 @@ def large(tmp: Path) -> list[dict]:
 def inpaint(repeats: int) -> dict:
     import torch
 
-    from dpm_studio.core.checkpoint import load as load_ckpt, resolve
-    from dpm_studio.core.requests import InpaintRequest
-    from dpm_studio.core.tasks import run_task
+    from dpm_studio.core.files.checkpoint import load as load_ckpt, resolve
+    from dpm_studio.core.run.requests import InpaintRequest
+    from dpm_studio.core.run.tasks import run_task
 
     from skimage import data
 

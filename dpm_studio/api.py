@@ -14,8 +14,8 @@ not significant); ``noise="constant"`` takes ``sigma`` or estimates one, and
 ``noise="poisson-gaussian"`` takes ``noise_a`` and ``noise_b`` in the [0, 1] units of the
 image whatever the array's type.
 
-Every other keyword is a setting of :class:`~dpm_studio.core.requests.InpaintRequest` or
-:class:`~dpm_studio.core.requests.DenoiseRequest` (``steps``, ``seed``, ``samples``,
+Every other keyword is a setting of :class:`~dpm_studio.core.run.requests.InpaintRequest` or
+:class:`~dpm_studio.core.run.requests.DenoiseRequest` (``steps``, ``seed``, ``samples``,
 ``method``, ``ensemble``, ``mode``, ``jump_length``, ``region=(x, y, w, h)`` to denoise only that
 rectangle, ...), with the same defaults the
 command line and the app use, since all three build the same request. ``checkpoint``: a
@@ -39,8 +39,8 @@ def load_checkpoint(name_or_path=DEFAULT_CHECKPOINT, device: str = "cpu"):
     """A loaded checkpoint, kept for the next call with the same files (unchanged since) and device."""
     import warnings
 
-    from .core.checkpoint import load_cached
-    from .core.devices import check_device
+    from .core.files.checkpoint import load_cached
+    from .core.machine.devices import check_device
 
     loaded = load_cached(name_or_path, check_device(device))
     for note in loaded.notes:  # e.g. a card without weights_sha256: loaded, never silently
@@ -66,7 +66,7 @@ def _to_unit(image) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray], flo
             raise ValueError("a float image must hold finite values in [0, 1]")
     else:
         raise ValueError(f"the image must be uint8, uint16 or floats in [0, 1], not {a.dtype}")
-    from .core.memory import check_fits
+    from .core.machine.memory import check_fits
 
     check_fits(a.size * 4, f"the image ({a.shape[1]:,} x {a.shape[0]:,}) as float32", "give a smaller image or a "
                "region of it")  # before allocating: a 50,000 x 50,000 array raised a bare MemoryError
@@ -89,18 +89,18 @@ def _to_unit(image) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray], flo
 
 def _request(task: str, **settings):
     """The validated request: each setting's kind and range are the command line's, since both
-    read the one declaration on the request's field (core/settings.py). A 33 px tile on 64 x 64
+    read the one declaration on the request's field (core/run/settings.py). A 33 px tile on 64 x 64
     ran 1,024 tiles, steps=2.7 and seed=2**64 failed deep inside."""
-    from .core.requests import request_for
+    from .core.run.requests import request_for
 
     return request_for(task, **settings).validate()
 
 
 def _run(loaded, request, image, pixels, mask=None, progress=None) -> np.ndarray:
-    """Resolve the job as the command line and the app do (core/jobs.py; the source's bit depth
+    """Resolve the job as the command line and the app do (core/run/jobs.py; the source's bit depth
     from the array's type) and run it."""
-    from .core.jobs import Source, resolve
-    from .core.tasks import run_task
+    from .core.run.jobs import Source, resolve
+    from .core.run.tasks import run_task
 
     job = resolve(request, pixels, mask, Source.of_dtype(np.asarray(image).dtype))
     rec = None
@@ -115,7 +115,7 @@ def denoise(image, sigma: float | None = None, *, checkpoint=DEFAULT_CHECKPOINT,
     """``image`` without its noise: of std ``sigma`` (the array's units), or as ``noise``
     says ("auto", the default without ``sigma``; "constant"; "poisson-gaussian" with
     ``noise_a``, ``noise_b`` in [0, 1] units)."""
-    from .core.settings import is_real
+    from .core.run.settings import is_real
 
     pixels, back, unit = _to_unit(image)
     if sigma is not None and not is_real(sigma):
@@ -133,7 +133,7 @@ def inpaint(image, mask, *, soft_mask: bool = False, checkpoint=DEFAULT_CHECKPOI
     ``feather`` (px) softens the edge outward, as the app's Feather and ``--feather`` do.
     Known pixels come back exactly as they went in.
     """
-    from .core.masks import prepare_mask
+    from .core.run.masks import prepare_mask
     pixels, back, _ = _to_unit(image)
     request = _request("inpaint", device=device, soft_mask=soft_mask, **settings)
     out = back(_run(_loaded(checkpoint, device), request, image, pixels, mask=mask, progress=progress))

@@ -1,8 +1,8 @@
 """Reading and writing images, masks and trajectories, with Pillow, numpy and tifffile.
 
-Reading is the core's one decoder (:mod:`.core.decode`, shared with the training data
+Reading is the core's one decoder (:mod:`.core.files.decode`, shared with the training data
 recipes); this module re-exports it and writes. 16-bit colour PNG and every TIFF Pillow
-cannot hold at full depth (16-bit colour, float) go through :mod:`.core.formats`; the rest
+cannot hold at full depth (16-bit colour, float) go through :mod:`.core.files.formats`; the rest
 through Pillow.
 
 Images travel as float32 arrays of shape (H, W, C) in [0, 1] with C = 1 (grey) or 3 (RGB).
@@ -25,11 +25,11 @@ import numpy as np
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
-from .core import formats
-from .core.atomic import atomic_write
-from .core.decode import (MAX_PIXELS, METADATA_KEY, ImageData, ImageIOError, from_uint8,  # noqa: F401
+from .core.files import formats
+from .core.files.atomic import atomic_write
+from .core.files.decode import (MAX_PIXELS, METADATA_KEY, ImageData, ImageIOError, from_uint8,  # noqa: F401
                           load_image, pixel_budget, pixel_limit, pil_to_image_data, to_uint8)
-from .core.safefiles import IMAGE_FORMATS, PHOTO_FORMATS
+from .core.files.safefiles import IMAGE_FORMATS, PHOTO_FORMATS
 
 __all__ = [
     "ImageIOError", "ImageData", "READ_EXTENSIONS", "WRITE_FORMATS", "load_image", "save_image",

@@ -1,7 +1,7 @@
 """Where the app's bundled resources live (the icon, the sample images), and its ids.
 
 The layouts (source tree, installed package, frozen bundle) are told apart once, by
-:func:`dpm_studio.core.locations.app_root`, which also finds the checkpoints.
+:func:`dpm_studio.core.files.locations.app_root`, which also finds the checkpoints.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
 
 
 def resources_dir() -> Path:
-    from .core.locations import app_root  # (here: importing the core brings torch, which start-up avoids)
+    from .core.files.locations import app_root  # (here: importing the core brings torch, which start-up avoids)
 
     return app_root() / "resources"
 
@@ -32,7 +32,7 @@ def sample_images() -> list[Path]:
     folder = samples_dir()
     if not folder.is_dir():
         return []
-    from .core.safefiles import PHOTO_FORMATS  # (imported here: the core brings torch)
+    from .core.files.safefiles import PHOTO_FORMATS  # (imported here: the core brings torch)
 
     return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in PHOTO_FORMATS)
 

@@ -24,7 +24,7 @@
 # Photographs only, by explicit per-package lists (PHOTOS_*), chosen by looking at every
 # image; --all takes every image of the chosen packages instead.  Never fetched (kept
 # for independent evaluation; the recipes also refuse them, see
-# dpm_studio/core/data/images.py EXCLUDED_PACKAGES): mate-backgrounds,
+# dpm_studio/core/train/data/images.py EXCLUDED_PACKAGES): mate-backgrounds,
 # mypaint-data-extras.  Checked and without photographs (Debian bookworm):
 # gnome-backgrounds 43.1-1 (renders), ukui-wallpapers, sway-backgrounds, lomiri-wallpapers,
 # desktop-base, propaganda-debian, xfdesktop4-data; see docs/training.md.

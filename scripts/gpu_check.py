@@ -109,8 +109,8 @@ def write_png(path, arr):
 
 # -- the rows ----------------------------------------------------------------------------------
 def train_rows(c: Checks, dev: str, tmp: Path, quick: bool):
-    from dpm_studio.core.checkpoint import load
-    from dpm_studio.core.presets import PRESETS
+    from dpm_studio.core.files.checkpoint import load
+    from dpm_studio.core.train.presets import PRESETS
 
     steps = 2 if quick else 5
     batch = {"heartbeat": 16, "swiss-roll": 64, "photos-rgb": 4, "textures-gray": 4, "dead-leaves": 4,
@@ -145,7 +145,7 @@ def train_rows(c: Checks, dev: str, tmp: Path, quick: bool):
     c.row("train photos-rgb --net unet-te --loop fast", one("photos-rgb", "--net", "unet-te", loop="fast"))
 
     def pieces():
-        from dpm_studio.core.training import state_files
+        from dpm_studio.core.train.training import state_files
 
         out = tmp / "pieces"
         argv = ["train", "swiss-roll", "-o", out, "--batch", 64, "--device", dev, "--no-eval"]
@@ -172,7 +172,7 @@ def torchrun_row(c: Checks, dev: str, tmp: Path):
         if p.returncode:
             raise RuntimeError(f"exit {p.returncode}: {(p.stderr.strip().splitlines() or [''])[-1]}")
         res = json.loads(p.stdout.strip().splitlines()[-1])
-        from dpm_studio.core.checkpoint import load
+        from dpm_studio.core.files.checkpoint import load
 
         card = load(out).card["training"]
         assert res["steps"] == 3 and card.get("processes", 1) == n
@@ -182,7 +182,7 @@ def torchrun_row(c: Checks, dev: str, tmp: Path):
 
 
 def evaluate_rows(c: Checks, dev: str, quick: bool):
-    from dpm_studio.core.checkpoint import load, resolve
+    from dpm_studio.core.files.checkpoint import load, resolve
 
     names = ["swiss-roll"] if quick else ["swiss-roll", "photos-rgb"]
     for name in names:
@@ -308,9 +308,10 @@ def throughput(net_kind: str, loop: str, dev: str, crop: int, batch: int, second
 
     ``bf16`` gives the plain loop's network bf16 autocast (the set-up issue 13 measured at
     300-450 examples/s on an H200); the plain loop is otherwise fp32."""
-    from dpm_studio.core.fasttrain import AutocastNet, DeviceCrops, train_fast
-    from dpm_studio.core.presets import _recipe, get_preset, with_net
-    from dpm_studio.core.training import Model, TrainState, train
+    from dpm_studio.core.train.fasttrain import AutocastNet, DeviceCrops, train_fast
+    from dpm_studio.core.train.presets import _recipe, get_preset, with_net
+    from dpm_studio.core.math.diffusion import Model
+    from dpm_studio.core.train.training import TrainState, train
 
     preset = with_net(get_preset("photos-rgb"), None if net_kind == "photos" else "unet-te")
     torch.manual_seed(0)

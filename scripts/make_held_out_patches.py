@@ -25,10 +25,10 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from dpm_studio.core.bound import estimate_bound, run  # noqa: E402
-from dpm_studio.core.checkpoint import load  # noqa: E402
-from dpm_studio.core.data.images import dequantise  # noqa: E402
-from dpm_studio.core.presets import _recipe, get_preset, preset_for_card  # noqa: E402
+from dpm_studio.core.math.bound import estimate_bound, run  # noqa: E402
+from dpm_studio.core.files.checkpoint import load  # noqa: E402
+from dpm_studio.core.train.data.images import dequantise  # noqa: E402
+from dpm_studio.core.train.presets import _recipe, get_preset, preset_for_card  # noqa: E402
 
 OUT = ROOT / "tests" / "data" / "photos-rgb-held-out.npz"
 N = 32  # of the card's 64: 240 KB

@@ -37,8 +37,9 @@ WALLPAPER = "/work/data/wallpapers/ColorfulCups.jpg"
 
 
 def build_tiny_checkpoint(folder: Path) -> Path:
-    from dpm_studio.core import GaussianDiffusion, Schedule, checkpoint
-    from dpm_studio.core.nets import build_net
+    from dpm_studio.core import GaussianDiffusion, Schedule
+    from dpm_studio.core.files import checkpoint
+    from dpm_studio.core.math.nets import build_net
 
     spec = {"type": "unet", "kwargs": {"T": 100, "channels": 3, "base": 8, "channel_mults": [1, 2], "groups": 4}}
     d = GaussianDiffusion(Schedule("code", 100), "eps")
@@ -100,7 +101,7 @@ def main(argv=None) -> int:
     os.environ["XDG_CONFIG_HOME"] = str(tmpdir / "config")
     os.environ["XDG_DATA_HOME"] = str(tmpdir / "data")
 
-    from dpm_studio.core.checkpoint import list_cards
+    from dpm_studio.core.files.checkpoint import list_cards
 
     image_cards = [c for c in list_cards() if c.get("network", {}).get("type") in ("unet", "multiscale")]
     if not image_cards:

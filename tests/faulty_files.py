@@ -225,7 +225,7 @@ DISK_FAULTS = ["ENOSPC-mid-write", "EACCES-rename", "EACCES-create", "EROFS"]
 
 def disk_fault(monkeypatch, kind):
     """Make the next image write fail like a real disk would; returns the message to expect."""
-    import dpm_studio.core.atomic as atomic
+    import dpm_studio.core.files.atomic as atomic
 
     if kind == "ENOSPC-mid-write":
         def full(self, fp, *a, **k):

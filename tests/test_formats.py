@@ -8,7 +8,7 @@ import tifffile
 from PIL import Image, ImageCms
 
 from dpm_studio import imageio
-from dpm_studio.core import formats
+from dpm_studio.core.files import formats
 
 RNG = np.random.default_rng(7)
 SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()

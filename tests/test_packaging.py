@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from dpm_studio import paths
-from dpm_studio.core import locations
+from dpm_studio.core.files import locations
 
 ROOT = Path(__file__).resolve().parents[1]
 LINUX = ROOT / "packaging" / "linux"

@@ -27,5 +27,5 @@ def test_reading_a_png_loads_only_its_own_decoder(tmp_path):
 
 def test_the_denoise_path_does_not_import_scipy():
     """scipy.ndimage (0.2-0.4 s) is for inpainting's crops only."""
-    assert _run("import sys, dpm_studio.cli, dpm_studio.core.tasks, dpm_studio.imageio; "
+    assert _run("import sys, dpm_studio.cli, dpm_studio.core.run.tasks, dpm_studio.imageio; "
                 "print('scipy' in sys.modules)") == "False"

@@ -53,7 +53,7 @@ def float_in(lo: float, hi: float, *, open_lo: bool = False):
 
 
 # The ranges of the options that are not run settings (those are declared once, on the
-# requests' fields: core/requests.py, and made into options by add_request_options).
+# requests' fields: core/run/requests.py, and made into options by add_request_options).
 STEPS = int_in(1, 100_000)
 SEED = int_in(0, 2 ** 63 - 1)
 QUALITY = int_in(1, 100)
@@ -69,10 +69,10 @@ SYNC_EVERY = int_in(1, 1_000_000)
 
 def add_request_options(p, cls, names) -> None:
     """Add the options of request class ``cls``'s settings ``names``, each from its one
-    declaration (core/settings.py): flag, type, range, choices, default and help."""
+    declaration (core/run/settings.py): flag, type, range, choices, default and help."""
     from dataclasses import fields
 
-    from ..core.settings import specs
+    from ..core.run.settings import specs
 
     declared = specs(cls)
     types = {f.name: str(f.type) for f in fields(cls)}
@@ -98,7 +98,7 @@ def add_request_options(p, cls, names) -> None:
 
 def request_settings(cls, args, names) -> dict:
     """The settings ``names`` given on the command line, in the request's units (None left out)."""
-    from ..core.settings import specs
+    from ..core.run.settings import specs
 
     declared = specs(cls)
     out = {}
@@ -129,8 +129,8 @@ def whole_numbers(n: int, lo: int, hi: int, shape: str):
 
 def parse_size(text: str) -> tuple[int, int]:
     """``WxH`` -> (w, h), each in the sample request's size range."""
-    from ..core.requests import SampleRequest
-    from ..core.settings import spec_of
+    from ..core.run.requests import SampleRequest
+    from ..core.run.settings import spec_of
 
     MAX_SIDE = int(spec_of(SampleRequest, "size").hi)
     try:

@@ -161,7 +161,7 @@ def _folders_read(args, files: list[Path]) -> list[tuple[str, Path]]:
 
 def _check_batch_args(args, files: list[Path]) -> Path:
     from .common import UserError
-    from ..core.safefiles import same_file
+    from ..core.files.safefiles import same_file
     from ..imageio import format_for_path
 
     out = Path(args.output)
@@ -224,7 +224,7 @@ def _mask_files(mask) -> list[Path]:
 
 def _without_mask(args, files: list[Path]) -> list[Path]:
     """The inputs less the one mask file, when it lies among them (a mask is never inpainted itself)."""
-    from ..core.safefiles import same_file
+    from ..core.files.safefiles import same_file
 
     mask = getattr(args, "mask", None)
     if mask is None or Path(mask).is_dir():
@@ -235,7 +235,7 @@ def _without_mask(args, files: list[Path]) -> list[Path]:
 def run(args, task: str) -> int:
     """Run ``task`` ("inpaint" or "denoise") over every input; returns the exit status."""
     from . import common, restore
-    from ..core.checkpoint import CheckpointError
+    from ..core.files.checkpoint import CheckpointError
     from ..imageio import ImageIOError
 
     command = {"inpaint": restore.cmd_inpaint, "denoise": restore.cmd_denoise}[task]

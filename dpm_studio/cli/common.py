@@ -62,8 +62,8 @@ class Progress:
 
 # -- checkpoints ---------------------------------------------------------------------------
 def _load(name_or_path, device="cpu"):
-    from ..core.checkpoint import load, resolve
-    from ..core.locations import shipped_checkpoints_dir
+    from ..core.files.checkpoint import load, resolve
+    from ..core.files.locations import shipped_checkpoints_dir
 
     loaded = load(resolve(name_or_path), device=device)
     for note in loaded.notes:  # e.g. a card without weights_sha256
@@ -77,7 +77,7 @@ def _load(name_or_path, device="cpu"):
 
 
 def _device(name: str) -> str:
-    from ..core.devices import check_device
+    from ..core.machine.devices import check_device
 
     try:
         return check_device(name)

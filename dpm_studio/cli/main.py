@@ -23,10 +23,10 @@ from .common import UserError
 
 # -- checkpoints ---------------------------------------------------------------------------
 def cmd_checkpoints(args) -> int:
-    from ..core.cardschema import printable as p
-    from ..core.checkpoint import is_image_card, scan_cards
+    from ..core.files.cardschema import printable as p
+    from ..core.files.checkpoint import is_image_card, scan_cards
 
-    from ..core.locations import checkpoint_dirs, checkpoint_source
+    from ..core.files.locations import checkpoint_dirs, checkpoint_source
 
     cards, skipped = scan_cards()
     for line in skipped:  # a bad card never hides the good ones
@@ -138,7 +138,7 @@ def _image_opens_the_app(argv: list, parser) -> list:
     commands = next((a.choices for a in parser._subparsers._group_actions), {})
     if not argv or argv[0].startswith("-") or argv[0] in commands:
         return argv
-    from ..core.safefiles import IMAGE_FORMATS
+    from ..core.files.safefiles import IMAGE_FORMATS
 
     first = Path(argv[0])
     if first.is_file() or first.suffix.lower() in IMAGE_FORMATS:
@@ -158,7 +158,7 @@ def main(argv=None) -> int:
     if cmd == "train" and args.minutes is None and args.steps is None:
         print("dpm-studio: error: train needs --minutes or --steps", file=sys.stderr)
         return 2
-    from ..core.checkpoint import CheckpointError
+    from ..core.files.checkpoint import CheckpointError
     from ..imageio import ImageIOError
 
     try:
@@ -183,7 +183,7 @@ def main(argv=None) -> int:
         print("dpm-studio: interrupted", file=sys.stderr)
         return 130
     except Exception as e:  # noqa: BLE001 - the last resort: one line, the details in a log
-        from ..core.memory import is_allocation_failure
+        from ..core.machine.memory import is_allocation_failure
 
         if is_allocation_failure(e):
             print("dpm-studio: error: ran out of memory; try a smaller image, fewer --samples, a smaller --tile or "

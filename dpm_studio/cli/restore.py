@@ -24,7 +24,7 @@ def _run_to_end(gen, label: str, progress=None):
     except ValueError as e:  # the tasks' refusals are meant for the user
         raise UserError(str(e)) from None
     except (MemoryError, RuntimeError) as e:
-        from ..core.memory import is_allocation_failure
+        from ..core.machine.memory import is_allocation_failure
 
         if not is_allocation_failure(e):  # "can't allocate memory", "out of memory", MemoryError, ...
             raise
@@ -44,7 +44,7 @@ def _run_to_end(gen, label: str, progress=None):
 def _checkpoint_files(name_or_path) -> list[tuple[str, Path]]:
     """The card and weights files a ``--checkpoint`` value resolves to (none if it does not resolve:
     loading it says why)."""
-    from ..core.checkpoint import CheckpointError, paths_for, resolve
+    from ..core.files.checkpoint import CheckpointError, paths_for, resolve
 
     if not name_or_path:
         return []
@@ -66,8 +66,8 @@ def protected_files(args, data) -> list[tuple[str, Path, bool]]:
 def check_output_path(out: Path, protected, overwrite: bool) -> None:
     """Refuse an output that is, or resolves to, a device/FIFO/socket, a dangling link, or any file the
     run reads, compared by the file it finally names (resolved path, device and inode), not by spelling."""
-    from ..core.atomic import NotWritable, writable_target
-    from ..core.safefiles import same_file
+    from ..core.files.atomic import NotWritable, writable_target
+    from ..core.files.safefiles import same_file
 
     try:
         writable_target(out)
@@ -106,7 +106,7 @@ def _check_output(args, data):
 
 def _save(args, pixels, data, loaded, request):
     """Write the result with the one metadata schema: the runs that made it, this one last."""
-    from ..core.requests import saved_metadata
+    from ..core.run.requests import saved_metadata
     from ..imageio import export_options, save_image
 
     out = Path(args.output)
@@ -142,14 +142,14 @@ DENOISE = (*COMMON, "noise", "sigma", "noise_a", "noise_b", "samples", "method",
 
 
 def _inpaint_request(args):
-    from ..core.requests import InpaintRequest
+    from ..core.run.requests import InpaintRequest
 
     return _request(InpaintRequest, device=args.device, **A.request_settings(InpaintRequest, args, INPAINT))
 
 
 def _resolve(req, data, mask=None):
-    """The job (core/jobs.py): the same rules as the app's and the API's; its notes to stderr."""
-    from ..core.jobs import Source, resolve
+    """The job (core/run/jobs.py): the same rules as the app's and the API's; its notes to stderr."""
+    from ..core.run.jobs import Source, resolve
 
     try:
         job = resolve(req, data.pixels, mask, Source.of(data))
@@ -161,9 +161,9 @@ def _resolve(req, data, mask=None):
 
 
 def _model_notes(loaded, job):
-    """The model's verdict on the job (core/jobs.check_model, as the app and the API have it): a grey
+    """The model's verdict on the job (core/run/jobs.check_model, as the app and the API have it): a grey
     model on a colour image to inpaint is refused; on one to denoise it gets a note."""
-    from ..core.jobs import check_model
+    from ..core.run.jobs import check_model
 
     try:
         notes = check_model(loaded, job)
@@ -176,7 +176,7 @@ def _model_notes(loaded, job):
 def cmd_inpaint(args, loaded=None, progress=None) -> int:
     """One image (a batch, :mod:`.batch`, calls this for each of its images with the loaded
     checkpoint and its progress display)."""
-    from ..core.tasks import run_task
+    from ..core.run.tasks import run_task
     from ..imageio import load_mask
 
     req = _inpaint_request(args)
@@ -192,14 +192,14 @@ def cmd_inpaint(args, loaded=None, progress=None) -> int:
 
 def _denoise_request(args):
     """The denoising request, checked before any image is read (sigma None: estimated from it)."""
-    from ..core.requests import DenoiseRequest
+    from ..core.run.requests import DenoiseRequest
 
     return _request(DenoiseRequest, device=args.device, **A.request_settings(DenoiseRequest, args, DENOISE))
 
 
 def cmd_denoise(args, loaded=None, progress=None) -> int:
     """One image (as :func:`cmd_inpaint`)."""
-    from ..core.tasks import run_task
+    from ..core.run.tasks import run_task
 
     req = _denoise_request(args)
     data = _read(args.input)
@@ -213,8 +213,8 @@ def cmd_denoise(args, loaded=None, progress=None) -> int:
 
 
 def cmd_sample(args) -> int:
-    from ..core.requests import SampleRequest
-    from ..core.tasks import run_task
+    from ..core.run.requests import SampleRequest
+    from ..core.run.tasks import run_task
 
     w, h = args.size  # parsed and range-checked by argparse (args.parse_size)
     req = _request(SampleRequest, size=(h, w), device=args.device,
@@ -240,7 +240,7 @@ def _restore_args(p, cls, names, checkpoint_required=False):
 
 def add_parsers(sub) -> None:
     """The ``inpaint``, ``denoise`` and ``sample`` subcommands' options."""
-    from ..core.requests import DenoiseRequest, InpaintRequest, SampleRequest
+    from ..core.run.requests import DenoiseRequest, InpaintRequest, SampleRequest
 
     i = sub.add_parser("inpaint", help="fill the masked pixels of an image")
     i.add_argument("input", nargs="+", help="the image; or several, or a folder of images (a batch)")

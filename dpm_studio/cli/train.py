@@ -17,9 +17,9 @@ from .common import Progress, UserError, _device, _load
 # -- evaluate ---------------------------------------------------------------------------------
 def measure(loaded, *, n_mc=None, seed=0, n_traj=0, progress=None, device="cpu") -> dict:
     """The bound of a loaded checkpoint (on ``device``) on its preset's held-out data, as a JSON-able dict."""
-    from ..core.rng import make_generator
-    from ..core.bound import estimate_bound, evaluate_bound, log_likelihood_is
-    from ..core.presets import preset_for_card
+    from ..core.math.rng import make_generator
+    from ..core.math.bound import estimate_bound, evaluate_bound, log_likelihood_is
+    from ..core.train.presets import preset_for_card
 
     recipe = loaded.card["data"].get("recipe")
     try:
@@ -47,7 +47,7 @@ def measure(loaded, *, n_mc=None, seed=0, n_traj=0, progress=None, device="cpu")
     out = {"name": loaded.name, **res.as_dict(), "n_mc": mc if not preset.eval_n_t else 1}
     if preset.eval_n_t:
         out["n_t"] = preset.eval_n_t
-        out["t_strata"] = "log"  # estimate_bound's default (core/bound.py: t_strata)
+        out["t_strata"] = "log"  # estimate_bound's default (core/math/bound.py: t_strata)
     if n_traj:
         for rec in log_likelihood_is(loaded.diffusion, loaded.net, x0, n_traj, generator=gen):
             if rec.result is not None:
@@ -90,7 +90,7 @@ def cmd_evaluate(args) -> int:
     out = measure(loaded, n_mc=args.mc, seed=args.seed, n_traj=args.importance, progress=prog, device=device)
     prog.close()
     if args.update_card:
-        from ..core import checkpoint
+        from ..core.files import checkpoint
 
         card = checkpoint.read_card(loaded.path)
         path = Path(card.pop("_path"))
@@ -127,10 +127,10 @@ def _hardware(device="cpu", processes: int = 1) -> dict:
 def cmd_train(args) -> int:
     import torch
 
-    from ..core import checkpoint
-    from ..core.presets import from_folder, get_preset, with_net
+    from ..core.files import checkpoint
+    from ..core.train.presets import from_folder, get_preset, with_net
 
-    from ..core.cardschema import CardError, check_name, printable
+    from ..core.files.cardschema import CardError, check_name, printable
 
     try:  # the name its own loader would refuse (control characters, DEL, C1) is refused before training
         check_name(args.name or Path(args.output).stem)
@@ -145,7 +145,7 @@ def cmd_train(args) -> int:
     try:
         preset = with_net(get_preset(args.preset), args.net)
         if preset.name.startswith("photos") and not args.data:
-            from ..core.data.images import wallpapers_folder
+            from ..core.train.data.images import wallpapers_folder
 
             wallpapers_folder()  # $DPM_STUDIO_WALLPAPERS=/dev/zero was exit 70 deep in the data
         if args.data:
@@ -268,11 +268,12 @@ def _distributed_setup(device: str, timeout_s: float = 300.0):
 def _train(args, preset, rank: int, device: str) -> int:
     import torch
 
-    from ..core import checkpoint
-    from ..core.training import Model, TrainState, distributed_context, train
+    from ..core.files import checkpoint
+    from ..core.math.diffusion import Model
+    from ..core.train.training import TrainState, distributed_context, train
 
-    from ..core.memory import check_training
-    from ..core.training import load_state, save_state, state_files
+    from ..core.train.training import check_training
+    from ..core.train.training import load_state, save_state, state_files
 
     lead = rank == 0  # under torchrun only rank 0 logs, saves and measures
     loop = args.loop if args.loop != "auto" else ("fast" if str(device).startswith("cuda") else "plain")
@@ -282,7 +283,7 @@ def _train(args, preset, rank: int, device: str) -> int:
     torch.manual_seed(args.seed)
     diffusion, net = preset.build()
     if args.parametrisation:
-        from ..core.gaussian import PARAMETRISATIONS
+        from ..core.math.gaussian import PARAMETRISATIONS
 
         if diffusion.family != "gaussian" or args.parametrisation not in PARAMETRISATIONS:
             raise UserError(f"--parametrisation {args.parametrisation!r} needs a Gaussian preset and one of "
@@ -328,7 +329,7 @@ def _train(args, preset, rank: int, device: str) -> int:
             old_card = {}
         commands = list(old_card.get("training", {}).get("commands", []))
         earlier = _earlier_pieces(old_card)
-        from ..core.presets import data_change
+        from ..core.train.presets import data_change
 
         change = data_change(old_card.get("data", {}), preset.card_data())
         if change and lead:
@@ -388,7 +389,7 @@ def _train(args, preset, rank: int, device: str) -> int:
                   seed=args.seed, total_steps=total, objective=preset.objective, device=device,
                   t_probs=preset.t_probs(state.model.diffusion) if preset.objective == "hybrid" else None)
     if loop == "fast":
-        from ..core.fasttrain import device_data, train_fast
+        from ..core.train.fasttrain import device_data, train_fast
 
         records = train_fast(state, device_data(preset, batch, device, args.channels_last), batch=batch,
                              compile=args.compile, amp=args.amp, channels_last=args.channels_last,

@@ -28,7 +28,7 @@ class CheckpointsController(QObject):
 
     def refresh(self, select: str | None = None):
         """List the checkpoints found and the extra cards; select ``select`` (or keep the selection)."""
-        from ..core import checkpoint
+        from ..core.files import checkpoint
 
         cards, skipped = checkpoint.scan_cards()  # bad cards are skipped, with a word in the status bar
         if skipped:
@@ -58,7 +58,7 @@ class CheckpointsController(QObject):
             self.open(p)
 
     def open(self, path) -> bool:
-        from ..core import checkpoint
+        from ..core.files import checkpoint
 
         try:
             card_path = checkpoint.resolve(path)
@@ -79,7 +79,7 @@ class CheckpointsController(QObject):
 
     def import_checkpoint(self, path) -> bool:
         """File > Import Checkpoint: check it loads, copy its two files into the models folder, select it."""
-        from ..core.checkpoint import CheckpointError
+        from ..core.files.checkpoint import CheckpointError
         from .models import import_checkpoint
 
         QApplication.setOverrideCursor(Qt.WaitCursor)
@@ -104,7 +104,7 @@ class CheckpointsController(QObject):
         from PySide6.QtCore import QUrl
         from PySide6.QtGui import QDesktopServices
 
-        from ..core.locations import user_checkpoints_dir
+        from ..core.files.locations import user_checkpoints_dir
 
         folder = user_checkpoints_dir()
         try:
@@ -119,13 +119,13 @@ class CheckpointsController(QObject):
     def model(self, path: str, device: str = "cpu"):
         """A loaded checkpoint (the core's cache, shared with the API: reloaded when its files
         change); raises CheckpointError."""
-        from ..core import checkpoint
+        from ..core.files import checkpoint
 
         return checkpoint.load_cached(path, device)
 
     @Slot(str)
     def _on_checkpoint_changed(self, path: str):
-        from ..core.checkpoint import CheckpointError
+        from ..core.files.checkpoint import CheckpointError
 
         self.loaded, self.model_error = None, ""
         if path:

@@ -18,7 +18,7 @@ from PySide6.QtCore import QObject, Slot
 from PySide6.QtGui import QGuiApplication
 
 from .. import __version__, imageio
-from ..core.requests import saved_metadata
+from ..core.run.requests import saved_metadata
 from ..imageio import ImageData, ImageIOError
 from .dialogs import IMAGE_FILTER, array_to_qimage, qimage_to_array
 from .safe_settings import Checked

@@ -1,6 +1,6 @@
 """A run's frames as the app sees them, without Qt: where each one lies, how far along it is.
 
-:func:`task_frames` wraps :func:`dpm_studio.core.tasks.run_task` and does the per-step
+:func:`task_frames` wraps :func:`dpm_studio.core.run.tasks.run_task` and does the per-step
 bookkeeping in the worker thread: the RMS change per step, a bounded recording of the
 trajectory as uint8 crops with their boxes (:class:`Trajectory`), and the progress in the
 units the user chose (:func:`progress_text`).
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .analysis import frame_indices, rms_change
-from ..core.regions import Region, region_box  # noqa: F401  (the app's names for the core's region denoise)
+from ..core.run.regions import Region, region_box  # noqa: F401  (the app's names for the core's region denoise)
 from ..imageio import from_uint8, to_uint8
 
 __all__ = ["Frame", "Trajectory", "RunJob", "Region", "region_box", "RunCancelled", "task_frames", "composite",
@@ -197,7 +197,7 @@ class Frame:
 @dataclass
 class RunJob:
     """A run as the app starts it, made the moment Run is pressed: the loaded checkpoint and
-    the resolved job (:func:`dpm_studio.core.jobs.resolve`: its request, pixels, mask and
+    the resolved job (:func:`dpm_studio.core.run.jobs.resolve`: its request, pixels, mask and
     plan, the same the command line runs)."""
 
     loaded: object
@@ -240,7 +240,7 @@ def _input_at(image, box):
 
 def task_frames(job: RunJob):
     """Generator of :class:`Frame` for a job; the bookkeeping happens here, in the worker."""
-    from ..core.tasks import run_task
+    from ..core.run.tasks import run_task
 
     t0 = time.perf_counter()
     prev = None

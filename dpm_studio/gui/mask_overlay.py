@@ -1,6 +1,6 @@
 """The mask as the canvas shows it: a translucent colour layer over the picture, feathered by
 the session's amount (the mask panel sets it; the same rule a run applies,
-:func:`dpm_studio.core.masks.feather`, through :meth:`Session.effective_mask`).
+:func:`dpm_studio.core.run.masks.feather`, through :meth:`Session.effective_mask`).
 
 :class:`MaskOverlay` reads the session's mask and feather and never writes the mask; the canvas
 tells it when the mask changed (:meth:`MaskOverlay.changed`)."""

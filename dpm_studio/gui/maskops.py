@@ -3,7 +3,7 @@
 No Qt here. A mask is a float32 (H, W) array in [0, 1]: 1 = fill this pixel, 0 = keep
 it, values in between = a soft (feathered) edge. The editing tools paint hard values
 (1 with the brush, 0 with the eraser); the run feathers it by the request's ``feather``
-(:mod:`dpm_studio.core.masks`, one rule for the app, the command line and the API).
+(:mod:`dpm_studio.core.run.masks`, one rule for the app, the command line and the API).
 
 Pixel (i, j) (row i, column j) covers the square [j, j+1) x [i, i+1) in image
 coordinates, so its centre is (j + 0.5, i + 0.5). Tools take points in those

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Slot
 
-from ..core.noise import estimate_noise_sigma
+from ..core.run.noise import estimate_noise_sigma
 
 __all__ = ["NoiseReadout"]
 
@@ -19,7 +19,7 @@ class NoiseReadout(QObject):
     def __init__(self, window):
         super().__init__(window)
         self.w, self.session = window, window.session
-        self.fit = None   # the noise curve fitted on the document (core/noise_level.py)
+        self.fit = None   # the noise curve fitted on the document (core/run/noise_level.py)
         self.session.events.document.connect(self._on_document)
         self.session.events.pixels.connect(self._on_pixels)
         tp = window.task_panel
@@ -32,10 +32,10 @@ class NoiseReadout(QObject):
         if doc is None:
             return
         self.w.task_panel.show_estimate(doc.noise_sigma * 255.0)
-        from ..core.noise_level import fit_noise_level
+        from ..core.run.noise_level import fit_noise_level
 
         # The curve drawn is fitted on a grid of windows (a quarter megapixel): what a run
-        # fits on the whole image (core/jobs.py) to within its error bars, at a small cost.
+        # fits on the whole image (core/run/jobs.py) to within its error bars, at a small cost.
         self.fit = fit_noise_level(doc.pixels[:, :, :3], max_pixels=256 * 256 * 4)
         self.plot()
 

@@ -1,6 +1,6 @@
 """The app's view of the image's noise: the fitted noise curve and the controls over it.
 
-:func:`noise_curves` (Qt-free) turns a fit (core/noise_level.py) into what the plots dock
+:func:`noise_curves` (Qt-free) turns a fit (core/run/noise_level.py) into what the plots dock
 draws: the noise std against intensity per channel (sqrt(a x + b), times the strength),
 the std measured in each intensity bin with the number of smooth blocks behind it (the
 histogram the fit was made on), and the constant-sigma line for comparison.

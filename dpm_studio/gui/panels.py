@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (
     QPushButton, QRadioButton, QSizePolicy, QSlider, QSpinBox, QWidget,
 )
 
-from ..core.requests import InpaintRequest
+from ..core.run.requests import InpaintRequest
 
 __all__ = ["MaskPanel", "ResultBar", "declared"]
 
@@ -43,9 +43,9 @@ def _form(box: QGroupBox) -> QFormLayout:
 
 def declared(widget, cls, name: str, cap: float | None = None):
     """Give a spin box (or a _SliderSpin) the range, suffix and tooltip of request ``cls``'s setting
-    ``name``, from its one declaration (core/settings.py); ``cap``: what the widget can hold
+    ``name``, from its one declaration (core/run/settings.py); ``cap``: what the widget can hold
     (a QSpinBox stops at 2^31 - 1). Returns the widget."""
-    from ..core.settings import default_of, spec_of
+    from ..core.run.settings import default_of, spec_of
 
     s = spec_of(cls, name)
     spin = getattr(widget, "spin", widget)

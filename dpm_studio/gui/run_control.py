@@ -19,8 +19,8 @@ from PySide6.QtCore import QObject, QSignalBlocker, QTimer, Slot
 
 from .predicates import COMPARE
 from .runner import RunJob
-from ..core.jobs import check_model, has_colour
-from ..core.regions import MARGIN as REGION_MARGIN
+from ..core.run.jobs import check_model, has_colour
+from ..core.run.regions import MARGIN as REGION_MARGIN
 
 __all__ = ["RunController", "REGION_MARGIN", "runs_phrase"]
 
@@ -35,7 +35,7 @@ _APP_WORDS = {"give the noise level (sigma)": "type its noise level in the Noise
 
 
 def app_wording(message: str) -> str:
-    """A request's or job's error (core/requests.py, core/jobs.py) as a sentence of the app's:
+    """A request's or job's error (core/run/requests.py, core/run/jobs.py) as a sentence of the app's:
     capitalised, with a full stop, the command line's option names swapped for the app's boxes."""
     for cli, app in _APP_WORDS.items():
         message = message.replace(cli, app)
@@ -80,7 +80,7 @@ class RunController(QObject):
         return ""
 
     def grey_model_on_colour(self) -> bool:
-        """The selected model is grey and the image has colour (the core's rule, core/jobs.check_model)."""
+        """The selected model is grey and the image has colour (the core's rule, core/run/jobs.check_model)."""
         loaded = self.w.checkpoints.loaded
         if loaded is None or loaded.channels != 1 or self.session.doc is None:
             return False
@@ -92,7 +92,7 @@ class RunController(QObject):
 
     def _denoise_region(self):
         """Denoising with a mask (or a selection) painted: the feathered mask that limits the run to
-        the crop around it (REGION_MARGIN px of context; core/regions.py); None for the whole image."""
+        the crop around it (REGION_MARGIN px of context; core/run/regions.py); None for the whole image."""
         m = self.session.effective_mask()
         return m if m is not None and (m > 0).any() else None
 
@@ -108,7 +108,7 @@ class RunController(QObject):
             tp.set_hint(why)
             self._status(why, 5000)
             return False
-        from ..core.checkpoint import CheckpointError
+        from ..core.files.checkpoint import CheckpointError
 
         try:
             loaded = w.checkpoints.model(st.checkpoint, st.device)
@@ -125,7 +125,7 @@ class RunController(QObject):
         if req.task == "inpaint":
             req = req.replace(feather=self.session.feather)
         region = self._denoise_region() if req.task == "denoise" else None
-        try:  # the command line's rules (core/jobs.py); a mask on a denoise limits it to the region
+        try:  # the command line's rules (core/run/jobs.py); a mask on a denoise limits it to the region
             job = self.session.job(req.validate(loaded), region)
         except ValueError as e:
             why = app_wording(str(e))

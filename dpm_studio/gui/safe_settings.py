@@ -152,7 +152,7 @@ def scrub(path) -> list[str]:
     if not dropped:
         return []
     try:
-        from ..core.atomic import atomic_write
+        from ..core.files.atomic import atomic_write
 
         clean = "".join(kept)
         atomic_write(path, lambda tmp: Path(tmp).write_text(clean, encoding="utf-8", errors="surrogateescape"))

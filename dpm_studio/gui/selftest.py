@@ -159,7 +159,7 @@ def _versions() -> dict:
     from PySide6.QtCore import qVersion
 
     from .. import __version__
-    from ..core.locations import is_frozen
+    from ..core.files.locations import is_frozen
 
     return {"dpm_studio": __version__, "python": platform.python_version(), "torch": torch.__version__,
             "pyside6": PySide6.__version__, "qt": qVersion(), "numpy": np.__version__,
@@ -247,8 +247,8 @@ def _drive(checks: _Checks, timings: dict, summary: dict, out: Path, deadline: f
     from PySide6.QtWidgets import QApplication
 
     from .. import imageio
-    from ..core.checkpoint import list_cards
-    from ..core.locations import app_root, shipped_checkpoints_dir
+    from ..core.files.checkpoint import list_cards
+    from ..core.files.locations import app_root, shipped_checkpoints_dir
     from ..paths import resources_dir
     from .app import create_app, leave_a_core_for_the_gui
     from .canvas import Tool

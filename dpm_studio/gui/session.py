@@ -33,10 +33,10 @@ import numpy as np
 from .events import EmitterGroup
 from .frames import uncertainty_map
 from .maskops import History, MaskEdit
-from ..core import masks
-from ..core.decode import ImageData
-from ..core.jobs import Job, Source, resolve
-from ..core.noise import estimate_noise_sigma
+from ..core.run import masks
+from ..core.files.decode import ImageData
+from ..core.run.jobs import Job, Source, resolve
+from ..core.run.noise import estimate_noise_sigma
 
 __all__ = ["Document", "Session", "EVENTS"]
 
@@ -45,7 +45,7 @@ EVENTS = ("document", "pixels", "mask", "feather", "history", "state", "result",
 
 @dataclass
 class Document(ImageData):
-    """An image being worked on: the decoded file (:class:`~dpm_studio.core.decode.ImageData`:
+    """An image being worked on: the decoded file (:class:`~dpm_studio.core.files.decode.ImageData`:
     float pixels (H, W, C) in [0, 1], alpha, ``path`` read from, bit depth, value range, ICC,
     EXIF, the runs the file already carried) and what the app adds: its name, where it was
     last saved, the runs accepted into it, whether it changed since, its noise level."""
@@ -154,8 +154,8 @@ class Session:
 
     def job(self, request, region=None) -> Job:
         """The job of ``request`` on the document and its mask, resolved by the rules the command
-        line and the API use (core/jobs.py): a copy of the pixels, so edits during a run are safe.
-        ``region``: a denoise's (feathered) mask that limits it to the crop around it (core/regions.py)."""
+        line and the API use (core/run/jobs.py): a copy of the pixels, so edits during a run are safe.
+        ``region``: a denoise's (feathered) mask that limits it to the crop around it (core/run/regions.py)."""
         if request.task == "sample":
             return resolve(request)
         if self.doc is None:
@@ -176,7 +176,7 @@ class Session:
             self.events.feather(feather=amount)
 
     def effective_mask(self, copy: bool = True) -> np.ndarray | None:
-        """The mask a run gets: the hard mask feathered by ``feather`` (core/masks.feather, the rule
+        """The mask a run gets: the hard mask feathered by ``feather`` (core/run/masks.feather, the rule
         the command line applies); a new array unless ``copy`` is False (then do not modify it)."""
         if self.mask is None:
             return None

@@ -1,5 +1,5 @@
 """The task panel's pages, one per task: each holds the settings only that task has, their
-ranges, suffixes and tooltips from the settings' one declaration (core/settings.py, through
+ranges, suffixes and tooltips from the settings' one declaration (core/run/settings.py, through
 :func:`~.panels.declared`); the choice boxes' values are the declared choices.
 
 - :class:`InpaintPage`: where the hole starts from; the known-pixel rule and the resampling
@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 
 from .noise_view import NoiseControls
 from .panels import _choice, declared
-from ..core.requests import DenoiseRequest, InpaintRequest, SampleRequest
+from ..core.run.requests import DenoiseRequest, InpaintRequest, SampleRequest
 
 __all__ = ["InpaintPage", "DenoisePage", "SamplePage"]
 

@@ -26,9 +26,9 @@ from .models import card_T
 from .panels import _choice, _form, _section, declared
 from .run_bar import RunBar
 from .task_pages import DenoisePage, InpaintPage, SamplePage
-from ..core.devices import available_devices
-from ..core.requests import REQUESTS, DenoiseRequest, InpaintRequest, SampleRequest
-from ..core.settings import spec_of
+from ..core.machine.devices import available_devices
+from ..core.run.requests import REQUESTS, DenoiseRequest, InpaintRequest, SampleRequest
+from ..core.run.settings import spec_of
 
 __all__ = ["RunSettings", "TaskPanel", "TASK_NAMES"]
 
@@ -49,7 +49,7 @@ class RunSettings:
     seed: int = 0
     samples: int = 1
     mode: str = _INPAINT.mode
-    sigma255: float | None = 25.0      # None: the estimate (core/jobs.py measures it, as the CLI does)
+    sigma255: float | None = 25.0      # None: the estimate (core/run/jobs.py measures it, as the CLI does)
     size: tuple[int, int] = (64, 64)   # (H, W) for sampling
     device: str = "cpu"
     jump_length: int = _INPAINT.jump_length
@@ -164,7 +164,7 @@ class TaskPanel(QWidget):
                                 "Large: the forward process's rate between the two steps (Ho et al.'s "
                                 "sigma^2 = beta); the model turns part of the extra noise into texture, "
                                 "part stays as grain.", "learned")
-        # Sequential Monte Carlo (core/smc.py): the tooltip is the setting's one declaration.
+        # Sequential Monte Carlo (core/math/smc.py): the tooltip is the setting's one declaration.
         self.smc = QCheckBox("Sequential Monte Carlo")
         self._own = None   # the user's (smc, start) while the exact mode shows its own (_show_exact)
         smc_help = spec_of(InpaintRequest, "smc").describe(False)

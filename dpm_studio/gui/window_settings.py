@@ -6,8 +6,8 @@ the keys so reset make one status-bar line with the read-only note.
 
 from __future__ import annotations
 
-from ..core.requests import InpaintRequest
-from ..core.settings import spec_of
+from ..core.run.requests import InpaintRequest
+from ..core.run.settings import spec_of
 from .safe_settings import Checked
 from .task_panel import TASK_NAMES
 

@@ -3,8 +3,10 @@
 import pytest
 import torch
 
-from dpm_studio.core import GaussianDiffusion, Schedule, checkpoint
-from dpm_studio.core.nets import build_net
+from dpm_studio.core import GaussianDiffusion, Schedule
+
+from dpm_studio.core.files import checkpoint
+from dpm_studio.core.math.nets import build_net
 
 
 def save_tiny(folder, name="tiny-rgb", channels=3):

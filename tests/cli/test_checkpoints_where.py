@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 from dpm_studio.cli.main import main
-from dpm_studio.core.locations import user_checkpoints_dir
+from dpm_studio.core.files.locations import user_checkpoints_dir
 
 
 def test_checkpoints_lists_where_each_lives(tmp_path, tiny, make_tiny, capsys):

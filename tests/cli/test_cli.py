@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from dpm_studio.cli.main import main
-from dpm_studio.core.checkpoint import load
+from dpm_studio.core.files.checkpoint import load
 
 
 def _last_json(text):
@@ -17,7 +17,7 @@ def _last_json(text):
 def test_train_then_list_then_evaluate(tmp_path, monkeypatch, capsys):
     import dataclasses
 
-    from dpm_studio.core import presets
+    from dpm_studio.core.train import presets
 
     monkeypatch.setenv("DPM_STUDIO_CHECKPOINTS", str(tmp_path))
     # Evaluate on the first 2,000 of the preset's 20,000 held-out points: the same path, a tenth of the time.
@@ -95,7 +95,7 @@ def test_train_on_a_folder_of_own_images(tmp_path, capsys):
     import numpy as np
     from PIL import Image
 
-    from dpm_studio.core.presets import preset_for_card
+    from dpm_studio.core.train.presets import preset_for_card
 
     folder = tmp_path / "mine"
     folder.mkdir()
@@ -126,13 +126,13 @@ def test_evaluate_prints_an_image_model_bound_whose_elbo_is_not_measured(tmp_pat
     """Image presets estimate K with stratified steps and leave the ELBO out (null in JSON): the plain print says so."""
     import torch
 
-    from dpm_studio.core import checkpoint
-    from dpm_studio.core.nets import build_net
-    from dpm_studio.core.presets import get_preset
+    from dpm_studio.core.files import checkpoint
+    from dpm_studio.core.math.nets import build_net
+    from dpm_studio.core.train.presets import get_preset
 
     import dataclasses
 
-    from dpm_studio.core import presets
+    from dpm_studio.core.train import presets
 
     preset = get_preset("dead-leaves")
     spec = {"type": "unet", "kwargs": {"T": 1000, "channels": 1, "outputs_per_channel": 2, "base": 8}}

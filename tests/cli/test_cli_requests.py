@@ -1,4 +1,4 @@
-"""The command line saves what the app saves: each run a request's record (core/requests.py)."""
+"""The command line saves what the app saves: each run a request's record (core/run/requests.py)."""
 
 import hashlib
 import json
@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image
 
 from dpm_studio.cli.main import main
-from dpm_studio.core.requests import DenoiseRequest
+from dpm_studio.core.run.requests import DenoiseRequest
 from dpm_studio.imageio import load_image
 
 

@@ -102,7 +102,7 @@ def test_crafted_sizes_are_refused_before_allocating(tmp_path, tiny, monkeypatch
     """base=1200 and T=3e8 used to allocate 4 GB / 9.4 GB before failing: nothing is built now."""
     import torch
 
-    from dpm_studio.core import checkpoint
+    from dpm_studio.core.files import checkpoint
 
     folder = Path(os.environ["DPM_STUDIO_CHECKPOINTS"])
     bad_cards(folder)
@@ -200,7 +200,7 @@ def test_a_card_in_the_working_folder_does_not_replace_a_listed_one(tmp_path, ti
     """./photos-rgb.json (or a folder named photos-rgb) in the working folder is not the default."""
     monkeypatch.chdir(tmp_path)
     (tmp_path / "photos-rgb").mkdir()
-    from dpm_studio.core import checkpoint
+    from dpm_studio.core.files import checkpoint
 
     assert checkpoint.resolve("photos-rgb") == ROOT / "checkpoints" / "photos-rgb.json"
     (tmp_path / "photos-rgb").rmdir()

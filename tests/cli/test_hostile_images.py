@@ -118,7 +118,7 @@ def test_an_oversized_icc_block_is_named_as_such(tmp_path, tiny, capsys):
 
 
 def test_the_pixel_budget_follows_available_memory(tmp_path, tiny, capsys, monkeypatch):
-    from dpm_studio.core import memory
+    from dpm_studio.core.machine import memory
 
     src = tmp_path / "in.png"
     Image.fromarray(np.full((256, 256, 3), 100, np.uint8)).save(src)
@@ -131,7 +131,7 @@ def test_the_pixel_budget_follows_available_memory(tmp_path, tiny, capsys, monke
 
 
 def test_the_pixel_budget_applies_to_16_bit_files_too(tmp_path, tiny, capsys, monkeypatch):
-    from dpm_studio.core import memory
+    from dpm_studio.core.machine import memory
 
     src = tmp_path / "deep.png"  # 16-bit colour: read by imageio's own decoder, not Pillow
     imageio.save_image(src, np.full((256, 256, 3), 0.4, np.float32), bit_depth=16)

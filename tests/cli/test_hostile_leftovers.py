@@ -112,8 +112,8 @@ def test_a_card_without_weights_sha256_loads_with_a_warning_said_and_recorded(tm
 
 
 def test_every_shipped_checkpoint_records_its_weights_and_loads_without_a_warning():
-    from dpm_studio.core.checkpoint import load
-    from dpm_studio.core.locations import shipped_checkpoints_dir
+    from dpm_studio.core.files.checkpoint import load
+    from dpm_studio.core.files.locations import shipped_checkpoints_dir
 
     cards = sorted(shipped_checkpoints_dir().glob("*.json"))
     assert len(cards) >= 6

@@ -52,7 +52,7 @@ def test_bad_numbers_are_refused_by_argparse(tmp_path, img, capsys, cmd, opt, va
 def test_a_run_that_will_not_fit_is_refused_from_the_estimate(tmp_path, img, capsys, monkeypatch):
     """sample --size 4096x4096, --samples 256, a whole-image mask on a large picture: refused before
     any allocation (here with 200 MB said to be free; a real 4096 px sample wants ~43 GB)."""
-    from dpm_studio.core import memory
+    from dpm_studio.core.machine import memory
 
     monkeypatch.setattr(memory, "available_bytes", lambda: 200 << 20)
     allocated = []
@@ -74,9 +74,10 @@ def test_a_run_that_will_not_fit_is_refused_from_the_estimate(tmp_path, img, cap
 
 
 def test_the_estimate_is_in_the_measured_range():
-    from dpm_studio.core import checkpoint, memory
-    from dpm_studio.core.jobs import resolve
-    from dpm_studio.core.requests import SampleRequest
+    from dpm_studio.core.files import checkpoint
+    from dpm_studio.core.machine import memory
+    from dpm_studio.core.run.jobs import resolve
+    from dpm_studio.core.run.requests import SampleRequest
 
     loaded = checkpoint.load(checkpoint.resolve("photos-rgb"))
     per_image = memory.run_bytes(loaded, resolve(SampleRequest(size=(256, 256))))
@@ -84,7 +85,7 @@ def test_the_estimate_is_in_the_measured_range():
 
 
 def test_training_batches_that_will_not_fit_are_refused(tmp_path, capsys, monkeypatch):
-    from dpm_studio.core import memory
+    from dpm_studio.core.machine import memory
 
     monkeypatch.setattr(memory, "available_bytes", lambda: 1 << 30)
     assert main(["train", "photos-rgb", "-o", str(tmp_path / "t"), "--steps", "1", "--batch", "65536"]) == 2
@@ -97,7 +98,7 @@ def test_training_batches_that_will_not_fit_are_refused(tmp_path, capsys, monkey
                  "to allocate 15032385536 bytes. Error code 12 (Cannot allocate memory)"),
     RuntimeError("CUDA out of memory. Tried to allocate 20.00 GiB"), MemoryError()])
 def test_allocation_failures_of_any_wording_are_one_line(tmp_path, img, capsys, monkeypatch, exc):
-    from dpm_studio.core import tasks
+    from dpm_studio.core.run import tasks
 
     def boom(*a, **k):
         raise exc
@@ -142,7 +143,7 @@ def test_broken_weights_never_give_a_black_or_unchanged_image(tmp_path, tiny, im
 
 
 def test_a_non_finite_result_is_not_saved(tmp_path, tiny, img, capsys, monkeypatch):
-    from dpm_studio.core import tasks
+    from dpm_studio.core.run import tasks
 
     real = tasks.run_task
 
@@ -170,7 +171,7 @@ def test_train_refuses_to_replace_a_checkpoint_without_resume_or_overwrite(tmp_p
 
 
 def test_training_onto_a_full_disk_keeps_the_last_good_checkpoint(tmp_path, capsys, monkeypatch):
-    from dpm_studio.core import checkpoint
+    from dpm_studio.core.files import checkpoint
 
     out = tmp_path / "roll"
     assert main(["train", "swiss-roll", "-o", str(out), "--steps", "2", "--batch", "8", "--no-eval"]) == 0
@@ -248,7 +249,7 @@ def test_a_tile_under_twice_the_overlap_is_refused_in_one_line(tmp_path, img, ca
 
 
 def test_the_api_refuses_a_crafted_jump_count_before_building_a_schedule():
-    from dpm_studio.core.requests import InpaintRequest
+    from dpm_studio.core.run.requests import InpaintRequest
 
     with pytest.raises(ValueError, match="number of jump repeats must be 1 to 100"):
         InpaintRequest(jump_n_sample=10 ** 9).validate()

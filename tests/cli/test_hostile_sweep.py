@@ -98,7 +98,7 @@ def test_the_api_takes_a_region_as_an_array_and_refuses_text(tiny):
 
 
 def test_the_api_refuses_an_array_larger_than_memory_in_one_line(tiny, monkeypatch):
-    from dpm_studio.core import memory
+    from dpm_studio.core.machine import memory
 
     monkeypatch.setattr(memory, "available_bytes", lambda: 1 << 20)  # 1 MB left
     with pytest.raises(ValueError, match=r"the image \(1,000 x 1,000\) as float32 needs about .* of memory"):

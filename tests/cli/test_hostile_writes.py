@@ -98,7 +98,7 @@ def test_a_signal_during_a_save_leaves_no_temporary_file(tmp_path, sig):
     tmp_path.mkdir()
     out = tmp_path / "out.png"
     out.write_bytes(b"the previous version")
-    p = subprocess.Popen([sys.executable, "-c", WRITER, str(ROOT / "dpm_studio" / "core" / "atomic.py"), str(out)],
+    p = subprocess.Popen([sys.executable, "-c", WRITER, str(ROOT / "dpm_studio" / "core" / "files" / "atomic.py"), str(out)],
                          stdout=subprocess.PIPE, text=True)
     try:
         assert p.stdout.readline().strip() == "writing"

@@ -12,9 +12,9 @@ from PIL import Image
 
 from dpm_studio import api
 from dpm_studio.cli.main import main
-from dpm_studio.core.jobs import resolve
-from dpm_studio.core.noise import estimate_noise_sigma
-from dpm_studio.core.requests import DenoiseRequest
+from dpm_studio.core.run.jobs import resolve
+from dpm_studio.core.run.noise import estimate_noise_sigma
+from dpm_studio.core.run.requests import DenoiseRequest
 
 H, W = 40, 56
 
@@ -108,11 +108,11 @@ def test_region_noise_is_the_whole_images_and_a_mask_is_the_same_region():
 
 
 def test_region_range_is_the_requests():
-    """--region and DenoiseRequest(region=) read the one declaration (core/settings.py)."""
+    """--region and DenoiseRequest(region=) read the one declaration (core/run/settings.py)."""
     import argparse
 
     from dpm_studio.cli.main import build_parser
-    from dpm_studio.core.settings import spec_of
+    from dpm_studio.core.run.settings import spec_of
 
     subs = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)).choices
     action = next(a for a in subs["denoise"]._actions if a.dest == "region")

@@ -1,6 +1,6 @@
 """The Python API's promises against hostile keywords, and the checkpoint path's size (issue 27,
 items 15 and 19). A bad value is a ValueError with one line, raised before any work; the API's
-ranges are the command line's (one declaration per setting: core/settings.py); the checkpoint files are unchanged after."""
+ranges are the command line's (one declaration per setting: core/run/settings.py); the checkpoint files are unchanged after."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ BAD = [("inpaint", dict(steps=2.7)), ("inpaint", dict(steps="x")), ("inpaint", d
 
 @pytest.mark.parametrize("task, kw", BAD, ids=[f"{t}-{next(iter(k))}={k[next(iter(k))]!r}" for t, k in BAD])
 def test_bad_keywords_raise_valueerror_before_any_work(tiny, tmp_path, photo, hole, task, kw, monkeypatch):
-    from dpm_studio.core import tasks
+    from dpm_studio.core.run import tasks
 
     folder = tmp_path / "ckpt"
     before = _hashes(folder)
@@ -63,8 +63,8 @@ def test_the_api_ranges_are_the_command_lines():
     import argparse
 
     from dpm_studio.cli.main import build_parser
-    from dpm_studio.core.requests import REQUESTS
-    from dpm_studio.core.settings import specs
+    from dpm_studio.core.run.requests import REQUESTS
+    from dpm_studio.core.run.settings import specs
 
     subs = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)).choices
     checked = 0

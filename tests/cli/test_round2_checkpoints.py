@@ -34,7 +34,7 @@ def test_every_shipped_card_records_the_hash_of_its_weights(card):
 def test_training_and_saving_write_the_hash(tmp_path, monkeypatch):
     import dataclasses
 
-    from dpm_studio.core import presets
+    from dpm_studio.core.train import presets
 
     roll = presets.get_preset("swiss-roll")  # evaluate on 200 held-out points: the same path, faster
     monkeypatch.setitem(presets.PRESETS, "swiss-roll", dataclasses.replace(roll, held_out=lambda: roll.held_out()[:200]))
@@ -179,8 +179,10 @@ def test_a_crafted_multiscale_card_is_refused_before_it_runs(tmp_path, capsys):
     size overflow) after the card passed every check."""
     from safetensors.torch import load_file, save_file
 
-    from dpm_studio.core import GaussianDiffusion, Schedule, checkpoint
-    from dpm_studio.core.nets import build_net
+    from dpm_studio.core import GaussianDiffusion, Schedule
+
+    from dpm_studio.core.files import checkpoint
+    from dpm_studio.core.math.nets import build_net
 
     folder = tmp_path / "ckpt"
     spec = {"type": "multiscale", "kwargs": {"T": 20, "channels": 3, "conv_layers": 1, "conv_filters": 2,

@@ -211,7 +211,7 @@ def test_item11_a_3_gb_sparse_file_with_a_png16_header_is_refused_at_once(tmp_pa
 TRUNCATE_WHILE_READING = """
 import os, sys, threading, time
 import numpy as np
-from dpm_studio.core import formats
+from dpm_studio.core.files import formats
 path = sys.argv[1]
 real = formats.to_unit
 def slow_to_unit(samples, *a, **k):  # cut the file short between the header and the pixel reads
@@ -294,7 +294,7 @@ def test_item19_an_exif_too_large_for_a_jpeg_is_refused_before_the_run(tmp_path,
 # -- item 19: temporary files left by a signal ------------------------------------------------------------
 WRITER = """
 import sys, time
-from dpm_studio.core import atomic
+from dpm_studio.core.files import atomic
 def slow(tmp):
     with open(tmp, "wb") as f:
         f.write(b"x" * 100_000); f.flush()

@@ -24,7 +24,7 @@ def sha(path) -> str:
 
 @pytest.fixture
 def bf16_fails_on_thin_inputs(monkeypatch):
-    from dpm_studio.core.nets_image import MultiScaleConvNet
+    from dpm_studio.core.math.nets_image import MultiScaleConvNet
 
     real = MultiScaleConvNet.forward
 
@@ -39,7 +39,7 @@ def bf16_fails_on_thin_inputs(monkeypatch):
 
 @pytest.fixture
 def network_gives_nan(monkeypatch):
-    from dpm_studio.core.nets_image import MultiScaleConvNet
+    from dpm_studio.core.math.nets_image import MultiScaleConvNet
 
     real = MultiScaleConvNet.forward
     monkeypatch.setattr(MultiScaleConvNet, "forward", lambda self, x, t: real(self, x, t) * float("nan"))

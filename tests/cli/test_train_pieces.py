@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from dpm_studio.cli.main import main
-from dpm_studio.core.checkpoint import load
-from dpm_studio.core.training import load_state, state_files
+from dpm_studio.core.files.checkpoint import load
+from dpm_studio.core.train.training import load_state, state_files
 
 
 def _last_json(text):

@@ -1,10 +1,10 @@
-"""The generalized Anscombe transform, its exact unbiased inverse (core/anscombe.py), and
-denoising signal-dependent noise through it (core/tasks.py with a Poisson-Gaussian request)."""
+"""The generalized Anscombe transform, its exact unbiased inverse (core/run/anscombe.py), and
+denoising signal-dependent noise through it (core/run/tasks.py with a Poisson-Gaussian request)."""
 
 import numpy as np
 import pytest
 
-from dpm_studio.core.anscombe import ConstantNoise, GeneralizedAnscombe, expected_gat, gat, gat_algebraic_inverse
+from dpm_studio.core.run.anscombe import ConstantNoise, GeneralizedAnscombe, expected_gat, gat, gat_algebraic_inverse
 
 LEVELS = [(0.001, 0.0001), (0.004, 0.0004), (0.01, 0.001)]
 

@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from dpm_studio.core import BinomialDiffusion, Schedule
-from dpm_studio.core.binomial import BernoulliDist, bernoulli_kl
-from dpm_studio.core.conditioning import binary_product
+from dpm_studio.core.math.binomial import BernoulliDist, bernoulli_kl
+from dpm_studio.core.math.conditioning import binary_product
 
 
 @pytest.fixture
@@ -84,7 +84,7 @@ def test_fixed_first_step_expectation_matches_enumeration():
 @pytest.mark.parametrize("par", ["direct", "x0"])
 def test_untrained_heads_start_at_the_prior(par):
     """With a zero network output the model is the prior's own reverse process: K = L_null."""
-    from dpm_studio.core.bound import evaluate_bound, run
+    from dpm_studio.core.math.bound import evaluate_bound, run
 
     d = BinomialDiffusion(Schedule("paper", 40), par, first_step="fixed", base_rate=0.2)
     x0 = torch.bernoulli(torch.full((400, 8), 0.2), generator=torch.Generator().manual_seed(1))

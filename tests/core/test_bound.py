@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from dpm_studio.core import GaussianDiffusion, Schedule
-from dpm_studio.core.bound import LN2, evaluate_bound, log_likelihood_is, run, training_objective
-from dpm_studio.core.reference import GaussianDataOracle
+from dpm_studio.core.math.bound import LN2, evaluate_bound, log_likelihood_is, run, training_objective
+from dpm_studio.core.math.reference import GaussianDataOracle
 
 
 def test_analytic_entropy_terms_are_the_papers():
@@ -81,7 +81,7 @@ def test_stratified_estimate_is_unbiased_for_the_full_sum_within_its_measured_no
     the tolerance is that noise, measured here from repeated runs of each: 40 stratified
     estimates (n_t = 8) and 5 full sums (n_mc = 4); their means must agree to 4 of their joint
     standard errors (about 0.12 bits, where the data's K_stderr is 0.28)."""
-    from dpm_studio.core.bound import estimate_bound
+    from dpm_studio.core.math.bound import estimate_bound
 
     d = GaussianDiffusion(Schedule("code", 50), "paper", first_step="fixed")
     net = _Miscalibrated(d)
@@ -103,7 +103,7 @@ def test_stratified_estimate_is_unbiased_for_the_full_sum_within_its_measured_no
 @pytest.mark.parametrize("T, n_t", [(1000, 8), (1000, 32), (50, 8), (40, 100), (2000, 16)])
 @pytest.mark.parametrize("spacing", ["log", "uniform"])
 def test_step_strata_cover_every_step_once(T, n_t, spacing):
-    from dpm_studio.core.bound import t_strata
+    from dpm_studio.core.math.bound import t_strata
 
     lo, width = t_strata(T, n_t, spacing)
     steps = torch.cat([torch.arange(int(a), int(a + w)) for a, w in zip(lo, width)])
@@ -118,7 +118,7 @@ def test_standard_units_give_the_8bit_nll_of_the_discrete_pixels(channels):
     and a model density N(0, 1) per z dimension: K (bits per pixel, channels summed) converted by
     standard_units must equal -E log2 P(v) per dimension, with P(v) the model's exact mass on v's
     bin, up to the small dequantisation (Jensen) gap, never below it."""
-    from dpm_studio.core.bound import DEQUANTISED_8BIT, standard_units
+    from dpm_studio.core.math.bound import DEQUANTISED_8BIT, standard_units
 
     g = torch.Generator().manual_seed(20)
     v = torch.distributions.Binomial(255, torch.tensor(0.4)).sample((200_000,)).double()
@@ -137,7 +137,7 @@ def test_standard_units_give_the_8bit_nll_of_the_discrete_pixels(channels):
 
 
 def test_standard_units_of_binary_and_continuous_data():
-    from dpm_studio.core.bound import standard_units
+    from dpm_studio.core.math.bound import standard_units
 
     assert standard_units(-0.25, {"channels": 1}, "binomial", "bits/pixel")["nll_bits_per_dim"] == 0.25
     assert standard_units(-2.4, {"shape": [20]}, "binomial", "bits/seq")["nll_bits_per_dim"] == pytest.approx(0.12)

@@ -1,13 +1,13 @@
-"""Denoising signal-dependent noise var = a x + b (requests' noise models, core/noise_law.py)."""
+"""Denoising signal-dependent noise var = a x + b (requests' noise models, core/run/noise_law.py)."""
 
 import numpy as np
 import pytest
 
-from dpm_studio.core.checkpoint import load, resolve
-from dpm_studio.core.jobs import resolve as resolve_job
-from dpm_studio.core.noise_law import noise_law
-from dpm_studio.core.requests import DenoiseRequest
-from dpm_studio.core.tasks import run_task
+from dpm_studio.core.files.checkpoint import load, resolve
+from dpm_studio.core.run.jobs import resolve as resolve_job
+from dpm_studio.core.run.noise_law import noise_law
+from dpm_studio.core.run.requests import DenoiseRequest
+from dpm_studio.core.run.tasks import run_task
 
 
 def _file(clean, a, b, seed):
@@ -53,7 +53,7 @@ def test_signal_dependent_beats_one_sigma_on_a_ramp(photos):
 
 
 def test_constant_noise_auto_is_todays_denoise(photos):
-    from dpm_studio.core.noise import estimate_noise_sigma
+    from dpm_studio.core.run.noise import estimate_noise_sigma
 
     rng = np.random.default_rng(3)
     x = np.tile(np.linspace(0.2, 0.8, 64, dtype=np.float32), (64, 1))[:, :, None].repeat(3, 2)

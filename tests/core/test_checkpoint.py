@@ -6,9 +6,9 @@ import pickle
 import pytest
 import torch
 
-from dpm_studio.core import checkpoint
-from dpm_studio.core.checkpoint import CheckpointError
-from dpm_studio.core.presets import get_preset
+from dpm_studio.core.files import checkpoint
+from dpm_studio.core.files.checkpoint import CheckpointError
+from dpm_studio.core.train.presets import get_preset
 
 
 @pytest.fixture

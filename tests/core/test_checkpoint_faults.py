@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from dpm_studio.core import GaussianDiffusion, Schedule, checkpoint
-from dpm_studio.core.checkpoint import CheckpointError
-from dpm_studio.core.nets import build_net
+from dpm_studio.core import GaussianDiffusion, Schedule
+
+from dpm_studio.core.files import checkpoint
+from dpm_studio.core.files.checkpoint import CheckpointError
+from dpm_studio.core.math.nets import build_net
 
 SPEC = {"type": "multiscale", "kwargs": {"T": 10, "channels": 3}}
 

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from dpm_studio.core.checkpoint import load, resolve
-from dpm_studio.core.conditioning import censored_mean
-from dpm_studio.core.tasks import run_task
+from dpm_studio.core.files.checkpoint import load, resolve
+from dpm_studio.core.math.conditioning import censored_mean
+from dpm_studio.core.run.tasks import run_task
 
 
 def test_censored_mean_is_the_truncated_normal_mean():
@@ -74,7 +74,7 @@ def test_unknown_clipping_is_refused(photos):
 
 
 def test_noise_estimate_leaves_clipped_blocks_out():
-    from dpm_studio.core.noise import estimate_noise_sigma
+    from dpm_studio.core.run.noise import estimate_noise_sigma
 
     yy, xx = np.mgrid[0:128, 0:128] / 128
     clean = np.where(xx < 0.5, 0.03, 0.3 + 0.4 * yy)[:, :, None].repeat(3, 2)  # a dark half that clips
@@ -113,8 +113,8 @@ def test_the_censoring_steps_last_estimate_is_the_identity_view(photos):
     with one view the censoring's estimate is not reused (3 passes)."""
     from dataclasses import replace
 
-    from dpm_studio.core import tasks as T
-    from dpm_studio.core.requests import DenoiseRequest
+    from dpm_studio.core.run import tasks as T
+    from dpm_studio.core.run.requests import DenoiseRequest
 
     calls = []
 

@@ -7,9 +7,9 @@ import torch
 
 from dpm_studio.core import (BinaryEvidence, BinomialDiffusion, Denoise, GaussianDiffusion, Inpaint,
                              LogDensity, Schedule, sample)
-from dpm_studio.core.conditioning import gaussian_product
-from dpm_studio.core.gaussian import GaussianDist
-from dpm_studio.core.reference import GaussianDataOracle, gaussian_posterior
+from dpm_studio.core.math.conditioning import gaussian_product
+from dpm_studio.core.math.gaussian import GaussianDist
+from dpm_studio.core.math.reference import GaussianDataOracle, gaussian_posterior
 
 N = 40_000  # samples; a mean is checked to 5 standard errors, a variance to 5 of its own
 
@@ -207,7 +207,7 @@ def test_the_per_step_product_is_checked():
 
 def test_harmonic_fill_reproduces_harmonic_functions_and_keeps_known_pixels():
     """A plane and x^2 - y^2 solve Laplace's equation: the fill of a hole in them is the function itself."""
-    from dpm_studio.core.conditioning import harmonic_fill
+    from dpm_studio.core.math.conditioning import harmonic_fill
 
     # Equal grid spacing on both axes, so both are harmonic for the discrete 5-point Laplacian too.
     yy, xx = torch.meshgrid((torch.arange(48, dtype=torch.float64) - 24) / 24,
@@ -227,7 +227,7 @@ def test_harmonic_fill_reproduces_harmonic_functions_and_keeps_known_pixels():
 
 
 def test_harmonic_start_begins_at_the_step_matched_to_start_sigma():
-    from dpm_studio.core.conditioning import matched_time
+    from dpm_studio.core.math.conditioning import matched_time
 
     d = GaussianDiffusion(Schedule("cosine", 200), "eps")
     y = torch.zeros(2, 1, 16, 16)

@@ -11,9 +11,9 @@ import pytest
 import torch
 from PIL import Image
 
-from dpm_studio.core.data import dead_leaves as dl
-from dpm_studio.core.data import images as im
-from dpm_studio.core.data.images import EXCLUDED_TEST_IMAGES, RECIPES, get_recipe
+from dpm_studio.core.train.data import dead_leaves as dl
+from dpm_studio.core.train.data import images as im
+from dpm_studio.core.train.data.images import EXCLUDED_TEST_IMAGES, RECIPES, get_recipe
 
 BUILTIN = ["dead-leaves", "textures-gray", "photos-rgb", "photos-gray", "digits-binary"]
 

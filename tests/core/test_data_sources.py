@@ -13,10 +13,10 @@ import pytest
 import torch
 from PIL import Image
 
-from dpm_studio.core import presets
-from dpm_studio.core.data import images as im
-from dpm_studio.core.data.exclusion import EXCLUDED_PACKAGES, excluded_package
-from dpm_studio.core.data.images import get_recipe
+from dpm_studio.core.train import presets
+from dpm_studio.core.train.data import images as im
+from dpm_studio.core.train.data.exclusion import EXCLUDED_PACKAGES, excluded_package
+from dpm_studio.core.train.data.images import get_recipe
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "fetch_wallpapers.sh"
 
@@ -141,7 +141,7 @@ def test_added_photographs_leave_a_checkpoints_held_out_set_alone(tmp_path, monk
 
 def test_resuming_on_a_folder_that_gained_a_photograph_warns(tmp_path, capsys):
     from dpm_studio.cli.main import main
-    from dpm_studio.core.checkpoint import load
+    from dpm_studio.core.files.checkpoint import load
 
     folder = tmp_path / "photos"
     folder.mkdir()

@@ -2,7 +2,7 @@
 
 A CPU has no second device, so the CUDA failure ("Expected a 'cuda' device type for
 generator but found 'cpu'") is caught by its cause instead: every draw the core makes
-(outside the CPU data pipelines in core/data) must name its device, or draw from an input
+(outside the CPU data pipelines in core/train/data) must name its device, or draw from an input
 tensor, and its generator must be of that tensor's device. A draw on the default (CPU)
 device followed by ``.to(device)`` is exactly the pattern that broke on CUDA, and it fails
 these tests.
@@ -18,25 +18,26 @@ import pytest
 import torch
 
 from dpm_studio.core import GaussianDiffusion, Schedule
-from dpm_studio.core.binomial import BinomialDiffusion
-from dpm_studio.core.bound import estimate_bound, evaluate_bound, run
-from dpm_studio.core.data.toys import heartbeat_batch, swiss_roll
-from dpm_studio.core.devices import available_devices, check_device
-from dpm_studio.core.nets import HeartbeatMLP, PointMLP
-from dpm_studio.core.rng import generator_for, make_generator
-from dpm_studio.core.sampling import sample
-from dpm_studio.core.training import Model, TrainState, focus_probs, train
+from dpm_studio.core.math.binomial import BinomialDiffusion
+from dpm_studio.core.math.bound import estimate_bound, evaluate_bound, run
+from dpm_studio.core.train.data.toys import heartbeat_batch, swiss_roll
+from dpm_studio.core.machine.devices import available_devices, check_device
+from dpm_studio.core.math.nets import HeartbeatMLP, PointMLP
+from dpm_studio.core.math.rng import generator_for, make_generator
+from dpm_studio.core.math.sampling import sample
+from dpm_studio.core.math.diffusion import Model
+from dpm_studio.core.train.training import TrainState, focus_probs, train
 
 CORE = Path(__file__).resolve().parents[2] / "dpm_studio" / "core"
 FACTORIES = ("randn", "rand", "randint", "randperm")
 FROM_INPUT = ("bernoulli", "multinomial", "normal", "poisson")
 # CPU data pipelines, and the networks' weight initialisation (before the model moves).
-NOT_CHECKED = ("dpm_studio.core.data", "dpm_studio.core.nets")
+NOT_CHECKED = ("dpm_studio.core.train.data", "dpm_studio.core.math.nets")
 
 
 @pytest.fixture
 def draws(monkeypatch):
-    """Wrap torch's random draws: a core draw (not core/data) must state its device and use
+    """Wrap torch's random draws: a core draw (not core/train/data) must state its device and use
     a generator of that device (data pipelines and weight init aside). Returns the list of checked calls."""
     calls = []
 
@@ -88,9 +89,9 @@ def test_training_steps_draw_on_the_models_device(draws, objective):
                       device="cpu"))
     assert len(recs) == 2 and all(np.isfinite(r.loss) for r in recs)
     names = {(c, n) for c, n, _ in draws}
-    assert ("dpm_studio.core.training" if objective == "hybrid" else "dpm_studio.core.bound", "randint") in names \
-        or ("dpm_studio.core.training", "multinomial") in names
-    assert ("dpm_studio.core.gaussian" if objective == "bound" else "dpm_studio.core.training", "randn") in names
+    assert ("dpm_studio.core.train.training" if objective == "hybrid" else "dpm_studio.core.math.bound", "randint") in names \
+        or ("dpm_studio.core.train.training", "multinomial") in names
+    assert ("dpm_studio.core.math.gaussian" if objective == "bound" else "dpm_studio.core.train.training", "randn") in names
 
 
 def test_binomial_training_and_sampling_draw_on_the_models_device(draws):
@@ -99,7 +100,7 @@ def test_binomial_training_and_sampling_draw_on_the_models_device(draws):
     state = TrainState(Model(d, HeartbeatMLP(10, n=20, hidden=8, layers=1)), lr=1e-3)
     list(train(state, lambda g: heartbeat_batch(16, g), steps=2, warmup=1, device="cpu"))
     sample(d, state.model.net, (4, 20), seed=1, device="cpu")
-    assert {n for c, n, _ in draws if c == "dpm_studio.core.binomial"} == {"bernoulli"}
+    assert {n for c, n, _ in draws if c == "dpm_studio.core.math.binomial"} == {"bernoulli"}
 
 
 def test_bound_estimates_draw_on_the_datas_device(draws):
@@ -109,11 +110,11 @@ def test_bound_estimates_draw_on_the_datas_device(draws):
     x0 = swiss_roll(8, torch.Generator().manual_seed(1))
     run(estimate_bound(d, net, x0, n_t=3, generator=make_generator("cpu", 2)))
     run(evaluate_bound(d, net, x0, generator=make_generator("cpu", 2)))
-    assert ("dpm_studio.core.bound", "rand") in {(c, n) for c, n, _ in draws}
+    assert ("dpm_studio.core.math.bound", "rand") in {(c, n) for c, n, _ in draws}
 
 
 def _tiny_loaded(channels=3):
-    from dpm_studio.core.nets import build_net
+    from dpm_studio.core.math.nets import build_net
 
     torch.manual_seed(0)
     d = GaussianDiffusion(Schedule("cosine", 50, max_beta=0.5), "eps", first_step="learned")
@@ -133,7 +134,7 @@ def _tiny_loaded(channels=3):
     dict(task="sample", steps=3),
 ])
 def test_tasks_draw_on_the_run_device(draws, kw):
-    from dpm_studio.core.tasks import run_task
+    from dpm_studio.core.run.tasks import run_task
 
     kw = dict(kw)
     task, grey = kw.pop("task"), kw.pop("grey", False)

@@ -8,12 +8,13 @@ import pytest
 import torch
 
 from dpm_studio.core import GaussianDiffusion, Schedule
-from dpm_studio.core.data import images as im
-from dpm_studio.core.data.toys import swiss_roll
-from dpm_studio.core.fasttrain import AutocastNet, DeviceCrops, Prefetch, train_fast
-from dpm_studio.core.nets import PointMLP, build_net
-from dpm_studio.core.presets import NET_VARIANTS, get_preset, with_net
-from dpm_studio.core.training import Model, TrainState, load_state, save_state, state_files
+from dpm_studio.core.train.data import images as im
+from dpm_studio.core.train.data.toys import swiss_roll
+from dpm_studio.core.train.fasttrain import AutocastNet, DeviceCrops, Prefetch, train_fast
+from dpm_studio.core.math.nets import PointMLP, build_net
+from dpm_studio.core.train.presets import NET_VARIANTS, get_preset, with_net
+from dpm_studio.core.math.diffusion import Model
+from dpm_studio.core.train.training import TrainState, load_state, save_state, state_files
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -147,7 +148,7 @@ def test_prefetch_gives_the_batches_in_the_order_of_one_generator():
 
 
 def test_time_embedding_unet_variant_has_3_6_m_parameters_and_small_weight_files(tmp_path):
-    from dpm_studio.core import checkpoint
+    from dpm_studio.core.files import checkpoint
 
     p = with_net(get_preset("photos-rgb"), "unet-te")
     assert p.net_spec["kwargs"]["base"] == 48 and p.net_spec["kwargs"]["time"] == "embedding"
@@ -168,7 +169,7 @@ def test_time_embedding_unet_variant_has_3_6_m_parameters_and_small_weight_files
 def test_fast_loop_under_ddp_in_a_group_of_one_matches_it_without(tmp_path, objective):
     import torch.distributed as dist
 
-    from dpm_studio.core.schedules import LearnedSchedule
+    from dpm_studio.core.math.schedules import LearnedSchedule
 
     def state():
         torch.manual_seed(0)

@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from PIL import Image, PngImagePlugin
 
 from dpm_studio import imageio
-from dpm_studio.core import checkpoint
-from dpm_studio.core.checkpoint import CheckpointError
+from dpm_studio.core.files import checkpoint
+from dpm_studio.core.files.checkpoint import CheckpointError
 
 SCALARS = st.one_of(st.none(), st.booleans(), st.integers(min_value=-2 ** 70, max_value=2 ** 70),
                     st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=30),
@@ -43,7 +43,7 @@ def tiny_card(tmp_path_factory):
     import torch
 
     from dpm_studio.core import GaussianDiffusion, Schedule
-    from dpm_studio.core.nets import build_net
+    from dpm_studio.core.math.nets import build_net
 
     folder = tmp_path_factory.mktemp("fuzz-ckpt")
     torch.manual_seed(0)

@@ -6,9 +6,9 @@ import pytest
 import torch
 
 from dpm_studio.core import GaussianDiffusion, LearnedSchedule, Schedule
-from dpm_studio.core.bound import training_objective
-from dpm_studio.core.gaussian import GaussianDist, normal_kl
-from dpm_studio.core.schedules import code_betas, cosine_betas, paper_betas
+from dpm_studio.core.math.bound import training_objective
+from dpm_studio.core.math.gaussian import GaussianDist, normal_kl
+from dpm_studio.core.math.schedules import code_betas, cosine_betas, paper_betas
 
 
 def test_kl_nonnegative_and_zero_for_equal():

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dpm_studio.core import masks
-from dpm_studio.core.noise import estimate_noise_sigma
+from dpm_studio.core.run import masks
+from dpm_studio.core.run.noise import estimate_noise_sigma
 
 
 @settings(max_examples=25, deadline=None)
@@ -70,7 +70,7 @@ def test_noise_estimate_of_a_large_image_reads_all_of_it():
     """One rule for every front end: beyond MAX_BLOCKS blocks, a grid over the whole image.
     The app once measured only the central 2048 x 2048: here that is a clipped white sky
     (no noise to see), and the noise is in the border around it."""
-    from dpm_studio.core import noise
+    from dpm_studio.core.run import noise
 
     rng = np.random.default_rng(1)
     side = 2 * int(np.sqrt(noise.MAX_BLOCKS)) + 300  # more blocks than MAX_BLOCKS
@@ -85,7 +85,7 @@ def test_noise_estimate_beyond_max_blocks_reads_a_regular_grid(monkeypatch):
     """Beyond MAX_BLOCKS blocks only every step-th block row and column is read (a 12 MP photo in
     0.09 s, not 1.3 s): with 4 x MAX_BLOCKS blocks the step is 2, so noise in the odd block rows
     alone is not seen, and noise everywhere still is."""
-    from dpm_studio.core import noise
+    from dpm_studio.core.run import noise
 
     monkeypatch.setattr(noise, "MAX_BLOCKS", 32 * 32)
     rng = np.random.default_rng(2)

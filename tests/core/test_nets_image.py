@@ -5,8 +5,8 @@ import json
 import pytest
 import torch
 
-from dpm_studio.core.nets import NETWORKS, build_net
-from dpm_studio.core.nets_image import MultiScaleConvNet, UNet, pad_to_multiple
+from dpm_studio.core.math.nets import NETWORKS, build_net
+from dpm_studio.core.math.nets_image import MultiScaleConvNet, UNet, pad_to_multiple
 
 T = 1000
 
@@ -171,8 +171,8 @@ def test_x0_estimate_from_the_mean_head_equals_the_full_kernel():
     """GaussianDiffusion.x0_estimate skips the variance head where x_0 needs only the mean head
     (eps, code); it must give p_dist's x_0 estimate, and a network without partial outputs
     must still work."""
-    from dpm_studio.core.gaussian import GaussianDiffusion
-    from dpm_studio.core.schedules import make_schedule
+    from dpm_studio.core.math.gaussian import GaussianDiffusion
+    from dpm_studio.core.math.schedules import make_schedule
 
     _, net = make("unet-basis", channels=3)
     randomise(net)

@@ -2,7 +2,7 @@
 
 import torch
 
-from dpm_studio.core.nets import PerStepReadout
+from dpm_studio.core.math.nets import PerStepReadout
 
 
 def _per_example(r, h, t):

@@ -1,9 +1,9 @@
-"""The noise level function fitted from the image alone (core/noise_level.py)."""
+"""The noise level function fitted from the image alone (core/run/noise_level.py)."""
 
 import numpy as np
 import pytest
 
-from dpm_studio.core.noise_level import fit_noise_level
+from dpm_studio.core.run.noise_level import fit_noise_level
 
 
 def _noisy(x, a, b, seed=0, quantise=True):
@@ -146,11 +146,11 @@ def test_normal_cdf_matches_scipy_and_fit_needs_no_scipy():
 
     from scipy.special import ndtr
 
-    from dpm_studio.core.noise_level import _ndtr
+    from dpm_studio.core.run.noise_level import _ndtr
 
     x = np.concatenate([np.linspace(-40, 40, 2001), [0.0, -1e-300, 1e-300, 8.3]]).reshape(-1, 5)
     np.testing.assert_allclose(_ndtr(x), ndtr(x), rtol=1e-12, atol=1e-15)
-    code = ("import sys, numpy as np; from dpm_studio.core.noise_level import fit_noise_level; "
+    code = ("import sys, numpy as np; from dpm_studio.core.run.noise_level import fit_noise_level; "
             "r = np.random.default_rng(0); x = np.clip(0.5 + 0.3 * np.sin(np.arange(256)/9)[:, None] "
             "+ 0.05 * r.standard_normal((256, 256, 3)), 0, 1); f = fit_noise_level(x); "
             "assert f is not None; print('scipy.special' in sys.modules)")
@@ -164,8 +164,8 @@ def test_white_noise_sigma_in_bands_equals_the_whole_grid_formula():
     and clipped blocks left out."""
     import math
 
-    from dpm_studio.core import noise
-    from dpm_studio.core.noise import MAD_NORMAL, estimate_noise_sigma
+    from dpm_studio.core.run import noise
+    from dpm_studio.core.run.noise import MAD_NORMAL, estimate_noise_sigma
 
     def whole(a, max_blocks=noise.MAX_BLOCKS):
         a = a[:, :, None] if a.ndim == 2 else a

@@ -14,8 +14,8 @@ import torch
 from PIL import Image
 
 from dpm_studio import imageio
-from dpm_studio.core.data import images as im
-from dpm_studio.core.data.pixels import _convert
+from dpm_studio.core.train.data import images as im
+from dpm_studio.core.train.data.pixels import _convert
 
 torch.set_num_threads(1)
 
@@ -88,7 +88,7 @@ def test_exif_orientation_is_applied_by_both(files):
 def test_the_recipes_refuse_what_the_app_refuses(files, monkeypatch):
     """The decompression-bomb limit applies to training folders too: such an image is skipped."""
     folder, _ = files
-    from dpm_studio.core import decode
+    from dpm_studio.core.files import decode
 
     monkeypatch.setattr(decode, "MAX_PIXELS", 500)  # every test image (864 px) is now too large
     with pytest.raises(imageio.ImageIOError, match="decompression bomb"):
@@ -102,7 +102,7 @@ def test_the_recipes_refuse_what_the_app_refuses(files, monkeypatch):
 
 def test_uint8_conversions_round_trip_and_map_non_finite_values():
     """to_uint8 rounds and clips (NaN -> 0, +inf -> 255, -inf -> 0); from_uint8 is float32 v / 255."""
-    from dpm_studio.core.decode import from_uint8, to_uint8
+    from dpm_studio.core.files.decode import from_uint8, to_uint8
 
     v = np.arange(256, dtype=np.uint8)
     f = from_uint8(v)
@@ -116,8 +116,8 @@ def test_to_uint8_in_chunks_equals_the_whole_array_formula():
     """to_uint8 works in chunks through a small buffer (docs/speed.md): the same bytes as the
     whole-array float32 formula, over several chunks and a ragged end, for float32, float64,
     non-contiguous and non-finite input."""
-    from dpm_studio.core import decode
-    from dpm_studio.core.decode import to_uint8
+    from dpm_studio.core.files import decode
+    from dpm_studio.core.files.decode import to_uint8
 
     def whole(a):
         x = np.fmax(np.asarray(a, dtype=np.float32), np.float32(0.0))

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from dpm_studio.core import devices
-from dpm_studio.core.checkpoint import load, resolve
-from dpm_studio.core.requests import DenoiseRequest
-from dpm_studio.core.tasks import _Bf16Net, _with_precision, run_task
+from dpm_studio.core.machine import devices
+from dpm_studio.core.files.checkpoint import load, resolve
+from dpm_studio.core.run.requests import DenoiseRequest
+from dpm_studio.core.run.tasks import _Bf16Net, _with_precision, run_task
 
 
 @pytest.fixture(scope="module")

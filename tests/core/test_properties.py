@@ -15,11 +15,11 @@ from PIL import Image
 
 from dpm_studio import imageio
 from dpm_studio.core import GaussianDiffusion, Schedule
-from dpm_studio.core.checkpoint import Loaded
-from dpm_studio.core.nets import build_net
-from dpm_studio.core.formats import MIN_SPREAD_FRACTION, float_range
-from dpm_studio.core.jobs import has_colour
-from dpm_studio.core.tasks import run_task
+from dpm_studio.core.files.checkpoint import Loaded
+from dpm_studio.core.math.nets import build_net
+from dpm_studio.core.files.formats import MIN_SPREAD_FRACTION, float_range
+from dpm_studio.core.run.jobs import has_colour
+from dpm_studio.core.run.tasks import run_task
 
 FAST = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                          HealthCheck.too_slow])

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from dpm_studio.core.requests import DenoiseRequest, InpaintRequest, SampleRequest, request_for, saved_metadata
-from dpm_studio.core.tasks import run_task
+from dpm_studio.core.run.requests import DenoiseRequest, InpaintRequest, SampleRequest, request_for, saved_metadata
+from dpm_studio.core.run.tasks import run_task
 
 from test_tasks import _loaded
 

@@ -3,8 +3,8 @@
 import torch
 
 from dpm_studio.core import Denoise, GaussianDiffusion, Schedule, reverse_trajectory, sample
-from dpm_studio.core.reference import GaussianDataOracle
-from dpm_studio.core.sampling import time_grid, transitions
+from dpm_studio.core.math.reference import GaussianDataOracle
+from dpm_studio.core.math.sampling import time_grid, transitions
 
 
 def _model():
@@ -66,7 +66,7 @@ def test_resampling_jumps_go_back_up_and_down():
 
 def test_generators_do_not_leak_grad_mode_to_their_consumer():
     """The consumer (a GUI thread, a training loop) runs between yields."""
-    from dpm_studio.core.bound import evaluate_bound, log_likelihood_is
+    from dpm_studio.core.math.bound import evaluate_bound, log_likelihood_is
 
     d, net = _model()
     x0 = torch.randn(4, 1)

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-from dpm_studio.core.bound import estimate_bound, run
-from dpm_studio.core.checkpoint import list_cards, load
-from dpm_studio.core.presets import preset_for_card
-from dpm_studio.core.locations import app_root
+from dpm_studio.core.math.bound import estimate_bound, run
+from dpm_studio.core.files.checkpoint import list_cards, load
+from dpm_studio.core.train.presets import preset_for_card
+from dpm_studio.core.files.locations import app_root
 
 SHIPPED = list_cards([app_root() / "checkpoints"])
 
@@ -101,7 +101,7 @@ def test_photos_rgb_on_its_shipped_held_out_patches():
     measured when they were made (the mean of 6 runs, one run's s.d. 0.27 bits/pixel: the draws of the
     dequantisation noise add to those of t and x_t); the same estimate must agree within 4 s.d. at
     the 95 % upper bound of that measurement."""
-    from dpm_studio.core.data.images import dequantise
+    from dpm_studio.core.train.data.images import dequantise
 
     ref = np.load(HELD_OUT_PATCHES)
     loaded = load(app_root() / "checkpoints" / "photos-rgb")

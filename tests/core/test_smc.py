@@ -10,9 +10,9 @@ import math
 import torch
 
 from dpm_studio.core import BinaryEvidence, BinomialDiffusion, Denoise, GaussianDiffusion, Inpaint, Schedule
-from dpm_studio.core.reference import BinaryDataOracle, GaussianDataOracle, binomial_chain_marginal, gaussian_posterior
-from dpm_studio.core.sampling import reverse_trajectory
-from dpm_studio.core.smc import effective_sample_size, systematic_resample
+from dpm_studio.core.math.reference import BinaryDataOracle, GaussianDataOracle, binomial_chain_marginal, gaussian_posterior
+from dpm_studio.core.math.sampling import reverse_trajectory
+from dpm_studio.core.math.smc import effective_sample_size, systematic_resample
 
 P, R = 400, 10
 
@@ -97,8 +97,8 @@ def test_a_task_with_smc_reports_the_ess_and_averages_the_particles():
     every record carries an ESS within 1..samples, and the result is a valid image."""
     import numpy as np
 
-    from dpm_studio.core.checkpoint import Loaded
-    from dpm_studio.core.tasks import run_task
+    from dpm_studio.core.files.checkpoint import Loaded
+    from dpm_studio.core.run.tasks import run_task
 
     d = GaussianDiffusion(Schedule("cosine", 100), "eps")
     loaded = Loaded(d, GaussianDataOracle(d).eval(), {"name": "oracle", "data": {"channels": 1,
@@ -147,7 +147,7 @@ def test_exact_mode_reaches_the_conditional_of_a_hard_pixel_where_the_rules_do_n
     """N(0, [[1, .9], [.9, 1]]) with pixel 1 known (a delta r at 1.5): pixel 2's conditional mean under
     the model's own p is C21 / C11 * 1.5 = 1.35. The exact mode (SMC weighing the known pixel) reaches it;
     clamp (about 1.08) and forward (about 0.94) miss it by many standard errors. Pixel 1 ends exactly at y."""
-    from dpm_studio.core.reference import CorrelatedGaussianOracle
+    from dpm_studio.core.math.reference import CorrelatedGaussianOracle
 
     d = GaussianDiffusion(Schedule("code", 100), "eps")
     net = CorrelatedGaussianOracle(d, [[1.0, 0.9], [0.9, 1.0]])
@@ -169,7 +169,7 @@ def test_exact_mode_reaches_the_conditional_of_a_hard_bit_where_the_rules_do_not
     kernels, by its exact four-state recursion: 0.835 for q = 0.2, y = 1 and 0.186 for q = 0.9, y = 0.
     The exact mode (SMC weighing the known bit) reaches it; clamp and forward end near 0.54 and 0.61.
     The known bit ends at y, and with independent bits (rho = 0) the free bit keeps its own law."""
-    from dpm_studio.core.reference import CopiedBitsOracle, binomial_chain_joint
+    from dpm_studio.core.math.reference import CopiedBitsOracle, binomial_chain_joint
 
     d = BinomialDiffusion(Schedule("paper", 100), "x0", base_rate=0.5)
     for q, yb, rho, seed in ((0.2, 1.0, 0.8, 7), (0.9, 0.0, 0.8, 8), (0.2, 1.0, 0.0, 9)):
@@ -209,8 +209,8 @@ def test_the_final_weight_carries_r_itself():
 def test_a_point_mass_proposal_weighs_by_the_models_density():
     """A hard pixel's last step proposes the delta at y: the kernel ratio is then p(y | x_1) itself (a
     point mass counts as density 1), not dropped as a non-finite log ratio."""
-    from dpm_studio.core.gaussian import GaussianDist, normal_log_prob
-    from dpm_studio.core.smc import log_kernel_ratio
+    from dpm_studio.core.math.gaussian import GaussianDist, normal_log_prob
+    from dpm_studio.core.math.smc import log_kernel_ratio
 
     d = GaussianDiffusion(Schedule("code", 10), "eps")
     p = GaussianDist(torch.tensor([[0.3, 0.0], [1.0, 0.0]]), torch.tensor([[0.2, 1.0], [0.5, 1.0]]))

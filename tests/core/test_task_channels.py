@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from dpm_studio.core import GaussianDiffusion, Schedule
-from dpm_studio.core.checkpoint import Loaded
-from dpm_studio.core.nets import build_net
-from dpm_studio.core.tasks import run_task
+from dpm_studio.core.files.checkpoint import Loaded
+from dpm_studio.core.math.nets import build_net
+from dpm_studio.core.run.tasks import run_task
 
 
 def _loaded(channels):

@@ -5,10 +5,10 @@ import pytest
 import torch
 
 from dpm_studio.core import GaussianDiffusion, Schedule
-from dpm_studio.core.checkpoint import Loaded
-from dpm_studio.core.nets import build_net
-from dpm_studio.core.tasks import run_task
-from dpm_studio.core.tiling import blend_weights, inpaint_boxes, tile_boxes
+from dpm_studio.core.files.checkpoint import Loaded
+from dpm_studio.core.math.nets import build_net
+from dpm_studio.core.run.tasks import run_task
+from dpm_studio.core.run.tiling import blend_weights, inpaint_boxes, tile_boxes
 
 
 def _loaded(channels=1, net="multiscale"):
@@ -74,7 +74,7 @@ def test_tiled_denoising_matches_the_untiled_run():
 def _oracle(channels):
     """A checkpoint whose "network" is the exact model of i.i.d. N(0, 1) pixels in model space, i.e.
     N(0.5, 0.25^2) image values: every task's right answer is known in closed form."""
-    from dpm_studio.core.reference import GaussianDataOracle
+    from dpm_studio.core.math.reference import GaussianDataOracle
 
     d = GaussianDiffusion(Schedule("cosine", 200), "eps")
     card = {"name": "oracle", "data": {"channels": channels, "scale": {"mean": 0.5, "std": 0.25}}}
@@ -153,7 +153,7 @@ def test_tiles_cover_and_blend_weights_are_positive():
 
 
 def test_grey_image_on_a_colour_model_gets_iid_noise_across_channels():
-    from dpm_studio.core.tasks import grey_as_colour_noise
+    from dpm_studio.core.run.tasks import grey_as_colour_noise
 
     g = torch.Generator().manual_seed(0)
     e = torch.randn(20000, 1, 1, 1, generator=g) * 0.2
@@ -167,8 +167,8 @@ def test_grey_image_on_a_colour_model_gets_iid_noise_across_channels():
 
 
 def test_flip_and_rotation_ensemble_undoes_each_view():
-    from dpm_studio.core.sampling import mmse_estimate
-    from dpm_studio.core.tasks import ensemble_mmse
+    from dpm_studio.core.math.sampling import mmse_estimate
+    from dpm_studio.core.run.tasks import ensemble_mmse
 
     L = _loaded(channels=3)
     y = torch.randn(1, 3, 20, 28, generator=torch.Generator().manual_seed(0))
@@ -189,7 +189,7 @@ def test_flip_and_rotation_ensemble_undoes_each_view():
 
 
 def test_tile_batches_group_consecutive_tiles_of_one_shape():
-    from dpm_studio.core.tasks import tile_batches
+    from dpm_studio.core.run.tasks import tile_batches
 
     boxes = tile_boxes(100, 70, tile=32, overlap=8)
     for size in (1, 3, 64):

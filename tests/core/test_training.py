@@ -4,10 +4,11 @@ import pytest
 import torch
 
 from dpm_studio.core import BinomialDiffusion, GaussianDiffusion, Schedule
-from dpm_studio.core.bound import evaluate_bound, run
-from dpm_studio.core.data.toys import heartbeat_batch, heartbeat_sequences, swiss_roll
-from dpm_studio.core.nets import HeartbeatMLP, PointMLP
-from dpm_studio.core.training import Model, TrainState, train
+from dpm_studio.core.math.bound import evaluate_bound, run
+from dpm_studio.core.train.data.toys import heartbeat_batch, heartbeat_sequences, swiss_roll
+from dpm_studio.core.math.nets import HeartbeatMLP, PointMLP
+from dpm_studio.core.math.diffusion import Model
+from dpm_studio.core.train.training import TrainState, train
 
 
 def _roll_state(seed=0):
@@ -19,7 +20,7 @@ def _roll_state(seed=0):
 def test_training_lowers_the_loss_on_a_fixed_batch():
     state = _roll_state()
     x0 = swiss_roll(256, torch.Generator().manual_seed(1))
-    from dpm_studio.core.bound import training_objective
+    from dpm_studio.core.math.bound import training_objective
 
     def loss_now():
         g = torch.Generator().manual_seed(5)
@@ -37,7 +38,7 @@ def test_training_in_pieces_is_the_uninterrupted_run(tmp_path):
     """10 steps, saved, restored into a fresh state (other initial weights), 10 more: bit for bit the
     20-step run, weights, EMA and optimiser moments (the generators' states are in the saved state;
     reseeding at seed + step, as before, differed by up to 0.011 after 20 steps)."""
-    from dpm_studio.core.training import load_state, save_state
+    from dpm_studio.core.train.training import load_state, save_state
 
     batches = lambda g: swiss_roll(64, g)  # noqa: E731
     whole = _roll_state()
@@ -64,7 +65,7 @@ def test_time_budget_stops_training(monkeypatch):
     outcome), a 1.2 s budget stops the run once the budget is spent, after a few steps."""
     import types
 
-    from dpm_studio.core import training
+    from dpm_studio.core.train import training
 
     now = [0.0]
 
@@ -96,9 +97,9 @@ def test_reduced_heartbeat_reproduction_climbs_above_L_null():
 
 def test_hybrid_objective_estimates_the_same_K_as_the_bound():
     """Both objectives report an unbiased one-sample estimate of K; on the same model they agree."""
-    from dpm_studio.core.bound import training_objective
-    from dpm_studio.core.reference import GaussianDataOracle
-    from dpm_studio.core.training import hybrid_objective
+    from dpm_studio.core.math.bound import training_objective
+    from dpm_studio.core.math.reference import GaussianDataOracle
+    from dpm_studio.core.train.training import hybrid_objective
 
     d = GaussianDiffusion(Schedule("code", 20), "eps", first_step="learned")
     net = GaussianDataOracle(d, 0.0, 0.5)
@@ -113,8 +114,8 @@ def test_hybrid_objective_estimates_the_same_K_as_the_bound():
 def test_focused_law_for_t_keeps_K_unbiased_and_trains_the_band_more():
     """Drawing t from focus_probs moves mass onto the band; the importance weight keeps the
     mean of the hybrid objective's K equal to the uniform law's."""
-    from dpm_studio.core.reference import GaussianDataOracle
-    from dpm_studio.core.training import focus_probs, hybrid_objective
+    from dpm_studio.core.math.reference import GaussianDataOracle
+    from dpm_studio.core.train.training import focus_probs, hybrid_objective
 
     d = GaussianDiffusion(Schedule("code", 20), "eps", first_step="learned")
     q = focus_probs(d, 0.3, 1.0, 0.7)
@@ -140,7 +141,7 @@ def test_focused_law_for_t_keeps_K_unbiased_and_trains_the_band_more():
 def test_image_presets_build_and_draw_batches():
     import json
 
-    from dpm_studio.core.presets import PRESETS
+    from dpm_studio.core.train.presets import PRESETS
 
     for name in ("photos-rgb", "textures-gray", "dead-leaves", "digits-binary"):
         p = PRESETS[name]
@@ -172,8 +173,8 @@ def gloo_group(tmp_path):
 def test_ddp_path_in_a_group_of_one_matches_plain_training(gloo_group, objective):
     """DistributedDataParallel (hybrid) or hand-averaged gradients (bound) on one process
     give the same steps as plain training; a learned schedule is averaged too."""
-    from dpm_studio.core.schedules import LearnedSchedule
-    from dpm_studio.core.training import distributed_context
+    from dpm_studio.core.math.schedules import LearnedSchedule
+    from dpm_studio.core.train.training import distributed_context
 
     def state():
         torch.manual_seed(0)
@@ -214,7 +215,7 @@ def test_resume_under_a_changed_fixed_schedule_takes_the_new_schedule():
 
 def test_image_presets_last_reverse_step_does_not_amplify_the_eps_error():
     """KL gain of an eps model's step t is b_t / (1 - b_t); the presets keep it at most 1 (docs/checkpoints.md)."""
-    from dpm_studio.core.presets import PRESETS
+    from dpm_studio.core.train.presets import PRESETS
 
     for name in ("photos-rgb", "textures-gray", "dead-leaves"):
         b = PRESETS[name].build_diffusion().betas()

@@ -82,8 +82,9 @@ SPEC = {"type": "unet", "kwargs": {"T": 50, "channels": 3, "base": 8, "channel_m
 
 
 def make_checkpoint(folder, name="tiny-rgb", channels=3, T=50):
-    from dpm_studio.core import GaussianDiffusion, Schedule, checkpoint
-    from dpm_studio.core.nets import build_net
+    from dpm_studio.core import GaussianDiffusion, Schedule
+    from dpm_studio.core.files import checkpoint
+    from dpm_studio.core.math.nets import build_net
 
     spec = {"type": "unet", "kwargs": dict(SPEC["kwargs"], T=T, channels=channels)}
     d = GaussianDiffusion(Schedule("code", T), "eps")

@@ -103,9 +103,9 @@ def test_a_tiled_denoise_traces_the_change_each_tile_made(ckpt_dir):
     tile and the final blend (no record before; sizes that differ)."""
     import numpy as np
 
-    from dpm_studio.core import checkpoint
-    from dpm_studio.core.jobs import resolve
-    from dpm_studio.core.requests import DenoiseRequest
+    from dpm_studio.core.files import checkpoint
+    from dpm_studio.core.run.jobs import resolve
+    from dpm_studio.core.run.requests import DenoiseRequest
     from dpm_studio.gui.runner import RunJob, task_frames
 
     model = checkpoint.load(ckpt_dir / "tiny-rgb.json")

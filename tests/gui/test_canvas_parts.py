@@ -8,7 +8,7 @@ import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import QPointF, Qt
 
-from dpm_studio.core import masks
+from dpm_studio.core.run import masks
 from dpm_studio.gui import maskops
 from dpm_studio.gui.compare_view import SplitCompare
 from dpm_studio.gui.mask_overlay import MaskOverlay

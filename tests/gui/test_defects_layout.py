@@ -7,7 +7,7 @@ from PySide6.QtCore import QPoint
 from PySide6.QtWidgets import QApplication
 
 from dpm_studio import imageio
-from dpm_studio.core.requests import DenoiseRequest
+from dpm_studio.core.run.requests import DenoiseRequest
 from gui_helpers import gradient_image
 
 RUN_MS = 60_000

@@ -431,7 +431,7 @@ def test_item4_model_tooltips_say_in_words_what_a_model_is(qtbot, win, monkeypat
 
     from PySide6.QtWidgets import QLabel
 
-    from dpm_studio.core import checkpoint
+    from dpm_studio.core.files import checkpoint
     from dpm_studio.gui.models import card_label, card_tooltip
 
     root = Path(__file__).resolve().parents[2] / "checkpoints"

@@ -81,7 +81,7 @@ def test_a_run_that_will_not_fit_is_refused_in_the_app(qtbot, win, msgbox, monke
     """The estimate runs in the core (run_task), so the app refuses what will not fit, in a dialog."""
     from gui_helpers import image_with_mask
 
-    from dpm_studio.core import memory
+    from dpm_studio.core.machine import memory
 
     image_with_mask(win)
     monkeypatch.setattr(memory, "available_bytes", lambda: 1 << 10)

@@ -3,7 +3,7 @@
 import numpy as np
 from PIL import Image
 
-from dpm_studio.core.noise_level import fit_noise_level
+from dpm_studio.core.run.noise_level import fit_noise_level
 from dpm_studio.gui.noise_view import noise_curves
 
 

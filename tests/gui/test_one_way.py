@@ -142,7 +142,7 @@ def test_sample_with_the_default_steps(qtbot, win, tmp_path):
 
 @pytest.mark.parametrize("task", ["inpaint", "denoise", "sample"])
 def test_each_task_starts_at_its_requests_steps(win, task):
-    from dpm_studio.core.requests import REQUESTS
+    from dpm_studio.core.run.requests import REQUESTS
 
     win.task_panel.set_task(task)
     assert win.task_panel.settings().steps == REQUESTS[task]().steps
@@ -155,8 +155,8 @@ def test_each_setting_has_one_range_in_the_app_the_command_line_and_the_api(win)
     import argparse
 
     from dpm_studio.cli.main import build_parser
-    from dpm_studio.core.requests import DenoiseRequest, InpaintRequest, SampleRequest
-    from dpm_studio.core.settings import spec_of
+    from dpm_studio.core.run.requests import DenoiseRequest, InpaintRequest, SampleRequest
+    from dpm_studio.core.run.settings import spec_of
 
     tp = win.task_panel
     widgets = [(tp.samples, InpaintRequest, "samples", "inpaint", "--samples"),

@@ -26,7 +26,7 @@ def sha(path) -> str:
 def test_a_nan_result_is_an_error_dialog_not_a_result(qtbot, win, msgbox, monkeypatch, tmp_path):
     import torch
 
-    from dpm_studio.core.nets_image import UNet
+    from dpm_studio.core.math.nets_image import UNet
 
     real = UNet.forward
     monkeypatch.setattr(UNet, "forward", lambda self, x, t, *a, **k: real(self, x, t, *a, **k) * float("nan"))

@@ -39,7 +39,7 @@ def _bad(messages):
 
 @pytest.fixture
 def tiny_model(ckpt_dir):
-    from dpm_studio.core import checkpoint
+    from dpm_studio.core.files import checkpoint
 
     return checkpoint.load(ckpt_dir / "tiny-rgb.json")
 
@@ -48,8 +48,8 @@ def _job(model, steps=12, size=24):
     img = gradient_image(size, size)
     mask = np.zeros((size, size), np.float32)
     mask[4:size - 4, 4:size - 4] = 1
-    from dpm_studio.core.jobs import resolve
-    from dpm_studio.core.requests import InpaintRequest
+    from dpm_studio.core.run.jobs import resolve
+    from dpm_studio.core.run.requests import InpaintRequest
 
     req = InpaintRequest(steps=steps, seed=0, jump_length=0, precision="fp32")
     return RunJob(model, resolve(req, img, mask))
@@ -123,8 +123,8 @@ def test_close_during_run_leaves_no_thread_and_no_qt_warning(qtbot, make_window,
 
 def test_close_during_a_long_step_closes_when_the_step_ends(qtbot, win, msgbox, monkeypatch, qt_messages):
     """A step that outlasts the bounded wait: the window stays until the step ends, then closes."""
-    from dpm_studio.core import tasks
-    from dpm_studio.core.tasks import TaskStep
+    from dpm_studio.core.run import tasks
+    from dpm_studio.core.run.tasks import TaskStep
 
     release, entered = threading.Event(), threading.Event()
 
@@ -189,7 +189,7 @@ def test_fifty_start_cancel_cycles_keep_memory_and_threads_flat(qtbot, win, qt_m
 @pytest.mark.parametrize("error", [RuntimeError("the model exploded"), MemoryError("no room"),
                                    ValueError("a refusal meant for the user")])
 def test_exception_mid_run_becomes_a_dialog_and_the_app_stays_usable(qtbot, win, msgbox, monkeypatch, error):
-    from dpm_studio.core import tasks
+    from dpm_studio.core.run import tasks
 
     real = tasks.run_task
 

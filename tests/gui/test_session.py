@@ -138,7 +138,7 @@ def test_a_run_lives_in_the_session_from_start_to_accept():
 
 def test_the_document_is_the_decoded_file(tmp_path):
     """One record: what the decoder read (depth, value range, ICC, the file's runs) stays on the document."""
-    from dpm_studio.core.decode import ImageData
+    from dpm_studio.core.files.decode import ImageData
 
     data = ImageData(np.zeros((4, 4, 3), np.float32), None, tmp_path / "f.tif", "float32", 32,
                      {"runs": [{"task": "denoise"}]}, ["note"], b"icc", b"exif", 4.0, 0.0)
@@ -201,7 +201,7 @@ def test_the_actions_predicates_are_named_tests_over_the_session():
 
 
 def test_the_feather_is_the_sessions_and_the_feathered_mask_follows_every_change():
-    from dpm_studio.core import masks
+    from dpm_studio.core.run import masks
     from dpm_studio.gui import maskops
 
     s = Session()

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from dpm_studio.core import tasks
-from dpm_studio.core.requests import InpaintRequest
-from dpm_studio.core.settings import spec_of
+from dpm_studio.core.run import tasks
+from dpm_studio.core.run.requests import InpaintRequest
+from dpm_studio.core.run.settings import spec_of
 from gui_helpers import gradient_image
 
 RUN_MS = 60_000

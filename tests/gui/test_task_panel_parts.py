@@ -3,8 +3,8 @@ tooltips from the settings' one declaration), the run bar; and the panel built f
 
 from __future__ import annotations
 
-from dpm_studio.core.requests import DenoiseRequest, InpaintRequest, SampleRequest
-from dpm_studio.core.settings import default_of, spec_of
+from dpm_studio.core.run.requests import DenoiseRequest, InpaintRequest, SampleRequest
+from dpm_studio.core.run.settings import default_of, spec_of
 from dpm_studio.gui.model_picker import ModelPicker
 from dpm_studio.gui.run_bar import RunBar
 from dpm_studio.gui.task_pages import DenoisePage, InpaintPage, SamplePage

@@ -151,7 +151,7 @@ def test_close_during_run_can_be_refused(qtbot, win):
 
 
 def test_error_in_worker_becomes_a_dialog(qtbot, win, msgbox, monkeypatch):
-    from dpm_studio.core import tasks
+    from dpm_studio.core.run import tasks
 
     def broken(*a, **k):
         yield from ()
@@ -214,7 +214,7 @@ def test_denoise_with_estimated_noise_level(qtbot, win):
 
 
 def test_denoise_with_the_one_step_posterior_mean(qtbot, win):
-    from dpm_studio.core.tasks import run_task
+    from dpm_studio.core.run.tasks import run_task
 
     rng = np.random.default_rng(2)
     noisy = np.clip(gradient_image(32, 32) + 20 / 255 * rng.standard_normal((32, 32, 3)), 0, 1).astype(np.float32)

@@ -116,15 +116,3 @@ def check_run(loaded, job, available: int | None = None) -> None:
             "inpaint": "paint a smaller mask (the model works on a crop around each masked region), "
                        "use fewer --samples or a smaller image"}[job.task]
     check_fits(run_bytes(loaded, job), f"this {job.task} run", hint, available)
-
-
-def check_training(net_spec: dict, batch: int, unit_size: float, available: int | None = None) -> None:
-    """Refuse a training batch of image patches that will not fit (activations kept for the
-    backward pass, gradients and the optimiser's moments: about 3 inference peaks)."""
-    from .cardschema import IMAGE_NETS
-
-    if net_spec.get("type") not in IMAGE_NETS:
-        return
-    side = int(round(float(unit_size) ** 0.5))
-    check_fits(3 * network_bytes({"network": net_spec}, batch, side, side), f"training with a batch of {batch:,}",
-               "use a smaller --batch", available)

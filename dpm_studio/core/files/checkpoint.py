@@ -22,12 +22,12 @@ import torch
 
 from .atomic import atomic_write
 from .cardschema import CardError, check_card, check_weights_fit, is_image_card, short_repr  # noqa: F401
-from .binomial import BinomialDiffusion
-from .gaussian import GaussianDiffusion
-from .nets import build_net
+from ..math.binomial import BinomialDiffusion
+from ..math.gaussian import GaussianDiffusion
+from ..math.nets import build_net
 from .safefiles import UnsafeFile, loads_json, read_bytes, regular_file
-from .schedules import make_schedule
-from .training import Model
+from ..math.schedules import make_schedule
+from ..math.diffusion import Model
 
 FORMAT = "dpm-studio-checkpoint/1"
 REQUIRED = ("format", "name", "family", "network", "diffusion", "data")
@@ -314,7 +314,7 @@ def load(path, device="cpu") -> Loaded:
         module.load_state_dict(got)
     schedule = diffusion.schedule
     if not getattr(schedule, "learned", False):
-        from .schedules import FIXED
+        from ..math.schedules import FIXED
 
         spec_betas = FIXED[schedule.kind](schedule.T, **schedule.kwargs)
         if not torch.allclose(schedule.betas(), spec_betas, rtol=1e-9, atol=0):

@@ -1,7 +1,7 @@
 """Where the core finds checkpoints, in one place: $DPM_STUDIO_CHECKPOINTS, the user's folder,
 and the ones that come with the app (source tree, installed package, or a frozen bundle).
 
-Standard library only (the core's files-and-checkpoints wing): ``core/checkpoint.py`` lists
+Standard library only (the core's files-and-checkpoints wing): ``core/files/checkpoint.py`` lists
 and resolves checkpoints from here, and :mod:`dpm_studio.paths` finds the app's resources
 from the same :func:`app_root`. The layouts:
 
@@ -20,7 +20,7 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 
-_SOURCE_ROOT = Path(__file__).resolve().parent.parent.parent
+_SOURCE_ROOT = Path(__file__).resolve().parents[3]  # dpm_studio/core/files/locations.py -> the source tree
 
 
 def is_frozen() -> bool:

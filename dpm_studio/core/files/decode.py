@@ -158,7 +158,7 @@ def pixel_limit() -> int:
 
 def pixel_budget() -> int:
     """The most pixels that can be opened now: :func:`pixel_limit`, lowered to what memory holds."""
-    from .memory import available_bytes
+    from ..machine.memory import available_bytes
 
     return max(1, min(pixel_limit(), available_bytes() // BYTES_PER_PIXEL))
 
@@ -166,7 +166,7 @@ def pixel_budget() -> int:
 def _too_large(path: Path, pixels: int | None = None) -> ImageIOError:
     limit = pixel_budget()
     if limit < pixel_limit():
-        from .memory import available_bytes, gib
+        from ..machine.memory import available_bytes, gib
 
         return ImageIOError(f"{path.name} is over the {limit:,} pixels that the memory available "
                             f"({gib(available_bytes())}) can hold while it is opened; scale it down or free some memory")
@@ -191,7 +191,7 @@ def _open(path: Path) -> Image.Image:
             if n > pixel_limit():
                 raise _too_large(path)
             if n > pixel_budget():
-                from .memory import available_bytes, gib
+                from ..machine.memory import available_bytes, gib
 
                 raise ImageIOError(f"{path.name} is {im.width}\u00d7{im.height} ({n:,} pixels): opening it needs "
                                    f"about {gib(n * BYTES_PER_PIXEL)} of memory and {gib(available_bytes())} is "

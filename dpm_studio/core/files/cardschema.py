@@ -208,7 +208,7 @@ def check_weights_fit(card: dict, weights_bytes: int) -> None:
     """
     import torch
 
-    from .nets import build_net
+    from ..math.nets import build_net
 
     T = card["diffusion"]["schedule"]["T"]
     if 8 * (T - 1) > weights_bytes:

@@ -33,9 +33,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from .bound import LN2, training_objective
-from .devices import native_bf16
-from .rng import make_generator
+from ..math.bound import LN2, training_objective
+from ..machine.devices import native_bf16
+from ..math.rng import make_generator
 from .training import (OBJECTIVES, TrainRecord, _agreed, distributed_context, distributed_net, gradient_step,
                        hybrid_objective, lr_at)
 

@@ -1,10 +1,10 @@
 """From a denoising request to the noise law the denoiser runs under (numpy only).
 
-A request's ``noise`` (core/requests.py): "constant" (std ``sigma``), "poisson-gaussian"
+A request's ``noise`` (core/run/requests.py): "constant" (std ``sigma``), "poisson-gaussian"
 (var = ``noise_a`` x + ``noise_b``), "auto", or None ("constant" when ``sigma`` is given,
 "auto" otherwise). "auto" fits var = a x + b to the image (:mod:`.noise_level`); where a
 is not significantly above 0 the noise is taken as constant, with sigma left for the
-single-sigma estimate the denoiser always used (core/jobs.py), so constant noise is
+single-sigma estimate the denoiser always used (core/run/jobs.py), so constant noise is
 denoised exactly as before. "poisson-gaussian" runs the model on the generalized Anscombe
 transform of the image and maps back with the exact unbiased inverse (:mod:`.anscombe`;
 the choice against a per-pixel noise level is measured in docs/camera-noise.md).
@@ -73,7 +73,7 @@ def noise_law(req):
     its std scaled by ``noise_scale``."""
     noise = req.noise or ("constant" if req.sigma is not None else "auto")
     if noise == "auto":
-        raise ValueError("resolve an automatic noise model against the image first (core/jobs.py)")
+        raise ValueError("resolve an automatic noise model against the image first (core/run/jobs.py)")
     k = float(getattr(req, "noise_scale", 1.0))
     if noise == "poisson-gaussian":
         a, b = float(req.noise_a) * k * k, float(req.noise_b) * k * k

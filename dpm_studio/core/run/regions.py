@@ -8,7 +8,7 @@ weights (the mask's values: its feathered seam; 1 inside a rectangle), so every 
 stays exactly as it was. The noise (law or level), when the request leaves it unset, is the
 whole image's, not the crop's. A crop up to :data:`ONE_TILE` px a side runs as one tile.
 
-:class:`Region` is what the job carries; :func:`dpm_studio.core.tasks.run_task` places the
+:class:`Region` is what the job carries; :func:`dpm_studio.core.run.tasks.run_task` places the
 crop's records back into the whole image through it.
 """
 

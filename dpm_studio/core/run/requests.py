@@ -2,7 +2,7 @@
 
 The command line, the desktop app, the self-test and the Python API all build one of
 :class:`InpaintRequest`, :class:`DenoiseRequest` or :class:`SampleRequest` and hand it to
-:func:`dpm_studio.core.tasks.run_task` with the pixels (and, for inpainting, the mask). What
+:func:`dpm_studio.core.run.tasks.run_task` with the pixels (and, for inpainting, the mask). What
 a request leaves unset takes the defaults written here and nowhere else; :meth:`validate`
 refuses a bad value with one line a user can act on (a ``ValueError``); :meth:`metadata`
 is the record every saved image carries (one schema for the app and the command line,
@@ -18,9 +18,9 @@ import time
 from dataclasses import asdict, dataclass, fields, replace
 from typing import ClassVar
 
-from .cardschema import is_image_card
-from .conditioning import INPAINT_MODE_ALIASES, INPAINT_MODES, INPAINT_STARTS  # the math owns them
-from .gaussian import VARIANCES
+from ..files.cardschema import is_image_card
+from ..math.conditioning import INPAINT_MODE_ALIASES, INPAINT_MODES, INPAINT_STARTS  # the math owns them
+from ..math.gaussian import VARIANCES
 from .noise_law import NOISES, check_noise
 from .settings import check, is_real, is_whole, setting
 
@@ -52,7 +52,7 @@ class _Request:
     precision: str = setting("auto", "precision", "network arithmetic: auto takes bf16 on a CPU with native "
                              "bf16 (AMX or AVX512-BF16; 2-3x faster, PSNR within 0.005 dB) and fp32 elsewhere",
                              choices=PRECISIONS)
-    # Weigh the ``samples`` draws as particles of sequential Monte Carlo (core/smc.py): the
+    # Weigh the ``samples`` draws as particles of sequential Monte Carlo (core/math/smc.py): the
     # result then targets p(x_0) r(x_0) exactly as the samples grow, whatever the evidence
     # (soft pixels, per-pixel noise), and every record carries the effective sample size.
     # A trajectory without it applies soft evidence by a per-step product, an approximation
@@ -67,7 +67,7 @@ class _Request:
         """Raise ValueError with a user-facing message for a bad value; returns self.
 
         With ``loaded`` (a loaded checkpoint) also checks what depends on the model. Each
-        declared setting's kind, then its range or choices (core/settings.py), then what ties them."""
+        declared setting's kind, then its range or choices (core/run/settings.py), then what ties them."""
         self._check_types()
         check(self)
         card = getattr(loaded, "card", None) or {}
@@ -133,7 +133,7 @@ class InpaintRequest(_Request):
 
     task: ClassVar[str] = "inpaint"
     steps: int | None = setting(20, **STEPS)
-    # How the known pixels are honoured (core/conditioning.py's Inpaint): two rules, both
+    # How the known pixels are honoured (core/math/conditioning.py's Inpaint): two rules, both
     # approximations for a delta r (named so; their error is in docs/conditioning.md), and the
     # exact route, sequential Monte Carlo weighing the known pixels (it turns ``smc`` on and
     # starts from noise). The old names "forward" and "clamp" stay accepted (saved metadata).
@@ -159,7 +159,7 @@ class InpaintRequest(_Request):
     context: int = setting(48, "context", "pixels of known surroundings around each masked region",
                            lo=0, hi=4096, unit="pixels")
     # The mask as given: hard (any nonzero pixel is filled) or, with soft_mask, its grey values as
-    # the edge; then feathered outward by a Gaussian of std ``feather`` px (core/masks.py).
+    # the edge; then feathered outward by a Gaussian of std ``feather`` px (core/run/masks.py).
     soft_mask: bool = setting(False, "soft mask", "use grey mask values as a soft (feathered) edge")
     feather: float = setting(0.0, "feather", "soften the mask's edge outward: the mask is blurred by a "
                              "Gaussian of this std before a run; every painted pixel is still filled",
@@ -230,7 +230,7 @@ class DenoiseRequest(_Request):
     # or beyond the edge" (conditioning.censored_mean, tasks.CLIP_STEPS expectation steps);
     # "ignore" as an observation of 0 or 1. On held-out 8-bit files, photos-rgb: +0.8 /
     # +1.8 / +4.6 dB at sigma 15 / 25 / 50 (docs/clipping.md). ``levels``: the file's
-    # quantisation steps (None: from the source's bit depth, 255 for 8-bit; core/jobs.py).
+    # quantisation steps (None: from the source's bit depth, 255 for 8-bit; core/run/jobs.py).
     clipping: str = setting("censored", "clipping", "censored: a pixel stored as 0 or the top value means the "
                             "noisy value fell at or beyond the edge, and is treated so; ignore: take it as an "
                             "ordinary observation", choices=CLIPPINGS)
@@ -238,9 +238,9 @@ class DenoiseRequest(_Request):
                                  "(default: from its bit depth)", lo=1, hi=2 ** 32 - 1)
     # The noise model: "constant" (std ``sigma``; None: estimated), "poisson-gaussian"
     # (var = noise_a x + noise_b in [0, 1] units: a camera's shot and read noise, denoised
-    # through the generalized Anscombe transform, core/anscombe.py) or "auto" (var = a x + b
-    # fitted from the image, constant where a is not significant: core/noise_law.py).
-    # None: "constant" when ``sigma`` is given, else "auto". core/jobs.py resolves it; the
+    # through the generalized Anscombe transform, core/run/anscombe.py) or "auto" (var = a x + b
+    # fitted from the image, constant where a is not significant: core/run/noise_law.py).
+    # None: "constant" when ``sigma`` is given, else "auto". core/run/jobs.py resolves it; the
     # saved record carries the model run and, for "auto", the fit (``noise_fit``).
     # docs/camera-noise.md measures them.
     noise: str | None = setting(None, "noise model", "auto (the default; fitted from the image: constant, or a "
@@ -255,7 +255,7 @@ class DenoiseRequest(_Request):
                                     flag="--noise-b")
     noise_fit: dict | None = None
     # Denoise only this rectangle (x, y, width, height in pixels) and blend it back; the noise
-    # is still the whole image's (core/regions.py). The app gives a painted mask instead.
+    # is still the whole image's (core/run/regions.py). The app gives a painted mask instead.
     region: tuple[int, int, int, int] | None = setting(None, "region", "denoise only the rectangle X,Y,W,H "
                                                        "(pixels from the top left) plus 32 px of context around "
                                                        "it; every pixel outside stays exactly as it was",

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .bound import LN2, analytic_terms, per_example, training_objective
-from .rng import make_generator
+from ..math.bound import LN2, analytic_terms, per_example, training_objective
+from ..math.diffusion import Model
+from ..math.rng import make_generator
 
 OPTIMIZERS = ("adam", "rmsprop")
 OBJECTIVES = ("bound", "hybrid")
@@ -98,15 +99,6 @@ class TrainRecord:
     examples_per_s: float
     elapsed_s: float
     grad_norm: float
-
-
-class Model(nn.Module):
-    """A diffusion process and its reverse network, trained together (a learned schedule is a parameter)."""
-
-    def __init__(self, diffusion, net):
-        super().__init__()
-        self.diffusion = diffusion
-        self.net = net
 
 
 class TrainState:
@@ -396,7 +388,7 @@ def _read_meta(base) -> tuple[dict, int]:
     """(meta, shards) of a resume state's JSON: a regular file, bounded, a dict with 1-1000 shards."""
     from pathlib import Path
 
-    from .safefiles import UnsafeFile, loads_json, read_bytes
+    from ..files.safefiles import UnsafeFile, loads_json, read_bytes
 
     limit = 16 << 20
     meta = loads_json(read_bytes(Path(str(base) + ".json"), limit, "resume state"), limit, what="resume state")
@@ -425,7 +417,7 @@ def save_state(base, state: TrainState, max_bytes: int = SHARD_BYTES) -> list:
 
     from safetensors.torch import save_file
 
-    from .atomic import atomic_write
+    from ..files.atomic import atomic_write
 
     shards, size = [{}], 0
     for k, v in state.tensors().items():
@@ -450,7 +442,7 @@ def load_state(base, device="cpu") -> tuple[dict, dict]:
     """(tensors, meta) of a resume state written by :func:`save_state` (or an older single file)."""
     from safetensors.torch import load_file
 
-    from .safefiles import regular_file
+    from ..files.safefiles import regular_file
 
     meta, shards = _read_meta(base)
     tensors = {}
@@ -458,3 +450,16 @@ def load_state(base, device="cpu") -> tuple[dict, dict]:
         regular_file(_shard_path(base, k), "resume state")  # a FIFO would block
         tensors.update(load_file(str(_shard_path(base, k)), device=str(device)))
     return tensors, meta
+
+
+def check_training(net_spec: dict, batch: int, unit_size: float, available: int | None = None) -> None:
+    """Refuse a training batch of image patches that will not fit (activations kept for the
+    backward pass, gradients and the optimiser's moments: about 3 inference peaks)."""
+    from ..files.cardschema import IMAGE_NETS
+    from ..machine.memory import check_fits, network_bytes
+
+    if net_spec.get("type") not in IMAGE_NETS:
+        return
+    side = int(round(float(unit_size) ** 0.5))
+    check_fits(3 * network_bytes({"network": net_spec}, batch, side, side), f"training with a batch of {batch:,}",
+               "use a smaller --batch", available)

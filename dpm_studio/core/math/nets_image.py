@@ -11,7 +11,7 @@ Both accept any H and W: the input is padded (reflect, at the bottom and right) 
 multiple of the network's downsampling factor and the output is cropped back, so one model
 serves every image size. Every constructor argument is JSON-serialisable, so a network is
 rebuilt from its checkpoint spec ``{"type": "multiscale" | "unet", "kwargs": {...}}`` by
-:func:`dpm_studio.core.nets.build_net`.
+:func:`dpm_studio.core.math.nets.build_net`.
 
 - :class:`MultiScaleConvNet` (``"multiscale"``) is the paper's image network (App. D, the
   authors' ``MLP_conv_dense``): multi-scale convolution layers, then a per-pixel MLP that

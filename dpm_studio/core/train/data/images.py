@@ -30,7 +30,7 @@ Recipes (``RECIPES`` / :func:`get_recipe`):
   orientation applied, converted to grey or RGB.
 
 Every image file (folders, wallpapers, scikit-learn's photographs) is decoded by the app's
-own decoder (:mod:`dpm_studio.core.decode`, :func:`load_image_file`) and rounded to 8 bits,
+own decoder (:mod:`dpm_studio.core.files.decode`, :func:`load_image_file`) and rounded to 8 bits,
 so training sees the pixels the app and the command line read (16-bit files: v / 65535
 rounded), under the same rules (safe open, the decompression-bomb limit).
 
@@ -84,7 +84,7 @@ import torch
 from .exclusion import (EXCLUDED_PACKAGES, EXCLUDED_TEST_IMAGES, excluded_match,  # noqa: F401
                         excluded_package, refuse_excluded as _refuse_excluded)
 from .pixels import _as_hwc, _convert, _limit_side
-from ..safefiles import PHOTO_FORMATS
+from ...files.safefiles import PHOTO_FORMATS
 from .recipe import Recipe, _check_patch, _derived_seed, _package_versions, _sha256, dequantise  # noqa: F401
 from .synthetic import MNIST_SIZE, MNIST_THRESHOLD, DeadLeavesRecipe, DigitsRecipe, _mnist_bits  # noqa: F401
 
@@ -166,13 +166,13 @@ def list_image_files(folder: str | os.PathLike, recursive: bool = False) -> list
 def load_image_file(path: str | os.PathLike, mode: str = "gray") -> np.ndarray:
     """Decode one image file to uint8 (H, W, 1) grey or (H, W, 3) RGB.
 
-    The app's own decoder (:func:`dpm_studio.core.decode.load_image`: safe open by name
+    The app's own decoder (:func:`dpm_studio.core.files.decode.load_image`: safe open by name
     and content, EXIF orientation, the pixel limit, 16-bit and float files at full depth),
-    then its [0, 1] pixels rounded to 8 bits (:func:`~dpm_studio.core.decode.to_uint8`):
+    then its [0, 1] pixels rounded to 8 bits (:func:`~dpm_studio.core.files.decode.to_uint8`):
     a file trains on the pixels the app shows. Alpha is dropped; the first frame of a
     multi-frame file is used.
     """
-    from ..decode import load_image, to_uint8
+    from ...files.decode import load_image, to_uint8
 
     return _convert(to_uint8(load_image(path).pixels), mode)
 
@@ -396,7 +396,7 @@ class ImageRecipe(Recipe):
 # --------------------------------------------------------------------------- factories
 
 def dead_leaves_recipe(**kw) -> DeadLeavesRecipe:
-    """Dead leaves (see :mod:`dpm_studio.core.data.dead_leaves` for the parameters)."""
+    """Dead leaves (see :mod:`dpm_studio.core.train.data.dead_leaves` for the parameters)."""
     return DeadLeavesRecipe(**kw)
 
 

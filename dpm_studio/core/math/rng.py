@@ -33,5 +33,5 @@ def generator_for(generator: torch.Generator | None, device) -> torch.Generator 
     dev = torch.device(device)
     if generator.device.type != dev.type:
         raise ValueError(f"a random generator on {generator.device} cannot draw for tensors on {dev}; "
-                         "make it with dpm_studio.core.rng.make_generator(device, seed)")
+                         "make it with dpm_studio.core.math.rng.make_generator(device, seed)")
     return generator

@@ -28,13 +28,13 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .conditioning import Condition, Denoise, Inpaint, censored_mean
+from ..math.conditioning import Condition, Denoise, Inpaint, censored_mean
 from .noise_law import noise_law
 from .jobs import Job, Source, as_hwc, check_model, resolve
-from .memory import check_run
-from .rng import make_generator
+from ..machine.memory import check_run
+from ..math.rng import make_generator
 from .requests import InpaintRequest, _Request
-from .sampling import mmse_estimate, reverse_trajectory
+from ..math.sampling import mmse_estimate, reverse_trajectory
 from .tiling import TileBlender
 
 TASKS = ("inpaint", "denoise", "sample")
@@ -43,9 +43,9 @@ TASKS = ("inpaint", "denoise", "sample")
 # at sigma 25 / 50 over ignoring the clipping, a second +0.10 / +0.38 more, a third +0.01 /
 # +0.05. Each costs one network pass on tiles that have clipped pixels.
 CLIP_STEPS = 2
-GREY_MMSE_DRAWS = 4  # the keyword form's grey draws; a DenoiseRequest's default is 1 (core/requests.py)
+GREY_MMSE_DRAWS = 4  # the keyword form's grey draws; a DenoiseRequest's default is 1 (core/run/requests.py)
 # The defaults the app and the command line run with, and the measurements behind them,
-# are the requests' in core/requests.py; this dict is read from there (for the benchmarks).
+# are the requests' in core/run/requests.py; this dict is read from there (for the benchmarks).
 INPAINT_DEFAULTS = {k: getattr(InpaintRequest(), k)
                     for k in ("mode", "start", "start_sigma", "steps", "jump_length", "jump_n_sample")}
 
@@ -141,7 +141,7 @@ class _Piece:
     """One model run over an image piece: conversions in and out of model space."""
 
     def __init__(self, loaded, img: np.ndarray | None, samples: int, device, law=None):
-        """``law``: a noise law (core/anscombe.py) whose ``forward`` maps ``img`` to the
+        """``law``: a noise law (core/run/anscombe.py) whose ``forward`` maps ``img`` to the
         space the model denoises and whose ``inverse`` maps the model's images back."""
         self.d, self.net, card = loaded.diffusion, loaded.net, loaded.card
         self.law = law
@@ -224,10 +224,10 @@ class _Bf16Net:
 
 def _with_precision(loaded, precision: str, device):
     """``loaded`` with its network in the arithmetic ``precision`` asks for ("auto": bf16 where
-    :func:`~dpm_studio.core.devices.native_bf16`, else fp32)."""
+    :func:`~dpm_studio.core.machine.devices.native_bf16`, else fp32)."""
     from dataclasses import replace
 
-    from .devices import native_bf16
+    from ..machine.devices import native_bf16
 
     if precision == "bf16" or (precision == "auto" and native_bf16(device)):
         return replace(loaded, net=_Bf16Net(loaded.net))
@@ -237,7 +237,7 @@ def _with_precision(loaded, precision: str, device):
 # The keyword form of run_task keeps the settings it always had where a request's default
 # differs (a sampled denoising trajectory, no resampling jumps, every step, four grey draws,
 # a mask's grey values taken as its soft edge):
-# new code builds a request (core/requests.py), whose defaults are the app's and the CLI's.
+# new code builds a request (core/run/requests.py), whose defaults are the app's and the CLI's.
 _KEYWORD_DEFAULTS = {"steps": None, "method": "sample", "ensemble": 1, "jump_length": 0, "jump_n_sample": 1,
                      "grey_draws": GREY_MMSE_DRAWS, "clipping": "ignore", "precision": "fp32", "soft_mask": True}
 
@@ -267,8 +267,8 @@ def run_task(loaded, task, image: np.ndarray | None = None, *, mask: np.ndarray 
              source: Source | None = None, **settings):
     """Run a job with a loaded checkpoint; yields :class:`TaskStep` records.
 
-    ``task``: a :class:`~dpm_studio.core.jobs.Job` (what :func:`~dpm_studio.core.jobs.resolve`
-    made), or an :class:`~dpm_studio.core.requests.InpaintRequest`, ``DenoiseRequest`` or
+    ``task``: a :class:`~dpm_studio.core.run.jobs.Job` (what :func:`~dpm_studio.core.run.jobs.resolve`
+    made), or an :class:`~dpm_studio.core.run.requests.InpaintRequest`, ``DenoiseRequest`` or
     ``SampleRequest`` (the settings, their defaults and their meaning are documented
     there) resolved here with ``image``, ``mask`` and ``source``, or a task name with the
     settings as keywords (the older form; its defaults are ``_KEYWORD_DEFAULTS`` where they
@@ -468,7 +468,7 @@ def _denoise_mmse(loaded, job: Job, blender):
 
 
 def _denoise(loaded, job: Job):
-    """The noise law (core/noise_law.py): constant, or var = a x + b through the generalized
+    """The noise law (core/run/noise_law.py): constant, or var = a x + b through the generalized
     Anscombe transform; the model denoises in its space at ``law.sigma_u``."""
     req, img, boxes, levels = job.request, job.image, job.plan, job.levels
     law, seed, samples, device = noise_law(req), req.seed, int(req.samples), req.device

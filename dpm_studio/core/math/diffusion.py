@@ -103,3 +103,12 @@ class Diffusion(nn.Module):
 
     # Subclasses: q_sample, q_step_sample, q_renoise, q_posterior, p_dist, kl, log_prob,
     # sample_dist, prior_sample, log_prior, entropy_terms, prior_kl, first_step_log_prob.
+
+
+class Model(nn.Module):
+    """A diffusion process and its reverse network, trained together (a learned schedule is a parameter)."""
+
+    def __init__(self, diffusion, net):
+        super().__init__()
+        self.diffusion = diffusion
+        self.net = net
