@@ -233,12 +233,7 @@ class MainWindow(QMainWindow):
     def _on_mask(self, event):
         if event.live:
             return
-        m = self.session.mask
-        if m is None:
-            self.mask_panel.set_coverage(None)
-        else:
-            n = int((m > 0).sum())
-            self.mask_panel.set_coverage(n / max(1, m.size), n)
+        self._show_coverage()
         self.update_actions()
         if self.session.state == "edit":
             self.runs.update_hint()
@@ -314,6 +309,16 @@ class MainWindow(QMainWindow):
 
     def _on_task_changed(self, _task: str):
         self.runs.update_hint()
+        self._show_coverage()
+
+    def _show_coverage(self):
+        """The mask panel's line: how much the mask covers, and what it does for the task."""
+        m, task = self.session.mask, self.task_panel.task()
+        if m is None:
+            self.mask_panel.set_coverage(None)
+        else:
+            n = int((m > 0).sum())
+            self.mask_panel.set_coverage(n / max(1, m.size), n, task)
 
     def _on_hover(self, pos):
         info = self.canvas.pixel_info(*pos) if pos is not None else None

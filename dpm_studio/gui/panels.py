@@ -137,13 +137,18 @@ class MaskPanel(QGroupBox):
         self.opacity.valueChanged.connect(lambda v: self.opacityChanged.emit(v / 100.0))
         self.show_overlay.toggled.connect(self.overlayToggled)
 
-    def set_coverage(self, fraction: float | None, pixels: int = 0):
+    def set_coverage(self, fraction: float | None, pixels: int = 0, task: str = "inpaint"):
+        """What the mask holds, and what it does for ``task``: the region to fill, the region to
+        denoise (none: the whole image), nothing for a drawn sample."""
         if fraction is None:
-            self.coverage.setText("no image")
+            text = "no image"
+        elif task == "sample":
+            text = "not used by Sample"
         elif pixels == 0:
-            self.coverage.setText("empty: paint the region to fill")
+            text = "empty: paint the region to fill" if task == "inpaint" else "empty: the whole image"
         else:
-            self.coverage.setText(f"mask covers {fraction:.1%} ({pixels:,} px)")
+            text = f"mask covers {fraction:.1%} ({pixels:,} px)"
+        self.coverage.setText(text)
 
 
 # -- result bar ----------------------------------------------------------------------------------------------------

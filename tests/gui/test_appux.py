@@ -279,3 +279,22 @@ def test_the_exact_mode_shows_what_it_runs(qtbot, win):
     _settle(qtbot)
     assert not tp.smc.isChecked() and tp.start.currentData() == "harmonic"
     assert not tp.settings().smc and tp.settings().start == "harmonic"
+
+
+def test_the_mask_line_says_what_the_mask_does_for_the_task(qtbot, win):
+    """On the Denoise page an empty mask read "empty: paint the region to fill" (denoising
+    fills nothing: without a mask it takes the whole image), and on Sample the same."""
+    import numpy as np
+
+    win.files.set_image(gradient_image())
+    line = win.mask_panel.coverage
+    assert line.text() == "empty: paint the region to fill"
+    win.task_panel.set_task("denoise")
+    assert line.text() == "empty: the whole image"
+    win.task_panel.set_task("sample")
+    assert line.text() == "not used by Sample"
+    win.task_panel.set_task("denoise")
+    m = np.zeros((32, 32), np.float32)
+    m[:16] = 1
+    win.session.set_mask(m)
+    assert line.text().startswith("mask covers 50.0%")
