@@ -146,6 +146,9 @@ class RunController(QObject):
         self.session.start_run(record)
         w.canvas.setFocus()  # Space and \ work at once, and Space does not press Run again
         w.empty_label.setVisible(False)
+        if st.task == "sample":   # the canvas shows the sample, not the open image: say what it shows
+            h, wd = st.size
+            w.info_label.setText(f"{wd}\u00d7{h} sample, drawing")
         notes = [n for n in job.notes if not n.startswith("only the region")] + list(loaded.notes)
         if st.task == "denoise":
             notes += check_model(loaded, job)  # a grey model on colour: each channel on its own
@@ -223,6 +226,8 @@ class RunController(QObject):
         """A run that ends without a result: back to editing the untouched image, and say so."""
         w = self.w
         self.session.end_run()
+        doc = self.session.doc
+        w.info_label.setText(doc.describe() if doc is not None else "")
         w.canvas.set_original(None)
         w.canvas.show_base()
         w.plots.end_run()

@@ -298,3 +298,22 @@ def test_the_mask_line_says_what_the_mask_does_for_the_task(qtbot, win):
     m[:16] = 1
     win.session.set_mask(m)
     assert line.text().startswith("mask covers 50.0%")
+
+
+def test_the_status_bar_describes_the_sample_being_drawn(qtbot, win):
+    """While a Sample ran, the status bar said "32×32 RGB, 8-bit" of the open image beside a
+    zoom of the 64×64 sample on the canvas; a cancelled sample gives the line back."""
+    win.files.set_image(gradient_image())
+    photo = win.info_label.text()
+    tp = win.task_panel
+    tp.set_task("sample")
+    tp.width_spin.setValue(48)
+    tp.height_spin.setValue(40)
+    tp.steps_all.setChecked(False)
+    tp.steps.setValue(50)
+    with qtbot.waitSignal(win.runner.aborted, timeout=60_000):
+        assert win.runs.run()
+        assert win.info_label.text() == "48\u00d740 sample, drawing"
+        win.runs.cancel()
+    _settle(qtbot)
+    assert win.info_label.text() == photo
