@@ -25,8 +25,8 @@ def main(argv=None):
 
     from dpm_studio.core.run import masks
     from dpm_studio.core.run.requests import DenoiseRequest
-    from dpm_studio.gui.frames import RunJob, task_frames
-    from dpm_studio.gui.session import Session
+    from dpm_studio.gui.model.frames import RunJob, task_frames
+    from dpm_studio.gui.model.session import Session
 
     torch.set_num_threads(max(1, torch.get_num_threads()))
     H, W = 2592, 3872  # 10 MP

@@ -27,7 +27,7 @@ def main(out: Path):
 
     app = create_app()
     from dpm_studio import imageio
-    from dpm_studio.gui import frames
+    from dpm_studio.gui.model import frames
     from dpm_studio.gui.main_window import MainWindow
 
     tmp = Path(tempfile.mkdtemp())

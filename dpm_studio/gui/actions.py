@@ -6,7 +6,7 @@ the help sheet, and a menu entry cannot be enabled where its command would refus
 Each :class:`Act` holds the command it calls (``call``: a function defined on one of the
 window's parts (``window.parts()``), e.g. ``FilesController.open_dialog``, with its arguments; or a function of
 the window), its menu, its place on the toolbar, and ``when``: a named predicate over the
-session (gui/predicates.py, e.g. ``EDIT & HAS_IMAGE``). Both are Python names, so a typo
+session (gui/model/predicates.py, e.g. ``EDIT & HAS_IMAGE``). Both are Python names, so a typo
 fails when this module is imported.
 """
 
@@ -26,10 +26,10 @@ from .exports import TrajectoryExports
 from .files import FilesController
 from .mask_tools import MaskTools
 from .noise_readout import NoiseReadout
-from .predicates import (ALWAYS, CAN_REDO, CAN_UNDO, COMPARE, EDIT, HAS_IMAGE, HAS_PICTURE, HAS_TRAJECTORY, RESULT, REVIEW,
+from .model.predicates import (ALWAYS, CAN_REDO, CAN_UNDO, COMPARE, EDIT, HAS_IMAGE, HAS_PICTURE, HAS_TRAJECTORY, RESULT, REVIEW,
                          RUNNING, When)
 from .run_control import RunController
-from .session import Session
+from .model.session import Session
 from .task_panel import TaskPanel
 
 __all__ = ["Act", "ACTIONS", "MENUS", "KEYS_WITHOUT_ACTIONS", "build", "update_enabled", "shortcut_rows",

@@ -35,7 +35,7 @@ from .compare_view import SplitCompare
 from .mask_overlay import MaskOverlay
 from .mask_tools import MaskTools, Tool
 from .run_crop import RunCrop
-from .session import Document, Session
+from .model.session import Document, Session
 from ..imageio import to_uint8
 
 __all__ = ["Tool", "ImageCanvas"]
@@ -56,7 +56,7 @@ class ImageCanvas(pg.GraphicsView):
     brushSizeChanged = Signal(float)
     toolChanged = Signal(object)
 
-    # The document's pixels and the mask live in the session (gui/session.py), their only
+    # The document's pixels and the mask live in the session (gui/model/session.py), their only
     # writer: the canvas reads them there and shows what its events say changed.
     @property
     def _base(self):

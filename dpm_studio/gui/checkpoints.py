@@ -80,7 +80,7 @@ class CheckpointsController(QObject):
     def import_checkpoint(self, path) -> bool:
         """File > Import Checkpoint: check it loads, copy its two files into the models folder, select it."""
         from ..core.files.checkpoint import CheckpointError
-        from .models import import_checkpoint
+        from .model.models import import_checkpoint
 
         QApplication.setOverrideCursor(Qt.WaitCursor)
         try:

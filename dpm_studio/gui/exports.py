@@ -179,7 +179,7 @@ class TrajectoryExports(QObject):
         """Start writing the chosen chain as a GIF (at most GIF_MAX_FRAMES frames, evenly spread, the last
         one included; at most imageio.GIF_MAX_SIDE px); the exporter reports the end."""
         from .. import imageio
-        from .analysis import frame_indices
+        from .model.analysis import frame_indices
 
         tr = self.session.trajectory
         keep = sorted(frame_indices(len(tr) if tr is not None else 0, GIF_MAX_FRAMES))

@@ -1,5 +1,5 @@
 """The main window: it lays out the canvas, the panels and the plots, owns the parts that do the
-work, and shows what the session (gui/session.py) says changed.
+work, and shows what the session (gui/model/session.py) says changed.
 
 States: ``edit`` (paint the mask, change settings), ``running`` (frames stream into the
 canvas in place, the mask is locked, Cancel stops within one step), ``review`` (a finished
@@ -33,13 +33,13 @@ from .exports import TrajectoryExports
 from .files import FilesController
 from .noise_readout import NoiseReadout
 from .panels import MaskPanel, ResultBar
-from .predicates import COMPARE
+from .model.predicates import COMPARE
 from .plots import PlotsDock
 from .qtfix import protect_singletons
 from .run_control import RunController, runs_phrase
 from .runner import TaskRunner
 from .safe_settings import guard_save, open_settings
-from .session import Session
+from .model.session import Session
 from .task_panel import TaskPanel
 
 __all__ = ["MainWindow", "Dialogs"]

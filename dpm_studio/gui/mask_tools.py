@@ -4,7 +4,7 @@ and what they draw while they work (the brush ring, the dashed rectangle and pat
 :class:`MaskTools` is composed into the canvas (``canvas.tools``); the canvas forwards input
 to it in image coordinates: :meth:`~MaskTools.press`, :meth:`~MaskTools.move`,
 :meth:`~MaskTools.release`, :meth:`~MaskTools.double_click`, :meth:`~MaskTools.key`. The tools
-know the session (gui/session.py) and nothing of the canvas: a gesture paints through
+know the session (gui/model/session.py) and nothing of the canvas: a gesture paints through
 ``session.paint``, ends with ``session.end_gesture`` (one undoable edit) or is abandoned with
 ``session.restore_mask``; the session, the mask's only writer, says what changed and the canvas
 redraws. The painting itself is numpy (:mod:`.maskops`).
@@ -20,7 +20,7 @@ from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsPathItem, QGraphicsRectItem
 
-from . import maskops
+from .model import maskops
 
 __all__ = ["MaskTools", "Tool", "PAINT_TOOLS", "MASK_COLOR"]
 

@@ -8,7 +8,7 @@ import html
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import QComboBox, QGroupBox, QLabel, QSizePolicy, QVBoxLayout
 
-from .models import card_label, card_T, card_tooltip, where_label
+from .model.models import card_label, card_T, card_tooltip, where_label
 from ..core.files.cardschema import is_image_card
 
 __all__ = ["ModelPicker"]

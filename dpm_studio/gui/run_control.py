@@ -17,7 +17,7 @@ import traceback
 import numpy as np
 from PySide6.QtCore import QObject, QSignalBlocker, QTimer, Slot
 
-from .predicates import COMPARE
+from .model.predicates import COMPARE
 from .runner import RunJob
 from ..core.run.jobs import check_model, has_colour
 from ..core.run.regions import MARGIN as REGION_MARGIN

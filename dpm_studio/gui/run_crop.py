@@ -8,7 +8,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 
-from .frames import composite
+from .model.frames import composite
 
 __all__ = ["RunCrop"]
 

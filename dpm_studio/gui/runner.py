@@ -7,7 +7,7 @@ Two layers:
   ``yielded(object)``, ``finished(object)`` (the last value), ``errored(object)`` (an
   :class:`ErrorInfo`) and ``aborted()``. :meth:`GeneratorWorker.quit` may be called from any
   thread; the worker checks the flag between two items, and a :class:`RunJob` also before each
-  network pass (:class:`~dpm_studio.gui.frames.RunCancelled`), so a run stops within one pass.
+  network pass (:class:`~dpm_studio.gui.model.frames.RunCancelled`), so a run stops within one pass.
 - :class:`TaskRunner`, a QObject living in the GUI thread that owns the thread and the
   worker for one run at a time, coalesces frames (only the latest pending one is kept, at
   most ``fps`` per second reach the display) and re-emits everything as GUI-thread
@@ -18,7 +18,7 @@ function runs that slot in the *worker* thread. Worker signals here are connecte
 ``@Slot`` methods of QObjects that live in the GUI thread, so the connection is queued
 and the slot runs in the GUI thread.
 
-:func:`~dpm_studio.gui.frames.task_frames` (no Qt, in :mod:`.frames`) wraps the core's
+:func:`~dpm_studio.gui.model.frames.task_frames` (no Qt, in :mod:`.frames`) wraps the core's
 ``run_task`` and does the per-step bookkeeping in the worker thread.
 """
 
@@ -30,7 +30,7 @@ import traceback
 from dataclasses import dataclass
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
-from .frames import Frame, RunCancelled, RunJob, Trajectory, task_frames
+from .model.frames import Frame, RunCancelled, RunJob, Trajectory, task_frames
 from .qtfix import protect_singletons
 
 __all__ = ["ErrorInfo", "Frame", "Trajectory", "RunJob", "GeneratorWorker", "WorkerHost", "TaskRunner",

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from .model_picker import ModelPicker
-from .models import card_T
+from .model.models import card_T
 from .panels import _choice, _form, _section, declared
 from .run_bar import RunBar
 from .task_pages import DenoisePage, InpaintPage, SamplePage

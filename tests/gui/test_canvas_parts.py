@@ -9,12 +9,12 @@ import pytest
 from PySide6.QtCore import QPointF, Qt
 
 from dpm_studio.core.run import masks
-from dpm_studio.gui import maskops
+from dpm_studio.gui.model import maskops
 from dpm_studio.gui.compare_view import SplitCompare
 from dpm_studio.gui.mask_overlay import MaskOverlay
 from dpm_studio.gui.mask_tools import MaskTools, Tool
 from dpm_studio.gui.run_crop import RunCrop
-from dpm_studio.gui.session import Session
+from dpm_studio.gui.model.session import Session
 
 SCALE = 10.0  # the tools' screen: 10 viewport pixels per image pixel
 

@@ -139,7 +139,7 @@ def test_item2_trajectory_export_runs_off_the_gui_thread_with_progress_and_cance
 
     from PySide6.QtCore import QTimer
 
-    from dpm_studio.gui.frames import Trajectory
+    from dpm_studio.gui.model.frames import Trajectory
 
     _hole_run(qtbot, win)
     n = len(win.session.trajectory)
@@ -432,7 +432,7 @@ def test_item4_model_tooltips_say_in_words_what_a_model_is(qtbot, win, monkeypat
     from PySide6.QtWidgets import QLabel
 
     from dpm_studio.core.files import checkpoint
-    from dpm_studio.gui.models import card_label, card_tooltip
+    from dpm_studio.gui.model.models import card_label, card_tooltip
 
     root = Path(__file__).resolve().parents[2] / "checkpoints"
     for name in ("photos-rgb", "textures-gray", "digits-binary", "heartbeat", "swiss-roll"):

@@ -138,7 +138,7 @@ def test_gif_and_frames(tmp_path):
 
 
 def test_qt_free_modules_import_no_qt():
-    code = ("import sys; import dpm_studio.imageio, dpm_studio.gui.maskops, dpm_studio.gui.analysis;"
+    code = ("import sys; import dpm_studio.imageio, dpm_studio.gui.model.maskops, dpm_studio.gui.model.analysis;"
             "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'shiboken6', 'pyqtgraph')];"
             "print(bad); sys.exit(1 if bad else 0)")
     env = dict(os.environ)

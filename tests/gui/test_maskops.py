@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dpm_studio.gui import maskops
-from dpm_studio.gui.analysis import frame_indices, rms_change
+from dpm_studio.gui.model import maskops
+from dpm_studio.gui.model.analysis import frame_indices, rms_change
 
 
 def test_segment_paints_pixels_within_the_radius():

@@ -10,7 +10,7 @@ from PySide6.QtTest import QTest
 from dpm_studio import imageio
 from dpm_studio.gui import actions
 from dpm_studio.gui.canvas import Tool
-from dpm_studio.gui.models import card_label, card_tooltip
+from dpm_studio.gui.model.models import card_label, card_tooltip
 from dpm_studio.gui.task_panel import TaskPanel
 
 

@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pytest
 
-from dpm_studio.gui.session import Session
+from dpm_studio.gui.model.session import Session
 
 
 def test_mask_edits_and_accepted_results_share_one_history():
@@ -51,9 +51,9 @@ def test_each_document_has_its_own_noise_level():
 
 
 def test_the_model_side_of_the_app_loads_no_qt():
-    code = ("import sys, dpm_studio.gui.session, dpm_studio.gui.events, dpm_studio.gui.predicates, "
-            "dpm_studio.gui.frames, "
-            "dpm_studio.gui.maskops, dpm_studio.gui.models;"
+    code = ("import sys, dpm_studio.gui.model.session, dpm_studio.gui.model.events, dpm_studio.gui.model.predicates, "
+            "dpm_studio.gui.model.frames, "
+            "dpm_studio.gui.model.maskops, dpm_studio.gui.model.models;"
             "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'shiboken6', 'pyqtgraph')];"
             "print(','.join(bad)); sys.exit(1 if bad else 0)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -70,7 +70,7 @@ def _recorder(s):
 
 
 def test_every_change_through_the_session_reaches_a_subscriber():
-    from dpm_studio.gui import maskops
+    from dpm_studio.gui.model import maskops
 
     s = Session()
     seen = _recorder(s)
@@ -152,7 +152,7 @@ def test_the_document_is_the_decoded_file(tmp_path):
 def test_emitters_hold_bound_methods_weakly_and_names_are_fixed():
     import gc
 
-    from dpm_studio.gui.events import EmitterGroup
+    from dpm_studio.gui.model.events import EmitterGroup
 
     class Listener:
         def __init__(self):
@@ -181,7 +181,7 @@ def test_emitters_hold_bound_methods_weakly_and_names_are_fixed():
 def test_the_actions_predicates_are_named_tests_over_the_session():
     from types import SimpleNamespace
 
-    from dpm_studio.gui import predicates as P
+    from dpm_studio.gui.model import predicates as P
 
     s = Session()
     assert not P.HAS_IMAGE(s) and P.EDIT(s) and (~P.RUNNING)(s) and not P.CAN_UNDO(s)
@@ -202,7 +202,7 @@ def test_the_actions_predicates_are_named_tests_over_the_session():
 
 def test_the_feather_is_the_sessions_and_the_feathered_mask_follows_every_change():
     from dpm_studio.core.run import masks
-    from dpm_studio.gui import maskops
+    from dpm_studio.gui.model import maskops
 
     s = Session()
     seen = _recorder(s)

@@ -64,7 +64,7 @@ def test_the_window_follows_the_session(win):
 
 def test_actions_call_functions_and_are_enabled_by_predicates(win):
     from dpm_studio.gui import actions
-    from dpm_studio.gui.predicates import When
+    from dpm_studio.gui.model.predicates import When
 
     for a in actions.ACTIONS:
         assert isinstance(a.when, When), a.name

@@ -4,7 +4,7 @@ As napari's ``ViewerModel`` is to its window, :class:`Session` is to the main wi
 owns the document (the decoded file and what the app adds to it), the mask, the undo
 history, the run state, and the last run's record, result, trajectory and chosen variant.
 It is the only writer of the document's pixels and of the mask, and says what changed
-through ``session.events`` (gui/events.py), synchronously; the window and the canvas
+through ``session.events`` (gui/model/events.py), synchronously; the window and the canvas
 subscribe and never write into each other. The history holds mask edits and accepted
 results alike, so Ctrl+Z after Accept gives the pixels back. A sample drawn from the
 model opens as a new document, never as an edit of the photo that happened to be open.
@@ -33,10 +33,10 @@ import numpy as np
 from .events import EmitterGroup
 from .frames import uncertainty_map
 from .maskops import History, MaskEdit
-from ..core.run import masks
-from ..core.files.decode import ImageData
-from ..core.run.jobs import Job, Source, resolve
-from ..core.run.noise import estimate_noise_sigma
+from ...core.run import masks
+from ...core.files.decode import ImageData
+from ...core.run.jobs import Job, Source, resolve
+from ...core.run.noise import estimate_noise_sigma
 
 __all__ = ["Document", "Session", "EVENTS"]
 
@@ -185,7 +185,7 @@ class Session:
         return self._effective.copy() if copy else self._effective
 
     def paint(self, op, *args) -> tuple | None:
-        """A gesture paints: ``op(mask, *args)`` (a gui/maskops painter: paint_segment, paint_rect,
+        """A gesture paints: ``op(mask, *args)`` (a gui/model/maskops painter: paint_segment, paint_rect,
         paint_polygon) changes the mask in place and returns the box it touched. Not yet undoable:
         :meth:`end_gesture` records the gesture once it ends."""
         if self.mask is None:

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .analysis import frame_indices, rms_change
-from ..core.run.regions import Region, region_box  # noqa: F401  (the app's names for the core's region denoise)
-from ..imageio import from_uint8, to_uint8
+from ...core.run.regions import Region, region_box  # noqa: F401  (the app's names for the core's region denoise)
+from ...imageio import from_uint8, to_uint8
 
 __all__ = ["Frame", "Trajectory", "RunJob", "Region", "region_box", "RunCancelled", "task_frames", "composite",
            "progress_text", "uncertainty_map"]
@@ -240,7 +240,7 @@ def _input_at(image, box):
 
 def task_frames(job: RunJob):
     """Generator of :class:`Frame` for a job; the bookkeeping happens here, in the worker."""
-    from ..core.run.tasks import run_task
+    from ...core.run.tasks import run_task
 
     t0 = time.perf_counter()
     prev = None

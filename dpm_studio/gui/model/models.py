@@ -12,7 +12,7 @@ import html
 import shutil
 from pathlib import Path
 
-from ..core.files.cardschema import is_image_card
+from ...core.files.cardschema import is_image_card
 
 __all__ = ["card_T", "purpose", "card_label", "card_tooltip", "import_checkpoint",
            "where_label"]
@@ -67,7 +67,7 @@ def card_label(card: dict) -> str:
 
 
 def where_label(card: dict) -> str:
-    from ..core.files.locations import checkpoint_source
+    from ...core.files.locations import checkpoint_source
 
     try:
         return WHERE.get(checkpoint_source(card.get("path", "")), "")
@@ -145,8 +145,8 @@ def import_checkpoint(path, folder=None) -> Path:
     Raises CheckpointError with a user-facing message: a bad checkpoint, a name already taken
     by another model there, or a folder that cannot be written.
     """
-    from ..core.files import checkpoint
-    from ..core.files.locations import user_checkpoints_dir
+    from ...core.files import checkpoint
+    from ...core.files.locations import user_checkpoints_dir
 
     weights, card_path = checkpoint.paths_for(checkpoint.resolve(path))
     checkpoint.load(card_path)  # validates the card, the weights and that they fit together
