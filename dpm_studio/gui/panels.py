@@ -274,7 +274,8 @@ class ResultBar(QFrame):
                 self.variant.addItem(f"Mean of {n}", "mean")   # "(posterior mean)" was cut off: it is in the tooltip
                 for k in range(n):
                     self.variant.addItem(f"Sample {k + 1}", k)
-                self.variant.addItem("Uncertainty (spread of the samples)", "spread")
+                # "Uncertainty (spread of the samples)" read "Uncertainty (spre": the tooltip says the rest
+                self.variant.addItem("Uncertainty", "spread")
                 self.variant.setCurrentIndex(max(0, min(int(current), n)))
         self.variant.setVisible(n > 1)
 

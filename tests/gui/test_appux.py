@@ -317,3 +317,18 @@ def test_the_status_bar_describes_the_sample_being_drawn(qtbot, win):
         win.runs.cancel()
     _settle(qtbot)
     assert win.info_label.text() == photo
+
+
+@pytest.mark.parametrize("size", [(1010, 700), (1400, 900)])
+def test_every_result_choice_reads_whole(qtbot, win, size):
+    """The list of a run's samples showed "Uncertainty (spre" (docs/screenshots/
+    main-window-uncertainty.png): each entry fits the closed list."""
+    bar = win.result_bar
+    win.resize(*size)
+    bar.set_variants(12)
+    _settle(qtbot)
+    room = _edit_width(bar.variant)
+    long = [bar.variant.itemText(i) for i in range(bar.variant.count())
+            if bar.variant.fontMetrics().horizontalAdvance(bar.variant.itemText(i)) > room]
+    assert not long, (long, room)
+    assert bar.variant.itemData(bar.variant.count() - 1) == "spread"
