@@ -161,7 +161,7 @@ def main(argv=None) -> int:
         if on_frame is not None:
             win.runner.frame.connect(on_frame)
         QTimer.singleShot(600_000, loop.quit)
-        if not win.run():
+        if not win.runs.run():
             raise SystemExit(f"could not start the run: {win.task_panel.hint.text()}")
         loop.exec()
         for sig in (win.runner.finished, win.runner.errored, win.runner.aborted):
@@ -175,7 +175,7 @@ def main(argv=None) -> int:
     pixels, name = sample_picture()
     pic = tmpdir / name
     imageio.save_image(pic, pixels)
-    if not win.open_image(pic):
+    if not win.files.open_image(pic):
         print("could not open the sample picture", file=sys.stderr)
         return 1
     H, W = pixels.shape[:2]
@@ -200,19 +200,19 @@ def main(argv=None) -> int:
     win.act_split.setChecked(False)
 
     # 3. variants and their spread: four samples on the same mask
-    win.discard_result()
+    win.runs.discard_result()
     win.task_panel.samples.setValue(4)
     run_to_end()
     win.result_bar.variant.setCurrentIndex(2)  # sample 2 of 4
     shoot("main-window-variants.png")
     win.result_bar.variant.setCurrentIndex(win.result_bar.variant.count() - 1)  # the spread
     shoot("main-window-uncertainty.png")
-    win.discard_result()
+    win.runs.discard_result()
     win.task_panel.samples.setValue(1)
 
     # 4. mid-run on a large photograph with a small hole: the crop is composited in place
     big = large_picture(tmpdir)
-    if not win.open_image(big):
+    if not win.files.open_image(big):
         print("could not open the large picture", file=sys.stderr)
         return 1
     BH, BW = c.image_shape()

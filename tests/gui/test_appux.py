@@ -332,3 +332,21 @@ def test_every_result_choice_reads_whole(qtbot, win, size):
             if bar.variant.fontMetrics().horizontalAdvance(bar.variant.itemText(i)) > room]
     assert not long, (long, room)
     assert bar.variant.itemData(bar.variant.count() - 1) == "spread"
+
+
+def test_the_screenshot_script_calls_what_the_window_has(win):
+    """README: scripts/screenshots.py remakes docs/screenshots/. It stopped at win.open_image
+    (AttributeError) once opening moved to win.files; every window attribute it names exists."""
+    import re
+    from pathlib import Path
+
+    script = (Path(__file__).resolve().parents[2] / "scripts" / "screenshots.py").read_text()
+    missing = []
+    for chain in sorted(set(re.findall(r"\bwin((?:\.[A-Za-z_]\w*)+)", script))):
+        obj = win
+        for name in chain.strip(".").split("."):
+            if not hasattr(obj, name):
+                missing.append(chain)
+                break
+            obj = getattr(obj, name)
+    assert not missing, missing
