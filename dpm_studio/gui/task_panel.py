@@ -118,7 +118,9 @@ class TaskPanel(QWidget):
             row.addWidget(b)
         self.task_buttons["inpaint"].setChecked(True)
         self.task_buttons["inpaint"].setToolTip("Fill the masked pixels; the others stay exactly as they are")
-        self.task_buttons["denoise"].setToolTip("Remove additive Gaussian noise of a known level from the whole image")
+        self.task_buttons["denoise"].setToolTip("Remove the image's noise: its level is measured on the image (the "
+                                                "Noise curve or one std you type); with a mask painted, only "
+                                                "the masked region is denoised")
         self.task_buttons["sample"].setToolTip("Draw a new image from the model (unconditional)")
         tl.addLayout(row)
         self.pages = {"inpaint": InpaintPage(), "denoise": DenoisePage(), "sample": SamplePage()}

@@ -350,3 +350,21 @@ def test_the_screenshot_script_calls_what_the_window_has(win):
                 break
             obj = getattr(obj, name)
     assert not missing, missing
+
+
+def test_the_denoise_button_says_what_denoise_does(qtbot, win):
+    """Its tooltip said "Remove additive Gaussian noise of a known level from the whole image":
+    the level is measured (a curve by default), and a painted mask limits it to the region
+    (the mask line says so too); a run with a mask denoises only there."""
+    import numpy as np
+
+    tip = win.task_panel.task_buttons["denoise"].toolTip()
+    assert "known level" not in tip and "whole image" not in tip and "mask" in tip and "measured" in tip
+    rng = np.random.default_rng(0)
+    img = np.clip(gradient_image() + rng.normal(0, 0.08, (32, 32, 3)), 0, 1).astype(np.float32)
+    win.files.set_image(img)
+    m = np.zeros((32, 32), np.float32)
+    m[:8, :8] = 1
+    win.session.set_mask(m)
+    win.task_panel.set_task("denoise")
+    assert win.runs._denoise_region() is not None   # the mask limits the run, as the tooltip says
