@@ -1,6 +1,7 @@
 """Does conditioning reach p(x_0) r(x_0)? Every case of issue 25, by every method the core offers.
 
     python benchmarks/conditioning_exact.py [--particles 1000] [--replicates 32] [--quick] [--only TEXT]
+                                            [--method TEXT] [--seed N]
 
 The "models" are analytic: reverse kernels built from the exact x_0 mean and variance of
 Gaussian, mixture, correlated and binary data (``dpm_studio.core.math.reference``), run through
@@ -242,6 +243,8 @@ def main(argv=None) -> int:
     ap.add_argument("--replicates", type=int, default=32)
     ap.add_argument("--quick", action="store_true", help="one binary evidence level, fewer particles")
     ap.add_argument("--only", metavar="TEXT", help="only the cases whose name contains TEXT (a partial table)")
+    ap.add_argument("--method", metavar="TEXT", help="only the methods whose label contains TEXT (a partial table)")
+    ap.add_argument("--seed", type=int, default=0, help="added to every method's seed (0: the documented table)")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     P, R = (300, 8) if args.quick else (args.particles, args.replicates)
@@ -258,10 +261,12 @@ def main(argv=None) -> int:
         n_cases += 1
         for k, meth in enumerate(meths):
             label, is_exact, make, smc = meth[:4]
+            if args.method and args.method not in label:
+                continue
             steps = meth[4] if len(meth) > 4 else None
             key = (name, label)
             if key not in cache:
-                cache[key] = run(d, net, dim, make(), P=P, R=R, smc=smc, steps=steps, seed=1000 * n_cases + k)
+                cache[key] = run(d, net, dim, make(), P=P, R=R, smc=smc, steps=steps, seed=args.seed + 1000 * n_cases + k)
             x, min_ess = cache[key]
             per_pop = f(x).mean(0)  # (R,)
             est = float(per_pop.mean())
