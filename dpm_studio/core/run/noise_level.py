@@ -290,6 +290,7 @@ def _fit_channel(level, hh, structure, unclipped, bins=BINS, quant=0.0, overlap=
             use = np.ones_like(x, dtype=bool)
         target = v / factor
         var_est = (4 * MAD_VAR if a is None else 2.0) * overlap * model * model / n  # sampling variance of s^2
+        var_est = np.maximum(var_est, 1e-30)  # a noiseless image measures 0 in every bin
         a_new, b_new, cov, chi2 = _wls_line(x[use], target[use], var_est[use])
         # Outlier bins (texture the tests let through) are dropped once the line is known.
         resid = np.abs(target - (a_new * x + b_new)) / np.sqrt(var_est * max(chi2, 1.0))
