@@ -118,9 +118,9 @@ class TaskPanel(QWidget):
             row.addWidget(b)
         self.task_buttons["inpaint"].setChecked(True)
         self.task_buttons["inpaint"].setToolTip("Fill the masked pixels; the others stay exactly as they are")
-        self.task_buttons["denoise"].setToolTip("Remove the image's noise: its level is measured on the image (the "
-                                                "Noise curve or one std you type); with a mask painted, only "
-                                                "the masked region is denoised")
+        self._denoise_tip = ("Remove the image's noise: its level is measured on the image (the Noise curve or "
+                             "one std you type); with a mask painted, only the masked region is denoised")
+        self.task_buttons["denoise"].setToolTip(self._denoise_tip)
         self.task_buttons["sample"].setToolTip("Draw a new image from the model (unconditional)")
         tl.addLayout(row)
         self.pages = {"inpaint": InpaintPage(), "denoise": DenoisePage(), "sample": SamplePage()}
@@ -310,8 +310,9 @@ class TaskPanel(QWidget):
         binary = card is not None and card.get("family") == "binomial"
         self.variance.setEnabled(self._variance_applies())
         self.task_buttons["denoise"].setEnabled(not binary)
+        # back to what Denoise does once a Gaussian model is chosen again (it kept the refusal)
+        self.task_buttons["denoise"].setToolTip("Denoising needs a Gaussian model" if binary else self._denoise_tip)
         if binary:
-            self.task_buttons["denoise"].setToolTip("Denoising needs a Gaussian model")
             if self.task() == "denoise":
                 self.set_task("inpaint")
 

@@ -368,3 +368,23 @@ def test_the_denoise_button_says_what_denoise_does(qtbot, win):
     win.session.set_mask(m)
     win.task_panel.set_task("denoise")
     assert win.runs._denoise_region() is not None   # the mask limits the run, as the tooltip says
+
+
+def test_the_denoise_tooltip_comes_back_with_a_gaussian_model(qtbot):
+    """Choosing a binary model greyed Denoise with "Denoising needs a Gaussian model"; choosing a
+    Gaussian model again enabled it but kept that tooltip."""
+    from dpm_studio.gui.task_panel import TaskPanel
+
+    cards = [{"name": "bark", "path": "/x/bark.json", "family": "gaussian", "network": {"type": "unet"},
+              "diffusion": {"schedule": {"T": 50}}, "data": {"channels": 1}},
+             {"name": "binary-img", "path": "/x/bi.json", "family": "binomial", "network": {"type": "unet"},
+              "diffusion": {"schedule": {"T": 50}}, "data": {"channels": 1}}]
+    p = TaskPanel()
+    qtbot.addWidget(p)
+    p.set_cards(cards)
+    button = p.task_buttons["denoise"]
+    tip = button.toolTip()
+    assert p.select("binary-img")
+    assert not button.isEnabled() and button.toolTip() == "Denoising needs a Gaussian model"
+    assert p.select("bark")
+    assert button.isEnabled() and button.toolTip() == tip
