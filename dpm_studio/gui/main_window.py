@@ -178,6 +178,9 @@ class MainWindow(QMainWindow):
         tp.runRequested.connect(self.runs.run)
         tp.cancelRequested.connect(self.runs.cancel)
         tp.taskChanged.connect(self._on_task_changed)
+        # a refusal about the noise ("type its noise level in the Noise std box") goes once it is typed
+        tp.sigma.valueChanged.connect(self._on_noise_changed)
+        tp.noise_controls.changed.connect(self._on_noise_changed)
         rb.scrubbed.connect(self.runs.scrub)
         rb.showX0Changed.connect(self._set_show_x0)
         rb.splitToggled.connect(self._set_split)
@@ -306,6 +309,10 @@ class MainWindow(QMainWindow):
         with QSignalBlocker(self.mask_panel.brush.spin), QSignalBlocker(self.mask_panel.brush.slider):
             self.mask_panel.brush.spin.setValue(int(round(size)))
             self.mask_panel.brush.slider.setValue(int(round(size)))
+
+    def _on_noise_changed(self, *_):
+        if self.session.state == "edit":
+            self.runs.update_hint()
 
     def _on_task_changed(self, _task: str):
         self.runs.update_hint()

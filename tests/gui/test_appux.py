@@ -196,6 +196,7 @@ def test_a_clean_image_tells_the_user_which_box_to_fill(qtbot, win):
     assert win.statusBar().currentMessage() == hint
     win.task_panel.sigma.setValue(3.0)   # what the hint says: this chooses Constant
     assert win.task_panel.noise_controls.noise() == "constant"
+    assert win.task_panel.hint.text() == "", "the refusal goes once the level is typed"
     with qtbot.waitSignal(win.runner.finished, timeout=60_000):
         assert win.runs.run()
 
