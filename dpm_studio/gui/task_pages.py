@@ -42,8 +42,10 @@ class InpaintPage(QWidget):
                             "forward-noised copy (Lugmayr et al. 2022, RePaint).\nClamped, an approximation: the "
                             "known pixels are held at their values at every step (Sohl-Dickstein et al. 2015).\n"
                             "Exact: sequential Monte Carlo weighs the samples by the model's likelihood of the "
-                            "known pixels,\nexact as the samples grow (starts from pure noise; few samples give "
-                            "a few effective draws).\nThe approximations' error is measured in "
+                            "known pixels,\nexact as the samples grow (starts from pure noise). On a photograph the weights "
+                            "collapse to one draw\nat any sample count a desktop affords, and with the shipped "
+                            "models that draw is often noise-like:\na check of the approximations, not a "
+                            "restoration.\nThe approximations' error is measured in "
                             "docs/conditioning.md.", _INPAINT.mode)
         self.jump_length = declared(QSpinBox(), InpaintRequest, "jump_length")
         self.jump_length.setSpecialValueText("off")

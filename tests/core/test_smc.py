@@ -246,3 +246,17 @@ def test_an_overconfident_variance_head_does_not_collapse_the_twist():
     cond = Inpaint(torch.zeros(1, 1, 4, 4), known, mode="exact", product="noised")
     recs = list(reverse_trajectory(d, _OverconfidentOracle(d), (64, 1, 4, 4), condition=cond, seed=0, smc=True))
     assert min(r.ess for r in recs[:-1]) > 4
+
+
+def test_exact_mode_proposes_known_pixels_from_their_likelihood_not_from_q():
+    """The known pixels' proposal is the model's kernel times p(x_0 = y | x_s), optimal for
+    N(0, 1) data. With q(x_s | y) in its place (no 1 / q(x_s)), the known pixels were pulled
+    towards sqrt(ab_s) y and the weights fell to an ESS of 3.1 of 64 on this 4 x 4 case
+    (y = 1.5 everywhere, a 2 x 2 hole, the exact N(0, 1) model); now 42."""
+    d = GaussianDiffusion(Schedule("code", 50), "eps")
+    known = torch.ones(1, 1, 4, 4)
+    known[..., 1:3, 1:3] = 0
+    cond = Inpaint(torch.full((1, 1, 4, 4), 1.5), known, mode="exact", product="noised")
+    recs = list(reverse_trajectory(d, GaussianDataOracle(d), (64, 1, 4, 4), condition=cond, seed=0, smc=True))
+    assert min(r.ess for r in recs[:-1]) > 20
+    assert torch.equal(recs[-1].x[:, :, 0, :], torch.full((64, 1, 4), 1.5))

@@ -131,10 +131,16 @@ def inpaint_mode(name: str) -> str:
 
 
 def hard_noised_evidence(diffusion, s, y):
-    """A delta r(x_0) = [x_0 = y] carried to x_s by the forward process: N(sqrt(ab_s) y; x_s, 1 - ab_s),
-    i.e. q(x_s | y) as a function of x_s (a delta again at s = 0). The proposal of ``mode="exact"``."""
+    """A delta r(x_0) = [x_0 = y] carried to x_s: the likelihood p(x_0 = y | x_s) as a Gaussian in x_s,
+    N(x_s; y / sqrt(ab_s), (1 - ab_s) / ab_s), which is exact for prior-like (N(0, 1)) data, where
+    x_0 | x_s ~ N(sqrt(ab_s) x_s, 1 - ab_s); a delta again at s = 0. The proposal of ``mode="exact"``
+    is the model's kernel times it (the optimal proposal for such data: on the 4 x 4 N(0, 1) check
+    the ESS stays at 63.8 of 64). Not q(x_s | y) = N(x_s; sqrt(ab_s) y, 1 - ab_s), which was used
+    before: without the 1 / q(x_s) of Bayes' rule it pulled the known pixels towards sqrt(ab_s) y
+    and shrank them (std 0.58 at s = 632 where a noised image has 0.96), so the network saw a
+    too-smooth context (smallest ESS of the correlated pair 71 of 1,000, now 364)."""
     ab = bcast(diffusion.alpha_bar(s), y)
-    return (torch.sqrt(ab) * y).to(y.dtype), (1 - ab).to(y.dtype).expand_as(y)
+    return (y / torch.sqrt(ab)).to(y.dtype), ((1 - ab) / ab).to(y.dtype).expand_as(y)
 
 
 def per_step_power(product: str, allowed=PRODUCTS) -> float:
@@ -216,7 +222,7 @@ class Inpaint(Condition):
     - ``"exact"``: weighed by sequential Monte Carlo (``reverse_trajectory(..., smc=True)``
       is required), the twisted diffusion sampler's inpainting limit (Wu et al. 2023; SMCDiff,
       Trippe et al. 2022, weighs by the same likelihood of the noised known pixels). A
-      particle's known pixels are proposed from the model's kernel times q(x_s | y), the
+      particle's known pixels are proposed from the model's kernel times p(x_0 = y | x_s), the
       delta carried to x_s (:func:`hard_noised_evidence`; the delta itself at s = 0), and the
       weights carry the twist N(y; x0_hat, Var[x_0 | x_t]) over them, so the last step
       weighs by the model's own p(x_0 = y | x_1): the particles target p(x_0 | known = y)
