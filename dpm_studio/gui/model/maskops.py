@@ -179,21 +179,20 @@ class History:
     def undo(self, arrays):
         """Apply the last edit backwards, in place, to ``arrays`` (the mask, or a function from an
         edit's kind to its array); returns the edit or None."""
-        if not self._undo:
-            return None
-        e = self._undo.pop()
-        x0, y0, x1, y1 = e.box
-        self._target(arrays, e.kind)[y0:y1, x0:x1] = e.before
-        self._redo.append(e)
-        return e
+        return self._move(self._undo, self._redo, arrays, "before")
 
     def redo(self, arrays):
-        if not self._redo:
+        """Apply the last undone edit again; returns the edit or None."""
+        return self._move(self._redo, self._undo, arrays, "after")
+
+    def _move(self, src, dst, arrays, side):
+        """Pop an edit from ``src``, write its ``side`` (before/after) into its box, push it on ``dst``."""
+        if not src:
             return None
-        e = self._redo.pop()
+        e = src.pop()
         x0, y0, x1, y1 = e.box
-        self._target(arrays, e.kind)[y0:y1, x0:x1] = e.after
-        self._undo.append(e)
+        self._target(arrays, e.kind)[y0:y1, x0:x1] = getattr(e, side)
+        dst.append(e)
         return e
 
 
