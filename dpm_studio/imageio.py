@@ -25,7 +25,7 @@ import numpy as np
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
-from .core.files import formats
+from .core.files import bmp, formats
 from .core.files.atomic import atomic_write
 from .core.files.decode import (MAX_PIXELS, METADATA_KEY, ImageData, ImageIOError, from_uint8,  # noqa: F401
                           load_image, pixel_budget, pixel_limit, pil_to_image_data, to_uint8)
@@ -121,7 +121,7 @@ def _to_pil(pixels: np.ndarray, alpha: np.ndarray | None, fmt: str, bit_depth: i
     if px.shape[2] == 4:
         px, alpha = px[:, :, :3], px[:, :, 3]
     grey = px.shape[2] == 1
-    keep_alpha = alpha is not None and fmt in ("PNG", "TIFF", "WEBP")
+    keep_alpha = alpha is not None and fmt in ("PNG", "TIFF", "WEBP", "BMP")
     u8 = to_uint8(px)
     if grey:
         im = Image.fromarray(u8[:, :, 0])  # mode L
@@ -154,8 +154,8 @@ def save_image(path, pixels: np.ndarray, alpha: np.ndarray | None = None, *, qua
                exif: bytes | None = None, value_scale: float = 1.0, value_offset: float = 0.0) -> Path:
     """Write an (H, W, C) [0, 1] image; the format follows the extension.
 
-    ``alpha`` is written where the format has one (PNG, TIFF, WebP) and dropped for JPEG
-    and BMP. ``quality`` (1-100) applies to JPEG and WebP. ``metadata`` (JSON-able) goes
+    ``alpha`` is written where the format has one (PNG, TIFF, WebP, BMP: 32-bit with an
+    alpha mask) and dropped for JPEG. ``quality`` (1-100) applies to JPEG and WebP. ``metadata`` (JSON-able) goes
     into a PNG text chunk or the TIFF image description under :data:`METADATA_KEY`.
     ``bit_depth`` 16 writes 16-bit PNG and TIFF (grey or colour, with alpha); 32 writes a
     float32 TIFF of ``pixels * value_scale + value_offset`` (a 16-bit PNG: PNG has no
@@ -202,9 +202,9 @@ def save_image(path, pixels: np.ndarray, alpha: np.ndarray | None = None, *, qua
         kwargs["compression"] = "tiff_deflate"
         if text:
             kwargs["tiffinfo"] = {270: text}
-    elif fmt == "BMP":
-        if im.mode in ("LA", "RGBA"):
-            im = im.convert(im.mode[:-1])
+    elif fmt == "BMP" and im.mode in ("LA", "RGBA"):  # Pillow would drop the alpha: a V4 BMP keeps it
+        rgba = np.asarray(im.convert("RGBA"))
+        return _atomic_save(path, lambda tmp: _write_with(tmp, bmp.write_rgba, rgba))
     return _atomic_save(path, lambda tmp: im.save(tmp, format=fmt, **kwargs))
 
 

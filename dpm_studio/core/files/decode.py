@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from . import formats
+from . import bmp, formats
 from .safefiles import IMAGE_FORMATS, UnsafeFile, loads_json, open_image
 
 #: Key of the PNG text chunk / TIFF description that holds the run settings (JSON).
@@ -412,6 +412,10 @@ def load_image(path) -> ImageData:
         raise
     try:
         data = pil_to_image_data(im, path)
+        if im.format == "BMP" and im.mode == "RGB":  # Pillow drops a 32-bit BMP's alpha byte
+            data.alpha = bmp.bi_rgb_alpha(path, im.width, im.height)
+            if data.alpha is not None and float(data.alpha.min()) >= 1.0:
+                data.alpha = None
         if deep and not data.mode.startswith("I;16"):  # Pillow keeps 16 bits of grey, not of colour or floats
             data.notes.append(f"{path.name} was read at 8 bits: {deep}")
         return data
