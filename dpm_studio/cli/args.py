@@ -105,7 +105,7 @@ def request_settings(cls, args, names) -> dict:
     for name in names:
         v = getattr(args, name, None)
         if v is not None:
-            out[name] = v / declared[name].scale if declared[name].scale != 1 else v
+            out[name] = declared[name].held(v)
     return out
 
 

@@ -137,7 +137,7 @@ def _read(path):
 COMMON = ("steps", "seed", "variance", "precision")
 INPAINT = (*COMMON, "samples", "mode", "jump_length", "jump_n_sample", "start", "start_sigma", "soft_mask",
            "feather", "smc")
-DENOISE = (*COMMON, "noise", "sigma", "noise_a", "noise_b", "samples", "method", "ensemble", "clipping", "smc",
+DENOISE = (*COMMON, "noise", "sigma", "noise_a", "noise_b", "noise_scale", "samples", "method", "ensemble", "clipping", "smc",
            "tile", "tile_batch", "region")
 
 

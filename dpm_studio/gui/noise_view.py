@@ -15,6 +15,10 @@ import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox
 
+from .panels import declared
+from ..core.run.requests import DenoiseRequest
+from ..core.run.settings import default_of
+
 __all__ = ["NoiseControls", "NoisePlot", "noise_curves", "run_noise_choice"]
 
 CHANNEL_COLOURS = {1: [(90, 90, 90)], 3: [(210, 60, 60), (60, 160, 80), (60, 100, 210)]}
@@ -50,7 +54,8 @@ def run_noise_choice(run: dict | None, estimate255: float | None):
     typed = None
     if not curve and s is not None and (estimate255 is None or abs(float(s) - round(estimate255, 2)) > 0.006):
         typed = float(s)
-    return ("auto" if curve else "constant"), float(run.get("noise_scale", 1.0)), typed
+    scale = run.get("noise_scale", default_of(DenoiseRequest, "noise_scale"))  # the default is not recorded
+    return ("auto" if curve else "constant"), float(scale), typed
 
 
 class NoiseControls(QObject):
@@ -68,13 +73,10 @@ class NoiseControls(QObject):
                               "(a camera's shot and read noise, var = a x + b; constant where the image says so). "
                               "Constant: one std for the whole image (the Noise std box).")
         self.strength = QDoubleSpinBox()
-        self.strength.setRange(0.25, 4.0)
         self.strength.setSingleStep(0.05)
         self.strength.setDecimals(2)
-        self.strength.setValue(1.0)
-        self.strength.setSuffix(" \u00d7")
-        self.strength.setToolTip("Scale the noise the model is told: above 1 denoises harder, below 1 keeps "
-                                 "more of the grain")
+        declared(self.strength, DenoiseRequest, "noise_scale")   # range, suffix, tooltip: the request's
+        self.strength.setValue(default_of(DenoiseRequest, "noise_scale"))
         self.model.currentIndexChanged.connect(self._emit)
         self.strength.valueChanged.connect(self._emit)
 

@@ -36,7 +36,7 @@ TASK_NAMES = {"inpaint": "Inpaint", "denoise": "Denoise", "sample": "Sample"}
 
 
 # -- settings -----------------------------------------------------------------------------------------------
-_INPAINT, _DENOISE = InpaintRequest(), DenoiseRequest()  # the defaults the widgets start from
+_INPAINT, _DENOISE, _SAMPLE = InpaintRequest(), DenoiseRequest(), SampleRequest()  # the defaults the widgets start from
 
 
 @dataclass
@@ -46,24 +46,24 @@ class RunSettings:
     task: str = "inpaint"
     checkpoint: str | None = None      # the card path
     steps: int | None = None           # None = all T steps
-    seed: int = 0
-    samples: int = 1
+    seed: int = _INPAINT.seed
+    samples: int = _INPAINT.samples
     mode: str = _INPAINT.mode
     sigma255: float | None = 25.0      # None: the estimate (core/run/jobs.py measures it, as the CLI does)
-    size: tuple[int, int] = (64, 64)   # (H, W) for sampling
+    size: tuple[int, int] = _SAMPLE.size   # (H, W) for sampling
     device: str = "cpu"
     jump_length: int = _INPAINT.jump_length
     jump_n_sample: int = _INPAINT.jump_n_sample
     start: str = _INPAINT.start        # inpainting: "harmonic" (smooth fill + noise) or "noise" (paper)
-    variance: str = "learned"          # reverse-step variance on a trajectory: "learned" or "large"
+    variance: str = _INPAINT.variance  # reverse-step variance on a trajectory: "learned" or "large"
     method: str = _DENOISE.method      # denoising: "mmse" (one step, 8 views) or "sample" (a trajectory)
     noise: str = "auto"                # denoising: "auto" (the fitted noise curve) or "constant" (sigma)
-    noise_scale: float = 1.0           # denoising: the noise std told to the model, times this
-    smc: bool = False                  # inpainting, a sampled denoise: weigh the draws as SMC particles
+    noise_scale: float = _DENOISE.noise_scale  # denoising: the noise std told to the model, times this
+    smc: bool = _INPAINT.smc            # inpainting, a sampled denoise: weigh the draws as SMC particles
 
     @property
     def sigma(self) -> float | None:
-        return None if self.sigma255 is None else float(self.sigma255) / 255.0
+        return None if self.sigma255 is None else spec_of(DenoiseRequest, "sigma").held(float(self.sigma255))
 
     def request(self):
         common = dict(steps=self.steps, seed=self.seed, samples=self.samples, device=self.device,

@@ -165,7 +165,9 @@ def test_each_setting_has_one_range_in_the_app_the_command_line_and_the_api(win)
                (tp.seed, InpaintRequest, "seed", "inpaint", "--seed"),
                (win.mask_panel.feather.spin, InpaintRequest, "feather", "inpaint", "--feather"),
                (tp.width_spin, SampleRequest, "size", None, None),
-               (tp.sigma, DenoiseRequest, "sigma", "denoise", "--sigma")]
+               (tp.sigma, DenoiseRequest, "sigma", "denoise", "--sigma"),
+               # the strength: 0.25-4 was written in the app and in the noise law, and the CLI had no option
+               (tp.noise_controls.strength, DenoiseRequest, "noise_scale", "denoise", "--noise-scale")]
     parser = build_parser()
     subs = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
     for widget, cls, name, command, flag in widgets:

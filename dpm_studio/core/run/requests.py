@@ -260,9 +260,10 @@ class DenoiseRequest(_Request):
                                                        "(pixels from the top left) plus 32 px of context around "
                                                        "it; every pixel outside stays exactly as it was",
                                                        lo=0, hi=1_000_000, unit="pixels")
-    # The noise std the model is told, times this (0.25-4): weaker or stronger denoising
-    # than the fitted, given or estimated noise (the app's strength control).
-    noise_scale: float = 1.0
+    # The noise std the model is told, times this: weaker or stronger denoising than the
+    # fitted, given or estimated noise (the app's strength control, the command line's --noise-scale).
+    noise_scale: float = setting(1.0, "noise scale", "scale the noise std the model is told: above 1 denoises "
+                                 "harder, below 1 keeps more of the grain", lo=0.25, hi=4, suffix=" \u00d7")
 
     def validate(self, loaded=None):
         super().validate(loaded)

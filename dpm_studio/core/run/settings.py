@@ -36,6 +36,10 @@ class Spec:
     flag: str | None = None         # the command line's option, if not --<name-with-dashes>
     aliases: tuple = ()             # (old name, choice) pairs still accepted for a choice (saved metadata, scripts)
 
+    def held(self, shown):
+        """A value in shown units (the app's box, the command line's option) in the request's units."""
+        return shown / self.scale if self.scale != 1 else shown
+
     def canonical(self, value):
         """``value`` with an old name replaced by the choice it stands for."""
         return dict(self.aliases).get(value, value) if isinstance(value, str) else value
