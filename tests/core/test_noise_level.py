@@ -193,3 +193,15 @@ def test_white_noise_sigma_in_bands_equals_the_whole_grid_formula():
         assert estimate_noise_sigma(img) == whole(img, 2000)
     finally:
         noise.MAX_BLOCKS, noise._BAND = old
+
+
+def test_pure_shot_noise_is_not_turned_into_a_constant():
+    """b = 0 (no read noise): about half the fits' free lines cross 0 a little below black.
+    The fit used to take such a line as constant noise (a = 0, b the mean variance: chelsea grey
+    at (0.001, 0.0001) gave b 5-6 times the truth); the nearest law is b = 0 with its a."""
+    x = _ramp(256, 256, 0.2, 0.9)
+    for seed in range(6):
+        f = fit_noise_level(_noisy(x, 0.004, 0.0, seed=seed))
+        assert f.kind == "poisson-gaussian", (seed, f.a, f.b)
+        assert abs(f.a - 0.004) <= 3 * f.a_se, (seed, f.a, f.a_se)
+        assert 0 <= f.b <= 3 * f.b_se + 1.3e-6, (seed, f.b, f.b_se)

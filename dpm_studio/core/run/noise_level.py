@@ -42,7 +42,8 @@ The estimate (:func:`fit_noise_level`), per channel:
    bin's sampling variance under the fitted line, iterated), bins more than 4 standard
    errors off the line dropped as texture, and the standard errors of a and b from the
    fit's covariance (scaled up by the reduced chi-square when the bins scatter more than
-   sampling explains).
+   sampling explains). The line is constrained to a variance over [0, 1] (b >= 0, a + b >= 0):
+   a free line crossing 0 just below black becomes the law through the origin, not a constant.
 
 ``kind`` is "constant" when a is within 2 standard errors of 0 (or below), or when the
 variance it predicts at white is under 2.5 times that at black (a < 1.5 b): then one sigma
@@ -243,6 +244,27 @@ def _wls_line(x, y, var):
     return float(a), float(b), cov, chi2
 
 
+def _feasible(x, y, var, a, b):
+    """The weighted least-squares line constrained to a variance over [0, 1] (b >= 0 and
+    a + b >= 0). Where the free line leaves that set the constrained one lies on its edge: a
+    law through the origin (b = 0: pure shot noise, what a dark-starved fit with a small read
+    noise gives when the intercept comes out a little below 0), or var = b (1 - x); the
+    feasible one nearer the bins is taken. (The fit used to fall back to a constant there,
+    a = 0: chelsea grey at (0.001, 0.0001) came out with b 5-6 times the truth.)"""
+    if b >= 0 and a + b >= 0:
+        return a, b
+    w = 1.0 / var
+    cands = [(0.0, float(np.average(y, weights=w)))]
+    for u, law in ((x, lambda c: (c, 0.0)), (1.0 - x, lambda c: (-c, c))):
+        den = float((w * u * u).sum())
+        if den > 0:
+            c = float((w * u * y).sum()) / den
+            if c >= 0:
+                cands.append(law(c))
+    sse = [float((w * (y - (ca * x + cb)) ** 2).sum()) for ca, cb in cands]
+    return cands[int(np.argmin(sse))]
+
+
 def _fit_channel(level, hh, structure, unclipped, bins=BINS, quant=0.0, overlap=1.0, cross=None) -> ChannelFit | None:
     """``overlap``: how many of the details count as one independent one (2.25 when the
     2 x 2 blocks are read at all four offsets: the mean square of all of them has 1 / 1.78
@@ -298,9 +320,8 @@ def _fit_channel(level, hh, structure, unclipped, bins=BINS, quant=0.0, overlap=
         if bad.any() and use.sum() - bad.sum() >= 2:
             a_new, b_new, cov, chi2 = _wls_line(x[use & ~bad], target[use & ~bad], var_est[use & ~bad])
             keep_bins = list(x[bad])
-        a, b = a_new, b_new
-        if a * 1.0 + b <= 0 or b + min(a, 0) <= 0:  # not a variance over [0, 1]: take it as constant
-            a, b = 0.0, float(np.average(target[use], weights=1 / var_est[use]))
+        fit_on = use & ~bad if bad.any() and use.sum() - bad.sum() >= 2 else use
+        a, b = _feasible(x[fit_on], target[fit_on], var_est[fit_on], a_new, b_new)
         last = (a, b, cov, chi2, x, v, n, use)
     a, b, cov, chi2, x, v, n, sel = last
     scale = max(chi2, 1.0)
