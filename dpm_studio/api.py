@@ -133,10 +133,13 @@ def inpaint(image, mask, *, soft_mask: bool = False, checkpoint=DEFAULT_CHECKPOI
     ``feather`` (px) softens the edge outward, as the app's Feather and ``--feather`` do.
     Known pixels come back exactly as they went in.
     """
-    from .core.run.masks import prepare_mask
+    from .core.run.masks import NotAMask, prepare_mask
     pixels, back, _ = _to_unit(image)
     request = _request("inpaint", device=device, soft_mask=soft_mask, **settings)
-    out = back(_run(_loaded(checkpoint, device), request, image, pixels, mask=mask, progress=progress))
+    try:
+        out = back(_run(_loaded(checkpoint, device), request, image, pixels, mask=mask, progress=progress))
+    except NotAMask as e:  # a photograph's array given as the mask: say how to mean its grey levels
+        raise NotAMask(f"{e}; if its grey levels are a soft edge on purpose, pass soft_mask=True") from None
     known = prepare_mask(mask, pixels.shape[:2], soft_mask, request.feather) == 0
     out[known] = np.asarray(image)[known]  # exactly as given, whatever the float type
     return out

@@ -147,12 +147,16 @@ def _inpaint_request(args):
     return _request(InpaintRequest, device=args.device, **A.request_settings(InpaintRequest, args, INPAINT))
 
 
-def _resolve(req, data, mask=None):
+def _resolve(req, data, mask=None, mask_path: Path | None = None):
     """The job (core/run/jobs.py): the same rules as the app's and the API's; its notes to stderr."""
     from ..core.run.jobs import Source, resolve
+    from ..core.run.masks import NotAMask
 
     try:
         job = resolve(req, data.pixels, mask, Source.of(data))
+    except NotAMask as e:  # a photograph given as the mask: which file, and the option for grey on purpose
+        raise UserError(f"--mask {mask_path.name if mask_path else ''}: {e}; if its grey levels are a soft edge "
+                        "on purpose, add --soft-mask") from None
     except ValueError as e:
         raise UserError(str(e)) from None
     for note in job.notes:
@@ -182,7 +186,7 @@ def cmd_inpaint(args, loaded=None, progress=None) -> int:
     req = _inpaint_request(args)
     data = _read(args.input)
     _check_output(args, data)
-    job = _resolve(req, data, load_mask(args.mask, shape=data.pixels.shape[:2]))
+    job = _resolve(req, data, load_mask(args.mask, shape=data.pixels.shape[:2]), Path(args.mask))
     loaded = loaded or _load(args.checkpoint, _device(args.device))
     _model_notes(loaded, job)
     result = _run_to_end(run_task(loaded, job), "inpaint", progress)

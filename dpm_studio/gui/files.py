@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, Slot
 from PySide6.QtGui import QGuiApplication
 
 from .. import __version__, imageio
+from ..core.run.masks import NotAMask, check_mask
 from ..core.run.requests import saved_metadata
 from ..imageio import ImageData, ImageIOError
 from .dialogs import IMAGE_FILTER, array_to_qimage, qimage_to_array
@@ -275,8 +276,9 @@ class FilesController(QObject):
             return False
         try:
             m = imageio.load_mask(path, self.session.doc.shape)
-        except ImageIOError as e:
-            self.w.dialogs.error("Cannot load mask", str(e))
+            check_mask(m)  # a photograph picked as the mask would mark nearly every pixel
+        except (ImageIOError, NotAMask) as e:
+            self.w.dialogs.error("Cannot load mask", f"{Path(path).name}: {e}" if isinstance(e, NotAMask) else str(e))
             return False
         self.session.set_mask(m, "load mask")
         if not (m > 0).any():

@@ -5,6 +5,7 @@ never a traceback; the user's files unchanged."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from PIL import Image
 from test_hostile_sweep import _error, _hashes  # noqa: F401
 
@@ -54,3 +55,79 @@ def test_a_bottom_up_and_a_top_down_bmp_give_the_same_alpha(tmp_path):
     Image.fromarray(want, "RGBA").save(tmp_path / "up.bmp")  # BI_RGB, bottom-up
     for name in ("down.bmp", "up.bmp"):
         np.testing.assert_array_equal(np.round(imageio.load_image(tmp_path / name).alpha * 255), want[:, :, 3])
+
+
+# -- 2. a photograph given as the mask -----------------------------------------------------------------
+def _photo(h=64, w=64) -> np.ndarray:
+    """A real photograph's grey levels (scikit-image's camera, a test image), cut to h x w."""
+    from skimage import data
+
+    return np.ascontiguousarray(data.camera()[100:100 + h, 200:200 + w])
+
+
+def _feathered(h=64, w=64, amount=6.0) -> np.ndarray:
+    from dpm_studio.core.run.masks import feather
+
+    m = np.zeros((h, w), np.float32)
+    m[24:40, 20:44] = 1
+    return feather(m, amount)
+
+
+def test_a_photograph_given_as_the_mask_is_refused_saying_what_it_would_mark(tmp_path, tiny, capsys, img):
+    src, _ = img
+    photo = tmp_path / "holiday.jpg"
+    Image.fromarray(_photo(32, 32)).save(photo, quality=95)
+    before = _hashes(tmp_path)
+    assert main(["inpaint", str(src), "--mask", str(photo), "-o", str(tmp_path / "out.png"), "--checkpoint",
+                 tiny]) == 2
+    err = _error(capsys)
+    assert "--mask holiday.jpg: the mask looks like a photograph" in err and "--soft-mask" in err
+    assert "it would mark 100.0% of the image to be filled" in err
+    assert _hashes(tmp_path) == before  # nothing written
+
+
+def test_a_photograph_as_a_soft_mask_runs_with_a_note_saying_what_it_replaces(tmp_path, tiny, capsys, img):
+    src, _ = img
+    photo = tmp_path / "holiday.png"
+    Image.fromarray(_photo(32, 32)).save(photo)
+    assert main(["inpaint", str(src), "--mask", str(photo), "-o", str(tmp_path / "out.png"), "--checkpoint", tiny,
+                 "--soft-mask", "--steps", "1", "--jump-length", "0"]) == 0
+    err = capsys.readouterr().err
+    assert "note: the mask looks like a photograph" in err and "of the image on average" in err
+
+
+@pytest.mark.parametrize("kind", ["feathered-16-bit", "feathered-8-bit", "jpeg-compressed", "vignette-soft"])
+def test_real_masks_are_not_taken_for_photographs(tmp_path, tiny, capsys, kind):
+    """Black and white, soft edges (the app's Export Mask writes them at 16 bits), a JPEG's ringing,
+    and a soft vignette, mid-grey over most of the image (a photograph's histogram), all run."""
+    src = tmp_path / "in.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)).save(src)
+    extra = ["--soft-mask"] if kind != "jpeg-compressed" else []
+    if kind == "feathered-16-bit":
+        mask = imageio.save_mask(tmp_path / "m.png", _feathered())
+    elif kind == "feathered-8-bit":
+        mask = imageio.save_mask(tmp_path / "m.bmp", _feathered())
+    elif kind == "jpeg-compressed":
+        mask = tmp_path / "m.jpg"
+        Image.fromarray(np.round(_feathered(amount=0) * 255).astype(np.uint8)).save(mask, quality=40)
+    else:
+        yy, xx = np.mgrid[0:64, 0:64]
+        mask = imageio.save_mask(tmp_path / "m.png", np.clip(1 - np.hypot(yy - 32, xx - 32) / 40, 0, 1))  # a vignette
+        from dpm_studio.core.run.masks import photo_like
+        assert photo_like(imageio.load_mask(mask)) is not None  # a photograph's histogram, asked for as soft
+    assert main(["inpaint", str(src), "--mask", str(mask), "-o", str(tmp_path / "out.png"), "--checkpoint", tiny,
+                 "--steps", "1", "--jump-length", "0", *extra]) == 0, capsys.readouterr().err
+    assert (tmp_path / "out.png").exists()
+
+
+@pytest.mark.parametrize("scale", ["uint8", "unit-float", "255-float"])
+def test_the_api_refuses_a_photographs_array_as_the_mask(tiny, scale):
+    from dpm_studio import api
+
+    photo = _photo()
+    mask = {"uint8": photo, "unit-float": photo / 255.0, "255-float": photo.astype(np.float64)}[scale]
+    image = np.random.default_rng(0).random((64, 64, 3))
+    with pytest.raises(ValueError, match=r"looks like a photograph.*would mark 100\.0% .*soft_mask=True"):
+        api.inpaint(image, mask, checkpoint=tiny, steps=1, jump_length=0)
+    out = api.inpaint(image, _feathered(), soft_mask=True, checkpoint=tiny, steps=1, jump_length=0)
+    assert out.shape == image.shape

@@ -196,3 +196,22 @@ def test_full_mask_inpaints_as_sampling_with_a_note(qtbot, win, msgbox, tmp_path
     res = b.args[0].image
     assert res.shape == img.shape and 0 <= res.min() and res.max() <= 1
     assert not _critical(msgbox)
+
+
+def test_a_photograph_picked_as_the_mask_is_refused_saying_what_it_would_mark(win, msgbox, tmp_path, image_file):
+    from skimage import data
+
+    path, _ = image_file
+    assert win.files.open_image(path)
+    photo = _save(tmp_path, "holiday.png", np.ascontiguousarray(data.camera()[100:132, 200:232]))
+    assert not win.files.load_mask(photo)
+    crit = _critical(msgbox)
+    assert crit and crit[-1][1] == "Cannot load mask"
+    assert "holiday.png: the mask looks like a photograph" in crit[-1][2] and "would mark 100.0%" in crit[-1][2]
+    assert win.canvas.mask().sum() == 0  # the mask is unchanged
+    from dpm_studio.core.run.masks import feather
+
+    soft = np.zeros((32, 32), np.float32)
+    soft[10:20, 8:24] = 1
+    assert win.files.load_mask(imageio.save_mask(tmp_path / "soft.png", feather(soft, 3)))  # a soft edge loads
+    assert win.canvas.mask().max() == 1 and len(_critical(msgbox)) == 1

@@ -14,7 +14,8 @@ a run needs, decided once for every front end:
   8-bit file, 65535 for 16-bit, 2^32 - 1 for floats), unless the request names them;
 - the mask a run fills (:func:`~.masks.prepare_mask`: hard, or soft with ``soft_mask``,
   then feathered by ``feather`` px), and the verdicts on it: empty is refused, whole or
-  nearly whole gets a note;
+  nearly whole gets a note, a photograph's histogram (:func:`~.masks.check_mask`) is refused
+  for a hard mask and noted for a soft one;
 - a region denoise (:mod:`.regions`): the request's rectangle or a mask given with a denoise
   limits the run to the crop around it, with the whole image's noise, blended back through
   its weights (``Job.region``);
@@ -34,7 +35,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import torch
 
-from .masks import prepare_mask
+from .masks import check_mask, prepare_mask
 from .noise import estimate_noise_sigma
 from .noise_law import resolve_noise
 from .regions import MARGIN, ONE_TILE, Region, region_box, region_weights
@@ -153,7 +154,8 @@ def resolve(request: _Request, image=None, mask=None, source: Source | None = No
         plan = inpaint_boxes(m > 0, context=int(req.context))
         if not plan:
             raise ValueError("the mask is empty: there is nothing to inpaint")
-        return Job(req, img, alpha, m, plan, source, notes=_mask_notes(m))
+        photo = check_mask(mask, soft=bool(req.soft_mask))  # a photograph given as the mask: refused when hard
+        return Job(req, img, alpha, m, plan, source, notes=(photo,) if photo else _mask_notes(m))
     weights = region_weights(req.region, mask, (H, W))  # a region denoise: None for the whole image
     req, noise_note = resolve_noise(req, img)  # the noise law and level are the whole image's
     changes, estimated = {}, req.sigma is None and req.noise == "constant"

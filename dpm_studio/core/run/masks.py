@@ -6,13 +6,84 @@ editing tools paint hard values; the command line and the API read a mask file o
 array. :func:`prepare_mask` turns any of them into the mask a run uses, by one rule for
 every front end: nonzero = fill (or the grey values kept as a soft edge with
 ``soft``), then :func:`feather` by the request's ``feather`` (px).
+
+A mask is black and white, or a soft edge: mid-grey in a band along its edges. A file whose
+histogram is a photograph's (mid-grey over most of the image, in many levels) is almost
+certainly the wrong file: as a hard mask it marks nearly every pixel, and the run becomes
+unconditional sampling. :func:`check_mask` refuses it (:class:`NotAMask`) for a hard mask
+and notes it for a soft one (whose grey values were asked for), saying what it would mark.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["feather", "gaussian_blur", "prepare_mask"]
+__all__ = ["NotAMask", "check_mask", "feather", "gaussian_blur", "photo_like", "prepare_mask"]
+
+#: Mid-grey: more than 5% away from black and from white (13 to 242 of 255).
+MID_GREY = (0.05, 0.95)
+#: A photograph's histogram: mid-grey over more than this fraction of the image ...
+PHOTO_MID = 0.5
+#: ... in at least this many of the 256 levels (a deliberate grey map has few).
+PHOTO_LEVELS = 64
+_PHOTO_SAMPLES = 1 << 20  # pixels the histogram is read from (a grid over a larger mask)
+
+
+class NotAMask(ValueError):
+    """A hard mask whose histogram is a photograph's: the message says what it would mark (each front
+    end adds how to ask for a soft mask there)."""
+
+
+def _unit(m: np.ndarray) -> np.ndarray:
+    """Mask values as float32 in [0, 1]: integers by their type's maximum, floats above 1 as 8 or
+    16-bit values (an image's array given as the mask), NaN as 0."""
+    if m.dtype.kind == "b":
+        return m.astype(np.float32)
+    if m.dtype.kind in "ui":
+        return m.astype(np.float32) / float(np.iinfo(m.dtype).max)
+    m = np.nan_to_num(m.astype(np.float32), posinf=1.0, neginf=0.0)
+    top = float(m.max(initial=0.0))
+    if top > 1.0:
+        m = m / (255.0 if top <= 255.0 else 65535.0)
+    return np.clip(m, 0.0, 1.0)
+
+
+def photo_like(mask) -> tuple[float, int] | None:
+    """(fraction of mid-grey pixels, how many of the 256 levels they take) when the mask's histogram
+    is a photograph's (:data:`PHOTO_MID`, :data:`PHOTO_LEVELS`); None for a mask's."""
+    m = np.asarray(mask)
+    if m.ndim == 3 and m.shape[2] == 1:
+        m = m[:, :, 0]
+    if m.ndim != 2 or m.size == 0 or m.dtype.kind not in "biuf":
+        return None
+    step = max(1, int(np.ceil(np.sqrt(m.size / _PHOTO_SAMPLES))))
+    v = np.round(_unit(m[::step, ::step]) * 255.0).astype(np.int16)
+    mid = (v >= round(MID_GREY[0] * 255)) & (v <= round(MID_GREY[1] * 255))
+    frac = float(mid.mean())
+    if frac <= PHOTO_MID:
+        return None
+    levels = int(np.count_nonzero(np.bincount(v[mid], minlength=256)))
+    return (frac, levels) if levels >= PHOTO_LEVELS else None
+
+
+def check_mask(mask, soft: bool = False) -> str | None:
+    """Refuse a hard mask whose histogram is a photograph's (:class:`NotAMask`, naming the fraction
+    of the image it would mark); for a soft mask, a note saying the same. None for a mask's."""
+    found = photo_like(mask)
+    if found is None:
+        return None
+    frac, levels = found
+    m = np.asarray(mask)
+    m = _unit(m[:, :, 0] if m.ndim == 3 else m)
+    what = (f"{100 * frac:.0f}% of its pixels are mid-grey, in {levels} levels: a photograph's histogram, "
+            "not a mask's black and white")
+    if soft:
+        return (f"the mask looks like a photograph ({what}); as a soft mask it replaces {100 * float(m.mean()):.0f}% "
+                f"of the image on average and touches {100 * float((m > 0).mean()):.1f}% of it: check it is the "
+                "mask you meant")
+    raise NotAMask(f"the mask looks like a photograph, not a mask ({what}): it would mark "
+                   f"{100 * float((m > 0).mean()):.1f}% of the image to be filled; a mask is white where to fill "
+                   "and black where to keep")
 
 
 def prepare_mask(mask, shape: tuple[int, int], soft: bool = False, amount: float = 0.0) -> np.ndarray:
