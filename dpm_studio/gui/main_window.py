@@ -212,6 +212,8 @@ class MainWindow(QMainWindow):
             with QSignalBlocker(self.act_split):
                 self.act_split.setChecked(False)
             self.canvas.set_split(False)
+        if state == "edit":   # the run's step ("step 68 / 1000  t = 466", "result") no longer describes the canvas
+            self.result_bar.clear()
         self._apply_overlay()
         self.update_actions()
         self.runs.update_hint()

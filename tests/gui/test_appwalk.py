@@ -1,0 +1,46 @@
+"""Defects found by using the app on a real X server as a demanding user would (issue: appwalk).
+
+Each test failed on the app before its fix."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gui_helpers import gradient_image
+
+RUN_MS = 60_000
+
+
+def _masked(win, size=64):
+    win.files.set_image(gradient_image(size, size))
+    mask = np.zeros((size, size), np.float32)
+    mask[20:40, 20:40] = 1
+    win.canvas.set_mask(mask)
+
+
+def _run(qtbot, win, steps=6):
+    win.task_panel.steps.setValue(steps)
+    with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS):
+        assert win.runs.run()
+
+
+def test_the_result_bar_forgets_the_run_once_editing_again(qtbot, win):
+    """After Cancel the bar under the canvas still read "step 68 / 1000  t = 466" with its slider part-way,
+    over the untouched image; after Accept or Discard it still read "result"."""
+    rb = win.result_bar
+    _masked(win)
+    win.task_panel.steps_all.setChecked(True)
+    with qtbot.waitSignal(win.runner.frame, timeout=RUN_MS):
+        assert win.runs.run()
+    qtbot.waitUntil(lambda: rb.step_label.text() != "", timeout=RUN_MS)
+    with qtbot.waitSignal(win.runner.aborted, timeout=RUN_MS):
+        win.runs.cancel()
+    assert win.state() == "edit"
+    assert rb.step_label.text() == "" and rb.slider.value() == 0, (rb.step_label.text(), rb.slider.value())
+    win.task_panel.steps_all.setChecked(False)
+    for leave in (win.runs.accept_result, win.runs.discard_result):
+        _run(qtbot, win)
+        assert rb.step_label.text() == "result"
+        assert leave()
+        assert win.state() == "edit"
+        assert rb.step_label.text() == "" and rb.slider.value() == 0, (leave.__name__, rb.step_label.text())
