@@ -38,7 +38,7 @@ def _run_to_end(gen, label: str, progress=None):
 
     if rec is not None and not np.isfinite(rec.image).all():
         raise UserError("the model produced NaN or infinite values (broken weights or a bad card): nothing was saved")
-    return rec.image
+    return rec
 
 
 def _checkpoint_files(name_or_path) -> list[tuple[str, Path]]:
@@ -104,15 +104,21 @@ def _check_output(args, data):
             raise UserError(str(e)) from None
 
 
-def _save(args, pixels, data, loaded, request):
-    """Write the result with the one metadata schema: the runs that made it, this one last."""
-    from ..core.run.requests import saved_metadata
+def _save(args, rec, data, loaded, job):
+    """Write the result (the last record ``rec`` of ``job``) with the one metadata schema: the runs
+    that made it, this one last, recorded as the app records it (the job's record; of several samples,
+    the one the app shows first: core/run/requests.default_variant)."""
+    from ..core.run.requests import choice_text, default_variant, saved_metadata
     from ..imageio import export_options, save_image
 
     out = Path(args.output)
     alpha = data.alpha if data is not None else None
-    meta = saved_metadata([request.metadata(loaded)], __version__, data)
-    save_image(out, pixels, alpha, quality=args.quality, metadata=meta, **export_options(data))
+    samples = getattr(rec, "samples", None) or []
+    v = default_variant(job.task, len(samples))   # what the app shows first: the mean, or a sample's first draw
+    record = job.metadata(loaded, **({"choice": choice_text(len(samples), v)} if samples else {}))
+    meta = saved_metadata([record], __version__, data)
+    save_image(out, samples[v - 1] if v else rec.image, alpha, quality=args.quality, metadata=meta,
+               **export_options(data))
     print(str(out))
 
 
@@ -137,6 +143,7 @@ def _read(path):
 COMMON = ("steps", "seed", "variance", "precision")
 INPAINT = (*COMMON, "samples", "mode", "jump_length", "jump_n_sample", "start", "start_sigma", "soft_mask",
            "feather", "smc")
+SAMPLE = (*COMMON, "samples")  # the app draws several too (the first is saved, as the app shows it first)
 DENOISE = (*COMMON, "noise", "sigma", "noise_a", "noise_b", "noise_scale", "samples", "method", "ensemble", "clipping", "smc",
            "tile", "tile_batch", "region")
 
@@ -153,7 +160,7 @@ def _resolve(req, data, mask=None, mask_path: Path | None = None):
     from ..core.run.masks import NotAMask
 
     try:
-        job = resolve(req, data.pixels, mask, Source.of(data))
+        job = resolve(req, None if data is None else data.pixels, mask, Source.of(data))
     except NotAMask as e:  # a photograph given as the mask: which file, and the option for grey on purpose
         raise UserError(f"--mask {mask_path.name if mask_path else ''}: {e}; if its grey levels are a soft edge "
                         "on purpose, add --soft-mask") from None
@@ -189,8 +196,7 @@ def cmd_inpaint(args, loaded=None, progress=None) -> int:
     job = _resolve(req, data, load_mask(args.mask, shape=data.pixels.shape[:2]), Path(args.mask))
     loaded = loaded or _load(args.checkpoint, _device(args.device))
     _model_notes(loaded, job)
-    result = _run_to_end(run_task(loaded, job), "inpaint", progress)
-    _save(args, result, data, loaded, job.request)
+    _save(args, _run_to_end(run_task(loaded, job), "inpaint", progress), data, loaded, job)
     return 0
 
 
@@ -211,8 +217,7 @@ def cmd_denoise(args, loaded=None, progress=None) -> int:
     job = _resolve(req, data)
     loaded = loaded or _load(args.checkpoint, _device(args.device))
     _model_notes(loaded, job)
-    result = _run_to_end(run_task(loaded, job), "denoise", progress)
-    _save(args, result, data, loaded, job.request)
+    _save(args, _run_to_end(run_task(loaded, job), "denoise", progress), data, loaded, job)
     return 0
 
 
@@ -222,11 +227,11 @@ def cmd_sample(args) -> int:
 
     w, h = args.size  # parsed and range-checked by argparse (args.parse_size)
     req = _request(SampleRequest, size=(h, w), device=args.device,
-                   **A.request_settings(SampleRequest, args, COMMON))
+                   **A.request_settings(SampleRequest, args, SAMPLE))
     _check_output(args, None)
     loaded = _load(args.checkpoint, _device(args.device))
-    result = _run_to_end(run_task(loaded, req), "sample")
-    _save(args, result, None, loaded, req)
+    job = _resolve(req, None)
+    _save(args, _run_to_end(run_task(loaded, job), "sample"), None, loaded, job)
     return 0
 
 
@@ -257,5 +262,5 @@ def add_parsers(sub) -> None:
     _restore_args(dn, DenoiseRequest, DENOISE)
 
     sm = sub.add_parser("sample", help="draw an image from a model")
-    _restore_args(sm, SampleRequest, COMMON, checkpoint_required=True)
+    _restore_args(sm, SampleRequest, SAMPLE, checkpoint_required=True)
     sm.add_argument("--size", required=True, type=A.parse_size, help="WxH, e.g. 64x64")

@@ -132,9 +132,7 @@ class RunController(QObject):
             tp.set_hint(why)
             self._status(why, 5000)
             return False
-        record = job.metadata(loaded)
-        if job.region is not None:
-            record["region"] = list(job.region.box)
+        record = job.metadata(loaded)   # the command line's record: a region's crop is its region_box
         doc = self.session.doc
         w.canvas.set_original(doc.pixels if st.task != "sample" and doc is not None else None)
         self._plot_total = None

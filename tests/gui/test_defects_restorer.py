@@ -323,7 +323,8 @@ def test_denoise_a_region_limits_the_run_to_the_mask_with_the_feathered_seam(qtb
     assert np.abs(res[inside] - noisy[inside]).mean() > 0.01, "inside: denoised"
     edge = (w > 0) & (w < 1)
     # the seam: the feathered edge is the blend of the crop's result and the original, by its weight
-    top, left, bottom, right = win.session.run["region"]
+    top, left, bottom, right = win.session.run["region_box"]
+    assert "region" not in win.session.run, "region is the request's x, y, width, height: a mask gave none"
     assert top <= 60 - 32 and left <= 80 - 32 and bottom >= 120 + 32 and right >= 160 + 32, "with context"
     assert bottom - top < 200 and right - left < 240, "a crop, not the image"
     between = np.abs(res[edge] - noisy[edge]).mean()

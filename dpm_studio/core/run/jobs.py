@@ -35,7 +35,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import torch
 
-from .masks import check_mask, prepare_mask
+from .masks import check_mask, mask_digest, prepare_mask
 from .noise import estimate_noise_sigma
 from .noise_law import resolve_noise
 from .regions import MARGIN, ONE_TILE, Region, region_box, region_weights
@@ -102,8 +102,30 @@ class Job:
         req = self.request
         return int(req.levels) if getattr(req, "clipping", "ignore") == "censored" else None
 
+    def run_mask(self) -> np.ndarray | None:
+        """The whole image's mask the run used: what it filled (inpainting), or the weights a region
+        denoise was blended back through; None for a whole-image run."""
+        if self.mask is not None:
+            return self.mask
+        if self.region is None:
+            return None
+        top, left, bottom, right = self.region.box
+        weights = np.zeros(self.region.image.shape[:2], np.float32)
+        weights[top:bottom, left:right] = self.region.weights
+        return weights
+
     def metadata(self, loaded=None, **extra) -> dict:
-        return self.request.metadata(loaded, **extra)
+        """The request's record (:meth:`~.requests._Request.metadata`) and what the job adds, the same
+        from every front end: the digest of the mask the run used (``mask_sha256``,
+        :func:`~.masks.mask_digest`) and, for a region denoise, the crop it ran on (``region_box``:
+        top, left, bottom, right in pixels; ``region`` stays the request's x, y, width, height)."""
+        out = self.request.metadata(loaded, **extra)
+        m = self.run_mask()
+        if m is not None:
+            out["mask_sha256"] = mask_digest(m)
+        if self.region is not None:
+            out["region_box"] = [int(v) for v in self.region.box]
+        return out
 
 
 def as_hwc(image) -> np.ndarray:

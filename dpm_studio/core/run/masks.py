@@ -16,9 +16,11 @@ and notes it for a soft one (whose grey values were asked for), saying what it w
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 
-__all__ = ["NotAMask", "check_mask", "feather", "gaussian_blur", "photo_like", "prepare_mask"]
+__all__ = ["NotAMask", "check_mask", "feather", "gaussian_blur", "mask_digest", "photo_like", "prepare_mask"]
 
 #: Mid-grey: more than 5% away from black and from white (13 to 242 of 255).
 MID_GREY = (0.05, 0.95)
@@ -198,3 +200,14 @@ def feather(mask: np.ndarray, amount: float) -> np.ndarray:
     out = np.maximum(m, np.minimum(2.0 * out, 1.0))
     out[out < 1.0 / 512] = 0.0
     return out.astype(np.float32, copy=False)
+
+
+def mask_digest(mask: np.ndarray) -> str:
+    """The SHA-256 (hex) of the mask a run used: its height and width ("HxW"), then its values as
+    little-endian float32, row by row. A saved run records it (``mask_sha256``), so the mask file
+    that made a result can be told apart: ``prepare_mask`` of that file with the record's
+    ``soft_mask`` and ``feather`` gives the same digest."""
+    m = np.ascontiguousarray(mask, dtype="<f4")
+    h = hashlib.sha256(f"{m.shape[0]}x{m.shape[1]}".encode())
+    h.update(m.tobytes())
+    return h.hexdigest()

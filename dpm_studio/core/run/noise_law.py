@@ -44,11 +44,17 @@ def check_noise(req) -> None:
         raise ValueError("a given sigma is a constant noise level: choose the constant noise model")
 
 
+def noise_model(req) -> str:
+    """The noise model a denoising request asks for: its ``noise``, or when unset "constant" with a
+    ``sigma`` and "auto" without (one rule for every front end)."""
+    return req.noise or ("constant" if req.sigma is not None else "auto")
+
+
 def resolve_noise(req, pixels):
     """``req`` with its noise model decided: None becomes "constant" or "auto", and "auto"
     becomes what the image's fit says, recorded in ``noise_fit`` ("constant" leaves sigma
     to the usual estimate). Returns (request, note for the user or None)."""
-    noise = req.noise or ("constant" if req.sigma is not None else "auto")
+    noise = noise_model(req)
     if noise != "auto":
         return (req if req.noise == noise else replace(req, noise=noise)), None
     fit = fit_noise_level(pixels)
@@ -68,7 +74,7 @@ def _anscombe(a: float, b: float) -> GeneralizedAnscombe:
 def noise_law(req):
     """The law object (``forward``, ``inverse``, ``sigma_u``, ``std``) of a resolved request,
     its std scaled by ``noise_scale``."""
-    noise = req.noise or ("constant" if req.sigma is not None else "auto")
+    noise = noise_model(req)
     if noise == "auto":
         raise ValueError("resolve an automatic noise model against the image first (core/run/jobs.py)")
     k = float(getattr(req, "noise_scale", 1.0))

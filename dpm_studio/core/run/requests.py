@@ -327,6 +327,19 @@ class SampleRequest(_Request):
 REQUESTS = {r.task: r for r in (InpaintRequest, DenoiseRequest, SampleRequest)}
 
 
+def default_variant(task: str, n: int) -> int:
+    """Which of a run's ``n`` samples its result is unless the user picks another: 0, their mean (the
+    posterior mean, a restoration's best estimate in squared error), or 1, the first draw, for a drawn
+    sample (the mean of unrelated images is a blur). The app shows it first; the command line saves it."""
+    return 1 if n and task == "sample" else 0
+
+
+def choice_text(n: int, variant: int = 0) -> str:
+    """What a result of ``n`` samples keeps, as its record says it (``choice``): "sample 2 of 4", or
+    "mean of 4" (``variant`` 0: the posterior mean, what the command line and the API save)."""
+    return f"sample {variant} of {n}" if 1 <= variant <= n else f"mean of {n}"
+
+
 def request_for(task: str, **settings):
     """The request of ``task`` with ``settings``; unknown settings are refused."""
     if task not in REQUESTS:

@@ -37,6 +37,7 @@ from ...core.run import masks
 from ...core.files.decode import ImageData
 from ...core.run.jobs import Job, Source, resolve
 from ...core.run.noise import estimate_noise_sigma
+from ...core.run.requests import choice_text, default_variant
 
 __all__ = ["Document", "Session", "EVENTS"]
 
@@ -293,7 +294,7 @@ class Session:
         its best estimate in squared error)."""
         self.result, self.trajectory = frame, frame.trajectory
         n = len(frame.samples or [])
-        self.variant = 1 if n and (self.run or {}).get("task") == "sample" else 0
+        self.variant = default_variant((self.run or {}).get("task", ""), n)
         if self.run is not None:
             self.run["seconds"] = round(frame.elapsed, 2)
         self.state = "review"
@@ -349,7 +350,7 @@ class Session:
         run = dict(self.run or {})
         n, v = len(self.samples()), self.variant
         if n:
-            run["choice"] = f"sample {v} of {n}" if 1 <= v <= n else f"mean of {n}"
+            run["choice"] = choice_text(n, v)
         return run
 
     def result_opens_new(self) -> bool:

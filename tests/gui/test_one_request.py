@@ -1,0 +1,259 @@
+"""One request, one job, one result: the same request through the command line (``main(argv)``),
+the Python API and the app (its window, headless) gives the same pixels bit for bit and the same
+saved record, and that record run again gives the same pixels (issue 23).
+
+Each case is one request's settings; the command line's options and the API's keywords are made
+from them generically (each setting's declared flag, units and scale: core/run/settings.py), so a
+setting that one front end reads differently from another fails here. The app is set through its
+widgets, and the request its panel builds is checked to be the case's before it runs.
+Tiny images (32 x 32) and few steps with the untrained test model: seconds per case.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from dpm_studio import api, imageio
+from dpm_studio.cli.main import main
+from dpm_studio.core.files.checkpoint import load_cached
+from dpm_studio.core.run.jobs import Source, resolve
+from dpm_studio.core.run.masks import mask_digest, prepare_mask
+from dpm_studio.core.run.noise_law import noise_model
+from dpm_studio.core.run.requests import REQUESTS, request_for
+from dpm_studio.core.run.settings import specs
+from dpm_studio.core.run.tasks import run_task
+
+RUN_MS = 120_000
+H = W = 32
+
+# (task, settings in the request's own units). Each runs through the CLI, the API (not sample) and the app.
+CASES = [
+    ("denoise", {}),                                                    # --noise auto: the fitted law
+    ("denoise", {"noise": "constant"}),                                 # one sigma, estimated by the core
+    ("denoise", {"sigma": 15 / 255, "noise_scale": 1.5}),               # typed, and the strength
+    ("denoise", {"sigma": 20 / 255, "method": "sample", "steps": 5, "seed": 3, "samples": 2}),
+    ("inpaint", {"steps": 5, "seed": 2, "feather": 2.0}),               # RePaint with jumps, feathered
+    ("inpaint", {"steps": 4, "seed": 1, "samples": 2, "mode": "clamp-approx", "jump_length": 0}),
+    ("inpaint", {"steps": 4, "seed": 5, "samples": 3, "mode": "exact"}),  # SMC, from noise
+    ("sample", {"steps": 5, "seed": 4, "samples": 2, "size": (16, 24)}),
+]
+# A setting the app has no widget for: the command line, the API and the job, replayed, agree.
+NO_WIDGET = [("denoise", {"noise": "poisson-gaussian", "noise_a": 0.002, "noise_b": 0.0005}),
+             ("denoise", {"sigma": 12 / 255, "region": (4, 6, 12, 10), "ensemble": 2}),
+             ("inpaint", {"steps": 3, "seed": 7, "soft_mask": True, "start": "noise", "jump_length": 0})]
+
+
+def _case_id(case):
+    task, settings = case
+    return task + "-" + ("-".join(f"{k}" for k in settings) or "defaults")
+
+
+@pytest.fixture
+def inputs(tmp_path):
+    """A noisy 8-bit colour picture, and a mask (grey values at its edge: a soft mask has them)."""
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[0:H, 0:W] / H
+    base = np.stack([xx, 0.3 + 0.5 * yy, 0.5 + 0.3 * np.sin(9 * xx + 4 * yy)], axis=2)
+    px = (np.clip(base + 15 / 255 * rng.standard_normal(base.shape), 0, 1) * 255 + 0.5).astype(np.uint8)
+    m = np.zeros((H, W), np.uint8)
+    m[10:20, 8:22] = 255
+    m[9, 8:22] = 128
+    src, mask = tmp_path / "in.png", tmp_path / "mask.png"
+    Image.fromarray(px).save(src)
+    Image.fromarray(m).save(mask)
+    return src, mask, px, m
+
+
+def _argv(task, settings, src, mask, out) -> list:
+    """The command line of a request's settings: each from its declaration (flag, shown units)."""
+    declared = specs(REQUESTS[task])
+    argv = [task] + ([] if task == "sample" else [str(src)]) + (["--mask", str(mask)] if task == "inpaint" else [])
+    argv += ["-o", str(out), "--checkpoint", "tiny-rgb"]
+    for name, value in settings.items():
+        if name == "size":
+            argv += ["--size", f"{value[1]}x{value[0]}"]
+            continue
+        s = declared[name]
+        flag = s.flag or "--" + name.replace("_", "-")
+        if isinstance(value, bool):
+            argv += [flag] if value else []
+        elif isinstance(value, tuple):
+            argv += [flag, ",".join(map(str, value))]
+        else:
+            shown = value * s.scale if s.scale != 1 else value
+            argv += [flag, shown if isinstance(shown, str) else repr(shown)]  # repr: a float's every digit
+    return argv
+
+
+def _api(task, settings, px, m, loaded):
+    kw = dict(settings)
+    if "sigma" in kw:  # the API's sigma is in the array's units
+        kw["sigma"] = kw["sigma"] * 255
+    if task == "inpaint":
+        return api.inpaint(px, m, checkpoint=loaded, **kw)
+    return api.denoise(px, checkpoint=loaded, **kw)
+
+
+def _set_app(win, task, settings, src, mask):
+    """Choose ``settings`` in the window's widgets, as a user would."""
+    tp = win.task_panel
+    if task != "sample":
+        assert win.files.open_image(src)
+    tp.set_task(task)
+    if task == "inpaint":
+        assert win.files.load_mask(mask)
+    s = dict(settings)
+    if "steps" in s:
+        tp.steps_all.setChecked(False)
+        tp.steps.setValue(s.pop("steps"))
+    for name, widget in (("seed", tp.seed), ("samples", tp.samples), ("jump_length", tp.jump_length)):
+        if name in s:
+            widget.setValue(s.pop(name))
+    for name, combo in (("mode", tp.mode), ("method", tp.method)):
+        if name in s:
+            combo.setCurrentIndex(combo.findData(s.pop(name)))
+    if "feather" in s:
+        win.mask_panel.feather.setValue(s.pop("feather"))
+    if "noise" in s:
+        tp.noise_controls.set_noise(s.pop("noise"))
+    if "sigma" in s:
+        tp.sigma.setValue(s.pop("sigma") * 255)   # a typed std: the constant model
+    if "noise_scale" in s:
+        tp.noise_controls.strength.setValue(s.pop("noise_scale"))
+    if "size" in s:
+        h, w = s.pop("size")
+        tp.height_spin.setValue(h)
+        tp.width_spin.setValue(w)
+    assert not s, f"no widget set for {sorted(s)}"
+
+
+def _same_request(app_req, expected):
+    """The app's request is the case's (all but the device, and the feather the session adds)."""
+    a = dataclasses.asdict(app_req)
+    e = dataclasses.asdict(expected)
+    a.pop("feather", None), e.pop("feather", None)
+    if app_req.task == "denoise":  # noise None is "auto" or "constant" by sigma: the model it names
+        a["noise"], e["noise"] = noise_model(app_req), noise_model(expected)
+    assert a == e
+
+
+def _record(path) -> dict:
+    runs = imageio.load_image(path).metadata["runs"]
+    assert len(runs) == 1
+    return {k: v for k, v in runs[0].items() if k not in ("time", "seconds")}
+
+
+def _u8(path) -> np.ndarray:
+    data = imageio.load_image(path)
+    assert data.bit_depth == 8
+    px = (data.pixels * 255 + 0.5).astype(np.uint8)
+    return px[:, :, 0] if px.shape[2] == 1 else px
+
+
+def _request_of_record(record):
+    """The request a saved record was made with: its settings (the record's other entries, the
+    checkpoint, digests and the 0-255 sigma, are not settings); the size is recorded W x H."""
+    task = record["task"]
+    names = {f.name for f in dataclasses.fields(REQUESTS[task])}
+    settings = {k: v for k, v in record.items() if k in names}
+    if task == "sample":
+        settings["size"] = (record["size"][1], record["size"][0])
+    if "region" in settings:
+        settings["region"] = tuple(settings["region"])
+    return request_for(task, **settings)
+
+
+def _replay(record, loaded, px, m):
+    """Run a saved record again, from the image and mask it was made from: the result as 8 bits."""
+    req = _request_of_record(record)
+    job = resolve(req, None if req.task == "sample" else px.astype(np.float32) / np.float32(255),
+                  m if req.task == "inpaint" else None, Source(8))
+    assert job.request == req or req.task != "denoise" or req.noise != "auto", "a record holds the resolved noise"
+    rec = None
+    for rec in run_task(loaded, job):
+        pass
+    image = rec.image
+    if record.get("choice", "").startswith("sample "):  # "sample 1 of 2": that draw, not the mean
+        k, n = (int(v) for v in record["choice"].split()[1::2])
+        assert n == len(rec.samples)
+        image = rec.samples[k - 1]
+    else:
+        assert record.get("choice", f"mean of {req.samples}") == f"mean of {req.samples}"
+    return (np.clip(image, 0, 1) * 255 + 0.5).astype(np.uint8)
+
+
+def _check_record(record, task, settings, loaded, px, m, cli_px):
+    """The record is complete: the model (name and weights' digest), every setting as asked, the noise
+    the run used, the mask's digest; fed back, it makes the same pixels."""
+    assert record["checkpoint"] == "tiny-rgb" and record["checkpoint_sha256"] == loaded.sha256
+    for name, value in settings.items():
+        want = [value[1], value[0]] if name == "size" else list(value) if isinstance(value, tuple) else value
+        assert record[name] == want, name
+    if task == "denoise":
+        assert record["noise"] in ("constant", "poisson-gaussian"), "the noise law that ran, not 'auto'"
+        assert record["levels"] == 255 and record["tile_batch"] == 1
+        if "sigma" not in settings and "noise" not in settings:
+            assert "noise_fit" in record, "an estimated noise says how it was fitted"
+    if task == "inpaint":
+        want = prepare_mask(imageio.load_mask(m[1]), (H, W), record["soft_mask"], record["feather"])
+        assert record["mask_sha256"] == mask_digest(want), "the mask's digest is the run's mask's"
+        assert record["mask_sha256"] != mask_digest(prepare_mask(m[0] > 200, (H, W))), "and tells masks apart"
+    np.testing.assert_array_equal(_replay(record, loaded, px, m[0]), cli_px)
+
+
+def _command_line(task, settings, inputs, ckpt_dir, tmp_path):
+    """(the loaded model, the command line's result file, its pixels) of a case."""
+    src, mask = inputs[:2]
+    cli = tmp_path / "cli.png"
+    assert main(_argv(task, settings, src, mask, cli)) == 0
+    return load_cached(ckpt_dir / "tiny-rgb", "cpu"), cli, _u8(cli)
+
+
+@pytest.mark.parametrize("case", CASES, ids=_case_id)
+def test_the_command_line_the_api_and_the_app_make_one_result(qtbot, win, tmp_path, inputs, ckpt_dir, case):
+    task, settings = case
+    src, mask, px, m = inputs
+    loaded, cli, cli_px = _command_line(task, settings, inputs, ckpt_dir, tmp_path)
+    _set_app(win, task, settings, src, mask)
+    _same_request(win.task_panel.settings().request(), request_for(task, **settings))
+    with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS):
+        assert win.runs.run(), win.task_panel.hint.text()
+    assert win.runs.accept_result()
+    app = tmp_path / "app.png"
+    assert win.files.save_image(app)
+    np.testing.assert_array_equal(_u8(app), cli_px, err_msg="the app's pixels differ from the command line's")
+    assert _record(app) == _record(cli), "the app saved another record than the command line"
+
+    if task != "sample":
+        np.testing.assert_array_equal(_api(task, settings, px, m, loaded), cli_px,
+                                      err_msg="the API's pixels differ from the command line's")
+    _check_record(_record(cli), task, settings, loaded, px, (m, mask), cli_px)
+
+
+@pytest.mark.parametrize("case", NO_WIDGET, ids=_case_id)
+def test_settings_without_a_widget_are_one_result_on_the_command_line_and_the_api(tmp_path, inputs, ckpt_dir,
+                                                                                    case):
+    task, settings = case
+    px, m, mask = inputs[2], inputs[3], inputs[1]
+    loaded, cli, cli_px = _command_line(task, settings, inputs, ckpt_dir, tmp_path)
+    np.testing.assert_array_equal(_api(task, settings, px, m, loaded), cli_px)
+    _check_record(_record(cli), task, settings, loaded, px, (m, mask), cli_px)
+
+
+def test_a_region_denoise_from_the_app_records_its_crop_and_mask_not_a_rectangle(qtbot, win, tmp_path, inputs):
+    """The app's masked denoise wrote the crop's box (top, left, bottom, right) under "region", the
+    request's x, y, width, height: run again as --region, another rectangle."""
+    src, mask, px, m = inputs
+    assert win.files.open_image(src) and win.files.load_mask(mask)
+    win.task_panel.set_task("denoise")
+    with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS):
+        assert win.runs.run(), win.task_panel.hint.text()
+    run = win.session.run
+    assert "region" not in run
+    box = run["region_box"]
+    assert box == [0, 0, H, W]  # 32 px of context around the mask: the whole of this small image
+    assert run["mask_sha256"] == mask_digest(prepare_mask(win.session.effective_mask(), (H, W), soft=True))
