@@ -36,7 +36,7 @@ from .panels import MaskPanel, ResultBar
 from .model.predicates import COMPARE
 from .plots import PlotsDock
 from .qtfix import protect_singletons
-from .run_control import RunController, runs_phrase
+from .run_control import RunController, unsaved_changes
 from .runner import TaskRunner
 from .safe_settings import guard_save, open_settings
 from .model.session import Session
@@ -279,8 +279,7 @@ class MainWindow(QMainWindow):
     def unsaved_text(self) -> str:
         if self.session.state == "review":
             return "The result of the last run has not been saved. Save it?"
-        doc = self.session.doc
-        return f"{doc.name or 'The image'} has changes from {runs_phrase(len(doc.runs))} that are not saved."
+        return unsaved_changes(self.session.doc) + "."
 
     def update_title(self, *_):
         review = self.session.state == "review"

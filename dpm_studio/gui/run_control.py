@@ -22,12 +22,18 @@ from .runner import RunJob
 from ..core.run.jobs import check_model, has_colour
 from ..core.run.regions import MARGIN as REGION_MARGIN
 
-__all__ = ["RunController", "REGION_MARGIN", "runs_phrase"]
+__all__ = ["RunController", "REGION_MARGIN", "runs_phrase", "unsaved_changes"]
 
 
 def runs_phrase(n: int) -> str:
     """'1 run', '3 runs' (not '1 run(s)')."""
     return f"{n} run" + ("" if n == 1 else "s")
+
+
+def unsaved_changes(doc) -> str:
+    """'photo.png has changes from 2 runs that are not saved': the runs since it was last saved."""
+    n = doc.unsaved_runs()
+    return f"{doc.name or 'The image'} has changes" + (f" from {runs_phrase(n)}" if n else "") + " that are not saved"
 
 
 # The core's words for the command line, and the app's for the same thing (the box the user types in).
@@ -278,8 +284,7 @@ class RunController(QObject):
             return False
         doc = s.doc
         if s.result_opens_new() and s.has_unsaved() and not w.dialogs.confirm(
-                "Replace the edited image?", f"{doc.name or 'The image'} has changes from "
-                f"{runs_phrase(len(doc.runs))} that are not saved, and the sample opens in its place. Open it "
+                "Replace the edited image?", f"{unsaved_changes(doc)}, and the sample opens in its place. Open it "
                 "anyway? (No keeps both: discard the sample, save the image, then sample again.)"):
             return False
         self._clear_review()

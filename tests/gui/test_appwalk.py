@@ -44,3 +44,27 @@ def test_the_result_bar_forgets_the_run_once_editing_again(qtbot, win):
         assert leave()
         assert win.state() == "edit"
         assert rb.step_label.text() == "" and rb.slider.value() == 0, (leave.__name__, rb.step_label.text())
+
+
+def test_closing_counts_the_runs_since_the_last_save(qtbot, win, tmp_path):
+    """Denoise, accept, save, then inpaint and accept: closing asked about "changes from 2 runs that are
+    not saved", though the first was in the saved file."""
+    _masked(win)
+    for n in (1, 2):   # each save holds all the runs so far
+        win.task_panel.seed.setValue(n)
+        _run(qtbot, win)
+        assert win.runs.accept_result()
+        assert "from 1 run that" in win.unsaved_text(), (n, win.unsaved_text())
+        win.dialogs.paths["save_image"] = str(tmp_path / "out.png")
+        assert win.files.save_dialog()
+        assert not win.has_unsaved()
+    win.task_panel.seed.setValue(3)
+    _run(qtbot, win)
+    assert win.runs.accept_result()
+    assert win.unsaved_text() == "out.png has changes from 1 run that are not saved.", win.unsaved_text()
+    _run(qtbot, win)   # the same run again gives the same result: accepting it changes nothing
+    assert win.runs.accept_result()
+    assert win.unsaved_text() == "out.png has changes from 1 run that are not saved.", win.unsaved_text()
+    win.canvas.undo()   # the run is taken back, and so is the one before: the file holds two
+    win.canvas.undo()
+    assert win.has_unsaved() and win.unsaved_text() == "out.png has changes that are not saved."

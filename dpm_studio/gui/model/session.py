@@ -56,6 +56,12 @@ class Document(ImageData):
     dirty: bool = False                          # changed since it was opened or saved
     noise_sigma: float = 0.0                     # estimated when opened, [0, 1] units
     saved_path: Path | None = None               # where it was last saved (``path``: read from)
+    saved_runs: list = field(default_factory=list)   # ``runs`` as they were when it was last saved
+
+    def unsaved_runs(self) -> int:
+        """The accepted runs not in the file it was last saved to (an undone one is not counted)."""
+        saved = {id(r) for r in self.saved_runs}
+        return sum(id(r) not in saved for r in self.runs)
 
     @property
     def source(self) -> Source:
@@ -151,6 +157,7 @@ class Session:
     def saved(self, path):
         path = Path(path)
         self.doc.saved_path, self.doc.name, self.doc.dirty = path, path.name, False
+        self.doc.saved_runs = list(self.doc.runs)
         self.events.saved(path=path)
 
     def job(self, request, region=None) -> Job:
@@ -244,7 +251,8 @@ class Session:
         label = label or f"accept {run.get('task', 'result') if run else 'result'}"
         before = self.doc.pixels.copy()
         self.doc.pixels[...] = res
-        self.history.record(before, self.doc.pixels, label, kind="image", run=run)
+        if not self.history.record(before, self.doc.pixels, label, kind="image", run=run):
+            return True   # the same run again (same seed): the image is its result already, nothing to undo
         if run is not None:
             self.doc.runs.append(run)
         self._pixels_changed()
