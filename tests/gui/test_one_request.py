@@ -257,3 +257,20 @@ def test_a_region_denoise_from_the_app_records_its_crop_and_mask_not_a_rectangle
     box = run["region_box"]
     assert box == [0, 0, H, W]  # 32 px of context around the mask: the whole of this small image
     assert run["mask_sha256"] == mask_digest(prepare_mask(win.session.effective_mask(), (H, W), soft=True))
+
+
+def test_the_mask_the_app_shows_and_exports_is_the_mask_it_runs(inputs):
+    """A loaded mask's grey pixels (an exported feathered mask, an antialiased edge) were kept in the
+    session: the overlay and Export Mask showed them half-filled while the run filled them whole."""
+    from dpm_studio.core.run.requests import InpaintRequest
+    from dpm_studio.gui.model.session import Session
+
+    src, mask = inputs[:2]
+    s = Session()
+    s.open_data(imageio.load_image(src))
+    assert s.set_mask(imageio.load_mask(mask, (H, W)))
+    assert 0 < imageio.load_mask(mask)[9, 10] < 1, "the file's grey row"
+    for feather in (0.0, 2.0):
+        s.set_feather(feather)
+        job = s.job(InpaintRequest(steps=2, feather=feather))
+        np.testing.assert_array_equal(s.effective_mask(), job.mask)

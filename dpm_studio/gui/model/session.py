@@ -37,10 +37,12 @@ from ...core.run import masks
 from ...core.files.decode import ImageData
 from ...core.run.jobs import Job, Source, resolve
 from ...core.run.noise import estimate_noise_sigma
-from ...core.run.requests import choice_text, default_variant
+from ...core.run.requests import InpaintRequest, choice_text, default_variant
+from ...core.run.settings import default_of
 
 __all__ = ["Document", "Session", "EVENTS"]
 
+APP_SOFT_MASK = default_of(InpaintRequest, "soft_mask")  # the app's requests leave it so: a mask is hard
 EVENTS = ("document", "pixels", "mask", "feather", "history", "state", "result", "saved")
 
 
@@ -227,13 +229,16 @@ class Session:
         return changed
 
     def set_mask(self, mask: np.ndarray, label: str = "load mask") -> bool:
-        """Replace the mask (undoable); values clipped to [0, 1]."""
+        """Replace the mask (undoable) by ``mask`` as the app's runs read it (core/run/masks.prepare_mask,
+        hard as the command line's default: any nonzero pixel is filled). A loaded mask's grey pixels
+        were kept, shown and exported half-filled, while the run filled them whole."""
         if self.mask is None:
             return False
-        m = np.clip(np.asarray(mask, dtype=np.float32), 0.0, 1.0)
-        if m.shape != self.mask.shape:
+        m = np.asarray(mask)
+        if m.shape[:2] != self.mask.shape:
             raise ValueError(f"mask shape {m.shape} does not match the image {self.mask.shape}")
-        return self.edit_mask(self.mask.copy(), m.copy(), label)
+        m = masks.prepare_mask(m, self.mask.shape, soft=APP_SOFT_MASK)
+        return self.edit_mask(self.mask.copy(), m, label)
 
     def invert_mask(self) -> bool:
         return self.mask is not None and self.edit_mask(self.mask.copy(), 1.0 - self.mask, "invert mask")
