@@ -68,3 +68,26 @@ def test_closing_counts_the_runs_since_the_last_save(qtbot, win, tmp_path):
     win.canvas.undo()   # the run is taken back, and so is the one before: the file holds two
     win.canvas.undo()
     assert win.has_unsaved() and win.unsaved_text() == "out.png has changes that are not saved."
+
+
+def test_predicted_x0_is_shown_on_every_frame_of_a_resampled_inpaint(qtbot, win):
+    """The default inpainting jumps back up the trajectory (RePaint); those steps make no new x_0
+    estimate, and on their frames "predicted x0" showed x_t, the same picture as the x_t button (at
+    "step 16 / 20  t = 221" of a 20-step run), and flickered to x_t and back while a run streamed."""
+    _masked(win)
+    live = []
+    win.runner.frame.connect(lambda f: f.done or live.append(f.x0 is not None))   # the steps, not the result
+    _run(qtbot, win, steps=20)
+    tr = win.session.trajectory
+    assert win.session.run.get("jump_length", 5) > 0 and len(tr) > 3
+    win.result_bar.x0_button.setChecked(True)
+    same = []
+    for k in range(len(tr) - 1):
+        win.result_bar.slider.setValue(k)
+        x0_view = win.canvas.shown().copy()
+        assert np.array_equal(x0_view, tr.frame(k, True))
+        if np.array_equal(x0_view, tr.frame(k, False)):
+            same.append(tr.labels[k] or k)
+    assert not same, f"predicted x0 showed x_t at {same}"
+    first = live.index(True)   # from the first estimate on (a run may begin by jumping up)
+    assert all(live[first:]), f"{live[first:].count(False)} of {len(live)} streamed frames had no x_0 estimate"

@@ -255,6 +255,7 @@ def task_frames(job: RunJob):
     start = region.image if region is not None else job.job.image  # the input the records change
     keep: set[int] | None = None
     last = None  # (box, crop, draws) of the record before
+    last_x0 = None  # (box, x0, draws_x0) of the last record with an x_0 estimate
     parts = len(job.job.plan)  # the pieces the core works on one after the other (regions or tiles)
     req = job.job.request
     steps = (req.steps or getattr(job.loaded.diffusion, "T", None)) if req.task != "denoise" else None
@@ -284,18 +285,24 @@ def task_frames(job: RunJob):
         ess.append(float("nan") if rec_ess is None else float(rec_ess))
         prev = rec.image
         u8 = to_uint8(rec.image)
-        x0_u8 = None if rec.x0 is None else to_uint8(rec.x0)
+        x0, d_x0 = rec.x0, getattr(rec, "draws_x0", None)
+        if x0 is not None:
+            last_x0 = (box, x0, d_x0)
+        elif last_x0 is not None and last_x0[0] == box:
+            # A RePaint jump back up (forward noise) makes no new estimate: the last one stands. Without
+            # it "predicted x0" showed x_t on those frames, and flickered between the two during a run.
+            x0, d_x0 = last_x0[1], last_x0[2]
+        x0_u8 = None if x0 is None else to_uint8(x0)
         draws = getattr(rec, "draws", None)
         last = (box, u8, draws)
         progress = progress_text(req, rec.index, rec.total, parts, steps)
         if rec.index in keep or rec.done:
-            d_x0 = getattr(rec, "draws_x0", None)
             traj.append(rec.index, rec.t, u8, x0_u8, box, progress[2], len(traj.patches),
                         [to_uint8(d) for d in draws] if draws else None,
                         [to_uint8(d) for d in d_x0] if d_x0 and d_x0[0] is not None else None)
         if rec.done and getattr(rec, "samples", None):
             traj.samples = [to_uint8(v) for v in rec.samples]
-        yield Frame(rec.index, rec.total, rec.t, rec.image, rec.x0, rec.done,
+        yield Frame(rec.index, rec.total, rec.t, rec.image, x0, rec.done,
                     time.perf_counter() - t0, np.asarray(rms, dtype=np.float32),
                     traj if rec.done else None, u8, x0_u8, box, progress,
                     getattr(rec, "samples", None) if rec.done else None, tuple(traj.patches),
