@@ -26,7 +26,7 @@ from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
 from .core.files import bmp, formats
-from .core.files.atomic import atomic_write
+from .core.files.atomic import atomic_write, probe_folder
 from .core.files.decode import (MAX_PIXELS, METADATA_KEY, ImageData, ImageIOError, from_uint8,  # noqa: F401
                           load_image, pixel_budget, pixel_limit, pil_to_image_data, to_uint8)
 from .core.files.safefiles import IMAGE_FORMATS, PHOTO_FORMATS
@@ -75,10 +75,14 @@ JPEG_MAX_EXIF = 65533
 
 
 def check_savable(path, data: ImageData | None) -> None:
-    """Refuse, before any work, a save that would fail only at the end: a JPEG cannot hold an EXIF
-    block over 64 KB (the source's EXIF is carried into the result)."""
+    """Refuse, before any work, a save that would fail only at the end: a folder where no file can be
+    made (a read-only file system, no permission: a file is made there and removed, which holds for
+    root too), or a JPEG that cannot hold the source's EXIF block (over 64 KB)."""
     path = Path(path)
     fmt = format_for_path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if folder.is_dir():
+        _atomic_save(path, None)
     exif = data.exif if data is not None else None
     if fmt == "JPEG" and exif and len(exif) > JPEG_MAX_EXIF:
         raise ImageIOError(f"cannot save {path.name}: the input's EXIF block is {len(exif):,} bytes, more than a "
@@ -91,6 +95,8 @@ _WRITE_ERRORS = {
     errno.EACCES: "no permission to write in {folder}; choose another folder",
     errno.EPERM: "no permission to write in {folder}; choose another folder",
     errno.ENAMETOOLONG: "the file name is too long",
+    errno.EFBIG: ("it would be larger than this system lets a program write (a file size limit: ulimit -f, or the "
+                  "file system's largest file); choose another folder or a smaller format"),
 }
 if hasattr(errno, "EDQUOT"):  # not on Windows
     _WRITE_ERRORS[errno.EDQUOT] = "the disk quota is exceeded; free some space or choose another folder"
@@ -102,15 +108,15 @@ def _atomic_save(path: Path, write) -> Path:
     if not folder.is_dir():
         raise ImageIOError(f"cannot save {path.name}: the folder {folder} does not exist")
     try:
-        return atomic_write(path, write)
+        return atomic_write(path, write) if write is not None else probe_folder(folder)
     except PermissionError:
         raise ImageIOError(f"cannot save {path.name}: no permission to write in {folder}; "
                            "choose another folder") from None
     except OSError as e:
         hint = _WRITE_ERRORS.get(e.errno)
-        if hint:
-            raise ImageIOError(f"cannot save {path.name}: {hint.format(folder=folder)}") from None
-        raise ImageIOError(f"cannot save {path.name}: {e.strerror or e}") from None
+        err = ImageIOError(f"cannot save {path.name}: {hint.format(folder=folder) if hint else e.strerror or e}")
+        err.errno = e.errno  # a batch stops at a full or read-only disk (cli/batch.py)
+        raise err from None
     except (ValueError, KeyError) as e:
         raise ImageIOError(f"cannot save {path.name}: {e}") from None
 

@@ -232,11 +232,15 @@ def _without_mask(args, files: list[Path]) -> list[Path]:
     return [f for f in files if not same_file(f, mask)]
 
 
+#: Save errors after which no later image of a batch can be saved: a full disk, a quota, a read-only one.
+_DISK_GONE = {errno.ENOSPC, errno.EROFS, getattr(errno, "EDQUOT", errno.ENOSPC)}
+
+
 def run(args, task: str) -> int:
     """Run ``task`` ("inpaint" or "denoise") over every input; returns the exit status."""
     from . import common, restore
     from ..core.files.checkpoint import CheckpointError
-    from ..imageio import ImageIOError
+    from ..imageio import ImageIOError, check_savable
 
     command = {"inpaint": restore.cmd_inpaint, "denoise": restore.cmd_denoise}[task]
     {"inpaint": restore._inpaint_request, "denoise": restore._denoise_request}[task](args)  # bad options: exit 2 now
@@ -251,6 +255,10 @@ def run(args, task: str) -> int:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise common.UserError(f"cannot create the output folder {out}: {e.strerror or e}") from None
+    try:  # a read-only or forbidden folder: one line now, not one failure per image
+        check_savable(out / "probe.png", None)
+    except ImageIOError as e:
+        raise common.UserError(f"-o {out}: {str(e).split(': ', 1)[-1]}") from None
     todo = [f for f in files if args.overwrite or not output_path(out, f).exists()]
     skipped = len(files) - len(todo)
     if skipped:
@@ -273,6 +281,12 @@ def run(args, task: str) -> int:
             msg = str(e) if not isinstance(e, OSError) else f"{e.filename or f}: {e.strerror or e}"
             failed.append((f.name, msg))
             prog.line(f"dpm-studio: failed: {f.name}: {msg}")
+            if getattr(e, "errno", None) in _DISK_GONE and k + 1 < len(todo):  # the rest would fail the same way
+                left = len(todo) - k - 1
+                prog.line(f"dpm-studio: the batch stops: {left} image{'s' * (left > 1)} not run; free some space or "
+                          "choose another folder, then run it again (what was written is skipped)")
+                failed += [(g.name, "not run") for g in todo[k + 1:]]
+                break
     summary = f"dpm-studio: batch {task}: {done} written, {skipped} skipped (output exists), {len(failed)} failed"
     if failed:
         summary += ": " + ", ".join(name for name, _ in failed)

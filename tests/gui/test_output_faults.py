@@ -206,3 +206,24 @@ def test_accepting_a_sample_over_unsaved_edits_asks(qtbot, win, answer):
         assert win.runs.discard_result()
         np.testing.assert_array_equal(win.canvas.image(), edited)
         assert win.has_unsaved()
+
+
+def test_app_save_over_a_file_size_limit_is_a_dialog_and_keeps_the_old_file(qtbot, win, msgbox, tmp_path):
+    """A real write failure that binds root too (RLIMIT_FSIZE; Python ignores SIGXFSZ, so the write
+    fails with EFBIG half-way): one dialog naming the cause, the old file byte for byte, no temporary."""
+    import resource
+
+    win.files.set_image(gradient_image(96, 96))
+    old = imageio.save_image(tmp_path / "result.png", gradient_image(8, 8, seed=3))
+    before = old.read_bytes()
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (len(before) + 100, hard))
+    try:
+        saved = win.files.save_image(old)
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+    assert not saved
+    crit = [c for c in msgbox if c[0] == "critical"]
+    assert len(crit) == 1 and crit[0][1] == "Cannot save image"
+    assert "larger than this system lets a program write" in crit[0][2] and "\n" not in crit[0][2]
+    assert old.read_bytes() == before and _files(tmp_path) == ["result.png"]

@@ -162,6 +162,15 @@ def _target(path: Path) -> Path:
     return path
 
 
+def probe_folder(folder) -> Path:
+    """Make a file in ``folder`` and remove it: raises the OSError a save there would meet at its start
+    (a read-only file system, no permission), before a long run is spent on a result it cannot keep."""
+    fd, tmp = tempfile.mkstemp(prefix=".dpm-probe-", suffix=".tmp", dir=folder)
+    os.close(fd)
+    os.unlink(tmp)
+    return Path(folder)
+
+
 def atomic_write(path, write) -> Path:
     """Call ``write(tmp_path)`` to fill a temporary file, then move it onto ``path``.
 
