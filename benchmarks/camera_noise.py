@@ -206,6 +206,9 @@ def main():
                          "3 ours true a,b, 4 ours auto); --merge the rest from an earlier run")
     ap.add_argument("--fit-only", action="store_true",
                     help="only the fits (seconds): the fitted a, b of every case and auto's call on constant noise")
+    ap.add_argument("--seeds", type=int, default=1,
+                    help="with --fit-only: also count the fits within target over this many noise seeds "
+                         "(seed s adds 10000 s to each case's seed; the tables show seed 0)")
     ap.add_argument("--out", default=None, help="write the tables to this markdown file")
     ap.add_argument("--merge", nargs="+", default=None, metavar="LOG",
                     help="write --out from the printed rows of earlier runs (runs split over several processes)")
@@ -270,24 +273,54 @@ def fit_only(args):
             print(lines[-1], flush=True)
     n_ok = sum(1 for ln in lines[2:] if ln.endswith("yes |"))
     lines += ["", f"Within target: {n_ok} of {len(lines) - 2}.", ""]
+    const_rows, zs = len(lines), []
     lines += ["| image | mode | sigma | fitted a | fitted b | kind |", "|---|---|---|---|---|---|"]
     for k, (name, mode, x) in enumerate(variants(args.quick, images)):
         for sig in SIGMAS:
             rng = np.random.default_rng(1000 + 10 * k + sig)
             y = (np.clip(np.round((x + sig / 255 * rng.standard_normal(x.shape)) * 255), 0, 255) / 255).astype(np.float32)
             fit = fit_noise_level(y)
-            lines.append(f"| {name} | {mode} | {sig} | {fit.a:.3g} ± {fit.a_se:.2g} | {fit.b:.3g} | {fit.kind} |")
+            zs.append(fit.a / fit.a_se)
+            lines.append(f"| {name} | {mode} | {sig} | {fit.a:.3g} ± {fit.a_se:.2g} | {fit.b:.3g} | {fit.kind} "
+                         f"| {fit.a / fit.a_se:+.1f} |")
             print(lines[-1], flush=True)
+    lines[const_rows:const_rows + 2] = ["| image | mode | sigma | fitted a | fitted b | kind | a / its s.e. |",
+                                        "|---|---|---|---|---|---|---|"]
+    lines += ["", f"a within 2 standard errors of 0: {sum(abs(z) <= 2 for z in zs)} of {len(zs)}."]
+    if args.seeds > 1:
+        lines += ["", *seeds_summary(args, images)]
+    print("\n".join(ln for ln in lines if ln and not ln.startswith("|")))
     if args.out:
         write_fits(Path(args.out), args, lines)
     return lines
+
+
+def seeds_summary(args, images):
+    """The fit's hit counts over ``args.seeds`` noise seeds (seed 0 is the tables')."""
+    order = {n: i for i, n in enumerate(TEST_IMAGES)}
+    hit = tot = c_hit = c_tot = 0
+    for s in range(args.seeds):
+        for k, (name, mode, x) in enumerate(variants(args.quick, images)):
+            kk = 2 * order[name] + (mode == "colour")
+            for j, (a, b) in enumerate(LEVELS):
+                fit = fit_noise_level(camera_file(x, a, b, 100 * kk + j + 10000 * s))
+                hit += abs(fit.b - b) <= (0.2 * b if a > 0.001 else 0.0002) and (a <= 0.001 or abs(fit.a - a) <= 0.2 * a)
+                tot += 1
+            for sig in SIGMAS:
+                rng = np.random.default_rng(1000 + 10 * k + sig + 10000 * s)
+                y = (np.clip(np.round((x + sig / 255 * rng.standard_normal(x.shape)) * 255), 0, 255) / 255).astype(np.float32)
+                fit = fit_noise_level(y)
+                c_hit += abs(fit.a) <= 2 * fit.a_se
+                c_tot += 1
+    return [f"Over {args.seeds} noise seeds: {hit} of {tot} fits within target; on constant noise a within 2 "
+            f"standard errors of 0 in {c_hit} of {c_tot}."]
 
 
 def write_fits(path, args, lines):
     """Replace the fit section of the document (or append it) with ``lines``."""
     head, tail = "## The fit alone", "<!-- end of the fit table -->"
     cmd = "python benchmarks/camera_noise.py --fit-only" + (f" --images {args.images}" if args.images else "") + \
-        f" --out {args.out}"
+        (f" --seeds {args.seeds}" if args.seeds > 1 else "") + f" --out {args.out}"
     block = "\n".join([head, "", f"Command: `{cmd}` (no model: the fit takes 0.1 s a case).", "", *lines, tail])
     text = path.read_text() if path.exists() else ""
     if head in text and tail in text:
