@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .. import __version__
 from . import args as A
-from . import restore, train
+from . import common, restore, train
 from .common import UserError
 
 
@@ -65,6 +65,7 @@ def cmd_gui(args) -> int:
         from ..gui.app import run_app
     except ImportError as e:
         raise UserError(f"the desktop app cannot start: {e}") from None
+    common.startup_done()  # Qt and the app's modules imported: they live as long as it runs
     return run_app(getattr(args, "image", None))
 
 
@@ -146,7 +147,25 @@ def _image_opens_the_app(argv: list, parser) -> list:
     return argv
 
 
+# The commands that end the start-up themselves (common.startup_done: once the model or the app
+# is loaded); every other one collects garbage as usual from its first line.
+ENDS_ITS_STARTUP = ("inpaint", "denoise", "sample", "gui")
+
+
 def main(argv=None) -> int:
+    """The command line; ``argv`` None: this process's own (the console script, ``python -m
+    dpm_studio`` and the bundle call it so), whose garbage collector is paused over the imports
+    and the model's loading (:func:`common.pause_collector`). In-process callers pass ``argv``."""
+    if argv is not None:
+        return _main(argv)
+    common.pause_collector()
+    try:
+        return _main(None)
+    finally:
+        common.process_ends()
+
+
+def _main(argv) -> int:
     _streams_take_any_file_name()
     parser = build_parser()
     argv = _image_opens_the_app(list(sys.argv[1:] if argv is None else argv), parser)
@@ -161,6 +180,8 @@ def main(argv=None) -> int:
     from ..core.files.checkpoint import CheckpointError
     from ..imageio import ImageIOError
 
+    if cmd not in ENDS_ITS_STARTUP:
+        common.startup_done()
     try:
         return COMMANDS[cmd](args)
     except (UserError, CheckpointError, ImageIOError) as e:
