@@ -96,10 +96,11 @@ def _request(task: str, **settings):
     return request_for(task, **settings).validate()
 
 
-def _run(loaded, request, image, pixels, mask=None, progress=None) -> np.ndarray:
+def _run(loaded, request, image, pixels, mask=None, progress=None):
     """Resolve the job as the command line and the app do (core/run/jobs.py; the source's bit depth
-    from the array's type) and run it."""
+    from the array's type) and run it: (the result, as the command line saves it, and the job)."""
     from .core.run.jobs import Source, resolve
+    from .core.run.requests import default_variant
     from .core.run.tasks import run_task
 
     job = resolve(request, pixels, mask, Source.of_dtype(np.asarray(image).dtype))
@@ -107,7 +108,9 @@ def _run(loaded, request, image, pixels, mask=None, progress=None) -> np.ndarray
     for rec in run_task(loaded, job):
         if progress is not None:
             progress(rec.index + 1, rec.total)
-    return rec.image
+    samples = rec.samples or []
+    v = default_variant(job.task, len(samples))
+    return (samples[v - 1] if v else rec.image), job
 
 
 def denoise(image, sigma: float | None = None, *, checkpoint=DEFAULT_CHECKPOINT, device: str = "cpu",
@@ -121,7 +124,7 @@ def denoise(image, sigma: float | None = None, *, checkpoint=DEFAULT_CHECKPOINT,
     if sigma is not None and not is_real(sigma):
         raise ValueError(f"sigma must be a number in the image's units, not {sigma!r}")
     request = _request("denoise", sigma=None if sigma is None else float(sigma) / unit, device=device, **settings)
-    return back(_run(_loaded(checkpoint, device), request, image, pixels, progress=progress))
+    return back(_run(_loaded(checkpoint, device), request, image, pixels, progress=progress)[0])
 
 
 def inpaint(image, mask, *, soft_mask: bool = False, checkpoint=DEFAULT_CHECKPOINT, device: str = "cpu",
@@ -133,13 +136,14 @@ def inpaint(image, mask, *, soft_mask: bool = False, checkpoint=DEFAULT_CHECKPOI
     ``feather`` (px) softens the edge outward, as the app's Feather and ``--feather`` do.
     Known pixels come back exactly as they went in.
     """
-    from .core.run.masks import NotAMask, prepare_mask
+    from .core.run.masks import NotAMask
     pixels, back, _ = _to_unit(image)
     request = _request("inpaint", device=device, soft_mask=soft_mask, **settings)
     try:
-        out = back(_run(_loaded(checkpoint, device), request, image, pixels, mask=mask, progress=progress))
+        result, job = _run(_loaded(checkpoint, device), request, image, pixels, mask=mask, progress=progress)
     except NotAMask as e:  # a photograph's array given as the mask: say how to mean its grey levels
         raise NotAMask(f"{e}; if its grey levels are a soft edge on purpose, pass soft_mask=True") from None
-    known = prepare_mask(mask, pixels.shape[:2], soft_mask, request.feather) == 0
+    out = back(result)
+    known = job.mask == 0  # the mask the run filled (hard or soft, feathered: the job's one rule)
     out[known] = np.asarray(image)[known]  # exactly as given, whatever the float type
     return out
