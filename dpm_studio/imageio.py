@@ -41,6 +41,10 @@ __all__ = [
 READ_EXTENSIONS = tuple(IMAGE_FORMATS)
 #: Pillow format name per extension the app writes.
 WRITE_FORMATS = PHOTO_FORMATS
+#: JPEG and WebP quality: the range, and the default of the command line's --quality and the app's Save As
+#: (the app proposed 92 where the command line wrote 95: the same result, another file).
+QUALITY = (1, 100)
+DEFAULT_QUALITY = 95
 
 
 def export_options(data: ImageData | None) -> dict:
@@ -155,7 +159,7 @@ def _deep_samples(pixels: np.ndarray, alpha: np.ndarray | None, bit_depth: int, 
     return out
 
 
-def save_image(path, pixels: np.ndarray, alpha: np.ndarray | None = None, *, quality: int = 95,
+def save_image(path, pixels: np.ndarray, alpha: np.ndarray | None = None, *, quality: int = DEFAULT_QUALITY,
                metadata: dict | None = None, bit_depth: int = 8, icc_profile: bytes | None = None,
                exif: bytes | None = None, value_scale: float = 1.0, value_offset: float = 0.0) -> Path:
     """Write an (H, W, C) [0, 1] image; the format follows the extension.
@@ -197,11 +201,11 @@ def save_image(path, pixels: np.ndarray, alpha: np.ndarray | None = None, *, qua
     elif fmt == "JPEG":
         if im.mode in ("LA", "RGBA"):
             im = im.convert(im.mode[:-1])
-        kwargs.update(quality=int(np.clip(quality, 1, 100)), optimize=True)
+        kwargs.update(quality=int(np.clip(quality, *QUALITY)), optimize=True)
         if text:
             kwargs["comment"] = text.encode("utf-8")
     elif fmt == "WEBP":
-        kwargs.update(quality=int(np.clip(quality, 1, 100)), lossless=quality >= 100)
+        kwargs.update(quality=int(np.clip(quality, *QUALITY)), lossless=quality >= QUALITY[1])
         if im.mode == "L":
             im = im.convert("RGB")
     elif fmt == "TIFF":

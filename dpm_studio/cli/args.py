@@ -56,7 +56,6 @@ def float_in(lo: float, hi: float, *, open_lo: bool = False):
 # requests' fields: core/run/requests.py, and made into options by add_request_options).
 STEPS = int_in(1, 100_000)
 SEED = int_in(0, 2 ** 63 - 1)
-QUALITY = int_in(1, 100)
 MC = int_in(1, 10_000)
 IMPORTANCE = int_in(0, 100_000)
 BATCH = int_in(1, 65_536)

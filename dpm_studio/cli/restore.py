@@ -241,7 +241,10 @@ def _restore_args(p, cls, names, checkpoint_required=False):
     p.add_argument("--checkpoint", default=None if checkpoint_required else DEFAULT_CHECKPOINT,
                    required=checkpoint_required, help="a shipped checkpoint's name or a path")
     p.add_argument("--device", default="cpu", help="cpu or cuda (cuda:N for one of several cards)")
-    p.add_argument("--quality", type=A.QUALITY, default=95, help="JPEG/WebP quality")
+    from ..imageio import DEFAULT_QUALITY, QUALITY  # the app's Save As proposes the same
+
+    p.add_argument("--quality", type=A.int_in(*QUALITY), default=DEFAULT_QUALITY,
+                   help=f"JPEG/WebP quality (default {DEFAULT_QUALITY})")
     p.add_argument("--overwrite", action="store_true", help="allow writing over the input file; in a batch, also "
                    "redo images whose output exists (skipped otherwise, so an interrupted batch resumes)")
     A.add_request_options(p, cls, names)

@@ -214,7 +214,7 @@ class FilesController(QObject):
         doc = self.session.doc
         return saved_metadata(doc.runs if doc is not None else [], __version__, doc)
 
-    def save_image(self, path, quality: int = 95) -> bool:
+    def save_image(self, path, quality: int = imageio.DEFAULT_QUALITY) -> bool:
         """Save the image (a result under review is accepted first). Errors become a dialog."""
         w, accepted = self.w, False
         if self.session.state == "review":
@@ -259,11 +259,11 @@ class FilesController(QObject):
         path = w.dialogs.save_image(self.last_folder(), suggested.name)
         if not path:
             return False
-        quality = 95
+        quality = imageio.DEFAULT_QUALITY
         fmt = imageio.WRITE_FORMATS.get(Path(path).suffix.lower())
         if fmt in ("JPEG", "WEBP"):
             q = w.dialogs.quality(fmt if fmt == "JPEG" else "WebP",
-                                  Checked(w.settings).number("save/quality", 92, 1, 100))
+                                  Checked(w.settings).number("save/quality", imageio.DEFAULT_QUALITY, *imageio.QUALITY))
             if q is None:
                 return False
             quality = q

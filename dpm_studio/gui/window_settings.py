@@ -7,6 +7,7 @@ the keys so reset make one status-bar line with the read-only note.
 from __future__ import annotations
 
 from ..core.run.requests import InpaintRequest
+from ..imageio import DEFAULT_QUALITY, QUALITY
 from ..core.run.settings import spec_of
 from .safe_settings import Checked
 from .task_panel import TASK_NAMES
@@ -56,7 +57,7 @@ def restore(window) -> str:
     window.start_checkpoint = c.text("run/checkpoint", "")
     c.text("paths/last_folder")  # read when used; checked now so that a bad one is said at start
     c.texts("paths/recent")
-    c.number("save/quality", 92, 1, 100)
+    c.number("save/quality", DEFAULT_QUALITY, *QUALITY)
     for key in dict.fromkeys(c.reset):  # not read again next time
         window.settings.remove(key)
     return "; ".join(n for n in (window.settings_note, c.note()) if n)
