@@ -404,7 +404,11 @@ class MainWindow(QMainWindow):
         self.empty_label.resize(self.canvas.size())
 
     def closeEvent(self, ev):
-        self.exporter.shutdown(3000)  # a cancelled GIF writes nothing; PNG frames stop after the current one
+        if self.exporter.is_running() and not self.dialogs.confirm(
+                "Stop the export?", "The trajectory is being exported. Stop it (a GIF is not written) and close "
+                "the window?"):
+            ev.ignore()
+            return
         if self.runner.is_running():
             if not self.dialogs.confirm("Stop the run?", "A run is in progress. Stop it and close the window?"):
                 ev.ignore()
@@ -419,8 +423,9 @@ class MainWindow(QMainWindow):
         if self.has_unsaved():
             ans = self.dialogs.ask_unsaved(self.unsaved_text())
             if ans == "cancel" or (ans == "save" and not self.files.save_dialog()):
-                ev.ignore()
+                ev.ignore()   # the export, if any, goes on: it was stopped here before the question
                 return
+        self.exporter.shutdown(3000)  # a cancelled GIF writes nothing; PNG frames stop after the current one
         self.save_settings()
         ev.accept()
 

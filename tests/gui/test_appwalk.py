@@ -91,3 +91,31 @@ def test_predicted_x0_is_shown_on_every_frame_of_a_resampled_inpaint(qtbot, win)
     assert not same, f"predicted x0 showed x_t at {same}"
     first = live.index(True)   # from the first estimate on (a run may begin by jumping up)
     assert all(live[first:]), f"{live[first:].count(False)} of {len(live)} streamed frames had no x_0 estimate"
+
+
+def test_closing_asks_before_stopping_an_export_and_a_cancelled_close_lets_it_finish(qtbot, win, tmp_path,
+                                                                                     monkeypatch):
+    """Closing stopped a trajectory export at once, before asking anything: answering Cancel to "unsaved
+    changes" kept the window open with the GIF quietly cancelled, and with nothing unsaved the export was
+    dropped without a word."""
+    import time
+
+    from dpm_studio.gui.model.frames import Trajectory
+
+    _masked(win)
+    _run(qtbot, win)
+    assert win.runs.accept_result()   # unsaved work
+    frame = Trajectory.frame
+    monkeypatch.setattr(Trajectory, "frame", lambda self, *a, **k: (time.sleep(0.05), frame(self, *a, **k))[1])
+    gif = tmp_path / "t.gif"
+    for answers in ({"confirm": False}, {"confirm": True, "unsaved": "cancel"}):
+        win.dialogs.answers.update(answers)
+        assert win.exports.gif(gif)
+        assert win.exporter.is_running()
+        assert not win.close(), answers
+        assert win.exporter.is_running(), f"the export was stopped though the window stays ({answers})"
+        with qtbot.waitSignal(win.exporter.finished, timeout=RUN_MS):
+            pass
+        assert gif.exists()
+        gif.unlink()
+    assert "confirm" in win.dialogs.asked
