@@ -340,10 +340,15 @@ class TaskPanel(QWidget):
     def settings(self) -> RunSettings:
         card = self.current_card()
         forward = self.pages["inpaint"].forward() and not self._smc_on()   # SMC: no resampling jumps
+        # The one-step posterior mean greys out Steps and Seed: it runs with the request's own (the
+        # command line's without --steps and --seed), not what the boxes hold from an earlier run (a
+        # grey photo's colour-difference noise is drawn from the seed).
+        one_step = self.task() == "denoise" and not self.pages["denoise"].sampled()
         return RunSettings(
             task=self.task(), checkpoint=str(card["path"]) if card else None,
-            steps=None if self.steps_all.isChecked() else int(self.steps.value()),
-            seed=int(self.seed.value()), samples=int(self.samples.value()) if self._samples_apply() else 1,
+            steps=_DENOISE.steps if one_step else None if self.steps_all.isChecked() else int(self.steps.value()),
+            seed=_DENOISE.seed if one_step else int(self.seed.value()),
+            samples=int(self.samples.value()) if self._samples_apply() else 1,
             mode=self.mode.currentData(),
             sigma255=self.pages["denoise"].sigma255(), size=self.pages["sample"].hw(),
             device=self.device.currentData() or "cpu",

@@ -291,3 +291,28 @@ def test_save_as_jpeg_proposes_the_command_lines_quality(win, tmp_path, inputs, 
     win.dialogs.paths["save_image"] = str(tmp_path / "out.jpg")
     assert win.files.save_dialog()
     assert proposed == [cli_default]
+
+
+def test_a_one_step_denoise_has_no_hidden_seed_or_steps(qtbot, win, tmp_path, inputs):
+    """The posterior mean greys out Seed and Steps, yet the app ran and recorded what the boxes held
+    from an earlier run: on a grey photo, whose colour-difference noise is drawn from the seed, the
+    pixels differed from the command line's with the same visible settings."""
+    src = tmp_path / "grey.png"
+    Image.fromarray(inputs[2][:, :, 1]).save(src)
+    cli = tmp_path / "cli.png"
+    assert main(["denoise", str(src), "-o", str(cli), "--checkpoint", "tiny-rgb"]) == 0
+    assert win.files.open_image(src)
+    tp = win.task_panel
+    tp.set_task("sample")
+    tp.steps_all.setChecked(False)
+    tp.steps.setValue(7)
+    tp.seed.setValue(7)   # left from an earlier run
+    tp.set_task("denoise")
+    assert not tp.seed.isEnabled() and not tp.steps.isEnabled()
+    with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS):
+        assert win.runs.run(), tp.hint.text()
+    assert win.runs.accept_result()
+    app = tmp_path / "app.png"
+    assert win.files.save_image(app)
+    assert _record(app) == _record(cli)
+    np.testing.assert_array_equal(_u8(app), _u8(cli))
