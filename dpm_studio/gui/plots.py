@@ -17,11 +17,13 @@ import numpy as np
 import pyqtgraph as pg
 import torch
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QDockWidget, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDockWidget, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from .noise_view import NoisePlot
 
-__all__ = ["PlotsDock", "schedule_curves"]
+__all__ = ["PlotsDock", "schedule_curves", "PLOTS_MIN_WIDTH"]
+
+PLOTS_MIN_WIDTH = 700   # px: the three plots with their titles and axis labels whole
 
 
 def schedule_curves(loaded, n_points: int = 64, size: int = 16, seed: int = 0) -> dict:
@@ -89,7 +91,16 @@ class PlotsDock(QDockWidget):
         self.note.setStyleSheet("color: palette(mid);")
         self.note.setVisible(False)
         lay.addWidget(self.note)
-        self.setWidget(body)
+        # Never narrower than the plots' titles and axis labels need (PLOTS_MIN_WIDTH): a narrower dock (a
+        # window under about 1100 px) cut the noise curve off at its right edge and the trace's
+        # "network evaluation"; it scrolls sideways instead.
+        body.setMinimumWidth(PLOTS_MIN_WIDTH)
+        scroll = QScrollArea()
+        scroll.setWidget(body)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.NoFrame)
+        scroll.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.setWidget(scroll)
 
         fg = pg.mkColor(90, 90, 90)
         self.sched = self.glw.addPlot(row=0, col=0)

@@ -75,7 +75,7 @@ def test_every_signal_a_view_declares_is_listened_to():
     assert not dead, dead
 
 
-@pytest.mark.parametrize("size", [(1100, 760), (1400, 900)])
+@pytest.mark.parametrize("size", [(888, 600), (1024, 700), (1100, 760), (1400, 900)])
 def test_the_plots_fit_their_dock(qtbot, win, size):
     """At 1100 px (and 1400) the plots' titles and labels made them wider than the dock: the
     trace was squeezed to a sliver ("evalua") and the noise curve cut off at the right edge."""
