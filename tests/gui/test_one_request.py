@@ -316,3 +316,16 @@ def test_a_one_step_denoise_has_no_hidden_seed_or_steps(qtbot, win, tmp_path, in
     assert win.files.save_image(app)
     assert _record(app) == _record(cli)
     np.testing.assert_array_equal(_u8(app), _u8(cli))
+
+
+def test_settings_a_one_step_denoise_does_not_use_are_not_recorded(tmp_path, inputs):
+    """--steps and --samples given to the posterior mean change nothing it does, yet the record said
+    "samples": 3, "steps": 5, where the app (which greys them out) said 1 and null: one result, two records."""
+    src = inputs[0]
+    plain, given = tmp_path / "plain.png", tmp_path / "given.png"
+    assert main(["denoise", str(src), "-o", str(plain), "--checkpoint", "tiny-rgb", "--sigma", "10"]) == 0
+    assert main(["denoise", str(src), "-o", str(given), "--checkpoint", "tiny-rgb", "--sigma", "10",
+                 "--samples", "3", "--steps", "5"]) == 0
+    np.testing.assert_array_equal(_u8(plain), _u8(given))
+    assert _record(plain) == _record(given)
+    assert "samples" not in _record(plain) and "steps" not in _record(plain)

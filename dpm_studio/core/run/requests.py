@@ -296,8 +296,9 @@ class DenoiseRequest(_Request):
             out.pop("region")
         else:
             out["region"] = [int(v) for v in self.region]
-        if self.method == "mmse":
-            out.pop("variance")
+        if self.method == "mmse":  # one estimate in one step: no step variance, steps or samples to record
+            for name in ("variance", "steps", "samples"):   # (--steps or --samples given with it do nothing)
+                out.pop(name)
         else:
             out.pop("ensemble")
         return out
