@@ -131,3 +131,23 @@ def test_the_api_refuses_a_photographs_array_as_the_mask(tiny, scale):
         api.inpaint(image, mask, checkpoint=tiny, steps=1, jump_length=0)
     out = api.inpaint(image, _feathered(), soft_mask=True, checkpoint=tiny, steps=1, jump_length=0)
     assert out.shape == image.shape
+
+
+# -- 4. the sweep: what it found ---------------------------------------------------------------------
+def test_nan_and_infinite_samples_in_a_float_tiff_are_said_not_silently_black(tmp_path, tiny, capsys):
+    """A float TIFF's NaN or inf (no-data markers in scientific images) were read as black without a
+    word; one of nothing but NaN ran as a black picture."""
+    import tifffile
+
+    a = np.random.default_rng(0).random((20, 30)).astype(np.float32)
+    a[5:8, 5:8], a[0, 0] = np.nan, np.inf
+    tifffile.imwrite(tmp_path / "nodata.tif", a)
+    assert main(["denoise", str(tmp_path / "nodata.tif"), "-o", str(tmp_path / "o.tif"), "--checkpoint", tiny,
+                 "--sigma", "20", "--ensemble", "1"]) == 0
+    assert "note: nodata.tif: 10 of its samples are NaN or infinite" in capsys.readouterr().err
+    tifffile.imwrite(tmp_path / "empty.tif", np.full((20, 30), np.nan, np.float32))
+    before = _hashes(tmp_path)
+    assert main(["denoise", str(tmp_path / "empty.tif"), "-o", str(tmp_path / "o2.tif"), "--checkpoint", tiny,
+                 "--sigma", "20"]) == 2
+    assert "empty.tif: it holds no finite values: all 600 of its samples are NaN or infinite" in _error(capsys)
+    assert _hashes(tmp_path) == before

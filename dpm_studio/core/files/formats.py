@@ -10,12 +10,11 @@ while mapped kills the process with SIGBUS), so the only full-size array in memo
 float32 result. Every integer (8-64 bits, signed or not) and float (16-64 bits) sample type
 is read; what float32 pixels cannot hold is :class:`Refused` in one line naming the type.
 
-A decoded image is :class:`Decoded`: ``samples`` (H, W, S) with S = 1-4 in its stored
-type (the caller scales it), the ICC profile and EXIF bytes if
-the file has them. Anything this module cannot decode (an interlaced PNG, a palette or
-JPEG-compressed TIFF) raises :class:`Unsupported` and the caller falls back to Pillow.
-No Qt, no Pillow here.
-"""
+A decoded image is :class:`Decoded`: ``samples`` (H, W, S) with S = 1-4 in its stored type (the
+caller scales it), the ICC profile and EXIF bytes if the file has them. Anything this module cannot
+decode (an interlaced PNG, a palette or JPEG-compressed TIFF) raises :class:`Unsupported` and the
+caller falls back to Pillow. NaN and infinite float samples get a note (none finite: refused).
+No Qt, no Pillow here."""
 
 from __future__ import annotations
 
@@ -31,8 +30,8 @@ import numpy as np
 # one error line; the core never prints (an application that sets up logging still gets them).
 logging.getLogger("tifffile").addHandler(logging.NullHandler())
 
-__all__ = ["Decoded", "Deep", "decode", "Unsupported", "Refused", "png_header", "read_png16", "write_png", "read_tiff", "write_tiff",
-           "is_tiff", "to_unit", "ROWS_PER_BAND"]
+__all__ = ["Decoded", "Deep", "decode", "Unsupported", "Refused", "png_header", "read_png16", "write_png", "read_tiff",
+           "write_tiff", "is_tiff", "to_unit", "ROWS_PER_BAND"]
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 #: Rows read and converted per band when scaling an image to float.
@@ -133,8 +132,7 @@ def unfilter(filtered: np.ndarray, bpp: int, prev: np.ndarray | None = None) -> 
     wants). Average and Paeth make each byte depend on its left neighbour (a), the one
     above (b) and above-left (c), so an image with such rows is rebuilt along
     anti-diagonals instead: the pixels of r + x = d depend only on earlier diagonals, and
-    stored skewed (diagonal d as one row) each step is a few slices, H + W - 1 steps in all.
-    """
+    stored skewed (diagonal d as one row) each step is a few slices, H + W - 1 steps in all."""
     H = filtered.shape[0]
     kinds = filtered[:, 0]
     if np.any(kinds > 4):
@@ -257,8 +255,7 @@ def write_png(fp, samples: np.ndarray, *, icc_profile: bytes | None = None, exif
               text: dict | None = None) -> None:
     """(H, W, S) uint16 (S = 1-4: grey, grey + alpha, RGB, RGBA) -> a 16-bit PNG on ``fp``.
 
-    Rows use the Up filter (vectorised, and smooth photographs compress well with it).
-    """
+    Rows use the Up filter (vectorised, and smooth photographs compress well with it)."""
     h, w, s = samples.shape
     ctype = {1: 0, 2: 4, 3: 2, 4: 6}[s]
     be = np.ascontiguousarray(samples, dtype=">u2").view(np.uint8).reshape(h, w * s * 2)
@@ -420,8 +417,7 @@ def decode(path, max_pixels: int | None = None) -> Deep | None:
 
     Raises OverflowError(width, height) beyond ``max_pixels``, :class:`Unsupported` with a
     ``note`` when Pillow, reading it instead, would lose depth, and the decoders' own errors
-    (zlib, struct, tifffile, ValueError) for a broken file.
-    """
+    (zlib, struct, tifffile, ValueError) for a broken file."""
     path = Path(path)
     if not path.is_file():
         return None
@@ -479,9 +475,14 @@ def _checked_range(samples, notes: list | None = None) -> tuple[float, float]:
     whose span needs more than 24 bits (their low bits would be lost: refused, not rounded). A
     float file whose values are finer than 2^-24 of the span gets a note in ``notes`` saying how
     finely they are held (the round trip is exact for values on that grid)."""
-    lo, hi, some = _finite_range(samples)
+    lo, hi, some, bad = _finite_range(samples)
     scale, offset = _range_of(lo, hi, samples.dtype)
     name = samples.dtype.name
+    if bad and not np.isfinite(lo):
+        raise Refused(f"it holds no finite values: all {bad:,} of its samples are NaN or infinite")
+    if bad and notes is not None:  # no-data values: not silently black
+        notes.append(f"{bad:,} of its samples are NaN or infinite: read, and saved, as the bottom of its range "
+                     "(NaN, -inf) or the top (+inf)")
     if samples.dtype.kind in "iu" and hi - offset > 2 ** F32_BITS and not _on_grid(samples, scale, offset):
         bits = int(np.ceil(np.log2(hi - offset + 1)))
         raise Refused(f"its {name} values span {lo:,.0f} to {hi:,.0f}, which needs {bits} bits, and DPM Studio "
@@ -515,19 +516,20 @@ def _on_grid(samples, scale: float, offset: float) -> bool:
 
 
 # -- scaling ------------------------------------------------------------------------------------
-def _finite_range(samples) -> tuple[float, float, np.ndarray]:
-    """(min, max) of the finite values (inf, -inf if none) and up to about a million of them, evenly
-    spread, read a band of rows at a time in float64 (exact for every integer type up to 2^53)."""
-    lo, hi, some = np.inf, -np.inf, []
+def _finite_range(samples) -> tuple[float, float, np.ndarray, int]:
+    """(min, max) of the finite values (inf, -inf if none), up to about a million of them evenly spread,
+    and how many are not finite; read a band of rows at a time in float64 (exact up to 2^53)."""
+    lo, hi, some, bad = np.inf, -np.inf, [], 0
     h = samples.shape[0]
     step = max(1, (h * samples.shape[1] * samples.shape[2]) // 1_000_000)
     for r in range(0, h, ROWS_PER_BAND):
         band = np.asarray(samples[r:r + ROWS_PER_BAND], dtype=np.float64)
         finite = band[np.isfinite(band)]
+        bad += band.size - finite.size
         if finite.size:
             lo, hi = min(lo, float(finite.min())), max(hi, float(finite.max()))
             some.append(finite[::step])
-    return lo, hi, (np.concatenate(some) if some else np.empty(0))
+    return lo, hi, (np.concatenate(some) if some else np.empty(0)), bad
 
 
 def _range_of(lo: float, hi: float, dtype) -> tuple[float, float]:
@@ -551,9 +553,8 @@ def float_range(samples) -> tuple[float, float]:
     with negative values from its minimum by the power of two at or above its span (exact for
     values on the span's 2^-24 grid); integers from their minimum by a power of two (exact up
     to 2^24; a wider span that needs its low bits is refused by :func:`_checked_range`). Computed in float64, so a scale of
-    2^128 (float32 data near 3.4e38) does not overflow.
-    """
-    lo, hi, _ = _finite_range(samples)
+    2^128 (float32 data near 3.4e38) does not overflow."""
+    lo, hi, _, _ = _finite_range(samples)
     return _range_of(lo, hi, samples.dtype)
 
 
