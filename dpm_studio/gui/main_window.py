@@ -214,6 +214,7 @@ class MainWindow(QMainWindow):
             self.canvas.set_split(False)
         if state == "edit":   # the run's step ("step 68 / 1000  t = 466", "result") no longer describes the canvas
             self.result_bar.clear()
+            self.plots.hide_cursor()
         self._apply_overlay()
         self.update_actions()
         self.runs.update_hint()

@@ -274,6 +274,11 @@ class PlotsDock(QDockWidget):
             self.t_line.setVisible(True)
             self.t_line.setValue(t)
 
+    def hide_cursor(self):
+        """No step is on show (editing again): the trace stays, its step marks go."""
+        self.step_line.setVisible(False)
+        self.t_line.setVisible(False)
+
     def clear_run(self):
         """Forget the last run (another image was opened)."""
         self._timer.stop()

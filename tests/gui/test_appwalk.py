@@ -37,13 +37,18 @@ def test_the_result_bar_forgets_the_run_once_editing_again(qtbot, win):
         win.runs.cancel()
     assert win.state() == "edit"
     assert rb.step_label.text() == "" and rb.slider.value() == 0, (rb.step_label.text(), rb.slider.value())
+    marks = (win.plots.step_line, win.plots.t_line)   # the plots' marks of the step on show go too
+    assert not any(m.isVisible() for m in marks)
     win.task_panel.steps_all.setChecked(False)
     for leave in (win.runs.accept_result, win.runs.discard_result):
         _run(qtbot, win)
         assert rb.step_label.text() == "result"
+        rb.slider.setValue(1)
+        assert all(m.isVisible() for m in marks)
         assert leave()
         assert win.state() == "edit"
         assert rb.step_label.text() == "" and rb.slider.value() == 0, (leave.__name__, rb.step_label.text())
+        assert not any(m.isVisible() for m in marks), leave.__name__
 
 
 def test_closing_counts_the_runs_since_the_last_save(qtbot, win, tmp_path):
