@@ -22,6 +22,7 @@ from ..files.cardschema import is_image_card
 from ..math.conditioning import INPAINT_MODE_ALIASES, INPAINT_MODES, INPAINT_STARTS  # the math owns them
 from ..math.gaussian import VARIANCES
 from .noise_law import NOISES, check_noise
+from .regions import MARGIN
 from .settings import check, is_real, is_whole, setting
 
 DENOISE_METHODS = ("mmse", "sample")
@@ -29,8 +30,13 @@ CLIPPINGS = ("censored", "ignore")
 PRECISIONS = ("auto", "fp32", "bf16")
 MAX_ENSEMBLE = 8  # the symmetries of the square (tasks.DIHEDRAL)
 DEFAULT_ENSEMBLE = 6
+# Defaults a help text names besides its field (each written once: the field and its words read these).
+INPAINT_STEPS = 20   # from the start step
+JUMP_LENGTH, JUMP_N = 5, 2   # RePaint's resampling jumps with mode forward-approx
+OVERLAP = 32   # px two denoising tiles share
 STEPS = dict(what="number of steps", help="reverse steps; fewer than T respaces the trajectory (faster, "
-             "coarser). Default: inpaint 20 from the start step, denoise and sample all T", lo=1, hi=100_000)
+             f"coarser). Default: inpaint {INPAINT_STEPS} from the start step, denoise and sample all T", lo=1,
+             hi=100_000)
 
 
 @dataclass
@@ -132,7 +138,7 @@ class InpaintRequest(_Request):
     hole); from the noised harmonic fill 13-15 dB."""
 
     task: ClassVar[str] = "inpaint"
-    steps: int | None = setting(20, **STEPS)
+    steps: int | None = setting(INPAINT_STEPS, **STEPS)
     # How the known pixels are honoured (core/math/conditioning.py's Inpaint): two rules, both
     # approximations for a delta r (named so; their error is in docs/conditioning.md), and the
     # exact route, sequential Monte Carlo weighing the known pixels (it turns ``smc`` on and
@@ -151,10 +157,10 @@ class InpaintRequest(_Request):
                                  "the model's unit-variance space (larger lets the model depart further from "
                                  "the smooth fill)", lo=0, hi=100, open_lo=True, unit="in model units")
     jump_length: int | None = setting(None, "jump length", "RePaint resampling: steps to go back at each jump "
-                                      "(default 5 with mode forward-approx; 0 = off)", lo=0, hi=1000)
+                                      f"(default {JUMP_LENGTH} with mode forward-approx; 0 = off)", lo=0, hi=1000)
     # (a crafted 1e9 repeats built a 3.4 GB jump schedule before anything ran)
     jump_n_sample: int | None = setting(None, "number of jump repeats", "RePaint resampling: times each jump "
-                                        "segment is traversed (default 2 with jumps)", lo=1, hi=100,
+                                        f"segment is traversed (default {JUMP_N} with jumps)", lo=1, hi=100,
                                         flag="--jump-n")
     context: int = setting(48, "context", "pixels of known surroundings around each masked region",
                            lo=0, hi=4096, unit="pixels")
@@ -172,9 +178,9 @@ class InpaintRequest(_Request):
         if self.start is None:
             self.start = "noise" if self.mode == "exact" else "harmonic"
         if self.jump_length is None:
-            self.jump_length = 5 if self.mode == "forward-approx" and not self.smc else 0
+            self.jump_length = JUMP_LENGTH if self.mode == "forward-approx" and not self.smc else 0
         if self.jump_n_sample is None:
-            self.jump_n_sample = 2 if self.jump_length else 1
+            self.jump_n_sample = JUMP_N if self.jump_length else 1
 
     def validate(self, loaded=None):
         super().validate(loaded)
@@ -214,9 +220,9 @@ class DenoiseRequest(_Request):
     # 0.00-0.03 dB under 8) for a fifth of the default's network passes (benchmarks/speed.py).
     ensemble: int = setting(DEFAULT_ENSEMBLE, "ensemble size", "mmse: average over N flips and rotations of "
                             "each tile (1 to 8; 6 within 0.03 dB of 8)", lo=1, hi=MAX_ENSEMBLE)
-    tile: int = setting(256, "tile", "tile size for large images (at least twice the 32 px overlap)",
+    tile: int = setting(256, "tile", f"tile size for large images (at least twice the {OVERLAP} px overlap)",
                         lo=16, hi=4096, unit="pixels")
-    overlap: int = setting(32, "overlap", "pixels two neighbouring tiles share (blended)", lo=0, hi=2048,
+    overlap: int = setting(OVERLAP, "overlap", "pixels two neighbouring tiles share (blended)", lo=0, hi=2048,
                            unit="pixels")
     tile_batch: int | None = setting(None, "tile batch", "tiles per network call with method mmse (default: "
                                      "1 on a CPU, where larger batches ran slower, 8 on a GPU)", lo=1, hi=256)
@@ -257,7 +263,7 @@ class DenoiseRequest(_Request):
     # Denoise only this rectangle (x, y, width, height in pixels) and blend it back; the noise
     # is still the whole image's (core/run/regions.py). The app gives a painted mask instead.
     region: tuple[int, int, int, int] | None = setting(None, "region", "denoise only the rectangle X,Y,W,H "
-                                                       "(pixels from the top left) plus 32 px of context around "
+                                                       f"(pixels from the top left) plus {MARGIN} px of context around "
                                                        "it; every pixel outside stays exactly as it was",
                                                        lo=0, hi=1_000_000, unit="pixels")
     # The noise std the model is told, times this: weaker or stronger denoising than the

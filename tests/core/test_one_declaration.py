@@ -1,0 +1,42 @@
+"""Each run setting's default and range written once (issue 23, item 2): the request's field
+(core/run/requests.py). These fail when a second copy appears: a number in a help text that is
+not the field's, or a widget or option range typed in a front end instead of read from the field."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from dpm_studio.core.run.regions import MARGIN
+from dpm_studio.core.run.requests import DenoiseRequest, InpaintRequest
+from dpm_studio.core.run.settings import spec_of
+
+PKG = Path(__file__).resolve().parents[2] / "dpm_studio"
+
+
+def test_the_defaults_a_help_text_names_are_the_fields():
+    inpaint, denoise = InpaintRequest(), DenoiseRequest()
+    assert f"inpaint {inpaint.steps} from" in spec_of(InpaintRequest, "steps").help
+    assert f"default {inpaint.jump_length} with" in spec_of(InpaintRequest, "jump_length").help
+    assert f"default {inpaint.jump_n_sample} with" in spec_of(InpaintRequest, "jump_n_sample").help
+    assert f"twice the {denoise.overlap} px overlap" in spec_of(DenoiseRequest, "tile").help
+    assert f"plus {MARGIN} px of context" in spec_of(DenoiseRequest, "region").help
+
+
+# The front ends' files that show or take run settings: their ranges come from the declarations
+# (gui/panels.declared, cli/args.add_request_options), never from a number typed there.
+SETTING_WIDGETS = ["gui/task_panel.py", "gui/task_pages.py", "gui/noise_view.py", "gui/panels.py"]
+TYPED_RANGE = re.compile(r"\.set(Range|Minimum|Maximum)\(\s*[-\d.]")
+
+
+def test_no_run_setting_widget_has_a_typed_range():
+    found = [f"{name}:{i}: {line.strip()}" for name in SETTING_WIDGETS
+             for i, line in enumerate((PKG / name).read_text().splitlines(), 1)
+             if TYPED_RANGE.search(line) and "progress" not in line and "slider" not in line]
+    assert not found, "a widget range typed in the app, not read from the request's field:\n" + "\n".join(found)
+
+
+def test_no_restoration_option_has_a_typed_range():
+    text = (PKG / "cli/restore.py").read_text()
+    found = re.findall(r"(?:int_in|float_in)\(\s*[-\d.][^)]*\)", text)
+    assert not found, f"an option's range typed in cli/restore.py, not declared on the request: {found}"
