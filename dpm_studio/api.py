@@ -3,6 +3,7 @@
 >>> from dpm_studio import api
 >>> clean = api.denoise(noisy)                  # noisy: (H, W) or (H, W, 3) uint8 -> uint8
 >>> filled = api.inpaint(photo, mask, seed=1)   # mask: (H, W), nonzero = fill
+>>> drawn = api.sample((64, 96), checkpoint="photos-rgb", seed=2)   # (H, W, 3) floats in [0, 1]
 
 Arrays: (H, W) grey or (H, W, C) with C = 1, 3 (or 2, 4: the last channel is alpha, carried
 through unchanged). uint8 and uint16 come back in their own type (rounded), floats in
@@ -32,7 +33,7 @@ import numpy as np
 
 from .paths import DEFAULT_CHECKPOINT
 
-__all__ = ["denoise", "inpaint", "load_checkpoint", "DEFAULT_CHECKPOINT"]
+__all__ = ["denoise", "inpaint", "sample", "load_checkpoint", "DEFAULT_CHECKPOINT"]
 
 
 def load_checkpoint(name_or_path=DEFAULT_CHECKPOINT, device: str = "cpu"):
@@ -103,7 +104,7 @@ def _run(loaded, request, image, pixels, mask=None, progress=None):
     from .core.run.requests import default_variant
     from .core.run.tasks import run_task
 
-    job = resolve(request, pixels, mask, Source.of_dtype(np.asarray(image).dtype))
+    job = resolve(request, pixels, mask, Source() if image is None else Source.of_dtype(np.asarray(image).dtype))
     rec = None
     for rec in run_task(loaded, job):
         if progress is not None:
@@ -147,3 +148,14 @@ def inpaint(image, mask, *, soft_mask: bool = False, checkpoint=DEFAULT_CHECKPOI
     known = job.mask == 0  # the mask the run filled (hard or soft, feathered: the job's one rule)
     out[known] = np.asarray(image)[known]  # exactly as given, whatever the float type
     return out
+
+
+def sample(size: tuple[int, int], *, checkpoint=DEFAULT_CHECKPOINT, device: str = "cpu",
+           progress: Callable[[int, int], None] | None = None, **settings) -> np.ndarray:
+    """A new image drawn from the model, of ``size`` (height, width): float32 (H, W, C) in [0, 1], C
+    the model's channels. The settings are :class:`~dpm_studio.core.run.requests.SampleRequest`'s
+    (``steps``, ``seed``, ``samples``, ...); of several samples, the first draw (their mean is a blur
+    of unrelated images), as ``dpm-studio sample`` saves it and the app shows it first."""
+    request = _request("sample", size=tuple(size) if hasattr(size, "__len__") else size, device=device, **settings)
+    result, _ = _run(_loaded(checkpoint, device), request, None, None, progress=progress)
+    return np.clip(result, 0.0, 1.0).astype(np.float32)

@@ -30,7 +30,7 @@ from dpm_studio.core.run.tasks import run_task
 RUN_MS = 120_000
 H = W = 32
 
-# (task, settings in the request's own units). Each runs through the CLI, the API (not sample) and the app.
+# (task, settings in the request's own units). Each runs through the CLI, the API and the app.
 CASES = [
     ("denoise", {}),                                                    # --noise auto: the fitted law
     ("denoise", {"noise": "constant"}),                                 # one sigma, estimated by the core
@@ -91,6 +91,8 @@ def _argv(task, settings, src, mask, out) -> list:
 
 def _api(task, settings, px, m, loaded):
     kw = dict(settings)
+    if task == "sample":  # floats in [0, 1]: as 8 bits, as the command line saves them
+        return (api.sample(kw.pop("size"), checkpoint=loaded, **kw) * 255 + 0.5).astype(np.uint8)
     if "sigma" in kw:  # the API's sigma is in the array's units
         kw["sigma"] = kw["sigma"] * 255
     if task == "inpaint":
@@ -228,9 +230,8 @@ def test_the_command_line_the_api_and_the_app_make_one_result(qtbot, win, tmp_pa
     np.testing.assert_array_equal(_u8(app), cli_px, err_msg="the app's pixels differ from the command line's")
     assert _record(app) == _record(cli), "the app saved another record than the command line"
 
-    if task != "sample":
-        np.testing.assert_array_equal(_api(task, settings, px, m, loaded), cli_px,
-                                      err_msg="the API's pixels differ from the command line's")
+    np.testing.assert_array_equal(_api(task, settings, px, m, loaded), cli_px,
+                                  err_msg="the API's pixels differ from the command line's")
     _check_record(_record(cli), task, settings, loaded, px, (m, mask), cli_px)
 
 
@@ -329,3 +330,12 @@ def test_settings_a_one_step_denoise_does_not_use_are_not_recorded(tmp_path, inp
     np.testing.assert_array_equal(_u8(plain), _u8(given))
     assert _record(plain) == _record(given)
     assert "samples" not in _record(plain) and "steps" not in _record(plain)
+
+
+def test_the_api_refuses_a_bad_sample_request_in_one_line(ckpt_dir):
+    loaded = load_cached(ckpt_dir / "tiny-rgb", "cpu")
+    for bad, words in (((0, 8), "size"), ((8, 8, 8), "size"), ("8x8", "size")):
+        with pytest.raises(ValueError, match=words):
+            api.sample(bad, checkpoint=loaded, steps=2)
+    with pytest.raises(ValueError, match="sample has no setting sigma"):
+        api.sample((8, 8), checkpoint=loaded, sigma=0.1)
