@@ -75,17 +75,28 @@ def _images_in(folder: Path, report: bool = False) -> list[Path]:
     return found
 
 
-def collect_inputs(inputs) -> list[Path]:
-    """The files to run: each named file, and every image file (by extension) in each folder named."""
+def _subfolders(folder: Path) -> list[str]:
+    return sorted(q.name for q in folder.iterdir() if not q.name.startswith(".") and q.is_dir())
+
+
+def collect_inputs(inputs, notes: list | None = None) -> list[Path]:
+    """The files to run: each named file, and every image file (by extension) in each folder named.
+    Subfolders are not entered: ``notes`` gets a line naming them (a subfolder of images left out
+    without a word came out as a clean 'all written')."""
     from .common import UserError
 
     files: list[Path] = []
     for name in inputs:
         p = Path(name)
         if p.is_dir():
-            found = _images_in(p, report=True)
+            found, subs = _images_in(p, report=True), _subfolders(p)
             if not found:
-                raise UserError(f"{p} holds no images ({', '.join(e.lstrip('.') for e in READ_EXTENSIONS)})")
+                raise UserError(f"{p} holds no images ({', '.join(e.lstrip('.') for e in READ_EXTENSIONS)})"
+                                + ("; its subfolders are not entered: name them to run them" if subs else ""))
+            if subs and notes is not None:
+                shown = ", ".join(subs[:3]) + (", ..." if len(subs) > 3 else "")
+                notes.append(f"note: {p}: left out {len(subs)} subfolder{'s' * (len(subs) > 1)} ({shown}): folders "
+                             "are not entered; name them too to run them")
             files.extend(found)
         else:
             files.append(p)  # a missing or broken file is reported when its turn comes
@@ -244,11 +255,14 @@ def run(args, task: str) -> int:
 
     command = {"inpaint": restore.cmd_inpaint, "denoise": restore.cmd_denoise}[task]
     {"inpaint": restore._inpaint_request, "denoise": restore._denoise_request}[task](args)  # bad options: exit 2 now
-    found = collect_inputs(args.input)
+    notes: list[str] = []
+    found = collect_inputs(args.input, notes)
     files = _without_mask(args, found)
     if not files:
         raise common.UserError("no images to run: the only one named is the mask")
     out = _check_batch_args(args, files)
+    for note in notes:  # after the checks: a refused batch is one line
+        _note(note)
     if len(files) < len(found):
         _note(f"note: {Path(args.mask).name} is the mask: it is not itself inpainted")
     try:

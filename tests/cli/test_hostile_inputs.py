@@ -151,3 +151,22 @@ def test_nan_and_infinite_samples_in_a_float_tiff_are_said_not_silently_black(tm
                  "--sigma", "20"]) == 2
     assert "empty.tif: it holds no finite values: all 600 of its samples are NaN or infinite" in _error(capsys)
     assert _hashes(tmp_path) == before
+
+
+def test_a_folder_batch_says_what_it_leaves_out(tmp_path, tiny, capsys, img):
+    """Subfolders are not entered: that was silent, so a subfolder of 500 scans came out as a clean
+    'all written'. (A file not named as an image, notes.txt, is still left out without a word.)"""
+    src, _ = img
+    folder = tmp_path / "scans"
+    (folder / "2019").mkdir(parents=True)
+    Image.open(src).save(folder / "a.png")
+    Image.open(src).save(folder / "2019" / "b.png")
+    (folder / "notes.txt").write_text("which scans are done")
+    assert main(["denoise", str(folder), "-o", str(tmp_path / "out"), "--checkpoint", tiny, "--sigma", "20",
+                 "--ensemble", "1"]) == 0
+    err = capsys.readouterr().err
+    assert f"note: {folder}: left out 1 subfolder (2019): folders are not entered; name them too to run them" in err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.png"]
+    (folder / "a.png").unlink()
+    assert main(["denoise", str(folder), "-o", str(tmp_path / "out2"), "--checkpoint", tiny, "--sigma", "20"]) == 2
+    assert "its subfolders are not entered: name them to run them" in _error(capsys)
