@@ -192,6 +192,10 @@ def _check_record(record, task, settings, loaded, px, m, cli_px):
     """The record is complete: the model (name and weights' digest), every setting as asked, the noise
     the run used, the mask's digest; fed back, it makes the same pixels."""
     assert record["checkpoint"] == "tiny-rgb" and record["checkpoint_sha256"] == loaded.sha256
+    from dpm_studio.core.machine.devices import native_bf16
+
+    # the arithmetic that ran, not "auto" (which is bf16 on a CPU with native bf16, fp32 elsewhere)
+    assert record["precision"] == ("bf16" if native_bf16("cpu") else "fp32")
     for name, value in settings.items():
         want = [value[1], value[0]] if name == "size" else list(value) if isinstance(value, tuple) else value
         assert record[name] == want, name

@@ -19,7 +19,8 @@ a run needs, decided once for every front end:
 - a region denoise (:mod:`.regions`): the request's rectangle or a mask given with a denoise
   limits the run to the crop around it, with the whole image's noise, blended back through
   its weights (``Job.region``);
-- the tiles per network call (1 on a CPU, 8 on a GPU) unless the request names them;
+- the tiles per network call (1 on a CPU, 8 on a GPU) unless the request names them, and the
+  network's arithmetic for ``precision="auto"`` (bf16 on a CPU with native bf16, else fp32);
 - the plan: the pieces the core works on one after the other (a crop around each masked
   region, the denoising tiles, or the one sample), which the memory check, the progress
   and the loop all read.
@@ -35,6 +36,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import torch
 
+from ..machine.devices import native_bf16
 from .masks import check_mask, mask_digest, prepare_mask
 from .noise import estimate_noise_sigma
 from .noise_law import resolve_noise
@@ -158,6 +160,8 @@ def resolve(request: _Request, image=None, mask=None, source: Source | None = No
     """The job of ``request`` on ``image`` (and ``mask``), from a file described by ``source``
     (None: 8-bit). Raises ValueError with one line a user can act on."""
     req = request.validate()
+    if req.precision == "auto":  # the record says the arithmetic that ran: "auto" replayed elsewhere may not be it
+        req = replace(req, precision="bf16" if native_bf16(req.device) else "fp32")
     source = source or Source()
     if req.task == "sample":
         h, w = (int(v) for v in req.size)
