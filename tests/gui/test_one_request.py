@@ -343,3 +343,17 @@ def test_the_api_refuses_a_bad_sample_request_in_one_line(ckpt_dir):
             api.sample(bad, checkpoint=loaded, steps=2)
     with pytest.raises(ValueError, match="sample has no setting sigma"):
         api.sample((8, 8), checkpoint=loaded, sigma=0.1)
+
+
+def test_steps_past_the_models_T_are_recorded_as_the_steps_run(tmp_path, inputs):
+    """More steps than the model's T run all T (the app's Steps box stops at T), yet the command line
+    recorded --steps 80 on a 50-step model: one result, two records."""
+    src, mask = inputs[:2]
+    runs = {}
+    for steps in ("50", "80"):
+        out = tmp_path / f"s{steps}.png"
+        assert main(["inpaint", str(src), "--mask", str(mask), "-o", str(out), "--checkpoint", "tiny-rgb",
+                     "--steps", steps, "--jump-length", "0"]) == 0
+        runs[steps] = out
+    np.testing.assert_array_equal(_u8(runs["50"]), _u8(runs["80"]))
+    assert _record(runs["80"]) == _record(runs["50"]) and _record(runs["80"])["steps"] == 50

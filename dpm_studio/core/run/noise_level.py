@@ -412,8 +412,13 @@ def _fit_channel(level, hh, structure, unclipped, tile=None, bins=BINS, quant=0.
             a_new, b_new, cov, chi2 = _wls_line(x[use & ~bad], target[use & ~bad], var_est[use & ~bad])
             keep_bins = list(x[bad])
         fit_on = use & ~bad if bad.any() and use.sum() - bad.sum() >= 2 else use
-        a, b = _feasible(x[fit_on], target[fit_on], var_est[fit_on], a_new, b_new)
-        last = (a, b, cov, chi2, x, v, n, use, (sums, factor, var_est, fit_on))
+        a_fit, b_fit = _feasible(x[fit_on], target[fit_on], var_est[fit_on], a_new, b_new)
+        last = (a_fit, b_fit, cov, chi2, x, v, n, use, (sums, factor, var_est, fit_on))
+        a, b = a_new, b_new
+        if (a_fit, b_fit) != (a_new, b_new):
+            # The next pass selects and trims by a flat law at the bins' mean, not by the edge
+            # law: b = 0 would make the structure test reject the dark blocks that pin b down.
+            a, b = 0.0, float(np.average(target[fit_on], weights=1 / var_est[fit_on]))
     a, b, cov, chi2, x, v, n, sel, boot = last
     scale = max(chi2, 1.0)
     a_se, b_se = math.sqrt(cov[0, 0] * scale), math.sqrt(cov[1, 1] * scale)
