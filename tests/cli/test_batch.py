@@ -134,3 +134,34 @@ def test_one_file_into_an_existing_folder(tmp_path, tiny):
     assert main(["denoise", str(tmp_path / "one.jpg"), "-o", str(tmp_path / "out"), "--checkpoint", tiny,
                  "--sigma", "10", "--ensemble", "1"]) == 0
     assert np.asarray(Image.open(tmp_path / "out" / "one.jpg")).shape == a.shape
+
+
+def test_the_checkpoint_name_is_looked_up_once_per_command(tmp_path, tiny, monkeypatch, capsys):
+    """Finding a checkpoint by name reads and checks every card in the checkpoint folders (0.025 s CPU):
+    once per command, not once more for each image's output check (a batch of 3 did it 4 times, one
+    image twice), and an output over the named checkpoint's files is still refused."""
+    from dpm_studio.core.files import checkpoint
+
+    scans = []
+    real = checkpoint.scan_cards
+    monkeypatch.setattr(checkpoint, "scan_cards", lambda *a, **k: scans.append(1) or real(*a, **k))
+    src = tmp_path / "in"
+    src.mkdir()
+    for k, name in enumerate("abc"):
+        _photo(src / f"{name}.png", k)
+    assert main(["denoise", str(src), "-o", str(tmp_path / "out"), "--checkpoint", tiny, "--sigma", "25"]) == 0
+    assert len(list((tmp_path / "out").iterdir())) == 3 and len(scans) == 1
+    scans.clear()
+    assert main(["denoise", str(src / "a.png"), "-o", str(tmp_path / "a.png"), "--checkpoint", tiny,
+                 "--sigma", "25"]) == 0
+    assert len(scans) == 1
+    weights = tmp_path / "ckpt" / f"{tiny}.safetensors"
+    before = weights.read_bytes()
+    (tmp_path / "link.png").symlink_to(weights)  # an output that is the checkpoint's weights under another name
+    (tmp_path / "out2").mkdir()
+    (tmp_path / "out2" / "a.png").symlink_to(weights)
+    for inputs, out, status in (([src / "a.png"], tmp_path / "link.png", 2), ([src / "a.png", src / "b.png"], tmp_path / "out2", 1)):
+        assert main(["denoise", *map(str, inputs), "-o", str(out), "--checkpoint", tiny, "--sigma", "25",
+                     "--overwrite"]) == status
+        assert "refusing to overwrite the checkpoint weights" in capsys.readouterr().err
+    assert weights.read_bytes() == before
