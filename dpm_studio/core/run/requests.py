@@ -124,8 +124,11 @@ class _Request:
                **({"checkpoint_sha256": digest} if digest else {}),
                **({"checkpoint_weights_checked": False} if unchecked else {}), **asdict(self),
                "time": time.strftime("%Y-%m-%dT%H:%M:%S"), **extra}
-        if self.steps is None and self.task != "denoise" and hasattr(loaded, "diffusion"):
-            out["steps"] = int(loaded.diffusion.T)
+        T = int(loaded.diffusion.T) if hasattr(loaded, "diffusion") else None
+        if T is not None and self.steps is None and self.task != "denoise":
+            out["steps"] = T
+        elif T is not None and self.steps is not None and int(self.steps) > T:  # more than T runs all T (the
+            out["steps"] = T   # app's box stops there): --steps 80 on a 50-step model made the same pixels
         return out
 
 
