@@ -133,9 +133,9 @@ def cmd_train(args) -> int:
     from ..core.files.cardschema import CardError, check_name, printable
 
     try:  # the name its own loader would refuse (control characters, DEL, C1) is refused before training
-        check_name(args.name or Path(args.output).stem)
+        check_name(args.name or checkpoint.paths_for(args.output)[1].stem)
     except CardError as e:
-        raise UserError(f"--name {printable(args.name or Path(args.output).stem)}: {e}") from None
+        raise UserError(f"--name {printable(args.name or checkpoint.paths_for(args.output)[1].stem)}: {e}") from None
     if not (args.resume or args.overwrite):
         out = Path(args.output)
         existing = [p for p in checkpoint.paths_for(out) if p.exists()]
@@ -349,7 +349,7 @@ def _train(args, preset, rank: int, device: str) -> int:
 
     def save_all(final=False, bound=None):
         pieces = [*earlier, this_piece()]
-        card = {"name": args.name or out.stem, "description": preset.description,
+        card = {"name": args.name or checkpoint.paths_for(out)[1].stem, "description": preset.description,
                 "network": preset.net_spec, "data": preset.card_data(),
                 "training": {"preset": preset.name, "steps": state.step, "batch_size": batch * world,
                              **({"processes": world} if world > 1 else {}),
@@ -440,7 +440,7 @@ def _train(args, preset, rank: int, device: str) -> int:
         loaded = _load(out, device)
         bound = bound_entry(measure(loaded, seed=args.seed + 1, device=device))
     save_all(final=True, bound=bound)
-    print(json.dumps({"checkpoint": str(out.with_suffix(".json")), "steps": state.step, "bound": bound}))
+    print(json.dumps({"checkpoint": str(checkpoint.paths_for(out)[1]), "steps": state.step, "bound": bound}))
     return 0
 
 

@@ -170,3 +170,19 @@ def test_a_folder_batch_says_what_it_leaves_out(tmp_path, tiny, capsys, img):
     (folder / "a.png").unlink()
     assert main(["denoise", str(folder), "-o", str(tmp_path / "out2"), "--checkpoint", tiny, "--sigma", "20"]) == 2
     assert "its subfolders are not entered: name them to run them" in _error(capsys)
+
+
+def test_a_checkpoint_name_with_a_dot_is_its_own_checkpoint_not_a_replacement(tmp_path, tiny, make_tiny):
+    """paths_for used with_suffix: saving 'tiny-rgb.v2' wrote tiny-rgb.json/.safetensors over the
+    checkpoint 'tiny-rgb' (train --overwrite -o tiny-rgb.v2 replaced it), and 'tiny-rgb.v2.json' loaded
+    the other one."""
+    folder = tmp_path / "ckpt"
+    before = _hashes(folder)
+    make_tiny(folder, "tiny-rgb.v2", 1)  # a grey one, so which was loaded shows
+    assert {k: v for k, v in _hashes(folder).items() if k in before} == before  # tiny-rgb untouched
+    assert {"tiny-rgb.v2.json", "tiny-rgb.v2.safetensors"} <= set(_hashes(folder))
+    from dpm_studio.core.files import checkpoint
+
+    for given in ("tiny-rgb.v2", str(folder / "tiny-rgb.v2.json"), str(folder / "tiny-rgb.v2")):
+        loaded = checkpoint.load(checkpoint.resolve(given))
+        assert loaded.card["name"] == "tiny-rgb.v2" and loaded.channels == 1

@@ -98,11 +98,13 @@ def _refuse_pickle_name(p: Path):
 
 
 def paths_for(path) -> tuple[Path, Path]:
-    """(weights, card) for a checkpoint given by either file or by its stem."""
+    """(weights, card) for a checkpoint given by either file or by its stem. A stem may hold dots
+    (``photos.v2``): only ``.json``/``.safetensors`` is taken off, then each is added (``with_suffix``
+    made ``photos.json`` of it: a save replaced the checkpoint ``photos``)."""
     p = Path(path)
     if p.suffix in (".json", ".safetensors"):
         p = p.with_suffix("")
-    return p.with_suffix(".safetensors"), p.with_suffix(".json")
+    return p.with_name(p.name + ".safetensors"), p.with_name(p.name + ".json")
 
 
 def save(path, diffusion, net, card: dict) -> Path:
@@ -395,7 +397,7 @@ def resolve(name_or_path, dirs=None) -> Path:
     for card in cards:
         if card["name"] == text:
             return Path(card["path"])
-    if p.with_suffix(".json").is_file():
+    if paths_for(p)[1].is_file():
         return paths_for(p)[1]
     from .locations import checkpoint_dirs
 
