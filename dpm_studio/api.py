@@ -128,7 +128,7 @@ def denoise(image, sigma: float | None = None, *, checkpoint=DEFAULT_CHECKPOINT,
     return back(_run(_loaded(checkpoint, device), request, image, pixels, progress=progress)[0])
 
 
-def inpaint(image, mask, *, soft_mask: bool = False, checkpoint=DEFAULT_CHECKPOINT, device: str = "cpu",
+def inpaint(image, mask, *, soft_mask: bool | None = None, checkpoint=DEFAULT_CHECKPOINT, device: str = "cpu",
             progress: Callable[[int, int], None] | None = None, **settings) -> np.ndarray:
     """``image`` with the pixels where ``mask`` is nonzero filled in.
 
@@ -139,7 +139,8 @@ def inpaint(image, mask, *, soft_mask: bool = False, checkpoint=DEFAULT_CHECKPOI
     """
     from .core.run.masks import NotAMask
     pixels, back, _ = _to_unit(image)
-    request = _request("inpaint", device=device, soft_mask=soft_mask, **settings)
+    given = {} if soft_mask is None else {"soft_mask": soft_mask}   # None: the request's default (hard)
+    request = _request("inpaint", device=device, **given, **settings)
     try:
         result, job = _run(_loaded(checkpoint, device), request, image, pixels, mask=mask, progress=progress)
     except NotAMask as e:  # a photograph's array given as the mask: say how to mean its grey levels

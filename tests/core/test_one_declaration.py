@@ -40,3 +40,21 @@ def test_no_restoration_option_has_a_typed_range():
     text = (PKG / "cli/restore.py").read_text()
     found = re.findall(r"(?:int_in|float_in)\(\s*[-\d.][^)]*\)", text)
     assert not found, f"an option's range typed in cli/restore.py, not declared on the request: {found}"
+
+
+def test_the_apis_keywords_take_the_requests_defaults():
+    """A keyword of the API that is a request's setting leaves it to the request (None) or has its
+    default: api.inpaint's soft_mask=False was a second copy of InpaintRequest's."""
+    import inspect
+    from dataclasses import fields
+
+    from dpm_studio import api
+    from dpm_studio.core.run.requests import REQUESTS
+    from dpm_studio.core.run.settings import default_of
+
+    for task in REQUESTS:
+        cls = REQUESTS[task]
+        names = {f.name for f in fields(cls)}
+        for name, p in inspect.signature(getattr(api, task)).parameters.items():
+            if name in names and p.default is not inspect.Parameter.empty:
+                assert p.default is None or p.default == default_of(cls, name), (task, name, p.default)
