@@ -9,6 +9,7 @@ import numpy as np
 from PIL import Image
 
 from dpm_studio.cli.main import main
+from dpm_studio.core.machine.devices import native_bf16
 from dpm_studio.core.run.requests import DenoiseRequest
 from dpm_studio.imageio import load_image
 
@@ -21,8 +22,9 @@ def test_the_cli_and_the_app_save_the_same_schema(tmp_path, tiny):
     assert main(["denoise", str(src), "-o", str(out), "--checkpoint", "tiny-rgb", "--sigma", "20",
                  "--ensemble", "1"]) == 0
     meta = load_image(out).metadata
-    expect = DenoiseRequest(sigma=20 / 255, ensemble=1, levels=255, tile_batch=1,
-                            noise="constant").metadata("tiny-rgb")  # as resolved
+    expect = DenoiseRequest(sigma=20 / 255, ensemble=1, levels=255, tile_batch=1, noise="constant",
+                            precision="bf16" if native_bf16("cpu") else "fp32",
+                            ).metadata("tiny-rgb")  # as resolved: the arithmetic that ran
     run = dict(meta["runs"][0])
     weights = Path(os.environ["DPM_STUDIO_CHECKPOINTS"]) / "tiny-rgb.safetensors"
     # the model actually used (issue 18), named by its weights' hash, not by where it lies (issue 24)
