@@ -241,8 +241,11 @@ def load_mask(path, shape: tuple[int, int] | None = None) -> np.ndarray:
     if data.alpha is not None:
         m = data.alpha if float(np.ptp(m)) < 1e-6 else m * data.alpha
     if shape is not None and tuple(m.shape) != tuple(shape[:2]):
+        turned = tuple(m.shape) == (shape[1], shape[0])  # e.g. drawn on a photo a viewer did not turn upright
         raise ImageIOError(f"{Path(path).name} is {m.shape[1]}\u00d7{m.shape[0]} but the image is "
-                           f"{shape[1]}\u00d7{shape[0]}: a mask must have the image's size")
+                           f"{shape[1]}\u00d7{shape[0]}: a mask must have the image's size"
+                           + ("; it is the image turned a quarter: was one of them drawn or saved without its EXIF "
+                              "orientation (the image is shown upright)? Turn the mask to match" if turned else ""))
     return np.clip(m, 0.0, 1.0).astype(np.float32)
 
 

@@ -186,3 +186,29 @@ def test_a_checkpoint_name_with_a_dot_is_its_own_checkpoint_not_a_replacement(tm
     for given in ("tiny-rgb.v2", str(folder / "tiny-rgb.v2.json"), str(folder / "tiny-rgb.v2")):
         loaded = checkpoint.load(checkpoint.resolve(given))
         assert loaded.card["name"] == "tiny-rgb.v2" and loaded.channels == 1
+
+
+@pytest.mark.parametrize("given", ["folder", "photo"])
+def test_a_folder_or_a_photo_given_as_the_checkpoint_is_named_as_such(tmp_path, tiny, capsys, img, given):
+    """--checkpoint ~/models (a folder) said 'no checkpoint card at ~/models.json'."""
+    src, _ = img
+    ck = {"folder": tmp_path / "ckpt", "photo": src}[given]
+    assert main(["denoise", str(src), "-o", str(tmp_path / "o.png"), "--checkpoint", str(ck), "--sigma", "20"]) == 2
+    what = "a folder" if given == "folder" else "a .png file"
+    assert f"{ck} is {what}, not a checkpoint: give a checkpoint's name, or its card" in _error(capsys)
+
+
+def test_a_mask_drawn_on_the_unturned_photo_says_so(tmp_path, tiny, capsys):
+    """A photo turned upright by its EXIF orientation, and a mask drawn where a viewer ignored it: the
+    sizes are swapped, and the message said only that they differ."""
+    a = np.random.default_rng(0).integers(0, 256, (20, 30, 3), dtype=np.uint8)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(a).save(tmp_path / "photo.jpg", exif=exif.tobytes(), quality=95)  # shown 20 wide, 30 high
+    m = np.zeros((20, 30), np.uint8)
+    m[5:10, 5:10] = 255
+    Image.fromarray(m).save(tmp_path / "mask.png")  # drawn on the stored, unturned 30 x 20 picture
+    assert main(["inpaint", str(tmp_path / "photo.jpg"), "--mask", str(tmp_path / "mask.png"), "-o",
+                 str(tmp_path / "o.png"), "--checkpoint", tiny]) == 2
+    err = _error(capsys)
+    assert "mask.png is 30\u00d720 but the image is 20\u00d730" in err and "EXIF orientation" in err

@@ -141,3 +141,13 @@ def test_a_file_size_limit_is_named_and_keeps_the_old_output(files, tiny):
         "dpm-studio: error: cannot save out.png: it would be larger than this system lets a program write (a file "
         "size limit: ulimit -f, or the file system's largest file); choose another folder or a smaller format"]
     assert {p.name: _sha(p) for p in files.iterdir() if p.is_file()} == before  # no temporary file, old output kept
+
+
+def test_writing_over_the_input_on_a_full_disk_keeps_the_input(files, tiny, can_mount):
+    """-o the input itself with --overwrite: the input is replaced only by a finished result; a disk
+    that fills up half-way leaves it byte for byte."""
+    rc, err, listing, seed = _in_namespace(files, "48k", False, [
+        "denoise", "MNT/photo.png", "-o", "MNT/photo.png", "--overwrite", "--checkpoint", tiny, "--sigma", "20",
+        "--ensemble", "1"], seed_name="photo.png")
+    assert rc == 2 and "Traceback" not in err and "the disk is full" in err
+    assert listing == ["photo.png"] and seed == _sha(files / "old.png")

@@ -392,6 +392,10 @@ def resolve(name_or_path, dirs=None) -> Path:
     _refuse_pickle_name(p)
     text = str(name_or_path)
     if p.suffix in (".json", ".safetensors") or "/" in text or (os.sep in text):
+        if not paths_for(p)[1].exists() and (p.is_dir() or p.is_file()):  # a folder, a photo: not "no p.json"
+            what = "a folder" if p.is_dir() else f"a {p.suffix or 'plain'} file"
+            raise CheckpointError(f"{p} is {what}, not a checkpoint: give a checkpoint's name, or its card "
+                                  "(NAME.json, with NAME.safetensors beside it)")
         return paths_for(p)[1]
     cards = list_cards(dirs)
     for card in cards:
