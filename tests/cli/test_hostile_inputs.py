@@ -4,6 +4,9 @@ never a traceback; the user's files unchanged."""
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -212,3 +215,39 @@ def test_a_mask_drawn_on_the_unturned_photo_says_so(tmp_path, tiny, capsys):
                  str(tmp_path / "o.png"), "--checkpoint", tiny]) == 2
     err = _error(capsys)
     assert "mask.png is 30\u00d720 but the image is 20\u00d730" in err and "EXIF orientation" in err
+
+
+CMYK_ICC = Path("/usr/share/color/icc/ghostscript/default_cmyk.icc")  # Debian's ghostscript ships it
+
+
+@pytest.mark.skipif(not CMYK_ICC.is_file(), reason="no CMYK ICC profile on this machine")
+def test_a_cmyk_jpeg_with_its_profile_gives_rgb_with_an_rgb_profile(tmp_path, tiny, capsys):
+    """A print shop's CMYK JPEG: its CMYK profile went into the RGB result, which colour-managed viewers
+    cannot use (or misread), and the colours came from Pillow's formula, not from the profile."""
+    from PIL import ImageCms
+
+    a = np.random.default_rng(0).integers(0, 256, (20, 30, 3), dtype=np.uint8)
+    Image.fromarray(a).convert("CMYK").save(tmp_path / "print.jpg", icc_profile=CMYK_ICC.read_bytes(), quality=95)
+    assert main(["denoise", str(tmp_path / "print.jpg"), "-o", str(tmp_path / "o.jpg"), "--checkpoint", tiny,
+                 "--sigma", "20", "--ensemble", "1"]) == 0
+    assert "print.jpg is CMYK: converted to RGB through its colour profile" in capsys.readouterr().err
+    with Image.open(tmp_path / "o.jpg") as im:
+        icc = im.info.get("icc_profile")
+        assert im.mode == "RGB" and icc
+        assert ImageCms.ImageCmsProfile(io.BytesIO(icc)).profile.xcolor_space.strip() == "RGB"
+    with Image.open(tmp_path / "print.jpg") as im:
+        want = ImageCms.profileToProfile(im, ImageCms.ImageCmsProfile(str(CMYK_ICC)), ImageCms.createProfile("sRGB"),
+                                         outputMode="RGB")
+    np.testing.assert_array_equal(np.round(imageio.load_image(tmp_path / "print.jpg").pixels * 255), np.asarray(want))
+
+
+def test_a_profile_for_other_pixels_is_left_out_with_a_note(tmp_path):
+    """A grey PNG carrying an RGB profile: carried into the result, it made a file viewers reject."""
+    from PIL import ImageCms
+
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    Image.fromarray(np.arange(600, dtype=np.uint8).reshape(20, 30)).save(tmp_path / "grey.png", icc_profile=srgb)
+    got = imageio.load_image(tmp_path / "grey.png")
+    assert got.icc_profile is None and any("its colour profile is for RGB, not the GRAY pixels" in n for n in got.notes)
+    Image.fromarray(np.zeros((20, 30, 3), np.uint8)).save(tmp_path / "rgb.png", icc_profile=srgb)
+    assert imageio.load_image(tmp_path / "rgb.png").icc_profile == srgb  # a matching one is kept

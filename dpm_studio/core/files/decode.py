@@ -306,13 +306,60 @@ def pil_to_image_data(im: Image.Image, path: Path | None = None) -> ImageData:
     elif mode in ("RGBA", "RGBa"):
         a = np.asarray(im.convert("RGBA"))
         pixels, alpha = from_uint8(a[:, :, :3]), from_uint8(a[:, :, 3])
+    elif mode == "CMYK" and icc:  # through its own profile: Pillow's formula ignores it
+        rgb, icc = _cmyk_to_srgb(im, icc, path, notes)
+        pixels = from_uint8(np.asarray(rgb))
     else:  # RGB, CMYK, YCbCr, LAB, HSV, I;16 variants Pillow maps to RGB ...
         pixels = from_uint8(np.asarray(im if mode == "RGB" else im.convert("RGB")))  # (convert copies RGB)
     if alpha is not None and float(alpha.min()) >= 1.0:
         alpha = None  # a fully opaque alpha channel carries nothing
+    icc = _matching_icc(icc, pixels.shape[2], path, notes)
     return ImageData(np.ascontiguousarray(pixels, dtype=np.float32),
                      None if alpha is None else np.ascontiguousarray(alpha, dtype=np.float32),
                      path, src_mode, bit_depth, meta, notes, icc, exif)
+
+
+def _cmyk_to_srgb(im: Image.Image, icc: bytes, path: Path | None, notes: list) -> tuple[Image.Image, bytes | None]:
+    """(RGB image, sRGB profile) of a CMYK image converted through its embedded profile; Pillow's plain
+    formula and no profile when the profile does not convert (a note says so)."""
+    import io
+
+    from PIL import ImageCms
+
+    name = path.name if path is not None else "the image"
+    try:
+        srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+        rgb = ImageCms.profileToProfile(im, ImageCms.ImageCmsProfile(io.BytesIO(icc)), srgb, outputMode="RGB")
+        notes.append(f"{name} is CMYK: converted to RGB through its colour profile (results are RGB, sRGB)")
+        return rgb, srgb.tobytes()
+    except Exception:  # noqa: BLE001 - a broken or unusual profile: the plain conversion, said
+        notes.append(f"{name} is CMYK and its colour profile does not convert: converted to RGB by a plain "
+                     "formula, without a profile (colours may shift)")
+        return im.convert("RGB"), None
+
+
+#: The ICC colour space each pixel layout needs (a CMYK profile on RGB pixels is wrong in any viewer).
+_ICC_SPACES = {1: "GRAY", 3: "RGB"}
+
+
+def _matching_icc(icc: bytes | None, channels: int, path: Path | None, notes: list) -> bytes | None:
+    """The profile when it describes pixels of ``channels``; None (with a note) when it does not."""
+    if not icc:
+        return icc
+    import io
+
+    from PIL import ImageCms
+
+    try:
+        space = ImageCms.ImageCmsProfile(io.BytesIO(icc)).profile.xcolor_space.strip()
+    except Exception:  # noqa: BLE001 - unreadable: kept as it came, as before
+        return icc
+    if space != _ICC_SPACES.get(channels, space):
+        name = path.name if path is not None else "the image"
+        notes.append(f"{name}: its colour profile is for {space}, not the {_ICC_SPACES[channels]} pixels it is "
+                     "read as: it is left out of the results")
+        return None
+    return icc
 
 
 def _usable_icc(icc: bytes | None, path: Path | None, notes: list) -> bytes | None:
