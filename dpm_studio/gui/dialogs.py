@@ -60,11 +60,26 @@ class Dialogs:
         r = QMessageBox.question(self.parent, title, text, QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
         return r == QMessageBox.Yes
 
-    def ask_unsaved(self, text: str) -> str:
-        """'save', 'discard' or 'cancel'."""
-        r = QMessageBox.warning(self.parent, "Unsaved result", text,
-                                QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel, QMessageBox.Save)
-        return {QMessageBox.Save: "save", QMessageBox.Discard: "discard"}.get(r, "cancel")
+    def ask_unsaved(self, text: str, image: bool = True, mask: bool = False) -> str:
+        """'save' (the image), 'save_mask' (with ``mask``: the mask is unsaved too), 'discard' or 'cancel'."""
+        if not mask:
+            r = QMessageBox.warning(self.parent, "Unsaved result", text,
+                                    QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel, QMessageBox.Save)
+            return {QMessageBox.Save: "save", QMessageBox.Discard: "discard"}.get(r, "cancel")
+        box = QMessageBox(QMessageBox.Warning, "Unsaved changes" if image else "Unsaved mask", text,
+                          QMessageBox.NoButton, self.parent)
+        answers = {}
+        if image:
+            b = box.addButton(QMessageBox.Save)
+            b.setText("Save Image\u2026")
+            answers[b] = "save"
+        b = box.addButton("Save Mask\u2026", QMessageBox.AcceptRole)
+        answers[b] = "save_mask"
+        box.setDefaultButton(next(iter(answers)))
+        answers[box.addButton(QMessageBox.Discard)] = "discard"
+        box.setEscapeButton(box.addButton(QMessageBox.Cancel))
+        box.exec()
+        return answers.get(box.clickedButton(), "cancel")
 
 
 def qimage_to_array(img: QImage) -> tuple[np.ndarray, np.ndarray | None]:

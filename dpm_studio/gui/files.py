@@ -130,13 +130,30 @@ class FilesController(QObject):
         return False
 
     def confirm_replace(self) -> bool:
-        """Before the image is replaced: offer to save an unsaved result. False = keep the current image."""
-        if not self.w.has_unsaved():
-            return True
-        ans = self.w.dialogs.ask_unsaved(self.w.unsaved_text())
-        if ans == "save":
-            return self.save_dialog()
-        return ans == "discard"
+        """Before the image is replaced (open, drop, paste) or the window closes: one question about
+        what would be lost, an unsaved result and a mask with unused edits (the session's
+        ``mask_has_unused_edits``: a mask kept after a run, or exported, is not asked about). After a
+        Save or Save Mask the other, if still unsaved, is asked about. False = keep everything."""
+        w, s = self.w, self.session
+        for _ in range(3):
+            image, mask = w.has_unsaved(), s.mask_has_unused_edits()
+            if not (image or mask):
+                return True
+            if mask:
+                ans = w.dialogs.ask_unsaved(w.unsaved_text(mask=True), image=image, mask=True)
+            else:
+                ans = w.dialogs.ask_unsaved(w.unsaved_text())
+            if ans == "discard":
+                return True
+            if ans == "save":
+                saved = self.save_dialog()
+            elif ans == "save_mask":
+                saved = self.export_mask_dialog()
+            else:
+                return False
+            if not saved:
+                return False
+        return False
 
     def open_image(self, path) -> bool:
         """File > Open with a path: load, show, reset the mask. Errors become a dialog."""
@@ -281,6 +298,7 @@ class FilesController(QObject):
             self.w.dialogs.error("Cannot load mask", f"{Path(path).name}: {e}" if isinstance(e, NotAMask) else str(e))
             return False
         self.session.set_mask(m, "load mask")
+        self.session.mark_mask_kept()   # it is in the file it came from
         if not (m > 0).any():
             self._status(f"Loaded mask {Path(path).name}: it is empty, so there is nothing to inpaint yet (white "
                          "pixels mark the region to fill)", 8000)
@@ -297,6 +315,7 @@ class FilesController(QObject):
         except ImageIOError as e:
             self.w.dialogs.error("Cannot export mask", str(e))
             return False
+        self.session.mark_mask_kept()   # no longer an unused edit: replacing the image does not ask about it
         self._status(f"Exported the mask to {path}", 4000)
         return True
 
@@ -305,11 +324,12 @@ class FilesController(QObject):
         if p:
             self.load_mask(p)
 
-    def export_mask_dialog(self):
+    def export_mask_dialog(self) -> bool:
         stem = Path(self.w.doc_name() or "untitled").stem
         p = self.w.dialogs.save_file("Export Mask", str(Path(self.last_folder()) / f"{stem}-mask.png"),
                                      "PNG (*.png);;TIFF (*.tif *.tiff)")
-        if p:
-            if Path(p).suffix.lower() not in (".png", ".tif", ".tiff", ".bmp"):
-                p += ".png"
-            self.export_mask(p)
+        if not p:
+            return False
+        if Path(p).suffix.lower() not in (".png", ".tif", ".tiff", ".bmp"):
+            p += ".png"
+        return self.export_mask(p)

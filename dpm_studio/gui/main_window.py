@@ -36,7 +36,7 @@ from .panels import MaskPanel, ResultBar
 from .model.predicates import COMPARE
 from .plots import PlotsDock
 from .qtfix import protect_singletons
-from .run_control import RunController, unsaved_changes
+from .run_control import RunController, unsaved_changes, unsaved_with_mask
 from .runner import TaskRunner
 from .safe_settings import guard_save, open_settings
 from .model.session import Session
@@ -277,10 +277,17 @@ class MainWindow(QMainWindow):
     def has_unsaved(self) -> bool:
         return self.session.state == "review" or self.session.has_unsaved()
 
-    def unsaved_text(self) -> str:
-        if self.session.state == "review":
-            return "The result of the last run has not been saved. Save it?"
-        return unsaved_changes(self.session.doc) + "."
+    def unsaved_text(self, mask: bool = False) -> str:
+        """What closing or replacing the image would lose: the unsaved result, and with ``mask`` the
+        painted mask's unused edits too."""
+        doc, review = self.session.doc, self.session.state == "review"
+        if not mask:
+            if review:
+                return "The result of the last run has not been saved. Save it?"
+            return unsaved_changes(doc) + "."
+        if review:
+            return "The result of the last run and the painted mask are not saved."
+        return unsaved_with_mask(doc, self.session.has_unsaved()) + "."
 
     def update_title(self, *_):
         review = self.session.state == "review"
@@ -421,11 +428,9 @@ class MainWindow(QMainWindow):
                 ev.ignore()
                 return
             self.session.end_run()
-        if self.has_unsaved():
-            ans = self.dialogs.ask_unsaved(self.unsaved_text())
-            if ans == "cancel" or (ans == "save" and not self.files.save_dialog()):
-                ev.ignore()   # the export, if any, goes on: it was stopped here before the question
-                return
+        if not self.files.confirm_replace():   # the unsaved result and an unused mask: one question
+            ev.ignore()   # the export, if any, goes on: it was stopped here before the question
+            return
         self.exporter.shutdown(3000)  # a cancelled GIF writes nothing; PNG frames stop after the current one
         self.save_settings()
         ev.accept()

@@ -22,7 +22,7 @@ from .runner import RunJob
 from ..core.run.jobs import check_model, has_colour
 from ..core.run.regions import MARGIN as REGION_MARGIN
 
-__all__ = ["RunController", "REGION_MARGIN", "runs_phrase", "unsaved_changes"]
+__all__ = ["RunController", "REGION_MARGIN", "runs_phrase", "unsaved_changes", "unsaved_with_mask"]
 
 
 def runs_phrase(n: int) -> str:
@@ -34,6 +34,16 @@ def unsaved_changes(doc) -> str:
     """'photo.png has changes from 2 runs that are not saved': the runs since it was last saved."""
     n = doc.unsaved_runs()
     return f"{doc.name or 'The image'} has changes" + (f" from {runs_phrase(n)}" if n else "") + " that are not saved"
+
+
+def unsaved_with_mask(doc, changes: bool) -> str:
+    """'The painted mask and the changes to photo.png from 1 run are not saved' (``changes``: the image
+    has unsaved changes too), or 'The painted mask is not saved' (session.mask_has_unused_edits)."""
+    if not changes:
+        return "The painted mask is not saved: no run has used it since it was last changed"
+    n = doc.unsaved_runs()
+    return f"The painted mask and the changes to {doc.name or 'the image'}" + \
+        (f" from {runs_phrase(n)}" if n else "") + " are not saved"
 
 
 # The core's words for the command line, and the app's for the same thing (the box the user types in).
@@ -147,7 +157,7 @@ class RunController(QObject):
         self.runner.start(RunJob(loaded, job))
         tp.set_progress(0, 1, 0.0, None, "starting\u2026")   # not "idle" until the first frame
         w.result_bar.clear()
-        self.session.start_run(record)
+        self.session.start_run(record, job)   # a job that uses the mask: its edits are used
         w.canvas.setFocus()  # Space and \ work at once, and Space does not press Run again
         w.empty_label.setVisible(False)
         if st.task == "sample":   # the canvas shows the sample, not the open image: say what it shows

@@ -56,6 +56,15 @@ def msgbox(monkeypatch):
     monkeypatch.setattr(QMessageBox, "information", recorder("information", QMessageBox.Ok))
     monkeypatch.setattr(QMessageBox, "question", recorder("question", QMessageBox.Yes))
     monkeypatch.setattr(QMessageBox, "about", recorder("about", None))
+
+    def exec_(box):   # a QMessageBox built with its own buttons: Discard is clicked, as warning answers
+        calls.append(("exec", box.windowTitle(), box.text()))
+        for b in box.buttons():
+            if box.buttonRole(b) == QMessageBox.DestructiveRole:
+                b.click()
+        return 0
+
+    monkeypatch.setattr(QMessageBox, "exec", exec_)
     return calls
 
 
@@ -101,8 +110,8 @@ class ScriptedDialogs:
         self.asked.append("confirm")
         return self.answers["confirm"]
 
-    def ask_unsaved(self, text):
-        self.asked.append("unsaved")
+    def ask_unsaved(self, text, image=True, mask=False):
+        self.asked.append("unsaved mask" if mask else "unsaved")
         return self.answers["unsaved"]
 
 

@@ -25,7 +25,7 @@ SCRIPT = textwrap.dedent("""
     class Answers:
         def __init__(self, win): self.win = win
         def confirm(self, title, text): return True
-        def ask_unsaved(self, text): return "discard"
+        def ask_unsaved(self, text, **_): return "discard"
         def error(self, title, text): print("ERROR DIALOG", text); sys.stdout.flush()
 
     def start():

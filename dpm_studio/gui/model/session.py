@@ -101,6 +101,7 @@ class Session:
         self.result = None          # the done Frame of the last run, while it is under review
         self.trajectory = None
         self.variant = 0
+        self._mask_kept: np.ndarray | None = None   # the mask as last used by a run, exported or loaded
 
     @property
     def state(self) -> str:
@@ -137,6 +138,7 @@ class Session:
                             dirty=path is None if dirty is None else bool(dirty),
                             noise_sigma=estimate_noise_sigma(px))
         self.mask = np.zeros(px.shape[:2], np.float32)
+        self._mask_kept = None
         self.history.clear()
         self.run = self.result = self.trajectory = None
         self.variant = 0
@@ -147,7 +149,7 @@ class Session:
         return self.doc
 
     def close(self):
-        self.doc, self.mask = None, None
+        self.doc, self.mask, self._mask_kept = None, None, None
         self.history.clear()
         self.events.document(document=None)
         self.events.history()
@@ -155,6 +157,21 @@ class Session:
 
     def has_unsaved(self) -> bool:
         return self.doc is not None and self.doc.dirty and bool(self.doc.runs)
+
+    def mask_has_unused_edits(self) -> bool:
+        """The mask holds edits that nothing keeps: it is not empty, and it changed (painted, erased,
+        inverted, undone...) since a run last started from it, it was last exported or loaded from a
+        file, or the image was opened. Replacing the image or closing would lose it (the history goes
+        with the image), so only then is it worth a question; a mask kept after a run is not."""
+        m = self.mask
+        if m is None or not m.any():
+            return False
+        kept = self._mask_kept
+        return kept is None or kept.shape != m.shape or not np.array_equal(kept, m)
+
+    def mark_mask_kept(self):
+        """The mask as it is now is kept elsewhere: it was exported, or loaded from a file."""
+        self._mask_kept = None if self.mask is None else self.mask.copy()
 
     def saved(self, path):
         path = Path(path)
@@ -295,8 +312,12 @@ class Session:
         return e
 
     # -- the last run --------------------------------------------------------------------------------------
-    def start_run(self, record: dict):
-        """A run starts (on copies of the pixels and mask); ``record`` is saved with its result."""
+    def start_run(self, record: dict, job: Job | None = None):
+        """A run starts (on copies of the pixels and mask); ``record`` is saved with its result. When
+        ``job`` (from :meth:`job`) uses the mask (it fills it, or a denoise is limited to it), the mask
+        counts as used: it is no longer an unused edit (:meth:`mask_has_unused_edits`)."""
+        if job is not None and (job.mask is not None or job.region is not None):
+            self.mark_mask_kept()
         self.run, self.result, self.trajectory, self.variant = record, None, None, 0
         self.state = "running"
         self.events.result()
