@@ -292,11 +292,14 @@ class RunController(QObject):
         if s.showing_spread():
             self._status("The uncertainty view is a map, not a result: pick a sample or the mean to accept.", 6000)
             return False
-        doc = s.doc
-        if s.result_opens_new() and s.has_unsaved() and not w.dialogs.confirm(
-                "Replace the edited image?", f"{unsaved_changes(doc)}, and the sample opens in its place. Open it "
-                "anyway? (No keeps both: discard the sample, save the image, then sample again.)"):
-            return False
+        doc, changes, mask = s.doc, s.has_unsaved(), s.mask_has_unused_edits()
+        if s.result_opens_new() and (changes or mask):   # the sample replaces the image, its mask and history
+            lost = unsaved_with_mask(doc, changes) if mask else unsaved_changes(doc)
+            keep = " and ".join(k for k, on in (("save the image", changes), ("export the mask", mask)) if on)
+            if not w.dialogs.confirm("Replace the edited image?", f"{lost}, and the sample opens in its place. "
+                                     f"Open it anyway? (No keeps both: discard the sample, {keep}, then sample "
+                                     "again.)"):
+                return False
         self._clear_review()
         how = s.accept_result()   # the canvas and the window show it (session events)
         if how == "opened":

@@ -182,3 +182,21 @@ def test_closing_with_a_painted_unused_mask_asks(qtbot, win, answer, tmp_path):
     assert win.close()
     assert out.exists() and np.array_equal(imageio.load_mask(out, mask.shape) > 0, mask > 0)
 
+
+def test_accepting_a_sample_in_place_of_a_painted_mask_asks_first(qtbot, win):
+    """A sample opens as a new image: the mask and its history went with the old one, unasked."""
+    win.files.set_image(gradient_image(32, 32, seed=3), name="first.png")
+    doc, mask = win.session.doc, _paint(qtbot, win)
+    win.task_panel.set_task("sample")
+    win.task_panel.width_spin.setValue(16)
+    win.task_panel.height_spin.setValue(16)
+    win.task_panel.steps.setValue(3)
+    with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS):
+        assert win.runs.run(), win.task_panel.hint.text()
+    win.dialogs.answers["confirm"] = False
+    assert not win.runs.accept_result()
+    assert win.dialogs.asked[-1] == "confirm", win.dialogs.asked
+    assert win.session.doc is doc and np.array_equal(win.session.mask, mask) and win.state() == "review"
+    win.dialogs.answers["confirm"] = True
+    assert win.runs.accept_result()
+    assert win.session.doc is not doc and win.session.doc.shape == (16, 16)
