@@ -188,6 +188,7 @@ APP_CHILD = r"""
 import sys, time
 t_start = float(sys.argv[1]); photo = sys.argv[2]
 import dpm_studio.cli as cli
+cli.common.pause_collector()  # as main() does first in `dpm-studio gui`, before the imports below (docs/speed.md)
 from dpm_studio.gui import main_window
 shown = main_window.MainWindow.show
 
