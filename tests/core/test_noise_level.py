@@ -230,3 +230,22 @@ def test_an_edge_law_does_not_steer_the_next_pass():
     assert f.kind == "poisson-gaussian", (f.a, f.a_se)
     assert abs(f.a - 0.001) <= 0.3 * 0.001 and abs(f.b - 0.0001) <= 0.0002, (f.a, f.b)
     assert min(f.channels[0].levels) < 0.3
+
+
+def test_the_region_bootstrap_measures_what_regions_share():
+    """Each region tilts all its bins the same way (as a region's texture or clipped edge does):
+    the bins' own sampling variances do not see it, the bootstrap over regions does. Here the
+    regions' bins carry no sampling noise at all, so the spread of the fitted a is the regions'
+    alone: v * sd(tilt) / sqrt(regions) over redraws of the tilts."""
+    from dpm_studio.core.run.noise_level import _TRIM_FACTOR, _bootstrap_se
+
+    rng = np.random.default_rng(3)
+    x = np.linspace(0.1, 0.9, 10)
+    v, n, regions, sd = 0.01, 200.0, 64, 0.2
+    tilt = rng.normal(0, sd, regions)
+    ms = v * (1 + tilt[None, :] * (x[:, None] - 0.5)) * _TRIM_FACTOR   # what the trimmed mean square reads
+    sums = (ms * n, np.full_like(ms, n), None)
+    a_se, b_se = _bootstrap_se(sums, np.ones_like(x), np.full_like(x, 1e-8), np.ones_like(x, dtype=bool), x, 0.0)
+    expected = v * sd / np.sqrt(regions)
+    assert 0.7 * expected < a_se < 1.4 * expected, (a_se, expected)
+    assert b_se > 0.3 * expected  # b = v - a / 2 moves with it
