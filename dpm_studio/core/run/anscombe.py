@@ -100,6 +100,11 @@ class GeneralizedAnscombe:
     def std(self, x):
         return np.sqrt(np.maximum(self.a * np.asarray(x, dtype=np.float64) + self.b, 0.0))
 
+    # The law of the noise in the file, and the std of noise to add in ``forward``'s space before
+    # the model sees it (core/run/noise_law.py's ToldNoise: a law told stronger than the file's).
+    file = property(lambda self: self)
+    top_up = 0.0
+
 
 class ConstantNoise:
     """The identity "transform" for constant Gaussian noise of std ``sigma``: the same
@@ -118,3 +123,6 @@ class ConstantNoise:
 
     def std(self, x):
         return self.sigma_u
+
+    file = property(lambda self: self)
+    top_up = 0.0

@@ -211,8 +211,9 @@ class DenoiseRequest(_Request):
     (0.9 dB worse and 2.4x slower in the measurements of docs/benchmarks.md)."""
 
     task: ClassVar[str] = "denoise"
-    sigma: float | None = setting(None, "noise level", "the noise std (default: estimated from the image, "
-                                  "by one rule for the app, the command line and the API)", lo=0, hi=255,
+    sigma: float | None = setting(None, "noise level", "the noise std in the image (default: estimated from the "
+                                  "image, by one rule for the app, the command line and the API); to denoise "
+                                  "harder than that, raise the noise scale", lo=0, hi=255,
                                   open_lo=True, unit="in 0-255 units", suffix=" / 255", scale=255)
     method: str = setting("mmse", "denoising method", "mmse: the one-step posterior mean, the best PSNR and "
                           "the fastest; sample: sampled reverse trajectories from the matched step (0.9 dB "
@@ -271,8 +272,12 @@ class DenoiseRequest(_Request):
                                                        lo=0, hi=1_000_000, unit="pixels")
     # The noise std the model is told, times this: weaker or stronger denoising than the
     # fitted, given or estimated noise (the app's strength control, the command line's --noise-scale).
+    # Above 1 the image's noise is topped up to the told level (core/run/noise_law.py's ToldNoise):
+    # told alone, the model removed noise that was not there, worse than the input at 3 x.
     noise_scale: float = setting(1.0, "noise scale", "scale the noise std the model is told: above 1 denoises "
-                                 "harder, below 1 keeps more of the grain", lo=0.25, hi=4, suffix=" \u00d7")
+                                 "harder (the image's noise is topped up with fresh noise to the told level, so "
+                                 "the result is smoother), below 1 keeps more of the grain", lo=0.25, hi=4,
+                                 suffix=" \u00d7")
 
     def validate(self, loaded=None):
         super().validate(loaded)

@@ -43,6 +43,7 @@ TASKS = ("inpaint", "denoise", "sample")
 # at sigma 25 / 50 over ignoring the clipping, a second +0.10 / +0.38 more, a third +0.01 /
 # +0.05. Each costs one network pass on tiles that have clipped pixels.
 CLIP_STEPS = 2
+TOP_UP_SEED = 1_000_003  # added to a tile's seed for its top-up noise (a noise told stronger than the file's)
 GREY_MMSE_DRAWS = 4  # the keyword form's grey draws; a DenoiseRequest's default is 1 (core/run/requests.py)
 # The defaults the app and the command line run with, and the measurements behind them,
 # are the requests' in core/run/requests.py; this dict is read from there (for the benchmarks).
@@ -104,19 +105,23 @@ DIHEDRAL = ((0, False), (0, True), (2, False), (2, True), (1, False), (1, True),
 
 
 def ensemble_mmse(diffusion, net, y: torch.Tensor, sigma: float, n: int = 1,
-                  first: torch.Tensor | None = None) -> torch.Tensor:
+                  first: torch.Tensor | None = None, top_up: torch.Tensor | None = None) -> torch.Tensor:
     """One-step MMSE estimates of ``y`` seen under ``n`` symmetries of the square, undone and averaged.
 
     Each view is an equally valid observation to the network, so averaging them removes
     part of the network's own error (measured on 256 x 256 test crops at sigma 25 with the
     photos model: +0.16 to +0.33 dB for n = 8; docs/benchmarks.md). ``first``: the first
     (identity) view's estimate where the caller has one already; only the other n - 1 run.
+    ``top_up``: (n, *y.shape) noise the views add to ``y`` (view i sees y + top_up[i]; a noise
+    told stronger than the file's, :func:`_top_up`), so the average also averages it out.
     """
     if not 1 <= n <= len(DIHEDRAL):
         raise ValueError(f"the ensemble size must be between 1 and {len(DIHEDRAL)}")
     acc = first
-    for rot, flip in DIHEDRAL[0 if first is None else 1:n]:
-        v = torch.rot90(y, rot, (2, 3))
+    for i, (rot, flip) in enumerate(DIHEDRAL[:n]):
+        if i == 0 and first is not None:
+            continue
+        v = torch.rot90(y if top_up is None else y + top_up[i], rot, (2, 3))
         v = v.flip(3) if flip else v
         x = mmse_estimate(diffusion, net, v, sigma)
         x = x.flip(3) if flip else x
@@ -389,16 +394,31 @@ def tile_batches(boxes, size: int) -> list[list[int]]:
 
 
 def _mmse_input(piece, seed, grey_draws):
-    """The network input for one-step denoising of ``piece``, and its noise std in model units.
+    """The network input for one-step denoising of ``piece``, and its noise std in model units
+    (the file's: :func:`_top_up` adds what a stronger told noise asks for).
 
     A grey image on a colour model gets its noise made i.i.d. across channels, in
     ``grey_draws`` draws of the added colour noise whose estimates :func:`_mmse_output`
     averages."""
-    s = float(piece.law.sigma_u) / piece.std
+    s = float(piece.law.file.sigma_u) / piece.std
     if piece.how != "mean":
         return piece.y[:piece.B], s
     gen = make_generator(piece.y.device, 0 if seed is None else seed)
     return grey_as_colour_noise(piece.y[:1].repeat(grey_draws, 1, 1, 1), s, gen)
+
+
+def _top_up(law, y: torch.Tensor, s: float, seed, draws: int = 1):
+    """Noise that tops ``y``'s (std ``s``, model units) up to the level ``law`` tells the model,
+    (draws, *y.shape), fresh for each draw (an ensemble's views, a trajectory's samples), and
+    that told level; (None, s) where the law is the file's own (nothing added: today's run, bit
+    for bit). Seeded from the tile's ``seed`` (None: 0, as the grey draws), apart from the draws
+    of grey noise and of the trajectory made from the same seed."""
+    if not law.top_up > 0:
+        return None, s
+    k = float(law.sigma_u) / float(law.file.sigma_u)
+    gen = make_generator(y.device, TOP_UP_SEED + (0 if seed is None else int(seed)))
+    z = torch.randn((draws, *y.shape), generator=gen, dtype=torch.float32, device=y.device).to(y.dtype)
+    return z * (s * math.sqrt(k * k - 1.0)), s * k
 
 
 def _mmse_output(piece, x0) -> np.ndarray:
@@ -440,25 +460,30 @@ def _denoise_mmse(loaded, job: Job, blender):
     """The one-step posterior mean, ``tile_batch`` equal-sized tiles per network call."""
     req, img, boxes, levels = job.request, job.image, job.plan, job.levels
     law, seed, device, grey_draws = noise_law(req), req.seed, req.device, req.grey_draws
+    views = int(req.ensemble)
     for group in tile_batches(boxes, int(req.tile_batch)):
-        parts, ys, firsts, s = [], [], [], None
+        parts, ys, firsts, tops, s = [], [], [], [], None
         for k in group:
             top, left, bottom, right = boxes[k]
             tile_seed = None if seed is None else seed + k
-            crop, first = _uncensor_estimate(loaded, img[top:bottom, left:right], law, levels, tile_seed, device,
-                                             grey_draws)
+            # Clipped pixels are read under the file's noise; a stronger told noise is added after.
+            crop, first = _uncensor_estimate(loaded, img[top:bottom, left:right], law.file, levels, tile_seed,
+                                             device, grey_draws)
             piece = _Piece(loaded, crop, 1, device, law)
-            y, s = _mmse_input(piece, tile_seed, grey_draws)
+            y, s_file = _mmse_input(piece, tile_seed, grey_draws)
+            z, s = _top_up(law, y, s_file, tile_seed, views)
             parts.append((k, piece, y.shape[0]))
             ys.append(y)
-            firsts.append(first)
+            firsts.append(first if z is None else None)  # a topped-up identity view is made anew
+            tops.append(z)
         first = None
-        if int(req.ensemble) > 1 and any(f is not None for f in firsts):
+        if views > 1 and any(f is not None for f in firsts):
             # The identity view: the censoring's last estimate, or made now for a tile without clipping.
             # (With one view that estimate would be the whole result: one expectation step short.)
             first = torch.cat([f if f is not None else ensemble_mmse(loaded.diffusion, loaded.net, yk, s, 1)
                                for f, yk in zip(firsts, ys)])
-        x0_all = ensemble_mmse(loaded.diffusion, loaded.net, torch.cat(ys), s, req.ensemble, first)
+        z = None if tops[0] is None else torch.cat(tops, dim=1)
+        x0_all = ensemble_mmse(loaded.diffusion, loaded.net, torch.cat(ys), s, views, first, z)
         for (k, piece, n), x0 in zip(parts, torch.split(x0_all, [p[2] for p in parts])):
             out = _mmse_output(piece, x0)
             blender.add(boxes[k], out)
@@ -482,16 +507,19 @@ def _denoise(loaded, job: Job):
     offset = 0
     for k, box in enumerate(boxes):
         top, left, bottom, right = box
-        crop = _uncensor(loaded, img[top:bottom, left:right], law, levels, None if seed is None else seed + k,
-                         device, req.grey_draws)
+        tile_seed = None if seed is None else seed + k
+        crop = _uncensor(loaded, img[top:bottom, left:right], law.file, levels, tile_seed, device, req.grey_draws)
         piece = _Piece(loaded, crop, samples, device, law)
-        s = float(law.sigma_u) / piece.std
+        s = float(law.file.sigma_u) / piece.std
+        # With sequential Monte Carlo every particle of an image must see the same y.
+        y = piece.y[:piece.B] if req.smc else piece.y
         if piece.how == "mean":
             # A grey image on a colour model: make its noise i.i.d. across channels.
-            # (With sequential Monte Carlo every particle of an image must see the same y.)
             gen = make_generator(piece.y.device, 0 if seed is None else seed + k)
-            y, s = grey_as_colour_noise(piece.y[:piece.B] if req.smc else piece.y, s, gen)
-            piece.y = y.repeat(samples, 1, 1, 1) if req.smc else y
+            y, s = grey_as_colour_noise(y, s, gen)
+        z, s = _top_up(law, y, s, tile_seed)  # a noise told stronger than the file's: fresh per draw
+        y = y if z is None else y + z[0]
+        piece.y = y.repeat(samples, 1, 1, 1) if req.smc else y
         cond = Denoise(piece.y, s, product=smc_proposal(piece, req.smc))
         for rec, prev, x0 in piece.run(cond, tuple(piece.y.shape), req.steps, None if seed is None else seed + k,
                                        variance=req.variance, smc=req.smc):
