@@ -89,3 +89,29 @@ def test_listing_and_resolving_by_name(saved, tmp_path, monkeypatch):
     assert checkpoint.resolve("roll") == saved[0]
     with pytest.raises(CheckpointError, match="no checkpoint named"):
         checkpoint.resolve("no-such-model")
+
+
+def test_a_name_resolves_to_the_listings_winner_checking_only_that_names_cards(tmp_path, monkeypatch):
+    """resolve gives the card the listing shows under a name (its first usable card in search order: a
+    first folder's card of that name whose weights cannot hold its model is skipped), and builds only
+    that name's networks to check them: building every card's was 0.025 s CPU of each command."""
+    preset = get_preset("swiss-roll")
+    first, second = tmp_path / "first", tmp_path / "second"
+    for folder, names in ((first, ("b",)), (second, ("a", "b", "c"))):
+        for name in names:
+            d, net = preset.build()
+            checkpoint.save(folder / name, d, net, {"network": preset.net_spec, "data": preset.data,
+                                                    "description": name})
+    card = json.loads((first / "b.json").read_text())
+    card["network"]["kwargs"]["hidden"] = 4096  # more numbers than its weights file holds
+    (first / "b.json").write_text(json.dumps(card))
+    built = []
+    real = checkpoint.check_weights_fit
+    monkeypatch.setattr(checkpoint, "check_weights_fit", lambda c, n: built.append(c["name"]) or real(c, n))
+    found = checkpoint.resolve("b", dirs=[first, second])
+    assert found == second / "b.json"
+    assert built == ["b", "b"]  # the refused one and the winner; not a or c
+    listed = {c["name"]: c["path"] for c in checkpoint.list_cards([first, second])}
+    assert listed["b"] == str(found)
+    with pytest.raises(CheckpointError, match=r"no checkpoint named 'z' \(available: a, b, c\)"):
+        checkpoint.resolve("z", dirs=[first, second])

@@ -339,17 +339,11 @@ def _digest_notes(card: dict) -> tuple:
 
 
 # -- the list of available checkpoints ---------------------------------------------------
-def scan_cards(dirs=None) -> tuple[list[dict], list[str]]:
-    """(cards, skipped): every usable card in the checkpoint folders, and one line per card skipped.
-
-    The first folder wins on a name clash; the winner gains ``shadows``, the card files of
-    the same name it hides (a user's ``photos-rgb`` over the shipped one). Each card gains
-    ``path`` (the card file). A card that fails its schema, or a ``*.json`` that is not a
-    regular file (a FIFO would block), is skipped with its reason, never opened blindly.
-    """
+def _card_files(dirs=None):
+    """Every ``*.json`` in the checkpoint folders, in search order (a training run's resume
+    state and unreadable folders left out)."""
     from .locations import checkpoint_dirs
 
-    by_name, cards, skipped = {}, [], []
     for folder in dirs if dirs is not None else checkpoint_dirs():
         folder = Path(folder)
         try:
@@ -359,20 +353,41 @@ def scan_cards(dirs=None) -> tuple[list[dict], list[str]]:
         except OSError:
             continue
         for card_path in entries:
-            if card_path.name.endswith(".train.json"):  # a training run's resume state
-                continue
-            try:
-                card = read_card(card_path)
-                _refuse_oversize(card, paths_for(card_path)[0])
-            except CheckpointError as e:
-                skipped.append(f"skipped {card_path}: {str(e).replace(f'checkpoint card {card_path}: ', '')}")
-                continue
-            card["path"] = card.pop("_path")
-            if card["name"] in by_name:
-                by_name[card["name"]].setdefault("shadows", []).append(card["path"])
-                continue
-            by_name[card["name"]] = card
-            cards.append(card)
+            if not card_path.name.endswith(".train.json"):
+                yield card_path
+
+
+def _usable_card(card_path, name=None) -> dict | None:
+    """The card at ``card_path``, refused (CheckpointError) unless its weights can hold its model;
+    None, and not checked against its weights, when ``name`` is given and the card has another."""
+    card = read_card(card_path)
+    if name is not None and card["name"] != name:
+        return None
+    _refuse_oversize(card, paths_for(card_path)[0])
+    return card
+
+
+def scan_cards(dirs=None) -> tuple[list[dict], list[str]]:
+    """(cards, skipped): every usable card in the checkpoint folders, and one line per card skipped.
+
+    The first folder wins on a name clash; the winner gains ``shadows``, the card files of
+    the same name it hides (a user's ``photos-rgb`` over the shipped one). Each card gains
+    ``path`` (the card file). A card that fails its schema, or a ``*.json`` that is not a
+    regular file (a FIFO would block), is skipped with its reason, never opened blindly.
+    """
+    by_name, cards, skipped = {}, [], []
+    for card_path in _card_files(dirs):
+        try:
+            card = _usable_card(card_path)
+        except CheckpointError as e:
+            skipped.append(f"skipped {card_path}: {str(e).replace(f'checkpoint card {card_path}: ', '')}")
+            continue
+        card["path"] = card.pop("_path")
+        if card["name"] in by_name:
+            by_name[card["name"]].setdefault("shadows", []).append(card["path"])
+            continue
+        by_name[card["name"]] = card
+        cards.append(card)
     return cards, skipped
 
 
@@ -397,10 +412,16 @@ def resolve(name_or_path, dirs=None) -> Path:
             raise CheckpointError(f"{p} is {what}, not a checkpoint: give a checkpoint's name, or its card "
                                   "(NAME.json, with NAME.safetensors beside it)")
         return paths_for(p)[1]
-    cards = list_cards(dirs)
-    for card in cards:
-        if card["name"] == text:
-            return Path(card["path"])
+    # The listing's winner of that name (the first usable card of it, in search order), with only
+    # the cards of that name checked against their weights: building every card's network (on the
+    # meta device) to check them all was 0.025 s CPU of every command (docs/speed.md, third pass).
+    for card_path in _card_files(dirs):
+        try:
+            card = _usable_card(card_path, text)
+        except CheckpointError:
+            continue
+        if card is not None:
+            return Path(card["_path"])
     if paths_for(p)[1].is_file():
         return paths_for(p)[1]
     from .locations import checkpoint_dirs
@@ -412,5 +433,5 @@ def resolve(name_or_path, dirs=None) -> Path:
                 return candidate
         except OSError:
             continue
-    names = ", ".join(c["name"] for c in cards) or "none found"
+    names = ", ".join(c["name"] for c in list_cards(dirs)) or "none found"
     raise CheckpointError(f"no checkpoint named {short_repr(text)} (available: {names})")
