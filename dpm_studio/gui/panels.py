@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.run.requests import InpaintRequest
+from ..core.run.settings import default_of, spec_of
 
 __all__ = ["MaskPanel", "ResultBar", "declared"]
 
@@ -117,7 +118,9 @@ class MaskPanel(QGroupBox):
         f = _form(self)
         self.brush = _SliderSpin(1, 300, 24, " px")
         self.brush.setToolTip("Brush diameter in image pixels  ( [  and  ] )")
-        self.feather = declared(_SliderSpin(0, 32, 0, " px", decimals=1), InpaintRequest, "feather")
+        fs = spec_of(InpaintRequest, "feather")   # its range, suffix and default: the request's
+        self.feather = declared(_SliderSpin(fs.lo, fs.hi, default_of(InpaintRequest, "feather"), decimals=1),
+                                InpaintRequest, "feather")
         self.opacity = _SliderSpin(0, 100, 50, " %")
         self.opacity.setToolTip("How strongly the mask overlay tints the picture (the mask itself is unchanged)")
         self.show_overlay = QCheckBox("Show")

@@ -26,7 +26,7 @@ def test_the_defaults_a_help_text_names_are_the_fields():
 # The front ends' files that show or take run settings: their ranges come from the declarations
 # (gui/panels.declared, cli/args.add_request_options), never from a number typed there.
 SETTING_WIDGETS = ["gui/task_panel.py", "gui/task_pages.py", "gui/noise_view.py", "gui/panels.py"]
-TYPED_RANGE = re.compile(r"\.set(Range|Minimum|Maximum)\(\s*[-\d.]")
+TYPED_RANGE = re.compile(r"\.set(Range|Minimum|Maximum)\(\s*[-\d.]|declared\(\s*_SliderSpin\(\s*[-\d.]")
 
 
 def test_no_run_setting_widget_has_a_typed_range():
