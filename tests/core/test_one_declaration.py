@@ -58,3 +58,19 @@ def test_the_apis_keywords_take_the_requests_defaults():
         for name, p in inspect.signature(getattr(api, task)).parameters.items():
             if name in names and p.default is not inspect.Parameter.empty:
                 assert p.default is None or p.default == default_of(cls, name), (task, name, p.default)
+
+
+def test_the_noise_settings_are_refused_by_their_declarations():
+    """noise_a and noise_b's 0-1 was written again in the noise law's check; now each value is refused
+    by its declaration alone (this fails if the declared range goes and another check answers), and
+    the noise law says only what ties them (a missing a or b, sigma beside them)."""
+    import pytest
+
+    for name in ("noise_a", "noise_b"):
+        for bad in (2.0, -0.1, float("nan")):
+            kw = {"noise_a": 0.01, "noise_b": 0.001, name: bad}
+            with pytest.raises(ValueError) as e:
+                DenoiseRequest(noise="poisson-gaussian", **kw).validate()
+            assert str(e.value) == "the " + spec_of(DenoiseRequest, name).refusal(bad)
+    with pytest.raises(ValueError, match="needs b from 0 to 1"):
+        DenoiseRequest(noise="poisson-gaussian", noise_a=0.01).validate()

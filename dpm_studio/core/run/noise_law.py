@@ -17,23 +17,22 @@ from functools import lru_cache
 
 from .anscombe import ConstantNoise, GeneralizedAnscombe
 from .noise_level import fit_noise_level
-from .settings import is_real
+from .settings import specs
 
 NOISES = ("auto", "constant", "poisson-gaussian")
 
 
 def check_noise(req) -> None:
-    """Refuse a bad noise model with one line (ValueError); ``noise_scale``'s range is its declaration's
-    (core/run/requests.py), checked with the others."""
-    noise = req.noise
-    if noise is not None and noise not in NOISES:
-        raise ValueError(f"the noise model must be one of {', '.join(NOISES)}")
+    """Refuse a bad noise model with one line (ValueError): what ties the noise settings. Each one's
+    kind, range and choices are its declaration's (core/run/requests.py), checked before this."""
+    noise = req.noise   # its choices, and a's and b's kind and range, are checked with the other settings
     a, b = req.noise_a, req.noise_b
     if noise == "poisson-gaussian":
         for name, v in (("a", a), ("b", b)):
-            if v is None or not is_real(v) or not 0 <= float(v) <= 1:  # also NaN and infinity
-                raise ValueError(f"a Poisson-Gaussian noise model needs {name} from 0 to 1 (var = a x + b, "
-                                 f"[0, 1] image units), not {v!r}")
+            if v is None:
+                span = specs(type(req))[f"noise_{name}"].range_text()
+                raise ValueError(f"a Poisson-Gaussian noise model needs {name} from {span} (var = a x + b, "
+                                 "[0, 1] image units)")
         if not float(a) + float(b) > 0:
             raise ValueError("a Poisson-Gaussian noise model needs a or b above 0")
         if req.sigma is not None:
