@@ -218,6 +218,20 @@ def _check_batch_args(args, files: list[Path]) -> Path:
     return out
 
 
+def _check_one_mask(mask: Path) -> None:
+    """Refuse, before anything runs, one mask for all images that is a photograph (core/run/masks.py)."""
+    from .restore import photo_mask_error
+    from ..core.run.masks import NotAMask, check_mask
+    from ..imageio import ImageIOError, load_mask
+
+    try:
+        check_mask(load_mask(mask))
+    except NotAMask as e:
+        raise photo_mask_error(mask, e) from None
+    except ImageIOError:
+        return  # a mask that cannot be read is said for each image, as before
+
+
 def _identity(p: Path):
     """(device, inode) of the file ``p`` finally names, or None if there is none."""
     try:
@@ -261,6 +275,8 @@ def run(args, task: str) -> int:
     if not files:
         raise common.UserError("no images to run: the only one named is the mask")
     out = _check_batch_args(args, files)
+    if task == "inpaint" and Path(args.mask).is_file() and not getattr(args, "soft_mask", False):
+        _check_one_mask(Path(args.mask))  # one mask for every image: a photograph is refused once, not per image
     for note in notes:  # after the checks: a refused batch is one line
         _note(note)
     if len(files) < len(found):

@@ -170,6 +170,12 @@ def _inpaint_request(args):
     return _request(InpaintRequest, device=args.device, **A.request_settings(InpaintRequest, args, INPAINT))
 
 
+def photo_mask_error(mask_path: Path | None, e: Exception) -> UserError:
+    """The one line for a photograph given as the mask (core/run/masks.NotAMask)."""
+    return UserError(f"--mask {mask_path.name if mask_path else ''}: {e}; if its grey levels are a soft edge on "
+                     "purpose, add --soft-mask")
+
+
 def _resolve(req, data, mask=None, mask_path: Path | None = None):
     """The job (core/run/jobs.py): the same rules as the app's and the API's; its notes to stderr."""
     from ..core.run.jobs import Source, resolve
@@ -178,8 +184,7 @@ def _resolve(req, data, mask=None, mask_path: Path | None = None):
     try:
         job = resolve(req, None if data is None else data.pixels, mask, Source.of(data))
     except NotAMask as e:  # a photograph given as the mask: which file, and the option for grey on purpose
-        raise UserError(f"--mask {mask_path.name if mask_path else ''}: {e}; if its grey levels are a soft edge "
-                        "on purpose, add --soft-mask") from None
+        raise photo_mask_error(mask_path, e) from None
     except ValueError as e:
         raise UserError(str(e)) from None
     for note in job.notes:

@@ -251,3 +251,17 @@ def test_a_profile_for_other_pixels_is_left_out_with_a_note(tmp_path):
     assert got.icc_profile is None and any("its colour profile is for RGB, not the GRAY pixels" in n for n in got.notes)
     Image.fromarray(np.zeros((20, 30, 3), np.uint8)).save(tmp_path / "rgb.png", icc_profile=srgb)
     assert imageio.load_image(tmp_path / "rgb.png").icc_profile == srgb  # a matching one is kept
+
+
+def test_one_photograph_as_the_mask_of_a_batch_is_refused_once_before_anything_runs(tmp_path, tiny, capsys, img):
+    src, _ = img
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    for name in "abc":
+        Image.open(src).save(folder / f"{name}.png")
+    Image.fromarray(_photo(32, 32)).save(tmp_path / "holiday.png")
+    assert main(["inpaint", str(folder), "--mask", str(tmp_path / "holiday.png"), "-o", str(tmp_path / "out"),
+                 "--checkpoint", tiny]) == 2
+    err = _error(capsys)  # one line, not one failure per image
+    assert "--mask holiday.png: the mask looks like a photograph" in err and "--soft-mask" in err
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
