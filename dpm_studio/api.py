@@ -145,6 +145,10 @@ def inpaint(image, mask, *, soft_mask: bool | None = None, checkpoint=DEFAULT_CH
         result, job = _run(_loaded(checkpoint, device), request, image, pixels, mask=mask, progress=progress)
     except NotAMask as e:  # a photograph's array given as the mask: say how to mean its grey levels
         raise NotAMask(f"{e}; if its grey levels are a soft edge on purpose, pass soft_mask=True") from None
+    import warnings
+
+    for note in job.notes:  # the mask's verdicts (a photograph as a soft mask, a whole mask), as the CLI says them
+        warnings.warn(note, UserWarning, stacklevel=2)
     out = back(result)
     known = job.mask == 0  # the mask the run filled (hard or soft, feathered: the job's one rule)
     out[known] = np.asarray(image)[known]  # exactly as given, whatever the float type

@@ -134,6 +134,8 @@ def test_the_api_refuses_a_photographs_array_as_the_mask(tiny, scale):
         api.inpaint(image, mask, checkpoint=tiny, steps=1, jump_length=0)
     out = api.inpaint(image, _feathered(), soft_mask=True, checkpoint=tiny, steps=1, jump_length=0)
     assert out.shape == image.shape
+    with pytest.warns(UserWarning, match=r"the mask looks like a photograph .* replaces \d+% of the image"):
+        api.inpaint(image, mask, soft_mask=True, checkpoint=tiny, steps=1, jump_length=0)  # asked for: a warning
 
 
 # -- 4. the sweep: what it found ---------------------------------------------------------------------
