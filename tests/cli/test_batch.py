@@ -142,9 +142,9 @@ def test_the_checkpoint_name_is_looked_up_once_per_command(tmp_path, tiny, monke
     image twice), and an output over the named checkpoint's files is still refused."""
     from dpm_studio.core.files import checkpoint
 
-    scans = []
-    real = checkpoint.scan_cards
-    monkeypatch.setattr(checkpoint, "scan_cards", lambda *a, **k: scans.append(1) or real(*a, **k))
+    scans = []  # walks over the checkpoint folders' cards (resolve's and the listing's, 718b571)
+    real = checkpoint._card_files
+    monkeypatch.setattr(checkpoint, "_card_files", lambda *a, **k: scans.append(1) or real(*a, **k))
     src = tmp_path / "in"
     src.mkdir()
     for k, name in enumerate("abc"):
