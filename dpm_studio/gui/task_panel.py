@@ -250,7 +250,7 @@ class TaskPanel(QWidget):
             self._on_task(list(TASK_NAMES).index(task))
 
     def _on_task(self, i):
-        # Each task keeps its own steps, starting from its request's default (inpaint 20; sample and
+        # Each task keeps its own steps, starting from its request's default (inpaint 19; sample and
         # a sampled denoise all T, as on the command line).
         self._steps_for[self._steps_task] = None if self.steps_all.isChecked() else int(self.steps.value())
         self._steps_task = list(TASK_NAMES)[i]

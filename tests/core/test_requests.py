@@ -24,7 +24,7 @@ def test_defaults_are_the_command_lines():
                                                                    dn.samples) == ("mmse", 6, 256, 0, 1)
     i = InpaintRequest()
     assert (i.mode, i.start, i.start_sigma, i.steps, i.jump_length, i.jump_n_sample) == \
-        ("forward-approx", "harmonic", 1.0, 20, 5, 2)
+        ("forward-approx", "harmonic", 1.0, 19, 5, 2)
     assert InpaintRequest(mode="clamp").jump_length == 0 and InpaintRequest(mode="clamp").jump_n_sample == 1
     # the old names are aliases (saved metadata and scripts use them) and are recorded by the new ones
     assert InpaintRequest(mode="clamp").mode == "clamp-approx" and InpaintRequest(mode="forward").mode == "forward-approx"

@@ -38,7 +38,18 @@ def test_respaced_grid_has_the_asked_number_of_steps_and_ends_1_0():
         assert len(g) - 1 == min(steps, 50)
         assert all(a > b for a, b in zip(g, g[1:]))
     g = time_grid(50, 10, t_start=17.3)
-    assert g[0] == 17.3 and g[1] == 17.0 and g[-1] == 0.0 and len(g) - 1 == 10
+    assert g[0] == 17.3 and g[-2:] == [1.0, 0.0] and len(g) - 1 == 10
+    assert time_grid(50, 1, t_start=17.3) == [17.3, 0.0]
+
+
+def test_a_respaced_grid_from_a_fractional_start_spends_no_pass_on_the_fraction():
+    # Inpainting's smooth-fill start is t = 496.05 on the 1000-step photos model; its first transition
+    # went to 496 (a network pass that changed nothing) before the trajectory's 19 real steps of ~27.
+    for T, steps, start in ((1000, 19, 496.0497901715613), (1000, 20, 496.05), (50, 10, 17.3), (50, 3, 7.9)):
+        g = time_grid(T, steps, start)
+        assert g[0] == start and len(g) - 1 == steps and g[-2:] == [1.0, 0.0]
+        gaps = [a - b for a, b in zip(g, g[1:])]
+        assert min(gaps) >= 1 and max(gaps[:-1]) <= 2 * min(gaps[:-1]) + 1, g
 
 
 def test_matched_denoising_starts_below_T():

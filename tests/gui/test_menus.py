@@ -43,7 +43,7 @@ def test_checkpoint_picker_lists_cards_with_details(qtbot):
     assert not p.task_buttons["denoise"].isEnabled() and p.task() == "inpaint", "binomial models cannot denoise"
     s = p.settings()
     assert s.checkpoint == "/x/bi.json" and s.task == "inpaint"
-    assert s.start == "harmonic" and s.mode == "forward-approx" and s.steps == 20, "the inpainting defaults"
+    assert s.start == "harmonic" and s.mode == "forward-approx" and s.steps == 19, "the inpainting defaults"
     p.start.setCurrentIndex(p.start.findData("noise"))
     assert p.settings().start == "noise"
     p.variance.setCurrentIndex(p.variance.findData("large"))

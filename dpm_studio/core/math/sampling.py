@@ -50,7 +50,10 @@ class Step:
 def time_grid(T: int, steps: int | None = None, t_start: float | None = None) -> list[float]:
     """Descending times from the start to 0, with ``steps`` transitions (all when None).
 
-    The grid always ends ..., 1, 0 so the last transition is the model's own first step.
+    The grid always ends ..., 1, 0 so the last transition is the model's own first step. A
+    respaced grid from a fractional start (denoising's matched step, inpainting's smooth-fill
+    start) is spread evenly from that start: its first transition used to go to the integer just
+    below it (496.05 -> 496 of inpainting's 20 steps of ~26: a network pass that did nothing).
     """
     top = float(T if t_start is None else t_start)
     top_int = int(np.floor(top))
@@ -62,8 +65,10 @@ def time_grid(T: int, steps: int | None = None, t_start: float | None = None) ->
     if steps is None or steps - len(head) >= n_ints:
         ints = list(range(ints_from, 0, -1))
     else:
-        k = max(1, steps - len(head))
-        ints = sorted({int(round(v)) for v in np.linspace(ints_from, 1, k)}, reverse=True)
+        if head:
+            ints = sorted({int(round(v)) for v in np.linspace(top, 1, max(1, steps))[1:]}, reverse=True)
+        else:
+            ints = sorted({int(round(v)) for v in np.linspace(ints_from, 1, max(1, steps))}, reverse=True)
     grid = head + [float(i) for i in ints if i >= 1] + [0.0]
     if grid[0] == 0.0:  # a start below t = 1
         grid = [top, 0.0]
