@@ -1,6 +1,6 @@
 """The denoising strength (``noise_scale``, the app's Strength): telling the model more or less noise.
 
-    python benchmarks/noise_strength.py [--quick] [--out docs/camera-noise.md]
+    python benchmarks/noise_strength.py [--quick] [--scales 1.5 2 3] [--out docs/camera-noise.md]
 
 Noisy 8-bit files as users have them (rounded, clipped at 0 and 255), 256 x 256 centre crops:
 constant Gaussian noise at sigma 15 and 25 on camera and coins (grey) and astronaut and coffee
@@ -69,14 +69,15 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--out", type=Path)
+    ap.add_argument("--scales", type=float, nargs="+", default=SCALES, help="noise scales (default: %(default)s)")
     args = ap.parse_args(argv)
-    head = ["case", "input"] + [f"x{k:g}" for k in SCALES]
+    head = ["case", "input"] + [f"x{k:g}" for k in args.scales]
     err, smooth, bad = [head], [head], []
     t0 = time.time()
     for label, x, noise in cases(args.quick):
         y = file_of(x, noise)
         e, v = [label, f"{rmse(y, x):.2f}"], [label, f"{tv(y):.2f}"]
-        for k in SCALES:
+        for k in args.scales:
             out = api.denoise(y, seed=0, noise_scale=k)
             r = rmse(out, x)
             e.append(f"{r:.2f} ({20 * np.log10(255 / r):.1f})")
@@ -89,7 +90,8 @@ def main(argv=None):
     md = lambda rows: "\n".join(["| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0])]  # noqa: E731
                                 + ["| " + " | ".join(r) + " |" for r in rows[1:]])
     text = (f"{BEGIN}\n\nRMSE in 0-255 against the clean image (PSNR in dB), `input`: the noisy file's\n"
-            f"(`python benchmarks/noise_strength.py{' --quick' if args.quick else ''}`, "
+            f"(`python benchmarks/noise_strength.py{' --quick' if args.quick else ''}"
+            f"{'' if tuple(args.scales) == SCALES else ' --scales ' + ' '.join(f'{k:g}' for k in args.scales)}`, "
             f"{time.time() - t0:.0f} s on the CPU):\n\n{md(err)}\n\nTotal variation of the result "
             f"(mean absolute difference of neighbouring pixels, 0-255; `input`: the noisy file's):\n\n"
             f"{md(smooth)}\n\nAbove 1, worse than the input: {', '.join(bad) or 'none'}.\n\n{END}")
