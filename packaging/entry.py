@@ -1,8 +1,6 @@
-"""The bundle's entry point: the same ``main`` as the ``dpm-studio`` console script."""
+"""The bundle's entry point: the same ``run`` as the ``dpm-studio`` console script."""
 
-import sys
-
-from dpm_studio.cli.main import main
+from dpm_studio.cli.main import run
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -66,3 +66,48 @@ def test_other_commands_collect_as_usual_and_in_process_calls_leave_the_collecto
     out = _run("import gc; from dpm_studio.cli.main import main; before = gc.get_freeze_count(); "
                "rc = main(['checkpoints']); print(rc, gc.isenabled(), gc.get_freeze_count() == before)")
     assert out.splitlines()[-1] == "0 True True"
+
+
+# The process's end (common.exit_process): the command's exit status, its atexit handlers and its
+# buffered output as with sys.exit, without the interpreter's tear-down of every module (0.07 s).
+_EXIT = r"""
+import atexit, sys
+import dpm_studio.cli
+m = sys.modules["dpm_studio.cli.main"]
+atexit.register(lambda: print("atexit ran", flush=False))
+sys.argv = ["dpm-studio", *ARGS]
+print("buffered line", end="\n", flush=False)
+BEFORE
+try:
+    m.run()
+except SystemExit:  # the usual exit: the interpreter's tear-down follows
+    print("usual exit", flush=False)
+    raise
+print("after run")  # never
+"""
+
+
+def _process(args, before=""):
+    code = _EXIT.replace("ARGS", repr(args)).replace("BEFORE", before)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180)
+
+
+def test_the_process_ends_with_its_status_handlers_and_output_but_no_teardown(tmp_path):
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (24, 24), dtype=np.uint8)).save(tmp_path / "g.png")
+    r = _process(["denoise", str(tmp_path / "g.png"), "--sigma", "25", "-o", str(tmp_path / "o.png")])
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == "buffered line" and lines[-1] == "atexit ran" and str(tmp_path / "o.png") in lines
+    assert "usual exit" not in r.stdout and "after run" not in r.stdout and (tmp_path / "o.png").is_file()
+    r = _process(["denoise", str(tmp_path / "missing.png"), "--sigma", "25", "-o", str(tmp_path / "m.png")])
+    assert r.returncode == 2 and "missing.png" in r.stderr and r.stdout.splitlines()[-1] == "atexit ran"
+    assert "usual exit" not in r.stdout
+
+
+def test_with_qt_loaded_or_another_thread_the_process_ends_as_usual():
+    """The app's windows are torn down, and a thread still working is waited for, by the usual exit."""
+    r = _process(["--version"], before="import PySide6.QtCore")
+    assert r.returncode == 0 and "usual exit" in r.stdout and "atexit ran" in r.stdout
+    r = _process(["--version"], before="import threading, time\n"
+                 "threading.Thread(target=lambda: (time.sleep(3), print('thread done'))).start()")
+    assert r.returncode == 0 and "usual exit" in r.stdout and "thread done" in r.stdout

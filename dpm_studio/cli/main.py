@@ -213,5 +213,11 @@ def _main(argv) -> int:
         return A.last_resort(e, argv)
 
 
+def run() -> None:
+    """The process's entry (the console script, ``python -m dpm_studio``, the bundle): the command
+    line, then the process ends (:func:`common.exit_process`)."""
+    common.exit_process(main())
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
