@@ -42,9 +42,9 @@ def _run_to_end(gen, label: str, progress=None):
 
 
 def _card(name_or_path):
-    """The card path a ``--checkpoint`` value names, found once per command: finding a name reads
-    and checks every card in the checkpoint folders (0.025 s CPU, paid for each image of a batch
-    before). A value that does not resolve comes back as it is: loading it says why."""
+    """The card path a ``--checkpoint`` value names, found once per command: finding a name walks
+    the cards in the checkpoint folders and checks that name's (core/files/checkpoint.resolve),
+    paid for each image of a batch before. A value that does not resolve comes back as it is: loading it says why."""
     from ..core.files.checkpoint import CheckpointError, resolve
 
     if not name_or_path:

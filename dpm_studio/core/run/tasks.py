@@ -415,7 +415,7 @@ def _top_up(law, y: torch.Tensor, s: float, seed, draws: int = 1):
     of grey noise and of the trajectory made from the same seed."""
     if not law.top_up > 0:
         return None, s
-    k = float(law.sigma_u) / float(law.file.sigma_u)
+    k = law.scale  # a ToldNoise: the only law with a top-up
     gen = make_generator(y.device, TOP_UP_SEED + (0 if seed is None else int(seed)))
     z = torch.randn((draws, *y.shape), generator=gen, dtype=torch.float32, device=y.device).to(y.dtype)
     return z * (s * math.sqrt(k * k - 1.0)), s * k
