@@ -77,7 +77,7 @@ fi
 
 if [ -d "$WALLPAPERS" ]; then
     export DPM_STUDIO_WALLPAPERS="$WALLPAPERS"
-    data="wallpapers in $WALLPAPERS ($(ls "$WALLPAPERS" | grep -ciE '\.(jpe?g|png)$') images) + bundled photos"
+    data="wallpapers in $WALLPAPERS ($(ls "$WALLPAPERS" | grep -ciE '\.(jpe?g|png|webp|tiff?|bmp)$' || true) images) + bundled photos"
 elif [ "${ALLOW_NO_WALLPAPERS:-0}" = 1 ]; then
     unset DPM_STUDIO_WALLPAPERS
     data="bundled photos only (no wallpapers at $WALLPAPERS)"
