@@ -9,7 +9,11 @@ cannot be written, such as GIF, becomes PNG). An image whose output exists is sk
 unless ``--overwrite``, so an interrupted batch resumes where it stopped (outputs are
 written atomically: a half-written file never exists). A file that fails is reported
 on one line and skipped; a summary ends the run; the exit status is 1 when any image
-failed (2, as for one image, when the options themselves are wrong).
+failed (2, as for one image, when the options themselves are wrong). The summary names each
+failure with its kind (not an image, unreadable, too large, no mask), and the files of a folder
+left out because their names are not images' (``notes.txt``; hidden files aside): those are
+counted and named, not run, and do not change the exit status (as subfolders, which are not
+entered). :func:`summary` is that line's record, :func:`summary_line` the line.
 
 Progress on stderr: one line per image with that image's bar and the whole batch's bar.
 """
@@ -26,7 +30,8 @@ from pathlib import Path
 from ..imageio import READ_EXTENSIONS, WRITE_FORMATS
 from .common import Progress
 
-__all__ = ["is_batch", "run", "collect_inputs", "output_path", "find_mask", "BatchProgress"]
+__all__ = ["is_batch", "run", "collect_inputs", "output_path", "find_mask", "BatchProgress", "summary",
+           "summary_line", "failure_kind"]
 
 FAILED_STATUS = 1
 
@@ -55,12 +60,24 @@ def _note(text: str) -> None:
     print(f"dpm-studio: {text}", file=sys.stderr)
 
 
-def _images_in(folder: Path, report: bool = False) -> list[Path]:
+def _is_folder(p: Path) -> bool:
+    try:
+        return stat.S_ISDIR(os.stat(p).st_mode)
+    except OSError:
+        return False
+
+
+def _images_in(folder: Path, report: bool = False, left_out: list | None = None) -> list[Path]:
     """The image files of ``folder`` by extension (hidden files and folders left out). A symbolic
-    link loop is skipped with a line (``report``), never an error for the whole folder."""
+    link loop is skipped with a line (``report``), never an error for the whole folder. ``left_out``
+    gets ``(name, why)`` for each file left out: a name that is not an image's, a loop."""
     found = []
     for p in sorted(folder.iterdir()):
-        if p.suffix.lower() not in READ_EXTENSIONS or p.name.startswith("."):
+        if p.name.startswith("."):
+            continue
+        if p.suffix.lower() not in READ_EXTENSIONS:
+            if left_out is not None and not _is_folder(p):
+                left_out.append((p.name, NOT_AN_IMAGE))
             continue
         try:
             if stat.S_ISDIR(os.stat(p).st_mode):
@@ -69,27 +86,78 @@ def _images_in(folder: Path, report: bool = False) -> list[Path]:
             if e.errno == errno.ELOOP:
                 if report:
                     _note(f"skipped: {p.name}: a loop of symbolic links, not an image")
+                if left_out is not None:
+                    left_out.append((p.name, UNREADABLE))
                 continue
             # a missing link target or no permission: reported when its turn comes
         found.append(p)
     return found
 
 
+#: The kinds of file a batch does not run, named in its summary.
+NOT_AN_IMAGE, UNREADABLE, TOO_LARGE, NO_MASK, OTHER = "not an image", "unreadable", "too large", "no mask", "error"
+
+_KINDS = ((TOO_LARGE, ("too large", "safety limit", "of memory and", "larger than is safe")),
+          (NO_MASK, ("no mask for",)),
+          (UNREADABLE, ("permission denied", "truncated or corrupt", "cannot be read", "cannot be decoded",
+                        "no such file", "missing file", "loop of symbolic links")),
+          (NOT_AN_IMAGE, ("not an image", "no pixels", "empty file", "not a file", "is a device", "named pipe",
+                          "a socket", "document named", "not read", "holds no finite values")))
+
+
+def failure_kind(message: str) -> str:
+    """What a failed image's one-line message says went wrong: one of the kinds above."""
+    text = message.lower()
+    for kind, words in _KINDS:
+        if any(w in text for w in words):
+            return kind
+    return OTHER
+
+
+def _names(items, shown: int = 5) -> str:
+    listed = [f"{name} ({why})" for name, why in items[:shown]]
+    return ", ".join(listed) + (f" and {len(items) - shown} more" if len(items) > shown else "")
+
+
+def summary(task: str, written: int, exists: int, failed: list, left_out: list) -> dict:
+    """A batch's outcome as a record: ``failed`` and ``left_out`` are lists of
+    ``{"name", "why"[, "message"]}``; ``status`` is the exit status (1 if any image failed; a file
+    left out by its name does not count)."""
+    return {"task": task, "written": written, "exists": exists,
+            "failed": [{"name": n, "why": failure_kind(m) if m != "not run" else "not run", "message": m}
+                       for n, m in failed],
+            "left_out": [{"name": n, "why": w} for n, w in left_out],
+            "status": FAILED_STATUS if failed else 0}
+
+
+def summary_line(record: dict) -> str:
+    """``batch denoise: 3 written, 0 skipped (output exists), 1 failed: b.png (unreadable);
+    2 left out: notes.txt (not an image), ...``: every file of the batch is accounted for."""
+    line = (f"dpm-studio: batch {record['task']}: {record['written']} written, {record['exists']} skipped "
+            f"(output exists), {len(record['failed'])} failed")
+    if record["failed"]:
+        line += ": " + _names([(f["name"], f["why"]) for f in record["failed"]], shown=10)
+    if record["left_out"]:
+        line += f"; {len(record['left_out'])} left out: " + _names([(f["name"], f["why"]) for f in record["left_out"]])
+    return line
+
+
 def _subfolders(folder: Path) -> list[str]:
     return sorted(q.name for q in folder.iterdir() if not q.name.startswith(".") and q.is_dir())
 
 
-def collect_inputs(inputs, notes: list | None = None) -> list[Path]:
+def collect_inputs(inputs, notes: list | None = None, left_out: list | None = None) -> list[Path]:
     """The files to run: each named file, and every image file (by extension) in each folder named.
     Subfolders are not entered: ``notes`` gets a line naming them (a subfolder of images left out
-    without a word came out as a clean 'all written')."""
+    without a word came out as a clean 'all written'); ``left_out`` gets ``(name, why)`` for each
+    file of a folder that is not run (a README, a sidecar: left out without a word before)."""
     from .common import UserError
 
     files: list[Path] = []
     for name in inputs:
         p = Path(name)
         if p.is_dir():
-            found, subs = _images_in(p, report=True), _subfolders(p)
+            found, subs = _images_in(p, report=True, left_out=left_out), _subfolders(p)
             if not found:
                 raise UserError(f"{p} holds no images ({', '.join(e.lstrip('.') for e in READ_EXTENSIONS)})"
                                 + ("; its subfolders are not entered: name them to run them" if subs else ""))
@@ -270,7 +338,8 @@ def run(args, task: str) -> int:
     command = {"inpaint": restore.cmd_inpaint, "denoise": restore.cmd_denoise}[task]
     {"inpaint": restore._inpaint_request, "denoise": restore._denoise_request}[task](args)  # bad options: exit 2 now
     notes: list[str] = []
-    found = collect_inputs(args.input, notes)
+    left_out: list[tuple[str, str]] = []
+    found = collect_inputs(args.input, notes, left_out)
     files = _without_mask(args, found)
     if not files:
         raise common.UserError("no images to run: the only one named is the mask")
@@ -279,6 +348,8 @@ def run(args, task: str) -> int:
         _check_one_mask(Path(args.mask))  # one mask for every image: a photograph is refused once, not per image
     for note in notes:  # after the checks: a refused batch is one line
         _note(note)
+    if left_out:
+        _note(f"note: left out {len(left_out)} file{'s' * (len(left_out) > 1)} that will not run: {_names(left_out)}")
     if len(files) < len(found):
         _note(f"note: {Path(args.mask).name} is the mask: it is not itself inpainted")
     try:
@@ -317,8 +388,6 @@ def run(args, task: str) -> int:
                           "choose another folder, then run it again (what was written is skipped)")
                 failed += [(g.name, "not run") for g in todo[k + 1:]]
                 break
-    summary = f"dpm-studio: batch {task}: {done} written, {skipped} skipped (output exists), {len(failed)} failed"
-    if failed:
-        summary += ": " + ", ".join(name for name, _ in failed)
-    print(summary, file=sys.stderr)
-    return FAILED_STATUS if failed else 0
+    record = summary(task, done, skipped, failed, left_out)
+    print(summary_line(record), file=sys.stderr)
+    return record["status"]

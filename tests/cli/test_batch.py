@@ -50,7 +50,7 @@ def test_folder_with_a_broken_file_and_one_mask_for_all(tmp_path, folder, tiny, 
     for name in photos:  # every result: only the hole changed
         assert not _changed(out, photos, name)[~hole].any() and _changed(out, photos, name)[hole].any()
     assert "failed: broken.png" in err and "3 written, 0 skipped (output exists), 1 failed: broken.png" in err
-    assert "Traceback" not in err and "notes.txt" not in err
+    assert "Traceback" not in err and "1 failed: broken.png (not an image); 1 left out: notes.txt (not an image)" in err
     assert "[4/4] c.png [################] 2/2" in err and "all [################] 100%" in err  # both bars
 
 
@@ -165,3 +165,61 @@ def test_the_checkpoint_name_is_looked_up_once_per_command(tmp_path, tiny, monke
                      "--overwrite"]) == status
         assert "refusing to overwrite the checkpoint weights" in capsys.readouterr().err
     assert weights.read_bytes() == before
+
+
+def _huge_png_header(path, side=100_000):
+    """A PNG whose header claims side x side pixels (a decompression bomb by its header alone)."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0))
+                     + chunk(b"IDAT", zlib.compress(b"\x00" * 16)) + chunk(b"IEND", b""))
+
+
+def test_the_summary_counts_and_names_every_file_not_run_and_why(tmp_path, tiny, capsys):
+    """A README or a sidecar in a batch folder was left out without a word, and a failure was named
+    without its kind: the summary now accounts for every file of the folder."""
+    from dpm_studio.cli import batch
+
+    src = tmp_path / "in"
+    src.mkdir()
+    _photo(src / "a.png", 0)
+    _photo(src / "b.png", 1)
+    (src / "notes.txt").write_text("which scans are done")
+    (src / "a.xmp").write_text("<x:xmpmeta/>")
+    (src / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")  # hidden: not the user's file
+    (src / "later").mkdir()  # a subfolder has its own note
+    argv = ["denoise", str(src), "-o", str(tmp_path / "out"), "--checkpoint", tiny, "--sigma", "20", "--ensemble", "1"]
+    assert main(argv) == 0  # files that are not images by name leave the exit status alone
+    err = capsys.readouterr().err
+    assert "2 written, 0 skipped (output exists), 0 failed; 2 left out: a.xmp (not an image), " \
+           "notes.txt (not an image)" in err
+    assert "note: left out 2 files that will not run: a.xmp (not an image), notes.txt (not an image)" in err
+    assert ".DS_Store" not in err and sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.png", "b.png"]
+
+    (src / "empty.png").write_bytes(b"")
+    (src / "cut.jpg").write_bytes(_jpeg_bytes()[:400])
+    _huge_png_header(src / "huge.png")
+    argv[3] = str(tmp_path / "out2")
+    assert main(argv) == 1  # an image that cannot be run fails the batch, as documented
+    err = capsys.readouterr().err
+    line = [x for x in err.splitlines() if "batch denoise:" in x][-1]
+    assert line == ("dpm-studio: batch denoise: 2 written, 0 skipped (output exists), 3 failed: cut.jpg (unreadable), "
+                    "empty.png (not an image), huge.png (too large); 2 left out: a.xmp (not an image), "
+                    "notes.txt (not an image)")
+    assert "Traceback" not in err
+    record = batch.summary("denoise", 2, 0, [("huge.png", "huge.png is 100,000\u00d7100,000 ... over the safety "
+                                              "limit")], [("notes.txt", batch.NOT_AN_IMAGE)])
+    assert record["status"] == 1 and record["failed"][0]["why"] == "too large"
+    assert record["left_out"] == [{"name": "notes.txt", "why": "not an image"}]
+
+
+def _jpeg_bytes():
+    import io
+
+    buf = io.BytesIO()
+    Image.fromarray(np.random.default_rng(3).integers(0, 256, (H, W, 3), dtype=np.uint8)).save(buf, "JPEG")
+    return buf.getvalue()

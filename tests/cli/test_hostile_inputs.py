@@ -160,7 +160,7 @@ def test_nan_and_infinite_samples_in_a_float_tiff_are_said_not_silently_black(tm
 
 def test_a_folder_batch_says_what_it_leaves_out(tmp_path, tiny, capsys, img):
     """Subfolders are not entered: that was silent, so a subfolder of 500 scans came out as a clean
-    'all written'. (A file not named as an image, notes.txt, is still left out without a word.)"""
+    'all written'. (A file not named as an image, notes.txt, is named in the summary: test_batch.py.)"""
     src, _ = img
     folder = tmp_path / "scans"
     (folder / "2019").mkdir(parents=True)
