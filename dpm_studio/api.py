@@ -88,6 +88,42 @@ def _to_unit(image) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray], flo
     return hwc, back, unit
 
 
+def _hole_unknown(image, mask, request):
+    """``image`` with the pixels the run fills whole (the mask at 1) set to 0 where they are not
+    finite values in [0, 1]: they are unknown by definition (NaN is the usual mark), and the run
+    never reads them. NaN, infinity or a value out of range among the known pixels (or partly
+    known ones, under a soft or feathered edge), or in an alpha channel (carried through, not
+    filled), is refused with one line saying how many and where."""
+    a = np.asarray(image)
+    if a.dtype.kind != "f" or a.ndim not in (2, 3) or 0 in a.shape or (a.ndim == 3 and a.shape[2] not in (1, 2, 3, 4)):
+        return image  # _to_unit says what is wrong with it
+    with np.errstate(invalid="ignore"):
+        bad = ~((a >= 0.0) & (a <= 1.0))  # NaN compares false: bad, as infinity and values out of range
+    if not bad.any():
+        return image
+    hwc = bad[:, :, None] if a.ndim == 2 else bad
+    alpha = a.ndim == 3 and a.shape[2] in (2, 4)
+    if alpha and hwc[:, :, -1].any():
+        raise ValueError("a float image must hold finite values in [0, 1] in its alpha channel, which is carried "
+                         "through unchanged, inside the hole as well")
+    from .core.run.masks import prepare_mask
+
+    hole = prepare_mask(mask, a.shape[:2], soft=bool(request.soft_mask), amount=float(request.feather)) >= 1.0
+    known_bad = hwc[:, :, :-1].any(axis=2) if alpha else hwc.any(axis=2)
+    known_bad &= ~hole
+    if known_bad.any():
+        r, c = (int(v) for v in np.argwhere(known_bad)[0])
+        edge = " or partly known (under the soft or feathered edge)" if request.soft_mask or request.feather else ""
+        raise ValueError(f"a float image must hold finite values in [0, 1] outside the hole: {int(known_bad.sum()):,} "
+                         f"known{edge} pixels are NaN, infinite or out of range (the first at row {r}, column {c}); "
+                         "NaN is accepted only inside the hole, where every pixel is filled")
+    out = a.copy()
+    px = out[:, :, None] if a.ndim == 2 else out  # a view: writing it writes out
+    n = px.shape[2] - 1 if alpha else px.shape[2]
+    px[:, :, :n][hole[:, :, None] & hwc[:, :, :n]] = 0.0
+    return out
+
+
 def _request(task: str, **settings):
     """The validated request: each setting's kind and range are the command line's, since both
     read the one declaration on the request's field (core/run/settings.py). A 33 px tile on 64 x 64
@@ -135,14 +171,17 @@ def inpaint(image, mask, *, soft_mask: bool | None = None, checkpoint=DEFAULT_CH
     ``mask``: (H, W) bool, integers or floats. Any nonzero pixel is filled; with
     ``soft_mask`` the values (integers scaled by their type's maximum) are a feathered edge;
     ``feather`` (px) softens the edge outward, as the app's Feather and ``--feather`` do.
-    Known pixels come back exactly as they went in.
+    Known pixels come back exactly as they went in. The pixels of a float image inside the hole
+    (where the mask fills every pixel) are unknown: NaN there is accepted and never read; NaN
+    among the known pixels is refused.
     """
     from .core.run.masks import NotAMask
-    pixels, back, _ = _to_unit(image)
     given = {} if soft_mask is None else {"soft_mask": soft_mask}   # None: the request's default (hard)
     request = _request("inpaint", device=device, **given, **settings)
+    known_only = _hole_unknown(image, mask, request)  # NaN in the hole: unknown, as the hole is
+    pixels, back, _ = _to_unit(known_only)
     try:
-        result, job = _run(_loaded(checkpoint, device), request, image, pixels, mask=mask, progress=progress)
+        result, job = _run(_loaded(checkpoint, device), request, known_only, pixels, mask=mask, progress=progress)
     except NotAMask as e:  # a photograph's array given as the mask: say how to mean its grey levels
         raise NotAMask(f"{e}; if its grey levels are a soft edge on purpose, pass soft_mask=True") from None
     import warnings

@@ -93,3 +93,44 @@ def test_readme_example_runs():
     m = re.search(r"<!-- api-example -->\s*```python\n(.*?)```", text, re.S)
     assert m, "the README lost its API example"
     exec(compile(m.group(1), "README.md[api-example]", "exec"), {})
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("channels", [None, 1, 3])
+def test_nan_inside_the_hole_is_unknown_and_accepted(tiny, dtype, channels):
+    """The hole's pixels are unknown by definition: NaN there was refused ('a float image must hold
+    finite values'). It now runs, gives the same fill as any other value there, and NaN nowhere."""
+    shape = (H, W) if channels is None else (H, W, channels)
+    img = np.random.default_rng(0).random(shape).astype(dtype)
+    hole = np.zeros((H, W), bool)
+    hole[5:15, 6:20] = True
+    with_nan = img.copy()
+    with_nan[hole] = np.nan
+    got = api.inpaint(with_nan, hole, checkpoint=tiny, steps=3, seed=1)
+    assert got.dtype == dtype and got.shape == shape and np.isfinite(got).all()
+    assert np.array_equal(got, api.inpaint(img, hole, checkpoint=tiny, steps=3, seed=1))
+    assert np.array_equal(got[~hole], img[~hole])
+    with_nan[hole] = np.inf  # any value there is unknown: infinity, out of range
+    assert np.array_equal(got, api.inpaint(with_nan, hole, checkpoint=tiny, steps=3, seed=1))
+
+
+def test_nan_among_the_known_pixels_is_still_refused(tiny):
+    img = np.random.default_rng(0).random((H, W, 3)).astype(np.float32)
+    hole = np.zeros((H, W), bool)
+    hole[5:15, 6:20] = True
+    img[hole] = np.nan
+    img[2, 3, 1] = np.nan  # a known pixel
+    with pytest.raises(ValueError, match=r"outside the hole: 1 known pixels are NaN, infinite or out of range "
+                                         r"\(the first at row 2, column 3\)"):
+        api.inpaint(img, hole, checkpoint=tiny, steps=3)
+    img[2, 3, 1] = 0.5
+    soft = hole.astype(np.float32)
+    soft[5, 6:20] = 0.5  # partly known under a soft edge: its value is mixed in, so it must be finite
+    with pytest.raises(ValueError, match="known or partly known"):
+        api.inpaint(img, soft, soft_mask=True, checkpoint=tiny, steps=3)
+    rgba = np.concatenate([np.nan_to_num(img), np.ones((H, W, 1), np.float32)], axis=2)
+    rgba[hole, 3] = np.nan  # the alpha is carried through, never filled
+    with pytest.raises(ValueError, match="alpha channel"):
+        api.inpaint(rgba, hole, checkpoint=tiny, steps=3)
+    with pytest.raises(ValueError, match="finite values in"):  # a denoise has no hole: NaN anywhere is refused
+        api.denoise(img, 0.1, checkpoint=tiny)
