@@ -33,7 +33,7 @@ from .core.files.safefiles import IMAGE_FORMATS, PHOTO_FORMATS
 
 __all__ = [
     "ImageIOError", "ImageData", "READ_EXTENSIONS", "WRITE_FORMATS", "load_image", "save_image",
-    "load_mask", "save_mask", "save_gif", "save_frames", "save_gif_steps", "save_frames_steps", "to_uint8",
+    "load_mask", "load_mask_record", "save_mask", "save_gif", "save_frames", "save_gif_steps", "save_frames_steps", "to_uint8",
     "from_uint8", "format_for_path", "METADATA_KEY", "export_options", "check_savable",
 ]
 
@@ -235,7 +235,27 @@ def load_mask(path, shape: tuple[int, int] | None = None) -> np.ndarray:
     otherwise multiplies: a fully transparent pixel is never filled. ``shape`` (H, W), if
     given, must match.
     """
+    return _mask_of(load_image(path), path, shape)
+
+
+def load_mask_record(path, shape: tuple[int, int] | None = None) -> tuple[np.ndarray, float | None]:
+    """(mask, feather): for a file the app's Export Mask wrote (:func:`save_mask` with ``painted``),
+    the painted mask (its white pixels, exactly) and the feather it was exported with, so Export then
+    Load gives the same mask; for any other file, :func:`load_mask`'s mask and None."""
     data = load_image(path)
+    m = _mask_of(data, path, shape)
+    record = data.metadata.get(MASK_RECORD) if isinstance(data.metadata, dict) else None
+    f = record.get("feather") if isinstance(record, dict) else None
+    if isinstance(f, (int, float)) and not isinstance(f, bool) and np.isfinite(f) and 0 <= f <= MAX_FEATHER_RECORD:
+        return (m >= 1.0).astype(np.float32), float(f)
+    return m, None
+
+
+#: Key of an exported mask's record in the file; the largest feather read back from one (px).
+MASK_RECORD, MAX_FEATHER_RECORD = "mask", 1000.0
+
+
+def _mask_of(data, path, shape) -> np.ndarray:
     px = data.pixels
     m = px[:, :, 0] if px.shape[2] == 1 else px @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
     if data.alpha is not None:
@@ -249,16 +269,33 @@ def load_mask(path, shape: tuple[int, int] | None = None) -> np.ndarray:
     return np.clip(m, 0.0, 1.0).astype(np.float32)
 
 
-def save_mask(path, mask: np.ndarray) -> Path:
-    """Write a mask as a grey PNG/TIFF/BMP (white = fill; 16-bit PNG keeps soft edges exact)."""
+def save_mask(path, mask: np.ndarray, *, painted: np.ndarray | None = None, feather: float = 0.0) -> Path:
+    """Write a mask as a grey PNG/TIFF/BMP (white = fill; 16-bit PNG keeps soft edges exact).
+
+    ``painted`` (the app's Export Mask): ``mask`` is ``painted`` feathered by ``feather`` px, the
+    mask a run gets. The file holds it, with every pixel outside ``painted`` kept below white (at
+    most 65534 of 65535, 254 of 255: a feathered edge reaches 1 in the gaps between strokes), and
+    a PNG or TIFF records ``{"mask": {"feather": f}}``: :func:`load_mask_record` gives back the
+    painted mask and the feather exactly. Without the record (a BMP, an editor's file) a mask is
+    read by :func:`load_mask`'s rule, and the app's hard masks fill every nonzero pixel: the
+    feathered edge then loaded as painted, a mask larger by the feather's reach."""
     path = Path(path)
     fmt = format_for_path(path)
     m = np.clip(np.asarray(mask, dtype=np.float32), 0, 1)
-    if fmt in ("PNG", "TIFF"):
-        im = Image.fromarray((m * 65535.0 + 0.5).astype(np.uint16))
-    else:
-        im = Image.fromarray(to_uint8(m))
-    return _atomic_save(path, lambda tmp: im.save(tmp, format=fmt))
+    top = 65535 if fmt in ("PNG", "TIFF") else 255
+    q = (m * np.float32(top) + np.float32(0.5)).astype(np.uint16) if top == 65535 else to_uint8(m)
+    kwargs: dict = {}
+    if painted is not None:
+        outside = np.asarray(painted) < 1.0
+        q[outside] = np.minimum(q[outside], top - 1)
+        text = json.dumps({MASK_RECORD: {"feather": float(feather)}})
+        if fmt == "PNG":
+            kwargs["pnginfo"] = PngInfo()
+            kwargs["pnginfo"].add_text(METADATA_KEY, text)
+        elif fmt == "TIFF":
+            kwargs["tiffinfo"] = {270: text}
+    im = Image.fromarray(q)
+    return _atomic_save(path, lambda tmp: im.save(tmp, format=fmt, **kwargs))
 
 
 # -- trajectories --------------------------------------------------------------------------------------

@@ -291,27 +291,31 @@ class FilesController(QObject):
     def load_mask(self, path) -> bool:
         if self.busy("load a mask") or self.session.doc is None:
             return False
-        try:
-            m = imageio.load_mask(path, self.session.doc.shape)
+        try:  # a mask this app exported gives back what was painted and its feather: the same mask
+            m, feather = imageio.load_mask_record(path, self.session.doc.shape)
             check_mask(m)  # a photograph picked as the mask would mark nearly every pixel
         except (ImageIOError, NotAMask) as e:
             self.w.dialogs.error("Cannot load mask", f"{Path(path).name}: {e}" if isinstance(e, NotAMask) else str(e))
             return False
         self.session.set_mask(m, "load mask")
         self.session.mark_mask_kept()   # it is in the file it came from
+        said = ""
+        if feather is not None and feather != self.session.feather:
+            self.w.mask_panel.feather.setValue(feather)   # the panel, the overlay and the next run's feather
+            said = f" with its feather, {self.session.feather:g} px"
         if not (m > 0).any():
             self._status(f"Loaded mask {Path(path).name}: it is empty, so there is nothing to inpaint yet (white "
                          "pixels mark the region to fill)", 8000)
         else:
-            self._status(f"Loaded mask {Path(path).name}", 4000)
+            self._status(f"Loaded mask {Path(path).name}{said}", 4000)
         return True
 
     def export_mask(self, path) -> bool:
         m = self.session.effective_mask()
         if m is None:
             return False
-        try:
-            imageio.save_mask(path, m)
+        try:  # the feathered mask a run gets, and what was painted: Load Mask gives back the same mask
+            imageio.save_mask(path, m, painted=self.session.mask, feather=self.session.feather)
         except ImageIOError as e:
             self.w.dialogs.error("Cannot export mask", str(e))
             return False
