@@ -53,7 +53,7 @@ class NoiseReadout(QObject):
 
         tp = self.w.task_panel
         nc, s = tp.noise_controls, float(tp.sigma.value()) / 255.0
-        self.w.plots.noise.show(noise_curves(self.fit, s, nc.scale()), use_constant=nc.noise() == "constant")
+        self.w.plots.noise.show(noise_curves(self.fit, s, nc.scale()), nc.noise())
 
     @Slot()
     def estimate(self) -> float | None:

@@ -19,7 +19,7 @@ from .panels import declared
 from ..core.run.requests import DenoiseRequest
 from ..core.run.settings import default_of
 
-__all__ = ["NoiseControls", "NoisePlot", "noise_curves", "run_noise_choice"]
+__all__ = ["NoiseControls", "NoisePlot", "noise_curves", "noise_title", "run_noise_choice"]
 
 CHANNEL_COLOURS = {1: [(90, 90, 90)], 3: [(210, 60, 60), (60, 160, 80), (60, 100, 210)]}
 
@@ -40,6 +40,32 @@ def noise_curves(fit, sigma: float | None, scale: float = 1.0, n: int = 65) -> d
         out["points"].append((np.asarray(c.levels, float) * 255, np.asarray(c.stds, float) * 255,
                               np.asarray(c.counts, float)))
     return out
+
+
+def noise_title(curves: dict, model: str) -> tuple[str, str, bool]:
+    """(title, tooltip, constant) of the noise plot: what the next run will use, by the rule of
+    core/run/noise_law.resolve_noise. ``model`` "auto" (Curve) runs the fitted var = a x + b only
+    where the fit found a slope ("poisson-gaussian"); a flat fit, or none, runs one constant std
+    (the estimate), as the Constant model does. ``constant``: the dashed line is the law that runs
+    (drawn bold, the fitted curves thin). The title said "constant" over bold sloped curves: the
+    fit's kind, not what was drawn nor what would run."""
+    s = curves.get("constant")
+    std = f"{s:.1f}" if s else "estimated"
+    legend = "dots are measured stds, grey bars how many smooth blocks each bin had"
+    if model != "constant" and curves.get("kind") == "poisson-gaussian":
+        return ("noise std: var = a x + b",
+                f"The run uses the noise std fitted on the image, var = a x + b per channel (the bold curves); {legend}; "
+                "the dashed line is the one-sigma estimate, for comparison", False)
+    if model == "constant":
+        why, title = "the Constant model is chosen", f"noise std: constant {std}"
+    elif curves.get("kind") is None:
+        why, title = "no noise curve could be fitted on this image", f"noise std: constant {std} (no fit)"
+    else:
+        why, title = ("the fitted slope is not significant (within 2 standard errors of 0), so Curve runs one "
+                      "constant std"), f"noise std: constant {std} (flat)"
+    thin = "; the thin curves are the fit, var = a x + b, for comparison" if curves.get("curves") else ""
+    return title, (f"The run uses one constant noise std, {std} (0-255 units, the bold dashed line): {why}{thin}; "
+                   f"{legend}"), True
 
 
 def run_noise_choice(run: dict | None, estimate255: float | None):
@@ -127,8 +153,12 @@ class NoisePlot:
         plot.setXRange(0, 255, padding=0.02)
         self._items: list = []
         self.curves = None
+        self.title = "noise std"
 
-    def show(self, curves: dict, use_constant: bool = False):
+    def show(self, curves: dict, model: str = "auto"):
+        """Draw ``curves`` (:func:`noise_curves`) for the noise ``model`` chosen ("auto" or "constant"):
+        the law the run will use bold, and named in the title (:func:`noise_title`)."""
+        title, tip, use_constant = noise_title(curves, model)
         for it in self._items:
             self.plot.removeItem(it)
         self._items = []
@@ -154,12 +184,10 @@ class NoisePlot:
                                    pen=pg.mkPen(40, 40, 40, width=2.5 if use_constant else 1, style=Qt.DashLine))
             self._add(line)
         self.plot.setYRange(0, top, padding=0)
-        kind = {"constant": "constant", "poisson-gaussian": "var = a x + b", None: "no fit"}[curves["kind"]]
         # short: the whole sentence as a title made the plot wider than its part of the dock
-        self.plot.setTitle(f"noise std: {kind}", size="9pt")
-        self.plot.setToolTip(f"The noise std against intensity, fitted on the image ({kind}): dots are "
-                             "measured stds, grey bars how many smooth blocks each bin had, the dashed "
-                             "line the one-sigma estimate")
+        self.plot.setTitle(title, size="9pt")
+        self.plot.setToolTip(tip)
+        self.title = title
 
     def _add(self, item):
         self.plot.addItem(item)

@@ -101,3 +101,55 @@ def test_undo_and_redo_bring_back_the_noise_choice_of_the_run(qtbot, win, tmp_pa
     assert win.runs.accept_result()
     assert win.canvas.undo()
     assert _choice(tp) == ("constant", 0.8, shown)
+
+
+def _constant_noise_png(path, sigma=6.0, size=128):
+    """A clean-looking photo: a ramp with constant noise, whose fit is flat (kind "constant") though
+    each channel's fitted curve has some slope."""
+    rng = np.random.default_rng(1)
+    x = np.tile(np.linspace(0.1, 0.9, size), (size, 1))[:, :, None].repeat(3, 2)
+    y = np.clip(np.round(x * 255 + sigma * rng.standard_normal(x.shape)), 0, 255).astype(np.uint8)
+    Image.fromarray(y).save(path)
+
+
+def _runs(win):
+    """The noise law the next run resolves to (core/run/jobs.resolve, as a run does)."""
+    return win.session.job(win.task_panel.settings().request()).request.noise
+
+
+def test_the_noise_plot_title_names_the_law_the_run_will_use(win, tmp_path):
+    """On a clean photo the title said "constant" over bold sloped curves: the fit's kind, while the
+    curves drawn were the fitted slopes. The title (and the bold line) now say what the run uses."""
+    flat, camera = tmp_path / "flat.png", tmp_path / "camera.png"
+    _constant_noise_png(flat)
+    _camera_png(camera)
+    tp, plot = win.task_panel, win.plots.noise
+    tp.set_task("denoise")
+
+    assert win.files.open_image(flat)
+    curves = plot.curves
+    assert curves["kind"] == "constant" and max(abs(float(c[-1] - c[0])) for c in curves["curves"]) > 0.2
+    assert tp.noise_controls.noise() == "auto" and _runs(win) == "constant"
+    assert plot.title == f"noise std: constant {curves['constant']:.1f} (flat)"
+    assert "not significant" in plot.plot.toolTip() and "thin curves are the fit" in plot.plot.toolTip()
+
+    assert win.files.open_image(camera)
+    assert plot.curves["kind"] == "poisson-gaussian" and _runs(win) == "poisson-gaussian"
+    assert plot.title == "noise std: var = a x + b"
+    tp.noise_controls.set_noise("constant")
+    assert _runs(win) == "constant" and plot.title == f"noise std: constant {plot.curves['constant']:.1f}"
+    tp.noise_controls.strength.setValue(2.0)  # the title's std is the one told to the model
+    assert plot.title == f"noise std: constant {2 * tp.sigma.value():.1f}"
+
+
+def test_noise_title_for_every_fit_and_model():
+    from dpm_studio.gui.noise_view import noise_title
+
+    sloped = {"kind": "poisson-gaussian", "constant": 5.0, "curves": [np.array([1.0, 9.0])]}
+    flat = dict(sloped, kind="constant")
+    none = {"kind": None, "constant": 5.0, "curves": []}
+    assert noise_title(sloped, "auto")[::2] == ("noise std: var = a x + b", False)
+    assert noise_title(flat, "auto")[::2] == ("noise std: constant 5.0 (flat)", True)
+    assert noise_title(none, "auto")[::2] == ("noise std: constant 5.0 (no fit)", True)
+    for curves in (sloped, flat, none):
+        assert noise_title(curves, "constant")[::2] == ("noise std: constant 5.0", True)
