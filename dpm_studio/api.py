@@ -140,7 +140,8 @@ def _run(loaded, request, image, pixels, mask=None, progress=None):
     from .core.run.requests import default_variant
     from .core.run.tasks import run_task
 
-    job = resolve(request, pixels, mask, Source() if image is None else Source.of_dtype(np.asarray(image).dtype))
+    job = resolve(request, pixels, mask, Source() if image is None else Source.of_dtype(np.asarray(image).dtype),
+                  loaded)
     rec = None
     for rec in run_task(loaded, job):
         if progress is not None:

@@ -160,8 +160,8 @@ COMMON = ("steps", "seed", "variance", "precision")
 INPAINT = (*COMMON, "samples", "mode", "jump_length", "jump_n_sample", "start", "start_sigma", "soft_mask",
            "feather", "smc")
 SAMPLE = (*COMMON, "samples")  # the app draws several too (the first is saved, as the app shows it first)
-DENOISE = (*COMMON, "noise", "sigma", "noise_a", "noise_b", "noise_scale", "samples", "method", "ensemble", "clipping", "smc",
-           "tile", "tile_batch", "region")
+DENOISE = (*COMMON, "noise", "sigma", "noise_a", "noise_b", "noise_scale", "samples", "method", "ensemble", "clipping",
+           "clip_steps", "smc", "tile", "tile_batch", "region")
 
 
 def _inpaint_request(args):

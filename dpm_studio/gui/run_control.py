@@ -142,7 +142,7 @@ class RunController(QObject):
             req = req.replace(feather=self.session.feather)
         region = self._denoise_region() if req.task == "denoise" else None
         try:  # the command line's rules (core/run/jobs.py); a mask on a denoise limits it to the region
-            job = self.session.job(req.validate(loaded), region)
+            job = self.session.job(req.validate(loaded), region, loaded)
         except ValueError as e:
             why = app_wording(str(e))
             tp.set_hint(why)

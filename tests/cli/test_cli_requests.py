@@ -22,7 +22,7 @@ def test_the_cli_and_the_app_save_the_same_schema(tmp_path, tiny):
     assert main(["denoise", str(src), "-o", str(out), "--checkpoint", "tiny-rgb", "--sigma", "20",
                  "--ensemble", "1"]) == 0
     meta = load_image(out).metadata
-    expect = DenoiseRequest(sigma=20 / 255, ensemble=1, levels=255, tile_batch=1, noise="constant",
+    expect = DenoiseRequest(sigma=20 / 255, ensemble=1, clip_steps=2, levels=255, tile_batch=1, noise="constant",
                             precision="bf16" if native_bf16("cpu") else "fp32",
                             ).metadata("tiny-rgb")  # as resolved: the arithmetic that ran
     run = dict(meta["runs"][0])

@@ -135,7 +135,7 @@ def test_the_censoring_steps_last_estimate_is_the_identity_view(photos):
     assert ((noisy == 0) | (noisy == 1)).any()
     req = DenoiseRequest(sigma=25 / 255, precision="fp32", seed=0)
     *_, rec = run_task(counted, req, noisy)
-    assert len(calls) == 2 + 5 and req.ensemble == 6
+    assert len(calls) == 2 + 5 and req.for_model(photos).ensemble == 6
     law = T.noise_law(req)
     crop, first = T._uncensor_estimate(photos, noisy, law, 255, 0, "cpu", 1)
     piece = T._Piece(photos, crop, 1, "cpu", law)

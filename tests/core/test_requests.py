@@ -21,7 +21,9 @@ def test_defaults_are_the_command_lines():
     dn = p.parse_args(["denoise", "x.png", "-o", "y.png"])
     d = DenoiseRequest(sigma=0.1)
     assert (d.method, d.ensemble, d.tile, d.seed, d.samples) == (dn.method, dn.ensemble, dn.tile, dn.seed,
-                                                                   dn.samples) == ("mmse", 6, 256, 0, 1)
+                                                                   dn.samples) == ("mmse", None, 256, 0, 1)
+    # the views and censoring steps are the checkpoint's: 6 and 2 for a card that names none
+    assert (d.for_model({}).ensemble, d.for_model({}).clip_steps) == (6, 2)
     i = InpaintRequest()
     assert (i.mode, i.start, i.start_sigma, i.steps, i.jump_length, i.jump_n_sample) == \
         ("forward-approx", "harmonic", 1.0, 19, 5, 2)

@@ -40,7 +40,7 @@ def test_defect9_the_app_denoises_as_the_command_line_does_and_saves_its_schema(
     win.files.set_image(gradient_image())
     win.task_panel.set_task("denoise")
     req = win.task_panel.settings().request()
-    assert req.method == "mmse" and req.ensemble == DenoiseRequest().ensemble == 6
+    assert req.method == "mmse" and req.ensemble == DenoiseRequest().ensemble is None   # the checkpoint's
     assert req.sigma is None  # the estimate, measured by the job as the command line does
     job = win.session.job(req)
     with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS):
@@ -52,6 +52,7 @@ def test_defect9_the_app_denoises_as_the_command_line_does_and_saves_its_schema(
     expect = job.metadata(win.checkpoints.model(win.task_panel.settings().checkpoint))
     assert set(expect) <= set(run) and set(run) - set(expect) <= {"seconds"}, "the app adds only what it measured"
     assert run["method"] == "mmse" and run["sigma_255"] == expect["sigma_255"] and run["ensemble"] == 6
+    assert run["clip_steps"] == 2   # photos-rgb's card names none: the defaults the shipped model always ran
 
 
 def test_defect10_a_grey_photo_on_the_colour_model_costs_what_colour_does(qtbot, win):

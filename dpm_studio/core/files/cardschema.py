@@ -20,6 +20,9 @@ IMAGE_NETS = ("unet", "multiscale")
 MAX_T = 100_000
 #: The most a plain integer in a network's arguments may be (widths, counts).
 MAX_INT = 1_000_000
+#: The run settings a card may give its own default for (``"defaults": {"denoise": {"ensemble": 1}}``),
+#: with their largest value (core/run/requests.py's ``model_defaults``; its ranges are these).
+CARD_DEFAULTS = {"denoise": {"ensemble": 8, "clip_steps": 8}}
 
 
 class CardError(ValueError):
@@ -191,6 +194,22 @@ def check_card(card) -> None:
     for key in ("training",):
         if key in card and not isinstance(card[key], dict):
             raise CardError(f"{key!r} must be an object, not {short_repr(card[key])}")
+    _check_defaults(card)
+
+
+def _check_defaults(card: dict) -> None:
+    """The card's own run defaults: only the settings of :data:`CARD_DEFAULTS`, whole numbers in range."""
+    defaults = _obj(card, "defaults", "", required=False)
+    for task, given in defaults.items():
+        if task not in CARD_DEFAULTS:
+            raise CardError(f"defaults.{printable(task)[:40]} is not a task with card defaults "
+                            f"({', '.join(CARD_DEFAULTS)})")
+        given = _obj(defaults, task, "defaults.")
+        for name in given:
+            if name not in CARD_DEFAULTS[task]:
+                raise CardError(f"defaults.{task}.{printable(name)[:40]} is not a setting a card may give "
+                                f"({', '.join(CARD_DEFAULTS[task])})")
+            _num(given, name, f"defaults.{task}.", 1, CARD_DEFAULTS[task][name], integer=True)
 
 
 def is_image_card(card: dict) -> bool:

@@ -21,6 +21,8 @@ a run needs, decided once for every front end:
   its weights (``Job.region``);
 - the tiles per network call (1 on a CPU, 8 on a GPU) unless the request names them, and the
   network's arithmetic for ``precision="auto"`` (bf16 on a CPU with native bf16, else fp32);
+- with the model: the settings whose default is the checkpoint's card's (a denoise's views and
+  censoring steps; a job resolved without it gets them when it runs);
 - the plan: the pieces the core works on one after the other (a crop around each masked
   region, the denoising tiles, or the one sample), which the memory check, the progress
   and the loop all read.
@@ -156,10 +158,12 @@ def _mask_notes(mask: np.ndarray) -> tuple:
     return ()
 
 
-def resolve(request: _Request, image=None, mask=None, source: Source | None = None) -> Job:
+def resolve(request: _Request, image=None, mask=None, source: Source | None = None, model=None) -> Job:
     """The job of ``request`` on ``image`` (and ``mask``), from a file described by ``source``
-    (None: 8-bit). Raises ValueError with one line a user can act on."""
-    req = request.validate()
+    (None: 8-bit), for ``model`` (a loaded checkpoint or its card: the settings whose default is the
+    model's, :meth:`~.requests._Request.for_model`; None: the run fills them in). Raises ValueError
+    with one line a user can act on."""
+    req = request.validate() if model is None else request.for_model(model).validate()
     if req.precision == "auto":  # the record says the arithmetic that ran: "auto" replayed elsewhere may not be it
         req = replace(req, precision="bf16" if native_bf16(req.device) else "fp32")
     source = source or Source()

@@ -30,6 +30,12 @@ CLIPPINGS = ("censored", "ignore")
 PRECISIONS = ("auto", "fp32", "bf16")
 MAX_ENSEMBLE = 8  # the symmetries of the square (tasks.DIHEDRAL)
 DEFAULT_ENSEMBLE = 6
+# Expectation steps for clipped pixels before the final denoise. On 17 held-out wallpaper
+# crops (8-bit files, one view; benchmarks/clipping.py): one step gained +1.66 / +4.27 dB
+# at sigma 25 / 50 over ignoring the clipping, a second +0.10 / +0.38 more, a third +0.01 /
+# +0.05. Each costs one network pass on tiles that have clipped pixels.
+CLIP_STEPS = 2
+MAX_CLIP_STEPS = 8
 # Defaults a help text names besides its field (each written once: the field and its words read these).
 INPAINT_STEPS = 19   # from the start step (34 network passes with the jumps; InpaintRequest)
 JUMP_LENGTH, JUMP_N = 5, 2   # RePaint's resampling jumps with mode forward-approx
@@ -109,20 +115,37 @@ class _Request:
     def replace(self, **changes):
         return replace(self, **changes)
 
+    #: Settings whose default is the checkpoint's (its card's ``defaults.<task>``; core/files/cardschema.py
+    #: checks them), with the default for a card that names none.
+    model_defaults: ClassVar[dict] = {}
+
+    def for_model(self, model):
+        """This request with each of :attr:`model_defaults` left unset (None) taken from ``model`` (a loaded
+        checkpoint, or its card), or the default here for a card that names none; self when none is unset.
+        The job resolver (core/run/jobs.py) calls it, so the saved record says what ran."""
+        unset = [k for k in self.model_defaults if getattr(self, k) is None]
+        if not unset:
+            return self
+        card = getattr(model, "card", model)
+        said = ((card if isinstance(card, dict) else {}).get("defaults") or {}).get(self.task) or {}
+        return replace(self, **{k: said.get(k, self.model_defaults[k]) for k in unset})
+
     def metadata(self, loaded=None, **extra) -> dict:
         """The record saved with a result: the task, the checkpoint and every setting.
 
         ``loaded``: the loaded checkpoint (or just its name); with it, "all steps" is
         recorded as the number run (a denoising trajectory's "all" starts at the step
-        matched to the noise, so it stays null)."""
+        matched to the noise, so it stays null), and a setting left to the model
+        (:meth:`for_model`) as the model's value."""
         # The model by its name and the SHA-256 of its weights, never by where the file lies (a
         # user's home path would travel in every shared image); the hash tells a user's card
         # that shares a shipped name apart from the shipped one.
         digest = getattr(loaded, "sha256", "")
         unchecked = digest and not getattr(loaded, "weights_checked", True)  # an older card: said, and kept
+        ran = self.for_model(loaded) if hasattr(loaded, "card") else self   # a bare name: unset stays null
         out = {"task": self.task, "checkpoint": getattr(loaded, "name", loaded),
                **({"checkpoint_sha256": digest} if digest else {}),
-               **({"checkpoint_weights_checked": False} if unchecked else {}), **asdict(self),
+               **({"checkpoint_weights_checked": False} if unchecked else {}), **asdict(ran),
                "time": time.strftime("%Y-%m-%dT%H:%M:%S"), **extra}
         T = int(loaded.diffusion.T) if hasattr(loaded, "diffusion") else None
         if T is not None and self.steps is None and self.task != "denoise":
@@ -212,6 +235,7 @@ class DenoiseRequest(_Request):
     (0.9 dB worse and 2.4x slower in the measurements of docs/benchmarks.md)."""
 
     task: ClassVar[str] = "denoise"
+    model_defaults: ClassVar[dict] = {"ensemble": DEFAULT_ENSEMBLE, "clip_steps": CLIP_STEPS}
     sigma: float | None = setting(None, "noise level", "the noise std in the image (default: estimated from the "
                                   "image, by one rule for the app, the command line and the API); to denoise "
                                   "harder than that, raise the noise scale", lo=0, hi=255,
@@ -220,11 +244,14 @@ class DenoiseRequest(_Request):
                           "the fastest; sample: sampled reverse trajectories from the matched step (0.9 dB "
                           "worse, 2.4x slower; exact for one noise level, per-pixel levels approximately unless "
                           "smc)", choices=DENOISE_METHODS)
-    # mmse: views averaged per tile, 1-8. The 7th and 8th views each added under 0.02 dB on
-    # every one of the 15 test cases (5 images x sigma 15/25/50, 8-bit files; 6 views are
-    # 0.00-0.03 dB under 8) for a fifth of the default's network passes (benchmarks/speed.py).
-    ensemble: int = setting(DEFAULT_ENSEMBLE, "ensemble size", "mmse: average over N flips and rotations of "
-                            "each tile (1 to 8; 6 within 0.03 dB of 8)", lo=1, hi=MAX_ENSEMBLE)
+    # mmse: views averaged per tile, 1-8. None: the checkpoint's default (its card's
+    # defaults.denoise, :meth:`for_model`), else DEFAULT_ENSEMBLE. With photos-rgb the 7th and
+    # 8th views each added under 0.02 dB on every one of the 15 test cases (5 images x sigma
+    # 15/25/50, 8-bit files; 6 views are 0.00-0.03 dB under 8) for a fifth of the default's
+    # network passes (benchmarks/speed.py); a larger network may say fewer (docs/speed.md).
+    ensemble: int | None = setting(None, "ensemble size", "mmse: average over N flips and rotations of each "
+                                   f"tile (default: the checkpoint's, {DEFAULT_ENSEMBLE} unless its card says)",
+                                   lo=1, hi=MAX_ENSEMBLE)
     tile: int = setting(256, "tile", f"tile size for large images (at least twice the {OVERLAP} px overlap)",
                         lo=16, hi=4096, unit="pixels")
     overlap: int = setting(OVERLAP, "overlap", "pixels two neighbouring tiles share (blended)", lo=0, hi=2048,
@@ -245,6 +272,12 @@ class DenoiseRequest(_Request):
     clipping: str = setting("censored", "clipping", "censored: a pixel stored as 0 or the top value means the "
                             "noisy value fell at or beyond the edge, and is treated so; ignore: take it as an "
                             "ordinary observation", choices=CLIPPINGS)
+    # Censored clipping's expectation steps (CLIP_STEPS above), one network pass each on a tile
+    # with clipped pixels; None: the checkpoint's default, as ``ensemble``.
+    clip_steps: int | None = setting(None, "number of censoring steps", "censored clipping: expectation steps "
+                                     "for the clipped pixels before the final estimate, one network pass each "
+                                     f"(default: the checkpoint's, {CLIP_STEPS} unless its card says)",
+                                     lo=1, hi=MAX_CLIP_STEPS)
     levels: int | None = setting(None, "quantisation levels", "the file's steps between 0 and its top value "
                                  "(default: from its bit depth)", lo=1, hi=2 ** 32 - 1)
     # The noise model: "constant" (std ``sigma``; None: estimated), "poisson-gaussian"
@@ -311,6 +344,8 @@ class DenoiseRequest(_Request):
             out.pop("region")
         else:
             out["region"] = [int(v) for v in self.region]
+        if self.clipping != "censored":
+            out.pop("clip_steps")
         if self.method == "mmse":  # one estimate in one step: no step variance, steps or samples to record
             for name in ("variance", "steps", "samples"):   # (--steps or --samples given with it do nothing)
                 out.pop(name)

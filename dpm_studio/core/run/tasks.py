@@ -33,16 +33,11 @@ from .noise_law import noise_law
 from .jobs import Job, Source, as_hwc, check_model, resolve
 from ..machine.memory import check_run
 from ..math.rng import make_generator
-from .requests import InpaintRequest, _Request
+from .requests import CLIP_STEPS, InpaintRequest, _Request  # CLIP_STEPS: the default a card may change
 from ..math.sampling import mmse_estimate, reverse_trajectory
 from .tiling import TileBlender
 
 TASKS = ("inpaint", "denoise", "sample")
-# Expectation steps for clipped pixels before the final denoise. On 17 held-out wallpaper
-# crops (8-bit files, one view; benchmarks/clipping.py): one step gained +1.66 / +4.27 dB
-# at sigma 25 / 50 over ignoring the clipping, a second +0.10 / +0.38 more, a third +0.01 /
-# +0.05. Each costs one network pass on tiles that have clipped pixels.
-CLIP_STEPS = 2
 TOP_UP_SEED = 1_000_003  # added to a tile's seed for its top-up noise (a noise told stronger than the file's)
 GREY_MMSE_DRAWS = 4  # the keyword form's grey draws; a DenoiseRequest's default is 1 (core/run/requests.py)
 # The defaults the app and the command line run with, and the measurements behind them,
@@ -265,7 +260,7 @@ def _request_from_keywords(task, settings):
 
 _KEYWORDS = {"smc", "sigma", "size", "steps", "seed", "samples", "mode", "method", "device", "jump_length", "jump_n_sample",
              "context", "tile", "overlap", "ensemble", "start", "start_sigma", "tile_batch", "variance", "grey_draws",
-             "clipping", "levels", "precision", "soft_mask", "feather"}
+             "clipping", "clip_steps", "levels", "precision", "soft_mask", "feather"}
 
 
 def run_task(loaded, task, image: np.ndarray | None = None, *, mask: np.ndarray | None = None,
@@ -287,12 +282,15 @@ def run_task(loaded, task, image: np.ndarray | None = None, *, mask: np.ndarray 
         if settings or image is not None or mask is not None:
             raise TypeError("a job carries its request, pixels and mask")
         job = task
+        # A job resolved without the model takes its defaults now, recorded in the job (a record read
+        # after the run says them; the app's, read before, resolves with the model).
+        job.request = job.request.for_model(loaded)
     elif isinstance(task, _Request):
         if settings:
             raise TypeError("give the settings in the request, not as keywords")
-        job = resolve(task, image, mask, source)
+        job = resolve(task, image, mask, source, loaded)
     else:
-        job = resolve(_request_from_keywords(task, settings), image, mask, source)
+        job = resolve(_request_from_keywords(task, settings), image, mask, source, loaded)
     req = job.request.validate(loaded)
     check_model(loaded, job)  # a grey model is refused on a colour image to inpaint
     check_run(loaded, job)  # refuse what will not fit, first
@@ -468,7 +466,7 @@ def _denoise_mmse(loaded, job: Job, blender):
             tile_seed = None if seed is None else seed + k
             # Clipped pixels are read under the file's noise; a stronger told noise is added after.
             crop, first = _uncensor_estimate(loaded, img[top:bottom, left:right], law.file, levels, tile_seed,
-                                             device, grey_draws)
+                                             device, grey_draws, int(req.clip_steps))
             piece = _Piece(loaded, crop, 1, device, law)
             y, s_file = _mmse_input(piece, tile_seed, grey_draws)
             z, s = _top_up(law, y, s_file, tile_seed, views)
@@ -508,7 +506,8 @@ def _denoise(loaded, job: Job):
     for k, box in enumerate(boxes):
         top, left, bottom, right = box
         tile_seed = None if seed is None else seed + k
-        crop = _uncensor(loaded, img[top:bottom, left:right], law.file, levels, tile_seed, device, req.grey_draws)
+        crop = _uncensor(loaded, img[top:bottom, left:right], law.file, levels, tile_seed, device, req.grey_draws,
+                         int(req.clip_steps))
         piece = _Piece(loaded, crop, samples, device, law)
         s = float(law.file.sigma_u) / piece.std
         # With sequential Monte Carlo every particle of an image must see the same y.

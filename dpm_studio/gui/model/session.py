@@ -179,16 +179,17 @@ class Session:
         self.doc.saved_runs = list(self.doc.runs)
         self.events.saved(path=path)
 
-    def job(self, request, region=None) -> Job:
+    def job(self, request, region=None, model=None) -> Job:
         """The job of ``request`` on the document and its mask, resolved by the rules the command
         line and the API use (core/run/jobs.py): a copy of the pixels, so edits during a run are safe.
-        ``region``: a denoise's (feathered) mask that limits it to the crop around it (core/run/regions.py)."""
+        ``region``: a denoise's (feathered) mask that limits it to the crop around it (core/run/regions.py).
+        ``model``: the loaded checkpoint, whose card's defaults the request takes where it leaves them unset."""
         if request.task == "sample":
-            return resolve(request)
+            return resolve(request, model=model)
         if self.doc is None:
             raise ValueError(f"open an image to {request.task}")
         mask = self.mask.copy() if request.task == "inpaint" and self.mask is not None else region
-        return resolve(request, self.doc.pixels.copy(), mask, self.doc.source)
+        return resolve(request, self.doc.pixels.copy(), mask, self.doc.source, model)
 
     # -- the mask: every change goes through here -----------------------------------------------------
     def _mask_changed(self, live: bool, box):
