@@ -50,19 +50,19 @@ def noise_title(curves: dict, model: str) -> tuple[str, str, bool]:
     (drawn bold, the fitted curves thin). The title said "constant" over bold sloped curves: the
     fit's kind, not what was drawn nor what would run."""
     s = curves.get("constant")
-    std = f"{s:.1f}" if s else "estimated"
+    std = (f"{s:.1f}" if s < 100 else f"{s:.0f}") if s else "estimated"  # short: the title fits a 888 px window
     legend = "dots are measured stds, grey bars how many smooth blocks each bin had"
     if model != "constant" and curves.get("kind") == "poisson-gaussian":
-        return ("noise std: var = a x + b",
+        return ("noise: var = a x + b",
                 f"The run uses the noise std fitted on the image, var = a x + b per channel (the bold curves); {legend}; "
                 "the dashed line is the one-sigma estimate, for comparison", False)
     if model == "constant":
-        why, title = "the Constant model is chosen", f"noise std: constant {std}"
+        why, title = "the Constant model is chosen", f"noise: \u03c3 = {std}"
     elif curves.get("kind") is None:
-        why, title = "no noise curve could be fitted on this image", f"noise std: constant {std} (no fit)"
+        why, title = "no noise curve could be fitted on this image", f"noise: \u03c3 = {std} (no fit)"
     else:
         why, title = ("the fitted slope is not significant (within 2 standard errors of 0), so Curve runs one "
-                      "constant std"), f"noise std: constant {std} (flat)"
+                      "constant std"), f"noise: \u03c3 = {std} (flat)"
     thin = "; the thin curves are the fit, var = a x + b, for comparison" if curves.get("curves") else ""
     return title, (f"The run uses one constant noise std, {std} (0-255 units, the bold dashed line): {why}{thin}; "
                    f"{legend}"), True

@@ -130,16 +130,16 @@ def test_the_noise_plot_title_names_the_law_the_run_will_use(win, tmp_path):
     curves = plot.curves
     assert curves["kind"] == "constant" and max(abs(float(c[-1] - c[0])) for c in curves["curves"]) > 0.2
     assert tp.noise_controls.noise() == "auto" and _runs(win) == "constant"
-    assert plot.title == f"noise std: constant {curves['constant']:.1f} (flat)"
+    assert plot.title == f"noise: \u03c3 = {curves['constant']:.1f} (flat)"
     assert "not significant" in plot.plot.toolTip() and "thin curves are the fit" in plot.plot.toolTip()
 
     assert win.files.open_image(camera)
     assert plot.curves["kind"] == "poisson-gaussian" and _runs(win) == "poisson-gaussian"
-    assert plot.title == "noise std: var = a x + b"
+    assert plot.title == "noise: var = a x + b"
     tp.noise_controls.set_noise("constant")
-    assert _runs(win) == "constant" and plot.title == f"noise std: constant {plot.curves['constant']:.1f}"
+    assert _runs(win) == "constant" and plot.title == f"noise: \u03c3 = {plot.curves['constant']:.1f}"
     tp.noise_controls.strength.setValue(2.0)  # the title's std is the one told to the model
-    assert plot.title == f"noise std: constant {2 * tp.sigma.value():.1f}"
+    assert plot.title == f"noise: \u03c3 = {2 * tp.sigma.value():.1f}"
 
 
 def test_noise_title_for_every_fit_and_model():
@@ -148,8 +148,22 @@ def test_noise_title_for_every_fit_and_model():
     sloped = {"kind": "poisson-gaussian", "constant": 5.0, "curves": [np.array([1.0, 9.0])]}
     flat = dict(sloped, kind="constant")
     none = {"kind": None, "constant": 5.0, "curves": []}
-    assert noise_title(sloped, "auto")[::2] == ("noise std: var = a x + b", False)
-    assert noise_title(flat, "auto")[::2] == ("noise std: constant 5.0 (flat)", True)
-    assert noise_title(none, "auto")[::2] == ("noise std: constant 5.0 (no fit)", True)
+    assert noise_title(sloped, "auto")[::2] == ("noise: var = a x + b", False)
+    assert noise_title(flat, "auto")[::2] == ("noise: \u03c3 = 5.0 (flat)", True)
+    assert noise_title(none, "auto")[::2] == ("noise: \u03c3 = 5.0 (no fit)", True)
     for curves in (sloped, flat, none):
-        assert noise_title(curves, "constant")[::2] == ("noise std: constant 5.0", True)
+        assert noise_title(curves, "constant")[::2] == ("noise: \u03c3 = 5.0", True)
+
+
+def test_the_longest_noise_title_fits_the_smallest_window(qtbot, win):
+    """'noise std: constant 12.6 (flat)' pushed the plot past its view in an 888 x 600 window."""
+    win.resize(888, 600)
+    win.plots.show()
+    plot = win.plots.noise
+    for constant, kind in ((1020.0, None), (99.9, None), (99.9, "constant")):  # strength 4 x sigma 255
+        plot.show({"x": np.linspace(0, 255, 5), "curves": [], "points": [], "kind": kind, "constant": constant},
+                  "auto")
+        qtbot.wait(30)
+        r = plot.plot.sceneBoundingRect()
+        assert r.right() <= win.plots.noise_glw.viewport().width() + 1, (plot.title, r)
+        assert plot.plot.titleLabel.item.boundingRect().width() <= r.width(), plot.title
