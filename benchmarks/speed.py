@@ -1,6 +1,12 @@
 """Speed on a laptop-class CPU (issue 26): one table, every row measured in the same run.
 
     python benchmarks/speed.py [--n 100] [--repeats 3] [--rows one,folder,inpaint,app,large] [--out FILE]
+                               [--checkpoint NAME] [--denoise-options "--ensemble 1"] [--inpaint-options steps=10]
+
+``--checkpoint``: the model of the denoising and inpainting rows (default photos-rgb, the command
+line's); ``--denoise-options``: more of the command line's options for the denoising rows;
+``--inpaint-options``: settings of the inpainting row's request, NAME=INTEGER,... (the app's
+defaults otherwise). Each is printed in the table's rows.
 
 Rows (targets from issue 26):
 
@@ -49,6 +55,9 @@ sys.path.insert(0, str(ROOT))
 import dpm_studio.cli  # noqa: E402,F401  (first, as in the app and the CLI: it sets the process's thread waiting)
 
 SIGMA = 25
+CHECKPOINT = "photos-rgb"   # --checkpoint
+DENOISE_OPTIONS: list[str] = []   # --denoise-options
+INPAINT_OPTIONS: dict = {}   # --inpaint-options
 SIZE = 256
 COLOUR_SOURCES = ("astronaut", "coffee", "chelsea", "rocket")
 GREY_SOURCES = ("camera", "coins", "moon", "brick", "grass", "gravel")
@@ -108,6 +117,18 @@ def run_child(argv: list[str]) -> tuple[float, float, float]:
     return wall, usage.ru_maxrss / 1024.0, usage.ru_utime + usage.ru_stime
 
 
+def denoise_argv(src, out) -> list[str]:
+    """The timed command line: the defaults, or the checkpoint and options given."""
+    return ["denoise", str(src), "--sigma", str(SIGMA), "-o", str(out), "--checkpoint", CHECKPOINT,
+            *DENOISE_OPTIONS]
+
+
+def _named(row: str) -> str:
+    """A row's name, with the checkpoint and options that are not the defaults."""
+    said = ([Path(CHECKPOINT).stem] if CHECKPOINT != "photos-rgb" else []) + DENOISE_OPTIONS
+    return f"{row} [{' '.join(said)}]" if said else row
+
+
 def one_photo(tmp: Path, grey: bool, repeats: int) -> dict:
     u8 = crops(grey, 1)[0]
     path = tmp / f"one-{'grey' if grey else 'colour'}.png"
@@ -115,11 +136,11 @@ def one_photo(tmp: Path, grey: bool, repeats: int) -> dict:
     ours, theirs, la = [], [], load()
     for r in range(repeats):
         out = tmp / f"out-{r}.png"
-        wall, _, cpu = run_child(["denoise", str(path), "--sigma", str(SIGMA), "-o", str(out), "--overwrite"])
+        wall, _, cpu = run_child([*denoise_argv(path, out), "--overwrite"])
         ours.append((wall, cpu))
         theirs.append(bm3d_seconds(u8))
     (a, ac), (b, bc) = (tuple(statistics.median(v[i] for v in runs) for i in (0, 1)) for runs in (ours, theirs))
-    return {"row": f"one 256x256 {'grey' if grey else 'colour'} photo, CLI end to end vs BM3D in-process",
+    return {"row": _named(f"one 256x256 {'grey' if grey else 'colour'} photo, CLI end to end vs BM3D in-process"),
             "ours": f"{a:.2f} s (CPU {ac:.2f})", "reference": f"{b:.2f} s (CPU {bc:.2f}) BM3D", "ratio": a / b,
             "target": "<= 1.00",
             "met": a <= b, "load": f"{la:.1f}-{load():.1f}"}
@@ -134,9 +155,9 @@ def folder(tmp: Path, grey: bool, n: int) -> dict:
         Image.fromarray(u8).save(src / f"{k:03d}.png")
     la = load()
     bm, bmc = (sum(v) for v in zip(*(bm3d_seconds(u8) for u8 in images)))
-    ours, _, cpu = run_child(["denoise", str(src), "--sigma", str(SIGMA), "-o", f"{dst}/"])
+    ours, _, cpu = run_child(denoise_argv(src, f"{dst}/"))
     assert len(list(dst.iterdir())) == n
-    return {"row": f"folder of {n} {kind} 256x256 photos, CLI total vs BM3D in-process total",
+    return {"row": _named(f"folder of {n} {kind} 256x256 photos, CLI total vs BM3D in-process total"),
             "ours": f"{ours:.1f} s (CPU {cpu:.1f})", "reference": f"{bm:.1f} s (CPU {bmc:.1f}) BM3D",
             "ratio": ours / bm, "target": "<= 0.50",
             "met": ours <= bm / 2, "load": f"{la:.1f}-{load():.1f}"}
@@ -149,11 +170,11 @@ def large(tmp: Path) -> list[dict]:
     path = tmp / "large.png"
     Image.fromarray(noisy_u8(photo, 7)).save(path)
     la = load()
-    wall, peak, cpu = run_child(["denoise", str(path), "--sigma", str(SIGMA), "-o", str(tmp / "large-out.png")])
+    wall, peak, cpu = run_child(denoise_argv(path, tmp / "large-out.png"))
     common = {"reference": "", "load": f"{la:.1f}-{load():.1f}"}
-    return [{"row": "12 MP colour photo (rocket 4000x3000), CLI defaults: time", "ours": f"{wall:.1f} s (CPU {cpu:.1f})",
-             "ratio": None, "target": "<= 120 s", "met": wall <= 120, **common},
-            {"row": "12 MP colour photo, CLI defaults: peak resident memory", "ours": f"{peak:.0f} MB",
+    return [{"row": _named("12 MP colour photo (rocket 4000x3000), CLI defaults: time"),
+             "ours": f"{wall:.1f} s (CPU {cpu:.1f})", "ratio": None, "target": "<= 120 s", "met": wall <= 120, **common},
+            {"row": _named("12 MP colour photo, CLI defaults: peak resident memory"), "ours": f"{peak:.0f} MB",
              "ratio": None, "target": "<= 2048 MB", "met": peak <= 2048, **common}]
 
 
@@ -167,19 +188,22 @@ def inpaint(repeats: int) -> dict:
     from skimage import data
 
     torch.set_num_threads(os.cpu_count() or 1)
-    loaded = load_ckpt(resolve("photos-rgb"))
+    loaded = load_ckpt(resolve(CHECKPOINT))
     a = data.astronaut()[128:384, 128:384].astype(np.float32) / 255.0
     mask = np.zeros((SIZE, SIZE), np.float32)
     mask[96:160, 96:160] = 1
     la, times, cpus = load(), [], []
     for r in range(repeats + 1):
         t0, c0 = time.perf_counter(), time.process_time()
-        for _ in run_task(loaded, InpaintRequest(seed=r), a, mask=mask):
+        for _ in run_task(loaded, InpaintRequest(seed=r, **INPAINT_OPTIONS), a, mask=mask):
             pass
         times.append(time.perf_counter() - t0)
         cpus.append(time.process_time() - c0)
     med = statistics.median(times[1:])
-    return {"row": "inpaint a 64x64 hole (256x256 colour), app defaults, one sample, in-process",
+    said = ([Path(CHECKPOINT).stem] if CHECKPOINT != "photos-rgb" else []) + \
+        [f"{k}={v}" for k, v in INPAINT_OPTIONS.items()]
+    row = "inpaint a 64x64 hole (256x256 colour), app defaults, one sample, in-process"
+    return {"row": f"{row} [{' '.join(said)}]" if said else row,
             "ours": f"{med:.2f} s (CPU {statistics.median(cpus[1:]):.2f}; first run {times[0]:.2f} s)", "reference": "", "ratio": None, "target": "<= 1 s",
             "met": med <= 1.0, "load": f"{la:.1f}-{load():.1f}"}
 
@@ -252,7 +276,15 @@ def main(argv=None) -> int:
     ap.add_argument("--rows", default="one,folder,inpaint,app,large",
                     help="which rows, comma-separated (large, the 12 MP one, takes minutes)")
     ap.add_argument("--out", default=None, help="also write the table into this markdown file")
+    ap.add_argument("--checkpoint", default="photos-rgb", help="the denoising and inpainting rows' model")
+    ap.add_argument("--denoise-options", default="", help="more command-line options for the denoising rows")
+    ap.add_argument("--inpaint-options", default="", help="the inpainting row's request settings: NAME=INT,...")
     args = ap.parse_args(argv)
+    import shlex
+
+    global CHECKPOINT, DENOISE_OPTIONS, INPAINT_OPTIONS
+    CHECKPOINT, DENOISE_OPTIONS = args.checkpoint, shlex.split(args.denoise_options)
+    INPAINT_OPTIONS = {k: int(v) for k, v in (kv.split("=") for kv in args.inpaint_options.split(",") if kv)}
     import compileall
 
     compileall.compile_dir(str(ROOT / "dpm_studio"), quiet=1)  # as installed (see above)
@@ -282,7 +314,7 @@ def main(argv=None) -> int:
     if args.out:
         rev = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
                              text=True).stdout.strip()
-        cmd = "python benchmarks/speed.py " + " ".join(argv if argv is not None else sys.argv[1:])
+        cmd = "python benchmarks/speed.py " + shlex.join(argv if argv is not None else sys.argv[1:])
         Path(args.out).write_text(f"Made by `{cmd}` at commit {rev}, {os.cpu_count()} CPUs.\n\n{text}\n")
     return 0
 
