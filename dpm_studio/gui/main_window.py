@@ -222,6 +222,7 @@ class MainWindow(QMainWindow):
     def _on_document(self, event):
         """Another document is open: say what it is (the canvas shows it, the noise readout measures it)."""
         doc = event.document
+        self.task_panel.pages["sample"].set_image_size(doc.shape[:2] if doc is not None else None)
         if doc is not None:
             self.empty_label.setVisible(False)
             self.info_label.setText(doc.describe())

@@ -2,11 +2,16 @@
 ranges, suffixes and tooltips from the settings' one declaration (core/run/settings.py, through
 :func:`~.panels.declared`); the choice boxes' values are the declared choices.
 
-- :class:`InpaintPage`: where the hole starts from; the known-pixel rule and the resampling
-  jumps (shown under "More settings").
+- :class:`InpaintPage`: where the hole starts from, the known-pixel rule and the resampling
+  jumps.
 - :class:`DenoisePage`: the noise model (the fitted curve or one sigma, :class:`~.noise_view.NoiseControls`),
   sigma with its estimate, and the method.
-- :class:`SamplePage`: the size of a drawn image.
+- :class:`SamplePage`: the size of a drawn image, set by hand, to the model's training patch or to
+  the open image's size.
+
+The task group is as tall as its tallest page (the Run button below it stays put when the task
+changes), so each page fills that height with its own settings: the Inpaint and Sample pages
+had one row each, over a blank the height of the Denoise page's four.
 """
 
 from __future__ import annotations
@@ -65,6 +70,8 @@ class InpaintPage(QWidget):
         jr.addWidget(self.jump_length, 1)
         jr.addWidget(QLabel("\u00d7"))
         jr.addWidget(self.jump_n, 1)
+        form.addRow("Known pixels", self.mode)   # inpainting's own: they were under "More settings"
+        form.addRow("Resample jumps", self.jump_row)
 
     def forward(self) -> bool:
         """The forward-noised mode: the one with resampling jumps."""
@@ -163,7 +170,51 @@ class SamplePage(QWidget):
         row.addWidget(QLabel("\u00d7"))
         row.addWidget(self.height_spin, 1)
         form.addRow("Width \u00d7 height", row)
+        self._patch: int | None = None
+        self._image_hw: tuple[int, int] | None = None
+        self.patch_size = QPushButton("Model patch")
+        self.image_size = QPushButton("Image size")
+        self.patch_size.clicked.connect(self._to_patch)
+        self.image_size.clicked.connect(self._to_image)
+        brow = QHBoxLayout()
+        brow.addWidget(self.patch_size, 1)
+        brow.addWidget(self.image_size, 1)
+        form.addRow("Set to", brow)
+        self.note = QLabel("")
+        self.note.setStyleSheet("color: #8a8a8a;")
+        form.addRow("", self.note)
+        self.set_patch(None)
+        self.set_image_size(None)
 
     def hw(self) -> tuple[int, int]:
         """The size (H, W)."""
         return int(self.height_spin.value()), int(self.width_spin.value())
+
+    def _set_hw(self, h: int, w: int):
+        self.height_spin.setValue(h)   # clamped to the declared range, as typing would be
+        self.width_spin.setValue(w)
+
+    def _to_patch(self):
+        if self._patch:
+            self._set_hw(self._patch, self._patch)
+
+    def _to_image(self):
+        if self._image_hw:
+            self._set_hw(*self._image_hw)
+
+    def set_patch(self, patch: int | None):
+        """The side of the crops the chosen model was trained on (its card's ``data.patch``), or None."""
+        self._patch = int(patch) if isinstance(patch, int) and not isinstance(patch, bool) and patch > 0 else None
+        p = self._patch
+        self.patch_size.setEnabled(p is not None)
+        self.patch_size.setToolTip(f"The size of the crops this model was trained on ({p} x {p} px): larger "
+                                   "drawings continue its textures without one scene" if p else
+                                   "This model's card does not say the size of its training crops")
+        self.note.setText(f"the model saw {p} \u00d7 {p} crops" if p else "opens as a new image")  # one line
+
+    def set_image_size(self, hw: tuple[int, int] | None):
+        """The open image's (H, W), or None without one: the Image size button draws one as large."""
+        self._image_hw = (int(hw[0]), int(hw[1])) if hw else None
+        self.image_size.setEnabled(self._image_hw is not None)
+        self.image_size.setToolTip(f"Draw an image of the open image's size ({hw[1]} x {hw[0]} px)" if hw else
+                                   "Open an image to draw one of its size")

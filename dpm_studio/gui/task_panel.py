@@ -182,14 +182,12 @@ class TaskPanel(QWidget):
         self.more.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
         self.more.setArrowType(Qt.RightArrow)
         self.more.setAutoRaise(True)
-        self.more.setToolTip("Known pixels, resampling jumps, step noise, sequential Monte Carlo, device")
+        self.more.setToolTip("Step noise, sequential Monte Carlo, device")
         sf.addRow(self.more)
         self._more = QWidget()
-        self._more_form = mf2 = QFormLayout(self._more)
+        mf2 = QFormLayout(self._more)
         mf2.setContentsMargins(0, 0, 0, 0)
         mf2.setLabelAlignment(Qt.AlignRight | Qt.AlignVCenter)
-        mf2.addRow("Known pixels", self.mode)
-        mf2.addRow("Resample jumps", self._jump_row)
         mf2.addRow("Step noise", self.variance)
         mf2.addRow("Weighing", self.smc)
         mf2.addRow("Device", self.device)
@@ -232,6 +230,8 @@ class TaskPanel(QWidget):
         return self.picker.current_card()
 
     def _on_card(self, card):
+        data = card.get("data") if isinstance(card, dict) else None
+        self.pages["sample"].set_patch(data.get("patch") if isinstance(data, dict) else None)
         if card is not None:
             T = card_T(card)
             if T:
@@ -288,13 +288,8 @@ class TaskPanel(QWidget):
     def _update_enabled(self, *_):
         self._show_exact(self._exact())
         inpaint = self.task() == "inpaint"
-        # Greyed, not hidden, for the other tasks: hiding the two rows moved the Run button by 57 px
-        # when switching Inpaint <-> Sample with "More settings" open.
-        for w in (self.mode, self._jump_row):
+        for w in (self.mode, self._jump_row):   # on the Inpaint page: greyed for the other tasks as well
             w.setEnabled(inpaint)
-            label = self._more_form.labelForField(w)
-            if label is not None:
-                label.setEnabled(inpaint)
         forward = self.pages["inpaint"].forward()
         self.start.setEnabled(inpaint and not self._exact())   # the exact mode starts from noise
         # SMC cannot weigh resampling jumps (InpaintRequest.validate): with it on there are none

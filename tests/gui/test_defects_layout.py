@@ -96,3 +96,36 @@ def test_defect12_models_are_listed_by_purpose_and_the_controls_fit_1280x700(qtb
         win.task_panel.set_task(task)
         _settle(qtbot)
         assert scroll.verticalScrollBar().maximum() == 0, f"{task}: the controls need scrolling at 1280x700"
+
+
+def _content_bottom(page) -> int:
+    """The lowest edge of the page's visible widgets, in the page's coordinates."""
+    from PySide6.QtWidgets import QWidget
+
+    return max(w.mapTo(page, QPoint(0, w.height())).y() for w in page.findChildren(QWidget) if w.isVisible())
+
+
+def test_every_task_page_fills_the_task_group_and_the_run_button_stays_put(qtbot, win):
+    """The Task group is as tall as its tallest page (so the Run button below it stays put), and
+    the Inpaint and Sample pages had one row each over a blank the height of Denoise's four (about
+    60 px of dead space, on an X server: /tmp/defects/before-*.png). Each page now fills it."""
+    tp = win.task_panel
+    win.files.set_image(gradient_image(40, 56))
+    runs = set()
+    for task in ("inpaint", "denoise", "sample"):
+        tp.set_task(task)
+        _settle(qtbot)
+        page = tp.pages[task]
+        blank = tp.task_stack.height() - _content_bottom(page)
+        assert blank <= 12, f"{task}: {blank} px of blank space under the page's settings"
+        runs.add(tp.run_button.mapTo(win, QPoint(0, 0)).y())
+    assert len(runs) == 1, runs
+    assert tp.mode.isVisible() is False and tp.jump_length.isVisible() is False  # on the Inpaint page
+    sp = tp.pages["sample"]
+    assert sp.image_size.isEnabled()
+    sp.image_size.click()
+    assert sp.hw() == (40, 56)
+    assert not sp.patch_size.isEnabled(), "the test model's card says no patch size"
+    sp.set_patch(64)
+    sp.patch_size.click()
+    assert sp.hw() == (64, 64) and sp.note.text() == "the model saw 64 \u00d7 64 crops"
