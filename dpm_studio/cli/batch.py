@@ -344,14 +344,15 @@ def run(args, task: str) -> int:
     if not files:
         raise common.UserError("no images to run: the only one named is the mask")
     out = _check_batch_args(args, files)
-    if task == "inpaint" and Path(args.mask).is_file() and not getattr(args, "soft_mask", False):
+    if args.mask is not None and Path(args.mask).is_file() and not getattr(args, "soft_mask", False):
         _check_one_mask(Path(args.mask))  # one mask for every image: a photograph is refused once, not per image
     for note in notes:  # after the checks: a refused batch is one line
         _note(note)
     if left_out:
         _note(f"note: left out {len(left_out)} file{'s' * (len(left_out) > 1)} that will not run: {_names(left_out)}")
     if len(files) < len(found):
-        _note(f"note: {Path(args.mask).name} is the mask: it is not itself inpainted")
+        done_to = {"inpaint": "inpainted", "denoise": "denoised"}[task]
+        _note(f"note: {Path(args.mask).name} is the mask: it is not itself {done_to}")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -374,7 +375,7 @@ def run(args, task: str) -> int:
         one.input, one.output = str(f), str(output_path(out, f))
         prog.start(k, f.name)
         try:
-            if task == "inpaint":
+            if args.mask is not None:   # inpaint's, or a masked denoise's
                 one.mask = str(find_mask(Path(args.mask), f))
             command(one, loaded=loaded, progress=prog)
             done += 1

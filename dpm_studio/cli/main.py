@@ -1,10 +1,12 @@
-"""Command line: ``dpm-studio [gui] [IMAGE] | inpaint | denoise | sample | train | evaluate | checkpoints | self-test``.
+"""Command line: ``dpm-studio [gui] [IMAGE] | inpaint | denoise | sample | replay | train | evaluate | checkpoints |
+self-test``.
 
 Every long job is a core generator; the commands only render its records (a progress
 line on stderr) and this module turns user errors into one clear line and exit status 2.
 Here: the parser's assembly, ``main`` (the error funnel and the last-resort handler),
 ``checkpoints``, ``gui`` and ``self-test``; ``train``/``evaluate`` live in :mod:`.train`,
-``inpaint``/``denoise``/``sample`` in :mod:`.restore`, what they share in :mod:`.common`.
+``inpaint``/``denoise``/``sample`` in :mod:`.restore`, ``replay`` in :mod:`.replay`, what they
+share in :mod:`.common`.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 
 from .. import __version__
 from . import args as A
-from . import common, restore, train
+from . import common, replay, restore, train
 from .common import UserError
 
 
@@ -100,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--json", action="store_true", help="print the cards as a JSON list")
     train.add_parsers(sub)
     restore.add_parsers(sub)
+    replay.add_parser(sub)
     return p
 
 
@@ -118,8 +121,14 @@ def cmd_denoise(args) -> int:
     return batch.run(args, "denoise") if batch.is_batch(args) else restore.cmd_denoise(args)
 
 
+def cmd_replay(args) -> int:
+    """The command a saved result's record stands for (:mod:`.replay`), run by this parser and these commands."""
+    return replay.cmd_replay(args, build_parser, COMMANDS)
+
+
 COMMANDS = {"gui": cmd_gui, "checkpoints": cmd_checkpoints, "evaluate": train.cmd_evaluate, "train": train.cmd_train,
-            "inpaint": cmd_inpaint, "denoise": cmd_denoise, "sample": restore.cmd_sample, "self-test": cmd_selftest}
+            "inpaint": cmd_inpaint, "denoise": cmd_denoise, "sample": restore.cmd_sample, "self-test": cmd_selftest,
+            "replay": cmd_replay}
 
 
 def _streams_take_any_file_name() -> None:
@@ -149,7 +158,7 @@ def _image_opens_the_app(argv: list, parser) -> list:
 
 # The commands that end the start-up themselves (common.startup_done: once the model or the app
 # is loaded); every other one collects garbage as usual from its first line.
-ENDS_ITS_STARTUP = ("inpaint", "denoise", "sample", "gui")
+ENDS_ITS_STARTUP = ("inpaint", "denoise", "sample", "gui", "replay")
 
 
 def main(argv=None) -> int:

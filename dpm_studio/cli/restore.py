@@ -131,6 +131,8 @@ def _save(args, rec, data, loaded, job):
     alpha = data.alpha if data is not None else None
     samples = getattr(rec, "samples", None) or []
     v = default_variant(job.task, len(samples))   # what the app shows first: the mean, or a sample's first draw
+    if getattr(args, "keep_sample", None) is not None and samples:   # what the app's Accept keeps, chosen
+        v = args.keep_sample
     record = job.metadata(loaded, **({"choice": choice_text(len(samples), v)} if samples else {}))
     meta = saved_metadata([record], __version__, data)
     save_image(out, samples[v - 1] if v else rec.image, alpha, quality=args.quality, metadata=meta,
@@ -138,12 +140,22 @@ def _save(args, rec, data, loaded, job):
     print(str(out))
 
 
-def _request(cls, **settings):
-    """A validated run request from the options given (None: the request's default)."""
+def _request(cls, args=None, **settings):
+    """A validated run request from the options given (None: the request's default), and ``args``'
+    --keep-sample checked against it."""
     try:
-        return cls(**{k: v for k, v in settings.items() if v is not None}).validate()
+        req = cls(**{k: v for k, v in settings.items() if v is not None}).validate()
     except ValueError as e:
         raise UserError(str(e)) from None
+    keep = getattr(args, "keep_sample", None)
+    if keep:
+        if getattr(req, "method", "sample") != "sample":
+            raise UserError("--keep-sample keeps one of several draws: the mmse method makes one estimate "
+                            "(use --method sample)")
+        if keep > int(req.samples):
+            raise UserError(f"--keep-sample {keep} is past the {req.samples} draws: give 1 to {req.samples} "
+                            "(or raise --samples)")
+    return req
 
 
 def _read(path):
@@ -158,22 +170,32 @@ def _read(path):
 # The run settings each command offers; their options are made from the requests' declarations.
 COMMON = ("steps", "seed", "variance", "precision")
 INPAINT = (*COMMON, "samples", "mode", "jump_length", "jump_n_sample", "start", "start_sigma", "soft_mask",
-           "feather", "smc")
+           "feather", "smc", "context")
 SAMPLE = (*COMMON, "samples")  # the app draws several too (the first is saved, as the app shows it first)
 DENOISE = (*COMMON, "noise", "sigma", "noise_a", "noise_b", "noise_scale", "samples", "method", "ensemble", "clipping",
-           "clip_steps", "smc", "tile", "tile_batch", "region")
+           "clip_steps", "smc", "tile", "tile_batch", "region", "soft_mask", "feather", "overlap", "grey_draws", "levels")
 
 
 def _inpaint_request(args):
     from ..core.run.requests import InpaintRequest
 
-    return _request(InpaintRequest, device=args.device, **A.request_settings(InpaintRequest, args, INPAINT))
+    return _request(InpaintRequest, args, device=args.device, **A.request_settings(InpaintRequest, args, INPAINT))
 
 
 def photo_mask_error(mask_path: Path | None, e: Exception) -> UserError:
     """The one line for a photograph given as the mask (core/run/masks.NotAMask)."""
     return UserError(f"--mask {mask_path.name if mask_path else ''}: {e}; if its grey levels are a soft edge on "
                      "purpose, add --soft-mask")
+
+
+def _mask_of(args, data) -> tuple:
+    """(the mask's values, its path) of ``--mask`` (inpaint's, or denoise's: only there), read by one
+    rule (imageio.load_mask: the image's size, or one line naming both sizes); (None, None) without one."""
+    from ..imageio import load_mask
+
+    if getattr(args, "mask", None) is None:
+        return None, None
+    return load_mask(args.mask, shape=data.pixels.shape[:2]), Path(args.mask)
 
 
 def _resolve(req, data, mask=None, mask_path: Path | None = None):
@@ -190,6 +212,28 @@ def _resolve(req, data, mask=None, mask_path: Path | None = None):
     for note in job.notes:
         print(f"dpm-studio: note: {note}", file=sys.stderr)
     return job
+
+
+def _same_mask(args, job) -> None:
+    """A replay (:mod:`.replay`) names the digest of the mask its record was made with: a --mask that
+    gives another mask is refused before the run, not found out from the pixels."""
+    from ..core.run.masks import mask_digest
+
+    want = getattr(args, "expect_mask_sha256", None)
+    m = job.run_mask()
+    if want and (m is None or mask_digest(m) != want):
+        given = f"--mask {Path(args.mask).name}" if args.mask else "no --mask"
+        raise UserError(f"{given}: not the mask the run used (the record's mask_sha256 differs): give the mask "
+                        "it was made with (the app's File > Export Mask)")
+
+
+def _same_model(args, loaded) -> None:
+    """A replay names the digest of the weights its record was made with: another model of that name
+    (a user's card hiding the shipped one, a retrained file) is refused, not run to other pixels."""
+    want = getattr(args, "expect_checkpoint_sha256", None)
+    if want and getattr(loaded, "sha256", None) and loaded.sha256 != want:
+        raise UserError(f"the checkpoint {loaded.name} found here is not the one the run used (its weights' sha256 "
+                        f"is {loaded.sha256[:12]}..., the record's {want[:12]}...): give that one with --checkpoint")
 
 
 def _model_notes(loaded, job):
@@ -209,14 +253,15 @@ def cmd_inpaint(args, loaded=None, progress=None) -> int:
     """One image (a batch, :mod:`.batch`, calls this for each of its images with the loaded
     checkpoint and its progress display)."""
     from ..core.run.tasks import run_task
-    from ..imageio import load_mask
 
     req = _inpaint_request(args)
     data = _read(args.input)
     card = loaded.path if loaded is not None else _card(args.checkpoint)
     _check_output(args, data, card)
-    job = _resolve(req, data, load_mask(args.mask, shape=data.pixels.shape[:2]), Path(args.mask))
+    job = _resolve(req, data, *_mask_of(args, data))
+    _same_mask(args, job)
     loaded = loaded or _load(card, _device(args.device))
+    _same_model(args, loaded)
     _model_notes(loaded, job)
     _save(args, _run_to_end(run_task(loaded, job), "inpaint", progress), data, loaded, job)
     return 0
@@ -226,7 +271,7 @@ def _denoise_request(args):
     """The denoising request, checked before any image is read (sigma None: estimated from it)."""
     from ..core.run.requests import DenoiseRequest
 
-    return _request(DenoiseRequest, device=args.device, **A.request_settings(DenoiseRequest, args, DENOISE))
+    return _request(DenoiseRequest, args, device=args.device, **A.request_settings(DenoiseRequest, args, DENOISE))
 
 
 def cmd_denoise(args, loaded=None, progress=None) -> int:
@@ -237,8 +282,10 @@ def cmd_denoise(args, loaded=None, progress=None) -> int:
     data = _read(args.input)
     card = loaded.path if loaded is not None else _card(args.checkpoint)
     _check_output(args, data, card)
-    job = _resolve(req, data)
+    job = _resolve(req, data, *_mask_of(args, data))
+    _same_mask(args, job)
     loaded = loaded or _load(card, _device(args.device))
+    _same_model(args, loaded)
     _model_notes(loaded, job)
     _save(args, _run_to_end(run_task(loaded, job), "denoise", progress), data, loaded, job)
     return 0
@@ -249,11 +296,12 @@ def cmd_sample(args) -> int:
     from ..core.run.tasks import run_task
 
     w, h = args.size  # parsed and range-checked by argparse (args.parse_size)
-    req = _request(SampleRequest, size=(h, w), device=args.device,
+    req = _request(SampleRequest, args, size=(h, w), device=args.device,
                    **A.request_settings(SampleRequest, args, SAMPLE))
     card = _card(args.checkpoint)
     _check_output(args, None, card)
     loaded = _load(card, _device(args.device))
+    _same_model(args, loaded)
     job = _resolve(req, None)
     _save(args, _run_to_end(run_task(loaded, job), "sample"), None, loaded, job)
     return 0
@@ -271,6 +319,11 @@ def _restore_args(p, cls, names, checkpoint_required=False):
                    help=f"JPEG/WebP quality (default {DEFAULT_QUALITY})")
     p.add_argument("--overwrite", action="store_true", help="allow writing over the input file; in a batch, also "
                    "redo images whose output exists (skipped otherwise, so an interrupted batch resumes)")
+    from ..core.run.requests import variant_range
+
+    p.add_argument("--keep-sample", type=A.int_in(*variant_range(cls)), default=None, metavar="K",
+                   help="of several --samples, save draw K (1 to the number of samples) or 0, their mean, as the "
+                   "app's Accept keeps the one shown (default: the mean; for sample, the first draw)")
     A.add_request_options(p, cls, names)
 
 
@@ -286,6 +339,9 @@ def add_parsers(sub) -> None:
 
     dn = sub.add_parser("denoise", help="remove Gaussian noise from an image")
     dn.add_argument("input", nargs="+", help="the noisy image; or several, or a folder of images (a batch)")
+    dn.add_argument("--mask", default=None, help="denoise only where this mask image is nonzero (the app's "
+                    "painted mask; read as inpaint reads it: --soft-mask, --feather), blended back, every "
+                    "pixel outside kept; in a batch, one mask or a folder of masks matched by file name stem")
     _restore_args(dn, DenoiseRequest, DENOISE)
 
     sm = sub.add_parser("sample", help="draw an image from a model")

@@ -107,10 +107,11 @@ class RunController(QObject):
         tp.set_hint("" if self.session.state == "running" else self.why_not(tp.settings()))
 
     def _denoise_region(self):
-        """Denoising with a mask (or a selection) painted: the feathered mask that limits the run to
-        the crop around it (REGION_MARGIN px of context; core/run/regions.py); None for the whole image."""
-        m = self.session.effective_mask()
-        return m if m is not None and (m > 0).any() else None
+        """Denoising with a mask (or a selection) painted: the painted mask, which the run (with the
+        request's ``feather``) limits to the crop around it (REGION_MARGIN px of context;
+        core/run/regions.py), as ``denoise --mask`` does; None for the whole image."""
+        m = self.session.mask
+        return m.copy() if m is not None and (m > 0).any() else None
 
     # -- a run ----------------------------------------------------------------------------------------------
     def run(self) -> bool:
@@ -138,9 +139,9 @@ class RunController(QObject):
         if self.session.state == "review":
             self.leave_review(show_base=False)
         req = st.request()
-        if req.task == "inpaint":
-            req = req.replace(feather=self.session.feather)
         region = self._denoise_region() if req.task == "denoise" else None
+        if req.task == "inpaint" or region is not None:   # the mask is used: read as the request says
+            req = req.replace(feather=self.session.feather)
         try:  # the command line's rules (core/run/jobs.py); a mask on a denoise limits it to the region
             job = self.session.job(req.validate(loaded), region, loaded)
         except ValueError as e:

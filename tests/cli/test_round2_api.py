@@ -77,7 +77,8 @@ def test_the_api_ranges_are_the_command_lines():
             lo, hi = spec.lo + (1e-6 if spec.open_lo else 0), spec.hi
             for v in (lo, hi):
                 assert action.type(repr(v)) == v
-                tied = {"overlap": 0} if action.dest == "tile" else {}  # a tile is also twice its overlap
+                tied = {"overlap": 0} if action.dest == "tile" else {"tile": 4096} if action.dest == "overlap" \
+                    else {}  # a tile is also twice its overlap
                 req = cls(**{action.dest: held(action.type(repr(v)))}, **tied)
                 if action.dest not in ("noise_a", "noise_b"):  # those need the poisson-gaussian model too
                     req.validate()

@@ -211,6 +211,18 @@ def _check_record(record, task, settings, loaded, px, m, cli_px):
     np.testing.assert_array_equal(_replay(record, loaded, px, m[0]), cli_px)
 
 
+def _replays(saved, mask, tmp_path):
+    """``dpm-studio replay`` of a saved result (its input found beside it by the record's source name)
+    makes its pixels again, bit for bit, and the same record (but the noise's fit: the replay is told the
+    noise the run fitted)."""
+    again = tmp_path / "replayed.png"
+    assert main(["replay", str(saved), *(["--mask", str(mask)] if mask else []), "-o", str(again)]) == 0
+    np.testing.assert_array_equal(_u8(again), _u8(saved), err_msg="the replayed pixels differ")
+    fitted = {"noise_fit"}   # how the first run fitted the noise it recorded; the replay is told that noise
+    assert {k: v for k, v in _record(again).items() if k not in fitted} == \
+        {k: v for k, v in _record(saved).items() if k not in fitted}
+
+
 def _command_line(task, settings, inputs, ckpt_dir, tmp_path):
     """(the loaded model, the command line's result file, its pixels) of a case."""
     src, mask = inputs[:2]
@@ -233,6 +245,7 @@ def test_the_command_line_the_api_and_the_app_make_one_result(qtbot, win, tmp_pa
     assert win.files.save_image(app)
     np.testing.assert_array_equal(_u8(app), cli_px, err_msg="the app's pixels differ from the command line's")
     assert _record(app) == _record(cli), "the app saved another record than the command line"
+    _replays(app, mask if task == "inpaint" else None, tmp_path)
 
     np.testing.assert_array_equal(_api(task, settings, px, m, loaded), cli_px,
                                   err_msg="the API's pixels differ from the command line's")
@@ -357,3 +370,21 @@ def test_steps_past_the_models_T_are_recorded_as_the_steps_run(tmp_path, inputs)
         runs[steps] = out
     np.testing.assert_array_equal(_u8(runs["50"]), _u8(runs["80"]))
     assert _record(runs["80"]) == _record(runs["50"]) and _record(runs["80"])["steps"] == 50
+
+
+@pytest.mark.parametrize("task, variant", [("inpaint", 2), ("sample", 0)])
+def test_the_variant_the_app_keeps_replays(qtbot, win, tmp_path, inputs, task, variant):
+    """The app's Accept keeps the variant shown (a draw, or the mean), and records it ("choice"); the command
+    line saved only its default (the mean of a restoration, a sample's first draw) until --keep-sample."""
+    src, mask = inputs[:2]
+    settings = {"steps": 3, "seed": 6, "samples": 3, **({"size": (16, 16)} if task == "sample" else
+                                                        {"mode": "clamp-approx", "jump_length": 0})}
+    _set_app(win, task, settings, src, mask)
+    with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS):
+        assert win.runs.run(), win.task_panel.hint.text()
+    win.session.choose_variant(variant)
+    assert win.runs.accept_result()
+    app = tmp_path / "app.png"
+    assert win.files.save_image(app)
+    assert _record(app)["choice"] == ("sample 2 of 3" if variant else "mean of 3")
+    _replays(app, mask if task == "inpaint" else None, tmp_path)

@@ -17,8 +17,9 @@ a run needs, decided once for every front end:
   nearly whole gets a note, a photograph's histogram (:func:`~.masks.check_mask`) is refused
   for a hard mask and noted for a soft one;
 - a region denoise (:mod:`.regions`): the request's rectangle or a mask given with a denoise
-  limits the run to the crop around it, with the whole image's noise, blended back through
-  its weights (``Job.region``);
+  (read by the inpainting mask's rules and verdicts: hard or soft, feathered, empty or a
+  photograph refused) limits the run to the crop around it, with the whole image's noise,
+  blended back through its weights (``Job.region``);
 - the tiles per network call (1 on a CPU, 8 on a GPU) unless the request names them, and the
   network's arithmetic for ``precision="auto"`` (bf16 on a CPU with native bf16, else fp32);
 - with the model: the settings whose default is the checkpoint's card's (a denoise's views and
@@ -186,7 +187,9 @@ def resolve(request: _Request, image=None, mask=None, source: Source | None = No
             raise ValueError("the mask is empty: there is nothing to inpaint")
         photo = check_mask(mask, soft=bool(req.soft_mask))  # a photograph given as the mask: refused when hard
         return Job(req, img, alpha, m, plan, source, notes=(photo,) if photo else _mask_notes(m))
-    weights = region_weights(req.region, mask, (H, W))  # a region denoise: None for the whole image
+    # a region denoise (None: the whole image): the mask read by inpainting's rules, a photograph refused
+    weights = region_weights(req.region, mask, (H, W), soft=bool(req.soft_mask), feather=float(req.feather))
+    photo = None if mask is None else check_mask(mask, soft=bool(req.soft_mask), done="denoised")
     req, noise_note = resolve_noise(req, img)  # the noise law and level are the whole image's
     changes, estimated = {}, req.sigma is None and req.noise == "constant"
     if estimated:
@@ -210,6 +213,7 @@ def resolve(request: _Request, image=None, mask=None, source: Source | None = No
     req = replace(req, **changes).validate() if changes else req
     notes = (f"estimated noise sigma = {req.sigma * 255:.1f} (0-255 units)",) if estimated else ()
     notes += (noise_note,) if noise_note else ()
+    notes += (photo,) if photo else ()
     if region is not None:
         top, left, bottom, right = region.box
         notes += (f"only the region ({right - left} x {bottom - top} px with its context) is denoised",)

@@ -68,9 +68,10 @@ def photo_like(mask) -> tuple[float, int] | None:
     return (frac, levels) if levels >= PHOTO_LEVELS else None
 
 
-def check_mask(mask, soft: bool = False) -> str | None:
+def check_mask(mask, soft: bool = False, done: str = "filled") -> str | None:
     """Refuse a hard mask whose histogram is a photograph's (:class:`NotAMask`, naming the fraction
-    of the image it would mark); for a soft mask, a note saying the same. None for a mask's."""
+    of the image it would mark to be ``done``: filled, or denoised); for a soft mask, a note saying
+    the same. None for a mask's."""
     found = photo_like(mask)
     if found is None:
         return None
@@ -84,8 +85,8 @@ def check_mask(mask, soft: bool = False) -> str | None:
                 f"of the image on average and touches {100 * float((m > 0).mean()):.1f}% of it: check it is the "
                 "mask you meant")
     raise NotAMask(f"the mask looks like a photograph, not a mask ({what}): it would mark "
-                   f"{100 * float((m > 0).mean()):.1f}% of the image to be filled; a mask is white where to fill "
-                   "and black where to keep")
+                   f"{100 * float((m > 0).mean()):.1f}% of the image to be {done}; a mask is white where the "
+                   "image is to change and black where to keep it")
 
 
 def prepare_mask(mask, shape: tuple[int, int], soft: bool = False, amount: float = 0.0) -> np.ndarray:

@@ -69,14 +69,18 @@ def region_box(mask: np.ndarray, margin: int = MARGIN) -> tuple | None:
             min(H, int(ys.max()) + 1 + margin), min(W, int(xs.max()) + 1 + margin))
 
 
-def region_weights(region, mask, shape: tuple[int, int]) -> np.ndarray | None:
+def region_weights(region, mask, shape: tuple[int, int], soft: bool = False, feather: float = 0.0) -> np.ndarray | None:
     """The whole image's weights of a region denoise: the request's rectangle ``region`` (x, y, w, h),
-    the ``mask`` (its values, [0, 1], feathered as given), both (their product), or None for neither.
-    A rectangle that leaves the image or a mask of another size is refused (ValueError, one line)."""
+    the ``mask`` (read as inpainting reads it: hard, or soft with ``soft``, then feathered by ``feather``
+    px: :func:`~.masks.prepare_mask`), both (their product), or None for neither. A rectangle that
+    leaves the image, a mask of another size or an empty mask is refused (ValueError, one line)."""
     from .masks import prepare_mask
 
     H, W = shape
-    weights = None if mask is None else prepare_mask(mask, (H, W), soft=True)
+    weights = None if mask is None else prepare_mask(mask, (H, W), soft=soft, amount=feather)
+    if weights is not None and not (weights > 0).any():
+        raise ValueError("the mask is empty (all black): there is nothing in it to denoise; leave the mask out to "
+                         "denoise the whole image")
     if region is not None:
         x, y, w, h = (int(v) for v in region)
         if w < 1 or h < 1 or x < 0 or y < 0 or x + w > W or y + h > H:

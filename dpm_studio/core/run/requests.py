@@ -23,7 +23,7 @@ from ..math.conditioning import INPAINT_MODE_ALIASES, INPAINT_MODES, INPAINT_STA
 from ..math.gaussian import VARIANCES
 from .noise_law import NOISES, check_noise
 from .regions import MARGIN
-from .settings import check, is_real, is_whole, setting
+from .settings import check, is_real, is_whole, setting, spec_of
 
 DENOISE_METHODS = ("mmse", "sample")
 CLIPPINGS = ("censored", "ignore")
@@ -156,7 +156,21 @@ class _Request:
 
 
 @dataclass
-class InpaintRequest(_Request):
+class _MaskedRequest(_Request):
+    """What a task that takes a mask shares: how the mask is read. The mask as given: hard (any
+    nonzero pixel counts) or, with soft_mask, its grey values as the edge; then feathered outward
+    by a Gaussian of std ``feather`` px (core/run/masks.py). Inpainting fills the mask; a
+    denoise given one is limited to it (core/run/regions.py), the app's painted mask and the
+    command line's ``denoise --mask`` alike."""
+
+    soft_mask: bool = setting(False, "soft mask", "use grey mask values as a soft (feathered) edge")
+    feather: float = setting(0.0, "feather", "soften the mask's edge outward: the mask is blurred by a "
+                             "Gaussian of this std before a run; every painted pixel still counts in full",
+                             lo=0, hi=32, unit="pixels", suffix=" px")
+
+
+@dataclass
+class InpaintRequest(_MaskedRequest):
     """Fill the masked pixels. Defaults (docs/conditioning.md): known pixels forward-noised
     (RePaint), a start from a forward-noised harmonic fill at noise std 1, 19 steps with
     resampling jumps of 5 traversed twice (34 network passes; 20 steps were 35 passes, the first
@@ -191,13 +205,6 @@ class InpaintRequest(_Request):
                                         flag="--jump-n")
     context: int = setting(48, "context", "pixels of known surroundings around each masked region",
                            lo=0, hi=4096, unit="pixels")
-    # The mask as given: hard (any nonzero pixel is filled) or, with soft_mask, its grey values as
-    # the edge; then feathered outward by a Gaussian of std ``feather`` px (core/run/masks.py).
-    soft_mask: bool = setting(False, "soft mask", "use grey mask values as a soft (feathered) edge")
-    feather: float = setting(0.0, "feather", "soften the mask's edge outward: the mask is blurred by a "
-                             "Gaussian of this std before a run; every painted pixel is still filled",
-                             lo=0, hi=32, unit="pixels", suffix=" px")
-
     def __post_init__(self):
         self.mode = INPAINT_MODE_ALIASES.get(self.mode, self.mode) if isinstance(self.mode, str) else self.mode
         if self.mode == "exact":
@@ -228,7 +235,7 @@ class InpaintRequest(_Request):
 
 
 @dataclass
-class DenoiseRequest(_Request):
+class DenoiseRequest(_MaskedRequest):
     """Remove Gaussian noise of std ``sigma`` ([0, 1] units). Default: the one-step posterior
     mean ("mmse") averaged over 6 flips and rotations of each 256 px tile (about +0.2 dB
     for 6x the network calls); "sample" runs the reverse trajectory from the matched step
@@ -340,6 +347,9 @@ class DenoiseRequest(_Request):
             out.pop("noise_fit")
         if float(self.noise_scale) == 1.0:
             out.pop("noise_scale")
+        for name, default in (("soft_mask", False), ("feather", 0.0)):  # how a mask is read: said when not
+            if getattr(self, name) == default:   # the default (a masked denoise's record replays with --mask)
+                out.pop(name)
         if self.region is None:
             out.pop("region")
         else:
@@ -385,6 +395,11 @@ def default_variant(task: str, n: int) -> int:
     return 1 if n and task == "sample" else 0
 
 
+def variant_range(cls) -> tuple[int, int]:
+    """The variants a result of request class ``cls`` may keep: 0, the mean, to the most samples."""
+    return 0, int(spec_of(cls, "samples").hi)
+
+
 def choice_text(n: int, variant: int = 0) -> str:
     """What a result of ``n`` samples keeps, as its record says it (``choice``): "sample 2 of 4", or
     "mean of 4" (``variant`` 0: the posterior mean, what the command line and the API save)."""
@@ -401,6 +416,23 @@ def request_for(task: str, **settings):
     if unknown:
         raise ValueError(f"{task} has no setting {', '.join(unknown)}")
     return cls(**settings)
+
+
+def request_of_record(record: dict):
+    """The request a saved run record (:meth:`_Request.metadata`) was made with: its settings, the
+    record's other entries (the checkpoint, the digests, the 0-255 sigma, the time) left out; the
+    size is recorded W x H, a region as a list. Run on the same input (and mask), it makes the same
+    pixels: the record holds the resolved settings (the noise law that ran, the levels, the tile batch)."""
+    task = record.get("task") if isinstance(record, dict) else None
+    if task not in REQUESTS:
+        raise ValueError(f"the record names no task of {', '.join(REQUESTS)}: {task!r}")
+    names = {f.name for f in fields(REQUESTS[task])}
+    settings = {k: v for k, v in record.items() if k in names}
+    if task == "sample" and isinstance(settings.get("size"), list) and len(settings["size"]) == 2:
+        settings["size"] = (settings["size"][1], settings["size"][0])
+    if isinstance(settings.get("region"), list):
+        settings["region"] = tuple(settings["region"])
+    return request_for(task, **settings)
 
 
 def saved_metadata(runs: list[dict], version: str, source=None) -> dict:

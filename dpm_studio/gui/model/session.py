@@ -182,7 +182,8 @@ class Session:
     def job(self, request, region=None, model=None) -> Job:
         """The job of ``request`` on the document and its mask, resolved by the rules the command
         line and the API use (core/run/jobs.py): a copy of the pixels, so edits during a run are safe.
-        ``region``: a denoise's (feathered) mask that limits it to the crop around it (core/run/regions.py).
+        ``region``: a denoise's mask (painted, feathered by the request's ``feather`` as an inpainting's
+        is) that limits it to the crop around it (core/run/regions.py).
         ``model``: the loaded checkpoint, whose card's defaults the request takes where it leaves them unset."""
         if request.task == "sample":
             return resolve(request, model=model)

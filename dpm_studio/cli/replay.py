@@ -1,0 +1,187 @@
+"""``dpm-studio replay RESULT``: run again, or print, the command a saved result's record stands for.
+
+Every result the app or the command line saves carries the run records that made it
+(core/run/requests.saved_metadata). A record's settings become the request again
+(core/run/requests.request_of_record) and that request the ``inpaint``, ``denoise`` or ``sample``
+command line, each setting by its one declared option (cli/args.add_request_options), so the
+command printed (``--print``) and the command run are the same words. The record holds the
+resolved settings (the noise law and level that ran, the tile batch, the arithmetic), so the
+same input (and mask) gives the same pixels; the mask and the model are checked by their
+digests (``mask_sha256``, ``checkpoint_sha256``) before anything runs.
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from dataclasses import fields
+from pathlib import Path
+
+from . import args as A
+from .common import UserError
+
+__all__ = ["add_parser", "cmd_replay", "record_argv"]
+
+PLACEHOLDER_OUT, PLACEHOLDER_MASK = "OUT.png", "MASK.png"   # what --print names where none is given
+
+
+def _names(task: str) -> tuple:
+    from . import restore
+
+    return {"inpaint": restore.INPAINT, "denoise": restore.DENOISE, "sample": restore.SAMPLE}[task]
+
+
+def _option(cls, name: str, value) -> list[str]:
+    """``value`` of setting ``name`` as its command-line option (flag and shown units), or [] where the
+    option's absence means it."""
+    from ..core.run.settings import specs
+
+    s = specs(cls)[name]
+    flag = s.flag or "--" + name.replace("_", "-")
+    if isinstance(value, bool):
+        return [flag] if value else []
+    if isinstance(value, (tuple, list)):
+        return [flag, ",".join(str(int(v)) for v in value)]
+    shown = value * s.scale if s.scale != 1 else value
+    return [flag, shown if isinstance(shown, str) else repr(shown)]  # repr: a float's every digit
+
+
+def record_argv(record: dict, image=None, mask=None, output=PLACEHOLDER_OUT, checkpoint=None) -> list[str]:
+    """The command line (without ``dpm-studio``) of a saved run ``record`` on ``image`` (and ``mask``),
+    saving to ``output``, with the record's checkpoint or ``checkpoint``. A setting the command line
+    cannot give is refused (ValueError, one line)."""
+    from ..core.run.requests import REQUESTS, choice_text, default_variant, request_of_record
+
+    req = request_of_record(record)
+    cls, task = type(req), req.task
+    names = _names(task)
+    argv = [task] + ([] if task == "sample" else [str(image)])
+    argv += ["--mask", str(mask)] if mask is not None else []
+    argv += ["-o", str(output)]
+    if checkpoint or record.get("checkpoint"):
+        argv += ["--checkpoint", str(checkpoint or record["checkpoint"])]
+    if req.device != "cpu":
+        argv += ["--device", req.device]
+    if task == "sample":
+        h, w = (int(v) for v in req.size)
+        argv += ["--size", f"{w}x{h}"]
+    defaults = {f.name: f.default for f in fields(REQUESTS[task])}
+    for f in fields(cls):
+        name, value = f.name, getattr(req, f.name)
+        if name in ("device", "size", "noise_fit") or value is None or value == defaults[name]:
+            continue   # the device and size above; the noise's fit is what the noise law says
+        if name not in names:
+            raise ValueError(f"the run's {name} = {value!r} has no command-line option: replay it with the Python "
+                             "API (dpm_studio.api)")
+        argv += _option(cls, name, value)
+    choice = record.get("choice")
+    if isinstance(choice, str) and choice.startswith("sample "):   # "sample 2 of 4": the draw the app kept
+        k, n = (int(v) for v in choice.split()[1::2])
+        if choice != choice_text(n, default_variant(task, n)):
+            argv += ["--keep-sample", str(k)]
+    elif isinstance(choice, str) and choice.startswith("mean of ") and default_variant(task, req.samples):
+        argv += ["--keep-sample", "0"]
+    return argv
+
+
+def _record(path: Path, run: int | None) -> tuple[dict, int, dict]:
+    """(the chosen run's record, its number from 1, the file's metadata)."""
+    from ..imageio import load_image
+
+    meta = load_image(path).metadata
+    runs = meta.get("runs") if isinstance(meta, dict) else None
+    if not isinstance(runs, list) or not runs or not all(isinstance(r, dict) for r in runs):
+        raise UserError(f"{path.name} carries no dpm-studio run record: only a result the app or the command line "
+                        "saved (PNG, TIFF, WebP, JPEG) can be replayed")
+    k = len(runs) if run is None else run
+    if not 1 <= k <= len(runs):
+        raise UserError(f"--run {run}: {path.name} holds {len(runs)} run{'s' * (len(runs) > 1)}; give 1 to {len(runs)}")
+    return runs[k - 1], k, meta
+
+
+def _needs_mask(record: dict) -> bool:
+    """An inpainting always had a mask; a denoise with a mask's digest and no rectangle was limited to a mask."""
+    return record.get("task") == "inpaint" or (record.get("task") == "denoise" and "mask_sha256" in record
+                                               and "region" not in record)
+
+
+def _input(args, record: dict, k: int, meta: dict) -> Path | None:
+    """The image the run read: --input, or the one run of a file's record on the file named as its source
+    (looked for beside the result)."""
+    if record.get("task") == "sample":
+        return None
+    if args.input is not None:
+        return Path(args.input)
+    source = meta.get("source")
+    if len(meta["runs"]) == 1 and isinstance(source, str) and (Path(args.result).parent / source).is_file():
+        return Path(args.result).parent / source
+    which = f"the image before run {k}" if len(meta["runs"]) > 1 else f"{source or 'the image it was made from'}"
+    raise UserError(f"give the input with --input: {which} (not found beside {Path(args.result).name})")
+
+
+def _already_feathered(record: dict, mask: Path) -> bool:
+    """The mask file holds a feathered edge while the record feathers a hard mask: the app's Export Mask
+    writes the mask a run used, feathered already, as a 16-bit grey PNG or TIFF (a photograph's
+    histogram is not taken for one)."""
+    from ..core.run.masks import photo_like
+    from ..imageio import load_image, load_mask
+
+    if record.get("soft_mask") or not float(record.get("feather") or 0) > 0:
+        return False
+    if load_image(mask).bit_depth != 16:
+        return False
+    m = load_mask(mask)
+    return bool(((m > 0) & (m < 1)).any()) and photo_like(m) is None
+
+
+def cmd_replay(args, build_parser, commands) -> int:
+    """``args``: replay's options; ``build_parser`` and ``commands``: the command line's parser and its
+    commands (cli/main.py hands them in), which run the command the record stands for."""
+    result = Path(args.result)
+    record, k, meta = _record(result, args.run)
+    task = record.get("task")
+    if task not in ("inpaint", "denoise", "sample"):
+        raise UserError(f"run {k} of {result.name} is a {task!r} run: only inpaint, denoise and sample replay")
+    image = _input(args, record, k, meta)
+    mask = args.mask
+    if mask is None and _needs_mask(record) and args.print:
+        mask = PLACEHOLDER_MASK   # the command printed names where the mask goes
+    elif mask is None and _needs_mask(record):
+        raise UserError(f"run {k} of {result.name} used a mask: give it with --mask (the app's File > Export Mask)")
+    expect_mask = record.get("mask_sha256") if task != "sample" else None
+    if args.mask is not None and _already_feathered(record, Path(args.mask)):
+        print(f"dpm-studio: note: {Path(args.mask).name} is feathered already (the app exports the mask a run "
+              "used): read as a soft mask and not feathered again; the same result within the 16-bit rounding "
+              "of its edge", file=sys.stderr)
+        record = {**record, "soft_mask": True, "feather": 0.0}
+        expect_mask = None
+    try:
+        argv = record_argv(record, image, mask, args.output or PLACEHOLDER_OUT, args.checkpoint)
+    except ValueError as e:
+        raise UserError(str(e)) from None
+    if args.print:
+        print(shlex.join(["dpm-studio", *argv]))
+        return 0
+    if args.output is None:
+        raise UserError("give the output with -o (or --print the command)")
+    if args.overwrite:
+        argv.append("--overwrite")
+    sub = build_parser().parse_args(argv)
+    sub.expect_mask_sha256 = expect_mask
+    sub.expect_checkpoint_sha256 = None if args.checkpoint else record.get("checkpoint_sha256")
+    return commands[task](sub)
+
+
+def add_parser(sub) -> None:
+    r = sub.add_parser("replay", help="run again (or --print) the command a saved result's record stands for: "
+                       "the same input, mask and seed give the same pixels")
+    r.add_argument("result", help="an image the app or the command line saved (its metadata holds the runs)")
+    r.add_argument("-o", "--output", default=None, help="where to save the replayed result")
+    r.add_argument("--input", default=None, help="the image the run read (default: the file its record names as "
+                   "its source, beside the result, when it holds one run)")
+    r.add_argument("--mask", default=None, help="the mask the run used (checked against the record's digest)")
+    r.add_argument("--run", type=A.int_in(1, 10_000), default=None, metavar="N",
+                   help="which of the file's runs, from 1 (default: the last)")
+    r.add_argument("--checkpoint", default=None, help="another checkpoint than the record's (then no weights check)")
+    r.add_argument("--print", action="store_true", help="print the equivalent command instead of running it")
+    r.add_argument("--overwrite", action="store_true", help="allow writing over the input file")
