@@ -13,7 +13,6 @@ digests (``mask_sha256``, ``checkpoint_sha256``) before anything runs.
 from __future__ import annotations
 
 import shlex
-import sys
 from dataclasses import fields
 from pathlib import Path
 
@@ -119,21 +118,6 @@ def _input(args, record: dict, k: int, meta: dict) -> Path | None:
     raise UserError(f"give the input with --input: {which} (not found beside {Path(args.result).name})")
 
 
-def _already_feathered(record: dict, mask: Path) -> bool:
-    """The mask file holds a feathered edge while the record feathers a hard mask: the app's Export Mask
-    writes the mask a run used, feathered already, as a 16-bit grey PNG or TIFF (a photograph's
-    histogram is not taken for one)."""
-    from ..core.run.masks import photo_like
-    from ..imageio import load_image, load_mask
-
-    if record.get("soft_mask") or not float(record.get("feather") or 0) > 0:
-        return False
-    if load_image(mask).bit_depth != 16:
-        return False
-    m = load_mask(mask)
-    return bool(((m > 0) & (m < 1)).any()) and photo_like(m) is None
-
-
 def cmd_replay(args, build_parser, commands) -> int:
     """``args``: replay's options; ``build_parser`` and ``commands``: the command line's parser and its
     commands (cli/main.py hands them in), which run the command the record stands for."""
@@ -149,12 +133,6 @@ def cmd_replay(args, build_parser, commands) -> int:
     elif mask is None and _needs_mask(record):
         raise UserError(f"run {k} of {result.name} used a mask: give it with --mask (the app's File > Export Mask)")
     expect_mask = record.get("mask_sha256") if task != "sample" else None
-    if args.mask is not None and _already_feathered(record, Path(args.mask)):
-        print(f"dpm-studio: note: {Path(args.mask).name} is feathered already (the app exports the mask a run "
-              "used): read as a soft mask and not feathered again; the same result within the 16-bit rounding "
-              "of its edge", file=sys.stderr)
-        record = {**record, "soft_mask": True, "feather": 0.0}
-        expect_mask = None
     try:
         argv = record_argv(record, image, mask, args.output or PLACEHOLDER_OUT, args.checkpoint)
     except ValueError as e:

@@ -190,12 +190,24 @@ def photo_mask_error(mask_path: Path | None, e: Exception) -> UserError:
 
 def _mask_of(args, data) -> tuple:
     """(the mask's values, its path) of ``--mask`` (inpaint's, or denoise's: only there), read by one
-    rule (imageio.load_mask: the image's size, or one line naming both sizes); (None, None) without one."""
-    from ..imageio import load_mask
+    rule (imageio.load_mask: the image's size, or one line naming both sizes); (None, None) without one.
+    A mask the app exported holds the painted mask and its feather (imageio.load_mask_record): read as a
+    hard mask it is the painted one, as the app's Load Mask reads it (its feathered edge, taken as painted,
+    grew it by the feather's reach), and a --feather other than the file's is said."""
+    from ..imageio import load_mask_record
 
     if getattr(args, "mask", None) is None:
         return None, None
-    return load_mask(args.mask, shape=data.pixels.shape[:2]), Path(args.mask)
+    m, feather = load_mask_record(args.mask, shape=data.pixels.shape[:2])
+    if feather is not None and getattr(args, "soft_mask", False):   # its grey values asked for: the file's mask
+        from ..imageio import load_mask
+
+        m = load_mask(args.mask, shape=data.pixels.shape[:2])
+    elif feather is not None and feather != float(getattr(args, "feather", 0.0) or 0.0):
+        print(f"dpm-studio: note: {Path(args.mask).name} was exported feathered by {feather:g} px; this run feathers "
+              f"the painted mask by {float(args.feather or 0):g} (--feather {feather:g} gives the app's mask)",
+              file=sys.stderr)
+    return m, Path(args.mask)
 
 
 def _resolve(req, data, mask=None, mask_path: Path | None = None):
