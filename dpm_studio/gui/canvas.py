@@ -149,6 +149,15 @@ class ImageCanvas(pg.GraphicsView):
         """The mask changed: the overlay follows (by the box while a gesture paints); the window
         hears of it from the session's own events."""
         self.overlay.changed(event.live, event.box)
+        if not event.live:
+            self.refresh_hover()
+
+    def refresh_hover(self):
+        """Say again what is under a still pointer: the readout kept the pixel and mask values from
+        before a stroke, an undo or a run's frame until the mouse moved ("mask 0.00" on a painted pixel)."""
+        p = self.input.hover_point()
+        if p is not None:
+            self.hovered.emit((p.x(), p.y()))
 
     def clear_image(self):
         """Show nothing (no document, and no result under review)."""
@@ -160,6 +169,7 @@ class ImageCanvas(pg.GraphicsView):
 
     def _set_picture(self, u8: np.ndarray):
         self._shown = u8
+        self.refresh_hover()
         self.compare.follow(u8, self._showing_original)
         if self._showing_original and self.compare.original() is not None:
             return

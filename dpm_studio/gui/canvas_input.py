@@ -103,6 +103,10 @@ class PointerInput:
             return self.press(ev)  # a quick second click paints like any click
         return False
 
+    def hover_point(self):
+        """The image point under the pointer while it is over the canvas, else None."""
+        return self._hover if self._inside else None
+
     def leave(self):
         # Forget where the pointer was: a later redraw (undo, a brush size, a zoom) must not bring
         # the ring back where the pointer left.

@@ -129,3 +129,24 @@ def test_every_task_page_fills_the_task_group_and_the_run_button_stays_put(qtbot
     sp.set_patch(64)
     sp.patch_size.click()
     assert sp.hw() == (64, 64) and sp.note.text() == "the model saw 64 \u00d7 64 crops"
+
+
+def test_the_pixel_readout_follows_a_stroke_and_undo_under_a_still_pointer(qtbot, win):
+    """After a brush stroke the readout under the pointer said "mask 0.00" on the painted pixel (seen
+    on an X server): it was made on the last mouse move, before the stroke was committed."""
+    from PySide6.QtCore import Qt
+
+    win.files.set_image(gradient_image(64, 64))
+    _settle(qtbot)
+    c = win.canvas
+    a = c.image_to_viewport(20.5, 20.5)   # the brush (the default tool): a dot under the pointer
+    qtbot.mouseMove(c.viewport(), a)
+    assert win.pixel_label.text().endswith("mask 0.00"), win.pixel_label.text()
+    qtbot.mousePress(c.viewport(), Qt.LeftButton, Qt.NoModifier, a)
+    qtbot.mouseRelease(c.viewport(), Qt.LeftButton, Qt.NoModifier, a)
+    _settle(qtbot)
+    assert c.mask()[20, 20] == 1
+    assert win.pixel_label.text().endswith("mask 1.00"), win.pixel_label.text()
+    assert c.undo()
+    _settle(qtbot)
+    assert win.pixel_label.text().endswith("mask 0.00"), win.pixel_label.text()
