@@ -10,6 +10,7 @@ the ``*_dialog`` commands ask through the window's :class:`~.dialogs.Dialogs` fi
 
 from __future__ import annotations
 
+import os
 import traceback
 from pathlib import Path
 
@@ -165,6 +166,8 @@ class FilesController(QObject):
         except ImageIOError as e:
             self.w.dialogs.error("Cannot open image", str(e))
             self._status(f"Could not open {path.name}", 5000)
+            if path.parent.is_dir():   # the next Open starts where this file is, not back in the home folder
+                self.w.settings.setValue("paths/last_folder", os.path.abspath(path.parent))
             return False
         except Exception as e:  # noqa: BLE001 - a decoder bug must not take the app down
             traceback.print_exc()

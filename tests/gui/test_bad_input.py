@@ -215,3 +215,18 @@ def test_a_photograph_picked_as_the_mask_is_refused_saying_what_it_would_mark(wi
     soft[10:20, 8:24] = 1
     assert win.files.load_mask(imageio.save_mask(tmp_path / "soft.png", feather(soft, 3)))  # a soft edge loads
     assert win.canvas.mask().max() == 1 and len(_critical(msgbox)) == 1
+
+
+def test_a_file_that_does_not_open_still_sets_the_folder_of_the_next_open(win, msgbox, tmp_path):
+    """Opening a 0-byte PNG from a folder, then Ctrl+O again, started back in the home folder (seen on
+    an X server): the user had to find the folder again to pick the next file."""
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    (folder / "empty.png").write_bytes(b"")
+    assert not win.files.open_image(folder / "empty.png")
+    assert "empty.png is an empty file (0 bytes), not an image" in _critical(msgbox)[-1][2]
+    assert win.files.last_folder() == str(folder)
+    asked = []
+    win.dialogs.open_image = lambda start: asked.append(start) or None
+    win.files.open_dialog()
+    assert asked == [str(folder)]
