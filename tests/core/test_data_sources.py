@@ -139,6 +139,39 @@ def test_added_photographs_leave_a_checkpoints_held_out_set_alone(tmp_path, monk
         presets.preset_for_card(card).held_out()
 
 
+def test_a_lossless_copy_in_another_format_stands_for_a_cards_file(tmp_path, monkeypatch):
+    """The GPU run carries the wallpapers as lossless WebP (same pixels, other name): a checkpoint
+    trained on the JPEG/PNG files evaluates and resumes on them, and back; a lossy copy is refused."""
+    pixels = {name: _photo(tmp_path / name, k) for k, name in enumerate(("Kite.png", "Path.png"))}
+    monkeypatch.setenv(im.WALLPAPERS_ENV, str(tmp_path))
+    presets._recipe.cache_clear()
+    preset = presets.get_preset("photos-rgb")
+    card = {"name": "photos-rgb", "data": preset.card_data()}
+    before = preset.held_out()
+
+    os.remove(tmp_path / "Path.png")
+    Image.fromarray(pixels["Path.png"]).save(tmp_path / "Path.webp", lossless=True)
+    presets._recipe.cache_clear()
+    own = presets.preset_for_card(card)
+    assert torch.equal(own.held_out(), before)
+    assert own.card_data()["scale"] == card["data"]["scale"]
+    src = {s["file"]: s for s in own.card_data()["provenance"]["sources"] if "file" in s}
+    assert src["Path.webp"]["listed_as"] == "Path.png" and "listed_as" not in src["Kite.png"]
+    assert presets.data_change(card["data"], own.card_data()) is None
+
+    Image.fromarray(pixels["Path.png"]).save(tmp_path / "Path.webp", quality=90)  # lossy: other pixels
+    presets._recipe.cache_clear()
+    with pytest.raises(ValueError, match="Path.png differ"):
+        presets.preset_for_card(card).held_out()
+    lossy = presets.get_preset("photos-rgb").card_data()
+    assert presets.data_change(card["data"], lossy).startswith("1 file(s) changed")
+
+    Image.fromarray(pixels["Path.png"]).save(tmp_path / "Path.jpg", quality=95)  # two candidates: none chosen
+    presets._recipe.cache_clear()
+    with pytest.raises(FileNotFoundError, match="lacks Path.png"):
+        presets.preset_for_card(card).held_out()
+
+
 def test_resuming_on_a_folder_that_gained_a_photograph_warns(tmp_path, capsys):
     from dpm_studio.cli.main import main
     from dpm_studio.core.files.checkpoint import load

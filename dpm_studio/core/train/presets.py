@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Callable
 
 import torch
@@ -230,7 +231,9 @@ def preset_for_card(card: dict) -> Preset:
     A checkpoint trained on a wallpaper folder gets a recipe of just the files its card
     lists (and the bundled photographs if it had them): photographs added to the folder
     later (scripts/fetch_wallpapers.sh --packages ...) then change neither its held-out set
-    nor its scaling.  A listed file whose SHA-256 differs from the card's is an error.
+    nor its scaling.  A listed file whose pixels (or, where the card has no pixel hash, bytes)
+    differ from the card's is an error; one of the same stem in another format stands for a
+    missing one (the lossless WebP copies a GPU run carries).
     """
     data = card.get("data", {})
     if data.get("recipe") == "folder":
@@ -238,7 +241,7 @@ def preset_for_card(card: dict) -> Preset:
     preset = get_preset(data.get("recipe"))
     prov = data.get("provenance")
     sources = prov.get("sources", []) if isinstance(prov, dict) else []
-    files = {s["file"]: s.get("file_sha256") for s in sources
+    files = {s["file"]: s for s in sources
              if isinstance(s, dict) and s.get("origin") == "wallpaper folder" and s.get("file")}
     if not files or not preset.held_out_n:
         return preset
@@ -247,14 +250,31 @@ def preset_for_card(card: dict) -> Preset:
 
     def recipe():
         r = _recipe(name, tuple(sorted(files)), bundled)
-        now = {s.get("file"): s.get("file_sha256") for s in r.provenance["sources"]}
-        changed = sorted(f for f, sha in files.items() if sha and now.get(f) != sha)
+        now = {s.get("listed_as", s.get("file")): s for s in r.provenance["sources"]}
+        changed = sorted(f for f, was in files.items() if _same_data(was, now.get(f) or {}) is False)
         if changed:
             raise ValueError(f"the wallpaper folder's {', '.join(changed)} differ(s) from the file(s) "
                              f"checkpoint {card.get('name', '')!r} was trained on")
         return r
 
     return replace(preset, **_image_data(name, patch, preset.held_out_n, recipe))
+
+
+def _same_data(a: dict, b: dict) -> bool | None:
+    """Whether two sources hold the same training data: by the SHA-256 of their pixels where both
+    record it (a file re-encoded losslessly in another format is the same data), else of their
+    files; None where neither is recorded on both."""
+    for kind in ("pixels_sha256", "file_sha256"):
+        if a.get(kind) and b.get(kind):
+            return a[kind] == b[kind]
+    return None
+
+
+def _source_key(source: dict) -> str:
+    """A source's id, a file's without its extension (``file:Path.jpg`` and the lossless
+    ``file:Path.webp`` that stands for it are one source)."""
+    sid = str(source.get("id"))
+    return str(Path(sid).with_suffix("")) if sid.startswith("file:") else sid
 
 
 def data_change(old: dict, new: dict) -> str | None:
@@ -265,7 +285,7 @@ def data_change(old: dict, new: dict) -> str | None:
     """
     def sources(data):
         prov = data.get("provenance")
-        return {s.get("id"): s.get("file_sha256") for s in (prov.get("sources", []) if isinstance(prov, dict) else [])
+        return {_source_key(s): s for s in (prov.get("sources", []) if isinstance(prov, dict) else [])
                 if isinstance(s, dict)}
 
     a, b = sources(old), sources(new)
@@ -274,7 +294,7 @@ def data_change(old: dict, new: dict) -> str | None:
         parts.append(f"{len(set(b) - set(a))} source(s) added")
     if set(a) - set(b):
         parts.append(f"{len(set(a) - set(b))} removed")
-    changed = [k for k in set(a) & set(b) if a[k] and b[k] and a[k] != b[k]]
+    changed = [k for k in set(a) & set(b) if _same_data(a[k], b[k]) is False]
     if changed:
         parts.append(f"{len(changed)} file(s) changed")
     if old.get("scale") and new.get("scale") and old["scale"] != new["scale"]:

@@ -70,6 +70,7 @@ dequantisation and scaling but no flips.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import math
@@ -214,17 +215,43 @@ class _Source:
     info: dict = field(default_factory=dict)
 
 
+def _listed_files(root: Path, paths: list[Path], only, origin: str) -> tuple[list[Path], dict]:
+    """The files of ``paths`` that ``only`` names, in the order of the names, and {file: name} for
+    those found under another image extension.
+
+    A listed name that is missing is stood for by the one image file of the same stem in another
+    format (``Path.jpg`` by ``Path.webp``): the wallpapers travel to a GPU machine as lossless WebP
+    at the recipe's size, the same training pixels in half the bytes (the card's
+    ``pixels_sha256`` is what :func:`~dpm_studio.core.train.presets.preset_for_card` compares).
+    """
+    by_rel = {str(p.relative_to(root)): p for p in paths}
+    by_stem: dict[str, list[str]] = {}
+    for rel in by_rel:
+        by_stem.setdefault(str(Path(rel).with_suffix("")), []).append(rel)
+    chosen, listed_as, missing = [], {}, []
+    for name in sorted(set(only), key=Path):  # the order list_image_files gives the listed names
+        if name in by_rel:
+            chosen.append(by_rel[name])
+            continue
+        others = by_stem.get(str(Path(name).with_suffix("")), [])
+        if len(others) == 1:
+            chosen.append(by_rel[others[0]])
+            listed_as[others[0]] = name
+        else:
+            missing.append(name)
+    if missing:
+        raise FileNotFoundError(errno.ENOENT, f"{origin} {str(root)!r} lacks {', '.join(missing)}")
+    return chosen, listed_as
+
+
 def _folder_sources(folder, mode, max_side, recursive, origin, only=None):
     """The usable images of a folder (``only``: just these relative file names) and the skipped ones."""
     sources, skipped = [], []
     root = Path(folder)
     paths = list_image_files(root, recursive)
+    listed_as = {}
     if only is not None:
-        wanted = set(only)
-        missing = sorted(wanted - {str(p.relative_to(root)) for p in paths})
-        if missing:
-            raise FileNotFoundError(f"{origin} {str(root)!r} lacks {', '.join(missing)}")
-        paths = [p for p in paths if str(p.relative_to(root)) in wanted]
+        paths, listed_as = _listed_files(root, paths, only, origin)
     for path in paths:
         rel = str(path.relative_to(root))
         side = _sidecar_info(path)
@@ -245,6 +272,8 @@ def _folder_sources(folder, mode, max_side, recursive, origin, only=None):
         a = _limit_side(a, max_side)
         info = {"origin": origin, "file": rel, "native_hw": native,
                 "file_sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+        if rel in listed_as:
+            info["listed_as"] = listed_as[rel]
         info.update(side)
         sources.append(_Source(f"file:{rel}", a, info))
     return sources, skipped
