@@ -352,13 +352,13 @@ def throughput_rows(c: Checks, dev: str, quick: bool, seconds: float, compile: b
     for kind in ("photos",) if quick else ("photos", "unet-te"):
         entry = {"network": {"photos": "photos-rgb (shipped U-Net)", "unet-te": "unet-te (time embedding)"}[kind],
                  "crop": crop, "batch": batch}
-        loops = ["plain"] + ([] if quick else ["plain-bf16"]) + ["fast"] + ([] if quick else ["fast-contiguous"]) \
+        loops = ["plain"] + ([] if quick else ["plain-bf16"]) + ["fast"] + ([] if quick else ["fast-chlast"]) \
             + (["fast+compile"] if compile else [])
         for loop in loops:
             def fn(kind=kind, loop=loop):
                 eps, n = throughput(kind, loop.split("-")[0].split("+")[0], dev, crop, batch, seconds,
                                     compile="compile" in loop, sync_every=2 if quick else 25,
-                                    channels_last=False if loop == "fast-contiguous" else None,
+                                    channels_last=True if loop == "fast-chlast" else None,
                                     bf16=loop == "plain-bf16")
                 entry["params"] = n
                 entry[loop] = eps
@@ -380,7 +380,7 @@ def markdown(head: str, rows: list, table: list) -> str:
     lines = [f"{head}", "", "| check | result | s | detail |", "| --- | --- | --- | --- |"]
     lines += [f"| {r['check']} | {r['result']} | {r['s']} | {r['detail'].replace('|', '/')} |" for r in rows]
     if table:
-        cols = [k for k in ("plain", "plain-bf16", "fast", "fast-contiguous", "fast+compile")
+        cols = [k for k in ("plain", "plain-bf16", "fast", "fast-chlast", "fast+compile")
                 if any(k in e for e in table)]
         lines += ["", "| network | parameters | crop | batch | " + " | ".join(f"{k} loop ex/s" for k in cols)
                   + " | fast / plain (bf16 if measured) |",

@@ -206,3 +206,15 @@ def test_channels_last_applies_to_the_image_network_and_its_batches(channels_las
     w = state.model.net.conv_in.weight
     assert w.is_contiguous(memory_format=torch.channels_last) == channels_last
     assert w.dtype == torch.float32
+
+
+def test_channels_last_is_the_default_only_where_it_was_measured_faster(monkeypatch):
+    """An H100 trained unet-te 1.25x faster contiguous (docs/gpu.md): CUDA defaults to it; a CPU
+    with native bf16 keeps channels_last."""
+    from dpm_studio.core.train import fasttrain
+
+    assert fasttrain.channels_last_pays("cuda") is False
+    assert fasttrain.channels_last_pays("cuda:1") is False
+    for native in (True, False):
+        monkeypatch.setattr(fasttrain, "native_bf16", lambda dev, native=native: native)
+        assert fasttrain.channels_last_pays("cpu") is native
