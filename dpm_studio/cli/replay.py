@@ -146,7 +146,7 @@ def cmd_replay(args, build_parser, commands) -> int:
         argv.append("--overwrite")
     sub = build_parser().parse_args(argv)
     sub.expect_mask_sha256 = expect_mask
-    sub.expect_checkpoint_sha256 = None if args.checkpoint else record.get("checkpoint_sha256")
+    sub.expect_checkpoint_sha256 = record.get("checkpoint_sha256")   # a --checkpoint too: the same weights
     return commands[task](sub)
 
 
@@ -160,6 +160,7 @@ def add_parser(sub) -> None:
     r.add_argument("--mask", default=None, help="the mask the run used (checked against the record's digest)")
     r.add_argument("--run", type=A.int_in(1, 10_000), default=None, metavar="N",
                    help="which of the file's runs, from 1 (default: the last)")
-    r.add_argument("--checkpoint", default=None, help="another checkpoint than the record's (then no weights check)")
+    r.add_argument("--checkpoint", default=None, help="where the record's checkpoint is, a name or a path, when its "
+                   "name is not found here (its weights must be the record's: checked by their sha256)")
     r.add_argument("--print", action="store_true", help="print the equivalent command instead of running it")
     r.add_argument("--overwrite", action="store_true", help="allow writing over the input file")

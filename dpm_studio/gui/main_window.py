@@ -166,6 +166,7 @@ class MainWindow(QMainWindow):
         ev.state.connect(self._on_state)
         ev.result.connect(self.update_actions)
         ev.saved.connect(self.update_title)
+        ev.kept.connect(self.update_title)   # a mask kept (run, exported, loaded): its edits no longer unsaved
         self.tool_group.triggered.connect(self._on_tool_action)
         c.toolChanged.connect(self._on_tool_changed)
         c.hovered.connect(self._on_hover)
@@ -242,6 +243,7 @@ class MainWindow(QMainWindow):
             return
         self._show_coverage()
         self.update_actions()
+        self.update_title()   # a painted, erased or undone mask: its unused edits are unsaved work
         if self.session.state == "edit":
             self.runs.update_hint()
 
@@ -296,7 +298,9 @@ class MainWindow(QMainWindow):
             self.setWindowTitle(APP_NAME)
             return
         mark = " \u2022 result under review" if review else ""
-        star = "*" if self.has_unsaved() else ""
+        # unsaved work: the image's changes, a result under review, or mask edits no run, export or load
+        # keeps (closing or replacing the image asks about all three: files.confirm_replace)
+        star = "*" if self.has_unsaved() or self.session.mask_has_unused_edits() else ""
         self.setWindowTitle(f"{self.doc_name() or 'untitled'}{star}{mark} \u2014 {APP_NAME}")
 
     def update_actions(self, *_):

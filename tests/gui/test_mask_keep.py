@@ -200,3 +200,34 @@ def test_accepting_a_sample_in_place_of_a_painted_mask_asks_first(qtbot, win):
     win.dialogs.answers["confirm"] = True
     assert win.runs.accept_result()
     assert win.session.doc is not doc and win.session.doc.shape == (16, 16)
+
+
+def _starred(win) -> bool:
+    return "*" in win.windowTitle().split(" \u2014 ")[0]
+
+
+def test_the_title_marks_a_painted_unused_mask_as_unsaved_work(qtbot, win, answer, tmp_path):
+    """The title's * ignored the mask: a painted mask that closing asks about showed a clean title. Now
+    it follows ``mask_has_unused_edits`` through every change: paint, export, undo, a run, clear."""
+    win.files.set_image(gradient_image(32, 32, seed=3), name="first.png")
+    win.session.saved(tmp_path / "first.png")   # the image itself clean
+    assert not _starred(win), win.windowTitle()
+    _paint(qtbot, win)
+    assert _starred(win), "a painted mask nothing keeps is unsaved work"
+    assert win.files.export_mask(tmp_path / "m.png")
+    assert not _starred(win), "exported: kept"
+    win.canvas.undo()   # the stroke taken back: the mask differs from the exported one
+    assert _starred(win) is win.session.mask_has_unused_edits() is False   # empty: nothing to lose
+    win.canvas.redo()
+    assert not _starred(win), "the exported mask again"
+    drag(win.canvas, [(26.5, 26.5), (28.5, 28.5)])
+    assert _starred(win)
+    answer.click = "Cancel"
+    assert not win.close() and len(answer.asked) == 1, answer.asked   # closing asks, as the mark says
+    _run(qtbot, win)
+    assert win.runs.discard_result()
+    assert not _starred(win), "a run used it"
+    drag(win.canvas, [(2.5, 26.5), (4.5, 28.5)])
+    assert _starred(win)
+    win.session.clear_mask()
+    assert not _starred(win), "an empty mask has nothing to lose"

@@ -21,6 +21,8 @@ Events (each an :class:`~.events.Event`; ``event.source`` is the session):
 - ``state``: "edit", "running" or "review" (``event.state``)
 - ``result``: the last run's result, trajectory or chosen variant changed
 - ``saved``: the document was saved (its name and path changed, it is clean)
+- ``kept``: the mask as it is now is kept (a run started from it, it was exported or loaded), so
+  whether it holds unused edits (:meth:`Session.mask_has_unused_edits`) may have changed
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from ...core.run.settings import default_of
 __all__ = ["Document", "Session", "EVENTS"]
 
 APP_SOFT_MASK = default_of(InpaintRequest, "soft_mask")  # the app's requests leave it so: a mask is hard
-EVENTS = ("document", "pixels", "mask", "feather", "history", "state", "result", "saved")
+EVENTS = ("document", "pixels", "mask", "feather", "history", "state", "result", "saved", "kept")
 
 
 @dataclass
@@ -170,8 +172,9 @@ class Session:
         return kept is None or kept.shape != m.shape or not np.array_equal(kept, m)
 
     def mark_mask_kept(self):
-        """The mask as it is now is kept elsewhere: it was exported, or loaded from a file."""
+        """The mask as it is now is kept elsewhere: it was exported, loaded from a file, or a run used it."""
         self._mask_kept = None if self.mask is None else self.mask.copy()
+        self.events.kept()
 
     def saved(self, path):
         path = Path(path)
