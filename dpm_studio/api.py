@@ -21,8 +21,14 @@ Every other keyword is a setting of :class:`~dpm_studio.core.run.requests.Inpain
 rectangle, ...), with the same defaults the
 command line and the app use, since all three build the same request. ``checkpoint``: a
 shipped checkpoint's name, a path, or what :func:`load_checkpoint` returned; loaded
-checkpoints are kept for the next call. ``progress(done, total)`` is called as the run
-goes. A bad value raises ``ValueError`` with one line saying what to change.
+checkpoints are kept for the next call; None (the default) is the task's own default model,
+:func:`dpm_studio.paths.default_checkpoint` (``DEFAULT_CHECKPOINTS``: the command line's and the
+app's too), read at each call. The result's model is the one a saved record names.
+``progress(done, total)`` is called as the run goes. A bad value raises ``ValueError`` with one
+line saying what to change.
+
+``DEFAULT_CHECKPOINT`` stays importable for older scripts; it is deprecated: it names the
+inpainting (and sampling) default only. ``default_checkpoint("denoise")`` is the denoising one.
 """
 
 from __future__ import annotations
@@ -31,26 +37,30 @@ from typing import Callable
 
 import numpy as np
 
-from .paths import DEFAULT_CHECKPOINT
+from .paths import DEFAULT_CHECKPOINT, default_checkpoint
 
-__all__ = ["denoise", "inpaint", "sample", "load_checkpoint", "DEFAULT_CHECKPOINT"]
+__all__ = ["denoise", "inpaint", "sample", "load_checkpoint", "default_checkpoint", "DEFAULT_CHECKPOINT"]
 
 
-def load_checkpoint(name_or_path=DEFAULT_CHECKPOINT, device: str = "cpu"):
-    """A loaded checkpoint, kept for the next call with the same files (unchanged since) and device."""
+def load_checkpoint(name_or_path=None, device: str = "cpu", *, task: str = "inpaint"):
+    """A loaded checkpoint, kept for the next call with the same files (unchanged since) and device;
+    ``name_or_path`` None: ``task``'s default model (:func:`default_checkpoint`)."""
     import warnings
 
     from .core.files.checkpoint import load_cached
     from .core.machine.devices import check_device
 
+    if name_or_path is None:
+        name_or_path = default_checkpoint(task)
     loaded = load_cached(name_or_path, check_device(device))
     for note in loaded.notes:  # e.g. a card without weights_sha256: loaded, never silently
         warnings.warn(note, UserWarning, stacklevel=2)
     return loaded
 
 
-def _loaded(checkpoint, device):
-    return checkpoint if hasattr(checkpoint, "diffusion") else load_checkpoint(checkpoint, device)
+def _loaded(checkpoint, device, task: str):
+    """``checkpoint`` loaded (None: ``task``'s default model, read now, not when the module was imported)."""
+    return checkpoint if hasattr(checkpoint, "diffusion") else load_checkpoint(checkpoint, device, task=task)
 
 
 def _to_unit(image) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray], float]:
@@ -151,7 +161,7 @@ def _run(loaded, request, image, pixels, mask=None, progress=None):
     return (samples[v - 1] if v else rec.image), job
 
 
-def denoise(image, sigma: float | None = None, *, checkpoint=DEFAULT_CHECKPOINT, device: str = "cpu",
+def denoise(image, sigma: float | None = None, *, checkpoint=None, device: str = "cpu",
             progress: Callable[[int, int], None] | None = None, **settings) -> np.ndarray:
     """``image`` without its noise: of std ``sigma`` (the array's units), or as ``noise``
     says ("auto", the default without ``sigma``; "constant"; "poisson-gaussian" with
@@ -162,10 +172,10 @@ def denoise(image, sigma: float | None = None, *, checkpoint=DEFAULT_CHECKPOINT,
     if sigma is not None and not is_real(sigma):
         raise ValueError(f"sigma must be a number in the image's units, not {sigma!r}")
     request = _request("denoise", sigma=None if sigma is None else float(sigma) / unit, device=device, **settings)
-    return back(_run(_loaded(checkpoint, device), request, image, pixels, progress=progress)[0])
+    return back(_run(_loaded(checkpoint, device, "denoise"), request, image, pixels, progress=progress)[0])
 
 
-def inpaint(image, mask, *, soft_mask: bool | None = None, checkpoint=DEFAULT_CHECKPOINT, device: str = "cpu",
+def inpaint(image, mask, *, soft_mask: bool | None = None, checkpoint=None, device: str = "cpu",
             progress: Callable[[int, int], None] | None = None, **settings) -> np.ndarray:
     """``image`` with the pixels where ``mask`` is nonzero filled in.
 
@@ -182,7 +192,8 @@ def inpaint(image, mask, *, soft_mask: bool | None = None, checkpoint=DEFAULT_CH
     known_only = _hole_unknown(image, mask, request)  # NaN in the hole: unknown, as the hole is
     pixels, back, _ = _to_unit(known_only)
     try:
-        result, job = _run(_loaded(checkpoint, device), request, known_only, pixels, mask=mask, progress=progress)
+        result, job = _run(_loaded(checkpoint, device, "inpaint"), request, known_only, pixels, mask=mask,
+                           progress=progress)
     except NotAMask as e:  # a photograph's array given as the mask: say how to mean its grey levels
         raise NotAMask(f"{e}; if its grey levels are a soft edge on purpose, pass soft_mask=True") from None
     import warnings
@@ -195,12 +206,12 @@ def inpaint(image, mask, *, soft_mask: bool | None = None, checkpoint=DEFAULT_CH
     return out
 
 
-def sample(size: tuple[int, int], *, checkpoint=DEFAULT_CHECKPOINT, device: str = "cpu",
+def sample(size: tuple[int, int], *, checkpoint=None, device: str = "cpu",
            progress: Callable[[int, int], None] | None = None, **settings) -> np.ndarray:
     """A new image drawn from the model, of ``size`` (height, width): float32 (H, W, C) in [0, 1], C
     the model's channels. The settings are :class:`~dpm_studio.core.run.requests.SampleRequest`'s
     (``steps``, ``seed``, ``samples``, ...); of several samples, the first draw (their mean is a blur
     of unrelated images), as ``dpm-studio sample`` saves it and the app shows it first."""
     request = _request("sample", size=tuple(size) if hasattr(size, "__len__") else size, device=device, **settings)
-    result, _ = _run(_loaded(checkpoint, device), request, None, None, progress=progress)
+    result, _ = _run(_loaded(checkpoint, device, "sample"), request, None, None, progress=progress)
     return np.clip(result, 0.0, 1.0).astype(np.float32)

@@ -45,5 +45,26 @@ def icon_file(size: int | None = None) -> Path:
     return icons / f"{size}x{size}" / "apps" / f"{ICON_NAME}.png"
 
 
-# The checkpoint for a user's own photos when nothing else is chosen (command line and app).
-DEFAULT_CHECKPOINT = "photos-rgb"
+#: The model each task runs when none is chosen: the command line (``--checkpoint`` left out), the
+#: API (``checkpoint=None``) and the app (a task whose model the user has not picked) all read it
+#: here, through :func:`default_checkpoint`, at the moment they need it. One model need not be best
+#: at everything: a network that denoises better may inpaint no better and slower. A saved result
+#: records the checkpoint it was made with (name and weights' SHA-256), so changing an entry here
+#: never changes what a replay runs.
+DEFAULT_CHECKPOINTS = {"denoise": "photos-rgb", "inpaint": "photos-rgb", "sample": "photos-rgb"}
+
+
+def default_checkpoint(task: str) -> str:
+    """The checkpoint ``task`` ("denoise", "inpaint" or "sample") runs when none is chosen."""
+    try:
+        return DEFAULT_CHECKPOINTS[task]
+    except KeyError:
+        raise ValueError(f"no default checkpoint for the task {task!r}: one of "
+                         f"{', '.join(DEFAULT_CHECKPOINTS)}") from None
+
+
+#: Deprecated: one default for every task, from before the defaults were per task. Kept importable
+#: (``dpm_studio.api.DEFAULT_CHECKPOINT``) for scripts that name it; it is the inpainting (and
+#: sampling) default, the general photo model, which a model better only at denoising does not
+#: replace. Use :func:`default_checkpoint` (nothing in dpm_studio reads this name).
+DEFAULT_CHECKPOINT = DEFAULT_CHECKPOINTS["inpaint"]

@@ -9,7 +9,7 @@ from pathlib import Path
 from .. import __version__
 from . import args as A
 from .common import Progress, UserError, _device, _load
-from ..paths import DEFAULT_CHECKPOINT
+from ..paths import default_checkpoint
 
 
 def _run_to_end(gen, label: str, progress=None):
@@ -319,11 +319,17 @@ def cmd_sample(args) -> int:
     return 0
 
 
-def _restore_args(p, cls, names, checkpoint_required=False):
+#: How each command names its task in --help's note on the default model.
+_TASK_WORDS = {"inpaint": "inpainting", "denoise": "denoising", "sample": "sampling"}
+
+
+def _restore_args(p, cls, names):
     p.add_argument("-o", "--output", required=True, help="output image (PNG, JPEG, TIFF, BMP, WebP); with several "
                    "inputs or a folder, the output folder (each result keeps its input's name)")
-    p.add_argument("--checkpoint", default=None if checkpoint_required else DEFAULT_CHECKPOINT,
-                   required=checkpoint_required, help="a shipped checkpoint's name or a path")
+    task = cls.task   # each task has its own default model (paths.DEFAULT_CHECKPOINTS), read when the parser is made
+    p.add_argument("--checkpoint", default=default_checkpoint(task),
+                   help=f"a shipped checkpoint's name or a path (default: {default_checkpoint(task)}, the "
+                   f"{_TASK_WORDS[task]} default; the saved result records the one used)")
     p.add_argument("--device", default="cpu", help="cpu or cuda (cuda:N for one of several cards)")
     from ..imageio import DEFAULT_QUALITY, QUALITY  # the app's Save As proposes the same
 
@@ -357,5 +363,5 @@ def add_parsers(sub) -> None:
     _restore_args(dn, DenoiseRequest, DENOISE)
 
     sm = sub.add_parser("sample", help="draw an image from a model")
-    _restore_args(sm, SampleRequest, SAMPLE, checkpoint_required=True)
+    _restore_args(sm, SampleRequest, SAMPLE)
     sm.add_argument("--size", required=True, type=A.parse_size, help="WxH, e.g. 64x64")

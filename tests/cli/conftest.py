@@ -9,8 +9,8 @@ from dpm_studio.core.files import checkpoint
 from dpm_studio.core.math.nets import build_net
 
 
-def save_tiny(folder, name="tiny-rgb", channels=3):
-    torch.manual_seed(0)
+def save_tiny(folder, name="tiny-rgb", channels=3, seed=0):
+    torch.manual_seed(seed)
     spec = {"type": "multiscale", "kwargs": {"T": 20, "channels": channels}}
     return checkpoint.save(folder / name, GaussianDiffusion(Schedule("cosine", 20), "eps"), build_net(spec),
                            {"network": spec, "description": "test", "data": {"recipe": "test", "channels": channels,

@@ -1,10 +1,12 @@
-"""The command line with its default model, the shipped photos-rgb, on a small photo-like image."""
+"""The command line with its default models (paths.DEFAULT_CHECKPOINTS: the shipped photos-rgb, or the
+denoiser that replaces it for denoising), on a small photo-like image."""
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from dpm_studio.cli.main import main
+from dpm_studio.paths import default_checkpoint
 
 
 def _psnr(a, b):
@@ -40,7 +42,7 @@ def test_default_denoise_with_the_shipped_photos_rgb_removes_most_of_the_noise(t
     noisy = _load(tmp_path / "noisy.png")
     assert main(["denoise", str(tmp_path / "noisy.png"), "-o", str(tmp_path / "out.png"), "--sigma", "25"]) == 0
     out = _load(tmp_path / "out.png")
-    assert out.shape == clean.shape and _model(tmp_path / "out.png") == "photos-rgb"
+    assert out.shape == clean.shape and _model(tmp_path / "out.png") == default_checkpoint("denoise")
     # 20.2 dB in, 36.1 dB out (measured): a smooth picture is what the model denoises best.
     assert _psnr(out, clean) > _psnr(noisy, clean) + 8, (_psnr(noisy, clean), _psnr(out, clean))
 
@@ -53,7 +55,7 @@ def test_default_inpaint_with_the_shipped_photos_rgb_continues_the_picture(tmp_p
     assert main(["inpaint", str(tmp_path / "in.png"), "--mask", str(tmp_path / "mask.png"),
                  "-o", str(tmp_path / "out.png"), "--seed", "1"]) == 0
     out, hole = _load(tmp_path / "out.png"), mask > 0
-    assert _model(tmp_path / "out.png") == "photos-rgb"
+    assert _model(tmp_path / "out.png") == default_checkpoint("inpaint")
     np.testing.assert_array_equal(out[~hole], clean[~hole])
     # The hole follows the smooth picture: far closer than a flat fill with the picture's mean colour
     # (measured: mean error 0.011 against 0.044).
