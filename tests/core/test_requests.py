@@ -132,3 +132,31 @@ def test_several_samples_come_back_each_beside_their_mean(task):
     single = list(run_task(_loaded(3), req.replace(samples=1), None if task == "sample" else img,
                            **({"mask": mask} if task == "inpaint" else {})))[-1]
     assert single.samples is None
+
+
+def test_the_keyword_form_lists_only_departures_from_the_requests_defaults():
+    """The request is the one source of defaults: run_task's keyword form names only where it runs
+    otherwise (tasks.KEYWORD_FORM), never a request's own default again (a copy that drifts: its
+    jump_n_sample 1 and steps None repeated what a request's rules already give), and what it does
+    not name is the request's."""
+    from dataclasses import fields
+
+    from dpm_studio.core.run.requests import REQUESTS
+    from dpm_studio.core.run.tasks import KEYWORD_FORM, _request_from_keywords
+
+    assert set(KEYWORD_FORM) == set(REQUESTS)
+    for task, departures in KEYWORD_FORM.items():
+        cls = REQUESTS[task]
+        plain = cls()
+        for name, value in departures.items():
+            assert name in {f.name for f in fields(cls)}, (task, name)
+            without = cls(**{k: v for k, v in departures.items() if k != name})   # the request's rules decide it
+            assert getattr(without, name) != value, f"{task}'s {name} = {value!r} is what the request gives already"
+        made = _request_from_keywords(task, {})
+        for f in fields(cls):
+            want = departures.get(f.name, getattr(plain, f.name))
+            if f.name == "jump_n_sample":   # follows the jumps by the request's rule
+                want = cls(**departures).jump_n_sample
+            assert getattr(made, f.name) == want, (task, f.name)
+    with pytest.raises(TypeError, match="unexpected keyword arguments colour"):
+        _request_from_keywords("denoise", {"colour": 1})

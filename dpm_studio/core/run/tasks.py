@@ -234,12 +234,19 @@ def _with_precision(loaded, precision: str, device):
     return loaded
 
 
-# The keyword form of run_task keeps the settings it always had where a request's default
-# differs (a sampled denoising trajectory, no resampling jumps, every step, four grey draws,
-# a mask's grey values taken as its soft edge):
-# new code builds a request (core/run/requests.py), whose defaults are the app's and the CLI's.
-_KEYWORD_DEFAULTS = {"steps": None, "method": "sample", "ensemble": 1, "jump_length": 0, "jump_n_sample": 1,
-                     "grey_draws": GREY_MMSE_DRAWS, "clipping": "ignore", "precision": "fp32", "soft_mask": True}
+# The keyword form of run_task (a task name and its settings as keywords, the older form) runs a
+# request (core/run/requests.py), whose defaults are the app's and the command line's and are
+# written there only. Where this form always ran otherwise, its departures are listed per task, each
+# one a value the request's default is not (tests/core/test_requests.py checks it): every step of
+# an inpainting without resampling jumps, a mask's grey values as its soft edge, a sampled
+# denoising trajectory of one view and four grey draws with clipped pixels taken as values, and
+# fp32 arithmetic. What a departure implies follows the request's own rules (no jumps: one pass).
+KEYWORD_FORM = {
+    "inpaint": {"steps": None, "jump_length": 0, "soft_mask": True, "precision": "fp32"},
+    "denoise": {"method": "sample", "ensemble": 1, "grey_draws": GREY_MMSE_DRAWS, "clipping": "ignore",
+                "soft_mask": True, "precision": "fp32"},
+    "sample": {"precision": "fp32"},
+}
 
 
 def _request_from_keywords(task, settings):
@@ -249,18 +256,14 @@ def _request_from_keywords(task, settings):
 
     if task not in TASKS:
         raise ValueError(f"task must be one of {TASKS}")
-    unknown = sorted(set(settings) - _KEYWORDS)
+    cls = REQUESTS[task]
+    names = {f.name for f in fields(cls)} - {"noise_fit"}   # a fit is what a run records, not a setting
+    keywords = {f.name for r in REQUESTS.values() for f in fields(r)} - {"noise_fit"}  # another task's: ignored
+    unknown = sorted(set(settings) - keywords)
     if unknown:
         raise TypeError(f"run_task() got unexpected keyword arguments {', '.join(unknown)}")
-    cls = REQUESTS[task]
-    names = {f.name for f in fields(cls)}
-    merged = {**{k: v for k, v in _KEYWORD_DEFAULTS.items() if k in names}, **settings}
+    merged = {**KEYWORD_FORM[task], **settings}
     return cls(**{k: v for k, v in merged.items() if k in names})
-
-
-_KEYWORDS = {"smc", "sigma", "size", "steps", "seed", "samples", "mode", "method", "device", "jump_length", "jump_n_sample",
-             "context", "tile", "overlap", "ensemble", "start", "start_sigma", "tile_batch", "variance", "grey_draws",
-             "clipping", "clip_steps", "levels", "precision", "soft_mask", "feather"}
 
 
 def run_task(loaded, task, image: np.ndarray | None = None, *, mask: np.ndarray | None = None,
@@ -271,8 +274,8 @@ def run_task(loaded, task, image: np.ndarray | None = None, *, mask: np.ndarray 
     made), or an :class:`~dpm_studio.core.run.requests.InpaintRequest`, ``DenoiseRequest`` or
     ``SampleRequest`` (the settings, their defaults and their meaning are documented
     there) resolved here with ``image``, ``mask`` and ``source``, or a task name with the
-    settings as keywords (the older form; its defaults are ``_KEYWORD_DEFAULTS`` where they
-    differ from a request's). ``image``: (H, W) or (H, W, C) floats in [0, 1]. ``mask``:
+    settings as keywords (the older form; it departs from a request's defaults where
+    ``KEYWORD_FORM`` says). ``image``: (H, W) or (H, W, C) floats in [0, 1]. ``mask``:
     (H, W), nonzero = fill this pixel (the request says hard, soft or feathered).
     ``samples`` > 1 averages that many samples (the posterior mean); previews show the
     first, every other record's ``draws`` (and ``draws_x0``) holds each draw's own state,
