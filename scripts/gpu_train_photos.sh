@@ -16,7 +16,7 @@
 #                (its state is copied into $OUT first, so $OUT always holds the newest piece)
 #   INIT         without RESUME_FROM: start from this checkpoint's weights (default: the newest
 #                weights of this network in the repository: the shipped photos-rgb for NET=default,
-#                checkpoints/candidates/photos-rgb-v2 for NET=unet-te, from scratch while that
+#                checkpoints/photos-rgb-v2 for NET=unet-te, from scratch while that
 #                does not exist; INIT=none trains from scratch)
 #   BATCH        crops of 64 x 64 per step (default 128)        LR  learning rate (default: the preset's)
 #   TOTAL_STEPS  length of the learning-rate decay, the same for every piece (default 100000)
@@ -42,8 +42,8 @@ if [ -z "${INIT:-}" ]; then
     # this preset's"), so unet-te starts from its own candidate, or from scratch.
     case "$NET" in
         default) INIT=photos-rgb ;;
-        unet-te) if [ -f "$ROOT/checkpoints/candidates/photos-rgb-v2.json" ]; then
-                     INIT="$ROOT/checkpoints/candidates/photos-rgb-v2.json"
+        unet-te) if [ -f "$ROOT/checkpoints/photos-rgb-v2.json" ]; then
+                     INIT="$ROOT/checkpoints/photos-rgb-v2.json"
                  else
                      INIT=none
                  fi ;;
