@@ -1,6 +1,10 @@
 """The window's checkpoints: the model list, opening and importing a checkpoint, the models folder,
 and the selected model, loaded on the CPU for the plots and the run's checks.
 
+The picker shows the current task's model (``session.models``, gui/model/taskmodels.py: the user's
+choice for that task, else its default): switching task shows that task's model, and a model the user
+picks, opens or imports becomes the choice of the task on show.
+
 :class:`CheckpointsController` is owned by the main window (``window.checkpoints``).
 """
 
@@ -25,9 +29,11 @@ class CheckpointsController(QObject):
         self.model_error = ""       # why the selected checkpoint cannot be used ('' if it can)
         self.extra_cards: list[str] = []   # cards opened where they are (File > Open Checkpoint)
         window.task_panel.checkpointChanged.connect(self._on_checkpoint_changed)
+        window.task_panel.picker.modelChosen.connect(self._on_model_chosen)
 
     def refresh(self, select: str | None = None):
-        """List the checkpoints found and the extra cards; select ``select`` (or keep the selection)."""
+        """List the checkpoints found and the extra cards and show the current task's model; ``select``
+        (a card path or name: one opened or imported) becomes that task's choice."""
         from ..core.files import checkpoint
 
         cards, skipped = checkpoint.scan_cards()  # bad cards are skipped, with a word in the status bar
@@ -44,12 +50,43 @@ class CheckpointsController(QObject):
             if card["name"] not in names:
                 cards.append(card)
                 names.add(card["name"])
-        cur = select or self.w.task_panel.settings().checkpoint
-        self.w.task_panel.set_cards(cards, select=cur)
+        if select:
+            self._choose(next((c for c in cards if str(c.get("path")) == str(select)), None) or {"path": select})
+        self.w.task_panel.set_cards(cards, select=self._shown(cards))
 
-    def select(self, name_or_path: str) -> bool:
-        """Pick a listed checkpoint by name or card path."""
-        return self.w.task_panel.select(name_or_path)
+    def _shown(self, cards: list[dict]) -> str | None:
+        """The current task's model among ``cards`` (the user's choice, else its default; a choice
+        no longer listed gives the default), as its card path; None if neither is listed."""
+        from ..core.files.cardschema import is_image_card
+
+        card = self.w.session.models.card_for(self.w.task_panel.task(), [c for c in cards if is_image_card(c)])
+        return None if card is None else str(card.get("path"))
+
+    def show_task_model(self) -> bool:
+        """Show the current task's model in the picker (False: neither it nor the default is listed)."""
+        path = self._shown(self.w.task_panel.cards())
+        return path is not None and self.w.task_panel.select(path)
+
+    def select(self, name_or_path: str, tasks=None) -> bool:
+        """Pick a listed checkpoint by name or card path, as the user would in the list: it becomes the
+        choice of the current task (or of each of ``tasks``)."""
+        card = self.w.task_panel.find(name_or_path)
+        if card is None:
+            return False
+        for task in tasks or (self.w.task_panel.task(),):
+            self._choose(card, task)
+        return self.show_task_model()
+
+    def _choose(self, card: dict, task: str | None = None) -> str:
+        """``card`` becomes the choice of ``task`` (default: the current one); a black-and-white model
+        picked for denoising is kept for inpainting, where the panel goes with it."""
+        return self.w.session.models.choose(task or self.w.task_panel.task(), str(card.get("path")),
+                                            binary=card.get("family") == "binomial")
+
+    @Slot(object)
+    def _on_model_chosen(self, card):
+        """The user picked ``card`` in the list (before the picker says it is shown)."""
+        self._choose(card)
 
     def open_dialog(self):
         p = self.w.dialogs.open_file("Open Checkpoint", self.w.files.last_folder(),

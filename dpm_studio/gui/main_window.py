@@ -24,7 +24,6 @@ from PySide6.QtCore import QEvent, QSettings, QSignalBlocker, Qt, QTimer
 from PySide6.QtGui import QAction, QImage
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QScrollArea, QVBoxLayout, QWidget
 
-from ..paths import DEFAULT_CHECKPOINT
 from . import actions, icons, window_settings
 from .canvas import ImageCanvas, Tool
 from .checkpoints import CheckpointsController
@@ -61,7 +60,6 @@ class MainWindow(QMainWindow):
 
         self.session = Session()                # the document, the mask, the history, the last run
         self.show_x0 = False                    # frames show the model's x_0 estimate
-        self.start_checkpoint = ""
         self._build_widgets()
         self.runner = TaskRunner(self)
         self.runs = RunController(self)
@@ -82,7 +80,7 @@ class MainWindow(QMainWindow):
         note = window_settings.restore(self)
         self._on_plots_visibility(False)
         self.statusBar().showMessage(note or "Open an image (Ctrl+O), drop one here, or paste one (Ctrl+V).")
-        self.checkpoints.refresh(select=self.start_checkpoint or DEFAULT_CHECKPOINT)
+        self.checkpoints.refresh()   # the task's model: the user's choice for it (settings), else its default
         self.session.state = "edit"
 
     def parts(self) -> tuple:
@@ -297,7 +295,8 @@ class MainWindow(QMainWindow):
         if self.session.doc is None and not review:
             self.setWindowTitle(APP_NAME)
             return
-        mark = " \u2022 result under review" if review else ""
+        model = (self.session.run or {}).get("checkpoint") if review else None   # the model the run used
+        mark = (f" \u2022 result of {model} under review" if model else " \u2022 result under review") if review else ""
         # unsaved work: the image's changes, a result under review, or mask edits no run, export or load
         # keeps (closing or replacing the image asks about all three: files.confirm_replace)
         star = "*" if self.has_unsaved() or self.session.mask_has_unused_edits() else ""
@@ -329,6 +328,7 @@ class MainWindow(QMainWindow):
             self.runs.update_hint()
 
     def _on_task_changed(self, _task: str):
+        self.checkpoints.show_task_model()   # each task has its own model (session.models)
         self.runs.update_hint()
         self._show_coverage()
 

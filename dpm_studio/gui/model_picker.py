@@ -1,5 +1,9 @@
 """The task panel's model picker: the checkpoints found, image models first (the others listed,
-greyed), each entry's card as its tooltip, and one line about the chosen model."""
+greyed), each entry's card as its tooltip, and one line about the chosen model.
+
+``cardChanged`` says the shown model changed, whoever changed it; ``modelChosen`` only when the
+user picked it in the list (not when the window shows a task's model with :meth:`ModelPicker.select`
+or refills the list), so the window can keep it as that task's choice (gui/model/taskmodels.py)."""
 
 from __future__ import annotations
 
@@ -18,10 +22,12 @@ class ModelPicker(QGroupBox):
     """The "Model" box: ``checkpoint`` (the list) and ``model_info`` (the line under it)."""
 
     cardChanged = Signal(object)   # the chosen image model's card, or None
+    modelChosen = Signal(object)   # the user picked this image model's card in the list (before cardChanged)
 
     def __init__(self, parent=None):
         super().__init__("Model", parent)
         self._cards: list = []
+        self._quiet = 0                # > 0 while the program, not the user, changes the row
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 4, 8, 6)
         self.checkpoint = QComboBox()
@@ -40,7 +46,7 @@ class ModelPicker(QGroupBox):
         """Fill the list (image models first); ``select`` is a card path or name to select."""
         images = [c for c in cards if is_image_card(c)]
         others = [c for c in cards if not is_image_card(c)]
-        with QSignalBlocker(self.checkpoint):
+        with QSignalBlocker(self.checkpoint):   # (the row is set here: no modelChosen)
             self.checkpoint.clear()
             self._cards = (images or [None]) + others   # one entry per row; None = placeholder
             for i, card in enumerate(self._cards):
@@ -55,19 +61,34 @@ class ModelPicker(QGroupBox):
             self.checkpoint.setCurrentIndex(0)
             if select:
                 self.select(select)
-        self._on_row(self.checkpoint.currentIndex())
+        self._quiet += 1
+        try:
+            self._on_row(self.checkpoint.currentIndex())
+        finally:
+            self._quiet -= 1
 
     def cards(self) -> list[dict]:
         return [c for c in self._cards if c is not None]
 
-    def select(self, name_or_path: str) -> bool:
-        """Select an image checkpoint by name or card path; False if it is not listed."""
+    def find(self, name_or_path: str) -> dict | None:
+        """The listed image model of that name or card path (a path first), or None."""
+        images = [c for c in self._cards if c is not None and is_image_card(c)]
         name_or_path = str(name_or_path)
-        for i, card in enumerate(self._cards):
-            if card is not None and is_image_card(card) and name_or_path in (str(card.get("path")), card.get("name")):
-                self.checkpoint.setCurrentIndex(i)
-                return True
-        return False
+        return next((c for c in images if str(c.get("path")) == name_or_path), None) or \
+            next((c for c in images if c.get("name") == name_or_path), None)
+
+    def select(self, name_or_path: str) -> bool:
+        """Show an image checkpoint by name or card path (the program's choice, not a pick of the
+        user's: no ``modelChosen``); False if it is not listed."""
+        card = self.find(name_or_path)
+        if card is None:
+            return False
+        self._quiet += 1
+        try:
+            self.checkpoint.setCurrentIndex(self._cards.index(card))
+        finally:
+            self._quiet -= 1
+        return True
 
     def current_card(self) -> dict | None:
         i = self.checkpoint.currentIndex()
@@ -89,4 +110,6 @@ class ModelPicker(QGroupBox):
             self.model_info.setText(f"{html.escape(card.get('name', '?'))}, T = {card_T(card)}"
                                     + (f" · {html.escape(where)}" if where else ""))
             self.model_info.setToolTip(card_tooltip(card))
+        if card is not None and not self._quiet:
+            self.modelChosen.emit(card)
         self.cardChanged.emit(card)

@@ -21,6 +21,7 @@ from .model.predicates import COMPARE
 from .runner import RunJob
 from ..core.run.jobs import check_model, has_colour
 from ..core.run.regions import MARGIN as REGION_MARGIN
+from ..paths import default_checkpoint
 
 __all__ = ["RunController", "REGION_MARGIN", "runs_phrase", "unsaved_changes", "unsaved_with_mask"]
 
@@ -92,7 +93,8 @@ class RunController(QObject):
             if m is None or not (m > 0).any():
                 return "Paint over the region to fill first (brush B, rectangle R, lasso L)."
             if self.grey_model_on_colour():
-                return "A grey model fills a colour photo with colour noise: choose a colour model (photos-rgb)."
+                return ("A grey model fills a colour photo with colour noise: choose a colour model "
+                        f"({default_checkpoint('inpaint')}).")
         return ""
 
     def grey_model_on_colour(self) -> bool:
@@ -212,14 +214,16 @@ class RunController(QObject):
         w.result_bar.set_variants(len(frame.samples or []), s.variant)
         self.scrub(max(0, n - 1))
         took = frame.elapsed
+        model = (s.run or {}).get("checkpoint")   # the model the run used (the picker may show another task's since)
+        by = f" with {model}" if model else ""
         value, maximum, text = frame.progress
         w.task_panel.set_progress(maximum, maximum, took, 0)
         w.task_panel.progress.setFormat(f"done: {text} in {took:.1f} s")
         if COMPARE(s):
-            self._status(f"Done in {took:.1f} s. Accept (Ctrl+Shift+Return) keeps the result; hold \\ to see the "
-                         "original.")
+            self._status(f"Done in {took:.1f} s{by}. Accept (Ctrl+Shift+Return) keeps the result; hold \\ to see "
+                         "the original.")
         else:   # a drawn sample: no original to see, and Accept opens it
-            self._status(f"Done in {took:.1f} s. Accept (Ctrl+Shift+Return) opens the sample as a new image.")
+            self._status(f"Done in {took:.1f} s{by}. Accept (Ctrl+Shift+Return) opens the sample as a new image.")
         w.update_title()
 
     @Slot(object)

@@ -253,6 +253,7 @@ def _drive(checks: _Checks, timings: dict, summary: dict, out: Path, deadline: f
     from .app import create_app, leave_a_core_for_the_gui
     from .canvas import Tool
     from .main_window import MainWindow
+    from .model.taskmodels import TASKS
 
     t0 = time.perf_counter()
     app = create_app()
@@ -288,8 +289,10 @@ def _drive(checks: _Checks, timings: dict, summary: dict, out: Path, deadline: f
         return
 
     # -- the model -----------------------------------------------------------------------------------
-    if not win.checkpoints.select(str(card_path)):  # a user's checkpoint of the same name hides the shipped one
+    # the shipped model for every task the check runs (each task has its own model: session.models)
+    if not win.checkpoints.select(str(card_path), tasks=TASKS):  # a user's checkpoint of that name hides it
         win.task_panel.set_cards(list_cards([shipped_checkpoints_dir()]), select=str(card_path))
+        win.checkpoints.select(str(card_path), tasks=TASKS)
     card = win.task_panel.current_card()
     if not checks.add("checkpoint_loaded", card is not None and Path(card["path"]) == card_path
                       and win.checkpoints.loaded is not None and not win.checkpoints.model_error,

@@ -223,8 +223,12 @@ class TaskPanel(QWidget):
         return self.picker.cards()
 
     def select(self, name_or_path: str) -> bool:
-        """Select an image checkpoint by name or card path; False if it is not listed."""
+        """Show an image checkpoint by name or card path; False if it is not listed."""
         return self.picker.select(name_or_path)
+
+    def find(self, name_or_path: str) -> dict | None:
+        """The listed image model of that name or card path, or None."""
+        return self.picker.find(name_or_path)
 
     def current_card(self) -> dict | None:
         return self.picker.current_card()

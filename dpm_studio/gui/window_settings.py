@@ -10,6 +10,7 @@ from ..core.run.requests import InpaintRequest
 from ..imageio import DEFAULT_QUALITY, QUALITY
 from ..core.run.settings import spec_of
 from .safe_settings import Checked
+from .model.taskmodels import TASKS
 from .task_panel import TASK_NAMES
 
 __all__ = ["restore", "save"]
@@ -54,7 +55,8 @@ def restore(window) -> str:
     window.canvas.set_brush_size(window.mask_panel.brush.value())
     window.canvas.set_feather(window.mask_panel.feather.value())
     window.checkpoints.extra_cards = c.texts("checkpoints/extra")
-    window.start_checkpoint = c.text("run/checkpoint", "")
+    # each task's model (none: its default); an earlier version's one model for all: session.models.restore
+    window.session.models.restore({t: c.text(f"models/{t}", "") for t in TASKS}, legacy=c.text("run/checkpoint", ""))
     c.text("paths/last_folder")  # read when used; checked now so that a bad one is said at start
     c.texts("paths/recent")
     c.number("save/quality", DEFAULT_QUALITY, *QUALITY)
@@ -67,7 +69,13 @@ def save(window):
     s.setValue("window/geometry", window.saveGeometry())
     s.setValue("window/state", window.saveState())
     st = tp.settings()
-    s.setValue("run/checkpoint", st.checkpoint or "")
+    chosen = window.session.models.choices()   # only the user's choices: a task left to its default follows it
+    for t in TASKS:
+        if t in chosen:
+            s.setValue(f"models/{t}", chosen[t])
+        else:
+            s.remove(f"models/{t}")
+    s.remove("run/checkpoint")   # read once, by the version that replaced it with models/<task>
     s.setValue("run/steps", int(tp.steps.value()))
     s.setValue("run/steps_all", tp.steps_all.isChecked())
     s.setValue("run/seed", int(tp.seed.value()))   # the boxes, not the run's (a one-step denoise runs neither)

@@ -133,8 +133,8 @@ def make_window(qtbot, tmp_path, msgbox):
             win.show()
             qtbot.waitExposed(win)
         made.append(win)
-        if checkpoint:
-            assert win.checkpoints.select(checkpoint)
+        if checkpoint:   # the model of every task (each has its own: session.models)
+            assert win.checkpoints.select(checkpoint, tasks=("inpaint", "denoise", "sample"))
         return win
 
     yield make

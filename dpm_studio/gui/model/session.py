@@ -2,7 +2,8 @@
 
 As napari's ``ViewerModel`` is to its window, :class:`Session` is to the main window: it
 owns the document (the decoded file and what the app adds to it), the mask, the undo
-history, the run state, and the last run's record, result, trajectory and chosen variant.
+history, the run state, the last run's record, result, trajectory and chosen variant, and the
+model each task runs (``models``: gui/model/taskmodels.py).
 It is the only writer of the document's pixels and of the mask, and says what changed
 through ``session.events`` (gui/model/events.py), synchronously; the window and the canvas
 subscribe and never write into each other. The history holds mask edits and accepted
@@ -35,6 +36,7 @@ import numpy as np
 from .events import EmitterGroup
 from .frames import uncertainty_map
 from .maskops import History, MaskEdit
+from .taskmodels import TaskModels
 from ...core.run import masks
 from ...core.files.decode import ImageData
 from ...core.run.jobs import Job, Source, resolve
@@ -104,6 +106,7 @@ class Session:
         self.trajectory = None
         self.variant = 0
         self._mask_kept: np.ndarray | None = None   # the mask as last used by a run, exported or loaded
+        self.models = TaskModels()  # the model each task runs: the user's choice for it, else its default
 
     @property
     def state(self) -> str:
