@@ -117,7 +117,7 @@ class DenoisePage(QWidget):
         srow.addWidget(self.sigma, 1)
         srow.addWidget(self.estimate)
         form.addRow("Noise std", srow)
-        self.noise_note = QLabel("")
+        self.noise_note = QLabel("estimated on the image you open")   # not a blank row before one is open
         self.noise_note.setStyleSheet("color: #8a8a8a;")
         self.noise_note.setToolTip("Measured on the opened image (median absolute deviation of the finest "
                                    "wavelet details); set it yourself if you know better")

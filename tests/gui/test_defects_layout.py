@@ -110,6 +110,7 @@ def test_every_task_page_fills_the_task_group_and_the_run_button_stays_put(qtbot
     the Inpaint and Sample pages had one row each over a blank the height of Denoise's four (about
     60 px of dead space, on an X server: /tmp/defects/before-*.png). Each page now fills it."""
     tp = win.task_panel
+    assert tp.noise_note.text() == "estimated on the image you open", "no blank row before an image is open"
     win.files.set_image(gradient_image(40, 56))
     runs = set()
     for task in ("inpaint", "denoise", "sample"):
