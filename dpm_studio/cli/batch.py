@@ -10,7 +10,7 @@ unless ``--overwrite``, so an interrupted batch resumes where it stopped (output
 written atomically: a half-written file never exists). A file that fails is reported
 on one line and skipped; a summary ends the run; the exit status is 1 when any image
 failed (2, as for one image, when the options themselves are wrong). The summary names each
-failure with its kind (not an image, unreadable, too large, no mask), and the files of a folder
+failure with its kind (not an image, unreadable, too large, no mask, not saved), and the files of a folder
 left out because their names are not images' (``notes.txt``; hidden files aside): those are
 counted and named, not run, and do not change the exit status (as subfolders, which are not
 entered). :func:`summary` is that line's record, :func:`summary_line` the line.
@@ -96,8 +96,10 @@ def _images_in(folder: Path, report: bool = False, left_out: list | None = None)
 
 #: The kinds of file a batch does not run, named in its summary.
 NOT_AN_IMAGE, UNREADABLE, TOO_LARGE, NO_MASK, OTHER = "not an image", "unreadable", "too large", "no mask", "error"
+NOT_SAVED = "not saved"  # read and run, but its output could not be written (a full disk, a refused name)
 
-_KINDS = ((TOO_LARGE, ("too large", "safety limit", "of memory and", "larger than is safe")),
+_KINDS = ((NOT_SAVED, ("cannot save", "refusing to write", "refusing to overwrite")),
+          (TOO_LARGE, ("too large", "safety limit", "of memory and", "larger than is safe")),
           (NO_MASK, ("no mask for",)),
           (UNREADABLE, ("permission denied", "truncated or corrupt", "cannot be read", "cannot be decoded",
                         "no such file", "missing file", "loop of symbolic links")),

@@ -215,6 +215,10 @@ def test_the_summary_counts_and_names_every_file_not_run_and_why(tmp_path, tiny,
                                               "limit")], [("notes.txt", batch.NOT_AN_IMAGE)])
     assert record["status"] == 1 and record["failed"][0]["why"] == "too large"
     assert record["left_out"] == [{"name": "notes.txt", "why": "not an image"}]
+    assert batch.failure_kind("cannot save a.png: the file is too large for the file size limit") == "not saved"
+    assert batch.failure_kind("refusing to write a.png: a.png is a named pipe (FIFO)") == "not saved"
+    assert batch.failure_kind("a.png: permission denied") == "unreadable"
+    assert batch.failure_kind("no mask for c.png: nothing named c.* in masks") == "no mask"
 
 
 def _jpeg_bytes():
