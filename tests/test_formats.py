@@ -214,3 +214,18 @@ def test_deep_decoders_only_read_names_the_app_offers(tmp_path):
         imageio.load_image(tmp_path / "data.dat")
     (tmp_path / "data.dat").rename(tmp_path / "data.png")  # TIFF content under an offered name: read
     assert imageio.load_image(tmp_path / "data.png").bit_depth == 16
+
+
+def test_a_truncated_jpeg_says_its_data_ends_early(tmp_path):
+    """Pillow's 'image file is truncated (13 bytes not processed)' was shown for half a JPEG."""
+    import io
+
+    buf = io.BytesIO()
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 256, (64, 96, 3), dtype=np.uint8)).save(buf, "JPEG")
+    path = tmp_path / "cut.jpg"
+    path.write_bytes(buf.getvalue()[: len(buf.getvalue()) // 2])
+    with pytest.raises(imageio.ImageIOError) as e:
+        imageio.load_image(path)
+    assert str(e.value) == ("cut.jpg cannot be read: it looks truncated or corrupt (its data ends before its last "
+                            "pixels: a download or copy that did not finish?)")

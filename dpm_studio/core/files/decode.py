@@ -181,6 +181,15 @@ def _too_large(path: Path, pixels: int | None = None) -> ImageIOError:
                         "(it could be a decompression bomb): scale it down in an image editor first")
 
 
+def _why(e: Exception) -> str:
+    """Pillow's reason, said for a user: "image file is truncated (13 bytes not processed)" read as a
+    small loss where half a JPEG was missing."""
+    text = str(e)
+    if text.startswith("image file is truncated"):
+        return "its data ends before its last pixels: a download or copy that did not finish?"
+    return text
+
+
 def _open(path: Path) -> Image.Image:
     try:
         with warnings.catch_warnings():
@@ -220,7 +229,7 @@ def _open(path: Path) -> Image.Image:
         if "chunk is too large" in str(e) or "Decompressed data too large" in str(e):
             raise ImageIOError(f"{path.name} holds a metadata block (an ICC profile or text chunk) larger "
                                f"than is safe to read ({e})") from None
-        raise ImageIOError(f"{path.name} cannot be read: it looks truncated or corrupt ({e})") from None
+        raise ImageIOError(f"{path.name} cannot be read: it looks truncated or corrupt ({_why(e)})") from None
     if im.width == 0 or im.height == 0:
         raise ImageIOError(f"{path.name} has no pixels ({im.width}\u00d7{im.height})")
     return im
