@@ -13,6 +13,7 @@ digests (``mask_sha256``, ``checkpoint_sha256``) before anything runs.
 from __future__ import annotations
 
 import shlex
+import sys
 from dataclasses import fields
 from pathlib import Path
 
@@ -98,6 +99,21 @@ def _record(path: Path, run: int | None) -> tuple[dict, int, dict]:
     return runs[k - 1], k, meta
 
 
+# What a record holds besides its settings (core/run/requests.py, core/run/jobs.py, the app's session).
+RECORD_ENTRIES = {"task", "checkpoint", "checkpoint_sha256", "checkpoint_weights_checked", "time", "seconds",
+                  "choice", "sigma_255", "mask_sha256", "region_box"}
+
+
+def _unknown_entries(record: dict) -> list[str]:
+    """The record's entries that are neither settings of its task nor what a record says besides them:
+    a newer version's settings, which this one would leave out."""
+    from ..core.run.requests import REQUESTS
+
+    cls = REQUESTS.get(record.get("task"))
+    names = {f.name for f in fields(cls)} if cls else set()
+    return sorted(k for k in record if k not in names and k not in RECORD_ENTRIES)
+
+
 def _needs_mask(record: dict) -> bool:
     """An inpainting always had a mask; a denoise with a mask's digest and no rectangle was limited to a mask."""
     return record.get("task") == "inpaint" or (record.get("task") == "denoise" and "mask_sha256" in record
@@ -114,6 +130,8 @@ def _input(args, record: dict, k: int, meta: dict) -> Path | None:
     source = meta.get("source")
     if len(meta["runs"]) == 1 and isinstance(source, str) and (Path(args.result).parent / source).is_file():
         return Path(args.result).parent / source
+    if args.print:   # the command printed names where the input goes
+        return Path(source if isinstance(source, str) and len(meta["runs"]) == 1 else "INPUT.png")
     which = f"the image before run {k}" if len(meta["runs"]) > 1 else f"{source or 'the image it was made from'}"
     raise UserError(f"give the input with --input: {which} (not found beside {Path(args.result).name})")
 
@@ -126,6 +144,10 @@ def cmd_replay(args, build_parser, commands) -> int:
     task = record.get("task")
     if task not in ("inpaint", "denoise", "sample"):
         raise UserError(f"run {k} of {result.name} is a {task!r} run: only inpaint, denoise and sample replay")
+    unknown = _unknown_entries(record)
+    if unknown:
+        print(f"dpm-studio: note: run {k} of {result.name} holds {', '.join(unknown)}, which this version does not "
+              "know: left out, so the result may differ", file=sys.stderr)
     image = _input(args, record, k, meta)
     mask = args.mask
     if mask is None and _needs_mask(record) and args.print:

@@ -37,3 +37,21 @@ def test_replay_refuses_a_file_without_a_record_and_a_run_it_lacks(tmp_path, tin
     assert "give the output with -o" in _one_error(capsys)
     assert main(["replay", str(made), "--mask", str(mask), "-o", str(out)]) == 0
     assert out.exists()
+
+
+def test_replay_says_what_a_record_holds_that_it_does_not_know(tmp_path, tiny, img, capsys):
+    from dpm_studio import imageio
+
+    src, mask = img
+    made = tmp_path / "made.png"
+    assert main(["inpaint", str(src), "--mask", str(mask), "-o", str(made), "--checkpoint", tiny, "--steps", "2"]) == 0
+    data = imageio.load_image(made)
+    meta = data.metadata
+    meta["runs"][-1]["future_setting"] = 3
+    newer = tmp_path / "newer.png"
+    imageio.save_image(newer, data.pixels, metadata=meta)
+    capsys.readouterr()
+    assert main(["replay", str(newer), "--input", str(src), "--mask", str(mask), "--print"]) == 0
+    out, err = capsys.readouterr()
+    assert "holds future_setting, which this version does not know" in err
+    assert out.startswith(f"dpm-studio inpaint {src} --mask {mask} -o OUT.png --checkpoint {tiny}")

@@ -215,6 +215,9 @@ def _replays(saved, mask, tmp_path):
     """``dpm-studio replay`` of a saved result (its input found beside it by the record's source name)
     makes its pixels again, bit for bit, and the same record (but the noise's fit: the replay is told the
     noise the run fitted)."""
+    from dpm_studio.cli.replay import _unknown_entries
+
+    assert _unknown_entries(imageio.load_image(saved).metadata["runs"][-1]) == [], "every entry known to replay"
     again = tmp_path / "replayed.png"
     assert main(["replay", str(saved), *(["--mask", str(mask)] if mask else []), "-o", str(again)]) == 0
     np.testing.assert_array_equal(_u8(again), _u8(saved), err_msg="the replayed pixels differ")
