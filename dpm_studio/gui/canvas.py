@@ -31,6 +31,7 @@ from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor
 
 from .canvas_input import PointerInput
+from .checks import Checks
 from .compare_view import SplitCompare
 from .mask_overlay import MaskOverlay
 from .mask_tools import MaskTools, Tool
@@ -86,6 +87,7 @@ class ImageCanvas(pg.GraphicsView):
         self.setCentralItem(self.vb)
 
         self.image_item = pg.ImageItem(axisOrder="row-major")
+        self._checks = Checks()
         self.overlay = MaskOverlay(self.session, self)   # the mask, drawn (and feathered) over the picture
         self.overlay_item = self.overlay.item
         self.crop = RunCrop(self.vb)   # a run's current crop, over the picture at its box
@@ -176,6 +178,8 @@ class ImageCanvas(pg.GraphicsView):
         self._draw_picture(u8)
 
     def _draw_picture(self, u8):
+        doc = self.session.doc   # transparent pixels over a checkerboard, on screen only (gui/checks.py)
+        u8 = self._checks.over(u8, doc.alpha if doc is not None else None)
         a = u8[:, :, 0] if u8.ndim == 3 and u8.shape[2] == 1 else u8
         self.image_item.setImage(a, autoLevels=False, levels=(0, 255))
 

@@ -145,3 +145,24 @@ def test_pixel_info(canvas):
     info = canvas.pixel_info(3.2, 5.9)
     assert info["x"] == 3 and info["y"] == 5 and info["mask"] == 0
     assert canvas.pixel_info(-1, 3) is None
+
+
+def test_transparent_pixels_show_over_a_checkerboard_on_screen_only(qtbot, win, tmp_path):
+    """An RGBA file's transparent hole showed the colours hidden under it (seen on Xvfb): nothing said
+    the hole was there. The screen shows a checkerboard there; the readout and the pixels keep the colour."""
+    from PIL import Image
+
+    from dpm_studio.gui.checks import DARK, LIGHT
+
+    rgba = np.zeros((40, 48, 4), np.uint8)
+    rgba[..., 0], rgba[..., 3] = 200, 255
+    rgba[8:24, 8:24, 3] = 0      # a transparent hole
+    rgba[30:34, 30:34, 3] = 128  # half transparent
+    Image.fromarray(rgba).save(tmp_path / "hole.png")
+    assert win.files.open_image(tmp_path / "hole.png")
+    shown = win.canvas.image_item.image
+    assert tuple(shown[9, 9]) == (LIGHT,) * 3 and tuple(shown[9, 17]) == (DARK,) * 3  # 8 px squares
+    assert tuple(shown[2, 2]) == (200, 0, 0)
+    assert abs(int(shown[31, 31, 0]) - round(200 * 128 / 255 + LIGHT * (1 - 128 / 255))) <= 1
+    assert list(win.canvas.pixel_info(9, 9)["value"]) == [200, 0, 0]  # the readout: the file's colour
+    assert float(win.session.doc.pixels[9, 9, 0]) == pytest.approx(200 / 255)
