@@ -199,6 +199,20 @@ def targets(den_rows, inp_rows, colour: str, grey: str, samples: int) -> list[st
     return out
 
 
+def _model_default(name, *models):
+    """A denoising setting as the CLI resolves it for each model (its card's default, core/run/requests.py)."""
+    values = [str(getattr(DenoiseRequest().for_model(m), name)) for m in models]
+    return values[0] if len(set(values)) == 1 else " (colour) and ".join(values) + " (grey)"
+
+
+def views_text(model, gray_model):
+    return _model_default("ensemble", model, gray_model)
+
+
+def steps_text(model, gray_model):
+    return _model_default("clip_steps", model, gray_model)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--checkpoint", default="photos-rgb")
@@ -291,8 +305,10 @@ def main(argv=None):
              "Denoising input: the noisy image as an 8-bit PNG (rounded, clipped at 0 and 255), read back with "
              "the app's loader, as users have it. `(CLI default)` is `dpm-studio denoise --sigma S`: the "
              "posterior mean E[x_0 | y] from one network evaluation at the step matched to sigma, averaged over "
-             "the 6 flips and rotations, with each pixel stored as 0 or 255 read as censored (two expectation "
-             "steps, `conditioning.censored_mean`); `clipping ignored` takes those pixels as observations "
+             f"{views_text(model, gray_model)} flips and rotations, with each pixel stored as 0 or 255 read as "
+             f"censored ({steps_text(model, gray_model)} expectation steps, `conditioning.censored_mean`; the views "
+             "and steps are the model's card's defaults, else 6 and 2); `clipping ignored` takes those pixels as "
+             "observations "
              "(`--clipping ignore`); `one view` is `--ensemble 1`; `fp32` is `--precision fp32` (the default, auto, runs the "
              "network in bf16 on a CPU with native bf16, as this one has); `mean of N` (with --sampled) averages N "
              f"trajectories of {args.steps} respaced steps from the matched step. Grey images run on the colour "
