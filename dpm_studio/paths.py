@@ -51,7 +51,7 @@ def icon_file(size: int | None = None) -> Path:
 #: at everything: a network that denoises better may inpaint no better and slower. A saved result
 #: records the checkpoint it was made with (name and weights' SHA-256), so changing an entry here
 #: never changes what a replay runs.
-DEFAULT_CHECKPOINTS = {"denoise": "photos-rgb", "inpaint": "photos-rgb", "sample": "photos-rgb"}
+DEFAULT_CHECKPOINTS = {"denoise": "photos-rgb-v2", "inpaint": "photos-rgb", "sample": "photos-rgb"}
 
 
 def default_checkpoint(task: str) -> str:

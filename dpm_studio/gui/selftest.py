@@ -299,6 +299,20 @@ def _drive(checks: _Checks, timings: dict, summary: dict, out: Path, deadline: f
                       f"{card_path} {win.checkpoints.model_error}".strip()):
         return
 
+    # every task's default model is shipped and loads (the runs below use photos-rgb for each task)
+    from ..core.files.checkpoint import CheckpointError, load
+    from ..paths import DEFAULT_CHECKPOINTS
+
+    problems = []
+    for task, name in DEFAULT_CHECKPOINTS.items():
+        path = shipped_checkpoints_dir() / f"{name}.json"
+        try:
+            load(path)
+        except (OSError, CheckpointError) as e:
+            problems.append(f"{task}: {name}: {e}")
+    checks.add("task_defaults_shipped", not problems,
+               "; ".join(problems) or ", ".join(f"{t}: {n}" for t, n in DEFAULT_CHECKPOINTS.items()))
+
     # -- paint the mask with the rectangle tool ------------------------------------------------------
     win.tool_actions[Tool.RECT].trigger()
     win.canvas.fit()

@@ -210,20 +210,23 @@ def test_a_card_in_the_working_folder_does_not_replace_a_listed_one(tmp_path, ti
 
 def test_a_user_card_shadowing_a_shipped_one_is_named_in_the_output(tmp_path, tiny, capsys):
     folder = Path(os.environ["DPM_STUDIO_CHECKPOINTS"])
+    from dpm_studio.paths import default_checkpoint
+
+    shipped = default_checkpoint("denoise")  # the name a denoise without --checkpoint looks up
     c = _card(folder)
-    c["name"] = "photos-rgb"
+    c["name"] = shipped
     _plant(folder, "impostor", c)
     os.link(folder / "tiny-rgb.safetensors", folder / "impostor.safetensors")
     img, out = tmp_path / "in.png", tmp_path / "o.png"
     Image.fromarray(np.full((16, 16, 3), 128, np.uint8)).save(img)
     assert main(["denoise", str(img), "-o", str(out), "--sigma", "10", "--method", "mmse", "--ensemble", "1"]) == 0
     err = capsys.readouterr().err
-    assert "hides the shipped checkpoint photos-rgb" in err and str(folder / "impostor.json") in err
+    assert f"hides the shipped checkpoint {shipped}" in err and str(folder / "impostor.json") in err
     with Image.open(out) as im:
         meta = json.loads(im.text["dpm-studio"])["runs"][-1]
-    assert meta["checkpoint"] == "photos-rgb" and "checkpoint_file" not in meta
+    assert meta["checkpoint"] == shipped and "checkpoint_file" not in meta
     assert meta["checkpoint_sha256"] == hashlib.sha256((folder / "tiny-rgb.safetensors").read_bytes()).hexdigest()
-    assert meta["checkpoint_sha256"] != hashlib.sha256((ROOT / "checkpoints" / "photos-rgb.safetensors")
+    assert meta["checkpoint_sha256"] != hashlib.sha256((ROOT / "checkpoints" / f"{shipped}.safetensors")
                                                       .read_bytes()).hexdigest()
     assert main(["checkpoints"]) == 0
-    assert f"(hides {ROOT / 'checkpoints' / 'photos-rgb.json'})" in capsys.readouterr().out
+    assert f"(hides {ROOT / 'checkpoints' / f'{shipped}.json'})" in capsys.readouterr().out

@@ -29,13 +29,23 @@ def test_selftest_in_process_passes(qapp, tmp_path):
     names = {c["name"] for c in summary["checks"]}
     assert {"sample_opened", "mask_painted", "inpaint_finished", "inpaint_known_pixels_kept",
             "inpaint_masked_pixels_changed", "inpaint_exported", "denoise_finished", "denoise_changed",
-            "denoise_exported", "no_uncaught_exceptions"} <= names
+            "denoise_exported", "no_uncaught_exceptions", "task_defaults_shipped"} <= names
     assert summary["failed"] == 0 and summary["passed"] == len(summary["checks"])
     assert summary["paths"]["checkpoint"] == str(ROOT / "checkpoints" / "photos-rgb.json")
     out = Path(summary["paths"]["output_dir"])
     for name in ("inpaint.png", "denoise.png", "mask.png"):
         assert imageio.load_image(out / name).pixels.shape[:2] == (128, 128)
     json.dumps(summary)  # one JSON line
+
+
+def test_selftest_fails_when_a_tasks_default_model_is_not_shipped(qapp, tmp_path, monkeypatch):
+    from dpm_studio import paths
+    from dpm_studio.gui.selftest import run_selftest
+
+    monkeypatch.setitem(paths.DEFAULT_CHECKPOINTS, "denoise", "no-such-model")
+    summary = run_selftest(timeout_s=0.001, output_dir=tmp_path / "out")
+    failed = {c["name"]: c["detail"] for c in _failed(summary)}
+    assert "task_defaults_shipped" in failed and "denoise: no-such-model" in failed["task_defaults_shipped"]
 
 
 def test_selftest_reports_a_timeout_as_a_failed_check(qapp, tmp_path):
