@@ -38,6 +38,7 @@ from dpm_studio.core.run.noise import estimate_noise_sigma  # noqa: E402
 from dpm_studio.core.run.noise_level import fit_noise_level  # noqa: E402
 from dpm_studio.core.run.requests import DenoiseRequest  # noqa: E402
 from dpm_studio.core.run.tasks import run_task  # noqa: E402
+from dpm_studio.paths import default_checkpoint  # noqa: E402
 
 LEVELS = [(0.001, 0.0001), (0.004, 0.0004), (0.01, 0.001)]
 SIGMAS = (15, 25, 50)
@@ -192,9 +193,11 @@ def compare(model, quick=True):
     return lines
 
 
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--checkpoint", default="photos-rgb")
+    ap.add_argument("--checkpoint", default=default_checkpoint("denoise"),
+                    help="default: the command line's denoising default (dpm_studio.paths.DEFAULT_CHECKPOINTS)")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--compare", action="store_true")
     ap.add_argument("--no-constant", action="store_true", help="skip the constant-noise check")

@@ -31,6 +31,7 @@ from dpm_studio.core.files.checkpoint import load, resolve  # noqa: E402
 from dpm_studio.core.train.presets import preset_for_card  # noqa: E402
 from dpm_studio.core.run.requests import DenoiseRequest  # noqa: E402
 from dpm_studio.core.run.tasks import run_task  # noqa: E402
+from dpm_studio.paths import default_checkpoint  # noqa: E402
 
 SIDE = 192
 
@@ -52,9 +53,11 @@ def eight_bit(clean: np.ndarray, sigma255: float, seed: int) -> np.ndarray:
             / 255).astype(np.float32)
 
 
+
 def main(argv=None):
     ap = argparse.ArgumentParser()
-    ap.add_argument("--checkpoint", default="photos-rgb")
+    ap.add_argument("--checkpoint", default=default_checkpoint("denoise"),
+                    help="default: the command line's denoising default (dpm_studio.paths.DEFAULT_CHECKPOINTS)")
     ap.add_argument("--sigmas", default="15,25,50")
     ap.add_argument("--ensemble", type=int, default=1)
     ap.add_argument("--out", default=str(ROOT / "docs" / "clipping.md"))

@@ -71,7 +71,8 @@ def run_measured(argv: list[str]) -> tuple[float, float, int, str]:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--checkpoint", default="photos-rgb")
+    ap.add_argument("--checkpoint", default=None,
+                    help="default: each command's own default model (dpm_studio.paths.DEFAULT_CHECKPOINTS)")
     ap.add_argument("--out", default=str(ROOT / "docs" / "large-image.md"))
     args = ap.parse_args(argv)
     from dpm_studio.core.files.checkpoint import load, resolve
@@ -79,6 +80,9 @@ def main(argv=None) -> int:
     from dpm_studio.core.run.tasks import run_task
     from dpm_studio.core.run.tiling import tile_boxes
 
+    from dpm_studio.paths import default_checkpoint
+
+    pick = ["--checkpoint", args.checkpoint] if args.checkpoint else []
     photo, origin = source_photo()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -95,20 +99,20 @@ def main(argv=None) -> int:
         noisy = (noisy * 255 + 0.5).astype(np.uint8).astype(np.float32) / 255.0  # what the file holds
 
         inp = ["inpaint", str(tmp / "photo.png"), "--mask", str(tmp / "mask.png"), "-o", str(tmp / "filled.png"),
-               "--checkpoint", args.checkpoint, "--seed", "0"]  # the command line's default settings
+               "--seed", "0"] + pick  # the command line's default settings
         wall, peak, rc, tail = run_measured(inp)
         filled = np.asarray(Image.open(tmp / "filled.png")) if rc == 0 else None
         outside_same = bool(filled is not None and np.array_equal(filled[mask == 0], photo[mask == 0]))
         rows.append(("inpaint, 200 x 200 hole", wall, peak, rc, f"pixels outside the mask unchanged: {outside_same}"))
 
-        default = ["denoise", str(tmp / "noisy.png"), "-o", str(tmp / "denoised8.png"), "--checkpoint",
-                   args.checkpoint, "--sigma", str(SIGMA)]  # the command line's defaults: 6 views
+        default = ["denoise", str(tmp / "noisy.png"), "-o", str(tmp / "denoised8.png"),
+                   "--sigma", str(SIGMA)] + pick  # the command line's defaults (the model's card's views)
         wall, peak, rc, _ = run_measured(default)
         out8 = np.asarray(Image.open(tmp / "denoised8.png")).astype(np.float32) / 255.0 if rc == 0 else None
         psnr8 = 10 * np.log10(1 / np.mean((out8 - clean) ** 2)) if out8 is not None else float("nan")
-        rows.append(("denoise sigma 25, the command line's defaults (6 views)", wall, peak, rc,
+        rows.append(("denoise sigma 25, the command line's defaults", wall, peak, rc,
                      f"PSNR -> {psnr8:.2f} dB"))
-        den = ["denoise", str(tmp / "noisy.png"), "-o", str(tmp / "denoised.png"), "--checkpoint", args.checkpoint,
+        den = ["denoise", str(tmp / "noisy.png"), "-o", str(tmp / "denoised.png"), *pick,
                "--sigma", str(SIGMA), "--method", "mmse", "--ensemble", str(ENSEMBLE)]
         wall, peak, rc, tail2 = run_measured(den)
         denoised = np.asarray(Image.open(tmp / "denoised.png")).astype(np.float32) / 255.0 if rc == 0 else None
@@ -126,7 +130,7 @@ def main(argv=None) -> int:
         cy, cx = ys[len(ys) // 2], xs[len(xs) // 2]  # a tile's top-left corner inside the overlap grid
         win = 320
         wy, wx = cy - win // 2, cx - win // 2
-        loaded = load(resolve(args.checkpoint))
+        loaded = load(resolve(args.checkpoint or default_checkpoint("denoise")))
         rec = None
         for rec in run_task(loaded, DenoiseRequest(sigma=SIGMA / 255.0, tile=win, ensemble=ENSEMBLE),
                             noisy[wy:wy + win, wx:wx + win]):

@@ -2,7 +2,7 @@
 plus 32 px of context is denoised with the app's defaults and blended back through the feathered
 mask. Prints one row per region size: seconds, the crop, and the whole image's estimate.
 
-    python benchmarks/region_denoise.py [--sizes 200 400] [--checkpoint photos-rgb]
+    python benchmarks/region_denoise.py [--sizes 200 400] [--checkpoint NAME]
 """
 
 from __future__ import annotations
@@ -12,11 +12,14 @@ import time
 
 import numpy as np
 
+from dpm_studio.paths import default_checkpoint
+
 
 def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", type=int, nargs="+", default=[200, 400])
-    ap.add_argument("--checkpoint", default="photos-rgb")
+    ap.add_argument("--checkpoint", default=default_checkpoint("denoise"),
+                    help="default: the command line's denoising default (dpm_studio.paths.DEFAULT_CHECKPOINTS)")
     ap.add_argument("--sigma", type=float, default=15.0)
     a = ap.parse_args(argv)
     import torch
