@@ -2,6 +2,7 @@
 the shipped photos-rgb on without the wallpapers (no network).
 
     DPM_STUDIO_WALLPAPERS=/work/data/wallpapers python scripts/make_held_out_patches.py [--runs 8]
+    python scripts/make_held_out_patches.py --checkpoint photos-rgb-v2 [--runs 6] [--n 16] [--n-t 4]
 
 The crops are the first ``N`` of the card's own held-out set (``held_out_pixels(64, 64,
 seed=0)`` of the photos-rgb recipe: the rightmost 20 % of the columns of every source
@@ -9,6 +10,14 @@ image, which training never sees), stored as the 8-bit pixels before dequantisat
 them goes the reference: K of the shipped checkpoint on these crops, the mean of ``--runs``
 independent runs of the same estimate tests/core/test_shipped.py makes, and the standard
 deviation of one run, from which the test takes its tolerance.
+
+``--checkpoint NAME`` measures another shipped checkpoint on the same crops, for a checkpoint
+trained on every source image the crops come from (the same pixels) with the same column split,
+so that the crops are held out for it too (not its card's held-out set: with other source images
+its recipe draws other patches, so its reference is its own, not the card's K). It needs no
+wallpapers and writes only that checkpoint's entry of tests/data/held-out-references.json: K on
+the first ``--n`` crops with ``--n-t`` strata (fewer than photos-rgb's, to fit the CI's time),
+the mean of ``--runs`` runs and one run's s.d.
 """
 
 from __future__ import annotations
@@ -31,6 +40,7 @@ from dpm_studio.core.train.data.images import dequantise  # noqa: E402
 from dpm_studio.core.train.presets import _recipe, get_preset, preset_for_card  # noqa: E402
 
 OUT = ROOT / "tests" / "data" / "photos-rgb-held-out.npz"
+REFS = ROOT / "tests" / "data" / "held-out-references.json"
 N = 32  # of the card's 64: 240 KB
 N_T = 8  # steps per crop, as the test
 
@@ -46,11 +56,45 @@ def patches_K(loaded, pixels: np.ndarray, seed: int, n_t: int = N_T) -> float:
                               units="bits/pixel", generator=g)).K
 
 
+def crops_held_out_for(card: dict, meta: dict, made_with: dict) -> None:
+    """Raise SystemExit unless every source of the crops is a source of ``card`` with the same pixels,
+    split by the same rule as ``made_with`` (the card the crops were cut for): the held-out columns are
+    then the same, and ``card``'s model never trained on them."""
+    prov = card["data"]["provenance"]
+    have = {s.get("pixels_sha256") for s in prov["sources"]}
+    missing = [s["id"] for s in meta["sources"] if s.get("pixels_sha256") not in have]
+    if missing:
+        raise SystemExit(f"{card['name']} was not trained on (the same pixels of) {', '.join(missing)}")
+    if prov.get("split") != made_with["data"]["provenance"]["split"]:
+        raise SystemExit(f"{card['name']}'s split is not photos-rgb's: {prov.get('split')}")
+
+
+def other_checkpoint(name: str, runs: int, n: int, n_t: int) -> int:
+    loaded = load(ROOT / "checkpoints" / name)
+    ref = np.load(OUT)
+    crops_held_out_for(loaded.card, json.loads(str(ref["meta"])), load(ROOT / "checkpoints" / "photos-rgb").card)
+    pixels = ref["pixels"][:n]
+    ks = np.array([patches_K(loaded, pixels, seed, n_t) for seed in range(1, runs + 1)])  # the test uses seed 0
+    refs = json.loads(REFS.read_text()) if REFS.exists() else {}
+    refs[name] = {"made_by": f"scripts/make_held_out_patches.py --checkpoint {name} --runs {runs} --n {n} --n-t {n_t}",
+                  "weights_sha256": loaded.card["weights_sha256"], "crops": n, "n_t": n_t,
+                  "K_ref": float(ks.mean()), "K_sd": float(ks.std(ddof=1)), "runs": runs, "K_runs": ks.tolist()}
+    REFS.write_text(json.dumps(refs, indent=1) + "\n")
+    print(f"{REFS}: {name} on the first {n} crops, {n_t} strata: K = {ks.mean():.4f}, one run's s.d. "
+          f"{ks.std(ddof=1):.4f} over {runs} runs: {', '.join(f'{k:.3f}' for k in ks)}")
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=8)
+    ap.add_argument("--checkpoint", default="photos-rgb")
+    ap.add_argument("--n", type=int, default=N, help="crops (another checkpoint only)")
+    ap.add_argument("--n-t", type=int, default=N_T, help="strata (another checkpoint only)")
     args = ap.parse_args()
     torch.set_num_threads(1)
+    if args.checkpoint != "photos-rgb":
+        return other_checkpoint(args.checkpoint, args.runs, args.n, args.n_t)
     loaded = load(ROOT / "checkpoints" / "photos-rgb")
     sources = loaded.card["data"]["provenance"]["sources"]
     files = tuple(sorted(s["file"] for s in sources if s.get("origin") == "wallpaper folder"))
