@@ -25,15 +25,15 @@ sys.path.insert(0, str(ROOT))
 
 from dpm_studio.core.math.bound import estimate_bound, run  # noqa: E402
 from dpm_studio.core.files.checkpoint import list_cards, load  # noqa: E402
-from dpm_studio.core.train.presets import get_preset  # noqa: E402
+from dpm_studio.core.train.presets import preset_for_card  # noqa: E402
 from dpm_studio.core.files.locations import app_root  # noqa: E402
 
 N_T = 8  # as tests/core/test_shipped.py
 
 
 def held_out(card):
-    """The test's held-out set: toys 2,000 points (repeated), images the card's whole set."""
-    x0 = get_preset(card["data"]["recipe"]).held_out()
+    """The test's held-out set (preset_for_card: the files the card lists): toys 2,000 points (repeated), images the card's whole set."""
+    x0 = preset_for_card(card).held_out()
     n = 2000 if x0.dim() == 2 else x0.shape[0]
     return x0.repeat(math.ceil(n / x0.shape[0]), *([1] * (x0.dim() - 1)))[:n] if x0.shape[0] < n else x0[:n]
 
@@ -64,7 +64,7 @@ def main() -> int:
         except Exception as e:  # noqa: BLE001 - e.g. no wallpapers here
             print(f"| {card['name']} | skipped: {type(e).__name__}: {e} |||||")
             continue
-        loaded, preset = load(card["path"]), get_preset(card["data"]["recipe"])
+        loaded, preset = load(card["path"]), preset_for_card(card)
         t0 = time.perf_counter()
         spacing = args.spacing if args.spacing != "test" else ("log" if x0.dim() == 4 else "uniform")
         n_t = args.n_t
