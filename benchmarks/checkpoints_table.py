@@ -84,10 +84,11 @@ def shared_recipes(cards: dict[str, dict]) -> list[str]:
                 f"{', '.join(group[:-1])} and {group[-1]} are trained on the same {recipe} recipe, with the same split (the rightmost 20 % "
                 f"of every source image's columns held out) and the same held-out draw "
                 f"({cards[group[0]]['data'].get('held_out', '')}). "
-                + ("photos-rgb-v2 (unet-te, 6.5 times photos-rgb's parameters) is the better denoiser: +0.82 dB on "
-                   "average over photos-rgb on the 15 rows of the denoising benchmark, every row better (+0.73 with one view, what its card asks for); for inpainting it is level with photos-rgb at about 3 times the time, "
-                   "so photos-rgb stays the model for inpainting and sampling ([training.md](training.md), "
-                   "photos v2). " if {"photos-rgb", "photos-rgb-v2"} <= set(group) else "")
+                + ("photos-rgb-v2 (unet-te, 6.5 times photos-rgb's parameters) is the better denoiser: with its "
+                   "card's default (one view, one censoring step) +0.69 dB over photos-rgb's default on the 15 rows "
+                   "of the denoising benchmark, every row better (+0.31 to +1.11), in 2 network passes to its 7, no more time per photo "
+                   "([speed.md](speed.md)); for inpainting it is level with photos-rgb at about 3 times the time, so "
+                   "photos-rgb stays the model for inpainting and sampling ([training.md](training.md), photos v2). " if {"photos-rgb", "photos-rgb-v2"} <= set(group) else "")
                 + f"Each task's default (`dpm_studio.paths.DEFAULT_CHECKPOINTS`): {defaults}.", "",
                 "Their K are not a comparison of the models: the cards measure them on different held-out sets "
                 f"and scalings ({'; '.join(held)}): the recipe draws its held-out patches from every source image "
