@@ -249,3 +249,30 @@ def test_the_region_bootstrap_measures_what_regions_share():
     expected = v * sd / np.sqrt(regions)
     assert 0.7 * expected < a_se < 1.4 * expected, (a_se, expected)
     assert b_se > 0.3 * expected  # b = v - a / 2 moves with it
+
+
+def _ramp_with_textured_dark_regions(seed, amp=0.8):
+    """A 256 x 256 ramp (0.1 to 0.9) with var = 0.004 x + 0.0004 noise, 8-bit, and white texture
+    of std 0.8 times the noise's in every other 32 x 32 region of the two darkest region columns:
+    the kind of texture the block test lets through (each block's neighbourhood only 1.64 times
+    the noise's variance) gathered in some regions of one intensity range, as in coins' dark
+    background."""
+    rng = np.random.default_rng(seed)
+    x = np.tile(np.linspace(0.1, 0.9, 256), (256, 1))
+    s = np.sqrt(0.004 * x + 0.0004)
+    y = x + s * rng.standard_normal(x.shape)
+    for r in range(0, 8, 2):
+        for c in (0, 1):
+            sl = (slice(32 * (r + c), 32 * (r + c) + 32), slice(32 * c, 32 * c + 32))
+            y[sl] += amp * s[sl] * rng.standard_normal((32, 32))
+    return (np.clip(np.round(y * 255), 0, 255) / 255).astype(np.float32)
+
+
+def test_fit_leaves_out_regions_louder_than_the_fit():
+    """Texture gathered in a few regions of the dark bins passes the block test and, kept,
+    tilts the line: b came out 63-89 % high (a 10-17 % low) on these files. Regions whose kept
+    details average above the fit's variance are left out: b within 20 %, a within 10 %."""
+    for seed in range(3):
+        fit = fit_noise_level(_ramp_with_textured_dark_regions(seed))
+        assert abs(fit.b / 0.0004 - 1) < 0.2, (seed, fit.b)
+        assert abs(fit.a / 0.004 - 1) < 0.1, (seed, fit.a)
