@@ -118,3 +118,13 @@ def test_the_card_schema_and_the_requests_name_the_same_settings_and_ranges():
         for name, hi in allowed.items():
             spec = spec_of(cls, name)
             assert (spec.lo, spec.hi) == (1, hi) and 1 <= cls.model_defaults[name] <= hi
+
+
+def test_a_record_from_before_card_defaults_replays_with_the_two_censoring_steps_it_ran():
+    from dpm_studio.core.run.requests import request_of_record
+
+    old = {"task": "denoise", "sigma": 0.1, "ensemble": 6, "clipping": "censored", "method": "mmse"}
+    assert request_of_record(old).for_model({"defaults": {"denoise": {"clip_steps": 1}}}).clip_steps == 2
+    new = DenoiseRequest(sigma=0.1).for_model({"defaults": {"denoise": {"ensemble": 1, "clip_steps": 1}}})
+    again = request_of_record(new.metadata(_loaded(3)))
+    assert (again.ensemble, again.clip_steps) == (1, 1)

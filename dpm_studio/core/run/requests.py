@@ -432,6 +432,8 @@ def request_of_record(record: dict):
         settings["size"] = (settings["size"][1], settings["size"][0])
     if isinstance(settings.get("region"), list):
         settings["region"] = tuple(settings["region"])
+    if task == "denoise" and "clip_steps" not in record:   # recorded since a card may say them: before, always 2
+        settings["clip_steps"] = CLIP_STEPS
     return request_for(task, **settings)
 
 
