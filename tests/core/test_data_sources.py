@@ -204,3 +204,19 @@ def test_data_change_names_added_removed_and_changed_files():
     assert presets.data_change(old, data({"a.png": "1", "b.png": "3", "c.png": "4"}, 0.6)) == \
         "1 source(s) added, 1 file(s) changed, scale mean/std 0.5000/0.2500 -> 0.6000/0.2500"
     assert presets.data_change(old, data({"a.png": "1"})) == "1 removed"
+
+
+def test_a_cards_wallpaper_files_without_the_folder_are_an_error_not_the_bundled_photos(tmp_path, monkeypatch):
+    """Without $DPM_STUDIO_WALLPAPERS a card trained on wallpapers got the bundled photographs'
+    held-out set and scaling in silence, and `evaluate --update-card` wrote that bound onto a card."""
+    for k, name in enumerate(("Kite.png", "Path.png")):
+        _photo(tmp_path / name, k)
+    monkeypatch.setenv(im.WALLPAPERS_ENV, str(tmp_path))
+    presets._recipe.cache_clear()
+    card = {"name": "photos-rgb", "data": presets.get_preset("photos-rgb").card_data()}
+    monkeypatch.delenv(im.WALLPAPERS_ENV)
+    presets._recipe.cache_clear()
+    with pytest.raises(FileNotFoundError, match="trained on 2 wallpaper photographs; set \\$DPM_STUDIO_WALLPAPERS"):
+        presets.preset_for_card(card).held_out()
+    presets._recipe.cache_clear()
+    assert presets.get_preset("photos-rgb").held_out().shape[1] == 3  # the preset itself still trains on the bundled ones

@@ -484,6 +484,12 @@ def photos_recipe(mode: str = "rgb", *, wallpapers: str | os.PathLike | None = N
     """
     name = f"photos-{mode}"
     folder = wallpapers_folder(wallpapers)
+    if folder is None and files:
+        # a checkpoint's own files (preset_for_card): without them its held-out set and scaling
+        # would silently be the bundled photographs' (a bound measured so went onto a card once)
+        raise FileNotFoundError(errno.ENOENT, f"this checkpoint was trained on {len(files)} wallpaper photographs; "
+                                f"set ${WALLPAPERS_ENV} to the folder holding them (scripts/fetch_wallpapers.sh "
+                                "makes one) to use its own held-out set and scaling")
     sources, extra = [], {"packages": _package_versions("scikit-image", "scikit-learn")}
     if folder is not None:
         sources, skipped = _folder_sources(folder, mode, max_side, False, "wallpaper folder", only=files)
