@@ -108,6 +108,12 @@ def test_with_qt_loaded_or_another_thread_the_process_ends_as_usual():
     """The app's windows are torn down, and a thread still working is waited for, by the usual exit."""
     r = _process(["--version"], before="import PySide6.QtCore")
     assert r.returncode == 0 and "usual exit" in r.stdout and "atexit ran" in r.stdout
+    # the thread lives until the main thread has ended (not a fixed 3 s, which a loaded machine's
+    # start-up outlasted: the thread was gone before the exit and the test failed)
     r = _process(["--version"], before="import threading, time\n"
-                 "threading.Thread(target=lambda: (time.sleep(3), print('thread done'))).start()")
+                 "def _work():\n"
+                 "    while threading.main_thread().is_alive():\n"
+                 "        time.sleep(0.02)\n"
+                 "    print('thread done')\n"
+                 "threading.Thread(target=_work).start()")
     assert r.returncode == 0 and "usual exit" in r.stdout and "thread done" in r.stdout
