@@ -3,8 +3,8 @@
     python benchmarks/speed.py [--n 100] [--repeats 3] [--rows one,folder,inpaint,app,large] [--out FILE]
                                [--checkpoint NAME] [--denoise-options "--ensemble 1"] [--inpaint-options steps=10]
 
-``--checkpoint``: the model of the denoising and inpainting rows (default photos-rgb, the command
-line's); ``--denoise-options``: more of the command line's options for the denoising rows;
+``--checkpoint``: the model of the denoising and inpainting rows (default: each task's own, as the
+command line and the app pick it: dpm_studio.paths.DEFAULT_CHECKPOINTS); ``--denoise-options``: more of the command line's options for the denoising rows;
 ``--inpaint-options``: settings of the inpainting row's request, NAME=INTEGER,... (the app's
 defaults otherwise). Each is printed in the table's rows.
 
@@ -55,7 +55,7 @@ sys.path.insert(0, str(ROOT))
 import dpm_studio.cli  # noqa: E402,F401  (first, as in the app and the CLI: it sets the process's thread waiting)
 
 SIGMA = 25
-CHECKPOINT = "photos-rgb"   # --checkpoint
+CHECKPOINT = None   # --checkpoint; None: each task's default (dpm_studio.paths.DEFAULT_CHECKPOINTS)
 DENOISE_OPTIONS: list[str] = []   # --denoise-options
 INPAINT_OPTIONS: dict = {}   # --inpaint-options
 SIZE = 256
@@ -119,13 +119,13 @@ def run_child(argv: list[str]) -> tuple[float, float, float]:
 
 def denoise_argv(src, out) -> list[str]:
     """The timed command line: the defaults, or the checkpoint and options given."""
-    return ["denoise", str(src), "--sigma", str(SIGMA), "-o", str(out), "--checkpoint", CHECKPOINT,
-            *DENOISE_OPTIONS]
+    return ["denoise", str(src), "--sigma", str(SIGMA), "-o", str(out),
+            *(["--checkpoint", CHECKPOINT] if CHECKPOINT else []), *DENOISE_OPTIONS]
 
 
 def _named(row: str) -> str:
     """A row's name, with the checkpoint and options that are not the defaults."""
-    said = ([Path(CHECKPOINT).stem] if CHECKPOINT != "photos-rgb" else []) + DENOISE_OPTIONS
+    said = ([Path(CHECKPOINT).stem] if CHECKPOINT else []) + DENOISE_OPTIONS
     return f"{row} [{' '.join(said)}]" if said else row
 
 
@@ -188,7 +188,9 @@ def inpaint(repeats: int) -> dict:
     from skimage import data
 
     torch.set_num_threads(os.cpu_count() or 1)
-    loaded = load_ckpt(resolve(CHECKPOINT))
+    from dpm_studio.paths import default_checkpoint
+
+    loaded = load_ckpt(resolve(CHECKPOINT or default_checkpoint("inpaint")))
     a = data.astronaut()[128:384, 128:384].astype(np.float32) / 255.0
     mask = np.zeros((SIZE, SIZE), np.float32)
     mask[96:160, 96:160] = 1
@@ -200,7 +202,7 @@ def inpaint(repeats: int) -> dict:
         times.append(time.perf_counter() - t0)
         cpus.append(time.process_time() - c0)
     med = statistics.median(times[1:])
-    said = ([Path(CHECKPOINT).stem] if CHECKPOINT != "photos-rgb" else []) + \
+    said = ([Path(CHECKPOINT).stem] if CHECKPOINT else []) + \
         [f"{k}={v}" for k, v in INPAINT_OPTIONS.items()]
     row = "inpaint a 64x64 hole (256x256 colour), app defaults, one sample, in-process"
     return {"row": f"{row} [{' '.join(said)}]" if said else row,
@@ -276,7 +278,8 @@ def main(argv=None) -> int:
     ap.add_argument("--rows", default="one,folder,inpaint,app,large",
                     help="which rows, comma-separated (large, the 12 MP one, takes minutes)")
     ap.add_argument("--out", default=None, help="also write the table into this markdown file")
-    ap.add_argument("--checkpoint", default="photos-rgb", help="the denoising and inpainting rows' model")
+    ap.add_argument("--checkpoint", default=None, help="the denoising and inpainting rows' model (default: each "
+                    "task's own, as the command line and the app pick it)")
     ap.add_argument("--denoise-options", default="", help="more command-line options for the denoising rows")
     ap.add_argument("--inpaint-options", default="", help="the inpainting row's request settings: NAME=INT,...")
     args = ap.parse_args(argv)
