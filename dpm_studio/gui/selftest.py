@@ -300,14 +300,13 @@ def _drive(checks: _Checks, timings: dict, summary: dict, out: Path, deadline: f
         return
 
     # every task's default model is shipped and loads (the runs below use photos-rgb for each task)
-    from ..core.files.checkpoint import CheckpointError, load
+    from ..core.files.checkpoint import CheckpointError, load_cached
     from ..paths import DEFAULT_CHECKPOINTS
 
     problems = []
-    for task, name in DEFAULT_CHECKPOINTS.items():
-        path = shipped_checkpoints_dir() / f"{name}.json"
+    for task, name in DEFAULT_CHECKPOINTS.items():  # the cache the picker shares: each model read once
         try:
-            load(path)
+            load_cached(shipped_checkpoints_dir() / f"{name}.json")
         except (OSError, CheckpointError) as e:
             problems.append(f"{task}: {name}: {e}")
     checks.add("task_defaults_shipped", not problems,

@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Callable
 
 import torch
@@ -274,7 +273,9 @@ def _source_key(source: dict) -> str:
     """A source's id, a file's without its extension (``file:Path.jpg`` and the lossless
     ``file:Path.webp`` that stands for it are one source)."""
     sid = str(source.get("id"))
-    return str(Path(sid).with_suffix("")) if sid.startswith("file:") else sid
+    from .data.images import file_stem
+
+    return file_stem(sid) if sid.startswith("file:") else sid
 
 
 def data_change(old: dict, new: dict) -> str | None:

@@ -215,6 +215,12 @@ class _Source:
     info: dict = field(default_factory=dict)
 
 
+def file_stem(name: str) -> str:
+    """A wallpaper file's name without its image extension: the key by which a lossless copy in
+    another format (``Path.webp``) stands for the file a card lists (``Path.jpg``)."""
+    return str(Path(name).with_suffix(""))
+
+
 def _listed_files(root: Path, paths: list[Path], only, origin: str) -> tuple[list[Path], dict]:
     """The files of ``paths`` that ``only`` names, in the order of the names, and {file: name} for
     those found under another image extension.
@@ -227,13 +233,13 @@ def _listed_files(root: Path, paths: list[Path], only, origin: str) -> tuple[lis
     by_rel = {str(p.relative_to(root)): p for p in paths}
     by_stem: dict[str, list[str]] = {}
     for rel in by_rel:
-        by_stem.setdefault(str(Path(rel).with_suffix("")), []).append(rel)
+        by_stem.setdefault(file_stem(rel), []).append(rel)
     chosen, listed_as, missing = [], {}, []
     for name in sorted(set(only), key=Path):  # the order list_image_files gives the listed names
         if name in by_rel:
             chosen.append(by_rel[name])
             continue
-        others = by_stem.get(str(Path(name).with_suffix("")), [])
+        others = by_stem.get(file_stem(name), [])
         if len(others) == 1:
             chosen.append(by_rel[others[0]])
             listed_as[others[0]] = name
