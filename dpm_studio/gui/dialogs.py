@@ -6,16 +6,61 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
+from PySide6.QtGui import QGuiApplication, QImage
+from PySide6.QtWidgets import QDialog, QFileDialog, QHeaderView, QInputDialog, QMessageBox, QTreeView
 
 from .. import imageio
 
-__all__ = ["Dialogs", "IMAGE_FILTER", "SAVE_FILTERS", "qimage_to_array", "array_to_qimage"]
+__all__ = ["Dialogs", "IMAGE_FILTER", "SAVE_FILTERS", "file_dialog", "qimage_to_array", "array_to_qimage"]
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.webp *.gif *.ppm *.pgm);;All files (*)"
 SAVE_FILTERS = {"PNG (*.png)": ".png", "JPEG (*.jpg *.jpeg)": ".jpg", "TIFF (*.tif *.tiff)": ".tif",
                 "WebP (*.webp)": ".webp", "BMP (*.bmp)": ".bmp"}
+
+
+#: Qt's own file dialog (where the desktop offers no native one: a bare X server, some window managers)
+#: opens at about 630 x 430 px with fixed columns, which cut names, sizes and types short ("58....KiB",
+#: "PN...ge"). Ours opens at this size (at most 85 % of the screen) with every column as wide as its text.
+FILE_DIALOG_SIZE = (1000, 620)
+
+
+def file_dialog(parent, title: str, path: str, flt: str = "", mode: str = "open") -> QFileDialog:
+    """A file dialog (``mode`` "open", "save" or "folder") at ``path`` (a folder, or a file to select),
+    sized so that its detail columns show whole names; a native dialog ignores the sizing."""
+    dlg = QFileDialog(parent, title, "", flt)
+    p = Path(path) if path else Path.home()
+    if p.is_dir() or mode == "folder":
+        dlg.setDirectory(str(p))
+    else:
+        dlg.setDirectory(str(p.parent))
+        dlg.selectFile(p.name)
+    if mode == "save":
+        dlg.setAcceptMode(QFileDialog.AcceptSave)
+        dlg.setFileMode(QFileDialog.AnyFile)
+    elif mode == "folder":
+        dlg.setFileMode(QFileDialog.Directory)
+        dlg.setOption(QFileDialog.ShowDirsOnly, True)
+    else:
+        dlg.setFileMode(QFileDialog.ExistingFile)
+    dlg.setViewMode(QFileDialog.Detail)
+    w, h = FILE_DIALOG_SIZE
+    screen = (parent.screen() if parent is not None else None) or QGuiApplication.primaryScreen()
+    if screen is not None:
+        avail = screen.availableGeometry()
+        w, h = min(w, int(avail.width() * 0.85)), min(h, int(avail.height() * 0.85))
+    dlg.resize(max(w, dlg.sizeHint().width()), max(h, dlg.sizeHint().height()))
+    for view in dlg.findChildren(QTreeView):   # the detail view of Qt's own dialog
+        header = view.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(QHeaderView.ResizeToContents)   # name, size, type, date: never cut
+    return dlg
+
+
+def _ask(dlg: QFileDialog) -> tuple[str | None, str]:
+    """(the chosen path or None, the chosen filter) of ``dlg`` run modally."""
+    if dlg.exec() != QDialog.Accepted or not dlg.selectedFiles():
+        return None, ""
+    return dlg.selectedFiles()[0] or None, dlg.selectedNameFilter()
 
 
 class Dialogs:
@@ -25,12 +70,11 @@ class Dialogs:
         self.parent = parent
 
     def open_image(self, folder: str) -> str | None:
-        path, _ = QFileDialog.getOpenFileName(self.parent, "Open Image", folder, IMAGE_FILTER)
-        return path or None
+        return _ask(file_dialog(self.parent, "Open Image", folder, IMAGE_FILTER))[0]
 
     def save_image(self, folder: str, suggested: str) -> str | None:
-        path, flt = QFileDialog.getSaveFileName(self.parent, "Save Image As", str(Path(folder) / suggested),
-                                                ";;".join(SAVE_FILTERS))
+        path, flt = _ask(file_dialog(self.parent, "Save Image As", str(Path(folder) / suggested),
+                                     ";;".join(SAVE_FILTERS), "save"))
         if not path:
             return None
         if Path(path).suffix.lower() not in imageio.WRITE_FORMATS:
@@ -43,15 +87,13 @@ class Dialogs:
         return q if ok else None
 
     def open_file(self, title: str, folder: str, flt: str) -> str | None:
-        path, _ = QFileDialog.getOpenFileName(self.parent, title, folder, flt)
-        return path or None
+        return _ask(file_dialog(self.parent, title, folder, flt))[0]
 
     def save_file(self, title: str, path: str, flt: str) -> str | None:
-        out, _ = QFileDialog.getSaveFileName(self.parent, title, path, flt)
-        return out or None
+        return _ask(file_dialog(self.parent, title, path, flt, "save"))[0]
 
     def folder(self, title: str, folder: str) -> str | None:
-        return QFileDialog.getExistingDirectory(self.parent, title, folder) or None
+        return _ask(file_dialog(self.parent, title, folder, mode="folder"))[0]
 
     def error(self, title: str, text: str):
         QMessageBox.critical(self.parent, title, text)

@@ -1,5 +1,5 @@
-"""The menu actions no other test used, driven by their menu text through the real file dialogs'
-entry points (QFileDialog's statics patched), each checked by what it produced."""
+"""The menu actions no other test used, driven by their menu text through the real file dialogs
+(QFileDialog's exec patched to answer at once), each checked by what it produced."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from PySide6.QtGui import QAction, QGuiApplication, QImage
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QDialog, QFileDialog
 
 from dpm_studio import imageio
 from gui_helpers import gradient_image, make_checkpoint
@@ -28,7 +28,8 @@ def action(win, text: str) -> QAction:
 
 @pytest.fixture
 def real_dialogs(win, monkeypatch):
-    """The window's own Dialogs; ``answer(kind, value)`` sets what QFileDialog returns."""
+    """The window's own Dialogs; ``answer(kind, value)`` sets what the next file dialog answers (``kind``:
+    "open", "save" or "folder", checked against the dialog's own mode)."""
     try:
         from dpm_studio.gui.dialogs import Dialogs
     except ImportError:
@@ -37,10 +38,14 @@ def real_dialogs(win, monkeypatch):
     asked = []
 
     def answer(kind, value):
-        def static(*a, **k):
-            asked.append(kind)
-            return value if kind == "getExistingDirectory" else (value, "")
-        monkeypatch.setattr(QFileDialog, kind, staticmethod(static))
+        def exec_(dlg):
+            mode = "save" if dlg.acceptMode() == QFileDialog.AcceptSave else \
+                "folder" if dlg.fileMode() == QFileDialog.Directory else "open"
+            asked.append(mode)
+            dlg.selectFile(str(value))
+            return QDialog.Accepted
+        assert kind in ("open", "save", "folder"), kind
+        monkeypatch.setattr(QFileDialog, "exec", exec_)
     answer.asked = asked
     return answer
 
@@ -127,17 +132,17 @@ def test_new_random_seed_changes_the_runs_seed(win):
 
 def test_export_mask_and_load_mask_through_the_file_dialogs(win, real_dialogs, tmp_path):
     _, mask = _with_mask(win)
-    real_dialogs("getSaveFileName", str(tmp_path / "m.png"))
+    real_dialogs("save", str(tmp_path / "m.png"))
     action(win, "Export Mask").trigger()
     back = np.asarray(Image.open(tmp_path / "m.png").convert("L"))
     np.testing.assert_array_equal(back > 127, mask > 0.5)
     other = np.zeros((32, 32), np.uint8)
     other[2:10, 20:30] = 255
     Image.fromarray(other).save(tmp_path / "other.png")
-    real_dialogs("getOpenFileName", str(tmp_path / "other.png"))
+    real_dialogs("open", str(tmp_path / "other.png"))
     action(win, "Load Mask").trigger()
     np.testing.assert_array_equal(win.canvas.mask() > 0.5, other > 0)
-    assert real_dialogs.asked == ["getSaveFileName", "getOpenFileName"]
+    assert real_dialogs.asked == ["save", "open"]
 
 
 def test_trajectory_exports_through_the_file_dialogs(qtbot, win, real_dialogs, tmp_path):
@@ -149,14 +154,14 @@ def test_trajectory_exports_through_the_file_dialogs(qtbot, win, real_dialogs, t
     n = len(win.session.trajectory)
     assert n >= 2
     last = win.canvas.shown().copy()
-    real_dialogs("getSaveFileName", str(tmp_path / "run"))  # no extension: .gif is added
+    real_dialogs("save", str(tmp_path / "run"))  # no extension: .gif is added
     with qtbot.waitSignal(win.exporter.finished, timeout=RUN_MS):  # written off the GUI thread
         action(win, "Export Trajectory as GIF").trigger()
     im = Image.open(tmp_path / "run.gif")
     assert im.n_frames == n
     im.seek(n - 1)
     assert np.abs(np.asarray(im.convert("RGB")).astype(int) - last).mean() < 12  # up to the palette
-    real_dialogs("getExistingDirectory", str(tmp_path / "frames"))
+    real_dialogs("folder", str(tmp_path / "frames"))
     (tmp_path / "frames").mkdir()
     with qtbot.waitSignal(win.exporter.finished, timeout=RUN_MS):
         action(win, "Export Trajectory as PNG Frames").trigger()
@@ -168,6 +173,6 @@ def test_trajectory_exports_through_the_file_dialogs(qtbot, win, real_dialogs, t
 def test_open_checkpoint_uses_a_card_outside_the_checkpoint_folders(win, real_dialogs, tmp_path):
     make_checkpoint(tmp_path / "elsewhere", "tiny-away", 3)
     assert not win.checkpoints.select("tiny-away")
-    real_dialogs("getOpenFileName", str(tmp_path / "elsewhere" / "tiny-away.json"))
+    real_dialogs("open", str(tmp_path / "elsewhere" / "tiny-away.json"))
     action(win, "Open Checkpoint").trigger()
     assert win.task_panel.current_card()["name"] == "tiny-away"
