@@ -79,7 +79,7 @@ class CheckpointsController(QObject):
 
     def _choose(self, card: dict, task: str | None = None) -> str:
         """``card`` becomes the choice of ``task`` (default: the current one); a black-and-white model
-        picked for denoising is kept for inpainting, where the panel goes with it."""
+        chosen for denoising is kept for inpainting (the Denoise page's list greys it)."""
         return self.w.session.models.choose(task or self.w.task_panel.task(), str(card.get("path")),
                                             binary=card.get("family") == "binomial")
 

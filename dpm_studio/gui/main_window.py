@@ -307,7 +307,9 @@ class MainWindow(QMainWindow):
         h = self.session.history
         self.act_undo.setText(f"&Undo {h.undo_label()}" if h.undo_label() else "&Undo")
         self.act_redo.setText(f"&Redo {h.redo_label()}" if h.redo_label() else "&Redo")
-        self.task_panel.estimate.setEnabled(self.session.doc is not None and self.session.state != "running")
+        doc, running = self.session.doc is not None, self.session.state == "running"
+        self.task_panel.grey(self.task_panel.estimate, doc and not running,
+                             "not while a run is going" if running else "open an image to measure its noise")
 
     # -- canvas reports ---------------------------------------------------------------------------------------------
     def _on_tool_action(self, a: QAction):

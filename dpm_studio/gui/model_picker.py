@@ -15,7 +15,10 @@ from PySide6.QtWidgets import QComboBox, QGroupBox, QLabel, QSizePolicy, QVBoxLa
 from .model.models import card_label, card_T, card_tooltip, where_label
 from ..core.files.cardschema import is_image_card
 
-__all__ = ["ModelPicker"]
+__all__ = ["ModelPicker", "NO_DENOISE"]
+
+NO_DENOISE = ("a black-and-white (binomial) model flips pixels and cannot denoise; "
+              "it inpaints and samples (choose it on those pages)")
 
 
 class ModelPicker(QGroupBox):
@@ -28,6 +31,7 @@ class ModelPicker(QGroupBox):
         super().__init__("Model", parent)
         self._cards: list = []
         self._quiet = 0                # > 0 while the program, not the user, changes the row
+        self._task = "inpaint"         # the task whose model is shown: a black-and-white one cannot denoise
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 4, 8, 6)
         self.checkpoint = QComboBox()
@@ -58,6 +62,7 @@ class ModelPicker(QGroupBox):
                 self.checkpoint.setItemData(i, card_tooltip(card), Qt.ToolTipRole)
                 if not is_image_card(card):
                     self.checkpoint.model().item(i).setEnabled(False)
+            self._grey_rows()
             self.checkpoint.setCurrentIndex(0)
             if select:
                 self.select(select)
@@ -66,6 +71,22 @@ class ModelPicker(QGroupBox):
             self._on_row(self.checkpoint.currentIndex())
         finally:
             self._quiet -= 1
+
+    def set_task(self, task: str):
+        """The list for ``task``'s model: on Denoise the black-and-white (binomial) models are greyed,
+        each saying why (they inpaint and sample)."""
+        if task != self._task:
+            self._task = task
+            self._grey_rows()
+
+    def _grey_rows(self):
+        for i, card in enumerate(self._cards):
+            if card is None or not is_image_card(card):
+                continue
+            cannot = self._task == "denoise" and card.get("family") == "binomial"
+            self.checkpoint.model().item(i).setEnabled(not cannot)
+            why = f"<p><b>Greyed out on Denoise:</b> {html.escape(NO_DENOISE)}.</p>" if cannot else ""
+            self.checkpoint.setItemData(i, why + card_tooltip(card), Qt.ToolTipRole)   # (the card's is rich text)
 
     def cards(self) -> list[dict]:
         return [c for c in self._cards if c is not None]

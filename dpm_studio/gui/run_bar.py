@@ -11,6 +11,9 @@ from . import icons
 __all__ = ["RunBar"]
 
 
+CANCEL_TIP = "Stop the run after the current step (Esc)"
+
+
 class RunBar(QWidget):
     """``run_button``, ``cancel_button``, ``progress``, ``eta`` (not shown: the bar's tooltip)
     and ``hint``."""
@@ -29,9 +32,8 @@ class RunBar(QWidget):
         f.setBold(True)
         self.run_button.setFont(f)
         self.cancel_button = QPushButton(icons.icon("stop"), "Cancel")
-        self.cancel_button.setToolTip("Stop the run after the current step (Esc)")
         self.cancel_button.setMinimumHeight(34)
-        self.cancel_button.setEnabled(False)
+        self.set_running(False)
         run_row.addWidget(self.run_button, 2)
         run_row.addWidget(self.cancel_button, 1)
         outer.addLayout(run_row)
@@ -53,7 +55,15 @@ class RunBar(QWidget):
 
     def set_running(self, running: bool):
         self.run_button.setEnabled(not running)
+        self.run_button.setToolTip("Greyed out: a run is going (Cancel stops it)." if running else
+                                   "Run the task (Ctrl+Return)")
         self.cancel_button.setEnabled(running)
+        self.cancel_button.setToolTip(CANCEL_TIP if running else "Greyed out: no run is going.\n\n" + CANCEL_TIP)
+
+    def stopping(self):
+        """Cancel was pressed: the run stops after its current step."""
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.setToolTip("Greyed out: the run is stopping after its current step.")
 
     def set_progress(self, index: int, total: int, elapsed: float | None = None, eta: float | None = None,
                      text: str | None = None):

@@ -180,7 +180,7 @@ class RunController(QObject):
     def cancel(self):
         if self.runner.is_running():
             self.runner.cancel()
-            self.w.task_panel.cancel_button.setEnabled(False)
+            self.w.task_panel.run_bar.stopping()
             self._status("Stopping after the current step\u2026")
 
     @Slot(object)

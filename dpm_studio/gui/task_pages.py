@@ -209,7 +209,7 @@ class SamplePage(QWidget):
         self.patch_size.setEnabled(p is not None)
         self.patch_size.setToolTip(f"The size of the crops this model was trained on ({p} x {p} px): larger "
                                    "drawings continue its textures without one scene" if p else
-                                   "This model's card does not say the size of its training crops")
+                                   "Greyed out: this model's card does not say the size of its training crops.")
         self.note.setText(f"the model saw {p} \u00d7 {p} crops" if p else "opens as a new image")  # one line
 
     def set_image_size(self, hw: tuple[int, int] | None):
@@ -217,4 +217,4 @@ class SamplePage(QWidget):
         self._image_hw = (int(hw[0]), int(hw[1])) if hw else None
         self.image_size.setEnabled(self._image_hw is not None)
         self.image_size.setToolTip(f"Draw an image of the open image's size ({hw[1]} x {hw[0]} px)" if hw else
-                                   "Open an image to draw one of its size")
+                                   "Greyed out: open an image to draw one of its size.")

@@ -12,12 +12,13 @@ that grey out what does not apply.
 
 from __future__ import annotations
 
+import html
 import random
 from dataclasses import dataclass
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractSpinBox, QButtonGroup, QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QSizePolicy, QSpinBox,
+    QAbstractButton, QAbstractSpinBox, QButtonGroup, QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QSizePolicy, QSpinBox,
     QStackedWidget, QToolButton, QVBoxLayout, QWidget,
 )
 
@@ -118,6 +119,7 @@ class TaskPanel(QWidget):
             row.addWidget(b)
         self.task_buttons["inpaint"].setChecked(True)
         self.task_buttons["inpaint"].setToolTip("Fill the masked pixels; the others stay exactly as they are")
+        self._tips: dict = {}   # a greyed control: (its own tooltip, the one saying why) (grey)
         self._denoise_tip = ("Remove the image's noise: its level is measured on the image (the Noise curve or "
                              "one std you type); with a mask painted, only the masked region is denoised")
         self.task_buttons["denoise"].setToolTip(self._denoise_tip)
@@ -289,31 +291,53 @@ class TaskPanel(QWidget):
                 self.smc.setChecked(smc)
                 self.start.setCurrentIndex(start)
 
+    def grey(self, w: QWidget, ok: bool, why: str = "", tips=()):
+        """Enable ``w``, or grey it out with a tooltip that says ``why`` before the control's own (on ``tips``
+        as well: the controls of a greyed row, whose own tooltips would hide the row's)."""
+        w.setEnabled(ok)
+        for t in (w, *tips):
+            base, shown = self._tips.pop(t, ("", None))
+            if t.toolTip() != shown:   # its own tooltip, or a new one set since it was greyed
+                base = t.toolTip()
+            rich = base.lstrip().startswith("<")   # a rich-text tooltip takes the reason as its first paragraph
+            text = base if ok else f"<p>Greyed out: {html.escape(why)}.</p>{base}" if rich else \
+                f"Greyed out: {why}." + (f"\n\n{base}" if base else "")
+            t.setToolTip(text)
+            if not ok:
+                self._tips[t] = (base, text)
+
     def _update_enabled(self, *_):
         self._show_exact(self._exact())
-        inpaint = self.task() == "inpaint"
-        for w in (self.mode, self._jump_row):   # on the Inpaint page: greyed for the other tasks as well
-            w.setEnabled(inpaint)
+        inpaint, task = self.task() == "inpaint", self.task()
+        jumps = (self.jump_length, self.jump_n)
+        # the Inpaint page's own controls (shown only there; greyed for the other tasks as well)
+        self.grey(self.mode, inpaint, "it is an inpainting setting")
         forward = self.pages["inpaint"].forward()
-        self.start.setEnabled(inpaint and not self._exact())   # the exact mode starts from noise
+        self.grey(self.start, inpaint and not self._exact(), "the exact mode always starts from pure noise"
+                  if inpaint else "it is an inpainting setting")
         # SMC cannot weigh resampling jumps (InpaintRequest.validate): with it on there are none
-        self._jump_row.setEnabled(inpaint and forward and not self._smc_on())
-        self.smc.setEnabled(self._smc_applies() and not self._exact())   # exact mode: SMC is its weighing
-        one_step = self.task() == "denoise" and not self.pages["denoise"].sampled()  # no steps, no draws
-        self.steps_all.setEnabled(not one_step)
-        self.steps.setEnabled(not one_step and not self.steps_all.isChecked())
-        self.seed.setEnabled(not one_step)
-        self.dice.setEnabled(not one_step)
-        self.samples.setEnabled(self._samples_apply())
+        self.grey(self._jump_row, inpaint and forward and not self._smc_on(),
+                  "sequential Monte Carlo (More settings) cannot weigh resampling jumps: with it on there are none"
+                  if forward else "only the RePaint modes of Known pixels re-noise the known pixels and jump",
+                  jumps)
+        one_step = task == "denoise" and not self.pages["denoise"].sampled()  # no steps, no draws
+        why_one = "the posterior mean (Method) is one step that draws nothing: choose a sampled method to use it"
+        self.grey(self.smc, self._smc_applies() and not self._exact(),   # exact mode: SMC is its weighing
+                  "the exact mode always weighs its draws by sequential Monte Carlo" if self._exact() else
+                  why_one if one_step else "an unconditional sample has no evidence to weigh")
+        self.grey(self.steps_all, not one_step, why_one)
+        self.grey(self.steps, not one_step and not self.steps_all.isChecked(),
+                  why_one if one_step else f"'{self.steps_all.text()}' is ticked: every step runs")
+        self.grey(self.seed, not one_step, why_one)
+        self.grey(self.dice, not one_step, why_one)
+        self.grey(self.samples, self._samples_apply(), why_one)
         card = self.current_card()
         binary = card is not None and card.get("family") == "binomial"
-        self.variance.setEnabled(self._variance_applies())
-        self.task_buttons["denoise"].setEnabled(not binary)
-        # back to what Denoise does once a Gaussian model is chosen again (it kept the refusal)
-        self.task_buttons["denoise"].setToolTip("Denoising needs a Gaussian model" if binary else self._denoise_tip)
-        if binary:
-            if self.task() == "denoise":
-                self.set_task("inpaint")
+        self.grey(self.variance, self._variance_applies(),
+                  "a black-and-white (binomial) model flips pixels: it has no step variance" if binary else why_one)
+        # Each task runs its own model (the window shows the task's own when it changes), so Denoise is
+        # never greyed for the model another task runs; the picker greys black-and-white models there.
+        self.picker.set_task(task)
 
     def _variance_applies(self) -> bool:
         """A run samples a trajectory of a Gaussian model (not the one-step denoiser, not a binary model)."""
@@ -359,11 +383,14 @@ class TaskPanel(QWidget):
 
     def set_running(self, running: bool):
         self.run_bar.set_running(running)
-        for w in (self.checkpoint, self.task_stack, self.device, self.steps, self.steps_all, self.seed, self.dice,
-                  self.samples, self.variance, self.mode, self._jump_row, self.smc):   # every setting, "More settings" too
-            w.setEnabled(not running)
-        for b in self.task_buttons.values():
-            b.setEnabled(not running)
+        why = "not while a run is going (Cancel stops it)"
+        for w in (self.checkpoint, self.device, self.steps, self.steps_all, self.seed, self.dice,
+                  self.samples, self.variance, self.mode, self.smc, *self.task_buttons.values()):
+            self.grey(w, not running, why)   # every setting, "More settings" too
+        page_controls = [c for c in self.task_stack.findChildren(QWidget)
+                         if isinstance(c, (QAbstractButton, QAbstractSpinBox, QComboBox))]
+        self.grey(self.task_stack, not running, why, page_controls)
+        self.grey(self._jump_row, not running, why, (self.jump_length, self.jump_n))
         if not running:
             self._update_enabled()
 

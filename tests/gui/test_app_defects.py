@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6 import QtGui
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QTreeView
+from PySide6.QtWidgets import QApplication, QTreeView, QWidget
 
 from dpm_studio.gui.dialogs import IMAGE_FILTER, file_dialog
 
@@ -52,3 +53,96 @@ def test_the_save_dialog_starts_in_the_folder_with_the_name_given(qtbot, win, tm
     qtbot.addWidget(dlg)
     assert Path(dlg.directory().absolutePath()) == tmp_path
     assert [Path(p).name for p in dlg.selectedFiles()] == ["photo-restored.png"]
+
+
+# -- 2. each task its own model; nothing greyed without a reason ----------------------------------------------
+def _pick(win, name):
+    """Pick ``name`` in the model list as the user does (the combo's row)."""
+    combo = win.task_panel.checkpoint
+    i = next(i for i in range(combo.count()) if str(combo.itemData(i)).endswith(f"/{name}.json"))
+    assert combo.model().item(i).isEnabled(), f"{name} is greyed on {win.task_panel.task()}"
+    combo.setCurrentIndex(i)
+
+
+def _greyed_without_a_reason(panel) -> list[str]:
+    """The panel's visible controls that are greyed out and whose tooltip (their own, else their row's)
+    does not say why."""
+    from PySide6.QtWidgets import QAbstractButton, QAbstractSpinBox, QComboBox, QLineEdit
+
+    bad = []
+    kinds = (QAbstractButton, QAbstractSpinBox, QComboBox, QLineEdit)
+    for w in [w for w in panel.findChildren(QWidget) if isinstance(w, kinds)]:
+        if not w.isVisibleTo(panel) or w.isEnabled() or (isinstance(w, QLineEdit) and
+                                                         isinstance(w.parent(), (QAbstractSpinBox, QComboBox))):
+            continue
+        tip, p = w.toolTip(), w.parentWidget()
+        while not tip and p is not None and p is not panel:
+            tip, p = p.toolTip(), p.parentWidget()
+        if not tip.startswith(("Greyed out: ", "<p>Greyed out: ")):
+            bad.append(f"{type(w).__name__} {w.text() if hasattr(w, 'text') else ''!r}: {tip[:60]!r}")
+    return bad
+
+
+def test_a_black_and_white_model_on_inpaint_leaves_denoise_with_its_own_model(make_window):
+    """Picking the black-and-white digits model on the Inpaint page greyed the Denoise button ("Denoising
+    needs a Gaussian model"), though Denoise runs a model of its own."""
+    from dpm_studio import paths
+
+    win = make_window(checkpoint=None)
+    tp = win.task_panel
+    tp.set_task("inpaint")
+    _pick(win, "digits-binary")
+    assert tp.current_card()["name"] == "digits-binary"
+    assert tp.task_buttons["denoise"].isEnabled(), tp.task_buttons["denoise"].toolTip()
+    tp.task_buttons["denoise"].click()
+    assert tp.task() == "denoise" and tp.current_card()["name"] == paths.default_checkpoint("denoise")
+    combo = tp.checkpoint
+    row = next(i for i in range(combo.count()) if str(combo.itemData(i)).endswith("/digits-binary.json"))
+    assert not combo.model().item(row).isEnabled(), "on Denoise a black-and-white model cannot be picked"
+    tip = combo.itemData(row, Qt.ToolTipRole)
+    assert tip.startswith("<p><b>Greyed out on Denoise:</b> ") and QtGui.Qt.mightBeRichText(tip), "one rich text"
+    tp.set_task("inpaint")
+    assert tp.current_card()["name"] == "digits-binary", "inpainting keeps its choice"
+    assert combo.model().item(row).isEnabled()
+    tp.set_task("sample")
+    assert combo.model().item(row).isEnabled()
+
+
+def test_every_greyed_control_says_why_on_every_page_and_model(qtbot, make_window):
+    from gui_helpers import gradient_image
+
+    win = make_window(checkpoint=None)
+    tp = win.task_panel
+    tp.more.setChecked(True)    # "More settings" open: its controls too
+    seen = set()
+    for image in (False, True):
+        if image:
+            win.files.set_image(gradient_image())
+        for model in ("photos-rgb", "digits-binary", "textures-gray"):
+            for task in ("inpaint", "denoise", "sample"):
+                tp.set_task(task)
+                if model == "digits-binary" and task == "denoise":
+                    continue
+                _pick(win, model)
+                pages = {"inpaint": [("mode", i) for i in range(tp.mode.count())] + [("smc", True)],
+                         "denoise": [("method", i) for i in range(tp.method.count())] + [("steps_all", True)],
+                         "sample": [("steps_all", True)]}[task]
+                for name, value in [(None, None)] + pages:
+                    if name in ("mode", "method"):
+                        getattr(tp, name).setCurrentIndex(value)
+                    elif name:
+                        getattr(tp, name).setChecked(value)
+                    QApplication.processEvents()
+                    bad = _greyed_without_a_reason(tp)
+                    assert not bad, f"{task}, {model}, {name}={value}, image {image}: {bad}"
+                    seen |= {w for w in (tp.steps, tp.seed, tp.smc, tp.start, tp.variance, tp.estimate)
+                             if not w.isEnabled()}
+                for name in ("smc", "steps_all"):
+                    getattr(tp, name).setChecked(False)
+                tp.mode.setCurrentIndex(0)
+                tp.method.setCurrentIndex(0)
+    assert len(seen) == 6, "each of them was seen greyed (the walk reaches the states that grey them)"
+    tp.set_running(True)
+    assert not _greyed_without_a_reason(tp)
+    tp.set_running(False)
+    assert tp.steps.isEnabled() and not tp.steps.toolTip().startswith("Greyed out")

@@ -371,9 +371,12 @@ def test_the_denoise_button_says_what_denoise_does(qtbot, win):
     assert win.runs._denoise_region() is not None   # the mask limits the run, as the tooltip says
 
 
-def test_the_denoise_tooltip_comes_back_with_a_gaussian_model(qtbot):
-    """Choosing a binary model greyed Denoise with "Denoising needs a Gaussian model"; choosing a
-    Gaussian model again enabled it but kept that tooltip."""
+def test_a_binary_model_greys_its_row_on_denoise_not_the_denoise_button(qtbot):
+    """Choosing a binary model greyed Denoise ("Denoising needs a Gaussian model"), though each task runs its
+    own model (the window shows Denoise's when it is pressed); now Denoise stays, and on its page the
+    binary model's row is greyed, saying why."""
+    from PySide6.QtCore import Qt
+
     from dpm_studio.gui.task_panel import TaskPanel
 
     cards = [{"name": "bark", "path": "/x/bark.json", "family": "gaussian", "network": {"type": "unet"},
@@ -386,6 +389,9 @@ def test_the_denoise_tooltip_comes_back_with_a_gaussian_model(qtbot):
     button = p.task_buttons["denoise"]
     tip = button.toolTip()
     assert p.select("binary-img")
-    assert not button.isEnabled() and button.toolTip() == "Denoising needs a Gaussian model"
-    assert p.select("bark")
     assert button.isEnabled() and button.toolTip() == tip
+    p.set_task("denoise")
+    row = p.checkpoint.model().item(1)
+    assert not row.isEnabled() and "cannot denoise" in p.checkpoint.itemData(1, Qt.ToolTipRole)
+    p.set_task("sample")
+    assert row.isEnabled() and not p.checkpoint.itemData(1, Qt.ToolTipRole).startswith("Greyed")

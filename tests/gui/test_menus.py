@@ -38,9 +38,11 @@ def test_checkpoint_picker_lists_cards_with_details(qtbot):
     assert p.current_card()["name"] == "bark"
     assert p.steps.maximum() == 500
     p.set_task("denoise")
+    assert not p.checkpoint.model().item(1).isEnabled(), "binomial models cannot denoise: greyed on Denoise"
+    p.set_task("inpaint")
     assert p.select("binary-img")
     assert p.current_card()["name"] == "binary-img"
-    assert not p.task_buttons["denoise"].isEnabled() and p.task() == "inpaint", "binomial models cannot denoise"
+    assert p.task_buttons["denoise"].isEnabled(), "Denoise runs a model of its own"
     s = p.settings()
     assert s.checkpoint == "/x/bi.json" and s.task == "inpaint"
     assert s.start == "harmonic" and s.mode == "forward-approx" and s.steps == 19, "the inpainting defaults"

@@ -168,13 +168,18 @@ def test_the_choices_outlive_the_window_and_an_older_ones_model_is_read(flip, tm
     assert QSettings(str(tmp_path / "old.ini"), QSettings.IniFormat).value("run/checkpoint") is None
 
 
-def test_a_black_and_white_model_picked_on_denoise_goes_with_the_panel_to_inpaint(flip, make_window):
+def test_a_black_and_white_model_chosen_for_denoising_is_kept_for_inpainting(flip, make_window):
     win = make_window(checkpoint=None)
     tp = win.task_panel
     tp.set_task("denoise")
-    _pick(win, "digits-binary")   # a binomial model cannot denoise: the panel moves to Inpaint with it
-    assert tp.task() == "inpaint" and _shown(win) == "digits-binary"
+    combo = tp.checkpoint
+    row = next(i for i in range(combo.count()) if str(combo.itemData(i)).endswith("/digits-binary.json"))
+    assert not combo.model().item(row).isEnabled(), "a binomial model cannot denoise: greyed in the list"
+    assert win.checkpoints.select("digits-binary")   # chosen by the program: kept for inpainting
+    assert tp.task() == "denoise" and _shown(win) == flip
     assert set(win.session.models.choices()) == {"inpaint"}
+    tp.set_task("inpaint")
+    assert _shown(win) == "digits-binary"
     _pick(win, "photos-rgb")
     tp.set_task("denoise")
     assert _shown(win) == flip

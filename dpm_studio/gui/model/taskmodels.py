@@ -59,8 +59,8 @@ class TaskModels:
 
     def choose(self, task: str, model: str, binary: bool = False) -> str:
         """The user chose ``model`` (card path or name) for ``task``; returns the task it is kept for.
-        ``binary``: a black-and-white (binomial) model, which cannot denoise: picked on the Denoise
-        page it is kept for inpainting, where the app moves (task_panel greys out Denoise for it)."""
+        ``binary``: a black-and-white (binomial) model, which cannot denoise: chosen for denoising it is
+        kept for inpainting (the Denoise page's list greys such models: gui/model_picker.py)."""
         task = "inpaint" if binary and self._task(task) == "denoise" else self._task(task)
         if not str(model):
             raise ValueError("choose a model by its card path or name")
