@@ -141,6 +141,36 @@ def parse_size(text: str) -> tuple[int, int]:
     return w, h
 
 
+def empty_value(parser, args) -> str | None:
+    """The refusal of an option or argument given as an empty text (``-o ""``, ``--mask ""``, ``""`` as the
+    input: a script's unset variable), or None. An empty name is ``Path(".")``, the working folder:
+    ``denoise "" -o out/`` denoised every image there (the mask too), ``-o ""`` wrote into it, and
+    ``--checkpoint ""`` or ``train -o ""`` was an internal error."""
+    sub = next((a.choices for a in parser._subparsers._group_actions), {}).get(args.cmd)
+    for action in (sub or parser)._actions:
+        v = getattr(args, action.dest, None)
+        if v == "" or (isinstance(v, (list, tuple)) and "" in v):
+            name = "/".join(action.option_strings) or action.dest
+            return f"argument {name}: an empty name (an unset variable?) (see {(sub or parser).prog} --help)"
+    return None
+
+
+def device(text: str) -> str:
+    """An argparse type: a device a run can use here (cpu, cuda, cuda:N), checked before anything is
+    read or loaded; ``--device ""`` was an internal error deep in a denoise."""
+    name = text.strip().lower()
+    if not name:
+        raise argparse.ArgumentTypeError("an empty name (an unset variable?): give cpu or cuda")
+    if name == "cpu":  # the default, without importing torch
+        return name
+    from ..core.machine.devices import check_device
+
+    try:
+        return check_device(name)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
 def last_resort(e: BaseException, argv) -> int:
     """An error nobody anticipated: its traceback to the log, one line to stderr, exit 70 (EX_SOFTWARE)."""
     note = log_error(e, argv)

@@ -183,6 +183,10 @@ def _main(argv) -> int:
     except SystemExit as e:  # --help, --version, or a refused option (one line, A.Parser.error)
         return e.code if isinstance(e.code, int) else 2
     cmd = args.cmd or "gui"
+    refused = A.empty_value(parser, args)
+    if refused:
+        print(f"dpm-studio: error: {refused}", file=sys.stderr)
+        return 2
     if cmd == "train" and args.minutes is None and args.steps is None:
         print("dpm-studio: error: train needs --minutes or --steps", file=sys.stderr)
         return 2

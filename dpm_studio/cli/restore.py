@@ -330,7 +330,7 @@ def _restore_args(p, cls, names):
     p.add_argument("--checkpoint", default=default_checkpoint(task),
                    help=f"a shipped checkpoint's name or a path (default: {default_checkpoint(task)}, the "
                    f"{_TASK_WORDS[task]} default; the saved result records the one used)")
-    p.add_argument("--device", default="cpu", help="cpu or cuda (cuda:N for one of several cards)")
+    p.add_argument("--device", default="cpu", type=A.device, help="cpu or cuda (cuda:N for one of several cards)")
     from ..imageio import DEFAULT_QUALITY, QUALITY  # the app's Save As proposes the same
 
     p.add_argument("--quality", type=A.int_in(*QUALITY), default=DEFAULT_QUALITY,

@@ -119,21 +119,6 @@ def test_crafted_sizes_are_refused_before_allocating(tmp_path, tiny, monkeypatch
     assert torch.get_default_device().type == "cpu"
 
 
-@pytest.fixture
-def no_hang():
-    """Turn a blocking open() into a test failure after 20 s instead of a hung test run."""
-    import signal
-
-    def fail(*_):
-        raise TimeoutError("blocked: a FIFO was opened")
-
-    old = signal.signal(signal.SIGALRM, fail)
-    signal.alarm(20)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, old)
-
-
 def test_a_fifo_card_in_the_checkpoint_folder_does_not_hang(tmp_path, monkeypatch, capsys, no_hang):
     folder = tmp_path / "ck"
     folder.mkdir()

@@ -403,6 +403,9 @@ def resolve(name_or_path, dirs=None) -> Path:
     (or a folder of that name) in the working folder never replaces a listed checkpoint;
     a path (with a folder or a ``.json``/``.safetensors`` suffix) is taken as given.
     """
+    if not isinstance(name_or_path, (str, os.PathLike)) or not str(name_or_path).strip():
+        # "" is Path("."), the working folder: "PosixPath('.') has an empty name" was exit 70
+        raise CheckpointError(f"a checkpoint is a name or a path, not {short_repr(name_or_path)}")
     p = Path(name_or_path)
     _refuse_pickle_name(p)
     text = str(name_or_path)

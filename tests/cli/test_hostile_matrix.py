@@ -1,0 +1,254 @@
+"""A demanding user's hostile inputs, round five: every hostile file in every place the command line
+reads one (the image of denoise and inpaint, the mask of inpaint and denoise, one file of a folder
+batch), and the values a script passes when a variable is unset. Each run: exit 0 with a right
+result, or exit 2 (1 for a batch where an image failed) with exactly one ``dpm-studio: error:``
+line; never a traceback, a hang or an internal error; every file the user had is unchanged.
+
+The files themselves come from tests/faulty_files.py (shared with the loader and app tests) and
+:data:`EXTRA` below; a FIFO is opened under an alarm, so a blocking open fails the test instead of
+hanging it."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import faulty_files
+from faulty_files import H, W
+from dpm_studio import imageio
+from dpm_studio.cli.main import main
+
+
+# -- the hostile files -------------------------------------------------------------------------------------------
+def _folder_named_png(folder: Path) -> Path:
+    p = folder / "folder.png"
+    p.mkdir()
+    return p
+
+
+def _fifo(folder: Path) -> Path:
+    p = folder / "pipe.png"
+    os.mkfifo(p)
+    return p
+
+
+def _loop(folder: Path) -> Path:
+    p = folder / "loop.png"
+    os.symlink(folder / "loop2.png", p)
+    os.symlink(p, folder / "loop2.png")
+    return p
+
+
+def _dangling(folder: Path) -> Path:
+    p = folder / "gone.png"
+    os.symlink(folder / "nothing-here.png", p)
+    return p
+
+
+def _wide(folder: Path) -> Path:
+    p = folder / "wide.png"
+    Image.new("RGB", (100_000, 1), (40, 90, 200)).save(p)
+    return p
+
+
+def _float_tiff(folder: Path) -> Path:
+    import tifffile
+
+    p = folder / "float.tif"
+    tifffile.imwrite(p, np.random.default_rng(1).random((H, W, 3), dtype=np.float32), photometric="rgb")
+    return p
+
+
+def _icc_jpeg(folder: Path) -> Path:
+    from PIL import ImageCms
+
+    p = folder / "icc.jpg"
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    Image.fromarray(faulty_files.rgb_u8()).save(p, icc_profile=profile, quality=95)
+    return p
+
+
+def _colour_mask(folder: Path) -> Path:
+    """A colour image that is a mask: red strokes on black (a colour mask counts where any channel is lit)."""
+    a = np.zeros((H, W, 3), np.uint8)
+    a[4:9, 6:14, 0] = 255
+    p = folder / "red-mask.png"
+    Image.fromarray(a).save(p)
+    return p
+
+
+#: name -> (builder, what the loader does: "error" or the (h, w) it reads)
+EXTRA = {"folder-named-png": (_folder_named_png, "error"), "fifo": (_fifo, "error"), "symlink-loop": (_loop, "error"),
+         "dangling-link": (_dangling, "error"), "100000x1": (_wide, (1, 100_000)), "float32-tiff": (_float_tiff, (H, W)),
+         "icc-jpeg": (_icc_jpeg, (H, W)), "colour-mask": (_colour_mask, (H, W))}
+CASES = {**{k: (lambda f, k=k: faulty_files.make(k, f), "error" if e[0] == "error" else e[1][:2])
+            for k, (_, e) in faulty_files.CASES.items()}, **EXTRA}
+
+
+def _state(folder: Path) -> dict:
+    """Every entry of ``folder`` (not following links): a file's bytes' hash, or its kind."""
+    out = {}
+    for p in sorted(folder.iterdir()):
+        if p.is_symlink():
+            out[p.name] = ("link", os.readlink(p))
+        elif p.is_file():
+            out[p.name] = hashlib.sha256(p.read_bytes()).hexdigest()
+        else:
+            out[p.name] = "fifo" if p.is_fifo() else "folder"
+    return out
+
+
+def _errors(err: str) -> list[str]:
+    return [line for line in err.replace("\r", "\n").splitlines() if line.startswith("dpm-studio: error")]
+
+
+def _check(rc, err, *, ok_codes=(0, 2)):
+    assert rc in ok_codes, err[-2000:]
+    assert "Traceback" not in err and "internal error" not in err, err[-2000:]
+    if rc == 2:
+        errors = _errors(err)
+        assert len(errors) == 1 and "\n" not in errors[0], err[-2000:]
+        return errors[0]
+    return None
+
+
+def _good(folder: Path) -> tuple[Path, Path]:
+    src, mask = folder / "good.png", folder / "hole.png"
+    Image.fromarray(faulty_files.rgb_u8()).save(src)
+    m = np.zeros((H, W), np.uint8)
+    m[5:10, 8:16] = 255
+    Image.fromarray(m).save(mask)
+    return src, mask
+
+
+TINY = ["--checkpoint", "tiny-rgb"]
+DENOISE = [*TINY, "--sigma", "20", "--ensemble", "1"]
+INPAINT = [*TINY, "--steps", "2"]
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.parametrize("role", ["denoise", "inpaint", "mask", "denoise-mask"])
+def test_every_hostile_file_in_every_place_a_file_is_read(tmp_path, tiny, capsys, no_hang, case, role):
+    files, out_dir = tmp_path / "files", tmp_path / "out"
+    files.mkdir()
+    out_dir.mkdir()
+    good, hole = _good(files)
+    bad = CASES[case][0](files)
+    expect = CASES[case][1]
+    out = out_dir / "result.png"
+    argv = {"denoise": ["denoise", bad, "-o", out, *DENOISE], "inpaint": ["inpaint", bad, "--mask", hole, "-o", out,
+                                                                            *INPAINT],
+            "mask": ["inpaint", good, "--mask", bad, "-o", out, *INPAINT],
+            "denoise-mask": ["denoise", good, "--mask", bad, "-o", out, *DENOISE]}[role]
+    before = _state(files)
+    rc = main([str(a) for a in argv])
+    error = _check(rc, capsys.readouterr().err)
+    assert _state(files) == before  # nothing the user had is changed, whatever happened
+    if expect == "error":
+        assert rc == 2 and not out.exists() and _state(out_dir) == {}, error
+        return
+    if role == "denoise":  # every file that loads is denoised, at its own (upright) size
+        assert rc == 0, error
+        assert imageio.load_image(out).pixels.shape[:2] == expect
+    elif role == "inpaint" and expect == (H, W):
+        assert rc == 0, error
+        got = imageio.load_image(out)
+        assert got.pixels.shape[:2] == expect
+    if rc == 2:
+        assert not out.exists() and _state(out_dir) == {}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_every_hostile_file_in_a_folder_batch_fails_alone(tmp_path, tiny, capsys, no_hang, case):
+    """The batch runs every other image, names the bad one in its summary and exits 1 if it failed."""
+    files, out_dir = tmp_path / "files", tmp_path / "out"
+    files.mkdir()
+    good, hole = _good(files)
+    hole.unlink()  # the batch's only other file is the good image
+    CASES[case][0](files)
+    before = _state(files)
+    rc = main(["denoise", str(files), "-o", str(out_dir), *DENOISE])
+    err = capsys.readouterr().err
+    assert rc in (0, 1) and "Traceback" not in err and "internal error" not in err, err[-2000:]
+    assert (out_dir / "good.png").is_file()  # one bad file never stops the others
+    assert _state(files) == before
+    summary = [line for line in err.replace("\r", "\n").splitlines() if "batch denoise:" in line]
+    assert len(summary) == 1, err[-2000:]
+    if rc == 1:
+        assert "failed:" in summary[0]
+
+
+def test_an_exif_rotated_jpeg_comes_out_the_right_way_up(tmp_path, tiny, capsys):
+    """Stored 20 wide x 10 high, its left quarter white, with orientation 6 (turn a quarter clockwise to
+    show it): shown 10 wide x 20 high, white along the top.
+    The result must be that picture, upright, and not carry the orientation tag (a viewer would turn it again)."""
+    src = faulty_files.make("exif-rotated", tmp_path)
+    out = tmp_path / "out.jpg"
+    assert main(["denoise", str(src), "-o", str(out), *DENOISE]) == 0
+    with Image.open(out) as im:
+        assert im.size == (10, 20)
+        assert im.getexif().get(0x0112, 1) == 1
+        a = np.asarray(im.convert("L"), dtype=np.float32)
+    assert a[:5].mean() > a[5:].mean() + 100  # white along the top, as shown
+
+
+# -- a script's unset variable: an empty name -----------------------------------------------------------------------
+EMPTY = [
+    ("denoise-input", ["denoise", "", "-o", "OUT/", *DENOISE], "argument input"),
+    ("denoise-output", ["denoise", "IMG", "-o", "", *DENOISE], "argument -o/--output"),
+    ("inpaint-mask", ["inpaint", "IMG", "--mask", "", "-o", "OUT/r.png", *INPAINT], "argument --mask"),
+    ("denoise-checkpoint", ["denoise", "IMG", "-o", "OUT/r.png", "--checkpoint", "", "--sigma", "20"],
+     "argument --checkpoint"),
+    ("denoise-device", ["denoise", "IMG", "-o", "OUT/r.png", *DENOISE, "--device", ""], "argument --device"),
+    ("sample-output", ["sample", *TINY, "-o", "", "--size", "8x8", "--steps", "1"], "argument -o/--output"),
+    ("evaluate", ["evaluate", ""], "argument checkpoint"),
+    ("replay", ["replay", ""], "argument result"),
+    ("train-output", ["train", "swiss-roll", "-o", "", "--steps", "1"], "argument -o/--output"),
+    ("train-log", ["train", "swiss-roll", "-o", "OUT/t", "--steps", "1", "--log", ""], "argument --log"),
+    ("train-data", ["train", "swiss-roll", "-o", "OUT/t", "--steps", "1", "--data", ""], "argument --data"),
+    ("train-init", ["train", "swiss-roll", "-o", "OUT/t", "--steps", "1", "--init", ""], "argument --init"),
+]
+
+
+@pytest.mark.parametrize("argv,names", [(a, n) for _, a, n in EMPTY], ids=[i for i, _, _ in EMPTY])
+def test_an_empty_name_is_refused_not_taken_for_the_working_folder(tmp_path, tiny, capsys, monkeypatch, argv, names):
+    """``""`` is ``Path(".")``: ``denoise "" -o out/`` denoised every image of the working folder (its masks
+    too), ``-o ""`` wrote the result into it, ``--checkpoint ""``, ``evaluate ""``, ``train -o ""`` and
+    ``--device ""`` were internal errors (exit 70), ``train --log/--data/--init ""`` ran as if not given."""
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    good, _ = _good(work)
+    before = _state(work)
+    argv = [str(good) if a == "IMG" else a.replace("OUT", str(tmp_path / "out")) for a in argv]
+    assert main(argv) == 2
+    error = _check(2, capsys.readouterr().err)
+    assert names in error and "empty" in error, error
+    assert _state(work) == before and not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("device,why", [("", "empty"), ("tpu", "not available here"), ("cuda:x", "cuda"),
+                                        (" CPU ", None)])
+def test_a_device_is_checked_before_the_image_is_read(tmp_path, tiny, capsys, device, why):
+    """``denoise --device ""`` reached torch.device("") while choosing the precision: exit 70."""
+    good, _ = _good(tmp_path)
+    out = tmp_path / "r.png"
+    rc = main(["denoise", str(good), "-o", str(out), *DENOISE, "--device", device])
+    err = capsys.readouterr().err
+    if why is None:
+        assert rc == 0 and out.is_file(), err
+        return
+    assert rc == 2 and why in _check(rc, err) and not out.exists()
+
+
+def test_the_api_names_a_checkpoint_that_is_no_name(tiny):
+    from dpm_studio import api
+
+    for bad in ("", "  ", 0, 3.5):  # "" was "PosixPath('.') has an empty name", 0 a TypeError
+        with pytest.raises(ValueError, match="a checkpoint is a name or a path"):
+            api.denoise(faulty_files.rgb_u8(8, 8), 20, checkpoint=bad)
