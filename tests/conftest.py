@@ -38,3 +38,18 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(n)
+
+
+@pytest.fixture
+def no_hang():
+    """Turn a blocking open() (a FIFO read as a file) into a test failure after 20 s instead of a hung run."""
+    import signal
+
+    def fail(*_):
+        raise TimeoutError("blocked: a FIFO was opened")
+
+    old = signal.signal(signal.SIGALRM, fail)
+    signal.alarm(20)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, old)

@@ -254,3 +254,19 @@ def disk_fault(monkeypatch, kind):
 
 def make(case: str, folder) -> Path:
     return CASES[case][0](Path(folder))
+
+
+def folder_state(folder) -> dict:
+    """Every entry of ``folder`` (links not followed): a file's SHA-256, or what it is: to check that
+    nothing the user had was changed, replaced or left behind."""
+    import hashlib
+
+    out = {}
+    for p in sorted(Path(folder).iterdir()):
+        if p.is_symlink():
+            out[p.name] = ("link", os.readlink(p))
+        elif p.is_file():
+            out[p.name] = hashlib.sha256(p.read_bytes()).hexdigest()
+        else:
+            out[p.name] = "fifo" if p.is_fifo() else "folder"
+    return out

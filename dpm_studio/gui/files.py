@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject, Slot
 from PySide6.QtGui import QGuiApplication
 
 from .. import __version__, imageio
+from ..core.files.safefiles import same_file
 from ..core.run.masks import NotAMask, check_mask
 from ..core.run.requests import saved_metadata
 from ..imageio import ImageData, ImageIOError
@@ -249,7 +250,7 @@ class FilesController(QObject):
             self._status("Nothing to save", 3000)
             return False
         path = Path(path)
-        if doc.path is not None and path.exists() and path.resolve() == Path(doc.path).resolve() and \
+        if doc.path is not None and os.path.exists(path) and same_file(path, doc.path) and \
                 not w.dialogs.confirm("Replace the original?", f"{path.name} is the image you opened. "
                                       "Replace it with the edited image? The original cannot be recovered."):
             self._status("Not saved: the original is unchanged. Choose another name.", 5000)

@@ -41,18 +41,3 @@ def img(tmp_path):
     Image.fromarray(np.random.default_rng(0).integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(src)
     Image.fromarray(np.pad(np.full((8, 8), 255, np.uint8), 12)).save(mask)
     return src, mask
-
-
-@pytest.fixture
-def no_hang():
-    """Turn a blocking open() (a FIFO read as a file) into a test failure after 20 s instead of a hung run."""
-    import signal
-
-    def fail(*_):
-        raise TimeoutError("blocked: a FIFO was opened")
-
-    old = signal.signal(signal.SIGALRM, fail)
-    signal.alarm(20)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, old)

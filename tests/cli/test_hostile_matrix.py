@@ -10,7 +10,6 @@ hanging it."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
@@ -19,7 +18,7 @@ import pytest
 from PIL import Image
 
 import faulty_files
-from faulty_files import H, W
+from faulty_files import H, W, folder_state
 from dpm_studio import imageio
 from dpm_studio.cli.main import main
 
@@ -48,6 +47,10 @@ def _dangling(folder: Path) -> Path:
     p = folder / "gone.png"
     os.symlink(folder / "nothing-here.png", p)
     return p
+
+
+def _too_long(folder: Path) -> Path:
+    return folder / ("x" * 300 + ".png")  # over the file system's 255 bytes
 
 
 def _wide(folder: Path) -> Path:
@@ -84,23 +87,11 @@ def _colour_mask(folder: Path) -> Path:
 
 #: name -> (builder, what the loader does: "error" or the (h, w) it reads)
 EXTRA = {"folder-named-png": (_folder_named_png, "error"), "fifo": (_fifo, "error"), "symlink-loop": (_loop, "error"),
-         "dangling-link": (_dangling, "error"), "100000x1": (_wide, (1, 100_000)), "float32-tiff": (_float_tiff, (H, W)),
+         "dangling-link": (_dangling, "error"), "name-too-long": (_too_long, "error"),
+         "100000x1": (_wide, (1, 100_000)), "float32-tiff": (_float_tiff, (H, W)),
          "icc-jpeg": (_icc_jpeg, (H, W)), "colour-mask": (_colour_mask, (H, W))}
 CASES = {**{k: (lambda f, k=k: faulty_files.make(k, f), "error" if e[0] == "error" else e[1][:2])
             for k, (_, e) in faulty_files.CASES.items()}, **EXTRA}
-
-
-def _state(folder: Path) -> dict:
-    """Every entry of ``folder`` (not following links): a file's bytes' hash, or its kind."""
-    out = {}
-    for p in sorted(folder.iterdir()):
-        if p.is_symlink():
-            out[p.name] = ("link", os.readlink(p))
-        elif p.is_file():
-            out[p.name] = hashlib.sha256(p.read_bytes()).hexdigest()
-        else:
-            out[p.name] = "fifo" if p.is_fifo() else "folder"
-    return out
 
 
 def _errors(err: str) -> list[str]:
@@ -145,12 +136,12 @@ def test_every_hostile_file_in_every_place_a_file_is_read(tmp_path, tiny, capsys
                                                                             *INPAINT],
             "mask": ["inpaint", good, "--mask", bad, "-o", out, *INPAINT],
             "denoise-mask": ["denoise", good, "--mask", bad, "-o", out, *DENOISE]}[role]
-    before = _state(files)
+    before = folder_state(files)
     rc = main([str(a) for a in argv])
     error = _check(rc, capsys.readouterr().err)
-    assert _state(files) == before  # nothing the user had is changed, whatever happened
+    assert folder_state(files) == before  # nothing the user had is changed, whatever happened
     if expect == "error":
-        assert rc == 2 and not out.exists() and _state(out_dir) == {}, error
+        assert rc == 2 and not out.exists() and folder_state(out_dir) == {}, error
         return
     if role == "denoise":  # every file that loads is denoised, at its own (upright) size
         assert rc == 0, error
@@ -160,7 +151,7 @@ def test_every_hostile_file_in_every_place_a_file_is_read(tmp_path, tiny, capsys
         got = imageio.load_image(out)
         assert got.pixels.shape[:2] == expect
     if rc == 2:
-        assert not out.exists() and _state(out_dir) == {}
+        assert not out.exists() and folder_state(out_dir) == {}
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -171,12 +162,12 @@ def test_every_hostile_file_in_a_folder_batch_fails_alone(tmp_path, tiny, capsys
     good, hole = _good(files)
     hole.unlink()  # the batch's only other file is the good image
     CASES[case][0](files)
-    before = _state(files)
+    before = folder_state(files)
     rc = main(["denoise", str(files), "-o", str(out_dir), *DENOISE])
     err = capsys.readouterr().err
     assert rc in (0, 1) and "Traceback" not in err and "internal error" not in err, err[-2000:]
     assert (out_dir / "good.png").is_file()  # one bad file never stops the others
-    assert _state(files) == before
+    assert folder_state(files) == before
     summary = [line for line in err.replace("\r", "\n").splitlines() if "batch denoise:" in line]
     assert len(summary) == 1, err[-2000:]
     if rc == 1:
@@ -224,12 +215,12 @@ def test_an_empty_name_is_refused_not_taken_for_the_working_folder(tmp_path, tin
     work.mkdir()
     monkeypatch.chdir(work)
     good, _ = _good(work)
-    before = _state(work)
+    before = folder_state(work)
     argv = [str(good) if a == "IMG" else a.replace("OUT", str(tmp_path / "out")) for a in argv]
     assert main(argv) == 2
     error = _check(2, capsys.readouterr().err)
     assert names in error and "empty" in error, error
-    assert _state(work) == before and not (tmp_path / "out").exists()
+    assert folder_state(work) == before and not (tmp_path / "out").exists()
 
 
 @pytest.mark.parametrize("device,why", [("", "empty"), ("tpu", "not available here"), ("cuda:x", "cuda"),

@@ -17,6 +17,7 @@ Errors a user can cause (a missing, unreadable, corrupt or too large file) raise
 
 from __future__ import annotations
 
+import os
 import re
 import struct
 import warnings
@@ -415,7 +416,7 @@ def _load_deep(path: Path) -> ImageData | str | None:
     """A 16-bit colour PNG or a TIFF through :mod:`.formats`; None, or a note on what will be
     lost, when Pillow is to read it. Only for names of formats the app offers (the rest are
     refused by :func:`_open`, whose rules apply to every file)."""
-    if path.suffix.lower() not in IMAGE_FORMATS or not path.is_file():
+    if path.suffix.lower() not in IMAGE_FORMATS or not os.path.isfile(path):  # a name too long: _open says so
         return None
     try:
         deep = formats.decode(path, pixel_budget())  # the bomb limit, lowered to what memory holds

@@ -1,0 +1,111 @@
+"""The app's open and export paths fed hostile files and targets (round five; the files of
+tests/faulty_files.py are opened by test_bad_input.py): special files opened as the image or the
+mask, and each writer (Save, Export Mask, the trajectory's GIF and frames) aimed at a place it cannot
+or must not write. Each: one error dialog or a result, never a traceback on stderr, a hang or a
+lost file; the open image untouched and the app still working."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from dpm_studio import imageio
+from faulty_files import folder_state
+
+
+def _special(folder: Path, kind: str) -> Path:
+    p = folder / f"{kind}.png"
+    if kind == "folder":
+        p.mkdir()
+    elif kind == "fifo":
+        os.mkfifo(p)
+    elif kind == "loop":
+        os.symlink(folder / "loop2.png", p)
+        os.symlink(p, folder / "loop2.png")
+    elif kind == "dangling":
+        os.symlink(folder / "nothing.png", p)
+    elif kind == "text":
+        p.write_text("not a picture\n")
+    elif kind == "name-too-long":
+        p = folder / ("x" * 300 + ".png")
+    return p
+
+
+def _critical(msgbox):
+    return [c for c in msgbox if c[0] == "critical"]
+
+
+SPECIAL = ["folder", "fifo", "loop", "dangling", "text", "missing", "name-too-long"]
+
+
+@pytest.mark.parametrize("kind", SPECIAL)
+@pytest.mark.parametrize("what", ["image", "mask"])
+def test_a_special_file_opened_is_one_dialog(win, msgbox, tmp_path, image_file, capfd, no_hang, kind, what):
+    good, img = image_file
+    assert win.files.open_image(good)
+    files = tmp_path / "files"
+    files.mkdir()
+    path = _special(files, kind)
+    before = folder_state(files)
+    assert not (win.files.open_image(path) if what == "image" else win.files.load_mask(path))
+    crit = _critical(msgbox)
+    assert len(crit) == 1 and "\n" not in crit[0][2], crit
+    assert "Traceback" not in capfd.readouterr().err
+    np.testing.assert_array_equal(win.canvas.image(), img)
+    assert win.canvas.mask().sum() == 0
+    assert folder_state(files) == before
+
+
+def test_a_100000_by_1_image_and_a_non_utf8_name_open(win, msgbox, tmp_path, capfd):
+    wide = tmp_path / os.fsdecode(b"caf\xe9-\xff.png")
+    Image.new("RGB", (100_000, 1), (40, 90, 200)).save(wide)
+    assert win.files.open_image(wide)
+    assert win.canvas.image_shape() == (1, 100_000)
+    assert not _critical(msgbox) and "Traceback" not in capfd.readouterr().err
+    out = tmp_path / os.fsdecode(b"out-\xe9.png")
+    assert win.files.save_image(out)
+    assert imageio.load_image(out).pixels.shape == (1, 100_000, 3)
+
+
+def _target(folder: Path, kind: str, opened: Path) -> Path:
+    """Where a writer is aimed: each a place it cannot or must not write."""
+    if kind == "under-a-file":
+        return opened / "x.png"
+    if kind == "a-folder":
+        (folder / "dir.png").mkdir()
+        return folder / "dir.png"
+    if kind == "a-fifo":
+        os.mkfifo(folder / "pipe.png")
+        return folder / "pipe.png"
+    if kind == "dangling-link":
+        os.symlink(folder / "nowhere" / "x.png", folder / "dangling.png")
+        return folder / "dangling.png"
+    if kind == "name-too-long":
+        return folder / ("x" * 300 + ".png")
+    if kind == "unknown-extension":
+        return folder / "result.xyz"
+    raise ValueError(kind)
+
+
+TARGETS = ["under-a-file", "a-folder", "a-fifo", "dangling-link", "name-too-long", "unknown-extension"]
+
+
+@pytest.mark.parametrize("kind", TARGETS)
+@pytest.mark.parametrize("writer", ["save", "mask"])
+def test_a_write_aimed_where_it_cannot_go_is_one_dialog(win, msgbox, tmp_path, image_file, capfd, no_hang, kind,
+                                                         writer):
+    good, img = image_file
+    assert win.files.open_image(good)
+    win.canvas.set_mask(np.pad(np.ones((8, 8), np.float32), 12))  # something to export
+    target = _target(tmp_path, kind, good)
+    before = folder_state(tmp_path)
+    ok = win.files.save_image(target) if writer == "save" else win.files.export_mask(target)
+    crit = _critical(msgbox)
+    assert not ok and len(crit) == 1 and "\n" not in crit[0][2], (ok, crit)
+    assert "Traceback" not in capfd.readouterr().err
+    assert folder_state(tmp_path) == before  # nothing replaced, nothing left behind
+    np.testing.assert_array_equal(win.canvas.image(), img)
