@@ -52,6 +52,34 @@ def process_ends() -> None:
     gc.freeze()
 
 
+# -- freed memory kept for the next allocation ---------------------------------------------
+# glibc gives a freed block over its threshold (128 KB, rising after frees to 32 MB at most)
+# back to the kernel at once, and trims more than 128 KB free at the heap's top: a network pass
+# then asks the kernel again for the activations (6-20 MB each) the last one freed, zero-filled
+# page by page. The restoration commands' own process keeps what it frees under these sizes for
+# its next allocation instead: the two passes of photos-rgb-v2 on a 256 x 256 photo took 29,000-
+# 53,000 page faults, now 15,000-30,000 (the second pass 0-7,700), 0.03 s of their 0.3 s wall
+# (docs/speed.md, issue 26). The pixels are the same; the peak memory of a 1500 x 1000 denoise too.
+MMAP_THRESHOLD = 64 << 20   # blocks at least this large still come from (and go back to) the kernel
+TRIM_THRESHOLD = 256 << 20  # free memory kept at the heap's top, at most
+
+
+def keep_freed_memory() -> bool:
+    """Tell glibc's allocator to keep what this process frees for its next allocation (above);
+    False where the C library has no ``mallopt`` or refuses (macOS, Windows): nothing changes there."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's <malloc.h>
+    return mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1 and mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD) == 1
+
+
 def exit_process(code) -> None:
     """End this process with ``code`` once a command has returned, without tearing down the interpreter.
 

@@ -159,6 +159,9 @@ def _image_opens_the_app(argv: list, parser) -> list:
 # The commands that end the start-up themselves (common.startup_done: once the model or the app
 # is loaded); every other one collects garbage as usual from its first line.
 ENDS_ITS_STARTUP = ("inpaint", "denoise", "sample", "gui", "replay")
+# The commands that run a model and end: their process keeps freed memory for its next network pass
+# (common.keep_freed_memory); the app, which lives on with photos opened and closed, and training do not.
+RUNS_A_MODEL = ("inpaint", "denoise", "sample", "replay")
 
 
 def main(argv=None) -> int:
@@ -175,6 +178,7 @@ def main(argv=None) -> int:
 
 
 def _main(argv) -> int:
+    own_process = argv is None  # the console script's (main() without arguments), not an in-process call
     _streams_take_any_file_name()
     parser = build_parser()
     argv = _image_opens_the_app(list(sys.argv[1:] if argv is None else argv), parser)
@@ -193,6 +197,8 @@ def _main(argv) -> int:
     from ..core.files.checkpoint import CheckpointError
     from ..imageio import ImageIOError
 
+    if own_process and cmd in RUNS_A_MODEL:  # this process's own run of a model
+        common.keep_freed_memory()
     if cmd not in ENDS_ITS_STARTUP:
         common.startup_done()
     try:

@@ -4,6 +4,7 @@ misshapen or missing tensors (named, with both shapes), inconsistent cards."""
 from __future__ import annotations
 
 import ast
+import hashlib
 import json
 import pickle
 from pathlib import Path
@@ -137,15 +138,58 @@ def test_missing_and_unexpected_tensors_are_named(tmp_path):
     assert f"missing tensors: {key}; unexpected tensors: net.surprise" in str(info.value)
 
 
-def test_non_finite_weights_are_refused(tmp_path):
+@pytest.mark.parametrize("bad,why", [(float("nan"), "holds NaN or infinite values"),
+                                     (float("inf"), "holds NaN or infinite values"),
+                                     (float("-inf"), "holds NaN or infinite values"),
+                                     (-2e4, r"holds values as large as 2e\+04 \(at most 10000\)")])
+def test_non_finite_or_huge_weights_are_refused_by_which(tmp_path, bad, why):
+    """One value among ordinary ones is enough (the check is one largest-magnitude reduction per
+    tensor, NaN included; the reason is looked for in the tensor refused)."""
     def edit(tensors):
         key = _first_net_key(tensors)
-        tensors[key] = torch.full_like(tensors[key], float("nan"))
+        tensors[key] = tensors[key].clone()
+        tensors[key].view(-1)[-1] = bad
         return key
 
     card, key = _tampered(tmp_path, edit)
-    with pytest.raises(CheckpointError, match=f"{key} holds NaN"):
+    with pytest.raises(CheckpointError, match=f"{key} {why}"):
         checkpoint.load(card)
+
+
+def test_weights_at_the_largest_allowed_magnitude_load(tmp_path):
+    def edit(tensors):
+        key = _first_net_key(tensors)
+        tensors[key] = tensors[key].clone()
+        tensors[key].view(-1)[0] = -checkpoint.MAX_WEIGHT
+        return key
+
+    card, key = _tampered(tmp_path, edit)
+    meta = json.loads(card.read_text())  # the card made for these weights
+    meta["weights_sha256"] = hashlib.sha256(card.with_suffix(".safetensors").read_bytes()).hexdigest()
+    card.write_text(json.dumps(meta))
+    assert float(checkpoint.load(card).net.state_dict()[key[len("net."):]].view(-1)[0]) == -checkpoint.MAX_WEIGHT
+
+
+def test_a_cards_network_is_built_on_meta_once_per_description(tmp_path, monkeypatch):
+    """Finding a name and loading it both check that the weights can hold the card's network: the
+    meta build (9 ms for photos-rgb-v2) is made once per description; a changed one is built again."""
+    from dpm_studio.core.files import cardschema
+    from dpm_studio.core.math import nets
+
+    on_meta = []
+    real = nets.build_net
+    monkeypatch.setattr(nets, "build_net", lambda spec: (on_meta.append(spec) if torch.empty(0).is_meta else None)
+                        or real(spec))
+    cardschema._network_bytes.cache_clear()
+    card = _save(tmp_path)
+    for _ in range(3):
+        checkpoint.load(card)
+    assert on_meta == [SPEC]
+    other = json.loads(card.read_text())
+    other["network"]["kwargs"]["T"] = 11  # another description: built, and refused by its size
+    with pytest.raises(cardschema.CardError, match="its network needs"):
+        cardschema.check_weights_fit(other, 100)
+    assert on_meta == [SPEC, other["network"]]
 
 
 def test_card_whose_channels_disagree_with_its_network(tmp_path):

@@ -10,8 +10,10 @@ is refused before a byte is allocated for it.
 
 from __future__ import annotations
 
+import json
 import math
 import unicodedata
+from functools import lru_cache
 
 FAMILIES = ("gaussian", "binomial")
 #: Network types that work on images (the rest are the paper's toy models of points and sequences).
@@ -225,20 +227,35 @@ def check_weights_fit(card: dict, weights_bytes: int) -> None:
     nothing, so a card asking for billions of parameters costs milliseconds to refuse. The
     schedule's rates (float64, T of them) are stored in the weights too.
     """
-    import torch
-
-    from ..math.nets import build_net
-
     T = card["diffusion"]["schedule"]["T"]
     if 8 * (T - 1) > weights_bytes:
         raise CardError(f"its schedule has T = {T:,} steps but its weights file ({weights_bytes:,} bytes) "
                         "cannot hold that many rates")
-    try:
-        with torch.device("meta"):
-            net = build_net(card["network"])
-    except Exception as e:  # noqa: BLE001 - whatever a bad card makes a constructor raise
-        raise CardError(f"it describes a model that cannot be built: {type(e).__name__}: {e}") from None
-    need = sum(t.numel() * t.element_size() for t in (*net.parameters(), *net.buffers()))
+    need = network_bytes(card["network"])
     if need > weights_bytes:
         raise CardError(f"its network needs {need:,} bytes of weights but its weights file holds only "
                         f"{weights_bytes:,}")
+
+
+def network_bytes(spec: dict) -> int:
+    """The bytes of the parameters and buffers of the network a card's ``network`` describes
+    (CardError where it cannot be built).
+
+    Known once per description in a process: a command checks its card when it finds the name
+    and again when it loads it, 9 ms each for photos-rgb-v2 (docs/speed.md, issue 26). The
+    description is the key, as JSON text, so a changed card is built again."""
+    return _network_bytes(json.dumps(spec, sort_keys=True))
+
+
+@lru_cache(maxsize=16)
+def _network_bytes(spec_json: str) -> int:
+    import torch
+
+    from ..math.nets import build_net
+
+    try:
+        with torch.device("meta"):
+            net = build_net(json.loads(spec_json))
+    except Exception as e:  # noqa: BLE001 - whatever a bad card makes a constructor raise
+        raise CardError(f"it describes a model that cannot be built: {type(e).__name__}: {e}") from None
+    return sum(t.numel() * t.element_size() for t in (*net.parameters(), *net.buffers()))
