@@ -12,6 +12,8 @@ digests (``mask_sha256``, ``checkpoint_sha256``) before anything runs.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import shlex
 import sys
 from dataclasses import fields
@@ -52,7 +54,10 @@ def record_argv(record: dict, image=None, mask=None, output=PLACEHOLDER_OUT, che
     cannot give is refused (ValueError, one line)."""
     from ..core.run.requests import REQUESTS, choice_text, default_variant, request_of_record
 
-    req = request_of_record(record)
+    try:  # a record is anyone's text: its settings are checked as a run's are (steps=0, "many", [[1]], NaN)
+        req = request_of_record(record).validate()
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"its settings cannot run: {e}") from None
     cls, task = type(req), req.task
     names = _names(task)
     argv = [task] + ([] if task == "sample" else [str(image)])
@@ -76,7 +81,10 @@ def record_argv(record: dict, image=None, mask=None, output=PLACEHOLDER_OUT, che
         argv += _option(cls, name, value)
     choice = record.get("choice")
     if isinstance(choice, str) and choice.startswith("sample "):   # "sample 2 of 4": the draw the app kept
-        k, n = (int(v) for v in choice.split()[1::2])
+        try:
+            k, n = (int(v) for v in choice.split()[1::2])
+        except ValueError:
+            raise ValueError(f"its choice {choice[:40]!r} is not 'sample K of N'") from None
         if choice != choice_text(n, default_variant(task, n)):
             argv += ["--keep-sample", str(k)]
     elif isinstance(choice, str) and choice.startswith("mean of ") and default_variant(task, req.samples):
@@ -158,7 +166,7 @@ def cmd_replay(args, build_parser, commands) -> int:
     try:
         argv = record_argv(record, image, mask, args.output or PLACEHOLDER_OUT, args.checkpoint)
     except ValueError as e:
-        raise UserError(str(e)) from None
+        raise UserError(f"run {k} of {result.name}: {e}") from None
     if args.print:
         print(shlex.join(["dpm-studio", *argv]))
         return 0
@@ -166,7 +174,13 @@ def cmd_replay(args, build_parser, commands) -> int:
         raise UserError("give the output with -o (or --print the command)")
     if args.overwrite:
         argv.append("--overwrite")
-    sub = build_parser().parse_args(argv)
+    refused = io.StringIO()
+    try:  # what the record says that the parser still refuses (a device not here): one line, not SystemExit
+        with contextlib.redirect_stderr(refused):
+            sub = build_parser().parse_args(argv)
+    except SystemExit:
+        why = refused.getvalue().strip().removeprefix("dpm-studio: error: ")
+        raise UserError(f"run {k} of {result.name} cannot be run here: {why}") from None
     sub.expect_mask_sha256 = expect_mask
     sub.expect_checkpoint_sha256 = record.get("checkpoint_sha256")   # a --checkpoint too: the same weights
     return commands[task](sub)
