@@ -134,12 +134,31 @@ COMMANDS = {"gui": cmd_gui, "checkpoints": cmd_checkpoints, "evaluate": train.cm
 def _streams_take_any_file_name() -> None:
     """A file name need not be UTF-8 (``\\xff.png`` arrives as a lone surrogate): stdout writes it back
     as the name's own bytes, so ``$(dpm-studio denoise ...)`` names the file; stderr escapes it for
-    reading. Without this a strict UTF-8 stdout made a successful run an internal error."""
+    reading. Without this a strict UTF-8 stdout made a successful run an internal error.
+
+    A stream closed before the start (``2>&-``, a daemon's or cron's missing descriptor) is None in
+    Python: it becomes the null device, where the first progress line was an internal error (exit 70,
+    no result saved)."""
+    import os
+
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))
     for stream, errors in ((sys.stdout, "surrogateescape"), (sys.stderr, "backslashreplace")):
         try:
             stream.reconfigure(errors=errors)
         except (AttributeError, ValueError, OSError):  # not a text stream we can change
             pass
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at the null device, so the exit's flush of a closed pipe says nothing."""
+    import os
+
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # not a real descriptor (a test's capture)
+        pass
 
 
 def _image_opens_the_app(argv: list, parser) -> list:
@@ -213,6 +232,9 @@ def _main(argv) -> int:
               "training data comes with the [data] extra (pip install -e \".[data]\"), which the desktop bundle "
               "leaves out", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # stdout's reader left (| head): nothing more to say, as other tools do
+        _quiet_stdout()
+        return 141  # 128 + SIGPIPE, what a shell reports for a command its pipe's reader ended
     except OSError as e:  # a file the command itself opens (a --log in a missing folder, ...)
         if e.errno is None and not e.filename:  # not a file problem: an internal error
             return A.last_resort(e, argv)

@@ -291,3 +291,34 @@ def test_an_edited_run_record_is_one_line_when_replayed(tmp_path, tiny, capsys, 
         error = _check(2, capsys.readouterr().err)
         assert error.startswith("dpm-studio: error: run 1 of edited.png") and says in error, error
     assert folder_state(tmp_path) == before
+
+
+# -- the process's own streams -----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("closed", ["stderr", "stdout", "both"])
+def test_a_run_with_a_closed_stream_still_saves_its_result(tmp_path, tiny, monkeypatch, closed):
+    """``2>&-`` (a daemon's or cron's missing descriptor) makes sys.stderr None: the first progress line was
+    an internal error, exit 70, and no result saved."""
+    import sys
+
+    good, _ = _good(tmp_path)
+    out = tmp_path / "r.png"
+    for name in (["stdout", "stderr"] if closed == "both" else [closed]):
+        monkeypatch.setattr(sys, name, None)
+    assert main(["denoise", str(good), "-o", str(out), *DENOISE]) == 0
+    assert imageio.load_image(out).pixels.shape == (H, W, 3)
+
+
+def test_a_pipe_whose_reader_left_ends_quietly(tiny, monkeypatch):
+    """``dpm-studio checkpoints --json | head -c 10`` said "dpm-studio: error: Broken pipe" (exit 2)."""
+    import io
+    import sys
+
+    class Gone(io.StringIO):
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+    err = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", Gone())
+    monkeypatch.setattr(sys, "stderr", err)
+    assert main(["checkpoints", "--json"]) == 141
+    assert err.getvalue() == ""
