@@ -213,7 +213,7 @@ def _main(argv) -> int:
     if cmd == "train" and args.minutes is None and args.steps is None:
         print("dpm-studio: error: train needs --minutes or --steps", file=sys.stderr)
         return 2
-    from ..core.files.checkpoint import CheckpointError
+    from ..core.files.cardschema import CheckpointError  # not .checkpoint: it brings torch, which `gui` defers
     from ..imageio import ImageIOError
 
     if own_process and cmd in RUNS_A_MODEL:  # this process's own run of a model

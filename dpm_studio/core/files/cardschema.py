@@ -31,6 +31,12 @@ class CardError(ValueError):
     """What is wrong with a card, in one line (without the card's path)."""
 
 
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be used; the message says why, in one line. (Defined here, where
+    torch is not imported, so that a front end can catch it before a model is needed; the
+    checkpoint module raises it.)"""
+
+
 def _is_num(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 

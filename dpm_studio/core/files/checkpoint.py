@@ -21,7 +21,8 @@ from pathlib import Path
 import torch
 
 from .atomic import atomic_write
-from .cardschema import CardError, check_card, check_weights_fit, is_image_card, short_repr  # noqa: F401
+from .cardschema import (CardError, CheckpointError, check_card, check_weights_fit, is_image_card,  # noqa: F401
+                         short_repr)
 from ..math.binomial import BinomialDiffusion
 from ..math.gaussian import GaussianDiffusion
 from ..math.nets import build_net
@@ -35,10 +36,6 @@ REQUIRED = ("format", "name", "family", "network", "diffusion", "data")
 PICKLE_EXTENSIONS = (".pt", ".pth", ".ckpt", ".pkl", ".pickle", ".bin", ".zip", ".tar", ".npy", ".npz", ".joblib")
 #: First bytes of pickles (protocol 2-5) and zip archives (torch.save's format).
 PICKLE_MAGIC = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05", b"PK")
-
-
-class CheckpointError(ValueError):
-    """A checkpoint that cannot be used; the message says why, in one line."""
 
 
 @dataclass

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-import torch
-
 
 def available_devices() -> list[tuple[str, str]]:
     """(label, torch device) pairs: the CPU, then every CUDA device torch reports."""
+    import torch  # here, not with the module: the app imports it before its first window (docs/speed.md)
+
     out = [("CPU", "cpu")]
     try:
         if torch.cuda.is_available():
@@ -33,6 +33,8 @@ def check_device(name: str) -> str:
         raise ValueError("device 'mps' is not supported (the schedules need float64, which MPS lacks); "
                          "use cpu")
     if name == "cuda" or name.startswith("cuda:"):
+        import torch
+
         if not torch.cuda.is_available():
             raise ValueError(f"device {name!r} is not available here: torch sees no CUDA device (use cpu)")
         if name != "cuda":
@@ -68,6 +70,8 @@ def native_bf16(device) -> bool:
     most 0.003 dB on the test images (docs/benchmarks.md). Elsewhere bf16 is emulated and
     slower, so False; False on CUDA too, where fp32 has not been measured against bf16.
     """
+    import torch
+
     if torch.device(device).type != "cpu":
         return False
     return bool({"amx_bf16", "avx512_bf16"} & _cpu_flags())

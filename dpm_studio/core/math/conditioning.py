@@ -38,14 +38,7 @@ from .binomial import BernoulliDist
 from .diffusion import bcast
 from .gaussian import GaussianDist
 
-# How hard (known) pixels are honoured. "exact": weighed by sequential Monte Carlo (the only route
-# to p r for a delta r); the other two are rules, approximations named as such (their error on the
-# correlated pair is in docs/conditioning.md). The old names stay as aliases (saved metadata, scripts).
-INPAINT_MODES = ("forward-approx", "clamp-approx", "exact")
-INPAINT_MODE_ALIASES = {"forward": "forward-approx", "clamp": "clamp-approx"}
-PRODUCTS = ("balanced", "paper", "noised")
-INPAINT_STARTS = ("harmonic", "noise")
-DENOISE_STARTS = ("matched", "prior-approx")
+from .choices import DENOISE_STARTS, INPAINT_MODE_ALIASES, INPAINT_MODES, INPAINT_STARTS, PRODUCTS  # noqa: F401
 
 
 class Condition:

@@ -32,10 +32,10 @@ from dataclasses import dataclass
 
 import torch
 
+from .choices import VARIANCES  # noqa: F401  (the reverse kernels' variance when sampling)
 from .diffusion import Diffusion, as_time, bcast
 
 PARAMETRISATIONS = ("paper", "code", "eps")
-VARIANCES = ("learned", "large")  # the reverse kernels' variance when sampling
 _HALF_LOG_2PI_E = 0.5 * (1.0 + math.log(2 * math.pi))
 
 

@@ -192,5 +192,7 @@ def build_net(spec: dict) -> nn.Module:
     """Rebuild a network from ``{"type": name, "kwargs": {...}}``."""
     kind = spec.get("type")
     if kind not in NETWORKS:
+        from . import nets_image  # noqa: F401  (registers the image networks; not imported with the package)
+    if kind not in NETWORKS:
         raise ValueError(f"unknown network type {kind!r}; known: {sorted(NETWORKS)}")
     return NETWORKS[kind](**spec.get("kwargs", {}))

@@ -37,7 +37,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-import torch
 
 from ..machine.devices import native_bf16
 from .masks import check_mask, mask_digest, prepare_mask
@@ -146,6 +145,8 @@ def default_tile_batch(device) -> int:
     (0.32 s at 1, 0.34 s at 2, 0.38 s at 4 for 256 x 256 with photos-rgb on 2 cores:
     the activations of one tile already fill the caches), 8 on a GPU, which needs the
     parallel work."""
+    import torch  # here, not with the module: the app's window imports this one (docs/speed.md)
+
     return 1 if torch.device(device).type == "cpu" else 8
 
 

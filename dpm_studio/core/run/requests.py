@@ -19,8 +19,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import ClassVar
 
 from ..files.cardschema import is_image_card
-from ..math.conditioning import INPAINT_MODE_ALIASES, INPAINT_MODES, INPAINT_STARTS  # the math owns them
-from ..math.gaussian import VARIANCES
+from ..math.choices import INPAINT_MODE_ALIASES, INPAINT_MODES, INPAINT_STARTS, VARIANCES  # the math owns them
 from .noise_law import NOISES, check_noise
 from .regions import MARGIN
 from .settings import check, is_real, is_whole, setting, spec_of
