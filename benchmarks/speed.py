@@ -22,8 +22,10 @@ Rows (targets from issue 26):
    one sample, in-process after the model is loaded (the first run and the median of
    ``--repeats``). Target: <= 1 s.
 5. The app under Qt's offscreen platform: process start to the first window shown (the
-   event loop's first turn after ``show()``), then opening a 12 MP JPEG (File > Open's
-   code path) until its pixels are on the canvas. Targets: <= 2 s and <= 1 s.
+   event loop's first turn after ``show()``); to the models listed (the app lists them in a
+   thread once its window is shown: from then a run can start; no target); then opening a
+   12 MP JPEG (File > Open's code path) until its pixels are on the canvas. Targets: <= 2 s
+   and <= 1 s.
 
 Our package's bytecode is compiled first (``compileall``), as an installed copy has it (pip compiles
 it at install, the bundle ships it): where ``PYTHONDONTWRITEBYTECODE`` is set, as on this project's
@@ -225,6 +227,15 @@ def show(self):
 
     def first_turn():
         print("window", time.time() - t_start, time.process_time(), flush=True)
+        QTimer.singleShot(0, when_listed)
+
+    def when_listed():
+        # The models are listed once the window is shown, in a thread (gui/app.py; older windows
+        # listed them before it): the open is timed after that, as File > Open would come.
+        if getattr(getattr(self, "checkpoints", None), "listing", False):
+            QTimer.singleShot(10, when_listed)
+            return
+        print("listed", time.time() - t_start, time.process_time(), flush=True)
         try:  # File > Open's code path (the window's files controller; older windows had it themselves)
             opener = self.files.open_image if hasattr(self, "files") else self.open_image
             t0, c0 = time.perf_counter(), time.process_time()
@@ -250,13 +261,16 @@ def app(tmp: Path) -> list[dict]:
     la = load()
     r = subprocess.run([sys.executable, "-c", APP_CHILD, repr(time.time()), str(photo)], capture_output=True,
                        text=True, env=e, timeout=300)
-    vals = {f[0]: f[1:3] for f in (line.split() for line in r.stdout.splitlines()) if f[:1] in (["window"], ["open"])}
+    vals = {f[0]: f[1:3] for f in (line.split() for line in r.stdout.splitlines())
+            if f[:1] in (["window"], ["listed"], ["open"])}
     if "window" not in vals or "open" not in vals:
         raise SystemExit(f"the app did not report: {r.stderr[-500:]}")
-    (w, wc), (o, oc) = ((float(a), float(b)) for a, b in (vals["window"], vals["open"]))
+    (w, wc), (m, mc), (o, oc) = ((float(a), float(b)) for a, b in (vals["window"], vals["listed"], vals["open"]))
     common = {"reference": "", "ratio": None, "load": f"{la:.1f}-{load():.1f}"}
     return [{"row": "app (Qt offscreen): process start to first window shown", "ours": f"{w:.2f} s (CPU {wc:.2f})",
              "target": "<= 2 s", "met": w <= 2, **common},
+            {"row": "app (Qt offscreen): process start to the models listed (Run can start)",
+             "ours": f"{m:.2f} s (CPU {mc:.2f})", "target": "", "met": None, **common},
             {"row": "app (Qt offscreen): open a 12 MP JPEG (4000x3000) onto the canvas",
              "ours": f"{o:.2f} s (CPU {oc:.2f})",
              "target": "<= 1 s", "met": o <= 1, **common}]
@@ -267,7 +281,7 @@ def table(rows: list[dict]) -> str:
     for r in rows:
         ratio = "" if r["ratio"] is None else f"{r['ratio']:.2f}"
         lines.append(f"| {r['row']} | {r['ours']} | {r['reference']} | {ratio} | {r['target']} | "
-                     f"{'yes' if r['met'] else 'no'} | {r['load']} |")
+                     f"{'' if r['met'] is None else 'yes' if r['met'] else 'no'} | {r['load']} |")
     return "\n".join(lines)
 
 
@@ -308,7 +322,7 @@ def main(argv=None) -> int:
             print(table(rows[-1:]).splitlines()[-1], flush=True)
         if "app" in which:
             rows += app(tmp)
-            print("\n".join(table(rows[-2:]).splitlines()[-2:]), flush=True)
+            print("\n".join(table(rows[-3:]).splitlines()[-3:]), flush=True)
         if "large" in which:
             rows += large(tmp)
     print()

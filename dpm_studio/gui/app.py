@@ -95,14 +95,17 @@ def run_app(image_path=None) -> int:
     pg.setConfigOptions(antialias=True)
     from .main_window import MainWindow
 
-    leave_a_core_for_the_gui()
-    win = MainWindow()
+    # The window first, torch after: the models are listed (and torch imported, its threads set) in
+    # a thread started once the event loop turns, after an image named on the command line is
+    # opened, so that the two do not share the CPU (docs/speed.md, issue 26's app rows).
+    win = MainWindow(list_models=False)
     win.show()
     _install_excepthook(win)
     app.aboutToQuit.connect(win.shutdown)
     _close_on_sigint(app, win)
     if image_path:
         QTimer.singleShot(0, win, lambda: win.files.open_image(image_path))
+    QTimer.singleShot(0, win.checkpoints.refresh_in_background)
     return int(app.exec())
 
 

@@ -10,10 +10,12 @@ picks, opens or imports becomes the choice of the task on show.
 
 from __future__ import annotations
 
+import gc
+import threading
 import traceback
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Slot
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import QApplication
 
 __all__ = ["CheckpointsController"]
@@ -22,21 +24,80 @@ __all__ = ["CheckpointsController"]
 class CheckpointsController(QObject):
     """The checkpoint list and the selected model (see the module docstring)."""
 
+    scanned = Signal(object)   # from the start-up's listing thread: (cards, skipped), or the exception
+
     def __init__(self, window):
         super().__init__(window)
         self.w = window
         self.loaded = None          # the selected checkpoint, loaded on the CPU
         self.model_error = ""       # why the selected checkpoint cannot be used ('' if it can)
+        self.listing = False        # the start-up's listing is still under way (refresh_in_background)
         self.extra_cards: list[str] = []   # cards opened where they are (File > Open Checkpoint)
         window.task_panel.checkpointChanged.connect(self._on_checkpoint_changed)
         window.task_panel.picker.modelChosen.connect(self._on_model_chosen)
+        self.scanned.connect(self._on_scanned)
 
-    def refresh(self, select: str | None = None):
+    # The app's start-up lists the checkpoints after its window is on screen: listing them checks
+    # each card's network against its weights (built on torch's meta device), so it imports torch,
+    # 0.8-1.1 s CPU that came before the first window (docs/speed.md, issue 26's app rows). A thread
+    # imports torch and reads the cards; the GUI thread takes the list (``_on_scanned``) and loads
+    # the task's model as :meth:`refresh` always did. Until then the run hint says so.
+    def refresh_in_background(self) -> threading.Thread:
+        """:meth:`refresh`, with the slow part (importing torch, reading and checking the cards) in a
+        thread; the window stays usable meanwhile (opening an image, painting a mask)."""
+        self.listing = True
+        self.w.runs.update_hint()
+        thread = threading.Thread(target=self._scan, name="dpm-studio-models", daemon=True)
+        thread.start()
+        return thread
+
+    def _scan(self):
+        """In the listing thread: torch's threads set once, then the cards; the result goes to the GUI thread.
+
+        The cyclic garbage collector is paused over torch's import and what it leaves (~165,000
+        objects that live as long as the app) is frozen out of its sight, as the command line's
+        start-up does (cli/common.py): else every later full collection walks them, the opening of
+        a photo's included (0.2-0.3 s CPU; docs/speed.md)."""
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            from .app import leave_a_core_for_the_gui
+            from ..core.files import checkpoint
+            from ..core.machine.devices import available_devices
+
+            leave_a_core_for_the_gui()
+            result = (checkpoint.scan_cards(), available_devices())
+        except Exception as e:  # noqa: BLE001 - said in the GUI thread, as a refresh would
+            result = e
+        finally:
+            gc.freeze()
+            if collecting:
+                gc.enable()
+        try:
+            self.scanned.emit(result)   # queued to _on_scanned, a slot of this object (GUI thread)
+        except RuntimeError:  # the window was closed before the listing ended
+            pass
+
+    @Slot(object)
+    def _on_scanned(self, result):
+        self.listing = False
+        if isinstance(result, Exception):
+            traceback.print_exception(result)
+            result = (([], [f"could not be listed: {type(result).__name__}: {result}"]), [("CPU", "cpu")])
+        scanned, devices = result
+        note = self.w.task_panel.set_devices(devices)
+        self.refresh(scanned=scanned)
+        if note:
+            self.w.statusBar().showMessage(note[:1].upper() + note[1:] + ".", 15000)
+
+    def refresh(self, select: str | None = None, scanned: tuple | None = None):
         """List the checkpoints found and the extra cards and show the current task's model; ``select``
-        (a card path or name: one opened or imported) becomes that task's choice."""
+        (a card path or name: one opened or imported) becomes that task's choice. ``scanned``: the
+        checkpoint folders' (cards, skipped), already read (:meth:`refresh_in_background`)."""
         from ..core.files import checkpoint
 
-        cards, skipped = checkpoint.scan_cards()  # bad cards are skipped, with a word in the status bar
+        # bad cards are skipped, with a word in the status bar
+        cards, skipped = scanned if scanned is not None else checkpoint.scan_cards()
         if skipped:
             self.w.statusBar().showMessage(f"{len(skipped)} checkpoint card(s) {skipped[0]}", 15000)
         names = {c["name"] for c in cards}

@@ -47,7 +47,11 @@ APP_NAME = "DPM Studio"
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, settings: QSettings | None = None, dialogs: Dialogs | None = None, parent=None):
+    def __init__(self, settings: QSettings | None = None, dialogs: Dialogs | None = None, parent=None,
+                 list_models: bool = True):
+        """``list_models``: list the checkpoints and load the task's model before returning; False
+        (the app's start-up, gui/app.py): the caller starts that once the window is shown
+        (``checkpoints.refresh_in_background()``: torch is imported in a thread)."""
         protect_singletons()  # PySide6 6.12 on Python 3.11 leaks references to None and True: see qtfix
         super().__init__(parent)
         self.settings, self.settings_note = open_settings(settings)
@@ -60,7 +64,7 @@ class MainWindow(QMainWindow):
 
         self.session = Session()                # the document, the mask, the history, the last run
         self.show_x0 = False                    # frames show the model's x_0 estimate
-        self._build_widgets()
+        self._build_widgets(list_models)
         self.runner = TaskRunner(self)
         self.runs = RunController(self)
         self.checkpoints = CheckpointsController(self)
@@ -80,7 +84,11 @@ class MainWindow(QMainWindow):
         note = window_settings.restore(self)
         self._on_plots_visibility(False)
         self.statusBar().showMessage(note or "Open an image (Ctrl+O), drop one here, or paste one (Ctrl+V).")
-        self.checkpoints.refresh()   # the task's model: the user's choice for it (settings), else its default
+        # the task's model: the user's choice for it (settings), else its default
+        if list_models:
+            self.checkpoints.refresh()
+        else:
+            self.checkpoints.listing = True
         self.session.state = "edit"
 
     def parts(self) -> tuple:
@@ -92,7 +100,7 @@ class MainWindow(QMainWindow):
         return self.session.doc.name if self.session.doc is not None else None
 
     # -- construction ---------------------------------------------------------------------------------------
-    def _build_widgets(self):
+    def _build_widgets(self, devices_now: bool = True):
         self.canvas = ImageCanvas(session=self.session)
         self.canvas.setAcceptDrops(False)
         self.canvas.viewport().setAcceptDrops(False)
@@ -114,7 +122,7 @@ class MainWindow(QMainWindow):
         self.empty_label.setParent(self.canvas)
 
         self.mask_panel = MaskPanel()
-        self.task_panel = TaskPanel()
+        self.task_panel = TaskPanel(devices=None if devices_now else [])   # [] : asked with the models
         side = QWidget()
         sl = QVBoxLayout(side)
         sl.setContentsMargins(0, 0, 0, 0)

@@ -15,7 +15,6 @@ import html
 
 import numpy as np
 import pyqtgraph as pg
-import torch
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
@@ -33,6 +32,8 @@ def schedule_curves(loaded, n_points: int = 64, size: int = 16, seed: int = 0) -
     random (size x size) input x ~ pi (binomial: the Bernoulli variance p(1 - p)).
     """
     d, net = loaded.diffusion, loaded.net
+    import torch  # with the model, not with the window: the app shows its window before torch is loaded
+
     with torch.no_grad():
         betas = d.betas().detach().double().cpu().numpy()
         T = int(d.T)

@@ -82,6 +82,8 @@ class RunController(QObject):
         """Why the task panel's settings ``st`` cannot run now ('' if they can)."""
         if self.runner.is_running():
             return "A run is in progress."
+        if st.checkpoint is None and self.w.checkpoints.listing:
+            return "Loading the models\u2026"
         if st.checkpoint is None:
             return "No image model is available: open a checkpoint (File \u203a Open Checkpoint)."
         if self.w.checkpoints.model_error:

@@ -90,7 +90,10 @@ class TaskPanel(QWidget):
     checkpointChanged = Signal(str)    # card path ('' when none)
     taskChanged = Signal(str)
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None, devices: list | None = None):
+        """``devices``: the (label, device) pairs to offer (default: :func:`available_devices`, which
+        imports torch); ``[]``: the CPU until :meth:`set_devices` says which there are (the app's
+        start-up asks torch once its window is shown: gui/checkpoints.refresh_in_background)."""
         super().__init__(parent)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(6, 6, 6, 6)
@@ -175,7 +178,8 @@ class TaskPanel(QWidget):
         self.smc.setToolTip(smc_help[:1].upper() + smc_help[1:] + "; the plots show it per step")
         self.device = QComboBox()
         self.device.setToolTip("Where the model runs: the CPU, or a GPU where one is found")
-        for label, dev in available_devices():
+        self.devices_known = devices != []
+        for label, dev in (available_devices() if devices is None else devices or [("CPU", "cpu")]):
             self.device.addItem(label, dev)
         # Settings a restorer rarely changes, folded away so the panel fits a 1280 x 700 screen.
         self.more = QToolButton()
@@ -217,6 +221,24 @@ class TaskPanel(QWidget):
         self._update_enabled()
 
     # -- checkpoints (the picker's) ------------------------------------------------------------------
+    def expect_device(self, device: str) -> None:
+        """Offer ``device`` (a saved choice: "cuda:0") until :meth:`set_devices` says whether it is there."""
+        if not self.devices_known and self.device.findData(device) < 0 and device.startswith("cuda"):
+            self.device.addItem(f"{device} (looking for it\u2026)", device)
+
+    def set_devices(self, devices: list) -> str:
+        """The devices found (label, device); the choice stays where it is still offered, else the CPU,
+        and the reason comes back ('' when the choice stayed)."""
+        chosen = self.device.currentData() or "cpu"
+        with QSignalBlocker(self.device):
+            self.device.clear()
+            for label, dev in devices:
+                self.device.addItem(label, dev)
+            index = self.device.findData(chosen)
+            self.device.setCurrentIndex(max(0, index))
+        self.devices_known = True
+        return "" if index >= 0 else f"device {chosen} is not available here: runs use the CPU"
+
     def set_cards(self, cards: list[dict], select: str | None = None):
         """Fill the picker (image models first); ``select`` is a card path or name to select."""
         self.picker.set_cards(cards, select)

@@ -49,6 +49,7 @@ def restore(window) -> str:
     combo(tp.mode, "run/mode", InpaintRequest.mode, spec_of(InpaintRequest, "mode").aliases)
     combo(tp.start, "run/start", "harmonic")
     combo(tp.variance, "run/variance", "learned")
+    tp.expect_device(c.text("run/device", "cpu"))   # until the devices are known (the app's start-up)
     combo(tp.device, "run/device", "cpu")
     tp.set_task(c.text("run/task", "inpaint", list(TASK_NAMES)))
     spin(window.mask_panel.brush.spin, "mask/brush", 24)

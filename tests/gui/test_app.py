@@ -30,6 +30,9 @@ SCRIPT = textwrap.dedent("""
 
     def start():
         win = next(w for w in QApplication.topLevelWidgets() if w.objectName() == "main-window")
+        if win.checkpoints.listing:  # the models are listed once the window is shown (gui/app.py)
+            QTimer.singleShot(100, start)
+            return
         win.dialogs = Answers(win)
         assert win.canvas.image_shape() == (48, 48), win.canvas.image_shape()
         m = np.zeros((48, 48), np.float32); m[10:30, 10:30] = 1
