@@ -144,11 +144,33 @@ def _input(args, record: dict, k: int, meta: dict) -> Path | None:
     raise UserError(f"give the input with --input: {which} (not found beside {Path(args.result).name})")
 
 
+def _masks(args) -> list:
+    return list(args.mask or [])
+
+
 def cmd_replay(args, build_parser, commands) -> int:
     """``args``: replay's options; ``build_parser`` and ``commands``: the command line's parser and its
     commands (cli/main.py hands them in), which run the command the record stands for."""
     result = Path(args.result)
+    if args.all_runs:
+        return _replay_all(args, build_parser, commands)
     record, k, meta = _record(result, args.run)
+    if len(_masks(args)) > 1:
+        raise UserError("give one --mask for one run (several only with --all-runs)")
+    mask = (_masks(args) or [None])[0]
+    image, argv = _argv(args, record, k, meta, mask, args.output)
+    if args.print:
+        print(shlex.join(["dpm-studio", *argv]))
+        return 0
+    if args.output is None:
+        raise UserError("give the output with -o (or --print the command)")
+    return _run(args, argv, record, k, build_parser, commands)
+
+
+def _argv(args, record: dict, k: int, meta: dict, mask, output, image=None) -> tuple:
+    """(the input, the command line) of run ``k`` (``record``) of the file, on ``image`` (None: --input,
+    else the source beside the result) with ``mask``, saving to ``output``."""
+    result = Path(args.result)
     task = record.get("task")
     if task not in ("inpaint", "denoise", "sample"):
         raise UserError(f"run {k} of {result.name} is a {task!r} run: only inpaint, denoise and sample replay")
@@ -156,22 +178,18 @@ def cmd_replay(args, build_parser, commands) -> int:
     if unknown:
         print(f"dpm-studio: note: run {k} of {result.name} holds {', '.join(unknown)}, which this version does not "
               "know: left out, so the result may differ", file=sys.stderr)
-    image = _input(args, record, k, meta)
-    mask = args.mask
+    image = image if image is not None or task == "sample" else _input(args, record, k, meta)
     if mask is None and _needs_mask(record) and args.print:
         mask = PLACEHOLDER_MASK   # the command printed names where the mask goes
     elif mask is None and _needs_mask(record):
         raise UserError(f"run {k} of {result.name} used a mask: give it with --mask (the app's File > Export Mask)")
-    expect_mask = record.get("mask_sha256") if task != "sample" else None
     try:
-        argv = record_argv(record, image, mask, args.output or PLACEHOLDER_OUT, args.checkpoint)
+        return image, record_argv(record, image, mask, output or PLACEHOLDER_OUT, args.checkpoint)
     except ValueError as e:
         raise UserError(f"run {k} of {result.name}: {e}") from None
-    if args.print:
-        print(shlex.join(["dpm-studio", *argv]))
-        return 0
-    if args.output is None:
-        raise UserError("give the output with -o (or --print the command)")
+
+
+def _run(args, argv: list, record: dict, k: int, build_parser, commands) -> int:
     if args.overwrite:
         argv.append("--overwrite")
     refused = io.StringIO()
@@ -180,10 +198,71 @@ def cmd_replay(args, build_parser, commands) -> int:
             sub = build_parser().parse_args(argv)
     except SystemExit:
         why = refused.getvalue().strip().removeprefix("dpm-studio: error: ")
-        raise UserError(f"run {k} of {result.name} cannot be run here: {why}") from None
-    sub.expect_mask_sha256 = expect_mask
+        raise UserError(f"run {k} of {Path(args.result).name} cannot be run here: {why}") from None
+    sub.expect_mask_sha256 = record.get("mask_sha256") if record.get("task") != "sample" else None
     sub.expect_checkpoint_sha256 = record.get("checkpoint_sha256")   # a --checkpoint too: the same weights
-    return commands[task](sub)
+    return commands[record["task"]](sub)
+
+
+def _replay_all(args, build_parser, commands) -> int:
+    """Every run of the file in turn, each on the result of the one before, from the image before the first
+    (--input, else the source beside the result). The app holds an accepted result as its file would (rounded
+    to the file's depth), so each result between is saved losslessly at that depth (PNG, or TIFF for a TIFF)
+    and the last is the app's, pixel for pixel. Runs the input already carries (its own record's, at the
+    start of the result's) are not run again. One --mask serves every run that used one; several are taken
+    in turn."""
+    import tempfile
+
+    from ..imageio import load_image
+
+    result = Path(args.result)
+    _, n, meta = _record(result, None)
+    runs = meta["runs"]
+    if args.run is not None:
+        raise UserError("--run picks one run: leave it out with --all-runs")
+    first = Path(args.input) if args.input else None
+    if first is None and isinstance(meta.get("source"), str) and (result.parent / meta["source"]).is_file():
+        first = result.parent / meta["source"]
+    if first is None and runs[0].get("task") != "sample":
+        if not args.print:
+            raise UserError(f"give the input with --input: the image before run 1 (not found beside {result.name})")
+        first = Path("INPUT.png")
+    done = []
+    if first is not None and first.is_file():
+        own = load_image(first).metadata
+        own = own.get("runs") if isinstance(own, dict) else None
+        done = own if isinstance(own, list) and own == runs[:len(own)] else []
+    todo = list(range(len(done) + 1, n + 1))
+    if not todo:
+        raise UserError(f"{first.name} already holds every run of {result.name}: nothing to replay")
+    if any(runs[k - 1].get("task") == "sample" for k in todo[1:]):
+        raise UserError(f"{result.name} draws a sample after its first run: replay its runs one by one (--run N)")
+    masks, needs = _masks(args), [k for k in todo if _needs_mask(runs[k - 1])]
+    if len(masks) > 1 and len(masks) != len(needs):
+        raise UserError(f"give one --mask for all {len(needs)} masked runs, or one for each (in order): "
+                        f"{len(masks)} given")
+    if args.output is None and not args.print:
+        raise UserError("give the output with -o (or --print the commands)")
+    suffix = first.suffix.lower() if first is not None and first.suffix.lower() in (".png", ".tif", ".tiff") \
+        else ".png"
+    with tempfile.TemporaryDirectory(prefix="dpm-replay-") as tmp:
+        image = first
+        for k in todo:
+            record = runs[k - 1]
+            mask = None
+            if _needs_mask(record) and masks:
+                mask = masks[0] if len(masks) == 1 else masks[needs.index(k)]
+            last = k == todo[-1]
+            out = args.output if last else (f"run{k}{suffix}" if args.print else str(Path(tmp) / f"run{k}{suffix}"))
+            _, argv = _argv(args, record, k, meta, mask, out, image=image if record.get("task") != "sample" else None)
+            if args.print:
+                print(shlex.join(["dpm-studio", *argv]))
+            else:
+                rc = _run(args, argv, record, k, build_parser, commands)
+                if rc:
+                    return rc
+            image = None if last else Path(out)
+    return 0
 
 
 def add_parser(sub) -> None:
@@ -193,10 +272,14 @@ def add_parser(sub) -> None:
     r.add_argument("-o", "--output", default=None, help="where to save the replayed result")
     r.add_argument("--input", default=None, help="the image the run read (default: the file its record names as "
                    "its source, beside the result, when it holds one run)")
-    r.add_argument("--mask", default=None, help="the mask the run used (checked against the record's digest)")
+    r.add_argument("--mask", default=None, action="append", help="the mask the run used (checked against the "
+                   "record's digest); with --all-runs one for every masked run, or one each in turn")
     r.add_argument("--run", type=A.int_in(1, 10_000), default=None, metavar="N",
                    help="which of the file's runs, from 1 (default: the last)")
     r.add_argument("--checkpoint", default=None, help="where the record's checkpoint is, a name or a path, when its "
                    "name is not found here (its weights must be the record's: checked by their sha256)")
+    r.add_argument("--all-runs", action="store_true", help="replay every run of the file in turn from the image "
+                   "before the first (--input, or the source beside it), each on the one before's result, as "
+                   "the app ran them")
     r.add_argument("--print", action="store_true", help="print the equivalent command instead of running it")
     r.add_argument("--overwrite", action="store_true", help="allow writing over the input file")

@@ -146,3 +146,22 @@ def test_every_greyed_control_says_why_on_every_page_and_model(qtbot, make_windo
     assert not _greyed_without_a_reason(tp)
     tp.set_running(False)
     assert tp.steps.isEnabled() and not tp.steps.toolTip().startswith("Greyed out")
+
+
+# -- 3. an accepted result is what its file holds -------------------------------------------------------------
+def test_an_accepted_result_is_rounded_as_its_file_holds_it_and_a_no_change_run_is_recorded():
+    import numpy as np
+
+    from dpm_studio import imageio
+    from dpm_studio.gui.model.session import Session
+
+    s = Session()
+    img = np.random.default_rng(1).integers(0, 256, (8, 10, 3)).astype(np.uint8)
+    doc = s.open(imageio.from_uint8(img), name="p.png", dirty=False)
+    res = imageio.from_uint8(img) + np.float32(0.3 / 255)   # a run that moved every pixel by under half a step
+    s.accept(res, {"task": "denoise", "seed": 0, "time": "1"})
+    np.testing.assert_array_equal(doc.pixels, imageio.from_uint8(img))   # rounded back: the file's pixels
+    assert [r["task"] for r in doc.runs] == ["denoise"], "the run is in the record, as the command line's"
+    s.accept(res, {"task": "denoise", "seed": 0, "time": "2"})   # the same run again: nothing new
+    assert len(doc.runs) == 1
+    assert s.undo().kind == "image" and doc.runs == [] and s.redo() is not None and len(doc.runs) == 1

@@ -22,7 +22,7 @@ def test_defect2_ctrl_z_after_accept_restores_the_pixels(qtbot, win):
     img, mask = image_with_mask(win)
     win.task_panel.steps.setValue(4)
     _run(qtbot, win)
-    res = win.runs.result_image().copy()
+    res = win.session.doc.source.held(win.runs.result_image())   # as the file holds it (Session.accept)
     assert win.runs.accept_result()
     np.testing.assert_array_equal(win.canvas.image(), res)
     assert win.session.doc.runs and win.act_undo.isEnabled() and "accept" in win.act_undo.text()

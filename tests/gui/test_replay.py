@@ -126,3 +126,52 @@ def test_a_replay_with_another_mask_is_refused_in_one_line(moving_model, qtbot, 
         assert main(["replay", str(app), *argv, "-o", str(out)]) == 2
         err = [line for line in capsys.readouterr().err.strip().splitlines() if "error" in line]
         assert len(err) == 1 and words in err[0] and not out.exists(), err
+
+
+def test_an_app_file_of_two_runs_replays_run_by_run(moving_model, qtbot, win, tmp_path, inputs, capsys):
+    """The app kept an accepted result in float, so its second run read pixels no saved file holds: run 2
+    of its file replayed from the saved first result (8-bit) came out different. An accepted result is
+    now what its file holds, so each run replays from the result saved before it."""
+    import shutil
+
+    src, mask = inputs
+    app, _ = _app_masked_denoise(qtbot, win, tmp_path, src, mask, 0.0)
+    first = shutil.copy(app, tmp_path / "first.png")
+    assert np.array_equal(win.session.doc.pixels, imageio.load_image(first).pixels), "the app holds the file"
+    tp = win.task_panel
+    assert win.session.clear_mask()   # the second run denoises the whole image, the first run's region too
+    tp.set_task("denoise")
+    with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS):
+        assert win.runs.run(), tp.hint.text()
+    assert win.runs.accept_result()
+    second = tmp_path / "second.png"
+    assert win.files.save_image(second)
+    runs = imageio.load_image(second).metadata["runs"]
+    assert [r["task"] for r in runs] == ["denoise", "denoise"] and "mask_sha256" not in runs[1]
+
+    out = tmp_path / "again.png"
+    assert main(["replay", str(second), "--input", str(first), "-o", str(out)]) == 0, capsys.readouterr().err
+    np.testing.assert_array_equal(_u8(out), _u8(second))
+    out1 = tmp_path / "again1.png"
+    assert main(["replay", str(second), "--run", "1", "--input", str(src), "--mask", str(mask), "-o",
+                 str(out1)]) == 0, capsys.readouterr().err
+    np.testing.assert_array_equal(_u8(out1), _u8(first))
+
+    # every run in turn from the source the file names (beside it), as the app ran them: the app's pixels
+    chained = tmp_path / "chained.png"
+    capsys.readouterr()
+    assert main(["replay", str(second), "--all-runs", "--mask", str(mask), "-o", str(chained)]) == 0, \
+        capsys.readouterr().err
+    np.testing.assert_array_equal(_u8(chained), _u8(second))
+    assert imageio.load_image(chained).metadata["runs"][0]["mask_sha256"] == runs[0]["mask_sha256"]
+    assert len(imageio.load_image(chained).metadata["runs"]) == 2
+    # from the first result (it carries run 1): run 2 only; the printed commands are the ones that ran
+    capsys.readouterr()
+    assert main(["replay", str(second), "--all-runs", "--input", str(first), "-o", str(tmp_path / "p.png"),
+                 "--print"]) == 0
+    printed = capsys.readouterr().out.strip().splitlines()
+    assert len(printed) == 1 and printed[0].split()[1:3] == ["denoise", str(first)]
+    assert main(["replay", str(second), "--all-runs", "--print"]) == 0
+    printed = capsys.readouterr().out.strip().splitlines()
+    assert [p.split()[1:3] for p in printed] == [["denoise", str(src)], ["denoise", "run1.png"]]
+    assert "--mask" in printed[0].split() and "--mask" not in printed[1].split()

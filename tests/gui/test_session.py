@@ -11,8 +11,8 @@ from dpm_studio.gui.model.session import Session
 
 def test_mask_edits_and_accepted_results_share_one_history():
     s = Session()
-    img = np.random.default_rng(0).random((16, 20, 3)).astype(np.float32)
-    doc = s.open(img, name="p.png", dirty=False)
+    img = np.random.default_rng(0).integers(0, 256, (16, 20, 3)).astype(np.float32) / np.float32(255)
+    doc = s.open(img, name="p.png", dirty=False)   # an 8-bit picture
     assert doc.runs == [] and s.mask.shape == (16, 20) and not s.history.can_undo()
     before = s.mask.copy()
     after = before.copy()
@@ -21,6 +21,7 @@ def test_mask_edits_and_accepted_results_share_one_history():
     res = img.copy()
     res[4:8, 4:8] = 0.5
     s.accept(res, {"task": "inpaint"})
+    res[4:8, 4:8] = np.float32(128) / np.float32(255)   # the result as its 8-bit file holds it
     assert doc.dirty and doc.runs == [{"task": "inpaint"}] and s.has_unsaved()
     np.testing.assert_array_equal(doc.pixels, res)
     assert s.undo().kind == "image"

@@ -81,7 +81,7 @@ def test_open_paint_inpaint_accept_save_reload(qtbot, win, image_file, tmp_path,
 
     assert win.runs.accept_result()
     assert win.state() == "edit"
-    np.testing.assert_array_equal(win.canvas.image(), res)
+    np.testing.assert_array_equal(win.canvas.image(), win.session.doc.source.held(res))   # as the file holds it
     out = tmp_path / "out.png"
     assert win.files.save_image(out)
     assert not win.has_unsaved()

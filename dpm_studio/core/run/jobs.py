@@ -81,6 +81,17 @@ class Source:
         """Quantisation steps of the file between 0 and its top value."""
         return 2 ** int(self.bit_depth) - 1
 
+    def held(self, unit: np.ndarray) -> np.ndarray:
+        """``unit`` (float [0, 1] pixels) as a file of this source holds them: saved at its depth and value
+        range and read back (8 and 16 bits rounded to their steps; floats as float32). The app keeps an
+        accepted result so, so that the next run reads what the command line reads from the saved result."""
+        from ..files.formats import from_unit, to_unit
+
+        x = np.asarray(unit, dtype=np.float32)
+        x = x[:, :, None] if x.ndim == 2 else x
+        return to_unit(from_unit(x, int(self.bit_depth), self.value_scale, self.value_offset),
+                       self.value_scale, self.value_offset)
+
 
 @dataclass
 class Job:

@@ -158,12 +158,14 @@ class History:
         return self._redo[-1].label if self._redo else ""
 
     def record(self, before: np.ndarray, after: np.ndarray, label: str = "stroke", kind: str = "mask",
-               run: dict | None = None) -> bool:
-        """Record the change from ``before`` to ``after`` (whole arrays); False if nothing changed."""
+               run: dict | None = None, keep: bool = False) -> bool:
+        """Record the change from ``before`` to ``after`` (whole arrays); False if nothing changed, unless
+        ``keep`` (a step that changed no pixel: one unchanged pixel stands for it)."""
         diff = before != after
         box = bbox_of(diff.any(axis=2) if diff.ndim == 3 else diff, np.zeros(diff.shape[:2], bool))
-        if box is None:
+        if box is None and not keep:
             return False
+        box = box or (0, 0, 1, 1)
         x0, y0, x1, y1 = box
         self._undo.append(MaskEdit(box, before[y0:y1, x0:x1].copy(), after[y0:y1, x0:x1].copy(), label, kind, run))
         self._redo.clear()

@@ -84,6 +84,12 @@ class Document(ImageData):
         return self.saved_path or self.path
 
 
+def _same_run(a: dict, b: dict) -> bool:
+    """Two run records of the same settings, inputs and choice (their time aside)."""
+    when = ("time", "seconds")
+    return {k: v for k, v in a.items() if k not in when} == {k: v for k, v in b.items() if k not in when}
+
+
 class Session:
     """The document, the mask (float32 (H, W), 1 = fill), the undo history, the run state
     ("edit", "running": a run works on a copy, "review": its result waits for Accept) and
@@ -273,16 +279,24 @@ class Session:
 
     # -- the pixels: Accept, undo, redo ------------------------------------------------------------------
     def accept(self, pixels: np.ndarray, run: dict | None, label: str | None = None) -> bool:
-        """A run's result of the document's size becomes the document (undoable, with its run record)."""
+        """A run's result of the document's size becomes the document (undoable, with its run record),
+        as its file will hold it (rounded to the source's depth: Source.held), so that a file of several
+        runs is what the command line makes by running each on the result saved by the one before, and
+        replays so (dpm-studio replay --run K)."""
         res = np.asarray(pixels, dtype=np.float32)
         res = res[:, :, None] if res.ndim == 2 else res
         if self.doc is None or res.shape != self.doc.pixels.shape:
             raise ValueError("a result of another size opens as a new document")
+        res = self.doc.source.held(res)
         label = label or f"accept {run.get('task', 'result') if run else 'result'}"
         before = self.doc.pixels.copy()
         self.doc.pixels[...] = res
-        if not self.history.record(before, self.doc.pixels, label, kind="image", run=run):
-            return True   # the same run again (same seed): the image is its result already, nothing to undo
+        again = run is not None and self.doc.runs and _same_run(self.doc.runs[-1], run)
+        # a run that changed no pixel is still in the file's record (as the command line's is), and undone
+        # as a step; the same run again (same seed) on its own result is nothing new
+        if not self.history.record(before, self.doc.pixels, label, kind="image", run=run,
+                                   keep=run is not None and not again):
+            return True
         if run is not None:
             self.doc.runs.append(run)
         self._pixels_changed()
@@ -411,6 +425,7 @@ class Session:
         record, trajectory = self.run, self.trajectory
         self.leave_review()
         if opens:
+            res = Source().held(res)   # as its (8-bit) file will hold it, as an accepted result is (accept)
             self.open_data(ImageData(res, None, None, "RGB" if res.shape[2] == 3 else "L"), "sample.png",
                            dirty=True, runs=[run])
             self.run, self.trajectory = record, trajectory   # still exportable, as after an Accept
