@@ -236,11 +236,18 @@ class MainWindow(QMainWindow):
         self.update_title()
         self.update_actions()
 
-    def _on_pixels(self, _event):
+    def _on_pixels(self, event):
         """Accept, or undo or redo of one, changed the pixels."""
         msg = self.statusBar().currentMessage()
         if msg.startswith("Result accepted") or msg.startswith("Accepted the result"):
             self.statusBar().clearMessage()   # it no longer holds after Ctrl+Z
+        edit = getattr(event, "edit", None)
+        if edit is not None:   # an undo or redo: say which step, as a subtle denoise may not show it
+            if self.session.history.undone(edit):
+                self.statusBar().showMessage(f"Undid {edit.label}: the image is as it was before it "
+                                             "(Ctrl+Shift+Z redoes it).", 8000)
+            else:
+                self.statusBar().showMessage(f"Redid {edit.label} (Ctrl+Z undoes it).", 8000)
         self.update_title()
         self.update_actions()
 

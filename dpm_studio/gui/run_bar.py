@@ -11,6 +11,7 @@ from . import icons
 __all__ = ["RunBar"]
 
 
+HINT_RED = "#c0392b"
 CANCEL_TIP = "Stop the run after the current step (Esc)"
 
 
@@ -47,7 +48,7 @@ class RunBar(QWidget):
         self.eta.setVisible(False)
         self.hint = QLabel("")
         self.hint.setWordWrap(True)
-        self.hint.setStyleSheet("color: #c0392b;")
+        self.hint.setStyleSheet(f"color: {HINT_RED};")
         self.hint.setAlignment(Qt.AlignLeft | Qt.AlignTop)
         # Room for two lines whether or not there is a hint: the controls below never move.
         self.hint.setFixedHeight(2 * self.hint.fontMetrics().lineSpacing() + 4)
@@ -87,9 +88,11 @@ class RunBar(QWidget):
         self.progress.setToolTip("")
         self.eta.setText("")
 
-    def set_hint(self, text: str):
+    def set_hint(self, text: str, note: bool = False):
+        """``text`` under Run: why it cannot run (red), or with ``note`` what it will do (the text colour)."""
         self.hint.setText(text)
         self.hint.setToolTip(text)
+        self.hint.setStyleSheet("" if note else f"color: {HINT_RED};")
 
 
 def _fmt_seconds(s: float) -> str:

@@ -107,8 +107,23 @@ class RunController(QObject):
         return has_colour(self.session.doc.pixels)
 
     def update_hint(self):
+        """Under Run: why it cannot run, else what it will do that the user may not expect (a denoise limited
+        to the mask left from an inpainting), else nothing."""
         tp = self.w.task_panel
-        tp.set_hint("" if self.session.state == "running" else self.why_not(tp.settings()))
+        if self.session.state == "running":
+            return tp.set_hint("")
+        st = tp.settings()
+        why = self.why_not(st)
+        tp.set_hint(why or self.region_note(st), note=not why)
+
+    def region_note(self, st) -> str:
+        """A denoise with a mask painted works on the masked region only: say so before Run, not after."""
+        m = self._denoise_region() if st.task == "denoise" and self.session.doc is not None else None
+        if m is None:
+            return ""
+        share = 100.0 * float(np.count_nonzero(m)) / m.size
+        return (f"Only the masked region ({share:.1f}% of the image) is denoised: clear the mask (Delete) "
+                "to denoise the whole image.")
 
     def _denoise_region(self):
         """Denoising with a mask (or a selection) painted: the painted mask, which the run (with the

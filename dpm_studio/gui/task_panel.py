@@ -430,5 +430,5 @@ class TaskPanel(QWidget):
     def reset_progress(self, text: str = "idle"):
         self.run_bar.reset_progress(text)
 
-    def set_hint(self, text: str):
-        self.run_bar.set_hint(text)
+    def set_hint(self, text: str, note: bool = False):
+        self.run_bar.set_hint(text, note)

@@ -165,3 +165,49 @@ def test_an_accepted_result_is_rounded_as_its_file_holds_it_and_a_no_change_run_
     s.accept(res, {"task": "denoise", "seed": 0, "time": "2"})   # the same run again: nothing new
     assert len(doc.runs) == 1
     assert s.undo().kind == "image" and doc.runs == [] and s.redo() is not None and len(doc.runs) == 1
+
+
+# -- 4. the walk: open, paint, inpaint, undo/redo, denoise -----------------------------------------------------
+def test_denoise_says_before_run_that_a_mask_left_from_inpainting_limits_it(qtbot, win):
+    """After an inpainting the mask stays; Denoise then worked on the masked region only, and nothing said so
+    until the run had started (a status line that "Done" replaced)."""
+    import numpy as np
+
+    from gui_helpers import gradient_image
+
+    win.files.set_image(gradient_image())
+    tp = win.task_panel
+    tp.set_task("denoise")
+    assert tp.hint.text() == "", "no mask: the whole image, nothing to say"
+    mask = np.zeros((32, 32), np.float32)
+    mask[8:16, 8:16] = 1
+    win.canvas.set_mask(mask)
+    assert tp.hint.text().startswith("Only the masked region (6.2% of the image) is denoised"), tp.hint.text()
+    assert "red" not in tp.hint.styleSheet() and "#c0392b" not in tp.hint.styleSheet(), "a note, not an error"
+    tp.set_task("inpaint")
+    assert "masked region" not in tp.hint.text()
+    tp.set_task("denoise")
+    assert "masked region" in tp.hint.text()
+    assert win.canvas.clear_mask()
+    assert tp.hint.text() == ""
+
+
+def test_undo_and_redo_of_a_result_say_what_they_did(qtbot, win):
+    """Ctrl+Z after an Accept cleared the status line and said nothing: on a denoised photo the change can be
+    too subtle to see, so the user could not tell whether the result was taken back."""
+    import numpy as np
+
+    from gui_helpers import gradient_image
+
+    win.files.set_image(gradient_image())
+    mask = np.zeros((32, 32), np.float32)
+    mask[8:16, 8:16] = 1
+    win.canvas.set_mask(mask)
+    win.task_panel.steps.setValue(3)
+    with qtbot.waitSignal(win.runner.finished, timeout=60_000):
+        assert win.runs.run()
+    assert win.runs.accept_result()
+    assert win.canvas.undo()
+    assert win.statusBar().currentMessage().startswith("Undid accept inpaint"), win.statusBar().currentMessage()
+    assert win.canvas.redo()
+    assert win.statusBar().currentMessage().startswith("Redid accept inpaint"), win.statusBar().currentMessage()

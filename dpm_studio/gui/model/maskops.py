@@ -157,6 +157,10 @@ class History:
     def redo_label(self) -> str:
         return self._redo[-1].label if self._redo else ""
 
+    def undone(self, edit: MaskEdit) -> bool:
+        """``edit`` is the last one undone (the next redo)."""
+        return bool(self._redo) and self._redo[-1] is edit
+
     def record(self, before: np.ndarray, after: np.ndarray, label: str = "stroke", kind: str = "mask",
                run: dict | None = None, keep: bool = False) -> bool:
         """Record the change from ``before`` to ``after`` (whole arrays); False if nothing changed, unless
