@@ -12,7 +12,9 @@ The estimate (:func:`fit_noise_level`), per channel:
    independent and of the block's noise std): the diagonal detail
    ``hh = (z00 - z01 - z10 + z11) / 2`` measures the noise (it vanishes on flat regions,
    ramps and straight edges), the horizontal and vertical details ``hl``, ``lh`` measure
-   structure, and the smoothed block mean measures the level x. For a block of four
+   structure, and the block mean, read through a quadratic fit over its 7 x 7
+   neighbourhood of blocks (exact on ramps and bends: a dip is not read brighter than it
+   is), measures the level x. For a block of four
    pixels of about the same x, ``var(hh) = a x + b``. Images up to a quarter of
    ``max_pixels`` are read at all four block offsets (correlated, 1.78 times the
    information of one offset; the sampling variances below count it so).
@@ -140,6 +142,20 @@ def _box(a: np.ndarray, r: int) -> np.ndarray:
     return s / (k * k)
 
 
+_SG7 = np.array([-2.0, 3.0, 6.0, 7.0, 6.0, 3.0, -2.0]) / 21    # the quadratic fit's value at the centre of 7 points
+
+
+def _quadratic_mean(a: np.ndarray) -> np.ndarray:
+    """The value at each point of the quadratic fitted to its 7 x 7 neighbourhood (separable
+    Savitzky-Golay; edges replicated): a plane or a paraboloid comes back exactly, and white
+    noise with 1/9 of its variance (as the 3 x 3 box mean's)."""
+    w = _SG7
+    r = len(w) // 2
+    p = np.pad(a, r, mode="edge")
+    t = sum(wk * p[:, k:k + a.shape[1]] for k, wk in enumerate(w))
+    return sum(wk * t[k:k + a.shape[0], :] for k, wk in enumerate(w))
+
+
 def _ndtr(x) -> np.ndarray:
     """The standard normal CDF, elementwise, from ``math.erfc`` (scipy.special.ndtr's values to
     1e-15 absolute). The arrays here are a few dozen bins: importing scipy.special for them cost 0.2 s
@@ -185,9 +201,15 @@ def _blocks(z: np.ndarray, tile0: int = 0):
     lh = (p00 - p01 + p10 - p11) / 2
     mean = (p00 + p01 + p10 + p11) / 4
     unclipped = (p00 > 0) & (p01 > 0) & (p10 > 0) & (p11 > 0) & (p00 < 1) & (p01 < 1) & (p10 < 1) & (p11 < 1)
-    level = _box(mean, 1)                       # noise std s / 6
-    # The mean square of 50 coefficients: s^2 under noise; an edge within 2 blocks (which
-    # the level's 3 x 3 window reaches) or texture adds to it, a gentle ramp of slope g
+    # The level: the block's own mean read through its 7 x 7 neighbourhood by a quadratic
+    # (Savitzky-Golay) smoother, exact on a ramp and on a bend. The 3 x 3 box mean used before
+    # read a dark dip brighter than it is and a bright crest darker, so the dark bins (made of
+    # the picture's local minima) got a variance below the law at their level and the bright
+    # ones above it: b 15-50 % low, a 2-10 % high on smooth bumps without any texture
+    # (tests/core/test_noise_level.py; docs/camera-noise.md).
+    level = _quadratic_mean(mean)                # noise std s / 6, as the box's
+    # The mean square of 50 coefficients: s^2 under noise; an edge within 2 blocks (the
+    # structure's own 5 x 5 window) or texture adds to it, a gentle ramp of slope g
     # per pixel adds g^2 / 2 (and nothing to hh).
     # The neighbours' diagonal details join the test (not the block's own: under noise they
     # are independent of it), so texture with diagonal energy is caught too.
