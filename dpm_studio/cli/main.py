@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -139,8 +140,6 @@ def _streams_take_any_file_name() -> None:
     A stream closed before the start (``2>&-``, a daemon's or cron's missing descriptor) is None in
     Python: it becomes the null device, where the first progress line was an internal error (exit 70,
     no result saved)."""
-    import os
-
     for name in ("stdout", "stderr"):
         if getattr(sys, name) is None:
             setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))
@@ -153,8 +152,6 @@ def _streams_take_any_file_name() -> None:
 
 def _quiet_stdout() -> None:
     """Point stdout at the null device, so the exit's flush of a closed pipe says nothing."""
-    import os
-
     try:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     except (OSError, ValueError, AttributeError):  # not a real descriptor (a test's capture)
@@ -170,7 +167,7 @@ def _image_opens_the_app(argv: list, parser) -> list:
     from ..core.files.safefiles import IMAGE_FORMATS
 
     first = Path(argv[0])
-    if first.is_file() or first.suffix.lower() in IMAGE_FORMATS:
+    if os.path.isfile(first) or first.suffix.lower() in IMAGE_FORMATS:  # isfile: a name too long is no file
         return ["gui", *argv]
     return argv
 

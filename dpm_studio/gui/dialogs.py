@@ -3,6 +3,7 @@ and the conversions between Qt images and arrays."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +30,7 @@ def file_dialog(parent, title: str, path: str, flt: str = "", mode: str = "open"
     sized so that its detail columns show whole names; a native dialog ignores the sizing."""
     dlg = QFileDialog(parent, title, "", flt)
     p = Path(path) if path else Path.home()
-    if p.is_dir() or mode == "folder":
+    if os.path.isdir(p) or mode == "folder":  # not Path.is_dir: a remembered name too long raised
         dlg.setDirectory(str(p))
     else:
         dlg.setDirectory(str(p.parent))

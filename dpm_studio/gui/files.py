@@ -76,7 +76,7 @@ class FilesController(QObject):
             a.setToolTip(p)
             a.setStatusTip(p)
             a.setData(p)
-            a.setEnabled(Path(p).exists())
+            a.setEnabled(os.path.exists(p))  # not Path.exists: a settings file's name too long raised
             a.triggered.connect(lambda _=False, p=p: self.open_image(p))
         m.addSeparator()
         m.addAction("Clear Recent Files", lambda: self.w.settings.setValue("paths/recent", []))

@@ -322,3 +322,14 @@ def test_a_pipe_whose_reader_left_ends_quietly(tiny, monkeypatch):
     monkeypatch.setattr(sys, "stderr", err)
     assert main(["checkpoints", "--json"]) == 141
     assert err.getvalue() == ""
+
+
+def test_a_first_word_too_long_for_a_file_name_is_no_traceback(tmp_path, capsys, monkeypatch):
+    """``dpm-studio <300 characters>`` asked Path.is_file() before the error funnel: ENAMETOOLONG's traceback."""
+    from dpm_studio.cli.main import _image_opens_the_app, build_parser
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["x" * 300]) == 2
+    assert "invalid choice" in _check(2, capsys.readouterr().err)
+    long_png = "x" * 300 + ".png"  # an image's name: the app opens it (and says it cannot)
+    assert _image_opens_the_app([long_png], build_parser()) == ["gui", long_png]

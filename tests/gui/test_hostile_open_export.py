@@ -109,3 +109,24 @@ def test_a_write_aimed_where_it_cannot_go_is_one_dialog(win, msgbox, tmp_path, i
     assert "Traceback" not in capfd.readouterr().err
     assert folder_state(tmp_path) == before  # nothing replaced, nothing left behind
     np.testing.assert_array_equal(win.canvas.image(), img)
+
+
+def test_remembered_names_too_long_do_not_break_the_menus_or_dialogs(make_window, tmp_path, capfd):
+    """A settings file (edited, or from another file system) naming a recent file or the last folder with a
+    name over 255 bytes: Path.exists()/is_dir() raise ENAMETOOLONG where os.path's answer False."""
+    from PySide6.QtCore import QSettings
+
+    from dpm_studio.gui.dialogs import file_dialog
+
+    long_file, long_folder = str(tmp_path / ("x" * 300 + ".png")), str(tmp_path / ("y" * 300))
+    s = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
+    s.setValue("paths/recent", [long_file])
+    s.setValue("paths/last_folder", long_folder)
+    s.sync()
+    win = make_window()
+    win.files._fill_recent_menu()
+    recent = [a for a in win.recent_menu.actions() if a.data() == long_file]
+    assert len(recent) == 1 and not recent[0].isEnabled()
+    dlg = file_dialog(win, "Open", win.files.last_folder())
+    dlg.deleteLater()
+    assert "Traceback" not in capfd.readouterr().err
