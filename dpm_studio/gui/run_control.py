@@ -122,8 +122,7 @@ class RunController(QObject):
         if m is None:
             return ""
         share = 100.0 * float(np.count_nonzero(m)) / m.size
-        return (f"Only the masked region ({share:.1f}% of the image) is denoised: clear the mask (Delete) "
-                "to denoise the whole image.")
+        return f"Denoises the masked region only ({share:.1f}%): Delete clears the mask."   # two lines at most
 
     def _denoise_region(self):
         """Denoising with a mask (or a selection) painted: the painted mask, which the run (with the
