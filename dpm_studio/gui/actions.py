@@ -216,7 +216,7 @@ def build(window) -> dict:
         q = QAction(a.text, window)
         if a.keys:
             q.setShortcuts([QKeySequence(k) for k in a.keys])
-        tip = a.tip + (f" ({a.keys[0]})" if a.keys else "")
+        tip = _tip(a)
         q.setStatusTip(tip)
         q.setToolTip(tip)
         if a.icon:
@@ -265,10 +265,17 @@ def build(window) -> dict:
 
 
 def update_enabled(acts: dict, session):
-    """Enable each action by its ``when`` over the session."""
+    """Enable each action by its ``when`` over the session; a greyed one's tooltip says why."""
     for a in ACTIONS:
         if a.when is not ALWAYS:
-            acts[a.name].setEnabled(a.when(session))
+            ok, q = a.when(session), acts[a.name]
+            q.setEnabled(ok)
+            tip = _tip(a)
+            q.setToolTip(tip if ok else f"Greyed out: {a.when.why(session)}.\n\n{tip}")
+
+
+def _tip(a: Act) -> str:
+    return a.tip + (f" ({a.keys[0]})" if a.keys else "")
 
 
 def shortcut_rows() -> list[tuple[str, list[tuple[str, str]]]]:

@@ -213,3 +213,41 @@ def test_undo_and_redo_of_a_result_say_what_they_did(qtbot, win):
     assert win.statusBar().currentMessage().startswith("Undid accept inpaint"), win.statusBar().currentMessage()
     assert win.canvas.redo()
     assert win.statusBar().currentMessage().startswith("Redid accept inpaint"), win.statusBar().currentMessage()
+
+
+def test_every_greyed_command_says_why(qtbot, win):
+    """The tools and menu commands greyed during a review (Brush, Eraser, Clear, Undo, ...) showed their
+    usual tooltip ("Paint the region to fill (B)"), nothing about why they could not be used."""
+    import numpy as np
+
+    from gui_helpers import gradient_image
+
+    def unexplained():
+        win.update_actions()
+        return [f"{name}: {a.toolTip()[:50]!r}" for name, a in win.actions.items()
+                if not a.isEnabled() and not (a.toolTip().startswith("Greyed out: ")
+                                              and not a.toolTip().startswith("Greyed out: ."))]
+
+    seen = set()
+    assert not unexplained(), "no image"
+    seen |= {n for n, a in win.actions.items() if not a.isEnabled()}
+    win.files.set_image(gradient_image())
+    mask = np.zeros((32, 32), np.float32)
+    mask[8:16, 8:16] = 1
+    win.canvas.set_mask(mask)
+    assert not unexplained(), "an image"
+    win.task_panel.steps.setValue(3)
+    win.task_panel.samples.setValue(2)
+    with qtbot.waitSignal(win.runner.finished, timeout=60_000):
+        assert win.runs.run()
+    assert not unexplained(), "a result under review"
+    seen |= {n for n, a in win.actions.items() if not a.isEnabled()}
+    assert win.actions["brush"].toolTip().startswith("Greyed out: a result waits under the canvas")
+    win.result_bar.variant.setCurrentIndex(win.result_bar.variant.count() - 1)   # the samples' spread
+    assert not unexplained(), "the spread shown"
+    assert "spread is a map" in win.actions["accept"].toolTip()
+    assert {"brush", "clear", "undo", "open"} - {"open"} <= seen
+    win.result_bar.variant.setCurrentIndex(0)
+    assert win.runs.accept_result()
+    assert not unexplained() and win.actions["brush"].isEnabled()
+    assert win.actions["brush"].toolTip() == "Paint the region to fill (B)", "its own tooltip again"

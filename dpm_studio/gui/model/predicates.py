@@ -14,33 +14,52 @@ __all__ = ["When", "ALWAYS", "EDIT", "RUNNING", "REVIEW", "HAS_IMAGE", "HAS_PICT
 
 
 class When:
-    """A named predicate over a :class:`~.session.Session`."""
+    """A named predicate over a :class:`~.session.Session`; ``why(session)`` says, where it is false, why
+    (the greyed command's tooltip)."""
 
-    def __init__(self, name: str, test: Callable):
+    def __init__(self, name: str, test: Callable, why: Callable | str = ""):
         self.name, self._test = name, test
+        self._why = why if callable(why) else (lambda s, w=why: w)
 
     def __call__(self, session) -> bool:
         return bool(self._test(session))
 
+    def why(self, session) -> str:
+        """Why it does not hold now ('' where it does)."""
+        return "" if self(session) else self._why(session)
+
     def __and__(self, other: "When") -> "When":
-        return When(f"{self.name} and {other.name}", lambda s: self(s) and other(s))
+        return When(f"{self.name} and {other.name}", lambda s: self(s) and other(s),
+                    lambda s: self.why(s) or other.why(s))
 
     def __invert__(self) -> "When":
-        return When(f"not {self.name}", lambda s: not self(s))
+        return When(f"not {self.name}", lambda s: not self(s), NOT_WHY.get(self.name, ""))
 
     def __repr__(self):
         return f"When({self.name!r})"
 
 
+def _busy(s) -> str:
+    """Why a command that needs the edit state waits."""
+    return "not while a run is going (Cancel stops it)" if s.state == "running" else \
+        "a result waits under the canvas: Accept or Discard it first"
+
+
+NOT_WHY = {"running": "not while a run is going (Cancel stops it)"}
 ALWAYS = When("always", lambda s: True)
-EDIT = When("edit", lambda s: s.state == "edit")
-RUNNING = When("running", lambda s: s.state == "running")
-REVIEW = When("review", lambda s: s.state == "review")
-HAS_IMAGE = When("has_image", lambda s: s.doc is not None)
-HAS_PICTURE = When("has_picture", lambda s: s.doc is not None or s.state == "review")
-RESULT = When("result", lambda s: s.state == "review" and not s.showing_spread())  # something to accept
-CAN_UNDO = When("can_undo", lambda s: s.history.can_undo())
-CAN_REDO = When("can_redo", lambda s: s.history.can_redo())
+EDIT = When("edit", lambda s: s.state == "edit", _busy)
+RUNNING = When("running", lambda s: s.state == "running", "no run is going")
+REVIEW = When("review", lambda s: s.state == "review", "no result is under review")
+HAS_IMAGE = When("has_image", lambda s: s.doc is not None, "open an image first")
+HAS_PICTURE = When("has_picture", lambda s: s.doc is not None or s.state == "review", "open an image first")
+RESULT = When("result", lambda s: s.state == "review" and not s.showing_spread(),  # something to accept
+              lambda s: "the samples' spread is a map, not a result: choose a sample or their mean"
+              if s.state == "review" else "no result is under review")
+CAN_UNDO = When("can_undo", lambda s: s.history.can_undo(), "nothing to undo")
+CAN_REDO = When("can_redo", lambda s: s.history.can_redo(), "nothing to redo")
 # a result with an original to compare it with: a drawn sample has none
-COMPARE = When("compare", lambda s: s.state == "review" and (s.run or {}).get("task") != "sample")
-HAS_TRAJECTORY = When("has_trajectory", lambda s: s.trajectory is not None and len(s.trajectory) > 0)
+COMPARE = When("compare", lambda s: s.state == "review" and (s.run or {}).get("task") != "sample",
+               lambda s: "a drawn sample has no original to compare with" if s.state == "review"
+               else "no result is under review")
+HAS_TRAJECTORY = When("has_trajectory", lambda s: s.trajectory is not None and len(s.trajectory) > 0,
+                      "no run has recorded a trajectory yet")
