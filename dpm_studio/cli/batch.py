@@ -96,9 +96,11 @@ def _images_in(folder: Path, report: bool = False, left_out: list | None = None)
 
 #: The kinds of file a batch does not run, named in its summary.
 NOT_AN_IMAGE, UNREADABLE, TOO_LARGE, NO_MASK, OTHER = "not an image", "unreadable", "too large", "no mask", "error"
+BAD_MASK = "bad mask"  # the image is fine; its mask is not a mask that can be read
 NOT_SAVED = "not saved"  # read and run, but its output could not be written (a full disk, a refused name)
 
 _KINDS = ((NOT_SAVED, ("cannot save", "refusing to write", "refusing to overwrite")),
+          (BAD_MASK, ("--mask ",)),
           (TOO_LARGE, ("too large", "safety limit", "of memory and", "larger than is safe")),
           (NO_MASK, ("no mask for",)),
           (UNREADABLE, ("permission denied", "truncated or corrupt", "cannot be read", "cannot be decoded",
@@ -251,7 +253,7 @@ def _check_batch_args(args, files: list[Path]) -> Path:
     if out.exists() and not out.is_dir():
         raise UserError(f"-o {out} is a file; a batch (a folder or several inputs) writes into a folder")
     mask = getattr(args, "mask", None)
-    if mask is not None and not Path(mask).exists():
+    if mask is not None and not Path(mask).exists() and not Path(mask).is_symlink():  # a loop: _check_one_mask says
         raise UserError(f"--mask {mask}: no such file or folder")
     for role, folder in _folders_read(args, files):
         if same_file(out, folder):
@@ -288,18 +290,24 @@ def _check_batch_args(args, files: list[Path]) -> Path:
     return out
 
 
-def _check_one_mask(mask: Path) -> None:
-    """Refuse, before anything runs, one mask for all images that is a photograph (core/run/masks.py)."""
+def _check_one_mask(mask: Path, soft: bool) -> None:
+    """Refuse, before anything runs, one mask for all images that cannot be read (a FIFO, a truncated
+    file: each image was said to fail, "p0.png (not an image)", where the images were fine) or, as a
+    hard mask, is a photograph (core/run/masks.py)."""
+    from .common import UserError
     from .restore import photo_mask_error
     from ..core.run.masks import NotAMask, check_mask
     from ..imageio import ImageIOError, load_mask
 
     try:
-        check_mask(load_mask(mask))
+        m = load_mask(mask)
+    except ImageIOError as e:
+        raise UserError(f"the mask for every image cannot be read: {e}") from None
+    try:
+        if not soft:
+            check_mask(m)
     except NotAMask as e:
         raise photo_mask_error(mask, e) from None
-    except ImageIOError:
-        return  # a mask that cannot be read is said for each image, as before
 
 
 def _identity(p: Path):
@@ -346,8 +354,8 @@ def run(args, task: str) -> int:
     if not files:
         raise common.UserError("no images to run: the only one named is the mask")
     out = _check_batch_args(args, files)
-    if args.mask is not None and Path(args.mask).is_file() and not getattr(args, "soft_mask", False):
-        _check_one_mask(Path(args.mask))  # one mask for every image: a photograph is refused once, not per image
+    if args.mask is not None and not Path(args.mask).is_dir():  # one mask for every image: refused once, not per image
+        _check_one_mask(Path(args.mask), getattr(args, "soft_mask", False))
     for note in notes:  # after the checks: a refused batch is one line
         _note(note)
     if left_out:
@@ -358,7 +366,8 @@ def run(args, task: str) -> int:
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise common.UserError(f"cannot create the output folder {out}: {e.strerror or e}") from None
+        why = "a symbolic link to a missing folder" if out.is_symlink() else e.strerror or e  # said "File exists"
+        raise common.UserError(f"cannot create the output folder {out}: {why}") from None
     try:  # a read-only or forbidden folder: one line now, not one failure per image
         check_savable(out / "probe.png", None)
     except ImageIOError as e:

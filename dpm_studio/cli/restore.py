@@ -194,11 +194,14 @@ def _mask_of(args, data) -> tuple:
     A mask the app exported holds the painted mask and its feather (imageio.load_mask_record): read as a
     hard mask it is the painted one, as the app's Load Mask reads it (its feathered edge, taken as painted,
     grew it by the feather's reach), and a --feather other than the file's is said."""
-    from ..imageio import load_mask_record
+    from ..imageio import ImageIOError, load_mask_record
 
     if getattr(args, "mask", None) is None:
         return None, None
-    m, feather = load_mask_record(args.mask, shape=data.pixels.shape[:2])
+    try:
+        m, feather = load_mask_record(args.mask, shape=data.pixels.shape[:2])
+    except ImageIOError as e:  # "p1.png is a named pipe": the image's or the mask's? (a batch's share a name)
+        raise e if "mask" in str(e) else ImageIOError(f"--mask {e}") from None
     if feather is not None and getattr(args, "soft_mask", False):   # its grey values asked for: the file's mask
         from ..imageio import load_mask
 

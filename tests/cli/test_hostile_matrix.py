@@ -333,3 +333,47 @@ def test_a_first_word_too_long_for_a_file_name_is_no_traceback(tmp_path, capsys,
     assert "invalid choice" in _check(2, capsys.readouterr().err)
     long_png = "x" * 300 + ".png"  # an image's name: the app opens it (and says it cannot)
     assert _image_opens_the_app([long_png], build_parser()) == ["gui", long_png]
+
+
+# -- masks of a batch ----------------------------------------------------------------------------------------------------
+def _batch(folder: Path) -> tuple[Path, Path]:
+    imgs, masks = folder / "imgs", folder / "masks"
+    imgs.mkdir()
+    masks.mkdir()
+    for s in range(3):
+        Image.fromarray(faulty_files.rgb_u8(seed=s)).save(imgs / f"p{s}.png")
+    m = np.zeros((H, W), np.uint8)
+    m[5:9, 5:9] = 255
+    Image.fromarray(m).save(masks / "p0.png")
+    return imgs, masks
+
+
+@pytest.mark.parametrize("case", ["fifo", "symlink-loop", "dangling-link", "truncated-png", "empty-file"])
+def test_one_unreadable_mask_for_a_whole_batch_is_refused_once(tmp_path, tiny, capsys, no_hang, case):
+    """Each image was said to fail, "p0.png (not an image)" in the summary, where the images were fine."""
+    imgs, masks = _batch(tmp_path)
+    bad = CASES[case][0](masks)
+    before = folder_state(imgs)
+    assert main(["inpaint", str(imgs), "--mask", str(bad), "-o", str(tmp_path / "out"), *INPAINT]) == 2
+    error = _check(2, capsys.readouterr().err)
+    assert "the mask for every image cannot be read: " + bad.name in error, error
+    assert folder_state(imgs) == before and not (tmp_path / "out").exists()
+
+
+def test_a_bad_mask_in_a_mask_folder_is_named_as_the_mask(tmp_path, tiny, capsys, no_hang):
+    """A mask and its image share a name: "failed: p1.png: p1.png is a named pipe" did not say which."""
+    imgs, masks = _batch(tmp_path)
+    os.mkfifo(masks / "p1.png")
+    faulty_files.make("truncated-png", masks).rename(masks / "p2.png")
+    assert main(["inpaint", str(imgs), "--mask", str(masks), "-o", str(tmp_path / "out"), *INPAINT]) == 1
+    err = capsys.readouterr().err
+    assert "failed: p1.png: --mask p1.png is a named pipe" in err and "failed: p2.png: --mask p2.png cannot be read" in err
+    assert "1 written, 0 skipped (output exists), 2 failed: p1.png (bad mask), p2.png (bad mask)" in err, err
+    assert (tmp_path / "out" / "p0.png").is_file()
+
+
+def test_a_batch_into_a_dangling_link_says_so(tmp_path, tiny, capsys):
+    imgs, masks = _batch(tmp_path)
+    os.symlink(tmp_path / "nowhere", tmp_path / "out")
+    assert main(["inpaint", str(imgs), "--mask", str(masks / "p0.png"), "-o", str(tmp_path / "out"), *INPAINT]) == 2
+    assert "a symbolic link to a missing folder" in _check(2, capsys.readouterr().err)  # said "File exists"
