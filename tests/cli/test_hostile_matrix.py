@@ -11,6 +11,7 @@ hanging it."""
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 import numpy as np
@@ -377,3 +378,34 @@ def test_a_batch_into_a_dangling_link_says_so(tmp_path, tiny, capsys):
     os.symlink(tmp_path / "nowhere", tmp_path / "out")
     assert main(["inpaint", str(imgs), "--mask", str(masks / "p0.png"), "-o", str(tmp_path / "out"), *INPAINT]) == 2
     assert "a symbolic link to a missing folder" in _check(2, capsys.readouterr().err)  # said "File exists"
+
+
+# -- an interrupted run -----------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("onto", ["old-output", "the-input"])
+def test_ctrl_c_during_a_run_leaves_the_old_file_and_no_partial_one(tmp_path, tiny, onto):
+    """A real process, interrupted after its first tile: exit 130 with one line, the file it was to replace
+    (an earlier output, or the input itself with --overwrite) byte for byte as it was, nothing else written."""
+    import subprocess
+    import sys
+
+    src = tmp_path / "big.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (1024, 1024, 3), dtype=np.uint8)).save(src)
+    out = src if onto == "the-input" else tmp_path / "out.png"
+    if onto == "old-output":
+        Image.fromarray(faulty_files.rgb_u8()).save(out)
+    before = folder_state(tmp_path)
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+    p = subprocess.Popen([sys.executable, "-m", "dpm_studio", "denoise", str(src), "-o", str(out), "--checkpoint", "tiny-rgb",
+                          "--sigma", "20", "--ensemble", "8", "--tile", "64", "--overlap", "8", "--overwrite"],
+                         env=env, stderr=subprocess.PIPE, text=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # a background shell ignores it
+    try:
+        first = p.stderr.readline()  # the progress bar's first line: the run has started
+        assert "denoise [" in first, first
+        p.send_signal(signal.SIGINT)
+        rest = p.stderr.read()
+        assert p.wait(timeout=60) == 130, first + rest
+    finally:
+        p.kill()
+    assert "dpm-studio: interrupted" in rest and "Traceback" not in rest, rest
+    assert folder_state(tmp_path) == before

@@ -130,3 +130,39 @@ def test_remembered_names_too_long_do_not_break_the_menus_or_dialogs(make_window
     dlg = file_dialog(win, "Open", win.files.last_folder())
     dlg.deleteLater()
     assert "Traceback" not in capfd.readouterr().err
+
+
+@pytest.fixture
+def ran(qtbot, win):
+    """A window with a finished inpainting run: a trajectory to export."""
+    from gui_helpers import image_with_mask
+
+    image_with_mask(win)
+    win.task_panel.steps.setValue(3)
+    with qtbot.waitSignal(win.runner.finished, timeout=60_000):
+        assert win.runs.run()
+    return win
+
+
+@pytest.mark.parametrize("kind", ["under-a-file", "a-folder", "a-fifo", "dangling-link", "name-too-long"])
+@pytest.mark.parametrize("what", ["gif", "frames"])
+def test_a_trajectory_export_aimed_where_it_cannot_go_is_one_dialog(qtbot, ran, msgbox, tmp_path, capfd, no_hang,
+                                                                    kind, what):
+    win = ran
+    opened = tmp_path / "opened.png"
+    opened.write_bytes(b"the user's own file")
+    target = _target(tmp_path, kind, opened)
+    if what == "gif" and kind == "a-folder":
+        target = tmp_path / "dir.gif"
+        target.mkdir()
+    if what == "frames" and kind == "a-folder":
+        target = opened  # frames go into a folder: here one that is a file
+    before = folder_state(tmp_path)
+    started = win.exports.gif(target) if what == "gif" else win.exports.frames(target)
+    if started:
+        with qtbot.waitSignal(win.exporter.errored, timeout=30_000):
+            pass
+    crit = _critical(msgbox)
+    assert len(crit) == 1 and "\n" not in crit[0][2], (started, crit)
+    assert "Traceback" not in capfd.readouterr().err
+    assert folder_state(tmp_path) == before
