@@ -344,8 +344,10 @@ class MainWindow(QMainWindow):
         if self.session.state == "edit":
             self.runs.update_hint()
 
-    def _on_task_changed(self, _task: str):
+    def _on_task_changed(self, task: str):
         self.checkpoints.show_task_model()   # each task has its own model (session.models)
+        if self.session.state == "edit" and (self.session.run or {}).get("task") != task:
+            self.task_panel.reset_progress("idle")   # "done: step 19 / 19" of an inpainting read as a denoise's
         self.runs.update_hint()
         self._show_coverage()
 

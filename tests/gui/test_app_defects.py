@@ -251,3 +251,28 @@ def test_every_greyed_command_says_why(qtbot, win):
     assert win.runs.accept_result()
     assert not unexplained() and win.actions["brush"].isEnabled()
     assert win.actions["brush"].toolTip() == "Paint the region to fill (B)", "its own tooltip again"
+
+
+def test_another_task_page_does_not_show_the_last_runs_progress_as_its_own(qtbot, win):
+    """After an inpainting, the Denoise page read "done: step 19 / 19 in 12.4 s" under its Run button, as if
+    the photo had been denoised."""
+    import numpy as np
+
+    from gui_helpers import gradient_image
+
+    win.files.set_image(gradient_image())
+    mask = np.zeros((32, 32), np.float32)
+    mask[8:16, 8:16] = 1
+    win.canvas.set_mask(mask)
+    tp = win.task_panel
+    tp.steps.setValue(3)
+    with qtbot.waitSignal(win.runner.finished, timeout=60_000):
+        assert win.runs.run()
+    assert tp.progress.format().startswith("done")
+    tp.set_task("denoise")   # under review: the result is the inpainting's, and the bar says so
+    assert tp.progress.format().startswith("done")
+    assert win.runs.accept_result()
+    tp.set_task("inpaint")
+    assert tp.progress.format().startswith("done"), "its own page still tells the last run"
+    tp.set_task("denoise")
+    assert tp.progress.format() == "idle", tp.progress.format()
