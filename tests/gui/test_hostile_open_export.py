@@ -166,3 +166,36 @@ def test_a_trajectory_export_aimed_where_it_cannot_go_is_one_dialog(qtbot, ran, 
     assert len(crit) == 1 and "\n" not in crit[0][2], (started, crit)
     assert "Traceback" not in capfd.readouterr().err
     assert folder_state(tmp_path) == before
+
+
+def _checkpoint_file(folder: Path, kind: str) -> Path:
+    import pickle
+
+    p = folder / "mine.json"
+    if kind in ("folder", "fifo", "loop", "dangling", "name-too-long"):
+        return _special(folder, kind).rename(p) if kind in ("folder", "fifo") else _special(folder, kind)
+    if kind == "text":
+        p.write_text("hello")
+    elif kind == "empty":
+        p.write_text("")
+    else:  # a pickle, named as our weights or as PyTorch's
+        p = folder / ("mine.safetensors" if kind == "pickle-as-safetensors" else "mine.pt")
+        p.write_bytes(pickle.dumps({"weights": 1}))
+    return p
+
+
+@pytest.mark.parametrize("kind", ["folder", "fifo", "loop", "dangling", "name-too-long", "text", "empty", "pickle",
+                                  "pickle-as-safetensors"])
+@pytest.mark.parametrize("how", ["open", "import"])
+def test_a_hostile_checkpoint_opened_or_imported_is_one_dialog(win, msgbox, tmp_path, capfd, no_hang, kind, how):
+    """Open Checkpoint and Import Checkpoint with a name over 255 bytes raised ENAMETOOLONG (Path.is_dir in
+    checkpoint.resolve); the rest held: one dialog, nothing unpickled, nothing copied into the models folder."""
+    from dpm_studio.core.files.locations import user_checkpoints_dir
+
+    path = _checkpoint_file(tmp_path, kind)
+    ok = win.checkpoints.open(path) if how == "open" else win.checkpoints.import_checkpoint(path)
+    crit = _critical(msgbox)
+    assert not ok and len(crit) == 1 and "\n" not in crit[0][2], (ok, crit)
+    assert "Traceback" not in capfd.readouterr().err
+    models = user_checkpoints_dir()
+    assert not models.exists() or not any(models.iterdir())

@@ -420,8 +420,9 @@ def resolve(name_or_path, dirs=None) -> Path:
     _refuse_pickle_name(p)
     text = str(name_or_path)
     if p.suffix in (".json", ".safetensors") or "/" in text or (os.sep in text):
-        if not paths_for(p)[1].exists() and (p.is_dir() or p.is_file()):  # a folder, a photo: not "no p.json"
-            what = "a folder" if p.is_dir() else f"a {p.suffix or 'plain'} file"
+        # os.path's answers, not Path's: a name over 255 bytes raised ENAMETOOLONG (the app's Open Checkpoint)
+        if not os.path.exists(paths_for(p)[1]) and (os.path.isdir(p) or os.path.isfile(p)):  # not "no p.json"
+            what = "a folder" if os.path.isdir(p) else f"a {p.suffix or 'plain'} file"
             raise CheckpointError(f"{p} is {what}, not a checkpoint: give a checkpoint's name, or its card "
                                   "(NAME.json, with NAME.safetensors beside it)")
         return paths_for(p)[1]
@@ -435,7 +436,7 @@ def resolve(name_or_path, dirs=None) -> Path:
             continue
         if card is not None:
             return Path(card["_path"])
-    if paths_for(p)[1].is_file():
+    if os.path.isfile(paths_for(p)[1]):
         return paths_for(p)[1]
     from .locations import checkpoint_dirs
 
