@@ -92,7 +92,7 @@ class SplitCompare:
         left = self._original[:, :x]
         a = left[:, :, 0] if left.ndim == 3 and left.shape[2] == 1 else left
         if x > 0:
-            self.item.setImage(np.ascontiguousarray(a), autoLevels=False, levels=(0, 255))
+            self.item.setImage(np.ascontiguousarray(a), autoLevels=False, levels=None)
             self.item.setRect(QRectF(0, 0, x, H))
             self.item.setVisible(True)
         else:

@@ -102,5 +102,5 @@ class MaskOverlay(QObject):
         alpha = m[y0:y1, x0:x1] * np.float32(255.0 * self._opacity)
         alpha += 0.5
         rgba[y0:y1, x0:x1, 3] = alpha.astype(np.uint8)
-        self.item.setImage(rgba, autoLevels=False, levels=(0, 255))
+        self.item.setImage(rgba, autoLevels=False, levels=None)
         self.item.setVisible(self._visible)

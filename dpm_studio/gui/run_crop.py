@@ -46,7 +46,7 @@ class RunCrop:
         top, left, bottom, right = box
         self._crop = (u8, box)
         a = u8[:, :, 0] if u8.shape[2] == 1 else u8
-        self.item.setImage(np.ascontiguousarray(a), autoLevels=False, levels=(0, 255))
+        self.item.setImage(np.ascontiguousarray(a), autoLevels=False, levels=None)
         self.item.setRect(QRectF(left, top, right - left, bottom - top))
         self.item.setVisible(visible)
 

@@ -75,6 +75,8 @@ def test_run_app_shows_the_window_before_torch_then_lists_the_models(tmp_path, c
             print("LOADED", win.checkpoints.loaded is not None and win.checkpoints.loaded.name, flush=True)
             print("DEVICE", win.task_panel.device.currentData(), win.task_panel.devices_known, flush=True)
             print("HINT", win.task_panel.hint.text(), flush=True)
+            import numpy as np   # File > Open's 144 MB arrays in small pages (gui/app.small_pages_for_arrays)
+            print("HUGE PAGES", np._core.multiarray._get_madvise_hugepage(), flush=True)
             app.quit()
 
         main_window.MainWindow.show = show
@@ -87,6 +89,7 @@ def test_run_app_shows_the_window_before_torch_then_lists_the_models(tmp_path, c
     assert "LOADED False" not in out and "LOADED " in out, out
     assert "DEVICE cpu True" in out, out
     assert "Loading the models" not in out.split("HINT ", 2)[-1], out
+    assert "HUGE PAGES False" in out, out
 
 
 def test_a_saved_device_waits_for_the_devices_and_falls_back_to_the_cpu(qtbot):
