@@ -409,3 +409,18 @@ def test_ctrl_c_during_a_run_leaves_the_old_file_and_no_partial_one(tmp_path, ti
         p.kill()
     assert "dpm-studio: interrupted" in rest and "Traceback" not in rest, rest
     assert folder_state(tmp_path) == before
+
+
+def test_training_on_photos_too_small_for_a_held_out_patch_says_how_large(tmp_path, capsys):
+    """A folder of 300 x 300 photos said only "no held-out region fits a 64x64 patch (largest possible is 60)"."""
+    data = tmp_path / "photos"
+    data.mkdir()
+    for s in range(2):
+        Image.fromarray(faulty_files.rgb_u8(300, 300, seed=s)).save(data / f"p{s}.png")
+    faulty_files.make("truncated-png", data)  # and a file that cannot be read, skipped
+    argv = ["train", "photos-rgb", "--data", str(data), "-o", str(tmp_path / "m"), "--steps", "1", "--no-eval"]
+    assert main(argv) == 2
+    error = _check(2, capsys.readouterr().err)
+    assert "largest possible is 60): at least one image must be 321 px wide and 64 px high" in error, error
+    Image.fromarray(faulty_files.rgb_u8(64, 321)).save(data / "wide.png")  # as it says: then it trains
+    assert main([*argv, "--batch", "2"]) == 0

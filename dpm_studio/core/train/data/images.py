@@ -375,8 +375,11 @@ class ImageRecipe(Recipe):
         if not out:
             part = "held-out" if held else "training"
             biggest = max(min(a.shape[0], (a.shape[1] - c) if held else c) for a, c in zip(self._images, self._cut))
+            f = self.held_out_fraction if held else 1.0 - self.held_out_fraction
+            need = int(np.ceil(patch / f)) + 1 if f > 0 else None  # the rightmost fraction of each is held out
+            wide = f": at least one image must be {need} px wide and {patch} px high" if need else ""
             raise ValueError(f"recipe {self.name!r}: no {part} region fits a {patch}x{patch} patch "
-                             f"(largest possible is {biggest})")
+                             f"(largest possible is {biggest}){wide}")
         return out
 
     def _pixels(self, n: int, patch: int, gen, held: bool) -> np.ndarray:
