@@ -40,7 +40,8 @@ def cmd_checkpoints(args) -> int:
         return 0
     print("checkpoint folders, searched in this order (the first of a name wins):")
     for folder in checkpoint_dirs():
-        note = "" if folder.is_dir() else "  (does not exist yet)"
+        note = "" if os.path.isdir(folder) else "  (not a folder: left out)" if os.path.lexists(folder) \
+            else "  (does not exist yet)"  # a file named by $DPM_STUDIO_CHECKPOINTS was "does not exist yet"
         print(f"  {checkpoint_source(folder / 'x.json'):<8} {p(folder)}{note}")
     if not cards:
         print("no checkpoints found")

@@ -424,3 +424,20 @@ def test_training_on_photos_too_small_for_a_held_out_patch_says_how_large(tmp_pa
     assert "largest possible is 60): at least one image must be 321 px wide and 64 px high" in error, error
     Image.fromarray(faulty_files.rgb_u8(64, 321)).save(data / "wide.png")  # as it says: then it trains
     assert main([*argv, "--batch", "2"]) == 0
+
+
+@pytest.mark.parametrize("kind", ["file", "fifo", "name-too-long"])
+def test_a_checkpoint_folder_that_is_no_folder_is_said_and_the_rest_listed(tmp_path, capsys, monkeypatch, kind):
+    target = tmp_path / "models"
+    if kind == "file":
+        target.write_text("not a folder")
+    elif kind == "fifo":
+        os.mkfifo(target)
+    else:
+        target = tmp_path / ("m" * 300)
+    monkeypatch.setenv("DPM_STUDIO_CHECKPOINTS", str(target))
+    assert main(["checkpoints"]) == 0
+    out = capsys.readouterr().out
+    assert "photos-rgb" in out
+    line = next(x for x in out.splitlines() if str(target) in x)
+    assert line.endswith("(not a folder: left out)" if kind != "name-too-long" else "(does not exist yet)"), line
