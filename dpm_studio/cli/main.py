@@ -74,6 +74,9 @@ def cmd_gui(args) -> int:
 
 
 def cmd_selftest(args) -> int:
+    out = args.output_dir
+    if out is not None and os.path.lexists(out) and not os.path.isdir(out):  # said "a.png: File exists"
+        raise UserError(f"--output-dir {out} is not a folder: give a folder (made if missing) for the results")
     try:
         from ..gui.selftest import main as selftest
     except ImportError as e:

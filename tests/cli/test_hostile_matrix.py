@@ -441,3 +441,11 @@ def test_a_checkpoint_folder_that_is_no_folder_is_said_and_the_rest_listed(tmp_p
     assert "photos-rgb" in out
     line = next(x for x in out.splitlines() if str(target) in x)
     assert line.endswith("(not a folder: left out)" if kind != "name-too-long" else "(does not exist yet)"), line
+
+
+def test_self_test_into_a_file_says_it_is_not_a_folder(tmp_path, capsys):
+    good, _ = _good(tmp_path)
+    before = folder_state(tmp_path)
+    assert main(["self-test", "--output-dir", str(good), "--timeout", "5"]) == 2
+    assert "--output-dir " + str(good) + " is not a folder" in _check(2, capsys.readouterr().err)  # "File exists"
+    assert folder_state(tmp_path) == before
