@@ -110,7 +110,7 @@ def test_the_censoring_steps_last_estimate_is_the_identity_view(photos):
     """A clipped file with the 6-view default: 2 censoring passes and 5 more views (the censoring's
     last one-view estimate serves as the identity view, docs/speed.md), 7 network passes, and the
     result is that estimate averaged with the other 5 views of the censored pixels; unclipped: 6;
-    with one view the censoring's estimate is not reused (3 passes)."""
+    with one view (3 passes) it is averaged with the mirrored view away from the clipped pixels."""
     from dataclasses import replace
 
     from dpm_studio.core.run import tasks as T
@@ -147,6 +147,18 @@ def test_the_censoring_steps_last_estimate_is_the_identity_view(photos):
     calls.clear()
     *_, rec = run_task(counted, req.replace(ensemble=1), noisy)
     assert len(calls) == 3
+    # One view: the mirrored view of the censored pixels, averaged with the censoring's estimate
+    # except within CENSOR_REACH px of a clipped pixel (the final estimate alone there).
+    mirrored = T.ensemble_mmse(photos.diffusion, photos.net, y.flip(3), s, 1).flip(3)
+    clipped = ((noisy == 0) | (noisy == 1)).any(2)
+    r = T.CENSOR_REACH
+    near = np.zeros_like(clipped)
+    for i, j in zip(*np.nonzero(clipped)):
+        near[max(i - r, 0):i + r + 1, max(j - r, 0):j + r + 1] = True
+    assert near.any() and not near.all()
+    w = torch.from_numpy(np.where(near, 1.0, 0.5).astype(np.float32))
+    np.testing.assert_allclose(rec.image, T._mmse_output(piece, w * mirrored + (1 - w) * first), atol=1e-5)
+    assert np.abs(rec.image - T._mmse_output(piece, mirrored)).max() > 1e-3  # the censoring's estimate counts
     calls.clear()
     *_, rec = run_task(counted, req, np.full((32, 32, 3), 0.5, np.float32))
     assert len(calls) == 6
