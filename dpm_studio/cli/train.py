@@ -132,6 +132,9 @@ def cmd_train(args) -> int:
 
     from ..core.files.cardschema import CardError, check_name, printable
 
+    if Path(args.output).name in ("", ".", ".."):  # "-o ." was an internal error ("PosixPath('.') has an empty name")
+        raise UserError(f"-o {args.output} names a folder: give the checkpoint's path without extension, "
+                        "e.g. -o my-models/roll (writes roll.json and roll.safetensors there)")
     try:  # the name its own loader would refuse (control characters, DEL, C1) is refused before training
         check_name(args.name or checkpoint.paths_for(args.output)[1].stem)
     except CardError as e:

@@ -449,3 +449,14 @@ def test_self_test_into_a_file_says_it_is_not_a_folder(tmp_path, capsys):
     assert main(["self-test", "--output-dir", str(good), "--timeout", "5"]) == 2
     assert "--output-dir " + str(good) + " is not a folder" in _check(2, capsys.readouterr().err)  # "File exists"
     assert folder_state(tmp_path) == before
+
+
+@pytest.mark.parametrize("output", [".", "..", "/", "models/.."])
+def test_train_into_a_folder_name_says_to_give_a_checkpoint_name(tmp_path, capsys, monkeypatch, output):
+    """``train -o .`` was an internal error, exit 70: "PosixPath('.') has an empty name"."""
+    work = tmp_path / "work"
+    (work / "models").mkdir(parents=True)
+    monkeypatch.chdir(work)
+    assert main(["train", "swiss-roll", "-o", output, "--steps", "1", "--no-eval"]) == 2
+    assert "names a folder: give the checkpoint's path without extension" in _check(2, capsys.readouterr().err)
+    assert folder_state(work) == {"models": "folder"}
