@@ -56,10 +56,13 @@ def process_ends() -> None:
 # glibc gives a freed block over its threshold (128 KB, rising after frees to 32 MB at most)
 # back to the kernel at once, and trims more than 128 KB free at the heap's top: a network pass
 # then asks the kernel again for the activations (6-20 MB each) the last one freed, zero-filled
-# page by page. The restoration commands' own process keeps what it frees under these sizes for
-# its next allocation instead: the two passes of photos-rgb-v2 on a 256 x 256 photo took 29,000-
-# 53,000 page faults, now 15,000-30,000 (the second pass 0-7,700), 0.03 s of their 0.3 s wall
-# (docs/speed.md, issue 26). The pixels are the same; the peak memory of a 1500 x 1000 denoise too.
+# page by page (glibc raises its own thresholds as it goes, but not in time for a process's first
+# passes, and it trims again between a folder's photos). The restoration commands' own process
+# keeps what it frees under these sizes for its next allocation instead: the two passes of
+# photos-rgb-v2 on a 256 x 256 photo took 29,000-53,000 page faults, now 15,000-30,000 (the second
+# pass 0-7,700), 0.03 s of their 0.3 s wall; a folder of 10 photos 250,000-290,000, now 73,000-
+# 76,000, 10 % of its time (docs/speed.md, issue 26). The pixels are the same; the peak memory of a
+# 1500 x 1000 denoise too.
 MMAP_THRESHOLD = 64 << 20   # blocks at least this large still come from (and go back to) the kernel
 TRIM_THRESHOLD = 256 << 20  # free memory kept at the heap's top, at most
 
