@@ -93,6 +93,27 @@ def check_savable(path, data: ImageData | None) -> None:
                            f"JPEG holds ({JPEG_MAX_EXIF:,}); save as PNG or TIFF, or remove the EXIF from the input")
 
 
+def save_losses(path, data: ImageData | None, alpha=None) -> list[str]:
+    """What saving ``data`` (the source, for its depth and range; ``alpha``: the alpha to save, default
+    the source's) as ``path`` leaves out, each as a note: transparency in a JPEG, 16-bit or float values
+    in an 8-bit format, a float range outside a TIFF. Empty when the format keeps all of it."""
+    fmt, name = format_for_path(path), Path(path).name
+    alpha = getattr(data, "alpha", None) if alpha is None else alpha
+    out = []
+    if alpha is not None and fmt == "JPEG":
+        out.append(f"{name}: a JPEG holds no transparency, so the alpha channel is left out (PNG, TIFF or WebP "
+                   "keep it)")
+    depth = getattr(data, "bit_depth", 8) or 8
+    if depth > 8 and fmt not in ("PNG", "TIFF"):
+        out.append(f"{name}: {dict(WEBP='WebP').get(fmt, fmt)} holds 8 bits per channel, so the input's "
+                   f"{depth}-bit values are rounded to 8 bits (PNG or TIFF keep them)")
+    elif depth == 32 and fmt == "PNG" and (getattr(data, "value_scale", 1.0) != 1.0
+                                           or getattr(data, "value_offset", 0.0) != 0.0):
+        out.append(f"{name}: the input's float values outside [0, 1] are scaled into 16-bit PNG levels, "
+                   "not kept (a TIFF keeps them)")
+    return out
+
+
 _WRITE_ERRORS = {
     errno.ENOSPC: "the disk is full; free some space or choose another folder",
     errno.EROFS: "{folder} is on a read-only file system; choose another folder",

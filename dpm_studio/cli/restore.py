@@ -125,7 +125,7 @@ def _save(args, rec, data, loaded, job):
     that made it, this one last, recorded as the app records it (the job's record; of several samples,
     the one the app shows first: core/run/requests.default_variant)."""
     from ..core.run.requests import choice_text, default_variant, saved_metadata
-    from ..imageio import export_options, save_image
+    from ..imageio import export_options, save_image, save_losses
 
     out = Path(args.output)
     alpha = data.alpha if data is not None else None
@@ -135,6 +135,8 @@ def _save(args, rec, data, loaded, job):
         v = args.keep_sample
     record = job.metadata(loaded, **({"choice": choice_text(len(samples), v)} if samples else {}))
     meta = saved_metadata([record], __version__, data)
+    for note in save_losses(out, data):  # the format asked for is kept; what it cannot hold is said, not lost in silence
+        print(f"dpm-studio: note: {note}", file=sys.stderr)
     save_image(out, samples[v - 1] if v else rec.image, alpha, quality=args.quality, metadata=meta,
                **export_options(data))
     print(str(out))

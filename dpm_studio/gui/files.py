@@ -264,7 +264,9 @@ class FilesController(QObject):
         self.session.saved(path)   # the window's title follows (a session event)
         self._remember_folder(path)
         self._add_recent(path)
-        self._status(f"Accepted the result and saved {path}" if accepted else f"Saved {path}", 5000)
+        lost = "".join(f"  Note: {n}." for n in imageio.save_losses(path, doc))  # e.g. a JPEG drops the alpha
+        self._status((f"Accepted the result and saved {path}" if accepted else f"Saved {path}") + lost,
+                     10000 if lost else 5000)
         return True
 
     def save_dialog(self) -> bool:

@@ -460,3 +460,27 @@ def test_train_into_a_folder_name_says_to_give_a_checkpoint_name(tmp_path, capsy
     assert main(["train", "swiss-roll", "-o", output, "--steps", "1", "--no-eval"]) == 2
     assert "names a folder: give the checkpoint's path without extension" in _check(2, capsys.readouterr().err)
     assert folder_state(work) == {"models": "folder"}
+
+
+# -- an output format that cannot hold what the input has -----------------------------------------------------------------
+@pytest.mark.parametrize("source,output,says", [
+    ("rgba.png", "r.jpg", "a JPEG holds no transparency, so the alpha channel is left out"),
+    ("grey16.png", "r.webp", "WebP holds 8 bits per channel, so the input's 16-bit values are rounded to 8 bits"),
+    ("grey16.png", "r.jpg", "JPEG holds 8 bits per channel"),
+    ("float.tif", "r.png", "float values outside [0, 1] are scaled into 16-bit PNG levels"),
+    ("rgba.png", "r.webp", None), ("grey16.png", "r.tif", None), ("float.tif", "r.tif", None)])
+def test_an_output_format_that_drops_part_of_the_input_says_so(tmp_path, tiny, capsys, source, output, says):
+    """A JPEG of an RGBA picture lost its alpha and a WebP of a 16-bit scan its depth without a word."""
+    import tifffile
+
+    a = faulty_files.rgb_u8()
+    Image.fromarray(np.dstack([a, np.linspace(0, 255, W, dtype=np.uint8)[None].repeat(H, 0)]), "RGBA").save(
+        tmp_path / "rgba.png")
+    faulty_files.make("i16", tmp_path)  # grey16.png
+    tifffile.imwrite(tmp_path / "float.tif", a.astype(np.float32) / 100 - 1, photometric="rgb")  # -1 to 1.55
+    assert main(["denoise", str(tmp_path / source), "-o", str(tmp_path / output), *DENOISE]) == 0
+    notes = [line for line in capsys.readouterr().err.splitlines() if line.startswith("dpm-studio: note: " + output)]
+    if says is None:
+        assert notes == []
+    else:
+        assert len(notes) == 1 and says in notes[0], notes

@@ -199,3 +199,14 @@ def test_a_hostile_checkpoint_opened_or_imported_is_one_dialog(win, msgbox, tmp_
     assert "Traceback" not in capfd.readouterr().err
     models = user_checkpoints_dir()
     assert not models.exists() or not any(models.iterdir())
+
+
+def test_saving_a_transparent_picture_as_jpeg_says_the_alpha_is_left_out(win, msgbox, tmp_path):
+    a = np.zeros((16, 16, 4), np.uint8)
+    a[:, :, 3] = 128
+    Image.fromarray(a, "RGBA").save(tmp_path / "layer.png")
+    assert win.files.open_image(tmp_path / "layer.png")
+    assert win.files.save_image(tmp_path / "flat.jpg")
+    assert "alpha channel is left out" in win.statusBar().currentMessage()
+    assert win.files.save_image(tmp_path / "kept.png")
+    assert "Note" not in win.statusBar().currentMessage()
