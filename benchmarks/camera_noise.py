@@ -116,11 +116,33 @@ def run_case(model, x, y, a, b, rows=ROWS):
     return out, fit
 
 
+def levels_blend(model, pre, law, pilot, k, views):
+    """Per-pixel sigma in a one-step posterior mean: the estimate of the (censored) file ``pre`` at
+    k noise levels spanning ``law.std`` over the ``pilot`` estimate, interpolated per pixel by the
+    level there (no transform)."""
+    from dpm_studio.core.run.anscombe import ConstantNoise
+    from dpm_studio.core.run.tasks import _Piece, ensemble_mmse, _mmse_input, _mmse_output
+
+    smap = law.std(pilot)
+    grid = np.linspace(smap.min(), smap.max(), k)
+    outs = []
+    for s in grid:
+        p = _Piece(model, pre, 1, "cpu", ConstantNoise(float(s)))
+        yy, s_m = _mmse_input(p, 0, 1)
+        outs.append(_mmse_output(p, ensemble_mmse(model.diffusion, model.net, yy, s_m, views)))
+    pos = np.interp(smap, grid, np.arange(k))
+    lo = np.clip(np.floor(pos).astype(int), 0, k - 1)
+    hi = np.clip(lo + 1, 0, k - 1)
+    w = pos - lo
+    stack = np.stack(outs)
+    take = lambda idx: np.take_along_axis(stack, idx[None], 0)[0]  # noqa: E731
+    return (1 - w) * take(lo) + w * take(hi)
+
+
 def compare(model, quick=True):
     """GAT against a per-pixel noise level (the choice documented in docs/camera-noise.md)."""
     import torch
 
-    from dpm_studio.core.run.anscombe import ConstantNoise
     from dpm_studio.core.math.conditioning import Denoise
     from dpm_studio.core.run.tasks import _Piece, _uncensor, ensemble_mmse, _mmse_input, _mmse_output
 
@@ -142,23 +164,7 @@ def compare(model, quick=True):
                 return _mmse_output(p, ensemble_mmse(model.diffusion, model.net, yy, s, views))
 
             def levels_mmse(k, views):
-                """Per-pixel sigma in a one-step posterior mean: the estimate at k noise levels
-                spanning sqrt(a x + b) over the image, interpolated per pixel by the level there."""
-                pilot = gat_mmse(1)
-                smap = g.std(pilot)
-                grid = np.linspace(smap.min(), smap.max(), k)
-                outs = []
-                for s in grid:
-                    p = _Piece(model, pre, 1, "cpu", ConstantNoise(float(s)))
-                    yy, s_m = _mmse_input(p, 0, 1)
-                    outs.append(_mmse_output(p, ensemble_mmse(model.diffusion, model.net, yy, s_m, views)))
-                pos = np.interp(smap, grid, np.arange(k))
-                lo = np.clip(np.floor(pos).astype(int), 0, k - 1)
-                hi = np.clip(lo + 1, 0, k - 1)
-                w = pos - lo
-                stack = np.stack(outs)
-                take = lambda idx: np.take_along_axis(stack, idx[None], 0)[0]  # noqa: E731
-                return (1 - w) * take(lo) + w * take(hi)
+                return levels_blend(model, pre, g, gat_mmse(1), k, views)
 
             def trajectory(per_pixel, steps=20):
                 """The paper's trajectory (start from pi r, product with r at every step), r with

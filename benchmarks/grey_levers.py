@@ -1,0 +1,249 @@
+"""Levers for a grey image on the colour model under the generalized Anscombe transform (issue 22).
+
+    python benchmarks/grey_levers.py SET VARIANT[,VARIANT...] [auto]
+
+SET: test (the five test images in grey, the three (a, b) levels of benchmarks/camera_noise.py, its
+seeds), testc (the three colour ones), const / constgrey (constant noise sigma 15/25/50, its seeds:
+the one-sigma request) or heldout: Debian's mate-backgrounds nature photos (evaluation only, never
+training), unpacked with `apt-get download mate-backgrounds && dpkg-deb -x mate-backgrounds_*.deb DIR`
+under $MATE_DIR (default /tmp/grey22/eval/x), each a quarter size, its centre 256 x 256 in grey.
+Each case runs the default request with the true a, b (``auto``: --noise auto) and each VARIANT, and
+the table prints PSNR and the mean change against the first VARIANT. VARIANTs: base (as shipped);
+old (one view without the censoring's estimate as a second view); crN (that view's reach N px);
+kK (the told std times K on the grey path); wR_G_B (the luminance as that weighted mean of the RGB
+estimate); fF (the added colour-difference noise times F); gridN (the inverse's grid); cC / oO (the
+transformed image's contrast about its centre / its offset); mean (the transform matched to the image
+at its mean level); blendN (N noise levels blended per pixel, no transform); s1 (three shifted copies
+as the colour channels); r:setting=value[+...] (a request setting, e.g. r:ensemble=3). Docs:
+docs/camera-noise.md, "Grey: the levers measured".
+"""
+import glob
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+torch.set_num_threads(1)
+from restoration import TEST_IMAGES, psnr, test_image
+from camera_noise import camera_file, LEVELS
+from skimage.color import rgb2gray
+from dpm_studio.core.files.checkpoint import load, resolve
+from dpm_studio.core.run.requests import DenoiseRequest
+from dpm_studio.core.run import tasks
+from dpm_studio.core.run.tasks import run_task
+
+def cases(which):
+    if which.startswith("const"):
+        from camera_noise import variants
+        for k, (name, mode, x) in enumerate(variants(False)):
+            if which == "constgrey" and mode != "grey":
+                continue
+            for sig in (15, 25, 50):
+                rng = np.random.default_rng(1000 + 10 * k + sig)
+                y = (np.clip(np.round((x + sig / 255 * rng.standard_normal(x.shape)) * 255), 0, 255) / 255).astype(np.float32)
+                yield name + mode[0], sig, None, None, x, y
+        return
+    if which == "testc":
+        order = {n: i for i, n in enumerate(TEST_IMAGES)}
+        for name in ("astronaut", "coffee", "chelsea"):
+            x = test_image(name)
+            for j, (a, b) in enumerate(LEVELS):
+                yield name, j, a, b, x, camera_file(x, a, b, 100 * (2 * order[name] + 1) + j)
+        return
+    if which == "test":
+        order = {n: i for i, n in enumerate(TEST_IMAGES)}
+        for name in TEST_IMAGES:
+            x = test_image(name)
+            x = rgb2gray(x).astype(np.float32) if x.ndim == 3 else x
+            for j, (a, b) in enumerate(LEVELS):
+                yield name, j, a, b, x, camera_file(x, a, b, 100 * 2 * order[name] + j)
+    else:
+        from PIL import Image
+        files = sorted(glob.glob(os.path.join(os.environ.get("MATE_DIR", "/tmp/grey22/eval/x"), "usr/share/backgrounds/mate/nature/*.jpg")))
+        for i, f in enumerate(files):
+            im = Image.open(f).convert("RGB")
+            w, h = im.size
+            im = im.resize((w // 4, h // 4), Image.BOX)
+            x = np.asarray(im, np.float32) / 255
+            hh, ww = x.shape[:2]
+            t, l = (hh - 256) // 2, (ww - 256) // 2
+            x = rgb2gray(x[t:t + 256, l:l + 256]).astype(np.float32)
+            x = (np.round(x * 255) / 255).astype(np.float32)
+            name = f.split("/")[-1][:-4]
+            for j, (a, b) in enumerate(LEVELS):
+                yield name, j, a, b, x, camera_file(x, a, b, 7000 + 10 * i + j)
+
+ORIG = {k: getattr(tasks, k) for k in ("_mmse_input", "_mmse_output", "grey_as_colour_noise")}
+from dpm_studio.core.run import noise_law as NL
+from dpm_studio.core.run.anscombe import GeneralizedAnscombe, gat
+ORIG_ANS = NL._anscombe
+ORIG_OV = tasks._one_view_with_censoring
+CUR = {}
+def reset():
+    for k, v in ORIG.items():
+        setattr(tasks, k, v)
+    NL._anscombe = ORIG_ANS
+
+def remapped(a, b, F0, F1, grid=400):
+    g = GeneralizedAnscombe(a, b, grid=grid)
+    g.f0, g.f1, g.sigma_u = F0, F1, 1.0 / (F1 - F0)
+    return g
+
+def variant(v):
+    reset()
+    tasks.CENSOR_REACH = 3
+    tasks._one_view_with_censoring = ORIG_OV
+    if v == "old":
+        from dpm_studio.core.math.sampling import mmse_estimate
+        tasks._one_view_with_censoring = lambda loaded, ys, firsts, crops, s: mmse_estimate(loaded.diffusion, loaded.net, torch.cat(ys), s)
+    if v.startswith("cr"):
+        tasks.CENSOR_REACH = int(v[2:])
+    if v == "base":
+        return
+    if v.startswith("k"):  # told scale on the grey-on-colour path
+        k = float(v[1:])
+        def mi(piece, seed, grey_draws, _o=ORIG["_mmse_input"]):
+            y, s = _o(piece, seed, grey_draws)
+            return (y, s * k) if piece.how == "mean" else (y, s)
+        tasks._mmse_input = mi
+    if v.startswith("f"):  # colour-difference noise scaled by f (told sqrt3 s still)
+        f = float(v[1:])
+        def g(y, sigma, generator=None):
+            import math
+            s = math.sqrt(3.0) * float(sigma)
+            z = torch.randn(y.shape, generator=generator, dtype=torch.float32, device=y.device).to(y.dtype) * s
+            return y + f * (z - z.mean(1, keepdim=True)), s
+        tasks.grey_as_colour_noise = g
+    if v.startswith("grid"):
+        n = int(v[4:])
+        NL._anscombe = lambda a, b: GeneralizedAnscombe(a, b, grid=n)
+    if v.startswith("c") and not v.startswith("cr"):  # contrast c about the centre of u's range
+        c = float(v[1:])
+        def an(a, b):
+            f0, f1 = float(gat(0.0, a, b)), float(gat(1.0, a, b)); span = (f1 - f0) / c
+            mid = 0.5 * (f0 + f1)
+            return remapped(a, b, mid - span / 2, mid + span / 2)
+        NL._anscombe = an
+    if v.startswith("o") and v != "old":  # shift u by o (in u units)
+        o = float(v[1:])
+        def an(a, b):
+            f0, f1 = float(gat(0.0, a, b)), float(gat(1.0, a, b)); span = f1 - f0
+            return remapped(a, b, f0 - o * span, f1 - o * span)
+        NL._anscombe = an
+    if v == "mean":  # first-order match at the image's mean intensity
+        def an(a, b):
+            m = CUR["mean"]; span = 1 / (a * m + b) ** 0.5
+            F0 = float(gat(m, a, b)) - m * span
+            return remapped(a, b, F0, F0 + span)
+        NL._anscombe = an
+    if v.startswith("w"):  # luminance weights r,g,b
+        w = torch.tensor([float(c) for c in v[1:].split("_")], dtype=torch.float32)
+        w = w / w.sum()
+        def mo(piece, x0):
+            if piece.how != "mean":
+                return ORIG["_mmse_output"](piece, x0)
+            x = x0.mean(0, keepdim=True)
+            lum = (x * w[None, :, None, None].to(x)).sum(1, keepdim=True)
+            return ORIG["_mmse_output"](piece, lum.expand(1, 3, *lum.shape[2:]).contiguous())
+        tasks._mmse_output = mo
+
+def blend(model, y, a, b, k, views=1, pilot_views=1):
+    from camera_noise import levels_blend
+    from dpm_studio.core.run.tasks import _Piece, _uncensor, ensemble_mmse, _mmse_input, _mmse_output
+    g = GeneralizedAnscombe(a, b)
+    pre = _uncensor(model, y[:, :, None], g, 255, 0, "cpu", 1, 1)
+    p = _Piece(model, pre, 1, "cpu", g)
+    yy, s = _mmse_input(p, 0, 1)
+    pilot = _mmse_output(p, ensemble_mmse(model.diffusion, model.net, yy, s, pilot_views))
+    return np.clip(levels_blend(model, pre, g, pilot, k, views), 0, 1), pilot
+
+def shifted(model, y, a, b, mode):
+    from dpm_studio.core.run.tasks import _uncensor, ensemble_mmse, _scale
+    from dpm_studio.core.math.sampling import mmse_estimate
+    g = GeneralizedAnscombe(a, b)
+    pre = _uncensor(model, y[:, :, None], g, 255, 0, "cpu", 1, 1)[:, :, 0]
+    u = g.forward(pre).astype(np.float32)
+    mean, std = _scale(model.card)
+    offs = [(0, 0), (0, 1), (1, 0)] if mode == "s1" else [(0, 0), (0, 1), (1, 1)]
+    P = np.pad(u, 2, mode="reflect")
+    H, W = u.shape
+    ch = [P[2 + di:2 + di + H, 2 + dj:2 + dj + W] for di, dj in offs]
+    t = torch.from_numpy(np.stack(ch)[None].copy())
+    yy = (t - mean) / std
+    x0 = mmse_estimate(model.diffusion, model.net, yy, g.sigma_u / std)[0].numpy() * std + mean
+    acc = np.zeros((H + 4, W + 4)); cnt = np.zeros((H + 4, W + 4))
+    for c, (di, dj) in enumerate(offs):
+        acc[2 + di:2 + di + H, 2 + dj:2 + dj + W] += x0[c]; cnt[2 + di:2 + di + H, 2 + dj:2 + dj + W] += 1
+    out = (acc / np.maximum(cnt, 1))[2:2 + H, 2:2 + W]
+    return np.clip(g.inverse(out), 0, 1)
+
+def mavg(model, y, a, b, r, flip=True, newdraw=False, wfar=0.5):
+    from dpm_studio.core.run.tasks import _uncensor_estimate, _Piece, _mmse_input, _mmse_output, ensemble_mmse, DIHEDRAL
+    from scipy.ndimage import binary_dilation, uniform_filter
+    g = GeneralizedAnscombe(a, b)
+    hwc = y[:, :, None] if y.ndim == 2 else y
+    crop, first = _uncensor_estimate(model, hwc, g, 255, 0, "cpu", 1, 1)
+    piece = _Piece(model, crop, 1, "cpu", g)
+    yy, s = _mmse_input(piece, 1 if newdraw else 0, 1)
+    if first is None:
+        return _mmse_output(piece, ensemble_mmse(model.diffusion, model.net, yy, s, 1))
+    v = yy.flip(3) if flip else yy
+    from dpm_studio.core.math.sampling import mmse_estimate
+    B = mmse_estimate(model.diffusion, model.net, v, s)
+    B = B.flip(3) if flip else B
+    clipped = ((y == 0) | (y == 1)) if y.ndim == 2 else ((y == 0) | (y == 1)).any(2)
+    near = binary_dilation(clipped, iterations=r) if r > 0 else clipped
+    w = np.where(near, 1.0, wfar)
+    w = torch.from_numpy(w.astype(np.float32))[None, None]
+    x0 = w * B + (1 - w) * first
+    return _mmse_output(piece, x0)
+
+def main():
+    which, vs = sys.argv[1], sys.argv[2].split(",")
+    auto = len(sys.argv) > 3 and sys.argv[3] == "auto"
+    model = load(resolve("photos-rgb-v2"))
+    res = {v: [] for v in vs}
+    for name, j, a, b, x, y in cases(which):
+        row = []
+        CUR["mean"] = float(y.mean())
+        for v in vs:
+            variant(v)
+            t0 = time.perf_counter()
+            kw = {}
+            if v.startswith("r:"):
+                for kv in v[2:].split("+"):
+                    kk, vv = kv.split("=")
+                    kw[kk] = vv if kk == "clipping" else int(vv)
+            req = DenoiseRequest(noise="auto", **kw) if auto or a is None else DenoiseRequest(noise="poisson-gaussian", noise_a=a, noise_b=b, **kw)
+            if v.startswith("mavg"):
+                parts = v[4:].split("_")
+                out = mavg(model, y, a, b, int(parts[0]), flip="nf" not in parts, newdraw="nd" in parts,
+                           wfar=float([p for p in parts if p.startswith("w")][0][1:]) if any(p.startswith("w") for p in parts) else 0.5)
+                p = psnr(np.squeeze(out), x)
+            elif v in ("s1", "s2"):
+                out = shifted(model, y, a, b, v)
+                p = psnr(out, x)
+            elif v.startswith("blend"):
+                out, pilot = blend(model, y, a, b, int(v[5:]))
+                p = psnr(np.squeeze(out), x)
+            else:
+                rec = None
+                for rec in run_task(model, req, y):
+                    pass
+                p = psnr(np.squeeze(rec.image), x)
+            res[v].append(p)
+            row.append(f"{p:.2f} ({time.perf_counter() - t0:.1f}s)")
+        print(f"{name:14s} {j} " + "  ".join(row), flush=True)
+    for v in vs:
+        d = np.array(res[v]) - np.array(res[vs[0]])
+        print(f"{v:12s} mean {np.mean(res[v]):.3f}  vs {vs[0]}: {d.mean():+.3f} (min {d.min():+.3f} max {d.max():+.3f})")
+
+
+if __name__ == "__main__":
+    main()
