@@ -241,13 +241,8 @@ class MainWindow(QMainWindow):
         msg = self.statusBar().currentMessage()
         if msg.startswith("Result accepted") or msg.startswith("Accepted the result"):
             self.statusBar().clearMessage()   # it no longer holds after Ctrl+Z
-        edit = getattr(event, "edit", None)
-        if edit is not None:   # an undo or redo: say which step, as a subtle denoise may not show it
-            if self.session.history.undone(edit):
-                self.statusBar().showMessage(f"Undid {edit.label}: the image is as it was before it "
-                                             "(Ctrl+Shift+Z redoes it).", 8000)
-            else:
-                self.statusBar().showMessage(f"Redid {edit.label} (Ctrl+Z undoes it).", 8000)
+        if getattr(event, "edit", None) is not None:   # an undo or redo: say which step (a denoise may not show)
+            self.statusBar().showMessage(step_message(self.session, event.edit), 8000)
         self.update_title()
         self.update_actions()
 
@@ -296,26 +291,10 @@ class MainWindow(QMainWindow):
     def unsaved_text(self, mask: bool = False) -> str:
         """What closing or replacing the image would lose: the unsaved result, and with ``mask`` the
         painted mask's unused edits too."""
-        doc, review = self.session.doc, self.session.state == "review"
-        if not mask:
-            if review:
-                return "The result of the last run has not been saved. Save it?"
-            return unsaved_changes(doc) + "."
-        if review:
-            return "The result of the last run and the painted mask are not saved."
-        return unsaved_with_mask(doc, self.session.has_unsaved()) + "."
+        return unsaved_text(self.session, mask)
 
     def update_title(self, *_):
-        review = self.session.state == "review"
-        if self.session.doc is None and not review:
-            self.setWindowTitle(APP_NAME)
-            return
-        model = (self.session.run or {}).get("checkpoint") if review else None   # the model the run used
-        mark = (f" \u2022 result of {model} under review" if model else " \u2022 result under review") if review else ""
-        # unsaved work: the image's changes, a result under review, or mask edits no run, export or load
-        # keeps (closing or replacing the image asks about all three: files.confirm_replace)
-        star = "*" if self.has_unsaved() or self.session.mask_has_unused_edits() else ""
-        self.setWindowTitle(f"{self.doc_name() or 'untitled'}{star}{mark} \u2014 {APP_NAME}")
+        self.setWindowTitle(window_title(self.session, self.doc_name(), self.has_unsaved()))
 
     def update_actions(self, *_):
         actions.update_enabled(self.actions, self.session)
@@ -361,16 +340,7 @@ class MainWindow(QMainWindow):
             self.mask_panel.set_coverage(n / max(1, m.size), n, task)
 
     def _on_hover(self, pos):
-        info = self.canvas.pixel_info(*pos) if pos is not None else None
-        if info is None:
-            self.pixel_label.setText("")
-            return
-        v = np.atleast_1d(info["value"]).astype(int)
-        val = f"grey {v[0]:3d}" if v.size == 1 else "RGB " + " ".join(f"{x:3d}" for x in v[:3])
-        text = f"x {info['x']:4d}  y {info['y']:4d}   {val}"
-        if "mask" in info:
-            text += f"   mask {info['mask']:.2f}"
-        self.pixel_label.setText(text)
+        self.pixel_label.setText(pixel_text(self.canvas.pixel_info(*pos) if pos is not None else None))
 
     def _on_zoom(self, z: float):
         shown = self.session.doc is not None or self.session.state != "edit"
@@ -464,3 +434,45 @@ class MainWindow(QMainWindow):
         to a minute more: destroying a running QThread would abort the process."""
         self.exporter.shutdown(timeout_ms)
         return self.runner.shutdown(timeout_ms) or self.runner.shutdown(60_000)
+
+
+# -- what the window says: text from the session, outside the window class -----------------------------------
+def window_title(session, name: str | None, unsaved: bool) -> str:
+    """The title: the image's name, * for unsaved work (the image's changes, a result under review, or mask
+    edits no run, export or load keeps: closing or replacing the image asks about all three), a result
+    under review and the model that made it."""
+    review = session.state == "review"
+    if session.doc is None and not review:
+        return APP_NAME
+    model = (session.run or {}).get("checkpoint") if review else None   # the model the run used
+    mark = (f" \u2022 result of {model} under review" if model else " \u2022 result under review") if review else ""
+    star = "*" if unsaved or session.mask_has_unused_edits() else ""
+    return f"{name or 'untitled'}{star}{mark} \u2014 {APP_NAME}"
+
+
+def unsaved_text(session, mask: bool = False) -> str:
+    """What closing or replacing the image would lose: the unsaved result, and with ``mask`` the painted
+    mask's unused edits too."""
+    doc, review = session.doc, session.state == "review"
+    if not mask:
+        return "The result of the last run has not been saved. Save it?" if review else unsaved_changes(doc) + "."
+    if review:
+        return "The result of the last run and the painted mask are not saved."
+    return unsaved_with_mask(doc, session.has_unsaved()) + "."
+
+
+def step_message(session, edit) -> str:
+    """The status line after an undo or redo of ``edit``."""
+    if session.history.undone(edit):
+        return f"Undid {edit.label}: the image is as it was before it (Ctrl+Shift+Z redoes it)."
+    return f"Redid {edit.label} (Ctrl+Z undoes it)."
+
+
+def pixel_text(info: dict | None) -> str:
+    """The status bar's readout of the pixel under the pointer (canvas.pixel_info), '' off the image."""
+    if info is None:
+        return ""
+    v = np.atleast_1d(info["value"]).astype(int)
+    val = f"grey {v[0]:3d}" if v.size == 1 else "RGB " + " ".join(f"{x:3d}" for x in v[:3])
+    text = f"x {info['x']:4d}  y {info['y']:4d}   {val}"
+    return text + (f"   mask {info['mask']:.2f}" if "mask" in info else "")
