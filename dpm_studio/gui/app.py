@@ -120,7 +120,7 @@ def run_app(image_path=None) -> int:
     _close_on_sigint(app, win)
     if image_path:
         QTimer.singleShot(0, win, lambda: win.files.open_image(image_path))
-    QTimer.singleShot(0, win.checkpoints.refresh_in_background)
+    QTimer.singleShot(0, win, lambda: win.checkpoints.refresh_in_background(prepare=leave_a_core_for_the_gui))
     return int(app.exec())
 
 

@@ -123,30 +123,7 @@ class MainWindow(QMainWindow):
 
         self.mask_panel = MaskPanel()
         self.task_panel = TaskPanel(devices=None if devices_now else [])   # [] : asked with the models
-        side = QWidget()
-        sl = QVBoxLayout(side)
-        sl.setContentsMargins(0, 0, 0, 0)
-        sl.setSpacing(0)
-        sl.addWidget(self.task_panel)
-        mp = QWidget()
-        ml = QVBoxLayout(mp)
-        ml.setContentsMargins(6, 0, 6, 6)
-        ml.addWidget(self.mask_panel)
-        sl.addWidget(mp)
-        sl.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidget(side)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        self.side_dock = QDockWidget("Controls", self)
-        self.side_dock.setObjectName("task-dock")
-        self.side_dock.setWidget(scroll)
-        # closable, so View › Controls hides and shows it (without it the entry sat greyed out)
-        self.side_dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable
-                                   | QDockWidget.DockWidgetClosable)
-        side.setMinimumWidth(300)
-        scroll.setMinimumWidth(310)  # the dock is never squeezed below its controls' width
+        self.side_dock = controls_dock(self, self.task_panel, self.mask_panel)
         self.addDockWidget(Qt.RightDockWidgetArea, self.side_dock)
         self.plots = PlotsDock(self)
         self.addDockWidget(Qt.BottomDockWidgetArea, self.plots)
@@ -476,3 +453,32 @@ def pixel_text(info: dict | None) -> str:
     val = f"grey {v[0]:3d}" if v.size == 1 else "RGB " + " ".join(f"{x:3d}" for x in v[:3])
     text = f"x {info['x']:4d}  y {info['y']:4d}   {val}"
     return text + (f"   mask {info['mask']:.2f}" if "mask" in info else "")
+
+
+def controls_dock(window, task_panel, mask_panel) -> QDockWidget:
+    """The Controls dock: the task panel over the mask panel, scrolled vertically, never narrower
+    than its controls."""
+    side = QWidget()
+    sl = QVBoxLayout(side)
+    sl.setContentsMargins(0, 0, 0, 0)
+    sl.setSpacing(0)
+    sl.addWidget(task_panel)
+    mp = QWidget()
+    ml = QVBoxLayout(mp)
+    ml.setContentsMargins(6, 0, 6, 6)
+    ml.addWidget(mask_panel)
+    sl.addWidget(mp)
+    sl.addStretch(1)
+    scroll = QScrollArea()
+    scroll.setWidget(side)
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QScrollArea.NoFrame)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+    dock = QDockWidget("Controls", window)
+    dock.setObjectName("task-dock")
+    dock.setWidget(scroll)
+    # closable, so View › Controls hides and shows it (without it the entry sat greyed out)
+    dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable | QDockWidget.DockWidgetClosable)
+    side.setMinimumWidth(300)
+    scroll.setMinimumWidth(310)  # the dock is never squeezed below its controls' width
+    return dock

@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .nets import TemporalBasis, register
+from .netbase import TemporalBasis, register
 
 __all__ = ["MultiScaleConvNet", "UNet", "pad_to_multiple", "sinusoidal_embedding"]
 
