@@ -120,8 +120,8 @@ def check_name(name) -> None:
 
 def _check_kwargs(kwargs: dict, where: str):
     for k, v in kwargs.items():
-        if not isinstance(k, str):
-            raise CardError(f"{where}: argument names must be strings")
+        if not isinstance(k, str) or unprintable(k):  # no constructor takes such a name; it would be printed
+            raise CardError(f"{where}: argument names must be strings of printable characters")
         if isinstance(v, bool) or v is None:
             continue
         if isinstance(v, str):
@@ -263,5 +263,5 @@ def _network_bytes(spec_json: str) -> int:
         with torch.device("meta"):
             net = build_net(json.loads(spec_json))
     except Exception as e:  # noqa: BLE001 - whatever a bad card makes a constructor raise
-        raise CardError(f"it describes a model that cannot be built: {type(e).__name__}: {e}") from None
+        raise CardError(f"it describes a model that cannot be built: {type(e).__name__}: {printable(str(e))}") from None
     return sum(t.numel() * t.element_size() for t in (*net.parameters(), *net.buffers()))

@@ -21,14 +21,6 @@ def register(name: str):
     return deco
 
 
-def _randn(*shape, scale: float) -> torch.Tensor:
-    """``torch.randn(*shape) * scale``; only a shape on the meta device, where a card's network is
-    sized before it is built (random numbers there would cost seconds of imports, once)."""
-    if torch.empty(0).device.type == "meta":
-        return torch.empty(*shape)
-    return torch.randn(*shape) * scale
-
-
 class TemporalBasis(nn.Module):
     """J Gaussian bumps g_j(t) over t mapped to [-1, 1], normalised to sum to 1 (authors' code).
 

@@ -13,7 +13,15 @@ import math
 import torch
 from torch import nn
 
-from .netbase import NETWORKS, TemporalBasis, _randn, register  # noqa: F401  (the registry, re-exported)
+from .netbase import NETWORKS, TemporalBasis, register  # noqa: F401  (the registry, re-exported)
+
+
+def _randn(*shape, scale: float) -> torch.Tensor:
+    """``torch.randn(*shape) * scale``; only a shape on the meta device, where a card's network is
+    sized before it is built (random numbers there would cost seconds of imports, once)."""
+    if torch.empty(0).device.type == "meta":
+        return torch.empty(*shape)
+    return torch.randn(*shape) * scale
 
 
 class PerStepReadout(nn.Module):
