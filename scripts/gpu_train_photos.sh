@@ -20,6 +20,9 @@
 #                does not exist; INIT=none trains from scratch)
 #   BATCH        crops of 64 x 64 per step (default 128)        LR  learning rate (default: the preset's)
 #   TOTAL_STEPS  length of the learning-rate decay, the same for every piece (default 100000)
+#   SEED         the run's seed (default 0). A warm start (INIT) with the same seed repeats the same
+#                draws exactly: two CPU runs from the same weights are one run twice, so continue a
+#                piece with RESUME_FROM, or give a new warm start a new SEED
 #   NET          default (the shipped 0.55 M U-Net) or unet-te (3.6 M, time embedding)
 #   DEVICE       default cuda (cpu for the background run: bf16 + channels_last where the CPU
 #                has native bf16; run it under nice -n 19)    EVAL  0 skips the final bound
@@ -58,6 +61,7 @@ args=(train photos-rgb -o "$ckpt" --name photos-rgb --minutes "$MINUTES" --batch
       --total-steps "$TOTAL_STEPS" --net "$NET" --device "$DEVICE" --loop fast --save-every 2
       --log "$ckpt.csv")
 [ -n "${LR:-}" ] && args+=(--lr "$LR")
+[ -n "${SEED:-}" ] && args+=(--seed "$SEED")
 [ "$EVAL" = 0 ] && args+=(--no-eval)
 
 if [ -n "${RESUME_FROM:-}" ]; then

@@ -83,8 +83,10 @@ def test_the_training_piece_script_runs_and_resumes_on_the_cpu(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1", PYTHON=sys.executable, DEVICE="cpu",
                BATCH="2", EVAL="0", MINUTES="0.03", WALLPAPERS=str(tmp_path / "none"), ALLOW_NO_WALLPAPERS="1")
     script = str(ROOT / "scripts" / "gpu_train_photos.sh")
-    p1 = subprocess.run([script], env=dict(env, OUT=str(tmp_path / "a")), capture_output=True, text=True, timeout=300)
+    p1 = subprocess.run([script], env=dict(env, OUT=str(tmp_path / "a"), SEED="7"), capture_output=True, text=True,
+                        timeout=300)
     assert p1.returncode == 0, p1.stderr[-2000:]
+    assert " --seed 7" in p1.stdout  # a new warm start can draw new crops (the same seed repeats a run)
     first = json.loads((tmp_path / "a" / "photos-rgb.train.json").read_text())["step"]
     card = json.loads((tmp_path / "a" / "photos-rgb.json").read_text())
     assert card["training"]["init"] == "photos-rgb" and card["training"]["loop"] == "fast"
