@@ -175,6 +175,21 @@ def test_every_hostile_file_in_a_folder_batch_fails_alone(tmp_path, tiny, capsys
         assert "failed:" in summary[0]
 
 
+@pytest.mark.parametrize("ext", [".jfif", ".jpe", ".JFIF"])
+def test_a_jpeg_named_jfif_or_jpe_is_read_and_written(tmp_path, tiny, capsys, ext):
+    """A browser's "Save image as" on Windows writes .jfif: it is a JPEG, read as one and written as one
+    (alone and in a folder batch), not refused by its name."""
+    src = tmp_path / f"web{ext}"
+    Image.fromarray(faulty_files.rgb_u8()).save(src, format="JPEG", quality=95)
+    out = tmp_path / f"out{ext}"
+    assert main(["denoise", str(src), "-o", str(out), *DENOISE]) == 0, capsys.readouterr().err[-2000:]
+    with Image.open(out) as im:
+        assert im.format == "JPEG" and im.size == Image.open(src).size
+    folder_out = tmp_path / "batch"
+    assert main(["denoise", str(tmp_path), "-o", str(folder_out), *DENOISE]) == 0
+    assert sorted(p.name for p in folder_out.iterdir() if p.suffix.lower() == ext.lower()) == sorted([src.name, out.name])
+
+
 def test_an_exif_rotated_jpeg_comes_out_the_right_way_up(tmp_path, tiny, capsys):
     """Stored 20 wide x 10 high, its left quarter white, with orientation 6 (turn a quarter clockwise to
     show it): shown 10 wide x 20 high, white along the top.

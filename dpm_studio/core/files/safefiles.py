@@ -24,8 +24,10 @@ from .atomic import _kind
 
 #: Image extensions the app both reads and writes, and the Pillow format of each: what the
 #: app and the command line save, the sample pictures and the training photos. The one list.
-PHOTO_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF",
-                 ".bmp": "BMP", ".webp": "WEBP"}
+#: ``.jfif`` and ``.jpe`` are JPEG under the names Windows and old cameras give it (a browser's
+#: "Save image as" writes .jfif).
+PHOTO_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".jfif": "JPEG", ".jpe": "JPEG",
+                 ".tif": "TIFF", ".tiff": "TIFF", ".bmp": "BMP", ".webp": "WEBP"}
 #: Image extensions the app reads, and the Pillow formats allowed to decode them.
 IMAGE_FORMATS = {**PHOTO_FORMATS, ".gif": "GIF", ".ppm": "PPM", ".pgm": "PPM", ".pbm": "PPM"}
 #: Deepest JSON nesting accepted anywhere (cards are about 6 levels deep).
