@@ -66,6 +66,21 @@ TIMEOUT = float_in(0, 86_400, open_lo=True)
 SYNC_EVERY = int_in(1, 1_000_000)
 
 
+def card_name(text: str) -> str:
+    """An argparse type: a checkpoint's name for its card (``train --name``). ``--checkpoint NAME``
+    finds a checkpoint by it, so it cannot hold a folder separator (it would be read as a path)."""
+    from ..core.files.cardschema import CardError, check_name
+
+    if "/" in text or "\\" in text:
+        raise argparse.ArgumentTypeError(f"{text[:60]!r} is a name, not a path: it cannot hold '/' or '\\' "
+                                         "(--checkpoint NAME would read it as a path); give -o for where it goes")
+    try:
+        check_name(text)
+    except CardError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    return text
+
+
 def add_request_options(p, cls, names) -> None:
     """Add the options of request class ``cls``'s settings ``names``, each from its one
     declaration (core/run/settings.py): flag, type, range, choices, default and help."""

@@ -501,7 +501,7 @@ def add_parsers(sub) -> None:
     t.add_argument("preset", help="heartbeat | swiss-roll | photos-rgb | textures-gray | dead-leaves | "
                    "digits-binary")
     t.add_argument("-o", "--output", required=True, help="checkpoint path (without extension)")
-    t.add_argument("--name", help="name on the card (default: the file name)")
+    t.add_argument("--name", type=A.card_name, help="name on the card (default: the file name)")
     t.add_argument("--data", metavar="FOLDER", help="train the preset's model on your own images in FOLDER "
                    "(Gaussian image presets; the rightmost columns of each image are held out)")
     t.add_argument("--minutes", type=A.MINUTES, default=None, help="time budget")

@@ -120,3 +120,15 @@ def test_every_shipped_checkpoint_records_its_weights_and_loads_without_a_warnin
     for card in cards:
         loaded = load(card)
         assert loaded.weights_checked and loaded.notes == (), card.name
+
+
+@pytest.mark.parametrize("name,why", [("a/b", "is a name, not a path"), ("a\\b", "is a name, not a path"),
+                                      ("x\ty", "control characters")])
+def test_a_card_name_that_could_not_be_found_by_name_is_refused_before_training(tmp_path, capsys, name, why):
+    """`train --name a/b` trained and wrote a card that `--checkpoint a/b` then read as a path: refused in one
+    line, exit 2, before anything is written."""
+    out = tmp_path / "out"
+    assert main(["train", "swiss-roll", "-o", str(out / "m"), "--name", name, "--steps", "1"]) == 2
+    err = capsys.readouterr().err
+    assert why in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()
