@@ -38,21 +38,15 @@ def main(argv=None):
     model = load(resolve(args.checkpoint))
     ctxs = [int(c) for c in args.contexts.split(",")]
     rows, secs = {c: [] for c in ctxs}, {c: 0.0 for c in ctxs}
-    for name in R.TEST_IMAGES:
-        clean = R.test_image(name)
-        hole = np.zeros((R.SIZE, R.SIZE), np.float32)
-        hole[96:160, 96:160] = 1
-        for mask_name, mask in (("64x64 centre", hole), ("strokes", R.stroke_mask(R.TEST_IMAGES.index(name)))):
-            damaged = clean.copy()
-            damaged[mask > 0] = 0.5
-            for c in ctxs:
-                vals = []
-                for seed in range(args.seeds):
-                    t = time.perf_counter()
-                    out = R.last(run_task(model, "inpaint", damaged, mask=mask, seed=seed, context=c, **D))
-                    secs[c] += time.perf_counter() - t
-                    vals.append(R.psnr(np.squeeze(out).reshape(clean.shape), clean, mask))
-                rows[c].append((name, mask_name, float(np.mean(vals))))
+    for name, mask_name, clean, damaged, mask in R.inpaint_cases():
+        for c in ctxs:
+            vals = []
+            for seed in range(args.seeds):
+                t = time.perf_counter()
+                out = R.last(run_task(model, "inpaint", damaged, mask=mask, seed=seed, context=c, **D))
+                secs[c] += time.perf_counter() - t
+                vals.append(R.psnr(np.squeeze(out).reshape(clean.shape), clean, mask))
+            rows[c].append((name, mask_name, float(np.mean(vals))))
     print("| image | mask | " + " | ".join(f"context {c}" for c in ctxs) + " |")
     print("|---|---|" + "---|" * len(ctxs))
     for i, (name, mask_name, _) in enumerate(rows[ctxs[0]]):

@@ -59,6 +59,19 @@ def test_image(name: str) -> np.ndarray:
     return a[top:top + SIZE, left:left + SIZE]
 
 
+def inpaint_cases(names=TEST_IMAGES, hole_name: str = "64x64 centre"):
+    """The inpainting cases: per image, (name, mask name, clean, damaged, mask) for the 64 x 64 centre hole
+    (called ``hole_name``) and the image's brush strokes; the masked pixels of ``damaged`` are 0.5."""
+    hole = np.zeros((SIZE, SIZE), np.float32)
+    hole[96:160, 96:160] = 1
+    for name in names:
+        clean = test_image(name)
+        for mask_name, mask in ((hole_name, hole), ("strokes", stroke_mask(TEST_IMAGES.index(name)))):
+            damaged = clean.copy()
+            damaged[mask > 0] = 0.5
+            yield name, mask_name, clean, damaged, mask
+
+
 def psnr(a, b, mask=None):
     d = (np.asarray(a, np.float64) - np.asarray(b, np.float64)) ** 2
     if mask is not None:
@@ -272,34 +285,28 @@ def main(argv=None):
                 print(f"denoise {name} sigma {s} {meth}: {den_rows[-1][3]:.2f} dB {sec:.1f}s", flush=True)
 
     inp_rows = []
-    for name in (names if args.part != "denoise" else ()):
-        clean = test_image(name)
+    for name, mask_name, clean, damaged, mask in inpaint_cases(names if args.part != "denoise" else ()):
         m = inp_gray if clean.ndim == 2 else inp_model
-        hole = np.zeros((SIZE, SIZE), np.float32)
-        hole[96:160, 96:160] = 1
-        for mask_name, mask in (("64x64 centre", hole), ("strokes", stroke_mask(TEST_IMAGES.index(name)))):
-            damaged = clean.copy()
-            damaged[mask > 0] = 0.5
-            methods = {
-                f"{m.name} sample (paper: clamp, noise start, {PAPER_STEPS} steps)": lambda: last(run_task(
-                    m, "inpaint", damaged, mask=mask, steps=PAPER_STEPS, mode="clamp", start="noise", seed=1)),
-                f"{m.name} sample (forward, noise start, {PAPER_STEPS} steps, jumps)": lambda: last(run_task(
-                    m, "inpaint", damaged, mask=mask, seed=1, **{**D, "start": "noise", "steps": PAPER_STEPS})),
-                f"{m.name} sample": lambda: last(run_task(m, "inpaint", damaged, mask=mask, seed=1, **D)),
-                f"{m.name} sample (large step variance)": lambda: last(run_task(
-                    m, "inpaint", damaged, mask=mask, seed=1, variance="large", **D)),
-                f"{m.name} mean of {args.samples}": lambda: last(run_task(
-                    m, "inpaint", damaged, mask=mask, samples=args.samples, seed=2, **D)),
-                "Telea": lambda: telea(damaged, mask),
-                "Navier-Stokes": lambda: telea(damaged, mask, "ns"),
-                "biharmonic": lambda: biharmonic(damaged, mask),
-            }
-            for meth, fn in methods.items():
-                out, sec = timed(fn)
-                out = np.squeeze(out).reshape(clean.shape)
-                inp_rows.append((name, mask_name, meth, psnr(out, clean, mask), ssim(out, clean),
-                                 detail_ratio(out, clean, mask), sec))
-                print(f"inpaint {name} {mask_name} {meth}: {inp_rows[-1][3]:.2f} dB", flush=True)
+        methods = {
+            f"{m.name} sample (paper: clamp, noise start, {PAPER_STEPS} steps)": lambda: last(run_task(
+                m, "inpaint", damaged, mask=mask, steps=PAPER_STEPS, mode="clamp", start="noise", seed=1)),
+            f"{m.name} sample (forward, noise start, {PAPER_STEPS} steps, jumps)": lambda: last(run_task(
+                m, "inpaint", damaged, mask=mask, seed=1, **{**D, "start": "noise", "steps": PAPER_STEPS})),
+            f"{m.name} sample": lambda: last(run_task(m, "inpaint", damaged, mask=mask, seed=1, **D)),
+            f"{m.name} sample (large step variance)": lambda: last(run_task(
+                m, "inpaint", damaged, mask=mask, seed=1, variance="large", **D)),
+            f"{m.name} mean of {args.samples}": lambda: last(run_task(
+                m, "inpaint", damaged, mask=mask, samples=args.samples, seed=2, **D)),
+            "Telea": lambda: telea(damaged, mask),
+            "Navier-Stokes": lambda: telea(damaged, mask, "ns"),
+            "biharmonic": lambda: biharmonic(damaged, mask),
+        }
+        for meth, fn in methods.items():
+            out, sec = timed(fn)
+            out = np.squeeze(out).reshape(clean.shape)
+            inp_rows.append((name, mask_name, meth, psnr(out, clean, mask), ssim(out, clean),
+                             detail_ratio(out, clean, mask), sec))
+            print(f"inpaint {name} {mask_name} {meth}: {inp_rows[-1][3]:.2f} dB", flush=True)
 
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
                             text=True).stdout.strip()

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from restoration import SIZE, TEST_IMAGES, last, noisy_file, psnr, stroke_mask, test_image  # noqa: E402
+from restoration import TEST_IMAGES, inpaint_cases, last, noisy_file, psnr, test_image  # noqa: E402
 
 from dpm_studio.core.files.checkpoint import load, resolve  # noqa: E402
 from dpm_studio.core.run.requests import DenoiseRequest, InpaintRequest  # noqa: E402
@@ -62,15 +62,7 @@ def denoise(configs):
 
 
 def inpaint(configs, seeds):
-    hole = np.zeros((SIZE, SIZE), np.float32)
-    hole[96:160, 96:160] = 1
-    cases = []
-    for name in TEST_IMAGES:
-        clean = test_image(name)
-        for mask_name, mask in (("hole", hole), ("strokes", stroke_mask(TEST_IMAGES.index(name)))):
-            damaged = clean.copy()
-            damaged[mask > 0] = 0.5
-            cases.append((name, mask_name, clean, damaged, mask))
+    cases = list(inpaint_cases(hole_name="hole"))
     for c in configs:
         name, steps, jl, jn = c.split(":")
         m, per, cpu = model(name), {}, []

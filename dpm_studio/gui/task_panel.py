@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from .model_picker import ModelPicker
 from .model.models import card_T
+from .model.predicates import RUN_GOING
 from .panels import _choice, _form, _section, declared
 from .run_bar import RunBar
 from .task_pages import DenoisePage, InpaintPage, SamplePage
@@ -405,7 +406,7 @@ class TaskPanel(QWidget):
 
     def set_running(self, running: bool):
         self.run_bar.set_running(running)
-        why = "not while a run is going (Cancel stops it)"
+        why = RUN_GOING
         for w in (self.checkpoint, self.device, self.steps, self.steps_all, self.seed, self.dice,
                   self.samples, self.variance, self.mode, self.smc, *self.task_buttons.values()):
             self.grey(w, not running, why)   # every setting, "More settings" too

@@ -444,7 +444,7 @@ def _uncensor_estimate(loaded, crop, law, levels, seed, device, grey_draws, step
     -12 % of the work); on benchmarks/restoration.py's 15 denoising rows -0.006 dB on average,
     at worst -0.037 (coffee, sigma 50), -0.009 at sigma 25 (docs/speed.md). With one view it is
     the second view, away from the clipped pixels (:func:`_one_view_with_censoring`)."""
-    if levels is None or not ((crop == 0) | (crop == 1)).any():
+    if levels is None or not _clipped(crop).any():
         return crop, None
     y_file, y_now, x0 = torch.from_numpy(crop), crop, None
     floor = 0.5 / levels  # a std of 0 (b = 0 at x = 0) would make the truncated mean 0 / 0
@@ -456,6 +456,11 @@ def _uncensor_estimate(loaded, crop, law, levels, seed, device, grey_draws, step
         std = torch.as_tensor(np.maximum(law.std(x_hat), floor), dtype=torch.float64)
         y_now = censored_mean(y_file, torch.from_numpy(x_hat), std, levels).numpy()
     return y_now, x0
+
+
+def _clipped(crop: np.ndarray) -> np.ndarray:
+    """Where a pixel of the file (H, W, C in [0, 1]) is stored at 0 or 1 in any channel: (H, W) bool."""
+    return ((crop == 0) | (crop == 1)).any(2)
 
 
 #: Pixels within this many of a clipped one take a one-view run's final estimate alone (below).
@@ -477,7 +482,7 @@ def _one_view_with_censoring(loaded, ys, firsts, crops, s) -> torch.Tensor:
         if not fl:
             out.append(xk)
             continue
-        clipped = torch.from_numpy(np.ascontiguousarray(((crop == 0) | (crop == 1)).any(2), dtype=np.float32))
+        clipped = torch.from_numpy(np.ascontiguousarray(_clipped(crop), dtype=np.float32))
         near = torch.nn.functional.max_pool2d(clipped[None, None], 2 * CENSOR_REACH + 1, 1, CENSOR_REACH) > 0
         w = torch.where(near, 1.0, 0.5).to(xk)
         out.append(w * xk.flip(3) + (1 - w) * f)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Callable
 
 __all__ = ["When", "ALWAYS", "EDIT", "RUNNING", "REVIEW", "HAS_IMAGE", "HAS_PICTURE", "RESULT", "CAN_UNDO",
-           "CAN_REDO", "HAS_TRAJECTORY", "COMPARE"]
+           "CAN_REDO", "HAS_TRAJECTORY", "COMPARE", "RUN_GOING"]
 
 
 class When:
@@ -39,13 +39,17 @@ class When:
         return f"When({self.name!r})"
 
 
+#: Why a control is greyed while a run is going (the commands' tooltips and the task panel's).
+RUN_GOING = "not while a run is going (Cancel stops it)"
+
+
 def _busy(s) -> str:
     """Why a command that needs the edit state waits."""
-    return "not while a run is going (Cancel stops it)" if s.state == "running" else \
+    return RUN_GOING if s.state == "running" else \
         "a result waits under the canvas: Accept or Discard it first"
 
 
-NOT_WHY = {"running": "not while a run is going (Cancel stops it)"}
+NOT_WHY = {"running": RUN_GOING}
 ALWAYS = When("always", lambda s: True)
 EDIT = When("edit", lambda s: s.state == "edit", _busy)
 RUNNING = When("running", lambda s: s.state == "running", "no run is going")
