@@ -34,11 +34,9 @@ def event_loop_gaps(runs: int) -> list[list[int]]:
     from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from dpm_studio.gui.app import leave_a_core_for_the_gui
     from gui_helpers import gradient_image, make_checkpoint
 
     app = QApplication.instance() or QApplication([])
-    leave_a_core_for_the_gui()
     tmp = Path(tempfile.mkdtemp())
     make_checkpoint(tmp / "ckpt", "tiny-rgb", 3)
     os.environ["DPM_STUDIO_CHECKPOINTS"] = str(tmp / "ckpt")

@@ -115,12 +115,11 @@ def main(argv=None) -> int:
     from PySide6.QtTest import QTest
 
     from dpm_studio import imageio
-    from dpm_studio.gui.app import create_app, leave_a_core_for_the_gui
+    from dpm_studio.gui.app import create_app
     from dpm_studio.gui.canvas import Tool
 
     app = create_app()
     pg.setConfigOptions(antialias=True)
-    leave_a_core_for_the_gui()
     from dpm_studio.gui.main_window import MainWindow
 
     settings = QSettings(str(tmpdir / "settings.ini"), QSettings.IniFormat)

@@ -42,18 +42,18 @@ class CheckpointsController(QObject):
     # 0.8-1.1 s CPU that came before the first window (docs/speed.md, issue 26's app rows). A thread
     # imports torch and reads the cards; the GUI thread takes the list (``_on_scanned``) and loads
     # the task's model as :meth:`refresh` always did. Until then the run hint says so.
-    def refresh_in_background(self, prepare=None) -> threading.Thread:
+    def refresh_in_background(self) -> threading.Thread:
         """:meth:`refresh`, with the slow part (importing torch, reading and checking the cards) in a
-        thread; the window stays usable meanwhile (opening an image, painting a mask). ``prepare``:
-        called in that thread once torch is imported (the app sets torch's threads there)."""
+        thread; the window stays usable meanwhile (opening an image, painting a mask). Torch's threads
+        are left as the command line has them (gui/app.py says why)."""
         self.listing = True
         self.w.runs.update_hint()
-        thread = threading.Thread(target=self._scan, args=(prepare,), name="dpm-studio-models", daemon=True)
+        thread = threading.Thread(target=self._scan, name="dpm-studio-models", daemon=True)
         thread.start()
         return thread
 
-    def _scan(self, prepare=None):
-        """In the listing thread: torch's threads set once, then the cards; the result goes to the GUI thread.
+    def _scan(self):
+        """In the listing thread: torch imported, then the cards; the result goes to the GUI thread.
 
         The cyclic garbage collector is paused over torch's import and what it leaves (~165,000
         objects that live as long as the app) is frozen out of its sight, as the command line's
@@ -65,8 +65,6 @@ class CheckpointsController(QObject):
             from ..core.files import checkpoint
             from ..core.machine.devices import available_devices
 
-            if prepare is not None:
-                prepare()
             result = (checkpoint.scan_cards(), available_devices())
         except Exception as e:  # noqa: BLE001 - said in the GUI thread, as a refresh would
             result = e

@@ -250,14 +250,13 @@ def _drive(checks: _Checks, timings: dict, summary: dict, out: Path, deadline: f
     from ..core.files.checkpoint import list_cards
     from ..core.files.locations import app_root, shipped_checkpoints_dir
     from ..paths import resources_dir
-    from .app import create_app, leave_a_core_for_the_gui
+    from .app import create_app
     from .canvas import Tool
     from .main_window import MainWindow
     from .model.taskmodels import TASKS
 
     t0 = time.perf_counter()
     app = create_app()
-    leave_a_core_for_the_gui()
     summary["qt_platform"] = QApplication.platformName()
     summary["versions"] = _versions()
     card_path = shipped_checkpoints_dir() / f"{CHECKPOINT}.json"

@@ -25,19 +25,6 @@ def _checkpoints_env(ckpt_dir, monkeypatch):
     monkeypatch.setenv("DPM_STUDIO_CHECKPOINTS", str(ckpt_dir))
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _torch_threads():
-    """As the app does: leave a core for the GUI thread while a run computes."""
-    import torch
-
-    from dpm_studio.gui.app import leave_a_core_for_the_gui
-
-    before = torch.get_num_threads()
-    leave_a_core_for_the_gui()
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture
 def msgbox(monkeypatch):
     """Every QMessageBox static call recorded as (kind, title, text) instead of shown."""
