@@ -14,7 +14,9 @@ from .. import imageio
 
 __all__ = ["Dialogs", "IMAGE_FILTER", "SAVE_FILTERS", "file_dialog", "qimage_to_array", "array_to_qimage"]
 
-IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.webp *.gif *.ppm *.pgm);;All files (*)"
+#: Every extension the app reads (imageio.READ_EXTENSIONS, the one list): a hand-kept copy left out
+#: .jfif, .jpe and .pbm, so a JPEG saved by a browser as .jfif, which the app opens, was not listed.
+IMAGE_FILTER = f"Images ({' '.join('*' + e for e in imageio.READ_EXTENSIONS)});;All files (*)"
 SAVE_FILTERS = {"PNG (*.png)": ".png", "JPEG (*.jpg *.jpeg)": ".jpg", "TIFF (*.tif *.tiff)": ".tif",
                 "WebP (*.webp)": ".webp", "BMP (*.bmp)": ".bmp"}
 

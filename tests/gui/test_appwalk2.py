@@ -38,3 +38,21 @@ def test_the_app_runs_torch_on_the_threads_the_command_line_has(tmp_path, ckpt_d
         sys.exit(run_app())
     """, tmp_path, ckpt_dir)
     assert "LISTING False THREADS 4" in out, out
+
+
+def test_the_open_dialog_lists_every_image_the_app_reads(tmp_path):
+    """The Open and Load Mask dialogs' filter was a hand-kept list without .jfif, .jpe and .pbm: a JPEG
+    a browser saved as photo.jfif, which the app opens, was not among the files listed (seen under Xvfb)."""
+    from PySide6.QtCore import QDir
+
+    from dpm_studio import imageio
+    from dpm_studio.gui.dialogs import IMAGE_FILTER
+
+    names = [f"photo{e}" for e in imageio.READ_EXTENSIONS] + ["notes.txt"]
+    for n in names:
+        (tmp_path / n).write_bytes(b"")
+    images = IMAGE_FILTER.split(";;")[0]
+    patterns = images[images.index("(") + 1:images.index(")")].split()
+    listed = QDir(str(tmp_path)).entryList(patterns, QDir.Files)
+    assert sorted(listed) == sorted(names[:-1])
+    assert "photo.jfif" in listed and "photo.jpe" in listed
