@@ -386,6 +386,13 @@ def save_gif(path, frames, duration_ms: int = 60, last_ms: int = 1500, loop: int
     return Path(path)
 
 
+def frame_paths(folder, n: int, stem: str = "frame") -> list[Path]:
+    """The files :func:`save_frames_steps` writes for ``n`` frames: stem_0000.png, ... (the app asks
+    before replacing those of an earlier export)."""
+    digits = max(4, len(str(n)))
+    return [Path(folder) / f"{stem}_{i:0{digits}d}.png" for i in range(n)]
+
+
 def save_frames_steps(folder, frames, n: int | None = None, stem: str = "frame"):
     """One PNG per frame in ``folder`` (created if needed): stem_0000.png, ...; yields each path
     written. ``n``: how many frames there are, for the width of the numbers (frames may be lazy)."""
@@ -397,11 +404,9 @@ def save_frames_steps(folder, frames, n: int | None = None, stem: str = "frame")
     if n is None:
         frames = list(frames)
         n = len(frames)
-    digits = max(4, len(str(n)))
     written = 0
-    for i, f in enumerate(frames):
+    for (i, f), p in zip(enumerate(frames), frame_paths(folder, n, stem)):
         im = Image.fromarray(_frame_u8(f))
-        p = folder / f"{stem}_{i:0{digits}d}.png"
         yield _atomic_save(p, lambda tmp, im=im: im.save(tmp, format="PNG"))
         written += 1
     if not written:

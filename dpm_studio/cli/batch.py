@@ -372,11 +372,13 @@ def run(args, task: str) -> int:
         check_savable(out / "probe.png", None)
     except ImageIOError as e:
         raise common.UserError(f"-o {out}: {str(e).split(': ', 1)[-1]}") from None
-    todo = [f for f in files if args.overwrite or not output_path(out, f).exists()]
+    # The one rule for an output that exists (restore.existing_output, as for one image): never replaced
+    # without --overwrite; here the image is skipped, so rerunning an interrupted batch resumes it.
+    todo = [f for f in files if restore.existing_output(output_path(out, f), args.overwrite) is None]
     skipped = len(files) - len(todo)
     if skipped:
-        print(f"dpm-studio: {skipped} of {len(files)} images already have an output in {out}: skipped "
-              "(--overwrite redoes them)", file=sys.stderr)
+        print(f"dpm-studio: {skipped} of {len(files)} images already have an output in {out}: skipped, "
+              "not replaced (--overwrite redoes them).", file=sys.stderr)
     prog = BatchProgress(len(todo))
     loaded = common._load(args.checkpoint, common._device(args.device)) if todo else None
     failed: list[tuple[str, str]] = []
@@ -392,6 +394,10 @@ def run(args, task: str) -> int:
             done += 1
         except (common.UserError, ImageIOError, CheckpointError, OSError) as e:
             msg = str(e) if not isinstance(e, OSError) else f"{e.filename or f}: {e.strerror or e}"
+            if msg == restore.existing_output(Path(one.output), args.overwrite):  # written meanwhile by another run
+                skipped += 1
+                prog.line(f"dpm-studio: skipped: {msg}")
+                continue
             failed.append((f.name, msg))
             prog.line(f"dpm-studio: failed: {f.name}: {msg}")
             if getattr(e, "errno", None) in _DISK_GONE and k + 1 < len(todo):  # the rest would fail the same way

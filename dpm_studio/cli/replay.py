@@ -282,4 +282,5 @@ def add_parser(sub) -> None:
                    "before the first (--input, or the source beside it), each on the one before's result, as "
                    "the app ran them")
     r.add_argument("--print", action="store_true", help="print the equivalent command instead of running it")
-    r.add_argument("--overwrite", action="store_true", help="allow writing over the input file")
+    r.add_argument("--overwrite", action="store_true", help="replace the output if it exists (without it an "
+                   "existing output is refused, as by inpaint, denoise and sample)")

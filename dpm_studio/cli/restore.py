@@ -3,6 +3,7 @@ each (several inputs or a folder go through :mod:`.batch`), and their options.""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -79,9 +80,27 @@ def protected_files(args, data, checkpoint=None) -> list[tuple[str, Path, bool]]
     return [(role, Path(p), ok) for role, p, ok in files if p]
 
 
+#: The start of the one line refusing an output that exists (:func:`existing_output`); a batch counts
+#: an image so refused as skipped (output exists), not failed.
+EXISTS = "exists already"
+
+
+def existing_output(out: Path, overwrite: bool) -> str | None:
+    """The one rule for an output file that already exists, for every command that writes an image
+    (inpaint, denoise, sample, one image or a batch's each, and replay, which runs them): it is never
+    replaced without ``--overwrite`` (nothing the user has is lost). Returns the one-line refusal, or
+    None when the output may be written (it does not exist, or --overwrite). A single run raises it
+    (exit 2, before any work); a batch skips that image with the same words, so rerunning an
+    interrupted batch resumes it. The app asks instead (its Save dialog's 'Replace?')."""
+    if overwrite or not os.path.lexists(out):
+        return None
+    return f"{out.name} {EXISTS}: pass --overwrite to replace it, or choose another -o."
+
+
 def check_output_path(out: Path, protected, overwrite: bool) -> None:
     """Refuse an output that is, or resolves to, a device/FIFO/socket, a dangling link, or any file the
-    run reads, compared by the file it finally names (resolved path, device and inode), not by spelling."""
+    run reads, compared by the file it finally names (resolved path, device and inode), not by spelling;
+    then one that exists, without --overwrite (:func:`existing_output`)."""
     from ..core.files.atomic import NotWritable, writable_target
     from ..core.files.safefiles import same_file
 
@@ -97,6 +116,9 @@ def check_output_path(out: Path, protected, overwrite: bool) -> None:
         via = "" if out.name == given.name else f" ({out.name} leads to {given.name})"
         hint = "choose another -o or pass --overwrite" if may else "choose another -o (--overwrite applies only to the input)"
         raise UserError(f"refusing to overwrite the {role} {given.name}{via}; {hint}")
+    refused = existing_output(out, overwrite)
+    if refused:
+        raise UserError(refused)
 
 
 def _check_output(args, data, checkpoint=None):
@@ -340,8 +362,9 @@ def _restore_args(p, cls, names):
 
     p.add_argument("--quality", type=A.int_in(*QUALITY), default=DEFAULT_QUALITY,
                    help=f"JPEG/WebP quality (default {DEFAULT_QUALITY})")
-    p.add_argument("--overwrite", action="store_true", help="allow writing over the input file; in a batch, also "
-                   "redo images whose output exists (skipped otherwise, so an interrupted batch resumes)")
+    p.add_argument("--overwrite", action="store_true", help="replace an output file that exists (the input too, "
+                   "if -o names it); without it a run whose output exists is refused, and a batch skips the images "
+                   "whose output exists, so an interrupted batch resumes")
     from ..core.run.requests import variant_range
 
     p.add_argument("--keep-sample", type=A.int_in(*variant_range(cls)), default=None, metavar="K",

@@ -66,6 +66,17 @@ def _ask(dlg: QFileDialog) -> tuple[str | None, str]:
     return dlg.selectedFiles()[0] or None, dlg.selectedNameFilter()
 
 
+def may_replace(dialogs, chosen: str, final) -> bool:
+    """Whether ``final`` may be written: the app's form of the command line's ``--overwrite`` (one rule for
+    an output that exists: cli/restore.existing_output). A save dialog asks before it hands back a name
+    that exists; a name changed after it (an extension added: ``scan`` becomes ``scan.png``) was never
+    asked about, so it is asked here. True when nothing is replaced or the user says Yes."""
+    if str(final) == str(chosen) or not os.path.lexists(final):
+        return True
+    return dialogs.confirm("Replace the file?", f"{Path(final).name} exists already. Replace it? "
+                           "What it holds now cannot be recovered.")
+
+
 class Dialogs:
     """All user prompts in one place (tests swap this object for a scripted one)."""
 
@@ -81,7 +92,8 @@ class Dialogs:
         if not path:
             return None
         if Path(path).suffix.lower() not in imageio.WRITE_FORMATS:
-            path += SAVE_FILTERS.get(flt, ".png")
+            final = path + SAVE_FILTERS.get(flt, ".png")
+            return final if may_replace(self, path, final) else None
         return path
 
     def quality(self, fmt: str, default: int) -> int | None:

@@ -10,11 +10,13 @@ GIF leaves no file; cancelled PNG frames leave those already written, and say ho
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
 from PySide6.QtWidgets import QProgressDialog
 
+from .dialogs import may_replace
 from .runner import GeneratorWorker, WorkerHost
 
 __all__ = ["Exporter", "TrajectoryExports", "GIF_MAX_FRAMES"]
@@ -200,9 +202,21 @@ class TrajectoryExports(QObject):
         p = self.w.dialogs.save_file("Export Trajectory as GIF",
                                      str(Path(files.last_folder()) / f"{stem}-trajectory.gif"), "GIF (*.gif)")
         if p:
-            self.gif(p if p.lower().endswith(".gif") else p + ".gif")
+            final = p if p.lower().endswith(".gif") else p + ".gif"
+            if may_replace(self.w.dialogs, p, final):   # the dialog asked about the name without .gif
+                self.gif(final)
 
     def frames_dialog(self):
+        from .. import imageio
+
         p = self.w.dialogs.folder("Export Trajectory Frames to Folder", self.w.files.last_folder())
-        if p:
-            self.frames(p)
+        if not p:
+            return
+        tr = self.session.trajectory
+        there = [f for f in imageio.frame_paths(p, len(tr) if tr is not None else 0) if os.path.lexists(f)]
+        if there and not self.w.dialogs.confirm(   # the folder's frames of an earlier export: asked, as a file
+                "Replace the frames?", f"{Path(p).name} holds {len(there)} frame{'s' * (len(there) > 1)} already "
+                f"({there[0].name}{', ...' if len(there) > 1 else ''}). Replace them? What they hold now cannot "
+                "be recovered."):
+            return
+        self.frames(p)

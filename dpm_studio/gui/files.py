@@ -23,7 +23,7 @@ from ..core.files.safefiles import same_file
 from ..core.run.masks import NotAMask, check_mask
 from ..core.run.requests import saved_metadata
 from ..imageio import ImageData, ImageIOError
-from .dialogs import IMAGE_FILTER, array_to_qimage, qimage_to_array
+from .dialogs import IMAGE_FILTER, array_to_qimage, may_replace, qimage_to_array
 from .safe_settings import Checked
 
 __all__ = ["FilesController", "MAX_RECENT"]
@@ -341,5 +341,7 @@ class FilesController(QObject):
         if not p:
             return False
         if Path(p).suffix.lower() not in (".png", ".tif", ".tiff", ".bmp"):
+            if not may_replace(self.w.dialogs, p, p + ".png"):   # the dialog asked about the name without it
+                return False
             p += ".png"
         return self.export_mask(p)

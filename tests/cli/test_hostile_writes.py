@@ -48,7 +48,7 @@ def test_a_file_written_over_keeps_its_mode(tmp_path, tiny, img):
     out = tmp_path / "private.png"
     Image.fromarray(np.zeros((4, 4), np.uint8)).save(out)
     os.chmod(out, 0o600)
-    assert _denoise(src, out) == 0
+    assert _denoise(src, out, "--overwrite") == 0
     assert stat.S_IMODE(os.stat(out).st_mode) == 0o600
     with Image.open(out) as im:
         assert im.size == (32, 32)  # the new result, not the old 4 x 4 file
@@ -62,7 +62,7 @@ def test_a_symlinked_output_keeps_its_link(tmp_path, tiny, img):
     Image.fromarray(np.zeros((4, 4), np.uint8)).save(target)
     link = tmp_path / "result.png"
     os.symlink(target, link)
-    assert _denoise(src, link) == 0
+    assert _denoise(src, link, "--overwrite") == 0
     assert link.is_symlink() and Path(os.readlink(link)) == target
     with Image.open(target) as im:
         assert im.size == (32, 32)

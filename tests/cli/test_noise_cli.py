@@ -24,7 +24,7 @@ def _run(tmp_path, *extra):
     src, out = tmp_path / "in.png", tmp_path / "out.png"
     if not src.exists():
         _camera_file(src)
-    code = main(["denoise", str(src), "-o", str(out), "--ensemble", "1", *extra])
+    code = main(["denoise", str(src), "-o", str(out), "--ensemble", "1", "--overwrite", *extra])
     meta = json.loads(Image.open(out).info[METADATA_KEY])["runs"][-1] if code == 0 else None
     return code, meta
 

@@ -128,6 +128,6 @@ def test_smc_prints_the_effective_sample_size_and_needs_a_sampled_trajectory(tmp
     m[8:24, 10:30] = 128  # feathered: evidence on every pixel of the box
     Image.fromarray(m).save(mask)
     assert main(["inpaint", str(src), "--mask", str(mask), "--soft-mask", "-o", str(out), "--checkpoint", tiny,
-                 "--steps", "4", "--samples", "4", "--smc"]) == 0
+                 "--steps", "4", "--samples", "4", "--smc", "--overwrite"]) == 0
     line = [s for s in capsys.readouterr().err.splitlines() if "sequential Monte Carlo" in s]
     assert len(line) == 1 and float(line[0].split("size ")[1].split(" ")[0]) <= 4.0
