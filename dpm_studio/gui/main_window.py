@@ -229,6 +229,8 @@ class MainWindow(QMainWindow):
         self._show_coverage()
         self.update_actions()
         self.update_title()   # a painted, erased or undone mask: its unused edits are unsaved work
+        if getattr(event, "edit", None) is not None:   # an undo or redo of a mask edit: say which
+            self.statusBar().showMessage(step_message(self.session, event.edit), 8000)
         if self.session.state == "edit":
             self.runs.update_hint()
 
@@ -441,7 +443,8 @@ def unsaved_text(session, mask: bool = False) -> str:
 def step_message(session, edit) -> str:
     """The status line after an undo or redo of ``edit``."""
     if session.history.undone(edit):
-        return f"Undid {edit.label}: the image is as it was before it (Ctrl+Shift+Z redoes it)."
+        what = "image" if edit.kind == "image" else "mask"
+        return f"Undid {edit.label}: the {what} is as it was before it (Ctrl+Shift+Z redoes it)."
     return f"Redid {edit.label} (Ctrl+Z undoes it)."
 
 

@@ -81,7 +81,7 @@ def test_every_change_through_the_session_reaches_a_subscriber():
     seen.clear()
     before = s.mask.copy()
     box = s.paint(maskops.paint_rect, (2, 2), (6, 6), 1.0)
-    assert seen == [("mask", {"live": True, "box": box})] and s.mask[3, 3] == 1
+    assert seen == [("mask", {"live": True, "box": box, "edit": None})] and s.mask[3, 3] == 1
     assert s.end_gesture(before, "rectangle") and [t for t, _ in seen[1:]] == ["history", "mask"]
     assert seen[-1][1]["live"] is False and s.history.undo_label() == "rectangle"
     seen.clear()
@@ -91,13 +91,14 @@ def test_every_change_through_the_session_reaches_a_subscriber():
     assert s.undo().kind == "image" and [t for t, _ in seen] == ["pixels", "history"]
     seen.clear()
     assert s.undo().kind == "mask" and [t for t, _ in seen] == ["history", "mask"] and s.mask.max() == 0
+    assert seen[-1][1]["edit"].label == "rectangle"   # an undo says which edit it took back
     seen.clear()
     assert s.clear_mask() is False and [t for t, _ in seen] == ["mask"]   # nothing to record, still said
     s.invert_mask()
     assert s.mask.min() == 1 and ("history", {}) in seen
     seen.clear()
     s.restore_mask(np.zeros((12, 12), np.float32))
-    assert s.mask.max() == 0 and seen == [("mask", {"live": False, "box": None})]
+    assert s.mask.max() == 0 and seen == [("mask", {"live": False, "box": None, "edit": None})]
     seen.clear()
     s.saved("/tmp/b.png")
     assert doc.name == "b.png" and doc.where.name == "b.png" and doc.path is None and [t for t, _ in seen] == ["saved"]

@@ -167,7 +167,11 @@ class Session:
         self._mask_changed(live=False, box=None)
 
     def has_unsaved(self) -> bool:
-        return self.doc is not None and self.doc.dirty and bool(self.doc.runs)
+        """The image holds runs its file does not, or lacks one its file holds: an accepted run since it
+        was opened or saved, or one that was saved and then undone (the image on show is then not what
+        the file it is named after holds). A pasted image with no run is not asked about."""
+        d = self.doc
+        return d is not None and d.dirty and [id(r) for r in d.runs] != [id(r) for r in d.saved_runs]
 
     def mask_has_unused_edits(self) -> bool:
         """The mask holds edits that nothing keeps: it is not empty, and it changed (painted, erased,
@@ -205,9 +209,9 @@ class Session:
         return resolve(request, self.doc.pixels.copy(), mask, self.doc.source, model)
 
     # -- the mask: every change goes through here -----------------------------------------------------
-    def _mask_changed(self, live: bool, box):
+    def _mask_changed(self, live: bool, box, edit: MaskEdit | None = None):
         self._effective = None
-        self.events.mask(live=live, box=box)
+        self.events.mask(live=live, box=box, edit=edit)
 
     def set_feather(self, amount: float):
         """Soften the mask's edge by ``amount`` px (what a run's request gets as ``feather``)."""
@@ -330,7 +334,7 @@ class Session:
             self._pixels_changed(e)
         else:
             self.events.history()
-            self._mask_changed(live=False, box=None)
+            self._mask_changed(live=False, box=None, edit=e)   # an undo or redo: the window says which
         return e
 
     # -- the last run --------------------------------------------------------------------------------------
