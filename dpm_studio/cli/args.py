@@ -62,6 +62,9 @@ BATCH = int_in(1, 65_536)
 LR = float_in(0, 10, open_lo=True)
 THREADS = int_in(1, 1024)
 MINUTES = float_in(0, 60 * 24 * 365, open_lo=True)
+#: train --minutes: at least 0.6 s, so the first step always starts inside the budget (the loop checks
+#: the clock before each step); --minutes 1e-9 trained no step and saved an untrained checkpoint, exit 0.
+TRAIN_MINUTES = float_in(0.01, 60 * 24 * 365)
 TIMEOUT = float_in(0, 86_400, open_lo=True)
 SYNC_EVERY = int_in(1, 1_000_000)
 

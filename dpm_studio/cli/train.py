@@ -427,6 +427,9 @@ def _train(args, preset, rank: int, device: str) -> int:
             except OSError:  # the full disk already warned about
                 pass
         prog.close()
+    if state.step == step0:  # no step trained: an untrained (or unchanged) checkpoint is no result to save
+        raise UserError(f"no training step ran{' within --minutes ' + format(args.minutes, 'g') if args.minutes else ''}: "
+                        f"nothing was saved; give a larger --minutes or --steps.")
     if interrupt.signum is not None:  # SIGTERM/SIGINT: the work so far is saved, with its resume state
         name = signal.Signals(interrupt.signum).name
         if lead:
@@ -504,7 +507,8 @@ def add_parsers(sub) -> None:
     t.add_argument("--name", type=A.card_name, help="name on the card (default: the file name)")
     t.add_argument("--data", metavar="FOLDER", help="train the preset's model on your own images in FOLDER "
                    "(Gaussian image presets; the rightmost columns of each image are held out)")
-    t.add_argument("--minutes", type=A.MINUTES, default=None, help="time budget")
+    t.add_argument("--minutes", type=A.TRAIN_MINUTES, default=None, help="time budget in minutes (0.01 to 525,600: "
+                   "a year); training stops after the step in progress when it is spent")
     t.add_argument("--steps", type=A.STEPS, default=None, help="optimiser steps (default: until --minutes)")
     t.add_argument("--total-steps", type=A.STEPS, default=None, help="length of the learning-rate decay")
     t.add_argument("--batch", type=A.BATCH, default=None)
