@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import shlex
 import sys
 from dataclasses import fields
@@ -128,19 +129,44 @@ def _needs_mask(record: dict) -> bool:
                                                and "region" not in record)
 
 
+def _source(result: Path, meta: dict) -> tuple[Path | None, str | None]:
+    """(the file beside ``result`` that its record names as its source, or None; the refusal of a source that
+    is not a file name, or None). A record dpm-studio writes names its source by the file's name alone
+    (core/run/requests.saved_metadata), looked for beside the result: a record's text is anyone's, and
+    ``../x.png``, ``/home/x.png`` or ``sub/x.png`` would read a file outside the result's folder, so such a
+    source is never read; the input is then given with --input."""
+    from ..core.files.cardschema import printable
+
+    source = meta.get("source")
+    if not isinstance(source, str) or not source:
+        return None, None
+    if source in (".", "..") or any(c in source for c in "/\\\0"):
+        return None, (f"{result.name} names its source {printable(source)[:80]!r}, which is not a file name beside "
+                      "it (a result dpm-studio saves records the name alone), so it is not read: give the input "
+                      "with --input.")
+    beside = result.parent / source
+    return (beside if os.path.isfile(beside) else None), None   # os.path: a name too long is no file, not an error
+
+
 def _input(args, record: dict, k: int, meta: dict) -> Path | None:
     """The image the run read: --input, or the one run of a file's record on the file named as its source
-    (looked for beside the result)."""
+    (looked for beside the result: :func:`_source`)."""
+    from ..core.files.cardschema import printable
+
     if record.get("task") == "sample":
         return None
     if args.input is not None:
         return Path(args.input)
-    source = meta.get("source")
-    if len(meta["runs"]) == 1 and isinstance(source, str) and (Path(args.result).parent / source).is_file():
-        return Path(args.result).parent / source
+    one = len(meta["runs"]) == 1
+    beside, refused = _source(Path(args.result), meta)
+    if one and beside is not None:
+        return beside
     if args.print:   # the command printed names where the input goes
-        return Path(source if isinstance(source, str) and len(meta["runs"]) == 1 else "INPUT.png")
-    which = f"the image before run {k}" if len(meta["runs"]) > 1 else f"{source or 'the image it was made from'}"
+        return Path(meta["source"] if one and isinstance(meta.get("source"), str) and meta["source"]
+                    and not refused else "INPUT.png")
+    if refused:
+        raise UserError(refused)
+    which = f"the image before run {k}" if not one else printable(meta.get("source") or "the image it was made from")
     raise UserError(f"give the input with --input: {which} (not found beside {Path(args.result).name})")
 
 
@@ -221,9 +247,12 @@ def _replay_all(args, build_parser, commands) -> int:
     if args.run is not None:
         raise UserError("--run picks one run: leave it out with --all-runs")
     first = Path(args.input) if args.input else None
-    if first is None and isinstance(meta.get("source"), str) and (result.parent / meta["source"]).is_file():
-        first = result.parent / meta["source"]
+    beside, refused = _source(result, meta)
+    if first is None and beside is not None:
+        first = beside
     if first is None and runs[0].get("task") != "sample":
+        if refused and not args.print:
+            raise UserError(refused)
         if not args.print:
             raise UserError(f"give the input with --input: the image before run 1 (not found beside {result.name})")
         first = Path("INPUT.png")
