@@ -477,6 +477,7 @@ def controls_dock(window, task_panel, mask_panel) -> QDockWidget:
     scroll.setWidgetResizable(True)
     scroll.setFrameShape(QScrollArea.NoFrame)
     scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+    scroll.setFocusPolicy(Qt.NoFocus)   # not a Tab stop: it showed no focus, so one Tab seemed to do nothing
     dock = QDockWidget("Controls", window)
     dock.setObjectName("task-dock")
     dock.setWidget(scroll)

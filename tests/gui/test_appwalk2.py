@@ -99,3 +99,27 @@ def test_undoing_a_mask_stroke_says_so(qtbot, win):
         "Undid brush stroke: the mask is as it was before it (Ctrl+Shift+Z redoes it).", win.statusBar().currentMessage()
     win.canvas.redo()
     assert win.statusBar().currentMessage() == "Redid brush stroke (Ctrl+Z undoes it).", win.statusBar().currentMessage()
+
+
+def test_every_tab_stop_from_the_canvas_is_a_control(qtbot, win):
+    """Tab from the canvas went to the x_t button, then to the Controls dock's scroll area, which draws no
+    focus: a keyboard user saw one Tab do nothing (seen under Xvfb). Tab now goes from x_t to the Model box."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication, QScrollArea
+
+    from gui_helpers import gradient_image
+
+    win.files.set_image(gradient_image(32, 32))
+    win.canvas.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is win.canvas)
+    chain = []
+    for _ in range(30):
+        QTest.keyClick(QApplication.focusWidget(), Qt.Key_Tab)
+        w = QApplication.focusWidget()
+        if w is win.canvas:
+            break
+        chain.append(w)
+    assert chain and chain[-1] is not None, "Tab never came back to the canvas"
+    assert not [w for w in chain if isinstance(w, QScrollArea)], [type(w).__name__ for w in chain]
+    assert win.task_panel.isAncestorOf(chain[1]), type(chain[1]).__name__   # x_t, then the Model box
