@@ -8,11 +8,11 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtGui import QGuiApplication, QImage
-from PySide6.QtWidgets import QDialog, QFileDialog, QHeaderView, QInputDialog, QMessageBox, QTreeView
+from PySide6.QtWidgets import QDialog, QFileDialog, QHeaderView, QInputDialog, QLabel, QMessageBox, QTreeView
 
 from .. import imageio
 
-__all__ = ["Dialogs", "IMAGE_FILTER", "SAVE_FILTERS", "file_dialog", "qimage_to_array", "array_to_qimage"]
+__all__ = ["Dialogs", "IMAGE_FILTER", "SAVE_FILTERS", "file_dialog", "quality_dialog", "qimage_to_array", "array_to_qimage"]
 
 #: Every extension the app reads (imageio.READ_EXTENSIONS, the one list): a hand-kept copy left out
 #: .jfif, .jpe and .pbm, so a JPEG saved by a browser as .jfif, which the app opens, was not listed.
@@ -77,6 +77,26 @@ def may_replace(dialogs, chosen: str, final) -> bool:
                            "What it holds now cannot be recovered.")
 
 
+#: What a title bar takes beside its text: the icon, the three buttons and the margins (openbox: about 90 px).
+TITLE_BAR_EXTRA = 120
+
+
+def quality_dialog(parent, fmt: str, default: int) -> QInputDialog:
+    """The JPEG or WebP quality question, wide enough for its title bar's text: at QInputDialog's own width
+    the window manager cut "JPEG quality — DPM Studio" to "JPEG qualit...DPM Studio" (seen under Xvfb)."""
+    dlg = QInputDialog(parent)
+    dlg.setWindowTitle(f"{fmt} quality")
+    dlg.setLabelText(f"{fmt} quality (1 = smallest, 100 = best):")
+    dlg.setInputMode(QInputDialog.IntInput)
+    dlg.setIntRange(1, 100)
+    dlg.setIntStep(1)
+    dlg.setIntValue(default)
+    shown = f"{dlg.windowTitle()} — {QGuiApplication.applicationDisplayName()}"   # as X11 titles it
+    # the dialog's layout sets its size from its contents (a minimum width on the dialog is overridden)
+    dlg.findChild(QLabel).setMinimumWidth(dlg.fontMetrics().horizontalAdvance(shown) + TITLE_BAR_EXTRA)
+    return dlg
+
+
 class Dialogs:
     """All user prompts in one place (tests swap this object for a scripted one)."""
 
@@ -97,9 +117,8 @@ class Dialogs:
         return path
 
     def quality(self, fmt: str, default: int) -> int | None:
-        q, ok = QInputDialog.getInt(self.parent, f"{fmt} quality", f"{fmt} quality (1 = smallest, 100 = best):",
-                                    default, 1, 100, 1)
-        return q if ok else None
+        dlg = quality_dialog(self.parent, fmt, default)
+        return dlg.intValue() if dlg.exec() == QDialog.Accepted else None
 
     def open_file(self, title: str, folder: str, flt: str) -> str | None:
         return _ask(file_dialog(self.parent, title, folder, flt))[0]

@@ -123,3 +123,21 @@ def test_every_tab_stop_from_the_canvas_is_a_control(qtbot, win):
     assert chain and chain[-1] is not None, "Tab never came back to the canvas"
     assert not [w for w in chain if isinstance(w, QScrollArea)], [type(w).__name__ for w in chain]
     assert win.task_panel.isAncestorOf(chain[1]), type(chain[1]).__name__   # x_t, then the Model box
+
+
+def test_the_quality_question_is_wide_enough_for_its_title(qtbot):
+    """Saving as JPEG or WebP asks the quality in a dialog whose title bar read "JPEG qualit...DPM Studio":
+    QInputDialog's own width is narrower than "JPEG quality — DPM Studio" and the buttons beside it."""
+    from PySide6.QtGui import QGuiApplication
+
+    from dpm_studio.gui.dialogs import quality_dialog
+
+    for fmt in ("JPEG", "WebP"):
+        dlg = quality_dialog(None, fmt, 95)
+        qtbot.addWidget(dlg)
+        dlg.show()
+        qtbot.waitExposed(dlg)
+        title = f"{fmt} quality \u2014 {QGuiApplication.applicationDisplayName()}"
+        assert dlg.width() >= dlg.fontMetrics().horizontalAdvance(title) + 100, (fmt, dlg.width())
+        assert dlg.intValue() == 95 and (dlg.intMinimum(), dlg.intMaximum()) == (1, 100)
+        dlg.reject()
