@@ -12,6 +12,8 @@ a run needs, decided once for every front end:
   over all of it beyond 2048 x 2048 blocks' worth), the one region every front end uses;
 - the quantisation levels for censored clipping from the source's bit depth (255 for an
   8-bit file, 65535 for 16-bit, 2^32 - 1 for floats), unless the request names them;
+- an inpainting's grain (``grain="match"``): the noise law of the known pixels
+  (:func:`~.grain.grain_law`), recorded in the request for the run to give the fill;
 - the mask a run fills (:func:`~.masks.prepare_mask`: hard, or soft with ``soft_mask``,
   then feathered by ``feather`` px), and the verdicts on it: empty is refused, whole or
   nearly whole gets a note, a photograph's histogram (:func:`~.masks.check_mask`) is refused
@@ -39,6 +41,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ..machine.devices import native_bf16
+from .grain import grain_law
 from .masks import check_mask, mask_digest, prepare_mask
 from .noise import estimate_noise_sigma
 from .noise_law import resolve_noise
@@ -198,6 +201,8 @@ def resolve(request: _Request, image=None, mask=None, source: Source | None = No
         if not plan:
             raise ValueError("the mask is empty: there is nothing to inpaint")
         photo = check_mask(mask, soft=bool(req.soft_mask))  # a photograph given as the mask: refused when hard
+        if req.grain == "match" and req.grain_law is None:   # the known pixels' noise, for the fill
+            req = replace(req, grain_law=grain_law(img, m == 0))
         return Job(req, img, alpha, m, plan, source, notes=(photo,) if photo else _mask_notes(m))
     # a region denoise (None: the whole image): the mask read by inpainting's rules, a photograph refused
     weights = region_weights(req.region, mask, (H, W), soft=bool(req.soft_mask), feather=float(req.feather))

@@ -91,6 +91,7 @@ BOOT = 200                        # bootstrap resamples of those regions
 MIN_TILES = 16                    # fewer regions than this: the line fit's own standard errors
 WINDOW_TILES = 1_000_000          # window i's regions are numbered from WINDOW_TILES i
 REGION_Z = 1.5                    # after the first pass, regions this many s.e. louder than the fit are left out
+KNOWN_R = 3                       # a block's level reads 7 x 7 blocks around it: all of them must be known
 
 
 @dataclass(frozen=True)
@@ -190,9 +191,11 @@ def _unclipped_level(m, a, b, steps=12):
     return x
 
 
-def _blocks(z: np.ndarray, tile0: int = 0):
+def _blocks(z: np.ndarray, tile0: int = 0, known: np.ndarray | None = None):
     """Haar coefficients of 2 x 2 blocks: (level, hh, structure energy, unclipped, region) maps;
-    region numbers the TILE x TILE squares of blocks, from ``tile0``."""
+    region numbers the TILE x TILE squares of blocks, from ``tile0``. ``known`` (the pixels' map,
+    True = measured): a block is used only when every pixel its level and structure read is known
+    (within KNOWN_R blocks), so a hole's content never enters the fit."""
     H2, W2 = z.shape[0] - z.shape[0] % 2, z.shape[1] - z.shape[1] % 2
     z = np.asarray(z[:H2, :W2], dtype=np.float64)
     p00, p01, p10, p11 = z[0::2, 0::2], z[0::2, 1::2], z[1::2, 0::2], z[1::2, 1::2]
@@ -201,6 +204,10 @@ def _blocks(z: np.ndarray, tile0: int = 0):
     lh = (p00 - p01 + p10 - p11) / 2
     mean = (p00 + p01 + p10 + p11) / 4
     unclipped = (p00 > 0) & (p01 > 0) & (p10 > 0) & (p11 > 0) & (p00 < 1) & (p01 < 1) & (p10 < 1) & (p11 < 1)
+    if known is not None:
+        k = np.asarray(known[:H2, :W2], dtype=np.float64)
+        k = k[0::2, 0::2] * k[0::2, 1::2] * k[1::2, 0::2] * k[1::2, 1::2]
+        unclipped &= _box(k, KNOWN_R) > 1 - 1e-9
     # The level: the block's own mean read through its 7 x 7 neighbourhood by a quadratic
     # (Savitzky-Golay) smoother, exact on a ramp and on a bend. The 3 x 3 box mean used before
     # read a dark dip brighter than it is and a bright crest darker, so the dark bins (made of
@@ -492,8 +499,10 @@ def _fit_channel(level, hh, structure, unclipped, tile=None, bins=BINS, quant=0.
                       tuple(int(c) for c in n[sel]))
 
 
-def fit_noise_level(image: np.ndarray, bins: int = BINS, max_pixels: int = MAX_PIXELS) -> NoiseFit | None:
-    """Fit var = a x + b to the noise of ``image`` ((H, W) or (H, W, C), in [0, 1]).
+def fit_noise_level(image: np.ndarray, bins: int = BINS, max_pixels: int = MAX_PIXELS,
+                    known: np.ndarray | None = None) -> NoiseFit | None:
+    """Fit var = a x + b to the noise of ``image`` ((H, W) or (H, W, C), in [0, 1]); with ``known``
+    ((H, W) bool) to its known pixels only (an inpainting's surroundings: core/run/grain.py).
 
     Beyond ``max_pixels`` per channel a regular grid of 256 x 256 windows over the whole
     image is read. Returns None when the image has too few smooth blocks to measure (a tiny or
@@ -505,16 +514,19 @@ def fit_noise_level(image: np.ndarray, bins: int = BINS, max_pixels: int = MAX_P
         return None
     per = []
     pooled = [[], [], [], [], [], []]
+    C = img.shape[2]
     windows = _windows(img, max_pixels)
-    sample = np.asarray(windows[0][:64, :64], dtype=np.float64) * 255
+    masks = [None] * len(windows) if known is None else _windows(np.asarray(known, bool), max_pixels)  # alike
+    sample = windows[0][:64, :64] if known is None else windows[0][masks[0]][:4096]
+    sample = np.asarray(sample, dtype=np.float64) * 255
     quant = 1 / 12 / 255 ** 2 if np.allclose(sample, np.round(sample), atol=1e-3) else 0.0  # an 8-bit file
     # Small images: the blocks at all four offsets (1.78 times the information of one).
     offsets = ((0, 0), (0, 1), (1, 0), (1, 1)) if img.shape[0] * img.shape[1] * 4 <= max_pixels else ((0, 0),)
     overlap = 2.25 if len(offsets) == 4 else 1.0
-    chans = [[np.concatenate(m) for m in zip(*(_blocks(w[dy:, dx:, c], WINDOW_TILES * i)
-                                               for i, w in enumerate(windows) for dy, dx in offsets))]
-             for c in range(img.shape[2])]
-    C = len(chans)
+    chans = [[np.concatenate(m) for m in zip(*(_blocks(w[dy:, dx:, c], WINDOW_TILES * i,
+                                                       None if k is None else k[dy:, dx:])
+                                               for i, (w, k) in enumerate(zip(windows, masks)) for dy, dx in offsets))]
+             for c in range(C)]
     for c, maps in enumerate(chans):
         # Colour: texture is shared by the channels, noise is not, so the mean product of a
         # block's diagonal details across channels measures the texture left in them.

@@ -20,6 +20,7 @@ from typing import ClassVar
 
 from ..files.cardschema import is_image_card
 from ..math.choices import INPAINT_MODE_ALIASES, INPAINT_MODES, INPAINT_STARTS, VARIANCES  # the math owns them
+from .grain import GRAINS, check_grain_law
 from .noise_law import NOISES, check_noise
 from .regions import MARGIN
 from .settings import check, is_real, is_whole, setting, spec_of
@@ -204,6 +205,15 @@ class InpaintRequest(_MaskedRequest):
                                         flag="--jump-n")
     context: int = setting(48, "context", "pixels of known surroundings around each masked region",
                            lo=0, hi=4096, unit="pixels")
+    # The fill's grain (core/run/grain.py): "match" gives the filled pixels the noise the known pixels
+    # carry (var = a x + b per channel, fitted to them: ``grain_law``, recorded), "none" leaves the
+    # model's clean fill. Default match: a hole in a grainy photo otherwise shows as a smooth patch; on
+    # a clean photo the fit finds nothing worth adding and the fill is unchanged.
+    grain: str = setting("match", "grain", "match: give the fill the noise of its surroundings (fitted to the "
+                         "known pixels, at each filled pixel's own brightness; nothing on a clean photo); none: "
+                         "leave the fill clean (e.g. to denoise afterwards)", choices=GRAINS)
+    grain_law: dict | None = None
+
     def __post_init__(self):
         self.mode = INPAINT_MODE_ALIASES.get(self.mode, self.mode) if isinstance(self.mode, str) else self.mode
         if self.mode == "exact":
@@ -224,12 +234,15 @@ class InpaintRequest(_MaskedRequest):
                              "set the start to noise")
         if self.smc and self.jump_length and int(self.jump_n_sample) > 1:
             raise ValueError("sequential Monte Carlo cannot weigh resampling jumps: set the jump length to 0")
+        check_grain_law(self.grain_law)
         return self
 
     def metadata(self, loaded=None, **extra):
         out = super().metadata(loaded, **extra)
         if self.start != "harmonic":
             out.pop("start_sigma")
+        if self.grain != "match" or self.grain_law is None:
+            out.pop("grain_law")
         return out
 
 
@@ -433,6 +446,8 @@ def request_of_record(record: dict):
         settings["region"] = tuple(settings["region"])
     if task == "denoise" and "clip_steps" not in record:   # recorded since a card may say them: before, always 2
         settings["clip_steps"] = CLIP_STEPS
+    if task == "inpaint" and "grain" not in record:   # recorded since the fill may have grain: before, none
+        settings["grain"] = "none"
     return request_for(task, **settings)
 
 

@@ -29,6 +29,7 @@ import numpy as np
 import torch
 
 from ..math.conditioning import Condition, Denoise, Inpaint, censored_mean
+from .grain import with_grain
 from .noise_law import noise_law
 from .jobs import Job, Source, as_hwc, check_model, resolve
 from ..machine.memory import check_run
@@ -242,7 +243,7 @@ def _with_precision(loaded, precision: str, device):
 # denoising trajectory of one view and four grey draws with clipped pixels taken as values, and
 # fp32 arithmetic. What a departure implies follows the request's own rules (no jumps: one pass).
 KEYWORD_FORM = {
-    "inpaint": {"steps": None, "jump_length": 0, "soft_mask": True, "precision": "fp32"},
+    "inpaint": {"steps": None, "jump_length": 0, "soft_mask": True, "precision": "fp32", "grain": "none"},
     "denoise": {"method": "sample", "ensemble": 1, "grey_draws": GREY_MMSE_DRAWS, "clipping": "ignore",
                 "soft_mask": True, "precision": "fp32"},
     "sample": {"precision": "fp32"},
@@ -308,7 +309,7 @@ def run_task(loaded, task, image: np.ndarray | None = None, *, mask: np.ndarray 
                            draws=None if rec.done else piece.each(rec.x),
                            draws_x0=None if rec.done else piece.each(rec.x0))
         return
-    gen = _finite(_inpaint(loaded, job) if req.task == "inpaint" else _denoise(loaded, job), req)
+    gen = _finite(with_grain(_inpaint(loaded, job), job) if req.task == "inpaint" else _denoise(loaded, job), req)
     if job.region is not None:  # a region's crop, placed back into the whole image
         gen = job.region.place(gen)
     alpha = job.alpha
