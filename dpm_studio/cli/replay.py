@@ -74,8 +74,9 @@ def record_argv(record: dict, image=None, mask=None, output=PLACEHOLDER_OUT, che
     defaults = {f.name: f.default for f in fields(REQUESTS[task])}
     for f in fields(cls):
         name, value = f.name, getattr(req, f.name)
-        if name in ("device", "size", "noise_fit") or value is None or value == defaults[name]:
-            continue   # the device and size above; the noise's fit is what the noise law says
+        if name in ("device", "size", "noise_fit", "grain_law") or value is None or value == defaults[name]:
+            continue   # the device and size above; the noise's fit is what the noise law says; the grain's law
+            # is fitted again to the same input's known pixels (deterministic: the same law, the same pixels)
         if name not in names:
             raise ValueError(f"the run's {name} = {value!r} has no command-line option: replay it with the Python "
                              "API (dpm_studio.api)")
