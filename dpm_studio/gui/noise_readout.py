@@ -3,13 +3,15 @@
 :class:`NoiseReadout` (``window.noise``) subscribes to the session: each document opened, and
 each change of its pixels (Accept, undo, redo), gets its own noise level, measured and shown;
 none is carried over from the last image. Undo or redo of an accepted denoise also brings back
-the noise choice its run was made with (the choice is part of the run and of undo).
+the noise choice its run was made with, and of an accepted inpainting its grain (each choice is part
+of the run and of undo).
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Slot
 
+from .model.session import run_grain
 from ..core.run.noise import estimate_noise_sigma
 
 __all__ = ["NoiseReadout"]
@@ -61,6 +63,7 @@ class NoiseReadout(QObject):
         if e is not None and e.kind == "image":
             tp = self.w.task_panel
             tp.noise_controls.restore(e.run, self.session.doc.noise_sigma * 255.0, tp.sigma)
+            tp.pages["inpaint"].set_grain(run_grain(e.run))   # an inpainting's grain, likewise
 
     @Slot()
     def plot(self):

@@ -2,8 +2,8 @@
 ranges, suffixes and tooltips from the settings' one declaration (core/run/settings.py, through
 :func:`~.panels.declared`); the choice boxes' values are the declared choices.
 
-- :class:`InpaintPage`: where the hole starts from, the known-pixel rule and the resampling
-  jumps.
+- :class:`InpaintPage`: where the hole starts from, the known-pixel rule, the resampling
+  jumps and the fill's grain.
 - :class:`DenoisePage`: the noise model (the fitted curve or one sigma, :class:`~.noise_view.NoiseControls`),
   sigma with its estimate, and the method.
 - :class:`SamplePage`: the size of a drawn image, set by hand, to the model's training patch or to
@@ -18,12 +18,14 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSignalBlocker, Signal
 from PySide6.QtWidgets import (
-    QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QSpinBox, QWidget,
+    QCheckBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QSpinBox, QWidget,
 )
 
 from .noise_view import NoiseControls
 from .panels import _choice, declared
+from ..core.run.grain import GRAINS   # ("match", "none"): the check box's two states
 from ..core.run.requests import DenoiseRequest, InpaintRequest, SampleRequest
+from ..core.run.settings import spec_of
 
 __all__ = ["InpaintPage", "DenoisePage", "SamplePage"]
 
@@ -72,6 +74,16 @@ class InpaintPage(QWidget):
         jr.addWidget(self.jump_n, 1)
         form.addRow("Known pixels", self.mode)   # inpainting's own: they were under "More settings"
         form.addRow("Resample jumps", self.jump_row)
+        # The fill's grain (core/run/grain.py): ticked "match", unticked "none" (the declared choices); the
+        # tooltip is the declaration's. A check box, the rows without gaps: a fourth row of a combo box's
+        # height made the panel scroll at 1280 x 700 (tests/gui/test_defects_layout.py), 7 px over.
+        tip = spec_of(InpaintRequest, "grain").describe(_INPAINT.grain)
+        self.grain = QCheckBox("Match the photo's grain in the fill")
+        self.grain.setToolTip(tip[:1].upper() + tip[1:])
+        self.grain.setChecked(_INPAINT.grain == "match")
+        form.addRow(self.grain)
+        form.setContentsMargins(0, 0, 0, 0)
+        form.setVerticalSpacing(0)
 
     def forward(self) -> bool:
         """The forward-noised mode: the one with resampling jumps."""
@@ -80,6 +92,15 @@ class InpaintPage(QWidget):
     def exact(self) -> bool:
         """The exact mode: SMC is its weighing, and it starts from pure noise."""
         return self.mode.currentData() == "exact"
+
+    def grain_choice(self) -> str:
+        """The request's ``grain``: "match" ticked, "none" not."""
+        return GRAINS[0] if self.grain.isChecked() else GRAINS[1]
+
+    def set_grain(self, grain: str | None) -> None:
+        """Show ``grain`` (a run's, on undo or redo: :func:`~.model.session.run_grain`); None leaves it."""
+        if grain in GRAINS:
+            self.grain.setChecked(grain == GRAINS[0])
 
 
 class DenoisePage(QWidget):

@@ -62,6 +62,7 @@ class RunSettings:
     noise: str = "auto"                # denoising: "auto" (the fitted noise curve) or "constant" (sigma)
     noise_scale: float = _DENOISE.noise_scale  # denoising: the noise std told to the model, times this
     smc: bool = _INPAINT.smc            # inpainting, a sampled denoise: weigh the draws as SMC particles
+    grain: str = _INPAINT.grain         # inpainting: "match" (the photo's noise in the fill) or "none"
 
     @property
     def sigma(self) -> float | None:
@@ -73,7 +74,7 @@ class RunSettings:
         smc = dict(smc=self.smc) if self.task == "denoise" and self.method == "sample" else {}
         if self.task == "inpaint":
             return InpaintRequest(mode=self.mode, start=self.start, jump_length=self.jump_length,
-                                  jump_n_sample=self.jump_n_sample, smc=self.smc, **common)
+                                  jump_n_sample=self.jump_n_sample, smc=self.smc, grain=self.grain, **common)
         if self.task == "denoise":
             if self.noise == "constant":
                 return DenoiseRequest(sigma=self.sigma, noise="constant", noise_scale=self.noise_scale,
@@ -137,6 +138,7 @@ class TaskPanel(QWidget):
         outer.addWidget(task_box)
         ip, dp, sp = self.pages["inpaint"], self.pages["denoise"], self.pages["sample"]
         self.mode, self.start, self.jump_length, self.jump_n = ip.mode, ip.start, ip.jump_length, ip.jump_n
+        self.grain = ip.grain
         self._jump_row = ip.jump_row
         self.sigma, self.estimate, self.noise_controls = dp.sigma, dp.estimate, dp.noise_controls
         self.noise_note, self.method = dp.noise_note, dp.method
@@ -335,6 +337,7 @@ class TaskPanel(QWidget):
         jumps = (self.jump_length, self.jump_n)
         # the Inpaint page's own controls (shown only there; greyed for the other tasks as well)
         self.grey(self.mode, inpaint, "it is an inpainting setting")
+        self.grey(self.grain, inpaint, "it is an inpainting setting")
         forward = self.pages["inpaint"].forward()
         self.grey(self.start, inpaint and not self._exact(), "the exact mode always starts from pure noise"
                   if inpaint else "it is an inpainting setting")
@@ -402,6 +405,7 @@ class TaskPanel(QWidget):
             jump_n_sample=int(self.jump_n.value()) if forward else 1, smc=self._smc_on(),
             method=self.method.currentData(), start="noise" if self._exact() else self.start.currentData(),
             noise=self.noise_controls.noise(), noise_scale=self.noise_controls.scale(),
+            grain=self.pages["inpaint"].grain_choice(),
             variance=self.variance.currentData() if self._variance_applies() else "learned")
 
     def set_running(self, running: bool):

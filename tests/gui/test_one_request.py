@@ -39,6 +39,7 @@ CASES = [
     ("inpaint", {"steps": 5, "seed": 2, "feather": 2.0}),               # RePaint with jumps, feathered
     ("inpaint", {"steps": 4, "seed": 1, "samples": 2, "mode": "clamp-approx", "jump_length": 0}),
     ("inpaint", {"steps": 4, "seed": 5, "samples": 3, "mode": "exact"}),  # SMC, from noise
+    ("inpaint", {"steps": 3, "seed": 6, "grain": "none"}),  # the fill left clean
     ("sample", {"steps": 5, "seed": 4, "samples": 2, "size": (16, 24)}),
 ]
 # A setting the app has no widget for: the command line, the API and the job, replayed, agree.
@@ -118,6 +119,8 @@ def _set_app(win, task, settings, src, mask):
     for name, combo in (("mode", tp.mode), ("method", tp.method)):
         if name in s:
             combo.setCurrentIndex(combo.findData(s.pop(name)))
+    if "grain" in s:
+        tp.grain.setChecked(s.pop("grain") == "match")
     if "feather" in s:
         win.mask_panel.feather.setValue(s.pop("feather"))
     if "noise" in s:
