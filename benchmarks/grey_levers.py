@@ -84,6 +84,23 @@ from dpm_studio.core.run import noise_law as NL
 from dpm_studio.core.run.anscombe import GeneralizedAnscombe, gat
 ORIG_ANS = NL._anscombe
 ORIG_OV = tasks._one_view_with_censoring
+
+
+def prev_ov(loaded, ys, firsts, crops, s, greys=None, seeds=None):
+    """The second view before the grey one turned with a fresh draw (at ce034f6): mirrored, the same draw."""
+    from dpm_studio.core.math.sampling import mmse_estimate
+    flip = [f is not None for f in firsts]
+    x = mmse_estimate(loaded.diffusion, loaded.net, torch.cat([y.flip(3) if fl else y for y, fl in zip(ys, flip)]), s)
+    out = []
+    for xk, f, fl, crop in zip(torch.split(x, [y.shape[0] for y in ys]), firsts, flip, crops):
+        if not fl:
+            out.append(xk)
+            continue
+        clipped = torch.from_numpy(np.ascontiguousarray(tasks._clipped(crop), dtype=np.float32))
+        near = torch.nn.functional.max_pool2d(clipped[None, None], 2 * tasks.CENSOR_REACH + 1, 1, tasks.CENSOR_REACH) > 0
+        w = torch.where(near, 1.0, 0.5).to(xk)
+        out.append(w * xk.flip(3) + (1 - w) * f)
+    return torch.cat(out)
 CUR = {}
 def reset():
     for k, v in ORIG.items():
@@ -99,6 +116,8 @@ def variant(v):
     reset()
     tasks.CENSOR_REACH = 3
     tasks._one_view_with_censoring = ORIG_OV
+    if v == "prev":  # the grey second view mirrored with the same colour-difference draw (ce034f6)
+        tasks._one_view_with_censoring = prev_ov
     if v == "old":
         from dpm_studio.core.math.sampling import mmse_estimate
         tasks._one_view_with_censoring = lambda loaded, ys, firsts, crops, s: mmse_estimate(loaded.diffusion, loaded.net, torch.cat(ys), s)
@@ -106,6 +125,19 @@ def variant(v):
         tasks.CENSOR_REACH = int(v[2:])
     if v == "base":
         return
+    if v.startswith("sv:"):  # the second (final-pass) view: sv:GEO_DRAW_kK_wW (see second_view)
+        parts = v[3:].split("_")
+        cs = [float(q[1:]) for q in parts if q.startswith("c")]
+        parts = [q for q in parts if not q.startswith("c")]
+        c = cs[0] if cs else 1.0
+        if c != 1.0:  # the censoring pass told c times the std too (every tile of the test set is clipped)
+            def mi(piece, seed, grey_draws, _o=ORIG["_mmse_input"]):
+                y, s = _o(piece, seed, grey_draws)
+                return (y, s * c) if piece.how == "mean" else (y, s)
+            tasks._mmse_input = mi
+            k = float(([q for q in parts if q.startswith("k")] or ["k1"])[0][1:])
+            parts = [q for q in parts if not q.startswith("k")] + [f"k{k / c}"]
+        tasks._one_view_with_censoring = second_view(*parts)
     if v.startswith("k"):  # told scale on the grey-on-colour path
         k = float(v[1:])
         def mi(piece, seed, grey_draws, _o=ORIG["_mmse_input"]):
@@ -152,6 +184,53 @@ def variant(v):
             lum = (x * w[None, :, None, None].to(x)).sum(1, keepdim=True)
             return ORIG["_mmse_output"](piece, lum.expand(1, 3, *lum.shape[2:]).contiguous())
         tasks._mmse_output = mo
+
+def second_view(geo="flip", draw="same", *rest):
+    """The final pass of a clipped tile seen as GEO (flip, roll1, flipr1, tr, id) with the grey
+    path's colour-difference noise the censoring pass's (same), a fresh draw (new) or negated
+    (anti), told K times the std, averaged with weight W away from the clipped pixels."""
+    from dpm_studio.core.math.sampling import mmse_estimate
+    from dpm_studio.core.math.rng import make_generator
+    k = float(([q for q in rest if q.startswith("k")] or ["k1"])[0][1:])
+    wfar = float(([q for q in rest if q.startswith("w")] or ["w0.5"])[0][1:])
+    def fwd(t):
+        if geo == "flip": return t.flip(3)
+        if geo == "roll1": return torch.roll(t, (1, 1), (2, 3))
+        if geo == "flipr1": return torch.roll(t.flip(3), (1, 1), (2, 3))
+        if geo == "tr": return t.transpose(2, 3)
+        if geo == "r180": return torch.rot90(t, 2, (2, 3))
+        return t
+    def inv(t):
+        if geo == "flip": return t.flip(3)
+        if geo == "roll1": return torch.roll(t, (-1, -1), (2, 3))
+        if geo == "flipr1": return torch.roll(t, (-1, -1), (2, 3)).flip(3)
+        if geo == "tr": return t.transpose(2, 3)
+        if geo == "r180": return torch.rot90(t, -2, (2, 3))
+        return t
+    def ov(loaded, ys, firsts, crops, s):
+        out = []
+        for y, f, crop in zip(ys, firsts, crops):
+            if f is None:
+                out.append(mmse_estimate(loaded.diffusion, loaded.net, y, s))
+                continue
+            m = y.mean(1, keepdim=True)
+            if draw == "new":
+                y = tasks.grey_as_colour_noise(m.expand_as(y).contiguous(), s / 3 ** 0.5, make_generator(y.device, 777))[0]
+            elif draw == "anti":
+                y = 2 * m - y
+            x = inv(mmse_estimate(loaded.diffusion, loaded.net, fwd(y), s * k))
+            clipped = torch.from_numpy(np.ascontiguousarray(tasks._clipped(crop), dtype=np.float32))
+            R = tasks.CENSOR_REACH
+            near = torch.nn.functional.max_pool2d(clipped[None, None], 2 * R + 1, 1, R) > 0
+            wt = torch.where(near, 1.0, wfar)
+            if "r1" in geo:  # the wrapped seam: the censoring's estimate alone
+                seam = torch.zeros_like(wt, dtype=torch.bool)
+                seam[..., :2, :] = seam[..., -2:, :] = seam[..., :, :2] = seam[..., :, -2:] = True
+                wt = torch.where(seam & ~near, 0.0, wt)
+            wt = wt.to(x)
+            out.append(wt * x + (1 - wt) * f)
+        return torch.cat(out)
+    return ov
 
 def blend(model, y, a, b, k, views=1, pilot_views=1):
     from camera_noise import levels_blend

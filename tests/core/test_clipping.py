@@ -106,6 +106,16 @@ def test_cli_denoise_treats_clipped_pixels_as_censored(tmp_path):
     assert abs(means["censored"] - 0.03) < 0.5 * abs(means["ignore"] - 0.03)
 
 
+def _second_view_weight(clipped, r):
+    """The final pass's weight in a one-view run with a censoring pass: 1 within r px (square) of a
+    clipped pixel, 0.5 elsewhere (written out here, not the code's max-pool)."""
+    near = np.zeros_like(clipped)
+    for i, j in zip(*np.nonzero(clipped)):
+        near[max(i - r, 0):i + r + 1, max(j - r, 0):j + r + 1] = True
+    assert near.any() and not near.all()
+    return torch.from_numpy(np.where(near, 1.0, 0.5).astype(np.float32))
+
+
 def test_the_censoring_steps_last_estimate_is_the_identity_view(photos):
     """A clipped file with the 6-view default: 2 censoring passes and 5 more views (the censoring's
     last one-view estimate serves as the identity view, docs/speed.md), 7 network passes, and the
@@ -150,15 +160,38 @@ def test_the_censoring_steps_last_estimate_is_the_identity_view(photos):
     # One view: the mirrored view of the censored pixels, averaged with the censoring's estimate
     # except within CENSOR_REACH px of a clipped pixel (the final estimate alone there).
     mirrored = T.ensemble_mmse(photos.diffusion, photos.net, y.flip(3), s, 1).flip(3)
-    clipped = ((noisy == 0) | (noisy == 1)).any(2)
-    r = T.CENSOR_REACH
-    near = np.zeros_like(clipped)
-    for i, j in zip(*np.nonzero(clipped)):
-        near[max(i - r, 0):i + r + 1, max(j - r, 0):j + r + 1] = True
-    assert near.any() and not near.all()
-    w = torch.from_numpy(np.where(near, 1.0, 0.5).astype(np.float32))
+    w = _second_view_weight(((noisy == 0) | (noisy == 1)).any(2), T.CENSOR_REACH)
     np.testing.assert_allclose(rec.image, T._mmse_output(piece, w * mirrored + (1 - w) * first), atol=1e-5)
     assert np.abs(rec.image - T._mmse_output(piece, mirrored)).max() > 1e-3  # the censoring's estimate counts
     calls.clear()
     *_, rec = run_task(counted, req, np.full((32, 32, 3), 0.5, np.float32))
     assert len(calls) == 6
+
+
+def test_a_grey_tiles_second_view_is_turned_with_a_fresh_colour_draw(photos):
+    """A grey file on the colour model with one view after a censoring pass: the final pass sees the
+    censored pixels turned by 180 degrees with a fresh draw of the colour-difference noise (seeded
+    GREY_SECOND_DRAW past the tile's), not mirrored with the censoring pass's draw, and is averaged
+    with the censoring's estimate away from the clipped pixels (docs/camera-noise.md)."""
+    from dpm_studio.core.math.rng import make_generator
+    from dpm_studio.core.math.sampling import mmse_estimate
+    from dpm_studio.core.run import tasks as T
+    from dpm_studio.core.run.requests import DenoiseRequest
+
+    clean = np.clip(0.5 + 0.45 * np.sin(np.arange(32) / 4)[:, None] + np.zeros((32, 32)), 0, 1)
+    noisy = _file(clean.astype(np.float32), 25, 4)
+    assert ((noisy == 0) | (noisy == 1)).any()
+    req = DenoiseRequest(sigma=25 / 255, precision="fp32", seed=3, ensemble=1, clip_steps=1)
+    *_, rec = run_task(photos, req, noisy)
+    law = T.noise_law(req)
+    crop, first = T._uncensor_estimate(photos, noisy[:, :, None], law, 255, 3, "cpu", 1, 1)
+    piece = T._Piece(photos, crop, 1, "cpu", law)
+    y, s = T._mmse_input(piece, 3, 1)
+    fresh, _ = T.grey_as_colour_noise(y.mean(1, keepdim=True).expand_as(y).contiguous(), s / 3 ** 0.5,
+                                      make_generator(y.device, T.GREY_SECOND_DRAW + 3))
+    assert (fresh - y).abs().max() > 0.1 and torch.allclose(fresh.mean(1), y.mean(1), atol=1e-5)
+    turned = torch.rot90(mmse_estimate(photos.diffusion, photos.net, torch.rot90(fresh, 2, (2, 3)), s), -2, (2, 3))
+    mirrored = mmse_estimate(photos.diffusion, photos.net, y.flip(3), s).flip(3)
+    w = _second_view_weight((noisy == 0) | (noisy == 1), T.CENSOR_REACH)
+    np.testing.assert_allclose(rec.image, T._mmse_output(piece, w * turned + (1 - w) * first), atol=1e-5)
+    assert np.abs(rec.image - T._mmse_output(piece, w * mirrored + (1 - w) * first)).max() > 1e-3

@@ -466,27 +466,45 @@ def _clipped(crop: np.ndarray) -> np.ndarray:
 
 #: Pixels within this many of a clipped one take a one-view run's final estimate alone (below).
 CENSOR_REACH = 3
+#: A grey image on the colour model, one view after a censoring pass: the final pass sees the tile
+#: turned by 180 degrees with a fresh draw of the colour-difference noise (this added to the tile's
+#: seed), not mirrored with the censoring pass's draw, so the two estimates' errors are less alike.
+GREY_SECOND_DRAW = 7_919
 
 
-def _one_view_with_censoring(loaded, ys, firsts, crops, s) -> torch.Tensor:
+def _second_view(y, grey: bool, seed, s: float):
+    """The final pass's input for a tile whose censoring pass gave the first view, and how to undo
+    it: mirrored (colour), or turned by 180 degrees with fresh colour-difference noise (grey on the
+    colour model: ``y``'s channel mean is the grey observation, the added noise having mean 0)."""
+    if not grey:
+        return y.flip(3), lambda x: x.flip(3)
+    m = y.mean(1, keepdim=True).expand_as(y).contiguous()
+    gen = make_generator(y.device, GREY_SECOND_DRAW + (0 if seed is None else int(seed)))
+    return torch.rot90(grey_as_colour_noise(m, s / math.sqrt(3.0), gen)[0], 2, (2, 3)), \
+        lambda x: torch.rot90(x, -2, (2, 3))
+
+
+def _one_view_with_censoring(loaded, ys, firsts, crops, s, greys=None, seeds=None) -> torch.Tensor:
     """One view of each tile (``ys``, batched), for tiles whose censoring left an estimate (``firsts``)
-    the mirrored view, averaged with that estimate except within ``CENSOR_REACH`` px of a clipped pixel
+    a second view (:func:`_second_view`; ``greys``: which tiles are grey on the colour model, ``seeds``
+    their seeds), averaged with that estimate except within ``CENSOR_REACH`` px of a clipped pixel
     of the file (``crops``), where the censoring's estimate saw the clipped values and the final one
     alone is kept: a second view at no extra network pass. On 256 x 256 8-bit files with
     var = a x + b (photos-rgb-v2's 1 view after 1 censoring step): +0.02 dB on the five test images in
-    grey, +0.03 in colour, +0.03 on 12 held-out wallpaper photos in grey (docs/camera-noise.md)."""
-    flip = [f is not None for f in firsts]
-    v = torch.cat([y.flip(3) if fl else y for y, fl in zip(ys, flip)])
-    x = mmse_estimate(loaded.diffusion, loaded.net, v, s)
+    grey, +0.03 in colour, +0.03 on 12 held-out wallpaper photos in grey; the grey view turned with a
+    fresh draw rather than mirrored with the same: +0.006 / +0.015 more (docs/camera-noise.md)."""
+    views = [_second_view(y, g, sd, s) if f is not None else (y, None)
+             for y, f, g, sd in zip(ys, firsts, greys or [False] * len(ys), seeds or [None] * len(ys))]
+    x = mmse_estimate(loaded.diffusion, loaded.net, torch.cat([v for v, _ in views]), s)
     out = []
-    for xk, f, fl, crop in zip(torch.split(x, [y.shape[0] for y in ys]), firsts, flip, crops):
-        if not fl:
+    for xk, f, (_, undo), crop in zip(torch.split(x, [y.shape[0] for y in ys]), firsts, views, crops):
+        if f is None:
             out.append(xk)
             continue
         clipped = torch.from_numpy(np.ascontiguousarray(_clipped(crop), dtype=np.float32))
         near = torch.nn.functional.max_pool2d(clipped[None, None], 2 * CENSOR_REACH + 1, 1, CENSOR_REACH) > 0
         w = torch.where(near, 1.0, 0.5).to(xk)
-        out.append(w * xk.flip(3) + (1 - w) * f)
+        out.append(w * undo(xk) + (1 - w) * f)
     return torch.cat(out)
 
 
@@ -496,7 +514,7 @@ def _denoise_mmse(loaded, job: Job, blender):
     law, seed, device, grey_draws = noise_law(req), req.seed, req.device, req.grey_draws
     views = int(req.ensemble)
     for group in tile_batches(boxes, int(req.tile_batch)):
-        parts, ys, firsts, tops, s = [], [], [], [], None
+        parts, ys, firsts, tops, s, greys, seeds = [], [], [], [], None, [], []
         for k in group:
             top, left, bottom, right = boxes[k]
             tile_seed = None if seed is None else seed + k
@@ -510,6 +528,8 @@ def _denoise_mmse(loaded, job: Job, blender):
             ys.append(y)
             firsts.append(first if z is None else None)  # a topped-up identity view is made anew
             tops.append(z)
+            greys.append(piece.how == "mean")
+            seeds.append(tile_seed)
         first = None
         if views > 1 and any(f is not None for f in firsts):
             # The identity view: the censoring's last estimate, or made now for a tile without clipping.
@@ -518,7 +538,7 @@ def _denoise_mmse(loaded, job: Job, blender):
         z = None if tops[0] is None else torch.cat(tops, dim=1)
         if views == 1 and any(f is not None for f in firsts):
             x0_all = _one_view_with_censoring(loaded, ys, firsts, [img[boxes[k][0]:boxes[k][2], boxes[k][1]:boxes[k][3]]
-                                                                  for k in group], s)
+                                                                  for k in group], s, greys, seeds)
         else:
             x0_all = ensemble_mmse(loaded.diffusion, loaded.net, torch.cat(ys), s, views, first, z)
         for (k, piece, n), x0 in zip(parts, torch.split(x0_all, [p[2] for p in parts])):
