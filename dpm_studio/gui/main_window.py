@@ -38,6 +38,7 @@ from .qtfix import protect_singletons
 from .run_control import RunController, unsaved_changes, unsaved_with_mask
 from .runner import TaskRunner
 from .safe_settings import guard_save, open_settings
+from .status_bar import StatusBar
 from .model.session import Session
 from .task_panel import TaskPanel
 
@@ -132,7 +133,8 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.plots], [210], Qt.Vertical)
         self.resizeDocks([self.side_dock], [330], Qt.Horizontal)
 
-        sb = self.statusBar()
+        sb = StatusBar(self)   # a message too long ends in an ellipsis, whole in its tooltip
+        self.setStatusBar(sb)
         self.pixel_label = QLabel("")
         self.pixel_label.setMinimumWidth(300)
         self.zoom_label = QLabel("")

@@ -141,3 +141,24 @@ def test_the_quality_question_is_wide_enough_for_its_title(qtbot):
         assert dlg.width() >= dlg.fontMetrics().horizontalAdvance(title) + 100, (fmt, dlg.width())
         assert dlg.intValue() == 95 and (dlg.intMinimum(), dlg.intMaximum()) == (1, 100)
         dlg.reject()
+
+
+def test_a_status_message_too_long_ends_in_an_ellipsis_and_is_whole_in_the_tooltip(qtbot, win):
+    """The run's status with the noise note was cut mid-word at the pixel readout: "...var = 0.00985 x +
+    0.00036 (std 4.8 at black, 2" (seen under Xvfb): no sign that more was said, and no way to read it."""
+    from gui_helpers import gradient_image
+
+    win.files.set_image(gradient_image(32, 32))
+    sb = win.statusBar()
+    text = ("Running denoise with photos-rgb-v2\u2026  Note: estimated noise: poisson-gaussian, var = 0.00985 x + "
+            "0.00036 (std 4.8 at black, 25.0 at white, 0-255 units).  Note: " + "more words " * 20)
+    sb.showMessage(text)
+    shown = super(type(sb), sb).currentMessage()   # what Qt paints
+    assert shown.endswith("\u2026") and sb.fontMetrics().horizontalAdvance(shown) <= sb.room(), shown
+    room_left = min(w.geometry().x() for w in (win.pixel_label, win.info_label, win.zoom_label) if w.isVisible())
+    assert sb.fontMetrics().horizontalAdvance(shown) <= room_left, (shown, room_left)
+    assert sb.toolTip() == text and sb.currentMessage() == text
+    sb.showMessage("Saved out.png")   # a short one is shown whole, with no tooltip
+    assert super(type(sb), sb).currentMessage() == "Saved out.png" and sb.toolTip() == ""
+    sb.clearMessage()
+    assert sb.currentMessage() == ""
