@@ -185,3 +185,55 @@ def test_x0_estimate_from_the_mean_head_equals_the_full_kernel():
             plain = d.x0_estimate(lambda a, b: net(a, b), x, 250.0)
         assert torch.allclose(fast, full, atol=1e-4, rtol=1e-4), par
         assert torch.allclose(plain, full, atol=1e-4, rtol=1e-4), par
+
+
+def test_upsample_conv_at_inference_is_the_upsampled_convolution():
+    """At inference the U-Net's upsampling convolution runs as one stride-2 transposed convolution
+    on the low-resolution input (nets_image.upsample_conv): it must equal the 3 x 3 convolution of
+    the nearest-upsampled input (odd sizes, the borders included), and a whole U-Net's pass must equal
+    the pass with the upsample and convolution written out. With gradients on, training's path runs."""
+    import torch.nn.functional as F
+
+    from dpm_studio.core.math import nets_image
+
+    from torch.overrides import TorchFunctionMode
+
+    class Calls(TorchFunctionMode):
+        def __init__(self):
+            super().__init__()
+            self.names = set()
+
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            self.names.add(getattr(func, "__name__", str(func)))
+            return func(*args, **(kwargs or {}))
+
+    conv = torch.nn.Conv2d(5, 7, 3, padding=1)
+    h = torch.randn(2, 5, 7, 9)
+    with torch.no_grad():
+        ref = conv(F.interpolate(h, scale_factor=2, mode="nearest"))
+        with Calls() as calls:
+            fast = nets_image.upsample_conv(conv, h)
+    assert "conv_transpose2d" in calls.names and "interpolate" not in calls.names   # no upsampled copy
+    with torch.no_grad():
+        cl = nets_image.upsample_conv(conv.to(memory_format=torch.channels_last),
+                                      h.contiguous(memory_format=torch.channels_last))
+    assert fast.shape == ref.shape == (2, 7, 14, 18)
+    assert torch.allclose(fast, ref, atol=1e-5, rtol=1e-5)
+    assert torch.allclose(cl, ref, atol=1e-5, rtol=1e-5)
+    with torch.enable_grad():
+        trained = nets_image.upsample_conv(conv, h)
+    assert trained.grad_fn is not None and "Convolution" in type(trained.grad_fn).__name__
+    assert torch.allclose(trained, ref, atol=1e-5, rtol=1e-5)
+
+    _, net = make("unet-basis", channels=3)
+    randomise(net)
+    x = torch.randn(1, 3, 20, 28)
+    written_out = lambda c, v: c(F.interpolate(v, scale_factor=2, mode="nearest"))  # noqa: E731
+    with torch.no_grad():
+        out = net(x, torch.tensor([300.0]))
+        try:
+            nets_image.upsample_conv, kept = written_out, nets_image.upsample_conv
+            plain = net(x, torch.tensor([300.0]))
+        finally:
+            nets_image.upsample_conv = kept
+    assert torch.allclose(out, plain, atol=1e-4, rtol=1e-4)
