@@ -140,6 +140,7 @@ class DenoisePage(QWidget):
         form.addRow("Noise std", srow)
         self.noise_note = QLabel("estimated on the image you open")   # not a blank row before one is open
         self.noise_note.setStyleSheet("color: #8a8a8a;")
+        self.noise_note.setWordWrap(True)   # "this image shows no measurable noise" was cut in a narrow dock
         self.noise_note.setToolTip("Measured on the opened image (median absolute deviation of the finest "
                                    "wavelet details); set it yourself if you know better")
         form.addRow("", self.noise_note)

@@ -162,3 +162,23 @@ def test_a_status_message_too_long_ends_in_an_ellipsis_and_is_whole_in_the_toolt
     assert super(type(sb), sb).currentMessage() == "Saved out.png" and sb.toolTip() == ""
     sb.clearMessage()
     assert sb.currentMessage() == ""
+
+
+def test_the_controls_notes_wrap_in_a_narrow_window(qtbot, win):
+    """In a window 760 px wide the model's line read "photos-rgb-v2, T = 1000 · comes with the ap" and the
+    noise note "this image shows no measurable r" (seen under Xvfb): cut mid-word, with nothing to say so."""
+    import numpy as np
+    from PySide6.QtWidgets import QLabel
+
+    win.files.set_image(np.full((32, 32, 3), 0.5, np.float32))   # flat: "no measurable noise"
+    win.task_panel.set_task("denoise")
+    win.resize(760, 480)
+    note = win.task_panel.pages["denoise"].noise_note
+    labels = [note] + [w for w in win.task_panel.findChildren(QLabel) if "T = " in w.text()]
+    assert len(labels) == 2 and "no measurable noise" in note.text(), [w.text() for w in labels]
+    for label in labels:
+        qtbot.waitUntil(label.isVisible)
+        qtbot.wait(50)
+        lines = max(1, label.height() // label.fontMetrics().lineSpacing())
+        need = label.fontMetrics().horizontalAdvance(label.text())
+        assert label.wordWrap() and need <= label.width() * lines, (label.text(), label.width(), lines)
