@@ -42,3 +42,42 @@ def test_bf16_runs_in_bf16_and_denoises_as_well(photos):
 def test_an_unknown_precision_is_refused():
     with pytest.raises(ValueError, match="precision"):
         DenoiseRequest(sigma=0.1, precision="fp8").validate()
+
+
+def test_frozen_passes_match_the_autocast_pass_and_an_inpainting_repeats_to_the_bit(photos):
+    """Inpainting's bf16 passes run a frozen TorchScript trace per shape (core/run/frozen.py): its
+    output must equal the eager autocast pass within a bf16 step, the trace must be made once per
+    shape and be used (a run must not trace again, nor fall back), a second run with the same seed
+    must give the same pixels, and gradients, several times per batch and fp32 must keep the eager pass."""
+    import torch
+
+    from dpm_studio.core.run import frozen
+    from dpm_studio.core.run.requests import InpaintRequest
+
+    net = photos.net
+    frozen.forget(net)
+    x = torch.randn(1, 3, 40, 48)
+    t = torch.full((1,), 300.0)
+    eager, fast = _Bf16Net(net), _Bf16Net(net, frozen=True)
+    with torch.no_grad():
+        ref, out = eager(x, t), fast(x, t)
+        assert len(frozen._FROZEN[net]) == 1 and None not in frozen._FROZEN[net].values()
+        assert not list(next(iter(frozen._FROZEN[net].values())).parameters())  # frozen: weights are constants
+        assert torch.allclose(out, ref, atol=0.07, rtol=0.02) and not torch.equal(out, ref)  # the trace ran
+        mean_head = fast(x, t, outputs=3)
+        assert mean_head.shape == (1, 3, 40, 48) and torch.allclose(mean_head, ref[:, :3], atol=0.07, rtol=0.02)
+        assert frozen.frozen_pass(net, x, torch.tensor([300.0, 20.0])) is None  # two times: not the trace's function
+    x2 = x.clone().requires_grad_(True)
+    assert frozen.frozen_pass(net, x2.to(torch.bfloat16), t) is None  # gradients: the eager pass
+    frozen.forget(net)
+
+    img = np.random.default_rng(1).random((72, 72, 3)).astype(np.float32)
+    mask = np.zeros((72, 72), np.float32)
+    mask[30:42, 30:42] = 1
+    runs = [list(run_task(photos, InpaintRequest(seed=3, steps=4), img, mask=mask))[-1].image for _ in range(2)]
+    passes = frozen._FROZEN[net]
+    assert len(passes) == 1 and None not in passes.values()  # one shape, traced once, used twice
+    assert np.array_equal(runs[0], runs[1])
+    fp32 = list(run_task(photos, InpaintRequest(seed=3, steps=4, precision="fp32"), img, mask=mask))[-1].image
+    assert np.abs(fp32 - runs[0]).max() < 0.05
+    frozen.forget(net)

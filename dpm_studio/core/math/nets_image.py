@@ -324,6 +324,7 @@ class UNet(nn.Module):
         nn.init.zeros_(self.conv_out.bias)
 
     partial_outputs = True  # forward(..., outputs=n) computes only the first n outputs per pixel
+    traceable = True  # a TorchScript trace per input shape and one t per batch is its forward (core/run/frozen.py)
 
     def forward(self, x: torch.Tensor, t: torch.Tensor, outputs: int | None = None) -> torch.Tensor:
         """Raw outputs (B, n_out, H, W); ``outputs`` = n: only the first n of them (a Gaussian

@@ -32,6 +32,7 @@ from ..math.conditioning import Condition, Denoise, Inpaint, censored_mean
 from .grain import with_grain
 from .noise_law import noise_law
 from .jobs import Job, Source, as_hwc, check_model, resolve
+from .precision import MIN_BF16_SIDE, _Bf16Net, _channels_last, _with_precision  # noqa: F401 (named here before)
 from ..machine.memory import check_run
 from ..math.rng import make_generator
 from .requests import CLIP_STEPS, InpaintRequest, _Request  # CLIP_STEPS: the default a card may change
@@ -185,56 +186,6 @@ class _Piece:
             yield rec, self.to_image(rec.x, average=rec.done), self.to_image(rec.x0)
 
 
-def _channels_last(net) -> None:
-    """Keep an image network's convolution weights channels-last (NHWC) for inference.
-
-    On the CPU the convolutions then skip layout conversions (one 256 x 256 photos-rgb
-    pass, one thread: 0.31 s instead of 0.67 s; docs/architectures.md), with outputs equal
-    to 3e-5."""
-    if any(p.dim() == 4 and not p.is_contiguous(memory_format=torch.channels_last) for p in net.parameters()):
-        net.to(memory_format=torch.channels_last)
-
-
-#: Below this many pixels on a side a network pass runs in fp32: images 1-4 px wide came out NaN
-#: in bf16 (a black image saved as a success).
-MIN_BF16_SIDE = 8
-
-
-class _Bf16Net:
-    """A network whose forward runs under bf16 autocast and returns fp32 (attributes pass through).
-
-    Where bf16 cannot serve, the pass runs in fp32 instead: an input under ``MIN_BF16_SIDE``
-    pixels on a side, or a bf16 pass that gave NaN or infinity from finite inputs."""
-
-    def __init__(self, net):
-        self.net = net
-
-    def __call__(self, x, t, **kwargs):
-        if x.dim() == 4 and min(x.shape[-2:]) < MIN_BF16_SIDE:
-            return self.net(x, t, **kwargs).float()
-        with torch.autocast(device_type=x.device.type, dtype=torch.bfloat16):
-            out = self.net(x, t, **kwargs)
-        out = out.float()
-        if not bool(torch.isfinite(out).all()) and bool(torch.isfinite(x).all()):
-            return self.net(x, t, **kwargs).float()
-        return out
-
-    def __getattr__(self, name):
-        return getattr(self.net, name)
-
-
-def _with_precision(loaded, precision: str, device):
-    """``loaded`` with its network in the arithmetic ``precision`` asks for ("auto": bf16 where
-    :func:`~dpm_studio.core.machine.devices.native_bf16`, else fp32)."""
-    from dataclasses import replace
-
-    from ..machine.devices import native_bf16
-
-    if precision == "bf16" or (precision == "auto" and native_bf16(device)):
-        return replace(loaded, net=_Bf16Net(loaded.net))
-    return loaded
-
-
 # The keyword form of run_task (a task name and its settings as keywords, the older form) runs a
 # request (core/run/requests.py), whose defaults are the app's and the command line's and are
 # written there only. Where this form always ran otherwise, its departures are listed per task, each
@@ -299,7 +250,9 @@ def run_task(loaded, task, image: np.ndarray | None = None, *, mask: np.ndarray 
     check_model(loaded, job)  # a grey model is refused on a colour image to inpaint
     check_run(loaded, job)  # refuse what will not fit, first
     _channels_last(loaded.net)
-    loaded = _with_precision(loaded, req.precision, req.device)
+    # Inpainting and sampling run many passes of one shape: frozen passes pay their trace there (a
+    # denoise runs one or two passes per tile, where the trace would cost more than it saves).
+    loaded = _with_precision(loaded, req.precision, req.device, frozen=req.task in ("inpaint", "sample"))
     if req.task == "sample":
         piece = _Piece(loaded, None, req.samples, req.device)
         shape = (req.samples, piece.channels, int(req.size[0]), int(req.size[1]))
