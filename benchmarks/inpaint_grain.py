@@ -14,6 +14,11 @@ hole (the grain the fill stands in for); the surroundings' (the 32 px frame arou
 std the true law gives at the fill's intensities (rms over its pixels). On the clean images: the law
 the fit finds there and the mean |match - none| over the hole, in 8-bit steps (target: under 1).
 
+--stopped adds the alternative not taken: the reverse trajectory (grain none) stopped at the last
+recorded step whose noise, sqrt(1 - alpha-bar_t) in image units, is nearest the photo's (the fitted law
+at the known pixels' mean intensity), its x_t put in the hole: the fill's std against the law at the
+finished fill's intensities, and its mean's shift from the finished fill (0-255 units).
+
 --png DIR writes before/after crops (the 128 x 128 around the hole, twice enlarged: the noisy photo,
 the fill with none, the fill with match).
 """
@@ -84,6 +89,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--checkpoint", default=default_checkpoint("inpaint"))
     p.add_argument("--png", type=Path, default=None)
+    p.add_argument("--stopped", action="store_true", help="also the trajectory stopped where its noise matches")
     args = p.parse_args()
     import torch
 
@@ -127,6 +133,50 @@ def main():
             args.png.mkdir(parents=True, exist_ok=True)
             strip = np.concatenate([np.pad(c, ((0, 0), (0, 8), (0, 0)), constant_values=1) for c in crops], 1)
             Image.fromarray((strip * 255 + 0.5).astype(np.uint8)).save(args.png / f"grain-{name}.png")
+    if args.stopped:
+        stopped(model, mask, hole, args.png)
+
+
+def stopped(model, mask, hole, png=None):
+    """The trajectory stopped where its noise matches the photo's (see the module's docstring)."""
+    import torch
+
+    from dpm_studio.core.run.grain import grain_law
+
+    std = float(model.card["data"].get("scale", {}).get("std", 1.0))
+    print("\n| image | stopped at t | x_t noise | photo's noise | fill, stopped | law at the fill | stopped / law | "
+          "mean shift |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for i, name in enumerate(TEST_IMAGES):
+        x = test_image(name)
+        x = x[:, :, None] if x.ndim == 2 else x
+        y = camera_file(x, A, B, seed=i + 1)
+        d = y.copy()
+        d[mask > 0] = 0.5
+        law = grain_law(d, mask == 0)
+        xbar = float(d[mask == 0].mean())
+        target = float(np.sqrt(np.mean([c["a"] * xbar + c["b"] for c in law["channels"]])))
+        recs, final = [], None
+        for rec in run_task(model, InpaintRequest(grain="none", seed=0), d, mask=mask):
+            if rec.done:
+                final = np.round(np.clip(rec.image, 0, 1) * 255) / 255
+            else:
+                ab = float(model.diffusion.alpha_bar(torch.tensor([float(rec.t)]))[0])
+                recs.append((float(rec.t), np.sqrt(1 - ab) * std, rec.image.copy(), rec.box))
+        t, s, img, (top, left, _, _) = min(reversed(recs), key=lambda r: abs(r[1] - target))   # the last nearest
+        out = y.copy()
+        out[hole] = np.round(np.clip(img[TOP - top:BOTTOM - top, TOP - left:BOTTOM - left], 0, 1) * 255) / 255
+        fill = hh_sigma(*(out[hole][:, :, c] for c in range(out.shape[2])))
+        at = float(np.sqrt(np.mean(A * final[hole] + B)) * 255)
+        shift = float((out[hole].mean() - final[hole].mean()) * 255)
+        print(f"| {name} | {t:.0f} | {s * 255:.1f} | {target * 255:.1f} | {fill:.2f} | {at:.2f} | {fill / at:.2f} | "
+              f"{shift:+.2f} |", flush=True)
+        if png:
+            from PIL import Image
+
+            strip = np.concatenate([np.pad(c, ((0, 0), (0, 8), (0, 0)), constant_values=1)
+                                    for c in (crop(final), crop(out))], 1)
+            Image.fromarray((strip * 255 + 0.5).astype(np.uint8)).save(png / f"stopped-{name}.png")
 
 
 if __name__ == "__main__":
