@@ -36,3 +36,14 @@ def error_line(e: BaseException) -> str:
     """``Type: first line of the message`` (at most 200 characters of it)."""
     text = str(e).splitlines()[0][:200] if str(e) else ""
     return f"{type(e).__name__}{': ' + text if text else ''}"
+
+
+def sentence(text) -> str:
+    """An error message in the one form every error takes, on the command line (after ``dpm-studio: error:``)
+    and in the app's error dialogs: a sentence ending in a full stop (a '?' or '!' kept; a trailing ':', ';'
+    or ',' becomes the full stop). The words are the raiser's own (one line on the command line, saying what
+    went wrong and what to do); only the end is made the same here, in one place, so no message can miss it."""
+    text = str(text).rstrip()
+    if not text or text[-1] in ".?!":
+        return text
+    return (text[:-1] if text[-1] in ":;," else text) + "."

@@ -18,7 +18,7 @@ class Parser(argparse.ArgumentParser):
     """argparse with its refusals as one line, like every other error (the usage is in --help)."""
 
     def error(self, message):
-        self.exit(2, f"dpm-studio: error: {message} (see {self.prog} --help)\n")
+        self.exit(2, f"dpm-studio: error: {message} (see {self.prog} --help).\n")
 
 
 def int_in(lo: int, hi: int, name: str = "a whole number"):
@@ -192,5 +192,5 @@ def device(text: str) -> str:
 def last_resort(e: BaseException, argv) -> int:
     """An error nobody anticipated: its traceback to the log, one line to stderr, exit 70 (EX_SOFTWARE)."""
     note = log_error(e, argv)
-    print(f"dpm-studio: internal error: {error_line(e)} ({note}; please report it)", file=sys.stderr)
+    print(f"dpm-studio: internal error: {error_line(e)} ({note}; please report it).", file=sys.stderr)
     return 70

@@ -28,6 +28,7 @@ import sys
 from pathlib import Path
 
 from ..imageio import READ_EXTENSIONS, WRITE_FORMATS
+from ..errorlog import sentence
 from .common import Progress
 
 __all__ = ["is_batch", "run", "collect_inputs", "output_path", "find_mask", "BatchProgress", "summary",
@@ -399,7 +400,7 @@ def run(args, task: str) -> int:
                 prog.line(f"dpm-studio: skipped: {msg}")
                 continue
             failed.append((f.name, msg))
-            prog.line(f"dpm-studio: failed: {f.name}: {msg}")
+            prog.line(f"dpm-studio: failed: {f.name}: {sentence(msg)}")
             if getattr(e, "errno", None) in _DISK_GONE and k + 1 < len(todo):  # the rest would fail the same way
                 left = len(todo) - k - 1
                 prog.line(f"dpm-studio: the batch stops: {left} image{'s' * (left > 1)} not run; free some space or "

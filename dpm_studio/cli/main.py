@@ -22,6 +22,7 @@ from .. import __version__
 from . import args as A
 from . import common, replay, restore, train
 from .common import UserError
+from ..errorlog import sentence
 
 
 # -- checkpoints ---------------------------------------------------------------------------
@@ -78,9 +79,13 @@ def cmd_selftest(args) -> int:
     if out is not None and os.path.lexists(out) and not os.path.isdir(out):  # said "a.png: File exists"
         raise UserError(f"--output-dir {out} is not a folder: give a folder (made if missing) for the results")
     try:
-        from ..gui.selftest import main as selftest
+        from ..gui.selftest import FILES, main as selftest
     except ImportError as e:
         raise UserError(f"the desktop app cannot start: {e}") from None
+    there = sorted(n for n in FILES.values() if out is not None and os.path.lexists(os.path.join(out, n)))
+    if there:   # the one rule for an output that exists (restore.existing_output); the self-test has no --overwrite
+        raise UserError(f"--output-dir {out} holds {', '.join(there)}, which the self-test writes: give a new or "
+                        "empty folder")
     return selftest(timeout_s=args.timeout, steps=args.steps, output_dir=args.output_dir, keep=args.keep,
                     offscreen=args.offscreen)
 
@@ -209,10 +214,10 @@ def _main(argv) -> int:
     cmd = args.cmd or "gui"
     refused = A.empty_value(parser, args)
     if refused:
-        print(f"dpm-studio: error: {refused}", file=sys.stderr)
+        print(f"dpm-studio: error: {sentence(refused)}", file=sys.stderr)
         return 2
     if cmd == "train" and args.minutes is None and args.steps is None:
-        print("dpm-studio: error: train needs --minutes or --steps", file=sys.stderr)
+        print("dpm-studio: error: train needs a budget: give --minutes or --steps.", file=sys.stderr)
         return 2
     from ..core.files.cardschema import CheckpointError  # not .checkpoint: it brings torch, which `gui` defers
     from ..imageio import ImageIOError
@@ -224,14 +229,14 @@ def _main(argv) -> int:
     try:
         return COMMANDS[cmd](args)
     except (UserError, CheckpointError, ImageIOError) as e:
-        print(f"dpm-studio: error: {e}", file=sys.stderr)
+        print(f"dpm-studio: error: {sentence(e)}", file=sys.stderr)
         return 2
     except ModuleNotFoundError as e:
         if (e.name or "").split(".")[0] not in ("skimage", "sklearn", "mlxtend"):
             return A.last_resort(e, argv)
         print(f"dpm-studio: error: this needs the Python package {e.name.split('.')[0]!r}, which is not installed: "
               "training data comes with the [data] extra (pip install -e \".[data]\"), which the desktop bundle "
-              "leaves out", file=sys.stderr)
+              "leaves out.", file=sys.stderr)
         return 2
     except BrokenPipeError:  # stdout's reader left (| head): nothing more to say, as other tools do
         _quiet_stdout()
@@ -240,7 +245,7 @@ def _main(argv) -> int:
         if e.errno is None and not e.filename:  # not a file problem: an internal error
             return A.last_resort(e, argv)
         where = f"{e.filename}: " if e.filename else ""
-        print(f"dpm-studio: error: {where}{e.strerror or e}", file=sys.stderr)
+        print(f"dpm-studio: error: {sentence(f'{where}{e.strerror or e}')}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("dpm-studio: interrupted", file=sys.stderr)
@@ -250,7 +255,7 @@ def _main(argv) -> int:
 
         if is_allocation_failure(e):
             print("dpm-studio: error: ran out of memory; try a smaller image, fewer --samples, a smaller --tile or "
-                  "--batch", file=sys.stderr)
+                  "--batch.", file=sys.stderr)
             return 2
         return A.last_resort(e, argv)
 

@@ -54,7 +54,7 @@ def _install_excepthook(window):
         from ..errorlog import error_line, log_error
 
         note = log_error(value if value is not None else etype())
-        print(f"dpm-studio: unexpected error: {error_line(value)} ({note}; please report it)", file=sys.stderr)
+        print(f"dpm-studio: unexpected error: {error_line(value)} ({note}; please report it).", file=sys.stderr)
         try:
             QMessageBox.critical(window, "Unexpected error",
                                  f"{error_line(value)}\n\nThe app keeps running; {note}. Please report this.")

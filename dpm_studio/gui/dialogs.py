@@ -11,6 +11,7 @@ from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import QDialog, QFileDialog, QHeaderView, QInputDialog, QLabel, QMessageBox, QTreeView
 
 from .. import imageio
+from ..errorlog import sentence
 
 __all__ = ["Dialogs", "IMAGE_FILTER", "SAVE_FILTERS", "file_dialog", "quality_dialog", "qimage_to_array", "array_to_qimage"]
 
@@ -130,7 +131,9 @@ class Dialogs:
         return _ask(file_dialog(self.parent, title, folder, mode="folder"))[0]
 
     def error(self, title: str, text: str):
-        QMessageBox.critical(self.parent, title, text)
+        """An error dialog: ``title`` names what failed ("Cannot open image"); ``text`` says why and what to
+        do, ended as every error message is (errorlog.sentence: the command line's too)."""
+        QMessageBox.critical(self.parent, title, sentence(text))
 
     def confirm(self, title: str, text: str) -> bool:
         r = QMessageBox.question(self.parent, title, text, QMessageBox.Yes | QMessageBox.No, QMessageBox.No)

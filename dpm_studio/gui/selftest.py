@@ -188,6 +188,12 @@ def _drag(canvas, points):
     QTest.mouseRelease(vp, Qt.LeftButton, Qt.NoModifier, pts[-1])
 
 
+#: The files the self-test writes into its output folder (``--output-dir``: one that holds any of them is
+#: refused before the window starts, cli/main.cmd_selftest: nothing the user has is replaced).
+FILES = {"settings": "settings.ini", "inpaint": "inpaint.png", "denoise": "denoise.png", "mask": "mask.png",
+         "noisy": "noisy.png"}
+
+
 def run_selftest(timeout_s: float = DEFAULT_TIMEOUT_S, steps: int = STEPS, output_dir=None,
                  keep: bool = False) -> dict:
     """Drive the real window through open sample, paint, inpaint, denoise, save; the summary dict.
@@ -261,7 +267,7 @@ def _drive(checks: _Checks, timings: dict, summary: dict, out: Path, deadline: f
     summary["versions"] = _versions()
     card_path = shipped_checkpoints_dir() / f"{CHECKPOINT}.json"
     summary["paths"].update(app_root=str(app_root()), resources=str(resources_dir()), checkpoint=str(card_path))
-    settings = QSettings(str(out / "settings.ini"), QSettings.IniFormat)  # the user's settings stay untouched
+    settings = QSettings(str(out / FILES["settings"]), QSettings.IniFormat)  # the user's settings stay untouched
     win = made["window"] = MainWindow(settings=settings)
     win.dialogs = _Dialogs(win)
     win.resize(960, 700)
@@ -353,7 +359,7 @@ def _drive(checks: _Checks, timings: dict, summary: dict, out: Path, deadline: f
 
     def export(task: str, result) -> None:
         """Save with the window's Save code (which accepts the result first) and read it back."""
-        path = out / f"{task}.png"
+        path = out / FILES[task]
         saved = win.files.save_image(path)
         back = imageio.load_image(path) if saved and path.exists() else None
         checks.add(f"{task}_exported", back is not None and back.pixels.shape == result.shape
@@ -378,7 +384,7 @@ def _drive(checks: _Checks, timings: dict, summary: dict, out: Path, deadline: f
     checks.add("inpaint_masked_pixels_changed", change > 0.02 and np.isfinite(res).all()
                and res.min() >= 0 and res.max() <= 1, f"mean |change| in the mask = {change:.4f}")
     export("inpaint", res)
-    mpath = out / "mask.png"
+    mpath = out / FILES["mask"]
     ok = win.files.export_mask(mpath) and mpath.exists()
     checks.add("mask_exported", ok and np.array_equal(imageio.load_mask(mpath, img.shape[:2]) > 0, want), str(mpath))
 
@@ -386,7 +392,7 @@ def _drive(checks: _Checks, timings: dict, summary: dict, out: Path, deadline: f
     rng = np.random.default_rng(0)
     clean = ref.pixels
     noisy = np.round(np.clip(clean + rng.normal(0, SIGMA_255 / 255, clean.shape), 0, 1) * 255) / 255
-    noisy_path = out / "noisy.png"
+    noisy_path = out / FILES["noisy"]
     imageio.save_image(noisy_path, noisy.astype(np.float32))
     opened = win.files.open_image(noisy_path)
     noisy_in = win.canvas.image()

@@ -113,3 +113,15 @@ def test_replay_keeps_the_same_rule(tmp_path, tiny, img, capsys):
     assert main(["replay", str(made), "--input", str(src), "-o", str(again), "--overwrite"]) == 0
     with Image.open(again) as a, Image.open(made) as b:
         assert np.array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_the_self_test_never_writes_over_a_file_in_its_output_folder(tmp_path, capsys):
+    """self-test --output-dir wrote inpaint.png, mask.png, ... over the folder's own files; such a folder is
+    refused before the window starts (the self-test has no --overwrite)."""
+    out = tmp_path / "results"
+    out.mkdir()
+    (out / "mask.png").write_bytes(OLD)
+    assert main(["self-test", "--output-dir", str(out)]) == 2
+    assert capsys.readouterr().err.strip() == (f"dpm-studio: error: --output-dir {out} holds mask.png, which the "
+                                               "self-test writes: give a new or empty folder.")
+    assert (out / "mask.png").read_bytes() == OLD and sorted(p.name for p in out.iterdir()) == ["mask.png"]

@@ -105,7 +105,10 @@ def _check(rc, err, *, ok_codes=(0, 2)):
     if rc == 2:
         errors = _errors(err)
         assert len(errors) == 1 and "\n" not in errors[0], err[-2000:]
+        assert errors[0].endswith("."), errors[0]   # every error one sentence, as the app's dialogs (errorlog.sentence)
         return errors[0]
+    failed = [line for line in err.replace("\r", "\n").splitlines() if line.startswith("dpm-studio: failed:")]
+    assert all(line.endswith(".") for line in failed), failed   # a batch's image that failed: the same form
     return None
 
 

@@ -243,7 +243,7 @@ def test_a_tile_under_twice_the_overlap_is_refused_in_one_line(tmp_path, img, ca
     src, _ = img
     assert main(["denoise", str(src), "-o", str(tmp_path / "o.png"), "--tile", "20"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["dpm-studio: error: the tile must be at least twice the overlap (64 pixels)"]
+    assert err == ["dpm-studio: error: the tile must be at least twice the overlap (64 pixels)."]
     with pytest.raises(ValueError, match="twice the overlap"):
         api.denoise(np.zeros((64, 64), np.uint8), 10, tile=33)
 

@@ -85,7 +85,7 @@ def test_a_read_only_file_system_is_refused_before_the_run_keeping_the_old_outpu
         "--checkpoint", tiny, "--steps", "1", "--jump-length", "0"])
     assert rc == 2 and "Traceback" not in err
     assert _lines(err, "dpm-studio: error:") == [
-        f"dpm-studio: error: cannot save out.png: {files / 'mnt'} is on a read-only file system; choose another folder"]
+        f"dpm-studio: error: cannot save out.png: {files / 'mnt'} is on a read-only file system; choose another folder."]
     assert "inpaint [" not in err  # refused before the run, not after it
     assert listing == ["out.png"] and seed == _sha(files / "old.png") and _sha(files / "in.png") == before
 
@@ -105,7 +105,7 @@ def test_a_full_disk_keeps_the_old_output_and_leaves_no_temporary_file(files, ti
         "--checkpoint", tiny, "--steps", "1", "--jump-length", "0"])
     assert rc == 2 and "Traceback" not in err
     assert _lines(err, "dpm-studio: error:") == [
-        "dpm-studio: error: cannot save out.png: the disk is full; free some space or choose another folder"]
+        "dpm-studio: error: cannot save out.png: the disk is full; free some space or choose another folder."]
     assert listing == ["out.png"] and seed == _sha(files / "old.png")
 
 
@@ -115,7 +115,7 @@ def test_a_batch_onto_a_full_disk_stops_at_the_first_image_that_cannot_be_saved(
         "--ensemble", "1"], seed_name="a.png")
     assert rc == 1 and "Traceback" not in err
     assert _lines(err, "dpm-studio: failed:") == [
-        "dpm-studio: failed: a.png: cannot save a.png: the disk is full; free some space or choose another folder"]
+        "dpm-studio: failed: a.png: cannot save a.png: the disk is full; free some space or choose another folder."]
     assert "the batch stops: 3 images not run" in err and "[2/4]" not in err  # no run spent on b, c, d
     assert listing == ["a.png"] and seed == _sha(files / "old.png")
 
@@ -139,7 +139,7 @@ def test_a_file_size_limit_is_named_and_keeps_the_old_output(files, tiny):
     assert r.returncode == 2 and "Traceback" not in err
     assert _lines(err, "dpm-studio: error:") == [
         "dpm-studio: error: cannot save out.png: it would be larger than this system lets a program write (a file "
-        "size limit: ulimit -f, or the file system's largest file); choose another folder or a smaller format"]
+        "size limit: ulimit -f, or the file system's largest file); choose another folder or a smaller format."]
     assert {p.name: _sha(p) for p in files.iterdir() if p.is_file()} == before  # no temporary file, old output kept
 
 

@@ -63,7 +63,7 @@ def test_variance_needs_a_sampled_trajectory(tmp_path, tiny, capsys):
     assert main(["denoise", str(src), "-o", str(out), "--checkpoint", tiny, "--sigma", "20",
                  "--variance", "large"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["dpm-studio: error: the step variance applies to sampled trajectories (method 'sample')"]
+    assert err == ["dpm-studio: error: the step variance applies to sampled trajectories (method 'sample')."]
     assert not out.exists()
     assert main(["denoise", str(src), "-o", str(out), "--checkpoint", tiny, "--sigma", "20", "--steps", "3",
                  "--method", "sample", "--variance", "large"]) == 0
@@ -117,7 +117,7 @@ def test_smc_prints_the_effective_sample_size_and_needs_a_sampled_trajectory(tmp
     out = tmp_path / "clean.png"
     assert main(["denoise", str(src), "-o", str(out), "--checkpoint", tiny, "--sigma", "20", "--smc"]) == 2
     assert capsys.readouterr().err.strip().splitlines() == [
-        "dpm-studio: error: sequential Monte Carlo weighs sampled trajectories (method 'sample')"]
+        "dpm-studio: error: sequential Monte Carlo weighs sampled trajectories (method 'sample')."]
     assert main(["denoise", str(src), "-o", str(out), "--checkpoint", tiny, "--sigma", "20", "--steps", "3",
                  "--method", "sample", "--samples", "3", "--smc"]) == 0
     err = capsys.readouterr().err

@@ -88,10 +88,10 @@ class ScriptedDialogs:
         self.asked.append("folder")
         return self.paths.get("folder")
 
-    def error(self, title, text):
-        from PySide6.QtWidgets import QMessageBox
+    def error(self, title, text):   # the app's own error dialog (its words as the user reads them)
+        from dpm_studio.gui.dialogs import Dialogs
 
-        QMessageBox.critical(self.parent, title, text)
+        Dialogs.error(self, title, text)
 
     def confirm(self, title, text):
         self.asked.append("confirm")

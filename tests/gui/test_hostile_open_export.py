@@ -36,7 +36,10 @@ def _special(folder: Path, kind: str) -> Path:
 
 
 def _critical(msgbox):
-    return [c for c in msgbox if c[0] == "critical"]
+    """The error dialogs shown; each says its one sentence ended as every error is (errorlog.sentence)."""
+    crit = [c for c in msgbox if c[0] == "critical"]
+    assert all(text.endswith(".") for _, _, text in crit), crit
+    return crit
 
 
 SPECIAL = ["folder", "fifo", "loop", "dangling", "text", "missing", "name-too-long"]
