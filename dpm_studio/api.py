@@ -2,6 +2,7 @@
 
 >>> from dpm_studio import api
 >>> clean = api.denoise(noisy)                  # noisy: (H, W) or (H, W, 3) uint8 -> uint8
+>>> face = api.denoise(noisy, mask=m)           # only where m is nonzero, as the app's painted mask
 >>> filled = api.inpaint(photo, mask, seed=1)   # mask: (H, W), nonzero = fill
 >>> drawn = api.sample((64, 96), checkpoint="photos-rgb", seed=2)   # (H, W, 3) floats in [0, 1]
 
@@ -161,18 +162,24 @@ def _run(loaded, request, image, pixels, mask=None, progress=None):
     return (samples[v - 1] if v else rec.image), job
 
 
-def denoise(image, sigma: float | None = None, *, checkpoint=None, device: str = "cpu",
+def denoise(image, sigma: float | None = None, *, mask=None, checkpoint=None, device: str = "cpu",
             progress: Callable[[int, int], None] | None = None, **settings) -> np.ndarray:
     """``image`` without its noise: of std ``sigma`` (the array's units), or as ``noise``
     says ("auto", the default without ``sigma``; "constant"; "poisson-gaussian" with
-    ``noise_a``, ``noise_b`` in [0, 1] units)."""
+    ``noise_a``, ``noise_b`` in [0, 1] units).
+
+    ``mask``: (H, W) as :func:`inpaint`'s (``soft_mask``, ``feather`` read it the same way): denoise
+    only where it is nonzero and blend that back, every pixel outside kept, as the app denoises
+    inside its painted mask and ``dpm-studio denoise --mask`` does; None (the default): the whole image
+    (or ``region``)."""
     from .core.run.settings import is_real
 
     pixels, back, unit = _to_unit(image)
     if sigma is not None and not is_real(sigma):
         raise ValueError(f"sigma must be a number in the image's units, not {sigma!r}")
     request = _request("denoise", sigma=None if sigma is None else float(sigma) / unit, device=device, **settings)
-    return back(_run(_loaded(checkpoint, device, "denoise"), request, image, pixels, progress=progress)[0])
+    return back(_run(_loaded(checkpoint, device, "denoise"), request, image, pixels, mask=mask,
+                     progress=progress)[0])
 
 
 def inpaint(image, mask, *, soft_mask: bool | None = None, checkpoint=None, device: str = "cpu",

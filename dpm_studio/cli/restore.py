@@ -383,7 +383,8 @@ def add_parsers(sub) -> None:
                    "all images or a folder of masks matched to the images by file name stem")
     _restore_args(i, InpaintRequest, INPAINT)
 
-    dn = sub.add_parser("denoise", help="remove Gaussian noise from an image")
+    dn = sub.add_parser("denoise", help="remove noise from an image (its noise law fitted from it, or the --sigma "
+                        "given)")
     dn.add_argument("input", nargs="+", help="the noisy image; or several, or a folder of images (a batch)")
     dn.add_argument("--mask", default=None, help="denoise only where this mask image is nonzero (the app's "
                     "painted mask; read as inpaint reads it: --soft-mask, --feather), blended back, every "

@@ -84,3 +84,16 @@ def test_a_batch_denoise_takes_a_mask_folder_matched_by_name(tmp_path, tiny, noi
     for name, far in (("a", (slice(30, 40), slice(38, 48))), ("b", (slice(0, 4), slice(0, 4)))):
         changed = (np.asarray(Image.open(outs / f"{name}.png")) != px).any(axis=2)
         assert changed.any() and not changed[far].any(), name
+
+
+def test_the_api_denoises_inside_a_mask_as_the_command_line_does(tmp_path, tiny, noisy, capsys):
+    """api.denoise had no mask: the app and the command line denoised inside one, a script could not."""
+    from dpm_studio import api
+
+    src, mask, px, m = noisy
+    out = tmp_path / "out.png"
+    assert main(["denoise", str(src), "--mask", str(mask), "--feather", "2", "-o", str(out), "--checkpoint", tiny,
+                 "--ensemble", "1", "--sigma", "20"]) == 0
+    got = api.denoise(px, 20, mask=m, feather=2, checkpoint=tiny, ensemble=1)
+    assert np.array_equal(got, np.asarray(Image.open(out)))
+    assert not np.array_equal(got, api.denoise(px, 20, checkpoint=tiny, ensemble=1))   # not the whole image's
