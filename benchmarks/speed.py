@@ -2,11 +2,13 @@
 
     python benchmarks/speed.py [--n 100] [--repeats 3] [--rows one,folder,inpaint,app,large] [--out FILE]
                                [--checkpoint NAME] [--denoise-options "--ensemble 1"] [--inpaint-options steps=10]
+                               [--inpaint-threads 1]
 
 ``--checkpoint``: the model of the denoising and inpainting rows (default: each task's own, as the
 command line and the app pick it: dpm_studio.paths.DEFAULT_CHECKPOINTS); ``--denoise-options``: more of the command line's options for the denoising rows;
 ``--inpaint-options``: settings of the inpainting row's request, NAME=INTEGER,... (the app's
-defaults otherwise). Each is printed in the table's rows.
+defaults otherwise); ``--inpaint-threads``: torch's threads there (every core otherwise, as the app
+and the command line run). Each is printed in the table's rows.
 
 Rows (targets from issue 26):
 
@@ -60,6 +62,7 @@ SIGMA = 25
 CHECKPOINT = None   # --checkpoint; None: each task's default (dpm_studio.paths.DEFAULT_CHECKPOINTS)
 DENOISE_OPTIONS: list[str] = []   # --denoise-options
 INPAINT_OPTIONS: dict = {}   # --inpaint-options
+INPAINT_THREADS = None   # --inpaint-threads; None: every core, as the app and the command line run
 SIZE = 256
 COLOUR_SOURCES = ("astronaut", "coffee", "chelsea", "rocket")
 GREY_SOURCES = ("camera", "coins", "moon", "brick", "grass", "gravel")
@@ -189,7 +192,7 @@ def inpaint(repeats: int) -> dict:
 
     from skimage import data
 
-    torch.set_num_threads(os.cpu_count() or 1)
+    torch.set_num_threads(INPAINT_THREADS or os.cpu_count() or 1)
     from dpm_studio.paths import default_checkpoint
 
     loaded = load_ckpt(resolve(CHECKPOINT or default_checkpoint("inpaint")))
@@ -205,7 +208,8 @@ def inpaint(repeats: int) -> dict:
         cpus.append(time.process_time() - c0)
     med = statistics.median(times[1:])
     said = ([Path(CHECKPOINT).stem] if CHECKPOINT else []) + \
-        [f"{k}={v}" for k, v in INPAINT_OPTIONS.items()]
+        [f"{k}={v}" for k, v in INPAINT_OPTIONS.items()] + \
+        ([f"{INPAINT_THREADS} thread{'s' if INPAINT_THREADS > 1 else ''}"] if INPAINT_THREADS else [])
     row = "inpaint a 64x64 hole (256x256 colour), app defaults, one sample, in-process"
     return {"row": f"{row} [{' '.join(said)}]" if said else row,
             "ours": f"{med:.2f} s (CPU {statistics.median(cpus[1:]):.2f}; first run {times[0]:.2f} s)", "reference": "", "ratio": None, "target": "<= 1 s",
@@ -296,10 +300,13 @@ def main(argv=None) -> int:
                     "task's own, as the command line and the app pick it)")
     ap.add_argument("--denoise-options", default="", help="more command-line options for the denoising rows")
     ap.add_argument("--inpaint-options", default="", help="the inpainting row's request settings: NAME=INT,...")
+    ap.add_argument("--inpaint-threads", type=int, default=None, help="torch's threads in the inpainting row "
+                    "(default: every core, as the app and the command line run)")
     args = ap.parse_args(argv)
     import shlex
 
-    global CHECKPOINT, DENOISE_OPTIONS, INPAINT_OPTIONS
+    global CHECKPOINT, DENOISE_OPTIONS, INPAINT_OPTIONS, INPAINT_THREADS
+    INPAINT_THREADS = args.inpaint_threads
     CHECKPOINT, DENOISE_OPTIONS = args.checkpoint, shlex.split(args.denoise_options)
     INPAINT_OPTIONS = {k: int(v) for k, v in (kv.split("=") for kv in args.inpaint_options.split(",") if kv)}
     import compileall
