@@ -39,8 +39,7 @@ class ModelPicker(QGroupBox):
         self.checkpoint.setMinimumContentsLength(18)
         self.checkpoint.setToolTip("The checkpoint to run (hover an entry for its card)")
         self.model_info = QLabel("")
-        self.model_info.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)  # never widens the dock
-        self.model_info.setWordWrap(True)   # wraps where the dock is narrow, rather than cut mid-word
+        self.model_info.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)  # one line, never widens
         self.model_info.setTextFormat(Qt.RichText)
         self.model_info.setStyleSheet("color: palette(mid);")
         lay.addWidget(self.checkpoint)
@@ -123,9 +122,11 @@ class ModelPicker(QGroupBox):
         if card is None:
             n = len(self.cards())
             found = f"None of the {n} checkpoints found is an image model. " if n else "No checkpoints found. "
+            self.model_info.setWordWrap(True)
             self.model_info.setText(f"<i>{found}Train one (dpm-studio train) or use File \u203a Open "
                                     "Checkpoint\u2026</i>")
-        else:   # wrapped: in a narrow dock "... · comes with the app" was cut mid-word (seen under Xvfb)
+        else:
+            self.model_info.setWordWrap(False)
             where = where_label(card)
             self.model_info.setText(f"{html.escape(card.get('name', '?'))}, T = {card_T(card)}"
                                     + (f" · {html.escape(where)}" if where else ""))

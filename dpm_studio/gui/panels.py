@@ -160,10 +160,11 @@ class ElidedLabel(QLabel):
     and shortens its text with an ellipsis to fit (the whole text is its tooltip and ``text()``);
     its size never depends on its text, so a changing text never moves the widgets beside it."""
 
-    def __init__(self, room: int, parent=None):
+    def __init__(self, room: int, parent=None, tip: str = ""):
         super().__init__(parent)
-        self._room, self._full = room, ""
+        self._room, self._full, self._tip = room, "", tip   # ``tip``: its own tooltip, after a shortened text
         self.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Preferred)
+        self.setToolTip(tip)
 
     def sizeHint(self) -> QSize:
         return QSize(self._room, super().sizeHint().height())
@@ -173,7 +174,6 @@ class ElidedLabel(QLabel):
 
     def setText(self, text: str):
         self._full = text
-        self.setToolTip(text)
         self._elide()
 
     def text(self) -> str:
@@ -188,7 +188,12 @@ class ElidedLabel(QLabel):
         self._elide()
 
     def _elide(self):
-        super().setText(self.fontMetrics().elidedText(self._full, Qt.ElideRight, max(0, self.width())))
+        shown = self.fontMetrics().elidedText(self._full, Qt.ElideRight, max(0, self.width()))
+        super().setText(shown)
+        if self._tip:   # its own words, with the whole text first where it is shortened
+            self.setToolTip(self._tip if shown == self._full else f"{self._full}\n\n{self._tip}")
+        else:
+            self.setToolTip(self._full)
 
 
 class ResultBar(QFrame):

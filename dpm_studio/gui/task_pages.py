@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from .noise_view import NoiseControls
-from .panels import _choice, declared
+from .panels import ElidedLabel, _choice, declared
 from ..core.run.grain import GRAINS   # ("match", "none"): the check box's two states
 from ..core.run.requests import DenoiseRequest, InpaintRequest, SampleRequest
 from ..core.run.settings import spec_of
@@ -138,11 +138,12 @@ class DenoisePage(QWidget):
         srow.addWidget(self.sigma, 1)
         srow.addWidget(self.estimate)
         form.addRow("Noise std", srow)
-        self.noise_note = QLabel("estimated on the image you open")   # not a blank row before one is open
+        # shortened with an ellipsis where the dock is narrow ("this image shows no measurable r" was cut
+        # mid-word, seen under Xvfb); one line always, so the pages keep their heights
+        self.noise_note = ElidedLabel(200, tip="Measured on the opened image (median absolute deviation of the "
+                                      "finest wavelet details); set it yourself if you know better")
+        self.noise_note.setText("estimated on the image you open")   # not a blank row before one is open
         self.noise_note.setStyleSheet("color: #8a8a8a;")
-        self.noise_note.setWordWrap(True)   # "this image shows no measurable noise" was cut in a narrow dock
-        self.noise_note.setToolTip("Measured on the opened image (median absolute deviation of the finest "
-                                   "wavelet details); set it yourself if you know better")
         form.addRow("", self.noise_note)
         self.method = _choice([("Posterior mean (one step)", "mmse"), ("Sampled trajectory", "sample")],
                               "Posterior mean: the model's one-step estimate of the clean image at the step "
