@@ -67,6 +67,12 @@ def test_frozen_passes_match_the_autocast_pass_and_an_inpainting_repeats_to_the_
         mean_head = fast(x, t, outputs=3)
         assert mean_head.shape == (1, 3, 40, 48) and torch.allclose(mean_head, ref[:, :3], atol=0.07, rtol=0.02)
         assert frozen.frozen_pass(net, x, torch.tensor([300.0, 20.0])) is None  # two times: not the trace's function
+        for k in range(frozen.MAX_SHAPES):  # more shapes than are kept: the least recently used is dropped, not refused
+            assert fast(torch.randn(1, 3, 16, 16 + 4 * k), t).shape == (1, 6, 16, 16 + 4 * k)
+        passes = frozen._FROZEN[net]
+        assert len(passes) == frozen.MAX_SHAPES and None not in passes.values()
+        assert ((1, 3, 40, 48), None) not in {k[:2] for k in passes} and ((1, 3, 16, 28), None) in {k[:2] for k in passes}
+        frozen.forget(net)
     x2 = x.clone().requires_grad_(True)
     assert frozen.frozen_pass(net, x2.to(torch.bfloat16), t) is None  # gradients: the eager pass
     frozen.forget(net)

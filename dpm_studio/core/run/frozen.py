@@ -11,8 +11,9 @@ shape (the first run pays it); outputs equal to the autocast pass within a bf16 
 
 Only where it is the same function: no gradients, a network that says it can be traced
 (``traceable``: the U-Net), on the CPU, one t for the whole batch (the trace holds the folded
-head), at most ``MAX_SHAPES`` shapes per network (tiles of many sizes fall back to the eager pass
-after that). Anything the tracer refuses falls back to the eager pass, for that shape, for good.
+head). At most ``MAX_SHAPES`` traces are kept per network, the least recently used dropped first (a
+shape seen again is traced again: the same frozen pass, so a run's pixels never depend on which runs
+came before it). Anything the tracer refuses falls back to the eager pass, for that shape, for good.
 The eager pass (``_Bf16Net``'s autocast, or fp32) stays the reference.
 """
 
@@ -75,9 +76,11 @@ def frozen_pass(net: nn.Module, x: torch.Tensor, t: torch.Tensor, outputs: int |
     if passes is None or any(k[2] != ver for k in passes):  # new, or its weights changed since
         passes = _FROZEN[net] = {}
     key = (tuple(x.shape), outputs, ver)
-    if key not in passes:
-        if len(passes) >= MAX_SHAPES:
-            return None
+    if key in passes:
+        passes[key] = passes.pop(key)  # the most recently used last
+    else:
+        while len(passes) >= MAX_SHAPES:
+            passes.pop(next(iter(passes)))
         try:
             passes[key] = _trace(net, x, t, outputs)
         except Exception:  # a tracer that refuses this network or shape: the eager pass serves
