@@ -1,6 +1,6 @@
 """Levers for a grey image on the colour model under the generalized Anscombe transform (issue 22).
 
-    python benchmarks/grey_levers.py SET VARIANT[,VARIANT...] [auto]
+    python benchmarks/grey_levers.py SET VARIANT[,VARIANT...] [auto | time]
 
 SET: test (the five test images in grey, the three (a, b) levels of benchmarks/camera_noise.py, its
 seeds), testc (the three colour ones), const / constgrey (constant noise sigma 15/25/50, its seeds:
@@ -8,13 +8,18 @@ the one-sigma request) or heldout: Debian's mate-backgrounds nature photos (eval
 training), unpacked with `apt-get download mate-backgrounds && dpkg-deb -x mate-backgrounds_*.deb DIR`
 under $MATE_DIR (default /tmp/grey22/eval/x), each a quarter size, its centre 256 x 256 in grey.
 Each case runs the default request with the true a, b (``auto``: --noise auto) and each VARIANT, and
-the table prints PSNR and the mean change against the first VARIANT. VARIANTs: base (as shipped);
+the table prints PSNR and the mean change against the first VARIANT (``time``: the seconds of
+--noise auto under each VARIANT against the one-sigma request, best of 3 interleaved). VARIANTs: base (as shipped);
 old (one view without the censoring's estimate as a second view); crN (that view's reach N px);
 kK (the told std times K on the grey path); wR_G_B (the luminance as that weighted mean of the RGB
 estimate); fF (the added colour-difference noise times F); gridN (the inverse's grid); cC / oO (the
 transformed image's contrast about its centre / its offset); mean (the transform matched to the image
 at its mean level); blendN (N noise levels blended per pixel, no transform); s1 (three shifted copies
-as the colour channels); r:setting=value[+...] (a request setting, e.g. r:ensemble=3). Docs:
+as the colour channels); r:setting=value[+...] (a request setting, e.g. r:ensemble=3); prev (the grey
+second view mirrored with the censoring pass's colour draw, before 6be0077); sv:GEO_DRAW[_kK][_cC][_wW] (the
+second view as GEO: flip, id, roll1, flipr1, tr, r180; its colour draw same, new or anti; told K times the
+std, the censoring pass C times; weight W); v3qQ[_bB] (a third view counted in the fraction Q of B x B
+squares where the two views disagree most). Docs:
 docs/camera-noise.md, "Grey: the levers measured".
 """
 import glob
@@ -116,6 +121,9 @@ def variant(v):
     reset()
     tasks.CENSOR_REACH = 3
     tasks._one_view_with_censoring = ORIG_OV
+    if v.startswith("v3q"):  # a third view counted where the two disagree most (v3qQ[_bB])
+        q, *bl = v[3:].split("_b")
+        tasks._one_view_with_censoring = third_view(float(q), int(bl[0]) if bl else 32)
     if v == "prev":  # the grey second view mirrored with the same colour-difference draw (ce034f6)
         tasks._one_view_with_censoring = prev_ov
     if v == "old":
@@ -207,7 +215,7 @@ def second_view(geo="flip", draw="same", *rest):
         if geo == "tr": return t.transpose(2, 3)
         if geo == "r180": return torch.rot90(t, -2, (2, 3))
         return t
-    def ov(loaded, ys, firsts, crops, s):
+    def ov(loaded, ys, firsts, crops, s, greys=None, seeds=None):
         out = []
         for y, f, crop in zip(ys, firsts, crops):
             if f is None:
@@ -229,6 +237,33 @@ def second_view(geo="flip", draw="same", *rest):
                 wt = torch.where(seam & ~near, 0.0, wt)
             wt = wt.to(x)
             out.append(wt * x + (1 - wt) * f)
+        return torch.cat(out)
+    return ov
+
+def third_view(q, block=32):
+    """The shipped two views, and a third (mirrored, another fresh draw) counted only in the fraction q
+    of block x block squares where the two disagree most (an upper bound for a third pass over crops)."""
+    from dpm_studio.core.math.sampling import mmse_estimate
+    from dpm_studio.core.math.rng import make_generator
+    def ov(loaded, ys, firsts, crops, s, greys=None, seeds=None):
+        out = []
+        for y, f, crop, sd in zip(ys, firsts, crops, seeds):
+            two = ORIG_OV(loaded, [y], [f], [crop], s, [True], [sd])
+            if f is None:
+                out.append(two)
+                continue
+            m = y.mean(1, keepdim=True).expand_as(y).contiguous()
+            y3 = tasks.grey_as_colour_noise(m, s / 3 ** 0.5, make_generator(y.device, 4242 + (sd or 0)))[0]
+            x3 = mmse_estimate(loaded.diffusion, loaded.net, y3.flip(3), s).flip(3)
+            x2 = 2 * two - f  # away from the clipped pixels two = (x2 + f) / 2
+            dis = torch.nn.functional.avg_pool2d(((x2 - f) ** 2).mean(1, keepdim=True), block)
+            thr = torch.quantile(dis.flatten(), 1 - q)
+            sel = torch.nn.functional.interpolate((dis >= thr).float(), scale_factor=block)
+            clipped = torch.from_numpy(np.ascontiguousarray(tasks._clipped(crop), dtype=np.float32))
+            R = tasks.CENSOR_REACH
+            near = torch.nn.functional.max_pool2d(clipped[None, None], 2 * R + 1, 1, R) > 0
+            three = torch.where(near, (two + x3) / 2, (f + x2 + x3) / 3)
+            out.append(sel * three + (1 - sel) * two)
         return torch.cat(out)
     return ov
 
@@ -283,8 +318,34 @@ def mavg(model, y, a, b, r, flip=True, newdraw=False, wfar=0.5):
     x0 = w * B + (1 - w) * first
     return _mmse_output(piece, x0)
 
+def timing(model, which, vs):
+    """Seconds of the one-sigma request (sigma estimated outside, as camera_noise.py's rows) and of
+    --noise auto under each VARIANT, in-process, best of 3 interleaved runs per case."""
+    from dpm_studio.core.run.noise import estimate_noise_sigma
+    ratios = {v: [] for v in vs}
+    for name, j, a, b, x, y in cases(which):
+        s = estimate_noise_sigma(y)
+        best = {}
+        for _ in range(3):
+            for v in ["one"] + vs:
+                variant("base" if v == "one" else v)
+                req = DenoiseRequest(sigma=s) if v == "one" else DenoiseRequest(noise="auto")
+                t0 = time.perf_counter()
+                for _rec in run_task(model, req, y):
+                    pass
+                best[v] = min(best.get(v, 1e9), time.perf_counter() - t0)
+        for v in vs:
+            ratios[v].append(best[v] / best["one"])
+        print(f"{name:14s} {j} one sigma {best['one']:.2f}s  " + "  ".join(f"{v} {best[v]:.2f}s ({best[v] / best['one']:.2f}x)" for v in vs), flush=True)
+    for v in vs:
+        r = np.array(ratios[v])
+        print(f"{v:12s} auto / one sigma: mean {r.mean():.2f}x (min {r.min():.2f} max {r.max():.2f})")
+
+
 def main():
     which, vs = sys.argv[1], sys.argv[2].split(",")
+    if len(sys.argv) > 3 and sys.argv[3] == "time":
+        return timing(load(resolve("photos-rgb-v2")), which, vs)
     auto = len(sys.argv) > 3 and sys.argv[3] == "auto"
     model = load(resolve("photos-rgb-v2"))
     res = {v: [] for v in vs}
