@@ -71,6 +71,14 @@ def test_the_runs_grain_is_recorded_and_undo_and_redo_bring_it_back(qtbot, win, 
     hole = _hole() > 0
     assert np.array_equal(match[~hole], none[~hole])
     assert 8 < np.std((match - none)[hole]) * 255 < 16
+    # the app's grained fill is the API's (one request, one job: the same law, the same draws)
+    from dpm_studio import api
+    from dpm_studio.core.files.checkpoint import load, resolve
+
+    px = np.asarray(Image.open(path))
+    by_api = api.inpaint(px, _hole(), checkpoint=load(resolve("tiny-rgb")), steps=3, jump_length=0,
+                         jump_n_sample=2, seed=int(tp.seed.value()))
+    assert np.array_equal(by_api, np.round(match * 255).astype(np.uint8))
     tp.grain.setChecked(False)   # the user looks elsewhere, then undoes
     assert win.canvas.undo()
     assert tp.grain.isChecked()   # match
