@@ -178,6 +178,10 @@ def denoise(image, sigma: float | None = None, *, mask=None, checkpoint=None, de
     if sigma is not None and not is_real(sigma):
         raise ValueError(f"sigma must be a number in the image's units, not {sigma!r}")
     request = _request("denoise", sigma=None if sigma is None else float(sigma) / unit, device=device, **settings)
+    if request.unused():   # steps=5 with the one-step posterior mean: said, as the command line says it
+        import warnings
+
+        warnings.warn(request.unused_note(), UserWarning, stacklevel=2)
     return back(_run(_loaded(checkpoint, device, "denoise"), request, image, pixels, mask=mask,
                      progress=progress)[0])
 

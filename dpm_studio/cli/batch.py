@@ -347,7 +347,7 @@ def run(args, task: str) -> int:
     from ..imageio import ImageIOError, check_savable
 
     command = {"inpaint": restore.cmd_inpaint, "denoise": restore.cmd_denoise}[task]
-    {"inpaint": restore._inpaint_request, "denoise": restore._denoise_request}[task](args)  # bad options: exit 2 now
+    req = {"inpaint": restore._inpaint_request, "denoise": restore._denoise_request}[task](args)  # bad options: exit 2 now
     notes: list[str] = []
     left_out: list[tuple[str, str]] = []
     found = collect_inputs(args.input, notes, left_out)
@@ -359,6 +359,7 @@ def run(args, task: str) -> int:
         _check_one_mask(Path(args.mask), getattr(args, "soft_mask", False))
     for note in notes:  # after the checks: a refused batch is one line
         _note(note)
+    restore.say_unused(args, req)   # once for every image (each image's copy of args carries that it was said)
     if left_out:
         _note(f"note: left out {len(left_out)} file{'s' * (len(left_out) > 1)} that will not run: {_names(left_out)}")
     if len(files) < len(found):

@@ -313,6 +313,14 @@ def _denoise_request(args):
     return _request(DenoiseRequest, args, device=args.device, **A.request_settings(DenoiseRequest, args, DENOISE))
 
 
+def say_unused(args, req) -> None:
+    """Say once (a batch: once for all its images) which settings given the run's method does not use
+    (DenoiseRequest.unused): after the checks, so a refused run is still one line."""
+    if getattr(req, "unused", None) and req.unused() and not getattr(args, "unused_said", False):
+        args.unused_said = True
+        print(f"dpm-studio: note: {req.unused_note()}", file=sys.stderr)
+
+
 def cmd_denoise(args, loaded=None, progress=None) -> int:
     """One image (as :func:`cmd_inpaint`)."""
     from ..core.run.tasks import run_task
@@ -326,6 +334,11 @@ def cmd_denoise(args, loaded=None, progress=None) -> int:
     loaded = loaded or _load(card, _device(args.device))
     _same_model(args, loaded)
     _model_notes(loaded, job)
+    try:   # what the model refuses (not an image model) is the one line, before the note below
+        req.validate(loaded)
+    except ValueError as e:
+        raise UserError(str(e)) from None
+    say_unused(args, req)
     _save(args, _run_to_end(run_task(loaded, job), "denoise", progress), data, loaded, job)
     return 0
 

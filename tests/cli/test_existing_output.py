@@ -19,8 +19,8 @@ OLD = b"the user's own file, not an image the run made"
 def _argv(task, src, mask, out):
     if task == "sample":
         return ["sample", "--size", "16x16", "-o", str(out), "--checkpoint", "tiny-rgb", "--steps", "2"]
-    extra = ["--mask", str(mask)] if task == "inpaint" else ["--sigma", "20", "--ensemble", "1"]
-    return [task, str(src), *extra, "-o", str(out), "--checkpoint", "tiny-rgb", "--steps", "2"]
+    extra = ["--mask", str(mask), "--steps", "2"] if task == "inpaint" else ["--sigma", "20", "--ensemble", "1"]
+    return [task, str(src), *extra, "-o", str(out), "--checkpoint", "tiny-rgb"]
 
 
 @pytest.mark.parametrize("task", ["denoise", "inpaint", "sample"])
@@ -57,8 +57,7 @@ def test_a_batch_skips_each_image_whose_output_exists_by_the_same_rule(tmp_path,
     for k, name in enumerate("abc"):
         Image.fromarray(np.random.default_rng(k).integers(0, 256, (16, 16, 3), dtype=np.uint8)).save(src / f"{name}.png")
     (out / "b.png").write_bytes(OLD)
-    argv = ["denoise", str(src), "-o", str(out), "--checkpoint", "tiny-rgb", "--sigma", "20", "--ensemble", "1",
-            "--steps", "2"]
+    argv = ["denoise", str(src), "-o", str(out), "--checkpoint", "tiny-rgb", "--sigma", "20", "--ensemble", "1"]
     assert main(argv) == 0   # a rerun resumes: what exists is not a failure
     err = capsys.readouterr().err
     assert (out / "b.png").read_bytes() == OLD
@@ -94,7 +93,7 @@ def test_a_file_written_while_a_batch_runs_is_skipped_not_replaced(tmp_path, tin
         return real(args, loaded=loaded, progress=progress)
 
     monkeypatch.setattr(restore, "cmd_denoise", meanwhile)
-    assert main(["denoise", str(src), "-o", str(out), "--checkpoint", "tiny-rgb", "--sigma", "20", "--steps", "2",
+    assert main(["denoise", str(src), "-o", str(out), "--checkpoint", "tiny-rgb", "--sigma", "20",
                  "--ensemble", "1"]) == 0
     err = capsys.readouterr().err
     assert (out / "b.png").read_bytes() == OLD

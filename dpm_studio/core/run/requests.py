@@ -349,6 +349,25 @@ class DenoiseRequest(_MaskedRequest):
             raise ValueError("denoising needs a Gaussian model, not a binary one")
         return self
 
+    def unused(self) -> list[str]:
+        """The settings given that this method does not use (their defaults aside): the posterior mean is one
+        estimate in one step, so ``steps`` and ``samples`` do nothing with it (the app greys them out), and a
+        sampled trajectory averages no views (``ensemble``). The command line and the API say so, rather than
+        run without a word as if they had been used (the record leaves them out)."""
+        if self.method == "mmse":
+            return [n for n, given in (("steps", self.steps is not None), ("samples", int(self.samples) != 1)) if given]
+        return ["ensemble"] if self.ensemble is not None else []
+
+    def unused_note(self) -> str | None:
+        """The note on :meth:`unused` settings (the command line's and the API's words), or None."""
+        names = " and ".join(self.unused())
+        if not names:
+            return None
+        if self.method == "mmse":
+            return (f"{names} apply to a sampled trajectory (method sample): the posterior mean (mmse, the default) "
+                    "is one step, so they are not used")
+        return f"{names} applies to the posterior mean (method mmse): a sampled trajectory does not use it"
+
     def metadata(self, loaded=None, **extra):
         out = super().metadata(loaded, **extra)
         out["sigma_255"] = None if self.sigma is None else round(float(self.sigma) * 255, 2)
@@ -369,7 +388,7 @@ class DenoiseRequest(_MaskedRequest):
         if self.clipping != "censored":
             out.pop("clip_steps")
         if self.method == "mmse":  # one estimate in one step: no step variance, steps or samples to record
-            for name in ("variance", "steps", "samples"):   # (--steps or --samples given with it do nothing)
+            for name in ("variance", "steps", "samples"):   # (given with it they do nothing: unused())
                 out.pop(name)
         else:
             out.pop("ensemble")
