@@ -16,6 +16,23 @@ from .task_panel import TASK_NAMES
 __all__ = ["restore", "save"]
 
 
+#: The first window's size (no saved geometry), where the screen has room for it.
+FIRST_SIZE = (1320, 860)
+
+
+def first_size(window) -> tuple[int, int]:
+    """FIRST_SIZE, made to fit the screen's free area: 1320 x 860 on a 1366 x 768 laptop (or a 1600 x
+    1000 screen at 150 % scale, 1067 x 667 logical px) put the status bar and the bottom of the
+    Controls below the screen's edge (seen under Xvfb with QT_SCALE_FACTOR)."""
+    w, h = FIRST_SIZE
+    screen = window.screen()
+    if screen is not None:
+        avail = screen.availableGeometry()
+        # the frame and title bar lie outside the size set here (about 25 px on openbox)
+        w, h = min(w, int(avail.width() * 0.96)), min(h, int(avail.height() * 0.92))
+    return w, h
+
+
 def restore(window) -> str:
     """Every setting read with its type and range (gui/safe_settings.Checked): a bad value gives
     its default, and the keys so reset make one status-bar line with the read-only note."""
@@ -24,7 +41,7 @@ def restore(window) -> str:
     if geo is None or not window.restoreGeometry(geo):
         if geo is not None:
             c.reset.append("window/geometry")
-        window.resize(1320, 860)
+        window.resize(*first_size(window))
     st = c.blob("window/state")
     if st is None or not window.restoreState(st):
         # Closed until asked for (View › Plots, P): at 1280 x 700 it took a third of the height

@@ -183,3 +183,18 @@ def test_the_noise_note_is_shortened_with_an_ellipsis_in_a_narrow_window(qtbot, 
     win.task_panel.show_estimate(5.0)   # a short note is shown whole, under its own tooltip
     assert note.shown() == note.text() == "estimated 5.0 for this image"
     assert note.toolTip().startswith("Measured on the opened image")
+
+
+def test_the_first_window_fits_a_small_screen(qtbot, tmp_path, monkeypatch):
+    """With no saved geometry the window opened at 1320 x 860 whatever the screen: on a 1600 x 1000 screen at
+    QT_SCALE_FACTOR 1.5 or 2 (or a 1366 x 768 laptop) the Controls and the status bar lay past its edge."""
+    from PySide6.QtCore import QRect, QSettings
+    from PySide6.QtGui import QScreen
+
+    from dpm_studio.gui.main_window import MainWindow
+
+    monkeypatch.setattr(QScreen, "availableGeometry", lambda self: QRect(0, 0, 1366, 740))
+    win = MainWindow(settings=QSettings(str(tmp_path / "fresh.ini"), QSettings.IniFormat))
+    qtbot.addWidget(win)
+    assert win.width() <= 1366 and win.height() <= 740, (win.width(), win.height())
+    assert (win.width(), win.height()) == (1311, 680)   # room for the frame and the title bar
