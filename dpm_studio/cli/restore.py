@@ -157,6 +157,9 @@ def _save(args, rec, data, loaded, job):
         v = args.keep_sample
     record = job.metadata(loaded, **({"choice": choice_text(len(samples), v)} if samples else {}))
     meta = saved_metadata([record], __version__, data)
+    refused = existing_output(out, args.overwrite)   # written by someone else while this run ran: still not replaced
+    if refused:
+        raise UserError(refused)
     for note in save_losses(out, data):  # the format asked for is kept; what it cannot hold is said, not lost in silence
         print(f"dpm-studio: note: {note}", file=sys.stderr)
     save_image(out, samples[v - 1] if v else rec.image, alpha, quality=args.quality, metadata=meta,

@@ -124,3 +124,22 @@ def test_the_self_test_never_writes_over_a_file_in_its_output_folder(tmp_path, c
     assert capsys.readouterr().err.strip() == (f"dpm-studio: error: --output-dir {out} holds mask.png, which the "
                                                "self-test writes: give a new or empty folder.")
     assert (out / "mask.png").read_bytes() == OLD and sorted(p.name for p in out.iterdir()) == ["mask.png"]
+
+
+def test_a_file_written_while_one_image_runs_is_not_replaced(tmp_path, tiny, img, monkeypatch, capsys):
+    """The output is checked before the run and again before the save: a file another program wrote there
+    meanwhile is refused with the same line, not replaced by the result."""
+    src, _ = img
+    out = tmp_path / "o.png"
+    real = restore._run_to_end
+
+    def meanwhile(gen, label, progress=None):
+        rec = real(gen, label, progress)
+        out.write_bytes(OLD)
+        return rec
+
+    monkeypatch.setattr(restore, "_run_to_end", meanwhile)
+    assert main(_argv("denoise", src, None, out)) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == \
+        "dpm-studio: error: o.png exists already: pass --overwrite to replace it, or choose another -o."
+    assert out.read_bytes() == OLD
