@@ -26,7 +26,7 @@ from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
 from .core.files import bmp, formats
-from .core.files.atomic import atomic_write, probe_folder
+from .core.files.atomic import OutputExists, atomic_write, probe_folder
 from .core.files.decode import (MAX_PIXELS, METADATA_KEY, ImageData, ImageIOError, from_uint8,  # noqa: F401
                           load_image, pixel_budget, pixel_limit, pil_to_image_data, to_uint8)
 from .core.files.safefiles import IMAGE_FORMATS, PHOTO_FORMATS
@@ -127,13 +127,15 @@ if hasattr(errno, "EDQUOT"):  # not on Windows
     _WRITE_ERRORS[errno.EDQUOT] = "the disk quota is exceeded; free some space or choose another folder"
 
 
-def _atomic_save(path: Path, write) -> Path:
+def _atomic_save(path: Path, write, replace: bool = True) -> Path:
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise ImageIOError(f"cannot save {path.name}: the folder {folder} does not exist")
     try:
-        return atomic_write(path, write) if write is not None else probe_folder(folder)
+        return atomic_write(path, write, replace=replace) if write is not None else probe_folder(folder)
+    except OutputExists:
+        raise   # replace=False and a file is there: the caller words it (cli/restore.existing_output)
     except PermissionError:
         raise ImageIOError(f"cannot save {path.name}: no permission to write in {folder}; "
                            "choose another folder") from None
@@ -182,7 +184,8 @@ def _deep_samples(pixels: np.ndarray, alpha: np.ndarray | None, bit_depth: int, 
 
 def save_image(path, pixels: np.ndarray, alpha: np.ndarray | None = None, *, quality: int = DEFAULT_QUALITY,
                metadata: dict | None = None, bit_depth: int = 8, icc_profile: bytes | None = None,
-               exif: bytes | None = None, value_scale: float = 1.0, value_offset: float = 0.0) -> Path:
+               exif: bytes | None = None, value_scale: float = 1.0, value_offset: float = 0.0,
+               replace: bool = True) -> Path:
     """Write an (H, W, C) [0, 1] image; the format follows the extension.
 
     ``alpha`` is written where the format has one (PNG, TIFF, WebP, BMP: 32-bit with an
@@ -193,7 +196,8 @@ def save_image(path, pixels: np.ndarray, alpha: np.ndarray | None = None, *, qua
     floats); JPEG, WebP and BMP are 8-bit. ``icc_profile`` and ``exif`` (bytes, as
     :class:`ImageData` holds them) are embedded in PNG, JPEG, WebP and TIFF (EXIF in a
     16/32-bit TIFF is not written: ``tifffile`` cannot write an EXIF directory). WebP at
-    quality 100 is written lossless.
+    quality 100 is written lossless. With ``replace`` False a file at ``path``, even one written while
+    this image was encoded, is not replaced: :class:`~.core.files.atomic.OutputExists` is raised.
     """
     path = Path(path)
     fmt = format_for_path(path)
@@ -202,12 +206,13 @@ def save_image(path, pixels: np.ndarray, alpha: np.ndarray | None = None, *, qua
     text = json.dumps(metadata, sort_keys=True, default=str) if metadata else None
     if bit_depth > 8 and fmt == "PNG":
         samples = _deep_samples(pixels, alpha, 16, 1.0, 0.0)
-        return _atomic_save(path, lambda tmp: _write_with(tmp, formats.write_png, samples, icc_profile=icc_profile,
-                                                          exif=exif, text={METADATA_KEY: text} if text else None))
+        return _atomic_save(path, replace=replace, write=lambda tmp: _write_with(
+            tmp, formats.write_png, samples, icc_profile=icc_profile, exif=exif,
+            text={METADATA_KEY: text} if text else None))
     if bit_depth > 8 and fmt == "TIFF":
         samples = _deep_samples(pixels, alpha, 32 if bit_depth == 32 else 16, value_scale, value_offset)
-        return _atomic_save(path, lambda tmp: _write_with(tmp, formats.write_tiff, samples, icc_profile=icc_profile,
-                                                          description=text))
+        return _atomic_save(path, replace=replace, write=lambda tmp: _write_with(
+            tmp, formats.write_tiff, samples, icc_profile=icc_profile, description=text))
     im = _to_pil(pixels, alpha, fmt, bit_depth)
     kwargs: dict = {}
     if icc_profile and fmt in ("PNG", "JPEG", "WEBP", "TIFF"):
@@ -235,8 +240,8 @@ def save_image(path, pixels: np.ndarray, alpha: np.ndarray | None = None, *, qua
             kwargs["tiffinfo"] = {270: text}
     elif fmt == "BMP" and im.mode in ("LA", "RGBA"):  # Pillow would drop the alpha: a V4 BMP keeps it
         rgba = np.asarray(im.convert("RGBA"))
-        return _atomic_save(path, lambda tmp: _write_with(tmp, bmp.write_rgba, rgba))
-    return _atomic_save(path, lambda tmp: im.save(tmp, format=fmt, **kwargs))
+        return _atomic_save(path, replace=replace, write=lambda tmp: _write_with(tmp, bmp.write_rgba, rgba))
+    return _atomic_save(path, replace=replace, write=lambda tmp: im.save(tmp, format=fmt, **kwargs))
 
 
 def _write_with(tmp, writer, samples, **kwargs):

@@ -147,6 +147,7 @@ def _save(args, rec, data, loaded, job):
     that made it, this one last, recorded as the app records it (the job's record; of several samples,
     the one the app shows first: core/run/requests.default_variant)."""
     from ..core.run.requests import choice_text, default_variant, saved_metadata
+    from ..core.files.atomic import OutputExists
     from ..imageio import export_options, save_image, save_losses
 
     out = Path(args.output)
@@ -162,8 +163,16 @@ def _save(args, rec, data, loaded, job):
         raise UserError(refused)
     for note in save_losses(out, data):  # the format asked for is kept; what it cannot hold is said, not lost in silence
         print(f"dpm-studio: note: {note}", file=sys.stderr)
-    save_image(out, samples[v - 1] if v else rec.image, alpha, quality=args.quality, metadata=meta,
-               **export_options(data))
+    def put(replace: bool):
+        save_image(out, samples[v - 1] if v else rec.image, alpha, quality=args.quality, metadata=meta,
+                   replace=replace, **export_options(data))
+    try:   # without --overwrite the file is put there only if nothing is, in one step (no window after the check above)
+        put(bool(args.overwrite))
+    except OutputExists:   # one appeared after the check: the same rule decides
+        refused = existing_output(out, args.overwrite)
+        if refused:
+            raise UserError(refused) from None
+        put(True)
     print(str(out))
 
 

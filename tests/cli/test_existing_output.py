@@ -143,3 +143,26 @@ def test_a_file_written_while_one_image_runs_is_not_replaced(tmp_path, tiny, img
     assert capsys.readouterr().err.strip().splitlines()[-1] == \
         "dpm-studio: error: o.png exists already: pass --overwrite to replace it, or choose another -o."
     assert out.read_bytes() == OLD
+
+
+def test_a_file_written_while_the_result_is_encoded_is_not_replaced(tmp_path, tiny, img, monkeypatch, capsys):
+    """After the last check the file is put there only if nothing is, in one step: a file another program
+    writes while the result is being encoded (after every check) is still not replaced."""
+    import dpm_studio.imageio as imageio
+
+    src, _ = img
+    out = tmp_path / "o.png"
+    real_atomic = imageio.atomic_write
+
+    def meanwhile(path, write, **kw):
+        def write_then_race(tmp):
+            write(tmp)
+            out.write_bytes(OLD)   # another program, after the checks, before the rename
+        return real_atomic(path, write_then_race, **kw)
+
+    monkeypatch.setattr(imageio, "atomic_write", meanwhile)
+    assert main(_argv("denoise", src, None, out)) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == \
+        "dpm-studio: error: o.png exists already: pass --overwrite to replace it, or choose another -o."
+    assert out.read_bytes() == OLD
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".o.png")) == []   # no temporary left

@@ -171,11 +171,35 @@ def probe_folder(folder) -> Path:
     return Path(folder)
 
 
-def atomic_write(path, write) -> Path:
+class OutputExists(FileExistsError):
+    """``atomic_write(..., replace=False)`` found a file at the target when it came to put its own there."""
+
+
+def _put_new(tmp: str, target: Path) -> None:
+    """Move ``tmp`` to ``target`` only if nothing is there, in one step: a hard link fails with EEXIST where
+    a file (or link) appeared in the meantime, so no check-then-rename window is left. A file system without
+    hard links (FAT, some network shares) falls back to a last check and a rename."""
+    try:
+        os.link(tmp, target)
+    except FileExistsError:
+        raise OutputExists(errno.EEXIST, "exists already", str(target)) from None
+    except OSError as e:
+        if e.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV, errno.EMLINK, errno.ENOSYS):
+            raise
+        if os.path.lexists(target):
+            raise OutputExists(errno.EEXIST, "exists already", str(target)) from None
+        os.replace(tmp, target)
+        return
+    os.unlink(tmp)
+
+
+def atomic_write(path, write, *, replace: bool = True) -> Path:
     """Call ``write(tmp_path)`` to fill a temporary file, then move it onto ``path``.
 
     A new file gets the permissions an ordinary new file would (mkstemp's are 0600); a file
-    written over keeps its own. Returns ``path``.
+    written over keeps its own. With ``replace`` False a file at ``path`` (one that was there, or one
+    another program wrote while ``write`` ran) is never replaced: :class:`OutputExists` is raised and
+    the temporary file removed. Returns ``path``.
     """
     path = Path(path)
     writable_target(path)
@@ -194,7 +218,10 @@ def atomic_write(path, write) -> Path:
     try:
         write(tmp)
         os.chmod(tmp, mode)
-        os.replace(tmp, target)
+        if replace:
+            os.replace(tmp, target)
+        else:
+            _put_new(tmp, target)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
