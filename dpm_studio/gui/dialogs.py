@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QDialog, QFileDialog, QHeaderView, QInputDialog, Q
 from .. import imageio
 from ..errorlog import sentence
 
-__all__ = ["Dialogs", "IMAGE_FILTER", "SAVE_FILTERS", "file_dialog", "quality_dialog", "qimage_to_array", "array_to_qimage"]
+__all__ = ["Dialogs", "IMAGE_FILTER", "SAVE_FILTERS", "file_dialog", "quality_dialog", "unsaved_box", "qimage_to_array", "array_to_qimage"]
 
 #: Every extension the app reads (imageio.READ_EXTENSIONS, the one list): a hand-kept copy left out
 #: .jfif, .jpe and .pbm, so a JPEG saved by a browser as .jfif, which the app opens, was not listed.
@@ -141,24 +141,29 @@ class Dialogs:
 
     def ask_unsaved(self, text: str, image: bool = True, mask: bool = False) -> str:
         """'save' (the image), 'save_mask' (with ``mask``: the mask is unsaved too), 'discard' or 'cancel'."""
-        if not mask:
-            r = QMessageBox.warning(self.parent, "Unsaved result", text,
-                                    QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel, QMessageBox.Save)
-            return {QMessageBox.Save: "save", QMessageBox.Discard: "discard"}.get(r, "cancel")
-        box = QMessageBox(QMessageBox.Warning, "Unsaved changes" if image else "Unsaved mask", text,
-                          QMessageBox.NoButton, self.parent)
-        answers = {}
-        if image:
-            b = box.addButton(QMessageBox.Save)
-            b.setText("Save Image\u2026")
-            answers[b] = "save"
-        b = box.addButton("Save Mask\u2026", QMessageBox.AcceptRole)
-        answers[b] = "save_mask"
-        box.setDefaultButton(next(iter(answers)))
-        answers[box.addButton(QMessageBox.Discard)] = "discard"
-        box.setEscapeButton(box.addButton(QMessageBox.Cancel))
+        box, answers = unsaved_box(self.parent, text, image, mask)
         box.exec()
         return answers.get(box.clickedButton(), "cancel")
+
+
+def unsaved_box(parent, text: str, image: bool = True, mask: bool = False) -> tuple[QMessageBox, dict]:
+    """The question before unsaved work is lost, and its answers by button. Every answer has a key
+    (Alt+S, Alt+M, Alt+D; Esc cancels): Qt's own Save / Discard buttons had none, so without a mouse
+    Discard was reached only by Tab (Alt+D did nothing, seen under Xvfb)."""
+    box = QMessageBox(QMessageBox.Warning, "Unsaved result" if not mask else
+                      "Unsaved changes" if image else "Unsaved mask", text, QMessageBox.NoButton, parent)
+    answers = {}
+    if image:
+        answers[box.addButton(QMessageBox.Save)] = "save"
+        next(iter(answers)).setText("&Save Image\u2026" if mask else "&Save")
+    if mask:
+        answers[box.addButton("Save &Mask\u2026", QMessageBox.AcceptRole)] = "save_mask"
+    box.setDefaultButton(next(iter(answers)))
+    discard = box.addButton(QMessageBox.Discard)
+    discard.setText("&Discard")
+    answers[discard] = "discard"
+    box.setEscapeButton(box.addButton(QMessageBox.Cancel))
+    return box, answers
 
 
 def qimage_to_array(img: QImage) -> tuple[np.ndarray, np.ndarray | None]:

@@ -198,3 +198,26 @@ def test_the_first_window_fits_a_small_screen(qtbot, tmp_path, monkeypatch):
     qtbot.addWidget(win)
     assert win.width() <= 1366 and win.height() <= 740, (win.width(), win.height())
     assert (win.width(), win.height()) == (1311, 680)   # room for the frame and the title bar
+
+
+def test_every_answer_to_the_unsaved_question_has_a_key(qtbot):
+    """'The result of the last run has not been saved. Save it?' offered Save, Discard and Cancel with no
+    underlined keys: Alt+D did nothing, so without a mouse Discard was reached only by Tab (seen under Xvfb)."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    from dpm_studio.gui.dialogs import unsaved_box
+
+    for image, mask, key, want in ((True, False, Qt.Key_D, "discard"), (True, False, Qt.Key_S, "save"),
+                                   (True, True, Qt.Key_M, "save_mask"), (False, True, Qt.Key_D, "discard"),
+                                   (True, True, Qt.Key_S, "save")):
+        box, answers = unsaved_box(None, "text", image, mask)
+        qtbot.addWidget(box)
+        box.show()
+        qtbot.waitExposed(box)
+        box.activateWindow()
+        qtbot.waitUntil(box.isActiveWindow)
+        assert all("&" in b.text() for b in answers), [b.text() for b in answers]
+        QTest.keyClick(box.windowHandle(), key, Qt.AltModifier)   # as the window system delivers it
+        qtbot.waitUntil(lambda: box.clickedButton() is not None, timeout=2000)   # a mnemonic animates a click
+        assert answers.get(box.clickedButton()) == want, (image, mask, want)

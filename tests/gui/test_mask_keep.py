@@ -157,9 +157,11 @@ def test_after_an_accepted_run_the_question_is_the_images_alone(qtbot, win, answ
     _paint(qtbot, win)
     _run(qtbot, win)
     assert win.runs.accept_result()   # the mask is kept after Accept: no question about it
-    assert win.files.confirm_replace()   # the recorded warning answers Discard
-    assert answer.asked == []
-    assert [c[0] for c in msgbox] == ["warning"] and "painted mask" not in msgbox[0][2], msgbox
+    answer.click = "Discard"
+    assert win.files.confirm_replace()
+    assert len(answer.asked) == 1 and msgbox == [], (answer.asked, msgbox)
+    title, text, buttons = answer.asked[0]
+    assert title == "Unsaved result" and "painted mask" not in text and sorted(buttons) == ["Cancel", "Discard", "Save"]
     drag(win.canvas, [(26.5, 26.5), (28.5, 28.5)])   # now both: one question names both
     answer.click = "Cancel"
     assert not win.files.confirm_replace()
