@@ -20,11 +20,11 @@ def test_the_command_line_makes_waiting_threads_sleep_before_torch_is_imported()
     import os
 
     code = ("import os, sys, dpm_studio.cli.main; "
-            "print(os.environ.get('OMP_WAIT_POLICY'), 'torch' in sys.modules)")
-    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+            "print(os.environ.get('OMP_WAIT_POLICY'), os.environ.get('GOMP_SPINCOUNT'), 'torch' in sys.modules)")
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.split() == ["PASSIVE", "False"]
+    assert r.stdout.split() == ["PASSIVE", "1000", "False"]   # sleep, after a 10 us spin
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                       env={**env, "OMP_WAIT_POLICY": "ACTIVE"})
-    assert r.stdout.split() == ["ACTIVE", "False"]
+                       env={**env, "OMP_WAIT_POLICY": "ACTIVE", "GOMP_SPINCOUNT": "0"})
+    assert r.stdout.split() == ["ACTIVE", "0", "False"]

@@ -37,7 +37,8 @@ def create_app(argv=None):
 # differed from `dpm-studio inpaint`'s on the same file, mask and seed by 1 level in 1,588 of the
 # 12,970 filled pixels (seen under Xvfb; fp32 is equal on 1 or 2 threads). One job, one way: the
 # same pixels. The window stays usable: its run is in a worker thread and OpenMP's idle threads
-# sleep (OMP_WAIT_POLICY=PASSIVE, set by dpm_studio.cli before torch is imported).
+# sleep after a 10 us spin (OMP_WAIT_POLICY=PASSIVE, GOMP_SPINCOUNT=1000, set by dpm_studio.cli before
+# torch is imported).
 
 
 def _install_excepthook(window):
