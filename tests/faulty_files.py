@@ -238,6 +238,7 @@ def disk_fault(monkeypatch, kind):
         def denied(src, dst):
             raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(dst))
         monkeypatch.setattr(atomic.os, "replace", denied)
+        monkeypatch.setattr(atomic.os, "link", denied)   # a new output is put in place by a hard link
         return "no permission to write in"
     if kind == "EACCES-create":
         def denied(*a, **k):
