@@ -6,6 +6,7 @@ import pytest
 from dpm_studio.core.machine import devices
 from dpm_studio.core.files.checkpoint import load, resolve
 from dpm_studio.core.run.requests import DenoiseRequest
+from dpm_studio.core.run import tasks
 from dpm_studio.core.run.tasks import _Bf16Net, _with_precision, run_task
 
 
@@ -44,7 +45,7 @@ def test_an_unknown_precision_is_refused():
         DenoiseRequest(sigma=0.1, precision="fp8").validate()
 
 
-def test_frozen_passes_match_the_autocast_pass_and_an_inpainting_repeats_to_the_bit(photos):
+def test_frozen_passes_match_the_autocast_pass_and_an_inpainting_repeats_to_the_bit(photos, monkeypatch):
     """Inpainting's bf16 passes run a frozen TorchScript trace per shape (core/run/frozen.py): its
     output must equal the eager autocast pass within a bf16 step, the trace must be made once per
     shape and be used (a run must not trace again, nor fall back), a second run with the same seed
@@ -80,6 +81,7 @@ def test_frozen_passes_match_the_autocast_pass_and_an_inpainting_repeats_to_the_
     img = np.random.default_rng(1).random((72, 72, 3)).astype(np.float32)
     mask = np.zeros((72, 72), np.float32)
     mask[30:42, 30:42] = 1
+    monkeypatch.setattr(tasks, "FROZEN_TASKS", ("inpaint", "sample"))   # off by default (tasks.FROZEN_TASKS)
     runs = [list(run_task(photos, InpaintRequest(seed=3, steps=4), img, mask=mask))[-1].image for _ in range(2)]
     passes = frozen._FROZEN[net]
     assert len(passes) == 1 and None not in passes.values()  # one shape, traced once, used twice
