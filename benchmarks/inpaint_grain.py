@@ -72,6 +72,13 @@ def frame(img):
     return (img[lo:TOP, lo:hi], img[BOTTOM:hi, lo:hi], img[TOP:BOTTOM, lo:TOP], img[TOP:BOTTOM, BOTTOM:hi])
 
 
+def holed(img, mask):
+    """``img`` with the masked pixels set to 0.5, as restoration.inpaint_cases damages its cases."""
+    d = img.copy()
+    d[mask > 0] = 0.5
+    return d
+
+
 def inpaint(model, damaged, mask, grain):
     rec = None
     for rec in run_task(model, InpaintRequest(grain=grain, seed=0), damaged, mask=mask):
@@ -108,17 +115,14 @@ def main():
         y = camera_file(x, A, B, seed=i + 1)
         row, crops = [], [crop(y)]
         for grain in ("none", "match"):
-            d = y.copy()
-            d[mask > 0] = 0.5
-            out, _ = inpaint(model, d, mask, grain)
+            out, _ = inpaint(model, holed(y, mask), mask, grain)
             row.append(hh_sigma(*(out[hole][:, :, c] for c in range(out.shape[2]))))
             crops.append(crop(out))
         law = float(np.sqrt(np.mean(A * out[hole] + B)) * 255)
         truth = hh_sigma(*(y[hole][:, :, c] for c in range(y.shape[2])))
         around = hh_sigma(*(f[:, :, c] for f in frame(y) for c in range(y.shape[2])))
         clean = np.round(x * 255) / 255
-        d = clean.copy()
-        d[mask > 0] = 0.5
+        d = holed(clean, mask)
         a, _ = inpaint(model, d, mask, "none")
         b, rec = inpaint(model, d, mask, "match")
         from dpm_studio.core.run.grain import grain_law
@@ -151,8 +155,7 @@ def stopped(model, mask, hole, png=None):
         x = test_image(name)
         x = x[:, :, None] if x.ndim == 2 else x
         y = camera_file(x, A, B, seed=i + 1)
-        d = y.copy()
-        d[mask > 0] = 0.5
+        d = holed(y, mask)
         law = grain_law(d, mask == 0)
         xbar = float(d[mask == 0].mean())
         target = float(np.sqrt(np.mean([c["a"] * xbar + c["b"] for c in law["channels"]])))
