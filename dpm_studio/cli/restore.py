@@ -300,12 +300,13 @@ def _model_notes(loaded, job):
         print(f"dpm-studio: note: {note}", file=sys.stderr)
 
 
-def cmd_inpaint(args, loaded=None, progress=None) -> int:
-    """One image (a batch, :mod:`.batch`, calls this for each of its images with the loaded
-    checkpoint and its progress display)."""
+def _restore_one(args, req, loaded, progress) -> int:
+    """One image of inpaint or denoise, the request ``req`` made from the options: read it, check the output,
+    resolve the job (the mask by one rule), load the model (a batch, :mod:`.batch`, passes it loaded, with its
+    progress display), the model's checks, then the run and the save. One body for both tasks: they differed
+    only in which checks they ran (inpaint's model refusals came from inside the run, after its notes)."""
     from ..core.run.tasks import run_task
 
-    req = _inpaint_request(args)
     data = _read(args.input)
     card = loaded.path if loaded is not None else _card(args.checkpoint)
     _check_output(args, data, card)
@@ -314,8 +315,18 @@ def cmd_inpaint(args, loaded=None, progress=None) -> int:
     loaded = loaded or _load(card, _device(args.device))
     _same_model(args, loaded)
     _model_notes(loaded, job)
-    _save(args, _run_to_end(run_task(loaded, job), "inpaint", progress), data, loaded, job)
+    try:   # what the model refuses (not an image model) is the one line, before the note below
+        req.validate(loaded)
+    except ValueError as e:
+        raise UserError(str(e)) from None
+    say_unused(args, req)
+    _save(args, _run_to_end(run_task(loaded, job), req.task, progress), data, loaded, job)
     return 0
+
+
+def cmd_inpaint(args, loaded=None, progress=None) -> int:
+    """One image (:func:`_restore_one`)."""
+    return _restore_one(args, _inpaint_request(args), loaded, progress)
 
 
 def _denoise_request(args):
@@ -334,25 +345,8 @@ def say_unused(args, req) -> None:
 
 
 def cmd_denoise(args, loaded=None, progress=None) -> int:
-    """One image (as :func:`cmd_inpaint`)."""
-    from ..core.run.tasks import run_task
-
-    req = _denoise_request(args)
-    data = _read(args.input)
-    card = loaded.path if loaded is not None else _card(args.checkpoint)
-    _check_output(args, data, card)
-    job = _resolve(req, data, *_mask_of(args, data))
-    _same_mask(args, job)
-    loaded = loaded or _load(card, _device(args.device))
-    _same_model(args, loaded)
-    _model_notes(loaded, job)
-    try:   # what the model refuses (not an image model) is the one line, before the note below
-        req.validate(loaded)
-    except ValueError as e:
-        raise UserError(str(e)) from None
-    say_unused(args, req)
-    _save(args, _run_to_end(run_task(loaded, job), "denoise", progress), data, loaded, job)
-    return 0
+    """One image (:func:`_restore_one`)."""
+    return _restore_one(args, _denoise_request(args), loaded, progress)
 
 
 def cmd_sample(args) -> int:
