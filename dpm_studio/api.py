@@ -217,12 +217,13 @@ def inpaint(image, mask, *, soft_mask: bool | None = None, checkpoint=None, devi
     return out
 
 
-def sample(size: tuple[int, int], *, checkpoint=None, device: str = "cpu",
+def sample(size: tuple[int, int] | None = None, *, checkpoint=None, device: str = "cpu",
            progress: Callable[[int, int], None] | None = None, **settings) -> np.ndarray:
-    """A new image drawn from the model, of ``size`` (height, width): float32 (H, W, C) in [0, 1], C
-    the model's channels. The settings are :class:`~dpm_studio.core.run.requests.SampleRequest`'s
+    """A new image drawn from the model, of ``size`` (height, width; None: the request's default, as the
+    command line's without --size and the app's first): float32 (H, W, C) in [0, 1], C the model's channels. The settings are :class:`~dpm_studio.core.run.requests.SampleRequest`'s
     (``steps``, ``seed``, ``samples``, ...); of several samples, the first draw (their mean is a blur
     of unrelated images), as ``dpm-studio sample`` saves it and the app shows it first."""
-    request = _request("sample", size=tuple(size) if hasattr(size, "__len__") else size, device=device, **settings)
+    given = {} if size is None else {"size": tuple(size) if hasattr(size, "__len__") else size}
+    request = _request("sample", device=device, **given, **settings)
     result, _ = _run(_loaded(checkpoint, device, "sample"), request, None, None, progress=progress)
     return np.clip(result, 0.0, 1.0).astype(np.float32)

@@ -173,6 +173,10 @@ def empty_value(parser, args) -> str | None:
     return None
 
 
+#: --device's help, the same words in every command that runs a model (train adds what torchrun does).
+DEVICE_HELP = "where the model runs: cpu, cuda, or cuda:N for one of several cards (default cpu)"
+
+
 def device(text: str) -> str:
     """An argparse type: a device a run can use here (cpu, cuda, cuda:N), checked before anything is
     read or loaded; ``--device ""`` was an internal error deep in a denoise."""

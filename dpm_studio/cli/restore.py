@@ -353,8 +353,8 @@ def cmd_sample(args) -> int:
     from ..core.run.requests import SampleRequest
     from ..core.run.tasks import run_task
 
-    w, h = args.size  # parsed and range-checked by argparse (args.parse_size)
-    req = _request(SampleRequest, args, size=(h, w), device=args.device,
+    size = None if args.size is None else args.size[::-1]  # WxH, parsed and range-checked by argparse (args.parse_size)
+    req = _request(SampleRequest, args, size=size, device=args.device,
                    **A.request_settings(SampleRequest, args, SAMPLE))
     card = _card(args.checkpoint)
     _check_output(args, None, card)
@@ -376,11 +376,11 @@ def _restore_args(p, cls, names):
     p.add_argument("--checkpoint", default=default_checkpoint(task),
                    help=f"a shipped checkpoint's name or a path (default: {default_checkpoint(task)}, the "
                    f"{_TASK_WORDS[task]} default; the saved result records the one used)")
-    p.add_argument("--device", default="cpu", type=A.device, help="cpu or cuda (cuda:N for one of several cards)")
+    p.add_argument("--device", default="cpu", type=A.device, help=A.DEVICE_HELP)
     from ..imageio import DEFAULT_QUALITY, QUALITY  # the app's Save As proposes the same
 
     p.add_argument("--quality", type=A.int_in(*QUALITY), default=DEFAULT_QUALITY,
-                   help=f"JPEG/WebP quality (default {DEFAULT_QUALITY})")
+                   help=f"JPEG/WebP quality ({QUALITY[0]} to {QUALITY[1]}; default {DEFAULT_QUALITY})")
     p.add_argument("--overwrite", action="store_true", help="replace an output file that exists (the input too, "
                    "if -o names it); without it a run whose output exists is refused, and a batch skips the images "
                    "whose output exists, so an interrupted batch resumes")
@@ -392,17 +392,52 @@ def _restore_args(p, cls, names):
     A.add_request_options(p, cls, names)
 
 
+#: The examples each command's --help ends with: (the command, what it does). tests/cli/test_help_examples.py
+#: runs every one of them as written (but for a test model), so none can stop working unseen.
+EXAMPLES = {
+    "inpaint": [
+        ("dpm-studio inpaint photo.png --mask mask.png -o filled.png", "fill the mask's nonzero pixels"),
+        ("dpm-studio inpaint photo.png --mask mask.png -o filled.png --samples 4 --seed 7",
+         "the mean of 4 draws; --keep-sample K keeps one"),
+        ("dpm-studio inpaint photo.png --mask mask.png -o filled.png --grain none", "a clean fill, no grain"),
+        ("dpm-studio inpaint scans/ --mask masks/ -o filled/", "a folder; masks matched by file name stem"),
+    ],
+    "denoise": [
+        ("dpm-studio denoise noisy.png -o clean.png", "the noise law fitted from the image (--noise auto)"),
+        ("dpm-studio denoise noisy.png -o clean.png --sigma 25", "one noise std, in 0-255 units"),
+        ("dpm-studio denoise noisy.png -o clean.png --noise poisson-gaussian --noise-a 0.004 --noise-b 0.0004",
+         "var = a x + b, in [0, 1] image units"),
+        ("dpm-studio denoise noisy.png -o clean.png --mask face.png --feather 4", "only inside the mask"),
+        ("dpm-studio denoise noisy.png -o clean.png --region 8,8,32,24", "only the rectangle X,Y,W,H (pixels)"),
+        ("dpm-studio denoise photos/ -o clean/", "every image of a folder"),
+    ],
+    "sample": [
+        ("dpm-studio sample -o drawn.png --size 96x64 --seed 3", "a new 96 x 64 image"),
+        ("dpm-studio sample -o drawn.png --size 64x64 --samples 4 --keep-sample 2", "the second of 4 draws"),
+    ],
+}
+
+
+def _epilog(task: str) -> str:
+    return "examples:\n" + "\n".join(f"  {cmd}\n      {what}" for cmd, what in EXAMPLES[task])
+
+
 def add_parsers(sub) -> None:
     """The ``inpaint``, ``denoise`` and ``sample`` subcommands' options."""
+    import argparse
+
     from ..core.run.requests import DenoiseRequest, InpaintRequest, SampleRequest
 
-    i = sub.add_parser("inpaint", help="fill the masked pixels of an image")
+    def parser(task, help):
+        return sub.add_parser(task, help=help, epilog=_epilog(task), formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    i = parser("inpaint", help="fill the masked pixels of an image")
     i.add_argument("input", nargs="+", help="the image; or several, or a folder of images (a batch)")
     i.add_argument("--mask", required=True, help="mask image: nonzero pixels are filled; in a batch, one mask for "
                    "all images or a folder of masks matched to the images by file name stem")
     _restore_args(i, InpaintRequest, INPAINT)
 
-    dn = sub.add_parser("denoise", help="remove noise from an image (its noise law fitted from it, or the --sigma "
+    dn = parser("denoise", help="remove noise from an image (its noise law fitted from it, or the --sigma "
                         "given)")
     dn.add_argument("input", nargs="+", help="the noisy image; or several, or a folder of images (a batch)")
     dn.add_argument("--mask", default=None, help="denoise only where this mask image is nonzero (the app's "
@@ -410,6 +445,9 @@ def add_parsers(sub) -> None:
                     "pixel outside kept; in a batch, one mask or a folder of masks matched by file name stem")
     _restore_args(dn, DenoiseRequest, DENOISE)
 
-    sm = sub.add_parser("sample", help="draw an image from a model")
+    sm = parser("sample", help="draw an image from a model")
     _restore_args(sm, SampleRequest, SAMPLE)
-    sm.add_argument("--size", required=True, type=A.parse_size, help="WxH, e.g. 64x64")
+    from ..core.run.settings import spec_of   # the request's size is (H, W); typed WxH, as the record says it
+
+    sm.add_argument("--size", type=A.parse_size, metavar="WxH", default=None,
+                    help=f"width x height: {spec_of(SampleRequest, 'size').describe()}")

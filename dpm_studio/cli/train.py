@@ -498,7 +498,7 @@ def add_parsers(sub) -> None:
                    help="also estimate log p(x_0) from N forward trajectories")
     e.add_argument("--seed", type=A.SEED, default=0)
     e.add_argument("--update-card", action="store_true", help="write the measured bound into the card")
-    e.add_argument("--device", default="cpu", type=A.device, help="cpu or cuda (cuda:N for one of several cards)")
+    e.add_argument("--device", default="cpu", type=A.device, help=A.DEVICE_HELP)
 
     t = sub.add_parser("train", help="train a model from a preset")
     t.add_argument("preset", help="heartbeat | swiss-roll | photos-rgb | textures-gray | dead-leaves | "
@@ -526,8 +526,8 @@ def add_parsers(sub) -> None:
     t.add_argument("--threads", type=A.THREADS, default=None, help="CPU threads for torch")
     t.add_argument("--rendezvous-timeout", type=A.TIMEOUT, default=300.0, metavar="SECONDS",
                    help="under torchrun: how long to wait for every rank to join (default 300)")
-    t.add_argument("--device", default="cpu", type=A.device, help="cpu or cuda (under torchrun: each process's "
-                   "cuda:LOCAL_RANK)")
+    t.add_argument("--device", default="cpu", type=A.device, help=A.DEVICE_HELP + "; under torchrun "
+                   "each process's cuda:LOCAL_RANK")
     t.add_argument("--net", default=None, help="the image presets' network: default, or unet-te (the 3.6 M "
                    "time-embedding U-Net: base 48, levels 1-2-2-2, two residual blocks)")
     t.add_argument("--init", metavar="CHECKPOINT", help="start from this checkpoint's weights (same network), "

@@ -16,9 +16,18 @@ PKG = Path(__file__).resolve().parents[2] / "dpm_studio"
 
 def test_the_defaults_a_help_text_names_are_the_fields():
     inpaint, denoise = InpaintRequest(), DenoiseRequest()
-    assert f"inpaint {inpaint.steps} from" in spec_of(InpaintRequest, "steps").help
-    assert f"default {inpaint.jump_length} with" in spec_of(InpaintRequest, "jump_length").help
-    assert f"default {inpaint.jump_n_sample} with" in spec_of(InpaintRequest, "jump_n_sample").help
+    from dpm_studio.core.run.requests import SampleRequest
+
+    said = {(cls, name): spec_of(cls, name).default_text for cls, name in (
+        (InpaintRequest, "steps"), (InpaintRequest, "jump_length"), (InpaintRequest, "jump_n_sample"),
+        (DenoiseRequest, "ensemble"), (DenoiseRequest, "clip_steps"), (SampleRequest, "size"))}
+    assert said[InpaintRequest, "steps"].startswith(f"{inpaint.steps},")
+    assert said[InpaintRequest, "jump_length"].startswith(f"{inpaint.jump_length} with mode {inpaint.mode}")
+    assert said[InpaintRequest, "jump_n_sample"].startswith(f"{inpaint.jump_n_sample} with jumps")
+    for name in ("ensemble", "clip_steps"):
+        assert f"{DenoiseRequest.model_defaults[name]} unless" in said[DenoiseRequest, name]
+    h, w = SampleRequest().size
+    assert said[SampleRequest, "size"] == f"{w}x{h}"
     assert f"twice the {denoise.overlap} px overlap" in spec_of(DenoiseRequest, "tile").help
     assert f"plus {MARGIN} px of context" in spec_of(DenoiseRequest, "region").help
 

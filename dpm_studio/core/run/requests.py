@@ -40,9 +40,10 @@ MAX_CLIP_STEPS = 8
 INPAINT_STEPS = 19   # from the start step (34 network passes with the jumps; InpaintRequest)
 JUMP_LENGTH, JUMP_N = 5, 2   # RePaint's resampling jumps with mode forward-approx
 OVERLAP = 32   # px two denoising tiles share
-STEPS = dict(what="number of steps", help="reverse steps; fewer than T respaces the trajectory (faster, "
-             f"coarser). Default: inpaint {INPAINT_STEPS} from the start step, denoise and sample all T", lo=1,
-             hi=100_000)
+STEPS = dict(what="number of steps", help="reverse steps; fewer than the model's T respaces the trajectory "
+             "(faster, coarser)", lo=1, hi=100_000)
+SAMPLES = dict(what="number of samples", lo=1, hi=256)
+SIZE = (64, 64)   # a drawn image's (H, W) unless said: the command line's, the API's and the app's
 
 
 @dataclass
@@ -50,11 +51,11 @@ class _Request:
     """What every task shares. ``steps`` None: the task's default (all T steps unless said)."""
 
     task: ClassVar[str] = ""
-    steps: int | None = setting(None, **STEPS)
+    steps: int | None = setting(None, **STEPS, default_text="all T")
     seed: int | None = setting(0, "seed", "the random seed: the same seed, settings and input give the same "
                                "result", lo=0, hi=2 ** 63 - 1)  # torch takes 64 bits: 2**64 overflowed
-    samples: int = setting(1, "number of samples", "draw this many samples; the result is their mean (the "
-                           "posterior mean), and the app offers each beside it", lo=1, hi=256)
+    samples: int = setting(1, help="draw this many samples; the result is their mean (the posterior mean), and "
+                           "the app offers each beside it", **SAMPLES)
     variance: str = setting("learned", "step variance", "the variance of each reverse step on a sampled "
                             "trajectory of a Gaussian model: the model's learned one, or large (the forward "
                             "rate 1 - ab_t/ab_s), which leaves more texture and some grain", choices=VARIANCES)
@@ -69,7 +70,7 @@ class _Request:
     # (soft pixels, per-pixel noise), and every record carries the effective sample size.
     # A trajectory without it applies soft evidence by a per-step product, an approximation
     # (docs/conditioning.md). Needs a sampled trajectory and no resampling jumps.
-    smc: bool = setting(False, "sequential Monte Carlo", "weigh the samples draws as sequential Monte Carlo "
+    smc: bool = setting(False, "sequential Monte Carlo", "weigh the draws (samples) as sequential Monte Carlo "
                         "particles (a sampled trajectory, no resampling jumps): soft evidence (feathered pixels, "
                         "per-pixel noise) is then applied exactly as the samples grow (from an inpainting start "
                         "of noise), known pixels too with inpainting mode exact; prints the effective sample "
@@ -179,7 +180,7 @@ class InpaintRequest(_MaskedRequest):
     hole); from the noised harmonic fill 13-15 dB."""
 
     task: ClassVar[str] = "inpaint"
-    steps: int | None = setting(INPAINT_STEPS, **STEPS)
+    steps: int | None = setting(INPAINT_STEPS, **STEPS, default_text=f"{INPAINT_STEPS}, from the start step")
     # How the known pixels are honoured (core/math/conditioning.py's Inpaint): two rules, both
     # approximations for a delta r (named so; their error is in docs/conditioning.md), and the
     # exact route, sequential Monte Carlo weighing the known pixels (it turns ``smc`` on and
@@ -192,17 +193,18 @@ class InpaintRequest(_MaskedRequest):
                         aliases=tuple(INPAINT_MODE_ALIASES.items()))
     start: str | None = setting(None, "start", "begin from a forward-noised smooth fill of the hole (harmonic: "
                                 "an approximation, not the model's prior, so its colours continue those around "
-                                "it) or from pure noise at t = T (noise: the paper; default harmonic, noise with "
-                                "mode exact)", choices=INPAINT_STARTS)
+                                "it) or from pure noise at t = T (noise: the paper)", choices=INPAINT_STARTS,
+                                default_text="harmonic, noise with mode exact")
     start_sigma: float = setting(1.0, "starting noise level", "with start harmonic: the starting noise std in "
                                  "the model's unit-variance space (larger lets the model depart further from "
                                  "the smooth fill)", lo=0, hi=100, open_lo=True, unit="in model units")
     jump_length: int | None = setting(None, "jump length", "RePaint resampling: steps to go back at each jump "
-                                      f"(default {JUMP_LENGTH} with mode forward-approx; 0 = off)", lo=0, hi=1000)
+                                      "(0 = off)", lo=0, hi=1000, unit="steps",
+                                      default_text=f"{JUMP_LENGTH} with mode forward-approx, else 0")
     # (a crafted 1e9 repeats built a 3.4 GB jump schedule before anything ran)
     jump_n_sample: int | None = setting(None, "number of jump repeats", "RePaint resampling: times each jump "
-                                        f"segment is traversed (default {JUMP_N} with jumps)", lo=1, hi=100,
-                                        flag="--jump-n")
+                                        "segment is traversed", lo=1, hi=100, flag="--jump-n",
+                                        default_text=f"{JUMP_N} with jumps, else 1")
     context: int = setting(48, "context", "pixels of known surroundings around each masked region",
                            lo=0, hi=4096, unit="pixels")
     # The fill's grain (core/run/grain.py): "match" gives the filled pixels the noise the known pixels
@@ -255,10 +257,13 @@ class DenoiseRequest(_MaskedRequest):
 
     task: ClassVar[str] = "denoise"
     model_defaults: ClassVar[dict] = {"ensemble": DEFAULT_ENSEMBLE, "clip_steps": CLIP_STEPS}
-    sigma: float | None = setting(None, "noise level", "the noise std in the image (default: estimated from the "
-                                  "image, by one rule for the app, the command line and the API); to denoise "
-                                  "harder than that, raise the noise scale", lo=0, hi=255,
-                                  open_lo=True, unit="in 0-255 units", suffix=" / 255", scale=255)
+    steps: int | None = setting(None, **STEPS, default_text="every step from the one matched to the noise, with method "
+                                "sample; mmse is one step")
+    sigma: float | None = setting(None, "noise level", "the noise std in the image; to denoise harder than that, "
+                                  "raise the noise scale", lo=0, hi=255, open_lo=True,
+                                  unit="in 0-255 units, for a 16-bit file too", suffix=" / 255", scale=255,
+                                  default_text="estimated from the image, by one rule for the app, the command "
+                                  "line and the API")
     method: str = setting("mmse", "denoising method", "mmse: the one-step posterior mean, the best PSNR and "
                           "the fastest; sample: sampled reverse trajectories from the matched step (0.9 dB "
                           "worse, 2.4x slower; exact for one noise level, per-pixel levels approximately unless "
@@ -269,14 +274,14 @@ class DenoiseRequest(_MaskedRequest):
     # 15/25/50, 8-bit files; 6 views are 0.00-0.03 dB under 8) for a fifth of the default's
     # network passes (benchmarks/speed.py); a larger network may say fewer (docs/speed.md).
     ensemble: int | None = setting(None, "ensemble size", "mmse: average over N flips and rotations of each "
-                                   f"tile (default: the checkpoint's, {DEFAULT_ENSEMBLE} unless its card says)",
-                                   lo=1, hi=MAX_ENSEMBLE)
+                                   "tile", lo=1, hi=MAX_ENSEMBLE, unit="views",
+                                   default_text=f"the checkpoint's, {DEFAULT_ENSEMBLE} unless its card says")
     tile: int = setting(256, "tile", f"tile size for large images (at least twice the {OVERLAP} px overlap)",
                         lo=16, hi=4096, unit="pixels")
     overlap: int = setting(OVERLAP, "overlap", "pixels two neighbouring tiles share (blended)", lo=0, hi=2048,
                            unit="pixels")
-    tile_batch: int | None = setting(None, "tile batch", "tiles per network call with method mmse (default: "
-                                     "1 on a CPU, where larger batches ran slower, 8 on a GPU)", lo=1, hi=256)
+    tile_batch: int | None = setting(None, "tile batch", "tiles per network call with method mmse", lo=1,
+                                     hi=256, default_text="1 on a CPU, where larger batches ran slower, 8 on a GPU")
     # A grey image on a colour model: draws of the added colour-difference noise averaged
     # per tile (tasks.grey_as_colour_noise). One draw costs what a colour image does; with
     # the 8-view ensemble it lost 0.03 dB against four draws on camera and nothing on coins
@@ -294,11 +299,11 @@ class DenoiseRequest(_MaskedRequest):
     # Censored clipping's expectation steps (CLIP_STEPS above), one network pass each on a tile
     # with clipped pixels; None: the checkpoint's default, as ``ensemble``.
     clip_steps: int | None = setting(None, "number of censoring steps", "censored clipping: expectation steps "
-                                     "for the clipped pixels before the final estimate, one network pass each "
-                                     f"(default: the checkpoint's, {CLIP_STEPS} unless its card says)",
-                                     lo=1, hi=MAX_CLIP_STEPS)
-    levels: int | None = setting(None, "quantisation levels", "the file's steps between 0 and its top value "
-                                 "(default: from its bit depth)", lo=1, hi=2 ** 32 - 1)
+                                     "for the clipped pixels before the final estimate, one network pass each",
+                                     lo=1, hi=MAX_CLIP_STEPS,
+                                     default_text=f"the checkpoint's, {CLIP_STEPS} unless its card says")
+    levels: int | None = setting(None, "quantisation levels", "the file's steps between 0 and its top value",
+                                 lo=1, hi=2 ** 32 - 1, default_text="from its bit depth, 255 for 8 bits")
     # The noise model: "constant" (std ``sigma``; None: estimated), "poisson-gaussian"
     # (var = noise_a x + noise_b in [0, 1] units: a camera's shot and read noise, denoised
     # through the generalized Anscombe transform, core/run/anscombe.py) or "auto" (var = a x + b
@@ -306,30 +311,31 @@ class DenoiseRequest(_MaskedRequest):
     # None: "constant" when ``sigma`` is given, else "auto". core/run/jobs.py resolves it; the
     # saved record carries the model run and, for "auto", the fit (``noise_fit``).
     # docs/camera-noise.md measures them.
-    noise: str | None = setting(None, "noise model", "auto (the default; fitted from the image: constant, or a "
-                                "camera's signal-dependent var = a x + b), constant (one std: sigma, or "
-                                "estimated), or poisson-gaussian (with noise a and b); a sigma alone means "
-                                "constant", choices=NOISES)
+    noise: str | None = setting(None, "noise model", "auto (fitted from the image: constant, or a camera's "
+                                "signal-dependent var = a x + b), constant (one std: sigma, or estimated), or "
+                                "poisson-gaussian (with noise a and b)", choices=NOISES,
+                                default_text="auto; constant when a sigma is given")
     noise_a: float | None = setting(None, "Poisson-Gaussian noise's a", "with the poisson-gaussian model: "
-                                    "var = a x + b, x in [0, 1] (a: the shot noise's gain)", lo=0, hi=1,
-                                    flag="--noise-a")
+                                    "var = a x + b, x the brightness; a, the shot noise's gain", lo=0, hi=1,
+                                    unit="in [0, 1] image units, not 0-255", flag="--noise-a")
     noise_b: float | None = setting(None, "Poisson-Gaussian noise's b", "with the poisson-gaussian model: b, "
-                                    "the variance at black (read noise), [0, 1] units", lo=0, hi=1,
-                                    flag="--noise-b")
+                                    "the variance at black (read noise)", lo=0, hi=1,
+                                    unit="in [0, 1] image units, not 0-255", flag="--noise-b")
     noise_fit: dict | None = None
     # Denoise only this rectangle (x, y, width, height in pixels) and blend it back; the noise
     # is still the whole image's (core/run/regions.py). The app gives a painted mask instead.
     region: tuple[int, int, int, int] | None = setting(None, "region", "denoise only the rectangle X,Y,W,H "
                                                        f"(pixels from the top left) plus {MARGIN} px of context around "
                                                        "it; every pixel outside stays exactly as it was",
-                                                       lo=0, hi=1_000_000, unit="pixels")
+                                                       lo=0, hi=1_000_000, unit="pixels",
+                                                       default_text="the whole image")
     # The noise std the model is told, times this: weaker or stronger denoising than the
     # fitted, given or estimated noise (the app's strength control, the command line's --noise-scale).
     # Above 1 the image's noise is topped up to the told level (core/run/noise_law.py's ToldNoise):
     # told alone, the model removed noise that was not there, worse than the input at 3 x.
     noise_scale: float = setting(1.0, "noise scale", "scale the noise std the model is told: above 1 denoises "
                                  "harder (the image's noise is topped up with fresh noise to the told level, so "
-                                 "the result is smoother), below 1 keeps more of the grain", lo=0.25, hi=4,
+                                 "the result is smoother), below 1 keeps more of the grain", lo=0.25, hi=4, unit="times",
                                  suffix=" \u00d7")
 
     def validate(self, loaded=None):
@@ -400,8 +406,10 @@ class SampleRequest(_Request):
     """Draw an image of ``size`` (H, W) from the model."""
 
     task: ClassVar[str] = "sample"
-    size: tuple[int, int] = setting((64, 64), "size", "height and width of the new image", lo=1, hi=4096,
-                                    unit="pixels a side", suffix=" px")
+    samples: int = setting(1, help="draw this many samples; the first draw is the result (their mean, a blur "
+                           "of unrelated images, is offered too), and the app offers each beside it", **SAMPLES)
+    size: tuple[int, int] = setting(SIZE, "size", "the new image's size", lo=1, hi=4096, unit="pixels a side",
+                                    suffix=" px", default_text=f"{SIZE[1]}x{SIZE[0]}")
 
     def validate(self, loaded=None):
         try:

@@ -35,6 +35,7 @@ class Spec:
     scale: float = 1.0              # shown value = held value x scale
     flag: str | None = None         # the command line's option, if not --<name-with-dashes>
     aliases: tuple = ()             # (old name, choice) pairs still accepted for a choice (saved metadata, scripts)
+    default_text: str = ""          # the default in words where the field's is None (decided by the job, the model)
 
     def held(self, shown):
         """A value in shown units (the app's box, the command line's option) in the request's units."""
@@ -52,17 +53,22 @@ class Spec:
         return f"{num(self.lo)} to {num(self.hi)}"
 
     def describe(self, default=None) -> str:
-        """The help text with the range and the default (shown units): --help and the app's tooltip."""
+        """The help text, then in one parenthesis the range with its unit and the default (shown units):
+        --help and the app's tooltip, worded alike for every setting ("(0 to 32 pixels; default 0)"); a
+        ``default_text`` says the default where the value alone would not (decided by the job or the model)."""
         parts = []
         if self.lo is not None and self.hi is not None:
             parts.append(self.range_text() + (f" {self.unit}" if self.unit else ""))
-        if isinstance(default, bool):
+        if self.default_text:
+            parts.append(f"default {self.default_text}")
+        elif isinstance(default, bool):
             pass
         elif isinstance(default, (int, float)):
-            parts.append(f"default {default * self.scale:g}" if self.scale != 1 else f"default {default}")
+            v = default * self.scale
+            parts.append(f"default {v:g}" if isinstance(v, float) else f"default {v}")
         elif isinstance(default, str):
             parts.append(f"default {default}")
-        return self.help + (f" ({', '.join(parts)})" if parts else "")
+        return self.help + (f" ({'; '.join(parts)})" if parts else "")
 
     def refusal(self, value) -> str | None:
         """Why ``value`` (held units) is refused, in one line; None when it is fine."""
