@@ -23,7 +23,7 @@ from dpm_studio.core.files.checkpoint import load_cached
 from dpm_studio.core.run.jobs import Source, resolve
 from dpm_studio.core.run.masks import mask_digest, prepare_mask
 from dpm_studio.core.run.noise_law import noise_model
-from dpm_studio.core.run.requests import REQUESTS, request_for
+from dpm_studio.core.run.requests import REQUESTS, request_for, request_of_record
 from dpm_studio.core.run.settings import specs
 from dpm_studio.core.run.tasks import run_task
 
@@ -159,22 +159,9 @@ def _u8(path) -> np.ndarray:
     return px[:, :, 0] if px.shape[2] == 1 else px
 
 
-def _request_of_record(record):
-    """The request a saved record was made with: its settings (the record's other entries, the
-    checkpoint, digests and the 0-255 sigma, are not settings); the size is recorded W x H."""
-    task = record["task"]
-    names = {f.name for f in dataclasses.fields(REQUESTS[task])}
-    settings = {k: v for k, v in record.items() if k in names}
-    if task == "sample":
-        settings["size"] = (record["size"][1], record["size"][0])
-    if "region" in settings:
-        settings["region"] = tuple(settings["region"])
-    return request_for(task, **settings)
-
-
 def _replay(record, loaded, px, m):
     """Run a saved record again, from the image and mask it was made from: the result as 8 bits."""
-    req = _request_of_record(record)
+    req = request_of_record(record)   # the one reading of a record (replay's too)
     job = resolve(req, None if req.task == "sample" else px.astype(np.float32) / np.float32(255),
                   m if req.task == "inpaint" else None, Source(8))
     assert job.request == req or req.task != "denoise" or req.noise != "auto", "a record holds the resolved noise"
@@ -256,6 +243,24 @@ def test_the_command_line_the_api_and_the_app_make_one_result(qtbot, win, tmp_pa
     np.testing.assert_array_equal(_api(task, settings, px, m, loaded), cli_px,
                                   err_msg="the API's pixels differ from the command line's")
     _check_record(_record(cli), task, settings, loaded, px, (m, mask), cli_px)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES + NO_WIDGET if c[0] != "sample"], ids=_case_id)
+def test_a_batch_of_one_file_in_a_folder_makes_the_command_lines_result(tmp_path, inputs, ckpt_dir, case):
+    """A folder holding the one image (its mask matched by name in a folder of masks) goes through cli/batch.py:
+    the same pixels and record as the image given alone."""
+    task, settings = case
+    src, mask = inputs[:2]
+    _, cli, cli_px = _command_line(task, settings, inputs, ckpt_dir, tmp_path)
+    folder, masks, out = tmp_path / "images", tmp_path / "masks", tmp_path / "outs"
+    folder.mkdir()
+    masks.mkdir()
+    (folder / "in.png").write_bytes(src.read_bytes())
+    (masks / "in.png").write_bytes(mask.read_bytes())
+    argv = _argv(task, settings, folder, masks, out)
+    assert main(argv) == 0, argv
+    np.testing.assert_array_equal(_u8(out / "in.png"), cli_px, err_msg="the batch's pixels differ")
+    assert _record(out / "in.png") == _record(cli), "the batch saved another record"
 
 
 @pytest.mark.parametrize("case", NO_WIDGET, ids=_case_id)

@@ -1,0 +1,99 @@
+"""Each run setting, one name, range and default on every surface: the request's declaration (core/run/
+requests.py) against the command line's options, the API's keywords, the app's widgets and the saved record,
+each read from the running code (scripts/one_way_table.py). docs/one-way.md holds the table as printed."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+_spec = importlib.util.spec_from_file_location("one_way_table", ROOT / "scripts" / "one_way_table.py")
+ow = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(ow)
+
+#: (task, setting) the command line has no option for, and why. A new one fails until it is written here.
+NO_OPTION = {("sample", "smc"): "an unconditional draw has no evidence to weigh: SMC changes nothing there"}
+
+
+@pytest.fixture
+def rows(qtbot):
+    from dpm_studio.gui.panels import MaskPanel
+    from dpm_studio.gui.task_panel import TaskPanel
+
+    panel, mask_panel = TaskPanel(devices=[]), MaskPanel()
+    qtbot.addWidget(panel)
+    qtbot.addWidget(mask_panel)
+    yield ow.surfaces(panel, mask_panel)
+    del panel, mask_panel   # held until the test ends: the rows hold their widgets
+
+
+def test_docs_one_way_holds_the_table_as_the_code_makes_it(rows):
+    text = (ROOT / "docs" / "one-way.md").read_text()
+    assert ow.table(rows) in text, "docs/one-way.md is out of date: QT_QPA_PLATFORM=offscreen python " \
+                                   "scripts/one_way_table.py prints the table it should hold"
+
+
+def test_the_command_line_has_every_setting_with_the_requests_range_choices_and_default(rows):
+    for r in rows:
+        where = f"{r['task']} {r['name']}"
+        if r["cli"] is None:
+            assert (r["task"], r["name"]) in NO_OPTION, f"{where}: no option on the command line"
+            continue
+        spec = r["spec"]
+        if spec is None:
+            continue
+        if r["request_range"] is not None and r["name"] not in ("region", "size"):   # X,Y,W,H and WxH: own parsers
+            lo, hi = r["cli_range"]
+            assert hi == spec.hi and (lo == spec.lo or spec.open_lo and lo > spec.lo), \
+                f"{where}: the option takes {lo} to {hi}, the request {spec.range_text()}"
+        if spec.choices is not None:
+            assert r["cli_choices"] == spec.choices, where
+        default = r["default"]
+        if r["name"] != "size" and not isinstance(default, bool):   # --size is WxH (default None: the request's)
+            shown = default * spec.scale if isinstance(default, (int, float)) and spec.scale != 1 else default
+            assert r["cli_default"] == shown, f"{where}: option default {r['cli_default']!r}, request {shown!r}"
+
+
+def test_the_api_takes_every_setting_by_its_name(rows):
+    assert all(r["api"] == r["name"] for r in rows), [r["name"] for r in rows if r["api"] != r["name"]]
+
+
+def test_the_apps_widgets_take_the_requests_range_choices_and_default(rows):
+    """A widget's range is the request's (a QSpinBox stops at 2^31 - 1: the seed), its choices the request's
+    (Noise offers auto and constant: a camera's law is what auto fits), its first value the request's default."""
+    from dpm_studio.core.run.requests import REQUESTS
+
+    shown = [r for r in rows if r["app_widget"] is not None]
+    assert {r["name"] for r in shown} >= {"steps", "seed", "samples", "variance", "smc", "device", "feather", "mode",
+                                          "start", "jump_length", "jump_n_sample", "grain", "noise", "noise_scale",
+                                          "sigma", "method", "size"}
+    for r in shown:
+        where, spec, w = f"{r['task']} {r['name']}", r["spec"], r["app_widget"]
+        assert r["cli"] is not None, f"{where}: the app offers what the command line does not"
+        if r["app_range"] is not None and spec is not None:
+            lo, hi = r["app_range"]
+            assert hi == min(spec.hi, 2 ** 31 - 1), f"{where}: the app's box goes to {hi}, the request to {spec.hi}"
+            assert lo == spec.lo or spec.open_lo and spec.lo < lo <= spec.lo + 0.1, f"{where}: from {lo}"
+        if r["app_choices"] is not None and spec is not None and spec.choices is not None:
+            assert set(r["app_choices"]) <= set(spec.choices), f"{where}: the app offers {r['app_choices']}"
+            first = REQUESTS[r["task"]]()
+            assert w.currentData() == getattr(first, r["name"]) or r["name"] == "noise", \
+                f"{where}: the app starts at {w.currentData()}, the request at {getattr(first, r['name'])}"
+        elif r["app_range"] is not None and isinstance(r["default"], (int, float)) and r["name"] != "sigma":
+            value = getattr(w, "value")()
+            assert value == r["default"] * spec.scale, f"{where}: the app starts at {value}, the request at {r['default']}"
+
+
+def test_what_the_record_holds_is_read_back_as_the_same_setting(rows):
+    """Every setting a record holds comes back from it under its own name (requests.request_of_record)."""
+    from dpm_studio.core.run.requests import REQUESTS, request_of_record
+
+    for task, cls in REQUESTS.items():
+        record = cls().metadata()
+        again = request_of_record(record)
+        for name in record:
+            if hasattr(again, name) and name not in ("size",):
+                assert getattr(again, name) == getattr(cls(), name), f"{task} {name}"
