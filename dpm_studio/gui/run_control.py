@@ -19,9 +19,8 @@ from PySide6.QtCore import QObject, QSignalBlocker, QTimer, Slot
 
 from .model.predicates import COMPARE
 from .runner import RunJob
-from ..core.run.jobs import check_model, has_colour
+from ..core.run.jobs import check_model, model_refusal
 from ..core.run.regions import MARGIN as REGION_MARGIN
-from ..paths import default_checkpoint
 
 __all__ = ["RunController", "REGION_MARGIN", "runs_phrase", "unsaved_changes", "unsaved_with_mask"]
 
@@ -94,17 +93,9 @@ class RunController(QObject):
             m = self.session.mask
             if m is None or not (m > 0).any():
                 return "Paint over the region to fill first (brush B, rectangle R, lasso L)."
-            if self.grey_model_on_colour():
-                return ("A grey model fills a colour photo with colour noise: choose a colour model "
-                        f"({default_checkpoint('inpaint')}).")
-        return ""
-
-    def grey_model_on_colour(self) -> bool:
-        """The selected model is grey and the image has colour (the core's rule, core/run/jobs.check_model)."""
-        loaded = self.w.checkpoints.loaded
-        if loaded is None or loaded.channels != 1 or self.session.doc is None:
-            return False
-        return has_colour(self.session.doc.pixels)
+        doc = self.session.doc
+        why = model_refusal(self.w.checkpoints.loaded, st.task, None if doc is None else doc.pixels)
+        return app_wording(why) if why else ""   # the core's sentence (core/run/jobs.model_refusal), as the CLI's
 
     def update_hint(self):
         """Under Run: why it cannot run, else what it will do that the user may not expect (a denoise limited
@@ -162,6 +153,7 @@ class RunController(QObject):
             req = req.replace(feather=self.session.feather)
         try:  # the command line's rules (core/run/jobs.py); a mask on a denoise limits it to the region
             job = self.session.job(req.validate(loaded), region, loaded)
+            model_notes = check_model(loaded, job)   # a refusal here too: the model loaded now may not be the one shown
         except ValueError as e:
             why = app_wording(str(e))
             tp.set_hint(why)
@@ -183,8 +175,7 @@ class RunController(QObject):
             h, wd = st.size
             w.info_label.setText(f"{wd}\u00d7{h} sample, drawing")
         notes = [n for n in job.notes if not n.startswith("only the region")] + list(loaded.notes)
-        if st.task == "denoise":
-            notes += check_model(loaded, job)  # a grey model on colour: each channel on its own
+        notes += model_notes   # a grey model on a colour denoise: each channel on its own
         if job.region is not None:
             top, left, bottom, right = job.region.box
             notes.append(f"only the masked region ({right - left} \u00d7 {bottom - top} px); clear the mask "

@@ -227,6 +227,15 @@ def test_item12_a_grey_model_on_a_colour_photo_says_so(qtbot, win):
     assert not win.runner.is_running()
     hint = win.task_panel.hint.text()
     assert "grey model" in hint and "colour" in hint and "photos-rgb" in hint
+    from dpm_studio.core.run.jobs import model_refusal
+    from dpm_studio.gui.run_control import app_wording
+
+    # the command line's and the API's sentence (core/run/jobs.model_refusal), not the app's own copy of the rule
+    assert hint == app_wording(model_refusal(win.checkpoints.loaded, "inpaint", img))
+    win.task_panel.set_hint("")
+    win.checkpoints.loaded = None   # the model shown not loaded yet when Run is pressed: the run's own check says it
+    assert not win.runs.run() and not win.runner.is_running()
+    assert win.task_panel.hint.text() == hint
     win.task_panel.set_task("denoise")
     assert win.runs.run()
     assert "grey model" in win.statusBar().currentMessage()

@@ -49,7 +49,7 @@ from .regions import MARGIN, ONE_TILE, Region, region_box, region_weights
 from .requests import _Request
 from .tiling import inpaint_boxes, tile_boxes
 
-__all__ = ["Job", "Source", "resolve", "as_hwc", "default_tile_batch", "check_model", "has_colour"]
+__all__ = ["Job", "Source", "resolve", "as_hwc", "default_tile_batch", "check_model", "model_refusal", "has_colour"]
 
 Box = tuple  # (top, left, bottom, right), half-open pixels
 NEARLY_WHOLE = 0.95  # a mask over more than this fraction of the image gets a note
@@ -251,16 +251,30 @@ def has_colour(image) -> bool:
     return bool(np.abs(v - v[:, :, :1]).max() > 2 / 255)
 
 
+def model_refusal(loaded, task: str, image) -> str | None:
+    """Why the model ``loaded`` cannot run ``task`` on ``image`` ((H, W, C) in [0, 1], or None), in the one
+    sentence every front end says (the app's hint before Run, the command line's error, the API's ValueError);
+    None when it can. A grey model asked to inpaint a colour image: each channel filled on its own is colour noise."""
+    if task != "inpaint" or not _grey_on_colour(loaded, image):
+        return None
+    name = getattr(loaded, "name", None)   # "checkpoint NAME": a sentence's first word, capitalised by the app
+    return (f"{f'checkpoint {name}' if name else 'the checkpoint'} is a grey model and the image has colour: it "
+            "would fill the hole with colour noise; choose a colour model (photos-rgb)")
+
+
+def _grey_on_colour(loaded, image) -> bool:
+    return int(getattr(loaded, "channels", 0) or 0) == 1 and image is not None and has_colour(image)
+
+
 def check_model(loaded, job: Job) -> tuple:
-    """What the model says to the job, for every front end: a grey model asked to inpaint a colour
-    image is refused (each channel filled on its own is colour noise; ValueError, one line); on a
-    denoise it gets a note (each channel denoised as its own grey image). Returns the notes."""
-    channels = int(getattr(loaded, "channels", 0) or 0)
-    if channels != 1 or job.image is None or not has_colour(job.image):
+    """What the model says to the job, for every front end: :func:`model_refusal` raised as a ValueError
+    (one line); a grey model on a colour image to denoise gets a note (each channel denoised as its own grey
+    image). Returns the notes."""
+    why = model_refusal(loaded, job.task, job.image)
+    if why:
+        raise ValueError(why)
+    if not _grey_on_colour(loaded, job.image):
         return ()
     name = getattr(loaded, "name", "this checkpoint")
-    if job.task == "inpaint":
-        raise ValueError(f"{name} is a grey model and the image has colour: it would fill the hole with colour "
-                         "noise; choose a colour model (photos-rgb)")
     return (f"{name} is a grey model: each colour channel is denoised as its own grey image (a colour model, "
             "e.g. photos-rgb, uses the channels together)",)
