@@ -1,6 +1,6 @@
 """The grain of an inpainting's fill in a noisy photo (``--grain none`` against ``match``); docs/inpaint-grain.md.
 
-    python benchmarks/inpaint_grain.py [--checkpoint NAME] [--png DIR]
+    python benchmarks/inpaint_grain.py [--checkpoint NAME] [--png DIR] [--stopped] [--feather F]
 
 The five test images (256 x 256 centre crops) with camera-like noise, var = 0.004 x + 0.0004
 ([0, 1] units), as an 8-bit file holds it (rounded, clipped at 0 and 255), and the 64 x 64 centre
@@ -18,6 +18,11 @@ the fit finds there and the mean |match - none| over the hole, in 8-bit steps (t
 recorded step whose noise, sqrt(1 - alpha-bar_t) in image units, is nearest the photo's (the fitted law
 at the known pixels' mean intensity), its x_t put in the hole: the fill's std against the law at the
 finished fill's intensities, and its mean's shift from the finished fill (0-255 units).
+
+--feather F prints instead the edge's table: a smooth ramp (192 x 192, colour) with the same noise, its 64 x 64 centre hole
+feathered by F px (the request's ``feather``), seeds 1 and 2; the std of (result - clean) / the law's std
+by mask weight w, with grain none and match (1 everywhere is the photo's own noise; inside the hole the
+fill's own error adds to it).
 
 --png DIR writes before/after crops (the 128 x 128 around the hole, twice enlarged: the noisy photo,
 the fill with none, the fill with match).
@@ -97,11 +102,14 @@ def main():
     p.add_argument("--checkpoint", default=default_checkpoint("inpaint"))
     p.add_argument("--png", type=Path, default=None)
     p.add_argument("--stopped", action="store_true", help="also the trajectory stopped where its noise matches")
+    p.add_argument("--feather", type=float, default=None, help="instead: the grain under an edge feathered by F px")
     args = p.parse_args()
     import torch
 
     torch.set_num_threads(1)
     model = load(resolve(args.checkpoint))
+    if args.feather:
+        return feathered(model, args.feather)
     mask = np.zeros((SIZE, SIZE), np.float32)
     mask[TOP:BOTTOM, TOP:BOTTOM] = 1
     hole = (slice(TOP, BOTTOM), slice(TOP, BOTTOM))
@@ -139,6 +147,35 @@ def main():
             Image.fromarray((strip * 255 + 0.5).astype(np.uint8)).save(args.png / f"grain-{name}.png")
     if args.stopped:
         stopped(model, mask, hole, args.png)
+
+
+def feathered(model, amount: float):
+    """The grain under a feathered edge (see the module's docstring)."""
+    from dpm_studio.core.run.masks import prepare_mask
+
+    n = 192
+    yy, xx = np.mgrid[0:n, 0:n] / n
+    clean = np.stack([0.3 + 0.4 * xx, 0.35 + 0.3 * yy, 0.5 + 0.1 * (xx - yy)], -1).astype(np.float32)
+    mask = np.zeros((n, n), np.float32)
+    mask[64:128, 64:128] = 1
+    w = prepare_mask(mask, (n, n), soft=False, amount=amount)
+    bands = ((0.0, 0.0), (0.01, 0.25), (0.25, 0.5), (0.5, 0.75), (0.75, 0.99), (0.99, 1.0))
+    sel = [(w == 0) if hi == 0 else (w > lo) & (w <= hi) for lo, hi in bands]
+    z = {"none": [[] for _ in bands], "match": [[] for _ in bands]}
+    for seed in (1, 2):
+        y = camera_file(clean, A, B, seed=seed)
+        for grain in z:
+            rec = None
+            for rec in run_task(model, InpaintRequest(grain=grain, seed=seed, feather=amount), holed(y, mask), mask=mask):
+                pass
+            r = (np.round(np.clip(rec.image, 0, 1) * 255) / 255 - clean) / np.sqrt(A * clean + B)
+            for k, s in enumerate(sel):
+                z[grain][k].append(r[s])
+    print(f"\nfeather {amount:g} px: std of (result - clean) / the law's std, by mask weight w\n")
+    print("| w | pixels | grain none | grain match |\n|---|---:|---:|---:|")
+    for k, (lo, hi) in enumerate(bands):
+        print(f"| {lo:g}-{hi:g} | {int(sel[k].sum())} | {np.concatenate(z['none'][k]).std():.3f} | "
+              f"{np.concatenate(z['match'][k]).std():.3f} |", flush=True)
 
 
 def stopped(model, mask, hole, png=None):

@@ -59,6 +59,20 @@ def test_the_fills_grain_has_the_surroundings_std_at_its_own_intensity():
     assert add_grain([filled], mask, {"kind": "none", "channels": []}, 3, 255)[0] is filled
 
 
+@pytest.mark.parametrize("w", [0.25, 0.5, 0.75])
+def test_under_a_soft_edge_the_blend_and_the_grain_carry_the_whole_law(w):
+    """At mask weight w the result holds (1 - w) of the photo's own noise at most (a blend of the known
+    pixel and the fill); the grain adds the rest, so the edge's noise std is the law's, within 5 %
+    (w of it alone left sqrt(w^2 + (1 - w)^2): 0.71 of the law at w = 0.5)."""
+    x, y, _ = _scene(seed=2)
+    law = {"kind": "poisson-gaussian", "channels": [{"a": A, "b": B}] * 3}
+    mask = np.full(x.shape[:2], w, np.float32)
+    blend = ((1 - w) * y + w * x).astype(np.float32)
+    (out,) = add_grain([blend], mask, law, seed=5, levels=255)
+    z = (out - x) / np.sqrt(A * x + B)
+    assert np.std(z) == pytest.approx(1.0, abs=0.05)
+
+
 def test_a_clean_photo_gets_no_grain():
     x, _, mask = _scene()
     clean = (np.round(x * 255) / 255).astype(np.float32)

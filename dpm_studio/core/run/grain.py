@@ -98,7 +98,7 @@ def grain_std(law: dict, x: np.ndarray) -> np.ndarray:
 
 def add_grain(images: list, mask: np.ndarray, law: dict | None, seed: int | None, levels: int) -> list:
     """``images`` ((H, W, C) in [0, 1]: a result and its draws) with grain of ``law`` in the masked
-    pixels: the pixel at mask weight w gains w std(x) n, n one standard normal per pixel and channel
+    pixels: the pixel at mask weight w gains sqrt(1 - (1 - w)^2) std(x) n, n one standard normal per pixel and channel
     drawn from ``seed`` (the same n for every image, so each draw and their mean carry one grain),
     then is clipped to [0, 1] and rounded to ``levels`` steps. Known pixels (w = 0) come back as
     they went in. ``law`` None or of kind "none": the images unchanged."""
@@ -106,6 +106,10 @@ def add_grain(images: list, mask: np.ndarray, law: dict | None, seed: int | None
         return images
     where = np.asarray(mask) > 0
     w = np.asarray(mask, np.float32)[where][:, None]
+    # Under a soft or feathered edge the photo's own noise passes into the result with weight (1 - w) at
+    # most, so the grain's weight is sqrt(1 - (1 - w)^2): the two variances sum to the law's (w alone left
+    # the edge's noise at w^2 + (1 - w)^2 of it, half at w = 0.5; docs/inpaint-grain.md).
+    w = np.sqrt(w * (2.0 - w))
     rng = np.random.default_rng(None if seed is None else GRAIN_SEED + int(seed))
     n = rng.standard_normal((int(where.sum()), images[0].shape[2]), dtype=np.float32)
     out = []
