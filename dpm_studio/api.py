@@ -139,8 +139,11 @@ def _request(task: str, **settings):
     """The validated request: each setting's kind and range are the command line's, since both
     read the one declaration on the request's field (core/run/settings.py). A 33 px tile on 64 x 64
     ran 1,024 tiles, steps=2.7 and seed=2**64 failed deep inside."""
+    from .core.machine.devices import check_device
     from .core.run.requests import request_for
 
+    if isinstance(settings.get("device"), str):  # " CPU " as the command line reads it (was a RuntimeError in torch)
+        settings["device"] = check_device(settings["device"])
     return request_for(task, **settings).validate()
 
 
@@ -177,6 +180,9 @@ def denoise(image, sigma: float | None = None, *, mask=None, checkpoint=None, de
     pixels, back, unit = _to_unit(image)
     if sigma is not None and not is_real(sigma):
         raise ValueError(f"sigma must be a number in the image's units, not {sigma!r}")
+    if sigma is not None and not 0 < float(sigma) <= unit:  # said in the array's units, not the request's 0-255
+        raise ValueError(f"sigma is in the array's own units: more than 0 and at most {unit:g} for a "
+                         f"{np.asarray(image).dtype} image, not {sigma!r}")
     request = _request("denoise", sigma=None if sigma is None else float(sigma) / unit, device=device, **settings)
     if request.unused():   # steps=5 with the one-step posterior mean: said, as the command line says it
         import warnings

@@ -42,8 +42,12 @@ def sentence(text) -> str:
     """An error message in the one form every error takes, on the command line (after ``dpm-studio: error:``)
     and in the app's error dialogs: a sentence ending in a full stop (a '?' or '!' kept; a trailing ':', ';'
     or ',' becomes the full stop). The words are the raiser's own (one line on the command line, saying what
-    went wrong and what to do); only the end is made the same here, in one place, so no message can miss it."""
-    text = str(text).rstrip()
+    went wrong and what to do); only the end is made the same here, in one place, so no message can miss it.
+    A character a terminal acts on (a newline or an escape sequence in a file's name: ``a\nb.png`` split the
+    one line in two, ``\x1b[31m`` turned the terminal red) is written as its escape, as listings write names."""
+    from .core.files.cardschema import printable
+
+    text = printable(str(text).rstrip())
     if not text or text[-1] in ".?!":
         return text
     return (text[:-1] if text[-1] in ":;," else text) + "."

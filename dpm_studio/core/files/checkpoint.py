@@ -22,7 +22,7 @@ import torch
 
 from .atomic import atomic_write
 from .cardschema import (CardError, CheckpointError, check_card, check_weights_fit, is_image_card,  # noqa: F401
-                         short_repr)
+                         printable, short_repr)
 from ..math.binomial import BinomialDiffusion
 from ..math.gaussian import GaussianDiffusion
 from ..math.nets import build_net
@@ -99,6 +99,9 @@ def paths_for(path) -> tuple[Path, Path]:
     (``photos.v2``): only ``.json``/``.safetensors`` is taken off, then each is added (``with_suffix``
     made ``photos.json`` of it: a save replaced the checkpoint ``photos``)."""
     p = Path(path)
+    if p.name in ("", ".", ".."):  # "/", ".", "./": Path.with_name raised "PosixPath('.') has an empty name" (exit 70)
+        raise CheckpointError(f"{printable(path)} names a folder, not a checkpoint: give a checkpoint's name, or its "
+                              "card (NAME.json, with NAME.safetensors beside it)")
     if p.suffix in (".json", ".safetensors"):
         p = p.with_suffix("")
     return p.with_name(p.name + ".safetensors"), p.with_name(p.name + ".json")

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from . import bmp, formats
+from . import bmp, chatter, formats
 from .safefiles import IMAGE_FORMATS, UnsafeFile, loads_json, open_image
 
 #: Key of the PNG text chunk / TIFF description that holds the run settings (JSON).
@@ -458,6 +458,22 @@ def load_image(path) -> ImageData:
     uncompressed TIFF is read a band of rows at a time, never memory-mapped.
     """
     path = Path(path)
+    heard: list[str] = []
+    try:
+        with chatter.heard(heard, c_stderr=formats.is_tiff(path)):  # libtiff writes to fd 2 itself
+            data = _load_image(path)
+    except ImageIOError as e:
+        m = re.search(r"\(decoder error -?\d+\)", str(e))
+        if m is None or not heard:
+            raise
+        raise ImageIOError(str(e).replace(m.group(0), f"({chatter.said(heard)})")) from None
+    said = chatter.note(path.name, heard)
+    if said:
+        data.notes.append(said)
+    return data
+
+
+def _load_image(path: Path) -> ImageData:
     deep = _load_deep(path)
     if isinstance(deep, ImageData):
         return deep

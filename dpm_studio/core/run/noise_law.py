@@ -65,6 +65,12 @@ def resolve_noise(req, pixels):
     return replace(req, noise="poisson-gaussian", noise_a=float(fit.a), noise_b=float(fit.b), noise_fit=record), note
 
 
+#: A shot-noise gain ``a`` at most this fraction of ``b`` is no shot noise: the law var = a x + b is then
+#: b to within a millionth, and the Anscombe transform's f(1) - f(0), a difference of two numbers of
+#: order sqrt(b) / a, rounds away (``--noise-a 1e-20 --noise-b 0.001`` divided by zero: exit 70).
+NEGLIGIBLE_SHOT = 1e-6
+
+
 @lru_cache(maxsize=8)
 def _anscombe(a: float, b: float) -> GeneralizedAnscombe:
     return GeneralizedAnscombe(a, b)
@@ -110,7 +116,7 @@ def noise_law(req):
         return ToldNoise(noise_law(replace(req, noise=noise, noise_scale=1.0)), k)
     if noise == "poisson-gaussian":
         a, b = float(req.noise_a) * k * k, float(req.noise_b) * k * k
-        if a == 0:
+        if a <= NEGLIGIBLE_SHOT * b:  # var = b (1 + x a/b): constant to float32's precision
             return ConstantNoise(b ** 0.5)
         return _anscombe(a, b)
     return ConstantNoise(float(req.sigma) * k)

@@ -1,0 +1,129 @@
+"""What benchmarks/hostile_inputs.py found (docs/hostile-inputs.md), each through its entry point.
+
+Every case here failed before its fix: a damaged TIFF printed Pillow's warnings and libtiff's own
+lines above the error (or above a result, without a word of ours); a file name holding a newline or
+an escape sequence split the one error line or recoloured the terminal; ``--checkpoint /`` (or ``.``,
+``./``) was an internal error; a shot-noise gain negligible against the read noise divided by zero;
+the API's ``device=" CPU "`` was torch's RuntimeError; ``sigma`` over 1 for a float array was refused
+in 0-255 units the caller never used.
+"""
+
+import io
+import math
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from dpm_studio import api, imageio
+from dpm_studio.cli.main import main
+from dpm_studio.core.files.cardschema import CheckpointError
+
+
+def _rgb(h=24, w=33):
+    return np.random.default_rng(0).integers(0, 256, (h, w, 3), dtype=np.uint8)
+
+
+def _lzw_tiff_with_bad_codes(path):
+    """An LZW TIFF whose strip holds codes libtiff has not seen: libtiff writes "Using code not yet
+    in table" to file descriptor 2 itself, then the decode fails."""
+    b = io.BytesIO()
+    Image.fromarray(_rgb()).save(b, format="TIFF", compression="tiff_lzw")
+    data = bytearray(b.getvalue())
+    im = Image.open(io.BytesIO(bytes(data)))
+    off, n = im.tag_v2[273][0], im.tag_v2[279][0]
+    data[off + 8: off + n] = b"\xff" * (n - 8)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _tiff_with_a_tag_past_its_end(path):
+    """A TIFF whose Software tag claims a million bytes: Pillow warns "Tag data larger than file"."""
+    from PIL import TiffImagePlugin
+
+    b = io.BytesIO()
+    info = TiffImagePlugin.ImageFileDirectory_v2()
+    info[305] = "x" * 40
+    Image.fromarray(_rgb()).save(b, format="TIFF", tiffinfo=info, compression="tiff_lzw")  # LZW: Pillow's decoder
+    data = bytearray(b.getvalue())
+    entry = data.find(bytes([0x31, 0x01, 0x02, 0x00]))  # tag 305, type ASCII, little-endian
+    data[entry + 4: entry + 8] = (10 ** 6).to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _stderr_lines(capfd):
+    err = capfd.readouterr().err
+    return [line for line in err.splitlines() if line.strip() and "\r" not in line and not line.startswith("denoise [")]
+
+
+def test_a_damaged_tiff_is_one_line_with_what_its_decoder_said(tmp_path, tiny, capfd):
+    src = _lzw_tiff_with_bad_codes(tmp_path / "scan.tif")
+    before = src.read_bytes()
+    capfd.readouterr()
+    assert main(["denoise", str(src), "--checkpoint", tiny, "--sigma", "10", "-o", str(tmp_path / "o.png")]) == 2
+    lines = _stderr_lines(capfd)
+    assert lines == [lines[0]] and lines[0].startswith("dpm-studio: error: scan.tif cannot be read"), lines
+    assert "Using code not yet in table" in lines[0] and "decoder error" not in lines[0]
+    assert src.read_bytes() == before and not (tmp_path / "o.png").exists()
+
+
+def test_a_tiff_that_loads_with_decoder_warnings_says_so_in_one_note(tmp_path, tiny, capfd):
+    src = _tiff_with_a_tag_past_its_end(tmp_path / "scan.tif")
+    data = imageio.load_image(src)
+    assert data.pixels.shape == (24, 33, 3)
+    assert any("looks damaged" in n and "Tag data larger than file" in n for n in data.notes), data.notes
+    capfd.readouterr()
+    assert main(["denoise", str(src), "--checkpoint", tiny, "--sigma", "10", "-o", str(tmp_path / "o.png")]) == 0
+    lines = _stderr_lines(capfd)
+    assert all(line.startswith("dpm-studio: note: ") for line in lines), lines  # no UserWarning, no Pillow source
+    assert sum("looks damaged" in line for line in lines) == 1
+
+
+@pytest.mark.parametrize("name", ["a\nb.png", "c\x1b[31mred.png", "d\u202egnp.png"])
+def test_a_control_character_in_a_file_name_keeps_the_error_on_one_line(tmp_path, tiny, capfd, name):
+    src = tmp_path / name
+    src.write_bytes(b"not an image")
+    capfd.readouterr()
+    assert main(["denoise", str(src), "--checkpoint", tiny, "--sigma", "10", "-o", str(tmp_path / "o.png")]) == 2
+    err = capfd.readouterr().err
+    assert err.count("\n") == 1 and "\x1b" not in err and "\u202e" not in err, repr(err)
+    assert err.startswith("dpm-studio: error: ") and "is not an image file" in err
+
+
+@pytest.mark.parametrize("given", ["/", ".", "./"])
+def test_a_checkpoint_path_that_names_no_file_is_one_line(tmp_path, tiny, img, capfd, given):
+    src, _ = img
+    capfd.readouterr()
+    rc = main(["denoise", str(src), "--checkpoint", given, "--sigma", "10", "-o", str(tmp_path / "o.png")])
+    err = capfd.readouterr().err
+    assert rc == 2, err
+    assert "names a folder, not a checkpoint" in err and "internal error" not in err
+    with pytest.raises(CheckpointError, match="names a folder"):
+        api.denoise(np.zeros((8, 8, 3), np.uint8), 10, checkpoint=given)
+
+
+def test_a_shot_noise_negligible_against_the_read_noise_is_constant_noise(tmp_path, tiny, img, capfd):
+    src, _ = img
+    runs = {"pg": ["--noise", "poisson-gaussian", "--noise-a", "1e-20", "--noise-b", "0.001"],
+            "constant": ["--noise", "constant", "--sigma", repr(math.sqrt(0.001) * 255)]}
+    for name, opts in runs.items():
+        rc = main(["denoise", str(src), "--checkpoint", tiny, *opts, "--seed", "1", "-o", str(tmp_path / f"{name}.png")])
+        assert rc == 0, capfd.readouterr().err
+    a, b = (np.asarray(Image.open(tmp_path / f"{n}.png")) for n in runs)
+    assert np.array_equal(a, b)
+
+
+def test_the_api_reads_a_device_as_the_command_line_does(tiny):
+    img = _rgb(8, 8)
+    assert np.array_equal(api.denoise(img, 10, device=" CPU ", checkpoint=tiny, seed=1),
+                          api.denoise(img, 10, device="cpu", checkpoint=tiny, seed=1))
+
+
+def test_the_api_says_sigma_in_the_arrays_own_units(tiny):
+    img = _rgb(8, 8).astype(np.float32) / 255
+    with pytest.raises(ValueError, match=r"at most 1 for a float32 image, not 10"):
+        api.denoise(img, 10, checkpoint=tiny)
+    with pytest.raises(ValueError, match=r"at most 255 for a uint8 image, not 300"):
+        api.denoise(_rgb(8, 8), 300, checkpoint=tiny)
+    assert api.denoise(img, 10 / 255, checkpoint=tiny).shape == img.shape
