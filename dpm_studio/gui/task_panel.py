@@ -30,6 +30,7 @@ from .run_bar import RunBar
 from .task_pages import DenoisePage, InpaintPage, SamplePage
 from ..core.machine.devices import available_devices
 from ..core.run.requests import REQUESTS, DenoiseRequest, InpaintRequest, SampleRequest
+from ..core.run.noise_law import NOISES
 from ..core.run.settings import spec_of
 
 __all__ = ["RunSettings", "TaskPanel", "TASK_NAMES"]
@@ -51,15 +52,15 @@ class RunSettings:
     seed: int = _INPAINT.seed
     samples: int = _INPAINT.samples
     mode: str = _INPAINT.mode
-    sigma255: float | None = 25.0      # None: the estimate (core/run/jobs.py measures it, as the CLI does)
+    sigma255: float | None = None      # None: the estimate (core/run/jobs.py measures it, as the CLI does)
     size: tuple[int, int] = _SAMPLE.size   # (H, W) for sampling
     device: str = "cpu"
-    jump_length: int = _INPAINT.jump_length
-    jump_n_sample: int = _INPAINT.jump_n_sample
-    start: str = _INPAINT.start        # inpainting: "harmonic" (smooth fill + noise) or "noise" (paper)
+    jump_length: int | None = None     # None: the request's (5 with RePaint, else 0)
+    jump_n_sample: int | None = None
+    start: str | None = _INPAINT.start  # inpainting: "harmonic" (smooth fill + noise) or "noise" (paper)
     variance: str = _INPAINT.variance  # reverse-step variance on a trajectory: "learned" or "large"
     method: str = _DENOISE.method      # denoising: "mmse" (one step, 8 views) or "sample" (a trajectory)
-    noise: str = "auto"                # denoising: "auto" (the fitted noise curve) or "constant" (sigma)
+    noise: str = NOISES[0]             # denoising: "auto" (the fitted noise curve) or "constant" (sigma)
     noise_scale: float = _DENOISE.noise_scale  # denoising: the noise std told to the model, times this
     smc: bool = _INPAINT.smc            # inpainting, a sampled denoise: weigh the draws as SMC particles
     grain: str = _INPAINT.grain         # inpainting: "match" (the photo's noise in the fill) or "none"
@@ -397,16 +398,17 @@ class TaskPanel(QWidget):
             task=self.task(), checkpoint=str(card["path"]) if card else None,
             steps=_DENOISE.steps if one_step else None if self.steps_all.isChecked() else int(self.steps.value()),
             seed=_DENOISE.seed if one_step else int(self.seed.value()),
-            samples=int(self.samples.value()) if self._samples_apply() else 1,
+            samples=int(self.samples.value()) if self._samples_apply() else _DENOISE.samples,
             mode=self.mode.currentData(),
             sigma255=self.pages["denoise"].sigma255(), size=self.pages["sample"].hw(),
             device=self.device.currentData() or "cpu",
-            jump_length=int(self.jump_length.value()) if forward else 0,
-            jump_n_sample=int(self.jump_n.value()) if forward else 1, smc=self._smc_on(),
-            method=self.method.currentData(), start="noise" if self._exact() else self.start.currentData(),
+            # where the jump boxes are greyed (no jumps) the request decides, as without the options
+            jump_length=int(self.jump_length.value()) if forward else None,
+            jump_n_sample=int(self.jump_n.value()) if forward else None, smc=self._smc_on(),
+            method=self.method.currentData(), start=self.start.currentData(),   # the exact mode shows (and runs) Pure noise
             noise=self.noise_controls.noise(), noise_scale=self.noise_controls.scale(),
             grain=self.pages["inpaint"].grain_choice(),
-            variance=self.variance.currentData() if self._variance_applies() else "learned")
+            variance=self.variance.currentData() if self._variance_applies() else _INPAINT.variance)
 
     def set_running(self, running: bool):
         self.run_bar.set_running(running)

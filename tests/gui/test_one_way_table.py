@@ -97,3 +97,25 @@ def test_what_the_record_holds_is_read_back_as_the_same_setting(rows):
         for name in record:
             if hasattr(again, name) and name not in ("size",):
                 assert getattr(again, name) == getattr(cls(), name), f"{task} {name}"
+
+
+@pytest.mark.parametrize("smc", [False, True])
+def test_the_apps_inpainting_request_leaves_to_the_request_what_its_greyed_boxes_do_not_say(qtbot, smc):
+    """With jumps greyed (clamp, exact, SMC) the panel passed its own 0 and 1 for them, a second copy of the
+    request's rule (InpaintRequest.__post_init__); now it passes nothing and the request decides, so each mode
+    and weighing gives the request the command line makes from the same options."""
+    from dpm_studio.core.math.choices import INPAINT_MODES
+    from dpm_studio.core.run.requests import request_for
+    from dpm_studio.gui.task_panel import TaskPanel
+
+    tp = TaskPanel(devices=[])
+    qtbot.addWidget(tp)
+    tp.set_task("inpaint")
+    tp.smc.setChecked(smc)
+    for mode in INPAINT_MODES:
+        tp.mode.setCurrentIndex(tp.mode.findData(mode))
+        got = tp.settings().request()
+        want = request_for("inpaint", mode=mode, smc=smc, start=got.start)
+        assert (got.jump_length, got.jump_n_sample, got.smc, got.start) == \
+            (want.jump_length, want.jump_n_sample, want.smc, want.start), (mode, smc)
+        got.validate()

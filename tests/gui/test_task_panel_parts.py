@@ -108,7 +108,9 @@ def test_the_panel_is_made_of_its_parts_and_builds_valid_requests(qtbot):
     tp.set_task("inpaint")
     tp.mode.setCurrentIndex(tp.mode.findData("exact"))
     s = tp.settings()
-    assert s.smc and s.start == "noise" and s.jump_length == 0, "the exact mode: SMC, from pure noise, no jumps"
+    r = s.request()
+    assert r.smc and r.start == "noise" and r.jump_length == 0, "the exact mode: SMC, from pure noise, no jumps"
+    assert s.jump_length is None and s.jump_n_sample is None, "greyed jump boxes: the request's rule decides"
     assert not tp.smc.isEnabled() and not tp.start.isEnabled()
     tp.mode.setCurrentIndex(tp.mode.findData("forward-approx"))
     assert tp.start.isEnabled() and tp._jump_row.isEnabled() and tp.settings().jump_length > 0
