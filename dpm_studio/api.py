@@ -26,7 +26,8 @@ checkpoints are kept for the next call; None (the default) is the task's own def
 :func:`dpm_studio.paths.default_checkpoint` (``DEFAULT_CHECKPOINTS``: the command line's and the
 app's too), read at each call. The result's model is the one a saved record names.
 ``progress(done, total)`` is called as the run goes. A bad value raises ``ValueError`` with one
-line saying what to change.
+line saying what to change (the command line's sentence). Every setting's range, unit and default on each
+surface: docs/one-way.md.
 
 ``DEFAULT_CHECKPOINT`` stays importable for older scripts; it is deprecated: it names the
 inpainting (and sampling) default only. ``default_checkpoint("denoise")`` is the denoising one.

@@ -107,10 +107,29 @@ def add_request_options(p, cls, names) -> None:
         elif types[name].startswith("tuple"):  # a rectangle: --region X,Y,W,H
             kw["type"], kw["metavar"] = whole_numbers(4, int(s.lo), int(s.hi), "X,Y,W,H"), "X,Y,W,H"
         elif types[name].startswith("int"):
-            kw["type"], kw["metavar"] = int_in(int(s.lo), int(s.hi)), "N"
+            kw["type"], kw["metavar"] = declared_number(s, whole=True), "N"
         else:
-            kw["type"], kw["metavar"] = float_in(s.lo, s.hi, open_lo=s.open_lo), "X"
+            kw["type"], kw["metavar"] = declared_number(s, whole=False), "X"
         p.add_argument(flag, **kw)
+
+
+def declared_number(spec, whole: bool):
+    """An argparse type for a declared setting's number: its range checked and refused in the request's own
+    words (Spec.refusal: "the number of steps must be 1 to 100,000"), the sentence the API's ValueError and a
+    replayed record's check say, after argparse's "argument --steps: "."""
+    def parse(text: str):
+        try:
+            v = int(text) if whole else float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {'a whole number' if whole else 'a number'}") from None
+        if not math.isfinite(v):
+            raise argparse.ArgumentTypeError(f"{text} is not a finite number")
+        why = spec.refusal(spec.held(v))
+        if why:
+            raise argparse.ArgumentTypeError(f"the {why}")
+        return v
+    parse.__name__ = "integer" if whole else "number"
+    return parse
 
 
 def request_settings(cls, args, names) -> dict:

@@ -128,3 +128,47 @@ def test_sample_without_a_size_draws_the_requests_default_size_everywhere(tmp_pa
     assert cli.pixels.shape[:2] == drawn.shape[:2] == SampleRequest().size
     np.testing.assert_array_equal((cli.pixels * 255 + 0.5).astype(np.uint8), (drawn * 255 + 0.5).astype(np.uint8))
     assert cli.metadata["runs"][-1]["size"] == [SampleRequest().size[1], SampleRequest().size[0]]
+
+
+def test_the_readmes_commands_parse_as_written():
+    """Each `dpm-studio ...` line of the README's command-line block (its [optional] parts included) is a command
+    the parser takes: a renamed option or a value out of range there fails here."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = readme.split("## Command line", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
+    commands = [re.sub(r"\s+#.*$", "", line).strip() for line in block.splitlines()
+                if line.startswith("dpm-studio ")]
+    assert len(commands) >= 8
+    parser = build_parser()
+    for line in commands:
+        argv = shlex.split(line.replace("[", "").replace("]", ""))[1:]
+        try:
+            parser.parse_args(argv)
+        except SystemExit as e:
+            pytest.fail(f"the README's `{line}` does not parse (exit {e.code})")
+
+
+@pytest.mark.parametrize("task", list(REQUESTS))
+def test_a_value_out_of_range_is_refused_in_the_same_sentence_by_the_command_line_and_the_api(task, capsys):
+    """--steps 0 said "0 is out of range: give 1 to 100,000" where api.inpaint(steps=0) and a replayed record said
+    "the number of steps must be 1 to 100,000": now the option's type says the request's sentence."""
+    from dpm_studio.core.run.requests import request_for
+
+    actions = {a.dest: a for a in _subparser(task)._actions}
+    checked = 0
+    for name, spec in specs(REQUESTS[task]).items():
+        if spec.lo is None or name in ("region", "size") or name not in actions:   # X,Y,W,H and WxH: own parsers
+            continue
+        shown = spec.hi + 1
+        text = str(int(shown)) if isinstance(spec.hi, int) and spec.scale == 1 else repr(float(shown))
+        flag = actions[name].option_strings[-1]
+        inputs = [] if task == "sample" else ["in.png"] + (["--mask", "m.png"] if task == "inpaint" else [])
+        assert main([task, *inputs, "-o", "o.png", flag, text]) == 2
+        line = capsys.readouterr().err.strip()
+        with pytest.raises(ValueError) as api_error:
+            request_for(task, **{name: spec.held(type(spec.hi)(shown) if spec.scale == 1 else shown)}).validate()
+        assert line == f"dpm-studio: error: argument {flag}: {api_error.value} (see dpm-studio {task} --help).", name
+        checked += 1
+    assert checked >= 3

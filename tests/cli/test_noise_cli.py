@@ -55,7 +55,7 @@ def test_given_models_are_recorded(tmp_path, tiny):
     (["--noise", "poisson-gaussian", "--noise-a", "0.01", "--noise-b", "0.001", "--sigma", "5"], "sigma is a constant"),
     (["--noise-a", "0.01", "--noise-b", "0.001"], "need the Poisson-Gaussian noise model"),
     (["--noise", "auto", "--sigma", "5"], "given sigma is a constant"),
-    (["--noise", "poisson-gaussian", "--noise-a", "2", "--noise-b", "0.1"], "out of range"),
+    (["--noise", "poisson-gaussian", "--noise-a", "2", "--noise-b", "0.1"], "noise's a must be 0 to 1"),
     (["--noise", "poisson-gaussian", "--noise-a", "0.01", "--noise-b", "nan"], "not a finite number"),
     (["--noise", "shot"], "invalid choice"),
 ])
