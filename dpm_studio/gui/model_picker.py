@@ -10,8 +10,9 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
-from PySide6.QtWidgets import QComboBox, QGroupBox, QLabel, QSizePolicy, QVBoxLayout
+from PySide6.QtWidgets import QComboBox, QGroupBox, QSizePolicy, QVBoxLayout
 
+from .panels import ElidedLabel
 from .model.models import card_label, card_T, card_tooltip, where_label
 from ..core.files.cardschema import is_image_card
 
@@ -38,9 +39,11 @@ class ModelPicker(QGroupBox):
         self.checkpoint.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
         self.checkpoint.setMinimumContentsLength(18)
         self.checkpoint.setToolTip("The checkpoint to run (hover an entry for its card)")
-        self.model_info = QLabel("")
-        self.model_info.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)  # one line, never widens
-        self.model_info.setTextFormat(Qt.RichText)
+        # One line, shortened with an ellipsis where the dock is narrow (at 760 px it was cut mid-word:
+        # "photos-rgb-v2, T = 1000 · comes with the ap"), whole in its tooltip; it never widens the dock
+        self.model_info = ElidedLabel(40)
+        self.model_info.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.model_info.setTextFormat(Qt.PlainText)
         self.model_info.setStyleSheet("color: palette(mid);")
         lay.addWidget(self.checkpoint)
         lay.addWidget(self.model_info)
@@ -111,6 +114,11 @@ class ModelPicker(QGroupBox):
             self._quiet -= 1
         return True
 
+    def _italic(self, on: bool):
+        font = self.model_info.font()
+        font.setItalic(on)
+        self.model_info.setFont(font)
+
     def current_card(self) -> dict | None:
         i = self.checkpoint.currentIndex()
         if 0 <= i < len(self._cards) and self._cards[i] is not None and is_image_card(self._cards[i]):
@@ -122,15 +130,16 @@ class ModelPicker(QGroupBox):
         if card is None:
             n = len(self.cards())
             found = f"None of the {n} checkpoints found is an image model. " if n else "No checkpoints found. "
-            self.model_info.setWordWrap(True)
-            self.model_info.setText(f"<i>{found}Train one (dpm-studio train) or use File \u203a Open "
-                                    "Checkpoint\u2026</i>")
+            self.model_info.setWordWrap(True)   # a message to read whole
+            self._italic(True)
+            self.model_info.setText(f"{found}Train one (dpm-studio train) or use File \u203a Open Checkpoint\u2026",
+                                    tip="")
         else:
             self.model_info.setWordWrap(False)
+            self._italic(False)
             where = where_label(card)
-            self.model_info.setText(f"{html.escape(card.get('name', '?'))}, T = {card_T(card)}"
-                                    + (f" · {html.escape(where)}" if where else ""))
-            self.model_info.setToolTip(card_tooltip(card))
+            self.model_info.setText(f"{card.get('name', '?')}, T = {card_T(card)}" + (f" · {where}" if where else ""),
+                                    tip=card_tooltip(card))
         if card is not None and not self._quiet:
             self.modelChosen.emit(card)
         self.cardChanged.emit(card)

@@ -5,6 +5,8 @@ The task panel lives in :mod:`.task_panel`, the model list's wording in :mod:`.m
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import QSignalBlocker, QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QFrame, QGroupBox, QHBoxLayout, QLabel,
@@ -172,8 +174,16 @@ class ElidedLabel(QLabel):
     def minimumSizeHint(self) -> QSize:
         return QSize(40, super().minimumSizeHint().height())
 
-    def setText(self, text: str):
+    def setText(self, text: str, tip: str | None = None):
+        """Show ``text`` (with ``tip``: the label's own tooltip from now on, after a shortened text)."""
         self._full = text
+        if tip is not None:
+            self._tip = tip
+        self._elide()
+
+    def setWordWrap(self, on: bool):
+        """Wrapped: the whole text on as many lines as it needs (a message, not a line to shorten)."""
+        super().setWordWrap(on)
         self._elide()
 
     def text(self) -> str:
@@ -188,10 +198,13 @@ class ElidedLabel(QLabel):
         self._elide()
 
     def _elide(self):
-        shown = self.fontMetrics().elidedText(self._full, Qt.ElideRight, max(0, self.width()))
+        shown = self._full if self.wordWrap() else \
+            self.fontMetrics().elidedText(self._full, Qt.ElideRight, max(0, self.width()))
         super().setText(shown)
         if self._tip:   # its own words, with the whole text first where it is shortened
-            self.setToolTip(self._tip if shown == self._full else f"{self._full}\n\n{self._tip}")
+            rich = self._tip.lstrip().startswith("<")   # a card's HTML: the whole text as HTML above it
+            whole = f"<p>{html.escape(self._full)}</p>" if rich else f"{self._full}\n\n"
+            self.setToolTip(self._tip if shown == self._full else whole + self._tip)
         else:
             self.setToolTip(self._full)
 

@@ -77,6 +77,9 @@ class RunBar(QWidget):
             if eta is not None and eta == eta and index < total:
                 e += f", about {_fmt_seconds(eta)} left"
                 text += f"  ·  {_fmt_seconds(eta)} left"
+            elif 0 < index < total:   # too few steady steps yet to tell (Frame.eta)
+                e += ", estimating the time left"
+                text += "  ·  estimating\u2026"
             self.eta.setText(e)
         self.progress.setFormat(text)
         self.progress.setToolTip(self.eta.text())

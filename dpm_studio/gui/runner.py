@@ -30,10 +30,10 @@ import traceback
 from dataclasses import dataclass
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
-from .model.frames import Frame, RunCancelled, RunJob, Trajectory, task_frames
+from .model.frames import Frame, JobRefused, RunCancelled, RunJob, Stage, Trajectory, task_frames
 from .qtfix import protect_singletons
 
-__all__ = ["ErrorInfo", "Frame", "Trajectory", "RunJob", "GeneratorWorker", "WorkerHost", "TaskRunner",
+__all__ = ["ErrorInfo", "Frame", "Trajectory", "RunJob", "JobRefused", "Stage", "GeneratorWorker", "WorkerHost", "TaskRunner",
            "task_frames"]
 
 
@@ -134,13 +134,15 @@ class WorkerHost(QObject):
 class TaskRunner(WorkerHost):
     """One run at a time in a QThread; GUI-thread signals with throttled frames.
 
-    Signals: ``frame(Frame)`` (at most ``fps`` per second, always the latest; the last
-    frame of a finished run is always delivered), ``finished(Frame)`` (the done frame,
+    Signals: ``stage(Stage)`` (each of the run's measurements before its first network pass,
+    and the job they resolved: every one delivered, in order, before the frames), ``frame(Frame)``
+    (at most ``fps`` per second, always the latest; the last frame of a finished run is always delivered), ``finished(Frame)`` (the done frame,
     carrying the trajectory), ``aborted(object)`` (the last frame seen, or None),
     ``errored(ErrorInfo)``, ``runningChanged(bool)``. The final signal is emitted after
     the thread has ended, so a slot may start the next run straight away.
     """
 
+    stage = Signal(object)
     frame = Signal(object)
     finished = Signal(object)
     aborted = Signal(object)
@@ -200,6 +202,9 @@ class TaskRunner(WorkerHost):
     @Slot(object)
     def _on_yielded(self, item):
         if self._stale() or self._worker.abort_requested:
+            return
+        if isinstance(item, Stage):   # few, and each says something: never coalesced away
+            self.stage.emit(item)
             return
         self.frames_received += 1
         self._pending = item

@@ -191,7 +191,8 @@ def test_full_mask_inpaints_as_sampling_with_a_note(qtbot, win, msgbox, tmp_path
     assert win.files.load_mask(_save(tmp_path, "full.png", np.full((32, 32), 255, np.uint8)))
     win.task_panel.steps.setValue(4)
     with qtbot.waitSignal(win.runner.finished, timeout=30_000) as b:
-        assert win.runs.run()
+        with qtbot.waitSignal(win.runner.stage, timeout=30_000, check_params_cb=lambda s: s.job is not None):
+            assert win.runs.run()   # the job is resolved in the run's thread: its notes come from there
         assert "unconditional sampling" in win.statusBar().currentMessage()
     res = b.args[0].image
     assert res.shape == img.shape and 0 <= res.min() and res.max() <= 1

@@ -237,7 +237,8 @@ def test_item12_a_grey_model_on_a_colour_photo_says_so(qtbot, win):
     assert not win.runs.run() and not win.runner.is_running()
     assert win.task_panel.hint.text() == hint
     win.task_panel.set_task("denoise")
-    assert win.runs.run()
+    with qtbot.waitSignal(win.runner.stage, timeout=RUN_MS, check_params_cb=lambda s: s.job is not None):
+        assert win.runs.run()   # the job is resolved in the run's thread: its notes come from there
     assert "grey model" in win.statusBar().currentMessage()
     with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS):
         pass
@@ -321,7 +322,8 @@ def test_denoise_a_region_limits_the_run_to_the_mask_with_the_feathered_seam(qtb
     seen = []
     win.runner.frame.connect(lambda f: seen.append(f.box))
     with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS):
-        assert win.runs.run()
+        with qtbot.waitSignal(win.runner.stage, timeout=RUN_MS, check_params_cb=lambda s: s.job is not None):
+            assert win.runs.run()
         assert "only the masked region" in win.statusBar().currentMessage()
     res = win.runs.result_image()
     w = win.canvas.effective_mask()

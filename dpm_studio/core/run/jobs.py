@@ -32,6 +32,11 @@ a run needs, decided once for every front end:
 
 The resolved request (sigma, levels and tile batch filled in) is what the saved record
 carries, so a file says what was actually run.
+
+Measuring a large photo takes time (a 12 MP photo's noise fit about 1 s, its grain's and mask's
+0.4-0.8 s): :func:`resolve_steps` is the same resolver as a generator, yielding a :class:`Measuring`
+record before each long measurement and returning the job, so a front end can do it off its
+window's thread and stop between two measurements (the app: gui/model/frames.py).
 """
 
 from __future__ import annotations
@@ -44,12 +49,13 @@ from ..machine.devices import native_bf16
 from .grain import grain_law
 from .masks import check_mask, mask_digest, prepare_mask
 from .noise import estimate_noise_sigma
-from .noise_law import resolve_noise
+from .noise_law import noise_model, resolve_noise
 from .regions import MARGIN, ONE_TILE, Region, region_box, region_weights
 from .requests import _Request
 from .tiling import inpaint_boxes, tile_boxes
 
-__all__ = ["Job", "Source", "resolve", "as_hwc", "default_tile_batch", "check_model", "model_refusal", "has_colour"]
+__all__ = ["Job", "Source", "Measuring", "resolve", "resolve_steps", "as_hwc", "default_tile_batch", "check_model",
+           "model_refusal", "has_colour"]
 
 Box = tuple  # (top, left, bottom, right), half-open pixels
 NEARLY_WHOLE = 0.95  # a mask over more than this fraction of the image gets a note
@@ -174,11 +180,30 @@ def _mask_notes(mask: np.ndarray) -> tuple:
     return ()
 
 
+@dataclass(frozen=True)
+class Measuring:
+    """A step record of :func:`resolve_steps`: what the resolver measures on the image next ("fitting the
+    noise", ...)."""
+
+    what: str
+
+
 def resolve(request: _Request, image=None, mask=None, source: Source | None = None, model=None) -> Job:
     """The job of ``request`` on ``image`` (and ``mask``), from a file described by ``source``
     (None: 8-bit), for ``model`` (a loaded checkpoint or its card: the settings whose default is the
     model's, :meth:`~.requests._Request.for_model`; None: the run fills them in). Raises ValueError
     with one line a user can act on."""
+    steps = resolve_steps(request, image, mask, source, model)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
+
+
+def resolve_steps(request: _Request, image=None, mask=None, source: Source | None = None, model=None):
+    """:func:`resolve` as a generator: a :class:`Measuring` record before each long measurement; returns
+    the job (``job = yield from resolve_steps(...)``)."""
     req = request.validate() if model is None else request.for_model(model).validate()
     if req.precision == "auto":  # the record says the arithmetic that ran: "auto" replayed elsewhere may not be it
         req = replace(req, precision="bf16" if native_bf16(req.device) else "fp32")
@@ -196,20 +221,27 @@ def resolve(request: _Request, image=None, mask=None, source: Source | None = No
     if req.task == "inpaint":
         if mask is None:
             raise ValueError("inpainting needs a mask")
+        yield Measuring("reading the mask")
         m = prepare_mask(mask, (H, W), soft=bool(req.soft_mask), amount=float(req.feather))
         plan = inpaint_boxes(m > 0, context=int(req.context))
         if not plan:
             raise ValueError("the mask is empty: there is nothing to inpaint")
         photo = check_mask(mask, soft=bool(req.soft_mask))  # a photograph given as the mask: refused when hard
         if req.grain == "match" and req.grain_law is None:   # the known pixels' noise, for the fill
+            yield Measuring("measuring the grain")
             req = replace(req, grain_law=grain_law(img, m == 0))
         return Job(req, img, alpha, m, plan, source, notes=(photo,) if photo else _mask_notes(m))
     # a region denoise (None: the whole image): the mask read by inpainting's rules, a photograph refused
+    if mask is not None:
+        yield Measuring("reading the mask")
     weights = region_weights(req.region, mask, (H, W), soft=bool(req.soft_mask), feather=float(req.feather))
     photo = None if mask is None else check_mask(mask, soft=bool(req.soft_mask), done="denoised")
+    if noise_model(req) == "auto":
+        yield Measuring("fitting the noise")
     req, noise_note = resolve_noise(req, img)  # the noise law and level are the whole image's
     changes, estimated = {}, req.sigma is None and req.noise == "constant"
     if estimated:
+        yield Measuring("measuring the noise level")
         sigma = float(estimate_noise_sigma(img))
         if not sigma > 0:
             raise ValueError("the image shows no measurable noise: give the noise level (sigma)")

@@ -22,12 +22,46 @@ from .analysis import frame_indices, rms_change
 from ...core.run.regions import Region, region_box  # noqa: F401  (the app's names for the core's region denoise)
 from ...imageio import from_uint8, to_uint8
 
-__all__ = ["Frame", "Trajectory", "RunJob", "Region", "region_box", "RunCancelled", "task_frames", "composite",
-           "progress_text", "uncertainty_map"]
+__all__ = ["Frame", "Trajectory", "RunJob", "JobInputs", "Stage", "JobRefused", "Region", "region_box", "RunCancelled",
+           "task_frames", "composite", "progress_text", "uncertainty_map"]
 
 
 class RunCancelled(Exception):
     """Raised inside a run's network call once its stop flag is set: the run ends there."""
+
+
+class JobRefused(ValueError):
+    """The job's rules refused the run once its inputs were measured (core/run/jobs.py: one line a user
+    can act on, e.g. an image with no measurable noise): not a failure of the run."""
+
+
+@dataclass
+class JobInputs:
+    """What a job is resolved from (core/run/jobs.resolve's arguments), copied when Run is pressed. The run's
+    thread resolves it: on a 12 MP photo the noise fit, the grain's and the mask's take about a second,
+    which froze the window when it was done on Run (docs/speed.md)."""
+
+    request: object
+    image: np.ndarray | None = None
+    mask: np.ndarray | None = None
+    source: object = None
+    model: object = None
+
+    def steps(self):
+        """The core's resolver as a generator of Measuring records; returns the job."""
+        from ...core.run.jobs import resolve_steps
+
+        return resolve_steps(self.request, self.image, self.mask, self.source, self.model)
+
+
+@dataclass
+class Stage:
+    """A run's step before its first network pass: what is measured now (``text``, e.g. "fitting the
+    noise"), or, with ``job``, the job resolved, with its ``record`` (what a saved result carries)."""
+
+    text: str = ""
+    job: object = None
+    record: dict | None = None
 
 
 class _StoppableNet:
@@ -188,17 +222,25 @@ class Frame:
             return self.x0_u8 if self.x0_u8 is not None else to_uint8(self.x0)
         return self.image_u8 if self.image_u8 is not None else to_uint8(self.image)
 
+    warm: float | None = None    # ``elapsed`` at the run's first record: the steps after it are the steady ones
+
+    STEADY = 2   # records after the first before the time left is estimated
+
     @property
-    def eta(self) -> float:
-        n = self.index + 1
-        return self.elapsed / n * (self.total - n) if n else float("nan")
+    def eta(self) -> float | None:
+        """Seconds left, from the steady steps' pace; None while too few are done to tell ("estimating").
+        The first record carries the warm-up (the first pass's allocations, the threads waking, for the
+        app the noise fit): from elapsed / n the first estimates were several times too long."""
+        if self.warm is None or self.index < self.STEADY:
+            return None
+        return (self.elapsed - self.warm) / self.index * (self.total - self.index - 1)
 
 
 @dataclass
 class RunJob:
     """A run as the app starts it, made the moment Run is pressed: the loaded checkpoint and
-    the resolved job (:func:`dpm_studio.core.run.jobs.resolve`: its request, pixels, mask and
-    plan, the same the command line runs)."""
+    the job (:func:`dpm_studio.core.run.jobs.resolve`: its request, pixels, mask and plan, the same
+    the command line runs), or its :class:`JobInputs`, which :func:`task_frames` resolves first."""
 
     loaded: object
     job: object
@@ -243,6 +285,8 @@ def task_frames(job: RunJob):
     from ...core.run.tasks import run_task
 
     t0 = time.perf_counter()
+    if isinstance(job.job, JobInputs):   # measured here, in the run's thread: see JobInputs
+        job.job = yield from _resolved(job)
     prev = None
     rms: list[float] = []
     ess: list[float] = []   # the records' effective sample sizes (sequential Monte Carlo), NaN where none
@@ -265,7 +309,11 @@ def task_frames(job: RunJob):
 
         loaded = replace(loaded, net=_StoppableNet(loaded.net, job.stop))
     records = run_task(loaded, job.job)
+    warm = None
     for rec in records:
+        elapsed = time.perf_counter() - t0   # when the record came
+        if warm is None:
+            warm = elapsed
         if keep is None:
             traj.total = rec.total
             frame_bytes = max(1, rec.image.size) * 2 * (1 + len(rec.draws or ()))  # x and x0 as uint8
@@ -303,7 +351,22 @@ def task_frames(job: RunJob):
         if rec.done and getattr(rec, "samples", None):
             traj.samples = [to_uint8(v) for v in rec.samples]
         yield Frame(rec.index, rec.total, rec.t, rec.image, x0, rec.done,
-                    time.perf_counter() - t0, np.asarray(rms, dtype=np.float32),
+                    elapsed, np.asarray(rms, dtype=np.float32),
                     traj if rec.done else None, u8, x0_u8, box, progress,
                     getattr(rec, "samples", None) if rec.done else None, tuple(traj.patches),
-                    np.asarray(ess, dtype=np.float64) if np.isfinite(ess).any() else None)
+                    np.asarray(ess, dtype=np.float64) if np.isfinite(ess).any() else None, warm)
+
+
+def _resolved(job: RunJob):
+    """Resolve ``job``'s inputs, yielding a :class:`Stage` per measurement and one with the job and its
+    record; returns the job. A refusal by the job's rules is a :class:`JobRefused`."""
+    steps = job.job.steps()
+    try:
+        while True:
+            yield Stage(next(steps).what)
+    except StopIteration as done:
+        resolved = done.value
+    except ValueError as e:
+        raise JobRefused(str(e)) from e
+    yield Stage("", resolved, resolved.metadata(job.loaded))
+    return resolved

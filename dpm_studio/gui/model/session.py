@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from .events import EmitterGroup
-from .frames import uncertainty_map
+from .frames import JobInputs, uncertainty_map
 from .maskops import History, MaskEdit
 from .taskmodels import TaskModels
 from ...core.run import masks
@@ -200,9 +200,10 @@ class Session:
         kept = self._mask_kept
         return kept is None or kept.shape != m.shape or not np.array_equal(kept, m)
 
-    def mark_mask_kept(self):
-        """The mask as it is now is kept elsewhere: it was exported, loaded from a file, or a run used it."""
-        self._mask_kept = None if self.mask is None else self.mask.copy()
+    def mark_mask_kept(self, copy: np.ndarray | None = None):
+        """The mask as it is now is kept elsewhere: it was exported, loaded from a file, or a run used it
+        (``copy``: a copy of it already made, which nothing changes)."""
+        self._mask_kept = None if self.mask is None else self.mask.copy() if copy is None else copy
         self.events.kept()
 
     def saved(self, path):
@@ -217,12 +218,17 @@ class Session:
         ``region``: a denoise's mask (painted, feathered by the request's ``feather`` as an inpainting's
         is) that limits it to the crop around it (core/run/regions.py).
         ``model``: the loaded checkpoint, whose card's defaults the request takes where it leaves them unset."""
+        i = self.job_inputs(request, region, model)
+        return resolve(i.request, i.image, i.mask, i.source, i.model)
+
+    def job_inputs(self, request, region=None, model=None) -> JobInputs:
+        """What :meth:`job` resolves (copies of the pixels and the mask), for the run's thread to resolve."""
         if request.task == "sample":
-            return resolve(request, model=model)
+            return JobInputs(request, model=model)
         if self.doc is None:
             raise ValueError(f"open an image to {request.task}")
         mask = self.mask.copy() if request.task == "inpaint" and self.mask is not None else region
-        return resolve(request, self.doc.pixels.copy(), mask, self.doc.source, model)
+        return JobInputs(request, self.doc.pixels.copy(), mask, self.doc.source, model)
 
     # -- the mask: every change goes through here -----------------------------------------------------
     def _mask_changed(self, live: bool, box, edit: MaskEdit | None = None):
@@ -354,15 +360,22 @@ class Session:
         return e
 
     # -- the last run --------------------------------------------------------------------------------------
-    def start_run(self, record: dict, job: Job | None = None):
-        """A run starts (on copies of the pixels and mask); ``record`` is saved with its result. When
-        ``job`` (from :meth:`job`) uses the mask (it fills it, or a denoise is limited to it), the mask
-        counts as used: it is no longer an unused edit (:meth:`mask_has_unused_edits`)."""
-        if job is not None and (job.mask is not None or job.region is not None):
-            self.mark_mask_kept()
+    def start_run(self, record: dict, job: Job | JobInputs | None = None):
+        """A run starts (on copies of the pixels and mask); ``record`` is saved with its result (the run's
+        thread sends the resolved one: :meth:`resolved`). When ``job`` (from :meth:`job` or
+        :meth:`job_inputs`) uses the mask (it fills it, or a denoise is limited to it), the mask counts as
+        used: it is no longer an unused edit (:meth:`mask_has_unused_edits`)."""
+        if job is not None and (job.mask is not None or getattr(job, "region", None) is not None):
+            # the inputs' mask is a copy of the mask as it is (48 MB for 12 MP: not copied again)
+            self.mark_mask_kept(job.mask if isinstance(job, JobInputs) else None)
         self.run, self.result, self.trajectory, self.variant = record, None, None, 0
         self.state = "running"
         self.events.result()
+
+    def resolved(self, record: dict):
+        """The running job was resolved (its noise measured): ``record`` is what its result is saved with."""
+        if self.state == "running":
+            self.run = record
 
     def finish_run(self, frame):
         """The run's last frame: its result goes under review. Sampling draws unrelated images,
