@@ -352,9 +352,10 @@ class TaskPanel(QWidget):
         self.grey(self.smc, self._smc_applies() and not self._exact(),   # exact mode: SMC is its weighing
                   "the exact mode always weighs its draws by sequential Monte Carlo" if self._exact() else
                   why_one if one_step else "an unconditional sample has no evidence to weigh")
-        self.grey(self.steps_all, not one_step, why_one)
-        self.grey(self.steps, not one_step and not self.steps_all.isChecked(),
-                  why_one if one_step else f"'{self.steps_all.text()}' is ticked: every step runs")
+        steps_used = "steps" not in self._not_used()
+        self.grey(self.steps_all, steps_used, why_one)
+        self.grey(self.steps, steps_used and not self.steps_all.isChecked(),
+                  why_one if not steps_used else f"'{self.steps_all.text()}' is ticked: every step runs")
         self.grey(self.seed, not one_step, why_one)
         self.grey(self.dice, not one_step, why_one)
         self.grey(self.samples, self._samples_apply(), why_one)
@@ -370,7 +371,7 @@ class TaskPanel(QWidget):
         """A run samples a trajectory of a Gaussian model (not the one-step denoiser, not a binary model)."""
         card = self.current_card()
         binary = card is not None and card.get("family") == "binomial"
-        return not binary and not (self.task() == "denoise" and not self.pages["denoise"].sampled())
+        return not binary and "variance" not in self._not_used()
 
     def _smc_applies(self) -> bool:
         """SMC weighs a conditioned sampled trajectory: inpainting or a sampled denoise (as on the CLI)."""
@@ -383,9 +384,14 @@ class TaskPanel(QWidget):
         return (self.smc.isChecked() or self._exact()) and self._smc_applies()
 
     # -- run state --------------------------------------------------------------------------------------
+    def _not_used(self) -> tuple:
+        """The settings the chosen denoising method does not use (the request's rule, DenoiseRequest.NOT_USED:
+        the command line's note on them, the record's leaving them out); none for the other tasks."""
+        return DenoiseRequest.NOT_USED[self.method.currentData()] if self.task() == "denoise" else ()
+
     def _samples_apply(self) -> bool:
         """Several samples need a sampled trajectory (not the one-step posterior mean)."""
-        return self.task() != "denoise" or self.pages["denoise"].sampled()
+        return "samples" not in self._not_used()
 
     def settings(self) -> RunSettings:
         card = self.current_card()
@@ -396,7 +402,8 @@ class TaskPanel(QWidget):
         one_step = self.task() == "denoise" and not self.pages["denoise"].sampled()
         return RunSettings(
             task=self.task(), checkpoint=str(card["path"]) if card else None,
-            steps=_DENOISE.steps if one_step else None if self.steps_all.isChecked() else int(self.steps.value()),
+            steps=_DENOISE.steps if "steps" in self._not_used() else None if self.steps_all.isChecked() else
+            int(self.steps.value()),
             seed=_DENOISE.seed if one_step else int(self.seed.value()),
             samples=int(self.samples.value()) if self._samples_apply() else _DENOISE.samples,
             mode=self.mode.currentData(),

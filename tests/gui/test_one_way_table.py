@@ -119,3 +119,25 @@ def test_the_apps_inpainting_request_leaves_to_the_request_what_its_greyed_boxes
         assert (got.jump_length, got.jump_n_sample, got.smc, got.start) == \
             (want.jump_length, want.jump_n_sample, want.smc, want.start), (mode, smc)
         got.validate()
+
+
+@pytest.mark.parametrize("method", ["mmse", "sample"])
+def test_what_a_denoising_method_does_not_use_is_one_rule_for_the_app_the_note_and_the_record(qtbot, method):
+    """The app greyed Steps, Samples and Step noise by its own test of the method, the command line's note and
+    the API's warning had their own list, the record a third: now each reads DenoiseRequest.NOT_USED."""
+    from dpm_studio.core.run.requests import DenoiseRequest
+    from dpm_studio.gui.task_panel import TaskPanel
+
+    tp = TaskPanel(devices=[])
+    qtbot.addWidget(tp)
+    tp.set_task("denoise")
+    tp.method.setCurrentIndex(tp.method.findData(method))
+    boxes = {"steps": tp.steps_all, "samples": tp.samples, "variance": tp.variance}
+    greyed = {name for name, box in boxes.items() if not box.isEnabled()}
+    rule = set(DenoiseRequest.NOT_USED[method])
+    assert greyed == rule & set(boxes), (method, greyed)
+    given = DenoiseRequest(method=method, steps=3, samples=2, ensemble=2)
+    assert set(given.unused()) == rule - {"variance"}
+    assert not rule & set(given.metadata()), "the record holds a setting its method does not use"
+    req = tp.settings().request()
+    assert all(getattr(req, n) == getattr(DenoiseRequest(), n) for n in rule), "a greyed box's value ran"

@@ -23,7 +23,7 @@ from ..math.choices import INPAINT_MODE_ALIASES, INPAINT_MODES, INPAINT_STARTS, 
 from .grain import GRAINS, check_grain_law
 from .noise_law import NOISES, check_noise
 from .regions import MARGIN
-from .settings import check, is_real, is_whole, setting, spec_of
+from .settings import check, default_of, is_real, is_whole, setting, spec_of
 
 DENOISE_METHODS = ("mmse", "sample")
 CLIPPINGS = ("censored", "ignore")
@@ -355,14 +355,17 @@ class DenoiseRequest(_MaskedRequest):
             raise ValueError("denoising needs a Gaussian model, not a binary one")
         return self
 
+    #: What each method does not use, in one place: the posterior mean is one estimate in one step (no steps,
+    #: draws or step variance), a sampled trajectory averages no views. :meth:`unused` says the ones given (the
+    #: command line's note, the API's warning), the record leaves them out, the app greys their boxes out.
+    NOT_USED: ClassVar[dict] = {"mmse": ("steps", "samples", "variance"), "sample": ("ensemble",)}
+
     def unused(self) -> list[str]:
-        """The settings given that this method does not use (their defaults aside): the posterior mean is one
-        estimate in one step, so ``steps`` and ``samples`` do nothing with it (the app greys them out), and a
-        sampled trajectory averages no views (``ensemble``). The command line and the API say so, rather than
-        run without a word as if they had been used (the record leaves them out)."""
-        if self.method == "mmse":
-            return [n for n, given in (("steps", self.steps is not None), ("samples", int(self.samples) != 1)) if given]
-        return ["ensemble"] if self.ensemble is not None else []
+        """The settings given (other than their defaults) that this method does not use (:attr:`NOT_USED`). The
+        command line and the API say so, rather than run without a word as if they had been used (a step variance
+        other than learned with mmse is refused instead, by :meth:`validate`)."""
+        return [n for n in self.NOT_USED[self.method] if n != "variance" and
+                getattr(self, n) != default_of(type(self), n)]
 
     def unused_note(self) -> str | None:
         """The note on :meth:`unused` settings (the command line's and the API's words), or None."""
@@ -393,11 +396,8 @@ class DenoiseRequest(_MaskedRequest):
             out["region"] = [int(v) for v in self.region]
         if self.clipping != "censored":
             out.pop("clip_steps")
-        if self.method == "mmse":  # one estimate in one step: no step variance, steps or samples to record
-            for name in ("variance", "steps", "samples"):   # (given with it they do nothing: unused())
-                out.pop(name)
-        else:
-            out.pop("ensemble")
+        for name in self.NOT_USED[self.method]:   # what the method does not use is not recorded
+            out.pop(name)
         return out
 
 
