@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import shlex
 import sys
 from dataclasses import fields
@@ -201,9 +202,18 @@ def _argv(args, record: dict, k: int, meta: dict, mask, output, image=None) -> t
     task = record.get("task")
     if task not in ("inpaint", "denoise", "sample"):
         raise UserError(f"run {k} of {result.name} is a {task!r} run: only inpaint, denoise and sample replay")
+    for key in ("checkpoint_sha256", "mask_sha256"):  # compared and quoted later: a number there was exit 70
+        digest = record.get(key)
+        if key in record and not (isinstance(digest, str) and re.fullmatch(r"[0-9a-f]{64}", digest)):
+            from ..core.files.cardschema import short_repr
+
+            raise UserError(f"run {k} of {result.name}: its {key} is {short_repr(digest)}, not a SHA-256 digest (an "
+                            "edited record?), so what the run used cannot be checked")
     unknown = _unknown_entries(record)
     if unknown:
-        print(f"dpm-studio: note: run {k} of {result.name} holds {', '.join(unknown)}, which this version does not "
+        from ..core.files.cardschema import printable
+
+        print(f"dpm-studio: note: run {k} of {result.name} holds {printable(', '.join(unknown))}, which this version does not "
               "know: left out, so the result may differ", file=sys.stderr)
     image = image if image is not None or task == "sample" else _input(args, record, k, meta)
     if mask is None and _needs_mask(record) and args.print:

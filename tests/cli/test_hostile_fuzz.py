@@ -127,3 +127,41 @@ def test_the_api_says_sigma_in_the_arrays_own_units(tiny):
     with pytest.raises(ValueError, match=r"at most 255 for a uint8 image, not 300"):
         api.denoise(_rgb(8, 8), 300, checkpoint=tiny)
     assert api.denoise(img, 10 / 255, checkpoint=tiny).shape == img.shape
+
+
+def _edited(tmp_path, tiny, img, edit):
+    """res.png, an inpainting of ``img`` whose run record ``edit`` changed (as a text editor would)."""
+    import json
+
+    from PIL.PngImagePlugin import PngInfo
+
+    src, mask = img
+    res = tmp_path / "res.png"
+    assert main(["inpaint", str(src), "--mask", str(mask), "--checkpoint", tiny, "--steps", "2", "-o", str(res)]) == 0
+    meta = json.loads(Image.open(res).text["dpm-studio"])
+    edit(meta["runs"][0])
+    info = PngInfo()
+    info.add_text("dpm-studio", json.dumps(meta))
+    Image.open(res).save(res, pnginfo=info)
+    return res
+
+
+@pytest.mark.parametrize("key", ["checkpoint_sha256", "mask_sha256"])
+@pytest.mark.parametrize("value", [5, 1e308, True, {"a": {}}, [], "abc"])
+def test_a_replayed_record_whose_digest_is_not_a_digest_is_one_line(tmp_path, tiny, img, capfd, key, value):
+    res = _edited(tmp_path, tiny, img, lambda run: run.__setitem__(key, value))
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    capfd.readouterr()
+    rc = main(["replay", str(res), "--mask", str(img[1]), "-o", str(tmp_path / "again.png")])
+    err = capfd.readouterr().err
+    assert rc == 2, err
+    assert f"its {key} is" in err and "not a SHA-256 digest" in err and err.count("\n") == 1, err
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()} == before
+
+
+def test_a_replayed_record_with_an_unknown_entry_named_with_an_escape_notes_it_printably(tmp_path, tiny, img, capfd):
+    res = _edited(tmp_path, tiny, img, lambda run: run.__setitem__("\x1b[31mred", 1))
+    capfd.readouterr()
+    assert main(["replay", str(res), "--print"]) == 0
+    err = capfd.readouterr().err
+    assert "\x1b" not in err and "\\x1b[31mred" in err, repr(err)
