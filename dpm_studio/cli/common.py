@@ -7,6 +7,7 @@ command modules :mod:`.train` and :mod:`.restore` can import it without a cycle.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import sys
 import time
@@ -107,6 +108,42 @@ def exit_process(code) -> None:
         except (OSError, ValueError, AttributeError):  # a closed pipe or stream: nothing more to say there
             pass
     os._exit(code)
+
+
+# -- nothing a terminal acts on ----------------------------------------------------------
+class _Printable:
+    """A command's stderr, through which no character of a name reaches the terminal as a control:
+    each write's text is written with every character a terminal acts on (a newline or an escape
+    sequence in a file's name: a batch's ``z\x1b[2Jw.png`` cleared the screen in its failure line,
+    summary and progress; ``a\nb.png`` split them) as its escape (``cardschema.printable``),
+    except a carriage return that starts it and a newline that ends it: the line breaks and
+    redraws of the messages themselves."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text):
+        from ..core.files.cardschema import printable
+
+        head = "\r" if text.startswith("\r") else ""
+        tail = "\n" if text.endswith("\n") and len(text) > len(head) else ""
+        return self._stream.write(head + printable(text[len(head):len(text) - len(tail)]) + tail)
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def printable_stderr(on: bool = True):
+    """sys.stderr as :class:`_Printable` while a command runs (``on``), as it was after."""
+    before = sys.stderr
+    if on and before is not None and not isinstance(before, _Printable):
+        sys.stderr = _Printable(before)
+    try:
+        yield
+    finally:
+        if sys.stderr is not before and isinstance(sys.stderr, _Printable):
+            sys.stderr = before
 
 
 # -- progress on stderr ------------------------------------------------------------------

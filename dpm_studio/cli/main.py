@@ -219,13 +219,19 @@ def _main(argv) -> int:
     if cmd == "train" and args.minutes is None and args.steps is None:
         print("dpm-studio: error: train needs a budget: give --minutes or --steps.", file=sys.stderr)
         return 2
-    from ..core.files.cardschema import CheckpointError  # not .checkpoint: it brings torch, which `gui` defers
-    from ..imageio import ImageIOError
-
     if own_process and cmd in RUNS_A_MODEL:  # this process's own run of a model
         common.keep_freed_memory()
     if cmd not in ENDS_ITS_STARTUP:
         common.startup_done()
+    with common.printable_stderr(cmd not in ("gui", "self-test")):  # the app's own stderr is left as it is
+        return _funnel(cmd, args, argv)
+
+
+def _funnel(cmd: str, args, argv) -> int:
+    """The command, its errors a user can cause as one line and exit 2, the rest to :func:`A.last_resort`."""
+    from ..core.files.cardschema import CheckpointError  # not .checkpoint: it brings torch, which `gui` defers
+    from ..imageio import ImageIOError
+
     try:
         return COMMANDS[cmd](args)
     except (UserError, CheckpointError, ImageIOError) as e:

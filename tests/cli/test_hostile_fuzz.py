@@ -165,3 +165,24 @@ def test_a_replayed_record_with_an_unknown_entry_named_with_an_escape_notes_it_p
     assert main(["replay", str(res), "--print"]) == 0
     err = capfd.readouterr().err
     assert "\x1b" not in err and "\\x1b[31mred" in err, repr(err)
+
+
+def test_a_batch_never_writes_a_names_control_characters_to_the_terminal(tmp_path, tiny, img, capfd):
+    src, _ = img
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "ok.png").write_bytes(src.read_bytes())
+    (folder / "g\nood.png").write_bytes(src.read_bytes())
+    (folder / "x\ny.png").write_bytes(b"junk")
+    (folder / "z\x1b[2Jw.png").write_bytes(b"junk")
+    (folder / "n\notes.txt").write_bytes(b"junk")
+    capfd.readouterr()
+    rc = main(["denoise", str(folder), "--checkpoint", tiny, "--sigma", "10", "-o", str(tmp_path / "out")])
+    out, err = capfd.readouterr()
+    assert rc == 1, err
+    assert "\x1b" not in err, repr(err)
+    lines = [line for line in err.split("\n") if line]
+    assert all(line.startswith(("dpm-studio: ", "[", "\r")) for line in lines), lines  # no line begins mid-name
+    assert "x\\ny.png (not an image)" in err and "z\\x1b[2Jw.png (not an image)" in err and "n\\notes.txt" in err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["g\nood.png", "ok.png"]
+    assert str(tmp_path / "out" / "g\nood.png") in out  # stdout names the file itself, for $(...)
