@@ -13,9 +13,10 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt, Signal, Slot
-from PySide6.QtWidgets import QComboBox, QDoubleSpinBox
+from PySide6.QtWidgets import QDoubleSpinBox
 
-from .panels import declared
+from .panels import declared, declared_choice
+from ..core.run.noise_law import NOISES
 from ..core.run.requests import DenoiseRequest
 from ..core.run.settings import default_of
 
@@ -92,12 +93,12 @@ class NoiseControls(QObject):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.model = QComboBox()
-        self.model.addItem("Curve", "auto")
-        self.model.addItem("Constant", "constant")
-        self.model.setToolTip("Curve: the noise std as a function of brightness, fitted from the image "
-                              "(a camera's shot and read noise, var = a x + b; constant where the image says so). "
-                              "Constant: one std for the whole image (the Noise std box).")
+        # a camera's poisson-gaussian law is what Curve fits (the command line's --noise-a/-b type one in)
+        self.model = declared_choice(
+            DenoiseRequest, "noise", {"auto": "Curve", "constant": "Constant"}, current=NOISES[0],
+            tip="Curve: the noise std as a function of brightness, fitted from the image (a camera's shot and read "
+                "noise, var = a x + b; constant where the image says so). Constant: one std for the whole image "
+                "(the Noise std box).")
         self.strength = QDoubleSpinBox()
         self.strength.setSingleStep(0.05)
         self.strength.setDecimals(2)

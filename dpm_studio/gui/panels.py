@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 from ..core.run.requests import InpaintRequest
 from ..core.run.settings import default_of, spec_of
 
-__all__ = ["MaskPanel", "ResultBar", "declared"]
+__all__ = ["MaskPanel", "ResultBar", "declared", "declared_choice"]
 
 
 def _section(title: str) -> QGroupBox:
@@ -24,14 +24,21 @@ def _section(title: str) -> QGroupBox:
     return box
 
 
-def _choice(items: list[tuple[str, str]], tip: str, current: str | None = None) -> QComboBox:
-    """A combo box of (label, data) items with a tooltip, set to the item whose data is ``current``."""
+def declared_choice(cls, name: str, labels: dict, tip: str, current: str | None = None) -> QComboBox:
+    """A choice box of request ``cls``'s setting ``name``: its values are the declared choices, in their order
+    (core/run/settings.py), each under the app's label (``labels``: value -> label; a declared value without a
+    label is not offered, a label for a value not declared is refused at start-up), with a tooltip; set to
+    ``current`` (default: the request's own default)."""
+    choices = spec_of(cls, name).choices
+    unknown = sorted(set(labels) - set(choices))
+    if unknown:
+        raise ValueError(f"{cls.__name__}.{name} declares no choice {', '.join(unknown)}")
     box = QComboBox()
-    for label, data in items:
-        box.addItem(label, data)
+    for value in choices:
+        if value in labels:
+            box.addItem(labels[value], value)
     box.setToolTip(tip)
-    if current is not None:
-        box.setCurrentIndex(max(0, box.findData(current)))
+    box.setCurrentIndex(max(0, box.findData(getattr(cls(), name) if current is None else current)))
     return box
 
 

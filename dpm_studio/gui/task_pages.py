@@ -22,14 +22,14 @@ from PySide6.QtWidgets import (
 )
 
 from .noise_view import NoiseControls
-from .panels import ElidedLabel, _choice, declared
+from .panels import ElidedLabel, declared, declared_choice
 from ..core.run.grain import GRAINS   # ("match", "none"): the check box's two states
 from ..core.run.requests import DenoiseRequest, InpaintRequest, SampleRequest
 from ..core.run.settings import spec_of
 
 __all__ = ["InpaintPage", "DenoisePage", "SamplePage"]
 
-_INPAINT, _DENOISE = InpaintRequest(), DenoiseRequest()  # the defaults the widgets start from
+_INPAINT = InpaintRequest()  # the defaults the widgets start from
 
 
 class InpaintPage(QWidget):
@@ -42,9 +42,9 @@ class InpaintPage(QWidget):
         form.setContentsMargins(0, 4, 0, 0)
         # short enough for the box in the dock ("Forward-noised (RePaint; approximate)" read
         # "Forward-noised (RePaint;"); the tooltip says the rest
-        self.mode = _choice([("RePaint (approximate)", "forward-approx"),
-                             ("Clamped (approximate)", "clamp-approx"),
-                             ("Exact (Monte Carlo)", "exact")],
+        self.mode = declared_choice(InpaintRequest, "mode", {"forward-approx": "RePaint (approximate)",
+                                                             "clamp-approx": "Clamped (approximate)",
+                                                             "exact": "Exact (Monte Carlo)"},
                             "RePaint, an approximation: after each step the known pixels are replaced by a "
                             "forward-noised copy (Lugmayr et al. 2022, RePaint).\nClamped, an approximation: the "
                             "known pixels are held at their values at every step (Sohl-Dickstein et al. 2015).\n"
@@ -53,18 +53,19 @@ class InpaintPage(QWidget):
                             "collapse to one draw\nat any sample count a desktop affords, and with the shipped "
                             "models that draw is often noise-like:\na check of the approximations, not a "
                             "restoration.\nThe approximations' error is measured in "
-                            "docs/conditioning.md.", _INPAINT.mode)
+                            "docs/conditioning.md.")
         self.jump_length = declared(QSpinBox(), InpaintRequest, "jump_length")
         self.jump_length.setSpecialValueText("off")
         self.jump_n = declared(QSpinBox(), InpaintRequest, "jump_n_sample")
         self.jump_length.setValue(_INPAINT.jump_length)
         self.jump_n.setValue(_INPAINT.jump_n_sample)
-        self.start = _choice([("Smooth fill + noise", "harmonic"), ("Pure noise (paper)", "noise")],
+        self.start = declared_choice(InpaintRequest, "start", {"harmonic": "Smooth fill + noise",
+                                                               "noise": "Pure noise (paper)"},
                              "Smooth fill + noise: start part-way down the trajectory from a noised smooth fill "
                              "of the hole,\nso its colours continue those around it (the default; an approximation: "
                              "not the model's prior).\n"
                              "Pure noise: start at t = T from isotropic noise in the hole (Sohl-Dickstein "
-                             "et al. 2015).", _INPAINT.start)
+                             "et al. 2015).")
         form.addRow("Start from", self.start)
         self.jump_row = QWidget()
         jr = QHBoxLayout(self.jump_row)
@@ -145,12 +146,12 @@ class DenoisePage(QWidget):
         self.noise_note.setText("estimated on the image you open")   # not a blank row before one is open
         self.noise_note.setStyleSheet("color: #8a8a8a;")
         form.addRow("", self.noise_note)
-        self.method = _choice([("Posterior mean (one step)", "mmse"), ("Sampled trajectory", "sample")],
+        self.method = declared_choice(DenoiseRequest, "method", {"mmse": "Posterior mean (one step)",
+                                                                 "sample": "Sampled trajectory"},
                               "Posterior mean: the model's one-step estimate of the clean image at the step "
                               "matched to the noise, averaged over flips and rotations; the best PSNR and the "
                               "fastest (the default).\nSampled trajectory: run the reverse process from that "
-                              "step and watch it (0.9 dB worse and 2.4x slower on the benchmark photos).",
-                              _DENOISE.method)
+                              "step and watch it (0.9 dB worse and 2.4x slower on the benchmark photos).")
         form.addRow("Method", self.method)
         self.estimate.clicked.connect(self.estimateRequested)
 

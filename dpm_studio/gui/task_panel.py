@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from .model_picker import ModelPicker
 from .model.models import card_T
 from .model.predicates import RUN_GOING
-from .panels import _choice, _form, _section, declared
+from .panels import _form, _section, declared, declared_choice
 from .run_bar import RunBar
 from .task_pages import DenoisePage, InpaintPage, SamplePage
 from ..core.machine.devices import available_devices
@@ -169,12 +169,13 @@ class TaskPanel(QWidget):
         sf.addRow("Seed", sdrow)
         self.samples = declared(QSpinBox(), InpaintRequest, "samples")
         sf.addRow("Samples", self.samples)
-        self.variance = _choice([("Learned", "learned"), ("Large (more texture)", "large")],
+        self.variance = declared_choice(InpaintRequest, "variance", {"learned": "Learned",
+                                                                     "large": "Large (more texture)"},
                                 "The variance of each reverse step on a sampled trajectory.\n"
                                 "Learned: the model's own variance head (the default).\n"
                                 "Large: the forward process's rate between the two steps (Ho et al.'s "
                                 "sigma^2 = beta); the model turns part of the extra noise into texture, "
-                                "part stays as grain.", "learned")
+                                "part stays as grain.")
         # Sequential Monte Carlo (core/math/smc.py): the tooltip is the setting's one declaration.
         self.smc = QCheckBox("Sequential Monte Carlo")
         self._own = None   # the user's (smc, start) while the exact mode shows its own (_show_exact)

@@ -141,3 +141,18 @@ def test_what_a_denoising_method_does_not_use_is_one_rule_for_the_app_the_note_a
     assert not rule & set(given.metadata()), "the record holds a setting its method does not use"
     req = tp.settings().request()
     assert all(getattr(req, n) == getattr(DenoiseRequest(), n) for n in rule), "a greyed box's value ran"
+
+
+def test_a_choice_box_holds_only_declared_values(qtbot):
+    """The app's choice boxes (known pixels, start, method, step noise, noise model) typed their values beside
+    their labels, a second list of each setting's choices: now a box takes its values from the declaration, and
+    a label for a value the request does not declare stops the app at start-up, not at Run."""
+    from dpm_studio.core.run.requests import DenoiseRequest, InpaintRequest
+    from dpm_studio.gui.panels import declared_choice
+
+    box = declared_choice(InpaintRequest, "mode", {"exact": "Exact", "forward-approx": "RePaint"}, "tip")
+    assert [box.itemData(i) for i in range(box.count())] == ["forward-approx", "exact"]   # the declared order
+    assert box.currentData() == InpaintRequest().mode
+    with pytest.raises(ValueError, match="declares no choice forward"):
+        declared_choice(InpaintRequest, "mode", {"forward": "RePaint"}, "tip")   # the old name: not a choice now
+    assert declared_choice(DenoiseRequest, "noise", {"auto": "Curve"}, "tip", current="auto").currentData() == "auto"
