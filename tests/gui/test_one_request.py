@@ -271,6 +271,7 @@ def test_settings_without_a_widget_are_one_result_on_the_command_line_and_the_ap
     loaded, cli, cli_px = _command_line(task, settings, inputs, ckpt_dir, tmp_path)
     np.testing.assert_array_equal(_api(task, settings, px, m, loaded), cli_px)
     _check_record(_record(cli), task, settings, loaded, px, (m, mask), cli_px)
+    _replays(cli, mask if task == "inpaint" else None, tmp_path)   # `dpm-studio replay` of the saved result too
 
 
 def test_a_region_denoise_from_the_app_records_its_crop_and_mask_not_a_rectangle(qtbot, win, tmp_path, inputs):
