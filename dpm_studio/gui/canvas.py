@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QPainter, QPalette, QPen
 
 from .canvas_input import PointerInput
 from .checks import Checks
@@ -335,6 +335,29 @@ class ImageCanvas(pg.GraphicsView):
         self.input.enter()
         super().enterEvent(ev)
         self.input.update_cursor()
+
+    # -- keyboard focus, seen: a frame in the highlight colour while the canvas has it ----------------------
+    # Without it a keyboard user saw no focus anywhere once the window was back (Alt+Esc under openbox
+    # lowers and unfocuses it; Alt+Tab, or a dialog closing, gives the focus back to the canvas: seen under Xvfb).
+    FOCUS_FRAME = 2   # px
+
+    def paintEvent(self, ev):
+        super().paintEvent(ev)
+        if self.hasFocus():
+            p = QPainter(self.viewport())
+            p.setPen(QPen(self.palette().color(QPalette.Highlight), self.FOCUS_FRAME, Qt.SolidLine, Qt.SquareCap,
+                          Qt.MiterJoin))
+            half = self.FOCUS_FRAME // 2
+            p.drawRect(self.viewport().rect().adjusted(half, half, -half, -half))
+            p.end()
+
+    def focusInEvent(self, ev):
+        super().focusInEvent(ev)
+        self.viewport().update()
+
+    def focusOutEvent(self, ev):
+        super().focusOutEvent(ev)
+        self.viewport().update()
 
     def keyPressEvent(self, ev):
         if not self.input.key_press(ev):
