@@ -348,8 +348,8 @@ class TaskPanel(QWidget):
                   "sequential Monte Carlo (More settings) cannot weigh resampling jumps: with it on there are none"
                   if forward else "only the RePaint modes of Known pixels re-noise the known pixels and jump",
                   jumps)
-        one_step = task == "denoise" and not self.pages["denoise"].sampled()  # no steps, no draws
-        why_one = "the posterior mean (Method) is one step that draws nothing: choose a sampled method to use it"
+        one_step = task == "denoise" and not self.pages["denoise"].sampled()  # no steps, no trajectory
+        why_one = "the posterior mean (Method) is one step, no trajectory: choose a sampled method to use it"
         self.grey(self.smc, self._smc_applies() and not self._exact(),   # exact mode: SMC is its weighing
                   "the exact mode always weighs its draws by sequential Monte Carlo" if self._exact() else
                   why_one if one_step else "an unconditional sample has no evidence to weigh")
@@ -357,8 +357,8 @@ class TaskPanel(QWidget):
         self.grey(self.steps_all, steps_used, why_one)
         self.grey(self.steps, steps_used and not self.steps_all.isChecked(),
                   why_one if not steps_used else f"'{self.steps_all.text()}' is ticked: every step runs")
-        self.grey(self.seed, not one_step, why_one)
-        self.grey(self.dice, not one_step, why_one)
+        # Seed stays: the posterior mean draws from it too (the top-up noise of a noise scale above 1, a grey
+        # photo's colour-difference noise), as denoise --seed does
         self.grey(self.samples, self._samples_apply(), why_one)
         card = self.current_card()
         binary = card is not None and card.get("family") == "binomial"
@@ -397,15 +397,14 @@ class TaskPanel(QWidget):
     def settings(self) -> RunSettings:
         card = self.current_card()
         forward = self.pages["inpaint"].forward() and not self._smc_on()   # SMC: no resampling jumps
-        # The one-step posterior mean greys out Steps and Seed: it runs with the request's own (the
-        # command line's without --steps and --seed), not what the boxes hold from an earlier run (a
-        # grey photo's colour-difference noise is drawn from the seed).
-        one_step = self.task() == "denoise" and not self.pages["denoise"].sampled()
+        # The one-step posterior mean greys out Steps: it runs with the request's own (the command line's
+        # without --steps), not what the box holds from an earlier run. Seed is shown and used: the posterior
+        # mean draws from it (the top-up noise of a noise scale above 1).
         return RunSettings(
             task=self.task(), checkpoint=str(card["path"]) if card else None,
             steps=_DENOISE.steps if "steps" in self._not_used() else None if self.steps_all.isChecked() else
             int(self.steps.value()),
-            seed=_DENOISE.seed if one_step else int(self.seed.value()),
+            seed=int(self.seed.value()),
             samples=int(self.samples.value()) if self._samples_apply() else _DENOISE.samples,
             mode=self.mode.currentData(),
             sigma255=self.pages["denoise"].sigma255(), size=self.pages["sample"].hw(),

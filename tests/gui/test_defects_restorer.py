@@ -420,8 +420,8 @@ def test_item11_settings_that_do_not_apply_are_disabled(qtbot, win):
     assert tp.mode.isEnabled() and tp.jump_length.isEnabled()
     tp.set_task("denoise")
     tp.method.setCurrentIndex(tp.method.findData("mmse"))
-    assert not tp.steps.isEnabled() and not tp.seed.isEnabled() and not tp.steps_all.isEnabled(), \
-        "the one-step posterior mean has no steps and draws nothing"
+    assert not tp.steps.isEnabled() and not tp.steps_all.isEnabled(), "the one-step posterior mean has no steps"
+    assert tp.seed.isEnabled(), "it draws from the seed (the top-up of a noise scale above 1)"
     tp.method.setCurrentIndex(tp.method.findData("sample"))
     assert tp.seed.isEnabled() and tp.steps_all.isEnabled()
 

@@ -323,29 +323,34 @@ def test_save_as_jpeg_proposes_the_command_lines_quality(win, tmp_path, inputs, 
     assert proposed == [cli_default]
 
 
-def test_a_one_step_denoise_has_no_hidden_seed_or_steps(qtbot, win, tmp_path, inputs):
-    """The posterior mean greys out Seed and Steps, yet the app ran and recorded what the boxes held
-    from an earlier run: on a grey photo, whose colour-difference noise is drawn from the seed, the
-    pixels differed from the command line's with the same visible settings."""
-    src = tmp_path / "grey.png"
-    Image.fromarray(inputs[2][:, :, 1]).save(src)
-    cli = tmp_path / "cli.png"
-    assert main(["denoise", str(src), "-o", str(cli), "--checkpoint", "tiny-rgb"]) == 0
+def test_a_one_step_denoise_has_no_hidden_steps_and_takes_the_seed_it_shows(qtbot, win, tmp_path, inputs):
+    """The posterior mean greys out Steps, yet the app once ran and recorded what the box held from an earlier
+    run. It greyed Seed too and ran seed 0, while `denoise --noise-scale 2 --seed 7` draws other pixels (the
+    top-up noise of a scale above 1 is drawn from the seed): the app could not make what the command line made.
+    Now Seed is shown and used, so the same visible settings make the same file."""
+    src = inputs[0]
+    files = {}
+    for seed in ("0", "7"):
+        files[seed] = tmp_path / f"cli{seed}.png"
+        assert main(["denoise", str(src), "-o", str(files[seed]), "--checkpoint", "tiny-rgb", "--noise-scale", "2",
+                     "--seed", seed]) == 0
+    assert not np.array_equal(_u8(files["0"]), _u8(files["7"])), "the seed draws the top-up's pixels"
     assert win.files.open_image(src)
     tp = win.task_panel
     tp.set_task("sample")
     tp.steps_all.setChecked(False)
-    tp.steps.setValue(7)
-    tp.seed.setValue(7)   # left from an earlier run
+    tp.steps.setValue(7)   # left from an earlier run
+    tp.seed.setValue(7)
     tp.set_task("denoise")
-    assert not tp.seed.isEnabled() and not tp.steps.isEnabled()
+    tp.noise_controls.strength.setValue(2.0)
+    assert tp.seed.isEnabled() and not tp.steps.isEnabled()
     with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS):
         assert win.runs.run(), tp.hint.text()
     assert win.runs.accept_result()
     app = tmp_path / "app.png"
     assert win.files.save_image(app)
-    assert _record(app) == _record(cli)
-    np.testing.assert_array_equal(_u8(app), _u8(cli))
+    assert _record(app) == _record(files["7"])
+    np.testing.assert_array_equal(_u8(app), _u8(files["7"]))
 
 
 def test_settings_a_one_step_denoise_does_not_use_are_not_recorded(tmp_path, inputs):
