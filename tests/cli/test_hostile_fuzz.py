@@ -186,3 +186,24 @@ def test_a_batch_never_writes_a_names_control_characters_to_the_terminal(tmp_pat
     assert "x\\ny.png (not an image)" in err and "z\\x1b[2Jw.png (not an image)" in err and "n\\notes.txt" in err
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["g\nood.png", "ok.png"]
     assert str(tmp_path / "out" / "g\nood.png") in out  # stdout names the file itself, for $(...)
+
+
+@pytest.mark.parametrize("frames", [1, 3])
+def test_a_file_that_fails_to_decode_is_closed_at_once(tmp_path, frames):
+    """A truncated file stayed open for as long as its error lived (a ResourceWarning when it went;
+    a descriptor held by whatever keeps the error, as the app's last exception)."""
+    import gc
+    import warnings
+
+    b = io.BytesIO()
+    pictures = [Image.fromarray(np.roll(_rgb(64, 64), k, 0)) for k in range(frames)]
+    pictures[0].save(b, format="PNG", save_all=frames > 1, append_images=pictures[1:])  # PNG, APNG
+    cut = tmp_path / "cut.png"
+    cut.write_bytes(b.getvalue()[: len(b.getvalue()) * 2 // (3 * frames)])  # inside the first frame
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(3):
+            with pytest.raises(imageio.ImageIOError):
+                imageio.load_image(cut)
+        gc.collect()
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)], [str(w.message) for w in caught]

@@ -197,16 +197,20 @@ def _open(path: Path) -> Image.Image:
             # Pillow only warns between its limit and twice that: refuse those too.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             im = open_image(path)  # a regular file, in a format the app offers by name and content
-            n = im.width * im.height
-            if n > pixel_limit():
-                raise _too_large(path)
-            if n > pixel_budget():
-                from ..machine.memory import available_bytes, gib
+            try:
+                n = im.width * im.height
+                if n > pixel_limit():
+                    raise _too_large(path)
+                if n > pixel_budget():
+                    from ..machine.memory import available_bytes, gib
 
-                raise ImageIOError(f"{path.name} is {im.width}\u00d7{im.height} ({n:,} pixels): opening it needs "
-                                   f"about {gib(n * BYTES_PER_PIXEL)} of memory and {gib(available_bytes())} is "
-                                   "available; scale it down or free some memory")
-            im.load()
+                    raise ImageIOError(f"{path.name} is {im.width}\u00d7{im.height} ({n:,} pixels): opening it needs "
+                                       f"about {gib(n * BYTES_PER_PIXEL)} of memory and {gib(available_bytes())} is "
+                                       "available; scale it down or free some memory")
+                im.load()
+            except BaseException:  # a file refused or failing to decode is closed now, not when collected
+                im.close()
+                raise
     except ImageIOError:
         raise
     except UnsafeFile as e:
