@@ -25,7 +25,9 @@ shipped checkpoint's name, a path, or what :func:`load_checkpoint` returned; loa
 checkpoints are kept for the next call; None (the default) is the task's own default model,
 :func:`dpm_studio.paths.default_checkpoint` (``DEFAULT_CHECKPOINTS``: the command line's and the
 app's too), read at each call. The result's model is the one a saved record names.
-``progress(done, total)`` is called as the run goes. A bad value raises ``ValueError`` with one
+``progress(done, total)`` is called as the run goes. Of several ``samples`` the result is their mean (a
+restoration) or the first draw (``sample``); ``keep_sample=k`` keeps draw k (0: the mean), as
+``--keep-sample`` and the app's Accept. A bad value raises ``ValueError`` with one
 line saying what to change (the command line's sentence). Every setting's range, unit and default on each
 surface: docs/one-way.md.
 
@@ -148,12 +150,19 @@ def _request(task: str, **settings):
     return request_for(task, **settings).validate()
 
 
-def _run(loaded, request, image, pixels, mask=None, progress=None):
+def _run(loaded, request, image, pixels, mask=None, progress=None, keep_sample=None):
     """Resolve the job as the command line and the app do (core/run/jobs.py; the source's bit depth
-    from the array's type) and run it: (the result, as the command line saves it, and the job)."""
+    from the array's type) and run it: (the result, as the command line saves it, and the job).
+    ``keep_sample``: of several samples, draw k (0: their mean), as --keep-sample and the app's Accept."""
     from .core.run.jobs import Source, resolve
-    from .core.run.requests import default_variant
+    from .core.run.requests import default_variant, kept_variant
     from .core.run.tasks import run_task
+
+    kept_variant(request, keep_sample)   # refused before the run, in the command line's words
+    if getattr(request, "unused", None) and request.unused():   # steps=5 with the one-step posterior mean: said,
+        import warnings                                          # after the checks, as the command line says it
+
+        warnings.warn(request.unused_note(), UserWarning, stacklevel=3)
 
     job = resolve(request, pixels, mask, Source() if image is None else Source.of_dtype(np.asarray(image).dtype),
                   loaded)
@@ -162,12 +171,13 @@ def _run(loaded, request, image, pixels, mask=None, progress=None):
         if progress is not None:
             progress(rec.index + 1, rec.total)
     samples = rec.samples or []
-    v = default_variant(job.task, len(samples))
+    v = default_variant(job.task, len(samples)) if keep_sample is None or not samples else int(keep_sample)
     return (samples[v - 1] if v else rec.image), job
 
 
 def denoise(image, sigma: float | None = None, *, mask=None, checkpoint=None, device: str = "cpu",
-            progress: Callable[[int, int], None] | None = None, **settings) -> np.ndarray:
+            progress: Callable[[int, int], None] | None = None, keep_sample: int | None = None,
+            **settings) -> np.ndarray:
     """``image`` without its noise: of std ``sigma`` (the array's units), or as ``noise``
     says ("auto", the default without ``sigma``; "constant"; "poisson-gaussian" with
     ``noise_a``, ``noise_b`` in [0, 1] units).
@@ -185,16 +195,13 @@ def denoise(image, sigma: float | None = None, *, mask=None, checkpoint=None, de
         raise ValueError(f"sigma is in the array's own units: more than 0 and at most {unit:g} for a "
                          f"{np.asarray(image).dtype} image, not {sigma!r}")
     request = _request("denoise", sigma=None if sigma is None else float(sigma) / unit, device=device, **settings)
-    if request.unused():   # steps=5 with the one-step posterior mean: said, as the command line says it
-        import warnings
-
-        warnings.warn(request.unused_note(), UserWarning, stacklevel=2)
     return back(_run(_loaded(checkpoint, device, "denoise"), request, image, pixels, mask=mask,
-                     progress=progress)[0])
+                     progress=progress, keep_sample=keep_sample)[0])
 
 
 def inpaint(image, mask, *, soft_mask: bool | None = None, checkpoint=None, device: str = "cpu",
-            progress: Callable[[int, int], None] | None = None, **settings) -> np.ndarray:
+            progress: Callable[[int, int], None] | None = None, keep_sample: int | None = None,
+            **settings) -> np.ndarray:
     """``image`` with the pixels where ``mask`` is nonzero filled in.
 
     ``mask``: (H, W) bool, integers or floats. Any nonzero pixel is filled; with
@@ -211,7 +218,7 @@ def inpaint(image, mask, *, soft_mask: bool | None = None, checkpoint=None, devi
     pixels, back, _ = _to_unit(known_only)
     try:
         result, job = _run(_loaded(checkpoint, device, "inpaint"), request, known_only, pixels, mask=mask,
-                           progress=progress)
+                           progress=progress, keep_sample=keep_sample)
     except NotAMask as e:  # a photograph's array given as the mask: say how to mean its grey levels
         raise NotAMask(f"{e}; if its grey levels are a soft edge on purpose, pass soft_mask=True") from None
     import warnings
@@ -225,12 +232,14 @@ def inpaint(image, mask, *, soft_mask: bool | None = None, checkpoint=None, devi
 
 
 def sample(size: tuple[int, int] | None = None, *, checkpoint=None, device: str = "cpu",
-           progress: Callable[[int, int], None] | None = None, **settings) -> np.ndarray:
+           progress: Callable[[int, int], None] | None = None, keep_sample: int | None = None,
+           **settings) -> np.ndarray:
     """A new image drawn from the model, of ``size`` (height, width; None: the request's default, as the
     command line's without --size and the app's first): float32 (H, W, C) in [0, 1], C the model's channels. The settings are :class:`~dpm_studio.core.run.requests.SampleRequest`'s
     (``steps``, ``seed``, ``samples``, ...); of several samples, the first draw (their mean is a blur
     of unrelated images), as ``dpm-studio sample`` saves it and the app shows it first."""
     given = {} if size is None else {"size": tuple(size) if hasattr(size, "__len__") else size}
     request = _request("sample", device=device, **given, **settings)
-    result, _ = _run(_loaded(checkpoint, device, "sample"), request, None, None, progress=progress)
+    result, _ = _run(_loaded(checkpoint, device, "sample"), request, None, None, progress=progress,
+                     keep_sample=keep_sample)
     return np.clip(result, 0.0, 1.0).astype(np.float32)

@@ -183,14 +183,12 @@ def _request(cls, args=None, **settings):
         req = cls(**{k: v for k, v in settings.items() if v is not None}).validate()
     except ValueError as e:
         raise UserError(str(e)) from None
-    keep = getattr(args, "keep_sample", None)
-    if keep:
-        if getattr(req, "method", "sample") != "sample":
-            raise UserError("--keep-sample keeps one of several draws: the mmse method makes one estimate "
-                            "(use --method sample)")
-        if keep > int(req.samples):
-            raise UserError(f"--keep-sample {keep} is past the {req.samples} draws: give 1 to {req.samples} "
-                            "(or raise --samples)")
+    from ..core.run.requests import kept_variant
+
+    try:   # the API's check of keep_sample, in the option's name
+        kept_variant(req, getattr(args, "keep_sample", None), name="--keep-sample")
+    except ValueError as e:
+        raise UserError(str(e)) from None
     return req
 
 

@@ -434,6 +434,26 @@ def default_variant(task: str, n: int) -> int:
     return 1 if n and task == "sample" else 0
 
 
+def kept_variant(request, keep: int | None, n: int | None = None, name: str = "keep_sample") -> int | None:
+    """The variant a result keeps when the user names one (``keep``: the command line's --keep-sample, the API's
+    ``keep_sample``; 0 the mean, k the k-th draw, as the app's Accept keeps the one shown): ``keep`` checked
+    against ``request`` (``name``: how the caller calls it, in the one-line ValueError), or None when not named
+    (:func:`default_variant` then). ``n``: the draws the run made, when known."""
+    if keep is None:
+        return None
+    lo, hi = variant_range(type(request))
+    if isinstance(keep, bool) or not is_whole(keep) or not lo <= int(keep) <= hi:
+        raise ValueError(f"{name} must be a whole number from {lo} (the mean) to {hi}, not {keep!r}")
+    keep = int(keep)
+    if keep and getattr(request, "method", "sample") != "sample":
+        raise ValueError(f"{name} keeps one of several draws: the mmse method makes one estimate (use method "
+                         "sample)")
+    draws = int(request.samples) if n is None else n
+    if keep > draws:
+        raise ValueError(f"{name} {keep} is past the {draws} draws: give 1 to {draws} (or more samples)")
+    return keep
+
+
 def variant_range(cls) -> tuple[int, int]:
     """The variants a result of request class ``cls`` may keep: 0, the mean, to the most samples."""
     return 0, int(spec_of(cls, "samples").hi)
