@@ -496,7 +496,7 @@ def add_parsers(sub) -> None:
     e.add_argument("--mc", type=A.MC, default=None, help="draws of x_t per example and step")
     e.add_argument("--importance", type=A.IMPORTANCE, default=0, metavar="N",
                    help="also estimate log p(x_0) from N forward trajectories")
-    e.add_argument("--seed", type=A.SEED, default=0)
+    e.add_argument("--seed", type=A.SEED, default=0, help="the random seed of the bound's draws (default 0)")
     e.add_argument("--update-card", action="store_true", help="write the measured bound into the card")
     e.add_argument("--device", default="cpu", type=A.device, help=A.DEVICE_HELP)
 
@@ -510,11 +510,13 @@ def add_parsers(sub) -> None:
     t.add_argument("--minutes", type=A.TRAIN_MINUTES, default=None, help="time budget in minutes (0.01 to 525,600: "
                    "a year); training stops after the step in progress when it is spent")
     t.add_argument("--steps", type=A.STEPS, default=None, help="optimiser steps (default: until --minutes)")
-    t.add_argument("--total-steps", type=A.STEPS, default=None, help="length of the learning-rate decay")
-    t.add_argument("--batch", type=A.BATCH, default=None)
-    t.add_argument("--lr", type=A.LR, default=None)
-    t.add_argument("--optimizer", choices=("adam", "rmsprop"), default="adam")
-    t.add_argument("--seed", type=A.SEED, default=0)
+    t.add_argument("--total-steps", type=A.STEPS, default=None, help="length of the learning-rate decay, in "
+                   "optimiser steps (default: the preset's)")
+    t.add_argument("--batch", type=A.BATCH, default=None, help="examples per optimiser step (default: the preset's)")
+    t.add_argument("--lr", type=A.LR, default=None, help="learning rate (default: the preset's)")
+    t.add_argument("--optimizer", choices=("adam", "rmsprop"), default="adam", help="(default adam)")
+    t.add_argument("--seed", type=A.SEED, default=0, help="the random seed of the initial weights and the "
+                   "batches (default 0)")
     t.add_argument("--overwrite", action="store_true", help="replace an existing checkpoint at OUTPUT (and its "
                    "resume state) with a new run")
     t.add_argument("--resume", action="store_true", help="continue from OUTPUT.train.*")
@@ -523,7 +525,7 @@ def add_parsers(sub) -> None:
     t.add_argument("--save-every", type=A.MINUTES, default=5.0, help="minutes between checkpoints (SIGTERM or "
                    "Ctrl+C also saves the checkpoint and resume state, then exits 143 or 130)")
     t.add_argument("--no-eval", dest="eval", action="store_false", help="skip measuring the bound at the end")
-    t.add_argument("--threads", type=A.THREADS, default=None, help="CPU threads for torch")
+    t.add_argument("--threads", type=A.THREADS, default=None, help="CPU threads for torch (default: torch's own)")
     t.add_argument("--rendezvous-timeout", type=A.TIMEOUT, default=300.0, metavar="SECONDS",
                    help="under torchrun: how long to wait for every rank to join (default 300)")
     t.add_argument("--device", default="cpu", type=A.device, help=A.DEVICE_HELP + "; under torchrun "

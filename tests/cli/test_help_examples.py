@@ -172,3 +172,13 @@ def test_a_value_out_of_range_is_refused_in_the_same_sentence_by_the_command_lin
         assert line == f"dpm-studio: error: argument {flag}: {api_error.value} (see dpm-studio {task} --help).", name
         checked += 1
     assert checked >= 3
+
+
+@pytest.mark.parametrize("command", ["inpaint", "denoise", "sample", "replay", "train", "evaluate", "checkpoints",
+                                     "self-test"])
+def test_every_option_of_every_command_says_what_it_is(command):
+    """train --batch, --lr, --optimizer, --seed and evaluate --seed had no help at all: an option --help lists
+    without a word."""
+    silent = [a.option_strings[-1] for a in _subparser(command)._actions
+              if a.option_strings and not (a.help or "").strip()]
+    assert not silent, f"{command}: {silent} have no help"
