@@ -11,6 +11,7 @@ Shared by the loader, app and command-line tests.
 from __future__ import annotations
 
 import errno
+import io
 import os
 import struct
 import zlib
@@ -271,3 +272,32 @@ def folder_state(folder) -> dict:
         else:
             out[p.name] = "fifo" if p.is_fifo() else "folder"
     return out
+
+
+# -- damaged TIFFs whose decoders speak for themselves (benchmarks/hostile_inputs.py) ----------------
+def lzw_tiff_with_bad_codes(path):
+    """An LZW TIFF whose strip holds codes libtiff has not seen: libtiff writes "Using code not yet
+    in table" to file descriptor 2 itself, then the decode fails."""
+    b = io.BytesIO()
+    Image.fromarray(rgb_u8(24, 33)).save(b, format="TIFF", compression="tiff_lzw")
+    data = bytearray(b.getvalue())
+    im = Image.open(io.BytesIO(bytes(data)))
+    off, n = im.tag_v2[273][0], im.tag_v2[279][0]
+    data[off + 8: off + n] = b"\xff" * (n - 8)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def tiff_with_a_tag_past_its_end(path):
+    """A TIFF whose Software tag claims a million bytes: Pillow warns "Tag data larger than file"."""
+    from PIL import TiffImagePlugin
+
+    b = io.BytesIO()
+    info = TiffImagePlugin.ImageFileDirectory_v2()
+    info[305] = "x" * 40
+    Image.fromarray(rgb_u8(24, 33)).save(b, format="TIFF", tiffinfo=info, compression="tiff_lzw")  # LZW: Pillow's decoder
+    data = bytearray(b.getvalue())
+    entry = data.find(bytes([0x31, 0x01, 0x02, 0x00]))  # tag 305, type ASCII, little-endian
+    data[entry + 4: entry + 8] = (10 ** 6).to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+    return path

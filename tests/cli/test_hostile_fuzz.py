@@ -18,38 +18,11 @@ from PIL import Image
 from dpm_studio import api, imageio
 from dpm_studio.cli.main import main
 from dpm_studio.core.files.cardschema import CheckpointError
+from faulty_files import lzw_tiff_with_bad_codes, tiff_with_a_tag_past_its_end
 
 
 def _rgb(h=24, w=33):
     return np.random.default_rng(0).integers(0, 256, (h, w, 3), dtype=np.uint8)
-
-
-def _lzw_tiff_with_bad_codes(path):
-    """An LZW TIFF whose strip holds codes libtiff has not seen: libtiff writes "Using code not yet
-    in table" to file descriptor 2 itself, then the decode fails."""
-    b = io.BytesIO()
-    Image.fromarray(_rgb()).save(b, format="TIFF", compression="tiff_lzw")
-    data = bytearray(b.getvalue())
-    im = Image.open(io.BytesIO(bytes(data)))
-    off, n = im.tag_v2[273][0], im.tag_v2[279][0]
-    data[off + 8: off + n] = b"\xff" * (n - 8)
-    path.write_bytes(bytes(data))
-    return path
-
-
-def _tiff_with_a_tag_past_its_end(path):
-    """A TIFF whose Software tag claims a million bytes: Pillow warns "Tag data larger than file"."""
-    from PIL import TiffImagePlugin
-
-    b = io.BytesIO()
-    info = TiffImagePlugin.ImageFileDirectory_v2()
-    info[305] = "x" * 40
-    Image.fromarray(_rgb()).save(b, format="TIFF", tiffinfo=info, compression="tiff_lzw")  # LZW: Pillow's decoder
-    data = bytearray(b.getvalue())
-    entry = data.find(bytes([0x31, 0x01, 0x02, 0x00]))  # tag 305, type ASCII, little-endian
-    data[entry + 4: entry + 8] = (10 ** 6).to_bytes(4, "little")
-    path.write_bytes(bytes(data))
-    return path
 
 
 def _stderr_lines(capfd):
@@ -58,7 +31,7 @@ def _stderr_lines(capfd):
 
 
 def test_a_damaged_tiff_is_one_line_with_what_its_decoder_said(tmp_path, tiny, capfd):
-    src = _lzw_tiff_with_bad_codes(tmp_path / "scan.tif")
+    src = lzw_tiff_with_bad_codes(tmp_path / "scan.tif")
     before = src.read_bytes()
     capfd.readouterr()
     assert main(["denoise", str(src), "--checkpoint", tiny, "--sigma", "10", "-o", str(tmp_path / "o.png")]) == 2
@@ -69,7 +42,7 @@ def test_a_damaged_tiff_is_one_line_with_what_its_decoder_said(tmp_path, tiny, c
 
 
 def test_a_tiff_that_loads_with_decoder_warnings_says_so_in_one_note(tmp_path, tiny, capfd):
-    src = _tiff_with_a_tag_past_its_end(tmp_path / "scan.tif")
+    src = tiff_with_a_tag_past_its_end(tmp_path / "scan.tif")
     data = imageio.load_image(src)
     assert data.pixels.shape == (24, 33, 3)
     assert any("looks damaged" in n and "Tag data larger than file" in n for n in data.notes), data.notes
