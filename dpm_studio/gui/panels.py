@@ -8,15 +8,16 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import QSignalBlocker, QSize, Qt, Signal
+from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
-    QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QFrame, QGroupBox, QHBoxLayout, QLabel,
+    QAbstractSpinBox, QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QFrame, QGroupBox, QHBoxLayout, QLabel,
     QPushButton, QRadioButton, QSizePolicy, QSlider, QSpinBox, QWidget,
 )
 
 from ..core.run.requests import InpaintRequest
 from ..core.run.settings import default_of, spec_of
 
-__all__ = ["MaskPanel", "ResultBar", "declared", "declared_choice"]
+__all__ = ["MaskPanel", "ResultBar", "WholeSpinBox", "declared", "declared_choice"]
 
 
 def _section(title: str) -> QGroupBox:
@@ -69,6 +70,78 @@ def declared(widget, cls, name: str, cap: float | None = None):
     text = s.describe(default_of(cls, name))
     widget.setToolTip(text[:1].upper() + text[1:])
     return widget
+
+
+class WholeSpinBox(QAbstractSpinBox):
+    """A spin box for whole numbers past a QSpinBox's 2^31 - 1 (the seed: the request takes 0 to 2^63 - 1), with
+    QSpinBox's value(), setValue(), setRange(), minimum(), maximum() and valueChanged. What is typed counts at
+    once (value() reads the text), as a QSpinBox with keyboard tracking."""
+
+    valueChanged = Signal(object)   # a Python int: Signal(int) is a C++ int, 32 bits
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._lo, self._hi, self._value = 0, 2 ** 31 - 1, 0
+        self.lineEdit().setText("0")
+        self.lineEdit().textEdited.connect(self._typed)
+        self.editingFinished.connect(self._show_value)
+
+    def _show_value(self):
+        """Leaving the box: it shows the value (a text left half-typed or out of range goes back to it)."""
+        self.lineEdit().setText(str(self._value))
+
+    def _parse(self, text: str):
+        text = text.strip()
+        if not text.isdigit():
+            return None
+        v = int(text)
+        return v if self._lo <= v <= self._hi else None
+
+    def _typed(self, text: str):
+        v = self._parse(text)
+        if v is not None and v != self._value:
+            self._value = v
+            self.valueChanged.emit(v)
+
+    def value(self) -> int:
+        return self._value
+
+    def setValue(self, v) -> None:
+        v = min(max(int(v), self._lo), self._hi)
+        if self.lineEdit().text() != str(v):
+            self.lineEdit().setText(str(v))
+        if v != self._value:
+            self._value = v
+            self.valueChanged.emit(v)
+
+    def setRange(self, lo, hi) -> None:
+        self._lo, self._hi = int(lo), int(hi)
+        self.setValue(self._value)
+
+    def minimum(self) -> int:
+        return self._lo
+
+    def maximum(self) -> int:
+        return self._hi
+
+    def stepBy(self, steps: int) -> None:
+        self.setValue(self._value + steps)
+
+    def stepEnabled(self):
+        flags = QAbstractSpinBox.StepNone
+        if self._value > self._lo:
+            flags |= QAbstractSpinBox.StepDownEnabled
+        if self._value < self._hi:
+            flags |= QAbstractSpinBox.StepUpEnabled
+        return flags
+
+    def validate(self, text: str, pos: int):
+        t = text.strip()
+        if t == "":
+            return QValidator.Intermediate, text, pos
+        if not t.isdigit():
+            return QValidator.Invalid, text, pos
+        return (QValidator.Acceptable if self._parse(t) is not None else QValidator.Intermediate), text, pos
 
 
 class _SliderSpin(QWidget):

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from .model_picker import ModelPicker
 from .model.models import card_T
 from .model.predicates import RUN_GOING
-from .panels import _form, _section, declared, declared_choice
+from .panels import WholeSpinBox, _form, _section, declared, declared_choice
 from .run_bar import RunBar
 from .task_pages import DenoisePage, InpaintPage, SamplePage
 from ..core.machine.devices import available_devices
@@ -158,7 +158,7 @@ class TaskPanel(QWidget):
         strow.addWidget(self.steps, 1)
         strow.addWidget(self.steps_all)
         sf.addRow("Steps", strow)
-        self.seed = declared(QSpinBox(), InpaintRequest, "seed", cap=2 ** 31 - 1)  # a QSpinBox's limit
+        self.seed = declared(WholeSpinBox(), InpaintRequest, "seed")   # the request's whole range, past 2^31 - 1
         self.seed.setButtonSymbols(QAbstractSpinBox.NoButtons)
         self.dice = QToolButton()
         self.dice.setText("\u2684")

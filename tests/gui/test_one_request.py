@@ -41,6 +41,7 @@ CASES = [
     ("inpaint", {"steps": 4, "seed": 5, "samples": 3, "mode": "exact"}),  # SMC, from noise
     ("inpaint", {"steps": 3, "seed": 6, "grain": "none"}),  # the fill left clean
     ("sample", {"steps": 5, "seed": 4, "samples": 2, "size": (16, 24)}),
+    ("sample", {"steps": 2, "seed": 2 ** 40 + 3, "size": (8, 8)}),   # past the 2^31 - 1 a QSpinBox holds
 ]
 # A setting the app has no widget for: the command line, the API and the job, replayed, agree.
 NO_WIDGET = [("denoise", {"noise": "poisson-gaussian", "noise_a": 0.002, "noise_b": 0.0005}),
