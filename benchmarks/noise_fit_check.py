@@ -5,6 +5,7 @@ section "The fit: why the misses miss".
     python benchmarks/noise_fit_check.py --seeds 10 --references blurred   # the same scenes, grain and texture gone
     python benchmarks/noise_fit_check.py --texture --seeds 5               # the references' own texture, per miss
     python benchmarks/noise_fit_check.py --heldout --seeds 3 [--mate DIR]  # images outside the test list
+    python benchmarks/noise_fit_check.py --zscores --seeds 5 [--heldout]   # constant noise: is a / s.e. N(0, 1)?
 
 The cases and seeds are benchmarks/camera_noise.py's (--fit-only): the five test images' 256 x 256 centre
 crops, grey and colour, at the three levels, seed s adding 10000 s. ``--references blurred`` blurs each
@@ -82,9 +83,10 @@ def texture(args):
     kept = []
     fit_channel = nl._fit_channel
 
-    def spy(level, hh, structure, unclipped, tile=None, **kw):  # the last pass's blocks, recomputed as the fit does
-        out = fit_channel(level, hh, structure, unclipped, tile, **kw)
-        kept.append((level, hh, structure, unclipped, tile, out))
+    def spy(level, hh, structure, unclipped, tile=None, neigh=None, **kw):  # the last pass's blocks, as the fit has them
+        out = fit_channel(level, hh, structure, unclipped, tile, neigh, **kw)
+        kept.append((level, hh, structure, unclipped & (neigh >= nl.QUIET * np.maximum(out.a * level + out.b, 1e-10)),
+                     tile, out))
         return out
 
     nl._fit_channel = spy
@@ -157,15 +159,48 @@ def heldout(args):
           f"{c_hit} of {c_tot}.")
 
 
+def zscores(args):
+    """Constant Gaussian noise (a = 0): is a / its standard error a standard normal? Per image and
+    sigma the mean and spread of the z-scores over the seeds; over all, their rms and the share
+    within 2 (0.95 for honest errors), on the test images and (--heldout) the 8 other photos."""
+    from skimage.color import rgb2gray
+
+    if args.heldout:
+        cases = []
+        for n, x in heldout_images(args.mate):
+            cases.append((n, "grey", rgb2gray(x).astype(np.float32) if x.ndim == 3 else x))
+            if x.ndim == 3:
+                cases.append((n, "colour", x))
+    else:
+        cases = [(name, mode, x) for name, mode, x, _ in test_cases(False)]
+    sigmas = (5, 15, 25, 50)
+    print("| image | mode | " + " | ".join(f"sigma {s}: mean z, sd" for s in sigmas) + " |")
+    print("|---|---|" + "---|" * len(sigmas))
+    every, pg = [], 0
+    for k, (name, mode, x) in enumerate(cases):
+        cells = []
+        for sig in sigmas:
+            fits = [nl.fit_noise_level(constant_file(x, sig, 1000 + 10 * k + sig + 10000 * s)) for s in range(args.seeds)]
+            z = np.array([f.a / f.a_se if f.a_se > 0 else 0.0 for f in fits])
+            pg += sum(f.kind != "constant" for f in fits)
+            every += list(z)
+            cells.append(f"{z.mean():+.1f}, {z.std():.1f}")
+        print(f"| {name} | {mode} | " + " | ".join(cells) + " |", flush=True)
+    z = np.array(every)
+    print(f"\n{len(z)} files: rms of a / s.e. {np.sqrt(np.mean(z * z)):.2f}, within 2 s.e. {np.sum(np.abs(z) <= 2)} "
+          f"({np.mean(np.abs(z) <= 2):.0%}), mean {z.mean():+.2f}; called signal-dependent: {pg}.")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--references", choices=("test", "blurred"), default="test")
     ap.add_argument("--texture", action="store_true")
     ap.add_argument("--heldout", action="store_true")
+    ap.add_argument("--zscores", action="store_true", help="constant noise (sigma 5, 15, 25, 50): a / s.e. per case")
     ap.add_argument("--mate", default=None, help="an unpacked mate-backgrounds .deb (its root)")
     args = ap.parse_args()
-    (texture if args.texture else heldout if args.heldout else per_case)(args)
+    (zscores if args.zscores else texture if args.texture else heldout if args.heldout else per_case)(args)
 
 
 if __name__ == "__main__":
