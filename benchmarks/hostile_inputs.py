@@ -13,7 +13,7 @@ tiny untrained checkpoint, torch on one thread. Each attempt is one of
           (an alarm), an input changed, a partial or refused output left behind
 
 and the table gives the counts per group, then every BAD attempt. --quick takes fewer cut points,
-flips and option values (about a minute); the full run took 15 minutes at load 6 on 2 cores.
+flips and option values: 2,565 attempts in 21 s; the full run, 10,347 in 148 s (2 shared cores).
 """
 
 from __future__ import annotations
