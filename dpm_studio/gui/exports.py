@@ -67,7 +67,7 @@ class Exporter(WorkerHost):
         dlg.setValue(0)
         dlg.show()
         self.dialog = dlg
-        thread.start()
+        self._start_thread(thread)
 
     @Slot()
     def cancel(self):
@@ -119,6 +119,7 @@ class Exporter(WorkerHost):
             self.dialog.deleteLater()
             self.dialog = None
         self._worker = self._thread = None
+        self._thread_ended()
 
 
 GIF_MAX_FRAMES = 40   # a trajectory GIF's frames, evenly spread; the PNG frames keep them all

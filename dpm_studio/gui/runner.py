@@ -30,6 +30,7 @@ import traceback
 from dataclasses import dataclass
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
+from . import collector
 from .model.frames import Frame, JobRefused, RunCancelled, RunJob, Stage, Trajectory, task_frames
 from .qtfix import protect_singletons
 
@@ -130,6 +131,22 @@ class WorkerHost(QObject):
     def _cleanup(self):
         raise NotImplementedError
 
+    _holds_collector = False
+
+    def _start_thread(self, thread: QThread) -> None:
+        """Start the work's thread. Until it has ended no garbage collection runs outside the GUI thread
+        (gui/collector.py: one in this thread freed earlier windows' Qt objects, a segmentation fault)."""
+        if not self._holds_collector:
+            collector.hold()
+            self._holds_collector = True
+        thread.start()
+
+    def _thread_ended(self) -> None:
+        """The work's thread has ended and is dropped (each ``_cleanup`` ends with this)."""
+        if self._holds_collector:
+            self._holds_collector = False
+            collector.release()
+
 
 class TaskRunner(WorkerHost):
     """One run at a time in a QThread; GUI-thread signals with throttled frames.
@@ -190,7 +207,7 @@ class TaskRunner(WorkerHost):
         worker.aborted.connect(self._on_aborted)
         thread.finished.connect(self._on_thread_finished)
         self._thread, self._worker = thread, worker
-        thread.start()
+        self._start_thread(thread)
         self.runningChanged.emit(True)
 
     def cancel(self):
@@ -267,4 +284,5 @@ class TaskRunner(WorkerHost):
         # The thread has ended (callers waited for it): dropping the last references
         # deletes the QThread and the worker safely.
         self._worker = self._thread = None
+        self._thread_ended()
         self.runningChanged.emit(False)

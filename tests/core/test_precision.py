@@ -81,11 +81,47 @@ def test_frozen_passes_match_the_autocast_pass_and_an_inpainting_repeats_to_the_
     img = np.random.default_rng(1).random((72, 72, 3)).astype(np.float32)
     mask = np.zeros((72, 72), np.float32)
     mask[30:42, 30:42] = 1
-    monkeypatch.setattr(tasks, "FROZEN_TASKS", ("inpaint", "sample"))   # off by default (tasks.FROZEN_TASKS)
+    monkeypatch.setattr(tasks, "FROZEN_TASKS", ("inpaint", "sample"))   # the default (tasks.FROZEN_TASKS), kept here
     runs = [list(run_task(photos, InpaintRequest(seed=3, steps=4), img, mask=mask))[-1].image for _ in range(2)]
     passes = frozen._FROZEN[net]
     assert len(passes) == 1 and None not in passes.values()  # one shape, traced once, used twice
     assert np.array_equal(runs[0], runs[1])
     fp32 = list(run_task(photos, InpaintRequest(seed=3, steps=4, precision="fp32"), img, mask=mask))[-1].image
     assert np.abs(fp32 - runs[0]).max() < 0.05
+    frozen.forget(net)
+
+
+def test_frozen_passes_trace_the_network_inside_a_cancel_wrapper_and_still_check_it(photos):
+    """The app runs the network inside a wrapper that checks Cancel before each pass (gui/model/frames,
+    no Qt): the trace is of the network inside (the wrapper's own Event failed the deepcopy, so the
+    app never ran a frozen pass), and the check still comes before each frozen pass. Any other wrapper: eager."""
+    import threading
+
+    import torch
+
+    from dpm_studio.core.run import frozen
+    from dpm_studio.gui.model.frames import RunCancelled, _StoppableNet  # no Qt
+
+    class Other:  # a wrapper that may change the function: never unwrapped
+        def __init__(self, net, stop):
+            self.net = net
+
+        def __call__(self, *a, **k):
+            return self.net(*a, **k)
+
+        def __getattr__(self, name):
+            return getattr(self.net, name)
+
+    net, stop = photos.net, threading.Event()
+    frozen.forget(net)
+    x, t = torch.randn(1, 3, 24, 24), torch.full((1,), 300.0)
+    with torch.no_grad():
+        assert frozen.network_of(Other(net, stop)) is None
+        _Bf16Net(Other(net, stop), frozen=True)(x, t)
+        assert net not in frozen._FROZEN  # eager
+        _Bf16Net(_StoppableNet(net, stop), frozen=True)(x, t)
+        assert len(frozen._FROZEN[net]) == 1 and None not in frozen._FROZEN[net].values()  # traced, inside
+        stop.set()
+        with pytest.raises(RunCancelled):
+            _Bf16Net(_StoppableNet(net, stop), frozen=True)(x, t)
     frozen.forget(net)

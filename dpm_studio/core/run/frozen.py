@@ -15,11 +15,21 @@ head). At most ``MAX_SHAPES`` traces are kept per network, the least recently us
 shape seen again is traced again: the same frozen pass, so a run's pixels never depend on which runs
 came before it). Anything the tracer refuses falls back to the eager pass, for that shape, for good.
 The eager pass (``_Bf16Net``'s autocast, or fp32) stays the reference.
+
+Threads. The app runs its passes in a worker thread (gui/runner.py), its network inside a wrapper that
+checks Cancel before each pass (:func:`network_of` traces the network inside, not the wrapper: traced
+whole, the wrapper's threading.Event failed the deepcopy, so until then the app never ran a frozen pass,
+yet copied the whole network each run). The trace leaves ~3,500 new objects alive (photos-rgb; an eager
+pass ~50), enough to start CPython's cyclic collector in that thread, which freed earlier windows' Qt
+objects from it: the segmentation fault that switched these passes off (c1bab4a). The app's collector
+now runs only in the GUI thread while a worker runs (gui/collector.py); nothing here is Qt's business.
+The cache is shared by threads under a lock (a trace is made once even when two threads ask at once).
 """
 
 from __future__ import annotations
 
 import copy
+import threading
 import warnings
 import weakref
 
@@ -30,6 +40,7 @@ MAX_SHAPES = 4
 
 #: network -> {(shape, outputs, weights' version): frozen module, or None where tracing failed}
 _FROZEN: "weakref.WeakKeyDictionary[nn.Module, dict]" = weakref.WeakKeyDictionary()
+_LOCK = threading.Lock()  # over _FROZEN's reads, writes and traces (a WeakKeyDictionary is not thread-safe)
 
 
 class _Outputs(nn.Module):
@@ -59,6 +70,20 @@ def _trace(net: nn.Module, x: torch.Tensor, t: torch.Tensor, outputs: int | None
         return torch.jit.freeze(traced.eval())
 
 
+def network_of(net) -> nn.Module | None:
+    """The network inside a run's wrappers whose call is ``self.before_pass()`` then ``self.net(...)``
+    (the app's, which checks its Cancel flag before each pass: gui/model/frames._StoppableNet), each
+    ``before_pass()`` called now as its call would; None for any other wrapper (the eager pass serves).
+    Traced whole, such a wrapper was deep-copied with its own attributes: a threading.Event, whose lock
+    cannot be copied, so every app run copied the whole network and then fell back to the eager pass."""
+    while not isinstance(net, nn.Module):
+        if not callable(getattr(type(net), "before_pass", None)) or "net" not in vars(net):
+            return None
+        net.before_pass()
+        net = vars(net)["net"]
+    return net
+
+
 def version(net: nn.Module) -> int:
     """Changes whenever a parameter is modified in place (an optimiser's step, a state dict loaded)."""
     return sum(p._version for p in net.parameters())
@@ -68,27 +93,29 @@ def frozen_pass(net: nn.Module, x: torch.Tensor, t: torch.Tensor, outputs: int |
     """The network's output for ``x`` (bf16, channels-last) at times ``t`` from its frozen pass at
     ``x``'s shape, traced now if new; None where a frozen pass cannot serve (the caller runs the
     eager pass)."""
-    if (torch.is_grad_enabled() or not getattr(net, "traceable", False) or x.device.type != "cpu"
-            or x.dim() != 4 or t.dim() != 1 or t.shape[0] != x.shape[0] or not bool((t == t[0]).all())):
+    if (not isinstance(net, nn.Module) or torch.is_grad_enabled() or not getattr(net, "traceable", False)
+            or x.device.type != "cpu" or x.dim() != 4 or t.dim() != 1 or t.shape[0] != x.shape[0] or not bool((t == t[0]).all())):
         return None
-    ver = version(net)
-    passes = _FROZEN.get(net)
-    if passes is None or any(k[2] != ver for k in passes):  # new, or its weights changed since
-        passes = _FROZEN[net] = {}
-    key = (tuple(x.shape), outputs, ver)
-    if key in passes:
-        passes[key] = passes.pop(key)  # the most recently used last
-    else:
-        while len(passes) >= MAX_SHAPES:
-            passes.pop(next(iter(passes)))
-        try:
-            passes[key] = _trace(net, x, t, outputs)
-        except Exception:  # a tracer that refuses this network or shape: the eager pass serves
-            passes[key] = None
-    fn = passes[key]
+    with _LOCK:
+        ver = version(net)
+        passes = _FROZEN.get(net)
+        if passes is None or any(k[2] != ver for k in passes):  # new, or its weights changed since
+            passes = _FROZEN[net] = {}
+        key = (tuple(x.shape), outputs, ver)
+        if key in passes:
+            passes[key] = passes.pop(key)  # the most recently used last
+        else:
+            while len(passes) >= MAX_SHAPES:
+                passes.pop(next(iter(passes)))
+            try:
+                passes[key] = _trace(net, x, t, outputs)
+            except Exception:  # a tracer that refuses this network or shape: the eager pass serves
+                passes[key] = None
+        fn = passes[key]
     return None if fn is None else fn(x, t)
 
 
 def forget(net: nn.Module) -> None:
     """Drop the network's frozen passes."""
-    _FROZEN.pop(net, None)
+    with _LOCK:
+        _FROZEN.pop(net, None)

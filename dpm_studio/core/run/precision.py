@@ -38,9 +38,10 @@ class _Bf16Net:
             return self.net(x, t, **kwargs).float()
         out = None
         if self.frozen and set(kwargs) <= {"outputs"}:
-            from .frozen import frozen_pass
+            from .frozen import frozen_pass, network_of
 
-            out = frozen_pass(self.net, x.to(torch.bfloat16).contiguous(memory_format=torch.channels_last),
+            xb = x.to(torch.bfloat16).contiguous(memory_format=torch.channels_last)
+            out = frozen_pass(network_of(self.net), xb,  # the network inside the app's Cancel wrapper
                               torch.as_tensor(t, device=x.device).float().reshape(-1), kwargs.get("outputs"))
         if out is None:
             with torch.autocast(device_type=x.device.type, dtype=torch.bfloat16):

@@ -221,11 +221,11 @@ def _request_from_keywords(task, settings):
 
 #: The tasks whose bf16 passes run a frozen TorchScript trace per shape (core/run/frozen.py). Inpainting and
 #: sampling run many passes of one shape, where the trace pays (issue 26's hole row, one thread: 1.359 ->
-#: 1.236 s). Off for now: in CI (a clean clone, 21110be) the app's run thread crashed the process with a
-#: segmentation fault inside the trace's deepcopy of the network (tests/gui/test_hostile_open_export.py's
-#: `ran` fixture, a QThread runner); one run of the suite in two. Until that is understood no task uses it
-#: (a crash loses the user's work; the hole row is met without it: docs/speed.md, session 11).
-FROZEN_TASKS: tuple = ()
+#: 1.236 s). Off from c1bab4a to the fix of its crash: a segmentation fault in the app while its run thread
+#: traced. The trace's ~3,500 new objects set CPython's cyclic collector off in that thread, where it freed
+#: earlier windows' Qt objects; the GUI thread's event loop then touched freed memory. The app now collects
+#: only in the GUI thread while a worker thread runs (gui/collector.py; docs/speed.md).
+FROZEN_TASKS: tuple = ("inpaint", "sample")
 
 def run_task(loaded, task, image: np.ndarray | None = None, *, mask: np.ndarray | None = None,
              source: Source | None = None, **settings):

@@ -74,9 +74,13 @@ class _StoppableNet:
     def __init__(self, net, stop):
         self.net, self.stop = net, stop
 
-    def __call__(self, *args, **kwargs):
+    def before_pass(self):
+        """Called before each pass, the frozen passes' included (core/run/frozen.network_of)."""
         if self.stop.is_set():
             raise RunCancelled()
+
+    def __call__(self, *args, **kwargs):
+        self.before_pass()
         return self.net(*args, **kwargs)
 
     def __getattr__(self, name):

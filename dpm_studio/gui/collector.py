@@ -1,0 +1,87 @@
+"""The cyclic garbage collector runs in the GUI thread while a worker thread runs.
+
+CPython runs a collection in whichever thread happens to allocate past the collector's threshold,
+and a collection frees every unreachable cycle, whichever thread made it. A cycle holding Qt objects
+(the Python side of a closed window, dialog or controller: wrappers whose C++ objects the GUI thread
+owns, active timers among them) freed in a run's thread deletes those C++ objects from the wrong
+thread; the GUI thread's event loop then touches freed memory and the process dies ("Fatal Python
+error: Segmentation fault", the faulting thread the GUI thread's event loop). Measured: one full
+collection in the run's thread during tests/gui/test_hostile_open_export.py freed 8,501 Qt wrappers
+of earlier windows. Any allocation in the run can set it off (a collection starts each time ~700 more
+objects are alive than before); the frozen passes' trace made it happen in nearly every run: photos-rgb's
+deepcopy and trace leave ~3,500 more objects alive, an eager pass ~50 (docs/speed.md, "The frozen passes'
+crash").
+
+So while a worker thread runs (:class:`~dpm_studio.gui.runner.WorkerHost`: a run, an export), the
+automatic collector is paused and a GUI-thread timer collects instead, generation by generation
+with CPython's own thresholds (as pyqtgraph's GarbageCollector does). Once the last worker thread has
+ended, automatic collection resumes as it was.
+"""
+
+from __future__ import annotations
+
+import gc
+
+from PySide6.QtCore import QObject, QTimer, Slot
+
+__all__ = ["hold", "release", "holding"]
+
+#: How often the GUI thread looks at the collector's counts while collection is its job (ms).
+INTERVAL_MS = 100
+
+
+class _GuiCollector(QObject):
+    """Lives in the GUI thread; counts the worker threads running."""
+
+    def __init__(self):
+        super().__init__()
+        self.holders = 0
+        self.paused_it = False
+        self.timer = QTimer(self)
+        self.timer.setInterval(INTERVAL_MS)
+        self.timer.timeout.connect(self.collect)
+
+    @Slot()
+    def collect(self):
+        """What the automatic collector would do now, here in the GUI thread."""
+        thresholds, counts = gc.get_threshold(), gc.get_count()
+        if thresholds[0] <= 0 or counts[0] <= thresholds[0]:
+            return
+        # CPython's choice: the oldest generation over its threshold (collecting it collects the younger)
+        gc.collect(max(g for g in range(3) if counts[g] > thresholds[g]))
+
+
+_collector: _GuiCollector | None = None
+
+
+def hold() -> None:
+    """A worker thread is about to start (call in the GUI thread): no collection runs outside it
+    until :func:`release`."""
+    global _collector
+    if _collector is None:
+        _collector = _GuiCollector()
+    c = _collector
+    if c.holders == 0:
+        c.paused_it = gc.isenabled()
+        if c.paused_it:
+            gc.disable()
+        c.timer.start()
+    c.holders += 1
+
+
+def release() -> None:
+    """A worker thread :func:`hold` was called for has ended (call in the GUI thread)."""
+    c = _collector
+    if c is None or c.holders == 0:
+        return
+    c.holders -= 1
+    if c.holders == 0:
+        c.timer.stop()
+        if c.paused_it:
+            gc.enable()
+        c.paused_it = False
+
+
+def holding() -> int:
+    """How many worker threads hold the collector in the GUI thread now."""
+    return 0 if _collector is None else _collector.holders

@@ -1,0 +1,82 @@
+"""The cyclic garbage collector never runs in a run's thread (gui/collector.py).
+
+A collection there frees whatever unreachable cycles exist, earlier windows' Qt objects among them, from the
+wrong thread: the GUI thread's event loop then touched freed memory and the process died with a segmentation
+fault (a clean-clone CI run, the frozen passes' trace leaving ~3,500 new objects in the run thread; one full
+collection there freed 8,501 Qt wrappers of earlier windows). While a worker thread runs, the GUI thread
+collects instead."""
+
+from __future__ import annotations
+
+import gc
+import threading
+
+import pytest
+
+from dpm_studio.core.run import frozen, tasks
+from dpm_studio.gui import collector
+
+
+@pytest.fixture
+def collections():
+    """(thread name, generation) of every collection started while the test runs; the collector's
+    thresholds lowered (a collection every 50 allocations) so that one falls in any thread that allocates."""
+    seen = []
+
+    def record(phase, info):
+        if phase == "start":
+            seen.append((threading.current_thread().name, info["generation"]))
+
+    thresholds, enabled = gc.get_threshold(), gc.isenabled()
+    gc.enable()
+    gc.set_threshold(50, 2, 2)
+    gc.callbacks.append(record)
+    yield seen
+    gc.callbacks.remove(record)
+    gc.set_threshold(*thresholds)
+    (gc.enable if enabled else gc.disable)()
+
+
+def test_an_inpainting_with_frozen_passes_collects_only_in_the_gui_thread(qtbot, win, collections, monkeypatch):
+    from gui_helpers import image_with_mask
+
+    traced, trace = [], frozen._trace
+
+    def recorded(*args):
+        out = trace(*args)
+        traced.append(threading.current_thread().name)
+        return out
+
+    monkeypatch.setattr(frozen, "_trace", recorded)
+    for net in list(frozen._FROZEN.keys()):  # a network an earlier test traced (models are shared): traced again
+        frozen.forget(net)
+
+    assert "inpaint" in tasks.FROZEN_TASKS  # the app's default: the frozen passes are on
+    image_with_mask(win)
+    win.task_panel.steps.setValue(3)
+    gui = threading.current_thread().name
+    with qtbot.waitSignal(win.runner.finished, timeout=60_000):
+        assert win.runs.run()
+        during = (gc.isenabled(), collector.holding())
+    assert [c for c in collections if c[0] != gui] == []  # none in the run's thread
+    assert during == (False, 1)  # while the thread ran, collecting was the GUI thread's job
+    assert any(c[0] == gui for c in collections)  # the GUI thread's timer collected meanwhile
+    assert traced and all(name != gui for name in traced)  # the run traced in its own thread (else this proves nothing)
+    assert gc.isenabled() and collector.holding() == 0  # the thread has ended: automatic collection as before
+
+
+def test_the_collector_is_held_per_thread_and_restores_what_it_found(qapp):
+    enabled = gc.isenabled()
+    try:
+        for start in (True, False):
+            (gc.enable if start else gc.disable)()
+            collector.hold()
+            collector.hold()  # a run and an export at once
+            assert not gc.isenabled() and collector.holding() == 2
+            collector.release()
+            assert not gc.isenabled()
+            collector.release()
+            collector.release()  # one too many: ignored
+            assert gc.isenabled() is start and collector.holding() == 0
+    finally:
+        (gc.enable if enabled else gc.disable)()
