@@ -13,6 +13,7 @@ there, so the canvas and every export show the whole image at its own size.
 from __future__ import annotations
 
 import math
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -363,14 +364,41 @@ def task_frames(job: RunJob):
 
 def _resolved(job: RunJob):
     """Resolve ``job``'s inputs, yielding a :class:`Stage` per measurement and one with the job and its
-    record; returns the job. A refusal by the job's rules is a :class:`JobRefused`."""
+    record; returns the job. A refusal by the job's rules is a :class:`JobRefused`; a Cancel during a
+    measurement ends the run there (:func:`_watched`)."""
     steps = job.job.steps()
     try:
         while True:
-            yield Stage(next(steps).what)
+            yield Stage(_watched(steps, job.stop).what)
     except StopIteration as done:
         resolved = done.value
     except ValueError as e:
         raise JobRefused(str(e)) from e
     yield Stage("", resolved, resolved.metadata(job.loaded))
     return resolved
+
+
+def _watched(steps, stop):
+    """``next(steps)``, run in a helper thread while ``stop`` (the run's Cancel) is watched: a measurement is
+    one call (a 12 MP photo's noise fit about 1 s, core/run/noise_level.fit_noise_level), so a Cancel read
+    between steps waited for all of it. On Cancel the run ends at once (RunCancelled); the measurement
+    finishes on its own in its daemon thread and is dropped (it holds no Qt object)."""
+    if stop is None:
+        return next(steps)
+    out = {}
+
+    def work():
+        try:
+            out["value"] = next(steps)
+        except BaseException as e:  # noqa: BLE001 - StopIteration (the job) and errors go back to the run
+            out["error"] = e
+
+    helper = threading.Thread(target=work, name="dpm-studio-measure", daemon=True)
+    helper.start()
+    while helper.is_alive():
+        if stop.is_set():
+            raise RunCancelled()
+        helper.join(0.02)
+    if "error" in out:
+        raise out["error"]
+    return out["value"]
