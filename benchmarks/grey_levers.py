@@ -10,7 +10,9 @@ under $MATE_DIR (default /tmp/grey22/eval/x), each a quarter size, its centre 25
 Each case runs the default request with the true a, b (``auto``: --noise auto) and each VARIANT, and
 the table prints PSNR and the mean change against the first VARIANT (``time``: the seconds of
 --noise auto under each VARIANT against the one-sigma request, best of 3 interleaved). VARIANTs: base (as shipped);
-old (one view without the censoring's estimate as a second view); crN (that view's reach N px);
+old (one view without the censoring's estimate as a second view); crN (that view's reach N px); preS (the
+clipped pixels pre-filled under the file blurred by S px before the censoring pass, pre0: off; joined by +:
+pre0+cr3 is the default before the pre-fill);
 kK (the told std times K on the grey path); wR_G_B (the luminance as that weighted mean of the RGB
 estimate); fF (the added colour-difference noise times F); gridN (the inverse's grid); cC / oO (the
 transformed image's contrast about its centre / its offset); mean (the transform matched to the image
@@ -117,9 +119,21 @@ def remapped(a, b, F0, F1, grid=400):
     g.f0, g.f1, g.sigma_u = F0, F1, 1.0 / (F1 - F0)
     return g
 
+from dpm_studio.core.run import censoring
+DEFAULTS = {"CENSOR_REACH": tasks.CENSOR_REACH, "CENSOR_PREFILL_BLUR": censoring.CENSOR_PREFILL_BLUR}
+
+
 def variant(v):
     reset()
-    tasks.CENSOR_REACH = 3
+    tasks.CENSOR_REACH, censoring.CENSOR_PREFILL_BLUR = DEFAULTS["CENSOR_REACH"], DEFAULTS["CENSOR_PREFILL_BLUR"]
+    import re
+    if re.fullmatch(r"((pre[0-9.]+|cr[0-9]+)\+?)+", v):
+        for part in v.split("+"):
+            if part.startswith("pre"):  # the clipped pixels pre-filled under the file blurred by S px (pre0: off)
+                censoring.CENSOR_PREFILL_BLUR = float(part[3:])
+            else:
+                tasks.CENSOR_REACH = int(part[2:])
+        return
     tasks._one_view_with_censoring = ORIG_OV
     if v.startswith("v3q"):  # a third view counted where the two disagree most (v3qQ[_bB])
         q, *bl = v[3:].split("_b")
@@ -129,8 +143,6 @@ def variant(v):
     if v == "old":
         from dpm_studio.core.math.sampling import mmse_estimate
         tasks._one_view_with_censoring = lambda loaded, ys, firsts, crops, s: mmse_estimate(loaded.diffusion, loaded.net, torch.cat(ys), s)
-    if v.startswith("cr"):
-        tasks.CENSOR_REACH = int(v[2:])
     if v == "base":
         return
     if v.startswith("sv:"):  # the second (final-pass) view: sv:GEO_DRAW_kK_wW (see second_view)

@@ -195,3 +195,50 @@ def test_a_grey_tiles_second_view_is_turned_with_a_fresh_colour_draw(photos):
     w = _second_view_weight((noisy == 0) | (noisy == 1), T.CENSOR_REACH)
     np.testing.assert_allclose(rec.image, T._mmse_output(piece, w * turned + (1 - w) * first), atol=1e-5)
     assert np.abs(rec.image - T._mmse_output(piece, w * mirrored + (1 - w) * first)).max() > 1e-3
+
+
+def test_the_censoring_pass_sees_the_clipped_pixels_prefilled(photos):
+    """Before the first censoring pass each clipped pixel is read as censored under the file itself blurred
+    by a Gaussian of CENSOR_PREFILL_BLUR px (edges extended; no network pass), so that pass, whose estimate
+    is also a view of the result, sees no 0 or 1 (docs/camera-noise.md, "the clipped pixels pre-filled")."""
+    from scipy.ndimage import gaussian_filter
+
+    from dpm_studio.core.run import censoring as C
+    from dpm_studio.core.run import tasks as T
+    from dpm_studio.core.run.anscombe import ConstantNoise, GeneralizedAnscombe
+
+    a, b = 0.004, 0.0004
+    rng = np.random.default_rng(5)
+    clean = np.clip(0.01 + 0.6 * np.sin(np.arange(32) / 6)[:, None] ** 2 + np.zeros((32, 32)), 0, 1)
+    noisy = clean + np.sqrt(a * clean + b) * rng.standard_normal(clean.shape)
+    noisy = (np.clip(np.round(noisy * 255), 0, 255) / 255).astype(np.float32)[:, :, None]
+    clipped = noisy == 0
+    assert 0.02 < clipped.mean() < 0.5
+    law = GeneralizedAnscombe(a, b)
+    assert C.CENSOR_PREFILL_BLUR > 0
+
+    def blurred(px):
+        return np.clip(gaussian_filter(noisy[:, :, 0].astype(np.float64), px, mode="nearest", truncate=4.0),
+                       0, 1)[:, :, None]
+
+    std = np.maximum(np.sqrt(a * blurred(C.CENSOR_PREFILL_BLUR) + b), 0.5 / 255)  # under 25 / 255: not widened
+    want = censored_mean(torch.from_numpy(noisy), torch.from_numpy(blurred(C.CENSOR_PREFILL_BLUR)),
+                         torch.from_numpy(std)).numpy()
+    pre = C.prefilled(torch.from_numpy(noisy), law, 255, 0.5 / 255)
+    np.testing.assert_allclose(pre, want, atol=1e-6)
+    assert (pre[clipped] < 0.5 / 255).all() and (pre[clipped] < 0).mean() > 0.9
+    np.testing.assert_array_equal(pre[~clipped], noisy[~clipped])
+    # Noise of std 50 / 255 at the clipped pixels, twice CENSOR_PREFILL_NOISE: the blur twice as wide.
+    strong = ConstantNoise(2 * C.CENSOR_PREFILL_NOISE)
+    wide = censored_mean(torch.from_numpy(noisy), torch.from_numpy(blurred(2 * C.CENSOR_PREFILL_BLUR)),
+                         2 * C.CENSOR_PREFILL_NOISE).numpy()
+    np.testing.assert_allclose(C.prefilled(torch.from_numpy(noisy), strong, 255, 0.5 / 255), wide, atol=1e-6)
+
+    def one_pass(img):
+        piece = T._Piece(photos, img, 1, "cpu", law)
+        y, s = T._mmse_input(piece, 0, 1)
+        return T.ensemble_mmse(photos.diffusion, photos.net, y, s, 1)
+
+    _, first = T._uncensor_estimate(photos, noisy, law, 255, 0, "cpu", 1, 1)
+    torch.testing.assert_close(first, one_pass(want.astype(np.float32)), atol=1e-5, rtol=0)
+    assert (first - one_pass(noisy)).abs().max() > 1e-2  # the file's own 0s would give another estimate

@@ -29,6 +29,7 @@ import numpy as np
 import torch
 
 from ..math.conditioning import Condition, Denoise, Inpaint, censored_mean
+from .censoring import prefilled
 from .grain import with_grain
 from .noise_law import noise_law
 from .jobs import Job, Source, as_hwc, check_model, resolve
@@ -407,8 +408,9 @@ def _uncensor_estimate(loaded, crop, law, levels, seed, device, grey_draws, step
     the second view, away from the clipped pixels (:func:`_one_view_with_censoring`)."""
     if levels is None or not _clipped(crop).any():
         return crop, None
-    y_file, y_now, x0 = torch.from_numpy(crop), crop, None
+    y_file, x0 = torch.from_numpy(crop), None
     floor = 0.5 / levels  # a std of 0 (b = 0 at x = 0) would make the truncated mean 0 / 0
+    y_now = prefilled(y_file, law, levels, floor)
     for _ in range(steps):
         piece = _Piece(loaded, y_now, 1, device, law)
         y, s = _mmse_input(piece, seed, grey_draws)
@@ -424,8 +426,9 @@ def _clipped(crop: np.ndarray) -> np.ndarray:
     return ((crop == 0) | (crop == 1)).any(2)
 
 
-#: Pixels within this many of a clipped one take a one-view run's final estimate alone (below).
-CENSOR_REACH = 3
+#: Pixels within this many of a clipped one take a one-view run's final estimate alone (below): 0, the clipped
+#: pixels themselves, since the censoring pass sees them pre-filled (3 before; docs/camera-noise.md).
+CENSOR_REACH = 0
 #: A grey image on the colour model, one view after a censoring pass: the final pass sees the tile
 #: turned by 180 degrees with a fresh draw of the colour-difference noise (this added to the tile's
 #: seed), not mirrored with the censoring pass's draw, so the two estimates' errors are less alike.
@@ -452,7 +455,8 @@ def _one_view_with_censoring(loaded, ys, firsts, crops, s, greys=None, seeds=Non
     alone is kept: a second view at no extra network pass. On 256 x 256 8-bit files with
     var = a x + b (photos-rgb-v2's 1 view after 1 censoring step): +0.02 dB on the five test images in
     grey, +0.03 in colour, +0.03 on 12 held-out wallpaper photos in grey; the grey view turned with a
-    fresh draw rather than mirrored with the same: +0.006 / +0.015 more (docs/camera-noise.md)."""
+    fresh draw rather than mirrored with the same: +0.006 / +0.015 more; the clipped pixels pre-filled
+    (:func:`.censoring.prefilled`) and the reach 0: +0.008 grey, +0.030 colour, +0.010 held-out (docs/camera-noise.md)."""
     views = [_second_view(y, g, sd, s) if f is not None else (y, None)
              for y, f, g, sd in zip(ys, firsts, greys or [False] * len(ys), seeds or [None] * len(ys))]
     x = mmse_estimate(loaded.diffusion, loaded.net, torch.cat([v for v, _ in views]), s)
