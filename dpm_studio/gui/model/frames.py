@@ -378,6 +378,10 @@ def _resolved(job: RunJob):
     return resolved
 
 
+_MEASURING = threading.Lock()   # one measurement at a time: Run pressed again at once after a Cancel waits for
+                                # the abandoned one (cancellable) instead of running beside it on a busy CPU
+
+
 def _watched(steps, stop):
     """``next(steps)``, run in a helper thread while ``stop`` (the run's Cancel) is watched: a measurement is
     one call (a 12 MP photo's noise fit about 1 s, core/run/noise_level.fit_noise_level), so a Cancel read
@@ -388,10 +392,11 @@ def _watched(steps, stop):
     out = {}
 
     def work():
-        try:
-            out["value"] = next(steps)
-        except BaseException as e:  # noqa: BLE001 - StopIteration (the job) and errors go back to the run
-            out["error"] = e
+        with _MEASURING:
+            try:
+                out["value"] = next(steps)
+            except BaseException as e:  # noqa: BLE001 - StopIteration (the job) and errors go back to the run
+                out["error"] = e
 
     helper = threading.Thread(target=work, name="dpm-studio-measure", daemon=True)
     helper.start()
