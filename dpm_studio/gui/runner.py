@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from . import collector
-from .model.frames import Frame, JobRefused, RunCancelled, RunJob, Stage, Trajectory, task_frames
+from .model.frames import Frame, JobRefused, RunCancelled, RunJob, Stage, Trajectory, measuring, task_frames
 from .qtfix import protect_singletons
 
 __all__ = ["ErrorInfo", "Frame", "Trajectory", "RunJob", "JobRefused", "Stage", "GeneratorWorker", "WorkerHost", "TaskRunner",
@@ -181,6 +181,11 @@ class TaskRunner(WorkerHost):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._flush)
+        # A measurement a Cancel abandoned runs on after the run's thread (frames._watched): the collector
+        # stays held until it ends, or a collection in its thread could free GUI-thread Qt objects.
+        self._abandoned = QTimer(self)
+        self._abandoned.setInterval(50)
+        self._abandoned.timeout.connect(self._abandoned_check)
 
     # -- control (GUI thread) -----------------------------------------------------------------
     def is_running(self) -> bool:
@@ -284,5 +289,14 @@ class TaskRunner(WorkerHost):
         # The thread has ended (callers waited for it): dropping the last references
         # deletes the QThread and the worker safely.
         self._worker = self._thread = None
+        if measuring() and not self._abandoned.isActive():
+            collector.hold()
+            self._abandoned.start()
         self._thread_ended()
         self.runningChanged.emit(False)
+
+    @Slot()
+    def _abandoned_check(self):
+        if not measuring():
+            self._abandoned.stop()
+            collector.release()

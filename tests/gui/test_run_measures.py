@@ -5,12 +5,14 @@ stops the run there at once (not when the measurement ends); the time left is es
 
 from __future__ import annotations
 
+import gc
 import threading
 
 import numpy as np
 import pytest
 
 from dpm_studio.core.run import grain, noise_law
+from dpm_studio.gui import collector
 from dpm_studio.gui.model.frames import Frame, task_frames
 
 RUN_MS = 60_000
@@ -61,8 +63,11 @@ def test_the_fit_runs_in_the_run_thread_the_window_says_so_and_cancel_stops_it(q
         with qtbot.waitSignal(win.runner.aborted, timeout=3000):
             win.runs.cancel()
         assert not gate.is_set()
+        # the abandoned fit runs on: no automatic collection outside the GUI thread until it ends
+        assert collector.holding() > 0 and not gc.isenabled()
     finally:
         gate.set()
+    qtbot.waitUntil(lambda: collector.holding() == 0, timeout=15_000)
     assert win.runner.frames_received == 0, "no network pass after Cancel"
     assert win.session.state == "edit" and "Cancelled" in win.statusBar().currentMessage()
     np.testing.assert_array_equal(win.session.doc.pixels, image)

@@ -24,7 +24,7 @@ from ...core.run.regions import Region, region_box  # noqa: F401  (the app's nam
 from ...imageio import from_uint8, to_uint8
 
 __all__ = ["Frame", "Trajectory", "RunJob", "JobInputs", "Stage", "JobRefused", "Region", "region_box", "RunCancelled",
-           "task_frames", "composite", "progress_text", "uncertainty_map"]
+           "task_frames", "measuring", "composite", "progress_text", "uncertainty_map"]
 
 
 class RunCancelled(Exception):
@@ -380,6 +380,11 @@ def _resolved(job: RunJob):
 
 _MEASURING = threading.Lock()   # one measurement at a time: Run pressed again at once after a Cancel waits for
                                 # the abandoned one (cancellable) instead of running beside it on a busy CPU
+
+
+def measuring() -> bool:
+    """A measurement is running, perhaps one a Cancel abandoned (its thread outlives the run's)."""
+    return _MEASURING.locked()
 
 
 def _watched(steps, stop):
