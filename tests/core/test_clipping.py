@@ -228,6 +228,12 @@ def test_the_censoring_pass_sees_the_clipped_pixels_prefilled(photos):
     np.testing.assert_allclose(pre, want, atol=1e-6)
     assert (pre[clipped] < 0.5 / 255).all() and (pre[clipped] < 0).mean() > 0.9
     np.testing.assert_array_equal(pre[~clipped], noisy[~clipped])
+    import warnings
+
+    with warnings.catch_warnings():  # nothing clipped: the file as it is, without a warning on an empty mean
+        warnings.simplefilter("error")
+        flat = torch.full((4, 4, 1), 0.5)
+        np.testing.assert_array_equal(C.prefilled(flat, law, 255, 0.5 / 255), flat.numpy())
     # Noise of std 50 / 255 at the clipped pixels, twice CENSOR_PREFILL_NOISE: the blur twice as wide.
     strong = ConstantNoise(2 * C.CENSOR_PREFILL_NOISE)
     wide = censored_mean(torch.from_numpy(noisy), torch.from_numpy(blurred(2 * C.CENSOR_PREFILL_BLUR)),

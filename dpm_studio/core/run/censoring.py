@@ -47,6 +47,8 @@ def prefilled(y_file: torch.Tensor, law, levels: int, floor: float) -> np.ndarra
     if not CENSOR_PREFILL_BLUR > 0:
         return out
     at = (out == 0) | (out == 1)  # read per channel, as censored_mean does
+    if not at.any():
+        return out
 
     def at_clipped(sigma):
         x_hat = blurred(out, sigma)[at].clip(0.0, 1.0).astype(np.float64)
