@@ -45,8 +45,12 @@ def no_hang():
     """Turn a blocking open() (a FIFO read as a file) into a test failure after 20 s instead of a hung run."""
     import signal
 
+    class Blocked(BaseException):
+        """Not an OSError (TimeoutError is one): code that catches OSError around an open() must not
+        swallow it and carry on, as is_tiff's did while every FIFO test waited out the 20 s and passed."""
+
     def fail(*_):
-        raise TimeoutError("blocked: a FIFO was opened")
+        raise Blocked("blocked: a FIFO was opened")
 
     old = signal.signal(signal.SIGALRM, fail)
     signal.alarm(20)
