@@ -19,8 +19,6 @@ No Qt, no Pillow here."""
 from __future__ import annotations
 
 import logging
-import os
-import stat
 import struct
 import zlib
 from dataclasses import dataclass
@@ -279,16 +277,13 @@ def write_png(fp, samples: np.ndarray, *, icc_profile: bytes | None = None, exif
 
 # -- TIFF ---------------------------------------------------------------------------------------
 def is_tiff(path) -> bool:
-    """Whether ``path`` is a regular file that starts as a TIFF does. Anything else is not read: opening a
-    named pipe blocks until something writes to it (the loader's own check refuses it with its sentence)."""
-    try:
-        if not stat.S_ISREG(os.stat(path).st_mode):
-            return False
-        with open(path, "rb") as fp:
-            head = fp.read(4)
+    try:  # a regular file only: opening a named pipe blocks until something writes to it
+        if Path(path).is_file():
+            with open(path, "rb") as fp:
+                return fp.read(4) in (b"II*\0", b"MM\0*", b"II+\0", b"MM\0+")
     except OSError:
-        return False
-    return head in (b"II*\0", b"MM\0*", b"II+\0", b"MM\0+")
+        pass
+    return False
 
 
 def _orient(a: np.ndarray, orientation: int) -> np.ndarray:
