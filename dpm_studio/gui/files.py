@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QObject, Slot
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QGuiApplication, QImage
 
 from .. import __version__, imageio
 from ..core.files.safefiles import same_file
@@ -176,21 +176,31 @@ class FilesController(QObject):
             return False
         if not self.confirm_replace():
             return False
-        self._open(data)
+        notes = "".join(f"  Note: {n}." for n in data.notes)  # e.g. only an animation's first frame
+        self._open(data, None, f"Opened {path.name} ({data.describe()}).{notes}", 8000 if notes else 5000)
         self._remember_folder(path)
         self._add_recent(path)
-        notes = "".join(f"  Note: {n}." for n in data.notes)  # e.g. only an animation's first frame
-        self._status(f"Opened {path.name} ({data.describe()}).{notes}", 8000 if notes else 5000)
         return True
 
-    def set_image(self, pixels: np.ndarray, alpha=None, name: str | None = None) -> None:
-        """Use an array as the image (paste, drop, tests)."""
+    def set_image(self, pixels: np.ndarray, alpha=None, name: str | None = None, verb: str = "Opened") -> None:
+        """Use an array as the image (paste, drop, tests); the status bar says "<verb> a W×H image"."""
         px = np.asarray(pixels, dtype=np.float32)
         if px.ndim == 2:
             px = px[:, :, None]
-        self._open(ImageData(px, alpha, None, "RGB" if px.shape[2] == 3 else "L"), name)
+        self._open(ImageData(px, alpha, None, "RGB" if px.shape[2] == 3 else "L"), name,
+                   f"{verb} a {px.shape[1]}\u00d7{px.shape[0]} image", 5000)
 
-    def _open(self, data: ImageData, name: str | None = None):
+    def drop_image(self, img: QImage) -> bool:
+        """Image data dropped onto the window (not a file): as a paste of it."""
+        if self.busy("drop an image") or not self.confirm_replace():
+            return False
+        px, alpha = qimage_to_array(img)
+        self.set_image(px, alpha, "dropped image", "Dropped")
+        return True
+
+    def _open(self, data: ImageData, name: str | None, message: str, ms: int):
+        """The one way an image arrives (open, recent, sample, command line, drop, paste): it becomes
+        the document and ``message`` replaces the status bar's "Open an image..." hint."""
         w = self.w
         if self.session.state == "review":
             w.runs.leave_review()
@@ -199,6 +209,7 @@ class FilesController(QObject):
         w.result_bar.clear()   # no "tile 1 / 216" or slider left from the last image's run
         w.plots.clear_run()
         w.canvas.set_original(None)
+        self._status(message, ms)
 
     def paste(self) -> bool:
         if self.busy("paste"):
@@ -210,8 +221,7 @@ class FilesController(QObject):
                 if not self.confirm_replace():
                     return False
                 px, alpha = qimage_to_array(img)
-                self.set_image(px, alpha, "pasted image")
-                self._status(f"Pasted a {px.shape[1]}\u00d7{px.shape[0]} image", 5000)
+                self.set_image(px, alpha, "pasted image", "Pasted")
                 return True
         if md is not None and md.hasUrls():
             for url in md.urls():

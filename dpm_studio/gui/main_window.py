@@ -27,7 +27,7 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QScrollArea, QVB
 from . import actions, icons, window_settings
 from .canvas import ImageCanvas, Tool
 from .checkpoints import CheckpointsController
-from .dialogs import Dialogs, qimage_to_array
+from .dialogs import Dialogs
 from .exports import TrajectoryExports
 from .files import FilesController
 from .noise_readout import NoiseReadout
@@ -373,10 +373,7 @@ class MainWindow(QMainWindow):
                 return
         if md.hasImage():
             ev.acceptProposedAction()
-            if self.files.busy("drop an image") or not self.files.confirm_replace():
-                return
-            px, alpha = qimage_to_array(QImage(md.imageData()))
-            self.files.set_image(px, alpha, "dropped image")
+            self.files.drop_image(QImage(md.imageData()))
 
     def resizeEvent(self, ev):
         super().resizeEvent(ev)
