@@ -1,0 +1,82 @@
+"""The time an Accept holds the GUI thread on a 12 MP photo with the plots dock open; prints a table.
+
+    QT_QPA_PLATFORM=offscreen python benchmarks/accept_time.py [--repeat 3] [--size 3000x4000]
+
+An Accept (``session.accept``, what Result > Accept calls) replaces the document's pixels; with the
+plots dock open the noise readout re-fits the noise curve (core/run/noise_level.fit_noise_level on
+a quarter-megapixel grid). Columns: the Accept call itself (everything it runs on the GUI thread
+before it returns, ms); until the new curve is fitted and drawn (events processed, ms); the fit
+alone (ms). One torch thread, as the tests; report the machine's load beside the numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "gui"))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--size", default="3000x4000")
+    args = ap.parse_args()
+    h, w = (int(v) for v in args.size.split("x"))
+
+    import numpy as np
+    import torch
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from dpm_studio.core.run.noise_level import fit_noise_level
+    from gui_helpers import make_checkpoint
+
+    torch.set_num_threads(1)
+    app = QApplication.instance() or QApplication([])
+    tmp = Path(tempfile.mkdtemp())
+    make_checkpoint(tmp, "tiny-rgb", 3)
+    os.environ["DPM_STUDIO_CHECKPOINTS"] = str(tmp)
+    from dpm_studio.gui.main_window import MainWindow
+
+    win = MainWindow(settings=QSettings(str(tmp / "s.ini"), QSettings.IniFormat))
+    win.resize(1100, 760)
+    win.show()
+    win.plots.show()
+    rng = np.random.default_rng(0)
+    base = np.clip(np.linspace(0, 1, w, dtype=np.float32)[None, :, None] * np.ones((h, 1, 3), np.float32)
+                   + rng.normal(0, 0.08, (h, w, 3)).astype(np.float32), 0, 1)
+    win.files.set_image(base)
+    app.processEvents()
+    rows = []
+    for i in range(args.repeat):
+        res = np.clip(base + rng.normal(0, 0.02, base.shape).astype(np.float32), 0, 1)
+        t0 = time.perf_counter()
+        win.session.accept(res, {"task": "denoise"})
+        t1 = time.perf_counter()
+        timer = getattr(win.noise, "fit_timer", None)   # since appfix3 the fit waits for the event loop
+        while timer is not None and timer.isActive():
+            app.processEvents()
+        assert win.noise.fit is not None
+        t2 = time.perf_counter()
+        f0 = time.perf_counter()
+        fit_noise_level(win.session.doc.pixels[:, :, :3], max_pixels=256 * 256 * 4)
+        rows.append(((t1 - t0) * 1e3, (t2 - t0) * 1e3, (time.perf_counter() - f0) * 1e3))
+    print(f"{h}x{w} RGB, plots dock open, load {os.getloadavg()[0]:.1f}")
+    print(f"{'':8}{'Accept call ms':>16}{'until fitted ms':>17}{'fit alone ms':>14}")
+    for i, r in enumerate(rows):
+        print(f"{i + 1:<8}{r[0]:>16.0f}{r[1]:>17.0f}{r[2]:>14.0f}")
+    print(f"{'median':<8}" + "".join(f"{statistics.median(c):>{n}.0f}" for c, n in zip(zip(*rows), (16, 17, 14))))
+    win.runner.shutdown(5000)
+
+
+if __name__ == "__main__":
+    main()
