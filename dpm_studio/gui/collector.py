@@ -14,8 +14,13 @@ crash").
 
 So while a worker thread runs (:class:`~dpm_studio.gui.runner.WorkerHost`: a run, an export), the
 automatic collector is paused and a GUI-thread timer collects instead, generation by generation
-with CPython's own thresholds (as pyqtgraph's GarbageCollector does). Once the last worker thread has
-ended, automatic collection resumes as it was.
+with CPython's own thresholds and its rule for the oldest generation: a full collection only once the
+objects moved into it since the last one are a quarter of those it held then (CPython's
+long_lived_pending / long_lived_total, counted here from this timer's own collections). Without that rule
+(pyqtgraph's GarbageCollector has none) the first tick after ten middle-generation collections ran a full
+one: in the first run of a process, a full collection of the whole heap in the GUI thread, 314 ms of a
+322 ms stall of the window before the run's first frame (benchmarks/run_press.py; docs/speed.md, "The first
+run's stall"). Once the last worker thread has ended, automatic collection resumes as it was.
 """
 
 from __future__ import annotations
@@ -40,6 +45,8 @@ class _GuiCollector(QObject):
         self.timer = QTimer(self)
         self.timer.setInterval(INTERVAL_MS)
         self.timer.timeout.connect(self.collect)
+        self.long_lived: int | None = None   # objects in the oldest generation after the last full collection
+        self.pending = 0                     # objects moved into it since (survivors of this timer's collections)
 
     @Slot()
     def collect(self):
@@ -47,8 +54,24 @@ class _GuiCollector(QObject):
         thresholds, counts = gc.get_threshold(), gc.get_count()
         if thresholds[0] <= 0 or counts[0] <= thresholds[0]:
             return
-        # CPython's choice: the oldest generation over its threshold (collecting it collects the younger)
-        gc.collect(max(g for g in range(3) if counts[g] > thresholds[g]))
+        # CPython's choice: the oldest generation over its threshold (collecting it collects the younger),
+        # the oldest only when a full collection is due (the module docstring)
+        g = max(g for g in range(3) if counts[g] > thresholds[g])
+        if g == 2 and not self._full_due():
+            g = 1 if counts[1] > thresholds[1] else 0
+        young = sum(len(gc.get_objects(k)) for k in range(g + 1)) if g == 1 else 0
+        found = gc.collect(g)
+        if g == 2:
+            self.long_lived, self.pending = len(gc.get_objects(2)), 0
+        elif g == 1:
+            self.pending += max(0, young - found)   # the survivors moved into the oldest generation
+
+    def _full_due(self) -> bool:
+        """CPython's rule: pending objects at least a quarter of the long-lived ones. Their count is
+        taken the first time it is asked (counting them walks the heap's list once, ~20 ms here)."""
+        if self.long_lived is None:
+            self.long_lived = len(gc.get_objects(2))
+        return self.pending >= self.long_lived // 4
 
 
 _collector: _GuiCollector | None = None
