@@ -20,6 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import dpm_studio.cli  # noqa: E402,F401  (the process's OpenMP settings, before torch)
+from speed import hole_case  # noqa: E402  (issue 26's inpainting case, one definition)
 
 
 def main() -> int:
@@ -28,9 +29,7 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     args = ap.parse_args()
 
-    import numpy as np
     import torch
-    from skimage import data
 
     from dpm_studio.core.files.checkpoint import load, resolve
     from dpm_studio.core.run import tasks
@@ -41,9 +40,7 @@ def main() -> int:
     torch.set_num_threads(args.threads)
     plain = load(resolve(default_checkpoint("inpaint")))
     wrapped = replace(plain, net=_StoppableNet(plain.net, threading.Event()))
-    a = data.astronaut()[128:384, 128:384].astype(np.float32) / 255.0
-    mask = np.zeros((256, 256), np.float32)
-    mask[96:160, 96:160] = 1
+    a, mask = hole_case()
     on = tasks.FROZEN_TASKS or ("inpaint", "sample")
 
     def run(case):

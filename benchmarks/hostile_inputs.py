@@ -226,12 +226,20 @@ def judge_cli(t: Table, group: str, label: str, argv, out: Path | None, watch: l
         out.unlink()
 
 
-def attack_options(t: Table, work: Path, quick: bool):
+def _photo_and_mask(work: Path):
+    """A new ``work`` folder with a 16 x 16 colour photo (in.png) and a mask of its centre 4 x 4 (m.png);
+    their paths and the generator that drew the photo (seed 0)."""
     work.mkdir()
     rng = np.random.default_rng(0)
-    src, mask, grey = work / "in.png", work / "m.png", work / "g.png"
+    src, mask = work / "in.png", work / "m.png"
     Image.fromarray(rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)).save(src)
     Image.fromarray(np.pad(np.full((4, 4), 255, np.uint8), 6)).save(mask)
+    return src, mask, rng
+
+
+def attack_options(t: Table, work: Path, quick: bool):
+    src, mask, rng = _photo_and_mask(work)
+    grey = work / "g.png"
     Image.fromarray(rng.integers(0, 256, (16, 16), dtype=np.uint8)).save(grey)
     values = ["0", "-1", "1", "1e12", "nan", "inf", "1e-300", "0x10", "1_000", "abc", " 5", "2.5", "9" * 40, "-0", "1e308"]
     if quick:
@@ -362,11 +370,8 @@ def attack_api(t: Table, quick: bool):
 def attack_replay(t: Table, work: Path, quick: bool):
     from PIL.PngImagePlugin import PngInfo
 
-    work.mkdir()
-    rng = np.random.default_rng(0)
-    src, mask, res = work / "in.png", work / "m.png", work / "res.png"
-    Image.fromarray(rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)).save(src)
-    Image.fromarray(np.pad(np.full((4, 4), 255, np.uint8), 6)).save(mask)
+    src, mask, _ = _photo_and_mask(work)
+    res = work / "res.png"
     assert run_cli(["inpaint", str(src), "--mask", str(mask), "--checkpoint", "tiny-rgb", "--steps", "2", "-o", str(res)])[0] == 0
     base = json.loads(Image.open(res).text["dpm-studio"])
     values = [None, "x", -1, 0, 1e308, float("nan"), 10 ** 30, [], {}, True, "\n\x1b[31m", [[1]]]

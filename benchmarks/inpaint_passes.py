@@ -30,6 +30,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import dpm_studio.cli  # noqa: E402,F401  (first, as in the app and the CLI: it sets the process's thread waiting)
+from speed import hole_case  # noqa: E402  (issue 26's inpainting case, one definition)
 
 
 def main(argv=None) -> int:
@@ -40,7 +41,6 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     import torch
     import torch.nn.functional as F
-    from skimage import data
 
     from dpm_studio.core.files.checkpoint import load, resolve
     from dpm_studio.core.math import nets_image
@@ -50,9 +50,7 @@ def main(argv=None) -> int:
 
     torch.set_num_threads(args.threads or os.cpu_count() or 1)
     loaded = load(resolve("photos-rgb"))
-    img = data.astronaut()[128:384, 128:384].astype(np.float32) / 255.0
-    mask = np.zeros((256, 256), np.float32)
-    mask[96:160, 96:160] = 1
+    img, mask = hole_case()
     transposed, frozen_pass = nets_image.upsample_conv, frozen.frozen_pass
 
     def written_out(conv, h):

@@ -59,6 +59,17 @@ sys.path.insert(0, str(ROOT))
 import dpm_studio.cli  # noqa: E402,F401  (first, as in the app and the CLI: it sets the process's thread waiting)
 
 SIGMA = 25
+
+
+def hole_case() -> tuple[np.ndarray, np.ndarray]:
+    """Issue 26's inpainting row: astronaut's 256 x 256 crop at (128, 128) in [0, 1] and its 64 x 64 centre
+    hole (1 = fill). benchmarks/omp_spin.py, frozen_ab.py and inpaint_passes.py time the same case."""
+    from skimage import data
+
+    mask = np.zeros((SIZE, SIZE), np.float32)
+    mask[96:160, 96:160] = 1
+    return data.astronaut()[128:384, 128:384].astype(np.float32) / 255.0, mask
+
 CHECKPOINT = None   # --checkpoint; None: each task's default (dpm_studio.paths.DEFAULT_CHECKPOINTS)
 DENOISE_OPTIONS: list[str] = []   # --denoise-options
 INPAINT_OPTIONS: dict = {}   # --inpaint-options
@@ -190,15 +201,11 @@ def inpaint(repeats: int) -> dict:
     from dpm_studio.core.run.requests import InpaintRequest
     from dpm_studio.core.run.tasks import run_task
 
-    from skimage import data
-
     torch.set_num_threads(INPAINT_THREADS or os.cpu_count() or 1)
     from dpm_studio.paths import default_checkpoint
 
     loaded = load_ckpt(resolve(CHECKPOINT or default_checkpoint("inpaint")))
-    a = data.astronaut()[128:384, 128:384].astype(np.float32) / 255.0
-    mask = np.zeros((SIZE, SIZE), np.float32)
-    mask[96:160, 96:160] = 1
+    a, mask = hole_case()
     la, times, cpus = load(), [], []
     for r in range(repeats + 1):
         t0, c0 = time.perf_counter(), time.process_time()
