@@ -35,8 +35,8 @@ def names() -> list[str]:
 
 def training_columns(tr: dict) -> tuple[str, str, str, str]:
     """Steps, minutes, examples/s and hardware. A card trained in pieces (``pieces``: say on the CPU, then
-    warm-started on a GPU) keeps the last piece's figures at the top level: sum the pieces instead and give
-    each device's throughput."""
+    warm-started on a GPU) keeps the last piece's figures at the top level: sum the pieces instead, give
+    each device's throughput, and the devices in the order the pieces ran (CPU, then GPU, then CPU again)."""
     hw = tr.get("hardware", {})
     pieces = [p for p in tr.get("pieces", []) if isinstance(p, dict)]
     if not pieces:
@@ -50,7 +50,15 @@ def training_columns(tr: dict) -> tuple[str, str, str, str]:
         d[1] += p.get("minutes", 0.0)
         d[2] += 1
     rates = ", ".join(f"{e / (m * 60):,.1f} ({'cpu' if n == 'cpu' else 'gpu'})" for n, (e, m, _) in devices.items() if m)
-    hw_s = " then ".join(f"{n} ({k} piece{'s' if k > 1 else ''}, {m:.1f} min)" for n, (_, m, k) in devices.items())
+    runs: list[list] = []  # consecutive pieces on one device, in the order they were trained: [name, minutes, pieces]
+    for p in pieces:
+        n = p.get("gpu") or p.get("device", "cpu")
+        if runs and runs[-1][0] == n:
+            runs[-1][1] += p.get("minutes", 0.0)
+            runs[-1][2] += 1
+        else:
+            runs.append([n, p.get("minutes", 0.0), 1])
+    hw_s = " then ".join(f"{n} ({k} piece{'s' if k > 1 else ''}, {m:.1f} min)" for n, m, k in runs)
     return (f"{sum(p.get('steps', 0) for p in pieces):,}", f"{sum(p.get('minutes', 0.0) for p in pieces):.0f}", rates,
             hw_s)
 
