@@ -18,6 +18,8 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import QApplication
 
+from . import collector
+
 __all__ = ["CheckpointsController"]
 
 
@@ -49,18 +51,17 @@ class CheckpointsController(QObject):
         self.listing = True
         self.w.runs.update_hint()
         thread = threading.Thread(target=self._scan, name="dpm-studio-models", daemon=True)
-        thread.start()
+        collector.hold_thread(thread, quiet=True)
         return thread
 
     def _scan(self):
         """In the listing thread: torch imported, then the cards; the result goes to the GUI thread.
 
-        The cyclic garbage collector is paused over torch's import and what it leaves (~165,000
-        objects that live as long as the app) is frozen out of its sight, as the command line's
-        start-up does (cli/common.py): else every later full collection walks them, the opening of
-        a photo's included (0.2-0.3 s CPU; docs/speed.md)."""
-        collecting = gc.isenabled()
-        gc.disable()
+        The cyclic garbage collector is paused over torch's import (the GUI thread holds it while this
+        thread runs, quietly: gui/collector.hold_thread; this thread never switches it on or off) and what
+        the import leaves (~165,000 objects that live as long as the app) is frozen out of its sight, as
+        the command line's start-up does (cli/common.py): else every later full collection walks them,
+        the opening of a photo's included (0.2-0.3 s CPU; docs/speed.md)."""
         try:
             from ..core.files import checkpoint
             from ..core.machine.devices import available_devices
@@ -70,8 +71,6 @@ class CheckpointsController(QObject):
             result = e
         finally:
             gc.freeze()
-            if collecting:
-                gc.enable()
         try:
             self.scanned.emit(result)   # queued to _on_scanned, a slot of this object (GUI thread)
         except RuntimeError:  # the window was closed before the listing ended

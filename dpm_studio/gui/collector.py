@@ -21,6 +21,12 @@ long_lived_pending / long_lived_total, counted here from this timer's own collec
 one: in the first run of a process, a full collection of the whole heap in the GUI thread, 314 ms of a
 322 ms stall of the window before the run's first frame (benchmarks/run_press.py; docs/speed.md, "The first
 run's stall"). Once the last worker thread has ended, automatic collection resumes as it was.
+
+A plain Python thread the GUI thread starts (the start-up's model listing) is held with
+:func:`hold_thread`: held from before its start, released by the GUI thread's timer once the thread has
+ended, whatever became of the object that started it. Such a thread never switches the collector on or
+off itself: one that did (the listing re-enabled it at its end) switched it back on under a run that had
+started meanwhile, and let the collection its next allocations set off run in that thread.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ import gc
 
 from PySide6.QtCore import QObject, QTimer, Slot
 
-__all__ = ["hold", "release", "holding"]
+__all__ = ["hold", "release", "holding", "hold_thread"]
 
 #: How often the GUI thread looks at the collector's counts while collection is its job (ms).
 INTERVAL_MS = 100
@@ -47,10 +53,18 @@ class _GuiCollector(QObject):
         self.timer.timeout.connect(self.collect)
         self.long_lived: int | None = None   # objects in the oldest generation after the last full collection
         self.pending = 0                     # objects moved into it since (survivors of this timer's collections)
+        self.threads: list = []              # hold_thread's (thread, quiet), released once ended
+        self.quiet = 0                       # holders that want no collection at all meanwhile (hold_thread)
 
     @Slot()
     def collect(self):
         """What the automatic collector would do now, here in the GUI thread."""
+        for held in [h for h in self.threads if not h[0].is_alive()]:
+            self.threads.remove(held)
+            self.quiet -= held[1]
+            release()
+        if self.quiet:   # a hold_thread(quiet=True) thread runs: no collection anywhere
+            return
         thresholds, counts = gc.get_threshold(), gc.get_count()
         if thresholds[0] <= 0 or counts[0] <= thresholds[0]:
             return
@@ -103,6 +117,18 @@ def release() -> None:
         if c.paused_it:
             gc.enable()
         c.paused_it = False
+
+
+def hold_thread(thread, quiet: bool = False) -> None:
+    """Start ``thread`` (a ``threading.Thread``, not yet started; call in the GUI thread) under a hold: the
+    hold ends at the first tick of the GUI thread's timer after the thread has ended. ``quiet``: no
+    collection at all until then, not even in the GUI thread (a thread that makes many objects that live
+    as long as the app and freezes them at its end: the start-up's import of torch)."""
+    hold()
+    c = _collector
+    c.quiet += bool(quiet)
+    c.threads.append((thread, bool(quiet)))
+    thread.start()
 
 
 def holding() -> int:

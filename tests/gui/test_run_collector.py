@@ -107,3 +107,38 @@ def test_the_gui_threads_collector_runs_a_full_collection_only_when_cpython_woul
         assert c.pending == 0 and abs(c.long_lived - len(gc.get_objects(2))) < 1000   # counted again after it
     finally:
         gc.callbacks.remove(record)
+
+
+def test_the_model_listing_thread_leaves_the_collector_to_the_gui_thread(qtbot, make_window, monkeypatch):
+    """The start-up's listing thread (gui/checkpoints._scan) is held as any worker thread is: the collector
+    is paused from the GUI thread while it runs, and the thread never switches it back on itself: it used to,
+    at its end, under a run started meanwhile (which then ran with automatic collection on: a collection in
+    the run's thread), and that run's hold, taken while the listing had it off, never switched it back on."""
+    from dpm_studio.core.files import checkpoint
+
+    win = make_window()
+    scan, entered, go = checkpoint.scan_cards, threading.Event(), threading.Event()
+
+    def slow_scan(*a, **k):
+        entered.set()
+        assert go.wait(30)
+        return scan(*a, **k)
+
+    monkeypatch.setattr(checkpoint, "scan_cards", slow_scan)
+    enabled = gc.isenabled()
+    gc.enable()
+    try:
+        thread = win.checkpoints.refresh_in_background()
+        assert entered.wait(30)
+        assert not gc.isenabled() and collector.holding() == 1   # held by the GUI thread for the listing
+        collector.hold()                                          # a run starts while the models are listed
+        go.set()
+        thread.join(30)
+        qtbot.waitUntil(lambda: not win.checkpoints.listing and collector.holding() == 1, timeout=10_000)
+        assert not gc.isenabled()                                 # still off: the run's thread is running
+        collector.release()                                       # the run ends
+        assert gc.isenabled() and collector.holding() == 0
+        assert win.task_panel.cards()                             # the listing itself still arrived
+    finally:
+        gc.unfreeze()
+        (gc.enable if enabled else gc.disable)()
