@@ -227,5 +227,5 @@ def test_a_truncated_jpeg_says_its_data_ends_early(tmp_path):
     path.write_bytes(buf.getvalue()[: len(buf.getvalue()) // 2])
     with pytest.raises(imageio.ImageIOError) as e:
         imageio.load_image(path)
-    assert str(e.value) == ("cut.jpg cannot be read: it looks truncated or corrupt (its data ends before its last "
-                            "pixels: a download or copy that did not finish?)")
+    assert str(e.value) == ("cut.jpg cannot be read: its data stops before the picture is complete, as after a "
+                            "download or copy that did not finish; copy it again from where it came from")

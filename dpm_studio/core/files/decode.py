@@ -182,13 +182,13 @@ def _too_large(path: Path, pixels: int | None = None) -> ImageIOError:
                         "(it could be a decompression bomb): scale it down in an image editor first")
 
 
-def _why(e: Exception) -> str:
-    """Pillow's reason, said for a user: "image file is truncated (13 bytes not processed)" read as a
-    small loss where half a JPEG was missing."""
-    text = str(e)
-    if text.startswith("image file is truncated"):
-        return "its data ends before its last pixels: a download or copy that did not finish?"
-    return text
+class _Unreadable(ImageIOError):
+    """A file its decoder failed on; ``reason``: the decoder's own words, which :func:`load_image` puts
+    together with what the decoder said meanwhile (:mod:`.chatter`) into the one message."""
+
+    def __init__(self, path: Path, e: Exception):
+        self.name, self.reason = path.name, str(e)
+        super().__init__(f"{path.name} cannot be read: {chatter.refusal([self.reason])}")
 
 
 def _open(path: Path) -> Image.Image:
@@ -234,7 +234,7 @@ def _open(path: Path) -> Image.Image:
         if "chunk is too large" in str(e) or "Decompressed data too large" in str(e):
             raise ImageIOError(f"{path.name} holds a metadata block (an ICC profile or text chunk) larger "
                                f"than is safe to read ({e})") from None
-        raise ImageIOError(f"{path.name} cannot be read: it looks truncated or corrupt ({_why(e)})") from None
+        raise _Unreadable(path, e) from None
     if im.width == 0 or im.height == 0:
         raise ImageIOError(f"{path.name} has no pixels ({im.width}\u00d7{im.height})")
     return im
@@ -435,7 +435,7 @@ def _load_deep(path: Path) -> ImageData | str | None:
     except PermissionError:
         raise ImageIOError(f"{path.name}: permission denied") from None
     except Exception as e:  # noqa: BLE001 - zlib, struct, tifffile errors: all mean a broken file
-        raise ImageIOError(f"{path.name} cannot be read: it looks truncated or corrupt ({e})") from None
+        raise _Unreadable(path, e) from None
     if deep is None:
         return None
     if 0 in deep.pixels.shape[:2]:
@@ -466,11 +466,11 @@ def load_image(path) -> ImageData:
     try:
         with chatter.heard(heard, c_stderr=formats.is_tiff(path)):  # libtiff writes to fd 2 itself
             data = _load_image(path)
-    except ImageIOError as e:
-        m = re.search(r"\(decoder error -?\d+\)", str(e))
-        if m is None or not heard:
+    except _Unreadable as e:
+        if not heard:
             raise
-        raise ImageIOError(str(e).replace(m.group(0), f"({chatter.said(heard)})")) from None
+        # what the decoder said first ("Using code not yet in table") says more than how it ended ("decoder error -2")
+        raise ImageIOError(f"{e.name} cannot be read: {chatter.refusal(heard + [e.reason])}") from None
     said = chatter.note(path.name, heard)
     if said:
         data.notes.append(said)
