@@ -1,12 +1,14 @@
 """The time an Accept holds the GUI thread on a 12 MP photo with the plots dock open; prints a table.
 
-    QT_QPA_PLATFORM=offscreen python benchmarks/accept_time.py [--repeat 3] [--size 3000x4000]
+    QT_QPA_PLATFORM=offscreen python benchmarks/accept_time.py [--repeat 3] [--size 3000x4000] [--tree DIR]
 
 An Accept (``session.accept``, what Result > Accept calls) replaces the document's pixels; with the
 plots dock open the noise readout re-fits the noise curve (core/run/noise_level.fit_noise_level on
 a quarter-megapixel grid). Columns: the Accept call itself (everything it runs on the GUI thread
-before it returns, ms); until the new curve is fitted and drawn (events processed, ms); the fit
-alone (ms). One torch thread, as the tests; report the machine's load beside the numbers.
+before it returns, ms, and the CPU time of this process over it, which a loaded machine moves less); until
+the new curve is fitted and drawn (events processed, ms); the fit alone (ms). One torch thread, as the
+tests; report the machine's load beside the numbers. ``--tree``: the dpm_studio of another checkout (an
+older commit's worktree), run by this same script, to compare old and new code turn about.
 """
 
 from __future__ import annotations
@@ -29,7 +31,10 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--size", default="3000x4000")
+    ap.add_argument("--tree", default=None, help="import dpm_studio from this checkout instead")
     args = ap.parse_args()
+    if args.tree:
+        sys.path.insert(0, str(Path(args.tree).resolve()))
     h, w = (int(v) for v in args.size.split("x"))
 
     import numpy as np
@@ -59,9 +64,9 @@ def main():
     rows = []
     for i in range(args.repeat):
         res = np.clip(base + rng.normal(0, 0.02, base.shape).astype(np.float32), 0, 1)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         win.session.accept(res, {"task": "denoise"})
-        t1 = time.perf_counter()
+        t1, c1 = time.perf_counter(), time.process_time()
         timer = getattr(win.noise, "fit_timer", None)   # since appfix3 the fit waits for the event loop
         while timer is not None and timer.isActive():
             app.processEvents()
@@ -69,12 +74,14 @@ def main():
         t2 = time.perf_counter()
         f0 = time.perf_counter()
         fit_noise_level(win.session.doc.pixels[:, :, :3], max_pixels=256 * 256 * 4)
-        rows.append(((t1 - t0) * 1e3, (t2 - t0) * 1e3, (time.perf_counter() - f0) * 1e3))
-    print(f"{h}x{w} RGB, plots dock open, load {os.getloadavg()[0]:.1f}")
-    print(f"{'':8}{'Accept call ms':>16}{'until fitted ms':>17}{'fit alone ms':>14}")
+        rows.append(((t1 - t0) * 1e3, (c1 - c0) * 1e3, (t2 - t0) * 1e3, (time.perf_counter() - f0) * 1e3))
+    import dpm_studio
+    print(f"{h}x{w} RGB, plots dock open, load {os.getloadavg()[0]:.1f}, {Path(dpm_studio.__file__).parents[1]}")
+    widths = (16, 10, 17, 14)
+    print(f"{'':8}{'Accept call ms':>16}{'CPU ms':>10}{'until fitted ms':>17}{'fit alone ms':>14}")
     for i, r in enumerate(rows):
-        print(f"{i + 1:<8}{r[0]:>16.0f}{r[1]:>17.0f}{r[2]:>14.0f}")
-    print(f"{'median':<8}" + "".join(f"{statistics.median(c):>{n}.0f}" for c, n in zip(zip(*rows), (16, 17, 14))))
+        print(f"{i + 1:<8}" + "".join(f"{v:>{n}.0f}" for v, n in zip(r, widths)))
+    print(f"{'median':<8}" + "".join(f"{statistics.median(c):>{n}.0f}" for c, n in zip(zip(*rows), widths)))
     win.runner.shutdown(5000)
 
 

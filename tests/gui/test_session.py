@@ -225,3 +225,65 @@ def test_the_feather_is_the_sessions_and_the_feathered_mask_follows_every_change
     np.testing.assert_array_equal(s.effective_mask(), masks.feather(s.mask, 4.0))
     s.effective_mask()[...] = 0   # a copy: the session's mask is untouched
     assert s.mask.max() == 1
+
+
+def test_an_accept_rounds_in_place_and_hands_its_one_copy_to_the_undo(monkeypatch):
+    """An Accept of a 12 MP photo held the GUI thread ~1 s: the undo copied the whole image twice (before and
+    after) on top of the session's own copy, and the rounding to the file's steps made five full-size
+    temporaries (docs/speed.md, benchmarks/accept_time.py). Now the rounding writes into the document's
+    pixels (the file's values to the bit), the undo keeps the session's copy as it is and copies the after
+    only when it is undone; undo and redo give the same pixels as before."""
+    from dpm_studio.core.files.formats import from_unit, to_unit
+    from dpm_studio.gui.model import maskops
+
+    monkeypatch.setattr(maskops, "BOX_ROWS", 5)   # the box found across several bands of rows
+    rng = np.random.default_rng(3)
+    img = rng.integers(0, 256, (23, 17, 3)).astype(np.float32) / np.float32(255)
+    s = Session()
+    doc = s.open(img.copy(), name="p.png", dirty=False)
+    pixels = doc.pixels
+    res = np.clip(img + rng.normal(0, 0.05, img.shape).astype(np.float32), 0, 1)
+    s.accept(res, {"task": "denoise"})
+    held = to_unit(from_unit(res, 8))   # what its 8-bit file holds
+    assert doc.pixels is pixels   # rounded into the document's own array
+    np.testing.assert_array_equal(doc.pixels, held)
+    e = s.history._undo[-1]
+    assert e.box == (0, 0, 17, 23) and e.after is None and e.before.base is None   # no copy made for the undo
+    np.testing.assert_array_equal(e.before, img)
+    s.undo()
+    np.testing.assert_array_equal(doc.pixels, img)
+    s.redo()
+    np.testing.assert_array_equal(doc.pixels, held)
+    # a change within a box: that box is kept (copied out of the session's copy), the rest dropped
+    part = held.copy()
+    part[7:13, 2:5] = 0.25
+    s.accept(part, {"task": "inpaint"})
+    e = s.history._undo[-1]
+    assert e.box == (2, 7, 5, 13) and e.before.shape == (6, 3, 3)
+    s.undo()
+    np.testing.assert_array_equal(doc.pixels, held)
+    s.redo()
+    np.testing.assert_array_equal(doc.pixels, to_unit(from_unit(part, 8)))
+    s.undo()
+    s.undo()
+    np.testing.assert_array_equal(doc.pixels, img)
+
+
+@pytest.mark.parametrize("depth,scale,offset", [(8, 1.0, 0.0), (16, 1.0, 0.0), (32, 1.0, 0.0), (32, 2.0, -1.0)])
+def test_held_is_the_files_values_to_the_bit(depth, scale, offset):
+    """Source.held rounds in float32 a band at a time; the values are those of saving the file and reading
+    it back, NaN, infinities, values outside [0, 1] and exact half steps included."""
+    from dpm_studio.core.files.formats import from_unit, to_unit
+    from dpm_studio.core.run.jobs import Source
+
+    rng = np.random.default_rng(depth)
+    x = rng.normal(0.5, 0.6, (300, 41, 3)).astype(np.float32)
+    x.flat[::7] = (rng.integers(0, 65536, x.size)[::7] + 0.5) / 65535
+    x.flat[::11] = (rng.integers(0, 256, x.size)[::11] + 0.5) / 255
+    x.flat[::97], x.flat[::101], x.flat[::103] = np.nan, np.inf, -np.inf
+    src = Source(depth, scale, offset)
+    want = to_unit(from_unit(x, depth, scale, offset), scale, offset)
+    np.testing.assert_array_equal(src.held(x), want)
+    out = x.copy()
+    assert src.held(out, out=out) is out
+    np.testing.assert_array_equal(out, want)

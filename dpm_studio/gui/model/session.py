@@ -313,15 +313,14 @@ class Session:
         res = res[:, :, None] if res.ndim == 2 else res
         if self.doc is None or res.shape != self.doc.pixels.shape:
             raise ValueError("a result of another size opens as a new document")
-        res = self.doc.source.held(res)
         label = label or f"accept {run.get('task', 'result') if run else 'result'}"
-        before = self.doc.pixels.copy()
-        self.doc.pixels[...] = res
+        before = self.doc.pixels.copy()   # handed to the history (owned): the one full copy an Accept makes
+        self.doc.source.held(res, out=self.doc.pixels)   # rounded in place, in float32 (Source.held)
         again = run is not None and self.doc.runs and _same_run(self.doc.runs[-1], run)
         # a run that changed no pixel is still in the file's record (as the command line's is), and undone
         # as a step; the same run again (same seed) on its own result is nothing new
         if not self.history.record(before, self.doc.pixels, label, kind="image", run=run,
-                                   keep=run is not None and not again):
+                                   keep=run is not None and not again, owned=True):
             return True
         if run is not None:
             self.doc.runs.append(run)
