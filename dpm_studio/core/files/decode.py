@@ -288,7 +288,8 @@ def pil_to_image_data(im: Image.Image, path: Path | None = None) -> ImageData:
     n_frames = int(getattr(im, "n_frames", 1) or 1)
     if n_frames > 1:
         name = path.name if path is not None else "the image"
-        notes.append(f"{name} is an animation of {n_frames} frames: only the first frame is used")
+        notes.append(f"{name} has {n_frames} pages: only the first page is used" if im.format == "TIFF" else
+                     f"{name} is an animation of {n_frames} frames: only the first frame is used")
     icc = _usable_icc(im.info.get("icc_profile") or None, path, notes)
     try:
         if _exif_orientation(im) not in (None, 1):  # (else a copy of the picture: 36 MB at 12 MP)
@@ -302,11 +303,17 @@ def pil_to_image_data(im: Image.Image, path: Path | None = None) -> ImageData:
     if mode == "P" or mode == "PA":
         im = im.convert("RGBA" if ("transparency" in im.info or mode == "PA") else "RGB")
         mode = im.mode
+    key = im.info.get("transparency") if mode in ("L", "RGB", "I;16", "I;16B", "I") else None
+    if key is not None and mode in ("L", "RGB"):  # a PNG's tRNS colour: the pixels of that colour are transparent
+        im = im.convert("LA" if mode == "L" else "RGBA")  # (they came out opaque, the colour shown)
+        mode = im.mode
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
         a = np.asarray(im, dtype=np.float64)
         hi = 65535.0 if mode.startswith("I;16") or a.max(initial=0) > 255 else 255.0
         bit_depth = 16 if hi > 255 else 8
         pixels = (np.clip(a, 0, hi) / hi)[:, :, None]
+        if isinstance(key, int):  # a 16-bit grey PNG's tRNS value
+            alpha = (a != key).astype(np.float32)
     elif mode == "F":
         a = np.nan_to_num(np.asarray(im, dtype=np.float64), nan=0.0, posinf=65535.0, neginf=0.0)
         hi = 1.0 if a.max(initial=0) <= 1.0 else (255.0 if a.max() <= 255 else 65535.0)
