@@ -7,6 +7,8 @@ import math
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPainterPath, QPen, QPixmap, QPolygonF
 
+from .theme import is_dark
+
 SIZE = 64
 DISABLED_OPACITY = 0.3   # a disabled button's icon: this much of its normal ink
 _cache: dict[str, QIcon] = {}
@@ -103,8 +105,10 @@ def _draw(name: str, p: QPainter, fg: QColor):
             p.drawLine(QPointF(cx, cy), QPointF(cx, cy - sy * 12))
 
 
-def icon(name: str, dark: bool = False) -> QIcon:
-    """A painted icon by name (brush, eraser, rect, lasso, pan, invert, clear, undo, redo, run, stop, fit)."""
+def icon(name: str, dark: bool | None = None) -> QIcon:
+    """A painted icon by name (brush, eraser, rect, lasso, pan, invert, clear, undo, redo, run, stop, fit),
+    its lines light when ``dark`` (None: when the application's palette is dark, gui/theme.py)."""
+    dark = is_dark() if dark is None else bool(dark)
     key = f"{name}:{dark}"
     if key not in _cache:
         pm = QPixmap(SIZE, SIZE)

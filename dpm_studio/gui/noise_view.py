@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import QDoubleSpinBox
 
 from .panels import declared, declared_choice
+from .theme import ink
 from ..core.run.noise_law import NOISES
 from ..core.run.requests import DenoiseRequest
 from ..core.run.settings import default_of
@@ -182,7 +183,7 @@ class NoisePlot:
             self._add(pg.PlotDataItem(curves["x"], curve, pen=pg.mkPen(*col, width=1 if use_constant else 2.5)))
         if curves["constant"]:
             line = pg.InfiniteLine(pos=curves["constant"], angle=0,
-                                   pen=pg.mkPen(40, 40, 40, width=2.5 if use_constant else 1, style=Qt.DashLine))
+                                   pen=pg.mkPen(ink(0.85), width=2.5 if use_constant else 1, style=Qt.DashLine))
             self._add(line)
         self.plot.setYRange(0, top, padding=0)
         # short: the whole sentence as a title made the plot wider than its part of the dock

@@ -19,6 +19,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from .noise_view import NoisePlot
+from .theme import ink
 
 __all__ = ["PlotsDock", "schedule_curves", "PLOTS_MIN_WIDTH"]
 
@@ -103,7 +104,7 @@ class PlotsDock(QDockWidget):
         scroll.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.setWidget(scroll)
 
-        fg = pg.mkColor(90, 90, 90)
+        fg = ink(0.62)   # the axes' text: (90, 90, 90) under a light palette, light grey under a dark one
         self.sched = self.glw.addPlot(row=0, col=0)
         self.sched.setTitle("schedule (log scale)", size="9pt")   # a left-axis label overlapped its ticks
         self.sched.setLabel("bottom", "t")

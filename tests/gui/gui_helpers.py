@@ -39,6 +39,17 @@ def double_click(canvas, x, y):
     QTest.mouseDClick(vp, Qt.LeftButton, Qt.NoModifier, p)
 
 
+def pixmap_grey_alpha(pm):
+    """A QPixmap's grey level and opacity per pixel, floats in [0, 1] ((H, W) each)."""
+    from PySide6.QtGui import QImage
+
+    im = pm.toImage().convertToFormat(QImage.Format_RGBA8888)
+    a = np.frombuffer(im.constBits(), np.uint8)[: im.height() * im.bytesPerLine()]
+    a = a.reshape(im.height(), im.bytesPerLine())[:, : im.width() * 4].reshape(im.height(), im.width(), 4)
+    a = a.astype(np.float64) / 255
+    return a[..., :3] @ [0.299, 0.587, 0.114], a[..., 3]
+
+
 def gradient_image(h=32, w=32, channels=3, seed=0) -> np.ndarray:
     """A smooth test picture with some texture, float32 (H, W, C) in [0, 1], exactly 8-bit values."""
     rng = np.random.default_rng(seed)

@@ -8,20 +8,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import QSize
-from PySide6.QtGui import QColor, QIcon, QImage, QPalette
+from PySide6.QtGui import QColor, QIcon, QPalette
 from PySide6.QtWidgets import QApplication
 
-from gui_helpers import image_with_mask
+from gui_helpers import image_with_mask, pixmap_grey_alpha
 
 
 def _contrast(pm, bg: QColor) -> float:
     """How much the icon stands out from ``bg``: the alpha-weighted grey-level difference, summed."""
-    im = pm.toImage().convertToFormat(QImage.Format_RGBA8888)
-    a = np.frombuffer(im.constBits(), np.uint8)[: im.height() * im.bytesPerLine()]
-    a = a.reshape(im.height(), im.bytesPerLine())[:, : im.width() * 4].reshape(im.height(), im.width(), 4)
-    a = a.astype(np.float64) / 255
-    grey = a[..., :3] @ [0.299, 0.587, 0.114]
-    return float((a[..., 3] * np.abs(grey - QColor(bg).lightnessF())).sum())
+    grey, alpha = pixmap_grey_alpha(pm)
+    return float((alpha * np.abs(grey - QColor(bg).lightnessF())).sum())
 
 
 @pytest.fixture(params=["default", "dark"])

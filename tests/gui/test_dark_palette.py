@@ -1,0 +1,71 @@
+"""Under a dark desktop palette what the app paints itself must stand out from the window (helper look2,
+seen under Xvfb with a dark Fusion palette): the Eraser, Pan and Fit icons were drawn dark grey (60, 60,
+60) on a 53, 53, 53 window, the plots' axis text (90, 90, 90) faded into it, and the noise plot's bold
+dashed line, the law the next run uses, was drawn 40, 40, 40: invisible."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QSize
+from PySide6.QtGui import QColor, QIcon, QPalette
+from PySide6.QtWidgets import QApplication
+
+from dpm_studio.gui.noise_view import noise_curves
+from gui_helpers import pixmap_grey_alpha
+
+DARK = {QPalette.Window: (53, 53, 53), QPalette.WindowText: (220, 220, 220), QPalette.Base: (35, 35, 35),
+        QPalette.Text: (220, 220, 220), QPalette.Button: (53, 53, 53), QPalette.ButtonText: (220, 220, 220)}
+
+
+@pytest.fixture(params=["light", "dark"])
+def palette(request):
+    app = QApplication.instance()
+    old = app.palette()
+    if request.param == "dark":
+        pal = QPalette(old)
+        for group in (QPalette.Active, QPalette.Inactive):
+            for role, rgb in DARK.items():
+                pal.setColor(group, role, QColor(*rgb))
+        app.setPalette(pal)
+    yield request.param
+    app.setPalette(old)
+
+
+def _ink_contrast(pm, bg: QColor) -> float:
+    """How far the icon's ink is from ``bg`` in grey level (0-1), weighted by its opacity."""
+    grey, alpha = pixmap_grey_alpha(pm)
+    return float((alpha * np.abs(grey - bg.lightnessF())).sum() / max(alpha.sum(), 1e-9))
+
+
+def _distance(c: QColor, bg: QColor) -> float:
+    return abs(c.lightnessF() - bg.lightnessF())
+
+
+def test_line_icons_stand_out_from_the_window(make_window, palette):
+    win = make_window()
+    tb = win.tools_toolbar
+    for name in ("eraser", "pan", "fit"):
+        act = getattr(win, f"act_{name}")
+        bg = tb.widgetForAction(act).palette().color(QPalette.Window)
+        c = _ink_contrast(act.icon().pixmap(QSize(tb.iconSize()), QIcon.Normal), bg)
+        assert c > 0.5, (name, palette, round(c, 3))
+
+
+def test_plot_axes_and_the_noise_line_stand_out(make_window, palette):
+    win = make_window()
+    bg = win.plots.palette().color(QPalette.Window)
+    for p in (win.plots.sched, win.plots.trace, win.plots.noise.plot):
+        for ax in ("left", "bottom"):
+            c = p.getAxis(ax).textPen().color()
+            assert _distance(c, bg) > 0.3, (palette, ax, c.getRgb())
+    x = np.linspace(0, 1, 5)
+
+    class Fit:   # a flat fit: Curve runs one constant std, drawn as the bold dashed line
+        kind, channels, a, b = "constant", None, 0.0, (5 / 255) ** 2
+        levels, stds, counts = x, np.full(5, 5 / 255), np.ones(5)
+
+    win.plots.noise.show(noise_curves(Fit(), 5 / 255), "auto")
+    lines = [it for it in win.plots.noise._items if type(it).__name__ == "InfiniteLine"]
+    assert len(lines) == 1
+    assert _distance(lines[0].pen.color(), bg) > 0.5, (palette, lines[0].pen.color().getRgb())
