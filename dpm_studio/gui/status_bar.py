@@ -4,11 +4,18 @@ readout, the image's size, the zoom) ends in an ellipsis, with the whole text in
 QStatusBar cuts such a message mid-word with no sign that more was said: a denoise's "Note: estimated
 noise: poisson-gaussian, var = 0.00985 x + 0.00036 (std 4.8 at black, 2" (seen under Xvfb, a 1312 px
 window). ``currentMessage`` stays the whole text, as shown to the user on hover.
+
+The message is elided again whenever its room changes (the window resized, the pixel readout shown or
+grown), for the time it has left: elided once when shown, a message shown in a wide window was cut
+mid-word after the window was narrowed ("Save it with File › Save As (", seen under Xvfb at 890 px),
+and one shorter than a narrow window stayed elided after it was widened.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+import time
+
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QStatusBar
 
 __all__ = ["StatusBar"]
@@ -22,10 +29,13 @@ class StatusBar(QStatusBar):
     def __init__(self, parent=None):
         super().__init__(parent)
         self._full = ""
+        self._until = None   # when the message on show times out (time.monotonic()), None: never
+        self._shown = ""     # the message as elided and shown (Qt's own messages, a menu's tips, are not ours)
         self._permanent = []
 
     def addPermanentWidget(self, widget, stretch: int = 0):
         self._permanent.append(widget)
+        widget.installEventFilter(self)   # a label shown, hidden or resized changes the message's room
         super().addPermanentWidget(widget, stretch)
 
     def room(self) -> int:
@@ -37,10 +47,32 @@ class StatusBar(QStatusBar):
 
     def showMessage(self, text: str, timeout: int = 0):
         self._full = text or ""
+        self._until = time.monotonic() + timeout / 1000 if timeout > 0 else None
+        self._show(timeout)
+
+    def _show(self, timeout: int):
         room = self.room()
         shown = self.fontMetrics().elidedText(self._full, Qt.ElideRight, room) if room > 0 else self._full
         self.setToolTip(self._full if shown != self._full else "")
+        self._shown = shown
         super().showMessage(shown, timeout)
+
+    def _refit(self):
+        """The room changed: elide the message on show anew, for the time it has left."""
+        if not self._full or super().currentMessage() != self._shown:
+            return   # none, timed out, or one Qt showed itself (a menu item's status tip)
+        left = 0 if self._until is None else int(round((self._until - time.monotonic()) * 1000))
+        if self._until is None or left > 0:
+            self._show(left)
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        self._refit()
+
+    def eventFilter(self, obj, event):
+        if event.type() in (QEvent.Resize, QEvent.Show, QEvent.Hide):
+            self._refit()
+        return False
 
     def clearMessage(self):
         self._full = ""

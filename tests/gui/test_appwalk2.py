@@ -221,3 +221,28 @@ def test_every_answer_to_the_unsaved_question_has_a_key(qtbot):
         QTest.keyClick(box.windowHandle(), key, Qt.AltModifier)   # as the window system delivers it
         qtbot.waitUntil(lambda: box.clickedButton() is not None, timeout=2000)   # a mnemonic animates a click
         assert answers.get(box.clickedButton()) == want, (image, mask, want)
+
+
+def test_a_status_message_is_elided_anew_when_the_window_is_resized(qtbot, win):
+    """Elided once when shown, a message shown in a wide window was cut mid-word when the window was
+    narrowed ("Result accepted (Ctrl+Z undoes it). Save it with File > Save As (", under Xvfb at 890 px),
+    and stayed elided when the window was widened again (helper look2)."""
+    from PySide6.QtWidgets import QStatusBar
+
+    from gui_helpers import gradient_image
+
+    win.files.set_image(gradient_image(32, 32))
+    sb = win.statusBar()
+    text = "Result accepted (Ctrl+Z undoes it). Save it with File \u203a Save As (Ctrl+Shift+S). " + "word " * 12
+    win.resize(1500, 760)
+    qtbot.waitUntil(lambda: sb.width() > 1300)
+    sb.showMessage(text, 60000)
+    assert QStatusBar.currentMessage(sb) == text
+    win.resize(900, 760)
+    qtbot.waitUntil(lambda: sb.width() < 1000)
+    shown = QStatusBar.currentMessage(sb)
+    assert shown.endswith("\u2026") and sb.fontMetrics().horizontalAdvance(shown) <= sb.room(), shown
+    assert sb.currentMessage() == text and sb.toolTip() == text
+    win.resize(1500, 760)
+    qtbot.waitUntil(lambda: sb.width() > 1300)
+    assert QStatusBar.currentMessage(sb) == text and sb.toolTip() == ""
