@@ -65,6 +65,7 @@ class MainWindow(QMainWindow):
 
         self.session = Session()                # the document, the mask, the history, the last run
         self.show_x0 = False                    # frames show the model's x_0 estimate
+        self._mask_hidden_for_result = False    # Accept hid the mask overlay (hide_mask_for_result)
         self._build_widgets(list_models)
         self.runner = TaskRunner(self)
         self.runs = RunController(self)
@@ -207,6 +208,7 @@ class MainWindow(QMainWindow):
 
     def _on_document(self, event):
         """Another document is open: say what it is (the canvas shows it, the noise readout measures it)."""
+        self._show_mask_again()
         doc = event.document
         self.task_panel.pages["sample"].set_image_size(doc.shape[:2] if doc is not None else None)
         if doc is not None:
@@ -221,11 +223,13 @@ class MainWindow(QMainWindow):
         if msg.startswith("Result accepted") or msg.startswith("Accepted the result"):
             self.statusBar().clearMessage()   # it no longer holds after Ctrl+Z
         if getattr(event, "edit", None) is not None:   # an undo or redo: say which step (a denoise may not show)
+            self._show_mask_again()
             self.statusBar().showMessage(step_message(self.session, event.edit), 8000)
         self.update_title()
         self.update_actions()
 
     def _on_mask(self, event):
+        self._show_mask_again()   # a stroke begun, or an edit undone: the mask is what the user works on
         if event.live:
             return
         self._show_coverage()
@@ -243,8 +247,24 @@ class MainWindow(QMainWindow):
         with QSignalBlocker(self.act_plots):
             self.act_plots.setChecked(not self.plots.isHidden())
 
+    def hide_mask_for_result(self) -> bool:
+        """An accepted result lies under the mask that made it (an inpainting's fill, a region's denoise):
+        the overlay covered the very pixels just accepted, so it is hidden (the Show box and the View menu
+        say so) until the mask is edited, an undo or redo, another image, or the user shows it (M)."""
+        m = self.session.mask
+        if not self.act_overlay.isChecked() or m is None or not (m > 0).any():
+            return False
+        self.set_overlay_pref(False)
+        self._mask_hidden_for_result = True
+        return True
+
+    def _show_mask_again(self):
+        if self._mask_hidden_for_result:
+            self.set_overlay_pref(True)
+
     def set_overlay_pref(self, on: bool):
         """The mask overlay shown or not (View > Show Mask Overlay and the mask panel's box agree)."""
+        self._mask_hidden_for_result = False
         for w in (self.act_overlay, self.mask_panel.show_overlay):
             with QSignalBlocker(w):
                 w.setChecked(bool(on))

@@ -346,8 +346,9 @@ class RunController(QObject):
             self._status("The sample is open as a new image, sample.png. Save it with File \u203a Save As "
                          "(Ctrl+Shift+S).", 6000)
         else:
-            self._status("Result accepted (Ctrl+Z undoes it). Save it with File \u203a Save As (Ctrl+Shift+S).",
-                         6000)
+            hidden = " The mask is hidden to show it (M shows it)." if w.hide_mask_for_result() else ""
+            self._status("Result accepted (Ctrl+Z undoes it). Save it with File \u203a Save As (Ctrl+Shift+S)."
+                         + hidden, 6000)
         w.update_title()
         w.update_actions()
         return bool(how)

@@ -276,3 +276,38 @@ def test_another_task_page_does_not_show_the_last_runs_progress_as_its_own(qtbot
     assert tp.progress.format().startswith("done"), "its own page still tells the last run"
     tp.set_task("denoise")
     assert tp.progress.format() == "idle", tp.progress.format()
+
+
+def test_an_accepted_fill_is_not_hidden_under_the_mask(qtbot, win):
+    """After Accept the mask overlay came back over the fill just accepted: the user saw the pink mask where
+    the ladybird had been, not the result (under Xvfb, helper look2). The overlay stays hidden, and says so,
+    until the mask is edited, the accept undone, or M pressed."""
+    import numpy as np
+
+    from gui_helpers import drag, gradient_image
+
+    win.files.set_image(gradient_image())
+    mask = np.zeros((32, 32), np.float32)
+    mask[8:16, 8:16] = 1
+    win.canvas.set_mask(mask)
+    win.task_panel.steps.setValue(3)
+    assert win.canvas.overlay_visible()
+    with qtbot.waitSignal(win.runner.finished, timeout=60_000):
+        assert win.runs.run()
+    assert win.runs.accept_result()
+    assert not win.canvas.overlay_visible()
+    assert not win.act_overlay.isChecked() and not win.mask_panel.show_overlay.isChecked()
+    assert "mask is hidden" in win.statusBar().currentMessage()
+    assert (win.session.mask > 0).sum() == 64   # kept, for another run
+    assert win.canvas.undo()                    # the accept undone: the mask is what the user works on again
+    assert win.canvas.overlay_visible() and win.act_overlay.isChecked()
+    assert win.canvas.redo()
+    win.set_overlay_pref(False)                 # the user's own choice stays until they change it
+    drag(win.canvas, [(20, 20), (24, 24)])
+    assert not win.canvas.overlay_visible()
+    win.set_overlay_pref(True)
+    with qtbot.waitSignal(win.runner.finished, timeout=60_000):
+        assert win.runs.run()
+    assert win.runs.accept_result() and not win.canvas.overlay_visible()
+    drag(win.canvas, [(2, 2), (6, 6)])          # a new stroke shows the mask again
+    assert win.canvas.overlay_visible() and win.mask_panel.show_overlay.isChecked()
