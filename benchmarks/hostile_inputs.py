@@ -1,7 +1,9 @@
 """Hostile inputs, many at a time: an attack table over the decoder, the command line, the API, replay
 records and checkpoints, each attempt classified by what the house rule asks (docs/hostile-inputs.md).
 
-    python benchmarks/hostile_inputs.py [--quick] [--only images,options,api,replay,checkpoints,outputs]
+    python benchmarks/hostile_inputs.py [--quick] [--only images,options,names,api,replay,checkpoints,kinds,kinds-api,app,places]
+
+(kinds, kinds-api, app, places: round seven's kinds of file and output places, benchmarks/hostile_kinds.py.)
 
 Everything happens in a temporary folder of its own (HOME too; FIFOs and links only there), with a
 tiny untrained checkpoint, torch on one thread. Each attempt is one of
@@ -203,8 +205,11 @@ def run_cli(argv, timeout=180):
     return rc, errors, text
 
 
-def judge_cli(t: Table, group: str, label: str, argv, out: Path | None, watch: list[Path] = (), batch: bool = False):
-    """One command line run judged; ``batch``: exit 1 (some images failed) and a line per failed image are its own."""
+def judge_cli(t: Table, group: str, label: str, argv, out: Path | None, watch: list[Path] = (), batch: bool = False,
+              expect: str | None = None, check=None, keep_out: bool = False):
+    """One command line run judged; ``batch``: exit 1 (some images failed) and a line per failed image are its own.
+    ``expect``: "ok" or "refused", the only right outcome; ``check(out)``: what is wrong with a result, or "";
+    ``keep_out``: ``out`` is the user's (a link to the input, a file to replace): never removed here."""
     before = {p: p.read_bytes() for p in watch}
     rc, errors, text = run_cli(argv + (["-o", str(out)] if out is not None else []))
     if batch:
@@ -219,10 +224,14 @@ def judge_cli(t: Table, group: str, label: str, argv, out: Path | None, watch: l
         why = "an escape character on stderr"
     elif any(p.read_bytes() != b for p, b in before.items()):
         why = "an input changed"
-    elif out is not None and rc == 2 and out.exists():
+    elif out is not None and rc == 2 and out.exists() and not keep_out:
         why = "refused, yet an output was left"
+    elif expect is not None and ("ok" if rc == 0 else "refused") != expect:
+        why = f"{'ok' if rc == 0 else 'refused'}, where {expect} was right: {(errors or [''])[-1]}"
+    elif check is not None and rc == 0 and out is not None:
+        why = check(out)
     t.add(group, "BAD" if why else ("ok" if rc == 0 else "refused"), label, why)
-    if out is not None and out.exists() and out.is_file():
+    if out is not None and out.exists() and out.is_file() and not out.is_symlink() and not keep_out:
         out.unlink()
 
 
@@ -455,7 +464,7 @@ def attack_checkpoints(t: Table, work: Path, quick: bool):
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--only", default="images,options,names,api,replay,checkpoints")
+    ap.add_argument("--only", default="images,options,names,api,replay,checkpoints,kinds,kinds-api,app,places")
     args = ap.parse_args()
     groups = args.only.split(",")
     import torch
@@ -475,7 +484,14 @@ def main() -> int:
         save_tiny(work / "ckpt")
         save_tiny(work / "checkpoints" / "src")
         os.environ["DPM_STUDIO_CHECKPOINTS"] = str(work / "ckpt")
+        import hostile_kinds as K
+
+        H = sys.modules[__name__]
         steps = {"images": lambda: attack_images(t, work / "images", args.quick),
+                 "kinds": lambda: K.attack_cli(t, work / "kinds-cli", H, args.quick),
+                 "kinds-api": lambda: K.attack_api(t, work / "kinds-api", H, args.quick),
+                 "app": lambda: K.attack_app(t, work / "kinds-app", H, args.quick),
+                 "places": lambda: K.attack_places(t, work / "places", H, args.quick),
                  "options": lambda: attack_options(t, work / "options", args.quick),
                  "names": lambda: attack_names(t, work / "names"),
                  "api": lambda: attack_api(t, args.quick),

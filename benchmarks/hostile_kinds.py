@@ -11,7 +11,10 @@ image is done within a time limit.
 from __future__ import annotations
 
 import io
+import os
 import struct
+import sys
+import time
 import zlib
 
 import numpy as np
@@ -110,6 +113,7 @@ def kinds() -> dict[str, bytes]:
     out = {
         "bomb-png.png": bomb_png(100_000, 100_000),
         "bomb-png-warning.png": bomb_png(11_000, 11_000),    # between Pillow's limit and twice it: a warning there
+        "bomb-png-under.png": bomb_png(9_000, 9_000),        # under the limit: its few rows, then it ends
         "bomb-jpeg.jpg": bomb_jpeg(65_000, 65_000),
         "bomb-gif.gif": bomb_gif(65_535, 65_535),
         "bomb-tiff.tif": bomb_tiff(60_000, 60_000),
@@ -122,11 +126,11 @@ def kinds() -> dict[str, bytes]:
         "rgb16.tif": _tiff(a.astype(np.uint16) * 257, photometric="rgb"),
         "float.tif": _tiff(a.astype(np.float32) / 255, photometric="rgb"),
         "float-grey.tif": _tiff(a[..., 0].astype(np.float32) / 255),
-        "palette-trns.png": _save(im.convert("P"), "PNG", transparency=0),
+        "palette-trns.png": _save(im.convert("P"), "PNG", transparency=im.convert("P").getpixel((0, 0))),
         "grey-trns.png": _save(grey, "PNG", transparency=int(a[0, 0, 0])),
         "rgb-trns.png": _save(im, "PNG", transparency=tuple(int(v) for v in a[0, 0])),
-        "palette-alpha.png": _save(Image.fromarray(np.dstack([a, a[..., :1]])).convert("PA") if False else
-                                   im.convert("P", palette=Image.ADAPTIVE), "PNG"),
+        "palette.png": _save(im.convert("P", palette=Image.ADAPTIVE), "PNG"),
+        "grey16-trns.png": _save(Image.fromarray(a[..., 0].astype(np.uint16) * 257), "PNG", transparency=int(a[0, 0, 0]) * 257),
         "oriented6.jpg": oriented_jpeg(6),
         "oriented8.jpg": oriented_jpeg(8),
         "icc.jpg": _save(im, "JPEG", icc_profile=srgb_icc()),
@@ -146,4 +150,244 @@ def kinds() -> dict[str, bytes]:
 
 
 #: Kinds whose reading says which frame or page it used, and the words that say it.
-FRAME_NOTES = {"anim.gif": "first frame", "apng.png": "first frame", "pages.tif": "first", "pages-lzw.tif": "first"}
+FRAME_NOTES = {"anim.gif": "only the first frame is used", "apng.png": "only the first frame is used",
+               "pages.tif": "only the first is used", "pages-lzw.tif": "only the first page is used"}
+#: Kinds with a transparent part (pixel (0, 0) is transparent in each), kept into a PNG result.
+TRANSPARENT = ("palette-trns.png", "grey-trns.png", "rgb-trns.png", "grey16-trns.png")
+#: Kinds with an ICC profile, carried into the result.
+PROFILED = ("icc.jpg", "icc.png")
+#: Kinds turned by their EXIF orientation: 24 x 33 stored, 33 x 24 (rows x columns) upright.
+TURNED = ("oriented6.jpg", "oriented8.jpg")
+
+
+def expected(name: str) -> str:
+    """ "refused" (a bomb, an empty file) or "ok" for each kind."""
+    return "refused" if name.startswith(("bomb", "empty", "dir")) else "ok"
+
+
+def check_read(name: str, data) -> str:
+    """What is wrong with ``data`` (an ImageData read from kind ``name``) for its kind, or ""."""
+    if name in TURNED and (data.height, data.width) != (33, 24):
+        return f"not upright: {data.width} x {data.height}"
+    if name in FRAME_NOTES and not any(FRAME_NOTES[name] in n for n in data.notes):
+        return f"no note of the frame used: {data.notes}"
+    if name in TRANSPARENT and (data.alpha is None or data.alpha[0, 0] != 0):
+        return "its transparency lost"
+    if name in PROFILED and not data.icc_profile:
+        return "its colour profile lost"
+    return ""
+
+
+def check_result(name: str, out) -> str:
+    """What is wrong with the result file ``out`` made from kind ``name``, or "" (read back with the app's reader)."""
+    from dpm_studio import imageio
+
+    back = imageio.load_image(out)
+    if name in TURNED:
+        if (back.height, back.width) != (33, 24):
+            return f"the result is not upright: {back.width} x {back.height}"
+        with Image.open(out) as im:
+            if im.getexif().get(0x0112) not in (None, 1):
+                return "the result still says to turn it"
+    if name in TRANSPARENT and (back.alpha is None or back.alpha[0, 0] != 0):
+        return "the result lost the transparency"
+    if name in PROFILED and not back.icc_profile:
+        return "the result lost the colour profile"
+    return ""
+
+
+def thin(h: int, w: int) -> bytes:
+    return _save(Image.fromarray(np.random.default_rng(1).integers(0, 256, (h, w, 3), dtype=np.uint8)), "PNG")
+
+
+# -- the attacks (called by hostile_inputs.main with that module as H) -----------------------------------
+def _out_for(work, name: str):
+    return work / ("out.tif" if name.endswith(".tif") else "out.png")
+
+
+def attack_cli(t, work, H, quick: bool):
+    """Each kind denoised on the command line: refused in one line or a result right for its kind; thin
+    images (1 x 100,000, 100,000 x 1) in the full run, timed."""
+    work.mkdir()
+    files = kinds()
+    if not quick:
+        files.update({"thin-1x100000.png": thin(1, 100_000), "thin-100000x1.png": thin(100_000, 1)})
+    for name, data in files.items():
+        p = work / name
+        p.write_bytes(data)
+        out = _out_for(work, name)
+        t0 = time.perf_counter()
+        H.judge_cli(t, "kinds (cli)", name, ["denoise", str(p), "--checkpoint", "tiny-rgb", "--sigma", "10"], out, [p],
+                    expect=expected(name), check=lambda o, n=name: check_result(n, o))
+        if name.startswith("thin"):
+            print(f"  {name}: {time.perf_counter() - t0:.1f} s on the command line", file=sys.stderr)
+
+
+def attack_api(t, work, H, quick: bool):
+    """Each kind read by the API's reader (dpm_studio.imageio.load_image) and denoised by api.denoise."""
+    from dpm_studio import api, imageio
+
+    work.mkdir()
+    for name, data in kinds().items():
+        p = work / name
+        p.write_bytes(data)
+        why = []
+
+        def run(name=name, p=p, why=why):
+            d = imageio.load_image(p)
+            why.append(check_read(name, d))
+            return api.denoise(d.pixels, 10 / 255, checkpoint="tiny-rgb")
+
+        outcome, reason = H.judged(run, (imageio.ImageIOError,), 60)
+        if outcome != "BAD" and outcome != expected(name):
+            outcome, reason = "BAD", f"{outcome}, where {expected(name)} was right"
+        elif outcome == "ok" and why and why[0]:
+            outcome, reason = "BAD", why[0]
+        t.add("kinds (api)", outcome, name, reason)
+    if not quick:
+        for shape in ((1, 100_000, 3), (100_000, 1, 3)):
+            a = np.random.default_rng(2).integers(0, 256, shape, dtype=np.uint8)
+            t0 = time.perf_counter()
+            outcome, reason = H.judged(lambda a=a: api.denoise(a, 10, checkpoint="tiny-rgb"), (ValueError,), 120)
+            t.add("kinds (api)", outcome, f"an array of {shape}", reason)
+            print(f"  api.denoise {shape}: {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+
+
+class _Dialogs:
+    """The app's dialogs, answered and recorded (no window is ever shown modal)."""
+
+    def __init__(self):
+        self.errors: list[tuple[str, str]] = []
+        self.save_path = None
+
+    def error(self, title, text):
+        self.errors.append((title, text))
+
+    def confirm(self, *_):
+        return True
+
+    def ask_unsaved(self, *_a, **_k):
+        return "discard"
+
+    def quality(self, fmt, default):
+        return default
+
+    def save_image(self, *_):
+        return self.save_path
+
+    def open_image(self, *_):
+        return None
+
+    def open_file(self, *_):
+        return None
+
+    def save_file(self, *_):
+        return None
+
+    def folder(self, *_):
+        return None
+
+
+def attack_app(t, work, H, quick: bool):
+    """Each kind (and a folder named like an image, names with a newline or a right-to-left override) through
+    the app's File > Open (FilesController.open_image, QT_QPA_PLATFORM=offscreen): one error dialog of one
+    line, or the picture shown right for its kind with its notes in the status bar; an EXIF-turned photo
+    exported upright. Nothing on stderr either way."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from dpm_studio.gui.main_window import MainWindow
+
+    work.mkdir()
+    app = QApplication.instance() or QApplication([])
+    win = MainWindow(settings=QSettings(str(work / "app.ini"), QSettings.IniFormat))
+    dialogs = win.dialogs = _Dialogs()
+    files = kinds()
+    files["a\nb.png"] = files["icc.png"]
+    files["r\u202egnp.png"] = files["icc.png"]
+    (work / "dir.png").mkdir()
+    for name in [*files, "dir.png"]:
+        p = work / name
+        if name in files:
+            p.write_bytes(files[name])
+        dialogs.errors.clear()
+        with H.fd2_captured() as err:
+            outcome, why = H.judged(lambda p=p: win.files.open_image(p), (), 60)
+            app.processEvents()
+        opened = outcome == "ok" and not dialogs.errors
+        if outcome == "ok":
+            outcome = "ok" if opened else "refused"
+            if len(dialogs.errors) > 1 or any("\n" in text or "unexpected" in text for _, text in dialogs.errors):
+                outcome, why = "BAD", f"dialogs: {dialogs.errors}"
+        kind = name if name in files and not name.startswith(("a\n", "r\u202e")) else "icc.png"
+        if outcome not in ("BAD", expected(name if name == "dir.png" else kind)):
+            outcome, why = "BAD", f"{outcome}, where {expected(kind)} was right: {dialogs.errors}"
+        elif outcome == "ok":
+            shown = win.canvas.image()
+            status = win.statusBar().currentMessage()
+            if kind in TURNED and shown.shape[:2] != (33, 24):
+                outcome, why = "BAD", f"shown {shown.shape[1]} x {shown.shape[0]}, not upright"
+            elif kind in FRAME_NOTES and FRAME_NOTES[kind] not in status:
+                outcome, why = "BAD", f"the status bar does not say which frame: {status!r}"
+            elif kind in TURNED:
+                dialogs.save_path = str(work / "export.png")
+                if not win.files.save_image(work / "export.png"):
+                    outcome, why = "BAD", f"not exported: {dialogs.errors}"
+                else:
+                    why = check_result(kind, work / "export.png")
+                    outcome = "BAD" if why else outcome
+        if outcome != "BAD" and err[0].strip():
+            outcome, why = "BAD", f"on fd 2: {err[0].strip().splitlines()[0]}"
+        t.add("kinds (app)", outcome, repr(name), why)
+    win.runner.shutdown(5000)
+    win.close()
+
+
+def attack_places(t, work, H, quick: bool):
+    """Output places: a full folder and a read-only one (a 12 KB tmpfs mounted in the temporary folder, then
+    remounted read-only: needs root, else skipped with a line), with and without a file to replace; the
+    input under another name (a hard link, a symbolic link); good images named with a newline, a
+    right-to-left override, Hebrew, a leading space or dash. Nothing the user has may change or be left
+    half-written."""
+    import subprocess
+
+    work.mkdir()
+    good = work / "in.png"
+    good.write_bytes(_save(Image.fromarray(rgb(64, 64)), "PNG"))
+    D = ["denoise", "--checkpoint", "tiny-rgb", "--sigma", "10"]
+    os.link(good, work / "hard.png")
+    os.symlink("in.png", work / "sym.png")
+    for o in ("hard.png", "sym.png"):
+        H.judge_cli(t, "places", f"-o {o} (the input)", D[:1] + [str(good)] + D[1:], work / o, [good], keep_out=True)
+    H.judge_cli(t, "places", "-o hard.png --overwrite", D[:1] + [str(good)] + D[1:] + ["--overwrite"], work / "hard.png",
+                [good], keep_out=True)  # a new file in the link's place: in.png unchanged
+    for name in ("a\nb.png", "r\u202egnp.png", "\u05d0\u05d1.png", " lead.png", "-dash.png"):
+        p = work / name
+        p.write_bytes(good.read_bytes())
+        H.judge_cli(t, "places", f"an image named {name!r}", D[:1] + [str(p)] + D[1:], work / ("o-" + name), [p])
+    mnt = work / "small"
+    mnt.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=12k", "tmpfs", str(mnt)], capture_output=True).returncode:
+        print("  places: no tmpfs could be mounted (not root?): full and read-only folders skipped", file=sys.stderr)
+        return
+    try:
+        keep = mnt / "keep.png"
+        keep.write_bytes(good.read_bytes()[:4000])
+        big = work / "big.png"
+        big.write_bytes(_save(Image.fromarray(rgb(128, 128)), "PNG"))
+        for ro in (False, True):
+            if ro:
+                subprocess.run(["mount", "-o", "remount,ro", str(mnt)], check=True)
+            where = "read-only" if ro else "full"
+            H.judge_cli(t, "places", f"-o a new file in a {where} folder", D[:1] + [str(big)] + D[1:], mnt / "out.png",
+                        [big, keep], expect="refused")
+            H.judge_cli(t, "places", f"-o an existing file in a {where} folder --overwrite",
+                        D[:1] + [str(big)] + D[1:] + ["--overwrite"], keep, [big, keep], expect="refused", keep_out=True)
+            H.judge_cli(t, "places", f"a batch into a {where} folder", D[:1] + [str(big), str(good)] + D[1:],
+                        mnt / "outdir", [big, good, keep], batch=True, expect="refused")
+            left = sorted(p.name for p in mnt.iterdir())
+            t.add("places", "ok" if left == ["keep.png"] else "BAD", f"what is left in the {where} folder",
+                  "" if left == ["keep.png"] else f"left: {left}")
+    finally:
+        subprocess.run(["umount", str(mnt)])

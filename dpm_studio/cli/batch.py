@@ -343,8 +343,6 @@ _DISK_GONE = {errno.ENOSPC, errno.EROFS, getattr(errno, "EDQUOT", errno.ENOSPC)}
 def run(args, task: str) -> int:
     """Run ``task`` ("inpaint" or "denoise") over every input; returns the exit status."""
     from . import common, restore
-    from ..core.files.checkpoint import CheckpointError
-    from ..imageio import ImageIOError, check_savable
 
     command = {"inpaint": restore.cmd_inpaint, "denoise": restore.cmd_denoise}[task]
     req = {"inpaint": restore._inpaint_request, "denoise": restore._denoise_request}[task](args)  # bad options: exit 2 now
@@ -365,11 +363,38 @@ def run(args, task: str) -> int:
     if len(files) < len(found):
         done_to = {"inpaint": "inpainted", "denoise": "denoised"}[task]
         _note(f"note: {Path(args.mask).name} is the mask: it is not itself {done_to}")
+    made = _missing_folders(out)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         why = "a symbolic link to a missing folder" if out.is_symlink() else e.strerror or e  # said "File exists"
         raise common.UserError(f"cannot create the output folder {out}: {why}") from None
+    try:
+        return _run(args, task, command, files, out, left_out)
+    finally:  # a batch that wrote nothing (a full disk, every image refused) leaves no empty folder of its own
+        for folder in made:
+            try:
+                folder.rmdir()
+            except OSError:  # not empty (something was written), or gone: left as it is
+                break
+
+
+def _missing_folders(out: Path) -> list[Path]:
+    """The folders of ``out``'s path that do not exist yet, deepest first (those the batch makes)."""
+    missing = []
+    for folder in (out, *out.parents):
+        if os.path.lexists(folder):
+            break
+        missing.append(folder)
+    return missing
+
+
+def _run(args, task, command, files, out: Path, left_out) -> int:
+    """The batch once its output folder ``out`` exists: each image of ``files`` through ``command``."""
+    from . import common, restore
+    from ..core.files.checkpoint import CheckpointError
+    from ..imageio import ImageIOError, check_savable
+
     try:  # a read-only or forbidden folder: one line now, not one failure per image
         check_savable(out / "probe.png", None)
     except ImageIOError as e:

@@ -49,3 +49,23 @@ def test_a_multi_page_tiff_read_by_pillow_says_pages_not_frames(tmp_path, tiny, 
     capfd.readouterr()
     assert main(["denoise", str(src), "--checkpoint", tiny, "--sigma", "10", "-o", str(tmp_path / "o.png")]) == 0
     assert "dpm-studio: note: scan.tif has 3 pages: only the first page is used" in capfd.readouterr().err
+
+
+def test_a_batch_that_writes_nothing_leaves_no_folder_of_its_own(tmp_path, tiny):
+    """A batch into a full or read-only disk, or of images that all fail, made its output folder (and the
+    folders above it) and left them empty: a refused run leaves nothing behind."""
+    for k in range(2):
+        (tmp_path / f"junk{k}.png").write_bytes(b"not an image")
+    out = tmp_path / "new" / "deeper" / "out"
+    junk = [str(tmp_path / "junk0.png"), str(tmp_path / "junk1.png")]
+    argv = ["denoise", *junk, "--checkpoint", tiny, "--sigma", "10"]
+    assert main(argv + ["-o", str(out)]) == 1
+    assert not (tmp_path / "new").exists()
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    assert main(argv + ["-o", str(kept)]) == 1
+    assert kept.is_dir()  # the user's own folder stays
+    good = tmp_path / "good.png"
+    Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(good)
+    assert main(["denoise", *junk, str(good), "--checkpoint", tiny, "--sigma", "10", "-o", str(out)]) == 1
+    assert len(list(out.iterdir())) == 1  # one written: the folder and its result stay
