@@ -16,7 +16,7 @@ import html
 import random
 from dataclasses import dataclass
 
-from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractButton, QAbstractSpinBox, QButtonGroup, QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QSizePolicy, QSpinBox,
     QStackedWidget, QToolButton, QVBoxLayout, QWidget,
@@ -113,6 +113,7 @@ class TaskPanel(QWidget):
         row = QHBoxLayout()
         row.setSpacing(0)
         self.task_group = QButtonGroup(self)
+        self.task_group.idToggled.connect(self._mark_task)
         self.task_buttons = {}
         for i, (key, name) in enumerate(TASK_NAMES.items()):
             b = QToolButton()
@@ -281,6 +282,15 @@ class TaskPanel(QWidget):
         if task in TASK_NAMES:
             self.task_buttons[task].setChecked(True)
             self._on_task(list(TASK_NAMES).index(task))
+
+    @Slot(int, bool)
+    def _mark_task(self, i: int, on: bool):
+        """The chosen task's button in bold: Fusion's pressed look alone was faint under a light palette and
+        under a dark one the three buttons looked the same (Xvfb, helper look2)."""
+        b = self.task_group.button(i)
+        f = b.font()
+        f.setBold(on)
+        b.setFont(f)
 
     def _on_task(self, i):
         # Each task keeps its own steps, starting from its request's default (inpaint 19; sample and

@@ -128,3 +128,18 @@ def test_the_panel_is_made_of_its_parts_and_builds_valid_requests(qtbot):
     assert tp.progress.format() == "step 1 / 4"
     tp.set_running(True)
     assert not tp.picker.checkpoint.isEnabled() and tp.cancel_button.isEnabled()
+
+
+def test_the_chosen_task_stands_out(qtbot):
+    """Under a dark palette the three task buttons looked the same, the chosen one only pressed in Fusion's
+    faint way (Xvfb, helper look2): the chosen task is in bold, the others not."""
+    from PySide6.QtCore import Qt
+
+    panel = TaskPanel()
+    qtbot.addWidget(panel)
+    bold = lambda: [k for k, b in panel.task_buttons.items() if b.font().bold()]   # noqa: E731
+    assert bold() == ["inpaint"]
+    qtbot.mouseClick(panel.task_buttons["denoise"], Qt.LeftButton)
+    assert panel.task() == "denoise" and bold() == ["denoise"]
+    panel.set_task("sample")
+    assert bold() == ["sample"]
