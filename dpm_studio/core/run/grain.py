@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .noise_level import fit_noise_level
+from .noise_level import fit_noise_level_steps
+from .steps import result
 
 GRAINS = ("match", "none")
 FLOOR = 1.0 / 255      # the least noise std, at the known pixels' mean intensity, worth adding
@@ -47,6 +48,11 @@ def grain_law(image: np.ndarray, known: np.ndarray) -> dict:
     """The noise law of ``image``'s ``known`` pixels ((H, W, C) in [0, 1], (H, W) bool), as the record
     carries it: ``{"kind": "poisson-gaussian" | "constant" | "none", "channels": [{"a", "b"}, ...]}``
     (var = a x + b per channel, [0, 1] units; "constant" has a = 0; "none" adds nothing)."""
+    return result(grain_law_steps(image, known))
+
+
+def grain_law_steps(image: np.ndarray, known: np.ndarray):
+    """:func:`grain_law` as a step generator (the fit's steps: core/run/noise_level.fit_noise_level_steps)."""
     img = np.asarray(image)
     img = img[:, :, None] if img.ndim == 2 else img
     known = np.asarray(known, bool)
@@ -54,7 +60,7 @@ def grain_law(image: np.ndarray, known: np.ndarray) -> dict:
     # Nothing to measure on (a whole mask: its own note says so) or too little smooth surroundings (a
     # small or flat picture): no grain, said by the record's kind, not by a note on every such run (a
     # 16 x 16 grey square's note came before the refusal of a toy model: two lines where one was due).
-    fit = fit_noise_level(img, known=known, max_pixels=FIT_PIXELS) if known.any() else None
+    fit = (yield from fit_noise_level_steps(img, known=known, max_pixels=FIT_PIXELS)) if known.any() else None
     if fit is None:
         return none
     step = max(1, int(np.sqrt(known.size / FIT_PIXELS)))   # the mean intensity on a grid, as the fit reads

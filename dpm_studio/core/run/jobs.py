@@ -46,12 +46,13 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ..machine.devices import native_bf16
-from .grain import grain_law
+from .grain import grain_law_steps
 from .masks import check_mask, mask_digest, prepare_mask
 from .noise import estimate_noise_sigma
-from .noise_law import noise_model, resolve_noise
+from .noise_law import noise_model, resolve_noise_steps
 from .regions import MARGIN, ONE_TILE, Region, region_box, region_weights
 from .requests import _Request
+from .steps import relabel, result
 from .tiling import inpaint_boxes, tile_boxes
 
 __all__ = ["Job", "Source", "Measuring", "resolve", "resolve_steps", "as_hwc", "default_tile_batch", "check_model",
@@ -216,12 +217,7 @@ def resolve(request: _Request, image=None, mask=None, source: Source | None = No
     (None: 8-bit), for ``model`` (a loaded checkpoint or its card: the settings whose default is the
     model's, :meth:`~.requests._Request.for_model`; None: the run fills them in). Raises ValueError
     with one line a user can act on."""
-    steps = resolve_steps(request, image, mask, source, model)
-    while True:
-        try:
-            next(steps)
-        except StopIteration as done:
-            return done.value
+    return result(resolve_steps(request, image, mask, source, model))
 
 
 def resolve_steps(request: _Request, image=None, mask=None, source: Source | None = None, model=None):
@@ -252,7 +248,8 @@ def resolve_steps(request: _Request, image=None, mask=None, source: Source | Non
         photo = check_mask(mask, soft=bool(req.soft_mask))  # a photograph given as the mask: refused when hard
         if req.grain == "match" and req.grain_law is None:   # the known pixels' noise, for the fill
             yield Measuring("measuring the grain")
-            req = replace(req, grain_law=grain_law(img, m == 0))
+            law = yield from relabel(grain_law_steps(img, m == 0), Measuring("measuring the grain"))
+            req = replace(req, grain_law=law)
         return Job(req, img, alpha, m, plan, source, notes=(photo,) if photo else _mask_notes(m))
     # a region denoise (None: the whole image): the mask read by inpainting's rules, a photograph refused
     if mask is not None:
@@ -261,7 +258,8 @@ def resolve_steps(request: _Request, image=None, mask=None, source: Source | Non
     photo = None if mask is None else check_mask(mask, soft=bool(req.soft_mask), done="denoised")
     if noise_model(req) == "auto":
         yield Measuring("fitting the noise")
-    req, noise_note = resolve_noise(req, img)  # the noise law and level are the whole image's
+    # the noise law and level are the whole image's; the fit's steps are its own (a front end can stop between)
+    req, noise_note = yield from relabel(resolve_noise_steps(req, img), Measuring("fitting the noise"))
     changes, estimated = {}, req.sigma is None and req.noise == "constant"
     if estimated:
         yield Measuring("measuring the noise level")

@@ -16,8 +16,9 @@ from dataclasses import replace
 from functools import lru_cache
 
 from .anscombe import ConstantNoise, GeneralizedAnscombe
-from .noise_level import fit_noise_level
+from .noise_level import fit_noise_level_steps
 from .settings import specs
+from .steps import result
 
 NOISES = ("auto", "constant", "poisson-gaussian")
 
@@ -53,10 +54,15 @@ def resolve_noise(req, pixels):
     """``req`` with its noise model decided: None becomes "constant" or "auto", and "auto"
     becomes what the image's fit says, recorded in ``noise_fit`` ("constant" leaves sigma
     to the usual estimate). Returns (request, note for the user or None)."""
+    return result(resolve_noise_steps(req, pixels))
+
+
+def resolve_noise_steps(req, pixels):
+    """:func:`resolve_noise` as a step generator (the fit's steps: core/run/noise_level.fit_noise_level_steps)."""
     noise = noise_model(req)
     if noise != "auto":
         return (req if req.noise == noise else replace(req, noise=noise)), None
-    fit = fit_noise_level(pixels)
+    fit = yield from fit_noise_level_steps(pixels)
     record = fit.record() if fit is not None else None
     if fit is None or fit.kind == "constant":
         return replace(req, noise="constant", noise_fit=record), None

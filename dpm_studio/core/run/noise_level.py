@@ -93,6 +93,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .noise import MAD_NORMAL
+from .steps import result
 from .noise_blocks import _OWN, STRUCT_R, TILE, _blocks, _box, _quadratic_mean, _windows  # noqa: F401 (re-exported)
 
 
@@ -400,8 +401,9 @@ def _quiet_bins(x, v, var_est, use):
 
 
 def _fit_channel(level, hh, structure, unclipped, tile=None, neigh=None, bins=BINS, quant=0.0, overlap=1.0,
-                 cross=None) -> ChannelFit | None:
-    """``overlap``: how many of the details count as one independent one (2.25 when the
+                 cross=None):
+    """A generator (a step record before each pass) returning the :class:`ChannelFit` or None.
+    ``overlap``: how many of the details count as one independent one (2.25 when the
     2 x 2 blocks are read at all four offsets: the mean square of all of them has 1 / 1.78
     the variance of one offset's, not 1 / 4). ``tile``: each block's region, for the
     bootstrap of the standard errors (None: the line fit's own)."""
@@ -411,6 +413,7 @@ def _fit_channel(level, hh, structure, unclipped, tile=None, neigh=None, bins=BI
     region = None if tile is None or REGION_Z <= 0 else _compact_regions(tile)
     idx = _bin_index(level, bins)
     for it in range(4):
+        yield "pass"
         if a is None:
             ok = unclipped.copy()
             # first pass: the least structured third of each bin
@@ -493,6 +496,7 @@ def _fit_channel(level, hh, structure, unclipped, tile=None, neigh=None, bins=BI
     scale = max(chi2, 1.0)
     a_se, b_se = math.sqrt(cov[0, 0] * scale), math.sqrt(cov[1, 1] * scale)
     if boot[0] is not None:
+        yield "bootstrap"
         a_bs, b_bs = _bootstrap_se(_region_sums(*boot[0], bins), *boot[1:], x, quant)
         a_se, b_se = max(a_se, a_bs), max(b_se, b_bs)
     on = boot[3]
@@ -513,6 +517,15 @@ def fit_noise_level(image: np.ndarray, bins: int = BINS, max_pixels: int = MAX_P
     image is read. Returns None when the image has too few smooth blocks to measure (a tiny or
     all-texture image). See the module's docstring for the method.
     """
+    return result(fit_noise_level_steps(image, bins, max_pixels, known))
+
+
+def fit_noise_level_steps(image: np.ndarray, bins: int = BINS, max_pixels: int = MAX_PIXELS,
+                          known: np.ndarray | None = None):
+    """:func:`fit_noise_level` as a generator: a step record (the part's name) before each of its parts
+    (a window's blocks, each pass of each channel's fit, each bootstrap: 5-40 ms of a 12 MP photo's
+    0.5-1 s), so that whoever drives it can stop between them (a run's Cancel,
+    gui/model/frames._watched: the fit it abandoned used to run on to its end); returns the fit."""
     img = np.asarray(image)
     img = img[:, :, None] if img.ndim == 2 else img
     if img.shape[0] < 8 or img.shape[1] < 8:
@@ -528,22 +541,25 @@ def fit_noise_level(image: np.ndarray, bins: int = BINS, max_pixels: int = MAX_P
     # Small images: the blocks at all four offsets (1.78 times the information of one).
     offsets = ((0, 0), (0, 1), (1, 0), (1, 1)) if img.shape[0] * img.shape[1] * 4 <= max_pixels else ((0, 0),)
     overlap = 2.25 if len(offsets) == 4 else 1.0
-    chans = [[np.concatenate(m) for m in zip(*(_blocks(w[dy:, dx:, c], WINDOW_TILES * i,
-                                                       None if k is None else k[dy:, dx:])
-                                               for i, (w, k) in enumerate(zip(windows, masks)) for dy, dx in offsets))]
-             for c in range(C)]
+    chans = [[] for _ in range(C)]
+    for i, (w, k) in enumerate(zip(windows, masks)):
+        yield "blocks"
+        for c in range(C):
+            chans[c] += [_blocks(w[dy:, dx:, c], WINDOW_TILES * i, None if k is None else k[dy:, dx:])
+                         for dy, dx in offsets]
+    chans = [[np.concatenate(m) for m in zip(*maps)] for maps in chans]
     for c, maps in enumerate(chans):
         # Colour: texture is shared by the channels, noise is not, so the mean product of a
         # block's diagonal details across channels measures the texture left in them.
         cross = None if C == 1 else sum(maps[1] * chans[o][1] for o in range(C) if o != c) / (C - 1)
         for lst, m in zip(pooled, maps + [cross]):
             lst.append(m)
-        per.append(_fit_channel(*maps, bins=bins, quant=quant, overlap=overlap, cross=cross))
+        per.append((yield from _fit_channel(*maps, bins=bins, quant=quant, overlap=overlap, cross=cross)))
     if C == 1:
         whole = per[0]
     else:
-        whole = _fit_channel(*(np.concatenate(lst) for lst in pooled[:6]), bins=bins, quant=quant, overlap=overlap,
-                             cross=np.concatenate(pooled[6]))
+        whole = yield from _fit_channel(*(np.concatenate(lst) for lst in pooled[:6]), bins=bins, quant=quant,
+                                        overlap=overlap, cross=np.concatenate(pooled[6]))
     if whole is None:
         return None
     signal_dependent = whole.a > SIGNIFICANCE * whole.a_se and whole.a > SIGNAL_RATIO * whole.b

@@ -367,9 +367,13 @@ def _resolved(job: RunJob):
     record; returns the job. A refusal by the job's rules is a :class:`JobRefused`; a Cancel during a
     measurement ends the run there (:func:`_watched`)."""
     steps = job.job.steps()
+    shown = None
     try:
-        while True:
-            yield Stage(_watched(steps, job.stop).what)
+        while True:   # a measurement is many steps of one record (each a chance to stop): one Stage says it
+            what = _watched(steps, job.stop).what
+            if what != shown:
+                shown = what
+                yield Stage(what)
     except StopIteration as done:
         resolved = done.value
     except ValueError as e:
@@ -388,10 +392,11 @@ def measuring() -> bool:
 
 
 def _watched(steps, stop):
-    """``next(steps)``, run in a helper thread while ``stop`` (the run's Cancel) is watched: a measurement is
-    one call (a 12 MP photo's noise fit about 1 s, core/run/noise_level.fit_noise_level), so a Cancel read
-    between steps waited for all of it. On Cancel the run ends at once (RunCancelled); the measurement
-    finishes on its own in its daemon thread and is dropped (it holds no Qt object)."""
+    """``next(steps)``, run in a helper thread while ``stop`` (the run's Cancel) is watched: a step can be
+    long (a mask's reading, the noise level's estimate; the noise and grain fits are stepped, 5-40 ms a step
+    of a 12 MP photo's 0.5-1 s: core/run/noise_level.fit_noise_level_steps), so a Cancel read between steps
+    could wait for all of it. On Cancel the run ends at once (RunCancelled); the step under way finishes on
+    its own in its daemon thread and the rest of the measurement is never run (it holds no Qt object)."""
     if stop is None:
         return next(steps)
     out = {}
