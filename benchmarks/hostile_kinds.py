@@ -366,6 +366,7 @@ def attack_places(t, work, H, quick: bool):
         p = work / name
         p.write_bytes(good.read_bytes())
         H.judge_cli(t, "places", f"an image named {name!r}", D[:1] + [str(p)] + D[1:], work / ("o-" + name), [p])
+    interrupted_writes(t, work, H, good)
     mnt = work / "small"
     mnt.mkdir()
     if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=12k", "tmpfs", str(mnt)], capture_output=True).returncode:
@@ -391,3 +392,35 @@ def attack_places(t, work, H, quick: bool):
                   "" if left == ["keep.png"] else f"left: {left}")
     finally:
         subprocess.run(["umount", str(mnt)])
+
+
+def interrupted_writes(t, work, H, good):
+    """A write stopped half-way (the PNG writer raises KeyboardInterrupt after its first bytes, as Ctrl+C
+    there would; and an OSError, as a disk pulled out would), over a new name and over an existing result
+    with --overwrite: one line, the existing result as it was, no partial or temporary file left."""
+    old = work / "result.png"
+    old.write_bytes(good.read_bytes())
+    real = Image.SAVE["PNG"]
+    for stop in (KeyboardInterrupt, OSError):
+        def cut(im, fp, filename, *a, stop=stop, **k):
+            fp.write(b"\x89PNG\r\n\x1a\n partial")
+            raise stop(5, "Input/output error") if stop is OSError else stop()
+
+        for target, extra in ((work / "new-result.png", []), (old, ["--overwrite"])):
+            before = sorted(p.name for p in work.iterdir())
+            saved = old.read_bytes()
+            Image.SAVE["PNG"] = cut
+            try:
+                rc, errors, text = H.run_cli(["denoise", str(good), "--checkpoint", "tiny-rgb", "--sigma", "10", "-o",
+                                              str(target), *extra])
+            finally:
+                Image.SAVE["PNG"] = real
+            after = sorted(p.name for p in work.iterdir())
+            why = ""
+            if rc not in ((130,) if stop is KeyboardInterrupt else (2,)) or len(errors) != 1:
+                why = f"exit {rc}: {errors}"
+            elif old.read_bytes() != saved:
+                why = "the existing result changed"
+            elif after != before:
+                why = f"left: {sorted(set(after) - set(before))}"
+            t.add("places", "BAD" if why else "refused", f"a write stopped by {stop.__name__} ({target.name})", why)

@@ -14,7 +14,9 @@ no partial file behind and the previous version, if any, untouched. Also:
   a link to one, or a link to a missing file is refused (:class:`NotWritable`, a
   ValueError) before anything is written;
 - the temporary name is short (at most 32 characters of the target's name), so a legal
-  250-character name can be saved.
+  250-character name can be saved;
+- the temporary file is flushed to the disk before it is renamed, and the folder after (a power cut
+  right after a save keeps the old file or the new one, never an empty one).
 """
 
 from __future__ import annotations
@@ -193,6 +195,26 @@ def _put_new(tmp: str, target: Path) -> None:
     os.unlink(tmp)
 
 
+def _sync(path, folder: bool = False) -> None:
+    """Flush ``path``'s data (or a folder's entries) to the disk. The rename is what makes a write atomic for
+    other programs; without this, a power cut or crash of the machine soon after it could leave the new
+    name on an empty or partly written file (delayed allocation), the old contents gone too. A file system
+    that cannot sync a folder (some network shares) is left to do what it does."""
+    try:
+        fd = os.open(path, os.O_RDONLY | (os.O_DIRECTORY if folder else 0))
+    except OSError:
+        if folder:
+            return
+        raise
+    try:
+        os.fsync(fd)
+    except OSError:
+        if not folder:
+            raise
+    finally:
+        os.close(fd)
+
+
 def atomic_write(path, write, *, replace: bool = True) -> Path:
     """Call ``write(tmp_path)`` to fill a temporary file, then move it onto ``path``.
 
@@ -218,10 +240,12 @@ def atomic_write(path, write, *, replace: bool = True) -> Path:
     try:
         write(tmp)
         os.chmod(tmp, mode)
+        _sync(tmp)  # on the disk before its name is: a power cut after the rename keeps old or new, never an empty file
         if replace:
             os.replace(tmp, target)
         else:
             _put_new(tmp, target)
+        _sync(folder, folder=True)  # the rename itself
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
