@@ -54,21 +54,32 @@ def cli_range(action) -> tuple | None:
 
 def app_widgets(panel, mask_panel) -> dict:
     """{task: {setting: (the app's label, the widget)}}: the controls that show a setting."""
-    tp = panel
+    from dpm_studio.gui.more_settings import CLI_ONLY
+
+    tp, ms = panel, panel.more_settings
     common = {"steps": ("Sampling > Steps", tp.steps), "seed": ("Sampling > Seed", tp.seed),
               "samples": ("Sampling > Samples", tp.samples), "variance": ("More settings > Step noise", tp.variance),
-              "smc": ("More settings > Weighing", tp.smc), "device": ("More settings > Device", tp.device)}
-    feather = {"feather": ("Mask > Feather", mask_panel.feather)}
+              "smc": ("More settings > Weighing", tp.smc), "device": ("More settings > Device", tp.device),
+              "precision": ("More settings > Precision", ms.precision)}
+    mask = {"feather": ("Mask > Feather", mask_panel.feather), "soft_mask": ("Mask > Soft", mask_panel.soft)}
+    # no box: a record's value is kept, shown and run (gui/more_settings.CLI_ONLY; the differences below say why)
+    carried = {task: {name: ("no box; a record's value is kept (More settings > From the record)", None)
+                      for name in names} for task, names in CLI_ONLY.items()}
     return {
-        "inpaint": {**common, **feather, "mode": ("Inpaint > Known pixels", tp.mode), "start": ("Inpaint > Start from",
+        "inpaint": {**common, **mask, "mode": ("Inpaint > Known pixels", tp.mode), "start": ("Inpaint > Start from",
                     tp.start), "jump_length": ("Inpaint > Resample jumps (first box)", tp.jump_length),
                     "jump_n_sample": ("Inpaint > Resample jumps (second box)", tp.jump_n),
-                    "grain": ("Inpaint > Match the photo's grain", tp.grain)},
-        "denoise": {**common, **feather, "noise": ("Denoise > Noise (Curve = auto, Constant)",
-                                                   tp.noise_controls.model),
+                    "grain": ("Inpaint > Match the photo's grain", tp.grain),
+                    "start_sigma": ("More settings > Start noise", ms.start_sigma), **carried["inpaint"]},
+        "denoise": {**common, **mask, "noise": ("Denoise > Noise (Curve = auto, Constant, Typed a, b = "
+                                                "poisson-gaussian)", tp.noise_controls.model),
                     "noise_scale": ("Denoise > Noise (strength)", tp.noise_controls.strength),
                     "sigma": ("Denoise > Noise std", tp.sigma), "method": ("Denoise > Method", tp.method),
-                    "region": ("the painted mask (its box, recorded as region_box)", None)},
+                    "ensemble": ("More settings > Views", ms.ensemble),
+                    "clipping": ("More settings > Clipped pixels", ms.clipping),
+                    "noise_a": ("More settings > Noise (a)", ms.noise_a),
+                    "noise_b": ("More settings > Noise (b)", ms.noise_b),
+                    "region": ("the painted mask (its box, recorded as region_box)", None), **carried["denoise"]},
         "sample": {**{k: v for k, v in common.items() if k != "smc"},   # greyed out: nothing to weigh
                    "size": ("Sample > Width x height", tp.width_spin)},
     }

@@ -30,6 +30,7 @@ from .model.predicates import (ALWAYS, CAN_REDO, CAN_UNDO, COMPARE, EDIT, HAS_IM
                          RUNNING, When)
 from .run_control import RunController
 from .model.session import Session
+from .record_settings import use_saved_result
 from .task_panel import TaskPanel
 
 __all__ = ["Act", "ACTIONS", "MENUS", "KEYS_WITHOUT_ACTIONS", "build", "update_enabled", "shortcut_rows",
@@ -176,6 +177,9 @@ ACTIONS: tuple[Act, ...] = (
         when=REVIEW),
     Act("estimate", "&Estimate Noise Level", (NoiseReadout.estimate,), (), "Measure the noise std of the image",
         "Run", when=HAS_IMAGE & ~RUNNING, sep=True),
+    Act("use_record", "Use Settings of a Saved &Result\u2026", (use_saved_result,), (),
+        "Put every setting of the last run a saved result carries (the app's or the command line's) in the "
+        "controls, with its task and model, to run again or change", "Run", when=~RUNNING),
     Act("seed", "New Random &Seed", (TaskPanel.new_seed,), ("Ctrl+Shift+R",), "Draw a new random seed", "Run"),
     # -- Help
     Act("shortcuts", "&Keyboard Shortcuts", (_show_shortcuts,), ("F1",), "This list of keys", "Help"),

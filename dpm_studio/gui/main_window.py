@@ -160,6 +160,7 @@ class MainWindow(QMainWindow):
         c.brushSizeChanged.connect(self._on_brush_size)
         mp.brushSizeChanged.connect(c.set_brush_size)
         mp.featherChanged.connect(c.set_feather)
+        mp.softToggled.connect(self.session.set_soft_mask)
         mp.opacityChanged.connect(c.set_overlay_opacity)
         mp.overlayToggled.connect(self.set_overlay_pref)
         tp.runRequested.connect(self.runs.run)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, QTimer, Slot
 
 from .model.session import run_grain
+from .record_settings import show_more
 from ..core.run.noise import estimate_noise_sigma
 
 __all__ = ["NoiseReadout"]
@@ -35,6 +36,9 @@ class NoiseReadout(QObject):
         tp = window.task_panel
         tp.noise_controls.changed.connect(self.plot)
         tp.sigma.valueChanged.connect(self.plot)
+        tp.more_settings.noise_a.valueChanged.connect(self.plot)
+        tp.more_settings.noise_b.valueChanged.connect(self.plot)
+        tp.noise_controls.changed.connect(self._typed_from_fit)
         tp.estimateRequested.connect(self.estimate)
 
     def _on_document(self, _event):
@@ -75,6 +79,21 @@ class NoiseReadout(QObject):
             tp = self.w.task_panel
             tp.noise_controls.restore(e.run, self.session.doc.noise_sigma * 255.0, tp.sigma)
             tp.pages["inpaint"].set_grain(run_grain(e.run))   # an inpainting's grain, likewise
+            show_more(self.w, e.run)   # and the More settings' boxes (precision, views, clipping, typed law...)
+
+    @Slot()
+    def _typed_from_fit(self):
+        """"Typed a, b" chosen with both still 0: they start from the fitted law (its channels' mean), to edit."""
+        tp = self.w.task_panel
+        ms = tp.more_settings
+        if tp.noise_controls.noise() != "poisson-gaussian" or ms.noise_a.value() or ms.noise_b.value():
+            return
+        if self._unfitted and self.session.doc is not None:
+            self._fit_now()
+        chans = [c for c in (getattr(self.fit, "channels", None) or (self.fit,)) if c is not None]
+        if chans:
+            ms.noise_a.setValue(max(0.0, sum(float(c.a) for c in chans) / len(chans)))
+            ms.noise_b.setValue(max(0.0, sum(float(c.b) for c in chans) / len(chans)))
 
     @Slot()
     def plot(self):
@@ -82,8 +101,9 @@ class NoiseReadout(QObject):
         from .noise_view import noise_curves
 
         tp = self.w.task_panel
-        nc, s = tp.noise_controls, float(tp.sigma.value()) / 255.0
-        self.w.plots.noise.show(noise_curves(self.fit, s, nc.scale()), nc.noise())
+        nc, s, ms = tp.noise_controls, float(tp.sigma.value()) / 255.0, tp.more_settings
+        typed = (float(ms.noise_a.value()), float(ms.noise_b.value()))   # "Typed a, b" (More settings)
+        self.w.plots.noise.show(noise_curves(self.fit, s, nc.scale(), typed=typed), nc.noise())
 
     @Slot()
     def estimate(self) -> float | None:

@@ -26,14 +26,17 @@ __all__ = ["NoiseControls", "NoisePlot", "noise_curves", "noise_title", "run_noi
 CHANNEL_COLOURS = {1: [(90, 90, 90)], 3: [(210, 60, 60), (60, 160, 80), (60, 100, 210)]}
 
 
-def noise_curves(fit, sigma: float | None, scale: float = 1.0, n: int = 65) -> dict:
+def noise_curves(fit, sigma: float | None, scale: float = 1.0, n: int = 65, typed: tuple | None = None) -> dict:
     """What the noise plot shows, in 0-255 units: ``x`` (intensity), ``curves`` (one std curve
     per channel, times ``scale``), ``points`` (per channel: bin levels, measured stds, block
     counts), ``constant`` (the one-sigma line, times ``scale``; None without an estimate)
-    and ``kind`` ("constant", "poisson-gaussian", or None without a fit)."""
+    and ``kind`` ("constant", "poisson-gaussian", or None without a fit); ``typed``: the law (a, b) typed by
+    hand ("Typed a, b"), drawn as ``typed`` (its std curve, times ``scale``) beside the fit."""
     x = np.linspace(0.0, 1.0, n)
     out = {"x": x * 255, "curves": [], "points": [], "kind": None,
-           "constant": None if not sigma else float(sigma) * 255 * scale}
+           "constant": None if not sigma else float(sigma) * 255 * scale,
+           "typed": None if typed is None else np.sqrt(np.maximum(float(typed[0]) * x + float(typed[1]), 0.0))
+           * 255 * scale}
     if fit is None:
         return out
     out["kind"] = fit.kind
@@ -54,6 +57,11 @@ def noise_title(curves: dict, model: str) -> tuple[str, str, bool]:
     s = curves.get("constant")
     std = (f"{s:.1f}" if s < 100 else f"{s:.0f}") if s else "estimated"  # short: the title fits a 888 px window
     legend = "dots are measured stds, grey bars how many smooth blocks each bin had"
+    if model == "poisson-gaussian":
+        return ("noise: var = a x + b (typed)",
+                f"The run uses the law typed under More settings, var = a x + b (the bold black curve); {legend}; "
+                "the thin curves are the fit on the image, the dashed line the one-sigma estimate, for comparison",
+                False)
     if model != "constant" and curves.get("kind") == "poisson-gaussian":
         return ("noise: var = a x + b",
                 f"The run uses the noise std fitted on the image, var = a x + b per channel (the bold curves); {legend}; "
@@ -73,11 +81,14 @@ def noise_title(curves: dict, model: str) -> tuple[str, str, bool]:
 def run_noise_choice(run: dict | None, estimate255: float | None):
     """The noise choice a denoising run record was made with: (model, strength, typed std in
     0-255 units or None for the image's estimate), or None for another task. "auto" resolved
-    to a fit (``noise_fit`` recorded) is the Curve; a constant std other than the estimate
+    to a fit (``noise_fit`` recorded) is the Curve, a Poisson-Gaussian law without a fit was typed ("Typed
+    a, b": its a and b are the More settings' boxes); a constant std other than the estimate
     ``estimate255`` of the pixels it ran on was typed."""
     if not run or run.get("task") != "denoise":
         return None
-    curve = "noise_fit" in run or run.get("noise") == "poisson-gaussian"
+    if run.get("noise") == "poisson-gaussian" and "noise_fit" not in run:   # a law typed (a, b in the record)
+        return "poisson-gaussian", float(run.get("noise_scale", default_of(DenoiseRequest, "noise_scale"))), None
+    curve = "noise_fit" in run
     s = run.get("sigma_255")
     typed = None
     if not curve and s is not None and (estimate255 is None or abs(float(s) - round(estimate255, 2)) > 0.006):
@@ -96,10 +107,12 @@ class NoiseControls(QObject):
         super().__init__(parent)
         # a camera's poisson-gaussian law is what Curve fits (the command line's --noise-a/-b type one in)
         self.model = declared_choice(
-            DenoiseRequest, "noise", {"auto": "Curve", "constant": "Constant"}, current=NOISES[0],
+            DenoiseRequest, "noise", {"auto": "Curve", "constant": "Constant", "poisson-gaussian": "Typed a, b"},
+            current=NOISES[0],
             tip="Curve: the noise std as a function of brightness, fitted from the image (a camera's shot and read "
                 "noise, var = a x + b; constant where the image says so). Constant: one std for the whole image "
-                "(the Noise std box).")
+                "(the Noise std box). Typed a, b: a camera's law var = a x + b as you know it (a and b under "
+                "More settings, [0, 1] image units; the plots dock draws it).")
         self.strength = QDoubleSpinBox()
         self.strength.setSingleStep(0.05)
         self.strength.setDecimals(2)
@@ -161,12 +174,15 @@ class NoisePlot:
         """Draw ``curves`` (:func:`noise_curves`) for the noise ``model`` chosen ("auto" or "constant"):
         the law the run will use bold, and named in the title (:func:`noise_title`)."""
         title, tip, use_constant = noise_title(curves, model)
+        typed = curves.get("typed") if model == "poisson-gaussian" else None
         for it in self._items:
             self.plot.removeItem(it)
         self._items = []
         self.curves = curves
         tops = [1.0]
         tops += [float(c.max()) for c in curves["curves"]]
+        if typed is not None:
+            tops.append(float(typed.max()))
         tops += [float(p[1].max()) for p in curves["points"] if len(p[1])]
         if curves["constant"]:
             tops.append(curves["constant"])
@@ -180,7 +196,10 @@ class NoisePlot:
         colours = CHANNEL_COLOURS.get(len(curves["curves"]), CHANNEL_COLOURS[1] * len(curves["curves"]))
         for (lv, sd, _), curve, col in zip(curves["points"], curves["curves"], colours):
             self._add(pg.ScatterPlotItem(lv, sd, size=5, brush=pg.mkBrush(*col, 160), pen=pg.mkPen(None)))
-            self._add(pg.PlotDataItem(curves["x"], curve, pen=pg.mkPen(*col, width=1 if use_constant else 2.5)))
+            self._add(pg.PlotDataItem(curves["x"], curve, pen=pg.mkPen(*col, width=1 if use_constant or typed is
+                                                                       not None else 2.5)))
+        if typed is not None:   # the law typed by hand: the one that runs
+            self._add(pg.PlotDataItem(curves["x"], typed, pen=pg.mkPen(20, 20, 20, width=2.5)))
         if curves["constant"]:
             line = pg.InfiniteLine(pos=curves["constant"], angle=0,
                                    pen=pg.mkPen(ink(0.85), width=2.5 if use_constant else 1, style=Qt.DashLine))

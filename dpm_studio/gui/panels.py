@@ -194,6 +194,7 @@ class MaskPanel(QGroupBox):
     featherChanged = Signal(float)
     opacityChanged = Signal(float)
     overlayToggled = Signal(bool)
+    softToggled = Signal(bool)
 
     def __init__(self, parent=None):
         super().__init__("Mask", parent)
@@ -208,6 +209,12 @@ class MaskPanel(QGroupBox):
         self.show_overlay = QCheckBox("Show")
         self.show_overlay.setChecked(True)
         self.show_overlay.setToolTip("Toggle the mask overlay (M)")
+        # the request's soft_mask: a loaded mask's grey values are its edge (a selection feathered in an editor)
+        self.soft = QCheckBox("Soft")
+        soft = spec_of(InpaintRequest, "soft_mask").describe(False)
+        self.soft.setToolTip(soft[:1].upper() + soft[1:] + ": a loaded mask's grey pixels are filled in part "
+                             "(painted pixels count in full); off, any pixel not black is filled whole")
+        self.soft.setChecked(default_of(InpaintRequest, "soft_mask"))
         self.coverage = QLabel("no mask")
         self.coverage.setStyleSheet("color: palette(mid);")
         f.addRow("Brush", self.brush)
@@ -215,12 +222,14 @@ class MaskPanel(QGroupBox):
         f.addRow("Opacity", self.opacity)
         row = QHBoxLayout()
         row.addWidget(self.show_overlay)
+        row.addWidget(self.soft)
         row.addWidget(self.coverage, 1, Qt.AlignRight)
         f.addRow(row)
         self.brush.valueChanged.connect(self.brushSizeChanged)
         self.feather.valueChanged.connect(self.featherChanged)
         self.opacity.valueChanged.connect(lambda v: self.opacityChanged.emit(v / 100.0))
         self.show_overlay.toggled.connect(self.overlayToggled)
+        self.soft.toggled.connect(self.softToggled)
 
     def set_coverage(self, fraction: float | None, pixels: int = 0, task: str = "inpaint"):
         """What the mask holds, and what it does for ``task``: the region to fill, the region to

@@ -153,7 +153,7 @@ class RunController(QObject):
         req = st.request()
         region = self._denoise_region() if req.task == "denoise" else None
         if req.task == "inpaint" or region is not None:   # the mask is used: read as the request says
-            req = req.replace(feather=self.session.feather)
+            req = req.replace(feather=self.session.feather, soft_mask=self.session.soft_mask)
         try:  # the settings' own rules; the job's (core/run/jobs.py) are the run thread's, which measures the image
             inputs = self.session.job_inputs(req.validate(loaded), region, loaded)
             why = model_refusal(loaded, req.task, inputs.image)   # the model loaded now may not be the one shown

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import html
 import random
-from dataclasses import dataclass
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
 from PySide6.QtWidgets import (
@@ -26,62 +25,17 @@ from .model_picker import ModelPicker
 from .model.models import card_T
 from .model.predicates import RUN_GOING
 from .panels import WholeSpinBox, _form, _section, declared, declared_choice
+from .more_settings import MoreSettings
 from .run_bar import RunBar
+from .run_settings import RunSettings, TASK_NAMES
 from .task_pages import DenoisePage, InpaintPage, SamplePage
 from ..core.machine.devices import available_devices
-from ..core.run.requests import REQUESTS, DenoiseRequest, InpaintRequest, SampleRequest
-from ..core.run.noise_law import NOISES
+from ..core.run.requests import REQUESTS, DenoiseRequest, InpaintRequest
 from ..core.run.settings import spec_of
 
-__all__ = ["RunSettings", "TaskPanel", "TASK_NAMES"]
+__all__ = ["TaskPanel"]
 
-TASK_NAMES = {"inpaint": "Inpaint", "denoise": "Denoise", "sample": "Sample"}
-
-
-# -- settings -----------------------------------------------------------------------------------------------
-_INPAINT, _DENOISE, _SAMPLE = InpaintRequest(), DenoiseRequest(), SampleRequest()  # the defaults the widgets start from
-
-
-@dataclass
-class RunSettings:
-    """What the panel shows; :meth:`request` turns it into the core's run request."""
-
-    task: str = "inpaint"
-    checkpoint: str | None = None      # the card path
-    steps: int | None = None           # None = all T steps
-    seed: int = _INPAINT.seed
-    samples: int = _INPAINT.samples
-    mode: str = _INPAINT.mode
-    sigma255: float | None = None      # None: the estimate (core/run/jobs.py measures it, as the CLI does)
-    size: tuple[int, int] = _SAMPLE.size   # (H, W) for sampling
-    device: str = "cpu"
-    jump_length: int | None = None     # None: the request's (5 with RePaint, else 0)
-    jump_n_sample: int | None = None
-    start: str | None = _INPAINT.start  # inpainting: "harmonic" (smooth fill + noise) or "noise" (paper)
-    variance: str = _INPAINT.variance  # reverse-step variance on a trajectory: "learned" or "large"
-    method: str = _DENOISE.method      # denoising: "mmse" (one step, 8 views) or "sample" (a trajectory)
-    noise: str = NOISES[0]             # denoising: "auto" (the fitted noise curve) or "constant" (sigma)
-    noise_scale: float = _DENOISE.noise_scale  # denoising: the noise std told to the model, times this
-    smc: bool = _INPAINT.smc            # inpainting, a sampled denoise: weigh the draws as SMC particles
-    grain: str = _INPAINT.grain         # inpainting: "match" (the photo's noise in the fill) or "none"
-
-    @property
-    def sigma(self) -> float | None:
-        return None if self.sigma255 is None else spec_of(DenoiseRequest, "sigma").held(float(self.sigma255))
-
-    def request(self):
-        common = dict(steps=self.steps, seed=self.seed, samples=self.samples, device=self.device,
-                      variance=self.variance)
-        smc = dict(smc=self.smc) if self.task == "denoise" and self.method == "sample" else {}
-        if self.task == "inpaint":
-            return InpaintRequest(mode=self.mode, start=self.start, jump_length=self.jump_length,
-                                  jump_n_sample=self.jump_n_sample, smc=self.smc, grain=self.grain, **common)
-        if self.task == "denoise":
-            if self.noise == "constant":
-                return DenoiseRequest(sigma=self.sigma, noise="constant", noise_scale=self.noise_scale,
-                                      method=self.method, **smc, **common)
-            return DenoiseRequest(noise="auto", noise_scale=self.noise_scale, method=self.method, **smc, **common)
-        return SampleRequest(size=self.size, **common)
+_INPAINT, _DENOISE = InpaintRequest(), DenoiseRequest()  # the defaults the widgets start from
 
 
 class TaskPanel(QWidget):
@@ -194,7 +148,8 @@ class TaskPanel(QWidget):
         self.more.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
         self.more.setArrowType(Qt.RightArrow)
         self.more.setAutoRaise(True)
-        self.more.setToolTip("Step noise, sequential Monte Carlo, device")
+        self.more.setToolTip("Step noise, sequential Monte Carlo, device, precision, start noise, views, clipped pixels, "
+                             "a typed noise law")
         sf.addRow(self.more)
         self._more = QWidget()
         mf2 = QFormLayout(self._more)
@@ -203,6 +158,8 @@ class TaskPanel(QWidget):
         mf2.addRow("Step noise", self.variance)
         mf2.addRow("Weighing", self.smc)
         mf2.addRow("Device", self.device)
+        self.more_settings = MoreSettings(self)   # precision, start noise, views, clipping, typed noise, carried
+        self.more_settings.add_rows(mf2)
         self._more.setVisible(False)
         sf.addRow(self._more)
         self.more.toggled.connect(self._show_more)
@@ -219,6 +176,8 @@ class TaskPanel(QWidget):
         self.method.currentIndexChanged.connect(self._update_enabled)
         self.steps_all.toggled.connect(self._update_enabled)
         self.smc.toggled.connect(self._update_enabled)
+        self.start.currentIndexChanged.connect(self._update_enabled)
+        self.noise_controls.changed.connect(self._update_enabled)
         self.picker.cardChanged.connect(self._on_card)
         self.dice.clicked.connect(self.new_seed)
         dp.estimateRequested.connect(self.estimateRequested)
@@ -265,6 +224,7 @@ class TaskPanel(QWidget):
 
     def _on_card(self, card):
         data = card.get("data") if isinstance(card, dict) else None
+        self.more_settings.set_card(card)
         self.pages["sample"].set_patch(data.get("patch") if isinstance(data, dict) else None)
         if card is not None:
             T = card_T(card)
@@ -374,6 +334,10 @@ class TaskPanel(QWidget):
         binary = card is not None and card.get("family") == "binomial"
         self.grey(self.variance, self._variance_applies(),
                   "a black-and-white (binomial) model flips pixels: it has no step variance" if binary else why_one)
+        ms = self.more_settings
+        rules = ms.applies(task, self.method.currentData(), self._harmonic(), self.noise_controls.noise())
+        for name in ("start_sigma", "ensemble", "clipping", "noise_a", "noise_b"):
+            self.grey(getattr(ms, name), *rules[name])
         # Each task runs its own model (the window shows the task's own when it changes), so Denoise is
         # never greyed for the model another task runs; the picker greys black-and-white models there.
         self.picker.set_task(task)
@@ -387,6 +351,10 @@ class TaskPanel(QWidget):
     def _smc_applies(self) -> bool:
         """SMC weighs a conditioned sampled trajectory: inpainting or a sampled denoise (as on the CLI)."""
         return self.task() == "inpaint" or (self.task() == "denoise" and self.pages["denoise"].sampled())
+
+    def _harmonic(self) -> bool:
+        """An inpainting starts from the noised smooth fill (the start noise applies)."""
+        return not self._exact() and self.start.currentData() == "harmonic"
 
     def _exact(self) -> bool:
         return self.task() == "inpaint" and self.pages["inpaint"].exact()
@@ -421,17 +389,22 @@ class TaskPanel(QWidget):
             device=self.device.currentData() or "cpu",
             # where the jump boxes are greyed (no jumps) the request decides, as without the options
             jump_length=int(self.jump_length.value()) if forward else None,
-            jump_n_sample=int(self.jump_n.value()) if forward else None, smc=self._smc_on(),
+            # jumps off (0): no repeats to say, the request's 1 (the command line's --jump-length 0 records 1)
+            jump_n_sample=int(self.jump_n.value()) if forward and self.jump_length.value() else None,
+            smc=self._smc_on(),
             method=self.method.currentData(), start=self.start.currentData(),   # the exact mode shows (and runs) Pure noise
             noise=self.noise_controls.noise(), noise_scale=self.noise_controls.scale(),
             grain=self.pages["inpaint"].grain_choice(),
-            variance=self.variance.currentData() if self._variance_applies() else _INPAINT.variance)
+            variance=self.variance.currentData() if self._variance_applies() else _INPAINT.variance,
+            more=self.more_settings.kwargs(self.task(), self.method.currentData(), self._harmonic(),
+                                           self.noise_controls.noise()))
 
     def set_running(self, running: bool):
         self.run_bar.set_running(running)
         why = RUN_GOING
         for w in (self.checkpoint, self.device, self.steps, self.steps_all, self.seed, self.dice,
-                  self.samples, self.variance, self.mode, self.smc, *self.task_buttons.values()):
+                  self.samples, self.variance, self.mode, self.smc, *self.more_settings.controls(),
+                  *self.task_buttons.values()):
             self.grey(w, not running, why)   # every setting, "More settings" too
         page_controls = [c for c in self.task_stack.findChildren(QWidget)
                          if isinstance(c, (QAbstractButton, QAbstractSpinBox, QComboBox))]

@@ -11,7 +11,7 @@ from ..imageio import DEFAULT_QUALITY, QUALITY
 from ..core.run.settings import spec_of
 from .safe_settings import Checked
 from .model.taskmodels import TASKS
-from .task_panel import TASK_NAMES
+from .run_settings import TASK_NAMES
 
 __all__ = ["restore", "save"]
 
@@ -69,6 +69,8 @@ def restore(window) -> str:
     tp.expect_device(c.text("run/device", "cpu"))   # until the devices are known (the app's start-up)
     combo(tp.device, "run/device", "cpu")
     tp.set_task(c.text("run/task", "inpaint", list(TASK_NAMES)))
+    tp.more_settings.restore(c)
+    window.mask_panel.soft.setChecked(c.flag("mask/soft", window.mask_panel.soft.isChecked()))
     spin(window.mask_panel.brush.spin, "mask/brush", 24)
     window.canvas.set_brush_size(window.mask_panel.brush.value())
     window.canvas.set_feather(window.mask_panel.feather.value())
@@ -104,5 +106,7 @@ def save(window):
     s.setValue("run/device", st.device)
     s.setValue("run/task", st.task)
     s.setValue("mask/brush", int(window.canvas.brush_size()))
+    s.setValue("mask/soft", window.mask_panel.soft.isChecked())
+    tp.more_settings.save(s)
     s.setValue("checkpoints/extra", window.checkpoints.extra_cards)
     s.sync()

@@ -42,11 +42,15 @@ CASES = [
     ("inpaint", {"steps": 3, "seed": 6, "grain": "none"}),  # the fill left clean
     ("sample", {"steps": 5, "seed": 4, "samples": 2, "size": (16, 24)}),
     ("sample", {"steps": 2, "seed": 2 ** 40 + 3, "size": (8, 8)}),   # past the 2^31 - 1 a QSpinBox holds
+    # More settings' boxes and the mask's Soft box (gui/more_settings.py): the law typed, the views, clipping,
+    # precision, the start noise, a loaded mask's grey edge
+    ("denoise", {"noise": "poisson-gaussian", "noise_a": 0.002, "noise_b": 0.0005}),
+    ("denoise", {"sigma": 12 / 255, "ensemble": 2, "clipping": "ignore", "precision": "fp32"}),
+    ("inpaint", {"steps": 3, "seed": 7, "soft_mask": True, "start": "noise", "jump_length": 0}),
+    ("inpaint", {"steps": 3, "seed": 8, "start_sigma": 0.5, "precision": "fp32"}),
 ]
 # A setting the app has no widget for: the command line, the API and the job, replayed, agree.
-NO_WIDGET = [("denoise", {"noise": "poisson-gaussian", "noise_a": 0.002, "noise_b": 0.0005}),
-             ("denoise", {"sigma": 12 / 255, "region": (4, 6, 12, 10), "ensemble": 2}),
-             ("inpaint", {"steps": 3, "seed": 7, "soft_mask": True, "start": "noise", "jump_length": 0})]
+NO_WIDGET = [("denoise", {"sigma": 12 / 255, "region": (4, 6, 12, 10), "ensemble": 2})]
 
 
 def _case_id(case):
@@ -104,20 +108,23 @@ def _api(task, settings, px, m, loaded):
 
 def _set_app(win, task, settings, src, mask):
     """Choose ``settings`` in the window's widgets, as a user would."""
-    tp = win.task_panel
+    tp, ms = win.task_panel, win.task_panel.more_settings
+    s = dict(settings)
+    if "soft_mask" in s:   # how a mask is read when it is loaded
+        win.mask_panel.soft.setChecked(s.pop("soft_mask"))
     if task != "sample":
         assert win.files.open_image(src)
     tp.set_task(task)
     if task == "inpaint":
         assert win.files.load_mask(mask)
-    s = dict(settings)
     if "steps" in s:
         tp.steps_all.setChecked(False)
         tp.steps.setValue(s.pop("steps"))
     for name, widget in (("seed", tp.seed), ("samples", tp.samples), ("jump_length", tp.jump_length)):
         if name in s:
             widget.setValue(s.pop(name))
-    for name, combo in (("mode", tp.mode), ("method", tp.method)):
+    for name, combo in (("mode", tp.mode), ("method", tp.method), ("start", tp.start),
+                        ("precision", ms.precision), ("clipping", ms.clipping)):
         if name in s:
             combo.setCurrentIndex(combo.findData(s.pop(name)))
     if "grain" in s:
@@ -128,6 +135,10 @@ def _set_app(win, task, settings, src, mask):
         tp.noise_controls.set_noise(s.pop("noise"))
     if "sigma" in s:
         tp.sigma.setValue(s.pop("sigma") * 255)   # a typed std: the constant model
+    for name, box in (("ensemble", ms.ensemble), ("start_sigma", ms.start_sigma), ("noise_a", ms.noise_a),
+                      ("noise_b", ms.noise_b)):
+        if name in s:
+            box.setValue(s.pop(name))
     if "noise_scale" in s:
         tp.noise_controls.strength.setValue(s.pop("noise_scale"))
     if "size" in s:
@@ -138,10 +149,11 @@ def _set_app(win, task, settings, src, mask):
 
 
 def _same_request(app_req, expected):
-    """The app's request is the case's (all but the device, and the feather the session adds)."""
+    """The app's request is the case's (all but the device, and how the mask is read: the session adds it)."""
     a = dataclasses.asdict(app_req)
     e = dataclasses.asdict(expected)
-    a.pop("feather", None), e.pop("feather", None)
+    for name in ("feather", "soft_mask"):
+        a.pop(name, None), e.pop(name, None)
     if app_req.task == "denoise":  # noise None is "auto" or "constant" by sigma: the model it names
         a["noise"], e["noise"] = noise_model(app_req), noise_model(expected)
     assert a == e
@@ -186,7 +198,7 @@ def _check_record(record, task, settings, loaded, px, m, cli_px):
     from dpm_studio.core.machine.devices import native_bf16
 
     # the arithmetic that ran, not "auto" (which is bf16 on a CPU with native bf16, fp32 elsewhere)
-    assert record["precision"] == ("bf16" if native_bf16("cpu") else "fp32")
+    assert record["precision"] == settings.get("precision", "bf16" if native_bf16("cpu") else "fp32")
     for name, value in settings.items():
         want = [value[1], value[0]] if name == "size" else list(value) if isinstance(value, tuple) else value
         assert record[name] == want, name

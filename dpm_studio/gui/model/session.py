@@ -46,7 +46,7 @@ from ...core.run.settings import default_of
 
 __all__ = ["Document", "Session", "EVENTS", "run_grain"]
 
-APP_SOFT_MASK = default_of(InpaintRequest, "soft_mask")  # the app's requests leave it so: a mask is hard
+APP_SOFT_MASK = default_of(InpaintRequest, "soft_mask")  # the app's mask starts hard, as the request's default
 EVENTS = ("document", "pixels", "mask", "feather", "history", "state", "result", "saved", "kept")
 
 
@@ -121,6 +121,8 @@ class Session:
         self.doc: Document | None = None
         self.mask: np.ndarray | None = None
         self.feather = 0.0          # px the mask's edge is softened by: the request's ``feather``
+        self.soft_mask = APP_SOFT_MASK   # a loaded mask's grey values kept as its edge: the request's ``soft_mask``
+        self._loaded_mask: np.ndarray | None = None   # the last mask loaded, with its grey values
         self._effective: np.ndarray | None = None   # cache: the mask feathered by ``feather``
         self.history = History()
         self.run: dict | None = None
@@ -242,6 +244,22 @@ class Session:
             self.feather, self._effective = amount, None
             self.events.feather(feather=amount)
 
+    def set_soft_mask(self, on: bool) -> bool:
+        """Read a loaded mask's grey values as its edge (the request's ``soft_mask``) or not. Turned off, a mask
+        holding grey values becomes the hard mask the run would read (undoable), so the mask shown is the mask
+        run; returns whether the mask changed."""
+        self.soft_mask = bool(on)
+        m, loaded = self.mask, self._loaded_mask
+        if m is None:
+            return False
+        if on:   # the loaded mask as it is still shown hard: its grey edge back
+            if loaded is None or loaded.shape != m.shape or not np.array_equal(m, loaded > 0):
+                return False
+            return self.edit_mask(m.copy(), loaded, "soft mask edge")
+        if not ((m > 0) & (m < 1)).any():
+            return False
+        return self.edit_mask(m.copy(), masks.prepare_mask(m, m.shape, soft=False), "hard mask edge")
+
     def effective_mask(self, copy: bool = True) -> np.ndarray | None:
         """The mask a run gets: the hard mask feathered by ``feather`` (core/run/masks.feather, the rule
         the command line applies); a new array unless ``copy`` is False (then do not modify it)."""
@@ -287,14 +305,15 @@ class Session:
 
     def set_mask(self, mask: np.ndarray, label: str = "load mask") -> bool:
         """Replace the mask (undoable) by ``mask`` as the app's runs read it (core/run/masks.prepare_mask,
-        hard as the command line's default: any nonzero pixel is filled). A loaded mask's grey pixels
-        were kept, shown and exported half-filled, while the run filled them whole."""
+        hard as the command line's default: any nonzero pixel is filled; with ``soft_mask`` its grey values).
+        A loaded mask's grey pixels were kept, shown and exported half-filled, while the run filled them whole."""
         if self.mask is None:
             return False
         m = np.asarray(mask)
         if m.shape[:2] != self.mask.shape:
             raise ValueError(f"mask shape {m.shape} does not match the image {self.mask.shape}")
-        m = masks.prepare_mask(m, self.mask.shape, soft=APP_SOFT_MASK)
+        self._loaded_mask = masks.prepare_mask(m, self.mask.shape, soft=True)   # its grey values, for Soft
+        m = self._loaded_mask.copy() if self.soft_mask else masks.prepare_mask(m, self.mask.shape, soft=False)
         return self.edit_mask(self.mask.copy(), m, label)
 
     def invert_mask(self) -> bool:

@@ -1,0 +1,138 @@
+"""A saved run record back in the app's controls: the one request the record holds
+(core/run/requests.request_of_record, replay's reading too) shown in the task panel, the mask panel and
+"More settings", so a result the command line (or the app) made can be made again or changed in the app.
+
+- :func:`use_saved_result` (Run > Use Settings of a Saved Result…): every setting of the last run a
+  result file carries, with its model and task; the settings the app has no box for (gui/more_settings.CLI_ONLY)
+  are carried, shown on the "From the record" row, not reset to the request's defaults.
+- :func:`show_more`: undo or redo of an accepted result gives back the More settings' boxes (and the
+  mask's soft edge) its run was made with, as the noise choice and the grain come back.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..core.run.requests import CLIP_STEPS, request_of_record
+from .more_settings import card_default
+from .noise_view import run_noise_choice
+
+__all__ = ["show_more", "show_request", "use_saved_result"]
+
+
+def _request(run):
+    """The request of run record ``run``, or None where it holds none a run could make."""
+    if not isinstance(run, dict):
+        return None
+    try:
+        return request_of_record(run).validate()
+    except (TypeError, ValueError):
+        return None
+
+
+def _resolved(window, req) -> dict:
+    """What the app resolves itself for the command-line-only settings a request leaves unset (the open file's
+    levels, the device's tile batch, the model's censoring steps): a record's equal values are not carried."""
+    from ..core.run.jobs import default_tile_batch
+
+    doc = window.session.doc
+    card = window.task_panel.current_card()
+    return {"levels": None if doc is None else doc.source.levels, "tile_batch": default_tile_batch(req.device),
+            "clip_steps": card_default(card, "denoise", "clip_steps", CLIP_STEPS)}
+
+
+def _uses_mask(run: dict) -> bool:
+    return run.get("task") == "inpaint" or "mask_sha256" in run
+
+
+def show_more(window, run) -> bool:
+    """The More settings' boxes, the carried settings and the mask's soft edge of run record ``run`` (False:
+    it holds no request)."""
+    req = _request(run)
+    if req is None:
+        return False
+    window.task_panel.more_settings.show(req, _resolved(window, req))
+    if _uses_mask(run):
+        window.mask_panel.soft.setChecked(bool(req.soft_mask))
+    return True
+
+
+def show_request(window, run: dict) -> list[str]:
+    """Every setting of run record ``run`` in the controls: its task and model, the panel's boxes, the mask's
+    feather and soft edge, More settings. Returns what could not be shown (each a short phrase)."""
+    req = _request(run)
+    if req is None:
+        return ["its settings cannot run"]
+    tp, task, missed = window.task_panel, req.task, []
+    tp.set_task(task)
+    name = run.get("checkpoint")
+    if name and not window.checkpoints.select(str(name)):
+        missed.append(f"its model {name} is not listed")
+    if req.steps is None:
+        tp.steps_all.setChecked(True)
+    else:
+        tp.steps_all.setChecked(False)
+        tp.steps.setValue(int(req.steps))
+    tp.seed.setValue(int(req.seed))
+    tp.samples.setValue(int(req.samples))
+    tp.variance.setCurrentIndex(max(0, tp.variance.findData(req.variance)))
+    if tp.device.findData(req.device) >= 0:
+        tp.device.setCurrentIndex(tp.device.findData(req.device))
+    else:
+        missed.append(f"its device {req.device} is not here")
+    if task == "inpaint":
+        tp.mode.setCurrentIndex(max(0, tp.mode.findData(req.mode)))
+        if req.mode != "exact":
+            tp.smc.setChecked(bool(req.smc))
+            tp.start.setCurrentIndex(max(0, tp.start.findData(req.start)))
+        if req.mode == "forward-approx" and not req.smc:   # jumps of 0 ("off") too
+            tp.jump_length.setValue(int(req.jump_length))
+            tp.jump_n.setValue(int(req.jump_n_sample))
+        tp.pages["inpaint"].set_grain(req.grain)
+    elif task == "denoise":
+        tp.method.setCurrentIndex(max(0, tp.method.findData(req.method)))
+        if req.method == "sample":
+            tp.smc.setChecked(bool(req.smc))
+        doc = window.session.doc
+        estimate = None if doc is None else doc.noise_sigma * 255.0
+        if run_noise_choice(run, estimate) is not None:
+            tp.noise_controls.restore(run, estimate, tp.sigma)
+        if req.region is not None:
+            missed.append("its region (paint it as the mask: the app denoises inside a painted mask)")
+    else:
+        h, w = req.size
+        tp.height_spin.setValue(int(h))
+        tp.width_spin.setValue(int(w))
+    if _uses_mask(run):
+        window.mask_panel.feather.setValue(float(req.feather))
+        window.mask_panel.soft.setChecked(bool(req.soft_mask))
+    tp.more_settings.show(req, _resolved(window, req))
+    return missed
+
+
+def use_saved_result(window, path=None) -> bool:
+    """Run > Use Settings of a Saved Result…: the last run of a result file (``path``; None asks for one) in the
+    controls, to run again on the open image or to change first."""
+    from .. import imageio
+
+    if path is None:
+        path = window.dialogs.open_image(window.files.last_folder())
+        if not path:
+            return False
+    say = window.statusBar().showMessage
+    try:
+        meta = imageio.load_image(path).metadata
+    except (OSError, ValueError) as e:
+        say(f"Cannot read {Path(path).name}: {e}", 8000)
+        return False
+    runs = meta.get("runs") if isinstance(meta, dict) else None
+    if not isinstance(runs, list) or not runs:
+        say(f"{Path(path).name} carries no run record: it was not made by DPM Studio", 8000)
+        return False
+    missed = show_request(window, runs[-1])
+    if missed == ["its settings cannot run"]:
+        say(f"The last run of {Path(path).name}: its settings cannot run (an edited record?)", 8000)
+        return False
+    note = f" (not shown: {'; '.join(missed)})" if missed else ""
+    say(f"The settings of the last run of {Path(path).name} ({len(runs)} in all) are in the controls{note}", 10000)
+    return True
