@@ -9,6 +9,8 @@ Opens a picture, paints a mask with real mouse events, runs inpaintings and save
 - docs/screenshots/main-window-after-run.png  (a result under review, split compare on)
 - docs/screenshots/main-window-variants.png   (four samples offered beside their mean, one chosen)
 - docs/screenshots/main-window-uncertainty.png (the spread of the samples, per pixel)
+- docs/screenshots/main-window-denoised.png   (a noisy 8-bit photo denoised, --noise auto's curve in the plots)
+- docs/screenshots/main-window-inpainted.png  (an inpainting accepted: the fill on show, the mask hidden)
 
 The model is the first image checkpoint found in the checkpoint folders (a shipped one in
 checkpoints/ if present); without one, a tiny untrained model is built in a temporary
@@ -16,7 +18,7 @@ folder, which fills the hole with structured noise but exercises the whole flow.
 
 Under a real X server with a window manager (what a user sees, decorations included):
 
-    Xvfb :99 -screen 0 1400x900x24 & DISPLAY=:99 openbox &
+    Xvfb :99 -screen 0 1400x900x24 & DISPLAY=:99 openbox &   # the window is 1280 x 800
     DISPLAY=:99 QT_QPA_PLATFORM=xcb python scripts/screenshots.py --x11
 
 Without one: ``QT_QPA_PLATFORM=offscreen python scripts/screenshots.py`` grabs the window itself.
@@ -110,6 +112,7 @@ def main(argv=None) -> int:
         build_tiny_checkpoint(ck)
         os.environ["DPM_STUDIO_CHECKPOINTS"] = str(ck)
 
+    import numpy as np
     import pyqtgraph as pg
     from PySide6.QtCore import QEventLoop, QObject, QSettings, Qt, QTimer, Slot
     from PySide6.QtTest import QTest
@@ -168,7 +171,7 @@ def main(argv=None) -> int:
         if on_frame is not None:
             win.runner.frame.disconnect(on_frame)
         if win.state() != "review":
-            raise SystemExit("the run did not finish")
+            raise SystemExit(f"the run did not finish: {win.state()}: {win.statusBar().currentMessage()}")
 
     # 1. editing: a photograph with a painted mask
     pixels, name = sample_picture()
@@ -236,6 +239,34 @@ def main(argv=None) -> int:
 
     grabber = Grabber()
     run_to_end(grabber.on_frame)
+    win.runs.discard_result()
+
+    # 5. a finished denoise: the photo as a camera's file holds it (8-bit, noise clipped at 0 and 255)
+    rng = np.random.default_rng(3)
+    noisy = np.clip(np.round(pixels * 255 + rng.normal(0, 20, pixels.shape)), 0, 255).astype(np.uint8)
+    noisy_path = tmpdir / "rocket-noisy.png"
+    imageio.save_image(noisy_path, noisy.astype(np.float32) / 255)   # floats in [0, 1], as 8 bits
+    if not win.files.open_image(noisy_path):
+        print("could not open the noisy picture", file=sys.stderr)
+        return 1
+    win.task_panel.set_task("denoise")
+    win.act_plots.trigger()   # the plots, with the noise curve the run uses
+    run_to_end()
+    shoot("main-window-denoised.png")
+    win.runs.discard_result()
+    win.act_plots.trigger()
+
+    # 6. a finished inpainting, accepted: the fill is on show, the mask that made it hidden
+    if not win.files.open_image(pic):
+        print("could not open the sample picture", file=sys.stderr)
+        return 1
+    win.task_panel.set_task("inpaint")
+    c.set_tool(Tool.RECT)
+    drag([(W * 0.60, H * 0.25), (W * 0.74, H * 0.50)])
+    run_to_end()
+    win.runs.accept_result()
+    QTest.mouseMove(vp, c.image_to_viewport(W * 0.67, H * 0.4))
+    shoot("main-window-inpainted.png")
     for f in shots:
         print(f)
     win.dialogs.ask_unsaved = lambda text: "discard"
