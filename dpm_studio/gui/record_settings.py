@@ -113,26 +113,34 @@ def show_request(window, run: dict) -> list[str]:
 def use_saved_result(window, path=None) -> bool:
     """Run > Use Settings of a Saved Result…: the last run of a result file (``path``; None asks for one) in the
     controls, to run again on the open image or to change first."""
+    import traceback
+
     from .. import imageio
+    from ..imageio import ImageIOError
 
     if path is None:
         path = window.dialogs.open_image(window.files.last_folder())
         if not path:
             return False
-    say = window.statusBar().showMessage
+    say, name = window.statusBar().showMessage, Path(path).name
     try:
         meta = imageio.load_image(path).metadata
-    except (OSError, ValueError) as e:
-        say(f"Cannot read {Path(path).name}: {e}", 8000)
+    except ImageIOError as e:
+        window.dialogs.error("Cannot read the result", str(e))
+        return False
+    except Exception as e:  # noqa: BLE001 - a decoder bug must not take the app down (as File > Open)
+        traceback.print_exc()
+        window.dialogs.error("Cannot read the result", f"{name}: unexpected error while reading ({e})")
         return False
     runs = meta.get("runs") if isinstance(meta, dict) else None
     if not isinstance(runs, list) or not runs:
-        say(f"{Path(path).name} carries no run record: it was not made by DPM Studio", 8000)
+        say(f"{name} carries no run record: it was not made by DPM Studio", 8000)
         return False
     missed = show_request(window, runs[-1])
     if missed == ["its settings cannot run"]:
-        say(f"The last run of {Path(path).name}: its settings cannot run (an edited record?)", 8000)
+        say(f"The last run of {name}: its settings cannot run (an edited record?); the controls are as they were",
+            8000)
         return False
     note = f" (not shown: {'; '.join(missed)})" if missed else ""
-    say(f"The settings of the last run of {Path(path).name} ({len(runs)} in all) are in the controls{note}", 10000)
+    say(f"The settings of the last run of {name} ({len(runs)} in all) are in the controls{note}", 10000)
     return True

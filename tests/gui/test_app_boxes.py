@@ -192,3 +192,25 @@ def test_the_plots_dock_draws_the_law_typed_and_starts_it_from_the_fit(qtbot, wi
     np.testing.assert_allclose(plot.curves["typed"], np.sqrt(0.004 * x + 0.0001) * 255)
     drawn = [it.yData for it in plot._items if hasattr(it, "yData") and it.yData is not None]
     assert any(np.allclose(y, plot.curves["typed"]) for y in drawn), "the typed law is drawn"
+
+
+def test_a_result_without_a_usable_record_changes_nothing(win, tmp_path, inputs, msgbox):
+    """A file with no record, a record whose settings cannot run (edited), a file that is no image: one line
+    (a dialog for the unreadable file), and the controls stay as they were."""
+    from dpm_studio.gui.record_settings import use_saved_result
+
+    tp = win.task_panel
+    tp.set_task("inpaint")
+    tp.seed.setValue(5)
+    before = tp.settings()
+    assert not use_saved_result(win, inputs[0])
+    assert "carries no run record" in win.statusBar().currentMessage()
+    edited = tmp_path / "edited.png"
+    imageio.save_image(edited, np.zeros((8, 8, 3)), metadata={"runs": [{"task": "denoise", "steps": 0, "seed": 9}]})
+    assert not use_saved_result(win, edited)
+    assert "its settings cannot run" in win.statusBar().currentMessage()
+    junk = tmp_path / "junk.png"
+    junk.write_bytes(b"not a picture")
+    assert not use_saved_result(win, junk)
+    assert msgbox and "Cannot read the result" in str(msgbox[-1])
+    assert tp.settings() == before and tp.task() == "inpaint"
