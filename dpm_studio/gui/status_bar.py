@@ -9,6 +9,10 @@ The message is elided again whenever its room changes (the window resized, the p
 grown), for the time it has left: elided once when shown, a message shown in a wide window was cut
 mid-word after the window was narrowed ("Save it with File › Save As (", seen under Xvfb at 890 px),
 and one shorter than a narrow window stayed elided after it was widened.
+
+A menu item's status tip (Qt shows it itself when the pointer is on the item) replaced the message for
+good: after a look in the View menu "Done in 6.6 s ... Accept (Ctrl+Shift+Return) keeps the result" was
+gone. When the tip is taken away, the message comes back for the time it has left.
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ class StatusBar(QStatusBar):
         self._until = None   # when the message on show times out (time.monotonic()), None: never
         self._shown = ""     # the message as elided and shown (Qt's own messages, a menu's tips, are not ours)
         self._permanent = []
+        if parent is not None:   # the window gets the status tips (QStatusTipEvent) of its menus and widgets
+            parent.installEventFilter(self)
 
     def addPermanentWidget(self, widget, stretch: int = 0):
         self._permanent.append(widget)
@@ -57,12 +63,19 @@ class StatusBar(QStatusBar):
         self._shown = shown
         super().showMessage(shown, timeout)
 
+    def _left(self) -> int | None:
+        """How long (ms) the message has left: 0 for no timeout, None when it has timed out or there is none."""
+        if not self._full:
+            return None
+        if self._until is None:
+            return 0
+        left = int(round((self._until - time.monotonic()) * 1000))
+        return left if left > 0 else None
+
     def _refit(self):
         """The room changed: elide the message on show anew, for the time it has left."""
-        if not self._full or super().currentMessage() != self._shown:
-            return   # none, timed out, or one Qt showed itself (a menu item's status tip)
-        left = 0 if self._until is None else int(round((self._until - time.monotonic()) * 1000))
-        if self._until is None or left > 0:
+        left = self._left()
+        if left is not None and super().currentMessage() == self._shown:   # not a menu's tip Qt showed itself
             self._show(left)
 
     def resizeEvent(self, event):
@@ -70,7 +83,14 @@ class StatusBar(QStatusBar):
         self._refit()
 
     def eventFilter(self, obj, event):
-        if event.type() in (QEvent.Resize, QEvent.Show, QEvent.Hide):
+        kind = event.type()
+        if kind == QEvent.StatusTip:
+            left = self._left()
+            if event.tip() or left is None:
+                return False   # Qt shows the tip (or clears the bar) itself
+            self._show(left)   # the tip is gone: the message it covered is back
+            return True
+        if kind in (QEvent.Resize, QEvent.Show, QEvent.Hide) and obj is not self.parent():
             self._refit()
         return False
 

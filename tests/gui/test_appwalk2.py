@@ -246,3 +246,26 @@ def test_a_status_message_is_elided_anew_when_the_window_is_resized(qtbot, win):
     win.resize(1500, 760)
     qtbot.waitUntil(lambda: sb.width() > 1300)
     assert QStatusBar.currentMessage(sb) == text and sb.toolTip() == ""
+
+
+def test_a_menu_status_tip_does_not_take_the_message_away(qtbot, win):
+    """A look in a menu replaced the status message for good (a menu sends its items' tips by way of the menu
+    bar, QMenu::topCausedWidget): its items' tips took the bar, and when the
+    pointer left them the bar was empty ("Done in 6.6 s ... Accept (Ctrl+Shift+Return) keeps the result"
+    was gone; Xvfb, helper look2). The message comes back for the time it has left."""
+    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtGui import QStatusTipEvent
+    from PySide6.QtWidgets import QStatusBar
+
+    sb = win.statusBar()
+    text = "Done in 6.6 s. Accept (Ctrl+Shift+Return) keeps the result."
+    sb.showMessage(text, 60000)
+    QCoreApplication.sendEvent(win.menuBar(), QStatusTipEvent("Show the whole image"))   # the pointer on an item
+    assert QStatusBar.currentMessage(sb) == "Show the whole image"
+    QCoreApplication.sendEvent(win.menuBar(), QStatusTipEvent(""))                       # and off it
+    assert QStatusBar.currentMessage(sb) == text and sb.currentMessage() == text
+    sb.showMessage("Saved out.png", 1)   # a message whose time is up stays gone
+    qtbot.waitUntil(lambda: QStatusBar.currentMessage(sb) == "")
+    QCoreApplication.sendEvent(win.menuBar(), QStatusTipEvent("Show the whole image"))
+    QCoreApplication.sendEvent(win.menuBar(), QStatusTipEvent(""))
+    assert QStatusBar.currentMessage(sb) == ""
