@@ -221,6 +221,14 @@ def attack_cli(t, work, H, quick: bool):
                     expect=expected(name), check=lambda o, n=name: check_result(n, o))
         if name.startswith("thin"):
             print(f"  {name}: {time.perf_counter() - t0:.1f} s on the command line", file=sys.stderr)
+    folder = work / "dir.png"  # a folder named like an image: as the image, as the mask
+    folder.mkdir()
+    H.judge_cli(t, "kinds (cli)", "a folder named dir.png as the image", ["denoise", str(folder), "--checkpoint",
+                "tiny-rgb", "--sigma", "10"], work / "out.png", [], expect="refused")
+    p = work / "in.png"
+    p.write_bytes(_save(Image.fromarray(rgb()), "PNG"))
+    H.judge_cli(t, "kinds (cli)", "a folder named dir.png as the mask", ["inpaint", str(p), "--mask", str(folder),
+                "--checkpoint", "tiny-rgb", "--steps", "2"], work / "out.png", [p], expect="refused")
 
 
 def attack_api(t, work, H, quick: bool):
@@ -263,8 +271,10 @@ class _Dialogs:
     def error(self, title, text):
         self.errors.append((title, text))
 
+    answer = True
+
     def confirm(self, *_):
-        return True
+        return self.answer
 
     def ask_unsaved(self, *_a, **_k):
         return "discard"
@@ -340,8 +350,56 @@ def attack_app(t, work, H, quick: bool):
         if outcome != "BAD" and err[0].strip():
             outcome, why = "BAD", f"on fd 2: {err[0].strip().splitlines()[0]}"
         t.add("kinds (app)", outcome, repr(name), why)
+    app_saves(t, work, H, win, dialogs)
     win.runner.shutdown(5000)
     win.close()
+
+
+def app_saves(t, work, H, win, dialogs):
+    """The app's Save onto the opened file itself, answered No (the original unchanged) and Yes (replaced, by
+    the user's choice); into a full and a read-only folder (a 12 KB tmpfs as in :func:`attack_places`): one
+    error dialog, nothing left, the image still open."""
+    import subprocess
+
+    src = work / "opened.png"
+    src.write_bytes(_save(Image.fromarray(rgb(128, 128)), "PNG"))
+    win.files.open_image(src)
+    before = src.read_bytes()
+    for answer in (False, True):
+        dialogs.answer, dialogs.errors[:] = answer, []
+        with H.fd2_captured() as err:
+            outcome, why = H.judged(lambda: win.files.save_image(src), (), 60)
+        if outcome == "ok" and not answer and src.read_bytes() != before:
+            outcome, why = "BAD", "the original changed though No was answered"
+        if outcome != "BAD" and err[0].strip():
+            outcome, why = "BAD", f"on fd 2: {err[0].strip().splitlines()[0]}"
+        t.add("kinds (app)", outcome, f"Save onto the opened file, answered {'Yes' if answer else 'No'}", why)
+    dialogs.answer = True
+    mnt = work / "small"
+    mnt.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=12k", "tmpfs", str(mnt)], capture_output=True).returncode:
+        print("  app: no tmpfs could be mounted (not root?): saves into full and read-only folders skipped",
+              file=sys.stderr)
+        return
+    try:
+        for ro in (False, True):
+            if ro:
+                subprocess.run(["mount", "-o", "remount,ro", str(mnt)], check=True)
+            dialogs.errors[:] = []
+            with H.fd2_captured() as err:
+                outcome, why = H.judged(lambda: win.files.save_image(mnt / "x.png"), (), 60)
+            left = sorted(p.name for p in mnt.iterdir())
+            if outcome == "ok":
+                outcome = "refused"
+                if len(dialogs.errors) != 1 or "\n" in dialogs.errors[0][1] or left:
+                    outcome, why = "BAD", f"dialogs {dialogs.errors}, left {left}"
+                elif win.canvas.image() is None:
+                    outcome, why = "BAD", "the image was closed"
+            if outcome != "BAD" and err[0].strip():
+                outcome, why = "BAD", f"on fd 2: {err[0].strip().splitlines()[0]}"
+            t.add("kinds (app)", outcome, f"Save into a {'read-only' if ro else 'full'} folder", why)
+    finally:
+        subprocess.run(["umount", str(mnt)])
 
 
 def attack_places(t, work, H, quick: bool):
