@@ -91,3 +91,26 @@ def test_only_libtiffs_lines_are_taken_as_the_files():
     for line in ("RuntimeWarning: x", "/a/b.py:12: UserWarning: y", "dpm-studio: note: z", "run thread: step 3 of 10",
                  "Traceback (most recent call last):", "  warnings.warn(x)"):
         assert not chatter._LIBTIFF_LINE.fullmatch(line), line
+
+
+def test_pillows_logged_error_on_a_tiff_is_the_files_not_the_terminals(tmp_path, capfd, monkeypatch):
+    """Pillow's TIFF reader logs "More samples per pixel than can be decoded: 771" (logging's last resort wrote
+    it to stderr, found by the full benchmark once only libtiff's lines were kept from descriptor 2)."""
+    import io
+    import logging
+
+    import numpy as np
+    from PIL import Image
+
+    monkeypatch.setattr(logging.getLogger(), "handlers", [])  # as outside pytest: logging's last resort, stderr
+    b = io.BytesIO()
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(b, "TIFF", compression="tiff_lzw")
+    data = bytearray(b.getvalue())
+    entry = data.find(bytes([0x15, 0x01, 0x03, 0x00]))  # tag 277 (SamplesPerPixel), SHORT, little-endian
+    data[entry + 8: entry + 10] = (771).to_bytes(2, "little")
+    (tmp_path / "spp.tif").write_bytes(bytes(data))
+    capfd.readouterr()
+    with pytest.raises(imageio.ImageIOError) as e:
+        imageio.load_image(tmp_path / "spp.tif")
+    assert capfd.readouterr().err == ""
+    assert str(e.value).startswith("spp.tif ") and "771" not in str(e.value), str(e.value)

@@ -40,8 +40,13 @@ def _from_decoder(w: warnings.WarningMessage) -> bool:
     return "/PIL/" in where or "/tifffile/" in where
 
 
+#: The decoders' loggers: tifffile's (quiet otherwise: core/files/formats.py) and Pillow's, whose TIFF reader
+#: logs an error ("More samples per pixel than can be decoded: 771") that logging's last resort wrote to stderr.
+_LOGGERS = ("tifffile", "PIL")
+
+
 class _Kept(logging.Handler):
-    """tifffile's warnings (its logger, quiet otherwise: core/files/formats.py), kept as texts."""
+    """The decoders' logged warnings and errors, kept as texts."""
 
     def __init__(self, into: list[str]):
         super().__init__(logging.WARNING)
@@ -53,8 +58,8 @@ class _Kept(logging.Handler):
 
 @contextmanager
 def heard(into: list[str], c_stderr: bool = False):
-    """Collect the decoders' Python warnings (Pillow's, tifffile's) and tifffile's logged warnings
-    into ``into``, one text each;
+    """Collect the decoders' Python warnings and logged warnings and errors (Pillow's, tifffile's) into
+    ``into``, one text each;
     other warnings go on as they would have. With ``c_stderr``, also libtiff's messages, which it writes
     to file descriptor 2 itself: the descriptor points at a file of its own meanwhile, one decode at a
     time (:data:`_FD2`), and of what reached it only libtiff's lines (:data:`_LIBTIFF_LINE`) are the
@@ -63,7 +68,8 @@ def heard(into: list[str], c_stderr: bool = False):
     log = _Kept(into)
     with (_FD2 if c_stderr else _nothing()):
         saved, sink = _divert_fd2() if c_stderr else (None, None)
-        logging.getLogger("tifffile").addHandler(log)
+        for name in _LOGGERS:
+            logging.getLogger(name).addHandler(log)
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
@@ -76,7 +82,8 @@ def heard(into: list[str], c_stderr: bool = False):
                         else:
                             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         finally:
-            logging.getLogger("tifffile").removeHandler(log)
+            for name in _LOGGERS:
+                logging.getLogger(name).removeHandler(log)
             if saved is not None:
                 _restore_fd2(saved, sink, into)
 
@@ -145,6 +152,7 @@ _KINDS = [
     ("end", r"truncated|Truncated File Read|Reached EOF|not enough image data|no IEND chunk|unpack requires a buffer"
             r"|Not enough data|ends before its last pixels|Premature end|cut short"),
     ("tags", r"Tag data larger than file|invalid value offset|invalid data type|Incorrect count|Incompatible type"
+             r"|samples per pixel"
              r"|TIFFFetchNormalTag|Unknown field with tag|ASCII value for tag|Sanity check on|Bogus \w+ tag"),
     ("where", r"missing (data )?(ByteCounts|offset)|StripOffsets|StripByteCounts|TileOffsets|TileByteCounts"),
     ("pages", r"invalid page offset|IFD|tag list|number of tags|TIFFReadDirectory|TIFFAdvanceDirectory"),
@@ -178,7 +186,7 @@ def _tag_names(messages: list[str]) -> list[str]:
 
     names = []
     for m in messages:
-        names += re.findall(r'"([A-Za-z]\w{2,40})"', m)
+        names += re.findall(r'"([A-Za-z]\w{2,40})"', m) + ["SamplesPerPixel"] * ("samples per pixel" in m.lower())
         for code in re.findall(r"(?:TiffTag |tag )(\d{1,5})\b", m):
             names.append(TiffTags.lookup(int(code)).name)
     return [n for n in dict.fromkeys(names) if n != "unknown"][:3]
