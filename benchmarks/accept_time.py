@@ -27,7 +27,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "gui"))
 
 
-def main():
+def window_and_args():
+    """The command line (--repeat, --size, --tree) and a shown window with a tiny model (made here), one torch
+    thread: (args, app, window, height, width). Also benchmarks/plots_open.py's."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--size", default="3000x4000")
@@ -37,12 +39,10 @@ def main():
         sys.path.insert(0, str(Path(args.tree).resolve()))
     h, w = (int(v) for v in args.size.split("x"))
 
-    import numpy as np
     import torch
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    from dpm_studio.core.run.noise_level import fit_noise_level
     from gui_helpers import make_checkpoint
 
     torch.set_num_threads(1)
@@ -55,6 +55,15 @@ def main():
     win = MainWindow(settings=QSettings(str(tmp / "s.ini"), QSettings.IniFormat))
     win.resize(1100, 760)
     win.show()
+    return args, app, win, h, w
+
+
+def main():
+    args, app, win, h, w = window_and_args()
+    import numpy as np
+
+    from dpm_studio.core.run.noise_level import fit_noise_level
+
     win.plots.show()
     rng = np.random.default_rng(0)
     base = np.clip(np.linspace(0, 1, w, dtype=np.float32)[None, :, None] * np.ones((h, 1, 3), np.float32)
@@ -67,9 +76,11 @@ def main():
         t0, c0 = time.perf_counter(), time.process_time()
         win.session.accept(res, {"task": "denoise"})
         t1, c1 = time.perf_counter(), time.process_time()
-        timer = getattr(win.noise, "fit_timer", None)   # since appfix3 the fit waits for the event loop
-        while timer is not None and timer.isActive():
+        timer = getattr(win.noise, "fit_timer", None)   # since appfix3 the fit waits for the event loop,
+        fitting = getattr(win.noise, "fitting", None)    # since appfix4 it runs in a thread
+        while (fitting() if fitting is not None else timer is not None and timer.isActive()):
             app.processEvents()
+            time.sleep(0.001)   # not spinning: the fit's thread needs the interpreter too
         assert win.noise.fit is not None
         t2 = time.perf_counter()
         f0 = time.perf_counter()

@@ -9,23 +9,38 @@ of the run and of undo).
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QTimer, Slot
+import threading
+import traceback
 
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+
+from . import collector
 from .model.session import run_grain
 from .record_settings import show_more
 from ..core.run.noise import estimate_noise_sigma
 
 __all__ = ["NoiseReadout"]
 
+#: The plots' curve is fitted on a grid of windows (a quarter megapixel): what a run fits on the whole image
+#: (core/run/jobs.py) to within its error bars, at a small cost.
+FIT_PIXELS = 256 * 256 * 4
+
 
 class NoiseReadout(QObject):
+    fitted = Signal(object)   # from the fit's thread: (the pixels' version it fitted, the fit or None)
+
     def __init__(self, window):
         super().__init__(window)
         self.w, self.session = window, window.session
         self.fit = None   # the noise curve fitted on the document (core/run/noise_level.py)
         self._unfitted = False   # the document has not been fitted: the plots were closed
-        # The fit runs once the event loop is back (0.13-0.3 s on a 12 MP photo): an Accept, undo or
-        # open returns and the window shows the new pixels first; several changes in a row fit once.
+        self._version = 0        # counts the document's pixels as they change (a fit of older ones is dropped)
+        self._fitting: threading.Thread | None = None   # the fit under way (one at a time)
+        self.fitted.connect(self._on_fitted)   # queued: a slot of this object, in the GUI thread
+        # The fit asked for once the event loop is back: an Accept, undo or open returns and the window
+        # shows the new pixels first; several changes in a row fit once. It runs in a thread of its own
+        # (0.13-0.3 s on a 12 MP photo; when the plots were opened it ran at once in the GUI thread):
+        # the plot says "fitting..." until its curve comes.
         self.fit_timer = QTimer(self)
         self.fit_timer.setSingleShot(True)
         self.fit_timer.setInterval(0)
@@ -49,23 +64,52 @@ class NoiseReadout(QObject):
         # The curve is drawn in the plots dock only: fitted when it is open, else once it is opened
         # (0.15 s CPU of opening a 12 MP photo, for a dock that starts closed; docs/speed.md).
         self.fit, self._unfitted = None, True
+        self._version += 1
         if not self.w.plots.isHidden():
             self.fit_timer.start()
         self.plot()
 
+    def fitting(self) -> bool:
+        """The curve of the document as it is now is being fitted, or will be once the event loop is back."""
+        return self._unfitted and self.session.doc is not None and (
+            self.fit_timer.isActive() or self._fitting is not None)
+
     @Slot()
     def _fit_now(self):
-        """The deferred fit of the document as it is now (None if it has closed since)."""
+        """Start the fit of the document as it is now in a thread (nothing if it has closed since, is fitted,
+        or a fit is under way: that one's result, of older pixels, is dropped and this one started then)."""
+        doc = self.session.doc
+        if doc is None or not self._unfitted or self._fitting is not None:
+            return
+        # The thread reads the document's own array, no copy (an Accept writes into it: that Accept's
+        # version comes with the result, which is then dropped). A closed document's array lives on with it.
+        self._fitting = threading.Thread(target=self._fit_in_thread, args=(doc.pixels, self._version),
+                                         name="dpm-studio-noise-curve", daemon=True)
+        collector.hold_thread(self._fitting)   # no automatic collection while it runs (gui/collector.py)
+        self.plot()
+
+    def _fit_in_thread(self, pixels, version):
         from ..core.run.noise_level import fit_noise_level
 
-        doc = self.session.doc
-        if doc is None or not self._unfitted:
-            return
-        # The curve drawn is fitted on a grid of windows (a quarter megapixel): what a run
-        # fits on the whole image (core/run/jobs.py) to within its error bars, at a small cost.
-        self.fit = fit_noise_level(doc.pixels[:, :, :3], max_pixels=256 * 256 * 4)
-        self._unfitted = False
-        self.plot()
+        try:
+            fit = fit_noise_level(pixels[:, :, :3], max_pixels=FIT_PIXELS)
+        except Exception:  # noqa: BLE001 - a plot must never stop the app: no curve
+            traceback.print_exc()
+            fit = None
+        try:
+            self.fitted.emit((version, fit))
+        except RuntimeError:   # the window was closed meanwhile
+            pass
+
+    @Slot(object)
+    def _on_fitted(self, result):
+        version, fit = result
+        self._fitting = None
+        if version == self._version and self._unfitted:
+            self.fit, self._unfitted = fit, False
+            self.plot()
+        elif self._unfitted and not self.w.plots.isHidden():   # the pixels changed meanwhile: fit them now
+            self._fit_now()
 
     @Slot(bool)
     def _on_plots_shown(self, visible: bool):
@@ -103,7 +147,8 @@ class NoiseReadout(QObject):
         tp = self.w.task_panel
         nc, s, ms = tp.noise_controls, float(tp.sigma.value()) / 255.0, tp.more_settings
         typed = (float(ms.noise_a.value()), float(ms.noise_b.value()))   # "Typed a, b" (More settings)
-        self.w.plots.noise.show(noise_curves(self.fit, s, nc.scale(), typed=typed), nc.noise())
+        self.w.plots.noise.show(noise_curves(self.fit, s, nc.scale(), typed=typed), nc.noise(),
+                                fitting=self.fitting())
 
     @Slot()
     def estimate(self) -> float | None:

@@ -170,11 +170,17 @@ class NoisePlot:
         self.curves = None
         self.title = "noise std"
 
-    def show(self, curves: dict, model: str = "auto"):
+    def show(self, curves: dict, model: str = "auto", fitting: bool = False):
         """Draw ``curves`` (:func:`noise_curves`) for the noise ``model`` chosen ("auto" or "constant"):
-        the law the run will use bold, and named in the title (:func:`noise_title`)."""
+        the law the run will use bold, and named in the title (:func:`noise_title`). ``fitting``: the
+        image's curve is being fitted (in its thread): the title says so until it comes (the tooltip, when
+        another model than Curve runs)."""
         title, tip, use_constant = noise_title(curves, model)
         typed = curves.get("typed") if model == "poisson-gaussian" else None
+        if fitting and model == "auto":   # the fit is the law Curve runs: the title waits for it
+            title, tip = "noise: fitting\u2026", "The noise curve is being fitted on the image; it is drawn when ready"
+        elif fitting:
+            tip += " (the fitted curves are being fitted on the image: drawn when ready)"
         for it in self._items:
             self.plot.removeItem(it)
         self._items = []
