@@ -401,7 +401,9 @@ class ResultBar(QFrame):
         self.split_button.setEnabled(review and compare)
         if review:
             with QSignalBlocker(self.slider):
-                self.slider.setRange(0, max(0, frames - 1))
+                # one frame (a one-step denoise of a region): -1..0, so the handle is at the end where "result"
+                # is, as for a longer run (disabled, it never reaches -1); 0..0 drew it at the start (Xvfb)
+                self.slider.setRange(-1 if frames <= 1 else 0, max(0, frames - 1))
                 self.slider.setValue(max(0, frames - 1))
         else:
             with QSignalBlocker(self.split_button):

@@ -143,3 +143,32 @@ def test_the_chosen_task_stands_out(qtbot):
     assert panel.task() == "denoise" and bold() == ["denoise"]
     panel.set_task("sample")
     assert bold() == ["sample"]
+
+
+def test_a_one_frame_result_has_its_handle_at_the_end(qtbot):
+    """A one-step denoise of a region records one frame: the slider's handle sat at its start beside the
+    word "result", as if nothing had run (Xvfb, helper look2). A result's handle is at the end, one frame or
+    many; with no run it is at the start."""
+    from PySide6.QtWidgets import QStyle, QStyleOptionSlider
+
+    from dpm_studio.gui.panels import ResultBar
+
+    bar = ResultBar()
+    qtbot.addWidget(bar)
+    bar.resize(700, 40)
+    bar.show()
+    qtbot.waitExposed(bar)
+
+    def handle_x() -> float:
+        s = bar.slider
+        opt = QStyleOptionSlider()
+        s.initStyleOption(opt)
+        r = s.style().subControlRect(QStyle.CC_Slider, opt, QStyle.SC_SliderHandle, s)
+        return r.center().x() / s.width()
+
+    for frames in (1, 5):
+        bar.set_review(True, frames)
+        assert handle_x() > 0.8, frames
+    bar.set_review(False)
+    bar.clear()
+    assert handle_x() < 0.2
