@@ -172,3 +172,22 @@ def test_a_one_frame_result_has_its_handle_at_the_end(qtbot):
     bar.set_review(False)
     bar.clear()
     assert handle_x() < 0.2
+
+
+def test_the_mask_coverage_is_not_read_as_part_of_a_box_label(qtbot):
+    """Beside the Show and Soft boxes the coverage read as one phrase with the last: "Soft mask covers 2.1%
+    (251,442 px)" (Xvfb, helper look2). A rule stands between them."""
+    from dpm_studio.gui.panels import MaskPanel
+
+    panel = MaskPanel()
+    qtbot.addWidget(panel)
+    panel.resize(320, 200)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.set_coverage(0.021, 251442)
+    assert panel.coverage.text().startswith("mask covers"), panel.coverage.text()
+    rule = getattr(panel, "coverage_rule", None)
+    assert rule is not None and rule.isVisible()
+    soft, cov, r = panel.soft.geometry(), panel.coverage.geometry(), rule.geometry()
+    assert soft.right() < r.left() and r.right() < cov.left(), (soft, r, cov)
+    assert r.top() < cov.center().y() < r.bottom()
