@@ -23,7 +23,7 @@ from ..core.run.settings import default_of
 
 __all__ = ["NoiseControls", "NoisePlot", "noise_curves", "noise_title", "run_noise_choice"]
 
-CHANNEL_COLOURS = {1: [(90, 90, 90)], 3: [(210, 60, 60), (60, 160, 80), (60, 100, 210)]}
+CHANNEL_COLOURS = {3: [(210, 60, 60), (60, 160, 80), (60, 100, 210)]}   # a grey image's: the axes' ink
 
 
 def noise_curves(fit, sigma: float | None, scale: float = 1.0, n: int = 65, typed: tuple | None = None) -> dict:
@@ -199,7 +199,8 @@ class NoisePlot:
             bars = pg.BarGraphItem(x=levels, height=counts / counts.max() * top / 3, width=255 / 30,
                                    brush=pg.mkBrush(150, 150, 150, 70), pen=pg.mkPen(None))
             self._add(bars)
-        colours = CHANNEL_COLOURS.get(len(curves["curves"]), CHANNEL_COLOURS[1] * len(curves["curves"]))
+        grey = [ink(0.62).getRgb()[:3]]   # (90, 90, 90) under a light palette; it vanished under a dark one
+        colours = CHANNEL_COLOURS.get(len(curves["curves"]), grey * len(curves["curves"]))
         for (lv, sd, _), curve, col in zip(curves["points"], curves["curves"], colours):
             self._add(pg.ScatterPlotItem(lv, sd, size=5, brush=pg.mkBrush(*col, 160), pen=pg.mkPen(None)))
             self._add(pg.PlotDataItem(curves["x"], curve, pen=pg.mkPen(*col, width=1 if use_constant or typed is

@@ -69,3 +69,23 @@ def test_plot_axes_and_the_noise_line_stand_out(make_window, palette):
     lines = [it for it in win.plots.noise._items if type(it).__name__ == "InfiniteLine"]
     assert len(lines) == 1
     assert _distance(lines[0].pen.color(), bg) > 0.5, (palette, lines[0].pen.color().getRgb())
+
+
+def test_a_grey_image_noise_curve_stands_out(make_window, palette):
+    """A grey image's measured stds and fitted curve were drawn (90, 90, 90): on a dark window they were
+    barely there (the storm photo under Xvfb)."""
+    win = make_window()
+    bg = win.plots.palette().color(QPalette.Window)
+    x = np.linspace(0, 1, 5)
+
+    class Fit:   # one channel, a sloped fit: the curve runs, drawn bold
+        kind, channels, a, b = "poisson-gaussian", None, 1e-3, 1e-4
+        levels, stds, counts = x, np.sqrt(1e-3 * x + 1e-4), np.ones(5)
+
+    win.plots.noise.show(noise_curves(Fit(), 0.02), "auto")
+    drawn = [it for it in win.plots.noise._items if type(it).__name__ in ("ScatterPlotItem", "PlotDataItem")]
+    assert len(drawn) == 2
+    for it in drawn:
+        c = it.opts["pen"].color() if type(it).__name__ == "PlotDataItem" else it.opts["brush"].color()
+        assert _distance(c, bg) > 0.3, (palette, type(it).__name__, c.getRgb())
+
