@@ -213,6 +213,16 @@ def _command(window, call: tuple):
     return lambda *_: func(window, *args)
 
 
+def follow_palette(window):
+    """The palette changed (a desktop theme switched to dark or back): the painted icons, the plots' axes and
+    the noise curve drawn anew in its ink (gui/theme.py); drawn once at start they stayed dark on dark."""
+    for a in ACTIONS:
+        if a.icon:
+            window.actions[a.name].setIcon(icons.icon(a.icon))
+    window.plots.follow_palette()
+    window.noise.plot()
+
+
 def build(window) -> dict:
     """Make every action (as ``window.act_<name>``), the menus and the tools toolbar; returns them by name."""
     acts, groups = {}, {}

@@ -373,6 +373,8 @@ class MainWindow(QMainWindow):
         if ev.type() == QEvent.ActivationChange and not self.isActiveWindow():
             self.canvas.set_showing_original(False)
             self.canvas.set_space_held(False)
+        if ev.type() == QEvent.PaletteChange and hasattr(self, "noise"):   # not while the window is built
+            actions.follow_palette(self)   # a desktop theme switched: the painted icons and plots follow
         super().changeEvent(ev)
 
     def dragEnterEvent(self, ev):

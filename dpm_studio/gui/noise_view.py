@@ -206,7 +206,7 @@ class NoisePlot:
             self._add(pg.PlotDataItem(curves["x"], curve, pen=pg.mkPen(*col, width=1 if use_constant or typed is
                                                                        not None else 2.5)))
         if typed is not None:   # the law typed by hand: the one that runs
-            self._add(pg.PlotDataItem(curves["x"], typed, pen=pg.mkPen(20, 20, 20, width=2.5)))
+            self._add(pg.PlotDataItem(curves["x"], typed, pen=pg.mkPen(ink(0.92), width=2.5)))   # was 20, 20, 20
         if curves["constant"]:
             line = pg.InfiniteLine(pos=curves["constant"], angle=0,
                                    pen=pg.mkPen(ink(0.85), width=2.5 if use_constant else 1, style=Qt.DashLine))

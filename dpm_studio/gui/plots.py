@@ -104,7 +104,6 @@ class PlotsDock(QDockWidget):
         scroll.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.setWidget(scroll)
 
-        fg = ink(0.62)   # the axes' text: (90, 90, 90) under a light palette, light grey under a dark one
         self.sched = self.glw.addPlot(row=0, col=0)
         self.sched.setTitle("schedule (log scale)", size="9pt")   # a left-axis label overlapped its ticks
         self.sched.setLabel("bottom", "t")
@@ -154,9 +153,8 @@ class PlotsDock(QDockWidget):
         row.addWidget(self.noise_glw, 1)
         lay.insertLayout(0, row)
         self.trace.getAxis("right").setTextPen(pg.mkColor(150, 80, 190))
+        self.follow_palette()
         for p in (self.sched, self.trace, self.noise.plot):
-            for ax in ("left", "bottom"):
-                p.getAxis(ax).setTextPen(fg)
             p.getAxis("left").setWidth(46)
         self._T = None
         self.curves = None
@@ -301,3 +299,11 @@ class PlotsDock(QDockWidget):
         self._timer.stop()
         self._apply()
         self.t_line.setVisible(False)
+
+    def follow_palette(self):
+        """The axes' text in the palette's ink: (90, 90, 90) under a light palette, light grey under a dark
+        one (gui/theme.py); again when the palette changes (a desktop theme switched)."""
+        fg = ink(0.62)
+        for p in (self.sched, self.trace, self.noise.plot):
+            for ax in ("left", "bottom"):
+                p.getAxis(ax).setTextPen(fg)

@@ -89,3 +89,39 @@ def test_a_grey_image_noise_curve_stands_out(make_window, palette):
         c = it.opts["pen"].color() if type(it).__name__ == "PlotDataItem" else it.opts["brush"].color()
         assert _distance(c, bg) > 0.3, (palette, type(it).__name__, c.getRgb())
 
+
+def test_the_icons_and_plots_follow_a_palette_switched_while_the_app_runs(make_window):
+    """A desktop theme switched to dark while the app ran left the icons and axes drawn for the light one:
+    dark grey on dark (helper look2). They follow the palette."""
+    app = QApplication.instance()
+    old = app.palette()
+    win = make_window()
+    try:
+        pal = QPalette(old)
+        for group in (QPalette.Active, QPalette.Inactive):
+            for role, rgb in DARK.items():
+                pal.setColor(group, role, QColor(*rgb))
+        app.setPalette(pal)
+        QApplication.processEvents()
+        tb = win.tools_toolbar
+        bg = win.palette().color(QPalette.Window)
+        assert bg.lightness() < 80
+        for name in ("eraser", "pan", "fit"):
+            act = getattr(win, f"act_{name}")
+            c = _ink_contrast(act.icon().pixmap(QSize(tb.iconSize()), QIcon.Normal), bg)
+            assert c > 0.5, (name, round(c, 3))
+        for p in (win.plots.sched, win.plots.trace, win.plots.noise.plot):
+            assert _distance(p.getAxis("bottom").textPen().color(), bg) > 0.3
+    finally:
+        app.setPalette(old)
+
+
+def test_a_typed_noise_law_stands_out(make_window, palette):
+    """The noise law typed by hand (More settings: a, b), the one that runs, was drawn (20, 20, 20)."""
+    win = make_window()
+    bg = win.plots.palette().color(QPalette.Window)
+    win.plots.noise.show(noise_curves(None, 0.02, typed=(1e-3, 1e-4)), "poisson-gaussian")
+    drawn = [it for it in win.plots.noise._items if type(it).__name__ == "PlotDataItem"]
+    assert drawn, "the typed law is drawn"
+    for it in drawn:
+        assert _distance(it.opts["pen"].color(), bg) > 0.5, (palette, it.opts["pen"].color().getRgb())
