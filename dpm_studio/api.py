@@ -158,11 +158,14 @@ def _run(loaded, request, image, pixels, mask=None, progress=None, keep_sample=N
     from .core.run.requests import default_variant, kept_variant
     from .core.run.tasks import run_task
 
-    kept_variant(request, keep_sample)   # refused before the run, in the command line's words
-    if getattr(request, "unused", None) and request.unused():   # steps=5 with the one-step posterior mean: said,
-        import warnings                                          # after the checks, as the command line says it
+    from .core.run.jobs import colour_noise
 
-        warnings.warn(request.unused_note(), UserWarning, stacklevel=3)
+    kept_variant(request, keep_sample)   # refused before the run, in the command line's words
+    unused = request.unused(colour_noise(loaded, pixels)) if getattr(request, "unused", None) else []
+    if unused:   # steps=5 with the one-step posterior mean: said, after the checks, as the command line says it
+        import warnings
+
+        warnings.warn(request.unused_note(unused), UserWarning, stacklevel=3)
 
     job = resolve(request, pixels, mask, Source() if image is None else Source.of_dtype(np.asarray(image).dtype),
                   loaded)

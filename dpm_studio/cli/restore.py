@@ -317,7 +317,7 @@ def _restore_one(args, req, loaded, progress) -> int:
         req.validate(loaded)
     except ValueError as e:
         raise UserError(str(e)) from None
-    say_unused(args, req)
+    say_unused(args, req, loaded, job.image)
     _save(args, _run_to_end(run_task(loaded, job), req.task, progress), data, loaded, job)
     return 0
 
@@ -334,12 +334,22 @@ def _denoise_request(args):
     return _request(DenoiseRequest, args, device=args.device, **A.request_settings(DenoiseRequest, args, DENOISE))
 
 
-def say_unused(args, req) -> None:
+def say_unused(args, req, loaded=None, image=None) -> None:
     """Say once (a batch: once for all its images) which settings given the run's method does not use
-    (DenoiseRequest.unused): after the checks, so a refused run is still one line."""
-    if getattr(req, "unused", None) and req.unused() and not getattr(args, "unused_said", False):
-        args.unused_said = True
-        print(f"dpm-studio: note: {req.unused_note()}", file=sys.stderr)
+    (DenoiseRequest.unused): after the checks, so a refused run is still one line. With the model and the image
+    known (``loaded``, ``image``), a seed the run draws nothing from too (said at the first such image)."""
+    if not getattr(req, "unused", None):
+        return
+    from ..core.run.jobs import colour_noise
+
+    said = getattr(args, "unused_said", None)
+    if said is None:   # one set for a batch: its images' copies of args share it
+        said = args.unused_said = set()
+    names = [n for n in req.unused(None if loaded is None or image is None else colour_noise(loaded, image))
+             if n not in said]
+    if names:
+        said.update(names)
+        print(f"dpm-studio: note: {req.unused_note(names)}", file=sys.stderr)
 
 
 def cmd_denoise(args, loaded=None, progress=None) -> int:

@@ -212,6 +212,7 @@ class MainWindow(QMainWindow):
         self._show_mask_again()
         doc = event.document
         self.task_panel.pages["sample"].set_image_size(doc.shape[:2] if doc is not None else None)
+        self.task_panel.set_image_channels(doc.pixels.shape[2] if doc is not None else None)   # does Seed draw
         if doc is not None:
             self.empty_label.setVisible(False)
             self.info_label.setText(doc.describe())

@@ -38,6 +38,21 @@ __all__ = ["TaskPanel"]
 _INPAINT, _DENOISE = InpaintRequest(), DenoiseRequest()  # the defaults the widgets start from
 
 
+SEED_UNUSED = ("the posterior mean (Method) draws no noise at a Strength of 1 or below on an image with the model's "
+               "channels: any seed gives the same pixels")
+
+
+def seed_used(task: str, card: dict | None, image_channels: int | None, method: str, scale: float) -> bool:
+    """The run draws from the seed (DenoiseRequest.draws_from_seed): every task but the one-step posterior mean at a
+    noise scale of 1 or below, which draws only for a grey image on a colour model (not known yet: used)."""
+    if task != "denoise":
+        return True
+    data = card.get("data") if isinstance(card, dict) else None
+    model = int(data.get("channels", 1)) if isinstance(data, dict) else None
+    colour_noise = False if model == 1 else None if model is None or image_channels is None else image_channels == 1
+    return DenoiseRequest(method=method, noise_scale=scale).draws_from_seed(colour_noise) is not False
+
+
 class TaskPanel(QWidget):
     """Task, model and sampling settings, Run / Cancel and progress (see the module docstring)."""
 
@@ -52,6 +67,7 @@ class TaskPanel(QWidget):
         imports torch); ``[]``: the CPU until :meth:`set_devices` says which there are (the app's
         start-up asks torch once its window is shown: gui/checkpoints.refresh_in_background)."""
         super().__init__(parent)
+        self._image_channels = None   # the open image's colour channels (set_image_channels)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(6, 6, 6, 6)
         outer.setSpacing(6)
@@ -327,8 +343,11 @@ class TaskPanel(QWidget):
         self.grey(self.steps_all, steps_used, why_one)
         self.grey(self.steps, steps_used and not self.steps_all.isChecked(),
                   why_one if not steps_used else f"'{self.steps_all.text()}' is ticked: every step runs")
-        # Seed stays: the posterior mean draws from it too (the top-up noise of a noise scale above 1, a grey
-        # photo's colour-difference noise), as denoise --seed does
+        # Seed: greyed where the run draws nothing from it (DenoiseRequest.draws_from_seed: the posterior mean at a
+        # Strength of 1 or below, unless a grey image runs on a colour model), as denoise --seed's note says
+        for w in (self.seed, self.dice):
+            self.grey(w, seed_used(self.task(), self.current_card(), self._image_channels, self.method.currentData(),
+                                   self.noise_controls.scale()), SEED_UNUSED)
         self.grey(self.samples, self._samples_apply(), why_one)
         card = self.current_card()
         binary = card is not None and card.get("family") == "binomial"
@@ -368,6 +387,11 @@ class TaskPanel(QWidget):
         the command line's note on them, the record's leaving them out); none for the other tasks."""
         return DenoiseRequest.NOT_USED[self.method.currentData()] if self.task() == "denoise" else ()
 
+    def set_image_channels(self, channels: int | None):
+        """The open image's colour channels (1 grey, 3 colour; None: none open): does a denoise draw from the seed."""
+        self._image_channels = channels
+        self._update_enabled()
+
     def _samples_apply(self) -> bool:
         """Several samples need a sampled trajectory (not the one-step posterior mean)."""
         return "samples" not in self._not_used()
@@ -376,8 +400,8 @@ class TaskPanel(QWidget):
         card = self.current_card()
         forward = self.pages["inpaint"].forward() and not self._smc_on()   # SMC: no resampling jumps
         # The one-step posterior mean greys out Steps: it runs with the request's own (the command line's
-        # without --steps), not what the box holds from an earlier run. Seed is shown and used: the posterior
-        # mean draws from it (the top-up noise of a noise scale above 1).
+        # without --steps), not what the box holds from an earlier run. Seed is greyed where nothing is drawn from
+        # it (seed_used); its value runs (the same pixels whatever it is) and is recorded, as the command line's.
         return RunSettings(
             task=self.task(), checkpoint=str(card["path"]) if card else None,
             steps=_DENOISE.steps if "steps" in self._not_used() else None if self.steps_all.isChecked() else

@@ -421,6 +421,8 @@ def test_item11_settings_that_do_not_apply_are_disabled(qtbot, win):
     tp.set_task("denoise")
     tp.method.setCurrentIndex(tp.method.findData("mmse"))
     assert not tp.steps.isEnabled() and not tp.steps_all.isEnabled(), "the one-step posterior mean has no steps"
+    assert not tp.seed.isEnabled(), "at Strength 1 on a colour image it draws nothing (test_one_way_table)"
+    tp.noise_controls.strength.setValue(2.0)
     assert tp.seed.isEnabled(), "it draws from the seed (the top-up of a noise scale above 1)"
     tp.method.setCurrentIndex(tp.method.findData("sample"))
     assert tp.seed.isEnabled() and tp.steps_all.isEnabled()

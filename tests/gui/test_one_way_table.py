@@ -156,3 +156,30 @@ def test_a_choice_box_holds_only_declared_values(qtbot):
     with pytest.raises(ValueError, match="declares no choice forward"):
         declared_choice(InpaintRequest, "mode", {"forward": "RePaint"}, "tip")   # the old name: not a choice now
     assert declared_choice(DenoiseRequest, "noise", {"auto": "Curve"}, "tip", current="auto").currentData() == "auto"
+
+
+def test_the_seed_is_greyed_where_the_run_draws_nothing_from_it(qtbot, win):
+    """The one-step posterior mean draws from the seed only at a Strength above 1 or for a grey image on a colour
+    model (DenoiseRequest.draws_from_seed; the command line's note says an unused seed): elsewhere the app greys
+    Seed (and its dice) as it greys the other settings a run does not use, and says why."""
+    import numpy as np
+
+    tp = win.task_panel
+    colour = np.random.default_rng(0).random((24, 24, 3)).astype(np.float32)
+    win.files.set_image(colour)
+    tp.set_task("denoise")
+    assert tp.method.currentData() == "mmse" and tp.noise_controls.scale() == 1.0
+    assert not tp.seed.isEnabled() and not tp.dice.isEnabled() and "any seed gives the same pixels" in tp.seed.toolTip()
+    tp.noise_controls.strength.setValue(2.0)   # the top-up noise is drawn from it
+    assert tp.seed.isEnabled() and tp.dice.isEnabled() and "Greyed out" not in tp.seed.toolTip()
+    tp.noise_controls.strength.setValue(1.0)
+    tp.method.setCurrentIndex(tp.method.findData("sample"))
+    assert tp.seed.isEnabled()
+    tp.method.setCurrentIndex(tp.method.findData("mmse"))
+    assert not tp.seed.isEnabled()
+    win.files.set_image(colour[:, :, :1])   # a grey image on the colour model: its colour-difference noise
+    assert tp.seed.isEnabled()
+    assert win.checkpoints.select("tiny-grey", tasks=("denoise",))   # a grey model: nothing drawn
+    assert not tp.seed.isEnabled()
+    tp.set_task("inpaint")
+    assert tp.seed.isEnabled()

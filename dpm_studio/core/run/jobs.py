@@ -56,7 +56,7 @@ from .steps import relabel, result
 from .tiling import inpaint_boxes, tile_boxes
 
 __all__ = ["Job", "Source", "Measuring", "resolve", "resolve_steps", "as_hwc", "default_tile_batch", "check_model",
-           "model_refusal", "has_colour"]
+           "colour_noise", "model_refusal", "has_colour"]
 
 Box = tuple  # (top, left, bottom, right), half-open pixels
 NEARLY_WHOLE = 0.95  # a mask over more than this fraction of the image gets a note
@@ -313,6 +313,15 @@ def model_refusal(loaded, task: str, image) -> str | None:
     name = getattr(loaded, "name", None)   # "checkpoint NAME": a sentence's first word, capitalised by the app
     return (f"{f'checkpoint {name}' if name else 'the checkpoint'} is a grey model and the image has colour: it "
             "would fill the hole with colour noise; choose a colour model (photos-rgb)")
+
+
+def colour_noise(loaded, image) -> bool:
+    """A grey image (one channel, with or without alpha) run on a colour model: the run makes the colour-difference
+    noise of its channels from the seed (tasks.grey_as_colour_noise), the one-step posterior mean's too
+    (requests.DenoiseRequest.draws_from_seed). A grey picture stored as RGB runs as colour: no such noise."""
+    shape = np.shape(image)
+    c = 1 if len(shape) == 2 else int(shape[2])
+    return (c - 1 if c in (2, 4) else c) == 1 and int(getattr(loaded, "channels", 0) or 0) == 3
 
 
 def _grey_on_colour(loaded, image) -> bool:

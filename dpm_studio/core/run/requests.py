@@ -360,22 +360,45 @@ class DenoiseRequest(_MaskedRequest):
     #: command line's note, the API's warning), the record leaves them out, the app greys their boxes out.
     NOT_USED: ClassVar[dict] = {"mmse": ("steps", "samples", "variance"), "sample": ("ensemble",)}
 
-    def unused(self) -> list[str]:
-        """The settings given (other than their defaults) that this method does not use (:attr:`NOT_USED`). The
-        command line and the API say so, rather than run without a word as if they had been used (a step variance
-        other than learned with mmse is refused instead, by :meth:`validate`)."""
-        return [n for n in self.NOT_USED[self.method] if n != "variance" and
-                getattr(self, n) != default_of(type(self), n)]
+    def draws_from_seed(self, colour_noise: bool | None = None) -> bool | None:
+        """Whether the run draws noise from ``seed``. A sampled trajectory does; the posterior mean (mmse) is one
+        estimate, E[x0 | y], the same for any seed, and draws only for a noise told stronger than the file's (a noise
+        scale above 1: the top-up noise, tasks._top_up) or for a grey image on a colour model (its colour-difference
+        noise, tasks.grey_as_colour_noise). ``colour_noise``: whether it is such an image (:func:`.jobs.colour_noise`);
+        None while the image or the model is not known, and then None where only that decides."""
+        if self.method != "mmse" or float(self.noise_scale) > 1.0:
+            return True
+        return None if colour_noise is None else bool(colour_noise)
 
-    def unused_note(self) -> str | None:
-        """The note on :meth:`unused` settings (the command line's and the API's words), or None."""
-        names = " and ".join(self.unused())
-        if not names:
-            return None
-        if self.method == "mmse":
-            return (f"{names} apply to a sampled trajectory (method sample): the posterior mean (mmse, the default) "
-                    "is one step, so they are not used")
-        return f"{names} applies to the posterior mean (method mmse): a sampled trajectory does not use it"
+    def unused(self, colour_noise: bool | None = None) -> list[str]:
+        """The settings given (other than their defaults) that this method does not use (:attr:`NOT_USED`), and a
+        seed the run draws nothing from (:meth:`draws_from_seed`, known with ``colour_noise``). The command line
+        and the API say so, rather than run without a word as if they had been used (a step variance other than
+        learned with mmse is refused instead, by :meth:`validate`). The record keeps the seed: a replay makes the
+        same pixels with it."""
+        names = [n for n in self.NOT_USED[self.method] if n != "variance" and
+                 getattr(self, n) != default_of(type(self), n)]
+        if self.seed != default_of(type(self), "seed") and self.draws_from_seed(colour_noise) is False:
+            names.append("seed")
+        return names
+
+    def unused_note(self, names: list[str] | None = None) -> str | None:
+        """The note on :meth:`unused` settings (``names``: those of them to say; the command line's and the API's
+        words), or None."""
+        names = self.unused() if names is None else list(names)
+        seed = "seed" in names
+        names = " and ".join(n for n in names if n != "seed")
+        notes = []
+        if names and self.method == "mmse":
+            notes.append(f"{names} apply to a sampled trajectory (method sample): the posterior mean (mmse, the "
+                         "default) is one step, so they are not used")
+        elif names:
+            notes.append(f"{names} applies to the posterior mean (method mmse): a sampled trajectory does not use it")
+        if seed:
+            notes.append("the seed is not used: the posterior mean (mmse, the default) draws no noise at a noise scale "
+                         "of 1 or below on an image with the model's channels (it draws from the seed above 1, or for "
+                         "a grey image on a colour model), so any seed gives the same pixels")
+        return "; ".join(notes) or None
 
     def metadata(self, loaded=None, **extra):
         out = super().metadata(loaded, **extra)
