@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 import traceback
 
-from PySide6.QtCore import QObject, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Slot
 
 from . import collector
 from .model.session import run_grain
@@ -24,19 +24,32 @@ __all__ = ["NoiseReadout"]
 #: The plots' curve is fitted on a grid of windows (a quarter megapixel): what a run fits on the whole image
 #: (core/run/jobs.py) to within its error bars, at a small cost.
 FIT_PIXELS = 256 * 256 * 4
+POLL_MS = 15   # how often the GUI thread looks for the fit's result while it runs
+
+
+def _fit_into(pixels, out: dict):
+    """In the fit's thread: the curve of ``pixels`` into ``out["fit"]`` (None: none). It touches no Qt object:
+    the GUI thread looks for the result (a window closed meanwhile is no object deleted under an emit)."""
+    from ..core.run.noise_level import fit_noise_level
+
+    try:
+        out["fit"] = fit_noise_level(pixels[:, :, :3], max_pixels=FIT_PIXELS)
+    except Exception:  # noqa: BLE001 - a plot must never stop the app: no curve
+        traceback.print_exc()
+        out["fit"] = None
 
 
 class NoiseReadout(QObject):
-    fitted = Signal(object)   # from the fit's thread: (the pixels' version it fitted, the fit or None)
-
     def __init__(self, window):
         super().__init__(window)
         self.w, self.session = window, window.session
         self.fit = None   # the noise curve fitted on the document (core/run/noise_level.py)
         self._unfitted = False   # the document has not been fitted: the plots were closed
         self._version = 0        # counts the document's pixels as they change (a fit of older ones is dropped)
-        self._fitting: threading.Thread | None = None   # the fit under way (one at a time)
-        self.fitted.connect(self._on_fitted)   # queued: a slot of this object, in the GUI thread
+        self._fitting: tuple | None = None   # the fit under way (one at a time): (thread, version, result)
+        self._poll = QTimer(self)            # looks for its result from the GUI thread
+        self._poll.setInterval(POLL_MS)
+        self._poll.timeout.connect(self._on_fitted)
         # The fit asked for once the event loop is back: an Accept, undo or open returns and the window
         # shows the new pixels first; several changes in a row fit once. It runs in a thread of its own
         # (0.13-0.3 s on a 12 MP photo; when the plots were opened it ran at once in the GUI thread):
@@ -83,28 +96,23 @@ class NoiseReadout(QObject):
             return
         # The thread reads the document's own array, no copy (an Accept writes into it: that Accept's
         # version comes with the result, which is then dropped). A closed document's array lives on with it.
-        self._fitting = threading.Thread(target=self._fit_in_thread, args=(doc.pixels, self._version),
-                                         name="dpm-studio-noise-curve", daemon=True)
-        collector.hold_thread(self._fitting)   # no automatic collection while it runs (gui/collector.py)
+        out: dict = {}
+        thread = threading.Thread(target=_fit_into, args=(doc.pixels, out), name="dpm-studio-noise-curve",
+                                  daemon=True)
+        self._fitting = (thread, self._version, out)
+        collector.hold_thread(thread)   # no automatic collection while it runs (gui/collector.py)
+        self._poll.start()
         self.plot()
 
-    def _fit_in_thread(self, pixels, version):
-        from ..core.run.noise_level import fit_noise_level
-
-        try:
-            fit = fit_noise_level(pixels[:, :, :3], max_pixels=FIT_PIXELS)
-        except Exception:  # noqa: BLE001 - a plot must never stop the app: no curve
-            traceback.print_exc()
-            fit = None
-        try:
-            self.fitted.emit((version, fit))
-        except RuntimeError:   # the window was closed meanwhile
-            pass
-
-    @Slot(object)
-    def _on_fitted(self, result):
-        version, fit = result
+    @Slot()
+    def _on_fitted(self):
+        """The poll: once the fit's thread has ended, its curve is drawn (of older pixels: dropped, fitted again)."""
+        if self._fitting is None or self._fitting[0].is_alive():
+            return
+        _, version, out = self._fitting
         self._fitting = None
+        self._poll.stop()
+        fit = out.get("fit")
         if version == self._version and self._unfitted:
             self.fit, self._unfitted = fit, False
             self.plot()
