@@ -5,8 +5,8 @@
 - :func:`use_saved_result` (Run > Use Settings of a Saved Result…): every setting of the last run a
   result file carries, with its model and task; the settings the app has no box for (gui/more_settings.CLI_ONLY)
   are carried, shown on the "From the record" row, not reset to the request's defaults.
-- :func:`show_more`: undo or redo of an accepted result gives back the More settings' boxes (and the
-  mask's soft edge) its run was made with, as the noise choice and the grain come back.
+- :func:`show_more`: undo or redo of an accepted result gives back the More settings' boxes its run was made
+  with, as the noise choice and the grain come back.
 """
 
 from __future__ import annotations
@@ -46,14 +46,13 @@ def _uses_mask(run: dict) -> bool:
 
 
 def show_more(window, run) -> bool:
-    """The More settings' boxes, the carried settings and the mask's soft edge of run record ``run`` (False:
-    it holds no request)."""
+    """The More settings' boxes and the carried settings of run record ``run`` (False: it holds no request).
+    Not the mask's Soft and Feather: how the mask is read stays with the mask (turning Soft off during an undo
+    would write a mask edit into the history being stepped through, and lose the redo)."""
     req = _request(run)
     if req is None:
         return False
     window.task_panel.more_settings.show(req, _resolved(window, req))
-    if _uses_mask(run):
-        window.mask_panel.soft.setChecked(bool(req.soft_mask))
     return True
 
 
