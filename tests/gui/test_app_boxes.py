@@ -214,4 +214,3 @@ def test_a_result_without_a_usable_record_changes_nothing(win, tmp_path, inputs,
     assert not use_saved_result(win, junk)
     assert msgbox and "Cannot read the result" in str(msgbox[-1])
     assert tp.settings() == before and tp.task() == "inpaint"
-
