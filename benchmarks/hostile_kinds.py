@@ -104,6 +104,17 @@ def srgb_icc() -> bytes:
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 
 
+def rgb16_key_png(a: np.ndarray) -> bytes:
+    """A 16-bit RGB PNG (written by formats.write_png) with a tRNS chunk naming pixel (0, 0)'s colour."""
+    from dpm_studio.core.files import formats
+
+    b = io.BytesIO()
+    formats.write_png(b, a.astype(np.uint16) * 257)
+    data, key = b.getvalue(), struct.pack(">HHH", *(int(v) * 257 for v in a[0, 0]))
+    i = data.find(b"IDAT") - 4
+    return data[:i] + _png_chunk(b"tRNS", key) + data[i:]
+
+
 def kinds() -> dict[str, bytes]:
     """name -> bytes of each kind of file (the name's suffix is its format)."""
     a = rgb()
@@ -130,6 +141,7 @@ def kinds() -> dict[str, bytes]:
         "grey-trns.png": _save(grey, "PNG", transparency=int(a[0, 0, 0])),
         "rgb-trns.png": _save(im, "PNG", transparency=tuple(int(v) for v in a[0, 0])),
         "palette.png": _save(im.convert("P", palette=Image.ADAPTIVE), "PNG"),
+        "rgb16-trns.png": rgb16_key_png(a),
         "grey16-trns.png": _save(Image.fromarray(a[..., 0].astype(np.uint16) * 257), "PNG", transparency=int(a[0, 0, 0]) * 257),
         "oriented6.jpg": oriented_jpeg(6),
         "oriented8.jpg": oriented_jpeg(8),
@@ -153,7 +165,7 @@ def kinds() -> dict[str, bytes]:
 FRAME_NOTES = {"anim.gif": "only the first frame is used", "apng.png": "only the first frame is used",
                "pages.tif": "only the first is used", "pages-lzw.tif": "only the first page is used"}
 #: Kinds with a transparent part (pixel (0, 0) is transparent in each), kept into a PNG result.
-TRANSPARENT = ("palette-trns.png", "grey-trns.png", "rgb-trns.png", "grey16-trns.png")
+TRANSPARENT = ("palette-trns.png", "grey-trns.png", "rgb-trns.png", "grey16-trns.png", "rgb16-trns.png")
 #: Kinds with an ICC profile, carried into the result.
 PROFILED = ("icc.jpg", "icc.png")
 #: Kinds turned by their EXIF orientation: 24 x 33 stored, 33 x 24 (rows x columns) upright.

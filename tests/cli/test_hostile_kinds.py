@@ -4,6 +4,8 @@ one colour transparent came out opaque (the transparency lost in the result); a 
 called "an animation of 3 frames"."""
 
 import io
+import struct
+import zlib
 
 import numpy as np
 from PIL import Image
@@ -19,13 +21,22 @@ def _key_png(path, mode):
         Image.fromarray(a).save(path, transparency=5)
     elif mode == "I;16":
         Image.fromarray(a.astype(np.uint16) * 257).save(path, transparency=5 * 257)
+    elif mode == "RGB16":  # read by formats.read_png16, not Pillow: the tRNS chunk put in by hand
+        from dpm_studio.core.files import formats
+
+        b = io.BytesIO()
+        formats.write_png(b, np.dstack([a, a, a]).astype(np.uint16) * 257)
+        data, key = b.getvalue(), struct.pack(">HHH", *[5 * 257] * 3)
+        i = data.find(b"IDAT") - 4
+        path.write_bytes(data[:i] + struct.pack(">I", 6) + b"tRNS" + key + struct.pack(">I", zlib.crc32(b"tRNS" + key))
+                         + data[i:])
     else:
         Image.fromarray(np.dstack([a, a, a])).save(path, transparency=(5, 5, 5))
     return a == 5
 
 
 def test_a_png_with_a_transparent_colour_keeps_its_transparency(tmp_path, tiny):
-    for mode in ("L", "RGB", "I;16"):
+    for mode in ("L", "RGB", "I;16", "RGB16"):
         src = tmp_path / f"key-{mode.replace(';', '')}.png"
         hole = _key_png(src, mode)
         data = imageio.load_image(src)

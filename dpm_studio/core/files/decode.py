@@ -191,6 +191,11 @@ class _Unreadable(ImageIOError):
         super().__init__(f"{path.name} cannot be read: {chatter.refusal([self.reason])}")
 
 
+class _Unidentified(ImageIOError):
+    """A file no decoder took: when its decoder said why meanwhile (a TIFF whose tags are damaged), that is
+    the message (:func:`load_image`), not "not an image file"."""
+
+
 def _open(path: Path) -> Image.Image:
     try:
         with warnings.catch_warnings():
@@ -221,8 +226,8 @@ def _open(path: Path) -> Image.Image:
             raise ImageIOError(f"{path.name} has no pixels ({size[0]}\u00d7{size[1]})") from None
         if path.stat().st_size == 0:
             raise ImageIOError(f"{path.name} is an empty file (0 bytes), not an image") from None
-        raise ImageIOError(f"{path.name} is not an image file in a format DPM Studio reads "
-                           f"({', '.join(sorted(set(IMAGE_FORMATS.values())))}), or it is corrupt") from None
+        raise _Unidentified(f"{path.name} is not an image file in a format DPM Studio reads "
+                            f"({', '.join(sorted(set(IMAGE_FORMATS.values())))}), or it is corrupt") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
         m = re.search(r"\((\d+) pixels\)", str(e))
         raise _too_large(path, int(m.group(1)) if m else None) from None
@@ -451,6 +456,8 @@ def _load_deep(path: Path) -> ImageData | str | None:
     meta = _parse_metadata(text.get(METADATA_KEY) or text.get("description"))
     notes = [f"{path.name}: {n}" for n in deep.notes or []]
     pixels, alpha = deep.pixels, deep.alpha
+    if alpha is None and pixels.shape[2] == 3 and deep.bit_depth == 16:
+        alpha = _key_alpha(path, pixels)
     orientation, exif = _exif_upright(deep.exif)  # a PNG's eXIf (TIFF orientation is applied when read)
     if orientation != 1:  # turned upright like 8-bit PNG, JPEG and TIFF are
         pixels = np.ascontiguousarray(formats._orient(pixels, orientation))
@@ -459,6 +466,23 @@ def _load_deep(path: Path) -> ImageData | str | None:
     icc = _usable_icc(deep.icc_profile, path, notes)
     return ImageData(pixels, alpha, path, deep.dtype, deep.bit_depth, meta, notes, icc, exif, deep.value_scale,
                      deep.value_offset)
+
+
+def _key_alpha(path: Path, pixels: np.ndarray) -> np.ndarray | None:
+    """A 16-bit colour PNG's tRNS colour as alpha (0 where a pixel is that colour; Pillow finds the chunk, read
+    before the pixel data); None without one. ``pixels`` are the samples / 65535 in float32, so the colour's
+    own float32 quotients match exactly."""
+    try:
+        with Image.open(path) as im:
+            key = im.info.get("transparency") if im.format == "PNG" else None
+    except Exception:  # noqa: BLE001 - the pixels were read: a tRNS chunk Pillow cannot parse is no key
+        return None
+    if not (isinstance(key, tuple) and len(key) == 3):
+        return None
+    hit = pixels[:, :, 0] == np.float32(key[0]) / np.float32(65535)
+    for c in (1, 2):
+        hit &= pixels[:, :, c] == np.float32(key[c]) / np.float32(65535)
+    return (~hit).astype(np.float32) if hit.any() else None
 
 
 def load_image(path) -> ImageData:
@@ -473,6 +497,10 @@ def load_image(path) -> ImageData:
     try:
         with chatter.heard(heard, c_stderr=formats.is_tiff(path)):  # libtiff writes to fd 2 itself
             data = _load_image(path)
+    except _Unidentified:
+        if not heard or chatter.problems(heard) is None:
+            raise
+        raise ImageIOError(f"{path.name} cannot be read: {chatter.refusal(heard)}") from None
     except _Unreadable as e:
         if not heard:
             raise
