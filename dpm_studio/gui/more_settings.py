@@ -15,8 +15,8 @@ Use Settings of the Image's Last Run, an undo or redo of an accepted result) kee
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QSignalBlocker, Signal, Slot
-from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QSpinBox, QToolButton, QWidget
+from PySide6.QtCore import QObject, QSignalBlocker, Qt, Signal, Slot
+from PySide6.QtWidgets import QDoubleSpinBox, QFormLayout, QHBoxLayout, QSpinBox, QToolButton, QWidget
 
 from .panels import ElidedLabel, declared, declared_choice
 from ..core.run.requests import DEFAULT_ENSEMBLE, DenoiseRequest, InpaintRequest
@@ -90,6 +90,43 @@ class MoreSettings(QObject):
             w.currentIndexChanged.connect(self._emit)
         for w in (self.start_sigma, self.noise_a, self.noise_b):
             w.valueChanged.connect(self._emit)
+
+    def fold(self, rows) -> tuple[QToolButton, QWidget]:
+        """The "More settings" button and what it folds away (closed at first): the panel's ``rows`` ((label,
+        widget) pairs), then these boxes (:meth:`add_rows`)."""
+        self.button = QToolButton()
+        self.button.setText("More settings")
+        self.button.setCheckable(True)
+        self.button.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
+        self.button.setArrowType(Qt.RightArrow)
+        self.button.setAutoRaise(True)
+        self.button.setToolTip(", ".join(label for label, _ in rows) + ", precision, start noise, views, clipped "
+                               "pixels, a typed noise law")
+        self.body = QWidget()
+        form = QFormLayout(self.body)
+        form.setContentsMargins(0, 0, 0, 0)
+        form.setLabelAlignment(Qt.AlignRight | Qt.AlignVCenter)
+        for label, w in rows:
+            form.addRow(label, w)
+        self.add_rows(form)
+        self.body.setVisible(False)
+        self.button.toggled.connect(self._unfold)
+        return self.button, self.body
+
+    @Slot(bool)
+    def _unfold(self, on: bool):
+        self.button.setArrowType(Qt.DownArrow if on else Qt.RightArrow)
+        self.body.setVisible(on)
+
+    def unfold_for(self, noise_box) -> None:
+        """Open on the a and b boxes when the noise model ``noise_box`` chooses "Typed a, b"."""
+        self._noise_box = noise_box
+        noise_box.currentIndexChanged.connect(self._typed_law_chosen)
+
+    @Slot(int)
+    def _typed_law_chosen(self, _index: int):
+        if self._noise_box.currentData() == "poisson-gaussian" and not self.button.isChecked():
+            self.button.setChecked(True)
 
     def add_rows(self, form) -> None:
         """Lay the boxes out in the panel's "More settings" form, in order (the From the record row shown only

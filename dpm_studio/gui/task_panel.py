@@ -15,9 +15,9 @@ from __future__ import annotations
 import html
 import random
 
-from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
+from PySide6.QtCore import QSignalBlocker, Signal, Slot
 from PySide6.QtWidgets import (
-    QAbstractButton, QAbstractSpinBox, QButtonGroup, QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QSizePolicy, QSpinBox,
+    QAbstractButton, QAbstractSpinBox, QButtonGroup, QCheckBox, QComboBox, QHBoxLayout, QSizePolicy, QSpinBox,
     QStackedWidget, QToolButton, QVBoxLayout, QWidget,
 )
 
@@ -157,28 +157,13 @@ class TaskPanel(QWidget):
         self.devices_known = devices != []
         for label, dev in (available_devices() if devices is None else devices or [("CPU", "cpu")]):
             self.device.addItem(label, dev)
-        # Settings a restorer rarely changes, folded away so the panel fits a 1280 x 700 screen.
-        self.more = QToolButton()
-        self.more.setText("More settings")
-        self.more.setCheckable(True)
-        self.more.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
-        self.more.setArrowType(Qt.RightArrow)
-        self.more.setAutoRaise(True)
-        self.more.setToolTip("Step noise, sequential Monte Carlo, device, precision, start noise, views, clipped pixels, "
-                             "a typed noise law")
+        # Settings a restorer rarely changes, folded away so the panel fits a 1280 x 700 screen: these three, then
+        # precision, start noise, views, clipping, the typed noise law and the settings a record carries
+        self.more_settings = MoreSettings(self)
+        self.more, self._more = self.more_settings.fold((("Step noise", self.variance), ("Weighing", self.smc),
+                                                         ("Device", self.device)))
         sf.addRow(self.more)
-        self._more = QWidget()
-        mf2 = QFormLayout(self._more)
-        mf2.setContentsMargins(0, 0, 0, 0)
-        mf2.setLabelAlignment(Qt.AlignRight | Qt.AlignVCenter)
-        mf2.addRow("Step noise", self.variance)
-        mf2.addRow("Weighing", self.smc)
-        mf2.addRow("Device", self.device)
-        self.more_settings = MoreSettings(self)   # precision, start noise, views, clipping, typed noise, carried
-        self.more_settings.add_rows(mf2)
-        self._more.setVisible(False)
         sf.addRow(self._more)
-        self.more.toggled.connect(self._show_more)
         outer.addWidget(samp_box)
 
         self.run_bar = RunBar()
@@ -194,6 +179,7 @@ class TaskPanel(QWidget):
         self.smc.toggled.connect(self._update_enabled)
         self.start.currentIndexChanged.connect(self._update_enabled)
         self.noise_controls.changed.connect(self._update_enabled)
+        self.more_settings.unfold_for(self.noise_controls.model)   # "Typed a, b" chosen: its boxes shown
         self.picker.cardChanged.connect(self._on_card)
         self.dice.clicked.connect(self.new_seed)
         dp.estimateRequested.connect(self.estimateRequested)
@@ -283,10 +269,6 @@ class TaskPanel(QWidget):
 
     def new_seed(self):
         self.seed.setValue(random.randrange(0, self.seed.maximum()))
-
-    def _show_more(self, on: bool):
-        self.more.setArrowType(Qt.DownArrow if on else Qt.RightArrow)
-        self._more.setVisible(on)
 
     def _show_exact(self, exact: bool):
         """The exact mode weighs by SMC and starts from noise: its greyed Weighing box is ticked and

@@ -214,3 +214,11 @@ def test_a_result_without_a_usable_record_changes_nothing(win, tmp_path, inputs,
     assert not use_saved_result(win, junk)
     assert msgbox and "Cannot read the result" in str(msgbox[-1])
     assert tp.settings() == before and tp.task() == "inpaint"
+
+
+def test_choosing_the_typed_law_opens_more_settings_on_its_boxes(win):
+    tp = win.task_panel
+    tp.set_task("denoise")
+    tp.more.setChecked(False)
+    tp.noise_controls.set_noise("poisson-gaussian")
+    assert tp.more.isChecked() and tp.more_settings.noise_a.isVisible() and tp.more_settings.noise_a.isEnabled()
