@@ -115,6 +115,7 @@ class NoiseReadout(QObject):
         fit = out.get("fit")
         if version == self._version and self._unfitted:
             self.fit, self._unfitted = fit, False
+            self._typed_from_fit()
             self.plot()
         elif self._unfitted and not self.w.plots.isHidden():   # the pixels changed meanwhile: fit them now
             self._fit_now()
@@ -141,7 +142,8 @@ class NoiseReadout(QObject):
         if tp.noise_controls.noise() != "poisson-gaussian" or ms.noise_a.value() or ms.noise_b.value():
             return
         if self._unfitted and self.session.doc is not None:
-            self._fit_now()
+            self._fit_now()   # in its thread: the boxes are filled when it comes (_on_fitted)
+            return
         chans = [c for c in (getattr(self.fit, "channels", None) or (self.fit,)) if c is not None]
         if chans:
             ms.noise_a.setValue(max(0.0, sum(float(c.a) for c in chans) / len(chans)))

@@ -222,3 +222,15 @@ def test_choosing_the_typed_law_opens_more_settings_on_its_boxes(win):
     tp.more.setChecked(False)
     tp.noise_controls.set_noise("poisson-gaussian")
     assert tp.more.isChecked() and tp.more_settings.noise_a.isVisible() and tp.more_settings.noise_a.isEnabled()
+
+
+def test_the_typed_law_starts_from_the_fit_when_it_comes(qtbot, win, inputs):
+    """Typed a, b chosen before the curve is fitted (the plots closed: it is fitted in a thread then): the boxes
+    are filled from the fit once it comes, not left at 0 (a run would be refused: a or b must be above 0)."""
+    tp, ms = win.task_panel, win.task_panel.more_settings
+    win.plots.hide()
+    assert win.files.open_image(inputs[0])
+    tp.set_task("denoise")
+    assert win.noise.fit is None
+    tp.noise_controls.set_noise("poisson-gaussian")
+    qtbot.waitUntil(lambda: ms.noise_a.value() + ms.noise_b.value() > 0, timeout=10_000)
