@@ -393,9 +393,9 @@ def summarise(results, fits):
         return float(np.mean(v)) if v else float("nan")
 
     for label in ROWS:
-        out.append(f"| mean PSNR: {label} | {mean(label, 'grey'):.2f} | {mean(label, 'colour'):.2f} | | |")
+        out.append(f"| mean PSNR: {label} | {mean(label, 'grey'):.3f} | {mean(label, 'colour'):.3f} | | |")
     gaps = [mean(ROWS[4], m) - mean(ROWS[0], m) for m in ("grey", "colour")]
-    out.append(f"| auto - BM3D+GAT (true a,b) | {gaps[0]:+.2f} dB | {gaps[1]:+.2f} dB | >= +0.30 dB "
+    out.append(f"| auto - BM3D+GAT (true a,b) | {gaps[0]:+.3f} dB | {gaps[1]:+.3f} dB | >= +0.30 dB "
                f"| {yes(min(gaps) >= 0.3)} |")
     key = lambda r: (r[0], r[1], r[2])  # noqa: E731
     one = {key(r): r for r in results if r[3] == ROWS[2]}

@@ -1,6 +1,9 @@
 """Levers for a grey image on the colour model under the generalized Anscombe transform (issue 22).
 
     python benchmarks/grey_levers.py SET VARIANT[,VARIANT...] [auto | time]
+    python benchmarks/grey_levers.py SET fitshare     # per case: what the fit's error in a and b costs
+
+``SEED_OFFSET=N`` adds N to every noisy file's seed (the same cases under other noise).
 
 SET: test (the five test images in grey, the three (a, b) levels of benchmarks/camera_noise.py, its
 seeds), testc (the three colour ones), const / constgrey (constant noise sigma 15/25/50, its seeds:
@@ -21,7 +24,10 @@ as the colour channels); r:setting=value[+...] (a request setting, e.g. r:ensemb
 second view mirrored with the censoring pass's colour draw, before 6be0077); sv:GEO_DRAW[_kK][_cC][_wW] (the
 second view as GEO: flip, id, roll1, flipr1, tr, r180; its colour draw same, new or anti; told K times the
 std, the censoring pass C times; weight W); v3qQ[_bB] (a third view counted in the fraction Q of B x B
-squares where the two views disagree most). Docs:
+squares where the two views disagree most); shrinkL (--noise auto tells the fitted a less L standard
+errors, noise_law.FIT_A_SHRINK; shipped 0.3). ``fitshare``: each case's fit (a, b off the truth, in
+units of the truth, and the fit's standard errors), and the PSNR change against the true a, b with the
+fitted a, b, the fitted a alone, the fitted b alone, and the true a or b 5 % / 30 % too high or too low. Docs:
 docs/camera-noise.md, "Grey: the levers measured".
 """
 import glob
@@ -45,6 +51,10 @@ from dpm_studio.core.run.requests import DenoiseRequest
 from dpm_studio.core.run import tasks
 from dpm_studio.core.run.tasks import run_task
 
+def camera_file_seeded(x, a, b, seed):
+    return camera_file(x, a, b, seed + int(os.environ.get("SEED_OFFSET", "0")))
+
+
 def cases(which):
     if which.startswith("const"):
         from camera_noise import variants
@@ -61,7 +71,7 @@ def cases(which):
         for name in ("astronaut", "coffee", "chelsea"):
             x = test_image(name)
             for j, (a, b) in enumerate(LEVELS):
-                yield name, j, a, b, x, camera_file(x, a, b, 100 * (2 * order[name] + 1) + j)
+                yield name, j, a, b, x, camera_file_seeded(x, a, b, 100 * (2 * order[name] + 1) + j)
         return
     if which == "test":
         order = {n: i for i, n in enumerate(TEST_IMAGES)}
@@ -69,7 +79,7 @@ def cases(which):
             x = test_image(name)
             x = rgb2gray(x).astype(np.float32) if x.ndim == 3 else x
             for j, (a, b) in enumerate(LEVELS):
-                yield name, j, a, b, x, camera_file(x, a, b, 100 * 2 * order[name] + j)
+                yield name, j, a, b, x, camera_file_seeded(x, a, b, 100 * 2 * order[name] + j)
     else:
         from PIL import Image
         files = sorted(glob.glob(os.path.join(os.environ.get("MATE_DIR", "/tmp/grey22/eval/x"), "usr/share/backgrounds/mate/nature/*.jpg")))
@@ -84,12 +94,13 @@ def cases(which):
             x = (np.round(x * 255) / 255).astype(np.float32)
             name = f.split("/")[-1][:-4]
             for j, (a, b) in enumerate(LEVELS):
-                yield name, j, a, b, x, camera_file(x, a, b, 7000 + 10 * i + j)
+                yield name, j, a, b, x, camera_file_seeded(x, a, b, 7000 + 10 * i + j)
 
 ORIG = {k: getattr(tasks, k) for k in ("_mmse_input", "_mmse_output", "grey_as_colour_noise")}
 from dpm_studio.core.run import noise_law as NL
 from dpm_studio.core.run.anscombe import GeneralizedAnscombe, gat
 ORIG_ANS = NL._anscombe
+ORIG_SHRINK = NL.FIT_A_SHRINK
 ORIG_OV = tasks._one_view_with_censoring
 
 
@@ -113,6 +124,7 @@ def reset():
     for k, v in ORIG.items():
         setattr(tasks, k, v)
     NL._anscombe = ORIG_ANS
+    NL.FIT_A_SHRINK = ORIG_SHRINK
 
 def remapped(a, b, F0, F1, grid=400):
     g = GeneralizedAnscombe(a, b, grid=grid)
@@ -135,6 +147,9 @@ def variant(v):
                 tasks.CENSOR_REACH = int(part[2:])
         return
     tasks._one_view_with_censoring = ORIG_OV
+    if v.startswith("shrink"):  # --noise auto's fitted a told L standard errors lower
+        NL.FIT_A_SHRINK = float(v[6:])
+        return
     if v.startswith("v3q"):  # a third view counted where the two disagree most (v3qQ[_bB])
         q, *bl = v[3:].split("_b")
         tasks._one_view_with_censoring = third_view(float(q), int(bl[0]) if bl else 32)
@@ -354,8 +369,36 @@ def timing(model, which, vs):
         print(f"{v:12s} auto / one sigma: mean {r.mean():.2f}x (min {r.min():.2f} max {r.max():.2f})")
 
 
+def fit_share(model, which):
+    """Per case: the fit's error and what it costs against the true a, b (module docstring)."""
+    from dpm_studio.core.run.noise_level import fit_noise_level
+
+    def den(y, a, b):
+        rec = None
+        for rec in run_task(model, DenoiseRequest(noise="poisson-gaussian", noise_a=float(a), noise_b=float(b)), y):
+            pass
+        return np.squeeze(rec.image)
+    cols = ("fit", "fit a", "fit b", "a+5%", "a-5%", "b+30%", "b-30%")
+    res = {c: [] for c in cols}
+    print(f"{'case':16s} {'a off (s.e.)':>16s} {'b off (s.e.)':>16s} {'true a,b':>8s} " + " ".join(f"{c:>7s}" for c in cols))
+    for name, j, a, b, x, y in cases(which):
+        f = fit_noise_level(y)
+        if f is None or f.kind == "constant":
+            print(f"{name:14s} {j} called constant")
+            continue
+        true = psnr(den(y, a, b), x)
+        laws = ((f.a, f.b), (f.a, b), (a, f.b), (1.05 * a, b), (0.95 * a, b), (a, 1.3 * b), (a, 0.7 * b))
+        for c, (aa, bb) in zip(cols, laws):
+            res[c].append(psnr(den(y, aa, bb), x) - true)
+        print(f"{name:14s} {j} {f.a / a - 1:+7.1%} ({f.a_se / a:5.1%}) {f.b / b - 1:+7.1%} ({f.b_se / b:5.1%}) {true:8.3f} "
+              + " ".join(f"{res[c][-1]:+7.3f}" for c in cols), flush=True)
+    print(f"{'mean':16s} {'':16s} {'':16s} {'':8s} " + " ".join(f"{np.mean(res[c]):+7.3f}" for c in cols))
+
+
 def main():
     which, vs = sys.argv[1], sys.argv[2].split(",")
+    if vs == ["fitshare"]:
+        return fit_share(load(resolve("photos-rgb-v2")), which)
     if len(sys.argv) > 3 and sys.argv[3] == "time":
         return timing(load(resolve("photos-rgb-v2")), which, vs)
     auto = len(sys.argv) > 3 and sys.argv[3] == "auto"

@@ -52,6 +52,22 @@ def test_signal_dependent_beats_one_sigma_on_a_ramp(photos):
     assert err(pg) < err(one)
 
 
+def test_auto_tells_a_fitted_a_lower_by_a_share_of_its_standard_error():
+    """Over-telling the shot noise costs more than under-telling it (docs/camera-noise.md), so the
+    denoiser runs the fit's a less FIT_A_SHRINK standard errors; the fit is recorded as fitted."""
+    from dpm_studio.core.run.noise_law import FIT_A_SHRINK
+    from dpm_studio.core.run.noise_level import fit_noise_level
+
+    x = np.tile(np.linspace(0.05, 0.95, 96, dtype=np.float32), (64, 1))
+    noisy = _file(x, 0.01, 0.0005, 4)
+    fit = fit_noise_level(noisy)
+    req = resolve_job(DenoiseRequest(), noisy).request
+    assert fit.kind == "poisson-gaussian" and FIT_A_SHRINK > 0
+    assert req.noise_fit["a"] == pytest.approx(fit.a, rel=1e-3)  # the record is the fit's own
+    assert req.noise_a == pytest.approx(fit.a - FIT_A_SHRINK * fit.a_se, rel=1e-9)
+    assert req.noise_a < fit.a - 0.1 * fit.a_se and req.noise_b == fit.b
+
+
 def test_constant_noise_auto_is_todays_denoise(photos):
     from dpm_studio.core.run.noise import estimate_noise_sigma
 
