@@ -118,7 +118,9 @@ def use_saved_result(window, path=None) -> bool:
     from ..imageio import ImageIOError
 
     if path is None:
-        path = window.dialogs.open_image(window.files.last_folder())
+        from .dialogs import IMAGE_FILTER
+
+        path = window.dialogs.open_file("Use Settings of a Saved Result", window.files.last_folder(), IMAGE_FILTER)
         if not path:
             return False
     say, name = window.statusBar().showMessage, Path(path).name

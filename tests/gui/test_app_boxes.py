@@ -72,8 +72,9 @@ def test_a_command_line_record_is_made_again_in_the_app(qtbot, make_window, tmp_
     assert win.files.open_image(src)
     if task == "inpaint":
         assert win.files.load_mask(mask)
-    win.dialogs.paths["open_image"] = str(cli)
+    win.dialogs.paths["open_file"] = str(cli)
     win.act_use_record.trigger()
+    assert win.dialogs.asked[-1] == "open_file", "its own dialog, not File > Open's"
     assert "settings of the last run of cli.png" in win.statusBar().currentMessage()
     _run_and_accept(qtbot, win)
     app = tmp_path / "app.png"
