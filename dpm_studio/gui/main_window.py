@@ -27,6 +27,7 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QScrollArea, QVB
 from . import actions, icons, window_settings
 from .canvas import ImageCanvas, Tool
 from .checkpoints import CheckpointsController
+from .compact import CompactToolbar
 from .dialogs import Dialogs
 from .exports import TrajectoryExports
 from .files import FilesController
@@ -77,6 +78,7 @@ class MainWindow(QMainWindow):
         self.files.bind_menus()
         self.exporter = self.exports.exporter
         self.tool_group = self.action_groups["tools"]
+        self.compact = CompactToolbar(self, self.tools_toolbar)   # a small screen: icons only
         self.tool_actions = {Tool(self.actions[t.value].data()): self.actions[t.value] for t in Tool}
         self.act_brush.setChecked(True)
         self.act_overlay.setChecked(True)

@@ -10,7 +10,7 @@ import html
 from PySide6.QtCore import QSignalBlocker, QSize, Qt, Signal
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
-    QAbstractSpinBox, QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QFrame, QGroupBox, QHBoxLayout, QLabel,
+    QAbstractSpinBox, QBoxLayout, QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QFrame, QGroupBox, QHBoxLayout, QLabel,
     QPushButton, QRadioButton, QSizePolicy, QSlider, QSpinBox, QWidget,
 )
 
@@ -317,8 +317,17 @@ class ResultBar(QFrame):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setFrameShape(QFrame.StyledPanel)
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(8, 4, 8, 4)
+        # Two rows on a narrow window (a 760 px screen): the scrubber above, the result's choices under it
+        # (set_two_rows); one row made the window at least 889 px wide.
+        self._box = QBoxLayout(QBoxLayout.LeftToRight, self)
+        self._box.setContentsMargins(8, 4, 8, 4)
+        self.scrub_row, self.choices = QWidget(), QWidget()
+        lay = QHBoxLayout(self.scrub_row)
+        lay.setContentsMargins(0, 0, 0, 0)
+        choices = QHBoxLayout(self.choices)
+        choices.setContentsMargins(0, 0, 0, 0)
+        self._box.addWidget(self.scrub_row, 1)
+        self._box.addWidget(self.choices)
         self.title = QLabel("<b>Trajectory</b>")
         self.slider = QSlider(Qt.Horizontal)
         self.slider.setRange(0, 0)
@@ -351,12 +360,10 @@ class ResultBar(QFrame):
         self.title.setVisible(False)  # the slider says what it is (tooltip); its room goes to the result's choices
         for w in (self.title, self.slider, self.step_label, self.x_button, self.x0_button):
             lay.addWidget(w, 1 if w is self.slider else 0)
-        sep = QFrame()
+        self.sep = sep = QFrame()
         sep.setFrameShape(QFrame.VLine)
-        lay.addWidget(sep)
-        lay.addWidget(self.split_button)
-        lay.addWidget(self.discard_button)
-        lay.addWidget(self.accept_button)
+        for w in (sep, self.split_button, self.discard_button, self.accept_button):
+            choices.addWidget(w)
         for b in (self.split_button, self.discard_button, self.accept_button):
             # the style's 80 px where there is room, down to the text's width where not (a 1024 px screen)
             b.setMinimumWidth(b.fontMetrics().horizontalAdvance(b.text()) + 16)
@@ -366,7 +373,7 @@ class ResultBar(QFrame):
         self.variant.setToolTip("Several samples: pick the one to accept, their mean (the posterior mean), or "
                                 "see where they disagree (the per-pixel spread of the samples)")
         self.variant.setVisible(False)
-        lay.insertWidget(lay.indexOf(sep), self.variant)
+        choices.insertWidget(choices.indexOf(sep), self.variant)
         self.variant.currentIndexChanged.connect(self.variantChosen)
         self.slider.valueChanged.connect(self.scrubbed)
         self.x0_button.toggled.connect(self.showX0Changed)
@@ -379,7 +386,31 @@ class ResultBar(QFrame):
         self.variant.setVisible(True)
         tall = self.sizeHint().height()
         self.variant.setVisible(False)
-        self.setMinimumHeight(max(tall, self.sizeHint().height()))
+        self._one_row = max(tall, self.sizeHint().height())
+        self.setMinimumHeight(self._one_row)
+
+    def _row_widths(self) -> tuple[int, int]:
+        m = self._box.contentsMargins()
+        return (self.scrub_row.minimumSizeHint().width(), self.choices.minimumSizeHint().width()
+                + m.left() + m.right() + self._box.spacing())
+
+    def minimumSizeHint(self) -> QSize:
+        """As narrow as the wider of the two rows: the window may be narrower than both side by side."""
+        a, b = self._row_widths()
+        return QSize(max(a, b), super().minimumSizeHint().height())
+
+    def two_rows(self) -> bool:
+        return self._box.direction() == QBoxLayout.TopToBottom
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        a, b = self._row_widths()
+        two = event.size().width() < a + b
+        if two != self.two_rows():
+            self._box.setDirection(QBoxLayout.TopToBottom if two else QBoxLayout.LeftToRight)
+            self.sep.setVisible(not two)
+            self.setMinimumHeight(0 if two else self._one_row)
+            self.updateGeometry()
 
     def set_variants(self, n: int, current: int = 0):
         """Offer ``n`` samples (n > 1) beside their mean and their spread, ``current`` chosen
