@@ -47,6 +47,14 @@ def unsaved_with_mask(doc, changes: bool) -> str:
 
 
 # The core's words for the command line, and the app's for the same thing (the box the user types in).
+PAINT_FIRST = "Paint over the region to fill first (brush B, rectangle R, lasso L)."
+
+
+def is_next_step(why: str) -> bool:
+    """A reason Run is off that is just the next thing to do (or to wait for), not an error."""
+    return why in (PAINT_FIRST, "A run is in progress.", "Loading the models\u2026") or why.startswith("Open an image to ")
+
+
 _APP_WORDS = {"give the noise level (sigma)": "type its noise level in the Noise std box"}
 
 
@@ -95,7 +103,7 @@ class RunController(QObject):
         if st.task == "inpaint":
             m = self.session.mask
             if m is None or not (m > 0).any():
-                return "Paint over the region to fill first (brush B, rectangle R, lasso L)."
+                return PAINT_FIRST
         doc = self.session.doc
         why = model_refusal(self.w.checkpoints.loaded, st.task, None if doc is None else doc.pixels)
         return app_wording(why) if why else ""   # the core's sentence (core/run/jobs.model_refusal), as the CLI's
@@ -108,7 +116,10 @@ class RunController(QObject):
             return tp.set_hint("")
         st = tp.settings()
         why = self.why_not(st)
-        tp.set_hint(why or self.region_note(st), note=not why)
+        # the next step (open an image, paint the region) or a wait is a hint in the text's colour: red only
+        # for what is wrong (no model, a model that cannot do this). The red read as an error as soon as an
+        # image opened for inpainting.
+        tp.set_hint(why or self.region_note(st), note=not why or is_next_step(why))
 
     def region_note(self, st) -> str:
         """A denoise with a mask painted works on the masked region only: say so before Run, not after."""
