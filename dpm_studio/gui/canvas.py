@@ -414,8 +414,10 @@ class ImageCanvas(pg.GraphicsView):
         return self.image_item.mapFromScene(scene)
 
     def _on_range_changed(self, *_):
-        self.input.update_ring()
+        self.vb.updateMatrix()   # pyqtgraph maps the image lazily (at the next paint): map with the new range
+        self.input.view_moved()
         self.zoomChanged.emit(self.zoom())
+        self.refresh_hover()   # the readout: the pixel now under the pointer (it stayed stale after a key zoom)
 
     # -- pixel readout ------------------------------------------------------------------------------
     def pixel_info(self, x: float, y: float) -> dict | None:

@@ -26,6 +26,7 @@ class PointerInput:
         self.space_held = False
         self._pan_last: QPointF | None = None   # the viewport position of a pan in progress
         self._hover: QPointF | None = None      # the image point under the pointer, last seen
+        self._hover_vp: QPointF | None = None   # where the pointer is on the viewport (a zoom moves the image under it)
         self._inside = False                    # the ring is drawn only while the pointer is over the canvas
 
     def can_paint(self) -> bool:
@@ -62,7 +63,7 @@ class PointerInput:
     def move(self, ev) -> bool:
         pos = ev.position()
         p = self.view.viewport_to_image(pos)
-        self._hover, self._inside = p, True
+        self._hover, self._hover_vp, self._inside = p, QPointF(pos), True
         self.update_ring(p)
         self.view.hovered.emit((p.x(), p.y()))
         if self._pan_last is not None:
@@ -103,6 +104,12 @@ class PointerInput:
             return self.press(ev)  # a quick second click paints like any click
         return False
 
+    def view_moved(self):
+        """A zoom or pan (wheel, keys, Fit, a drag, a resize): a still pointer is over another image point."""
+        if self._inside and self._hover_vp is not None:
+            self._hover = self.view.viewport_to_image(self._hover_vp)
+        self.update_ring()
+
     def hover_point(self):
         """The image point under the pointer while it is over the canvas, else None."""
         return self._hover if self._inside else None
@@ -110,7 +117,7 @@ class PointerInput:
     def leave(self):
         # Forget where the pointer was: a later redraw (undo, a brush size, a zoom) must not bring
         # the ring back where the pointer left.
-        self._inside, self._hover = False, None
+        self._inside, self._hover, self._hover_vp = False, None, None
         self.tools.place_ring(None)
         self.view.hovered.emit(None)
 

@@ -22,3 +22,27 @@ def test_the_next_step_under_run_is_a_hint_not_an_error(qtbot, win):
     win.runs.update_hint()
     assert tp.hint.text() == "this model cannot inpaint"
     assert HINT_RED in tp.hint.styleSheet()
+
+
+def test_the_pixel_readout_follows_a_keyboard_zoom_under_a_still_pointer(qtbot, win):
+    """After Ctrl++ the readout still named the pixel under the pointer before the zoom."""
+    import re
+
+    win.files.set_image(gradient_image(64, 64))
+    for _ in range(3):
+        QApplication.processEvents()
+    c = win.canvas
+    a = c.image_to_viewport(10.5, 10.5)
+    qtbot.mouseMove(c.viewport(), a)
+    assert re.match(r"x\s+10\s+y\s+10\b", win.pixel_label.text()), win.pixel_label.text()
+    for _ in range(3):
+        win.act_zoom_in.trigger()   # about the view's centre: the pointer is over another pixel now
+    QApplication.processEvents()
+    p = c.viewport_to_image(a)
+    want = f"x {int(p.x()):4d}  y {int(p.y()):4d}"
+    assert (int(p.x()), int(p.y())) != (10, 10)
+    assert win.pixel_label.text().startswith(want), (win.pixel_label.text(), want)
+    win.actions["fit"].trigger()
+    QApplication.processEvents()
+    p = c.viewport_to_image(a)
+    assert win.pixel_label.text().startswith(f"x {int(p.x()):4d}  y {int(p.y()):4d}"), win.pixel_label.text()
