@@ -139,19 +139,24 @@ class Dialogs:
         r = QMessageBox.question(self.parent, title, text, QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
         return r == QMessageBox.Yes
 
-    def ask_unsaved(self, text: str, image: bool = True, mask: bool = False) -> str:
-        """'save' (the image), 'save_mask' (with ``mask``: the mask is unsaved too), 'discard' or 'cancel'."""
-        box, answers = unsaved_box(self.parent, text, image, mask)
+    def ask_unsaved(self, text: str, image: bool = True, mask: bool = False, doing: str = "") -> str:
+        """'save' (the image), 'save_mask' (with ``mask``: the mask is unsaved too), 'discard' or 'cancel'.
+        ``doing``: what the user asked for ("Opening another image"), said with what it would lose."""
+        box, answers = unsaved_box(self.parent, text, image, mask, doing)
         box.exec()
         return answers.get(box.clickedButton(), "cancel")
 
 
-def unsaved_box(parent, text: str, image: bool = True, mask: bool = False) -> tuple[QMessageBox, dict]:
+def unsaved_box(parent, text: str, image: bool = True, mask: bool = False, doing: str = "") -> tuple[QMessageBox, dict]:
     """The question before unsaved work is lost, and its answers by button. Every answer has a key
     (Alt+S, Alt+M, Alt+D; Esc cancels): Qt's own Save / Discard buttons had none, so without a mouse
-    Discard was reached only by Tab (Alt+D did nothing, seen under Xvfb)."""
-    box = QMessageBox(QMessageBox.Warning, "Unsaved result" if not mask else
-                      "Unsaved changes" if image else "Unsaved mask", text, QMessageBox.NoButton, parent)
+    Discard was reached only by Tab (Alt+D did nothing, seen under Xvfb). One title for the image's
+    changes (an accepted result, a result under review) with or without the mask's, "Unsaved mask" for the
+    mask alone; under ``text`` what ``doing`` would lose and what each button does (the box titled
+    "Unsaved result" said neither)."""
+    box = QMessageBox(QMessageBox.Warning, "Unsaved changes" if image else "Unsaved mask", text,
+                      QMessageBox.NoButton, parent)
+    box.setInformativeText(unsaved_help(image, mask, doing))
     answers = {}
     if image:
         answers[box.addButton(QMessageBox.Save)] = "save"
@@ -164,6 +169,19 @@ def unsaved_box(parent, text: str, image: bool = True, mask: bool = False) -> tu
     answers[discard] = "discard"
     box.setEscapeButton(box.addButton(QMessageBox.Cancel))
     return box, answers
+
+
+def unsaved_help(image: bool, mask: bool, doing: str = "") -> str:
+    """What going on loses, and what the unsaved question's buttons do."""
+    what = "the changes and the mask's edits" if image and mask else "the changes" if image else "the mask's edits"
+    lose = f"{doing} without saving loses {what}. " if doing else ""
+    if image and mask:
+        save = "Save Image\u2026 saves the image first, Save Mask\u2026 the mask"
+    elif image:
+        save = "Save saves the image first"
+    else:
+        save = "Save Mask\u2026 saves the mask first"
+    return f"{lose}{save}; Discard goes on without saving; Cancel goes back, nothing lost."
 
 
 def qimage_to_array(img: QImage) -> tuple[np.ndarray, np.ndarray | None]:

@@ -131,7 +131,7 @@ class FilesController(QObject):
             return True
         return False
 
-    def confirm_replace(self) -> bool:
+    def confirm_replace(self, doing: str = "Opening another image") -> bool:
         """Before the image is replaced (open, drop, paste) or the window closes: one question about
         what would be lost, an unsaved result and a mask with unused edits (the session's
         ``mask_has_unused_edits``: a mask kept after a run, or exported, is not asked about). After a
@@ -142,9 +142,9 @@ class FilesController(QObject):
             if not (image or mask):
                 return True
             if mask:
-                ans = w.dialogs.ask_unsaved(w.unsaved_text(mask=True), image=image, mask=True)
+                ans = w.dialogs.ask_unsaved(w.unsaved_text(mask=True), image=image, mask=True, doing=doing)
             else:
-                ans = w.dialogs.ask_unsaved(w.unsaved_text())
+                ans = w.dialogs.ask_unsaved(w.unsaved_text(), doing=doing)
             if ans == "discard":
                 return True
             if ans == "save":
@@ -192,7 +192,7 @@ class FilesController(QObject):
 
     def drop_image(self, img: QImage) -> bool:
         """Image data dropped onto the window (not a file): as a paste of it."""
-        if self.busy("drop an image") or not self.confirm_replace():
+        if self.busy("drop an image") or not self.confirm_replace("Dropping an image here"):
             return False
         px, alpha = qimage_to_array(img)
         self.set_image(px, alpha, "dropped image", "Dropped")
@@ -218,7 +218,7 @@ class FilesController(QObject):
         if md is not None and md.hasImage():
             img = QGuiApplication.clipboard().image()
             if not img.isNull():
-                if not self.confirm_replace():
+                if not self.confirm_replace("Pasting an image"):
                     return False
                 px, alpha = qimage_to_array(img)
                 self.set_image(px, alpha, "pasted image", "Pasted")

@@ -426,7 +426,7 @@ class MainWindow(QMainWindow):
                 ev.ignore()
                 return
             self.session.end_run()
-        if not self.files.confirm_replace():   # the unsaved result and an unused mask: one question
+        if not self.files.confirm_replace("Closing the window"):   # the unsaved result and an unused mask: one question
             ev.ignore()   # the export, if any, goes on: it was stopped here before the question
             return
         self.exporter.shutdown(3000)  # a cancelled GIF writes nothing; PNG frames stop after the current one
@@ -459,7 +459,7 @@ def unsaved_text(session, mask: bool = False) -> str:
     mask's unused edits too."""
     doc, review = session.doc, session.state == "review"
     if not mask:
-        return "The result of the last run has not been saved. Save it?" if review else unsaved_changes(doc) + "."
+        return "The result of the last run is not saved." if review else unsaved_changes(doc) + "."
     if review:
         return "The result of the last run and the painted mask are not saved."
     return unsaved_with_mask(doc, session.has_unsaved()) + "."

@@ -68,7 +68,7 @@ class _Dialogs:
     def error(self, title, text):
         self.errors.append(f"{title}: {text}")
 
-    def ask_unsaved(self, text, image=True, mask=False):   # the same keywords as Dialogs.ask_unsaved
+    def ask_unsaved(self, text, image=True, mask=False, doing=""):   # the same keywords as Dialogs.ask_unsaved
         return "discard"
 
     def confirm(self, title, text):

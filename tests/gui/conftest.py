@@ -97,7 +97,7 @@ class ScriptedDialogs:
         self.asked.append("confirm")
         return self.answers["confirm"]
 
-    def ask_unsaved(self, text, image=True, mask=False):
+    def ask_unsaved(self, text, image=True, mask=False, doing=""):
         self.asked.append("unsaved mask" if mask else "unsaved")
         return self.answers["unsaved"]
 

@@ -161,7 +161,7 @@ def test_after_an_accepted_run_the_question_is_the_images_alone(qtbot, win, answ
     assert win.files.confirm_replace()
     assert len(answer.asked) == 1 and msgbox == [], (answer.asked, msgbox)
     title, text, buttons = answer.asked[0]
-    assert title == "Unsaved result" and "painted mask" not in text and sorted(buttons) == ["Cancel", "Discard", "Save"]
+    assert title == "Unsaved changes" and "painted mask" not in text and sorted(buttons) == ["Cancel", "Discard", "Save"]
     drag(win.canvas, [(26.5, 26.5), (28.5, 28.5)])   # now both: one question names both
     answer.click = "Cancel"
     assert not win.files.confirm_replace()
