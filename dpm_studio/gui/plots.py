@@ -16,14 +16,25 @@ import html
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QDockWidget, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QBoxLayout, QDockWidget, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from .noise_view import NoisePlot
 from .theme import ink
 
 __all__ = ["PlotsDock", "schedule_curves", "PLOTS_MIN_WIDTH"]
 
-PLOTS_MIN_WIDTH = 700   # px: the three plots with their titles and axis labels whole
+PLOTS_MIN_WIDTH = 700   # px: the three plots with their titles and axis labels whole, side by side
+WRAPPED_MIN_WIDTH = 340   # px: the schedule and the trace side by side, the noise curve under them
+PLOT_MIN_HEIGHT = 150
+
+
+def nice_top(v: float) -> float:
+    """The smallest of 1, 2, 2.5, 5 x 10^k at or above ``v`` (> 0): an axis that ends on a round number."""
+    k = np.floor(np.log10(v))
+    for m in (1.0, 2.0, 2.5, 5.0, 10.0):
+        if m * 10.0 ** k >= v * (1 - 1e-9):
+            return float(m * 10.0 ** k)
+    return float(10.0 ** (k + 1))
 
 
 def schedule_curves(loaded, n_points: int = 64, size: int = 16, seed: int = 0) -> dict:
@@ -88,7 +99,7 @@ class PlotsDock(QDockWidget):
         lay.setContentsMargins(2, 2, 2, 2)
         self.glw = pg.GraphicsLayoutWidget()
         self.glw.setBackground(None)
-        self.glw.setMinimumHeight(150)  # laid out beside the noise curve's view, below
+        self.glw.setMinimumHeight(PLOT_MIN_HEIGHT)  # laid out beside the noise curve's view, below
         self.note = QLabel("")
         self.note.setStyleSheet("color: palette(mid);")
         self.note.setVisible(False)
@@ -96,8 +107,11 @@ class PlotsDock(QDockWidget):
         # Never narrower than the plots' titles and axis labels need (PLOTS_MIN_WIDTH): a narrower dock (a
         # window under about 1100 px) cut the noise curve off at its right edge and the trace's
         # "network evaluation"; it scrolls sideways instead.
+        # Narrower still (a 760 px screen: the dock is about 400 px wide) the noise curve wraps under the other
+        # two and the dock scrolls down to it (wrap()): sideways, it was cut off at the dock's right edge.
         body.setMinimumWidth(PLOTS_MIN_WIDTH)
-        scroll = QScrollArea()
+        self.body = body
+        self.scroll = scroll = QScrollArea()
         scroll.setWidget(body)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.NoFrame)
@@ -123,7 +137,7 @@ class PlotsDock(QDockWidget):
         self.glw.ci.layout.setColumnStretchFactor(1, 1)
         self.trace.setTitle("RMS change of x", size="9pt")
         self.trace.setLabel("bottom", "network evaluation")
-        self.trace.setToolTip("The RMS change of the image x at each network evaluation (resampling jumps "
+        self.trace.setToolTip("The RMS change of the image x (on the 0-255 scale) at each network evaluation (resampling jumps "
                               "revisit steps); the red line is the current one")
         self.trace.showGrid(x=True, y=True, alpha=0.2)
         self.trace.setMouseEnabled(x=False, y=False)
@@ -148,10 +162,15 @@ class PlotsDock(QDockWidget):
         self.noise_glw = pg.GraphicsLayoutWidget()
         self.noise_glw.setBackground(None)
         self.noise = NoisePlot(self.noise_glw.addPlot(row=0, col=0))
-        row = QHBoxLayout()
+        self.row = row = QBoxLayout(QBoxLayout.LeftToRight)
         row.addWidget(self.glw, 2)
         row.addWidget(self.noise_glw, 1)
         lay.insertLayout(0, row)
+        # Before any run the trace has nothing to measure: no numbers on its axes (0 to 1 in steps of 0.2 read as
+        # data), a note instead.
+        self.no_run = pg.TextItem("no run yet", anchor=(0.5, 0.5))
+        self.no_run.setPos(0.5, 0.5)
+        self.trace.addItem(self.no_run, ignoreBounds=True)
         self.trace.getAxis("right").setTextPen(pg.mkColor(150, 80, 190))
         self.follow_palette()
         for p in (self.sched, self.trace, self.noise.plot):
@@ -161,6 +180,7 @@ class PlotsDock(QDockWidget):
         self._pending = None
         self._ytop = 0.0
         self.trace.enableAutoRange(y=False)
+        self._show_empty(True)
         # Plots are the most expensive thing to repaint: a run updates them at most 8 times a second.
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -206,7 +226,10 @@ class PlotsDock(QDockWidget):
         self._ytop = 0.0
         self.trace_curve.setData([], [])
         self._clear_ess()
-        self.trace.setXRange(0, max(1, total), padding=0.02)
+        self._show_empty(False)
+        # one evaluation: its point in the middle (at the right edge, under the step line, it was a lone dot)
+        self.trace.setXRange(*((0.5, 1.5) if total <= 1 else (0, total)), padding=0.02)
+        self.trace_curve.setSymbol("o" if total <= 1 else None)
         # Evaluations are counted: whole numbers only (a 4-tile denoise had ticks at 0.5, 1.5, ...)
         self.trace.getAxis("bottom").setTicks([[(i, str(i)) for i in range(total + 1)], []] if total <= 10 else None)
         self.step_line.setVisible(True)
@@ -232,8 +255,11 @@ class PlotsDock(QDockWidget):
         self.trace_curve.setData(steps[ok], rms[ok])
         top = float(rms[ok].max()) if ok.any() else 0.0
         if top > self._ytop or top < 0.4 * self._ytop:  # rescale rarely: axis relayouts are costly
-            self._ytop = max(top * 1.15, 1e-6)
+            # on the 0-255 scale of the picture's values (as the noise curve): one frame of 4e-5 showed "5e-05"
+            top255 = nice_top(max(top * 1.15, 1e-6) * 255)
+            self._ytop = top255 / 255
             self.trace.setYRange(0, self._ytop, padding=0)
+            self.trace.getAxis("left").setTicks([[(k * self._ytop / 2, f"{k * top255 / 2:.3g}") for k in range(3)], []])
         self.step_line.setValue(frame.index + 1)
         if self._T is not None:
             self.t_line.setValue(frame.t)
@@ -290,6 +316,31 @@ class PlotsDock(QDockWidget):
         self._ytop = 0.0
         self.trace.setXRange(0, 1, padding=0.02)   # no axes left over from the last image's run
         self.trace.setYRange(0, 1, padding=0.02)
+        self._show_empty(True)
+
+    def _show_empty(self, empty: bool):
+        """No run on this image yet: the trace's axes without numbers, and the note that says why."""
+        self.no_run.setVisible(empty)
+        for ax in ("left", "bottom"):
+            self.trace.getAxis(ax).setStyle(showValues=not empty)
+        if empty:
+            self.trace.getAxis("left").setTicks(None)
+            self.trace_curve.setSymbol(None)
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        self.wrap(event.size().width() < PLOTS_MIN_WIDTH + 8)
+
+    def wrap(self, on: bool):
+        """The noise curve under the other two (``on``: a narrow dock, which then scrolls down), or beside them."""
+        if on == (self.row.direction() == QBoxLayout.TopToBottom):
+            return
+        self.row.setDirection(QBoxLayout.TopToBottom if on else QBoxLayout.LeftToRight)
+        self.noise_glw.setMinimumHeight(PLOT_MIN_HEIGHT if on else 0)
+        self.body.setMinimumWidth(WRAPPED_MIN_WIDTH if on else PLOTS_MIN_WIDTH)
+        self.scroll.setVerticalScrollBarPolicy(Qt.ScrollBarAsNeeded if on else Qt.ScrollBarAlwaysOff)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff if on else Qt.ScrollBarAsNeeded)
+        self.trace.setLabel("bottom", "evaluation" if on else "network evaluation")   # the tooltip says whose
 
     def run_is_empty(self) -> bool:
         x, _ = self.trace_curve.getData()
@@ -304,6 +355,7 @@ class PlotsDock(QDockWidget):
         """The axes' text in the palette's ink: (90, 90, 90) under a light palette, light grey under a dark
         one (gui/theme.py); again when the palette changes (a desktop theme switched)."""
         fg = ink(0.62)
+        self.no_run.setColor(fg)
         for p in (self.sched, self.trace, self.noise.plot):
             for ax in ("left", "bottom"):
                 p.getAxis(ax).setTextPen(fg)
