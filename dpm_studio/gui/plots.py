@@ -258,7 +258,9 @@ class PlotsDock(QDockWidget):
             # on the 0-255 scale of the picture's values (as the noise curve): one frame of 4e-5 showed "5e-05"
             top255 = nice_top(max(top * 1.15, 1e-6) * 255)
             self._ytop = top255 / 255
-            self.trace.setYRange(0, self._ytop, padding=0)
+            # room past both ends for the end labels: with a grid pyqtgraph drops a label that sticks out of the plot,
+            # and a 60 px high trace (760 x 600) read "12.5" alone
+            self.trace.setYRange(-0.12 * self._ytop, 1.12 * self._ytop, padding=0)
             self.trace.getAxis("left").setTicks([[(k * self._ytop / 2, f"{k * top255 / 2:.3g}") for k in range(3)], []])
         self.step_line.setValue(frame.index + 1)
         if self._T is not None:

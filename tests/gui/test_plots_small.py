@@ -82,3 +82,15 @@ def test_the_three_plots_fit_a_narrow_window(qtbot, win, size):
         label = p.getAxis("bottom").label
         assert label.boundingRect().width() <= p.vb.width() + 1, label.toPlainText()
         assert view.height() >= 140, view.height()
+
+
+def test_the_trace_labels_both_ends_of_its_axis_in_a_short_dock(qtbot, win):
+    """In the 760 x 600 window the trace's axis read "12.5" alone: its 0 and 25 sat on the plot's edges."""
+    win.resize(760, 600)
+    d = win.plots
+    d.show()
+    _settle(qtbot)
+    d.start_run(6)
+    d.update_run(SimpleNamespace(rms=np.full(6, 0.07), index=5, t=1, done=True, ess=None), now=True)
+    _settle(qtbot)
+    assert drawn_ticks(d.trace.getAxis("left")) == ["0", "12.5", "25"], drawn_ticks(d.trace.getAxis("left"))
