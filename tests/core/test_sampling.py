@@ -138,3 +138,25 @@ def test_large_variance_widens_a_respaced_trajectory_and_only_gaussian_models_ta
         assert "Gaussian" in str(e)
     else:
         raise AssertionError("a binomial model accepted a reverse variance")
+
+
+def test_the_quiet_last_jump_draws_only_the_posterior_noise_into_t_1():
+    """A respaced draw landing on t = 1 with ``quiet_last_jump`` carries the posterior's variance, not the
+    learned kernel's ab_1 v of x_0 uncertainty, which the one step left keeps as white grain (a bokeh
+    fill 1.88 / 255 against the photo's 1.05; docs/inpaint-grain.md); the steps before are unchanged."""
+    d = GaussianDiffusion(Schedule("cosine", 200), "eps")
+    net = GaussianDataOracle(d, 0.0, 1.0)
+    shape = (1, 20000)
+    runs = {q: list(reverse_trajectory(d, net, shape, steps=10, seed=5, quiet_last_jump=q)) for q in (False, True)}
+    k = next(i for i, r in enumerate(runs[False]) if r.s == 1)
+    t = runs[False][k].t
+    assert t > 2  # a jump of more than one step lands on t = 1
+    for a, b in zip(runs[False][:k], runs[True][:k]):
+        assert torch.equal(a.x, b.x)
+    x_t = runs[False][k - 1].x
+    dist, _ = d.p_dist(net, x_t, torch.tensor([t], dtype=torch.float64), torch.tensor([1.0], dtype=torch.float64))
+    post = float(d.posterior_coefficients(torch.tensor([t], dtype=torch.float64), torch.tensor([1.0], dtype=torch.float64))[2])
+    assert float(dist.var.mean()) > 10 * post   # the learned kernel's x_0 share dominates here
+    for q, want in ((False, float(dist.var.mean())), (True, post)):
+        got = float((runs[q][k].x - dist.mean).var())
+        assert abs(got / want - 1) < 0.05, (q, got, want)

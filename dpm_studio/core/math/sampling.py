@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from .conditioning import Condition
+from .diffusion import bcast
 from .rng import generator_for, make_generator
 from .smc import effective_sample_size, log_kernel_ratio, per_example, systematic_resample
 
@@ -101,7 +102,7 @@ def reverse_trajectory(diffusion, net, shape, *, condition: Condition | None = N
                        device=None, dtype=torch.float32, denoise_last: bool | None = None,
                        jump_length: int = 0, jump_n_sample: int = 1, x_start=None, clip_x0=None,
                        variance: str = "learned", smc: bool = False, groups: int = 1,
-                       ess_fraction: float = 0.5):
+                       ess_fraction: float = 0.5, quiet_last_jump: bool = False):
     """Sample from p(x_0) r(x_0); yields :class:`Step` records, the last one at s = 0.
 
     ``shape`` is the batch shape (B, ...). ``steps`` respaces the trajectory; ``seed``
@@ -110,6 +111,12 @@ def reverse_trajectory(diffusion, net, shape, *, condition: Condition | None = N
     ``clip_x0`` = (lo, hi) keeps the model's x_0 estimate inside the data's range.
     ``variance``: a Gaussian model's reverse variance, ``"learned"`` (its variance head) or
     ``"large"`` (the forward rate between the two times; ``GaussianDiffusion.p_dist``).
+    ``quiet_last_jump``: a respaced draw that lands on t = 1 (a jump of more than one step) takes
+    the posterior's variance only, not the learned kernel's share of the model's x_0 uncertainty
+    (ab_1 v): that share is drawn there at once as independent noise per pixel, and the one step
+    left (t = 1 -> 0, the model's own, built for t = 1's tiny noise) keeps it as grain. Every step
+    of the trajectory shapes it; a 19-step inpainting of photos-rgb left 1.88 / 255 of fine grain in
+    a bokeh fill whose photo has 1.05 (every step: 1.55; docs/inpaint-grain.md). Learned variance only.
 
     ``smc=True``: sequential Monte Carlo (:mod:`.smc`), the batch being ``groups``
     interleaved populations of particles, resampled when a group's effective sample size
@@ -172,6 +179,9 @@ def reverse_trajectory(diffusion, net, shape, *, condition: Condition | None = N
                         x, x0, log_h = x[idx], x0[idx], log_h[idx]
                         dist = type(dist)(*(getattr(dist, f)[idx] for f in dist.__dataclass_fields__))
                         log_w, resampled = torch.zeros_like(log_w), True
+                if quiet_last_jump and variance == "learned" and diffusion.family == "gaussian" and 0 < s <= 1 < t - s:
+                    dist = type(dist)(dist.mean, bcast(diffusion.posterior_coefficients(tt, ss)[2], x)
+                                      .to(dist.var.dtype).expand_as(dist.var))
                 cond_dist = condition.apply(dist, x, tt, ss, diffusion, gen)
                 x = diffusion.sample_dist(cond_dist, gen, noise=not (s == 0 and denoise_last))
                 if smc and cond_dist is not dist:

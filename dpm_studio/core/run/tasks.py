@@ -177,13 +177,16 @@ class _Piece:
             return None
         return [self.to_image(v) for v in x.reshape(self.samples, -1, *x.shape[1:])]
 
-    def run(self, cond, shape, steps, seed, jump_length=0, jump_n_sample=1, variance="learned", smc=False):
+    def run(self, cond, shape, steps, seed, jump_length=0, jump_n_sample=1, variance="learned", smc=False,
+            quiet_last_jump=False):
         """Yield (record, preview image, x0 image); the last record's image is the result. ``smc``:
-        the ``samples`` draws are weighted particles (one population per image in the batch)."""
+        the ``samples`` draws are weighted particles (one population per image in the batch);
+        ``quiet_last_jump``: core/math/sampling.reverse_trajectory's (an inpainting's fill)."""
         clip = None if self.binary else ((0.0 - self.mean) / self.std, (1.0 - self.mean) / self.std)
         for rec in reverse_trajectory(self.d, self.net, shape, condition=cond, steps=steps, seed=seed,
                                       device=self.device, jump_length=jump_length, jump_n_sample=jump_n_sample,
-                                      clip_x0=clip, variance=variance, smc=smc, groups=self.B):
+                                      clip_x0=clip, variance=variance, smc=smc, groups=self.B,
+                                      quiet_last_jump=quiet_last_jump):
             yield rec, self.to_image(rec.x, average=rec.done), self.to_image(rec.x0)
 
 
@@ -325,7 +328,8 @@ def _inpaint(loaded, job: Job):
         cond = Inpaint(piece.y, known.expand(piece.y.shape[0], 1, *m.shape).expand_as(piece.y), mode=req.mode,
                        start=req.start, start_sigma=req.start_sigma, product=smc_proposal(piece, req.smc))
         for rec, prev, x0 in piece.run(cond, tuple(piece.y.shape), req.steps, None if seed is None else seed + k,
-                                       req.jump_length, req.jump_n_sample, req.variance, req.smc):
+                                       req.jump_length, req.jump_n_sample, req.variance, req.smc,
+                                       quiet_last_jump=True):
             per_box = rec.total
             total = per_box * len(boxes)
             if rec.done:
