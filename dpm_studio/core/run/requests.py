@@ -187,7 +187,8 @@ class InpaintRequest(_MaskedRequest):
     # starts from noise). The old names "forward" and "clamp" stay accepted (saved metadata).
     mode: str = setting("forward-approx", "inpainting mode", "how the known pixels are kept: forward-approx "
                         "(an approximation: forward-noised copies at each step, RePaint), clamp-approx (an "
-                        "approximation: held at their values, the paper) or exact (sequential Monte Carlo "
+                        "approximation: held at their values, the paper; a model whose features do not "
+                        "see the step, as photos-rgb's, leaves noise in the hole) or exact (sequential Monte Carlo "
                         "weighs the samples by the model's likelihood of the known pixels: exact as the "
                         "samples grow; turns smc on, starts from noise)", choices=INPAINT_MODES,
                         aliases=tuple(INPAINT_MODE_ALIASES.items()))
