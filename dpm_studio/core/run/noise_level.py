@@ -164,7 +164,8 @@ def _ndtr(x) -> np.ndarray:
     (more with PySide6 loaded, whose import hook reads each new module's source) of opening a
     photo in the app, whose noise curve this fit draws."""
     x = np.asarray(x, dtype=np.float64)
-    return np.array([0.5 * math.erfc(-v / math.sqrt(2.0)) for v in x.ravel()], dtype=np.float64).reshape(x.shape)
+    t = (-x / math.sqrt(2.0)).ravel().tolist()    # elementwise as math's: the same values, one array op
+    return 0.5 * np.fromiter(map(math.erfc, t), dtype=np.float64, count=len(t)).reshape(x.shape)
 
 
 def _truncated_var_factor(m: np.ndarray, s: np.ndarray) -> np.ndarray:
@@ -236,15 +237,22 @@ def _bin_index(level, bins):
     return np.clip((level * bins).astype(np.int64), 0, bins - 1)
 
 
-def _by_bin(level, hh, bins, extra=None):
-    """(bin, levels, details, extra) for each intensity bin, by one sort rather than a mask per bin."""
-    idx = _bin_index(level, bins)
-    order = np.argsort(idx, kind="stable")
-    idx, level, hh = idx[order], level[order], hh[order]
-    extra = hh if extra is None else extra[order]
-    cuts = np.searchsorted(idx, np.arange(bins + 1))
-    for k in range(bins):
-        yield k, level[cuts[k]:cuts[k + 1]], hh[cuts[k]:cuts[k + 1]], extra[cuts[k]:cuts[k + 1]]
+def _bin_order(idx, bins):
+    """The blocks grouped by bin (``idx``), each bin's in their own order, and each bin's start in
+    that order (``bins + 1`` of them): one stable sort (a radix sort of small integers) for all passes."""
+    order = np.argsort(idx.astype(np.int16 if bins < 2 ** 15 else np.int64), kind="stable")
+    return order, np.concatenate([[0], np.cumsum(np.bincount(idx, minlength=bins))])
+
+
+def _by_bin(ok, order, cuts, arrays):
+    """(bin, the bin's blocks of each of ``arrays``) for each bin (:func:`_bin_order`'s ``order``,
+    ``cuts``), the blocks ``ok`` only, in their own order: one gather rather than a mask per bin."""
+    on = ok[order]
+    kept = order[on]
+    at = np.cumsum([0] + [np.count_nonzero(on[cuts[k]:cuts[k + 1]]) for k in range(len(cuts) - 1)])
+    arrays = [a[kept] for a in arrays]
+    for k in range(len(cuts) - 1):
+        yield k, [a[at[k]:at[k + 1]] for a in arrays]
 
 
 def _wls_line(x, y, var):
@@ -365,7 +373,7 @@ def _compact_regions(tile):
     return (t // WINDOW_TILES) * (int(within.max()) + 1) + within
 
 
-def _textured_regions(hh, s2, region, ok, overlap, cross=None):
+def _textured_regions(hh, s2, region, ok, overlap, cross=None, hh2=None):
     """Per block: whether its region (numbered 0, 1, ...) is louder than the fit allows.
 
     Texture that passes the structure test is not spread evenly: in the test images the clean
@@ -374,8 +382,11 @@ def _textured_regions(hh, s2, region, ok, overlap, cross=None):
     with a standard error of sqrt(2 overlap / n); a region above 1 + REGION_Z of those is left
     out. (Pure noise loses the regions 1.5 standard errors high, 7 % of them: the variance reads
     about 1 % low.) In colour the texture the channels share (``cross``) is taken off first, as the
-    bins' variances take it off: texture even over the picture is measured there, not left out."""
-    r = np.where(ok, (hh * hh if cross is None else hh * hh - cross) / s2, 0.0)
+    bins' variances take it off: texture even over the picture is measured there, not left out.
+    ``hh2``: ``hh * hh`` less ``cross``, when the caller has it."""
+    if hh2 is None:
+        hh2 = hh * hh if cross is None else hh * hh - cross
+    r = np.where(ok, hh2 / s2, 0.0)
     tot = np.bincount(region, weights=r)
     n = np.bincount(region, weights=ok.astype(np.float64))
     score = tot / np.maximum(n, 1)
@@ -412,6 +423,8 @@ def _fit_channel(level, hh, structure, unclipped, tile=None, neigh=None, bins=BI
     keep_bins = None
     region = None if tile is None or REGION_Z <= 0 else _compact_regions(tile)
     idx = _bin_index(level, bins)
+    order, cuts = _bin_order(idx, bins)
+    hh2 = hh * hh if cross is None else hh * hh - cross     # what the region test reads, each pass
     for it in range(4):
         yield "pass"
         if a is None:
@@ -420,7 +433,8 @@ def _fit_channel(level, hh, structure, unclipped, tile=None, neigh=None, bins=BI
             # (after the quiet blocks are left out: the noise around them under QUIET_FIRST times
             # the median around the bin's blocks; texture raises that median, so the factor is small)
             for k in range(bins):
-                sel = np.flatnonzero(ok & (idx == k))
+                sel = order[cuts[k]:cuts[k + 1]]
+                sel = sel[ok[sel]]
                 if neigh is not None and sel.size:
                     nb = neigh[sel]
                     loud = nb >= QUIET_FIRST * np.median(nb)
@@ -439,9 +453,9 @@ def _fit_channel(level, hh, structure, unclipped, tile=None, neigh=None, bins=BI
             if neigh is not None:
                 ok &= neigh >= QUIET * kept_s2
             if region is not None:
-                ok &= ~_textured_regions(hh, s2, region, ok, overlap, cross)
+                ok &= ~_textured_regions(hh, s2, region, ok, overlap, cross, hh2=hh2)
         xs, vs, ns, ks = [], [], [], []
-        for k, lv, d, cr in _by_bin(level[ok], hh[ok], bins, None if cross is None else cross[ok]):
+        for k, (lv, d, cr) in _by_bin(ok, order, cuts, (level, hh, hh if cross is None else cross)):
             if len(d) < MIN_BIN * overlap:
                 continue
             ks.append(k)
@@ -455,8 +469,7 @@ def _fit_channel(level, hh, structure, unclipped, tile=None, neigh=None, bins=BI
             break  # the structure test left too little: keep the previous pass
         x, v, n = np.array(xs), np.array(vs), np.array(ns, dtype=np.float64)
         # what the bootstrap of the last pass needs (summed per region once the loop ends)
-        sums = None if a is None or tile is None else \
-            (level[ok], hh[ok], tile[ok], None if cross is None else cross[ok], np.array(ks), np.maximum(a * x + b, 1e-10))
+        sums = None if a is None or tile is None else (ok, np.array(ks), np.maximum(a * x + b, 1e-10))
         # Clipping: a bin's level is a mean of clipped pixels, so near black it reads brighter
         # than the intensity under it and near white darker; the law and the variance the
         # unclipped pixels keep are read at that intensity.
@@ -497,7 +510,9 @@ def _fit_channel(level, hh, structure, unclipped, tile=None, neigh=None, bins=BI
     a_se, b_se = math.sqrt(cov[0, 0] * scale), math.sqrt(cov[1, 1] * scale)
     if boot[0] is not None:
         yield "bootstrap"
-        a_bs, b_bs = _bootstrap_se(_region_sums(*boot[0], bins), *boot[1:], x, quant)
+        ok, ks, model_var = boot[0]
+        a_bs, b_bs = _bootstrap_se(_region_sums(level[ok], hh[ok], tile[ok], None if cross is None else cross[ok], ks,
+                                                model_var, bins), *boot[1:], x, quant)
         a_se, b_se = max(a_se, a_bs), max(b_se, b_bs)
     on = boot[3]
     tau = TAU + TAU_CLIP * (1 - boot[1][on])
