@@ -291,9 +291,11 @@ def _feasible(x, y, var, a, b):
 
 def _region_sums(level, hh, tile, cross, ks, model_var, bins):
     """Per bin (``ks``, trimmed at TRIM std of ``model_var`` as :func:`_bin_variance` does) and
-    per region: the sums the bins' variances are made of (kept squares, kept count, kept
-    cross-products), each (bins, regions)."""
-    _, tile = np.unique(tile, return_inverse=True)
+    per region (``tile``: :func:`_compact_regions`' numbers): the sums the bins' variances are made
+    of (kept squares, kept count, kept cross-products), each (bins, regions)."""
+    # ranks as np.unique's (``tile``: :func:`_compact_regions`' numbers, small), by a count, not a sort
+    present = np.bincount(tile) > 0
+    tile = (np.cumsum(present) - 1)[tile]
     nt = int(tile.max()) + 1 if tile.size else 0
     cut = np.full(bins, -1.0)
     cut[ks] = TRIM * np.sqrt(model_var)
@@ -386,7 +388,8 @@ def _textured_regions(hh, s2, region, ok, overlap, cross=None, hh2=None):
     ``hh2``: ``hh * hh`` less ``cross``, when the caller has it."""
     if hh2 is None:
         hh2 = hh * hh if cross is None else hh * hh - cross
-    r = np.where(ok, hh2 / s2, 0.0)
+    r = hh2 / s2
+    r *= ok                           # np.where(ok, r, 0.0) at a tenth of its time (r is finite)
     tot = np.bincount(region, weights=r)
     n = np.bincount(region, weights=ok.astype(np.float64))
     score = tot / np.maximum(n, 1)
@@ -511,7 +514,8 @@ def _fit_channel(level, hh, structure, unclipped, tile=None, neigh=None, bins=BI
     if boot[0] is not None:
         yield "bootstrap"
         ok, ks, model_var = boot[0]
-        a_bs, b_bs = _bootstrap_se(_region_sums(level[ok], hh[ok], tile[ok], None if cross is None else cross[ok], ks,
+        reg = region if region is not None else _compact_regions(tile)
+        a_bs, b_bs = _bootstrap_se(_region_sums(level[ok], hh[ok], reg[ok], None if cross is None else cross[ok], ks,
                                                 model_var, bins), *boot[1:], x, quant)
         a_se, b_se = max(a_se, a_bs), max(b_se, b_bs)
     on = boot[3]
@@ -559,9 +563,10 @@ def fit_noise_level_steps(image: np.ndarray, bins: int = BINS, max_pixels: int =
     chans = [[] for _ in range(C)]
     for i, (w, k) in enumerate(zip(windows, masks)):
         yield "blocks"
-        for c in range(C):
-            chans[c] += [_blocks(w[dy:, dx:, c], WINDOW_TILES * i, None if k is None else k[dy:, dx:])
-                         for dy, dx in offsets]
+        for dy, dx in offsets:   # the channels at once (the same values as one by one, in less time)
+            maps = _blocks(w[dy:, dx:], WINDOW_TILES * i, None if k is None else k[dy:, dx:])
+            for c in range(C):
+                chans[c].append([m if m.ndim == 1 else m[:, c] for m in maps])
     chans = [[np.concatenate(m) for m in zip(*maps)] for maps in chans]
     for c, maps in enumerate(chans):
         # Colour: texture is shared by the channels, noise is not, so the mean product of a
