@@ -168,6 +168,27 @@ def _ndtr(x) -> np.ndarray:
     return 0.5 * np.fromiter(map(math.erfc, t), dtype=np.float64, count=len(t)).reshape(x.shape)
 
 
+def _median(v: np.ndarray) -> float:
+    """``np.median(v)`` (``v`` 1-d, not empty, without NaN), the same value by one partition without its
+    generic machinery: the first pass reads one a bin."""
+    h = len(v) // 2
+    if len(v) % 2:
+        return float(np.partition(v, h)[h])
+    p = np.partition(v, (h - 1, h))
+    return (float(p[h - 1]) + float(p[h])) / 2
+
+
+def _quantile(v: np.ndarray, q: float) -> float:
+    """``np.quantile(v, q)`` (its default, linear method; ``v`` 1-d, not empty, without NaN), the same value
+    by one partition and numpy's own interpolation (``_lerp``)."""
+    vi = (len(v) - 1) * q
+    lo = min(math.floor(vi), len(v) - 1)
+    hi = min(lo + 1, len(v) - 1)
+    p = np.partition(v, (lo, hi))
+    a, b, t = float(p[lo]), float(p[hi]), vi - lo
+    return b - (b - a) * (1 - t) if t >= 0.5 else a + (b - a) * t
+
+
 def _truncated_var_factor(m: np.ndarray, s: np.ndarray) -> np.ndarray:
     """var(z | 0 < z < 1) / s^2 for z ~ N(m, s^2): the variance unclipped pixels keep."""
     ndtr = _ndtr
@@ -213,10 +234,10 @@ def _bin_variance(d, model_var, quant, cross=None):
     (2.7 times the median's efficiency), corrected for the trimming and for the rounding's
     ``quant`` = 1/12 LSB^2 (the Haar detail of four rounded pixels carries it once)."""
     if model_var is None:
-        m = float(np.median(np.abs(d)))
+        ad = np.abs(d)
+        m = _median(ad)
         if quant > 0:
             step = 0.5 / 255
-            ad = np.abs(d)
             below = float((ad < m - step / 4).sum())
             at = float((np.abs(ad - m) <= step / 4).sum())
             lo = max(m - step / 2, 0.0)
@@ -440,12 +461,12 @@ def _fit_channel(level, hh, structure, unclipped, tile=None, neigh=None, bins=BI
                 sel = sel[ok[sel]]
                 if neigh is not None and sel.size:
                     nb = neigh[sel]
-                    loud = nb >= QUIET_FIRST * np.median(nb)
+                    loud = nb >= QUIET_FIRST * _median(nb)
                     ok[sel[~loud]] = False
                     sel = sel[loud]
                 if sel.size > 3:
                     st = structure[sel]
-                    ok[sel] = st <= np.quantile(st, 1 / 3)
+                    ok[sel] = st <= _quantile(st, 1 / 3)
         else:
             s2 = np.maximum(a * level + b, 1e-10)
             # Structure within noise of the current fit (its sampling spread allowed).
