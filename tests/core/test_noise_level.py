@@ -377,3 +377,17 @@ def test_constant_noise_on_textured_photos_is_within_the_stated_uncertainty():
                                          for sig in (25, 50) for seed in range(2))])
     assert np.sqrt(np.mean(z * z)) < 1.6, np.round(z, 1)
     assert np.sum(np.abs(z) <= 2) >= 12, np.round(z, 1)
+
+
+def test_partition_median_and_quantile_equal_numpys():
+    """The first pass's median and third quantile (one partition each, for speed) give np.median's and
+    np.quantile's values exactly: the fit reads the same bins as with them (ties, odd and even counts, inf)."""
+    from dpm_studio.core.run.noise_level import _median, _quantile
+
+    rng = np.random.default_rng(0)
+    for n in list(range(1, 40)) + [97, 1000, 4097]:
+        for v in (rng.standard_normal(n), np.round(rng.random(n) * 20) / 7):
+            assert _median(v) == np.median(v) and _quantile(v, 1 / 3) == np.quantile(v, 1 / 3), n
+            assert _quantile(v, 0.7) == np.quantile(v, 0.7), n
+        w = np.where(rng.random(n) < 0.3, np.inf, rng.random(n))
+        assert _median(w) == np.median(w), n

@@ -14,16 +14,11 @@ KNOWN_R = 3                       # a block's level reads 7 x 7 blocks around it
 QUIET_COUNT = 18                  # unclipped neighbours (of 24) the quiet test needs
 
 
-def _pad2(a: np.ndarray, r: int) -> np.ndarray:
-    """``a`` padded by ``r`` along its first two axes (edges replicated); a third axis (channels) as it is."""
-    return np.pad(a, ((r, r), (r, r)) + ((0, 0),) * (a.ndim - 2), mode="edge")
-
-
 def _box(a: np.ndarray, r: int) -> np.ndarray:
-    """The mean over the (2r + 1)^2 neighbourhood (edges replicated), per channel of a third axis."""
-    p = _pad2(a, r)
+    """The mean over the (2r + 1)^2 neighbourhood (edges replicated)."""
+    p = np.pad(a, r, mode="edge")
     c = np.cumsum(np.cumsum(p, 0), 1)
-    c = np.pad(c, ((1, 0), (1, 0)) + ((0, 0),) * (a.ndim - 2))
+    c = np.pad(c, ((1, 0), (1, 0)))
     k = 2 * r + 1
     s = c[k:, k:] - c[:-k, k:] - c[k:, :-k] + c[:-k, :-k]
     return s / (k * k)
@@ -31,7 +26,7 @@ def _box(a: np.ndarray, r: int) -> np.ndarray:
 
 def _min_filter(a: np.ndarray, r: int) -> np.ndarray:
     """The least value over the (2r + 1)^2 neighbourhood (edges replicated), separably."""
-    p = _pad2(a, r)
+    p = np.pad(a, r, mode="edge")
     k = 2 * r + 1
     rows = np.minimum.reduce([p[i:i + a.shape[0], :] for i in range(k)])
     return np.minimum.reduce([rows[:, j:j + a.shape[1]] for j in range(k)])
@@ -47,15 +42,14 @@ def _quadratic_mean(a: np.ndarray) -> np.ndarray:
     noise with 1/9 of its variance (as the 3 x 3 box mean's)."""
     w = _SG7
     r = len(w) // 2
-    p = _pad2(a, r)
+    p = np.pad(a, r, mode="edge")
     t = sum(wk * p[:, k:k + a.shape[1]] for k, wk in enumerate(w))
     return sum(wk * t[k:k + a.shape[0], :] for k, wk in enumerate(w))
 
 
 def _blocks(z: np.ndarray, tile0: int = 0, known: np.ndarray | None = None):
-    """Haar coefficients of 2 x 2 blocks: (level, hh, structure energy, unclipped, region, neighbours' noise)
-    maps; region numbers the TILE x TILE squares of blocks, from ``tile0``. ``z`` (H, W) or (H, W, C): the
-    channels at once (the same values as one by one), each map but the region then (blocks, C). ``known`` (the pixels' map,
+    """Haar coefficients of 2 x 2 blocks: (level, hh, structure energy, unclipped, region) maps;
+    region numbers the TILE x TILE squares of blocks, from ``tile0``. ``known`` (the pixels' map,
     True = measured): a block is used only when every pixel its level and structure read is known
     (within KNOWN_R blocks), so a hole's content never enters the fit."""
     H2, W2 = z.shape[0] - z.shape[0] % 2, z.shape[1] - z.shape[1] % 2
@@ -69,8 +63,7 @@ def _blocks(z: np.ndarray, tile0: int = 0, known: np.ndarray | None = None):
     if known is not None:
         k = np.asarray(known[:H2, :W2], dtype=np.float64)
         k = k[0::2, 0::2] * k[0::2, 1::2] * k[1::2, 0::2] * k[1::2, 1::2]
-        inside = _box(k, KNOWN_R) > 1 - 1e-9
-        unclipped &= inside if z.ndim == 2 else inside[:, :, None]
+        unclipped &= _box(k, KNOWN_R) > 1 - 1e-9
     # The level: the block's own mean read through its 7 x 7 neighbourhood by a quadratic
     # (Savitzky-Golay) smoother, exact on a ramp and on a bend. The 3 x 3 box mean used before
     # read a dark dip brighter than it is and a bright crest darker, so the dark bins (made of
@@ -88,12 +81,12 @@ def _blocks(z: np.ndarray, tile0: int = 0, known: np.ndarray | None = None):
     # Coarser texture: second differences of the block means (ramps give none; under noise
     # each is independent of every block's hh and, scaled by 2 / sqrt(6), of variance s^2).
     # Natural texture has more energy at the coarser scale, noise the same.
-    mp = _pad2(mean, 1)
+    mp = np.pad(mean, 1, mode="edge")
     dxx = (mp[1:-1, :-2] - 2 * mean + mp[1:-1, 2:]) * (2 / math.sqrt(6))
     dyy = (mp[:-2, 1:-1] - 2 * mean + mp[2:, 1:-1]) * (2 / math.sqrt(6))
     coarse = _box(dxx * dxx + dyy * dyy, STRUCT_R) / 2
     structure = np.maximum(structure, coarse)
-    rows, cols = np.indices(hh.shape[:2])
+    rows, cols = np.indices(hh.shape)
     tile = tile0 + (rows // TILE) * (-(-hh.shape[1] // TILE)) + cols // TILE
     # The noise around the block: its neighbours' mean hh^2 (5 x 5 blocks, its own left out: under
     # noise independent of its own hh). Far below the fit there, the block sits in a region with
@@ -105,9 +98,7 @@ def _blocks(z: np.ndarray, tile0: int = 0, known: np.ndarray | None = None):
     with np.errstate(invalid="ignore", divide="ignore"):
         neigh = (_box(hh * hh * u, STRUCT_R) * k2 - hh * hh * u) / count
     neigh = _min_filter(np.where(count >= QUIET_COUNT, neigh, np.inf), STRUCT_R)
-    n = hh.shape[0] * hh.shape[1]
-    maps = [m.reshape(n, -1) if z.ndim == 3 else m.ravel() for m in (level, hh, structure, unclipped)]
-    return (*maps, tile.ravel(), neigh.reshape(n, -1) if z.ndim == 3 else neigh.ravel())
+    return level.ravel(), hh.ravel(), structure.ravel(), unclipped.ravel(), tile.ravel(), neigh.ravel()
 
 
 def _windows(z: np.ndarray, max_pixels: int, size: int = 256):

@@ -571,7 +571,6 @@ def fit_noise_level_steps(image: np.ndarray, bins: int = BINS, max_pixels: int =
     if img.shape[0] < 8 or img.shape[1] < 8:
         return None
     per = []
-    pooled = [[], [], [], [], [], [], []]
     C = img.shape[2]
     windows = _windows(img, max_pixels)
     masks = [None] * len(windows) if known is None else _windows(np.asarray(known, bool), max_pixels)  # alike
@@ -584,23 +583,24 @@ def fit_noise_level_steps(image: np.ndarray, bins: int = BINS, max_pixels: int =
     chans = [[] for _ in range(C)]
     for i, (w, k) in enumerate(zip(windows, masks)):
         yield "blocks"
-        for dy, dx in offsets:   # the channels at once (the same values as one by one, in less time)
-            maps = _blocks(w[dy:, dx:], WINDOW_TILES * i, None if k is None else k[dy:, dx:])
-            for c in range(C):
-                chans[c].append([m if m.ndim == 1 else m[:, c] for m in maps])
-    chans = [[np.concatenate(m) for m in zip(*maps)] for maps in chans]
+        for c in range(C):
+            chans[c] += [_blocks(w[dy:, dx:, c], WINDOW_TILES * i, None if k is None else k[dy:, dx:])
+                         for dy, dx in offsets]
+    # each map of all channels, one after the other (the pooled fit's), each channel's a view of it
+    pooled = [np.concatenate(m) for m in zip(*(maps for ch in chans for maps in ch))]
+    n = len(pooled[0]) // C
+    chans = [[m[c * n:(c + 1) * n] for m in pooled] for c in range(C)]
+    crosses = []
     for c, maps in enumerate(chans):
         # Colour: texture is shared by the channels, noise is not, so the mean product of a
         # block's diagonal details across channels measures the texture left in them.
         cross = None if C == 1 else sum(maps[1] * chans[o][1] for o in range(C) if o != c) / (C - 1)
-        for lst, m in zip(pooled, maps + [cross]):
-            lst.append(m)
+        crosses.append(cross)
         per.append((yield from _fit_channel(*maps, bins=bins, quant=quant, overlap=overlap, cross=cross)))
     if C == 1:
         whole = per[0]
     else:
-        whole = yield from _fit_channel(*(np.concatenate(lst) for lst in pooled[:6]), bins=bins, quant=quant,
-                                        overlap=overlap, cross=np.concatenate(pooled[6]))
+        whole = yield from _fit_channel(*pooled, bins=bins, quant=quant, overlap=overlap, cross=np.concatenate(crosses))
     if whole is None:
         return None
     signal_dependent = whole.a > SIGNIFICANCE * whole.a_se and whole.a > SIGNAL_RATIO * whole.b
