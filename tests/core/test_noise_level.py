@@ -382,7 +382,7 @@ def test_constant_noise_on_textured_photos_is_within_the_stated_uncertainty():
 def test_partition_median_and_quantile_equal_numpys():
     """The first pass's median and third quantile (one partition each, for speed) give np.median's and
     np.quantile's values exactly: the fit reads the same bins as with them (ties, odd and even counts, inf)."""
-    from dpm_studio.core.run.noise_level import _median, _quantile
+    from dpm_studio.core.run.noise_blocks import _median, _quantile
 
     rng = np.random.default_rng(0)
     for n in list(range(1, 40)) + [97, 1000, 4097]:

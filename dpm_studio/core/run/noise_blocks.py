@@ -101,6 +101,27 @@ def _blocks(z: np.ndarray, tile0: int = 0, known: np.ndarray | None = None):
     return level.ravel(), hh.ravel(), structure.ravel(), unclipped.ravel(), tile.ravel(), neigh.ravel()
 
 
+def _median(v: np.ndarray) -> float:
+    """``np.median(v)`` (``v`` 1-d, not empty, without NaN), the same value by one partition without its
+    generic machinery: the first pass reads one a bin."""
+    h = len(v) // 2
+    if len(v) % 2:
+        return float(np.partition(v, h)[h])
+    p = np.partition(v, (h - 1, h))
+    return (float(p[h - 1]) + float(p[h])) / 2
+
+
+def _quantile(v: np.ndarray, q: float) -> float:
+    """``np.quantile(v, q)`` (its default, linear method; ``v`` 1-d, not empty, without NaN), the same value
+    by one partition and numpy's own interpolation (``_lerp``)."""
+    vi = (len(v) - 1) * q
+    lo = min(math.floor(vi), len(v) - 1)
+    hi = min(lo + 1, len(v) - 1)
+    p = np.partition(v, (lo, hi))
+    a, b, t = float(p[lo]), float(p[hi]), vi - lo
+    return b - (b - a) * (1 - t) if t >= 0.5 else a + (b - a) * t
+
+
 def _windows(z: np.ndarray, max_pixels: int, size: int = 256):
     """``z`` itself, or beyond ``max_pixels`` a regular grid of ``size`` windows over all of it
     (the fit sees the whole picture at a bounded cost)."""

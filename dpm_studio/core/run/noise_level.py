@@ -95,6 +95,7 @@ import numpy as np
 from .noise import MAD_NORMAL
 from .steps import result
 from .noise_blocks import _OWN, STRUCT_R, TILE, _blocks, _box, _quadratic_mean, _windows  # noqa: F401 (re-exported)
+from .noise_blocks import _median, _quantile
 
 
 MAD_VAR = 1.3605                  # n var(median(|n|) / 0.6745) / sigma^2 for normal n, large n
@@ -166,27 +167,6 @@ def _ndtr(x) -> np.ndarray:
     x = np.asarray(x, dtype=np.float64)
     t = (-x / math.sqrt(2.0)).ravel().tolist()    # elementwise as math's: the same values, one array op
     return 0.5 * np.fromiter(map(math.erfc, t), dtype=np.float64, count=len(t)).reshape(x.shape)
-
-
-def _median(v: np.ndarray) -> float:
-    """``np.median(v)`` (``v`` 1-d, not empty, without NaN), the same value by one partition without its
-    generic machinery: the first pass reads one a bin."""
-    h = len(v) // 2
-    if len(v) % 2:
-        return float(np.partition(v, h)[h])
-    p = np.partition(v, (h - 1, h))
-    return (float(p[h - 1]) + float(p[h])) / 2
-
-
-def _quantile(v: np.ndarray, q: float) -> float:
-    """``np.quantile(v, q)`` (its default, linear method; ``v`` 1-d, not empty, without NaN), the same value
-    by one partition and numpy's own interpolation (``_lerp``)."""
-    vi = (len(v) - 1) * q
-    lo = min(math.floor(vi), len(v) - 1)
-    hi = min(lo + 1, len(v) - 1)
-    p = np.partition(v, (lo, hi))
-    a, b, t = float(p[lo]), float(p[hi]), vi - lo
-    return b - (b - a) * (1 - t) if t >= 0.5 else a + (b - a) * t
 
 
 def _truncated_var_factor(m: np.ndarray, s: np.ndarray) -> np.ndarray:
