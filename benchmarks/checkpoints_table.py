@@ -43,21 +43,22 @@ def training_columns(tr: dict) -> tuple[str, str, str, str]:
         hw_s = hw["gpu"] if hw.get("gpu") else f"{hw.get('device', 'cpu')}, {hw.get('threads', '?')} thread(s)"
         return (f"{tr.get('steps', '?'):,}", f"{tr.get('wall_time_s', 0) / 60:.0f}", f"{tr.get('examples_per_s', '?')}",
                 hw_s)
-    devices: dict[str, list[float]] = {}  # name: [examples, minutes, pieces]
-    for p in pieces:
-        d = devices.setdefault(p.get("gpu") or p.get("device", "cpu"), [0.0, 0.0, 0])
-        d[0] += p.get("examples", 0)
-        d[1] += p.get("minutes", 0.0)
-        d[2] += 1
-    rates = ", ".join(f"{e / (m * 60):,.1f} ({'cpu' if n == 'cpu' else 'gpu'})" for n, (e, m, _) in devices.items() if m)
+    def device(p: dict) -> str:
+        return p.get("gpu") or p.get("device", "cpu")
+
+    devices: dict[str, list[float]] = {}  # name: [examples, minutes]
     runs: list[list] = []  # consecutive pieces on one device, in the order they were trained: [name, minutes, pieces]
     for p in pieces:
-        n = p.get("gpu") or p.get("device", "cpu")
+        n, minutes = device(p), p.get("minutes", 0.0)
+        d = devices.setdefault(n, [0.0, 0.0])
+        d[0] += p.get("examples", 0)
+        d[1] += minutes
         if runs and runs[-1][0] == n:
-            runs[-1][1] += p.get("minutes", 0.0)
+            runs[-1][1] += minutes
             runs[-1][2] += 1
         else:
-            runs.append([n, p.get("minutes", 0.0), 1])
+            runs.append([n, minutes, 1])
+    rates = ", ".join(f"{e / (m * 60):,.1f} ({'cpu' if n == 'cpu' else 'gpu'})" for n, (e, m) in devices.items() if m)
     hw_s = " then ".join(f"{n} ({k} piece{'s' if k > 1 else ''}, {m:.1f} min)" for n, m, k in runs)
     return (f"{sum(p.get('steps', 0) for p in pieces):,}", f"{sum(p.get('minutes', 0.0) for p in pieces):.0f}", rates,
             hw_s)

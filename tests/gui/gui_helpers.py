@@ -59,6 +59,25 @@ def gradient_image(h=32, w=32, channels=3, seed=0) -> np.ndarray:
     return (np.round(img * 255) / 255).astype(np.float32)
 
 
+def noisy_picture_and_mask(folder, h, w, *, seed, noise, green, blue, edge):
+    """``folder``/in.png, a noisy 8-bit colour ramp (``noise`` in 0-255 units, clipped), and
+    ``folder``/mask.png, a box with one row of grey value ``edge`` above it: (src, mask, pixels, mask array).
+    ``green`` and ``blue``: the spans of those channels' ramp and ripple."""
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:h, 0:w] / h
+    base = np.stack([xx, 0.3 + green * yy, 0.5 + blue * np.sin(9 * xx + 4 * yy)], axis=2)
+    px = (np.clip(base + noise / 255 * rng.standard_normal(base.shape), 0, 1) * 255 + 0.5).astype(np.uint8)
+    m = np.zeros((h, w), np.uint8)
+    m[10:20, 8:22] = 255
+    m[9, 8:22] = edge
+    src, mask = folder / "in.png", folder / "mask.png"
+    Image.fromarray(px).save(src)
+    Image.fromarray(m).save(mask)
+    return src, mask, px, m
+
+
 def image_with_mask(win, size=32, margin=8):
     """Give the window a size x size test picture and a square mask ``margin`` pixels in; returns both."""
     img = gradient_image(size, size)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PIL import Image
+
+from gui_helpers import noisy_picture_and_mask
 
 from dpm_studio import imageio
 from dpm_studio.cli.main import main
@@ -20,17 +21,7 @@ H = W = 32
 @pytest.fixture
 def inputs(tmp_path):
     """A noisy 8-bit colour picture with clipped pixels, and a mask with a grey edge."""
-    rng = np.random.default_rng(1)
-    yy, xx = np.mgrid[0:H, 0:W] / H
-    base = np.stack([xx, 0.3 + 0.7 * yy, 0.5 + 0.5 * np.sin(9 * xx + 4 * yy)], axis=2)
-    px = (np.clip(base + 20 / 255 * rng.standard_normal(base.shape), 0, 1) * 255 + 0.5).astype(np.uint8)
-    m = np.zeros((H, W), np.uint8)
-    m[10:20, 8:22] = 255
-    m[9, 8:22] = 100
-    src, mask = tmp_path / "in.png", tmp_path / "mask.png"
-    Image.fromarray(px).save(src)
-    Image.fromarray(m).save(mask)
-    return src, mask
+    return noisy_picture_and_mask(tmp_path, H, W, seed=1, noise=20, green=0.7, blue=0.5, edge=100)[:2]
 
 
 def _record(path) -> dict:

@@ -15,7 +15,8 @@ import dataclasses
 
 import numpy as np
 import pytest
-from PIL import Image
+
+from gui_helpers import noisy_picture_and_mask
 
 from dpm_studio import api, imageio
 from dpm_studio.cli.main import main
@@ -61,17 +62,7 @@ def _case_id(case):
 @pytest.fixture
 def inputs(tmp_path):
     """A noisy 8-bit colour picture, and a mask (grey values at its edge: a soft mask has them)."""
-    rng = np.random.default_rng(0)
-    yy, xx = np.mgrid[0:H, 0:W] / H
-    base = np.stack([xx, 0.3 + 0.5 * yy, 0.5 + 0.3 * np.sin(9 * xx + 4 * yy)], axis=2)
-    px = (np.clip(base + 15 / 255 * rng.standard_normal(base.shape), 0, 1) * 255 + 0.5).astype(np.uint8)
-    m = np.zeros((H, W), np.uint8)
-    m[10:20, 8:22] = 255
-    m[9, 8:22] = 128
-    src, mask = tmp_path / "in.png", tmp_path / "mask.png"
-    Image.fromarray(px).save(src)
-    Image.fromarray(m).save(mask)
-    return src, mask, px, m
+    return noisy_picture_and_mask(tmp_path, H, W, seed=0, noise=15, green=0.5, blue=0.3, edge=128)
 
 
 def _argv(task, settings, src, mask, out) -> list:
