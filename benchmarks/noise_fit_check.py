@@ -4,6 +4,7 @@ section "The fit: why the misses miss".
     python benchmarks/noise_fit_check.py --seeds 10                        # per case, the issue's measure
     python benchmarks/noise_fit_check.py --seeds 10 --references blurred   # the same scenes, grain and texture gone
     python benchmarks/noise_fit_check.py --texture --seeds 5               # the references' own texture, per miss
+    python benchmarks/noise_fit_check.py --bins chelsea:1 --seeds 10       # one case's bins: noise, texture, cross
     python benchmarks/noise_fit_check.py --heldout --seeds 3 [--mate DIR]  # images outside the test list
     python benchmarks/noise_fit_check.py --zscores --seeds 5 [--heldout]   # constant noise: is a / s.e. N(0, 1)?
 
@@ -78,19 +79,59 @@ def per_case(args):
     print(f"\nWithin target: {hit} of {tot}; constant noise, a within 2 standard errors of 0: {c_hit} of {c_tot}.")
 
 
-def texture(args):
-    """The reference's own texture on the blocks the fit kept: what it adds to a and b."""
-    kept = []
-    fit_channel = nl._fit_channel
+OFFSETS = ((0, 0), (0, 1), (1, 0), (1, 1))
 
-    def spy(level, hh, structure, unclipped, tile=None, neigh=None, **kw):  # the last pass's blocks, as the fit has them
-        out = fit_channel(level, hh, structure, unclipped, tile, neigh, **kw)
-        kept.append((level, hh, structure, unclipped & (neigh >= nl.QUIET * np.maximum(out.a * level + out.b, 1e-10)),
-                     tile, out))
+
+def last_pass(y):
+    """Fit ``y`` (grey) and return (the fit, the blocks' levels and diagonal details, the blocks its last
+    pass measured: the mask that pass handed to its bins)."""
+    kept, masks = [], []
+    fit_channel, by_bin = nl._fit_channel, nl._by_bin
+
+    def spy(level, hh, *args, **kw):
+        out = yield from fit_channel(level, hh, *args, **kw)   # a generator, as the fit's
+        kept.append((level, hh, masks[-1]))
         return out
 
-    nl._fit_channel = spy
-    offsets = ((0, 0), (0, 1), (1, 0), (1, 1))
+    def spy_bins(ok, *args):
+        masks.append(ok.copy())
+        return by_bin(ok, *args)
+
+    nl._fit_channel, nl._by_bin = spy, spy_bins
+    try:
+        fit = nl.fit_noise_level(y)
+    finally:
+        nl._fit_channel, nl._by_bin = fit_channel, by_bin
+    level, hh, ok = kept[-1]
+    return fit, level, hh, ok
+
+
+def fitted_bins(fit, level, ok):
+    """The bins the fit's line went through, from its last pass's blocks ``ok``: each block's bin, the bins'
+    numbers, their mean levels, those levels as the fit reads them (the clipped ends' mapped back), the blocks."""
+    bi = nl._bin_index(level, nl.BINS)
+    ks = [k for k in range(nl.BINS) if np.count_nonzero(ok & (bi == k)) >= nl.MIN_BIN * 2.25]
+    raw = np.array([level[ok & (bi == k)].mean() for k in ks])
+    x_bins = nl._unclipped_level(raw, fit.a, fit.b)
+    on = nl._truncated_var_factor(x_bins, np.sqrt(np.maximum(fit.a * x_bins + fit.b, 1e-10))) > nl.MIN_FACTOR
+    ks = [k for k, o in zip(ks, on) if o]
+    return bi, ks, raw[on], x_bins[on], np.array([np.count_nonzero(ok & (bi == k)) for k in ks], dtype=np.float64)
+
+
+def clean_details(x):
+    """The clean reference's diagonal details and levels, block for block as the fit reads a 256 x 256 file."""
+    maps = [nl._blocks(x[dy:, dx:]) for dy, dx in OFFSETS]
+    return np.concatenate([m[1] for m in maps]), np.concatenate([m[0] for m in maps])
+
+
+def wls_through(x_bins, t, w):
+    """The fit's weighted line through the bins' values ``t``: (a, b)."""
+    A = np.stack([x_bins, np.ones_like(x_bins)], 1)
+    return np.linalg.solve(A.T @ (A * w[:, None]), A.T @ (w * t))
+
+
+def texture(args):
+    """The reference's own texture on the blocks the fit kept: what it adds to a and b."""
     print("| image | a, b | seed | fitted a | fitted b | b of the clean reference's own fit | texture adds to a | "
           "to b | b less the texture | within | within, texture taken off |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
@@ -98,27 +139,61 @@ def texture(args):
         if mode != "grey":
             continue
         ref = nl.fit_noise_level((np.round(x * 255) / 255).astype(np.float32))
-        clean = np.concatenate([nl._blocks(x[dy:, dx:])[1] for dy, dx in offsets])
+        clean = clean_details(x)[0]
         for j, (a, b) in enumerate(LEVELS):
             for s in range(args.seeds):
-                kept.clear()
-                y = camera_file(x, a, b, 100 * kk + j + 10000 * s)
-                fit = nl.fit_noise_level(y)
-                level, hh, structure, unclipped, tile, ch = kept[-1]
-                s2 = np.maximum(fit.a * level + fit.b, 1e-10)
-                ok = unclipped & (structure <= nl.STRUCT_T * s2)
-                ok &= ~nl._textured_regions(hh, s2, nl._compact_regions(tile), ok, 2.25)
-                x_bins = np.asarray(ch.levels)
-                bi = nl._bin_index(level, nl.BINS)
-                t = np.array([np.mean(clean[ok & (bi == int(v * nl.BINS))] ** 2) for v in x_bins])
-                w = np.asarray(ch.counts, dtype=np.float64) / np.maximum(fit.a * x_bins + fit.b, 1e-10) ** 2
-                A = np.stack([x_bins, np.ones_like(x_bins)], 1)
-                ta, tb = np.linalg.solve(A.T @ (A * w[:, None]), A.T @ (w * t))
+                fit, level, hh, ok = last_pass(camera_file(x, a, b, 100 * kk + j + 10000 * s))
+                bi, ks, _, x_bins, counts = fitted_bins(fit, level, ok)
+                t = np.array([np.mean(clean[ok & (bi == k)] ** 2) for k in ks])
+                w = counts / np.maximum(fit.a * x_bins + fit.b, 1e-10) ** 2
+                ta, tb = wls_through(x_bins, t, w)
                 tb_fit = type("F", (), {"a": fit.a - ta, "b": fit.b - tb})
                 print(f"| {name} | {a:g}, {b:g} | {s} | {fit.a:.4g} ({fit.a / a - 1:+.0%}) | {fit.b:.3g} ({fit.b / b - 1:+.0%}) "
                       f"| {ref.b:.2g} | {ta / a:+.0%} | {tb / b:+.0%} | {(fit.b - tb) / b - 1:+.0%} "
                       f"| {'yes' if within(fit, a, b) else 'no'} | {'yes' if within(tb_fit, a, b) else 'no'} |", flush=True)
-    nl._fit_channel = fit_channel
+
+
+def bins(args):
+    """One grey case (``--bins IMAGE:LEVEL``, LEVEL 0-2), bin by bin: the variance each bin measured on the
+    blocks the fit kept, taken apart with the clean reference (the kept details are the noise's plus the
+    reference's own: hh^2 = noise^2 + texture^2 + 2 texture noise, each within the fit's trimming), each
+    against the true law at the bin's level, and the b the fit's weighted line draws through each part."""
+    name, j = args.bins.split(":")
+    a, b = LEVELS[int(j)]
+    x, kk = next((x, kk) for n, mode, x, kk in test_cases(False) if n == name and mode == "grey")
+    clean, clean_level = clean_details(x)
+    print(f"{name} grey at a, b = {a:g}, {b:g}: b of the fit's weighted line through each part of the bins' variances, "
+          "in units of the true b (the last column: through the true law at the kept blocks' clean levels)\n")
+    print("| seed | fitted a | fitted b (s.e.) | lowest bin | b: the noise part | the texture adds | "
+          "texture x noise adds | the true law on those blocks |")
+    print("|---|---|---|---|---|---|---|---|")
+    first = None
+    for s in range(args.seeds):
+        fit, level, hh, ok = last_pass(camera_file(x, a, b, 100 * kk + int(j) + 10000 * s))
+        bi, ks, raw, x_bins, counts = fitted_bins(fit, level, ok)
+        noise = hh - clean
+        rows = []
+        for k, r, v in zip(ks, raw, x_bins):
+            m = ok & (bi == k)
+            inside = np.abs(hh[m]) <= nl.TRIM * np.sqrt(max(fit.a * r + fit.b, 1e-10))
+            c, e = clean[m][inside], noise[m][inside]
+            factor = nl._truncated_var_factor(np.array([v]), np.sqrt(np.array([a * v + b])))[0]
+            rows.append([(np.mean(e * e) / nl._TRIM_FACTOR - 1 / 12 / 255 ** 2) / factor,
+                         np.mean(c * c) / nl._TRIM_FACTOR / factor, 2 * np.mean(c * e) / nl._TRIM_FACTOR / factor,
+                         a * np.mean(clean_level[m]) + b])
+        parts = np.array(rows)
+        w = counts / np.maximum(fit.a * x_bins + fit.b, 1e-10) ** 2
+        nb, tb, cb, lb = (wls_through(x_bins, parts[:, i], w)[1] for i in range(4))
+        print(f"| {s} | {fit.a / a - 1:+.0%} | {fit.b / b - 1:+.0%} ({fit.b_se / b:.0%}) | {x_bins[0]:.3f} | "
+              f"{nb / b - 1:+.0%} | {tb / b:+.0%} | {cb / b:+.0%} | {lb / b - 1:+.0%} |", flush=True)
+        if first is None:
+            first = (s, x_bins, counts, parts, a * x_bins + b)
+    s, x_bins, counts, parts, law = first
+    print(f"\nSeed {s}, bin by bin (each part over the true law at the bin's level, after the clipped ends' factor):\n")
+    print("| level | blocks | measured | the noise | the texture | texture x noise |")
+    print("|---|---|---|---|---|---|")
+    for v, n, p, L in zip(x_bins, counts, parts, law):
+        print(f"| {v:.3f} | {int(n)} | {(p[0] + p[1] + p[2]) / L:.3f} | {p[0] / L:.3f} | {p[1] / L:+.3f} | {p[2] / L:+.3f} |")
 
 
 def heldout_images(mate):
@@ -196,11 +271,13 @@ def main():
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--references", choices=("test", "blurred"), default="test")
     ap.add_argument("--texture", action="store_true")
+    ap.add_argument("--bins", default=None, help="IMAGE:LEVEL (grey, LEVEL 0-2): one case's bins taken apart")
     ap.add_argument("--heldout", action="store_true")
     ap.add_argument("--zscores", action="store_true", help="constant noise (sigma 5, 15, 25, 50): a / s.e. per case")
     ap.add_argument("--mate", default=None, help="an unpacked mate-backgrounds .deb (its root)")
     args = ap.parse_args()
-    (zscores if args.zscores else texture if args.texture else heldout if args.heldout else per_case)(args)
+    (zscores if args.zscores else texture if args.texture else bins if args.bins else heldout if args.heldout
+     else per_case)(args)
 
 
 if __name__ == "__main__":
