@@ -2,16 +2,20 @@
 side): the tools toolbar drops the words under its icons (each keeps its tooltip) when they would
 not all fit its height, or when the window is narrower than ``NARROW`` px, so the canvas keeps its
 room and Fit never falls off the bottom. The result bar under the canvas wraps to two rows by
-itself (panels.ResultBar)."""
+itself (panels.ResultBar). On a short window (under ``SHORT`` px high) the plots dock opens beside the
+Controls, as a tab of the right-hand column, not under the canvas: under it they left the picture 286 of
+the 600 px (CompactPlots)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtWidgets import QToolBar
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Slot
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QToolBar
 
-__all__ = ["CompactToolbar", "NARROW"]
+__all__ = ["CompactPlots", "CompactToolbar", "NARROW", "PLOTS_HEIGHT", "SHORT"]
 
 NARROW = 960   # px: below this the toolbar's words go (44 px of canvas back)
+SHORT = 720    # px of window height: below this the plots are a tab beside the Controls, not under the canvas
+PLOTS_HEIGHT = 210   # px: the plots dock's height under the canvas
 
 
 class CompactToolbar(QObject):
@@ -36,3 +40,44 @@ class CompactToolbar(QObject):
         style = Qt.ToolButtonTextUnderIcon if words else Qt.ToolButtonIconOnly
         if tb.toolButtonStyle() != style:
             tb.setToolButtonStyle(style)
+
+
+class CompactPlots(QObject):
+    """Where the plots dock goes, by the window's height: under the canvas (``PLOTS_HEIGHT`` px) on a tall
+    window, a tab beside the Controls on a short one, so that opening the plots leaves the picture its height
+    (at 760 x 600 under the canvas they left it 286 px of 600; beside the Controls, 496). It moves the dock
+    between those two places only: one the user made float or put at the top stays where it is."""
+
+    def __init__(self, window: QMainWindow, plots: QDockWidget, side: QDockWidget):
+        super().__init__(window)
+        self.window, self.plots, self.side = window, plots, side
+        self._timer = QTimer(self)   # after the resize or show that asked: not inside the window's layout pass
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(0)
+        self._timer.timeout.connect(self.place)
+        window.installEventFilter(self)
+        plots.installEventFilter(self)
+
+    def eventFilter(self, obj, event):
+        if (obj is self.window and event.type() == QEvent.Resize) or (obj is self.plots and event.type() == QEvent.Show):
+            self._timer.start()
+        return False
+
+    def beside(self) -> bool:
+        """The plots are a tab beside the Controls."""
+        w = self.window
+        return w.dockWidgetArea(self.plots) == Qt.RightDockWidgetArea and self.side in w.tabifiedDockWidgets(self.plots)
+
+    @Slot()
+    def place(self):
+        w, p = self.window, self.plots
+        if p.isHidden() or p.isFloating():
+            return
+        area = w.dockWidgetArea(p)
+        if w.height() < SHORT:
+            if area == Qt.BottomDockWidgetArea and not self.side.isHidden() and not self.side.isFloating():
+                w.tabifyDockWidget(self.side, p)
+                p.raise_()
+        elif self.beside():
+            w.addDockWidget(Qt.BottomDockWidgetArea, p)
+            w.resizeDocks([p], [PLOTS_HEIGHT], Qt.Vertical)

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QScrollArea, QVB
 from . import actions, icons, window_settings
 from .canvas import ImageCanvas, Tool
 from .checkpoints import CheckpointsController
-from .compact import CompactToolbar
+from .compact import PLOTS_HEIGHT, CompactPlots, CompactToolbar
 from .dialogs import Dialogs
 from .exports import TrajectoryExports
 from .files import FilesController
@@ -79,6 +79,7 @@ class MainWindow(QMainWindow):
         self.exporter = self.exports.exporter
         self.tool_group = self.action_groups["tools"]
         self.compact = CompactToolbar(self, self.tools_toolbar)   # a small screen: icons only
+        self.compact_plots = CompactPlots(self, self.plots, self.side_dock)   # a short one: the plots beside the Controls
         self.tool_actions = {Tool(self.actions[t.value].data()): self.actions[t.value] for t in Tool}
         self.act_brush.setChecked(True)
         self.act_overlay.setChecked(True)
@@ -133,7 +134,7 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.BottomDockWidgetArea, self.plots)
         self.setCorner(Qt.BottomRightCorner, Qt.RightDockWidgetArea)
         self.setCorner(Qt.TopRightCorner, Qt.RightDockWidgetArea)
-        self.resizeDocks([self.plots], [210], Qt.Vertical)
+        self.resizeDocks([self.plots], [PLOTS_HEIGHT], Qt.Vertical)
         self.resizeDocks([self.side_dock], [330], Qt.Horizontal)
 
         sb = StatusBar(self)   # a message too long ends in an ellipsis, whole in its tooltip
@@ -329,6 +330,7 @@ class MainWindow(QMainWindow):
             self.runs.update_hint()
 
     def _on_task_changed(self, task: str):
+        self.plots.show_for_task(task)   # in tabs (a small dock): the noise curve for a denoise
         self.checkpoints.show_task_model()   # each task has its own model (session.models)
         if self.session.state == "edit" and (self.session.run or {}).get("task") != task:
             self.task_panel.reset_progress("idle")   # "done: step 19 / 19" of an inpainting read as a denoise's

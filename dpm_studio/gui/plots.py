@@ -15,17 +15,30 @@ import html
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QBoxLayout, QDockWidget, QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtWidgets import (
+    QDockWidget, QGridLayout, QHBoxLayout, QScrollArea, QTabWidget, QVBoxLayout, QWidget,
+)
 
 from .noise_view import NoisePlot
 from .theme import ink
 
-__all__ = ["PlotsDock", "schedule_curves", "PLOTS_MIN_WIDTH"]
+__all__ = ["PlotsDock", "schedule_curves", "layout_for", "PLOTS_MIN_WIDTH", "ROW", "COLUMN", "TABS"]
 
 PLOTS_MIN_WIDTH = 700   # px: the three plots with their titles and axis labels whole, side by side
-WRAPPED_MIN_WIDTH = 340   # px: the schedule and the trace side by side, the noise curve under them
-PLOT_MIN_HEIGHT = 150
+WRAPPED_MIN_WIDTH = 340   # px: the schedule and the trace side by side (a tab; the noise curve in the other)
+PLOT_MIN_WIDTH = 110      # px: one plot, its title and axis labels whole
+PLOT_MIN_HEIGHT = 140
+COLUMN_MIN_HEIGHT = 3 * PLOT_MIN_HEIGHT + 12   # px: the three one above the other (the grid's spacing)
+ROW, COLUMN, TABS = "row", "column", "tabs"
+
+
+def layout_for(width: int, height: int) -> str:
+    """How the plots are laid out in a dock of ``width`` x ``height`` px (its scroll area): side by side where they
+    fit across, else one above the other where they fit down, else in two tabs."""
+    if width >= PLOTS_MIN_WIDTH + 8:
+        return ROW
+    return COLUMN if height >= COLUMN_MIN_HEIGHT + 8 else TABS
 
 
 def nice_top(v: float) -> float:
@@ -94,31 +107,45 @@ class PlotsDock(QDockWidget):
         super().__init__("Schedule && trajectory", parent)
         self.setObjectName("plots-dock")
         self.setAllowedAreas(Qt.BottomDockWidgetArea | Qt.TopDockWidgetArea | Qt.RightDockWidgetArea)
+        # Three views (the schedule, the run's trace, the image's noise curve), laid out to the dock's room
+        # (arrange()): side by side in a wide dock, one above the other in a tall one (beside the Controls on
+        # a short screen: gui/compact.py), and in two tabs in a dock both narrow and short. The noise curve
+        # wrapped under the other two at 760 x 600 and 889 x 650, off the dock's bottom: one had to scroll to it.
+        self.sched_view, self.trace_view = pg.GraphicsLayoutWidget(), pg.GraphicsLayoutWidget()
+        self.noise_glw = pg.GraphicsLayoutWidget()
+        for v in (self.sched_view, self.trace_view, self.noise_glw):
+            v.setBackground(None)
+            v.setMinimumSize(PLOT_MIN_WIDTH, PLOT_MIN_HEIGHT)
         body = QWidget()
         lay = QVBoxLayout(body)
         lay.setContentsMargins(2, 2, 2, 2)
-        self.glw = pg.GraphicsLayoutWidget()
-        self.glw.setBackground(None)
-        self.glw.setMinimumHeight(PLOT_MIN_HEIGHT)  # laid out beside the noise curve's view, below
-        self.note = QLabel("")
-        self.note.setStyleSheet("color: palette(mid);")
-        self.note.setVisible(False)
-        lay.addWidget(self.note)
-        # Never narrower than the plots' titles and axis labels need (PLOTS_MIN_WIDTH): a narrower dock (a
-        # window under about 1100 px) cut the noise curve off at its right edge and the trace's
-        # "network evaluation"; it scrolls sideways instead.
-        # Narrower still (a 760 px screen: the dock is about 400 px wide) the noise curve wraps under the other
-        # two and the dock scrolls down to it (wrap()): sideways, it was cut off at the dock's right edge.
-        body.setMinimumWidth(PLOTS_MIN_WIDTH)
+        self.flat = QWidget()
+        self.grid = QGridLayout(self.flat)
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.pair_page, self.noise_page = QWidget(), QWidget()
+        self.pair = QHBoxLayout(self.pair_page)
+        self.noise_box = QVBoxLayout(self.noise_page)
+        for box in (self.pair, self.noise_box):
+            box.setContentsMargins(0, 2, 0, 0)
+        self.tabs.addTab(self.pair_page, "Schedule && run")
+        self.tabs.addTab(self.noise_page, "Noise curve")
+        self.tabs.setTabToolTip(0, "The model's schedule and the run's trace")
+        self.tabs.setTabToolTip(1, "The image's noise std against intensity (what a denoising run uses)")
+        lay.addWidget(self.flat)
+        lay.addWidget(self.tabs)
         self.body = body
+        # a body larger than the dock (one dragged smaller than its plots need) scrolls
         self.scroll = scroll = QScrollArea()
         scroll.setWidget(body)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.NoFrame)
-        scroll.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        scroll.installEventFilter(self)
         self.setWidget(scroll)
+        self.mode = None
 
-        self.sched = self.glw.addPlot(row=0, col=0)
+        self.sched = self.sched_view.addPlot(row=0, col=0)
         self.sched.setTitle("schedule (log scale)", size="9pt")   # a left-axis label overlapped its ticks
         self.sched.setLabel("bottom", "t")
         self.sched.showGrid(x=True, y=True, alpha=0.2)
@@ -132,9 +159,7 @@ class PlotsDock(QDockWidget):
         self.t_line.setVisible(False)
         self.sched.addItem(self.t_line, ignoreBounds=True)
 
-        self.trace = self.glw.addPlot(row=0, col=1)
-        self.glw.ci.layout.setColumnStretchFactor(0, 1)
-        self.glw.ci.layout.setColumnStretchFactor(1, 1)
+        self.trace = self.trace_view.addPlot(row=0, col=0)
         self.trace.setTitle("RMS change of x", size="9pt")
         self.trace.setLabel("bottom", "network evaluation")
         self.trace.setToolTip("The RMS change of the image x (on the 0-255 scale) at each network evaluation (resampling jumps "
@@ -159,13 +184,8 @@ class PlotsDock(QDockWidget):
         self._clear_ess()
         # The image's noise curve (gui/noise_view.py), in a view of its own: a run's trace repaints
         # up to 8 times a second and must not repaint the curve's histogram with it.
-        self.noise_glw = pg.GraphicsLayoutWidget()
-        self.noise_glw.setBackground(None)
         self.noise = NoisePlot(self.noise_glw.addPlot(row=0, col=0))
-        self.row = row = QBoxLayout(QBoxLayout.LeftToRight)
-        row.addWidget(self.glw, 2)
-        row.addWidget(self.noise_glw, 1)
-        lay.insertLayout(0, row)
+        self.arrange(ROW)
         # Before any run the trace has nothing to measure: no numbers on its axes (0 to 1 in steps of 0.2 read as
         # data), a note instead.
         self.no_run = pg.TextItem("no run yet", anchor=(0.5, 0.5))
@@ -329,20 +349,41 @@ class PlotsDock(QDockWidget):
             self.trace.getAxis("left").setTicks(None)
             self.trace_curve.setSymbol(None)
 
-    def resizeEvent(self, event):
-        super().resizeEvent(event)
-        self.wrap(event.size().width() < PLOTS_MIN_WIDTH + 8)
+    def eventFilter(self, obj, event):
+        if obj is self.scroll and event.type() == QEvent.Resize:
+            self.arrange(layout_for(event.size().width(), event.size().height()))
+        return False
 
-    def wrap(self, on: bool):
-        """The noise curve under the other two (``on``: a narrow dock, which then scrolls down), or beside them."""
-        if on == (self.row.direction() == QBoxLayout.TopToBottom):
+    def arrange(self, mode: str):
+        """Lay the three plots out: ``ROW`` side by side, ``COLUMN`` one above the other, ``TABS`` the
+        schedule and the trace side by side in one tab, the noise curve in the other."""
+        if mode == self.mode:
             return
-        self.row.setDirection(QBoxLayout.TopToBottom if on else QBoxLayout.LeftToRight)
-        self.noise_glw.setMinimumHeight(PLOT_MIN_HEIGHT if on else 0)
-        self.body.setMinimumWidth(WRAPPED_MIN_WIDTH if on else PLOTS_MIN_WIDTH)
-        self.scroll.setVerticalScrollBarPolicy(Qt.ScrollBarAsNeeded if on else Qt.ScrollBarAlwaysOff)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff if on else Qt.ScrollBarAsNeeded)
-        self.trace.setLabel("bottom", "evaluation" if on else "network evaluation")   # the tooltip says whose
+        self.mode = mode
+        views = (self.sched_view, self.trace_view, self.noise_glw)
+        for i in range(3):
+            self.grid.setRowStretch(i, 0)
+            self.grid.setColumnStretch(i, 0)
+        if mode == TABS:
+            self.pair.addWidget(self.sched_view, 1)
+            self.pair.addWidget(self.trace_view, 1)
+            self.noise_box.addWidget(self.noise_glw, 1)
+            self.body.setMinimumSize(WRAPPED_MIN_WIDTH, PLOT_MIN_HEIGHT + self.tabs.tabBar().sizeHint().height())
+        else:
+            for i, v in enumerate(views):
+                self.grid.removeWidget(v)
+                self.grid.addWidget(v, *((0, i) if mode == ROW else (i, 0)))
+                (self.grid.setColumnStretch if mode == ROW else self.grid.setRowStretch)(i, 1)
+            self.body.setMinimumSize(*((PLOTS_MIN_WIDTH, PLOT_MIN_HEIGHT) if mode == ROW else
+                                       (PLOT_MIN_WIDTH, COLUMN_MIN_HEIGHT)))
+        self.flat.setVisible(mode != TABS)
+        self.tabs.setVisible(mode == TABS)
+        # "network evaluation" was cut off under a plot a third of a 400 px dock wide; the tooltip says whose
+        self.trace.setLabel("bottom", "network evaluation" if mode != TABS else "evaluation")
+
+    def show_for_task(self, task: str):
+        """In tabs, the tab the task uses most: the noise curve for a denoising run, else the schedule and trace."""
+        self.tabs.setCurrentIndex(1 if task == "denoise" else 0)
 
     def run_is_empty(self) -> bool:
         x, _ = self.trace_curve.getData()
