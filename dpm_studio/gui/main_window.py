@@ -40,6 +40,7 @@ from .run_control import RunController, unsaved_changes, unsaved_with_mask
 from .runner import TaskRunner
 from .safe_settings import guard_save, open_settings
 from .status_bar import StatusBar
+from .theme import mend_disabled
 from .model.session import Session
 from .task_panel import TaskPanel
 
@@ -55,6 +56,7 @@ class MainWindow(QMainWindow):
         (the app's start-up, gui/app.py): the caller starts that once the window is shown
         (``checkpoints.refresh_in_background()``: torch is imported in a thread)."""
         protect_singletons()  # PySide6 6.12 on Python 3.11 leaks references to None and True: see qtfix
+        mend_disabled()   # a dark palette's disabled text readable (gui/theme.py)
         super().__init__(parent)
         self.settings, self.settings_note = open_settings(settings)
         self.dialogs = dialogs if dialogs is not None else Dialogs(self)
@@ -380,6 +382,7 @@ class MainWindow(QMainWindow):
             self.canvas.set_space_held(False)
         if ev.type() == QEvent.PaletteChange and hasattr(self, "noise"):   # not while the window is built
             actions.follow_palette(self)   # a desktop theme switched: the painted icons and plots follow
+            QTimer.singleShot(0, mend_disabled)   # not inside the change: mending changes the palette again
         super().changeEvent(ev)
 
     def dragEnterEvent(self, ev):

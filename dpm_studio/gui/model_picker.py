@@ -13,6 +13,7 @@ from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import QComboBox, QGroupBox, QSizePolicy, QVBoxLayout
 
 from .panels import ElidedLabel
+from .theme import NOTE_CSS
 from .model.models import card_label, card_T, card_tooltip, where_label
 from ..core.files.cardschema import is_image_card
 
@@ -44,7 +45,7 @@ class ModelPicker(QGroupBox):
         self.model_info = ElidedLabel(40)
         self.model_info.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         self.model_info.setTextFormat(Qt.PlainText)
-        self.model_info.setStyleSheet("color: palette(mid);")
+        self.model_info.setStyleSheet(NOTE_CSS)   # palette(mid) vanished under a dark palette (gui/theme.py)
         lay.addWidget(self.checkpoint)
         lay.addWidget(self.model_info)
         self.checkpoint.currentIndexChanged.connect(self._on_row)

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QPushButton, QRadioButton, QSizePolicy, QSlider, QSpinBox, QWidget,
 )
 
+from .theme import NOTE_CSS
 from ..core.run.requests import InpaintRequest
 from ..core.run.settings import default_of, spec_of
 
@@ -216,7 +217,7 @@ class MaskPanel(QGroupBox):
                              "(painted pixels count in full); off, any pixel not black is filled whole")
         self.soft.setChecked(default_of(InpaintRequest, "soft_mask"))
         self.coverage = QLabel("no mask")
-        self.coverage.setStyleSheet("color: palette(mid);")
+        self.coverage.setStyleSheet(NOTE_CSS)   # palette(mid) vanished under a dark palette
         f.addRow("Brush", self.brush)
         f.addRow("Feather", self.feather)
         f.addRow("Opacity", self.opacity)

@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 
-__all__ = ["is_dark", "ink"]
+__all__ = ["NOTE_CSS", "is_dark", "ink", "mend_disabled"]
+
+#: A note's text (the model's line, the mask's coverage): a grey that reads on a light window (239) and a dark
+#: one (53) alike. "palette(mid)" was the window's own shade darker under a dark palette (35 on 53): unreadable.
+NOTE_CSS = "color: #8a8a8a;"
+
+#: Disabled text must differ from its background by this much lightness (0-1) under a dark palette.
+DISABLED_CONTRAST = 0.2
 
 
 def _palette() -> QPalette:
@@ -30,3 +37,27 @@ def ink(strength: float = 1.0, palette: QPalette | None = None) -> QColor:
     s = min(max(float(strength), 0.0), 1.0)
     mix = [round(s * a + (1 - s) * b) for a, b in zip(t.getRgb()[:3], w.getRgb()[:3])]
     return QColor(*mix)
+
+
+def mend_disabled(app=None) -> bool:
+    """Under a dark palette whose disabled text is (next to) its background's shade, the disabled text of the
+    app's palette is made the enabled text faded half way to that background. A palette built from a dark
+    button colour (``QPalette(QColor(53, 53, 53))``) derives disabled text 26 on a 35 field: the greyed Steps,
+    Seed and Samples boxes showed no number at all (Xvfb). A palette that sets its own readable disabled
+    colours is left alone; so is a light one. Returns whether the palette was changed."""
+    app = app or QGuiApplication.instance()
+    if app is None or not is_dark(app.palette()):
+        return False
+    pal = QPalette(app.palette())
+    changed = False
+    for text, field in ((QPalette.Text, QPalette.Base), (QPalette.WindowText, QPalette.Window),
+                        (QPalette.ButtonText, QPalette.Button)):
+        bg = pal.color(QPalette.Disabled, field)
+        if abs(pal.color(QPalette.Disabled, text).lightnessF() - bg.lightnessF()) < DISABLED_CONTRAST:
+            fg = pal.color(QPalette.Active, text)
+            pal.setColor(QPalette.Disabled, text, QColor(*[round((a + b) / 2) for a, b in
+                                                             zip(fg.getRgb()[:3], bg.getRgb()[:3])]))
+            changed = True
+    if changed:
+        app.setPalette(pal)
+    return changed
