@@ -55,11 +55,15 @@ class CompactPlots(QObject):
         self._timer.setSingleShot(True)
         self._timer.setInterval(0)
         self._timer.timeout.connect(self.place)
+        self._shown = False   # the plots were just shown (View > Plots, P): their tab comes to the front
         window.installEventFilter(self)
         plots.installEventFilter(self)
 
     def eventFilter(self, obj, event):
-        if (obj is self.window and event.type() == QEvent.Resize) or (obj is self.plots and event.type() == QEvent.Show):
+        if obj is self.plots and event.type() == QEvent.Show and not event.spontaneous():
+            self._shown = True
+            self._timer.start()
+        elif obj is self.window and event.type() == QEvent.Resize:
             self._timer.start()
         return False
 
@@ -71,12 +75,15 @@ class CompactPlots(QObject):
     @Slot()
     def place(self):
         w, p = self.window, self.plots
+        shown, self._shown = self._shown, False
         if p.isHidden() or p.isFloating():
             return
         area = w.dockWidgetArea(p)
         if w.height() < SHORT:
             if area == Qt.BottomDockWidgetArea and not self.side.isHidden() and not self.side.isFloating():
                 w.tabifyDockWidget(self.side, p)
+                shown = True
+            if shown and self.beside():
                 p.raise_()
         elif self.beside():
             w.addDockWidget(Qt.BottomDockWidgetArea, p)

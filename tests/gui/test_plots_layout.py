@@ -58,6 +58,20 @@ def test_a_short_window_keeps_the_picture_its_height_with_the_plots_open(qtbot, 
     assert not win.side_dock.visibleRegion().isEmpty()
 
 
+def test_the_plots_tab_comes_to_the_front_when_the_plots_are_shown_again(qtbot, win):
+    _open(qtbot, win, (760, 600))
+    win.act_plots.trigger()   # P: hidden, the Controls are on show
+    _settle(qtbot)
+    assert win.plots.isHidden() and not win.side_dock.visibleRegion().isEmpty()
+    win.act_plots.trigger()   # P again: the plots' tab in front
+    _settle(qtbot)
+    assert win.compact_plots.beside() and win.side_dock.visibleRegion().isEmpty()
+    win.side_dock.raise_()    # the user's choice of tab holds while the window is resized
+    win.resize(780, 620)
+    _settle(qtbot)
+    assert not win.side_dock.visibleRegion().isEmpty()
+
+
 def test_a_floating_plots_dock_stays_where_the_user_put_it(qtbot, win):
     _open(qtbot, win, (1280, 900))
     win.plots.setFloating(True)
