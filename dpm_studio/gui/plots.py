@@ -381,6 +381,15 @@ class PlotsDock(QDockWidget):
         # "network evaluation" was cut off under a plot a third of a 400 px dock wide; the tooltip says whose
         self.trace.setLabel("bottom", "network evaluation" if mode != TABS else "evaluation")
 
+    def plot_views(self) -> tuple:
+        """(plot item, the view that draws it) for the schedule, the trace and the noise curve."""
+        return (self.sched, self.sched_view), (self.trace, self.trace_view), (self.noise.plot, self.noise_glw)
+
+    def reveal(self, view):
+        """In tabs, bring the tab that holds ``view`` (one of :meth:`plot_views`) to the front."""
+        if self.mode == TABS:
+            self.tabs.setCurrentIndex(int(view is self.noise_glw))
+
     def show_for_task(self, task: str):
         """In tabs, the tab the task uses most: the noise curve for a denoising run, else the schedule and trace."""
         self.tabs.setCurrentIndex(1 if task == "denoise" else 0)

@@ -88,7 +88,9 @@ def test_the_plots_fit_their_dock(qtbot, win, size):
     _settle(qtbot)
     _settle(qtbot)
     d = win.plots
-    for p, view in ((d.sched, d.glw), (d.trace, d.glw), (d.noise.plot, d.noise_glw)):
+    for p, view in d.plot_views():
+        d.reveal(view)   # in tabs, the tab that holds it
+        _settle(qtbot)
         r = p.sceneBoundingRect()
         assert r.left() >= 0 and r.right() <= view.viewport().width() + 1, (p.titleLabel.text, r, view.width())
         assert p.titleLabel.item.boundingRect().width() <= r.width(), p.titleLabel.text

@@ -74,10 +74,9 @@ def test_the_three_plots_fit_a_narrow_window(qtbot, win, size):
     d = win.plots
     assert d.scroll.horizontalScrollBar().maximum() == 0, "no sideways scroll"
     right = d.scroll.viewport().width()
-    for p, view in ((d.sched, d.sched_view), (d.trace, d.trace_view), (d.noise.plot, d.noise_glw)):
-        if d.mode == "tabs":   # the tab that holds it
-            d.tabs.setCurrentIndex(int(view is d.noise_glw))
-            _settle(qtbot)
+    for p, view in d.plot_views():
+        d.reveal(view)   # in tabs, the tab that holds it
+        _settle(qtbot)
         r = p.sceneBoundingRect()
         assert r.left() >= 0 and r.right() <= view.viewport().width() + 1, (p.titleLabel.text, r)
         assert view.geometry().right() <= right + 1, (view.geometry(), right)
