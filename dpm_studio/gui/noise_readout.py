@@ -2,9 +2,9 @@
 
 :class:`NoiseReadout` (``window.noise``) subscribes to the session: each document opened, and
 each change of its pixels (Accept, undo, redo), gets its own noise level, measured and shown;
-none is carried over from the last image. Undo or redo of an accepted denoise also brings back
-the noise choice its run was made with, and of an accepted inpainting its grain (each choice is part
-of the run and of undo).
+none is carried over from the last image. Undo or redo of an accepted result also brings back the
+settings of the run that made the image now shown: its noise choice, grain, steps, seed, mode... (each
+choice is part of the run and of undo: gui/record_settings.show_step), once the new estimate is shown.
 """
 
 from __future__ import annotations
@@ -15,8 +15,7 @@ import traceback
 from PySide6.QtCore import QObject, QTimer, Slot
 
 from . import collector
-from .model.session import run_grain
-from .record_settings import show_more
+from .record_settings import show_step
 from ..core.run.noise import estimate_noise_sigma
 
 __all__ = ["NoiseReadout"]
@@ -127,12 +126,9 @@ class NoiseReadout(QObject):
 
     def _on_pixels(self, event):
         self._on_document(event)
-        e = event.edit   # undo or redo stepped over an accepted result: back to its run's noise choice
+        e = event.edit   # undo or redo stepped over an accepted result: the settings of the run that made it
         if e is not None and e.kind == "image":
-            tp = self.w.task_panel
-            tp.noise_controls.restore(e.run, self.session.doc.noise_sigma * 255.0, tp.sigma)
-            tp.pages["inpaint"].set_grain(run_grain(e.run))   # an inpainting's grain, likewise
-            show_more(self.w, e.run)   # and the More settings' boxes (precision, views, clipping, typed law...)
+            show_step(self.w)
 
     @Slot()
     def _typed_from_fit(self):

@@ -5,8 +5,9 @@
 - :func:`use_saved_result` (Run > Use Settings of a Saved Result…): every setting of the last run a
   result file carries, with its model and task; the settings the app has no box for (gui/more_settings.CLI_ONLY)
   are carried, shown on the "From the record" row, not reset to the request's defaults.
-- :func:`show_more`: undo or redo of an accepted result gives back the More settings' boxes its run was made
-  with, as the noise choice and the grain come back.
+- :func:`show_step`: undo or redo of an accepted result gives back the settings of the run that made the image
+  now shown (after an undo the run before the undone one; after a redo the redone one), all but its model and
+  device and the mask's Feather and Soft; the image as opened (no run made it) leaves the controls as they are.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from ..core.run.requests import CLIP_STEPS, request_of_record
 from .more_settings import card_default
 from .noise_view import run_noise_choice
 
-__all__ = ["show_more", "show_request", "use_saved_result"]
+__all__ = ["show_step", "show_request", "use_saved_result"]
 
 
 def _request(run):
@@ -45,26 +46,27 @@ def _uses_mask(run: dict) -> bool:
     return run.get("task") == "inpaint" or "mask_sha256" in run
 
 
-def show_more(window, run) -> bool:
-    """The More settings' boxes and the carried settings of run record ``run`` (False: it holds no request).
-    Not the mask's Soft and Feather: how the mask is read stays with the mask (turning Soft off during an undo
-    would write a mask edit into the history being stepped through, and lose the redo)."""
-    req = _request(run)
-    if req is None:
-        return False
-    window.task_panel.more_settings.show(req, _resolved(window, req))
-    return True
+def show_step(window) -> bool:
+    """Undo or redo stepped over an accepted result: the controls show the settings of the run that made the
+    pixels now shown (:meth:`~.model.session.Session.shown_run`), so the panel describes the image on screen;
+    False (the controls as they are) for the image as opened, which no run made. Not its model and device (an
+    undo is instant: choosing a model loads it, a device is the machine's) nor the mask's Soft and Feather (how
+    the mask is read stays with the mask: turning Soft off during an undo would write a mask edit into the
+    history being stepped through, and lose the redo)."""
+    run = window.session.shown_run()
+    return run is not None and show_request(window, run, step=True) == []
 
 
-def show_request(window, run: dict) -> list[str]:
+def show_request(window, run: dict, step: bool = False) -> list[str]:
     """Every setting of run record ``run`` in the controls: its task and model, the panel's boxes, the mask's
-    feather and soft edge, More settings. Returns what could not be shown (each a short phrase)."""
+    feather and soft edge, More settings (``step``, an undo or redo: not the model, the device or the mask's:
+    :func:`show_step`). Returns what could not be shown (each a short phrase)."""
     req = _request(run)
     if req is None:
         return ["its settings cannot run"]
     tp, task, missed = window.task_panel, req.task, []
     tp.set_task(task)
-    name = run.get("checkpoint")
+    name = None if step else run.get("checkpoint")
     if name and not window.checkpoints.select(str(name)):
         missed.append(f"its model {name} is not listed")
     if req.steps is None:
@@ -75,9 +77,9 @@ def show_request(window, run: dict) -> list[str]:
     tp.seed.setValue(int(req.seed))
     tp.samples.setValue(int(req.samples))
     tp.variance.setCurrentIndex(max(0, tp.variance.findData(req.variance)))
-    if tp.device.findData(req.device) >= 0:
+    if not step and tp.device.findData(req.device) >= 0:
         tp.device.setCurrentIndex(tp.device.findData(req.device))
-    else:
+    elif not step:
         missed.append(f"its device {req.device} is not here")
     if task == "inpaint":
         tp.mode.setCurrentIndex(max(0, tp.mode.findData(req.mode)))
@@ -96,13 +98,13 @@ def show_request(window, run: dict) -> list[str]:
         estimate = None if doc is None else doc.noise_sigma * 255.0
         if run_noise_choice(run, estimate) is not None:
             tp.noise_controls.restore(run, estimate, tp.sigma)
-        if req.region is not None:
+        if req.region is not None and not step:
             missed.append("its region (paint it as the mask: the app denoises inside a painted mask)")
     else:
         h, w = req.size
         tp.height_spin.setValue(int(h))
         tp.width_spin.setValue(int(w))
-    if _uses_mask(run):
+    if _uses_mask(run) and not step:
         window.mask_panel.feather.setValue(float(req.feather))
         window.mask_panel.soft.setChecked(bool(req.soft_mask))
     tp.more_settings.show(req, _resolved(window, req))

@@ -102,7 +102,7 @@ class InpaintPage(QWidget):
         return GRAINS[0] if self.grain.isChecked() else GRAINS[1]
 
     def set_grain(self, grain: str | None) -> None:
-        """Show ``grain`` (a run's, on undo or redo: :func:`~.model.session.run_grain`); None leaves it."""
+        """Show ``grain`` (a run's record: gui/record_settings.show_request); None leaves it."""
         if grain in GRAINS:
             self.grain.setChecked(grain == GRAINS[0])
 

@@ -99,7 +99,7 @@ def test_settings_without_a_box_are_shown_carried_and_cleared(qtbot, make_window
 
 
 def test_undo_and_redo_give_back_the_boxes_a_result_was_made_with(qtbot, win, inputs):
-    """Undo or redo of an accepted result puts the More settings its run was made with back in the boxes."""
+    """Undo or redo of an accepted result puts the More settings of the run that made the image shown back in the boxes."""
     src = inputs[0]
     tp, ms = win.task_panel, win.task_panel.more_settings
     assert win.files.open_image(src)
@@ -126,9 +126,10 @@ def test_undo_and_redo_give_back_the_boxes_a_result_was_made_with(qtbot, win, in
     _run_and_accept(qtbot, win)
     choose({"precision": "auto", "clipping": "ignore", "ensemble": 8, "noise_a": 0.01, "noise_b": 0.01})
     tp.noise_controls.set_noise("auto")
-    # the result undone or redone: its run's settings, to change and run again (as its noise choice and grain)
+    # undone: the settings of the run that made the image now shown (the first); to the image as opened: as
+    # they are; redone: the redone run's (record_settings.show_step)
     win.canvas.undo()
-    assert shown() == second and tp.noise_controls.noise() == "poisson-gaussian"
+    assert shown() == first and tp.noise_controls.noise() == "poisson-gaussian"
     win.canvas.undo()
     assert shown() == first
     win.canvas.redo()

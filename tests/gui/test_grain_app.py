@@ -5,7 +5,6 @@ from PIL import Image
 
 from dpm_studio.core.run.requests import InpaintRequest
 from dpm_studio.core.run.settings import spec_of
-from dpm_studio.gui.model.session import run_grain
 
 A, B = 0.004, 0.0004
 
@@ -40,8 +39,8 @@ def test_the_grain_control_is_the_requests_and_only_inpaintings(win):
 
 def test_the_runs_grain_is_recorded_and_undo_and_redo_bring_it_back(qtbot, win, tmp_path):
     """A run with Grain none leaves the fill clean and records none; one with Match gives the fill the
-    photo's noise (the tiny model's fills differ by 8-16 /255 of it) and records the law; undoing or
-    redoing an accepted result puts the Grain its run was made with back on the page."""
+    photo's noise (the tiny model's fills differ by 8-16 /255 of it) and records the law; redoing an accepted
+    result puts the Grain its run was made with back on the page."""
     from test_workflow import run_to_end
 
     path = tmp_path / "noisy.png"
@@ -57,10 +56,11 @@ def test_the_runs_grain_is_recorded_and_undo_and_redo_bring_it_back(qtbot, win, 
     none = win.session.result_image().copy()
     assert win.runs.accept_result()
     first = win.session.doc.runs[-1]
-    assert first["grain"] == "none" and "grain_law" not in first and run_grain(first) == "none"
+    assert first["grain"] == "none" and "grain_law" not in first
     tp.grain.setChecked(True)
+    assert win.canvas.undo() and win.canvas.redo()
+    assert not tp.grain.isChecked()   # back to the redone run's none
     assert win.canvas.undo()
-    assert not tp.grain.isChecked()   # back to the undone run's none
     tp.grain.setChecked(True)
     win.session.set_mask(_hole())
     run_to_end(qtbot, win)
@@ -79,17 +79,8 @@ def test_the_runs_grain_is_recorded_and_undo_and_redo_bring_it_back(qtbot, win, 
     by_api = api.inpaint(px, _hole(), checkpoint=load(resolve("tiny-rgb")), steps=3, jump_length=0,
                          jump_n_sample=2, seed=int(tp.seed.value()))
     assert np.array_equal(by_api, np.round(match * 255).astype(np.uint8))
-    tp.grain.setChecked(False)   # the user looks elsewhere, then undoes
+    tp.grain.setChecked(False)   # the user looks elsewhere, then undoes and redoes
     assert win.canvas.undo()
-    assert tp.grain.isChecked()   # match
-    tp.grain.setChecked(False)
+    assert not tp.grain.isChecked()   # the image as opened: the controls as they are
     assert win.canvas.redo()
     assert tp.grain.isChecked()   # match
-
-
-def test_run_grain_reads_a_record():
-    assert run_grain({"task": "inpaint", "grain": "none"}) == "none"
-    assert run_grain({"task": "inpaint"}) == "none"      # a record from before the setting
-    assert run_grain({"task": "inpaint", "grain": "match"}) == "match"
-    assert run_grain({"task": "denoise"}) is None and run_grain(None) is None
-    assert run_grain({"task": "inpaint", "grain": "loud"}) is None

@@ -149,9 +149,10 @@ def _choice(tp):
 
 
 def test_undo_and_redo_bring_back_the_noise_choice_of_the_run(qtbot, win, tmp_path):
-    """The noise choice is part of the run and of undo: undoing an accepted denoise (or redoing
-    it) restores the model, the strength and a typed std it ran with, whatever the panel was
-    changed to since (accepting re-measures the image, which had replaced a typed std)."""
+    """The noise choice is part of the run and of undo: redoing an accepted denoise restores the model, the
+    strength and a typed std it ran with, undoing one those of the run before it (the run that made the image
+    shown), whatever the panel was changed to since (accepting re-measures the image, which had replaced a typed
+    std); undoing back to the image as opened leaves them as they are."""
     from test_workflow import run_to_end
 
     path = tmp_path / "camera.png"
@@ -169,14 +170,12 @@ def test_undo_and_redo_bring_back_the_noise_choice_of_the_run(qtbot, win, tmp_pa
     nc.set_noise("auto")               # the user looks elsewhere, then undoes the result
     nc.strength.setValue(0.8)
     assert win.canvas.undo() and win.session.doc.runs == []
-    assert _choice(tp) == ("constant", 1.5, 12.0)
-    assert win.plots.noise.curves["constant"] == 12.0 * 1.5
-    nc.set_noise("auto")
+    assert _choice(tp)[:2] == ("auto", 0.8), "the image as opened: no run made it, the controls stay"
     assert win.canvas.redo() and win.session.doc.runs[-1] is run
     assert _choice(tp) == ("constant", 1.5, 12.0)
+    assert win.plots.noise.curves["constant"] == 12.0 * 1.5
 
-    assert win.canvas.undo()           # now the fitted curve, weaker
-    nc.set_noise("auto")
+    nc.set_noise("auto")               # a second denoise, the fitted curve, weaker
     nc.strength.setValue(0.8)
     run_to_end(qtbot, win)
     assert win.runs.accept_result()
@@ -184,6 +183,8 @@ def test_undo_and_redo_bring_back_the_noise_choice_of_the_run(qtbot, win, tmp_pa
     tp.sigma.setValue(20.0)
     nc.strength.setValue(2.0)
     assert win.canvas.undo()
+    assert _choice(tp) == ("constant", 1.5, 12.0), "the first run's, which made the image shown"
+    assert win.canvas.redo()
     assert _choice(tp) == ("auto", 0.8, None)
 
     shown = tp.sigma.value()           # a typed std equal to the estimate as the box rounds it
@@ -192,7 +193,8 @@ def test_undo_and_redo_bring_back_the_noise_choice_of_the_run(qtbot, win, tmp_pa
     assert _choice(tp)[2] == shown and abs(win.session.doc.noise_sigma * 255 - shown) > 0.006
     run_to_end(qtbot, win)
     assert win.runs.accept_result()
-    assert win.canvas.undo()
+    nc.set_noise("auto")
+    assert win.canvas.undo() and win.canvas.redo()
     assert _choice(tp) == ("constant", 0.8, shown)
 
 

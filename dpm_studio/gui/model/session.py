@@ -44,7 +44,7 @@ from ...core.run.noise import estimate_noise_sigma
 from ...core.run.requests import InpaintRequest, choice_text, default_variant
 from ...core.run.settings import default_of
 
-__all__ = ["Document", "Session", "EVENTS", "run_grain"]
+__all__ = ["Document", "Session", "EVENTS"]
 
 APP_SOFT_MASK = default_of(InpaintRequest, "soft_mask")  # the app's mask starts hard, as the request's default
 EVENTS = ("document", "pixels", "mask", "feather", "history", "state", "result", "saved", "kept")
@@ -82,22 +82,6 @@ class Document(ImageData):
     def where(self) -> Path | None:
         """The file it is in now: where it was saved last, else where it was read from."""
         return self.saved_path or self.path
-
-
-def run_grain(run: dict | None) -> str | None:
-    """The grain an inpainting run record was made with (its ``grain``; a record from before the
-    setting: "none", as replay reads it), or None for another task's record or none. Undo or redo of
-    an accepted inpainting gives the Inpaint page its run's grain back, as a denoise's noise choice."""
-    if not isinstance(run, dict) or run.get("task") != "inpaint":
-        return None
-    from ...core.run.grain import GRAINS
-    from ...core.run.requests import request_of_record
-
-    try:
-        grain = request_of_record(run).grain
-    except (TypeError, ValueError):
-        return None
-    return grain if grain in GRAINS else None
 
 
 def _same_run(a: dict, b: dict) -> bool:
@@ -366,6 +350,12 @@ class Session:
         if e is not None and e.kind == "image" and e.run is not None:
             self.doc.runs.append(e.run)
         return self._stepped(e)
+
+    def shown_run(self) -> dict | None:
+        """The record of the run that made the pixels shown: the last accepted run the document still holds
+        (after an undo the one before the undone run, after a redo the redone one); None for the image as
+        opened, which no run of this session made. Its settings are what the controls show after a step."""
+        return self.doc.runs[-1] if self.doc is not None and self.doc.runs else None
 
     def _stepped(self, e: MaskEdit | None) -> MaskEdit | None:
         if e is None:
