@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from dpm_studio.gui.model import maskops
+from dpm_studio.gui.model.history import History
 from dpm_studio.gui.model.analysis import frame_indices, rms_change
 
 
@@ -44,7 +45,7 @@ def test_out_of_bounds_strokes_are_clipped():
 
 
 def test_history_undo_redo_and_limits():
-    h = maskops.MaskHistory(max_steps=3)
+    h = History(max_steps=3)
     m = np.zeros((6, 6), np.float32)
     states = [m.copy()]
     for k in range(5):

@@ -234,9 +234,9 @@ def test_an_accept_rounds_in_place_and_hands_its_one_copy_to_the_undo(monkeypatc
     pixels (the file's values to the bit), the undo keeps the session's copy as it is and copies the after
     only when it is undone; undo and redo give the same pixels as before."""
     from dpm_studio.core.files.formats import from_unit, to_unit
-    from dpm_studio.gui.model import maskops
+    from dpm_studio.gui.model import history
 
-    monkeypatch.setattr(maskops, "BOX_ROWS", 5)   # the box found across several bands of rows
+    monkeypatch.setattr(history, "BOX_ROWS", 5)   # the box found across several bands of rows
     rng = np.random.default_rng(3)
     img = rng.integers(0, 256, (23, 17, 3)).astype(np.float32) / np.float32(255)
     s = Session()
@@ -248,8 +248,9 @@ def test_an_accept_rounds_in_place_and_hands_its_one_copy_to_the_undo(monkeypatc
     assert doc.pixels is pixels   # rounded into the document's own array
     np.testing.assert_array_equal(doc.pixels, held)
     e = s.history._undo[-1]
-    assert e.box == (0, 0, 17, 23) and e.after is None and e.before.base is None   # no copy made for the undo
-    np.testing.assert_array_equal(e.before, img)
+    assert e.box == (0, 0, 17, 23) and e.after is None   # no copy made for the undo: the session's, packed
+    assert e.before.dtype == np.uint8   # the 8-bit file's steps as its integers (gui/model/history.pack)
+    np.testing.assert_array_equal(e.before, np.rint(img * 255))
     s.undo()
     np.testing.assert_array_equal(doc.pixels, img)
     s.redo()

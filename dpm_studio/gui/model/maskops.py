@@ -1,4 +1,4 @@
-"""Mask editing in numpy: brush strokes, rectangles, polygons, undo history.
+"""Mask editing in numpy: brush strokes, rectangles, polygons (the undo history: gui/model/history.py).
 
 No Qt here. A mask is a float32 (H, W) array in [0, 1]: 1 = fill this pixel, 0 = keep
 it, values in between = a soft (feathered) edge. The editing tools paint hard values
@@ -12,11 +12,9 @@ coordinates (x to the right, y down).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-__all__ = ["paint_segment", "paint_rect", "paint_polygon", "History", "MaskHistory", "MaskEdit", "bbox_of"]
+__all__ = ["paint_segment", "paint_rect", "paint_polygon"]
 
 
 def _clip_box(x0, y0, x1, y1, shape):
@@ -101,125 +99,3 @@ def paint_polygon(mask: np.ndarray, points, value: float = 1.0):
         return None
     mask[y0:y1, x0:x1][hit] = value
     return x0, y0, x1, y1
-
-
-BOX_ROWS = 256   # rows compared at a time by bbox_of: the comparison's temporaries stay small
-
-
-def bbox_of(a: np.ndarray, b: np.ndarray):
-    """Smallest box (x0, y0, x1, y1) holding every pixel where a and b ((H, W) or (H, W, C)) differ in any
-    channel, or None. Compared a band of rows at a time: a 12 MP photo's whole comparison (36 MB of bools,
-    then reduced over its channels, 0.4-0.8 s) was most of an Accept's undo record."""
-    h, w = a.shape[:2]
-    rows, cols = np.zeros(h, bool), np.zeros(w, bool)
-    for r in range(0, h, BOX_ROWS):
-        d = a[r:r + BOX_ROWS] != b[r:r + BOX_ROWS]
-        rows[r:r + BOX_ROWS] = d.reshape(len(d), -1).any(axis=1)
-        c = d.any(axis=0)   # over the band's rows first: the reduction numpy does fast
-        cols |= c.any(axis=1) if c.ndim == 2 else c
-    if not rows.any():
-        return None
-    rows, cols = np.flatnonzero(rows), np.flatnonzero(cols)
-    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
-
-
-# -- undo history ----------------------------------------------------------------------------------------
-@dataclass
-class MaskEdit:
-    """One undoable change: the box it touched and the pixels before and after it.
-
-    ``kind`` says which array it changed ("mask", or "image" for an accepted result, which
-    also carries the ``run`` record that made it). ``after`` None: not copied yet, the array holds it
-    (History.record's ``owned``); the undo copies it out before it writes ``before`` back."""
-
-    box: tuple[int, int, int, int]
-    before: np.ndarray
-    after: np.ndarray | None
-    label: str = "stroke"
-    kind: str = "mask"
-    run: dict | None = None
-
-    @property
-    def nbytes(self) -> int:
-        return self.before.nbytes + (self.before.nbytes if self.after is None else self.after.nbytes)
-
-
-class History:
-    """Undo/redo of edits to the mask and the image, stored as patches, bounded by count and by memory."""
-
-    def __init__(self, max_steps: int = 100, max_bytes: int = 512 * 2 ** 20):
-        self.max_steps, self.max_bytes = int(max_steps), int(max_bytes)
-        self._undo: list[MaskEdit] = []
-        self._redo: list[MaskEdit] = []
-
-    def clear(self):
-        self._undo.clear()
-        self._redo.clear()
-
-    def can_undo(self) -> bool:
-        return bool(self._undo)
-
-    def can_redo(self) -> bool:
-        return bool(self._redo)
-
-    def undo_label(self) -> str:
-        return self._undo[-1].label if self._undo else ""
-
-    def redo_label(self) -> str:
-        return self._redo[-1].label if self._redo else ""
-
-    def undone(self, edit: MaskEdit) -> bool:
-        """``edit`` is the last one undone (the next redo)."""
-        return bool(self._redo) and self._redo[-1] is edit
-
-    def record(self, before: np.ndarray, after: np.ndarray, label: str = "stroke", kind: str = "mask",
-               run: dict | None = None, keep: bool = False, owned: bool = False) -> bool:
-        """Record the change from ``before`` to ``after`` (whole arrays); False if nothing changed, unless
-        ``keep`` (a step that changed no pixel: one unchanged pixel stands for it).
-
-        ``owned``: ``before`` is the caller's copy, handed over (kept as it is when the whole of it changed),
-        and ``after`` is the edited array itself, which only this history's undo and redo write to from now
-        on: its box is copied out at the undo (an Accept of a 12 MP photo copied 288 MB here: docs/speed.md)."""
-        box = bbox_of(before, after)
-        if box is None and not keep:
-            return False
-        box = box or (0, 0, 1, 1)
-        x0, y0, x1, y1 = box
-        whole = box == (0, 0, before.shape[1], before.shape[0])
-        was = before if owned and whole else before[y0:y1, x0:x1].copy()
-        now = None if owned else after[y0:y1, x0:x1].copy()
-        self._undo.append(MaskEdit(box, was, now, label, kind, run))
-        self._redo.clear()
-        total = sum(e.nbytes for e in self._undo)
-        while len(self._undo) > self.max_steps or (total > self.max_bytes and len(self._undo) > 1):
-            total -= self._undo.pop(0).nbytes
-        return True
-
-    @staticmethod
-    def _target(arrays, kind):
-        return arrays(kind) if callable(arrays) else arrays
-
-    def undo(self, arrays):
-        """Apply the last edit backwards, in place, to ``arrays`` (the mask, or a function from an
-        edit's kind to its array); returns the edit or None."""
-        return self._move(self._undo, self._redo, arrays, "before")
-
-    def redo(self, arrays):
-        """Apply the last undone edit again; returns the edit or None."""
-        return self._move(self._redo, self._undo, arrays, "after")
-
-    def _move(self, src, dst, arrays, side):
-        """Pop an edit from ``src``, write its ``side`` (before/after) into its box, push it on ``dst``."""
-        if not src:
-            return None
-        e = src.pop()
-        x0, y0, x1, y1 = e.box
-        target = self._target(arrays, e.kind)
-        if e.after is None:   # recorded ``owned``: the array holds the edit's after until this undo
-            e.after = target[y0:y1, x0:x1].copy()
-        target[y0:y1, x0:x1] = getattr(e, side)
-        dst.append(e)
-        return e
-
-
-MaskHistory = History  # the name it had when it held mask edits only

@@ -35,7 +35,7 @@ import numpy as np
 
 from .events import EmitterGroup
 from .frames import JobInputs, uncertainty_map
-from .maskops import History, MaskEdit
+from .history import History, MaskEdit
 from .taskmodels import TaskModels
 from ...core.run import masks
 from ...core.files.decode import ImageData

@@ -1,0 +1,93 @@
+"""The undo history keeps its steps packed (gui/model/history.py): an 8-bit photo's accepted results as uint8,
+a 16-bit one's as uint16, a float image's as float32, each given back to the bit, so the memory limit that held
+one step of a 12 MP photo holds several (benchmarks/undo_memory.py measures it)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dpm_studio.gui.model import history
+from dpm_studio.gui.model.history import History, pack, unpack_into
+from dpm_studio.gui.model.session import Session
+
+
+def _back(p, shape):
+    out = np.empty(shape, np.float32)
+    unpack_into(out, p)
+    return out
+
+
+@pytest.mark.parametrize("top,kind", [(255, np.uint8), (65535, np.uint16)])
+def test_a_files_steps_pack_as_its_integers_and_come_back_to_the_bit(top, kind):
+    rng = np.random.default_rng(top)
+    x = rng.integers(0, top + 1, (150, 9, 3)).astype(np.float32) / np.float32(top)
+    p = pack(x)
+    assert p.dtype == kind
+    back = _back(p, x.shape)
+    assert back.tobytes() == x.tobytes()
+
+
+def test_what_is_no_files_step_stays_float():
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, 256, (150, 9)).astype(np.float32) / np.float32(255)
+    for bad in (0.5 / 255, np.nan, 1.5, -2 / 255):
+        y = x.copy()
+        y[140, 3] = bad   # past the first band: the type was chosen, the last band refuses it
+        p = pack(y)
+        assert p is y
+        assert np.array_equal(_back(p, y.shape), y, equal_nan=True)
+    r = rng.random((20, 20, 3)).astype(np.float32)
+    assert pack(r) is r
+
+
+def _photo(h, w, seed):
+    return np.random.default_rng(seed).integers(0, 256, (h, w, 3)).astype(np.float32) / np.float32(255)
+
+
+@pytest.mark.parametrize("settle", [True, False])
+def test_an_8bit_photo_keeps_four_accepts_where_one_fitted(settle):
+    """The limit at 12 MB and a 600 x 800 8-bit photo (5.8 MB as float32): a step kept as float32 (before and
+    after, 11.5 MB) left one Accept undoable; packed as uint8 (2.9 MB) four are, each undone and redone to the bit.
+    ``settle``: the packing threads done before undoing, or undone while they may still pack."""
+    s = Session()
+    s.history = History(max_bytes=12 * 2 ** 20)
+    states = [_photo(600, 800, 0)]
+    s.open(states[0].copy())
+    for k in range(1, 6):
+        states.append(_photo(600, 800, k))
+        s.accept(states[-1], {"task": "denoise", "seed": k})
+    if settle:
+        s.history.settle()
+        assert all(e.before.dtype == np.uint8 for e in s.history._undo)
+    assert s.history.nbytes() <= 12 * 2 ** 20
+    for k in range(5, 1, -1):
+        assert s.undo() is not None
+        assert s.doc.pixels.tobytes() == states[k - 1].tobytes()
+    assert s.undo() is None, "four steps kept"
+    for k in range(2, 6):
+        assert s.redo() is not None
+        assert s.doc.pixels.tobytes() == states[k].tobytes()
+    s.history.settle()
+    assert s.history.nbytes() <= 12 * 2 ** 20
+
+
+def test_a_mask_edit_and_a_float_image_keep_their_values(monkeypatch):
+    monkeypatch.setattr(history, "PACK_NOW_BYTES", 16)   # packed in a thread even when small
+    s = Session()
+    img = np.random.default_rng(2).random((40, 30, 3)).astype(np.float32)   # no file's steps: kept float32
+    s.open(img.copy(), bit_depth=32)
+    res = np.random.default_rng(3).random((40, 30, 3)).astype(np.float32)
+    s.accept(res, {"task": "denoise"})
+    s.invert_mask()
+    s.history.settle()
+    mask_edit, image_edit = s.history._undo[-1], s.history._undo[-2]
+    assert mask_edit.before.dtype == np.uint8 and mask_edit.after.dtype == np.uint8
+    assert image_edit.before.dtype == np.float32
+    s.undo()
+    assert not s.mask.any()
+    s.undo()
+    assert s.doc.pixels.tobytes() == img.tobytes()
+    s.redo()
+    s.redo()
+    assert s.mask.all() and s.doc.pixels.tobytes() == res.tobytes()
