@@ -1,14 +1,18 @@
 """The time an Accept holds the GUI thread on a 12 MP photo with the plots dock open; prints a table.
 
     QT_QPA_PLATFORM=offscreen python benchmarks/accept_time.py [--repeat 3] [--size 3000x4000] [--tree DIR]
+        [--review SECONDS]
 
 An Accept (``session.accept``, what Result > Accept calls) replaces the document's pixels; with the
 plots dock open the noise readout re-fits the noise curve (core/run/noise_level.fit_noise_level on
 a quarter-megapixel grid). Columns: the Accept call itself (everything it runs on the GUI thread
-before it returns, ms, and the CPU time of this process over it, which a loaded machine moves less); until
+before it returns, ms, the CPU time of this process over it, which a loaded machine moves less, its threads'
+included, and the GUI thread's own CPU time, which a loaded machine moves least); until
 the new curve is fitted and drawn (events processed, ms); the fit alone (ms). One torch thread, as the
 tests; report the machine's load beside the numbers. ``--tree``: the dpm_studio of another checkout (an
-older commit's worktree), run by this same script, to compare old and new code turn about.
+older commit's worktree), run by this same script, to compare old and new code turn about. ``--review S``: each
+result is first under review for S seconds, as after a run, and Result > Accept is timed (since appundo the
+review makes the Accept's rounding, noise level and picture in a thread: docs/undo.md).
 """
 
 from __future__ import annotations
@@ -34,6 +38,9 @@ def window_and_args():
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--size", default="3000x4000")
     ap.add_argument("--tree", default=None, help="import dpm_studio from this checkout instead")
+    ap.add_argument("--review", type=float, default=None,
+                    help="put each result under review for this many seconds (events processed) and time Result > "
+                         "Accept (win.runs.accept_result), as a user does; default: session.accept on its own")
     args = ap.parse_args()
     if args.tree:
         sys.path.insert(0, str(Path(args.tree).resolve()))
@@ -73,9 +80,21 @@ def main():
     rows = []
     for i in range(args.repeat):
         res = np.clip(base + rng.normal(0, 0.02, base.shape).astype(np.float32), 0, 1)
-        t0, c0 = time.perf_counter(), time.process_time()
-        win.session.accept(res, {"task": "denoise"})
-        t1, c1 = time.perf_counter(), time.process_time()
+        if args.review is not None:   # the result under review first, as after a run (the frame it ends with)
+            from types import SimpleNamespace
+
+            win.session.start_run({"task": "denoise", "seed": i})
+            win.session.finish_run(SimpleNamespace(image=res, samples=None, elapsed=0.1, trajectory=None))
+            end = time.perf_counter() + args.review
+            while time.perf_counter() < end:
+                app.processEvents()
+                time.sleep(0.005)
+        t0, c0, g0 = time.perf_counter(), time.process_time(), time.thread_time()
+        if args.review is not None:
+            assert win.runs.accept_result()
+        else:
+            win.session.accept(res, {"task": "denoise"})
+        t1, c1, g1 = time.perf_counter(), time.process_time(), time.thread_time()
         timer = getattr(win.noise, "fit_timer", None)   # since appfix3 the fit waits for the event loop,
         fitting = getattr(win.noise, "fitting", None)    # since appfix4 it runs in a thread
         while (fitting() if fitting is not None else timer is not None and timer.isActive()):
@@ -85,11 +104,12 @@ def main():
         t2 = time.perf_counter()
         f0 = time.perf_counter()
         fit_noise_level(win.session.doc.pixels[:, :, :3], max_pixels=256 * 256 * 4)
-        rows.append(((t1 - t0) * 1e3, (c1 - c0) * 1e3, (t2 - t0) * 1e3, (time.perf_counter() - f0) * 1e3))
+        rows.append(((t1 - t0) * 1e3, (c1 - c0) * 1e3, (g1 - g0) * 1e3, (t2 - t0) * 1e3, (time.perf_counter() - f0) * 1e3))
     import dpm_studio
-    print(f"{h}x{w} RGB, plots dock open, load {os.getloadavg()[0]:.1f}, {Path(dpm_studio.__file__).parents[1]}")
-    widths = (16, 10, 17, 14)
-    print(f"{'':8}{'Accept call ms':>16}{'CPU ms':>10}{'until fitted ms':>17}{'fit alone ms':>14}")
+    how = "session.accept" if args.review is None else f"Result > Accept after {args.review:g} s of review"
+    print(f"{how}: {h}x{w} RGB, plots dock open, load {os.getloadavg()[0]:.1f}, {Path(dpm_studio.__file__).parents[1]}")
+    widths = (16, 10, 14, 17, 14)
+    print(f"{'':8}{'Accept call ms':>16}{'CPU ms':>10}{'GUI CPU ms':>14}{'until fitted ms':>17}{'fit alone ms':>14}")
     for i, r in enumerate(rows):
         print(f"{i + 1:<8}" + "".join(f"{v:>{n}.0f}" for v, n in zip(r, widths)))
     print(f"{'median':<8}" + "".join(f"{statistics.median(c):>{n}.0f}" for c, n in zip(zip(*rows), widths)))

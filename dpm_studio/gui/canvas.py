@@ -143,8 +143,9 @@ class ImageCanvas(pg.GraphicsView):
         self.fit()
 
     def _on_pixels(self, _event):
-        """The session changed the document's pixels in place (Accept, or undo or redo of one)."""
-        self._base_u8 = None
+        """The session changed the document's pixels in place (Accept, or undo or redo of one); an Accept may
+        bring their uint8 picture, made during the review (the session's ``pixels`` event)."""
+        self._base_u8 = getattr(_event, "u8", None)
         self.show_base()
 
     def _on_mask(self, event):

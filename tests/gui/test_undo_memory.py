@@ -91,3 +91,49 @@ def test_a_mask_edit_and_a_float_image_keep_their_values(monkeypatch):
     s.redo()
     s.redo()
     assert s.mask.all() and s.doc.pixels.tobytes() == res.tobytes()
+
+
+def test_accept_copies_what_the_review_measured_and_undo_measures_nothing(monkeypatch):
+    """An Accept's rounding to the file's steps, noise level and uint8 picture are made in a thread while the
+    result is under review (an Accept of an ordinary photo spent most of its GUI-thread time on them): the
+    Accept copies them in (the same pixels and level as made on the spot), and undo and redo take the level
+    each state had from the step instead of measuring it again."""
+    import threading
+    from types import SimpleNamespace
+
+    from dpm_studio.core.run.noise import estimate_noise_sigma
+    from dpm_studio.gui.model import session as session_module
+
+    gui = []
+    real = session_module.estimate_noise_sigma
+
+    def measured(a):
+        gui.append(threading.current_thread() is threading.main_thread())
+        return real(a)
+
+    monkeypatch.setattr(session_module, "estimate_noise_sigma", measured)
+    rng = np.random.default_rng(5)
+    img = _photo(64, 48, 5)
+    draws = [np.clip(img + rng.normal(0, 0.03, img.shape), 0, 1).astype(np.float32) for _ in range(2)]
+    s = Session()
+    s.open(img.copy(), bit_depth=8)
+    opened = s.doc.noise_sigma
+    pixels_events = []
+    s.events.pixels.connect(pixels_events.append)
+    s.start_run({"task": "denoise", "seed": 1})
+    s.finish_run(SimpleNamespace(image=np.mean(draws, 0), samples=draws, elapsed=0.1, trajectory=[0]))
+    s.choose_variant(2)
+    gui.clear()
+    assert s.accept_result() == "accepted"
+    assert True not in gui, "measured in the review's thread, none on Accept"
+    held = np.floor(np.clip(draws[1], 0, 1) * np.float32(255) + np.float32(0.5)) / np.float32(255)
+    assert s.doc.pixels.tobytes() == held.astype(np.float32).tobytes()
+    assert s.doc.noise_sigma == real(held.astype(np.float32)) != opened
+    assert np.array_equal(pixels_events[-1].u8, np.rint(held * 255).astype(np.uint8))
+    gui.clear()
+    s.undo()
+    assert s.doc.noise_sigma == opened and s.doc.pixels.tobytes() == img.tobytes()
+    s.redo()
+    assert s.doc.noise_sigma == estimate_noise_sigma(s.doc.pixels)
+    assert gui == [], "undo and redo measure nothing"
+    assert pixels_events[-1].u8 is None

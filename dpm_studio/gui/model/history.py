@@ -103,6 +103,7 @@ class MaskEdit:
     kind: str = "mask"
     run: dict | None = None
     kept_as: type = np.float32   # what the sides are packed as (pack_type), while a thread packs them
+    noise: tuple | None = None   # an image step: the noise level (core/run/noise.py) before and after it
 
     def _size(self, a: np.ndarray) -> int:
         """Bytes ``a`` takes once packed: a float32 array being packed counts as what it will be."""
@@ -161,6 +162,10 @@ class History:
 
     def redo_label(self) -> str:
         return self._redo[-1].label if self._redo else ""
+
+    def last(self) -> MaskEdit | None:
+        """The last step recorded (or redone): the next undo."""
+        return self._undo[-1] if self._undo else None
 
     def undone(self, edit: MaskEdit) -> bool:
         """``edit`` is the last one undone (the next redo)."""

@@ -13,8 +13,10 @@ model opens as a new document, never as an edit of the photo that happened to be
 Events (each an :class:`~.events.Event`; ``event.source`` is the session):
 
 - ``document``: another document (or none) is open: a new image, an empty mask and history
-- ``pixels``: the document's pixels changed in place (Accept, undo or redo of one: ``event.edit``
-  is then the history's step, with the ``run`` record it undid or redid; None for Accept)
+- ``pixels``: the document's pixels changed: in place, or an Accept after a review gave it a new array (Accept,
+  undo or redo of one: ``event.edit`` is then the history's step, with the ``run`` record it undid or redid; None
+  for Accept). ``event.u8``: the pixels as shown (uint8) when the session has them already (an Accept measured
+  during the review), else None
 - ``mask``: the mask changed; ``event.live`` is True while a gesture paints (``event.box``,
   (x0, y0, x1, y1), is where), False once the change is whole (an edit, undo, load, clear)
 - ``feather``: how far the mask's edge is softened changed (``event.feather``, px)
@@ -28,6 +30,7 @@ Events (each an :class:`~.events.Event`; ``event.source`` is the session):
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -38,7 +41,7 @@ from .frames import JobInputs, uncertainty_map
 from .history import History, MaskEdit
 from .taskmodels import TaskModels
 from ...core.run import masks
-from ...core.files.decode import ImageData
+from ...core.files.decode import ImageData, to_uint8
 from ...core.run.jobs import Job, Source, resolve
 from ...core.run.noise import estimate_noise_sigma
 from ...core.run.requests import InpaintRequest, choice_text, default_variant
@@ -84,6 +87,32 @@ class Document(ImageData):
         return self.saved_path or self.path
 
 
+class _Measured:
+    """A result under review as Accept will hold it, made in a thread of its own while the user looks at it: the
+    pixels rounded to the file's steps (Source.held), their noise level and their uint8 picture. An Accept of a
+    1-3 MP photo spent most of its time on the GUI thread on the three (docs/undo.md); now it takes them."""
+
+    def __init__(self, image: np.ndarray, source: Source, variant: int):
+        self.image, self.source, self.variant = image, source, variant
+        self.out: dict = {}
+        self.thread = threading.Thread(target=self._work, name="dpm-studio-accept-measure", daemon=True)
+        self.thread.start()
+
+    def _work(self):
+        try:
+            held = self.source.held(self.image)
+            self.out.update(sigma=estimate_noise_sigma(held), u8=to_uint8(held), held=held)
+        except Exception as e:  # noqa: BLE001 - Accept then does the work itself, as before
+            self.out["error"] = e
+
+    def of(self, image: np.ndarray, source: Source) -> dict | None:
+        """(held, sigma, u8) of ``image`` for ``source`` (waiting for the thread), None if it measured another."""
+        if image is not self.image or source != self.source:
+            return None
+        self.thread.join()
+        return None if "error" in self.out else self.out
+
+
 def _same_run(a: dict, b: dict) -> bool:
     """Two run records of the same settings, inputs and choice (their time aside)."""
     when = ("time", "seconds")
@@ -114,6 +143,7 @@ class Session:
         self.trajectory = None
         self.variant = 0
         self._mask_kept: np.ndarray | None = None   # the mask as last used by a run, exported or loaded
+        self._measured: _Measured | None = None    # the result under review as Accept will hold it (a thread)
         self.models = TaskModels()  # the model each task runs: the user's choice for it, else its default
 
     @property
@@ -153,7 +183,7 @@ class Session:
         self.mask = np.zeros(px.shape[:2], np.float32)
         self._mask_kept = None
         self.history.clear()
-        self.run = self.result = self.trajectory = None
+        self.run = self.result = self.trajectory = self._measured = None
         self.variant = 0
         self.events.document(document=self.doc)
         self.events.history()
@@ -307,33 +337,42 @@ class Session:
         return self.mask is not None and self.edit_mask(self.mask.copy(), np.zeros_like(self.mask), "clear mask")
 
     # -- the pixels: Accept, undo, redo ------------------------------------------------------------------
-    def accept(self, pixels: np.ndarray, run: dict | None, label: str | None = None) -> bool:
+    def accept(self, pixels: np.ndarray, run: dict | None, label: str | None = None,
+               measured: dict | None = None) -> bool:
         """A run's result of the document's size becomes the document (undoable, with its run record),
         as its file will hold it (rounded to the source's depth: Source.held), so that a file of several
         runs is what the command line makes by running each on the result saved by the one before, and
-        replays so (dpm-studio replay --run K)."""
+        replays so (dpm-studio replay --run K). ``measured``: those pixels, their noise level and picture
+        already made (:class:`_Measured`): its pixels become the document's array (the old one the undo's)."""
         res = np.asarray(pixels, dtype=np.float32)
         res = res[:, :, None] if res.ndim == 2 else res
         if self.doc is None or res.shape != self.doc.pixels.shape:
             raise ValueError("a result of another size opens as a new document")
         label = label or f"accept {run.get('task', 'result') if run else 'result'}"
-        before = self.doc.pixels.copy()   # handed to the history (owned): the one full copy an Accept makes
-        self.doc.source.held(res, out=self.doc.pixels)   # rounded in place, in float32 (Source.held)
+        if measured is not None:   # the review's rounded pixels become the document's, its old array the undo's
+            before, self.doc.pixels = self.doc.pixels, measured["held"]
+        else:
+            before = self.doc.pixels.copy()   # handed to the history (owned): the one full copy an Accept makes
+            self.doc.source.held(res, out=self.doc.pixels)   # rounded in place, in float32 (Source.held)
         again = run is not None and self.doc.runs and _same_run(self.doc.runs[-1], run)
         # a run that changed no pixel is still in the file's record (as the command line's is), and undone
         # as a step; the same run again (same seed) on its own result is nothing new
+        was = self.doc.noise_sigma
         if not self.history.record(before, self.doc.pixels, label, kind="image", run=run,
                                    keep=run is not None and not again, owned=True):
             return True
         if run is not None:
             self.doc.runs.append(run)
-        self._pixels_changed()
+        # a denoised image is measured anew; the step keeps both levels, so an undo or redo measures nothing
+        now = measured["sigma"] if measured is not None else estimate_noise_sigma(self.doc.pixels)
+        self.history.last().noise = (was, now)
+        self._pixels_changed(None, now, measured["u8"] if measured is not None else None)
         return True
 
-    def _pixels_changed(self, edit: MaskEdit | None = None):
+    def _pixels_changed(self, edit: MaskEdit | None, sigma: float, u8: np.ndarray | None = None):
         self.doc.dirty = True
-        self.doc.noise_sigma = estimate_noise_sigma(self.doc.pixels)  # a denoised image is measured anew
-        self.events.pixels(edit=edit)
+        self.doc.noise_sigma = sigma
+        self.events.pixels(edit=edit, u8=u8)
         self.events.history()
 
     def _array(self, kind: str) -> np.ndarray:
@@ -361,7 +400,9 @@ class Session:
         if e is None:
             return None
         if e.kind == "image":
-            self._pixels_changed(e)
+            noise = e.noise or (None, None)
+            sigma = noise[0] if self.history.undone(e) else noise[1]
+            self._pixels_changed(e, estimate_noise_sigma(self.doc.pixels) if sigma is None else sigma)
         else:
             self.events.history()
             self._mask_changed(live=False, box=None, edit=e)   # an undo or redo: the window says which
@@ -395,7 +436,17 @@ class Session:
         if self.run is not None:
             self.run["seconds"] = round(frame.elapsed, 2)
         self.state = "review"
+        self._measure()
         self.events.result()
+
+    def _measure(self):
+        """Start making the result shown as Accept will hold it (:class:`_Measured`), if it would go into the
+        document; the last one made is dropped."""
+        self._measured = None
+        if self.state == "review" and self.result is not None and not self.showing_spread() \
+                and not self.result_opens_new():
+            self._measured = _Measured(np.asarray(self.result_image(), dtype=np.float32), self.doc.source,
+                                       self.variant)
 
     def end_run(self):
         """A run ended without a result (cancelled or failed): back to editing the untouched image."""
@@ -404,7 +455,7 @@ class Session:
         self.events.result()
 
     def leave_review(self):
-        self.result, self.variant = None, 0
+        self.result, self.variant, self._measured = None, 0, None
         self.state = "edit"
         self.events.result()
 
@@ -413,6 +464,8 @@ class Session:
 
     def choose_variant(self, i: int):
         self.variant = max(0, int(i))
+        if self._measured is None or self._measured.variant != self.variant:
+            self._measure()
         self.events.result()
 
     def showing_spread(self) -> bool:
@@ -464,6 +517,7 @@ class Session:
         res = np.asarray(self.result_image(), dtype=np.float32)
         run, opens = self.result_record(), self.result_opens_new()
         record, trajectory = self.run, self.trajectory
+        measured = self._measured.of(res, self.doc.source) if self._measured is not None and not opens else None
         self.leave_review()
         if opens:
             res = Source().held(res)   # as its (8-bit) file will hold it, as an accepted result is (accept)
@@ -472,5 +526,5 @@ class Session:
             self.run, self.trajectory = record, trajectory   # still exportable, as after an Accept
             self.events.result()
             return "opened"
-        self.accept(res, run)
+        self.accept(res, run, measured=measured)
         return "accepted"
