@@ -103,4 +103,7 @@ def _fmt_seconds(s: float) -> str:
         return "<1 s"
     if s < 90:
         return f"{s:.0f} s"
-    return f"{s / 60:.0f} min"
+    if s < 3600:
+        return f"{s / 60:.0f} min"
+    m = int(round(s / 60))   # a 12 MP photo's denoise on a busy CPU: "71 min" read as a typo of 7
+    return f"{m // 60} h {m % 60:02d} min"

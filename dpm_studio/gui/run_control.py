@@ -209,6 +209,8 @@ class RunController(QObject):
             self._status(f"{self._running}: {stage.text}\u2026")
             return
         job, loaded = stage.job, self._loaded
+        # measured: the model runs now (the bar said "measuring the noise level" through a 12 MP photo's first tile)
+        self.w.task_panel.set_progress(0, 1, time.perf_counter() - self._run_started, None, "running the model\u2026")
         self.session.resolved(stage.record)   # the command line's record: a region's crop is its region_box
         notes = [n for n in job.notes if not n.startswith("only the region")] + list(loaded.notes)
         notes += check_model(loaded, job)   # a grey model on a colour denoise: each channel on its own

@@ -228,17 +228,27 @@ class Frame:
         return self.image_u8 if self.image_u8 is not None else to_uint8(self.image)
 
     warm: float | None = None    # ``elapsed`` at the run's first record: the steps after it are the steady ones
+    begun: float | None = None   # ``elapsed`` when the job was resolved (its noise measured): the first pass began
 
-    STEADY = 2   # records after the first before the time left is estimated
+    STEADY = 2   # records after the first before the time left is estimated from the steady ones
+    LONG = 2.0   # s: records at least this long are estimated from the first on (a tile of a large photo)
 
     @property
     def eta(self) -> float | None:
         """Seconds left, from the steady steps' pace; None while too few are done to tell ("estimating").
         The first record carries the warm-up (the first pass's allocations, the threads waking, for the
-        app the noise fit): from elapsed / n the first estimates were several times too long."""
-        if self.warm is None or self.index < self.STEADY:
-            return None
-        return (self.elapsed - self.warm) / self.index * (self.total - self.index - 1)
+        app the noise fit): from elapsed / n the first estimates were several times too long. Records of
+        ``LONG`` seconds or more (a 12 MP photo's tiles: 2-4 s each, 250 of them) are estimated from the first
+        on, at their pace since the job was resolved (the noise fit left out; the first pass's warm-up is
+        then a small part): they said "estimating" for the first two tiles, 10-45 s (docs/undo.md)."""
+        left = self.total - self.index - 1
+        if self.warm is not None and self.index >= self.STEADY:
+            return (self.elapsed - self.warm) / self.index * left
+        if self.begun is not None:
+            pace = (self.elapsed - self.begun) / (self.index + 1)
+            if pace >= self.LONG:
+                return pace * left
+        return None
 
 
 @dataclass
@@ -292,6 +302,7 @@ def task_frames(job: RunJob):
     t0 = time.perf_counter()
     if isinstance(job.job, JobInputs):   # measured here, in the run's thread: see JobInputs
         job.job = yield from _resolved(job)
+    begun = time.perf_counter() - t0
     prev = None
     rms: list[float] = []
     ess: list[float] = []   # the records' effective sample sizes (sequential Monte Carlo), NaN where none
@@ -359,7 +370,7 @@ def task_frames(job: RunJob):
                     elapsed, np.asarray(rms, dtype=np.float32),
                     traj if rec.done else None, u8, x0_u8, box, progress,
                     getattr(rec, "samples", None) if rec.done else None, tuple(traj.patches),
-                    np.asarray(ess, dtype=np.float64) if np.isfinite(ess).any() else None, warm)
+                    np.asarray(ess, dtype=np.float64) if np.isfinite(ess).any() else None, warm, begun)
 
 
 def _resolved(job: RunJob):
