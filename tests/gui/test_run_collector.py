@@ -48,6 +48,12 @@ def test_an_inpainting_with_frozen_passes_collects_only_in_the_gui_thread(qtbot,
         return out
 
     monkeypatch.setattr(frozen, "_trace", recorded)
+    # The frozen passes are bf16 passes, which "auto" precision takes only on a CPU with native bf16:
+    # on any other CPU (an AMD EPYC without avx512_bf16, seen here) the run would go fp32 and trace nothing.
+    from dpm_studio.core.machine import devices
+    from dpm_studio.core.run import jobs
+    monkeypatch.setattr(devices, "native_bf16", lambda device: True)
+    monkeypatch.setattr(jobs, "native_bf16", lambda device: True)
     for net in list(frozen._FROZEN.keys()):  # a network an earlier test traced (models are shared): traced again
         frozen.forget(net)
 
