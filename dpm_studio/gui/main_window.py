@@ -471,11 +471,14 @@ def unsaved_text(session, mask: bool = False) -> str:
 
 
 def step_message(session, edit) -> str:
-    """The status line after an undo or redo of ``edit``."""
+    """The status line after an undo or redo of ``edit`` (an accepted result's: the panel shows the settings of the
+    run that made the image now shown, gui/record_settings.show_step, and says so: the controls changing unasked)."""
+    shown = edit.kind == "image" and session.shown_run() is not None
+    note = " The panel shows the settings of the run that made it." if shown else ""
     if session.history.undone(edit):
         what = "image" if edit.kind == "image" else "mask"
-        return f"Undid {edit.label}: the {what} is as it was before it (Ctrl+Shift+Z redoes it)."
-    return f"Redid {edit.label} (Ctrl+Z undoes it)."
+        return f"Undid {edit.label}: the {what} is as it was before it (Ctrl+Shift+Z redoes it).{note}"
+    return f"Redid {edit.label} (Ctrl+Z undoes it).{note}"
 
 
 def pixel_text(info: dict | None) -> str:

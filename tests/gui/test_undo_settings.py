@@ -73,10 +73,15 @@ def test_undo_and_redo_give_back_the_settings_of_the_run_that_made_the_image(qtb
     tp.grain.setChecked(False)
     assert win.canvas.undo()
     assert _panel(tp) == a
+    said = win.statusBar().currentMessage()
+    assert said.startswith("Undid accept inpaint") and said.endswith("the settings of the run that made it."), said
     assert win.canvas.redo()
     assert _panel(tp) == b
+    assert win.statusBar().currentMessage().endswith("the settings of the run that made it.")
     assert win.canvas.undo() and win.canvas.undo()
     assert _panel(tp) == a, "back to the image as opened: the controls as they were"
+    said = win.statusBar().currentMessage()
+    assert said.endswith("(Ctrl+Shift+Z redoes it)."), "the status line says nothing of them"
 
     # a denoise after the inpaintings: its noise choice and strength, and the task, come and go with it
     assert win.canvas.redo()
