@@ -29,6 +29,16 @@ def test_expected_value_is_the_poisson_sum():
         assert expected_gat([lam], 1.0, 0.0)[0] == pytest.approx(direct, rel=1e-10)
 
 
+def test_expected_value_per_point_as_each_made_alone():
+    """The counts' rows are made once for the whole grid: each point's value is the one it has made alone
+    (its own counts only), bit for bit, with read noise, and past the Poisson limit (the normal branch)."""
+    for a, b in LEVELS + [(2e-6, 1e-3)]:
+        x = 1.5 * np.linspace(0.0, 1.0, 57) ** 2
+        together = expected_gat(x, a, b)
+        alone = np.array([expected_gat([xi], a, b)[0] for xi in x])
+        assert np.array_equal(together, alone)
+
+
 def test_exact_unbiased_inverse_against_the_closed_forms():
     g = GeneralizedAnscombe(1.0, 0.0, grid=2000, top=400)
     to_u = lambda d: (d - g.f0) / (g.f1 - g.f0)  # noqa: E731
