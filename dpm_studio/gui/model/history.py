@@ -171,6 +171,12 @@ class History:
         """``edit`` is the last one undone (the next redo)."""
         return bool(self._redo) and self._redo[-1] is edit
 
+    def noise_shown(self, edit: MaskEdit) -> float | None:
+        """The noise level of the pixels an undo or redo of the image step ``edit`` gave back (the level
+        before it when it was undone, after it when redone); None where the step kept none."""
+        before, after = edit.noise or (None, None)
+        return before if self.undone(edit) else after
+
     def _pack(self, e: MaskEdit, *sides: str):
         """Pack ``sides`` of ``e``: at once for a small box, else in a thread (:func:`_pack_sides`)."""
         a = getattr(e, sides[0])

@@ -37,7 +37,8 @@ from pathlib import Path
 import numpy as np
 
 from .events import EmitterGroup
-from .frames import JobInputs, uncertainty_map
+from . import variants
+from .frames import JobInputs
 from .history import History, MaskEdit
 from .taskmodels import TaskModels
 from ...core.run import masks
@@ -400,8 +401,7 @@ class Session:
         if e is None:
             return None
         if e.kind == "image":
-            noise = e.noise or (None, None)
-            sigma = noise[0] if self.history.undone(e) else noise[1]
+            sigma = self.history.noise_shown(e)
             self._pixels_changed(e, estimate_noise_sigma(self.doc.pixels) if sigma is None else sigma)
         else:
             self.events.history()
@@ -470,30 +470,22 @@ class Session:
 
     def showing_spread(self) -> bool:
         """The uncertainty view is chosen: there is nothing to accept until a sample or the mean is picked."""
-        samples = self.samples()
-        return bool(samples) and self.variant == len(samples) + 1
+        return variants.is_spread(len(self.samples()), self.variant)
 
     def chain(self) -> int:
-        """Whose trajectory is shown and exported: the chosen sample's (1..n), or the mean's (0)."""
-        return self.variant if 1 <= self.variant <= len(self.samples()) else 0
+        """Whose trajectory is shown and exported (:func:`.variants.chain`)."""
+        return variants.chain(len(self.samples()), self.variant)
 
     def variant_picture(self) -> tuple[np.ndarray, float | None]:
-        """What the chosen variant shows: a float image, or the uncertainty map (uint8) with the
-        spread that is white in it."""
-        samples, v = self.samples(), self.variant
-        if not samples or v == 0:
-            return self.result.image, None
-        if v <= len(samples):
-            return samples[v - 1], None
-        return uncertainty_map(samples)
+        """What the chosen variant of the result under review shows (:func:`.variants.picture`)."""
+        return variants.picture(self.result.image, self.samples(), self.variant)
 
     def result_image(self) -> np.ndarray | None:
         """The result under review (float (H, W, C)): the chosen sample, or the mean of the
         samples (also while their spread is shown)."""
         if self.result is None or self.state != "review":
             return None
-        pic, _ = self.variant_picture()
-        return self.result.image if pic.dtype == np.uint8 else pic
+        return self.result.image if self.showing_spread() else self.variant_picture()[0]  # no spread map made
 
     def result_record(self) -> dict:
         """The run's record as an accepted result carries it (which sample, or the mean, was kept)."""
