@@ -222,10 +222,12 @@ def test_batched_tiles_denoise_like_one_tile_at_a_time(channels, image_channels)
         _last(run_task(loaded, "denoise", img, tile_batch=0, **kw))
 
 
-def test_an_inpainting_asks_for_the_quiet_last_jump(monkeypatch):
+@pytest.mark.parametrize("task", ["inpaint", "sample", "denoise"])
+def test_every_sampled_task_asks_for_the_quiet_last_jump(monkeypatch, task):
     """The fill's last respaced draw into t = 1 takes the posterior's variance (core/math/sampling.py's
     ``quiet_last_jump``): without it a 19-step fill of photos-rgb held 1.8x the fine grain of the photo's
-    bokeh around it (docs/inpaint-grain.md)."""
+    bokeh around it, a 20-step sample 8.51 / 255 against 7.72 with it (every step 2.94), and a 5-step
+    sampled denoising at sigma 50 lost 2.0 dB (docs/inpaint-grain.md)."""
     from dpm_studio.core.run import tasks
 
     seen = []
@@ -239,5 +241,10 @@ def test_an_inpainting_asks_for_the_quiet_last_jump(monkeypatch):
     img = np.full((16, 16), 0.5, np.float32)
     mask = np.zeros((16, 16), np.float32)
     mask[5:10, 5:10] = 1
-    _last(run_task(_oracle(1), "inpaint", img, mask=mask, steps=6))
+    if task == "inpaint":
+        _last(run_task(_oracle(1), "inpaint", img, mask=mask, steps=6))
+    elif task == "sample":
+        _last(run_task(_oracle(1), "sample", steps=6, size=(8, 8)))
+    else:
+        _last(run_task(_oracle(1), "denoise", img, sigma=0.2, method="sample", steps=4))
     assert seen == [True]

@@ -116,7 +116,9 @@ def reverse_trajectory(diffusion, net, shape, *, condition: Condition | None = N
     (ab_1 v): that share is drawn there at once as independent noise per pixel, and the one step
     left (t = 1 -> 0, the model's own, built for t = 1's tiny noise) keeps it as grain. Every step
     of the trajectory shapes it; a 19-step inpainting of photos-rgb left 1.88 / 255 of fine grain in
-    a bokeh fill whose photo has 1.05 (every step: 1.55; docs/inpaint-grain.md). Learned variance only.
+    a bokeh fill whose photo has 1.05 (every step: 1.55; docs/inpaint-grain.md); a 20-step sample of
+    photos-rgb had 8.51 / 255 against 7.72 with it (every step 2.94), a 5-step sampled denoising at
+    sigma 50 lost 2.0 dB without it. Learned variance only.
 
     ``smc=True``: sequential Monte Carlo (:mod:`.smc`), the batch being ``groups``
     interleaved populations of particles, resampled when a group's effective sample size

@@ -41,6 +41,11 @@ from ..math.sampling import mmse_estimate, reverse_trajectory
 from .tiling import TileBlender
 
 TASKS = ("inpaint", "denoise", "sample")
+#: Which tasks' respaced trajectories draw only the posterior's variance into t = 1
+#: (core/math/sampling.reverse_trajectory's ``quiet_last_jump``; docs/inpaint-grain.md measures each).
+#: On in each: a drawn sample's fine grain moves towards the every-step trajectory's (20 steps: 8.51 ->
+#: 7.72 / 255, every step 2.94), a sampled denoising in 5 steps gains 0.3-2.0 dB (benchmarks/last_jump_grain.py).
+QUIET_LAST_JUMP = {"inpaint": True, "sample": True, "denoise": True}
 TOP_UP_SEED = 1_000_003  # added to a tile's seed for its top-up noise (a noise told stronger than the file's)
 GREY_MMSE_DRAWS = 4  # the keyword form's grey draws; a DenoiseRequest's default is 1 (core/run/requests.py)
 # The defaults the app and the command line run with, and the measurements behind them,
@@ -181,7 +186,7 @@ class _Piece:
             quiet_last_jump=False):
         """Yield (record, preview image, x0 image); the last record's image is the result. ``smc``:
         the ``samples`` draws are weighted particles (one population per image in the batch);
-        ``quiet_last_jump``: core/math/sampling.reverse_trajectory's (an inpainting's fill)."""
+        ``quiet_last_jump``: core/math/sampling.reverse_trajectory's (QUIET_LAST_JUMP per task)."""
         clip = None if self.binary else ((0.0 - self.mean) / self.std, (1.0 - self.mean) / self.std)
         for rec in reverse_trajectory(self.d, self.net, shape, condition=cond, steps=steps, seed=seed,
                                       device=self.device, jump_length=jump_length, jump_n_sample=jump_n_sample,
@@ -267,7 +272,8 @@ def run_task(loaded, task, image: np.ndarray | None = None, *, mask: np.ndarray 
     if req.task == "sample":
         piece = _Piece(loaded, None, req.samples, req.device)
         shape = (req.samples, piece.channels, int(req.size[0]), int(req.size[1]))
-        for rec, img, x0 in _finite(piece.run(Condition(), shape, req.steps, req.seed, variance=req.variance), req):
+        for rec, img, x0 in _finite(piece.run(Condition(), shape, req.steps, req.seed, variance=req.variance,
+                                              quiet_last_jump=QUIET_LAST_JUMP["sample"]), req):
             yield TaskStep(rec.index, rec.total, rec.t, img, x0, rec.done,
                            samples=piece.each(rec.x) if rec.done else None,
                            draws=None if rec.done else piece.each(rec.x),
@@ -329,7 +335,7 @@ def _inpaint(loaded, job: Job):
                        start=req.start, start_sigma=req.start_sigma, product=smc_proposal(piece, req.smc))
         for rec, prev, x0 in piece.run(cond, tuple(piece.y.shape), req.steps, None if seed is None else seed + k,
                                        req.jump_length, req.jump_n_sample, req.variance, req.smc,
-                                       quiet_last_jump=True):
+                                       quiet_last_jump=QUIET_LAST_JUMP["inpaint"]):
             per_box = rec.total
             total = per_box * len(boxes)
             if rec.done:
@@ -548,7 +554,8 @@ def _denoise(loaded, job: Job):
         piece.y = y.repeat(samples, 1, 1, 1) if req.smc else y
         cond = Denoise(piece.y, s, product=smc_proposal(piece, req.smc))
         for rec, prev, x0 in piece.run(cond, tuple(piece.y.shape), req.steps, None if seed is None else seed + k,
-                                       variance=req.variance, smc=req.smc):
+                                       variance=req.variance, smc=req.smc,
+                                       quiet_last_jump=QUIET_LAST_JUMP["denoise"]):
             total = rec.total * len(boxes)
             if rec.done:
                 blender.add(box, prev)
