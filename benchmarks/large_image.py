@@ -1,6 +1,6 @@
 """A 12-megapixel photo through the command line: time, peak memory and tile seams.
 
-    python benchmarks/large_image.py [--checkpoint photos-rgb] [--out docs/large-image.md]
+    python benchmarks/large_image.py [--checkpoint photos-rgb] [--out docs/large-image.md] [--thin]
 
 Makes a 4000 x 3000 RGB photo (a Debian wallpaper photograph from $DPM_STUDIO_WALLPAPERS
 resized up, else scikit-image's ``rocket``: never one of the test images' crops that the
@@ -56,11 +56,12 @@ def source_photo() -> tuple[np.ndarray, str]:
     return np.asarray(im.resize((W, H), Image.LANCZOS)), "scikit-image rocket, resized"
 
 
-def run_measured(argv: list[str]) -> tuple[float, float, int, str]:
+def run_measured(argv: list[str], cwd=None) -> tuple[float, float, int, str]:
     """Run ``dpm-studio ARGV`` as a child: (wall s, its own peak RSS in MB from os.wait4, exit, stderr tail)."""
     t0 = time.perf_counter()
     with tempfile.TemporaryFile("w+") as errf:
-        p = subprocess.Popen([sys.executable, "-m", "dpm_studio", *argv], stdout=subprocess.DEVNULL, stderr=errf)
+        p = subprocess.Popen([sys.executable, "-m", "dpm_studio", *argv], stdout=subprocess.DEVNULL, stderr=errf,
+                             cwd=cwd)
         _, status, usage = os.wait4(p.pid, 0)
         p.returncode = os.waitstatus_to_exitcode(status)
         wall = time.perf_counter() - t0
@@ -69,12 +70,46 @@ def run_measured(argv: list[str]) -> tuple[float, float, int, str]:
     return wall, usage.ru_maxrss / 1024.0, p.returncode, lines[-1] if lines else ""
 
 
+#: Thin images (H, W) for ``--thin``: a strip of the photo's rows laid end to end, and a photo of about
+#: the 1 x 100,000 strip's cost before strips were packed (core/run/tiling.py's Strips).
+THIN = ((1, 100_000), (3, 50_000), (100_000, 1), (1264, 1264))
+
+
+def thin_rows(pick: list[str]) -> list[tuple]:
+    """``dpm-studio denoise --sigma 25`` (the defaults) of each :data:`THIN` image, in a child run from
+    a scratch folder (so that $PYTHONPATH picks the code: /work/main for before)."""
+    photo, _ = source_photo()
+    flat = photo.reshape(-1, 3)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        for k, (h, w) in enumerate(THIN):
+            clean = (flat[:h * w].reshape(h, w, 3) if min(h, w) < 64 else photo[:h, :w]).astype(np.float32) / 255.0
+            rng = np.random.default_rng(0)
+            noisy = np.clip(np.round((clean + SIGMA / 255.0 * rng.standard_normal(clean.shape)) * 255), 0, 255)
+            Image.fromarray(noisy.astype(np.uint8)).save(tmp / "thin.png")
+            argv = ["denoise", str(tmp / "thin.png"), "-o", str(tmp / f"out{k}.png"), "--sigma", str(SIGMA)] + pick
+            wall, peak, rc, tail = run_measured(argv, cwd=tmp)
+            out = np.asarray(Image.open(tmp / f"out{k}.png")).astype(np.float32) / 255.0 if rc == 0 else None
+            psnr = [10 * np.log10(1 / np.mean((v - clean) ** 2)) for v in (noisy / 255.0, out) if v is not None]
+            rows.append((f"denoise {h} x {w} ({h * w:,} px)", wall, peak, rc,
+                         "PSNR " + " -> ".join(f"{v:.2f}" for v in psnr) + " dB" + (f"; {tail}" if rc else "")))
+    return rows
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--checkpoint", default=None,
                     help="default: each command's own default model (dpm_studio.paths.DEFAULT_CHECKPOINTS)")
     ap.add_argument("--out", default=str(ROOT / "docs" / "large-image.md"))
+    ap.add_argument("--thin", action="store_true", help="only the thin images' rows (1 x 100,000, 3 x 50,000, "
+                    "100,000 x 1 and a 1.6 MP photo, denoised with the defaults at sigma 25), printed, not written")
     args = ap.parse_args(argv)
+    if args.thin:
+        print("| run | seconds | peak memory (MB) | exit | check |\n|---|---|---|---|---|")
+        for name, wall, peak, rc, note in thin_rows(["--checkpoint", args.checkpoint] if args.checkpoint else []):
+            print(f"| {name} | {wall:.1f} | {peak:.0f} | {rc} | {note} |", flush=True)
+        return 0
     from dpm_studio.core.files.checkpoint import load, resolve
     from dpm_studio.core.run.requests import DenoiseRequest
     from dpm_studio.core.run.tasks import run_task

@@ -53,7 +53,7 @@ from .noise_law import noise_model, resolve_noise_steps
 from .regions import MARGIN, ONE_TILE, Region, region_box, region_weights
 from .requests import _Request
 from .steps import relabel, result
-from .tiling import inpaint_boxes, tile_boxes
+from .tiling import Strips, inpaint_boxes, tile_boxes
 
 __all__ = ["Job", "Source", "Measuring", "resolve", "resolve_steps", "as_hwc", "default_tile_batch", "check_model",
            "colour_noise", "model_refusal", "has_colour"]
@@ -139,6 +139,7 @@ class Job:
     sigma_estimated: bool = False
     notes: tuple = ()                   # one-line remarks for the user (a status bar, stderr)
     region: Region | None = None        # a region denoise: image is its crop, placed back through it
+    strips: Strips | None = None        # a thin image's denoise: the plan tiles its packed block
 
     @property
     def task(self) -> str:
@@ -287,8 +288,9 @@ def resolve_steps(request: _Request, image=None, mask=None, source: Source | Non
     if region is not None:
         top, left, bottom, right = region.box
         notes += (f"only the region ({right - left} x {bottom - top} px with its context) is denoised",)
-    return Job(req, img, alpha, None, tile_boxes(H, W, int(req.tile), int(req.overlap)), source, estimated, notes,
-               region)
+    strips = Strips.of(H, W, int(req.tile), int(req.overlap))
+    plan = strips.boxes(int(req.tile)) if strips else tile_boxes(H, W, int(req.tile), int(req.overlap))
+    return Job(req, img, alpha, None, plan, source, estimated, notes, region, strips)
 
 
 COLOUR_STEP = 4  # colour is read on every 4th pixel each way: a 10 MP photo in milliseconds

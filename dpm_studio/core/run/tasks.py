@@ -23,7 +23,7 @@ RGBA) is kept aside and comes back unchanged; other channel counts are refused.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -279,7 +279,8 @@ def run_task(loaded, task, image: np.ndarray | None = None, *, mask: np.ndarray 
                            draws=None if rec.done else piece.each(rec.x),
                            draws_x0=None if rec.done else piece.each(rec.x0))
         return
-    gen = _finite(with_grain(_inpaint(loaded, job), job) if req.task == "inpaint" else _denoise(loaded, job), req)
+    gen = _finite(with_grain(_inpaint(loaded, job), job) if req.task == "inpaint" else _denoise_strips(loaded, job),
+                  req)
     if job.region is not None:  # a region's crop, placed back into the whole image
         gen = job.region.place(gen)
     alpha = job.alpha
@@ -521,6 +522,14 @@ def _denoise_mmse(loaded, job: Job, blender):
             last = k == len(boxes) - 1
             yield TaskStep(k, len(boxes), 0.0, blender.result() if last else out, out, last,
                            None if last else boxes[k])
+
+
+def _denoise_strips(loaded, job: Job):
+    """:func:`_denoise`; a thin image's through its packed block (core/run/tiling.py's Strips)."""
+    if job.strips is None:
+        return _denoise(loaded, job)
+    block = job.strips.pack(job.image)
+    return job.strips.place(_denoise(loaded, replace(job, image=block)), block)
 
 
 def _denoise(loaded, job: Job):
