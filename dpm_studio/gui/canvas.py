@@ -372,6 +372,20 @@ class ImageCanvas(pg.GraphicsView):
         self.overlay.stop()
         super().closeEvent(ev)
 
+    def set_cover(self, widget) -> None:
+        """Lay ``widget`` (the empty canvas's welcome) over the whole canvas and keep it at the canvas's size: the
+        window resized it only when the window itself resized, so a narrower Controls dock (760 px window) left it
+        340 px wide in a 459 px canvas, its text centred off the middle and cut."""
+        self._cover = widget
+        widget.setParent(self)
+        widget.resize(self.size())
+
+    def resizeEvent(self, ev):
+        super().resizeEvent(ev)
+        cover = getattr(self, "_cover", None)
+        if cover is not None:
+            cover.resize(self.size())
+
     @property
     def space_held(self) -> bool:
         return self.input.space_held

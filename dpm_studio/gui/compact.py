@@ -11,11 +11,12 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Slot
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QToolBar
 
-__all__ = ["CompactPlots", "CompactToolbar", "NARROW", "PLOTS_HEIGHT", "SHORT"]
+__all__ = ["CompactControls", "CompactPlots", "CompactToolbar", "CONTROLS_WIDTH", "NARROW", "PLOTS_HEIGHT", "SHORT"]
 
 NARROW = 960   # px: below this the toolbar's words go (44 px of canvas back)
 SHORT = 720    # px of window height: below this the plots are a tab beside the Controls, not under the canvas
 PLOTS_HEIGHT = 210   # px: the plots dock's height under the canvas
+CONTROLS_WIDTH = 330   # px: the Controls dock's width on a wide window (under NARROW: as narrow as its controls)
 
 
 class CompactToolbar(QObject):
@@ -88,3 +89,34 @@ class CompactPlots(QObject):
         elif self.beside():
             w.addDockWidget(Qt.BottomDockWidgetArea, p)
             w.resizeDocks([p], [PLOTS_HEIGHT], Qt.Vertical)
+
+
+class CompactControls(QObject):
+    """The Controls dock's width by the window's: ``CONTROLS_WIDTH`` on a wide window, its least (the controls'
+    rows wrap their labels above the fields, gui/main_window.controls_dock) under ``NARROW`` px, so the canvas
+    keeps the room (at 760 x 600 the canvas was 379 px wide beside a 330 px dock). Only on crossing NARROW:
+    a width the user dragged stays while the window stays on one side of it."""
+
+    def __init__(self, window: QMainWindow, side: QDockWidget):
+        super().__init__(window)
+        self.window, self.side = window, side
+        self._narrow = None
+        self._timer = QTimer(self)   # after the resize: not inside the window's layout pass
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(0)
+        self._timer.timeout.connect(self.fit)
+        window.installEventFilter(self)
+
+    def eventFilter(self, obj, event):
+        if obj is self.window and event.type() == QEvent.Resize:
+            self._timer.start()
+        return False
+
+    @Slot()
+    def fit(self):
+        narrow = self.window.width() < NARROW
+        if narrow == self._narrow or self.side.isHidden() or self.side.isFloating():
+            return
+        self._narrow = narrow
+        width = self.side.minimumSizeHint().width() if narrow else CONTROLS_WIDTH
+        self.window.resizeDocks([self.side], [width], Qt.Horizontal)

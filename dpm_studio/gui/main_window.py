@@ -22,12 +22,12 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QEvent, QSettings, QSignalBlocker, Qt, QTimer
 from PySide6.QtGui import QAction, QImage
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDockWidget, QFormLayout, QLabel, QMainWindow, QScrollArea, QVBoxLayout, QWidget
 
 from . import actions, icons, window_settings
 from .canvas import ImageCanvas, Tool
 from .checkpoints import CheckpointsController
-from .compact import PLOTS_HEIGHT, CompactPlots, CompactToolbar
+from .compact import CONTROLS_WIDTH, PLOTS_HEIGHT, CompactControls, CompactPlots, CompactToolbar
 from .dialogs import Dialogs
 from .exports import TrajectoryExports
 from .files import FilesController
@@ -42,7 +42,7 @@ from .safe_settings import guard_save, open_settings
 from .status_bar import StatusBar
 from .theme import mend_disabled
 from .model.session import Session
-from .task_panel import TaskPanel
+from .task_panel import LEAST_WIDTH as CONTROLS_LEAST, TaskPanel
 
 __all__ = ["MainWindow", "Dialogs"]
 
@@ -82,6 +82,7 @@ class MainWindow(QMainWindow):
         self.tool_group = self.action_groups["tools"]
         self.compact = CompactToolbar(self, self.tools_toolbar)   # a small screen: icons only
         self.compact_plots = CompactPlots(self, self.plots, self.side_dock)   # a short one: the plots beside the Controls
+        self.compact_controls = CompactControls(self, self.side_dock)   # a narrow one: the Controls as narrow as they go
         self.tool_actions = {Tool(self.actions[t.value].data()): self.actions[t.value] for t in Tool}
         self.act_brush.setChecked(True)
         self.act_overlay.setChecked(True)
@@ -117,6 +118,8 @@ class MainWindow(QMainWindow):
                                   "here, or paste (Ctrl+V).<br>Or pick <b>Sample</b> to draw a new image from "
                                   "the model.</div>")
         self.empty_label.setAlignment(Qt.AlignCenter)
+        self.empty_label.setWordWrap(True)   # a narrow canvas (760 px window): its lines were cut at both sides
+        self.empty_label.setContentsMargins(12, 0, 12, 0)
         self.empty_label.setAttribute(Qt.WA_TransparentForMouseEvents)
         self.empty_label.setStyleSheet("background: transparent;")
         central = QWidget()
@@ -126,7 +129,7 @@ class MainWindow(QMainWindow):
         lay.addWidget(self.canvas, 1)
         lay.addWidget(self.result_bar)
         self.setCentralWidget(central)
-        self.empty_label.setParent(self.canvas)
+        self.canvas.set_cover(self.empty_label)   # kept at the canvas's size
 
         self.mask_panel = MaskPanel()
         self.task_panel = TaskPanel(devices=None if devices_now else [])   # [] : asked with the models
@@ -137,7 +140,7 @@ class MainWindow(QMainWindow):
         self.setCorner(Qt.BottomRightCorner, Qt.RightDockWidgetArea)
         self.setCorner(Qt.TopRightCorner, Qt.RightDockWidgetArea)
         self.resizeDocks([self.plots], [PLOTS_HEIGHT], Qt.Vertical)
-        self.resizeDocks([self.side_dock], [330], Qt.Horizontal)
+        self.resizeDocks([self.side_dock], [CONTROLS_WIDTH], Qt.Horizontal)
 
         sb = StatusBar(self)   # a message too long ends in an ellipsis, whole in its tooltip
         self.setStatusBar(sb)
@@ -516,6 +519,11 @@ def controls_dock(window, task_panel, mask_panel) -> QDockWidget:
     dock.setWidget(scroll)
     # closable, so View › Controls hides and shows it (without it the entry sat greyed out)
     dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable | QDockWidget.DockWidgetClosable)
-    side.setMinimumWidth(300)
-    scroll.setMinimumWidth(310)  # the dock is never squeezed below its controls' width
+    # A row whose field does not fit beside its label puts the label above it (a narrow window's dock,
+    # gui/compact.CompactControls): the controls went no narrower than 312 px
+    for form in side.findChildren(QFormLayout):
+        form.setRowWrapPolicy(QFormLayout.WrapLongRows)
+    side.setMinimumWidth(CONTROLS_LEAST)
+    # the dock is never squeezed below its controls' width (the vertical scroll bar beside them)
+    scroll.setMinimumWidth(CONTROLS_LEAST + scroll.verticalScrollBar().sizeHint().width())
     return dock

@@ -10,17 +10,45 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
-from PySide6.QtWidgets import QComboBox, QGroupBox, QSizePolicy, QVBoxLayout
+from PySide6.QtWidgets import (
+    QComboBox, QGroupBox, QSizePolicy, QStyle, QStyleOptionComboBox, QStylePainter, QVBoxLayout,
+)
 
 from .panels import ElidedLabel
 from .theme import NOTE_CSS
 from .model.models import card_label, card_T, card_tooltip, where_label
 from ..core.files.cardschema import is_image_card
 
-__all__ = ["ModelPicker", "NO_DENOISE"]
+__all__ = ["ElidedCombo", "ModelPicker", "NO_DENOISE"]
 
 NO_DENOISE = ("a black-and-white (binomial) model flips pixels and cannot denoise; "
               "it inpaints and samples (choose it on those pages)")
+
+
+class ElidedCombo(QComboBox):
+    """A combo box that shortens the chosen entry with an ellipsis where it is narrower than the name: in a
+    narrow Controls dock (760 px window) "Photos (colour), denoising: sharper" was cut mid-word to
+    "Photos (colour), denoising: sh". The list shows the names whole."""
+
+    def _option(self) -> QStyleOptionComboBox:
+        opt = QStyleOptionComboBox()
+        self.initStyleOption(opt)
+        return opt
+
+    def shown(self) -> str:
+        """The chosen entry's text as drawn."""
+        opt = self._option()
+        room = self.style().subControlRect(QStyle.CC_ComboBox, opt, QStyle.SC_ComboBoxEditField, self).width()
+        if not opt.currentIcon.isNull():
+            room -= opt.iconSize.width() + 4
+        return self.fontMetrics().elidedText(opt.currentText, Qt.ElideRight, max(0, room))
+
+    def paintEvent(self, event):
+        p = QStylePainter(self)
+        opt = self._option()
+        p.drawComplexControl(QStyle.CC_ComboBox, opt)
+        opt.currentText = self.shown()
+        p.drawControl(QStyle.CE_ComboBoxLabel, opt)
 
 
 class ModelPicker(QGroupBox):
@@ -36,9 +64,9 @@ class ModelPicker(QGroupBox):
         self._task = "inpaint"         # the task whose model is shown: a black-and-white one cannot denoise
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 4, 8, 6)
-        self.checkpoint = QComboBox()
+        self.checkpoint = ElidedCombo()
         self.checkpoint.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
-        self.checkpoint.setMinimumContentsLength(18)
+        self.checkpoint.setMinimumContentsLength(14)   # 18 kept the Controls 216 px wide; the list shows all
         self.checkpoint.setToolTip("The checkpoint to run (hover an entry for its card)")
         # One line, shortened with an ellipsis where the dock is narrow (at 760 px it was cut mid-word:
         # "photos-rgb-v2, T = 1000 · comes with the ap"), whole in its tooltip; it never widens the dock

@@ -218,6 +218,7 @@ class MaskPanel(QGroupBox):
         self.soft.setChecked(default_of(InpaintRequest, "soft_mask"))
         self.coverage = QLabel("no mask")
         self.coverage.setStyleSheet(NOTE_CSS)   # palette(mid) vanished under a dark palette
+        self.coverage.setWordWrap(True)   # two lines in a narrow dock ("empty: paint the region to fill" made it 306 px)
         f.addRow("Brush", self.brush)
         f.addRow("Feather", self.feather)
         f.addRow("Opacity", self.opacity)
@@ -230,7 +231,8 @@ class MaskPanel(QGroupBox):
         self.coverage_rule.setFrameShape(QFrame.VLine)
         self.coverage_rule.setFrameShadow(QFrame.Sunken)
         row.addWidget(self.coverage_rule)
-        row.addWidget(self.coverage, 1, Qt.AlignRight)
+        self.coverage.setAlignment(Qt.AlignRight | Qt.AlignVCenter)   # the rest of the row: one line where it fits
+        row.addWidget(self.coverage, 1)
         f.addRow(row)
         self.brush.valueChanged.connect(self.brushSizeChanged)
         self.feather.valueChanged.connect(self.featherChanged)

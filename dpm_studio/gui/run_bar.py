@@ -3,15 +3,45 @@ hint line that says why a run cannot start."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from . import icons
 
-__all__ = ["RunBar"]
+__all__ = ["RunBar", "contrast", "hint_red"]
 
 
-HINT_RED = "#c0392b"
+HINT_RED = "#c0392b"   # on a light window (239): 4.7 to 1; on a dark one (53) 2.3 to 1, hence hint_red
+READABLE = 4.5         # WCAG's least contrast ratio for normal text
+
+
+def _luminance(c: QColor) -> float:
+    """WCAG 2's relative luminance of an sRGB colour."""
+    def lin(v):
+        v /= 255
+        return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
+    r, g, b = (lin(float(x)) for x in c.getRgb()[:3])
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: QColor, b: QColor) -> float:
+    """WCAG 2's contrast ratio of two colours (1 to 21)."""
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def hint_red(palette: QPalette) -> str:
+    """The error hint's red for text on ``palette``'s window: HINT_RED where it reads (a light window), else the
+    same hue made lighter on a dark window (darker on a mid one) until it is READABLE against it."""
+    bg = palette.color(QPalette.Window)
+    red = QColor(HINT_RED)
+    h, s, light, _ = red.getHslF()
+    step = 0.02 if _luminance(bg) < 0.18 else -0.02   # away from the window's shade
+    while contrast(red, bg) < READABLE and 0.0 < light < 1.0:
+        light = min(1.0, max(0.0, light + step))
+        red = QColor.fromHslF(h, s, light)
+    return red.name()
 CANCEL_TIP = "Stop the run after the current step (Esc)"
 
 
@@ -48,7 +78,8 @@ class RunBar(QWidget):
         self.eta.setVisible(False)
         self.hint = QLabel("")
         self.hint.setWordWrap(True)
-        self.hint.setStyleSheet(f"color: {HINT_RED};")
+        self._error = True   # the hint is an error (red), not a note (the text's colour)
+        self._style_hint()
         self.hint.setAlignment(Qt.AlignLeft | Qt.AlignTop)
         # Room for two lines whether or not there is a hint: the controls below never move.
         self.hint.setFixedHeight(2 * self.hint.fontMetrics().lineSpacing() + 4)
@@ -95,7 +126,17 @@ class RunBar(QWidget):
         """``text`` under Run: why it cannot run (red), or with ``note`` what it will do (the text colour)."""
         self.hint.setText(text)
         self.hint.setToolTip(text)
-        self.hint.setStyleSheet("" if note else f"color: {HINT_RED};")
+        self._error = not note
+        self._style_hint()
+
+    def _style_hint(self):
+        self.hint.setStyleSheet(f"color: {hint_red(self.palette())};" if self._error else "")
+
+    def changeEvent(self, event):
+        """A palette change (the desktop's theme switched light/dark): the error red is chosen again."""
+        if event.type() == QEvent.PaletteChange:
+            self._style_hint()
+        super().changeEvent(event)
 
 
 def _fmt_seconds(s: float) -> str:

@@ -33,7 +33,12 @@ from ..core.machine.devices import available_devices
 from ..core.run.requests import REQUESTS, DenoiseRequest, InpaintRequest
 from ..core.run.settings import spec_of
 
-__all__ = ["TaskPanel"]
+__all__ = ["LEAST_WIDTH", "TaskPanel"]
+
+# px: the least width of the Controls (this panel over the mask panel) with their form rows wrapped (labels above
+# the fields: gui/main_window.controls_dock), every task's page and More settings shown or not; a narrow window's
+# dock goes down to it (gui/compact.CompactControls). It was 312 px, the rows side by side.
+LEAST_WIDTH = 236
 
 _INPAINT, _DENOISE = InpaintRequest(), DenoiseRequest()  # the defaults the widgets start from
 
