@@ -6,8 +6,9 @@ import math
 
 import numpy as np
 
-#: MAD of a standard normal variable: median(|N(0, 1)|).
-MAD_NORMAL = 0.6744897501960817
+from .noise_blocks import MAD_NORMAL
+from .noise_level import fit_noise_level
+
 #: At most this many 2x2 blocks enter the estimate (a 2048 x 2048 image's worth). A larger
 #: image is read on a regular grid of blocks spread over all of it, so the estimate sees the
 #: whole picture (not a centre that may be flat sky) at a bounded cost (a 12 MP photo: 0.5 s,
@@ -39,8 +40,6 @@ def estimate_noise_sigma(image: np.ndarray) -> float:
     sigma = median_noise_sigma(image)
     if not 0 < sigma < LOW_NOISE:
         return sigma
-    from .noise_level import fit_noise_level  # it imports this module
-
     a = np.asarray(image)
     a = a[:, :, None] if a.ndim == 2 else a
     if a.shape[2] > 1 and all(np.array_equal(a[:, :, 0], a[:, :, c]) for c in range(1, a.shape[2])):

@@ -8,6 +8,8 @@ import math
 
 import numpy as np
 
+#: MAD of a standard normal variable: median(|N(0, 1)|) (here, not in noise.py, whose estimate reads the fit).
+MAD_NORMAL = 0.6744897501960817
 STRUCT_R = 2                      # the structure and quiet tests read 5 x 5 blocks
 TILE = 16                         # the bootstrap's regions: 16 x 16 blocks (32 x 32 pixels)
 KNOWN_R = 3                       # a block's level reads 7 x 7 blocks around it: all of them must be known

@@ -92,7 +92,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .noise import MAD_NORMAL
+from .noise_blocks import MAD_NORMAL
 from .steps import result
 from .noise_blocks import _OWN, STRUCT_R, TILE, _blocks, _box, _quadratic_mean, _windows  # noqa: F401 (re-exported)
 from .noise_blocks import _median, _quantile
