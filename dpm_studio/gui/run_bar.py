@@ -8,6 +8,7 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from . import icons
+from .theme import contrast, readable
 
 __all__ = ["RunBar", "contrast", "hint_red"]
 
@@ -16,32 +17,12 @@ HINT_RED = "#c0392b"   # on a light window (239): 4.7 to 1; on a dark one (53) 2
 READABLE = 4.5         # WCAG's least contrast ratio for normal text
 
 
-def _luminance(c: QColor) -> float:
-    """WCAG 2's relative luminance of an sRGB colour."""
-    def lin(v):
-        v /= 255
-        return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
-    r, g, b = (lin(float(x)) for x in c.getRgb()[:3])
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
-
-
-def contrast(a: QColor, b: QColor) -> float:
-    """WCAG 2's contrast ratio of two colours (1 to 21)."""
-    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
-    return (la + 0.05) / (lb + 0.05)
-
-
 def hint_red(palette: QPalette) -> str:
     """The error hint's red for text on ``palette``'s window: HINT_RED where it reads (a light window), else the
-    same hue made lighter on a dark window (darker on a mid one) until it is READABLE against it."""
-    bg = palette.color(QPalette.Window)
-    red = QColor(HINT_RED)
-    h, s, light, _ = red.getHslF()
-    step = 0.02 if _luminance(bg) < 0.18 else -0.02   # away from the window's shade
-    while contrast(red, bg) < READABLE and 0.0 < light < 1.0:
-        light = min(1.0, max(0.0, light + step))
-        red = QColor.fromHslF(h, s, light)
-    return red.name()
+    same hue made READABLE against it (:func:`.theme.readable`)."""
+    return readable(QColor(HINT_RED), palette.color(QPalette.Window), READABLE).name()
+
+
 CANCEL_TIP = "Stop the run after the current step (Esc)"
 
 

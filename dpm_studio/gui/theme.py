@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 
-__all__ = ["NOTE_CSS", "is_dark", "ink", "mend_disabled"]
+__all__ = ["NOTE_CSS", "contrast", "is_dark", "ink", "mend_disabled", "readable"]
 
 #: A note's text (the model's line, the mask's coverage): a grey that reads on a light window (239) and a dark
 #: one (53) alike. "palette(mid)" was the window's own shade darker under a dark palette (35 on 53): unreadable.
@@ -61,3 +61,29 @@ def mend_disabled(app=None) -> bool:
     if changed:
         app.setPalette(pal)
     return changed
+
+
+def _luminance(c: QColor) -> float:
+    """WCAG 2's relative luminance of an sRGB colour."""
+    def lin(v):
+        v /= 255
+        return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
+    r, g, b = (lin(float(x)) for x in c.getRgb()[:3])
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: QColor, b: QColor) -> float:
+    """WCAG 2's contrast ratio of two colours (1 to 21)."""
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def readable(colour: QColor, background: QColor, ratio: float) -> QColor:
+    """``colour`` where it reads on ``background`` (a contrast of at least ``ratio``), else the same hue made
+    lighter on a dark background (darker on a mid one) until it does."""
+    h, s, light, _ = colour.getHslF()
+    step = 0.02 if _luminance(background) < 0.18 else -0.02   # away from the background's shade
+    while contrast(colour, background) < ratio and 0.0 < light < 1.0:
+        light = min(1.0, max(0.0, light + step))
+        colour = QColor.fromHslF(h, s, light)
+    return colour
