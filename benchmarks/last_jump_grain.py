@@ -4,7 +4,7 @@
 
 A respaced trajectory's draw into t = 1 can carry the learned kernel's share of the model's x_0
 uncertainty as white noise that the last step (t = 1 -> 0) keeps (core/math/sampling.py's
-``quiet_last_jump``). Each row runs ``run_task`` with tasks.QUIET_LAST_JUMP[task] off and on (the
+``quiet_last_jump``). Each row runs ``run_task`` with tasks.QUIET_LAST_JUMP off and on (the
 same seeds), results rounded to 8 bits as saved. Printed, in 0-255 units:
 
 - sample (the sample task's default checkpoint, 64 x 64, 4 samples per seed): grain, the rms Haar
@@ -75,7 +75,7 @@ def part_sample(args) -> None:
     rows = ([None] if args.full else []) + args.steps
     for steps in rows:
         for quiet in ((False,) if steps is None else (False, True)):
-            tasks.QUIET_LAST_JUMP["sample"] = quiet
+            tasks.QUIET_LAST_JUMP = quiet
             t0, outs = time.perf_counter(), []
             for seed in args.seeds:
                 outs += run(loaded, SampleRequest(samples=4, size=(64, 64), steps=steps, seed=seed)).samples
@@ -120,7 +120,7 @@ def part_denoise(args) -> None:
         rows = ([None] if args.full else []) + args.denoise_steps
         for steps in rows:
             for quiet in ((False,) if steps is None else (False, True)):
-                tasks.QUIET_LAST_JUMP["denoise"] = quiet
+                tasks.QUIET_LAST_JUMP = quiet
                 t0, ps, gr, ge = time.perf_counter(), [], [], []
                 for (nm, clean) in crops:
                     for seed in args.seeds:

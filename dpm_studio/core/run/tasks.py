@@ -41,11 +41,12 @@ from ..math.sampling import mmse_estimate, reverse_trajectory
 from .tiling import TileBlender
 
 TASKS = ("inpaint", "denoise", "sample")
-#: Which tasks' respaced trajectories draw only the posterior's variance into t = 1
-#: (core/math/sampling.reverse_trajectory's ``quiet_last_jump``; docs/inpaint-grain.md measures each).
-#: On in each: a drawn sample's fine grain moves towards the every-step trajectory's (20 steps: 8.51 ->
-#: 7.72 / 255, every step 2.94), a sampled denoising in 5 steps gains 0.3-2.0 dB (benchmarks/last_jump_grain.py).
-QUIET_LAST_JUMP = {"inpaint": True, "sample": True, "denoise": True}
+#: Every task's respaced trajectory draws only the posterior's variance into t = 1
+#: (core/math/sampling.reverse_trajectory's ``quiet_last_jump``; docs/inpaint-grain.md measures it per task):
+#: without it a 19-step fill held 1.8x the fine grain of the photo's bokeh around it, a drawn sample's grain moves
+#: towards the every-step trajectory's (20 steps: 8.51 -> 7.72 / 255, every step 2.94), a sampled denoising in
+#: 5 steps gains 0.3-2.0 dB (benchmarks/last_jump_grain.py, which turns it off to measure it).
+QUIET_LAST_JUMP = True
 TOP_UP_SEED = 1_000_003  # added to a tile's seed for its top-up noise (a noise told stronger than the file's)
 GREY_MMSE_DRAWS = 4  # the keyword form's grey draws; a DenoiseRequest's default is 1 (core/run/requests.py)
 # The defaults the app and the command line run with, and the measurements behind them,
@@ -182,16 +183,15 @@ class _Piece:
             return None
         return [self.to_image(v) for v in x.reshape(self.samples, -1, *x.shape[1:])]
 
-    def run(self, cond, shape, steps, seed, jump_length=0, jump_n_sample=1, variance="learned", smc=False,
-            quiet_last_jump=False):
+    def run(self, cond, shape, steps, seed, jump_length=0, jump_n_sample=1, variance="learned", smc=False):
         """Yield (record, preview image, x0 image); the last record's image is the result. ``smc``:
-        the ``samples`` draws are weighted particles (one population per image in the batch);
-        ``quiet_last_jump``: core/math/sampling.reverse_trajectory's (QUIET_LAST_JUMP per task)."""
+        the ``samples`` draws are weighted particles (one population per image in the batch); the last
+        respaced jump is quiet (``QUIET_LAST_JUMP``)."""
         clip = None if self.binary else ((0.0 - self.mean) / self.std, (1.0 - self.mean) / self.std)
         for rec in reverse_trajectory(self.d, self.net, shape, condition=cond, steps=steps, seed=seed,
                                       device=self.device, jump_length=jump_length, jump_n_sample=jump_n_sample,
                                       clip_x0=clip, variance=variance, smc=smc, groups=self.B,
-                                      quiet_last_jump=quiet_last_jump):
+                                      quiet_last_jump=QUIET_LAST_JUMP):
             yield rec, self.to_image(rec.x, average=rec.done), self.to_image(rec.x0)
 
 
@@ -272,8 +272,7 @@ def run_task(loaded, task, image: np.ndarray | None = None, *, mask: np.ndarray 
     if req.task == "sample":
         piece = _Piece(loaded, None, req.samples, req.device)
         shape = (req.samples, piece.channels, int(req.size[0]), int(req.size[1]))
-        for rec, img, x0 in _finite(piece.run(Condition(), shape, req.steps, req.seed, variance=req.variance,
-                                              quiet_last_jump=QUIET_LAST_JUMP["sample"]), req):
+        for rec, img, x0 in _finite(piece.run(Condition(), shape, req.steps, req.seed, variance=req.variance), req):
             yield TaskStep(rec.index, rec.total, rec.t, img, x0, rec.done,
                            samples=piece.each(rec.x) if rec.done else None,
                            draws=None if rec.done else piece.each(rec.x),
@@ -335,8 +334,7 @@ def _inpaint(loaded, job: Job):
         cond = Inpaint(piece.y, known.expand(piece.y.shape[0], 1, *m.shape).expand_as(piece.y), mode=req.mode,
                        start=req.start, start_sigma=req.start_sigma, product=smc_proposal(piece, req.smc))
         for rec, prev, x0 in piece.run(cond, tuple(piece.y.shape), req.steps, None if seed is None else seed + k,
-                                       req.jump_length, req.jump_n_sample, req.variance, req.smc,
-                                       quiet_last_jump=QUIET_LAST_JUMP["inpaint"]):
+                                       req.jump_length, req.jump_n_sample, req.variance, req.smc):
             per_box = rec.total
             total = per_box * len(boxes)
             if rec.done:
@@ -563,8 +561,7 @@ def _denoise(loaded, job: Job):
         piece.y = y.repeat(samples, 1, 1, 1) if req.smc else y
         cond = Denoise(piece.y, s, product=smc_proposal(piece, req.smc))
         for rec, prev, x0 in piece.run(cond, tuple(piece.y.shape), req.steps, None if seed is None else seed + k,
-                                       variance=req.variance, smc=req.smc,
-                                       quiet_last_jump=QUIET_LAST_JUMP["denoise"]):
+                                       variance=req.variance, smc=req.smc):
             total = rec.total * len(boxes)
             if rec.done:
                 blender.add(box, prev)
