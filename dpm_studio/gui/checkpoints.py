@@ -192,7 +192,7 @@ class CheckpointsController(QObject):
             QApplication.restoreOverrideCursor()
         self.refresh(select=str(card_path))
         self.w.statusBar().showMessage(f"Imported {card_path.stem} into your models folder ({card_path.parent})",
-                                       8000)
+                                       8000, path=card_path.parent)
         return True
 
     def open_models_folder(self) -> str:
@@ -209,7 +209,7 @@ class CheckpointsController(QObject):
             self.w.dialogs.error("Cannot open the models folder", f"{folder}: {e.strerror or e}")
             return ""
         if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
-            self.w.statusBar().showMessage(f"Your models folder is {folder}", 10000)
+            self.w.statusBar().showMessage(f"Your models folder is {folder}", 10000, path=folder)
         return str(folder)
 
     def model(self, path: str, device: str = "cpu"):

@@ -139,8 +139,8 @@ class TrajectoryExports(QObject):
         self.exporter.errored.connect(self._on_export_errored)
         self._done = None
 
-    def _status(self, text: str, ms: int = 0):
-        self.w.statusBar().showMessage(text, ms)
+    def _status(self, text: str, ms: int = 0, path=None):
+        self.w.statusBar().showMessage(text, ms, path=path)
 
     def _frames(self, indices=None):
         """The chosen chain's frames as whole images, composited one at a time (in the exporter's thread)."""
@@ -152,7 +152,7 @@ class TrajectoryExports(QObject):
 
     def _export(self, steps, n: int, what: str, done) -> bool:
         """Run ``steps(frames)`` (a generator, one item per frame) off the GUI thread; ``done(k)`` is the
-        status text once k frames are written."""
+        status text once k frames are written, and the path it names."""
         tr = self.session.trajectory
         if tr is None or not len(tr):
             self._status("Run a task first: there is no trajectory to export", 4000)
@@ -167,7 +167,8 @@ class TrajectoryExports(QObject):
 
     @Slot(int)
     def _on_export_finished(self, n: int):
-        self._status(self._done(n), 5000)
+        text, where = self._done(n)
+        self._status(text, 5000, where)
 
     @Slot(int)
     def _on_export_aborted(self, n: int):
@@ -187,7 +188,7 @@ class TrajectoryExports(QObject):
         tr = self.session.trajectory
         keep = sorted(frame_indices(len(tr) if tr is not None else 0, GIF_MAX_FRAMES))
         return self._export(imageio.save_gif_steps(path, self._frames(keep), duration_ms), len(keep),
-                            "the trajectory as a GIF", lambda k: f"Exported {k} frames to {path}")
+                            "the trajectory as a GIF", lambda k: (f"Exported {k} frames to {path}", path))
 
     def frames(self, folder) -> bool:
         from .. import imageio
@@ -195,7 +196,7 @@ class TrajectoryExports(QObject):
         tr = self.session.trajectory
         n = len(tr) if tr is not None else 0
         return self._export(imageio.save_frames_steps(folder, self._frames(), n), n,
-                            "the trajectory's frames", lambda k: f"Exported {k} PNG frames to {folder}")
+                            "the trajectory's frames", lambda k: (f"Exported {k} PNG frames to {folder}", folder))
 
     def gif_dialog(self):
         files = self.w.files

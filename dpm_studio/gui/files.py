@@ -44,8 +44,9 @@ class FilesController(QObject):
         self._fill_sample_menu()
         self.w.sample_menu.aboutToShow.connect(self._update_sample_menu)
 
-    def _status(self, text: str, ms: int = 0):
-        self.w.statusBar().showMessage(text, ms)
+    def _status(self, text: str, ms: int = 0, path=None):
+        """``path``: a file named in ``text``, whose name stays in sight in a narrow window (gui/status_bar.py)."""
+        self.w.statusBar().showMessage(text, ms, path=path)
 
     # -- folders and recent files -------------------------------------------------------------------------
     def last_folder(self) -> str:
@@ -276,7 +277,7 @@ class FilesController(QObject):
         self._add_recent(path)
         lost = "".join(f"  Note: {n}." for n in imageio.save_losses(path, doc))  # e.g. a JPEG drops the alpha
         self._status((f"Accepted the result and saved {path}" if accepted else f"Saved {path}") + lost,
-                     10000 if lost else 5000)
+                     10000 if lost else 5000, path)
         return True
 
     def save_dialog(self) -> bool:
@@ -336,7 +337,7 @@ class FilesController(QObject):
             self.w.dialogs.error("Cannot export mask", str(e))
             return False
         self.session.mark_mask_kept()   # no longer an unused edit: replacing the image does not ask about it
-        self._status(f"Exported the mask to {path}", 4000)
+        self._status(f"Exported the mask to {path}", 4000, path)
         return True
 
     def load_mask_dialog(self):

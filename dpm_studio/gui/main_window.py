@@ -150,6 +150,7 @@ class MainWindow(QMainWindow):
         self.info_label = QLabel("")
         for w in (self.pixel_label, self.info_label, self.zoom_label):
             sb.addPermanentWidget(w)
+        self.pixel_label.hide()   # shown while the pointer is on the image: empty, it took the message's 300 px
 
     def _connect(self):
         c, mp, tp, rb, ev = self.canvas, self.mask_panel, self.task_panel, self.result_bar, self.session.events
@@ -352,7 +353,9 @@ class MainWindow(QMainWindow):
             self.mask_panel.set_coverage(n / max(1, m.size), n, task)
 
     def _on_hover(self, pos):
-        self.pixel_label.setText(pixel_text(self.canvas.pixel_info(*pos) if pos is not None else None))
+        text = pixel_text(self.canvas.pixel_info(*pos) if pos is not None else None)
+        self.pixel_label.setText(text)
+        self.pixel_label.setVisible(bool(text))
 
     def _on_zoom(self, z: float):
         shown = self.session.doc is not None or self.session.state != "edit"

@@ -13,6 +13,11 @@ and one shorter than a narrow window stayed elided after it was widened.
 A menu item's status tip (Qt shows it itself when the pointer is on the item) replaced the message for
 good: after a look in the View menu "Done in 6.6 s ... Accept (Ctrl+Shift+Return) keeps the result" was
 gone. When the tip is taken away, the message comes back for the time it has left.
+
+A message naming a file (``showMessage(text, timeout, path=...)``: "Saved /home/.../x-dpm.png") is elided in
+the path's middle, its folders first, the file name last: elided at its right end, "Saved
+/tmp/pytest-of-ro…" at 760 px said nothing of where the file went (only the tooltip did). What follows the
+path (a note) gives way before it.
 """
 
 from __future__ import annotations
@@ -22,9 +27,46 @@ import time
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QStatusBar
 
-__all__ = ["StatusBar"]
+__all__ = ["StatusBar", "elide_message"]
 
 MARGIN = 12   # px between the message and the first permanent label, and at the left edge
+
+
+def elide_message(text: str, path: str | None, width, room: int, elided) -> str:
+    """``text`` fitted in ``room`` px (``width(s)``: a string's width; ``elided(s, mode, px)``: Qt's
+    QFontMetrics.elidedText). Where ``path`` is in ``text`` what goes first is the end of the words after the
+    path (a note), then the middle of its folders ("/home/…/restored/"), then the middle of the file name
+    (its extension stays); the words before it stay. Else the text's right end goes."""
+    if width(text) <= room:
+        return text
+    budget = room
+    for _ in range(4):   # the pieces' widths need not add up (kerning): a px or two over is taken off again
+        shown = _elide_path(text, path, width, budget, elided)
+        if width(shown) <= room:
+            return shown
+        budget -= width(shown) - room
+    return elided(text, Qt.ElideRight, room)
+
+
+def _elide_path(text: str, path: str | None, width, room: int, elided) -> str:
+    at = text.find(path) if path else -1
+    if at < 0:
+        return elided(text, Qt.ElideRight, room)
+    head, tail = text[:at], text[at + len(path):]
+    cut = max(path.rfind("/"), path.rfind("\\")) + 1
+    folder, name = path[:cut], path[cut:]
+    least = "\u2026" + folder[-1:]   # "…/": the folders all gone, their last separator kept
+    left = room - width(head)
+    if left - width(least) < width(name):   # the file name's middle goes, and the note
+        return head + least + elided(name, Qt.ElideMiddle, left - width(least)) if left > width(least) * 3 \
+            else elided(text, Qt.ElideRight, room)
+    ends = width(" \u2026") if tail else 0   # the note, cut, says so
+    fit = min(width(folder), left - width(name) - ends)
+    shown = folder if fit >= width(folder) else elided(folder, Qt.ElideMiddle, fit) if fit > width(least) else least
+    if not shown.strip("\u2026"):
+        shown = least
+    rest = left - width(shown + name)
+    return head + shown + name + (tail if width(tail) <= rest else elided(tail, Qt.ElideRight, max(rest, 0)))
 
 
 class StatusBar(QStatusBar):
@@ -33,6 +75,7 @@ class StatusBar(QStatusBar):
     def __init__(self, parent=None):
         super().__init__(parent)
         self._full = ""
+        self._path: str | None = None   # a file's path in the message: elided in its middle, its name kept
         self._until = None   # when the message on show times out (time.monotonic()), None: never
         self._shown = ""     # the message as elided and shown (Qt's own messages, a menu's tips, are not ours)
         self._permanent = []
@@ -51,14 +94,18 @@ class StatusBar(QStatusBar):
                     for w in self._permanent if not w.isHidden())
         return self.width() - taken - MARGIN * (2 + len(self._permanent))
 
-    def showMessage(self, text: str, timeout: int = 0):
+    def showMessage(self, text: str, timeout: int = 0, path=None):
+        """``path``: a file (or folder) named in ``text``, elided in its middle, its name kept."""
         self._full = text or ""
+        self._path = None if path is None else str(path)
         self._until = time.monotonic() + timeout / 1000 if timeout > 0 else None
         self._show(timeout)
 
     def _show(self, timeout: int):
         room = self.room()
-        shown = self.fontMetrics().elidedText(self._full, Qt.ElideRight, room) if room > 0 else self._full
+        fm = self.fontMetrics()
+        shown = elide_message(self._full, self._path, fm.horizontalAdvance, room, fm.elidedText) if room > 0 \
+            else self._full
         self.setToolTip(self._full if shown != self._full else "")
         self._shown = shown
         super().showMessage(shown, timeout)
