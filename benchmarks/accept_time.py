@@ -45,7 +45,13 @@ def window_and_args():
     if args.tree:
         sys.path.insert(0, str(Path(args.tree).resolve()))
     h, w = (int(v) for v in args.size.split("x"))
+    app, win = window()
+    return args, app, win, h, w
 
+
+def window():
+    """A shown window (1100 x 760) with a tiny model made here, one torch thread: (app, window). Also
+    benchmarks/undo_time.py's."""
     import torch
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
@@ -62,7 +68,7 @@ def window_and_args():
     win = MainWindow(settings=QSettings(str(tmp / "s.ini"), QSettings.IniFormat))
     win.resize(1100, 760)
     win.show()
-    return args, app, win, h, w
+    return app, win
 
 
 def main():

@@ -26,6 +26,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
+PHOTO = str(Path(os.environ.get("DPM_STUDIO_WALLPAPERS", "/work/data/wallpapers")) / "BytheWater.jpg")
+
+
 def photo(path, h, w) -> np.ndarray:
     from PIL import Image
 
@@ -74,8 +77,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--size", default="3000x4000")
     ap.add_argument("--accepts", type=int, default=8)
-    ap.add_argument("--photo", default=str(Path(os.environ.get("DPM_STUDIO_WALLPAPERS", "/work/data/wallpapers"))
-                                           / "BytheWater.jpg"))
+    ap.add_argument("--photo", default=PHOTO)
     args = ap.parse_args()
     import torch
 

@@ -36,6 +36,7 @@ from .compare_view import SplitCompare
 from .mask_overlay import MaskOverlay
 from .mask_tools import MaskTools, Tool
 from .run_crop import RunCrop
+from .model.history import patched
 from .model.session import Document, Session
 from ..imageio import to_uint8
 
@@ -142,10 +143,11 @@ class ImageCanvas(pg.GraphicsView):
         self.overlay.refresh()
         self.fit()
 
-    def _on_pixels(self, _event):
-        """The session changed the document's pixels in place (Accept, or undo or redo of one); an Accept may
-        bring their uint8 picture, made during the review (the session's ``pixels`` event)."""
-        self._base_u8 = getattr(_event, "u8", None)
+    def _on_pixels(self, event):
+        """The session changed the document's pixels (Accept, or undo or redo of one); their uint8 picture may come
+        along (made during the review, or a step's codes), or its box's alone (``patch``: put over the one before)."""
+        self._base_u8 = event.u8 if event.patch is None else \
+            patched(self._base_u8, event.edit.box, event.patch, self._base.shape)
         self.show_base()
 
     def _on_mask(self, event):

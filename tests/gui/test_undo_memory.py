@@ -136,4 +136,32 @@ def test_accept_copies_what_the_review_measured_and_undo_measures_nothing(monkey
     s.redo()
     assert s.doc.noise_sigma == estimate_noise_sigma(s.doc.pixels)
     assert gui == [], "undo and redo measure nothing"
-    assert pixels_events[-1].u8 is None
+    assert pixels_events[-1].u8 is None and np.array_equal(pixels_events[-1].patch, np.rint(held * 255)), "codes"
+
+
+@pytest.mark.parametrize("whole", [True, False])
+def test_undo_and_redo_show_the_steps_8bit_codes_without_making_the_picture(win, monkeypatch, whole):
+    """Undo and redo of an Accept into an 8-bit photo show the uint8 codes the step keeps (history.pack) as the
+    picture, to the bit what to_uint8 makes of the pixels: on a 12 MP photo to_uint8 was 70-190 ms of each undo's
+    GUI thread (docs/undo.md; benchmarks/undo_time.py). ``whole``: the Accept changed every pixel, else a box
+    (a region's denoise), put over the picture shown before."""
+    from dpm_studio.gui import canvas as canvas_module
+    from dpm_studio.imageio import to_uint8
+
+    img = _photo(90, 120, 7)
+    win.files.set_image(img)
+    res = img.copy()
+    if whole:
+        res = _photo(90, 120, 8)
+    else:
+        res[20:50, 30:70] = _photo(30, 40, 8)
+    win.session.accept(res, {"task": "denoise", "seed": 1})
+    win.session.history.settle()
+    made = []
+    monkeypatch.setattr(canvas_module, "to_uint8", lambda a: made.append(a.shape) or to_uint8(a))
+    for step in ("undo", "redo", "undo", "redo"):
+        assert getattr(win.canvas, step)()
+        win.session.history.settle()
+        assert made == [], f"{step} made the picture anew"
+        assert win.canvas.base_u8().tobytes() == to_uint8(win.session.doc.pixels).tobytes()
+        assert win.canvas._shown is win.canvas.base_u8()

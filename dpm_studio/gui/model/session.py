@@ -16,7 +16,8 @@ Events (each an :class:`~.events.Event`; ``event.source`` is the session):
 - ``pixels``: the document's pixels changed: in place, or an Accept after a review gave it a new array (Accept,
   undo or redo of one: ``event.edit`` is then the history's step, with the ``run`` record it undid or redid; None
   for Accept). ``event.u8``: the pixels as shown (uint8) when the session has them already (an Accept measured
-  during the review), else None
+  during the review), else None; ``event.patch``: an undo or redo's picture of ``event.edit.box`` where the step
+  keeps it (History.picture: an 8-bit step's codes), else None
 - ``mask``: the mask changed; ``event.live`` is True while a gesture paints (``event.box``,
   (x0, y0, x1, y1), is where), False once the change is whole (an edit, undo, load, clear)
 - ``feather``: how far the mask's edge is softened changed (``event.feather``, px)
@@ -370,10 +371,10 @@ class Session:
         self._pixels_changed(None, now, measured["u8"] if measured is not None else None)
         return True
 
-    def _pixels_changed(self, edit: MaskEdit | None, sigma: float, u8: np.ndarray | None = None):
+    def _pixels_changed(self, edit: MaskEdit | None, sigma: float, u8: np.ndarray | None = None, patch=None):
         self.doc.dirty = True
         self.doc.noise_sigma = sigma
-        self.events.pixels(edit=edit, u8=u8)
+        self.events.pixels(edit=edit, u8=u8, patch=patch)
         self.events.history()
 
     def _array(self, kind: str) -> np.ndarray:
@@ -401,8 +402,8 @@ class Session:
         if e is None:
             return None
         if e.kind == "image":
-            sigma = self.history.noise_shown(e)
-            self._pixels_changed(e, estimate_noise_sigma(self.doc.pixels) if sigma is None else sigma)
+            sigma, patch = self.history.noise_shown(e), self.history.picture(e)   # patch: the codes, if 8-bit
+            self._pixels_changed(e, estimate_noise_sigma(self.doc.pixels) if sigma is None else sigma, patch=patch)
         else:
             self.events.history()
             self._mask_changed(live=False, box=None, edit=e)   # an undo or redo: the window says which

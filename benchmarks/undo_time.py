@@ -1,0 +1,79 @@
+"""The GUI thread's time of Edit > Undo and Edit > Redo of an Accept into a 12 MP 8-bit photo; prints a table.
+
+    QT_QPA_PLATFORM=offscreen python benchmarks/undo_time.py [--size 3000x4000] [--rounds 6]
+        [--photo /work/data/wallpapers/X.jpg]
+
+The photo (a wallpaper, resized to ``--size``) is opened as an 8-bit picture in a shown window with a tiny model,
+one result (the photo plus a little noise, rounded to the file's steps as Accept does) is accepted and its step
+packed (gui/model/history.py: uint8 codes); then undo and redo are triggered through their actions, events
+processed, in turn with the step's codes shown as the picture (History.picture, since mem15) and with the picture
+made anew from the pixels (History.picture answering None: what undo did before), A B A B, one round each
+after a warm-up round (the first redo switches the task panel to the run's task). Columns: wall ms and the GUI
+thread's own CPU ms (time.thread_time, which a loaded machine moves least), medians over the rounds; each
+picture shown is checked against to_uint8 of the pixels, to the bit. One torch thread; report the load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "gui"))
+from accept_time import window   # noqa: E402  (the same window; benchmarks/ is the script's folder)
+from undo_memory import PHOTO, photo   # noqa: E402
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--size", default="3000x4000")
+    ap.add_argument("--rounds", type=int, default=6)
+    ap.add_argument("--photo", default=PHOTO)
+    args = ap.parse_args()
+    import numpy as np
+
+    from dpm_studio.gui.model.history import History
+    from dpm_studio.imageio import from_uint8, to_uint8
+
+    h, w = (int(v) for v in args.size.split("x"))
+    app, win = window()
+    win.files.set_image(from_uint8(photo(args.photo, h, w)))
+    app.processEvents()
+    s = win.session
+    noise = np.random.default_rng(0).normal(0, 2 / 255, (1, w, 3)).astype(np.float32)
+    s.accept(s.doc.pixels + noise, {"task": "denoise", "seed": 1})
+    s.history.settle()
+    app.processEvents()
+    real = History.picture
+    ways = {"made anew": lambda self, edit: None, "step's codes": real}
+    times = {(way, act): [] for way in ways for act in ("undo", "redo")}
+    for r in range(args.rounds + 1):
+        for way, picture in ways.items():
+            History.picture = picture
+            for name, act in (("undo", win.act_undo), ("redo", win.act_redo)):
+                t0, g0 = time.perf_counter(), time.thread_time()
+                act.trigger()
+                app.processEvents()
+                t1, g1 = time.perf_counter(), time.thread_time()
+                s.history.settle()   # the step's other side packed (it is, a second after an undo)
+                assert win.canvas.base_u8().tobytes() == to_uint8(s.doc.pixels).tobytes()
+                if r:
+                    times[way, name].append(((t1 - t0) * 1e3, (g1 - g0) * 1e3))
+    History.picture = real
+    print(f"{Path(args.photo).name} at {h}x{w}, 8-bit, {args.rounds} rounds, load {os.getloadavg()[0]:.1f}")
+    print(f"{'picture':15}{'undo ms':>9}{'undo GUI CPU ms':>17}{'redo ms':>9}{'redo GUI CPU ms':>17}")
+    for way in ways:
+        u, rd = times[way, "undo"], times[way, "redo"]
+        med = [statistics.median(c) for c in (*zip(*u), *zip(*rd))]
+        print(f"{way:15}" + "".join(f"{v:>{n}.0f}" for v, n in zip(med, (9, 17, 9, 17))))
+    win.runner.shutdown(5000)
+
+
+if __name__ == "__main__":
+    main()
