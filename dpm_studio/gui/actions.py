@@ -32,6 +32,7 @@ from .run_control import RunController
 from .model.session import Session
 from .record_settings import use_saved_result
 from .task_panel import TaskPanel
+from .theme import restyle_notes
 
 __all__ = ["Act", "ACTIONS", "MENUS", "KEYS_WITHOUT_ACTIONS", "build", "update_enabled", "shortcut_rows",
            "show_shortcuts", "about_text"]
@@ -221,6 +222,7 @@ def follow_palette(window):
             window.actions[a.name].setIcon(icons.icon(a.icon))
     window.plots.follow_palette()
     window.noise.plot()
+    restyle_notes(window)   # the notes' grey: 4.5:1 on the window, light or dark
 
 
 def build(window) -> dict:

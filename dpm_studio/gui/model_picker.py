@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from .panels import ElidedLabel
-from .theme import NOTE_CSS
+from .theme import style_note
 from .model.models import card_label, card_T, card_tooltip, where_label
 from ..core.files.cardschema import is_image_card
 
@@ -73,7 +73,7 @@ class ModelPicker(QGroupBox):
         self.model_info = ElidedLabel(40)
         self.model_info.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         self.model_info.setTextFormat(Qt.PlainText)
-        self.model_info.setStyleSheet(NOTE_CSS)   # palette(mid) vanished under a dark palette (gui/theme.py)
+        style_note(self.model_info)   # palette(mid) vanished under a dark palette (gui/theme.py)
         lay.addWidget(self.checkpoint)
         lay.addWidget(self.model_info)
         self.checkpoint.currentIndexChanged.connect(self._on_row)

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QPushButton, QRadioButton, QSizePolicy, QSlider, QSpinBox, QWidget,
 )
 
-from .theme import NOTE_CSS
+from .theme import style_note
 from ..core.run.requests import InpaintRequest
 from ..core.run.settings import default_of, spec_of
 
@@ -217,7 +217,7 @@ class MaskPanel(QGroupBox):
                              "(painted pixels count in full); off, any pixel not black is filled whole")
         self.soft.setChecked(default_of(InpaintRequest, "soft_mask"))
         self.coverage = QLabel("no mask")
-        self.coverage.setStyleSheet(NOTE_CSS)   # palette(mid) vanished under a dark palette
+        style_note(self.coverage)   # palette(mid) vanished under a dark palette
         self.coverage.setWordWrap(True)   # two lines in a narrow dock ("empty: paint the region to fill" made it 306 px)
         f.addRow("Brush", self.brush)
         f.addRow("Feather", self.feather)

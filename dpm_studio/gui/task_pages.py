@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from .noise_view import NoiseControls
 from .panels import ElidedLabel, declared, declared_choice
+from .theme import style_note
 from ..core.run.grain import GRAINS   # ("match", "none"): the check box's two states
 from ..core.run.requests import DenoiseRequest, InpaintRequest, SampleRequest
 from ..core.run.settings import spec_of
@@ -147,7 +148,7 @@ class DenoisePage(QWidget):
         self.noise_note = ElidedLabel(200, tip="Measured on the opened image (median absolute deviation of the "
                                       "finest wavelet details); set it yourself if you know better")
         self.noise_note.setText("estimated on the image you open")   # not a blank row before one is open
-        self.noise_note.setStyleSheet("color: #8a8a8a;")
+        style_note(self.noise_note)
         form.addRow(self.noise_note)   # the row's whole width: beside an empty label it read "estimated 14.8 for this i..."
                                        # in a narrow dock (760 x 600)
         self.method = declared_choice(DenoiseRequest, "method", {"mmse": "Posterior mean (one step)",
@@ -209,7 +210,7 @@ class SamplePage(QWidget):
         brow.addWidget(self.image_size, 1)
         form.addRow("Set to", brow)
         self.note = QLabel("")
-        self.note.setStyleSheet("color: #8a8a8a;")
+        style_note(self.note)
         form.addRow("", self.note)
         self.set_patch(None)
         self.set_image_size(None)

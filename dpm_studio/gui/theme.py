@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 
-__all__ = ["NOTE_CSS", "contrast", "is_dark", "ink", "mend_disabled", "readable"]
+__all__ = ["NOTE_CONTRAST", "contrast", "is_dark", "ink", "mend_disabled", "note_css", "readable", "restyle_notes", "style_note"]
 
-#: A note's text (the model's line, the mask's coverage): a grey that reads on a light window (239) and a dark
-#: one (53) alike. "palette(mid)" was the window's own shade darker under a dark palette (35 on 53): unreadable.
-NOTE_CSS = "color: #8a8a8a;"
+#: A note's text (the model's line, the mask's coverage, the noise estimate): a grey, as dark (or light) as it
+#: must be to read on the window. "palette(mid)" was the window's own shade darker under a dark palette (35 on
+#: 53): unreadable; a fixed #8a8a8a was 3.0:1 on the light window (239) and 3.6:1 on the dark one (53).
+NOTE_GREY = (138, 138, 138)
+NOTE_CONTRAST = 4.5   # WCAG 2 AA for body text
 
 #: Disabled text must differ from its background by this much lightness (0-1) under a dark palette.
 DISABLED_CONTRAST = 0.2
@@ -87,3 +89,28 @@ def readable(colour: QColor, background: QColor, ratio: float) -> QColor:
         light = min(1.0, max(0.0, light + step))
         colour = QColor.fromHslF(h, s, light)
     return colour
+
+
+def note_css(palette: QPalette | None = None) -> str:
+    """The style sheet of a note's text on ``palette``'s window: NOTE_GREY made readable (NOTE_CONTRAST)."""
+    pal = palette or _palette()
+    return f"color: {readable(QColor(*NOTE_GREY), pal.color(QPalette.Window), NOTE_CONTRAST).name()};"
+
+
+def style_note(label):
+    """Draw ``label``'s text as a note, in a grey that reads on the window, light or dark (:func:`note_css`);
+    :func:`restyle_notes` chooses it again when the palette changes."""
+    label.setProperty("dpm_note", True)
+    parent = label.parentWidget()
+    label.setStyleSheet(note_css(parent.palette() if parent is not None else None))
+
+
+def restyle_notes(root):
+    """The palette changed (a desktop theme switched light/dark): every note under ``root`` in a grey that reads
+    on it. A label with a style sheet gets no palette change of its own."""
+    from PySide6.QtWidgets import QLabel
+
+    css = note_css(root.palette())   # the window's new colour (its children may not have theirs yet)
+    for label in root.findChildren(QLabel):
+        if label.property("dpm_note") and label.styleSheet() != css:
+            label.setStyleSheet(css)
