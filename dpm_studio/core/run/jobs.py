@@ -260,11 +260,11 @@ def resolve_steps(request: _Request, image=None, mask=None, source: Source | Non
     if noise_model(req) == "auto":
         yield Measuring("fitting the noise")
     # the noise law and level are the whole image's; the fit's steps are its own (a front end can stop between)
-    req, noise_note = yield from relabel(resolve_noise_steps(req, img), Measuring("fitting the noise"))
+    req, noise_note, fit = yield from relabel(resolve_noise_steps(req, img), Measuring("fitting the noise"))
     changes, estimated = {}, req.sigma is None and req.noise == "constant"
     if estimated:
         yield Measuring("measuring the noise level")
-        sigma = float(estimate_noise_sigma(img))
+        sigma = float(estimate_noise_sigma(img, fit=fit))   # auto's fit, where it made one, is not made again
         if not sigma > 0:
             raise ValueError("the image shows no measurable noise: give the noise level (sigma)")
         changes["sigma"] = min(sigma, 1.0)

@@ -29,24 +29,27 @@ LOW_NOISE = 10 / 255
 #: quantised away with the fine detail both read it from: there the median stays (it read nearer the noise the
 #: file has, and a denoiser told the fits' numbers lost 1.3 dB on a held-out photo).
 SHARED = 0.5
+NOT_FITTED = object()   # estimate_noise_sigma's fit not given: made here where needed
 
 
-def estimate_noise_sigma(image: np.ndarray) -> float:
+def estimate_noise_sigma(image: np.ndarray, fit=NOT_FITTED) -> float:
     """The std of the image's noise, taken as constant: :func:`median_noise_sigma`, or where that reads below
     ``LOW_NOISE`` (but not 0: nothing measurable), the fitted noise law (:func:`~.noise_level.fit_noise_level`)
     at the image's mean intensity, unless the channels share their noise (``SHARED``: the colour fit against the
     median of each channel's own); the median where the image is too small to fit. ``image``: (H, W) or (H, W, C) in
-    [0, 1]; the answer is in the same units (multiply by 255 for 8-bit units)."""
+    [0, 1]; the answer is in the same units (multiply by 255 for 8-bit units). ``fit``: ``fit_noise_level(image)``
+    where the caller has made it already (``--noise auto``'s, None included), so it is not made twice."""
     sigma = median_noise_sigma(image)
     if not 0 < sigma < LOW_NOISE:
         return sigma
     a = np.asarray(image)
     a = a[:, :, None] if a.ndim == 2 else a
     if a.shape[2] > 1 and all(np.array_equal(a[:, :, 0], a[:, :, c]) for c in range(1, a.shape[2])):
-        a = a[:, :, :1]   # a grey picture stored as colour
+        a, fit = a[:, :, :1], NOT_FITTED   # a grey picture stored as colour (a fit given was of three channels)
+    whole = fit
     var = []
     for c in range(a.shape[2]):
-        fit = fit_noise_level(a[:, :, c])
+        fit = whole if a.shape[2] == 1 and whole is not NOT_FITTED else fit_noise_level(a[:, :, c])
         if fit is None:
             return sigma
         var.append(fit.a * float(np.mean(a[:, :, c], dtype=np.float64)) + fit.b)
@@ -55,7 +58,7 @@ def estimate_noise_sigma(image: np.ndarray) -> float:
         # Colour: the colour fit takes the detail the channels share for texture (the channels alone read 1.7 for
         # 1, it 1.06); far below the channels' own fits, the noise itself is shared (a JPEG's: chroma subsampled)
         # and the fine detail it was read from partly quantised away: the median stays.
-        fit = fit_noise_level(a)
+        fit = fit_noise_level(a) if whole is NOT_FITTED else whole
         pooled = -1.0 if fit is None else fit.a * float(np.mean(a, dtype=np.float64)) + fit.b
         if pooled < (SHARED * level) ** 2:
             return sigma

@@ -16,6 +16,7 @@ from dataclasses import replace
 from functools import lru_cache
 
 from .anscombe import ConstantNoise, GeneralizedAnscombe
+from .noise import NOT_FITTED
 from .noise_level import fit_noise_level_steps
 from .settings import specs
 from .steps import result
@@ -63,22 +64,24 @@ def resolve_noise(req, pixels):
     becomes what the image's fit says, recorded in ``noise_fit`` ("constant" leaves sigma
     to the usual estimate; a signal-dependent fit's a is told ``FIT_A_SHRINK`` standard errors
     lower). Returns (request, note for the user or None)."""
-    return result(resolve_noise_steps(req, pixels))
+    return result(resolve_noise_steps(req, pixels))[:2]
 
 
 def resolve_noise_steps(req, pixels):
-    """:func:`resolve_noise` as a step generator (the fit's steps: core/run/noise_level.fit_noise_level_steps)."""
+    """:func:`resolve_noise` as a step generator (the fit's steps: core/run/noise_level.fit_noise_level_steps);
+    returns (request, note, fit): the fit made (None where the image is too small to fit), ``noise.NOT_FITTED``
+    where none was made, for the one-sigma estimate of a constant verdict (``estimate_noise_sigma``'s ``fit``)."""
     noise = noise_model(req)
     if noise != "auto":
-        return (req if req.noise == noise else replace(req, noise=noise)), None
+        return (req if req.noise == noise else replace(req, noise=noise)), None, NOT_FITTED
     fit = yield from fit_noise_level_steps(pixels)
     record = fit.record() if fit is not None else None
     if fit is None or fit.kind == "constant":
-        return replace(req, noise="constant", noise_fit=record), None
+        return replace(req, noise="constant", noise_fit=record), None, fit
     note = (f"estimated noise: poisson-gaussian, var = {fit.a:.3g} x + {fit.b:.3g} (std {fit.b ** 0.5 * 255:.1f} "
             f"at black, {(fit.a + fit.b) ** 0.5 * 255:.1f} at white, 0-255 units)")
     a = fit.a - FIT_A_SHRINK * fit.a_se  # signal-dependent means a > 2 a_se: still well above 0
-    return replace(req, noise="poisson-gaussian", noise_a=float(a), noise_b=float(fit.b), noise_fit=record), note
+    return replace(req, noise="poisson-gaussian", noise_a=float(a), noise_b=float(fit.b), noise_fit=record), note, fit
 
 
 #: A shot-noise gain ``a`` at most this fraction of ``b`` is no shot noise: the law var = a x + b is then

@@ -1,0 +1,57 @@
+"""--noise auto's fit is handed to the one-sigma estimate of a constant verdict: no fit is made twice, and the
+level is bit for bit what the estimate makes on its own."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pytest
+
+from dpm_studio.core.run import jobs, noise, noise_law
+from dpm_studio.core.run.noise import LOW_NOISE, estimate_noise_sigma, median_noise_sigma
+from dpm_studio.core.run.noise_level import fit_noise_level, fit_noise_level_steps
+from dpm_studio.core.run.requests import DenoiseRequest
+
+from test_file_likelihood import _file
+
+
+def _spy(monkeypatch):
+    """The images every fit was made of (a digest each), through both entries noise.py and noise_law.py use."""
+    made = []
+
+    def key(img):
+        img = np.ascontiguousarray(img)
+        return hashlib.sha1(img.tobytes()).hexdigest() + str(img.shape)
+
+    def fit(img, *a, **k):
+        made.append(key(img[:, :, None] if np.ndim(img) == 2 else img))
+        return fit_noise_level(img, *a, **k)
+
+    def steps(img, *a, **k):
+        made.append(key(img[:, :, None] if np.ndim(img) == 2 else img))
+        return (yield from fit_noise_level_steps(img, *a, **k))
+
+    monkeypatch.setattr(noise, "fit_noise_level", fit)
+    monkeypatch.setattr(noise_law, "fit_noise_level_steps", steps)
+    return made
+
+
+@pytest.mark.parametrize("colour", [False, True])
+def test_a_constant_verdict_at_low_noise_fits_each_image_once(monkeypatch, colour):
+    y = _file(2.5, 3, colour=colour)
+    assert median_noise_sigma(y) < LOW_NOISE
+    alone = estimate_noise_sigma(y)
+    made = _spy(monkeypatch)
+    req = jobs.resolve(DenoiseRequest(), y).request
+    assert req.noise == "constant" and req.sigma == alone   # bit for bit
+    assert made and len(made) == len(set(made)), made      # the whole image's fit: once (was twice)
+
+
+def test_a_given_fit_gives_the_same_level():
+    for colour in (False, True):
+        for sigma255 in (1.2, 4.0):
+            y = _file(sigma255, 5, colour=colour)
+            assert estimate_noise_sigma(y, fit=fit_noise_level(y)) == estimate_noise_sigma(y)
+    grey_as_rgb = np.repeat(_file(2.0, 1)[:, :, None], 3, 2)   # the fit of three channels is not the grey one's
+    assert estimate_noise_sigma(grey_as_rgb, fit=fit_noise_level(grey_as_rgb)) == estimate_noise_sigma(grey_as_rgb)
