@@ -21,7 +21,11 @@ from ..core.run.noise_law import NOISES
 from ..core.run.requests import DenoiseRequest
 from ..core.run.settings import default_of
 
-__all__ = ["NoiseControls", "NoisePlot", "noise_curves", "noise_title", "run_noise_choice"]
+__all__ = ["NOISE_CHOICES", "NoiseControls", "NoisePlot", "noise_curves", "noise_title", "run_noise_choice"]
+
+#: The Noise box's words for each noise model; the plot's title starts with the one chosen (the two agree: the
+#: title said "noise: σ = 6.0 (flat)" while the box said "Curve", on a photo with constant noise).
+NOISE_CHOICES = {"auto": "Curve", "constant": "Constant", "poisson-gaussian": "Typed a, b"}
 
 CHANNEL_COLOURS = {3: [(210, 60, 60), (60, 160, 80), (60, 100, 210)]}   # a grey image's: the axes' ink
 
@@ -53,26 +57,28 @@ def noise_title(curves: dict, model: str) -> tuple[str, str, bool]:
     where the fit found a slope ("poisson-gaussian"); a flat fit, or none, runs one constant std
     (the estimate), as the Constant model does. ``constant``: the dashed line is the law that runs
     (drawn bold, the fitted curves thin). The title said "constant" over bold sloped curves: the
-    fit's kind, not what was drawn nor what would run."""
+    fit's kind, not what was drawn nor what would run. It starts with the model's name in the Noise box
+    (NOISE_CHOICES), so "Curve" in the box is "Curve (flat): σ = 6.0" over a flat fit."""
     s = curves.get("constant")
     std = (f"{s:.1f}" if s < 100 else f"{s:.0f}") if s else "estimated"  # short: the title fits a 888 px window
     legend = "dots are measured stds, grey bars how many smooth blocks each bin had"
+    chosen = NOISE_CHOICES.get(model, model)
     if model == "poisson-gaussian":
-        return ("noise: var = a x + b (typed)",
+        return (f"{chosen}: var = a x + b",
                 f"The run uses the law typed under More settings, var = a x + b (the bold black curve); {legend}; "
                 "the thin curves are the fit on the image, the dashed line the one-sigma estimate, for comparison",
                 False)
     if model != "constant" and curves.get("kind") == "poisson-gaussian":
-        return ("noise: var = a x + b",
+        return (f"{chosen}: var = a x + b",
                 f"The run uses the noise std fitted on the image, var = a x + b per channel (the bold curves); {legend}; "
                 "the dashed line is the one-sigma estimate, for comparison", False)
     if model == "constant":
-        why, title = "the Constant model is chosen", f"noise: \u03c3 = {std}"
+        why, title = "the Constant model is chosen", f"{chosen}: \u03c3 = {std}"
     elif curves.get("kind") is None:
-        why, title = "no noise curve could be fitted on this image", f"noise: \u03c3 = {std} (no fit)"
+        why, title = "no noise curve could be fitted on this image", f"{chosen} (no fit): \u03c3 = {std}"
     else:
         why, title = ("the fitted slope is not significant (within 2 standard errors of 0), so Curve runs one "
-                      "constant std"), f"noise: \u03c3 = {std} (flat)"
+                      "constant std"), f"{chosen} (flat): \u03c3 = {std}"
     thin = "; the thin curves are the fit, var = a x + b, for comparison" if curves.get("curves") else ""
     return title, (f"The run uses one constant noise std, {std} (0-255 units, the bold dashed line): {why}{thin}; "
                    f"{legend}"), True
@@ -107,7 +113,7 @@ class NoiseControls(QObject):
         super().__init__(parent)
         # a camera's poisson-gaussian law is what Curve fits (the command line's --noise-a/-b type one in)
         self.model = declared_choice(
-            DenoiseRequest, "noise", {"auto": "Curve", "constant": "Constant", "poisson-gaussian": "Typed a, b"},
+            DenoiseRequest, "noise", NOISE_CHOICES,
             current=NOISES[0],
             tip="Curve: the noise std as a function of brightness, fitted from the image (a camera's shot and read "
                 "noise, var = a x + b; constant where the image says so). Constant: one std for the whole image "
@@ -178,7 +184,7 @@ class NoisePlot:
         title, tip, use_constant = noise_title(curves, model)
         typed = curves.get("typed") if model == "poisson-gaussian" else None
         if fitting and model == "auto":   # the fit is the law Curve runs: the title waits for it
-            title, tip = "noise: fitting\u2026", "The noise curve is being fitted on the image; it is drawn when ready"
+            title, tip = f"{NOISE_CHOICES[model]}: fitting\u2026", "The noise curve is being fitted on the image; it is drawn when ready"
         elif fitting:
             tip += " (the fitted curves are being fitted on the image: drawn when ready)"
         for it in self._items:

@@ -180,7 +180,7 @@ def test_the_plots_dock_draws_the_law_typed_and_starts_it_from_the_fit(qtbot, wi
     ms.noise_a.setValue(0.004)
     ms.noise_b.setValue(0.0001)
     plot = win.plots.noise
-    assert plot.title == "noise: var = a x + b (typed)"
+    assert plot.title == "Typed a, b: var = a x + b" and plot.title.startswith(tp.noise_controls.model.currentText())
     x = plot.curves["x"] / 255
     np.testing.assert_allclose(plot.curves["typed"], np.sqrt(0.004 * x + 0.0001) * 255)
     drawn = [it.yData for it in plot._items if hasattr(it, "yData") and it.yData is not None]

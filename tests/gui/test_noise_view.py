@@ -231,16 +231,16 @@ def test_the_noise_plot_title_names_the_law_the_run_will_use(qtbot, win, tmp_pat
     curves = plot.curves
     assert curves["kind"] == "constant" and max(abs(float(c[-1] - c[0])) for c in curves["curves"]) > 0.2
     assert tp.noise_controls.noise() == "auto" and _runs(win) == "constant"
-    assert plot.title == f"noise: \u03c3 = {curves['constant']:.1f} (flat)"
+    assert plot.title == f"Curve (flat): \u03c3 = {curves['constant']:.1f}"
     assert "not significant" in plot.plot.toolTip() and "thin curves are the fit" in plot.plot.toolTip()
 
     _open_fitted(qtbot, win, camera)
     assert plot.curves["kind"] == "poisson-gaussian" and _runs(win) == "poisson-gaussian"
-    assert plot.title == "noise: var = a x + b"
+    assert plot.title == "Curve: var = a x + b"
     tp.noise_controls.set_noise("constant")
-    assert _runs(win) == "constant" and plot.title == f"noise: \u03c3 = {plot.curves['constant']:.1f}"
+    assert _runs(win) == "constant" and plot.title == f"Constant: \u03c3 = {plot.curves['constant']:.1f}"
     tp.noise_controls.strength.setValue(2.0)  # the title's std is the one told to the model
-    assert plot.title == f"noise: \u03c3 = {2 * tp.sigma.value():.1f}"
+    assert plot.title == f"Constant: \u03c3 = {2 * tp.sigma.value():.1f}"
 
 
 def test_noise_title_for_every_fit_and_model():
@@ -249,11 +249,29 @@ def test_noise_title_for_every_fit_and_model():
     sloped = {"kind": "poisson-gaussian", "constant": 5.0, "curves": [np.array([1.0, 9.0])]}
     flat = dict(sloped, kind="constant")
     none = {"kind": None, "constant": 5.0, "curves": []}
-    assert noise_title(sloped, "auto")[::2] == ("noise: var = a x + b", False)
-    assert noise_title(flat, "auto")[::2] == ("noise: \u03c3 = 5.0 (flat)", True)
-    assert noise_title(none, "auto")[::2] == ("noise: \u03c3 = 5.0 (no fit)", True)
+    assert noise_title(sloped, "auto")[::2] == ("Curve: var = a x + b", False)
+    assert noise_title(flat, "auto")[::2] == ("Curve (flat): \u03c3 = 5.0", True)
+    assert noise_title(none, "auto")[::2] == ("Curve (no fit): \u03c3 = 5.0", True)
     for curves in (sloped, flat, none):
-        assert noise_title(curves, "constant")[::2] == ("noise: \u03c3 = 5.0", True)
+        assert noise_title(curves, "constant")[::2] == ("Constant: \u03c3 = 5.0", True)
+        assert noise_title(curves, "poisson-gaussian")[::2] == ("Typed a, b: var = a x + b", False)
+
+
+def test_the_noise_plot_title_names_the_noise_choice_shown(qtbot, win, tmp_path):
+    """On a photo with constant noise the plot's title said "noise: \u03c3 = 6.0 (flat)" while the Noise box said
+    "Curve" (helper app15): the title starts with the choice's words now, for every choice and fit."""
+    flat, camera = tmp_path / "flat.png", tmp_path / "camera.png"
+    _constant_noise_png(flat)
+    _camera_png(camera)
+    tp, plot = win.task_panel, win.plots.noise
+    tp.set_task("denoise")
+    win.plots.show()
+    for path in (flat, camera):
+        _open_fitted(qtbot, win, path)
+        for noise in ("auto", "constant", "poisson-gaussian", "auto"):
+            tp.noise_controls.set_noise(noise)
+            shown = tp.noise_controls.model.currentText()
+            assert plot.title.startswith(shown + " ") or plot.title.startswith(shown + ":"), (path.name, shown, plot.title)
 
 
 def test_the_longest_noise_title_fits_the_smallest_window(qtbot, win):
