@@ -217,15 +217,21 @@ def _runs(win):
     return win.session.job(win.task_panel.settings().request()).request.noise
 
 
-def test_the_noise_plot_title_names_the_law_the_run_will_use(qtbot, win, tmp_path):
-    """On a clean photo the title said "constant" over bold sloped curves: the fit's kind, while the
-    curves drawn were the fitted slopes. The title (and the bold line) now say what the run uses."""
+def _flat_and_camera(win, tmp_path):
+    """Two files, of constant noise and of a camera's law, and the denoise task with the plots shown."""
     flat, camera = tmp_path / "flat.png", tmp_path / "camera.png"
     _constant_noise_png(flat)
     _camera_png(camera)
-    tp, plot = win.task_panel, win.plots.noise
-    tp.set_task("denoise")
+    win.task_panel.set_task("denoise")
     win.plots.show()
+    return flat, camera
+
+
+def test_the_noise_plot_title_names_the_law_the_run_will_use(qtbot, win, tmp_path):
+    """On a clean photo the title said "constant" over bold sloped curves: the fit's kind, while the
+    curves drawn were the fitted slopes. The title (and the bold line) now say what the run uses."""
+    flat, camera = _flat_and_camera(win, tmp_path)
+    tp, plot = win.task_panel, win.plots.noise
 
     _open_fitted(qtbot, win, flat)
     curves = plot.curves
@@ -260,12 +266,8 @@ def test_noise_title_for_every_fit_and_model():
 def test_the_noise_plot_title_names_the_noise_choice_shown(qtbot, win, tmp_path):
     """On a photo with constant noise the plot's title said "noise: \u03c3 = 6.0 (flat)" while the Noise box said
     "Curve" (helper app15): the title starts with the choice's words now, for every choice and fit."""
-    flat, camera = tmp_path / "flat.png", tmp_path / "camera.png"
-    _constant_noise_png(flat)
-    _camera_png(camera)
+    flat, camera = _flat_and_camera(win, tmp_path)
     tp, plot = win.task_panel, win.plots.noise
-    tp.set_task("denoise")
-    win.plots.show()
     for path in (flat, camera):
         _open_fitted(qtbot, win, path)
         for noise in ("auto", "constant", "poisson-gaussian", "auto"):
