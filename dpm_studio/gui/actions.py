@@ -111,8 +111,10 @@ ACTIONS: tuple[Act, ...] = (
     Act("open", "&Open\u2026", (F.open_dialog,), ("Ctrl+O",), "Open an image", "File", when=~RUNNING),
     Act("paste", "&Paste Image", (F.paste,), ("Ctrl+V",), "Paste an image from the clipboard", "File",
         when=~RUNNING),
-    Act("save_as", "Save &As\u2026", (F.save_dialog,), ("Ctrl+Shift+S", "Ctrl+S"),
-        "Save the image (PNG, JPEG, TIFF, WebP, BMP)", "File", when=~RUNNING & HAS_PICTURE, sep=True),
+    Act("save", "&Save", (F.save,), ("Ctrl+S",), "Save the image to the file it was last saved to (the first "
+        "time, ask where, as Save As)", "File", when=~RUNNING & HAS_PICTURE, sep=True),
+    Act("save_as", "Save &As\u2026", (F.save_dialog,), ("Ctrl+Shift+S",),
+        "Save the image to a file you choose (PNG, JPEG, TIFF, WebP, BMP)", "File", when=~RUNNING & HAS_PICTURE),
     Act("load_mask", "&Load Mask\u2026", (F.load_mask_dialog,), (), "Load a mask image (white = fill)", "File",
         when=EDIT & HAS_IMAGE, sep=True),
     Act("export_mask", "Export &Mask\u2026", (F.export_mask_dialog,), (), "Save the mask as a grey image", "File",

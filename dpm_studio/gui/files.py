@@ -261,7 +261,8 @@ class FilesController(QObject):
             self._status("Nothing to save", 3000)
             return False
         path = Path(path)
-        if doc.path is not None and os.path.exists(path) and same_file(path, doc.path) and \
+        replaced = doc.saved_path is not None and os.path.exists(path) and same_file(path, doc.saved_path)
+        if doc.path is not None and not replaced and os.path.exists(path) and same_file(path, doc.path) and \
                 not w.dialogs.confirm("Replace the original?", f"{path.name} is the image you opened. "
                                       "Replace it with the edited image? The original cannot be recovered."):
             self._status("Not saved: the original is unchanged. Choose another name.", 5000)
@@ -272,13 +273,23 @@ class FilesController(QObject):
         except ImageIOError as e:
             w.dialogs.error("Cannot save image", str(e))
             return False
-        self.session.saved(path)   # the window's title follows (a session event)
+        fmt = imageio.WRITE_FORMATS.get(path.suffix.lower())
+        self.session.saved(path, quality if fmt in ("JPEG", "WEBP") else None)   # the window's title follows
         self._remember_folder(path)
         self._add_recent(path)
         lost = "".join(f"  Note: {n}." for n in imageio.save_losses(path, doc))  # e.g. a JPEG drops the alpha
         self._status((f"Accepted the result and saved {path}" if accepted else f"Saved {path}") + lost,
                      10000 if lost else 5000, path)
         return True
+
+    def save(self) -> bool:
+        """File > Save (Ctrl+S): the image into the file it was last saved to, in its format (at its quality),
+        with the metadata Save As writes; the first time, where Save As would ask (the original is not
+        written over without a question: gui/model/session.Document.save_target)."""
+        doc = self.session.doc
+        if doc is None or doc.save_target is None:
+            return self.save_dialog()
+        return self.save_image(doc.save_target, doc.saved_quality or imageio.DEFAULT_QUALITY)
 
     def save_dialog(self) -> bool:
         s, w = self.session, self.w

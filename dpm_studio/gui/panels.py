@@ -356,7 +356,7 @@ class ResultBar(QFrame):
         self.discard_button = QPushButton("Discard")
         self.discard_button.setToolTip("Drop the result and go back to the image")
         self.accept_button = QPushButton("Accept")
-        self.accept_button.setToolTip("Make the result the image (then save it with File \u203a Save As)")
+        self.accept_button.setToolTip("Make the result the image (then save it with File \u203a Save, Ctrl+S)")
         f = self.accept_button.font()
         f.setBold(True)
         self.accept_button.setFont(f)

@@ -356,11 +356,11 @@ class RunController(QObject):
         self._clear_review()
         how = s.accept_result()   # the canvas and the window show it (session events)
         if how == "opened":
-            self._status("The sample is open as a new image, sample.png. Save it with File \u203a Save As "
-                         "(Ctrl+Shift+S).", 6000)
+            self._status("The sample is open as a new image, sample.png. Save it with File \u203a Save "
+                         "(Ctrl+S).", 6000)
         else:
             hidden = " The mask is hidden to show it (M shows it)." if w.hide_mask_for_result() else ""
-            self._status("Result accepted (Ctrl+Z undoes it). Save it with File \u203a Save As (Ctrl+Shift+S)."
+            self._status("Result accepted (Ctrl+Z undoes it). Save it with File \u203a Save (Ctrl+S)."
                          + hidden, 6000)
         w.update_title()
         w.update_actions()

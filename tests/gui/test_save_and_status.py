@@ -54,3 +54,47 @@ def test_a_path_is_elided_folders_first_then_the_note_then_the_name(qapp):
                 assert shown.startswith(head + path), (room, shown)
     # no path named: the right end goes, as before
     assert elide_message("Saved " + path, None, fm.horizontalAdvance, 120, fm.elidedText).endswith("\u2026")
+
+
+def test_file_save_asks_where_the_first_time_then_saves_to_the_same_file(qtbot, win, image_file, tmp_path):
+    """There was no File > Save, only Save As (Ctrl+S was a second key of Save As: it asked every time). Save asks
+    the first time, as Save As, then writes the same file, in its format and at its quality, without a word."""
+    from PySide6.QtGui import QKeySequence
+
+    assert [k.toString() for k in win.act_save.shortcuts()] == ["Ctrl+S"]
+    assert QKeySequence("Ctrl+S") not in win.act_save_as.shortcuts()   # one command per key
+    path, _ = image_file
+    assert win.files.open_image(path)
+    out = tmp_path / "restored.jpg"
+    win.dialogs.paths["save_image"] = str(out)
+    win.dialogs.answers["quality"] = 70
+    win.act_save.trigger()
+    assert win.dialogs.asked == ["save_image", "quality"] and out.exists()
+    assert "restored.jpg" in win.windowTitle() and win.statusBar().currentMessage() == f"Saved {out}"
+    first = out.read_bytes()
+    out.unlink()
+    win.statusBar().clearMessage()
+    win.act_save.trigger()   # the same file, format and quality (the same bytes), nothing asked
+    assert win.dialogs.asked == ["save_image", "quality"] and out.read_bytes() == first
+    assert win.statusBar().currentMessage() == f"Saved {out}" and not win.has_unsaved()
+    win.dialogs.answers["quality"] = 95
+    win.dialogs.paths["save_image"] = str(tmp_path / "other.png")
+    win.act_save_as.trigger()   # Save As still asks; Save then writes the file it chose
+    win.act_save.trigger()
+    assert win.dialogs.asked == ["save_image", "quality", "save_image"] and win.session.doc.save_target.name == "other.png"
+    assert out.read_bytes() == first
+
+
+def test_file_save_never_writes_over_the_original_without_asking(qtbot, win, image_file):
+    path, _ = image_file
+    original = path.read_bytes()
+    assert win.files.open_image(path)
+    win.dialogs.paths["save_image"] = None   # Save asks where; cancelled: nothing written
+    assert not win.files.save() and win.dialogs.asked == ["save_image"] and path.read_bytes() == original
+    win.dialogs.paths["save_image"] = str(path)   # the original chosen: asked about, No keeps it
+    win.dialogs.answers["confirm"] = False
+    assert not win.files.save() and win.dialogs.asked[-1] == "confirm" and path.read_bytes() == original
+    assert win.session.doc.save_target is None
+    win.dialogs.answers["confirm"] = True   # Yes replaces it; the next Save does not ask again (it is gone)
+    assert win.files.save() and win.dialogs.asked.count("confirm") == 2
+    assert win.files.save() and win.dialogs.asked.count("confirm") == 2 and win.dialogs.asked.count("save_image") == 3

@@ -67,12 +67,25 @@ class Document(ImageData):
     dirty: bool = False                          # changed since it was opened or saved
     noise_sigma: float = 0.0                     # estimated when opened, [0, 1] units
     saved_path: Path | None = None               # where it was last saved (``path``: read from)
+    saved_quality: int | None = None             # the JPEG or WebP quality it was last saved at
     saved_runs: list = field(default_factory=list)   # ``runs`` as they were when it was last saved
 
     def unsaved_runs(self) -> int:
         """The accepted runs not in the file it was last saved to (an undone one is not counted)."""
         saved = {id(r) for r in self.saved_runs}
         return sum(id(r) not in saved for r in self.runs)
+
+    def mark_saved(self, path: Path, quality: int | None = None):
+        """It was saved to ``path`` (at JPEG or WebP ``quality``): named after it, clean, its runs in it."""
+        self.saved_path, self.name, self.dirty, self.saved_quality = path, path.name, False, quality
+        self.saved_runs = list(self.runs)
+
+    @property
+    def save_target(self) -> Path | None:
+        """The file File > Save writes without asking: the one it was last saved to (in its format, at its
+        quality). None: never saved; Save then asks where, as Save As (the file it was read from, the
+        original, is never written over without a question)."""
+        return self.saved_path
 
     @property
     def source(self) -> Source:
@@ -224,11 +237,9 @@ class Session:
         self._mask_kept = None if self.mask is None else self.mask.copy() if copy is None else copy
         self.events.kept()
 
-    def saved(self, path):
-        path = Path(path)
-        self.doc.saved_path, self.doc.name, self.doc.dirty = path, path.name, False
-        self.doc.saved_runs = list(self.doc.runs)
-        self.events.saved(path=path)
+    def saved(self, path, quality: int | None = None):
+        self.doc.mark_saved(Path(path), quality)
+        self.events.saved(path=Path(path))
 
     def job(self, request, region=None, model=None) -> Job:
         """The job of ``request`` on the document and its mask, resolved by the rules the command
