@@ -40,3 +40,28 @@ def test_notes_read_at_4_5_to_1_on_light_and_dark_windows(qtbot, make_window):
                 assert contrast(fg, bg) >= 4.5, (theme, name, fg.getRgb(), bg.getRgb(), contrast(fg, bg))
     finally:
         app.setPalette(light)
+
+
+def test_the_plots_titles_and_axis_text_read_at_4_5_to_1(qtbot, make_window):
+    """pyqtgraph's title grey (150, 150, 150) was 2.6:1 on the light window ("RMS change of x", the noise curve's
+    "Curve (flat): σ = 5.9", seen under Xvfb); the axis text, ink(0.62), 4.45:1 on a dark one."""
+    import pyqtgraph as pg
+
+    from dpm_studio.gui.theme import contrast
+
+    app = QApplication.instance()
+    light = app.palette()
+    try:
+        win = make_window()
+        win.plots.show()
+        for theme in ("light", "dark"):
+            app.setPalette(_dark() if theme == "dark" else light)
+            qtbot.wait(10)
+            bg = win.palette().color(QPalette.Window)
+            for p in (win.plots.sched, win.plots.trace, win.plots.noise.plot):
+                title = pg.mkColor(p.titleLabel.opts["color"] or pg.getConfigOption("foreground"))
+                axis = p.getAxis("bottom").textPen().color()
+                for what, c in (("title", title), ("axis", axis)):
+                    assert contrast(c, bg) >= 4.5, (theme, p.titleLabel.text, what, c.getRgb(), contrast(c, bg))
+    finally:
+        app.setPalette(light)
