@@ -1,21 +1,25 @@
 """The one-sigma estimate on clean and lightly noisy 8-bit photos, and what the default denoise does with it.
 
-    python benchmarks/low_noise.py [--sigmas 0 1 2 3 5] [--photos N] [--psnr] [--mate DIR] [--wallpapers DIR]
+    python benchmarks/low_noise.py [--sigmas 0 1 2 3 5] [--photos N] [--psnr] [--truth] [--grey]
+        [--jpeg 75 85 95] [--mate DIR] [--wallpapers DIR]
 
 Photos that are neither test images nor training data: Debian's mate-backgrounds nature photos (read as
 benchmarks/checkpoint_compare.py reads them: a quarter size, the centre 256 x 256, colour) and the
 wallpapers' files as they are (the centre 256 x 256 of the full-size JPEG or PNG, its compression
 artefacts kept). Each at sigma 0 (the file itself) and 1, 2, 3, 5 / 255: the clean image plus N(0,
-sigma^2), rounded to 8 bits and clipped (seed 9000 + 100 i + sigma).
+sigma^2), rounded to 8 bits and clipped (seed 9000 + 100 i + sigma); ``--grey``: the photos made grey (PIL's L)
+first; ``--jpeg Q ...``: that file saved as a JPEG at each quality (Pillow, its default 4:2:0 chroma) and read
+back, as users' camera and phone files are (the truth is still the sigma added before the JPEG; 0: the PNG).
 
 Per case: the truth (the sigma added; ``std(y - x)``, the noise the file holds against the clean
-image, is sqrt(sigma^2 + 1/12) for sigma >= 1: the rounding of the noisy file), the estimate
-(``median_noise_sigma``, the plain median) and now (``estimate_noise_sigma``), what ``--noise
-auto`` decides (the fit's kind), and with ``--psnr`` the PSNR
+image, is sqrt(sigma^2 + 1/12) for sigma >= 1: the rounding of the noisy file), the estimates: the plain
+median (``median_noise_sigma``), b6aca55's (``fit_noise_sigma`` below LOW_NOISE) and now
+(``estimate_noise_sigma``), what ``--noise auto`` decides (the fit's kind), and with ``--psnr`` the PSNR
 against the clean image of doing nothing and of the default denoise (``api.denoise(y)``: auto, which
-on a constant verdict is the one-sigma request with the estimate) told the estimate before and now
-(photos-rgb, one torch thread). A zero estimate is refused by the default ("the image shows no
-measurable noise"): the user keeps the file, so its PSNR is the identity's. Prints markdown.
+on a constant verdict is the one-sigma request with the estimate) told b6aca55's estimate and now
+(photos-rgb, one torch thread; ``--truth``: and told the sigma added). A zero estimate is no measurable noise:
+the file comes back as it is, so its PSNR is the identity's. Prints markdown, then per set, quality and sigma the
+errors (median / rms / worst, / 255) and the mean PSNRs.
 """
 from __future__ import annotations
 
@@ -31,29 +35,42 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from dpm_studio.core.run.noise import estimate_noise_sigma, median_noise_sigma  # noqa: E402
+from dpm_studio.core.run.noise import LOW_NOISE, estimate_noise_sigma, fit_noise_sigma, median_noise_sigma  # noqa: E402
 from dpm_studio.core.run.noise_level import fit_noise_level  # noqa: E402
 
 SIZE = 256
 
 
 def _centre(x):
-    t, left = (x.shape[0] - SIZE) // 2, (x.shape[1] - SIZE) // 2
+    t, left = (x.shape[0] - SIZE) // 16 * 8, (x.shape[1] - SIZE) // 16 * 8   # on the 8 x 8 grid of a JPEG
     return x[t:t + SIZE, left:left + SIZE]
 
 
-def photos(mate: str, wallpapers: str):
-    """(set, name, clean 256 x 256 colour in [0, 1] on the 8-bit lattice)."""
+def photos(mate: str, wallpapers: str, mode: str = "RGB"):
+    """(set, name, clean 256 x 256 colour (or grey, mode "L") in [0, 1] on the 8-bit lattice)."""
     from PIL import Image
 
     for f in sorted(glob.glob(os.path.join(mate, "usr/share/backgrounds/mate/nature/*.jpg"))):
         im = Image.open(f).convert("RGB")
         w, h = im.size
-        x = np.asarray(im.resize((w // 4, h // 4), Image.BOX), np.float32) / 255
+        x = np.asarray(im.resize((w // 4, h // 4), Image.BOX).convert(mode), np.float32) / 255
         yield "mate", Path(f).stem, _centre(x)
     for f in sorted(glob.glob(os.path.join(wallpapers, "*.jpg")) + glob.glob(os.path.join(wallpapers, "*.png"))):
-        x = np.asarray(Image.open(f).convert("RGB"), np.float32) / 255
+        x = np.asarray(Image.open(f).convert("RGB").convert(mode), np.float32) / 255
         yield "wallpaper", Path(f).stem[:24], _centre(x)
+
+
+def jpeg(y, quality):
+    """``y`` saved as a JPEG at ``quality`` (Pillow's defaults) and read back; 0: ``y``."""
+    if not quality:
+        return y
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.round(np.squeeze(y) * 255).astype(np.uint8)).save(buf, "JPEG", quality=int(quality))
+    return (np.asarray(Image.open(io.BytesIO(buf.getvalue())), np.float32) / 255).reshape(y.shape)
 
 
 def noisy(x, s, seed):
@@ -67,7 +84,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sigmas", type=float, nargs="+", default=[0, 1, 2, 3, 5])
     ap.add_argument("--photos", type=int, default=None, help="the first N photos of each set only")
+    ap.add_argument("--sets", nargs="+", default=["mate", "wallpaper"])
+    ap.add_argument("--jpeg", type=int, nargs="+", default=[0], help="JPEG qualities (0: the PNG)")
+    ap.add_argument("--grey", action="store_true", help="the photos made grey")
     ap.add_argument("--psnr", action="store_true", help="denoise them (slow: 5 s a denoise, one thread)")
+    ap.add_argument("--truth", action="store_true", help="with --psnr: the denoise told the sigma added too")
     ap.add_argument("--mate", default=os.environ.get("MATE_DIR", "/tmp/grey22/eval/x"))
     ap.add_argument("--wallpapers", default=os.environ.get("DPM_STUDIO_WALLPAPERS", "/work/data/wallpapers"))
     args = ap.parse_args()
@@ -78,56 +99,72 @@ def main() -> None:
     from dpm_studio import api
 
     torch.set_num_threads(1)
+    done = {}
 
-    def default(y, sigma, kind):
+    def default(y, x, sigma, kind):
         if kind != "constant":
             return psnr(api.denoise(y), x)
         if not sigma > 0:
-            return float("nan")   # refused: the identity's
-        return psnr(api.denoise(y, sigma, noise="constant"), x)
+            return psnr(y, x)   # no measurable noise: the file as it is
+        key = round(float(sigma), 9)
+        if key not in done:
+            done[key] = psnr(api.denoise(y, float(sigma), noise="constant"), x)
+        return done[key]
 
-    print("| set | photo | sigma | std(y - x) | estimate before | now | auto | PSNR identity | default before | now |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| set | photo | JPEG | sigma | std(y - x) | plain | b6aca55 | now | auto | PSNR identity | b6aca55 | now "
+          "| told the truth |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     count = {}
     rows = []
-    for i, (kind_set, name, x) in enumerate(photos(args.mate, args.wallpapers)):
+    for i, (kind_set, name, x) in enumerate(photos(args.mate, args.wallpapers, "L" if args.grey else "RGB")):
         count[kind_set] = count.get(kind_set, 0) + 1
-        if args.photos is not None and count[kind_set] > args.photos:
+        if kind_set not in args.sets or args.photos is not None and count[kind_set] > args.photos:
             continue
-        for s in args.sigmas:
-            y = noisy(x, s, 9000 + 100 * i + int(s))
-            held = float(np.std((y - x) * 255.0))
-            e0, e1 = median_noise_sigma(y), estimate_noise_sigma(y)
-            fit = fit_noise_level(y)
-            kind = "constant" if fit is None else fit.kind
-            p = ["", "", ""]
-            if args.psnr:
-                ident = psnr(y, x) if s > 0 else float("inf")
-                p0, p1 = default(y, e0, kind), default(y, e1, kind)
-                p0, p1 = (ident if np.isnan(v) else v for v in (p0, p1))
-                p = [f"{ident:.2f}", f"{p0:.2f}", f"{p1:.2f}"]
-                rows.append((kind_set, s, ident, p0, p1))
-            print(f"| {kind_set} | {name} | {s:g} | {held:.2f} | {e0 * 255:.2f} | {e1 * 255:.2f} | {kind} | "
-                  + " | ".join(p) + " |", flush=True)
-    if rows:
-        summary(rows)
+        for q in args.jpeg:
+            for s in args.sigmas:
+                y = jpeg(noisy(x, s, 9000 + 100 * i + int(s)), q)
+                held = float(np.std((y - x) * 255.0))
+                e0 = median_noise_sigma(y)
+                e1 = fit_noise_sigma(y, e0) if 0 < e0 < LOW_NOISE else e0
+                e2 = estimate_noise_sigma(y)
+                fit = fit_noise_level(y)
+                kind = "constant" if fit is None else fit.kind
+                p = ["", "", "", ""]
+                ps = [np.nan] * 4
+                if args.psnr:
+                    done.clear()
+                    ident = psnr(y, x)
+                    ps = [ident, default(y, x, e1, kind), default(y, x, e2, kind),
+                          default(y, x, s / 255, kind) if args.truth and s > 0 else np.nan]
+                    p = [f"{v:.2f}" for v in ps]
+                rows.append((kind_set, q, s, e0 * 255 - s, e1 * 255 - s, e2 * 255 - s, *ps))
+                print(f"| {kind_set} | {name} | {q or 'PNG'} | {s:g} | {held:.2f} | {e0 * 255:.2f} | {e1 * 255:.2f} | "
+                      f"{e2 * 255:.2f} | {kind} | " + " | ".join(p) + " |", flush=True)
+    summary(rows)
 
 
 def summary(rows) -> None:
-    """Per set and sigma: the mean PSNRs (over the noisy files; a clean file's identity is exact, so there
-    the mean of the denoised and how many were left as they are, the estimate 0)."""
-    print("\n| set | sigma | photos | PSNR identity | default before | now | now - before | left as is: before, now |")
-    print("|---|---|---|---|---|---|---|---|")
-    for kind_set in dict.fromkeys(r[0] for r in rows):
-        for s in dict.fromkeys(r[1] for r in rows):
-            r = np.array([v[2:] for v in rows if v[0] == kind_set and v[1] == s])
-            if not len(r):
-                continue
-            both = np.isfinite(r[:, 1]) & np.isfinite(r[:, 2])
-            mean = [f"{np.mean(c[np.isfinite(c)]):.2f}" if np.isfinite(c).any() else "exact" for c in r.T]
-            diff = f"{np.mean(r[both, 2] - r[both, 1]):+.3f}" if both.any() else ""
-            print(f"| {kind_set} | {s:g} | {len(r)} | {' | '.join(mean)} | {diff} | "
-                  f"{int(np.sum(~np.isfinite(r[:, 1])))}, {int(np.sum(~np.isfinite(r[:, 2])))} |", flush=True)
+    """Per set, JPEG quality and sigma: each estimate's error against the sigma added (median / rms / worst,
+    / 255) and the mean PSNRs (inf, a clean PNG's identity, left out)."""
+    print("\n| set | JPEG | sigma | photos | plain | b6aca55 | now | PSNR identity | b6aca55 | now | now - b6aca55 "
+          "| worst | told the truth |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+
+    def err(e):
+        return f"{np.median(e):+.2f} / {np.sqrt(np.mean(e ** 2)):.2f} / {e[np.argmax(np.abs(e))]:+.2f}"
+
+    def mean(c):
+        c = c[np.isfinite(c)]
+        return f"{np.mean(c):.2f}" if c.size else ""
+
+    for key in dict.fromkeys(r[:3] for r in rows):
+        r = np.array([v[3:] for v in rows if v[:3] == key], np.float64)
+        d = r[:, 5] - r[:, 4]
+        d = d[np.isfinite(d)]
+        gain = [f"{np.mean(d):+.2f}", f"{np.min(d):+.2f}"] if d.size else ["", ""]
+        print(f"| {key[0]} | {key[1] or 'PNG'} | {key[2]:g} | {len(r)} | {err(r[:, 0])} | {err(r[:, 1])} | "
+              f"{err(r[:, 2])} | {mean(r[:, 3])} | {mean(r[:, 4])} | {mean(r[:, 5])} | {' | '.join(gain)} | "
+              f"{mean(r[:, 6])} |", flush=True)
 
 
 if __name__ == "__main__":

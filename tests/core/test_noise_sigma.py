@@ -36,9 +36,37 @@ def test_texture_beside_a_smooth_part_is_not_read_as_noise():
     assert abs(est - 2) < 0.2, est
 
 
+@pytest.mark.parametrize("amp", [6, 10])
+def test_a_clean_file_with_texture_reads_no_noise(amp):
+    # a clean 8-bit ramp with fine texture (+-amp steps, its own, fading out towards the top): b6aca55's fit at the
+    # image's mean read the texture, 0.30 and 0.34, and the photo was smoothed; the lattice median of the smooth
+    # blocks reads 0 (no measurable noise: the file comes back as it is)
+    from scipy.ndimage import gaussian_filter
+
+    t = gaussian_filter(np.random.default_rng(1).standard_normal((192, 256)), 1.0)
+    t = t / t.std() * amp / 255 * np.linspace(0, 1, 192)[:, None] ** 2
+    clean = np.round(np.clip(_ramp(192, 256) + t[:, :, None], 0, 1) * 255) / 255
+    assert estimate_noise_sigma(clean) * 255 < 0.05
+
+
 @pytest.mark.parametrize("sigma", [15, 25, 50])
 def test_constant_noise_reads_as_before_to_the_bit(sigma):
     # the denoiser's constant-noise rows (docs/benchmarks.md) were measured with the plain median
     y = _file(_ramp(), sigma, sigma)
     assert estimate_noise_sigma(y) == median_noise_sigma(y)
     assert abs(estimate_noise_sigma(y) * 255 - sigma) < 0.1 * sigma
+
+
+def test_a_clean_file_comes_back_with_a_note_not_a_refusal():
+    # "the image shows no measurable noise: give the noise level (sigma)" was a ValueError: a user who asked a clean
+    # photo to be denoised got nothing back; now it is denoised at NO_NOISE (no 8-bit pixel changes) with a note
+    from dpm_studio.core.run.jobs import resolve
+    from dpm_studio.core.run.noise import NO_NOISE, NO_NOISE_NOTE
+    from dpm_studio.core.run.requests import DenoiseRequest
+
+    clean = np.full((32, 32, 3), 0.5, np.float32)
+    assert estimate_noise_sigma(clean) == 0
+    for req in (DenoiseRequest(), DenoiseRequest(noise="constant")):
+        job = resolve(req, clean)
+        assert job.request.sigma == NO_NOISE and NO_NOISE_NOTE in job.notes, job.notes
+

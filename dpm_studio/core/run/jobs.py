@@ -48,7 +48,7 @@ import numpy as np
 from ..machine.devices import native_bf16
 from .grain import grain_law_steps
 from .masks import check_mask, mask_digest, prepare_mask
-from .noise import estimate_noise_sigma
+from .noise import NO_NOISE, NO_NOISE_NOTE, estimate_noise_sigma
 from .noise_law import noise_model, resolve_noise_steps
 from .regions import MARGIN, ONE_TILE, Region, region_box, region_weights
 from .requests import _Request
@@ -261,13 +261,12 @@ def resolve_steps(request: _Request, image=None, mask=None, source: Source | Non
         yield Measuring("fitting the noise")
     # the noise law and level are the whole image's; the fit's steps are its own (a front end can stop between)
     req, noise_note, fit = yield from relabel(resolve_noise_steps(req, img), Measuring("fitting the noise"))
-    changes, estimated = {}, req.sigma is None and req.noise == "constant"
+    changes, estimated, clean = {}, req.sigma is None and req.noise == "constant", False
     if estimated:
         yield Measuring("measuring the noise level")
         sigma = float(estimate_noise_sigma(img, fit=fit))   # auto's fit, where it made one, is not made again
-        if not sigma > 0:
-            raise ValueError("the image shows no measurable noise: give the noise level (sigma)")
-        changes["sigma"] = min(sigma, 1.0)
+        clean = not sigma > 0   # no measurable noise: the image back as it is (NO_NOISE), with a note
+        changes["sigma"] = NO_NOISE if clean else min(sigma, 1.0)
     region = None
     if weights is not None:
         top, left, bottom, right = box = region_box(weights, MARGIN)
@@ -282,7 +281,8 @@ def resolve_steps(request: _Request, image=None, mask=None, source: Source | Non
     if req.tile_batch is None:
         changes["tile_batch"] = default_tile_batch(req.device)
     req = replace(req, **changes).validate() if changes else req
-    notes = (f"estimated noise sigma = {req.sigma * 255:.1f} (0-255 units)",) if estimated else ()
+    notes = ((NO_NOISE_NOTE if clean else f"estimated noise sigma = {req.sigma * 255:.1f} (0-255 units)"),) \
+        if estimated else ()
     notes += (noise_note,) if noise_note else ()
     notes += (photo,) if photo else ()
     if region is not None:

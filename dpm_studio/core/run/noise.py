@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 
-from .noise_blocks import MAD_NORMAL
-from .noise_level import fit_noise_level
+from .noise_blocks import MAD_NORMAL, STRUCT_R, _blocks, _box, _windows
+from .noise_level import MAX_PIXELS, STRUCT_T, fit_noise_level
 
 #: At most this many 2x2 blocks enter the estimate (a 2048 x 2048 image's worth). A larger
 #: image is read on a regular grid of blocks spread over all of it, so the estimate sees the
@@ -29,21 +29,49 @@ LOW_NOISE = 10 / 255
 #: quantised away with the fine detail both read it from: there the median stays (it read nearer the noise the
 #: file has, and a denoiser told the fits' numbers lost 1.3 dB on a held-out photo).
 SHARED = 0.5
+#: 8-bit files: the Haar detail of four 8-bit pixels is a multiple of half a step (0.5 / 255).
+LSB = 1 / 255
+#: Below LOW_NOISE on an 8-bit file, the lattice-aware median of the smooth blocks (branch sigest-estimator,
+#: :func:`_smooth_sigma`) where it reads below this; the fit at the image's mean above.
+LATTICE_BELOW = 2.5 / 255
+SMOOTH_PASSES = 6
+#: A file with no measurable noise (the estimate 0) is denoised at this level: the model's smallest step, which
+#: changes no 8-bit pixel (held-out photos: the result saved at 8 bits is the file to the bit; 0.25 / 255 changed
+#: 0.1 % of them), so the user gets the image back as it is, with NO_NOISE_NOTE, where it was refused before.
+NO_NOISE = 0.1 / 255
+NO_NOISE_NOTE = "no measurable noise: the image comes back as it is (denoised at sigma 0.1 / 255)"
 NOT_FITTED = object()   # estimate_noise_sigma's fit not given: made here where needed
 
 
 def estimate_noise_sigma(image: np.ndarray, fit=NOT_FITTED) -> float:
-    """The std of the image's noise, taken as constant: :func:`median_noise_sigma`, or where that reads below
-    ``LOW_NOISE`` (but not 0: nothing measurable), the fitted noise law (:func:`~.noise_level.fit_noise_level`)
-    at the image's mean intensity, unless the channels share their noise (``SHARED``: the colour fit against the
-    median of each channel's own); the median where the image is too small to fit. ``image``: (H, W) or (H, W, C) in
-    [0, 1]; the answer is in the same units (multiply by 255 for 8-bit units). ``fit``: ``fit_noise_level(image)``
-    where the caller has made it already (``--noise auto``'s, None included), so it is not made twice."""
-    sigma = median_noise_sigma(image)
+    """The std of the image's noise, taken as constant: :func:`median_noise_sigma`; where that reads below
+    ``LOW_NOISE`` on an 8-bit file, the lattice-aware median of the smooth blocks (:func:`_smooth_sigma`)
+    where it reads below ``LATTICE_BELOW``; else below ``LOW_NOISE`` (but not 0: nothing measurable) the fitted
+    noise law at the image's mean (:func:`fit_noise_sigma`). ``image``: (H, W) or (H, W, C) in [0, 1]; the answer
+    is in the same units (multiply by 255 for 8-bit units). 0: no measurable noise. ``fit``:
+    ``fit_noise_level(image)`` where the caller has made it already (``--noise auto``'s, None included), so it is
+    not made twice."""
+    a = _hwc(image)
+    ad = _abs_details(a)
+    if not ad.size:
+        return 0.0
+    m = float(np.median(ad))
+    sigma = m / MAD_NORMAL
     if not 0 < sigma < LOW_NOISE:
         return sigma
-    a = np.asarray(image)
-    a = a[:, :, None] if a.ndim == 2 else a
+    if _on_lattice(ad):
+        lat = _smooth_sigma(a, _lattice_sigma(ad, m))
+        if lat < LATTICE_BELOW:
+            return lat
+    return fit_noise_sigma(a, sigma, fit)
+
+
+def fit_noise_sigma(image: np.ndarray, sigma: float, fit=NOT_FITTED) -> float:
+    """The fitted noise law (:func:`~.noise_level.fit_noise_level`) read at the image's mean intensity (b6aca55's
+    reading below ``LOW_NOISE``), unless the channels share their noise (``SHARED``: the colour fit against the
+    median of each channel's own): then ``sigma`` (the plain median), as where the image is too small to fit.
+    ``fit``: as :func:`estimate_noise_sigma`'s."""
+    a = _hwc(image)
     if a.shape[2] > 1 and all(np.array_equal(a[:, :, 0], a[:, :, c]) for c in range(1, a.shape[2])):
         a, fit = a[:, :, :1], NOT_FITTED   # a grey picture stored as colour (a fit given was of three channels)
     whole = fit
@@ -66,6 +94,11 @@ def estimate_noise_sigma(image: np.ndarray, fit=NOT_FITTED) -> float:
     return level if level > 0 else sigma
 
 
+def _hwc(image) -> np.ndarray:
+    a = np.asarray(image)
+    return a[:, :, None] if a.ndim == 2 else a
+
+
 def median_noise_sigma(image: np.ndarray) -> float:
     """Robust estimate of the std of additive white Gaussian noise in an image.
 
@@ -76,13 +109,17 @@ def median_noise_sigma(image: np.ndarray) -> float:
     ignores most of the image content. ``image``: (H, W) or (H, W, C) in [0, 1]; the
     answer is in the same units (multiply by 255 for 8-bit units). Channels are pooled.
     """
-    a = np.asarray(image)
-    if a.ndim == 2:
-        a = a[:, :, None]
+    ad = _abs_details(_hwc(image))
+    return float(np.median(ad) / MAD_NORMAL) if ad.size else 0.0
+
+
+def _abs_details(a: np.ndarray) -> np.ndarray:
+    """|HH| of :func:`median_noise_sigma` (1-d; empty for an image under 2 x 2): the unclipped blocks'
+    while enough remain, on a grid beyond ``MAX_BLOCKS``."""
     H, W = a.shape[:2]
     H2, W2 = H - H % 2, W - W % 2
     if H2 < 2 or W2 < 2:
-        return 0.0
+        return np.zeros(0)
     # (block row, 2, block column, 2, C); beyond MAX_BLOCKS blocks every step-th block row and
     # column, a regular grid over the whole image.
     blocks = a[:H2, :W2].reshape(H2 // 2, 2, W2 // 2, 2, a.shape[2])
@@ -103,4 +140,58 @@ def median_noise_sigma(image: np.ndarray) -> float:
             unclipped[r:r + rows] &= (p != 0) & (p != 1)
     if unclipped.sum() >= max(16, unclipped.size // 10):
         hh = hh[unclipped]
-    return float(np.median(np.abs(hh)) / MAD_NORMAL)
+    return np.abs(hh).ravel()
+def _smooth_sigma(a: np.ndarray, s: float) -> float:
+    """The lattice-aware sigma of the smooth blocks only: those whose surroundings hold no more structure
+    than noise of std ``s`` gives (at most STRUCT_T times its variance, the rounding's included; the
+    noise fit's test, core/run/noise_blocks.py, read on the fit's windows), ``s`` re-read on them
+    until it settles. At low noise the median of all blocks reads texture and JPEG artefacts: a clean
+    photo of foliage read 2-5 / 255. Under noise alone the test reads only the neighbours and the
+    block's other details, independent of its own diagonal detail, so keeping a block does not bias it.
+    Blocks with a clipped pixel within the test's window are left out, and at least the least structured
+    1 % are kept (an image that is texture all over is read on its smoothest part)."""
+    hh, structure, unclipped = [], [], []
+    for w in _windows(a, MAX_PIXELS):
+        for c in range(a.shape[2]):
+            _, d, st, u, _, _ = _blocks(w[:, :, c])
+            # no clipped pixel within the structure's window either: near a clipped region the noise
+            # is truncated, its structure low, and its blocks would be kept first
+            u2 = u.reshape(w.shape[0] // 2, w.shape[1] // 2).astype(np.float64)
+            hh.append(d)
+            structure.append(st)
+            unclipped.append(_box(u2, STRUCT_R).ravel() > 1 - 1e-9)
+    hh, structure, unclipped = (np.concatenate(v) for v in (hh, structure, unclipped))
+    hh, structure = hh[unclipped], structure[unclipped]
+    least = max(64, hh.size // 100)
+    if hh.size <= least:
+        return s
+    # at least the least structured 1 % (an image all texture: its smoothest part)
+    floor = float(np.partition(structure, least)[least])
+    for _ in range(SMOOTH_PASSES):
+        ad = np.abs(hh[structure <= max(STRUCT_T * (s * s + LSB * LSB / 12), floor)])
+        new = _lattice_sigma(ad, float(np.median(ad)))
+        done = abs(new - s) <= 0.01 * LSB
+        s = new
+        if done:
+            break
+    return s
+
+
+def _on_lattice(ad: np.ndarray) -> bool:
+    """The details are multiples of half an 8-bit step (an 8-bit file), read on their first 4096."""
+    v = ad[:4096] / (0.5 * LSB)
+    return bool(v.size) and bool(np.all(np.abs(v - np.round(v)) < 1e-3))
+
+
+def _lattice_sigma(ad: np.ndarray, m: float) -> float:
+    """sigma from |HH| on the lattice of half steps, its plain median ``m``: each lattice point stands
+    for the details rounded to it (a cell half a step wide, [0, a quarter step] at 0), the median is
+    read within its cell as if they spread evenly over it, and the rounding's variance (Sheppard's
+    1/12 step^2: the detail of four rounded pixels carries it once) is taken off."""
+    half = 0.5 * LSB
+    below = int(np.count_nonzero(ad < m - half / 4))
+    at = int(np.count_nonzero(np.abs(ad - m) <= half / 4))
+    if at:  # the median sits on a lattice point (else between two: the plain value)
+        lo = max(m - half / 2, 0.0)
+        m = lo + (0.5 * ad.size - below) / at * (m + half / 2 - lo)
+    return math.sqrt(max((m / MAD_NORMAL) ** 2 - LSB * LSB / 12, 0.0))
