@@ -150,7 +150,7 @@ class MainWindow(QMainWindow):
         self.info_label = QLabel("")
         for w in (self.pixel_label, self.info_label, self.zoom_label):
             sb.addPermanentWidget(w)
-        self.pixel_label.hide()   # shown while the pointer is on the image: empty, it took the message's 300 px
+        sb.set_readout(self.pixel_label)   # shown while the pointer is on the image: empty, it took 300 px
 
     def _connect(self):
         c, mp, tp, rb, ev = self.canvas, self.mask_panel, self.task_panel, self.result_bar, self.session.events
@@ -355,7 +355,7 @@ class MainWindow(QMainWindow):
     def _on_hover(self, pos):
         text = pixel_text(self.canvas.pixel_info(*pos) if pos is not None else None)
         self.pixel_label.setText(text)
-        self.pixel_label.setVisible(bool(text))
+        self.statusBar().show_readout(bool(text))   # it gives way to a timed message too long beside it
 
     def _on_zoom(self, z: float):
         shown = self.session.doc is not None or self.session.state != "edit"

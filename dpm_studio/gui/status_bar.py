@@ -18,6 +18,11 @@ A message naming a file (``showMessage(text, timeout, path=...)``: "Saved /home/
 the path's middle, its folders first, the file name last: elided at its right end, "Saved
 /tmp/pytest-of-ro…" at 760 px said nothing of where the file went (only the tooltip did). What follows the
 path (a note) gives way before it.
+
+The pixel readout (``set_readout``) gives way to a message that times out and does not fit beside it, until
+the message's time is up: at 760 px, with the pointer on the image (where Ctrl+Z and Ctrl+S are pressed), its
+300 px cut "Undid accept denoise: the image is a…" and "Result accepted (Ctrl+Z undoes it). S…" (Xvfb). A
+message that stays (a run's) leaves it in place.
 """
 
 from __future__ import annotations
@@ -79,6 +84,10 @@ class StatusBar(QStatusBar):
         self._until = None   # when the message on show times out (time.monotonic()), None: never
         self._shown = ""     # the message as elided and shown (Qt's own messages, a menu's tips, are not ours)
         self._permanent = []
+        self._readout = None        # a permanent label that gives way to a timed message (set_readout)
+        self._readout_on = False    # it has something to show (show_readout)
+        self._yielded = False       # it gives way to the message on show
+        self.messageChanged.connect(self._on_message_changed)
         if parent is not None:   # the window gets the status tips (QStatusTipEvent) of its menus and widgets
             parent.installEventFilter(self)
 
@@ -86,6 +95,38 @@ class StatusBar(QStatusBar):
         self._permanent.append(widget)
         widget.installEventFilter(self)   # a label shown, hidden or resized changes the message's room
         super().addPermanentWidget(widget, stretch)
+
+    def set_readout(self, widget):
+        """``widget`` (a permanent one) is shown only while it has something to show (:meth:`show_readout`), and
+        gives way to a message that times out and does not fit beside it."""
+        self._readout = widget
+        widget.hide()
+
+    def show_readout(self, on: bool):
+        self._readout_on = bool(on)
+        self._place_readout()
+
+    def _place_readout(self):
+        """The readout shown where it has something to show, unless a timed message on show does not fit beside
+        it. Never called from the readout's own Show or Hide event (a hide inside the show left it drawn)."""
+        r = self._readout
+        if r is None:
+            return
+        left = self._left()
+        if self._readout_on and left is not None and left >= 100:   # a timed message with time left
+            beside = self.room() - (max(r.minimumWidth(), r.sizeHint().width()) if r.isHidden() else 0)
+            self._yielded = self.fontMetrics().horizontalAdvance(self._full) > beside
+        else:
+            self._yielded = False
+        want = self._readout_on and not self._yielded
+        if want == r.isHidden():
+            r.setVisible(want)
+
+    def _on_message_changed(self, text: str):
+        """The message's time is up, or it was cleared: the readout is back. An empty status tip (the pointer
+        leaving a widget that has one; Qt clears the bar itself) is not the end of the message."""
+        if not text and self._yielded:
+            self._place_readout()
 
     def room(self) -> int:
         """The width (px) the message has: up to the first visible permanent label, as Qt lays it out.
@@ -99,11 +140,12 @@ class StatusBar(QStatusBar):
         self._full = text or ""
         self._path = None if path is None else str(path)
         self._until = time.monotonic() + timeout / 1000 if timeout > 0 else None
+        self._place_readout()   # the readout gives way to it, or comes back (its Show or Hide refits the message)
         self._show(timeout)
 
     def _show(self, timeout: int):
-        room = self.room()
         fm = self.fontMetrics()
+        room = self.room()
         shown = elide_message(self._full, self._path, fm.horizontalAdvance, room, fm.elidedText) if room > 0 \
             else self._full
         self.setToolTip(self._full if shown != self._full else "")
@@ -127,6 +169,7 @@ class StatusBar(QStatusBar):
 
     def resizeEvent(self, event):
         super().resizeEvent(event)
+        self._place_readout()
         self._refit()
 
     def eventFilter(self, obj, event):
@@ -145,6 +188,7 @@ class StatusBar(QStatusBar):
         self._full = ""
         self.setToolTip("")
         super().clearMessage()
+        self._place_readout()
 
     def currentMessage(self) -> str:
         """The whole message on show ('' once cleared or timed out), not its elided form."""

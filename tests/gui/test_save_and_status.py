@@ -98,3 +98,38 @@ def test_file_save_never_writes_over_the_original_without_asking(qtbot, win, ima
     win.dialogs.answers["confirm"] = True   # Yes replaces it; the next Save does not ask again (it is gone)
     assert win.files.save() and win.dialogs.asked.count("confirm") == 2
     assert win.files.save() and win.dialogs.asked.count("confirm") == 2 and win.dialogs.asked.count("save_image") == 3
+
+
+def test_the_pixel_readout_gives_way_to_a_timed_message_too_long_beside_it(qtbot, win):
+    """At 760 px with the pointer on the image (where Ctrl+Z and Ctrl+S are pressed) the readout's 300 px cut
+    "Undid accept denoise: the image is a…" (Xvfb). It gives way while such a message lasts, then comes back;
+    a message that stays (a run's) leaves it in place."""
+    from gui_helpers import vp_point
+    from PySide6.QtTest import QTest
+
+    win.files.set_image(gradient_image(64, 64))
+    win.resize(760, 600)
+    _settle(qtbot)
+    QTest.mouseMove(win.canvas.viewport(), vp_point(win.canvas, 20, 20))
+    _settle(qtbot)
+    sb, readout = win.statusBar(), win.pixel_label
+    assert readout.isVisible() and readout.text().startswith("x ")
+    text = "Undid accept denoise: the image is as it was before that run (Ctrl+Shift+Z redoes it)."
+    sb.showMessage(text, 400)
+    _settle(qtbot)
+    assert QStatusBar.currentMessage(sb) == text and not readout.isVisible()
+    qtbot.waitUntil(lambda: readout.isVisible(), timeout=3000)   # its time is up: the readout is back
+    sb.showMessage(text)   # no timeout: the readout stays, the message is elided
+    _settle(qtbot)
+    assert readout.isVisible() and QStatusBar.currentMessage(sb).endswith("\u2026")
+    sb.showMessage("Saved a.png", 400)   # one that fits beside it: the readout stays
+    _settle(qtbot)
+    assert readout.isVisible() and QStatusBar.currentMessage(sb) == "Saved a.png"
+    QTest.mouseMove(win.canvas.viewport(), vp_point(win.canvas, -30, -30))   # off the image: hidden
+    _settle(qtbot)
+    assert not readout.isVisible()
+    sb.showMessage(text, 1500)   # the pointer comes onto the image while such a message lasts: it stays away
+    QTest.mouseMove(win.canvas.viewport(), vp_point(win.canvas, 30, 30))
+    _settle(qtbot)
+    assert readout.isHidden() and not readout.isVisible() and QStatusBar.currentMessage(sb) == text
+    qtbot.waitUntil(lambda: readout.isVisible(), timeout=4000)
