@@ -279,6 +279,7 @@ class TaskRunner(WorkerHost):
             return
         self._thread.wait(1000)  # the thread has finished; this returns at once
         outcome = self._outcome or ("aborted", self._last_seen)
+        self._outcome = self._last_seen = None   # held till the next run, the last frame kept a 12 MP result's 180 MB
         self._cleanup()
         kind, payload = outcome
         getattr(self, kind).emit(payload)
