@@ -55,3 +55,29 @@ def test_a_given_fit_gives_the_same_level():
             assert estimate_noise_sigma(y, fit=fit_noise_level(y)) == estimate_noise_sigma(y)
     grey_as_rgb = np.repeat(_file(2.0, 1)[:, :, None], 3, 2)   # the fit of three channels is not the grey one's
     assert estimate_noise_sigma(grey_as_rgb, fit=fit_noise_level(grey_as_rgb)) == estimate_noise_sigma(grey_as_rgb)
+
+
+def test_an_unsure_b_is_told_the_fitted_variance_at_the_mean(monkeypatch):
+    """A signal-dependent fit whose b is within B_UNSURE standard errors of 0: the told law passes through the
+    fitted variance at the image's mean (what the one-sigma estimate reads at low noise), not below it by the
+    shrink of a (issue 22: colour chelsea at the lowest level, b = 8.5e-6 +- 7.6e-5, lost 0.10 dB to one sigma)."""
+    from dpm_studio.core.run.noise_level import NoiseFit
+    from dpm_studio.core.run.noise_law import B_UNSURE, FIT_A_SHRINK, resolve_noise
+
+    y = _file(2.5, 3, colour=True)
+    m = float(np.mean(y, dtype=np.float64))
+    for b, b_se in ((8.5e-6, 7.6e-5), (2e-4, 5e-5)):
+        fit = NoiseFit(1.2e-3, b, 1.5e-4, b_se, "poisson-gaussian")
+
+        def steps(img, *a, _fit=fit, **k):
+            return _fit
+            yield
+
+        monkeypatch.setattr(noise_law, "fit_noise_level_steps", steps)
+        req, _ = resolve_noise(DenoiseRequest(), y)
+        assert req.noise_a == pytest.approx(fit.a - FIT_A_SHRINK * fit.a_se)
+        told, fitted = req.noise_a * m + req.noise_b, fit.a * m + fit.b
+        if b < B_UNSURE * b_se:
+            assert told == pytest.approx(fitted, rel=1e-12)
+        else:
+            assert req.noise_b == b and told < fitted   # a known b: as before

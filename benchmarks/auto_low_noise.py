@@ -1,0 +1,115 @@
+"""--noise auto against the one-sigma default at issue 22's lowest camera level on held-out photos (issue 22's
+rule: auto never below one estimated sigma by more than 0.05 dB on a row), and the low-noise rule's variants.
+
+    python benchmarks/auto_low_noise.py [--level 0] [--limit N] [--variants bfloor,centre] [--out FILE.jsonl]
+    python benchmarks/auto_low_noise.py --seeds 2 --seed-from 1 --uncertain --variants centre   # more unsure fits
+
+Held-out photos only (never the test images): Debian's mate-backgrounds nature photos ($MATE_DIR, default
+/tmp/grey22/eval/x) and the wallpapers ($DPM_STUDIO_WALLPAPERS, default /work/data/wallpapers), each a quarter
+size (box filter), its centre 256 x 256, rounded to 8 bits: in colour and in grey. Noise as
+benchmarks/camera_noise.py makes it (var = a x + b, 8-bit, clipped; seed 7000 + 10 i + level, wallpapers 8000 +).
+Per case: the fit (a, b and their standard errors), the one-sigma estimate, PSNR of the one-sigma request and of
+--noise auto as shipped; with ``--variants``, where the fit says signal-dependent with b under 2 of its standard
+errors, the told law's alternatives too: "const" (the one sigma), "bfloor" (b raised to its standard error),
+"centre" (b raised by what the shrink of a took off at the image's mean: the law through the one sigma there).
+One torch thread, the default denoising checkpoint. Prints a line per case (JSON with ``--out``).
+"""
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from camera_noise import LEVELS, camera_file  # noqa: E402
+from restoration import psnr  # noqa: E402
+from dpm_studio.core.run.noise import estimate_noise_sigma  # noqa: E402
+from dpm_studio.core.run.noise_law import FIT_A_SHRINK  # noqa: E402
+from dpm_studio.core.run.noise_level import fit_noise_level  # noqa: E402
+from dpm_studio.core.run.requests import DenoiseRequest  # noqa: E402
+from dpm_studio.core.run.tasks import run_task  # noqa: E402
+
+
+def photos():
+    from PIL import Image
+    mate = sorted(glob.glob(os.path.join(os.environ.get("MATE_DIR", "/tmp/grey22/eval/x"),
+                                         "usr/share/backgrounds/mate/nature/*.jpg")))
+    walls = sorted(glob.glob(os.path.join(os.environ.get("DPM_STUDIO_WALLPAPERS", "/work/data/wallpapers"), "*.*g")))
+    for base, files in ((7000, mate), (8000, walls)):
+        for i, f in enumerate(files):
+            im = Image.open(f).convert("RGB")
+            w, h = im.size
+            if min(w, h) < 1024:
+                continue
+            im = im.resize((w // 4, h // 4), Image.BOX)
+            x = np.asarray(im, np.float32) / 255
+            t, l = (x.shape[0] - 256) // 2, (x.shape[1] - 256) // 2
+            yield Path(f).stem[:16], base + 10 * i, (np.round(x[t:t + 256, l:l + 256] * 255) / 255).astype(np.float32)
+
+
+def main():
+    from skimage.color import rgb2gray
+    from dpm_studio.core.files.checkpoint import load, resolve
+    from dpm_studio.paths import default_checkpoint
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--level", type=int, default=0)
+    ap.add_argument("--limit", type=int, default=0, help="at most this many photos")
+    ap.add_argument("--variants", default="", help="comma-separated: bfloor, centre (see above)")
+    ap.add_argument("--modes", default="colour,grey")
+    ap.add_argument("--seeds", type=int, default=1, help="noise seeds per photo (seed s adds 100000 s)")
+    ap.add_argument("--seed-from", type=int, default=0, help="the first noise seed")
+    ap.add_argument("--uncertain", action="store_true",
+                    help="only the cases whose fit is signal-dependent with b under 2 of its standard errors")
+    ap.add_argument("--out")
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    model = load(resolve(default_checkpoint("denoise")))
+    a0, b0 = LEVELS[args.level]
+
+    def ours(y, **kw):
+        rec = None
+        for rec in run_task(model, DenoiseRequest(**kw), y):
+            pass
+        return np.squeeze(rec.image)
+
+    out = open(args.out, "a") if args.out else None
+    for k, (name, seed, x) in enumerate(photos()):
+        if args.limit and k >= args.limit:
+            break
+        seeds = range(args.seed_from, args.seed_from + args.seeds)
+        for mode, s_ in ((m, s_) for s_ in seeds for m in args.modes.split(",")):
+            xm = x if mode == "colour" else (np.round(rgb2gray(x) * 255) / 255).astype(np.float32)
+            y = camera_file(xm, a0, b0, seed + args.level + (mode == "grey") * 5 + 100000 * s_)
+            fit = fit_noise_level(y)
+            if fit is None:
+                continue
+            uncertain = fit is not None and fit.kind != "constant" and fit.b < 2 * fit.b_se
+            if args.uncertain and not uncertain:
+                continue
+            s = estimate_noise_sigma(y)
+            m = float(np.mean(y))
+            row = {"name": name, "mode": mode, "seed": s_, "level": args.level, "a": fit.a, "a_se": fit.a_se,
+                   "b": fit.b, "b_se": fit.b_se, "kind": fit.kind, "one_sigma": s * 255, "mean": m}
+            row["one"] = psnr(ours(y, sigma=s), xm)
+            row["auto"] = row["one"] if fit.kind == "constant" else psnr(ours(y, noise="auto"), xm)
+            if args.variants and uncertain:
+                a = fit.a - FIT_A_SHRINK * fit.a_se
+                told = {"bfloor": max(fit.b, fit.b_se), "centre": fit.b + FIT_A_SHRINK * fit.a_se * m}
+                for v in args.variants.split(","):
+                    row[v] = psnr(ours(y, noise="poisson-gaussian", noise_a=a, noise_b=told[v]), xm)
+            print(json.dumps(row), flush=True)
+            if out:
+                out.write(json.dumps(row) + "\n")
+                out.flush()
+
+
+if __name__ == "__main__":
+    main()
