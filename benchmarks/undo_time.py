@@ -67,12 +67,17 @@ def main():
                     times[way, name].append(((t1 - t0) * 1e3, (g1 - g0) * 1e3))
     History.picture = real
     print(f"{Path(args.photo).name} at {h}x{w}, 8-bit, {args.rounds} rounds, load {os.getloadavg()[0]:.1f}")
-    print(f"{'picture':15}{'undo ms':>9}{'undo GUI CPU ms':>17}{'redo ms':>9}{'redo GUI CPU ms':>17}")
-    for way in ways:
-        u, rd = times[way, "undo"], times[way, "redo"]
-        med = [statistics.median(c) for c in (*zip(*u), *zip(*rd))]
-        print(f"{way:15}" + "".join(f"{v:>{n}.0f}" for v, n in zip(med, (9, 17, 9, 17))))
+    medians_table("picture", ways, ("undo", "redo"), times)
     win.runner.shutdown(5000)
+
+
+def medians_table(first: str, ways, acts, times):
+    """One row per way: the medians of each act's (wall ms, GUI CPU ms) in ``times[way, act]``. Also
+    benchmarks/task_switch.py's."""
+    print(f"{first:15}" + "".join(f"{a + ' ms':>14}{a + ' GUI CPU ms':>22}" for a in acts))
+    for way in ways:
+        med = [statistics.median(c) for a in acts for c in zip(*times[way, a])]
+        print(f"{way:15}" + "".join(f"{v:>{n}.0f}" for v, n in zip(med, (14, 22) * len(acts))))
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ particles at each record (how far their weights spread) on the trace's right axi
 from __future__ import annotations
 
 import html
+import weakref
 
 import numpy as np
 import pyqtgraph as pg
@@ -50,13 +51,20 @@ def nice_top(v: float) -> float:
     return float(10.0 ** (k + 1))
 
 
+_CURVES = weakref.WeakKeyDictionary()   # a loaded network -> (its diffusion (weak), the arguments, its curves)
+
+
 def schedule_curves(loaded, n_points: int = 64, size: int = 16, seed: int = 0) -> dict:
     """b_t for t = 1..T and the model's mean reverse variance at up to ``n_points`` steps.
 
     The reverse variance comes from one batched call ``diffusion.p_dist(net, x, t)`` on a
-    random (size x size) input x ~ pi (binomial: the Bernoulli variance p(1 - p)).
+    random (size x size) input x ~ pi (binomial: the Bernoulli variance p(1 - p)). Kept per loaded network (the
+    checkpoint cache's): each task switch selects its model again, and ran it on the GUI thread (0.5-2.5 s).
     """
     d, net = loaded.diffusion, loaded.net
+    kept = _CURVES.get(net)
+    if kept is not None and kept[0]() is d and kept[1] == (n_points, size, seed):
+        return kept[2]
     import torch  # with the model, not with the window: the app shows its window before torch is loaded
 
     with torch.no_grad():
@@ -77,8 +85,9 @@ def schedule_curves(loaded, n_points: int = 64, size: int = 16, seed: int = 0) -
                 var = (p * (1 - p)).mean(dim=(1, 2, 3)).cpu().numpy()
         except Exception:  # a model that cannot take this input: show the schedule alone
             var = np.full(len(ts), np.nan)
-    return {"t": np.arange(1, T + 1), "beta": betas, "t_var": ts.astype(float), "var": var,
-            "family": d.family}
+    _CURVES[net] = (weakref.ref(d), (n_points, size, seed), {"t": np.arange(1, T + 1), "beta": betas, "t_var": ts.astype(float),
+                                                 "var": var, "family": d.family})
+    return _CURVES[net][2]
 
 
 def _fmt(v: float) -> str:
