@@ -138,6 +138,7 @@ def _source(result: Path, meta: dict) -> tuple[Path | None, str | None]:
     ``../x.png``, ``/home/x.png`` or ``sub/x.png`` would read a file outside the result's folder, so such a
     source is never read; the input is then given with --input."""
     from ..core.files.cardschema import printable
+    from ..core.files.safefiles import same_file
 
     source = meta.get("source")
     if not isinstance(source, str) or not source:
@@ -147,7 +148,12 @@ def _source(result: Path, meta: dict) -> tuple[Path | None, str | None]:
                       "it (a result dpm-studio saves records the name alone), so it is not read: give the input "
                       "with --input.")
     beside = result.parent / source
-    return (beside if os.path.isfile(beside) else None), None   # os.path: a name too long is no file, not an error
+    if not os.path.isfile(beside):   # os.path: a name too long is no file, not an error
+        return None, None
+    if same_file(beside, result):   # saved under its input's name in another folder (a batch's): not the input
+        return None, (f"{result.name} is the result, not the image it was made from (saved under its source's "
+                      "name, in another folder or over it): give the input with --input.")
+    return beside, None
 
 
 def _input(args, record: dict, k: int, meta: dict) -> Path | None:
