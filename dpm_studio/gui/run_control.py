@@ -77,6 +77,7 @@ class RunController(QObject):
         self._plot_total = None
         self._run_started = 0.0
         self._running = ""   # "Running denoise with photos-rgb-v2": the status during a run
+        self._notes = ""     # the run's notes ("  Note: ..."), said while it runs and again when it is done
         self._loaded = None   # the run's model
         self.runner.stage.connect(self._on_stage)
         self.runner.frame.connect(self._on_frame)
@@ -189,6 +190,7 @@ class RunController(QObject):
             h, wd = st.size
             w.info_label.setText(f"{wd}\u00d7{h} sample, drawing")
         self._running, self._loaded = f"Running {st.task} with {loaded.card.get('name')}", loaded
+        self._notes = ""
         self._status(self._running + "\u2026")
         return True
 
@@ -218,7 +220,8 @@ class RunController(QObject):
             top, left, bottom, right = job.region.box
             notes.append(f"only the masked region ({right - left} \u00d7 {bottom - top} px); clear the mask "
                          "(Delete) to denoise the whole image")
-        self._status(self._running + "\u2026" + "".join(f"  Note: {n}." for n in notes))
+        self._notes = "".join(f"  Note: {n}." for n in notes)
+        self._status(self._running + "\u2026" + self._notes)
 
     def cancel(self):
         if self.runner.is_running():
@@ -259,14 +262,15 @@ class RunController(QObject):
         took = frame.elapsed
         model = (s.run or {}).get("checkpoint")   # the model the run used (the picker may show another task's since)
         by = f" with {model}" if model else ""
+        by += f".{self._notes} "   # the command line's notes stay on its screen: here they stay in the status too
         value, maximum, text = frame.progress
         w.task_panel.set_progress(maximum, maximum, took, 0)
         w.task_panel.progress.setFormat(f"done: {text} in {took:.1f} s")
         if COMPARE(s):
-            self._status(f"Done in {took:.1f} s{by}. Accept (Ctrl+Shift+Return) keeps the result; hold \\ to see "
+            self._status(f"Done in {took:.1f} s{by}Accept (Ctrl+Shift+Return) keeps the result; hold \\ to see "
                          "the original.")
         else:   # a drawn sample: no original to see, and Accept opens it
-            self._status(f"Done in {took:.1f} s{by}. Accept (Ctrl+Shift+Return) opens the sample as a new image.")
+            self._status(f"Done in {took:.1f} s{by}Accept (Ctrl+Shift+Return) opens the sample as a new image.")
         w.update_title()
 
     @Slot(object)

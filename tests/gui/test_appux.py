@@ -200,6 +200,13 @@ def test_a_clean_image_comes_back_with_a_note(qtbot, win):
         assert win.runs.run()
     assert not errors and win.task_panel.hint.text() == ""
     assert any("Note: no measurable noise: the image comes back as it is" in m for m in said), said
+    # the note stays when the run is done, as on the command line's screen: it was said for the run's 3 s
+    # only, then "Done in 3.3 s with photos-rgb-v2. Accept (Ctrl+Shift+Return) keeps the result" took its place
+    # and the user saw a denoise done with no word that it changed nothing (walk: a clean 200 x 150 PNG)
+    done = win.statusBar().currentMessage()
+    assert done.startswith("Done in ") and "Note: no measurable noise: the image comes back as it is" in done, done
+    assert done.endswith("Accept (Ctrl+Shift+Return) keeps the result; hold \\ to see the original."), done
+    assert "no measurable noise" in win.statusBar()._shown   # not elided away at 1920 px
 
 
 def test_a_drawn_sample_offers_no_compare(qtbot, win):
