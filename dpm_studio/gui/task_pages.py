@@ -173,7 +173,7 @@ class DenoisePage(QWidget):
         itself (unrounded, measured by the core like the command line's --sigma left out)."""
         with QSignalBlocker(self.sigma):
             self.sigma.setValue(max(0.5, round(sigma255, 1)))
-        self._estimated = sigma255 > 0
+        self._estimated = True   # 0 too: the core runs a clean image as the command line does (NO_NOISE, a note)
         self.noise_note.setText(f"estimated {sigma255:.1f} for this image" if sigma255 >= 0.5 else
                                 "this image shows no measurable noise")
 

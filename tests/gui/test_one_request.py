@@ -409,3 +409,24 @@ def test_the_variant_the_app_keeps_replays(qtbot, win, tmp_path, inputs, task, v
     assert win.files.save_image(app)
     assert _record(app)["choice"] == ("sample 2 of 3" if variant else "mean of 3")
     _replays(app, mask if task == "inpaint" else None, tmp_path)
+
+
+def test_a_clean_image_with_a_constant_noise_is_the_command_lines_result(qtbot, win, tmp_path):
+    """A clean picture (its noise estimate 0) denoised with Noise: Constant ran at the box's 0.5 / 255 with no
+    note in the app, where ``--noise constant`` runs at 0.1 / 255 (core NO_NOISE), saying "no measurable noise:
+    the image comes back as it is" (walk: a clean 200 x 150 PNG, the records' sigma_255 0.5 and 0.1). The
+    estimate shown is the estimate, 0 too: the same request, pixels, record and note."""
+    src, cli = tmp_path / "clean.png", tmp_path / "cli.png"
+    imageio.save_image(src, np.tile(np.linspace(0, 1, 48, dtype=np.float32)[None, :, None], (32, 1, 3)))
+    assert main(_argv("denoise", {"noise": "constant"}, src, None, cli)) == 0
+    said = []
+    win.statusBar().messageChanged.connect(said.append)
+    _set_app(win, "denoise", {"noise": "constant"}, src, None)
+    with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS):
+        assert win.runs.run(), win.task_panel.hint.text()
+    assert win.runs.accept_result()
+    app = tmp_path / "app.png"
+    assert win.files.save_image(app)
+    assert _record(app) == _record(cli) and _record(cli)["sigma_255"] == 0.1
+    np.testing.assert_array_equal(_u8(app), _u8(cli))
+    assert any("Note: no measurable noise: the image comes back as it is" in m for m in said), said
