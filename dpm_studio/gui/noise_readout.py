@@ -57,6 +57,13 @@ class NoiseReadout(QObject):
         self.fit_timer.setSingleShot(True)
         self.fit_timer.setInterval(0)
         self.fit_timer.timeout.connect(self._fit_now)
+        # The opened image's noise level is measured in a thread the session starts (gui/model/session._Level: up
+        # to four fits, about 1 s of a 12 MP photo, that ran on the GUI thread); the collector holds it, and the GUI
+        # thread looks for the level as it looks for the curve.
+        self.session.start_thread = collector.hold_thread
+        self._level_poll = QTimer(self)
+        self._level_poll.setInterval(POLL_MS)
+        self._level_poll.timeout.connect(self._on_level)
         self.session.events.document.connect(self._on_document)
         window.plots.visibilityChanged.connect(self._on_plots_shown)
         self.session.events.pixels.connect(self._on_pixels)
@@ -72,7 +79,7 @@ class NoiseReadout(QObject):
         doc = self.session.doc
         if doc is None:
             return
-        self.w.task_panel.show_estimate(doc.noise_sigma * 255.0)
+        self._on_level()   # shown now if known, else "measuring" until it is
         # The curve is drawn in the plots dock only: fitted when it is open, else once it is opened
         # (0.15 s CPU of opening a 12 MP photo, for a dock that starts closed; docs/speed.md).
         self.fit, self._unfitted = None, True
@@ -80,6 +87,20 @@ class NoiseReadout(QObject):
         if not self.w.plots.isHidden():
             self.fit_timer.start()
         self.plot()
+
+    @Slot()
+    def _on_level(self):
+        """The document's noise level in the task panel once it is measured (until then: being measured)."""
+        doc = self.session.doc
+        if doc is not None and not doc.noise_measured():
+            if not self._level_poll.isActive():
+                self.w.task_panel.show_estimate(None)
+                self._level_poll.start()
+            return
+        came = self._level_poll.isActive()   # it came while the user could type a sigma: theirs is kept
+        self._level_poll.stop()
+        if doc is not None and not (came and self.w.task_panel.pages["denoise"].sigma255() is not None):
+            self.w.task_panel.show_estimate(doc.noise_sigma * 255.0)
 
     def fitting(self) -> bool:
         """The curve of the document as it is now is being fitted, or will be once the event loop is back."""

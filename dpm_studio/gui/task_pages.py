@@ -168,9 +168,13 @@ class DenoisePage(QWidget):
         """The typed noise level (0-255 units), or None while the box shows the image's estimate."""
         return None if self._estimated else float(self.sigma.value())
 
-    def show_estimate(self, sigma255: float):
+    def show_estimate(self, sigma255: float | None):
         """Show the image's estimated noise level; until it is edited, a run uses the estimate
-        itself (unrounded, measured by the core like the command line's --sigma left out)."""
+        itself (unrounded, measured by the core like the command line's --sigma left out). None: being measured."""
+        if sigma255 is None:
+            self._estimated = True   # a run meanwhile measures it itself
+            self.noise_note.setText("measuring the noise of this image...")
+            return
         with QSignalBlocker(self.sigma):
             self.sigma.setValue(max(0.5, round(sigma255, 1)))
         self._estimated = True   # 0 too: the core runs a clean image as the command line does (NO_NOISE, a note)

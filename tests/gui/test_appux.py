@@ -27,6 +27,7 @@ def test_the_denoise_page_shows_the_whole_sigma_and_its_note(qtbot, win, size):
     win.files.set_image(gradient_image())
     win.task_panel.set_task("denoise")
     page = win.task_panel.pages["denoise"]
+    qtbot.waitUntil(lambda: "measuring" not in page.noise_note.text())   # the image's own level, measured in a thread
     page.show_estimate(10.4)
     _settle(qtbot)
     edit = page.sigma.lineEdit()

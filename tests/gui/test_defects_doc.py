@@ -77,9 +77,11 @@ def test_defect4_each_image_gets_its_own_noise_level(qtbot, make_window, tmp_pat
     imageio.save_image(tmp_path / "noisy.png", noisy)
     imageio.save_image(tmp_path / "clean.png", clean)
     assert win.files.open_image(tmp_path / "noisy.png")
+    qtbot.waitUntil(lambda: "measuring" not in win.task_panel.noise_note.text())   # measured in a thread
     assert abs(win.task_panel.sigma.value() - 20) < 3
     assert "estimated" in win.task_panel.noise_note.text()
     assert win.files.open_image(tmp_path / "clean.png")
+    qtbot.waitUntil(lambda: "measuring" not in win.task_panel.noise_note.text())
     assert win.task_panel.sigma.value() < 2, "the last image's level is not carried over"
     assert "no measurable noise" in win.task_panel.noise_note.text()
     win.task_panel.sigma.setValue(22.2)

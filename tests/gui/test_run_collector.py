@@ -59,6 +59,7 @@ def test_an_inpainting_with_frozen_passes_collects_only_in_the_gui_thread(qtbot,
 
     assert "inpaint" in tasks.FROZEN_TASKS  # the app's default: the frozen passes are on
     image_with_mask(win)
+    qtbot.waitUntil(lambda: collector.holding() == 0)   # the opened image's noise level: measured in a thread
     win.task_panel.steps.setValue(3)
     gui = threading.current_thread().name
     with qtbot.waitSignal(win.runner.finished, timeout=60_000):
