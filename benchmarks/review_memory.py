@@ -70,15 +70,15 @@ def main():
     base = tracemalloc.take_snapshot()
     rss0 = proc_status("VmRSS")
     t0 = time.perf_counter()
-    ended = []
+    ended = []   # what ended the run, as words: a frame kept here would be held after the review
     for signal in (win.runner.finished, win.runner.errored, win.runner.aborted):
-        signal.connect(ended.append)
+        signal.connect(lambda x: ended.append(str(getattr(x, "message", type(x).__name__))))
     assert win.runs.run()
     while not ended:
         app.processEvents()
         time.sleep(0.02)
     if win.session.state != "review":
-        raise SystemExit(f"the run ended without a result: {getattr(ended[0], 'message', ended[0])}")
+        raise SystemExit(f"the run ended without a result: {ended[0]}")
     took = time.perf_counter() - t0
     for _ in range(25):
         app.processEvents()

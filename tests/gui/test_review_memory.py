@@ -78,3 +78,23 @@ def test_the_runs_last_frame_is_not_held_after_the_review(qtbot, win, how):
     qtbot.wait(50)
     gc.collect()
     assert frame() is None, "the last frame is still held"
+
+
+def test_a_posterior_means_tiles_keep_one_picture_for_x_and_its_estimate(ckpt_dir):
+    """A tiled posterior-mean denoise's records carry each tile as x and as its x_0 estimate, the same array: the
+    trajectory kept two uint8 pictures of it (47 MB of a 12 MP run, kept after the review for the exports)."""
+    from dpm_studio.core.files.checkpoint import load
+    from dpm_studio.core.run.requests import DenoiseRequest
+    from dpm_studio.gui.model.frames import RunJob, task_frames
+
+    loaded = load(ckpt_dir / "tiny-rgb")
+    rng = np.random.default_rng(4)
+    s = Session()
+    s.open(rng.integers(0, 256, (70, 100, 3)).astype(np.float32) / np.float32(255), bit_depth=8)
+    job = s.job(DenoiseRequest(sigma=20 / 255, tile=64), model=loaded)
+    tr = list(task_frames(RunJob(loaded, job)))[-1].trajectory
+    tiles = range(len(tr) - 1)   # the last record is the blended whole
+    assert len(tiles) >= 2
+    assert [k for k in tiles if tr.x0[k] is not tr.x[k]] == []
+    for k in tiles:
+        assert np.array_equal(tr.frame(k, predicted=True), tr.frame(k))
