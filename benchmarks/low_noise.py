@@ -1,7 +1,7 @@
 """The one-sigma estimate on clean and lightly noisy 8-bit photos, and what the default denoise does with it.
 
     python benchmarks/low_noise.py [--sigmas 0 1 2 3 5] [--photos N] [--psnr] [--truth] [--grey]
-        [--jpeg 75 85 95] [--mate DIR] [--wallpapers DIR]
+        [--jpeg 75 85 95] [--sets mate wallpaper] [--names NAME ...] [--mate DIR] [--wallpapers DIR]
 
 Photos that are neither test images nor training data: Debian's mate-backgrounds nature photos (read as
 benchmarks/checkpoint_compare.py reads them: a quarter size, the centre 256 x 256, colour) and the
@@ -85,6 +85,7 @@ def main() -> None:
     ap.add_argument("--sigmas", type=float, nargs="+", default=[0, 1, 2, 3, 5])
     ap.add_argument("--photos", type=int, default=None, help="the first N photos of each set only")
     ap.add_argument("--sets", nargs="+", default=["mate", "wallpaper"])
+    ap.add_argument("--names", nargs="+", default=None, help="only these photos (their names as printed)")
     ap.add_argument("--jpeg", type=int, nargs="+", default=[0], help="JPEG qualities (0: the PNG)")
     ap.add_argument("--grey", action="store_true", help="the photos made grey")
     ap.add_argument("--psnr", action="store_true", help="denoise them (slow: 5 s a denoise, one thread)")
@@ -118,7 +119,8 @@ def main() -> None:
     rows = []
     for i, (kind_set, name, x) in enumerate(photos(args.mate, args.wallpapers, "L" if args.grey else "RGB")):
         count[kind_set] = count.get(kind_set, 0) + 1
-        if kind_set not in args.sets or args.photos is not None and count[kind_set] > args.photos:
+        if kind_set not in args.sets or args.photos is not None and count[kind_set] > args.photos \
+                or args.names is not None and name not in args.names:
             continue
         for q in args.jpeg:
             for s in args.sigmas:

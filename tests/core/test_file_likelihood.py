@@ -57,11 +57,11 @@ def test_low_noise_shared_by_the_channels_is_not_read_as_texture():
         assert abs(estimate_noise_sigma(y) * 255 - sigma255) < 0.06 * sigma255 + 0.05
 
 
-def test_a_colour_jpegs_shared_noise_keeps_the_median():
+def test_a_colour_jpegs_noise_is_read_from_its_dct():
     """A colour JPEG (quality 95, chroma subsampled) of noise 5: its channels share their noise and the fine
-    detail it is read from was partly quantised away: the colour fit reads 0.35, the channels' own fits 3.5 against
-    the median's 3.7 (on a held-out photo a denoiser told the lower number lost 1.3 dB; docs/file-likelihood.md).
-    The median stays."""
+    detail it is read from was partly quantised away: the colour fit reads 0.35, the channels' own fits 3.5, the
+    median 3.7 (on a held-out photo a denoiser told the lower number lost 1.3 dB; docs/file-likelihood.md).
+    The JPEG's own coefficients read the noise it held (core/run/noise_jpeg.py): 5.2."""
     import io
 
     from PIL import Image
@@ -70,4 +70,4 @@ def test_a_colour_jpegs_shared_noise_keeps_the_median():
     Image.fromarray(np.round(_file(5, 2, colour=True) * 255).astype(np.uint8)).save(buf, "JPEG", quality=95)
     y = np.asarray(Image.open(io.BytesIO(buf.getvalue())), np.float32) / 255
     assert 0 < median_noise_sigma(y) < LOW_NOISE
-    assert estimate_noise_sigma(y) == median_noise_sigma(y)
+    assert abs(estimate_noise_sigma(y) * 255 - 5) < 0.5 < abs(median_noise_sigma(y) * 255 - 5)

@@ -70,3 +70,67 @@ def test_a_clean_file_comes_back_with_a_note_not_a_refusal():
         job = resolve(req, clean)
         assert job.request.sigma == NO_NOISE and NO_NOISE_NOTE in job.notes, job.notes
 
+
+def _picture(colour):
+    yy, xx = np.mgrid[0:128, 0:128] / 128
+    clean = 0.2 + 0.6 * xx + 0.05 * np.sin(9 * yy)
+    clean[40:90, 30:100] = 0.7
+    return np.stack([clean, 0.9 * clean, 1 - clean], 2) if colour else clean
+
+
+def _jpeg(y, quality):
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.round(y * 255).astype(np.uint8)).save(buf, "JPEG", quality=quality)
+    return np.asarray(Image.open(io.BytesIO(buf.getvalue())), np.float32) / 255
+
+
+@pytest.mark.parametrize("quality, sigma", [(75, 5), (75, 10), (85, 5), (85, 10), (95, 5), (95, 10)])
+def test_a_jpegs_noise_is_read_from_its_coefficients(quality, sigma):
+    # the noise added before the file was saved as a JPEG: the Haar median (and the fit below LOW_NOISE) read the
+    # finest details, which the JPEG quantised away: 0.7-5.9 for 5, 2.2-11 for 10
+    for colour in (False, True):
+        y = _jpeg(_file(_picture(colour), sigma, 3), quality)
+        est = estimate_noise_sigma(y) * 255
+        assert abs(est - sigma) < 0.15 * sigma + 0.2, (colour, est)
+
+
+def test_only_a_jpeg_on_its_own_grid_is_read_as_one():
+    from dpm_studio.core.run.noise_jpeg import jpeg_noise_sigma
+
+    for sigma in (0, 1, 5, 15, 25, 50):   # a PNG, clean or noisy: the median's rows stay as they were
+        assert jpeg_noise_sigma(_file(_picture(True), sigma, 4)) is None
+    y = _jpeg(_file(_picture(True), 5, 3), 85)
+    assert jpeg_noise_sigma(y) is not None and jpeg_noise_sigma(y[3:-2, 5:-1]) is None   # cropped off its grid
+    y = _jpeg(_file(_picture(True), 5, 3)[:123, :125], 85)       # turned upside down: read on the turned grid
+    assert abs(jpeg_noise_sigma(y[::-1, ::-1]) * 255 - 5) < 1, jpeg_noise_sigma(y[::-1, ::-1]) * 255
+    assert abs(jpeg_noise_sigma(y.transpose(1, 0, 2)[::-1]) * 255 - 5) < 1       # turned a quarter
+
+
+def test_a_low_jpeg_reading_is_no_more_than_the_other_estimate(monkeypatch):
+    # a clean JPEG's quantised detail can read as noise of 1-2.7 / 255 (held-out BytheWater saved again at quality
+    # 75 read 2.61 and the denoiser told that lost 9.9 dB): below JPEG_LOW the other estimate caps it
+    from dpm_studio.core.run import noise
+
+    clean = _file(_ramp(), 0, 1)
+    for told, read in ((2.0, 0.0), (4.0, 4.0)):
+        monkeypatch.setattr(noise, "jpeg_noise_sigma", lambda a, v=told: v / 255)
+        assert estimate_noise_sigma(clean) * 255 == pytest.approx(read)
+
+
+@pytest.mark.parametrize("quality", [75, 85])
+def test_a_clean_jpeg_of_fine_texture_is_not_read_as_noise(quality):
+    # noise reads one level at every frequency, texture falls from the coarse to the fine: without TEXTURE's test
+    # this clean JPEG (fine texture of +-8 steps on a ramp) read as noise of 10.3 (quality 75) and 8.3 (85)
+    from scipy.ndimage import gaussian_filter
+
+    from dpm_studio.core.run.noise_jpeg import jpeg_noise_sigma
+
+    t = gaussian_filter(np.random.default_rng(1).standard_normal((192, 256)), 1.0)
+    clean = np.clip(_ramp(192, 256) + (t / t.std() * 8 / 255)[:, :, None] * np.array([1, 0.7, 0.4]), 0, 1)
+    y = _jpeg(clean, quality)
+    assert jpeg_noise_sigma(y) is None
+    assert estimate_noise_sigma(y) * 255 < 3
