@@ -40,7 +40,7 @@ from .run_control import RunController, unsaved_changes, unsaved_with_mask
 from .runner import TaskRunner
 from .safe_settings import guard_save, open_settings
 from .status_bar import StatusBar
-from .theme import mend_disabled
+from .theme import mend_disabled, mend_indicators
 from .model.session import Session
 from .task_panel import LEAST_WIDTH as CONTROLS_LEAST, TaskPanel
 
@@ -57,6 +57,7 @@ class MainWindow(QMainWindow):
         (``checkpoints.refresh_in_background()``: torch is imported in a thread)."""
         protect_singletons()  # PySide6 6.12 on Python 3.11 leaks references to None and True: see qtfix
         mend_disabled()   # a dark palette's disabled text readable (gui/theme.py)
+        mend_indicators()   # and its check boxes' and radio buttons' edges
         super().__init__(parent)
         self.settings, self.settings_note = open_settings(settings)
         self.dialogs = dialogs if dialogs is not None else Dialogs(self)
