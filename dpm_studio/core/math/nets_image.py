@@ -26,6 +26,8 @@ Pure torch: no Qt, no printing.
 from __future__ import annotations
 
 import math
+import threading
+from contextlib import contextmanager
 from typing import Sequence
 
 import torch
@@ -197,6 +199,66 @@ def norm_silu(norm: nn.GroupNorm, x: torch.Tensor) -> torch.Tensor:
     return F.silu(norm(x), inplace=not torch.is_grad_enabled())
 
 
+# ----------------------------------------------------------------------------- NNPACK convolutions
+
+_NNPACK = threading.local()  # .on: this thread's passes run their 3 x 3 convolutions through NNPACK
+_NNPACK_READY: list = []     # [bool] once asked: NNPACK initialised in this process (torch._nnpack_available)
+
+
+def nnpack_ready() -> bool:
+    """Whether torch's NNPACK serves here (it initialises it: a call before that failed)."""
+    if not _NNPACK_READY:
+        try:
+            _NNPACK_READY.append(bool(torch._nnpack_available()))
+        except (AttributeError, RuntimeError):
+            _NNPACK_READY.append(False)
+    return _NNPACK_READY[0]
+
+
+def nnpack_fits() -> bool:
+    """Whether this process's passes may take NNPACK's convolutions: NNPACK here, and torch on one
+    thread. With more, NNPACK's own thread pool, whose idle workers spin, ran beside OpenMP's: on this
+    project's 2-core AMD EPYC under load, 2 threads, one photos-rgb-v2 pass (256 x 256) took 1.17 ->
+    1.51 s CPU and 3.4 -> 4.6 s wall, where one thread gained 0.94 -> 0.81 s CPU (docs/speed.md)."""
+    return nnpack_ready() and torch.get_num_threads() == 1
+
+
+@contextmanager
+def nnpack_convs(on: bool = True):
+    """Within it, this thread's inference passes compute their 3 x 3 stride-1 convolutions of fp32
+    NCHW inputs on the CPU with NNPACK (Winograd F(6x6, 3x3): about a quarter of the multiplications)
+    instead of oneDNN's direct convolution (:func:`conv3x3`), where they fit (:func:`nnpack_fits`:
+    torch on one thread). The same convolution, its sums reassociated: photos-rgb-v2's outputs equal
+    to 3e-5 of their 5.5 (docs/speed.md). Elsewhere (bf16, channels-last inputs, training, a GPU,
+    several threads) nothing changes."""
+    before = getattr(_NNPACK, "on", False)
+    _NNPACK.on = bool(on) and nnpack_fits()
+    try:
+        yield
+    finally:
+        _NNPACK.on = before
+
+
+def _nnpack_serves(conv: nn.Conv2d, h: torch.Tensor) -> bool:
+    return (getattr(_NNPACK, "on", False) and not torch.is_grad_enabled() and h.dim() == 4
+            and h.device.type == "cpu" and h.dtype == torch.float32 and conv.weight.dtype == torch.float32
+            and conv.kernel_size == (3, 3) and conv.stride == (1, 1) and conv.padding == (1, 1)
+            and conv.dilation == (1, 1) and conv.groups == 1 and conv.padding_mode == "zeros"
+            and h.is_contiguous() and conv.weight.is_contiguous() and not torch.is_autocast_enabled("cpu"))
+
+
+def conv3x3(conv: nn.Conv2d, h: torch.Tensor) -> torch.Tensor:
+    """``conv(h)``; within :func:`nnpack_convs`, where NNPACK serves (:func:`_nnpack_serves`), its
+    Winograd convolution. On this project's AMD EPYC (AVX2, no bf16), one thread: 96 -> 96 channels
+    at 128 x 128, 30 ms channels-last (oneDNN) -> 16 ms; a whole photos-rgb-v2 pass 0.94 -> 0.81 s CPU."""
+    if _nnpack_serves(conv, h):
+        try:
+            return torch._nnpack_spatial_convolution(h, conv.weight, conv.bias, [1, 1], [1, 1])
+        except RuntimeError:  # NNPACK refused (a shape it cannot tile): the module's own pass serves
+            pass
+    return conv(h)
+
+
 def _upsampled_taps(w: torch.Tensor, dim: int) -> torch.Tensor:
     """Along ``dim``, the 3 taps of a convolution that reads a nearest-upsampled (x2) input as the 4 taps
     of a stride-2 transposed convolution reading the input itself: output row 2i reads input rows
@@ -217,6 +279,8 @@ def upsample_conv(conv: nn.Conv2d, h: torch.Tensor) -> torch.Tensor:
     Training keeps the upsample and the convolution (its gradients are the module's own)."""
     if torch.is_grad_enabled() or conv.kernel_size != (3, 3) or conv.stride != (1, 1) or conv.padding != (1, 1):
         return conv(F.interpolate(h, scale_factor=2, mode="nearest"))
+    if _nnpack_serves(conv, h):  # NCHW: oneDNN's transposed convolution there took 1.6x its channels-last time
+        return conv3x3(conv, F.interpolate(h, scale_factor=2, mode="nearest"))
     k = _upsampled_taps(_upsampled_taps(conv.weight, 2), 3)   # (out, in, 4, 4), summed in the weights' dtype
     return F.conv_transpose2d(h, k.transpose(0, 1), conv.bias, stride=2, padding=1)
 
@@ -238,10 +302,10 @@ class ResBlock(nn.Module):
         self.skip = nn.Conv2d(c_in, c_out, 1) if c_in != c_out else nn.Identity()
 
     def forward(self, x: torch.Tensor, temb: torch.Tensor | None = None) -> torch.Tensor:
-        h = self.conv1(norm_silu(self.norm1, x))
+        h = conv3x3(self.conv1, norm_silu(self.norm1, x))
         if self.temb is not None:
             h = h + self.temb(temb)[:, :, None, None]
-        h = self.conv2(norm_silu(self.norm2, h))
+        h = conv3x3(self.conv2, norm_silu(self.norm2, h))
         return self.skip(x) + h
 
 
@@ -324,6 +388,7 @@ class UNet(nn.Module):
         nn.init.zeros_(self.conv_out.bias)
 
     partial_outputs = True  # forward(..., outputs=n) computes only the first n outputs per pixel
+    nnpack = True  # its 3 x 3 convolutions go through conv3x3 (NNPACK within nnpack_convs())
     traceable = True  # a TorchScript trace per input shape and one t per batch is its forward (core/run/frozen.py)
 
     def forward(self, x: torch.Tensor, t: torch.Tensor, outputs: int | None = None) -> torch.Tensor:
@@ -339,7 +404,7 @@ class UNet(nn.Module):
         temb = None
         if self.temb_mlp is not None:
             temb = self.temb_mlp(sinusoidal_embedding(t, self.T, self.temb_in))
-        h = self.conv_in(pad_to_multiple(x, self.factor))
+        h = conv3x3(self.conv_in, pad_to_multiple(x, self.factor))
         skips = []
         for i, blocks in enumerate(self.down_blocks):
             for blk in blocks:

@@ -1,10 +1,16 @@
 """How a run's network passes are computed: channels-last weights, bf16 (autocast, or a frozen trace
-per shape: :mod:`.frozen`), fp32 where bf16 cannot serve. Moved from tasks.py (its names stay importable
+per shape: :mod:`.frozen`), fp32 where bf16 cannot serve (on a CPU: NCHW, NNPACK's convolutions). Moved from tasks.py (its names stay importable
 there)."""
 
 from __future__ import annotations
 
 import torch
+
+
+def _contiguous(net) -> None:
+    """Keep an image network's convolution weights NCHW (:class:`_Fp32Net`'s layout)."""
+    if any(p.dim() == 4 and not p.is_contiguous() for p in net.parameters()):
+        net.to(memory_format=torch.contiguous_format)
 
 
 def _channels_last(net) -> None:
@@ -55,14 +61,54 @@ class _Bf16Net:
         return getattr(self.net, name)
 
 
+class _Fp32Net:
+    """A network whose fp32 passes on the CPU run NCHW, their 3 x 3 convolutions through NNPACK's
+    Winograd algorithm (core/math/nets_image.nnpack_convs; attributes pass through).
+
+    On a CPU without native bf16 (this project's AMD EPYC, many laptops) the passes are fp32, and
+    oneDNN's direct convolutions, channels-last, ran at about 75 % of the core's peak: 80 % of a pass.
+    Winograd F(6x6, 3x3) does a quarter of their multiplications; NNPACK takes NCHW only, so the whole
+    pass runs NCHW (the weights too: :func:`_contiguous`). photos-rgb-v2, 256 x 256, one thread:
+    0.94 -> 0.81 s CPU a pass; outputs equal to 3e-5 (docs/speed.md). Only with torch on one thread
+    (:func:`nnpack_serves`)."""
+
+    def __init__(self, net):
+        self.net = net
+
+    def __call__(self, x, t, **kwargs):
+        from ..math.nets_image import nnpack_convs
+
+        with nnpack_convs():
+            return self.net(x.contiguous(), t, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.net, name)
+
+
+def nnpack_serves(net, device) -> bool:
+    """Whether a fp32 run of ``net`` on ``device`` takes :class:`_Fp32Net`'s passes: a network that
+    routes its convolutions through nets_image.conv3x3 (its ``nnpack``), on a CPU with NNPACK, torch
+    on one thread (nets_image.nnpack_fits: with two, NNPACK's spinning pool made a pass slower)."""
+    from ..math.nets_image import nnpack_fits
+
+    return (torch.device(device).type == "cpu" and getattr(net, "nnpack", False) is True
+            and nnpack_fits())
+
+
 def _with_precision(loaded, precision: str, device, frozen: bool = False):
     """``loaded`` with its network in the arithmetic ``precision`` asks for ("auto": bf16 where
-    :func:`~dpm_studio.core.machine.devices.native_bf16`, else fp32); ``frozen``: bf16 passes from
-    frozen traces where they serve (:class:`_Bf16Net`)."""
+    :func:`~dpm_studio.core.machine.devices.native_bf16`, else fp32), its weights laid out for it;
+    ``frozen``: bf16 passes from frozen traces where they serve (:class:`_Bf16Net`); fp32 on a CPU:
+    NNPACK's convolutions where they serve (:class:`_Fp32Net`)."""
     from dataclasses import replace
 
     from ..machine.devices import native_bf16
 
     if precision == "bf16" or (precision == "auto" and native_bf16(device)):
+        _channels_last(loaded.net)
         return replace(loaded, net=_Bf16Net(loaded.net, frozen))
+    if nnpack_serves(loaded.net, device):
+        _contiguous(loaded.net)
+        return replace(loaded, net=_Fp32Net(loaded.net))
+    _channels_last(loaded.net)
     return loaded

@@ -267,7 +267,6 @@ def run_task(loaded, task, image: np.ndarray | None = None, *, mask: np.ndarray 
     req = job.request.validate(loaded)
     check_model(loaded, job)  # a grey model is refused on a colour image to inpaint
     check_run(loaded, job)  # refuse what will not fit, first
-    _channels_last(loaded.net)
     loaded = _with_precision(loaded, req.precision, req.device, frozen=req.task in FROZEN_TASKS)
     if req.task == "sample":
         piece = _Piece(loaded, None, req.samples, req.device)
