@@ -100,15 +100,25 @@ def _with_precision(loaded, precision: str, device, frozen: bool = False):
     :func:`~dpm_studio.core.machine.devices.native_bf16`, else fp32), its weights laid out for it;
     ``frozen``: bf16 passes from frozen traces where they serve (:class:`_Bf16Net`); fp32 on a CPU:
     NNPACK's convolutions where they serve (:class:`_Fp32Net`)."""
-    from dataclasses import replace
-
     from ..machine.devices import native_bf16
 
     if precision == "bf16" or (precision == "auto" and native_bf16(device)):
         _channels_last(loaded.net)
-        return replace(loaded, net=_Bf16Net(loaded.net, frozen))
+        return _with_net(loaded, _Bf16Net(loaded.net, frozen))
     if nnpack_serves(loaded.net, device):
         _contiguous(loaded.net)
-        return replace(loaded, net=_Fp32Net(loaded.net))
+        return _with_net(loaded, _Fp32Net(loaded.net))
     _channels_last(loaded.net)
     return loaded
+
+
+def _with_net(loaded, net):
+    """``loaded`` (a loaded checkpoint, or any object with a ``net``: a test's namespace) with ``net``."""
+    import copy
+    from dataclasses import is_dataclass, replace
+
+    if is_dataclass(loaded):
+        return replace(loaded, net=net)
+    twin = copy.copy(loaded)
+    twin.net = net
+    return twin
