@@ -40,7 +40,7 @@ from .run_control import RunController, unsaved_changes, unsaved_with_mask
 from .runner import TaskRunner
 from .safe_settings import guard_save, open_settings
 from .status_bar import StatusBar
-from .theme import mend_disabled, mend_indicators
+from .theme import mend_disabled, mend_palette
 from .model.session import Session
 from .task_panel import LEAST_WIDTH as CONTROLS_LEAST, TaskPanel
 
@@ -56,8 +56,7 @@ class MainWindow(QMainWindow):
         (the app's start-up, gui/app.py): the caller starts that once the window is shown
         (``checkpoints.refresh_in_background()``: torch is imported in a thread)."""
         protect_singletons()  # PySide6 6.12 on Python 3.11 leaks references to None and True: see qtfix
-        mend_disabled()   # a dark palette's disabled text readable (gui/theme.py)
-        mend_indicators()   # and its check boxes' and radio buttons' edges
+        mend_palette()   # a dark palette's disabled text readable, check boxes' edges drawn (gui/theme.py)
         super().__init__(parent)
         self.settings, self.settings_note = open_settings(settings)
         self.dialogs = dialogs if dialogs is not None else Dialogs(self)

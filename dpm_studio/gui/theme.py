@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 
-__all__ = ["NOTE_CONTRAST", "contrast", "is_dark", "ink", "mend_disabled", "mend_indicators", "note_css", "readable",
-           "restyle_notes", "style_note", "text_ink"]
+__all__ = ["NOTE_CONTRAST", "contrast", "is_dark", "ink", "mend_disabled", "mend_indicators", "mend_palette", "note_css",
+           "readable", "restyle_notes", "style_note", "text_ink"]
 
 #: A note's text (the model's line, the mask's coverage, the noise estimate): a grey, as dark (or light) as it
 #: must be to read on the window. "palette(mid)" was the window's own shade darker under a dark palette (35 on
@@ -170,3 +170,10 @@ def mend_indicators(app=None) -> bool:
     app.setStyle(style)
     app.setPalette(palette)
     return True
+
+
+def mend_palette(app=None) -> None:
+    """What the window asks of the theme once, at its start: a dark palette's disabled text made readable
+    (:func:`mend_disabled`) and the check boxes' and radio buttons' edges drawn (:func:`mend_indicators`)."""
+    mend_disabled(app)
+    mend_indicators(app)
