@@ -40,6 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from dpm_studio.core.files.checkpoint import load, resolve  # noqa: E402
+from dpm_studio.core.machine.devices import native_bf16  # noqa: E402
 from dpm_studio.core.run.tasks import INPAINT_DEFAULTS as D  # noqa: E402
 from dpm_studio.core.run.requests import DenoiseRequest  # noqa: E402
 from dpm_studio.core.run.tasks import run_task  # noqa: E402
@@ -327,7 +328,9 @@ def main(argv=None):
              "and steps are the model's card's defaults, else 6 and 2); `clipping ignored` takes those pixels as "
              "observations "
              "(`--clipping ignore`); `one view` is `--ensemble 1`; `fp32` is `--precision fp32` (the default, auto, runs the "
-             "network in bf16 on a CPU with native bf16, as this one has); `mean of N` (with --sampled) averages N "
+             "network in bf16 on a CPU with native bf16, else in fp32: "
+             f"{'bf16 here' if native_bf16('cpu') else 'fp32 here, so the two rows are the same arithmetic'}); "
+             "`mean of N` (with --sampled) averages N "
              f"trajectories of {args.steps} respaced steps from the matched step. Grey images run on the colour "
              "model with noise made i.i.d. across channels (dpm_studio/core/run/tasks.py). "
              f"Our inpainting runs the app's defaults ({D['mode']}-noised known pixels, starting at noise std "
