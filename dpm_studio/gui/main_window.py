@@ -33,6 +33,7 @@ from .exports import TrajectoryExports
 from .files import FilesController
 from .noise_readout import NoiseReadout
 from .panels import MaskPanel, ResultBar
+from .model.maskops import covered
 from .model.predicates import COMPARE
 from .plots import PlotsDock
 from .qtfix import protect_singletons
@@ -243,13 +244,14 @@ class MainWindow(QMainWindow):
         self._show_mask_again()   # a stroke begun, or an edit undone: the mask is what the user works on
         if event.live:
             return
-        self._show_coverage()
+        n = covered(self.session.mask)   # one pass, for the mask panel's line and the hint
+        self.mask_panel.show_coverage(self.session.mask, self.task_panel.task(), n)
         self.update_actions()
         self.update_title()   # a painted, erased or undone mask: its unused edits are unsaved work
         if getattr(event, "edit", None) is not None:   # an undo or redo of a mask edit: say which
             self.statusBar().showMessage(step_message(self.session, event.edit), 8000)
         if self.session.state == "edit":
-            self.runs.update_hint()
+            self.runs.update_hint(n)
 
     def _apply_overlay(self):
         self.canvas.set_overlay_visible(self.act_overlay.isChecked() and self.session.state == "edit")
@@ -340,17 +342,9 @@ class MainWindow(QMainWindow):
         self.checkpoints.show_task_model()   # each task has its own model (session.models)
         if self.session.state == "edit" and (self.session.run or {}).get("task") != task:
             self.task_panel.reset_progress("idle")   # "done: step 19 / 19" of an inpainting read as a denoise's
-        self.runs.update_hint()
-        self._show_coverage()
-
-    def _show_coverage(self):
-        """The mask panel's line: how much the mask covers, and what it does for the task."""
-        m, task = self.session.mask, self.task_panel.task()
-        if m is None:
-            self.mask_panel.set_coverage(None)
-        else:
-            n = int((m > 0).sum())
-            self.mask_panel.set_coverage(n / max(1, m.size), n, task)
+        n = covered(self.session.mask)   # one pass over the mask, for the hint and the mask panel's line
+        self.runs.update_hint(n)
+        self.mask_panel.show_coverage(self.session.mask, task, n)
 
     def _on_hover(self, pos):
         text = pixel_text(self.canvas.pixel_info(*pos) if pos is not None else None)

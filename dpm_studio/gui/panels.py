@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QPushButton, QRadioButton, QSizePolicy, QSlider, QSpinBox, QWidget,
 )
 
+from .model.maskops import covered
 from .theme import style_note
 from ..core.run.requests import InpaintRequest
 from ..core.run.settings import default_of, spec_of
@@ -252,6 +253,14 @@ class MaskPanel(QGroupBox):
         else:
             text = f"mask covers {fraction:.1%} ({pixels:,} px)"
         self.coverage.setText(text)
+
+    def show_coverage(self, mask, task: str, n: int | None = None):
+        """The line for ``mask`` (None: no image) and ``task``; ``n``: its pixels (maskops.covered), where the
+        caller counted them for the run hint too (a task switch: one pass over the mask)."""
+        if mask is None:
+            return self.set_coverage(None)
+        n = covered(mask) if n is None else n
+        self.set_coverage(n / max(1, mask.size), n, task)
 
 
 # -- result bar ----------------------------------------------------------------------------------------------------

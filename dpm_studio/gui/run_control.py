@@ -17,6 +17,7 @@ import traceback
 import numpy as np
 from PySide6.QtCore import QObject, QSignalBlocker, QTimer, Slot
 
+from .model.maskops import covered as covered_by
 from .model.predicates import COMPARE
 from .runner import JobRefused, RunJob
 from ..core.run.jobs import check_model, model_refusal
@@ -89,8 +90,9 @@ class RunController(QObject):
         self.w.statusBar().showMessage(text, ms)
 
     # -- before a run ---------------------------------------------------------------------------------
-    def why_not(self, st) -> str:
-        """Why the task panel's settings ``st`` cannot run now ('' if they can)."""
+    def why_not(self, st, covered: int | None = None) -> str:
+        """Why the task panel's settings ``st`` cannot run now ('' if they can). ``covered``: the mask's pixels
+        (maskops.covered), where the caller counted them."""
         if self.runner.is_running():
             return "A run is in progress."
         if st.checkpoint is None and self.w.checkpoints.listing:
@@ -102,33 +104,36 @@ class RunController(QObject):
         if st.task in ("inpaint", "denoise") and self.session.doc is None:
             return f"Open an image to {st.task} (or choose Sample)."
         if st.task == "inpaint":
-            m = self.session.mask
-            if m is None or not (m > 0).any():
+            if not (covered if covered is not None else covered_by(self.session.mask)):
                 return PAINT_FIRST
         doc = self.session.doc
         why = model_refusal(self.w.checkpoints.loaded, st.task, None if doc is None else doc.pixels)
         return app_wording(why) if why else ""   # the core's sentence (core/run/jobs.model_refusal), as the CLI's
 
-    def update_hint(self):
+    def update_hint(self, covered: int | None = None):
         """Under Run: why it cannot run, else what it will do that the user may not expect (a denoise limited
-        to the mask left from an inpainting), else nothing."""
+        to the mask left from an inpainting), else nothing. ``covered``: the mask's pixels (maskops.covered),
+        where the caller counted them (a task switch counts once for this and the mask panel)."""
         tp = self.w.task_panel
         if self.session.state == "running":
             return tp.set_hint("")
         st = tp.settings()
-        why = self.why_not(st)
+        if covered is None and st.task in ("inpaint", "denoise") and self.session.doc is not None:
+            covered = covered_by(self.session.mask)   # one pass, for both questions below
+        why = self.why_not(st, covered)
         # the next step (open an image, paint the region) or a wait is a hint in the text's colour: red only
         # for what is wrong (no model, a model that cannot do this). The red read as an error as soon as an
         # image opened for inpainting.
-        tp.set_hint(why or self.region_note(st), note=not why or is_next_step(why))
+        tp.set_hint(why or self.region_note(st, covered), note=not why or is_next_step(why))
 
-    def region_note(self, st) -> str:
-        """A denoise with a mask painted works on the masked region only: say so before Run, not after."""
+    def region_note(self, st, covered: int | None = None) -> str:
+        """A denoise with a mask painted works on the masked region only: say so before Run, not after.
+        ``covered``: the mask's pixels, where counted (maskops.covered)."""
         m = self.session.mask if st.task == "denoise" and self.session.doc is not None else None
-        if m is None or not (m > 0).any():   # _denoise_region's test, without its copy (48 MB at 12 MP, twice a switch)
+        n = None if m is None else covered if covered is not None else covered_by(m)
+        if not n:   # _denoise_region's test, without its copy (48 MB at 12 MP) or a second pass
             return ""
-        share = 100.0 * float(np.count_nonzero(m)) / m.size
-        return f"Denoises the masked region only ({share:.1f}%): Delete clears the mask."   # two lines at most
+        return f"Denoises the masked region only ({100.0 * n / m.size:.1f}%): Delete clears the mask."   # two lines at most
 
     def _denoise_region(self):
         """Denoising with a mask (or a selection) painted: the painted mask, which the run (with the

@@ -4,6 +4,8 @@ at load 8; benchmarks/task_switch.py, docs/speed.md)."""
 
 from __future__ import annotations
 
+import numpy as np
+
 
 def test_switching_tasks_runs_no_model_whose_curves_were_made(win):
     from gui_helpers import gradient_image
@@ -28,3 +30,42 @@ def test_switching_tasks_runs_no_model_whose_curves_were_made(win):
         for h in hooks:
             h.remove()
     assert passes == [], f"{len(passes)} network passes in 6 task switches"
+
+
+class _Reads(np.ndarray):
+    """A mask that counts the rows each numpy pass over it reads (a band of rows counts as its rows)."""
+
+    rows: list
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        _Reads.rows += [i.shape[0] for i in inputs if isinstance(i, _Reads)]
+        inputs = tuple(np.asarray(i) if isinstance(i, _Reads) else i for i in inputs)
+        return getattr(ufunc, method)(*inputs, **kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        _Reads.rows += [a.shape[0] for a in args if isinstance(a, _Reads)]
+        args = tuple(np.asarray(a) if isinstance(a, _Reads) else a for a in args)
+        return func(*args, **kwargs)
+
+
+def test_a_switch_to_denoise_reads_the_mask_once(win):
+    """The Denoise hint's test and share, and the mask panel's line, each read the mask: (m > 0).any(),
+    count_nonzero(m), (m > 0).sum(), three passes over a 12 MP mask (20-40 ms) at each switch to Denoise
+    (benchmarks/task_switch.py). One count now serves both, the same words."""
+    from gui_helpers import gradient_image
+
+    win.files.set_image(gradient_image(60, 80))
+    mask = np.zeros((60, 80), np.float32)
+    mask[10:40, 20:50] = 1
+    win.canvas.set_mask(mask)
+    tp = win.task_panel
+    tp.set_task("inpaint")
+    win.session.mask = win.session.mask.view(_Reads)
+    _Reads.rows = []
+    tp.set_task("denoise")
+    assert sum(_Reads.rows) == 60, f"{sum(_Reads.rows) / 60:g} passes over the mask"
+    assert "masked region only (18.8%)" in tp.hint.text()
+    assert win.mask_panel.coverage.text() == "mask covers 18.8% (900 px)"
+    _Reads.rows = []
+    tp.set_task("inpaint")
+    assert sum(_Reads.rows) == 60 and "masked region" not in tp.hint.text()

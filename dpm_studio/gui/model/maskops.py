@@ -14,7 +14,18 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["paint_segment", "paint_rect", "paint_polygon"]
+__all__ = ["covered", "paint_segment", "paint_rect", "paint_polygon"]
+
+COUNT_ROWS = 256   # rows compared at a time by covered: its temporary stays in the cache
+
+
+def covered(mask: np.ndarray | None) -> int | None:
+    """How many pixels of ``mask`` a run takes as masked (> 0), in one pass over it, a band of rows at a time
+    (None without a mask). A task switch read a 12 MP mask three times ((m > 0).any(), count_nonzero(m), then
+    (m > 0).sum() for the mask panel: 20-40 ms); the window counts once and hands the count to both."""
+    if mask is None:
+        return None
+    return sum(int(np.count_nonzero(mask[r:r + COUNT_ROWS] > 0)) for r in range(0, mask.shape[0], COUNT_ROWS))
 
 
 def _clip_box(x0, y0, x1, y1, shape):
