@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import QSignalBlocker, QSize, Qt, Signal
+from PySide6.QtCore import QRect, QSignalBlocker, QSize, Qt, Signal
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
     QAbstractSpinBox, QBoxLayout, QButtonGroup, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QFrame, QGroupBox, QHBoxLayout, QLabel,
-    QPushButton, QRadioButton, QSizePolicy, QSlider, QSpinBox, QWidget,
+    QPushButton, QRadioButton, QSizePolicy, QSlider, QSpinBox, QStyle, QStyleOptionButton, QWidget,
 )
 
 from .model.maskops import covered
@@ -316,6 +316,37 @@ class ElidedLabel(QLabel):
             self.setToolTip(self._full)
 
 
+class ShortRadio(QRadioButton):
+    """A radio button with short words for a short row (:meth:`set_short`); ``text()``, its tooltip and its
+    accessible name say it whole."""
+
+    def __init__(self, text: str, short: str, parent=None):
+        super().__init__(text, parent)
+        self._full, self._short = text, short
+        self.setAccessibleName(text)
+
+    def text(self) -> str:
+        return self._full
+
+    def shown(self) -> str:
+        """The words drawn: the whole text, or the short one."""
+        return super().text()
+
+    def width_for(self, short: bool) -> int:
+        """Its width with the whole or the short words (QRadioButton::sizeHint's own sum, for either text)."""
+        text = self._short if short else self._full
+        opt = QStyleOptionButton()
+        self.initStyleOption(opt)
+        opt.text = text
+        size = self.style().itemTextRect(self.fontMetrics(), QRect(), Qt.TextShowMnemonic, False, text).size()
+        return self.style().sizeFromContents(QStyle.CT_RadioButton, opt, size, self).width()
+
+    def set_short(self, short: bool):
+        words = self._short if short else self._full
+        if words != super().text():
+            super().setText(words)
+
+
 class ResultBar(QFrame):
     """Under the canvas during and after a run: trajectory timeline, x_t / x0, compare, Accept / Discard."""
 
@@ -352,10 +383,12 @@ class ResultBar(QFrame):
         # fell off a 1024 px screen).
         self.step_label = ElidedLabel(160)
         self.x_button = QRadioButton("x\u209c")
-        self.x0_button = QRadioButton("predicted x\u2080")
+        # "pred. x₀" where the row is short of room (the window at its least width: "predicted x₀" was cut to
+        # "predicted" at 551 px, Xvfb); the tooltip says it whole
+        self.x0_button = ShortRadio("predicted x\u2080", "pred. x\u2080")
         self.x_button.setChecked(True)
         self.x_button.setToolTip("Show the noisy state x_t")
-        self.x0_button.setToolTip("Show the model's estimate of x_0 at this step")
+        self.x0_button.setToolTip("Predicted x\u2080: show the model's estimate of x_0 at this step")
         grp = QButtonGroup(self)
         grp.addButton(self.x_button)
         grp.addButton(self.x0_button)
@@ -401,23 +434,29 @@ class ResultBar(QFrame):
         self._one_row = max(tall, self.sizeHint().height())
         self.setMinimumHeight(self._one_row)
 
-    def _row_widths(self) -> tuple[int, int]:
-        m = self._box.contentsMargins()
-        return (self.scrub_row.minimumSizeHint().width(), self.choices.minimumSizeHint().width()
-                + m.left() + m.right() + self._box.spacing())
+    def _least(self, short: bool = False) -> tuple[int, int, int]:
+        """The least widths of the scrub row ("predicted x₀" whole or ``short``) and of the choices, and the bar's own
+        sides (its margins and frame: the scrub row's were left out, so the window at its least width, 551 px, gave
+        that row 18 px less than it needed and cut "predicted x₀" to "predicted", Xvfb)."""
+        m, x0 = self._box.contentsMargins(), self.x0_button
+        scrub = self.scrub_row.minimumSizeHint().width() - x0.sizeHint().width() + x0.width_for(short)
+        return scrub, self.choices.minimumSizeHint().width(), m.left() + m.right() + 2 * self.frameWidth()
 
     def minimumSizeHint(self) -> QSize:
-        """As narrow as the wider of the two rows: the window may be narrower than both side by side."""
-        a, b = self._row_widths()
-        return QSize(max(a, b), super().minimumSizeHint().height())
+        """As narrow as the wider of the two rows (the scrub row's words short): the window may be narrower than
+        both side by side."""
+        scrub, choices, sides = self._least(short=True)
+        return QSize(max(scrub, choices) + sides, super().minimumSizeHint().height())
 
     def two_rows(self) -> bool:
         return self._box.direction() == QBoxLayout.TopToBottom
 
     def resizeEvent(self, event):
         super().resizeEvent(event)
-        a, b = self._row_widths()
-        two = event.size().width() < a + b
+        scrub, choices, sides = self._least()
+        room = event.size().width() - sides
+        two = room < scrub + self._box.spacing() + choices
+        self.x0_button.set_short(room < scrub)   # "pred. x₀" only where its row has no room for the whole
         if two != self.two_rows():
             self._box.setDirection(QBoxLayout.TopToBottom if two else QBoxLayout.LeftToRight)
             self.sep.setVisible(not two)

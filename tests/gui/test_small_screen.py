@@ -54,3 +54,26 @@ def test_the_toolbar_keeps_its_words_where_there_is_room(qtbot, win):
     _settle(qtbot)
     assert win.tools_toolbar.toolButtonStyle() == Qt.ToolButtonIconOnly
     assert all(a.toolTip() for a in win.tools_toolbar.actions() if not a.isSeparator())
+
+
+@pytest.mark.parametrize("controls", [True, False])
+@pytest.mark.parametrize("width", [0, 551])   # 0: the window's least width
+def test_the_review_bar_keeps_its_words_whole_down_to_the_windows_least_width(qtbot, win, controls, width):
+    """At 551 px (the window's least width with the Controls shown, Xvfb) the review bar's scrub row was given
+    18 px less than it needed (its margins were left out) and "predicted x₀" was cut to "predicted". Now every
+    choice keeps the room its words need, "pred. x₀" where the row is short (the tooltip says it whole)."""
+    win.files.set_image(gradient_image(64, 64))
+    win.result_bar.set_review(True, 5)
+    win.side_dock.setVisible(controls)
+    for _ in range(2):   # the second once the Controls went as narrow as they go (compact.CompactControls)
+        win.resize(width, 600)
+        _settle(qtbot)
+    assert win.width() == max(width, win.minimumSizeHint().width()), (win.width(), width)
+    bar = win.result_bar
+    for w in (bar.x_button, bar.x0_button, bar.split_button, bar.discard_button, bar.accept_button):
+        assert _inside(w, win), (w, win.width())
+        assert w.width() >= w.sizeHint().width() or w.width() >= w.minimumWidth() > 0, (w, w.width(), w.sizeHint())
+    assert bar.x0_button.shown() in ("predicted x\u2080", "pred. x\u2080") and "Predicted x\u2080" in bar.x0_button.toolTip()
+    win.resize(1100, 760)
+    _settle(qtbot)
+    assert bar.x0_button.shown() == "predicted x\u2080", "whole where there is room"
