@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QDoubleSpinBox
 
 from .panels import declared, declared_choice
 from .theme import ink
+from ..core.run.noise import NO_NOISE
 from ..core.run.noise_law import NOISES
 from ..core.run.requests import DenoiseRequest
 from ..core.run.settings import default_of
@@ -97,6 +98,8 @@ def run_noise_choice(run: dict | None, estimate255: float | None):
     curve = "noise_fit" in run
     s = run.get("sigma_255")
     typed = None
+    if estimate255 is not None and not estimate255 > 0:   # a clean image's estimate runs at the core's NO_NOISE
+        estimate255 = NO_NOISE * 255.0
     if not curve and s is not None and (estimate255 is None or abs(float(s) - round(estimate255, 2)) > 0.006):
         typed = float(s)
     scale = run.get("noise_scale", default_of(DenoiseRequest, "noise_scale"))  # the default is not recorded

@@ -25,6 +25,7 @@ from .noise_view import NoiseControls
 from .panels import ElidedLabel, declared, declared_choice
 from .theme import style_note
 from ..core.run.grain import GRAINS   # ("match", "none"): the check box's two states
+from ..core.run.noise import NO_NOISE
 from ..core.run.requests import DenoiseRequest, InpaintRequest, SampleRequest
 from ..core.run.settings import spec_of
 
@@ -175,8 +176,11 @@ class DenoisePage(QWidget):
             self._estimated = True   # a run meanwhile measures it itself
             self.noise_note.setText("measuring the noise of this image...")
             return
+        # The level the run uses: a clean image's (no measurable noise, 0) is the core's NO_NOISE, 0.1 / 255, where the
+        # box said 0.5 / 255 (its old floor) while the run used 0.1; an estimate shows to the box's 0.1.
+        shown = NO_NOISE * 255.0 if not sigma255 > 0 else round(sigma255, self.sigma.decimals())
         with QSignalBlocker(self.sigma):
-            self.sigma.setValue(max(0.5, round(sigma255, 1)))
+            self.sigma.setValue(shown)
         self._estimated = True   # 0 too: the core runs a clean image as the command line does (NO_NOISE, a note)
         self.noise_note.setText(f"estimated {sigma255:.1f} for this image" if sigma255 >= 0.5 else
                                 "this image shows no measurable noise")

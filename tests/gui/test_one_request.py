@@ -430,3 +430,25 @@ def test_a_clean_image_with_a_constant_noise_is_the_command_lines_result(qtbot, 
     assert _record(app) == _record(cli) and _record(cli)["sigma_255"] == 0.1
     np.testing.assert_array_equal(_u8(app), _u8(cli))
     assert any("Note: no measurable noise: the image comes back as it is" in m for m in said), said
+
+
+def test_a_clean_images_noise_std_box_shows_the_level_its_run_uses(qtbot, win, tmp_path):
+    """A clean picture (no measurable noise): the Noise std box said 0.5 / 255 (its old floor) while its run used the
+    core's NO_NOISE, 0.1 / 255 (the record's sigma_255 0.1). One truth: the box shows the level the run uses, and a
+    run from the box as it stands records it."""
+    from dpm_studio.core.run.noise import NO_NOISE
+
+    src = tmp_path / "clean.png"
+    imageio.save_image(src, np.tile(np.linspace(0, 1, 48, dtype=np.float32)[None, :, None], (32, 1, 3)))
+    _set_app(win, "denoise", {"noise": "constant"}, src, None)
+    page = win.task_panel.pages["denoise"]
+    qtbot.waitUntil(lambda: "measuring" not in page.noise_note.text(), timeout=5000)
+    assert win.session.doc.noise_sigma == 0.0 and page.sigma255() is None   # the estimate, not a typed level
+    assert page.sigma.value() == round(NO_NOISE * 255, 1) == 0.1
+    with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS):
+        assert win.runs.run(), win.task_panel.hint.text()
+    assert win.session.run["sigma_255"] == page.sigma.value()
+    assert win.runs.accept_result()
+    for step in (win.session.undo, win.session.redo):   # the run's noise choice back: the estimate, not typed
+        assert step() is not None
+        assert page.sigma255() is None and page.sigma.value() == 0.1
