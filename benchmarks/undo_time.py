@@ -11,6 +11,10 @@ made anew from the pixels (History.picture answering None: what undo did before)
 after a warm-up round (the first redo switches the task panel to the run's task). Columns: wall ms and the GUI
 thread's own CPU ms (time.thread_time, which a loaded machine moves least), medians over the rounds; each
 picture shown is checked against to_uint8 of the pixels, to the bit. One torch thread; report the load.
+
+``--quick``: each round accepts a new result through a review, as Result > Accept does (its codes made in the
+review's thread), waits for the step's packing, then undoes and at once redoes it (a redo within a second of its
+undo, while the undo's own packing would still run). Run it from two checkouts in turn to compare them.
 """
 
 from __future__ import annotations
@@ -30,24 +34,39 @@ from accept_time import window   # noqa: E402  (the same window; benchmarks/ is 
 from undo_memory import PHOTO, photo   # noqa: E402
 
 
-def main():
+def photo_window(rounds: int, *more):
+    """The command line (--size, --rounds, --photo, and ``more``: (flag, add_argument's keywords) pairs) and a shown
+    window with the photo open as an 8-bit picture: (args, app, window, height, width). Also
+    benchmarks/estimate_time.py's."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--size", default="3000x4000")
-    ap.add_argument("--rounds", type=int, default=6)
+    ap.add_argument("--rounds", type=int, default=rounds)
     ap.add_argument("--photo", default=PHOTO)
+    for flag, kwargs in more:
+        ap.add_argument(flag, **kwargs)
     args = ap.parse_args()
-    import numpy as np
-
-    from dpm_studio.gui.model.history import History
-    from dpm_studio.imageio import from_uint8, to_uint8
+    from dpm_studio.imageio import from_uint8
 
     h, w = (int(v) for v in args.size.split("x"))
     app, win = window()
     win.files.set_image(from_uint8(photo(args.photo, h, w)))
     app.processEvents()
+    return args, app, win, h, w
+
+
+def main():
+    args, app, win, h, w = photo_window(6, ("--quick", {"action": "store_true",
+                                                       "help": "a new Accept each round, the redo at once after the undo"}))
+    import numpy as np
+
+    from dpm_studio.gui.model.history import History
+    from dpm_studio.imageio import to_uint8
+
     s = win.session
-    noise = np.random.default_rng(0).normal(0, 2 / 255, (1, w, 3)).astype(np.float32)
-    s.accept(s.doc.pixels + noise, {"task": "denoise", "seed": 1})
+    rng = np.random.default_rng(0)
+    noise = rng.normal(0, 2 / 255, (1, w, 3)).astype(np.float32)
+    if not args.quick:
+        s.accept(s.doc.pixels + noise, {"task": "denoise", "seed": 1})
     s.history.settle()
     app.processEvents()
     real = History.picture
@@ -56,19 +75,36 @@ def main():
     for r in range(args.rounds + 1):
         for way, picture in ways.items():
             History.picture = picture
+            if args.quick:   # a new result accepted through its review; its step packed, as a second later
+                review_and_accept(app, win, s.doc.pixels + rng.normal(0, 2 / 255, (1, w, 3)).astype(np.float32), r)
             for name, act in (("undo", win.act_undo), ("redo", win.act_redo)):
                 t0, g0 = time.perf_counter(), time.thread_time()
                 act.trigger()
                 app.processEvents()
                 t1, g1 = time.perf_counter(), time.thread_time()
-                s.history.settle()   # the step's other side packed (it is, a second after an undo)
-                assert win.canvas.base_u8().tobytes() == to_uint8(s.doc.pixels).tobytes()
+                if not args.quick:
+                    s.history.settle()   # the step's other side packed (it is, a second after an undo)
+                if not args.quick or name == "redo":   # quick: nothing between the undo and the redo
+                    assert win.canvas.base_u8().tobytes() == to_uint8(s.doc.pixels).tobytes()
                 if r:
                     times[way, name].append(((t1 - t0) * 1e3, (g1 - g0) * 1e3))
     History.picture = real
     print(f"{Path(args.photo).name} at {h}x{w}, 8-bit, {args.rounds} rounds, load {os.getloadavg()[0]:.1f}")
     medians_table("picture", ways, ("undo", "redo"), times)
     win.runner.shutdown(5000)
+
+
+def review_and_accept(app, win, result, seed: int):
+    """``result`` (float32) under review as a run's, then Result > Accept; events processed, the step packed."""
+    from types import SimpleNamespace
+
+    s = win.session
+    s.start_run({"task": "denoise", "seed": seed})
+    s.finish_run(SimpleNamespace(image=result, samples=None, elapsed=0.1, trajectory=[0]))
+    app.processEvents()
+    assert win.runs.accept_result()
+    app.processEvents()
+    s.history.settle()
 
 
 def medians_table(first: str, ways, acts, times):

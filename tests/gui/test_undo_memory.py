@@ -4,6 +4,8 @@ one step of a 12 MP photo holds several (benchmarks/undo_memory.py measures it).
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 
@@ -165,3 +167,42 @@ def test_undo_and_redo_show_the_steps_8bit_codes_without_making_the_picture(win,
         assert made == [], f"{step} made the picture anew"
         assert win.canvas.base_u8().tobytes() == to_uint8(win.session.doc.pixels).tobytes()
         assert win.canvas._shown is win.canvas.base_u8()
+
+
+@pytest.mark.parametrize("whole", [True, False])
+def test_a_quick_redo_shows_the_steps_codes_too(win, monkeypatch, whole):
+    """A redo within a second of its undo made the whole picture anew (to_uint8 of a 12 MP photo on the GUI
+    thread): the undo copied the accepted pixels out of the document as float32 and packed them in a thread, and
+    until that was done the step had no codes to show. The review's thread made those codes already (the uint8
+    picture the Accept showed, session._Measured): the step keeps them from the Accept on, so the undo copies
+    and packs nothing, and the redo shows them at once."""
+    from types import SimpleNamespace
+
+    from dpm_studio.gui import canvas as canvas_module
+    from dpm_studio.imageio import to_uint8
+
+    gate = threading.Event()
+    real = history._pack_sides
+    monkeypatch.setattr(history, "_pack_sides", lambda e, sides: gate.wait(10) and real(e, sides))   # slow packing
+    monkeypatch.setattr(history, "PACK_NOW_BYTES", 16)   # a thread packs, as for a photo
+    img = _photo(90, 120, 7)
+    win.files.set_image(img)
+    res = _photo(90, 120, 8) if whole else img.copy()
+    res[20:50, 30:70] = _photo(30, 40, 9)
+    s = win.session
+    s.start_run({"task": "denoise", "seed": 1})
+    s.finish_run(SimpleNamespace(image=res, samples=None, elapsed=0.1, trajectory=[0]))
+    assert s.accept_result() == "accepted"
+    gate.set()   # the step's before packed (an undo a second after the Accept)
+    s.history.settle()
+    gate.clear()
+    made = []
+    monkeypatch.setattr(canvas_module, "to_uint8", lambda a: made.append(a.shape) or to_uint8(a))
+    try:
+        for step in ("undo", "redo", "undo", "redo"):   # each at once after the one before: nothing left to pack
+            assert getattr(win.canvas, step)()
+            assert made == [], f"{step} made the picture anew"
+            assert win.canvas.base_u8().tobytes() == to_uint8(s.doc.pixels).tobytes()
+    finally:
+        gate.set()
+    assert s.doc.pixels.tobytes() == (np.floor(res * np.float32(255) + np.float32(0.5)) / np.float32(255)).tobytes()

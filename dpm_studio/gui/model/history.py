@@ -215,13 +215,18 @@ class History:
         t.start()
 
     def record(self, before: np.ndarray, after: np.ndarray, label: str = "stroke", kind: str = "mask",
-               run: dict | None = None, keep: bool = False, owned: bool = False) -> bool:
+               run: dict | None = None, keep: bool = False, owned: bool = False,
+               kept: np.ndarray | None = None) -> bool:
         """Record the change from ``before`` to ``after`` (whole arrays); False if nothing changed, unless
         ``keep`` (a step that changed no pixel: one unchanged pixel stands for it).
 
         ``owned``: ``before`` is the caller's copy, handed over (kept as it is when the whole of it changed),
         and ``after`` is the edited array itself, which only this history's undo and redo write to from now
-        on: its box is copied out at the undo (an Accept of a 12 MP photo copied 288 MB here: docs/speed.md)."""
+        on: its box is copied out at the undo (an Accept of a 12 MP photo copied 288 MB here: docs/speed.md).
+        ``kept``: the whole ``after`` as :func:`pack` keeps it, made already (the review's uint8 codes of an
+        8-bit result, which the window shows: held, never written to); then the undo copies and packs nothing
+        and a redo at once after it shows those codes (a 12 MP photo's redo within a second of its undo made its
+        picture anew while the undo's packing thread ran)."""
         box = bbox_of(before, after)
         if box is None and not keep:
             return False
@@ -230,6 +235,8 @@ class History:
         whole = box == (0, 0, before.shape[1], before.shape[0])
         was = before if owned and whole else before[y0:y1, x0:x1].copy()
         now = None if owned else after[y0:y1, x0:x1].copy()
+        if kept is not None:
+            now = kept if whole else kept[y0:y1, x0:x1].copy()
         e = MaskEdit(box, was, now, label, kind, run)
         self._pack(e, "before", "after")
         self._undo.append(e)

@@ -163,9 +163,17 @@ class _Measured:
         try:
             held = self.source.held(self.image)
             sigma, kept = estimate_noise_sigma(held), pack(held)
-            self.out.update(sigma=sigma, held=kept, u8=kept if kept.dtype == np.uint8 else to_uint8(held))
+            codes = kept.dtype == np.uint8   # the picture is the codes themselves: the undo step keeps them (accept)
+            self.out.update(sigma=sigma, held=kept, u8=kept if codes else to_uint8(held), codes=codes)
         except Exception as e:  # noqa: BLE001 - Accept then does the work itself, as before
             self.out["error"] = e
+
+    @staticmethod
+    def codes(measured: dict | None) -> np.ndarray | None:
+        """The uint8 codes of an 8-bit result as :meth:`of` gave it (its picture, which the window shows after Accept),
+        for the undo step to keep as its after side, no copy: the undo copied the pixels out and packed them in a
+        thread, and a redo before that was done made the whole picture anew. None for another result."""
+        return measured["u8"] if measured is not None and measured.get("codes") else None
 
     def of(self, image: np.ndarray, source: Source) -> dict | None:
         """(held, sigma, u8) of ``image`` for ``source`` (waiting for the thread), None if it measured another.
@@ -427,8 +435,8 @@ class Session:
         again = run is not None and self.doc.runs and _same_run(self.doc.runs[-1], run)
         # a run that changed no pixel is still in the file's record (as the command line's is), and undone
         # as a step; the same run again (same seed) on its own result is nothing new
-        if not self.history.record(before, self.doc.pixels, label, kind="image", run=run,
-                                   keep=run is not None and not again, owned=True):
+        if not self.history.record(before, self.doc.pixels, label, kind="image", run=run, owned=True,
+                                   keep=run is not None and not again, kept=_Measured.codes(measured)):
             return True
         if run is not None:
             self.doc.runs.append(run)
