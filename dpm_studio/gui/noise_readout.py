@@ -16,7 +16,6 @@ from PySide6.QtCore import QObject, QTimer, Slot
 
 from . import collector
 from .record_settings import show_step
-from ..core.run.noise import estimate_noise_sigma
 
 __all__ = ["NoiseReadout"]
 
@@ -46,6 +45,7 @@ class NoiseReadout(QObject):
         self._unfitted = False   # the document has not been fitted: the plots were closed
         self._version = 0        # counts the document's pixels as they change (a fit of older ones is dropped)
         self._fitting: tuple | None = None   # the fit under way (one at a time): (thread, version, result)
+        self._asked: tuple | None = None     # Run > Estimate asked, its level still measured: (document, version)
         self._poll = QTimer(self)            # looks for its result from the GUI thread
         self._poll.setInterval(POLL_MS)
         self._poll.timeout.connect(self._on_fitted)
@@ -79,11 +79,11 @@ class NoiseReadout(QObject):
         doc = self.session.doc
         if doc is None:
             return
+        self._version += 1   # first: a level Run > Estimate asked of the pixels before is not theirs (_answer)
         self._on_level()   # shown now if known, else "measuring" until it is
         # The curve is drawn in the plots dock only: fitted when it is open, else once it is opened
         # (0.15 s CPU of opening a 12 MP photo, for a dock that starts closed; docs/speed.md).
         self.fit, self._unfitted = None, True
-        self._version += 1
         if not self.w.plots.isHidden():
             self.fit_timer.start()
         self.plot()
@@ -101,6 +101,8 @@ class NoiseReadout(QObject):
         self._level_poll.stop()
         if doc is not None and not (came and self.w.task_panel.pages["denoise"].sigma255() is not None):
             self.w.task_panel.show_estimate(doc.noise_sigma * 255.0)
+        if came and self._asked is not None:
+            self._answer()   # Run > Estimate was asked meanwhile: its level, over a sigma typed, if still the same pixels
 
     def fitting(self) -> bool:
         """The curve of the document as it is now is being fitted, or will be once the event loop is back."""
@@ -179,12 +181,30 @@ class NoiseReadout(QObject):
 
     @Slot()
     def estimate(self) -> float | None:
-        """Run > Estimate Noise Level: measure the document's noise std and show it (0-255 units)."""
+        """Run > Estimate Noise Level: the document's noise std shown (0-255 units), a typed one replaced. It is the
+        level the document holds, estimate_noise_sigma of these very pixels, measured off the GUI thread when they
+        came (opened: session._Level; accepted: the review's thread) and given back by undo and redo: measuring
+        them again here held the GUI thread up to seconds on a 12 MP photo. While the opened image's level is still
+        measured it is shown once it comes, unless the image changed meanwhile (then the answer is dropped: it was
+        for other pixels). Returns the level where it is known now, else None."""
         doc = self.session.doc
         if doc is None:
             self.w.statusBar().showMessage("Open an image first", 3000)
             return None
-        s = estimate_noise_sigma(doc.pixels) * 255.0
+        self._asked = (doc, self._version)
+        if not doc.noise_measured():
+            self.w.statusBar().showMessage("Measuring the noise level\u2026", 5000)
+            self._on_level()   # polls for it: _answer once it comes
+            return None
+        return self._answer()
+
+    def _answer(self) -> float | None:
+        """The level Run > Estimate asked for, shown if it is still of the pixels it asked about (else dropped)."""
+        asked, self._asked = self._asked, None
+        doc = self.session.doc
+        if asked is None or asked[0] is not doc or asked[1] != self._version or not doc.noise_measured():
+            return None
+        s = doc.noise_sigma * 255.0
         self.w.task_panel.show_estimate(s)
         self.w.statusBar().showMessage(f"Estimated noise std: {s:.1f} / 255", 5000)
         return s

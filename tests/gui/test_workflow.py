@@ -205,6 +205,7 @@ def test_denoise_with_estimated_noise_level(qtbot, win):
     noisy = np.clip(clean + 20 / 255 * rng.standard_normal(clean.shape), 0, 1).astype(np.float32)
     win.files.set_image(noisy)
     win.task_panel.set_task("denoise")
+    qtbot.waitUntil(win.session.doc.noise_measured)   # measured in a thread as it opened: Estimate shows it
     s = win.noise.estimate()
     assert 12 < s < 30
     assert abs(win.task_panel.sigma.value() - round(s, 1)) < 0.11
