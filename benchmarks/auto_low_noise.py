@@ -3,6 +3,7 @@ rule: auto never below one estimated sigma by more than 0.05 dB on a row), and t
 
     python benchmarks/auto_low_noise.py [--level 0] [--limit N] [--variants bfloor,centre] [--out FILE.jsonl]
     python benchmarks/auto_low_noise.py --seeds 2 --seed-from 1 --uncertain --variants centre   # more unsure fits
+    python benchmarks/auto_low_noise.py --modes colour --crop top-left --max-spread 0.2   # other crops, flat laws
 
 Held-out photos only (never the test images): Debian's mate-backgrounds nature photos ($MATE_DIR, default
 /tmp/grey22/eval/x) and the wallpapers ($DPM_STUDIO_WALLPAPERS, default /work/data/wallpapers), each a quarter
@@ -12,6 +13,8 @@ Per case: the fit (a, b and their standard errors), the one-sigma estimate, PSNR
 --noise auto as shipped; with ``--variants``, where the fit says signal-dependent with b under 2 of its standard
 errors, the told law's alternatives too: "const" (the one sigma), "bfloor" (b raised to its standard error),
 "centre" (b raised by what the shrink of a took off at the image's mean: the law through the one sigma there).
+Each row also records ``told`` (the noise model --noise auto resolves to) and ``spread`` (how much the fitted
+law's std varies over the image: :func:`law_spread`); ``--names``, ``--crop`` and ``--max-spread`` pick cases.
 One torch thread, the default denoising checkpoint. Prints a line per case (JSON with ``--out``).
 """
 from __future__ import annotations
@@ -32,13 +35,21 @@ import torch  # noqa: E402
 from camera_noise import LEVELS, camera_file  # noqa: E402
 from restoration import psnr  # noqa: E402
 from dpm_studio.core.run.noise import estimate_noise_sigma  # noqa: E402
-from dpm_studio.core.run.noise_law import FIT_A_SHRINK  # noqa: E402
+from dpm_studio.core.run.noise_law import FIT_A_SHRINK, resolve_noise  # noqa: E402
 from dpm_studio.core.run.noise_level import fit_noise_level  # noqa: E402
 from dpm_studio.core.run.requests import DenoiseRequest  # noqa: E402
 from dpm_studio.core.run.tasks import run_task  # noqa: E402
 
 
-def photos():
+def law_spread(a: float, b: float, pixels) -> float:
+    """How much the law var = a x + b varies over an image: the standard deviation, over its pixels (every
+    channel, clipped to [0, 1]), of log sqrt(a x + b). 0 for constant noise; 0.13 for a photo whose std at
+    its darker pixels is a third below that at its brighter ones."""
+    x = np.clip(np.asarray(pixels, dtype=np.float64), 0.0, 1.0)
+    return float(np.std(0.5 * np.log(np.maximum(a * x + b, 1e-12))))
+
+
+def photos(crop="centre"):
     from PIL import Image
     mate = sorted(glob.glob(os.path.join(os.environ.get("MATE_DIR", "/tmp/grey22/eval/x"),
                                          "usr/share/backgrounds/mate/nature/*.jpg")))
@@ -51,7 +62,8 @@ def photos():
                 continue
             im = im.resize((w // 4, h // 4), Image.BOX)
             x = np.asarray(im, np.float32) / 255
-            t, l = (x.shape[0] - 256) // 2, (x.shape[1] - 256) // 2
+            t, l = {"centre": ((x.shape[0] - 256) // 2, (x.shape[1] - 256) // 2), "top-left": (0, 0),
+                    "bottom-right": (x.shape[0] - 256, x.shape[1] - 256)}[crop]
             yield Path(f).stem[:16], base + 10 * i, (np.round(x[t:t + 256, l:l + 256] * 255) / 255).astype(np.float32)
 
 
@@ -68,6 +80,12 @@ def main():
     ap.add_argument("--seed-from", type=int, default=0, help="the first noise seed")
     ap.add_argument("--uncertain", action="store_true",
                     help="only the cases whose fit is signal-dependent with b under 2 of its standard errors")
+    ap.add_argument("--names", default="", help="comma-separated: only the photos whose (16-character) names "
+                    "start so")
+    ap.add_argument("--crop", default="centre", choices=("centre", "top-left", "bottom-right"),
+                    help="which 256 x 256 of each photo (a quarter size); the noise seeds stay each photo's")
+    ap.add_argument("--max-spread", type=float, default=0.0,
+                    help="only the cases whose fitted law's spread (law_spread above) is under this")
     ap.add_argument("--out")
     args = ap.parse_args()
     torch.set_num_threads(1)
@@ -81,9 +99,11 @@ def main():
         return np.squeeze(rec.image)
 
     out = open(args.out, "a") if args.out else None
-    for k, (name, seed, x) in enumerate(photos()):
+    for k, (name, seed, x) in enumerate(photos(args.crop)):
         if args.limit and k >= args.limit:
             break
+        if args.names and not any(name.startswith(n) for n in args.names.split(",")):
+            continue
         seeds = range(args.seed_from, args.seed_from + args.seeds)
         for mode, s_ in ((m, s_) for s_ in seeds for m in args.modes.split(",")):
             xm = x if mode == "colour" else (np.round(rgb2gray(x) * 255) / 255).astype(np.float32)
@@ -94,12 +114,16 @@ def main():
             uncertain = fit is not None and fit.kind != "constant" and fit.b < 2 * fit.b_se
             if args.uncertain and not uncertain:
                 continue
+            if args.max_spread and not (fit.kind != "constant" and law_spread(fit.a, fit.b, y) < args.max_spread):
+                continue
             s = estimate_noise_sigma(y)
             m = float(np.mean(y))
-            row = {"name": name, "mode": mode, "seed": s_, "level": args.level, "a": fit.a, "a_se": fit.a_se,
-                   "b": fit.b, "b_se": fit.b_se, "kind": fit.kind, "one_sigma": s * 255, "mean": m}
+            req, _ = resolve_noise(DenoiseRequest(), y)
+            row = {"name": name, "photo": k, "mode": mode, "seed": s_, "level": args.level, "a": fit.a,
+                   "a_se": fit.a_se, "b": fit.b, "b_se": fit.b_se, "kind": fit.kind, "told": req.noise,
+                   "spread": law_spread(fit.a, fit.b, y), "crop": args.crop, "one_sigma": s * 255, "mean": m}
             row["one"] = psnr(ours(y, sigma=s), xm)
-            row["auto"] = row["one"] if fit.kind == "constant" else psnr(ours(y, noise="auto"), xm)
+            row["auto"] = row["one"] if req.noise == "constant" else psnr(ours(y, noise="auto"), xm)
             if args.variants and uncertain:
                 a = fit.a - FIT_A_SHRINK * fit.a_se
                 told = {"bfloor": max(fit.b, fit.b_se), "centre": fit.b + FIT_A_SHRINK * fit.a_se * m}
