@@ -7,7 +7,10 @@ command line, each setting by its one declared option (cli/args.add_request_opti
 command printed (``--print``) and the command run are the same words. The record holds the
 resolved settings (the noise law and level that ran, the tile batch, the arithmetic), so the
 same input (and mask) gives the same pixels; the mask and the model are checked by their
-digests (``mask_sha256``, ``checkpoint_sha256``) before anything runs.
+digests (``mask_sha256``, ``checkpoint_sha256``) before anything runs. After it runs, the pixels it made are
+checked against the record's digest of the run's (``result_sha256``, core/run/jobs.stamped): "reproduced
+exactly", or by how much they differ and which versions made them (:func:`verdict`); ``--strict`` makes
+anything but "reproduced exactly" exit status 1 (the result is saved either way).
 """
 
 from __future__ import annotations
@@ -112,7 +115,7 @@ def _record(path: Path, run: int | None) -> tuple[dict, int, dict]:
 
 # What a record holds besides its settings (core/run/requests.py, core/run/jobs.py, the app's session).
 RECORD_ENTRIES = {"task", "checkpoint", "checkpoint_sha256", "checkpoint_weights_checked", "time", "seconds",
-                  "choice", "sigma_255", "mask_sha256", "region_box"}
+                  "choice", "sigma_255", "mask_sha256", "region_box", "result_sha256", "software", "unchanged"}
 
 
 def _unknown_entries(record: dict) -> list[str]:
@@ -244,7 +247,85 @@ def _run(args, argv: list, record: dict, k: int, build_parser, commands) -> int:
         raise UserError(f"run {k} of {Path(args.result).name} cannot be run here: {why}") from None
     sub.expect_mask_sha256 = record.get("mask_sha256") if record.get("task") != "sample" else None
     sub.expect_checkpoint_sha256 = record.get("checkpoint_sha256")   # a --checkpoint too: the same weights
-    return commands[record["task"]](sub)
+    sub.saved_run = None   # the record and pixels the command saves (cli/restore._save), for the verdict
+    rc = commands[record["task"]](sub)
+    if rc or getattr(sub, "saved_run", None) is None:
+        return rc
+    said, same = verdict(record, k, Path(args.result), *sub.saved_run)
+    print(f"dpm-studio: {said}", file=sys.stderr)
+    return 1 if args.strict and not same else 0
+
+
+def verdict(record: dict, k: int, result: Path, made: dict, pixels) -> tuple[str, bool]:
+    """Did the replay of run ``k`` (``record``) of the file ``result`` make the pixels the run made? ``made``:
+    the replay's own record (core/run/jobs.stamped), ``pixels``: what it kept ([0, 1]). Returns (the sentence,
+    reproduced). A record's ``result_sha256`` says it to the bit; where the file's pixels are that run's (its
+    last run, saved losslessly: their digest is the record's) the difference is measured on them. A record made
+    before results had a digest is compared with the file's pixels where they are its (its last run, a PNG,
+    TIFF or BMP), else it cannot be checked (reproduced False: --strict fails it)."""
+    from ..core.files.cardschema import printable
+    from ..core.run.jobs import Source
+    from ..imageio import load_image
+
+    name, want, got = result.name, record.get("result_sha256"), made["result_sha256"]
+    was = record.get("software")
+    by = f"recorded by {printable(was)[:60] if isinstance(was, str) else 'a version before records said it'}, " \
+         f"now {made['software']}"
+    digest = isinstance(want, str) and re.fullmatch(r"[0-9a-f]{64}", want) is not None
+    if digest and want == got:
+        return f"run {k} of {name} reproduced exactly: the same pixels, to the bit (sha256 {got[:12]}...)", True
+    data = load_image(result)
+    runs = data.metadata.get("runs") if isinstance(data.metadata, dict) else None
+    last = isinstance(runs, list) and k == len(runs)
+    source, recorded = Source.of(data), None
+    if last and _colour(data.pixels).shape == _colour(pixels).shape:   # the file's pixels: are they the run's?
+        if digest and source.digest(_colour(data.pixels)) == want or \
+                not digest and result.suffix.lower() in (".png", ".tif", ".tiff", ".bmp"):
+            recorded = _colour(data.pixels)
+    differ = None if recorded is None else _difference(source, recorded, _colour(pixels))
+    if digest:
+        if recorded is not None:
+            return f"run {k} of {name} differs from the recorded result: {differ or 'another digest'} ({by})", False
+        where = "holds a later run's pixels" if not last else "does not hold the run's pixels to the bit"
+        return f"run {k} of {name} differs from the recorded result: its pixels' sha256 is not the record's (the " \
+               f"file {where}, so by how much is not known; {by})", False
+    why = "its result_sha256 is not a SHA-256 digest (an edited record?)" if "result_sha256" in record else \
+        "it was recorded without a digest of its pixels"
+    if recorded is None:
+        where = "a later run's pixels" if not last else "pixels that may not be the run's to the bit"
+        return f"run {k} of {name}: whether the replay reproduced it cannot be checked: {why}, and the file " \
+               f"holds {where} ({by})", False
+    if differ is None:
+        return f"run {k} of {name}: {why}; the replay made the file's own pixels, to the bit ({by})", True
+    return f"run {k} of {name} differs from the file's pixels: {differ} ({why}; {by})", False
+
+
+def _colour(pixels):
+    """(H, W, C) colour pixels: a grey image's channel axis added, an alpha after the colour left out."""
+    import numpy as np
+
+    a = np.asarray(pixels)
+    a = a[:, :, None] if a.ndim == 2 else a
+    return a[:, :, :-1] if a.shape[2] in (2, 4) else a
+
+
+def _difference(source, recorded, replayed) -> str | None:
+    """How ``replayed`` differs from ``recorded`` at the source's depth ("max |diff| = 3/255 on 12 of 4096
+    pixels"), or None where they are the same file's pixels."""
+    import numpy as np
+
+    a, b = source.held(recorded), source.held(replayed)
+    d = np.abs(a.astype(np.float64) - b.astype(np.float64)).max(axis=2)
+    n = int((d > 0).sum())
+    if not n:
+        return None
+    depth = int(source.bit_depth)
+    if depth == 32:
+        top = f"{d.max() * 255:.3g}/255"
+    else:
+        levels = 65535 if depth == 16 else 255
+        top = f"{int(round(d.max() * levels))}/{levels}"
+    return f"max |diff| = {top} on {n} of {d.size} pixels"
 
 
 def _replay_all(args, build_parser, commands) -> int:
@@ -291,6 +372,7 @@ def _replay_all(args, build_parser, commands) -> int:
         raise UserError("give the output with -o (or --print the commands)")
     suffix = first.suffix.lower() if first is not None and first.suffix.lower() in (".png", ".tif", ".tiff") \
         else ".png"
+    failed = 0   # --strict: 1 where a run did not make its recorded pixels (each run is still replayed and said)
     with tempfile.TemporaryDirectory(prefix="dpm-replay-") as tmp:
         image = first
         for k in todo:
@@ -305,10 +387,11 @@ def _replay_all(args, build_parser, commands) -> int:
                 print(shlex.join(["dpm-studio", *argv]))
             else:
                 rc = _run(args, argv, record, k, build_parser, commands)
-                if rc:
+                if rc and not (args.strict and rc == 1):
                     return rc
+                failed = failed or rc
             image = None if last else Path(out)
-    return 0
+    return failed
 
 
 def add_parser(sub) -> None:
@@ -327,6 +410,10 @@ def add_parser(sub) -> None:
     r.add_argument("--all-runs", action="store_true", help="replay every run of the file in turn from the image "
                    "before the first (--input, or the source beside it), each on the one before's result, as "
                    "the app ran them")
+    r.add_argument("--strict", action="store_true", help="exit with status 1 unless the replay made the run's "
+                   "pixels exactly (the record's sha256 of them; a record from before it held one is compared with "
+                   "the file's pixels where they are that run's, else it fails). Without it the verdict is said "
+                   "(reproduced exactly, or by how much it differs) and the exit status is 0")
     r.add_argument("--print", action="store_true", help="print the equivalent command instead of running it")
     r.add_argument("--overwrite", action="store_true", help="replace the output if it exists (without it an "
                    "existing output is refused, as by inpaint, denoise and sample)")

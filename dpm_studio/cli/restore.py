@@ -146,6 +146,7 @@ def _save(args, rec, data, loaded, job):
     """Write the result (the last record ``rec`` of ``job``) with the one metadata schema: the runs
     that made it, this one last, recorded as the app records it (the job's record; of several samples,
     the one the app shows first: core/run/requests.default_variant)."""
+    from ..core.run.jobs import stamped
     from ..core.run.requests import choice_text, default_variant, saved_metadata
     from ..core.files.atomic import OutputExists
     from ..imageio import export_options, save_image, save_losses
@@ -156,7 +157,11 @@ def _save(args, rec, data, loaded, job):
     v = default_variant(job.task, len(samples))   # what the app shows first: the mean, or a sample's first draw
     if getattr(args, "keep_sample", None) is not None and samples:   # what the app's Accept keeps, chosen
         v = args.keep_sample
+    kept = samples[v - 1] if v else rec.image
     record = job.metadata(loaded, **({"choice": choice_text(len(samples), v)} if samples else {}))
+    record = stamped(record, kept, job.source, __version__)   # what it made, for a replay to compare
+    if hasattr(args, "saved_run"):   # a replay's: its verdict compares them with the record (cli/replay.py)
+        args.saved_run = (record, kept)
     meta = saved_metadata([record], __version__, data)
     refused = existing_output(out, args.overwrite)   # written by someone else while this run ran: still not replaced
     if refused:
@@ -164,7 +169,7 @@ def _save(args, rec, data, loaded, job):
     for note in save_losses(out, data):  # the format asked for is kept; what it cannot hold is said, not lost in silence
         print(f"dpm-studio: note: {note}", file=sys.stderr)
     def put(replace: bool):
-        save_image(out, samples[v - 1] if v else rec.image, alpha, quality=args.quality, metadata=meta,
+        save_image(out, kept, alpha, quality=args.quality, metadata=meta,
                    replace=replace, **export_options(data))
     try:   # without --overwrite the file is put there only if nothing is, in one step (no window after the check above)
         put(bool(args.overwrite))

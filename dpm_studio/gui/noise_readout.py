@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, QTimer, Slot
 
 from . import collector
 from .record_settings import show_step
+from ..core.run.jobs import estimate_words
 
 __all__ = ["NoiseReadout"]
 
@@ -206,5 +207,6 @@ class NoiseReadout(QObject):
             return None
         s = doc.noise_sigma * 255.0
         self.w.task_panel.show_estimate(s)
-        self.w.statusBar().showMessage(f"Estimated noise std: {s:.1f} / 255", 5000)
+        said = estimate_words(s / 255.0)   # the words of the noise note, the command line and the API
+        self.w.statusBar().showMessage(said[:1].upper() + said[1:], 5000)
         return s

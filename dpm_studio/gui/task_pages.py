@@ -182,8 +182,9 @@ class DenoisePage(QWidget):
         with QSignalBlocker(self.sigma):
             self.sigma.setValue(shown)
         self._estimated = True   # 0 too: the core runs a clean image as the command line does (NO_NOISE, a note)
-        self.noise_note.setText(f"estimated {sigma255:.1f} for this image" if sigma255 >= 0.5 else
-                                "this image shows no measurable noise")
+        from ..core.run.jobs import estimate_words   # the command line's and the API's words for it
+
+        self.noise_note.setText(estimate_words(sigma255 / 255))
 
     def _sigma_edited(self, _value):
         self._estimated = False

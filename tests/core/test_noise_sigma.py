@@ -59,16 +59,18 @@ def test_constant_noise_reads_as_before_to_the_bit(sigma):
 
 def test_a_clean_file_comes_back_with_a_note_not_a_refusal():
     # "the image shows no measurable noise: give the noise level (sigma)" was a ValueError: a user who asked a clean
-    # photo to be denoised got nothing back; now it is denoised at NO_NOISE (no 8-bit pixel changes) with a note
+    # photo to be denoised got nothing back; now it is told NO_NOISE and comes back as it is, with a note
+    # (tests/core/test_clean_unchanged.py: without the network)
     from dpm_studio.core.run.jobs import resolve
-    from dpm_studio.core.run.noise import NO_NOISE, NO_NOISE_NOTE
+    from dpm_studio.core.run.noise import NO_NOISE
     from dpm_studio.core.run.requests import DenoiseRequest
 
     clean = np.full((32, 32, 3), 0.5, np.float32)
     assert estimate_noise_sigma(clean) == 0
     for req in (DenoiseRequest(), DenoiseRequest(noise="constant")):
         job = resolve(req, clean)
-        assert job.request.sigma == NO_NOISE and NO_NOISE_NOTE in job.notes, job.notes
+        said = "no measurable noise: the image comes back as it is"
+        assert job.request.sigma == NO_NOISE and job.notes == (said,) and job.unchanged == said, job.notes
 
 
 def _picture(colour):

@@ -33,11 +33,11 @@ def test_the_denoise_page_shows_the_whole_sigma_and_its_note(qtbot, win, size):
     edit = page.sigma.lineEdit()
     assert page.sigma.text() == "10.4 / 255"
     assert _fits(edit, "255.0 / 255"), (edit.width(), size)
-    assert page.noise_note.text() == "estimated 10.4 for this image"
+    assert page.noise_note.text() == "estimated noise std 10.4 / 255"   # core/run/jobs.estimate_words
     assert _fits(page.noise_note), (page.noise_note.width(), size)
     page.show_estimate(0.0)
     _settle(qtbot)
-    assert page.noise_note.text() == "this image shows no measurable noise"
+    assert page.noise_note.text() == "no measurable noise"
     assert _fits(page.noise_note), (page.noise_note.width(), size)
     for w in (page.estimate, page.noise_controls.model):
         assert w.width() >= w.minimumSizeHint().width(), (w, size)

@@ -96,7 +96,7 @@ def test_a_narrow_window_shows_the_model_note_and_welcome_whole(qtbot, win):
     dp = tp.pages["denoise"]
     dp.show_estimate(14.8)
     _settle(qtbot)
-    assert dp.noise_note.shown() == "estimated 14.8 for this image", dp.noise_note.shown()
+    assert dp.noise_note.shown() == "estimated noise std 14.8 / 255", dp.noise_note.shown()
     shown = combo.shown()   # drawn with an ellipsis, not cut
     assert shown.endswith("\u2026") and shown != combo.currentText(), shown
 

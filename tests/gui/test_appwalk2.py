@@ -175,7 +175,7 @@ def test_the_noise_note_is_shortened_with_an_ellipsis_in_a_narrow_window(qtbot, 
     note = win.task_panel.pages["denoise"].noise_note
     qtbot.waitUntil(note.isVisible)
     qtbot.wait(50)
-    assert note.text() == "this image shows no measurable noise"
+    assert note.text() == "no measurable noise"
     fm = note.fontMetrics()
     # the note has its row's whole width since the Controls wrap (helper appux2): whole where that holds it
     fits = fm.horizontalAdvance(note.text()) <= note.width()
@@ -186,7 +186,7 @@ def test_the_noise_note_is_shortened_with_an_ellipsis_in_a_narrow_window(qtbot, 
     assert note.shown().endswith("\u2026") and note.toolTip().startswith(note.text())
     note.resize(width, note.height())   # the layout's width again
     win.task_panel.show_estimate(5.0)   # a short note is shown whole, under its own tooltip
-    assert note.shown() == note.text() == "estimated 5.0 for this image"
+    assert note.shown() == note.text() == "estimated noise std 5.0 / 255"
     assert note.toolTip().startswith("Measured on the opened image")
 
 

@@ -160,9 +160,11 @@ def test_an_app_file_of_two_runs_replays_run_by_run(moving_model, qtbot, win, tm
     # every run in turn from the source the file names (beside it), as the app ran them: the app's pixels
     chained = tmp_path / "chained.png"
     capsys.readouterr()
-    assert main(["replay", str(second), "--all-runs", "--mask", str(mask), "-o", str(chained)]) == 0, \
+    assert main(["replay", str(second), "--all-runs", "--mask", str(mask), "-o", str(chained), "--strict"]) == 0, \
         capsys.readouterr().err
     np.testing.assert_array_equal(_u8(chained), _u8(second))
+    said = [line for line in capsys.readouterr().err.splitlines() if line.startswith("dpm-studio: run ")]
+    assert len(said) == 2 and all("reproduced exactly" in line for line in said), said   # the app's digests
     assert imageio.load_image(chained).metadata["runs"][0]["mask_sha256"] == runs[0]["mask_sha256"]
     assert len(imageio.load_image(chained).metadata["runs"]) == 2
     # from the first result (it carries run 1): run 2 only; the printed commands are the ones that ran

@@ -22,7 +22,11 @@ def test_mask_edits_and_accepted_results_share_one_history():
     res[4:8, 4:8] = 0.5
     s.accept(res, {"task": "inpaint"})
     res[4:8, 4:8] = np.float32(128) / np.float32(255)   # the result as its 8-bit file holds it
-    assert doc.dirty and doc.runs == [{"task": "inpaint"}] and s.has_unsaved()
+    from dpm_studio import __version__
+    from dpm_studio.core.run.jobs import Source
+
+    ran = {"task": "inpaint", "result_sha256": Source(8).digest(res), "software": f"dpm-studio {__version__}"}
+    assert doc.dirty and doc.runs == [ran] and s.has_unsaved()   # stamped with what it made (a replay compares)
     np.testing.assert_array_equal(doc.pixels, res)
     assert s.undo().kind == "image"
     np.testing.assert_array_equal(doc.pixels, img)
@@ -30,7 +34,7 @@ def test_mask_edits_and_accepted_results_share_one_history():
     assert s.undo().kind == "mask" and s.mask.max() == 0
     assert s.redo().kind == "mask" and s.redo().kind == "image"
     np.testing.assert_array_equal(doc.pixels, res)
-    assert doc.runs == [{"task": "inpaint"}]
+    assert doc.runs == [ran]
     with pytest.raises(ValueError, match="new document"):
         s.accept(np.zeros((4, 4, 3), np.float32), {"task": "sample"})
     s.state = "review"

@@ -66,12 +66,14 @@ def test_the_denoise_page_uses_the_estimate_until_sigma_is_typed(qtbot):
     assert asked == [1]
     dp.show_estimate(12.34)
     assert dp.sigma.value() == 12.3 and dp.sigma255() is None, "the run measures the estimate itself"
-    assert "estimated 12.3" in dp.noise_note.text()
+    assert dp.noise_note.text() == "estimated noise std 12.3 / 255"   # the command line's words (jobs.estimate_words)
     assert dp.noise_controls.noise() == "auto"
     dp.sigma.setValue(20)
     assert dp.sigma255() == 20.0 and dp.noise_controls.noise() == "constant"
-    dp.show_estimate(0.1)
-    assert dp.sigma255() is None and "no measurable noise" in dp.noise_note.text()
+    dp.show_estimate(0.1)   # what the command line says of it, not "no measurable noise" below 0.5
+    assert dp.sigma255() is None and dp.noise_note.text() == "estimated noise std 0.1 / 255"
+    dp.show_estimate(0.0)
+    assert dp.sigma255() is None and dp.noise_note.text() == "no measurable noise"
 
 
 def test_the_run_bar(qtbot):

@@ -32,7 +32,7 @@ from ..math.conditioning import Condition, Denoise, Inpaint, censored_mean
 from .censoring import prefilled
 from .grain import with_grain
 from .noise_law import noise_law
-from .jobs import Job, Source, as_hwc, check_model, resolve
+from .jobs import Job, Source, as_hwc, check_model, resolve, unchanged_steps
 from .precision import MIN_BF16_SIDE, _Bf16Net, _channels_last, _with_precision  # noqa: F401 (named here before)
 from ..machine.memory import check_run
 from ..math.rng import make_generator
@@ -266,6 +266,9 @@ def run_task(loaded, task, image: np.ndarray | None = None, *, mask: np.ndarray 
         job = resolve(_request_from_keywords(task, settings), image, mask, source, loaded)
     req = job.request.validate(loaded)
     check_model(loaded, job)  # a grey model is refused on a colour image to inpaint
+    if job.unchanged:   # told no more noise than a clean file's: the image as it is, no network (jobs.UNCHANGED)
+        yield from unchanged_steps(job)
+        return
     check_run(loaded, job)  # refuse what will not fit, first
     loaded = _with_precision(loaded, req.precision, req.device, frozen=req.task in FROZEN_TASKS)
     if req.task == "sample":
