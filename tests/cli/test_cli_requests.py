@@ -30,6 +30,7 @@ def test_the_cli_and_the_app_save_the_same_schema(tmp_path, tiny):
     # the model actually used (issue 18), named by its weights' hash, not by where it lies (issue 24)
     assert run.pop("checkpoint_sha256") == hashlib.sha256(weights.read_bytes()).hexdigest()
     assert str(tmp_path) not in json.dumps(meta) and "checkpoint_file" not in run
+    assert len(run.pop("result_sha256")) == 64 and run.pop("software") == meta["software"]   # what it made, by what
     assert set(run) == set(expect) and {k: run[k] for k in expect if k != "time"} == \
         {k: v for k, v in expect.items() if k != "time"}
     out2 = tmp_path / "out2.png"  # a result of a result keeps the first run's record
