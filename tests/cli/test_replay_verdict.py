@@ -101,3 +101,19 @@ def test_every_run_of_a_file_is_checked_with_all_runs(tmp_path, tiny, img, capsy
                  "--strict"]) == 0
     said = [line for line in capsys.readouterr().err.splitlines() if line.startswith("dpm-studio: run ")]
     assert len(said) == 2 and all("reproduced exactly" in s for s in said), said
+
+
+def test_a_16_bit_result_s_digest_is_of_its_file_s_samples(tmp_path, tiny, capsys):
+    from dpm_studio.core.files import formats
+
+    src = tmp_path / "deep.png"
+    rng = np.random.default_rng(1)
+    with open(src, "wb") as fp:
+        formats.write_png(fp, rng.integers(0, 65536, (24, 32, 3), dtype=np.uint16))
+    made = tmp_path / "made16.png"
+    assert main(["denoise", str(src), "-o", str(made), "--checkpoint", tiny, "--sigma", "20"]) == 0
+    data = imageio.load_image(made)
+    assert data.bit_depth == 16 and data.metadata["runs"][-1]["result_sha256"] == Source(16).digest(data.pixels)
+    capsys.readouterr()
+    assert main(["replay", str(made), "-o", str(tmp_path / "again16.png"), "--strict"]) == 0
+    assert "reproduced exactly" in _verdict(capsys)
