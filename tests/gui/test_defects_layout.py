@@ -50,7 +50,8 @@ def test_defect9_the_app_denoises_as_the_command_line_does_and_saves_its_schema(
     assert win.files.save_image(out)
     run = imageio.load_image(out).metadata["runs"][0]
     expect = job.metadata(win.checkpoints.model(win.task_panel.settings().checkpoint))
-    assert set(expect) <= set(run) and set(run) - set(expect) <= {"seconds"}, "the app adds only what it measured"
+    assert set(expect) <= set(run) and set(run) - set(expect) <= {"seconds", "result_sha256", "software"}, \
+        "the app adds only what it measured, and what it made (core/run/jobs.stamped)"
     assert run["method"] == "mmse" and run["sigma_255"] == expect["sigma_255"] and run["ensemble"] == 6
     assert run["clip_steps"] == 2   # photos-rgb's card names none: the defaults the shipped model always ran
 

@@ -56,11 +56,11 @@ from .steps import relabel, result
 from .tiling import Strips, inpaint_boxes, tile_boxes
 
 __all__ = ["Job", "Source", "Measuring", "resolve", "resolve_steps", "as_hwc", "default_tile_batch", "check_model",
-           "colour_noise", "model_refusal", "has_colour", "estimate_words", "unchanged_steps", "stamped"]
+           "colour_noise", "model_refusal", "has_colour", "estimate_words", "stamped"]
 
 Box = tuple  # (top, left, bottom, right), half-open pixels
 NEARLY_WHOLE = 0.95  # a mask over more than this fraction of the image gets a note
-#: Why a denoise gives the file back without running the network (:func:`unchanged_steps`): it is told no more
+#: Why a denoise gives the file back without running the network (tasks.unchanged_steps): it is told no more
 #: constant noise than NO_NOISE, the level a file with no measurable noise gets. Told that, the network left 44 of
 #: 48 8-bit held-out crops as they were and moved 9-33 of 196,608 samples by one step in the other 4 (a clipped
 #: edge; a file read at 0.14 / 255), and moved a clean 16-bit file away from its truth (RMSE 0.001 -> 0.009-0.017
@@ -359,20 +359,6 @@ def _unchanged(req, estimate: float | None) -> str | None:
         return f"{estimate_words(estimate)}: {UNCHANGED}"
     return f"told noise std {float(req.sigma) * float(req.noise_scale) * 255:.2g} / 255, no more than a file " \
            f"with no measurable noise is: {UNCHANGED}"
-
-
-def unchanged_steps(job: Job):
-    """The run of a job whose image comes back as it is (``job.unchanged``): one step record, done, holding the
-    whole image (its alpha after its colour, as a run's records hold it; each draw the same where it asked for
-    several), so a front end's progress completes as for any run."""
-    from .tasks import TaskStep
-
-    img = job.region.image if job.region is not None else job.image
-    if job.alpha is not None:
-        img = np.concatenate([img, job.alpha], axis=2)
-    req = job.request
-    n = int(getattr(req, "samples", 1) or 1) if getattr(req, "method", "") == "sample" else 1
-    yield TaskStep(0, 1, 0.0, img, img, True, None, [img] * n if n > 1 else None)
 
 
 def stamped(record: dict, pixels, source: Source, version: str) -> dict:

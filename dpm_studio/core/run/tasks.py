@@ -32,7 +32,7 @@ from ..math.conditioning import Condition, Denoise, Inpaint, censored_mean
 from .censoring import prefilled
 from .grain import with_grain
 from .noise_law import noise_law
-from .jobs import Job, Source, as_hwc, check_model, resolve, unchanged_steps
+from .jobs import Job, Source, as_hwc, check_model, resolve
 from .precision import MIN_BF16_SIDE, _Bf16Net, _channels_last, _with_precision  # noqa: F401 (named here before)
 from ..machine.memory import check_run
 from ..math.rng import make_generator
@@ -297,6 +297,18 @@ def run_task(loaded, task, image: np.ndarray | None = None, *, mask: np.ndarray 
             if getattr(rec, name):
                 setattr(rec, name, [np.concatenate([v, a], axis=2) for v in getattr(rec, name)])
         yield rec
+
+
+def unchanged_steps(job: Job):
+    """The run of a job whose image comes back as it is (``job.unchanged``, core/run/jobs.UNCHANGED): one step
+    record, done, holding the whole image (its alpha after its colour, as a run's records hold it; each draw the
+    same where it asked for several), so a front end's progress completes as for any run."""
+    img = job.region.image if job.region is not None else job.image
+    if job.alpha is not None:
+        img = np.concatenate([img, job.alpha], axis=2)
+    req = job.request
+    n = int(getattr(req, "samples", 1) or 1) if getattr(req, "method", "") == "sample" else 1
+    yield TaskStep(0, 1, 0.0, img, img, True, None, [img] * n if n > 1 else None)
 
 
 class NonFiniteResult(ValueError):
