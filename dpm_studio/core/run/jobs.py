@@ -361,11 +361,13 @@ def _unchanged(req, estimate: float | None) -> str | None:
            f"with no measurable noise is: {UNCHANGED}"
 
 
-def stamped(record: dict, pixels, source: Source, version: str) -> dict:
+def stamped(record: dict, pixels, source: Source, version: str | None = None) -> dict:
     """A run ``record`` with what its result was: the SHA-256 of the pixels kept (``pixels``, [0, 1], as
     :meth:`Source.digest` reads them; an alpha after the colour is left out, as the run carries it through) and
     the software that made them, so a replay can say whether it made the same pixels. The app stamps a
-    result when it is accepted, the command line when it saves it."""
+    result when it is accepted, the command line when it saves it. ``version``: the package's by default."""
+    if version is None:
+        from ... import __version__ as version
     px = np.asarray(pixels)
     px = px[:, :, None] if px.ndim == 2 else px
     if px.shape[2] in (2, 4):

@@ -192,12 +192,6 @@ class _Measured:
         return out
 
 
-def _version() -> str:
-    from ... import __version__   # a result's record says what made it (core/run/jobs.stamped)
-
-    return __version__
-
-
 def _same_run(a: dict, b: dict) -> bool:
     """Two run records of the same settings, inputs and choice (their time aside)."""
     when = ("time", "seconds", "result_sha256", "software")
@@ -439,7 +433,7 @@ class Session:
             before = self.doc.pixels.copy()   # handed to the history (owned): the one full copy an Accept makes
             self.doc.source.held(res, out=self.doc.pixels)   # rounded in place, in float32 (Source.held)
         if run is not None:   # what the file will hold, for a replay to compare (core/run/jobs.stamped)
-            run.update(stamped(run, self.doc.pixels, self.doc.source, _version()))
+            run.update(stamped(run, self.doc.pixels, self.doc.source))
         again = run is not None and self.doc.runs and _same_run(self.doc.runs[-1], run)
         # a run that changed no pixel is still in the file's record (as the command line's is), and undone
         # as a step; the same run again (same seed) on its own result is nothing new
@@ -598,7 +592,7 @@ class Session:
         if opens:
             res = Source().held(res)   # as its (8-bit) file will hold it, as an accepted result is (accept)
             self.open_data(ImageData(res, None, None, "RGB" if res.shape[2] == 3 else "L"), "sample.png",
-                           dirty=True, runs=[stamped(run, res, Source(), _version())])
+                           dirty=True, runs=[stamped(run, res, Source())])
             self.run, self.trajectory = record, trajectory   # still exportable, as after an Accept
             self.events.result()
             return "opened"
