@@ -5,7 +5,7 @@ section "The fit: why the misses miss".
     python benchmarks/noise_fit_check.py --seeds 10 --references blurred   # the same scenes, grain and texture gone
     python benchmarks/noise_fit_check.py --texture --seeds 5               # the references' own texture, per miss
     python benchmarks/noise_fit_check.py --bins chelsea:1 --seeds 10       # one case's bins: noise, texture, cross
-    python benchmarks/noise_fit_check.py --heldout --seeds 3 [--mate DIR]  # images outside the test list
+    python benchmarks/noise_fit_check.py --heldout --seeds 3 [--mate DIR] [--wallpapers DIR]  # images outside the test list
     python benchmarks/noise_fit_check.py --zscores --seeds 5 [--heldout]   # constant noise: is a / s.e. N(0, 1)?
 
 The cases and seeds are benchmarks/camera_noise.py's (--fit-only): the five test images' 256 x 256 centre
@@ -15,7 +15,10 @@ without grain or fine texture of their own. ``--texture``: for each grey case an
 diagonal details on the blocks the noisy file's fit kept (its last pass), per bin, put through the fit's
 weighted line: the a and b the reference itself adds. ``--heldout``: scikit-image photos that are not test
 images, and with ``--mate DIR`` (Debian's mate-backgrounds, `apt-get download mate-backgrounds`, unpacked;
-evaluation only) its nature photos, each 4 x 4 area-downscaled and rounded to 8 bits; constant noise too.
+evaluation only) its nature photos, each 4 x 4 area-downscaled and rounded to 8 bits, and with ``--wallpapers DIR``
+(/work/data/wallpapers: 29 photos) each photo area-downscaled to about 512 pixels on its short side and rounded to
+8 bits; the 256 x 256 centre crop of each, grey and colour; constant noise too. The per-case run lists the constant
+files whose a is more than 2 standard errors from 0.
 """
 
 from __future__ import annotations
@@ -64,6 +67,7 @@ def per_case(args):
     print("| image | mode | a, b | within target | mean a off | mean b off | b off, seed by seed |")
     print("|---|---|---|---|---|---|---|")
     hit = tot = c_hit = c_tot = 0
+    c_miss = []
     for k, (name, mode, x, kk) in enumerate(test_cases(args.references == "blurred")):
         for j, (a, b) in enumerate(LEVELS):
             fits = [nl.fit_noise_level(camera_file(x, a, b, 100 * kk + j + 10000 * s)) for s in range(args.seeds)]
@@ -76,6 +80,9 @@ def per_case(args):
             for s in range(args.seeds):
                 f = nl.fit_noise_level(constant_file(x, sig, 1000 + 10 * k + sig + 10000 * s))
                 c_hit, c_tot = c_hit + (abs(f.a) <= 2 * f.a_se), c_tot + 1
+                if abs(f.a) > 2 * f.a_se:
+                    c_miss.append(f"{name} {mode} sigma {sig} seed {s}: a / s.e. {f.a / f.a_se:+.1f}")
+    print("\nConstant noise, a more than 2 standard errors from 0: " + ("; ".join(c_miss) or "none") + ".")
     print(f"\nWithin target: {hit} of {tot}; constant noise, a within 2 standard errors of 0: {c_hit} of {c_tot}.")
 
 
@@ -196,7 +203,7 @@ def bins(args):
         print(f"| {v:.3f} | {int(n)} | {(p[0] + p[1] + p[2]) / L:.3f} | {p[0] / L:.3f} | {p[1] / L:+.3f} | {p[2] / L:+.3f} |")
 
 
-def heldout_images(mate):
+def heldout_images(mate, wallpapers=None):
     from skimage import data, io
     from skimage.transform import downscale_local_mean
 
@@ -210,13 +217,19 @@ def heldout_images(mate):
     for p in sorted(glob.glob(os.path.join(mate or "/nonexistent", "usr/share/backgrounds/mate/nature/*.jpg"))):
         a = downscale_local_mean(io.imread(p).astype(np.float32) / 255, (4, 4, 1))
         yield "mate-" + Path(p).stem, crop(np.round(a * 255) / 255).astype(np.float32)
+    for p in sorted(glob.glob(os.path.join(wallpapers or "/nonexistent", "*.jpg"))):
+        a = io.imread(p).astype(np.float32) / 255
+        a = a[:, :, :3] if a.ndim == 3 else a        # Grey.jpg is one channel
+        k = max(1, min(a.shape[:2]) // 512)          # about 512 pixels on the short side, then the centre crop
+        a = downscale_local_mean(a, (k, k) + (1,) * (a.ndim - 2)) if k > 1 else a
+        yield "wall-" + Path(p).stem[:24], crop(np.round(a * 255) / 255).astype(np.float32)
 
 
 def heldout(args):
     from skimage.color import rgb2gray
 
     hit = tot = c_hit = c_tot = 0
-    for i, (n, x) in enumerate(heldout_images(args.mate)):
+    for i, (n, x) in enumerate(heldout_images(args.mate, args.wallpapers)):
         grey = rgb2gray(x).astype(np.float32) if x.ndim == 3 else x
         for mode, xx in [("grey", grey)] + ([("colour", x)] if x.ndim == 3 else []):
             for j, (a, b) in enumerate(LEVELS):
@@ -242,7 +255,7 @@ def zscores(args):
 
     if args.heldout:
         cases = []
-        for n, x in heldout_images(args.mate):
+        for n, x in heldout_images(args.mate, args.wallpapers):
             cases.append((n, "grey", rgb2gray(x).astype(np.float32) if x.ndim == 3 else x))
             if x.ndim == 3:
                 cases.append((n, "colour", x))
@@ -275,6 +288,7 @@ def main():
     ap.add_argument("--heldout", action="store_true")
     ap.add_argument("--zscores", action="store_true", help="constant noise (sigma 5, 15, 25, 50): a / s.e. per case")
     ap.add_argument("--mate", default=None, help="an unpacked mate-backgrounds .deb (its root)")
+    ap.add_argument("--wallpapers", default=None, help="a folder of .jpg photos (DPM_STUDIO_WALLPAPERS), held out too")
     args = ap.parse_args()
     (zscores if args.zscores else texture if args.texture else bins if args.bins else heldout if args.heldout
      else per_case)(args)
