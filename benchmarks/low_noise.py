@@ -2,6 +2,7 @@
 
     python benchmarks/low_noise.py [--sigmas 0 1 2 3 5] [--photos N] [--psnr] [--truth] [--grey]
         [--jpeg 75 85 95] [--sets mate wallpaper] [--names NAME ...] [--mate DIR] [--wallpapers DIR]
+        [--before jpeg22] [--changed]
 
 Photos that are neither test images nor training data: Debian's mate-backgrounds nature photos (read as
 benchmarks/checkpoint_compare.py reads them: a quarter size, the centre 256 x 256, colour) and the
@@ -20,6 +21,10 @@ on a constant verdict is the one-sigma request with the estimate) told b6aca55's
 (photos-rgb, one torch thread; ``--truth``: and told the sigma added). A zero estimate is no measurable noise:
 the file comes back as it is, so its PSNR is the identity's. Prints markdown, then per set, quality and sigma the
 errors (median / rms / worst, / 255) and the mean PSNRs.
+
+``--before jpeg22``: the "b6aca55" column is instead jpeg22's estimate (430fe54..d4be80f: the JPEG reading without
+issue 22's ZEROED, TEXTURE_NEAR and FEW, core/run/noise_jpeg.py); ``--changed``: with --psnr, only the cases whose
+estimate moved by more than 0.01 / 255 are denoised (the others' PSNRs are the same either way).
 """
 from __future__ import annotations
 
@@ -90,6 +95,8 @@ def main() -> None:
     ap.add_argument("--grey", action="store_true", help="the photos made grey")
     ap.add_argument("--psnr", action="store_true", help="denoise them (slow: 5 s a denoise, one thread)")
     ap.add_argument("--truth", action="store_true", help="with --psnr: the denoise told the sigma added too")
+    ap.add_argument("--before", choices=["b6aca55", "jpeg22"], default="b6aca55", help="the estimate compared")
+    ap.add_argument("--changed", action="store_true", help="with --psnr: denoise only the cases whose estimate moved")
     ap.add_argument("--mate", default=os.environ.get("MATE_DIR", "/tmp/grey22/eval/x"))
     ap.add_argument("--wallpapers", default=os.environ.get("DPM_STUDIO_WALLPAPERS", "/work/data/wallpapers"))
     args = ap.parse_args()
@@ -128,12 +135,14 @@ def main() -> None:
                 held = float(np.std((y - x) * 255.0))
                 e0 = median_noise_sigma(y)
                 e1 = fit_noise_sigma(y, e0) if 0 < e0 < LOW_NOISE else e0
+                if args.before == "jpeg22":
+                    e1 = jpeg22(y)
                 e2 = estimate_noise_sigma(y)
                 fit = fit_noise_level(y)
                 kind = "constant" if fit is None else fit.kind
                 p = ["", "", "", ""]
                 ps = [np.nan] * 4
-                if args.psnr:
+                if args.psnr and not (args.changed and abs(e1 - e2) * 255 <= 0.01):
                     done.clear()
                     ident = psnr(y, x)
                     ps = [ident, default(y, x, e1, kind), default(y, x, e2, kind),
@@ -143,6 +152,21 @@ def main() -> None:
                 print(f"| {kind_set} | {name} | {q or 'PNG'} | {s:g} | {held:.2f} | {e0 * 255:.2f} | {e1 * 255:.2f} | "
                       f"{e2 * 255:.2f} | {kind} | " + " | ".join(p) + " |", flush=True)
     summary(rows)
+
+
+def jpeg22(y) -> float:
+    """``estimate_noise_sigma`` as jpeg22 left it (issue 22's three guards of core/run/noise_jpeg.py off)."""
+    from dpm_studio.core.run import noise_jpeg
+
+    off = {"ZEROED": -1.0, "TEXTURE_NEAR": float("inf"), "FEW": 0}
+    kept = {k: getattr(noise_jpeg, k) for k in off}
+    try:
+        for k, v in off.items():
+            setattr(noise_jpeg, k, v)
+        return estimate_noise_sigma(y)
+    finally:
+        for k, v in kept.items():
+            setattr(noise_jpeg, k, v)
 
 
 def summary(rows) -> None:

@@ -136,3 +136,34 @@ def test_a_clean_jpeg_of_fine_texture_is_not_read_as_noise(quality):
     y = _jpeg(clean, quality)
     assert jpeg_noise_sigma(y) is None
     assert estimate_noise_sigma(y) * 255 < 3
+
+
+@pytest.mark.parametrize("quality, blur, needs",
+                         [(75, 2.0, "TEXTURE_NEAR"), (85, 2.0, "TEXTURE_NEAR"), (75, 3.0, "FEW")])
+def test_a_clean_jpeg_whose_finer_detail_was_quantised_away_is_not_read_as_noise(quality, blur, needs):
+    # issue 22: a clean textured JPEG at quality 75-85 keeps no told frequency at u + v = 5-6, so TEXTURE's test could
+    # not run and its coarse detail read as noise (held-out clean crops reading 3 or more: 17 of 144). Texture falling
+    # from u + v = 2-3 to 4 (TEXTURE_NEAR), or too few told frequencies to tell the two (FEW), is no JPEG reading:
+    # without the guard named, these read 6.74, 4.67, 5.43
+    from scipy.ndimage import gaussian_filter
+
+    from dpm_studio.core.run.noise_jpeg import jpeg_noise_sigma
+
+    t = gaussian_filter(np.random.default_rng(1).standard_normal((192, 256)), blur)
+    clean = np.clip(_ramp(192, 256) + (t / t.std() * 8 / 255)[:, :, None] * np.array([1, 0.7, 0.4]), 0, 1)
+    y = _jpeg(clean, quality)
+    assert jpeg_noise_sigma(y) is None, needs
+    assert estimate_noise_sigma(y) * 255 < 3
+
+
+def test_a_frequency_quantised_to_0_has_no_step_and_is_not_read():
+    # a frequency whose step is too large for any coefficient to reach it keeps only the decoder's rounding (std
+    # about 0.4) and a few outliers (clipped blocks): read as continuous it read 0.3-3 and pulled the reading of
+    # held-out Aqua (sigma 15, quality 75) to 12.7; it is quantised to 0 (-1), as one with next to none beyond 1.5 was
+    from dpm_studio.core.run.noise_jpeg import jpeg_steps
+
+    rng = np.random.default_rng(2)
+    c = np.round(rng.normal(0, 15, (4096, 8, 8)) / 8) * 8 + rng.normal(0, 0.4, (4096, 8, 8))
+    c[:, 7, 6] = rng.normal(0, 0.4, 4096) + np.where(rng.random(4096) < 0.03, rng.normal(0, 6, 4096), 0)
+    q = jpeg_steps(c)
+    assert q[1, 1] == 8 and q[7, 6] == -1, q[7, 6]
