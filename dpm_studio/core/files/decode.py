@@ -55,6 +55,8 @@ class ImageData:
     ``metadata``: run settings found in the file (a dict), if it was written by the app.
     ``notes``: one-line remarks for the user about how the file was read (an animation
     of which only the first frame is used), for a status bar or stderr.
+    ``file_format``: the decoder's name of the file's format ("JPEG", "PNG", "TIFF", ...; None: pixels that
+    came from no file), so the noise estimate looks for a JPEG's 8 x 8 grid only where there may be one.
     """
 
     pixels: np.ndarray
@@ -68,6 +70,7 @@ class ImageData:
     exif: bytes | None = None
     value_scale: float = 1.0
     value_offset: float = 0.0
+    file_format: str | None = None
 
     @property
     def height(self) -> int:
@@ -288,7 +291,7 @@ def pil_to_image_data(im: Image.Image, path: Path | None = None) -> ImageData:
     [0, 1] (NaN becomes 0). An animation contributes its first frame, with a note.
     """
     meta = _metadata(im)
-    src_mode = im.mode
+    src_mode, file_format = im.mode, im.format   # (a turned copy below has no format)
     notes = []
     n_frames = int(getattr(im, "n_frames", 1) or 1)
     if n_frames > 1:
@@ -342,7 +345,7 @@ def pil_to_image_data(im: Image.Image, path: Path | None = None) -> ImageData:
     icc = _matching_icc(icc, pixels.shape[2], path, notes)
     return ImageData(np.ascontiguousarray(pixels, dtype=np.float32),
                      None if alpha is None else np.ascontiguousarray(alpha, dtype=np.float32),
-                     path, src_mode, bit_depth, meta, notes, icc, exif)
+                     path, src_mode, bit_depth, meta, notes, icc, exif, file_format=file_format)
 
 
 def _cmyk_to_srgb(im: Image.Image, icc: bytes, path: Path | None, notes: list) -> tuple[Image.Image, bytes | None]:
@@ -465,7 +468,7 @@ def _load_deep(path: Path) -> ImageData | str | None:
             alpha = np.ascontiguousarray(formats._orient(alpha[:, :, None], orientation)[:, :, 0])
     icc = _usable_icc(deep.icc_profile, path, notes)
     return ImageData(pixels, alpha, path, deep.dtype, deep.bit_depth, meta, notes, icc, exif, deep.value_scale,
-                     deep.value_offset)
+                     deep.value_offset, "TIFF" if formats.is_tiff(path) else "PNG")
 
 
 def _key_alpha(path: Path, pixels: np.ndarray) -> np.ndarray | None:

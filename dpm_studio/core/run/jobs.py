@@ -69,23 +69,30 @@ NEARLY_WHOLE = 0.95  # a mask over more than this fraction of the image gets a n
 UNCHANGED = "the image comes back as it is"
 
 
+#: The decoder's names (Pillow's ``Image.format``) of files that hold a JPEG's 8 x 8 blocks.
+JPEG_FORMATS = ("JPEG", "MPO")
+
+
 @dataclass(frozen=True)
 class Source:
     """What is known of where the pixels came from. ``bit_depth``: 8, 16 or 32 (floats);
     ``value_scale``/``value_offset``: a float file's values are ``pixels * value_scale +
-    value_offset`` (kept for the saved result; the run itself works in [0, 1])."""
+    value_offset`` (kept for the saved result; the run itself works in [0, 1]). ``jpeg``: whether the file is a JPEG
+    (None: not known, an array's; False spares the noise estimate its search for a JPEG's grid)."""
 
     bit_depth: int = 8
     value_scale: float = 1.0
     value_offset: float = 0.0
+    jpeg: bool | None = None
 
     @classmethod
     def of(cls, data) -> "Source":
         """The source of a decoded file (:class:`~.decode.ImageData`); the 8-bit default for None."""
         if data is None:
             return cls()
+        fmt = getattr(data, "file_format", None)
         return cls(int(data.bit_depth), float(getattr(data, "value_scale", 1.0)),
-                   float(getattr(data, "value_offset", 0.0)))
+                   float(getattr(data, "value_offset", 0.0)), None if fmt is None else fmt in JPEG_FORMATS)
 
     @classmethod
     def of_dtype(cls, dtype) -> "Source":
@@ -301,11 +308,13 @@ def resolve_steps(request: _Request, image=None, mask=None, source: Source | Non
     if noise_model(req) == "auto":
         yield Measuring("fitting the noise")
     # the noise law and level are the whole image's; the fit's steps are its own (a front end can stop between)
-    req, noise_note, fit = yield from relabel(resolve_noise_steps(req, img), Measuring("fitting the noise"))
+    req, noise_note, fit = yield from relabel(resolve_noise_steps(req, img, source.jpeg),
+                                              Measuring("fitting the noise"))
     changes, estimated, clean = {}, req.sigma is None and req.noise == "constant", False
     if estimated:
         yield Measuring("measuring the noise level")
-        sigma = float(estimate_noise_sigma(img, fit=fit))   # auto's fit, where it made one, is not made again
+        # auto's fit, where it made one, is not made again; a file known to be no JPEG is not searched for one's grid
+        sigma = float(estimate_noise_sigma(img, fit=fit, jpeg=source.jpeg))
         clean = not sigma > 0   # no measurable noise: the image back as it is (NO_NOISE), with a note
         changes["sigma"] = NO_NOISE if clean else min(sigma, 1.0)
     region = None

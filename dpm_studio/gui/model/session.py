@@ -124,14 +124,14 @@ class _Level:
     window waited. ``start``: how the thread is started (the window's: gui/collector.hold_thread). Reading
     :meth:`value` waits for it; an error in the thread is measured again by the reader, as before."""
 
-    def __init__(self, pixels: np.ndarray, start):
-        self.pixels, self.out = pixels, {}
+    def __init__(self, pixels: np.ndarray, start, jpeg: bool | None = None):
+        self.pixels, self.jpeg, self.out = pixels, jpeg, {}
         self.thread = threading.Thread(target=self._work, name="dpm-studio-open-noise", daemon=True)
         start(self.thread)
 
     def _work(self):
         try:
-            self.out["sigma"] = estimate_noise_sigma(self.pixels)
+            self.out["sigma"] = estimate_noise_sigma(self.pixels, jpeg=self.jpeg)
         except Exception as e:  # noqa: BLE001 - the reader measures it itself
             self.out["error"] = e
 
@@ -140,7 +140,7 @@ class _Level:
 
     def value(self) -> float:
         self.thread.join()
-        return self.out["sigma"] if "sigma" in self.out else estimate_noise_sigma(self.pixels)
+        return self.out["sigma"] if "sigma" in self.out else estimate_noise_sigma(self.pixels, jpeg=self.jpeg)
 
 
 class _Measured:
@@ -258,7 +258,8 @@ class Session:
         kept = {f.name: getattr(data, f.name) for f in fields(ImageData) if f.name != "pixels"}
         path = kept["path"] = Path(kept["path"]) if kept["path"] is not None else None
         self.doc = Document(px, **kept, name=name or (path.name if path else "untitled"), runs=list(runs or []),
-                            dirty=path is None if dirty is None else bool(dirty), noise=_Level(px, self.start_thread))
+                            dirty=path is None if dirty is None else bool(dirty),
+                            noise=_Level(px, self.start_thread, Source.of(data).jpeg))
         self.mask = np.zeros(px.shape[:2], np.float32)
         self._mask_kept = None
         self.history.clear()
