@@ -3,6 +3,8 @@
     python benchmarks/low_noise.py [--sigmas 0 1 2 3 5] [--photos N] [--psnr] [--truth] [--grey]
         [--jpeg 75 85 95] [--sets mate wallpaper] [--names NAME ...] [--mate DIR] [--wallpapers DIR]
         [--before jpeg22] [--changed]
+    python benchmarks/low_noise.py --time-search [--repeats 5]
+    python benchmarks/low_noise.py --auto-jpeg [--psnr] [--photos N]
 
 Photos that are neither test images nor training data: Debian's mate-backgrounds nature photos (read as
 benchmarks/checkpoint_compare.py reads them: a quarter size, the centre 256 x 256, colour) and the
@@ -21,6 +23,16 @@ on a constant verdict is the one-sigma request with the estimate) told b6aca55's
 (photos-rgb, one torch thread; ``--truth``: and told the sigma added). A zero estimate is no measurable noise:
 the file comes back as it is, so its PSNR is the identity's. Prints markdown, then per set, quality and sigma the
 errors (median / rms / worst, / 255) and the mean PSNRs.
+
+``--time-search``: CPU seconds (one torch thread, interleaved, medians) of ``estimate_noise_sigma`` on a 12 MP 8-bit
+PNG-like image (the first wallpaper at 4000 x 3000 and at 4003 x 3001, sigma 5) with the search for a JPEG's grid
+(``jpeg=None``, an array's) and without (``jpeg=False``: the decoder named the file no JPEG), and the search alone.
+
+``--auto-jpeg``: ``--noise auto`` on JPEGs (issue 22, item 3): each mate photo and every third wallpaper, colour, under
+constant noise 5 and 15 and Poisson-Gaussian (a, b) = (0.001, 1e-4), (0.004, 4e-4), (0.01, 1e-3), 8-bit, saved at
+quality 85 and 95: the fit's verdict, a / a_se, the JPEG reading; with ``--psnr``, where the fit says
+signal-dependent, the default denoise with the fitted law (as before issue 22) against constant noise at
+``estimate_noise_sigma`` (as now where the JPEG is read).
 
 ``--before jpeg22``: the "b6aca55" column is instead jpeg22's estimate (430fe54..d4be80f: the JPEG reading without
 issue 22's ZEROED, TEXTURE_NEAR and FEW, core/run/noise_jpeg.py); ``--changed``: with --psnr, only the cases whose
@@ -97,6 +109,9 @@ def main() -> None:
     ap.add_argument("--truth", action="store_true", help="with --psnr: the denoise told the sigma added too")
     ap.add_argument("--before", choices=["b6aca55", "jpeg22"], default="b6aca55", help="the estimate compared")
     ap.add_argument("--changed", action="store_true", help="with --psnr: denoise only the cases whose estimate moved")
+    ap.add_argument("--time-search", action="store_true", help="time the JPEG grid search at 12 MP instead")
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--auto-jpeg", action="store_true", help="--noise auto's verdict on JPEGs instead")
     ap.add_argument("--mate", default=os.environ.get("MATE_DIR", "/tmp/grey22/eval/x"))
     ap.add_argument("--wallpapers", default=os.environ.get("DPM_STUDIO_WALLPAPERS", "/work/data/wallpapers"))
     args = ap.parse_args()
@@ -107,6 +122,10 @@ def main() -> None:
     from dpm_studio import api
 
     torch.set_num_threads(1)
+    if args.time_search:
+        return time_search(args.wallpapers, args.repeats)
+    if args.auto_jpeg:
+        return auto_jpeg(args)
     done = {}
 
     def default(y, x, sigma, kind):
@@ -152,6 +171,79 @@ def main() -> None:
                 print(f"| {kind_set} | {name} | {q or 'PNG'} | {s:g} | {held:.2f} | {e0 * 255:.2f} | {e1 * 255:.2f} | "
                       f"{e2 * 255:.2f} | {kind} | " + " | ".join(p) + " |", flush=True)
     summary(rows)
+
+
+#: --auto-jpeg's noise: (name, its seed's part, constant sigma, Poisson-Gaussian a, b)
+LAWS = (("constant 15", 3, 15, None), ("constant 5", 2, 5, None), ("pg 0.001", 3, 0, (0.001, 1e-4)),
+        ("pg 0.004", 3, 0, (0.004, 4e-4)), ("pg 0.01", 4, 0, (0.01, 1e-3)))
+
+
+def auto_jpeg(args) -> None:
+    from restoration import psnr
+
+    from dpm_studio import api
+    from dpm_studio.core.run import noise_law
+    from dpm_studio.core.run.noise_jpeg import jpeg_noise_sigma
+
+    print("| photo | JPEG | noise | fit | a / a_se | JPEG reading | estimate | PSNR fitted law | constant | gain |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    gains = {True: [], False: []}
+    count = {}
+    for i, (kind_set, name, x) in enumerate(photos(args.mate, args.wallpapers)):
+        count[kind_set] = count.get(kind_set, 0) + 1
+        if kind_set == "wallpaper" and i % 3 or args.photos is not None and count[kind_set] > args.photos:
+            continue
+        for q in (85, 95):
+            for law, part, s, ab in LAWS:
+                rng = np.random.default_rng(7000 + 100 * i + part)
+                y = (x + s / 255 * rng.standard_normal(x.shape)) if ab is None else \
+                    (x + np.sqrt(ab[0] * x + ab[1]) * rng.standard_normal(x.shape))
+                y = jpeg((np.clip(np.round(y * 255), 0, 255) / 255).astype(np.float32), q)
+                fit = fit_noise_level(y)
+                j = jpeg_noise_sigma(y)
+                est = estimate_noise_sigma(y)
+                row = [name, q, law, "too small" if fit is None else fit.kind,
+                       "" if fit is None else f"{fit.a / fit.a_se:.1f}", "" if j is None else f"{j * 255:.2f}",
+                       f"{est * 255:.2f}", "", "", ""]
+                if args.psnr and fit is not None and fit.kind != "constant":
+                    kept = noise_law.jpeg_noise_sigma
+                    noise_law.jpeg_noise_sigma = lambda a: None   # the fit's verdict, as before issue 22
+                    try:
+                        fitted = psnr(api.denoise(y), x)
+                    finally:
+                        noise_law.jpeg_noise_sigma = kept
+                    const = psnr(api.denoise(y, est, noise="constant"), x) if est > 0 else psnr(y, x)
+                    gains[j is not None].append(const - fitted)
+                    row[7:] = [f"{fitted:.2f}", f"{const:.2f}", f"{const - fitted:+.2f}"]
+                print("| " + " | ".join(str(v) for v in row) + " |", flush=True)
+    for read, g in gains.items():
+        if g:
+            print(f"\nJPEG {'read' if read else 'not read'}: {len(g)} signal-dependent fits, constant - fitted law "
+                  f"min {min(g):+.2f}, median {np.median(g):+.2f}, max {max(g):+.2f} dB")
+
+
+def time_search(wallpapers: str, repeats: int) -> None:
+    import time
+
+    from PIL import Image
+
+    from dpm_studio.core.run.noise_jpeg import jpeg_noise_sigma
+
+    f = sorted(glob.glob(os.path.join(wallpapers, "*.jpg")))[0]
+    for size in ((4000, 3000), (4003, 3001)):
+        x = np.asarray(Image.open(f).convert("RGB").resize(size, Image.BICUBIC), np.float32) / 255
+        y = noisy(x, 5, 9000)
+        runs = {"estimate, searched (jpeg=None)": lambda: estimate_noise_sigma(y),
+                "estimate, not searched (jpeg=False)": lambda: estimate_noise_sigma(y, jpeg=False),
+                "the search alone": lambda: jpeg_noise_sigma(y)}
+        cpu = {k: [] for k in runs}
+        for _ in range(repeats):
+            for k, run in runs.items():
+                t = time.process_time()
+                run()
+                cpu[k].append(time.process_time() - t)
+        for k, v in cpu.items():
+            print(f"{Path(f).stem} {size[0]} x {size[1]}: {k}: {np.median(v):.3f} s CPU (median of {repeats})", flush=True)
 
 
 def jpeg22(y) -> float:
