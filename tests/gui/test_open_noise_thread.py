@@ -13,11 +13,11 @@ from dpm_studio.gui.model.session import Session
 def _spy(monkeypatch, gate=None):
     threads, real = [], session_module.estimate_noise_sigma
 
-    def measured(px):
+    def measured(px, **kw):   # kw: jpeg, what the file's decoder said
         threads.append(threading.current_thread())
         if gate is not None:
             gate.wait(10)
-        return real(px)
+        return real(px, **kw)
 
     monkeypatch.setattr(session_module, "estimate_noise_sigma", measured)
     return threads

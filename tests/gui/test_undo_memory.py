@@ -109,9 +109,9 @@ def test_accept_copies_what_the_review_measured_and_undo_measures_nothing(monkey
     gui = []
     real = session_module.estimate_noise_sigma
 
-    def measured(a):
+    def measured(a, **kw):
         gui.append(threading.current_thread() is threading.main_thread())
-        return real(a)
+        return real(a, **kw)
 
     monkeypatch.setattr(session_module, "estimate_noise_sigma", measured)
     rng = np.random.default_rng(5)
