@@ -124,8 +124,8 @@ class _Level:
     window waited. ``start``: how the thread is started (the window's: gui/collector.hold_thread). Reading
     :meth:`value` waits for it; an error in the thread is measured again by the reader, as before."""
 
-    def __init__(self, pixels: np.ndarray, start, jpeg: bool | None = None):
-        self.pixels, self.jpeg, self.out = pixels, jpeg, {}
+    def __init__(self, pixels: np.ndarray, start, data=None):   # data: the decoded file (its format: a JPEG?)
+        self.pixels, self.jpeg, self.out = pixels, Source.of(data).jpeg, {}
         self.thread = threading.Thread(target=self._work, name="dpm-studio-open-noise", daemon=True)
         start(self.thread)
 
@@ -258,8 +258,7 @@ class Session:
         kept = {f.name: getattr(data, f.name) for f in fields(ImageData) if f.name != "pixels"}
         path = kept["path"] = Path(kept["path"]) if kept["path"] is not None else None
         self.doc = Document(px, **kept, name=name or (path.name if path else "untitled"), runs=list(runs or []),
-                            dirty=path is None if dirty is None else bool(dirty),
-                            noise=_Level(px, self.start_thread, Source.of(data).jpeg))
+                            dirty=path is None if dirty is None else bool(dirty), noise=_Level(px, self.start_thread, data))
         self.mask = np.zeros(px.shape[:2], np.float32)
         self._mask_kept = None
         self.history.clear()
