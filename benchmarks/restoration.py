@@ -60,14 +60,16 @@ def test_image(name: str) -> np.ndarray:
     return a[top:top + SIZE, left:left + SIZE]
 
 
-def inpaint_cases(names=TEST_IMAGES, hole_name: str = "64x64 centre"):
+def inpaint_cases(names=TEST_IMAGES, hole_name: str = "64x64 centre", image=None):
     """The inpainting cases: per image, (name, mask name, clean, damaged, mask) for the 64 x 64 centre hole
-    (called ``hole_name``) and the image's brush strokes; the masked pixels of ``damaged`` are 0.5."""
+    (called ``hole_name``) and the image's brush strokes; the masked pixels of ``damaged`` are 0.5.
+    ``image``: name -> 256 x 256 image, for images other than the test images (strokes: the i-th's)."""
     hole = np.zeros((SIZE, SIZE), np.float32)
     hole[96:160, 96:160] = 1
-    for name in names:
-        clean = test_image(name)
-        for mask_name, mask in ((hole_name, hole), ("strokes", stroke_mask(TEST_IMAGES.index(name)))):
+    for i, name in enumerate(names):
+        clean = (image or test_image)(name)
+        strokes = stroke_mask(TEST_IMAGES.index(name) if image is None else i)
+        for mask_name, mask in ((hole_name, hole), ("strokes", strokes)):
             damaged = clean.copy()
             damaged[mask > 0] = 0.5
             yield name, mask_name, clean, damaged, mask
