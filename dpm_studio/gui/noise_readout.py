@@ -58,7 +58,7 @@ class NoiseReadout(QObject):
         self.fit_timer.setSingleShot(True)
         self.fit_timer.setInterval(0)
         self.fit_timer.timeout.connect(self._fit_now)
-        # The opened image's noise level is measured in a thread the session starts (gui/model/session._Level: up
+        # The opened image's noise level is measured in a thread the session starts (gui/model/measures.Level: up
         # to four fits, about 1 s of a 12 MP photo, that ran on the GUI thread); the collector holds it, and the GUI
         # thread looks for the level as it looks for the curve.
         self.session.start_thread = collector.hold_thread
@@ -184,7 +184,7 @@ class NoiseReadout(QObject):
     def estimate(self) -> float | None:
         """Run > Estimate Noise Level: the document's noise std shown (0-255 units), a typed one replaced. It is the
         level the document holds, estimate_noise_sigma of these very pixels, measured off the GUI thread when they
-        came (opened: session._Level; accepted: the review's thread) and given back by undo and redo: measuring
+        came (opened: measures.Level; accepted: the review's thread) and given back by undo and redo: measuring
         them again here held the GUI thread up to seconds on a 12 MP photo. While the opened image's level is still
         measured it is shown once it comes, unless the image changed meanwhile (then the answer is dropped: it was
         for other pixels). Returns the level where it is known now, else None."""

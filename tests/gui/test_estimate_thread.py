@@ -1,6 +1,6 @@
 """Run > Estimate Noise Level measures nothing on the GUI thread: estimate_noise_sigma of a 12 MP photo held it up
 to seconds. The level shown is the document's own, measured in a thread when its pixels came (opened:
-gui/model/session._Level, tests/gui/test_open_noise_thread.py; accepted: the review's thread); while the opened
+gui/model/measures.Level, tests/gui/test_open_noise_thread.py; accepted: the review's thread); while the opened
 image's is still measured it is shown once it comes, unless the image changed meanwhile (dropped: other pixels)."""
 
 import threading
@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import dpm_studio.gui.model.measures as measures_module
 import dpm_studio.gui.model.session as session_module
 import dpm_studio.gui.noise_readout as readout_module
 from dpm_studio.core.run.noise import estimate_noise_sigma
@@ -34,6 +35,7 @@ def measured(monkeypatch):
         return real(px, *a, **k)
 
     monkeypatch.setattr(session_module, "estimate_noise_sigma", estimate)
+    monkeypatch.setattr(measures_module, "estimate_noise_sigma", estimate)   # the threads (measures.Level, Measured)
     monkeypatch.setattr(readout_module, "estimate_noise_sigma", estimate, raising=False)
     yield spy
     spy.gate.set()

@@ -1,10 +1,11 @@
-"""Opening an image measures its noise level off the GUI thread (gui/model/session._Level): up to four fits of the
+"""Opening an image measures its noise level off the GUI thread (gui/model/measures.Level): up to four fits of the
 noise law at low noise, about 1 s of a 12 MP photo, ran on the GUI thread in Session.open_data."""
 
 import threading
 
 import numpy as np
 
+import dpm_studio.gui.model.measures as measures_module
 import dpm_studio.gui.model.session as session_module
 from dpm_studio.core.run.noise import estimate_noise_sigma
 from dpm_studio.gui.model.session import Session
@@ -20,6 +21,7 @@ def _spy(monkeypatch, gate=None):
         return real(px, **kw)
 
     monkeypatch.setattr(session_module, "estimate_noise_sigma", measured)
+    monkeypatch.setattr(measures_module, "estimate_noise_sigma", measured)   # the threads (measures.Level, Measured)
     return threads
 
 

@@ -98,7 +98,7 @@ def test_a_mask_edit_and_a_float_image_keep_their_values(monkeypatch):
 def test_accept_copies_what_the_review_measured_and_undo_measures_nothing(monkeypatch):
     """An Accept's rounding to the file's steps, noise level and uint8 picture are made in a thread while the
     result is under review (an Accept of an ordinary photo spent most of its GUI-thread time on them): the
-    Accept copies them in (the same pixels and level as made on the spot), and undo and redo take the level
+    Accept copies them in (the same pixels, level and run record's digest as made on the spot), and undo and redo take the level
     each state had from the step instead of measuring it again."""
     import threading
     from types import SimpleNamespace
@@ -114,6 +114,14 @@ def test_accept_copies_what_the_review_measured_and_undo_measures_nothing(monkey
         return real(a, **kw)
 
     monkeypatch.setattr(session_module, "estimate_noise_sigma", measured)
+    from dpm_studio.core.run.jobs import Source
+    digest = Source.digest   # the run record's result_sha256: 0.3-0.5 s of a 12 MP Accept's GUI thread (1c82aa0)
+
+    def digested(self, unit):
+        gui.append(threading.current_thread() is threading.main_thread())
+        return digest(self, unit)
+
+    monkeypatch.setattr(Source, "digest", digested)
     rng = np.random.default_rng(5)
     img = _photo(64, 48, 5)
     draws = [np.clip(img + rng.normal(0, 0.03, img.shape), 0, 1).astype(np.float32) for _ in range(2)]
@@ -127,8 +135,9 @@ def test_accept_copies_what_the_review_measured_and_undo_measures_nothing(monkey
     s.choose_variant(2)
     gui.clear()
     assert s.accept_result() == "accepted"
-    assert True not in gui, "measured in the review's thread, none on Accept"
+    assert True not in gui, "measured and digested in the review's thread, none on Accept"
     held = np.floor(np.clip(draws[1], 0, 1) * np.float32(255) + np.float32(0.5)) / np.float32(255)
+    assert s.doc.runs[-1]["result_sha256"] == digest(Source(8), held.astype(np.float32))
     assert s.doc.pixels.tobytes() == held.astype(np.float32).tobytes()
     assert s.doc.noise_sigma == real(held.astype(np.float32)) != opened
     assert np.array_equal(pixels_events[-1].u8, np.rint(held * 255).astype(np.uint8))
@@ -174,7 +183,7 @@ def test_a_quick_redo_shows_the_steps_codes_too(win, monkeypatch, whole):
     """A redo within a second of its undo made the whole picture anew (to_uint8 of a 12 MP photo on the GUI
     thread): the undo copied the accepted pixels out of the document as float32 and packed them in a thread, and
     until that was done the step had no codes to show. The review's thread made those codes already (the uint8
-    picture the Accept showed, session._Measured): the step keeps them from the Accept on, so the undo copies
+    picture the Accept showed, measures.Measured): the step keeps them from the Accept on, so the undo copies
     and packs nothing, and the redo shows them at once."""
     from types import SimpleNamespace
 

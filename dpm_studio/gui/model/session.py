@@ -40,10 +40,11 @@ import numpy as np
 from .events import EmitterGroup
 from . import variants
 from .frames import JobInputs
-from .history import History, MaskEdit, pack, unpack_into
+from .history import History, MaskEdit
+from .measures import Level as _Level, Measured as _Measured   # threads of their own
 from .taskmodels import TaskModels
 from ...core.run import masks
-from ...core.files.decode import ImageData, to_uint8
+from ...core.files.decode import ImageData
 from ...core.run.jobs import Job, Source, resolve, stamped
 from ...core.run.noise import estimate_noise_sigma
 from ...core.run.requests import InpaintRequest, choice_text, default_variant
@@ -116,80 +117,6 @@ class Document(ImageData):
     def where(self) -> Path | None:
         """The file it is in now: where it was saved last, else where it was read from."""
         return self.saved_path or self.path
-
-
-class _Level:
-    """An opened image's noise level (:func:`estimate_noise_sigma`), measured in a thread of its own: up to four
-    fits of the noise law at low noise (about 0.26 s each on a 12 MP photo) that ran on the GUI thread while the
-    window waited. ``start``: how the thread is started (the window's: gui/collector.hold_thread). Reading
-    :meth:`value` waits for it; an error in the thread is measured again by the reader, as before."""
-
-    def __init__(self, pixels: np.ndarray, start, data=None):   # data: the decoded file (its format: a JPEG?)
-        self.pixels, self.jpeg, self.out = pixels, Source.of(data).jpeg, {}
-        self.thread = threading.Thread(target=self._work, name="dpm-studio-open-noise", daemon=True)
-        start(self.thread)
-
-    def _work(self):
-        try:
-            self.out["sigma"] = estimate_noise_sigma(self.pixels, jpeg=self.jpeg)
-        except Exception as e:  # noqa: BLE001 - the reader measures it itself
-            self.out["error"] = e
-
-    def done(self) -> bool:
-        return not self.thread.is_alive()
-
-    def value(self) -> float:
-        self.thread.join()
-        return self.out["sigma"] if "sigma" in self.out else estimate_noise_sigma(self.pixels, jpeg=self.jpeg)
-
-
-class _Measured:
-    """A result under review as Accept will hold it, made in a thread of its own while the user looks at it: the
-    pixels rounded to the file's steps (Source.held), their noise level and their uint8 picture. An Accept of a
-    1-3 MP photo spent most of its time on the GUI thread on the three (docs/undo.md); now it takes them.
-
-    The rounded pixels are kept as the file's integer codes where they are its steps (history.pack: an 8-bit file's
-    as uint8, which are their picture too; a 16-bit one's as uint16), and written back into the result's own array
-    at Accept (:meth:`of`): a 12 MP 8-bit result's review held a float32 copy and a picture beside it, 180 MB, now
-    the picture alone, 36 MB (docs/undo.md)."""
-
-    def __init__(self, image: np.ndarray, source: Source, variant: int):
-        self.image, self.source, self.variant = image, source, variant
-        self.out: dict = {}
-        self.thread = threading.Thread(target=self._work, name="dpm-studio-accept-measure", daemon=True)
-        self.thread.start()
-
-    def _work(self):
-        try:
-            held = self.source.held(self.image)
-            sigma, kept = estimate_noise_sigma(held), pack(held)
-            codes = kept.dtype == np.uint8   # the picture is the codes themselves: the undo step keeps them (accept)
-            self.out.update(sigma=sigma, held=kept, u8=kept if codes else to_uint8(held), codes=codes)
-        except Exception as e:  # noqa: BLE001 - Accept then does the work itself, as before
-            self.out["error"] = e
-
-    @staticmethod
-    def codes(measured: dict | None) -> np.ndarray | None:
-        """The uint8 codes of an 8-bit result as :meth:`of` gave it (its picture, which the window shows after Accept),
-        for the undo step to keep as its after side, no copy: the undo copied the pixels out and packed them in a
-        thread, and a redo before that was done made the whole picture anew. None for another result."""
-        return measured["u8"] if measured is not None and measured.get("codes") else None
-
-    def of(self, image: np.ndarray, source: Source) -> dict | None:
-        """(held, sigma, u8) of ``image`` for ``source`` (waiting for the thread), None if it measured another.
-        ``image``, the result's own array, which Accept drops, receives the held pixels where they were kept as
-        codes (the one float32 array of them: ``held``)."""
-        if image is not self.image or source != self.source:
-            return None
-        self.thread.join()
-        out = self.out
-        if "error" in out or out["held"].shape != image.shape or not (
-                out["held"].dtype == np.float32 or image.flags.writeable):
-            return None
-        if out["held"].dtype != np.float32:
-            unpack_into(image, out["held"])
-            out["held"] = image
-        return out
 
 
 def _same_run(a: dict, b: dict) -> bool:
@@ -433,7 +360,7 @@ class Session:
             before = self.doc.pixels.copy()   # handed to the history (owned): the one full copy an Accept makes
             self.doc.source.held(res, out=self.doc.pixels)   # rounded in place, in float32 (Source.held)
         if run is not None:   # what the file will hold, for a replay to compare (core/run/jobs.stamped)
-            run.update(stamped(run, self.doc.pixels, self.doc.source))
+            run.update(stamped(run, self.doc.pixels, self.doc.source, digest=(measured or {}).get("digest")))
         again = run is not None and self.doc.runs and _same_run(self.doc.runs[-1], run)
         # a run that changed no pixel is still in the file's record (as the command line's is), and undone
         # as a step; the same run again (same seed) on its own result is nothing new
