@@ -106,7 +106,7 @@ def _record(path: Path, run: int | None) -> tuple[dict, int, dict]:
     runs = meta.get("runs") if isinstance(meta, dict) else None
     if not isinstance(runs, list) or not runs or not all(isinstance(r, dict) for r in runs):
         raise UserError(f"{path.name} carries no dpm-studio run record: only a result the app or the command line "
-                        "saved (PNG, TIFF, WebP, JPEG) can be replayed")
+                        "saved as PNG, TIFF or JPEG can be replayed (a WebP or BMP file holds no record)")
     k = len(runs) if run is None else run
     if not 1 <= k <= len(runs):
         raise UserError(f"--run {run}: {path.name} holds {len(runs)} run{'s' * (len(runs) > 1)}; give 1 to {len(runs)}")

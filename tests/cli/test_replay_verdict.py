@@ -117,3 +117,24 @@ def test_a_16_bit_result_s_digest_is_of_its_file_s_samples(tmp_path, tiny, capsy
     capsys.readouterr()
     assert main(["replay", str(made), "-o", str(tmp_path / "again16.png"), "--strict"]) == 0
     assert "reproduced exactly" in _verdict(capsys)
+
+
+def test_a_jpeg_result_carries_its_record_and_replays(tmp_path, tiny, img, capsys):
+    """A JPEG result's record is its COM segment (imageio.save_image); the decoder read PNG text and TIFF
+    descriptions only, so a JPEG result could not be replayed at all though replay's refusal named JPEG. Its
+    digest is of the pixels it was encoded from, so the replay's verdict compares with the record, not the file."""
+    made = _made(tmp_path, tiny, img, name="made.jpg")
+    run = imageio.load_image(made).metadata["runs"][-1]
+    assert run["task"] == "denoise" and len(run["result_sha256"]) == 64
+    capsys.readouterr()
+    assert main(["replay", str(made), "-o", str(tmp_path / "again.png"), "--strict"]) == 0
+    assert "reproduced exactly" in _verdict(capsys)
+
+
+def test_a_file_with_no_record_is_refused_naming_the_formats_that_hold_one(tmp_path, img, capsys):
+    plain = tmp_path / "plain.webp"
+    imageio.save_image(plain, imageio.load_image(img[0]).pixels, metadata={"runs": [{"task": "denoise"}]})
+    capsys.readouterr()
+    assert main(["replay", str(plain), "-o", str(tmp_path / "x.png")]) != 0
+    err = capsys.readouterr().err
+    assert "PNG, TIFF or JPEG" in err and "WebP" in err and "Traceback" not in err, err

@@ -261,6 +261,10 @@ def _metadata(im: Image.Image) -> dict:
         desc = im.tag_v2.get(270) if hasattr(im, "tag_v2") else None
         if isinstance(desc, str) and desc.startswith("{"):
             text = desc
+    elif im.format == "JPEG":   # imageio.save_image writes a JPEG's record as its COM segment
+        comment = im.info.get("comment")
+        if isinstance(comment, bytes) and comment.startswith(b"{"):
+            text = comment.decode("utf-8", errors="replace")
     return _parse_metadata(text)
 
 

@@ -36,11 +36,11 @@ LSB = 1 / 255
 #: :func:`_smooth_sigma`) where it reads below this; the fit at the image's mean above.
 LATTICE_BELOW = 2.5 / 255
 SMOOTH_PASSES = 6
-#: A file with no measurable noise (the estimate 0) is denoised at this level: the model's smallest step, which
-#: changes no 8-bit pixel (held-out photos: the result saved at 8 bits is the file to the bit; 0.25 / 255 changed
-#: 0.1 % of them), so the user gets the image back as it is, with NO_NOISE_NOTE, where it was refused before.
+#: A file with no measurable noise (the estimate 0) is told this level, and a run told no more than it gives the
+#: image back as it is without the network (core/run/tasks.unchanged_steps, with jobs.UNCHANGED's words): at 0.1 /
+#: 255 the network moved no 8-bit pixel of 44 of 48 held-out crops and only away from the truth at 16 bits
+#: (docs/one-way.md, benchmarks/no_noise.py), where it was refused before.
 NO_NOISE = 0.1 / 255
-NO_NOISE_NOTE = "no measurable noise: the image comes back as it is (denoised at sigma 0.1 / 255)"
 NOT_FITTED = object()   # estimate_noise_sigma's fit not given: made here where needed
 #: A JPEG (core/run/noise_jpeg.py) is read from its DCT coefficients; below this that reading is no more than
 #: the other estimate's: a clean JPEG's quantised detail can read as noise of 1-2.7 / 255 (held-out wallpaper
