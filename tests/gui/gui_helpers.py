@@ -78,14 +78,23 @@ def noisy_picture_and_mask(folder, h, w, *, seed, noise, green, blue, edge):
     return src, mask, px, m
 
 
-def image_with_mask(win, size=32, margin=8):
-    """Give the window a size x size test picture and a square mask ``margin`` pixels in; returns both."""
-    img = gradient_image(size, size)
+def image_with_box(win, shape, box, task=None):
+    """Give the window a test picture of ``shape`` (h, w) and a mask filling ``box`` (y0, y1, x0, x1); with ``task``,
+    choose it in the task panel. Returns the picture and the mask."""
+    img = gradient_image(*shape)
     win.files.set_image(img)
-    mask = np.zeros((size, size), np.float32)
-    mask[margin:size - margin, margin:size - margin] = 1
+    mask = np.zeros(shape, np.float32)
+    y0, y1, x0, x1 = box
+    mask[y0:y1, x0:x1] = 1
     win.canvas.set_mask(mask)
+    if task is not None:
+        win.task_panel.set_task(task)
     return img, mask
+
+
+def image_with_mask(win, size=32, margin=8, task=None):
+    """Give the window a size x size test picture and a square mask ``margin`` pixels in (:func:`image_with_box`)."""
+    return image_with_box(win, (size, size), (margin, size - margin) * 2, task)
 
 
 def proc_status(field: str) -> int:

@@ -10,7 +10,7 @@ from PySide6.QtGui import QAction, QGuiApplication, QImage
 from PySide6.QtWidgets import QDialog, QFileDialog
 
 from dpm_studio import imageio
-from gui_helpers import gradient_image, make_checkpoint
+from gui_helpers import gradient_image, image_with_mask, make_checkpoint
 
 RUN_MS = 60_000
 
@@ -56,15 +56,6 @@ def _qimage_rgb(q: QImage) -> np.ndarray:
     return a[:, :q.width() * 3].reshape(q.height(), q.width(), 3).copy()
 
 
-def _with_mask(win, size=32, box=(8, 24)):
-    img = gradient_image(size, size)
-    win.files.set_image(img)
-    mask = np.zeros((size, size), np.float32)
-    mask[box[0]:box[1], box[0]:box[1]] = 1
-    win.canvas.set_mask(mask)
-    return img, mask
-
-
 def test_copy_image_puts_the_shown_pixels_on_the_clipboard(win):
     img = gradient_image(24, 40)
     win.files.set_image(img)
@@ -101,7 +92,7 @@ def test_zoom_actions(qtbot, win):
 
 
 def test_mask_overlay_action_shows_and_hides_the_mask_tint(qtbot, win):
-    img, mask = _with_mask(win)
+    img, mask = image_with_mask(win)
     win.canvas.fit()
     qtbot.wait(20)
     p = win.canvas.image_to_viewport(16.5, 16.5)  # the centre of pixel (16, 16), inside the mask
@@ -131,7 +122,7 @@ def test_new_random_seed_changes_the_runs_seed(win):
 
 
 def test_export_mask_and_load_mask_through_the_file_dialogs(win, real_dialogs, tmp_path):
-    _, mask = _with_mask(win)
+    _, mask = image_with_mask(win)
     real_dialogs("save", str(tmp_path / "m.png"))
     action(win, "Export Mask").trigger()
     back = np.asarray(Image.open(tmp_path / "m.png").convert("L"))
@@ -146,7 +137,7 @@ def test_export_mask_and_load_mask_through_the_file_dialogs(win, real_dialogs, t
 
 
 def test_trajectory_exports_through_the_file_dialogs(qtbot, win, real_dialogs, tmp_path):
-    _with_mask(win)
+    image_with_mask(win)
     win.task_panel.steps_all.setChecked(False)
     win.task_panel.steps.setValue(4)
     with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS):

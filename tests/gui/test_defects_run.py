@@ -8,17 +8,13 @@ import numpy as np
 from PIL import Image
 
 from dpm_studio import imageio
-from gui_helpers import gradient_image
+from gui_helpers import gradient_image, image_with_mask
 
 RUN_MS = 60_000
 
 
-def _small_hole(win, size=160, hole=(72, 88)):
-    img = gradient_image(size, size)
-    win.files.set_image(img)
-    mask = np.zeros((size, size), np.float32)
-    mask[hole[0]:hole[1], hole[0]:hole[1]] = 1
-    win.canvas.set_mask(mask)
+def _small_hole(win, size=160, margin=72):
+    img, mask = image_with_mask(win, size, margin)
     win.task_panel.steps.setValue(6)
     win.task_panel.jump_length.setValue(0)
     return img, mask
@@ -97,7 +93,7 @@ def test_defect6_progress_counts_the_steps_the_user_set(qtbot, win):
 
 
 def test_defect6_opening_another_image_clears_the_last_run(qtbot, win, image_file):
-    _small_hole(win, size=32, hole=(8, 24))
+    _small_hole(win, size=32, margin=8)
     with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS):
         assert win.runs.run()
     assert win.runs.accept_result()
@@ -128,7 +124,7 @@ def test_defect11_exporting_a_samples_trajectory_in_a_fresh_window(qtbot, win, t
 
 
 def test_defect8_samples_are_offered_as_choices_with_their_spread(qtbot, win):
-    img, mask = _small_hole(win, size=32, hole=(10, 22))
+    img, mask = _small_hole(win, size=32, margin=10)
     win.task_panel.samples.setValue(3)
     with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS) as b:
         assert win.runs.run()

@@ -11,7 +11,7 @@ import numpy as np
 from dpm_studio.core.run import tasks
 from dpm_studio.core.run.requests import InpaintRequest
 from dpm_studio.core.run.settings import spec_of
-from gui_helpers import gradient_image
+from gui_helpers import gradient_image, image_with_mask
 
 RUN_MS = 60_000
 
@@ -31,12 +31,8 @@ def _recording_run_task(monkeypatch):
 
 
 def _inpaint_smc(qtbot, win, samples=4, steps=6):
-    win.files.set_image(gradient_image(32, 32))
-    mask = np.zeros((32, 32), np.float32)
-    mask[10:22, 10:22] = 1
-    win.canvas.set_mask(mask)
+    image_with_mask(win, 32, 10, task="inpaint")
     tp = win.task_panel
-    tp.set_task("inpaint")
     tp.steps_all.setChecked(False)
     tp.steps.setValue(steps)
     tp.samples.setValue(samples)

@@ -52,14 +52,10 @@ def test_a_switch_to_denoise_reads_the_mask_once(win):
     """The Denoise hint's test and share, and the mask panel's line, each read the mask: (m > 0).any(),
     count_nonzero(m), (m > 0).sum(), three passes over a 12 MP mask (20-40 ms) at each switch to Denoise
     (benchmarks/task_switch.py). One count now serves both, the same words."""
-    from gui_helpers import gradient_image
+    from gui_helpers import image_with_box
 
-    win.files.set_image(gradient_image(60, 80))
-    mask = np.zeros((60, 80), np.float32)
-    mask[10:40, 20:50] = 1
-    win.canvas.set_mask(mask)
+    image_with_box(win, (60, 80), (10, 40, 20, 50), task="inpaint")
     tp = win.task_panel
-    tp.set_task("inpaint")
     win.session.mask = win.session.mask.view(_Reads)
     _Reads.rows = []
     tp.set_task("denoise")
