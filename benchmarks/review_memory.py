@@ -83,8 +83,8 @@ def main():
     for _ in range(25):
         app.processEvents()
         time.sleep(0.02)
-    if win.session._measured is not None:
-        win.session._measured.thread.join()
+    if win.session.review is not None and win.session.review.measured is not None:
+        win.session.review.measured.thread.join()
     gc.collect()
     image_mb = h * w * 3 * 4 / 2 ** 20
     review = tracemalloc.get_traced_memory()[0]

@@ -15,6 +15,12 @@ picture shown is checked against to_uint8 of the pixels, to the bit. One torch t
 ``--quick``: each round accepts a new result through a review, as Result > Accept does (its codes made in the
 review's thread), waits for the step's packing, then undoes and at once redoes it (a redo within a second of its
 undo, while the undo's own packing would still run). Run it from two checkouts in turn to compare them.
+
+``--at-once``: each round a run of ``--run`` seconds (start_run, events processed, finish_run with a new result),
+its result under review for ``--review`` seconds, Result > Accept, then at once Edit > Undo (an undo within a second
+of its Accept, while the step's before side would still be packed), with the document packed for the step in a
+thread from the run's start (measures.Packed, since app17) and without (Packed answering None: the old array packed
+after the Accept, as before), A B A B. Columns: Accept and undo, wall and GUI CPU ms, medians.
 """
 
 from __future__ import annotations
@@ -56,7 +62,15 @@ def photo_window(rounds: int, *more):
 
 def main():
     args, app, win, h, w = photo_window(6, ("--quick", {"action": "store_true",
-                                                       "help": "a new Accept each round, the redo at once after the undo"}))
+                                                       "help": "a new Accept each round, the redo at once after the undo"}),
+                                        ("--at-once", {"action": "store_true",
+                                                       "help": "a new Accept each round, the undo at once after it"}),
+                                        ("--review", {"type": float, "default": 2.0,
+                                                      "help": "--at-once: seconds each result is under review"}),
+                                        ("--run", {"type": float, "default": 2.0,
+                                                   "help": "--at-once: seconds each run takes"}))
+    if args.at_once:
+        return undo_at_once(args, app, win, w)
     import numpy as np
 
     from dpm_studio.gui.model.history import History
@@ -92,6 +106,51 @@ def main():
     print(f"{Path(args.photo).name} at {h}x{w}, 8-bit, {args.rounds} rounds, load {os.getloadavg()[0]:.1f}")
     medians_table("picture", ways, ("undo", "redo"), times)
     win.runner.shutdown(5000)
+
+
+def undo_at_once(args, app, win, w):
+    """--at-once: Accept after a run and a review, then Edit > Undo at once; the before side packed from the run's
+    start and after the Accept, in turn."""
+    import numpy as np
+    from types import SimpleNamespace
+
+    from dpm_studio.gui.model import measures
+    from dpm_studio.imageio import to_uint8
+
+    s, rng = win.session, np.random.default_rng(0)
+    real = measures.Packed.codes
+    ways = {"after Accept": lambda self, pixels: None, "from the run": real}
+    times = {(way, act): [] for way in ways for act in ("Accept", "undo")}
+    for r in range(args.rounds + 1):
+        for way, codes in ways.items():
+            measures.Packed.codes = codes
+            s.start_run({"task": "denoise", "seed": r})
+            wait(app, args.run)   # the run
+            s.finish_run(SimpleNamespace(image=s.doc.pixels + rng.normal(0, 2 / 255, (1, w, 3)).astype(np.float32),
+                                         samples=None, elapsed=0.1, trajectory=[0]))
+            wait(app, args.review)   # the user looks at the result
+            for name, act in (("Accept", win.runs.accept_result), ("undo", win.act_undo.trigger)):
+                t0, g0 = time.perf_counter(), time.thread_time()
+                act()
+                app.processEvents()
+                t1, g1 = time.perf_counter(), time.thread_time()
+                if r:
+                    times[way, name].append(((t1 - t0) * 1e3, (g1 - g0) * 1e3))
+            assert win.canvas.base_u8().tobytes() == to_uint8(s.doc.pixels).tobytes()
+            s.history.settle()
+    measures.Packed.codes = real
+    print(f"{Path(args.photo).name} at {args.size}, 8-bit, {args.rounds} rounds, run {args.run} s, review {args.review} s, "
+          f"load {os.getloadavg()[0]:.1f}")
+    medians_table("packed", ways, ("Accept", "undo"), times)
+    win.runner.shutdown(5000)
+
+
+def wait(app, seconds: float):
+    """``seconds`` pass, events processed."""
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        app.processEvents()
+        time.sleep(0.02)
 
 
 def review_and_accept(app, win, result, seed: int):

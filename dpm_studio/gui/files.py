@@ -293,7 +293,7 @@ class FilesController(QObject):
 
     def save_dialog(self) -> bool:
         s, w = self.session, self.w
-        if s.doc is None and s.result is None:
+        if s.doc is None and s.review is None:
             return False
         doc = s.doc
         suggested = Path((doc.name if doc is not None else None) or "untitled.png")

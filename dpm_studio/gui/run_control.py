@@ -18,7 +18,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QSignalBlocker, QTimer, Slot
 
 from .model.maskops import covered as covered_by
-from .model.predicates import COMPARE
+from .model.predicates import COMPARE, RESULT
 from .runner import JobRefused, RunJob
 from ..core.run.jobs import check_model, model_refusal
 from ..core.run.regions import MARGIN as REGION_MARGIN
@@ -262,7 +262,7 @@ class RunController(QObject):
         if (s.run or {}).get("task") == "sample":   # not the open document's size
             h, wd = frame.image.shape[:2]
             w.info_label.setText(f"{wd}\u00d7{h} sample (Accept opens it as a new image)")
-        w.result_bar.set_variants(len(frame.samples or []), s.variant)
+        w.result_bar.set_variants(len(frame.samples or []), s.review.variant)
         self.scrub(max(0, n - 1))
         took = frame.elapsed
         model = (s.run or {}).get("checkpoint")   # the model the run used (the picker may show another task's since)
@@ -319,7 +319,7 @@ class RunController(QObject):
     def choose_variant(self, i: int):
         s, rb = self.session, self.w.result_bar
         s.choose_variant(i)
-        rb.accept_button.setEnabled(s.state == "review" and not s.showing_spread())
+        rb.accept_button.setEnabled(RESULT(s))
         self.w.update_actions()
         tr = s.trajectory
         if s.state == "review" and tr is not None:
@@ -334,10 +334,11 @@ class RunController(QObject):
         if tr is None or not (0 <= k < len(tr)):
             return
         last = k == len(tr) - 1
-        if last and s.samples() and s.result is not None:
-            picture, top = s.variant_picture()
+        r = s.review
+        if last and r is not None and r.samples():
+            picture, top = r.picture()
             if top is not None:
-                self._status(f"Uncertainty: where the {len(s.samples())} samples disagree (their per-pixel std); "
+                self._status(f"Uncertainty: where the {len(r.samples())} samples disagree (their per-pixel std); "
                              f"white = {top * 255:.0f} / 255 or more, black = they agree.")
             w.canvas.show_frame(picture)
         else:
@@ -349,13 +350,13 @@ class RunController(QObject):
 
     def accept_result(self) -> bool:
         s, w = self.session, self.w
-        if s.state != "review" or s.result is None:
+        if s.state != "review" or s.review is None:
             return False
-        if s.showing_spread():
+        if s.review.showing_spread():
             self._status("The uncertainty view is a map, not a result: pick a sample or the mean to accept.", 6000)
             return False
         doc, changes, mask = s.doc, s.has_unsaved(), s.mask_has_unused_edits()
-        if s.result_opens_new() and (changes or mask):   # the sample replaces the image, its mask and history
+        if s.review.opens_new() and (changes or mask):   # the sample replaces the image, its mask and history
             lost = unsaved_with_mask(doc, changes) if mask else unsaved_changes(doc)
             keep = " and ".join(k for k, on in (("save the image", changes), ("export the mask", mask)) if on)
             if not w.dialogs.confirm("Replace the edited image?", f"{lost}, and the sample opens in its place. "

@@ -26,7 +26,7 @@ def _sample_three(qtbot, win, steps=8):
     win.task_panel.samples.setValue(3)
     with qtbot.waitSignal(win.runner.finished, timeout=RUN_MS):
         assert win.runs.run()
-    assert len(win.session.samples()) == 3
+    assert len(win.session.review.samples()) == 3
 
 
 def _mse(a, b):
@@ -37,7 +37,7 @@ def test_item1_each_sample_has_its_own_trajectory_and_the_export_ends_on_it(qtbo
     _sample_three(qtbot, win)
     tr, n = win.session.trajectory, len(win.session.trajectory)
     assert n >= 3
-    samples_u8 = [imageio.to_uint8(s) for s in win.session.samples()]
+    samples_u8 = [imageio.to_uint8(s) for s in win.session.review.samples()]
     paths = {}
     for v in (1, 3):
         win.result_bar.variant.setCurrentIndex(v)   # "Sample v"
@@ -66,7 +66,7 @@ def test_item15_sampling_shows_sample_1_not_the_blur_of_the_mean(qtbot, win):
     _sample_three(qtbot, win, steps=4)
     assert win.result_bar.variant.currentIndex() == 1
     assert win.result_bar.variant.currentText() == "Sample 1"
-    np.testing.assert_array_equal(win.canvas.shown(), imageio.to_uint8(win.session.samples()[0]))
+    np.testing.assert_array_equal(win.canvas.shown(), imageio.to_uint8(win.session.review.samples()[0]))
     assert win.runs.accept_result()
     np.testing.assert_allclose(win.canvas.image(), win.session.doc.pixels)
 

@@ -24,13 +24,13 @@ def _reviewed(depth: int, seed: int = 0):
     res = np.clip(img + rng.normal(0, 0.03, img.shape), 0, 1).astype(np.float32)
     s.start_run({"task": "denoise", "seed": seed})
     s.finish_run(SimpleNamespace(image=res, samples=None, elapsed=0.1, trajectory=None))
-    s._measured.thread.join()
+    s.review.measured.thread.join()
     return s, img, res
 
 
 def _floats_held(s: Session, res: np.ndarray) -> list:
     """The full-size float arrays the review keeps beside the result itself."""
-    return [k for k, v in s._measured.out.items()
+    return [k for k, v in s.review.measured.out.items()
             if isinstance(v, np.ndarray) and v.dtype == np.float32 and v.size == res.size and v is not res]
 
 
@@ -42,7 +42,7 @@ def test_a_review_keeps_the_files_codes_not_a_float_copy_and_accept_gives_the_sa
     s, img, res = _reviewed(depth)
     want = s.doc.source.held(res.copy())
     assert _floats_held(s, res) == [], "no float32 copy of the result held under review"
-    out = s._measured.out
+    out = s.review.measured.out
     assert out["held"].dtype == codes
     if depth == 8:
         assert out["u8"] is out["held"], "the codes are the picture"

@@ -36,7 +36,7 @@ def test_a_nan_result_is_an_error_dialog_not_a_result(qtbot, win, msgbox, monkey
         assert win.runs.run()
     crit = [c for c in msgbox if c[0] == "critical"]
     assert len(crit) == 1 and "NaN or infinite" in crit[0][2]
-    assert win.state() == "edit" and win.session.result is None
+    assert win.state() == "edit" and win.session.review is None
     np.testing.assert_array_equal(win.canvas.image(), img)
     assert torch.isfinite(torch.as_tensor(win.canvas.image())).all()
 

@@ -116,7 +116,7 @@ def test_a_run_lives_in_the_session_from_start_to_accept():
     img = np.zeros((8, 8, 3), np.float32)
     s.open(img, name="p.png", dirty=False)
     s.start_run({"task": "denoise"})
-    assert s.state == "running" and s.result is None
+    assert s.state == "running" and s.review is None
     draws = [np.full((8, 8, 3), v, np.float32) for v in (0.2, 0.4, 0.6)]
     frame = SimpleNamespace(image=np.full((8, 8, 3), 0.4, np.float32), samples=draws, elapsed=1.234,
                             trajectory=[1, 2, 3])
@@ -124,20 +124,20 @@ def test_a_run_lives_in_the_session_from_start_to_accept():
     s.finish_run(frame)
     assert s.state == "review" and s.trajectory == [1, 2, 3] and s.run["seconds"] == 1.23
     assert ("state", {"state": "review"}) in seen and seen[-1][0] == "result"
-    assert s.variant == 0 and s.chain() == 0 and np.allclose(s.result_image(), 0.4)
+    assert s.review.variant == 0 and s.chain() == 0 and np.allclose(s.result_image(), 0.4)
     s.choose_variant(4)
-    assert s.showing_spread() and s.variant_picture()[0].dtype == np.uint8 and s.accept_result() == ""
+    assert s.review.showing_spread() and s.review.picture()[0].dtype == np.uint8 and s.accept_result() == ""
     s.choose_variant(2)
-    assert s.chain() == 2 and not s.result_opens_new()
+    assert s.chain() == 2 and not s.review.opens_new()
     seen.clear()
-    assert s.accept_result() == "accepted" and s.state == "edit" and s.result is None
+    assert s.accept_result() == "accepted" and s.state == "edit" and s.review is None
     assert np.allclose(s.doc.pixels, 0.4) and s.doc.runs[-1]["choice"] == "sample 2 of 3"
     assert [t for t, _ in seen] == ["state", "result", "pixels", "history"]
     assert s.trajectory == [1, 2, 3], "the trajectory stays exportable after Accept"
     # a sample opens as a new document, with its record
     s.start_run({"task": "sample"})
     s.finish_run(SimpleNamespace(image=np.ones((4, 6, 3), np.float32), samples=None, elapsed=0.5, trajectory=[9]))
-    assert s.result_opens_new() and s.accept_result() == "opened"
+    assert s.review.opens_new() and s.accept_result() == "opened"
     assert s.doc.name == "sample.png" and s.doc.shape == (4, 6) and s.doc.runs[0]["task"] == "sample"
     assert s.doc.dirty and s.has_unsaved() and s.trajectory == [9]
 

@@ -179,13 +179,10 @@ def test_undo_and_redo_show_the_steps_8bit_codes_without_making_the_picture(win,
         assert win.canvas._shown is win.canvas.base_u8()
 
 
-@pytest.mark.parametrize("whole", [True, False])
-def test_a_quick_redo_shows_the_steps_codes_too(win, monkeypatch, whole):
-    """A redo within a second of its undo made the whole picture anew (to_uint8 of a 12 MP photo on the GUI
-    thread): the undo copied the accepted pixels out of the document as float32 and packed them in a thread, and
-    until that was done the step had no codes to show. The review's thread made those codes already (the uint8
-    picture the Accept showed, measures.Measured): the step keeps them from the Accept on, so the undo copies
-    and packs nothing, and the redo shows them at once."""
+def _reviewed_with_slow_packing(win, monkeypatch, whole: bool):
+    """An 8-bit photo in the window and a run's result under review (``whole``: every pixel changed, else a box), the
+    undo history's packing threads held back until the gate returned is set, as for a photo's step; the canvas's
+    to_uint8 counted in the list returned: (session, photo, result, gate, made)."""
     from types import SimpleNamespace
 
     from dpm_studio.gui import canvas as canvas_module
@@ -202,12 +199,26 @@ def test_a_quick_redo_shows_the_steps_codes_too(win, monkeypatch, whole):
     s = win.session
     s.start_run({"task": "denoise", "seed": 1})
     s.finish_run(SimpleNamespace(image=res, samples=None, elapsed=0.1, trajectory=[0]))
+    made = []
+    monkeypatch.setattr(canvas_module, "to_uint8", lambda a: made.append(a.shape) or to_uint8(a))
+    return s, img, res, gate, made
+
+
+@pytest.mark.parametrize("whole", [True, False])
+def test_a_quick_redo_shows_the_steps_codes_too(win, monkeypatch, whole):
+    """A redo within a second of its undo made the whole picture anew (to_uint8 of a 12 MP photo on the GUI
+    thread): the undo copied the accepted pixels out of the document as float32 and packed them in a thread, and
+    until that was done the step had no codes to show. The review's thread made those codes already (the uint8
+    picture the Accept showed, measures.Measured): the step keeps them from the Accept on, so the undo copies
+    and packs nothing, and the redo shows them at once."""
+    from dpm_studio.imageio import to_uint8
+
+    s, img, res, gate, made = _reviewed_with_slow_packing(win, monkeypatch, whole)
     assert s.accept_result() == "accepted"
     gate.set()   # the step's before packed (an undo a second after the Accept)
     s.history.settle()
     gate.clear()
-    made = []
-    monkeypatch.setattr(canvas_module, "to_uint8", lambda a: made.append(a.shape) or to_uint8(a))
+    made.clear()
     try:
         for step in ("undo", "redo", "undo", "redo"):   # each at once after the one before: nothing left to pack
             assert getattr(win.canvas, step)()
@@ -216,3 +227,60 @@ def test_a_quick_redo_shows_the_steps_codes_too(win, monkeypatch, whole):
     finally:
         gate.set()
     assert s.doc.pixels.tobytes() == (np.floor(res * np.float32(255) + np.float32(0.5)) / np.float32(255)).tobytes()
+
+
+@pytest.mark.parametrize("whole", [True, False])
+def test_an_undo_at_once_after_its_accept_shows_the_steps_codes_too(win, monkeypatch, whole):
+    """An undo within a second of its Accept made the whole picture anew (to_uint8 of a 12 MP photo on the GUI
+    thread): the step's before side, the document's old float32 array, was still being packed in a thread, and until
+    that was done the step had no codes to show. The document is packed in a thread from the run's start (it does
+    not change until its Accept), so the step keeps codes on both sides from the Accept on: the undo shows them at
+    once, nothing is packed after the Accept, and the pixels come back to the bit."""
+    from dpm_studio.imageio import to_uint8
+
+    s, img, res, gate, made = _reviewed_with_slow_packing(win, monkeypatch, whole)
+    s.review.before.thread.join()   # the run took its time (the document packed since it started)
+    assert s.accept_result() == "accepted"
+    made.clear()
+    try:
+        for step in ("undo", "redo", "undo"):   # at once after the Accept: its packing would still run
+            assert getattr(win.canvas, step)()
+            assert made == [], f"{step} made the picture anew"
+            assert win.canvas.base_u8().tobytes() == to_uint8(s.doc.pixels).tobytes()
+        assert s.doc.pixels.tobytes() == img.tobytes()
+        step = s.history._redo[-1]
+        assert step.before.dtype == np.uint8 and step.after.dtype == np.uint8
+        assert not [t for t in s.history._packing if t.is_alive()], "nothing left to pack"
+    finally:
+        gate.set()
+    assert s.redo() is not None
+    assert s.doc.pixels.tobytes() == (np.floor(res * np.float32(255) + np.float32(0.5)) / np.float32(255)).tobytes()
+
+
+def test_an_accept_does_not_wait_for_the_documents_packing(monkeypatch):
+    """An Accept before the document is packed (a run quicker than the packing) does not wait for it: the step
+    packs its before side after the Accept, as before, and gives it back to the bit."""
+    from types import SimpleNamespace
+
+    from dpm_studio.gui.model import measures
+
+    gate = threading.Event()
+    real = measures.Packed._work
+    monkeypatch.setattr(measures.Packed, "_work", lambda self: gate.wait(10) and real(self))
+    img = _photo(60, 80, 3)
+    s = Session()
+    s.open(img.copy())
+    s.start_run({"task": "denoise", "seed": 1})
+    res = _photo(60, 80, 4)
+    s.finish_run(SimpleNamespace(image=res, samples=None, elapsed=0.1, trajectory=[0]))
+    s.review.measured.thread.join()
+    packing = s.review.before.thread
+    try:
+        assert s.accept_result() == "accepted" and packing.is_alive(), "the Accept waited"
+    finally:
+        gate.set()
+    packing.join()
+    s.history.settle()
+    assert s.history.last().before.dtype == np.uint8
+    s.undo()
+    assert s.doc.pixels.tobytes() == img.tobytes()

@@ -201,7 +201,11 @@ class History:
         return a if a is not None and a.dtype == np.uint8 else None
 
     def _pack(self, e: MaskEdit, *sides: str):
-        """Pack ``sides`` of ``e``: at once for a small box, else in a thread (:func:`_pack_sides`)."""
+        """Pack ``sides`` of ``e`` (those still float32): at once for a small box, else in a thread
+        (:func:`_pack_sides`)."""
+        sides = tuple(n for n in sides if getattr(e, n) is not None and getattr(e, n).dtype == np.float32)
+        if not sides:   # kept as codes already (the review's: History.record's ``kept`` and ``kept_before``)
+            return
         a = getattr(e, sides[0])
         e.kept_as = pack_type(a)
         if e.kept_as is np.float32:
@@ -216,7 +220,7 @@ class History:
 
     def record(self, before: np.ndarray, after: np.ndarray, label: str = "stroke", kind: str = "mask",
                run: dict | None = None, keep: bool = False, owned: bool = False,
-               kept: np.ndarray | None = None) -> bool:
+               kept: np.ndarray | None = None, kept_before: np.ndarray | None = None) -> bool:
         """Record the change from ``before`` to ``after`` (whole arrays); False if nothing changed, unless
         ``keep`` (a step that changed no pixel: one unchanged pixel stands for it).
 
@@ -226,17 +230,21 @@ class History:
         ``kept``: the whole ``after`` as :func:`pack` keeps it, made already (the review's uint8 codes of an
         8-bit result, which the window shows: held, never written to); then the undo copies and packs nothing
         and a redo at once after it shows those codes (a 12 MP photo's redo within a second of its undo made its
-        picture anew while the undo's packing thread ran)."""
+        picture anew while the undo's packing thread ran). ``kept_before``: the whole ``before`` so, made already
+        (the review's thread packed the document: measures.Packed); then nothing is packed after the Accept, and an
+        undo at once after it shows those codes (it made the picture anew while the before side was packed)."""
         box = bbox_of(before, after)
         if box is None and not keep:
             return False
         box = box or (0, 0, 1, 1)
         x0, y0, x1, y1 = box
         whole = box == (0, 0, before.shape[1], before.shape[0])
-        was = before if owned and whole else before[y0:y1, x0:x1].copy()
-        now = None if owned else after[y0:y1, x0:x1].copy()
-        if kept is not None:
-            now = kept if whole else kept[y0:y1, x0:x1].copy()
+
+        def box_of(a: np.ndarray, held: bool) -> np.ndarray:   # held: the step may keep ``a`` itself when whole
+            return a if held and whole else a[y0:y1, x0:x1].copy()
+
+        was = box_of(before, owned) if kept_before is None else box_of(kept_before, True)
+        now = box_of(kept, True) if kept is not None else None if owned else box_of(after, False)
         e = MaskEdit(box, was, now, label, kind, run)
         self._pack(e, "before", "after")
         self._undo.append(e)

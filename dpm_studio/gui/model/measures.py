@@ -1,6 +1,7 @@
 """What the session measures in threads of its own while the user looks: an opened image's noise level
-(:class:`Level`) and a result under review as Accept will hold it (:class:`Measured`). Qt-free, as the
-session that owns them (gui/model/session.py)."""
+(:class:`Level`), a result under review as Accept will hold it (:class:`Measured`) and the document as that
+Accept's undo step will keep it (:class:`Packed`). Qt-free, as the session and its review that own them
+(gui/model/session.py, review.py)."""
 from __future__ import annotations
 
 import threading
@@ -36,6 +37,35 @@ class Level:
     def value(self) -> float:
         self.thread.join()
         return self.out["sigma"] if "sigma" in self.out else estimate_noise_sigma(self.pixels, jpeg=self.jpeg)
+
+
+class Packed:
+    """The document's pixels as an Accept's undo step keeps them (history.pack: an 8-bit file's uint8 codes, which
+    are their picture too), packed in a thread of its own from the start of the run whose result it will take. The
+    step's before side was the document's old float32 array, packed in a thread after the Accept (0.15-0.7 s of a
+    12 MP photo), and an undo before that was done had no codes to show: it made the whole picture anew on the GUI
+    thread (docs/undo.md). The pixels do not change meanwhile (nothing writes them while a run goes or its result is
+    under review: undo and redo wait for the edit state)."""
+
+    def __init__(self, pixels: np.ndarray):
+        self.pixels, self.out = pixels, {}
+        self.thread = threading.Thread(target=self._work, name="dpm-studio-undo-before", daemon=True)
+        self.thread.start()
+
+    def _work(self):
+        try:
+            p = pack(self.pixels)
+            if p is not self.pixels:   # kept as codes (a float image's stays itself: nothing gained)
+                self.out["codes"] = p
+        except Exception:  # noqa: BLE001 - the undo step packs them itself, as before
+            pass
+
+    def codes(self, pixels: np.ndarray) -> np.ndarray | None:
+        """The codes of ``pixels``, without waiting: None where they are not made yet (an Accept then packs them after
+        it, as before), kept as float32, or it packed other pixels."""
+        if pixels is not self.pixels or self.thread.is_alive():
+            return None
+        return self.out.get("codes")
 
 
 class Measured:

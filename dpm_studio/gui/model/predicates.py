@@ -56,7 +56,8 @@ RUNNING = When("running", lambda s: s.state == "running", "no run is going")
 REVIEW = When("review", lambda s: s.state == "review", "no result is under review")
 HAS_IMAGE = When("has_image", lambda s: s.doc is not None, "open an image first")
 HAS_PICTURE = When("has_picture", lambda s: s.doc is not None or s.state == "review", "open an image first")
-RESULT = When("result", lambda s: s.state == "review" and not s.showing_spread(),  # something to accept
+RESULT = When("result",   # something to accept
+              lambda s: s.state == "review" and s.review is not None and not s.review.showing_spread(),
               lambda s: "the samples' spread is a map, not a result: choose a sample or their mean"
               if s.state == "review" else "no result is under review")
 CAN_UNDO = When("can_undo", lambda s: s.history.can_undo(), "nothing to undo")

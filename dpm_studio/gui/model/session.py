@@ -2,8 +2,9 @@
 
 As napari's ``ViewerModel`` is to its window, :class:`Session` is to the main window: it
 owns the document (the decoded file and what the app adds to it), the mask, the undo
-history, the run state, the last run's record, result, trajectory and chosen variant, and the
-model each task runs (``models``: gui/model/taskmodels.py).
+history, the run state, the last run's record and trajectory, its result while under review (``review``:
+gui/model/review.py, the chosen variant and what Accept takes), and the model each task runs
+(``models``: gui/model/taskmodels.py).
 It is the only writer of the document's pixels and of the mask, and says what changed
 through ``session.events`` (gui/model/events.py), synchronously; the window and the canvas
 subscribe and never write into each other. The history holds mask edits and accepted
@@ -38,16 +39,16 @@ from pathlib import Path
 import numpy as np
 
 from .events import EmitterGroup
-from . import variants
 from .frames import JobInputs
 from .history import History, MaskEdit
-from .measures import Level as _Level, Measured as _Measured   # threads of their own
+from .measures import Level as _Level, Measured as _Measured, Packed as _Packed   # threads of their own
+from .review import Review
 from .taskmodels import TaskModels
 from ...core.run import masks
 from ...core.files.decode import ImageData
 from ...core.run.jobs import Job, Source, resolve, stamped
 from ...core.run.noise import estimate_noise_sigma
-from ...core.run.requests import InpaintRequest, choice_text, default_variant
+from ...core.run.requests import InpaintRequest
 from ...core.run.settings import default_of
 
 __all__ = ["Document", "Session", "EVENTS"]
@@ -128,9 +129,9 @@ def _same_run(a: dict, b: dict) -> bool:
 class Session:
     """The document, the mask (float32 (H, W), 1 = fill), the undo history, the run state
     ("edit", "running": a run works on a copy, "review": its result waits for Accept) and
-    the last run: ``run`` (its record, saved with an accepted result), ``result`` (its done
-    Frame while under review), ``trajectory`` (kept after the review for exports) and
-    ``variant`` (0 = the mean, 1..n a sample, n + 1 the samples' spread)."""
+    the last run: ``run`` (its record, saved with an accepted result), ``review`` (its result while
+    under review, :class:`~.review.Review`: the done Frame, the variant chosen, what Accept takes; None
+    otherwise) and ``trajectory`` (kept after the review for exports)."""
 
     STATES = ("edit", "running", "review")
 
@@ -145,11 +146,10 @@ class Session:
         self._effective: np.ndarray | None = None   # cache: the mask feathered by ``feather``
         self.history = History()
         self.run: dict | None = None
-        self.result = None          # the done Frame of the last run, while it is under review
+        self.review: Review | None = None   # the last run's result, while it is under review
+        self._before: _Packed | None = None   # the document packed for the undo step of the running run's Accept
         self.trajectory = None
-        self.variant = 0
         self._mask_kept: np.ndarray | None = None   # the mask as last used by a run, exported or loaded
-        self._measured: _Measured | None = None    # the result under review as Accept will hold it (a thread)
         self.models = TaskModels()  # the model each task runs: the user's choice for it, else its default
         self.start_thread = threading.Thread.start   # its threads' start (the window's: gui/collector.hold_thread)
 
@@ -189,8 +189,7 @@ class Session:
         self.mask = np.zeros(px.shape[:2], np.float32)
         self._mask_kept = None
         self.history.clear()
-        self.run = self.result = self.trajectory = self._measured = None
-        self.variant = 0
+        self.run = self.review = self.trajectory = self._before = None
         self.events.document(document=self.doc)
         self.events.history()
         self._mask_changed(live=False, box=None)
@@ -365,7 +364,8 @@ class Session:
         # a run that changed no pixel is still in the file's record (as the command line's is), and undone
         # as a step; the same run again (same seed) on its own result is nothing new
         if not self.history.record(before, self.doc.pixels, label, kind="image", run=run, owned=True,
-                                   keep=run is not None and not again, kept=_Measured.codes(measured)):
+                                   keep=run is not None and not again, kept=_Measured.codes(measured),
+                                   kept_before=(measured or {}).get("before")):
             return True
         if run is not None:
             self.doc.runs.append(run)
@@ -422,7 +422,10 @@ class Session:
         if job is not None and (job.mask is not None or getattr(job, "region", None) is not None):
             # the inputs' mask is a copy of the mask as it is (48 MB for 12 MP: not copied again)
             self.mark_mask_kept(job.mask if isinstance(job, JobInputs) else None)
-        self.run, self.result, self.trajectory, self.variant = record, None, None, 0
+        self.run, self.review, self.trajectory = record, None, None
+        # the document as this run's Accept will keep it for undo, packed while the run goes (_Packed)
+        sample = (record or {}).get("task") == "sample"   # opens as a new document: nothing to undo
+        self._before = _Packed(self.doc.pixels) if self.doc is not None and not sample else None
         self.state = "running"
         self.events.result()
 
@@ -432,89 +435,46 @@ class Session:
             self.run = record
 
     def finish_run(self, frame):
-        """The run's last frame: its result goes under review. Sampling draws unrelated images,
-        whose mean is a blur, so sample 1 is shown first (restoring shows the posterior mean,
-        its best estimate in squared error)."""
-        self.result, self.trajectory = frame, frame.trajectory
-        n = len(frame.samples or [])
-        self.variant = default_variant((self.run or {}).get("task", ""), n)
+        """The run's last frame: its result goes under review (:class:`~.review.Review`, which starts making it
+        as Accept would hold it)."""
+        self.trajectory = frame.trajectory
         if self.run is not None:
             self.run["seconds"] = round(frame.elapsed, 2)
+        self.review, self._before = Review(frame, self.run, self.doc, self._before), None
         self.state = "review"
-        self._measure()
         self.events.result()
-
-    def _measure(self):
-        """Start making the result shown as Accept will hold it (:class:`_Measured`), if it would go into the
-        document; the last one made is dropped."""
-        self._measured = None
-        if self.state == "review" and self.result is not None and not self.showing_spread() \
-                and not self.result_opens_new():
-            self._measured = _Measured(np.asarray(self.result_image(), dtype=np.float32), self.doc.source,
-                                       self.variant)
 
     def end_run(self):
         """A run ended without a result (cancelled or failed): back to editing the untouched image."""
-        self.result = None
-        self.state = "edit"
-        self.events.result()
+        self.leave_review()
 
     def leave_review(self):
-        self.result, self.variant, self._measured = None, 0, None
+        self.review = self._before = None
         self.state = "edit"
         self.events.result()
 
-    def samples(self) -> list:
-        return (self.result.samples or []) if self.result is not None else []
-
     def choose_variant(self, i: int):
-        self.variant = max(0, int(i))
-        if self._measured is None or self._measured.variant != self.variant:
-            self._measure()
-        self.events.result()
-
-    def showing_spread(self) -> bool:
-        """The uncertainty view is chosen: there is nothing to accept until a sample or the mean is picked."""
-        return variants.is_spread(len(self.samples()), self.variant)
+        """Show variant ``i`` of the result under review (:meth:`.review.Review.choose`)."""
+        if self.review is not None:
+            self.review.choose(i)
+            self.events.result()
 
     def chain(self) -> int:
-        """Whose trajectory is shown and exported (:func:`.variants.chain`)."""
-        return variants.chain(len(self.samples()), self.variant)
-
-    def variant_picture(self) -> tuple[np.ndarray, float | None]:
-        """What the chosen variant of the result under review shows (:func:`.variants.picture`)."""
-        return variants.picture(self.result.image, self.samples(), self.variant)
+        """Whose trajectory is shown and exported: the chosen draw's under review, else the mean's (0)."""
+        return self.review.chain() if self.review is not None else 0
 
     def result_image(self) -> np.ndarray | None:
-        """The result under review (float (H, W, C)): the chosen sample, or the mean of the
-        samples (also while their spread is shown)."""
-        if self.result is None or self.state != "review":
-            return None
-        return self.result.image if self.showing_spread() else self.variant_picture()[0]  # no spread map made
-
-    def result_record(self) -> dict:
-        """The run's record as an accepted result carries it (which sample, or the mean, was kept)."""
-        run = dict(self.run or {})
-        n, v = len(self.samples()), self.variant
-        if n:
-            run["choice"] = choice_text(n, v)
-        return run
-
-    def result_opens_new(self) -> bool:
-        """Accept opens the result as a new document: a sample, or a result of another size."""
-        res = self.result_image()
-        return (self.run or {}).get("task") == "sample" or self.doc is None or res is None \
-            or self.doc.shape != res.shape[:2]
+        """The result under review (float (H, W, C): :meth:`.review.Review.image`), None when there is none."""
+        return self.review.image() if self.review is not None and self.state == "review" else None
 
     def accept_result(self) -> str:
         """Accept the result under review: "accepted" into the document (undoable), or "opened"
         as a new document (a sample); "" when there is nothing to accept."""
-        if self.state != "review" or self.result is None or self.showing_spread():
+        taken = self.review.taken() if self.review is not None and self.state == "review" else None
+        if taken is None:
             return ""
-        res = np.asarray(self.result_image(), dtype=np.float32)
-        run, opens = self.result_record(), self.result_opens_new()
+        res, run, opens, measured = taken
         record, trajectory = self.run, self.trajectory
-        measured = self._measured.of(res, self.doc.source) if self._measured is not None and not opens else None
         self.leave_review()
         if opens:
             res = Source().held(res)   # as its (8-bit) file will hold it, as an accepted result is (accept)
