@@ -26,8 +26,8 @@ from .exports import TrajectoryExports
 from .files import FilesController
 from .mask_tools import MaskTools
 from .noise_readout import NoiseReadout
-from .model.predicates import (ALWAYS, CAN_REDO, CAN_UNDO, COMPARE, EDIT, HAS_IMAGE, HAS_PICTURE, HAS_TRAJECTORY, RESULT, REVIEW,
-                         RUNNING, When)
+from .model.predicates import (ALWAYS, CAN_REDO, CAN_UNDO, COMPARE, EDIT, HAS_IMAGE, HAS_MASK, HAS_PICTURE,
+                               HAS_TRAJECTORY, RESULT, REVIEW, RUNNING, When)
 from .run_control import RunController
 from .model.session import Session
 from .record_settings import use_saved_result
@@ -118,7 +118,7 @@ ACTIONS: tuple[Act, ...] = (
     Act("load_mask", "&Load Mask\u2026", (F.load_mask_dialog,), (), "Load a mask image (white = fill)", "File",
         when=EDIT & HAS_IMAGE, sep=True),
     Act("export_mask", "Export &Mask\u2026", (F.export_mask_dialog,), (), "Save the mask as a grey image", "File",
-        when=HAS_IMAGE),
+        when=HAS_IMAGE & HAS_MASK),
     Act("export_gif", "Export Trajectory as &GIF\u2026", (X.gif_dialog,), (),
         "Save the recorded trajectory as an animated GIF", "File", when=HAS_TRAJECTORY & ~RUNNING, sep=True),
     Act("export_frames", "Export Trajectory as PNG &Frames\u2026", (X.frames_dialog,), (),
@@ -155,7 +155,7 @@ ACTIONS: tuple[Act, ...] = (
     Act("invert", "&Invert Mask", (Session.invert_mask,), ("Ctrl+I",), "Swap filled and kept pixels", "Edit",
         "Invert", "invert", when=EDIT & HAS_IMAGE, sep=True),
     Act("clear", "&Clear Mask", (Session.clear_mask,), ("Delete", "Ctrl+Shift+A"), "Remove the whole mask", "Edit",
-        "Clear", "clear", when=EDIT & HAS_IMAGE),
+        "Clear", "clear", when=EDIT & HAS_IMAGE & HAS_MASK),
     # -- View
     Act("fit", "&Fit to Window", (V.fit,), ("Ctrl+0",), "Show the whole image", "View", "Fit", "fit"),
     Act("actual", "&Actual Size", (V.set_zoom, 1.0), ("Ctrl+1",), "One screen pixel per image pixel", "View"),

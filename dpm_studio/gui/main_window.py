@@ -33,7 +33,6 @@ from .exports import TrajectoryExports
 from .files import FilesController
 from .noise_readout import NoiseReadout
 from .panels import MaskPanel, ResultBar
-from .model.maskops import covered
 from .model.predicates import COMPARE
 from .plots import PlotsDock
 from .qtfix import protect_singletons
@@ -244,7 +243,7 @@ class MainWindow(QMainWindow):
         self._show_mask_again()   # a stroke begun, or an edit undone: the mask is what the user works on
         if event.live:
             return
-        n = covered(self.session.mask)   # one pass, for the mask panel's line and the hint
+        n = self.session.covered()   # one pass a change, for the mask panel's line, the hint and the commands
         self.mask_panel.show_coverage(self.session.mask, self.task_panel.task(), n)
         self.update_actions()
         self.update_title()   # a painted, erased or undone mask: its unused edits are unsaved work
@@ -342,7 +341,7 @@ class MainWindow(QMainWindow):
         self.checkpoints.show_task_model()   # each task has its own model (session.models)
         if self.session.state == "edit" and (self.session.run or {}).get("task") != task:
             self.task_panel.reset_progress("idle")   # "done: step 19 / 19" of an inpainting read as a denoise's
-        n = covered(self.session.mask)   # one pass over the mask, for the hint and the mask panel's line
+        n = self.session.covered()   # counted once a change, for the hint and the mask panel's line
         self.runs.update_hint(n)
         self.mask_panel.show_coverage(self.session.mask, task, n)
 

@@ -167,3 +167,23 @@ def test_open_checkpoint_uses_a_card_outside_the_checkpoint_folders(win, real_di
     real_dialogs("open", str(tmp_path / "elsewhere" / "tiny-away.json"))
     action(win, "Open Checkpoint").trigger()
     assert win.task_panel.current_card()["name"] == "tiny-away"
+
+
+def test_clear_and_export_mask_wait_for_a_mask(win):
+    """Edit > Clear Mask (and its toolbar button) and File > Export Mask were enabled on an image with no mask:
+    Clear did nothing and said nothing, Export wrote an all-black file (Xvfb, helper app17). They are greyed,
+    saying why, until the mask fills a pixel, and again once it is cleared; undo gives them back."""
+    win.files.set_image(gradient_image(24, 32))
+    clear, export = win.act_clear, win.act_export_mask
+    for act in (clear, export):
+        assert not act.isEnabled() and "the mask is empty: paint the region first" in act.toolTip()
+    mask = np.zeros((24, 32), np.float32)
+    mask[4:9, 5:11] = 1
+    win.canvas.set_mask(mask)
+    assert clear.isEnabled() and export.isEnabled() and not clear.toolTip().startswith("Greyed")
+    clear.trigger()
+    assert not win.session.mask.any() and not clear.isEnabled() and not export.isEnabled()
+    win.act_undo.trigger()
+    assert win.session.mask.any() and clear.isEnabled() and export.isEnabled()
+    win.act_invert.trigger()   # every pixel but the box: still a mask
+    assert clear.isEnabled() and win.session.covered() == 24 * 32 - 30

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-__all__ = ["When", "ALWAYS", "EDIT", "RUNNING", "REVIEW", "HAS_IMAGE", "HAS_PICTURE", "RESULT", "CAN_UNDO",
+__all__ = ["When", "ALWAYS", "EDIT", "RUNNING", "REVIEW", "HAS_IMAGE", "HAS_PICTURE", "HAS_MASK", "RESULT", "CAN_UNDO",
            "CAN_REDO", "HAS_TRAJECTORY", "COMPARE", "RUN_GOING"]
 
 
@@ -60,6 +60,8 @@ RESULT = When("result",   # something to accept
               lambda s: s.state == "review" and s.review is not None and not s.review.showing_spread(),
               lambda s: "the samples' spread is a map, not a result: choose a sample or their mean"
               if s.state == "review" else "no result is under review")
+HAS_MASK = When("has_mask", lambda s: bool(s.covered()),   # counted once a change: Session.covered
+                lambda s: "the mask is empty: paint the region first" if s.doc is not None else "open an image first")
 CAN_UNDO = When("can_undo", lambda s: s.history.can_undo(), "nothing to undo")
 CAN_REDO = When("can_redo", lambda s: s.history.can_redo(), "nothing to redo")
 # a result with an original to compare it with: a drawn sample has none

@@ -41,6 +41,7 @@ import numpy as np
 from .events import EmitterGroup
 from .frames import JobInputs
 from .history import History, MaskEdit
+from .maskops import covered
 from .measures import Level as _Level, Measured as _Measured, Packed as _Packed   # threads of their own
 from .review import Review
 from .taskmodels import TaskModels
@@ -144,6 +145,7 @@ class Session:
         self.soft_mask = APP_SOFT_MASK   # a loaded mask's grey values kept as its edge: the request's ``soft_mask``
         self._loaded_mask: np.ndarray | None = None   # the last mask loaded, with its grey values
         self._effective: np.ndarray | None = None   # cache: the mask feathered by ``feather``
+        self._covered: int | None = None   # cache: the mask's masked pixels (maskops.covered)
         self.history = History()
         self.run: dict | None = None
         self.review: Review | None = None   # the last run's result, while it is under review
@@ -251,8 +253,15 @@ class Session:
 
     # -- the mask: every change goes through here -----------------------------------------------------
     def _mask_changed(self, live: bool, box, edit: MaskEdit | None = None):
-        self._effective = None
+        self._effective = self._covered = None
         self.events.mask(live=live, box=box, edit=edit)
+
+    def covered(self) -> int | None:
+        """How many pixels the mask fills (> 0; None without an image): counted once a change (maskops.covered),
+        for the mask panel's line, the Run hint and the commands that need a mask."""
+        if self._covered is None and self.mask is not None:
+            self._covered = covered(self.mask)
+        return self._covered
 
     def set_feather(self, amount: float):
         """Soften the mask's edge by ``amount`` px (what a run's request gets as ``feather``)."""
