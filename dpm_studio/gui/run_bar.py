@@ -87,8 +87,8 @@ class RunBar(QWidget):
         if elapsed is not None:
             e = f"{elapsed:.1f} s elapsed"
             if eta is not None and eta == eta and index < total:
-                e += f", about {_fmt_seconds(eta)} left"
-                text += f"  ·  {_fmt_seconds(eta)} left"
+                e += f", about {fmt_seconds(eta)} left"
+                text += f"  ·  {fmt_seconds(eta)} left"
             elif 0 < index < total:   # too few steady steps yet to tell (Frame.eta)
                 e += ", estimating the time left"
                 text += "  ·  estimating\u2026"
@@ -120,7 +120,8 @@ class RunBar(QWidget):
         super().changeEvent(event)
 
 
-def _fmt_seconds(s: float) -> str:
+def fmt_seconds(s: float) -> str:
+    """A duration as the run bar says it: "42 s", "10 min", "1 h 11 min"."""
     if s < 1:
         return "<1 s"
     if s < 90:

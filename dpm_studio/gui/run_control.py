@@ -19,9 +19,14 @@ from PySide6.QtCore import QObject, QSignalBlocker, QTimer, Slot
 
 from .model.maskops import covered as covered_by
 from .model.predicates import COMPARE, RESULT
+from .run_bar import fmt_seconds
 from .runner import JobRefused, RunJob
 from ..core.run.jobs import check_model, model_refusal
 from ..core.run.regions import MARGIN as REGION_MARGIN
+
+#: A result under review that took this long (s) to make is not discarded by Run without a question: a shorter one
+#: is cheaper to make again than a question is to answer at every try of another seed.
+LONG_RESULT_S = 30.0
 
 __all__ = ["RunController", "REGION_MARGIN", "runs_phrase", "unsaved_changes", "unsaved_with_mask"]
 
@@ -143,6 +148,15 @@ class RunController(QObject):
         return m.copy() if m is not None and (m > 0).any() else None
 
     # -- a run ----------------------------------------------------------------------------------------------
+    def _may_drop_result(self) -> bool:
+        """Run while a result waits under review discards it: one that took LONG_RESULT_S or more to make is not
+        discarded without a question. A slipped Ctrl+Return (Accept is Ctrl+Shift+Return) threw away a 12 MP
+        denoise of half an hour, with nothing said and nothing to undo."""
+        took = float((self.session.run or {}).get("seconds") or 0.0)
+        return took < LONG_RESULT_S or self.w.dialogs.confirm(
+            "Discard the result?", f"The result under review took {fmt_seconds(took)} to make, and running again "
+            "discards it. Run anyway? (No keeps it: Accept makes it the image.)")
+
     def run(self) -> bool:
         """Start the selected task on a copy of the image and mask."""
         w, tp = self.w, self.w.task_panel
@@ -153,6 +167,8 @@ class RunController(QObject):
         if why:
             tp.set_hint(why)
             self._status(why, 5000)
+            return False
+        if self.session.state == "review" and not self._may_drop_result():
             return False
         from ..core.files.checkpoint import CheckpointError
 

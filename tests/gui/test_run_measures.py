@@ -149,9 +149,9 @@ def test_long_records_say_the_time_left_from_the_first_on():
 
 
 def test_the_time_left_over_an_hour_says_hours():
-    from dpm_studio.gui.run_bar import _fmt_seconds
+    from dpm_studio.gui.run_bar import fmt_seconds
 
-    assert [_fmt_seconds(s) for s in (0.5, 42, 600, 4266, 7300)] == ["<1 s", "42 s", "10 min", "1 h 11 min",
+    assert [fmt_seconds(s) for s in (0.5, 42, 600, 4266, 7300)] == ["<1 s", "42 s", "10 min", "1 h 11 min",
                                                                      "2 h 02 min"]
 
 
