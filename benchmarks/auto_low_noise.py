@@ -86,6 +86,9 @@ def main():
                     help="which 256 x 256 of each photo (a quarter size); the noise seeds stay each photo's")
     ap.add_argument("--max-spread", type=float, default=0.0,
                     help="only the cases whose fitted law's spread (law_spread above) is under this")
+    ap.add_argument("--paths", default="", help="comma-separated colour paths told the auto law, on the colour rows "
+                    "auto tells signal-dependent: benchmarks/transform_loss.py's PATHS (shared8: one gain about "
+                    "the photo blurred 8 px; flat50: the law flattened halfway to its std at the mean, ...)")
     ap.add_argument("--out")
     args = ap.parse_args()
     torch.set_num_threads(1)
@@ -124,6 +127,10 @@ def main():
                    "spread": law_spread(fit.a, fit.b, y), "crop": args.crop, "one_sigma": s * 255, "mean": m}
             row["one"] = psnr(ours(y, sigma=s), xm)
             row["auto"] = row["one"] if req.noise == "constant" else psnr(ours(y, noise="auto"), xm)
+            if args.paths and mode == "colour" and req.noise == "poisson-gaussian":
+                from transform_loss import run_path
+                for p in args.paths.split(","):
+                    row[p] = psnr(run_path(model, p, y, req.noise_a, req.noise_b), xm)
             if args.variants and uncertain:
                 a = fit.a - FIT_A_SHRINK * fit.a_se
                 told = {"bfloor": max(fit.b, fit.b_se), "centre": fit.b + FIT_A_SHRINK * fit.a_se * m}

@@ -27,6 +27,7 @@ from restoration import psnr  # noqa: E402
 from dpm_studio.core.run import tasks  # noqa: E402
 from dpm_studio.core.run.anscombe import GeneralizedAnscombe  # noqa: E402
 from dpm_studio.core.run.noise import estimate_noise_sigma  # noqa: E402
+from dpm_studio.core.run.noise_law import flattened  # noqa: E402
 from dpm_studio.core.run.requests import DenoiseRequest  # noqa: E402
 
 
@@ -58,6 +59,38 @@ class RegionGain:
         return self.m + (np.asarray(u, np.float64) - self.m) / self.k
 
 
+#: Colour paths told a law (a, b): name -> the request's noise settings, or a law object for tasks.noise_law.
+PATHS = {
+    "shared8": lambda a, b, y: RegionGain(a, b, 8.0, True),
+    "shared4": lambda a, b, y: RegionGain(a, b, 4.0, True),
+    "flat50": lambda a, b, y: flattened(a, b, float(np.mean(y)), 0.5),
+    "flat25": lambda a, b, y: flattened(a, b, float(np.mean(y)), 0.25),
+}
+
+
+def run_path(model, name, y, a, b, **kw):
+    """The result of the path ``name`` (PATHS) told var = a x + b on the file ``y``."""
+    law = PATHS[name](a, b, y)
+    if isinstance(law, tuple):
+        return run(model, y, noise="poisson-gaussian", noise_a=law[0], noise_b=law[1], **kw)
+    return run(model, y, law, noise="poisson-gaussian", noise_a=a, noise_b=b, **kw)
+
+
+def run(model, y, law=None, **kw):
+    """run_task's result for DenoiseRequest(**kw) on ``y``, with ``law`` (a law the core does not offer, for this
+    measurement only) in place of the request's."""
+    real = tasks.noise_law
+    if law is not None:
+        tasks.noise_law = lambda req: law
+    try:
+        rec = None
+        for rec in tasks.run_task(model, DenoiseRequest(**kw), y.astype(np.float32)):
+            pass
+    finally:
+        tasks.noise_law = real
+    return np.squeeze(rec.image)
+
+
 def main():
     from dpm_studio.core.files.checkpoint import load, resolve
     from dpm_studio.paths import default_checkpoint
@@ -70,16 +103,7 @@ def main():
     a, b = LEVELS[args.level]
 
     def ours(y, law=None, **kw):
-        real = tasks.noise_law
-        if law is not None:   # a law the core does not offer, for this measurement only
-            tasks.noise_law = lambda req: law
-        try:
-            rec = None
-            for rec in tasks.run_task(model, DenoiseRequest(**kw), y.astype(np.float32)):
-                pass
-        finally:
-            tasks.noise_law = real
-        return np.squeeze(rec.image)
+        return run(model, y, law, **kw)
 
     name, seed, x = next((n, s, x) for n, s, x in photos() if n.startswith(args.photo[:16]))
     y = camera_file(x, a, b, seed + args.level)
