@@ -4,6 +4,7 @@ rule: auto never below one estimated sigma by more than 0.05 dB on a row), and t
     python benchmarks/auto_low_noise.py [--level 0] [--limit N] [--variants bfloor,centre] [--out FILE.jsonl]
     python benchmarks/auto_low_noise.py --seeds 2 --seed-from 1 --uncertain --variants centre   # more unsure fits
     python benchmarks/auto_low_noise.py --modes colour --crop top-left --max-spread 0.2   # other crops, flat laws
+    python benchmarks/auto_low_noise.py --level 0 --modes colour --paths flat50,flat25   # other colour paths
 
 Held-out photos only (never the test images): Debian's mate-backgrounds nature photos ($MATE_DIR, default
 /tmp/grey22/eval/x) and the wallpapers ($DPM_STUDIO_WALLPAPERS, default /work/data/wallpapers), each a quarter

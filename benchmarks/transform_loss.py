@@ -8,6 +8,7 @@ alone as a grey image; the clean photo warped by the transform with i.i.d. noise
 warped image against the plain one at the same noise); and two laws that equalise the noise without the
 transform's tone curve: each channel scaled about its blurred self to the std at the image's mean (``gain``, per
 channel), or all channels by one gain read from their mean (``shared``). One torch thread, the default checkpoint.
+``PATHS`` and :func:`run_path`: those laws and flattened ones told a law, for auto_low_noise.py's ``--paths``.
 """
 from __future__ import annotations
 
