@@ -28,7 +28,7 @@ from PIL.PngImagePlugin import PngInfo
 from .core.files import bmp, formats
 from .core.files.atomic import OutputExists, atomic_write, probe_folder
 from .core.files.decode import (MAX_PIXELS, METADATA_KEY, ImageData, ImageIOError, from_uint8,  # noqa: F401
-                          load_image, pixel_budget, pixel_limit, pil_to_image_data, to_uint8)
+                          load_image, pixel_budget, pixel_limit, pil_to_image_data, record_xmp, to_uint8)
 from .core.files.safefiles import IMAGE_FORMATS, PHOTO_FORMATS
 
 __all__ = [
@@ -96,7 +96,8 @@ def check_savable(path, data: ImageData | None) -> None:
 def save_losses(path, data: ImageData | None, alpha=None) -> list[str]:
     """What saving ``data`` (the source, for its depth and range; ``alpha``: the alpha to save, default
     the source's) as ``path`` leaves out, each as a note: transparency in a JPEG, 16-bit or float values
-    in an 8-bit format, a float range outside a TIFF. Empty when the format keeps all of it."""
+    in an 8-bit format, a float range outside a TIFF, the run record in a BMP (unless ``data`` has ``runs`` and
+    they are none: the app's document before any run). Empty when the format keeps all of it."""
     fmt, name = format_for_path(path), Path(path).name
     alpha = getattr(data, "alpha", None) if alpha is None else alpha
     out = []
@@ -111,6 +112,10 @@ def save_losses(path, data: ImageData | None, alpha=None) -> list[str]:
                                            or getattr(data, "value_offset", 0.0) != 0.0):
         out.append(f"{name}: the input's float values outside [0, 1] are scaled into 16-bit PNG levels, "
                    "not kept (a TIFF keeps them)")
+    runs = getattr(data, "runs", None)   # the app's document: its runs; a source's ImageData: the new result's
+    if fmt == "BMP" and (runs is None or runs):
+        out.append(f"{name}: a BMP holds no text, so the run record is not saved and dpm-studio replay cannot run "
+                   "it again (PNG, TIFF, JPEG or WebP keep it)")
     return out
 
 
@@ -190,7 +195,8 @@ def save_image(path, pixels: np.ndarray, alpha: np.ndarray | None = None, *, qua
 
     ``alpha`` is written where the format has one (PNG, TIFF, WebP, BMP: 32-bit with an
     alpha mask) and dropped for JPEG. ``quality`` (1-100) applies to JPEG and WebP. ``metadata`` (JSON-able) goes
-    into a PNG text chunk or the TIFF image description under :data:`METADATA_KEY`.
+    into a PNG text chunk under :data:`METADATA_KEY`, the TIFF image description, a JPEG's comment (COM) or a
+    WebP's XMP (:func:`~.core.files.decode.record_xmp`); a BMP holds none (:func:`save_losses` says so).
     ``bit_depth`` 16 writes 16-bit PNG and TIFF (grey or colour, with alpha); 32 writes a
     float32 TIFF of ``pixels * value_scale + value_offset`` (a 16-bit PNG: PNG has no
     floats); JPEG, WebP and BMP are 8-bit. ``icc_profile`` and ``exif`` (bytes, as
@@ -232,6 +238,8 @@ def save_image(path, pixels: np.ndarray, alpha: np.ndarray | None = None, *, qua
             kwargs["comment"] = text.encode("utf-8")
     elif fmt == "WEBP":
         kwargs.update(quality=int(np.clip(quality, *QUALITY)), lossless=quality >= QUALITY[1])
+        if text:   # in an XMP packet of its own: the EXIF is the source's
+            kwargs["xmp"] = record_xmp(text)
         if im.mode == "L":
             im = im.convert("RGB")
     elif fmt == "TIFF":

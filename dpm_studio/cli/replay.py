@@ -102,15 +102,31 @@ def _record(path: Path, run: int | None) -> tuple[dict, int, dict]:
     """(the chosen run's record, its number from 1, the file's metadata)."""
     from ..imageio import load_image
 
-    meta = load_image(path).metadata
+    data = load_image(path)
+    meta = data.metadata
     runs = meta.get("runs") if isinstance(meta, dict) else None
-    if not isinstance(runs, list) or not runs or not all(isinstance(r, dict) for r in runs):
+    if data.unreadable_record:   # a record is anyone's text: why this one is not read, in one line
+        raise UserError(f"{path.name} holds a dpm-studio record that cannot be read, so it cannot be replayed: "
+                        f"{data.unreadable_record}")
+    if isinstance(runs, list) and not runs:
+        raise UserError(f"{path.name} holds a dpm-studio record of no runs (saved before any run): nothing to replay")
+    if meta and "runs" in meta and not (isinstance(runs, list) and all(isinstance(r, dict) for r in runs)):
+        from ..core.files.cardschema import short_repr
+
+        raise UserError(f"{path.name} holds a dpm-studio record whose runs are {short_repr(runs)}, not a list of run "
+                        "records (an edited record?), so it cannot be replayed")
+    if not isinstance(runs, list):
         raise UserError(f"{path.name} carries no dpm-studio run record: only a result the app or the command line "
-                        "saved as PNG, TIFF or JPEG can be replayed (a WebP or BMP file holds no record)")
+                        f"saved as PNG, TIFF, JPEG or WebP can be replayed{_NO_RECORD.get(data.file_format, '')}")
     k = len(runs) if run is None else run
     if not 1 <= k <= len(runs):
         raise UserError(f"--run {run}: {path.name} holds {len(runs)} run{'s' * (len(runs) > 1)}; give 1 to {len(runs)}")
     return runs[k - 1], k, meta
+
+
+#: Why a file of a format that holds no record has none (a result saved as BMP is told so when it is saved:
+#: imageio.save_losses).
+_NO_RECORD = {"BMP": " (a BMP holds no text: save a result as one of those to replay it)"}
 
 
 # What a record holds besides its settings (core/run/requests.py, core/run/jobs.py, the app's session).

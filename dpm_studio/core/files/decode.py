@@ -21,6 +21,7 @@ import os
 import re
 import struct
 import warnings
+from xml.sax.saxutils import escape as xml_escape
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,6 +58,9 @@ class ImageData:
     of which only the first frame is used), for a status bar or stderr.
     ``file_format``: the decoder's name of the file's format ("JPEG", "PNG", "TIFF", ...; None: pixels that
     came from no file), so the noise estimate looks for a JPEG's 8 x 8 grid only where there may be one.
+    ``unreadable_record``: why the dpm-studio record the file holds cannot be read ("the record is not valid JSON
+    (...)", "the record is 300,000 characters, more than the 262,144 allowed"), for replay's refusal; None where
+    the file holds none or it was read.
     """
 
     pixels: np.ndarray
@@ -71,6 +75,7 @@ class ImageData:
     value_scale: float = 1.0
     value_offset: float = 0.0
     file_format: str | None = None
+    unreadable_record: str | None = None
 
     @property
     def height(self) -> int:
@@ -252,7 +257,8 @@ def _open(path: Path) -> Image.Image:
 MAX_METADATA_CHARS = 256 * 1024
 
 
-def _metadata(im: Image.Image) -> dict:
+def _metadata(im: Image.Image) -> tuple[dict, str | None]:
+    """(the run settings a file holds, or {}; why a record it holds cannot be read, or None)."""
     text = None
     info = getattr(im, "text", None) or {}
     if METADATA_KEY in info:
@@ -264,18 +270,56 @@ def _metadata(im: Image.Image) -> dict:
     elif im.format == "JPEG":   # imageio.save_image writes a JPEG's record as its COM segment
         comment = im.info.get("comment")
         if isinstance(comment, bytes) and comment.startswith(b"{"):
-            text = comment.decode("utf-8", errors="replace")
-    return _parse_metadata(text)
+            text = comment
+    elif im.format == "WEBP":   # and a WebP's in its XMP (record_xmp)
+        text = xmp_record(im.info.get("xmp"))
+    return _parse_metadata(text, required=METADATA_KEY in info)
 
 
-def _parse_metadata(text) -> dict:
+#: A WebP result's record: the JSON text, XML-escaped, as the one element of an XMP packet of its own
+#: (the file's EXIF stays the source's). Read back by :func:`xmp_record` from the element alone.
+XMP_NS = "https://github.com/dpm-studio/ns/1.0/"
+_XMP_RECORD = re.compile(rb"<dpm:record>([^<]*)</dpm:record>")
+
+
+def record_xmp(text: str) -> bytes:
+    """The XMP packet that holds a run record's JSON ``text`` (a WebP result's, :func:`xmp_record` reads it)."""
+    return ('<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/">'
+            '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" '
+            f'xmlns:dpm="{XMP_NS}"><dpm:record>{xml_escape(text)}</dpm:record></rdf:Description></rdf:RDF>'
+            '</x:xmpmeta><?xpacket end="w"?>').encode("utf-8")
+
+
+def xmp_record(xmp) -> bytes | None:
+    """The record's JSON bytes in an XMP packet :func:`record_xmp` wrote, or None (no XMP, or another's).
+    A pattern, not an XML parser: a packet is anyone's text (entities, nesting), and this reads one element
+    of plain escaped text, bounded by the packet (Pillow reads a WebP's XMP chunk whole: the file's size)."""
+    if not isinstance(xmp, (bytes, bytearray)) or len(xmp) > 4 * MAX_METADATA_CHARS:
+        return None
+    found = _XMP_RECORD.search(bytes(xmp))
+    if found is None:
+        return None
+    raw = found.group(1)
+    for entity, char in ((b"&lt;", b"<"), (b"&gt;", b">"), (b"&quot;", b'"'), (b"&apos;", b"'"), (b"&amp;", b"&")):
+        raw = raw.replace(entity, char)   # &amp; last: "&amp;lt;" is the text "&lt;"
+    return raw
+
+
+def _parse_metadata(text, required: bool = False) -> tuple[dict, str | None]:
+    """(the settings in ``text``, or {}; why text that is a record (it begins with "{", or ``required``: under
+    the record's own key) cannot be read, or None). Never raises: a file is anyone's."""
+    if isinstance(text, (bytes, bytearray)) and bytes(text).startswith(b"{"):
+        try:
+            text = bytes(text).decode("utf-8")
+        except UnicodeDecodeError:
+            return {}, "the record is not UTF-8 text"
     if not text or not isinstance(text, str) or not text.startswith("{"):
-        return {}
+        return {}, ("the record is not a JSON object" if required and text is not None else None)
     try:
-        meta = loads_json(text, MAX_METADATA_CHARS, max_depth=8, what="run settings")
-    except ValueError:  # settings we did not write (or cannot trust) are ignored, never fatal
-        return {}
-    return meta if isinstance(meta, dict) else {}
+        meta = loads_json(text, MAX_METADATA_CHARS, max_depth=8, what="record")
+    except ValueError as e:  # settings we did not write (or cannot trust) are ignored, never fatal
+        return {}, str(e)
+    return (meta, None) if isinstance(meta, dict) else ({}, "the record is not a JSON object")
 
 
 def _exif_orientation(im: Image.Image) -> int | None:
@@ -294,7 +338,7 @@ def pil_to_image_data(im: Image.Image, path: Path | None = None) -> ImageData:
     1/255; floats (F) by 1, 1/255 or 1/65535 after their maximum. Values end clipped to
     [0, 1] (NaN becomes 0). An animation contributes its first frame, with a note.
     """
-    meta = _metadata(im)
+    meta, unreadable = _metadata(im)
     src_mode, file_format = im.mode, im.format   # (a turned copy below has no format)
     notes = []
     n_frames = int(getattr(im, "n_frames", 1) or 1)
@@ -349,7 +393,8 @@ def pil_to_image_data(im: Image.Image, path: Path | None = None) -> ImageData:
     icc = _matching_icc(icc, pixels.shape[2], path, notes)
     return ImageData(np.ascontiguousarray(pixels, dtype=np.float32),
                      None if alpha is None else np.ascontiguousarray(alpha, dtype=np.float32),
-                     path, src_mode, bit_depth, meta, notes, icc, exif, file_format=file_format)
+                     path, src_mode, bit_depth, meta, notes, icc, exif, file_format=file_format,
+                     unreadable_record=unreadable)
 
 
 def _cmyk_to_srgb(im: Image.Image, icc: bytes, path: Path | None, notes: list) -> tuple[Image.Image, bytes | None]:
@@ -460,7 +505,7 @@ def _load_deep(path: Path) -> ImageData | str | None:
     if 0 in deep.pixels.shape[:2]:
         raise ImageIOError(f"{path.name} has no pixels ({deep.pixels.shape[1]}\u00d7{deep.pixels.shape[0]})")
     text = deep.text or {}
-    meta = _parse_metadata(text.get(METADATA_KEY) or text.get("description"))
+    meta, unreadable = _parse_metadata(text.get(METADATA_KEY) or text.get("description"), METADATA_KEY in text)
     notes = [f"{path.name}: {n}" for n in deep.notes or []]
     pixels, alpha = deep.pixels, deep.alpha
     if alpha is None and pixels.shape[2] == 3 and deep.bit_depth == 16:
@@ -472,7 +517,7 @@ def _load_deep(path: Path) -> ImageData | str | None:
             alpha = np.ascontiguousarray(formats._orient(alpha[:, :, None], orientation)[:, :, 0])
     icc = _usable_icc(deep.icc_profile, path, notes)
     return ImageData(pixels, alpha, path, deep.dtype, deep.bit_depth, meta, notes, icc, exif, deep.value_scale,
-                     deep.value_offset, "TIFF" if formats.is_tiff(path) else "PNG")
+                     deep.value_offset, "TIFF" if formats.is_tiff(path) else "PNG", unreadable)
 
 
 def _key_alpha(path: Path, pixels: np.ndarray) -> np.ndarray | None:
