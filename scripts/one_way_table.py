@@ -6,6 +6,14 @@ parser's options, the API's signature, the app's widgets, the record a run write
 
 tests/gui/test_one_way_table.py checks that docs/one-way.md holds this table as printed and that each
 surface's range and default is the request's (:func:`surfaces`).
+
+With ``--measure`` it runs instead each of :data:`MEASURED`'s requests (inpaint; denoise with each noise model;
+with and without a seed, steps and a checkpoint given) on one small picture through the command line, the Python
+API and the app's Qt-free session model (gui/model: the document, the run's frames, Accept, the saved record, as
+the window drives them), and prints whether the pixels, the records (but their times) and a ``replay --strict`` of
+each saved result agree (:func:`measure`; tests/cli/test_one_way_measured.py runs it on a tiny model):
+
+    QT_QPA_PLATFORM=offscreen python scripts/one_way_table.py --measure [--side 32] [--checkpoint NAME]
 """
 
 from __future__ import annotations
@@ -186,6 +194,245 @@ def app_panels():
     return app, TaskPanel(devices=[]), MaskPanel()
 
 
+# -- the same request through every surface, measured --------------------------------------------------------
+#: (case, task, settings in the request's own units, checkpoint given: True (``--checkpoint``) or None (the
+#: task's default, paths.default_checkpoint)). The brief of session 17: each task and noise model, with and
+#: without an explicit seed, steps and checkpoint.
+MEASURED = [
+    ("inpaint, defaults", "inpaint", {}, None),
+    ("inpaint, seed steps", "inpaint", {"seed": 3, "steps": 4}, True),
+    ("denoise --noise auto", "denoise", {}, None),
+    ("denoise --noise auto, sample seed steps", "denoise", {"method": "sample", "seed": 2, "steps": 3}, True),
+    ("denoise constant --sigma", "denoise", {"sigma": 20 / 255}, None),
+    ("denoise constant --sigma, seed steps (not used)", "denoise", {"sigma": 20 / 255, "seed": 4, "steps": 3}, True),
+    ("denoise --noise constant, estimated", "denoise", {"noise": "constant"}, None),
+    ("denoise poisson-gaussian", "denoise", {"noise": "poisson-gaussian", "noise_a": 0.002, "noise_b": 0.0005},
+     None),
+    ("denoise poisson-gaussian, sample seed steps", "denoise", {"noise": "poisson-gaussian", "noise_a": 0.002,
+     "noise_b": 0.0005, "method": "sample", "seed": 6, "steps": 3}, True),
+]
+#: What differs between two saves of one request: when it ran and how long it took.
+TIMES = ("time", "seconds")
+
+
+def _argv(task: str, settings: dict, checkpoint, src, mask, out) -> list[str]:
+    """The command line of a case: each setting by its one declared option (cli/replay._option, replay's)."""
+    from dpm_studio.cli.replay import _option
+
+    cls = REQUESTS[task]
+    argv = [task, str(src), *(["--mask", str(mask)] if task == "inpaint" else []), "-o", str(out)]
+    argv += ["--checkpoint", checkpoint] if checkpoint else []
+    for name, value in settings.items():
+        argv += _option(cls, name, value)
+    return argv
+
+
+def _session_result(task: str, settings: dict, checkpoint, src, mask, out):
+    """The app's run, driven through its Qt-free model as the window drives it (gui/run_control.run, the run's
+    thread's gui/model/frames.task_frames, Accept, gui/files.save_image): the saved file."""
+    import warnings
+
+    from dpm_studio import __version__, imageio
+    from dpm_studio.core.files.checkpoint import load_cached
+    from dpm_studio.core.run.requests import request_for, saved_metadata
+    from dpm_studio.gui.model.frames import RunJob, Stage, task_frames
+    from dpm_studio.gui.model.session import Session
+    from dpm_studio.paths import default_checkpoint
+
+    s = Session()
+    s.open_data(imageio.load_image(src))
+    loaded = load_cached(checkpoint or default_checkpoint(task), "cpu")
+    req = request_for(task, **settings)
+    if task == "inpaint":   # File > Load Mask, then the request reads the mask as the session holds it
+        m, _ = imageio.load_mask_record(mask, s.doc.shape)
+        s.set_mask(m, "load mask")
+        req = req.replace(feather=s.feather, soft_mask=s.soft_mask)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        inputs = s.job_inputs(req.validate(loaded), None, loaded)
+    s.start_run(inputs.request.metadata(loaded), inputs)
+    for item in task_frames(RunJob(loaded, inputs)):
+        if isinstance(item, Stage):
+            if item.job is not None:
+                s.resolved(item.record)
+        elif item.done:
+            s.finish_run(item)
+    assert s.accept_result() == "accepted"
+    imageio.save_image(out, s.doc.pixels, s.doc.alpha, metadata=saved_metadata(s.doc.runs, __version__, s.doc),
+                       **imageio.export_options(s.doc))
+    return out
+
+
+def _api_result(task: str, settings: dict, checkpoint, px, m):
+    import warnings
+
+    import numpy as np
+
+    from dpm_studio import api
+
+    kw = dict(settings, **({"checkpoint": checkpoint} if checkpoint else {}))
+    if "sigma" in kw:   # the API's sigma is in the array's units (0-255 for uint8, 0-65535 for uint16)
+        kw["sigma"] = kw["sigma"] * (65535 if px.dtype == np.uint16 else 255)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return api.inpaint(px, m, **kw) if task == "inpaint" else api.denoise(px, **kw)
+
+
+def _replayed(saved: Path, mask, out: Path) -> str:
+    """``dpm-studio replay --strict`` of a saved result (its input found beside it): its verdict's words."""
+    import contextlib
+    import io
+
+    from dpm_studio.cli.main import main
+
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        rc = main(["replay", str(saved), *(["--mask", str(mask)] if mask else []), "-o", str(out), "--strict",
+                   "--overwrite"])
+    said = [line for line in err.getvalue().splitlines() if line.startswith(("dpm-studio: run ", "dpm-studio: error"))]
+    return "reproduced exactly" if rc == 0 and any("reproduced exactly" in line for line in said) else \
+        f"rc {rc}: {said[-1] if said else err.getvalue().strip()[-200:]}"
+
+
+def _records_differ(a: dict, b: dict) -> str:
+    """'' where two run records are the same but for their times, else which entries differ."""
+    keys = sorted(k for k in set(a) | set(b) if k not in TIMES and a.get(k, "(none)") != b.get(k, "(none)"))
+    return ", ".join(f"{k}: {a.get(k, '(none)')!r} / {b.get(k, '(none)')!r}" for k in keys)
+
+
+def measure(folder: Path, src: Path, mask: Path, checkpoint: str | None = None, cases=None) -> list[dict]:
+    """Each case of ``cases`` (default :data:`MEASURED`) through the command line, the API and the session model
+    on ``src`` (and ``mask``), in ``folder``; ``checkpoint``: the one a case that gives one names. One row a case:
+    whether the API's and the app's pixels are the command line's, the app's record the command line's (but its
+    times), and each saved result replays exactly."""
+    import contextlib
+    import io
+    import time
+
+    import numpy as np
+
+    from dpm_studio import imageio
+    from dpm_studio.cli.main import main
+
+    data = imageio.load_image(src)
+    levels, dtype = (65535, np.uint16) if data.bit_depth == 16 else (255, np.uint8)
+    px = (data.pixels * levels + 0.5).astype(dtype)   # the array a script would hand the API
+    px = px[:, :, 0] if px.shape[2] == 1 else px
+    m = imageio.load_mask(mask)
+
+    def codes(path):   # a file's samples, at its depth
+        return (imageio.load_image(path).pixels * levels + 0.5).astype(dtype)
+
+    def record(path):
+        return imageio.load_image(path).metadata["runs"][-1]
+
+    rows = []
+    for name, task, settings, given in cases or MEASURED:
+        ckpt = checkpoint if given else None
+        t0 = time.perf_counter()
+        cli, app = folder / "cli.png", folder / "app.png"
+        for f in (cli, app):
+            f.unlink(missing_ok=True)
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            rc = main(_argv(task, settings, ckpt, src, mask, cli))
+        if rc:
+            rows.append(dict(case=name, error=f"command line rc {rc}: {err.getvalue().strip()[-200:]}"))
+            continue
+        api_px = _api_result(task, settings, ckpt, px, m)
+        _session_result(task, settings, ckpt, src, mask, app)
+        a, b = record(cli), record(app)
+        rows.append(dict(
+            case=name, api_same=bool(np.array_equal(codes(cli), api_px.reshape(codes(cli).shape))),
+            app_same=bool(np.array_equal(codes(cli), codes(app))), records=_records_differ(a, b),
+            replay_cli=_replayed(cli, mask if task == "inpaint" else None, folder / "again-cli.png"),
+            replay_app=_replayed(app, mask if task == "inpaint" else None, folder / "again-app.png"),
+            checkpoint=a.get("checkpoint"), seconds=time.perf_counter() - t0))
+    return rows
+
+
+def measured_table(rows) -> str:
+    out = ["| request | model | API's pixels = command line's | app's pixels = command line's | app's record = "
+           "command line's (but times) | replay of the command line's | replay of the app's |", "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        if "error" in r:
+            out.append(f"| {r['case']} | | {r['error']} | | | | |")
+            continue
+        yes = {True: "same", False: "**differ**"}
+        out.append(f"| {r['case']} | {r['checkpoint']} | {yes[r['api_same']]} | {yes[r['app_same']]} | "
+                   f"{'same' if not r['records'] else '**' + r['records'] + '**'} | {r['replay_cli']} | "
+                   f"{r['replay_app']} |")
+    return "\n".join(out)
+
+
+KINDS = ("png", "jpeg", "png16", "grey", "jpeg-png")
+
+
+def measured_inputs(folder: Path, side: int = 32, kind: str = "png", image=None) -> tuple[Path, Path]:
+    """A noisy picture of ``side`` px and a mask with a square hole, written in ``folder``: ``image``'s centre
+    (a file; default a smooth gradient and an edge with std 15 / 255 of noise), saved as ``kind``: an 8-bit
+    colour PNG, a JPEG (quality 90: its 8 x 8 grid is what the noise estimate looks for in a JPEG), a 16-bit
+    colour PNG, an 8-bit grey PNG, a JPEG saved again as an 8-bit PNG (its pixels hold the JPEG's grid; the file's
+    format says PNG)."""
+    import numpy as np
+    from PIL import Image
+
+    from dpm_studio import imageio
+
+    if image is not None:
+        px = imageio.load_image(image).pixels
+        top, left = max(0, (px.shape[0] - side) // 2), max(0, (px.shape[1] - side) // 2)
+        clean = px[top:top + side, left:left + side]
+        noisy = clean if clean.shape[2] == 3 else np.repeat(clean, 3, axis=2)
+    else:
+        rng = np.random.default_rng(0)
+        y, x = np.mgrid[0:side, 0:side] / side
+        clean = np.stack([0.3 + 0.4 * x, 0.5 + 0.2 * (y > 0.5), 0.6 - 0.3 * y], axis=2)
+        noisy = np.clip(clean + rng.normal(0, 15 / 255, clean.shape), 0, 1)
+    if kind == "grey":
+        noisy = noisy.mean(axis=2)
+    src = folder / ("picture.jpg" if kind == "jpeg" else "picture.png")
+    if kind == "png16":
+        imageio.save_image(src, noisy, bit_depth=16)
+    elif kind == "jpeg":
+        imageio.save_image(src, noisy, quality=90)
+    elif kind == "jpeg-png":
+        imageio.save_image(folder / "first.jpg", noisy, quality=85)
+        imageio.save_image(src, imageio.load_image(folder / "first.jpg").pixels)
+    else:
+        Image.fromarray((noisy * 255 + 0.5).astype(np.uint8)).save(src)
+    mask = folder / "hole.png"
+    h, w = noisy.shape[:2]
+    hole = np.zeros((h, w), np.uint8)
+    hole[h // 4: h // 2, w // 4: w // 2] = 255
+    Image.fromarray(hole).save(mask)
+    return src, mask
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--measure", action="store_true", help="run each request through every surface (see above)")
+    ap.add_argument("--side", type=int, default=32, help="the measured picture's side (px)")
+    ap.add_argument("--checkpoint", default="photos-rgb", help="the model a case that gives --checkpoint names")
+    ap.add_argument("--kind", choices=KINDS, default="png", help="the measured picture's file: 8-bit colour PNG, "
+                    "JPEG, 16-bit colour PNG, 8-bit grey PNG, a JPEG saved again as PNG")
+    ap.add_argument("--image", default=None, help="the picture's centre is this file's (default: a made one)")
+    a = ap.parse_args(argv)
+    if not a.measure:
+        _app, panel, mask_panel = app_panels()
+        print(table(surfaces(panel, mask_panel)))
+        return
+    import tempfile
+
+    import torch
+
+    torch.set_num_threads(1)
+    with tempfile.TemporaryDirectory(prefix="one-way-") as tmp:
+        src, mask = measured_inputs(Path(tmp), a.side, a.kind, a.image)
+        rows = measure(Path(tmp), src, mask, a.checkpoint)
+    print(measured_table(rows))
+    print(f"\n{len(rows)} requests, {sum(r.get('seconds', 0) for r in rows):.0f} s")
+
+
 if __name__ == "__main__":
-    _app, panel, mask_panel = app_panels()
-    print(table(surfaces(panel, mask_panel)))
+    main()
