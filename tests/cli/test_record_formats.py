@@ -144,3 +144,17 @@ def test_a_jpeg_whose_comment_is_garbage_or_a_bad_record_is_refused_in_one_line(
     assert main(["replay", str(bad), "-o", str(tmp_path / "again.png"), "--input", str(img[0])]) == 2
     said = _error(capsys)
     assert any(w in said for w in ("carries no dpm-studio run record", "cannot be read", "must be")), said
+
+
+@pytest.mark.parametrize("record, words", [
+    ('{"runs": [{"task": "denoise", "pad": "' + "x" * 2_000_000 + '"}]}', "2,000,042 characters, more than the"),
+    ('{"runs": [{"task": "denoise" "x"}]}', "not valid JSON"),
+], ids=["2-MB", "not-json"])
+def test_a_webp_whose_xmp_record_is_too_large_or_not_json_is_refused_saying_why(tmp_path, capsys, record, words):
+    from dpm_studio.core.files.decode import record_xmp
+
+    bad = tmp_path / "bad.webp"
+    Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(bad, xmp=record_xmp(record))
+    assert main(["replay", str(bad), "-o", str(tmp_path / "again.png")]) == 2
+    said = _error(capsys)
+    assert "holds a dpm-studio record that cannot be read" in said and words in said, said

@@ -293,13 +293,16 @@ def record_xmp(text: str) -> bytes:
 def xmp_record(xmp) -> bytes | None:
     """The record's JSON bytes in an XMP packet :func:`record_xmp` wrote, or None (no XMP, or another's).
     A pattern, not an XML parser: a packet is anyone's text (entities, nesting), and this reads one element
-    of plain escaped text, bounded by the packet (Pillow reads a WebP's XMP chunk whole: the file's size)."""
-    if not isinstance(xmp, (bytes, bytearray)) or len(xmp) > 4 * MAX_METADATA_CHARS:
+    of plain escaped text (in time linear in the packet; one longer than a record may be is given back as it is,
+    for :func:`_parse_metadata` to refuse by its length)."""
+    if not isinstance(xmp, (bytes, bytearray)):
         return None
     found = _XMP_RECORD.search(bytes(xmp))
     if found is None:
         return None
     raw = found.group(1)
+    if len(raw) > 4 * MAX_METADATA_CHARS:
+        return raw
     for entity, char in ((b"&lt;", b"<"), (b"&gt;", b">"), (b"&quot;", b'"'), (b"&apos;", b"'"), (b"&amp;", b"&")):
         raw = raw.replace(entity, char)   # &amp; last: "&amp;lt;" is the text "&lt;"
     return raw
