@@ -6,7 +6,7 @@ section "The fit: why the misses miss".
     python benchmarks/noise_fit_check.py --texture --seeds 5               # the references' own texture, per miss
     python benchmarks/noise_fit_check.py --bins chelsea:1 --seeds 10       # one case's bins: noise, texture, cross
     python benchmarks/noise_fit_check.py --heldout --seeds 3 [--mate DIR] [--wallpapers DIR]  # images outside the test list
-    python benchmarks/noise_fit_check.py --zscores --seeds 5 [--heldout]   # constant noise: is a / s.e. N(0, 1)?
+    python benchmarks/noise_fit_check.py --zscores --seeds 5 [--heldout] [--levels]  # is a / s.e. N(0, 1)? (and a, b's)
 
 The cases and seeds are benchmarks/camera_noise.py's (--fit-only): the five test images' 256 x 256 centre
 crops, grey and colour, at the three levels, seed s adding 10000 s. ``--references blurred`` blurs each
@@ -250,7 +250,9 @@ def heldout(args):
 def zscores(args):
     """Constant Gaussian noise (a = 0): is a / its standard error a standard normal? Per image and
     sigma the mean and spread of the z-scores over the seeds; over all, their rms and the share
-    within 2 (0.95 for honest errors), on the test images and (--heldout) the 8 other photos."""
+    within 2 (0.95 for honest errors), on the test images and (--heldout) the 8 other photos.
+    With ``--levels`` also the three (a, b) levels: (a - a0) / s.e. and (b - b0) / s.e., the coverage of
+    the stated 2-s.e. intervals of the signal-dependent fits."""
     from skimage.color import rgb2gray
 
     if args.heldout:
@@ -265,6 +267,8 @@ def zscores(args):
     print("| image | mode | " + " | ".join(f"sigma {s}: mean z, sd" for s in sigmas) + " |")
     print("|---|---|" + "---|" * len(sigmas))
     every, pg = [], 0
+    by = {s: [] for s in sigmas}
+    lv = {(j, m, w): [] for j in range(len(LEVELS)) for m in ("grey", "colour") for w in "ab"}
     for k, (name, mode, x) in enumerate(cases):
         cells = []
         for sig in sigmas:
@@ -272,11 +276,34 @@ def zscores(args):
             z = np.array([f.a / f.a_se if f.a_se > 0 else 0.0 for f in fits])
             pg += sum(f.kind != "constant" for f in fits)
             every += list(z)
+            by[sig] += list(z)
             cells.append(f"{z.mean():+.1f}, {z.std():.1f}")
+        if args.levels:
+            for j, (a, b) in enumerate(LEVELS):
+                for s in range(args.seeds):
+                    rng = np.random.default_rng(5000 + 100 * k + 10 * j + s)
+                    y = (np.clip(np.round((x + np.sqrt(a * x + b) * rng.standard_normal(x.shape)) * 255), 0, 255)
+                         / 255).astype(np.float32)
+                    f = nl.fit_noise_level(y)
+                    if f is not None and f.a_se > 0 and f.b_se > 0:
+                        lv[(j, mode, "a")].append((f.a - a) / f.a_se)
+                        lv[(j, mode, "b")].append((f.b - b) / f.b_se)
         print(f"| {name} | {mode} | " + " | ".join(cells) + " |", flush=True)
+
+    def summary(z):
+        z = np.array(z)
+        return f"rms {np.sqrt(np.mean(z * z)):.2f}, within 2 {np.sum(np.abs(z) <= 2)} of {len(z)} " \
+               f"({np.mean(np.abs(z) <= 2):.0%}), mean {z.mean():+.2f}" if len(z) else "none"
+
     z = np.array(every)
     print(f"\n{len(z)} files: rms of a / s.e. {np.sqrt(np.mean(z * z)):.2f}, within 2 s.e. {np.sum(np.abs(z) <= 2)} "
           f"({np.mean(np.abs(z) <= 2):.0%}), mean {z.mean():+.2f}; called signal-dependent: {pg}.")
+    for sig in sigmas:
+        print(f"constant sigma {sig}: a / s.e. {summary(by[sig])}")
+    if args.levels:
+        for (j, mode, w), zz in lv.items():
+            if zz:
+                print(f"level {LEVELS[j]} {mode}: ({w} - {w}0) / s.e. {summary(zz)}")
 
 
 def main():
@@ -287,6 +314,7 @@ def main():
     ap.add_argument("--bins", default=None, help="IMAGE:LEVEL (grey, LEVEL 0-2): one case's bins taken apart")
     ap.add_argument("--heldout", action="store_true")
     ap.add_argument("--zscores", action="store_true", help="constant noise (sigma 5, 15, 25, 50): a / s.e. per case")
+    ap.add_argument("--levels", action="store_true", help="with --zscores: the three (a, b) levels' coverage too")
     ap.add_argument("--mate", default=None, help="an unpacked mate-backgrounds .deb (its root)")
     ap.add_argument("--wallpapers", default=None, help="a folder of .jpg photos (DPM_STUDIO_WALLPAPERS), held out too")
     args = ap.parse_args()
