@@ -314,13 +314,14 @@ def resolve_steps(request: _Request, image=None, mask=None, source: Source | Non
     if noise_model(req) == "auto":
         yield Measuring("fitting the noise")
     # the noise law and level are the whole image's; the fit's steps are its own (a front end can stop between)
-    req, noise_note, fit = yield from relabel(resolve_noise_steps(req, img, source.jpeg),
-                                              Measuring("fitting the noise"))
+    req, noise_note, fit, read = yield from relabel(resolve_noise_steps(req, img, source.jpeg),
+                                                    Measuring("fitting the noise"))
     changes, estimated, clean = {}, req.sigma is None and req.noise == "constant", False
     if estimated:
         yield Measuring("measuring the noise level")
-        # auto's fit, where it made one, is not made again; a file known to be no JPEG is not searched for one's grid
-        sigma = float(estimate_noise_sigma(img, fit=fit, jpeg=source.jpeg))
+        # auto's fit and JPEG reading, where it made them, are not made again; a file known to be no JPEG is not
+        # searched for one's grid
+        sigma = float(estimate_noise_sigma(img, fit=fit, jpeg=source.jpeg, jpeg_sigma=read))
         clean = not sigma > 0   # no measurable noise: the image back as it is (NO_NOISE), with a note
         changes["sigma"] = NO_NOISE if clean else min(sigma, 1.0)
     region = None

@@ -42,13 +42,14 @@ SMOOTH_PASSES = 6
 #: (docs/one-way.md, benchmarks/no_noise.py), where it was refused before.
 NO_NOISE = 0.1 / 255
 NOT_FITTED = object()   # estimate_noise_sigma's fit not given: made here where needed
+NOT_READ = object()     # estimate_noise_sigma's JPEG reading not given: read here where needed
 #: A JPEG (core/run/noise_jpeg.py) is read from its DCT coefficients; below this that reading is no more than
 #: the other estimate's: a clean JPEG's quantised detail can read as noise of 1-2.7 / 255 (held-out wallpaper
 #: BytheWater saved again at quality 75: 2.61, and the denoiser told that lost 9.9 dB against the file itself).
 JPEG_LOW = 3 / 255
 
 
-def estimate_noise_sigma(image: np.ndarray, fit=NOT_FITTED, jpeg: bool | None = None) -> float:
+def estimate_noise_sigma(image: np.ndarray, fit=NOT_FITTED, jpeg: bool | None = None, jpeg_sigma=NOT_READ) -> float:
     """The std of the image's noise, taken as constant. A JPEG on its own grid: the noise it held before it was
     saved, read from its DCT coefficients (:func:`~.noise_jpeg.jpeg_noise_sigma`; below ``JPEG_LOW`` no more than
     the reading below). Other files: :func:`median_noise_sigma`; where that reads below
@@ -59,13 +60,15 @@ def estimate_noise_sigma(image: np.ndarray, fit=NOT_FITTED, jpeg: bool | None = 
     ``fit_noise_level(image)`` where the caller has made it already (``--noise auto``'s, None included), so it is
     not made twice. ``jpeg``: False where the caller knows the file is no JPEG (its decoder said so: a PNG, a TIFF):
     no JPEG grid is looked for (0.04-0.15 s CPU of a 12 MP PNG's estimate); None (not known: an array) or True:
-    looked for."""
+    looked for. ``jpeg_sigma``: ``jpeg_noise_sigma(image)`` where the caller has read it already (``--noise auto``'s
+    JPEG verdict, core/run/noise_law.resolve_noise_steps), so it is not read twice."""
     a = _hwc(image)
-    jpeg = None if jpeg is False else jpeg_noise_sigma(a)
-    if jpeg is not None and jpeg >= JPEG_LOW:
-        return jpeg
+    if jpeg_sigma is NOT_READ:
+        jpeg_sigma = None if jpeg is False else jpeg_noise_sigma(a)
+    if jpeg_sigma is not None and jpeg_sigma >= JPEG_LOW:
+        return jpeg_sigma
     other = _file_sigma(a, fit)
-    return other if jpeg is None else min(jpeg, other)
+    return other if jpeg_sigma is None else min(jpeg_sigma, other)
 
 
 def _file_sigma(a: np.ndarray, fit) -> float:

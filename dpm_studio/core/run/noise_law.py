@@ -18,7 +18,7 @@ from functools import lru_cache
 import numpy as np
 
 from .anscombe import ConstantNoise, GeneralizedAnscombe
-from .noise import LOW_NOISE, NOT_FITTED
+from .noise import LOW_NOISE, NOT_FITTED, NOT_READ
 from .noise_jpeg import jpeg_noise_sigma
 from .noise_level import fit_noise_level_steps
 from .settings import specs
@@ -94,24 +94,27 @@ def resolve_noise(req, pixels):
 
 def resolve_noise_steps(req, pixels, jpeg: bool | None = None):
     """:func:`resolve_noise` as a step generator (the fit's steps: core/run/noise_level.fit_noise_level_steps);
-    returns (request, note, fit): the fit made (None where the image is too small to fit), ``noise.NOT_FITTED``
-    where none was made, for the one-sigma estimate of a constant verdict (``estimate_noise_sigma``'s ``fit``).
-    A JPEG's signal-dependent verdict becomes constant (with the fit's record, ``verdict`` saying why); ``jpeg``
-    False: the file is known to be no JPEG."""
+    returns (request, note, fit, jpeg_sigma): the fit made (None where the image is too small to fit),
+    ``noise.NOT_FITTED`` where none was made, and the JPEG reading made (``jpeg_noise_sigma``'s, None included),
+    ``noise.NOT_READ`` where none was, for the one-sigma estimate of a constant verdict (``estimate_noise_sigma``'s
+    ``fit`` and ``jpeg_sigma``: neither is made twice). A JPEG's signal-dependent verdict becomes constant (with the
+    fit's record, ``verdict`` saying why); ``jpeg`` False: the file is known to be no JPEG."""
     noise = noise_model(req)
     if noise != "auto":
-        return (req if req.noise == noise else replace(req, noise=noise)), None, NOT_FITTED
+        return (req if req.noise == noise else replace(req, noise=noise)), None, NOT_FITTED, NOT_READ
     fit = yield from fit_noise_level_steps(pixels)
     record = fit.record() if fit is not None else None
     if fit is None or fit.kind == "constant":
-        return replace(req, noise="constant", noise_fit=record), None, fit
+        return replace(req, noise="constant", noise_fit=record), None, fit, NOT_READ
     # A JPEG that core/run/noise_jpeg.py reads: the fit reads the fine detail the quantisation took away, so its law is
     # far below the noise; held-out photos (docs/camera-noise.md, "--noise auto on a JPEG"): constant noise at the
     # JPEG reading was better on every such fit, the surest (a 8-13 standard errors above 0) included.
-    if jpeg is not False and jpeg_noise_sigma(pixels) is not None:
+    read = NOT_READ if jpeg is False else jpeg_noise_sigma(pixels)
+    if read is not NOT_READ and read is not None:
         why = (f"constant: the file is a JPEG, whose quantisation took away the fine detail the fit reads (its "
                f"signal-dependent law, a = {fit.a:.3g} +- {fit.a_se:.2g}, is not used)")
-        return replace(req, noise="constant", noise_fit=dict(record, verdict=why)), f"estimated noise: {why}", fit
+        return (replace(req, noise="constant", noise_fit=dict(record, verdict=why)), f"estimated noise: {why}", fit,
+                read)
     note = (f"estimated noise: poisson-gaussian, var = {fit.a:.3g} x + {fit.b:.3g} (std {fit.b ** 0.5 * 255:.1f} "
             f"at black, {(fit.a + fit.b) ** 0.5 * 255:.1f} at white, 0-255 units)")
     a, b = fit.a - FIT_A_SHRINK * fit.a_se, fit.b   # signal-dependent means a > 2 a_se: still well above 0
@@ -120,7 +123,8 @@ def resolve_noise_steps(req, pixels, jpeg: bool | None = None):
         b += FIT_A_SHRINK * fit.a_se * mean
     if np.ndim(pixels) == 3 and np.shape(pixels)[2] == 3 and a * mean + b < LOW_NOISE ** 2:
         a, b = flattened(a, b, mean, COLOUR_KEEP)
-    return replace(req, noise="poisson-gaussian", noise_a=float(a), noise_b=float(b), noise_fit=record), note, fit
+    return (replace(req, noise="poisson-gaussian", noise_a=float(a), noise_b=float(b), noise_fit=record), note, fit,
+            read)
 
 
 def flattened(a: float, b: float, mean: float, keep: float) -> tuple[float, float]:
