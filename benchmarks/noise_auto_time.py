@@ -10,7 +10,15 @@ the median and least wall seconds and CPU seconds (``time.process_time``: what a
 of each request, and over all cases the mean of the per-case ratios auto / constant of the medians and of
 the least times. Sets: testc (astronaut, coffee, chelsea in colour at the three (a, b) of
 benchmarks/camera_noise.py), test (the five test images in grey, the same levels), photo (a 2048 x 1536
-colour wallpaper, lxqt-fog.jpg from DPM_STUDIO_WALLPAPERS, with var = 0.004 x + 0.0004).
+colour wallpaper, lxqt-fog.jpg from DPM_STUDIO_WALLPAPERS, with var = 0.004 x + 0.0004), large (skimage's rocket
+resized to 4000 x 3000, 12 MP, the same law: a whole run there is minutes of network passes a request, so take it
+with ``--parts``).
+
+``--parts``: instead of whole runs, the CPU seconds (medians and least of ``--repeats``, interleaved) of what auto
+adds to the one-sigma request and what that request spends before its network passes: the resolve of each
+request (the fit or the estimate, the JPEG reading), the fit, the JPEG reading, the estimate, the Anscombe
+inverse's table, and the transform's forward, inverse and std over the whole image (a run applies them per tile:
+forward and inverse twice on a tile with clipped pixels, std once). The network passes are the same in both.
 """
 
 from __future__ import annotations
@@ -36,6 +44,12 @@ REQUESTS = {"constant": DenoiseRequest(noise="constant"), "auto": DenoiseRequest
 
 
 def cases(which):
+    if which == "large":
+        from skimage import data
+        from skimage.transform import resize
+        x = resize(data.rocket().astype(np.float32) / 255, (3000, 4000), order=1).astype(np.float32)
+        yield "rocket 12MP", 1, camera_file(x, *LEVELS[1], 4040)
+        return
     if which == "photo":
         from PIL import Image
         d = os.environ.get("DPM_STUDIO_WALLPAPERS", "/work/data/wallpapers")
@@ -63,9 +77,36 @@ def timed(loaded, req, y, warm):
     return time.perf_counter() - t0, time.process_time() - c0
 
 
+def parts(y, repeats):
+    """CPU seconds of auto's parts on ``y`` (``--parts``): {name: array of ``repeats``}, interleaved."""
+    from dpm_studio.core.run import jobs
+    from dpm_studio.core.run.anscombe import GeneralizedAnscombe
+    from dpm_studio.core.run.noise import estimate_noise_sigma
+    from dpm_studio.core.run.noise_jpeg import jpeg_noise_sigma
+    from dpm_studio.core.run.noise_level import fit_noise_level
+    req = jobs.resolve(REQUESTS["auto"], y).request
+    # a constant verdict: the transform's costs at the middle level's law, for comparison
+    law = noise_law.noise_law(req if req.noise == "poisson-gaussian" else
+                              DenoiseRequest(noise="poisson-gaussian", noise_a=0.004, noise_b=0.0004))
+    u = law.forward(y)
+    runs = {"resolve constant": lambda: jobs.resolve(REQUESTS["constant"], y),
+            "resolve auto": lambda: jobs.resolve(REQUESTS["auto"], y),
+            "fit": lambda: fit_noise_level(y), "JPEG reading": lambda: jpeg_noise_sigma(y),
+            "estimate": lambda: estimate_noise_sigma(y), "table": lambda: GeneralizedAnscombe(law.a, law.b),
+            "forward": lambda: law.forward(y), "inverse": lambda: law.inverse(u), "std": lambda: law.std(u)}
+    t = {k: [] for k in runs}
+    for _ in range(repeats):
+        for k, f in runs.items():
+            c0 = time.process_time()
+            f()
+            t[k].append(time.process_time() - c0)
+    return req.noise, {k: np.array(v) for k, v in t.items()}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--set", default="testc", choices=("testc", "test", "photo"))
+    ap.add_argument("--set", default="testc", choices=("testc", "test", "photo", "large"))
+    ap.add_argument("--parts", action="store_true", help="time auto's parts, not whole runs")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--level", type=int, choices=(0, 1, 2), help="only this (a, b) of the test sets (default: all three)")
     ap.add_argument("--warm", action="store_true", help="keep the Anscombe table between runs")
@@ -79,6 +120,11 @@ def main():
     ratios = {(k, c): [] for k in others for c in cols}
     for name, j, y in cases(args.set):
         if args.level is not None and j != args.level:
+            continue
+        if args.parts:
+            verdict, t = parts(y, args.repeats)
+            print(f"{name:10s} {j}  {'x'.join(map(str, y.shape))}, auto's verdict {verdict}: " + ", ".join(
+                f"{k} {np.median(v) * 1e3:.1f} ms ({v.min() * 1e3:.1f})" for k, v in t.items()), flush=True)
             continue
         for req in REQUESTS.values():   # once each before timing: caches, first-touch pages
             timed(loaded, req, y, True)
@@ -94,7 +140,7 @@ def main():
                                               f"{np.median(v[:, 1]):.3f} ({v[:, 1].min():.3f})" for k, v in s.items())
               + "".join(f"  {k} / constant: " + ", ".join(f"{c} {ratios[k, c][-1]:.3f}x" for c in cols) for k in others),
               flush=True)
-    for k in others:
+    for k in others if not args.parts else ():
         print(f"{k} / constant over {len(ratios[k, 'cpu median'])} cases ({args.repeats} interleaved repeats, "
               f"{'table kept' if args.warm else 'table made each run'}, load {os.getloadavg()[0]:.1f}): "
               + ", ".join(f"{c} mean {np.mean(ratios[k, c]):.3f}x (min {np.min(ratios[k, c]):.3f}, max "
