@@ -101,6 +101,10 @@ def main():
         else:
             win.session.accept(res, {"task": "denoise"})
         t1, c1, g1 = time.perf_counter(), time.process_time(), time.thread_time()
+        accepting = getattr(win.session, "accepting", None)   # since acc17 the Accept is done once measured
+        while accepting is not None and accepting():
+            app.processEvents()
+            time.sleep(0.001)
         timer = getattr(win.noise, "fit_timer", None)   # since appfix3 the fit waits for the event loop,
         fitting = getattr(win.noise, "fitting", None)    # since appfix4 it runs in a thread
         while (fitting() if fitting is not None else timer is not None and timer.isActive()):

@@ -248,7 +248,8 @@ class FilesController(QObject):
 
     def save_image(self, path, quality: int = imageio.DEFAULT_QUALITY) -> bool:
         """Save the image (a result under review is accepted first). Errors become a dialog."""
-        w, accepted = self.w, False
+        w, accepted = self.w, self.session.accepting()
+        w.runs.finish_accept()   # an Accept waiting for its result's measure: the image saved holds it
         if self.session.state == "review":
             if not w.dialogs.confirm("Accept the result?", "The result under review is not part of the image "
                                      "yet. Accept it and save the image with it? (Ctrl+Z undoes the Accept; "

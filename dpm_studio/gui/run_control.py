@@ -15,7 +15,7 @@ import time
 import traceback
 
 import numpy as np
-from PySide6.QtCore import QObject, QSignalBlocker, QTimer, Slot
+from PySide6.QtCore import QObject, QSignalBlocker, QTimer, Signal, Slot
 
 from .model.maskops import covered as covered_by
 from .model.predicates import COMPARE, RESULT
@@ -76,15 +76,19 @@ def app_wording(message: str) -> str:
 class RunController(QObject):
     """Run, cancel, review, accept (see the module docstring)."""
 
+    measured = Signal()   # a result's measure that an Accept waits for is made (emitted in its thread)
+
     def __init__(self, window):
         super().__init__(window)
         self.w, self.session, self.runner = window, window.session, window.runner
+        self.measured.connect(self._on_measured)
         self.close_when_stopped = False   # the window closes once the step still computing ends
         self._plot_total = None
         self._run_started = 0.0
         self._running = ""   # "Running denoise with photos-rgb-v2": the status during a run
         self._notes = ""     # the run's notes ("  Note: ..."), said while it runs and again when it is done
         self._loaded = None   # the run's model
+        self._waiting = False   # an Accept of ours waits for its result's measure (accept_result)
         self.runner.stage.connect(self._on_stage)
         self.runner.frame.connect(self._on_frame)
         self.runner.finished.connect(self._on_finished)
@@ -162,6 +166,7 @@ class RunController(QObject):
         w, tp = self.w, self.w.task_panel
         if self.runner.is_running():
             return False
+        self.finish_accept()   # the run starts from the accepted result
         st = tp.settings()
         why = self.why_not(st)
         if why:
@@ -379,8 +384,38 @@ class RunController(QObject):
                                      f"Open it anyway? (No keeps both: discard the sample, {keep}, then sample "
                                      "again.)"):
                 return False
+        if s.accepting():
+            return True
         self._clear_review()
-        how = s.accept_result()   # the canvas and the window show it (session events)
+        # the canvas and the window show it (session events); the GUI thread does not wait for the result's measure
+        how = s.accept_later(self.measured.emit)
+        if how == "accepting":   # done by _on_measured, once the result's measure is made: the GUI goes on meanwhile
+            self._waiting = True
+            self._status("Accepting the result\u2026", 0)
+            w.update_actions()
+            return True
+        return self._accepted(how)
+
+    @Slot()
+    def _on_measured(self):
+        """The measure a waiting Accept needs is made: it is done now (session.settle), unless what needed it
+        did it first (session.settle: an undo, an edit, another image)."""
+        if self.session.accepting():
+            self._accepted(self.session.settle())
+        elif self._waiting:
+            self._waiting = False
+            self.w.update_title()
+            self.w.update_actions()
+
+    def finish_accept(self):
+        """An Accept that waits for its result's measure is done first, waiting for it (a run, a save)."""
+        if self.session.accepting():
+            self._status("Accepting the result\u2026", 0)
+            self._accepted(self.session.settle())
+
+    def _accepted(self, how: str) -> bool:
+        w = self.w
+        self._waiting = False
         if how == "opened":
             self._status("The sample is open as a new image, sample.png. Save it with File \u203a Save "
                          "(Ctrl+S).", 6000)
@@ -393,7 +428,7 @@ class RunController(QObject):
         return bool(how)
 
     def discard_result(self) -> bool:
-        if self.session.state != "review":
+        if self.session.state != "review" or self.session.accepting():   # Accept was chosen: it is being done
             return False
         self.leave_review()
         self._status("Result discarded.", 4000)

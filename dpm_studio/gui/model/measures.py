@@ -81,6 +81,7 @@ class Measured:
     def __init__(self, image: np.ndarray, source: Source, variant: int):
         self.image, self.source, self.variant = image, source, variant
         self.out: dict = {}
+        self._lock, self._finished, self._then = threading.Lock(), False, None
         self.thread = threading.Thread(target=self._work, name="dpm-studio-accept-measure", daemon=True)
         self.thread.start()
 
@@ -92,6 +93,20 @@ class Measured:
             self.out.update(sigma=sigma, held=kept, u8=kept if codes else to_uint8(held), codes=codes, digest=digest)
         except Exception as e:  # noqa: BLE001 - Accept then does the work itself, as before
             self.out["error"] = e
+        finally:
+            with self._lock:
+                self._finished, then = True, self._then
+            if then is not None:
+                then()
+
+    def when_done(self, then) -> bool:
+        """Call ``then()`` (in the measuring thread: it must only post to the GUI thread) once the measure is made;
+        False, and nothing called, where it is made already (the caller need not wait)."""
+        with self._lock:
+            if self._finished:
+                return False
+            self._then = then
+            return True
 
     @staticmethod
     def codes(measured: dict | None) -> np.ndarray | None:

@@ -29,6 +29,7 @@ class Review:
         self.frame, self.run, self.doc, self.before = frame, run, doc, before
         self.variant = default_variant((run or {}).get("task", ""), len(self.samples()))
         self.measured: Measured | None = None
+        self.accepting = False   # Accept was chosen and waits for its measure (later)
         self._measure()
 
     def samples(self) -> list:
@@ -36,6 +37,8 @@ class Review:
 
     def choose(self, i: int):
         """Show variant ``i``; what Accept would take is measured anew where it changed."""
+        if self.accepting:   # the variant Accept takes is kept
+            return
         self.variant = max(0, int(i))
         if self.measured is None or self.measured.variant != self.variant:
             self._measure()
@@ -76,11 +79,21 @@ class Review:
         or None); None while the spread is shown."""
         if self.showing_spread():
             return None
+        self.accepting = False   # it is taken now
         res, opens = np.asarray(self.image(), dtype=np.float32), self.opens_new()
         measured = self.measured.of(res, self.doc.source) if self.measured is not None and not opens else None
         if measured is not None:
             measured = dict(measured, before=self.before.codes(self.doc.pixels) if self.before is not None else None)
         return res, self.record(), opens, measured
+
+    def later(self, notify, pixels: int) -> bool:
+        """Accept may be done once the measure is made, without waiting for it: the result is of ``pixels`` or more,
+        goes into the document, and its measure is still being made; ``notify()`` is then called in the measure's
+        thread when it is (it must only post to the GUI thread) and the review is ``accepting`` meanwhile."""
+        m = self.measured
+        self.accepting = m is not None and m.image.shape[0] * m.image.shape[1] >= pixels and \
+            not self.showing_spread() and not self.opens_new() and m.when_done(notify)
+        return self.accepting
 
     def _measure(self):
         """Start making the result shown as Accept will hold it, if it would go into the document; the last one

@@ -135,6 +135,8 @@ class Session:
     otherwise) and ``trajectory`` (kept after the review for exports)."""
 
     STATES = ("edit", "running", "review")
+    # accept_later waits for a smaller result's measure: under 0.1 s even under load, not worth a state of its own
+    LATER_PIXELS = 1_000_000
 
     def __init__(self):
         self.events = EmitterGroup(self, EVENTS)
@@ -182,6 +184,7 @@ class Session:
                   runs: list | None = None) -> Document:
         """The decoded ``data`` becomes the document: an empty mask, an empty history, the noise
         level measured, the last run forgotten (it belonged to the last image)."""
+        self.settle()
         px = np.asarray(data.pixels, dtype=np.float32)
         px = np.ascontiguousarray(px[:, :, None] if px.ndim == 2 else px)
         kept = {f.name: getattr(data, f.name) for f in fields(ImageData) if f.name != "pixels"}
@@ -199,6 +202,7 @@ class Session:
         return self.doc
 
     def close(self):
+        self.settle()
         self.doc, self.mask, self._mask_kept = None, None, None
         self.history.clear()
         self.events.document(document=None)
@@ -209,6 +213,7 @@ class Session:
         """The image holds runs its file does not, or lacks one its file holds: an accepted run since it
         was opened or saved, or one that was saved and then undone (the image on show is then not what
         the file it is named after holds). A pasted image with no run is not asked about."""
+        self.settle()
         d = self.doc
         return d is not None and d.dirty and [id(r) for r in d.runs] != [id(r) for r in d.saved_runs]
 
@@ -244,6 +249,7 @@ class Session:
 
     def job_inputs(self, request, region=None, model=None) -> JobInputs:
         """What :meth:`job` resolves (copies of the pixels and the mask), for the run's thread to resolve."""
+        self.settle()
         if request.task == "sample":
             return JobInputs(request, model=model)
         if self.doc is None:
@@ -308,6 +314,7 @@ class Session:
 
     def end_gesture(self, before: np.ndarray, label: str) -> bool:
         """The gesture that started from the mask ``before`` ended: record it (False if it changed nothing)."""
+        self.settle()   # after the Accept's step, as the user did them
         changed = self.history.record(before, self.mask, label)
         if changed:
             self.events.history()
@@ -322,6 +329,7 @@ class Session:
 
     def edit_mask(self, before: np.ndarray, after: np.ndarray, label: str = "stroke") -> bool:
         """``after`` becomes the mask; record the change from ``before`` (False if nothing changed)."""
+        self.settle()
         self.mask = np.ascontiguousarray(after, dtype=np.float32)
         changed = self.history.record(before, self.mask, label)
         if changed:
@@ -394,12 +402,14 @@ class Session:
         return self.doc.pixels if kind == "image" else self.mask
 
     def undo(self) -> MaskEdit | None:
+        self.settle()
         e = self.history.undo(self._array) if self.doc is not None else None
         if e is not None and e.kind == "image" and e.run is not None and self.doc.runs and self.doc.runs[-1] is e.run:
             self.doc.runs.pop()
         return self._stepped(e)
 
     def redo(self) -> MaskEdit | None:
+        self.settle()
         e = self.history.redo(self._array) if self.doc is not None else None
         if e is not None and e.kind == "image" and e.run is not None:
             self.doc.runs.append(e.run)
@@ -428,6 +438,7 @@ class Session:
         thread sends the resolved one: :meth:`resolved`). When ``job`` (from :meth:`job` or
         :meth:`job_inputs`) uses the mask (it fills it, or a denoise is limited to it), the mask counts as
         used: it is no longer an unused edit (:meth:`mask_has_unused_edits`)."""
+        self.settle()
         if job is not None and (job.mask is not None or getattr(job, "region", None) is not None):
             # the inputs' mask is a copy of the mask as it is (48 MB for 12 MP: not copied again)
             self.mark_mask_kept(job.mask if isinstance(job, JobInputs) else None)
@@ -458,6 +469,7 @@ class Session:
         self.leave_review()
 
     def leave_review(self):
+        self.settle()   # an Accept chosen is done, not dropped (the window's Discard waits for it: run_control)
         self.review = self._before = None
         self.state = "edit"
         self.events.result()
@@ -475,6 +487,24 @@ class Session:
     def result_image(self) -> np.ndarray | None:
         """The result under review (float (H, W, C): :meth:`.review.Review.image`), None when there is none."""
         return self.review.image() if self.review is not None and self.state == "review" else None
+
+    def accepting(self) -> bool:
+        """An Accept waits for its result's measure (:meth:`accept_later`): the result is still on show."""
+        return self.review is not None and self.review.accepting
+
+    def settle(self) -> str:
+        """Do an Accept that waits for its result's measure (:meth:`accept_later`), waiting for it where it is not made
+        yet: the window's slot once it is, and what needs the document as the Accept leaves it (a save, a run, an
+        undo, an edit, another image) first; "accepted", or "" where none waits."""
+        return self.accept_result() if self.accepting() else ""
+
+    def accept_later(self, notify) -> str:
+        """:meth:`accept_result` without waiting for the result's measure (0.5-4 s of a 12 MP photo under load) that
+        is still being made (:meth:`.review.Review.later`): then "accepting", and it is done by :meth:`settle`."""
+        r = self.review if self.state == "review" else None
+        if r is not None and (r.accepting or r.later(notify, self.LATER_PIXELS)):
+            return "accepting"
+        return self.accept_result()
 
     def accept_result(self) -> str:
         """Accept the result under review: "accepted" into the document (undoable), or "opened"
