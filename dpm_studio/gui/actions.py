@@ -27,7 +27,7 @@ from .files import FilesController
 from .mask_tools import MaskTools
 from .noise_readout import NoiseReadout
 from .model.predicates import (ALWAYS, CAN_REDO, CAN_UNDO, COMPARE, EDIT, HAS_IMAGE, HAS_MASK, HAS_PICTURE,
-                               HAS_TRAJECTORY, RESULT, REVIEW, RUNNING, When)
+                               DECIDE, HAS_TRAJECTORY, RESULT, RUNNING, When)
 from .run_control import RunController
 from .model.session import Session
 from .record_settings import use_saved_result
@@ -177,7 +177,7 @@ ACTIONS: tuple[Act, ...] = (
     Act("accept", "&Accept Result", (R.accept_result,), ("Ctrl+Shift+Return",), "Make the result the image", "Run",
         when=RESULT, sep=True),
     Act("discard", "&Discard Result", (R.discard_result,), ("Ctrl+Backspace",), "Drop the result", "Run",
-        when=REVIEW),
+        when=DECIDE),
     Act("estimate", "&Estimate Noise Level", (NoiseReadout.estimate,), (), "Measure the noise std of the image",
         "Run", when=HAS_IMAGE & ~RUNNING, sep=True),
     Act("use_record", "Use Settings of a Saved &Result\u2026", (use_saved_result,), (),

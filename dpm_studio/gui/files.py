@@ -138,6 +138,7 @@ class FilesController(QObject):
         ``mask_has_unused_edits``: a mask kept after a run, or exported, is not asked about). After a
         Save or Save Mask the other, if still unsaved, is asked about. False = keep everything."""
         w, s = self.w, self.session
+        w.runs.finish_accept()   # an Accept chosen is done first: asked about, it is the image's change, not a result
         for _ in range(3):
             image, mask = w.has_unsaved(), s.mask_has_unused_edits()
             if not (image or mask):

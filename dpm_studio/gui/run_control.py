@@ -392,6 +392,8 @@ class RunController(QObject):
         if how == "accepting":   # done by _on_measured, once the result's measure is made: the GUI goes on meanwhile
             self._waiting = True
             self._status("Accepting the result\u2026", 0)
+            w.result_bar.accept_button.setEnabled(False)   # chosen: nothing to accept or discard while it is done
+            w.result_bar.discard_button.setEnabled(False)
             w.update_actions()
             return True
         return self._accepted(how)

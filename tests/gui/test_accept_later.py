@@ -108,3 +108,31 @@ def test_what_needs_the_accept_finishes_it_first(win, tmp_path, monkeypatch, the
         gate.set()
     assert not s.accepting() and s.state == "edit"
     _same_record(s.doc.runs[-1] if s.doc.runs else want.doc.runs[-1], want.doc.runs[-1])
+
+
+def test_an_accept_being_done_leaves_nothing_to_accept_or_discard_and_closing_asks_about_the_image(win, monkeypatch):
+    """While an Accept waits for its measure, Accept and Discard (menu and result bar) are greyed, saying why, and
+    closing the window (or opening another image) first finishes it: the question is then about the image's unsaved
+    change, not "the result of the last run", whose Discard would have dropped what the user accepted."""
+    img, res = _photo(90, 120, 5), _photo(90, 120, 6)
+    s, gate = win.session, threading.Event()
+    win.files.set_image(img.copy())
+    _under_review(s, img, res, gate, monkeypatch)
+    asked = []
+    monkeypatch.setattr(win.dialogs, "ask_unsaved", lambda text, **k: asked.append((text, s.state)) or "cancel")
+    try:
+        assert win.runs.accept_result() and s.accepting()
+        for name in ("accept", "discard"):
+            act = win.actions[name]
+            assert not act.isEnabled(), f"{name} stays enabled while the Accept is being done"
+            assert "being accepted" in act.toolTip()
+        rb = win.result_bar
+        assert not rb.accept_button.isEnabled() and not rb.discard_button.isEnabled()
+        threading.Timer(0.3, gate.set).start()   # the measure is made while the question waits for it
+        assert not win.files.confirm_replace("Closing the window")   # the user cancels: everything kept
+    finally:
+        gate.set()
+    assert not s.accepting() and s.state == "edit" and len(s.doc.runs) == 1, "the Accept was done first"
+    assert len(asked) == 1
+    text, state = asked[0]
+    assert state == "edit" and "result of the last run" not in text

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-__all__ = ["When", "ALWAYS", "EDIT", "RUNNING", "REVIEW", "HAS_IMAGE", "HAS_PICTURE", "HAS_MASK", "RESULT", "CAN_UNDO",
+__all__ = ["When", "ALWAYS", "EDIT", "RUNNING", "REVIEW", "HAS_IMAGE", "HAS_PICTURE", "HAS_MASK", "RESULT", "DECIDE", "CAN_UNDO",
            "CAN_REDO", "HAS_TRAJECTORY", "COMPARE", "RUN_GOING"]
 
 
@@ -56,10 +56,16 @@ RUNNING = When("running", lambda s: s.state == "running", "no run is going")
 REVIEW = When("review", lambda s: s.state == "review", "no result is under review")
 HAS_IMAGE = When("has_image", lambda s: s.doc is not None, "open an image first")
 HAS_PICTURE = When("has_picture", lambda s: s.doc is not None or s.state == "review", "open an image first")
+# an Accept chosen and waiting for its result's measure (Session.accept_later) is being done: nothing to decide
+_ACCEPTING = "the result is being accepted"
 RESULT = When("result",   # something to accept
-              lambda s: s.state == "review" and s.review is not None and not s.review.showing_spread(),
-              lambda s: "the samples' spread is a map, not a result: choose a sample or their mean"
+              lambda s: s.state == "review" and s.review is not None and not s.review.accepting
+              and not s.review.showing_spread(),
+              lambda s: _ACCEPTING if s.state == "review" and s.review is not None and s.review.accepting
+              else "the samples' spread is a map, not a result: choose a sample or their mean"
               if s.state == "review" else "no result is under review")
+DECIDE = When("decide", lambda s: s.state == "review" and not (s.review is not None and s.review.accepting),   # discard
+              lambda s: _ACCEPTING if s.state == "review" else "no result is under review")
 HAS_MASK = When("has_mask", lambda s: bool(s.covered()),   # counted once a change: Session.covered
                 lambda s: "the mask is empty: paint the region first" if s.doc is not None else "open an image first")
 CAN_UNDO = When("can_undo", lambda s: s.history.can_undo(), "nothing to undo")
