@@ -21,9 +21,7 @@ One torch thread, the default denoising checkpoint. Prints a line per case (JSON
 from __future__ import annotations
 
 import argparse
-import glob
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -34,6 +32,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from camera_noise import LEVELS, camera_file  # noqa: E402
+from held_out_crops import photos  # noqa: E402
 from restoration import psnr  # noqa: E402
 from dpm_studio.core.run.noise import estimate_noise_sigma  # noqa: E402
 from dpm_studio.core.run.noise_law import FIT_A_SHRINK, resolve_noise  # noqa: E402
@@ -48,24 +47,6 @@ def law_spread(a: float, b: float, pixels) -> float:
     its darker pixels is a third below that at its brighter ones."""
     x = np.clip(np.asarray(pixels, dtype=np.float64), 0.0, 1.0)
     return float(np.std(0.5 * np.log(np.maximum(a * x + b, 1e-12))))
-
-
-def photos(crop="centre"):
-    from PIL import Image
-    mate = sorted(glob.glob(os.path.join(os.environ.get("MATE_DIR", "/tmp/grey22/eval/x"),
-                                         "usr/share/backgrounds/mate/nature/*.jpg")))
-    walls = sorted(glob.glob(os.path.join(os.environ.get("DPM_STUDIO_WALLPAPERS", "/work/data/wallpapers"), "*.*g")))
-    for base, files in ((7000, mate), (8000, walls)):
-        for i, f in enumerate(files):
-            im = Image.open(f).convert("RGB")
-            w, h = im.size
-            if min(w, h) < 1024:
-                continue
-            im = im.resize((w // 4, h // 4), Image.BOX)
-            x = np.asarray(im, np.float32) / 255
-            t, l = {"centre": ((x.shape[0] - 256) // 2, (x.shape[1] - 256) // 2), "top-left": (0, 0),
-                    "bottom-right": (x.shape[0] - 256, x.shape[1] - 256)}[crop]
-            yield Path(f).stem[:16], base + 10 * i, (np.round(x[t:t + 256, l:l + 256] * 255) / 255).astype(np.float32)
 
 
 def main():

@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from auto_low_noise import photos  # noqa: E402
+from held_out_crops import photos  # noqa: E402
 from camera_noise import LEVELS, camera_file  # noqa: E402
 from restoration import psnr  # noqa: E402
 from dpm_studio.core.run import tasks  # noqa: E402
