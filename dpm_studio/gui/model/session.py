@@ -153,6 +153,7 @@ class Session:
         self.review: Review | None = None   # the last run's result, while it is under review
         self._before: _Packed | None = None   # the document packed for the undo step of the running run's Accept
         self.trajectory = None
+        self._chain = 0   # whose trajectory is exported once the review has ended: the chain it last showed
         self._mask_kept: np.ndarray | None = None   # the mask as last used by a run, exported or loaded
         self.models = TaskModels()  # the model each task runs: the user's choice for it, else its default
         self.start_thread = threading.Thread.start   # its threads' start (the window's: gui/collector.hold_thread)
@@ -442,7 +443,7 @@ class Session:
         if job is not None and (job.mask is not None or getattr(job, "region", None) is not None):
             # the inputs' mask is a copy of the mask as it is (48 MB for 12 MP: not copied again)
             self.mark_mask_kept(job.mask if isinstance(job, JobInputs) else None)
-        self.run, self.review, self.trajectory = record, None, None
+        self.run, self.review, self.trajectory, self._chain = record, None, None, 0
         # the document as this run's Accept will keep it for undo, packed while the run goes (_Packed)
         sample = (record or {}).get("task") == "sample"   # opens as a new document: nothing to undo
         self._before = _Packed(self.doc.pixels) if self.doc is not None and not sample else None
@@ -470,6 +471,7 @@ class Session:
 
     def leave_review(self):
         self.settle()   # an Accept chosen is done, not dropped (the window's Discard waits for it: run_control)
+        self._chain = self.chain()   # the accepted draw's trajectory stays the one exported
         self.review = self._before = None
         self.state = "edit"
         self.events.result()
@@ -481,8 +483,9 @@ class Session:
             self.events.result()
 
     def chain(self) -> int:
-        """Whose trajectory is shown and exported: the chosen draw's under review, else the mean's (0)."""
-        return self.review.chain() if self.review is not None else 0
+        """Whose trajectory is shown and exported: the chosen draw's under review; after it, the draw it last showed
+        (the accepted one: an export after Accept wrote chain 0, the mean's, whichever draw had been accepted)."""
+        return self.review.chain() if self.review is not None else self._chain
 
     def result_image(self) -> np.ndarray | None:
         """The result under review (float (H, W, C): :meth:`.review.Review.image`), None when there is none."""
