@@ -5,6 +5,9 @@ section "The fit: why the misses miss".
     python benchmarks/noise_fit_check.py --seeds 10 --references blurred   # the same scenes, grain and texture gone
     python benchmarks/noise_fit_check.py --texture --seeds 5               # the references' own texture, per miss
     python benchmarks/noise_fit_check.py --bins chelsea:1 --seeds 10       # one case's bins: noise, texture, cross
+    python benchmarks/noise_fit_check.py --lines chelsea:2,coins:2 --seeds 10   # censoring, range or one bin?
+    python benchmarks/noise_fit_check.py --constant-bins coins --seeds 10  # constant noise's bins against the texture
+    python benchmarks/noise_fit_check.py --estimators coins:s25,chelsea:2 --seeds 10  # medians of local variances
     python benchmarks/noise_fit_check.py --heldout --seeds 3 [--mate DIR] [--wallpapers DIR]  # images outside the test list
     python benchmarks/noise_fit_check.py --zscores --seeds 5 [--heldout] [--levels]  # is a / s.e. N(0, 1)? (and a, b's)
 
@@ -89,11 +92,12 @@ def per_case(args):
 OFFSETS = ((0, 0), (0, 1), (1, 0), (1, 1))
 
 
-def last_pass(y):
+def last_pass(y, line=False):
     """Fit ``y`` (grey) and return (the fit, the blocks' levels and diagonal details, the blocks its last
-    pass measured: the mask that pass handed to its bins)."""
-    kept, masks = [], []
-    fit_channel, by_bin = nl._fit_channel, nl._by_bin
+    pass measured: the mask that pass handed to its bins); with ``line`` also the last weighted line's
+    bins: their levels as the fit reads them, variances (the clipped ends' factor taken off), sampling variances."""
+    kept, masks, lines = [], [], []
+    fit_channel, by_bin, wls_line = nl._fit_channel, nl._by_bin, nl._wls_line
 
     def spy(level, hh, *args, **kw):
         out = yield from fit_channel(level, hh, *args, **kw)   # a generator, as the fit's
@@ -104,13 +108,17 @@ def last_pass(y):
         masks.append(ok.copy())
         return by_bin(ok, *args)
 
-    nl._fit_channel, nl._by_bin = spy, spy_bins
+    def spy_line(x, t, var):
+        lines.append((x.copy(), t.copy(), var.copy()))
+        return wls_line(x, t, var)
+
+    nl._fit_channel, nl._by_bin, nl._wls_line = spy, spy_bins, spy_line
     try:
         fit = nl.fit_noise_level(y)
     finally:
-        nl._fit_channel, nl._by_bin = fit_channel, by_bin
+        nl._fit_channel, nl._by_bin, nl._wls_line = fit_channel, by_bin, wls_line
     level, hh, ok = kept[-1]
-    return fit, level, hh, ok
+    return (fit, level, hh, ok) + ((lines[-1],) if line else ())
 
 
 def fitted_bins(fit, level, ok):
@@ -201,6 +209,136 @@ def bins(args):
     print("|---|---|---|---|---|---|")
     for v, n, p, L in zip(x_bins, counts, parts, law):
         print(f"| {v:.3f} | {int(n)} | {(p[0] + p[1] + p[2]) / L:.3f} | {p[0] / L:.3f} | {p[1] / L:+.3f} | {p[2] / L:+.3f} |")
+
+
+def grey_case(name):
+    """(reference, kk, k) of a test image's grey case: the seeds' offsets of the per-case run."""
+    return next((x, kk, k) for k, (n, mode, x, kk) in enumerate(test_cases(False)) if n == name and mode == "grey")
+
+
+def line_bins(fit, level, ok, xb):
+    """Each of the last line's bins (levels ``xb``, as the fit reads them) as its bin number: the bin of kept
+    blocks whose mean level, mapped back as the fit maps it, is nearest."""
+    bi = nl._bin_index(level, nl.BINS)
+    ks = [k for k in range(nl.BINS) if np.count_nonzero(ok & (bi == k)) >= nl.MIN_BIN * 2.25]
+    mapped = nl._unclipped_level(np.array([level[ok & (bi == k)].mean() for k in ks]), fit.a, fit.b)
+    return bi, [ks[int(np.argmin(np.abs(mapped - v)))] for v in xb]
+
+
+def lines(args):
+    """Where b goes wrong on the grey cases ``--lines IMAGE:LEVEL,...``: per seed, the fit's last line redrawn
+    without the bins the clipped ends touch (the factor under 0.95), and with that factor read at the true law
+    rather than the fitted one (is it the censoring?); the range of levels the bins cover, the darkest bin's
+    blocks, and the bin whose removal moves b most (is it the range, or one bin?)."""
+    for case in args.lines.split(","):
+        name, j = case.split(":")
+        a, b = LEVELS[int(j)]
+        x, kk, _ = grey_case(name)
+        print(f"\n{name} grey at a, b = {a:g}, {b:g}\n")
+        print("| seed | within | a off | b off | b, clipped-end bins out | b, factor at the true law | bins from | to "
+              "| darkest bin's blocks | most influential bin | b without it |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|")
+        for s in range(args.seeds):
+            fit, level, _, ok, (xb, t, ve) = last_pass(camera_file(x, a, b, 100 * kk + int(j) + 10000 * s), line=True)
+            sd = np.sqrt(np.maximum(fit.a * xb + fit.b, 1e-10))
+            f_fit, f_true = nl._truncated_var_factor(xb, sd), nl._truncated_var_factor(xb, np.sqrt(a * xb + b))
+            w = 1 / ve
+            inner = f_fit > 0.95
+            b_in = wls_through(xb[inner], t[inner], w[inner])[1] / b - 1 if inner.sum() > 2 else float("nan")
+            b_true = wls_through(xb, t * f_fit / f_true, w)[1] / b - 1
+            loo = [wls_through(np.delete(xb, i), np.delete(t, i), np.delete(w, i))[1] for i in range(len(xb))]
+            i = int(np.argmax(np.abs(np.array(loo) - fit.b)))
+            bi, kb = line_bins(fit, level, ok, xb)
+            n0 = np.count_nonzero(ok & (bi == kb[int(np.argmin(xb))]))
+            print(f"| {s} | {'yes' if within(fit, a, b) else 'no'} | {fit.a / a - 1:+.0%} | {fit.b / b - 1:+.0%} | "
+                  f"{b_in:+.0%} | {b_true:+.0%} | {xb.min():.3f} | {xb.max():.3f} | {n0:.0f} | {xb[i]:.3f} | "
+                  f"{loo[i] / b - 1:+.0%} |", flush=True)
+
+
+def constant_bins(args):
+    """Constant noise on one grey test image (``--constant-bins IMAGE``): a / s.e. seed by seed, and the last
+    line's bins, over the seeds: measured over sigma^2 (its spread over the seeds, its stated sampling s.e.) and
+    the clean reference's own diagonal details on the very blocks the fit kept, over sigma^2 (the texture)."""
+    x, _, k = grey_case(args.constant_bins)
+    clean = clean_details(x)[0]
+    for sig in SIGMAS:
+        var = (sig / 255) ** 2
+        rows, zs = {}, []
+        for s in range(args.seeds):
+            y = constant_file(x, sig, 1000 + 10 * k + sig + 10000 * s)
+            fit, level, hh, ok, (xb, t, ve) = last_pass(y, line=True)
+            zs.append(fit.a / fit.a_se)
+            bi, kb = line_bins(fit, level, ok, xb)
+            for xx, tv, v, kb_ in zip(xb, t, ve, kb):
+                m = ok & (bi == kb_)
+                rows.setdefault(kb_, []).append(
+                    (xx, tv / var, np.mean(clean[m] ** 2) / var if m.any() else np.nan, np.sqrt(v) / var))
+        print(f"\n{args.constant_bins} grey, sigma {sig}: a / s.e. seed by seed " + " ".join(f"{z:+.1f}" for z in zs)
+              + "\n\n| level | seeds | measured / sigma^2 | spread over seeds | sampling s.e. | clean texture / sigma^2 |"
+              "\n|---|---|---|---|---|---|")
+        for kb in sorted(rows):
+            r = np.array(rows[kb])
+            print(f"| {r[:, 0].mean():.3f} | {len(r)} | {r[:, 1].mean():.3f} | {r[:, 1].std():.3f} "
+                  f"| {r[:, 3].mean():.3f} "
+                  f"| {np.nanmean(r[:, 2]):+.3f} |", flush=True)
+
+
+def local_squares(y, r):
+    """Each block's (2 r + 1)^2 box mean of hh^2 in its own offset's map, in the fit's order of the blocks."""
+    from scipy.ndimage import uniform_filter
+
+    return np.concatenate([uniform_filter(nl._blocks(y[dy:, dx:])[1].reshape(((y.shape[0] - dy) // 2, -1)) ** 2,
+                                          2 * r + 1, mode="reflect").ravel() for dy, dx in OFFSETS])
+
+
+def estimators(args):
+    """Texture-robust per-bin estimators (``--estimators IMAGE:LEVEL or IMAGE:sSIGMA,...``, grey) on the blocks the
+    fit kept, each bin's in place of its mean square (the fit's own corrections carried as a ratio), the same
+    weighted line: the median of hh^2, and the median of the local mean squares of hh (3 x 3 and 5 x 5 blocks),
+    each scaled to the mean square by its ratio on pure 8-bit noise (a flat grey at 0.5, sigma 0.05)."""
+    rng = np.random.default_rng(1)
+    flat = (np.clip(np.round((0.5 + 0.05 * rng.standard_normal((512, 512))) * 255), 0, 255) / 255)
+    hf = np.concatenate([nl._blocks(flat[dy:, dx:])[1] for dy, dx in OFFSETS]) ** 2
+    scale = {"median": np.median(hf) / hf.mean(), "local 3x3": np.median(local_squares(flat, 1)) / hf.mean(),
+             "local 5x5": np.median(local_squares(flat, 2)) / hf.mean()}
+    names = ("mean square (the fit's)",) + tuple(scale)
+    print("| case | " + " | ".join(names) + " |\n|---|" + "---|" * len(names))
+    for case in args.estimators.split(","):
+        name, lv = case.split(":")
+        x, kk, k = grey_case(name)
+        out = {n: [] for n in names}
+        for s in range(args.seeds):
+            if lv.startswith("s"):
+                sig = int(lv[1:])
+                y = constant_file(x, sig, 1000 + 10 * k + sig + 10000 * s)
+            else:
+                a0, b0 = LEVELS[int(lv)]
+                y = camera_file(x, a0, b0, 100 * kk + int(lv) + 10000 * s)
+            fit, level, hh, ok, (xb, t, ve) = last_pass(y, line=True)
+            bi, kb = line_bins(fit, level, ok, xb)
+            loc = {"local 3x3": local_squares(y, 1), "local 5x5": local_squares(y, 2)}
+            vals = {n: [] for n in names}
+            for kb_, tv in zip(kb, t):
+                m = ok & (bi == kb_)
+                ms = np.mean(hh[m] ** 2)
+                vals[names[0]].append(tv)
+                vals["median"].append(tv * np.median(hh[m] ** 2) / scale["median"] / ms)
+                for n, lm in loc.items():
+                    vals[n].append(tv * np.median(lm[m]) / scale[n] / ms)
+            for n in names:
+                ea, eb = wls_through(xb, np.array(vals[n]), 1 / ve)
+                out[n].append(ea / fit.a_se if lv.startswith("s") else (ea, eb))
+        cells = []
+        for n in names:
+            if lv.startswith("s"):
+                z = np.array(out[n])
+                cells.append(f"a / s.e. mean {z.mean():+.2f}, within 2: {np.sum(np.abs(z) <= 2)}/{len(z)}")
+            else:
+                a0, b0 = LEVELS[int(lv)]
+                hit = sum(within(type("F", (), {"a": ea, "b": eb}), a0, b0) for ea, eb in out[n])
+                db = np.array([eb / b0 - 1 for _, eb in out[n]])
+                cells.append(f"{hit}/{len(db)}, b off {db.mean():+.0%} (sd {db.std():.0%})")
+        print(f"| {case} | " + " | ".join(cells) + " |", flush=True)
 
 
 def heldout_images(mate, wallpapers=None):
@@ -312,13 +450,17 @@ def main():
     ap.add_argument("--references", choices=("test", "blurred"), default="test")
     ap.add_argument("--texture", action="store_true")
     ap.add_argument("--bins", default=None, help="IMAGE:LEVEL (grey, LEVEL 0-2): one case's bins taken apart")
+    ap.add_argument("--lines", default=None, help="IMAGE:LEVEL,... (grey): the last line's bins, seed by seed")
+    ap.add_argument("--constant-bins", default=None, help="IMAGE (grey): constant noise's bins against the texture")
+    ap.add_argument("--estimators", default=None, help="IMAGE:LEVEL or IMAGE:sSIGMA,... (grey): robust estimators")
     ap.add_argument("--heldout", action="store_true")
     ap.add_argument("--zscores", action="store_true", help="constant noise (sigma 5, 15, 25, 50): a / s.e. per case")
     ap.add_argument("--levels", action="store_true", help="with --zscores: the three (a, b) levels' coverage too")
     ap.add_argument("--mate", default=None, help="an unpacked mate-backgrounds .deb (its root)")
     ap.add_argument("--wallpapers", default=None, help="a folder of .jpg photos (DPM_STUDIO_WALLPAPERS), held out too")
     args = ap.parse_args()
-    (zscores if args.zscores else texture if args.texture else bins if args.bins else heldout if args.heldout
+    (zscores if args.zscores else texture if args.texture else bins if args.bins else lines if args.lines
+     else constant_bins if args.constant_bins else estimators if args.estimators else heldout if args.heldout
      else per_case)(args)
 
 
