@@ -373,6 +373,8 @@ class RunController(QObject):
         s, w = self.session, self.w
         if s.state != "review" or s.review is None:
             return False
+        if s.accepting():   # chosen already (before has_unsaved, which would do it now: session.settle)
+            return True
         if s.review.showing_spread():
             self._status("The uncertainty view is a map, not a result: pick a sample or the mean to accept.", 6000)
             return False
@@ -384,8 +386,6 @@ class RunController(QObject):
                                      f"Open it anyway? (No keeps both: discard the sample, {keep}, then sample "
                                      "again.)"):
                 return False
-        if s.accepting():
-            return True
         self._clear_review()
         # the canvas and the window show it (session events); the GUI thread does not wait for the result's measure
         how = s.accept_later(self.measured.emit)

@@ -58,6 +58,9 @@ def test_accept_returns_without_waiting_for_the_measure(win, qtbot, monkeypatch)
         took = time.perf_counter() - t0
         assert took < 5.0 and not gate.is_set(), f"the Accept waited {took:.1f} s for the measure"
         assert s.accepting()
+        # Accept again meanwhile: it is being done. It asked session.has_unsaved first, which did it there and then
+        # (waiting for the measure on the GUI thread), and read the review that had dropped: AttributeError (rev18)
+        assert win.runs.accept_result() and s.accepting() and not gate.is_set()
         assert s.state == "review" and s.result_image() is not None, "the result stays on show meanwhile"
         assert s.doc.pixels.tobytes() == img.tobytes() and not s.doc.runs
         s.choose_variant(0)   # nothing the user does meanwhile changes what is accepted
