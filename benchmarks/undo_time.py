@@ -167,6 +167,9 @@ def review_and_accept(app, win, result, seed: int):
     app.processEvents()
     assert win.runs.accept_result()
     app.processEvents()
+    while s.accepting():   # since 9a1789c an Accept waits for its measure after it returns (Undo is greyed)
+        app.processEvents()
+        time.sleep(0.001)
     s.history.settle()
 
 
