@@ -11,8 +11,9 @@ of each request, and over all cases the mean of the per-case ratios auto / const
 the least times. Sets: testc (astronaut, coffee, chelsea in colour at the three (a, b) of
 benchmarks/camera_noise.py), test (the five test images in grey, the same levels), photo (a 2048 x 1536
 colour wallpaper, lxqt-fog.jpg from DPM_STUDIO_WALLPAPERS, with var = 0.004 x + 0.0004), large (skimage's rocket
-resized to 4000 x 3000, 12 MP, the same law: a whole run there is minutes of network passes a request, so take it
-with ``--parts``).
+resized to 4000 x 3000, 12 MP colour, and the 4224 x 3168 wallpaper lomiri16-Dragonfly_by_Bolly.jpg in grey, 13 MP,
+the same law: a whole run there is minutes of network passes a request, so the large set skips the untimed first
+run of each request; ``--image`` picks one case by name, ``--parts`` times the parts alone).
 
 ``--parts``: instead of whole runs, the CPU seconds (medians and least of ``--repeats``, interleaved) of what auto
 adds to the one-sigma request and what that request spends before its network passes: the resolve of each
@@ -49,6 +50,10 @@ def cases(which):
         from skimage.transform import resize
         x = resize(data.rocket().astype(np.float32) / 255, (3000, 4000), order=1).astype(np.float32)
         yield "rocket 12MP", 1, camera_file(x, *LEVELS[1], 4040)
+        from PIL import Image
+        d = os.environ.get("DPM_STUDIO_WALLPAPERS", "/work/data/wallpapers")
+        x = np.asarray(Image.open(os.path.join(d, "lomiri16-Dragonfly_by_Bolly.jpg")).convert("L"), np.float32) / 255
+        yield "dragonfly grey 13MP", 1, camera_file(x, *LEVELS[1], 4041)
         return
     if which == "photo":
         from PIL import Image
@@ -111,6 +116,7 @@ def main():
     ap.add_argument("--level", type=int, choices=(0, 1, 2), help="only this (a, b) of the test sets (default: all three)")
     ap.add_argument("--warm", action="store_true", help="keep the Anscombe table between runs")
     ap.add_argument("--checkpoint", default="photos-rgb-v2")
+    ap.add_argument("--image", help="only the cases whose name contains this")
     args = ap.parse_args()
     torch.set_num_threads(1)
     from dpm_studio.core.files.checkpoint import load, resolve
@@ -119,24 +125,27 @@ def main():
     others = [k for k in REQUESTS if k != "constant"]
     ratios = {(k, c): [] for k in others for c in cols}
     for name, j, y in cases(args.set):
-        if args.level is not None and j != args.level:
+        if args.level is not None and j != args.level or args.image and args.image not in name:
             continue
         if args.parts:
             verdict, t = parts(y, args.repeats)
             print(f"{name:10s} {j}  {'x'.join(map(str, y.shape))}, auto's verdict {verdict}: " + ", ".join(
                 f"{k} {np.median(v) * 1e3:.1f} ms ({v.min() * 1e3:.1f})" for k, v in t.items()), flush=True)
             continue
-        for req in REQUESTS.values():   # once each before timing: caches, first-touch pages
+        for req in REQUESTS.values() if args.set != "large" else ():  # once each untimed: caches, first-touch pages
             timed(loaded, req, y, True)
         t = {k: [] for k in REQUESTS}
-        for _ in range(args.repeats):
+        for r in range(args.repeats):
             for k, req in REQUESTS.items():
                 t[k].append(timed(loaded, req, y, args.warm))
+                if args.set == "large":   # minutes a run: each said as it ends (several calls' runs can be pooled)
+                    print(f"  {name} repeat {r + 1} {k}: wall {t[k][-1][0]:.2f} s, cpu {t[k][-1][1]:.2f} s, load "
+                          f"{os.getloadavg()[0]:.1f}", flush=True)
         s = {k: np.array(v) for k, v in t.items()}
         for k in others:
             for c, (i, f) in cols.items():
                 ratios[k, c].append(f(s[k][:, i]) / f(s["constant"][:, i]))
-        print(f"{name:10s} {j}  " + "  ".join(f"{k} wall {np.median(v[:, 0]):.3f} s (least {v[:, 0].min():.3f}), cpu "
+        print(f"{name:10s} {j}  {'x'.join(map(str, y.shape))}  " + "  ".join(f"{k} wall {np.median(v[:, 0]):.3f} s (least {v[:, 0].min():.3f}), cpu "
                                               f"{np.median(v[:, 1]):.3f} ({v[:, 1].min():.3f})" for k, v in s.items())
               + "".join(f"  {k} / constant: " + ", ".join(f"{c} {ratios[k, c][-1]:.3f}x" for c in cols) for k in others),
               flush=True)
