@@ -31,19 +31,35 @@ restoration) or the first draw (``sample``); ``keep_sample=k`` keeps draw k (0: 
 line saying what to change (the command line's sentence). Every setting's range, unit and default on each
 surface: docs/one-way.md.
 
+A result to keep, with what made it: ``denoise_result``, ``inpaint_result`` and ``sample_result`` take the
+same arguments and return a :class:`Result`: its ``pixels`` (what ``denoise`` and the others return), the
+``request`` as it ran and its run ``record`` (the command line's: the request resolved, the noise model and
+level, seed, model by name and weights' SHA-256, mask digest, result digest, software version), and
+``save(path)`` writes it as the command line does, the record in the PNG, TIFF, JPEG or WebP file, so
+``dpm-studio replay`` runs it again:
+
+>>> r = api.denoise_result(noisy)
+>>> r.save("clean.png", source="noisy.png")   # source: the file noisy was read from, named in the record
+>>> # $ dpm-studio replay clean.png --strict -o again.png     (an inpainting's: --mask MASK too)
+
+``denoise`` and the others stay as they were, pixels only, and take no digest of them.
+
 ``DEFAULT_CHECKPOINT`` stays importable for older scripts; it is deprecated: it names the
 inpainting (and sampling) default only. ``default_checkpoint("denoise")`` is the denoising one.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
 from .paths import DEFAULT_CHECKPOINT, default_checkpoint
 
-__all__ = ["denoise", "inpaint", "sample", "load_checkpoint", "default_checkpoint", "DEFAULT_CHECKPOINT"]
+__all__ = ["denoise", "inpaint", "sample", "denoise_result", "inpaint_result", "sample_result", "Result",
+           "load_checkpoint", "default_checkpoint", "DEFAULT_CHECKPOINT"]
 
 
 def load_checkpoint(name_or_path=None, device: str = "cpu", *, task: str = "inpaint"):
@@ -152,10 +168,11 @@ def _request(task: str, **settings):
 
 def _run(loaded, request, image, pixels, mask=None, progress=None, keep_sample=None):
     """Resolve the job as the command line and the app do (core/run/jobs.py; the source's bit depth
-    from the array's type) and run it: (the result, as the command line saves it, and the job).
-    ``keep_sample``: of several samples, draw k (0: their mean), as --keep-sample and the app's Accept."""
-    from .core.run.jobs import Source, resolve
-    from .core.run.requests import default_variant, kept_variant
+    from the array's type) and run it: (the result, as the command line saves it, the job and its last
+    step record). ``keep_sample``: of several samples, draw k (0: their mean), as --keep-sample and the
+    app's Accept (core/run/jobs.kept_result, the command line's rule)."""
+    from .core.run.jobs import Source, kept_result, resolve
+    from .core.run.requests import kept_variant
     from .core.run.tasks import run_task
 
     from .core.run.jobs import colour_noise
@@ -165,7 +182,7 @@ def _run(loaded, request, image, pixels, mask=None, progress=None, keep_sample=N
     if unused:   # steps=5 with the one-step posterior mean: said, after the checks, as the command line says it
         import warnings
 
-        warnings.warn(request.unused_note(unused), UserWarning, stacklevel=3)
+        warnings.warn(request.unused_note(unused), UserWarning, stacklevel=_CALLER)
 
     job = resolve(request, pixels, mask, Source() if image is None else Source.of_dtype(np.asarray(image).dtype),
                   loaded)
@@ -173,9 +190,134 @@ def _run(loaded, request, image, pixels, mask=None, progress=None, keep_sample=N
     for rec in run_task(loaded, job):
         if progress is not None:
             progress(rec.index + 1, rec.total)
-    samples = rec.samples or []
-    v = default_variant(job.task, len(samples)) if keep_sample is None or not samples else int(keep_sample)
-    return (samples[v - 1] if v else rec.image), job
+    return kept_result(job, rec, keep_sample)[0], job, rec
+
+
+#: How far up a warning of :func:`_run` points: the caller of ``denoise``/``denoise_result`` and the others
+#: (_run <- _denoise <- denoise <- the caller).
+_CALLER = 4
+
+
+@dataclass(frozen=True, eq=False)
+class Result:
+    """A run's result and what made it, as the command line saves it: ``pixels``, what :func:`denoise`,
+    :func:`inpaint` and :func:`sample` return (the input's type and shape); ``request``, the request as it ran
+    (the noise level estimated, the noise law fitted, the model's defaults filled in); ``record``, the run record
+    a saved result carries (core/run/jobs.result_record, the command line's one builder: the request, the model
+    by name and weights' SHA-256, the mask's digest, ``result_sha256`` of the pixels kept and the software);
+    ``notes``, what the run said (also given as warnings). ``np.asarray(result)`` is its pixels.
+    :meth:`save` writes it with its record, for ``dpm-studio replay``."""
+
+    pixels: np.ndarray
+    request: object
+    record: dict
+    notes: tuple = ()
+    _kept: np.ndarray = field(default=None, repr=False)         # [0, 1] as the run kept it (an alpha last)
+    _source: object = field(default=None, repr=False)           # core/run/jobs.Source: the array's depth
+    _input_sha256: str | None = field(default=None, repr=False)  # the pixels it ran on, at that depth
+
+    def __array__(self, dtype=None, copy=None):
+        return np.array(self.pixels, dtype=dtype, copy=True) if copy else np.asarray(self.pixels, dtype=dtype)
+
+    def save(self, path, *, source=None, quality: int | None = None, overwrite: bool = False) -> Path:
+        """Write the result to ``path`` (PNG, TIFF, JPEG, WebP or BMP, by its extension) as ``dpm-studio
+        denoise/inpaint/sample -o path`` writes it: the same samples at the input's depth (uint8: 8 bits; uint16:
+        16 bits in PNG and TIFF; floats: float32 TIFF, 16-bit PNG), an alpha channel kept, and the record in the
+        file (a PNG's text, a TIFF's description, a JPEG's comment, a WebP's XMP); a BMP holds none, which is
+        said as a warning, as are the format's other losses. Returns the path.
+
+        ``source``: the file the input array was read from (a denoise's or an inpainting's), recorded by its
+        name as the command line records its input, with the file's ICC profile, EXIF and earlier dpm-studio
+        runs, so that ``dpm-studio replay path --strict`` beside it runs the same request on it and reproduces
+        the pixels to the bit (an inpainting's, or a masked denoise's, with ``--mask`` the mask's file). Its
+        pixels must be the ones the run read (ValueError otherwise: a replay would run on others). Without it,
+        replay takes the input with ``--input``. ``quality``: JPEG and WebP, 1 to 100 (default 95, the command
+        line's). ``overwrite``: an existing file is replaced only when True (FileExistsError otherwise), never
+        the source."""
+        import warnings
+
+        from .core.files.atomic import OutputExists
+        from .imageio import DEFAULT_QUALITY, check_savable, format_for_path, save_losses, save_result
+
+        path = Path(path)
+        format_for_path(path)   # an unknown extension: ImageIOError (a ValueError), one line
+        quality = DEFAULT_QUALITY if quality is None else _quality(quality)
+        data = self._source_data(path, source)
+        if not overwrite and path.exists():
+            raise FileExistsError(f"{path.name} exists already: pass overwrite=True to replace it")
+        check_savable(path, data)
+        alpha = self._kept[:, :, -1] if self._kept.ndim == 3 and self._kept.shape[2] in (2, 4) else None
+        for note in save_losses(path, data, alpha):   # what the format cannot hold, said as the command line says it
+            warnings.warn(note, UserWarning, stacklevel=2)
+        try:
+            return save_result(path, self._kept, self.record, data, quality=quality, replace=overwrite)
+        except OutputExists:   # written by someone else meanwhile
+            raise FileExistsError(f"{path.name} exists already: pass overwrite=True to replace it") from None
+
+    def _source_data(self, path: Path, source):
+        """The decoded ``source`` file, checked to hold the pixels the run read; without one, what the array
+        was (its depth), as the command line's save reads it off its input."""
+        from .core.files.decode import ImageData
+        from .core.run.jobs import Source
+
+        if source is None:
+            s = self._source
+            return ImageData(pixels=np.zeros((0, 0, 1), np.float32), bit_depth=int(s.bit_depth),
+                             value_scale=float(s.value_scale), value_offset=float(s.value_offset))
+        if self.record.get("task") == "sample":
+            raise ValueError("source: a drawn sample was made from no image")
+        from .core.files.safefiles import same_file
+        from .imageio import load_image
+
+        src = Path(source)
+        if same_file(path, src):
+            raise ValueError(f"refusing to save over the source {src.name}: a replay reads it")
+        data = load_image(src)
+        here = Source.of(data)
+        if int(here.bit_depth) != int(self._source.bit_depth):
+            raise ValueError(f"source: {src.name} is {here.bit_depth}-bit and the array the run read was "
+                             f"{self._source.bit_depth}-bit, so a replay of it would run on other pixels")
+        if self._input_sha256 is not None and self._source.digest(data.pixels) != self._input_sha256:
+            raise ValueError(f"source: {src.name} does not hold the pixels the run read (another image, a crop or "
+                             "edited pixels), so a replay of it would run on other pixels")
+        return data
+
+
+def _quality(q) -> int:
+    from .core.run.settings import is_whole
+    from .imageio import QUALITY
+
+    if isinstance(q, bool) or not is_whole(q) or not QUALITY[0] <= int(q) <= QUALITY[1]:
+        raise ValueError(f"quality must be a whole number from {QUALITY[0]} to {QUALITY[1]}, not {q!r}")
+    return int(q)
+
+
+def _result(pixels, job, last, loaded, keep_sample, ran_on) -> Result:
+    """A :class:`Result` of ``job`` (its last step record ``last``) returned as ``pixels``; ``ran_on``: the
+    [0, 1] pixels the run read (None: a sample), whose digest ties a save's ``source`` to them."""
+    from .core.run.jobs import result_record
+
+    kept, record = result_record(job, last, loaded, keep_sample)
+    colour = None if ran_on is None else (ran_on[:, :, :-1] if ran_on.shape[2] in (2, 4) else ran_on)
+    return Result(pixels, job.request, record, tuple(job.notes), np.asarray(kept), job.source,
+                  None if colour is None else job.source.digest(colour))
+
+
+def _denoise(image, sigma, mask, checkpoint, device, progress, keep_sample, settings, record: bool):
+    """:func:`denoise`'s run: its pixels, or with ``record`` a :class:`Result`."""
+    from .core.run.settings import is_real
+
+    pixels, back, unit = _to_unit(image)
+    if sigma is not None and not is_real(sigma):
+        raise ValueError(f"sigma must be a number in the image's units, not {sigma!r}")
+    if sigma is not None and not 0 < float(sigma) <= unit:  # said in the array's units, not the request's 0-255
+        raise ValueError(f"sigma is in the array's own units: more than 0 and at most {unit:g} for a "
+                         f"{np.asarray(image).dtype} image, not {sigma!r}")
+    request = _request("denoise", sigma=None if sigma is None else float(sigma) / unit, device=device, **settings)
+    loaded = _loaded(checkpoint, device, "denoise")
+    result, job, last = _run(loaded, request, image, pixels, mask=mask, progress=progress, keep_sample=keep_sample)
+    out = back(result)
+    return _result(out, job, last, loaded, keep_sample, pixels) if record else out
 
 
 def denoise(image, sigma: float | None = None, *, mask=None, checkpoint=None, device: str = "cpu",
@@ -189,17 +331,39 @@ def denoise(image, sigma: float | None = None, *, mask=None, checkpoint=None, de
     only where it is nonzero and blend that back, every pixel outside kept, as the app denoises
     inside its painted mask and ``dpm-studio denoise --mask`` does; None (the default): the whole image
     (or ``region``)."""
-    from .core.run.settings import is_real
+    return _denoise(image, sigma, mask, checkpoint, device, progress, keep_sample, settings, False)
 
-    pixels, back, unit = _to_unit(image)
-    if sigma is not None and not is_real(sigma):
-        raise ValueError(f"sigma must be a number in the image's units, not {sigma!r}")
-    if sigma is not None and not 0 < float(sigma) <= unit:  # said in the array's units, not the request's 0-255
-        raise ValueError(f"sigma is in the array's own units: more than 0 and at most {unit:g} for a "
-                         f"{np.asarray(image).dtype} image, not {sigma!r}")
-    request = _request("denoise", sigma=None if sigma is None else float(sigma) / unit, device=device, **settings)
-    return back(_run(_loaded(checkpoint, device, "denoise"), request, image, pixels, mask=mask,
-                     progress=progress, keep_sample=keep_sample)[0])
+
+def denoise_result(image, sigma: float | None = None, *, mask=None, checkpoint=None, device: str = "cpu",
+                   progress: Callable[[int, int], None] | None = None, keep_sample: int | None = None,
+                   **settings) -> Result:
+    """:func:`denoise` (the same arguments, the same pixels) as a :class:`Result`: with its request and run
+    record, and :meth:`Result.save` to write it as the command line does, for ``dpm-studio replay``."""
+    return _denoise(image, sigma, mask, checkpoint, device, progress, keep_sample, settings, True)
+
+
+def _inpaint(image, mask, soft_mask, checkpoint, device, progress, keep_sample, settings, record: bool):
+    """:func:`inpaint`'s run: its pixels, or with ``record`` a :class:`Result`."""
+    from .core.run.masks import NotAMask
+
+    given = {} if soft_mask is None else {"soft_mask": soft_mask}   # None: the request's default (hard)
+    request = _request("inpaint", device=device, **given, **settings)
+    known_only = _hole_unknown(image, mask, request)  # NaN in the hole: unknown, as the hole is
+    pixels, back, _ = _to_unit(known_only)
+    try:
+        loaded = _loaded(checkpoint, device, "inpaint")
+        result, job, last = _run(loaded, request, known_only, pixels, mask=mask, progress=progress,
+                                 keep_sample=keep_sample)
+    except NotAMask as e:  # a photograph's array given as the mask: say how to mean its grey levels
+        raise NotAMask(f"{e}; if its grey levels are a soft edge on purpose, pass soft_mask=True") from None
+    import warnings
+
+    for note in job.notes:  # the mask's verdicts (a photograph as a soft mask, a whole mask), as the CLI says them
+        warnings.warn(note, UserWarning, stacklevel=_CALLER - 1)
+    out = back(result)
+    known = job.mask == 0  # the mask the run filled (hard or soft, feathered: the job's one rule)
+    out[known] = np.asarray(image)[known]  # exactly as given, whatever the float type
+    return _result(out, job, last, loaded, keep_sample, pixels) if record else out
 
 
 def inpaint(image, mask, *, soft_mask: bool | None = None, checkpoint=None, device: str = "cpu",
@@ -214,24 +378,15 @@ def inpaint(image, mask, *, soft_mask: bool | None = None, checkpoint=None, devi
     (where the mask fills every pixel) are unknown: NaN there is accepted and never read; NaN
     among the known pixels is refused.
     """
-    from .core.run.masks import NotAMask
-    given = {} if soft_mask is None else {"soft_mask": soft_mask}   # None: the request's default (hard)
-    request = _request("inpaint", device=device, **given, **settings)
-    known_only = _hole_unknown(image, mask, request)  # NaN in the hole: unknown, as the hole is
-    pixels, back, _ = _to_unit(known_only)
-    try:
-        result, job = _run(_loaded(checkpoint, device, "inpaint"), request, known_only, pixels, mask=mask,
-                           progress=progress, keep_sample=keep_sample)
-    except NotAMask as e:  # a photograph's array given as the mask: say how to mean its grey levels
-        raise NotAMask(f"{e}; if its grey levels are a soft edge on purpose, pass soft_mask=True") from None
-    import warnings
+    return _inpaint(image, mask, soft_mask, checkpoint, device, progress, keep_sample, settings, False)
 
-    for note in job.notes:  # the mask's verdicts (a photograph as a soft mask, a whole mask), as the CLI says them
-        warnings.warn(note, UserWarning, stacklevel=2)
-    out = back(result)
-    known = job.mask == 0  # the mask the run filled (hard or soft, feathered: the job's one rule)
-    out[known] = np.asarray(image)[known]  # exactly as given, whatever the float type
-    return out
+
+def inpaint_result(image, mask, *, soft_mask: bool | None = None, checkpoint=None, device: str = "cpu",
+                   progress: Callable[[int, int], None] | None = None, keep_sample: int | None = None,
+                   **settings) -> Result:
+    """:func:`inpaint` (the same arguments, the same pixels) as a :class:`Result`: with its request and run
+    record, and :meth:`Result.save` to write it as the command line does, for ``dpm-studio replay``."""
+    return _inpaint(image, mask, soft_mask, checkpoint, device, progress, keep_sample, settings, True)
 
 
 def sample(size: tuple[int, int] | None = None, *, checkpoint=None, device: str = "cpu",
@@ -241,8 +396,22 @@ def sample(size: tuple[int, int] | None = None, *, checkpoint=None, device: str 
     command line's without --size and the app's first): float32 (H, W, C) in [0, 1], C the model's channels. The settings are :class:`~dpm_studio.core.run.requests.SampleRequest`'s
     (``steps``, ``seed``, ``samples``, ...); of several samples, the first draw (their mean is a blur
     of unrelated images), as ``dpm-studio sample`` saves it and the app shows it first."""
+    return _sample(size, checkpoint, device, progress, keep_sample, settings, False)
+
+
+def sample_result(size: tuple[int, int] | None = None, *, checkpoint=None, device: str = "cpu",
+                  progress: Callable[[int, int], None] | None = None, keep_sample: int | None = None,
+                  **settings) -> Result:
+    """:func:`sample` (the same arguments, the same pixels) as a :class:`Result`, whose :meth:`Result.save`
+    writes it as ``dpm-studio sample`` does (8 bits), for ``dpm-studio replay``."""
+    return _sample(size, checkpoint, device, progress, keep_sample, settings, True)
+
+
+def _sample(size, checkpoint, device, progress, keep_sample, settings, record: bool):
+    """:func:`sample`'s run: its pixels, or with ``record`` a :class:`Result`."""
     given = {} if size is None else {"size": tuple(size) if hasattr(size, "__len__") else size}
     request = _request("sample", device=device, **given, **settings)
-    result, _ = _run(_loaded(checkpoint, device, "sample"), request, None, None, progress=progress,
-                     keep_sample=keep_sample)
-    return np.clip(result, 0.0, 1.0).astype(np.float32)
+    loaded = _loaded(checkpoint, device, "sample")
+    result, job, last = _run(loaded, request, None, None, progress=progress, keep_sample=keep_sample)
+    out = np.clip(result, 0.0, 1.0).astype(np.float32)
+    return _result(out, job, last, loaded, keep_sample, None) if record else out

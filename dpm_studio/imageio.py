@@ -35,6 +35,7 @@ __all__ = [
     "ImageIOError", "ImageData", "READ_EXTENSIONS", "WRITE_FORMATS", "load_image", "save_image",
     "load_mask", "load_mask_record", "save_mask", "save_gif", "save_frames", "save_gif_steps", "save_frames_steps", "to_uint8",
     "from_uint8", "format_for_path", "METADATA_KEY", "export_options", "check_savable",
+    "save_result",
 ]
 
 #: Extensions the app opens (lower case, with the dot).
@@ -250,6 +251,25 @@ def save_image(path, pixels: np.ndarray, alpha: np.ndarray | None = None, *, qua
         rgba = np.asarray(im.convert("RGBA"))
         return _atomic_save(path, replace=replace, write=lambda tmp: _write_with(tmp, bmp.write_rgba, rgba))
     return _atomic_save(path, replace=replace, write=lambda tmp: im.save(tmp, format=fmt, **kwargs))
+
+
+def save_result(path, pixels: np.ndarray, record: dict, data: ImageData | None = None, *,
+                quality: int = DEFAULT_QUALITY, replace: bool = True, version: str | None = None) -> Path:
+    """Write a run's result as the command line saves it (and the API's ``Result.save``): ``pixels`` ([0, 1],
+    (H, W, C); a last alpha channel of C = 2 or 4 is the alpha) at the depth, value range, ICC and EXIF of
+    ``data``, the decoded source (None: 8 bits, none), its alpha where ``pixels`` carry none, and ``record`` (the
+    run's: core/run/jobs.result_record) after the source's own runs, with the source's file name
+    (core/run/requests.saved_metadata). ``replace``, ``quality``: :func:`save_image`'s."""
+    from .core.run.requests import saved_metadata
+
+    if version is None:
+        from . import __version__ as version
+    px = np.asarray(pixels)
+    alpha = getattr(data, "alpha", None)
+    if px.ndim == 3 and px.shape[2] in (2, 4):
+        px, alpha = px[:, :, :-1], px[:, :, -1]
+    return save_image(path, px, alpha, quality=quality, metadata=saved_metadata([record], version, data),
+                      replace=replace, **export_options(data))
 
 
 def _write_with(tmp, writer, samples, **kwargs):

@@ -146,31 +146,23 @@ def _save(args, rec, data, loaded, job):
     """Write the result (the last record ``rec`` of ``job``) with the one metadata schema: the runs
     that made it, this one last, recorded as the app records it (the job's record; of several samples,
     the one the app shows first: core/run/requests.default_variant)."""
-    from ..core.run.jobs import stamped
-    from ..core.run.requests import choice_text, default_variant, saved_metadata
+    from ..core.run.jobs import result_record
     from ..core.files.atomic import OutputExists
-    from ..imageio import export_options, save_image, save_losses
+    from ..imageio import save_losses, save_result
 
     out = Path(args.output)
-    alpha = data.alpha if data is not None else None
-    samples = getattr(rec, "samples", None) or []
-    v = default_variant(job.task, len(samples))   # what the app shows first: the mean, or a sample's first draw
-    if getattr(args, "keep_sample", None) is not None and samples:   # what the app's Accept keeps, chosen
-        v = args.keep_sample
-    kept = samples[v - 1] if v else rec.image
-    record = job.metadata(loaded, **({"choice": choice_text(len(samples), v)} if samples else {}))
-    record = stamped(record, kept, job.source, __version__)   # what it made, for a replay to compare
+    # of several samples the mean, a sample's first draw or --keep-sample's; its record stamped with their digest,
+    # for a replay to compare (the API's Result is built by the same call)
+    kept, record = result_record(job, rec, loaded, getattr(args, "keep_sample", None), __version__)
     if hasattr(args, "saved_run"):   # a replay's: its verdict compares them with the record (cli/replay.py)
         args.saved_run = (record, kept)
-    meta = saved_metadata([record], __version__, data)
     refused = existing_output(out, args.overwrite)   # written by someone else while this run ran: still not replaced
     if refused:
         raise UserError(refused)
     for note in save_losses(out, data):  # the format asked for is kept; what it cannot hold is said, not lost in silence
         print(f"dpm-studio: note: {note}", file=sys.stderr)
     def put(replace: bool):
-        save_image(out, kept, alpha, quality=args.quality, metadata=meta,
-                   replace=replace, **export_options(data))
+        save_result(out, kept, record, data, quality=args.quality, replace=replace)
     try:   # without --overwrite the file is put there only if nothing is, in one step (no window after the check above)
         put(bool(args.overwrite))
     except OutputExists:   # one appeared after the check: the same rule decides

@@ -56,7 +56,8 @@ from .steps import relabel, result
 from .tiling import Strips, inpaint_boxes, tile_boxes
 
 __all__ = ["Job", "Source", "Measuring", "resolve", "resolve_steps", "as_hwc", "default_tile_batch", "check_model",
-           "colour_noise", "model_refusal", "has_colour", "estimate_words", "stamped"]
+           "colour_noise", "model_refusal", "has_colour", "estimate_words", "stamped",
+           "kept_result", "result_record"]
 
 Box = tuple  # (top, left, bottom, right), half-open pixels
 NEARLY_WHOLE = 0.95  # a mask over more than this fraction of the image gets a note
@@ -386,6 +387,30 @@ def stamped(record: dict, pixels, source: Source, version: str | None = None, di
         from ... import __version__ as version
     digest = result_digest(pixels, source) if digest is None else digest
     return {**record, "result_sha256": digest, "software": f"dpm-studio {version}"}
+
+
+def kept_result(job: Job, last, keep_sample: int | None = None) -> tuple[np.ndarray, dict]:
+    """(the pixels a run keeps, the record's ``choice`` entry: {} for one draw) of ``job``'s last step record
+    ``last``: of several samples the one the app shows first (requests.default_variant: the mean, a drawn
+    sample's first draw) or ``keep_sample`` (0: the mean, k: the k-th draw; checked before the run by
+    requests.kept_variant), as the command line saves it, the API returns it and the app's Accept keeps it."""
+    from .requests import choice_text, default_variant
+
+    samples = getattr(last, "samples", None) or []
+    if not samples:
+        return last.image, {}
+    v = default_variant(job.task, len(samples)) if keep_sample is None else int(keep_sample)
+    return (samples[v - 1] if v else last.image), {"choice": choice_text(len(samples), v)}
+
+
+def result_record(job: Job, last, loaded=None, keep_sample: int | None = None,
+                  version: str | None = None) -> tuple[np.ndarray, dict]:
+    """(the pixels kept, their run record): :func:`kept_result`, and the job's record (:meth:`Job.metadata`: the
+    request as it ran, the model by name and digest, the mask's digest, ...) with its choice, stamped with the
+    digest of those pixels and the software (:func:`stamped`). The one builder of a saved result's record for
+    the command line (cli/restore._save) and the API (api.Result), so the two records agree but for the time."""
+    kept, choice = kept_result(job, last, keep_sample)
+    return kept, stamped(job.metadata(loaded, **choice), kept, job.source, version)
 
 
 def result_digest(pixels, source: Source) -> str:
