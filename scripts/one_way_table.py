@@ -9,9 +9,10 @@ surface's range and default is the request's (:func:`surfaces`).
 
 With ``--measure`` it runs instead each of :data:`MEASURED`'s requests (inpaint; denoise with each noise model;
 with and without a seed, steps and a checkpoint given) on one small picture through the command line, the Python
-API and the app's Qt-free session model (gui/model: the document, the run's frames, Accept, the saved record, as
-the window drives them), and prints whether the pixels, the records (but their times) and a ``replay --strict`` of
-each saved result agree (:func:`measure`; tests/cli/test_one_way_measured.py runs it on a tiny model):
+API (``api.denoise_result``/``inpaint_result``, saved by ``Result.save`` with the input file as its source) and the
+app's Qt-free session model (gui/model: the document, the run's frames, Accept, the saved record, as the window
+drives them), and prints whether the pixels, the three saved records (but their times) and a ``replay --strict``
+of each saved result agree (:func:`measure`; tests/cli/test_one_way_measured.py runs it on a tiny model):
 
     QT_QPA_PLATFORM=offscreen python scripts/one_way_table.py --measure [--side 32] [--checkpoint NAME]
 """
@@ -263,7 +264,9 @@ def _session_result(task: str, settings: dict, checkpoint, src, mask, out):
     return out
 
 
-def _api_result(task: str, settings: dict, checkpoint, px, m):
+def _api_result(task: str, settings: dict, checkpoint, px, m, src, out):
+    """The API's run on the array a script would pass, saved as a script saves it (``Result.save`` with the file
+    the array was read from as its source): (its pixels, the saved file)."""
     import warnings
 
     import numpy as np
@@ -275,7 +278,9 @@ def _api_result(task: str, settings: dict, checkpoint, px, m):
         kw["sigma"] = kw["sigma"] * (65535 if px.dtype == np.uint16 else 255)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return api.inpaint(px, m, **kw) if task == "inpaint" else api.denoise(px, **kw)
+        r = api.inpaint_result(px, m, **kw) if task == "inpaint" else api.denoise_result(px, **kw)
+        r.save(out, source=src, overwrite=True)
+    return r.pixels, out
 
 
 def _replayed(saved: Path, mask, out: Path) -> str:
@@ -300,11 +305,21 @@ def _records_differ(a: dict, b: dict) -> str:
     return ", ".join(f"{k}: {a.get(k, '(none)')!r} / {b.get(k, '(none)')!r}" for k in keys)
 
 
+def _files_differ(a: dict, b: dict) -> str:
+    """'' where two saved files' metadata (core/run/requests.saved_metadata: the software, the source's name, the
+    runs) are the same but for their runs' times, else what differs."""
+    said = _records_differ({k: v for k, v in a.items() if k != "runs"}, {k: v for k, v in b.items() if k != "runs"})
+    ra, rb = a.get("runs") or [], b.get("runs") or []
+    if len(ra) != len(rb):
+        return ", ".join(filter(None, [said, f"runs: {len(ra)} / {len(rb)}"]))
+    return ", ".join(filter(None, [said, *(_records_differ(x, y) for x, y in zip(ra, rb))]))
+
+
 def measure(folder: Path, src: Path, mask: Path, checkpoint: str | None = None, cases=None) -> list[dict]:
     """Each case of ``cases`` (default :data:`MEASURED`) through the command line, the API and the session model
     on ``src`` (and ``mask``), in ``folder``; ``checkpoint``: the one a case that gives one names. One row a case:
-    whether the API's and the app's pixels are the command line's, the app's record the command line's (but its
-    times), and each saved result replays exactly."""
+    whether the API's and the app's pixels are the command line's, the API's and the app's saved records the
+    command line's (but their times), and each saved result replays exactly."""
     import contextlib
     import io
     import time
@@ -324,14 +339,14 @@ def measure(folder: Path, src: Path, mask: Path, checkpoint: str | None = None, 
         return (imageio.load_image(path).pixels * levels + 0.5).astype(dtype)
 
     def record(path):
-        return imageio.load_image(path).metadata["runs"][-1]
+        return imageio.load_image(path).metadata
 
     rows = []
     for name, task, settings, given in cases or MEASURED:
         ckpt = checkpoint if given else None
         t0 = time.perf_counter()
-        cli, app = folder / "cli.png", folder / "app.png"
-        for f in (cli, app):
+        cli, app, api_png = folder / "cli.png", folder / "app.png", folder / "api.png"
+        for f in (cli, app, api_png):
             f.unlink(missing_ok=True)
         err = io.StringIO()
         with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
@@ -339,29 +354,37 @@ def measure(folder: Path, src: Path, mask: Path, checkpoint: str | None = None, 
         if rc:
             rows.append(dict(case=name, error=f"command line rc {rc}: {err.getvalue().strip()[-200:]}"))
             continue
-        api_px = _api_result(task, settings, ckpt, px, m)
+        api_px, _ = _api_result(task, settings, ckpt, px, m, src, api_png)
         _session_result(task, settings, ckpt, src, mask, app)
-        a, b = record(cli), record(app)
+        a, b, c = record(cli), record(app), record(api_png)
+        used = mask if task == "inpaint" else None
         rows.append(dict(
             case=name, api_same=bool(np.array_equal(codes(cli), api_px.reshape(codes(cli).shape))),
-            app_same=bool(np.array_equal(codes(cli), codes(app))), records=_records_differ(a, b),
-            replay_cli=_replayed(cli, mask if task == "inpaint" else None, folder / "again-cli.png"),
-            replay_app=_replayed(app, mask if task == "inpaint" else None, folder / "again-app.png"),
-            checkpoint=a.get("checkpoint"), seconds=time.perf_counter() - t0))
+            api_file_same=bool(np.array_equal(codes(cli), codes(api_png))),
+            app_same=bool(np.array_equal(codes(cli), codes(app))), records=_files_differ(a, b),
+            api_records=_files_differ(a, c),
+            replay_cli=_replayed(cli, used, folder / "again-cli.png"),
+            replay_app=_replayed(app, used, folder / "again-app.png"),
+            replay_api=_replayed(api_png, used, folder / "again-api.png"),
+            checkpoint=a["runs"][-1].get("checkpoint"), seconds=time.perf_counter() - t0))
     return rows
 
 
 def measured_table(rows) -> str:
-    out = ["| request | model | API's pixels = command line's | app's pixels = command line's | app's record = "
-           "command line's (but times) | replay of the command line's | replay of the app's |", "|---|---|---|---|---|---|---|"]
+    out = ["| request | model | API's pixels (returned, saved) = command line's | app's pixels = command line's | "
+           "API's saved record = command line's (but times) | app's saved record = command line's (but times) | "
+           "replay of the command line's | of the API's | of the app's |", "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         if "error" in r:
-            out.append(f"| {r['case']} | | {r['error']} | | | | |")
+            out.append(f"| {r['case']} | | {r['error']} | | | | | | |")
             continue
         yes = {True: "same", False: "**differ**"}
-        out.append(f"| {r['case']} | {r['checkpoint']} | {yes[r['api_same']]} | {yes[r['app_same']]} | "
+        api = "same" if r["api_same"] and r["api_file_same"] else \
+            f"**returned {yes[r['api_same']]}, saved {yes[r['api_file_same']]}**"
+        out.append(f"| {r['case']} | {r['checkpoint']} | {api} | {yes[r['app_same']]} | "
+                   f"{'same' if not r['api_records'] else '**' + r['api_records'] + '**'} | "
                    f"{'same' if not r['records'] else '**' + r['records'] + '**'} | {r['replay_cli']} | "
-                   f"{r['replay_app']} |")
+                   f"{r['replay_api']} | {r['replay_app']} |")
     return "\n".join(out)
 
 
