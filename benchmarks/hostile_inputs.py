@@ -322,7 +322,7 @@ def attack_names(t: Table, work: Path):
 
 
 # -- the API ---------------------------------------------------------------------------------------
-def attack_api(t: Table, quick: bool):
+def attack_api(t: Table, quick: bool, work: Path | None = None):
     from dpm_studio import api
 
     warnings.simplefilter("ignore")
@@ -335,8 +335,8 @@ def attack_api(t: Table, quick: bool):
     def ours(e):  # a TypeError raised by the API itself, not by Python deep inside
         return type(e) is not TypeError or "api.py" in traceback.extract_tb(e.__traceback__)[-1].filename
 
-    def attempt(label, fn):
-        outcome, why = judged(fn, (ValueError, TypeError), 60, ours)
+    def attempt(label, fn, refused=(ValueError, TypeError)):
+        outcome, why = judged(fn, refused, 60, ours)
         t.add("api", outcome, label, why)
 
     images = {"bool": u8 > 128, "int16": u8.astype(np.int16), "f16": (u8 / 255).astype(np.float16), "f64": u8 / 255.0,
@@ -373,6 +373,35 @@ def attack_api(t: Table, quick: bool):
     for k, c in {"bytes": b"tiny-rgb", "int": 5, "a folder": "/", "'.'": ".", "missing": "nope", "NUL": "tiny\0rgb",
                  "5000 chars": "x" * 5000, "''": ""}.items():
         attempt(f"checkpoint {k}", lambda c=c: api.denoise(u8, 10, checkpoint=c))
+    # session 18: an uneven nested list, a mask given where sigma goes, a progress that is no function, and the
+    # *_result functions' Result.save (docs/one-way.md): paths and sources that are no file, or not the input's
+    attempt("denoise image rows of uneven length", lambda: api.denoise([[0, 1], [2]], **C))
+    attempt("denoise sigma = the mask", lambda: api.denoise(u8, m, **C))
+    attempt("inpaint progress=5", lambda: api.inpaint(u8, m, steps=2, progress=5, **C))
+    attempt("denoise_result image a str", lambda: api.denoise_result("in.png", **C))
+    attempt("sample_result size (0, 4)", lambda: api.sample_result((0, 4), steps=2, **C))
+    if work is None:
+        return
+    work.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(u8).save(work / "in.png")
+    Image.fromarray(255 - u8).save(work / "other.png")
+    (work / "folder.png").mkdir(exist_ok=True)
+    r = api.denoise_result(u8, 10, **C)
+    paths = {"None": None, "bytes": b"x.png", "''": "", "an int": 5, "a folder": work / "folder.png",
+             "no extension": work / "x", "unknown extension": work / "x.xyz", "no such folder": work / "no" / "x.png",
+             "300 chars": work / ("x" * 300 + ".png"), "NUL": str(work / "a\0.png"), "the source": work / "in.png"}
+    for k, p in paths.items():
+        attempt(f"Result.save path {k}", lambda p=p: r.save(p, source=work / "in.png", overwrite=True))
+    sources = {"missing": work / "missing.png", "other pixels": work / "other.png", "a folder": work,
+               "an array": u8, "a text file": Path(__file__)}
+    for k, src in sources.items():
+        attempt(f"Result.save source {k}", lambda src=src: r.save(work / "s.png", source=src))
+    for q in (0, 101, "95", True, float("nan")):
+        attempt(f"Result.save quality {q!r}", lambda q=q: r.save(work / "q.jpg", quality=q))
+    r.save(work / "made.png")
+    attempt("Result.save over a file", lambda: r.save(work / "made.png"), (FileExistsError,))
+    attempt("sample_result save with a source", lambda: api.sample_result((4, 4), steps=2, **C).save(
+        work / "drawn.png", source=work / "in.png"))
 
 
 # -- replay records --------------------------------------------------------------------------------
@@ -494,7 +523,7 @@ def main() -> int:
                  "places": lambda: K.attack_places(t, work / "places", H, args.quick),
                  "options": lambda: attack_options(t, work / "options", args.quick),
                  "names": lambda: attack_names(t, work / "names"),
-                 "api": lambda: attack_api(t, args.quick),
+                 "api": lambda: attack_api(t, args.quick, work / "api"),
                  "replay": lambda: attack_replay(t, work / "replay", args.quick),
                  "checkpoints": lambda: attack_checkpoints(t, work / "checkpoints", args.quick)}
         for g in groups:

@@ -28,7 +28,8 @@ app's too), read at each call. The result's model is the one a saved record name
 ``progress(done, total)`` is called as the run goes. Of several ``samples`` the result is their mean (a
 restoration) or the first draw (``sample``); ``keep_sample=k`` keeps draw k (0: the mean), as
 ``--keep-sample`` and the app's Accept. A bad value raises ``ValueError`` with one
-line saying what to change (the command line's sentence). Every setting's range, unit and default on each
+line saying what to change (the command line's sentence); an argument of the wrong kind (a file name
+as the image, a progress that is no function, a save path that is no file name) ``TypeError``. Every setting's range, unit and default on each
 surface: docs/one-way.md.
 
 A result to keep, with what made it: ``denoise_result``, ``inpaint_result`` and ``sample_result`` take the
@@ -83,10 +84,32 @@ def _loaded(checkpoint, device, task: str):
     return checkpoint if hasattr(checkpoint, "diffusion") else load_checkpoint(checkpoint, device, task=task)
 
 
+def _array(image) -> np.ndarray:
+    """``image`` as an array: a file's name, None or a nested list of uneven rows is refused in one line (they
+    were "not shape ()", or numpy's "inhomogeneous shape after 1 dimensions")."""
+    import os
+
+    if image is None or isinstance(image, (str, bytes, os.PathLike)):
+        hint = ": read a file's array with np.asarray(PIL.Image.open(name)), or give the file to the command line" \
+            if image is not None else ""
+        raise TypeError(f"the image must be a numpy array (H, W) or (H, W, C), not {type(image).__name__}{hint}")
+    try:
+        return np.asarray(image)
+    except ValueError:   # rows of different lengths
+        raise ValueError("the image must be a rectangular array of numbers: its rows are not all the same length") \
+            from None
+
+
+def _check_progress(progress) -> None:
+    """A ``progress`` that cannot be called was found at the run's first step ("'int' object is not callable")."""
+    if progress is not None and not callable(progress):
+        raise TypeError(f"progress must be a function progress(done, total), not {type(progress).__name__}")
+
+
 def _to_unit(image) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray], float]:
     """(H, W, C) float32 in [0, 1], the function giving a result back in the input's type
     and shape, and the input's unit (255, 65535 or 1)."""
-    a = np.asarray(image)
+    a = _array(image)
     if a.ndim not in (2, 3) or 0 in a.shape or (a.ndim == 3 and a.shape[2] not in (1, 2, 3, 4)):
         raise ValueError(f"an image must be an (H, W) or (H, W, C) array with C in 1-4, not shape {a.shape}")
     if a.dtype.kind == "u" and a.dtype.itemsize <= 2:
@@ -124,7 +147,7 @@ def _hole_unknown(image, mask, request):
     never reads them. NaN, infinity or a value out of range among the known pixels (or partly
     known ones, under a soft or feathered edge), or in an alpha channel (carried through, not
     filled), is refused with one line saying how many and where."""
-    a = np.asarray(image)
+    a = _array(image)
     if a.dtype.kind != "f" or a.ndim not in (2, 3) or 0 in a.shape or (a.ndim == 3 and a.shape[2] not in (1, 2, 3, 4)):
         return image  # _to_unit says what is wrong with it
     with np.errstate(invalid="ignore"):
@@ -239,11 +262,15 @@ class Result:
         from .core.files.atomic import OutputExists
         from .imageio import DEFAULT_QUALITY, check_savable, format_for_path, save_losses, save_result
 
-        path = Path(path)
+        import os
+
+        path = _file_name(path, "path")
         format_for_path(path)   # an unknown extension: ImageIOError (a ValueError), one line
         quality = DEFAULT_QUALITY if quality is None else _quality(quality)
-        data = self._source_data(path, source)
-        if not overwrite and path.exists():
+        data = self._source_data(path, None if source is None else _file_name(source, "source"))
+        if os.path.isdir(path):
+            raise ValueError(f"cannot save {path.name}: {path} is a folder; give a file name")
+        if not overwrite and os.path.lexists(path):   # os.path: a name too long is no file, not an OSError
             raise FileExistsError(f"{path.name} exists already: pass overwrite=True to replace it")
         check_savable(path, data)
         alpha = self._kept[:, :, -1] if self._kept.ndim == 3 and self._kept.shape[2] in (2, 4) else None
@@ -283,6 +310,18 @@ class Result:
         return data
 
 
+def _file_name(p, name: str) -> Path:
+    """``p`` (a str or os.PathLike naming a file) as a Path; anything else a TypeError naming ``name``."""
+    import os
+
+    if isinstance(p, os.PathLike):
+        p = os.fspath(p)
+    if not isinstance(p, str) or not p:
+        what = "an empty name" if isinstance(p, str) else type(p).__name__
+        raise TypeError(f"{name} must be a file name (a str or a pathlib.Path), not {what}")
+    return Path(p)
+
+
 def _quality(q) -> int:
     from .core.run.settings import is_whole
     from .imageio import QUALITY
@@ -308,11 +347,14 @@ def _denoise(image, sigma, mask, checkpoint, device, progress, keep_sample, sett
     from .core.run.settings import is_real
 
     pixels, back, unit = _to_unit(image)
-    if sigma is not None and not is_real(sigma):
-        raise ValueError(f"sigma must be a number in the image's units, not {sigma!r}")
+    if sigma is not None and not is_real(sigma):   # an array (a mask given second) said by its shape, not printed
+        shown = f"an array of shape {sigma.shape} (a mask is given as mask=...)" if getattr(sigma, "ndim", 0) and \
+            hasattr(sigma, "shape") else f"{sigma!r:.60}"
+        raise ValueError(f"sigma must be a number in the image's units, not {shown}")
     if sigma is not None and not 0 < float(sigma) <= unit:  # said in the array's units, not the request's 0-255
         raise ValueError(f"sigma is in the array's own units: more than 0 and at most {unit:g} for a "
                          f"{np.asarray(image).dtype} image, not {sigma!r}")
+    _check_progress(progress)
     request = _request("denoise", sigma=None if sigma is None else float(sigma) / unit, device=device, **settings)
     loaded = _loaded(checkpoint, device, "denoise")
     result, job, last = _run(loaded, request, image, pixels, mask=mask, progress=progress, keep_sample=keep_sample)
@@ -348,6 +390,7 @@ def _inpaint(image, mask, soft_mask, checkpoint, device, progress, keep_sample, 
 
     given = {} if soft_mask is None else {"soft_mask": soft_mask}   # None: the request's default (hard)
     request = _request("inpaint", device=device, **given, **settings)
+    _check_progress(progress)
     known_only = _hole_unknown(image, mask, request)  # NaN in the hole: unknown, as the hole is
     pixels, back, _ = _to_unit(known_only)
     try:
@@ -411,6 +454,7 @@ def _sample(size, checkpoint, device, progress, keep_sample, settings, record: b
     """:func:`sample`'s run: its pixels, or with ``record`` a :class:`Result`."""
     given = {} if size is None else {"size": tuple(size) if hasattr(size, "__len__") else size}
     request = _request("sample", device=device, **given, **settings)
+    _check_progress(progress)
     loaded = _loaded(checkpoint, device, "sample")
     result, job, last = _run(loaded, request, None, None, progress=progress, keep_sample=keep_sample)
     out = np.clip(result, 0.0, 1.0).astype(np.float32)
