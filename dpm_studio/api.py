@@ -257,12 +257,11 @@ class Result:
         replay takes the input with ``--input``. ``quality``: JPEG and WebP, 1 to 100 (default 95, the command
         line's). ``overwrite``: an existing file is replaced only when True (FileExistsError otherwise), never
         the source."""
+        import os
         import warnings
 
         from .core.files.atomic import OutputExists
         from .imageio import DEFAULT_QUALITY, check_savable, format_for_path, save_losses, save_result
-
-        import os
 
         path = _file_name(path, "path")
         format_for_path(path)   # an unknown extension: ImageIOError (a ValueError), one line
@@ -287,7 +286,7 @@ class Result:
         from .core.files.decode import ImageData
         from .core.run.jobs import Source
 
-        if source is None:
+        if source is None:   # no file: only the array's depth and value range (export_options, save_losses read them)
             s = self._source
             return ImageData(pixels=np.zeros((0, 0, 1), np.float32), bit_depth=int(s.bit_depth),
                              value_scale=float(s.value_scale), value_offset=float(s.value_offset))
