@@ -28,12 +28,10 @@ from undo_memory import PHOTO, photo   # noqa: E402
 from undo_time import medians_table   # noqa: E402
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--size", default="3000x4000")
-    ap.add_argument("--rounds", type=int, default=4)
-    ap.add_argument("--plots", action="store_true", help="the plots dock shown")
-    args = ap.parse_args()
+def photo_window(size: str, plots: bool = False):
+    """(app, window): a shown window with the shipped models (torch on one thread) and a photo of ``size`` ("HxW",
+    a wallpaper, 8-bit) with a mask over a ninth of it; the plots dock shown with ``plots``. Also
+    benchmarks/switch_stall.py's."""
     import numpy as np
     import torch
     from PySide6.QtCore import QSettings
@@ -42,21 +40,33 @@ def main():
     torch.set_num_threads(1)
     os.environ.pop("DPM_STUDIO_CHECKPOINTS", None)   # the shipped models
     app = QApplication.instance() or QApplication([])
-    from dpm_studio.gui import plots
     from dpm_studio.gui.main_window import MainWindow
     from dpm_studio.imageio import from_uint8
 
     win = MainWindow(settings=QSettings(str(Path(tempfile.mkdtemp()) / "s.ini"), QSettings.IniFormat))
     win.resize(1100, 760)
     win.show()
-    h, w = (int(v) for v in args.size.split("x"))
+    h, w = (int(v) for v in size.split("x"))
     win.files.set_image(from_uint8(photo(PHOTO, h, w)))
     mask = np.zeros((h, w), np.float32)
     mask[h // 3:2 * h // 3, w // 3:2 * w // 3] = 1
     win.canvas.set_mask(mask)
-    if args.plots:
+    if plots:
         win.plots.show()
     app.processEvents()
+    return app, win
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--size", default="3000x4000")
+    ap.add_argument("--rounds", type=int, default=4)
+    ap.add_argument("--plots", action="store_true", help="the plots dock shown")
+    args = ap.parse_args()
+    app, win = photo_window(args.size, args.plots)
+    from dpm_studio.gui import plots
+
+    h, w = (int(v) for v in args.size.split("x"))
     tp = win.task_panel
     models = {}
     ways = {"made again": True, "kept": False}
@@ -72,6 +82,7 @@ def main():
                 tp.set_task(task)
                 app.processEvents()
                 t1, g1 = time.perf_counter(), time.thread_time()
+                win.checkpoints.wait_loaded(120)   # the first round's: in a thread (gui/checkpoints.py)
                 models[task] = win.checkpoints.loaded
                 if r:
                     times[way, task].append(((t1 - t0) * 1e3, (g1 - g0) * 1e3))

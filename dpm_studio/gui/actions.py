@@ -27,7 +27,7 @@ from .files import FilesController
 from .mask_tools import MaskTools
 from .noise_readout import NoiseReadout
 from .model.predicates import (ALWAYS, CAN_REDO, CAN_UNDO, COMPARE, EDIT, HAS_IMAGE, HAS_MASK, HAS_PICTURE,
-                               DECIDE, HAS_TRAJECTORY, RESULT, RUNNING, When)
+                               DECIDE, HAS_TRAJECTORY, MODEL_READY, RESULT, RUNNING, When)
 from .run_control import RunController
 from .model.session import Session
 from .record_settings import use_saved_result
@@ -171,7 +171,7 @@ ACTIONS: tuple[Act, ...] = (
         "Show or hide the plots of the noise schedule and the run", "View", checkable=True),
     # -- Run
     Act("run", "&Run", (R.run,), ("Ctrl+Return", "Ctrl+Enter"), "Run the task", "Run", icon="run",
-        when=~RUNNING),
+        when=~RUNNING & MODEL_READY),
     Act("cancel", "&Cancel Run", (R.cancel,), ("Esc",), "Stop after the current step", "Run", icon="stop",
         when=RUNNING),
     Act("accept", "&Accept Result", (R.accept_result,), ("Ctrl+Shift+Return",), "Make the result the image", "Run",

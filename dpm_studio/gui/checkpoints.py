@@ -23,10 +23,31 @@ from . import collector
 __all__ = ["CheckpointsController"]
 
 
+def _files_stamp(path: str):
+    """The checkpoint's files as the core's cache tells them apart (their modification times:
+    core/files/checkpoint.load_cached), or None where the card cannot be found."""
+    from ..core.files import checkpoint
+
+    try:
+        return tuple(p.stat().st_mtime_ns if p.exists() else None for p in checkpoint.paths_for(checkpoint.resolve(path)))
+    except (checkpoint.CheckpointError, OSError):
+        return None
+
+
 class CheckpointsController(QObject):
-    """The checkpoint list and the selected model (see the module docstring)."""
+    """The checkpoint list and the selected model (see the module docstring).
+
+    A model not loaded yet is loaded in a thread (``_load``): a switch to Denoise loaded photos-rgb-v2 on the
+    GUI thread, the window frozen for about 1 s (benchmarks/switch_stall.py). Meanwhile ``loading()`` names it,
+    Run is greyed saying so, and what the user does is safe: a switch back shows the other task's model at once
+    (its load goes on and is kept in the cache), another pick waits for the load under way and then loads. A
+    model loaded before with unchanged files is taken from the core's cache at once, on the GUI thread. The
+    thread is a plain one, as the start-up's listing: a load cannot be stopped half way, and a QThread still
+    running when its owner goes aborts the process; its report reaches ``_on_model_loaded`` (a slot of this
+    GUI-thread object), and none once the window is gone."""
 
     scanned = Signal(object)   # from the start-up's listing thread: (cards, skipped), or the exception
+    modelLoaded = Signal(object)   # from a model's loading thread: (card path, (files stamp, Loaded) or the exception)
 
     def __init__(self, window):
         super().__init__(window)
@@ -35,9 +56,13 @@ class CheckpointsController(QObject):
         self.model_error = ""       # why the selected checkpoint cannot be used ('' if it can)
         self.listing = False        # the start-up's listing is still under way (refresh_in_background)
         self.extra_cards: list[str] = []   # cards opened where they are (File > Open Checkpoint)
+        self._stamps: dict[str, tuple | None] = {}   # card path -> its files' stamp when it was last loaded
+        self._thread_path = ""      # the card a loading thread loads now ('' when none runs)
+        self._thread: threading.Thread | None = None   # that thread (joined at the app's exit: shutdown)
         window.task_panel.checkpointChanged.connect(self._on_checkpoint_changed)
         window.task_panel.picker.modelChosen.connect(self._on_model_chosen)
         self.scanned.connect(self._on_scanned)
+        self.modelLoaded.connect(self._on_model_loaded)
 
     # The app's start-up lists the checkpoints after its window is on screen: listing them checks
     # each card's network against its weights (built on torch's meta device), so it imports torch,
@@ -219,22 +244,111 @@ class CheckpointsController(QObject):
 
         return checkpoint.load_cached(path, device)
 
+    def loading(self) -> str:
+        """The card path of the shown task's model while it loads, else ''."""
+        return self.w.session.models.loading
+
+    def shutdown(self, timeout_s: float = 60.0) -> bool:
+        """Wait (bounded) for a model's loading thread to end (the app's exit: a thread still in torch when the
+        interpreter ends aborts the process, "terminate called without an active exception"); True when none runs."""
+        t = self._thread
+        if t is not None:
+            t.join(timeout_s)
+        return t is None or not t.is_alive()
+
+    def wait_loaded(self, timeout_s: float = 60.0) -> bool:
+        """Process events until the shown task's model is loaded (a script's or a test's wait); False on time out."""
+        from PySide6.QtCore import QDeadlineTimer, QEventLoop, QThread
+
+        end = QDeadlineTimer(int(timeout_s * 1000))
+        while self.loading() and not end.hasExpired():
+            QApplication.processEvents(QEventLoop.AllEvents, 20)
+            if self.loading():
+                QThread.msleep(2)
+        return not self.loading()
+
     @Slot(str)
     def _on_checkpoint_changed(self, path: str):
+        self.loaded, self.model_error = None, ""
+        if path and self._stamps.get(path, False) != _files_stamp(path):   # not loaded, or its files changed since
+            self._wait_for(path)
+            return
+        self._set_loading("")
+        self._show(path)
+
+    def _wait_for(self, path: str):
+        """Show that ``path`` loads, and load it unless a thread is loading one already (it loads next)."""
+        self._set_loading(path)
+        self.w.plots.set_model(None, "loading…")
+        if not self._thread_path:
+            self._thread_path = path
+            # not a daemon: the interpreter's exit waits for it (a thread in torch then aborted the process)
+            self._thread = threading.Thread(target=self._load, args=(path,), name="dpm-studio-model")
+            collector.hold_thread(self._thread)
+        self.w.runs.update_hint()
+        self.w.update_actions()
+
+    def _set_loading(self, path: str):
+        """Run waits for ``path`` ('' once loaded), greyed saying so; the hint under it says so too (runs.update_hint).
+        Not in the status bar: it covered what the bar said at the start (the settings' warnings, the skipped cards)."""
+        self.w.session.models.loading = path
+        self.w.task_panel.run_bar.set_waiting(f"the model {Path(path).stem} is loading" if path else "")
+
+    def _load(self, path: str):
+        """In the loading thread: the model into the core's cache, and the plots' curves of it (a network pass)."""
+        try:
+            stamp = _files_stamp(path)   # read first: files changed during the load are loaded again
+            loaded = self.model(path)
+            try:
+                from .plots import schedule_curves
+
+                schedule_curves(loaded)
+            except Exception:  # noqa: BLE001 - a plot must never stop the app (set_model says it again)
+                pass
+            result = (stamp, loaded)
+        except Exception as e:  # noqa: BLE001 - said in the GUI thread, as a load there would
+            result = e
+        try:
+            self.modelLoaded.emit((path, result))   # queued to _on_model_loaded (GUI thread)
+        except RuntimeError:  # the window was closed during the load
+            pass
+
+    @Slot(object)
+    def _on_model_loaded(self, report):
+        path, result = report
+        self._thread_path = ""
+        if not isinstance(result, BaseException):
+            self._stamps[path] = result[0]
+        wanted = self.loading()
+        if not wanted:
+            return
+        if wanted != path and self._stamps.get(wanted, False) != _files_stamp(wanted):
+            self._wait_for(wanted)   # picked during that load: its turn
+            return
+        self._set_loading("")
+        self._show(wanted, result if wanted == path else None)
+
+    def _show(self, path: str, result=None):
+        """The model ``path`` ('' for none) is the shown task's: from the loading thread's ``result`` ((stamp,
+        Loaded) or the exception), else from the cache."""
         from ..core.files.checkpoint import CheckpointError
 
         self.loaded, self.model_error = None, ""
         if path:
-            QApplication.setOverrideCursor(Qt.WaitCursor)
             try:
-                self.loaded = self.model(path)
+                if isinstance(result, BaseException):
+                    raise result
+                if result is not None:
+                    self.loaded = result[1]
+                else:
+                    stamp = _files_stamp(path)
+                    self.loaded = self.model(path)
+                    self._stamps[path] = stamp
             except CheckpointError as e:
                 self.model_error = str(e)
             except Exception as e:  # noqa: BLE001
-                traceback.print_exc()
+                traceback.print_exception(e)
                 self.model_error = f"cannot load this checkpoint: {e}"
-            finally:
-                QApplication.restoreOverrideCursor()
         if self.loaded is not None and self.loaded.notes:  # e.g. a card without weights_sha256
             self.w.statusBar().showMessage("Warning: " + " ".join(self.loaded.notes), 15000)
         try:

@@ -441,6 +441,7 @@ class MainWindow(QMainWindow):
         """Stop any run; for application exit. A step still computing after ``timeout_ms`` gets up
         to a minute more: destroying a running QThread would abort the process."""
         self.exporter.shutdown(timeout_ms)
+        self.checkpoints.shutdown(60.0)   # a model half loaded: it cannot be stopped, and is seconds at most
         return self.runner.shutdown(timeout_ms) or self.runner.shutdown(60_000)
 
 

@@ -217,13 +217,13 @@ class PlotsDock(QDockWidget):
         self._timer.timeout.connect(self._apply)
 
     # -- model ----------------------------------------------------------------------------------------
-    def set_model(self, loaded):
-        """Plot b_t and the reverse variance of a loaded checkpoint (None clears)."""
+    def set_model(self, loaded, why: str = "no model"):
+        """Plot b_t and the reverse variance of a loaded checkpoint (None clears, the title saying ``why``)."""
         if loaded is None:
             self.beta_curve.setData([], [])
             self.var_curve.setData([], [])
             self.curves = None
-            self.sched.setTitle("schedule (no model)", size="9pt")
+            self.sched.setTitle(f"schedule ({why})", size="9pt")
             return
         c = schedule_curves(loaded)
         self.curves = c

@@ -45,6 +45,7 @@ class RunBar(QWidget):
         self.run_button.setFont(f)
         self.cancel_button = QPushButton(icons.icon("stop"), "Cancel")
         self.cancel_button.setMinimumHeight(34)
+        self._waiting = ""   # why Run waits (set_waiting), '' when it need not
         self.set_running(False)
         run_row.addWidget(self.run_button, 2)
         run_row.addWidget(self.cancel_button, 1)
@@ -67,11 +68,22 @@ class RunBar(QWidget):
         outer.addWidget(self.hint)
 
     def set_running(self, running: bool):
-        self.run_button.setEnabled(not running)
-        self.run_button.setToolTip("Greyed out: a run is going (Cancel stops it)." if running else
-                                   "Run the task (Ctrl+Return)")
+        self._running = running
+        self._show_run()
         self.cancel_button.setEnabled(running)
         self.cancel_button.setToolTip(CANCEL_TIP if running else "Greyed out: no run is going.\n\n" + CANCEL_TIP)
+
+    def set_waiting(self, why: str):
+        """Run greyed, saying ``why`` (the model is loading: gui/checkpoints.py), until it is called with ''."""
+        self._waiting = why
+        self._show_run()
+
+    def _show_run(self):
+        running, why = self._running, self._waiting
+        self.run_button.setEnabled(not running and not why)
+        self.run_button.setToolTip("Greyed out: a run is going (Cancel stops it)." if running else
+                                   f"Greyed out: {why}.\n\nRun the task (Ctrl+Return)" if why else
+                                   "Run the task (Ctrl+Return)")
 
     def stopping(self):
         """Cancel was pressed: the run stops after its current step."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import sys
 import time
 import traceback
+from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QObject, QSignalBlocker, QTimer, Signal, Slot
@@ -58,7 +59,7 @@ PAINT_FIRST = "Paint over the region to fill first (brush B, rectangle R, lasso 
 
 def is_next_step(why: str) -> bool:
     """A reason Run is off that is just the next thing to do (or to wait for), not an error."""
-    return why in (PAINT_FIRST, "A run is in progress.", "Loading the models\u2026") or why.startswith("Open an image to ")
+    return why in (PAINT_FIRST, "A run is in progress.") or why.startswith(("Open an image to ", "Loading the model"))
 
 
 _APP_WORDS = {"give the noise level (sigma)": "type its noise level in the Noise std box"}
@@ -106,6 +107,8 @@ class RunController(QObject):
             return "A run is in progress."
         if st.checkpoint is None and self.w.checkpoints.listing:
             return "Loading the models\u2026"
+        if self.w.checkpoints.loading():
+            return f"Loading the model {Path(self.w.checkpoints.loading()).stem}\u2026"
         if st.checkpoint is None:
             return "No image model is available: open a checkpoint (File \u203a Open Checkpoint)."
         if self.w.checkpoints.model_error:

@@ -230,6 +230,8 @@ def run_selftest(timeout_s: float = DEFAULT_TIMEOUT_S, steps: int = STEPS, outpu
             try:
                 if not win.runner.shutdown(5000):
                     checks.add("runner_stopped", False, "the run thread did not stop within 5 s")
+                if not win.checkpoints.shutdown(60):
+                    checks.add("model_loaded", False, "a model's loading thread did not end within 60 s")
                 win.close()
                 win.deleteLater()
             except Exception as e:  # noqa: BLE001
@@ -298,6 +300,7 @@ def _drive(checks: _Checks, timings: dict, summary: dict, out: Path, deadline: f
     if not win.checkpoints.select(str(card_path), tasks=TASKS):  # a user's checkpoint of that name hides it
         win.task_panel.set_cards(list_cards([shipped_checkpoints_dir()]), select=str(card_path))
         win.checkpoints.select(str(card_path), tasks=TASKS)
+    win.checkpoints.wait_loaded(max(1.0, deadline - time.perf_counter()))   # loaded in a thread (gui/checkpoints.py)
     card = win.task_panel.current_card()
     if not checks.add("checkpoint_loaded", card is not None and Path(card["path"]) == card_path
                       and win.checkpoints.loaded is not None and not win.checkpoints.model_error,

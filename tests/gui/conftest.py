@@ -122,11 +122,13 @@ def make_window(qtbot, tmp_path, msgbox):
         made.append(win)
         if checkpoint:   # the model of every task (each has its own: session.models)
             assert win.checkpoints.select(checkpoint, tasks=("inpaint", "denoise", "sample"))
+        assert win.checkpoints.wait_loaded(60), "a model not loaded yet loads in a thread (gui/checkpoints.py)"
         return win
 
     yield make
     for win in made:
         try:
+            win.checkpoints.shutdown(60)   # no model's loading thread outlives its test
             win.runner.shutdown(5000)
         except RuntimeError:  # already deleted
             pass

@@ -30,7 +30,7 @@ SCRIPT = textwrap.dedent("""
 
     def start():
         win = next(w for w in QApplication.topLevelWidgets() if w.objectName() == "main-window")
-        if win.checkpoints.listing:  # the models are listed once the window is shown (gui/app.py)
+        if win.checkpoints.listing or win.checkpoints.loading():  # listed once the window is shown, then loaded
             QTimer.singleShot(100, start)
             return
         win.dialogs = Answers(win)

@@ -223,6 +223,7 @@ def test_item12_a_grey_model_on_a_colour_photo_says_so(qtbot, win):
     mask[16:32, 16:32] = 1
     win.canvas.set_mask(mask)
     assert win.checkpoints.select("tiny-grey", tasks=("inpaint", "denoise"))   # each task has its own model
+    assert win.checkpoints.wait_loaded()
     assert not win.runs.run(), "inpainting a colour photo with a grey model fills colour noise: refused"
     assert not win.runner.is_running()
     hint = win.task_panel.hint.text()

@@ -210,7 +210,7 @@ def test_open_checkpoint_file_outside_the_folders(win, tmp_path, msgbox):
     from gui_helpers import make_checkpoint
 
     card = make_checkpoint(tmp_path, "elsewhere", 3, T=20)
-    assert win.checkpoints.open(card)
+    assert win.checkpoints.open(card) and win.checkpoints.wait_loaded()
     assert win.task_panel.current_card()["name"] == "elsewhere"
     assert win.plots.curves is not None and len(win.plots.curves["beta"]) == 20
     (tmp_path / "broken.json").write_text("{not json")

@@ -68,7 +68,7 @@ def test_run_app_shows_the_window_before_torch_then_lists_the_models(tmp_path, c
             QTimer.singleShot(0, lambda: wait(self, 0))
 
         def wait(win, n):
-            if win.checkpoints.listing and n < 600:
+            if (win.checkpoints.listing or win.checkpoints.loading()) and n < 600:   # listed, then loaded in a thread
                 QTimer.singleShot(100, lambda: wait(win, n + 1))
                 return
             print("LISTED", [c["name"] for c in win.task_panel.cards()], flush=True)

@@ -109,6 +109,7 @@ def test_switching_tasks_switches_the_picker_to_that_tasks_model(flip, make_wind
     assert _shown(win) == "photos-rgb"
     tp.set_task("denoise")
     assert _shown(win) == flip and tp.settings().checkpoint.endswith(f"/{flip}.json")
+    assert win.checkpoints.wait_loaded()   # a model not loaded yet loads in a thread
     assert win.checkpoints.loaded.name == flip, "the model loaded for the plots and checks is the shown one"
     tp.set_task("sample")
     assert _shown(win) == "photos-rgb"
@@ -136,6 +137,7 @@ def test_a_run_uses_and_names_its_tasks_model(qtbot, monkeypatch, make_window):
     win = make_window(checkpoint=None)
     win.files.set_image(gradient_image(24, 24, channels=1))
     win.task_panel.set_task("denoise")
+    assert win.checkpoints.wait_loaded()
     with qtbot.waitSignal(win.runner.finished, timeout=60_000):
         assert win.runs.run()
     assert win.session.run["checkpoint"] == "tiny-grey"

@@ -18,6 +18,7 @@ def test_switching_tasks_runs_no_model_whose_curves_were_made(win):
     nets = {}
     for task in ("denoise", "inpaint"):
         tp.set_task(task)
+        assert win.checkpoints.wait_loaded()   # (the first time: in a thread)
         nets[task] = win.checkpoints.loaded.net
     assert nets["denoise"] is not nets["inpaint"]
     passes = []

@@ -349,7 +349,7 @@ def test_large_step_variance_run(qtbot, win):
 
 def test_grey_model_on_colour_image(qtbot, win):
     """A grey picture stored as RGB (a colour photo is refused: test_defects_restorer item 12)."""
-    assert win.checkpoints.select("tiny-grey")
+    assert win.checkpoints.select("tiny-grey") and win.checkpoints.wait_loaded()
     img = np.repeat(gradient_image()[:, :, :1], 3, axis=2)
     win.files.set_image(img)
     hole = paint_square(win)

@@ -7,10 +7,11 @@ combine them, and ``when(session)`` answers.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Callable
 
 __all__ = ["When", "ALWAYS", "EDIT", "RUNNING", "REVIEW", "HAS_IMAGE", "HAS_PICTURE", "HAS_MASK", "RESULT", "DECIDE", "CAN_UNDO",
-           "CAN_REDO", "HAS_TRAJECTORY", "COMPARE", "RUN_GOING"]
+           "CAN_REDO", "HAS_TRAJECTORY", "COMPARE", "RUN_GOING", "MODEL_READY"]
 
 
 class When:
@@ -74,5 +75,7 @@ CAN_REDO = When("can_redo", lambda s: s.history.can_redo(), "nothing to redo")
 COMPARE = When("compare", lambda s: s.state == "review" and (s.run or {}).get("task") != "sample",
                lambda s: "a drawn sample has no original to compare with" if s.state == "review"
                else "no result is under review")
+MODEL_READY = When("model_ready", lambda s: not s.models.loading,   # loaded in a thread: gui/checkpoints.py
+                   lambda s: f"the model {Path(s.models.loading).stem} is loading")
 HAS_TRAJECTORY = When("has_trajectory", lambda s: s.trajectory is not None and len(s.trajectory) > 0,
                       "no run has recorded a trajectory yet")

@@ -28,6 +28,7 @@ class TaskModels:
 
     def __init__(self):
         self._chosen: dict[str, str] = {}
+        self.loading = ""   # the card path of the shown task's model while it loads (gui/checkpoints.py), else ''
 
     @staticmethod
     def _task(task: str) -> str:
