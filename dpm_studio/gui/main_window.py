@@ -33,7 +33,7 @@ from .exports import TrajectoryExports
 from .files import FilesController
 from .noise_readout import NoiseReadout
 from .panels import MaskPanel, ResultBar
-from .model.predicates import COMPARE
+from .model.predicates import COMPARE, DECIDE, RESULT
 from .plots import PlotsDock
 from .qtfix import protect_singletons
 from .run_control import RunController, unsaved_changes, unsaved_with_mask
@@ -311,6 +311,8 @@ class MainWindow(QMainWindow):
 
     def update_actions(self, *_):
         actions.update_enabled(self.actions, self.session)
+        s = self.session   # the result bar's Accept, Discard and draws, greyed as the commands are and saying why
+        self.result_bar.set_choices(RESULT.why(s), DECIDE.why(s), DECIDE.why(s) if s.state == "review" else "")
         h = self.session.history
         self.act_undo.setText(f"&Undo {h.undo_label()}" if h.undo_label() else "&Undo")
         self.act_redo.setText(f"&Redo {h.redo_label()}" if h.redo_label() else "&Redo")

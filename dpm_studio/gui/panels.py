@@ -347,6 +347,12 @@ class ShortRadio(QRadioButton):
             super().setText(words)
 
 
+ACCEPT_TIP = "Make the result the image (then save it with File \u203a Save, Ctrl+S)"
+DISCARD_TIP = "Drop the result and go back to the image"
+VARIANT_TIP = ("Several samples: pick the one to accept, their mean (the posterior mean), or see where they disagree "
+               "(the per-pixel spread of the samples)")
+
+
 class ResultBar(QFrame):
     """Under the canvas during and after a run: trajectory timeline, x_t / x0, compare, Accept / Discard."""
 
@@ -396,9 +402,9 @@ class ResultBar(QFrame):
         self.split_button.setCheckable(True)
         self.split_button.setToolTip("Before | after with a draggable divider. Hold \\ to flash the original.")
         self.discard_button = QPushButton("Discard")
-        self.discard_button.setToolTip("Drop the result and go back to the image")
+        self.discard_button.setToolTip(DISCARD_TIP)
         self.accept_button = QPushButton("Accept")
-        self.accept_button.setToolTip("Make the result the image (then save it with File \u203a Save, Ctrl+S)")
+        self.accept_button.setToolTip(ACCEPT_TIP)
         f = self.accept_button.font()
         f.setBold(True)
         self.accept_button.setFont(f)
@@ -415,8 +421,7 @@ class ResultBar(QFrame):
         self.variant = QComboBox()
         self.variant.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
         self.variant.setMinimumContentsLength(8)  # the longest entry would widen the window
-        self.variant.setToolTip("Several samples: pick the one to accept, their mean (the posterior mean), or "
-                                "see where they disagree (the per-pixel spread of the samples)")
+        self.variant.setToolTip(VARIANT_TIP)
         self.variant.setVisible(False)
         choices.insertWidget(choices.indexOf(sep), self.variant)
         self.variant.currentIndexChanged.connect(self.variantChosen)
@@ -477,15 +482,24 @@ class ResultBar(QFrame):
                 self.variant.setCurrentIndex(max(0, min(int(current), n)))
         self.variant.setVisible(n > 1)
 
+    def set_choices(self, accept_why: str, discard_why: str, variant_why: str = ""):
+        """Accept, Discard and the variant list under review, each greyed where its ``*_why`` says why (the
+        commands' own reasons: gui/model/predicates.RESULT and DECIDE): while an Accept waited for its result's
+        measure the two buttons were greyed with their usual tooltips, and the list still changed the draw shown
+        (Xvfb, helper app18), which the Accept no longer takes."""
+        for b, why, tip in ((self.accept_button, accept_why, ACCEPT_TIP), (self.discard_button, discard_why, DISCARD_TIP)):
+            b.setEnabled(not why)
+            b.setToolTip(f"Greyed out: {why}.\n\n{tip}" if why else tip)
+        self.variant.setEnabled(not variant_why)
+        self.variant.setToolTip((f"Greyed out: {variant_why}.\n\n" if variant_why else "") + VARIANT_TIP)
+
     def set_show_x0(self, on: bool):
         (self.x0_button if on else self.x_button).setChecked(True)
 
     def set_review(self, review: bool, frames: int = 0, compare: bool = True):
         """Running (False) or reviewing a finished run with ``frames`` recorded frames (True);
         ``compare``: the result has an original to compare it with (a drawn sample has none)."""
-        self.slider.setEnabled(review and frames > 1)
-        self.accept_button.setEnabled(review)
-        self.discard_button.setEnabled(review)
+        self.slider.setEnabled(review and frames > 1)   # (Accept and Discard: set_choices)
         self.split_button.setEnabled(review and compare)
         if review:
             with QSignalBlocker(self.slider):

@@ -19,7 +19,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QSignalBlocker, QTimer, Signal, Slot
 
 from .model.maskops import covered as covered_by
-from .model.predicates import COMPARE, RESULT
+from .model.predicates import COMPARE
 from .run_bar import fmt_seconds
 from .runner import JobRefused, RunJob
 from ..core.run.jobs import check_model, model_refusal
@@ -343,8 +343,7 @@ class RunController(QObject):
     def choose_variant(self, i: int):
         s, rb = self.session, self.w.result_bar
         s.choose_variant(i)
-        rb.accept_button.setEnabled(RESULT(s))
-        self.w.update_actions()
+        self.w.update_actions()   # Accept greyed on the spread, saying why (set_choices)
         tr = s.trajectory
         if s.state == "review" and tr is not None:
             with QSignalBlocker(rb.slider):
@@ -395,9 +394,7 @@ class RunController(QObject):
         if how == "accepting":   # done by _on_measured, once the result's measure is made: the GUI goes on meanwhile
             self._waiting = True
             self._status("Accepting the result\u2026", 0)
-            w.result_bar.accept_button.setEnabled(False)   # chosen: nothing to accept or discard while it is done
-            w.result_bar.discard_button.setEnabled(False)
-            w.update_actions()
+            w.update_actions()   # chosen: nothing to accept, discard or choose while it is done (greyed, saying so)
             return True
         return self._accepted(how)
 

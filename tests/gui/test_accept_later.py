@@ -131,6 +131,9 @@ def test_an_accept_being_done_leaves_nothing_to_accept_or_discard_and_closing_as
             assert "being accepted" in act.toolTip()
         rb = win.result_bar
         assert not rb.accept_button.isEnabled() and not rb.discard_button.isEnabled()
+        for b in (rb.accept_button, rb.discard_button):   # greyed with their usual tooltips before (Xvfb, app18)
+            assert b.toolTip().startswith("Greyed out: the result is being accepted."), b.toolTip()
+        assert not rb.variant.isEnabled(), "the draw the Accept takes is kept: the list no longer changes it"
         threading.Timer(0.3, gate.set).start()   # the measure is made while the question waits for it
         assert not win.files.confirm_replace("Closing the window")   # the user cancels: everything kept
     finally:
