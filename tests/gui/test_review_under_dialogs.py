@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from dpm_studio import imageio
 from gui_helpers import image_with_mask
 
 RUN_MS = 60_000
@@ -37,6 +38,8 @@ def test_the_canvas_shows_the_result_under_every_dialog_of_a_review(qtbot, win, 
     d, seen = win.dialogs, []
     d.answers.update(confirm=False, unsaved="cancel")
     d.paths["save_image"] = str(tmp_path / "saved.png")   # then "Accept the result?", answered No
+    imageio.save_image(tmp_path / "other.png", img)
+    d.paths["open_image"] = str(tmp_path / "other.png")   # then what to do with the result, answered Cancel
 
     def watch(name):
         real = getattr(d, name)
@@ -51,6 +54,8 @@ def test_the_canvas_shows_the_result_under_every_dialog_of_a_review(qtbot, win, 
     win.actions[act].trigger()
     qtbot.wait(20)
     assert seen, f"{act} asked nothing"
+    if act == "open":
+        assert [n for n, *_ in seen] == ["open_image", "ask_unsaved"]
     for name, state, painted in seen:
         assert state == "review", (act, name)
         np.testing.assert_array_equal(painted, result, err_msg=f"{act}: {name}")
