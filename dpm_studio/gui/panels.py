@@ -251,7 +251,8 @@ class MaskPanel(QGroupBox):
         elif pixels == 0:
             text = "empty: paint the region to fill" if task == "inpaint" else "empty: the whole image"
         else:
-            text = f"mask covers {fraction:.1%} ({pixels:,} px)"
+            # the count and its unit on one line (a no-break space): a narrow row wrapped "(187,500" / "px)" (Xvfb, app18)
+            text = f"mask covers {fraction:.1%} ({pixels:,}\u00a0px)"
         self.coverage.setText(text)
 
     def show_coverage(self, mask, task: str, n: int | None = None):

@@ -193,3 +193,31 @@ def test_the_mask_coverage_is_not_read_as_part_of_a_box_label(qtbot):
     soft, cov, r = panel.soft.geometry(), panel.coverage.geometry(), rule.geometry()
     assert soft.right() < r.left() and r.right() < cov.left(), (soft, r, cov)
     assert r.top() < cov.center().y() < r.bottom()
+
+
+def test_the_mask_coverage_wraps_with_its_count_and_unit_together(qtbot):
+    """A 12 MP photo's line, "mask covers 1.6% (187,500 px)", wrapped in the Controls at 1280 px with "px)" alone on
+    its second line (Xvfb, helper app18): the count and its unit stay together, the wrap comes before the bracket."""
+    from PySide6.QtGui import QFontMetrics, QTextLayout, QTextOption
+
+    from dpm_studio.gui.panels import MaskPanel
+
+    panel = MaskPanel()
+    qtbot.addWidget(panel)
+    panel.set_coverage(0.016, 187_500)
+    text, font = panel.coverage.text(), panel.coverage.font()
+    width = QFontMetrics(font).horizontalAdvance("mask covers 1.6% (187,500") + 2   # all but " px)" fits
+    layout = QTextLayout(text, font)
+    opt = QTextOption()
+    opt.setWrapMode(QTextOption.WordWrap)
+    layout.setTextOption(opt)
+    layout.beginLayout()
+    lines = []
+    while True:
+        line = layout.createLine()
+        if not line.isValid():
+            break
+        line.setLineWidth(width)
+        lines.append(text[line.textStart():line.textStart() + line.textLength()].strip())
+    layout.endLayout()
+    assert lines == ["mask covers 1.6%", "(187,500\u00a0px)"], lines

@@ -64,7 +64,7 @@ def test_a_switch_to_denoise_reads_the_mask_once(win):
     tp.set_task("denoise")
     assert sum(_Reads.rows) == 60, f"{sum(_Reads.rows) / 60:g} passes over the mask"
     assert "masked region only (18.8%)" in tp.hint.text()
-    assert win.mask_panel.coverage.text() == "mask covers 18.8% (900 px)"
+    assert win.mask_panel.coverage.text() == "mask covers 18.8% (900\u00a0px)"
     _Reads.rows = []
     tp.set_task("inpaint")
     assert sum(_Reads.rows) == 0 and "masked region" not in tp.hint.text()
