@@ -4,7 +4,7 @@ rule: auto never below one estimated sigma by more than 0.05 dB on a row), and t
     python benchmarks/auto_low_noise.py [--level 0] [--limit N] [--variants bfloor,centre] [--out FILE.jsonl]
     python benchmarks/auto_low_noise.py --seeds 2 --seed-from 1 --uncertain --variants centre   # more unsure fits
     python benchmarks/auto_low_noise.py --modes colour --crop top-left --max-spread 0.2   # other crops, flat laws
-    python benchmarks/auto_low_noise.py --level 0 --modes colour --paths flat50,flat25   # other colour paths
+    python benchmarks/auto_low_noise.py --level 0 --modes colour --paths flat100,flat50,flat25   # other colour paths
 
 Held-out photos only (never the test images): Debian's mate-backgrounds nature photos ($MATE_DIR, default
 /tmp/grey22/eval/x) and the wallpapers ($DPM_STUDIO_WALLPAPERS, default /work/data/wallpapers), each a quarter
@@ -49,6 +49,19 @@ def law_spread(a: float, b: float, pixels) -> float:
     return float(np.std(0.5 * np.log(np.maximum(a * x + b, 1e-12))))
 
 
+def full_law(y):
+    """The law --noise auto tells ``y`` before the colour path's flattening (noise_law.COLOUR_SPREAD 0: every law
+    keeps its slope): what ``--paths`` are told, so that flat100 is the full law at every level."""
+    from dpm_studio.core.run import noise_law
+    spread = noise_law.COLOUR_SPREAD
+    noise_law.COLOUR_SPREAD = 0.0
+    try:
+        req, _ = resolve_noise(DenoiseRequest(), y)
+    finally:
+        noise_law.COLOUR_SPREAD = spread
+    return req.noise_a, req.noise_b
+
+
 def main():
     from skimage.color import rgb2gray
     from dpm_studio.core.files.checkpoint import load, resolve
@@ -68,9 +81,10 @@ def main():
                     help="which 256 x 256 of each photo (a quarter size); the noise seeds stay each photo's")
     ap.add_argument("--max-spread", type=float, default=0.0,
                     help="only the cases whose fitted law's spread (law_spread above) is under this")
-    ap.add_argument("--paths", default="", help="comma-separated colour paths told the auto law, on the colour rows "
-                    "auto tells signal-dependent: benchmarks/transform_loss.py's PATHS (shared8: one gain about "
-                    "the photo blurred 8 px; flat50: the law flattened halfway to its std at the mean, ...)")
+    ap.add_argument("--paths", default="", help="comma-separated colour paths, on the colour rows auto tells "
+                    "signal-dependent, each told auto's law before the colour flattening (full_law): "
+                    "benchmarks/transform_loss.py's PATHS (shared8: one gain about the photo blurred 8 px; flatN: the "
+                    "law flattened to N %% of its slope about the mean, flat100 the law itself)")
     ap.add_argument("--out")
     args = ap.parse_args()
     torch.set_num_threads(1)
@@ -111,8 +125,10 @@ def main():
             row["auto"] = row["one"] if req.noise == "constant" else psnr(ours(y, noise="auto"), xm)
             if args.paths and mode == "colour" and req.noise == "poisson-gaussian":
                 from transform_loss import run_path
+                a_full, b_full = full_law(y)
+                row["full_a"], row["full_b"] = a_full, b_full
                 for p in args.paths.split(","):
-                    row[p] = psnr(run_path(model, p, y, req.noise_a, req.noise_b), xm)
+                    row[p] = psnr(run_path(model, p, y, a_full, b_full), xm)
             if args.variants and uncertain:
                 a = fit.a - FIT_A_SHRINK * fit.a_se
                 told = {"bfloor": max(fit.b, fit.b_se), "centre": fit.b + FIT_A_SHRINK * fit.a_se * m}

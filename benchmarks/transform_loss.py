@@ -64,9 +64,10 @@ class RegionGain:
 PATHS = {
     "shared8": lambda a, b, y: RegionGain(a, b, 8.0, True),
     "shared4": lambda a, b, y: RegionGain(a, b, 4.0, True),
-    "flat50": lambda a, b, y: flattened(a, b, float(np.mean(y)), 0.5),
-    "flat25": lambda a, b, y: flattened(a, b, float(np.mean(y)), 0.25),
 }
+#: flatN (N = 0-100): the law flattened about the image's mean to N % of its slope (flat100: the law itself)
+PATHS.update({f"flat{n}": (lambda k: lambda a, b, y: flattened(a, b, float(np.mean(y)), k))(n / 100)
+              for n in range(101)})
 
 
 def run_path(model, name, y, a, b, **kw):

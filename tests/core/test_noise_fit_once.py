@@ -66,7 +66,7 @@ def test_an_unsure_b_is_told_the_fitted_variance_at_the_mean(monkeypatch):
 
     y = _file(2.5, 3, colour=True)
     m = float(np.mean(y, dtype=np.float64))
-    monkeypatch.setattr(noise_law, "COLOUR_KEEP", 1.0)   # the colour law's flattening after it: test_colour_law.py
+    monkeypatch.setattr(noise_law, "COLOUR_SPREAD", 0.0)   # the colour law's flattening after it: test_colour_law.py
     for b, b_se in ((8.5e-6, 7.6e-5), (2e-4, 5e-5)):
         fit = NoiseFit(1.2e-3, b, 1.5e-4, b_se, "poisson-gaussian")
 

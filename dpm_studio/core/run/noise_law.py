@@ -18,7 +18,7 @@ from functools import lru_cache
 import numpy as np
 
 from .anscombe import ConstantNoise, GeneralizedAnscombe
-from .noise import LOW_NOISE, NOT_FITTED, NOT_READ
+from .noise import NOT_FITTED, NOT_READ
 from .noise_jpeg import jpeg_noise_sigma
 from .noise_level import fit_noise_level_steps
 from .settings import specs
@@ -43,17 +43,20 @@ FIT_A_SHRINK = 0.3
 #: by more than 0.05 dB 3 -> 1.
 #: Fits with b from 1 to 2 standard errors gained nothing (mean -0.00 over 32), so they keep the fitted b.
 B_UNSURE = 1.0
-#: In colour, where the told law's std at the image's mean is under noise.LOW_NOISE (10 / 255), the law is told
-#: flattened about that mean (:func:`flattened`) to this share of its slope. The transform's tone curve, applied to
-#: each channel, changes the channels' contrast against each other and against their surroundings (thin dark cables
-#: on a bright sky: held-out lomiri16-Bridge at issue 22's lowest level, -0.79 dB under one sigma with the full
-#: law); at low noise the model's own error is small and that warp is what it costs. Chosen on held-out photos
-#: (benchmarks/auto_low_noise.py --modes colour --paths flat50,flat25: 48 colour photos at the lowest level, std
-#: 5-8 / 255): keep 0.5 / 0.25 / the full law +0.139 / +0.088 / +0.138 dB over one sigma on average, rows more than
-#: 0.05 dB under it 1 / 0 / 6 (Bridge -0.13 / -0.02 / -0.79). At the next level (std 9-15 / 255) the full law won
-#: (0.5: -0.09 dB on 7 photos), so above LOW_NOISE it stays. Test images, colour, lowest level: +0.01 dB on average,
-#: chelsea +0.10 over one sigma (was 0.00); one gain shared by the channels (transform_loss.py) lost 0.11 there.
-COLOUR_KEEP = 0.5
+#: In colour, where the told law's std moves over the image by less than this (:func:`std_spread`: the std over the
+#: pixels of the law's std at each, 0-1 units), the law is told flattened about the image's mean (:func:`flattened`)
+#: to that fraction of its slope (:func:`colour_keep`). The transform's tone curve, applied to each channel, changes
+#: the channels' contrast against each other and against their surroundings (thin dark cables on a bright sky:
+#: held-out lomiri16-Bridge lost 0.8 dB to one sigma with the full law at issue 22's lowest two levels, 0.4 at the
+#: highest); what the transform gains is the noise equalised where its std varies, so where it varies little the
+#: warp is what it costs. Chosen on held-out photos over issue 22's three levels (docs/camera-noise.md, session 18:
+#: benchmarks/auto_low_noise.py --modes colour --paths flat75,flat50 at each level; 47, 47 and 45 colour photos told
+#: a law), against session 17's keep 0.5 below noise.LOW_NOISE (10 / 255) at the mean and the full law above: rows
+#: more than 0.05 dB under one sigma 3 -> 0, mean over one sigma +0.004 / +0.020 / +0.009 dB at the three levels
+#: (2.25 / 255: 0 rows, -0.004 at the lowest; 1.75: 2 rows). Grey is told the law (the warp is a colour one).
+COLOUR_SPREAD = 2.0 / 255
+#: ... but at least this share of the slope (the least measured: Bridge at the lowest level -0.02 dB under one sigma).
+COLOUR_KEEP_MIN = 0.25
 
 
 def check_noise(req) -> None:
@@ -88,7 +91,8 @@ def resolve_noise(req, pixels):
     becomes what the image's fit says, recorded in ``noise_fit`` ("constant" leaves sigma
     to the usual estimate; a signal-dependent fit's a is told ``FIT_A_SHRINK`` standard errors
     lower, and where its b is within ``B_UNSURE`` standard errors of 0, b higher by what that took off at the
-    image's mean; in colour below ``noise.LOW_NOISE`` at the mean, :func:`flattened` to ``COLOUR_KEEP``). Returns (request, note for the user or None)."""
+    image's mean; in colour :func:`flattened` to :func:`colour_keep` of its slope). Returns (request, note for the user
+    or None)."""
     return result(resolve_noise_steps(req, pixels))[:2]
 
 
@@ -121,10 +125,28 @@ def resolve_noise_steps(req, pixels, jpeg: bool | None = None):
     mean = float(np.mean(pixels, dtype=np.float64))
     if b < B_UNSURE * fit.b_se:
         b += FIT_A_SHRINK * fit.a_se * mean
-    if np.ndim(pixels) == 3 and np.shape(pixels)[2] == 3 and a * mean + b < LOW_NOISE ** 2:
-        a, b = flattened(a, b, mean, COLOUR_KEEP)
+    if np.ndim(pixels) == 3 and np.shape(pixels)[2] == 3:
+        a, b = flattened(a, b, mean, colour_keep(a, b, pixels))
     return (replace(req, noise="poisson-gaussian", noise_a=float(a), noise_b=float(b), noise_fit=record), note, fit,
             read)
+
+
+def colour_keep(a: float, b: float, pixels) -> float:
+    """The share of its slope the law var = a x + b keeps in a colour image (``COLOUR_SPREAD``): 1 where its std moves
+    over the image by ``COLOUR_SPREAD`` or more, else in proportion, at least ``COLOUR_KEEP_MIN``."""
+    spread = std_spread(a, b, pixels)
+    return 1.0 if spread >= COLOUR_SPREAD else max(COLOUR_KEEP_MIN, spread / COLOUR_SPREAD)
+
+
+def std_spread(a: float, b: float, pixels) -> float:
+    """How far the std of the law var = a x + b moves over an image (0-1 units): the standard deviation, over its
+    pixels, of the std at each pixel (the mean over its channels of sqrt(a x + b), x clipped to [0, 1]). Large
+    images are read on a lattice of at most about 2^20 pixels."""
+    h, w = np.shape(pixels)[:2]
+    step = max(1, int((h * w / 2 ** 20) ** 0.5))
+    x = np.clip(np.asarray(pixels)[::step, ::step], 0.0, 1.0).astype(np.float64)
+    std = np.sqrt(np.maximum(a * x + b, 0.0))
+    return float(np.std(std.mean(axis=-1) if std.ndim == 3 else std))
 
 
 def flattened(a: float, b: float, mean: float, keep: float) -> tuple[float, float]:
