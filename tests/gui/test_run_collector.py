@@ -17,10 +17,20 @@ from dpm_studio.core.run import frozen, tasks
 from dpm_studio.gui import collector
 
 
+def no_holds(qtbot):
+    """Wait until no worker thread holds the collector: a test that switches collection on itself under a hold
+    (the window's model loading in a thread since d5948ea, or an earlier test's Accept measure still running)
+    lets the next worker thread start with collection on, and a collection falls in it (these tests failed when
+    run alone, and once in the whole suite)."""
+    qtbot.waitUntil(lambda: collector.holding() == 0, timeout=30_000)
+
+
 @pytest.fixture
-def collections():
+def collections(qtbot, win):
     """(thread name, generation) of every collection started while the test runs; the collector's
-    thresholds lowered (a collection every 50 allocations) so that one falls in any thread that allocates."""
+    thresholds lowered (a collection every 50 allocations) so that one falls in any thread that allocates.
+    Collection is switched on only once no worker thread holds the collector (:func:`no_holds`)."""
+    no_holds(qtbot)
     seen = []
 
     def record(phase, info):
@@ -132,6 +142,7 @@ def test_the_model_listing_thread_leaves_the_collector_to_the_gui_thread(qtbot, 
         return scan(*a, **k)
 
     monkeypatch.setattr(checkpoint, "scan_cards", slow_scan)
+    no_holds(qtbot)
     enabled = gc.isenabled()
     gc.enable()
     try:
