@@ -21,7 +21,7 @@ from PySide6.QtCore import QObject, QSignalBlocker, QTimer, Signal, Slot
 from .model.maskops import covered as covered_by
 from .model.predicates import COMPARE
 from .run_bar import fmt_seconds
-from .runner import JobRefused, RunJob
+from .runner import JobRefused, ModelNotLoaded, RunJob
 from ..core.run.jobs import check_model, model_refusal
 from ..core.run.regions import MARGIN as REGION_MARGIN
 
@@ -178,16 +178,8 @@ class RunController(QObject):
             return False
         if self.session.state == "review" and not self._may_drop_result():
             return False
-        from ..core.files.checkpoint import CheckpointError
-
-        try:
-            loaded = w.checkpoints.model(st.checkpoint, st.device)
-        except CheckpointError as e:
-            w.dialogs.error("Cannot load checkpoint", str(e))
-            return False
-        except Exception as e:  # noqa: BLE001 - e.g. CUDA errors
-            traceback.print_exc()
-            w.dialogs.error("Cannot load checkpoint", f"{type(e).__name__}: {e}")
+        loaded = self._shown_model(st.checkpoint)
+        if loaded is None:
             return False
         if self.session.state == "review":
             self.leave_review(show_base=False)
@@ -208,7 +200,8 @@ class RunController(QObject):
         self._plot_total = None
         w.plots.start_run(1)
         self._run_started = time.perf_counter()
-        self.runner.start(RunJob(loaded, inputs))
+        # on the run's device in the run's thread (the model shown is the CPU's): a CUDA load took seconds on Run
+        self.runner.start(RunJob(loaded, inputs, device=st.device))
         tp.set_progress(0, 1, 0.0, None, "starting\u2026")   # not "idle" until the first frame
         w.result_bar.clear()
         # the record until the job is resolved (_on_stage); a job that uses the mask: its edits are used
@@ -222,6 +215,25 @@ class RunController(QObject):
         self._notes = ""
         self._status(self._running + "\u2026")
         return True
+
+    def _shown_model(self, path: str):
+        """The model the run's checks and record read (its card, its weights' digest): the shown task's, loaded
+        on the CPU off the GUI thread (gui/checkpoints.py); the run's thread takes it onto the run's device
+        (frames.RunJob.device). Another card than the one shown is loaded here on the CPU (not seen: the
+        picker's change loads it first). None: it cannot be loaded, and the user was told why."""
+        from ..core.files.checkpoint import CheckpointError
+
+        loaded = self.w.checkpoints.loaded
+        if loaded is not None and Path(loaded.path) == Path(path):
+            return loaded
+        try:
+            return self.w.checkpoints.model(path)
+        except CheckpointError as e:
+            self.w.dialogs.error("Cannot load checkpoint", str(e))
+        except Exception as e:  # noqa: BLE001 - a bad file must not take the app down
+            traceback.print_exc()
+            self.w.dialogs.error("Cannot load checkpoint", f"{type(e).__name__}: {e}")
+        return None
 
     def _refuse(self, why: str) -> bool:
         self.w.task_panel.set_hint(why)
@@ -316,6 +328,11 @@ class RunController(QObject):
             self._refuse(why)
             return self._after_run()
         sys.stderr.write(info.traceback)
+        if isinstance(info.exception, ModelNotLoaded):   # onto the run's device, in the run's thread
+            self._end_run("not run", "The model could not be loaded; the image and mask are unchanged.", 8000)
+            if not self.close_when_stopped:
+                self.w.dialogs.error("Cannot load checkpoint", str(info.exception))
+            return self._after_run()
         self._end_run("failed", "The run failed; the image and mask are unchanged.", 8000)
         if not self.close_when_stopped:
             self.w.dialogs.error("Run failed", f"The run stopped with an error:\n\n{info.message}\n\n"

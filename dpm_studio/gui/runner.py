@@ -31,10 +31,10 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from . import collector
-from .model.frames import Frame, JobRefused, RunCancelled, RunJob, Stage, Trajectory, measuring, task_frames
+from .model.frames import Frame, JobRefused, ModelNotLoaded, RunCancelled, RunJob, Stage, Trajectory, measuring, task_frames
 from .qtfix import protect_singletons
 
-__all__ = ["ErrorInfo", "Frame", "Trajectory", "RunJob", "JobRefused", "Stage", "GeneratorWorker", "WorkerHost", "TaskRunner",
+__all__ = ["ErrorInfo", "Frame", "Trajectory", "RunJob", "JobRefused", "ModelNotLoaded", "Stage", "GeneratorWorker", "WorkerHost", "TaskRunner",
            "task_frames"]
 
 

@@ -23,12 +23,17 @@ from .analysis import frame_indices, rms_change
 from ...core.run.regions import Region, region_box  # noqa: F401  (the app's names for the core's region denoise)
 from ...imageio import from_uint8, to_uint8
 
-__all__ = ["Frame", "Trajectory", "RunJob", "JobInputs", "Stage", "JobRefused", "Region", "region_box", "RunCancelled",
+__all__ = ["Frame", "Trajectory", "RunJob", "JobInputs", "Stage", "JobRefused", "ModelNotLoaded", "Region", "region_box", "RunCancelled",
            "task_frames", "measuring", "composite", "progress_text", "uncertainty_map"]
 
 
 class RunCancelled(Exception):
     """Raised inside a run's network call once its stop flag is set: the run ends there."""
+
+
+class ModelNotLoaded(Exception):
+    """The run's model could not be loaded onto its device in the run's thread (:attr:`RunJob.device`): the
+    reason, as the user reads it (the checkpoint's error, or the device's: out of memory, a driver fault)."""
 
 
 class JobRefused(ValueError):
@@ -255,13 +260,18 @@ class Frame:
 class RunJob:
     """A run as the app starts it, made the moment Run is pressed: the loaded checkpoint and
     the job (:func:`dpm_studio.core.run.jobs.resolve`: its request, pixels, mask and plan, the same
-    the command line runs), or its :class:`JobInputs`, which :func:`task_frames` resolves first."""
+    the command line runs), or its :class:`JobInputs`, which :func:`task_frames` resolves first.
+
+    ``device``: the run's model is ``loaded``'s checkpoint taken from the core's cache on that device, in
+    the run's thread, before anything else (a CUDA copy is a whole load: read, checked, moved, 1-3 s of a
+    photo model, which Run did on the GUI thread); None runs ``loaded`` as it is."""
 
     loaded: object
     job: object
     max_frames: int = 200
     frame_budget_bytes: int = 256 * 2 ** 20
     stop: object = None   # a threading.Event: once set, the next network pass raises RunCancelled
+    device: str | None = None
 
 
 def progress_text(req, index: int, total: int, parts: int = 1, steps: int | None = None) -> tuple:
@@ -300,6 +310,10 @@ def task_frames(job: RunJob):
     from ...core.run.tasks import run_task
 
     t0 = time.perf_counter()
+    if job.device is not None:
+        job.loaded = yield from _on_device(job.loaded, job.device)
+        if isinstance(job.job, JobInputs) and job.job.model is not None:
+            job.job.model = job.loaded   # resolved for the model that runs (its files may have changed since)
     if isinstance(job.job, JobInputs):   # measured here, in the run's thread: see JobInputs
         job.job = yield from _resolved(job)
     begun = time.perf_counter() - t0
@@ -372,6 +386,23 @@ def task_frames(job: RunJob):
                     traj if rec.done else None, u8, x0_u8, box, progress,
                     getattr(rec, "samples", None) if rec.done else None, tuple(traj.patches),
                     np.asarray(ess, dtype=np.float64) if np.isfinite(ess).any() else None, warm, begun)
+
+
+def _on_device(loaded, device: str):
+    """``loaded``'s checkpoint on ``device``, from the core's cache (loaded there the first time, and again
+    once its files change: the cache's key has their times), with a :class:`Stage` saying so off the CPU;
+    a failure is a :class:`ModelNotLoaded`. Torch's CUDA may be used from any thread: the run's network
+    passes ran on the device in this thread already."""
+    from ...core.files import checkpoint
+
+    if device != "cpu":
+        yield Stage(f"loading the model onto {device}")
+    try:
+        return checkpoint.load_cached(loaded.path, device)
+    except checkpoint.CheckpointError as e:
+        raise ModelNotLoaded(str(e)) from e
+    except Exception as e:  # noqa: BLE001 - e.g. CUDA out of memory: said as the load's, not as a crash
+        raise ModelNotLoaded(f"{type(e).__name__}: {e}") from e
 
 
 def _resolved(job: RunJob):
