@@ -53,9 +53,8 @@ def main():
             Path(ck.loaded.path).resolve() == Path(card["path"]).resolve()
 
     def forget():
-        checkpoint._load_stamped.cache_clear()
+        checkpoint.clear_cache()
         plots._CURVES.clear()
-        getattr(ck, "_stamps", {}).clear()
 
     def switch(task: str) -> tuple[float, float, float]:
         """(longest stall, the set_task call, until ready) in ms."""

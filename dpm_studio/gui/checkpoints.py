@@ -23,17 +23,6 @@ from . import collector
 __all__ = ["CheckpointsController"]
 
 
-def _files_stamp(path: str):
-    """The checkpoint's files as the core's cache tells them apart (their modification times:
-    core/files/checkpoint.load_cached), or None where the card cannot be found."""
-    from ..core.files import checkpoint
-
-    try:
-        return tuple(p.stat().st_mtime_ns if p.exists() else None for p in checkpoint.paths_for(checkpoint.resolve(path)))
-    except (checkpoint.CheckpointError, OSError):
-        return None
-
-
 class CheckpointsController(QObject):
     """The checkpoint list and the selected model (see the module docstring).
 
@@ -47,7 +36,7 @@ class CheckpointsController(QObject):
     GUI-thread object), and none once the window is gone."""
 
     scanned = Signal(object)   # from the start-up's listing thread: (cards, skipped), or the exception
-    modelLoaded = Signal(object)   # from a model's loading thread: (card path, (files stamp, Loaded) or the exception)
+    modelLoaded = Signal(object)   # from a model's loading thread: (card path, Loaded or the exception)
 
     def __init__(self, window):
         super().__init__(window)
@@ -56,7 +45,6 @@ class CheckpointsController(QObject):
         self.model_error = ""       # why the selected checkpoint cannot be used ('' if it can)
         self.listing = False        # the start-up's listing is still under way (refresh_in_background)
         self.extra_cards: list[str] = []   # cards opened where they are (File > Open Checkpoint)
-        self._stamps: dict[str, tuple | None] = {}   # card path -> its files' stamp when it was last loaded
         self._thread_path = ""      # the card a loading thread loads now ('' when none runs)
         self._thread: threading.Thread | None = None   # that thread (joined at the app's exit: shutdown)
         window.task_panel.checkpointChanged.connect(self._on_checkpoint_changed)
@@ -244,6 +232,18 @@ class CheckpointsController(QObject):
 
         return checkpoint.load_cached(path, device)
 
+    @staticmethod
+    def _in_cache(path: str) -> bool:
+        """The model is in the core's cache with its files unchanged since (what the GUI thread may take at once;
+        the cache, not a note of this window's loads, says so: it forgets the least used past four models, and
+        the Python API shares it); False where its card cannot be found (its load says why)."""
+        from ..core.files import checkpoint
+
+        try:
+            return checkpoint.cached(path) is not None
+        except (checkpoint.CheckpointError, OSError):
+            return False
+
     def loading(self) -> str:
         """The card path of the shown task's model while it loads, else ''."""
         return self.w.session.models.loading
@@ -270,7 +270,7 @@ class CheckpointsController(QObject):
     @Slot(str)
     def _on_checkpoint_changed(self, path: str):
         self.loaded, self.model_error = None, ""
-        if path and self._stamps.get(path, False) != _files_stamp(path):   # not loaded, or its files changed since
+        if path and not self._in_cache(path):   # not loaded, or its files changed since
             self._wait_for(path)
             return
         self._set_loading("")
@@ -297,7 +297,6 @@ class CheckpointsController(QObject):
     def _load(self, path: str):
         """In the loading thread: the model into the core's cache, and the plots' curves of it (a network pass)."""
         try:
-            stamp = _files_stamp(path)   # read first: files changed during the load are loaded again
             loaded = self.model(path)
             try:
                 from .plots import schedule_curves
@@ -305,7 +304,7 @@ class CheckpointsController(QObject):
                 schedule_curves(loaded)
             except Exception:  # noqa: BLE001 - a plot must never stop the app (set_model says it again)
                 pass
-            result = (stamp, loaded)
+            result = loaded
         except Exception as e:  # noqa: BLE001 - said in the GUI thread, as a load there would
             result = e
         try:
@@ -317,20 +316,18 @@ class CheckpointsController(QObject):
     def _on_model_loaded(self, report):
         path, result = report
         self._thread_path = ""
-        if not isinstance(result, BaseException):
-            self._stamps[path] = result[0]
         wanted = self.loading()
         if not wanted:
             return
-        if wanted != path and self._stamps.get(wanted, False) != _files_stamp(wanted):
+        if wanted != path and not self._in_cache(wanted):
             self._wait_for(wanted)   # picked during that load: its turn
             return
         self._set_loading("")
         self._show(wanted, result if wanted == path else None)
 
     def _show(self, path: str, result=None):
-        """The model ``path`` ('' for none) is the shown task's: from the loading thread's ``result`` ((stamp,
-        Loaded) or the exception), else from the cache."""
+        """The model ``path`` ('' for none) is the shown task's: from the loading thread's ``result`` (Loaded or
+        the exception), else from the cache."""
         from ..core.files.checkpoint import CheckpointError
 
         self.loaded, self.model_error = None, ""
@@ -338,12 +335,7 @@ class CheckpointsController(QObject):
             try:
                 if isinstance(result, BaseException):
                     raise result
-                if result is not None:
-                    self.loaded = result[1]
-                else:
-                    stamp = _files_stamp(path)
-                    self.loaded = self.model(path)
-                    self._stamps[path] = stamp
+                self.loaded = result if result is not None else self.model(path)
             except CheckpointError as e:
                 self.model_error = str(e)
             except Exception as e:  # noqa: BLE001

@@ -1,6 +1,7 @@
 """Checkpoints: safetensors + JSON card, bit-identical round trip, refusals with clear errors."""
 
 import json
+import os
 import pickle
 
 import pytest
@@ -115,3 +116,26 @@ def test_a_name_resolves_to_the_listings_winner_checking_only_that_names_cards(t
     assert listed["b"] == str(found)
     with pytest.raises(CheckpointError, match=r"no checkpoint named 'z' \(available: a, b, c\)"):
         checkpoint.resolve("z", dirs=[first, second])
+
+
+def test_the_cache_keeps_the_models_used_last_and_never_loads_when_asked(saved, tmp_path, monkeypatch):
+    """load_cached keeps the models used last (the app and the API share it); cached() says what it would
+    return at once, never loading: the app asks it whether a model must load in a thread."""
+    path, d, net = saved
+    other = checkpoint.save(tmp_path / "roll2", d, net, {"network": get_preset("swiss-roll").net_spec,
+                                                         "data": get_preset("swiss-roll").data, "description": "t"})
+    checkpoint.clear_cache()
+    monkeypatch.setattr(checkpoint, "_CACHE_SIZE", 1)
+    assert checkpoint.cached(path) is None
+    first = checkpoint.load_cached(path)
+    assert checkpoint.cached(path) is first and checkpoint.load_cached(path) is first
+    assert checkpoint.cached(path, "meta") is None, "another device is another entry"
+    checkpoint.load_cached(other)
+    assert checkpoint.cached(path) is None, "let go: one model kept"
+    assert checkpoint.cached(other) is not None
+    assert checkpoint.load_cached(path) is not first
+    st = path.with_suffix(".safetensors").stat()
+    os.utime(path.with_suffix(".safetensors"), ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    assert checkpoint.cached(path) is None, "its files changed: not taken from the cache"
+    assert checkpoint.cached(tmp_path / "missing") is None
+    checkpoint.clear_cache()

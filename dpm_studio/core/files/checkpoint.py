@@ -14,8 +14,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import torch
@@ -265,18 +266,49 @@ def _names(keys: list) -> str:
     return (", ".join(keys[:3]) + (f" and {len(keys) - 3} more" if len(keys) > 3 else "")) if keys else "none"
 
 
+def _cache_key(name_or_path, device) -> tuple:
+    """(card path, device, the files' modification times): a key changes when the files do."""
+    card = resolve(name_or_path)
+    return str(card), str(device), tuple(p.stat().st_mtime_ns if p.exists() else None for p in paths_for(card))
+
+
+_CACHE: OrderedDict = OrderedDict()   # _cache_key -> Loaded, least recently used first
+_CACHE_SIZE = 4
+_CACHE_LOCK = threading.Lock()        # the app loads in a thread while its GUI thread asks :func:`cached`
+
+
 def load_cached(name_or_path, device: str = "cpu") -> Loaded:
     """:func:`load`, kept for the next call with the same files, unchanged since (their
     modification times are part of the key), on the same device: the app's model picker and
-    the Python API share this one cache (four checkpoints)."""
-    card = resolve(name_or_path)
-    stamp = tuple(p.stat().st_mtime_ns if p.exists() else None for p in paths_for(card))
-    return _load_stamped(str(card), str(device), stamp)
+    the Python API share this one cache (the four used last)."""
+    key = _cache_key(name_or_path, device)
+    hit = cached(name_or_path, device, key=key)
+    if hit is not None:
+        return hit
+    loaded = load(key[0], device=key[1])
+    with _CACHE_LOCK:
+        _CACHE[key] = loaded
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return loaded
 
 
-@lru_cache(maxsize=4)
-def _load_stamped(path: str, device: str, _stamp) -> Loaded:
-    return load(path, device=device)
+def cached(name_or_path, device: str = "cpu", *, key=None) -> Loaded | None:
+    """What :func:`load_cached` would return at once (its files unchanged since), else None; never loads.
+    The app asks it to tell whether a model must load in a thread. None too where the card cannot be found
+    (:func:`load_cached` says why)."""
+    key = _cache_key(name_or_path, device) if key is None else key
+    with _CACHE_LOCK:
+        hit = _CACHE.get(key)
+        if hit is not None:
+            _CACHE.move_to_end(key)
+    return hit
+
+
+def clear_cache():
+    """Forget every model :func:`load_cached` keeps (tests; a script measuring a first load)."""
+    with _CACHE_LOCK:
+        _CACHE.clear()
 
 
 def load(path, device="cpu") -> Loaded:
