@@ -58,9 +58,11 @@ def estimate_noise_sigma(image: np.ndarray, fit=NOT_FITTED, jpeg: bool | None = 
     noise law at the image's mean (:func:`fit_noise_sigma`). ``image``: (H, W) or (H, W, C) in [0, 1]; the answer
     is in the same units (multiply by 255 for 8-bit units). 0: no measurable noise. ``fit``:
     ``fit_noise_level(image)`` where the caller has made it already (``--noise auto``'s, None included), so it is
-    not made twice. ``jpeg``: False where the caller knows the pixels never were a JPEG (none in the app, the
-    command line or the API says so: a PNG or TIFF may be a JPEG saved again, jobs.Source.of): no JPEG grid is
-    looked for (0.04-0.15 s CPU of 12 MP); None (not known: an array, a PNG) or True: looked for. ``jpeg_sigma``:
+    not made twice. ``jpeg``: False where the caller knows the pixels never were a JPEG: no JPEG grid is
+    looked for (0.04-0.15 s CPU of 12 MP); None (not known: an array, a PNG) or True: looked for. The app, the command
+    line and the API never pass False (a PNG or TIFF may be a JPEG saved again: jobs.Source.of gives True or None);
+    jobs.resolve passes a ``Source`` built with ``jpeg=False`` on (benchmarks/png_of_jpeg.py: the PNG reading before
+    jpeg22), and benchmarks/low_noise.py --time-search times the estimate without the search. ``jpeg_sigma``:
     ``jpeg_noise_sigma(image)`` where the caller has read it already (``--noise auto``'s
     JPEG verdict, core/run/noise_law.resolve_noise_steps), so it is not read twice."""
     a = _hwc(image)
