@@ -15,7 +15,10 @@ Per case: the fit (a, b and their standard errors), the one-sigma estimate, PSNR
 errors, the told law's alternatives too: "const" (the one sigma), "bfloor" (b raised to its standard error),
 "centre" (b raised by what the shrink of a took off at the image's mean: the law through the one sigma there).
 Each row also records ``told`` (the noise model --noise auto resolves to) and ``spread`` (how much the fitted
-law's std varies over the image: :func:`law_spread`); ``--names``, ``--crop`` and ``--max-spread`` pick cases.
+law's std varies over the image: :func:`law_spread`); a colour row told a law, the colour flattening's inputs:
+``std_spread`` and ``std_mean`` (noise_law.std_spread, the std at the image's mean; 0-255 units, of the law before
+the flattening: :func:`full_law`) and ``keep`` (noise_law.colour_keep). ``--names``, ``--crop`` and
+``--max-spread`` pick cases.
 One torch thread, the default denoising checkpoint. Prints a line per case (JSON with ``--out``).
 """
 from __future__ import annotations
@@ -34,6 +37,7 @@ import torch  # noqa: E402
 from camera_noise import LEVELS, camera_file  # noqa: E402
 from held_out_crops import photos  # noqa: E402
 from restoration import psnr  # noqa: E402
+from dpm_studio.core.run import noise_law  # noqa: E402
 from dpm_studio.core.run.noise import estimate_noise_sigma  # noqa: E402
 from dpm_studio.core.run.noise_law import FIT_A_SHRINK, resolve_noise  # noqa: E402
 from dpm_studio.core.run.noise_level import fit_noise_level  # noqa: E402
@@ -52,7 +56,6 @@ def law_spread(a: float, b: float, pixels) -> float:
 def full_law(y):
     """The law --noise auto tells ``y`` before the colour path's flattening (noise_law.COLOUR_SPREAD 0: every law
     keeps its slope): what ``--paths`` are told, so that flat100 is the full law at every level."""
-    from dpm_studio.core.run import noise_law
     spread = noise_law.COLOUR_SPREAD
     noise_law.COLOUR_SPREAD = 0.0
     try:
@@ -121,11 +124,15 @@ def main():
             row = {"name": name, "photo": k, "mode": mode, "seed": s_, "level": args.level, "a": fit.a,
                    "a_se": fit.a_se, "b": fit.b, "b_se": fit.b_se, "kind": fit.kind, "told": req.noise,
                    "spread": law_spread(fit.a, fit.b, y), "crop": args.crop, "one_sigma": s * 255, "mean": m}
+            if mode == "colour" and req.noise == "poisson-gaussian":   # the colour flattening's inputs
+                a_full, b_full = full_law(y)
+                row["std_spread"] = noise_law.std_spread(a_full, b_full, y) * 255
+                row["std_mean"] = (a_full * m + b_full) ** 0.5 * 255
+                row["keep"] = noise_law.colour_keep(a_full, b_full, y)
             row["one"] = psnr(ours(y, sigma=s), xm)
             row["auto"] = row["one"] if req.noise == "constant" else psnr(ours(y, noise="auto"), xm)
             if args.paths and mode == "colour" and req.noise == "poisson-gaussian":
                 from transform_loss import run_path
-                a_full, b_full = full_law(y)
                 row["full_a"], row["full_b"] = a_full, b_full
                 for p in args.paths.split(","):
                     row[p] = psnr(run_path(model, p, y, a_full, b_full), xm)
