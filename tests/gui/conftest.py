@@ -6,6 +6,9 @@ No test may open a modal dialog: every QMessageBox entry point is replaced by a 
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 
 
@@ -18,6 +21,30 @@ def ckpt_dir(tmp_path_factory):
     make_checkpoint(folder, "tiny-rgb", 3)
     make_checkpoint(folder, "tiny-grey", 1)
     return folder
+
+
+def threads_left(before, timeout_s: float) -> list[threading.Thread]:
+    """Wait (bounded, ``timeout_s`` in all) for every Python thread started since ``before`` (a set of threads)
+    to end; the ones still running then. A QThread's stand-in (threading._DummyThread, made where Python asks
+    which thread it runs in) says it is alive for ever and cannot be joined: the window's QThreads are its
+    runner's and exporter's, which make_window shuts down and checks."""
+    end = time.monotonic() + timeout_s
+    new = [t for t in threading.enumerate() if t not in before and not isinstance(t, threading._DummyThread)]
+    for t in new:
+        t.join(max(0.0, end - time.monotonic()))
+    return [t for t in new if t.is_alive()]
+
+
+@pytest.fixture(autouse=True)
+def _no_thread_outlives_its_test():
+    """Every thread a test started (a window's Accept measure, undo packing, noise fit, model load, a test's
+    own timer) has ended before the next test starts, or the test fails here: one still running moved into
+    the next test and held the garbage collector there (tests/gui/test_run_collector.py, 9d1928d). Set up
+    before the test's window (autouse), so this runs after make_window has shut the window's work down."""
+    before = set(threading.enumerate())
+    yield
+    left = threads_left(before, 60.0)
+    assert not left, f"threads still running 60 s after the test: {[t.name for t in left]}"
 
 
 @pytest.fixture(autouse=True)
@@ -127,11 +154,12 @@ def make_window(qtbot, tmp_path, msgbox):
 
     yield make
     for win in made:
-        try:
-            win.checkpoints.shutdown(60)   # no model's loading thread outlives its test
-            win.runner.shutdown(5000)
+        try:   # no run, export or model load outlives its test (the other threads: _no_thread_outlives_its_test)
+            stopped = {"export": win.exporter.shutdown(5000), "model load": win.checkpoints.shutdown(60),
+                       "run": win.runner.shutdown(5000)}
         except RuntimeError:  # already deleted
-            pass
+            continue
+        assert all(stopped.values()), f"still running after the test: {[k for k, v in stopped.items() if not v]}"
 
 
 @pytest.fixture
