@@ -85,8 +85,7 @@ def test_the_canvas_shows_the_result_under_every_dialog_of_a_review(qtbot, win, 
         watch(name)
     watch("about", QMessageBox)   # Help > About: a message box of its own
     if act == "use_record":   # its model not loaded yet: it loads in a thread (gui/checkpoints.py), ending in the review
-        checkpoint._load_stamped.cache_clear()
-        win.checkpoints._stamps.clear()
+        checkpoint.clear_cache()
     win.actions[act].trigger()
     qtbot.wait(20)
     assert win.checkpoints.wait_loaded(30)
