@@ -9,8 +9,9 @@ loaded) and switches to Denoise, waits until its model is shown and ready, empti
 to Inpaint: each switch is a first one, as the first switch to Denoise after the app starts. A 5 ms timer on the
 GUI thread notes each tick from before the switch until 100 ms after the model is ready; the longest gap between
 two ticks is the longest stall (what the user sees frozen: no repaint, no input). Columns, medians over the rounds
-(least and most in brackets): the longest stall, the switch call's own wall time, and the time until the model is
-ready. ``--tree``: import dpm_studio from another checkout (an export of main, to compare before and after the
+(least and most in brackets): the longest stall, the GUI thread's own CPU within it (time.thread_time: the rest is
+waiting, for the GIL a loading thread holds or for a core of a loaded machine), the switch call's own wall time and
+CPU, and the time until the model is ready. ``--tree``: import dpm_studio from another checkout (an export of main, to compare before and after the
 model loads in a thread: gui/checkpoints.py). One torch thread; report the load.
 """
 
@@ -57,14 +58,14 @@ def main():
         plots._CURVES.clear()
 
     def switch(task: str) -> tuple[float, float, float]:
-        """(longest stall, the set_task call, until ready) in ms."""
+        """(longest stall, the GUI thread's CPU in it, the set_task call, its CPU, until ready) in ms."""
         ticks, marks, loop = [], {}, QEventLoop()
         timer = QTimer()
         timer.setInterval(5)
 
         def tick():
             now = time.perf_counter()
-            ticks.append(now)
+            ticks.append((now, time.thread_time()))
             if "call" in marks and "ready" not in marks and ready():
                 marks["ready"] = now
             if "ready" in marks and now - marks["ready"] > 0.1:
@@ -73,9 +74,9 @@ def main():
                 loop.quit()
 
         def go():
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.thread_time()
             tp.set_task(task)
-            marks["call"] = (t0, time.perf_counter())
+            marks["call"] = (t0, time.perf_counter(), time.thread_time() - c0)
             if ready():
                 marks["ready"] = marks["call"][1]
 
@@ -84,10 +85,10 @@ def main():
         QTimer.singleShot(50, go)
         loop.exec()
         timer.stop()
-        t0, t1 = marks["call"]
-        around = [t for t in ticks if t >= t0 - 0.01]
-        gaps = [b - a for a, b in zip(around, around[1:])]
-        return max(gaps) * 1e3, (t1 - t0) * 1e3, (marks.get("ready", float("nan")) - t0) * 1e3
+        t0, t1, cpu = marks["call"]
+        around = [t for t in ticks if t[0] >= t0 - 0.01]
+        wall, own = max((b[0] - a[0], b[1] - a[1]) for a, b in zip(around, around[1:]))
+        return wall * 1e3, own * 1e3, (t1 - t0) * 1e3, cpu * 1e3, (marks.get("ready", float("nan")) - t0) * 1e3
 
     tp.set_task("inpaint")
     ck.wait_loaded(120) if hasattr(ck, "wait_loaded") else None
@@ -99,12 +100,13 @@ def main():
     tree = Path(dpm_studio.__file__).resolve().parents[1]
     print(f"dpm_studio from {tree}; {h}x{w} photo, a mask over a ninth, plots dock hidden, {args.rounds} rounds, "
           f"each switch a model's first load; load {os.getloadavg()[0]:.1f}")
-    print(f"{'switch to':10}{'longest stall ms':>24}{'set_task ms':>24}{'ready after ms':>24}")
+    print(f"{'switch to':10}" + "".join(f"{h:>20}" for h in ("longest stall ms", "its GUI CPU ms", "set_task ms",
+                                                           "set_task CPU ms", "ready after ms")))
     for task, r in rows.items():
         cols = []
         for c in zip(*r):
             cols.append(f"{statistics.median(c):.0f} ({min(c):.0f}-{max(c):.0f})")
-        print(f"{task:10}" + "".join(f"{c:>24}" for c in cols))
+        print(f"{task:10}" + "".join(f"{c:>20}" for c in cols))
     win.runner.shutdown(5000)
 
 

@@ -15,7 +15,7 @@ import threading
 import traceback
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QApplication
 
 from . import collector
@@ -47,6 +47,7 @@ class CheckpointsController(QObject):
         self.extra_cards: list[str] = []   # cards opened where they are (File > Open Checkpoint)
         self._thread_path = ""      # the card a loading thread loads now ('' when none runs)
         self._thread: threading.Thread | None = None   # that thread (joined at the app's exit: shutdown)
+        self._closing = False       # shutdown was called: no loading thread starts
         window.task_panel.checkpointChanged.connect(self._on_checkpoint_changed)
         window.task_panel.picker.modelChosen.connect(self._on_model_chosen)
         self.scanned.connect(self._on_scanned)
@@ -251,8 +252,9 @@ class CheckpointsController(QObject):
     def shutdown(self, timeout_s: float = 60.0) -> bool:
         """Wait (bounded) for a model's loading thread to end (the app's exit: a thread still in torch when the
         interpreter ends aborts the process, "terminate called without an active exception"); True when none runs."""
+        self._closing = True   # a load not started yet is not started now
         t = self._thread
-        if t is not None:
+        if t is not None and t.ident is not None:
             t.join(timeout_s)
         return t is None or not t.is_alive()
 
@@ -284,9 +286,19 @@ class CheckpointsController(QObject):
             self._thread_path = path
             # not a daemon: the interpreter's exit waits for it (a thread in torch then aborted the process)
             self._thread = threading.Thread(target=self._load, args=(path,), name="dpm-studio-model")
-            collector.hold_thread(self._thread)
+            QTimer.singleShot(0, self, self._start_load)
         self.w.runs.update_hint()
         self.w.update_actions()
+
+    @Slot()
+    def _start_load(self):
+        """Start the loading thread :meth:`_wait_for` made, once the GUI thread has done the switch's work and
+        drawn it (the next turn of the event loop). Started at once, it took the GIL (building the network is
+        Python) for most of what the switch did after it: the switch call took 58 ms for 8 ms of the GUI thread's
+        own CPU (benchmarks/switch_stall.py; docs/speed.md)."""
+        t = self._thread
+        if t is not None and t.ident is None and not self._closing:
+            collector.hold_thread(t)
 
     def _set_loading(self, path: str):
         """Run waits for ``path`` ('' once loaded), greyed saying so; the hint under it says so too (runs.update_hint).

@@ -265,7 +265,8 @@ class TaskPanel(QWidget):
         self._steps_for[self._steps_task] = None if self.steps_all.isChecked() else int(self.steps.value())
         self._steps_task = list(TASK_NAMES)[i]
         steps = self._steps_for[self._steps_task]
-        self.steps_all.setChecked(steps is None)
+        with QSignalBlocker(self.steps_all):   # _update_enabled follows, once
+            self.steps_all.setChecked(steps is None)
         if steps is not None:
             self.steps.setValue(steps)
         self.task_stack.setCurrentIndex(i)
