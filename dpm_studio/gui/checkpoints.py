@@ -245,6 +245,24 @@ class CheckpointsController(QObject):
         except (checkpoint.CheckpointError, OSError):
             return False
 
+    def run_model(self, path: str):
+        """The model a run's checks and record read (its card, its weights' digest): the shown task's, loaded on the
+        CPU off the GUI thread; the run's thread takes it onto the run's device (frames.RunJob.device). Another card
+        than the one shown is loaded here on the CPU (not seen: the picker's change loads it first). None: it
+        cannot be loaded, and the user was told why."""
+        from ..core.files.checkpoint import CheckpointError
+
+        if self.loaded is not None and Path(self.loaded.path) == Path(path):
+            return self.loaded
+        try:
+            return self.model(path)
+        except CheckpointError as e:
+            self.w.dialogs.error("Cannot load checkpoint", str(e))
+        except Exception as e:  # noqa: BLE001 - a bad file must not take the app down
+            traceback.print_exc()
+            self.w.dialogs.error("Cannot load checkpoint", f"{type(e).__name__}: {e}")
+        return None
+
     def loading(self) -> str:
         """The card path of the shown task's model while it loads, else ''."""
         return self.w.session.models.loading

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import sys
 import time
-import traceback
 from pathlib import Path
 
 import numpy as np
@@ -178,7 +177,7 @@ class RunController(QObject):
             return False
         if self.session.state == "review" and not self._may_drop_result():
             return False
-        loaded = self._shown_model(st.checkpoint)
+        loaded = w.checkpoints.run_model(st.checkpoint)
         if loaded is None:
             return False
         if self.session.state == "review":
@@ -215,25 +214,6 @@ class RunController(QObject):
         self._notes = ""
         self._status(self._running + "\u2026")
         return True
-
-    def _shown_model(self, path: str):
-        """The model the run's checks and record read (its card, its weights' digest): the shown task's, loaded
-        on the CPU off the GUI thread (gui/checkpoints.py); the run's thread takes it onto the run's device
-        (frames.RunJob.device). Another card than the one shown is loaded here on the CPU (not seen: the
-        picker's change loads it first). None: it cannot be loaded, and the user was told why."""
-        from ..core.files.checkpoint import CheckpointError
-
-        loaded = self.w.checkpoints.loaded
-        if loaded is not None and Path(loaded.path) == Path(path):
-            return loaded
-        try:
-            return self.w.checkpoints.model(path)
-        except CheckpointError as e:
-            self.w.dialogs.error("Cannot load checkpoint", str(e))
-        except Exception as e:  # noqa: BLE001 - a bad file must not take the app down
-            traceback.print_exc()
-            self.w.dialogs.error("Cannot load checkpoint", f"{type(e).__name__}: {e}")
-        return None
 
     def _refuse(self, why: str) -> bool:
         self.w.task_panel.set_hint(why)
