@@ -335,8 +335,10 @@ def attack_api(t: Table, quick: bool, work: Path | None = None):
     def ours(e):  # a TypeError raised by the API itself, not by Python deep inside
         return type(e) is not TypeError or "api.py" in traceback.extract_tb(e.__traceback__)[-1].filename
 
-    def attempt(label, fn, refused=(ValueError, TypeError)):
+    def attempt(label, fn, refused=(ValueError, TypeError), must_refuse=False):
         outcome, why = judged(fn, refused, 60, ours)
+        if must_refuse and outcome == "ok":   # a value no rule reads as meant, run without a word
+            outcome, why = "BAD", "accepted silently"
         t.add("api", outcome, label, why)
 
     images = {"bool": u8 > 128, "int16": u8.astype(np.int16), "f16": (u8 / 255).astype(np.float16), "f64": u8 / 255.0,
@@ -356,6 +358,25 @@ def attack_api(t: Table, quick: bool, work: Path | None = None):
     for k, mk in masks.items():
         attempt(f"inpaint mask {k}", lambda mk=mk: api.inpaint(u8, mk, steps=2, **C))
         attempt(f"denoise mask {k}", lambda mk=mk: api.denoise(u8, 10, mask=mk, **C))
+    # session 19: mask values no rule reads as meant must be refused (each ran without a word before): NaN (read as
+    # 0, kept), infinity, negative values, a soft mask of 0-255 floats (clipped: nearly hard), a soft 0/1 uint8 mask
+    # (a fill of 1/255), a soft 0-255 int64 one (3e-17); and a float image's infinity (refused already)
+    hole = m.astype(np.float32)
+    silent = {"a NaN in the hole": np.where(np.arange(256).reshape(16, 16) == 120, np.nan, hole),
+              "NaN outside the hole": np.where(np.arange(256).reshape(16, 16) == 3, np.nan, hole),
+              "+inf marking the hole": np.where(hole > 0, np.inf, 0.0), "negative floats": -hole,
+              "negative int8": -m.astype(np.int8)}
+    soft = {"0-255 floats": hole * 255, "uint8 0/1": m, "int64 0/255": m.astype(np.int64) * 255}
+    for k, mk in silent.items():
+        attempt(f"inpaint mask {k}", lambda mk=mk: api.inpaint(u8, mk, steps=2, **C), must_refuse=True)
+        attempt(f"denoise mask {k}", lambda mk=mk: api.denoise(u8, 10, mask=mk, **C), must_refuse=True)
+    for k, mk in soft.items():
+        attempt(f"inpaint soft mask {k}", lambda mk=mk: api.inpaint(u8, mk, soft_mask=True, steps=2, **C),
+                must_refuse=True)
+        attempt(f"denoise soft mask {k}", lambda mk=mk: api.denoise(u8, 10, mask=mk, soft_mask=True, **C),
+                must_refuse=True)
+    attempt("denoise image +inf", lambda: api.denoise(np.where(hole[..., None] > 0, np.inf, u8 / 255.0), 0.1, **C),
+            must_refuse=True)
     sigmas = {"True": True, "'5'": "5", "nan": float("nan"), "inf": float("inf"), "-1": -1, "0": 0, "1e300": 1e300,
               "1j": 1j, "[5]": [5], "300": 300, "1e-300": 1e-300}
     for k, s in sigmas.items():

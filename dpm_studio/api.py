@@ -100,6 +100,25 @@ def _array(image) -> np.ndarray:
             from None
 
 
+def _how_many(a: np.ndarray, bad: np.ndarray) -> str:
+    """How many of ``a``'s values ``bad`` marks are NaN, infinite and out of range, and where the first is."""
+    with np.errstate(invalid="ignore"):
+        kinds = ((np.isnan(a), "NaN"), (np.isinf(a), "infinite"), (np.isfinite(a) & bad, "out of range"))
+    said = ", ".join(f"{int(k.sum()):,} {name}" for k, name in kinds if k.any())
+    first = np.argwhere(bad)[0]
+    return f"{said} (the first at row {int(first[0])}, column {int(first[1])})"
+
+
+def _check_mask(mask, shape, request) -> None:
+    """``mask`` refused now, before the model loads, for what the run would refuse it for (core/run/masks.prepare_mask:
+    its kind, its size, NaN, infinity, negative values, a soft mask that cannot be an edge): a denoise's mask was
+    read only once the checkpoint was loaded and the job resolving."""
+    if mask is not None:
+        from .core.run.masks import prepare_mask
+
+        prepare_mask(mask, shape[:2], soft=bool(request.soft_mask))
+
+
 def _check_progress(progress) -> None:
     """A ``progress`` that cannot be called was found at the run's first step ("'int' object is not callable")."""
     if progress is not None and not callable(progress):
@@ -116,8 +135,10 @@ def _to_unit(image) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray], flo
         unit = float(np.iinfo(a.dtype).max)
     elif a.dtype.kind == "f":
         unit = 1.0
-        if not np.isfinite(a).all() or a.min() < 0.0 or a.max() > 1.0:
-            raise ValueError("a float image must hold finite values in [0, 1]")
+        with np.errstate(invalid="ignore"):
+            bad = ~((a >= 0.0) & (a <= 1.0))   # NaN compares false: bad, as infinity and values out of range
+        if bad.any():
+            raise ValueError(f"a float image must hold finite values in [0, 1]: {_how_many(a, bad)}")
     else:
         raise ValueError(f"the image must be uint8, uint16 or floats in [0, 1], not {a.dtype}")
     from .core.machine.memory import check_fits
@@ -355,6 +376,7 @@ def _denoise(image, sigma, mask, checkpoint, device, progress, keep_sample, sett
                          f"{np.asarray(image).dtype} image, not {sigma!r}")
     _check_progress(progress)
     request = _request("denoise", sigma=None if sigma is None else float(sigma) / unit, device=device, **settings)
+    _check_mask(mask, pixels.shape, request)
     loaded = _loaded(checkpoint, device, "denoise")
     result, job, last = _run(loaded, request, image, pixels, mask=mask, progress=progress, keep_sample=keep_sample)
     out = back(result)
@@ -390,8 +412,11 @@ def _inpaint(image, mask, soft_mask, checkpoint, device, progress, keep_sample, 
     given = {} if soft_mask is None else {"soft_mask": soft_mask}   # None: the request's default (hard)
     request = _request("inpaint", device=device, **given, **settings)
     _check_progress(progress)
+    if mask is None:   # said before any work (it was, once the model had loaded)
+        raise ValueError("inpainting needs a mask")
     known_only = _hole_unknown(image, mask, request)  # NaN in the hole: unknown, as the hole is
     pixels, back, _ = _to_unit(known_only)
+    _check_mask(mask, pixels.shape, request)
     try:
         loaded = _loaded(checkpoint, device, "inpaint")
         result, job, last = _run(loaded, request, known_only, pixels, mask=mask, progress=progress,
@@ -416,6 +441,9 @@ def inpaint(image, mask, *, soft_mask: bool | None = None, checkpoint=None, devi
     ``mask``: (H, W) bool, integers or floats. Any nonzero pixel is filled; with
     ``soft_mask`` the values (integers scaled by their type's maximum) are a feathered edge;
     ``feather`` (px) softens the edge outward, as the app's Feather and ``--feather`` do.
+    NaN, infinity and negative values are refused (ValueError, before any work), as is a soft mask that
+    cannot be an edge: floats over 1, or integers that reach at most 1/255 of their type's maximum (a 0/1
+    uint8 mask: give it as floats or leave ``soft_mask`` off).
     Known pixels come back exactly as they went in. The pixels of a float image inside the hole
     (where the mask fills every pixel) are unknown: NaN there is accepted and never read; NaN
     among the known pixels is refused.

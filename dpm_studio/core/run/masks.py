@@ -20,7 +20,7 @@ import hashlib
 
 import numpy as np
 
-__all__ = ["NotAMask", "check_mask", "feather", "gaussian_blur", "mask_digest", "photo_like", "prepare_mask"]
+__all__ = ["NotAMask", "check_mask", "check_mask_values", "feather", "gaussian_blur", "mask_digest", "photo_like", "prepare_mask"]
 
 #: Mid-grey: more than 5% away from black and from white (13 to 242 of 255).
 MID_GREY = (0.05, 0.95)
@@ -94,7 +94,9 @@ def prepare_mask(mask, shape: tuple[int, int], soft: bool = False, amount: float
 
     ``mask``: (H, W) or (H, W, 1) bool, integers or floats. Hard (default): any nonzero
     pixel is 1. ``soft``: the values are the edge (integers scaled by their type's
-    maximum, NaN read as 0). ``amount`` > 0 then feathers it (:func:`feather`).
+    maximum, floats in [0, 1]). NaN, infinity, negative values and a soft mask's values that
+    cannot be an edge are refused (:func:`check_mask_values`). ``amount`` > 0 then feathers it
+    (:func:`feather`).
     ``shape``: the image's (H, W), which the mask must have."""
     m = np.asarray(mask)
     if m.dtype.kind not in "biuf":  # strings: "0" read as 0 or as nonzero depending on the path
@@ -107,13 +109,48 @@ def prepare_mask(mask, shape: tuple[int, int], soft: bool = False, amount: float
     if m.shape != tuple(shape):
         raise ValueError(f"the mask is {m.shape[1] if m.ndim > 1 else '?'}x{m.shape[0]} but the image is "
                          f"{shape[1]}x{shape[0]}: a mask must have the image's height and width")
+    check_mask_values(m, soft)
     if soft:
         if m.dtype.kind in "ui":
             m = m.astype(np.float32) / float(np.iinfo(m.dtype).max)
-        m = np.clip(np.nan_to_num(m.astype(np.float32)), 0.0, 1.0)
+        m = np.clip(m.astype(np.float32), 0.0, 1.0)
     else:
-        m = (np.nan_to_num(m.astype(np.float32)) != 0).astype(np.float32)
+        m = (m != 0).astype(np.float32)
     return feather(m, float(amount)) if amount > 0 else m
+
+
+def check_mask_values(m: np.ndarray, soft: bool = False) -> None:
+    """Refuse, in one line saying how many and where, mask values no rule reads as meant: NaN or
+    infinity (NaN was read as 0, kept, and +inf as 1, without a word), negative values (a hard mask
+    filled them as nonzero, a soft one kept them), a soft mask of floats over 1 (clipped to 1: a
+    0-255 mask became nearly hard), and a soft mask of integers whose largest value is at most 1/255
+    of its type's maximum (a 0/1 uint8 mask, or 0-255 in int64: a fill of 1/255 or less). ``m``: a 2-D
+    array of booleans or numbers (the files' masks, in [0, 1] already, always pass)."""
+    if m.dtype.kind == "b" or (m.dtype.kind == "u" and not soft):
+        return
+    with np.errstate(invalid="ignore"):
+        kinds = [(np.isnan(m), "NaN"), (np.isinf(m), "infinite")] if m.dtype.kind == "f" else []
+        kinds = [(b, name) for b, name in kinds if b.any()] or [(m < 0, "negative")]
+    bad = kinds[0][0] if len(kinds) == 1 else kinds[0][0] | kinds[1][0]
+    if bad.any():
+        n = int(bad.sum())
+        r, c = (int(v) for v in np.argwhere(bad)[0])
+        fix = ": replace them (np.nan_to_num(mask) reads NaN as 0, kept)" if kinds[0][1] != "negative" else ""
+        raise ValueError(f"the mask has {' and '.join(f'{int(b.sum()):,} {name}' for b, name in kinds)} "
+                         f"value{'s' if n > 1 else ''} (the first at row {r}, column {c}); a mask is 0 where the "
+                         f"image is kept and more than 0 where it changes{fix}")
+    if not soft:
+        return
+    top = float(m.max(initial=0))
+    if m.dtype.kind == "f" and top > 1.0:
+        raise ValueError(f"a soft mask of floats must hold values in [0, 1] (1 = changed), but its values reach "
+                         f"{top:g}: divide it by {255 if top <= 255 else 65535} if they are {8 if top <= 255 else 16}-bit "
+                         "values, or leave the soft mask off to change every pixel that is not 0")
+    full = np.iinfo(m.dtype).max if m.dtype.kind in "ui" else 0
+    if 0 < top <= full / 255:
+        raise ValueError(f"a soft mask of {m.dtype} is read as its values / {full:,} (its type's maximum), so its "
+                         f"largest value, {top:g}, changes at most {top / full:.2g} of a pixel: give floats in "
+                         f"[0, 1] ({'mask.astype(np.float32)' if top == 1 else f'mask / {top:g}'}), or leave the soft mask off to change every pixel that is not 0")
 
 
 # -- feathering ----------------------------------------------------------------------------------------
