@@ -8,8 +8,9 @@ tests/gui/test_one_way_table.py checks that docs/one-way.md holds this table as 
 surface's range and default is the request's (:func:`surfaces`).
 
 With ``--measure`` it runs instead each of :data:`MEASURED`'s requests (inpaint; denoise with each noise model;
-with and without a seed, steps and a checkpoint given) on one small picture through the command line, the Python
-API (``api.denoise_result``/``inpaint_result``, saved by ``Result.save`` with the input file as its source) and the
+sample; with and without a seed, steps and a checkpoint given) on one small picture through the command line, the
+Python API (``api.denoise_result``/``inpaint_result``, saved by ``Result.save`` with the input file as its source;
+``api.sample_result``, saved by ``Result.save``: a drawn sample has no source) and the
 app's Qt-free session model (gui/model: the document, the run's frames, Accept, the saved record, as the window
 drives them), and prints whether the pixels, the three saved records (but their times) and a ``replay --strict``
 of each saved result agree (:func:`measure`; tests/cli/test_one_way_measured.py runs it on a tiny model):
@@ -211,6 +212,8 @@ MEASURED = [
      None),
     ("denoise poisson-gaussian, sample seed steps", "denoise", {"noise": "poisson-gaussian", "noise_a": 0.002,
      "noise_b": 0.0005, "method": "sample", "seed": 6, "steps": 3}, True),
+    ("sample, defaults", "sample", {}, None),
+    ("sample, seed steps size", "sample", {"seed": 5, "steps": 4, "size": (24, 40)}, True),
 ]
 #: What differs between two saves of one request: when it ran and how long it took.
 TIMES = ("time", "seconds")
@@ -221,10 +224,11 @@ def _argv(task: str, settings: dict, checkpoint, src, mask, out) -> list[str]:
     from dpm_studio.cli.replay import _option
 
     cls = REQUESTS[task]
-    argv = [task, str(src), *(["--mask", str(mask)] if task == "inpaint" else []), "-o", str(out)]
+    argv = [task, *([str(src)] if task != "sample" else []), *(["--mask", str(mask)] if task == "inpaint" else []),
+            "-o", str(out)]
     argv += ["--checkpoint", checkpoint] if checkpoint else []
-    for name, value in settings.items():
-        argv += _option(cls, name, value)
+    for name, value in settings.items():   # a sample's size (h, w) is --size WxH, as replay's record_argv gives it
+        argv += ["--size", f"{value[1]}x{value[0]}"] if name == "size" else _option(cls, name, value)
     return argv
 
 
@@ -241,7 +245,7 @@ def _session_result(task: str, settings: dict, checkpoint, src, mask, out):
     from dpm_studio.paths import default_checkpoint
 
     s = Session()
-    s.open_data(imageio.load_image(src))
+    s.open_data(imageio.load_image(src))   # a sample needs no image; its Accept opens it as a new one
     loaded = load_cached(checkpoint or default_checkpoint(task), "cpu")
     req = request_for(task, **settings)
     if task == "inpaint":   # File > Load Mask, then the request reads the mask as the session holds it
@@ -258,7 +262,7 @@ def _session_result(task: str, settings: dict, checkpoint, src, mask, out):
                 s.resolved(item.record)
         elif item.done:
             s.finish_run(item)
-    assert s.accept_result() == "accepted"
+    assert s.accept_result() == ("opened" if task == "sample" else "accepted")
     imageio.save_image(out, s.doc.pixels, s.doc.alpha, metadata=saved_metadata(s.doc.runs, __version__, s.doc),
                        **imageio.export_options(s.doc))
     return out
@@ -266,7 +270,7 @@ def _session_result(task: str, settings: dict, checkpoint, src, mask, out):
 
 def _api_result(task: str, settings: dict, checkpoint, px, m, src, out):
     """The API's run on the array a script would pass, saved as a script saves it (``Result.save`` with the file
-    the array was read from as its source): (its pixels, the saved file)."""
+    the array was read from as its source; a sample's with none): (its pixels, the saved file)."""
     import warnings
 
     import numpy as np
@@ -278,8 +282,12 @@ def _api_result(task: str, settings: dict, checkpoint, px, m, src, out):
         kw["sigma"] = kw["sigma"] * (65535 if px.dtype == np.uint16 else 255)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        r = api.inpaint_result(px, m, **kw) if task == "inpaint" else api.denoise_result(px, **kw)
-        r.save(out, source=src, overwrite=True)
+        if task == "sample":
+            r = api.sample_result(**kw)
+            r.save(out, overwrite=True)
+        else:
+            r = api.inpaint_result(px, m, **kw) if task == "inpaint" else api.denoise_result(px, **kw)
+            r.save(out, source=src, overwrite=True)
     return r.pixels, out
 
 
@@ -335,8 +343,9 @@ def measure(folder: Path, src: Path, mask: Path, checkpoint: str | None = None, 
     px = px[:, :, 0] if px.shape[2] == 1 else px
     m = imageio.load_mask(mask)
 
-    def codes(path):   # a file's samples, at its depth
-        return (imageio.load_image(path).pixels * levels + 0.5).astype(dtype)
+    def codes(path, task):   # a file's samples, at its depth (a drawn sample's file: 8 bits)
+        top, kind = (255, np.uint8) if task == "sample" else (levels, dtype)
+        return (imageio.load_image(path).pixels * top + 0.5).astype(kind)
 
     def record(path):
         return imageio.load_image(path).metadata
@@ -355,13 +364,16 @@ def measure(folder: Path, src: Path, mask: Path, checkpoint: str | None = None, 
             rows.append(dict(case=name, error=f"command line rc {rc}: {err.getvalue().strip()[-200:]}"))
             continue
         api_px, _ = _api_result(task, settings, ckpt, px, m, src, api_png)
+        if task == "sample":   # floats in [0, 1], which its file holds as 8 bits
+            api_px = imageio.to_uint8(api_px)
         _session_result(task, settings, ckpt, src, mask, app)
         a, b, c = record(cli), record(app), record(api_png)
         used = mask if task == "inpaint" else None
+        ref = codes(cli, task)
         rows.append(dict(
-            case=name, api_same=bool(np.array_equal(codes(cli), api_px.reshape(codes(cli).shape))),
-            api_file_same=bool(np.array_equal(codes(cli), codes(api_png))),
-            app_same=bool(np.array_equal(codes(cli), codes(app))), records=_files_differ(a, b),
+            case=name, api_same=bool(api_px.size == ref.size and np.array_equal(ref, api_px.reshape(ref.shape))),
+            api_file_same=bool(np.array_equal(ref, codes(api_png, task))),
+            app_same=bool(np.array_equal(ref, codes(app, task))), records=_files_differ(a, b),
             api_records=_files_differ(a, c),
             replay_cli=_replayed(cli, used, folder / "again-cli.png"),
             replay_app=_replayed(app, used, folder / "again-app.png"),

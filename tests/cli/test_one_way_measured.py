@@ -1,5 +1,5 @@
 """One request, one result, measured: scripts/one_way_table.py --measure's requests (inpaint; denoise with each
-noise model; with and without a seed, steps and a checkpoint given) through the command line, the Python API and
+noise model; sample, the API's saved by ``Result.save`` with no source; with and without a seed, steps and a checkpoint given) through the command line, the Python API and
 the app's Qt-free session model (gui/model, as the window drives it) give the same pixels and the same saved record
 (but its times: the API's saved by ``Result.save``), and ``replay --strict`` of each saved result reproduces it
 exactly. On a tiny untrained model (the
@@ -32,6 +32,7 @@ def test_every_surface_makes_one_result_and_each_replays_exactly(tmp_path, tiny_
     src, mask = T.measured_inputs(tmp_path, 64 if kind == "jpeg-png" else 32, kind)
     rows = T.measure(tmp_path, src, mask, tiny_defaults)
     assert len(rows) == len(T.MEASURED)
+    assert {case[1] for case in T.MEASURED} == {"inpaint", "denoise", "sample"}   # session 19: sample measured too
     # the API's result saved by Result.save (with its input file as the source): the command line's pixels, the
     # command line's file metadata but the times, and it replays exactly (fails without api.Result: no record)
     bad = [r for r in rows if "error" in r or not (r["api_same"] and r["api_file_same"] and r["app_same"])
