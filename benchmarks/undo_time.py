@@ -143,7 +143,8 @@ def undo_at_once(args, app, win, w):
                     app.processEvents()
                     time.sleep(0.001)
                 if r and name == "Accept":   # from the Accept until it is done and Undo can be used
-                    times[way, "Accept done"].append(((time.perf_counter() - t0) * 1e3, (time.thread_time() - g0) * 1e3))
+                    done = ((time.perf_counter() - t0) * 1e3, (time.thread_time() - g0) * 1e3)
+                    times[way, "Accept done"].append(done)
             assert s.history.can_redo(), "the undo did nothing"
             assert win.canvas.base_u8().tobytes() == to_uint8(s.doc.pixels).tobytes()
             s.history.settle()

@@ -4,11 +4,12 @@ model loads): NaN (read as 0, kept: a mask of NaN only was "the mask is empty", 
 those pixels from the fill), infinity (+inf filled, NaN beside it kept), negative values (filled by a hard mask as
 nonzero, kept by a soft one), a soft mask of floats over 1 (clipped to 1: a 0-255 mask of floats became almost
 hard) and a soft mask of integers reaching at most 1/255 of its type's maximum (a 0/1 uint8 mask filled 1/255, an
-int64 0-255 one 3e-17). Each of them ran before, or (NaN marking the whole hole) was "the mask is empty"; 26 of these tests fail on main
-9d1928d (the 12 masks that are meant pass there). "Before any work" is shown by a checkpoint that does not exist:
-the mask's error comes first (without api._check_mask, "no checkpoint named 'not-there'" comes first). A float image's
-NaN, infinity and values out of range are said by how many and where, as an inpainting's known pixels were.
-The masks a user means keep working: 0/1 and 0/255 of any integer type, bool, 0/1 floats, a soft edge in [0, 1]."""
+int64 0-255 one 3e-17). Each of them ran before, or (NaN marking the whole hole) was "the mask is empty"; 26 of
+these tests fail on main 9d1928d (the 12 masks that are meant pass there). "Before any work" is shown by a
+checkpoint that does not exist: the mask's error comes first (without api._check_mask, "no checkpoint named
+'not-there'" comes first). A float image's NaN, infinity and values out of range are said by how many and where,
+as an inpainting's known pixels were. The masks a user means keep working: 0/1 and 0/255 of any integer type,
+bool, 0/1 floats, a soft edge in [0, 1]."""
 
 from __future__ import annotations
 
@@ -38,7 +39,8 @@ REFUSED = [
      "the mask has 1 NaN value (the first at row 7, column 8); a mask is 0 where the image is kept and more than 0 "
      "where it changes: replace them (np.nan_to_num(mask) reads NaN as 0, kept)"),
     ("NaN marking the hole", np.where(M > 0, np.nan, 0.0), False, "the mask has 16 NaN values (the first at row 6"),
-    ("infinity and NaN", np.where(M > 0, np.inf, np.nan), True, "the mask has 240 NaN and 16 infinite values (the first at row 0"),
+    ("infinity and NaN", np.where(M > 0, np.inf, np.nan), True,
+     "the mask has 240 NaN and 16 infinite values (the first at row 0"),
     ("negative floats", -M, False, "the mask has 16 negative values (the first at row 6, column 6)"),
     ("negative int8", -M.astype(np.int8), True, "the mask has 16 negative values"),
     ("a soft mask of 0-255 floats", M * 255, True,
@@ -100,6 +102,7 @@ def test_a_float_image_s_bad_values_are_said_by_how_many_and_where(tiny, form):
     d, _ = _calls(form)
     f = (U8 / 255).astype(np.float32)
     bad = _with(_with(_with(f, (2, 3, 1), np.inf), (4, 5, 0), np.nan), (9, 9, 2), 1.5)
-    with pytest.raises(ValueError, match=re.escape("a float image must hold finite values in [0, 1]: 1 NaN, 1 infinite, "
-                                                   "1 out of range (the first at row 2, column 3)")):
+    words = ("a float image must hold finite values in [0, 1]: 1 NaN, 1 infinite, 1 out of range (the first at row 2, "
+             "column 3)")
+    with pytest.raises(ValueError, match=re.escape(words)):
         d(bad, 0.1, checkpoint=tiny)

@@ -20,7 +20,8 @@ import hashlib
 
 import numpy as np
 
-__all__ = ["NotAMask", "check_mask", "check_mask_values", "feather", "gaussian_blur", "mask_digest", "photo_like", "prepare_mask"]
+__all__ = ["NotAMask", "check_mask", "check_mask_values", "feather", "gaussian_blur", "mask_digest", "photo_like",
+           "prepare_mask"]
 
 #: Mid-grey: more than 5% away from black and from white (13 to 242 of 255).
 MID_GREY = (0.05, 0.95)
@@ -142,15 +143,17 @@ def check_mask_values(m: np.ndarray, soft: bool = False) -> None:
     if not soft:
         return
     top = float(m.max(initial=0))
+    off = "or leave the soft mask off to change every pixel that is not 0"
     if m.dtype.kind == "f" and top > 1.0:
+        bits = 8 if top <= 255 else 16
         raise ValueError(f"a soft mask of floats must hold values in [0, 1] (1 = changed), but its values reach "
-                         f"{top:g}: divide it by {255 if top <= 255 else 65535} if they are {8 if top <= 255 else 16}-bit "
-                         "values, or leave the soft mask off to change every pixel that is not 0")
+                         f"{top:g}: divide it by {2 ** bits - 1} if they are {bits}-bit values, {off}")
     full = np.iinfo(m.dtype).max if m.dtype.kind in "ui" else 0
     if 0 < top <= full / 255:
+        fix = "mask.astype(np.float32)" if top == 1 else f"mask / {top:g}"
         raise ValueError(f"a soft mask of {m.dtype} is read as its values / {full:,} (its type's maximum), so its "
                          f"largest value, {top:g}, changes at most {top / full:.2g} of a pixel: give floats in "
-                         f"[0, 1] ({'mask.astype(np.float32)' if top == 1 else f'mask / {top:g}'}), or leave the soft mask off to change every pixel that is not 0")
+                         f"[0, 1] ({fix}), {off}")
 
 
 # -- feathering ----------------------------------------------------------------------------------------
