@@ -201,7 +201,7 @@ def _read(path):
 # The run settings each command offers; their options are made from the requests' declarations.
 COMMON = ("steps", "seed", "variance", "precision")
 INPAINT = (*COMMON, "samples", "mode", "jump_length", "jump_n_sample", "start", "start_sigma", "soft_mask",
-           "feather", "smc", "context", "grain")
+           "feather", "smc", "context", "grain", "known_noise")
 SAMPLE = (*COMMON, "samples")  # the app draws several too (the first is saved, as the app shows it first)
 DENOISE = (*COMMON, "noise", "sigma", "noise_a", "noise_b", "noise_scale", "samples", "method", "ensemble", "clipping",
            "clip_steps", "smc", "tile", "tile_batch", "region", "soft_mask", "feather", "overlap", "grey_draws", "levels")

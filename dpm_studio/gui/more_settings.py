@@ -26,7 +26,7 @@ __all__ = ["MoreSettings", "CLI_ONLY", "card_default"]
 
 #: Settings with no box in the app, per task: engineering knobs (speed and memory, or what the file itself says);
 #: a record's values of them are carried, not reset (:meth:`MoreSettings.carry`).
-CLI_ONLY = {"inpaint": ("context",),
+CLI_ONLY = {"inpaint": ("context", "known_noise"),
             "denoise": ("tile", "overlap", "tile_batch", "grey_draws", "clip_steps", "levels"),
             "sample": ()}
 

@@ -35,7 +35,7 @@ import torch
 import torch.nn.functional as F
 
 from .binomial import BernoulliDist
-from .diffusion import bcast
+from .diffusion import as_time, bcast
 from .gaussian import GaussianDist
 
 from .choices import DENOISE_STARTS, INPAINT_MODE_ALIASES, INPAINT_MODES, INPAINT_STARTS, PRODUCTS  # noqa: F401
@@ -232,6 +232,16 @@ class Inpaint(Condition):
     Both approximations are rules, not weights (their error is measured in
     docs/conditioning.md); with them sequential Monte Carlo weighs only the soft pixels.
 
+    ``known_var`` (forward-approx only; model units, broadcast to ``y``): the known pixels are not
+    exact but y = x_0 + sqrt(v) e, a grainy photo's (r a Gaussian likelihood, not a delta). At a step
+    s whose noise exceeds theirs, 1 - ab_s > ab_s v, sqrt(ab_s) y already carries ab_s v of it, so the
+    merge adds only the difference 1 - ab_s (1 + v) (the denoiser's matched start, pixel by pixel:
+    x_s then has q(x_s | x_0)'s law); below that step the known pixels hold no more than their noise
+    allows and the model's kernel carries them. None (the default): exact known pixels, as before.
+    InpaintRequest's ``known_noise="law"`` (the default with forward-approx) sets it from the law fitted
+    to the known pixels: on held-out photos with sigma 10 / 25 noise the fill gained +0.27 / +1.04 dB on
+    average, no photo less (docs/conditioning.md, session 19).
+
     ``start="noise"`` (the paper) begins at t = T with isotropic noise in the hole.
     ``start="harmonic"`` begins at the step where the forward noise has std
     ``start_sigma`` (in the data's unit-variance space) from a forward-noised
@@ -244,9 +254,16 @@ class Inpaint(Condition):
     """
 
     def __init__(self, y: torch.Tensor, confidence: torch.Tensor, mode: str = "clamp-approx", kappa: float = 0.05,
-                 start: str = "noise", start_sigma: float = 1.0, product: str = "balanced"):
+                 start: str = "noise", start_sigma: float = 1.0, product: str = "balanced", known_var=None):
         self.gamma, self.noised = per_step_power(product), product == "noised"
         mode = inpaint_mode(mode)
+        if known_var is not None:
+            known_var = torch.as_tensor(known_var, dtype=y.dtype, device=y.device)
+            if mode != "forward-approx":
+                raise ValueError("noisy known pixels (known_var) need the forward-approx mode")
+            if not bool(torch.isfinite(known_var).all()) or bool((known_var < 0).any()):
+                raise ValueError("the known pixels' noise variance must be finite and not negative")
+        self.known_var = known_var
         if mode == "exact" and start != "noise":
             raise ValueError("the exact inpainting mode starts from noise at t = T (a smooth-fill start is not "
                              "the model's prior)")
@@ -292,7 +309,12 @@ class Inpaint(Condition):
     def prepare(self, x, t, diffusion, generator=None):
         if self.mode == "clamp-approx":
             return torch.where(self.hard, self.y.expand_as(x), x)
-        return self.merge(x, t, diffusion, generator)
+        x = self.merge(x, t, diffusion, generator)
+        t_val = float(torch.as_tensor(t).reshape(-1)[0])
+        if self.known_var is not None and t_val > 0:  # a start below a known pixel's matched step: sqrt(ab) y,
+            ab = bcast(diffusion.alpha_bar(as_time(t_val, x.shape[0], x.device)), x)  # the least noise it has
+            x = torch.where(self.hard & ~self._above_match(t_val, diffusion, x), (torch.sqrt(ab) * self.y).to(x.dtype), x)
+        return x
 
     def apply(self, dist, x_t, t, s, diffusion, generator=None):
         exact_hard = self.mode == "exact" and bool(self.hard.any())
@@ -321,8 +343,27 @@ class Inpaint(Condition):
             return x_s
         s_val = float(torch.as_tensor(s).reshape(-1)[0])
         y = self.y.expand_as(x_s)
+        if self.known_var is not None and s_val > 0:
+            return torch.where(self.hard & self._above_match(s_val, diffusion, x_s),
+                               self._noisy_known(y, s_val, diffusion, generator), x_s)
         known = y if s_val <= 0 else diffusion.q_sample(y, s_val, generator=generator)
         return torch.where(self.hard, known, x_s)
+
+    def _above_match(self, s: float, diffusion, like):
+        """Where x_s is noisier than a known pixel's own noise in the model's space: 1 - ab_s > ab_s v,
+        i.e. s above the pixel's matched step (:func:`matched_time` of v)."""
+        ab = float(diffusion.alpha_bar(torch.tensor([s], dtype=torch.float64)))
+        return ((1 - ab) > ab * self.known_var).expand_as(like)
+
+    def _noisy_known(self, y, s: float, diffusion, generator=None):
+        """A draw of x_s given a known pixel y = x_0 + sqrt(v) e (e standard normal): sqrt(ab_s) y already
+        carries noise of variance ab_s v, so it gets only the difference, 1 - ab_s (1 + v), to have x_s's
+        law (the denoiser's matched start, pixel by pixel); at the matched step itself none. The noise is
+        drawn as :meth:`q_sample` draws it, so v = 0 gives today's merge to the bit."""
+        noise = torch.randn(y.shape, generator=generator, device=y.device, dtype=y.dtype)
+        la = diffusion.log_alpha_bar(as_time(s, y.shape[0], y.device))
+        extra = bcast(-torch.expm1(la), y) - bcast(torch.exp(la), y) * self.known_var
+        return bcast(torch.exp(0.5 * la), y) * y + torch.sqrt(extra.clamp(min=0)) * noise
 
     def _weighed(self):
         """The pixels whose r the weights carry: the soft ones, and in exact mode the hard ones too."""

@@ -29,6 +29,7 @@ from .noise_level import fit_noise_level_steps
 from .steps import result
 
 GRAINS = ("match", "none")
+KNOWN_NOISES = ("none", "law")  # InpaintRequest.known_noise: the known pixels exact, or noisy by the fitted law
 FLOOR = 1.0 / 255      # the least noise std, at the known pixels' mean intensity, worth adding
 SIGNIFICANCE = 2.0     # ... and the variance there at least this many standard errors above 0
 GRAIN_SEED = 7_000_003  # added to the request's seed: the grain's draws apart from the trajectory's
@@ -37,7 +38,8 @@ GRAIN_SEED = 7_000_003  # added to the request's seed: the grain's draws apart f
 # anything showed; the law it gives is within the fit's error bars of the full one's.
 FIT_PIXELS = 512 * 512
 
-__all__ = ["GRAINS", "grain_law", "add_grain", "grain_std", "check_grain_law", "with_grain"]
+__all__ = ["GRAINS", "KNOWN_NOISES", "grain_law", "add_grain", "grain_std", "check_grain_law", "with_grain",
+           "known_variance"]
 
 
 def _round(v: float) -> float:
@@ -100,6 +102,16 @@ def grain_std(law: dict, x: np.ndarray) -> np.ndarray:
     a = np.array([float(c["a"]) for c in chans])
     b = np.array([float(c["b"]) for c in chans])
     return np.sqrt(np.maximum(a * x + b, 0.0))
+
+
+def known_variance(law: dict | None, image: np.ndarray) -> np.ndarray | None:
+    """The noise variance ([0, 1] units squared) of each pixel of ``image`` ((H, W, C) in [0, 1]) under
+    ``law``, at its own (noisy) intensity, whose mean over the noise is a x + b for var = a x + b: what
+    ``known_noise="law"`` tells the inpainting's known pixels. None for no law or one of kind "none"."""
+    if not law or law.get("kind") == "none":
+        return None
+    x = np.clip(np.asarray(image, np.float32), 0.0, 1.0)
+    return grain_std(law, x).astype(np.float32) ** 2
 
 
 def add_grain(images: list, mask: np.ndarray, law: dict | None, seed: int | None, levels: int) -> list:

@@ -302,7 +302,7 @@ def resolve_steps(request: _Request, image=None, mask=None, source: Source | Non
         if not plan:
             raise ValueError("the mask is empty: there is nothing to inpaint")
         photo = check_mask(mask, soft=bool(req.soft_mask))  # a photograph given as the mask: refused when hard
-        if req.grain == "match" and req.grain_law is None:   # the known pixels' noise, for the fill
+        if (req.grain == "match" or req.known_noise == "law") and req.grain_law is None:  # the known pixels' noise
             yield Measuring("measuring the grain")
             law = yield from relabel(grain_law_steps(img, m == 0), Measuring("measuring the grain"))
             req = replace(req, grain_law=law)

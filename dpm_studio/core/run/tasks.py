@@ -30,7 +30,7 @@ import torch
 
 from ..math.conditioning import Condition, Denoise, Inpaint, censored_mean
 from .censoring import prefilled
-from .grain import with_grain
+from .grain import known_variance, with_grain
 from .noise_law import noise_law
 from .jobs import Job, Source, as_hwc, check_model, resolve
 from .precision import MIN_BF16_SIDE, _Bf16Net, _channels_last, _with_precision  # noqa: F401 (named here before)
@@ -199,11 +199,12 @@ class _Piece:
 # request (core/run/requests.py), whose defaults are the app's and the command line's and are
 # written there only. Where this form always ran otherwise, its departures are listed per task, each
 # one a value the request's default is not (tests/core/test_requests.py checks it): every step of
-# an inpainting without resampling jumps, a mask's grey values as its soft edge, a sampled
+# an inpainting without resampling jumps, its known pixels exact, a mask's grey values as its soft edge, a sampled
 # denoising trajectory of one view and four grey draws with clipped pixels taken as values, and
 # fp32 arithmetic. What a departure implies follows the request's own rules (no jumps: one pass).
 KEYWORD_FORM = {
-    "inpaint": {"steps": None, "jump_length": 0, "soft_mask": True, "precision": "fp32", "grain": "none"},
+    "inpaint": {"steps": None, "jump_length": 0, "soft_mask": True, "precision": "fp32", "grain": "none",
+                "known_noise": "none"},
     "denoise": {"method": "sample", "ensemble": 1, "grey_draws": GREY_MMSE_DRAWS, "clipping": "ignore",
                 "soft_mask": True, "precision": "fp32"},
     "sample": {"precision": "fp32"},
@@ -345,8 +346,11 @@ def _inpaint(loaded, job: Job):
         crop, m = img[top:bottom, left:right], mask[top:bottom, left:right]
         piece = _Piece(loaded, crop, samples, device)
         known = 1.0 - torch.from_numpy(m)[None, None].to(device)
+        kv = known_variance(req.grain_law, crop) if req.known_noise == "law" else None  # noisy known pixels
         cond = Inpaint(piece.y, known.expand(piece.y.shape[0], 1, *m.shape).expand_as(piece.y), mode=req.mode,
-                       start=req.start, start_sigma=req.start_sigma, product=smc_proposal(piece, req.smc))
+                       start=req.start, start_sigma=req.start_sigma, product=smc_proposal(piece, req.smc),
+                       known_var=None if kv is None else (_to_batch(kv, piece.channels)[0] / piece.std ** 2)
+                       .repeat(samples, 1, 1, 1).to(device))
         for rec, prev, x0 in piece.run(cond, tuple(piece.y.shape), req.steps, None if seed is None else seed + k,
                                        req.jump_length, req.jump_n_sample, req.variance, req.smc):
             per_box = rec.total
