@@ -48,7 +48,8 @@ def test_grain_flag_changes_only_the_fill_records_the_law_and_replays_the_same_p
     assert 8 < _hole_diff_std(a, b, mask) < 16
     rec = match.metadata["runs"][-1]
     assert rec["grain"] == "match" and rec["grain_law"]["kind"] == "poisson-gaussian"
-    assert none.metadata["runs"][-1]["grain"] == "none" and "grain_law" not in none.metadata["runs"][-1]
+    none_rec = none.metadata["runs"][-1]   # the law is still the known pixels' (known_noise "law", the default)
+    assert none_rec["grain"] == "none" and none_rec["known_noise"] == "law" and none_rec["grain_law"] == rec["grain_law"]
     capsys.readouterr()
     again = tmp_path / "again.png"
     assert main(["replay", str(tmp_path / "match.png"), "--input", str(src), "--mask", str(m), "-o", str(again)]) == 0
