@@ -56,7 +56,7 @@ def test_the_runs_grain_is_recorded_and_undo_and_redo_bring_it_back(qtbot, win, 
     none = win.session.result_image().copy()
     assert win.runs.accept_result()
     first = win.session.doc.runs[-1]
-    assert first["grain"] == "none" and "grain_law" not in first
+    assert first["grain"] == "none" and first["known_noise"] == "law"   # the law is recorded for the known pixels
     tp.grain.setChecked(True)
     assert win.canvas.undo() and win.canvas.redo()
     assert not tp.grain.isChecked()   # back to the redone run's none
