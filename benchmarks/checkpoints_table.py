@@ -108,7 +108,7 @@ def shared_recipes(cards: dict[str, dict]) -> list[str]:
                    "draws: photos-rgb K = 8.33 bits/pixel, NLL 3.37 bits/dim; photos-rgb-v2 K = 9.27, NLL 3.01 (the "
                    "mean of 6 runs of 8 log strata each, one run's s.d. 0.23 and 0.21; the estimate of "
                    "`scripts/make_held_out_patches.py`, measured 2026-12-06; v2 K 9.254 with pieces 1-5, 9.270 with 6, "
-                   "9.256 with 8, 9.266 with 9, 9.237 with 11, 9.253 with 12, 9.258 with 14, 9.283 with 16: within one run's s.d., its NLL within 0.01): v2 has the better bound by 0.36 "
+                   "9.256 with 8, 9.266 with 9, 9.237 with 11, 9.253 with 12, 9.258 with 14, 9.283 with 16, 9.286 with 18: within one run's s.d., its NLL within 0.01): v2 has the better bound by 0.36 "
                    "bits/dim." if {"photos-rgb", "photos-rgb-v2"} <= set(group) else "")]
         v2 = cards.get("photos-rgb-v2", {}).get("bound", {})
         if v2.get("K") == STALE_V2_K:  # the note goes when the card is re-measured
