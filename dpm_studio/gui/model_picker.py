@@ -117,7 +117,7 @@ class ModelPicker(QGroupBox):
         for i, card in enumerate(self._cards):
             if card is None or not is_image_card(card) or card.get("family") != "binomial":
                 continue
-            cannot = self._task == "denoise" and card.get("family") == "binomial"
+            cannot = self._task == "denoise"
             self.checkpoint.model().item(i).setEnabled(not cannot)
             why = f"<p><b>Greyed out on Denoise:</b> {html.escape(NO_DENOISE)}.</p>" if cannot else ""
             self.checkpoint.setItemData(i, why + card_tooltip(card), Qt.ToolTipRole)   # (the card's is rich text)
