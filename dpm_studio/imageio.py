@@ -312,9 +312,12 @@ MASK_RECORD, MAX_FEATHER_RECORD = "mask", 1000.0
 def _mask_of(data, path, shape) -> np.ndarray:
     # a float or signed file's NaN were read as 0 (kept) without a word, and negative values from the minimum (a
     # hole marked -1 on 0 read inverted: every other pixel filled); refused, as the API refuses such arrays
-    if data.non_finite or data.value_offset < 0:
-        what = (f"{data.non_finite:,} of its samples are NaN or infinite" if data.non_finite else
-                f"its values reach {data.value_offset:g}, below 0")
+    import re
+
+    bad = next((m[0] for m in (re.search(r"[\d,]+ of its samples are NaN or infinite", n) for n in data.notes)
+                if m), None)   # formats._checked_range's note
+    if bad or data.value_offset < 0:
+        what = bad or f"its values reach {data.value_offset:g}, below 0"
         raise ImageIOError(f"{Path(path).name} cannot be a mask: {what}; a mask is 0 where the image is kept and more "
                            "than 0 where it changes")
     px = data.pixels

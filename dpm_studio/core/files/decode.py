@@ -61,8 +61,6 @@ class ImageData:
     ``unreadable_record``: why the dpm-studio record the file holds cannot be read ("the record is not valid JSON
     (...)", "the record is 300,000 characters, more than the 262,144 allowed"), for replay's refusal; None where
     the file holds none or it was read.
-    ``non_finite``: how many of a float file's samples are NaN or infinite (read as its range's bottom or top;
-    ``notes`` say so), 0 for the others.
     """
 
     pixels: np.ndarray
@@ -78,7 +76,6 @@ class ImageData:
     value_offset: float = 0.0
     file_format: str | None = None
     unreadable_record: str | None = None
-    non_finite: int = 0
 
     @property
     def height(self) -> int:
@@ -523,7 +520,7 @@ def _load_deep(path: Path) -> ImageData | str | None:
             alpha = np.ascontiguousarray(formats._orient(alpha[:, :, None], orientation)[:, :, 0])
     icc = _usable_icc(deep.icc_profile, path, notes)
     return ImageData(pixels, alpha, path, deep.dtype, deep.bit_depth, meta, notes, icc, exif, deep.value_scale,
-                     deep.value_offset, "TIFF" if formats.is_tiff(path) else "PNG", unreadable, deep.non_finite)
+                     deep.value_offset, "TIFF" if formats.is_tiff(path) else "PNG", unreadable)
 
 
 def _key_alpha(path: Path, pixels: np.ndarray) -> np.ndarray | None:

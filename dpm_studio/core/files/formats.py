@@ -411,7 +411,6 @@ class Deep:
     exif: bytes | None = None
     text: dict | None = None
     notes: list | None = None
-    non_finite: int = 0           # NaN or infinite samples (read as the range's bottom or top: a note says so)
 
 
 def decode(path, max_pixels: int | None = None) -> Deep | None:
@@ -449,7 +448,7 @@ def decode(path, max_pixels: int | None = None) -> Deep | None:
     colour, alpha = (s, None) if s.shape[2] in (1, 3) else (s[:, :, :-1], s[:, :, -1:])
     narrow = s.dtype.kind == "u" and s.dtype.itemsize <= 2  # uint8 / uint16: scaled by the type's maximum
     notes = list(dec.notes or [])
-    scale, offset, non_finite = (1.0, 0.0, 0) if narrow else _checked_range(colour, notes)
+    scale, offset = (1.0, 0.0) if narrow else _checked_range(colour, notes)
     if not narrow and not (s.dtype.kind == "f" and s.dtype.itemsize == 4):
         notes.append(f"its {s.dtype.name} samples are held as 32-bit floats (a TIFF result is saved as float32)")
     pixels = to_unit(colour, scale, offset)
@@ -458,8 +457,7 @@ def decode(path, max_pixels: int | None = None) -> Deep | None:
         alpha = to_unit(alpha, top)[:, :, 0]
         alpha = None if float(alpha.min()) >= 1.0 else alpha
     depth = {1: 8, 2: 16}[s.dtype.itemsize] if narrow else 32
-    return Deep(pixels, alpha, depth, str(s.dtype), scale, offset, dec.icc_profile, dec.exif, dec.text, notes or None,
-                non_finite)
+    return Deep(pixels, alpha, depth, str(s.dtype), scale, offset, dec.icc_profile, dec.exif, dec.text, notes or None)
 
 
 #: The middle 98% of a float image spanning less than this fraction of its whole range is flattened
@@ -472,8 +470,8 @@ F32_MAX = float(np.finfo(np.float32).max)
 F32_BITS = 24
 
 
-def _checked_range(samples, notes: list | None = None) -> tuple[float, float, int]:
-    """:func:`float_range` and how many samples are NaN or infinite, refusing (:class:`Refused`) what float32 pixels cannot hold: float64
+def _checked_range(samples, notes: list | None = None) -> tuple[float, float]:
+    """:func:`float_range`, refusing (:class:`Refused`) what float32 pixels cannot hold: float64
     values beyond float32's range, a few extreme values that would flatten the rest, integers
     whose span needs more than 24 bits (their low bits would be lost: refused, not rounded). A
     float file whose values are finer than 2^-24 of the span gets a note in ``notes`` saying how
@@ -506,7 +504,7 @@ def _checked_range(samples, notes: list | None = None) -> tuple[float, float, in
         if 0 < spread < scale * MIN_SPREAD_FRACTION:
             raise Refused(f"its {name} values span {lo:.3g} to {hi:.3g} but 98% of them lie within {spread:.3g}: "
                           "a few extreme values (a no-data marker?) would flatten the image; replace or clip them first")
-    return scale, offset, bad
+    return scale, offset
 
 
 def _on_grid(samples, scale: float, offset: float) -> bool:
